@@ -1,0 +1,311 @@
+//! Typed rows of the source tables, as imported and as read back.
+//!
+//! Dates are `chrono::NaiveDate`, timestamps `chrono::NaiveDateTime` (UTC), money
+//! [`Money`]. Enumerations are Rust enums whose `as_str` is the word stored in SQLite and
+//! written in CSV.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use crate::money::Money;
+
+/// Declares a closed set of words: `as_str`, `parse`, `ALL`, `Display`, `Serialize`.
+macro_rules! word_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+
+            pub fn parse(word: &str) -> Option<$name> {
+                match word { $($word => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted words, for error messages: `a, b or c`.
+            pub fn choices() -> String {
+                let words: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                match words.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => format!("{} or {}", rest.join(", "), last),
+                    _ => words.join(""),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// Where a mismatch comes from; also the unit of ownership (`lane_owners`).
+    Lane {
+        Usage => "usage",
+        Exports => "exports",
+        EmployerPrograms => "employer_programs",
+        Statements => "statements",
+        Invoices => "invoices",
+        Disbursements => "disbursements",
+        Ledger => "ledger",
+        Adjustments => "adjustments",
+        Revenue => "revenue",
+    }
+);
+word_enum!(PeriodStatus { Open => "open", SignedOff => "signed_off" });
+word_enum!(AccountKind { Customer => "customer", Employer => "employer" });
+word_enum!(InvoiceStatus { Draft => "draft", Posted => "posted", Closed => "closed", Void => "void" });
+word_enum!(LineKind {
+    Usage => "usage",
+    ProgramFee => "program_fee",
+    Recurring => "recurring",
+    Tax => "tax",
+    Adjustment => "adjustment",
+});
+word_enum!(RevenueRule {
+    Immediate => "immediate",
+    RatableDaily => "ratable_daily",
+    OnServiceDate => "on_service_date",
+});
+word_enum!(PaymentKind { Payment => "payment", Reversal => "reversal", Refund => "refund", Chargeback => "chargeback" });
+word_enum!(CreditKind { Credit => "credit", Reversal => "reversal" });
+word_enum!(SourceKind { Payment => "payment", Credit => "credit" });
+word_enum!(LedgerKind {
+    InvoicePosted => "invoice_posted",
+    PaymentDisbursed => "payment_disbursed",
+    CreditDisbursed => "credit_disbursed",
+    Void => "void",
+    Adjustment => "adjustment",
+    Reversal => "reversal",
+    Refund => "refund",
+    Chargeback => "chargeback",
+});
+word_enum!(UsageKind { ProtectedLookup => "protected_lookup", Report => "report", Export => "export" });
+word_enum!(UsageState { Rated => "rated", Unprocessed => "unprocessed", Rerating => "rerating" });
+word_enum!(BatchKind { Gl => "gl", BillingExtract => "billing_extract", Archive => "archive" });
+word_enum!(Role { Operator => "operator", Reviewer => "reviewer", Lead => "lead" });
+
+impl LedgerKind {
+    /// Every kind but `refund` moves invoice AR.
+    pub fn moves_ar(self) -> bool {
+        self != LedgerKind::Refund
+    }
+}
+
+impl InvoiceStatus {
+    /// Posted and closed invoices are receivables; drafts and voids are not.
+    pub fn is_receivable(self) -> bool {
+        matches!(self, InvoiceStatus::Posted | InvoiceStatus::Closed)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub id: String,
+    pub entity: String,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub currency: String,
+    pub close_owner: String,
+    pub materiality_medium: Money,
+    pub materiality_high: Money,
+    pub materiality_critical: Money,
+    pub last_clean_period: Option<String>,
+    pub last_clean_date: Option<NaiveDate>,
+    pub status: PeriodStatus,
+}
+
+impl Period {
+    pub fn in_window(&self, date: NaiveDate) -> bool {
+        self.window_start <= date && date <= self.window_end
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LaneOwner {
+    pub lane: Lane,
+    pub owner: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub kind: AccountKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Invoice {
+    pub id: String,
+    pub account_id: String,
+    pub status: InvoiceStatus,
+    pub posted_at: Option<NaiveDate>,
+    pub voided_at: Option<NaiveDate>,
+    pub due_date: NaiveDate,
+    pub total: Money,
+    pub balance: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InvoiceLine {
+    pub id: String,
+    pub invoice_id: String,
+    pub kind: LineKind,
+    pub program_id: Option<String>,
+    pub service_start: Option<NaiveDate>,
+    pub service_end: Option<NaiveDate>,
+    pub amount: Money,
+    pub revenue_rule: RevenueRule,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Payment {
+    pub id: String,
+    pub account_id: String,
+    pub kind: PaymentKind,
+    pub related_payment_id: Option<String>,
+    pub occurred_on: NaiveDate,
+    pub amount: Money,
+    pub reference: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Credit {
+    pub id: String,
+    pub account_id: String,
+    pub kind: CreditKind,
+    pub related_credit_id: Option<String>,
+    pub issued_on: NaiveDate,
+    pub amount: Money,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Disbursement {
+    pub id: String,
+    pub source_kind: SourceKind,
+    pub source_id: String,
+    pub invoice_id: String,
+    pub disbursed_on: NaiveDate,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    pub id: String,
+    pub account_id: String,
+    pub invoice_id: Option<String>,
+    pub occurred_at: NaiveDateTime,
+    pub kind: LedgerKind,
+    pub amount: Money,
+    pub reference: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageEvent {
+    pub id: String,
+    pub account_id: String,
+    pub kind: UsageKind,
+    pub occurred_at: NaiveDateTime,
+    pub units: i64,
+    pub rated_amount: Option<Money>,
+    pub state: UsageState,
+    pub invoice_line_id: Option<String>,
+    pub reprocessed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportBatch {
+    pub id: String,
+    pub kind: BatchKind,
+    pub destination: String,
+    pub created_at: NaiveDateTime,
+    pub total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportLine {
+    pub id: String,
+    pub batch_id: String,
+    pub account_id: String,
+    pub invoice_id: Option<String>,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EmployerProgram {
+    pub id: String,
+    pub employer_account_id: String,
+    pub name: String,
+    pub basis_units: i64,
+    pub rate: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProgramStatement {
+    pub id: String,
+    pub program_id: String,
+    pub issued_on: NaiveDate,
+    pub total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatementLine {
+    pub id: String,
+    pub statement_id: String,
+    pub invoice_line_id: Option<String>,
+    pub description: Option<String>,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RosterEntry {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// Every source table of one period, as imported. Vectors keep file order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceData {
+    pub period: Period,
+    pub lane_owners: Vec<LaneOwner>,
+    pub accounts: Vec<Account>,
+    pub invoices: Vec<Invoice>,
+    pub invoice_lines: Vec<InvoiceLine>,
+    pub payments: Vec<Payment>,
+    pub credits: Vec<Credit>,
+    pub disbursements: Vec<Disbursement>,
+    pub ledger: Vec<LedgerEntry>,
+    pub usage_events: Vec<UsageEvent>,
+    pub export_batches: Vec<ExportBatch>,
+    pub export_lines: Vec<ExportLine>,
+    pub employer_programs: Vec<EmployerProgram>,
+    pub program_statements: Vec<ProgramStatement>,
+    pub statement_lines: Vec<StatementLine>,
+    pub roster: Vec<RosterEntry>,
+}
+
+/// Timestamps are written `YYYY-MM-DDTHH:MM:SSZ`.
+pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+/// Dates are written `YYYY-MM-DD`.
+pub const DATE_FORMAT: &str = "%Y-%m-%d";
+
+word_enum!(
+    /// How much a mismatch matters, least to most.
+    Severity { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
+);

@@ -1,0 +1,63 @@
+//! Typed read queries. Dates are stored as ISO text and compare as text.
+
+use chrono::NaiveDate;
+use rusqlite::Row;
+
+use super::model::{Period, PeriodStatus, DATE_FORMAT};
+use super::Snapshot;
+use crate::money::Money;
+
+/// Reads an ISO date column; a malformed value is a conversion error naming the column.
+pub(crate) fn date_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
+    let text: String = row.get(idx)?;
+    NaiveDate::parse_from_str(&text, DATE_FORMAT)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+pub(crate) fn opt_date_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    let text: Option<String> = row.get(idx)?;
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, DATE_FORMAT).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Money> {
+    Ok(Money::from_cents(row.get(idx)?))
+}
+
+impl Snapshot {
+    /// The period row.
+    pub fn period(&self) -> rusqlite::Result<Period> {
+        self.conn().query_row(
+            "SELECT id, entity, window_start, window_end, currency, close_owner,
+                    materiality_medium_cents, materiality_high_cents, materiality_critical_cents,
+                    last_clean_period, last_clean_date, status
+             FROM period",
+            [],
+            |r| {
+                let status: String = r.get(11)?;
+                Ok(Period {
+                    id: r.get(0)?,
+                    entity: r.get(1)?,
+                    window_start: date_at(r, 2)?,
+                    window_end: date_at(r, 3)?,
+                    currency: r.get(4)?,
+                    close_owner: r.get(5)?,
+                    materiality_medium: money_at(r, 6)?,
+                    materiality_high: money_at(r, 7)?,
+                    materiality_critical: money_at(r, 8)?,
+                    last_clean_period: r.get(9)?,
+                    last_clean_date: opt_date_at(r, 10)?,
+                    status: if status == "signed_off" {
+                        PeriodStatus::SignedOff
+                    } else {
+                        PeriodStatus::Open
+                    },
+                })
+            },
+        )
+    }
+}

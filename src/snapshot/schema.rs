@@ -1,0 +1,343 @@
+//! The snapshot's schema and its migrations. Version N of the schema is reached by running
+//! every migration up to N in order, each in its own transaction.
+
+/// `PRAGMA application_id` of a closedesk snapshot: "CLDS".
+pub const APPLICATION_ID: i32 = 0x434C_4453;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Source tables, in an order where each table's references come before it.
+pub const SOURCE_TABLES: &[&str] = &[
+    "period",
+    "lane_owners",
+    "accounts",
+    "invoices",
+    "invoice_lines",
+    "payments",
+    "credits",
+    "disbursements",
+    "ledger",
+    "usage_events",
+    "export_batches",
+    "export_lines",
+    "employer_programs",
+    "program_statements",
+    "statement_lines",
+    "roster",
+];
+
+/// Workflow tables: written by the cockpit and the workflow commands, never by import.
+/// `audit_log` is append-only and stays writable after sign-off (a reopen is audited).
+pub const WORKFLOW_TABLES: &[&str] = &[
+    "checklist",
+    "mismatch_state",
+    "annotations",
+    "signoffs",
+    "audit_log",
+];
+
+/// The migrations, index 0 takes a file from version 0 to version 1.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = r#"
+CREATE TABLE period (
+    id                      TEXT PRIMARY KEY,
+    entity                  TEXT NOT NULL,
+    window_start            TEXT NOT NULL,
+    window_end              TEXT NOT NULL,
+    currency                TEXT NOT NULL,
+    close_owner             TEXT NOT NULL,
+    materiality_medium_cents   INTEGER NOT NULL,
+    materiality_high_cents     INTEGER NOT NULL,
+    materiality_critical_cents INTEGER NOT NULL,
+    last_clean_period       TEXT,
+    last_clean_date         TEXT,
+    status                  TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'signed_off'))
+);
+
+CREATE TABLE lane_owners (
+    lane  TEXT PRIMARY KEY,
+    owner TEXT NOT NULL
+);
+
+CREATE TABLE accounts (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('customer', 'employer'))
+);
+
+CREATE TABLE invoices (
+    id            TEXT PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts(id),
+    status        TEXT NOT NULL CHECK (status IN ('draft', 'posted', 'closed', 'void')),
+    posted_at     TEXT,
+    voided_at     TEXT,
+    due_date      TEXT NOT NULL,
+    total_cents   INTEGER NOT NULL,
+    balance_cents INTEGER NOT NULL
+);
+CREATE INDEX invoices_account ON invoices(account_id);
+
+CREATE TABLE employer_programs (
+    id                  TEXT PRIMARY KEY,
+    employer_account_id TEXT NOT NULL REFERENCES accounts(id),
+    name                TEXT NOT NULL,
+    basis_units         INTEGER NOT NULL,
+    rate_cents          INTEGER NOT NULL
+);
+
+CREATE TABLE invoice_lines (
+    id            TEXT PRIMARY KEY,
+    invoice_id    TEXT NOT NULL REFERENCES invoices(id),
+    kind          TEXT NOT NULL CHECK (kind IN ('usage', 'program_fee', 'recurring', 'tax', 'adjustment')),
+    program_id    TEXT REFERENCES employer_programs(id),
+    service_start TEXT,
+    service_end   TEXT,
+    amount_cents  INTEGER NOT NULL,
+    revenue_rule  TEXT NOT NULL CHECK (revenue_rule IN ('immediate', 'ratable_daily', 'on_service_date')),
+    description   TEXT
+);
+CREATE INDEX invoice_lines_invoice ON invoice_lines(invoice_id);
+CREATE INDEX invoice_lines_program ON invoice_lines(program_id);
+
+CREATE TABLE payments (
+    id                 TEXT PRIMARY KEY,
+    account_id         TEXT NOT NULL REFERENCES accounts(id),
+    kind               TEXT NOT NULL CHECK (kind IN ('payment', 'reversal', 'refund', 'chargeback')),
+    related_payment_id TEXT REFERENCES payments(id),
+    occurred_on        TEXT NOT NULL,
+    amount_cents       INTEGER NOT NULL,
+    reference          TEXT
+);
+CREATE INDEX payments_account ON payments(account_id);
+CREATE INDEX payments_related ON payments(related_payment_id);
+
+CREATE TABLE credits (
+    id                TEXT PRIMARY KEY,
+    account_id        TEXT NOT NULL REFERENCES accounts(id),
+    kind              TEXT NOT NULL CHECK (kind IN ('credit', 'reversal')),
+    related_credit_id TEXT REFERENCES credits(id),
+    issued_on         TEXT NOT NULL,
+    amount_cents      INTEGER NOT NULL,
+    reason            TEXT
+);
+CREATE INDEX credits_account ON credits(account_id);
+
+CREATE TABLE disbursements (
+    id           TEXT PRIMARY KEY,
+    source_kind  TEXT NOT NULL CHECK (source_kind IN ('payment', 'credit')),
+    source_id    TEXT NOT NULL,
+    invoice_id   TEXT NOT NULL REFERENCES invoices(id),
+    disbursed_on TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL
+);
+CREATE INDEX disbursements_invoice ON disbursements(invoice_id);
+CREATE INDEX disbursements_source ON disbursements(source_kind, source_id);
+
+CREATE TABLE ledger (
+    id           TEXT PRIMARY KEY,
+    account_id   TEXT NOT NULL REFERENCES accounts(id),
+    invoice_id   TEXT REFERENCES invoices(id),
+    occurred_at  TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('invoice_posted', 'payment_disbursed', 'credit_disbursed',
+                     'void', 'adjustment', 'reversal', 'refund', 'chargeback')),
+    amount_cents INTEGER NOT NULL,
+    reference    TEXT
+);
+CREATE INDEX ledger_account ON ledger(account_id, occurred_at);
+CREATE INDEX ledger_invoice ON ledger(invoice_id);
+CREATE INDEX ledger_reference ON ledger(reference);
+
+CREATE TABLE usage_events (
+    id                TEXT PRIMARY KEY,
+    account_id        TEXT NOT NULL REFERENCES accounts(id),
+    kind              TEXT NOT NULL CHECK (kind IN ('protected_lookup', 'report', 'export')),
+    occurred_at       TEXT NOT NULL,
+    units             INTEGER NOT NULL,
+    rated_amount_cents INTEGER,
+    state             TEXT NOT NULL CHECK (state IN ('rated', 'unprocessed', 'rerating')),
+    invoice_line_id   TEXT REFERENCES invoice_lines(id),
+    reprocessed_at    TEXT
+);
+CREATE INDEX usage_events_account ON usage_events(account_id, occurred_at);
+CREATE INDEX usage_events_line ON usage_events(invoice_line_id);
+
+CREATE TABLE export_batches (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('gl', 'billing_extract', 'archive')),
+    destination TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    total_cents INTEGER NOT NULL
+);
+
+CREATE TABLE export_lines (
+    id           TEXT PRIMARY KEY,
+    batch_id     TEXT NOT NULL REFERENCES export_batches(id),
+    account_id   TEXT NOT NULL REFERENCES accounts(id),
+    invoice_id   TEXT REFERENCES invoices(id),
+    amount_cents INTEGER NOT NULL
+);
+CREATE INDEX export_lines_batch ON export_lines(batch_id, account_id);
+
+CREATE TABLE program_statements (
+    id          TEXT PRIMARY KEY,
+    program_id  TEXT NOT NULL REFERENCES employer_programs(id),
+    issued_on   TEXT NOT NULL,
+    total_cents INTEGER NOT NULL
+);
+CREATE INDEX program_statements_program ON program_statements(program_id);
+
+CREATE TABLE statement_lines (
+    id              TEXT PRIMARY KEY,
+    statement_id    TEXT NOT NULL REFERENCES program_statements(id),
+    invoice_line_id TEXT REFERENCES invoice_lines(id),
+    description     TEXT,
+    amount_cents    INTEGER NOT NULL
+);
+CREATE INDEX statement_lines_statement ON statement_lines(statement_id);
+
+CREATE TABLE roster (
+    login        TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    role         TEXT NOT NULL CHECK (role IN ('operator', 'reviewer', 'lead'))
+);
+
+-- Workflow -----------------------------------------------------------------------------
+
+CREATE TABLE checklist (
+    item       INTEGER PRIMARY KEY CHECK (item BETWEEN 1 AND 8),
+    title      TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'pending'
+               CHECK (status IN ('pending', 'in_progress', 'done', 'blocked')),
+    updated_by TEXT,
+    updated_at TEXT,
+    version    INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE mismatch_state (
+    key             TEXT PRIMARY KEY,
+    status          TEXT NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'in_correction', 'resolved', 'waived')),
+    owner_override  TEXT,
+    first_seen      TEXT NOT NULL,
+    cleared_by_data INTEGER NOT NULL DEFAULT 0,
+    version         INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE annotations (
+    id                INTEGER PRIMARY KEY,
+    target_kind       TEXT NOT NULL CHECK (target_kind IN ('mismatch', 'checklist', 'period')),
+    target            TEXT NOT NULL,
+    kind              TEXT NOT NULL CHECK (kind IN ('note', 'correction', 'waiver', 'signoff_comment', 'reopen')),
+    author            TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    text              TEXT NOT NULL,
+    amount_cents      INTEGER,
+    side              TEXT CHECK (side IS NULL OR side IN ('expected', 'actual')),
+    reference         TEXT,
+    correction_status TEXT CHECK (correction_status IS NULL OR correction_status IN ('proposed', 'accepted', 'rejected')),
+    decided_by        TEXT,
+    decided_at        TEXT
+);
+CREATE INDEX annotations_target ON annotations(target_kind, target);
+
+CREATE TABLE signoffs (
+    id            INTEGER PRIMARY KEY,
+    period_id     TEXT NOT NULL,
+    signed_by     TEXT NOT NULL,
+    signed_at     TEXT NOT NULL,
+    digest        TEXT NOT NULL,
+    audit_head    TEXT NOT NULL,
+    audit_len     INTEGER NOT NULL,
+    comment       TEXT,
+    reopened_by   TEXT,
+    reopened_at   TEXT,
+    reopen_reason TEXT
+);
+
+CREATE TABLE audit_log (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    before    TEXT,
+    after     TEXT,
+    text      TEXT,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- The period row: never deleted; once signed off, only a reopen (status back to open,
+-- nothing else changed) may update it.
+CREATE TRIGGER period_no_delete BEFORE DELETE ON period
+BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;
+CREATE TRIGGER period_locked_update BEFORE UPDATE ON period
+WHEN OLD.status = 'signed_off' AND NOT (
+    NEW.status = 'open' AND NEW.id IS OLD.id AND NEW.entity IS OLD.entity
+    AND NEW.window_start IS OLD.window_start AND NEW.window_end IS OLD.window_end
+    AND NEW.currency IS OLD.currency AND NEW.close_owner IS OLD.close_owner
+    AND NEW.materiality_medium_cents IS OLD.materiality_medium_cents
+    AND NEW.materiality_high_cents IS OLD.materiality_high_cents
+    AND NEW.materiality_critical_cents IS OLD.materiality_critical_cents
+    AND NEW.last_clean_period IS OLD.last_clean_period
+    AND NEW.last_clean_date IS OLD.last_clean_date)
+BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;
+"#;
+
+/// The lock triggers: after sign-off every source and workflow table (except the
+/// append-only audit log and the period row, handled above) refuses writes.
+pub fn lock_triggers_sql() -> String {
+    let mut sql = String::new();
+    for table in SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
+        if matches!(*table, "period" | "audit_log") {
+            continue;
+        }
+        for op in ["INSERT", "UPDATE", "DELETE"] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER {table}_locked_{op_l} BEFORE {op} ON {table}\n\
+                 WHEN (SELECT status FROM period) = 'signed_off'\n\
+                 BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;\n",
+                op_l = op.to_lowercase()
+            ));
+        }
+    }
+    sql
+}
+
+/// The names of every trigger schema version 1 must have (checked by `verify`).
+pub fn expected_triggers() -> Vec<String> {
+    let mut names = vec![
+        "audit_log_no_update".to_string(),
+        "audit_log_no_delete".to_string(),
+        "period_no_delete".to_string(),
+        "period_locked_update".to_string(),
+    ];
+    for table in SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
+        if matches!(*table, "period" | "audit_log") {
+            continue;
+        }
+        for op in ["insert", "update", "delete"] {
+            names.push(format!("{table}_locked_{op}"));
+        }
+    }
+    names
+}
+
+/// The eight items of the close checklist, in order (the close guide's period checklist).
+pub const CHECKLIST_ITEMS: [&str; 8] = [
+    "Confirm billing has fully completed",
+    "Review posted invoices",
+    "Review open exceptions before final close",
+    "Review payment and credit disbursement",
+    "Review aged AR and invoice balances",
+    "Review void, credit and adjustment activity",
+    "Review revenue recognition output",
+    "Finalize export and reporting outputs",
+];
