@@ -2,13 +2,17 @@
 //!
 //! - [`snapshot`]: the period snapshot file — schema, migrations, typed queries (the only
 //!   place with SQL).
-//! - [`import`]: CSV files → a new snapshot, all or nothing.
+//! - [`import`]: CSV files → a new snapshot, all or nothing; [`demo`] uses the same path.
 //! - [`reconcile`]: the reconciliation engine — pure checks from snapshot data to
-//!   mismatches.
+//!   mismatches; [`summary`] is the period summary built from it.
+//! - [`cli`]: the command line (thin).
 //! - [`money`], [`text`]: exact money and inert untrusted text, used everywhere.
 
+pub mod cli;
+pub mod demo;
 pub mod import;
 pub mod money;
 pub mod reconcile;
 pub mod snapshot;
+pub mod summary;
 pub mod text;

@@ -61,3 +61,49 @@ impl Snapshot {
         )
     }
 }
+
+/// Checklist progress: items done, of how many, and the first item not done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChecklistProgress {
+    pub done: u32,
+    pub total: u32,
+    pub next: Option<(u32, String)>,
+}
+
+impl Snapshot {
+    pub fn checklist_progress(&self) -> rusqlite::Result<ChecklistProgress> {
+        let mut st = self
+            .conn()
+            .prepare("SELECT item, title, status FROM checklist ORDER BY item")?;
+        let mut progress = ChecklistProgress {
+            done: 0,
+            total: 0,
+            next: None,
+        };
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (item, title, status) = row?;
+            progress.total += 1;
+            if status == "done" {
+                progress.done += 1;
+            } else if progress.next.is_none() {
+                progress.next = Some((item, title));
+            }
+        }
+        Ok(progress)
+    }
+
+    /// The workflow status of every mismatch key that has one (`open`, `in_correction`,
+    /// `resolved`, `waived`). A key with no row is `open`.
+    pub fn mismatch_statuses(&self) -> rusqlite::Result<std::collections::HashMap<String, String>> {
+        let mut st = self.conn().prepare("SELECT key, status FROM mismatch_state")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+}

@@ -1,0 +1,413 @@
+//! The command line: parse arguments, call the library, print. Every user mistake becomes a
+//! [`Failure`] with a message naming what and where, and exit code 2.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::demo;
+use crate::import;
+use crate::reconcile::{self, Mismatch, Reconciliation};
+use crate::snapshot::Snapshot;
+use crate::summary::Summary;
+use crate::text::inert;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "closedesk",
+    version,
+    about = "A keyboard-first close cockpit for billing reconciliation",
+    long_about = "closedesk opens one period snapshot (an SQLite file) and shows whether the numbers \
+line up before invoices and employer-facing statements are finalized: the statement window, the \
+open mismatches and how severe they are, the last clean close and the correction lane.\n\n\
+With no argument it opens the built-in demo period (created on first use in your data directory).",
+    after_help = "Exit codes: 0 ok; 1 the period is not clean (status/reconcile with --check); \
+2 bad input or unusable file.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// A period snapshot to open (same as `closedesk open FILE`).
+    file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Open a period snapshot.
+    #[command(after_help = "Example:\n  closedesk open northstar-2026-03.db")]
+    Open {
+        /// The snapshot file.
+        file: PathBuf,
+    },
+    /// Write the built-in demo period (Northstar, 2026-03) to a file.
+    #[command(
+        after_help = "Examples:\n  closedesk demo                      # to ~/.local/share/closedesk/demo-2026-03.db\n  closedesk demo --out demo.db --force"
+    )]
+    Demo {
+        /// Where to write it (default: your data directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file (its notes and sign-offs are lost).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build a period snapshot from one CSV file per source table.
+    #[command(
+        after_help = "Examples:\n  closedesk import --template data/        # write header-only CSVs to start from\n  closedesk import data/ --out acme-2026-03.db\n\nThe files and their columns are described in docs/snapshot-format.md."
+    )]
+    Import {
+        /// The directory holding the CSV files.
+        #[arg(required_unless_present = "template")]
+        dir: Option<PathBuf>,
+        /// The snapshot file to create.
+        #[arg(long, required_unless_present = "template")]
+        out: Option<PathBuf>,
+        /// Replace an existing snapshot file.
+        #[arg(long)]
+        force: bool,
+        /// Write header-only CSV files into this directory instead of importing.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["dir", "out", "force"])]
+        template: Option<PathBuf>,
+    },
+    /// The period summary: window, status, headline figures, open mismatches.
+    #[command(
+        after_help = "Examples:\n  closedesk status\n  closedesk status acme-2026-03.db --json\n  closedesk status --check || echo 'not clean'"
+    )]
+    Status {
+        /// The snapshot (default: the demo period).
+        file: Option<PathBuf>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when the period is not clean.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run every reconciliation step; print every figure and every mismatch.
+    #[command(
+        after_help = "Examples:\n  closedesk reconcile\n  closedesk reconcile acme-2026-03.db --json\n  closedesk reconcile --check   # exit 1 when the period is not clean"
+    )]
+    Reconcile {
+        /// The snapshot (default: the demo period).
+        file: Option<PathBuf>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when the period is not clean.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// A command that could not do what was asked: the message, and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    /// A user mistake or an unusable file: exit code 2.
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: 2,
+        }
+    }
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::usage(e.to_string())
+    }
+}
+
+type Outcome = Result<ExitCode, Failure>;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Outcome {
+    match (cli.command, cli.file) {
+        (Some(Command::Open { file }), _) | (None, Some(file)) => open(Some(file)),
+        (None, None) => open(None),
+        (Some(Command::Demo { out, force }), _) => cmd_demo(out, force),
+        (
+            Some(Command::Import {
+                template: Some(dir), ..
+            }),
+            _,
+        ) => cmd_template(&dir),
+        (Some(Command::Import { dir, out, force, .. }), _) => {
+            let (Some(dir), Some(out)) = (dir, out) else {
+                return Err(Failure::usage("import needs DIR and --out FILE"));
+            };
+            cmd_import(&dir, &out, force)
+        }
+        (Some(Command::Status { file, json, check }), _) => cmd_status(file, json, check),
+        (Some(Command::Reconcile { file, json, check }), _) => cmd_reconcile(file, json, check),
+    }
+}
+
+/// Today, or `CLOSEDESK_TODAY` (YYYY-MM-DD) so tests and reproductions can pin "days ago".
+pub fn today() -> NaiveDate {
+    std::env::var("CLOSEDESK_TODAY")
+        .ok()
+        .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// The given snapshot, or the demo period (created on first use).
+fn open_snapshot(file: Option<PathBuf>) -> Result<Snapshot, Failure> {
+    let path = match file {
+        Some(path) => path,
+        None => ensure_demo()?,
+    };
+    Ok(Snapshot::open(&path)?)
+}
+
+fn ensure_demo() -> Result<PathBuf, Failure> {
+    let path = demo::default_path().ok_or_else(|| {
+        Failure::usage("cannot find a data directory: set HOME or XDG_DATA_HOME, or give a FILE")
+    })?;
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Failure::usage(format!(
+                    "{}: cannot create directory: {e}",
+                    inert(&dir.display().to_string())
+                ))
+            })?;
+        }
+        demo::write(&path, false)?;
+        eprintln!(
+            "closedesk: created the demo period at {}",
+            inert(&path.display().to_string())
+        );
+    }
+    Ok(path)
+}
+
+fn open(file: Option<PathBuf>) -> Outcome {
+    let snapshot = open_snapshot(file)?;
+    let summary = summarize(&snapshot)?.1;
+    print_summary(&summary, snapshot.path());
+    println!();
+    println!("The cockpit is not built yet; `closedesk reconcile` lists every figure and mismatch.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_demo(out: Option<PathBuf>, force: bool) -> Outcome {
+    let out = match out {
+        Some(out) => out,
+        None => {
+            let path = demo::default_path()
+                .ok_or_else(|| Failure::usage("cannot find a data directory: pass --out FILE"))?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Failure::usage(format!(
+                        "{}: cannot create directory: {e}",
+                        inert(&dir.display().to_string())
+                    ))
+                })?;
+            }
+            path
+        }
+    };
+    let data = demo::write(&out, force)?;
+    println!(
+        "Wrote the demo period {} ({}) to {}",
+        inert(&data.period.id),
+        inert(&data.period.entity),
+        inert(&out.display().to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_template(dir: &Path) -> Outcome {
+    let written = import::write_templates(dir)?;
+    for path in &written {
+        println!("{}", inert(&path.display().to_string()));
+    }
+    println!(
+        "Wrote {} header-only CSV files; see docs/snapshot-format.md for the columns.",
+        written.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
+    let data = import::import_dir(dir, out, force)?;
+    println!(
+        "Imported period {} ({}): {} accounts, {} invoices, {} ledger rows, {} usage events → {}",
+        inert(&data.period.id),
+        inert(&data.period.entity),
+        data.accounts.len(),
+        data.invoices.len(),
+        data.ledger.len(),
+        data.usage_events.len(),
+        inert(&out.display().to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reconciles and summarizes; also returns which mismatches are open.
+fn summarize(snapshot: &Snapshot) -> Result<(Reconciliation, Summary, Vec<bool>), Failure> {
+    let failed = |e: rusqlite::Error| {
+        Failure::usage(format!(
+            "{}: cannot read the snapshot: {e}",
+            inert(&snapshot.path().display().to_string())
+        ))
+    };
+    let recon = reconcile::run(snapshot).map_err(failed)?;
+    let statuses = snapshot.mismatch_statuses().map_err(failed)?;
+    let is_open = |m: &Mismatch| {
+        !matches!(
+            statuses.get(&m.key).map(String::as_str),
+            Some("resolved") | Some("waived")
+        )
+    };
+    let progress = snapshot.checklist_progress().map_err(failed)?;
+    let summary = Summary::new(&recon, is_open, &progress, today());
+    let open = recon.mismatches.iter().map(is_open).collect();
+    Ok((recon, summary, open))
+}
+
+fn exit_for(summary: &Summary, check: bool) -> ExitCode {
+    if check && summary.status == "needs_review" {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
+    let snapshot = open_snapshot(file)?;
+    let (_, summary, _) = summarize(&snapshot)?;
+    if json {
+        print_json(&summary)?;
+    } else {
+        print_summary(&summary, snapshot.path());
+    }
+    Ok(exit_for(&summary, check))
+}
+
+fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
+    let snapshot = open_snapshot(file)?;
+    let (recon, summary, open) = summarize(&snapshot)?;
+    if json {
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            summary: &'a Summary,
+            #[serde(flatten)]
+            reconciliation: &'a Reconciliation,
+        }
+        print_json(&Report {
+            summary: &summary,
+            reconciliation: &recon,
+        })?;
+    } else {
+        print_summary(&summary, snapshot.path());
+        println!();
+        print_mismatches(&recon.mismatches, &open);
+    }
+    Ok(exit_for(&summary, check))
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| Failure::usage(format!("cannot write JSON: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error worth a message.
+    let _ = writeln!(out, "{text}");
+    Ok(())
+}
+
+fn print_summary(s: &Summary, path: &Path) {
+    let row = |label: &str, value: String| println!("{label:<22}{value}");
+    println!(
+        "{} — period {} ({})",
+        inert(&s.entity),
+        inert(&s.period),
+        inert(&s.currency)
+    );
+    row(
+        "Statement window",
+        format!("{} .. {}", s.window.start, s.window.end),
+    );
+    let m = &s.mismatches;
+    let count = match m.open {
+        0 => "no open mismatches".to_string(),
+        1 => "1 open mismatch".to_string(),
+        n => format!("{n} open mismatches"),
+    };
+    row(
+        "Status",
+        format!(
+            "{} — {count} ({} critical, {} high, {} medium, {} low)",
+            s.status_words(),
+            m.critical,
+            m.high,
+            m.medium,
+            m.low
+        ),
+    );
+    row("Open variance", s.variance_usd.grouped());
+    row("Usage billed", s.usage_billed_usd.grouped());
+    row("Program fees billed", s.program_fees_billed_usd.grouped());
+    row("Posted receivables", s.posted_receivables_usd.grouped());
+    row("Disbursed", s.disbursed_usd.grouped());
+    row("Closing AR", s.closing_ar_usd.grouped());
+    row("Unapplied", s.unapplied_usd.grouped());
+    let last = match &s.last_clean_close {
+        None => "never".to_string(),
+        Some(l) => match (l.date, l.days_ago) {
+            (Some(d), Some(n)) => format!("{} on {d} ({n} days ago)", inert(&l.period)),
+            _ => inert(&l.period),
+        },
+    };
+    row("Last clean close", last);
+    let next = s
+        .checklist
+        .next
+        .as_deref()
+        .map(|n| format!(" — next: {}", inert(n)))
+        .unwrap_or_default();
+    row(
+        "Checklist",
+        format!("{} of {} done{next}", s.checklist.done, s.checklist.total),
+    );
+    row("Close owner", inert(&s.owner));
+    row("File", inert(&path.display().to_string()));
+}
+
+fn print_mismatches(mismatches: &[Mismatch], open: &[bool]) {
+    if mismatches.is_empty() {
+        println!("No mismatches: every check ties.");
+        return;
+    }
+    println!(
+        "{:<9} {:<48} {:>12} {:>12} {:>10}  owner",
+        "severity", "key", "expected", "actual", "variance"
+    );
+    for (m, is_open) in mismatches.iter().zip(open) {
+        let key = if *is_open {
+            inert(&m.key)
+        } else {
+            format!("{} (closed)", inert(&m.key))
+        };
+        println!(
+            "{:<9} {:<48} {:>12} {:>12} {:>10}  {}",
+            m.severity.as_str(),
+            key,
+            m.expected.grouped(),
+            m.actual.grouped(),
+            m.variance.grouped(),
+            inert(&m.owner)
+        );
+        println!("          {}", inert(&m.title));
+        println!("          next: {}", inert(&m.next_action));
+    }
+}

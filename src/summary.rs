@@ -1,0 +1,131 @@
+//! The period summary: what `closedesk status` prints and what the first pane shows.
+//! The first six JSON fields keep their names and meaning (SPEC section 4).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::money::Money;
+use crate::reconcile::{Mismatch, Reconciliation};
+use crate::snapshot::model::{PeriodStatus, Severity};
+use crate::snapshot::queries::ChecklistProgress;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub period: String,
+    pub usage_billed_usd: Money,
+    pub program_fees_billed_usd: Money,
+    pub variance_usd: Money,
+    pub status: &'static str,
+    pub owner: String,
+    pub entity: String,
+    pub currency: String,
+    pub window: Window,
+    pub mismatches: SeverityCounts,
+    pub last_clean_close: Option<LastCleanClose>,
+    pub checklist: Checklist,
+    pub posted_receivables_usd: Money,
+    pub disbursed_usd: Money,
+    pub closing_ar_usd: Money,
+    pub unapplied_usd: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// Open mismatches by severity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SeverityCounts {
+    pub open: usize,
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LastCleanClose {
+    pub period: String,
+    pub date: Option<NaiveDate>,
+    pub days_ago: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Checklist {
+    pub done: u32,
+    pub total: u32,
+    pub next: Option<String>,
+}
+
+impl Summary {
+    /// `is_open` says whether a mismatch is still open (not resolved or waived).
+    pub fn new(
+        recon: &Reconciliation,
+        is_open: impl Fn(&Mismatch) -> bool,
+        checklist: &ChecklistProgress,
+        today: NaiveDate,
+    ) -> Summary {
+        let period = &recon.period;
+        let mut counts = SeverityCounts::default();
+        let mut variance = Money::ZERO;
+        for m in recon.mismatches.iter().filter(|m| is_open(m)) {
+            counts.open += 1;
+            variance += m.variance.abs();
+            match m.severity {
+                Severity::Critical => counts.critical += 1,
+                Severity::High => counts.high += 1,
+                Severity::Medium => counts.medium += 1,
+                Severity::Low => counts.low += 1,
+            }
+        }
+        let status = match (period.status, counts.open) {
+            (PeriodStatus::SignedOff, _) => "signed_off",
+            (PeriodStatus::Open, 0) => "clean",
+            (PeriodStatus::Open, _) => "needs_review",
+        };
+        let h = &recon.headline;
+        Summary {
+            period: period.id.clone(),
+            usage_billed_usd: h.usage_billed,
+            program_fees_billed_usd: h.program_fees_billed,
+            variance_usd: variance,
+            status,
+            owner: period.close_owner.clone(),
+            entity: period.entity.clone(),
+            currency: period.currency.clone(),
+            window: Window {
+                start: period.window_start,
+                end: period.window_end,
+            },
+            mismatches: counts,
+            last_clean_close: period.last_clean_period.as_ref().map(|p| LastCleanClose {
+                period: p.clone(),
+                date: period.last_clean_date,
+                days_ago: period.last_clean_date.map(|d| (today - d).num_days()),
+            }),
+            checklist: Checklist {
+                done: checklist.done,
+                total: checklist.total,
+                next: checklist
+                    .next
+                    .as_ref()
+                    .map(|(item, title)| format!("{item}. {title}")),
+            },
+            posted_receivables_usd: h.posted_receivables,
+            disbursed_usd: h.disbursed,
+            closing_ar_usd: h.closing_ar,
+            unapplied_usd: h.unapplied,
+        }
+    }
+
+    /// "needs review", "clean", "signed off".
+    pub fn status_words(&self) -> &'static str {
+        match self.status {
+            "signed_off" => "signed off",
+            "clean" => "clean",
+            _ => "needs review",
+        }
+    }
+}
