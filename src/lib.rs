@@ -5,7 +5,7 @@
 //! - [`import`]: CSV files → a new snapshot, all or nothing; [`demo`] uses the same path.
 //! - [`reconcile`]: the reconciliation engine — pure checks from snapshot data to
 //!   mismatches; [`summary`] is the period summary built from it.
-//! - [`cli`]: the command line (thin).
+//! - [`cli`]: the command line (thin); [`tui`]: the cockpit.
 //! - [`money`], [`text`]: exact money and inert untrusted text, used everywhere.
 
 pub mod cli;
@@ -16,3 +16,4 @@ pub mod reconcile;
 pub mod snapshot;
 pub mod summary;
 pub mod text;
+pub mod tui;

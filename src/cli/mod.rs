@@ -190,12 +190,28 @@ fn ensure_demo() -> Result<PathBuf, Failure> {
     Ok(path)
 }
 
+/// Opens the cockpit on a snapshot. The file is checked first, so a refusal is printed
+/// (exit 2) before the terminal is taken over. Without a terminal, prints the summary.
 fn open(file: Option<PathBuf>) -> Outcome {
+    use std::io::IsTerminal;
     let snapshot = open_snapshot(file)?;
     let summary = summarize(&snapshot)?.1;
-    print_summary(&summary, snapshot.path());
-    println!();
-    println!("The cockpit is not built yet; `closedesk reconcile` lists every figure and mismatch.");
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        print_summary(&summary, snapshot.path());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = snapshot.path().to_path_buf();
+    drop(snapshot);
+    let opts = crate::tui::Options {
+        path,
+        user: None,
+        today: today(),
+        poll: std::time::Duration::from_millis(500),
+    };
+    crate::tui::run(opts).map_err(|e| Failure {
+        message: format!("the cockpit stopped: {}", inert(&format!("{e:#}"))),
+        code: 2,
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

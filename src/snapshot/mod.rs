@@ -3,6 +3,7 @@
 //! modified.
 
 pub mod model;
+pub mod pages;
 pub mod queries;
 pub mod schema;
 mod write;

@@ -1,0 +1,428 @@
+//! The cockpit's only door to the library: reconciliation, the period summary, the close
+//! workflow and the paged queries. Runs on background threads, each with its own
+//! [`Snapshot`] connection; the UI thread only sends [`Request`]s and receives
+//! [`Response`]s.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::money::Money;
+use crate::reconcile::{self, Mismatch};
+use crate::snapshot::model::{Lane, PeriodStatus, Role, Severity};
+use crate::snapshot::pages::{AnnotationRow, AuditRow, ChecklistRow, Direction, LaneTable, PageRow};
+use crate::snapshot::Snapshot;
+use crate::summary::Summary;
+
+/// Rows per page of a lane table or the audit log.
+pub const PAGE: usize = 200;
+
+/// Who is using the cockpit, and what the roster says they may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub login: String,
+    pub name: Option<String>,
+    /// `None`: not on the roster — read-only.
+    pub role: Option<Role>,
+}
+
+impl Actor {
+    pub fn read_only(&self) -> bool {
+        self.role.is_none()
+    }
+}
+
+/// One mismatch as the cockpit lists it: the engine's figures plus workflow state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub mismatch: Mismatch,
+    /// `open`, `in_correction`, `resolved` or `waived`.
+    pub status: String,
+    /// The owner override, else the engine's owner.
+    pub owner: String,
+    pub notes: usize,
+}
+
+impl Item {
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status.as_str(), "resolved" | "waived")
+    }
+}
+
+/// Everything the first pane, the mismatch table and the checklist show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub summary: Summary,
+    pub period_status: PeriodStatus,
+    /// Most severe first, then largest |variance|.
+    pub items: Vec<Item>,
+    pub checklist: Vec<ChecklistRow>,
+    pub evidence: Vec<Vec<String>>,
+    pub actor: Actor,
+}
+
+impl Loaded {
+    pub fn open_items(&self) -> impl Iterator<Item = &Item> {
+        self.items.iter().filter(|i| i.is_open())
+    }
+
+    /// Open mismatches per lane.
+    pub fn lane_counts(&self) -> Vec<(Lane, usize)> {
+        Lane::ALL
+            .iter()
+            .map(|lane| {
+                (
+                    *lane,
+                    self.open_items().filter(|i| i.mismatch.lane == *lane).count(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn item(&self, key: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.mismatch.key == key)
+    }
+}
+
+/// Work for the background worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Reconcile and summarize again.
+    Load,
+    /// The trail (annotations) of a mismatch key or checklist item.
+    Trail {
+        kind: &'static str,
+        target: String,
+    },
+    LanePage {
+        lane: LaneTable,
+        cursor: String,
+        direction: Direction,
+    },
+    /// Open the lane showing this source row.
+    Locate {
+        table: String,
+        id: String,
+    },
+    /// The audit log, newest first, before `before`.
+    Audit {
+        before: Option<i64>,
+    },
+    Verify,
+    Write(WriteOp),
+}
+
+/// A change to the close workflow, made as the actor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteOp {
+    Note {
+        kind: &'static str,
+        target: String,
+        text: String,
+    },
+    Correction {
+        key: String,
+        amount: Money,
+        side: String,
+        text: String,
+    },
+    Waive {
+        key: String,
+        reason: String,
+    },
+    Checklist {
+        item: u32,
+        status: String,
+    },
+    SignOff {
+        typed: String,
+    },
+    Reopen {
+        reason: String,
+    },
+}
+
+/// Results sent back to the UI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    Loaded(Box<Loaded>),
+    Trail {
+        kind: &'static str,
+        target: String,
+        rows: Vec<AnnotationRow>,
+    },
+    LanePage {
+        lane: LaneTable,
+        cursor: String,
+        direction: Direction,
+        rows: Vec<PageRow>,
+    },
+    Located {
+        lane: LaneTable,
+        id: Option<String>,
+    },
+    Audit {
+        before: Option<i64>,
+        rows: Vec<AuditRow>,
+    },
+    Verified(Result<String, String>),
+    Wrote {
+        op: WriteOp,
+        result: Result<String, String>,
+    },
+    /// Another connection changed the file.
+    Changed,
+    Failed(String),
+}
+
+/// Orders mismatches most severe first, then by |variance| descending, then key.
+pub fn severity_order(a: &Mismatch, b: &Mismatch) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then(b.variance.abs().cmp(&a.variance.abs()))
+        .then(a.key.cmp(&b.key))
+}
+
+/// The login: `--user`, else `$USER`, else `$LOGNAME`.
+pub fn login(user: Option<String>) -> String {
+    user.or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_default()
+}
+
+fn sql_err(e: rusqlite::Error) -> String {
+    e.to_string()
+}
+
+/// Reconciles, summarizes and reads the workflow state.
+pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
+    let recon = reconcile::run(snapshot).map_err(sql_err)?;
+    let statuses = snapshot.mismatch_statuses().map_err(sql_err)?;
+    let overrides = snapshot.owner_overrides().map_err(sql_err)?;
+    let counts = snapshot.annotation_counts().map_err(sql_err)?;
+    let status_of = |m: &Mismatch| {
+        statuses
+            .get(&m.key)
+            .cloned()
+            .unwrap_or_else(|| "open".to_string())
+    };
+    let is_open = |m: &Mismatch| !matches!(status_of(m).as_str(), "resolved" | "waived");
+    let progress = snapshot.checklist_progress().map_err(sql_err)?;
+    let summary = Summary::new(&recon, is_open, &progress, today);
+    let mut items: Vec<Item> = recon
+        .mismatches
+        .iter()
+        .map(|m| Item {
+            status: status_of(m),
+            owner: overrides.get(&m.key).cloned().unwrap_or_else(|| m.owner.clone()),
+            notes: counts.get(&m.key).copied().unwrap_or(0),
+            mismatch: m.clone(),
+        })
+        .collect();
+    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+    let checklist = snapshot.checklist_items().map_err(sql_err)?;
+    let actor = match snapshot.role_of(login).map_err(sql_err)? {
+        Some((name, role)) => Actor {
+            login: login.to_string(),
+            name: Some(name),
+            role: Some(role),
+        },
+        None => Actor {
+            login: login.to_string(),
+            name: None,
+            role: None,
+        },
+    };
+    let mut loaded = Loaded {
+        path: snapshot.path().to_path_buf(),
+        summary,
+        period_status: recon.period.status,
+        items,
+        checklist,
+        evidence: Vec::new(),
+        actor,
+    };
+    loaded.evidence = (1..=8).map(|item| evidence(&loaded, item)).collect();
+    Ok(loaded)
+}
+
+/// What the reconciliation says about one checklist item, in words.
+pub fn evidence(l: &Loaded, item: u32) -> Vec<String> {
+    let s = &l.summary;
+    let open_in = |lanes: &[Lane]| -> String {
+        let n = l
+            .open_items()
+            .filter(|i| lanes.contains(&i.mismatch.lane))
+            .count();
+        let names: Vec<&str> = lanes.iter().map(|x| x.as_str()).collect();
+        match n {
+            0 => format!("{}: no open mismatch", names.join(", ")),
+            1 => format!("{}: 1 open mismatch", names.join(", ")),
+            n => format!("{}: {n} open mismatches", names.join(", ")),
+        }
+    };
+    match item {
+        1 => vec![
+            format!("usage billed {}", s.usage_billed_usd.grouped()),
+            open_in(&[Lane::Usage]),
+        ],
+        2 => vec![
+            format!("posted receivables {}", s.posted_receivables_usd.grouped()),
+            open_in(&[Lane::Invoices]),
+        ],
+        3 => vec![format!(
+            "{} open mismatches, open variance {}",
+            s.mismatches.open,
+            s.variance_usd.grouped()
+        )],
+        4 => vec![
+            format!(
+                "disbursed {}, unapplied {}",
+                s.disbursed_usd.grouped(),
+                s.unapplied_usd.grouped()
+            ),
+            open_in(&[Lane::Disbursements]),
+        ],
+        5 => vec![
+            format!("closing AR {}", s.closing_ar_usd.grouped()),
+            open_in(&[Lane::Ledger]),
+        ],
+        6 => vec![open_in(&[Lane::Adjustments])],
+        7 => vec![open_in(&[Lane::Revenue])],
+        8 => vec![
+            format!("program fees billed {}", s.program_fees_billed_usd.grouped()),
+            open_in(&[Lane::Exports, Lane::EmployerPrograms, Lane::Statements]),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Why the workflow cannot do something yet (until `crate::workflow` is wired).
+const NO_WORKFLOW: &str = "the close workflow is not in this build yet";
+
+/// Carries out a write as `login`; Ok is a one-line confirmation, Err the refusal.
+pub fn write(_snapshot: &mut Snapshot, _login: &str, _op: &WriteOp) -> Result<String, String> {
+    Err(NO_WORKFLOW.to_string())
+}
+
+/// `verify`: the audit chain and lock triggers.
+pub fn verify(_snapshot: &Snapshot) -> Result<String, String> {
+    Err(NO_WORKFLOW.to_string())
+}
+
+/// Answers one request. Never panics on bad data: errors become [`Response::Failed`].
+pub fn handle(snapshot: &mut Snapshot, login: &str, today: NaiveDate, req: Request) -> Response {
+    match req {
+        Request::Load => match load(snapshot, login, today) {
+            Ok(l) => Response::Loaded(Box::new(l)),
+            Err(e) => Response::Failed(format!("cannot read the snapshot: {e}")),
+        },
+        Request::Trail { kind, target } => match snapshot.annotations_for(kind, &target, 500) {
+            Ok(rows) => Response::Trail { kind, target, rows },
+            Err(e) => Response::Failed(e.to_string()),
+        },
+        Request::LanePage {
+            lane,
+            cursor,
+            direction,
+        } => {
+            let as_of = snapshot.period().map(|p| p.window_end).unwrap_or(today);
+            match snapshot.lane_page(lane, &cursor, direction, PAGE, as_of) {
+                Ok(rows) => Response::LanePage {
+                    lane,
+                    cursor,
+                    direction,
+                    rows,
+                },
+                Err(e) => Response::Failed(e.to_string()),
+            }
+        }
+        Request::Locate { table, id } => match snapshot.locate_source(&table, &id) {
+            Ok(Some((lane, id))) => Response::Located { lane, id: Some(id) },
+            Ok(None) => Response::Failed(format!(
+                "no lane shows {} row {}",
+                crate::text::inert(&table),
+                crate::text::inert(&id)
+            )),
+            Err(e) => Response::Failed(e.to_string()),
+        },
+        Request::Audit { before } => match snapshot.audit_page(before, PAGE) {
+            Ok(rows) => Response::Audit { before, rows },
+            Err(e) => Response::Failed(e.to_string()),
+        },
+        Request::Verify => Response::Verified(verify(snapshot)),
+        Request::Write(op) => {
+            let result = write(snapshot, login, &op);
+            Response::Wrote { op, result }
+        }
+    }
+}
+
+/// Runs the worker on a blocking thread with its own connection until `requests` closes.
+pub fn spawn_worker(
+    path: PathBuf,
+    login: String,
+    today: NaiveDate,
+    mut requests: UnboundedReceiver<Request>,
+    responses: UnboundedSender<Response>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut snapshot = match Snapshot::open(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = responses.send(Response::Failed(e.to_string()));
+                return;
+            }
+        };
+        while let Some(req) = requests.blocking_recv() {
+            let resp = handle(&mut snapshot, &login, today, req);
+            if responses.send(resp).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Polls `PRAGMA data_version` on its own connection every `every`; sends
+/// [`Response::Changed`] when another connection committed. Holds no transaction between
+/// polls.
+pub fn spawn_watcher(
+    path: PathBuf,
+    every: Duration,
+    responses: UnboundedSender<Response>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let Ok(snapshot) = Snapshot::open(&path) else {
+            return;
+        };
+        let mut last = snapshot.data_version().ok();
+        while !responses.is_closed() {
+            std::thread::sleep(every);
+            let now = snapshot.data_version().ok();
+            if now != last {
+                last = now;
+                if responses.send(Response::Changed).is_err() {
+                    break;
+                }
+            }
+        }
+    })
+}
+
+/// The path shown in the status bar.
+pub fn display_path(path: &Path) -> String {
+    crate::text::inert(&path.display().to_string())
+}
+
+/// Counts by severity of the open items (for tests and the overview).
+pub fn severity_split(items: &[Item]) -> HashMap<Severity, usize> {
+    let mut out = HashMap::new();
+    for i in items.iter().filter(|i| i.is_open()) {
+        *out.entry(i.mismatch.severity).or_insert(0) += 1;
+    }
+    out
+}
