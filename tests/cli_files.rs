@@ -17,16 +17,41 @@ fn closedesk() -> Command {
 /// one-line message on stderr, exit 2, nothing on stdout, and the file byte-identical.
 fn assert_refused(path: &Path, expected: &str) {
     let before = std::fs::read(path).ok();
-    for args in [vec!["status"], vec!["status", "--json"], vec!["reconcile"], vec!["open"]] {
+    for args in [
+        vec!["status"],
+        vec!["status", "--json"],
+        vec!["reconcile"],
+        vec!["open"],
+    ] {
         let out = closedesk().args(&args).arg(path).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?} on {}: {stderr}", path.display());
-        assert!(out.stdout.is_empty(), "{args:?} printed to stdout: {:?}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} on {}: {stderr}",
+            path.display()
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} printed to stdout: {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         assert_eq!(stderr.lines().count(), 1, "one line expected, got: {stderr}");
-        assert!(stderr.contains(&path.display().to_string()), "message must name the path: {stderr}");
+        assert!(
+            stderr.contains(&path.display().to_string()),
+            "message must name the path: {stderr}"
+        );
         assert!(stderr.contains(expected), "expected {expected:?} in: {stderr}");
-        assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
-        assert_eq!(std::fs::read(path).ok(), before, "{args:?} modified {}", path.display());
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read(path).ok(),
+            before,
+            "{args:?} modified {}",
+            path.display()
+        );
     }
 }
 
@@ -80,7 +105,8 @@ fn another_applications_database() {
     let dir = tmp();
     let path = dir.path().join("other.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("PRAGMA application_id = 1234; CREATE TABLE t (x);").unwrap();
+    conn.execute_batch("PRAGMA application_id = 1234; CREATE TABLE t (x);")
+        .unwrap();
     drop(conn);
     assert_refused(&path, "another application");
 }
@@ -100,11 +126,17 @@ fn newer_schema() {
     let dir = tmp();
     let path = real_snapshot(dir.path());
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
-    let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let app: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .unwrap();
     assert_eq!(app, APPLICATION_ID);
     drop(conn);
-    assert_refused(&path, &format!("made by a newer closedesk (schema {})", SCHEMA_VERSION + 1));
+    assert_refused(
+        &path,
+        &format!("made by a newer closedesk (schema {})", SCHEMA_VERSION + 1),
+    );
 }
 
 #[test]
