@@ -1,0 +1,531 @@
+//! Property tests: for random consistent periods the roll-forward identity holds and no
+//! mismatch is reported; injecting one random break yields exactly one mismatch, the one
+//! that break should cause.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use proptest::prelude::*;
+
+use closedesk::money::Money;
+use closedesk::reconcile;
+use closedesk::snapshot::model::*;
+use closedesk::snapshot::Snapshot;
+
+fn d(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
+}
+
+fn feb(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 2, day).unwrap()
+}
+
+fn at(date: NaiveDate, hour: u32) -> NaiveDateTime {
+    date.and_hms_opt(hour, 0, 0).unwrap()
+}
+
+fn m(cents: i64) -> Money {
+    Money::from_cents(cents)
+}
+
+/// What one random invoice looks like before it is laid out as rows.
+#[derive(Clone, Debug)]
+struct InvoiceSpec {
+    status: u8, // 0 draft, 1 posted, 2 closed, 3 void, 4 posted in February
+    recurring: i64,
+    usage_events: Vec<i64>,
+    paid: u8, // 0 none, 1 part (by payment), 2 part (by credit)
+    ratable: bool,
+}
+
+fn invoice_spec() -> impl Strategy<Value = InvoiceSpec> {
+    (
+        0u8..5,
+        1i64..5_000_000,
+        prop::collection::vec(1i64..20_000, 0..4),
+        0u8..3,
+        any::<bool>(),
+    )
+        .prop_map(|(status, recurring, usage_events, paid, ratable)| InvoiceSpec {
+            status,
+            recurring,
+            usage_events,
+            paid,
+            ratable,
+        })
+}
+
+fn period() -> Period {
+    Period {
+        id: "2026-03".into(),
+        entity: "Property Co".into(),
+        window_start: d(1),
+        window_end: d(31),
+        currency: "USD".into(),
+        close_owner: "owner@example.test".into(),
+        materiality_medium: m(500),
+        materiality_high: m(50_000),
+        materiality_critical: m(500_000),
+        last_clean_period: None,
+        last_clean_date: None,
+        status: PeriodStatus::Open,
+    }
+}
+
+fn empty(period: Period) -> SourceData {
+    SourceData {
+        period,
+        lane_owners: vec![],
+        accounts: vec![],
+        invoices: vec![],
+        invoice_lines: vec![],
+        payments: vec![],
+        credits: vec![],
+        disbursements: vec![],
+        ledger: vec![],
+        usage_events: vec![],
+        export_batches: vec![],
+        export_lines: vec![],
+        employer_programs: vec![],
+        program_statements: vec![],
+        statement_lines: vec![],
+        roster: vec![RosterEntry {
+            login: "lead".into(),
+            display_name: "Lead".into(),
+            role: Role::Lead,
+        }],
+    }
+}
+
+/// Lays random invoices out as a consistent period: lines add up, disbursements and the
+/// ledger agree with balances, usage events equal the usage billed, one employer program
+/// and its statement tie, and a GL export carries the closing AR.
+fn build(accounts: &[Vec<InvoiceSpec>], program_units: i64, program_rate: i64) -> SourceData {
+    let mut data = empty(period());
+    let mut ledger_seq = 0;
+    let mut ledger = |data: &mut SourceData,
+                      account: &str,
+                      invoice: Option<&str>,
+                      when,
+                      kind,
+                      cents,
+                      reference: Option<String>| {
+        ledger_seq += 1;
+        data.ledger.push(LedgerEntry {
+            id: format!("LG-{ledger_seq}"),
+            account_id: account.into(),
+            invoice_id: invoice.map(Into::into),
+            occurred_at: when,
+            kind,
+            amount: m(cents),
+            reference,
+        });
+    };
+    let mut closing_by_account = Vec::new();
+    for (a, invoices) in accounts.iter().enumerate() {
+        let account = format!("ACC-{a}");
+        data.accounts.push(Account {
+            id: account.clone(),
+            name: format!("Account {a}"),
+            kind: AccountKind::Customer,
+        });
+        let mut closing = 0;
+        for (i, spec) in invoices.iter().enumerate() {
+            let inv = format!("INV-{a}-{i}");
+            let usage_total: i64 = spec.usage_events.iter().sum();
+            let total = spec.recurring + usage_total;
+            let (status, posted) = match spec.status {
+                0 => (InvoiceStatus::Draft, None),
+                1 => (InvoiceStatus::Posted, Some(d(2 + i as u32 % 20))),
+                2 => (InvoiceStatus::Closed, Some(d(2 + i as u32 % 20))),
+                3 => (InvoiceStatus::Void, Some(d(3))),
+                _ => (InvoiceStatus::Posted, Some(feb(10))),
+            };
+            let line_id = |k: &str| format!("LN-{a}-{i}-{k}");
+            let (rule, start, end) = if spec.ratable {
+                (
+                    RevenueRule::RatableDaily,
+                    Some(d(15)),
+                    Some(NaiveDate::from_ymd_opt(2026, 4, 14).unwrap()),
+                )
+            } else {
+                (RevenueRule::Immediate, Some(d(1)), Some(d(31)))
+            };
+            let (start, end) = if spec.status == 4 {
+                (Some(feb(1)), Some(feb(28)))
+            } else {
+                (start, end)
+            };
+            data.invoice_lines.push(InvoiceLine {
+                id: line_id("rec"),
+                invoice_id: inv.clone(),
+                kind: LineKind::Recurring,
+                program_id: None,
+                service_start: start,
+                service_end: end,
+                amount: m(spec.recurring),
+                revenue_rule: rule,
+                description: None,
+            });
+            if usage_total > 0 {
+                data.invoice_lines.push(InvoiceLine {
+                    id: line_id("use"),
+                    invoice_id: inv.clone(),
+                    kind: LineKind::Usage,
+                    program_id: None,
+                    service_start: start,
+                    service_end: end,
+                    amount: m(usage_total),
+                    revenue_rule: RevenueRule::Immediate,
+                    description: None,
+                });
+                // Usage billed in February belongs to February's window: date events then.
+                let day = start.unwrap();
+                for (e, cents) in spec.usage_events.iter().enumerate() {
+                    data.usage_events.push(UsageEvent {
+                        id: format!("UE-{a}-{i}-{e}"),
+                        account_id: account.clone(),
+                        kind: UsageKind::Report,
+                        occurred_at: at(day, 10 + e as u32),
+                        units: 1,
+                        rated_amount: Some(m(*cents)),
+                        state: UsageState::Rated,
+                        invoice_line_id: Some(line_id("use")),
+                        reprocessed_at: None,
+                    });
+                }
+            }
+            let mut balance = total;
+            let receivable = matches!(spec.status, 1 | 2 | 4);
+            if let Some(posted) = posted {
+                ledger(
+                    &mut data,
+                    &account,
+                    Some(&inv),
+                    at(posted, 9),
+                    LedgerKind::InvoicePosted,
+                    total,
+                    None,
+                );
+            }
+            if receivable && spec.paid > 0 {
+                let applied = if spec.status == 2 { total } else { total / 2 };
+                let source_kind = if spec.paid == 1 {
+                    SourceKind::Payment
+                } else {
+                    SourceKind::Credit
+                };
+                let source = format!("{}-{a}-{i}", if spec.paid == 1 { "PAY" } else { "CR" });
+                // Receive a little more than is applied: the rest stays unapplied.
+                let received = applied + 100;
+                if spec.paid == 1 {
+                    data.payments.push(Payment {
+                        id: source.clone(),
+                        account_id: account.clone(),
+                        kind: PaymentKind::Payment,
+                        related_payment_id: None,
+                        occurred_on: d(25),
+                        amount: m(received),
+                        reference: None,
+                    });
+                } else {
+                    data.credits.push(Credit {
+                        id: source.clone(),
+                        account_id: account.clone(),
+                        kind: CreditKind::Credit,
+                        related_credit_id: None,
+                        issued_on: d(25),
+                        amount: m(received),
+                        reason: None,
+                    });
+                }
+                if applied > 0 {
+                    let dsb = format!("DSB-{a}-{i}");
+                    data.disbursements.push(Disbursement {
+                        id: dsb.clone(),
+                        source_kind,
+                        source_id: source,
+                        invoice_id: inv.clone(),
+                        disbursed_on: d(26),
+                        amount: m(applied),
+                    });
+                    let kind = if spec.paid == 1 {
+                        LedgerKind::PaymentDisbursed
+                    } else {
+                        LedgerKind::CreditDisbursed
+                    };
+                    ledger(
+                        &mut data,
+                        &account,
+                        Some(&inv),
+                        at(d(26), 12),
+                        kind,
+                        -applied,
+                        Some(dsb),
+                    );
+                    balance -= applied;
+                }
+            } else if spec.status == 2 {
+                // A closed invoice is settled: pay it in full.
+                let pay = format!("PAY-{a}-{i}");
+                data.payments.push(Payment {
+                    id: pay.clone(),
+                    account_id: account.clone(),
+                    kind: PaymentKind::Payment,
+                    related_payment_id: None,
+                    occurred_on: d(24),
+                    amount: m(total),
+                    reference: None,
+                });
+                let dsb = format!("DSB-{a}-{i}");
+                data.disbursements.push(Disbursement {
+                    id: dsb.clone(),
+                    source_kind: SourceKind::Payment,
+                    source_id: pay,
+                    invoice_id: inv.clone(),
+                    disbursed_on: d(24),
+                    amount: m(total),
+                });
+                ledger(
+                    &mut data,
+                    &account,
+                    Some(&inv),
+                    at(d(24), 12),
+                    LedgerKind::PaymentDisbursed,
+                    -total,
+                    Some(dsb),
+                );
+                balance = 0;
+            }
+            if spec.status == 3 {
+                ledger(
+                    &mut data,
+                    &account,
+                    Some(&inv),
+                    at(d(28), 17),
+                    LedgerKind::Void,
+                    -total,
+                    Some(inv.clone()),
+                );
+                balance = 0;
+            }
+            if !receivable {
+                // Drafts and voids bill no usage: their events are not rated into the period.
+                data.usage_events
+                    .retain(|e| e.invoice_line_id.as_deref() != Some(line_id("use").as_str()));
+                balance = if spec.status == 0 { total } else { 0 };
+            } else {
+                closing += balance;
+            }
+            data.invoices.push(Invoice {
+                id: inv,
+                account_id: account.clone(),
+                status,
+                posted_at: posted,
+                voided_at: (spec.status == 3).then(|| d(28)),
+                due_date: posted.unwrap_or(d(31)) + chrono::Days::new(30),
+                total: m(total),
+                balance: m(balance),
+            });
+        }
+        closing_by_account.push((account, closing));
+    }
+    // One employer program billed in the window, its statement tying line by line.
+    data.accounts.push(Account {
+        id: "EMP-1".into(),
+        name: "Employer".into(),
+        kind: AccountKind::Employer,
+    });
+    let fee = program_units * program_rate;
+    data.employer_programs.push(EmployerProgram {
+        id: "PRG-1".into(),
+        employer_account_id: "EMP-1".into(),
+        name: "Program".into(),
+        basis_units: program_units,
+        rate: m(program_rate),
+    });
+    data.invoices.push(Invoice {
+        id: "INV-EMP".into(),
+        account_id: "EMP-1".into(),
+        status: InvoiceStatus::Posted,
+        posted_at: Some(d(31)),
+        voided_at: None,
+        due_date: NaiveDate::from_ymd_opt(2026, 4, 30).unwrap(),
+        total: m(fee),
+        balance: m(fee),
+    });
+    data.invoice_lines.push(InvoiceLine {
+        id: "LN-EMP".into(),
+        invoice_id: "INV-EMP".into(),
+        kind: LineKind::ProgramFee,
+        program_id: Some("PRG-1".into()),
+        service_start: Some(d(1)),
+        service_end: Some(d(31)),
+        amount: m(fee),
+        revenue_rule: RevenueRule::OnServiceDate,
+        description: None,
+    });
+    ledger(
+        &mut data,
+        "EMP-1",
+        Some("INV-EMP"),
+        at(d(31), 9),
+        LedgerKind::InvoicePosted,
+        fee,
+        None,
+    );
+    closing_by_account.push(("EMP-1".into(), fee));
+    data.program_statements.push(ProgramStatement {
+        id: "STM-1".into(),
+        program_id: "PRG-1".into(),
+        issued_on: d(31),
+        total: m(fee),
+    });
+    data.statement_lines.push(StatementLine {
+        id: "STL-1".into(),
+        statement_id: "STM-1".into(),
+        invoice_line_id: Some("LN-EMP".into()),
+        description: None,
+        amount: m(fee),
+    });
+
+    // The GL export: one line per account with its closing AR.
+    let closing_ar: i64 = closing_by_account.iter().map(|(_, c)| c).sum();
+    data.export_batches.push(ExportBatch {
+        id: "GL-1".into(),
+        kind: BatchKind::Gl,
+        destination: "gl".into(),
+        created_at: at(d(31), 22),
+        total: m(closing_ar),
+    });
+    for (n, (account, closing)) in closing_by_account.iter().enumerate() {
+        data.export_lines.push(ExportLine {
+            id: format!("GLL-{n}"),
+            batch_id: "GL-1".into(),
+            account_id: account.clone(),
+            invoice_id: None,
+            amount: m(*closing),
+        });
+    }
+    data
+}
+
+/// One deliberate break and the key of the one mismatch it must cause.
+fn inject(data: &mut SourceData, which: u8, delta: i64) -> String {
+    match which % 7 {
+        0 => {
+            let line = data
+                .invoice_lines
+                .iter_mut()
+                .find(|l| l.kind == LineKind::Recurring)
+                .unwrap();
+            line.amount += m(delta);
+            let invoice = line.invoice_id.clone();
+            let status = data.invoices.iter().find(|i| i.id == invoice).unwrap().status;
+            if status == InvoiceStatus::Draft {
+                // Drafts are not final: no check looks at them. Break a program line instead.
+                line.amount -= m(delta);
+                return inject(data, 1, delta);
+            }
+            format!("invoices:{invoice}:lines-total")
+        }
+        1 => {
+            data.program_statements[0].total += m(delta);
+            "employer_programs:STM-1:statement-total".into()
+        }
+        2 => {
+            data.export_batches[0].total += m(delta);
+            data.export_lines[0].amount += m(delta);
+            "exports:GL-1:ar-total".into()
+        }
+        3 => {
+            data.employer_programs[0].basis_units += 1;
+            // Keep the statement tied to what was billed; only the expected fee moves.
+            "employer_programs:PRG-1:billed".into()
+        }
+        4 => {
+            data.statement_lines[0].amount += m(delta);
+            "statements:STL-1:line".into()
+        }
+        5 => {
+            // A receivable invoice's posting (a void's would also break its void check).
+            let receivable: Vec<String> = data
+                .invoices
+                .iter()
+                .filter(|i| i.status.is_receivable())
+                .map(|i| i.id.clone())
+                .collect();
+            let posted = data
+                .ledger
+                .iter_mut()
+                .find(|l| {
+                    l.kind == LedgerKind::InvoicePosted && receivable.contains(l.invoice_id.as_ref().unwrap())
+                })
+                .unwrap();
+            posted.amount += m(delta);
+            format!("ledger:{}:roll-forward", posted.account_id)
+        }
+        _ => {
+            // A March usage event rated differently from what was billed.
+            let window = (d(1), d(31));
+            match data
+                .usage_events
+                .iter_mut()
+                .find(|e| e.occurred_at.date() >= window.0 && e.occurred_at.date() <= window.1)
+            {
+                Some(event) => {
+                    event.rated_amount = Some(event.rated_amount.unwrap() + m(delta));
+                    format!("usage:{}:billed", event.account_id)
+                }
+                None => inject(data, 4, delta),
+            }
+        }
+    }
+}
+
+fn reconcile(data: &SourceData) -> reconcile::Reconciliation {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let mut snap = Snapshot::create(&path).unwrap();
+    snap.insert_source(data).unwrap();
+    reconcile::run(&snap).unwrap()
+}
+
+fn accounts() -> impl Strategy<Value = Vec<Vec<InvoiceSpec>>> {
+    prop::collection::vec(prop::collection::vec(invoice_spec(), 1..6), 1..5)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn consistent_periods_reconcile_clean(accounts in accounts(), units in 1i64..5000, rate in 1i64..10_000) {
+        let data = build(&accounts, units, rate);
+        let recon = reconcile(&data);
+        let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
+        prop_assert!(keys.is_empty(), "unexpected mismatches: {keys:?}");
+        // The roll-forward identity: closing AR per the ledger equals the sum of balances.
+        let ledger_closing: Money = data
+            .ledger
+            .iter()
+            .filter(|l| l.kind.moves_ar() && l.occurred_at.date() <= data.period.window_end)
+            .map(|l| l.amount)
+            .sum();
+        let balances: Money = data.invoices.iter().filter(|i| i.status.is_receivable()).map(|i| i.balance).sum();
+        prop_assert_eq!(ledger_closing, balances);
+        prop_assert_eq!(recon.headline.closing_ar, balances);
+    }
+
+    #[test]
+    fn one_break_yields_exactly_one_mismatch(
+        accounts in accounts(),
+        units in 1i64..5000,
+        rate in 1i64..10_000,
+        which in 0u8..7,
+        delta in prop_oneof![1i64..100_000, -100_000i64..-1],
+    ) {
+        let mut data = build(&accounts, units, rate);
+        let key = inject(&mut data, which, delta);
+        let recon = reconcile(&data);
+        let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
+        prop_assert_eq!(keys, vec![key.as_str()]);
+    }
+}
