@@ -71,20 +71,8 @@ pub fn global() -> Vec<Binding> {
         b(&[Ch('5')], "5", "audit history", Action::Show(View::Audit), false),
         b(&[Ch('6')], "6", "sign-off", Action::Show(View::SignOff), false),
         b(&[Code(Esc)], "Esc", "back", Action::Back, false),
-        b(
-            &[Ch('?')],
-            "?",
-            "help: every key of this view",
-            Action::Help,
-            true,
-        ),
-        b(
-            &[Ch('q'), Ctrl('c')],
-            "q",
-            "quit (also Ctrl-C)",
-            Action::Quit,
-            true,
-        ),
+        b(&[Ch('?')], "?", "help", Action::Help, true),
+        b(&[Ch('q'), Ctrl('c')], "q/^C", "quit", Action::Quit, true),
     ]
 }
 
@@ -118,16 +106,16 @@ pub fn bindings(view: View) -> Vec<Binding> {
         View::Mismatches => vec![
             b(&[Code(Enter)], "Enter", "detail", Action::Enter, true),
             b(&[Ch('/')], "/", "filter", Action::Filter, true),
-            b(&[Ch('s')], "s", "sort by next column", Action::SortNext, true),
+            b(&[Ch('s')], "s", "sort", Action::SortNext, true),
             b(&[Ch('S')], "S", "reverse sort", Action::SortReverse, false),
-            b(&[Ch('L')], "L", "lane filter", Action::CycleLane, true),
-            b(&[Ch('V')], "V", "severity filter", Action::CycleSeverity, true),
-            b(&[Ch('O')], "O", "owner filter", Action::CycleOwner, false),
-            b(&[Ch('T')], "T", "status filter", Action::CycleStatus, false),
+            b(&[Ch('L')], "L", "by lane", Action::CycleLane, true),
+            b(&[Ch('V')], "V", "by severity", Action::CycleSeverity, true),
+            b(&[Ch('O')], "O", "by owner", Action::CycleOwner, false),
+            b(&[Ch('T')], "T", "by status", Action::CycleStatus, false),
             b(&[Ch('x')], "x", "clear filters", Action::ClearFilters, false),
         ],
         View::Detail => vec![
-            b(&[Code(Tab)], "Tab", "next pane", Action::NextPane, true),
+            b(&[Code(Tab)], "Tab", "pane", Action::NextPane, true),
             b(
                 &[Code(BackTab)],
                 "S-Tab",
@@ -135,15 +123,9 @@ pub fn bindings(view: View) -> Vec<Binding> {
                 Action::PrevPane,
                 false,
             ),
-            b(
-                &[Code(Enter)],
-                "Enter",
-                "source row in its lane",
-                Action::Enter,
-                true,
-            ),
+            b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
             b(&[Ch('n')], "n", "note", Action::Note, true),
-            b(&[Ch('p')], "p", "propose correction", Action::Correction, true),
+            b(&[Ch('p')], "p", "correction", Action::Correction, true),
             b(&[Ch('w')], "w", "waive", Action::Waive, true),
         ],
         View::Checklist => vec![

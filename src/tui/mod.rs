@@ -11,9 +11,14 @@
 
 pub mod app;
 pub mod data;
+#[doc(hidden)]
+pub mod fixture;
 pub mod keymap;
 pub mod theme;
 pub mod views;
+
+#[cfg(test)]
+mod tests;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -13,14 +13,14 @@ use crate::tui::theme::{checklist_symbol, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
-    let [table_area, detail] = Layout::vertical([Constraint::Length(10), Constraint::Min(3)]).areas(area);
+    let [table_area, detail] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
     let done = d.checklist.iter().filter(|c| c.status == "done").count();
     let rows: Vec<Row> = d
         .checklist
         .iter()
         .map(|c| {
             let who = match (&c.updated_by, &c.updated_at) {
-                (Some(by), Some(at)) => format!("{} {}", inert(by), inert(at)),
+                (Some(by), Some(at)) => format!("{} {}", inert(by), short_time(at)),
                 (Some(by), None) => inert(by),
                 _ => String::new(),
             };
@@ -38,9 +38,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         [
             Constraint::Length(3),
             Constraint::Length(2),
-            Constraint::Fill(4),
+            Constraint::Fill(1),
             Constraint::Length(11),
-            Constraint::Fill(3),
+            Constraint::Length(24),
         ],
     )
     .header(Row::new(vec!["", "#", "item", "status", "who / when"]).style(theme.dim()))
@@ -84,4 +84,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         _ => lines.push(Line::from(Span::styled("  notes loading…", theme.dim()))),
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail);
+}
+
+/// `2026-04-01T09:00:00Z` → `2026-04-01 09:00`; other text unchanged (inert).
+pub fn short_time(at: &str) -> String {
+    let t = inert(at);
+    if t.len() >= 16 && t.as_bytes()[10] == b'T' {
+        format!("{} {}", &t[..10], &t[11..16])
+    } else {
+        t
+    }
 }

@@ -80,13 +80,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                     severity_short(mm.severity),
                     theme.severity(mm.severity),
                 )),
-                Cell::from(mm.lane.as_str()),
+                Cell::from(super::overview::lane_short(mm.lane)),
                 Cell::from(inert(&mm.subject)),
                 Cell::from(Line::from(mm.expected.grouped()).right_aligned()),
                 Cell::from(Line::from(mm.actual.grouped()).right_aligned()),
                 Cell::from(Line::from(signed(mm.variance)).right_aligned()),
                 Cell::from(inert(&i.owner)),
-                Cell::from(Span::styled(inert(&i.status), theme.status(&i.status))),
+                Cell::from(Span::styled(status_short(&i.status), theme.status(&i.status))),
             ])
         })
         .collect();
@@ -101,7 +101,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Constraint::Length(wa),
             Constraint::Length(wv),
             Constraint::Fill(2),
-            Constraint::Length(7),
+            Constraint::Length(8),
         ],
     )
     .column_spacing(1)
@@ -121,5 +121,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         );
     } else {
         frame.render_stateful_widget(table, table_area, &mut app.mismatches.table);
+    }
+}
+
+/// Status words that fit the table: `in_correction` → `in corr`.
+pub fn status_short(status: &str) -> String {
+    match status {
+        "in_correction" => "in corr".to_string(),
+        other => inert(other),
     }
 }

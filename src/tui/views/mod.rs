@@ -119,7 +119,7 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ];
     for (key, view) in tabs {
         let active = app.view == view || (view == View::Mismatches && app.view == View::Detail);
-        let text = format!(" {key} {} ", view.title());
+        let text = format!(" {key} {}", view.title());
         spans.push(Span::styled(
             text,
             if active { theme.active() } else { theme.base() },

@@ -1,7 +1,7 @@
 //! The first pane: the period at a glance and the correction lane.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
@@ -30,8 +30,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
     let s = &d.summary;
     let [head, figures, lanes, lane_tbl] = Layout::vertical([
+        Constraint::Length(5),
         Constraint::Length(4),
-        Constraint::Length(3),
         Constraint::Length(3),
         Constraint::Min(4),
     ])
@@ -58,28 +58,38 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .map(|n| format!(" · next: {}", inert(n)))
         .unwrap_or_default();
     let status = s.status_words();
+    let width = area.width as usize;
     let lines = vec![
         Line::from(vec![
-            Span::styled(fit(&inert(&s.entity), 40), theme.title()),
+            Span::styled(fit(&inert(&s.entity), 48), theme.title()),
             Span::raw(format!(" — period {} ({})", inert(&s.period), inert(&s.currency))),
         ]),
+        Line::from(fit(
+            &format!(
+                "Statement window {} .. {} · close owner {}",
+                s.window.start,
+                s.window.end,
+                inert(&s.owner)
+            ),
+            width,
+        )),
         Line::from(vec![
-            Span::raw(format!("Window {} .. {}   Status ", s.window.start, s.window.end)),
+            Span::raw("Status "),
             Span::styled(status, theme.status(status)),
-            Span::raw("   "),
+            Span::raw(" · "),
             Span::styled(count, if m.open > 0 { theme.warn() } else { theme.ok() }),
             Span::raw(format!(
-                " ({} critical, {} high, {} medium, {} low)",
+                ": {} critical, {} high, {} medium, {} low",
                 m.critical, m.high, m.medium, m.low
             )),
         ]),
-        Line::from(format!("Last clean close {last} · owner {}", inert(&s.owner))),
+        Line::from(format!("Last clean close {last}")),
         Line::from(fit(
             &format!(
                 "Checklist {} of {} done{next}",
                 s.checklist.done, s.checklist.total
             ),
-            area.width as usize,
+            width,
         )),
     ];
     frame.render_widget(Paragraph::new(lines), head);
@@ -146,16 +156,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .iter()
         .map(|i| {
             let mm = &i.mismatch;
+            let what = Text::from(vec![
+                Line::from(inert(&mm.key)),
+                Line::from(Span::styled(
+                    format!("next: {}", inert(&mm.next_action)),
+                    theme.dim(),
+                )),
+            ]);
             Row::new(vec![
                 Cell::from(Span::styled(
                     severity_label(mm.severity),
                     theme.severity(mm.severity),
                 )),
-                Cell::from(inert(&mm.key)),
+                Cell::from(what),
                 Cell::from(Line::from(signed(mm.variance)).right_aligned()),
                 Cell::from(inert(&i.owner)),
-                Cell::from(inert(&mm.next_action)),
             ])
+            .height(2)
         })
         .collect();
     let title = format!(
@@ -168,13 +185,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         rows,
         [
             Constraint::Length(10),
-            Constraint::Fill(3),
+            Constraint::Fill(5),
             Constraint::Length(var_w),
             Constraint::Fill(2),
-            Constraint::Fill(3),
         ],
     )
-    .header(Row::new(vec!["severity", "mismatch", "variance", "owner", "next action"]).style(theme.dim()))
+    .header(Row::new(vec!["severity", "mismatch · next action", "variance", "owner"]).style(theme.dim()))
     .row_highlight_style(theme.selected())
     .highlight_symbol("›")
     .block(Block::new().borders(Borders::TOP).title(title));
