@@ -42,22 +42,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         info,
     );
     let cols = lane.columns();
-    // Widths from the loaded rows: amounts are never cut.
-    let widths: Vec<Constraint> = (0..cols.len())
+    // Widths from the loaded rows: ids and amounts are never cut; text gives way.
+    let natural: Vec<usize> = (0..cols.len())
         .map(|c| {
-            let w = data
-                .rows
+            data.rows
                 .iter()
-                .map(|r| r.cells.get(c).map_or(0, |s| s.chars().count()))
+                .map(|r| r.cells.get(c).map_or(0, |s| inert(s).chars().count()))
                 .max()
                 .unwrap_or(0)
-                .max(cols[c].chars().count());
-            if lane.numeric(c) {
-                Constraint::Length(w as u16)
-            } else {
-                Constraint::Fill(w.clamp(1, 30) as u16)
-            }
+                .max(cols[c].chars().count())
         })
+        .collect();
+    let keep: Vec<bool> = (0..cols.len()).map(|c| c == 0 || lane.numeric(c)).collect();
+    let widths: Vec<Constraint> = fit_widths(&natural, &keep, table_area.width as usize)
+        .into_iter()
+        .map(Constraint::Length)
         .collect();
     let rows: Vec<Row> = data
         .rows
@@ -89,4 +88,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     };
     data.table.select(sel);
     frame.render_stateful_widget(table, table_area, &mut data.table);
+}
+
+/// Column widths that fit `avail` (with one space between columns): the widest column
+/// that may shrink gives one cell at a time, down to 4; `keep` columns never shrink.
+pub fn fit_widths(natural: &[usize], keep: &[bool], avail: usize) -> Vec<u16> {
+    let mut w: Vec<usize> = natural.iter().map(|n| (*n).min(40)).collect();
+    let gaps = w.len().saturating_sub(1);
+    while w.iter().sum::<usize>() + gaps > avail {
+        let widest = (0..w.len())
+            .filter(|i| !keep[*i] && w[*i] > 4)
+            .max_by_key(|i| w[*i]);
+        match widest {
+            Some(i) => w[i] -= 1,
+            None => break,
+        }
+    }
+    w.into_iter().map(|x| x as u16).collect()
 }
