@@ -19,6 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     frame.render_widget(block, r);
     let [text, msg] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
     ed.area.set_cursor_line_style(theme.base());
+    ed.area.set_placeholder_style(theme.dim());
     frame.render_widget(&ed.area, text);
     let line = if ed.confirm_discard {
         Line::from(Span::styled(
