@@ -303,3 +303,20 @@ fn too_small_then_resized_back() {
     t.keys(b"q");
     assert_eq!(t.wait_exit(), 0);
 }
+
+#[test]
+fn terminal_is_restored_after_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    closedesk::tui::fixture::write_snapshot(&path, "Brightwater Clinics", 3);
+    let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "olga"), ("CLOSEDESK_TEST_PANIC", "1")], true);
+    t.wait_for("Northstar", Duration::from_secs(10));
+    t.keys(b"\x1b[24~"); // F12
+    assert_ne!(t.wait_exit(), 0);
+    let stream = t.stream();
+    let text = String::from_utf8_lossy(&stream);
+    let left = text.find("\x1b[?1049l").expect("alternate screen not left");
+    let report = text.find("test panic requested").expect("no panic report");
+    assert!(left < report, "the report must be printed on the main screen");
+    assert!(text[left..].contains("\x1b[?25h"), "cursor not shown");
+}

@@ -233,6 +233,14 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     match ev {
+        // Debug builds only: a key that panics, so tests can prove the terminal is restored.
+        Input::Key(k)
+            if cfg!(debug_assertions)
+                && k.code == ratatui::crossterm::event::KeyCode::F(12)
+                && std::env::var_os("CLOSEDESK_TEST_PANIC").is_some() =>
+        {
+            panic!("test panic requested with F12")
+        }
         Input::Key(k) => Ok(app.on_key(k)),
         Input::Resize(w, h) => {
             // The backend may not know the new size (e.g. a remote client): tell it.
