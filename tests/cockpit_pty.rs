@@ -94,7 +94,10 @@ impl Term {
                 return start.elapsed();
             }
             if start.elapsed() > within {
-                panic!("{text:?} did not appear within {within:?}; screen:\n{}", self.contents());
+                panic!(
+                    "{text:?} did not appear within {within:?}; screen:\n{}",
+                    self.contents()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -155,7 +158,9 @@ fn colour_sgrs(stream: &[u8]) -> Vec<String> {
     let mut rest = &text[..];
     while let Some(i) = rest.find("\x1b[") {
         rest = &rest[i + 2..];
-        let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ';')).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(rest.len());
         if rest[end..].starts_with('m') {
             let params = &rest[..end];
             let colour = params.split(';').any(|p| {
@@ -206,7 +211,11 @@ fn drill_and_note(no_color: bool) -> Vec<u8> {
         .output()
         .unwrap();
     let json = String::from_utf8_lossy(&out.stdout);
-    assert!(json.contains("Checked with GL ops: re-run pending"), "{json}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        json.contains("Checked with GL ops: re-run pending"),
+        "{json}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stream
 }
 
@@ -236,9 +245,15 @@ fn hostile_account_name_stays_inert() {
     t.keys(b"q");
     t.wait_exit();
     let stream = t.stream();
-    assert!(!contains(&stream, b"\x1b]0;pwned"), "the OSC title sequence reached the terminal");
+    assert!(
+        !contains(&stream, b"\x1b]0;pwned"),
+        "the OSC title sequence reached the terminal"
+    );
     assert!(!contains(&stream, b"\x07"), "a raw BEL reached the terminal");
-    assert!(!contains(&stream, b"Corp\x1b[2J"), "the clear-screen sequence reached the terminal");
+    assert!(
+        !contains(&stream, b"Corp\x1b[2J"),
+        "the clear-screen sequence reached the terminal"
+    );
 }
 
 /// Another writer, on its own connection: what a second terminal or the CLI does.
@@ -267,13 +282,24 @@ fn another_writer_shows_up_within_two_seconds() {
     let wrote = Instant::now();
     add_note_elsewhere(&path, "1", "Billing run 2026-03 confirmed complete");
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(t.contents().contains("half-written draft"), "the draft was lost:\n{}", t.contents());
+    assert!(
+        t.contents().contains("half-written draft"),
+        "the draft was lost:\n{}",
+        t.contents()
+    );
     t.keys(b"\x1b");
     t.wait_for("Discard this draft?", Duration::from_secs(2));
     t.keys(b"y");
     t.wait_for("Billing run 2026-03 confirmed", Duration::from_secs(2));
     // The selection stayed on item 1 and the note is under it.
-    assert_eq!(t.contents().matches("1. Confirm billing has fully completed").count(), 2, "{}", t.contents());
+    assert_eq!(
+        t.contents()
+            .matches("1. Confirm billing has fully completed")
+            .count(),
+        2,
+        "{}",
+        t.contents()
+    );
     assert!(wrote.elapsed() < Duration::from_secs(3));
 }
 
@@ -285,7 +311,10 @@ fn refusal_is_printed_before_the_terminal_is_taken() {
     assert_eq!(t.wait_exit(), 2);
     let stream = String::from_utf8_lossy(&t.stream()).to_string();
     assert!(stream.contains("no such file"), "{stream}");
-    assert!(!stream.contains("\x1b[?1049h"), "the terminal was taken over: {stream:?}");
+    assert!(
+        !stream.contains("\x1b[?1049h"),
+        "the terminal was taken over: {stream:?}"
+    );
 }
 
 #[test]
@@ -296,7 +325,10 @@ fn too_small_then_resized_back() {
     let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "olga")], true);
     t.wait_for("Northstar", Duration::from_secs(10));
     t.resize(60, 20);
-    t.wait_for("terminal too small: need 80x24, have 60x20", Duration::from_secs(5));
+    t.wait_for(
+        "terminal too small: need 80x24, have 60x20",
+        Duration::from_secs(5),
+    );
     t.resize(100, 30);
     t.wait_for("Correction lane", Duration::from_secs(5));
     assert!(!t.contents().contains("too small"));
@@ -309,7 +341,11 @@ fn terminal_is_restored_after_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
     closedesk::tui::fixture::write_snapshot(&path, "Brightwater Clinics", 3);
-    let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "olga"), ("CLOSEDESK_TEST_PANIC", "1")], true);
+    let mut t = Term::spawn(
+        &[path.to_str().unwrap()],
+        &[("USER", "olga"), ("CLOSEDESK_TEST_PANIC", "1")],
+        true,
+    );
     t.wait_for("Northstar", Duration::from_secs(10));
     t.keys(b"\x1b[24~"); // F12
     assert_ne!(t.wait_exit(), 0);

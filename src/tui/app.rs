@@ -83,8 +83,9 @@ pub enum Action {
 }
 
 /// Columns of the mismatch table, in sort order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SortKey {
+    #[default]
     Severity,
     Lane,
     Subject,
@@ -138,12 +139,6 @@ pub struct MismatchesState {
     pub severity: Option<Severity>,
     pub owner: Option<String>,
     pub status: Option<String>,
-}
-
-impl Default for SortKey {
-    fn default() -> Self {
-        SortKey::Severity
-    }
 }
 
 /// Panes of the mismatch detail.
@@ -890,15 +885,13 @@ impl App {
                 DetailPane::Sources => d.source = clamp_move(d.source, nsources, &a, 5),
                 DetailPane::Trail => d.trail_scroll = clamp_move(d.trail_scroll, ntrail, &a, 3),
             },
-            Action::Enter => {
-                if d.pane == DetailPane::Sources {
-                    if let Some((_, table, id)) = self.detail_sources().get(self.detail.source).cloned() {
-                        self.flash = Some((true, format!("opening {} {}…", table, inert(&id))));
-                        return vec![Request::Locate {
-                            table: table.to_string(),
-                            id,
-                        }];
-                    }
+            Action::Enter if d.pane == DetailPane::Sources => {
+                if let Some((_, table, id)) = self.detail_sources().get(self.detail.source).cloned() {
+                    self.flash = Some((true, format!("opening {} {}…", table, inert(&id))));
+                    return vec![Request::Locate {
+                        table: table.to_string(),
+                        id,
+                    }];
                 }
             }
             Action::Note => {
