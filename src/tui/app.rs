@@ -76,6 +76,8 @@ pub enum Action {
     Note,
     Correction,
     Waive,
+    Accept,
+    Reject,
     SetChecklist(&'static str),
     Verify,
     SignOff,
@@ -213,6 +215,7 @@ pub enum Purpose {
     Note { kind: &'static str, target: String },
     Correction { key: String },
     Waiver { key: String },
+    Rejection { key: String },
     Reopen,
 }
 
@@ -226,6 +229,7 @@ impl Purpose {
             Purpose::Note { target, .. } => format!("Note on {}", inert(target)),
             Purpose::Correction { key } => format!("Correction to {}", inert(key)),
             Purpose::Waiver { key } => format!("Waive {} — reason", inert(key)),
+            Purpose::Rejection { key } => format!("Send back the correction to {} — why", inert(key)),
             Purpose::Reopen => "Reopen the period — reason".to_string(),
         }
     }
@@ -398,6 +402,8 @@ impl App {
             Action::Note
                 | Action::Correction
                 | Action::Waive
+                | Action::Accept
+                | Action::Reject
                 | Action::SetChecklist(_)
                 | Action::SignOff
                 | Action::Reopen
@@ -424,6 +430,9 @@ impl App {
             }
             _ if signed => Err("the period is signed off: locked (a lead may reopen it)".to_string()),
             Action::Waive if role == Role::Operator => Err("a waiver needs a reviewer or lead".to_string()),
+            Action::Accept | Action::Reject if role == Role::Operator => {
+                Err("deciding a correction needs a reviewer or lead".to_string())
+            }
             Action::SignOff if role != Role::Lead => Err("only a lead may sign off".to_string()),
             _ => Ok(()),
         }
@@ -652,6 +661,10 @@ impl App {
                 kind,
                 target: target.clone(),
                 text,
+            },
+            Purpose::Rejection { key } => WriteOp::Reject {
+                key: key.clone(),
+                reason: text,
             },
             Purpose::Waiver { key } => WriteOp::Waive {
                 key: key.clone(),
@@ -902,6 +915,11 @@ impl App {
             }
             Action::Correction => self.editor = Some(Editor::new(Purpose::Correction { key })),
             Action::Waive => self.editor = Some(Editor::new(Purpose::Waiver { key })),
+            Action::Reject => self.editor = Some(Editor::new(Purpose::Rejection { key })),
+            Action::Accept => {
+                self.flash = Some((true, "accepting the correction…".to_string()));
+                return vec![Request::Write(WriteOp::Accept { key })];
+            }
             _ => {}
         }
         Vec::new()
@@ -1184,6 +1202,7 @@ impl App {
                         (Purpose::Note { .. }, WriteOp::Note { .. })
                             | (Purpose::Correction { .. }, WriteOp::Correction { .. })
                             | (Purpose::Waiver { .. }, WriteOp::Waive { .. })
+                            | (Purpose::Rejection { .. }, WriteOp::Reject { .. })
                             | (Purpose::Reopen, WriteOp::Reopen { .. })
                     );
                     if same {

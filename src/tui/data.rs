@@ -130,6 +130,13 @@ pub enum WriteOp {
         side: String,
         text: String,
     },
+    Accept {
+        key: String,
+    },
+    Reject {
+        key: String,
+        reason: String,
+    },
     Waive {
         key: String,
         reason: String,

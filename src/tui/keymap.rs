@@ -127,6 +127,8 @@ pub fn bindings(view: View) -> Vec<Binding> {
             b(&[Ch('n')], "n", "note", Action::Note, true),
             b(&[Ch('p')], "p", "correction", Action::Correction, true),
             b(&[Ch('w')], "w", "waive", Action::Waive, true),
+            b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
+            b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
         ],
         View::Checklist => vec![
             b(

@@ -765,3 +765,21 @@ fn load_resolves_the_role_from_the_roster() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn reviewer_accepts_or_sends_back_a_correction() {
+    let mut app = app_as("rita", Some(Role::Reviewer));
+    let reqs = press(&mut app, &[code(KeyCode::Enter), key('a')]);
+    assert!(reqs.contains(&Request::Write(WriteOp::Accept {
+        key: "exports:GL-2026-03:ar-total".into()
+    })));
+    press(&mut app, &[key('r')]);
+    typed(&mut app, "amount is the other way round");
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert!(
+        matches!(&reqs[..], [Request::Write(WriteOp::Reject { reason, .. })] if reason.starts_with("amount"))
+    );
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('a')]);
+    assert!(app.flash.as_ref().unwrap().1.contains("reviewer or lead"));
+}

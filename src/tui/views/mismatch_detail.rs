@@ -142,8 +142,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let mut reasons = Vec::new();
     for (key, label, action) in [
         ("n", "note", Action::Note),
-        ("p", "propose correction", Action::Correction),
+        ("p", "correction", Action::Correction),
         ("w", "waive", Action::Waive),
+        ("a", "accept", Action::Accept),
+        ("r", "send back", Action::Reject),
     ] {
         match app.allowed(&action) {
             Ok(()) => {
