@@ -240,6 +240,8 @@ pub struct Editor {
     pub purpose: Purpose,
     pub area: TextArea<'static>,
     pub confirm_discard: bool,
+    /// The discard question came from Ctrl-C: quit after discarding.
+    pub confirm_quit: bool,
     pub error: Option<String>,
 }
 
@@ -253,6 +255,7 @@ impl Editor {
             purpose,
             area,
             confirm_discard: false,
+            confirm_quit: false,
             error: None,
         }
     }
@@ -541,7 +544,14 @@ impl App {
         }
         self.dirty = true;
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.quit = true;
+            // A draft is never lost silently: ask first.
+            match self.editor.as_mut() {
+                Some(ed) if !ed.is_empty() && !ed.confirm_quit => {
+                    ed.confirm_discard = true;
+                    ed.confirm_quit = true;
+                }
+                _ => self.quit = true,
+            }
             return Vec::new();
         }
         if self.editor.is_some() {
@@ -623,8 +633,14 @@ impl App {
         };
         if ed.confirm_discard {
             match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => self.editor = None,
-                _ => ed.confirm_discard = false,
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.quit = ed.confirm_quit;
+                    self.editor = None;
+                }
+                _ => {
+                    ed.confirm_discard = false;
+                    ed.confirm_quit = false;
+                }
             }
             return Vec::new();
         }

@@ -783,3 +783,17 @@ fn reviewer_accepts_or_sends_back_a_correction() {
     press(&mut app, &[code(KeyCode::Enter), key('a')]);
     assert!(app.flash.as_ref().unwrap().1.contains("reviewer or lead"));
 }
+
+#[test]
+fn ctrl_c_with_a_draft_asks_first() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('n')]);
+    typed(&mut app, "draft");
+    press(&mut app, &[ctrl('c')]);
+    assert!(!app.quit);
+    assert!(app.editor.as_ref().unwrap().confirm_quit);
+    press(&mut app, &[key('n')]);
+    assert_eq!(app.editor.as_ref().unwrap().text(), "draft");
+    press(&mut app, &[ctrl('c'), key('y')]);
+    assert!(app.quit);
+}

@@ -21,7 +21,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     ed.area.set_cursor_line_style(theme.base());
     ed.area.set_placeholder_style(theme.dim());
     frame.render_widget(&ed.area, text);
-    let line = if ed.confirm_discard {
+    let line = if ed.confirm_quit {
+        Line::from(Span::styled(
+            "Discard this draft and quit? y quits · any other key keeps editing",
+            theme.banner(),
+        ))
+    } else if ed.confirm_discard {
         Line::from(Span::styled(
             "Discard this draft? y discards · any other key keeps editing",
             theme.banner(),
