@@ -25,20 +25,40 @@ type Result<T> = rusqlite::Result<T>;
 /// Named SQL parameters, as rusqlite takes them.
 type Params<'a> = &'a [(&'a str, &'a dyn ToSql)];
 
+/// Parses exactly `YYYY-MM-DD` (what the snapshot stores), without the general-purpose
+/// format machinery: dates are read once per row of the largest inputs.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(number(&b[0..4])? as i32, number(&b[5..7])?, number(&b[8..10])?)
+}
+
+fn bad_date(idx: usize, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        Type::Text,
+        format!("not a date (YYYY-MM-DD): {text:?}").into(),
+    )
+}
+
 /// Reads an ISO date column; a malformed value is a conversion error naming the column.
 pub(crate) fn date_at(row: &Row<'_>, idx: usize) -> Result<NaiveDate> {
-    let text: String = row.get(idx)?;
-    NaiveDate::parse_from_str(&text, DATE_FORMAT)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+    let text = row.get_ref(idx)?.as_str()?;
+    parse_date(text).ok_or_else(|| bad_date(idx, text))
 }
 
 pub(crate) fn opt_date_at(row: &Row<'_>, idx: usize) -> Result<Option<NaiveDate>> {
-    let text: Option<String> = row.get(idx)?;
-    text.map(|t| {
-        NaiveDate::parse_from_str(&t, DATE_FORMAT)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
-    })
-    .transpose()
+    match row.get_ref(idx)?.as_str_or_null()? {
+        Some(text) => parse_date(text).map(Some).ok_or_else(|| bad_date(idx, text)),
+        None => Ok(None),
+    }
 }
 
 /// Reads a timestamp column, `YYYY-MM-DDTHH:MM:SSZ` (the `Z` may be missing).
@@ -55,8 +75,8 @@ pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> Result<Money> {
 
 /// Reads a word column (`status`, `kind`, …) into its enum with `parse`.
 fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
-    let text: String = row.get(idx)?;
-    parse(&text).ok_or_else(|| {
+    let text = row.get_ref(idx)?.as_str()?;
+    parse(text).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("unknown word {text:?}").into())
     })
 }
@@ -1245,5 +1265,27 @@ impl Snapshot {
                 )?,
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_strictly() {
+        assert_eq!(parse_date("2026-03-31"), NaiveDate::from_ymd_opt(2026, 3, 31));
+        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        for bad in [
+            "2026-02-29",
+            "2026-3-01",
+            "2026/03/01",
+            "2026-03-1x",
+            "+026-03-01",
+            "2026-03-01T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 }
