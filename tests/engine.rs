@@ -769,7 +769,7 @@ fn the_clean_period_reports_every_step() {
         .rollforward
         .accounts
         .iter()
-        .map(|a| (a.account_id.as_str(), a.closing))
+        .map(|a| (a.account_id.as_str(), a.roll_forward.closing))
         .collect();
     assert_eq!(
         accounts,

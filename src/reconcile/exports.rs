@@ -176,8 +176,12 @@ fn extract_against_ledger<'a>(
     rollforward: &'a RollForwardFigures,
 ) -> Vec<(&'a str, Money, Money)> {
     let mut accounts: BTreeMap<&str, (Money, Money)> = BTreeMap::new();
-    for account in rollforward.accounts.iter().filter(|a| !a.closing.is_zero()) {
-        accounts.entry(&account.account_id).or_default().0 = account.closing;
+    for account in rollforward
+        .accounts
+        .iter()
+        .filter(|a| !a.roll_forward.closing.is_zero())
+    {
+        accounts.entry(&account.account_id).or_default().0 = account.roll_forward.closing;
     }
     for line in extracts.iter().filter(|e| e.batch_id == batch_id) {
         accounts.entry(&line.account_id).or_default().1 = line.amount;
@@ -216,7 +220,7 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::rollforward::AccountRollForward;
+    use crate::reconcile::rollforward::{AccountRollForward, RollForward};
     use crate::reconcile::testing::*;
     use crate::snapshot::model::Severity;
 
@@ -233,14 +237,17 @@ mod tests {
     }
 
     fn rollforward() -> RollForwardFigures {
-        let account = |id: &str, closing: i64| AccountRollForward {
+        let closing = |amount: i64| RollForward {
+            closing: cents(amount),
+            invoice_balances: cents(amount),
+            ..RollForward::default()
+        };
+        let account = |id: &str, amount: i64| AccountRollForward {
             account_id: id.into(),
-            closing: cents(closing),
-            invoice_balances: cents(closing),
-            ..AccountRollForward::default()
+            roll_forward: closing(amount),
         };
         RollForwardFigures {
-            totals: account("all accounts", 3_150_000),
+            totals: closing(3_150_000),
             accounts: vec![
                 account("ACC-1", 0),
                 account("ACC-2", 3_150_000),

@@ -25,7 +25,7 @@ pub use aging::Aging;
 pub use mismatch::{severity, Kind, Mismatch, SourceRef};
 
 use crate::money::Money;
-use crate::snapshot::model::{Lane, LaneOwner, Period};
+use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
 use crate::snapshot::queries::SourceRows;
 use crate::snapshot::Snapshot;
 
@@ -47,7 +47,7 @@ pub struct Headline {
 }
 
 /// The figures of every step, in check order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Steps {
     pub posted: posted::PostedFigures,
     pub applied: applied::AppliedFigures,
@@ -68,6 +68,21 @@ pub struct Reconciliation {
     pub mismatches: Vec<Mismatch>,
     pub steps: Steps,
     pub aging: Aging,
+}
+
+impl Reconciliation {
+    /// The status of the period (docs/reconciliation.md): `signed_off` if signed off; else
+    /// `clean` when no mismatch is open; else `needs_review`. Which mismatches are open is
+    /// workflow state (`mismatch_state`), so the caller says.
+    pub fn status_word(&self, is_open: impl Fn(&Mismatch) -> bool) -> &'static str {
+        if self.period.status == PeriodStatus::SignedOff {
+            "signed_off"
+        } else if self.mismatches.iter().any(is_open) {
+            "needs_review"
+        } else {
+            "clean"
+        }
+    }
 }
 
 /// Who owns each lane: its `lane_owners` row, else the period's close owner.
@@ -148,7 +163,8 @@ pub struct Trace<'a> {
 }
 
 /// Runs every check on the snapshot, in the order of docs/reconciliation.md, inside one
-/// read transaction that ends before this returns.
+/// read transaction that ends before this returns (so it must not be called while the
+/// connection is inside another transaction).
 pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     let read = snapshot.begin_read()?;
     let reconciliation = run_checks(snapshot)?;
@@ -397,5 +413,36 @@ mod tests {
         assert!(rec.mismatches.is_empty());
         assert_eq!(rec.headline, Headline::default());
         assert!(snapshot.conn().is_autocommit());
+    }
+
+    #[test]
+    fn status_word_follows_open_mismatches_and_sign_off() {
+        let period = period();
+        let owners = owners(&period);
+        let ctx = Context {
+            period: &period,
+            owners: &owners,
+        };
+        let gap = ctx.mismatch(Gap {
+            lane: Lane::Usage,
+            kind: Kind::Exception,
+            subject: "ACC-1".into(),
+            check: "unprocessed",
+            expected: Money::ZERO,
+            actual: Money::ZERO,
+            title: "t".into(),
+            next_action: "n".into(),
+        });
+        let mut rec = Reconciliation {
+            period: period.clone(),
+            headline: Headline::default(),
+            mismatches: vec![gap],
+            steps: Steps::default(),
+            aging: Aging::default(),
+        };
+        assert_eq!(rec.status_word(|_| true), "needs_review");
+        assert_eq!(rec.status_word(|_| false), "clean");
+        rec.period.status = PeriodStatus::SignedOff;
+        assert_eq!(rec.status_word(|_| true), "signed_off");
     }
 }

@@ -11,11 +11,10 @@ use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{AccountLedger, SourceRows};
 
-/// One account's roll-forward. Amounts are signed as in the ledger: `disbursed` and
-/// `voids` are negative, `pulled_back` positive, `adjustments` either.
+/// A roll-forward. Amounts are signed as in the ledger: `disbursed` and `voids` are
+/// negative, `pulled_back` positive, `adjustments` either.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct AccountRollForward {
-    pub account_id: String,
+pub struct RollForward {
     pub opening: Money,
     pub posted: Money,
     pub disbursed: Money,
@@ -24,29 +23,36 @@ pub struct AccountRollForward {
     pub voids: Money,
     /// The ledger's closing AR: the sum of the above.
     pub closing: Money,
-    /// The sum of the account's receivable invoice balances.
+    /// The sum of the receivable invoice balances.
     pub invoice_balances: Money,
+}
+
+impl RollForward {
+    fn add(&mut self, other: &RollForward) {
+        self.opening += other.opening;
+        self.posted += other.posted;
+        self.disbursed += other.disbursed;
+        self.pulled_back += other.pulled_back;
+        self.adjustments += other.adjustments;
+        self.voids += other.voids;
+        self.closing += other.closing;
+        self.invoice_balances += other.invoice_balances;
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountRollForward {
+    pub account_id: String,
+    #[serde(flatten)]
+    pub roll_forward: RollForward,
 }
 
 /// The roll-forward of every account with ledger rows or receivable invoices (by account
 /// id), and its totals over all of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RollForwardFigures {
-    pub totals: AccountRollForward,
+    pub totals: RollForward,
     pub accounts: Vec<AccountRollForward>,
-}
-
-impl RollForwardFigures {
-    /// The ledger's closing AR of an account (0.00 when it has no roll-forward).
-    pub fn ledger_closing_ar(&self, account_id: &str) -> Money {
-        match self
-            .accounts
-            .binary_search_by(|a| a.account_id.as_str().cmp(account_id))
-        {
-            Ok(at) => self.accounts[at].closing,
-            Err(_) => Money::ZERO,
-        }
-    }
 }
 
 pub const ROLL_FORWARD: &str = "roll-forward";
@@ -54,10 +60,7 @@ pub const ROLL_FORWARD: &str = "roll-forward";
 /// `ledgers` must be in account id order (as the query returns them).
 pub fn check(ctx: Context<'_>, ledgers: Vec<AccountLedger>) -> (RollForwardFigures, Vec<Mismatch>) {
     let mut figures = RollForwardFigures {
-        totals: AccountRollForward {
-            account_id: "all accounts".into(),
-            ..AccountRollForward::default()
-        },
+        totals: RollForward::default(),
         accounts: Vec::with_capacity(ledgers.len()),
     };
     let mut found = Vec::new();
@@ -68,8 +71,7 @@ pub fn check(ctx: Context<'_>, ledgers: Vec<AccountLedger>) -> (RollForwardFigur
             + ledger.pulled_back
             + ledger.adjustments
             + ledger.voids;
-        let row = AccountRollForward {
-            account_id: ledger.account_id,
+        let roll_forward = RollForward {
             opening: ledger.opening,
             posted: ledger.posted,
             disbursed: ledger.disbursed,
@@ -79,25 +81,17 @@ pub fn check(ctx: Context<'_>, ledgers: Vec<AccountLedger>) -> (RollForwardFigur
             closing,
             invoice_balances: ledger.balances,
         };
-        let t = &mut figures.totals;
-        t.opening += row.opening;
-        t.posted += row.posted;
-        t.disbursed += row.disbursed;
-        t.pulled_back += row.pulled_back;
-        t.adjustments += row.adjustments;
-        t.voids += row.voids;
-        t.closing += row.closing;
-        t.invoice_balances += row.invoice_balances;
+        figures.totals.add(&roll_forward);
 
-        if row.closing != row.invoice_balances {
-            let account = &row.account_id;
+        let account = ledger.account_id;
+        if roll_forward.closing != roll_forward.invoice_balances {
             found.push(ctx.mismatch(Gap {
                 lane: Lane::Ledger,
                 kind: Kind::Internal,
                 subject: account.clone(),
                 check: ROLL_FORWARD,
-                expected: row.closing,
-                actual: row.invoice_balances,
+                expected: roll_forward.closing,
+                actual: roll_forward.invoice_balances,
                 title: format!("Ledger closing AR of account {account} does not tie to its invoice balances"),
                 next_action: format!(
                     "Walk account {account}'s ledger for {} against its invoice balances; post the missing \
@@ -106,7 +100,10 @@ pub fn check(ctx: Context<'_>, ledgers: Vec<AccountLedger>) -> (RollForwardFigur
                 ),
             }));
         }
-        figures.accounts.push(row);
+        figures.accounts.push(AccountRollForward {
+            account_id: account,
+            roll_forward,
+        });
     }
     (figures, sorted(found))
 }
@@ -155,11 +152,14 @@ mod tests {
         acc2.voids = cents(-30_000);
         let (figures, found) = run(vec![ledger("ACC-1", 60_000, 125_000, -125_000, 60_000), acc2]);
         assert!(found.is_empty(), "{found:?}");
-        assert_eq!(figures.accounts[1].closing, cents(120_000));
+        assert_eq!(figures.accounts[1].roll_forward.closing, cents(120_000));
         assert_eq!(figures.totals.closing, cents(180_000));
         assert_eq!(figures.totals.invoice_balances, cents(180_000));
-        assert_eq!(figures.ledger_closing_ar("ACC-1"), cents(60_000));
-        assert_eq!(figures.ledger_closing_ar("ACC-9"), Money::ZERO);
+        let json = serde_json::to_string(&figures.accounts[0]).unwrap();
+        assert!(
+            json.starts_with(r#"{"account_id":"ACC-1","opening":600.00,"#),
+            "{json}"
+        );
     }
 
     #[test]
