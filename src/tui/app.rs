@@ -1166,7 +1166,7 @@ impl App {
         data.loaded = true;
         let keep = data
             .focus
-            .take()
+            .clone()
             .or_else(|| data.rows.get(data.selected).map(|r| r.id.clone()));
         match direction {
             Direction::Forward { inclusive: false } if cursor.is_empty() => {
@@ -1202,8 +1202,12 @@ impl App {
                 data.rows = rows;
             }
         }
-        data.selected = keep
-            .and_then(|id| data.rows.iter().position(|r| r.id == id))
+        let found = keep.and_then(|id| data.rows.iter().position(|r| r.id == id));
+        if found.is_some() {
+            // The focused row has arrived: from now on the selection follows the user.
+            data.focus = None;
+        }
+        data.selected = found
             .unwrap_or(data.selected)
             .min(data.rows.len().saturating_sub(1));
     }

@@ -63,6 +63,8 @@ pub struct Loaded {
     pub checklist: Vec<ChecklistRow>,
     pub evidence: Vec<Vec<String>>,
     pub actor: Actor,
+    /// One line of the engine's figures per lane table, in [`LaneTable::ALL`] order.
+    pub lane_figures: Vec<String>,
 }
 
 impl Loaded {
@@ -252,9 +254,78 @@ pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded
         checklist,
         evidence: Vec::new(),
         actor,
+        lane_figures: lane_figures(&recon),
     };
     loaded.evidence = (1..=8).map(|item| evidence(&loaded, item)).collect();
     Ok(loaded)
+}
+
+/// The engine's figures for each lane table, one line each.
+pub fn lane_figures(recon: &reconcile::Reconciliation) -> Vec<String> {
+    let st = &recon.steps;
+    let u = &st.usage;
+    let batches: Vec<String> = st
+        .exports
+        .batches
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} (expected {})",
+                b.id,
+                b.header_total.grouped(),
+                b.expected_total.grouped()
+            )
+        })
+        .collect();
+    let pr = &st.programs;
+    let expected: Money = pr.programs.iter().map(|p| p.expected_fee).sum();
+    let stated: Money = pr.programs.iter().map(|p| p.statement_total).sum();
+    let sf = &st.statements;
+    let a = &recon.aging.totals;
+    let r = &st.revenue.total;
+    LaneTable::ALL
+        .iter()
+        .map(|lane| match lane {
+            LaneTable::Usage => format!(
+                "rated {} · billed {} · open exceptions {} ({})",
+                u.rated.grouped(),
+                u.billed.grouped(),
+                u.open_exceptions,
+                u.open_exception_amount.grouped()
+            ),
+            LaneTable::Exports => format!("{} batches: {}", batches.len(), batches.join(" · ")),
+            LaneTable::Programs => format!(
+                "{} programs · expected {} · billed {} · stated {}",
+                pr.programs.len(),
+                expected.grouped(),
+                pr.program_fees_billed.grouped(),
+                stated.grouped()
+            ),
+            LaneTable::Statements => format!(
+                "{} lines · {} · untied {} ({})",
+                sf.line_count,
+                sf.lines_total.grouped(),
+                sf.untied_count,
+                sf.untied_total.grouped()
+            ),
+            LaneTable::Aging => format!(
+                "current {} · 1-30 {} · 31-60 {} · 61-90 {} · 90+ {} · total {}",
+                a.current.grouped(),
+                a.days_1_30.grouped(),
+                a.days_31_60.grouped(),
+                a.days_61_90.grouped(),
+                a.over_90.grouped(),
+                a.total.grouped()
+            ),
+            LaneTable::Revenue => format!(
+                "posted {} · recognized {} · deferred {} · unscheduled {}",
+                r.posted.grouped(),
+                r.recognized.grouped(),
+                r.deferred.grouped(),
+                r.unscheduled.grouped()
+            ),
+        })
+        .collect()
 }
 
 /// What the reconciliation says about one checklist item, in words.

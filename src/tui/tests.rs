@@ -235,7 +235,7 @@ fn detail_panes_sources_and_lane_drill() {
     );
     let reqs = app.on_response(Response::Located {
         lane: LaneTable::Exports,
-        id: Some("GL-2026-03-0150".into()),
+        id: Some("GL-2026-03-000150".into()),
     });
     assert_eq!(app.view, View::Lanes);
     assert_eq!(app.lanes.lane(), LaneTable::Exports);
@@ -269,8 +269,10 @@ fn detail_panes_sources_and_lane_drill() {
     });
     let d = app.lanes.data();
     assert_eq!(d.rows.len(), 80);
-    // The focus id in the fixture is not one of the generated ids; selection stays valid.
-    assert!(d.selected < d.rows.len());
+    assert_eq!(
+        d.rows[d.selected].id, "GL-2026-03-000150",
+        "the located row is selected"
+    );
     press(&mut app, &[code(KeyCode::Tab)]);
     assert_eq!(app.lanes.lane(), LaneTable::Programs);
     press(&mut app, &[code(KeyCode::Esc)]);

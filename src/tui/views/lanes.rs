@@ -2,7 +2,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::snapshot::pages::LaneTable;
@@ -11,8 +11,13 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
-    let [tabs, info, table_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let [tabs, figures, info, table_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
     let mut spans = Vec::new();
     for (i, lane) in LaneTable::ALL.iter().enumerate() {
         let style = if i == app.lanes.current {
@@ -25,6 +30,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 
     let lane = app.lanes.lane();
+    if let Some(line) = app
+        .data
+        .as_ref()
+        .and_then(|d| d.lane_figures.get(app.lanes.current))
+    {
+        frame.render_widget(
+            Paragraph::new(Span::styled(inert(line), theme.title())).wrap(Wrap { trim: true }),
+            figures,
+        );
+    }
     let data = &mut app.lanes.lanes[app.lanes.current];
     let more = if data.at_end { "" } else { "+" };
     let status = if data.pending {
