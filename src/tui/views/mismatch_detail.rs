@@ -110,7 +110,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         st.select(Some(app.detail.source.min(sources.len() - 1)));
     }
     let src_block = Block::bordered().title(Span::styled(
-        "Source rows · Enter opens lane",
+        format!(
+            "Source rows {}/{} · Enter opens lane",
+            (app.detail.source + 1).min(sources.len()),
+            sources.len()
+        ),
         focus(DetailPane::Sources),
     ));
     if sources.is_empty() {
