@@ -167,6 +167,16 @@ pub fn age_bucket(due: &str, balance_is_zero: bool, as_of: NaiveDate) -> String 
     }
 }
 
+/// `2026-03-01..2026-03-31` → `2026-03-01..03-31` when both dates share the year;
+/// `..` alone (no service dates) → empty.
+pub fn compact_span(span: &str) -> String {
+    match span.split_once("..") {
+        Some(("", "")) => String::new(),
+        Some((a, b)) if a.len() == 10 && b.len() == 10 && a[..5] == b[..5] => format!("{a}..{}", &b[5..]),
+        _ => span.to_string(),
+    }
+}
+
 impl Snapshot {
     /// One page of a lane, keyed by id (keyset pagination; `cursor` empty = from the start).
     pub fn lane_page(
@@ -211,6 +221,11 @@ impl Snapshot {
             for row in &mut out {
                 let zero = row.cells[6] == "0.00";
                 row.cells[7] = age_bucket(&row.cells[4], zero, as_of);
+            }
+        }
+        if lane == LaneTable::Revenue {
+            for row in &mut out {
+                row.cells[4] = compact_span(&row.cells[4]);
             }
         }
         if direction == Direction::Backward {
