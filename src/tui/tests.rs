@@ -799,3 +799,113 @@ fn ctrl_c_with_a_draft_asks_first() {
     press(&mut app, &[ctrl('c'), key('y')]);
     assert!(app.quit);
 }
+
+// ---- the demo, through the real data layer ---------------------------------------------
+
+/// The cockpit on the real demo period, with requests answered synchronously by the same
+/// code the background worker runs.
+struct Demo {
+    app: App,
+    snap: crate::snapshot::Snapshot,
+    login: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn open(login: &str) -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo-2026-03.db");
+        crate::demo::write(&path, false).unwrap();
+        let snap = crate::snapshot::Snapshot::open(&path).unwrap();
+        let mut demo = Demo {
+            app: App::new(),
+            snap,
+            login: login.to_string(),
+            _dir: dir,
+        };
+        let reqs = demo.app.start();
+        demo.pump(reqs);
+        demo
+    }
+
+    /// Answers requests (and the requests their answers make) until none are left.
+    fn pump(&mut self, mut reqs: Vec<Request>) {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap();
+        while !reqs.is_empty() {
+            let mut next = Vec::new();
+            for r in reqs {
+                let mut resp = super::data::handle(&mut self.snap, &self.login, today, r);
+                if let Response::Loaded(l) = &mut resp {
+                    l.path = "/home/rdiaz/.local/share/closedesk/demo-2026-03.db".into();
+                }
+                next.extend(self.app.on_response(resp));
+            }
+            self.app.updated_at = Some("09:30:00".into());
+            reqs = next;
+        }
+    }
+
+    fn press(&mut self, keys: &[KeyEvent]) {
+        let reqs = press(&mut self.app, keys);
+        self.pump(reqs);
+    }
+
+    fn screen(&mut self) -> String {
+        screen(&mut self.app, 80, 24)
+    }
+}
+
+#[test]
+fn demo_first_screen_shows_two_mismatches_totalling_14_27() {
+    let mut d = Demo::open("rdiaz");
+    let s = d.screen();
+    assert!(s.contains("2 mismatches"), "{s}");
+    assert!(s.contains("Open variance                14.27"), "{s}");
+    assert!(s.contains("exports:GL-2026-03:ar-total"), "{s}");
+    assert!(s.contains("rdiaz (operator)"), "{s}");
+    insta::assert_snapshot!("demo_overview", s);
+}
+
+#[test]
+fn demo_every_view() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('2')]);
+    insta::assert_snapshot!("demo_mismatches", d.screen());
+    d.press(&[code(KeyCode::Enter)]);
+    insta::assert_snapshot!("demo_detail", d.screen());
+    // Enter on a source row opens its lane on that row.
+    d.press(&[key('j'), code(KeyCode::Enter)]);
+    assert_eq!(d.app.view, View::Lanes);
+    let lane = d.app.lanes.data();
+    assert_eq!(lane.rows[lane.selected].id, d.app.detail_sources()[1].2);
+    insta::assert_snapshot!("demo_lane_from_detail", d.screen());
+    d.press(&[key('3')]);
+    insta::assert_snapshot!("demo_checklist", d.screen());
+    d.press(&[key('4'), key('h'), key('h'), key('h'), key('h')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
+    insta::assert_snapshot!("demo_lanes_usage", d.screen());
+    d.press(&[key('G')]);
+    assert!(
+        d.app.lanes.data().rows.len() > super::data::PAGE,
+        "the next page was read on demand"
+    );
+    d.press(&[key('5')]);
+    insta::assert_snapshot!("demo_audit", d.screen());
+    d.press(&[key('6')]);
+    insta::assert_snapshot!("demo_signoff", d.screen());
+    d.press(&[key('1'), key('?')]);
+    insta::assert_snapshot!("demo_help_overview", d.screen());
+}
+
+#[test]
+fn demo_read_only_and_too_small() {
+    let mut d = Demo::open("visitor");
+    let s = d.screen();
+    assert!(
+        s.contains("READ-ONLY: visitor is not on this period's roster"),
+        "{s}"
+    );
+    insta::assert_snapshot!("demo_read_only", s);
+    let small = screen(&mut d.app, 79, 24);
+    assert_eq!(small.trim_end(), "terminal too small: need 80x24, have 79x24");
+}
