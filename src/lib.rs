@@ -16,3 +16,4 @@ pub mod reconcile;
 pub mod snapshot;
 pub mod summary;
 pub mod text;
+pub mod workflow;

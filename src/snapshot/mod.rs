@@ -5,6 +5,7 @@
 pub mod model;
 pub mod queries;
 pub mod schema;
+pub mod workflow;
 mod write;
 
 use std::fmt;
