@@ -440,12 +440,25 @@ fn check_replay(read: &Reader<'_>, rows: &[AuditRow]) -> Result<Result<String, P
     let ids: std::collections::BTreeSet<&String> = replayed.keys().chain(current.keys()).collect();
     for id in ids {
         if replayed.get(id) != current.get(id) {
-            let what = match (replayed.get(id), current.get(id)) {
-                (None, _) => format!("{id} is in the workflow tables but no audit row created it"),
-                (_, None) => format!("{id} is in the log but missing from the workflow tables"),
-                _ => format!("{id} in the workflow tables differs from the log's last change to it"),
+            let (seq, what) = match (replayed.get(id), current.get(id)) {
+                // The row that should have recorded it would come after the last one.
+                (None, _) => (
+                    Some(rows.len() as i64 + 1),
+                    format!(
+                        "missing: {id} is in the workflow tables but no audit row created it (the log \
+                         was truncated, or the table written behind it)"
+                    ),
+                ),
+                (_, None) => (
+                    last_touch.get(id).copied(),
+                    format!("{id} is in the log but missing from the workflow tables"),
+                ),
+                _ => (
+                    last_touch.get(id).copied(),
+                    format!("{id} in the workflow tables differs from the log's last change to it"),
+                ),
             };
-            return Ok(Err(problem(last_touch.get(id).copied(), what)));
+            return Ok(Err(problem(seq, what)));
         }
     }
     let period_now = read.period_state()?;
