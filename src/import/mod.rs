@@ -1,40 +1,377 @@
-//! CSV import — STUB with the agreed API; the real module lands from the `import` branch.
+//! CSV files → a new period snapshot, all or nothing (docs/snapshot-format.md).
+//!
+//! [`parse_files`] turns the bytes of the sixteen files into typed [`SourceData`] and
+//! reports every rejected value (up to [`MAX_PROBLEMS`]) as `file:line:column: reason`.
+//! [`build_snapshot`] writes that data into a temporary file next to the target and moves
+//! it into place only when everything succeeded. The demo period goes through the same two
+//! functions, so neither assumes the input came from a directory.
+//!
+//! - `csvfile`: one file's bytes → header check and raw records (UTF-8 per field).
+//! - `cells`: one parsing helper per kind of cell, each reporting its own problems.
+//! - `tables`: one function per source table, the row rules and the references.
+//! - `build`: the temporary file, the checkpoint and the rename.
+
+mod build;
+mod cells;
+mod csvfile;
+mod tables;
+
 use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use crate::snapshot::model::SourceData;
+use crate::text::inert;
 
-#[derive(Debug)]
-pub enum ImportError {
-    Io(String),
-    Target(String),
+pub use build::build_snapshot;
+
+/// At most this many problems are listed; the rest are only counted.
+pub const MAX_PROBLEMS: usize = 50;
+
+/// Every source file and its columns, in the order of
+/// [`crate::snapshot::schema::SOURCE_TABLES`], exactly as docs/snapshot-format.md lists them.
+pub const FILES: &[(&str, &[&str])] = &[
+    (
+        "period.csv",
+        &[
+            "id",
+            "entity",
+            "window_start",
+            "window_end",
+            "currency",
+            "close_owner",
+            "materiality_medium",
+            "materiality_high",
+            "materiality_critical",
+            "last_clean_period",
+            "last_clean_date",
+        ],
+    ),
+    ("lane_owners.csv", &["lane", "owner"]),
+    ("accounts.csv", &["id", "name", "kind"]),
+    (
+        "invoices.csv",
+        &[
+            "id",
+            "account_id",
+            "status",
+            "posted_at",
+            "voided_at",
+            "due_date",
+            "total",
+            "balance",
+        ],
+    ),
+    (
+        "invoice_lines.csv",
+        &[
+            "id",
+            "invoice_id",
+            "kind",
+            "program_id",
+            "service_start",
+            "service_end",
+            "amount",
+            "revenue_rule",
+            "description",
+        ],
+    ),
+    (
+        "payments.csv",
+        &[
+            "id",
+            "account_id",
+            "kind",
+            "related_payment_id",
+            "occurred_on",
+            "amount",
+            "reference",
+        ],
+    ),
+    (
+        "credits.csv",
+        &[
+            "id",
+            "account_id",
+            "kind",
+            "related_credit_id",
+            "issued_on",
+            "amount",
+            "reason",
+        ],
+    ),
+    (
+        "disbursements.csv",
+        &[
+            "id",
+            "source_kind",
+            "source_id",
+            "invoice_id",
+            "disbursed_on",
+            "amount",
+        ],
+    ),
+    (
+        "ledger.csv",
+        &[
+            "id",
+            "account_id",
+            "invoice_id",
+            "occurred_at",
+            "kind",
+            "amount",
+            "reference",
+        ],
+    ),
+    (
+        "usage_events.csv",
+        &[
+            "id",
+            "account_id",
+            "kind",
+            "occurred_at",
+            "units",
+            "rated_amount",
+            "state",
+            "invoice_line_id",
+            "reprocessed_at",
+        ],
+    ),
+    (
+        "export_batches.csv",
+        &["id", "kind", "destination", "created_at", "total"],
+    ),
+    (
+        "export_lines.csv",
+        &["id", "batch_id", "account_id", "invoice_id", "amount"],
+    ),
+    (
+        "employer_programs.csv",
+        &["id", "employer_account_id", "name", "basis_units", "rate"],
+    ),
+    (
+        "program_statements.csv",
+        &["id", "program_id", "issued_on", "total"],
+    ),
+    (
+        "statement_lines.csv",
+        &["id", "statement_id", "invoice_line_id", "description", "amount"],
+    ),
+    ("roster.csv", &["login", "display_name", "role"]),
+];
+
+/// One rejected value (or file, header or row).
+///
+/// `line` and `column` are 1-based; `column` is the position in the file's header. Either
+/// is 0 when there is none (a missing file, a missing column, a row with the wrong number
+/// of fields), and is then left out of the printed form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file as shown to the user (already made inert).
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    /// What is wrong (untrusted values in it already made inert).
+    pub reason: String,
 }
-impl std::fmt::Display for ImportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ImportError::Io(m) | ImportError::Target(m) => f.write_str(m),
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}: {}", self.file, self.reason),
+            (line, 0) => write!(f, "{}:{line}: {}", self.file, self.reason),
+            (line, column) => write!(f, "{}:{line}:{column}: {}", self.file, self.reason),
         }
     }
 }
+
+/// Why an import did not happen. Nothing was written in any case.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The input was rejected: the first [`MAX_PROBLEMS`] problems, and how many more.
+    Problems { problems: Vec<Problem>, more: usize },
+    /// The input directory could not be read; the message names the path.
+    Io(String),
+    /// The snapshot could not be written; the message names the target and the problem.
+    Target(String),
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::Problems { problems, more } => {
+                let mut first = true;
+                for problem in problems {
+                    if !first {
+                        writeln!(f)?;
+                    }
+                    first = false;
+                    write!(f, "{problem}")?;
+                }
+                if *more > 0 {
+                    if !first {
+                        writeln!(f)?;
+                    }
+                    write!(f, "… and {more} more")?;
+                }
+                Ok(())
+            }
+            ImportError::Io(message) | ImportError::Target(message) => f.write_str(message),
+        }
+    }
+}
+
 impl std::error::Error for ImportError {}
 
-pub const FILES: &[(&str, &[&str])] = &[];
+/// A path as shown in messages.
+fn shown(path: &Path) -> String {
+    inert(&path.display().to_string())
+}
 
+/// Parses the sixteen files (keyed by file name, e.g. `"accounts.csv"`). `label` gives the
+/// name a file is shown under in problems (e.g. its full path). Every file is checked even
+/// when an earlier one has problems; all problems (up to [`MAX_PROBLEMS`]) are returned.
 pub fn parse_files(
-    _files: &BTreeMap<String, Vec<u8>>,
-    _label: &dyn Fn(&str) -> String,
+    files: &BTreeMap<String, Vec<u8>>,
+    label: &dyn Fn(&str) -> String,
 ) -> Result<SourceData, ImportError> {
-    Err(ImportError::Io("import not built yet".into()))
+    let mut problems = cells::Problems::default();
+    let mut tables = Vec::with_capacity(FILES.len());
+    for (index, (name, columns)) in FILES.iter().enumerate() {
+        let file = inert(&label(name));
+        match files.get(*name) {
+            Some(bytes) => tables.push(csvfile::read_table(index, columns, bytes, file, &mut problems)),
+            None => {
+                problems.push(index, &file, 0, 0, "missing file".to_string());
+                tables.push(None);
+            }
+        }
+    }
+    let data = tables::source_data(&tables, &mut problems);
+    problems.into_result(data)
 }
-pub fn read_dir(_dir: &Path) -> Result<SourceData, ImportError> {
-    Err(ImportError::Io("import not built yet".into()))
+
+/// Reads the sixteen files from `dir` and parses them ([`parse_files`]). A missing file is
+/// a problem like any other; a directory or file that cannot be read is
+/// [`ImportError::Io`].
+pub fn read_dir(dir: &Path) -> Result<SourceData, ImportError> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(ImportError::Io(format!("{}: not a directory", shown(dir)))),
+        Err(e) => return Err(ImportError::Io(format!("{}: cannot read: {}", shown(dir), e))),
+    }
+    // Reading the listing proves the directory is readable, not just present.
+    if let Err(e) = fs::read_dir(dir) {
+        return Err(ImportError::Io(format!("{}: cannot read: {}", shown(dir), e)));
+    }
+    let mut files = BTreeMap::new();
+    for (name, _) in FILES {
+        let path = dir.join(name);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                files.insert(name.to_string(), bytes);
+            }
+            // Reported by parse_files as a missing file, with the other problems.
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(ImportError::Io(format!("{}: cannot read: {}", shown(&path), e))),
+        }
+    }
+    parse_files(&files, &|name| dir.join(name).display().to_string())
 }
-pub fn build_snapshot(_data: &SourceData, _out: &Path, _force: bool) -> Result<(), ImportError> {
-    Err(ImportError::Io("import not built yet".into()))
+
+/// Reads `dir` and builds the snapshot `out` from it: [`read_dir`] then [`build_snapshot`].
+/// The target is checked first, so a refused target costs no parsing.
+pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<SourceData, ImportError> {
+    build::check_target(out, force)?;
+    let data = read_dir(dir)?;
+    build_snapshot(&data, out, force)?;
+    Ok(data)
 }
-pub fn import_dir(_dir: &Path, _out: &Path, _force: bool) -> Result<SourceData, ImportError> {
-    Err(ImportError::Io("import not built yet".into()))
+
+/// Writes the sixteen files with their header row only into `dir` (created if needed) and
+/// returns their paths. Refuses, writing nothing, when any of them already exists.
+pub fn write_templates(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
+    fs::create_dir_all(dir)
+        .map_err(|e| ImportError::Target(format!("{}: cannot create the directory: {}", shown(dir), e)))?;
+    let existing: Vec<&str> = FILES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| dir.join(name).symlink_metadata().is_ok())
+        .collect();
+    if !existing.is_empty() {
+        return Err(ImportError::Target(format!(
+            "{}: already has {}; templates are never written over existing files",
+            shown(dir),
+            existing.join(", ")
+        )));
+    }
+    let mut written: Vec<PathBuf> = Vec::with_capacity(FILES.len());
+    for (name, columns) in FILES {
+        let path = dir.join(name);
+        let result = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| {
+                file.write_all(format!("{}\n", columns.join(",")).as_bytes())?;
+                file.sync_all()
+            });
+        if let Err(e) = result {
+            // Created alongside us, or the disk is full: take back what was written.
+            let created = e.kind() != ErrorKind::AlreadyExists;
+            for done in written.iter().chain(created.then_some(&path)) {
+                let _ = fs::remove_file(done);
+            }
+            return Err(ImportError::Target(format!(
+                "{}: cannot write: {}",
+                shown(&path),
+                e
+            )));
+        }
+        written.push(path);
+    }
+    Ok(written)
 }
-pub fn write_templates(_dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
-    Err(ImportError::Io("import not built yet".into()))
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::schema::SOURCE_TABLES;
+
+    #[test]
+    fn files_follow_the_source_tables() {
+        let names: Vec<String> = SOURCE_TABLES.iter().map(|t| format!("{t}.csv")).collect();
+        let files: Vec<&str> = FILES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(files, names);
+    }
+
+    #[test]
+    fn problem_prints_only_the_positions_it_has() {
+        let p = |line, column| Problem {
+            file: "data/a.csv".into(),
+            line,
+            column,
+            reason: "why".into(),
+        };
+        assert_eq!(p(3, 2).to_string(), "data/a.csv:3:2: why");
+        assert_eq!(p(3, 0).to_string(), "data/a.csv:3: why");
+        assert_eq!(p(0, 0).to_string(), "data/a.csv: why");
+    }
+
+    #[test]
+    fn problems_print_one_per_line_then_the_rest_counted() {
+        let one = Problem {
+            file: "a.csv".into(),
+            line: 2,
+            column: 1,
+            reason: "bad".into(),
+        };
+        let e = ImportError::Problems {
+            problems: vec![one.clone(), one],
+            more: 7,
+        };
+        assert_eq!(e.to_string(), "a.csv:2:1: bad\na.csv:2:1: bad\n… and 7 more");
+    }
 }

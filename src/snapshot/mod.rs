@@ -269,6 +269,22 @@ impl Snapshot {
         Ok(())
     }
 
+    /// Folds the write-ahead log into the main file and closes the connection, so the file
+    /// is complete on its own and can be moved (import builds a snapshot under a temporary
+    /// name and renames it into place).
+    pub fn checkpoint_and_close(self) -> rusqlite::Result<()> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some("the write-ahead log could not be checkpointed: the file is in use".into()),
+            ));
+        }
+        self.conn.close().map_err(|(_, e)| e)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

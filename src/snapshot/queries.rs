@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use rusqlite::Row;
 
 use super::model::{Period, PeriodStatus, DATE_FORMAT};
+use super::schema::{SOURCE_TABLES, WORKFLOW_TABLES};
 use super::Snapshot;
 use crate::money::Money;
 
@@ -29,6 +30,19 @@ pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Money> {
 }
 
 impl Snapshot {
+    /// The number of rows of one of the snapshot's source or workflow tables. Any other
+    /// name is refused, so the name never reaches SQL unchecked.
+    pub fn table_count(&self, table: &str) -> rusqlite::Result<i64> {
+        let Some(known) = SOURCE_TABLES.iter().chain(WORKFLOW_TABLES).find(|t| **t == table) else {
+            return Err(rusqlite::Error::InvalidParameterName(format!(
+                "not a snapshot table: {}",
+                crate::text::inert(table)
+            )));
+        };
+        self.conn()
+            .query_row(&format!("SELECT count(*) FROM {known}"), [], |r| r.get(0))
+    }
+
     /// The period row.
     pub fn period(&self) -> rusqlite::Result<Period> {
         self.conn().query_row(

@@ -1,0 +1,181 @@
+//! Writing a snapshot all or nothing: build it under a temporary name next to the target,
+//! fold the write-ahead log into the file, close it, then move it into place. A failure at
+//! any step removes the temporary file and leaves the target as it was.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use super::{shown, ImportError};
+use crate::snapshot::model::SourceData;
+use crate::snapshot::Snapshot;
+use crate::text::inert;
+
+/// `path` with `suffix` appended to its file name: `p.db` → `p.db-wal`.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name: OsString = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The SQLite files that belong to a database file.
+fn logs(path: &Path) -> [PathBuf; 2] {
+    [sibling(path, "-wal"), sibling(path, "-shm")]
+}
+
+fn exists(out: &Path) -> ImportError {
+    ImportError::Target(format!(
+        "{}: already exists; pass --force to replace it (its notes and sign-offs would be lost)",
+        shown(out)
+    ))
+}
+
+fn target_error(out: &Path, what: &str, why: impl std::fmt::Display) -> ImportError {
+    ImportError::Target(format!("{}: {what}: {}", shown(out), inert(&why.to_string())))
+}
+
+/// Checks that `out` can be written: its directory exists, and it does not exist unless
+/// `force`. Returns the directory.
+pub(super) fn check_target(out: &Path, force: bool) -> Result<PathBuf, ImportError> {
+    if out.file_name().is_none() {
+        return Err(ImportError::Target(format!("{}: not a file name", shown(out))));
+    }
+    let dir = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(ImportError::Target(format!(
+            "{}: the directory {} does not exist",
+            shown(out),
+            shown(&dir)
+        )));
+    }
+    match fs::symlink_metadata(out) {
+        Ok(meta) if meta.is_dir() => Err(ImportError::Target(format!("{}: is a directory", shown(out)))),
+        Ok(_) if !force => Err(exists(out)),
+        Ok(_) => Ok(dir),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(dir),
+        Err(e) => Err(target_error(out, "cannot check the target", e)),
+    }
+}
+
+/// The temporary snapshot: removed, with its log files, when dropped. After a successful
+/// move there is nothing left under its name to remove.
+struct TempSnapshot {
+    path: PathBuf,
+}
+
+impl TempSnapshot {
+    fn remove(&self) {
+        for path in [self.path.clone()].iter().chain(&logs(&self.path)) {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+impl Drop for TempSnapshot {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// Writes `data` as a new snapshot at `out`, all or nothing. Refuses an existing `out`
+/// unless `force`, then replaces it (and any log files it had) in one rename.
+pub fn build_snapshot(data: &SourceData, out: &Path, force: bool) -> Result<(), ImportError> {
+    let dir = check_target(out, force)?;
+    let mut temp_name = OsString::from(".");
+    temp_name.push(out.file_name().unwrap_or_default());
+    temp_name.push(format!(".importing-{}", std::process::id()));
+    let temp = TempSnapshot {
+        path: dir.join(temp_name),
+    };
+    // A leftover of an earlier, interrupted run that had the same process id.
+    temp.remove();
+
+    let mut snapshot =
+        Snapshot::create(&temp.path).map_err(|e| target_error(out, "cannot create the snapshot", e))?;
+    snapshot
+        .insert_source(data)
+        .map_err(|e| target_error(out, "the data could not be written (nothing was written)", e))?;
+    snapshot
+        .checkpoint_and_close()
+        .map_err(|e| target_error(out, "cannot finish the snapshot", e))?;
+    place(&temp.path, out, force)?;
+    // Make the rename durable; a failure here does not undo a finished import.
+    if let Ok(handle) = fs::File::open(&dir) {
+        let _ = handle.sync_all();
+    }
+    Ok(())
+}
+
+/// Moves the finished temporary file onto `out`.
+fn place(temp: &Path, out: &Path, force: bool) -> Result<(), ImportError> {
+    if fs::symlink_metadata(out).is_err() {
+        // Log files without their database belong to no snapshot, and SQLite would replay
+        // a stale log into the new file: remove them first.
+        for log in logs(out) {
+            match fs::remove_file(&log) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(target_error(out, "cannot remove a stale log file", e)),
+            }
+        }
+        return if force {
+            rename(temp, out)
+        } else {
+            link_new(temp, out)
+        };
+    }
+    if !force {
+        return Err(exists(out));
+    }
+    // Replacing: the old file's logs are set aside first (a log must never meet another
+    // database) and put back if the move fails.
+    let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let put_back = |aside: &[(PathBuf, PathBuf)]| {
+        for (log, moved) in aside {
+            let _ = fs::rename(moved, log);
+        }
+    };
+    for (log, suffix) in logs(out).into_iter().zip([".old-wal", ".old-shm"]) {
+        if fs::symlink_metadata(&log).is_err() {
+            continue;
+        }
+        let moved = sibling(temp, suffix);
+        if let Err(e) = fs::rename(&log, &moved) {
+            put_back(&aside);
+            return Err(target_error(out, "cannot move the old log file aside", e));
+        }
+        aside.push((log, moved));
+    }
+    match fs::rename(temp, out) {
+        Ok(()) => {
+            for (_, moved) in &aside {
+                let _ = fs::remove_file(moved);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            put_back(&aside);
+            Err(target_error(out, "cannot move the new snapshot into place", e))
+        }
+    }
+}
+
+fn rename(temp: &Path, out: &Path) -> Result<(), ImportError> {
+    fs::rename(temp, out).map_err(|e| target_error(out, "cannot move the new snapshot into place", e))
+}
+
+/// Puts the new file in place only if nothing appeared at `out` meanwhile: a hard link
+/// fails instead of replacing (the temporary name is then removed by its guard). Where
+/// hard links are not supported, falls back to a rename.
+fn link_new(temp: &Path, out: &Path) -> Result<(), ImportError> {
+    match fs::hard_link(temp, out) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(exists(out)),
+        Err(_) if fs::symlink_metadata(out).is_ok() => Err(exists(out)),
+        Err(_) => rename(temp, out),
+    }
+}

@@ -1,0 +1,1029 @@
+//! CSV import: the minimal fixture imports and reads back; each class of rejected value is
+//! reported as `file:line:column: reason`; a failed import leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use closedesk::import::{self, ImportError, FILES, MAX_PROBLEMS};
+use closedesk::money::Money;
+use closedesk::snapshot::schema::SOURCE_TABLES;
+use closedesk::snapshot::Snapshot;
+use tempfile::TempDir;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import-minimal");
+
+/// A fresh copy of the minimal fixture.
+fn fixture() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, _) in FILES {
+        fs::copy(Path::new(FIXTURE).join(name), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+/// Replaces the one occurrence of `from` in `file` by `to` (bytes, so invalid UTF-8 can
+/// be written).
+fn edit(dir: &Path, file: &str, from: &str, to: &[u8]) {
+    let path = dir.join(file);
+    let bytes = fs::read(&path).unwrap();
+    let at: Vec<usize> = bytes
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == from.as_bytes())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "{from:?} must occur exactly once in {file}");
+    let mut out = bytes[..at[0]].to_vec();
+    out.extend_from_slice(to);
+    out.extend_from_slice(&bytes[at[0] + from.len()..]);
+    fs::write(&path, out).unwrap();
+}
+
+/// Appends one line (LF-terminated) to `file`.
+fn append(dir: &Path, file: &str, line: &str) {
+    let path = dir.join(file);
+    let mut text = fs::read_to_string(&path).unwrap();
+    text.push_str(line);
+    text.push('\n');
+    fs::write(&path, text).unwrap();
+}
+
+/// The problems of reading `dir`, printed, with `dir/` left out of the file names.
+fn problems(dir: &Path) -> Vec<String> {
+    let prefix = format!("{}/", dir.display());
+    match import::read_dir(dir) {
+        Ok(_) => panic!("the import of {} was accepted", dir.display()),
+        Err(ImportError::Problems { problems, more }) => {
+            assert_eq!(more, 0, "more problems than listed");
+            problems
+                .iter()
+                .map(|p| p.to_string().strip_prefix(&prefix).unwrap().to_string())
+                .collect()
+        }
+        Err(other) => panic!("expected problems, got: {other}"),
+    }
+}
+
+/// Breaks the fixture with `edits` (file, from, to) and returns the problems.
+fn broken(edits: &[(&str, &str, &str)]) -> Vec<String> {
+    let dir = fixture();
+    for (file, from, to) in edits {
+        edit(dir.path(), file, from, to.as_bytes());
+    }
+    problems(dir.path())
+}
+
+/// The names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// --- the valid fixture -----------------------------------------------------------------
+
+#[test]
+fn minimal_fixture_imports_and_reads_back() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    let data = import::import_dir(Path::new(FIXTURE), &out, false).unwrap();
+
+    // Nothing but the snapshot itself is left: no temporary file, no -wal or -shm.
+    assert_eq!(listing(out_dir.path()), vec!["p.db"]);
+
+    let snapshot = Snapshot::open(&out).unwrap();
+    assert_eq!(snapshot.period().unwrap(), data.period);
+    assert_eq!(data.period.id, "2026-03");
+    assert_eq!(data.period.materiality_high, Money::from_cents(50_000));
+    let expected: [(&str, i64); 17] = [
+        ("period", 1),
+        ("lane_owners", 2),
+        ("accounts", 3),
+        ("invoices", 4),
+        ("invoice_lines", 4),
+        ("payments", 3),
+        ("credits", 2),
+        ("disbursements", 1),
+        ("ledger", 6),
+        ("usage_events", 2),
+        ("export_batches", 1),
+        ("export_lines", 2),
+        ("employer_programs", 1),
+        ("program_statements", 1),
+        ("statement_lines", 1),
+        ("roster", 2),
+        ("checklist", 8),
+    ];
+    for (table, rows) in expected {
+        assert_eq!(snapshot.table_count(table).unwrap(), rows, "{table}");
+    }
+    assert_eq!(expected.len(), SOURCE_TABLES.len() + 1);
+    assert_eq!(snapshot.table_count("audit_log").unwrap(), 0);
+    assert!(snapshot.table_count("sqlite_schema").is_err());
+}
+
+#[test]
+fn bom_crlf_and_quoted_commas_are_read_exactly() {
+    let data = import::read_dir(Path::new(FIXTURE)).unwrap();
+    // accounts.csv starts with a BOM: the first column is still `id`.
+    assert_eq!(data.accounts[0].id, "ACC-1001");
+    assert_eq!(data.accounts[0].name, "Brightwater Clinics, Inc.");
+    // invoices.csv has CRLF line endings: no '\r' is left in the last column.
+    assert_eq!(data.invoices[3].balance, Money::ZERO);
+    assert_eq!(data.invoices[0].balance, Money::from_cents(25_000));
+    assert_eq!(data.invoices[1].posted_at, None);
+    assert_eq!(
+        data.credits[0].reason.as_deref(),
+        Some("Service credit, outage 2026-03-03")
+    );
+    assert_eq!(data.invoice_lines[1].description, None);
+    assert_eq!(data.payments[2].related_payment_id.as_deref(), Some("PAY-2"));
+    // A timestamp without `Z` is UTC all the same.
+    assert_eq!(data.ledger[5].occurred_at.to_string(), "2026-03-31 18:00:00");
+    assert_eq!(data.usage_events[1].rated_amount, None);
+}
+
+#[test]
+fn free_text_is_stored_exactly_as_typed() {
+    let dir = fixture();
+    edit(
+        dir.path(),
+        "statement_lines.csv",
+        "\"Wellness lookups, 412 members\"",
+        b"\"  Wellness \"\"lookups\"\"\x1b[31m  \"",
+    );
+    let data = import::read_dir(dir.path()).unwrap();
+    assert_eq!(
+        data.statement_lines[0].description.as_deref(),
+        Some("  Wellness \"lookups\"\x1b[31m  ")
+    );
+}
+
+#[test]
+fn columns_may_come_in_any_order() {
+    let dir = fixture();
+    fs::write(
+        dir.path().join("accounts.csv"),
+        "kind,name,id\ncustomer,\"Brightwater Clinics, Inc.\",ACC-1001\ncustomer,Harbor Dental,ACC-1002\n\
+         employer,Northstar Employer Group,EMP-2001\n",
+    )
+    .unwrap();
+    let data = import::read_dir(dir.path()).unwrap();
+    assert_eq!(data.accounts[1].id, "ACC-1002");
+    assert_eq!(data.accounts[1].name, "Harbor Dental");
+}
+
+#[test]
+fn parse_files_works_on_bytes_in_memory_with_labels() {
+    let files: BTreeMap<String, Vec<u8>> = FILES
+        .iter()
+        .map(|(name, _)| (name.to_string(), fs::read(Path::new(FIXTURE).join(name)).unwrap()))
+        .collect();
+    let from_memory = import::parse_files(&files, &|name| format!("demo/{name}")).unwrap();
+    assert_eq!(from_memory, import::read_dir(Path::new(FIXTURE)).unwrap());
+
+    let mut broken = files.clone();
+    broken.remove("roster.csv");
+    broken.insert(
+        "accounts.csv".into(),
+        b"id,name,kind\nACC 1,A,customer\n".to_vec(),
+    );
+    let err = import::parse_files(&broken, &|name| format!("demo/{name}")).unwrap_err();
+    let printed = err.to_string();
+    assert!(printed.starts_with(
+        "demo/accounts.csv:2:1: id 'ACC 1' is not a valid id (1-64 letters, digits, '.', '_' or '-', \
+         starting with a letter or digit)\n"
+    ));
+    assert!(printed.ends_with("\ndemo/roster.csv: missing file"), "{printed}");
+}
+
+// --- amounts -------------------------------------------------------------------------------
+
+#[test]
+fn scientific_notation_is_rejected() {
+    assert_eq!(
+        broken(&[("invoices.csv", ",1250.00,", ",1.25e3,")]),
+        vec!["invoices.csv:2:7: total '1.25e3': amount in scientific notation is not allowed"]
+    );
+}
+
+#[test]
+fn thousands_separator_is_rejected() {
+    assert_eq!(
+        broken(&[("invoices.csv", ",1250.00,", ",\"1,250.00\",")]),
+        vec!["invoices.csv:2:7: total '1,250.00': amount has a thousands separator"]
+    );
+}
+
+#[test]
+fn three_decimals_are_rejected_not_rounded() {
+    assert_eq!(
+        broken(&[("payments.csv", "1000.00", "1000.125")]),
+        vec!["payments.csv:2:6: amount '1000.125': amount has more than 2 decimals (it would have to be rounded)"]
+    );
+}
+
+#[test]
+fn out_of_range_amount_is_rejected() {
+    assert_eq!(
+        broken(&[("ledger.csv", ",1250.00,", ",10000000000000.00,")]),
+        vec!["ledger.csv:2:6: amount '10000000000000.00': amount is out of range"]
+    );
+}
+
+#[test]
+fn other_malformed_amounts_are_rejected() {
+    assert_eq!(
+        broken(&[
+            ("employer_programs.csv", ",0.85", ",$0.85"),
+            ("program_statements.csv", ",350.20", ",+350.20"),
+            ("export_batches.csv", ",600.20", ", 600.20"),
+        ]),
+        vec![
+            "export_batches.csv:2:5: total ' 600.20' has leading or trailing whitespace",
+            "employer_programs.csv:2:5: rate '$0.85': not an amount (expected e.g. 1250.00 or -12.5)",
+            "program_statements.csv:2:4: total '+350.20': amount has a leading '+'",
+        ]
+    );
+}
+
+#[test]
+fn payment_and_credit_amounts_must_be_positive() {
+    assert_eq!(
+        broken(&[
+            ("payments.csv", ",60.00,\n", ",0.00,\n"),
+            ("credits.csv", ",75.00,Issued", ",-75.00,Issued"),
+        ]),
+        vec![
+            "payments.csv:3:6: amount '0.00' must be greater than zero",
+            "credits.csv:3:6: amount '-75.00' must be greater than zero",
+        ]
+    );
+}
+
+// --- dates and timestamps --------------------------------------------------------------
+
+#[test]
+fn non_iso_dates_are_rejected() {
+    assert_eq!(
+        broken(&[
+            ("invoices.csv", "2026-04-01", "04/01/2026"),
+            ("payments.csv", "2026-03-09", "2026-3-9"),
+        ]),
+        vec![
+            "invoices.csv:2:6: due_date '04/01/2026' is not a date (expected YYYY-MM-DD)",
+            "payments.csv:2:5: occurred_on '2026-3-9' is not a date (expected YYYY-MM-DD)",
+        ]
+    );
+}
+
+#[test]
+fn impossible_dates_are_rejected() {
+    assert_eq!(
+        broken(&[("credits.csv", "2026-03-12", "2026-02-30")]),
+        vec!["credits.csv:2:5: issued_on '2026-02-30' is not a calendar date (no such day)"]
+    );
+}
+
+#[test]
+fn timestamps_need_a_time_and_utc() {
+    assert_eq!(
+        broken(&[
+            ("ledger.csv", "2026-03-02T09:00:00Z", "2026-03-02T09:00:00+01:00"),
+            ("usage_events.csv", "2026-03-03T14:21:09Z", "2026-03-03"),
+            ("export_batches.csv", "2026-03-31T22:00:00Z", "2026-03-31 22:00"),
+        ]),
+        vec![
+            "ledger.csv:2:4: occurred_at '2026-03-02T09:00:00+01:00' has a UTC offset; only Z (UTC) is \
+             accepted (expected YYYY-MM-DDTHH:MM:SSZ)",
+            "usage_events.csv:2:4: occurred_at '2026-03-03' is a date without a time (expected \
+             YYYY-MM-DDTHH:MM:SSZ)",
+            "export_batches.csv:2:4: created_at '2026-03-31 22:00' is not a timestamp (expected \
+             YYYY-MM-DDTHH:MM:SSZ)",
+        ]
+    );
+}
+
+// --- headers, encoding, shape ------------------------------------------------------------
+
+#[test]
+fn unknown_column_is_reported_and_the_file_skipped() {
+    // The rows of accounts.csv are not read, and references to accounts are not checked
+    // against a file that could not be read: one problem, not dozens.
+    assert_eq!(
+        broken(&[("accounts.csv", "id,name,kind", "id,name,kind,region")]),
+        vec!["accounts.csv:1:4: unknown column 'region' (expected one of id, name, kind)"]
+    );
+}
+
+#[test]
+fn missing_column_is_reported() {
+    assert_eq!(
+        broken(&[("invoice_lines.csv", ",revenue_rule,description", ",revenue_rule")]),
+        vec!["invoice_lines.csv:1: missing column 'description'"]
+    );
+}
+
+#[test]
+fn renamed_column_is_unknown_and_missing() {
+    assert_eq!(
+        broken(&[("roster.csv", "login,display_name,role", "login,name,role")]),
+        vec![
+            "roster.csv:1:2: unknown column 'name' (expected one of login, display_name, role)",
+            "roster.csv:1: missing column 'display_name'",
+        ]
+    );
+}
+
+#[test]
+fn non_utf8_bytes_are_reported_at_their_field() {
+    let dir = fixture();
+    // "Harbor Dental" with a Latin-1 é: the row is on line 3 of accounts.csv, name is column 2.
+    edit(dir.path(), "accounts.csv", "Harbor Dental", b"Harbor D\xe9ntal");
+    edit(dir.path(), "roster.csv", "lead", b"le\xffad");
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "accounts.csv:3:2: not valid UTF-8",
+            "roster.csv:2:3: not valid UTF-8"
+        ]
+    );
+}
+
+#[test]
+fn wrong_field_count_is_reported() {
+    assert_eq!(
+        broken(&[
+            ("lane_owners.csv", "usage,mhale", "usage,mhale,extra"),
+            ("accounts.csv", "Harbor Dental,customer", "Harbor Dental"),
+        ]),
+        vec![
+            "lane_owners.csv:3: row has 3 fields, the header has 2",
+            "accounts.csv:3: row has 2 fields, the header has 3",
+        ]
+    );
+}
+
+#[test]
+fn unquoted_comma_in_a_name_is_a_field_count_problem_only() {
+    // The account's id is still known, so the rows naming ACC-1001 are not reported too.
+    assert_eq!(
+        broken(&[(
+            "accounts.csv",
+            "\"Brightwater Clinics, Inc.\"",
+            "Brightwater Clinics, Inc."
+        )]),
+        vec!["accounts.csv:2: row has 4 fields, the header has 3"]
+    );
+}
+
+#[test]
+fn missing_file_and_empty_file_are_reported() {
+    let dir = fixture();
+    fs::remove_file(dir.path().join("roster.csv")).unwrap();
+    fs::write(dir.path().join("lane_owners.csv"), "").unwrap();
+    let full = match import::read_dir(dir.path()) {
+        Err(ImportError::Problems { problems, .. }) => {
+            problems.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+        }
+        other => panic!("{other:?}"),
+    };
+    let d = dir.path().display();
+    assert_eq!(
+        full,
+        vec![
+            format!("{d}/lane_owners.csv: empty file (expected the header row: lane,owner)"),
+            format!("{d}/roster.csv: missing file"),
+        ]
+    );
+}
+
+#[test]
+fn unreadable_directory_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    match import::read_dir(&missing) {
+        Err(ImportError::Io(message)) => {
+            assert!(
+                message.starts_with(&format!("{}: cannot read: ", missing.display())),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let file = dir.path().join("a-file");
+    fs::write(&file, "x").unwrap();
+    match import::read_dir(&file) {
+        Err(ImportError::Io(message)) => assert_eq!(message, format!("{}: not a directory", file.display())),
+        other => panic!("{other:?}"),
+    }
+}
+
+// --- ids, words, required cells ---------------------------------------------------------
+
+#[test]
+fn duplicate_ids_are_rejected() {
+    let dir = fixture();
+    append(
+        dir.path(),
+        "payments.csv",
+        "PAY-1,ACC-1001,payment,,2026-03-11,5.00,",
+    );
+    append(dir.path(), "roster.csv", "mhale,Morgan Hale,operator");
+    append(dir.path(), "lane_owners.csv", "exports,someone-else");
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "lane_owners.csv:4:1: duplicate lane 'exports' (first on line 2)",
+            "payments.csv:5:1: duplicate id 'PAY-1' (first on line 2)",
+            "roster.csv:4:1: duplicate login 'mhale' (first on line 2)",
+        ]
+    );
+}
+
+#[test]
+fn malformed_ids_are_rejected() {
+    // The padded ACC-1002 is rejected once; the rows naming ACC-1002 are not reported too.
+    assert_eq!(
+        broken(&[
+            ("accounts.csv", "ACC-1002,Harbor", " ACC-1002,Harbor"),
+            ("usage_events.csv", "UE-2,", "UE 2,"),
+            ("roster.csv", "mhale,", "@mhale,"),
+        ]),
+        vec![
+            "accounts.csv:3:1: id ' ACC-1002' has leading or trailing whitespace",
+            "usage_events.csv:3:1: id 'UE 2' is not a valid id (1-64 letters, digits, '.', '_' or '-', \
+             starting with a letter or digit)",
+            "roster.csv:2:1: login '@mhale' is not a valid login (1-64 letters, digits, '.', '_', '-' or \
+             '@', starting with a letter or digit)",
+        ]
+    );
+}
+
+#[test]
+fn bad_enumeration_words_are_rejected() {
+    assert_eq!(
+        broken(&[
+            ("invoices.csv", "posted,2026-03-02", "paid,2026-03-02"),
+            ("lane_owners.csv", "usage,", "Usage,"),
+            ("roster.csv", "reviewer", "admin"),
+        ]),
+        vec![
+            "lane_owners.csv:3:1: lane 'Usage' is not one of usage, exports, employer_programs, statements, \
+             invoices, disbursements, ledger, adjustments or revenue",
+            "invoices.csv:2:3: status 'paid' is not one of draft, posted, closed or void",
+            "roster.csv:3:3: role 'admin' is not one of operator, reviewer or lead",
+        ]
+    );
+}
+
+#[test]
+fn empty_required_cells_are_rejected() {
+    assert_eq!(
+        broken(&[
+            ("accounts.csv", "Harbor Dental", ""),
+            ("invoices.csv", "2026-04-15", "   "),
+            ("export_batches.csv", "netsuite-gl", ""),
+        ]),
+        vec![
+            "accounts.csv:3:2: name is required but empty",
+            "invoices.csv:3:6: due_date is required but empty",
+            "export_batches.csv:2:3: destination is required but empty",
+        ]
+    );
+}
+
+#[test]
+fn blank_optional_cells_count_as_empty() {
+    let dir = fixture();
+    edit(
+        dir.path(),
+        "usage_events.csv",
+        ",1,,unprocessed,,",
+        b",1, ,unprocessed,\t,",
+    );
+    let data = import::read_dir(dir.path()).unwrap();
+    assert_eq!(data.usage_events[1].rated_amount, None);
+    assert_eq!(data.usage_events[1].invoice_line_id, None);
+}
+
+#[test]
+fn nul_in_free_text_is_rejected() {
+    assert_eq!(
+        broken(&[("invoice_lines.csv", "Wellness lookups", "Wellness\0lookups")]),
+        vec!["invoice_lines.csv:4:9: description contains a NUL byte"]
+    );
+}
+
+#[test]
+fn whole_numbers_are_checked() {
+    assert_eq!(
+        broken(&[
+            ("usage_events.csv", ",12,", ",1.5,"),
+            ("usage_events.csv", ",1,,", ",0,,"),
+            ("employer_programs.csv", ",412,", ",-1,"),
+        ]),
+        vec![
+            "usage_events.csv:2:5: units '1.5' is not a whole number",
+            "usage_events.csv:3:5: units '0' must be at least 1",
+            "employer_programs.csv:2:4: basis_units '-1' must be at least 0",
+        ]
+    );
+}
+
+// --- references ------------------------------------------------------------------------------
+
+#[test]
+fn unknown_account_is_rejected() {
+    assert_eq!(
+        broken(&[("invoices.csv", "INV-1,ACC-1001", "INV-1,ACC-9")]),
+        vec!["invoices.csv:2:2: unknown account 'ACC-9' (not in accounts.csv)"]
+    );
+}
+
+#[test]
+fn unknown_invoice_is_rejected() {
+    assert_eq!(
+        broken(&[
+            ("disbursements.csv", "PAY-1,INV-1", "PAY-1,INV-9"),
+            (
+                "export_lines.csv",
+                "GLL-1,GL-2026-03,ACC-1001,",
+                "GLL-1,GL-2026-03,ACC-1001,INV-8"
+            ),
+        ]),
+        vec![
+            "disbursements.csv:2:4: unknown invoice 'INV-9' (not in invoices.csv)",
+            "export_lines.csv:2:4: unknown invoice 'INV-8' (not in invoices.csv)",
+        ]
+    );
+}
+
+#[test]
+fn unknown_program_is_rejected() {
+    assert_eq!(
+        broken(&[(
+            "invoice_lines.csv",
+            "program_fee,PRG-WELL",
+            "program_fee,PRG-NONE"
+        )]),
+        vec!["invoice_lines.csv:4:4: unknown program 'PRG-NONE' (not in employer_programs.csv)"]
+    );
+}
+
+#[test]
+fn unknown_invoice_line_statement_and_batch_are_rejected() {
+    assert_eq!(
+        broken(&[
+            ("usage_events.csv", "LN-1", "LN-99"),
+            ("export_lines.csv", "GLL-2,GL-2026-03", "GLL-2,GL-2026-04"),
+            ("statement_lines.csv", "STL-1,STM-WELL-2026-03", "STL-1,STM-X"),
+        ]),
+        vec![
+            "usage_events.csv:2:8: unknown invoice line 'LN-99' (not in invoice_lines.csv)",
+            "export_lines.csv:3:2: unknown batch 'GL-2026-04' (not in export_batches.csv)",
+            "statement_lines.csv:2:2: unknown statement 'STM-X' (not in program_statements.csv)",
+        ]
+    );
+}
+
+#[test]
+fn program_employer_must_be_an_employer_account() {
+    assert_eq!(
+        broken(&[("employer_programs.csv", "PRG-WELL,EMP-2001", "PRG-WELL,ACC-1001")]),
+        vec!["employer_programs.csv:2:2: account 'ACC-1001' has kind customer, not employer"]
+    );
+}
+
+// --- row rules -------------------------------------------------------------------------------
+
+#[test]
+fn invoice_dates_follow_the_status() {
+    assert_eq!(
+        broken(&[
+            ("invoices.csv", "posted,2026-03-02,,", "posted,,,"),
+            ("invoices.csv", "draft,,,", "draft,,2026-03-05,"),
+            ("invoices.csv", "void,2026-03-03,2026-03-05,", "void,2026-03-03,,"),
+        ]),
+        vec![
+            "invoices.csv:2:4: posted_at is required for status posted",
+            "invoices.csv:3:5: voided_at must be empty for status draft",
+            "invoices.csv:5:5: voided_at is required for status void",
+        ]
+    );
+}
+
+#[test]
+fn invoice_line_rules() {
+    assert_eq!(
+        broken(&[
+            ("invoice_lines.csv", "program_fee,PRG-WELL,", "program_fee,,"),
+            (
+                "invoice_lines.csv",
+                "LN-2,INV-2,recurring,,2026-04-01,",
+                "LN-2,INV-2,recurring,,,"
+            ),
+        ]),
+        vec![
+            "invoice_lines.csv:3:6: service_end is given without service_start",
+            "invoice_lines.csv:4:4: program_id is required for kind program_fee",
+        ]
+    );
+}
+
+#[test]
+fn payment_relations() {
+    let dir = fixture();
+    // A refund without its payment, a payment naming one, a chargeback of a refund.
+    edit(dir.path(), "payments.csv", "refund,PAY-2,", b"refund,,");
+    edit(
+        dir.path(),
+        "payments.csv",
+        "PAY-2,ACC-1002,payment,,",
+        b"PAY-2,ACC-1002,payment,PAY-1,",
+    );
+    append(
+        dir.path(),
+        "payments.csv",
+        "PAY-4,ACC-1002,chargeback,PAY-3,2026-03-21,1.00,",
+    );
+    append(
+        dir.path(),
+        "payments.csv",
+        "PAY-5,ACC-1002,reversal,PAY-77,2026-03-21,1.00,",
+    );
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "payments.csv:3:4: related_payment_id must be empty for kind payment",
+            "payments.csv:4:4: related_payment_id is required for kind refund",
+            "payments.csv:5:4: related payment 'PAY-3' has kind refund, not payment",
+            "payments.csv:6:4: unknown payment 'PAY-77' (not in payments.csv)",
+        ]
+    );
+}
+
+#[test]
+fn a_reversal_may_name_a_payment_further_down() {
+    let dir = fixture();
+    edit(dir.path(), "payments.csv", "refund,PAY-2,", b"refund,PAY-9,");
+    append(
+        dir.path(),
+        "payments.csv",
+        "PAY-9,ACC-1002,payment,,2026-03-25,60.00,",
+    );
+    import::read_dir(dir.path()).unwrap();
+}
+
+#[test]
+fn credit_relations() {
+    let dir = fixture();
+    edit(
+        dir.path(),
+        "credits.csv",
+        "CR-1,ACC-1001,credit,,",
+        b"CR-1,ACC-1001,credit,CR-2,",
+    );
+    append(
+        dir.path(),
+        "credits.csv",
+        "CR-3,ACC-1001,reversal,,2026-03-15,1.00,",
+    );
+    append(
+        dir.path(),
+        "credits.csv",
+        "CR-4,ACC-1001,reversal,CR-2,2026-03-15,1.00,",
+    );
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "credits.csv:2:4: related_credit_id must be empty for kind credit",
+            "credits.csv:4:4: related_credit_id is required for kind reversal",
+            "credits.csv:5:4: related credit 'CR-2' has kind reversal, not credit",
+        ]
+    );
+}
+
+#[test]
+fn disbursement_sources_must_exist_with_the_right_kind() {
+    let dir = fixture();
+    append(
+        dir.path(),
+        "disbursements.csv",
+        "DSB-2,payment,PAY-3,INV-1,2026-03-21,-1.00",
+    );
+    append(
+        dir.path(),
+        "disbursements.csv",
+        "DSB-3,credit,CR-2,INV-1,2026-03-21,1.00",
+    );
+    append(
+        dir.path(),
+        "disbursements.csv",
+        "DSB-4,credit,PAY-1,INV-1,2026-03-21,1.00",
+    );
+    append(
+        dir.path(),
+        "disbursements.csv",
+        "DSB-5,credit,CR-1,INV-1,2026-03-21,1.00",
+    );
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "disbursements.csv:3:3: source payment 'PAY-3' has kind refund, not payment",
+            "disbursements.csv:4:3: source credit 'CR-2' has kind reversal, not credit",
+            "disbursements.csv:5:3: unknown credit 'PAY-1' (not in credits.csv)",
+        ]
+    );
+}
+
+#[test]
+fn ledger_rows_name_an_invoice_except_refunds() {
+    assert_eq!(
+        broken(&[("ledger.csv", "LG-2,ACC-1001,INV-1,", "LG-2,ACC-1001,,")]),
+        vec!["ledger.csv:3:3: invoice_id is required for kind payment_disbursed (only refund rows have no invoice)"]
+    );
+}
+
+#[test]
+fn period_has_exactly_one_row() {
+    let dir = fixture();
+    append(
+        dir.path(),
+        "period.csv",
+        "2026-04,Northstar Health Benefits,2026-04-01,2026-04-30,USD,x,5.00,500.00,5000.00,,",
+    );
+    assert_eq!(
+        problems(dir.path()),
+        vec!["period.csv:3: a second period row (period.csv holds exactly one period)"]
+    );
+
+    let dir = fixture();
+    fs::write(dir.path().join("period.csv"), FILES[0].1.join(",") + "\n").unwrap();
+    assert_eq!(
+        problems(dir.path()),
+        vec!["period.csv: no period row (period.csv holds exactly one period)"]
+    );
+}
+
+#[test]
+fn period_window_and_thresholds_are_ordered() {
+    assert_eq!(
+        broken(&[
+            ("period.csv", "2026-03-01,2026-03-31", "2026-03-31,2026-03-01"),
+            ("period.csv", "5.00,500.00,5000.00", "-5.00,500.00,50.00"),
+        ]),
+        vec![
+            "period.csv:2:4: window_end 2026-03-01 is before window_start 2026-03-31",
+            "period.csv:2:7: materiality_medium '-5.00' must not be negative",
+            "period.csv:2:9: materiality_critical 50.00 is below materiality_high 500.00",
+        ]
+    );
+    assert_eq!(
+        broken(&[("period.csv", "5.00,500.00,", "600.00,500.00,")]),
+        vec!["period.csv:2:8: materiality_high 500.00 is below materiality_medium 600.00"]
+    );
+}
+
+#[test]
+fn period_id_and_currency_have_their_formats() {
+    assert_eq!(
+        broken(&[
+            ("period.csv", "2026-03,Northstar", "March 2026,Northstar"),
+            ("period.csv", ",USD,", ",usd,"),
+            ("period.csv", ",2026-02,", ",2026-2,"),
+        ]),
+        vec![
+            "period.csv:2:1: id 'March 2026' is not a period id (expected YYYY-MM)",
+            "period.csv:2:5: currency 'usd' is not an ISO 4217 currency code (three capital letters, e.g. USD)",
+            "period.csv:2:10: last_clean_period '2026-2' is not a period id (expected YYYY-MM)",
+        ]
+    );
+}
+
+// --- many problems -------------------------------------------------------------------------
+
+#[test]
+fn every_problem_of_a_run_is_reported_in_file_order() {
+    assert_eq!(
+        broken(&[
+            ("roster.csv", "lead", "boss"),
+            ("invoices.csv", ",1250.00,", ",1e3,"),
+            ("invoices.csv", "2026-04-15", "2026-04-31"),
+            ("accounts.csv", "Harbor Dental,customer", "Harbor Dental,client"),
+            ("credits.csv", "id,account_id", "id,acct"),
+            ("ledger.csv", "LG-6,EMP-2001", "LG-6,EMP-2999"),
+        ]),
+        vec![
+            "accounts.csv:3:3: kind 'client' is not one of customer or employer",
+            "invoices.csv:2:7: total '1e3': amount in scientific notation is not allowed",
+            "invoices.csv:3:6: due_date '2026-04-31' is not a calendar date (no such day)",
+            "credits.csv:1:2: unknown column 'acct' (expected one of id, account_id, kind, \
+             related_credit_id, issued_on, amount, reason)",
+            "credits.csv:1: missing column 'account_id'",
+            "ledger.csv:7:2: unknown account 'EMP-2999' (not in accounts.csv)",
+            "roster.csv:2:3: role 'boss' is not one of operator, reviewer or lead",
+        ]
+    );
+}
+
+#[test]
+fn problems_beyond_fifty_are_counted() {
+    let dir = fixture();
+    for i in 0..60 {
+        append(
+            dir.path(),
+            "usage_events.csv",
+            &format!("UE-X{i},ACC-1001,report,2026-03-04T08:00:00Z,0,,rated,,"),
+        );
+    }
+    match import::read_dir(dir.path()) {
+        Err(err @ ImportError::Problems { .. }) => {
+            let printed = err.to_string();
+            let ImportError::Problems { problems, more } = err else {
+                unreachable!()
+            };
+            assert_eq!(problems.len(), MAX_PROBLEMS);
+            assert_eq!(more, 10);
+            assert_eq!(problems[0].line, 4);
+            assert_eq!(problems[49].line, 53);
+            assert_eq!(printed.lines().count(), 51);
+            assert!(printed.ends_with("\n… and 10 more"), "{printed}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn untrusted_text_in_messages_is_inert() {
+    let printed = {
+        let dir = fixture();
+        edit(dir.path(), "roster.csv", "lead", b"\x1b]0;pwned\x07");
+        import::read_dir(dir.path()).unwrap_err().to_string()
+    };
+    assert!(!printed.contains('\x1b'));
+    assert!(printed.ends_with("role '\\x1b]0;pwned\\x07' is not one of operator, reviewer or lead"));
+}
+
+// --- the target: all or nothing ---------------------------------------------------------------
+
+#[test]
+fn failed_import_leaves_no_file_behind() {
+    let src = fixture();
+    edit(src.path(), "invoices.csv", ",1250.00,", b",1e3,");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    assert!(matches!(
+        import::import_dir(src.path(), &out, false),
+        Err(ImportError::Problems { .. })
+    ));
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn database_error_while_writing_leaves_no_file_behind() {
+    // Data that passed no validation: a duplicated account breaks the primary key.
+    let mut data = import::read_dir(Path::new(FIXTURE)).unwrap();
+    data.accounts.push(data.accounts[0].clone());
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    match import::build_snapshot(&data, &out, false) {
+        Err(ImportError::Target(message)) => {
+            assert!(message.starts_with(&format!("{}: the data could not be written", out.display())));
+            assert!(
+                message.contains("UNIQUE constraint failed: accounts.id"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn existing_target_is_refused_without_force_and_left_untouched() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    fs::write(&out, b"the March close, signed off").unwrap();
+    match import::import_dir(Path::new(FIXTURE), &out, false) {
+        Err(ImportError::Target(message)) => assert_eq!(
+            message,
+            format!(
+                "{}: already exists; pass --force to replace it (its notes and sign-offs would be lost)",
+                out.display()
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fs::read(&out).unwrap(), b"the March close, signed off");
+    assert_eq!(listing(out_dir.path()), vec!["p.db"]);
+
+    // build_snapshot checks on its own too.
+    let data = import::read_dir(Path::new(FIXTURE)).unwrap();
+    assert!(matches!(
+        import::build_snapshot(&data, &out, false),
+        Err(ImportError::Target(_))
+    ));
+    assert_eq!(fs::read(&out).unwrap(), b"the March close, signed off");
+}
+
+#[test]
+fn force_replaces_the_target_and_its_stale_log_files() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    import::import_dir(Path::new(FIXTURE), &out, false).unwrap();
+    let first = fs::read(&out).unwrap();
+    fs::write(out_dir.path().join("p.db-wal"), b"stale log of the old file").unwrap();
+    fs::write(out_dir.path().join("p.db-shm"), b"stale").unwrap();
+
+    let src = fixture();
+    append(src.path(), "roster.csv", "jdoe,Jo Doe,operator");
+    import::import_dir(src.path(), &out, true).unwrap();
+    assert_eq!(listing(out_dir.path()), vec!["p.db"]);
+    assert_ne!(fs::read(&out).unwrap(), first);
+    let snapshot = Snapshot::open(&out).unwrap();
+    assert_eq!(snapshot.table_count("roster").unwrap(), 3);
+}
+
+#[test]
+fn stale_log_files_without_their_database_are_removed() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    fs::write(out_dir.path().join("p.db-wal"), b"left behind").unwrap();
+    import::import_dir(Path::new(FIXTURE), &out, false).unwrap();
+    assert_eq!(listing(out_dir.path()), vec!["p.db"]);
+    Snapshot::open(&out).unwrap();
+}
+
+#[test]
+fn target_directory_must_exist() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("missing").join("p.db");
+    match import::import_dir(Path::new(FIXTURE), &out, false) {
+        Err(ImportError::Target(message)) => assert_eq!(
+            message,
+            format!(
+                "{}: the directory {} does not exist",
+                out.display(),
+                out_dir.path().join("missing").display()
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+    // A directory is never replaced, even with force.
+    let dir_target = out_dir.path().join("p.db");
+    fs::create_dir(&dir_target).unwrap();
+    assert!(matches!(
+        import::import_dir(Path::new(FIXTURE), &dir_target, true),
+        Err(ImportError::Target(m)) if m.ends_with(": is a directory")
+    ));
+}
+
+// --- templates -----------------------------------------------------------------------------------
+
+#[test]
+fn templates_are_header_only_and_never_overwrite() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("new").join("period");
+    let written = import::write_templates(&dir).unwrap();
+    let expected: Vec<PathBuf> = FILES.iter().map(|(name, _)| dir.join(name)).collect();
+    assert_eq!(written, expected);
+    for (name, columns) in FILES {
+        assert_eq!(
+            fs::read_to_string(dir.join(name)).unwrap(),
+            format!("{}\n", columns.join(","))
+        );
+    }
+    // The templates are valid files: only the period row is missing.
+    assert_eq!(
+        problems(&dir),
+        vec!["period.csv: no period row (period.csv holds exactly one period)"]
+    );
+
+    // A second run refuses and changes nothing.
+    fs::write(dir.join("accounts.csv"), "id,name,kind\nA,B,customer\n").unwrap();
+    match import::write_templates(&dir) {
+        Err(ImportError::Target(message)) => assert!(message.contains("accounts.csv"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        fs::read_to_string(dir.join("accounts.csv")).unwrap(),
+        "id,name,kind\nA,B,customer\n"
+    );
+
+    // One existing file is enough to refuse, and nothing else is written.
+    let partial = root.path().join("partial");
+    fs::create_dir(&partial).unwrap();
+    fs::write(partial.join("roster.csv"), "mine").unwrap();
+    assert!(matches!(
+        import::write_templates(&partial),
+        Err(ImportError::Target(_))
+    ));
+    assert_eq!(listing(&partial), vec!["roster.csv"]);
+    assert_eq!(fs::read_to_string(partial.join("roster.csv")).unwrap(), "mine");
+}
