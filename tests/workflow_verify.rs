@@ -39,7 +39,15 @@ fn history(dir: &Path) -> (PathBuf, Vec<i64>) {
     let snap = Snapshot::open(&path).unwrap();
     let recon = recon();
     let (olive, oscar, rita) = (actor(&snap, "olive"), actor(&snap, "oscar"), actor(&snap, "rita"));
-    mismatches::note(&snap, &olive, &recon, GL, "asked the GL team for the batch log", None).unwrap();
+    mismatches::note(
+        &snap,
+        &olive,
+        &recon,
+        GL,
+        "asked the GL team for the batch log",
+        None,
+    )
+    .unwrap();
     let p = Proposal {
         amount: Money::from_cents(975),
         side: Side::Actual,
@@ -52,15 +60,39 @@ fn history(dir: &Path) -> (PathBuf, Vec<i64>) {
     mismatches::waive(&snap, &rita, &recon, LEDGER, WAIVER, None).unwrap();
     for item in 1..=8u8 {
         let who = if item % 2 == 0 { &olive } else { &oscar };
-        checklist::set(&snap, who, &recon, item, ItemStatus::InProgress, Some("started"), None).unwrap();
+        checklist::set(
+            &snap,
+            who,
+            &recon,
+            item,
+            ItemStatus::InProgress,
+            Some("started"),
+            None,
+        )
+        .unwrap();
         checklist::set(&snap, who, &recon, item, ItemStatus::Done, None, None).unwrap();
     }
     signoff::sign_with(&snap, &actor(&snap, "lena"), Some("first close"), &engine).unwrap();
     signoff::reopen(&snap, &actor(&snap, "leo"), "statement reissued by the employer").unwrap();
-    checklist::set(&snap, &olive, &recon, 8, ItemStatus::InProgress, Some("recheck exports"), None).unwrap();
+    checklist::set(
+        &snap,
+        &olive,
+        &recon,
+        8,
+        ItemStatus::InProgress,
+        Some("recheck exports"),
+        None,
+    )
+    .unwrap();
     checklist::set(&snap, &olive, &recon, 8, ItemStatus::Done, None, None).unwrap();
     signoff::sign_with(&snap, &actor(&snap, "lena"), None, &engine).unwrap();
-    let anchors = snap.workflow().signoffs().unwrap().iter().map(|s| s.audit_len).collect();
+    let anchors = snap
+        .workflow()
+        .signoffs()
+        .unwrap()
+        .iter()
+        .map(|s| s.audit_len)
+        .collect();
     (path, anchors)
 }
 
@@ -138,7 +170,10 @@ fn an_edited_row_is_caught_at_its_sequence_number() {
     assert!(!report.ok);
     assert_eq!(
         first_problem(&report),
-        (Some(2), "its hash does not match its contents (the row was edited)".into())
+        (
+            Some(2),
+            "its hash does not match its contents (the row was edited)".into()
+        )
     );
 }
 
@@ -165,7 +200,10 @@ fn reordered_rows_are_caught() {
     );
     let (seq, what) = first_problem(&verify(&path));
     assert_eq!(seq, Some(3));
-    assert!(what.starts_with("its previous hash is not the hash of the row before it"), "{what}");
+    assert!(
+        what.starts_with("its previous hash is not the hash of the row before it"),
+        "{what}"
+    );
 }
 
 #[test]
@@ -180,48 +218,40 @@ fn a_truncated_tail_is_caught() {
     assert_eq!(report.checks.iter().find(|c| !c.ok).unwrap().name, "replay");
     assert_eq!(seq, Some(last + 1), "{what}");
     assert!(what.starts_with("missing: "), "{what}");
-    assert!(what.contains("no audit row created it (the log was truncated"), "{what}");
+    assert!(
+        what.contains("no audit row created it (the log was truncated"),
+        "{what}"
+    );
 
     // Back to before the first sign-off: its recorded length is gone.
     let dir = tempfile::tempdir().unwrap();
     let (path, anchors) = history(dir.path());
-    behind_the_triggers(&path, &format!("DELETE FROM audit_log WHERE seq >= {}", anchors[0]));
+    behind_the_triggers(
+        &path,
+        &format!("DELETE FROM audit_log WHERE seq >= {}", anchors[0]),
+    );
     let (seq, what) = first_problem(&verify(&path));
     assert_eq!(seq, Some(anchors[0]));
-    assert!(what.contains("this row is missing (the log was truncated)"), "{what}");
+    assert!(
+        what.contains("this row is missing (the log was truncated)"),
+        "{what}"
+    );
 }
 
 /// Rewrites the chain from `from` on: every hash recomputed so sequence and links hold.
-fn recompute_chain(conn: &Connection, from: i64) {
-    let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>, Option<String>)> = {
-        let mut st = conn
-            .prepare("SELECT seq, at, actor, action, target, before, after, text FROM audit_log ORDER BY seq")
-            .unwrap();
-        st.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-    };
+fn recompute_chain(conn: &Connection, path: &Path, from: i64) {
+    let rows = Snapshot::open(path).unwrap().workflow().audit_log().unwrap();
     let mut prev = audit::GENESIS.to_string();
-    for (seq, at, actor, action, target, before, after, text) in rows {
+    for row in rows {
         let fields = Fields {
-            seq,
-            at: &at,
-            actor: &actor,
-            action: &action,
-            target: &target,
-            before: before.as_deref(),
-            after: after.as_deref(),
-            text: text.as_deref(),
             prev_hash: &prev,
+            ..row.fields()
         };
         let hash = audit::hash(&fields);
-        if seq >= from {
+        if row.seq >= from {
             conn.execute(
                 "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
-                params![seq, prev, hash],
+                params![row.seq, prev, hash],
             )
             .unwrap();
         }
@@ -237,7 +267,7 @@ fn a_rewritten_chain_is_caught_against_the_head_recorded_at_sign_off() {
     conn.execute_batch("DROP TRIGGER audit_log_no_update").unwrap();
     conn.execute("UPDATE audit_log SET text = 'asked nobody' WHERE seq = 2", [])
         .unwrap();
-    recompute_chain(&conn, 2);
+    recompute_chain(&conn, &path, 2);
 
     // The trigger is gone: reported first; the chain itself is consistent again.
     let report = verify(&path);
@@ -247,7 +277,11 @@ fn a_rewritten_chain_is_caught_against_the_head_recorded_at_sign_off() {
     );
     let chain = report.checks.iter().find(|c| c.name == "hash chain").unwrap();
     assert!(chain.ok, "{chain:?}");
-    let anchor = report.checks.iter().find(|c| c.name == "sign-off anchors").unwrap();
+    let anchor = report
+        .checks
+        .iter()
+        .find(|c| c.name == "sign-off anchors")
+        .unwrap();
     assert!(!anchor.ok);
 
     // Even with the trigger put back exactly, the recorded head catches it.
@@ -297,7 +331,16 @@ fn workflow_tables_edited_behind_the_log_are_caught_by_replay() {
     {
         let snap = Snapshot::open(&path).unwrap();
         let recon = recon();
-        checklist::set(&snap, &actor(&snap, "olive"), &recon, 3, ItemStatus::InProgress, None, None).unwrap();
+        checklist::set(
+            &snap,
+            &actor(&snap, "olive"),
+            &recon,
+            3,
+            ItemStatus::InProgress,
+            None,
+            None,
+        )
+        .unwrap();
         mismatches::note(&snap, &actor(&snap, "olive"), &recon, GL, "a note", None).unwrap();
     }
     assert!(verify(&path).ok);
@@ -306,13 +349,20 @@ fn workflow_tables_edited_behind_the_log_are_caught_by_replay() {
         .unwrap();
     let (seq, what) = first_problem(&verify(&path));
     assert_eq!(seq, Some(1), "the last row that touched it");
-    assert_eq!(what, "checklist:3 in the workflow tables differs from the log's last change to it");
+    assert_eq!(
+        what,
+        "checklist:3 in the workflow tables differs from the log's last change to it"
+    );
 
     conn.execute("UPDATE checklist SET status = 'in_progress' WHERE item = 3", [])
         .unwrap();
-    conn.execute("UPDATE annotations SET text = 'another note'", []).unwrap();
+    conn.execute("UPDATE annotations SET text = 'another note'", [])
+        .unwrap();
     let (_, what) = first_problem(&verify(&path));
-    assert!(what.starts_with("annotation:1 in the workflow tables differs"), "{what}");
+    assert!(
+        what.starts_with("annotation:1 in the workflow tables differs"),
+        "{what}"
+    );
 }
 
 #[test]
@@ -329,7 +379,12 @@ fn source_data_changed_after_sign_off_is_caught_by_the_signed_digest() {
     let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
     assert_eq!(failed, ["triggers", "signed figures"]);
     let figures = report.checks.iter().find(|c| c.name == "signed figures").unwrap();
-    assert!(figures.detail.contains("no longer give the digest signed by lena"), "{figures:?}");
+    assert!(
+        figures
+            .detail
+            .contains("no longer give the digest signed by lena"),
+        "{figures:?}"
+    );
 }
 
 #[test]
@@ -340,18 +395,39 @@ fn the_binary_exits_1_naming_the_first_bad_sequence_number() {
         let snap = Snapshot::open(&path).unwrap();
         let recon = closedesk::reconcile::run(&snap).unwrap();
         for item in 1..=3u8 {
-            checklist::set(&snap, &actor(&snap, "olive"), &recon, item, ItemStatus::InProgress, None, None)
-                .unwrap();
+            checklist::set(
+                &snap,
+                &actor(&snap, "olive"),
+                &recon,
+                item,
+                ItemStatus::InProgress,
+                None,
+                None,
+            )
+            .unwrap();
         }
     }
     let bin = env!("CARGO_BIN_EXE_closedesk");
-    let ok = std::process::Command::new(bin).arg("verify").arg(&path).output().unwrap();
-    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let ok = std::process::Command::new(bin)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let stdout = String::from_utf8(ok.stdout).unwrap();
     assert!(stdout.contains("OK: 3 audit rows, head "), "{stdout}");
 
     behind_the_triggers(&path, "UPDATE audit_log SET actor = 'oscar' WHERE seq = 2");
-    let bad = std::process::Command::new(bin).arg("verify").arg(&path).output().unwrap();
+    let bad = std::process::Command::new(bin)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     let stderr = String::from_utf8(bad.stderr).unwrap();
     assert_eq!(
