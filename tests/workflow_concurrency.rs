@@ -193,3 +193,53 @@ fn killed_writers_lose_no_acknowledged_action() {
     );
     eprintln!("{} acknowledged actions, {} stored", acked.len(), notes.len());
 }
+
+/// A write that cannot get the lock within the busy timeout says so plainly, saves nothing,
+/// and gives the user's input back.
+#[test]
+fn a_write_that_stays_blocked_says_so_and_keeps_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("checklist")
+        .arg(&path)
+        .args([
+            "set",
+            "1",
+            "in_progress",
+            "--user",
+            "olive",
+            "--note",
+            "tied out the usage extract",
+        ])
+        .output()
+        .unwrap();
+    let waited = started.elapsed();
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "closedesk: the snapshot is busy: another writer held it for more than 5 seconds; nothing was \
+         saved — try again; your input was: tied out the usage extract"
+    );
+    assert!(
+        waited >= closedesk::snapshot::BUSY_TIMEOUT,
+        "gave up after {waited:?}"
+    );
+    let snap = Snapshot::open(&path).unwrap();
+    assert!(snap.workflow().audit_log().unwrap().is_empty());
+    // Once the other writer is done, the same command goes through.
+    checklist::set(
+        &snap,
+        &actor(&snap, "olive"),
+        &closedesk::reconcile::run(&snap).unwrap(),
+        1,
+        ItemStatus::InProgress,
+        Some("tied out the usage extract"),
+        None,
+    )
+    .unwrap();
+}
