@@ -1,25 +1,63 @@
 //! The reconciliation engine: the same sequence of checks every time (docs/reconciliation.md),
 //! each a pure function from snapshot figures to [`Mismatch`]es.
+//!
+//! [`run`] reads the snapshot inside one read transaction, hands each check its typed
+//! inputs (streamed for the per-invoice and per-line ones), and then looks up the source
+//! rows behind each mismatch — only for the subjects that actually mismatch.
 
+pub mod adjustments;
+pub mod aging;
+pub mod applied;
+pub mod exports;
 pub mod mismatch;
+pub mod posted;
+pub mod programs;
+pub mod revenue;
+pub mod rollforward;
+pub mod statements;
+pub mod usage;
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
+pub use aging::Aging;
 pub use mismatch::{severity, Kind, Mismatch, SourceRef};
 
 use crate::money::Money;
-use crate::snapshot::model::Period;
+use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
+use crate::snapshot::queries::SourceRows;
 use crate::snapshot::Snapshot;
 
 /// The headline figures shown first everywhere.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Headline {
+    /// Usage lines billed in the window.
     pub usage_billed: Money,
+    /// `program_fee` lines billed in the window.
     pub program_fees_billed: Money,
+    /// The totals of the close population.
     pub posted_receivables: Money,
+    /// AR reduced by disbursement in the window.
     pub disbursed: Money,
+    /// The balances of all receivable invoices.
     pub closing_ar: Money,
+    /// Unapplied value of payments and credits at window end.
     pub unapplied: Money,
+}
+
+/// The figures of every step, in check order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Steps {
+    pub posted: posted::PostedFigures,
+    pub applied: applied::AppliedFigures,
+    pub rollforward: rollforward::RollForwardFigures,
+    pub adjustments: adjustments::AdjustmentFigures,
+    pub exports: exports::ExportFigures,
+    pub revenue: revenue::RevenueFigures,
+    pub usage: usage::UsageFigures,
+    pub programs: programs::ProgramFigures,
+    pub statements: statements::StatementFigures,
 }
 
 /// Every figure of every step, and every mismatch, in check order.
@@ -28,14 +66,383 @@ pub struct Reconciliation {
     pub period: Period,
     pub headline: Headline,
     pub mismatches: Vec<Mismatch>,
+    pub steps: Steps,
+    pub aging: Aging,
 }
 
-/// Runs every check on the snapshot. PLACEHOLDER: the checks are being written.
+impl Reconciliation {
+    /// The status of the period (docs/reconciliation.md): `signed_off` if signed off; else
+    /// `clean` when no mismatch is open; else `needs_review`. Which mismatches are open is
+    /// workflow state (`mismatch_state`), so the caller says.
+    pub fn status_word(&self, is_open: impl Fn(&Mismatch) -> bool) -> &'static str {
+        if self.period.status == PeriodStatus::SignedOff {
+            "signed_off"
+        } else if self.mismatches.iter().any(is_open) {
+            "needs_review"
+        } else {
+            "clean"
+        }
+    }
+}
+
+/// Who owns each lane: its `lane_owners` row, else the period's close owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owners {
+    by_lane: HashMap<Lane, String>,
+    close_owner: String,
+}
+
+impl Owners {
+    pub fn new(period: &Period, lane_owners: &[LaneOwner]) -> Owners {
+        Owners {
+            by_lane: lane_owners.iter().map(|o| (o.lane, o.owner.clone())).collect(),
+            close_owner: period.close_owner.clone(),
+        }
+    }
+
+    pub fn of(&self, lane: Lane) -> &str {
+        self.by_lane.get(&lane).unwrap_or(&self.close_owner)
+    }
+}
+
+/// What every check needs besides its own inputs.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub period: &'a Period,
+    pub owners: &'a Owners,
+}
+
+/// A gap a check found, before severity and owner are settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub lane: Lane,
+    pub kind: Kind,
+    pub subject: String,
+    pub check: &'static str,
+    pub expected: Money,
+    pub actual: Money,
+    pub title: String,
+    pub next_action: String,
+}
+
+impl Context<'_> {
+    /// The mismatch for a gap: key, variance (`actual − expected`), severity and owner. Its
+    /// source rows are filled in later, by [`run`].
+    pub fn mismatch(&self, gap: Gap) -> Mismatch {
+        let variance = gap.actual - gap.expected;
+        Mismatch {
+            key: format!("{}:{}:{}", gap.lane, gap.subject, gap.check),
+            lane: gap.lane,
+            subject: gap.subject,
+            check: gap.check,
+            title: gap.title,
+            expected: gap.expected,
+            actual: gap.actual,
+            variance,
+            severity: severity(self.period, variance, gap.kind),
+            owner: self.owners.of(gap.lane).to_string(),
+            next_action: gap.next_action,
+            expected_rows: Vec::new(),
+            actual_rows: Vec::new(),
+        }
+    }
+}
+
+/// Sorts one check's mismatches by key.
+pub(crate) fn sorted(mut mismatches: Vec<Mismatch>) -> Vec<Mismatch> {
+    mismatches.sort_by(|a, b| a.key.cmp(&b.key));
+    mismatches
+}
+
+/// The source rows to look up for one mismatch: those behind `expected` and behind
+/// `actual`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace<'a> {
+    pub expected: Vec<SourceRows<'a>>,
+    pub actual: Vec<SourceRows<'a>>,
+}
+
+/// Runs every check on the snapshot, in the order of docs/reconciliation.md, inside one
+/// read transaction that ends before this returns (so it must not be called while the
+/// connection is inside another transaction).
 pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
+    let read = snapshot.begin_read()?;
+    let reconciliation = run_checks(snapshot)?;
+    read.finish()?;
+    Ok(reconciliation)
+}
+
+fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     let period = snapshot.period()?;
+    let owners = Owners::new(&period, &snapshot.lane_owners()?);
+    let ctx = Context {
+        period: &period,
+        owners: &owners,
+    };
+    let p = &period;
+    let mut mismatches = Vec::new();
+
+    // 1. Posted invoice totals.
+    let (posted, found) = snapshot.invoice_facts(p, |invoices| posted::check(ctx, invoices))?;
+    mismatches.extend(traced(snapshot, p, found, posted::trace)?);
+
+    // 2. Applied vs unapplied.
+    let activity = snapshot.window_activity(p)?;
+    let misdirected = snapshot.misdirected_disbursements(p)?;
+    let (applied, found) =
+        snapshot.source_totals(p, |sources| applied::check(ctx, &activity, sources, &misdirected))?;
+    mismatches.extend(traced(snapshot, p, found, applied::trace)?);
+
+    // 3. Account roll-forward.
+    let (rollforward, found) = rollforward::check(ctx, snapshot.account_ledgers(p)?);
+    mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
+
+    // 4. Adjustments.
+    let inputs = adjustments::Inputs {
+        voided: snapshot.voided_invoices(p)?,
+        payment_undos: snapshot.payment_undos(p)?,
+        credits: snapshot.credits_issued(p)?,
+        ledger: snapshot.ledger_adjustments(p)?,
+    };
+    let (adjustments, found) = adjustments::check(ctx, inputs);
+    mismatches.extend(traced(snapshot, p, found, adjustments::trace)?);
+
+    // 5. AR to finance output.
+    let batches = snapshot.batch_totals()?;
+    let extracts = snapshot.extract_accounts()?;
+    let (exports, found) = snapshot.archive_invoices(p, |archived| {
+        let tie_to = exports::TieTo {
+            closing_ar: posted.closing_ar,
+            posted_receivables: posted.posted_receivables,
+            rollforward: &rollforward,
+        };
+        exports::check(ctx, &tie_to, &batches, &extracts, archived)
+    })?;
+    mismatches.extend(traced(snapshot, p, found, exports::trace)?);
+
+    // 6. Revenue, separately.
+    let (revenue, found) = snapshot.revenue_lines(p, |lines| revenue::check(ctx, lines))?;
+    mismatches.extend(traced(snapshot, p, found, revenue::trace)?);
+
+    // The source lanes: usage, employer programs, statements.
+    let (usage, found) = usage::check(ctx, snapshot.account_usage(p)?);
+    mismatches.extend(traced(snapshot, p, found, usage::trace)?);
+
+    let program_fees_billed = snapshot.program_fees_billed(p)?;
+    let (programs, found) = programs::check(
+        ctx,
+        snapshot.program_fees(p)?,
+        snapshot.statement_totals()?,
+        program_fees_billed,
+    );
+    mismatches.extend(traced(snapshot, p, found, programs::trace)?);
+
+    let (statements, found) = statements::check(ctx, snapshot.statement_lines()?);
+    mismatches.extend(traced(snapshot, p, found, statements::trace)?);
+
+    let aging = aging::aging(snapshot.aging_rows(p)?);
+
+    let headline = Headline {
+        usage_billed: usage.billed,
+        program_fees_billed: programs.program_fees_billed,
+        posted_receivables: posted.posted_receivables,
+        disbursed: applied.disbursed,
+        closing_ar: posted.closing_ar,
+        unapplied: applied.unapplied,
+    };
     Ok(Reconciliation {
         period,
-        headline: Headline::default(),
-        mismatches: Vec::new(),
+        headline,
+        mismatches,
+        steps: Steps {
+            posted,
+            applied,
+            rollforward,
+            adjustments,
+            exports,
+            revenue,
+            usage,
+            programs,
+            statements,
+        },
+        aging,
     })
+}
+
+/// Fills in the source rows behind each mismatch of one check, as its `trace` names them.
+fn traced(
+    snapshot: &Snapshot,
+    period: &Period,
+    mut mismatches: Vec<Mismatch>,
+    trace: fn(&Mismatch) -> Trace<'_>,
+) -> rusqlite::Result<Vec<Mismatch>> {
+    for m in &mut mismatches {
+        let rows = trace(m);
+        let expected = source_refs(snapshot, period, &rows.expected)?;
+        let actual = source_refs(snapshot, period, &rows.actual)?;
+        m.expected_rows = expected;
+        m.actual_rows = actual;
+    }
+    Ok(mismatches)
+}
+
+fn source_refs(
+    snapshot: &Snapshot,
+    period: &Period,
+    sets: &[SourceRows<'_>],
+) -> rusqlite::Result<Vec<SourceRef>> {
+    let mut refs = Vec::new();
+    for set in sets {
+        let (table, ids) = snapshot.source_ids(period, set)?;
+        refs.extend(ids.into_iter().map(|id| SourceRef::new(table, id)));
+    }
+    Ok(refs)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Small helpers for the checks' unit tests.
+
+    use super::*;
+    use crate::snapshot::model::PeriodStatus;
+    use chrono::NaiveDate;
+
+    pub fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    pub fn cents(c: i64) -> Money {
+        Money::from_cents(c)
+    }
+
+    /// March 2026; materiality 5.00 / 500.00 / 5,000.00; exports owned by the GL team.
+    pub fn period() -> Period {
+        Period {
+            id: "2026-03".into(),
+            entity: "Northstar Health Benefits".into(),
+            window_start: date("2026-03-01"),
+            window_end: date("2026-03-31"),
+            currency: "USD".into(),
+            close_owner: "finance@northstar.example".into(),
+            materiality_medium: cents(500),
+            materiality_high: cents(50_000),
+            materiality_critical: cents(500_000),
+            last_clean_period: None,
+            last_clean_date: None,
+            status: PeriodStatus::Open,
+        }
+    }
+
+    pub fn owners(period: &Period) -> Owners {
+        Owners::new(
+            period,
+            &[LaneOwner {
+                lane: Lane::Exports,
+                owner: "gl-team@northstar.example".into(),
+            }],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::snapshot::model::Severity;
+
+    #[test]
+    fn a_mismatch_gets_key_variance_severity_and_owner() {
+        let period = period();
+        let owners = owners(&period);
+        let ctx = Context {
+            period: &period,
+            owners: &owners,
+        };
+        let m = ctx.mismatch(Gap {
+            lane: Lane::Exports,
+            kind: Kind::Tie,
+            subject: "GL-2026-03".into(),
+            check: "ar-total",
+            expected: cents(3_150_000),
+            actual: cents(3_140_000),
+            title: "t".into(),
+            next_action: "n".into(),
+        });
+        assert_eq!(m.key, "exports:GL-2026-03:ar-total");
+        assert_eq!(m.variance, cents(-10_000));
+        assert_eq!(m.severity, Severity::Medium);
+        assert_eq!(m.owner, "gl-team@northstar.example");
+        let m = ctx.mismatch(Gap {
+            lane: Lane::Ledger,
+            kind: Kind::Internal,
+            subject: "ACC-1".into(),
+            check: "roll-forward",
+            expected: cents(100),
+            actual: cents(101),
+            title: "t".into(),
+            next_action: "n".into(),
+        });
+        assert_eq!(m.severity, Severity::High);
+        assert_eq!(m.owner, "finance@northstar.example");
+    }
+
+    #[test]
+    fn run_leaves_no_transaction_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut snapshot = Snapshot::create(&dir.path().join("p.db")).unwrap();
+        let data = crate::snapshot::model::SourceData {
+            period: period(),
+            lane_owners: vec![],
+            accounts: vec![],
+            invoices: vec![],
+            invoice_lines: vec![],
+            payments: vec![],
+            credits: vec![],
+            disbursements: vec![],
+            ledger: vec![],
+            usage_events: vec![],
+            export_batches: vec![],
+            export_lines: vec![],
+            employer_programs: vec![],
+            program_statements: vec![],
+            statement_lines: vec![],
+            roster: vec![],
+        };
+        snapshot.insert_source(&data).unwrap();
+        let rec = run(&snapshot).unwrap();
+        assert!(rec.mismatches.is_empty());
+        assert_eq!(rec.headline, Headline::default());
+        assert!(snapshot.conn().is_autocommit());
+    }
+
+    #[test]
+    fn status_word_follows_open_mismatches_and_sign_off() {
+        let period = period();
+        let owners = owners(&period);
+        let ctx = Context {
+            period: &period,
+            owners: &owners,
+        };
+        let gap = ctx.mismatch(Gap {
+            lane: Lane::Usage,
+            kind: Kind::Exception,
+            subject: "ACC-1".into(),
+            check: "unprocessed",
+            expected: Money::ZERO,
+            actual: Money::ZERO,
+            title: "t".into(),
+            next_action: "n".into(),
+        });
+        let mut rec = Reconciliation {
+            period: period.clone(),
+            headline: Headline::default(),
+            mismatches: vec![gap],
+            steps: Steps::default(),
+            aging: Aging::default(),
+        };
+        assert_eq!(rec.status_word(|_| true), "needs_review");
+        assert_eq!(rec.status_word(|_| false), "clean");
+        rec.period.status = PeriodStatus::SignedOff;
+        assert_eq!(rec.status_word(|_| true), "signed_off");
+    }
 }

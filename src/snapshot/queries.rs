@@ -1,32 +1,419 @@
 //! Typed read queries. Dates are stored as ISO text and compare as text.
+//!
+//! The reconciliation reads the snapshot through the queries below, all inside one
+//! [`ReadTransaction`] so every figure comes from the same state of the file. The heavy
+//! lifting is done by SQLite as `SUM … GROUP BY` over integer cents; per-invoice and
+//! per-line inputs are streamed (handed to a consumer as an iterator) instead of being
+//! collected, so a period of a million invoices never sits in memory.
+//!
+//! The words used here (receivable, close population, billed in the window, …) are the
+//! ones defined in `docs/reconciliation.md`.
 
-use chrono::NaiveDate;
-use rusqlite::Row;
+use chrono::{Days, NaiveDate, NaiveDateTime};
+use rusqlite::types::Type;
+use rusqlite::{named_params, Row, ToSql};
 
-use super::model::{Period, PeriodStatus, DATE_FORMAT};
+use super::model::{
+    BatchKind, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
+    PeriodStatus, RevenueRule, SourceKind, DATE_FORMAT, TIMESTAMP_FORMAT,
+};
 use super::schema::{SOURCE_TABLES, WORKFLOW_TABLES};
 use super::Snapshot;
 use crate::money::Money;
 
-/// Reads an ISO date column; a malformed value is a conversion error naming the column.
-pub(crate) fn date_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
-    let text: String = row.get(idx)?;
-    NaiveDate::parse_from_str(&text, DATE_FORMAT)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
-}
+type Result<T> = rusqlite::Result<T>;
 
-pub(crate) fn opt_date_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
-    let text: Option<String> = row.get(idx)?;
-    text.map(|t| {
-        NaiveDate::parse_from_str(&t, DATE_FORMAT).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+/// Named SQL parameters, as rusqlite takes them.
+type Params<'a> = &'a [(&'a str, &'a dyn ToSql)];
+
+/// Parses exactly `YYYY-MM-DD` (what the snapshot stores), without the general-purpose
+/// format machinery: dates are read once per row of the largest inputs.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
         })
-    })
-    .transpose()
+    };
+    NaiveDate::from_ymd_opt(number(&b[0..4])? as i32, number(&b[5..7])?, number(&b[8..10])?)
 }
 
-pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Money> {
+fn bad_date(idx: usize, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        Type::Text,
+        format!("not a date (YYYY-MM-DD): {text:?}").into(),
+    )
+}
+
+/// Reads an ISO date column; a malformed value is a conversion error naming the column.
+pub(crate) fn date_at(row: &Row<'_>, idx: usize) -> Result<NaiveDate> {
+    let text = row.get_ref(idx)?.as_str()?;
+    parse_date(text).ok_or_else(|| bad_date(idx, text))
+}
+
+pub(crate) fn opt_date_at(row: &Row<'_>, idx: usize) -> Result<Option<NaiveDate>> {
+    match row.get_ref(idx)?.as_str_or_null()? {
+        Some(text) => parse_date(text).map(Some).ok_or_else(|| bad_date(idx, text)),
+        None => Ok(None),
+    }
+}
+
+/// Reads a timestamp column, `YYYY-MM-DDTHH:MM:SSZ` (the `Z` may be missing).
+pub(crate) fn timestamp_at(row: &Row<'_>, idx: usize) -> Result<NaiveDateTime> {
+    let text: String = row.get(idx)?;
+    NaiveDateTime::parse_from_str(&text, TIMESTAMP_FORMAT)
+        .or_else(|_| NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> Result<Money> {
     Ok(Money::from_cents(row.get(idx)?))
+}
+
+/// Reads a word column (`status`, `kind`, …) into its enum with `parse`.
+fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text = row.get_ref(idx)?.as_str()?;
+    parse(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("unknown word {text:?}").into())
+    })
+}
+
+fn count_at(row: &Row<'_>, idx: usize) -> Result<u64> {
+    let n: i64 = row.get(idx)?;
+    u64::try_from(n).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(idx, n))
+}
+
+/// The window's bounds as SQL text parameters. Dates compare as ISO text. A timestamp
+/// (`YYYY-MM-DDTHH:MM:SSZ`) is on or before `window_end` exactly when it sorts before
+/// `after_end`, the day after the window, and before the window when it sorts before
+/// `start`.
+struct Window {
+    start: String,
+    end: String,
+    after_end: String,
+}
+
+impl Window {
+    fn of(period: &Period) -> Window {
+        let date = |d: NaiveDate| d.format(DATE_FORMAT).to_string();
+        Window {
+            start: date(period.window_start),
+            end: date(period.window_end),
+            after_end: period
+                .window_end
+                .checked_add_days(Days::new(1))
+                .map(date)
+                // No day follows the last representable one: any timestamp sorts before this.
+                .unwrap_or_else(|| "9999-99-99".to_string()),
+        }
+    }
+}
+
+/// A read transaction: every query made on the snapshot while it lives sees the same state
+/// of the file. It ends with [`ReadTransaction::finish`], or when dropped.
+pub struct ReadTransaction<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl ReadTransaction<'_> {
+    /// Ends the transaction.
+    pub fn finish(self) -> Result<()> {
+        self.tx.commit()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The typed rows the checks consume.
+
+/// One invoice with the sums check 1 (posted invoice totals) needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceFacts {
+    pub id: String,
+    pub status: InvoiceStatus,
+    pub posted_at: Option<NaiveDate>,
+    pub voided_at: Option<NaiveDate>,
+    pub total: Money,
+    pub balance: Money,
+    /// The sum of its lines.
+    pub lines: Money,
+    /// Disbursed to it, dated on or before window end.
+    pub disbursed: Money,
+    /// Its ledger `adjustment` rows dated on or before window end.
+    pub adjustments: Money,
+}
+
+/// A payment or a credit, with its net value and what was disbursed from it, both to
+/// window end. A disbursement naming an unknown payment or credit shows as a source with
+/// no value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceTotals {
+    pub kind: SourceKind,
+    pub id: String,
+    pub net_value: Money,
+    pub disbursed: Money,
+}
+
+/// Payments, credits and disbursements dated in the window, by kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WindowActivity {
+    pub payments_received: Money,
+    pub payments_reversed: Money,
+    pub payments_refunded: Money,
+    pub payments_charged_back: Money,
+    pub credits_issued: Money,
+    pub credits_reversed: Money,
+    pub disbursed_from_payments: Money,
+    pub disbursed_from_credits: Money,
+}
+
+/// A disbursement (dated on or before window end) to an invoice that is a draft or void.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MisdirectedDisbursement {
+    pub id: String,
+    pub invoice_id: String,
+    pub invoice_status: InvoiceStatus,
+    pub amount: Money,
+}
+
+/// One account's ledger for the roll-forward, and the balances of its receivable
+/// invoices. Amounts are signed as in the ledger: disbursed and voids are negative.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountLedger {
+    pub account_id: String,
+    /// AR-kind rows dated before the window.
+    pub opening: Money,
+    /// `invoice_posted` rows in the window.
+    pub posted: Money,
+    /// `payment_disbursed` and `credit_disbursed` rows in the window.
+    pub disbursed: Money,
+    /// `reversal` and `chargeback` rows in the window.
+    pub pulled_back: Money,
+    /// `adjustment` rows in the window.
+    pub adjustments: Money,
+    /// `void` rows in the window.
+    pub voids: Money,
+    /// The sum of the balances of the account's receivable invoices.
+    pub balances: Money,
+}
+
+/// An invoice voided in the window, with the net of its AR-kind ledger rows to window end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoidedInvoice {
+    pub id: String,
+    pub account_id: String,
+    pub voided_at: NaiveDate,
+    pub total: Money,
+    pub ledger_net: Money,
+}
+
+/// A reversal, refund or chargeback dated in the window, with the sum of the ledger rows
+/// of the same kind that reference it (dated on or before window end).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentUndo {
+    pub id: String,
+    pub account_id: String,
+    pub kind: PaymentKind,
+    pub related_payment_id: Option<String>,
+    pub occurred_on: NaiveDate,
+    pub amount: Money,
+    pub reference: Option<String>,
+    pub recorded: Money,
+}
+
+/// A credit or credit reversal issued in the window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreditIssued {
+    pub id: String,
+    pub account_id: String,
+    pub kind: CreditKind,
+    pub related_credit_id: Option<String>,
+    pub issued_on: NaiveDate,
+    pub amount: Money,
+    pub reason: Option<String>,
+}
+
+/// A ledger row in the window of kind `adjustment`, `void`, `reversal`, `refund` or
+/// `chargeback`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerAdjustment {
+    pub id: String,
+    pub account_id: String,
+    pub kind: LedgerKind,
+    pub occurred_on: NaiveDate,
+    pub amount: Money,
+    pub reference: Option<String>,
+    /// Whether the reference names the matching source: for `void`, a void invoice that is
+    /// the row's own invoice; for `reversal`, `refund`, `chargeback`, a payments row of the
+    /// same kind. Always false for `adjustment` (its reference is a reason, not a row).
+    pub source_found: bool,
+}
+
+/// An export batch with the sum and count of its lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchTotals {
+    pub id: String,
+    pub kind: BatchKind,
+    pub destination: String,
+    pub created_at: NaiveDateTime,
+    pub total: Money,
+    pub lines_total: Money,
+    pub line_count: u64,
+}
+
+/// The sum of one account's lines in one billing extract batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtractAccount {
+    pub batch_id: String,
+    pub account_id: String,
+    pub amount: Money,
+}
+
+/// One invoice against one archive batch: every invoice of the close population, and every
+/// other invoice the batch has lines for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchiveInvoice {
+    pub batch_id: String,
+    pub invoice_id: String,
+    pub in_close_population: bool,
+    /// The invoice's total (0.00 when not in the close population).
+    pub total: Money,
+    /// The sum of the batch's lines for the invoice.
+    pub lines: Money,
+}
+
+/// One line of a receivable invoice, for revenue recognition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevenueLine {
+    pub id: String,
+    pub amount: Money,
+    pub rule: RevenueRule,
+    pub invoice_posted_at: NaiveDate,
+    pub service_start: Option<NaiveDate>,
+    pub service_end: Option<NaiveDate>,
+}
+
+/// One account's usage in the window.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountUsage {
+    pub account_id: String,
+    /// Events `rated` that occurred in the window.
+    pub rated: Money,
+    /// Usage lines billed in the window.
+    pub billed: Money,
+    /// Events in the window still `unprocessed` or `rerating`.
+    pub open_events: u64,
+    /// Their known rated amounts.
+    pub open_amount: Money,
+}
+
+/// An employer program with its expected fee and the fees billed for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramFees {
+    pub id: String,
+    pub name: String,
+    pub employer_account_id: String,
+    pub basis_units: i64,
+    pub rate: Money,
+    /// `basis_units × rate`, exact.
+    pub expected_fee: Money,
+    /// Its `program_fee` lines billed in the window.
+    pub billed: Money,
+    pub statement_count: u64,
+    pub statement_total: Money,
+}
+
+/// An organization fee statement's header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementTotal {
+    pub id: String,
+    pub program_id: String,
+    pub issued_on: NaiveDate,
+    pub total: Money,
+}
+
+/// A statement line, its statement's program, and the invoice line it presents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementLineFacts {
+    pub id: String,
+    pub statement_id: String,
+    pub program_id: String,
+    pub amount: Money,
+    pub invoice_line: Option<PresentedLine>,
+}
+
+/// The invoice line a statement line presents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresentedLine {
+    pub id: String,
+    pub kind: LineKind,
+    pub program_id: Option<String>,
+    pub amount: Money,
+}
+
+/// One account's receivable invoice balances by days past due at window end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgingRow {
+    pub account_id: String,
+    pub current: Money,
+    pub days_1_30: Money,
+    pub days_31_60: Money,
+    pub days_61_90: Money,
+    pub over_90: Money,
+}
+
+/// A set of source rows behind a figure, for tracing one mismatch. Each names one table;
+/// "to window end" means dated on or before `window_end`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceRows<'a> {
+    /// One row, known without a query.
+    One(&'static str, &'a str),
+    /// The lines of an invoice.
+    LinesOfInvoice(&'a str),
+    /// Disbursements to an invoice, to window end.
+    DisbursementsToInvoice(&'a str),
+    /// Disbursements from a payment or credit, to window end.
+    DisbursementsFrom(SourceKind, &'a str),
+    /// The payment and the reversals, refunds and chargebacks naming it, to window end.
+    PaymentAndUndos(&'a str),
+    /// The credit and the reversals naming it, to window end.
+    CreditAndReversals(&'a str),
+    /// Ledger `adjustment` rows of an invoice, to window end.
+    LedgerAdjustmentsOfInvoice(&'a str),
+    /// AR-kind ledger rows of an invoice, to window end.
+    LedgerOfInvoice(&'a str),
+    /// AR-kind ledger rows of an account, to window end.
+    LedgerOfAccount(&'a str),
+    /// Ledger rows recording a reversal, refund or chargeback: of its kind and referencing
+    /// it, to window end.
+    LedgerRecordingPayment(&'a str),
+    /// Receivable invoices of an account.
+    ReceivableInvoicesOfAccount(&'a str),
+    /// Every receivable invoice with a balance.
+    ReceivableInvoicesWithBalance,
+    /// The invoices of the close population.
+    ClosePopulation,
+    /// The lines of an export batch.
+    BatchLines(&'a str),
+    /// The lines of an export batch for one account.
+    BatchLinesOfAccount(&'a str, &'a str),
+    /// The lines of an export batch for one invoice.
+    BatchLinesOfInvoice(&'a str, &'a str),
+    /// Usage events of an account rated in the window.
+    RatedUsage(&'a str),
+    /// Usage events of an account in the window still unprocessed or rerating.
+    OpenUsage(&'a str),
+    /// Usage lines of an account billed in the window.
+    BilledUsageLines(&'a str),
+    /// `program_fee` lines of a program billed in the window.
+    BilledProgramFeeLines(&'a str),
+    /// `program_fee` lines billed in the window for the program of a statement.
+    BilledProgramFeeLinesOfStatement(&'a str),
+    /// The invoice line a statement line presents.
+    PresentedInvoiceLine(&'a str),
 }
 
 impl Snapshot {
@@ -44,7 +431,7 @@ impl Snapshot {
     }
 
     /// The period row.
-    pub fn period(&self) -> rusqlite::Result<Period> {
+    pub fn period(&self) -> Result<Period> {
         self.conn().query_row(
             "SELECT id, entity, window_start, window_end, currency, close_owner,
                     materiality_medium_cents, materiality_high_cents, materiality_critical_cents,
@@ -73,6 +460,847 @@ impl Snapshot {
                 })
             },
         )
+    }
+
+    /// Starts a read transaction (`BEGIN DEFERRED`): the queries made until it ends all
+    /// see the same state of the file.
+    pub fn begin_read(&self) -> Result<ReadTransaction<'_>> {
+        Ok(ReadTransaction {
+            tx: self.conn().unchecked_transaction()?,
+        })
+    }
+
+    /// Runs `sql` and hands its rows, mapped by `map`, to `consume` as an iterator, one at a
+    /// time. The first SQL error ends the iteration and is returned instead of the result.
+    fn stream<T, R>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        map: fn(&Row<'_>) -> Result<T>,
+        consume: impl FnOnce(&mut dyn Iterator<Item = T>) -> R,
+    ) -> Result<R> {
+        let mut statement = self.conn().prepare(sql)?;
+        let rows = statement.query_map(params, map)?;
+        let mut failure = None;
+        let mut good_rows = rows.map_while(|row| match row {
+            Ok(value) => Some(value),
+            Err(e) => {
+                failure = Some(e);
+                None
+            }
+        });
+        let result = consume(&mut good_rows);
+        drop(good_rows);
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(result),
+        }
+    }
+
+    /// Runs `sql` and collects its rows, for inputs with one row per account, batch,
+    /// program or adjustment (never per invoice or per line).
+    fn collect<T>(&self, sql: &str, params: Params<'_>, map: fn(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
+        let mut statement = self.conn().prepare(sql)?;
+        let rows = statement.query_map(params, map)?;
+        rows.collect()
+    }
+
+    /// Who owns which lane.
+    pub fn lane_owners(&self) -> Result<Vec<LaneOwner>> {
+        self.collect("SELECT lane, owner FROM lane_owners ORDER BY lane", &[], |r| {
+            Ok(LaneOwner {
+                lane: word_at(r, 0, Lane::parse)?,
+                owner: r.get(1)?,
+            })
+        })
+    }
+
+    /// Every invoice with the sum of its lines, what was disbursed to it and its ledger
+    /// adjustments (both to window end), streamed to `consume`.
+    pub fn invoice_facts<R>(
+        &self,
+        period: &Period,
+        consume: impl FnOnce(&mut dyn Iterator<Item = InvoiceFacts>) -> R,
+    ) -> Result<R> {
+        let w = Window::of(period);
+        self.stream(
+            "SELECT i.id, i.status, i.posted_at, i.voided_at, i.total_cents, i.balance_cents,
+                    (SELECT COALESCE(SUM(l.amount_cents), 0) FROM invoice_lines l
+                      WHERE l.invoice_id = i.id),
+                    (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
+                      WHERE d.invoice_id = i.id AND d.disbursed_on <= :end),
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end)
+             FROM invoices i",
+            named_params! { ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok(InvoiceFacts {
+                    id: r.get(0)?,
+                    status: word_at(r, 1, InvoiceStatus::parse)?,
+                    posted_at: opt_date_at(r, 2)?,
+                    voided_at: opt_date_at(r, 3)?,
+                    total: money_at(r, 4)?,
+                    balance: money_at(r, 5)?,
+                    lines: money_at(r, 6)?,
+                    disbursed: money_at(r, 7)?,
+                    adjustments: money_at(r, 8)?,
+                })
+            },
+            consume,
+        )
+    }
+
+    /// Payments, credits and disbursements dated in the window, by kind.
+    pub fn window_activity(&self, period: &Period) -> Result<WindowActivity> {
+        let w = Window::of(period);
+        let mut activity = WindowActivity::default();
+        let payments = self.collect(
+            "SELECT kind, SUM(amount_cents) FROM payments
+             WHERE occurred_on >= :start AND occurred_on <= :end GROUP BY kind",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| Ok((word_at(r, 0, PaymentKind::parse)?, money_at(r, 1)?)),
+        )?;
+        for (kind, amount) in payments {
+            match kind {
+                PaymentKind::Payment => activity.payments_received = amount,
+                PaymentKind::Reversal => activity.payments_reversed = amount,
+                PaymentKind::Refund => activity.payments_refunded = amount,
+                PaymentKind::Chargeback => activity.payments_charged_back = amount,
+            }
+        }
+        let credits = self.collect(
+            "SELECT kind, SUM(amount_cents) FROM credits
+             WHERE issued_on >= :start AND issued_on <= :end GROUP BY kind",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| Ok((word_at(r, 0, CreditKind::parse)?, money_at(r, 1)?)),
+        )?;
+        for (kind, amount) in credits {
+            match kind {
+                CreditKind::Credit => activity.credits_issued = amount,
+                CreditKind::Reversal => activity.credits_reversed = amount,
+            }
+        }
+        let disbursed = self.collect(
+            "SELECT source_kind, SUM(amount_cents) FROM disbursements
+             WHERE disbursed_on >= :start AND disbursed_on <= :end GROUP BY source_kind",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| Ok((word_at(r, 0, SourceKind::parse)?, money_at(r, 1)?)),
+        )?;
+        for (kind, amount) in disbursed {
+            match kind {
+                SourceKind::Payment => activity.disbursed_from_payments = amount,
+                SourceKind::Credit => activity.disbursed_from_credits = amount,
+            }
+        }
+        Ok(activity)
+    }
+
+    /// Every payment and credit (and every source a disbursement names) with its net value
+    /// and what was disbursed from it, to window end, streamed to `consume`.
+    pub fn source_totals<R>(
+        &self,
+        period: &Period,
+        consume: impl FnOnce(&mut dyn Iterator<Item = SourceTotals>) -> R,
+    ) -> Result<R> {
+        let w = Window::of(period);
+        self.stream(
+            "SELECT kind, id, SUM(value), SUM(disbursed) FROM (
+                 SELECT 'payment' AS kind, id, amount_cents AS value, 0 AS disbursed FROM payments
+                  WHERE kind = 'payment' AND occurred_on <= :end
+                 UNION ALL
+                 SELECT 'payment', related_payment_id, -amount_cents, 0 FROM payments
+                  WHERE kind IN ('reversal', 'refund', 'chargeback') AND occurred_on <= :end
+                    AND related_payment_id IS NOT NULL
+                 UNION ALL
+                 SELECT 'credit', id, amount_cents, 0 FROM credits
+                  WHERE kind = 'credit' AND issued_on <= :end
+                 UNION ALL
+                 SELECT 'credit', related_credit_id, -amount_cents, 0 FROM credits
+                  WHERE kind = 'reversal' AND issued_on <= :end AND related_credit_id IS NOT NULL
+                 UNION ALL
+                 SELECT source_kind, source_id, 0, amount_cents FROM disbursements
+                  WHERE disbursed_on <= :end
+             ) GROUP BY kind, id",
+            named_params! { ":end": w.end },
+            |r| {
+                Ok(SourceTotals {
+                    kind: word_at(r, 0, SourceKind::parse)?,
+                    id: r.get(1)?,
+                    net_value: money_at(r, 2)?,
+                    disbursed: money_at(r, 3)?,
+                })
+            },
+            consume,
+        )
+    }
+
+    /// Disbursements dated on or before window end to an invoice that is a draft or void.
+    pub fn misdirected_disbursements(&self, period: &Period) -> Result<Vec<MisdirectedDisbursement>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT d.id, d.invoice_id, i.status, d.amount_cents
+             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
+             WHERE d.disbursed_on <= :end AND i.status IN ('draft', 'void')
+             ORDER BY d.id",
+            named_params! { ":end": w.end },
+            |r| {
+                Ok(MisdirectedDisbursement {
+                    id: r.get(0)?,
+                    invoice_id: r.get(1)?,
+                    invoice_status: word_at(r, 2, InvoiceStatus::parse)?,
+                    amount: money_at(r, 3)?,
+                })
+            },
+        )
+    }
+
+    /// The ledger roll-forward of every account with ledger rows to window end or with
+    /// receivable invoices, and the sum of its receivable invoice balances; by account id.
+    pub fn account_ledgers(&self, period: &Period) -> Result<Vec<AccountLedger>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT account_id, SUM(opening), SUM(posted), SUM(disbursed), SUM(pulled_back),
+                    SUM(adjustments), SUM(voids), SUM(balances)
+             FROM (
+                 SELECT account_id,
+                        CASE WHEN occurred_at < :start AND kind <> 'refund'
+                             THEN amount_cents ELSE 0 END AS opening,
+                        CASE WHEN occurred_at >= :start AND kind = 'invoice_posted'
+                             THEN amount_cents ELSE 0 END AS posted,
+                        CASE WHEN occurred_at >= :start AND kind IN ('payment_disbursed', 'credit_disbursed')
+                             THEN amount_cents ELSE 0 END AS disbursed,
+                        CASE WHEN occurred_at >= :start AND kind IN ('reversal', 'chargeback')
+                             THEN amount_cents ELSE 0 END AS pulled_back,
+                        CASE WHEN occurred_at >= :start AND kind = 'adjustment'
+                             THEN amount_cents ELSE 0 END AS adjustments,
+                        CASE WHEN occurred_at >= :start AND kind = 'void'
+                             THEN amount_cents ELSE 0 END AS voids,
+                        0 AS balances
+                 FROM ledger WHERE occurred_at < :after_end
+                 UNION ALL
+                 SELECT account_id, 0, 0, 0, 0, 0, 0, balance_cents FROM invoices
+                  WHERE status IN ('posted', 'closed') AND posted_at <= :end
+             ) GROUP BY account_id ORDER BY account_id",
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok(AccountLedger {
+                    account_id: r.get(0)?,
+                    opening: money_at(r, 1)?,
+                    posted: money_at(r, 2)?,
+                    disbursed: money_at(r, 3)?,
+                    pulled_back: money_at(r, 4)?,
+                    adjustments: money_at(r, 5)?,
+                    voids: money_at(r, 6)?,
+                    balances: money_at(r, 7)?,
+                })
+            },
+        )
+    }
+
+    /// Invoices voided in the window, with the net of their AR-kind ledger rows to window
+    /// end.
+    pub fn voided_invoices(&self, period: &Period) -> Result<Vec<VoidedInvoice>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT i.id, i.account_id, i.voided_at, i.total_cents,
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.invoice_id = i.id AND g.kind <> 'refund' AND g.occurred_at < :after_end)
+             FROM invoices i
+             WHERE i.status = 'void' AND i.voided_at >= :start AND i.voided_at <= :end
+             ORDER BY i.id",
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok(VoidedInvoice {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    voided_at: date_at(r, 2)?,
+                    total: money_at(r, 3)?,
+                    ledger_net: money_at(r, 4)?,
+                })
+            },
+        )
+    }
+
+    /// Reversals, refunds and chargebacks dated in the window, with the ledger rows of the
+    /// same kind recorded for them (to window end).
+    pub fn payment_undos(&self, period: &Period) -> Result<Vec<PaymentUndo>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT p.id, p.account_id, p.kind, p.related_payment_id, p.occurred_on, p.amount_cents,
+                    p.reference,
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.reference = p.id AND g.kind = p.kind AND g.occurred_at < :after_end)
+             FROM payments p
+             WHERE p.kind IN ('reversal', 'refund', 'chargeback')
+               AND p.occurred_on >= :start AND p.occurred_on <= :end
+             ORDER BY p.id",
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok(PaymentUndo {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    kind: word_at(r, 2, PaymentKind::parse)?,
+                    related_payment_id: r.get(3)?,
+                    occurred_on: date_at(r, 4)?,
+                    amount: money_at(r, 5)?,
+                    reference: r.get(6)?,
+                    recorded: money_at(r, 7)?,
+                })
+            },
+        )
+    }
+
+    /// Credits and credit reversals issued in the window.
+    pub fn credits_issued(&self, period: &Period) -> Result<Vec<CreditIssued>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT id, account_id, kind, related_credit_id, issued_on, amount_cents, reason
+             FROM credits WHERE issued_on >= :start AND issued_on <= :end ORDER BY id",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(CreditIssued {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    kind: word_at(r, 2, CreditKind::parse)?,
+                    related_credit_id: r.get(3)?,
+                    issued_on: date_at(r, 4)?,
+                    amount: money_at(r, 5)?,
+                    reason: r.get(6)?,
+                })
+            },
+        )
+    }
+
+    /// Ledger rows in the window of kind `adjustment`, `void`, `reversal`, `refund` or
+    /// `chargeback`, each with whether its reference names the matching source.
+    pub fn ledger_adjustments(&self, period: &Period) -> Result<Vec<LedgerAdjustment>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT g.id, g.account_id, g.kind, substr(g.occurred_at, 1, 10), g.amount_cents, g.reference,
+                    CASE g.kind
+                      WHEN 'adjustment' THEN 0
+                      WHEN 'void' THEN EXISTS (SELECT 1 FROM invoices i
+                          WHERE i.id = g.reference AND i.id = g.invoice_id AND i.status = 'void')
+                      ELSE EXISTS (SELECT 1 FROM payments p WHERE p.id = g.reference AND p.kind = g.kind)
+                    END
+             FROM ledger g
+             WHERE g.kind IN ('adjustment', 'void', 'reversal', 'refund', 'chargeback')
+               AND g.occurred_at >= :start AND g.occurred_at < :after_end
+             ORDER BY g.id",
+            named_params! { ":start": w.start, ":after_end": w.after_end },
+            |r| {
+                Ok(LedgerAdjustment {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    kind: word_at(r, 2, LedgerKind::parse)?,
+                    occurred_on: date_at(r, 3)?,
+                    amount: money_at(r, 4)?,
+                    reference: r.get(5)?,
+                    source_found: r.get(6)?,
+                })
+            },
+        )
+    }
+
+    /// Every export batch with the sum and count of its lines.
+    pub fn batch_totals(&self) -> Result<Vec<BatchTotals>> {
+        self.collect(
+            "SELECT b.id, b.kind, b.destination, b.created_at, b.total_cents,
+                    COALESCE(SUM(l.amount_cents), 0), COUNT(l.id)
+             FROM export_batches b LEFT JOIN export_lines l ON l.batch_id = b.id
+             GROUP BY b.id ORDER BY b.id",
+            &[],
+            |r| {
+                Ok(BatchTotals {
+                    id: r.get(0)?,
+                    kind: word_at(r, 1, BatchKind::parse)?,
+                    destination: r.get(2)?,
+                    created_at: timestamp_at(r, 3)?,
+                    total: money_at(r, 4)?,
+                    lines_total: money_at(r, 5)?,
+                    line_count: count_at(r, 6)?,
+                })
+            },
+        )
+    }
+
+    /// The sum of each account's lines in each billing extract batch.
+    pub fn extract_accounts(&self) -> Result<Vec<ExtractAccount>> {
+        self.collect(
+            "SELECT l.batch_id, l.account_id, SUM(l.amount_cents)
+             FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
+             WHERE b.kind = 'billing_extract'
+             GROUP BY l.batch_id, l.account_id ORDER BY l.batch_id, l.account_id",
+            &[],
+            |r| {
+                Ok(ExtractAccount {
+                    batch_id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    amount: money_at(r, 2)?,
+                })
+            },
+        )
+    }
+
+    /// For every archive batch: each invoice of the close population with the batch's lines
+    /// for it, and each other invoice the batch has lines for; streamed to `consume`.
+    /// Archive lines without an invoice count only in the batch's lines total.
+    pub fn archive_invoices<R>(
+        &self,
+        period: &Period,
+        consume: impl FnOnce(&mut dyn Iterator<Item = ArchiveInvoice>) -> R,
+    ) -> Result<R> {
+        let w = Window::of(period);
+        self.stream(
+            "WITH population AS (
+                 SELECT id, total_cents FROM invoices
+                  WHERE status IN ('posted', 'closed') AND posted_at >= :start AND posted_at <= :end),
+             archived AS (
+                 SELECT l.batch_id, l.invoice_id, SUM(l.amount_cents) AS amount_cents
+                 FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
+                 WHERE b.kind = 'archive' AND l.invoice_id IS NOT NULL
+                 GROUP BY l.batch_id, l.invoice_id)
+             SELECT b.id, p.id, 1, p.total_cents, COALESCE(a.amount_cents, 0)
+             FROM export_batches b CROSS JOIN population p
+             LEFT JOIN archived a ON a.batch_id = b.id AND a.invoice_id = p.id
+             WHERE b.kind = 'archive'
+             UNION ALL
+             SELECT a.batch_id, a.invoice_id, 0, 0, a.amount_cents FROM archived a
+             WHERE a.invoice_id NOT IN (SELECT id FROM population)",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(ArchiveInvoice {
+                    batch_id: r.get(0)?,
+                    invoice_id: r.get(1)?,
+                    in_close_population: r.get(2)?,
+                    total: money_at(r, 3)?,
+                    lines: money_at(r, 4)?,
+                })
+            },
+            consume,
+        )
+    }
+
+    /// Every line of a receivable invoice, streamed to `consume`.
+    pub fn revenue_lines<R>(
+        &self,
+        period: &Period,
+        consume: impl FnOnce(&mut dyn Iterator<Item = RevenueLine>) -> R,
+    ) -> Result<R> {
+        let w = Window::of(period);
+        self.stream(
+            "SELECT l.id, l.amount_cents, l.revenue_rule, i.posted_at, l.service_start, l.service_end
+             FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+             WHERE i.status IN ('posted', 'closed') AND i.posted_at <= :end",
+            named_params! { ":end": w.end },
+            |r| {
+                Ok(RevenueLine {
+                    id: r.get(0)?,
+                    amount: money_at(r, 1)?,
+                    rule: word_at(r, 2, RevenueRule::parse)?,
+                    invoice_posted_at: date_at(r, 3)?,
+                    service_start: opt_date_at(r, 4)?,
+                    service_end: opt_date_at(r, 5)?,
+                })
+            },
+            consume,
+        )
+    }
+
+    /// Each account's usage in the window: rated, billed, open exceptions.
+    pub fn account_usage(&self, period: &Period) -> Result<Vec<AccountUsage>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT account_id, SUM(rated), SUM(billed), SUM(open_events), SUM(open_amount) FROM (
+                 SELECT account_id,
+                        CASE WHEN state = 'rated' THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS rated,
+                        0 AS billed,
+                        CASE WHEN state IN ('unprocessed', 'rerating') THEN 1 ELSE 0 END AS open_events,
+                        CASE WHEN state IN ('unprocessed', 'rerating')
+                             THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS open_amount
+                 FROM usage_events WHERE occurred_at >= :start AND occurred_at < :after_end
+                 UNION ALL
+                 SELECT i.account_id, 0, l.amount_cents, 0, 0
+                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                 WHERE l.kind = 'usage' AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                   AND COALESCE(l.service_start, i.posted_at) >= :start
+                   AND COALESCE(l.service_start, i.posted_at) <= :end
+             ) GROUP BY account_id ORDER BY account_id",
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok(AccountUsage {
+                    account_id: r.get(0)?,
+                    rated: money_at(r, 1)?,
+                    billed: money_at(r, 2)?,
+                    open_events: count_at(r, 3)?,
+                    open_amount: money_at(r, 4)?,
+                })
+            },
+        )
+    }
+
+    /// Every employer program with its expected fee, the fees billed for it in the window
+    /// and its statements.
+    pub fn program_fees(&self, period: &Period) -> Result<Vec<ProgramFees>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT p.id, p.name, p.employer_account_id, p.basis_units, p.rate_cents,
+                    (SELECT COALESCE(SUM(l.amount_cents), 0)
+                       FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                      WHERE l.program_id = p.id AND l.kind = 'program_fee'
+                        AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                        AND COALESCE(l.service_start, i.posted_at) >= :start
+                        AND COALESCE(l.service_start, i.posted_at) <= :end),
+                    (SELECT COUNT(*) FROM program_statements s WHERE s.program_id = p.id),
+                    (SELECT COALESCE(SUM(s.total_cents), 0) FROM program_statements s
+                      WHERE s.program_id = p.id)
+             FROM employer_programs p ORDER BY p.id",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                let basis_units: i64 = r.get(3)?;
+                let rate = money_at(r, 4)?;
+                let expected_fee = rate
+                    .checked_mul_units(basis_units)
+                    .ok_or(rusqlite::Error::IntegralValueOutOfRange(3, basis_units))?;
+                Ok(ProgramFees {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    employer_account_id: r.get(2)?,
+                    basis_units,
+                    rate,
+                    expected_fee,
+                    billed: money_at(r, 5)?,
+                    statement_count: count_at(r, 6)?,
+                    statement_total: money_at(r, 7)?,
+                })
+            },
+        )
+    }
+
+    /// Every `program_fee` line billed in the window, whatever its program.
+    pub fn program_fees_billed(&self, period: &Period) -> Result<Money> {
+        let w = Window::of(period);
+        self.conn().query_row(
+            "SELECT COALESCE(SUM(l.amount_cents), 0)
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'program_fee' AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+               AND COALESCE(l.service_start, i.posted_at) >= :start
+               AND COALESCE(l.service_start, i.posted_at) <= :end",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| money_at(r, 0),
+        )
+    }
+
+    /// Every organization fee statement's header.
+    pub fn statement_totals(&self) -> Result<Vec<StatementTotal>> {
+        self.collect(
+            "SELECT id, program_id, issued_on, total_cents FROM program_statements ORDER BY id",
+            &[],
+            |r| {
+                Ok(StatementTotal {
+                    id: r.get(0)?,
+                    program_id: r.get(1)?,
+                    issued_on: date_at(r, 2)?,
+                    total: money_at(r, 3)?,
+                })
+            },
+        )
+    }
+
+    /// Every statement line with its statement's program and the invoice line it presents.
+    pub fn statement_lines(&self) -> Result<Vec<StatementLineFacts>> {
+        self.collect(
+            "SELECT sl.id, sl.statement_id, s.program_id, sl.amount_cents,
+                    l.id, l.kind, l.program_id, l.amount_cents
+             FROM statement_lines sl JOIN program_statements s ON s.id = sl.statement_id
+             LEFT JOIN invoice_lines l ON l.id = sl.invoice_line_id
+             ORDER BY sl.id",
+            &[],
+            |r| {
+                let line_id: Option<String> = r.get(4)?;
+                let invoice_line = match line_id {
+                    Some(id) => Some(PresentedLine {
+                        id,
+                        kind: word_at(r, 5, LineKind::parse)?,
+                        program_id: r.get(6)?,
+                        amount: money_at(r, 7)?,
+                    }),
+                    None => None,
+                };
+                Ok(StatementLineFacts {
+                    id: r.get(0)?,
+                    statement_id: r.get(1)?,
+                    program_id: r.get(2)?,
+                    amount: money_at(r, 3)?,
+                    invoice_line,
+                })
+            },
+        )
+    }
+
+    /// Each account's receivable invoice balances by days past due at window end
+    /// (`window_end − due_date`): current (≤ 0), 1–30, 31–60, 61–90, over 90. Accounts
+    /// without a balance are left out.
+    pub fn aging_rows(&self, period: &Period) -> Result<Vec<AgingRow>> {
+        let w = Window::of(period);
+        // Days past due d = end − due; 1 ≤ d ≤ 30 exactly when end − 30 ≤ due < end, etc.
+        let days_before_end = |days: u64| {
+            period
+                .window_end
+                .checked_sub_days(Days::new(days))
+                .map(|d| d.format(DATE_FORMAT).to_string())
+                .unwrap_or_default()
+        };
+        let (minus_30, minus_60, minus_90) = (days_before_end(30), days_before_end(60), days_before_end(90));
+        self.collect(
+            "SELECT account_id,
+                    SUM(CASE WHEN due_date >= :end THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :end AND due_date >= :minus_30 THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :minus_30 AND due_date >= :minus_60 THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :minus_60 AND due_date >= :minus_90 THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :minus_90 THEN balance_cents ELSE 0 END)
+             FROM invoices
+             WHERE status IN ('posted', 'closed') AND posted_at <= :end AND balance_cents <> 0
+             GROUP BY account_id ORDER BY account_id",
+            named_params! {
+                ":end": w.end, ":minus_30": minus_30, ":minus_60": minus_60, ":minus_90": minus_90,
+            },
+            |r| {
+                Ok(AgingRow {
+                    account_id: r.get(0)?,
+                    current: money_at(r, 1)?,
+                    days_1_30: money_at(r, 2)?,
+                    days_31_60: money_at(r, 3)?,
+                    days_61_90: money_at(r, 4)?,
+                    over_90: money_at(r, 5)?,
+                })
+            },
+        )
+    }
+
+    /// The table and the ids (in id order) of a set of source rows, for tracing one
+    /// mismatch. Used only for subjects that mismatch.
+    pub fn source_ids(&self, period: &Period, rows: &SourceRows<'_>) -> Result<(&'static str, Vec<String>)> {
+        let w = Window::of(period);
+        let ids = |sql: &str, params: Params<'_>| -> Result<Vec<String>> {
+            self.collect(sql, params, |r| r.get(0))
+        };
+        Ok(match *rows {
+            SourceRows::One(table, id) => (table, vec![id.to_string()]),
+            SourceRows::LinesOfInvoice(invoice) => (
+                "invoice_lines",
+                ids(
+                    "SELECT id FROM invoice_lines WHERE invoice_id = :invoice ORDER BY id",
+                    named_params! { ":invoice": invoice },
+                )?,
+            ),
+            SourceRows::DisbursementsToInvoice(invoice) => (
+                "disbursements",
+                ids(
+                    "SELECT id FROM disbursements WHERE invoice_id = :invoice AND disbursed_on <= :end
+                     ORDER BY id",
+                    named_params! { ":invoice": invoice, ":end": w.end },
+                )?,
+            ),
+            SourceRows::DisbursementsFrom(kind, source) => (
+                "disbursements",
+                ids(
+                    "SELECT id FROM disbursements
+                     WHERE source_kind = :kind AND source_id = :source AND disbursed_on <= :end ORDER BY id",
+                    named_params! { ":kind": kind.as_str(), ":source": source, ":end": w.end },
+                )?,
+            ),
+            SourceRows::PaymentAndUndos(payment) => (
+                "payments",
+                ids(
+                    "SELECT id FROM payments
+                     WHERE (id = :payment OR related_payment_id = :payment) AND occurred_on <= :end
+                     ORDER BY id",
+                    named_params! { ":payment": payment, ":end": w.end },
+                )?,
+            ),
+            SourceRows::CreditAndReversals(credit) => (
+                "credits",
+                ids(
+                    "SELECT id FROM credits
+                     WHERE (id = :credit OR related_credit_id = :credit) AND issued_on <= :end ORDER BY id",
+                    named_params! { ":credit": credit, ":end": w.end },
+                )?,
+            ),
+            SourceRows::LedgerAdjustmentsOfInvoice(invoice) => (
+                "ledger",
+                ids(
+                    "SELECT id FROM ledger
+                     WHERE invoice_id = :invoice AND kind = 'adjustment' AND occurred_at < :after_end
+                     ORDER BY id",
+                    named_params! { ":invoice": invoice, ":after_end": w.after_end },
+                )?,
+            ),
+            SourceRows::LedgerOfInvoice(invoice) => (
+                "ledger",
+                ids(
+                    "SELECT id FROM ledger
+                     WHERE invoice_id = :invoice AND kind <> 'refund' AND occurred_at < :after_end
+                     ORDER BY id",
+                    named_params! { ":invoice": invoice, ":after_end": w.after_end },
+                )?,
+            ),
+            SourceRows::LedgerOfAccount(account) => (
+                "ledger",
+                ids(
+                    "SELECT id FROM ledger
+                     WHERE account_id = :account AND kind <> 'refund' AND occurred_at < :after_end
+                     ORDER BY id",
+                    named_params! { ":account": account, ":after_end": w.after_end },
+                )?,
+            ),
+            SourceRows::LedgerRecordingPayment(payment) => (
+                "ledger",
+                ids(
+                    "SELECT g.id FROM ledger g JOIN payments p ON p.id = g.reference AND p.kind = g.kind
+                     WHERE p.id = :payment AND g.occurred_at < :after_end
+                     ORDER BY g.id",
+                    named_params! { ":payment": payment, ":after_end": w.after_end },
+                )?,
+            ),
+            SourceRows::ReceivableInvoicesOfAccount(account) => (
+                "invoices",
+                ids(
+                    "SELECT id FROM invoices
+                     WHERE account_id = :account AND status IN ('posted', 'closed') AND posted_at <= :end
+                     ORDER BY id",
+                    named_params! { ":account": account, ":end": w.end },
+                )?,
+            ),
+            SourceRows::ReceivableInvoicesWithBalance => (
+                "invoices",
+                ids(
+                    "SELECT id FROM invoices
+                     WHERE status IN ('posted', 'closed') AND posted_at <= :end AND balance_cents <> 0
+                     ORDER BY id",
+                    named_params! { ":end": w.end },
+                )?,
+            ),
+            SourceRows::ClosePopulation => (
+                "invoices",
+                ids(
+                    "SELECT id FROM invoices
+                     WHERE status IN ('posted', 'closed') AND posted_at >= :start AND posted_at <= :end
+                     ORDER BY id",
+                    named_params! { ":start": w.start, ":end": w.end },
+                )?,
+            ),
+            SourceRows::BatchLines(batch) => (
+                "export_lines",
+                ids(
+                    "SELECT id FROM export_lines WHERE batch_id = :batch ORDER BY id",
+                    named_params! { ":batch": batch },
+                )?,
+            ),
+            SourceRows::BatchLinesOfAccount(batch, account) => (
+                "export_lines",
+                ids(
+                    "SELECT id FROM export_lines WHERE batch_id = :batch AND account_id = :account
+                     ORDER BY id",
+                    named_params! { ":batch": batch, ":account": account },
+                )?,
+            ),
+            SourceRows::BatchLinesOfInvoice(batch, invoice) => (
+                "export_lines",
+                ids(
+                    "SELECT id FROM export_lines WHERE batch_id = :batch AND invoice_id = :invoice
+                     ORDER BY id",
+                    named_params! { ":batch": batch, ":invoice": invoice },
+                )?,
+            ),
+            SourceRows::RatedUsage(account) => (
+                "usage_events",
+                ids(
+                    "SELECT id FROM usage_events
+                     WHERE account_id = :account AND state = 'rated'
+                       AND occurred_at >= :start AND occurred_at < :after_end
+                     ORDER BY id",
+                    named_params! { ":account": account, ":start": w.start, ":after_end": w.after_end },
+                )?,
+            ),
+            SourceRows::OpenUsage(account) => (
+                "usage_events",
+                ids(
+                    "SELECT id FROM usage_events
+                     WHERE account_id = :account AND state IN ('unprocessed', 'rerating')
+                       AND occurred_at >= :start AND occurred_at < :after_end
+                     ORDER BY id",
+                    named_params! { ":account": account, ":start": w.start, ":after_end": w.after_end },
+                )?,
+            ),
+            SourceRows::BilledUsageLines(account) => (
+                "invoice_lines",
+                ids(
+                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                     WHERE i.account_id = :account AND l.kind = 'usage'
+                       AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                       AND COALESCE(l.service_start, i.posted_at) >= :start
+                       AND COALESCE(l.service_start, i.posted_at) <= :end
+                     ORDER BY l.id",
+                    named_params! { ":account": account, ":start": w.start, ":end": w.end },
+                )?,
+            ),
+            SourceRows::BilledProgramFeeLines(program) => (
+                "invoice_lines",
+                ids(
+                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                     WHERE l.program_id = :program AND l.kind = 'program_fee'
+                       AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                       AND COALESCE(l.service_start, i.posted_at) >= :start
+                       AND COALESCE(l.service_start, i.posted_at) <= :end
+                     ORDER BY l.id",
+                    named_params! { ":program": program, ":start": w.start, ":end": w.end },
+                )?,
+            ),
+            SourceRows::BilledProgramFeeLinesOfStatement(statement) => (
+                "invoice_lines",
+                ids(
+                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                     JOIN program_statements s ON s.program_id = l.program_id
+                     WHERE s.id = :statement AND l.kind = 'program_fee'
+                       AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                       AND COALESCE(l.service_start, i.posted_at) >= :start
+                       AND COALESCE(l.service_start, i.posted_at) <= :end
+                     ORDER BY l.id",
+                    named_params! { ":statement": statement, ":start": w.start, ":end": w.end },
+                )?,
+            ),
+            SourceRows::PresentedInvoiceLine(statement_line) => (
+                "invoice_lines",
+                ids(
+                    "SELECT invoice_line_id FROM statement_lines
+                     WHERE id = :statement_line AND invoice_line_id IS NOT NULL",
+                    named_params! { ":statement_line": statement_line },
+                )?,
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_strictly() {
+        assert_eq!(parse_date("2026-03-31"), NaiveDate::from_ymd_opt(2026, 3, 31));
+        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        for bad in [
+            "2026-02-29",
+            "2026-3-01",
+            "2026/03/01",
+            "2026-03-1x",
+            "+026-03-01",
+            "2026-03-01T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 }
 

@@ -1,0 +1,449 @@
+//! 4. Adjustments — lane `adjustments` (internal).
+//!
+//! Lists every adjustment of the window, and proves that voids, reversals, refunds and
+//! chargebacks are recorded in the ledger in full, and that every ledger adjustment says
+//! where it comes from.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use crate::money::Money;
+use crate::snapshot::model::{CreditKind, Lane, LedgerKind, PaymentKind};
+use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
+
+/// What kind of adjustment an item is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentKind {
+    /// An invoice voided in the window (its total).
+    Void,
+    /// A credit issued.
+    Credit,
+    /// A credit reversal.
+    CreditReversal,
+    /// A payment reversal.
+    PaymentReversal,
+    Refund,
+    Chargeback,
+    /// A ledger row of kind `adjustment`.
+    SystemAdjustment,
+}
+
+/// One adjustment of the window, from its source row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdjustmentItem {
+    pub kind: AdjustmentKind,
+    /// The source row: an invoice (void), a credits row, a payments row or a ledger row.
+    pub id: String,
+    pub account_id: String,
+    pub date: NaiveDate,
+    /// As in the source row: positive for voids, credits, reversals, refunds and
+    /// chargebacks; signed for system adjustments.
+    pub amount: Money,
+    /// The payment or credit it undoes, for reversals, refunds and chargebacks.
+    pub undoes: Option<String>,
+    /// The credit's reason, the payment row's reference, or the ledger row's reference.
+    pub explanation: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AdjustmentTotals {
+    pub voids: Money,
+    pub credits_issued: Money,
+    pub credit_reversals: Money,
+    pub payment_reversals: Money,
+    pub refunds: Money,
+    pub chargebacks: Money,
+    pub system_adjustments: Money,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AdjustmentFigures {
+    pub totals: AdjustmentTotals,
+    /// By date, then id.
+    pub adjustments: Vec<AdjustmentItem>,
+}
+
+/// What this check reads: the window's voids, payment undos, credits and ledger
+/// adjustment rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inputs {
+    pub voided: Vec<VoidedInvoice>,
+    pub payment_undos: Vec<PaymentUndo>,
+    pub credits: Vec<CreditIssued>,
+    pub ledger: Vec<LedgerAdjustment>,
+}
+
+pub const VOID: &str = "void";
+pub const UNRECORDED: &str = "unrecorded";
+pub const UNEXPLAINED: &str = "unexplained";
+
+pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismatch>) {
+    let mut totals = AdjustmentTotals::default();
+    let mut items = Vec::new();
+    let mut found = Vec::new();
+    let gap = |subject: &str,
+               check: &'static str,
+               expected: Money,
+               actual: Money,
+               title: String,
+               next_action: String| {
+        ctx.mismatch(Gap {
+            lane: Lane::Adjustments,
+            kind: Kind::Internal,
+            subject: subject.to_string(),
+            check,
+            expected,
+            actual,
+            title,
+            next_action,
+        })
+    };
+
+    for invoice in inputs.voided {
+        totals.voids += invoice.total;
+        if !invoice.ledger_net.is_zero() {
+            let id = &invoice.id;
+            found.push(gap(
+                id,
+                VOID,
+                Money::ZERO,
+                invoice.ledger_net,
+                format!("The void of invoice {id} is not recorded in the ledger in full"),
+                format!(
+                    "Post the void of invoice {id} (or its remainder) to the ledger so its AR nets to zero"
+                ),
+            ));
+        }
+        items.push(AdjustmentItem {
+            kind: AdjustmentKind::Void,
+            id: invoice.id,
+            account_id: invoice.account_id,
+            date: invoice.voided_at,
+            amount: invoice.total,
+            undoes: None,
+            explanation: None,
+        });
+    }
+
+    for undo in inputs.payment_undos {
+        // Reversals and chargebacks pull value back onto the invoice (+); refunds pay
+        // unapplied value back out (−).
+        let (kind, expected) = match undo.kind {
+            PaymentKind::Reversal => (AdjustmentKind::PaymentReversal, undo.amount),
+            PaymentKind::Chargeback => (AdjustmentKind::Chargeback, undo.amount),
+            PaymentKind::Refund => (AdjustmentKind::Refund, -undo.amount),
+            PaymentKind::Payment => continue,
+        };
+        match kind {
+            AdjustmentKind::PaymentReversal => totals.payment_reversals += undo.amount,
+            AdjustmentKind::Chargeback => totals.chargebacks += undo.amount,
+            _ => totals.refunds += undo.amount,
+        }
+        if undo.recorded != expected {
+            let (id, word) = (&undo.id, undo.kind);
+            found.push(gap(
+                id,
+                UNRECORDED,
+                expected,
+                undo.recorded,
+                format!("The {word} {id} is not recorded in the ledger at its amount"),
+                format!(
+                    "Post one {word} ledger row referencing {id} for {expected}, or correct the existing one"
+                ),
+            ));
+        }
+        items.push(AdjustmentItem {
+            kind,
+            id: undo.id,
+            account_id: undo.account_id,
+            date: undo.occurred_on,
+            amount: undo.amount,
+            undoes: undo.related_payment_id,
+            explanation: undo.reference,
+        });
+    }
+
+    for credit in inputs.credits {
+        let kind = match credit.kind {
+            CreditKind::Credit => {
+                totals.credits_issued += credit.amount;
+                AdjustmentKind::Credit
+            }
+            CreditKind::Reversal => {
+                totals.credit_reversals += credit.amount;
+                AdjustmentKind::CreditReversal
+            }
+        };
+        items.push(AdjustmentItem {
+            kind,
+            id: credit.id,
+            account_id: credit.account_id,
+            date: credit.issued_on,
+            amount: credit.amount,
+            undoes: credit.related_credit_id,
+            explanation: credit.reason,
+        });
+    }
+
+    for row in inputs.ledger {
+        let has_reference = row.reference.as_deref().is_some_and(|r| !r.trim().is_empty());
+        let unexplained = match row.kind {
+            LedgerKind::Adjustment => !has_reference,
+            _ => !row.source_found,
+        };
+        if unexplained {
+            let (id, word) = (&row.id, row.kind);
+            let (title, next_action) = if row.kind == LedgerKind::Adjustment {
+                (
+                    format!("Ledger adjustment {id} gives no reason"),
+                    format!("Record why ledger adjustment {id} was posted, or reverse it if it was posted in error"),
+                )
+            } else {
+                (
+                    format!("Ledger {word} row {id} names no matching source"),
+                    format!(
+                        "Point ledger row {id} at the {} it records, or reverse it if it was posted in error",
+                        if row.kind == LedgerKind::Void {
+                            "void invoice"
+                        } else {
+                            "payments row"
+                        }
+                    ),
+                )
+            };
+            found.push(gap(id, UNEXPLAINED, Money::ZERO, row.amount, title, next_action));
+        }
+        if row.kind == LedgerKind::Adjustment {
+            totals.system_adjustments += row.amount;
+            items.push(AdjustmentItem {
+                kind: AdjustmentKind::SystemAdjustment,
+                id: row.id,
+                account_id: row.account_id,
+                date: row.occurred_on,
+                amount: row.amount,
+                undoes: None,
+                explanation: row.reference,
+            });
+        }
+    }
+
+    items.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    let figures = AdjustmentFigures {
+        totals,
+        adjustments: items,
+    };
+    (figures, sorted(found))
+}
+
+/// The source rows behind a mismatch of this check.
+pub fn trace(m: &Mismatch) -> Trace<'_> {
+    let subject = m.subject.as_str();
+    match m.check {
+        VOID => Trace {
+            expected: vec![SourceRows::One("invoices", subject)],
+            actual: vec![SourceRows::LedgerOfInvoice(subject)],
+        },
+        UNRECORDED => Trace {
+            expected: vec![SourceRows::One("payments", subject)],
+            actual: vec![SourceRows::LedgerRecordingPayment(subject)],
+        },
+        _ => Trace {
+            expected: vec![],
+            actual: vec![SourceRows::One("ledger", subject)],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::testing::*;
+    use crate::snapshot::model::Severity;
+
+    fn run(inputs: Inputs) -> (AdjustmentFigures, Vec<Mismatch>) {
+        let period = period();
+        let owners = owners(&period);
+        check(
+            Context {
+                period: &period,
+                owners: &owners,
+            },
+            inputs,
+        )
+    }
+
+    fn undo(id: &str, kind: PaymentKind, amount: i64, recorded: i64) -> PaymentUndo {
+        PaymentUndo {
+            id: id.into(),
+            account_id: "ACC-2".into(),
+            kind,
+            related_payment_id: Some("PAY-3".into()),
+            occurred_on: date("2026-03-15"),
+            amount: cents(amount),
+            reference: None,
+            recorded: cents(recorded),
+        }
+    }
+
+    fn ledger(
+        id: &str,
+        kind: LedgerKind,
+        amount: i64,
+        reference: Option<&str>,
+        found: bool,
+    ) -> LedgerAdjustment {
+        LedgerAdjustment {
+            id: id.into(),
+            account_id: "ACC-3".into(),
+            kind,
+            occurred_on: date("2026-03-26"),
+            amount: cents(amount),
+            reference: reference.map(String::from),
+            source_found: found,
+        }
+    }
+
+    fn clean() -> Inputs {
+        Inputs {
+            voided: vec![VoidedInvoice {
+                id: "INV-V".into(),
+                account_id: "ACC-2".into(),
+                voided_at: date("2026-03-28"),
+                total: cents(30_000),
+                ledger_net: Money::ZERO,
+            }],
+            payment_undos: vec![
+                undo("REV-1", PaymentKind::Reversal, 20_000, 20_000),
+                undo("RF-1", PaymentKind::Refund, 10_000, -10_000),
+                undo("CB-1", PaymentKind::Chargeback, 50_000, 50_000),
+            ],
+            credits: vec![
+                CreditIssued {
+                    id: "CR-1".into(),
+                    account_id: "ACC-3".into(),
+                    kind: CreditKind::Credit,
+                    related_credit_id: None,
+                    issued_on: date("2026-03-22"),
+                    amount: cents(10_000),
+                    reason: Some("Service credit".into()),
+                },
+                CreditIssued {
+                    id: "CR-1R".into(),
+                    account_id: "ACC-3".into(),
+                    kind: CreditKind::Reversal,
+                    related_credit_id: Some("CR-1".into()),
+                    issued_on: date("2026-03-28"),
+                    amount: cents(2_000),
+                    reason: None,
+                },
+            ],
+            ledger: vec![
+                ledger("LG-10", LedgerKind::Reversal, 20_000, Some("REV-1"), true),
+                ledger("LG-11", LedgerKind::Void, -30_000, Some("INV-V"), true),
+                ledger(
+                    "LG-16",
+                    LedgerKind::Adjustment,
+                    -5_000,
+                    Some("Write-off approved"),
+                    false,
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn lists_and_totals_every_adjustment() {
+        let (figures, found) = run(clean());
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(
+            figures.totals,
+            AdjustmentTotals {
+                voids: cents(30_000),
+                credits_issued: cents(10_000),
+                credit_reversals: cents(2_000),
+                payment_reversals: cents(20_000),
+                refunds: cents(10_000),
+                chargebacks: cents(50_000),
+                system_adjustments: cents(-5_000),
+            }
+        );
+        let ids: Vec<&str> = figures.adjustments.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["CB-1", "REV-1", "RF-1", "CR-1", "LG-16", "CR-1R", "INV-V"]);
+        assert_eq!(
+            figures.adjustments[4].explanation.as_deref(),
+            Some("Write-off approved")
+        );
+    }
+
+    #[test]
+    fn a_void_not_recorded_in_full() {
+        let mut inputs = clean();
+        inputs.voided[0].ledger_net = cents(5_000);
+        let (_, found) = run(inputs);
+        let m = &found[0];
+        assert_eq!(m.key, "adjustments:INV-V:void");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (Money::ZERO, cents(5_000), cents(5_000))
+        );
+        assert_eq!(m.severity, Severity::High);
+    }
+
+    #[test]
+    fn undos_recorded_at_another_amount() {
+        let mut inputs = clean();
+        inputs.payment_undos[0].recorded = cents(15_000);
+        inputs.payment_undos[1].recorded = Money::ZERO;
+        let (_, found) = run(inputs);
+        assert_eq!(found.len(), 2);
+        let m = &found[0];
+        assert_eq!(m.key, "adjustments:REV-1:unrecorded");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(20_000), cents(15_000), cents(-5_000))
+        );
+        assert_eq!(m.severity, Severity::High);
+        let m = &found[1];
+        assert_eq!(m.key, "adjustments:RF-1:unrecorded");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(-10_000), Money::ZERO, cents(10_000))
+        );
+        assert_eq!(
+            m.title,
+            "The refund RF-1 is not recorded in the ledger at its amount"
+        );
+    }
+
+    #[test]
+    fn ledger_rows_without_their_source() {
+        let mut inputs = clean();
+        inputs.ledger = vec![
+            ledger("LG-16", LedgerKind::Adjustment, -5_000, Some("  "), false),
+            ledger("LG-17", LedgerKind::Adjustment, 700, None, false),
+            ledger("LG-18", LedgerKind::Void, -30_000, Some("INV-X"), false),
+            ledger("LG-19", LedgerKind::Chargeback, 50_000, Some("CB-1"), false),
+        ];
+        let (figures, found) = run(inputs);
+        assert_eq!(figures.totals.system_adjustments, cents(-4_300));
+        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "adjustments:LG-16:unexplained",
+                "adjustments:LG-17:unexplained",
+                "adjustments:LG-18:unexplained",
+                "adjustments:LG-19:unexplained",
+            ]
+        );
+        let m = &found[1];
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (Money::ZERO, cents(700), cents(700))
+        );
+        assert_eq!(m.severity, Severity::High);
+        assert_eq!(found[2].variance, cents(-30_000));
+    }
+}

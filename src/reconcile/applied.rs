@@ -1,0 +1,247 @@
+//! 2. Applied vs unapplied — lane `disbursements` (internal).
+//!
+//! No payment or credit is disbursed beyond its net value (or below zero), and value is
+//! only disbursed to receivable invoices. Collected value that is not disbursed is
+//! unapplied, never an AR reduction.
+
+use serde::Serialize;
+
+use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use crate::money::Money;
+use crate::snapshot::model::{Lane, SourceKind};
+use crate::snapshot::queries::{MisdirectedDisbursement, SourceRows, SourceTotals, WindowActivity};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AppliedFigures {
+    // In the window:
+    pub payments_received: Money,
+    pub payments_reversed: Money,
+    pub payments_refunded: Money,
+    pub payments_charged_back: Money,
+    pub credits_issued: Money,
+    pub credits_reversed: Money,
+    pub disbursed_from_payments: Money,
+    pub disbursed_from_credits: Money,
+    /// AR reduced by disbursement in the window.
+    pub disbursed: Money,
+    // At window end (net value − disbursed):
+    pub unapplied_payments: Money,
+    pub unapplied_credits: Money,
+    pub unapplied: Money,
+}
+
+pub const OVER_DISBURSED: &str = "over-disbursed";
+pub const TARGET: &str = "target";
+
+pub fn check(
+    ctx: Context<'_>,
+    activity: &WindowActivity,
+    sources: impl IntoIterator<Item = SourceTotals>,
+    misdirected: &[MisdirectedDisbursement],
+) -> (AppliedFigures, Vec<Mismatch>) {
+    let mut figures = AppliedFigures {
+        payments_received: activity.payments_received,
+        payments_reversed: activity.payments_reversed,
+        payments_refunded: activity.payments_refunded,
+        payments_charged_back: activity.payments_charged_back,
+        credits_issued: activity.credits_issued,
+        credits_reversed: activity.credits_reversed,
+        disbursed_from_payments: activity.disbursed_from_payments,
+        disbursed_from_credits: activity.disbursed_from_credits,
+        disbursed: activity.disbursed_from_payments + activity.disbursed_from_credits,
+        ..AppliedFigures::default()
+    };
+    let mut found = Vec::new();
+
+    for source in sources {
+        let unapplied = source.net_value - source.disbursed;
+        match source.kind {
+            SourceKind::Payment => figures.unapplied_payments += unapplied,
+            SourceKind::Credit => figures.unapplied_credits += unapplied,
+        }
+        let (expected, title) = if source.disbursed.is_negative() {
+            (
+                Money::ZERO,
+                format!("Disbursements from {} {} net below zero", source.kind, source.id),
+            )
+        } else if source.disbursed > source.net_value {
+            (
+                source.net_value,
+                format!(
+                    "{} {} is disbursed beyond its net value",
+                    capitalized(source.kind),
+                    source.id
+                ),
+            )
+        } else {
+            continue;
+        };
+        found.push(ctx.mismatch(Gap {
+            lane: Lane::Disbursements,
+            kind: Kind::Internal,
+            subject: source.id.clone(),
+            check: OVER_DISBURSED,
+            expected,
+            actual: source.disbursed,
+            title,
+            next_action: format!(
+                "Review the disbursements from {} {} against its reversals and refunds; \
+                 unwind the excess with a negative disbursement",
+                source.kind, source.id
+            ),
+        }));
+    }
+    figures.unapplied = figures.unapplied_payments + figures.unapplied_credits;
+
+    for d in misdirected {
+        found.push(ctx.mismatch(Gap {
+            lane: Lane::Disbursements,
+            kind: Kind::Internal,
+            subject: d.id.clone(),
+            check: TARGET,
+            expected: Money::ZERO,
+            actual: d.amount,
+            title: format!(
+                "Disbursement {} is applied to {} invoice {}",
+                d.id, d.invoice_status, d.invoice_id
+            ),
+            next_action: format!(
+                "Unwind disbursement {} and apply the value to a posted invoice, or leave it unapplied",
+                d.id
+            ),
+        }));
+    }
+    (figures, sorted(found))
+}
+
+fn capitalized(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Payment => "Payment",
+        SourceKind::Credit => "Credit",
+    }
+}
+
+/// The source rows behind a mismatch of this check. An over-disbursed subject is a
+/// payment or a credit id; both tables are asked, only the one that has it answers.
+pub fn trace(m: &Mismatch) -> Trace<'_> {
+    let subject = m.subject.as_str();
+    if m.check == TARGET {
+        return Trace {
+            expected: vec![],
+            actual: vec![SourceRows::One("disbursements", subject)],
+        };
+    }
+    Trace {
+        expected: vec![
+            SourceRows::PaymentAndUndos(subject),
+            SourceRows::CreditAndReversals(subject),
+        ],
+        actual: vec![
+            SourceRows::DisbursementsFrom(SourceKind::Payment, subject),
+            SourceRows::DisbursementsFrom(SourceKind::Credit, subject),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::testing::*;
+    use crate::snapshot::model::{InvoiceStatus, Severity};
+
+    fn source(kind: SourceKind, id: &str, net: i64, disbursed: i64) -> SourceTotals {
+        SourceTotals {
+            kind,
+            id: id.into(),
+            net_value: cents(net),
+            disbursed: cents(disbursed),
+        }
+    }
+
+    fn run(
+        sources: Vec<SourceTotals>,
+        misdirected: &[MisdirectedDisbursement],
+    ) -> (AppliedFigures, Vec<Mismatch>) {
+        let period = period();
+        let owners = owners(&period);
+        let activity = WindowActivity {
+            payments_received: cents(7_000_000),
+            disbursed_from_payments: cents(6_200_000),
+            credits_issued: cents(300_000),
+            disbursed_from_credits: cents(150_000),
+            ..WindowActivity::default()
+        };
+        check(
+            Context {
+                period: &period,
+                owners: &owners,
+            },
+            &activity,
+            sources,
+            misdirected,
+        )
+    }
+
+    #[test]
+    fn unapplied_is_net_value_less_disbursed() {
+        let (figures, found) = run(
+            vec![
+                source(SourceKind::Payment, "PAY-1", 6_000_000, 6_000_000),
+                source(SourceKind::Payment, "PAY-2", 1_000_000, 200_000),
+                source(SourceKind::Credit, "CR-1", 300_000, 150_000),
+            ],
+            &[],
+        );
+        assert!(found.is_empty());
+        assert_eq!(figures.disbursed, cents(6_350_000));
+        assert_eq!(figures.unapplied_payments, cents(800_000));
+        assert_eq!(figures.unapplied_credits, cents(150_000));
+        assert_eq!(figures.unapplied, cents(950_000));
+    }
+
+    #[test]
+    fn disbursed_beyond_net_value() {
+        let (figures, found) = run(vec![source(SourceKind::Payment, "PAY-2", 70_000, 80_000)], &[]);
+        assert_eq!(figures.unapplied, cents(-10_000));
+        let m = &found[0];
+        assert_eq!(m.key, "disbursements:PAY-2:over-disbursed");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(70_000), cents(80_000), cents(10_000))
+        );
+        assert_eq!(m.severity, Severity::High);
+    }
+
+    #[test]
+    fn disbursed_below_zero() {
+        let (_, found) = run(vec![source(SourceKind::Credit, "CR-9", 0, -2_000)], &[]);
+        let m = &found[0];
+        assert_eq!(m.key, "disbursements:CR-9:over-disbursed");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (Money::ZERO, cents(-2_000), cents(-2_000))
+        );
+        assert_eq!(m.severity, Severity::High);
+    }
+
+    #[test]
+    fn disbursed_to_a_draft() {
+        let (_, found) = run(
+            vec![],
+            &[MisdirectedDisbursement {
+                id: "DSB-9".into(),
+                invoice_id: "INV-D".into(),
+                invoice_status: InvoiceStatus::Draft,
+                amount: cents(5_000),
+            }],
+        );
+        let m = &found[0];
+        assert_eq!(m.key, "disbursements:DSB-9:target");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (Money::ZERO, cents(5_000), cents(5_000))
+        );
+        assert_eq!(m.severity, Severity::High);
+        assert_eq!(m.title, "Disbursement DSB-9 is applied to draft invoice INV-D");
+    }
+}

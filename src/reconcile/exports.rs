@@ -1,0 +1,417 @@
+//! 5. AR to finance output — lane `exports`.
+//!
+//! Every export batch's header equals its lines, and its lines tie to the subledger: the
+//! GL export to closing AR, the billing extract account by account to the ledger's closing
+//! AR, the archive invoice by invoice to the close population.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::rollforward::RollForwardFigures;
+use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use crate::money::Money;
+use crate::snapshot::model::{BatchKind, Lane};
+use crate::snapshot::queries::{ArchiveInvoice, BatchTotals, ExtractAccount, SourceRows};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchFigures {
+    pub id: String,
+    pub kind: BatchKind,
+    pub destination: String,
+    pub created_at: NaiveDateTime,
+    /// The batch's own header total.
+    pub header_total: Money,
+    pub lines_total: Money,
+    pub line_count: u64,
+    /// What the batch should add up to: closing AR (`gl`), the ledger's closing AR
+    /// (`billing_extract`), posted receivables (`archive`).
+    pub expected_total: Money,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ExportFigures {
+    pub batches: Vec<BatchFigures>,
+}
+
+/// The subledger figures the outputs tie to, from steps 1 and 3.
+#[derive(Clone, Copy, Debug)]
+pub struct TieTo<'a> {
+    pub closing_ar: Money,
+    pub posted_receivables: Money,
+    pub rollforward: &'a RollForwardFigures,
+}
+
+pub const LINES_TOTAL: &str = "lines-total";
+pub const AR_TOTAL: &str = "ar-total";
+pub const ACCOUNT_AR: &str = "account-ar";
+pub const INVOICE_TOTAL: &str = "invoice-total";
+
+pub fn check(
+    ctx: Context<'_>,
+    tie_to: &TieTo<'_>,
+    batches: &[BatchTotals],
+    extracts: &[ExtractAccount],
+    archived: impl IntoIterator<Item = ArchiveInvoice>,
+) -> (ExportFigures, Vec<Mismatch>) {
+    let period = &ctx.period.id;
+    let gap = |subject: String,
+               check: &'static str,
+               expected: Money,
+               actual: Money,
+               title: String,
+               next_action: String| {
+        ctx.mismatch(Gap {
+            lane: Lane::Exports,
+            kind: Kind::Tie,
+            subject,
+            check,
+            expected,
+            actual,
+            title,
+            next_action,
+        })
+    };
+    let mut found = Vec::new();
+    let mut figures = ExportFigures::default();
+
+    for batch in batches {
+        let id = &batch.id;
+        if batch.total != batch.lines_total {
+            found.push(gap(
+                id.clone(),
+                LINES_TOTAL,
+                batch.lines_total,
+                batch.total,
+                format!("Export batch {id} header total does not equal the sum of its lines"),
+                format!("Re-run export {id} for {period}; its header total and its lines must agree"),
+            ));
+        }
+        let expected_total = match batch.kind {
+            BatchKind::Gl => tie_to.closing_ar,
+            BatchKind::BillingExtract => tie_to.rollforward.totals.closing,
+            BatchKind::Archive => tie_to.posted_receivables,
+        };
+        if batch.kind == BatchKind::Gl && batch.total != tie_to.closing_ar {
+            found.push(gap(
+                id.clone(),
+                AR_TOTAL,
+                tie_to.closing_ar,
+                batch.total,
+                "GL export total does not tie to closing AR".to_string(),
+                format!(
+                    "Re-run the GL export for {period} or post a correcting journal; compare its lines to the \
+                     billing extract"
+                ),
+            ));
+        }
+        if batch.kind == BatchKind::BillingExtract {
+            for (account, ledger, lines) in extract_against_ledger(id, extracts, tie_to.rollforward) {
+                if lines != ledger {
+                    found.push(gap(
+                        format!("{id}/{account}"),
+                        ACCOUNT_AR,
+                        ledger,
+                        lines,
+                        format!("Billing extract {id} does not carry account {account} at its ledger closing AR"),
+                        format!(
+                            "Re-run billing extract {id} for account {account}; compare it with the account's \
+                             ledger roll-forward for {period}"
+                        ),
+                    ));
+                }
+            }
+        }
+        figures.batches.push(BatchFigures {
+            id: id.clone(),
+            kind: batch.kind,
+            destination: batch.destination.clone(),
+            created_at: batch.created_at,
+            header_total: batch.total,
+            lines_total: batch.lines_total,
+            line_count: batch.line_count,
+            expected_total,
+        });
+    }
+
+    for invoice in archived {
+        if invoice.lines == invoice.total {
+            continue;
+        }
+        let (batch, id) = (&invoice.batch_id, &invoice.invoice_id);
+        let (title, next_action) = if invoice.in_close_population {
+            (
+                format!("Archive {batch} does not carry invoice {id} at its total"),
+                format!(
+                    "Re-archive invoice {id} in {batch} at its total of {}",
+                    invoice.total
+                ),
+            )
+        } else {
+            (
+                format!("Archive {batch} carries invoice {id}, which was not posted in {period}"),
+                format!(
+                    "Remove invoice {id} from archive {batch}; only invoices posted in {period} belong in it"
+                ),
+            )
+        };
+        found.push(gap(
+            format!("{batch}/{id}"),
+            INVOICE_TOTAL,
+            invoice.total,
+            invoice.lines,
+            title,
+            next_action,
+        ));
+    }
+    (figures, sorted(found))
+}
+
+/// For one billing extract batch: each account with lines in it or with a ledger closing
+/// AR, as (account, ledger closing AR, sum of lines). Accounts with neither are skipped.
+fn extract_against_ledger<'a>(
+    batch_id: &str,
+    extracts: &'a [ExtractAccount],
+    rollforward: &'a RollForwardFigures,
+) -> Vec<(&'a str, Money, Money)> {
+    let mut accounts: BTreeMap<&str, (Money, Money)> = BTreeMap::new();
+    for account in rollforward
+        .accounts
+        .iter()
+        .filter(|a| !a.roll_forward.closing.is_zero())
+    {
+        accounts.entry(&account.account_id).or_default().0 = account.roll_forward.closing;
+    }
+    for line in extracts.iter().filter(|e| e.batch_id == batch_id) {
+        accounts.entry(&line.account_id).or_default().1 = line.amount;
+    }
+    accounts
+        .into_iter()
+        .map(|(account, (ledger, lines))| (account, ledger, lines))
+        .collect()
+}
+
+/// The source rows behind a mismatch of this check. The subjects of per-account and
+/// per-invoice mismatches are `batch/account` and `batch/invoice` (ids never contain `/`).
+pub fn trace(m: &Mismatch) -> Trace<'_> {
+    let subject = m.subject.as_str();
+    let (batch, item) = subject.split_once('/').unwrap_or((subject, ""));
+    match m.check {
+        LINES_TOTAL => Trace {
+            expected: vec![SourceRows::BatchLines(batch)],
+            actual: vec![SourceRows::One("export_batches", batch)],
+        },
+        AR_TOTAL => Trace {
+            expected: vec![SourceRows::ReceivableInvoicesWithBalance],
+            actual: vec![SourceRows::One("export_batches", batch)],
+        },
+        ACCOUNT_AR => Trace {
+            expected: vec![SourceRows::LedgerOfAccount(item)],
+            actual: vec![SourceRows::BatchLinesOfAccount(batch, item)],
+        },
+        _ => Trace {
+            expected: vec![SourceRows::One("invoices", item)],
+            actual: vec![SourceRows::BatchLinesOfInvoice(batch, item)],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::rollforward::{AccountRollForward, RollForward};
+    use crate::reconcile::testing::*;
+    use crate::snapshot::model::Severity;
+
+    fn batch(id: &str, kind: BatchKind, total: i64, lines_total: i64) -> BatchTotals {
+        BatchTotals {
+            id: id.into(),
+            kind,
+            destination: "netsuite-gl".into(),
+            created_at: date("2026-03-31").and_hms_opt(22, 0, 0).unwrap(),
+            total: cents(total),
+            lines_total: cents(lines_total),
+            line_count: 2,
+        }
+    }
+
+    fn rollforward() -> RollForwardFigures {
+        let closing = |amount: i64| RollForward {
+            closing: cents(amount),
+            invoice_balances: cents(amount),
+            ..RollForward::default()
+        };
+        let account = |id: &str, amount: i64| AccountRollForward {
+            account_id: id.into(),
+            roll_forward: closing(amount),
+        };
+        RollForwardFigures {
+            totals: closing(3_150_000),
+            accounts: vec![
+                account("ACC-1", 0),
+                account("ACC-2", 3_150_000),
+                account("ACC-3", 0),
+            ],
+        }
+    }
+
+    fn extract(account: &str, amount: i64) -> ExtractAccount {
+        ExtractAccount {
+            batch_id: "BX-1".into(),
+            account_id: account.into(),
+            amount: cents(amount),
+        }
+    }
+
+    fn archived(invoice: &str, in_population: bool, total: i64, lines: i64) -> ArchiveInvoice {
+        ArchiveInvoice {
+            batch_id: "AR-1".into(),
+            invoice_id: invoice.into(),
+            in_close_population: in_population,
+            total: cents(total),
+            lines: cents(lines),
+        }
+    }
+
+    fn run(
+        batches: &[BatchTotals],
+        extracts: &[ExtractAccount],
+        archive: Vec<ArchiveInvoice>,
+    ) -> Vec<Mismatch> {
+        let period = period();
+        let owners = owners(&period);
+        let rollforward = rollforward();
+        let tie_to = TieTo {
+            closing_ar: cents(3_150_000),
+            posted_receivables: cents(9_500_000),
+            rollforward: &rollforward,
+        };
+        let ctx = Context {
+            period: &period,
+            owners: &owners,
+        };
+        let (figures, found) = check(ctx, &tie_to, batches, extracts, archive);
+        assert_eq!(figures.batches.len(), batches.len());
+        found
+    }
+
+    #[test]
+    fn outputs_that_tie() {
+        let found = run(
+            &[
+                batch("GL-1", BatchKind::Gl, 3_150_000, 3_150_000),
+                batch("BX-1", BatchKind::BillingExtract, 3_150_000, 3_150_000),
+                batch("AR-1", BatchKind::Archive, 9_500_000, 9_500_000),
+            ],
+            // An account with lines of 0.00 and no closing AR ties.
+            &[extract("ACC-2", 3_150_000), extract("ACC-3", 0)],
+            vec![
+                archived("INV-A", true, 6_000_000, 6_000_000),
+                archived("INV-B", true, 3_500_000, 3_500_000),
+            ],
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn a_header_that_does_not_equal_its_lines() {
+        let found = run(&[batch("GL-1", BatchKind::Gl, 3_150_000, 3_151_000)], &[], vec![]);
+        let m = &found[0];
+        assert_eq!(m.key, "exports:GL-1:lines-total");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(3_151_000), cents(3_150_000), cents(-1_000))
+        );
+        assert_eq!(m.severity, Severity::Medium);
+        assert_eq!(m.owner, "gl-team@northstar.example");
+    }
+
+    #[test]
+    fn a_gl_export_that_does_not_tie_to_closing_ar() {
+        let found = run(&[batch("GL-1", BatchKind::Gl, 3_140_000, 3_140_000)], &[], vec![]);
+        assert_eq!(found.len(), 1);
+        let m = &found[0];
+        assert_eq!(m.key, "exports:GL-1:ar-total");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(3_150_000), cents(3_140_000), cents(-10_000))
+        );
+        assert_eq!(m.severity, Severity::Medium);
+        assert_eq!(m.title, "GL export total does not tie to closing AR");
+    }
+
+    #[test]
+    fn a_billing_extract_account_off_from_the_ledger() {
+        let found = run(
+            &[batch("BX-1", BatchKind::BillingExtract, 3_150_000, 3_150_000)],
+            &[extract("ACC-1", 1_000), extract("ACC-2", 3_149_000)],
+            vec![],
+        );
+        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["exports:BX-1/ACC-1:account-ar", "exports:BX-1/ACC-2:account-ar"]
+        );
+        let m = &found[0];
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (Money::ZERO, cents(1_000), cents(1_000))
+        );
+        assert_eq!(m.severity, Severity::Medium);
+        let m = &found[1];
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(3_150_000), cents(3_149_000), cents(-1_000))
+        );
+        assert_eq!(
+            trace(m).actual,
+            vec![SourceRows::BatchLinesOfAccount("BX-1", "ACC-2")]
+        );
+    }
+
+    #[test]
+    fn a_billing_extract_missing_an_account() {
+        let found = run(&[batch("BX-1", BatchKind::BillingExtract, 0, 0)], &[], vec![]);
+        let m = &found[0];
+        assert_eq!(m.key, "exports:BX-1/ACC-2:account-ar");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(3_150_000), Money::ZERO, cents(-3_150_000))
+        );
+        assert_eq!(m.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn an_archive_off_from_invoice_totals() {
+        let found = run(
+            &[],
+            &[],
+            vec![
+                archived("INV-A", true, 6_000_000, 5_000_000),
+                archived("INV-B", true, 3_500_000, 3_500_000),
+                archived("INV-OLD", false, 0, 10_000),
+            ],
+        );
+        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "exports:AR-1/INV-A:invoice-total",
+                "exports:AR-1/INV-OLD:invoice-total"
+            ]
+        );
+        let m = &found[0];
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(6_000_000), cents(5_000_000), cents(-1_000_000))
+        );
+        assert_eq!(m.severity, Severity::Critical);
+        let m = &found[1];
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (Money::ZERO, cents(10_000), cents(10_000))
+        );
+        assert_eq!(m.severity, Severity::Medium);
+    }
+}

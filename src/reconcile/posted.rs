@@ -1,0 +1,312 @@
+//! 1. Posted invoice totals — lane `invoices` (internal).
+//!
+//! Every non-draft invoice's total is the sum of its lines; every receivable invoice's
+//! balance is its total less what was disbursed to it plus its ledger adjustments; a void
+//! invoice carries no balance.
+
+use serde::Serialize;
+
+use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use crate::money::Money;
+use crate::snapshot::model::{InvoiceStatus, Lane};
+use crate::snapshot::queries::{InvoiceFacts, SourceRows};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PostedFigures {
+    /// Receivable invoices posted in the window.
+    pub close_population_count: u64,
+    /// The sum of their totals.
+    pub posted_receivables: Money,
+    /// Invoices voided in the window.
+    pub voided_count: u64,
+    pub voided_total: Money,
+    /// Drafts (not AR).
+    pub draft_count: u64,
+    pub draft_total: Money,
+    /// The balances of all receivable invoices.
+    pub closing_ar: Money,
+}
+
+pub const LINES_TOTAL: &str = "lines-total";
+pub const BALANCE: &str = "balance";
+pub const VOID_BALANCE: &str = "void-balance";
+
+pub fn check(
+    ctx: Context<'_>,
+    invoices: impl IntoIterator<Item = InvoiceFacts>,
+) -> (PostedFigures, Vec<Mismatch>) {
+    let period = ctx.period;
+    let mut figures = PostedFigures::default();
+    let mut found = Vec::new();
+    let mut gap = |subject: &str,
+                   check: &'static str,
+                   expected: Money,
+                   actual: Money,
+                   title: String,
+                   next_action: String| {
+        found.push(ctx.mismatch(Gap {
+            lane: Lane::Invoices,
+            kind: Kind::Internal,
+            subject: subject.to_string(),
+            check,
+            expected,
+            actual,
+            title,
+            next_action,
+        }))
+    };
+
+    for invoice in invoices {
+        let id = invoice.id.as_str();
+        let receivable = invoice.status.is_receivable()
+            && invoice
+                .posted_at
+                .is_some_and(|posted| posted <= period.window_end);
+
+        if receivable {
+            figures.closing_ar += invoice.balance;
+            if invoice.posted_at.is_some_and(|posted| period.in_window(posted)) {
+                figures.close_population_count += 1;
+                figures.posted_receivables += invoice.total;
+            }
+        }
+        match invoice.status {
+            InvoiceStatus::Draft => {
+                figures.draft_count += 1;
+                figures.draft_total += invoice.total;
+            }
+            InvoiceStatus::Void if invoice.voided_at.is_some_and(|voided| period.in_window(voided)) => {
+                figures.voided_count += 1;
+                figures.voided_total += invoice.total;
+            }
+            _ => {}
+        }
+
+        if invoice.status != InvoiceStatus::Draft && invoice.total != invoice.lines {
+            gap(
+                id,
+                LINES_TOTAL,
+                invoice.lines,
+                invoice.total,
+                format!("Invoice {id} total does not equal the sum of its lines"),
+                format!("Correct invoice {id} in billing so its total and its lines agree, then re-pull the snapshot"),
+            );
+        }
+        if receivable {
+            let computed = invoice.total - invoice.disbursed + invoice.adjustments;
+            if invoice.balance != computed {
+                gap(
+                    id,
+                    BALANCE,
+                    computed,
+                    invoice.balance,
+                    format!(
+                        "Invoice {id} balance does not agree with its total, disbursements and adjustments"
+                    ),
+                    format!(
+                        "Compare invoice {id}'s balance with its disbursements and ledger adjustments to {}; \
+                         record the missing disbursement or adjustment, or correct the balance in billing",
+                        period.window_end
+                    ),
+                );
+            }
+        }
+        if invoice.status == InvoiceStatus::Void && !invoice.balance.is_zero() {
+            gap(
+                id,
+                VOID_BALANCE,
+                Money::ZERO,
+                invoice.balance,
+                format!("Void invoice {id} still carries a balance"),
+                format!("Clear the balance of void invoice {id} in billing, or reinstate the invoice if the void was wrong"),
+            );
+        }
+    }
+    (figures, sorted(found))
+}
+
+/// The source rows behind a mismatch of this check.
+pub fn trace(m: &Mismatch) -> Trace<'_> {
+    let invoice = m.subject.as_str();
+    let this_invoice = SourceRows::One("invoices", invoice);
+    match m.check {
+        LINES_TOTAL => Trace {
+            expected: vec![SourceRows::LinesOfInvoice(invoice)],
+            actual: vec![this_invoice],
+        },
+        BALANCE => Trace {
+            expected: vec![
+                this_invoice.clone(),
+                SourceRows::DisbursementsToInvoice(invoice),
+                SourceRows::LedgerAdjustmentsOfInvoice(invoice),
+            ],
+            actual: vec![this_invoice],
+        },
+        _ => Trace {
+            expected: vec![],
+            actual: vec![this_invoice],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::testing::*;
+    use crate::snapshot::model::Severity;
+
+    fn invoice(
+        id: &str,
+        status: InvoiceStatus,
+        posted: Option<&str>,
+        total: i64,
+        balance: i64,
+    ) -> InvoiceFacts {
+        InvoiceFacts {
+            id: id.into(),
+            status,
+            posted_at: posted.map(date),
+            voided_at: None,
+            total: cents(total),
+            balance: cents(balance),
+            lines: cents(total),
+            disbursed: cents(total - balance),
+            adjustments: Money::ZERO,
+        }
+    }
+
+    fn run(invoices: Vec<InvoiceFacts>) -> (PostedFigures, Vec<Mismatch>) {
+        let period = period();
+        let owners = owners(&period);
+        check(
+            Context {
+                period: &period,
+                owners: &owners,
+            },
+            invoices,
+        )
+    }
+
+    #[test]
+    fn figures_follow_the_words_of_the_doc() {
+        let mut voided = invoice("INV-V", InvoiceStatus::Void, Some("2026-03-03"), 500_000, 0);
+        voided.voided_at = Some(date("2026-03-29"));
+        voided.disbursed = Money::ZERO;
+        let (figures, found) = run(vec![
+            invoice("INV-A", InvoiceStatus::Closed, Some("2026-03-02"), 6_000_000, 0),
+            invoice(
+                "INV-B",
+                InvoiceStatus::Posted,
+                Some("2026-03-05"),
+                3_500_000,
+                3_150_000,
+            ),
+            invoice(
+                "INV-OLD",
+                InvoiceStatus::Posted,
+                Some("2026-02-10"),
+                10_000,
+                4_000,
+            ),
+            invoice("INV-APR", InvoiceStatus::Posted, Some("2026-04-01"), 7_000, 7_000),
+            invoice("INV-D", InvoiceStatus::Draft, None, 7_500, 7_500),
+            voided,
+        ]);
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(
+            figures,
+            PostedFigures {
+                close_population_count: 2,
+                posted_receivables: cents(9_500_000),
+                voided_count: 1,
+                voided_total: cents(500_000),
+                draft_count: 1,
+                draft_total: cents(7_500),
+                closing_ar: cents(3_154_000),
+            }
+        );
+    }
+
+    #[test]
+    fn lines_that_do_not_add_up_to_the_total() {
+        let mut inv = invoice(
+            "INV-1",
+            InvoiceStatus::Posted,
+            Some("2026-03-02"),
+            125_000,
+            125_000,
+        );
+        inv.lines = cents(124_940);
+        let mut draft = invoice("INV-D", InvoiceStatus::Draft, None, 100, 100);
+        draft.lines = Money::ZERO;
+        let (_, found) = run(vec![inv, draft]);
+        assert_eq!(found.len(), 1);
+        let m = &found[0];
+        assert_eq!(m.key, "invoices:INV-1:lines-total");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(124_940), cents(125_000), cents(60))
+        );
+        assert_eq!(m.severity, Severity::High);
+        assert_eq!(m.owner, "finance@northstar.example");
+    }
+
+    #[test]
+    fn a_balance_that_does_not_follow_from_disbursements_and_adjustments() {
+        let mut inv = invoice(
+            "INV-2",
+            InvoiceStatus::Posted,
+            Some("2026-03-05"),
+            200_000,
+            115_000,
+        );
+        inv.disbursed = cents(80_000);
+        inv.adjustments = cents(-5_000);
+        // computed: 2,000.00 − 800.00 − 50.00 = 1,150.00: ties.
+        let (_, found) = run(vec![inv.clone()]);
+        assert!(found.is_empty());
+        inv.balance = cents(120_000);
+        let (_, found) = run(vec![inv]);
+        let m = &found[0];
+        assert_eq!(m.key, "invoices:INV-2:balance");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(115_000), cents(120_000), cents(5_000))
+        );
+        assert_eq!(m.severity, Severity::High);
+    }
+
+    #[test]
+    fn a_void_invoice_with_a_balance() {
+        let mut inv = invoice("INV-V", InvoiceStatus::Void, Some("2026-03-03"), 30_000, 2_500);
+        inv.voided_at = Some(date("2026-03-28"));
+        let (figures, found) = run(vec![inv]);
+        assert_eq!(figures.closing_ar, Money::ZERO);
+        assert_eq!(found.len(), 1);
+        let m = &found[0];
+        assert_eq!(m.key, "invoices:INV-V:void-balance");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (Money::ZERO, cents(2_500), cents(2_500))
+        );
+        assert_eq!(m.severity, Severity::High);
+    }
+
+    #[test]
+    fn large_internal_gaps_are_critical_and_sorted_by_key() {
+        let mut b = invoice(
+            "INV-B",
+            InvoiceStatus::Posted,
+            Some("2026-03-05"),
+            1_000_000,
+            1_000_000,
+        );
+        b.lines = Money::ZERO;
+        let mut a = invoice("INV-A", InvoiceStatus::Posted, Some("2026-03-05"), 100, 100);
+        a.balance = cents(0);
+        let (_, found) = run(vec![b, a]);
+        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(keys, ["invoices:INV-A:balance", "invoices:INV-B:lines-total"]);
+        assert_eq!(found[1].severity, Severity::Critical);
+    }
+}
