@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use closedesk::money::Money;
 use closedesk::reconcile::{Headline, Mismatch, Reconciliation, SourceRef};
 use closedesk::snapshot::model::{
-    Account, AccountKind, Lane, Period, PeriodStatus, Role, RosterEntry, Severity, SourceData,
+    Account, AccountKind, BatchKind, ExportBatch, Lane, Period, PeriodStatus, Role, RosterEntry, Severity,
+    SourceData,
 };
 use closedesk::snapshot::Snapshot;
 use closedesk::workflow::Actor;
@@ -76,6 +77,29 @@ pub fn source() -> SourceData {
     }
 }
 
+/// The fixture with one real gap for the engine to find: a GL export batch of 9.75 with no
+/// lines, while closing AR is 0.00 — mismatches `exports:GL-1:ar-total` and
+/// `exports:GL-1:lines-total`.
+pub fn source_with_gap() -> SourceData {
+    let mut data = source();
+    data.export_batches.push(ExportBatch {
+        id: "GL-1".into(),
+        kind: BatchKind::Gl,
+        destination: "netsuite-gl".into(),
+        created_at: date("2026-04-01").and_hms_opt(6, 0, 0).unwrap(),
+        total: Money::from_cents(975),
+    });
+    data
+}
+
+/// A new snapshot at `dir/name` with `data`.
+pub fn snapshot_of(dir: &Path, name: &str, data: &SourceData) -> PathBuf {
+    let path = dir.join(name);
+    let mut snap = Snapshot::create(&path).unwrap();
+    snap.insert_source(data).unwrap();
+    path
+}
+
 /// A new snapshot at `dir/name` with the fixture's source data.
 pub fn snapshot_at(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -126,5 +150,7 @@ pub fn recon_with(mismatches: Vec<Mismatch>) -> Reconciliation {
         period: period(),
         headline: Headline::default(),
         mismatches,
+        steps: Default::default(),
+        aging: Default::default(),
     }
 }
