@@ -363,10 +363,10 @@ fn print_checklist(recon: &Reconciliation, actor: &Actor, list: &[Item]) {
         let evidence: Vec<String> = item
             .evidence
             .iter()
-            .map(|e| format!("{} {}", inert(&e.label), e.value))
+            .map(|e| format!("{}: {}", inert(&e.label), inert(&e.value.to_string())))
             .collect();
-        if !evidence.is_empty() {
-            println!("{pad}{}", evidence.join(" · "));
+        for line in wrap(&evidence, 78 - pad.len()) {
+            println!("{pad}{line}");
         }
         if !item.blockers.is_empty() {
             let keys: Vec<String> = item
@@ -380,6 +380,22 @@ fn print_checklist(recon: &Reconciliation, actor: &Actor, list: &[Item]) {
             println!("{pad}{}", show_note(note));
         }
     }
+}
+
+/// Joins pieces with " · " into lines of at most `width` characters (a longer piece gets a
+/// line of its own).
+fn wrap(pieces: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for piece in pieces {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 3 + piece.chars().count() <= width => {
+                line.push_str(" · ");
+                line.push_str(piece);
+            }
+            _ => lines.push(piece.clone()),
+        }
+    }
+    lines
 }
 
 // mismatch ---------------------------------------------------------------------------------------

@@ -448,6 +448,18 @@ impl Reader<'_> {
         )
     }
 
+    /// Every correction proposed against a mismatch, oldest first.
+    pub fn corrections(&self) -> rusqlite::Result<Vec<AnnotationRow>> {
+        self.all(
+            &format!(
+                "SELECT {ANNOTATION_COLUMNS} FROM annotations
+                 WHERE target_kind = 'mismatch' AND kind = 'correction' ORDER BY id"
+            ),
+            [],
+            annotation_row,
+        )
+    }
+
     pub fn annotation(&self, id: i64) -> rusqlite::Result<Option<AnnotationRow>> {
         self.one(
             &format!("SELECT {ANNOTATION_COLUMNS} FROM annotations WHERE id = ?1"),

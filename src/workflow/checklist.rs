@@ -120,33 +120,149 @@ fn blockers(views: &[MismatchView], item: u8) -> Vec<Blocker> {
     out
 }
 
+fn words(label: &str, value: String) -> Evidence {
+    Evidence {
+        label: label.to_string(),
+        value: Figure::Words(value),
+    }
+}
+
+/// `ties`, or by how much the figure is off what it should be (`against`: what that is).
+fn tie(actual: Money, expected: Money, against: &str) -> String {
+    if actual == expected {
+        format!("{} (ties)", actual.grouped())
+    } else {
+        format!(
+            "{} against {} {against} (off by {})",
+            actual.grouped(),
+            expected.grouped(),
+            (actual - expected).grouped()
+        )
+    }
+}
+
 /// The evidence of one item, from the engine's figures and the open mismatches.
 fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView]) -> Vec<Evidence> {
-    let h = &recon.headline;
+    let steps = &recon.steps;
     let mut out = match item {
-        1 => vec![amount("usage billed", h.usage_billed)],
-        2 => vec![amount("posted receivables", h.posted_receivables)],
+        1 => vec![
+            count("draft invoices (not AR)", steps.posted.draft_count as usize),
+            amount("draft invoices total", steps.posted.draft_total),
+            count(
+                "unprocessed or rerating usage events",
+                steps.usage.open_exceptions as usize,
+            ),
+            amount("their rated amount", steps.usage.open_exception_amount),
+            amount("usage rated in the window", steps.usage.rated),
+            amount("usage billed", steps.usage.billed),
+        ],
+        2 => vec![
+            count(
+                "invoices posted in the window",
+                steps.posted.close_population_count as usize,
+            ),
+            amount("posted receivables", steps.posted.posted_receivables),
+            count(
+                "invoices voided in the window",
+                steps.posted.voided_count as usize,
+            ),
+            amount("voided total", steps.posted.voided_total),
+            amount("closing AR", steps.posted.closing_ar),
+        ],
         3 => {
             let open: Vec<&MismatchView> = views.iter().filter(|v| v.is_open()).collect();
             let by = |s: Severity| open.iter().filter(|v| v.severity == Some(s)).count();
             vec![
-                count("critical", by(Severity::Critical)),
-                count("high", by(Severity::High)),
-                count("medium", by(Severity::Medium)),
-                count("low", by(Severity::Low)),
+                count("open critical", by(Severity::Critical)),
+                count("open high", by(Severity::High)),
+                count("open medium", by(Severity::Medium)),
+                count("open low", by(Severity::Low)),
+                count(
+                    "in correction",
+                    open.iter()
+                        .filter(|v| v.status == crate::snapshot::model::MismatchStatus::InCorrection)
+                        .count(),
+                ),
             ]
         }
-        4 => vec![
-            amount("AR reduced by disbursement", h.disbursed),
-            amount("unapplied value", h.unapplied),
-        ],
-        5 => vec![amount("closing AR", h.closing_ar)],
-        8 => vec![amount("closing AR", h.closing_ar)],
+        4 => {
+            let a = &steps.applied;
+            vec![
+                amount("payments received", a.payments_received),
+                amount("credits issued", a.credits_issued),
+                amount("disbursed from payments", a.disbursed_from_payments),
+                amount("disbursed from credits", a.disbursed_from_credits),
+                amount("AR reduced by disbursement", a.disbursed),
+                amount("unapplied payments", a.unapplied_payments),
+                amount("unapplied credits", a.unapplied_credits),
+                amount("unapplied value", a.unapplied),
+            ]
+        }
+        5 => {
+            let b = &recon.aging.totals;
+            vec![
+                amount("current", b.current),
+                amount("1–30 days", b.days_1_30),
+                amount("31–60 days", b.days_31_60),
+                amount("61–90 days", b.days_61_90),
+                amount("over 90 days", b.over_90),
+                amount("aged AR total", b.total),
+                amount("closing AR", recon.headline.closing_ar),
+            ]
+        }
+        6 => {
+            let t = &steps.adjustments.totals;
+            vec![
+                count("adjustments in the window", steps.adjustments.adjustments.len()),
+                amount("voids", t.voids),
+                amount("credits issued", t.credits_issued),
+                amount("credit reversals", t.credit_reversals),
+                amount("payment reversals", t.payment_reversals),
+                amount("refunds", t.refunds),
+                amount("chargebacks", t.chargebacks),
+                amount("system adjustments", t.system_adjustments),
+            ]
+        }
+        7 => {
+            let r = &steps.revenue.total;
+            vec![
+                amount("billed in the window", r.posted),
+                amount("recognized in the window", r.recognized),
+                amount("deferred at window end", r.deferred),
+                amount("unscheduled", r.unscheduled),
+            ]
+        }
+        8 => {
+            let mut out: Vec<Evidence> = steps
+                .exports
+                .batches
+                .iter()
+                .map(|b| {
+                    words(
+                        &format!("{} ({})", b.id, b.kind),
+                        tie(b.header_total, b.expected_total, "expected"),
+                    )
+                })
+                .collect();
+            out.extend(steps.programs.programs.iter().map(|p| {
+                words(
+                    &format!("program {} statements", p.id),
+                    tie(p.statement_total, p.billed, "billed"),
+                )
+            }));
+            out.push(count(
+                "statement lines with no invoice line",
+                steps.statements.untied_count as usize,
+            ));
+            out
+        }
         _ => Vec::new(),
     };
-    let open = in_lanes(views, lanes_of(item)).count();
     if item != 3 {
-        out.push(count("open mismatches in its lanes", open));
+        out.push(count(
+            "open mismatches in its lanes",
+            in_lanes(views, lanes_of(item)).count(),
+        ));
     }
     out
 }

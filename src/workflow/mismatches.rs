@@ -149,11 +149,9 @@ pub(crate) fn views_from(read: &Reader<'_>, recon: &Reconciliation) -> Result<Ve
         .map(|s| (s.key.clone(), s))
         .collect();
     let mut corrections: HashMap<String, Vec<Correction>> = HashMap::new();
-    for row in read.annotations()? {
-        if row.target_kind == TargetKind::Mismatch {
-            if let Some(c) = Correction::from_row(&row) {
-                corrections.entry(row.target.clone()).or_default().push(c);
-            }
+    for row in read.corrections()? {
+        if let Some(c) = Correction::from_row(&row) {
+            corrections.entry(row.target.clone()).or_default().push(c);
         }
     }
     let mut out = Vec::with_capacity(recon.mismatches.len());

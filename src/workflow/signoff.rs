@@ -14,7 +14,7 @@ use super::audit::hex;
 use super::mismatches::{sync, views_from, Changes, MismatchView};
 use super::{ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt, Refusal};
 use crate::money::Money;
-use crate::reconcile::{Headline, Reconciliation};
+use crate::reconcile::{Aging, Headline, Reconciliation, Steps};
 use crate::snapshot::model::{ItemStatus, MismatchStatus, PeriodStatus, Role, Severity};
 use crate::snapshot::workflow::{PeriodState, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
@@ -144,6 +144,8 @@ struct SignedFigures<'a> {
     window_end: String,
     currency: &'a str,
     headline: &'a Headline,
+    steps: &'a Steps,
+    aging: &'a Aging,
     mismatches: Vec<SignedMismatch<'a>>,
 }
 
@@ -159,8 +161,8 @@ struct SignedMismatch<'a> {
 }
 
 /// SHA-256 (lowercase hex) of the compact JSON of the signed figures: period, entity,
-/// window, currency, the headline figures, and each mismatch the engine reports with its
-/// raw and corrected variance and workflow status.
+/// window, currency, the headline figures, every step's figures, the aged AR, and each
+/// mismatch the engine reports with its raw and corrected variance and workflow status.
 pub fn digest_of(recon: &Reconciliation, views: &[MismatchView]) -> String {
     let p = &recon.period;
     let figures = SignedFigures {
@@ -171,6 +173,8 @@ pub fn digest_of(recon: &Reconciliation, views: &[MismatchView]) -> String {
         window_end: p.window_end.to_string(),
         currency: &p.currency,
         headline: &recon.headline,
+        steps: &recon.steps,
+        aging: &recon.aging,
         mismatches: views
             .iter()
             .filter_map(|v| {
