@@ -40,12 +40,15 @@ impl Rng {
     }
 }
 
-/// Process `p` works item `p`: 200 moves alternating between in_progress and blocked, each
-/// with a note naming the process and the action, as `closedesk checklist FILE set …`.
+const GAP: &str = "exports:GL-1:ar-total";
+
+/// Process `p` works item `p` and the GL mismatch: 200 actions, alternately a checklist move
+/// (in_progress / blocked, with a note) and a note on the mismatch, each naming the process
+/// and the action, as `closedesk checklist FILE set …` and `closedesk mismatch FILE KEY note …`.
 #[test]
 fn eight_processes_interleave_two_hundred_actions_each() {
     let dir = tempfile::tempdir().unwrap();
-    let path = snapshot_at(dir.path(), "p.db");
+    let path = snapshot_of(dir.path(), "p.db", &source_with_gap());
     let bin = env!("CARGO_BIN_EXE_closedesk");
     let started = Instant::now();
     let workers: Vec<_> = (0..PROCESSES)
@@ -55,14 +58,17 @@ fn eight_processes_interleave_two_hundred_actions_each() {
                 let login = ROSTER[p % ROSTER.len()].0;
                 let item = (p + 1).to_string();
                 for i in 0..ACTIONS {
-                    let status = if i % 2 == 0 { "in_progress" } else { "blocked" };
-                    let out = Command::new(bin)
-                        .args(["checklist"])
-                        .arg(&path)
-                        .args(["set", &item, status, "--user", login, "--note"])
-                        .arg(format!("p{p}-a{i}"))
-                        .output()
-                        .unwrap();
+                    let note = format!("p{p}-a{i}");
+                    let mut cmd = Command::new(bin);
+                    if i % 2 == 0 {
+                        let status = if i % 4 == 0 { "in_progress" } else { "blocked" };
+                        cmd.arg("checklist")
+                            .arg(&path)
+                            .args(["set", &item, status, "--note", &note]);
+                    } else {
+                        cmd.arg("mismatch").arg(&path).args([GAP, "note", &note]);
+                    }
+                    let out = cmd.args(["--user", login]).output().unwrap();
                     let stderr = String::from_utf8_lossy(&out.stderr);
                     assert!(
                         out.status.success(),
@@ -83,23 +89,47 @@ fn eight_processes_interleave_two_hundred_actions_each() {
     let snap = Snapshot::open(&path).unwrap();
     let read = snap.workflow();
     let log = read.audit_log().unwrap();
-    assert_eq!(log.len(), PROCESSES * ACTIONS, "every action saved");
+    // Every action, plus the first mismatch action recording the two mismatches as seen.
+    let seen = log.iter().filter(|r| r.action == "mismatch.seen").count();
+    assert_eq!(seen, 2);
+    assert_eq!(log.len(), PROCESSES * ACTIONS + seen, "every action saved");
     for (index, row) in log.iter().enumerate() {
         assert_eq!(row.seq, index as i64 + 1, "gap-free");
     }
+    let gap_notes: Vec<String> = read
+        .annotations_of(TargetKind::Mismatch, GAP)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.text)
+        .collect();
+    assert_eq!(gap_notes.len(), PROCESSES * ACTIONS / 2);
     for p in 0..PROCESSES {
         let notes = read
             .annotations_of(TargetKind::Checklist, &(p + 1).to_string())
             .unwrap();
         let texts: Vec<String> = notes.into_iter().map(|n| n.text).collect();
-        let expected: Vec<String> = (0..ACTIONS).map(|i| format!("p{p}-a{i}")).collect();
-        assert_eq!(texts, expected, "process {p}: every note, in its order");
+        let expected: Vec<String> = (0..ACTIONS).step_by(2).map(|i| format!("p{p}-a{i}")).collect();
+        assert_eq!(texts, expected, "process {p}: every move's note, in its order");
+        let mine: Vec<&String> = gap_notes
+            .iter()
+            .filter(|n| n.starts_with(&format!("p{p}-")))
+            .collect();
+        let expected: Vec<String> = (1..ACTIONS).step_by(2).map(|i| format!("p{p}-a{i}")).collect();
+        assert_eq!(
+            mine,
+            expected.iter().collect::<Vec<_>>(),
+            "process {p}: every mismatch note, in order"
+        );
         let item = &read.checklist().unwrap()[p];
-        assert_eq!(item.version, ACTIONS as i64);
+        assert_eq!(item.version, (ACTIONS / 2) as i64);
         assert_eq!(item.status, ItemStatus::Blocked);
     }
+    assert_eq!(
+        read.mismatch_state(GAP).unwrap().unwrap().version,
+        (PROCESSES * ACTIONS / 2) as i64
+    );
     // The processes really interleaved.
-    let switches = log.windows(2).filter(|w| w[0].target != w[1].target).count();
+    let switches = log.windows(2).filter(|w| w[0].actor != w[1].actor).count();
     assert!(switches > PROCESSES, "only {switches} switches between processes");
     let report = audit::verify(&snap).unwrap();
     assert!(report.ok, "{report:#?}");
