@@ -36,12 +36,16 @@ fn text(bytes: &[u8]) -> String {
 /// Every kind of hostile text at once.
 const HOSTILE: &str =
     "osc\x1b]0;owned\x07 csi\x1b[2J\x1b[31mred c1\u{9b}31m cr\rOVERWRITE tab\tx bidi\u{202E}exe.txt nl\nnext";
+/// An export batch id, and so a mismatch key, that is hostile.
+const HOSTILE_BATCH: &str = "GL\x1b[2J\u{9b}1m\u{202E}";
+const HOSTILE_KEY: &str = "exports:GL\x1b[2J\u{9b}1m\u{202E}:ar-total";
 /// A roster login that is itself hostile.
 const HOSTILE_LOGIN: &str = "ev\x1b[31mil\u{202E}";
 
 fn hostile_snapshot(dir: &Path) -> PathBuf {
     let path = dir.join("hostile.db");
-    let mut data = source();
+    let mut data = source_with_gap();
+    data.export_batches[0].id = HOSTILE_BATCH.into();
     data.roster.push(RosterEntry {
         login: HOSTILE_LOGIN.into(),
         display_name: HOSTILE.into(),
@@ -134,6 +138,37 @@ fn hostile_text_is_stored_as_typed_and_printed_inert() {
         ],
         vec!["mismatch", "exports:\x1b[2J:x", "--json"],
         vec!["reopen", "--reason", HOSTILE, "--user", HOSTILE_LOGIN],
+        // A mismatch whose key came from hostile source data.
+        vec!["mismatch", HOSTILE_KEY, "note", HOSTILE, "--user", HOSTILE_LOGIN],
+        vec![
+            "mismatch",
+            HOSTILE_KEY,
+            "assign",
+            HOSTILE,
+            "--user",
+            HOSTILE_LOGIN,
+        ],
+        vec![
+            "mismatch",
+            HOSTILE_KEY,
+            "propose",
+            "--amount",
+            "9.75",
+            "--side",
+            "expected",
+            "--reason",
+            HOSTILE,
+            "--reference",
+            HOSTILE,
+            "--user",
+            HOSTILE_LOGIN,
+        ],
+        vec!["mismatch", HOSTILE_KEY],
+        vec!["mismatch", HOSTILE_KEY, "--json"],
+        vec!["mismatch"],
+        vec!["reconcile"],
+        vec!["log"],
+        vec!["checklist"],
     ] {
         let out = run(&args, &path);
         outputs.push((args[0], out));
@@ -164,6 +199,11 @@ fn hostile_text_is_stored_as_typed_and_printed_inert() {
         .unwrap();
     assert_eq!(notes[0].text, HOSTILE);
     assert_eq!(notes[0].author, HOSTILE_LOGIN);
+    for (what, out) in &outputs[outputs.len() - 9..outputs.len() - 6] {
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+    }
+    let detail = text(&outputs[outputs.len() - 6].1.stdout);
+    assert!(detail.contains(r"exports:GL\x1b[2J\x9b1m:ar-total"), "{detail}");
     let refused = text(&outputs[13].1.stderr);
     assert!(
         refused.contains(r"mal\x1b]0;x\x07lory is not on this period's roster: read-only"),

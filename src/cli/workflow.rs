@@ -611,11 +611,22 @@ fn print_detail(d: &Detail, actor: &Actor) {
                 v.corrected_variance.grouped()
             );
             println!("  next action: {}", inert(&m.next_action));
+            // The first few source rows; `--json` has them all.
             let rows = |refs: &[crate::reconcile::SourceRef]| {
-                refs.iter()
+                const SHOWN: usize = 8;
+                let mut text = refs
+                    .iter()
+                    .take(SHOWN)
                     .map(|r| format!("{} {}", r.table, inert(&r.id)))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", ");
+                if refs.len() > SHOWN {
+                    text.push_str(&format!(
+                        " and {} more (--json lists them all)",
+                        refs.len() - SHOWN
+                    ));
+                }
+                text
             };
             println!("  expected from: {}", rows(&m.expected_rows));
             println!("  actual from:   {}", rows(&m.actual_rows));

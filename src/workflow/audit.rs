@@ -126,8 +126,8 @@ pub(crate) fn entry(row: AuditRow) -> Entry {
     }
 }
 
-/// Fields that change with every action and say nothing on their own.
-const BOOKKEEPING: &[&str] = &["updated_by", "updated_at", "version"];
+/// Fields that only repeat the row's actor and time, or count changes.
+const BOOKKEEPING: &[&str] = &["updated_by", "updated_at", "version", "decided_by", "decided_at"];
 
 fn show(value: &Value) -> String {
     match value {
