@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::money::Money;
 use crate::reconcile::{Mismatch, Reconciliation};
-use crate::snapshot::model::{PeriodStatus, Severity};
+use crate::snapshot::model::Severity;
 use crate::snapshot::queries::ChecklistProgress;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -85,11 +85,7 @@ impl Summary {
                 Severity::Low => counts.low += 1,
             }
         }
-        let status = match (period.status, counts.open) {
-            (PeriodStatus::SignedOff, _) => "signed_off",
-            (PeriodStatus::Open, 0) => "clean",
-            (PeriodStatus::Open, _) => "needs_review",
-        };
+        let status = recon.status_word(&is_open);
         let h = &recon.headline;
         Summary {
             period: period.id.clone(),

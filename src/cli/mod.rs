@@ -11,6 +11,8 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+mod report;
+
 use crate::demo;
 use crate::import;
 use crate::reconcile::{self, Mismatch, Reconciliation};
@@ -281,7 +283,12 @@ fn cmd_template(dir: &Path) -> Outcome {
 }
 
 fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
-    let data = import::import_dir(dir, out, force)?;
+    let data = import::import_dir(dir, out, force).map_err(|e| match e {
+        import::ImportError::Problems { .. } => {
+            Failure::usage(format!("nothing was imported; fix these and run it again:\n{e}"))
+        }
+        other => Failure::from(other),
+    })?;
     println!(
         "Imported period {} ({}): {} accounts, {} invoices, {} ledger rows, {} usage events → {}",
         inert(&data.period.id),
@@ -359,6 +366,7 @@ fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
         })?;
     } else {
         print_summary(&summary, snapshot.path());
+        report::print_steps(&recon);
         println!();
         print_mismatches(&recon.mismatches, &open);
     }
@@ -436,20 +444,26 @@ fn print_mismatches(mismatches: &[Mismatch], open: &[bool]) {
         println!("No mismatches: every check ties.");
         return;
     }
+    let keys: Vec<String> = mismatches
+        .iter()
+        .zip(open)
+        .map(|(m, is_open)| {
+            if *is_open {
+                inert(&m.key)
+            } else {
+                format!("{} (closed)", inert(&m.key))
+            }
+        })
+        .collect();
+    let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0).max(3);
     println!(
-        "{:<9} {:<48} {:>12} {:>12} {:>10}  owner",
+        "{:<9} {:<width$} {:>12} {:>12} {:>10}  owner",
         "severity", "key", "expected", "actual", "variance"
     );
-    for (m, is_open) in mismatches.iter().zip(open) {
-        let key = if *is_open {
-            inert(&m.key)
-        } else {
-            format!("{} (closed)", inert(&m.key))
-        };
+    for (m, key) in mismatches.iter().zip(&keys) {
         println!(
-            "{:<9} {:<48} {:>12} {:>12} {:>10}  {}",
+            "{:<9} {key:<width$} {:>12} {:>12} {:>10}  {}",
             m.severity.as_str(),
-            key,
             m.expected.grouped(),
             m.actual.grouped(),
             m.variance.grouped(),
