@@ -85,7 +85,7 @@ impl Summary {
                 Severity::Low => counts.low += 1,
             }
         }
-        let status = recon.status_word(&is_open);
+        let status = recon.status_word(|m| open_variance(m).is_some());
         let h = &recon.headline;
         Summary {
             period: period.id.clone(),
