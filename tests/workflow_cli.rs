@@ -351,3 +351,44 @@ fn a_whole_close_through_the_binary() {
     let verify = run(&["verify"], &path);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
+
+#[test]
+fn the_login_defaults_to_user_and_user_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let out = closedesk()
+        .env("USER", "oscar")
+        .arg("checklist")
+        .arg(&path)
+        .args(["set", "2", "in_progress"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("by oscar"));
+    let out = closedesk()
+        .env("USER", "oscar")
+        .arg("checklist")
+        .arg(&path)
+        .args(["set", "2", "blocked", "--user", "olive"])
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains("by olive"), "{}", text(&out.stderr));
+    let out = closedesk()
+        .env("USER", "nobody-here")
+        .arg("checklist")
+        .arg(&path)
+        .args(["set", "2", "done"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nobody-here is not on this period's roster: read-only"));
+    // Reading needs no role.
+    let out = closedesk()
+        .env("USER", "nobody-here")
+        .arg("checklist")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("(you: nobody-here (not on the roster: read-only))"));
+}

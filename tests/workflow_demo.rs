@@ -128,6 +128,47 @@ fn the_demo_period_closes_through_the_binary() {
     assert_eq!(status["variance_usd"].to_string(), "4.52");
     assert_eq!(status["mismatches"]["open"], 1);
 
+    // Four-eyes through the binary: a reviewer cannot accept her own correction; she may
+    // withdraw it (reject) herself.
+    ok(
+        f,
+        &[
+            "mismatch",
+            STATEMENT,
+            "propose",
+            "--amount",
+            "-4.52",
+            "--side",
+            "actual",
+            "--reason",
+            "header at last year's rate",
+            "--user",
+            "jokafor",
+        ],
+    );
+    let e = refused(f, &["mismatch", STATEMENT, "accept", "--user", "jokafor"]);
+    assert_eq!(
+        e.trim(),
+        "closedesk: four-eyes: jokafor proposed correction #3 and cannot also accept it; another reviewer or \
+         lead must"
+    );
+    let withdrawn = json(
+        f,
+        &[
+            "mismatch",
+            STATEMENT,
+            "reject",
+            "3",
+            "--reason",
+            "withdrawn",
+            "--user",
+            "jokafor",
+            "--json",
+        ],
+    );
+    assert_eq!(withdrawn["mismatch"]["status"], "open");
+    assert_eq!(withdrawn["mismatch"]["corrections"][0]["status"], "rejected");
+
     // The statement: waived by a reviewer with a reason.
     let e = refused(
         f,

@@ -758,3 +758,50 @@ impl WriteTx<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Workflow writes are durable: synchronous = FULL, WAL, and a busy timeout.
+    #[test]
+    fn connections_write_with_synchronous_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        drop(Snapshot::create(&path).unwrap());
+        let snap = Snapshot::open(&path).unwrap();
+        let sync: i64 = snap
+            .conn()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "FULL");
+        let mode: String = snap
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let timeout: i64 = snap
+            .conn()
+            .pragma_query_value(None, "busy_timeout", |r| r.get(0))
+            .unwrap();
+        assert_eq!(timeout, super::super::BUSY_TIMEOUT.as_millis() as i64);
+    }
+
+    #[test]
+    fn the_first_audit_row_chains_to_genesis() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = Snapshot::create(&dir.path().join("p.db")).unwrap();
+        assert_eq!(
+            snap.workflow().audit_head().unwrap(),
+            (0, audit::GENESIS.to_string())
+        );
+        let receipt = snap
+            .write(|tx| tx.append_audit("a", "x", "t", &json!({}), &json!({}), Some("hi")))
+            .unwrap();
+        let row = &snap.workflow().audit_log().unwrap()[0];
+        assert_eq!(receipt.seq, 1);
+        assert_eq!(row.prev_hash, audit::GENESIS);
+        assert_eq!(row.hash, audit::hash(&row.fields()));
+        assert_eq!(snap.workflow().audit_head().unwrap(), (1, receipt.hash));
+    }
+}

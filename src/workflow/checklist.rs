@@ -87,7 +87,7 @@ pub struct Item {
     pub version: i64,
     pub lanes: Vec<Lane>,
     pub evidence: Vec<Evidence>,
-    /// Open mismatches in the item's lanes, most severe first.
+    /// How many mismatches in the item's lanes are open.
     pub open_mismatches: usize,
     /// Open critical or high mismatches in its lanes: while any, it cannot be done.
     pub blockers: Vec<Blocker>,
