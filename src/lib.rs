@@ -17,3 +17,4 @@ pub mod snapshot;
 pub mod summary;
 pub mod text;
 pub mod tui;
+pub mod workflow;

@@ -60,19 +60,24 @@ pub struct Checklist {
 }
 
 impl Summary {
-    /// `is_open` says whether a mismatch is still open (not resolved or waived).
+    /// `open_variance` gives, for a mismatch still open (not resolved or waived), its
+    /// variance after accepted corrections, and `None` for one that is not open.
     pub fn new(
         recon: &Reconciliation,
-        is_open: impl Fn(&Mismatch) -> bool,
+        open_variance: impl Fn(&Mismatch) -> Option<Money>,
         checklist: &ChecklistProgress,
         today: NaiveDate,
     ) -> Summary {
         let period = &recon.period;
         let mut counts = SeverityCounts::default();
         let mut variance = Money::ZERO;
-        for m in recon.mismatches.iter().filter(|m| is_open(m)) {
+        for (m, open) in recon
+            .mismatches
+            .iter()
+            .filter_map(|m| Some((m, open_variance(m)?)))
+        {
             counts.open += 1;
-            variance += m.variance.abs();
+            variance += open.abs();
             match m.severity {
                 Severity::Critical => counts.critical += 1,
                 Severity::High => counts.high += 1,
@@ -80,7 +85,7 @@ impl Summary {
                 Severity::Low => counts.low += 1,
             }
         }
-        let status = recon.status_word(&is_open);
+        let status = recon.status_word(|m| open_variance(m).is_some());
         let h = &recon.headline;
         Summary {
             period: period.id.clone(),

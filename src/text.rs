@@ -38,6 +38,56 @@ pub fn inert_multiline(text: &str) -> String {
         .join("\n")
 }
 
+/// Pretty JSON whose strings keep their exact value but cannot act on a terminal: besides
+/// what JSON always escapes (C0 controls), DEL, C1 controls and bidirectional formatting
+/// characters are written as `\uXXXX` escapes. A JSON parser reads back the stored text.
+pub fn inert_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, InertFormatter(Default::default()));
+    value.serialize(&mut ser)?;
+    Ok(String::from_utf8(out).expect("serde_json writes UTF-8"))
+}
+
+struct InertFormatter<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*);)+) => {
+        $(fn $name<W: ?Sized + std::io::Write>(&mut self, writer: &mut W $(, $arg: $ty)*) -> std::io::Result<()> {
+            self.0.$name(writer $(, $arg)*)
+        })+
+    };
+}
+
+impl serde_json::ser::Formatter for InertFormatter<'_> {
+    delegate! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        begin_object_value();
+        end_object_value();
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if c.is_control() || is_bidi_control(c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +114,20 @@ mod tests {
             "Brightwater Clinics — Zürich €"
         );
         assert_eq!(inert_multiline("one\r\ntwo\x1b"), "one\ntwo\\x1b");
+    }
+
+    #[test]
+    fn json_keeps_the_value_but_escapes_what_could_act() {
+        let hostile = "a\x1b]0;x\x07\u{9b}31m\u{7f}\u{202E}b\tc";
+        let text = inert_json(&serde_json::json!({ "note": hostile, "n": [1, 2] })).unwrap();
+        assert!(text.is_ascii(), "{text}");
+        assert!(
+            !text.bytes().any(|b| b == 0x1b || b == 0x07 || b == 0x7f),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["note"], hostile);
+        assert_eq!(back["n"][1], 2);
+        assert!(text.contains("\n  \"n\""), "pretty: {text}");
     }
 }

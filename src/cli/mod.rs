@@ -1,6 +1,9 @@
 //! The command line: parse arguments, call the library, print. Every user mistake becomes a
 //! [`Failure`] with a message naming what and where, and exit code 2.
 
+mod workflow;
+
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +18,8 @@ use crate::import;
 use crate::reconcile::{self, Mismatch, Reconciliation};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
-use crate::text::inert;
+use crate::text::{inert, inert_json};
+use crate::workflow::mismatches::{self, MismatchView};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -27,14 +31,16 @@ line up before invoices and employer-facing statements are finalized: the statem
 open mismatches and how severe they are, the last clean close and the correction lane.\n\n\
 With no argument it opens the built-in demo period (created on first use in your data directory).",
     after_help = "Exit codes: 0 ok; 1 the period is not clean (status/reconcile with --check); \
-2 bad input or unusable file.",
-    args_conflicts_with_subcommands = true
+2 bad input or unusable file."
 )]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// A period snapshot to open (same as `closedesk open FILE`).
     file: Option<PathBuf>,
+    /// Act as this login (default: $USER), looked up in the period's roster.
+    #[arg(long, global = true, value_name = "LOGIN")]
+    user: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +109,29 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// The close checklist: the eight items with their evidence; `set` moves one.
+    #[command(after_help = workflow::CHECKLIST_HELP)]
+    Checklist(workflow::ChecklistArgs),
+    /// Mismatches and the correction lane: list, detail and trail, note, propose, accept,
+    /// reject, waive, assign.
+    #[command(after_help = workflow::MISMATCH_HELP)]
+    Mismatch(workflow::MismatchArgs),
+    /// Sign the period off (a lead): checks every precondition, then locks the period.
+    #[command(after_help = workflow::SIGNOFF_HELP)]
+    Signoff(workflow::SignoffArgs),
+    /// Reopen a signed-off period (a lead, with a reason): lifts the lock.
+    #[command(
+        after_help = "Example:\n  closedesk reopen period.db --reason 'GL export re-sent after the credit fix'"
+    )]
+    Reopen(workflow::ReopenArgs),
+    /// Check the file and its tamper-evident audit log. Exit 0 ok, 1 with the first problem.
+    #[command(after_help = workflow::VERIFY_HELP)]
+    Verify(workflow::VerifyArgs),
+    /// The audit history of the period, newest first.
+    #[command(
+        after_help = "Examples:\n  closedesk log period.db\n  closedesk log period.db --json --limit 20"
+    )]
+    Log(workflow::LogArgs),
 }
 
 /// A command that could not do what was asked: the message, and the exit code.
@@ -128,10 +157,17 @@ impl<E: std::error::Error> From<E> for Failure {
     }
 }
 
-type Outcome = Result<ExitCode, Failure>;
+pub(crate) type Outcome = Result<ExitCode, Failure>;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Outcome {
+    let user = cli.user;
+    if let (Some(_), Some(file)) = (&cli.command, &cli.file) {
+        return Err(Failure::usage(format!(
+            "{}: give the file after the subcommand, e.g. `closedesk status FILE`",
+            inert(&file.display().to_string())
+        )));
+    }
     match (cli.command, cli.file) {
         (Some(Command::Open { file }), _) | (None, Some(file)) => open(Some(file)),
         (None, None) => open(None),
@@ -150,6 +186,12 @@ pub fn run(cli: Cli) -> Outcome {
         }
         (Some(Command::Status { file, json, check }), _) => cmd_status(file, json, check),
         (Some(Command::Reconcile { file, json, check }), _) => cmd_reconcile(file, json, check),
+        (Some(Command::Checklist(args)), _) => workflow::checklist(args, user.as_deref()),
+        (Some(Command::Mismatch(args)), _) => workflow::mismatch(args, user.as_deref()),
+        (Some(Command::Signoff(args)), _) => workflow::signoff(args, user.as_deref()),
+        (Some(Command::Reopen(args)), _) => workflow::reopen(args, user.as_deref()),
+        (Some(Command::Verify(args)), _) => workflow::verify(args),
+        (Some(Command::Log(args)), _) => workflow::log(args),
     }
 }
 
@@ -162,7 +204,7 @@ pub fn today() -> NaiveDate {
 }
 
 /// The given snapshot, or the demo period (created on first use).
-fn open_snapshot(file: Option<PathBuf>) -> Result<Snapshot, Failure> {
+pub(crate) fn open_snapshot(file: Option<PathBuf>) -> Result<Snapshot, Failure> {
     let path = match file {
         Some(path) => path,
         None => ensure_demo()?,
@@ -285,16 +327,23 @@ fn summarize(snapshot: &Snapshot) -> Result<(Reconciliation, Summary, Vec<bool>)
         ))
     };
     let recon = reconcile::run(snapshot).map_err(failed)?;
-    let statuses = snapshot.mismatch_statuses().map_err(failed)?;
-    let is_open = |m: &Mismatch| {
-        !matches!(
-            statuses.get(&m.key).map(String::as_str),
-            Some("resolved") | Some("waived")
-        )
+    let views: HashMap<String, MismatchView> = mismatches::views(snapshot, &recon)?
+        .into_iter()
+        .map(|v| (v.key.clone(), v))
+        .collect();
+    // Open: neither resolved nor waived; what remains open is the variance after accepted
+    // corrections (docs/workflow.md).
+    let open_variance = |m: &Mismatch| {
+        let view = views.get(&m.key)?;
+        view.is_open().then_some(view.corrected_variance)
     };
     let progress = snapshot.checklist_progress().map_err(failed)?;
-    let summary = Summary::new(&recon, is_open, &progress, today());
-    let open = recon.mismatches.iter().map(is_open).collect();
+    let summary = Summary::new(&recon, open_variance, &progress, today());
+    let open = recon
+        .mismatches
+        .iter()
+        .map(|m| open_variance(m).is_some())
+        .collect();
     Ok((recon, summary, open))
 }
 
@@ -340,9 +389,8 @@ fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     Ok(exit_for(&summary, check))
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|e| Failure::usage(format!("cannot write JSON: {e}")))?;
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    let text = inert_json(value).map_err(|e| Failure::usage(format!("cannot write JSON: {e}")))?;
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error worth a message.
     let _ = writeln!(out, "{text}");

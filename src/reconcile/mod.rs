@@ -163,9 +163,13 @@ pub struct Trace<'a> {
 }
 
 /// Runs every check on the snapshot, in the order of docs/reconciliation.md, inside one
-/// read transaction that ends before this returns (so it must not be called while the
-/// connection is inside another transaction).
+/// read transaction that ends before this returns — or, when the connection is already
+/// inside a transaction (sign-off re-runs the reconciliation inside its write
+/// transaction), inside that one.
 pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
+    if !snapshot.conn().is_autocommit() {
+        return run_checks(snapshot);
+    }
     let read = snapshot.begin_read()?;
     let reconciliation = run_checks(snapshot)?;
     read.finish()?;

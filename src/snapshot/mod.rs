@@ -6,6 +6,7 @@ pub mod model;
 pub mod pages;
 pub mod queries;
 pub mod schema;
+pub mod workflow;
 mod write;
 
 use std::fmt;

@@ -309,3 +309,30 @@ word_enum!(
     /// How much a mismatch matters, least to most.
     Severity { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
 );
+
+// Workflow words ---------------------------------------------------------------------------
+
+word_enum!(
+    /// Where a checklist item stands.
+    ItemStatus { Pending => "pending", InProgress => "in_progress", Done => "done", Blocked => "blocked" }
+);
+word_enum!(
+    /// Where a mismatch stands in the correction lane.
+    MismatchStatus { Open => "open", InCorrection => "in_correction", Resolved => "resolved", Waived => "waived" }
+);
+word_enum!(
+    /// What a note in the trail is.
+    AnnotationKind { Note => "note", Correction => "correction", Waiver => "waiver" }
+);
+word_enum!(
+    /// What a note is attached to.
+    TargetKind { Mismatch => "mismatch", Checklist => "checklist" }
+);
+word_enum!(
+    /// Where a proposed correction stands.
+    CorrectionStatus { Proposed => "proposed", Accepted => "accepted", Rejected => "rejected" }
+);
+word_enum!(
+    /// Which figure of a mismatch a correction adjusts.
+    Side { Expected => "expected", Actual => "actual" }
+);

@@ -1340,12 +1340,4 @@ impl Snapshot {
         }
         Ok(progress)
     }
-
-    /// The workflow status of every mismatch key that has one (`open`, `in_correction`,
-    /// `resolved`, `waived`). A key with no row is `open`.
-    pub fn mismatch_statuses(&self) -> rusqlite::Result<std::collections::HashMap<String, String>> {
-        let mut st = self.conn().prepare("SELECT key, status FROM mismatch_state")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
-    }
 }

@@ -222,14 +222,16 @@ CREATE TABLE mismatch_state (
     owner_override  TEXT,
     first_seen      TEXT NOT NULL,
     cleared_by_data INTEGER NOT NULL DEFAULT 0,
+    updated_by      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
     version         INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE annotations (
     id                INTEGER PRIMARY KEY,
-    target_kind       TEXT NOT NULL CHECK (target_kind IN ('mismatch', 'checklist', 'period')),
+    target_kind       TEXT NOT NULL CHECK (target_kind IN ('mismatch', 'checklist')),
     target            TEXT NOT NULL,
-    kind              TEXT NOT NULL CHECK (kind IN ('note', 'correction', 'waiver', 'signoff_comment', 'reopen')),
+    kind              TEXT NOT NULL CHECK (kind IN ('note', 'correction', 'waiver')),
     author            TEXT NOT NULL,
     created_at        TEXT NOT NULL,
     text              TEXT NOT NULL,

@@ -1,0 +1,807 @@
+//! The SQL of the close workflow (docs/workflow.md): reading the checklist, mismatch states,
+//! annotations, sign-offs and the audit log ([`Reader`]), and the one write path,
+//! [`Snapshot::write`]: a `BEGIN IMMEDIATE` transaction in which every change appends its
+//! audit row, hash-chained to the head read inside the same transaction.
+//!
+//! The rules (who may do what, when) are in `crate::workflow`; this module only stores.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::model::{
+    AnnotationKind, CorrectionStatus, ItemStatus, MismatchStatus, PeriodStatus, Role, RosterEntry, Side,
+    TargetKind, TIMESTAMP_FORMAT,
+};
+use super::schema::{self, MIGRATIONS};
+use super::Snapshot;
+use crate::money::Money;
+use crate::workflow::audit;
+
+/// Reads a stored word (`done`, `waived`, …) into its enum; an unknown word is a
+/// conversion error naming the column.
+fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unknown word {text:?}").into(),
+        )
+    })
+}
+
+fn opt_word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = row.get(idx)?;
+    match text {
+        None => Ok(None),
+        Some(_) => word_at(row, idx, parse).map(Some),
+    }
+}
+
+/// The current time as stored in workflow rows: `YYYY-MM-DDTHH:MM:SSZ`, UTC.
+pub fn now() -> String {
+    chrono::Utc::now().format(TIMESTAMP_FORMAT).to_string()
+}
+
+// Rows ---------------------------------------------------------------------------------------
+
+/// The name of a workflow row in the audit log's before/after objects.
+pub fn row_id(table: &str, key: impl std::fmt::Display) -> String {
+    format!("{table}:{key}")
+}
+
+/// One checklist item as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChecklistRow {
+    pub item: u8,
+    pub title: String,
+    pub status: ItemStatus,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+    pub version: i64,
+}
+
+impl ChecklistRow {
+    pub fn row_id(&self) -> String {
+        row_id("checklist", self.item)
+    }
+
+    /// The fields a workflow change can alter, as recorded in the audit log.
+    pub fn state(&self) -> Value {
+        json!({
+            "status": self.status.as_str(),
+            "updated_by": self.updated_by,
+            "updated_at": self.updated_at,
+            "version": self.version,
+        })
+    }
+
+    /// The state of an item no one has moved yet (as created with the snapshot).
+    pub fn initial_state() -> Value {
+        json!({"status": "pending", "updated_by": null, "updated_at": null, "version": 0})
+    }
+}
+
+/// The workflow state of one mismatch, keyed by its stable key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MismatchStateRow {
+    pub key: String,
+    pub status: MismatchStatus,
+    pub owner_override: Option<String>,
+    pub first_seen: String,
+    pub cleared_by_data: bool,
+    pub updated_by: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl MismatchStateRow {
+    pub fn row_id(&self) -> String {
+        row_id("mismatch", &self.key)
+    }
+
+    pub fn state(&self) -> Value {
+        json!({
+            "status": self.status.as_str(),
+            "owner_override": self.owner_override,
+            "first_seen": self.first_seen,
+            "cleared_by_data": self.cleared_by_data,
+            "updated_by": self.updated_by,
+            "updated_at": self.updated_at,
+            "version": self.version,
+        })
+    }
+}
+
+/// A note, correction or waiver in a trail. `id` is 0 before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AnnotationRow {
+    pub id: i64,
+    pub target_kind: TargetKind,
+    pub target: String,
+    pub kind: AnnotationKind,
+    pub author: String,
+    pub created_at: String,
+    pub text: String,
+    pub amount: Option<Money>,
+    pub side: Option<Side>,
+    pub reference: Option<String>,
+    pub correction_status: Option<CorrectionStatus>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+impl AnnotationRow {
+    pub fn row_id(&self) -> String {
+        row_id("annotation", self.id)
+    }
+
+    pub fn state(&self) -> Value {
+        json!({
+            "target_kind": self.target_kind.as_str(),
+            "target": self.target,
+            "kind": self.kind.as_str(),
+            "author": self.author,
+            "created_at": self.created_at,
+            "text": self.text,
+            "amount_cents": self.amount.map(Money::cents),
+            "side": self.side.map(Side::as_str),
+            "reference": self.reference,
+            "correction_status": self.correction_status.map(CorrectionStatus::as_str),
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at,
+        })
+    }
+}
+
+/// One sign-off of the period, and its reopening if there was one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignoffRow {
+    pub id: i64,
+    pub period_id: String,
+    pub signed_by: String,
+    pub signed_at: String,
+    pub digest: String,
+    pub audit_head: String,
+    pub audit_len: i64,
+    pub comment: Option<String>,
+    pub reopened_by: Option<String>,
+    pub reopened_at: Option<String>,
+    pub reopen_reason: Option<String>,
+}
+
+impl SignoffRow {
+    pub fn row_id(&self) -> String {
+        row_id("signoff", self.id)
+    }
+
+    pub fn state(&self) -> Value {
+        json!({
+            "period_id": self.period_id,
+            "signed_by": self.signed_by,
+            "signed_at": self.signed_at,
+            "digest": self.digest,
+            "audit_head": self.audit_head,
+            "audit_len": self.audit_len,
+            "comment": self.comment,
+            "reopened_by": self.reopened_by,
+            "reopened_at": self.reopened_at,
+            "reopen_reason": self.reopen_reason,
+        })
+    }
+}
+
+/// The part of the period row the workflow changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeriodState {
+    pub id: String,
+    pub status: PeriodStatus,
+    pub last_clean_period: Option<String>,
+    pub last_clean_date: Option<String>,
+}
+
+impl PeriodState {
+    pub fn row_id(&self) -> String {
+        row_id("period", &self.id)
+    }
+
+    pub fn state(&self) -> Value {
+        json!({
+            "status": self.status.as_str(),
+            "last_clean_period": self.last_clean_period,
+            "last_clean_date": self.last_clean_date,
+        })
+    }
+}
+
+/// One row of the audit log. `before` and `after` are JSON objects naming each workflow row
+/// the action changed (`checklist:3`, `mismatch:KEY`, `annotation:7`, `signoff:1`,
+/// `period:ID`) with its state before and after (`null`: did not exist).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub text: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    /// The fields the hash covers, in their canonical order.
+    pub fn fields(&self) -> audit::Fields<'_> {
+        audit::Fields {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            action: &self.action,
+            target: &self.target,
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+            text: self.text.as_deref(),
+            prev_hash: &self.prev_hash,
+        }
+    }
+}
+
+/// What a committed workflow action wrote to the audit log: its sequence number and hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub seq: i64,
+    pub hash: String,
+}
+
+// Reading -------------------------------------------------------------------------------------
+
+/// Read queries of the workflow tables, on a snapshot or inside a write transaction.
+pub struct Reader<'a>(&'a Connection);
+
+const CHECKLIST_COLUMNS: &str = "item, title, status, updated_by, updated_at, version";
+const STATE_COLUMNS: &str =
+    "key, status, owner_override, first_seen, cleared_by_data, updated_by, updated_at, version";
+const ANNOTATION_COLUMNS: &str = "id, target_kind, target, kind, author, created_at, text, amount_cents, \
+     side, reference, correction_status, decided_by, decided_at";
+const SIGNOFF_COLUMNS: &str = "id, period_id, signed_by, signed_at, digest, audit_head, audit_len, comment, \
+     reopened_by, reopened_at, reopen_reason";
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, target, before, after, text, prev_hash, hash";
+
+fn checklist_row(r: &Row<'_>) -> rusqlite::Result<ChecklistRow> {
+    Ok(ChecklistRow {
+        item: r.get(0)?,
+        title: r.get(1)?,
+        status: word_at(r, 2, ItemStatus::parse)?,
+        updated_by: r.get(3)?,
+        updated_at: r.get(4)?,
+        version: r.get(5)?,
+    })
+}
+
+fn state_row(r: &Row<'_>) -> rusqlite::Result<MismatchStateRow> {
+    Ok(MismatchStateRow {
+        key: r.get(0)?,
+        status: word_at(r, 1, MismatchStatus::parse)?,
+        owner_override: r.get(2)?,
+        first_seen: r.get(3)?,
+        cleared_by_data: r.get::<_, i64>(4)? != 0,
+        updated_by: r.get(5)?,
+        updated_at: r.get(6)?,
+        version: r.get(7)?,
+    })
+}
+
+fn annotation_row(r: &Row<'_>) -> rusqlite::Result<AnnotationRow> {
+    Ok(AnnotationRow {
+        id: r.get(0)?,
+        target_kind: word_at(r, 1, TargetKind::parse)?,
+        target: r.get(2)?,
+        kind: word_at(r, 3, AnnotationKind::parse)?,
+        author: r.get(4)?,
+        created_at: r.get(5)?,
+        text: r.get(6)?,
+        amount: r.get::<_, Option<i64>>(7)?.map(Money::from_cents),
+        side: opt_word_at(r, 8, Side::parse)?,
+        reference: r.get(9)?,
+        correction_status: opt_word_at(r, 10, CorrectionStatus::parse)?,
+        decided_by: r.get(11)?,
+        decided_at: r.get(12)?,
+    })
+}
+
+fn signoff_row(r: &Row<'_>) -> rusqlite::Result<SignoffRow> {
+    Ok(SignoffRow {
+        id: r.get(0)?,
+        period_id: r.get(1)?,
+        signed_by: r.get(2)?,
+        signed_at: r.get(3)?,
+        digest: r.get(4)?,
+        audit_head: r.get(5)?,
+        audit_len: r.get(6)?,
+        comment: r.get(7)?,
+        reopened_by: r.get(8)?,
+        reopened_at: r.get(9)?,
+        reopen_reason: r.get(10)?,
+    })
+}
+
+fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        target: r.get(4)?,
+        before: r.get(5)?,
+        after: r.get(6)?,
+        text: r.get(7)?,
+        prev_hash: r.get(8)?,
+        hash: r.get(9)?,
+    })
+}
+
+impl Reader<'_> {
+    fn all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Vec<T>> {
+        let mut st = self.0.prepare_cached(sql)?;
+        let rows = st.query_map(params, map)?;
+        rows.collect()
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Option<T>> {
+        self.0.prepare_cached(sql)?.query_row(params, map).optional()
+    }
+
+    /// The roster entry of `login`, if it is on the roster.
+    pub fn roster_entry(&self, login: &str) -> rusqlite::Result<Option<RosterEntry>> {
+        self.one(
+            "SELECT login, display_name, role FROM roster WHERE login = ?1",
+            [login],
+            |r| {
+                Ok(RosterEntry {
+                    login: r.get(0)?,
+                    display_name: r.get(1)?,
+                    role: word_at(r, 2, Role::parse)?,
+                })
+            },
+        )
+    }
+
+    pub fn period_state(&self) -> rusqlite::Result<PeriodState> {
+        self.0.query_row(
+            "SELECT id, status, last_clean_period, last_clean_date FROM period",
+            [],
+            |r| {
+                Ok(PeriodState {
+                    id: r.get(0)?,
+                    status: word_at(r, 1, PeriodStatus::parse)?,
+                    last_clean_period: r.get(2)?,
+                    last_clean_date: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    pub fn checklist(&self) -> rusqlite::Result<Vec<ChecklistRow>> {
+        self.all(
+            &format!("SELECT {CHECKLIST_COLUMNS} FROM checklist ORDER BY item"),
+            [],
+            checklist_row,
+        )
+    }
+
+    pub fn checklist_item(&self, item: u8) -> rusqlite::Result<Option<ChecklistRow>> {
+        self.one(
+            &format!("SELECT {CHECKLIST_COLUMNS} FROM checklist WHERE item = ?1"),
+            [item],
+            checklist_row,
+        )
+    }
+
+    pub fn mismatch_states(&self) -> rusqlite::Result<Vec<MismatchStateRow>> {
+        self.all(
+            &format!("SELECT {STATE_COLUMNS} FROM mismatch_state ORDER BY key"),
+            [],
+            state_row,
+        )
+    }
+
+    pub fn mismatch_state(&self, key: &str) -> rusqlite::Result<Option<MismatchStateRow>> {
+        self.one(
+            &format!("SELECT {STATE_COLUMNS} FROM mismatch_state WHERE key = ?1"),
+            [key],
+            state_row,
+        )
+    }
+
+    /// Every annotation, oldest first.
+    pub fn annotations(&self) -> rusqlite::Result<Vec<AnnotationRow>> {
+        self.all(
+            &format!("SELECT {ANNOTATION_COLUMNS} FROM annotations ORDER BY id"),
+            [],
+            annotation_row,
+        )
+    }
+
+    /// The annotations of one mismatch or checklist item, oldest first.
+    pub fn annotations_of(&self, kind: TargetKind, target: &str) -> rusqlite::Result<Vec<AnnotationRow>> {
+        self.all(
+            &format!(
+                "SELECT {ANNOTATION_COLUMNS} FROM annotations WHERE target_kind = ?1 AND target = ?2 ORDER BY id"
+            ),
+            params![kind.as_str(), target],
+            annotation_row,
+        )
+    }
+
+    /// Every correction proposed against a mismatch, oldest first.
+    pub fn corrections(&self) -> rusqlite::Result<Vec<AnnotationRow>> {
+        self.all(
+            &format!(
+                "SELECT {ANNOTATION_COLUMNS} FROM annotations
+                 WHERE target_kind = 'mismatch' AND kind = 'correction' ORDER BY id"
+            ),
+            [],
+            annotation_row,
+        )
+    }
+
+    pub fn annotation(&self, id: i64) -> rusqlite::Result<Option<AnnotationRow>> {
+        self.one(
+            &format!("SELECT {ANNOTATION_COLUMNS} FROM annotations WHERE id = ?1"),
+            [id],
+            annotation_row,
+        )
+    }
+
+    /// Every sign-off, oldest first.
+    pub fn signoffs(&self) -> rusqlite::Result<Vec<SignoffRow>> {
+        self.all(
+            &format!("SELECT {SIGNOFF_COLUMNS} FROM signoffs ORDER BY id"),
+            [],
+            signoff_row,
+        )
+    }
+
+    pub fn latest_signoff(&self) -> rusqlite::Result<Option<SignoffRow>> {
+        self.one(
+            &format!("SELECT {SIGNOFF_COLUMNS} FROM signoffs ORDER BY id DESC LIMIT 1"),
+            [],
+            signoff_row,
+        )
+    }
+
+    /// The whole audit log, oldest first.
+    pub fn audit_log(&self) -> rusqlite::Result<Vec<AuditRow>> {
+        self.all(
+            &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"),
+            [],
+            audit_row,
+        )
+    }
+
+    /// The audit rows of one target (`mismatch:KEY`, `checklist:3`, `period:ID`), oldest first.
+    pub fn audit_log_of(&self, target: &str) -> rusqlite::Result<Vec<AuditRow>> {
+        self.all(
+            &format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE target = ?1 ORDER BY seq"),
+            [target],
+            audit_row,
+        )
+    }
+
+    /// The log's length and head hash ([`audit::GENESIS`] when empty).
+    pub fn audit_head(&self) -> rusqlite::Result<(i64, String)> {
+        let head = self.one(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(head.unwrap_or_else(|| (0, audit::GENESIS.to_string())))
+    }
+
+    /// `PRAGMA application_id` and `PRAGMA user_version`.
+    pub fn identity(&self) -> rusqlite::Result<(i32, i32)> {
+        let app = self.0.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let version = self.0.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok((app, version))
+    }
+
+    /// The messages of `PRAGMA integrity_check` (`["ok"]` when sound).
+    pub fn integrity_check(&self) -> rusqlite::Result<Vec<String>> {
+        let mut st = self.0.prepare("PRAGMA integrity_check")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        rows.collect()
+    }
+
+    /// Every trigger in the file: name → SQL.
+    pub fn triggers(&self) -> rusqlite::Result<BTreeMap<String, String>> {
+        let mut st = self
+            .0
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default()))
+        })?;
+        rows.collect()
+    }
+}
+
+/// The triggers a snapshot of this schema version must have, name → SQL, from a fresh
+/// in-memory database built by the same migrations.
+pub fn expected_triggers() -> rusqlite::Result<BTreeMap<String, String>> {
+    let reference = Connection::open_in_memory()?;
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        reference.execute_batch(sql)?;
+        if index == 0 {
+            reference.execute_batch(&schema::lock_triggers_sql())?;
+        }
+    }
+    Reader(&reference).triggers()
+}
+
+impl Snapshot {
+    /// Read queries of the workflow tables.
+    pub fn workflow(&self) -> Reader<'_> {
+        Reader(self.conn())
+    }
+
+    /// Runs `change` in one `BEGIN IMMEDIATE` transaction and commits it. The transaction
+    /// waits up to [`super::BUSY_TIMEOUT`] for another writer. Any error rolls back.
+    pub(crate) fn write<T, E: From<rusqlite::Error>>(
+        &self,
+        change: impl FnOnce(&WriteTx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        let write = WriteTx { tx, at: now() };
+        let value = change(&write)?;
+        write.tx.commit()?;
+        Ok(value)
+    }
+}
+
+// Writing -------------------------------------------------------------------------------------
+
+/// An open write transaction. Every method that changes a workflow table is paired, by the
+/// caller, with one [`WriteTx::append_audit`] describing the change.
+pub struct WriteTx<'a> {
+    tx: Transaction<'a>,
+    at: String,
+}
+
+impl WriteTx<'_> {
+    /// The time of this transaction, used for every row it writes.
+    pub fn at(&self) -> &str {
+        &self.at
+    }
+
+    /// Read queries inside the transaction (they see its own writes).
+    pub fn read(&self) -> Reader<'_> {
+        Reader(&self.tx)
+    }
+
+    pub fn update_checklist(&self, row: &ChecklistRow) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "UPDATE checklist SET status = ?2, updated_by = ?3, updated_at = ?4, version = ?5 WHERE item = ?1",
+            params![row.item, row.status.as_str(), row.updated_by, row.updated_at, row.version],
+        )?;
+        Ok(())
+    }
+
+    /// Inserts or replaces the state of one mismatch.
+    pub fn put_mismatch_state(&self, row: &MismatchStateRow) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "INSERT INTO mismatch_state
+                 (key, status, owner_override, first_seen, cleared_by_data, updated_by, updated_at, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (key) DO UPDATE SET
+                 status = excluded.status, owner_override = excluded.owner_override,
+                 first_seen = excluded.first_seen, cleared_by_data = excluded.cleared_by_data,
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+                 version = excluded.version",
+            params![
+                row.key,
+                row.status.as_str(),
+                row.owner_override,
+                row.first_seen,
+                row.cleared_by_data as i64,
+                row.updated_by,
+                row.updated_at,
+                row.version
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a new annotation and returns it with its id.
+    pub fn insert_annotation(&self, row: &AnnotationRow) -> rusqlite::Result<AnnotationRow> {
+        self.tx.execute(
+            "INSERT INTO annotations (target_kind, target, kind, author, created_at, text, amount_cents,
+                 side, reference, correction_status, decided_by, decided_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                row.target_kind.as_str(),
+                row.target,
+                row.kind.as_str(),
+                row.author,
+                row.created_at,
+                row.text,
+                row.amount.map(Money::cents),
+                row.side.map(Side::as_str),
+                row.reference,
+                row.correction_status.map(CorrectionStatus::as_str),
+                row.decided_by,
+                row.decided_at
+            ],
+        )?;
+        Ok(AnnotationRow {
+            id: self.tx.last_insert_rowid(),
+            ..row.clone()
+        })
+    }
+
+    /// Records the decision on a proposed correction.
+    pub fn decide_correction(&self, row: &AnnotationRow) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "UPDATE annotations SET correction_status = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
+            params![
+                row.id,
+                row.correction_status.map(CorrectionStatus::as_str),
+                row.decided_by,
+                row.decided_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a new sign-off and returns it with its id.
+    pub fn insert_signoff(&self, row: &SignoffRow) -> rusqlite::Result<SignoffRow> {
+        self.tx.execute(
+            "INSERT INTO signoffs (period_id, signed_by, signed_at, digest, audit_head, audit_len, comment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                row.period_id,
+                row.signed_by,
+                row.signed_at,
+                row.digest,
+                row.audit_head,
+                row.audit_len,
+                row.comment
+            ],
+        )?;
+        Ok(SignoffRow {
+            id: self.tx.last_insert_rowid(),
+            ..row.clone()
+        })
+    }
+
+    /// Records who reopened a sign-off, when and why.
+    pub fn record_reopen(&self, row: &SignoffRow) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "UPDATE signoffs SET reopened_by = ?2, reopened_at = ?3, reopen_reason = ?4 WHERE id = ?1",
+            params![row.id, row.reopened_by, row.reopened_at, row.reopen_reason],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the period's status and last clean close. Once the status is `signed_off` the
+    /// lock triggers refuse every other write to source and workflow tables.
+    pub fn update_period(&self, state: &PeriodState) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "UPDATE period SET status = ?2, last_clean_period = ?3, last_clean_date = ?4 WHERE id = ?1",
+            params![
+                state.id,
+                state.status.as_str(),
+                state.last_clean_period,
+                state.last_clean_date
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Appends one audit row chained to the current head, and returns its receipt.
+    pub fn append_audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        before: &Value,
+        after: &Value,
+        text: Option<&str>,
+    ) -> rusqlite::Result<Receipt> {
+        let (len, prev_hash) = self.read().audit_head()?;
+        let mut row = AuditRow {
+            seq: len + 1,
+            at: self.at.clone(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+            before: Some(before.to_string()),
+            after: Some(after.to_string()),
+            text: text.map(str::to_string),
+            prev_hash,
+            hash: String::new(),
+        };
+        row.hash = audit::hash(&row.fields());
+        self.tx.execute(
+            &format!(
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ),
+            params![
+                row.seq,
+                row.at,
+                row.actor,
+                row.action,
+                row.target,
+                row.before,
+                row.after,
+                row.text,
+                row.prev_hash,
+                row.hash
+            ],
+        )?;
+        Ok(Receipt {
+            seq: row.seq,
+            hash: row.hash,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Workflow writes are durable: synchronous = FULL, WAL, and a busy timeout.
+    #[test]
+    fn connections_write_with_synchronous_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        drop(Snapshot::create(&path).unwrap());
+        let snap = Snapshot::open(&path).unwrap();
+        let sync: i64 = snap
+            .conn()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "FULL");
+        let mode: String = snap
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let timeout: i64 = snap
+            .conn()
+            .pragma_query_value(None, "busy_timeout", |r| r.get(0))
+            .unwrap();
+        assert_eq!(timeout, super::super::BUSY_TIMEOUT.as_millis() as i64);
+    }
+
+    #[test]
+    fn the_first_audit_row_chains_to_genesis() {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = Snapshot::create(&dir.path().join("p.db")).unwrap();
+        assert_eq!(
+            snap.workflow().audit_head().unwrap(),
+            (0, audit::GENESIS.to_string())
+        );
+        let receipt = snap
+            .write(|tx| tx.append_audit("a", "x", "t", &json!({}), &json!({}), Some("hi")))
+            .unwrap();
+        let row = &snap.workflow().audit_log().unwrap()[0];
+        assert_eq!(receipt.seq, 1);
+        assert_eq!(row.prev_hash, audit::GENESIS);
+        assert_eq!(row.hash, audit::hash(&row.fields()));
+        assert_eq!(snap.workflow().audit_head().unwrap(), (1, receipt.hash));
+    }
+}

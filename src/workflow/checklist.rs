@@ -1,0 +1,389 @@
+//! The close checklist: the eight items of the close guide, in order, each with evidence
+//! computed by the reconciliation engine and the lanes whose mismatches it covers. An item
+//! cannot be marked `done` while a `critical` or `high` mismatch in its lanes is open.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::mismatches::{views_from, Changes, MismatchView};
+use super::{check_version, ensure_open, require_text, Actor, Permission, Receipt, Refusal};
+use crate::money::Money;
+use crate::reconcile::Reconciliation;
+use crate::snapshot::model::{AnnotationKind, ItemStatus, Lane, Severity, TargetKind};
+use crate::snapshot::schema::CHECKLIST_ITEMS;
+use crate::snapshot::workflow::{AnnotationRow, ChecklistRow};
+use crate::snapshot::Snapshot;
+use crate::text::inert;
+
+/// The lanes whose mismatches each item covers (item 1 first). Item 3, the review of open
+/// exceptions, covers every lane.
+pub const ITEM_LANES: [&[Lane]; 8] = [
+    &[Lane::Usage],
+    &[Lane::Invoices],
+    Lane::ALL,
+    &[Lane::Disbursements],
+    &[Lane::Ledger, Lane::Invoices],
+    &[Lane::Adjustments],
+    &[Lane::Revenue],
+    &[Lane::Exports, Lane::EmployerPrograms, Lane::Statements],
+];
+
+/// One figure shown as evidence for an item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub label: String,
+    pub value: Figure,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Amount(Money),
+    Count(i64),
+    Words(String),
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Figure::Amount(m) => f.write_str(&m.grouped()),
+            Figure::Count(n) => write!(f, "{n}"),
+            Figure::Words(w) => f.write_str(w),
+        }
+    }
+}
+
+fn amount(label: &str, value: Money) -> Evidence {
+    Evidence {
+        label: label.to_string(),
+        value: Figure::Amount(value),
+    }
+}
+
+fn count(label: &str, value: usize) -> Evidence {
+    Evidence {
+        label: label.to_string(),
+        value: Figure::Count(value as i64),
+    }
+}
+
+/// An open mismatch that keeps an item from being marked done.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    pub key: String,
+    pub severity: Severity,
+    pub status: crate::snapshot::model::MismatchStatus,
+}
+
+/// One checklist item with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub item: u8,
+    pub title: String,
+    pub status: ItemStatus,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+    /// For stale-view checks: pass it back with a move.
+    pub version: i64,
+    pub lanes: Vec<Lane>,
+    pub evidence: Vec<Evidence>,
+    /// How many mismatches in the item's lanes are open.
+    pub open_mismatches: usize,
+    /// Open critical or high mismatches in its lanes: while any, it cannot be done.
+    pub blockers: Vec<Blocker>,
+    pub notes: Vec<AnnotationRow>,
+}
+
+fn lanes_of(item: u8) -> &'static [Lane] {
+    ITEM_LANES[usize::from(item - 1)]
+}
+
+fn in_lanes<'v>(views: &'v [MismatchView], lanes: &[Lane]) -> impl Iterator<Item = &'v MismatchView> + 'v {
+    let lanes = lanes.to_vec();
+    views
+        .iter()
+        .filter(move |v| v.is_open() && v.lane.is_some_and(|l| lanes.contains(&l)))
+}
+
+fn blockers(views: &[MismatchView], item: u8) -> Vec<Blocker> {
+    let mut out: Vec<Blocker> = in_lanes(views, lanes_of(item))
+        .filter_map(|v| {
+            let severity = v.severity?;
+            (severity >= Severity::High).then(|| Blocker {
+                key: v.key.clone(),
+                severity,
+                status: v.status,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.key.cmp(&b.key)));
+    out
+}
+
+fn words(label: &str, value: String) -> Evidence {
+    Evidence {
+        label: label.to_string(),
+        value: Figure::Words(value),
+    }
+}
+
+/// `ties`, or by how much the figure is off what it should be (`against`: what that is).
+fn tie(actual: Money, expected: Money, against: &str) -> String {
+    if actual == expected {
+        format!("{} (ties)", actual.grouped())
+    } else {
+        format!(
+            "{} against {} {against} (off by {})",
+            actual.grouped(),
+            expected.grouped(),
+            (actual - expected).grouped()
+        )
+    }
+}
+
+/// The evidence of one item, from the engine's figures and the open mismatches.
+fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView]) -> Vec<Evidence> {
+    let steps = &recon.steps;
+    let mut out = match item {
+        1 => vec![
+            count("draft invoices (not AR)", steps.posted.draft_count as usize),
+            amount("draft invoices total", steps.posted.draft_total),
+            count(
+                "unprocessed or rerating usage events",
+                steps.usage.open_exceptions as usize,
+            ),
+            amount("their rated amount", steps.usage.open_exception_amount),
+            amount("usage rated in the window", steps.usage.rated),
+            amount("usage billed", steps.usage.billed),
+        ],
+        2 => vec![
+            count(
+                "invoices posted in the window",
+                steps.posted.close_population_count as usize,
+            ),
+            amount("posted receivables", steps.posted.posted_receivables),
+            count(
+                "invoices voided in the window",
+                steps.posted.voided_count as usize,
+            ),
+            amount("voided total", steps.posted.voided_total),
+            amount("closing AR", steps.posted.closing_ar),
+        ],
+        3 => {
+            let open: Vec<&MismatchView> = views.iter().filter(|v| v.is_open()).collect();
+            let by = |s: Severity| open.iter().filter(|v| v.severity == Some(s)).count();
+            vec![
+                count("open critical", by(Severity::Critical)),
+                count("open high", by(Severity::High)),
+                count("open medium", by(Severity::Medium)),
+                count("open low", by(Severity::Low)),
+                count(
+                    "in correction",
+                    open.iter()
+                        .filter(|v| v.status == crate::snapshot::model::MismatchStatus::InCorrection)
+                        .count(),
+                ),
+            ]
+        }
+        4 => {
+            let a = &steps.applied;
+            vec![
+                amount("payments received", a.payments_received),
+                amount("credits issued", a.credits_issued),
+                amount("disbursed from payments", a.disbursed_from_payments),
+                amount("disbursed from credits", a.disbursed_from_credits),
+                amount("AR reduced by disbursement", a.disbursed),
+                amount("unapplied payments", a.unapplied_payments),
+                amount("unapplied credits", a.unapplied_credits),
+                amount("unapplied value", a.unapplied),
+            ]
+        }
+        5 => {
+            let b = &recon.aging.totals;
+            vec![
+                amount("current", b.current),
+                amount("1–30 days", b.days_1_30),
+                amount("31–60 days", b.days_31_60),
+                amount("61–90 days", b.days_61_90),
+                amount("over 90 days", b.over_90),
+                amount("aged AR total", b.total),
+                amount("closing AR", recon.headline.closing_ar),
+            ]
+        }
+        6 => {
+            let t = &steps.adjustments.totals;
+            vec![
+                count("adjustments in the window", steps.adjustments.adjustments.len()),
+                amount("voids", t.voids),
+                amount("credits issued", t.credits_issued),
+                amount("credit reversals", t.credit_reversals),
+                amount("payment reversals", t.payment_reversals),
+                amount("refunds", t.refunds),
+                amount("chargebacks", t.chargebacks),
+                amount("system adjustments", t.system_adjustments),
+            ]
+        }
+        7 => {
+            let r = &steps.revenue.total;
+            vec![
+                amount("billed in the window", r.posted),
+                amount("recognized in the window", r.recognized),
+                amount("deferred at window end", r.deferred),
+                amount("unscheduled", r.unscheduled),
+            ]
+        }
+        8 => {
+            let mut out: Vec<Evidence> = steps
+                .exports
+                .batches
+                .iter()
+                .map(|b| {
+                    words(
+                        &format!("{} ({})", b.id, b.kind),
+                        tie(b.header_total, b.expected_total, "expected"),
+                    )
+                })
+                .collect();
+            out.extend(steps.programs.programs.iter().map(|p| {
+                words(
+                    &format!("program {} statements", p.id),
+                    tie(p.statement_total, p.billed, "billed"),
+                )
+            }));
+            out.push(count(
+                "statement lines with no invoice line",
+                steps.statements.untied_count as usize,
+            ));
+            out
+        }
+        _ => Vec::new(),
+    };
+    if item != 3 {
+        out.push(count(
+            "open mismatches in its lanes",
+            in_lanes(views, lanes_of(item)).count(),
+        ));
+    }
+    out
+}
+
+/// The eight items with their evidence, blockers and notes.
+pub fn items(snapshot: &Snapshot, recon: &Reconciliation) -> Result<Vec<Item>, Refusal> {
+    let read = snapshot.workflow();
+    let views = views_from(&read, recon)?;
+    let mut out = Vec::new();
+    for row in read.checklist()? {
+        let notes = read.annotations_of(TargetKind::Checklist, &row.item.to_string())?;
+        out.push(Item {
+            lanes: lanes_of(row.item).to_vec(),
+            evidence: evidence(row.item, recon, &views),
+            open_mismatches: in_lanes(&views, lanes_of(row.item)).count(),
+            blockers: blockers(&views, row.item),
+            item: row.item,
+            title: row.title,
+            status: row.status,
+            updated_by: row.updated_by,
+            updated_at: row.updated_at,
+            version: row.version,
+            notes,
+        });
+    }
+    Ok(out)
+}
+
+/// Parses an item number, 1 to 8.
+pub fn parse_item(text: &str) -> Result<u8, Refusal> {
+    match text.trim().parse::<u8>() {
+        Ok(n) if (1..=CHECKLIST_ITEMS.len() as u8).contains(&n) => Ok(n),
+        _ => Err(Refusal::NotFound(format!(
+            "there is no checklist item {}: items are numbered 1 to 8",
+            inert(text)
+        ))),
+    }
+}
+
+/// Moves item `item` to `status`, with an optional note. Refused when the period is locked,
+/// when the item changed since `seen_version`, and for `done` while a critical or high
+/// mismatch in its lanes is open.
+#[allow(clippy::too_many_arguments)]
+pub fn set(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    item: u8,
+    status: ItemStatus,
+    note: Option<&str>,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    actor.may(Permission::MoveItem)?;
+    parse_item(&item.to_string())?;
+    if let Some(note) = note {
+        require_text("the note", note)?;
+    }
+    let result = snapshot.write(|tx| {
+        ensure_open(tx)?;
+        let Some(before) = tx.read().checklist_item(item)? else {
+            return Err(Refusal::NotFound(format!(
+                "checklist item {item} is missing from the snapshot"
+            )));
+        };
+        check_version(
+            || format!("checklist item {item}"),
+            seen_version,
+            before.version,
+            before.updated_by.as_deref(),
+            before.updated_at.as_deref(),
+        )?;
+        if before.status == status {
+            return Err(Refusal::Precondition(format!(
+                "checklist item {item} is already {status}"
+            )));
+        }
+        if status == ItemStatus::Done {
+            let views = views_from(&tx.read(), recon)?;
+            let blocking = blockers(&views, item);
+            if !blocking.is_empty() {
+                let list: Vec<String> = blocking
+                    .iter()
+                    .map(|b| format!("{} ({}, {})", inert(&b.key), b.severity, b.status))
+                    .collect();
+                return Err(Refusal::Precondition(format!(
+                    "checklist item {item} cannot be marked done: {} critical or high mismatch(es) open \
+                     in its lanes: {}; correct, resolve or waive them first",
+                    blocking.len(),
+                    list.join(", ")
+                )));
+            }
+        }
+        let after = ChecklistRow {
+            status,
+            updated_by: Some(actor.login.clone()),
+            updated_at: Some(tx.at().to_string()),
+            version: before.version + 1,
+            ..before.clone()
+        };
+        tx.update_checklist(&after)?;
+        let mut changes = Changes::default();
+        changes.record(after.row_id(), before.state(), after.state());
+        if let Some(note) = note {
+            let row = tx.insert_annotation(&AnnotationRow {
+                id: 0,
+                target_kind: TargetKind::Checklist,
+                target: item.to_string(),
+                kind: AnnotationKind::Note,
+                author: actor.login.clone(),
+                created_at: tx.at().to_string(),
+                text: note.to_string(),
+                amount: None,
+                side: None,
+                reference: None,
+                correction_status: None,
+                decided_by: None,
+                decided_at: None,
+            })?;
+            changes.record(row.row_id(), Value::Null, row.state());
+        }
+        changes.append(tx, actor, "checklist.set", &after.row_id(), note)
+    });
+    result.map_err(|e| e.keeping(note.unwrap_or("")))
+}

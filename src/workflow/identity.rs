@@ -1,0 +1,151 @@
+//! Who is acting: the login (`--user`, else `$USER`) looked up in the period's roster.
+//! Roles are cumulative: a reviewer may do what an operator may, a lead what a reviewer may.
+
+use serde::Serialize;
+
+use super::Refusal;
+use crate::snapshot::model::Role;
+use crate::snapshot::Snapshot;
+
+/// The acting person. `role` is `None` when the login is not on the roster: read-only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub login: String,
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+}
+
+/// Something the workflow lets some roles do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    MoveItem,
+    AddNote,
+    ProposeCorrection,
+    AssignOwner,
+    AcceptCorrection,
+    RejectCorrection,
+    Waive,
+    SignOff,
+    Reopen,
+}
+
+impl Permission {
+    /// The least role allowed to do it.
+    pub fn needs(self) -> Role {
+        match self {
+            Permission::MoveItem
+            | Permission::AddNote
+            | Permission::ProposeCorrection
+            | Permission::AssignOwner => Role::Operator,
+            Permission::AcceptCorrection | Permission::RejectCorrection | Permission::Waive => Role::Reviewer,
+            Permission::SignOff | Permission::Reopen => Role::Lead,
+        }
+    }
+
+    /// The action in words, as the subject of a sentence: "waiving a mismatch".
+    pub fn words(self) -> &'static str {
+        match self {
+            Permission::MoveItem => "moving a checklist item",
+            Permission::AddNote => "adding a note",
+            Permission::ProposeCorrection => "proposing a correction",
+            Permission::AssignOwner => "assigning an owner",
+            Permission::AcceptCorrection => "accepting a correction",
+            Permission::RejectCorrection => "rejecting a correction",
+            Permission::Waive => "waiving a mismatch",
+            Permission::SignOff => "signing off the period",
+            Permission::Reopen => "reopening the period",
+        }
+    }
+}
+
+impl Actor {
+    /// The actor for `login`, else `$USER`, looked up in the snapshot's roster. A login not
+    /// on the roster (or no login at all) is a read-only actor, not an error.
+    pub fn resolve(snapshot: &Snapshot, login: Option<&str>) -> Result<Actor, Refusal> {
+        let login = match login {
+            Some(login) => login.to_string(),
+            None => std::env::var("USER").unwrap_or_default(),
+        };
+        let entry = if login.is_empty() {
+            None
+        } else {
+            snapshot.workflow().roster_entry(&login)?
+        };
+        Ok(Actor {
+            login,
+            display_name: entry.as_ref().map(|e| e.display_name.clone()),
+            role: entry.map(|e| e.role),
+        })
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.role.is_none()
+    }
+
+    /// Whether the actor's role allows `permission`; the refusal names the role it needs.
+    pub fn may(&self, permission: Permission) -> Result<(), Refusal> {
+        match self.role {
+            None => Err(Refusal::ReadOnly {
+                login: self.login.clone(),
+                permission,
+            }),
+            Some(role) if role < permission.needs() => Err(Refusal::Role {
+                login: self.login.clone(),
+                role,
+                permission,
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// "olive (operator)", or "mallory (not on the roster: read-only)".
+    pub fn describe(&self) -> String {
+        match self.role {
+            Some(role) => format!("{} ({role})", self.login),
+            None if self.login.is_empty() => "no login (read-only)".to_string(),
+            None => format!("{} (not on the roster: read-only)", self.login),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Option<Role>) -> Actor {
+        Actor {
+            login: "pat".into(),
+            display_name: None,
+            role,
+        }
+    }
+
+    #[test]
+    fn roles_are_ordered_and_cumulative() {
+        assert!(Role::Operator < Role::Reviewer && Role::Reviewer < Role::Lead);
+        assert!(actor(Some(Role::Lead)).may(Permission::AddNote).is_ok());
+        assert!(actor(Some(Role::Reviewer)).may(Permission::Waive).is_ok());
+        assert!(actor(Some(Role::Operator)).may(Permission::Waive).is_err());
+    }
+
+    #[test]
+    fn refusals_name_the_role_needed() {
+        let e = actor(Some(Role::Operator)).may(Permission::Waive).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "waiving a mismatch needs a reviewer or lead; pat is an operator"
+        );
+        let e = actor(Some(Role::Reviewer)).may(Permission::SignOff).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "signing off the period needs a lead; pat is a reviewer"
+        );
+        let e = actor(None).may(Permission::AddNote).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pat is not on this period's roster: read-only; adding a note needs an operator, \
+             reviewer or lead on the roster"
+        );
+    }
+}

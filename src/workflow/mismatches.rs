@@ -1,0 +1,754 @@
+//! The correction lane: each mismatch's workflow state (keyed by its stable key, so notes
+//! and corrections stay attached when the engine recomputes), notes, corrections proposed
+//! and decided, waivers, owners, and the overlay of accepted corrections.
+//!
+//! A correction never edits source data. Accepted corrections are applied as an overlay:
+//! corrected expected = expected + the accepted corrections on the `expected` side, likewise
+//! for `actual`, and corrected variance = corrected actual − corrected expected. A mismatch
+//! whose corrected variance is zero is `resolved`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::audit::{self, Entry};
+use super::{check_version, ensure_open, require_reason, require_text, Actor, Permission, Receipt, Refusal};
+use crate::money::Money;
+use crate::reconcile::{Mismatch, Reconciliation};
+use crate::snapshot::model::{
+    AnnotationKind, CorrectionStatus, Lane, MismatchStatus, Severity, Side, TargetKind,
+};
+use crate::snapshot::workflow::{row_id, AnnotationRow, MismatchStateRow, Reader, WriteTx};
+use crate::snapshot::Snapshot;
+use crate::text::inert;
+
+/// A correction proposed against a mismatch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Correction {
+    pub id: i64,
+    pub author: String,
+    pub created_at: String,
+    /// Added to the figure on `side` (negative to reduce it).
+    pub amount: Money,
+    pub side: Side,
+    pub reason: String,
+    pub reference: Option<String>,
+    pub status: CorrectionStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+impl Correction {
+    fn from_row(row: &AnnotationRow) -> Option<Correction> {
+        if row.kind != AnnotationKind::Correction {
+            return None;
+        }
+        Some(Correction {
+            id: row.id,
+            author: row.author.clone(),
+            created_at: row.created_at.clone(),
+            amount: row.amount?,
+            side: row.side?,
+            reason: row.text.clone(),
+            reference: row.reference.clone(),
+            status: row.correction_status?,
+            decided_by: row.decided_by.clone(),
+            decided_at: row.decided_at.clone(),
+        })
+    }
+}
+
+/// What a correction proposes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proposal {
+    pub amount: Money,
+    pub side: Side,
+    pub reason: String,
+    pub reference: Option<String>,
+}
+
+/// A mismatch with its workflow state and the overlay of its accepted corrections. A key
+/// with workflow state that the engine no longer reports is *cleared by data*: `mismatch`
+/// is `None` and its trail is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MismatchView {
+    pub key: String,
+    pub lane: Option<Lane>,
+    pub severity: Option<Severity>,
+    pub status: MismatchStatus,
+    pub cleared_by_data: bool,
+    /// The owner override, else the engine's owner.
+    pub owner: String,
+    pub owner_override: Option<String>,
+    pub first_seen: Option<String>,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+    /// For stale-view checks: pass it back with a change (0 before any workflow action).
+    pub version: i64,
+    pub raw_variance: Money,
+    pub corrected_expected: Money,
+    pub corrected_actual: Money,
+    pub corrected_variance: Money,
+    pub corrections: Vec<Correction>,
+    pub mismatch: Option<Mismatch>,
+}
+
+impl MismatchView {
+    /// Open for the close: `open` or `in_correction`, and still reported by the engine.
+    pub fn is_open(&self) -> bool {
+        !self.cleared_by_data && matches!(self.status, MismatchStatus::Open | MismatchStatus::InCorrection)
+    }
+
+    /// Corrections awaiting a decision.
+    pub fn pending(&self) -> impl Iterator<Item = &Correction> {
+        self.corrections
+            .iter()
+            .filter(|c| c.status == CorrectionStatus::Proposed)
+    }
+}
+
+/// Corrected expected, actual and variance of `m` with the accepted corrections applied.
+pub fn overlay(m: &Mismatch, corrections: &[Correction]) -> (Money, Money, Money) {
+    let mut expected = m.expected;
+    let mut actual = m.actual;
+    for c in corrections
+        .iter()
+        .filter(|c| c.status == CorrectionStatus::Accepted)
+    {
+        match c.side {
+            Side::Expected => expected += c.amount,
+            Side::Actual => actual += c.amount,
+        }
+    }
+    (expected, actual, actual - expected)
+}
+
+/// The status after a decision: `resolved` when the corrected variance is zero, else
+/// `in_correction` while a correction awaits a decision, else `open`.
+fn status_after(corrected_variance: Money, pending: usize) -> MismatchStatus {
+    if corrected_variance.is_zero() {
+        MismatchStatus::Resolved
+    } else if pending > 0 {
+        MismatchStatus::InCorrection
+    } else {
+        MismatchStatus::Open
+    }
+}
+
+/// Every mismatch of the reconciliation (engine order) with its workflow state, then every
+/// key cleared by data.
+pub fn views(snapshot: &Snapshot, recon: &Reconciliation) -> Result<Vec<MismatchView>, Refusal> {
+    views_from(&snapshot.workflow(), recon)
+}
+
+pub(crate) fn views_from(read: &Reader<'_>, recon: &Reconciliation) -> Result<Vec<MismatchView>, Refusal> {
+    let mut states: BTreeMap<String, MismatchStateRow> = read
+        .mismatch_states()?
+        .into_iter()
+        .map(|s| (s.key.clone(), s))
+        .collect();
+    let mut corrections: HashMap<String, Vec<Correction>> = HashMap::new();
+    for row in read.corrections()? {
+        if let Some(c) = Correction::from_row(&row) {
+            corrections.entry(row.target.clone()).or_default().push(c);
+        }
+    }
+    let mut out = Vec::with_capacity(recon.mismatches.len());
+    for m in &recon.mismatches {
+        let state = states.remove(&m.key);
+        let cs = corrections.remove(&m.key).unwrap_or_default();
+        let (expected, actual, variance) = overlay(m, &cs);
+        let mut status = state.as_ref().map_or(MismatchStatus::Open, |s| s.status);
+        // A resolution holds only while the corrections still tie (the data may have changed).
+        if status == MismatchStatus::Resolved && !variance.is_zero() {
+            status = status_after(
+                variance,
+                cs.iter()
+                    .filter(|c| c.status == CorrectionStatus::Proposed)
+                    .count(),
+            );
+        }
+        let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
+        out.push(MismatchView {
+            key: m.key.clone(),
+            lane: Some(m.lane),
+            severity: Some(m.severity),
+            status,
+            cleared_by_data: false,
+            owner: owner_override.clone().unwrap_or_else(|| m.owner.clone()),
+            owner_override,
+            first_seen: state.as_ref().map(|s| s.first_seen.clone()),
+            updated_by: state.as_ref().map(|s| s.updated_by.clone()),
+            updated_at: state.as_ref().map(|s| s.updated_at.clone()),
+            version: state.as_ref().map_or(0, |s| s.version),
+            raw_variance: m.variance,
+            corrected_expected: expected,
+            corrected_actual: actual,
+            corrected_variance: variance,
+            corrections: cs,
+            mismatch: Some(m.clone()),
+        });
+    }
+    for (key, state) in states {
+        let lane = key.split(':').next().and_then(Lane::parse);
+        out.push(MismatchView {
+            lane,
+            severity: None,
+            status: state.status,
+            cleared_by_data: true,
+            owner: state.owner_override.clone().unwrap_or_default(),
+            owner_override: state.owner_override.clone(),
+            first_seen: Some(state.first_seen.clone()),
+            updated_by: Some(state.updated_by.clone()),
+            updated_at: Some(state.updated_at.clone()),
+            version: state.version,
+            raw_variance: Money::ZERO,
+            corrected_expected: Money::ZERO,
+            corrected_actual: Money::ZERO,
+            corrected_variance: Money::ZERO,
+            corrections: corrections.remove(&key).unwrap_or_default(),
+            mismatch: None,
+            key,
+        });
+    }
+    Ok(out)
+}
+
+/// One mismatch with its whole trail: every audit row about it, oldest first, and its
+/// notes, corrections and waivers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    pub view: MismatchView,
+    pub annotations: Vec<AnnotationRow>,
+    pub trail: Vec<Entry>,
+}
+
+pub fn detail(snapshot: &Snapshot, recon: &Reconciliation, key: &str) -> Result<Detail, Refusal> {
+    let read = snapshot.workflow();
+    let view = views_from(&read, recon)?
+        .into_iter()
+        .find(|v| v.key == key)
+        .ok_or_else(|| not_found(key))?;
+    Ok(Detail {
+        annotations: read.annotations_of(TargetKind::Mismatch, key)?,
+        trail: read
+            .audit_log_of(&row_id("mismatch", key))?
+            .into_iter()
+            .map(audit::entry)
+            .collect(),
+        view,
+    })
+}
+
+fn not_found(key: &str) -> Refusal {
+    Refusal::NotFound(format!(
+        "no mismatch {} in this period; `closedesk mismatch` lists them",
+        inert(key)
+    ))
+}
+
+/// The before and after objects of one audit row.
+#[derive(Default)]
+pub(crate) struct Changes {
+    pub before: Map<String, Value>,
+    pub after: Map<String, Value>,
+}
+
+impl Changes {
+    pub fn record(&mut self, id: String, before: Value, after: Value) {
+        self.before.insert(id.clone(), before);
+        self.after.insert(id, after);
+    }
+
+    pub fn append(
+        self,
+        tx: &WriteTx<'_>,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        text: Option<&str>,
+    ) -> Result<Receipt, Refusal> {
+        Ok(tx.append_audit(
+            &actor.login,
+            action,
+            target,
+            &Value::Object(self.before),
+            &Value::Object(self.after),
+            text,
+        )?)
+    }
+}
+
+/// Records workflow state for every mismatch the engine reports that has none yet (first
+/// seen now), and marks keys the engine no longer reports as cleared by data (and back,
+/// should they reappear). Each change is its own audit row. Called inside every mismatch
+/// action and the sign-off.
+pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> Result<Vec<Receipt>, Refusal> {
+    let mut states: BTreeMap<String, MismatchStateRow> = tx
+        .read()
+        .mismatch_states()?
+        .into_iter()
+        .map(|s| (s.key.clone(), s))
+        .collect();
+    let mut receipts = Vec::new();
+    let mut put = |before: Option<&MismatchStateRow>, after: MismatchStateRow, action: &str| {
+        tx.put_mismatch_state(&after)?;
+        let mut changes = Changes::default();
+        changes.record(
+            after.row_id(),
+            before.map_or(Value::Null, MismatchStateRow::state),
+            after.state(),
+        );
+        receipts.push(changes.append(tx, actor, action, &after.row_id(), None)?);
+        Ok::<(), Refusal>(())
+    };
+    for m in &recon.mismatches {
+        match states.remove(&m.key) {
+            None => put(
+                None,
+                MismatchStateRow {
+                    key: m.key.clone(),
+                    status: MismatchStatus::Open,
+                    owner_override: None,
+                    first_seen: tx.at().to_string(),
+                    cleared_by_data: false,
+                    updated_by: actor.login.clone(),
+                    updated_at: tx.at().to_string(),
+                    version: 0,
+                },
+                "mismatch.seen",
+            )?,
+            Some(state) if state.cleared_by_data => {
+                let after = MismatchStateRow {
+                    cleared_by_data: false,
+                    updated_by: actor.login.clone(),
+                    updated_at: tx.at().to_string(),
+                    version: state.version + 1,
+                    ..state.clone()
+                };
+                put(Some(&state), after, "mismatch.reappeared")?;
+            }
+            Some(_) => {}
+        }
+    }
+    for state in states.into_values().filter(|s| !s.cleared_by_data) {
+        let after = MismatchStateRow {
+            cleared_by_data: true,
+            updated_by: actor.login.clone(),
+            updated_at: tx.at().to_string(),
+            version: state.version + 1,
+            ..state.clone()
+        };
+        put(Some(&state), after, "mismatch.cleared_by_data")?;
+    }
+    Ok(receipts)
+}
+
+/// Records first-seen state for new mismatches and clears vanished ones (see [`sync`]); for
+/// the cockpit to call when it recomputes. Needs a roster role.
+pub fn record_seen(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+) -> Result<Vec<Receipt>, Refusal> {
+    actor.may(Permission::AddNote)?;
+    snapshot.write(|tx| {
+        ensure_open(tx)?;
+        sync(tx, actor, recon)
+    })
+}
+
+/// What an action on one mismatch has to work with inside its transaction.
+struct Work<'t, 'a> {
+    tx: &'t WriteTx<'a>,
+    actor: &'t Actor,
+    mismatch: Option<&'t Mismatch>,
+    state: MismatchStateRow,
+    view: MismatchView,
+    changes: Changes,
+}
+
+impl Work<'_, '_> {
+    /// The mismatch as the engine reports it; refused when it was cleared by data.
+    fn mismatch(&self) -> Result<&Mismatch, Refusal> {
+        self.mismatch.ok_or_else(|| {
+            Refusal::Precondition(format!(
+                "{} was cleared by data: the reconciliation no longer reports it; its trail is kept \
+                 and a note can still be added",
+                inert(&self.state.key)
+            ))
+        })
+    }
+
+    fn add_annotation(&mut self, row: AnnotationRow) -> Result<AnnotationRow, Refusal> {
+        let row = self.tx.insert_annotation(&row)?;
+        self.changes.record(row.row_id(), Value::Null, row.state());
+        Ok(row)
+    }
+
+    fn new_annotation(&self, kind: AnnotationKind, text: &str) -> AnnotationRow {
+        AnnotationRow {
+            id: 0,
+            target_kind: TargetKind::Mismatch,
+            target: self.state.key.clone(),
+            kind,
+            author: self.actor.login.clone(),
+            created_at: self.tx.at().to_string(),
+            text: text.to_string(),
+            amount: None,
+            side: None,
+            reference: None,
+            correction_status: None,
+            decided_by: None,
+            decided_at: None,
+        }
+    }
+
+    /// The correction to decide: `id`, or the only one awaiting a decision.
+    fn pending_correction(&self, id: Option<i64>) -> Result<Correction, Refusal> {
+        let key = inert(&self.state.key);
+        let pending: Vec<&Correction> = self.view.pending().collect();
+        let chosen = match id {
+            Some(id) => self
+                .view
+                .corrections
+                .iter()
+                .find(|c| c.id == id)
+                .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?,
+            None => match pending.as_slice() {
+                [only] => only,
+                [] => {
+                    return Err(Refusal::Precondition(format!(
+                        "{key} has no correction awaiting a decision"
+                    )))
+                }
+                many => {
+                    let ids: Vec<String> = many.iter().map(|c| format!("#{}", c.id)).collect();
+                    return Err(Refusal::Invalid(format!(
+                        "{key} has {} corrections awaiting a decision ({}): say which",
+                        many.len(),
+                        ids.join(", ")
+                    )));
+                }
+            },
+        };
+        if chosen.status != CorrectionStatus::Proposed {
+            return Err(Refusal::Precondition(format!(
+                "correction #{} on {key} was already {} by {} at {}",
+                chosen.id,
+                chosen.status,
+                inert(chosen.decided_by.as_deref().unwrap_or("-")),
+                inert(chosen.decided_at.as_deref().unwrap_or("-")),
+            )));
+        }
+        Ok(chosen.clone())
+    }
+
+    fn decide(&mut self, correction: &Correction, status: CorrectionStatus) -> Result<(), Refusal> {
+        let before = self
+            .tx
+            .read()
+            .annotation(correction.id)?
+            .ok_or_else(|| Refusal::NotFound(format!("no correction #{}", correction.id)))?;
+        let after = AnnotationRow {
+            correction_status: Some(status),
+            decided_by: Some(self.actor.login.clone()),
+            decided_at: Some(self.tx.at().to_string()),
+            ..before.clone()
+        };
+        self.tx.decide_correction(&after)?;
+        self.changes.record(after.row_id(), before.state(), after.state());
+        for c in self.view.corrections.iter_mut().filter(|c| c.id == correction.id) {
+            c.status = status;
+        }
+        let mismatch = self.mismatch()?;
+        let (_, _, variance) = overlay(mismatch, &self.view.corrections);
+        self.state.status = status_after(variance, self.view.pending().count());
+        Ok(())
+    }
+}
+
+/// Runs one action on one mismatch in one transaction: checks the role, the lock and the
+/// version the caller saw, then `change`, then stores the state and the audit row.
+#[allow(clippy::too_many_arguments)]
+fn act(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    key: &str,
+    permission: Permission,
+    seen_version: Option<i64>,
+    action: &str,
+    input: &str,
+    change: impl FnOnce(&mut Work<'_, '_>) -> Result<Option<String>, Refusal>,
+) -> Result<Receipt, Refusal> {
+    actor.may(permission)?;
+    let mismatch = recon.mismatches.iter().find(|m| m.key == key);
+    let result = snapshot.write(|tx| {
+        ensure_open(tx)?;
+        sync(tx, actor, recon)?;
+        let Some(state) = tx.read().mismatch_state(key)? else {
+            return Err(not_found(key));
+        };
+        check_version(
+            || format!("mismatch {}", inert(key)),
+            seen_version,
+            state.version,
+            Some(&state.updated_by),
+            Some(&state.updated_at),
+        )?;
+        let view = views_from(&tx.read(), recon)?
+            .into_iter()
+            .find(|v| v.key == key)
+            .ok_or_else(|| not_found(key))?;
+        let mut work = Work {
+            tx,
+            actor,
+            mismatch,
+            state: state.clone(),
+            view,
+            changes: Changes::default(),
+        };
+        let text = change(&mut work)?;
+        let mut after = work.state;
+        after.updated_by = actor.login.clone();
+        after.updated_at = tx.at().to_string();
+        after.version = state.version + 1;
+        tx.put_mismatch_state(&after)?;
+        let mut changes = Changes::default();
+        changes.record(after.row_id(), state.state(), after.state());
+        // The mismatch's own state first, then the annotations the action wrote.
+        changes.before.extend(work.changes.before);
+        changes.after.extend(work.changes.after);
+        changes.append(tx, actor, action, &after.row_id(), text.as_deref())
+    });
+    result.map_err(|e| e.keeping(input))
+}
+
+/// Adds a note to a mismatch's trail (also allowed once it was cleared by data).
+pub fn note(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    key: &str,
+    text: &str,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    actor.may(Permission::AddNote)?;
+    require_text("the note", text)?;
+    act(
+        snapshot,
+        actor,
+        recon,
+        key,
+        Permission::AddNote,
+        seen_version,
+        "mismatch.note",
+        text,
+        |w| {
+            let row = w.new_annotation(AnnotationKind::Note, text);
+            w.add_annotation(row)?;
+            Ok(Some(text.to_string()))
+        },
+    )
+}
+
+/// Proposes a correction; the mismatch moves to `in_correction`.
+pub fn propose(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    key: &str,
+    proposal: &Proposal,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    actor.may(Permission::ProposeCorrection)?;
+    require_text("the reason for the correction", &proposal.reason)?;
+    if proposal.amount.is_zero() {
+        return Err(Refusal::Invalid(
+            "a correction of 0.00 changes nothing: give the amount to add to the expected or actual figure"
+                .into(),
+        ));
+    }
+    act(
+        snapshot,
+        actor,
+        recon,
+        key,
+        Permission::ProposeCorrection,
+        seen_version,
+        "mismatch.propose",
+        &proposal.reason,
+        |w| {
+            w.mismatch()?;
+            let key = inert(key);
+            match w.state.status {
+                MismatchStatus::Waived => {
+                    return Err(Refusal::Precondition(format!(
+                        "{key} is waived: there is nothing to correct"
+                    )));
+                }
+                MismatchStatus::Resolved => {
+                    return Err(Refusal::Precondition(format!(
+                        "{key} is resolved: its corrected variance is 0.00"
+                    )));
+                }
+                MismatchStatus::Open | MismatchStatus::InCorrection => {}
+            }
+            let mut row = w.new_annotation(AnnotationKind::Correction, &proposal.reason);
+            row.amount = Some(proposal.amount);
+            row.side = Some(proposal.side);
+            row.reference = proposal.reference.clone();
+            row.correction_status = Some(CorrectionStatus::Proposed);
+            w.add_annotation(row)?;
+            w.state.status = MismatchStatus::InCorrection;
+            Ok(Some(proposal.reason.clone()))
+        },
+    )
+}
+
+/// Accepts a proposed correction (`id`, or the only one awaiting a decision). Four-eyes: the
+/// person who proposed it cannot accept it.
+pub fn accept(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    key: &str,
+    id: Option<i64>,
+    note: Option<&str>,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    act(
+        snapshot,
+        actor,
+        recon,
+        key,
+        Permission::AcceptCorrection,
+        seen_version,
+        "mismatch.accept",
+        note.unwrap_or(""),
+        |w| {
+            w.mismatch()?;
+            let correction = w.pending_correction(id)?;
+            if correction.author == actor.login {
+                return Err(Refusal::FourEyes(format!(
+                    "{} proposed correction #{} and cannot also accept it; another reviewer or lead must",
+                    inert(&actor.login),
+                    correction.id
+                )));
+            }
+            w.decide(&correction, CorrectionStatus::Accepted)?;
+            Ok(note.map(str::to_string))
+        },
+    )
+}
+
+/// Rejects a proposed correction; it stays in the trail as rejected.
+#[allow(clippy::too_many_arguments)]
+pub fn reject(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    key: &str,
+    id: Option<i64>,
+    reason: Option<&str>,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    act(
+        snapshot,
+        actor,
+        recon,
+        key,
+        Permission::RejectCorrection,
+        seen_version,
+        "mismatch.reject",
+        reason.unwrap_or(""),
+        |w| {
+            w.mismatch()?;
+            let correction = w.pending_correction(id)?;
+            w.decide(&correction, CorrectionStatus::Rejected)?;
+            Ok(reason.map(str::to_string))
+        },
+    )
+}
+
+/// Waives a mismatch with a reason of at least 20 characters. Needs a reviewer or lead.
+pub fn waive(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    key: &str,
+    reason: &str,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    actor.may(Permission::Waive)?;
+    require_reason("a waiver", reason)?;
+    act(
+        snapshot,
+        actor,
+        recon,
+        key,
+        Permission::Waive,
+        seen_version,
+        "mismatch.waive",
+        reason,
+        |w| {
+            w.mismatch()?;
+            let key = inert(key);
+            match w.state.status {
+                MismatchStatus::Waived => {
+                    return Err(Refusal::Precondition(format!(
+                        "{key} is already waived (by {} at {})",
+                        inert(&w.state.updated_by),
+                        inert(&w.state.updated_at)
+                    )));
+                }
+                MismatchStatus::Resolved => {
+                    return Err(Refusal::Precondition(format!(
+                        "{key} is resolved: there is nothing to waive"
+                    )));
+                }
+                MismatchStatus::Open | MismatchStatus::InCorrection => {}
+            }
+            if let Some(c) = w.view.pending().next() {
+                return Err(Refusal::Precondition(format!(
+                    "correction #{} on {key} awaits a decision: accept or reject it before waiving",
+                    c.id
+                )));
+            }
+            let row = w.new_annotation(AnnotationKind::Waiver, reason);
+            w.add_annotation(row)?;
+            w.state.status = MismatchStatus::Waived;
+            Ok(Some(reason.to_string()))
+        },
+    )
+}
+
+/// Assigns an owner to a mismatch, overriding the lane owner.
+pub fn assign(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+    key: &str,
+    owner: &str,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    actor.may(Permission::AssignOwner)?;
+    require_text("the owner", owner)?;
+    act(
+        snapshot,
+        actor,
+        recon,
+        key,
+        Permission::AssignOwner,
+        seen_version,
+        "mismatch.assign",
+        owner,
+        |w| {
+            w.mismatch()?;
+            w.state.owner_override = Some(owner.to_string());
+            Ok(None)
+        },
+    )
+}

@@ -1,0 +1,278 @@
+//! The close workflow (docs/workflow.md): the checklist with evidence, the correction lane
+//! (notes, corrections, waivers, owners), sign-off and the lock, and the hash-chained audit
+//! log. Every action is a library function taking the acting [`Actor`]; the command line and
+//! the cockpit call the same functions. No terminal code here, and no SQL: storage is in
+//! `crate::snapshot::workflow`.
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction holding the change and its audit row.
+//! Whatever stops an action is a [`Refusal`] whose `Display` is the message for the user,
+//! naming what would allow the action.
+
+pub mod audit;
+pub mod checklist;
+pub mod identity;
+pub mod mismatches;
+pub mod signoff;
+
+use std::fmt;
+
+pub use crate::snapshot::workflow::Receipt;
+pub use identity::{Actor, Permission};
+
+use crate::reconcile::Reconciliation;
+use crate::snapshot::model::{PeriodStatus, Role};
+use crate::snapshot::workflow::{PeriodState, WriteTx};
+use crate::snapshot::{Snapshot, BUSY_TIMEOUT};
+use crate::text::{inert, inert_multiline};
+
+/// The reconciliation engine as the workflow calls it: `reconcile::run` in production; tests
+/// may pass a function returning hand-made mismatches.
+pub type Engine<'a> = &'a dyn Fn(&Snapshot) -> rusqlite::Result<Reconciliation>;
+
+/// The message of the lock triggers (src/snapshot/schema.rs).
+const LOCK_MESSAGE: &str = "period is signed off: locked";
+
+/// The least number of characters (after trimming) of a waiver or reopen reason.
+pub const MIN_REASON_CHARS: usize = 20;
+
+/// Why a workflow action was not done. Nothing was written when this is returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The login is not on the period's roster.
+    ReadOnly { login: String, permission: Permission },
+    /// The actor's role does not allow the action.
+    Role {
+        login: String,
+        role: Role,
+        permission: Permission,
+    },
+    /// Separation of duties: the same person cannot do both.
+    FourEyes(String),
+    /// The period is signed off; the database refuses writes until a lead reopens it.
+    Locked {
+        signed_by: Option<String>,
+        signed_at: Option<String>,
+    },
+    /// The action's precondition does not hold (the message says which and why).
+    Precondition(String),
+    /// Sign-off preconditions, each with its state; at least one is not met.
+    SignOff(Vec<signoff::Precondition>),
+    /// The item or mismatch changed since the caller read it.
+    Conflict {
+        what: String,
+        seen: i64,
+        now: i64,
+        changed_by: String,
+        changed_at: String,
+    },
+    /// Another writer held the snapshot longer than the busy timeout.
+    Busy { input: Option<String> },
+    /// No such item, mismatch or correction.
+    NotFound(String),
+    /// The input itself is not acceptable (empty note, short reason, bad amount).
+    Invalid(String),
+    /// The snapshot could not be read or written.
+    Storage(String),
+}
+
+/// Who may do something: `a reviewer or lead`.
+pub fn role_words(role: Role) -> &'static str {
+    match role {
+        Role::Operator => "an operator, reviewer or lead",
+        Role::Reviewer => "a reviewer or lead",
+        Role::Lead => "a lead",
+    }
+}
+
+fn with_article(role: Role) -> &'static str {
+    match role {
+        Role::Operator => "an operator",
+        Role::Reviewer => "a reviewer",
+        Role::Lead => "a lead",
+    }
+}
+
+impl Refusal {
+    /// A short word for scripts (`--json`): `read_only`, `role`, `four_eyes`, `locked`,
+    /// `precondition`, `conflict`, `busy`, `not_found`, `invalid`, `storage`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::ReadOnly { .. } => "read_only",
+            Refusal::Role { .. } => "role",
+            Refusal::FourEyes(_) => "four_eyes",
+            Refusal::Locked { .. } => "locked",
+            Refusal::Precondition(_) | Refusal::SignOff(_) => "precondition",
+            Refusal::Conflict { .. } => "conflict",
+            Refusal::Busy { .. } => "busy",
+            Refusal::NotFound(_) => "not_found",
+            Refusal::Invalid(_) => "invalid",
+            Refusal::Storage(_) => "storage",
+        }
+    }
+
+    /// Keeps the user's input in a busy refusal, so it can be shown back and not lost.
+    pub fn keeping(self, input: &str) -> Refusal {
+        match self {
+            Refusal::Busy { .. } if !input.is_empty() => Refusal::Busy {
+                input: Some(input.to_string()),
+            },
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = match self {
+            Refusal::ReadOnly { login, permission } => {
+                let who = if login.is_empty() {
+                    "no login given (--user or $USER)".to_string()
+                } else {
+                    format!("{} is not on this period's roster", inert(login))
+                };
+                format!(
+                    "{who}: read-only; {} needs {} on the roster",
+                    permission.words(),
+                    role_words(permission.needs())
+                )
+            }
+            Refusal::Role {
+                login,
+                role,
+                permission,
+            } => format!(
+                "{} needs {}; {} is {}",
+                permission.words(),
+                role_words(permission.needs()),
+                inert(login),
+                with_article(*role)
+            ),
+            Refusal::FourEyes(why) => format!("four-eyes: {why}"),
+            Refusal::Locked { signed_by, signed_at } => {
+                let by = match (signed_by, signed_at) {
+                    (Some(by), Some(at)) => format!(" by {} at {}", inert(by), inert(at)),
+                    _ => String::new(),
+                };
+                format!(
+                    "the period is signed off{by} and locked; a lead can lift the lock with \
+                     `closedesk reopen --reason TEXT`"
+                )
+            }
+            Refusal::Precondition(why) => why.clone(),
+            Refusal::SignOff(preconditions) => {
+                let mut text = "cannot sign off: not every precondition is met".to_string();
+                for p in preconditions {
+                    text.push_str(&format!("\n  {p}"));
+                }
+                text
+            }
+            Refusal::Conflict {
+                what,
+                seen,
+                now,
+                changed_by,
+                changed_at,
+            } => format!(
+                "conflict: {what} changed since you read it (you saw version {seen}, it is now version \
+                 {now}, changed by {} at {}); nothing was saved — reload and try again",
+                inert(changed_by),
+                inert(changed_at)
+            ),
+            Refusal::Busy { input } => {
+                let mut text = format!(
+                    "the snapshot is busy: another writer held it for more than {} seconds; nothing \
+                     was saved — try again",
+                    BUSY_TIMEOUT.as_secs()
+                );
+                if let Some(input) = input {
+                    text.push_str(&format!("; your input was: {}", inert(input)));
+                }
+                text
+            }
+            Refusal::NotFound(what) | Refusal::Invalid(what) => what.clone(),
+            Refusal::Storage(why) => format!("cannot use the snapshot: {why}"),
+        };
+        // Every piece from data is made inert where it is built; this keeps it so if one is
+        // missed (inert is idempotent), while keeping the message's own line breaks.
+        f.write_str(&inert_multiline(&message))
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl From<rusqlite::Error> for Refusal {
+    fn from(e: rusqlite::Error) -> Refusal {
+        use rusqlite::ErrorCode;
+        if matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked)
+        ) {
+            return Refusal::Busy { input: None };
+        }
+        let text = e.to_string();
+        if text.contains(LOCK_MESSAGE) {
+            return Refusal::Locked {
+                signed_by: None,
+                signed_at: None,
+            };
+        }
+        Refusal::Storage(inert(&text))
+    }
+}
+
+/// The period's state inside a write transaction; refused when it is signed off.
+fn ensure_open(tx: &WriteTx<'_>) -> Result<PeriodState, Refusal> {
+    let period = tx.read().period_state()?;
+    if period.status == PeriodStatus::SignedOff {
+        let latest = tx.read().latest_signoff()?;
+        return Err(Refusal::Locked {
+            signed_by: latest.as_ref().map(|s| s.signed_by.clone()),
+            signed_at: latest.map(|s| s.signed_at),
+        });
+    }
+    Ok(period)
+}
+
+/// Refuses a change made from a stale view: `seen` is the version the caller read (`None`:
+/// the caller read nothing before this action).
+fn check_version(
+    what: impl FnOnce() -> String,
+    seen: Option<i64>,
+    now: i64,
+    changed_by: Option<&str>,
+    changed_at: Option<&str>,
+) -> Result<(), Refusal> {
+    match seen {
+        Some(seen) if seen != now => Err(Refusal::Conflict {
+            what: what(),
+            seen,
+            now,
+            changed_by: changed_by.unwrap_or("nobody").to_string(),
+            changed_at: changed_at.unwrap_or("-").to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A note's text: refused when empty or only whitespace.
+fn require_text(what: &str, text: &str) -> Result<(), Refusal> {
+    if text.trim().is_empty() {
+        return Err(Refusal::Invalid(format!(
+            "{what} is empty: write what you did or found"
+        )));
+    }
+    Ok(())
+}
+
+/// A waiver or reopen reason: at least [`MIN_REASON_CHARS`] characters besides surrounding
+/// whitespace.
+fn require_reason(what: &str, text: &str) -> Result<(), Refusal> {
+    let chars = text.trim().chars().count();
+    if chars < MIN_REASON_CHARS {
+        return Err(Refusal::Invalid(format!(
+            "{what} needs a reason of at least {MIN_REASON_CHARS} characters (this one has {chars}): \
+             say why, for the audit trail"
+        )));
+    }
+    Ok(())
+}

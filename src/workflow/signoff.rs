@@ -1,0 +1,307 @@
+//! Sign-off and the lock. Signing re-runs the reconciliation inside the write transaction,
+//! checks every precondition there, and stores who, when, the digest of the signed figures
+//! and the audit log's head hash and length. The period becomes `signed_off` (the lock
+//! triggers then refuse writes to every source and workflow table) and the last clean close
+//! moves to it. Only a lead's `reopen`, with a reason, lifts the lock.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::audit::hex;
+use super::mismatches::{sync, views_from, Changes, MismatchView};
+use super::{ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt, Refusal};
+use crate::money::Money;
+use crate::reconcile::{Aging, Headline, Reconciliation, Steps};
+use crate::snapshot::model::{ItemStatus, MismatchStatus, PeriodStatus, Role, Severity};
+use crate::snapshot::workflow::{PeriodState, Reader, SignoffRow};
+use crate::snapshot::Snapshot;
+use crate::text::inert;
+
+/// One sign-off precondition and its state now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Precondition {
+    pub rule: &'static str,
+    pub met: bool,
+    pub state: String,
+}
+
+impl fmt::Display for Precondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mark = if self.met { "[ok]     " } else { "[not met]" };
+        write!(f, "{mark} {}: {}", self.rule, self.state)
+    }
+}
+
+/// The most checklist items the signer may have marked done themself (half of eight).
+pub const MAX_ITEMS_BY_SIGNER: usize = 4;
+
+fn evaluate(read: &Reader<'_>, actor: &Actor, views: &[MismatchView]) -> Result<Vec<Precondition>, Refusal> {
+    let mut out = Vec::new();
+
+    let period = read.period_state()?;
+    out.push(Precondition {
+        rule: "the period is open",
+        met: period.status == PeriodStatus::Open,
+        state: match (period.status, read.latest_signoff()?) {
+            (PeriodStatus::Open, _) => "open".to_string(),
+            (PeriodStatus::SignedOff, Some(s)) => {
+                format!("already signed off by {} at {}", inert(&s.signed_by), s.signed_at)
+            }
+            (PeriodStatus::SignedOff, None) => "already signed off".to_string(),
+        },
+    });
+
+    let items = read.checklist()?;
+    let not_done: Vec<String> = items
+        .iter()
+        .filter(|i| i.status != ItemStatus::Done)
+        .map(|i| format!("{} ({})", i.item, i.status))
+        .collect();
+    out.push(Precondition {
+        rule: "all eight checklist items done",
+        met: not_done.is_empty() && items.len() == 8,
+        state: if not_done.is_empty() {
+            format!("{} of 8 done", items.len())
+        } else {
+            format!(
+                "{} of 8 done; not done: {}",
+                8 - not_done.len(),
+                not_done.join(", ")
+            )
+        },
+    });
+
+    let open: Vec<String> = views
+        .iter()
+        .filter(|v| v.is_open())
+        .map(|v| format!("{} ({})", inert(&v.key), v.status))
+        .collect();
+    out.push(Precondition {
+        rule: "no mismatch open or in_correction",
+        met: open.is_empty(),
+        state: if open.is_empty() {
+            "none".to_string()
+        } else {
+            format!("{} open: {}", open.len(), open.join(", "))
+        },
+    });
+
+    let login = inert(&actor.login);
+    out.push(Precondition {
+        rule: "the signer is a lead",
+        met: actor.role == Some(Role::Lead),
+        state: match actor.role {
+            Some(role) => format!("{login} is {}", article(role)),
+            None => format!("{login} is not on the roster"),
+        },
+    });
+
+    let by_signer: Vec<String> = items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Done && i.updated_by.as_deref() == Some(actor.login.as_str()))
+        .map(|i| i.item.to_string())
+        .collect();
+    out.push(Precondition {
+        rule: "four-eyes: the signer marked at most 4 of the 8 items done",
+        met: by_signer.len() <= MAX_ITEMS_BY_SIGNER,
+        state: match by_signer.len() {
+            0 => format!("{login} marked no item done"),
+            n => format!("{login} marked {n} done ({})", by_signer.join(", ")),
+        },
+    });
+    Ok(out)
+}
+
+fn article(role: Role) -> &'static str {
+    match role {
+        Role::Operator => "an operator",
+        Role::Reviewer => "a reviewer",
+        Role::Lead => "a lead",
+    }
+}
+
+/// Every sign-off precondition and its state now, for `actor` as the signer.
+pub fn preconditions(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &Reconciliation,
+) -> Result<Vec<Precondition>, Refusal> {
+    let read = snapshot.workflow();
+    let views = views_from(&read, recon)?;
+    evaluate(&read, actor, &views)
+}
+
+/// The figures a sign-off signs, in the order they are serialized for the digest.
+#[derive(Serialize)]
+struct SignedFigures<'a> {
+    format: &'static str,
+    period: &'a str,
+    entity: &'a str,
+    window_start: String,
+    window_end: String,
+    currency: &'a str,
+    headline: &'a Headline,
+    steps: &'a Steps,
+    aging: &'a Aging,
+    mismatches: Vec<SignedMismatch<'a>>,
+}
+
+#[derive(Serialize)]
+struct SignedMismatch<'a> {
+    key: &'a str,
+    severity: Option<Severity>,
+    expected: Money,
+    actual: Money,
+    variance: Money,
+    corrected_variance: Money,
+    status: MismatchStatus,
+}
+
+/// SHA-256 (lowercase hex) of the compact JSON of the signed figures: period, entity,
+/// window, currency, the headline figures, every step's figures, the aged AR, and each
+/// mismatch the engine reports with its raw and corrected variance and workflow status.
+pub fn digest_of(recon: &Reconciliation, views: &[MismatchView]) -> String {
+    let p = &recon.period;
+    let figures = SignedFigures {
+        format: "closedesk.signed-figures.v1",
+        period: &p.id,
+        entity: &p.entity,
+        window_start: p.window_start.to_string(),
+        window_end: p.window_end.to_string(),
+        currency: &p.currency,
+        headline: &recon.headline,
+        steps: &recon.steps,
+        aging: &recon.aging,
+        mismatches: views
+            .iter()
+            .filter_map(|v| {
+                let m = v.mismatch.as_ref()?;
+                Some(SignedMismatch {
+                    key: &v.key,
+                    severity: v.severity,
+                    expected: m.expected,
+                    actual: m.actual,
+                    variance: m.variance,
+                    corrected_variance: v.corrected_variance,
+                    status: v.status,
+                })
+            })
+            .collect(),
+    };
+    let bytes = serde_json::to_vec(&figures).expect("signed figures serialize");
+    hex(&Sha256::digest(bytes))
+}
+
+/// The digest of the period's figures now.
+pub fn digest(snapshot: &Snapshot, recon: &Reconciliation) -> Result<String, Refusal> {
+    let views = views_from(&snapshot.workflow(), recon)?;
+    Ok(digest_of(recon, &views))
+}
+
+/// What a sign-off stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignOff {
+    pub signoff: SignoffRow,
+    pub receipt: Receipt,
+}
+
+/// Signs the period off with the reconciliation engine.
+pub fn sign(snapshot: &Snapshot, actor: &Actor, comment: Option<&str>) -> Result<SignOff, Refusal> {
+    sign_with(snapshot, actor, comment, &crate::reconcile::run)
+}
+
+/// Signs the period off: in one transaction, re-runs `engine`, checks every precondition,
+/// stores the sign-off and its audit row, then sets the period `signed_off` (which locks it).
+pub fn sign_with(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    comment: Option<&str>,
+    engine: Engine<'_>,
+) -> Result<SignOff, Refusal> {
+    if actor.role.is_none() {
+        actor.may(Permission::SignOff)?;
+    }
+    if let Some(comment) = comment {
+        require_text("the sign-off comment", comment)?;
+    }
+    let result = snapshot.write(|tx| {
+        let period = ensure_open(tx)?;
+        let recon = engine(snapshot)?;
+        sync(tx, actor, &recon)?;
+        let views = views_from(&tx.read(), &recon)?;
+        let preconditions = evaluate(&tx.read(), actor, &views)?;
+        if preconditions.iter().any(|p| !p.met) {
+            return Err(Refusal::SignOff(preconditions));
+        }
+        let (audit_len, audit_head) = tx.read().audit_head()?;
+        let signoff = tx.insert_signoff(&SignoffRow {
+            id: 0,
+            period_id: period.id.clone(),
+            signed_by: actor.login.clone(),
+            signed_at: tx.at().to_string(),
+            digest: digest_of(&recon, &views),
+            audit_head,
+            audit_len,
+            comment: comment.map(str::to_string),
+            reopened_by: None,
+            reopened_at: None,
+            reopen_reason: None,
+        })?;
+        let signed = PeriodState {
+            status: PeriodStatus::SignedOff,
+            last_clean_period: Some(period.id.clone()),
+            last_clean_date: Some(tx.at()[..10].to_string()),
+            ..period.clone()
+        };
+        let mut changes = Changes::default();
+        changes.record(period.row_id(), period.state(), signed.state());
+        changes.record(signoff.row_id(), Value::Null, signoff.state());
+        // The audit row and the sign-off row first: once the status is signed_off the lock
+        // triggers refuse writes to the workflow tables.
+        let receipt = changes.append(tx, actor, "signoff", &period.row_id(), comment)?;
+        tx.update_period(&signed)?;
+        Ok(SignOff { signoff, receipt })
+    });
+    result.map_err(|e| e.keeping(comment.unwrap_or("")))
+}
+
+/// Reopens a signed-off period: a lead, with a reason of at least 20 characters. The status
+/// goes back to `open` first (lifting the lock), then the sign-off records the reopening.
+/// The last clean close stays where the sign-off put it.
+pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receipt, Refusal> {
+    actor.may(Permission::Reopen)?;
+    require_reason("reopening the period", reason)?;
+    let result = snapshot.write(|tx| {
+        let period = tx.read().period_state()?;
+        if period.status != PeriodStatus::SignedOff {
+            return Err(Refusal::Precondition(
+                "the period is not signed off: there is nothing to reopen".to_string(),
+            ));
+        }
+        let Some(signoff) = tx.read().latest_signoff()? else {
+            return Err(Refusal::Precondition(
+                "the period is signed off but has no sign-off record".into(),
+            ));
+        };
+        let opened = PeriodState {
+            status: PeriodStatus::Open,
+            ..period.clone()
+        };
+        tx.update_period(&opened)?;
+        let reopened = SignoffRow {
+            reopened_by: Some(actor.login.clone()),
+            reopened_at: Some(tx.at().to_string()),
+            reopen_reason: Some(reason.to_string()),
+            ..signoff.clone()
+        };
+        tx.record_reopen(&reopened)?;
+        let mut changes = Changes::default();
+        changes.record(period.row_id(), period.state(), opened.state());
+        changes.record(reopened.row_id(), signoff.state(), reopened.state());
+        changes.append(tx, actor, "reopen", &period.row_id(), Some(reason))
+    });
+    result.map_err(|e| e.keeping(reason))
+}

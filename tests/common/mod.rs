@@ -1,0 +1,156 @@
+//! Shared test fixtures for the workflow tests: a small period snapshot with a roster, and
+//! hand-made reconciliations with mismatches for library-level tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use closedesk::money::Money;
+use closedesk::reconcile::{Headline, Mismatch, Reconciliation, SourceRef};
+use closedesk::snapshot::model::{
+    Account, AccountKind, BatchKind, ExportBatch, Lane, Period, PeriodStatus, Role, RosterEntry, Severity,
+    SourceData,
+};
+use closedesk::snapshot::Snapshot;
+use closedesk::workflow::Actor;
+
+/// Operators `olive` and `oscar`, reviewer `rita`, leads `lena` and `leo`.
+pub const ROSTER: &[(&str, Role)] = &[
+    ("olive", Role::Operator),
+    ("oscar", Role::Operator),
+    ("rita", Role::Reviewer),
+    ("lena", Role::Lead),
+    ("leo", Role::Lead),
+];
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+pub fn period() -> Period {
+    Period {
+        id: "2026-03".into(),
+        entity: "Fixture Health".into(),
+        window_start: date("2026-03-01"),
+        window_end: date("2026-03-31"),
+        currency: "USD".into(),
+        close_owner: "finance@fixture.example".into(),
+        materiality_medium: Money::from_cents(500),
+        materiality_high: Money::from_cents(50_000),
+        materiality_critical: Money::from_cents(500_000),
+        last_clean_period: Some("2026-02".into()),
+        last_clean_date: Some(date("2026-03-04")),
+        status: PeriodStatus::Open,
+    }
+}
+
+pub fn source() -> SourceData {
+    SourceData {
+        period: period(),
+        lane_owners: Vec::new(),
+        accounts: vec![Account {
+            id: "ACC-1".into(),
+            name: "Clinic One".into(),
+            kind: AccountKind::Customer,
+        }],
+        invoices: Vec::new(),
+        invoice_lines: Vec::new(),
+        payments: Vec::new(),
+        credits: Vec::new(),
+        disbursements: Vec::new(),
+        ledger: Vec::new(),
+        usage_events: Vec::new(),
+        export_batches: Vec::new(),
+        export_lines: Vec::new(),
+        employer_programs: Vec::new(),
+        program_statements: Vec::new(),
+        statement_lines: Vec::new(),
+        roster: ROSTER
+            .iter()
+            .map(|(login, role)| RosterEntry {
+                login: login.to_string(),
+                display_name: login.to_uppercase(),
+                role: *role,
+            })
+            .collect(),
+    }
+}
+
+/// The fixture with one real gap for the engine to find: a GL export batch of 9.75 with no
+/// lines, while closing AR is 0.00 — mismatches `exports:GL-1:ar-total` and
+/// `exports:GL-1:lines-total`.
+pub fn source_with_gap() -> SourceData {
+    let mut data = source();
+    data.export_batches.push(ExportBatch {
+        id: "GL-1".into(),
+        kind: BatchKind::Gl,
+        destination: "netsuite-gl".into(),
+        created_at: date("2026-04-01").and_hms_opt(6, 0, 0).unwrap(),
+        total: Money::from_cents(975),
+    });
+    data
+}
+
+/// A new snapshot at `dir/name` with `data`.
+pub fn snapshot_of(dir: &Path, name: &str, data: &SourceData) -> PathBuf {
+    let path = dir.join(name);
+    let mut snap = Snapshot::create(&path).unwrap();
+    snap.insert_source(data).unwrap();
+    path
+}
+
+/// A new snapshot at `dir/name` with the fixture's source data.
+pub fn snapshot_at(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    let mut snap = Snapshot::create(&path).unwrap();
+    snap.insert_source(&source()).unwrap();
+    path
+}
+
+pub fn actor(snapshot: &Snapshot, login: &str) -> Actor {
+    Actor::resolve(snapshot, Some(login)).unwrap()
+}
+
+pub fn mismatch(key: &str, lane: Lane, severity: Severity, expected: i64, actual: i64) -> Mismatch {
+    Mismatch {
+        key: key.into(),
+        lane,
+        subject: key.split(':').nth(1).unwrap_or("").into(),
+        check: "fixture",
+        title: format!("{key} does not tie"),
+        expected: Money::from_cents(expected),
+        actual: Money::from_cents(actual),
+        variance: Money::from_cents(actual - expected),
+        severity,
+        owner: "finance@fixture.example".into(),
+        next_action: "find out why".into(),
+        expected_rows: vec![SourceRef::new("ledger", "L-1")],
+        actual_rows: vec![SourceRef::new("export_lines", "E-1")],
+    }
+}
+
+/// The keys used by the library tests.
+pub const GL: &str = "exports:GL-2026-03:ar-total";
+pub const STATEMENT: &str = "employer_programs:STM-1:statement-total";
+pub const LEDGER: &str = "ledger:ACC-1:roll-forward";
+
+/// A reconciliation with three mismatches: GL export (medium, −9.75), a statement
+/// (low, +4.52) and a ledger roll-forward (high, +600.00).
+pub fn recon() -> Reconciliation {
+    recon_with(vec![
+        mismatch(GL, Lane::Exports, Severity::Medium, 3_963_927, 3_962_952),
+        mismatch(STATEMENT, Lane::EmployerPrograms, Severity::Low, 24_408, 24_860),
+        mismatch(LEDGER, Lane::Ledger, Severity::High, 100_000, 160_000),
+    ])
+}
+
+pub fn recon_with(mismatches: Vec<Mismatch>) -> Reconciliation {
+    Reconciliation {
+        period: period(),
+        headline: Headline::default(),
+        mismatches,
+        steps: Default::default(),
+        aging: Default::default(),
+    }
+}

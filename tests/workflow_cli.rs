@@ -1,0 +1,394 @@
+//! The workflow subcommands through the real binary: exit codes, refusals with their
+//! messages, --json, and hostile text (OSC, CSI, C1, CR, tab, U+202E) stored as typed but
+//! never reaching the terminal raw.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use closedesk::snapshot::model::{Role, RosterEntry, TargetKind};
+use closedesk::snapshot::Snapshot;
+
+use common::*;
+
+fn closedesk() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+    cmd.env("NO_COLOR", "1").env_remove("USER");
+    cmd
+}
+
+fn run(args: &[&str], file: &Path) -> Output {
+    // FILE goes right after the subcommand.
+    closedesk()
+        .arg(args[0])
+        .arg(file)
+        .args(&args[1..])
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every kind of hostile text at once.
+const HOSTILE: &str =
+    "osc\x1b]0;owned\x07 csi\x1b[2J\x1b[31mred c1\u{9b}31m cr\rOVERWRITE tab\tx bidi\u{202E}exe.txt nl\nnext";
+/// An export batch id, and so a mismatch key, that is hostile.
+const HOSTILE_BATCH: &str = "GL\x1b[2J\u{9b}1m\u{202E}";
+const HOSTILE_KEY: &str = "exports:GL\x1b[2J\u{9b}1m\u{202E}:ar-total";
+/// A roster login that is itself hostile.
+const HOSTILE_LOGIN: &str = "ev\x1b[31mil\u{202E}";
+
+fn hostile_snapshot(dir: &Path) -> PathBuf {
+    let path = dir.join("hostile.db");
+    let mut data = source_with_gap();
+    data.export_batches[0].id = HOSTILE_BATCH.into();
+    data.roster.push(RosterEntry {
+        login: HOSTILE_LOGIN.into(),
+        display_name: HOSTILE.into(),
+        role: Role::Operator,
+    });
+    let mut snap = Snapshot::create(&path).unwrap();
+    snap.insert_source(&data).unwrap();
+    path
+}
+
+/// No byte or character that could act on a terminal.
+fn assert_inert(what: &str, bytes: &[u8]) {
+    for (byte, name) in [
+        (0x1b, "ESC"),
+        (0x07, "BEL"),
+        (0x0d, "CR"),
+        (0x09, "TAB"),
+        (0x9b, "C1 CSI"),
+    ] {
+        // 0x9b can only appear inside a multi-byte UTF-8 sequence; check the character too.
+        if byte != 0x9b {
+            assert!(!bytes.contains(&byte), "{what}: raw {name} in {:?}", text(bytes));
+        }
+    }
+    let s = text(bytes);
+    assert!(!s.contains('\u{9b}'), "{what}: raw C1 CSI in {s:?}");
+    assert!(!s.contains('\u{202E}'), "{what}: bidi override in {s:?}");
+}
+
+#[test]
+fn hostile_text_is_stored_as_typed_and_printed_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = hostile_snapshot(dir.path());
+    let set = run(
+        &[
+            "checklist",
+            "set",
+            "1",
+            "in_progress",
+            "--user",
+            HOSTILE_LOGIN,
+            "--note",
+            HOSTILE,
+        ],
+        &path,
+    );
+    assert_eq!(set.status.code(), Some(0), "{}", text(&set.stderr));
+    assert_inert("checklist set", &set.stdout);
+
+    let mut outputs = vec![("checklist set", set)];
+    for args in [
+        vec!["checklist"],
+        vec!["checklist", "--json"],
+        vec!["checklist", "--user", HOSTILE_LOGIN],
+        vec!["log"],
+        vec!["log", "--json"],
+        vec!["mismatch", "--user", HOSTILE_LOGIN],
+        vec!["mismatch", "--json", "--user", HOSTILE_LOGIN],
+        vec!["status"],
+        vec!["status", "--json"],
+        vec!["verify"],
+        vec!["signoff", "--check", "--user", HOSTILE_LOGIN],
+        vec!["signoff", "--check", "--json", "--user", HOSTILE_LOGIN],
+        // Refusals carry the hostile login or key in their messages.
+        vec![
+            "checklist",
+            "set",
+            "2",
+            "done",
+            "--user",
+            "mal\x1b]0;x\x07lory\u{202E}",
+        ],
+        vec![
+            "checklist",
+            "set",
+            "2",
+            "done",
+            "--json",
+            "--user",
+            "mal\x1b[2Jlory",
+        ],
+        vec!["checklist", "set", "9\x1b[2J", "done", "--user", "olive"],
+        vec![
+            "mismatch",
+            "exports:\x1b[2J\u{9b}:x\r",
+            "note",
+            HOSTILE,
+            "--user",
+            "olive",
+        ],
+        vec!["mismatch", "exports:\x1b[2J:x", "--json"],
+        vec!["reopen", "--reason", HOSTILE, "--user", HOSTILE_LOGIN],
+        // A mismatch whose key came from hostile source data.
+        vec!["mismatch", HOSTILE_KEY, "note", HOSTILE, "--user", HOSTILE_LOGIN],
+        vec![
+            "mismatch",
+            HOSTILE_KEY,
+            "assign",
+            HOSTILE,
+            "--user",
+            HOSTILE_LOGIN,
+        ],
+        vec![
+            "mismatch",
+            HOSTILE_KEY,
+            "propose",
+            "--amount",
+            "9.75",
+            "--side",
+            "expected",
+            "--reason",
+            HOSTILE,
+            "--reference",
+            HOSTILE,
+            "--user",
+            HOSTILE_LOGIN,
+        ],
+        vec!["mismatch", HOSTILE_KEY],
+        vec!["mismatch", HOSTILE_KEY, "--json"],
+        vec!["mismatch"],
+        vec!["reconcile"],
+        vec!["log"],
+        vec!["checklist"],
+    ] {
+        let out = run(&args, &path);
+        outputs.push((args[0], out));
+    }
+    for (what, out) in &outputs {
+        assert_inert(what, &out.stdout);
+        assert_inert(what, &out.stderr);
+    }
+    // The escapes are shown, visibly.
+    let checklist = text(&outputs[1].1.stdout);
+    assert!(
+        checklist.contains(
+            r"osc\x1b]0;owned\x07 csi\x1b[2J\x1b[31mred c1\x9b31m cr\rOVERWRITE tab\tx bidiexe.txt nl\nnext"
+        ),
+        "{checklist}"
+    );
+    let log = text(&outputs[4].1.stdout);
+    assert!(log.contains(r"ev\x1b[31mil"), "{log}");
+    // The JSON keeps the value exactly.
+    let json: serde_json::Value = serde_json::from_slice(&outputs[2].1.stdout).unwrap();
+    assert_eq!(json["items"][0]["notes"][0]["text"], HOSTILE);
+    assert_eq!(json["items"][0]["updated_by"], HOSTILE_LOGIN);
+    // Stored as typed.
+    let snap = Snapshot::open(&path).unwrap();
+    let notes = snap
+        .workflow()
+        .annotations_of(TargetKind::Checklist, "1")
+        .unwrap();
+    assert_eq!(notes[0].text, HOSTILE);
+    assert_eq!(notes[0].author, HOSTILE_LOGIN);
+    for (what, out) in &outputs[outputs.len() - 9..outputs.len() - 6] {
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out.stderr));
+    }
+    let detail = text(&outputs[outputs.len() - 6].1.stdout);
+    assert!(detail.contains(r"exports:GL\x1b[2J\x9b1m:ar-total"), "{detail}");
+    let refused = text(&outputs[13].1.stderr);
+    assert!(
+        refused.contains(r"mal\x1b]0;x\x07lory is not on this period's roster: read-only"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn refused_actions_exit_2_naming_what_would_allow_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["checklist", "set", "1", "done", "--user", "mallory"],
+            "closedesk: mallory is not on this period's roster: read-only; moving a checklist item needs an \
+             operator, reviewer or lead on the roster",
+        ),
+        (
+            &["reopen", "--reason", "a reason that is long enough", "--user", "rita"],
+            "closedesk: reopening the period needs a lead; rita is a reviewer",
+        ),
+        (
+            &["reopen", "--reason", "too short", "--user", "lena"],
+            "closedesk: reopening the period needs a reason of at least 20 characters (this one has 9): say \
+             why, for the audit trail",
+        ),
+        (
+            &["checklist", "set", "1", "finished", "--user", "olive"],
+            "closedesk: status \"finished\" is not one of pending, in_progress, done or blocked",
+        ),
+        (
+            &["mismatch", "exports:GL-2026-03:ar-total", "note", "hi", "--user", "olive"],
+            "closedesk: no mismatch exports:GL-2026-03:ar-total in this period; `closedesk mismatch` lists them",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = run(args, &path);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&out.stderr).trim_end(), *message, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // Sign-off lists every precondition.
+    let out = run(&["signoff", "--user", "olive"], &path);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("closedesk: cannot sign off: not every precondition is met\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[not met] all eight checklist items done: 0 of 8 done"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[not met] the signer is a lead: olive is an operator"),
+        "{stderr}"
+    );
+    // With --json the refusal is also on stdout, for scripts.
+    let out = run(&["signoff", "--json", "--user", "olive"], &path);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["refused"], "precondition");
+    assert_eq!(json["preconditions"][1]["met"], false);
+    // signoff --check: exit 1 while not ready.
+    let out = run(&["signoff", "--check", "--user", "lena"], &path);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("[not met] all eight checklist items done"));
+}
+
+#[test]
+fn a_whole_close_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    for item in 1..=8 {
+        let who = if item <= 4 { "olive" } else { "lena" };
+        let out = run(
+            &["checklist", "set", &item.to_string(), "done", "--user", who],
+            &path,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).starts_with(&format!("Checklist item {item} is now done, by {who} (audit #"))
+        );
+    }
+    let out = run(&["signoff", "--check", "--user", "lena"], &path);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = run(&["signoff", "--user", "lena", "--comment", "March close"], &path);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("the period is locked"));
+    let status = run(&["status", "--json"], &path);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(json["status"], "signed_off");
+    assert_eq!(json["last_clean_close"]["period"], "2026-03");
+
+    let out = run(
+        &["checklist", "set", "1", "in_progress", "--user", "olive"],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("closedesk: the period is signed off by lena at "));
+
+    let out = run(
+        &[
+            "reopen",
+            "--user",
+            "leo",
+            "--reason",
+            "statement reissued by the employer",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "checklist",
+            "set",
+            "1",
+            "in_progress",
+            "--user",
+            "olive",
+            "--if-version",
+            "0",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("conflict: checklist item 1 changed since you read it"));
+
+    let log = run(&["log", "--json"], &path);
+    let entries: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
+    let actions: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[..2], ["reopen", "signoff"], "newest first");
+    assert_eq!(actions.len(), 10);
+    let human = text(&run(&["log", "--limit", "1"], &path).stdout);
+    assert!(human.starts_with("#10 "), "{human}");
+    assert!(
+        human.contains("period:2026-03 status: signed_off → open"),
+        "{human}"
+    );
+    assert!(human.contains("statement reissued by the employer"), "{human}");
+    let verify = run(&["verify"], &path);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}
+
+#[test]
+fn the_login_defaults_to_user_and_user_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let out = closedesk()
+        .env("USER", "oscar")
+        .arg("checklist")
+        .arg(&path)
+        .args(["set", "2", "in_progress"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("by oscar"));
+    let out = closedesk()
+        .env("USER", "oscar")
+        .arg("checklist")
+        .arg(&path)
+        .args(["set", "2", "blocked", "--user", "olive"])
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains("by olive"), "{}", text(&out.stderr));
+    let out = closedesk()
+        .env("USER", "nobody-here")
+        .arg("checklist")
+        .arg(&path)
+        .args(["set", "2", "done"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nobody-here is not on this period's roster: read-only"));
+    // Reading needs no role.
+    let out = closedesk()
+        .env("USER", "nobody-here")
+        .arg("checklist")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("(you: nobody-here (not on the roster: read-only))"));
+}

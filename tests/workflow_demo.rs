@@ -1,0 +1,300 @@
+//! A whole close of the demo period through the binary: the two mismatches
+//! (`exports:GL-2026-03:ar-total`, −9.75, medium; the verification statement, +4.52, low)
+//! corrected and waived, the checklist worked, the period signed off and locked, verified,
+//! reopened.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const GL: &str = "exports:GL-2026-03:ar-total";
+const STATEMENT: &str = "employer_programs:STM-VERIFY-2026-03:statement-total";
+
+fn closedesk() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+    cmd.env("NO_COLOR", "1").env_remove("USER");
+    cmd
+}
+
+fn demo(dir: &Path) -> PathBuf {
+    let path = dir.join("demo.db");
+    let out = closedesk().args(["demo", "--out"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    path
+}
+
+/// `closedesk SUBCOMMAND FILE ARGS…`
+fn run(file: &Path, args: &[&str]) -> Output {
+    closedesk()
+        .arg(args[0])
+        .arg(file)
+        .args(&args[1..])
+        .output()
+        .unwrap()
+}
+
+fn ok(file: &Path, args: &[&str]) -> String {
+    let out = run(file, args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn refused(file: &Path, args: &[&str]) -> String {
+    let out = run(file, args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn json(file: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(file, args)).unwrap()
+}
+
+#[test]
+fn the_demo_period_closes_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = demo(dir.path());
+    let f = f.as_path();
+
+    // The correction lane: exactly the two mismatches, filterable.
+    let list = json(f, &["mismatch", "--json"]);
+    let keys: Vec<&str> = list["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, [GL, STATEMENT]);
+    let medium = json(f, &["mismatch", "--severity", "medium", "--json"]);
+    assert_eq!(medium["mismatches"].as_array().unwrap().len(), 1);
+    let exports = ok(f, &["mismatch", "--lane", "exports"]);
+    assert!(exports.contains(GL) && !exports.contains(STATEMENT), "{exports}");
+    assert!(refused(f, &["mismatch", "--lane", "gl"]).contains("lane \"gl\" is not one of usage, exports"));
+
+    // GL: the operator proposes, cannot accept; the reviewer accepts; corrected to zero.
+    ok(
+        f,
+        &[
+            "mismatch",
+            GL,
+            "note",
+            "GL line GLL-003 nets the unapplied credit CR-0010",
+            "--user",
+            "tlin",
+        ],
+    );
+    let proposed = json(
+        f,
+        &[
+            "mismatch",
+            GL,
+            "propose",
+            "--amount",
+            "9.75",
+            "--side",
+            "actual",
+            "--reason",
+            "CR-0010 is unapplied: GL should carry it in AR",
+            "--reference",
+            "CR-0010",
+            "--user",
+            "tlin",
+            "--json",
+        ],
+    );
+    assert_eq!(proposed["mismatch"]["status"], "in_correction");
+    let e = refused(f, &["mismatch", GL, "accept", "--user", "tlin"]);
+    assert_eq!(
+        e.trim(),
+        "closedesk: accepting a correction needs a reviewer or lead; tlin is an operator"
+    );
+    let accepted = json(f, &["mismatch", GL, "accept", "--user", "jokafor", "--json"]);
+    assert_eq!(accepted["mismatch"]["status"], "resolved");
+    assert_eq!(accepted["mismatch"]["raw_variance"].to_string(), "-9.75");
+    assert_eq!(accepted["mismatch"]["corrected_variance"].to_string(), "0.00");
+    let status = json(f, &["status", "--json"]);
+    assert_eq!(status["variance_usd"].to_string(), "4.52");
+    assert_eq!(status["mismatches"]["open"], 1);
+
+    // Four-eyes through the binary: a reviewer cannot accept her own correction; she may
+    // withdraw it (reject) herself.
+    ok(
+        f,
+        &[
+            "mismatch",
+            STATEMENT,
+            "propose",
+            "--amount",
+            "-4.52",
+            "--side",
+            "actual",
+            "--reason",
+            "header at last year's rate",
+            "--user",
+            "jokafor",
+        ],
+    );
+    let e = refused(f, &["mismatch", STATEMENT, "accept", "--user", "jokafor"]);
+    assert_eq!(
+        e.trim(),
+        "closedesk: four-eyes: jokafor proposed correction #3 and cannot also accept it; another reviewer or \
+         lead must"
+    );
+    let withdrawn = json(
+        f,
+        &[
+            "mismatch",
+            STATEMENT,
+            "reject",
+            "3",
+            "--reason",
+            "withdrawn",
+            "--user",
+            "jokafor",
+            "--json",
+        ],
+    );
+    assert_eq!(withdrawn["mismatch"]["status"], "open");
+    assert_eq!(withdrawn["mismatch"]["corrections"][0]["status"], "rejected");
+
+    // The statement: waived by a reviewer with a reason.
+    let e = refused(
+        f,
+        &[
+            "mismatch",
+            STATEMENT,
+            "waive",
+            "--reason",
+            "rate difference of last year",
+            "--user",
+            "rdiaz",
+        ],
+    );
+    assert!(
+        e.contains("waiving a mismatch needs a reviewer or lead; rdiaz is an operator"),
+        "{e}"
+    );
+    let e = refused(
+        f,
+        &[
+            "mismatch",
+            STATEMENT,
+            "waive",
+            "--reason",
+            "         ",
+            "--user",
+            "jokafor",
+        ],
+    );
+    assert!(e.contains("needs a reason of at least 20 characters"), "{e}");
+    ok(
+        f,
+        &[
+            "mismatch",
+            STATEMENT,
+            "waive",
+            "--reason",
+            "header at last year's rate; Cascade reissues in April",
+            "--user",
+            "jokafor",
+        ],
+    );
+    let status = json(f, &["status", "--json"]);
+    assert_eq!(status["status"], "clean");
+    assert_eq!(status["variance_usd"].to_string(), "0.00");
+
+    // The detail shows the whole trail.
+    let detail = ok(f, &["mismatch", GL]);
+    for expected in [
+        "status resolved",
+        "corrected: expected 39,639.27 · actual 39,639.27 · variance 0.00",
+        "#2 +9.75 to actual by tlin",
+        "(ref CR-0010): accepted by jokafor",
+        "mismatch.note",
+        "mismatch.propose",
+        "mismatch.accept",
+        "“GL line GLL-003 nets the unapplied credit CR-0010”",
+    ] {
+        assert!(detail.contains(expected), "{expected:?} not in\n{detail}");
+    }
+
+    // The checklist: four items each by two operators; then the lead signs.
+    for item in 1..=8 {
+        let who = if item % 2 == 0 { "tlin" } else { "rdiaz" };
+        ok(
+            f,
+            &[
+                "checklist",
+                "set",
+                &item.to_string(),
+                "done",
+                "--user",
+                who,
+                "--note",
+                "reviewed",
+            ],
+        );
+    }
+    let checklist = json(f, &["checklist", "--json"]);
+    assert!(checklist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["status"] == "done"));
+    assert_eq!(checklist["items"][4]["evidence"][5]["label"], "aged AR total");
+    assert_eq!(
+        checklist["items"][4]["evidence"][5]["value"].to_string(),
+        "39639.27"
+    );
+    let e = refused(f, &["signoff", "--user", "jokafor"]);
+    assert!(
+        e.contains("[not met] the signer is a lead: jokafor is a reviewer"),
+        "{e}"
+    );
+    let signed = json(
+        f,
+        &["signoff", "--user", "mhale", "--comment", "March close", "--json"],
+    );
+    assert_eq!(signed["signoff"]["signed_by"], "mhale");
+    let status = json(f, &["status", "--json"]);
+    assert_eq!(status["status"], "signed_off");
+    assert_eq!(status["last_clean_close"]["period"], "2026-03");
+    ok(f, &["verify"]);
+
+    // Locked: refused with what would allow it.
+    let e = refused(f, &["mismatch", GL, "note", "one more thing", "--user", "tlin"]);
+    assert!(e.contains("the period is signed off by mhale at "), "{e}");
+    assert!(
+        e.contains("a lead can lift the lock with `closedesk reopen --reason TEXT`"),
+        "{e}"
+    );
+
+    // Reopened by the other lead; the log shows it all, newest first.
+    ok(
+        f,
+        &[
+            "reopen",
+            "--reason",
+            "Cascade reissued the statement at 0.54",
+            "--user",
+            "sgupta",
+        ],
+    );
+    let log = json(f, &["log", "--json"]);
+    assert_eq!(log[0]["action"], "reopen");
+    assert_eq!(log[1]["action"], "signoff");
+    assert_eq!(log.as_array().unwrap().last().unwrap()["seq"], 1);
+    ok(f, &["verify"]);
+}

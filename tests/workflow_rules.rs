@@ -1,0 +1,835 @@
+//! Every rule of the close workflow, driven through the library with hand-made
+//! reconciliations: roles, four-eyes, the checklist's done rule, stale views, the correction
+//! lane and its overlay, waivers, cleared by data, sign-off preconditions, the lock and reopen.
+
+mod common;
+
+use closedesk::money::Money;
+use closedesk::reconcile::Reconciliation;
+use closedesk::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Severity, Side};
+use closedesk::snapshot::Snapshot;
+use closedesk::workflow::mismatches::{self, Proposal};
+use closedesk::workflow::{audit, checklist, signoff, Refusal};
+
+use common::*;
+
+fn setup() -> (tempfile::TempDir, Snapshot) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let snap = Snapshot::open(&path).unwrap();
+    (dir, snap)
+}
+
+fn proposal(cents: i64, side: Side) -> Proposal {
+    Proposal {
+        amount: Money::from_cents(cents),
+        side,
+        reason: "credit CR-0010 netted into the GL line".into(),
+        reference: Some("CR-0010".into()),
+    }
+}
+
+fn view(snap: &Snapshot, recon: &Reconciliation, key: &str) -> mismatches::MismatchView {
+    mismatches::views(snap, recon)
+        .unwrap()
+        .into_iter()
+        .find(|v| v.key == key)
+        .unwrap()
+}
+
+const WAIVER: &str = "below materiality; rate fixed from April";
+const REOPEN: &str = "GL export re-sent after the credit fix";
+
+/// Marks all eight items done, four by each of two people.
+fn all_done(snap: &Snapshot, recon: &Reconciliation, first: &str, second: &str) {
+    for item in 1..=8u8 {
+        let who = if item <= 4 { first } else { second };
+        checklist::set(snap, &actor(snap, who), recon, item, ItemStatus::Done, None, None).unwrap();
+    }
+}
+
+/// Resolves or waives every mismatch of `recon()`.
+fn settle(snap: &Snapshot, recon: &Reconciliation) {
+    for key in [GL, STATEMENT, LEDGER] {
+        mismatches::waive(snap, &actor(snap, "rita"), recon, key, WAIVER, None).unwrap();
+    }
+}
+
+fn sign(snap: &Snapshot, login: &str, recon: &Reconciliation) -> Result<signoff::SignOff, Refusal> {
+    let r = recon.clone();
+    signoff::sign_with(snap, &actor(snap, login), Some("March close"), &move |_| {
+        Ok(r.clone())
+    })
+}
+
+// Identity and roles ------------------------------------------------------------------------------
+
+#[test]
+fn a_login_not_on_the_roster_is_read_only_and_told_why() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let mallory = actor(&snap, "mallory");
+    assert!(mallory.is_read_only());
+    let refusals = [
+        checklist::set(&snap, &mallory, &recon, 1, ItemStatus::InProgress, None, None).unwrap_err(),
+        mismatches::note(&snap, &mallory, &recon, GL, "hello", None).unwrap_err(),
+        mismatches::propose(&snap, &mallory, &recon, GL, &proposal(975, Side::Actual), None).unwrap_err(),
+        mismatches::assign(&snap, &mallory, &recon, GL, "mallory", None).unwrap_err(),
+        mismatches::waive(&snap, &mallory, &recon, GL, WAIVER, None).unwrap_err(),
+        signoff::reopen(&snap, &mallory, REOPEN).unwrap_err(),
+        sign(&snap, "mallory", &recon).unwrap_err(),
+    ];
+    for r in refusals {
+        assert!(matches!(r, Refusal::ReadOnly { .. }), "{r:?}");
+        assert!(
+            r.to_string()
+                .starts_with("mallory is not on this period's roster: read-only"),
+            "{r}"
+        );
+    }
+    assert_eq!(snap.workflow().audit_log().unwrap().len(), 0, "nothing written");
+}
+
+#[test]
+fn no_login_at_all_is_read_only() {
+    let (_d, snap) = setup();
+    let nobody = closedesk::workflow::Actor::resolve(&snap, Some("")).unwrap();
+    let r = mismatches::note(&snap, &nobody, &recon(), GL, "x", None).unwrap_err();
+    assert!(
+        r.to_string()
+            .starts_with("no login given (--user or $USER): read-only"),
+        "{r}"
+    );
+}
+
+#[test]
+fn each_role_refusal_names_the_role_it_needs() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let olive = actor(&snap, "olive");
+    let rita = actor(&snap, "rita");
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
+
+    let r = mismatches::accept(&snap, &olive, &recon, GL, None, None, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "accepting a correction needs a reviewer or lead; olive is an operator"
+    );
+    let r = mismatches::reject(&snap, &olive, &recon, GL, None, None, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "rejecting a correction needs a reviewer or lead; olive is an operator"
+    );
+    let r = mismatches::waive(&snap, &olive, &recon, STATEMENT, WAIVER, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "waiving a mismatch needs a reviewer or lead; olive is an operator"
+    );
+    let r = signoff::reopen(&snap, &rita, REOPEN).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "reopening the period needs a lead; rita is a reviewer"
+    );
+    let r = sign(&snap, "rita", &recon).unwrap_err();
+    assert!(
+        r.to_string()
+            .contains("[not met] the signer is a lead: rita is a reviewer"),
+        "{r}"
+    );
+    // The operator's permitted actions work.
+    mismatches::note(&snap, &olive, &recon, GL, "asked the GL team", None).unwrap();
+    mismatches::assign(&snap, &olive, &recon, GL, "gl-team@fixture.example", None).unwrap();
+    checklist::set(
+        &snap,
+        &olive,
+        &recon,
+        1,
+        ItemStatus::InProgress,
+        Some("started"),
+        None,
+    )
+    .unwrap();
+}
+
+// Four-eyes ---------------------------------------------------------------------------------------
+
+#[test]
+fn nobody_accepts_their_own_correction() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let rita = actor(&snap, "rita");
+    mismatches::propose(&snap, &rita, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
+    let r = mismatches::accept(&snap, &rita, &recon, GL, None, None, None).unwrap_err();
+    assert!(matches!(r, Refusal::FourEyes(_)), "{r:?}");
+    assert_eq!(
+        r.to_string(),
+        "four-eyes: rita proposed correction #1 and cannot also accept it; another reviewer or lead must"
+    );
+    // Another reviewer or lead may.
+    mismatches::accept(&snap, &actor(&snap, "lena"), &recon, GL, Some(1), None, None).unwrap();
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
+}
+
+#[test]
+fn a_waiver_is_by_a_reviewer_or_lead() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let r = mismatches::waive(&snap, &actor(&snap, "oscar"), &recon, GL, WAIVER, None).unwrap_err();
+    assert!(matches!(r, Refusal::Role { .. }), "{r:?}");
+    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, GL, WAIVER, None).unwrap();
+    mismatches::waive(&snap, &actor(&snap, "leo"), &recon, STATEMENT, WAIVER, None).unwrap();
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Waived);
+    assert_eq!(view(&snap, &recon, STATEMENT).status, MismatchStatus::Waived);
+}
+
+#[test]
+fn the_signer_did_not_mark_more_than_half_of_the_items_done() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    settle(&snap, &recon);
+    // lena marks five items done, olive three.
+    for item in 1..=8u8 {
+        let who = if item <= 5 { "lena" } else { "olive" };
+        checklist::set(
+            &snap,
+            &actor(&snap, who),
+            &recon,
+            item,
+            ItemStatus::Done,
+            None,
+            None,
+        )
+        .unwrap();
+    }
+    let r = sign(&snap, "lena", &recon).unwrap_err();
+    assert!(
+        r.to_string().contains(
+            "[not met] four-eyes: the signer marked at most 4 of the 8 items done: lena marked 5 done (1, 2, 3, 4, 5)"
+        ),
+        "{r}"
+    );
+    // leo marked none: he may sign.
+    sign(&snap, "leo", &recon).unwrap();
+}
+
+#[test]
+fn the_signer_may_have_marked_exactly_half() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    settle(&snap, &recon);
+    all_done(&snap, &recon, "lena", "olive");
+    let done = sign(&snap, "lena", &recon).unwrap();
+    assert_eq!(done.signoff.signed_by, "lena");
+}
+
+// Checklist ---------------------------------------------------------------------------------------
+
+#[test]
+fn an_item_cannot_be_done_while_a_high_mismatch_in_its_lanes_is_open() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let olive = actor(&snap, "olive");
+    // Item 5 covers the ledger lane, where LEDGER (high) is open.
+    let r = checklist::set(&snap, &olive, &recon, 5, ItemStatus::Done, None, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "checklist item 5 cannot be marked done: 1 critical or high mismatch(es) open in its lanes: \
+         ledger:ACC-1:roll-forward (high, open); correct, resolve or waive them first"
+    );
+    // Item 3 (open exceptions) covers every lane.
+    assert!(checklist::set(&snap, &olive, &recon, 3, ItemStatus::Done, None, None).is_err());
+    // Item 8 has only a medium and a low mismatch: allowed.
+    checklist::set(&snap, &olive, &recon, 8, ItemStatus::Done, None, None).unwrap();
+    // Other moves are allowed while blocked.
+    checklist::set(
+        &snap,
+        &olive,
+        &recon,
+        5,
+        ItemStatus::Blocked,
+        Some("waiting for the ledger fix"),
+        None,
+    )
+    .unwrap();
+    // Once waived, item 5 can be done.
+    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
+    checklist::set(&snap, &olive, &recon, 5, ItemStatus::Done, None, None).unwrap();
+    let items = checklist::items(&snap, &recon).unwrap();
+    assert_eq!(items[4].status, ItemStatus::Done);
+    assert_eq!(items[4].updated_by.as_deref(), Some("olive"));
+    assert_eq!(items[4].notes.len(), 1, "the note stays with the item");
+    assert!(items[4].blockers.is_empty());
+}
+
+#[test]
+fn a_critical_mismatch_blocks_too_and_the_message_says_which() {
+    let (_d, snap) = setup();
+    let recon = recon_with(vec![mismatch(
+        "usage:ACC-1:billed",
+        Lane::Usage,
+        Severity::Critical,
+        0,
+        900_000,
+    )]);
+    let r = checklist::set(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        1,
+        ItemStatus::Done,
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        r.to_string().contains("usage:ACC-1:billed (critical, open)"),
+        "{r}"
+    );
+}
+
+#[test]
+fn items_show_status_who_when_and_evidence() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    checklist::set(
+        &snap,
+        &actor(&snap, "oscar"),
+        &recon,
+        2,
+        ItemStatus::InProgress,
+        None,
+        None,
+    )
+    .unwrap();
+    let items = checklist::items(&snap, &recon).unwrap();
+    assert_eq!(items.len(), 8);
+    assert_eq!(items[0].title, "Confirm billing has fully completed");
+    assert_eq!(items[1].status, ItemStatus::InProgress);
+    assert_eq!(items[1].updated_by.as_deref(), Some("oscar"));
+    assert!(items[1].updated_at.is_some());
+    assert_eq!(items[1].version, 1);
+    for item in &items {
+        assert!(!item.evidence.is_empty(), "item {} has no evidence", item.item);
+    }
+    let r = checklist::parse_item("9").unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "there is no checklist item 9: items are numbered 1 to 8"
+    );
+}
+
+#[test]
+fn a_change_from_a_stale_view_is_a_conflict_naming_who_changed_it() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let olive = actor(&snap, "olive");
+    let oscar = actor(&snap, "oscar");
+    let seen = checklist::items(&snap, &recon).unwrap()[0].version;
+    checklist::set(&snap, &oscar, &recon, 1, ItemStatus::InProgress, None, Some(seen)).unwrap();
+    let r = checklist::set(&snap, &olive, &recon, 1, ItemStatus::Blocked, None, Some(seen)).unwrap_err();
+    assert!(matches!(r, Refusal::Conflict { .. }), "{r:?}");
+    assert!(
+        r.to_string()
+            .starts_with("conflict: checklist item 1 changed since you read it"),
+        "{r}"
+    );
+    assert!(r.to_string().contains("changed by oscar at"), "{r}");
+    assert_eq!(
+        checklist::items(&snap, &recon).unwrap()[0].status,
+        ItemStatus::InProgress
+    );
+
+    // The same for a mismatch.
+    let seen = view(&snap, &recon, GL).version;
+    mismatches::note(&snap, &oscar, &recon, GL, "first", Some(seen)).unwrap();
+    let r = mismatches::assign(&snap, &olive, &recon, GL, "olive", Some(seen)).unwrap_err();
+    assert!(r
+        .to_string()
+        .contains("mismatch exports:GL-2026-03:ar-total changed since you read it"));
+    assert!(r.to_string().contains("changed by oscar"), "{r}");
+    assert_eq!(view(&snap, &recon, GL).owner_override, None);
+}
+
+// Correction lane ---------------------------------------------------------------------------------
+
+#[test]
+fn accepted_corrections_are_an_overlay_and_zero_corrected_variance_resolves() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let olive = actor(&snap, "olive");
+    let rita = actor(&snap, "rita");
+    // GL: expected 39639.27, actual 39629.52 (−9.75). A partial correction first.
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(500, Side::Actual), None).unwrap();
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::InCorrection);
+    mismatches::accept(&snap, &rita, &recon, GL, None, Some("partial"), None).unwrap();
+    let v = view(&snap, &recon, GL);
+    assert_eq!(v.raw_variance, Money::from_cents(-975));
+    assert_eq!(v.corrected_variance, Money::from_cents(-475));
+    assert_eq!(
+        v.status,
+        MismatchStatus::Open,
+        "a partial correction leaves it open"
+    );
+    // A wrong one, rejected: it stays in the trail.
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(-475, Side::Actual), None).unwrap();
+    mismatches::reject(&snap, &rita, &recon, GL, None, Some("wrong sign"), None).unwrap();
+    let v = view(&snap, &recon, GL);
+    assert_eq!(v.status, MismatchStatus::Open);
+    assert_eq!(v.corrected_variance, Money::from_cents(-475));
+    // The rest, on the expected side.
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(-475, Side::Expected), None).unwrap();
+    mismatches::accept(&snap, &rita, &recon, GL, Some(3), None, None).unwrap();
+    let v = view(&snap, &recon, GL);
+    assert_eq!(v.corrected_expected, Money::from_cents(3_963_452));
+    assert_eq!(v.corrected_actual, Money::from_cents(3_963_452));
+    assert!(v.corrected_variance.is_zero());
+    assert_eq!(v.status, MismatchStatus::Resolved);
+    assert!(!v.is_open());
+    assert_eq!(
+        v.mismatch.as_ref().unwrap().variance,
+        Money::from_cents(-975),
+        "source untouched"
+    );
+    let statuses: Vec<String> = v.corrections.iter().map(|c| c.status.to_string()).collect();
+    assert_eq!(statuses, ["accepted", "rejected", "accepted"]);
+    let detail = mismatches::detail(&snap, &recon, GL).unwrap();
+    let actions: Vec<&str> = detail.trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "mismatch.seen",
+            "mismatch.propose",
+            "mismatch.accept",
+            "mismatch.propose",
+            "mismatch.reject",
+            "mismatch.propose",
+            "mismatch.accept"
+        ]
+    );
+    // Deciding a decided correction is refused.
+    let r = mismatches::reject(&snap, &rita, &recon, GL, Some(1), None, None).unwrap_err();
+    assert!(
+        r.to_string()
+            .starts_with("correction #1 on exports:GL-2026-03:ar-total was already accepted by rita"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_waiver_needs_a_reason_of_twenty_characters() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let rita = actor(&snap, "rita");
+    for reason in ["", "too short", &" ".repeat(40), "  nineteen chars ok  "] {
+        let r = mismatches::waive(&snap, &rita, &recon, GL, reason, None).unwrap_err();
+        assert!(matches!(r, Refusal::Invalid(_)), "{reason:?}: {r:?}");
+        assert!(
+            r.to_string()
+                .starts_with("a waiver needs a reason of at least 20 characters"),
+            "{r}"
+        );
+    }
+    mismatches::waive(&snap, &rita, &recon, GL, "exactly twenty chars", None).unwrap();
+    let r = mismatches::waive(&snap, &rita, &recon, GL, WAIVER, None).unwrap_err();
+    assert!(r.to_string().contains("is already waived (by rita"), "{r}");
+}
+
+#[test]
+fn a_pending_correction_must_be_decided_before_a_waiver() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    mismatches::propose(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        GL,
+        &proposal(975, Side::Actual),
+        None,
+    )
+    .unwrap();
+    let r = mismatches::waive(&snap, &actor(&snap, "rita"), &recon, GL, WAIVER, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "correction #1 on exports:GL-2026-03:ar-total awaits a decision: accept or reject it before waiving"
+    );
+}
+
+#[test]
+fn assign_overrides_the_owner_and_notes_need_text() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let olive = actor(&snap, "olive");
+    mismatches::assign(&snap, &olive, &recon, GL, "gl-team@fixture.example", None).unwrap();
+    let v = view(&snap, &recon, GL);
+    assert_eq!(v.owner, "gl-team@fixture.example");
+    assert_eq!(v.owner_override.as_deref(), Some("gl-team@fixture.example"));
+    assert!(v.first_seen.is_some());
+    let r = mismatches::note(&snap, &olive, &recon, GL, "   ", None).unwrap_err();
+    assert!(matches!(r, Refusal::Invalid(_)));
+    let r = mismatches::note(&snap, &olive, &recon, "exports:NOPE:ar-total", "x", None).unwrap_err();
+    assert!(matches!(r, Refusal::NotFound(_)), "{r:?}");
+}
+
+#[test]
+fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
+    let (_d, snap) = setup();
+    let before = recon();
+    let olive = actor(&snap, "olive");
+    mismatches::note(
+        &snap,
+        &olive,
+        &before,
+        STATEMENT,
+        "statement header at last year's rate",
+        None,
+    )
+    .unwrap();
+    mismatches::propose(&snap, &olive, &before, GL, &proposal(975, Side::Actual), None).unwrap();
+
+    // Recomputed (e.g. re-imported data): same keys, new figures; the state stays attached.
+    let mut again = recon();
+    again.mismatches.reverse();
+    assert_eq!(view(&snap, &again, GL).status, MismatchStatus::InCorrection);
+
+    // The statement was fixed in the source data: it disappears from the reconciliation.
+    let fixed = recon_with(vec![again.mismatches[0].clone(), again.mismatches[2].clone()]);
+    assert!(fixed.mismatches.iter().all(|m| m.key != STATEMENT));
+    let v = view(&snap, &fixed, STATEMENT);
+    assert!(v.cleared_by_data && !v.is_open() && v.mismatch.is_none());
+    // The next workflow action records it in the log; its trail is kept.
+    mismatches::note(&snap, &olive, &fixed, GL, "still chasing", None).unwrap();
+    let detail = mismatches::detail(&snap, &fixed, STATEMENT).unwrap();
+    assert_eq!(detail.annotations.len(), 1);
+    assert_eq!(detail.trail.last().unwrap().action, "mismatch.cleared_by_data");
+    assert!(
+        snap.workflow()
+            .mismatch_state(STATEMENT)
+            .unwrap()
+            .unwrap()
+            .cleared_by_data
+    );
+    // Only a note may still be added to it.
+    let r = mismatches::assign(&snap, &olive, &fixed, STATEMENT, "x", None).unwrap_err();
+    assert!(r.to_string().contains("was cleared by data"), "{r}");
+    mismatches::note(
+        &snap,
+        &olive,
+        &fixed,
+        STATEMENT,
+        "confirmed fixed at source",
+        None,
+    )
+    .unwrap();
+    let report = audit::verify_with(&snap, &|_| Ok(fixed.clone())).unwrap();
+    assert!(report.ok, "{report:#?}");
+}
+
+// Sign-off and the lock ---------------------------------------------------------------------------
+
+#[test]
+fn sign_off_lists_every_precondition_with_its_state() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    checklist::set(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        1,
+        ItemStatus::Done,
+        None,
+        None,
+    )
+    .unwrap();
+    mismatches::propose(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        GL,
+        &proposal(100, Side::Actual),
+        None,
+    )
+    .unwrap();
+    let r = sign(&snap, "lena", &recon).unwrap_err();
+    let Refusal::SignOff(list) = &r else {
+        panic!("{r:?}")
+    };
+    let lines: Vec<String> = list.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        lines,
+        [
+            "[ok]      the period is open: open",
+            "[not met] all eight checklist items done: 1 of 8 done; not done: 2 (pending), 3 (pending), \
+             4 (pending), 5 (pending), 6 (pending), 7 (pending), 8 (pending)",
+            "[not met] no mismatch open or in_correction: 3 open: exports:GL-2026-03:ar-total (in_correction), \
+             employer_programs:STM-1:statement-total (open), ledger:ACC-1:roll-forward (open)",
+            "[ok]      the signer is a lead: lena is a lead",
+            "[ok]      four-eyes: the signer marked at most 4 of the 8 items done: lena marked no item done",
+        ]
+    );
+    assert!(r
+        .to_string()
+        .starts_with("cannot sign off: not every precondition is met\n  [ok]"));
+    assert_eq!(snap.period().unwrap().status, PeriodStatus::Open);
+}
+
+#[test]
+fn each_precondition_alone_refuses_the_sign_off() {
+    // Items not all done.
+    let (_d, snap) = setup();
+    let recon = recon();
+    settle(&snap, &recon);
+    for item in 1..=7u8 {
+        checklist::set(
+            &snap,
+            &actor(&snap, "olive"),
+            &recon,
+            item,
+            ItemStatus::Done,
+            None,
+            None,
+        )
+        .unwrap();
+    }
+    assert!(sign(&snap, "lena", &recon)
+        .unwrap_err()
+        .to_string()
+        .contains("[not met] all eight"));
+
+    // One mismatch open, one in correction.
+    let (_d, snap) = setup();
+    all_done(&snap, &recon_with(vec![]), "olive", "oscar");
+    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
+    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, STATEMENT, WAIVER, None).unwrap();
+    let r = sign(&snap, "lena", &recon).unwrap_err().to_string();
+    assert!(
+        r.contains("[not met] no mismatch open or in_correction: 1 open: exports:GL-2026-03:ar-total (open)"),
+        "{r}"
+    );
+    mismatches::propose(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        GL,
+        &proposal(100, Side::Actual),
+        None,
+    )
+    .unwrap();
+    let r = sign(&snap, "lena", &recon).unwrap_err().to_string();
+    assert!(r.contains("exports:GL-2026-03:ar-total (in_correction)"), "{r}");
+    // Resolved by a correction: signable.
+    mismatches::reject(&snap, &actor(&snap, "rita"), &recon, GL, None, None, None).unwrap();
+    mismatches::propose(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        GL,
+        &proposal(975, Side::Actual),
+        None,
+    )
+    .unwrap();
+    mismatches::accept(&snap, &actor(&snap, "rita"), &recon, GL, None, None, None).unwrap();
+    // Not a lead.
+    let r = sign(&snap, "rita", &recon).unwrap_err().to_string();
+    assert!(
+        r.contains("[not met] the signer is a lead: rita is a reviewer"),
+        "{r}"
+    );
+    let r = sign(&snap, "olive", &recon).unwrap_err().to_string();
+    assert!(
+        r.contains("[not met] the signer is a lead: olive is an operator"),
+        "{r}"
+    );
+    sign(&snap, "lena", &recon).unwrap();
+    // Already signed off.
+    let r = sign(&snap, "leo", &recon).unwrap_err();
+    assert!(matches!(r, Refusal::Locked { .. }), "{r:?}");
+}
+
+#[test]
+fn sign_off_stores_digest_and_head_locks_and_moves_the_last_clean_close() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    settle(&snap, &recon);
+    all_done(&snap, &recon, "olive", "oscar");
+    let (len, head) = snap.workflow().audit_head().unwrap();
+    let done = sign(&snap, "lena", &recon).unwrap();
+    assert_eq!(done.signoff.audit_len, len);
+    assert_eq!(done.signoff.audit_head, head);
+    assert_eq!(done.receipt.seq, len + 1);
+    assert_eq!(done.signoff.digest, signoff::digest(&snap, &recon).unwrap());
+    assert_eq!(done.signoff.digest.len(), 64);
+    assert_eq!(done.signoff.comment.as_deref(), Some("March close"));
+    let period = snap.period().unwrap();
+    assert_eq!(period.status, PeriodStatus::SignedOff);
+    assert_eq!(period.last_clean_period.as_deref(), Some("2026-03"));
+    assert_eq!(
+        period.last_clean_date.unwrap().to_string(),
+        &done.signoff.signed_at[..10]
+    );
+
+    // Every workflow action is now refused as locked.
+    let olive = actor(&snap, "olive");
+    let r = mismatches::note(&snap, &olive, &recon, GL, "late note", None).unwrap_err();
+    assert!(
+        r.to_string().starts_with("the period is signed off by lena at "),
+        "{r}"
+    );
+    assert!(r
+        .to_string()
+        .ends_with("a lead can lift the lock with `closedesk reopen --reason TEXT`"));
+    assert!(matches!(
+        checklist::set(&snap, &olive, &recon, 1, ItemStatus::Pending, None, None),
+        Err(Refusal::Locked { .. })
+    ));
+
+    // The digest changes with the figures.
+    let mut other = recon.clone();
+    other.headline.closing_ar = Money::from_cents(1);
+    assert_ne!(signoff::digest(&snap, &other).unwrap(), done.signoff.digest);
+}
+
+#[test]
+fn reopen_needs_a_lead_and_a_reason_and_lifts_the_lock() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    settle(&snap, &recon);
+    all_done(&snap, &recon, "olive", "oscar");
+    let lena = actor(&snap, "lena");
+    let r = signoff::reopen(&snap, &lena, REOPEN).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "the period is not signed off: there is nothing to reopen"
+    );
+    sign(&snap, "lena", &recon).unwrap();
+    let r = signoff::reopen(&snap, &lena, "   short   ").unwrap_err();
+    assert!(r
+        .to_string()
+        .starts_with("reopening the period needs a reason of at least 20 characters"));
+    let r = signoff::reopen(&snap, &actor(&snap, "olive"), REOPEN).unwrap_err();
+    assert!(matches!(r, Refusal::Role { .. }));
+    signoff::reopen(&snap, &actor(&snap, "leo"), REOPEN).unwrap();
+    assert_eq!(snap.period().unwrap().status, PeriodStatus::Open);
+    let s = snap.workflow().latest_signoff().unwrap().unwrap();
+    assert_eq!(s.reopened_by.as_deref(), Some("leo"));
+    assert_eq!(s.reopen_reason.as_deref(), Some(REOPEN));
+    // Writable again, and audited.
+    checklist::set(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        8,
+        ItemStatus::InProgress,
+        None,
+        None,
+    )
+    .unwrap();
+    let log = snap.workflow().audit_log().unwrap();
+    let actions: Vec<&str> = log.iter().rev().take(3).map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["checklist.set", "reopen", "signoff"]);
+    // Sign again: a second sign-off row.
+    checklist::set(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        8,
+        ItemStatus::Done,
+        None,
+        None,
+    )
+    .unwrap();
+    sign(&snap, "leo", &recon).unwrap();
+    assert_eq!(snap.workflow().signoffs().unwrap().len(), 2);
+    let report = audit::verify_with(&snap, &|_| Ok(recon.clone())).unwrap();
+    assert!(report.ok, "{report:#?}");
+}
+
+/// The lock is in the database: triggers refuse writes to every source and workflow table,
+/// also from a connection opened before the sign-off.
+#[test]
+fn the_lock_holds_for_a_connection_opened_before_sign_off() {
+    let (dir, snap) = setup();
+    let recon = recon();
+    let early = rusqlite::Connection::open(dir.path().join("p.db")).unwrap();
+    let early_snapshot = Snapshot::open(&dir.path().join("p.db")).unwrap();
+    settle(&snap, &recon);
+    all_done(&snap, &recon, "olive", "oscar");
+    sign(&snap, "lena", &recon).unwrap();
+
+    let writes = [
+        "UPDATE checklist SET status = 'pending' WHERE item = 1",
+        "INSERT INTO annotations (target_kind, target, kind, author, created_at, text) \
+         VALUES ('mismatch', 'k', 'note', 'x', 't', 'late')",
+        "DELETE FROM annotations",
+        "UPDATE mismatch_state SET status = 'open'",
+        "DELETE FROM mismatch_state",
+        "UPDATE signoffs SET digest = 'x'",
+        "DELETE FROM signoffs",
+        "INSERT INTO roster (login, display_name, role) VALUES ('eve', 'Eve', 'lead')",
+        "UPDATE roster SET role = 'lead'",
+        "DELETE FROM accounts",
+        "UPDATE period SET window_end = '2026-04-30'",
+        "UPDATE period SET status = 'open', last_clean_period = NULL",
+        "DELETE FROM period",
+        "UPDATE audit_log SET text = 'x'",
+        "DELETE FROM audit_log",
+    ];
+    for sql in writes {
+        let e = early.execute(sql, []).unwrap_err().to_string();
+        assert!(
+            e.contains("period is signed off: locked") || e.contains("audit_log is append-only"),
+            "{sql}: {e}"
+        );
+    }
+    // Every source and workflow table except the period and the audit log has the triggers.
+    for table in closedesk::snapshot::schema::SOURCE_TABLES
+        .iter()
+        .chain(closedesk::snapshot::schema::WORKFLOW_TABLES)
+        .filter(|t| !matches!(**t, "period" | "audit_log"))
+    {
+        let e = early
+            .execute(&format!("INSERT INTO {table} DEFAULT VALUES"), [])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("period is signed off: locked"), "{table}: {e}");
+    }
+    // Through the library, from a session opened before the sign-off.
+    let r = mismatches::note(
+        &early_snapshot,
+        &actor(&early_snapshot, "olive"),
+        &recon,
+        GL,
+        "late",
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(r, Refusal::Locked { .. }), "{r:?}");
+    assert_eq!(snap.period().unwrap().status, PeriodStatus::SignedOff);
+}
+
+#[test]
+fn summary_counts_use_the_workflow_state_and_the_corrected_variance() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    mismatches::propose(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        GL,
+        &proposal(500, Side::Actual),
+        None,
+    )
+    .unwrap();
+    mismatches::accept(&snap, &actor(&snap, "rita"), &recon, GL, None, None, None).unwrap();
+    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
+    let views = mismatches::views(&snap, &recon).unwrap();
+    let open = |m: &closedesk::reconcile::Mismatch| {
+        let v = views.iter().find(|v| v.key == m.key)?;
+        v.is_open().then_some(v.corrected_variance)
+    };
+    let progress = snap.checklist_progress().unwrap();
+    let summary = closedesk::summary::Summary::new(&recon, open, &progress, date("2026-04-02"));
+    // GL open with 4.75 left after a 5.00 correction; statement open 4.52; ledger waived.
+    assert_eq!(summary.mismatches.open, 2);
+    assert_eq!(summary.variance_usd, Money::from_cents(475 + 452));
+    assert_eq!(summary.status, "needs_review");
+}

@@ -1,0 +1,446 @@
+//! `verify` and the audit chain: a clean log verifies; each tamper class is caught and
+//! reported with the first bad sequence number — an edited row, a deleted row, reordered
+//! rows, a truncated tail, and a rewritten chain (trigger dropped, every hash recomputed)
+//! caught against the head recorded at sign-off; also workflow tables edited behind the
+//! log's back, and source data changed after sign-off.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection};
+
+use closedesk::money::Money;
+use closedesk::reconcile::Reconciliation;
+use closedesk::snapshot::model::{ItemStatus, Side};
+use closedesk::snapshot::Snapshot;
+use closedesk::workflow::audit::{self, Fields, Report};
+use closedesk::workflow::mismatches::{self, Proposal};
+use closedesk::workflow::{checklist, signoff};
+
+use common::*;
+
+const WAIVER: &str = "below materiality; rate fixed from April";
+
+/// The reconciliation, with closing AR standing for "the figures": the number of accounts,
+/// read from the file, so a change to source data changes the signed figures.
+fn engine(snap: &Snapshot) -> rusqlite::Result<Reconciliation> {
+    let conn = Connection::open(snap.path())?;
+    let accounts: i64 = conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?;
+    let mut recon = recon();
+    recon.headline.closing_ar = Money::from_cents(accounts);
+    Ok(recon)
+}
+
+/// A period with a full history: notes, moves, corrections, waivers, a sign-off (the
+/// anchor), a reopen and a second sign-off. Returns the path and the sign-offs' audit_len.
+fn history(dir: &Path) -> (PathBuf, Vec<i64>) {
+    let path = snapshot_at(dir, "p.db");
+    let snap = Snapshot::open(&path).unwrap();
+    let recon = recon();
+    let (olive, oscar, rita) = (actor(&snap, "olive"), actor(&snap, "oscar"), actor(&snap, "rita"));
+    mismatches::note(
+        &snap,
+        &olive,
+        &recon,
+        GL,
+        "asked the GL team for the batch log",
+        None,
+    )
+    .unwrap();
+    let p = Proposal {
+        amount: Money::from_cents(975),
+        side: Side::Actual,
+        reason: "credit CR-0010 netted into GL".into(),
+        reference: Some("CR-0010".into()),
+    };
+    mismatches::propose(&snap, &olive, &recon, GL, &p, None).unwrap();
+    mismatches::accept(&snap, &rita, &recon, GL, None, None, None).unwrap();
+    mismatches::waive(&snap, &rita, &recon, STATEMENT, WAIVER, None).unwrap();
+    mismatches::waive(&snap, &rita, &recon, LEDGER, WAIVER, None).unwrap();
+    for item in 1..=8u8 {
+        let who = if item % 2 == 0 { &olive } else { &oscar };
+        checklist::set(
+            &snap,
+            who,
+            &recon,
+            item,
+            ItemStatus::InProgress,
+            Some("started"),
+            None,
+        )
+        .unwrap();
+        checklist::set(&snap, who, &recon, item, ItemStatus::Done, None, None).unwrap();
+    }
+    signoff::sign_with(&snap, &actor(&snap, "lena"), Some("first close"), &engine).unwrap();
+    signoff::reopen(&snap, &actor(&snap, "leo"), "statement reissued by the employer").unwrap();
+    checklist::set(
+        &snap,
+        &olive,
+        &recon,
+        8,
+        ItemStatus::InProgress,
+        Some("recheck exports"),
+        None,
+    )
+    .unwrap();
+    checklist::set(&snap, &olive, &recon, 8, ItemStatus::Done, None, None).unwrap();
+    signoff::sign_with(&snap, &actor(&snap, "lena"), None, &engine).unwrap();
+    let anchors = snap
+        .workflow()
+        .signoffs()
+        .unwrap()
+        .iter()
+        .map(|s| s.audit_len)
+        .collect();
+    (path, anchors)
+}
+
+fn verify(path: &Path) -> Report {
+    let snap = Snapshot::open(path).unwrap();
+    audit::verify_with(&snap, &engine).unwrap()
+}
+
+fn first_problem(report: &Report) -> (Option<i64>, String) {
+    let p = report.first_problem.as_ref().expect("a problem");
+    (p.seq, p.what.clone())
+}
+
+/// Runs `sql` with the audit log's append-only triggers dropped, then recreates them exactly,
+/// so only the chain can tell.
+fn behind_the_triggers(path: &Path, sql: &str) {
+    let conn = Connection::open(path).unwrap();
+    let triggers: Vec<(String, String)> = {
+        let mut st = conn
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
+    conn.execute_batch(sql).unwrap();
+    for (_, create) in &triggers {
+        conn.execute_batch(create).unwrap();
+    }
+}
+
+#[test]
+fn a_clean_history_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, anchors) = history(dir.path());
+    let report = verify(&path);
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(anchors.len(), 2);
+    assert!(report.checks.iter().all(|c| c.ok));
+    let names: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "file identity",
+            "integrity",
+            "triggers",
+            "sequence",
+            "hash chain",
+            "sign-off anchors",
+            "replay",
+            "signed figures"
+        ]
+    );
+    // The chain starts at GENESIS and each row names the one before it.
+    let snap = Snapshot::open(&path).unwrap();
+    let log = snap.workflow().audit_log().unwrap();
+    assert_eq!(log[0].prev_hash, audit::GENESIS);
+    assert_eq!(report.length, log.len() as i64);
+    assert_eq!(report.head, log.last().unwrap().hash);
+    for pair in log.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+}
+
+#[test]
+fn an_edited_row_is_caught_at_its_sequence_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = history(dir.path());
+    behind_the_triggers(&path, "UPDATE audit_log SET text = 'asked nobody' WHERE seq = 2");
+    let report = verify(&path);
+    assert!(!report.ok);
+    assert_eq!(
+        first_problem(&report),
+        (
+            Some(2),
+            "its hash does not match its contents (the row was edited)".into()
+        )
+    );
+}
+
+#[test]
+fn a_deleted_row_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = history(dir.path());
+    behind_the_triggers(&path, "DELETE FROM audit_log WHERE seq = 5");
+    assert_eq!(
+        first_problem(&verify(&path)),
+        (Some(5), "missing (the next row is seq 6)".into())
+    );
+}
+
+#[test]
+fn reordered_rows_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = history(dir.path());
+    behind_the_triggers(
+        &path,
+        "UPDATE audit_log SET seq = -1 WHERE seq = 3;
+         UPDATE audit_log SET seq = 3 WHERE seq = 4;
+         UPDATE audit_log SET seq = 4 WHERE seq = -1;",
+    );
+    let (seq, what) = first_problem(&verify(&path));
+    assert_eq!(seq, Some(3));
+    assert!(
+        what.starts_with("its previous hash is not the hash of the row before it"),
+        "{what}"
+    );
+}
+
+#[test]
+fn a_truncated_tail_is_caught() {
+    // The last rows (after the last sign-off's anchor): the tables no longer match the log.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, anchors) = history(dir.path());
+    let last = *anchors.last().unwrap();
+    behind_the_triggers(&path, &format!("DELETE FROM audit_log WHERE seq > {last}"));
+    let report = verify(&path);
+    let (seq, what) = first_problem(&report);
+    assert_eq!(report.checks.iter().find(|c| !c.ok).unwrap().name, "replay");
+    assert_eq!(seq, Some(last + 1), "{what}");
+    assert!(what.starts_with("missing: "), "{what}");
+    assert!(
+        what.contains("no audit row created it (the log was truncated"),
+        "{what}"
+    );
+
+    // Back to before the first sign-off: its recorded length is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, anchors) = history(dir.path());
+    behind_the_triggers(
+        &path,
+        &format!("DELETE FROM audit_log WHERE seq >= {}", anchors[0]),
+    );
+    let (seq, what) = first_problem(&verify(&path));
+    assert_eq!(seq, Some(anchors[0]));
+    assert!(
+        what.contains("this row is missing (the log was truncated)"),
+        "{what}"
+    );
+}
+
+/// Rewrites the chain from `from` on: every hash recomputed so sequence and links hold.
+fn recompute_chain(conn: &Connection, path: &Path, from: i64) {
+    let rows = Snapshot::open(path).unwrap().workflow().audit_log().unwrap();
+    let mut prev = audit::GENESIS.to_string();
+    for row in rows {
+        let fields = Fields {
+            prev_hash: &prev,
+            ..row.fields()
+        };
+        let hash = audit::hash(&fields);
+        if row.seq >= from {
+            conn.execute(
+                "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+                params![row.seq, prev, hash],
+            )
+            .unwrap();
+        }
+        prev = hash;
+    }
+}
+
+#[test]
+fn a_rewritten_chain_is_caught_against_the_head_recorded_at_sign_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, anchors) = history(dir.path());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_update").unwrap();
+    conn.execute("UPDATE audit_log SET text = 'asked nobody' WHERE seq = 2", [])
+        .unwrap();
+    recompute_chain(&conn, &path, 2);
+
+    // The trigger is gone: reported first; the chain itself is consistent again.
+    let report = verify(&path);
+    assert_eq!(
+        first_problem(&report),
+        (None, "trigger audit_log_no_update is missing".into())
+    );
+    let chain = report.checks.iter().find(|c| c.name == "hash chain").unwrap();
+    assert!(chain.ok, "{chain:?}");
+    let anchor = report
+        .checks
+        .iter()
+        .find(|c| c.name == "sign-off anchors")
+        .unwrap();
+    assert!(!anchor.ok);
+
+    // Even with the trigger put back exactly, the recorded head catches it.
+    let reference = Connection::open_in_memory().unwrap();
+    reference
+        .execute_batch(closedesk::snapshot::schema::MIGRATIONS[0])
+        .unwrap();
+    let create: String = reference
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'audit_log_no_update'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute_batch(&create).unwrap();
+    let report = verify(&path);
+    assert_eq!(
+        first_problem(&report),
+        (
+            Some(anchors[0]),
+            "its hash is not the head recorded at sign-off 1 (the log before it was rewritten)".into()
+        )
+    );
+}
+
+#[test]
+fn a_changed_trigger_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = history(dir.path());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER checklist_locked_update;
+         CREATE TRIGGER checklist_locked_update BEFORE UPDATE ON checklist WHEN 0
+         BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;",
+    )
+    .unwrap();
+    assert_eq!(
+        first_problem(&verify(&path)),
+        (None, "trigger checklist_locked_update was changed".into())
+    );
+}
+
+#[test]
+fn workflow_tables_edited_behind_the_log_are_caught_by_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    {
+        let snap = Snapshot::open(&path).unwrap();
+        let recon = recon();
+        checklist::set(
+            &snap,
+            &actor(&snap, "olive"),
+            &recon,
+            3,
+            ItemStatus::InProgress,
+            None,
+            None,
+        )
+        .unwrap();
+        mismatches::note(&snap, &actor(&snap, "olive"), &recon, GL, "a note", None).unwrap();
+    }
+    assert!(verify(&path).ok);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE checklist SET status = 'done' WHERE item = 3", [])
+        .unwrap();
+    let (seq, what) = first_problem(&verify(&path));
+    assert_eq!(seq, Some(1), "the last row that touched it");
+    assert_eq!(
+        what,
+        "checklist:3 in the workflow tables differs from the log's last change to it"
+    );
+
+    conn.execute("UPDATE checklist SET status = 'in_progress' WHERE item = 3", [])
+        .unwrap();
+    conn.execute("UPDATE annotations SET text = 'another note'", [])
+        .unwrap();
+    let (_, what) = first_problem(&verify(&path));
+    assert!(
+        what.starts_with("annotation:1 in the workflow tables differs"),
+        "{what}"
+    );
+}
+
+#[test]
+fn source_data_changed_after_sign_off_is_caught_by_the_signed_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = history(dir.path());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER accounts_locked_insert;
+         INSERT INTO accounts (id, name, kind) VALUES ('ACC-9', 'Ghost', 'customer');",
+    )
+    .unwrap();
+    let report = verify(&path);
+    let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
+    assert_eq!(failed, ["triggers", "signed figures"]);
+    let figures = report.checks.iter().find(|c| c.name == "signed figures").unwrap();
+    assert!(
+        figures
+            .detail
+            .contains("no longer give the digest signed by lena"),
+        "{figures:?}"
+    );
+}
+
+#[test]
+fn the_binary_exits_1_naming_the_first_bad_sequence_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    {
+        let snap = Snapshot::open(&path).unwrap();
+        let recon = closedesk::reconcile::run(&snap).unwrap();
+        for item in 1..=3u8 {
+            checklist::set(
+                &snap,
+                &actor(&snap, "olive"),
+                &recon,
+                item,
+                ItemStatus::InProgress,
+                None,
+                None,
+            )
+            .unwrap();
+        }
+    }
+    let bin = env!("CARGO_BIN_EXE_closedesk");
+    let ok = std::process::Command::new(bin)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let stdout = String::from_utf8(ok.stdout).unwrap();
+    assert!(stdout.contains("OK: 3 audit rows, head "), "{stdout}");
+
+    behind_the_triggers(&path, "UPDATE audit_log SET actor = 'oscar' WHERE seq = 2");
+    let bad = std::process::Command::new(bin)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert_eq!(
+        stderr.trim(),
+        "closedesk: verify failed at audit seq 2: its hash does not match its contents (the row was edited)"
+    );
+    let json = std::process::Command::new(bin)
+        .args(["verify", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["first_problem"]["seq"], 2);
+}
