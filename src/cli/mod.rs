@@ -169,8 +169,8 @@ pub fn run(cli: Cli) -> Outcome {
         )));
     }
     match (cli.command, cli.file) {
-        (Some(Command::Open { file }), _) | (None, Some(file)) => open(Some(file)),
-        (None, None) => open(None),
+        (Some(Command::Open { file }), _) | (None, Some(file)) => open(Some(file), user),
+        (None, None) => open(None, user),
         (Some(Command::Demo { out, force }), _) => cmd_demo(out, force),
         (
             Some(Command::Import {
@@ -236,7 +236,7 @@ fn ensure_demo() -> Result<PathBuf, Failure> {
 
 /// Opens the cockpit on a snapshot. The file is checked first, so a refusal is printed
 /// (exit 2) before the terminal is taken over. Without a terminal, prints the summary.
-fn open(file: Option<PathBuf>) -> Outcome {
+fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
     use std::io::IsTerminal;
     let snapshot = open_snapshot(file)?;
     let summary = summarize(&snapshot)?.1;
@@ -248,7 +248,7 @@ fn open(file: Option<PathBuf>) -> Outcome {
     drop(snapshot);
     let opts = crate::tui::Options {
         path,
-        user: None,
+        user,
         today: today(),
         poll: std::time::Duration::from_millis(500),
     };

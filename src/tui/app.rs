@@ -242,6 +242,8 @@ pub struct Editor {
     pub confirm_discard: bool,
     /// The discard question came from Ctrl-C: quit after discarding.
     pub confirm_quit: bool,
+    /// A checklist note is saved with a move: waiting for the move's key.
+    pub choose_move: bool,
     pub error: Option<String>,
 }
 
@@ -256,6 +258,7 @@ impl Editor {
             area,
             confirm_discard: false,
             confirm_quit: false,
+            choose_move: false,
             error: None,
         }
     }
@@ -644,6 +647,29 @@ impl App {
             }
             return Vec::new();
         }
+        if ed.choose_move {
+            ed.choose_move = false;
+            let status = match key.code {
+                KeyCode::Char('i') => "in_progress",
+                KeyCode::Char('d') => "done",
+                KeyCode::Char('b') => "blocked",
+                KeyCode::Char('u') => "pending",
+                _ => {
+                    ed.error = None;
+                    return Vec::new();
+                }
+            };
+            let Purpose::Note { target, .. } = &ed.purpose else {
+                return Vec::new();
+            };
+            let item = target.parse().unwrap_or(0);
+            ed.error = Some("saving…".to_string());
+            return vec![Request::Write(WriteOp::Checklist {
+                item,
+                status: status.to_string(),
+                note: Some(ed.text().trim_end().to_string()),
+            })];
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => {
@@ -672,6 +698,18 @@ impl App {
             return Vec::new();
         }
         let text = ed.text().trim_end().to_string();
+        if let Purpose::Note {
+            kind: "checklist",
+            target,
+        } = &ed.purpose
+        {
+            // The workflow keeps a checklist note with a move of its item.
+            ed.error = Some(format!(
+                "save with a move of item {target}: i in progress · d done · b blocked · u pending · other key: keep editing"
+            ));
+            ed.choose_move = true;
+            return Vec::new();
+        }
         let op = match &ed.purpose {
             Purpose::Note { kind, target } => WriteOp::Note {
                 kind,
@@ -965,6 +1003,7 @@ impl App {
                 return vec![Request::Write(WriteOp::Checklist {
                     item,
                     status: status.to_string(),
+                    note: None,
                 })];
             }
             Action::Note => {
@@ -1219,8 +1258,10 @@ impl App {
                 if let Some(ed) = &self.editor {
                     let same = matches!(
                         (&ed.purpose, &op),
-                        (Purpose::Note { .. }, WriteOp::Note { .. })
-                            | (Purpose::Correction { .. }, WriteOp::Correction { .. })
+                        (
+                            Purpose::Note { .. },
+                            WriteOp::Note { .. } | WriteOp::Checklist { note: Some(_), .. }
+                        ) | (Purpose::Correction { .. }, WriteOp::Correction { .. })
                             | (Purpose::Waiver { .. }, WriteOp::Waive { .. })
                             | (Purpose::Rejection { .. }, WriteOp::Reject { .. })
                             | (Purpose::Reopen, WriteOp::Reopen { .. })

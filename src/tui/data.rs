@@ -12,10 +12,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::money::Money;
 use crate::reconcile::{self, Mismatch};
-use crate::snapshot::model::{Lane, PeriodStatus, Role, Severity};
+use crate::snapshot::model::{ItemStatus, Lane, PeriodStatus, Role, Severity, Side};
 use crate::snapshot::pages::{AnnotationRow, AuditRow, ChecklistRow, Direction, LaneTable, PageRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
+use crate::workflow::{self, mismatches::MismatchView, Refusal};
 
 /// Rows per page of a lane table or the audit log.
 pub const PAGE: usize = 200;
@@ -44,6 +45,10 @@ pub struct Item {
     /// The owner override, else the engine's owner.
     pub owner: String,
     pub notes: usize,
+    /// Expected, actual and variance with accepted corrections applied.
+    pub corrected: (Money, Money, Money),
+    /// Corrections awaiting a decision.
+    pub pending_corrections: usize,
 }
 
 impl Item {
@@ -65,6 +70,8 @@ pub struct Loaded {
     pub actor: Actor,
     /// One line of the engine's figures per lane table, in [`LaneTable::ALL`] order.
     pub lane_figures: Vec<String>,
+    /// The sign-off preconditions from the workflow: (met, rule, state).
+    pub preconditions: Vec<(bool, String, String)>,
 }
 
 impl Loaded {
@@ -146,6 +153,7 @@ pub enum WriteOp {
     Checklist {
         item: u32,
         status: String,
+        note: Option<String>,
     },
     SignOff {
         typed: String,
@@ -207,57 +215,104 @@ fn sql_err(e: rusqlite::Error) -> String {
     e.to_string()
 }
 
+fn refusal(e: Refusal) -> String {
+    e.to_string()
+}
+
 /// Reconciles, summarizes and reads the workflow state.
 pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
     let recon = reconcile::run(snapshot).map_err(sql_err)?;
-    let statuses = snapshot.mismatch_statuses().map_err(sql_err)?;
-    let overrides = snapshot.owner_overrides().map_err(sql_err)?;
+    load_with(snapshot, &recon, login, today)
+}
+
+fn load_with(
+    snapshot: &Snapshot,
+    recon: &reconcile::Reconciliation,
+    login: &str,
+    today: NaiveDate,
+) -> Result<Loaded, String> {
+    let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, recon)
+        .map_err(refusal)?
+        .into_iter()
+        .map(|v| (v.key.clone(), v))
+        .collect();
     let counts = snapshot.annotation_counts().map_err(sql_err)?;
-    let status_of = |m: &Mismatch| {
-        statuses
-            .get(&m.key)
-            .cloned()
-            .unwrap_or_else(|| "open".to_string())
+    // Open: neither resolved nor waived; what remains open is the corrected variance.
+    let open_variance = |m: &Mismatch| {
+        let v = views.get(&m.key)?;
+        v.is_open().then_some(v.corrected_variance)
     };
-    let is_open = |m: &Mismatch| !matches!(status_of(m).as_str(), "resolved" | "waived");
     let progress = snapshot.checklist_progress().map_err(sql_err)?;
-    let summary = Summary::new(&recon, is_open, &progress, today);
+    let summary = Summary::new(recon, open_variance, &progress, today);
     let mut items: Vec<Item> = recon
         .mismatches
         .iter()
-        .map(|m| Item {
-            status: status_of(m),
-            owner: overrides.get(&m.key).cloned().unwrap_or_else(|| m.owner.clone()),
-            notes: counts.get(&m.key).copied().unwrap_or(0),
-            mismatch: m.clone(),
+        .map(|m| {
+            let v = views.get(&m.key);
+            Item {
+                status: v.map_or("open", |v| v.status.as_str()).to_string(),
+                owner: v.map_or_else(|| m.owner.clone(), |v| v.owner.clone()),
+                notes: counts.get(&m.key).copied().unwrap_or(0),
+                corrected: v.map_or((m.expected, m.actual, m.variance), |v| {
+                    (v.corrected_expected, v.corrected_actual, v.corrected_variance)
+                }),
+                pending_corrections: v.map_or(0, |v| v.pending().count()),
+                mismatch: m.clone(),
+            }
         })
         .collect();
     items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
-    let checklist = snapshot.checklist_items().map_err(sql_err)?;
-    let actor = match snapshot.role_of(login).map_err(sql_err)? {
-        Some((name, role)) => Actor {
-            login: login.to_string(),
-            name: Some(name),
-            role: Some(role),
-        },
-        None => Actor {
-            login: login.to_string(),
-            name: None,
-            role: None,
-        },
-    };
-    let mut loaded = Loaded {
+    let wf_items = workflow::checklist::items(snapshot, recon).map_err(refusal)?;
+    let checklist = wf_items
+        .iter()
+        .map(|i| ChecklistRow {
+            item: u32::from(i.item),
+            title: i.title.clone(),
+            status: i.status.as_str().to_string(),
+            updated_by: i.updated_by.clone(),
+            updated_at: i.updated_at.clone(),
+        })
+        .collect();
+    let evidence = wf_items
+        .iter()
+        .map(|i| {
+            let mut lines: Vec<String> = i
+                .evidence
+                .iter()
+                .map(|e| format!("{}: {}", e.label, e.value))
+                .collect();
+            if !i.blockers.is_empty() {
+                let keys: Vec<String> = i
+                    .blockers
+                    .iter()
+                    .map(|b| format!("{} ({})", b.key, b.severity))
+                    .collect();
+                lines.push(format!("cannot be done while open: {}", keys.join(", ")));
+            }
+            lines
+        })
+        .collect();
+    let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    let preconditions = workflow::signoff::preconditions(snapshot, &wf_actor, recon)
+        .map_err(refusal)?
+        .into_iter()
+        .map(|p| (p.met, p.rule.to_string(), p.state))
+        .collect();
+    Ok(Loaded {
         path: snapshot.path().to_path_buf(),
         summary,
         period_status: recon.period.status,
         items,
         checklist,
-        evidence: Vec::new(),
-        actor,
-        lane_figures: lane_figures(&recon),
-    };
-    loaded.evidence = (1..=8).map(|item| evidence(&loaded, item)).collect();
-    Ok(loaded)
+        evidence,
+        actor: Actor {
+            login: wf_actor.login.clone(),
+            name: wf_actor.display_name.clone(),
+            role: wf_actor.role,
+        },
+        lane_figures: lane_figures(recon),
+        preconditions,
+    })
 }
 
 /// The engine's figures for each lane table, one line each.
@@ -328,68 +383,86 @@ pub fn lane_figures(recon: &reconcile::Reconciliation) -> Vec<String> {
         .collect()
 }
 
-/// What the reconciliation says about one checklist item, in words.
-pub fn evidence(l: &Loaded, item: u32) -> Vec<String> {
-    let s = &l.summary;
-    let open_in = |lanes: &[Lane]| -> String {
-        let n = l
-            .open_items()
-            .filter(|i| lanes.contains(&i.mismatch.lane))
-            .count();
-        let names: Vec<&str> = lanes.iter().map(|x| x.as_str()).collect();
-        match n {
-            0 => format!("{}: no open mismatch", names.join(", ")),
-            1 => format!("{}: 1 open mismatch", names.join(", ")),
-            n => format!("{}: {n} open mismatches", names.join(", ")),
+/// Carries out a write as `login` against a fresh reconciliation; Ok is a one-line
+/// confirmation, Err the workflow's refusal, in its words.
+pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<String, String> {
+    use workflow::{checklist, mismatches, signoff};
+    let recon = reconcile::run(snapshot).map_err(sql_err)?;
+    let actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    let snap = &*snapshot;
+    let receipt = match op {
+        WriteOp::Note {
+            kind: "checklist",
+            target,
+            text,
+        } => {
+            return Err(format!(
+                "a checklist note goes with a move of item {target}: {text:.0}"
+            ))
         }
-    };
-    match item {
-        1 => vec![
-            format!("usage billed {}", s.usage_billed_usd.grouped()),
-            open_in(&[Lane::Usage]),
-        ],
-        2 => vec![
-            format!("posted receivables {}", s.posted_receivables_usd.grouped()),
-            open_in(&[Lane::Invoices]),
-        ],
-        3 => vec![format!(
-            "{} open mismatches, open variance {}",
-            s.mismatches.open,
-            s.variance_usd.grouped()
-        )],
-        4 => vec![
-            format!(
-                "disbursed {}, unapplied {}",
-                s.disbursed_usd.grouped(),
-                s.unapplied_usd.grouped()
-            ),
-            open_in(&[Lane::Disbursements]),
-        ],
-        5 => vec![
-            format!("closing AR {}", s.closing_ar_usd.grouped()),
-            open_in(&[Lane::Ledger]),
-        ],
-        6 => vec![open_in(&[Lane::Adjustments])],
-        7 => vec![open_in(&[Lane::Revenue])],
-        8 => vec![
-            format!("program fees billed {}", s.program_fees_billed_usd.grouped()),
-            open_in(&[Lane::Exports, Lane::EmployerPrograms, Lane::Statements]),
-        ],
-        _ => Vec::new(),
+        WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &recon, target, text, None),
+        WriteOp::Correction {
+            key,
+            amount,
+            side,
+            text,
+        } => {
+            let proposal = mismatches::Proposal {
+                amount: *amount,
+                side: Side::parse(side)
+                    .ok_or_else(|| format!("side must be expected or actual, not {side}"))?,
+                reason: text.clone(),
+                reference: None,
+            };
+            mismatches::propose(snap, &actor, &recon, key, &proposal, None)
+        }
+        WriteOp::Accept { key } => mismatches::accept(snap, &actor, &recon, key, None, None, None),
+        WriteOp::Reject { key, reason } => {
+            mismatches::reject(snap, &actor, &recon, key, None, Some(reason), None)
+        }
+        WriteOp::Waive { key, reason } => mismatches::waive(snap, &actor, &recon, key, reason, None),
+        WriteOp::Checklist { item, status, note } => {
+            let status = ItemStatus::parse(status).ok_or_else(|| format!("no checklist status {status}"))?;
+            let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
+            checklist::set(snap, &actor, &recon, item, status, note.as_deref(), None)
+        }
+        WriteOp::SignOff { .. } => signoff::sign(snap, &actor, None).map(|s| s.receipt),
+        WriteOp::Reopen { reason } => signoff::reopen(snap, &actor, reason),
     }
+    .map_err(refusal)?;
+    let what = match op {
+        WriteOp::Note { .. } => "note added".to_string(),
+        WriteOp::Correction { .. } => "correction proposed".to_string(),
+        WriteOp::Accept { .. } => "correction accepted".to_string(),
+        WriteOp::Reject { .. } => "correction sent back".to_string(),
+        WriteOp::Waive { .. } => "mismatch waived".to_string(),
+        WriteOp::Checklist { item, status, .. } => format!("item {item} is now {status}"),
+        WriteOp::SignOff { .. } => "period signed off and locked".to_string(),
+        WriteOp::Reopen { .. } => "period reopened".to_string(),
+    };
+    Ok(format!("{what} (audit #{})", receipt.seq))
 }
 
-/// Why the workflow cannot do something yet (until `crate::workflow` is wired).
-const NO_WORKFLOW: &str = "the close workflow is not in this build yet";
-
-/// Carries out a write as `login`; Ok is a one-line confirmation, Err the refusal.
-pub fn write(_snapshot: &mut Snapshot, _login: &str, _op: &WriteOp) -> Result<String, String> {
-    Err(NO_WORKFLOW.to_string())
-}
-
-/// `verify`: the audit chain and lock triggers.
-pub fn verify(_snapshot: &Snapshot) -> Result<String, String> {
-    Err(NO_WORKFLOW.to_string())
+/// `verify`: the audit chain, the lock triggers and the signed figures.
+pub fn verify(snapshot: &Snapshot) -> Result<String, String> {
+    let report = workflow::audit::verify(snapshot).map_err(refusal)?;
+    if report.ok {
+        let head: String = report.head.chars().take(12).collect();
+        Ok(format!(
+            "{} checks passed · audit log of {} entries intact · head {head}",
+            report.checks.len(),
+            report.length
+        ))
+    } else {
+        let first = report.first_problem.map_or_else(
+            || "a check failed".to_string(),
+            |p| match p.seq {
+                Some(seq) => format!("seq {seq}: {}", p.what),
+                None => p.what,
+            },
+        );
+        Err(first)
+    }
 }
 
 /// Answers one request. Never panics on bad data: errors become [`Response::Failed`].

@@ -63,6 +63,8 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
     let items: Vec<Item> = mismatches()
         .into_iter()
         .map(|mm| Item {
+            corrected: (mm.expected, mm.actual, mm.variance),
+            pending_corrections: 0,
             status: "open".into(),
             owner: mm.owner.clone(),
             notes: 0,
@@ -127,6 +129,12 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             name: role.map(|_| login.to_string()),
             role,
         },
+        preconditions: vec![
+            (true, "the period is open".into(), "open".into()),
+            (false, "all eight checklist items done".into(), "3 of 8 done".into()),
+            (false, "no open mismatch".into(), "2 open".into()),
+            (role == Some(Role::Lead), "the signer is a lead".into(), format!("{login} is {}", role.map_or("not on the roster", |r| r.as_str()))),
+        ],
         lane_figures: vec![
             "rated 4,318.42 · billed 4,318.42 · open exceptions 0 (0.00)".into(),
             "3 batches: GL-2026-03 31,508.00 (expected 31,517.75)".into(),
@@ -136,7 +144,19 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             "posted 95,000.00 · recognized 80,000.00 · deferred 15,000.00 · unscheduled 0.00".into(),
         ],
     };
-    l.evidence = (1..=8).map(|i| super::data::evidence(&l, i)).collect();
+    l.evidence = vec![
+        vec![
+            "usage billed: 4,318.42".into(),
+            "lanes usage: 0 open mismatches".into(),
+        ],
+        vec!["posted receivables: 95,000.00".into()],
+        vec!["open mismatches: 2".into()],
+        vec!["disbursed: 63,500.00".into(), "unapplied: 9,500.00".into()],
+        vec!["closing AR: 31,500.00".into()],
+        vec!["adjustments: 0".into()],
+        vec!["recognized: 80,000.00".into(), "deferred: 15,000.00".into()],
+        vec!["lanes exports, employer_programs, statements: 2 open mismatches".into()],
+    ];
     l
 }
 

@@ -411,14 +411,16 @@ fn checklist_moves_and_notes() {
     let reqs = press(&mut app, &[key('j'), key('j'), key('j'), key('d')]);
     assert!(reqs.contains(&Request::Write(WriteOp::Checklist {
         item: 4,
-        status: "done".into()
+        status: "done".into(),
+        note: None,
     })));
     let reqs = press(&mut app, &[key('b')]);
     assert_eq!(
         reqs,
         vec![Request::Write(WriteOp::Checklist {
             item: 4,
-            status: "blocked".into()
+            status: "blocked".into(),
+            note: None,
         })]
     );
     // A refusal is explained inline.
@@ -426,6 +428,7 @@ fn checklist_moves_and_notes() {
         op: WriteOp::Checklist {
             item: 4,
             status: "done".into(),
+            note: None,
         },
         result: Err("item 3 is not done".into()),
     });
@@ -438,6 +441,27 @@ fn checklist_moves_and_notes() {
             target: "4".into()
         }
     );
+    // A checklist note is saved with a move: Ctrl-S asks which.
+    typed(&mut app, "waiting on the bank file");
+    assert!(press(&mut app, &[ctrl('s')]).is_empty());
+    assert!(app.editor.as_ref().unwrap().choose_move);
+    assert_eq!(
+        press(&mut app, &[key('b')]),
+        vec![Request::Write(WriteOp::Checklist {
+            item: 4,
+            status: "blocked".into(),
+            note: Some("waiting on the bank file".into()),
+        })]
+    );
+    app.on_response(Response::Wrote {
+        op: WriteOp::Checklist {
+            item: 4,
+            status: "blocked".into(),
+            note: Some("waiting on the bank file".into()),
+        },
+        result: Ok("item 4 is now blocked".into()),
+    });
+    assert!(app.editor.is_none());
 }
 
 #[test]

@@ -5,57 +5,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::snapshot::model::{PeriodStatus, Role};
+use super::fit;
 use crate::text::inert;
 use crate::tui::app::{Action, App};
-use crate::tui::data::Loaded;
 use crate::tui::theme::Theme;
-
-/// The preconditions of a sign-off: (met, what, detail).
-pub fn preconditions(d: &Loaded) -> Vec<(bool, String, String)> {
-    let s = &d.summary;
-    let open = s.mismatches.open;
-    let login = &d.actor.login;
-    let mine = d
-        .checklist
-        .iter()
-        .filter(|c| c.status == "done" && c.updated_by.as_deref() == Some(login.as_str()))
-        .count();
-    vec![
-        (
-            d.period_status == PeriodStatus::Open,
-            "the period is open".to_string(),
-            if d.period_status == PeriodStatus::Open {
-                "open".to_string()
-            } else {
-                "already signed off".to_string()
-            },
-        ),
-        (
-            s.checklist.done == s.checklist.total && s.checklist.total > 0,
-            "all checklist items are done".to_string(),
-            format!("{} of {} done", s.checklist.done, s.checklist.total),
-        ),
-        (
-            open == 0,
-            "every mismatch is resolved or waived".to_string(),
-            format!("{open} open, variance {}", s.variance_usd.grouped()),
-        ),
-        (
-            d.actor.role == Some(Role::Lead),
-            "you are a lead".to_string(),
-            match d.actor.role {
-                Some(r) => format!("{} is {}", inert(login), r),
-                None => format!("{} is not on the roster", inert(login)),
-            },
-        ),
-        (
-            mine * 2 <= s.checklist.total as usize,
-            "four eyes: you did not complete most items".to_string(),
-            format!("you completed {mine} of {}", s.checklist.total),
-        ),
-    ]
-}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
@@ -70,17 +23,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         )),
         Line::from(""),
     ];
-    for (ok, what, detail) in preconditions(d) {
-        let (mark, style) = if ok {
+    let width = area.width as usize;
+    for (ok, what, detail) in &d.preconditions {
+        let (mark, style) = if *ok {
             ("[x]", theme.ok())
         } else {
             ("[ ]", theme.bad())
         };
-        lines.push(Line::from(vec![
+        let detail = inert(detail);
+        let room = width.saturating_sub(46);
+        let mut first = vec![
             Span::styled(format!(" {mark} "), style),
-            Span::raw(format!("{what:<44}")),
-            Span::styled(detail, theme.dim()),
-        ]));
+            Span::raw(format!("{:<40} ", fit(&inert(what), 40))),
+        ];
+        if detail.chars().count() <= room {
+            first.push(Span::styled(detail, theme.dim()));
+            lines.push(Line::from(first));
+        } else {
+            // A long state gets its own line under its rule.
+            lines.push(Line::from(first));
+            lines.push(Line::from(Span::styled(
+                format!("     {}", fit(&detail, width.saturating_sub(5))),
+                theme.dim(),
+            )));
+        }
     }
     lines.push(Line::from(""));
     lines.push(Line::from(
