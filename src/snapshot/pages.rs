@@ -366,6 +366,7 @@ impl Snapshot {
                 before: r.get(5)?,
                 after: r.get(6)?,
                 text: r.get(7)?,
+                changes: Vec::new(),
             })
         })?;
         rows.collect()
@@ -405,4 +406,6 @@ pub struct AuditRow {
     pub before: Option<String>,
     pub after: Option<String>,
     pub text: Option<String>,
+    /// What changed, in words (filled by the caller; empty from the query).
+    pub changes: Vec<String>,
 }

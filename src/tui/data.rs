@@ -502,7 +502,17 @@ pub fn handle(snapshot: &mut Snapshot, login: &str, today: NaiveDate, req: Reque
             Err(e) => Response::Failed(e.to_string()),
         },
         Request::Audit { before } => match snapshot.audit_page(before, PAGE) {
-            Ok(rows) => Response::Audit { before, rows },
+            Ok(mut rows) => {
+                for r in &mut rows {
+                    let json = |t: &Option<String>| {
+                        t.as_deref()
+                            .and_then(|t| serde_json::from_str(t).ok())
+                            .unwrap_or(serde_json::Value::Null)
+                    };
+                    r.changes = workflow::audit::changes(&json(&r.before), &json(&r.after));
+                }
+                Response::Audit { before, rows }
+            }
             Err(e) => Response::Failed(e.to_string()),
         },
         Request::Verify => Response::Verified(verify(snapshot)),

@@ -641,6 +641,7 @@ fn screen_audit() {
             before: Some("pending".into()),
             after: Some("done".into()),
             text: None,
+            changes: vec![format!("checklist:{seq} status: pending → done")],
         })
         .collect();
     app.on_response(Response::Audit { before: None, rows });

@@ -11,7 +11,8 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
-    let [verify, table_area] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    let [verify, table_area, detail] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(6)]).areas(area);
     let v = match &app.audit.verify {
         None => Line::from(Span::styled("verify: checking…", theme.dim())),
         Some(Ok(msg)) => Line::from(Span::styled(
@@ -38,15 +39,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .rows
         .iter()
         .map(|r| {
-            let what = match (&r.before, &r.after, &r.text) {
-                (_, _, Some(t)) => inert(t),
-                (Some(b), Some(af), None) => format!("{} → {}", inert(b), inert(af)),
-                (None, Some(af), None) => inert(af),
-                _ => String::new(),
-            };
+            let mut what: Vec<String> = r
+                .changes
+                .iter()
+                .map(|c| inert(c.strip_prefix(&format!("{} ", r.target)).unwrap_or(c)))
+                .collect();
+            if let Some(t) = &r.text {
+                what.push(format!("“{}”", inert(t)));
+            }
+            let what = what.join("; ");
             Row::new(vec![
                 Cell::from(r.seq.to_string()),
-                Cell::from(inert(&r.at)),
+                Cell::from(super::checklist::short_time(&r.at)),
                 Cell::from(inert(&r.actor)),
                 Cell::from(inert(&r.action)),
                 Cell::from(inert(&r.target)),
@@ -57,16 +61,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(5),
-            Constraint::Length(20),
+            Constraint::Length(4),
+            Constraint::Length(16),
+            Constraint::Length(8),
+            Constraint::Length(15),
             Constraint::Fill(2),
-            Constraint::Fill(2),
-            Constraint::Fill(3),
             Constraint::Fill(4),
         ],
     )
     .header(Row::new(vec!["seq", "at", "actor", "action", "target", "what"]).style(theme.dim()))
     .row_highlight_style(theme.selected());
-    a.table.select(Some(a.selected.min(a.rows.len() - 1)));
+    let sel = a.selected.min(a.rows.len() - 1);
+    a.table.select(Some(sel));
     frame.render_stateful_widget(table, table_area, &mut a.table);
+    // The selected entry in full.
+    let r = &a.rows[sel];
+    let mut text = vec![Line::from(Span::styled(
+        format!(
+            "#{} · {} · {} · {} · {}",
+            r.seq,
+            inert(&r.at),
+            inert(&r.actor),
+            inert(&r.action),
+            inert(&r.target)
+        ),
+        theme.title(),
+    ))];
+    for c in &r.changes {
+        text.push(Line::from(format!("  {}", inert(c))));
+    }
+    if let Some(t) = &r.text {
+        text.push(Line::from(format!("  “{}”", inert(t))));
+    }
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(ratatui::widgets::Block::new().borders(ratatui::widgets::Borders::TOP)),
+        detail,
+    );
 }
