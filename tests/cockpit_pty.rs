@@ -353,3 +353,27 @@ fn terminal_is_restored_after_a_panic() {
     assert!(left < report, "the report must be printed on the main screen");
     assert!(text[left..].contains("\x1b[?25h"), "cursor not shown");
 }
+
+#[test]
+fn an_idle_cockpit_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "rdiaz")], false);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    let before = t.stream().len();
+    // Several ticks and data_version polls later, no frame was sent.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(t.stream().len(), before, "bytes were written while idle");
+    // A key that changes nothing visible sends no more than a synchronized, empty update.
+    t.keys(b"k");
+    let sent = t.stream().len() - before;
+    let tail = String::from_utf8_lossy(&t.stream()[before..]).to_string();
+    assert!(
+        sent <= 64 && !tail.contains("Northstar"),
+        "{sent} bytes for a frame that did not change: {tail:?}"
+    );
+    eprintln!("a key that changed nothing sent {sent} bytes: {tail:?}");
+    t.keys(b"q");
+    assert_eq!(t.wait_exit(), 0);
+}

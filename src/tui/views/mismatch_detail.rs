@@ -66,12 +66,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Span::styled(inert(&m.key), theme.title()),
         ]),
         Line::from(fit(&inert(&m.title), area.width as usize)),
-        Line::from(format!(
-            "expected {}   actual {}   variance {}",
-            m.expected.grouped(),
-            m.actual.grouped(),
-            signed(m.variance)
-        )),
+        Line::from(if item.corrected.2 == m.variance {
+            format!(
+                "expected {}   actual {}   variance {}",
+                m.expected.grouped(),
+                m.actual.grouped(),
+                signed(m.variance)
+            )
+        } else {
+            format!(
+                "expected {}   actual {}   variance {} → {} after accepted corrections",
+                m.expected.grouped(),
+                m.actual.grouped(),
+                signed(m.variance),
+                signed(item.corrected.2)
+            )
+        }),
         Line::from(vec![
             Span::raw(format!(
                 "lane {} · owner {} · status ",
@@ -79,7 +89,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 inert(&item.owner)
             )),
             Span::styled(inert(&item.status), theme.status(&item.status)),
-            Span::raw(format!(" · {} notes", item.notes)),
+            Span::raw(match (item.notes, item.pending_corrections) {
+                (n, 0) => format!(" · {n} in trail"),
+                (n, p) => format!(" · {n} in trail, {p} awaiting decision"),
+            }),
         ]),
         Line::from(fit(
             &format!("next: {}", inert(&m.next_action)),
