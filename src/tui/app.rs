@@ -546,6 +546,10 @@ impl App {
             return Vec::new();
         }
         self.dirty = true;
+        // A refusal stays up until the next key.
+        if matches!(self.flash, Some((false, _))) {
+            self.flash = None;
+        }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             // A draft is never lost silently: ask first.
             match self.editor.as_mut() {

@@ -934,3 +934,20 @@ fn demo_read_only_and_too_small() {
     let small = screen(&mut d.app, 79, 24);
     assert_eq!(small.trim_end(), "terminal too small: need 80x24, have 79x24");
 }
+
+#[test]
+fn screen_refusal_shown_whole_until_the_next_key() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter)]);
+    app.on_response(Response::Wrote {
+        op: WriteOp::Accept {
+            key: "exports:GL-2026-03:ar-total".into(),
+        },
+        result: Err("four-eyes: olga proposed correction #1 and cannot also accept it; another reviewer or lead must decide it".into()),
+    });
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("another reviewer or lead must decide it"), "{s}");
+    insta::assert_snapshot!("refusal", s);
+    press(&mut app, &[key('j')]);
+    assert!(!screen(&mut app, 80, 24).contains("Not done"));
+}

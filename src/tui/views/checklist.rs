@@ -67,12 +67,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             lines.push(Line::from(format!("  evidence: {}", inert(e))));
         }
     }
-    if let Some((false, why)) = &app.flash {
-        lines.push(Line::from(Span::styled(
-            fit(&inert(why), area.width as usize),
-            theme.bad(),
-        )));
-    }
     if let Err(why) = app.allowed(&Action::SetChecklist("done")) {
         lines.push(Line::from(Span::styled(
             format!("moves disabled: {why}"),

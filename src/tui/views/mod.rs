@@ -97,6 +97,28 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             View::SignOff => signoff::draw(frame, body, app, theme),
         },
     }
+    // A refusal is shown whole, over the bottom of the body, until the next key.
+    if let Some((false, msg)) = &app.flash {
+        let text = inert(msg);
+        let inner_w = body.width.saturating_sub(2).max(1) as usize;
+        // One spare line: words wrap before the edge.
+        let lines = (text.chars().count().div_ceil(inner_w) + 1).clamp(1, 5) as u16;
+        let h = (lines + 2).min(body.height);
+        let r = Rect {
+            x: body.x,
+            y: body.y + body.height - h,
+            width: body.width,
+            height: h,
+        };
+        frame.render_widget(Clear, r);
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .style(theme.bad())
+                .block(ratatui::widgets::Block::bordered().title(" Not done — any key continues ")),
+            r,
+        );
+    }
     draw_footer(frame, footer, app, theme);
     draw_status(frame, status, app, theme);
     if app.help {
@@ -189,11 +211,13 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The status bar: user and role, the file, freshness, or the last message.
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = if let Some((ok, msg)) = &app.flash {
-        let style = if *ok { theme.bar() } else { theme.banner() };
+    let line = if let Some((true, msg)) = &app.flash {
         Line::from(Span::styled(
-            fit(&format!(" {}", inert(msg)), area.width as usize),
-            style,
+            fit(
+                &format!(" {}{}", inert(msg), " ".repeat(area.width as usize)),
+                area.width as usize,
+            ),
+            theme.bar(),
         ))
     } else if let Some(d) = &app.data {
         let role = match d.actor.role {
