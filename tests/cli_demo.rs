@@ -247,3 +247,29 @@ fn worked_example_through_import() {
     assert_eq!(v["status"], "clean");
     assert_eq!(v["variance_usd"].to_string(), "0.00");
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_without_a_panic() {
+    use std::io::Read;
+    use std::process::{Command as Std, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo_file(dir.path());
+    for args in [vec!["reconcile"], vec!["reconcile", "--json"], vec!["checklist"]] {
+        let mut child = Std::new(env!("CARGO_BIN_EXE_closedesk"))
+            .args(&args)
+            .arg(&path)
+            .env("RUST_BACKTRACE", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close the pipe as `head -c1` would.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut one = [0u8; 1];
+        stdout.read_exact(&mut one).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

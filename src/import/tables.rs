@@ -345,6 +345,44 @@ fn invoice_lines(table: Option<&Table>, known: &Known, problems: &mut Problems) 
     out
 }
 
+/// An undoing row (a reversal, refund or chargeback) names the original row it undoes in
+/// `column`, and that row must be of the `original` kind; an original row names none.
+fn undone_row<K: Word + PartialEq + std::fmt::Display>(
+    r: &mut Row<'_>,
+    kind: Option<K>,
+    original: K,
+    column: &str,
+    ids: &Ids,
+    kinds: &HashMap<String, K>,
+) -> Option<String> {
+    let related = match kind {
+        Some(kind) if kind == original => {
+            if r.is_filled(column) {
+                r.problem(column, format!("{column} must be empty for kind {original}"));
+            }
+            None
+        }
+        Some(kind) if r.is_blank(column) => {
+            r.problem(column, format!("{column} is required for kind {kind}"));
+            None
+        }
+        _ => r.opt_reference(column, ids),
+    };
+    if let (Some(_), Some(id)) = (kind, &related) {
+        match kinds.get(id) {
+            Some(&related_kind) if related_kind != original => {
+                let reason = format!(
+                    "related {original} '{}' has kind {related_kind}, not {original}",
+                    quoted(id)
+                );
+                r.problem(column, reason);
+            }
+            _ => {}
+        }
+    }
+    related
+}
+
 /// Reversals, refunds and chargebacks name the `payment` row they undo; payments name none.
 fn payments(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<Payment> {
     const RELATED: &str = "related_payment_id";
@@ -355,30 +393,14 @@ fn payments(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Ve
         let id = r.unique_id("id", &mut seen);
         let account_id = r.reference("account_id", &known.accounts);
         let kind = r.word::<PaymentKind>("kind");
-        let related_payment_id = match kind {
-            Some(PaymentKind::Payment) => {
-                if r.is_filled(RELATED) {
-                    r.problem(RELATED, format!("{RELATED} must be empty for kind payment"));
-                }
-                None
-            }
-            Some(kind) if r.is_blank(RELATED) => {
-                r.problem(RELATED, format!("{RELATED} is required for kind {kind}"));
-                None
-            }
-            _ => r.opt_reference(RELATED, &known.payments),
-        };
-        if let (Some(_), Some(related)) = (kind, &related_payment_id) {
-            if let Some(&related_kind) = known.payment_kinds.get(related) {
-                if related_kind != PaymentKind::Payment {
-                    let reason = format!(
-                        "related payment '{}' has kind {related_kind}, not payment",
-                        quoted(related)
-                    );
-                    r.problem(RELATED, reason);
-                }
-            }
-        }
+        let related_payment_id = undone_row(
+            &mut r,
+            kind,
+            PaymentKind::Payment,
+            RELATED,
+            &known.payments,
+            &known.payment_kinds,
+        );
         let occurred_on = r.date("occurred_on");
         let amount = r.positive_money("amount");
         let reference = r.opt_text("reference");
@@ -410,30 +432,14 @@ fn credits(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec
         let id = r.unique_id("id", &mut seen);
         let account_id = r.reference("account_id", &known.accounts);
         let kind = r.word::<CreditKind>("kind");
-        let related_credit_id = match kind {
-            Some(CreditKind::Credit) => {
-                if r.is_filled(RELATED) {
-                    r.problem(RELATED, format!("{RELATED} must be empty for kind credit"));
-                }
-                None
-            }
-            Some(kind) if r.is_blank(RELATED) => {
-                r.problem(RELATED, format!("{RELATED} is required for kind {kind}"));
-                None
-            }
-            _ => r.opt_reference(RELATED, &known.credits),
-        };
-        if let (Some(_), Some(related)) = (kind, &related_credit_id) {
-            if let Some(&related_kind) = known.credit_kinds.get(related) {
-                if related_kind != CreditKind::Credit {
-                    let reason = format!(
-                        "related credit '{}' has kind {related_kind}, not credit",
-                        quoted(related)
-                    );
-                    r.problem(RELATED, reason);
-                }
-            }
-        }
+        let related_credit_id = undone_row(
+            &mut r,
+            kind,
+            CreditKind::Credit,
+            RELATED,
+            &known.credits,
+            &known.credit_kinds,
+        );
         let issued_on = r.date("issued_on");
         let amount = r.positive_money("amount");
         let reason = r.opt_text("reason");
