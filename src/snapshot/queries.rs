@@ -373,6 +373,14 @@ pub struct UnappliedRow {
     pub credits: Money,
 }
 
+/// One account's disbursements in the window, by source kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DisbursedRow {
+    pub account_id: String,
+    pub from_payments: Money,
+    pub from_credits: Money,
+}
+
 /// A set of source rows behind a figure, for tracing one mismatch. Each names one table;
 /// "to window end" means dated on or before `window_end`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1123,6 +1131,28 @@ impl Snapshot {
                     account_id: r.get(0)?,
                     payments: money_at(r, 1)?,
                     credits: money_at(r, 2)?,
+                })
+            },
+        )
+    }
+
+    /// Disbursements in the window per account of the invoice they went to, from payments
+    /// and from credits (the window's `disbursed_from_*` figures, split by account).
+    pub fn disbursed_by_account(&self, period: &Period) -> Result<Vec<DisbursedRow>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT i.account_id,
+                    SUM(CASE WHEN d.source_kind = 'payment' THEN d.amount_cents ELSE 0 END),
+                    SUM(CASE WHEN d.source_kind = 'credit' THEN d.amount_cents ELSE 0 END)
+             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
+             WHERE d.disbursed_on >= :start AND d.disbursed_on <= :end
+             GROUP BY i.account_id ORDER BY i.account_id",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(DisbursedRow {
+                    account_id: r.get(0)?,
+                    from_payments: money_at(r, 1)?,
+                    from_credits: money_at(r, 2)?,
                 })
             },
         )
