@@ -52,7 +52,8 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         .format
         .as_deref()
         .map(|f| {
-            Format::parse(f).ok_or_else(|| Failure::usage(format!("--format {:?} is not one of csv, json, md", inert(f))))
+            Format::parse(f)
+                .ok_or_else(|| Failure::usage(format!("--format {:?} is not one of csv, json, md", inert(f))))
         })
         .transpose()?;
     if args.by_account && kind != Kind::Gl {
@@ -70,13 +71,19 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         Some(p) if p.as_os_str() == "-" => Target::Stdout,
         Some(p) => Target::File(p),
         None => {
-            let period = snapshot
-                .period()
-                .map_err(|e| Failure::usage(format!("cannot read the snapshot: {}", inert(&e.to_string()))))?;
+            let period = snapshot.period().map_err(|e| {
+                Failure::usage(format!("cannot read the snapshot: {}", inert(&e.to_string())))
+            })?;
             let safe: String = period
                 .id
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             Target::File(PathBuf::from(format!("{kind}-{safe}.{format}")))
         }
@@ -93,7 +100,7 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
                 .and_then(|_| out.flush())
                 .map_err(|e| Failure::usage(format!("cannot write to standard output: {e}")))?;
         }
-        Some(path) if args.json => print_json(&written).map(|_| ())?,
+        Some(_) if args.json => print_json(&written).map(|_| ())?,
         Some(path) => println!(
             "wrote {} ({kind}, {format}, {} rows, sha256 {}); recorded at audit seq {}",
             inert(&path.display().to_string()),

@@ -26,7 +26,12 @@ struct Entry {
     credit: &'static str,
 }
 
-const fn entry(id: &'static str, description: &'static str, debit: &'static str, credit: &'static str) -> Entry {
+const fn entry(
+    id: &'static str,
+    description: &'static str,
+    debit: &'static str,
+    credit: &'static str,
+) -> Entry {
     Entry {
         id,
         description,
@@ -36,7 +41,12 @@ const fn entry(id: &'static str, description: &'static str, debit: &'static str,
 }
 
 const BILLING: Entry = entry("billing", "invoices posted (ledger invoice_posted)", AR, DEFERRED);
-const RECOGNITION: Entry = entry("recognition", "revenue recognized in the window", DEFERRED, REVENUE);
+const RECOGNITION: Entry = entry(
+    "recognition",
+    "revenue recognized in the window",
+    DEFERRED,
+    REVENUE,
+);
 const RECEIPTS: Entry = entry("cash-receipts", "payments received", CASH, UNAPPLIED_CASH);
 const REVERSALS: Entry = entry("payment-reversals", "payments reversed", UNAPPLIED_CASH, CASH);
 const REFUNDS: Entry = entry("refunds", "payments refunded", UNAPPLIED_CASH, CASH);
@@ -52,7 +62,12 @@ const PULLED_BACK: Entry = entry(
     UNAPPLIED_CASH,
 );
 const VOIDS: Entry = entry("voids", "invoices voided (ledger void rows)", DEFERRED, AR);
-const SYSTEM: Entry = entry("system-adjustments", "system adjustments (ledger adjustment rows)", AR, ADJUSTMENTS);
+const SYSTEM: Entry = entry(
+    "system-adjustments",
+    "system adjustments (ledger adjustment rows)",
+    AR,
+    ADJUSTMENTS,
+);
 
 /// One journal line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -97,15 +112,19 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
     let rf = &steps.rollforward;
     let a = &steps.applied;
     let mut out = Vec::new();
-    let per_account = |out: &mut Vec<Line>, e: &Entry, total: Money, of: &dyn Fn(&crate::reconcile::rollforward::RollForward) -> Money| {
-        if by_account {
-            for acc in &rf.accounts {
-                post(out, e, Some(&acc.account_id), of(&acc.roll_forward));
+    let per_account =
+        |out: &mut Vec<Line>,
+         e: &Entry,
+         total: Money,
+         of: &dyn Fn(&crate::reconcile::rollforward::RollForward) -> Money| {
+            if by_account {
+                for acc in &rf.accounts {
+                    post(out, e, Some(&acc.account_id), of(&acc.roll_forward));
+                }
+            } else {
+                post(out, e, None, total);
             }
-        } else {
-            post(out, e, None, total);
-        }
-    };
+        };
     per_account(&mut out, &BILLING, rf.totals.posted, &|r| r.posted);
     post(&mut out, &RECOGNITION, None, steps.revenue.total.recognized);
     post(&mut out, &RECEIPTS, None, a.payments_received);
@@ -138,10 +157,20 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
 
 /// Total debits and credits.
 pub fn totals(lines: &[Line]) -> (Money, Money) {
-    (lines.iter().map(|l| l.debit).sum(), lines.iter().map(|l| l.credit).sum())
+    (
+        lines.iter().map(|l| l.debit).sum(),
+        lines.iter().map(|l| l.credit).sum(),
+    )
 }
 
-pub const HEADER: &[&str] = &["entry", "description", "account_id", "gl_account", "debit", "credit"];
+pub const HEADER: &[&str] = &[
+    "entry",
+    "description",
+    "account_id",
+    "gl_account",
+    "debit",
+    "credit",
+];
 
 fn cells(l: &Line) -> Vec<Cell> {
     vec![

@@ -157,7 +157,11 @@ impl Request {
             Some(f) => Err(ExportError::Usage(format!(
                 "the {} export is written as {}, not {f}",
                 self.kind,
-                formats.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(" or ")
+                formats
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ))),
         }
     }
@@ -453,7 +457,8 @@ pub fn csv(meta: &Metadata, header: &[&str], rows: &[Vec<Cell>]) -> Vec<u8> {
     }
     w.write_record(header).expect("writing to memory");
     for row in rows {
-        w.write_record(row.iter().map(Cell::csv)).expect("writing to memory");
+        w.write_record(row.iter().map(Cell::csv))
+            .expect("writing to memory");
     }
     w.into_inner().expect("writing to memory")
 }
@@ -503,7 +508,10 @@ impl TempFile {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for attempt in 0..100u32 {
             let path = dir.join(format!(".{name}.closedesk-{}-{attempt}.tmp", std::process::id()));
             match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -517,7 +525,10 @@ impl TempFile {
                 Err(e) => return Err(e),
             }
         }
-        Err(std::io::Error::new(ErrorKind::AlreadyExists, "no free temporary name"))
+        Err(std::io::Error::new(
+            ErrorKind::AlreadyExists,
+            "no free temporary name",
+        ))
     }
 
     /// Moves the file onto `dest`: replacing only when `force`, else failing if anything

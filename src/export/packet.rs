@@ -35,7 +35,10 @@ pub fn packet<'a>(source: &'a Source<'_>) -> Result<Packet<'a>, ExportError> {
     for v in &source.views {
         details.push(mismatches::detail(snapshot, recon, &v.key)?);
     }
-    let signoffs = snapshot.workflow().signoffs().map_err(|e| ExportError::Refused(e.into()))?;
+    let signoffs = snapshot
+        .workflow()
+        .signoffs()
+        .map_err(|e| ExportError::Refused(e.into()))?;
     let verify = audit::verify(snapshot)?;
     Ok(Packet {
         metadata: source.metadata(Kind::Packet, details.len() as u64),
@@ -120,7 +123,11 @@ fn markdown(p: &Packet<'_>) -> String {
     );
 
     let _ = writeln!(w, "## Headline figures\n");
-    figures(w, &serde_json::to_value(p.headline).expect("figures serialize"), 0);
+    figures(
+        w,
+        &serde_json::to_value(p.headline).expect("figures serialize"),
+        0,
+    );
     let _ = writeln!(w, "\n## Reconciliation steps\n");
     let steps = serde_json::to_value(p.steps).expect("figures serialize");
     if let Value::Object(map) = &steps {
@@ -145,12 +152,17 @@ fn markdown(p: &Packet<'_>) -> String {
             opt(&item.updated_at),
             item.version
         );
-        let _ = writeln!(w, "- open mismatches in its lanes: {}", item.open_mismatches);
         for e in &item.evidence {
             let _ = writeln!(w, "- {}: {}", md(&e.label), evidence_value(&e.value));
         }
         for n in &item.notes {
-            let _ = writeln!(w, "- note by {} at {}: {}", md(&n.author), md(&n.created_at), md(&n.text));
+            let _ = writeln!(
+                w,
+                "- note by {} at {}: {}",
+                md(&n.author),
+                md(&n.created_at),
+                md(&n.text)
+            );
         }
         let _ = writeln!(w);
     }
@@ -164,7 +176,11 @@ fn markdown(p: &Packet<'_>) -> String {
         let _ = writeln!(w, "### {}\n", md(&v.key));
         if let Some(mm) = &v.mismatch {
             let _ = writeln!(w, "- {}", md(&mm.title));
-            let _ = writeln!(w, "- expected {}, actual {}, raw variance {}", mm.expected, mm.actual, v.raw_variance);
+            let _ = writeln!(
+                w,
+                "- expected {}, actual {}, raw variance {}",
+                mm.expected, mm.actual, v.raw_variance
+            );
         } else {
             let _ = writeln!(w, "- cleared by data (the engine no longer reports it)");
         }
@@ -174,17 +190,31 @@ fn markdown(p: &Packet<'_>) -> String {
             v.corrected_expected, v.corrected_actual, v.corrected_variance
         );
         let severity = v.severity.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
-        let _ = writeln!(w, "- severity {severity}, status {}, owner {}", v.status, md(&v.owner));
+        let _ = writeln!(
+            w,
+            "- severity {severity}, status {}, owner {}",
+            v.status,
+            md(&v.owner)
+        );
         if let Some(mm) = &v.mismatch {
             let _ = writeln!(w, "- next action: {}", md(&mm.next_action));
             let rows = |refs: &[crate::reconcile::SourceRef]| {
-                refs.iter().map(|r| md(&format!("{}:{}", r.table, r.id))).collect::<Vec<_>>().join(", ")
+                refs.iter()
+                    .map(|r| md(&format!("{}:{}", r.table, r.id)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let _ = writeln!(w, "- source rows behind expected: {}", rows(&mm.expected_rows));
             let _ = writeln!(w, "- source rows behind actual: {}", rows(&mm.actual_rows));
         }
         for a in &d.annotations {
-            let mut line = format!("- {} #{} by {} at {}", a.kind, a.id, md(&a.author), md(&a.created_at));
+            let mut line = format!(
+                "- {} #{} by {} at {}",
+                a.kind,
+                a.id,
+                md(&a.author),
+                md(&a.created_at)
+            );
             if let (Some(amount), Some(side)) = (a.amount, a.side) {
                 let _ = write!(line, ": {amount} on {side}");
             }
@@ -257,10 +287,19 @@ fn markdown(p: &Packet<'_>) -> String {
         md(&v.head)
     );
     for c in &v.checks {
-        let _ = writeln!(w, "- {} {}: {}", if c.ok { "[ok]" } else { "[FAILED]" }, md(c.name), md(&c.detail));
+        let _ = writeln!(
+            w,
+            "- {} {}: {}",
+            if c.ok { "[ok]" } else { "[FAILED]" },
+            md(c.name),
+            md(&c.detail)
+        );
     }
     if let Some(problem) = &v.first_problem {
-        let seq = problem.seq.map(|s| format!("audit seq {s}: ")).unwrap_or_default();
+        let seq = problem
+            .seq
+            .map(|s| format!("audit seq {s}: "))
+            .unwrap_or_default();
         let _ = writeln!(w, "\nFirst problem: {seq}{}", md(&problem.what));
     }
     out

@@ -60,7 +60,13 @@ pub fn rows(source: &Source<'_>) -> Result<Vec<Row>, Refusal> {
     let mut out = Vec::new();
     for v in &source.views {
         let notes = read.annotations_of(TargetKind::Mismatch, &v.key)?;
-        let last = |kind: AnnotationKind| notes.iter().rev().find(|a| a.kind == kind).map(|a| a.text.clone());
+        let last = |kind: AnnotationKind| {
+            notes
+                .iter()
+                .rev()
+                .find(|a| a.kind == kind)
+                .map(|a| a.text.clone())
+        };
         out.push(row(v, last(AnnotationKind::Note), last(AnnotationKind::Waiver)));
     }
     Ok(out)
