@@ -591,7 +591,8 @@ mod tests {
     fn markdown_escapes_what_markdown_acts_on() {
         assert_eq!(md("[x](javascript:1) <b>|"), "\\[x\\](javascript:1) \\<b\\>\\|");
         assert_eq!(md("employer_programs _em_"), "employer_programs \\_em\\_");
-        assert_eq!(md("a\x1bb\u{202E}c\nd"), "a\\x1bbc\\nd");
+        // The visible escape's backslash is itself escaped, so it renders as `\x1b`.
+        assert_eq!(md("a\x1bb\u{202E}c\nd"), r"a\\x1bbc\\nd");
     }
 
     #[test]
