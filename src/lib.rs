@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod money;
 pub mod reconcile;

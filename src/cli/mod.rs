@@ -1,6 +1,7 @@
 //! The command line: parse arguments, call the library, print. Every user mistake becomes a
 //! [`Failure`] with a message naming what and where, and exit code 2.
 
+mod export;
 mod workflow;
 
 use std::collections::HashMap;
@@ -132,6 +133,9 @@ enum Command {
         after_help = "Examples:\n  closedesk log period.db\n  closedesk log period.db --json --limit 20"
     )]
     Log(workflow::LogArgs),
+    /// Close outputs: GL journal, aged AR, mismatch register, close packet (audited).
+    #[command(after_help = export::EXPORT_HELP)]
+    Export(export::ExportArgs),
 }
 
 /// A command that could not do what was asked: the message, and the exit code.
@@ -192,6 +196,7 @@ pub fn run(cli: Cli) -> Outcome {
         (Some(Command::Reopen(args)), _) => workflow::reopen(args, user.as_deref()),
         (Some(Command::Verify(args)), _) => workflow::verify(args),
         (Some(Command::Log(args)), _) => workflow::log(args),
+        (Some(Command::Export(args)), _) => export::export(args, user.as_deref()),
     }
 }
 
