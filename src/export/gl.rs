@@ -55,12 +55,6 @@ const CREDITS_ISSUED: Entry = entry("credits-issued", "credits issued", CREDITS,
 const CREDIT_REVERSALS: Entry = entry("credit-reversals", "credits reversed", UNAPPLIED_CREDITS, CREDITS);
 const CASH_APPLIED: Entry = entry("cash-applied", "disbursed from payments", UNAPPLIED_CASH, AR);
 const CREDITS_APPLIED: Entry = entry("credits-applied", "disbursed from credits", UNAPPLIED_CREDITS, AR);
-const PULLED_BACK: Entry = entry(
-    "pulled-back",
-    "AR pulled back by reversals and chargebacks (ledger)",
-    AR,
-    UNAPPLIED_CASH,
-);
 const VOIDS: Entry = entry("voids", "invoices voided (ledger void rows)", DEFERRED, AR);
 const SYSTEM: Entry = entry(
     "system-adjustments",
@@ -148,7 +142,9 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
         post(&mut out, &CASH_APPLIED, None, a.disbursed_from_payments);
         post(&mut out, &CREDITS_APPLIED, None, a.disbursed_from_credits);
     }
-    per_account(&mut out, &PULLED_BACK, rf.totals.pulled_back, &|r| r.pulled_back);
+    // No separate entry for value pulled back onto invoices by reversals and chargebacks:
+    // the negative disbursements that unwind those applications are already netted in
+    // `disbursed_from_payments` above, so a pull-back entry would book them twice.
     // Void rows in the ledger are negative (they reduce AR): the entry takes the reduction.
     per_account(&mut out, &VOIDS, -rf.totals.voids, &|r| -r.voids);
     per_account(&mut out, &SYSTEM, rf.totals.adjustments, &|r| r.adjustments);
