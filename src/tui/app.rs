@@ -82,6 +82,8 @@ pub enum Action {
     Verify,
     SignOff,
     Reopen,
+    /// Write the close packet (Markdown) next to the snapshot.
+    ExportPacket,
 }
 
 /// Columns of the mismatch table, in sort order.
@@ -413,6 +415,7 @@ impl App {
                 | Action::SetChecklist(_)
                 | Action::SignOff
                 | Action::Reopen
+                | Action::ExportPacket
         );
         if !writes {
             return Ok(());
@@ -434,6 +437,8 @@ impl App {
                     Ok(())
                 }
             }
+            // An export only appends to the audit log, which a signed-off period still takes.
+            Action::ExportPacket => Ok(()),
             _ if signed => Err("the period is signed off: locked (a lead may reopen it)".to_string()),
             Action::Waive if role == Role::Operator => Err("a waiver needs a reviewer or lead".to_string()),
             Action::Accept | Action::Reject if role == Role::Operator => {
@@ -1016,9 +1021,19 @@ impl App {
                     target: (self.checklist.selected + 1).to_string(),
                 }))
             }
+            // Item 8 is "Finalize export and reporting outputs": it offers the packet.
+            Action::ExportPacket if self.checklist.selected == 7 => return self.export_packet(),
+            Action::ExportPacket => {
+                self.refuse("the close packet is exported from item 8 (or the sign-off view)".into())
+            }
             _ => {}
         }
         Vec::new()
+    }
+
+    fn export_packet(&mut self) -> Vec<Request> {
+        self.flash = Some((true, "writing the close packet…".into()));
+        vec![Request::Write(WriteOp::ExportPacket)]
     }
 
     fn update_lanes(&mut self, action: Action) -> Vec<Request> {
@@ -1096,6 +1111,7 @@ impl App {
                 self.signoff.typing = Some(String::new());
             }
             Action::Reopen => self.editor = Some(Editor::new(Purpose::Reopen)),
+            Action::ExportPacket => return self.export_packet(),
             _ => {}
         }
         Vec::new()

@@ -161,6 +161,8 @@ pub enum WriteOp {
     Reopen {
         reason: String,
     },
+    /// Write the close packet (Markdown) beside the snapshot file.
+    ExportPacket,
 }
 
 /// Results sent back to the UI.
@@ -390,6 +392,9 @@ pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<Strin
     let recon = reconcile::run(snapshot).map_err(sql_err)?;
     let actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
     let snap = &*snapshot;
+    if let WriteOp::ExportPacket = op {
+        return export_packet(snap, &actor);
+    }
     let receipt = match op {
         WriteOp::Note {
             kind: "checklist",
@@ -428,6 +433,7 @@ pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<Strin
         }
         WriteOp::SignOff { .. } => signoff::sign(snap, &actor, None).map(|s| s.receipt),
         WriteOp::Reopen { reason } => signoff::reopen(snap, &actor, reason),
+        WriteOp::ExportPacket => unreachable!("handled above"),
     }
     .map_err(refusal)?;
     let what = match op {
@@ -439,8 +445,33 @@ pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<Strin
         WriteOp::Checklist { item, status, .. } => format!("item {item} is now {status}"),
         WriteOp::SignOff { .. } => "period signed off and locked".to_string(),
         WriteOp::Reopen { .. } => "period reopened".to_string(),
+        WriteOp::ExportPacket => unreachable!("handled above"),
     };
     Ok(format!("{what} (audit #{})", receipt.seq))
+}
+
+/// Writes the close packet (Markdown) beside the snapshot as `close-packet-PERIOD.md`, or
+/// `close-packet-PERIOD-N.md` when earlier packets are there: an export never replaces one.
+fn export_packet(snap: &Snapshot, actor: &workflow::Actor) -> Result<String, String> {
+    use crate::export::{self, Format, Kind, Target};
+    let period = snap.period().map_err(sql_err)?;
+    let dir = snap.path().parent().map(Path::to_path_buf).unwrap_or_default();
+    let name = |n: u32| match n {
+        1 => format!("close-packet-{}.md", period.id),
+        n => format!("close-packet-{}-{n}.md", period.id),
+    };
+    let path = (1..)
+        .map(|n| dir.join(name(n)))
+        .find(|p| !p.exists())
+        .expect("an unused name exists");
+    let request = export::Request::new(Kind::Packet, Format::Markdown);
+    let written = export::write(snap, actor, &request, &Target::File(path.clone()), false)
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "close packet written to {} (audit #{})",
+        path.display(),
+        written.receipt.seq
+    ))
 }
 
 /// `verify`: the audit chain, the lock triggers and the signed figures.

@@ -148,6 +148,13 @@ pub fn bindings(view: View) -> Vec<Binding> {
                 false,
             ),
             b(&[Ch('n')], "n", "note", Action::Note, true),
+            b(
+                &[Ch('e')],
+                "e",
+                "export close packet (item 8)",
+                Action::ExportPacket,
+                false,
+            ),
         ],
         View::Lanes => vec![
             b(
@@ -175,6 +182,13 @@ pub fn bindings(view: View) -> Vec<Binding> {
                 true,
             ),
             b(&[Ch('R')], "R", "reopen with a reason", Action::Reopen, true),
+            b(
+                &[Ch('e')],
+                "e",
+                "export close packet",
+                Action::ExportPacket,
+                false,
+            ),
         ],
     };
     if !matches!(view, View::SignOff) {

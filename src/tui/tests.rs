@@ -951,3 +951,57 @@ fn screen_refusal_shown_whole_until_the_next_key() {
     press(&mut app, &[key('j')]);
     assert!(!screen(&mut app, 80, 24).contains("Not done"));
 }
+
+#[test]
+fn export_close_packet_from_signoff_and_checklist_item_8() {
+    let mut d = Demo::open("rdiaz");
+    let dir = d.snap.path().parent().unwrap().to_path_buf();
+    // From the sign-off view: `e` writes the packet beside the snapshot and says where.
+    d.press(&[key('6')]);
+    assert_eq!(
+        press(&mut d.app, &[key('e')]),
+        vec![Request::Write(WriteOp::ExportPacket)]
+    );
+    d.pump(vec![Request::Write(WriteOp::ExportPacket)]);
+    let first = dir.join("close-packet-2026-03.md");
+    let packet = std::fs::read_to_string(&first).unwrap();
+    assert!(
+        packet.starts_with("# Close packet — Northstar Health Benefits — 2026-03"),
+        "{packet}"
+    );
+    let flash = d.app.flash.clone().unwrap();
+    assert!(
+        flash.0 && flash.1.contains(&first.display().to_string()),
+        "{flash:?}"
+    );
+    // From the checklist: only item 8 offers it, and a second packet never replaces the first.
+    d.press(&[key('3')]);
+    assert!(press(&mut d.app, &[key('e')]).is_empty());
+    assert!(d.app.flash.clone().unwrap().1.contains("item 8"));
+    d.press(&[key('G')]);
+    assert_eq!(d.app.checklist.selected, 7);
+    d.press(&[key('e')]);
+    assert!(dir.join("close-packet-2026-03-2.md").exists());
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), packet);
+    // Both exports are in the audit log.
+    let log = crate::workflow::audit::history(&d.snap).unwrap();
+    assert_eq!(log.iter().filter(|row| row.action == "export").count(), 2);
+}
+
+#[test]
+fn export_close_packet_needs_a_roster_login_but_not_an_open_period() {
+    let mut d = Demo::open("visitor");
+    assert!(d
+        .app
+        .allowed(&Action::ExportPacket)
+        .unwrap_err()
+        .contains("read-only"));
+    d.press(&[key('6'), key('e')]);
+    assert!(!d
+        .snap
+        .path()
+        .parent()
+        .unwrap()
+        .join("close-packet-2026-03.md")
+        .exists());
+}

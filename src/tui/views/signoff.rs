@@ -56,6 +56,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     for (key, label, action) in [
         ("S", "sign off", Action::SignOff),
         ("R", "reopen", Action::Reopen),
+        (
+            "e",
+            "export close packet (written beside the snapshot)",
+            Action::ExportPacket,
+        ),
     ] {
         match app.allowed(&action) {
             Ok(()) => lines.push(Line::from(vec![
