@@ -289,7 +289,7 @@ impl Snapshot {
     /// Every checklist item, in order.
     pub fn checklist_items(&self) -> rusqlite::Result<Vec<ChecklistRow>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT item, title, status, updated_by, updated_at FROM checklist ORDER BY item",
+            "SELECT item, title, status, updated_by, updated_at, version FROM checklist ORDER BY item",
         )?;
         let rows = st.query_map([], |r| {
             Ok(ChecklistRow {
@@ -298,6 +298,7 @@ impl Snapshot {
                 status: r.get(2)?,
                 updated_by: r.get(3)?,
                 updated_at: r.get(4)?,
+                version: r.get(5)?,
             })
         })?;
         rows.collect()
@@ -380,6 +381,8 @@ pub struct ChecklistRow {
     pub status: String,
     pub updated_by: Option<String>,
     pub updated_at: Option<String>,
+    /// The row's version as read: a move passes it back so a stale view is refused.
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -247,6 +247,9 @@ pub struct Editor {
     /// A checklist note is saved with a move: waiting for the move's key.
     pub choose_move: bool,
     pub error: Option<String>,
+    /// The version of the mismatch or item when the editor opened: what the user decided
+    /// on. A change made since is refused as a conflict when the draft is saved.
+    pub seen: Option<i64>,
 }
 
 impl Editor {
@@ -262,6 +265,7 @@ impl Editor {
             confirm_quit: false,
             choose_move: false,
             error: None,
+            seen: None,
         }
     }
 
@@ -677,6 +681,7 @@ impl App {
                 item,
                 status: status.to_string(),
                 note: Some(ed.text().trim_end().to_string()),
+                seen: ed.seen,
             })];
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -728,10 +733,12 @@ impl App {
             Purpose::Rejection { key } => WriteOp::Reject {
                 key: key.clone(),
                 reason: text,
+                seen: ed.seen,
             },
             Purpose::Waiver { key } => WriteOp::Waive {
                 key: key.clone(),
                 reason: text,
+                seen: ed.seen,
             },
             Purpose::Reopen => WriteOp::Reopen { reason: text },
             Purpose::Correction { key } => match parse_correction(&text) {
@@ -740,6 +747,7 @@ impl App {
                     amount,
                     side,
                     text: why,
+                    seen: ed.seen,
                 },
                 Err(e) => {
                     ed.error = Some(e);
@@ -947,6 +955,7 @@ impl App {
             return Vec::new();
         };
         let key = item.mismatch.key.clone();
+        let seen = Some(item.version);
         let nsources = self.detail_sources().len();
         let ntrail = self.detail.trail.as_ref().map_or(0, Vec::len);
         let d = &mut self.detail;
@@ -976,12 +985,12 @@ impl App {
                     target: key,
                 }))
             }
-            Action::Correction => self.editor = Some(Editor::new(Purpose::Correction { key })),
-            Action::Waive => self.editor = Some(Editor::new(Purpose::Waiver { key })),
-            Action::Reject => self.editor = Some(Editor::new(Purpose::Rejection { key })),
+            Action::Correction => self.open_editor(Purpose::Correction { key: key.clone() }, seen),
+            Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
+            Action::Reject => self.open_editor(Purpose::Rejection { key: key.clone() }, seen),
             Action::Accept => {
                 self.flash = Some((true, "accepting the correction…".to_string()));
-                return vec![Request::Write(WriteOp::Accept { key })];
+                return vec![Request::Write(WriteOp::Accept { key, seen })];
             }
             _ => {}
         }
@@ -1013,13 +1022,16 @@ impl App {
                     item,
                     status: status.to_string(),
                     note: None,
+                    seen: self.item_version(item),
                 })];
             }
             Action::Note => {
-                self.editor = Some(Editor::new(Purpose::Note {
+                let item = self.checklist.selected as u32 + 1;
+                let purpose = Purpose::Note {
                     kind: "checklist",
-                    target: (self.checklist.selected + 1).to_string(),
-                }))
+                    target: item.to_string(),
+                };
+                self.open_editor(purpose, self.item_version(item));
             }
             // Item 8 is "Finalize export and reporting outputs": it offers the packet.
             Action::ExportPacket if self.checklist.selected == 7 => return self.export_packet(),
@@ -1029,6 +1041,19 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Opens the editor for a change decided on the state at `seen`.
+    fn open_editor(&mut self, purpose: Purpose, seen: Option<i64>) {
+        let mut editor = Editor::new(purpose);
+        editor.seen = seen;
+        self.editor = Some(editor);
+    }
+
+    /// The version of checklist item `item` as shown.
+    fn item_version(&self, item: u32) -> Option<i64> {
+        let d = self.data.as_ref()?;
+        d.checklist.iter().find(|r| r.item == item).map(|r| r.version)
     }
 
     fn export_packet(&mut self) -> Vec<Request> {

@@ -49,6 +49,9 @@ pub struct Item {
     pub corrected: (Money, Money, Money),
     /// Corrections awaiting a decision.
     pub pending_corrections: usize,
+    /// The workflow state's version as read: a change passes it back so a stale view is
+    /// refused as a conflict instead of overwriting someone else's change.
+    pub version: i64,
 }
 
 impl Item {
@@ -138,22 +141,27 @@ pub enum WriteOp {
         amount: Money,
         side: String,
         text: String,
+        seen: Option<i64>,
     },
     Accept {
         key: String,
+        seen: Option<i64>,
     },
     Reject {
         key: String,
         reason: String,
+        seen: Option<i64>,
     },
     Waive {
         key: String,
         reason: String,
+        seen: Option<i64>,
     },
     Checklist {
         item: u32,
         status: String,
         note: Option<String>,
+        seen: Option<i64>,
     },
     SignOff {
         typed: String,
@@ -259,6 +267,7 @@ fn load_with(
                     (v.corrected_expected, v.corrected_actual, v.corrected_variance)
                 }),
                 pending_corrections: v.map_or(0, |v| v.pending().count()),
+                version: v.map_or(0, |v| v.version),
                 mismatch: m.clone(),
             }
         })
@@ -273,6 +282,7 @@ fn load_with(
             status: i.status.as_str().to_string(),
             updated_by: i.updated_by.clone(),
             updated_at: i.updated_at.clone(),
+            version: i.version,
         })
         .collect();
     let evidence = wf_items
@@ -411,6 +421,7 @@ pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<Strin
             amount,
             side,
             text,
+            seen,
         } => {
             let proposal = mismatches::Proposal {
                 amount: *amount,
@@ -419,17 +430,22 @@ pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<Strin
                 reason: text.clone(),
                 reference: None,
             };
-            mismatches::propose(snap, &actor, &recon, key, &proposal, None)
+            mismatches::propose(snap, &actor, &recon, key, &proposal, *seen)
         }
-        WriteOp::Accept { key } => mismatches::accept(snap, &actor, &recon, key, None, None, None),
-        WriteOp::Reject { key, reason } => {
-            mismatches::reject(snap, &actor, &recon, key, None, Some(reason), None)
+        WriteOp::Accept { key, seen } => mismatches::accept(snap, &actor, &recon, key, None, None, *seen),
+        WriteOp::Reject { key, reason, seen } => {
+            mismatches::reject(snap, &actor, &recon, key, None, Some(reason), *seen)
         }
-        WriteOp::Waive { key, reason } => mismatches::waive(snap, &actor, &recon, key, reason, None),
-        WriteOp::Checklist { item, status, note } => {
+        WriteOp::Waive { key, reason, seen } => mismatches::waive(snap, &actor, &recon, key, reason, *seen),
+        WriteOp::Checklist {
+            item,
+            status,
+            note,
+            seen,
+        } => {
             let status = ItemStatus::parse(status).ok_or_else(|| format!("no checklist status {status}"))?;
             let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
-            checklist::set(snap, &actor, &recon, item, status, note.as_deref(), None)
+            checklist::set(snap, &actor, &recon, item, status, note.as_deref(), *seen)
         }
         WriteOp::SignOff { .. } => signoff::sign(snap, &actor, None).map(|s| s.receipt),
         WriteOp::Reopen { reason } => signoff::reopen(snap, &actor, reason),

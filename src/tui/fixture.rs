@@ -65,6 +65,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         .map(|mm| Item {
             corrected: (mm.expected, mm.actual, mm.variance),
             pending_corrections: 0,
+            version: 0,
             status: "open".into(),
             owner: mm.owner.clone(),
             notes: 0,
@@ -80,6 +81,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             status: if i < 3 { "done" } else { "pending" }.into(),
             updated_by: (i < 3).then(|| "olga".to_string()),
             updated_at: (i < 3).then(|| format!("2026-04-0{}T09:00:00Z", i + 1)),
+            version: if i < 3 { 1 } else { 0 },
         })
         .collect();
     let summary = Summary {

@@ -413,6 +413,7 @@ fn checklist_moves_and_notes() {
         item: 4,
         status: "done".into(),
         note: None,
+        seen: Some(0),
     })));
     let reqs = press(&mut app, &[key('b')]);
     assert_eq!(
@@ -421,6 +422,7 @@ fn checklist_moves_and_notes() {
             item: 4,
             status: "blocked".into(),
             note: None,
+            seen: Some(0),
         })]
     );
     // A refusal is explained inline.
@@ -429,6 +431,7 @@ fn checklist_moves_and_notes() {
             item: 4,
             status: "done".into(),
             note: None,
+            seen: Some(0),
         },
         result: Err("item 3 is not done".into()),
     });
@@ -451,6 +454,7 @@ fn checklist_moves_and_notes() {
             item: 4,
             status: "blocked".into(),
             note: Some("waiting on the bank file".into()),
+            seen: Some(0),
         })]
     );
     app.on_response(Response::Wrote {
@@ -458,6 +462,7 @@ fn checklist_moves_and_notes() {
             item: 4,
             status: "blocked".into(),
             note: Some("waiting on the bank file".into()),
+            seen: Some(0),
         },
         result: Ok("item 4 is now blocked".into()),
     });
@@ -798,7 +803,8 @@ fn reviewer_accepts_or_sends_back_a_correction() {
     let mut app = app_as("rita", Some(Role::Reviewer));
     let reqs = press(&mut app, &[code(KeyCode::Enter), key('a')]);
     assert!(reqs.contains(&Request::Write(WriteOp::Accept {
-        key: "exports:GL-2026-03:ar-total".into()
+        key: "exports:GL-2026-03:ar-total".into(),
+        seen: Some(0),
     })));
     press(&mut app, &[key('r')]);
     typed(&mut app, "amount is the other way round");
@@ -942,6 +948,7 @@ fn screen_refusal_shown_whole_until_the_next_key() {
     app.on_response(Response::Wrote {
         op: WriteOp::Accept {
             key: "exports:GL-2026-03:ar-total".into(),
+            seen: Some(0),
         },
         result: Err("four-eyes: olga proposed correction #1 and cannot also accept it; another reviewer or lead must decide it".into()),
     });
@@ -1004,4 +1011,27 @@ fn export_close_packet_needs_a_roster_login_but_not_an_open_period() {
         .unwrap()
         .join("close-packet-2026-03.md")
         .exists());
+}
+
+#[test]
+fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('3')]);
+    // tlin moves item 1 from another session after rdiaz's view was read.
+    let other = crate::snapshot::Snapshot::open(d.snap.path()).unwrap();
+    let recon = crate::reconcile::run(&other).unwrap();
+    let tlin = crate::workflow::Actor::resolve(&other, Some("tlin")).unwrap();
+    let status = crate::snapshot::model::ItemStatus::parse("blocked").unwrap();
+    crate::workflow::checklist::set(&other, &tlin, &recon, 1, status, Some("bank file late"), None).unwrap();
+    // rdiaz, still looking at "pending", moves it: refused, nothing overwritten.
+    let reqs = press(&mut d.app, &[key('i')]);
+    let Request::Write(op) = &reqs[0] else {
+        panic!("{reqs:?}")
+    };
+    let result = super::data::write(&mut d.snap, "rdiaz", op);
+    let why = result.unwrap_err();
+    assert!(why.contains("tlin"), "{why}");
+    let items = crate::workflow::checklist::items(&other, &recon).unwrap();
+    assert_eq!(items[0].status.as_str(), "blocked");
+    assert_eq!(items[0].updated_by.as_deref(), Some("tlin"));
 }
