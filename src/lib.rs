@@ -13,6 +13,7 @@ pub mod demo;
 pub mod import;
 pub mod money;
 pub mod reconcile;
+pub mod scale;
 pub mod snapshot;
 pub mod summary;
 pub mod text;
