@@ -5,11 +5,12 @@
 //! - [`import`]: CSV files → a new snapshot, all or nothing; [`demo`] uses the same path.
 //! - [`reconcile`]: the reconciliation engine — pure checks from snapshot data to
 //!   mismatches; [`summary`] is the period summary built from it.
-//! - [`cli`]: the command line (thin).
+//! - [`cli`]: the command line (thin); [`tui`]: the cockpit.
 //! - [`money`], [`text`]: exact money and inert untrusted text, used everywhere.
 
 pub mod cli;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod money;
 pub mod reconcile;
@@ -17,4 +18,5 @@ pub mod scale;
 pub mod snapshot;
 pub mod summary;
 pub mod text;
+pub mod tui;
 pub mod workflow;

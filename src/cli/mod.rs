@@ -1,6 +1,7 @@
 //! The command line: parse arguments, call the library, print. Every user mistake becomes a
 //! [`Failure`] with a message naming what and where, and exit code 2.
 
+mod export;
 mod workflow;
 
 use std::collections::HashMap;
@@ -140,6 +141,9 @@ enum Command {
         after_help = "Examples:\n  closedesk log period.db\n  closedesk log period.db --json --limit 20"
     )]
     Log(workflow::LogArgs),
+    /// Close outputs: GL journal, aged AR, mismatch register, close packet (audited).
+    #[command(after_help = export::EXPORT_HELP)]
+    Export(export::ExportArgs),
 }
 
 /// A command that could not do what was asked: the message, and the exit code.
@@ -177,8 +181,8 @@ pub fn run(cli: Cli) -> Outcome {
         )));
     }
     match (cli.command, cli.file) {
-        (Some(Command::Open { file }), _) | (None, Some(file)) => open(Some(file)),
-        (None, None) => open(None),
+        (Some(Command::Open { file }), _) | (None, Some(file)) => open(Some(file), user),
+        (None, None) => open(None, user),
         (
             Some(Command::Demo {
                 out: Some(out),
@@ -209,6 +213,7 @@ pub fn run(cli: Cli) -> Outcome {
         (Some(Command::Reopen(args)), _) => workflow::reopen(args, user.as_deref()),
         (Some(Command::Verify(args)), _) => workflow::verify(args),
         (Some(Command::Log(args)), _) => workflow::log(args),
+        (Some(Command::Export(args)), _) => export::export(args, user.as_deref()),
     }
 }
 
@@ -251,12 +256,28 @@ fn ensure_demo() -> Result<PathBuf, Failure> {
     Ok(path)
 }
 
-fn open(file: Option<PathBuf>) -> Outcome {
+/// Opens the cockpit on a snapshot. The file is checked first, so a refusal is printed
+/// (exit 2) before the terminal is taken over. Without a terminal, prints the summary.
+fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
+    use std::io::IsTerminal;
     let snapshot = open_snapshot(file)?;
     let summary = summarize(&snapshot)?.1;
-    print_summary(&summary, snapshot.path());
-    println!();
-    println!("The cockpit is not built yet; `closedesk reconcile` lists every figure and mismatch.");
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        print_summary(&summary, snapshot.path());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = snapshot.path().to_path_buf();
+    drop(snapshot);
+    let opts = crate::tui::Options {
+        path,
+        user,
+        today: today(),
+        poll: std::time::Duration::from_millis(500),
+    };
+    crate::tui::run(opts).map_err(|e| Failure {
+        message: format!("the cockpit stopped: {}", inert(&format!("{e:#}"))),
+        code: 2,
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,6 +5,7 @@
 mod baseline;
 pub mod bulk;
 pub mod model;
+pub mod pages;
 pub mod queries;
 pub mod schema;
 pub mod workflow;

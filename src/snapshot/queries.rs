@@ -365,6 +365,22 @@ pub struct AgingRow {
     pub over_90: Money,
 }
 
+/// One account's unapplied payments and credits at window end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnappliedRow {
+    pub account_id: String,
+    pub payments: Money,
+    pub credits: Money,
+}
+
+/// One account's disbursements in the window, by source kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DisbursedRow {
+    pub account_id: String,
+    pub from_payments: Money,
+    pub from_credits: Money,
+}
+
 /// A set of source rows behind a figure, for tracing one mismatch. Each names one table;
 /// "to window end" means dated on or before `window_end`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1073,6 +1089,70 @@ impl Snapshot {
                     days_31_60: money_at(r, 3)?,
                     days_61_90: money_at(r, 4)?,
                     over_90: money_at(r, 5)?,
+                })
+            },
+        )
+    }
+
+    /// Unapplied value at window end per account (net value − disbursed of its payments and
+    /// of its credits, each as in [`Snapshot::source_totals`]), accounts in id order;
+    /// accounts with neither payments nor credits are left out.
+    pub fn unapplied_by_account(&self, period: &Period) -> Result<Vec<UnappliedRow>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT account_id, SUM(CASE WHEN kind = 'payment' THEN value ELSE 0 END),
+                    SUM(CASE WHEN kind = 'credit' THEN value ELSE 0 END)
+             FROM (
+                 SELECT 'payment' AS kind, account_id, amount_cents AS value FROM payments
+                  WHERE kind = 'payment' AND occurred_on <= :end
+                 UNION ALL
+                 SELECT 'payment', p.account_id, -r.amount_cents FROM payments r
+                   JOIN payments p ON p.id = r.related_payment_id
+                  WHERE r.kind IN ('reversal', 'refund', 'chargeback') AND r.occurred_on <= :end
+                 UNION ALL
+                 SELECT 'credit', account_id, amount_cents FROM credits
+                  WHERE kind = 'credit' AND issued_on <= :end
+                 UNION ALL
+                 SELECT 'credit', c.account_id, -r.amount_cents FROM credits r
+                   JOIN credits c ON c.id = r.related_credit_id
+                  WHERE r.kind = 'reversal' AND r.issued_on <= :end
+                 UNION ALL
+                 SELECT 'payment', p.account_id, -d.amount_cents FROM disbursements d
+                   JOIN payments p ON p.id = d.source_id
+                  WHERE d.source_kind = 'payment' AND d.disbursed_on <= :end
+                 UNION ALL
+                 SELECT 'credit', c.account_id, -d.amount_cents FROM disbursements d
+                   JOIN credits c ON c.id = d.source_id
+                  WHERE d.source_kind = 'credit' AND d.disbursed_on <= :end
+             ) GROUP BY account_id ORDER BY account_id",
+            named_params! { ":end": w.end },
+            |r| {
+                Ok(UnappliedRow {
+                    account_id: r.get(0)?,
+                    payments: money_at(r, 1)?,
+                    credits: money_at(r, 2)?,
+                })
+            },
+        )
+    }
+
+    /// Disbursements in the window per account of the invoice they went to, from payments
+    /// and from credits (the window's `disbursed_from_*` figures, split by account).
+    pub fn disbursed_by_account(&self, period: &Period) -> Result<Vec<DisbursedRow>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT i.account_id,
+                    SUM(CASE WHEN d.source_kind = 'payment' THEN d.amount_cents ELSE 0 END),
+                    SUM(CASE WHEN d.source_kind = 'credit' THEN d.amount_cents ELSE 0 END)
+             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
+             WHERE d.disbursed_on >= :start AND d.disbursed_on <= :end
+             GROUP BY i.account_id ORDER BY i.account_id",
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(DisbursedRow {
+                    account_id: r.get(0)?,
+                    from_payments: money_at(r, 1)?,
+                    from_credits: money_at(r, 2)?,
                 })
             },
         )

@@ -503,6 +503,15 @@ impl Reader<'_> {
         )
     }
 
+    /// The audit rows of one action (`export`, …), oldest first.
+    pub fn audit_log_by_action(&self, action: &str) -> rusqlite::Result<Vec<AuditRow>> {
+        self.all(
+            &format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE action = ?1 ORDER BY seq"),
+            [action],
+            audit_row,
+        )
+    }
+
     /// The log's length and head hash ([`audit::GENESIS`] when empty).
     pub fn audit_head(&self) -> rusqlite::Result<(i64, String)> {
         let head = self.one(

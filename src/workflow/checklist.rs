@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::exports::{history, Recorded};
 use super::mismatches::{views_from, Changes, MismatchView};
 use super::{check_version, ensure_open, require_text, Actor, Permission, Receipt, Refusal};
 use crate::money::Money;
@@ -142,7 +143,7 @@ fn tie(actual: Money, expected: Money, against: &str) -> String {
 }
 
 /// The evidence of one item, from the engine's figures and the open mismatches.
-fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView]) -> Vec<Evidence> {
+fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView], exports: &[Recorded]) -> Vec<Evidence> {
     let steps = &recon.steps;
     let mut out = match item {
         1 => vec![
@@ -254,6 +255,31 @@ fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView]) -> Vec<Evi
                 "statement lines with no invoice line",
                 steps.statements.untied_count as usize,
             ));
+            out.push(count("close outputs exported", exports.len()));
+            // The latest export of each kind and format, in the order first exported.
+            let mut latest: Vec<&Recorded> = Vec::new();
+            for e in exports {
+                let same =
+                    |l: &&Recorded| l.record.kind == e.record.kind && l.record.format == e.record.format;
+                match latest.iter().position(same) {
+                    Some(i) => latest[i] = e,
+                    None => latest.push(e),
+                }
+            }
+            out.extend(latest.into_iter().map(|e| {
+                words(
+                    &format!("export {} ({})", e.record.kind, e.record.format),
+                    format!(
+                        "audit seq {} by {} at {}: {} row(s), sha256 {}, to {}",
+                        e.seq,
+                        inert(&e.actor),
+                        e.at,
+                        e.record.rows,
+                        e.record.digest,
+                        inert(&e.record.path)
+                    ),
+                )
+            }));
             out
         }
         _ => Vec::new(),
@@ -271,12 +297,13 @@ fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView]) -> Vec<Evi
 pub fn items(snapshot: &Snapshot, recon: &Reconciliation) -> Result<Vec<Item>, Refusal> {
     let read = snapshot.workflow();
     let views = views_from(&read, recon)?;
+    let exports = history(&read)?;
     let mut out = Vec::new();
     for row in read.checklist()? {
         let notes = read.annotations_of(TargetKind::Checklist, &row.item.to_string())?;
         out.push(Item {
             lanes: lanes_of(row.item).to_vec(),
-            evidence: evidence(row.item, recon, &views),
+            evidence: evidence(row.item, recon, &views, &exports),
             open_mismatches: in_lanes(&views, lanes_of(row.item)).count(),
             blockers: blockers(&views, row.item),
             item: row.item,

@@ -28,6 +28,7 @@ pub enum Permission {
     Waive,
     SignOff,
     Reopen,
+    Export,
 }
 
 impl Permission {
@@ -37,7 +38,8 @@ impl Permission {
             Permission::MoveItem
             | Permission::AddNote
             | Permission::ProposeCorrection
-            | Permission::AssignOwner => Role::Operator,
+            | Permission::AssignOwner
+            | Permission::Export => Role::Operator,
             Permission::AcceptCorrection | Permission::RejectCorrection | Permission::Waive => Role::Reviewer,
             Permission::SignOff | Permission::Reopen => Role::Lead,
         }
@@ -55,6 +57,7 @@ impl Permission {
             Permission::Waive => "waiving a mismatch",
             Permission::SignOff => "signing off the period",
             Permission::Reopen => "reopening the period",
+            Permission::Export => "recording an export",
         }
     }
 }

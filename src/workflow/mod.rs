@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod checklist;
+pub mod exports;
 pub mod identity;
 pub mod mismatches;
 pub mod signoff;

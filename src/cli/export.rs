@@ -1,0 +1,113 @@
+//! `closedesk export`: the close outputs (GL journal, aged AR, mismatch register, close
+//! packet). The library does the work (`crate::export::write`); this parses and prints.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{open_snapshot, print_json, Failure, Outcome};
+use crate::export::{self, ExportError, Format, Kind, Request, Target};
+use crate::text::inert;
+use crate::workflow::Actor;
+
+pub const EXPORT_HELP: &str = "Kinds and formats:\n  gl          csv (default), json   summarized GL journal; --by-account splits it per customer account\n  aging       csv (default), json   aged AR per account with unapplied payments and credits\n  mismatches  csv (default), json   the mismatch register\n  packet      md (default), json    the close packet\n\nExamples:\n  closedesk export period.db --kind packet --out close-packet.md\n  closedesk export period.db --kind gl --format json --out - | jq .total_debit\n\nEvery export is recorded in the audit log; re-running on a snapshot in the same state gives the same bytes (no time unless --stamp). An existing file is not replaced without --force (exit 2). docs/outputs.md describes each output.";
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The snapshot (default: the demo period).
+    file: Option<PathBuf>,
+    /// gl, aging, mismatches or packet.
+    #[arg(long)]
+    kind: String,
+    /// csv or json (gl, aging, mismatches); md or json (packet).
+    #[arg(long)]
+    format: Option<String>,
+    /// Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing file.
+    #[arg(long)]
+    force: bool,
+    /// GL: split the entries the engine has per account by customer account.
+    #[arg(long)]
+    by_account: bool,
+    /// Add the time of the export to the metadata (the output then differs on each run).
+    #[arg(long)]
+    stamp: bool,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
+    let kind = Kind::parse(&args.kind).ok_or_else(|| {
+        Failure::usage(format!(
+            "--kind {:?} is not one of gl, aging, mismatches, packet",
+            inert(&args.kind)
+        ))
+    })?;
+    let format = args
+        .format
+        .as_deref()
+        .map(|f| {
+            Format::parse(f)
+                .ok_or_else(|| Failure::usage(format!("--format {:?} is not one of csv, json, md", inert(f))))
+        })
+        .transpose()?;
+    if args.by_account && kind != Kind::Gl {
+        return Err(Failure::usage("--by-account applies to --kind gl only"));
+    }
+    let request = Request {
+        kind,
+        format,
+        by_account: args.by_account,
+        stamp: args.stamp,
+    };
+    let format = request.format().map_err(|e| Failure::usage(e.to_string()))?;
+    let snapshot = open_snapshot(args.file)?;
+    let target = match args.out {
+        Some(p) if p.as_os_str() == "-" => Target::Stdout,
+        Some(p) => Target::File(p),
+        None => {
+            let period = snapshot.period().map_err(|e| {
+                Failure::usage(format!("cannot read the snapshot: {}", inert(&e.to_string())))
+            })?;
+            let safe: String = period
+                .id
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            Target::File(PathBuf::from(format!("{kind}-{safe}.{format}")))
+        }
+    };
+    let actor = Actor::resolve(&snapshot, user).map_err(|r| Failure::usage(r.to_string()))?;
+    let written = export::write(&snapshot, &actor, &request, &target, args.force).map_err(|e| match e {
+        ExportError::Usage(m) | ExportError::Io(m) => Failure::usage(m),
+        ExportError::Refused(r) => Failure::usage(r.to_string()),
+    })?;
+    match &written.path {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&written.stdout)
+                .and_then(|_| out.flush())
+                .map_err(|e| Failure::usage(format!("cannot write to standard output: {e}")))?;
+        }
+        Some(_) if args.json => print_json(&written).map(|_| ())?,
+        Some(path) => println!(
+            "wrote {} ({kind}, {format}, {} rows, sha256 {}); recorded at audit seq {}",
+            inert(&path.display().to_string()),
+            written.rows,
+            written.digest,
+            written.receipt.seq
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,224 @@
+//! The period's summarized GL journal (docs/outputs.md): one balanced entry per kind of
+//! activity, each a debit and a credit of the same engine figure, so debits equal credits
+//! by construction. A negative figure swaps the sides. With `by_account`, the entries the
+//! engine has per customer account (billing, voids, pull-backs, system adjustments, cash
+//! and credits applied) are split per account; the rest stay at entity level.
+
+use serde::Serialize;
+
+use super::{csv, json, Cell, ExportError, Format, Kind, Metadata, Output, Source};
+use crate::money::Money;
+
+pub const AR: &str = "Accounts receivable";
+pub const DEFERRED: &str = "Deferred revenue";
+pub const REVENUE: &str = "Revenue recognized";
+pub const CASH: &str = "Cash";
+pub const UNAPPLIED_CASH: &str = "Unapplied cash";
+pub const UNAPPLIED_CREDITS: &str = "Unapplied credits";
+pub const CREDITS: &str = "Credits issued (contra-revenue)";
+pub const ADJUSTMENTS: &str = "AR adjustments";
+
+/// One journal entry kind: its debit account, credit account, and what it records.
+struct Entry {
+    id: &'static str,
+    description: &'static str,
+    debit: &'static str,
+    credit: &'static str,
+}
+
+const fn entry(
+    id: &'static str,
+    description: &'static str,
+    debit: &'static str,
+    credit: &'static str,
+) -> Entry {
+    Entry {
+        id,
+        description,
+        debit,
+        credit,
+    }
+}
+
+const BILLING: Entry = entry("billing", "invoices posted (ledger invoice_posted)", AR, DEFERRED);
+const RECOGNITION: Entry = entry(
+    "recognition",
+    "revenue recognized in the window",
+    DEFERRED,
+    REVENUE,
+);
+const RECEIPTS: Entry = entry("cash-receipts", "payments received", CASH, UNAPPLIED_CASH);
+const REVERSALS: Entry = entry("payment-reversals", "payments reversed", UNAPPLIED_CASH, CASH);
+const REFUNDS: Entry = entry("refunds", "payments refunded", UNAPPLIED_CASH, CASH);
+const CHARGEBACKS: Entry = entry("chargebacks", "payments charged back", UNAPPLIED_CASH, CASH);
+const CREDITS_ISSUED: Entry = entry("credits-issued", "credits issued", CREDITS, UNAPPLIED_CREDITS);
+const CREDIT_REVERSALS: Entry = entry("credit-reversals", "credits reversed", UNAPPLIED_CREDITS, CREDITS);
+const CASH_APPLIED: Entry = entry("cash-applied", "disbursed from payments", UNAPPLIED_CASH, AR);
+const CREDITS_APPLIED: Entry = entry("credits-applied", "disbursed from credits", UNAPPLIED_CREDITS, AR);
+const PULLED_BACK: Entry = entry(
+    "pulled-back",
+    "AR pulled back by reversals and chargebacks (ledger)",
+    AR,
+    UNAPPLIED_CASH,
+);
+const VOIDS: Entry = entry("voids", "invoices voided (ledger void rows)", DEFERRED, AR);
+const SYSTEM: Entry = entry(
+    "system-adjustments",
+    "system adjustments (ledger adjustment rows)",
+    AR,
+    ADJUSTMENTS,
+);
+
+/// One journal line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub entry: &'static str,
+    pub description: &'static str,
+    /// The customer account, with `by_account` for the entries split per account.
+    pub account_id: Option<String>,
+    pub gl_account: &'static str,
+    pub debit: Money,
+    pub credit: Money,
+}
+
+/// The two lines of one entry for `amount` (none when zero; a negative amount swaps sides).
+fn post(lines: &mut Vec<Line>, e: &Entry, account: Option<&str>, amount: Money) {
+    if amount.is_zero() {
+        return;
+    }
+    let (debit_account, credit_account, amount) = if amount.is_negative() {
+        (e.credit, e.debit, -amount)
+    } else {
+        (e.debit, e.credit, amount)
+    };
+    for (gl_account, debit, credit) in [
+        (debit_account, amount, Money::ZERO),
+        (credit_account, Money::ZERO, amount),
+    ] {
+        lines.push(Line {
+            entry: e.id,
+            description: e.description,
+            account_id: account.map(str::to_string),
+            gl_account,
+            debit,
+            credit,
+        });
+    }
+}
+
+/// The journal lines, in entry order (per account within an entry, in account id order).
+pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportError> {
+    let steps = &source.recon.steps;
+    let rf = &steps.rollforward;
+    let a = &steps.applied;
+    let mut out = Vec::new();
+    let per_account =
+        |out: &mut Vec<Line>,
+         e: &Entry,
+         total: Money,
+         of: &dyn Fn(&crate::reconcile::rollforward::RollForward) -> Money| {
+            if by_account {
+                for acc in &rf.accounts {
+                    post(out, e, Some(&acc.account_id), of(&acc.roll_forward));
+                }
+            } else {
+                post(out, e, None, total);
+            }
+        };
+    per_account(&mut out, &BILLING, rf.totals.posted, &|r| r.posted);
+    post(&mut out, &RECOGNITION, None, steps.revenue.total.recognized);
+    post(&mut out, &RECEIPTS, None, a.payments_received);
+    post(&mut out, &REVERSALS, None, a.payments_reversed);
+    post(&mut out, &REFUNDS, None, a.payments_refunded);
+    post(&mut out, &CHARGEBACKS, None, a.payments_charged_back);
+    post(&mut out, &CREDITS_ISSUED, None, a.credits_issued);
+    post(&mut out, &CREDIT_REVERSALS, None, a.credits_reversed);
+    if by_account {
+        let disbursed = source
+            .snapshot
+            .disbursed_by_account(&source.recon.period)
+            .map_err(|e| ExportError::Refused(e.into()))?;
+        for d in &disbursed {
+            post(&mut out, &CASH_APPLIED, Some(&d.account_id), d.from_payments);
+        }
+        for d in &disbursed {
+            post(&mut out, &CREDITS_APPLIED, Some(&d.account_id), d.from_credits);
+        }
+    } else {
+        post(&mut out, &CASH_APPLIED, None, a.disbursed_from_payments);
+        post(&mut out, &CREDITS_APPLIED, None, a.disbursed_from_credits);
+    }
+    per_account(&mut out, &PULLED_BACK, rf.totals.pulled_back, &|r| r.pulled_back);
+    // Void rows in the ledger are negative (they reduce AR): the entry takes the reduction.
+    per_account(&mut out, &VOIDS, -rf.totals.voids, &|r| -r.voids);
+    per_account(&mut out, &SYSTEM, rf.totals.adjustments, &|r| r.adjustments);
+    Ok(out)
+}
+
+/// Total debits and credits.
+pub fn totals(lines: &[Line]) -> (Money, Money) {
+    (
+        lines.iter().map(|l| l.debit).sum(),
+        lines.iter().map(|l| l.credit).sum(),
+    )
+}
+
+pub const HEADER: &[&str] = &[
+    "entry",
+    "description",
+    "account_id",
+    "gl_account",
+    "debit",
+    "credit",
+];
+
+fn cells(l: &Line) -> Vec<Cell> {
+    vec![
+        Cell::text(l.entry),
+        Cell::text(l.description),
+        Cell::opt(l.account_id.as_deref()),
+        Cell::text(l.gl_account),
+        Cell::Amount(l.debit),
+        Cell::Amount(l.credit),
+    ]
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    metadata: Metadata,
+    by_account: bool,
+    lines: &'a [Line],
+    total_debit: Money,
+    total_credit: Money,
+}
+
+pub fn render(source: &Source<'_>, format: Format, by_account: bool) -> Result<Output, ExportError> {
+    let lines = lines(source, by_account)?;
+    let (debit, credit) = totals(&lines);
+    let meta = source.metadata(Kind::Gl, lines.len() as u64);
+    let bytes = match format {
+        Format::Csv => {
+            let mut table: Vec<Vec<Cell>> = lines.iter().map(cells).collect();
+            table.push(vec![
+                Cell::text("TOTAL"),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Amount(debit),
+                Cell::Amount(credit),
+            ]);
+            csv(&meta, HEADER, &table)
+        }
+        _ => json(&Document {
+            metadata: meta,
+            by_account,
+            lines: &lines,
+            total_debit: debit,
+            total_credit: credit,
+        }),
+    };
+    Ok(Output {
+        bytes,
+        rows: lines.len() as u64,
+    })
+}

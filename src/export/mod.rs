@@ -1,0 +1,611 @@
+//! Close outputs (docs/outputs.md): the GL journal, aged AR, the mismatch register and the
+//! close packet — deterministic audit evidence.
+//!
+//! Every output carries the same metadata (closedesk and schema version, period, the digest
+//! of the reconciled figures, the audit log's head and length *before* the export's own
+//! audit row, the row count) and no wall-clock time unless a stamp is asked for, so
+//! exporting twice from a snapshot in the same state gives the same bytes. Each export is
+//! produced inside one write transaction that records it in the audit log
+//! ([`crate::workflow::exports`]); the file is written to a temporary name and renamed into
+//! place, never replacing an existing file unless forced.
+
+pub mod aging;
+pub mod gl;
+pub mod packet;
+pub mod register;
+
+use std::fmt;
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::money::Money;
+use crate::reconcile::{self, Reconciliation};
+use crate::snapshot::schema::SCHEMA_VERSION;
+use crate::snapshot::Snapshot;
+use crate::text::inert;
+use crate::workflow::audit::hex;
+use crate::workflow::exports::{self, Before, ExportRecord};
+use crate::workflow::mismatches::{views_from, MismatchView};
+use crate::workflow::signoff::digest_of;
+use crate::workflow::{Actor, Receipt, Refusal};
+
+/// What to export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Gl,
+    Aging,
+    Mismatches,
+    Packet,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Gl, Kind::Aging, Kind::Mismatches, Kind::Packet];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gl => "gl",
+            Kind::Aging => "aging",
+            Kind::Mismatches => "mismatches",
+            Kind::Packet => "packet",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The formats it is written in; the first is the default.
+    pub fn formats(self) -> &'static [Format] {
+        match self {
+            Kind::Packet => &[Format::Markdown, Format::Json],
+            _ => &[Format::Csv, Format::Json],
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How to write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    Json,
+    Markdown,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "md",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Format> {
+        match text {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "md" | "markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where to write it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    File(PathBuf),
+    /// The bytes are returned in [`Written::stdout`] for the caller to print.
+    Stdout,
+}
+
+impl Target {
+    fn describe(&self) -> String {
+        match self {
+            Target::File(path) => path.display().to_string(),
+            Target::Stdout => "-".to_string(),
+        }
+    }
+}
+
+/// One export asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub kind: Kind,
+    /// `None`: the kind's default format.
+    pub format: Option<Format>,
+    /// GL: one set of lines per customer account.
+    pub by_account: bool,
+    /// Add the wall-clock time of the export to the metadata (the output then differs on
+    /// every run).
+    pub stamp: bool,
+}
+
+impl Request {
+    pub fn new(kind: Kind, format: Format) -> Request {
+        Request {
+            kind,
+            format: Some(format),
+            by_account: false,
+            stamp: false,
+        }
+    }
+
+    /// The format, refused when the kind is not written in it.
+    pub fn format(&self) -> Result<Format, ExportError> {
+        let formats = self.kind.formats();
+        match self.format {
+            None => Ok(formats[0]),
+            Some(f) if formats.contains(&f) => Ok(f),
+            Some(f) => Err(ExportError::Usage(format!(
+                "the {} export is written as {}, not {f}",
+                self.kind,
+                formats
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))),
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Written {
+    /// The file written, `None` for standard output.
+    pub path: Option<PathBuf>,
+    /// SHA-256 (lowercase hex) of the bytes written.
+    pub digest: String,
+    pub rows: u64,
+    pub kind: Kind,
+    pub format: Format,
+    /// The export's audit row.
+    pub receipt: Receipt,
+    /// The bytes, for [`Target::Stdout`] (empty for a file).
+    #[serde(skip)]
+    pub stdout: Vec<u8>,
+}
+
+/// Why an export was not written.
+#[derive(Debug)]
+pub enum ExportError {
+    /// A bad request: unknown kind/format combination, or the file exists (no `--force`).
+    /// Nothing was written or recorded.
+    Usage(String),
+    /// The workflow refused (read-only login, busy snapshot, storage).
+    Refused(Refusal),
+    /// Writing the file failed.
+    Io(String),
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::Usage(m) | ExportError::Io(m) => f.write_str(m),
+            ExportError::Refused(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+impl From<Refusal> for ExportError {
+    fn from(r: Refusal) -> ExportError {
+        ExportError::Refused(r)
+    }
+}
+
+/// The metadata every output carries first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Metadata {
+    pub format: String,
+    pub closedesk_version: &'static str,
+    pub schema_version: i32,
+    pub kind: Kind,
+    pub entity: String,
+    pub period: String,
+    pub window_start: String,
+    pub window_end: String,
+    pub currency: String,
+    pub period_status: String,
+    /// The digest of the reconciled figures, computed as the sign-off digest is
+    /// (docs/workflow.md): equal to the signed digest while the period is signed off.
+    pub figures_digest: String,
+    /// The audit log's head hash and length before this export's own audit row.
+    pub audit_head: String,
+    pub audit_len: i64,
+    pub rows: u64,
+    /// Only with a stamp: when the export was made (UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exported_at: Option<String>,
+}
+
+impl Metadata {
+    /// `(name, value)` pairs in order, for CSV and Markdown headers.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("format", self.format.clone()),
+            ("closedesk_version", self.closedesk_version.to_string()),
+            ("schema_version", self.schema_version.to_string()),
+            ("kind", self.kind.to_string()),
+            ("entity", self.entity.clone()),
+            ("period", self.period.clone()),
+            ("window_start", self.window_start.clone()),
+            ("window_end", self.window_end.clone()),
+            ("currency", self.currency.clone()),
+            ("period_status", self.period_status.clone()),
+            ("figures_digest", self.figures_digest.clone()),
+            ("audit_head", self.audit_head.clone()),
+            ("audit_len", self.audit_len.to_string()),
+            ("rows", self.rows.to_string()),
+        ];
+        if let Some(at) = &self.exported_at {
+            out.push(("exported_at", at.clone()));
+        }
+        out
+    }
+}
+
+/// Everything an output is built from, read inside the export's transaction.
+pub struct Source<'a> {
+    pub snapshot: &'a Snapshot,
+    pub recon: Reconciliation,
+    pub views: Vec<MismatchView>,
+    pub figures_digest: String,
+    pub audit_len: i64,
+    pub audit_head: String,
+    pub stamp: Option<String>,
+}
+
+impl Source<'_> {
+    pub fn metadata(&self, kind: Kind, rows: u64) -> Metadata {
+        let p = &self.recon.period;
+        Metadata {
+            format: format!("closedesk.export.{kind}.v1"),
+            closedesk_version: env!("CARGO_PKG_VERSION"),
+            schema_version: SCHEMA_VERSION,
+            kind,
+            entity: p.entity.clone(),
+            period: p.id.clone(),
+            window_start: p.window_start.to_string(),
+            window_end: p.window_end.to_string(),
+            currency: p.currency.clone(),
+            period_status: p.status.to_string(),
+            figures_digest: self.figures_digest.clone(),
+            audit_head: self.audit_head.clone(),
+            audit_len: self.audit_len,
+            rows,
+            exported_at: self.stamp.clone(),
+        }
+    }
+}
+
+/// A rendered output.
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub rows: u64,
+}
+
+/// Renders one export from the snapshot as the transaction sees it.
+pub fn render(source: &Source<'_>, request: &Request) -> Result<Output, ExportError> {
+    let format = request.format()?;
+    match request.kind {
+        Kind::Gl => gl::render(source, format, request.by_account),
+        Kind::Aging => aging::render(source, format),
+        Kind::Mismatches => register::render(source, format),
+        Kind::Packet => packet::render(source, format),
+    }
+}
+
+/// Writes one export and records it in the audit log (docs/outputs.md). The cockpit calls
+/// this too. Refused before anything is written when the format does not fit the kind or
+/// the file exists and `force` is not given.
+pub fn write(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    request: &Request,
+    target: &Target,
+    force: bool,
+) -> Result<Written, ExportError> {
+    let format = request.format()?;
+    if let Target::File(path) = target {
+        if !force && fs::symlink_metadata(path).is_ok() {
+            return Err(exists(path));
+        }
+    }
+    let ((output, temp, digest), receipt) = exports::record(snapshot, actor, |before: &Before<'_>| {
+        let source = source(snapshot, before, request.stamp)?;
+        let output = render(&source, request).map_err(|e| match e {
+            ExportError::Refused(r) => r,
+            other => Refusal::Invalid(other.to_string()),
+        })?;
+        let digest = hex(&Sha256::digest(&output.bytes));
+        let temp = match target {
+            Target::File(path) => Some(TempFile::write(path, &output.bytes).map_err(|e| {
+                Refusal::Invalid(format!(
+                    "{}: cannot write the export: {e}; nothing was written or recorded",
+                    inert(&path.display().to_string())
+                ))
+            })?),
+            Target::Stdout => None,
+        };
+        let record = ExportRecord {
+            kind: request.kind.to_string(),
+            format: format.to_string(),
+            digest: digest.clone(),
+            rows: output.rows,
+            path: target.describe(),
+        };
+        Ok(((output, temp, digest), record))
+    })?;
+    let path = match (target, temp) {
+        (Target::File(path), Some(temp)) => {
+            temp.place(path, force).map_err(|e| {
+                ExportError::Io(format!(
+                    "{}: the export was recorded (audit seq {}) but could not be put in place: {e}",
+                    inert(&path.display().to_string()),
+                    receipt.seq
+                ))
+            })?;
+            Some(path.clone())
+        }
+        _ => None,
+    };
+    Ok(Written {
+        stdout: if path.is_none() { output.bytes } else { Vec::new() },
+        path,
+        digest,
+        rows: output.rows,
+        kind: request.kind,
+        format,
+        receipt,
+    })
+}
+
+fn source<'a>(snapshot: &'a Snapshot, before: &Before<'_>, stamp: bool) -> Result<Source<'a>, Refusal> {
+    let recon = reconcile::run(snapshot)?;
+    let views = views_from(&before.read, &recon)?;
+    let figures_digest = digest_of(&recon, &views);
+    Ok(Source {
+        snapshot,
+        recon,
+        views,
+        figures_digest,
+        audit_len: before.audit_len,
+        audit_head: before.audit_head.clone(),
+        stamp: stamp.then(crate::snapshot::workflow::now),
+    })
+}
+
+fn exists(path: &Path) -> ExportError {
+    ExportError::Usage(format!(
+        "{} exists; nothing was written — choose another --out or add --force to replace it",
+        inert(&path.display().to_string())
+    ))
+}
+
+// Cells and escaping ----------------------------------------------------------------------------
+
+/// One CSV cell: text from data, an exact amount, or a count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Text(String),
+    Amount(Money),
+    Count(i64),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    pub fn opt(s: Option<&str>) -> Cell {
+        s.map(Cell::text).unwrap_or(Cell::Empty)
+    }
+
+    /// The cell as written to CSV: text neutralized and made inert, amounts exact with a
+    /// `.` and no separators (a negative amount stays a number).
+    pub fn csv(&self) -> String {
+        match self {
+            Cell::Text(t) => csv_text(t),
+            Cell::Amount(m) => m.to_string(),
+            Cell::Count(n) => n.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// A text cell for CSV: a value a spreadsheet would read as a formula (it begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`; then control characters
+/// become visible escapes and bidi controls are dropped ([`inert`]).
+pub fn csv_text(text: &str) -> String {
+    let neutral = match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
+    };
+    inert(&neutral)
+}
+
+/// CSV with `#name,value` metadata records first, then the header and the rows.
+pub fn csv(meta: &Metadata, header: &[&str], rows: &[Vec<Cell>]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for (name, value) in meta.pairs() {
+        w.write_record([format!("#{name}"), csv_text(&value)])
+            .expect("writing to memory");
+    }
+    w.write_record(header).expect("writing to memory");
+    for row in rows {
+        w.write_record(row.iter().map(Cell::csv))
+            .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// Pretty JSON (exact amounts; terminal-unsafe characters escaped) with a final newline.
+pub fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut text = crate::text::inert_json(value).expect("export JSON serializes");
+    text.push('\n');
+    text.into_bytes()
+}
+
+/// Text from data for Markdown: control characters escaped ([`inert`]), bidi controls
+/// dropped, and the characters Markdown would act on (`\ ` * [ ] < > | ~ #`, and `_` at a
+/// word boundary) backslash-escaped, so data cannot make links, HTML, emphasis or table
+/// cells.
+pub fn md(text: &str) -> String {
+    let clean = inert(text);
+    let chars: Vec<char> = clean.chars().collect();
+    let mut out = String::with_capacity(clean.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' | '#' => true,
+            '_' => {
+                let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+                !(word(i.checked_sub(1).and_then(|j| chars.get(j))) && word(chars.get(i + 1)))
+            }
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// Writing ---------------------------------------------------------------------------------------
+
+/// A finished temporary file next to its destination, removed unless placed.
+struct TempFile {
+    path: Option<PathBuf>,
+}
+
+impl TempFile {
+    fn write(dest: &Path, bytes: &[u8]) -> std::io::Result<TempFile> {
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for attempt in 0..100u32 {
+            let path = dir.join(format!(".{name}.closedesk-{}-{attempt}.tmp", std::process::id()));
+            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    let temp = TempFile { path: Some(path) };
+                    file.write_all(bytes)?;
+                    file.sync_all()?;
+                    return Ok(temp);
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(std::io::Error::new(
+            ErrorKind::AlreadyExists,
+            "no free temporary name",
+        ))
+    }
+
+    /// Moves the file onto `dest`: replacing only when `force`, else failing if anything
+    /// appeared there meanwhile (a hard link never replaces).
+    fn place(mut self, dest: &Path, force: bool) -> std::io::Result<()> {
+        let temp = self.path.clone().expect("not yet placed");
+        if force {
+            fs::rename(&temp, dest)?;
+        } else {
+            match fs::hard_link(&temp, dest) {
+                Ok(()) => {
+                    let _ = fs::remove_file(&temp);
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists || fs::symlink_metadata(dest).is_ok() => {
+                    return Err(std::io::Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!("{e}; the file appeared meanwhile and was not replaced"),
+                    ))
+                }
+                Err(_) => fs::rename(&temp, dest)?,
+            }
+        }
+        self.path = None;
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(handle) = fs::File::open(dir) {
+                let _ = handle.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_text_is_neutralized_and_amounts_stay_numbers() {
+        assert_eq!(csv_text("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_text("+1"), "'+1");
+        assert_eq!(csv_text("-2+3"), "'-2+3");
+        assert_eq!(csv_text("@cmd"), "'@cmd");
+        assert_eq!(csv_text("\tx"), "'\\tx");
+        assert_eq!(csv_text("\rx"), "'\\rx");
+        assert_eq!(csv_text("plain"), "plain");
+        assert_eq!(csv_text("a\x1b[31mb\nc"), "a\\x1b[31mb\\nc");
+        assert_eq!(Cell::Amount(Money::from_cents(-123_456)).csv(), "-1234.56");
+        assert_eq!(Cell::Amount(Money::from_cents(5)).csv(), "0.05");
+    }
+
+    #[test]
+    fn markdown_escapes_what_markdown_acts_on() {
+        assert_eq!(md("[x](javascript:1) <b>|"), "\\[x\\](javascript:1) \\<b\\>\\|");
+        assert_eq!(md("employer_programs _em_"), "employer_programs \\_em\\_");
+        // The visible escape's backslash is itself escaped, so it renders as `\x1b`.
+        assert_eq!(md("a\x1bb\u{202E}c\nd"), r"a\\x1bbc\\nd");
+    }
+
+    #[test]
+    fn the_format_must_fit_the_kind() {
+        assert_eq!(Request::new(Kind::Gl, Format::Csv).format().unwrap(), Format::Csv);
+        assert!(Request::new(Kind::Gl, Format::Markdown).format().is_err());
+        assert!(Request::new(Kind::Packet, Format::Csv).format().is_err());
+        let r = Request {
+            kind: Kind::Packet,
+            format: None,
+            by_account: false,
+            stamp: false,
+        };
+        assert_eq!(r.format().unwrap(), Format::Markdown);
+    }
+}

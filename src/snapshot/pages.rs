@@ -1,0 +1,411 @@
+//! Paged reads for the cockpit: keyset pagination over source and workflow tables, so a
+//! table of any size is read a page at a time and never whole. Every query is a single
+//! autocommit statement: no read transaction outlives the call.
+
+use chrono::NaiveDate;
+use rusqlite::{params, Row};
+
+use super::model::{Role, DATE_FORMAT};
+use super::Snapshot;
+use crate::money::Money;
+
+/// The lanes the cockpit shows as tables, each backed by one source table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LaneTable {
+    Usage,
+    Exports,
+    Programs,
+    Statements,
+    Aging,
+    Revenue,
+}
+
+impl LaneTable {
+    pub const ALL: [LaneTable; 6] = [
+        LaneTable::Usage,
+        LaneTable::Exports,
+        LaneTable::Programs,
+        LaneTable::Statements,
+        LaneTable::Aging,
+        LaneTable::Revenue,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            LaneTable::Usage => "Usage",
+            LaneTable::Exports => "Exports",
+            LaneTable::Programs => "Employer programs",
+            LaneTable::Statements => "Statements",
+            LaneTable::Aging => "AR & aging",
+            LaneTable::Revenue => "Revenue",
+        }
+    }
+
+    /// The table whose `id` keys the rows.
+    pub fn table(self) -> &'static str {
+        match self {
+            LaneTable::Usage => "usage_events",
+            LaneTable::Exports => "export_lines",
+            LaneTable::Programs => "employer_programs",
+            LaneTable::Statements => "statement_lines",
+            LaneTable::Aging => "invoices",
+            LaneTable::Revenue => "invoice_lines",
+        }
+    }
+
+    /// Column headings, in the order of [`PageRow::cells`].
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            LaneTable::Usage => &[
+                "id", "account", "kind", "occurred", "units", "rated", "state", "line",
+            ],
+            LaneTable::Exports => &["id", "batch", "kind", "account", "invoice", "amount"],
+            LaneTable::Programs => &["id", "employer", "program", "basis", "rate", "expected fee"],
+            LaneTable::Statements => &["id", "statement", "program", "inv. line", "description", "amount"],
+            LaneTable::Aging => &[
+                "id", "account", "status", "posted", "due", "total", "balance", "age",
+            ],
+            LaneTable::Revenue => &["id", "invoice", "kind", "rule", "service", "amount"],
+        }
+    }
+
+    /// Which columns hold amounts (right-aligned).
+    pub fn numeric(self, column: usize) -> bool {
+        let cols = self.columns();
+        matches!(
+            cols.get(column).copied(),
+            Some("units" | "rated" | "amount" | "basis" | "rate" | "expected fee" | "total" | "balance")
+        )
+    }
+
+    fn select(self) -> &'static str {
+        match self {
+            LaneTable::Usage => {
+                "SELECT u.id, a.name, u.kind, u.occurred_at, u.units, u.rated_amount_cents, u.state, u.invoice_line_id
+                 FROM usage_events u LEFT JOIN accounts a ON a.id = u.account_id"
+            }
+            LaneTable::Exports => {
+                "SELECT l.id, l.batch_id, b.kind, a.name, l.invoice_id, l.amount_cents
+                 FROM export_lines l LEFT JOIN export_batches b ON b.id = l.batch_id
+                 LEFT JOIN accounts a ON a.id = l.account_id"
+            }
+            LaneTable::Programs => {
+                "SELECT p.id, a.name, p.name, p.basis_units, p.rate_cents, p.basis_units * p.rate_cents
+                 FROM employer_programs p LEFT JOIN accounts a ON a.id = p.employer_account_id"
+            }
+            LaneTable::Statements => {
+                "SELECT l.id, l.statement_id, s.program_id, l.invoice_line_id, l.description, l.amount_cents
+                 FROM statement_lines l LEFT JOIN program_statements s ON s.id = l.statement_id"
+            }
+            LaneTable::Aging => {
+                "SELECT i.id, a.name, i.status, i.posted_at, i.due_date, i.total_cents, i.balance_cents, NULL
+                 FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id"
+            }
+            LaneTable::Revenue => {
+                "SELECT l.id, l.invoice_id, l.kind, l.revenue_rule,
+                        COALESCE(l.service_start, '') || '..' || COALESCE(l.service_end, ''), l.amount_cents
+                 FROM invoice_lines l"
+            }
+        }
+    }
+
+    /// The alias of the keyed table in [`select`](Self::select).
+    fn alias(self) -> &'static str {
+        match self {
+            LaneTable::Usage => "u",
+            LaneTable::Programs => "p",
+            LaneTable::Aging => "i",
+            LaneTable::Exports | LaneTable::Statements | LaneTable::Revenue => "l",
+        }
+    }
+}
+
+/// One row of a lane page: its key and its cells as text (raw data: make it inert before
+/// showing it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageRow {
+    pub id: String,
+    pub cells: Vec<String>,
+}
+
+/// Which way a page goes from the cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Rows with `id > after` (or `>=` when inclusive), ascending.
+    Forward { inclusive: bool },
+    /// Rows with `id < before`, returned ascending.
+    Backward,
+}
+
+fn cell(row: &Row<'_>, idx: usize, money: bool) -> rusqlite::Result<String> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(idx)? {
+        ValueRef::Null => String::new(),
+        ValueRef::Integer(i) if money => Money::from_cents(i).grouped(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Blob(_) => "<blob>".to_string(),
+    })
+}
+
+/// Age bucket of an open invoice balance at `as_of`, by days past due.
+pub fn age_bucket(due: &str, balance_is_zero: bool, as_of: NaiveDate) -> String {
+    if balance_is_zero {
+        return "paid".to_string();
+    }
+    let Ok(due) = NaiveDate::parse_from_str(due, DATE_FORMAT) else {
+        return String::new();
+    };
+    let days = (as_of - due).num_days();
+    match days {
+        d if d <= 0 => "current".to_string(),
+        1..=30 => "1-30".to_string(),
+        31..=60 => "31-60".to_string(),
+        61..=90 => "61-90".to_string(),
+        _ => "90+".to_string(),
+    }
+}
+
+/// `2026-03-01..2026-03-31` → `2026-03-01..03-31` when both dates share the year;
+/// `..` alone (no service dates) → empty.
+pub fn compact_span(span: &str) -> String {
+    match span.split_once("..") {
+        Some(("", "")) => String::new(),
+        Some((a, b)) if a.len() == 10 && b.len() == 10 && a[..5] == b[..5] => format!("{a}..{}", &b[5..]),
+        _ => span.to_string(),
+    }
+}
+
+impl Snapshot {
+    /// One page of a lane, keyed by id (keyset pagination; `cursor` empty = from the start).
+    pub fn lane_page(
+        &self,
+        lane: LaneTable,
+        cursor: &str,
+        direction: Direction,
+        limit: usize,
+        as_of: NaiveDate,
+    ) -> rusqlite::Result<Vec<PageRow>> {
+        let a = lane.alias();
+        let sql = match direction {
+            Direction::Forward { inclusive: false } => {
+                format!("{} WHERE {a}.id > ?1 ORDER BY {a}.id LIMIT ?2", lane.select())
+            }
+            Direction::Forward { inclusive: true } => {
+                format!("{} WHERE {a}.id >= ?1 ORDER BY {a}.id LIMIT ?2", lane.select())
+            }
+            Direction::Backward => format!(
+                "{} WHERE {a}.id < ?1 ORDER BY {a}.id DESC LIMIT ?2",
+                lane.select()
+            ),
+        };
+        let ncols = lane.columns().len();
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let rows = st.query_map(params![cursor, limit as i64], |r| {
+            let mut cells = Vec::with_capacity(ncols);
+            for i in 0..ncols {
+                cells.push(cell(
+                    r,
+                    i,
+                    lane.numeric(i) && !matches!(lane.columns()[i], "units" | "basis"),
+                )?);
+            }
+            Ok(PageRow {
+                id: cells[0].clone(),
+                cells,
+            })
+        })?;
+        let mut out: Vec<PageRow> = rows.collect::<rusqlite::Result<_>>()?;
+        if lane == LaneTable::Aging {
+            for row in &mut out {
+                let zero = row.cells[6] == "0.00";
+                row.cells[7] = age_bucket(&row.cells[4], zero, as_of);
+            }
+        }
+        if lane == LaneTable::Revenue {
+            for row in &mut out {
+                row.cells[4] = compact_span(&row.cells[4]);
+            }
+        }
+        if direction == Direction::Backward {
+            out.reverse();
+        }
+        Ok(out)
+    }
+
+    /// The lane and row id that show a source row (`table`, `id`) named by a mismatch.
+    pub fn locate_source(&self, table: &str, id: &str) -> rusqlite::Result<Option<(LaneTable, String)>> {
+        let one = |sql: &str| -> rusqlite::Result<Option<String>> {
+            let mut st = self.conn().prepare_cached(sql)?;
+            let mut rows = st.query(params![id])?;
+            match rows.next()? {
+                Some(r) => r.get::<_, Option<String>>(0),
+                None => Ok(None),
+            }
+        };
+        let found = match table {
+            "usage_events" => Some((LaneTable::Usage, id.to_string())),
+            "export_lines" => Some((LaneTable::Exports, id.to_string())),
+            "export_batches" => {
+                one("SELECT min(id) FROM export_lines WHERE batch_id = ?1")?.map(|r| (LaneTable::Exports, r))
+            }
+            "employer_programs" => Some((LaneTable::Programs, id.to_string())),
+            "statement_lines" => Some((LaneTable::Statements, id.to_string())),
+            "program_statements" => one("SELECT min(id) FROM statement_lines WHERE statement_id = ?1")?
+                .map(|r| (LaneTable::Statements, r)),
+            "invoices" => Some((LaneTable::Aging, id.to_string())),
+            "invoice_lines" => Some((LaneTable::Revenue, id.to_string())),
+            "ledger" => one("SELECT invoice_id FROM ledger WHERE id = ?1")?.map(|r| (LaneTable::Aging, r)),
+            "disbursements" => {
+                one("SELECT invoice_id FROM disbursements WHERE id = ?1")?.map(|r| (LaneTable::Aging, r))
+            }
+            _ => None,
+        };
+        Ok(found)
+    }
+
+    /// `PRAGMA data_version`: changes when another connection commits to the file.
+    pub fn data_version(&self) -> rusqlite::Result<i64> {
+        self.conn().pragma_query_value(None, "data_version", |r| r.get(0))
+    }
+
+    /// The role of `login` on the period's roster, if it is on it.
+    pub fn role_of(&self, login: &str) -> rusqlite::Result<Option<(String, Role)>> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT display_name, role FROM roster WHERE login = ?1")?;
+        let mut rows = st.query(params![login])?;
+        match rows.next()? {
+            Some(r) => {
+                let name: String = r.get(0)?;
+                let role: String = r.get(1)?;
+                Ok(Role::parse(&role).map(|role| (name, role)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Every checklist item, in order.
+    pub fn checklist_items(&self) -> rusqlite::Result<Vec<ChecklistRow>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT item, title, status, updated_by, updated_at FROM checklist ORDER BY item",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(ChecklistRow {
+                item: r.get(0)?,
+                title: r.get(1)?,
+                status: r.get(2)?,
+                updated_by: r.get(3)?,
+                updated_at: r.get(4)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// The annotations on one target (a mismatch key, a checklist item, the period),
+    /// oldest first; at most `limit`.
+    pub fn annotations_for(
+        &self,
+        target_kind: &str,
+        target: &str,
+        limit: usize,
+    ) -> rusqlite::Result<Vec<AnnotationRow>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT id, kind, author, created_at, text, amount_cents, side, correction_status, decided_by, decided_at
+             FROM annotations WHERE target_kind = ?1 AND target = ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![target_kind, target, limit as i64], |r| {
+            Ok(AnnotationRow {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                author: r.get(2)?,
+                created_at: r.get(3)?,
+                text: r.get(4)?,
+                amount: r.get::<_, Option<i64>>(5)?.map(Money::from_cents),
+                side: r.get(6)?,
+                correction_status: r.get(7)?,
+                decided_by: r.get(8)?,
+                decided_at: r.get(9)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// How many annotations each mismatch key has.
+    pub fn annotation_counts(&self) -> rusqlite::Result<std::collections::HashMap<String, usize>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT target, count(*) FROM annotations WHERE target_kind = 'mismatch' GROUP BY target",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?;
+        rows.collect()
+    }
+
+    /// Owner overrides of mismatches, by key.
+    pub fn owner_overrides(&self) -> rusqlite::Result<std::collections::HashMap<String, String>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT key, owner_override FROM mismatch_state WHERE owner_override IS NOT NULL",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+
+    /// One page of the audit log, newest first: rows with `seq < before` (`None` = newest).
+    pub fn audit_page(&self, before: Option<i64>, limit: usize) -> rusqlite::Result<Vec<AuditRow>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT seq, at, actor, action, target, before, after, text FROM audit_log
+             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |r| {
+            Ok(AuditRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                target: r.get(4)?,
+                before: r.get(5)?,
+                after: r.get(6)?,
+                text: r.get(7)?,
+                changes: Vec::new(),
+            })
+        })?;
+        rows.collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChecklistRow {
+    pub item: u32,
+    pub title: String,
+    pub status: String,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnnotationRow {
+    pub id: i64,
+    pub kind: String,
+    pub author: String,
+    pub created_at: String,
+    pub text: String,
+    pub amount: Option<Money>,
+    pub side: Option<String>,
+    pub correction_status: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub text: Option<String>,
+    /// What changed, in words (filled by the caller; empty from the query).
+    pub changes: Vec<String>,
+}

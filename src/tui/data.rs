@@ -1,0 +1,589 @@
+//! The cockpit's only door to the library: reconciliation, the period summary, the close
+//! workflow and the paged queries. Runs on background threads, each with its own
+//! [`Snapshot`] connection; the UI thread only sends [`Request`]s and receives
+//! [`Response`]s.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::money::Money;
+use crate::reconcile::{self, Mismatch};
+use crate::snapshot::model::{ItemStatus, Lane, PeriodStatus, Role, Severity, Side};
+use crate::snapshot::pages::{AnnotationRow, AuditRow, ChecklistRow, Direction, LaneTable, PageRow};
+use crate::snapshot::Snapshot;
+use crate::summary::Summary;
+use crate::workflow::{self, mismatches::MismatchView, Refusal};
+
+/// Rows per page of a lane table or the audit log.
+pub const PAGE: usize = 200;
+
+/// Who is using the cockpit, and what the roster says they may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub login: String,
+    pub name: Option<String>,
+    /// `None`: not on the roster — read-only.
+    pub role: Option<Role>,
+}
+
+impl Actor {
+    pub fn read_only(&self) -> bool {
+        self.role.is_none()
+    }
+}
+
+/// One mismatch as the cockpit lists it: the engine's figures plus workflow state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub mismatch: Mismatch,
+    /// `open`, `in_correction`, `resolved` or `waived`.
+    pub status: String,
+    /// The owner override, else the engine's owner.
+    pub owner: String,
+    pub notes: usize,
+    /// Expected, actual and variance with accepted corrections applied.
+    pub corrected: (Money, Money, Money),
+    /// Corrections awaiting a decision.
+    pub pending_corrections: usize,
+}
+
+impl Item {
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status.as_str(), "resolved" | "waived")
+    }
+}
+
+/// Everything the first pane, the mismatch table and the checklist show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub summary: Summary,
+    pub period_status: PeriodStatus,
+    /// Most severe first, then largest |variance|.
+    pub items: Vec<Item>,
+    pub checklist: Vec<ChecklistRow>,
+    pub evidence: Vec<Vec<String>>,
+    pub actor: Actor,
+    /// One line of the engine's figures per lane table, in [`LaneTable::ALL`] order.
+    pub lane_figures: Vec<String>,
+    /// The sign-off preconditions from the workflow: (met, rule, state).
+    pub preconditions: Vec<(bool, String, String)>,
+}
+
+impl Loaded {
+    pub fn open_items(&self) -> impl Iterator<Item = &Item> {
+        self.items.iter().filter(|i| i.is_open())
+    }
+
+    /// Open mismatches per lane.
+    pub fn lane_counts(&self) -> Vec<(Lane, usize)> {
+        Lane::ALL
+            .iter()
+            .map(|lane| {
+                (
+                    *lane,
+                    self.open_items().filter(|i| i.mismatch.lane == *lane).count(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn item(&self, key: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.mismatch.key == key)
+    }
+}
+
+/// Work for the background worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Reconcile and summarize again.
+    Load,
+    /// The trail (annotations) of a mismatch key or checklist item.
+    Trail {
+        kind: &'static str,
+        target: String,
+    },
+    LanePage {
+        lane: LaneTable,
+        cursor: String,
+        direction: Direction,
+    },
+    /// Open the lane showing this source row.
+    Locate {
+        table: String,
+        id: String,
+    },
+    /// The audit log, newest first, before `before`.
+    Audit {
+        before: Option<i64>,
+    },
+    Verify,
+    Write(WriteOp),
+}
+
+/// A change to the close workflow, made as the actor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteOp {
+    Note {
+        kind: &'static str,
+        target: String,
+        text: String,
+    },
+    Correction {
+        key: String,
+        amount: Money,
+        side: String,
+        text: String,
+    },
+    Accept {
+        key: String,
+    },
+    Reject {
+        key: String,
+        reason: String,
+    },
+    Waive {
+        key: String,
+        reason: String,
+    },
+    Checklist {
+        item: u32,
+        status: String,
+        note: Option<String>,
+    },
+    SignOff {
+        typed: String,
+    },
+    Reopen {
+        reason: String,
+    },
+}
+
+/// Results sent back to the UI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    Loaded(Box<Loaded>),
+    Trail {
+        kind: &'static str,
+        target: String,
+        rows: Vec<AnnotationRow>,
+    },
+    LanePage {
+        lane: LaneTable,
+        cursor: String,
+        direction: Direction,
+        rows: Vec<PageRow>,
+    },
+    Located {
+        lane: LaneTable,
+        id: Option<String>,
+    },
+    Audit {
+        before: Option<i64>,
+        rows: Vec<AuditRow>,
+    },
+    Verified(Result<String, String>),
+    Wrote {
+        op: WriteOp,
+        result: Result<String, String>,
+    },
+    /// Another connection changed the file.
+    Changed,
+    Failed(String),
+}
+
+/// Orders mismatches most severe first, then by |variance| descending, then key.
+pub fn severity_order(a: &Mismatch, b: &Mismatch) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then(b.variance.abs().cmp(&a.variance.abs()))
+        .then(a.key.cmp(&b.key))
+}
+
+/// The login: `--user`, else `$USER`, else `$LOGNAME`.
+pub fn login(user: Option<String>) -> String {
+    user.or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_default()
+}
+
+fn sql_err(e: rusqlite::Error) -> String {
+    e.to_string()
+}
+
+fn refusal(e: Refusal) -> String {
+    e.to_string()
+}
+
+/// Reconciles, summarizes and reads the workflow state.
+pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
+    let recon = reconcile::run(snapshot).map_err(sql_err)?;
+    load_with(snapshot, &recon, login, today)
+}
+
+fn load_with(
+    snapshot: &Snapshot,
+    recon: &reconcile::Reconciliation,
+    login: &str,
+    today: NaiveDate,
+) -> Result<Loaded, String> {
+    let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, recon)
+        .map_err(refusal)?
+        .into_iter()
+        .map(|v| (v.key.clone(), v))
+        .collect();
+    let counts = snapshot.annotation_counts().map_err(sql_err)?;
+    // Open: neither resolved nor waived; what remains open is the corrected variance.
+    let open_variance = |m: &Mismatch| {
+        let v = views.get(&m.key)?;
+        v.is_open().then_some(v.corrected_variance)
+    };
+    let progress = snapshot.checklist_progress().map_err(sql_err)?;
+    let summary = Summary::new(recon, open_variance, &progress, today);
+    let mut items: Vec<Item> = recon
+        .mismatches
+        .iter()
+        .map(|m| {
+            let v = views.get(&m.key);
+            Item {
+                status: v.map_or("open", |v| v.status.as_str()).to_string(),
+                owner: v.map_or_else(|| m.owner.clone(), |v| v.owner.clone()),
+                notes: counts.get(&m.key).copied().unwrap_or(0),
+                corrected: v.map_or((m.expected, m.actual, m.variance), |v| {
+                    (v.corrected_expected, v.corrected_actual, v.corrected_variance)
+                }),
+                pending_corrections: v.map_or(0, |v| v.pending().count()),
+                mismatch: m.clone(),
+            }
+        })
+        .collect();
+    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+    let wf_items = workflow::checklist::items(snapshot, recon).map_err(refusal)?;
+    let checklist = wf_items
+        .iter()
+        .map(|i| ChecklistRow {
+            item: u32::from(i.item),
+            title: i.title.clone(),
+            status: i.status.as_str().to_string(),
+            updated_by: i.updated_by.clone(),
+            updated_at: i.updated_at.clone(),
+        })
+        .collect();
+    let evidence = wf_items
+        .iter()
+        .map(|i| {
+            let mut lines: Vec<String> = i
+                .evidence
+                .iter()
+                .map(|e| format!("{}: {}", e.label, e.value))
+                .collect();
+            if !i.blockers.is_empty() {
+                let keys: Vec<String> = i
+                    .blockers
+                    .iter()
+                    .map(|b| format!("{} ({})", b.key, b.severity))
+                    .collect();
+                lines.push(format!("cannot be done while open: {}", keys.join(", ")));
+            }
+            lines
+        })
+        .collect();
+    let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    let preconditions = workflow::signoff::preconditions(snapshot, &wf_actor, recon)
+        .map_err(refusal)?
+        .into_iter()
+        .map(|p| (p.met, p.rule.to_string(), p.state))
+        .collect();
+    Ok(Loaded {
+        path: snapshot.path().to_path_buf(),
+        summary,
+        period_status: recon.period.status,
+        items,
+        checklist,
+        evidence,
+        actor: Actor {
+            login: wf_actor.login.clone(),
+            name: wf_actor.display_name.clone(),
+            role: wf_actor.role,
+        },
+        lane_figures: lane_figures(recon),
+        preconditions,
+    })
+}
+
+/// The engine's figures for each lane table, one line each.
+pub fn lane_figures(recon: &reconcile::Reconciliation) -> Vec<String> {
+    let st = &recon.steps;
+    let u = &st.usage;
+    let batches: Vec<String> = st
+        .exports
+        .batches
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} (expected {})",
+                b.id,
+                b.header_total.grouped(),
+                b.expected_total.grouped()
+            )
+        })
+        .collect();
+    let pr = &st.programs;
+    let expected: Money = pr.programs.iter().map(|p| p.expected_fee).sum();
+    let stated: Money = pr.programs.iter().map(|p| p.statement_total).sum();
+    let sf = &st.statements;
+    let a = &recon.aging.totals;
+    let r = &st.revenue.total;
+    LaneTable::ALL
+        .iter()
+        .map(|lane| match lane {
+            LaneTable::Usage => format!(
+                "rated {} · billed {} · open exceptions {} ({})",
+                u.rated.grouped(),
+                u.billed.grouped(),
+                u.open_exceptions,
+                u.open_exception_amount.grouped()
+            ),
+            LaneTable::Exports => format!("{} batches: {}", batches.len(), batches.join(" · ")),
+            LaneTable::Programs => format!(
+                "{} programs · expected {} · billed {} · stated {}",
+                pr.programs.len(),
+                expected.grouped(),
+                pr.program_fees_billed.grouped(),
+                stated.grouped()
+            ),
+            LaneTable::Statements => format!(
+                "{} lines · {} · untied {} ({})",
+                sf.line_count,
+                sf.lines_total.grouped(),
+                sf.untied_count,
+                sf.untied_total.grouped()
+            ),
+            LaneTable::Aging => format!(
+                "current {} · 1-30 {} · 31-60 {} · 61-90 {} · 90+ {} · total {}",
+                a.current.grouped(),
+                a.days_1_30.grouped(),
+                a.days_31_60.grouped(),
+                a.days_61_90.grouped(),
+                a.over_90.grouped(),
+                a.total.grouped()
+            ),
+            LaneTable::Revenue => format!(
+                "posted {} · recognized {} · deferred {} · unscheduled {}",
+                r.posted.grouped(),
+                r.recognized.grouped(),
+                r.deferred.grouped(),
+                r.unscheduled.grouped()
+            ),
+        })
+        .collect()
+}
+
+/// Carries out a write as `login` against a fresh reconciliation; Ok is a one-line
+/// confirmation, Err the workflow's refusal, in its words.
+pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<String, String> {
+    use workflow::{checklist, mismatches, signoff};
+    let recon = reconcile::run(snapshot).map_err(sql_err)?;
+    let actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    let snap = &*snapshot;
+    let receipt = match op {
+        WriteOp::Note {
+            kind: "checklist",
+            target,
+            text,
+        } => {
+            return Err(format!(
+                "a checklist note goes with a move of item {target}: {text:.0}"
+            ))
+        }
+        WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &recon, target, text, None),
+        WriteOp::Correction {
+            key,
+            amount,
+            side,
+            text,
+        } => {
+            let proposal = mismatches::Proposal {
+                amount: *amount,
+                side: Side::parse(side)
+                    .ok_or_else(|| format!("side must be expected or actual, not {side}"))?,
+                reason: text.clone(),
+                reference: None,
+            };
+            mismatches::propose(snap, &actor, &recon, key, &proposal, None)
+        }
+        WriteOp::Accept { key } => mismatches::accept(snap, &actor, &recon, key, None, None, None),
+        WriteOp::Reject { key, reason } => {
+            mismatches::reject(snap, &actor, &recon, key, None, Some(reason), None)
+        }
+        WriteOp::Waive { key, reason } => mismatches::waive(snap, &actor, &recon, key, reason, None),
+        WriteOp::Checklist { item, status, note } => {
+            let status = ItemStatus::parse(status).ok_or_else(|| format!("no checklist status {status}"))?;
+            let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
+            checklist::set(snap, &actor, &recon, item, status, note.as_deref(), None)
+        }
+        WriteOp::SignOff { .. } => signoff::sign(snap, &actor, None).map(|s| s.receipt),
+        WriteOp::Reopen { reason } => signoff::reopen(snap, &actor, reason),
+    }
+    .map_err(refusal)?;
+    let what = match op {
+        WriteOp::Note { .. } => "note added".to_string(),
+        WriteOp::Correction { .. } => "correction proposed".to_string(),
+        WriteOp::Accept { .. } => "correction accepted".to_string(),
+        WriteOp::Reject { .. } => "correction sent back".to_string(),
+        WriteOp::Waive { .. } => "mismatch waived".to_string(),
+        WriteOp::Checklist { item, status, .. } => format!("item {item} is now {status}"),
+        WriteOp::SignOff { .. } => "period signed off and locked".to_string(),
+        WriteOp::Reopen { .. } => "period reopened".to_string(),
+    };
+    Ok(format!("{what} (audit #{})", receipt.seq))
+}
+
+/// `verify`: the audit chain, the lock triggers and the signed figures.
+pub fn verify(snapshot: &Snapshot) -> Result<String, String> {
+    let report = workflow::audit::verify(snapshot).map_err(refusal)?;
+    if report.ok {
+        let head: String = report.head.chars().take(12).collect();
+        Ok(format!(
+            "{} checks passed · audit log of {} entries intact · head {head}",
+            report.checks.len(),
+            report.length
+        ))
+    } else {
+        let first = report.first_problem.map_or_else(
+            || "a check failed".to_string(),
+            |p| match p.seq {
+                Some(seq) => format!("seq {seq}: {}", p.what),
+                None => p.what,
+            },
+        );
+        Err(first)
+    }
+}
+
+/// Answers one request. Never panics on bad data: errors become [`Response::Failed`].
+pub fn handle(snapshot: &mut Snapshot, login: &str, today: NaiveDate, req: Request) -> Response {
+    match req {
+        Request::Load => match load(snapshot, login, today) {
+            Ok(l) => Response::Loaded(Box::new(l)),
+            Err(e) => Response::Failed(format!("cannot read the snapshot: {e}")),
+        },
+        Request::Trail { kind, target } => match snapshot.annotations_for(kind, &target, 500) {
+            Ok(rows) => Response::Trail { kind, target, rows },
+            Err(e) => Response::Failed(e.to_string()),
+        },
+        Request::LanePage {
+            lane,
+            cursor,
+            direction,
+        } => {
+            let as_of = snapshot.period().map(|p| p.window_end).unwrap_or(today);
+            match snapshot.lane_page(lane, &cursor, direction, PAGE, as_of) {
+                Ok(rows) => Response::LanePage {
+                    lane,
+                    cursor,
+                    direction,
+                    rows,
+                },
+                Err(e) => Response::Failed(e.to_string()),
+            }
+        }
+        Request::Locate { table, id } => match snapshot.locate_source(&table, &id) {
+            Ok(Some((lane, id))) => Response::Located { lane, id: Some(id) },
+            Ok(None) => Response::Failed(format!(
+                "no lane shows {} row {}",
+                crate::text::inert(&table),
+                crate::text::inert(&id)
+            )),
+            Err(e) => Response::Failed(e.to_string()),
+        },
+        Request::Audit { before } => match snapshot.audit_page(before, PAGE) {
+            Ok(mut rows) => {
+                for r in &mut rows {
+                    let json = |t: &Option<String>| {
+                        t.as_deref()
+                            .and_then(|t| serde_json::from_str(t).ok())
+                            .unwrap_or(serde_json::Value::Null)
+                    };
+                    r.changes = workflow::audit::changes(&json(&r.before), &json(&r.after));
+                }
+                Response::Audit { before, rows }
+            }
+            Err(e) => Response::Failed(e.to_string()),
+        },
+        Request::Verify => Response::Verified(verify(snapshot)),
+        Request::Write(op) => {
+            let result = write(snapshot, login, &op);
+            Response::Wrote { op, result }
+        }
+    }
+}
+
+/// Runs the worker on a blocking thread with its own connection until `requests` closes.
+pub fn spawn_worker(
+    path: PathBuf,
+    login: String,
+    today: NaiveDate,
+    mut requests: UnboundedReceiver<Request>,
+    responses: UnboundedSender<Response>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut snapshot = match Snapshot::open(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = responses.send(Response::Failed(e.to_string()));
+                return;
+            }
+        };
+        while let Some(req) = requests.blocking_recv() {
+            let resp = handle(&mut snapshot, &login, today, req);
+            if responses.send(resp).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Polls `PRAGMA data_version` on its own connection every `every`; sends
+/// [`Response::Changed`] when another connection committed. Holds no transaction between
+/// polls.
+pub fn spawn_watcher(
+    path: PathBuf,
+    every: Duration,
+    responses: UnboundedSender<Response>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let Ok(snapshot) = Snapshot::open(&path) else {
+            return;
+        };
+        let mut last = snapshot.data_version().ok();
+        while !responses.is_closed() {
+            std::thread::sleep(every);
+            let now = snapshot.data_version().ok();
+            if now != last {
+                last = now;
+                if responses.send(Response::Changed).is_err() {
+                    break;
+                }
+            }
+        }
+    })
+}
+
+/// The path shown in the status bar.
+pub fn display_path(path: &Path) -> String {
+    crate::text::inert(&path.display().to_string())
+}
+
+/// Counts by severity of the open items (for tests and the overview).
+pub fn severity_split(items: &[Item]) -> HashMap<Severity, usize> {
+    let mut out = HashMap::new();
+    for i in items.iter().filter(|i| i.is_open()) {
+        *out.entry(i.mismatch.severity).or_insert(0) += 1;
+    }
+    out
+}

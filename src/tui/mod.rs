@@ -1,0 +1,254 @@
+//! The cockpit: a terminal UI over one period snapshot.
+//!
+//! - [`app`]: state, [`app::Action`]s and updates (no terminal, no database);
+//! - [`keymap`]: one table of keys per view, feeding dispatch, footer and `?` help;
+//! - [`views`]: drawing, one module per view; [`theme`]: 16 colours or `NO_COLOR`;
+//! - [`data`]: the only caller of the library, run on background threads.
+//!
+//! [`run_app`] takes input events from a channel and draws to any ratatui backend, so the
+//! same loop can be driven by another byte stream (an SSH channel) than this process's
+//! terminal; [`run`] wires it to the local terminal.
+
+pub mod app;
+pub mod data;
+#[doc(hidden)]
+pub mod fixture;
+pub mod keymap;
+pub mod theme;
+pub mod views;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
+use ratatui::crossterm::event::{self, Event, KeyEvent};
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
+    LeaveAlternateScreen,
+};
+use ratatui::crossterm::{cursor, execute, queue};
+use ratatui::Terminal;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+use app::App;
+use theme::Theme;
+
+/// What the cockpit opens, and as whom.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub path: PathBuf,
+    /// `--user`; `None` takes `$USER`.
+    pub user: Option<String>,
+    pub today: NaiveDate,
+    /// How often to look for changes by other connections.
+    pub poll: Duration,
+}
+
+/// An input event, independent of where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Key(KeyEvent),
+    Resize(u16, u16),
+}
+
+/// A backend that can bracket a frame in synchronized-update sequences.
+pub trait FrameSync {
+    fn begin_frame(&mut self) -> io::Result<()>;
+    fn end_frame(&mut self) -> io::Result<()>;
+}
+
+impl<W: Write> FrameSync for CrosstermBackend<W> {
+    fn begin_frame(&mut self) -> io::Result<()> {
+        queue!(self, BeginSynchronizedUpdate)
+    }
+    fn end_frame(&mut self) -> io::Result<()> {
+        execute!(self, EndSynchronizedUpdate)
+    }
+}
+
+impl FrameSync for TestBackend {
+    fn begin_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn end_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Puts the local terminal back: raw mode off, main screen, cursor shown.
+pub fn restore_terminal() {
+    let mut out = io::stdout();
+    let _ = execute!(out, EndSynchronizedUpdate, LeaveAlternateScreen, cursor::Show);
+    let _ = disable_raw_mode();
+}
+
+/// Restores the terminal when dropped: on return, on error and on unwind.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// color-eyre's hooks, with the terminal restored before a panic report is printed.
+fn install_hooks() -> color_eyre::Result<()> {
+    let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .into_hooks();
+    eyre_hook.install()?;
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        eprintln!("{}", panic_hook.panic_report(info));
+    }));
+    Ok(())
+}
+
+/// Runs the cockpit in this process's terminal until the user quits.
+pub fn run(opts: Options) -> color_eyre::Result<()> {
+    install_hooks()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        let guard = TerminalGuard::enter()?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        let (tx, rx) = unbounded_channel();
+        spawn_input_reader(tx);
+        let result = run_app(&mut terminal, rx, &opts, Theme::from_env()).await;
+        drop(terminal);
+        drop(guard);
+        result
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+/// Reads the local terminal's events on a blocking thread into `tx`; only key presses
+/// and resizes are passed on. Stops when the receiver is gone.
+fn spawn_input_reader(tx: UnboundedSender<Input>) {
+    tokio::task::spawn_blocking(move || {
+        while !tx.is_closed() {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => break,
+            }
+            let input = match event::read() {
+                Ok(Event::Key(k)) if k.kind == event::KeyEventKind::Press => Input::Key(k),
+                Ok(Event::Resize(w, h)) => Input::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if tx.send(input).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// The event loop: input, a tick, background results; one frame per batch of changes,
+/// wrapped in synchronized updates. Works on any backend and any input source.
+pub async fn run_app<B>(
+    terminal: &mut Terminal<B>,
+    mut input: UnboundedReceiver<Input>,
+    opts: &Options,
+    theme: Theme,
+) -> color_eyre::Result<()>
+where
+    B: Backend + FrameSync,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let login = data::login(opts.user.clone());
+    let (req_tx, req_rx) = unbounded_channel();
+    let (resp_tx, mut resp_rx) = unbounded_channel();
+    let worker = data::spawn_worker(opts.path.clone(), login, opts.today, req_rx, resp_tx.clone());
+    let watcher = data::spawn_watcher(opts.path.clone(), opts.poll, resp_tx);
+    let mut app = App::new();
+    let send = |reqs: Vec<data::Request>| {
+        for r in reqs {
+            let _ = req_tx.send(r);
+        }
+    };
+    send(app.start());
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        if app.dirty {
+            app.dirty = false;
+            terminal.backend_mut().begin_frame()?;
+            terminal.draw(|f| views::draw(f, &mut app, &theme))?;
+            terminal.backend_mut().end_frame()?;
+        }
+        if app.quit {
+            break;
+        }
+        tokio::select! {
+            ev = input.recv() => match ev {
+                Some(ev) => send(on_input(&mut app, terminal, ev)?),
+                None => break,
+            },
+            Some(resp) = resp_rx.recv() => send(app.on_response(resp)),
+            _ = tick.tick() => app.tick(),
+        }
+        // Coalesce: take everything already waiting before drawing again.
+        loop {
+            if let Ok(ev) = input.try_recv() {
+                send(on_input(&mut app, terminal, ev)?);
+            } else if let Ok(resp) = resp_rx.try_recv() {
+                send(app.on_response(resp));
+            } else {
+                break;
+            }
+            if app.quit {
+                break;
+            }
+        }
+    }
+    drop(req_tx);
+    drop(resp_rx);
+    let _ = worker.await;
+    watcher.abort();
+    Ok(())
+}
+
+fn on_input<B>(app: &mut App, terminal: &mut Terminal<B>, ev: Input) -> color_eyre::Result<Vec<data::Request>>
+where
+    B: Backend,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    match ev {
+        // Debug builds only: a key that panics, so tests can prove the terminal is restored.
+        Input::Key(k)
+            if cfg!(debug_assertions)
+                && k.code == ratatui::crossterm::event::KeyCode::F(12)
+                && std::env::var_os("CLOSEDESK_TEST_PANIC").is_some() =>
+        {
+            panic!("test panic requested with F12")
+        }
+        Input::Key(k) => Ok(app.on_key(k)),
+        Input::Resize(w, h) => {
+            // The backend may not know the new size (e.g. a remote client): tell it.
+            if terminal.size()? != ratatui::layout::Size::new(w, h) {
+                terminal.resize(ratatui::layout::Rect::new(0, 0, w, h))?;
+            }
+            app.dirty = true;
+            Ok(Vec::new())
+        }
+    }
+}

@@ -1,0 +1,953 @@
+//! State tests (key sequences → app state and requests) and screen snapshots at 80x24.
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+
+use super::app::{Action, App, DetailPane, Purpose, View};
+use super::data::{Request, Response, WriteOp};
+use super::fixture;
+use super::theme::Theme;
+use super::views;
+use crate::snapshot::model::{Lane, PeriodStatus, Role, Severity};
+use crate::snapshot::pages::{AnnotationRow, AuditRow, Direction, LaneTable, PageRow};
+
+fn app_as(login: &str, role: Option<Role>) -> App {
+    let mut app = App::new();
+    assert_eq!(app.start(), vec![Request::Load]);
+    app.on_response(Response::Loaded(Box::new(fixture::loaded(login, role))));
+    app.updated_at = Some("09:30:00".into());
+    app
+}
+
+fn operator() -> App {
+    app_as("olga", Some(Role::Operator))
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// Presses keys; returns every request made.
+fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Request> {
+    keys.iter().flat_map(|k| app.on_key(*k)).collect()
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Request> {
+    text.chars().flat_map(|c| app.on_key(key(c))).collect()
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::draw(f, app, &Theme::mono())).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn trail() -> Vec<AnnotationRow> {
+    vec![AnnotationRow {
+        id: 1,
+        kind: "note".into(),
+        author: "rita".into(),
+        created_at: "2026-04-02T10:15:00Z".into(),
+        text: "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.".into(),
+        amount: None,
+        side: None,
+        correction_status: None,
+        decided_by: None,
+        decided_at: None,
+    }]
+}
+
+fn page(prefix: &str, from: usize, n: usize) -> Vec<PageRow> {
+    (from..from + n)
+        .map(|i| PageRow {
+            id: format!("{prefix}-{i:06}"),
+            cells: vec![
+                format!("{prefix}-{i:06}"),
+                "Brightwater Clinics".into(),
+                "report".into(),
+                "2026-03-02T10:00:00Z".into(),
+                "1".into(),
+                "1.00".into(),
+                "rated".into(),
+                "L-2001".into(),
+            ],
+        })
+        .collect()
+}
+
+// ---- state tests ----------------------------------------------------------------------
+
+#[test]
+fn only_key_presses_count() {
+    let mut app = operator();
+    let mut release = key('2');
+    release.kind = KeyEventKind::Release;
+    assert!(app.on_key(release).is_empty());
+    assert_eq!(app.view, View::Overview);
+    let mut repeat = key('q');
+    repeat.kind = KeyEventKind::Repeat;
+    app.on_key(repeat);
+    assert!(!app.quit);
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut app = operator();
+    press(&mut app, &[key('q')]);
+    assert!(app.quit);
+    let mut app = operator();
+    press(&mut app, &[ctrl('c')]);
+    assert!(app.quit);
+}
+
+#[test]
+fn one_key_per_view_from_anywhere_and_esc_goes_back() {
+    let mut app = operator();
+    for (k, v) in [
+        ('2', View::Mismatches),
+        ('3', View::Checklist),
+        ('4', View::Lanes),
+        ('5', View::Audit),
+        ('6', View::SignOff),
+        ('1', View::Overview),
+    ] {
+        press(&mut app, &[key(k)]);
+        assert_eq!(app.view, v);
+    }
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.view, View::SignOff);
+}
+
+#[test]
+fn overview_enter_opens_most_severe_mismatch() {
+    let mut app = operator();
+    let reqs = press(&mut app, &[code(KeyCode::Enter)]);
+    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.detail.key, "exports:GL-2026-03:ar-total");
+    assert_eq!(
+        reqs,
+        vec![Request::Trail {
+            kind: "mismatch",
+            target: "exports:GL-2026-03:ar-total".into()
+        }]
+    );
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.view, View::Overview);
+    press(&mut app, &[key('j'), code(KeyCode::Enter)]);
+    assert_eq!(
+        app.detail.key,
+        "employer_programs:PS-ACME-2026-03:statement-total"
+    );
+}
+
+#[test]
+fn mismatches_navigate_sort_and_filter() {
+    let mut app = operator();
+    press(&mut app, &[key('2')]);
+    assert_eq!(app.visible_items().len(), 2);
+    assert_eq!(app.mismatch_index(), 0);
+    press(&mut app, &[key('j')]);
+    assert_eq!(app.mismatch_index(), 1);
+    press(&mut app, &[key('G'), key('g')]);
+    assert_eq!(app.mismatch_index(), 0);
+    // Sort by lane: employer_programs before exports; the selection follows its row.
+    press(&mut app, &[key('s')]);
+    let keys: Vec<&str> = app
+        .visible_items()
+        .iter()
+        .map(|i| i.mismatch.lane.as_str())
+        .collect();
+    assert_eq!(keys, ["employer_programs", "exports"]);
+    assert_eq!(app.mismatch_index(), 1);
+    press(&mut app, &[key('S')]);
+    assert_eq!(app.visible_items()[0].mismatch.lane, Lane::Exports);
+    // Text filter.
+    press(&mut app, &[key('/')]);
+    assert!(app.mismatches.typing);
+    typed(&mut app, "acme");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(!app.mismatches.typing);
+    assert_eq!(app.visible_items().len(), 1);
+    assert_eq!(app.visible_items()[0].mismatch.severity, Severity::Low);
+    // q while typing a filter is text, not quit.
+    press(&mut app, &[key('/'), key('q')]);
+    assert!(!app.quit);
+    assert_eq!(app.mismatches.filter, "acmeq");
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.mismatches.filter, "");
+    // Quick filters.
+    press(&mut app, &[key('L')]);
+    assert_eq!(app.mismatches.lane, Some(Lane::Exports));
+    assert_eq!(app.visible_items().len(), 1);
+    press(&mut app, &[key('x'), key('V')]);
+    assert_eq!(app.mismatches.severity, Some(Severity::Critical));
+    assert_eq!(app.visible_items().len(), 0);
+    press(&mut app, &[key('V'), key('V')]);
+    assert_eq!(app.mismatches.severity, Some(Severity::Medium));
+    assert_eq!(app.visible_items().len(), 1);
+    press(&mut app, &[key('x'), key('O')]);
+    assert_eq!(app.mismatches.owner.as_deref(), Some("gl-ops@northstar.example"));
+    press(&mut app, &[key('x'), key('T'), key('T')]);
+    assert_eq!(app.mismatches.status.as_deref(), Some("in_correction"));
+    assert_eq!(app.visible_items().len(), 0);
+    press(&mut app, &[key('x')]);
+    assert_eq!(app.visible_items().len(), 2);
+}
+
+#[test]
+fn detail_panes_sources_and_lane_drill() {
+    let mut app = operator();
+    press(&mut app, &[key('2'), code(KeyCode::Enter)]);
+    app.on_response(Response::Trail {
+        kind: "mismatch",
+        target: app.detail.key.clone(),
+        rows: trail(),
+    });
+    assert_eq!(app.detail.pane, DetailPane::Sources);
+    press(&mut app, &[key('j')]);
+    assert_eq!(app.detail.source, 1);
+    let reqs = press(&mut app, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        reqs,
+        vec![Request::Locate {
+            table: "export_batches".into(),
+            id: "GL-2026-03".into()
+        }]
+    );
+    let reqs = app.on_response(Response::Located {
+        lane: LaneTable::Exports,
+        id: Some("GL-2026-03-000150".into()),
+    });
+    assert_eq!(app.view, View::Lanes);
+    assert_eq!(app.lanes.lane(), LaneTable::Exports);
+    assert_eq!(reqs.len(), 2);
+    assert!(matches!(
+        reqs[0],
+        Request::LanePage {
+            direction: Direction::Backward,
+            ..
+        }
+    ));
+    let mut before = page("GL-2026-03", 100, 50);
+    for r in &mut before {
+        r.cells.truncate(6);
+    }
+    let mut after = page("GL-2026-03", 150, 30);
+    for r in &mut after {
+        r.cells.truncate(6);
+    }
+    app.on_response(Response::LanePage {
+        lane: LaneTable::Exports,
+        cursor: "GL-2026-03-000150".into(),
+        direction: Direction::Backward,
+        rows: before,
+    });
+    app.on_response(Response::LanePage {
+        lane: LaneTable::Exports,
+        cursor: "GL-2026-03-000150".into(),
+        direction: Direction::Forward { inclusive: true },
+        rows: after,
+    });
+    let d = app.lanes.data();
+    assert_eq!(d.rows.len(), 80);
+    assert_eq!(
+        d.rows[d.selected].id, "GL-2026-03-000150",
+        "the located row is selected"
+    );
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(app.lanes.lane(), LaneTable::Programs);
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.view, View::Detail);
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(app.detail.pane, DetailPane::Trail);
+}
+
+#[test]
+fn note_editor_saves_and_asks_before_discarding() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('n')]);
+    assert!(app.editor.is_some());
+    typed(&mut app, "Re-run requested");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "after CM-77");
+    // Esc on a non-empty draft asks; any key but y keeps it.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(app.editor.as_ref().unwrap().confirm_discard);
+    press(&mut app, &[key('n')]);
+    let ed = app.editor.as_ref().unwrap();
+    assert!(!ed.confirm_discard);
+    assert_eq!(ed.text(), "Re-run requested\nafter CM-77");
+    // Keys like q and 1 are text in the editor.
+    press(&mut app, &[key('q')]);
+    assert!(!app.quit);
+    press(&mut app, &[code(KeyCode::Backspace)]);
+    let reqs = press(&mut app, &[ctrl('s')]);
+    let op = WriteOp::Note {
+        kind: "mismatch",
+        target: "exports:GL-2026-03:ar-total".into(),
+        text: "Re-run requested\nafter CM-77".into(),
+    };
+    assert_eq!(reqs, vec![Request::Write(op.clone())]);
+    // A refusal keeps the draft.
+    app.on_response(Response::Wrote {
+        op: op.clone(),
+        result: Err("period is signed off: locked".into()),
+    });
+    assert!(app
+        .editor
+        .as_ref()
+        .unwrap()
+        .error
+        .as_ref()
+        .unwrap()
+        .contains("locked"));
+    press(&mut app, &[ctrl('s')]);
+    let reqs = app.on_response(Response::Wrote {
+        op,
+        result: Ok("note added".into()),
+    });
+    assert!(app.editor.is_none());
+    assert!(reqs.contains(&Request::Load));
+    // Esc on an empty draft closes at once; y discards a non-empty one.
+    press(&mut app, &[key('n'), code(KeyCode::Esc)]);
+    assert!(app.editor.is_none());
+    press(&mut app, &[key('n'), key('x'), code(KeyCode::Esc), key('y')]);
+    assert!(app.editor.is_none());
+}
+
+#[test]
+fn correction_needs_amount_side_and_reason() {
+    let mut app = app_as("rita", Some(Role::Reviewer));
+    press(&mut app, &[code(KeyCode::Enter), key('p')]);
+    typed(&mut app, "9.75 sideways");
+    assert!(press(&mut app, &[ctrl('s')]).is_empty());
+    assert!(app
+        .editor
+        .as_ref()
+        .unwrap()
+        .error
+        .as_ref()
+        .unwrap()
+        .contains("side"));
+    for _ in 0..8 {
+        press(&mut app, &[code(KeyCode::Backspace)]);
+    }
+    typed(&mut app, "actual");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "late credit memo");
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert!(matches!(
+        &reqs[..],
+        [Request::Write(WriteOp::Correction { side, amount, .. })] if side == "actual" && amount.to_string() == "9.75"
+    ));
+}
+
+#[test]
+fn roles_gate_actions_with_reasons() {
+    // Read-only: not on the roster.
+    let mut app = app_as("mallory", None);
+    press(&mut app, &[code(KeyCode::Enter), key('n')]);
+    assert!(app.editor.is_none());
+    assert!(app
+        .flash
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("not on this period's roster"));
+    // Operator: no waiver, no sign-off.
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('w')]);
+    assert!(app.editor.is_none());
+    assert!(app.flash.as_ref().unwrap().1.contains("reviewer or lead"));
+    press(&mut app, &[key('6'), key('S')]);
+    assert!(app.signoff.typing.is_none());
+    assert!(app.flash.as_ref().unwrap().1.contains("only a lead"));
+    // Reviewer may waive.
+    let mut app = app_as("rita", Some(Role::Reviewer));
+    press(&mut app, &[code(KeyCode::Enter), key('w')]);
+    assert!(matches!(
+        app.editor.as_ref().unwrap().purpose,
+        Purpose::Waiver { .. }
+    ));
+    // Signed off: everything locked but reopen, for a lead.
+    let mut app = app_as("lena", Some(Role::Lead));
+    app.data.as_mut().unwrap().period_status = PeriodStatus::SignedOff;
+    assert!(app.allowed(&Action::Note).unwrap_err().contains("locked"));
+    assert!(app.allowed(&Action::Reopen).is_ok());
+    press(&mut app, &[key('6'), key('R')]);
+    assert_eq!(app.editor.as_ref().unwrap().purpose, Purpose::Reopen);
+}
+
+#[test]
+fn checklist_moves_and_notes() {
+    let mut app = operator();
+    let reqs = press(&mut app, &[key('3')]);
+    assert_eq!(
+        reqs,
+        vec![Request::Trail {
+            kind: "checklist",
+            target: "1".into()
+        }]
+    );
+    let reqs = press(&mut app, &[key('j'), key('j'), key('j'), key('d')]);
+    assert!(reqs.contains(&Request::Write(WriteOp::Checklist {
+        item: 4,
+        status: "done".into(),
+        note: None,
+    })));
+    let reqs = press(&mut app, &[key('b')]);
+    assert_eq!(
+        reqs,
+        vec![Request::Write(WriteOp::Checklist {
+            item: 4,
+            status: "blocked".into(),
+            note: None,
+        })]
+    );
+    // A refusal is explained inline.
+    app.on_response(Response::Wrote {
+        op: WriteOp::Checklist {
+            item: 4,
+            status: "done".into(),
+            note: None,
+        },
+        result: Err("item 3 is not done".into()),
+    });
+    assert_eq!(app.flash.as_ref().unwrap().1, "refused: item 3 is not done");
+    press(&mut app, &[key('n')]);
+    assert_eq!(
+        app.editor.as_ref().unwrap().purpose,
+        Purpose::Note {
+            kind: "checklist",
+            target: "4".into()
+        }
+    );
+    // A checklist note is saved with a move: Ctrl-S asks which.
+    typed(&mut app, "waiting on the bank file");
+    assert!(press(&mut app, &[ctrl('s')]).is_empty());
+    assert!(app.editor.as_ref().unwrap().choose_move);
+    assert_eq!(
+        press(&mut app, &[key('b')]),
+        vec![Request::Write(WriteOp::Checklist {
+            item: 4,
+            status: "blocked".into(),
+            note: Some("waiting on the bank file".into()),
+        })]
+    );
+    app.on_response(Response::Wrote {
+        op: WriteOp::Checklist {
+            item: 4,
+            status: "blocked".into(),
+            note: Some("waiting on the bank file".into()),
+        },
+        result: Ok("item 4 is now blocked".into()),
+    });
+    assert!(app.editor.is_none());
+}
+
+#[test]
+fn lanes_page_on_demand() {
+    let mut app = operator();
+    let reqs = press(&mut app, &[key('4')]);
+    assert_eq!(
+        reqs,
+        vec![Request::LanePage {
+            lane: LaneTable::Usage,
+            cursor: String::new(),
+            direction: Direction::Forward { inclusive: false }
+        }]
+    );
+    app.on_response(Response::LanePage {
+        lane: LaneTable::Usage,
+        cursor: String::new(),
+        direction: Direction::Forward { inclusive: false },
+        rows: page("U", 0, super::data::PAGE),
+    });
+    assert!(!app.lanes.data().at_end);
+    // Going to the end asks for the next page after the last id, once.
+    let reqs = press(&mut app, &[key('G'), key('k')]);
+    assert_eq!(
+        reqs,
+        vec![Request::LanePage {
+            lane: LaneTable::Usage,
+            cursor: format!("U-{:06}", super::data::PAGE - 1),
+            direction: Direction::Forward { inclusive: false }
+        }]
+    );
+    app.on_response(Response::LanePage {
+        lane: LaneTable::Usage,
+        cursor: format!("U-{:06}", super::data::PAGE - 1),
+        direction: Direction::Forward { inclusive: false },
+        rows: page("U", super::data::PAGE, 5),
+    });
+    assert_eq!(app.lanes.data().rows.len(), super::data::PAGE + 5);
+    assert!(app.lanes.data().at_end);
+    assert_eq!(app.lanes.data().selected, super::data::PAGE - 2);
+}
+
+#[test]
+fn audit_and_verify_requested_on_entry() {
+    let mut app = operator();
+    let reqs = press(&mut app, &[key('5')]);
+    assert_eq!(reqs, vec![Request::Audit { before: None }, Request::Verify]);
+    assert!(press(&mut app, &[key('v')]).contains(&Request::Verify));
+}
+
+#[test]
+fn signoff_needs_the_typed_period_id() {
+    let mut app = app_as("lena", Some(Role::Lead));
+    press(&mut app, &[key('6'), key('S')]);
+    assert_eq!(app.signoff.typing.as_deref(), Some(""));
+    typed(&mut app, "2026-3");
+    assert!(press(&mut app, &[code(KeyCode::Enter)]).is_empty());
+    assert!(app.flash.as_ref().unwrap().1.contains("not signed"));
+    press(&mut app, &[key('S')]);
+    typed(&mut app, "2026-03");
+    assert_eq!(
+        press(&mut app, &[code(KeyCode::Enter)]),
+        vec![Request::Write(WriteOp::SignOff {
+            typed: "2026-03".into()
+        })]
+    );
+}
+
+#[test]
+fn help_opens_and_any_key_closes() {
+    let mut app = operator();
+    press(&mut app, &[key('?')]);
+    assert!(app.help);
+    press(&mut app, &[key('j')]);
+    assert!(!app.help);
+    assert_eq!(app.view, View::Overview);
+}
+
+#[test]
+fn a_change_elsewhere_keeps_selection_scroll_and_draft() {
+    let mut app = operator();
+    press(&mut app, &[key('2'), key('j'), code(KeyCode::Enter), key('n')]);
+    typed(&mut app, "half a thought");
+    let reqs = app.on_response(Response::Changed);
+    assert!(reqs.contains(&Request::Load));
+    assert!(reqs.contains(&Request::Trail {
+        kind: "mismatch",
+        target: "employer_programs:PS-ACME-2026-03:statement-total".into()
+    }));
+    let mut changed = fixture::loaded("olga", Some(Role::Operator));
+    changed.items[1].notes = 1;
+    app.on_response(Response::Loaded(Box::new(changed)));
+    assert_eq!(app.editor.as_ref().unwrap().text(), "half a thought");
+    assert_eq!(app.view, View::Detail);
+    assert_eq!(app.detail_item().unwrap().notes, 1);
+    press(&mut app, &[code(KeyCode::Esc), key('y'), code(KeyCode::Esc)]);
+    assert_eq!(app.view, View::Mismatches);
+    assert_eq!(app.mismatch_index(), 1);
+}
+
+// ---- screens --------------------------------------------------------------------------
+
+#[test]
+fn screen_overview() {
+    let mut app = operator();
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("2 mismatches"), "{s}");
+    assert!(s.contains("14.27"), "{s}");
+    insta::assert_snapshot!("overview", s);
+}
+
+#[test]
+fn screen_mismatches() {
+    let mut app = operator();
+    press(&mut app, &[key('2')]);
+    insta::assert_snapshot!("mismatches", screen(&mut app, 80, 24));
+    press(&mut app, &[key('/')]);
+    typed(&mut app, "gl");
+    insta::assert_snapshot!("mismatches_filtering", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn screen_detail() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter)]);
+    app.on_response(Response::Trail {
+        kind: "mismatch",
+        target: app.detail.key.clone(),
+        rows: trail(),
+    });
+    insta::assert_snapshot!("detail", screen(&mut app, 80, 24));
+    press(&mut app, &[key('n')]);
+    typed(&mut app, "Asked GL ops");
+    insta::assert_snapshot!("editor", screen(&mut app, 80, 24));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    insta::assert_snapshot!("editor_discard", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn screen_checklist() {
+    let mut app = operator();
+    press(&mut app, &[key('3')]);
+    app.on_response(Response::Trail {
+        kind: "checklist",
+        target: "1".into(),
+        rows: vec![],
+    });
+    insta::assert_snapshot!("checklist", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn screen_lanes() {
+    let mut app = operator();
+    press(&mut app, &[key('4')]);
+    app.on_response(Response::LanePage {
+        lane: LaneTable::Usage,
+        cursor: String::new(),
+        direction: Direction::Forward { inclusive: false },
+        rows: page("U", 0, 30),
+    });
+    press(&mut app, &[key('j')]);
+    insta::assert_snapshot!("lanes", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn screen_audit() {
+    let mut app = operator();
+    press(&mut app, &[key('5')]);
+    let rows = (1..=3)
+        .rev()
+        .map(|seq| AuditRow {
+            seq,
+            at: format!("2026-04-0{seq}T09:00:00Z"),
+            actor: "olga".into(),
+            action: "checklist.move".into(),
+            target: format!("checklist:{seq}"),
+            before: Some("pending".into()),
+            after: Some("done".into()),
+            text: None,
+            changes: vec![format!("checklist:{seq} status: pending → done")],
+        })
+        .collect();
+    app.on_response(Response::Audit { before: None, rows });
+    app.on_response(Response::Verified(Ok(
+        "chain of 3 entries intact; 55 lock triggers present".into(),
+    )));
+    insta::assert_snapshot!("audit", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn screen_signoff() {
+    let mut app = app_as("lena", Some(Role::Lead));
+    press(&mut app, &[key('6'), key('S')]);
+    typed(&mut app, "2026-");
+    insta::assert_snapshot!("signoff", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn screen_help() {
+    let mut app = operator();
+    press(&mut app, &[key('2'), key('?')]);
+    insta::assert_snapshot!("help_mismatches", screen(&mut app, 80, 24));
+}
+
+#[test]
+fn screen_read_only_banner() {
+    let mut app = app_as("mallory", None);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("READ-ONLY"), "{s}");
+    insta::assert_snapshot!("read_only", s);
+}
+
+#[test]
+fn screen_too_small() {
+    let mut app = operator();
+    let s = screen(&mut app, 60, 20);
+    assert_eq!(
+        s.lines().next().unwrap(),
+        "terminal too small: need 80x24, have 60x20"
+    );
+    insta::assert_snapshot!("too_small", s);
+    // And back to normal at 80x24.
+    assert!(screen(&mut app, 80, 24).contains("Correction lane"));
+}
+
+#[test]
+fn hostile_text_never_reaches_the_buffer_raw() {
+    let mut data = fixture::loaded("olga", Some(Role::Operator));
+    data.summary.entity = "Evil\x1b]0;pwned\x07Corp\x1b[2J".into();
+    data.items[0].owner = "x\x1b[31mred\u{202E}".into();
+    data.items[0].mismatch.next_action = "line\nbreak\x07".into();
+    let mut app = App::new();
+    app.on_response(Response::Loaded(Box::new(data)));
+    for k in ['1', '2'] {
+        press(&mut app, &[key(k)]);
+        let s = screen(&mut app, 80, 24);
+        assert!(
+            !s.contains('\x1b') && !s.contains('\x07') && !s.contains('\u{202E}'),
+            "{s}"
+        );
+    }
+    press(&mut app, &[key('1')]);
+    assert!(screen(&mut app, 80, 24).contains("Evil\\x1b]0;pwned\\x07Corp"));
+}
+
+// ---- the data layer on a real snapshot -------------------------------------------------
+
+#[test]
+fn lane_pages_walk_every_row_once_both_ways() {
+    use crate::snapshot::Snapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    fixture::write_snapshot(&path, "Brightwater Clinics", 450);
+    let snap = Snapshot::open(&path).unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let rows = snap
+            .lane_page(
+                LaneTable::Usage,
+                &cursor,
+                Direction::Forward { inclusive: false },
+                200,
+                as_of,
+            )
+            .unwrap();
+        assert!(rows.len() <= 200);
+        let Some(last) = rows.last() else { break };
+        cursor = last.id.clone();
+        seen.extend(rows.into_iter().map(|r| r.id));
+    }
+    assert_eq!(seen.len(), 450);
+    let mut sorted = seen.clone();
+    sorted.dedup();
+    assert_eq!(sorted, seen);
+    let back = snap
+        .lane_page(LaneTable::Usage, "U-000300", Direction::Backward, 200, as_of)
+        .unwrap();
+    assert_eq!(back.first().unwrap().id, "U-000100");
+    assert_eq!(back.last().unwrap().id, "U-000299");
+    let from = snap
+        .lane_page(
+            LaneTable::Usage,
+            "U-000300",
+            Direction::Forward { inclusive: true },
+            2,
+            as_of,
+        )
+        .unwrap();
+    assert_eq!(from[0].id, "U-000300");
+    // A batch locates its first line; an invoice its AR row.
+    assert_eq!(
+        snap.locate_source("export_batches", "GL-2026-03").unwrap(),
+        Some((LaneTable::Exports, "GL-2026-03-0001".to_string()))
+    );
+    assert_eq!(
+        snap.locate_source("invoices", "INV-1042").unwrap(),
+        Some((LaneTable::Aging, "INV-1042".to_string()))
+    );
+    let aging = snap
+        .lane_page(
+            LaneTable::Aging,
+            "",
+            Direction::Forward { inclusive: false },
+            10,
+            as_of,
+        )
+        .unwrap();
+    assert_eq!(aging[0].cells[7], "1-30");
+}
+
+#[test]
+fn load_resolves_the_role_from_the_roster() {
+    use crate::snapshot::Snapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    fixture::write_snapshot(&path, "Brightwater Clinics", 3);
+    let mut snap = Snapshot::open(&path).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap();
+    let l = super::data::load(&snap, "rita", today).unwrap();
+    assert_eq!(l.actor.role, Some(Role::Reviewer));
+    assert_eq!(l.checklist.len(), 8);
+    let l = super::data::load(&snap, "mallory", today).unwrap();
+    assert!(l.actor.read_only());
+    match super::data::handle(&mut snap, "rita", today, Request::Audit { before: None }) {
+        Response::Audit { rows, .. } => assert!(rows.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn reviewer_accepts_or_sends_back_a_correction() {
+    let mut app = app_as("rita", Some(Role::Reviewer));
+    let reqs = press(&mut app, &[code(KeyCode::Enter), key('a')]);
+    assert!(reqs.contains(&Request::Write(WriteOp::Accept {
+        key: "exports:GL-2026-03:ar-total".into()
+    })));
+    press(&mut app, &[key('r')]);
+    typed(&mut app, "amount is the other way round");
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert!(
+        matches!(&reqs[..], [Request::Write(WriteOp::Reject { reason, .. })] if reason.starts_with("amount"))
+    );
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('a')]);
+    assert!(app.flash.as_ref().unwrap().1.contains("reviewer or lead"));
+}
+
+#[test]
+fn ctrl_c_with_a_draft_asks_first() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('n')]);
+    typed(&mut app, "draft");
+    press(&mut app, &[ctrl('c')]);
+    assert!(!app.quit);
+    assert!(app.editor.as_ref().unwrap().confirm_quit);
+    press(&mut app, &[key('n')]);
+    assert_eq!(app.editor.as_ref().unwrap().text(), "draft");
+    press(&mut app, &[ctrl('c'), key('y')]);
+    assert!(app.quit);
+}
+
+// ---- the demo, through the real data layer ---------------------------------------------
+
+/// The cockpit on the real demo period, with requests answered synchronously by the same
+/// code the background worker runs.
+struct Demo {
+    app: App,
+    snap: crate::snapshot::Snapshot,
+    login: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn open(login: &str) -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo-2026-03.db");
+        crate::demo::write(&path, false).unwrap();
+        let snap = crate::snapshot::Snapshot::open(&path).unwrap();
+        let mut demo = Demo {
+            app: App::new(),
+            snap,
+            login: login.to_string(),
+            _dir: dir,
+        };
+        let reqs = demo.app.start();
+        demo.pump(reqs);
+        demo
+    }
+
+    /// Answers requests (and the requests their answers make) until none are left.
+    fn pump(&mut self, mut reqs: Vec<Request>) {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap();
+        while !reqs.is_empty() {
+            let mut next = Vec::new();
+            for r in reqs {
+                let mut resp = super::data::handle(&mut self.snap, &self.login, today, r);
+                if let Response::Loaded(l) = &mut resp {
+                    l.path = "/home/rdiaz/.local/share/closedesk/demo-2026-03.db".into();
+                }
+                next.extend(self.app.on_response(resp));
+            }
+            self.app.updated_at = Some("09:30:00".into());
+            reqs = next;
+        }
+    }
+
+    fn press(&mut self, keys: &[KeyEvent]) {
+        let reqs = press(&mut self.app, keys);
+        self.pump(reqs);
+    }
+
+    fn screen(&mut self) -> String {
+        screen(&mut self.app, 80, 24)
+    }
+}
+
+#[test]
+fn demo_first_screen_shows_two_mismatches_totalling_14_27() {
+    let mut d = Demo::open("rdiaz");
+    let s = d.screen();
+    assert!(s.contains("2 mismatches"), "{s}");
+    assert!(s.contains("Open variance                14.27"), "{s}");
+    assert!(s.contains("exports:GL-2026-03:ar-total"), "{s}");
+    assert!(s.contains("rdiaz (operator)"), "{s}");
+    insta::assert_snapshot!("demo_overview", s);
+}
+
+#[test]
+fn demo_every_view() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('2')]);
+    insta::assert_snapshot!("demo_mismatches", d.screen());
+    d.press(&[code(KeyCode::Enter)]);
+    insta::assert_snapshot!("demo_detail", d.screen());
+    // Enter on a source row opens its lane on that row.
+    d.press(&[key('j'), code(KeyCode::Enter)]);
+    assert_eq!(d.app.view, View::Lanes);
+    let lane = d.app.lanes.data();
+    assert_eq!(lane.rows[lane.selected].id, d.app.detail_sources()[1].2);
+    insta::assert_snapshot!("demo_lane_from_detail", d.screen());
+    d.press(&[key('3')]);
+    insta::assert_snapshot!("demo_checklist", d.screen());
+    d.press(&[key('4'), key('h'), key('h'), key('h'), key('h')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
+    insta::assert_snapshot!("demo_lanes_usage", d.screen());
+    d.press(&[key('G')]);
+    assert!(
+        d.app.lanes.data().rows.len() > super::data::PAGE,
+        "the next page was read on demand"
+    );
+    d.press(&[key('5')]);
+    insta::assert_snapshot!("demo_audit", d.screen());
+    d.press(&[key('6')]);
+    insta::assert_snapshot!("demo_signoff", d.screen());
+    d.press(&[key('1'), key('?')]);
+    insta::assert_snapshot!("demo_help_overview", d.screen());
+}
+
+#[test]
+fn demo_read_only_and_too_small() {
+    let mut d = Demo::open("visitor");
+    let s = d.screen();
+    assert!(
+        s.contains("READ-ONLY: visitor is not on this period's roster"),
+        "{s}"
+    );
+    insta::assert_snapshot!("demo_read_only", s);
+    let small = screen(&mut d.app, 79, 24);
+    assert_eq!(small.trim_end(), "terminal too small: need 80x24, have 79x24");
+}
+
+#[test]
+fn screen_refusal_shown_whole_until_the_next_key() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter)]);
+    app.on_response(Response::Wrote {
+        op: WriteOp::Accept {
+            key: "exports:GL-2026-03:ar-total".into(),
+        },
+        result: Err("four-eyes: olga proposed correction #1 and cannot also accept it; another reviewer or lead must decide it".into()),
+    });
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("another reviewer or lead must decide it"), "{s}");
+    insta::assert_snapshot!("refusal", s);
+    press(&mut app, &[key('j')]);
+    assert!(!screen(&mut app, 80, 24).contains("Not done"));
+}

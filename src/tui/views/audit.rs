@@ -1,0 +1,102 @@
+//! The audit log, newest first, with the `verify` result at the top.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::fit;
+use crate::text::inert;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    let [verify, table_area, detail] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(6)]).areas(area);
+    let v = match &app.audit.verify {
+        None => Line::from(Span::styled("verify: checking…", theme.dim())),
+        Some(Ok(msg)) => Line::from(Span::styled(
+            fit(&format!("verify ✓ {}", inert(msg)), area.width as usize),
+            theme.ok(),
+        )),
+        Some(Err(msg)) => Line::from(Span::styled(
+            fit(&format!("verify ✗ {}", inert(msg)), area.width as usize),
+            theme.bad(),
+        )),
+    };
+    frame.render_widget(Paragraph::new(vec![v]), verify);
+    let a = &mut app.audit;
+    if a.rows.is_empty() {
+        let msg = if a.pending {
+            "loading…"
+        } else {
+            "The audit log is empty."
+        };
+        frame.render_widget(Paragraph::new(msg), table_area);
+        return;
+    }
+    let rows: Vec<Row> = a
+        .rows
+        .iter()
+        .map(|r| {
+            let mut what: Vec<String> = r
+                .changes
+                .iter()
+                .map(|c| inert(c.strip_prefix(&format!("{} ", r.target)).unwrap_or(c)))
+                .collect();
+            if let Some(t) = &r.text {
+                what.push(format!("“{}”", inert(t)));
+            }
+            let what = what.join("; ");
+            Row::new(vec![
+                Cell::from(r.seq.to_string()),
+                Cell::from(super::checklist::short_time(&r.at)),
+                Cell::from(inert(&r.actor)),
+                Cell::from(inert(&r.action)),
+                Cell::from(inert(&r.target)),
+                Cell::from(what),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Length(16),
+            Constraint::Length(8),
+            Constraint::Length(15),
+            Constraint::Fill(2),
+            Constraint::Fill(4),
+        ],
+    )
+    .header(Row::new(vec!["seq", "at", "actor", "action", "target", "what"]).style(theme.dim()))
+    .row_highlight_style(theme.selected());
+    let sel = a.selected.min(a.rows.len() - 1);
+    a.table.select(Some(sel));
+    frame.render_stateful_widget(table, table_area, &mut a.table);
+    // The selected entry in full.
+    let r = &a.rows[sel];
+    let mut text = vec![Line::from(Span::styled(
+        format!(
+            "#{} · {} · {} · {} · {}",
+            r.seq,
+            inert(&r.at),
+            inert(&r.actor),
+            inert(&r.action),
+            inert(&r.target)
+        ),
+        theme.title(),
+    ))];
+    for c in &r.changes {
+        text.push(Line::from(format!("  {}", inert(c))));
+    }
+    if let Some(t) = &r.text {
+        text.push(Line::from(format!("  “{}”", inert(t))));
+    }
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(ratatui::widgets::Block::new().borders(ratatui::widgets::Borders::TOP)),
+        detail,
+    );
+}

@@ -1,0 +1,52 @@
+//! The `?` overlay: every key of the current view, from the same table as the footer.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::popup;
+use crate::tui::app::App;
+use crate::tui::keymap::{self, Binding};
+use crate::tui::theme::Theme;
+
+fn lines<'a>(bindings: &[Binding], app: &App, theme: &Theme) -> Vec<Line<'a>> {
+    let mut out = Vec::new();
+    for b in bindings {
+        match app.allowed(&b.action) {
+            Ok(()) => out.push(Line::from(vec![
+                Span::styled(format!("{:>6} ", b.shown), theme.key()),
+                Span::raw(b.label),
+            ])),
+            Err(why) => {
+                out.push(Line::from(vec![
+                    Span::styled(format!("{:>6} ", b.shown), theme.disabled()),
+                    Span::styled(format!("{} (disabled)", b.label), theme.disabled()),
+                ]));
+                out.push(Line::from(Span::styled(format!("       {why}"), theme.dim())));
+            }
+        }
+    }
+    out
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let all = keymap::bindings(app.view);
+    let global = keymap::global();
+    let own: Vec<Binding> = all.iter().filter(|b| !global.contains(b)).cloned().collect();
+    let left = lines(&own, app, theme);
+    let mut right = lines(&global, app, theme);
+    right.push(Line::from(""));
+    right.push(Line::from(Span::styled("severity:", theme.dim())));
+    right.push(Line::from(Span::styled(" ▲ critical  ● high", theme.dim())));
+    right.push(Line::from(Span::styled(" ◆ medium    · low", theme.dim())));
+    let h = (left.len().max(right.len()) as u16 + 2).min(area.height);
+    let r = popup(frame, area, 78, h);
+    let title = format!(" Keys — {} · any key closes ", app.view.title());
+    let block = Block::bordered().title(title);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let [l, rr] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(inner);
+    frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
+    frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), rr);
+}

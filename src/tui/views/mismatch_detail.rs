@@ -1,0 +1,189 @@
+//! One mismatch: its figures, the source rows behind expected and actual, its trail, and
+//! what this user may do with it.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{fit, signed};
+use crate::snapshot::pages::AnnotationRow;
+use crate::text::{inert, inert_multiline};
+use crate::tui::app::{Action, App, DetailPane};
+use crate::tui::theme::{severity_label, Theme};
+
+/// The trail as lines: who, when, what; text kept multi-line but inert.
+pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for a in rows {
+        let mut head = format!(
+            "{} · {} · {}",
+            inert(&a.created_at),
+            inert(&a.author),
+            inert(&a.kind)
+        );
+        if let Some(amount) = a.amount {
+            head.push_str(&format!(
+                " {} on {}",
+                signed(amount),
+                inert(a.side.as_deref().unwrap_or("?"))
+            ));
+        }
+        if let Some(st) = &a.correction_status {
+            head.push_str(&format!(" [{}", inert(st)));
+            if let Some(by) = &a.decided_by {
+                head.push_str(&format!(" by {}", inert(by)));
+            }
+            head.push(']');
+        }
+        out.push(Line::from(Span::styled(head, theme.dim())));
+        for l in inert_multiline(&a.text).lines() {
+            out.push(Line::from(format!("  {l}")));
+        }
+    }
+    out
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    let Some(item) = app.detail_item() else {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "{} is no longer reported by reconciliation (Esc goes back).",
+                inert(&app.detail.key)
+            )),
+            area,
+        );
+        return;
+    };
+    let m = &item.mismatch;
+    let [figs, panes, actions] =
+        Layout::vertical([Constraint::Length(6), Constraint::Min(4), Constraint::Length(2)]).areas(area);
+
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(severity_label(m.severity), theme.severity(m.severity)),
+            Span::raw("  "),
+            Span::styled(inert(&m.key), theme.title()),
+        ]),
+        Line::from(fit(&inert(&m.title), area.width as usize)),
+        Line::from(if item.corrected.2 == m.variance {
+            format!(
+                "expected {}   actual {}   variance {}",
+                m.expected.grouped(),
+                m.actual.grouped(),
+                signed(m.variance)
+            )
+        } else {
+            format!(
+                "expected {}   actual {}   variance {} → {} after accepted corrections",
+                m.expected.grouped(),
+                m.actual.grouped(),
+                signed(m.variance),
+                signed(item.corrected.2)
+            )
+        }),
+        Line::from(vec![
+            Span::raw(format!(
+                "lane {} · owner {} · status ",
+                m.lane,
+                inert(&item.owner)
+            )),
+            Span::styled(inert(&item.status), theme.status(&item.status)),
+            Span::raw(match (item.notes, item.pending_corrections) {
+                (n, 0) => format!(" · {n} in trail"),
+                (n, p) => format!(" · {n} in trail, {p} awaiting decision"),
+            }),
+        ]),
+        Line::from(fit(
+            &format!("next: {}", inert(&m.next_action)),
+            area.width as usize,
+        )),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::new().borders(Borders::BOTTOM)),
+        figs,
+    );
+
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(panes);
+    let focus = |p: DetailPane| {
+        if app.detail.pane == p {
+            theme.title()
+        } else {
+            theme.dim()
+        }
+    };
+    let sources = app.detail_sources();
+    let src_items: Vec<ListItem> = sources
+        .iter()
+        .map(|(side, table, id)| ListItem::new(format!("{side:<8} {table} {}", inert(id))))
+        .collect();
+    let mut st = ListState::default();
+    if !sources.is_empty() {
+        st.select(Some(app.detail.source.min(sources.len() - 1)));
+    }
+    let src_block = Block::bordered().title(Span::styled(
+        format!(
+            "Source rows {}/{} · Enter opens lane",
+            (app.detail.source + 1).min(sources.len()),
+            sources.len()
+        ),
+        focus(DetailPane::Sources),
+    ));
+    if sources.is_empty() {
+        frame.render_widget(Paragraph::new("no source rows recorded").block(src_block), left);
+    } else {
+        let list = List::new(src_items)
+            .block(src_block)
+            .highlight_style(if app.detail.pane == DetailPane::Sources {
+                theme.selected()
+            } else {
+                theme.base()
+            })
+            .highlight_symbol("›");
+        frame.render_stateful_widget(list, left, &mut st);
+    }
+
+    let trail_block = Block::bordered().title(Span::styled("Trail", focus(DetailPane::Trail)));
+    let trail = match &app.detail.trail {
+        None => Paragraph::new("loading…"),
+        Some(rows) if rows.is_empty() => Paragraph::new("No notes, corrections or waivers yet."),
+        Some(rows) => Paragraph::new(trail_lines(rows, theme))
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail.trail_scroll as u16, 0)),
+    };
+    frame.render_widget(trail.block(trail_block), right);
+
+    // What this user may do, and why not when not.
+    let mut spans = vec![Span::raw("Actions: ")];
+    let mut reasons = Vec::new();
+    for (key, label, action) in [
+        ("n", "note", Action::Note),
+        ("p", "correction", Action::Correction),
+        ("w", "waive", Action::Waive),
+        ("a", "accept", Action::Accept),
+        ("r", "send back", Action::Reject),
+    ] {
+        match app.allowed(&action) {
+            Ok(()) => {
+                spans.push(Span::styled(key, theme.key()));
+                spans.push(Span::raw(format!(" {label}  ")));
+            }
+            Err(why) => {
+                spans.push(Span::styled(format!("{key} {label}"), theme.disabled()));
+                spans.push(Span::raw("  "));
+                if !reasons.contains(&why) {
+                    reasons.push(why);
+                }
+            }
+        }
+    }
+    let mut lines = vec![Line::from(spans)];
+    if !reasons.is_empty() {
+        lines.push(Line::from(Span::styled(
+            fit(&format!("disabled: {}", reasons.join("; ")), area.width as usize),
+            theme.dim(),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), actions);
+}

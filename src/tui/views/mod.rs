@@ -1,0 +1,266 @@
+//! Drawing: one module per view. Every string from data or users passes through
+//! [`inert`](crate::text::inert) before it reaches a widget.
+
+pub mod audit;
+pub mod checklist;
+pub mod editor;
+pub mod help;
+pub mod lanes;
+pub mod mismatch_detail;
+pub mod mismatches;
+pub mod overview;
+pub mod signoff;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::app::{App, View};
+use super::keymap;
+use super::theme::Theme;
+use crate::money::Money;
+use crate::text::inert;
+
+/// The smallest terminal the cockpit draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// An amount with an explicit sign for variances: `+4.52`, `-9.75`, `0.00`.
+pub fn signed(m: Money) -> String {
+    if m.is_negative() || m.is_zero() {
+        m.grouped()
+    } else {
+        format!("+{}", m.grouped())
+    }
+}
+
+/// Cuts `s` to `width` characters, ending with `…` when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        s.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(width - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Draws the whole cockpit into the frame.
+pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let read_only = app.data.as_ref().is_some_and(|d| d.actor.read_only());
+    let [tabs, banner, body, footer, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(read_only)),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    app.page_rows = body.height.saturating_sub(4).max(1) as usize;
+    draw_tabs(frame, tabs, app, theme);
+    if read_only {
+        if let Some(d) = &app.data {
+            let msg = format!(
+                " READ-ONLY: {} is not on this period's roster — you can look, not change",
+                inert(&d.actor.login)
+            );
+            frame.render_widget(Paragraph::new(msg).style(theme.banner()), banner);
+        }
+    }
+    match (&app.data, &app.error) {
+        (None, Some(e)) => {
+            let p =
+                Paragraph::new(format!("cannot show this period: {}", inert(e))).wrap(Wrap { trim: true });
+            frame.render_widget(p, body);
+        }
+        (None, None) => frame.render_widget(Paragraph::new("loading the period…"), body),
+        (Some(_), _) => match app.view {
+            View::Overview => overview::draw(frame, body, app, theme),
+            View::Mismatches => mismatches::draw(frame, body, app, theme),
+            View::Detail => mismatch_detail::draw(frame, body, app, theme),
+            View::Checklist => checklist::draw(frame, body, app, theme),
+            View::Lanes => lanes::draw(frame, body, app, theme),
+            View::Audit => audit::draw(frame, body, app, theme),
+            View::SignOff => signoff::draw(frame, body, app, theme),
+        },
+    }
+    // A refusal is shown whole, over the bottom of the body, until the next key.
+    if let Some((false, msg)) = &app.flash {
+        let text = inert(msg);
+        let inner_w = body.width.saturating_sub(2).max(1) as usize;
+        // One spare line: words wrap before the edge.
+        let lines = (text.chars().count().div_ceil(inner_w) + 1).clamp(1, 5) as u16;
+        let h = (lines + 2).min(body.height);
+        let r = Rect {
+            x: body.x,
+            y: body.y + body.height - h,
+            width: body.width,
+            height: h,
+        };
+        frame.render_widget(Clear, r);
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .style(theme.bad())
+                .block(ratatui::widgets::Block::bordered().title(" Not done — any key continues ")),
+            r,
+        );
+    }
+    draw_footer(frame, footer, app, theme);
+    draw_status(frame, status, app, theme);
+    if app.help {
+        help::draw(frame, area, app, theme);
+    }
+    if app.editor.is_some() {
+        editor::draw(frame, area, app, theme);
+    }
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    let tabs = [
+        ('1', View::Overview),
+        ('2', View::Mismatches),
+        ('3', View::Checklist),
+        ('4', View::Lanes),
+        ('5', View::Audit),
+        ('6', View::SignOff),
+    ];
+    for (key, view) in tabs {
+        let active = app.view == view || (view == View::Mismatches && app.view == View::Detail);
+        let text = format!(" {key} {}", view.title());
+        spans.push(Span::styled(
+            text,
+            if active { theme.active() } else { theme.base() },
+        ));
+    }
+    if let Some(d) = &app.data {
+        let status = d.summary.status_words();
+        let right = format!(" {} ", status.to_uppercase());
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let pad = (area.width as usize).saturating_sub(used + right.chars().count());
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(right, theme.status(status)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The footer: this view's main keys; disabled ones dimmed.
+fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = vec![];
+    let (hint, view_keys) = if app.editor.is_some() {
+        (
+            None,
+            vec![
+                ("Ctrl-S", "save".to_string(), true),
+                ("Esc", "cancel".to_string(), true),
+            ],
+        )
+    } else if app.mismatches.typing && app.view == View::Mismatches {
+        (
+            Some(format!("filter: {}▏", inert(&app.mismatches.filter))),
+            vec![
+                ("Enter", "keep".to_string(), true),
+                ("Esc", "clear".to_string(), true),
+            ],
+        )
+    } else if app.signoff.typing.is_some() && app.view == View::SignOff {
+        (
+            None,
+            vec![
+                ("Enter", "confirm".to_string(), true),
+                ("Esc", "cancel".to_string(), true),
+            ],
+        )
+    } else {
+        let keys = keymap::bindings(app.view)
+            .into_iter()
+            .filter(|b| b.footer)
+            .map(|b| (b.shown, b.label.to_string(), app.allowed(&b.action).is_ok()))
+            .collect();
+        (None, keys)
+    };
+    if let Some(h) = hint {
+        spans.push(Span::styled(h, theme.warn()));
+        spans.push(Span::raw("  "));
+    }
+    for (key, label, enabled) in view_keys {
+        let (ks, ls) = if enabled {
+            (theme.key(), theme.base())
+        } else {
+            (theme.disabled(), theme.disabled())
+        };
+        spans.push(Span::styled(key.to_string(), ks));
+        spans.push(Span::styled(format!(" {label}  "), ls));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The status bar: user and role, the file, freshness, or the last message.
+fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = if let Some((true, msg)) = &app.flash {
+        Line::from(Span::styled(
+            fit(
+                &format!(" {}{}", inert(msg), " ".repeat(area.width as usize)),
+                area.width as usize,
+            ),
+            theme.bar(),
+        ))
+    } else if let Some(d) = &app.data {
+        let role = match d.actor.role {
+            Some(r) => r.as_str().to_string(),
+            None => "read-only".to_string(),
+        };
+        let fresh = match &app.updated_at {
+            Some(t) => format!(" · live {t}"),
+            None => String::new(),
+        };
+        let left = format!(" {} ({role}) · ", inert(&d.actor.login));
+        let path = super::data::display_path(&d.path);
+        let room = (area.width as usize).saturating_sub(left.chars().count() + fresh.chars().count() + 1);
+        // Keep the end of the path: the file name matters most.
+        let n = path.chars().count();
+        let path = if n > room && room > 1 {
+            format!("…{}", path.chars().skip(n - room + 1).collect::<String>())
+        } else {
+            path
+        };
+        Line::from(Span::styled(
+            format!("{left}{path}{fresh}{}", " ".repeat(area.width as usize)),
+            theme.bar(),
+        ))
+    } else {
+        Line::from(Span::styled(
+            " loading…".to_string() + &" ".repeat(area.width as usize),
+            theme.bar(),
+        ))
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A rectangle of `w`x`h` centred in `area` (clamped to it), cleared.
+pub fn popup(frame: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, r);
+    r
+}

@@ -1,0 +1,209 @@
+//! The first pane: the period at a glance and the correction lane.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::{fit, signed};
+use crate::snapshot::model::Lane;
+use crate::text::inert;
+use crate::tui::app::App;
+use crate::tui::theme::{severity_label, Theme};
+
+/// A short lane name for the at-a-glance line.
+pub fn lane_short(lane: Lane) -> &'static str {
+    match lane {
+        Lane::Usage => "usage",
+        Lane::Exports => "exports",
+        Lane::EmployerPrograms => "programs",
+        Lane::Statements => "statements",
+        Lane::Invoices => "invoices",
+        Lane::Disbursements => "disbursed",
+        Lane::Ledger => "ledger",
+        Lane::Adjustments => "adjustments",
+        Lane::Revenue => "revenue",
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    let Some(d) = &app.data else { return };
+    let s = &d.summary;
+    let [head, figures, lanes, lane_tbl] = Layout::vertical([
+        Constraint::Length(5),
+        Constraint::Length(4),
+        Constraint::Length(3),
+        Constraint::Min(4),
+    ])
+    .areas(area);
+
+    // Entity, period, window, status, mismatch split, last clean close, checklist.
+    let m = &s.mismatches;
+    let count = match m.open {
+        0 => "no open mismatches".to_string(),
+        1 => "1 mismatch".to_string(),
+        n => format!("{n} mismatches"),
+    };
+    let last = match &s.last_clean_close {
+        None => "never".to_string(),
+        Some(l) => match (l.date, l.days_ago) {
+            (Some(date), Some(n)) => format!("{} on {date} ({n} days ago)", inert(&l.period)),
+            _ => inert(&l.period),
+        },
+    };
+    let next = s
+        .checklist
+        .next
+        .as_deref()
+        .map(|n| format!(" · next: {}", inert(n)))
+        .unwrap_or_default();
+    let status = s.status_words();
+    let width = area.width as usize;
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(fit(&inert(&s.entity), 48), theme.title()),
+            Span::raw(format!(" — period {} ({})", inert(&s.period), inert(&s.currency))),
+        ]),
+        Line::from(fit(
+            &format!(
+                "Statement window {} .. {} · close owner {}",
+                s.window.start,
+                s.window.end,
+                inert(&s.owner)
+            ),
+            width,
+        )),
+        Line::from(vec![
+            Span::raw("Status "),
+            Span::styled(status, theme.status(status)),
+            Span::raw(" · "),
+            Span::styled(count, if m.open > 0 { theme.warn() } else { theme.ok() }),
+            Span::raw(format!(
+                ": {} critical, {} high, {} medium, {} low",
+                m.critical, m.high, m.medium, m.low
+            )),
+        ]),
+        Line::from(format!("Last clean close {last}")),
+        Line::from(fit(
+            &format!(
+                "Checklist {} of {} done{next}",
+                s.checklist.done, s.checklist.total
+            ),
+            width,
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines), head);
+
+    // Headline figures, two columns, amounts right-aligned.
+    let amt = |label: &str, v: String| format!("{label:<20}{v:>14}");
+    let fig = vec![
+        Line::from(format!(
+            "{}     {}",
+            amt("Usage billed", s.usage_billed_usd.grouped()),
+            amt("Posted AR", s.posted_receivables_usd.grouped())
+        )),
+        Line::from(format!(
+            "{}     {}",
+            amt("Program fees billed", s.program_fees_billed_usd.grouped()),
+            amt("Unapplied", s.unapplied_usd.grouped())
+        )),
+        Line::from(vec![
+            Span::styled(amt("Open variance", s.variance_usd.grouped()), theme.warn()),
+            Span::raw(format!("     {}", amt("Closing AR", s.closing_ar_usd.grouped()))),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(fig).block(Block::new().borders(Borders::TOP).title("Headline (USD)")),
+        figures,
+    );
+
+    // Lanes at a glance.
+    let mut spans: Vec<Span> = Vec::new();
+    let mut lines = Vec::new();
+    let mut width = 0usize;
+    for (lane, n) in d.lane_counts() {
+        let (text, style) = if n == 0 {
+            (format!("{} ok", lane_short(lane)), theme.ok())
+        } else {
+            (format!("{} {n}✗", lane_short(lane)), theme.bad())
+        };
+        let w = text.chars().count() + 3;
+        if width + w > area.width as usize && !spans.is_empty() {
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            width = 0;
+        }
+        width += w;
+        spans.push(Span::styled(text, style));
+        spans.push(Span::raw(" · "));
+    }
+    spans.pop();
+    lines.push(Line::from(spans));
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::new().borders(Borders::TOP).title("Lanes")),
+        lanes,
+    );
+
+    // The correction lane: open mismatches, most severe first.
+    let items = app.correction_lane();
+    let total: crate::money::Money = items.iter().map(|i| i.mismatch.variance.abs()).sum();
+    let var_w = items
+        .iter()
+        .map(|i| signed(i.mismatch.variance).len())
+        .max()
+        .unwrap_or(8)
+        .max(8) as u16;
+    let rows: Vec<Row> = items
+        .iter()
+        .map(|i| {
+            let mm = &i.mismatch;
+            let what = Text::from(vec![
+                Line::from(inert(&mm.key)),
+                Line::from(Span::styled(
+                    format!("next: {}", inert(&mm.next_action)),
+                    theme.dim(),
+                )),
+            ]);
+            Row::new(vec![
+                Cell::from(Span::styled(
+                    severity_label(mm.severity),
+                    theme.severity(mm.severity),
+                )),
+                Cell::from(what),
+                Cell::from(Line::from(signed(mm.variance)).right_aligned()),
+                Cell::from(inert(&i.owner)),
+            ])
+            .height(2)
+        })
+        .collect();
+    let title = format!(
+        "Correction lane — {} open · {} · Enter opens",
+        items.len(),
+        total.grouped()
+    );
+    let empty = items.is_empty();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(10),
+            Constraint::Fill(5),
+            Constraint::Length(var_w),
+            Constraint::Fill(2),
+        ],
+    )
+    .header(Row::new(vec!["severity", "mismatch · next action", "variance", "owner"]).style(theme.dim()))
+    .row_highlight_style(theme.selected())
+    .highlight_symbol("›")
+    .block(Block::new().borders(Borders::TOP).title(title));
+    if empty {
+        let p = Paragraph::new("Nothing open: every check ties.")
+            .style(theme.ok())
+            .block(
+                Block::new()
+                    .borders(Borders::TOP)
+                    .title("Correction lane — nothing open"),
+            );
+        frame.render_widget(p, lane_tbl);
+    } else {
+        frame.render_stateful_widget(table, lane_tbl, &mut app.overview);
+    }
+}

@@ -1,0 +1,411 @@
+//! Close outputs (docs/outputs.md): golden files on the demo, byte-identical re-runs, a
+//! balanced GL, aging that adds up to closing AR, the register against `reconcile --json`,
+//! formula-injection and control characters, refusal to overwrite, the worked example's
+//! figures in its packet, and the audit record of each export.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use closedesk::export::{self, gl, Format, Kind, Request, Target, Written};
+use closedesk::money::Money;
+use closedesk::snapshot::Snapshot;
+use closedesk::workflow::Actor;
+
+fn demo(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    closedesk::demo::write(&path, false).unwrap();
+    path
+}
+
+fn worked_example(dir: &Path) -> PathBuf {
+    let path = dir.join("worked.db");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worked-example");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    path
+}
+
+fn actor(snapshot: &Snapshot, login: &str) -> Actor {
+    Actor::resolve(snapshot, Some(login)).unwrap()
+}
+
+/// Exports to standard output (the bytes are returned) as `login`.
+fn bytes(path: &Path, login: &str, request: &Request) -> Vec<u8> {
+    let snapshot = Snapshot::open(path).unwrap();
+    let who = actor(&snapshot, login);
+    export::write(&snapshot, &who, request, &Target::Stdout, false)
+        .unwrap()
+        .stdout
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+fn money(v: &Value) -> Money {
+    Money::parse(&v.to_string()).unwrap()
+}
+
+/// An operator of the demo's roster.
+fn demo_login(_path: &Path) -> String {
+    "tlin".to_string()
+}
+
+/// The worked example's roster has one lead (roles are cumulative: a lead may export).
+const WORKED_OPERATOR: &str = "controller";
+
+/// A login of the worked example's roster.
+fn worked_login(_path: &Path) -> String {
+    WORKED_OPERATOR.to_string()
+}
+
+#[test]
+fn golden_files_of_every_kind_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (Kind::Gl, Format::Csv, false, "demo-gl.csv"),
+        (Kind::Gl, Format::Json, false, "demo-gl.json"),
+        (Kind::Gl, Format::Csv, true, "demo-gl-by-account.csv"),
+        (Kind::Aging, Format::Csv, false, "demo-aging.csv"),
+        (Kind::Aging, Format::Json, false, "demo-aging.json"),
+        (Kind::Mismatches, Format::Csv, false, "demo-mismatches.csv"),
+        (Kind::Mismatches, Format::Json, false, "demo-mismatches.json"),
+        (Kind::Packet, Format::Markdown, false, "demo-packet.md"),
+        (Kind::Packet, Format::Json, false, "demo-packet.json"),
+    ];
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for (i, (kind, format, by_account, name)) in cases.into_iter().enumerate() {
+        // A fresh demo each time: every golden file is exported from the same state.
+        let path = demo(dir.path(), &format!("demo-{i}.db"));
+        let login = demo_login(&path);
+        let request = Request {
+            by_account,
+            ..Request::new(kind, format)
+        };
+        let out = bytes(&path, &login, &request);
+        let file = golden.join(name);
+        if update {
+            std::fs::write(&file, &out).unwrap();
+        } else {
+            let expected = std::fs::read(&file)
+                .unwrap_or_else(|_| panic!("{name} missing: run with UPDATE_GOLDEN=1 and review it"));
+            assert!(
+                expected == out,
+                "{name} differs from the golden file (UPDATE_GOLDEN=1 to regenerate, then review)"
+            );
+        }
+    }
+}
+
+#[test]
+fn re_running_on_a_copy_in_the_same_state_is_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = demo(dir.path(), "a.db");
+    let b = dir.path().join("b.db");
+    std::fs::copy(&a, &b).unwrap();
+    let login = demo_login(&a);
+    for kind in Kind::ALL {
+        for &format in kind.formats() {
+            let c = dir.path().join("c.db");
+            let d = dir.path().join("d.db");
+            std::fs::copy(&a, &c).unwrap();
+            std::fs::copy(&b, &d).unwrap();
+            let request = Request::new(kind, format);
+            assert_eq!(
+                bytes(&c, &login, &request),
+                bytes(&d, &login, &request),
+                "{kind} {format}"
+            );
+            std::fs::remove_file(&c).unwrap();
+            std::fs::remove_file(&d).unwrap();
+        }
+    }
+    // The same snapshot after an export differs only by what the export recorded: the
+    // audit head moves.
+    let first = json(&bytes(&a, &login, &Request::new(Kind::Gl, Format::Json)));
+    let second = json(&bytes(&a, &login, &Request::new(Kind::Gl, Format::Json)));
+    assert_eq!(first["metadata"]["audit_len"], 0);
+    assert_eq!(second["metadata"]["audit_len"], 1);
+    assert_eq!(first["lines"], second["lines"]);
+}
+
+fn assert_balanced(path: &Path, login: &str) {
+    for by_account in [false, true] {
+        let request = Request {
+            by_account,
+            ..Request::new(Kind::Gl, Format::Json)
+        };
+        let doc = json(&bytes(path, login, &request));
+        let lines = doc["lines"].as_array().unwrap();
+        assert!(!lines.is_empty());
+        let debit: Money = lines.iter().map(|l| money(&l["debit"])).sum();
+        let credit: Money = lines.iter().map(|l| money(&l["credit"])).sum();
+        assert_eq!(debit, credit, "by_account {by_account}");
+        assert_eq!(money(&doc["total_debit"]), debit);
+        assert_eq!(money(&doc["total_credit"]), credit);
+        for l in lines {
+            assert!(!money(&l["debit"]).is_negative() && !money(&l["credit"]).is_negative());
+        }
+    }
+}
+
+#[test]
+fn gl_debits_equal_credits_on_the_demo_and_the_worked_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    assert_balanced(&path, &demo_login(&path));
+    let worked = worked_example(dir.path());
+    assert_balanced(&worked, &worked_login(&worked));
+}
+
+#[test]
+fn gl_lines_balance_by_construction_whatever_the_signs() {
+    // Per account, every entry's lines balance too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let snapshot = Snapshot::open(&path).unwrap();
+    let recon = closedesk::reconcile::run(&snapshot).unwrap();
+    let doc = json(&bytes(
+        &path,
+        &demo_login(&path),
+        &Request::new(Kind::Gl, Format::Json),
+    ));
+    let ar: Money = doc["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["gl_account"] == gl::AR)
+        .map(|l| money(&l["debit"]) - money(&l["credit"]))
+        .sum();
+    let rf = &recon.steps.rollforward.totals;
+    // The AR lines move AR by the ledger roll-forward when the disbursements tie to it.
+    assert_eq!(
+        ar,
+        rf.posted + rf.pulled_back + rf.adjustments + rf.voids - recon.steps.applied.disbursed
+    );
+}
+
+#[test]
+fn aging_buckets_sum_to_closing_ar() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (demo(dir.path(), "demo.db"), "tlin"),
+        (worked_example(dir.path()), WORKED_OPERATOR),
+    ];
+    for (path, login) in cases {
+        let snapshot = Snapshot::open(&path).unwrap();
+        let recon = closedesk::reconcile::run(&snapshot).unwrap();
+        drop(snapshot);
+        let doc = json(&bytes(&path, login, &Request::new(Kind::Aging, Format::Json)));
+        let accounts = doc["accounts"].as_array().unwrap();
+        let buckets = ["current", "days_1_30", "days_31_60", "days_61_90", "over_90"];
+        let mut sum = Money::ZERO;
+        for a in accounts {
+            let row: Money = buckets.iter().map(|b| money(&a[*b])).sum();
+            assert_eq!(row, money(&a["total"]));
+            sum += row;
+        }
+        assert_eq!(sum, recon.headline.closing_ar);
+        assert_eq!(money(&doc["totals"]["total"]), recon.headline.closing_ar);
+        let unapplied =
+            money(&doc["totals"]["unapplied_payments"]) + money(&doc["totals"]["unapplied_credits"]);
+        assert_eq!(unapplied, recon.headline.unapplied);
+    }
+}
+
+#[test]
+fn the_register_matches_reconcile_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .args(["reconcile", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let reconciled = json(&out.stdout);
+    let engine = reconciled["mismatches"].as_array().unwrap();
+    let register = json(&bytes(
+        &path,
+        &demo_login(&path),
+        &Request::new(Kind::Mismatches, Format::Json),
+    ));
+    let rows = register["mismatches"].as_array().unwrap();
+    assert_eq!(rows.len(), engine.len());
+    assert_eq!(register["metadata"]["rows"], engine.len());
+    for (r, m) in rows.iter().zip(engine) {
+        for (ours, theirs) in [
+            ("key", "key"),
+            ("lane", "lane"),
+            ("subject", "subject"),
+            ("severity", "severity"),
+            ("expected", "expected"),
+            ("actual", "actual"),
+            ("raw_variance", "variance"),
+            ("owner", "owner"),
+            ("next_action", "next_action"),
+        ] {
+            assert_eq!(
+                r[ours].to_string(),
+                m[theirs].to_string(),
+                "{ours} of {}",
+                r["key"]
+            );
+        }
+    }
+}
+
+#[test]
+fn formula_injection_and_control_characters_are_neutralized() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let login = demo_login(&path);
+    let snapshot = Snapshot::open(&path).unwrap();
+    let recon = closedesk::reconcile::run(&snapshot).unwrap();
+    let key = recon.mismatches[0].key.clone();
+    let who = actor(&snapshot, &login);
+    closedesk::workflow::mismatches::note(
+        &snapshot,
+        &who,
+        &recon,
+        &key,
+        "=HYPERLINK(\"x\")\x1b[2J\r\nok",
+        None,
+    )
+    .unwrap();
+    drop(snapshot);
+    let csv = String::from_utf8(bytes(&path, &login, &Request::new(Kind::Mismatches, Format::Csv))).unwrap();
+    assert!(csv.contains("'=HYPERLINK(\"\"x\"\")\\x1b[2J\\r\\nok"), "{csv}");
+    assert!(!csv.contains('\x1b'));
+    // Negative amounts stay numbers.
+    assert!(csv.contains(",-9.75,"), "{csv}");
+    let md = String::from_utf8(bytes(
+        &path,
+        &login,
+        &Request::new(Kind::Packet, Format::Markdown),
+    ))
+    .unwrap();
+    assert!(!md.contains('\x1b'));
+    // Rendered, the escapes show as text: `\x1b`, `\r`, `\n` (their backslash escaped too).
+    assert!(
+        md.contains(r#"=HYPERLINK("x")\\x1b\[2J\\r\\nok"#),
+        "packet escapes the note"
+    );
+}
+
+#[test]
+fn an_existing_file_is_not_replaced_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let login = demo_login(&path);
+    let out = dir.path().join("gl.csv");
+    std::fs::write(&out, "keep me").unwrap();
+    let run = |force: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+        cmd.args(["export", "--kind", "gl", "--user", &login, "--out"])
+            .arg(&out)
+            .arg(&path);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    let refused = run(false);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("exists"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+    // Nothing was recorded.
+    let snapshot = Snapshot::open(&path).unwrap();
+    assert_eq!(snapshot.workflow().audit_head().unwrap().0, 0);
+    drop(snapshot);
+    let forced = run(true);
+    assert_eq!(
+        forced.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("#format,closedesk.export.gl.v1\n"));
+    // No temporary file is left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")),
+        "{names:?}"
+    );
+    // A kind/format that does not fit is refused with exit 2.
+    let bad = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .args([
+            "export", "--kind", "packet", "--format", "csv", "--user", &login, "--out", "-",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("md or json"));
+}
+
+#[test]
+fn the_worked_example_figures_appear_exactly_in_its_packet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = worked_example(dir.path());
+    let login = worked_login(&path);
+    let md = String::from_utf8(bytes(
+        &path,
+        &login,
+        &Request::new(Kind::Packet, Format::Markdown),
+    ))
+    .unwrap();
+    for line in [
+        "- posted_receivables: 95000.00",
+        "- disbursed: 63500.00",
+        "- closing_ar: 31500.00",
+        "- unapplied: 9500.00",
+        "- unapplied_payments: 8000.00",
+        "- unapplied_credits: 1500.00",
+        "Not signed off.",
+        "Result: ok",
+    ] {
+        assert!(
+            md.lines().any(|l| l.ends_with(line) || l.starts_with(line)),
+            "missing {line:?}"
+        );
+    }
+    let doc = json(&bytes(&path, &login, &Request::new(Kind::Packet, Format::Json)));
+    assert_eq!(doc["headline"]["posted_receivables"].to_string(), "95000.00");
+    assert_eq!(doc["headline"]["closing_ar"].to_string(), "31500.00");
+}
+
+#[test]
+fn every_export_is_audited_and_shown_in_item_8() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = worked_example(dir.path());
+    let login = worked_login(&path);
+    let snapshot = Snapshot::open(&path).unwrap();
+    let who = actor(&snapshot, &login);
+    let out = dir.path().join("packet.md");
+    let written: Written = export::write(
+        &snapshot,
+        &who,
+        &Request::new(Kind::Packet, Format::Markdown),
+        &Target::File(out.clone()),
+        false,
+    )
+    .unwrap();
+    assert_eq!(written.path.as_deref(), Some(out.as_path()));
+    let log = snapshot.workflow().audit_log().unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.action, "export");
+    assert_eq!(last.target, "export:packet");
+    assert!(last.text.as_deref().unwrap().contains(&written.digest));
+    let recon = closedesk::reconcile::run(&snapshot).unwrap();
+    let items = closedesk::workflow::checklist::items(&snapshot, &recon).unwrap();
+    let shown: Vec<String> = items[7].evidence.iter().map(|e| e.label.clone()).collect();
+    assert!(shown.contains(&"export packet (md)".to_string()), "{shown:?}");
+    assert!(closedesk::workflow::audit::verify(&snapshot).unwrap().ok);
+}
