@@ -5,9 +5,8 @@
 //! --scale N --seed 1`) and measures, printing one table at the end:
 //!
 //! - build: wall time of the generator, and the file size;
-//! - status: wall time of `closedesk status FILE` as a process, the first run after the
-//!   build (it computes and stores the reconciliation) and the next one (from the stored
-//!   results);
+//! - status: wall time of `closedesk status FILE` as a process, run twice (cold and warm
+//!   page cache; `status` runs the full reconciliation today — no stored results yet);
 //! - reconcile: wall time of `closedesk reconcile FILE` as a process, and its peak RSS;
 //! - engine vs baseline, in this process on one connection: `reconcile::run` against the
 //!   raw-SQL baseline (`Snapshot::raw_sql_baseline`: the same aggregates as plain SQL),
@@ -168,7 +167,7 @@ fn main() {
 
     println!();
     println!(
-        "| invoices | build | file | status (first) | status (stored) | status RSS | reconcile (process) | reconcile RSS | engine | raw-SQL baseline | engine / baseline | exact |"
+        "| invoices | build | file | status (1st run) | status (2nd run) | status RSS | reconcile (process) | reconcile RSS | engine | raw-SQL baseline | engine / baseline | exact |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
     for r in &rows {
