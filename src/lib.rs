@@ -14,6 +14,7 @@ pub mod export;
 pub mod import;
 pub mod money;
 pub mod reconcile;
+pub mod scale;
 pub mod snapshot;
 pub mod summary;
 pub mod text;

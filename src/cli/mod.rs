@@ -54,7 +54,7 @@ enum Command {
     },
     /// Write the built-in demo period (Northstar, 2026-03) to a file.
     #[command(
-        after_help = "Examples:\n  closedesk demo                      # to ~/.local/share/closedesk/demo-2026-03.db\n  closedesk demo --out demo.db --force"
+        after_help = "Examples:\n  closedesk demo                      # to ~/.local/share/closedesk/demo-2026-03.db\n  closedesk demo --out demo.db --force\n  closedesk demo --scale 1000000 --seed 7 --out big.db   # a synthetic period"
     )]
     Demo {
         /// Where to write it (default: your data directory).
@@ -63,6 +63,14 @@ enum Command {
         /// Replace an existing file (its notes and sign-offs are lost).
         #[arg(long)]
         force: bool,
+        /// Instead of the Northstar demo, generate a synthetic period with N invoices
+        /// (about 10 usage events each, N/50 accounts) and a handful of planted mismatches,
+        /// printed with their keys and variances. Needs --out.
+        #[arg(long, value_name = "N", requires = "out")]
+        scale: Option<u64>,
+        /// The seed of the synthetic period: the same N and seed give the same file contents.
+        #[arg(long, value_name = "S", requires = "scale", default_value_t = crate::scale::DEFAULT_SEED)]
+        seed: u64,
     },
     /// Build a period snapshot from one CSV file per source table.
     #[command(
@@ -175,7 +183,16 @@ pub fn run(cli: Cli) -> Outcome {
     match (cli.command, cli.file) {
         (Some(Command::Open { file }), _) | (None, Some(file)) => open(Some(file), user),
         (None, None) => open(None, user),
-        (Some(Command::Demo { out, force }), _) => cmd_demo(out, force),
+        (
+            Some(Command::Demo {
+                out: Some(out),
+                force,
+                scale: Some(invoices),
+                seed,
+            }),
+            _,
+        ) => cmd_demo_scale(&out, invoices, seed, force),
+        (Some(Command::Demo { out, force, .. }), _) => cmd_demo(out, force),
         (
             Some(Command::Import {
                 template: Some(dir), ..
@@ -288,6 +305,48 @@ fn cmd_demo(out: Option<PathBuf>, force: bool) -> Outcome {
         inert(&data.period.entity),
         inert(&out.display().to_string())
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_demo_scale(out: &Path, invoices: u64, seed: u64, force: bool) -> Outcome {
+    let started = std::time::Instant::now();
+    let generated = crate::scale::write(out, invoices, seed, force)?;
+    let c = &generated.counts;
+    println!(
+        "Wrote a synthetic period of {} invoices (seed {seed}) to {} in {:.1} s",
+        c.invoices,
+        inert(&out.display().to_string()),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {} accounts, {} employer programs, {} invoice lines, {} payments, {} credits, {} disbursements, \
+         {} ledger rows, {} usage events, {} export lines",
+        c.accounts,
+        c.employer_programs,
+        c.invoice_lines,
+        c.payments,
+        c.credits,
+        c.disbursements,
+        c.ledger,
+        c.usage_events,
+        c.export_lines
+    );
+    println!("Planted mismatches (reconcile finds exactly these):");
+    let width = generated.planted.iter().map(|p| p.key.len()).max().unwrap_or(3);
+    println!(
+        "  {:<width$} {:>14} {:>14} {:>10}",
+        "key", "expected", "actual", "variance"
+    );
+    for p in &generated.planted {
+        println!(
+            "  {:<width$} {:>14} {:>14} {:>10}  {}",
+            inert(&p.key),
+            p.expected.grouped(),
+            p.actual.grouped(),
+            p.variance().grouped(),
+            p.story
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -84,6 +84,18 @@ impl Drop for TempSnapshot {
 /// Writes `data` as a new snapshot at `out`, all or nothing. Refuses an existing `out`
 /// unless `force`, then replaces it (and any log files it had) in one rename.
 pub fn build_snapshot(data: &SourceData, out: &Path, force: bool) -> Result<(), ImportError> {
+    build_with(out, force, |snapshot| snapshot.insert_source(data))
+}
+
+/// Builds a new snapshot at `out` all or nothing: creates it under a temporary name next
+/// to `out`, lets `fill` write it, folds the write-ahead log into the file, closes it and
+/// moves it into place. Refuses an existing `out` unless `force`. `closedesk demo --scale`
+/// fills it from the generator instead of from CSV files.
+pub fn build_with<T>(
+    out: &Path,
+    force: bool,
+    fill: impl FnOnce(&mut Snapshot) -> rusqlite::Result<T>,
+) -> Result<T, ImportError> {
     let dir = check_target(out, force)?;
     let mut temp_name = OsString::from(".");
     temp_name.push(out.file_name().unwrap_or_default());
@@ -96,8 +108,7 @@ pub fn build_snapshot(data: &SourceData, out: &Path, force: bool) -> Result<(), 
 
     let mut snapshot =
         Snapshot::create(&temp.path).map_err(|e| target_error(out, "cannot create the snapshot", e))?;
-    snapshot
-        .insert_source(data)
+    let filled = fill(&mut snapshot)
         .map_err(|e| target_error(out, "the data could not be written (nothing was written)", e))?;
     snapshot
         .checkpoint_and_close()
@@ -107,7 +118,7 @@ pub fn build_snapshot(data: &SourceData, out: &Path, force: bool) -> Result<(), 
     if let Ok(handle) = fs::File::open(&dir) {
         let _ = handle.sync_all();
     }
-    Ok(())
+    Ok(filled)
 }
 
 /// Moves the finished temporary file onto `out`.

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use crate::snapshot::model::SourceData;
 use crate::text::inert;
 
-pub use build::build_snapshot;
+pub use build::{build_snapshot, build_with};
 
 /// At most this many problems are listed; the rest are only counted.
 pub const MAX_PROBLEMS: usize = 50;

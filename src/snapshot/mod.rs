@@ -2,6 +2,8 @@
 //! with SQL. Opening checks the file before SQLite touches it, so a refused file is never
 //! modified.
 
+mod baseline;
+pub mod bulk;
 pub mod model;
 pub mod pages;
 pub mod queries;

@@ -381,6 +381,9 @@ pub struct DisbursedRow {
     pub from_credits: Money,
 }
 
+/// The most source rows one set of [`SourceRows`] lists: the first ones in id order.
+pub const SOURCE_ROWS_CAP: usize = 1_000;
+
 /// A set of source rows behind a figure, for tracing one mismatch. Each names one table;
 /// "to window end" means dated on or before `window_end`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1162,8 +1165,11 @@ impl Snapshot {
     /// mismatch. Used only for subjects that mismatch.
     pub fn source_ids(&self, period: &Period, rows: &SourceRows<'_>) -> Result<(&'static str, Vec<String>)> {
         let w = Window::of(period);
+        // At most SOURCE_ROWS_CAP ids per set: the first ones in id order (a GL `ar-total`
+        // gap would otherwise list every receivable invoice of the period).
         let ids = |sql: &str, params: Params<'_>| -> Result<Vec<String>> {
-            self.collect(sql, params, |r| r.get(0))
+            let capped = format!("{sql} LIMIT {SOURCE_ROWS_CAP}");
+            self.collect(&capped, params, |r| r.get(0))
         };
         Ok(match *rows {
             SourceRows::One(table, id) => (table, vec![id.to_string()]),

@@ -123,6 +123,7 @@ CREATE TABLE credits (
     reason            TEXT
 );
 CREATE INDEX credits_account ON credits(account_id);
+CREATE INDEX credits_related ON credits(related_credit_id);
 
 CREATE TABLE disbursements (
     id           TEXT PRIMARY KEY,
@@ -179,6 +180,7 @@ CREATE TABLE export_lines (
     amount_cents INTEGER NOT NULL
 );
 CREATE INDEX export_lines_batch ON export_lines(batch_id, account_id);
+CREATE INDEX export_lines_invoice ON export_lines(invoice_id);
 
 CREATE TABLE program_statements (
     id          TEXT PRIMARY KEY,

@@ -1,0 +1,190 @@
+//! The scale benchmark (issue 7): `cargo bench --bench scale`.
+//!
+//! For each size (default 10k, 100k and 1M invoices; `CLOSEDESK_BENCH_SIZES=10000,100000`
+//! to choose) it generates the synthetic period with the release binary (`closedesk demo
+//! --scale N --seed 1`) and measures, printing one table at the end:
+//!
+//! - build: wall time of the generator, and the file size;
+//! - status: wall time of `closedesk status FILE` as a process, run twice (cold and warm
+//!   page cache; `status` runs the full reconciliation today — no stored results yet);
+//! - reconcile: wall time of `closedesk reconcile FILE` as a process, and its peak RSS;
+//! - engine vs baseline, in this process on one connection: `reconcile::run` against the
+//!   raw-SQL baseline (`Snapshot::raw_sql_baseline`: the same aggregates as plain SQL),
+//!   best of three each, and their ratio;
+//! - whether the engine found exactly the planted mismatches with their exact variances.
+//!
+//! Files go to `CLOSEDESK_BENCH_DIR` (default `target/bench-scale/`) and are reused when
+//! they already exist for the same size and seed (`CLOSEDESK_BENCH_REBUILD=1` to rebuild).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use closedesk::money::Money;
+use closedesk::reconcile;
+use closedesk::snapshot::Snapshot;
+
+const SEED: u64 = 1;
+
+/// Runs the release binary with `args`, output discarded; wall time and peak RSS (KiB).
+fn run(stdout: Stdio, args: &[&str]) -> (Duration, u64) {
+    let started = Instant::now();
+    // Reaped by wait4 below, which also reports the child's own peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run closedesk");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for exactly this child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(waited, pid, "wait4");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
+        "closedesk {args:?} failed: {status}"
+    );
+    (elapsed, usage.ru_maxrss as u64)
+}
+
+fn best_of<T>(times: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..times {
+        let started = Instant::now();
+        let value = f();
+        best = best.min(started.elapsed());
+        last = Some(value);
+    }
+    (best, last.expect("at least one run"))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+struct Row {
+    invoices: u64,
+    build: Option<Duration>,
+    file_size: u64,
+    status_first: Duration,
+    status_next: Duration,
+    status_rss: u64,
+    reconcile: Duration,
+    reconcile_rss: u64,
+    engine: Duration,
+    baseline: Duration,
+    exact: bool,
+}
+
+fn bench(dir: &Path, invoices: u64) -> Row {
+    let file: PathBuf = dir.join(format!("scale-{invoices}-seed{SEED}.db"));
+    let file_text = file.to_str().expect("a UTF-8 path").to_string();
+    let rebuild = std::env::var_os("CLOSEDESK_BENCH_REBUILD").is_some();
+    let report = dir.join(format!("scale-{invoices}-seed{SEED}.planted.txt"));
+    let mut build = None;
+    if rebuild || !file.exists() || !report.exists() {
+        let out = std::fs::File::create(&report).expect("report file");
+        let (took, _) = run(
+            Stdio::from(out),
+            &[
+                "demo",
+                "--scale",
+                &invoices.to_string(),
+                "--seed",
+                &SEED.to_string(),
+                "--out",
+                &file_text,
+                "--force",
+            ],
+        );
+        build = Some(took);
+        eprintln!("built {invoices} invoices in {}", ms(took));
+    }
+    // What the generator planted, as it printed it when it built the file.
+    let planted: Vec<(String, i64)> = std::fs::read_to_string(&report)
+        .expect("the generator's report")
+        .lines()
+        .skip_while(|l| !l.starts_with("Planted mismatches"))
+        .skip(2)
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            let variance = Money::parse(&cells.get(3)?.replace(',', "")).ok()?;
+            Some((cells[0].to_string(), variance.cents()))
+        })
+        .collect();
+    let file_size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+
+    let (status_first, _) = run(Stdio::null(), &["status", &file_text]);
+    let (status_next, status_rss) = run(Stdio::null(), &["status", &file_text]);
+    let (reconcile_time, reconcile_rss) = run(Stdio::null(), &["reconcile", &file_text]);
+
+    let snapshot = Snapshot::open(&file).expect("open");
+    let (baseline, _) = best_of(3, || snapshot.raw_sql_baseline().expect("baseline"));
+    let (engine, rec) = best_of(3, || reconcile::run(&snapshot).expect("reconcile"));
+    let mut found: Vec<(String, i64)> = rec
+        .mismatches
+        .iter()
+        .map(|m| (m.key.clone(), m.variance.cents()))
+        .collect();
+    found.sort();
+    let exact = found == planted && planted.len() == 6;
+    Row {
+        invoices,
+        build,
+        file_size,
+        status_first,
+        status_next,
+        status_rss,
+        reconcile: reconcile_time,
+        reconcile_rss,
+        engine,
+        baseline,
+        exact,
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; ignore arguments.
+    let sizes: Vec<u64> = std::env::var("CLOSEDESK_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().replace('_', "").parse().ok())
+        .collect();
+    let dir = std::env::var_os("CLOSEDESK_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-scale"));
+    std::fs::create_dir_all(&dir).expect("bench directory");
+    let rows: Vec<Row> = sizes.iter().map(|&n| bench(&dir, n)).collect();
+
+    println!();
+    println!(
+        "| invoices | build | file | status (1st run) | status (2nd run) | status RSS | reconcile (process) | reconcile RSS | engine | raw-SQL baseline | engine / baseline | exact |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {:.0} MiB | {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
+            r.invoices,
+            r.build.map(ms).unwrap_or_else(|| "(reused)".into()),
+            r.file_size as f64 / 1_048_576.0,
+            ms(r.status_first),
+            ms(r.status_next),
+            mib(r.status_rss),
+            ms(r.reconcile),
+            mib(r.reconcile_rss),
+            ms(r.engine),
+            ms(r.baseline),
+            r.engine.as_secs_f64() / r.baseline.as_secs_f64(),
+            if r.exact { "yes" } else { "NO" }
+        );
+    }
+}
