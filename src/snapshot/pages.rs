@@ -5,7 +5,8 @@
 use chrono::NaiveDate;
 use rusqlite::{params, Row};
 
-use super::model::{Role, DATE_FORMAT};
+use super::model::{RevenueRule, Role, DATE_FORMAT};
+use super::queries::RevenueLine;
 use super::Snapshot;
 use crate::money::Money;
 
@@ -65,7 +66,15 @@ impl LaneTable {
             LaneTable::Aging => &[
                 "id", "account", "status", "posted", "due", "total", "balance", "age",
             ],
-            LaneTable::Revenue => &["id", "invoice", "kind", "rule", "service", "amount"],
+            LaneTable::Revenue => &[
+                "id",
+                "invoice",
+                "rule",
+                "service",
+                "amount",
+                "recognized",
+                "deferred",
+            ],
         }
     }
 
@@ -74,7 +83,18 @@ impl LaneTable {
         let cols = self.columns();
         matches!(
             cols.get(column).copied(),
-            Some("units" | "rated" | "amount" | "basis" | "rate" | "expected fee" | "total" | "balance")
+            Some(
+                "units"
+                    | "rated"
+                    | "amount"
+                    | "basis"
+                    | "rate"
+                    | "expected fee"
+                    | "total"
+                    | "balance"
+                    | "recognized"
+                    | "deferred"
+            )
         )
     }
 
@@ -101,10 +121,15 @@ impl LaneTable {
                 "SELECT i.id, a.name, i.status, i.posted_at, i.due_date, i.total_cents, i.balance_cents, NULL
                  FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id"
             }
+            // Recognized and deferred are filled in from the engine's schedule of the line
+            // (columns 7.. feed `PageRow::revenue_line`); only receivable invoices' lines
+            // are revenue.
             LaneTable::Revenue => {
-                "SELECT l.id, l.invoice_id, l.kind, l.revenue_rule,
-                        COALESCE(l.service_start, '') || '..' || COALESCE(l.service_end, ''), l.amount_cents
-                 FROM invoice_lines l"
+                "SELECT l.id, l.invoice_id, l.revenue_rule,
+                        COALESCE(l.service_start, '') || '..' || COALESCE(l.service_end, ''), l.amount_cents,
+                        NULL, NULL,
+                        l.revenue_rule, i.posted_at, l.service_start, l.service_end, l.amount_cents, i.status
+                 FROM invoice_lines l LEFT JOIN invoices i ON i.id = l.invoice_id"
             }
         }
     }
@@ -126,6 +151,9 @@ impl LaneTable {
 pub struct PageRow {
     pub id: String,
     pub cells: Vec<String>,
+    /// Revenue lane: the line as the engine schedules it (`None` for other lanes, and for
+    /// lines of invoices that are not receivable, which carry no revenue).
+    pub revenue_line: Option<RevenueLine>,
 }
 
 /// Which way a page goes from the cursor.
@@ -147,6 +175,39 @@ fn cell(row: &Row<'_>, idx: usize, money: bool) -> rusqlite::Result<String> {
         ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
         ValueRef::Blob(_) => "<blob>".to_string(),
     })
+}
+
+/// The typed line behind a revenue row, read from the columns after the shown ones: rule,
+/// invoice posted_at, service start and end, amount, invoice status. `None` unless the
+/// invoice is receivable at `window_end` (posted or closed, posted by then).
+fn revenue_line(r: &Row<'_>, from: usize, window_end: NaiveDate) -> rusqlite::Result<Option<RevenueLine>> {
+    let status: Option<String> = r.get(from + 5)?;
+    if !matches!(status.as_deref(), Some("posted" | "closed")) {
+        return Ok(None);
+    }
+    let posted_at: Option<String> = r.get(from + 1)?;
+    let Some(invoice_posted_at) = posted_at
+        .and_then(|d| NaiveDate::parse_from_str(&d, DATE_FORMAT).ok())
+        .filter(|posted| *posted <= window_end)
+    else {
+        return Ok(None);
+    };
+    let rule: String = r.get(from)?;
+    let Some(rule) = RevenueRule::parse(&rule) else {
+        return Ok(None);
+    };
+    let date = |i: usize| -> rusqlite::Result<Option<NaiveDate>> {
+        let text: Option<String> = r.get(i)?;
+        Ok(text.and_then(|d| NaiveDate::parse_from_str(&d, DATE_FORMAT).ok()))
+    };
+    Ok(Some(RevenueLine {
+        id: r.get(0)?,
+        amount: Money::from_cents(r.get(from + 4)?),
+        rule,
+        invoice_posted_at,
+        service_start: date(from + 2)?,
+        service_end: date(from + 3)?,
+    }))
 }
 
 /// Age bucket of an open invoice balance at `as_of`, by days past due.
@@ -216,9 +277,15 @@ impl Snapshot {
                     lane.numeric(i) && !matches!(lane.columns()[i], "units" | "basis"),
                 )?);
             }
+            let revenue_line = if lane == LaneTable::Revenue {
+                revenue_line(r, ncols, as_of)?
+            } else {
+                None
+            };
             Ok(PageRow {
                 id: cells[0].clone(),
                 cells,
+                revenue_line,
             })
         })?;
         let mut out: Vec<PageRow> = rows.collect::<rusqlite::Result<_>>()?;
@@ -230,7 +297,7 @@ impl Snapshot {
         }
         if lane == LaneTable::Revenue {
             for row in &mut out {
-                row.cells[4] = compact_span(&row.cells[4]);
+                row.cells[3] = compact_span(&row.cells[3]);
             }
         }
         if direction == Direction::Backward {

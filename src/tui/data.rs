@@ -12,7 +12,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::money::Money;
 use crate::reconcile::{self, Mismatch};
-use crate::snapshot::model::{ItemStatus, Lane, PeriodStatus, Role, Severity, Side};
+use crate::snapshot::model::{ItemStatus, Lane, Period, PeriodStatus, Role, Severity, Side};
 use crate::snapshot::pages::{AnnotationRow, AuditRow, ChecklistRow, Direction, LaneTable, PageRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
@@ -466,6 +466,35 @@ pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<Strin
     Ok(format!("{what} (audit #{})", receipt.seq))
 }
 
+/// Fills the revenue lane's recognized (in the window) and deferred (at window end)
+/// columns from the engine's schedule of each line, so they add up to the lane's figures.
+fn schedule_revenue(rows: &mut [PageRow], period: &Period) {
+    use crate::reconcile::revenue::recognized_through;
+    let day_before = period.window_start.pred_opt().unwrap_or(period.window_start);
+    for row in rows {
+        // Short words for the rule, so the service period fits at 80 columns.
+        row.cells[2] = match row.cells[2].as_str() {
+            "ratable_daily" => "ratable".to_string(),
+            "on_service_date" => "on service".to_string(),
+            other => other.to_string(),
+        };
+        let Some(line) = &row.revenue_line else {
+            row.cells[5] = "not AR".to_string();
+            continue;
+        };
+        match (
+            recognized_through(line, period.window_end),
+            recognized_through(line, day_before),
+        ) {
+            (Some(through_end), Some(before)) => {
+                row.cells[5] = (through_end - before).grouped();
+                row.cells[6] = (line.amount - through_end).grouped();
+            }
+            _ => row.cells[5] = "unscheduled".to_string(),
+        }
+    }
+}
+
 /// Writes the close packet (Markdown) beside the snapshot as `close-packet-PERIOD.md`, or
 /// `close-packet-PERIOD-N.md` when earlier packets are there: an export never replaces one.
 fn export_packet(snap: &Snapshot, actor: &workflow::Actor) -> Result<String, String> {
@@ -528,14 +557,20 @@ pub fn handle(snapshot: &mut Snapshot, login: &str, today: NaiveDate, req: Reque
             cursor,
             direction,
         } => {
-            let as_of = snapshot.period().map(|p| p.window_end).unwrap_or(today);
+            let period = snapshot.period().ok();
+            let as_of = period.as_ref().map_or(today, |p| p.window_end);
             match snapshot.lane_page(lane, &cursor, direction, PAGE, as_of) {
-                Ok(rows) => Response::LanePage {
-                    lane,
-                    cursor,
-                    direction,
-                    rows,
-                },
+                Ok(mut rows) => {
+                    if let (LaneTable::Revenue, Some(period)) = (lane, &period) {
+                        schedule_revenue(&mut rows, period);
+                    }
+                    Response::LanePage {
+                        lane,
+                        cursor,
+                        direction,
+                        rows,
+                    }
+                }
                 Err(e) => Response::Failed(e.to_string()),
             }
         }

@@ -90,6 +90,7 @@ fn page(prefix: &str, from: usize, n: usize) -> Vec<PageRow> {
                 "rated".into(),
                 "L-2001".into(),
             ],
+            revenue_line: None,
         })
         .collect()
 }
@@ -1034,4 +1035,28 @@ fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
     let items = crate::workflow::checklist::items(&other, &recon).unwrap();
     assert_eq!(items[0].status.as_str(), "blocked");
     assert_eq!(items[0].updated_by.as_deref(), Some("tlin"));
+}
+
+#[test]
+fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4'), key('h')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Revenue);
+    // Read every page.
+    loop {
+        let before = d.app.lanes.data().rows.len();
+        d.press(&[key('G')]);
+        if d.app.lanes.data().rows.len() == before {
+            break;
+        }
+    }
+    let rows = &d.app.lanes.data().rows;
+    let sum = |col: usize| -> crate::money::Money {
+        rows.iter()
+            .filter_map(|r| crate::money::Money::parse(&r.cells[col].replace(',', "")).ok())
+            .sum()
+    };
+    assert_eq!(sum(5).to_string(), "57199.77");
+    assert_eq!(sum(6).to_string(), "4910.47");
+    insta::assert_snapshot!("demo_lanes_revenue", d.screen());
 }
