@@ -415,3 +415,83 @@ fn every_export_is_audited_and_shown_in_item_8() {
     assert!(shown.contains(&"export packet (md)".to_string()), "{shown:?}");
     assert!(closedesk::workflow::audit::verify(&snapshot).unwrap().ok);
 }
+
+/// Closes the demo through the binary: items done by two operators, both mismatches
+/// waived by the reviewer, signed off by a lead who did none of the items.
+fn signed_off_demo(dir: &Path) -> PathBuf {
+    let path = demo(dir, "signed.db");
+    // Each command takes FILE right after its name.
+    let run = |command: &str, rest: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .arg(command)
+            .arg(&path)
+            .args(rest)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{command} {rest:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for item in ["1", "2", "3", "4"] {
+        run("checklist", &["set", item, "done", "--user", "tlin"]);
+    }
+    for item in ["5", "6", "7", "8"] {
+        run("checklist", &["set", item, "done", "--user", "rdiaz"]);
+    }
+    let reason = "--reason=Reviewed with the GL team; corrected in April's run";
+    for key in [
+        "exports:GL-2026-03:ar-total",
+        "employer_programs:STM-VERIFY-2026-03:statement-total",
+    ] {
+        run("mismatch", &[key, "waive", reason, "--user", "jokafor"]);
+    }
+    run("signoff", &["--user", "mhale"]);
+    path
+}
+
+#[test]
+fn a_signed_off_period_still_exports_and_audits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = signed_off_demo(dir.path());
+    let out_file = dir.path().join("packet.md");
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .args([
+            "export", "--user", "tlin", "--kind", "packet", "--format", "md", "--out",
+        ])
+        .arg(&out_file)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let packet = std::fs::read_to_string(&out_file).unwrap();
+    assert!(packet.contains("| period_status | signed_off |"), "{packet}");
+    assert!(packet.contains("sign-off 1 by mhale"), "{packet}");
+    // The export is in the log after the sign-off, and the chain still verifies.
+    let snapshot = Snapshot::open(&path).unwrap();
+    let log = closedesk::workflow::audit::history(&snapshot).unwrap();
+    assert_eq!(log[0].action, "export");
+    assert_eq!(log[1].action, "signoff");
+    Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("verify")
+        .arg(&path)
+        .assert()
+        .success();
+}
+
+#[test]
+fn stamp_adds_the_export_time_and_only_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let plain = String::from_utf8(bytes(&path, "tlin", &Request::new(Kind::Gl, Format::Csv))).unwrap();
+    assert!(!plain.contains("exported_at"));
+    let mut stamped = Request::new(Kind::Gl, Format::Csv);
+    stamped.stamp = true;
+    let stamped = String::from_utf8(bytes(&path, "tlin", &stamped)).unwrap();
+    let line = stamped
+        .lines()
+        .find(|l| l.starts_with("#exported_at,"))
+        .expect("a stamp line");
+    assert!(line.len() > "#exported_at,".len() + 9, "{line}");
+}
