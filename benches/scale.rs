@@ -24,15 +24,28 @@ use closedesk::money::Money;
 use closedesk::reconcile;
 use closedesk::snapshot::Snapshot;
 
+#[path = "scale/cockpit.rs"]
+mod cockpit;
+
 const SEED: u64 = 1;
 
 /// Runs the release binary with `args`, output discarded; wall time and peak RSS (KiB).
 fn run(stdout: Stdio, args: &[&str]) -> (Duration, u64) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+    command.args(args);
+    run_command(command, stdout)
+}
+
+/// Runs `command` to its end; wall time and the child's own peak RSS (KiB).
+fn run_command(mut command: Command, stdout: Stdio) -> (Duration, u64) {
+    let args: Vec<_> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let started = Instant::now();
     // Reaped by wait4 below, which also reports the child's own peak RSS.
     #[allow(clippy::zombie_processes)]
-    let child = Command::new(env!("CARGO_BIN_EXE_closedesk"))
-        .args(args)
+    let child = command
         .stdout(stdout)
         .stderr(Stdio::inherit())
         .spawn()
@@ -85,8 +98,13 @@ struct Row {
     exact: bool,
 }
 
+/// The generated period of `invoices` invoices.
+fn snapshot_path(dir: &Path, invoices: u64) -> PathBuf {
+    dir.join(format!("scale-{invoices}-seed{SEED}.db"))
+}
+
 fn bench(dir: &Path, invoices: u64) -> Row {
-    let file: PathBuf = dir.join(format!("scale-{invoices}-seed{SEED}.db"));
+    let file = snapshot_path(dir, invoices);
     let file_text = file.to_str().expect("a UTF-8 path").to_string();
     let rebuild = std::env::var_os("CLOSEDESK_BENCH_REBUILD").is_some();
     let report = dir.join(format!("scale-{invoices}-seed{SEED}.planted.txt"));
@@ -152,7 +170,44 @@ fn bench(dir: &Path, invoices: u64) -> Row {
     }
 }
 
+/// The cockpit measured in a child process of this bench (so its peak RSS is its own):
+/// first frame, key→frame p50/p99 in the usage table and the mismatch list, peak RSS.
+fn cockpit_row(path: &Path) -> String {
+    let out = std::env::temp_dir().join(format!("closedesk-cockpit-bench-{}.txt", std::process::id()));
+    let mut command = Command::new(std::env::current_exe().expect("this bench"));
+    command
+        .env("CLOSEDESK_BENCH_COCKPIT", path)
+        .env("CLOSEDESK_BENCH_COCKPIT_OUT", &out);
+    let (_, rss) = run_command(command, Stdio::null());
+    let figures = std::fs::read_to_string(&out).expect("cockpit figures");
+    let _ = std::fs::remove_file(&out);
+    format!("{figures} | {} |", mib(rss))
+}
+
+/// In the child: measure and write the figures as table cells.
+fn cockpit_child(path: &Path) {
+    let l = cockpit::measure(path, 500);
+    let p = |samples: &[cockpit::Timing], pick: fn(&cockpit::Timing) -> Duration| {
+        let samples: Vec<Duration> = samples.iter().map(pick).collect();
+        let at = |q: f64| cockpit::percentile(&samples, q).as_secs_f64() * 1e3;
+        format!("{:.1} / {:.1} ms", at(50.0), at(99.0))
+    };
+    let figures = format!(
+        "{} | {} | {} | {} | {}",
+        ms(l.first_frame),
+        p(&l.table, |t| t.frame),
+        p(&l.table, |t| t.with_data),
+        p(&l.mismatches, |t| t.frame),
+        p(&l.mismatches, |t| t.with_data),
+    );
+    let out = std::env::var_os("CLOSEDESK_BENCH_COCKPIT_OUT").expect("output file");
+    std::fs::write(out, figures).expect("write figures");
+}
+
 fn main() {
+    if let Some(path) = std::env::var_os("CLOSEDESK_BENCH_COCKPIT") {
+        return cockpit_child(Path::new(&path));
+    }
     // `cargo bench` passes `--bench`; ignore arguments.
     let sizes: Vec<u64> = std::env::var("CLOSEDESK_BENCH_SIZES")
         .unwrap_or_else(|_| "10000,100000,1000000".into())
@@ -186,5 +241,16 @@ fn main() {
             r.engine.as_secs_f64() / r.baseline.as_secs_f64(),
             if r.exact { "yes" } else { "NO" }
         );
+    }
+
+    println!();
+    println!("Cockpit, headless at 80x24, 500 keys per table (docs: benches/scale/cockpit.rs):");
+    println!();
+    println!(
+        "| invoices | first frame | usage table key→frame p50 / p99 | … with data | mismatch list key→frame p50 / p99 | … with data | peak RSS |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for &n in &sizes {
+        println!("| {n} | {}", cockpit_row(&snapshot_path(&dir, n)));
     }
 }

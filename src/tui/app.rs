@@ -168,6 +168,9 @@ pub struct ChecklistState {
     pub trail: Option<(u32, Vec<AnnotationRow>)>,
 }
 
+/// At most this many rows of a lane are kept loaded (several pages around the cursor).
+pub const KEPT_ROWS: usize = 6 * PAGE;
+
 /// The loaded window of one lane table.
 #[derive(Clone, Debug, Default)]
 pub struct LaneData {
@@ -1273,6 +1276,12 @@ impl App {
                 data.rows.truncate(cut);
                 data.at_end = rows.len() < PAGE;
                 data.rows.extend(rows);
+                // Keep a bounded window: forget the pages furthest behind (read again on
+                // the way back), so memory does not grow with how far one scrolls.
+                if data.rows.len() > KEPT_ROWS {
+                    data.rows.drain(..data.rows.len() - KEPT_ROWS);
+                    data.at_start = false;
+                }
             }
             Direction::Backward => {
                 data.at_start = rows.len() < PAGE;
@@ -1283,6 +1292,10 @@ impl App {
                     .unwrap_or(data.rows.len());
                 let mut rows = rows;
                 rows.extend(data.rows.drain(start..));
+                if rows.len() > KEPT_ROWS {
+                    rows.truncate(KEPT_ROWS);
+                    data.at_end = false;
+                }
                 data.rows = rows;
             }
         }

@@ -1060,3 +1060,30 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     assert_eq!(sum(6).to_string(), "4910.47");
     insta::assert_snapshot!("demo_lanes_revenue", d.screen());
 }
+
+#[test]
+fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
+    use super::app::KEPT_ROWS;
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
+    let first_id = d.app.lanes.data().rows[0].id.clone();
+    // To the end of the table (1,302 usage events), page by page.
+    for _ in 0..40 {
+        d.press(&[key('G')]);
+    }
+    let lane = d.app.lanes.data();
+    assert!(lane.at_end, "reached the end");
+    assert!(lane.rows.len() <= KEPT_ROWS, "{} rows kept", lane.rows.len());
+    assert!(!lane.at_start, "the first pages were let go");
+    assert_eq!(lane.rows[lane.selected].id, lane.rows.last().unwrap().id);
+    // And back to the top: the pages let go are read again.
+    for _ in 0..40 {
+        d.press(&[key('g')]);
+    }
+    let lane = d.app.lanes.data();
+    assert!(lane.at_start);
+    assert_eq!(lane.selected, 0);
+    assert_eq!(lane.rows[0].id, first_id);
+    insta::assert_snapshot!("demo_lanes_usage_back_at_top", d.screen());
+}

@@ -2,7 +2,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use crate::snapshot::pages::LaneTable;
@@ -57,10 +57,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         info,
     );
     let cols = lane.columns();
-    // Widths from the loaded rows: ids and amounts are never cut; text gives way.
+    // Only the rows on screen are measured and built, so a frame costs the same however
+    // many rows are loaded. The window follows the selection, as the table widget would.
+    let height = usize::from(table_area.height.saturating_sub(1)).max(1);
+    let mut offset = data.table.offset().min(data.selected);
+    if data.selected >= offset + height {
+        offset = data.selected + 1 - height;
+    }
+    let shown = &data.rows[offset.min(data.rows.len())..(offset + height).min(data.rows.len())];
+    // Widths from the rows shown: ids and amounts are never cut; text gives way.
     let natural: Vec<usize> = (0..cols.len())
         .map(|c| {
-            data.rows
+            shown
                 .iter()
                 .map(|r| r.cells.get(c).map_or(0, |s| inert(s).chars().count()))
                 .max()
@@ -73,8 +81,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .into_iter()
         .map(Constraint::Length)
         .collect();
-    let rows: Vec<Row> = data
-        .rows
+    let rows: Vec<Row> = shown
         .iter()
         .map(|r| {
             Row::new(
@@ -96,13 +103,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let table = Table::new(rows, widths)
         .header(Row::new(cols.to_vec()).style(theme.dim()))
         .row_highlight_style(theme.selected());
-    let sel = if data.rows.is_empty() {
-        None
-    } else {
-        Some(data.selected)
-    };
-    data.table.select(sel);
-    frame.render_stateful_widget(table, table_area, &mut data.table);
+    let mut window = TableState::default().with_selected((!shown.is_empty()).then(|| data.selected - offset));
+    frame.render_stateful_widget(table, table_area, &mut window);
+    data.table = TableState::default()
+        .with_offset(offset)
+        .with_selected((!data.rows.is_empty()).then_some(data.selected));
 }
 
 /// Column widths that fit `avail` (with one space between columns): the widest column
