@@ -243,6 +243,11 @@ pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded
 /// version but the source data changed since (`recomputing` set). `None` when the stored
 /// result is current (a [`load`] is as fast) or there is none (nothing to draw yet).
 pub fn load_stale(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<Loaded> {
+    // Cheap first: a current stored result is left to `load`, read once.
+    let (generation, version) = snapshot.stored_reconciliation_key().ok()??;
+    if version != reconcile::stored::ENGINE_VERSION || generation == snapshot.source_generation().ok()? {
+        return None;
+    }
     let stored = reconcile::stored::stored(snapshot).ok()??;
     if stored.current {
         return None;
