@@ -94,17 +94,23 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Rec
 }
 
 /// Runs the engine afresh (as `reconcile` always does) and stores the result unless the
-/// stored one is already current.
+/// stored one is already exactly it — so a stored result that was tampered with is
+/// replaced by the next `reconcile`.
 pub fn run_and_store(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     if !snapshot.conn().is_autocommit() {
         return run(snapshot);
     }
     let read = snapshot.begin_read()?;
     let generation = snapshot.source_generation()?;
-    let stored = snapshot.stored_reconciliation_key()?;
     let reconciliation = run_checks(snapshot)?;
+    let stored = snapshot.stored_reconciliation()?;
     read.finish()?;
-    if stored != Some((generation, ENGINE_VERSION.to_string())) {
+    let same = stored.is_some_and(|row| {
+        row.generation == generation
+            && row.version == ENGINE_VERSION
+            && serde_json::to_string(&reconciliation).is_ok_and(|json| json == row.result)
+    });
+    if !same {
         store(snapshot, generation, ENGINE_VERSION, &reconciliation);
     }
     Ok(reconciliation)
@@ -216,6 +222,17 @@ mod tests {
         let (recon, how) = stored_or_run(&snapshot).unwrap();
         assert!(matches!(how, Freshness::Stored { .. }));
         assert_eq!(recon, fresh);
+        // A stored result altered in place is replaced by the next reconcile.
+        snapshot
+            .conn()
+            .execute("UPDATE reconcile_cache SET result = replace(result, '\"usage_billed\":', '\"usage_billed\":1')", [])
+            .unwrap();
+        assert_ne!(
+            stored(&snapshot).unwrap().map(|s| s.reconciliation),
+            Some(fresh.clone())
+        );
+        run_and_store(&snapshot).unwrap();
+        assert_eq!(stored(&snapshot).unwrap().unwrap().reconciliation, fresh);
         // Locked: the source tables refuse writes, the internal tables do not.
         snapshot
             .conn()
