@@ -36,8 +36,11 @@ pub fn stored(snapshot: &Snapshot) -> rusqlite::Result<Option<Stored>> {
 
 fn stored_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Option<Stored>> {
     let read = snapshot.begin_read()?;
-    let generation = snapshot.source_generation()?;
-    let row = snapshot.stored_reconciliation()?;
+    let (Ok(generation), Ok(row)) = (snapshot.source_generation(), snapshot.stored_reconciliation()) else {
+        // A file made before stored results existed.
+        read.finish()?;
+        return Ok(None);
+    };
     read.finish()?;
     Ok(row.and_then(|row| {
         let reconciliation = readable(&row, version)?;
@@ -73,7 +76,12 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Rec
     // The generation is read in the same read transaction as the figures, so a stored
     // result is always labelled with the generation of the data it was computed from.
     let read = snapshot.begin_read()?;
-    let generation = snapshot.source_generation()?;
+    let Ok(generation) = snapshot.source_generation() else {
+        // A file made before stored results existed: no internal tables, nothing stored.
+        let reconciliation = run_checks(snapshot)?;
+        read.finish()?;
+        return Ok((reconciliation, Freshness::Computed));
+    };
     if let Some(row) = snapshot.stored_reconciliation()? {
         if row.generation == generation {
             if let Some(reconciliation) = readable(&row, version) {
@@ -101,7 +109,12 @@ pub fn run_and_store(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
         return run(snapshot);
     }
     let read = snapshot.begin_read()?;
-    let generation = snapshot.source_generation()?;
+    let Ok(generation) = snapshot.source_generation() else {
+        // A file made before stored results existed: nothing to store into.
+        let reconciliation = run_checks(snapshot)?;
+        read.finish()?;
+        return Ok(reconciliation);
+    };
     let reconciliation = run_checks(snapshot)?;
     let stored = snapshot.stored_reconciliation()?;
     read.finish()?;
@@ -199,6 +212,34 @@ mod tests {
         assert!(stored_as(&snapshot, ENGINE_VERSION).unwrap().is_none());
         let (_, how) = stored_or_run_as(&snapshot, "0.0.0-other").unwrap();
         assert!(matches!(how, Freshness::Stored { .. }));
+    }
+
+    #[test]
+    fn a_file_without_the_internal_tables_still_reconciles() {
+        let (_dir, snapshot) = demo();
+        snapshot
+            .conn()
+            .execute_batch("DROP TABLE reconcile_cache; DROP TABLE source_generation;")
+            .unwrap_or_else(|_| {
+                // The generation triggers refer to the table; drop them first.
+                for name in crate::snapshot::schema::generation_trigger_names() {
+                    snapshot
+                        .conn()
+                        .execute_batch(&format!("DROP TRIGGER {name}"))
+                        .unwrap();
+                }
+                snapshot
+                    .conn()
+                    .execute_batch("DROP TABLE reconcile_cache; DROP TABLE source_generation;")
+                    .unwrap();
+            });
+        let fresh = run(&snapshot).unwrap();
+        assert_eq!(
+            stored_or_run(&snapshot).unwrap(),
+            (fresh.clone(), Freshness::Computed)
+        );
+        assert_eq!(run_and_store(&snapshot).unwrap(), fresh);
+        assert!(stored(&snapshot).unwrap().is_none());
     }
 
     #[test]
