@@ -8,7 +8,7 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 use rust_decimal::Decimal;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Absolute amounts at or above this many cents are refused (10 trillion currency units).
 pub const MAX_ABS_CENTS: i64 = 1_000_000_000_000_000;
@@ -190,6 +190,15 @@ impl Serialize for Money {
     /// decimal — never through a float.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         rust_decimal::serde::arbitrary_precision::serialize(&self.to_decimal(), serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    /// The JSON number [`Serialize`] writes, read back exactly (never through a float);
+    /// more than two decimals or an out-of-range value is refused.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        let d = rust_decimal::serde::arbitrary_precision::deserialize(deserializer)?;
+        Money::from_decimal(d).map_err(serde::de::Error::custom)
     }
 }
 

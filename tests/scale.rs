@@ -69,6 +69,20 @@ fn same_seed_same_contents_and_exactly_the_planted_mismatches() {
     assert_ne!(digest(&a), digest(&c), "another seed, another period");
     assert_ne!(first.planted, other.planted);
 
+    // The bulk load dropped the generation triggers and created them again, and moved the
+    // generation once; `verify` finds every trigger.
+    let snapshot = Snapshot::open(&a).unwrap();
+    assert_eq!(snapshot.source_generation().unwrap(), 1);
+    let report = closedesk::workflow::audit::verify(&snapshot).unwrap();
+    assert!(report.ok, "{:?}", report.first_problem);
+    let (stored, how) = reconcile::stored_or_run(&snapshot).unwrap();
+    assert_eq!(how, reconcile::Freshness::Computed);
+    assert!(matches!(
+        reconcile::stored_or_run(&snapshot).unwrap(),
+        (ref again, reconcile::Freshness::Stored { .. }) if *again == stored
+    ));
+    drop(snapshot);
+
     let counts = &first.counts;
     assert_eq!(counts.invoices, 2_000);
     assert_eq!(counts.accounts, 40);

@@ -261,8 +261,8 @@ fn ensure_demo() -> Result<PathBuf, Failure> {
 fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
     use std::io::IsTerminal;
     let snapshot = open_snapshot(file)?;
-    let summary = summarize(&snapshot)?.1;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        let summary = summarize(&snapshot, Figures::Stored)?.1;
         print_summary(&summary, snapshot.path());
         return Ok(ExitCode::SUCCESS);
     }
@@ -383,14 +383,27 @@ fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
 }
 
 /// Reconciles and summarizes; also returns which mismatches are open.
-fn summarize(snapshot: &Snapshot) -> Result<(Reconciliation, Summary, Vec<bool>), Failure> {
+/// Where the figures of a summary come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Figures {
+    /// The stored result when it is current, else the engine's (`status`).
+    Stored,
+    /// The engine's, run now (`reconcile`, the command that proves the figures); the
+    /// stored result is refreshed.
+    Fresh,
+}
+
+fn summarize(snapshot: &Snapshot, figures: Figures) -> Result<(Reconciliation, Summary, Vec<bool>), Failure> {
     let failed = |e: rusqlite::Error| {
         Failure::usage(format!(
             "{}: cannot read the snapshot: {e}",
             inert(&snapshot.path().display().to_string())
         ))
     };
-    let recon = reconcile::run(snapshot).map_err(failed)?;
+    let recon = match figures {
+        Figures::Stored => reconcile::stored_or_run(snapshot).map_err(failed)?.0,
+        Figures::Fresh => reconcile::run_and_store(snapshot).map_err(failed)?,
+    };
     let views: HashMap<String, MismatchView> = mismatches::views(snapshot, &recon)?
         .into_iter()
         .map(|v| (v.key.clone(), v))
@@ -421,7 +434,7 @@ fn exit_for(summary: &Summary, check: bool) -> ExitCode {
 
 fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     let snapshot = open_snapshot(file)?;
-    let (_, summary, _) = summarize(&snapshot)?;
+    let (_, summary, _) = summarize(&snapshot, Figures::Stored)?;
     if json {
         print_json(&summary)?;
     } else {
@@ -432,7 +445,7 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
 
 fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     let snapshot = open_snapshot(file)?;
-    let (recon, summary, open) = summarize(&snapshot)?;
+    let (recon, summary, open) = summarize(&snapshot, Figures::Fresh)?;
     if json {
         #[derive(serde::Serialize)]
         struct Report<'a> {

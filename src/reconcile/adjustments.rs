@@ -5,7 +5,7 @@
 //! where it comes from.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
@@ -13,7 +13,7 @@ use crate::snapshot::model::{CreditKind, Lane, LedgerKind, PaymentKind};
 use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
 
 /// What kind of adjustment an item is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AdjustmentKind {
     /// An invoice voided in the window (its total).
@@ -31,7 +31,7 @@ pub enum AdjustmentKind {
 }
 
 /// One adjustment of the window, from its source row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdjustmentItem {
     pub kind: AdjustmentKind,
     /// The source row: an invoice (void), a credits row, a payments row or a ledger row.
@@ -47,7 +47,7 @@ pub struct AdjustmentItem {
     pub explanation: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdjustmentTotals {
     pub voids: Money,
     pub credits_issued: Money,
@@ -58,7 +58,7 @@ pub struct AdjustmentTotals {
     pub system_adjustments: Money,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdjustmentFigures {
     pub totals: AdjustmentTotals,
     /// By date, then id.

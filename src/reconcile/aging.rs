@@ -1,13 +1,13 @@
 //! Aged AR: receivable invoices with a balance, by days past due at window end
 //! (`window_end − due_date`). The buckets add up to closing AR.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 use crate::snapshot::queries::AgingRow;
 
 /// Balances by days past due at window end.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgingBuckets {
     /// Not yet due (0 days or fewer past due).
     pub current: Money,
@@ -30,14 +30,14 @@ impl AgingBuckets {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountAging {
     pub account_id: String,
     #[serde(flatten)]
     pub buckets: AgingBuckets,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Aging {
     pub totals: AgingBuckets,
     /// Accounts with a balance, by account id.

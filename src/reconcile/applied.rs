@@ -4,14 +4,14 @@
 //! only disbursed to receivable invoices. Collected value that is not disbursed is
 //! unapplied, never an AR reduction.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{Lane, SourceKind};
 use crate::snapshot::queries::{MisdirectedDisbursement, SourceRows, SourceTotals, WindowActivity};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedFigures {
     // In the window:
     pub payments_received: Money,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::rollforward::RollForwardFigures;
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
@@ -15,7 +15,7 @@ use crate::money::Money;
 use crate::snapshot::model::{BatchKind, Lane};
 use crate::snapshot::queries::{ArchiveInvoice, BatchTotals, ExtractAccount, SourceRows};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchFigures {
     pub id: String,
     pub kind: BatchKind,
@@ -30,7 +30,7 @@ pub struct BatchFigures {
     pub expected_total: Money,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportFigures {
     pub batches: Vec<BatchFigures>,
 }

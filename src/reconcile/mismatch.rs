@@ -1,14 +1,73 @@
 //! What a check reports: a [`Mismatch`], with its severity and the source rows behind it.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::money::Money;
 use crate::snapshot::model::{Lane, Period, Severity};
+use crate::snapshot::schema::SOURCE_TABLES;
+
+use super::{adjustments, applied, exports, posted, programs, revenue, rollforward, statements, usage};
+
+/// The name of every check, as [`Mismatch::check`] holds it. A stored reconciliation is
+/// read back through this list, so a check missing here makes a stored result unreadable
+/// (and recomputed), never wrong.
+pub const CHECKS: &[&str] = &[
+    posted::LINES_TOTAL,
+    posted::BALANCE,
+    posted::VOID_BALANCE,
+    applied::OVER_DISBURSED,
+    applied::TARGET,
+    rollforward::ROLL_FORWARD,
+    adjustments::VOID,
+    adjustments::UNRECORDED,
+    adjustments::UNEXPLAINED,
+    exports::LINES_TOTAL,
+    exports::AR_TOTAL,
+    exports::ACCOUNT_AR,
+    exports::INVOICE_TOTAL,
+    revenue::SERVICE_PERIOD,
+    usage::BILLED,
+    usage::UNPROCESSED,
+    programs::BILLED,
+    programs::STATEMENT_TOTAL,
+    programs::NO_STATEMENT,
+    statements::UNTIED,
+    statements::LINE,
+];
+
+/// Reads a word back as the `&'static str` of `list` equal to it; any other word is an
+/// error.
+fn one_of<'de, D: Deserializer<'de>>(
+    d: D,
+    list: &[&'static str],
+    what: &str,
+) -> Result<&'static str, D::Error> {
+    let word = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    list.iter()
+        .copied()
+        .find(|w| *w == word)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown {what} {word}")))
+}
+
+fn source_table<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    one_of(d, SOURCE_TABLES, "source table")
+}
+
+fn check_name<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    one_of(d, CHECKS, "check")
+}
+
+/// A name from a fixed list (a source table, a check). Spelled through this alias because
+/// serde's derive treats a field written `&'static str` as borrowed from the input, which
+/// would tie every `Deserialize` to `'static` input; these are read back through
+/// [`one_of`] instead.
+pub type Name = &'static str;
 
 /// One source row: the table and the row's id.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceRef {
-    pub table: &'static str,
+    #[serde(deserialize_with = "source_table")]
+    pub table: Name,
     pub id: String,
 }
 
@@ -19,13 +78,14 @@ impl SourceRef {
 }
 
 /// A gap found by reconciliation. `variance = actual − expected`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {
     /// Stable across recomputation: `lane:subject:check`.
     pub key: String,
     pub lane: Lane,
     pub subject: String,
-    pub check: &'static str,
+    #[serde(deserialize_with = "check_name")]
+    pub check: Name,
     /// One line saying what does not tie, in the finance team's words.
     pub title: String,
     pub expected: Money,

@@ -15,14 +15,16 @@ pub mod programs;
 pub mod revenue;
 pub mod rollforward;
 pub mod statements;
+pub mod stored;
 pub mod usage;
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use aging::Aging;
 pub use mismatch::{severity, Kind, Mismatch, SourceRef};
+pub use stored::{run_and_store, stored_or_run, Freshness};
 
 use crate::money::Money;
 use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
@@ -30,7 +32,7 @@ use crate::snapshot::queries::SourceRows;
 use crate::snapshot::Snapshot;
 
 /// The headline figures shown first everywhere.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Headline {
     /// Usage lines billed in the window.
     pub usage_billed: Money,
@@ -47,7 +49,7 @@ pub struct Headline {
 }
 
 /// The figures of every step, in check order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Steps {
     pub posted: posted::PostedFigures,
     pub applied: applied::AppliedFigures,
@@ -61,7 +63,7 @@ pub struct Steps {
 }
 
 /// Every figure of every step, and every mismatch, in check order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reconciliation {
     pub period: Period,
     pub headline: Headline,

@@ -4,14 +4,14 @@
 //! balance is its total less what was disbursed to it plus its ledger adjustments; a void
 //! invoice carries no balance.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{InvoiceStatus, Lane};
 use crate::snapshot::queries::{InvoiceFacts, SourceRows};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostedFigures {
     /// Receivable invoices posted in the window.
     pub close_population_count: u64,

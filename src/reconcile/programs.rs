@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{ProgramFees, SourceRows, StatementTotal};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgramRow {
     pub id: String,
     pub name: String,
@@ -26,7 +26,7 @@ pub struct ProgramRow {
     pub statement_total: Money,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgramFigures {
     /// Every `program_fee` line billed in the window (the headline's program fees billed).
     pub program_fees_billed: Money,

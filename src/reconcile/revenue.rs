@@ -5,7 +5,7 @@
 //! over its service days. Posted and recognized are never assumed equal.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
@@ -13,7 +13,7 @@ use crate::snapshot::model::{Lane, RevenueRule};
 use crate::snapshot::queries::{RevenueLine, SourceRows};
 
 /// Revenue figures of one rule, or of all lines.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleFigures {
     /// Lines of the close population.
     pub posted: Money,
@@ -35,7 +35,7 @@ impl RuleFigures {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevenueFigures {
     pub total: RuleFigures,
     pub immediate: RuleFigures,

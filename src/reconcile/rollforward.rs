@@ -4,7 +4,7 @@
 //! (each over the ledger rows of the window) is the ledger's closing AR, and it must equal
 //! the sum of the account's receivable invoice balances.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
@@ -13,7 +13,7 @@ use crate::snapshot::queries::{AccountLedger, SourceRows};
 
 /// A roll-forward. Amounts are signed as in the ledger: `disbursed` and `voids` are
 /// negative, `pulled_back` positive, `adjustments` either.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollForward {
     pub opening: Money,
     pub posted: Money,
@@ -40,7 +40,7 @@ impl RollForward {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRollForward {
     pub account_id: String,
     #[serde(flatten)]
@@ -49,7 +49,7 @@ pub struct AccountRollForward {
 
 /// The roll-forward of every account with ledger rows or receivable invoices (by account
 /// id), and its totals over all of them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollForwardFigures {
     pub totals: RollForward,
     pub accounts: Vec<AccountRollForward>,

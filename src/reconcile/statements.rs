@@ -1,14 +1,14 @@
 //! The statements lane: every line of an organization fee statement presents a
 //! `program_fee` invoice line of the statement's program, at that line's amount.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{Lane, LineKind};
 use crate::snapshot::queries::{SourceRows, StatementLineFacts};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementFigures {
     pub line_count: u64,
     pub lines_total: Money,

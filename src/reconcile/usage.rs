@@ -1,14 +1,14 @@
 //! The usage lane: usage rated in the window is billed in the window, account by account,
 //! and no usage of the window is still waiting to be processed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{AccountUsage, SourceRows};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageFigures {
     /// Events `rated` that occurred in the window.
     pub rated: Money,

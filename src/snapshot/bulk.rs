@@ -6,9 +6,11 @@
 //! memory, `synchronous = OFF`, a larger page cache, foreign-key checks off (the caller
 //! builds a consistent period by construction; its tests run `PRAGMA foreign_key_check`)
 //! — and the secondary indexes are dropped and created again after the rows are in
-//! (one sort instead of millions of random B-tree inserts). Afterwards the snapshot's
-//! normal settings are back: WAL, `synchronous = FULL`, foreign keys on. The file is a
-//! temporary one until the caller renames it into place, so a failed load leaves nothing.
+//! (one sort instead of millions of random B-tree inserts), and so are the
+//! `source_generation` triggers (the load bumps the generation once instead). Afterwards
+//! the snapshot's normal settings are back: WAL, `synchronous = FULL`, foreign keys on.
+//! The file is a temporary one until the caller renames it into place, so a failed load
+//! leaves nothing.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rusqlite::{params, Statement, Transaction};
@@ -335,6 +337,20 @@ impl Snapshot {
         for (name, _) in &indexes {
             tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
         }
+        // The generation triggers too (one counter update per row otherwise); the load bumps
+        // the generation once instead, below.
+        let generation: Vec<String> = {
+            let names = super::schema::generation_trigger_names();
+            let mut st = tx.prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1")?;
+            let mut sql = Vec::with_capacity(names.len());
+            for name in &names {
+                sql.push(st.query_row([name], |r| r.get::<_, String>(0))?);
+            }
+            sql
+        };
+        for name in super::schema::generation_trigger_names() {
+            tx.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+        }
         let p = period;
         tx.execute(
             "INSERT INTO period (id, entity, window_start, window_end, currency, close_owner,
@@ -369,6 +385,10 @@ impl Snapshot {
         for (_, sql) in &indexes {
             tx.execute_batch(sql)?;
         }
+        for sql in &generation {
+            tx.execute_batch(sql)?;
+        }
+        tx.execute("UPDATE source_generation SET generation = generation + 1", [])?;
         tx.commit()?;
         Ok(value)
     }

@@ -4,6 +4,7 @@
 
 mod baseline;
 pub mod bulk;
+pub mod cache;
 pub mod model;
 pub mod pages;
 pub mod queries;
@@ -265,6 +266,7 @@ impl Snapshot {
             tx.execute_batch(sql)?;
             if target == 1 {
                 tx.execute_batch(&schema::lock_triggers_sql())?;
+                tx.execute_batch(&schema::generation_triggers_sql())?;
             }
             tx.pragma_update(None, "user_version", target)?;
             tx.commit()?;

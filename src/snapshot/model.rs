@@ -5,11 +5,12 @@
 //! written in CSV.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 
-/// Declares a closed set of words: `as_str`, `parse`, `ALL`, `Display`, `Serialize`.
+/// Declares a closed set of words: `as_str`, `parse`, `ALL`, `Display`, `Serialize`,
+/// `Deserialize`.
 macro_rules! word_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -46,6 +47,15 @@ macro_rules! word_enum {
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&word).ok_or_else(|| {
+                    serde::de::Error::custom(format!("{}: not one of {}", word, $name::choices()))
+                })
             }
         }
     };
@@ -112,7 +122,7 @@ impl InvoiceStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     pub id: String,
     pub entity: String,

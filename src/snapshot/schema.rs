@@ -37,6 +37,15 @@ pub const WORKFLOW_TABLES: &[&str] = &[
     "audit_log",
 ];
 
+/// Internal tables: derived data, neither source nor workflow, and not under the sign-off
+/// lock. `source_generation` counts changes to the source tables (bumped by the
+/// `*_generation_*` triggers); `reconcile_cache` holds the last reconciliation computed and
+/// the generation it was computed from (docs/reconciliation.md, "Stored results"). Both stay
+/// writable after sign-off: a signed-off period's source tables cannot change, so its
+/// stored result stays current and a reader may store one; nothing of record is kept here
+/// (`reconcile`, sign-off and `verify` always run the engine).
+pub const INTERNAL_TABLES: &[&str] = &["source_generation", "reconcile_cache"];
+
 /// The migrations, index 0 takes a file from version 0 to version 1.
 pub const MIGRATIONS: &[&str] = &[V1];
 
@@ -205,6 +214,22 @@ CREATE TABLE roster (
     role         TEXT NOT NULL CHECK (role IN ('operator', 'reviewer', 'lead'))
 );
 
+-- Internal (see INTERNAL_TABLES) ---------------------------------------------------------
+
+CREATE TABLE source_generation (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    generation INTEGER NOT NULL
+);
+INSERT INTO source_generation (id, generation) VALUES (1, 0);
+
+CREATE TABLE reconcile_cache (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    generation  INTEGER NOT NULL,
+    version     TEXT NOT NULL,
+    computed_at TEXT NOT NULL,
+    result      TEXT NOT NULL
+);
+
 -- Workflow -----------------------------------------------------------------------------
 
 CREATE TABLE checklist (
@@ -315,6 +340,34 @@ pub fn lock_triggers_sql() -> String {
     sql
 }
 
+/// The generation triggers: every insert, update or delete of a source row bumps
+/// `source_generation`, so a stored reconciliation computed before it is no longer current.
+/// They run after the lock triggers (which refuse the change first when signed off).
+pub fn generation_triggers_sql() -> String {
+    let mut sql = String::new();
+    for (name, table, op) in generation_triggers() {
+        sql.push_str(&format!(
+            "CREATE TRIGGER {name} AFTER {op} ON {table}\n\
+             BEGIN UPDATE source_generation SET generation = generation + 1; END;\n"
+        ));
+    }
+    sql
+}
+
+/// (trigger name, table, operation) of every generation trigger.
+fn generation_triggers() -> impl Iterator<Item = (String, &'static str, &'static str)> {
+    SOURCE_TABLES.iter().flat_map(|table| {
+        ["INSERT", "UPDATE", "DELETE"]
+            .into_iter()
+            .map(move |op| (format!("{table}_generation_{}", op.to_lowercase()), *table, op))
+    })
+}
+
+/// The names of every generation trigger (the bulk load drops and recreates them).
+pub fn generation_trigger_names() -> Vec<String> {
+    generation_triggers().map(|(name, _, _)| name).collect()
+}
+
 /// The names of every trigger schema version 1 must have (checked by `verify`).
 pub fn expected_triggers() -> Vec<String> {
     let mut names = vec![
@@ -331,6 +384,7 @@ pub fn expected_triggers() -> Vec<String> {
             names.push(format!("{table}_locked_{op}"));
         }
     }
+    names.extend(generation_trigger_names());
     names
 }
 

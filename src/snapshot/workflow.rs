@@ -556,6 +556,7 @@ pub fn expected_triggers() -> rusqlite::Result<BTreeMap<String, String>> {
         reference.execute_batch(sql)?;
         if index == 0 {
             reference.execute_batch(&schema::lock_triggers_sql())?;
+            reference.execute_batch(&schema::generation_triggers_sql())?;
         }
     }
     Reader(&reference).triggers()

@@ -75,6 +75,9 @@ pub struct Loaded {
     pub lane_figures: Vec<String>,
     /// The sign-off preconditions from the workflow: (met, rule, state).
     pub preconditions: Vec<(bool, String, String)>,
+    /// Drawn from a stored reconciliation computed before the source data last changed;
+    /// the worker is running the engine and a fresh `Loaded` follows.
+    pub recomputing: bool,
 }
 
 impl Loaded {
@@ -229,10 +232,29 @@ fn refusal(e: Refusal) -> String {
     e.to_string()
 }
 
-/// Reconciles, summarizes and reads the workflow state.
+/// Reconciles (the stored result when it is current, else the engine, storing its result),
+/// summarizes and reads the workflow state.
 pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
-    let recon = reconcile::run(snapshot).map_err(sql_err)?;
+    let (recon, _) = reconcile::stored_or_run(snapshot).map_err(sql_err)?;
     load_with(snapshot, &recon, login, today)
+}
+
+/// What to draw while the engine runs: the stored result, when there is one of this
+/// version but the source data changed since (`recomputing` set). `None` when the stored
+/// result is current (a [`load`] is as fast) or there is none (nothing to draw yet).
+pub fn load_stale(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<Loaded> {
+    // Cheap first: a current stored result is left to `load`, read once.
+    let (generation, version) = snapshot.stored_reconciliation_key().ok()??;
+    if version != reconcile::stored::ENGINE_VERSION || generation == snapshot.source_generation().ok()? {
+        return None;
+    }
+    let stored = reconcile::stored::stored(snapshot).ok()??;
+    if stored.current {
+        return None;
+    }
+    let mut loaded = load_with(snapshot, &stored.reconciliation, login, today).ok()?;
+    loaded.recomputing = true;
+    Some(loaded)
 }
 
 fn load_with(
@@ -324,6 +346,7 @@ fn load_with(
         },
         lane_figures: lane_figures(recon),
         preconditions,
+        recomputing: false,
     })
 }
 
@@ -622,6 +645,14 @@ pub fn spawn_worker(
             }
         };
         while let Some(req) = requests.blocking_recv() {
+            // A stale stored result is drawn at once while the engine runs.
+            if req == Request::Load {
+                if let Some(stale) = load_stale(&snapshot, &login, today) {
+                    if responses.send(Response::Loaded(Box::new(stale))).is_err() {
+                        break;
+                    }
+                }
+            }
             let resp = handle(&mut snapshot, &login, today, req);
             if responses.send(resp).is_err() {
                 break;

@@ -145,6 +145,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             "current 21,000.00 · 1-30 8,000.00 · 31-60 1,500.00 · 61-90 500.00 · 90+ 500.00 · total 31,500.00".into(),
             "posted 95,000.00 · recognized 80,000.00 · deferred 15,000.00 · unscheduled 0.00".into(),
         ],
+        recomputing: false,
     };
     l.evidence = vec![
         vec![

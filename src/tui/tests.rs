@@ -1087,3 +1087,46 @@ fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
     assert_eq!(lane.rows[0].id, first_id);
     insta::assert_snapshot!("demo_lanes_usage_back_at_top", d.screen());
 }
+
+#[test]
+fn a_stale_stored_result_is_drawn_at_once_saying_recomputing_then_the_fresh_one() {
+    let d = Demo::open("rdiaz");
+    let path = d.snap.path().to_path_buf();
+    // Opening stored the result; now a source row changes in another session.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute("UPDATE invoices SET balance_cents = balance_cents + 100 WHERE id = (SELECT min(id) FROM invoices)", [])
+        .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (stale, fresh) = rt.block_on(async {
+        let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (resp_tx, mut resp_rx) = tokio::sync::mpsc::unbounded_channel();
+        let worker = super::data::spawn_worker(path.clone(), "rdiaz".into(), today, req_rx, resp_tx);
+        req_tx.send(Request::Load).unwrap();
+        let first = resp_rx.recv().await.unwrap();
+        let second = resp_rx.recv().await.unwrap();
+        drop(req_tx);
+        worker.await.unwrap();
+        (first, second)
+    });
+    let (Response::Loaded(stale), Response::Loaded(fresh)) = (stale, fresh) else {
+        panic!("two loads expected")
+    };
+    assert!(stale.recomputing);
+    assert!(!fresh.recomputing);
+    assert_ne!(stale.summary.closing_ar_usd, fresh.summary.closing_ar_usd);
+    let mut app = App::new();
+    app.on_response(Response::Loaded(stale));
+    assert!(screen(&mut app, 120, 30).contains("recomputing…"));
+    app.on_response(Response::Loaded(fresh));
+    assert!(!screen(&mut app, 120, 30).contains("recomputing…"));
+    // The engine's result was stored: the next load needs no recomputation.
+    let snap = crate::snapshot::Snapshot::open(&path).unwrap();
+    assert!(super::data::load_stale(&snap, "rdiaz", today).is_none());
+    assert!(crate::reconcile::stored::stored(&snap).unwrap().unwrap().current);
+}

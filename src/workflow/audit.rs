@@ -232,7 +232,7 @@ pub fn verify(snapshot: &Snapshot) -> Result<Report, Refusal> {
 }
 
 /// Checks, in order: the file's identity (application_id, user_version); `PRAGMA
-/// integrity_check`; every lock and append-only trigger present and unchanged; audit
+/// integrity_check`; every lock, append-only and generation trigger present and unchanged; audit
 /// sequence gap-free from 1; each hash recomputed and linked to the previous; the head and
 /// length recorded at each sign-off; replaying the log gives the current workflow state;
 /// and, while the period is signed off, its figures still give the digest that was signed.
@@ -304,7 +304,7 @@ fn check_triggers(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusal>
         }
     }
     Ok(Ok(format!(
-        "all {} lock and append-only triggers present",
+        "all {} lock, append-only and generation triggers present",
         expected.len()
     )))
 }

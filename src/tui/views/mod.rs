@@ -225,6 +225,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             None => "read-only".to_string(),
         };
         let fresh = match &app.updated_at {
+            _ if d.recomputing => " · recomputing…".to_string(),
             Some(t) => format!(" · live {t}"),
             None => String::new(),
         };
