@@ -12,42 +12,16 @@
 //! The file is a temporary one until the caller renames it into place, so a failed load
 //! leaves nothing.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rusqlite::{params, Statement, Transaction};
 
 use super::model::{
     Account, Credit, Disbursement, EmployerProgram, ExportBatch, ExportLine, Invoice, InvoiceLine, LaneOwner,
     LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, StatementLine, UsageEvent,
 };
-use super::schema::CHECKLIST_ITEMS;
 use super::Snapshot;
 use crate::money::Money;
 
-/// `YYYY-MM-DD`, without the general-purpose format machinery (called per row).
-fn date(d: NaiveDate) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
-}
-
-fn opt_date(d: Option<NaiveDate>) -> Option<String> {
-    d.map(date)
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ`.
-fn ts(t: NaiveDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-fn cents(m: Money) -> i64 {
-    m.cents()
-}
+use super::write::{cents, date, insert_checklist, insert_period, opt_date, ts};
 
 /// The prepared insert statements of one bulk load. Each method writes one row.
 pub struct BulkWriter<'t> {
@@ -351,33 +325,8 @@ impl Snapshot {
         for name in super::schema::generation_trigger_names() {
             tx.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
         }
-        let p = period;
-        tx.execute(
-            "INSERT INTO period (id, entity, window_start, window_end, currency, close_owner,
-                materiality_medium_cents, materiality_high_cents, materiality_critical_cents,
-                last_clean_period, last_clean_date, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open')",
-            params![
-                p.id,
-                p.entity,
-                date(p.window_start),
-                date(p.window_end),
-                p.currency,
-                p.close_owner,
-                cents(p.materiality_medium),
-                cents(p.materiality_high),
-                cents(p.materiality_critical),
-                p.last_clean_period,
-                opt_date(p.last_clean_date),
-            ],
-        )?;
-        {
-            let mut st =
-                tx.prepare("INSERT INTO checklist (item, title, status) VALUES (?1, ?2, 'pending')")?;
-            for (i, title) in CHECKLIST_ITEMS.iter().enumerate() {
-                st.execute(params![i as i64 + 1, title])?;
-            }
-        }
+        insert_period(&tx, period)?;
+        insert_checklist(&tx)?;
         let value = {
             let mut writer = BulkWriter::new(&tx)?;
             fill(&mut writer)?

@@ -1,43 +1,41 @@
 //! Writing imported source data into a new snapshot, in one transaction.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rusqlite::{params, Transaction};
 
-use super::model::{SourceData, DATE_FORMAT, TIMESTAMP_FORMAT};
+use super::model::{Period, SourceData};
 use super::schema::CHECKLIST_ITEMS;
 use super::Snapshot;
 use crate::money::Money;
 
-fn date(d: NaiveDate) -> String {
-    d.format(DATE_FORMAT).to_string()
+/// `YYYY-MM-DD`, without the general-purpose format machinery (called per row).
+pub(super) fn date(d: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
-fn opt_date(d: Option<NaiveDate>) -> Option<String> {
+pub(super) fn opt_date(d: Option<NaiveDate>) -> Option<String> {
     d.map(date)
 }
 
-fn ts(t: NaiveDateTime) -> String {
-    t.format(TIMESTAMP_FORMAT).to_string()
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+pub(super) fn ts(t: NaiveDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
-fn cents(m: Money) -> i64 {
+pub(super) fn cents(m: Money) -> i64 {
     m.cents()
 }
 
-impl Snapshot {
-    /// Writes every source table and the initial checklist (all eight items `pending`).
-    /// The snapshot must be new and empty; all or nothing.
-    pub fn insert_source(&mut self, data: &SourceData) -> rusqlite::Result<()> {
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        insert_all(&tx, data)?;
-        tx.commit()
-    }
-}
-
-fn insert_all(tx: &Transaction<'_>, d: &SourceData) -> rusqlite::Result<()> {
-    let p = &d.period;
+/// The period row, `open`.
+pub(super) fn insert_period(tx: &Transaction<'_>, p: &Period) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO period (id, entity, window_start, window_end, currency, close_owner,
             materiality_medium_cents, materiality_high_cents, materiality_critical_cents,
@@ -57,6 +55,32 @@ fn insert_all(tx: &Transaction<'_>, d: &SourceData) -> rusqlite::Result<()> {
             opt_date(p.last_clean_date),
         ],
     )?;
+    Ok(())
+}
+
+/// The eight checklist items, all `pending`.
+pub(super) fn insert_checklist(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let mut st = tx.prepare("INSERT INTO checklist (item, title, status) VALUES (?1, ?2, 'pending')")?;
+    for (i, title) in CHECKLIST_ITEMS.iter().enumerate() {
+        st.execute(params![i as i64 + 1, title])?;
+    }
+    Ok(())
+}
+
+impl Snapshot {
+    /// Writes every source table and the initial checklist (all eight items `pending`).
+    /// The snapshot must be new and empty; all or nothing.
+    pub fn insert_source(&mut self, data: &SourceData) -> rusqlite::Result<()> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        insert_all(&tx, data)?;
+        tx.commit()
+    }
+}
+
+fn insert_all(tx: &Transaction<'_>, d: &SourceData) -> rusqlite::Result<()> {
+    insert_period(tx, &d.period)?;
     {
         let mut st = tx.prepare("INSERT INTO lane_owners (lane, owner) VALUES (?1, ?2)")?;
         for r in &d.lane_owners {
@@ -243,10 +267,6 @@ fn insert_all(tx: &Transaction<'_>, d: &SourceData) -> rusqlite::Result<()> {
         for r in &d.roster {
             st.execute(params![r.login, r.display_name, r.role.as_str()])?;
         }
-        let mut st = tx.prepare("INSERT INTO checklist (item, title, status) VALUES (?1, ?2, 'pending')")?;
-        for (i, title) in CHECKLIST_ITEMS.iter().enumerate() {
-            st.execute(params![i as i64 + 1, title])?;
-        }
     }
-    Ok(())
+    insert_checklist(tx)
 }
