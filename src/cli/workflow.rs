@@ -58,7 +58,11 @@ and linked to the one before; the head and length recorded at each sign-off; rep
 gives the current workflow state; while signed off, the figures still give the signed digest.
 
 Exit codes: 0 ok; 1 a check failed (the first bad sequence number and what is wrong are named);
-2 the file cannot be opened.";
+2 the file cannot be opened.
+
+Examples:
+  closedesk verify acme-2026-03.db
+  closedesk verify acme-2026-03.db --json | jq .ok";
 
 #[derive(Args, Debug)]
 pub struct ChecklistArgs {
