@@ -25,7 +25,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 
 use crate::import::{self, ImportError};
 use crate::money::Money;
-use crate::snapshot::bulk::BulkWriter;
+use crate::snapshot::bulk::RowWriter;
 use crate::snapshot::model::*;
 use crate::snapshot::Snapshot;
 
@@ -300,7 +300,7 @@ impl Generator {
         a % 10 == 9
     }
 
-    fn run(&mut self, w: &mut BulkWriter<'_>) -> rusqlite::Result<Generated> {
+    fn run(&mut self, w: &mut RowWriter<'_>) -> rusqlite::Result<Generated> {
         self.header(w)?;
         for i in 0..self.n {
             let a = i % self.accounts;
@@ -327,7 +327,7 @@ impl Generator {
         })
     }
 
-    fn header(&mut self, w: &mut BulkWriter<'_>) -> rusqlite::Result<()> {
+    fn header(&mut self, w: &mut RowWriter<'_>) -> rusqlite::Result<()> {
         w.lane_owner(&LaneOwner {
             lane: Lane::Exports,
             owner: "gl-team@northstar.example".into(),
@@ -410,7 +410,7 @@ impl Generator {
     #[allow(clippy::too_many_arguments)]
     fn ledger(
         &mut self,
-        w: &mut BulkWriter<'_>,
+        w: &mut RowWriter<'_>,
         a: u64,
         invoice: Option<&str>,
         when: NaiveDateTime,
@@ -436,7 +436,7 @@ impl Generator {
 
     fn payment(
         &mut self,
-        w: &mut BulkWriter<'_>,
+        w: &mut RowWriter<'_>,
         a: u64,
         kind: PaymentKind,
         related: Option<&str>,
@@ -479,7 +479,7 @@ impl Generator {
 
     fn disburse(
         &mut self,
-        w: &mut BulkWriter<'_>,
+        w: &mut RowWriter<'_>,
         source_kind: SourceKind,
         source: &str,
         invoice: &str,
@@ -500,7 +500,7 @@ impl Generator {
         Ok(id)
     }
 
-    fn invoice(&mut self, w: &mut BulkWriter<'_>, i: u64, a: u64, force: Force) -> rusqlite::Result<()> {
+    fn invoice(&mut self, w: &mut RowWriter<'_>, i: u64, a: u64, force: Force) -> rusqlite::Result<()> {
         let rng = &mut self.rng;
         let shape = if force != Force::None {
             Shape::March
@@ -932,7 +932,7 @@ impl Generator {
         Ok(())
     }
 
-    fn footer(&mut self, w: &mut BulkWriter<'_>) -> rusqlite::Result<()> {
+    fn footer(&mut self, w: &mut RowWriter<'_>) -> rusqlite::Result<()> {
         // Usage rated in the window that no invoice line billed.
         let unbilled = self.rng.below(self.accounts);
         self.seq_event += 1;

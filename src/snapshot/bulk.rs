@@ -23,8 +23,9 @@ use crate::money::Money;
 
 use super::write::{cents, date, insert_checklist, insert_period, opt_date, ts};
 
-/// The prepared insert statements of one bulk load. Each method writes one row.
-pub struct BulkWriter<'t> {
+/// The prepared insert statements of every source table, one method per row: used by
+/// import (`Snapshot::insert_source`) and by the bulk load of the scale generator.
+pub struct RowWriter<'t> {
     lane_owners: Statement<'t>,
     accounts: Statement<'t>,
     invoices: Statement<'t>,
@@ -45,9 +46,9 @@ pub struct BulkWriter<'t> {
 
 type Result<T> = rusqlite::Result<T>;
 
-impl<'t> BulkWriter<'t> {
-    fn new(tx: &'t Transaction<'_>) -> Result<BulkWriter<'t>> {
-        Ok(BulkWriter {
+impl<'t> RowWriter<'t> {
+    pub(super) fn new(tx: &'t Transaction<'_>) -> Result<RowWriter<'t>> {
+        Ok(RowWriter {
             lane_owners: tx.prepare("INSERT INTO lane_owners (lane, owner) VALUES (?1, ?2)")?,
             accounts: tx.prepare("INSERT INTO accounts (id, name, kind) VALUES (?1, ?2, ?3)")?,
             invoices: tx.prepare(
@@ -275,7 +276,7 @@ impl Snapshot {
     pub fn bulk_load<T>(
         &mut self,
         period: &Period,
-        fill: impl FnOnce(&mut BulkWriter<'_>) -> Result<T>,
+        fill: impl FnOnce(&mut RowWriter<'_>) -> Result<T>,
     ) -> Result<T> {
         let conn = self.conn();
         conn.pragma_update(None, "journal_mode", "MEMORY")?;
@@ -296,7 +297,7 @@ impl Snapshot {
         Ok(value)
     }
 
-    fn load<T>(&mut self, period: &Period, fill: impl FnOnce(&mut BulkWriter<'_>) -> Result<T>) -> Result<T> {
+    fn load<T>(&mut self, period: &Period, fill: impl FnOnce(&mut RowWriter<'_>) -> Result<T>) -> Result<T> {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -328,7 +329,7 @@ impl Snapshot {
         insert_period(&tx, period)?;
         insert_checklist(&tx)?;
         let value = {
-            let mut writer = BulkWriter::new(&tx)?;
+            let mut writer = RowWriter::new(&tx)?;
             fill(&mut writer)?
         };
         for (_, sql) in &indexes {
