@@ -15,6 +15,7 @@ pub mod import;
 pub mod money;
 pub mod reconcile;
 pub mod scale;
+pub mod serve;
 pub mod snapshot;
 pub mod summary;
 pub mod text;

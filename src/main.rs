@@ -5,8 +5,10 @@ use clap::Parser;
 use closedesk::cli::{run, Cli};
 
 fn main() -> ExitCode {
-    quiet_on_closed_pipe();
     let cli = Cli::parse();
+    if !cli.is_server() {
+        quiet_on_closed_pipe();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(failure) => {
@@ -21,7 +23,7 @@ fn main() -> ExitCode {
 /// the Rust runtime sets to "ignore".
 fn quiet_on_closed_pipe() {
     #[cfg(unix)]
-    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a
+    // SAFETY: called in main before any other thread exists; SIG_DFL is a
     // valid disposition for SIGPIPE.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);

@@ -2,6 +2,7 @@
 //! [`Failure`] with a message naming what and where, and exit code 2.
 
 mod export;
+mod serve;
 mod workflow;
 
 use std::collections::HashMap;
@@ -144,6 +145,17 @@ enum Command {
     /// Close outputs: GL journal, aged AR, mismatch register, close packet (audited).
     #[command(after_help = export::EXPORT_HELP)]
     Export(export::ExportArgs),
+    /// Serve the cockpit over SSH to reviewers with no shell on this host.
+    #[command(after_help = serve::SERVE_HELP)]
+    Serve(serve::ServeArgs),
+}
+
+impl Cli {
+    /// `closedesk serve`: a long-running server, which must not die of SIGPIPE when a
+    /// client or its stderr goes away.
+    pub fn is_server(&self) -> bool {
+        matches!(self.command, Some(Command::Serve(_)))
+    }
 }
 
 /// A command that could not do what was asked: the message, and the exit code.
@@ -214,6 +226,7 @@ pub fn run(cli: Cli) -> Outcome {
         (Some(Command::Verify(args)), _) => workflow::verify(args),
         (Some(Command::Log(args)), _) => workflow::log(args),
         (Some(Command::Export(args)), _) => export::export(args, user.as_deref()),
+        (Some(Command::Serve(args)), _) => serve::serve(args),
     }
 }
 

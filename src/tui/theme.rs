@@ -14,7 +14,16 @@ pub struct Theme {
 impl Theme {
     /// Colour unless `NO_COLOR` is set to a non-empty value.
     pub fn from_env() -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme::for_terminal(
+            std::env::var("TERM").ok().as_deref(),
+            std::env::var("NO_COLOR").ok().as_deref(),
+        )
+    }
+
+    /// Colour unless `no_color` is set to a non-empty value or the terminal is `dumb`; the
+    /// local terminal's variables, or what an SSH client sent.
+    pub fn for_terminal(term: Option<&str>, no_color: Option<&str>) -> Theme {
+        let no_color = no_color.is_some_and(|v| !v.is_empty()) || term == Some("dumb");
         Theme { color: !no_color }
     }
 

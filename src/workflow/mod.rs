@@ -13,6 +13,7 @@ pub mod checklist;
 pub mod exports;
 pub mod identity;
 pub mod mismatches;
+pub mod sessions;
 pub mod signoff;
 
 use std::fmt;

@@ -1,0 +1,621 @@
+//! One SSH connection: authentication by key, the requests a client may make (a pty and a
+//! shell: the cockpit) and may not (commands, subsystems, a shell without a terminal), and
+//! the cockpit session itself.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ratatui::layout::Size;
+use ratatui::Terminal;
+use russh::server::{Auth, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, ChannelMsg, MethodKind, MethodSet};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Notify};
+
+use super::backend::{Outbox, RemoteBackend, OUTPUT_LIMIT};
+use super::input::Decoder;
+use super::keys::fingerprint;
+use super::{Shared, LOGIN_GRACE};
+use crate::tui::theme::Theme;
+use crate::tui::{self, Input};
+use crate::workflow::sessions::{Event, DISCONNECTED, LOGIN, REFUSED};
+
+/// The alternate screen on, cursor hidden.
+const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l";
+/// The main screen back, cursor shown, attributes reset.
+const LEAVE: &[u8] = b"\x1b[0m\x1b[?25h\x1b[?1049l";
+/// Longest user name or command kept for the audit log.
+const MAX_CLAIM: usize = 64;
+/// How long closing a session may wait for a client before dropping it.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// What the connection task needs to know after the SSH session ends.
+#[derive(Debug, Default)]
+struct ConnState {
+    /// The user name the client asked for (untrusted).
+    user: String,
+    /// Why authentication attempts failed, in order.
+    refusals: Vec<String>,
+    /// The login and key fingerprint once a key was accepted.
+    identity: Option<(String, String)>,
+    /// A cockpit started (it records its own disconnect).
+    cockpit: bool,
+    /// When the key was accepted.
+    since: Option<Instant>,
+}
+
+/// Shortened and single-line, for the audit text.
+fn claim(text: &str) -> String {
+    text.chars().take(MAX_CLAIM).collect()
+}
+
+fn duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m{:02}s", s / 3600, s / 60 % 60, s % 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Runs one connection to its end and audits what the session did not: a refused
+/// authentication, or the end of a connection that never opened a cockpit.
+pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: SocketAddr, id: u64) {
+    // A second handle on the socket: shutting it down ends a session stuck on a client
+    // that stopped reading (russh's own task cannot be cancelled from outside).
+    let killer = socket.into_std().and_then(|s| {
+        let clone = s.try_clone()?;
+        Ok((TcpStream::from_std(s)?, clone))
+    });
+    let (socket, killer) = match killer {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("closedesk serve: {peer}: {e}");
+            return;
+        }
+    };
+    let state = Arc::new(Mutex::new(ConnState::default()));
+    let ending = Arc::new(Notify::new());
+    let handler = Connection {
+        shared: shared.clone(),
+        id,
+        target: format!("ssh:{peer}"),
+        state: state.clone(),
+        ending: ending.clone(),
+        channel: None,
+        pty: None,
+        env: HashMap::new(),
+        started: false,
+    };
+    let start = russh::server::run_stream(shared.config.clone(), socket, handler);
+    let mut running = match tokio::time::timeout(LOGIN_GRACE, start).await {
+        Ok(Ok(running)) => running,
+        // Not an SSH client, or too slow to say hello.
+        _ => return,
+    };
+    let mut shutdown = shared.shutdown.clone();
+    let deadline = tokio::time::Instant::now() + LOGIN_GRACE;
+    let authenticated = || state.lock().map(|s| s.identity.is_some()).unwrap_or(false);
+    let mut past_grace = false;
+    loop {
+        tokio::select! {
+            _ = &mut running => break,
+            _ = ending.notified() => {
+                if tokio::time::timeout(CLOSE_GRACE, &mut running).await.is_err() {
+                    let _ = killer.shutdown(std::net::Shutdown::Both);
+                }
+                break;
+            }
+            _ = tokio::time::sleep_until(deadline), if !past_grace => {
+                past_grace = true;
+                if authenticated() {
+                    continue;
+                }
+                let _ = killer.shutdown(std::net::Shutdown::Both);
+                break;
+            }
+            _ = shutdown.changed() => {
+                // A cockpit says goodbye itself, then notifies `ending`.
+                let cockpit = state.lock().map(|s| s.cockpit).unwrap_or(false);
+                if cockpit {
+                    let _ = tokio::time::timeout(CLOSE_GRACE * 2, ending.notified()).await;
+                }
+                let _ = tokio::time::timeout(CLOSE_GRACE, &mut running).await;
+                let _ = killer.shutdown(std::net::Shutdown::Both);
+                break;
+            }
+        }
+    }
+    let state = match state.lock() {
+        Ok(mut s) => std::mem::take(&mut *s),
+        Err(_) => return,
+    };
+    audit_connection_end(&shared, &format!("ssh:{peer}"), state);
+}
+
+fn audit_connection_end(shared: &Shared, target: &str, state: ConnState) {
+    match state.identity {
+        None if !state.refusals.is_empty() || !state.user.is_empty() => {
+            let reason = if state.refusals.is_empty() {
+                "no authorized key offered (only public keys are accepted)".to_string()
+            } else {
+                state.refusals.join("; ")
+            };
+            shared.audit(Event {
+                action: REFUSED,
+                actor: claim(&state.user),
+                target: target.to_string(),
+                text: format!("authentication refused: {reason}"),
+            });
+        }
+        None => {}
+        Some((login, _)) if !state.cockpit => {
+            let lasted = state.since.map(|t| duration(t.elapsed())).unwrap_or_default();
+            shared.audit(Event {
+                action: DISCONNECTED,
+                actor: login,
+                target: target.to_string(),
+                text: format!("connection closed after {lasted}; no cockpit was opened"),
+            });
+        }
+        Some(_) => {}
+    }
+}
+
+/// The pty a client asked for.
+#[derive(Clone, Debug)]
+struct Pty {
+    term: String,
+    size: Size,
+}
+
+/// The russh handler of one connection.
+struct Connection {
+    shared: Arc<Shared>,
+    id: u64,
+    target: String,
+    state: Arc<Mutex<ConnState>>,
+    ending: Arc<Notify>,
+    /// The session channel until its shell request starts the cockpit.
+    channel: Option<Channel<Msg>>,
+    pty: Option<Pty>,
+    env: HashMap<String, String>,
+    started: bool,
+}
+
+impl Connection {
+    fn with_state<T>(&self, f: impl FnOnce(&mut ConnState) -> T) -> Option<T> {
+        self.state.lock().ok().map(|mut s| f(&mut s))
+    }
+
+    fn login(&self) -> Option<(String, String)> {
+        self.with_state(|s| s.identity.clone()).flatten()
+    }
+
+    fn refuse_auth(&self, user: &str, why: String) -> Auth {
+        self.with_state(|s| {
+            s.user = claim(user);
+            if !s.refusals.contains(&why) {
+                s.refusals.push(why);
+            }
+        });
+        Auth::Reject {
+            proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
+            partial_success: false,
+        }
+    }
+
+    /// Tells the client why on stderr, ends the channel with exit status 2 and audits.
+    fn refuse_request(
+        &self,
+        channel: ChannelId,
+        session: &mut Session,
+        why: &str,
+    ) -> Result<(), russh::Error> {
+        let (actor, _) = self.login().unwrap_or_default();
+        self.shared.audit(Event {
+            action: REFUSED,
+            actor,
+            target: self.target.clone(),
+            text: why.to_string(),
+        });
+        let prefix = if why.starts_with("closedesk") {
+            ""
+        } else {
+            "closedesk: "
+        };
+        session.extended_data(channel, 1, format!("{prefix}{why}\r\n").into_bytes())?;
+        session.exit_status_request(channel, 2)?;
+        session.eof(channel)?;
+        session.close(channel)?;
+        Ok(())
+    }
+}
+
+impl russh::server::Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
+        // Every client asks with "none" first; only remember who it claimed to be.
+        self.with_state(|s| s.user = claim(user));
+        Ok(Auth::Reject {
+            proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
+            partial_success: false,
+        })
+    }
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        if self.shared.keys.login(offer.public_key).is_some() {
+            return Ok(Auth::Accept);
+        }
+        let why = format!(
+            "key {} is not in the authorized keys",
+            fingerprint(offer.public_key)
+        );
+        Ok(self.refuse_auth(user, why))
+    }
+
+    async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
+        let Some(login) = self.shared.keys.login(key.public_key).map(str::to_string) else {
+            let why = format!(
+                "key {} is not in the authorized keys",
+                fingerprint(key.public_key)
+            );
+            return Ok(self.refuse_auth(user, why));
+        };
+        let print = fingerprint(key.public_key);
+        self.with_state(|s| {
+            s.user = claim(user);
+            s.identity = Some((login.clone(), print.clone()));
+            s.since = Some(Instant::now());
+        });
+        let asked = if user == login {
+            String::new()
+        } else {
+            format!(", asked for as {}", claim(user))
+        };
+        self.shared.audit(Event {
+            action: LOGIN,
+            actor: login,
+            target: self.target.clone(),
+            text: format!("key {print}{asked}"),
+        });
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
+        Ok(self.refuse_auth(user, "password authentication is off".to_string()))
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        _response: Option<russh::server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(self.refuse_auth(user, "keyboard-interactive authentication is off".to_string()))
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.channel.is_some() || self.started {
+            // One cockpit per connection; dropping the reply rejects the channel.
+            drop(reply);
+            return Ok(());
+        }
+        self.channel = Some(channel);
+        reply.accept().await;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.pty = Some(Pty {
+            term: claim(term),
+            size: clamp_size(col_width, row_height),
+        });
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        _channel: ChannelId,
+        name: &str,
+        value: &str,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if matches!(name, "NO_COLOR" | "COLORTERM" | "TERM") {
+            self.env.insert(name.to_string(), claim(value));
+        }
+        Ok(())
+    }
+
+    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        let Some(pty) = self.pty.clone() else {
+            return self.refuse_request(channel, session, "closedesk needs a terminal: use ssh -t");
+        };
+        let Some((login, key)) = self.login() else {
+            return self.refuse_request(channel, session, "not authenticated");
+        };
+        let opts = &self.shared.opts;
+        let limit = self
+            .shared
+            .registry
+            .lock()
+            .map_err(|_| russh::Error::Inconsistent)?
+            .try_open(self.id, &key, opts.max_sessions, opts.max_per_key);
+        if let Err(why) = limit {
+            return self.refuse_request(channel, session, &why);
+        }
+        let Some(chan) = self.channel.take() else {
+            self.shared
+                .registry
+                .lock()
+                .map_err(|_| russh::Error::Inconsistent)?
+                .close(self.id);
+            return self.refuse_request(channel, session, "no session channel");
+        };
+        self.started = true;
+        self.with_state(|s| s.cockpit = true);
+        let term = self.env.get("TERM").cloned().unwrap_or(pty.term);
+        let no_color = self.env.get("NO_COLOR").cloned();
+        let cockpit = Cockpit {
+            shared: self.shared.clone(),
+            id: self.id,
+            target: self.target.clone(),
+            login,
+            theme: Theme::for_terminal(Some(&term), no_color.as_deref()),
+            size: pty.size,
+            ending: self.ending.clone(),
+        };
+        tokio::spawn(cockpit.run(chan));
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        let command = claim(&String::from_utf8_lossy(data));
+        let why = format!(
+            "closedesk serve opens the cockpit only; commands are refused (asked: {command}). \
+             Connect with `ssh -t -p {} LOGIN@HOST`",
+            self.shared.port
+        );
+        self.refuse_request(channel, session, &why)
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        let why = format!(
+            "closedesk serve opens the cockpit only; subsystems such as sftp are refused (asked: {})",
+            claim(name)
+        );
+        self.refuse_request(channel, session, &why)
+    }
+}
+
+fn clamp_size(cols: u32, rows: u32) -> Size {
+    let clamp = |n: u32| n.clamp(1, 1000) as u16;
+    Size::new(clamp(cols), clamp(rows))
+}
+
+/// Why a cockpit session ended.
+#[derive(Debug)]
+enum End {
+    Quit,
+    ClientLeft,
+    Idle(Duration),
+    Stalled,
+    Shutdown,
+    Failed(String),
+}
+
+impl End {
+    /// What the user is told as the session closes, if they can still be told.
+    fn goodbye(&self) -> Option<String> {
+        match self {
+            End::Quit => Some(String::new()),
+            End::Idle(idle) => Some(format!(
+                "closedesk: no key pressed for {}: disconnected. Everything you saved is kept.",
+                duration(*idle)
+            )),
+            End::Shutdown => Some(
+                "closedesk: the server is shutting down. Everything you saved is kept; connect again \
+                 when it is back."
+                    .to_string(),
+            ),
+            End::Failed(why) => Some(format!("closedesk: the cockpit stopped: {why}")),
+            End::ClientLeft | End::Stalled => None,
+        }
+    }
+
+    fn words(&self) -> String {
+        match self {
+            End::Quit => "quit".to_string(),
+            End::ClientLeft => "the client closed the connection".to_string(),
+            End::Idle(idle) => format!("idle for {}", duration(*idle)),
+            End::Stalled => format!(
+                "the client stopped reading ({} KiB of output waiting)",
+                OUTPUT_LIMIT / 1024
+            ),
+            End::Shutdown => "the server shut down".to_string(),
+            End::Failed(why) => format!("the cockpit stopped: {why}"),
+        }
+    }
+}
+
+/// One cockpit over one SSH channel.
+struct Cockpit {
+    shared: Arc<Shared>,
+    id: u64,
+    target: String,
+    login: String,
+    theme: Theme,
+    size: Size,
+    ending: Arc<Notify>,
+}
+
+impl Cockpit {
+    async fn run(self, channel: Channel<Msg>) {
+        let started = Instant::now();
+        let (mut reader, writer) = channel.split();
+        // The writer task sends queued frames as fast as the client's window allows.
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let mut sink = writer.make_writer();
+        let sent = queued.clone();
+        let mut writer_task = tokio::spawn(async move {
+            while let Some(frame) = out_rx.recv().await {
+                if sink.write_all(&frame).await.is_err() || sink.flush().await.is_err() {
+                    break;
+                }
+                sent.fetch_sub(frame.len(), std::sync::atomic::Ordering::AcqRel);
+            }
+        });
+        let size = Arc::new(Mutex::new(self.size));
+        let mut backend = RemoteBackend::new(Outbox::new(out_tx, queued, OUTPUT_LIMIT), size.clone());
+        let end = match backend.send(ENTER) {
+            Ok(()) => match Terminal::new(backend) {
+                Ok(mut terminal) => {
+                    let end = self.drive(&mut terminal, &mut reader, &size).await;
+                    if let Some(message) = end.goodbye() {
+                        let mut bytes = LEAVE.to_vec();
+                        if !message.is_empty() {
+                            bytes.extend_from_slice(format!("{message}\r\n").as_bytes());
+                        }
+                        let _ = terminal.backend_mut().send(&bytes);
+                    }
+                    end
+                }
+                Err(e) => End::Failed(e.to_string()),
+            },
+            Err(e) => End::Failed(e.to_string()),
+        };
+        // The terminal (and with it the queue's sender) is gone: the writer drains and
+        // ends, unless the client stopped reading.
+        let drained =
+            !matches!(end, End::Stalled) && tokio::time::timeout(CLOSE_GRACE, &mut writer_task).await.is_ok();
+        if !drained {
+            writer_task.abort();
+        }
+        if drained {
+            let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                let _ = writer.exit_status(0).await;
+                let _ = writer.eof().await;
+                let _ = writer.close().await;
+            })
+            .await;
+        }
+        if let Ok(mut registry) = self.shared.registry.lock() {
+            registry.close(self.id);
+        }
+        self.shared.audit(Event {
+            action: DISCONNECTED,
+            actor: self.login.clone(),
+            target: self.target.clone(),
+            text: format!("{} after {}", end.words(), duration(started.elapsed())),
+        });
+        self.ending.notify_one();
+    }
+
+    /// Runs the cockpit until it quits, the client leaves, the session idles out, output
+    /// stalls or the server shuts down.
+    async fn drive(
+        &self,
+        terminal: &mut Terminal<RemoteBackend>,
+        reader: &mut russh::ChannelReadHalf,
+        size: &Arc<Mutex<Size>>,
+    ) -> End {
+        let opts = tui::Options {
+            path: self.shared.opts.path.clone(),
+            user: Some(self.login.clone()),
+            today: self.shared.opts.today,
+            poll: self.shared.opts.poll,
+        };
+        let (input_tx, input_rx) = mpsc::unbounded_channel();
+        let app = tui::run_app(terminal, input_rx, &opts, self.theme);
+        tokio::pin!(app);
+        let mut decoder = Decoder::new();
+        let mut shutdown = self.shared.shutdown.clone();
+        let idle = self.shared.opts.idle;
+        let mut last_key = tokio::time::Instant::now();
+        let end = loop {
+            tokio::select! {
+                result = &mut app => {
+                    return match result {
+                        Ok(()) => End::Quit,
+                        Err(e) if is_stalled(&e) => End::Stalled,
+                        Err(e) => End::Failed(crate::text::inert(&format!("{e:#}"))),
+                    };
+                }
+                message = reader.wait() => match message {
+                    Some(ChannelMsg::Data { data }) => {
+                        last_key = tokio::time::Instant::now();
+                        for key in decoder.feed(&data) {
+                            let _ = input_tx.send(Input::Key(key));
+                        }
+                    }
+                    Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
+                        let new = clamp_size(col_width, row_height);
+                        if let Ok(mut s) = size.lock() {
+                            *s = new;
+                        }
+                        let _ = input_tx.send(Input::Resize(new.width, new.height));
+                    }
+                    Some(ChannelMsg::Eof | ChannelMsg::Close) | None => break End::ClientLeft,
+                    Some(_) => {}
+                },
+                _ = tokio::time::sleep_until(last_key + idle) => break End::Idle(idle),
+                _ = shutdown.changed() => break End::Shutdown,
+            }
+        };
+        // Stop the cockpit: with its input closed it ends its loop and its workers.
+        drop(input_tx);
+        match tokio::time::timeout(CLOSE_GRACE * 2, &mut app).await {
+            Ok(Err(e)) if is_stalled(&e) => End::Stalled,
+            _ => end,
+        }
+    }
+}
+
+fn is_stalled(e: &color_eyre::Report) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::WouldBlock)
+    })
+}
