@@ -100,15 +100,15 @@ impl Registry {
     pub fn try_open(&mut self, id: u64, key: &str, max: usize, per_key: usize) -> Result<(), String> {
         if self.open.len() >= max {
             return Err(format!(
-                "the server already has {} sessions open, the most it allows; try again later",
+                "the server has {} open session(s), its limit (--max-sessions); try again later",
                 self.open.len()
             ));
         }
         let with_key = self.open.values().filter(|k| *k == key).count();
         if with_key >= per_key {
             return Err(format!(
-                "this key already has {with_key} sessions open, the most one key may have; \
-                 close one first"
+                "this key is already in {with_key} open session(s), the most one key may have \
+                 (--max-per-key); close one first"
             ));
         }
         self.open.insert(id, key.to_string());
@@ -312,9 +312,15 @@ mod tests {
         let mut r = Registry::default();
         r.try_open(1, "A", 3, 2).unwrap();
         r.try_open(2, "A", 3, 2).unwrap();
-        assert!(r.try_open(3, "A", 3, 2).unwrap_err().contains("this key"));
+        assert!(r
+            .try_open(3, "A", 3, 2)
+            .unwrap_err()
+            .contains("this key is already in 2 open session(s)"));
         r.try_open(3, "B", 3, 2).unwrap();
-        assert!(r.try_open(4, "C", 3, 2).unwrap_err().contains("sessions open"));
+        assert!(r
+            .try_open(4, "C", 3, 2)
+            .unwrap_err()
+            .contains("the server has 3 open session(s)"));
         r.close(1);
         r.try_open(4, "C", 3, 2).unwrap();
     }

@@ -1,0 +1,896 @@
+//! `closedesk serve` end to end: the real binary serving a demo period on a loopback port,
+//! reached by real SSH clients — OpenSSH's `ssh` in a pseudo-terminal when it is installed,
+//! and always a russh client, which can also misbehave on purpose (passwords, commands, no
+//! pty, a client that stops reading). Screens are read through a terminal emulator (vt100).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
+use russh::{client, ChannelMsg};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+const BIN: &str = env!("CARGO_BIN_EXE_closedesk");
+const EXPORT_KEY: &str = "exports:GL-2026-03:ar-total";
+
+// The server ------------------------------------------------------------------------------
+
+/// `closedesk serve` on a demo period, with keys for two roster logins and one outsider.
+struct Server {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+    db: PathBuf,
+    keys: HashMap<&'static str, PrivateKey>,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("period.db");
+        let out = Command::new(BIN)
+            .arg("demo")
+            .arg("--out")
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut keys = HashMap::new();
+        let mut lines = String::from("# reviewers of the March close\n");
+        for login in ["mhale", "jokafor", "visitor"] {
+            let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+            let public = key.public_key().to_openssh().unwrap();
+            lines.push_str(&format!("{} {login}\n", public.trim()));
+            key.write_openssh_file(dir.path().join(format!("id_{login}")), LineEnding::LF)
+                .unwrap();
+            keys.insert(login, key);
+        }
+        let authorized = dir.path().join("reviewers.keys");
+        std::fs::write(&authorized, lines).unwrap();
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .arg(&db)
+            .args(["--listen", "127.0.0.1:0", "--authorized-keys"])
+            .arg(&authorized)
+            .args(extra)
+            .env("CLOSEDESK_TODAY", "2026-04-06")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let port = first
+            .split("127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {first:?}"));
+        let log = Arc::new(Mutex::new(vec![first]));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines() {
+                match line {
+                    Ok(line) => sink.lock().unwrap().push(line),
+                    Err(_) => break,
+                }
+            }
+        });
+        Server {
+            child,
+            port,
+            log,
+            db,
+            keys,
+            dir,
+        }
+    }
+
+    fn key(&self, login: &str) -> PrivateKey {
+        self.keys[login].clone()
+    }
+
+    fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// The audit rows of session events, oldest first, once `done` holds (the audit is
+    /// written by a background thread).
+    fn session_rows(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = Command::new(BIN)
+                .arg("log")
+                .arg(&self.db)
+                .arg("--json")
+                .output()
+                .unwrap();
+            let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            let mut sessions: Vec<Value> = rows
+                .into_iter()
+                .filter(|r| r["action"].as_str().is_some_and(|a| a.starts_with("session.")))
+                .collect();
+            sessions.reverse();
+            if done(&sessions) {
+                return sessions;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "audit rows not as expected: {sessions:#?}\nserver log:\n{}",
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM, and the exit status.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) on our own child process id; no memory is involved.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("serve did not stop on SIGTERM\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn has(rows: &[Value], action: &str, actor: &str, text: &str) -> bool {
+    rows.iter().any(|r| {
+        r["action"] == action && r["actor"] == actor && r["text"].as_str().is_some_and(|t| t.contains(text))
+    })
+}
+
+// A russh client ---------------------------------------------------------------------------
+
+struct Trust;
+
+impl client::Handler for Trust {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+/// A TCP stream whose reading can be stopped, as by a client that no longer reads.
+struct Pausable {
+    inner: TcpStream,
+    paused: Arc<AtomicBool>,
+}
+
+impl AsyncRead for Pausable {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.paused.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Pausable {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+async fn connect_with(port: u16, window: u32) -> (client::Handle<Trust>, Arc<AtomicBool>) {
+    let config = Arc::new(client::Config {
+        window_size: window,
+        ..Default::default()
+    });
+    let paused = Arc::new(AtomicBool::new(false));
+    let stream = Pausable {
+        inner: TcpStream::connect(("127.0.0.1", port)).await.unwrap(),
+        paused: paused.clone(),
+    };
+    let handle = client::connect_stream(config, stream, Trust).await.unwrap();
+    (handle, paused)
+}
+
+async fn login(port: u16, user: &str, key: PrivateKey) -> client::Handle<Trust> {
+    let (mut handle, _) = connect_with(port, 2 << 20).await;
+    let auth = handle
+        .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), None))
+        .await
+        .unwrap();
+    assert!(auth.success(), "{user}: key refused");
+    handle
+}
+
+/// What a session channel received.
+#[derive(Default)]
+struct Received {
+    screen: Option<vt100::Parser>,
+    /// Every byte of standard output.
+    raw: Vec<u8>,
+    stderr: String,
+    exit: Option<u32>,
+    closed: bool,
+}
+
+/// One cockpit as a russh client sees it.
+struct Remote {
+    _handle: client::Handle<Trust>,
+    writer: russh::ChannelWriteHalf<client::Msg>,
+    got: Arc<Mutex<Received>>,
+    paused: Arc<AtomicBool>,
+}
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap()
+}
+
+impl Remote {
+    /// Connects as `user` with `key`, asks for a pty of the size (or none) and a shell.
+    async fn open(port: u16, user: &str, key: PrivateKey, pty: Option<(u16, u16)>, window: u32) -> Remote {
+        Remote::open_with(port, user, key, pty, window, &[("NO_COLOR", "1")]).await
+    }
+
+    async fn open_with(
+        port: u16,
+        user: &str,
+        key: PrivateKey,
+        pty: Option<(u16, u16)>,
+        window: u32,
+        env: &[(&str, &str)],
+    ) -> Remote {
+        let (mut handle, paused) = connect_with(port, window).await;
+        let auth = handle
+            .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), None))
+            .await
+            .unwrap();
+        assert!(auth.success());
+        let channel = handle.channel_open_session().await.unwrap();
+        for (name, value) in env {
+            channel.set_env(false, *name, *value).await.unwrap();
+        }
+        if let Some((cols, rows)) = pty {
+            channel
+                .request_pty(true, "xterm-256color", cols as u32, rows as u32, 0, 0, &[])
+                .await
+                .unwrap();
+        }
+        channel.request_shell(true).await.unwrap();
+        let (mut reader, writer) = channel.split();
+        let (cols, rows) = pty.unwrap_or((80, 24));
+        let got = Arc::new(Mutex::new(Received {
+            screen: Some(vt100::Parser::new(nz(rows), nz(cols), 0)),
+            ..Default::default()
+        }));
+        let sink = got.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = reader.wait().await {
+                let mut got = sink.lock().unwrap();
+                match msg {
+                    ChannelMsg::Data { data } => {
+                        got.raw.extend_from_slice(&data);
+                        got.screen.as_mut().unwrap().process(&data);
+                    }
+                    ChannelMsg::ExtendedData { data, .. } => {
+                        got.stderr.push_str(&String::from_utf8_lossy(&data))
+                    }
+                    ChannelMsg::ExitStatus { exit_status } => got.exit = Some(exit_status),
+                    ChannelMsg::Close => break,
+                    _ => {}
+                }
+            }
+            sink.lock().unwrap().closed = true;
+        });
+        Remote {
+            _handle: handle,
+            writer,
+            got,
+            paused,
+        }
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        self.got.lock().unwrap().raw.clone()
+    }
+
+    fn contents(&self) -> String {
+        self.got
+            .lock()
+            .unwrap()
+            .screen
+            .as_ref()
+            .unwrap()
+            .screen()
+            .contents()
+    }
+
+    async fn keys(&self, bytes: &[u8]) {
+        self.writer.data_bytes(bytes.to_vec()).await.unwrap();
+    }
+
+    /// How long until the screen shows `text`; panics with the screen after `limit`.
+    async fn wait_for(&self, text: &str, limit: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            if self.contents().contains(text) {
+                return start.elapsed();
+            }
+            if start.elapsed() > limit {
+                panic!("{text:?} not on screen after {limit:?}:\n{}", self.contents());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn wait_closed(&self, limit: Duration) -> (Option<u32>, String) {
+        let start = Instant::now();
+        loop {
+            {
+                let got = self.got.lock().unwrap();
+                if got.closed {
+                    return (got.exit, got.stderr.clone());
+                }
+            }
+            if start.elapsed() > limit {
+                let stderr = self.got.lock().unwrap().stderr.clone();
+                panic!(
+                    "channel not closed after {limit:?}: {stderr:?}\n{}",
+                    self.contents()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+const WINDOW: u32 = 2 << 20;
+
+/// Drills into the export mismatch and saves a note; returns when it is on screen.
+async fn note_on_export(r: &Remote, text: &str) {
+    r.keys(b"2").await;
+    r.wait_for("of 2 shown", Duration::from_secs(10)).await;
+    r.keys(b"/GL-2026\r\r").await;
+    r.wait_for("Source rows", Duration::from_secs(10)).await;
+    r.keys(b"n").await;
+    r.wait_for("Ctrl-S save", Duration::from_secs(10)).await;
+    r.keys(text.as_bytes()).await;
+    r.keys(b"\x13").await;
+    r.wait_for(text, Duration::from_secs(10)).await;
+}
+
+fn mismatch_json(db: &Path) -> String {
+    let out = Command::new(BIN)
+        .arg("mismatch")
+        .arg(db)
+        .args([EXPORT_KEY, "--json"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// The tests ---------------------------------------------------------------------------------
+
+fn ssh_binary() -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join("ssh"))
+        .find(|p| p.is_file())
+}
+
+/// OpenSSH's client in a pseudo-terminal: the first pane, a note saved as the key's login,
+/// a resize, quit; the command line then shows the note.
+#[test]
+fn openssh_client_reads_the_first_pane_and_adds_a_note() {
+    let Some(ssh) = ssh_binary() else {
+        eprintln!("no ssh binary: the russh-client tests cover this path");
+        return;
+    };
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    let server = Server::start(&[]);
+    let size = |cols, rows| PtySize {
+        rows,
+        cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    };
+    let pair = native_pty_system().openpty(size(80, 24)).unwrap();
+    let mut cmd = CommandBuilder::new(ssh);
+    let key = server.dir.path().join("id_mhale");
+    for arg in [
+        "-t",
+        "-F",
+        "/dev/null",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "LogLevel=ERROR",
+        "-i",
+        key.to_str().unwrap(),
+        "-p",
+        &server.port.to_string(),
+        "mhale@127.0.0.1",
+    ] {
+        cmd.arg(arg);
+    }
+    cmd.env("TERM", "xterm-256color");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(24), nz(80), 0)));
+    let sink = screen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    let wait_until = |what: &str, done: &dyn Fn(&str) -> bool| {
+        let start = Instant::now();
+        loop {
+            let contents = screen.lock().unwrap().screen().contents();
+            if done(&contents) {
+                return contents;
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                panic!(
+                    "{what} not on screen:\n{contents}\nserver log:\n{}",
+                    server.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let wait_for = |text: &str| wait_until(text, &|contents: &str| contents.contains(text));
+    let first = wait_for("2 mismatches");
+    assert!(first.contains("Northstar Health Benefits"), "{first}");
+    assert!(first.contains("14.27"), "{first}");
+    assert!(first.contains("mhale (lead)"), "{first}");
+    writer.write_all(b"2").unwrap();
+    wait_for("of 2 shown");
+    writer.write_all(b"/GL-2026\r\r").unwrap();
+    wait_for("Source rows");
+    writer.write_all(b"n").unwrap();
+    wait_for("Ctrl-S save");
+    writer.write_all(b"Reviewed over ssh by mhale").unwrap();
+    writer.write_all(b"\x13").unwrap();
+    wait_for("Reviewed over ssh by mhale");
+    // A window change reaches the cockpit.
+    pair.master.resize(size(100, 30)).unwrap();
+    screen.lock().unwrap().screen_mut().set_size(nz(30), nz(100));
+    writer.write_all(b"1").unwrap();
+    wait_until("the overview at 100 columns", &|contents: &str| {
+        contents.contains("Headline") && contents.lines().any(|l| l.trim_end().chars().count() > 80)
+    });
+    writer.write_all(b"q").unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "ssh exited with {status:?}");
+    let json = mismatch_json(&server.db);
+    assert!(json.contains("Reviewed over ssh by mhale"), "{json}");
+    let rows = server.session_rows(|rows| has(rows, "session.disconnected", "mhale", "quit"));
+    assert!(has(&rows, "session.login", "mhale", "key SHA256:"), "{rows:#?}");
+}
+
+/// The same as a russh client: the first pane, a note by the key's login, checked with the
+/// command line; a key whose login is not on the roster gets the read-only view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_acts_as_its_login_and_an_outsider_reads_only() {
+    let mut server = Server::start(&[]);
+    let r = Remote::open(
+        server.port,
+        "jokafor",
+        server.key("jokafor"),
+        Some((80, 24)),
+        WINDOW,
+    )
+    .await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    assert!(r.contents().contains("jokafor (reviewer)"), "{}", r.contents());
+    note_on_export(&r, "Looked at it from the SSH cockpit").await;
+    let json = mismatch_json(&server.db);
+    assert!(json.contains("Looked at it from the SSH cockpit"), "{json}");
+    assert!(json.contains("\"jokafor\""), "the note is not jokafor's: {json}");
+
+    // The user name asked for does not matter: the key decides who you are.
+    let outsider = Remote::open(
+        server.port,
+        "mhale",
+        server.key("visitor"),
+        Some((80, 24)),
+        WINDOW,
+    )
+    .await;
+    outsider.wait_for("read-only", Duration::from_secs(15)).await;
+    outsider.keys(b"2").await;
+    outsider.wait_for("of 2 shown", Duration::from_secs(10)).await;
+    outsider.keys(b"\rn").await;
+    outsider.wait_for("read-only", Duration::from_secs(10)).await;
+    assert!(
+        !outsider.contents().contains("Ctrl-S save"),
+        "{}",
+        outsider.contents()
+    );
+
+    // Escape, then q: two key presses (one write would read as Alt-q).
+    r.keys(b"\x1b").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    r.keys(b"q").await;
+    r.wait_closed(Duration::from_secs(10)).await;
+    // Shutdown tells the connected user and audits the end of the session.
+    let status = server.stop();
+    assert!(status.success(), "{status:?}\n{}", server.log_text());
+    outsider.wait_closed(Duration::from_secs(10)).await;
+    assert!(
+        outsider.contents().contains("the server is shutting down"),
+        "{}",
+        outsider.contents()
+    );
+    let rows = server.session_rows(|rows| has(rows, "session.disconnected", "visitor", "server shut down"));
+    assert!(
+        has(&rows, "session.login", "visitor", "asked for as mhale"),
+        "{rows:#?}"
+    );
+    assert!(has(&rows, "session.disconnected", "jokafor", "quit"), "{rows:#?}");
+    let verify = Command::new(BIN).arg("verify").arg(&server.db).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+/// Unknown key, password, keyboard-interactive, a command, a subsystem, a shell without a
+/// pty: each refused with a reason, and audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_explained_and_audited() {
+    let server = Server::start(&[]);
+    let port = server.port;
+
+    let stranger = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let (mut h, _) = connect_with(port, WINDOW).await;
+    let auth = h
+        .authenticate_publickey("mallory", PrivateKeyWithHashAlg::new(Arc::new(stranger), None))
+        .await
+        .unwrap();
+    assert!(!auth.success());
+    let auth = h.authenticate_password("mallory", "hunter2").await.unwrap();
+    assert!(!auth.success(), "a password was accepted");
+    drop(h);
+
+    let (mut h, _) = connect_with(port, WINDOW).await;
+    let auth = h.authenticate_password("mhale", "letmein").await.unwrap();
+    assert!(!auth.success(), "a password was accepted");
+    drop(h);
+
+    // A command.
+    let h = login(port, "mhale", server.key("mhale")).await;
+    let ch = h.channel_open_session().await.unwrap();
+    ch.exec(true, "cat /etc/passwd").await.unwrap();
+    let (exit, stderr) = drain(ch).await;
+    assert_eq!(exit, Some(2));
+    assert!(stderr.contains("commands are refused"), "{stderr}");
+    assert!(!stderr.contains("root:"), "{stderr}");
+
+    // A subsystem.
+    let h2 = login(port, "jokafor", server.key("jokafor")).await;
+    let ch = h2.channel_open_session().await.unwrap();
+    ch.request_subsystem(true, "sftp").await.unwrap();
+    let (_, stderr) = drain(ch).await;
+    assert!(stderr.contains("sftp are refused"), "{stderr}");
+
+    // A shell without a pty.
+    let r = Remote::open(port, "mhale", server.key("mhale"), None, WINDOW).await;
+    let (exit, stderr) = r.wait_closed(Duration::from_secs(10)).await;
+    assert_eq!(exit, Some(2));
+    assert!(
+        stderr.contains("closedesk needs a terminal: use ssh -t"),
+        "{stderr}"
+    );
+    drop((h, h2));
+
+    let rows = server.session_rows(|rows| {
+        has(
+            rows,
+            "session.refused",
+            "mallory",
+            "is not in the authorized keys",
+        ) && has(rows, "session.refused", "mhale", "password authentication is off")
+            && has(
+                rows,
+                "session.refused",
+                "mhale",
+                "commands are refused (asked: cat /etc/passwd)",
+            )
+            && has(rows, "session.refused", "jokafor", "sftp")
+            && has(rows, "session.refused", "mhale", "needs a terminal")
+    });
+    let mallory: Vec<_> = rows.iter().filter(|r| r["actor"] == "mallory").collect();
+    assert_eq!(mallory.len(), 1, "one refusal row per connection: {mallory:#?}");
+    assert!(
+        mallory[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("password authentication is off"),
+        "{mallory:#?}"
+    );
+    assert!(!has(&rows, "session.login", "mallory", ""), "{rows:#?}");
+}
+
+async fn drain(mut ch: russh::Channel<client::Msg>) -> (Option<u32>, String) {
+    let mut exit = None;
+    let mut stderr = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Ok(Some(msg)) = tokio::time::timeout_at(deadline.into(), ch.wait()).await {
+        match msg {
+            ChannelMsg::ExtendedData { data, .. } => stderr.push_str(&String::from_utf8_lossy(&data)),
+            ChannelMsg::ExitStatus { exit_status } => exit = Some(exit_status),
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    (exit, stderr)
+}
+
+/// Two reviewers at once: a note saved by one is on the other's screen within 2 seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_by_one_user_reaches_the_other_within_two_seconds() {
+    let server = Server::start(&[]);
+    let watcher = Remote::open(
+        server.port,
+        "jokafor",
+        server.key("jokafor"),
+        Some((80, 24)),
+        WINDOW,
+    )
+    .await;
+    let writer = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    watcher.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    watcher.keys(b"2").await;
+    watcher.wait_for("of 2 shown", Duration::from_secs(10)).await;
+    watcher.keys(b"/GL-2026\r\r").await;
+    watcher
+        .wait_for("No notes, corrections or waivers yet", Duration::from_secs(10))
+        .await;
+    writer.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    note_on_export(&writer, "mhale: GL ops re-running the export").await;
+    let took = watcher
+        .wait_for("GL ops re-running the export", Duration::from_secs(2))
+        .await;
+    eprintln!("the other user's note appeared after {took:?}");
+}
+
+/// A client that stops reading does not hold up another client's frames, and is
+/// disconnected once its output buffer is full.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_delays_no_one_and_is_disconnected() {
+    let server = Server::start(&[]);
+    let other = Remote::open(
+        server.port,
+        "jokafor",
+        server.key("jokafor"),
+        Some((80, 24)),
+        WINDOW,
+    )
+    .await;
+    other.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    // A big terminal and a small SSH window: the stalled client's output backs up fast.
+    let stalled = Remote::open(
+        server.port,
+        "mhale",
+        server.key("mhale"),
+        Some((250, 80)),
+        32 * 1024,
+    )
+    .await;
+    stalled.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    stalled.paused.store(true, Ordering::SeqCst);
+
+    let mut worst = Duration::ZERO;
+    let mut round = 0;
+    let disconnected = |s: &Server| s.log_text().contains("stopped reading");
+    while !disconnected(&server) {
+        assert!(
+            round < 400,
+            "the stalled client was never disconnected\n{}",
+            server.log_text()
+        );
+        // The stalled client keeps asking for full redraws...
+        for _ in 0..4 {
+            stalled.keys(if round % 2 == 0 { b"2" } else { b"1" }).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            round += 1;
+        }
+        // ...while the other client's frames keep coming.
+        let (key, expect): (&[u8], &str) = if other.contents().contains("Headline") {
+            (b"2", "of 2 shown")
+        } else {
+            (b"1", "Headline")
+        };
+        other.keys(key).await;
+        worst = worst.max(other.wait_for(expect, Duration::from_secs(5)).await);
+    }
+    eprintln!("worst frame latency of the other client while one stalled: {worst:?} ({round} keys to the stalled one)\n{}", server.log_text());
+    assert!(worst < Duration::from_secs(1), "{worst:?}");
+    // Still served after the stalled one is gone.
+    other.keys(b"3").await;
+    other
+        .wait_for("Close checklist — 0 of 8 done", Duration::from_secs(5))
+        .await;
+    let rows = server.session_rows(|rows| has(rows, "session.disconnected", "mhale", "stopped reading"));
+    assert!(!has(&rows, "session.disconnected", "jokafor", ""), "{rows:#?}");
+}
+
+/// `serve`'s own mistakes: bad files and arguments exit 2 naming what and where.
+#[test]
+fn bad_arguments_exit_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    assert!(Command::new(BIN)
+        .arg("demo")
+        .arg("--out")
+        .arg(&db)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let keys = dir.path().join("keys");
+    std::fs::write(&keys, "ssh-ed25519 AAAAnot-a-key mhale\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).arg("serve").args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let db_s = db.to_str().unwrap();
+    let keys_s = keys.to_str().unwrap();
+    let (code, err) = run(&[db_s, "--authorized-keys", keys_s]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&format!("{keys_s}:1: not a public key")), "{err}");
+    let (code, err) = run(&[db_s, "--authorized-keys", "/nonexistent/keys"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("/nonexistent/keys: cannot read the authorized keys"),
+        "{err}"
+    );
+    let (code, err) = run(&[db_s, "--authorized-keys", keys_s, "--listen", "localhost"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--listen localhost: expected ADDR:PORT"), "{err}");
+    let (code, err) = run(&["/nonexistent/p.db", "--authorized-keys", keys_s]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("/nonexistent/p.db"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Colours follow the client: none with NO_COLOR (severity still shown by symbols), the
+/// 16-colour palette without it; frames are wrapped in synchronized updates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colours_follow_the_clients_no_color() {
+    let server = Server::start(&[]);
+    let mono = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let colour = Remote::open_with(
+        server.port,
+        "jokafor",
+        server.key("jokafor"),
+        Some((80, 24)),
+        WINDOW,
+        &[],
+    )
+    .await;
+    mono.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    colour.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    // Foreground colours are SGR 30-37 / 90-97, possibly after other attributes.
+    let coloured = |raw: &[u8]| {
+        (30..=37).chain(90..=97).any(|c| {
+            contains(raw, format!("\x1b[{c}m").as_bytes()) || contains(raw, format!(";{c}m").as_bytes())
+        }) || contains(raw, b"\x1b[38;5;")
+    };
+    assert!(!coloured(&mono.raw()), "colour codes with NO_COLOR");
+    assert!(coloured(&colour.raw()), "no colour without NO_COLOR");
+    assert!(contains(&mono.raw(), b"\x1b[?2026h") && contains(&mono.raw(), b"\x1b[?2026l"));
+}
+
+/// Limits: one key may hold only --max-per-key sessions; an idle session is closed with a
+/// message. Both audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_limits_and_the_idle_timeout() {
+    let server = Server::start(&["--max-per-key", "1", "--idle-timeout", "3s"]);
+    let first = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    first.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    let second = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let (exit, stderr) = second.wait_closed(Duration::from_secs(10)).await;
+    assert_eq!(exit, Some(2));
+    assert!(
+        stderr.contains("this key is already in 1 open session(s)"),
+        "{stderr}"
+    );
+    // Another key is not limited by mhale's sessions.
+    let other = Remote::open(
+        server.port,
+        "jokafor",
+        server.key("jokafor"),
+        Some((80, 24)),
+        WINDOW,
+    )
+    .await;
+    other.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    // Keys keep a session alive; silence ends it.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        other.keys(b"j").await;
+    }
+    let (_, _) = first.wait_closed(Duration::from_secs(10)).await;
+    assert!(
+        first.contents().contains("no key pressed for 3s: disconnected"),
+        "{}",
+        first.contents()
+    );
+    assert!(
+        !other.got.lock().unwrap().closed,
+        "a session with keys pressed was closed as idle"
+    );
+    let rows = server.session_rows(|rows| {
+        has(
+            rows,
+            "session.refused",
+            "mhale",
+            "this key is already in 1 open session(s)",
+        ) && has(rows, "session.disconnected", "mhale", "idle for 3s")
+    });
+    assert!(!has(&rows, "session.disconnected", "jokafor", ""), "{rows:#?}");
+}
