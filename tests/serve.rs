@@ -37,6 +37,10 @@ struct Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Server {
+        Server::start_with(extra, &[])
+    }
+
+    fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("period.db");
         let out = Command::new(BIN)
@@ -65,6 +69,7 @@ impl Server {
             .arg(&authorized)
             .args(extra)
             .env("CLOSEDESK_TODAY", "2026-04-06")
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -893,4 +898,34 @@ async fn session_limits_and_the_idle_timeout() {
         ) && has(rows, "session.disconnected", "mhale", "idle for 3s")
     });
     assert!(!has(&rows, "session.disconnected", "jokafor", ""), "{rows:#?}");
+}
+
+/// A cockpit that fails (a debug-build test key makes it panic) ends that session only:
+/// it is counted out and audited, and everyone else goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_cockpit_ends_only_its_own_session() {
+    if !cfg!(debug_assertions) {
+        return; // the panic key exists in debug builds only
+    }
+    let server = Server::start_with(&["--max-per-key", "1"], &[("CLOSEDESK_TEST_PANIC", "1")]);
+    let other = Remote::open(
+        server.port,
+        "jokafor",
+        server.key("jokafor"),
+        Some((80, 24)),
+        WINDOW,
+    )
+    .await;
+    let failing = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    failing.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    other.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    failing.keys(b"\x1b[24~").await; // F12
+    failing.wait_closed(Duration::from_secs(10)).await;
+    let rows = server.session_rows(|rows| has(rows, "session.disconnected", "mhale", "the cockpit failed"));
+    assert!(!has(&rows, "session.disconnected", "jokafor", ""), "{rows:#?}");
+    other.keys(b"2").await;
+    other.wait_for("of 2 shown", Duration::from_secs(5)).await;
+    // The failed session no longer counts against the key's limit.
+    let again = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    again.wait_for("2 mismatches", Duration::from_secs(15)).await;
 }

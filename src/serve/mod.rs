@@ -77,14 +77,15 @@ pub(crate) struct Shared {
     pub keys: AuthorizedKeys,
     pub config: Arc<russh::server::Config>,
     pub registry: Mutex<Registry>,
-    pub audit: mpsc::UnboundedSender<Event>,
+    /// Events for the audit writer; `None` tells it to finish.
+    pub audit: mpsc::UnboundedSender<Option<Event>>,
     pub shutdown: watch::Receiver<bool>,
     pub port: u16,
 }
 
 impl Shared {
     pub fn audit(&self, event: Event) {
-        let _ = self.audit.send(event);
+        let _ = self.audit.send(Some(event));
     }
 }
 
@@ -231,6 +232,9 @@ async fn serve(
     if tokio::time::timeout(SHUTDOWN_GRACE, all_done).await.is_err() {
         connections.abort_all();
     }
+    // Whatever was logged before this is written; a session task russh still holds cannot
+    // keep the writer (and so the process) alive.
+    let _ = shared.audit.send(None);
     drop(shared);
     let _ = tokio::task::spawn_blocking(move || audit.join()).await;
     eprintln!("closedesk serve: stopped");
@@ -276,15 +280,15 @@ impl Signals {
 }
 
 /// Writes session events to the audit log, in order, on one thread with its own
-/// connection; each is also printed on stderr for whoever runs the server. Ends when every
-/// sender is gone and the queue is drained.
+/// connection; each is also printed on stderr for whoever runs the server. Ends at `None`
+/// (after everything queued before it) or when every sender is gone.
 fn spawn_audit_writer(
     path: PathBuf,
-    mut events: mpsc::UnboundedReceiver<Event>,
+    mut events: mpsc::UnboundedReceiver<Option<Event>>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let snapshot = Snapshot::open(&path);
-        while let Some(event) = events.blocking_recv() {
+        while let Some(Some(event)) = events.blocking_recv() {
             eprintln!(
                 "closedesk serve: {} {} {}: {}",
                 event.action,

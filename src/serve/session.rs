@@ -20,6 +20,7 @@ use super::backend::{Outbox, RemoteBackend, OUTPUT_LIMIT};
 use super::input::Decoder;
 use super::keys::fingerprint;
 use super::{Shared, LOGIN_GRACE};
+use crate::text::inert;
 use crate::tui::theme::Theme;
 use crate::tui::{self, Input};
 use crate::workflow::sessions::{Event, DISCONNECTED, LOGIN, REFUSED};
@@ -385,6 +386,7 @@ impl russh::server::Handler for Connection {
         self.with_state(|s| s.cockpit = true);
         let term = self.env.get("TERM").cloned().unwrap_or(pty.term);
         let no_color = self.env.get("NO_COLOR").cloned();
+        let login_for_panic = login.clone();
         let cockpit = Cockpit {
             shared: self.shared.clone(),
             id: self.id,
@@ -394,7 +396,24 @@ impl russh::server::Handler for Connection {
             size: pty.size,
             ending: self.ending.clone(),
         };
-        tokio::spawn(cockpit.run(chan));
+        let (shared, id, target) = (self.shared.clone(), self.id, self.target.clone());
+        let ending = self.ending.clone();
+        let running = tokio::spawn(cockpit.run(chan));
+        // A panic in a cockpit ends that session only; count it out and audit it.
+        tokio::spawn(async move {
+            if let Err(e) = running.await {
+                if let Ok(mut registry) = shared.registry.lock() {
+                    registry.close(id);
+                }
+                shared.audit(Event {
+                    action: DISCONNECTED,
+                    actor: login_for_panic,
+                    target,
+                    text: format!("the cockpit failed: {e}"),
+                });
+                ending.notify_one();
+            }
+        });
         Ok(())
     }
 
@@ -405,7 +424,7 @@ impl russh::server::Handler for Connection {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         session.channel_success(channel)?;
-        let command = claim(&String::from_utf8_lossy(data));
+        let command = inert(&claim(&String::from_utf8_lossy(data)));
         let why = format!(
             "closedesk serve opens the cockpit only; commands are refused (asked: {command}). \
              Connect with `ssh -t -p {} LOGIN@HOST`",
@@ -423,7 +442,7 @@ impl russh::server::Handler for Connection {
         session.channel_failure(channel)?;
         let why = format!(
             "closedesk serve opens the cockpit only; subsystems such as sftp are refused (asked: {})",
-            claim(name)
+            inert(&claim(name))
         );
         self.refuse_request(channel, session, &why)
     }
