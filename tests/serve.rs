@@ -107,6 +107,11 @@ impl Server {
         self.keys[login].clone()
     }
 
+    /// A russh client with `login`'s key, an 80x24 pty and NO_COLOR.
+    async fn cockpit(&self, login: &str) -> Remote {
+        Remote::open(self.port, login, self.key(login), Some((80, 24)), WINDOW).await
+    }
+
     fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
@@ -532,14 +537,7 @@ fn openssh_client_reads_the_first_pane_and_adds_a_note() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_acts_as_its_login_and_an_outsider_reads_only() {
     let mut server = Server::start(&[]);
-    let r = Remote::open(
-        server.port,
-        "jokafor",
-        server.key("jokafor"),
-        Some((80, 24)),
-        WINDOW,
-    )
-    .await;
+    let r = server.cockpit("jokafor").await;
     r.wait_for("2 mismatches", Duration::from_secs(15)).await;
     assert!(r.contents().contains("jokafor (reviewer)"), "{}", r.contents());
     note_on_export(&r, "Looked at it from the SSH cockpit").await;
@@ -691,15 +689,8 @@ async fn drain(mut ch: russh::Channel<client::Msg>) -> (Option<u32>, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_note_by_one_user_reaches_the_other_within_two_seconds() {
     let server = Server::start(&[]);
-    let watcher = Remote::open(
-        server.port,
-        "jokafor",
-        server.key("jokafor"),
-        Some((80, 24)),
-        WINDOW,
-    )
-    .await;
-    let writer = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let watcher = server.cockpit("jokafor").await;
+    let writer = server.cockpit("mhale").await;
     watcher.wait_for("2 mismatches", Duration::from_secs(15)).await;
     watcher.keys(b"2").await;
     watcher.wait_for("of 2 shown", Duration::from_secs(10)).await;
@@ -720,14 +711,7 @@ async fn a_note_by_one_user_reaches_the_other_within_two_seconds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_client_delays_no_one_and_is_disconnected() {
     let server = Server::start(&[]);
-    let other = Remote::open(
-        server.port,
-        "jokafor",
-        server.key("jokafor"),
-        Some((80, 24)),
-        WINDOW,
-    )
-    .await;
+    let other = server.cockpit("jokafor").await;
     other.wait_for("2 mismatches", Duration::from_secs(15)).await;
     // A big terminal and a small SSH window: the stalled client's output backs up fast.
     let stalled = Remote::open(
@@ -827,7 +811,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn colours_follow_the_clients_no_color() {
     let server = Server::start(&[]);
-    let mono = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let mono = server.cockpit("mhale").await;
     let colour = Remote::open_with(
         server.port,
         "jokafor",
@@ -855,9 +839,9 @@ async fn colours_follow_the_clients_no_color() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_limits_and_the_idle_timeout() {
     let server = Server::start(&["--max-per-key", "1", "--idle-timeout", "3s"]);
-    let first = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let first = server.cockpit("mhale").await;
     first.wait_for("2 mismatches", Duration::from_secs(15)).await;
-    let second = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let second = server.cockpit("mhale").await;
     let (exit, stderr) = second.wait_closed(Duration::from_secs(10)).await;
     assert_eq!(exit, Some(2));
     assert!(
@@ -865,14 +849,7 @@ async fn session_limits_and_the_idle_timeout() {
         "{stderr}"
     );
     // Another key is not limited by mhale's sessions.
-    let other = Remote::open(
-        server.port,
-        "jokafor",
-        server.key("jokafor"),
-        Some((80, 24)),
-        WINDOW,
-    )
-    .await;
+    let other = server.cockpit("jokafor").await;
     other.wait_for("2 mismatches", Duration::from_secs(15)).await;
     // Keys keep a session alive; silence ends it.
     for _ in 0..4 {
@@ -908,15 +885,8 @@ async fn a_failing_cockpit_ends_only_its_own_session() {
         return; // the panic key exists in debug builds only
     }
     let server = Server::start_with(&["--max-per-key", "1"], &[("CLOSEDESK_TEST_PANIC", "1")]);
-    let other = Remote::open(
-        server.port,
-        "jokafor",
-        server.key("jokafor"),
-        Some((80, 24)),
-        WINDOW,
-    )
-    .await;
-    let failing = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let other = server.cockpit("jokafor").await;
+    let failing = server.cockpit("mhale").await;
     failing.wait_for("2 mismatches", Duration::from_secs(15)).await;
     other.wait_for("2 mismatches", Duration::from_secs(15)).await;
     failing.keys(b"\x1b[24~").await; // F12
@@ -926,6 +896,6 @@ async fn a_failing_cockpit_ends_only_its_own_session() {
     other.keys(b"2").await;
     other.wait_for("of 2 shown", Duration::from_secs(5)).await;
     // The failed session no longer counts against the key's limit.
-    let again = Remote::open(server.port, "mhale", server.key("mhale"), Some((80, 24)), WINDOW).await;
+    let again = server.cockpit("mhale").await;
     again.wait_for("2 mismatches", Duration::from_secs(15)).await;
 }
