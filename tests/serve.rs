@@ -614,6 +614,14 @@ async fn refusals_are_explained_and_audited() {
     let (mut h, _) = connect_with(port, WINDOW).await;
     let auth = h.authenticate_password("mhale", "letmein").await.unwrap();
     assert!(!auth.success(), "a password was accepted");
+    let auth = h
+        .authenticate_keyboard_interactive_start("mhale", None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(auth, client::KeyboardInteractiveAuthResponse::Failure { .. }),
+        "keyboard-interactive was offered: {auth:?}"
+    );
     drop(h);
 
     // A command.
