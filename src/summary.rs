@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::money::Money;
-use crate::reconcile::{Mismatch, Reconciliation};
+use crate::reconcile::{Mismatch, Overview};
 use crate::snapshot::model::Severity;
 use crate::snapshot::queries::ChecklistProgress;
 
@@ -63,7 +63,7 @@ impl Summary {
     /// `open_variance` gives, for a mismatch still open (not resolved or waived), its
     /// variance after accepted corrections, and `None` for one that is not open.
     pub fn new(
-        recon: &Reconciliation,
+        recon: &Overview,
         open_variance: impl Fn(&Mismatch) -> Option<Money>,
         checklist: &ChecklistProgress,
         today: NaiveDate,

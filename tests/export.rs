@@ -410,7 +410,7 @@ fn every_export_is_audited_and_shown_in_item_8() {
     assert_eq!(last.target, "export:packet");
     assert!(last.text.as_deref().unwrap().contains(&written.digest));
     let recon = closedesk::reconcile::run(&snapshot).unwrap();
-    let items = closedesk::workflow::checklist::items(&snapshot, &recon).unwrap();
+    let items = closedesk::workflow::checklist::items(&snapshot, &recon.overview()).unwrap();
     let shown: Vec<String> = items[7].evidence.iter().map(|e| e.label.clone()).collect();
     assert!(shown.contains(&"export packet (md)".to_string()), "{shown:?}");
     assert!(closedesk::workflow::audit::verify(&snapshot).unwrap().ok);

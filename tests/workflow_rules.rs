@@ -30,7 +30,7 @@ fn proposal(cents: i64, side: Side) -> Proposal {
 }
 
 fn view(snap: &Snapshot, recon: &Reconciliation, key: &str) -> mismatches::MismatchView {
-    mismatches::views(snap, recon)
+    mismatches::views(snap, &recon.mismatches)
         .unwrap()
         .into_iter()
         .find(|v| v.key == key)
@@ -254,7 +254,7 @@ fn an_item_cannot_be_done_while_a_high_mismatch_in_its_lanes_is_open() {
     // Once waived, item 5 can be done.
     mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
     checklist::set(&snap, &olive, &recon, 5, ItemStatus::Done, None, None).unwrap();
-    let items = checklist::items(&snap, &recon).unwrap();
+    let items = checklist::items(&snap, &recon.overview()).unwrap();
     assert_eq!(items[4].status, ItemStatus::Done);
     assert_eq!(items[4].updated_by.as_deref(), Some("olive"));
     assert_eq!(items[4].notes.len(), 1, "the note stays with the item");
@@ -301,7 +301,7 @@ fn items_show_status_who_when_and_evidence() {
         None,
     )
     .unwrap();
-    let items = checklist::items(&snap, &recon).unwrap();
+    let items = checklist::items(&snap, &recon.overview()).unwrap();
     assert_eq!(items.len(), 8);
     assert_eq!(items[0].title, "Confirm billing has fully completed");
     assert_eq!(items[1].status, ItemStatus::InProgress);
@@ -324,7 +324,7 @@ fn a_change_from_a_stale_view_is_a_conflict_naming_who_changed_it() {
     let recon = recon();
     let olive = actor(&snap, "olive");
     let oscar = actor(&snap, "oscar");
-    let seen = checklist::items(&snap, &recon).unwrap()[0].version;
+    let seen = checklist::items(&snap, &recon.overview()).unwrap()[0].version;
     checklist::set(&snap, &oscar, &recon, 1, ItemStatus::InProgress, None, Some(seen)).unwrap();
     let r = checklist::set(&snap, &olive, &recon, 1, ItemStatus::Blocked, None, Some(seen)).unwrap_err();
     assert!(matches!(r, Refusal::Conflict { .. }), "{r:?}");
@@ -335,7 +335,7 @@ fn a_change_from_a_stale_view_is_a_conflict_naming_who_changed_it() {
     );
     assert!(r.to_string().contains("changed by oscar at"), "{r}");
     assert_eq!(
-        checklist::items(&snap, &recon).unwrap()[0].status,
+        checklist::items(&snap, &recon.overview()).unwrap()[0].status,
         ItemStatus::InProgress
     );
 
@@ -821,13 +821,13 @@ fn summary_counts_use_the_workflow_state_and_the_corrected_variance() {
     .unwrap();
     mismatches::accept(&snap, &actor(&snap, "rita"), &recon, GL, None, None, None).unwrap();
     mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
-    let views = mismatches::views(&snap, &recon).unwrap();
+    let views = mismatches::views(&snap, &recon.mismatches).unwrap();
     let open = |m: &closedesk::reconcile::Mismatch| {
         let v = views.iter().find(|v| v.key == m.key)?;
         v.is_open().then_some(v.corrected_variance)
     };
     let progress = snap.checklist_progress().unwrap();
-    let summary = closedesk::summary::Summary::new(&recon, open, &progress, date("2026-04-02"));
+    let summary = closedesk::summary::Summary::new(&recon.overview(), open, &progress, date("2026-04-02"));
     // GL open with 4.75 left after a 5.00 correction; statement open 4.52; ledger waived.
     assert_eq!(summary.mismatches.open, 2);
     assert_eq!(summary.variance_usd, Money::from_cents(475 + 452));

@@ -17,7 +17,7 @@ mod report;
 
 use crate::demo;
 use crate::import;
-use crate::reconcile::{self, Mismatch, Reconciliation};
+use crate::reconcile::{self, Mismatch, Overview, Reconciliation};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
 use crate::text::{inert, inert_json};
@@ -275,7 +275,7 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
     use std::io::IsTerminal;
     let snapshot = open_snapshot(file)?;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
-        let summary = summarize(&snapshot, Figures::Stored)?.1;
+        let summary = summarize(&snapshot, &stored_overview(&snapshot)?)?.0;
         print_summary(&summary, snapshot.path());
         return Ok(ExitCode::SUCCESS);
     }
@@ -395,29 +395,24 @@ fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reconciles and summarizes; also returns which mismatches are open.
-/// Where the figures of a summary come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Figures {
-    /// The stored result when it is current, else the engine's (`status`).
-    Stored,
-    /// The engine's, run now (`reconcile`, the command that proves the figures); the
-    /// stored result is refreshed.
-    Fresh,
+/// The stored overview when it is current, else the engine's (stored for next time): the
+/// figures of `status` and of `open` without a terminal.
+fn stored_overview(snapshot: &Snapshot) -> Result<Overview, Failure> {
+    Ok(reconcile::stored_or_run(snapshot)
+        .map_err(|e| cannot_read(snapshot, e))?
+        .0)
 }
 
-fn summarize(snapshot: &Snapshot, figures: Figures) -> Result<(Reconciliation, Summary, Vec<bool>), Failure> {
-    let failed = |e: rusqlite::Error| {
-        Failure::usage(format!(
-            "{}: cannot read the snapshot: {e}",
-            inert(&snapshot.path().display().to_string())
-        ))
-    };
-    let recon = match figures {
-        Figures::Stored => reconcile::stored_or_run(snapshot).map_err(failed)?.0,
-        Figures::Fresh => reconcile::run_and_store(snapshot).map_err(failed)?,
-    };
-    let views: HashMap<String, MismatchView> = mismatches::views(snapshot, &recon)?
+fn cannot_read(snapshot: &Snapshot, e: rusqlite::Error) -> Failure {
+    Failure::usage(format!(
+        "{}: cannot read the snapshot: {e}",
+        inert(&snapshot.path().display().to_string())
+    ))
+}
+
+/// Summarizes; also returns which mismatches are open.
+fn summarize(snapshot: &Snapshot, overview: &Overview) -> Result<(Summary, Vec<bool>), Failure> {
+    let views: HashMap<String, MismatchView> = mismatches::views(snapshot, &overview.mismatches)?
         .into_iter()
         .map(|v| (v.key.clone(), v))
         .collect();
@@ -427,14 +422,16 @@ fn summarize(snapshot: &Snapshot, figures: Figures) -> Result<(Reconciliation, S
         let view = views.get(&m.key)?;
         view.is_open().then_some(view.corrected_variance)
     };
-    let progress = snapshot.checklist_progress().map_err(failed)?;
-    let summary = Summary::new(&recon, open_variance, &progress, today());
-    let open = recon
+    let progress = snapshot
+        .checklist_progress()
+        .map_err(|e| cannot_read(snapshot, e))?;
+    let summary = Summary::new(overview, open_variance, &progress, today());
+    let open = overview
         .mismatches
         .iter()
         .map(|m| open_variance(m).is_some())
         .collect();
-    Ok((recon, summary, open))
+    Ok((summary, open))
 }
 
 fn exit_for(summary: &Summary, check: bool) -> ExitCode {
@@ -447,7 +444,7 @@ fn exit_for(summary: &Summary, check: bool) -> ExitCode {
 
 fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     let snapshot = open_snapshot(file)?;
-    let (_, summary, _) = summarize(&snapshot, Figures::Stored)?;
+    let (summary, _) = summarize(&snapshot, &stored_overview(&snapshot)?)?;
     if json {
         print_json(&summary)?;
     } else {
@@ -458,7 +455,10 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
 
 fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     let snapshot = open_snapshot(file)?;
-    let (recon, summary, open) = summarize(&snapshot, Figures::Fresh)?;
+    // The engine, run now: the command that proves the figures (and refreshes the stored
+    // overview).
+    let recon = reconcile::run_and_store(&snapshot).map_err(|e| cannot_read(&snapshot, e))?;
+    let (summary, open) = summarize(&snapshot, &recon.overview())?;
     if json {
         #[derive(serde::Serialize)]
         struct Report<'a> {

@@ -295,7 +295,7 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
     let recon = reconcile_now(&snapshot)?;
     match args.action {
         None => {
-            let list = items::items(&snapshot, &recon).map_err(|r| refused(r, json))?;
+            let list = items::items(&snapshot, &recon.overview()).map_err(|r| refused(r, json))?;
             if json {
                 print_json(&json!({ "period": recon.period.id, "actor": actor, "items": list }))?;
             } else {
@@ -320,7 +320,7 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
                 if_version,
             )
             .map_err(|r| refused(r, json))?;
-            let list = items::items(&snapshot, &recon).map_err(|r| refused(r, json))?;
+            let list = items::items(&snapshot, &recon.overview()).map_err(|r| refused(r, json))?;
             let moved = list.into_iter().find(|i| i.item == number);
             if json {
                 print_json(&json!({ "receipt": receipt, "item": moved }))?;
@@ -477,7 +477,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
             mismatches::assign(&snapshot, &actor, &recon, &key, &owner, seen).map_err(fail)?
         }
     };
-    let view = mismatches::views(&snapshot, &recon)
+    let view = mismatches::views(&snapshot, &recon.mismatches)
         .map_err(fail)?
         .into_iter()
         .find(|v| v.key == key);
@@ -528,7 +528,7 @@ fn list_mismatches(
         .as_deref()
         .map(|s| parse_word("status", s, MismatchStatus::parse, MismatchStatus::choices()))
         .transpose()?;
-    let views: Vec<MismatchView> = mismatches::views(snapshot, recon)
+    let views: Vec<MismatchView> = mismatches::views(snapshot, &recon.mismatches)
         .map_err(|r| refused(r, json))?
         .into_iter()
         .filter(|v| lane.is_none() || v.lane == lane)
@@ -694,7 +694,8 @@ pub fn signoff(args: SignoffArgs, user: Option<&str>) -> Outcome {
     let (snapshot, actor) = open_as(args.file, user, json)?;
     if args.check {
         let recon = reconcile_now(&snapshot)?;
-        let list = signing::preconditions(&snapshot, &actor, &recon).map_err(|r| refused(r, json))?;
+        let list =
+            signing::preconditions(&snapshot, &actor, &recon.mismatches).map_err(|r| refused(r, json))?;
         let met = list.iter().all(|p| p.met);
         if json {
             print_json(&json!({ "ready": met, "signer": actor, "preconditions": list }))?;

@@ -382,7 +382,7 @@ pub fn write(
 
 fn source<'a>(snapshot: &'a Snapshot, before: &Before<'_>, stamp: bool) -> Result<Source<'a>, Refusal> {
     let recon = reconcile::run(snapshot)?;
-    let views = views_from(&before.read, &recon)?;
+    let views = views_from(&before.read, &recon.mismatches)?;
     let figures_digest = digest_of(&recon, &views);
     Ok(Source {
         snapshot,

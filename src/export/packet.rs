@@ -30,7 +30,7 @@ pub struct Packet<'a> {
 pub fn packet<'a>(source: &'a Source<'_>) -> Result<Packet<'a>, ExportError> {
     let snapshot = source.snapshot;
     let recon = &source.recon;
-    let checklist = checklist::items(snapshot, recon)?;
+    let checklist = checklist::items(snapshot, &recon.overview())?;
     let mut details = Vec::new();
     for v in &source.views {
         details.push(mismatches::detail(snapshot, recon, &v.key)?);

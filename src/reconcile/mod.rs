@@ -73,6 +73,67 @@ pub struct Reconciliation {
 }
 
 impl Reconciliation {
+    /// Everything but the per-subject lists: what `status`, the cockpit's first pane, the
+    /// checklist and the sign-off preconditions read, and what is stored.
+    pub fn overview(&self) -> Overview {
+        let s = &self.steps;
+        Overview {
+            period: self.period.clone(),
+            headline: self.headline.clone(),
+            mismatches: self.mismatches.clone(),
+            steps: StepTotals {
+                posted: s.posted.clone(),
+                applied: s.applied.clone(),
+                rollforward: s.rollforward.totals.clone(),
+                adjustments: s.adjustments.totals.clone(),
+                adjustment_count: s.adjustments.adjustments.len() as u64,
+                exports: s.exports.clone(),
+                revenue: s.revenue.clone(),
+                usage: s.usage.clone(),
+                programs: s.programs.clone(),
+                statements: s.statements.clone(),
+            },
+            aging: self.aging.totals.clone(),
+        }
+    }
+}
+
+/// A reconciliation without its per-subject lists — each account's roll-forward and aged
+/// balance, each adjustment of the window — whose size grows with the period: the period,
+/// the headline figures, every mismatch with its source rows, and every step's totals. It
+/// is what `status`, the cockpit's first pane, the checklist and the sign-off
+/// preconditions read, and what a snapshot stores (docs/reconciliation.md, "Stored
+/// results"); the lists are the engine's, computed when a command needs them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overview {
+    pub period: Period,
+    pub headline: Headline,
+    pub mismatches: Vec<Mismatch>,
+    pub steps: StepTotals,
+    /// The aged AR over all accounts.
+    pub aging: aging::AgingBuckets,
+}
+
+/// The figures of every step, in check order, without the per-subject lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepTotals {
+    pub posted: posted::PostedFigures,
+    pub applied: applied::AppliedFigures,
+    /// The roll-forward over all accounts.
+    pub rollforward: rollforward::RollForward,
+    pub adjustments: adjustments::AdjustmentTotals,
+    /// How many adjustments the window has.
+    pub adjustment_count: u64,
+    pub exports: exports::ExportFigures,
+    pub revenue: revenue::RevenueFigures,
+    pub usage: usage::UsageFigures,
+    pub programs: programs::ProgramFigures,
+    pub statements: statements::StatementFigures,
+}
+
+impl Overview {
     /// The status of the period (docs/reconciliation.md): `signed_off` if signed off; else
     /// `clean` when no mismatch is open; else `needs_review`. Which mismatches are open is
     /// workflow state (`mismatch_state`), so the caller says.
@@ -445,7 +506,8 @@ mod tests {
             mismatches: vec![gap],
             steps: Steps::default(),
             aging: Aging::default(),
-        };
+        }
+        .overview();
         assert_eq!(rec.status_word(|_| true), "needs_review");
         assert_eq!(rec.status_word(|_| false), "clean");
         rec.period.status = PeriodStatus::SignedOff;

@@ -1,14 +1,24 @@
 //! Stored results (docs/reconciliation.md, "Stored results"): the engine's output is a pure
-//! function of the source tables, so the last one computed is kept in the snapshot
-//! (`reconcile_cache`) with the source generation it was computed from, and reused while
-//! that generation — and the closedesk version — are unchanged.
+//! function of the source tables, so the [`Overview`] of the last one computed is kept in
+//! the snapshot (`reconcile_cache`) with the source generation it was computed from, and
+//! reused while that generation — and the closedesk version and stored format — are
+//! unchanged.
+//!
+//! Only the overview is stored: the per-subject lists (each account's roll-forward and
+//! aged balance, each adjustment) are most of a reconciliation at scale — 16 MB of JSON of
+//! a 1M-invoice period against 0.5 MB — and nothing that reads a stored result shows them;
+//! the commands that do (`reconcile`, exports, sign-off) run the engine.
 
-use super::{run, run_checks, Reconciliation};
+use super::{run, run_checks, Overview, Reconciliation};
 use crate::snapshot::cache::StoredRow;
 use crate::snapshot::Snapshot;
 
-/// The version whose engine computed a stored result; another version never reuses it.
-pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The `version` of a stored result: the closedesk version whose engine computed it, and
+/// the format it is stored in (`+overview.1`: the JSON of an [`Overview`]). A row of any
+/// other version or format counts as none — another closedesk's, or a whole
+/// reconciliation stored under the bare version by the builds before the overview, which
+/// must not be read as an overview.
+pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+overview.1");
 
 /// Where a reconciliation came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +32,7 @@ pub enum Freshness {
 /// A stored result of this version, current or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stored {
-    pub reconciliation: Reconciliation,
+    pub overview: Overview,
     pub computed_at: String,
     /// Whether the source data is unchanged since it was computed.
     pub current: bool,
@@ -31,7 +41,7 @@ pub struct Stored {
 /// The stored result, if this version stored one that can be read back — current or
 /// stale (the cockpit draws a stale one while it recomputes).
 pub fn stored(snapshot: &Snapshot) -> rusqlite::Result<Option<Stored>> {
-    stored_as(snapshot, ENGINE_VERSION)
+    stored_as(snapshot, STORED_VERSION)
 }
 
 fn stored_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Option<Stored>> {
@@ -43,35 +53,36 @@ fn stored_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Option<Stor
     };
     read.finish()?;
     Ok(row.and_then(|row| {
-        let reconciliation = readable(&row, version)?;
+        let overview = readable(&row, version)?;
         Some(Stored {
-            reconciliation,
+            overview,
             computed_at: row.computed_at,
             current: row.generation == generation,
         })
     }))
 }
 
-/// The result of a stored row, when this version stored it and it reads back; anything
-/// else (another version, a result this build cannot read) is as good as none.
-fn readable(row: &StoredRow, version: &str) -> Option<Reconciliation> {
+/// The overview of a stored row, when this version stored it in this format and it reads
+/// back; anything else (another version or format, a result this build cannot read) is as
+/// good as none.
+fn readable(row: &StoredRow, version: &str) -> Option<Overview> {
     if row.version != version {
         return None;
     }
     serde_json::from_str(&row.result).ok()
 }
 
-/// The stored result when it is current (same source generation, same version); else the
-/// engine's, stored for next time. Storing is best effort: a file that cannot be written
-/// (read-only, busy) still gets its reconciliation.
-pub fn stored_or_run(snapshot: &Snapshot) -> rusqlite::Result<(Reconciliation, Freshness)> {
-    stored_or_run_as(snapshot, ENGINE_VERSION)
+/// The stored overview when it is current (same source generation, same version and
+/// format); else the engine's, stored for next time. Storing is best effort: a file that
+/// cannot be written (read-only, busy) still gets its figures.
+pub fn stored_or_run(snapshot: &Snapshot) -> rusqlite::Result<(Overview, Freshness)> {
+    stored_or_run_as(snapshot, STORED_VERSION)
 }
 
-fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Reconciliation, Freshness)> {
+fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Overview, Freshness)> {
     if !snapshot.conn().is_autocommit() {
         // Inside the caller's transaction: compute, store nothing.
-        return Ok((run(snapshot)?, Freshness::Computed));
+        return Ok((run(snapshot)?.overview(), Freshness::Computed));
     }
     // The generation is read in the same read transaction as the figures, so a stored
     // result is always labelled with the generation of the data it was computed from.
@@ -80,14 +91,14 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Rec
         // A file made before stored results existed: no internal tables, nothing stored.
         let reconciliation = run_checks(snapshot)?;
         read.finish()?;
-        return Ok((reconciliation, Freshness::Computed));
+        return Ok((reconciliation.overview(), Freshness::Computed));
     };
     if let Some(row) = snapshot.stored_reconciliation()? {
         if row.generation == generation {
-            if let Some(reconciliation) = readable(&row, version) {
+            if let Some(overview) = readable(&row, version) {
                 read.finish()?;
                 return Ok((
-                    reconciliation,
+                    overview,
                     Freshness::Stored {
                         computed_at: row.computed_at,
                     },
@@ -95,13 +106,13 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Rec
             }
         }
     }
-    let reconciliation = run_checks(snapshot)?;
+    let overview = run_checks(snapshot)?.overview();
     read.finish()?;
-    store(snapshot, generation, version, &reconciliation);
-    Ok((reconciliation, Freshness::Computed))
+    store(snapshot, generation, version, &overview);
+    Ok((overview, Freshness::Computed))
 }
 
-/// Runs the engine afresh (as `reconcile` always does) and stores the result unless the
+/// Runs the engine afresh (as `reconcile` always does) and stores its overview unless the
 /// stored one is already exactly it — so a stored result that was tampered with is
 /// replaced by the next `reconcile`.
 pub fn run_and_store(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
@@ -118,20 +129,21 @@ pub fn run_and_store(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     let reconciliation = run_checks(snapshot)?;
     let stored = snapshot.stored_reconciliation()?;
     read.finish()?;
+    let overview = reconciliation.overview();
     let same = stored.is_some_and(|row| {
         row.generation == generation
-            && row.version == ENGINE_VERSION
-            && serde_json::to_string(&reconciliation).is_ok_and(|json| json == row.result)
+            && row.version == STORED_VERSION
+            && serde_json::to_string(&overview).is_ok_and(|json| json == row.result)
     });
     if !same {
-        store(snapshot, generation, ENGINE_VERSION, &reconciliation);
+        store(snapshot, generation, STORED_VERSION, &overview);
     }
     Ok(reconciliation)
 }
 
-/// Stores `reconciliation` as computed from `generation`; failures are ignored.
-fn store(snapshot: &Snapshot, generation: i64, version: &str, reconciliation: &Reconciliation) {
-    let Ok(result) = serde_json::to_string(reconciliation) else {
+/// Stores `overview` as computed from `generation`; failures are ignored.
+fn store(snapshot: &Snapshot, generation: i64, version: &str, overview: &Overview) {
+    let Ok(result) = serde_json::to_string(overview) else {
         return;
     };
     let _ = snapshot.store_reconciliation(&StoredRow {
@@ -157,7 +169,7 @@ mod tests {
     #[test]
     fn the_stored_result_equals_a_fresh_run_and_is_reused() {
         let (_dir, snapshot) = demo();
-        let fresh = run(&snapshot).unwrap();
+        let fresh = run(&snapshot).unwrap().overview();
         let (first, how) = stored_or_run(&snapshot).unwrap();
         assert_eq!(how, Freshness::Computed);
         assert_eq!(first, fresh);
@@ -171,7 +183,7 @@ mod tests {
         );
         let stored = stored(&snapshot).unwrap().unwrap();
         assert!(stored.current);
-        assert_eq!(stored.reconciliation, fresh);
+        assert_eq!(stored.overview, fresh);
     }
 
     #[test]
@@ -193,7 +205,7 @@ mod tests {
             assert!(!stored(&snapshot).unwrap().unwrap().current, "after {sql}");
             let (recon, how) = stored_or_run(&snapshot).unwrap();
             assert_eq!(how, Freshness::Computed, "after {sql}");
-            assert_eq!(recon, run(&snapshot).unwrap(), "after {sql}");
+            assert_eq!(recon, run(&snapshot).unwrap().overview(), "after {sql}");
         }
         // Workflow tables are not source data: the stored result stays current.
         other
@@ -209,7 +221,7 @@ mod tests {
         stored_or_run(&snapshot).unwrap();
         let (_, how) = stored_or_run_as(&snapshot, "0.0.0-other").unwrap();
         assert_eq!(how, Freshness::Computed);
-        assert!(stored_as(&snapshot, ENGINE_VERSION).unwrap().is_none());
+        assert!(stored_as(&snapshot, STORED_VERSION).unwrap().is_none());
         let (_, how) = stored_or_run_as(&snapshot, "0.0.0-other").unwrap();
         assert!(matches!(how, Freshness::Stored { .. }));
     }
@@ -236,7 +248,7 @@ mod tests {
         let fresh = run(&snapshot).unwrap();
         assert_eq!(
             stored_or_run(&snapshot).unwrap(),
-            (fresh.clone(), Freshness::Computed)
+            (fresh.overview(), Freshness::Computed)
         );
         assert_eq!(run_and_store(&snapshot).unwrap(), fresh);
         assert!(stored(&snapshot).unwrap().is_none());
@@ -251,7 +263,7 @@ mod tests {
         snapshot.conn().pragma_update(None, "query_only", true).unwrap();
         let (recon, how) = stored_or_run(&snapshot).unwrap();
         assert_eq!(how, Freshness::Computed);
-        assert_eq!(recon, run(&snapshot).unwrap());
+        assert_eq!(recon, run(&snapshot).unwrap().overview());
         assert!(stored(&snapshot).unwrap().is_none());
     }
 
@@ -259,6 +271,8 @@ mod tests {
     fn reconcile_stores_and_a_signed_off_period_still_stores_its_result() {
         let (_dir, snapshot) = demo();
         let fresh = run_and_store(&snapshot).unwrap();
+        assert_eq!(fresh, run(&snapshot).unwrap());
+        let fresh = fresh.overview();
         assert!(stored(&snapshot).unwrap().unwrap().current);
         let (recon, how) = stored_or_run(&snapshot).unwrap();
         assert!(matches!(how, Freshness::Stored { .. }));
@@ -269,11 +283,11 @@ mod tests {
             .execute("UPDATE reconcile_cache SET result = replace(result, '\"usage_billed\":', '\"usage_billed\":1')", [])
             .unwrap();
         assert_ne!(
-            stored(&snapshot).unwrap().map(|s| s.reconciliation),
+            stored(&snapshot).unwrap().map(|s| s.overview),
             Some(fresh.clone())
         );
         run_and_store(&snapshot).unwrap();
-        assert_eq!(stored(&snapshot).unwrap().unwrap().reconciliation, fresh);
+        assert_eq!(stored(&snapshot).unwrap().unwrap().overview, fresh);
         // Locked: the source tables refuse writes, the internal tables do not.
         snapshot
             .conn()
@@ -289,5 +303,94 @@ mod tests {
         let (again, how) = stored_or_run(&snapshot).unwrap();
         assert!(matches!(how, Freshness::Stored { .. }));
         assert_eq!(again, recon);
+    }
+
+    #[test]
+    fn only_the_overview_is_stored_and_it_has_the_engines_figures() {
+        let (_dir, snapshot) = demo();
+        let fresh = run(&snapshot).unwrap();
+        // The demo has accounts rolled forward and aged, and adjustments in the window.
+        assert!(!fresh.steps.rollforward.accounts.is_empty());
+        assert!(!fresh.aging.accounts.is_empty());
+        assert!(!fresh.steps.adjustments.adjustments.is_empty());
+        stored_or_run(&snapshot).unwrap();
+        let row = snapshot.stored_reconciliation().unwrap().unwrap();
+        assert_eq!(row.version, STORED_VERSION);
+        assert_ne!(row.version, env!("CARGO_PKG_VERSION"));
+        let value: serde_json::Value = serde_json::from_str(&row.result).unwrap();
+        assert!(value["steps"]["rollforward"].get("accounts").is_none(), "{value}");
+        assert!(value["aging"].get("accounts").is_none(), "{value}");
+        assert!(
+            value["steps"]["adjustments"].get("adjustments").is_none(),
+            "{value}"
+        );
+        assert!(row.result.len() < serde_json::to_string(&fresh).unwrap().len());
+        // What is read back has every figure of the engine's run that the overview keeps.
+        let (overview, how) = stored_or_run(&snapshot).unwrap();
+        assert!(matches!(how, Freshness::Stored { .. }));
+        assert_eq!(overview.period, fresh.period);
+        assert_eq!(overview.headline, fresh.headline);
+        assert_eq!(overview.mismatches, fresh.mismatches);
+        assert_eq!(overview.aging, fresh.aging.totals);
+        assert_eq!(overview.steps.rollforward, fresh.steps.rollforward.totals);
+        assert_eq!(overview.steps.adjustments, fresh.steps.adjustments.totals);
+        assert_eq!(
+            overview.steps.adjustment_count,
+            fresh.steps.adjustments.adjustments.len() as u64
+        );
+        assert_eq!(overview.steps.posted, fresh.steps.posted);
+        assert_eq!(overview.steps.applied, fresh.steps.applied);
+        assert_eq!(overview.steps.exports, fresh.steps.exports);
+        assert_eq!(overview.steps.revenue, fresh.steps.revenue);
+        assert_eq!(overview.steps.usage, fresh.steps.usage);
+        assert_eq!(overview.steps.programs, fresh.steps.programs);
+        assert_eq!(overview.steps.statements, fresh.steps.statements);
+    }
+
+    /// Stores `result` under `version` as current.
+    fn plant(snapshot: &Snapshot, version: &str, result: String) {
+        snapshot
+            .store_reconciliation(&StoredRow {
+                generation: snapshot.source_generation().unwrap(),
+                version: version.to_string(),
+                computed_at: "2026-11-01T00:00:00Z".to_string(),
+                result,
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_whole_reconciliation_stored_by_an_earlier_build_is_recomputed_not_misread() {
+        let (_dir, snapshot) = demo();
+        let fresh = run(&snapshot).unwrap();
+        // As the builds before the overview stored it: the whole reconciliation as JSON,
+        // under the bare version, current. Its figures are altered, so reading it would
+        // show.
+        let mut old = fresh.clone();
+        old.headline.usage_billed += crate::money::Money::from_cents(100);
+        plant(
+            &snapshot,
+            env!("CARGO_PKG_VERSION"),
+            serde_json::to_string(&old).unwrap(),
+        );
+        assert!(stored(&snapshot).unwrap().is_none());
+        let (overview, how) = stored_or_run(&snapshot).unwrap();
+        assert_eq!(how, Freshness::Computed);
+        assert_eq!(overview, fresh.overview());
+        // ... and replaced by an overview in the new format.
+        let row = snapshot.stored_reconciliation().unwrap().unwrap();
+        assert_eq!(row.version, STORED_VERSION);
+        assert!(matches!(
+            stored_or_run(&snapshot).unwrap(),
+            (ref again, Freshness::Stored { .. }) if *again == fresh.overview()
+        ));
+
+        // Under this version's label, a whole reconciliation still does not read as an
+        // overview: it counts as none.
+        plant(&snapshot, STORED_VERSION, serde_json::to_string(&old).unwrap());
+        assert!(stored(&snapshot).unwrap().is_none());
+        let (overview, how) = stored_or_run(&snapshot).unwrap();
+        assert_eq!(how, Freshness::Computed);
+        assert_eq!(overview, fresh.overview());
     }
 }

@@ -3,13 +3,16 @@
 //! nothing larger than one row is held in memory.
 //!
 //! For the load only, the connection trades durability for speed — rollback journal in
-//! memory, `synchronous = OFF`, a larger page cache, foreign-key checks off (the caller
-//! builds a consistent period by construction; its tests run `PRAGMA foreign_key_check`)
-//! — and the secondary indexes are dropped and created again after the rows are in
-//! (one sort instead of millions of random B-tree inserts; the sort runs in memory,
-//! `temp_store = MEMORY`, which at a million invoices peaks near 1 GiB), and so are the
-//! `source_generation` triggers (the load bumps the generation once instead). Afterwards
-//! the snapshot's normal settings are back: WAL, `synchronous = FULL`, foreign keys on.
+//! memory, `synchronous = OFF`, a larger page cache, foreign-key and `CHECK` constraints
+//! off (the caller builds a consistent period by construction; its tests run `PRAGMA
+//! foreign_key_check` and `verify`, whose `PRAGMA integrity_check` checks every `CHECK`;
+//! SQLite evaluates each `x IN ('a', 'b', 'c')` check by building a temporary B-tree, which
+//! was half the load) — and the secondary indexes are dropped and created again after the
+//! rows are in (one sort instead of millions of random B-tree inserts; the sort runs in
+//! memory, `temp_store = MEMORY`), and so are the triggers on the source tables: the
+//! `source_generation` triggers (the load bumps the generation once instead) and the lock
+//! triggers (a new period is open). Afterwards the snapshot's normal settings are back:
+//! WAL, `synchronous = FULL`, foreign keys and `CHECK` constraints on.
 //! The file is a temporary one until the caller renames it into place, so a failed load
 //! leaves nothing.
 
@@ -283,14 +286,17 @@ impl Snapshot {
         conn.pragma_update(None, "journal_mode", "MEMORY")?;
         conn.pragma_update(None, "synchronous", "OFF")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
-        conn.pragma_update(None, "cache_size", -131_072)?; // 128 MiB
-                                                           // Index builds sort in memory instead of spilling sorted runs to temporary files.
+        conn.pragma_update(None, "ignore_check_constraints", "ON")?;
+        // A 128 MiB page cache; index builds sort in memory instead of spilling sorted runs
+        // to temporary files.
+        conn.pragma_update(None, "cache_size", -131_072)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         let loaded = self.load(period, fill);
         let conn = self.conn();
         let restored = (|| -> Result<()> {
             conn.pragma_update(None, "cache_size", -2_000)?;
             conn.pragma_update(None, "temp_store", "DEFAULT")?;
+            conn.pragma_update(None, "ignore_check_constraints", "OFF")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -316,19 +322,23 @@ impl Snapshot {
         for (name, _) in &indexes {
             tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
         }
-        // The generation triggers too (one counter update per row otherwise); the load bumps
-        // the generation once instead, below.
-        let generation: Vec<String> = {
-            let names = super::schema::generation_trigger_names();
-            let mut st = tx.prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1")?;
-            let mut sql = Vec::with_capacity(names.len());
-            for name in &names {
-                sql.push(st.query_row([name], |r| r.get::<_, String>(0))?);
+        // The triggers on the source tables too, created again from their own SQL after the
+        // load: the generation triggers (one counter update per row otherwise; the load
+        // bumps the generation once instead, below) and the lock triggers (a subquery on
+        // the period row per row; a new period is open).
+        let triggers: Vec<(String, String)> = {
+            let mut st = tx.prepare(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name",
+            )?;
+            let mut all = Vec::new();
+            for table in super::schema::SOURCE_TABLES {
+                let rows = st.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                all.extend(rows.collect::<Result<Vec<(String, String)>>>()?);
             }
-            sql
+            all
         };
-        for name in super::schema::generation_trigger_names() {
-            tx.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+        for (name, _) in &triggers {
+            tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))?;
         }
         insert_period(&tx, period)?;
         insert_checklist(&tx)?;
@@ -339,11 +349,62 @@ impl Snapshot {
         for (_, sql) in &indexes {
             tx.execute_batch(sql)?;
         }
-        for sql in &generation {
+        for (_, sql) in &triggers {
             tx.execute_batch(sql)?;
         }
         tx.execute("UPDATE source_generation SET generation = generation + 1", [])?;
         tx.commit()?;
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::workflow::expected_triggers;
+    use super::*;
+
+    #[test]
+    fn the_load_puts_back_the_checks_the_triggers_and_the_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bulk.db");
+        let mut snapshot = Snapshot::create(&path).unwrap();
+        let schema = |s: &Snapshot| -> Vec<(String, String)> {
+            let mut st = s
+                .conn()
+                .prepare("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            rows.collect::<Result<_>>().unwrap()
+        };
+        let before = schema(&snapshot);
+        crate::scale::generate(&mut snapshot, 100, 1).unwrap();
+        assert_eq!(
+            schema(&snapshot),
+            before,
+            "every index and trigger is back, unchanged"
+        );
+        assert_eq!(
+            snapshot.workflow().triggers().unwrap(),
+            expected_triggers().unwrap()
+        );
+        assert_eq!(snapshot.workflow().integrity_check().unwrap(), ["ok"]);
+        let conn = snapshot.conn();
+        let check: bool = conn
+            .query_row("PRAGMA ignore_check_constraints", [], |r| r.get(0))
+            .unwrap();
+        assert!(!check, "CHECK constraints are enforced again");
+        let bad = conn.execute(
+            "INSERT INTO usage_events (id, account_id, kind, occurred_at, units, state)
+             VALUES ('UE-X', 'ACC-000001', 'no-such-kind', '2026-03-01T00:00:00Z', 1, 'rated')",
+            [],
+        );
+        assert!(bad.is_err(), "{bad:?}");
+        let generation = snapshot.source_generation().unwrap();
+        conn.execute("UPDATE roster SET display_name = 'x' WHERE login = 'tlin'", [])
+            .unwrap();
+        assert_eq!(snapshot.source_generation().unwrap(), generation + 1);
+        conn.execute("UPDATE period SET status = 'signed_off'", [])
+            .unwrap();
+        assert!(conn.execute("DELETE FROM roster", []).is_err(), "locked");
     }
 }

@@ -232,11 +232,11 @@ fn refusal(e: Refusal) -> String {
     e.to_string()
 }
 
-/// Reconciles (the stored result when it is current, else the engine, storing its result),
-/// summarizes and reads the workflow state.
+/// Reconciles (the stored overview when it is current, else the engine, storing its
+/// overview), summarizes and reads the workflow state.
 pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
-    let (recon, _) = reconcile::stored_or_run(snapshot).map_err(sql_err)?;
-    load_with(snapshot, &recon, login, today)
+    let (overview, _) = reconcile::stored_or_run(snapshot).map_err(sql_err)?;
+    load_with(snapshot, &overview, login, today)
 }
 
 /// What to draw while the engine runs: the stored result, when there is one of this
@@ -245,25 +245,25 @@ pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded
 pub fn load_stale(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<Loaded> {
     // Cheap first: a current stored result is left to `load`, read once.
     let (generation, version) = snapshot.stored_reconciliation_key().ok()??;
-    if version != reconcile::stored::ENGINE_VERSION || generation == snapshot.source_generation().ok()? {
+    if version != reconcile::stored::STORED_VERSION || generation == snapshot.source_generation().ok()? {
         return None;
     }
     let stored = reconcile::stored::stored(snapshot).ok()??;
     if stored.current {
         return None;
     }
-    let mut loaded = load_with(snapshot, &stored.reconciliation, login, today).ok()?;
+    let mut loaded = load_with(snapshot, &stored.overview, login, today).ok()?;
     loaded.recomputing = true;
     Some(loaded)
 }
 
 fn load_with(
     snapshot: &Snapshot,
-    recon: &reconcile::Reconciliation,
+    recon: &reconcile::Overview,
     login: &str,
     today: NaiveDate,
 ) -> Result<Loaded, String> {
-    let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, recon)
+    let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, &recon.mismatches)
         .map_err(refusal)?
         .into_iter()
         .map(|v| (v.key.clone(), v))
@@ -327,7 +327,7 @@ fn load_with(
         })
         .collect();
     let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
-    let preconditions = workflow::signoff::preconditions(snapshot, &wf_actor, recon)
+    let preconditions = workflow::signoff::preconditions(snapshot, &wf_actor, &recon.mismatches)
         .map_err(refusal)?
         .into_iter()
         .map(|p| (p.met, p.rule.to_string(), p.state))
@@ -351,7 +351,7 @@ fn load_with(
 }
 
 /// The engine's figures for each lane table, one line each.
-pub fn lane_figures(recon: &reconcile::Reconciliation) -> Vec<String> {
+pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
     let st = &recon.steps;
     let u = &st.usage;
     let batches: Vec<String> = st
@@ -371,7 +371,7 @@ pub fn lane_figures(recon: &reconcile::Reconciliation) -> Vec<String> {
     let expected: Money = pr.programs.iter().map(|p| p.expected_fee).sum();
     let stated: Money = pr.programs.iter().map(|p| p.statement_total).sum();
     let sf = &st.statements;
-    let a = &recon.aging.totals;
+    let a = &recon.aging;
     let r = &st.revenue.total;
     LaneTable::ALL
         .iter()

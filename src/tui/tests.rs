@@ -1032,7 +1032,7 @@ fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
     let result = super::data::write(&mut d.snap, "rdiaz", op);
     let why = result.unwrap_err();
     assert!(why.contains("tlin"), "{why}");
-    let items = crate::workflow::checklist::items(&other, &recon).unwrap();
+    let items = crate::workflow::checklist::items(&other, &recon.overview()).unwrap();
     assert_eq!(items[0].status.as_str(), "blocked");
     assert_eq!(items[0].updated_by.as_deref(), Some("tlin"));
 }
@@ -1129,4 +1129,59 @@ fn a_stale_stored_result_is_drawn_at_once_saying_recomputing_then_the_fresh_one(
     let snap = crate::snapshot::Snapshot::open(&path).unwrap();
     assert!(super::data::load_stale(&snap, "rdiaz", today).is_none());
     assert!(crate::reconcile::stored::stored(&snap).unwrap().unwrap().current);
+}
+
+#[test]
+fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_result_is_not_drawn() {
+    use crate::reconcile::stored::{self, STORED_VERSION};
+    use crate::snapshot::cache::StoredRow;
+    let d = Demo::open("rdiaz");
+    let snap = &d.snap;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap();
+    // A workflow state the figures are drawn with: one mismatch waived, one item moved.
+    let recon = crate::reconcile::run(snap).unwrap();
+    let key = recon.mismatches[0].key.clone();
+    let mut other = crate::snapshot::Snapshot::open(snap.path()).unwrap();
+    let waived = super::data::write(
+        &mut other,
+        "jokafor",
+        &super::data::WriteOp::Waive {
+            key,
+            reason: "immaterial, agreed with the controller".into(),
+            seen: None,
+        },
+    );
+    assert!(waived.is_ok(), "{waived:?}");
+    // Opening stored the overview; loading again reads it, and draws what the engine gives.
+    let row = snap.stored_reconciliation().unwrap().unwrap();
+    assert_eq!(row.version, STORED_VERSION);
+    assert!(stored::stored(snap).unwrap().unwrap().current);
+    let from_stored = super::data::load(snap, "rdiaz", today).unwrap();
+    snap.conn().execute("DELETE FROM reconcile_cache", []).unwrap();
+    let from_engine = super::data::load(snap, "rdiaz", today).unwrap();
+    assert_eq!(from_stored, from_engine);
+    assert!(from_engine.items.iter().any(|i| i.status == "waived"));
+
+    // A whole reconciliation stored by an earlier build (bare version), current and with a
+    // figure altered: neither drawn as stale nor read as current.
+    let mut old = recon.clone();
+    old.headline.closing_ar += crate::money::Money::from_cents(1);
+    let plant = |generation: i64| {
+        snap.store_reconciliation(&StoredRow {
+            generation,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            computed_at: "2026-11-01T00:00:00Z".into(),
+            result: serde_json::to_string(&old).unwrap(),
+        })
+        .unwrap();
+    };
+    let generation = snap.source_generation().unwrap();
+    plant(generation - 1);
+    assert!(super::data::load_stale(snap, "rdiaz", today).is_none());
+    plant(generation);
+    assert_eq!(super::data::load(snap, "rdiaz", today).unwrap(), from_engine);
+    assert_eq!(
+        snap.stored_reconciliation().unwrap().unwrap().version,
+        STORED_VERSION
+    );
 }

@@ -9,7 +9,7 @@ use super::exports::{history, Recorded};
 use super::mismatches::{views_from, Changes, MismatchView};
 use super::{check_version, ensure_open, require_text, Actor, Permission, Receipt, Refusal};
 use crate::money::Money;
-use crate::reconcile::Reconciliation;
+use crate::reconcile::{Overview, Reconciliation};
 use crate::snapshot::model::{AnnotationKind, ItemStatus, Lane, Severity, TargetKind};
 use crate::snapshot::schema::CHECKLIST_ITEMS;
 use crate::snapshot::workflow::{AnnotationRow, ChecklistRow};
@@ -143,7 +143,7 @@ fn tie(actual: Money, expected: Money, against: &str) -> String {
 }
 
 /// The evidence of one item, from the engine's figures and the open mismatches.
-fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView], exports: &[Recorded]) -> Vec<Evidence> {
+fn evidence(item: u8, recon: &Overview, views: &[MismatchView], exports: &[Recorded]) -> Vec<Evidence> {
     let steps = &recon.steps;
     let mut out = match item {
         1 => vec![
@@ -200,7 +200,7 @@ fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView], exports: &
             ]
         }
         5 => {
-            let b = &recon.aging.totals;
+            let b = &recon.aging;
             vec![
                 amount("current", b.current),
                 amount("1–30 days", b.days_1_30),
@@ -212,9 +212,9 @@ fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView], exports: &
             ]
         }
         6 => {
-            let t = &steps.adjustments.totals;
+            let t = &steps.adjustments;
             vec![
-                count("adjustments in the window", steps.adjustments.adjustments.len()),
+                count("adjustments in the window", steps.adjustment_count as usize),
                 amount("voids", t.voids),
                 amount("credits issued", t.credits_issued),
                 amount("credit reversals", t.credit_reversals),
@@ -294,9 +294,9 @@ fn evidence(item: u8, recon: &Reconciliation, views: &[MismatchView], exports: &
 }
 
 /// The eight items with their evidence, blockers and notes.
-pub fn items(snapshot: &Snapshot, recon: &Reconciliation) -> Result<Vec<Item>, Refusal> {
+pub fn items(snapshot: &Snapshot, recon: &Overview) -> Result<Vec<Item>, Refusal> {
     let read = snapshot.workflow();
-    let views = views_from(&read, recon)?;
+    let views = views_from(&read, &recon.mismatches)?;
     let exports = history(&read)?;
     let mut out = Vec::new();
     for row in read.checklist()? {
@@ -367,7 +367,7 @@ pub fn set(
             )));
         }
         if status == ItemStatus::Done {
-            let views = views_from(&tx.read(), recon)?;
+            let views = views_from(&tx.read(), &recon.mismatches)?;
             let blocking = blockers(&views, item);
             if !blocking.is_empty() {
                 let list: Vec<String> = blocking

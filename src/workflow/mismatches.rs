@@ -138,11 +138,11 @@ fn status_after(corrected_variance: Money, pending: usize) -> MismatchStatus {
 
 /// Every mismatch of the reconciliation (engine order) with its workflow state, then every
 /// key cleared by data.
-pub fn views(snapshot: &Snapshot, recon: &Reconciliation) -> Result<Vec<MismatchView>, Refusal> {
-    views_from(&snapshot.workflow(), recon)
+pub fn views(snapshot: &Snapshot, mismatches: &[Mismatch]) -> Result<Vec<MismatchView>, Refusal> {
+    views_from(&snapshot.workflow(), mismatches)
 }
 
-pub(crate) fn views_from(read: &Reader<'_>, recon: &Reconciliation) -> Result<Vec<MismatchView>, Refusal> {
+pub(crate) fn views_from(read: &Reader<'_>, mismatches: &[Mismatch]) -> Result<Vec<MismatchView>, Refusal> {
     let mut states: BTreeMap<String, MismatchStateRow> = read
         .mismatch_states()?
         .into_iter()
@@ -154,8 +154,8 @@ pub(crate) fn views_from(read: &Reader<'_>, recon: &Reconciliation) -> Result<Ve
             corrections.entry(row.target.clone()).or_default().push(c);
         }
     }
-    let mut out = Vec::with_capacity(recon.mismatches.len());
-    for m in &recon.mismatches {
+    let mut out = Vec::with_capacity(mismatches.len());
+    for m in mismatches {
         let state = states.remove(&m.key);
         let cs = corrections.remove(&m.key).unwrap_or_default();
         let (expected, actual, variance) = overlay(m, &cs);
@@ -226,7 +226,7 @@ pub struct Detail {
 
 pub fn detail(snapshot: &Snapshot, recon: &Reconciliation, key: &str) -> Result<Detail, Refusal> {
     let read = snapshot.workflow();
-    let view = views_from(&read, recon)?
+    let view = views_from(&read, &recon.mismatches)?
         .into_iter()
         .find(|v| v.key == key)
         .ok_or_else(|| not_found(key))?;
@@ -498,7 +498,7 @@ fn act(
             Some(&state.updated_by),
             Some(&state.updated_at),
         )?;
-        let view = views_from(&tx.read(), recon)?
+        let view = views_from(&tx.read(), &recon.mismatches)?
             .into_iter()
             .find(|v| v.key == key)
             .ok_or_else(|| not_found(key))?;

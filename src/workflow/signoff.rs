@@ -14,7 +14,7 @@ use super::audit::hex;
 use super::mismatches::{sync, views_from, Changes, MismatchView};
 use super::{ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt, Refusal};
 use crate::money::Money;
-use crate::reconcile::{Aging, Headline, Reconciliation, Steps};
+use crate::reconcile::{Aging, Headline, Mismatch, Reconciliation, Steps};
 use crate::snapshot::model::{ItemStatus, MismatchStatus, PeriodStatus, Role, Severity};
 use crate::snapshot::workflow::{PeriodState, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
@@ -127,10 +127,10 @@ fn article(role: Role) -> &'static str {
 pub fn preconditions(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    mismatches: &[Mismatch],
 ) -> Result<Vec<Precondition>, Refusal> {
     let read = snapshot.workflow();
-    let views = views_from(&read, recon)?;
+    let views = views_from(&read, mismatches)?;
     evaluate(&read, actor, &views)
 }
 
@@ -197,7 +197,7 @@ pub fn digest_of(recon: &Reconciliation, views: &[MismatchView]) -> String {
 
 /// The digest of the period's figures now.
 pub fn digest(snapshot: &Snapshot, recon: &Reconciliation) -> Result<String, Refusal> {
-    let views = views_from(&snapshot.workflow(), recon)?;
+    let views = views_from(&snapshot.workflow(), &recon.mismatches)?;
     Ok(digest_of(recon, &views))
 }
 
@@ -231,7 +231,7 @@ pub fn sign_with(
         let period = ensure_open(tx)?;
         let recon = engine(snapshot)?;
         sync(tx, actor, &recon)?;
-        let views = views_from(&tx.read(), &recon)?;
+        let views = views_from(&tx.read(), &recon.mismatches)?;
         let preconditions = evaluate(&tx.read(), actor, &views)?;
         if preconditions.iter().any(|p| !p.met) {
             return Err(Refusal::SignOff(preconditions));
