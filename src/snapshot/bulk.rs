@@ -8,11 +8,11 @@
 //! foreign_key_check` and `verify`, whose `PRAGMA integrity_check` checks every `CHECK`;
 //! SQLite evaluates each `x IN ('a', 'b', 'c')` check by building a temporary B-tree, which
 //! was half the load) — and the secondary indexes are dropped and created again after the
-//! rows are in (one sort instead of millions of random B-tree inserts; the sort runs in
-//! memory, `temp_store = MEMORY`), and so are the triggers on the source tables: the
-//! `source_generation` triggers (the load bumps the generation once instead) and the lock
-//! triggers (a new period is open). Afterwards the snapshot's normal settings are back:
-//! WAL, `synchronous = FULL`, foreign keys and `CHECK` constraints on.
+//! rows are in (one sort instead of millions of random B-tree inserts), and so are the
+//! triggers on the source tables: the `source_generation` triggers (the load bumps the
+//! generation once instead) and the lock triggers (a new period is open). Afterwards the
+//! snapshot's normal settings are back: WAL, `synchronous = FULL`, foreign keys and
+//! `CHECK` constraints on.
 //! The file is a temporary one until the caller renames it into place, so a failed load
 //! leaves nothing.
 
@@ -287,15 +287,11 @@ impl Snapshot {
         conn.pragma_update(None, "synchronous", "OFF")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "ignore_check_constraints", "ON")?;
-        // A 128 MiB page cache; index builds sort in memory instead of spilling sorted runs
-        // to temporary files.
-        conn.pragma_update(None, "cache_size", -131_072)?;
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "cache_size", -131_072)?; // 128 MiB
         let loaded = self.load(period, fill);
         let conn = self.conn();
         let restored = (|| -> Result<()> {
             conn.pragma_update(None, "cache_size", -2_000)?;
-            conn.pragma_update(None, "temp_store", "DEFAULT")?;
             conn.pragma_update(None, "ignore_check_constraints", "OFF")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
