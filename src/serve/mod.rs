@@ -37,6 +37,17 @@ use crate::text::inert;
 use crate::workflow::sessions::{self, Event};
 use keys::AuthorizedKeys;
 
+/// A line on standard error for whoever runs the server. Unlike `eprintln!`, a closed
+/// stderr (`closedesk serve … 2>&1 | head`) is ignored instead of panicking a long-running
+/// server's thread.
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use log;
+
 /// How `serve` runs.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -177,7 +188,7 @@ async fn serve(
     let (audit_tx, audit_rx) = mpsc::unbounded_channel();
     let audit = spawn_audit_writer(opts.path.clone(), audit_rx);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    eprintln!(
+    log!(
         "closedesk serve: {} on {local}; host key {fingerprint} ({} {}); {} authorized key(s). \
          Connect with `ssh -t -p {} LOGIN@HOST`; Ctrl-C stops.",
         inert(&opts.path.display().to_string()),
@@ -204,14 +215,14 @@ async fn serve(
                 let (socket, peer) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
-                        eprintln!("closedesk serve: accept failed: {e}");
+                        log!("closedesk serve: accept failed: {e}");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
                 };
                 while connections.try_join_next().is_some() {}
                 if connections.len() >= max_connections {
-                    eprintln!("closedesk serve: {peer}: too many connections ({}); closed", connections.len());
+                    log!("closedesk serve: {peer}: too many connections ({}); closed", connections.len());
                     drop(socket);
                     continue;
                 }
@@ -222,7 +233,7 @@ async fn serve(
             name = signals.next() => break name,
         }
     };
-    eprintln!(
+    log!(
         "closedesk serve: {signal}: telling {} connection(s) and stopping",
         connections.len()
     );
@@ -237,7 +248,7 @@ async fn serve(
     let _ = shared.audit.send(None);
     drop(shared);
     let _ = tokio::task::spawn_blocking(move || audit.join()).await;
-    eprintln!("closedesk serve: stopped");
+    log!("closedesk serve: stopped");
     Ok(())
 }
 
@@ -289,7 +300,7 @@ fn spawn_audit_writer(
     std::thread::spawn(move || {
         let snapshot = Snapshot::open(&path);
         while let Some(Some(event)) = events.blocking_recv() {
-            eprintln!(
+            log!(
                 "closedesk serve: {} {} {}: {}",
                 event.action,
                 inert(&event.actor),
@@ -301,7 +312,7 @@ fn spawn_audit_writer(
                 Err(e) => Err(e.to_string()),
             };
             if let Err(e) = written {
-                eprintln!("closedesk serve: could not write the audit row: {}", inert(&e));
+                log!("closedesk serve: could not write the audit row: {}", inert(&e));
             }
         }
     })

@@ -77,7 +77,7 @@ pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: Soc
     let (socket, killer) = match killer {
         Ok(pair) => pair,
         Err(e) => {
-            eprintln!("closedesk serve: {peer}: {e}");
+            super::log!("closedesk serve: {peer}: {e}");
             return;
         }
     };
