@@ -49,7 +49,8 @@ struct ConnState {
     since: Option<Instant>,
 }
 
-/// Shortened and single-line, for the audit text.
+/// Client-supplied text cut to [`MAX_CLAIM`] characters, for the audit text (stored as
+/// given, shown inert).
 fn claim(text: &str) -> String {
     text.chars().take(MAX_CLAIM).collect()
 }
@@ -83,16 +84,16 @@ pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: Soc
     };
     let state = Arc::new(Mutex::new(ConnState::default()));
     let ending = Arc::new(Notify::new());
+    let target = format!("ssh:{peer}");
     let handler = Connection {
         shared: shared.clone(),
         id,
-        target: format!("ssh:{peer}"),
+        target: target.clone(),
         state: state.clone(),
         ending: ending.clone(),
         channel: None,
         pty: None,
         env: HashMap::new(),
-        started: false,
     };
     let start = russh::server::run_stream(shared.config.clone(), socket, handler);
     let mut running = match tokio::time::timeout(LOGIN_GRACE, start).await {
@@ -137,7 +138,7 @@ pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: Soc
         Ok(mut s) => std::mem::take(&mut *s),
         Err(_) => return,
     };
-    audit_connection_end(&shared, &format!("ssh:{peer}"), state);
+    audit_connection_end(&shared, &target, state);
 }
 
 fn audit_connection_end(shared: &Shared, target: &str, state: ConnState) {
@@ -187,7 +188,6 @@ struct Connection {
     channel: Option<Channel<Msg>>,
     pty: Option<Pty>,
     env: HashMap<String, String>,
-    started: bool,
 }
 
 impl Connection {
@@ -313,7 +313,7 @@ impl russh::server::Handler for Connection {
         reply: russh::server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if self.channel.is_some() || self.started {
+        if self.channel.is_some() || self.with_state(|s| s.cockpit).unwrap_or(false) {
             // One cockpit per connection; dropping the reply rejects the channel.
             drop(reply);
             return Ok(());
@@ -364,6 +364,9 @@ impl russh::server::Handler for Connection {
         let Some((login, key)) = self.login() else {
             return self.refuse_request(channel, session, "not authenticated");
         };
+        let Some(chan) = self.channel.take() else {
+            return self.refuse_request(channel, session, "no session channel");
+        };
         let opts = &self.shared.opts;
         let limit = self
             .shared
@@ -374,45 +377,38 @@ impl russh::server::Handler for Connection {
         if let Err(why) = limit {
             return self.refuse_request(channel, session, &why);
         }
-        let Some(chan) = self.channel.take() else {
-            self.shared
-                .registry
-                .lock()
-                .map_err(|_| russh::Error::Inconsistent)?
-                .close(self.id);
-            return self.refuse_request(channel, session, "no session channel");
-        };
-        self.started = true;
         self.with_state(|s| s.cockpit = true);
         let term = self.env.get("TERM").cloned().unwrap_or(pty.term);
         let no_color = self.env.get("NO_COLOR").cloned();
-        let login_for_panic = login.clone();
         let cockpit = Cockpit {
             shared: self.shared.clone(),
-            id: self.id,
-            target: self.target.clone(),
-            login,
+            login: login.clone(),
             theme: Theme::for_terminal(Some(&term), no_color.as_deref()),
             size: pty.size,
-            ending: self.ending.clone(),
         };
-        let (shared, id, target) = (self.shared.clone(), self.id, self.target.clone());
-        let ending = self.ending.clone();
-        let running = tokio::spawn(cockpit.run(chan));
-        // A panic in a cockpit ends that session only; count it out and audit it.
+        let (shared, id, target, ending) = (
+            self.shared.clone(),
+            self.id,
+            self.target.clone(),
+            self.ending.clone(),
+        );
         tokio::spawn(async move {
-            if let Err(e) = running.await {
-                if let Ok(mut registry) = shared.registry.lock() {
-                    registry.close(id);
-                }
-                shared.audit(Event {
-                    action: DISCONNECTED,
-                    actor: login_for_panic,
-                    target,
-                    text: format!("the cockpit failed: {e}"),
-                });
-                ending.notify_one();
+            // However the cockpit ends — a panic included — the session is counted out,
+            // audited, and its connection told to close.
+            let text = match tokio::spawn(cockpit.run(chan)).await {
+                Ok(text) => text,
+                Err(e) => format!("the cockpit failed: {e}"),
+            };
+            if let Ok(mut registry) = shared.registry.lock() {
+                registry.close(id);
             }
+            shared.audit(Event {
+                action: DISCONNECTED,
+                actor: login,
+                target,
+                text,
+            });
+            ending.notify_one();
         });
         Ok(())
     }
@@ -501,16 +497,15 @@ impl End {
 /// One cockpit over one SSH channel.
 struct Cockpit {
     shared: Arc<Shared>,
-    id: u64,
-    target: String,
     login: String,
     theme: Theme,
     size: Size,
-    ending: Arc<Notify>,
 }
 
 impl Cockpit {
-    async fn run(self, channel: Channel<Msg>) {
+    /// Runs the session to its end and closes the channel; returns why and after how long
+    /// it ended, for the audit log.
+    async fn run(self, channel: Channel<Msg>) -> String {
         let started = Instant::now();
         let (mut reader, writer) = channel.split();
         // The writer task sends queued frames as fast as the client's window allows.
@@ -560,16 +555,7 @@ impl Cockpit {
             })
             .await;
         }
-        if let Ok(mut registry) = self.shared.registry.lock() {
-            registry.close(self.id);
-        }
-        self.shared.audit(Event {
-            action: DISCONNECTED,
-            actor: self.login.clone(),
-            target: self.target.clone(),
-            text: format!("{} after {}", end.words(), duration(started.elapsed())),
-        });
-        self.ending.notify_one();
+        format!("{} after {}", end.words(), duration(started.elapsed()))
     }
 
     /// Runs the cockpit until it quits, the client leaves, the session idles out, output
