@@ -30,6 +30,11 @@ pub fn inert(text: &str) -> String {
     out
 }
 
+/// A path (which may hold any bytes a file name can) as [`inert`] text, for messages.
+pub fn inert_path(path: &std::path::Path) -> String {
+    inert(&path.display().to_string())
+}
+
 /// Like [`inert`] but keeps newlines, for multi-line notes shown as several lines.
 pub fn inert_multiline(text: &str) -> String {
     text.split('\n')

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::{open_snapshot, print_json, Failure, Outcome};
 use crate::export::{self, ExportError, Format, Kind, Request, Target};
-use crate::text::inert;
+use crate::text::{inert, inert_path};
 use crate::workflow::Actor;
 
 pub const EXPORT_HELP: &str = "Kinds and formats:\n  gl          csv (default), json   summarized GL journal; --by-account splits it per customer account\n  aging       csv (default), json   aged AR per account with unapplied payments and credits\n  mismatches  csv (default), json   the mismatch register\n  packet      md (default), json    the close packet\n\nExamples:\n  closedesk export period.db --kind packet --out close-packet.md\n  closedesk export period.db --kind gl --format json --out - | jq .total_debit\n\nEvery export is recorded in the audit log; re-running on a snapshot in the same state gives the same bytes (no time unless --stamp). An existing file is not replaced without --force (exit 2). docs/outputs.md describes each output.";
@@ -103,7 +103,7 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         Some(_) if args.json => print_json(&written).map(|_| ())?,
         Some(path) => println!(
             "wrote {} ({kind}, {format}, {} rows, sha256 {}); recorded at audit seq {}",
-            inert(&path.display().to_string()),
+            inert_path(path),
             written.rows,
             written.digest,
             written.receipt.seq

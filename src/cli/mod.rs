@@ -20,7 +20,7 @@ use crate::import;
 use crate::reconcile::{self, Mismatch, Overview, Reconciliation};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
-use crate::text::{inert, inert_json};
+use crate::text::{inert, inert_json, inert_path};
 use crate::workflow::mismatches::{self, MismatchView};
 
 #[derive(Parser, Debug)]
@@ -189,7 +189,7 @@ pub fn run(cli: Cli) -> Outcome {
     if let (Some(_), Some(file)) = (&cli.command, &cli.file) {
         return Err(Failure::usage(format!(
             "{}: give the file after the subcommand, e.g. `closedesk status FILE`",
-            inert(&file.display().to_string())
+            inert_path(file)
         )));
     }
     match (cli.command, cli.file) {
@@ -253,18 +253,11 @@ fn ensure_demo() -> Result<PathBuf, Failure> {
     })?;
     if !path.exists() {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Failure::usage(format!(
-                    "{}: cannot create directory: {e}",
-                    inert(&dir.display().to_string())
-                ))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::usage(format!("{}: cannot create directory: {e}", inert_path(dir))))?;
         }
         demo::write(&path, false)?;
-        eprintln!(
-            "closedesk: created the demo period at {}",
-            inert(&path.display().to_string())
-        );
+        eprintln!("closedesk: created the demo period at {}", inert_path(&path));
     }
     Ok(path)
 }
@@ -302,10 +295,7 @@ fn cmd_demo(out: Option<PathBuf>, force: bool) -> Outcome {
                 .ok_or_else(|| Failure::usage("cannot find a data directory: pass --out FILE"))?;
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    Failure::usage(format!(
-                        "{}: cannot create directory: {e}",
-                        inert(&dir.display().to_string())
-                    ))
+                    Failure::usage(format!("{}: cannot create directory: {e}", inert_path(dir)))
                 })?;
             }
             path
@@ -316,7 +306,7 @@ fn cmd_demo(out: Option<PathBuf>, force: bool) -> Outcome {
         "Wrote the demo period {} ({}) to {}",
         inert(&data.period.id),
         inert(&data.period.entity),
-        inert(&out.display().to_string())
+        inert_path(&out)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -328,7 +318,7 @@ fn cmd_demo_scale(out: &Path, invoices: u64, seed: u64, force: bool) -> Outcome 
     println!(
         "Wrote a synthetic period of {} invoices (seed {seed}) to {} in {:.1} s",
         c.invoices,
-        inert(&out.display().to_string()),
+        inert_path(out),
         started.elapsed().as_secs_f64()
     );
     println!(
@@ -366,7 +356,7 @@ fn cmd_demo_scale(out: &Path, invoices: u64, seed: u64, force: bool) -> Outcome 
 fn cmd_template(dir: &Path) -> Outcome {
     let written = import::write_templates(dir)?;
     for path in &written {
-        println!("{}", inert(&path.display().to_string()));
+        println!("{}", inert_path(path));
     }
     println!(
         "Wrote {} header-only CSV files; see docs/snapshot-format.md for the columns.",
@@ -390,7 +380,7 @@ fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
         data.invoices.len(),
         data.ledger.len(),
         data.usage_events.len(),
-        inert(&out.display().to_string())
+        inert_path(out)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -406,7 +396,7 @@ fn stored_overview(snapshot: &Snapshot) -> Result<Overview, Failure> {
 fn cannot_read(snapshot: &Snapshot, e: rusqlite::Error) -> Failure {
     Failure::usage(format!(
         "{}: cannot read the snapshot: {e}",
-        inert(&snapshot.path().display().to_string())
+        inert_path(snapshot.path())
     ))
 }
 
@@ -542,7 +532,7 @@ fn print_summary(s: &Summary, path: &Path) {
         format!("{} of {} done{next}", s.checklist.done, s.checklist.total),
     );
     row("Close owner", inert(&s.owner));
-    row("File", inert(&path.display().to_string()));
+    row("File", inert_path(path));
 }
 
 fn print_mismatches(mismatches: &[Mismatch], open: &[bool]) {

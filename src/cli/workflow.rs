@@ -16,7 +16,7 @@ use crate::reconcile::{self, Reconciliation};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Severity, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::snapshot::Snapshot;
-use crate::text::inert;
+use crate::text::{inert, inert_path};
 use crate::workflow::audit::{self, Entry};
 use crate::workflow::checklist::{self as items, Item};
 use crate::workflow::mismatches::{self, Detail, MismatchView, Proposal};
@@ -239,7 +239,7 @@ fn reconcile_now(snapshot: &Snapshot) -> Result<Reconciliation, Failure> {
     reconcile::run(snapshot).map_err(|e| {
         Failure::usage(format!(
             "{}: cannot read the snapshot: {}",
-            inert(&snapshot.path().display().to_string()),
+            inert_path(snapshot.path()),
             inert(&e.to_string())
         ))
     })
@@ -755,7 +755,7 @@ pub fn verify(args: VerifyArgs) -> Outcome {
     if args.json {
         print_json(&report)?;
     } else {
-        println!("verify {}", inert(&snapshot.path().display().to_string()));
+        println!("verify {}", inert_path(snapshot.path()));
         for c in &report.checks {
             let mark = if c.ok { "[ok]    " } else { "[failed]" };
             println!("  {mark} {}: {}", c.name, inert(&c.detail));

@@ -26,7 +26,7 @@ use crate::money::Money;
 use crate::reconcile::{self, Reconciliation};
 use crate::snapshot::schema::SCHEMA_VERSION;
 use crate::snapshot::Snapshot;
-use crate::text::inert;
+use crate::text::{inert, inert_path};
 use crate::workflow::audit::hex;
 use crate::workflow::exports::{self, Before, ExportRecord};
 use crate::workflow::mismatches::{views_from, MismatchView};
@@ -342,7 +342,7 @@ pub fn write(
             Target::File(path) => Some(TempFile::write(path, &output.bytes).map_err(|e| {
                 Refusal::Invalid(format!(
                     "{}: cannot write the export: {e}; nothing was written or recorded",
-                    inert(&path.display().to_string())
+                    inert_path(path)
                 ))
             })?),
             Target::Stdout => None,
@@ -361,7 +361,7 @@ pub fn write(
             temp.place(path, force).map_err(|e| {
                 ExportError::Io(format!(
                     "{}: the export was recorded (audit seq {}) but could not be put in place: {e}",
-                    inert(&path.display().to_string()),
+                    inert_path(path),
                     receipt.seq
                 ))
             })?;
@@ -398,7 +398,7 @@ fn source<'a>(snapshot: &'a Snapshot, before: &Before<'_>, stamp: bool) -> Resul
 fn exists(path: &Path) -> ExportError {
     ExportError::Usage(format!(
         "{} exists; nothing was written — choose another --out or add --force to replace it",
-        inert(&path.display().to_string())
+        inert_path(path)
     ))
 }
 

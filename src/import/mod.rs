@@ -23,7 +23,7 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use crate::snapshot::model::SourceData;
-use crate::text::inert;
+use crate::text::{inert, inert_path};
 
 pub use build::{build_snapshot, build_with};
 
@@ -227,7 +227,7 @@ impl std::error::Error for ImportError {}
 
 /// A path as shown in messages.
 fn shown(path: &Path) -> String {
-    inert(&path.display().to_string())
+    inert_path(path)
 }
 
 /// Parses the sixteen files (keyed by file name, e.g. `"accounts.csv"`). `label` gives the

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use russh::keys::ssh_key::LineEnding;
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
 
-use crate::text::inert;
+use crate::text::{inert, inert_path};
 
 /// Why a key file cannot be used; the message names the file (and line).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +22,6 @@ impl std::fmt::Display for KeyError {
 }
 
 impl std::error::Error for KeyError {}
-
-fn shown(path: &Path) -> String {
-    inert(&path.display().to_string())
-}
 
 /// The SHA-256 fingerprint as OpenSSH prints it: `SHA256:…`.
 pub fn fingerprint(key: &PublicKey) -> String {
@@ -43,14 +39,18 @@ impl AuthorizedKeys {
     /// Reads `ssh-ed25519 AAAA… LOGIN` lines; blank lines and `#` comments are skipped.
     /// Every problem names `file:line`.
     pub fn load(path: &Path) -> Result<AuthorizedKeys, KeyError> {
-        let text = fs::read_to_string(path)
-            .map_err(|e| KeyError(format!("{}: cannot read the authorized keys: {e}", shown(path))))?;
+        let text = fs::read_to_string(path).map_err(|e| {
+            KeyError(format!(
+                "{}: cannot read the authorized keys: {e}",
+                inert_path(path)
+            ))
+        })?;
         let keys = AuthorizedKeys::parse(&text)
-            .map_err(|(line, why)| KeyError(format!("{}:{line}: {why}", shown(path))))?;
+            .map_err(|(line, why)| KeyError(format!("{}:{line}: {why}", inert_path(path))))?;
         if keys.logins.is_empty() {
             return Err(KeyError(format!(
                 "{}: no keys: add one line `ssh-ed25519 AAAA… LOGIN` per reviewer",
-                shown(path)
+                inert_path(path)
             )));
         }
         Ok(keys)
@@ -129,11 +129,11 @@ pub fn host_key(path: &Path) -> Result<(PrivateKey, bool), KeyError> {
         Ok(bytes) => {
             check_private(path)?;
             let key = PrivateKey::from_openssh(&bytes)
-                .map_err(|e| KeyError(format!("{}: not an OpenSSH private key: {e}", shown(path))))?;
+                .map_err(|e| KeyError(format!("{}: not an OpenSSH private key: {e}", inert_path(path))))?;
             if key.is_encrypted() {
                 return Err(KeyError(format!(
                     "{}: the host key is encrypted; give an unencrypted key (or remove it to generate one)",
-                    shown(path)
+                    inert_path(path)
                 )));
             }
             Ok((key, false))
@@ -149,7 +149,7 @@ pub fn host_key(path: &Path) -> Result<(PrivateKey, bool), KeyError> {
         }
         Err(e) => Err(KeyError(format!(
             "{}: cannot read the host key: {e}",
-            shown(path)
+            inert_path(path)
         ))),
     }
 }
@@ -160,15 +160,15 @@ fn check_private(path: &Path) -> Result<(), KeyError> {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path)
-            .map_err(|e| KeyError(format!("{}: {e}", shown(path))))?
+            .map_err(|e| KeyError(format!("{}: {e}", inert_path(path))))?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
             return Err(KeyError(format!(
                 "{}: permissions {:04o} are too open for a host key; run `chmod 600 {}`",
-                shown(path),
+                inert_path(path),
                 mode & 0o777,
-                shown(path)
+                inert_path(path)
             )));
         }
     }
@@ -183,7 +183,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let fail = |e: std::io::Error| KeyError(format!("{}: cannot save the host key: {e}", shown(path)));
+    let fail = |e: std::io::Error| KeyError(format!("{}: cannot save the host key: {e}", inert_path(path)));
     let mut file = options.open(path).map_err(fail)?;
     file.write_all(bytes).map_err(fail)?;
     file.sync_all().map_err(fail)?;

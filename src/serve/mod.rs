@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::snapshot::Snapshot;
-use crate::text::inert;
+use crate::text::{inert, inert_path};
 use crate::workflow::sessions::{self, Event};
 use keys::AuthorizedKeys;
 
@@ -191,9 +191,9 @@ async fn serve(
     log!(
         "closedesk serve: {} on {local}; host key {fingerprint} ({} {}); {} authorized key(s). \
          Connect with `ssh -t -p {} LOGIN@HOST`; Ctrl-C stops.",
-        inert(&opts.path.display().to_string()),
+        inert_path(&opts.path),
         if generated { "generated at" } else { "from" },
-        inert(&host_key_path.display().to_string()),
+        inert_path(&host_key_path),
         keys.len(),
         local.port(),
     );

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::text::inert;
+use crate::text::{inert, inert_path};
 use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 
 /// How long a writer waits for another writer before giving up.
@@ -50,45 +50,44 @@ pub enum OpenError {
 
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = |path: &Path| inert(&path.display().to_string());
         match self {
-            OpenError::Missing(path) => write!(f, "{}: no such file", p(path)),
+            OpenError::Missing(path) => write!(f, "{}: no such file", inert_path(path)),
             OpenError::Directory(path) => {
-                write!(f, "{}: is a directory, not a period snapshot", p(path))
+                write!(f, "{}: is a directory, not a period snapshot", inert_path(path))
             }
-            OpenError::Unreadable(path, why) => write!(f, "{}: cannot read: {}", p(path), inert(why)),
+            OpenError::Unreadable(path, why) => write!(f, "{}: cannot read: {}", inert_path(path), inert(why)),
             OpenError::NotSqlite(path) => {
-                write!(f, "{}: not a period snapshot (not an SQLite database)", p(path))
+                write!(f, "{}: not a period snapshot (not an SQLite database)", inert_path(path))
             }
             OpenError::Truncated(path, have, need) => write!(
                 f,
                 "{}: truncated or damaged: the file has {have} bytes, its header says {need}",
-                p(path)
+                inert_path(path)
             ),
             OpenError::Foreign(path, id) => write!(
                 f,
                 "{}: not a period snapshot: an SQLite database of another application (application_id 0x{id:08X})",
-                p(path)
+                inert_path(path)
             ),
             OpenError::PlainSqlite(path) => write!(
                 f,
                 "{}: not a period snapshot: an SQLite database closedesk did not make",
-                p(path)
+                inert_path(path)
             ),
             OpenError::Newer(path, v) => write!(
                 f,
                 "{}: made by a newer closedesk (schema {v}); this closedesk reads schema {SCHEMA_VERSION} — upgrade closedesk to open it",
-                p(path)
+                inert_path(path)
             ),
             OpenError::Damaged(path, why) => {
-                write!(f, "{}: damaged snapshot: {}", p(path), inert(why))
+                write!(f, "{}: damaged snapshot: {}", inert_path(path), inert(why))
             }
             OpenError::Exists(path) => write!(
                 f,
                 "{}: already exists; pass --force to replace it (its notes and sign-offs would be lost)",
-                p(path)
+                inert_path(path)
             ),
-            OpenError::Sqlite(path, e) => write!(f, "{}: {}", p(path), inert(&e.to_string())),
+            OpenError::Sqlite(path, e) => write!(f, "{}: {}", inert_path(path), inert(&e.to_string())),
         }
     }
 }

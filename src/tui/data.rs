@@ -687,11 +687,6 @@ pub fn spawn_watcher(
     })
 }
 
-/// The path shown in the status bar.
-pub fn display_path(path: &Path) -> String {
-    crate::text::inert(&path.display().to_string())
-}
-
 /// Counts by severity of the open items (for tests and the overview).
 pub fn severity_split(items: &[Item]) -> HashMap<Severity, usize> {
     let mut out = HashMap::new();

@@ -230,7 +230,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             None => String::new(),
         };
         let left = format!(" {} ({role}) · ", inert(&d.actor.login));
-        let path = super::data::display_path(&d.path);
+        let path = crate::text::inert_path(&d.path);
         let room = (area.width as usize).saturating_sub(left.chars().count() + fresh.chars().count() + 1);
         // Keep the end of the path: the file name matters most.
         let n = path.chars().count();
