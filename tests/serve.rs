@@ -804,6 +804,9 @@ fn bad_arguments_exit_2_naming_the_problem() {
     let (code, err) = run(&[db_s, "--authorized-keys", keys_s, "--listen", "localhost"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--listen localhost: expected ADDR:PORT"), "{err}");
+    let (code, err) = run(&[db_s, "--authorized-keys", keys_s, "--user", "mhale"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--user does not apply"), "{err}");
     let (code, err) = run(&["/nonexistent/p.db", "--authorized-keys", keys_s]);
     assert_eq!(code, Some(2));
     assert!(err.contains("/nonexistent/p.db"), "{err}");

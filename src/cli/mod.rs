@@ -226,6 +226,9 @@ pub fn run(cli: Cli) -> Outcome {
         (Some(Command::Verify(args)), _) => workflow::verify(args),
         (Some(Command::Log(args)), _) => workflow::log(args),
         (Some(Command::Export(args)), _) => export::export(args, user.as_deref()),
+        (Some(Command::Serve(_)), _) if user.is_some() => Err(Failure::usage(
+            "serve: --user does not apply; each connection acts as the login its key maps to",
+        )),
         (Some(Command::Serve(args)), _) => serve::serve(args),
     }
 }
