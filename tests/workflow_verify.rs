@@ -287,7 +287,7 @@ fn a_rewritten_chain_is_caught_against_the_head_recorded_at_sign_off() {
     // Even with the trigger put back exactly, the recorded head catches it.
     let reference = Connection::open_in_memory().unwrap();
     reference
-        .execute_batch(closedesk::snapshot::schema::MIGRATIONS[0])
+        .execute_batch(&closedesk::snapshot::schema::migrations()[0])
         .unwrap();
     let create: String = reference
         .query_row(

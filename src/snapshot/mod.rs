@@ -21,7 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::text::{inert, inert_path};
-use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
+use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// How long a writer waits for another writer before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -254,7 +254,7 @@ impl Snapshot {
     /// Runs every migration between the file's version and [`SCHEMA_VERSION`].
     fn migrate(&mut self) -> rusqlite::Result<()> {
         let current: i32 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (index, sql) in MIGRATIONS.iter().enumerate() {
+        for (index, sql) in schema::migrations().iter().enumerate() {
             let target = index as i32 + 1;
             if current >= target {
                 continue;
@@ -263,10 +263,6 @@ impl Snapshot {
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute_batch(sql)?;
-            if target == 1 {
-                tx.execute_batch(&schema::lock_triggers_sql())?;
-                tx.execute_batch(&schema::generation_triggers_sql())?;
-            }
             tx.pragma_update(None, "user_version", target)?;
             tx.commit()?;
         }

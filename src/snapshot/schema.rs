@@ -5,7 +5,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Source tables, in an order where each table's references come before it.
 pub const SOURCE_TABLES: &[&str] = &[
@@ -46,8 +46,25 @@ pub const WORKFLOW_TABLES: &[&str] = &[
 /// (`reconcile`, sign-off and `verify` always run the engine).
 pub const INTERNAL_TABLES: &[&str] = &["source_generation", "reconcile_cache"];
 
-/// The migrations, index 0 takes a file from version 0 to version 1.
-pub const MIGRATIONS: &[&str] = &[V1];
+/// Import metadata: what `import` (or the generator) wrote, per source table, written in
+/// the same transaction as the rows and never changed after (docs/snapshot-format.md).
+pub const IMPORT_TABLES: &[&str] = &["source_counts"];
+
+/// The migrations in order: entry `i` takes a file from version `i` to version `i + 1`, in
+/// one transaction. A published entry is never edited; a change is a new entry.
+pub fn migrations() -> Vec<String> {
+    vec![
+        format!(
+            "{V1}{}{}",
+            lock_triggers_v1_sql(),
+            generation_triggers_sql(V1_SOURCE_TABLES)
+        ),
+        v2(),
+    ]
+}
+
+/// The source tables of schema version 1 (version 2 added none).
+const V1_SOURCE_TABLES: &[&str] = SOURCE_TABLES;
 
 const V1: &str = r#"
 CREATE TABLE period (
@@ -320,11 +337,12 @@ WHEN OLD.status = 'signed_off' AND NOT (
 BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;
 "#;
 
-/// The lock triggers: after sign-off every source and workflow table (except the
-/// append-only audit log and the period row, handled above) refuses writes.
-pub fn lock_triggers_sql() -> String {
+/// The lock triggers of schema version 1 (frozen: version 2 replaces them). They read
+/// `(SELECT status FROM period)`, the first row's status, which a second period row could
+/// hide; see [`lock_triggers_sql`].
+fn lock_triggers_v1_sql() -> String {
     let mut sql = String::new();
-    for table in SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
+    for table in V1_SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
         if matches!(*table, "period" | "audit_log") {
             continue;
         }
@@ -340,12 +358,89 @@ pub fn lock_triggers_sql() -> String {
     sql
 }
 
+/// The tables under the sign-off lock: every source and workflow table except the period
+/// row and the audit log (each guarded by triggers of its own), and the import metadata.
+fn locked_tables() -> impl Iterator<Item = &'static str> {
+    SOURCE_TABLES
+        .iter()
+        .chain(WORKFLOW_TABLES)
+        .chain(IMPORT_TABLES)
+        .copied()
+        .filter(|t| !matches!(*t, "period" | "audit_log"))
+}
+
+/// The lock triggers (schema version 2): while any period row is signed off, every locked
+/// table refuses inserts (so also `INSERT OR REPLACE`, `REPLACE` and upserts), updates and
+/// deletes, whatever the rowids.
+pub fn lock_triggers_sql() -> String {
+    let mut sql = String::new();
+    for table in locked_tables() {
+        for op in ["INSERT", "UPDATE", "DELETE"] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER {table}_locked_{op_l} BEFORE {op} ON {table}\n\
+                 WHEN EXISTS (SELECT 1 FROM period WHERE status = 'signed_off')\n\
+                 BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;\n",
+                op_l = op.to_lowercase()
+            ));
+        }
+    }
+    sql
+}
+
+/// Version 2: the lock holds against plain SQL (one period row; lock triggers that no
+/// second period row can hide; the audit log takes only appends at the next sequence
+/// number, chained to the head), import metadata with each table's row count, a public
+/// key per roster login and a signature per audit row, the source content hash of each
+/// sign-off.
+fn v2() -> String {
+    let mut sql = String::new();
+    for table in V1_SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
+        if matches!(*table, "period" | "audit_log") {
+            continue;
+        }
+        for op in ["insert", "update", "delete"] {
+            sql.push_str(&format!("DROP TRIGGER {table}_locked_{op};\n"));
+        }
+    }
+    sql.push_str(V2);
+    sql.push_str(&lock_triggers_sql());
+    sql
+}
+
+const V2: &str = r#"
+CREATE TABLE source_counts (
+    table_name TEXT PRIMARY KEY,
+    file       TEXT NOT NULL,
+    rows       INTEGER NOT NULL CHECK (rows >= 0)
+);
+CREATE TRIGGER source_counts_no_update BEFORE UPDATE ON source_counts
+BEGIN SELECT RAISE(ABORT, 'source_counts is written by import only'); END;
+CREATE TRIGGER source_counts_no_delete BEFORE DELETE ON source_counts
+BEGIN SELECT RAISE(ABORT, 'source_counts is written by import only'); END;
+
+ALTER TABLE roster ADD COLUMN public_key TEXT;
+ALTER TABLE audit_log ADD COLUMN signature TEXT;
+ALTER TABLE signoffs ADD COLUMN source_hash TEXT;
+
+-- Exactly one period row: once it exists, no insert (nor INSERT OR REPLACE, REPLACE or an
+-- upsert, whose insert comes first) may add or replace one.
+CREATE TRIGGER period_one_row BEFORE INSERT ON period
+WHEN EXISTS (SELECT 1 FROM period)
+BEGIN SELECT RAISE(ABORT, 'period: a snapshot has exactly one period row'); END;
+
+-- The audit log takes appends only: the next sequence number, chained to the head.
+CREATE TRIGGER audit_log_append_only BEFORE INSERT ON audit_log
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit_log)
+  OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1),
+                                   '0000000000000000000000000000000000000000000000000000000000000000')
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows go at the next sequence number'); END;
+"#;
 /// The generation triggers: every insert, update or delete of a source row bumps
 /// `source_generation`, so a stored reconciliation computed before it is no longer current.
 /// They run after the lock triggers (which refuse the change first when signed off).
-pub fn generation_triggers_sql() -> String {
+pub fn generation_triggers_sql(tables: &'static [&'static str]) -> String {
     let mut sql = String::new();
-    for (name, table, op) in generation_triggers() {
+    for (name, table, op) in generation_triggers(tables) {
         sql.push_str(&format!(
             "CREATE TRIGGER {name} AFTER {op} ON {table}\n\
              BEGIN UPDATE source_generation SET generation = generation + 1; END;\n"
@@ -355,8 +450,10 @@ pub fn generation_triggers_sql() -> String {
 }
 
 /// (trigger name, table, operation) of every generation trigger.
-fn generation_triggers() -> impl Iterator<Item = (String, &'static str, &'static str)> {
-    SOURCE_TABLES.iter().flat_map(|table| {
+fn generation_triggers(
+    tables: &'static [&'static str],
+) -> impl Iterator<Item = (String, &'static str, &'static str)> {
+    tables.iter().flat_map(|table| {
         ["INSERT", "UPDATE", "DELETE"]
             .into_iter()
             .map(move |op| (format!("{table}_generation_{}", op.to_lowercase()), *table, op))
@@ -365,21 +462,26 @@ fn generation_triggers() -> impl Iterator<Item = (String, &'static str, &'static
 
 /// The names of every generation trigger (the bulk load drops and recreates them).
 pub fn generation_trigger_names() -> Vec<String> {
-    generation_triggers().map(|(name, _, _)| name).collect()
+    generation_triggers(SOURCE_TABLES)
+        .map(|(name, _, _)| name)
+        .collect()
 }
 
-/// The names of every trigger schema version 1 must have (checked by `verify`).
+/// The names of every trigger this schema version must have (checked by `verify`).
 pub fn expected_triggers() -> Vec<String> {
-    let mut names = vec![
-        "audit_log_no_update".to_string(),
-        "audit_log_no_delete".to_string(),
-        "period_no_delete".to_string(),
-        "period_locked_update".to_string(),
-    ];
-    for table in SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
-        if matches!(*table, "period" | "audit_log") {
-            continue;
-        }
+    let mut names: Vec<String> = [
+        "audit_log_no_update",
+        "audit_log_no_delete",
+        "audit_log_append_only",
+        "period_no_delete",
+        "period_locked_update",
+        "period_one_row",
+        "source_counts_no_update",
+        "source_counts_no_delete",
+    ]
+    .map(String::from)
+    .to_vec();
+    for table in locked_tables() {
         for op in ["insert", "update", "delete"] {
             names.push(format!("{table}_locked_{op}"));
         }

@@ -15,7 +15,7 @@ use super::model::{
     AnnotationKind, CorrectionStatus, ItemStatus, MismatchStatus, PeriodStatus, Role, RosterEntry, Side,
     TargetKind, TIMESTAMP_FORMAT,
 };
-use super::schema::{self, MIGRATIONS};
+use super::schema;
 use super::Snapshot;
 use crate::money::Money;
 use crate::workflow::audit;
@@ -552,12 +552,8 @@ impl Reader<'_> {
 /// in-memory database built by the same migrations.
 pub fn expected_triggers() -> rusqlite::Result<BTreeMap<String, String>> {
     let reference = Connection::open_in_memory()?;
-    for (index, sql) in MIGRATIONS.iter().enumerate() {
-        reference.execute_batch(sql)?;
-        if index == 0 {
-            reference.execute_batch(&schema::lock_triggers_sql())?;
-            reference.execute_batch(&schema::generation_triggers_sql())?;
-        }
+    for sql in schema::migrations() {
+        reference.execute_batch(&sql)?;
     }
     Reader(&reference).triggers()
 }
