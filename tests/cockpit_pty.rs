@@ -377,3 +377,85 @@ fn an_idle_cockpit_writes_nothing() {
     t.keys(b"q");
     assert_eq!(t.wait_exit(), 0);
 }
+
+/// An analyst reads the file with another program's SQLite and closes it: the `sqlite3`
+/// tool, else Python's `sqlite3` module (the system's SQLite library: when it finds no lock
+/// of another process on the file, it checkpoints and deletes the write-ahead log on close),
+/// else — said on stderr, the scenario then tests less — a connection of the bundled
+/// SQLite in this process.
+fn analyst_reads(path: &Path) {
+    let query = "SELECT count(*) FROM audit_log";
+    if let Ok(out) = std::process::Command::new("sqlite3")
+        .arg(path)
+        .arg(query)
+        .output()
+    {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        return;
+    }
+    let script =
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]).fetchall(); c.close()";
+    if let Ok(out) = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .arg(query)
+        .output()
+    {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        return;
+    }
+    eprintln!(
+        "neither the sqlite3 tool nor python3 is installed: the analyst is a bundled-SQLite connection"
+    );
+    let analyst = rusqlite::Connection::open(path).unwrap();
+    let _: i64 = analyst.query_row(query, [], |r| r.get(0)).unwrap();
+}
+
+/// Issue 12.1: an analyst's `sqlite3` (here a plain SQLite connection in this process)
+/// opens and closes the file beside a running cockpit; the cockpit saves a note, another
+/// operator saves one with the command line: both are there after the cockpit quits, and
+/// the file verifies. Before the fix the cockpit's second `Snapshot::open` dropped its own
+/// POSIX locks, the plain client believed it was the last one and deleted the write-ahead
+/// log the cockpit went on writing to; when the cockpit quit, it checkpointed that orphaned
+/// log over the command line's note, and `verify` still said OK.
+#[test]
+fn a_plain_sqlite_client_beside_the_cockpit_loses_no_saved_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "rdiaz")], true);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    // Every connection of the cockpit is open by now (its worker and its change watcher).
+    std::thread::sleep(Duration::from_millis(1000));
+    analyst_reads(&path);
+    t.keys(b"2");
+    t.wait_for("of 2 shown", Duration::from_secs(5));
+    t.keys(b"/GL-2026\r\r");
+    t.wait_for("Source rows", Duration::from_secs(5));
+    t.keys(b"n");
+    t.wait_for("Ctrl-S save", Duration::from_secs(5));
+    t.keys(b"saved from the cockpit");
+    t.keys(b"\x13"); // Ctrl-S
+    t.wait_for("saved from the cockpit", Duration::from_secs(5));
+    add_note_elsewhere(&path, "saved from the command line");
+    t.wait_for("saved from the command line", Duration::from_secs(3));
+    t.keys(b"q");
+    assert_eq!(t.wait_exit(), 0);
+    let out = std::process::Command::new(BIN)
+        .arg("mismatch")
+        .arg(&path)
+        .args([EXPORT_KEY, "--json"])
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&out.stdout);
+    for text in ["saved from the cockpit", "saved from the command line"] {
+        assert!(json.contains(text), "lost: {text}\n{json}");
+    }
+    let out = std::process::Command::new(BIN)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("OK: 4 audit rows"), "{report}");
+}

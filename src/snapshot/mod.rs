@@ -1,6 +1,14 @@
 //! The period snapshot: one SQLite file. This module and its children are the only place
 //! with SQL. Opening checks the file before SQLite touches it, so a refused file is never
 //! modified.
+//!
+//! POSIX locks belong to a process and an inode, and closing *any* descriptor of the file
+//! drops all of them — also those SQLite's own connections hold. So the raw header is read
+//! with a descriptor of our own only while no connection of this process has the file open
+//! ([`registry`]); a second open of a file already open goes to SQLite directly. Without
+//! this, another program's `sqlite3` could believe it is the last connection and delete
+//! the write-ahead log a cockpit still writes to (SQLite's "How To Corrupt An SQLite
+//! Database File", 2.2).
 
 mod baseline;
 pub mod bulk;
@@ -8,6 +16,7 @@ pub mod cache;
 pub mod model;
 pub mod pages;
 pub mod queries;
+mod registry;
 pub mod schema;
 pub mod workflow;
 mod write;
@@ -30,6 +39,9 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Snapshot {
     conn: Connection,
     path: PathBuf,
+    /// Counts this connection in the process's open files; dropped after `conn` (fields
+    /// drop in order), so the file counts as open until the connection is closed.
+    _open: registry::Registration,
 }
 
 /// Why a file cannot be used as a snapshot. Each names the path and the problem.
@@ -37,6 +49,7 @@ pub struct Snapshot {
 pub enum OpenError {
     Missing(PathBuf),
     Directory(PathBuf),
+    NotRegular(PathBuf),
     Unreadable(PathBuf, String),
     NotSqlite(PathBuf),
     Truncated(PathBuf, u64, u64),
@@ -55,6 +68,11 @@ impl fmt::Display for OpenError {
             OpenError::Directory(path) => {
                 write!(f, "{}: is a directory, not a period snapshot", inert_path(path))
             }
+            OpenError::NotRegular(path) => write!(
+                f,
+                "{}: not a regular file (a pipe, socket or device), not a period snapshot",
+                inert_path(path)
+            ),
             OpenError::Unreadable(path, why) => write!(f, "{}: cannot read: {}", inert_path(path), inert(why)),
             OpenError::NotSqlite(path) => {
                 write!(f, "{}: not a period snapshot (not an SQLite database)", inert_path(path))
@@ -112,6 +130,9 @@ fn read_header(path: &Path) -> Result<(Header, u64), OpenError> {
     if meta.is_dir() {
         return Err(OpenError::Directory(path.into()));
     }
+    if !meta.is_file() {
+        return Err(OpenError::NotRegular(path.into()));
+    }
     let len = meta.len();
     let mut bytes = [0u8; 100];
     let mut file = File::open(path).map_err(|e| OpenError::Unreadable(path.into(), e.to_string()))?;
@@ -144,34 +165,54 @@ fn read_header(path: &Path) -> Result<(Header, u64), OpenError> {
     Ok((header, len))
 }
 
+/// The checks of the raw header, before SQLite opens the file: only while no connection of
+/// this process has it open (see the module's doc).
+fn check_header(path: &Path) -> Result<(), OpenError> {
+    let (header, len) = read_header(path)?;
+    if !header.page_size.is_power_of_two() || header.page_size < 512 {
+        return Err(OpenError::Damaged(
+            path.into(),
+            "invalid page size in header".into(),
+        ));
+    }
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    if header.page_count_valid && !wal.exists() && len < header.page_size * header.page_count {
+        return Err(OpenError::Truncated(
+            path.into(),
+            len,
+            header.page_size * header.page_count,
+        ));
+    }
+    if header.application_id != APPLICATION_ID {
+        if header.application_id != 0 {
+            return Err(OpenError::Foreign(path.into(), header.application_id));
+        }
+        return Err(OpenError::PlainSqlite(path.into()));
+    }
+    if header.user_version > SCHEMA_VERSION {
+        return Err(OpenError::Newer(path.into(), header.user_version));
+    }
+    Ok(())
+}
+
 impl Snapshot {
     /// Opens an existing snapshot for reading and writing, migrating an older schema
     /// forward. Anything that is not a closedesk snapshot of this or an older version is
     /// refused before SQLite opens it.
     pub fn open(path: &Path) -> Result<Snapshot, OpenError> {
-        let (header, len) = read_header(path)?;
-        if !header.page_size.is_power_of_two() || header.page_size < 512 {
-            return Err(OpenError::Damaged(
-                path.into(),
-                "invalid page size in header".into(),
-            ));
-        }
-        let wal = PathBuf::from(format!("{}-wal", path.display()));
-        if header.page_count_valid && !wal.exists() && len < header.page_size * header.page_count {
-            return Err(OpenError::Truncated(
-                path.into(),
-                len,
-                header.page_size * header.page_count,
-            ));
-        }
-        if header.application_id != APPLICATION_ID {
-            if header.application_id != 0 {
-                return Err(OpenError::Foreign(path.into(), header.application_id));
+        // Held until the connection is registered: no other thread of this process reads
+        // the header with a descriptor of its own while this one opens the file.
+        let mut files = registry::lock();
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(OpenError::Missing(path.into()))
             }
-            return Err(OpenError::PlainSqlite(path.into()));
-        }
-        if header.user_version > SCHEMA_VERSION {
-            return Err(OpenError::Newer(path.into(), header.user_version));
+            Err(e) => return Err(OpenError::Unreadable(path.into(), e.to_string())),
+        };
+        let key = registry::key(&meta);
+        if !files.is_open(key) {
+            check_header(path)?;
         }
         let conn = Connection::open_with_flags(
             path,
@@ -181,18 +222,24 @@ impl Snapshot {
         let mut snap = Snapshot {
             conn,
             path: path.into(),
+            _open: files.register(key),
         };
+        drop(files);
         snap.configure().map_err(|e| snap.damaged(e))?;
         // A quick structural check: the schema must be readable and the period present.
-        let tables: i64 = snap
+        let (tables, version): (i64, i32) = snap
             .conn
             .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('period', 'audit_log')",
+                "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('period', 'audit_log')),
+                        (SELECT user_version FROM pragma_user_version)",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| snap.damaged(e))?;
-        if tables != 2 && header.user_version >= 1 {
+        if version > SCHEMA_VERSION {
+            return Err(OpenError::Newer(path.into(), version));
+        }
+        if tables != 2 && version >= 1 {
             return Err(OpenError::Damaged(
                 path.into(),
                 "the period or audit_log table is missing".into(),
@@ -205,6 +252,7 @@ impl Snapshot {
     /// Creates a new, empty snapshot at `path` (which must not exist), at the current
     /// schema version.
     pub fn create(path: &Path) -> Result<Snapshot, OpenError> {
+        let mut files = registry::lock();
         if path.exists() {
             return Err(OpenError::Exists(path.into()));
         }
@@ -215,16 +263,20 @@ impl Snapshot {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| OpenError::Sqlite(path.into(), e))?;
-        let mut snap = Snapshot {
-            conn,
-            path: path.into(),
-        };
+        // The file exists once SQLite wrote its first page; register it by its inode then.
         let init = || -> rusqlite::Result<()> {
-            snap.conn.pragma_update(None, "application_id", APPLICATION_ID)?;
-            snap.conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
             Ok(())
         };
         init().map_err(|e| OpenError::Sqlite(path.into(), e))?;
+        let meta = std::fs::metadata(path).map_err(|e| OpenError::Unreadable(path.into(), e.to_string()))?;
+        let mut snap = Snapshot {
+            conn,
+            path: path.into(),
+            _open: files.register(registry::key(&meta)),
+        };
+        drop(files);
         snap.configure().map_err(|e| OpenError::Sqlite(path.into(), e))?;
         snap.migrate().map_err(|e| OpenError::Sqlite(path.into(), e))?;
         Ok(snap)
@@ -282,7 +334,8 @@ impl Snapshot {
                 Some("the write-ahead log could not be checkpointed: the file is in use".into()),
             ));
         }
-        self.conn.close().map_err(|(_, e)| e)
+        let Snapshot { conn, _open, .. } = self;
+        conn.close().map_err(|(_, e)| e)
     }
 
     pub fn path(&self) -> &Path {
@@ -325,6 +378,59 @@ mod tests {
         assert_eq!(mode, "wal");
         drop(snap);
         Snapshot::open(&path).unwrap();
+    }
+
+    /// The POSIX locks this process holds on `path`'s inode, as /proc/locks lists them.
+    fn locks_held_on(path: &Path) -> usize {
+        use std::os::unix::fs::MetadataExt;
+        let ino = std::fs::metadata(path).unwrap().ino();
+        let pid = std::process::id().to_string();
+        std::fs::read_to_string("/proc/locks")
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                // "1: POSIX  ADVISORY  READ 1234 fd:01:5678 128 128"
+                f.len() >= 6 && f[4] == pid && f[5].rsplit(':').next() == Some(&ino.to_string())
+            })
+            .count()
+    }
+
+    /// Issue 12.1: a second open of a file this process holds must not drop the first
+    /// connection's locks (closing any descriptor of the file drops them all).
+    #[test]
+    fn a_second_open_keeps_the_first_connections_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        drop(Snapshot::create(&path).unwrap());
+        let first = Snapshot::open(&path).unwrap();
+        // A read takes the WAL-mode shared lock on the database file, held between
+        // transactions for as long as the connection is open.
+        let _: i64 = first
+            .conn()
+            .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+            .unwrap();
+        let before = locks_held_on(&path);
+        assert!(before > 0, "the connection holds a lock on the database file");
+        let second = Snapshot::open(&path).unwrap();
+        assert_eq!(locks_held_on(&path), before, "after a second Snapshot::open");
+        // Through another path to the same file, too.
+        let other = dir.path().join(".").join("p.db");
+        let third = Snapshot::open(&other).unwrap();
+        assert_eq!(locks_held_on(&path), before, "after an open through another path");
+        drop((second, third));
+        assert_eq!(locks_held_on(&path), before, "after the later connections closed");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipe.db");
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = Snapshot::open(&path).err().unwrap();
+        assert!(matches!(e, OpenError::NotRegular(_)), "{e}");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[test]
