@@ -520,7 +520,7 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
         None,
     )
     .unwrap();
-    let report = audit::verify_with(&snap, &|_| Ok(fixed.clone())).unwrap();
+    let report = audit::verify_with(&snap, &|_| Ok(fixed.clone()), None).unwrap();
     assert!(report.ok, "{report:#?}");
 }
 
@@ -739,7 +739,7 @@ fn reopen_needs_a_lead_and_a_reason_and_lifts_the_lock() {
     .unwrap();
     sign(&snap, "leo", &recon).unwrap();
     assert_eq!(snap.workflow().signoffs().unwrap().len(), 2);
-    let report = audit::verify_with(&snap, &|_| Ok(recon.clone())).unwrap();
+    let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
     assert!(report.ok, "{report:#?}");
 }
 
@@ -832,4 +832,109 @@ fn summary_counts_use_the_workflow_state_and_the_corrected_variance() {
     assert_eq!(summary.mismatches.open, 2);
     assert_eq!(summary.variance_usd, Money::from_cents(475 + 452));
     assert_eq!(summary.status, "needs_review");
+}
+
+/// Issue 12.3: no statement of plain SQL lifts the lock or changes a signed-off period —
+/// INSERT, INSERT OR REPLACE, REPLACE, UPDATE, DELETE and UPSERT on every table, a second
+/// period row that would hide the signed-off one, and rewrites of the audit log.
+#[test]
+fn plain_sql_cannot_lift_the_lock_or_change_a_signed_off_period() {
+    use closedesk::snapshot::schema::{IMPORT_TABLES, SOURCE_TABLES, WORKFLOW_TABLES};
+    let (dir, snap) = setup();
+    let recon = recon();
+    settle(&snap, &recon);
+    all_done(&snap, &recon, "olive", "oscar");
+    sign(&snap, "lena", &recon).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("p.db")).unwrap();
+    let dump = |conn: &rusqlite::Connection| -> Vec<String> {
+        let mut out = Vec::new();
+        for table in SOURCE_TABLES.iter().chain(WORKFLOW_TABLES).chain(IMPORT_TABLES) {
+            let mut st = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+                .unwrap();
+            let n = st.column_count();
+            let mut rows = st.query([]).unwrap();
+            while let Some(row) = rows.next().unwrap() {
+                let cells: Vec<String> = (0..n).map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect();
+                out.push(format!("{table}: {}", cells.join(", ")));
+            }
+        }
+        out
+    };
+    let before = dump(&conn);
+
+    let mut statements = Vec::new();
+    for table in SOURCE_TABLES.iter().chain(WORKFLOW_TABLES).chain(IMPORT_TABLES) {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        // A copy of an existing row (so every conflict is real), or a row of NULLs.
+        let row = if rows > 0 {
+            format!("SELECT * FROM {table} WHERE true LIMIT 1")
+        } else {
+            format!("VALUES ({})", vec!["NULL"; columns.len()].join(", "))
+        };
+        let (first, last) = (&columns[0], &columns[columns.len() - 1]);
+        statements.extend([
+            format!("INSERT INTO {table} {row}"),
+            format!("INSERT OR REPLACE INTO {table} {row}"),
+            format!("REPLACE INTO {table} {row}"),
+            format!("INSERT INTO {table} {row} ON CONFLICT DO UPDATE SET {last} = excluded.{last}"),
+        ]);
+        // An update or delete of an empty table changes nothing (and fires no trigger).
+        if rows > 0 {
+            statements.extend([
+                format!("UPDATE {table} SET {first} = {first}"),
+                format!("UPDATE OR REPLACE {table} SET rowid = rowid + 1000"),
+                format!("DELETE FROM {table}"),
+            ]);
+        }
+    }
+    // The period row "replaced" by an open one, directly and as an upsert, and a second
+    // row that would come first by rowid.
+    let period_columns = "id, entity, window_start, window_end, currency, close_owner, \
+         materiality_medium_cents, materiality_high_cents, materiality_critical_cents";
+    statements.extend([
+        format!("INSERT OR REPLACE INTO period ({period_columns}, status) SELECT {period_columns}, 'open' FROM period"),
+        format!(
+            "INSERT INTO period ({period_columns}, status) SELECT {period_columns}, 'open' FROM period WHERE true \
+             ON CONFLICT (id) DO UPDATE SET status = 'open'"
+        ),
+        format!(
+            "INSERT INTO period (rowid, {period_columns}, status) SELECT -1, 'other', entity, window_start, \
+             window_end, currency, close_owner, 1, 2, 3, 'open' FROM period"
+        ),
+        "INSERT OR REPLACE INTO audit_log SELECT * FROM audit_log WHERE seq = 1".to_string(),
+        "INSERT INTO audit_log (seq, at, actor, action, target, prev_hash, hash) \
+         SELECT max(seq) + 5, 't', 'eve', 'x', 'y', 'p', 'h' FROM audit_log"
+            .to_string(),
+        "INSERT INTO audit_log (seq, at, actor, action, target, prev_hash, hash) \
+         SELECT max(seq) + 1, 't', 'eve', 'x', 'y', 'not the head', 'h' FROM audit_log"
+            .to_string(),
+    ]);
+    for sql in &statements {
+        let e = conn
+            .execute(sql, [])
+            .expect_err(&format!("accepted after sign-off: {sql}"))
+            .to_string();
+        assert!(
+            e.contains("period is signed off: locked")
+                || e.contains("append-only")
+                || e.contains("exactly one period row")
+                || e.contains("written by import only"),
+            "{sql}: {e}"
+        );
+    }
+    assert_eq!(dump(&conn), before, "a refused statement changed nothing");
+    // With the lock in place, a write of the workflow through the library is refused too.
+    assert!(snap.workflow().period_state().unwrap().status == PeriodStatus::SignedOff);
+    let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
+    assert!(report.ok, "{report:#?}");
 }

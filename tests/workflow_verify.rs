@@ -98,7 +98,7 @@ fn history(dir: &Path) -> (PathBuf, Vec<i64>) {
 
 fn verify(path: &Path) -> Report {
     let snap = Snapshot::open(path).unwrap();
-    audit::verify_with(&snap, &engine).unwrap()
+    audit::verify_with(&snap, &engine, None).unwrap()
 }
 
 fn first_problem(report: &Report) -> (Option<i64>, String) {
@@ -143,11 +143,14 @@ fn a_clean_history_verifies() {
             "file identity",
             "integrity",
             "triggers",
+            "period row",
             "sequence",
             "hash chain",
             "sign-off anchors",
             "replay",
-            "signed figures"
+            "signed figures",
+            "signed source rows",
+            "stored result"
         ]
     );
     // The chain starts at GENESIS and each row names the one before it.
@@ -377,7 +380,7 @@ fn source_data_changed_after_sign_off_is_caught_by_the_signed_digest() {
     .unwrap();
     let report = verify(&path);
     let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
-    assert_eq!(failed, ["triggers", "signed figures"]);
+    assert_eq!(failed, ["triggers", "signed figures", "signed source rows"]);
     let figures = report.checks.iter().find(|c| c.name == "signed figures").unwrap();
     assert!(
         figures

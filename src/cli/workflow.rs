@@ -62,6 +62,7 @@ Exit codes: 0 ok; 1 a check failed (the first bad sequence number and what is wr
 
 Examples:
   closedesk verify acme-2026-03.db
+  closedesk verify acme-2026-03.db --expect-head 4655e1aa8b40   # the head on the sign-off receipt
   closedesk verify acme-2026-03.db --json | jq .ok";
 
 #[derive(Args, Debug)]
@@ -202,6 +203,11 @@ pub struct ReopenArgs {
 pub struct VerifyArgs {
     /// The snapshot (default: the demo period).
     file: Option<PathBuf>,
+    /// A head hash kept outside the file — from a sign-off receipt or an export's header
+    /// (the full hash or its first 12+ hex digits): the log must contain it, so a log
+    /// rewritten with recomputed hashes, or truncated before it, fails.
+    #[arg(long, value_name = "HASH")]
+    expect_head: Option<String>,
     /// Print JSON for scripts.
     #[arg(long)]
     json: bool,
@@ -751,7 +757,8 @@ pub fn reopen(args: ReopenArgs, user: Option<&str>) -> Outcome {
 
 pub fn verify(args: VerifyArgs) -> Outcome {
     let snapshot = open_snapshot(args.file)?;
-    let report = audit::verify(&snapshot).map_err(|r| refused(r, args.json))?;
+    let report = audit::verify_with(&snapshot, &crate::reconcile::run, args.expect_head.as_deref())
+        .map_err(|r| refused(r, args.json))?;
     if args.json {
         print_json(&report)?;
     } else {

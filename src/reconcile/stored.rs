@@ -9,9 +9,48 @@
 //! a 1M-invoice period against 0.5 MB — and nothing that reads a stored result shows them;
 //! the commands that do (`reconcile`, exports, sign-off) run the engine.
 
+use sha2::{Digest, Sha256};
+
 use super::{run, run_checks, Overview, Reconciliation};
 use crate::snapshot::cache::StoredRow;
+use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::Snapshot;
+
+/// SHA-256 (lowercase hex) of a stored row's generation, version and result, each
+/// length-prefixed: what `checksum` holds. A one-line `UPDATE` of the result with the
+/// `sqlite3` tool no longer matches it, and the row counts as none.
+pub fn checksum(generation: i64, version: &str, result: &str) -> String {
+    let mut hash = Sha256::new();
+    for part in ["closedesk.stored.v1", &generation.to_string(), version, result] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hex(&hash.finalize())
+}
+
+/// SHA-256 (lowercase hex) of an overview's JSON, as a sign-off records it.
+pub fn overview_hash(overview: &Overview) -> String {
+    let json = serde_json::to_string(overview).expect("an overview serializes");
+    hex(&Sha256::digest(json.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a stored overview may be shown for the period as it is: a signed-off period's
+/// must be the overview its latest sign-off recorded (a sign-off before schema 2 recorded
+/// none; its stored overview is trusted as before).
+fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Result<bool> {
+    let read = snapshot.workflow();
+    if read.period_state()?.status != PeriodStatus::SignedOff {
+        return Ok(true);
+    }
+    Ok(match read.latest_signoff()?.and_then(|s| s.overview_hash) {
+        Some(signed) => overview_hash(overview) == signed,
+        None => true,
+    })
+}
 
 /// The `version` of a stored result: the closedesk version whose engine computed it, and
 /// the format it is stored in (`+overview.1`: the JSON of an [`Overview`]). A row of any
@@ -69,7 +108,51 @@ fn readable(row: &StoredRow, version: &str) -> Option<Overview> {
     if row.version != version {
         return None;
     }
+    if row.checksum.as_deref() != Some(&checksum(row.generation, &row.version, &row.result)) {
+        return None;
+    }
     serde_json::from_str(&row.result).ok()
+}
+
+/// What a stored row is, as `verify` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredCheck {
+    /// Nothing stored, or another version's (ignored by this closedesk).
+    None,
+    /// Stored for an earlier state of the source rows (ignored until recomputed).
+    Stale,
+    /// Current and the engine's overview exactly.
+    Agrees,
+    /// Its checksum does not match its contents: edited by hand.
+    Edited,
+    /// Current, its checksum matches, and it is not what the engine computes now.
+    Differs,
+}
+
+/// Checks the stored row against its checksum and, when current, against `engine_now`, the
+/// engine's overview of the source rows as they are (`verify`).
+pub fn check_stored(snapshot: &Snapshot, engine_now: &Overview) -> rusqlite::Result<StoredCheck> {
+    let (Ok(generation), Ok(row)) = (snapshot.source_generation(), snapshot.stored_reconciliation()) else {
+        return Ok(StoredCheck::None);
+    };
+    let Some(row) = row else {
+        return Ok(StoredCheck::None);
+    };
+    if row.version != STORED_VERSION {
+        return Ok(StoredCheck::None);
+    }
+    if row.checksum.as_deref() != Some(&checksum(row.generation, &row.version, &row.result)) {
+        return Ok(StoredCheck::Edited);
+    }
+    if row.generation != generation {
+        return Ok(StoredCheck::Stale);
+    }
+    let same = serde_json::to_string(engine_now).is_ok_and(|json| json == row.result);
+    Ok(if same {
+        StoredCheck::Agrees
+    } else {
+        StoredCheck::Differs
+    })
 }
 
 /// The stored overview when it is current (same source generation, same version and
@@ -95,7 +178,9 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Ove
     };
     if let Some(row) = snapshot.stored_reconciliation()? {
         if row.generation == generation {
-            if let Some(overview) = readable(&row, version) {
+            if let Some(overview) =
+                readable(&row, version).filter(|o| agrees_with_signoff(snapshot, o).unwrap_or(false))
+            {
                 read.finish()?;
                 return Ok((
                     overview,
@@ -133,6 +218,7 @@ pub fn run_and_store(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     let same = stored.is_some_and(|row| {
         row.generation == generation
             && row.version == STORED_VERSION
+            && readable(&row, STORED_VERSION).is_some()
             && serde_json::to_string(&overview).is_ok_and(|json| json == row.result)
     });
     if !same {
@@ -150,6 +236,7 @@ fn store(snapshot: &Snapshot, generation: i64, version: &str, overview: &Overvie
         generation,
         version: version.to_string(),
         computed_at: crate::snapshot::workflow::now(),
+        checksum: Some(checksum(generation, version, &result)),
         result,
     });
 }
@@ -349,11 +436,13 @@ mod tests {
 
     /// Stores `result` under `version` as current.
     fn plant(snapshot: &Snapshot, version: &str, result: String) {
+        let generation = snapshot.source_generation().unwrap();
         snapshot
             .store_reconciliation(&StoredRow {
-                generation: snapshot.source_generation().unwrap(),
+                generation,
                 version: version.to_string(),
                 computed_at: "2026-11-01T00:00:00Z".to_string(),
+                checksum: Some(checksum(generation, version, &result)),
                 result,
             })
             .unwrap();

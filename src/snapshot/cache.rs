@@ -15,6 +15,9 @@ pub struct StoredRow {
     pub computed_at: String,
     /// The reconciliation, as JSON.
     pub result: String,
+    /// SHA-256 over generation, version and result (`reconcile::stored::checksum`): a row
+    /// edited by hand no longer matches it. `None` in a row stored before schema 2.
+    pub checksum: Option<String>,
 }
 
 impl Snapshot {
@@ -29,7 +32,7 @@ impl Snapshot {
     pub fn stored_reconciliation(&self) -> Result<Option<StoredRow>> {
         self.conn()
             .prepare_cached(
-                "SELECT generation, version, computed_at, result FROM reconcile_cache WHERE id = 1",
+                "SELECT generation, version, computed_at, result, checksum FROM reconcile_cache WHERE id = 1",
             )?
             .query_row([], |r| {
                 Ok(StoredRow {
@@ -37,6 +40,7 @@ impl Snapshot {
                     version: r.get(1)?,
                     computed_at: r.get(2)?,
                     result: r.get(3)?,
+                    checksum: r.get(4)?,
                 })
             })
             .optional()
@@ -56,9 +60,15 @@ impl Snapshot {
         let conn = self.conn();
         conn.busy_timeout(std::time::Duration::ZERO)?;
         let written = conn.execute(
-            "INSERT OR REPLACE INTO reconcile_cache (id, generation, version, computed_at, result)
-             VALUES (1, ?1, ?2, ?3, ?4)",
-            params![row.generation, row.version, row.computed_at, row.result],
+            "INSERT OR REPLACE INTO reconcile_cache (id, generation, version, computed_at, result, checksum)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            params![
+                row.generation,
+                row.version,
+                row.computed_at,
+                row.result,
+                row.checksum
+            ],
         );
         conn.busy_timeout(BUSY_TIMEOUT)?;
         written.map(|_| ())

@@ -13,6 +13,7 @@
 mod baseline;
 pub mod bulk;
 pub mod cache;
+mod content;
 pub mod model;
 pub mod pages;
 pub mod queries;
@@ -340,6 +341,11 @@ impl Snapshot {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the connection is inside a transaction (a read or a write).
+    pub fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
     }
 
     /// The underlying connection, for the modules of `snapshot` only.

@@ -390,8 +390,8 @@ pub fn lock_triggers_sql() -> String {
 /// Version 2: the lock holds against plain SQL (one period row; lock triggers that no
 /// second period row can hide; the audit log takes only appends at the next sequence
 /// number, chained to the head), import metadata with each table's row count, a public
-/// key per roster login and a signature per audit row, the source content hash of each
-/// sign-off.
+/// key per roster login and a signature per audit row, the source content hash and the
+/// overview hash of each sign-off, a checksum of the stored result.
 fn v2() -> String {
     let mut sql = String::new();
     for table in V1_SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
@@ -421,6 +421,8 @@ BEGIN SELECT RAISE(ABORT, 'source_counts is written by import only'); END;
 ALTER TABLE roster ADD COLUMN public_key TEXT;
 ALTER TABLE audit_log ADD COLUMN signature TEXT;
 ALTER TABLE signoffs ADD COLUMN source_hash TEXT;
+ALTER TABLE signoffs ADD COLUMN overview_hash TEXT;
+ALTER TABLE reconcile_cache ADD COLUMN checksum TEXT;
 
 -- Exactly one period row: once it exists, no insert (nor INSERT OR REPLACE, REPLACE or an
 -- upsert, whose insert comes first) may add or replace one.

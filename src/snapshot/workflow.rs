@@ -171,6 +171,12 @@ pub struct SignoffRow {
     pub reopened_by: Option<String>,
     pub reopened_at: Option<String>,
     pub reopen_reason: Option<String>,
+    /// The content hash of every source row at sign-off ([`Snapshot::source_content_hash`]);
+    /// `None` for a sign-off made before schema 2.
+    pub source_hash: Option<String>,
+    /// SHA-256 of the engine's overview at sign-off, against which a stored result of the
+    /// signed-off period is checked before it is shown; `None` before schema 2.
+    pub overview_hash: Option<String>,
 }
 
 impl SignoffRow {
@@ -179,7 +185,7 @@ impl SignoffRow {
     }
 
     pub fn state(&self) -> Value {
-        json!({
+        let mut state = json!({
             "period_id": self.period_id,
             "signed_by": self.signed_by,
             "signed_at": self.signed_at,
@@ -190,7 +196,18 @@ impl SignoffRow {
             "reopened_by": self.reopened_by,
             "reopened_at": self.reopened_at,
             "reopen_reason": self.reopen_reason,
-        })
+        });
+        // Sign-offs made before schema 2 have neither hash: their logged state has no such
+        // field, and replaying the log must give the row as it is.
+        for (field, value) in [
+            ("source_hash", &self.source_hash),
+            ("overview_hash", &self.overview_hash),
+        ] {
+            if let Some(value) = value {
+                state[field] = json!(value);
+            }
+        }
+        state
     }
 }
 
@@ -269,7 +286,7 @@ const STATE_COLUMNS: &str =
 const ANNOTATION_COLUMNS: &str = "id, target_kind, target, kind, author, created_at, text, amount_cents, \
      side, reference, correction_status, decided_by, decided_at";
 const SIGNOFF_COLUMNS: &str = "id, period_id, signed_by, signed_at, digest, audit_head, audit_len, comment, \
-     reopened_by, reopened_at, reopen_reason";
+     reopened_by, reopened_at, reopen_reason, source_hash, overview_hash";
 const AUDIT_COLUMNS: &str = "seq, at, actor, action, target, before, after, text, prev_hash, hash";
 
 fn checklist_row(r: &Row<'_>) -> rusqlite::Result<ChecklistRow> {
@@ -327,6 +344,8 @@ fn signoff_row(r: &Row<'_>) -> rusqlite::Result<SignoffRow> {
         reopened_by: r.get(8)?,
         reopened_at: r.get(9)?,
         reopen_reason: r.get(10)?,
+        source_hash: r.get(11)?,
+        overview_hash: r.get(12)?,
     })
 }
 
@@ -379,6 +398,11 @@ impl Reader<'_> {
                 })
             },
         )
+    }
+
+    /// How many period rows there are (a snapshot has exactly one).
+    pub fn period_rows(&self) -> rusqlite::Result<i64> {
+        self.0.query_row("SELECT count(*) FROM period", [], |r| r.get(0))
     }
 
     pub fn period_state(&self) -> rusqlite::Result<PeriodState> {
@@ -675,8 +699,9 @@ impl WriteTx<'_> {
     /// Stores a new sign-off and returns it with its id.
     pub fn insert_signoff(&self, row: &SignoffRow) -> rusqlite::Result<SignoffRow> {
         self.tx.execute(
-            "INSERT INTO signoffs (period_id, signed_by, signed_at, digest, audit_head, audit_len, comment)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO signoffs (period_id, signed_by, signed_at, digest, audit_head, audit_len, comment,
+                 source_hash, overview_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 row.period_id,
                 row.signed_by,
@@ -684,7 +709,9 @@ impl WriteTx<'_> {
                 row.digest,
                 row.audit_head,
                 row.audit_len,
-                row.comment
+                row.comment,
+                row.source_hash,
+                row.overview_hash
             ],
         )?;
         Ok(SignoffRow {

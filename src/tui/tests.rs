@@ -1167,11 +1167,17 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
     let mut old = recon.clone();
     old.headline.closing_ar += crate::money::Money::from_cents(1);
     let plant = |generation: i64| {
+        let result = serde_json::to_string(&old).unwrap();
         snap.store_reconciliation(&StoredRow {
             generation,
             version: env!("CARGO_PKG_VERSION").to_string(),
             computed_at: "2026-11-01T00:00:00Z".into(),
-            result: serde_json::to_string(&old).unwrap(),
+            checksum: Some(crate::reconcile::stored::checksum(
+                generation,
+                env!("CARGO_PKG_VERSION"),
+                &result,
+            )),
+            result,
         })
         .unwrap();
     };

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{signoff, Engine, Refusal};
+use crate::reconcile::Reconciliation;
 use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::schema::{APPLICATION_ID, SCHEMA_VERSION};
 use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader};
@@ -228,15 +229,38 @@ fn problem(seq: Option<i64>, what: impl Into<String>) -> Problem {
 
 /// Checks the file and its audit log with the reconciliation engine (`reconcile::run`).
 pub fn verify(snapshot: &Snapshot) -> Result<Report, Refusal> {
-    verify_with(snapshot, &crate::reconcile::run)
+    verify_with(snapshot, &crate::reconcile::run, None)
 }
 
-/// Checks, in order: the file's identity (application_id, user_version); `PRAGMA
-/// integrity_check`; every lock, append-only and generation trigger present and unchanged; audit
-/// sequence gap-free from 1; each hash recomputed and linked to the previous; the head and
-/// length recorded at each sign-off; replaying the log gives the current workflow state;
-/// and, while the period is signed off, its figures still give the digest that was signed.
-pub fn verify_with(snapshot: &Snapshot, engine: Engine<'_>) -> Result<Report, Refusal> {
+/// Checks, in order, all in one read transaction (so writers working meanwhile cause no
+/// false alarm): the file's identity (application_id, user_version); `PRAGMA
+/// integrity_check`; every lock, append-only and generation trigger present and unchanged;
+/// exactly one period row; audit sequence gap-free from 1; each hash recomputed and linked
+/// to the previous; the head and length recorded at each sign-off; with `expected_head` (a
+/// head kept outside the file: a sign-off receipt, an export), that it is in the log;
+/// replaying the log gives the current workflow state; while the period is signed off, its
+/// figures and its source rows still give what was signed; the stored result, if any, is
+/// unedited and the engine's.
+pub fn verify_with(
+    snapshot: &Snapshot,
+    engine: Engine<'_>,
+    expected_head: Option<&str>,
+) -> Result<Report, Refusal> {
+    if snapshot.in_transaction() {
+        // Inside the caller's transaction (an export verifies what it records).
+        return verify_in(snapshot, engine, expected_head);
+    }
+    let read_tx = snapshot.begin_read()?;
+    let report = verify_in(snapshot, engine, expected_head)?;
+    read_tx.finish()?;
+    Ok(report)
+}
+
+fn verify_in(
+    snapshot: &Snapshot,
+    engine: Engine<'_>,
+    expected_head: Option<&str>,
+) -> Result<Report, Refusal> {
     let read = snapshot.workflow();
     let mut checks = Checks {
         checks: Vec::new(),
@@ -273,14 +297,21 @@ pub fn verify_with(snapshot: &Snapshot, engine: Engine<'_>) -> Result<Report, Re
     );
 
     checks.record("triggers", check_triggers(&read)?);
+    checks.record("period row", check_period_row(&read)?);
 
     let rows = read.audit_log()?;
     let (length, head) = read.audit_head()?;
     checks.record("sequence", check_sequence(&rows));
     checks.record("hash chain", check_chain(&rows));
     checks.record("sign-off anchors", check_anchors(&read, &rows)?);
+    if let Some(expected) = expected_head {
+        checks.record("expected head", check_expected_head(&rows, expected));
+    }
     checks.record("replay", check_replay(&read, &rows)?);
-    checks.record("signed figures", check_signed_figures(snapshot, engine)?);
+    let recon = engine(snapshot)?;
+    checks.record("signed figures", check_signed_figures(snapshot, &recon)?);
+    checks.record("signed source rows", check_signed_source(snapshot)?);
+    checks.record("stored result", check_stored_result(snapshot, &recon)?);
 
     Ok(Report {
         ok: checks.first_problem.is_none(),
@@ -289,6 +320,49 @@ pub fn verify_with(snapshot: &Snapshot, engine: Engine<'_>) -> Result<Report, Re
         checks: checks.checks,
         first_problem: checks.first_problem,
     })
+}
+
+fn check_period_row(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusal> {
+    let n = read.period_rows()?;
+    Ok(if n == 1 {
+        Ok("exactly one period row".to_string())
+    } else {
+        Err(problem(
+            None,
+            format!("the period table has {n} rows; a snapshot has exactly one"),
+        ))
+    })
+}
+
+/// The head an auditor kept outside the file (the sign-off receipt, an export's header):
+/// a full hash or a prefix of at least 12 hex digits, which must be a row of the log.
+/// With the chain intact, every row up to it is then the one that was there when it was
+/// taken; a log rewritten with recomputed hashes, or truncated before it, lacks it.
+fn check_expected_head(rows: &[AuditRow], expected: &str) -> Result<String, Problem> {
+    let expected = expected.trim().to_ascii_lowercase();
+    if expected.len() < 12 || expected.len() > 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(problem(
+            None,
+            format!(
+                "--expect-head {}: not a head hash (12 to 64 hex digits, as a sign-off receipt or an export prints it)",
+                crate::text::inert(&expected)
+            ),
+        ));
+    }
+    match rows.iter().find(|r| r.hash.starts_with(&expected)) {
+        Some(row) => Ok(format!(
+            "{expected} is row {} of {}: the log up to it is the one it was taken from",
+            row.seq,
+            rows.len()
+        )),
+        None => Err(problem(
+            None,
+            format!(
+                "the head {expected} kept outside the file is not in the log: the log was rewritten \
+                 (hashes recomputed) or truncated before it"
+            ),
+        )),
+    }
 }
 
 fn check_triggers(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusal> {
@@ -480,7 +554,10 @@ fn check_replay(read: &Reader<'_>, rows: &[AuditRow]) -> Result<Result<String, P
     Ok(Ok(format!("{} workflow rows match the log", current.len())))
 }
 
-fn check_signed_figures(snapshot: &Snapshot, engine: Engine<'_>) -> Result<Result<String, Problem>, Refusal> {
+fn check_signed_figures(
+    snapshot: &Snapshot,
+    recon: &Reconciliation,
+) -> Result<Result<String, Problem>, Refusal> {
     let read = snapshot.workflow();
     if read.period_state()?.status != PeriodStatus::SignedOff {
         return Ok(Ok("the period is open: nothing signed to compare".to_string()));
@@ -491,8 +568,7 @@ fn check_signed_figures(snapshot: &Snapshot, engine: Engine<'_>) -> Result<Resul
             "the period is signed off but has no sign-off row",
         )));
     };
-    let recon = engine(snapshot)?;
-    let digest = signoff::digest(snapshot, &recon)?;
+    let digest = signoff::digest(snapshot, recon)?;
     if digest != latest.digest {
         return Ok(Err(problem(
             None,
@@ -507,6 +583,63 @@ fn check_signed_figures(snapshot: &Snapshot, engine: Engine<'_>) -> Result<Resul
         "figures match the digest signed at {}",
         latest.signed_at
     )))
+}
+
+/// While signed off: the source rows (and the roster) hash to what the sign-off recorded.
+fn check_signed_source(snapshot: &Snapshot) -> Result<Result<String, Problem>, Refusal> {
+    let read = snapshot.workflow();
+    if read.period_state()?.status != PeriodStatus::SignedOff {
+        return Ok(Ok("the period is open: nothing signed to compare".to_string()));
+    }
+    let Some(latest) = read.latest_signoff()? else {
+        return Ok(Err(problem(
+            None,
+            "the period is signed off but has no sign-off row",
+        )));
+    };
+    let Some(signed) = latest.source_hash else {
+        return Ok(Ok(
+            "signed before schema 2: the sign-off recorded no source content hash".to_string(),
+        ));
+    };
+    let now = snapshot.source_content_hash()?;
+    Ok(if now == signed {
+        Ok(format!("source rows and roster hash to {} as signed", &now[..16]))
+    } else {
+        Err(problem(
+            None,
+            format!(
+                "the source rows no longer give the content hash signed by {} at {} (a source \
+                 or roster row was changed after sign-off: hash {} now, {} signed)",
+                latest.signed_by,
+                latest.signed_at,
+                &now[..16],
+                &signed[..signed.len().min(16)]
+            ),
+        ))
+    })
+}
+
+/// The stored result is unedited (its checksum) and, when current, the engine's overview.
+fn check_stored_result(
+    snapshot: &Snapshot,
+    recon: &Reconciliation,
+) -> Result<Result<String, Problem>, Refusal> {
+    use crate::reconcile::stored::{check_stored, StoredCheck};
+    Ok(match check_stored(snapshot, &recon.overview())? {
+        StoredCheck::None => Ok("no stored result".to_string()),
+        StoredCheck::Stale => Ok("the stored result is stale (ignored until recomputed)".to_string()),
+        StoredCheck::Agrees => Ok("the stored result is the engine's".to_string()),
+        StoredCheck::Edited => Err(problem(
+            None,
+            "the stored result was edited: its checksum does not match its contents (status and \
+             the cockpit ignore it and recompute)",
+        )),
+        StoredCheck::Differs => Err(problem(
+            None,
+            "the stored result differs from what the engine computes from the source rows",
+        )),
+    })
 }
 
 #[cfg(test)]

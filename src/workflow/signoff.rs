@@ -249,6 +249,8 @@ pub fn sign_with(
             reopened_by: None,
             reopened_at: None,
             reopen_reason: None,
+            source_hash: Some(snapshot.source_content_hash()?),
+            overview_hash: Some(crate::reconcile::stored::overview_hash(&recon.overview())),
         })?;
         let signed = PeriodState {
             status: PeriodStatus::SignedOff,
