@@ -447,3 +447,156 @@ fn the_binary_exits_1_naming_the_first_bad_sequence_number() {
     assert_eq!(report["ok"], false);
     assert_eq!(report["first_problem"]["seq"], 2);
 }
+
+/// Runs `sql` with every trigger dropped, then recreates them exactly (the `triggers` check
+/// then passes): what someone with the `sqlite3` tool and the schema in hand can do.
+fn behind_every_trigger(path: &Path, sql: &str) {
+    let conn = Connection::open(path).unwrap();
+    let triggers: Vec<(String, String)> = {
+        let mut st = conn
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
+    conn.execute_batch(sql).unwrap();
+    for (_, create) in &triggers {
+        conn.execute_batch(create).unwrap();
+    }
+}
+
+fn failed_checks(report: &Report) -> Vec<&'static str> {
+    report.checks.iter().filter(|c| !c.ok).map(|c| c.name).collect()
+}
+
+/// Issue 12.4: source rows changed after sign-off with the signed figures unchanged — a
+/// roster role (the path to a second lead), an account's name — pass the figures' digest,
+/// and are caught by the content hash the sign-off recorded.
+#[test]
+fn source_rows_changed_with_the_figures_unchanged_are_caught_by_the_content_hash() {
+    for sql in [
+        "UPDATE roster SET role = 'lead' WHERE login = 'olive'",
+        "UPDATE accounts SET name = name || ' (renamed)' WHERE id = (SELECT min(id) FROM accounts)",
+        "INSERT INTO roster (login, display_name, role) VALUES ('mallory', 'Mallory', 'lead')",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = history(dir.path());
+        assert!(verify(&path).ok);
+        behind_every_trigger(&path, sql);
+        let report = verify(&path);
+        assert_eq!(failed_checks(&report), ["signed source rows"], "{sql}");
+        assert!(
+            report
+                .first_problem
+                .unwrap()
+                .what
+                .contains("the source rows no longer give the content hash signed by lena"),
+            "{sql}"
+        );
+    }
+}
+
+/// Issue 12.4: a log rewritten after its last anchor with every hash recomputed — and one
+/// rewritten before it with the sign-off's recorded head moved too — still chains and
+/// replays; only a head kept outside the file catches it.
+#[test]
+fn a_rewritten_log_is_caught_against_a_head_kept_outside_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, anchors) = history(dir.path());
+    let kept = verify(&path).head;
+    let check = |path: &Path, head: Option<&str>| {
+        let snap = Snapshot::open(path).unwrap();
+        audit::verify_with(&snap, &engine, head).unwrap()
+    };
+    assert!(check(&path, Some(&kept)).ok);
+    assert!(check(&path, Some(&kept[..12])).ok);
+
+    // Recompute the chain from `from` on, as a forger with the encoding in hand would: each
+    // hash, each sign-off's recorded head, and that head where later rows' before/after
+    // name it.
+    let rechain = |path: &Path, from: i64, sql: &str| {
+        behind_every_trigger(path, sql);
+        let snap = Snapshot::open(path).unwrap();
+        let mut rows = snap.workflow().audit_log().unwrap();
+        let signoffs = snap.workflow().signoffs().unwrap();
+        drop(snap);
+        let mut prev = if from == 1 {
+            audit::GENESIS.to_string()
+        } else {
+            rows[from as usize - 2].hash.clone()
+        };
+        let mut statements = String::new();
+        for i in (from as usize - 1)..rows.len() {
+            let fields = Fields {
+                prev_hash: &prev,
+                ..rows[i].fields()
+            };
+            let hash = audit::hash(&fields);
+            let old = std::mem::replace(&mut rows[i].hash, hash.clone());
+            rows[i].prev_hash = prev.clone();
+            if signoffs.iter().any(|s| s.audit_len == rows[i].seq) {
+                statements.push_str(&format!(
+                    "UPDATE signoffs SET audit_head = '{hash}' WHERE audit_len = {};\n",
+                    rows[i].seq
+                ));
+                for later in rows.iter_mut().skip(i + 1) {
+                    for side in [&mut later.before, &mut later.after] {
+                        if let Some(text) = side {
+                            *text = text.replace(&old, &hash);
+                        }
+                    }
+                }
+            }
+            prev = hash;
+        }
+        for row in rows.iter().filter(|r| r.seq >= from) {
+            statements.push_str(&format!(
+                "UPDATE audit_log SET prev_hash = '{}', hash = '{}', before = '{}', after = '{}' WHERE seq = {};\n",
+                row.prev_hash,
+                row.hash,
+                row.before.as_deref().unwrap_or_default().replace('\'', "''"),
+                row.after.as_deref().unwrap_or_default().replace('\'', "''"),
+                row.seq
+            ));
+        }
+        behind_every_trigger(path, &statements);
+    };
+    // The last sign-off's comment-less row gets a text after the fact.
+    let last = *anchors.last().unwrap() + 1;
+    rechain(
+        &path,
+        last,
+        &format!("UPDATE audit_log SET text = 'approved by the CFO' WHERE seq = {last}"),
+    );
+    assert!(check(&path, None).ok, "without a kept head it cannot be seen");
+    let report = check(&path, Some(&kept));
+    assert_eq!(failed_checks(&report), ["expected head"]);
+    let what = report.first_problem.unwrap().what;
+    assert!(
+        what.contains(&format!(
+            "the head {kept} kept outside the file is not in the log"
+        )),
+        "{what}"
+    );
+
+    // A row before the first anchor, with the recorded heads moved along.
+    let dir = tempfile::tempdir().unwrap();
+    let (path2, _) = history(dir.path());
+    let kept2 = verify(&path2).head;
+    rechain(&path2, 2, "UPDATE audit_log SET actor = 'rita' WHERE seq = 2");
+    let report = check(&path2, None);
+    assert!(
+        report.ok,
+        "the forgery chains, replays and matches its moved anchors: {report:#?}"
+    );
+    let report = check(&path2, Some(&kept2));
+    assert_eq!(failed_checks(&report), ["expected head"]);
+    // Not a hash at all: refused as such.
+    let report = check(&path2, Some("hello"));
+    assert!(report.first_problem.unwrap().what.contains("not a head hash"));
+}

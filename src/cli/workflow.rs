@@ -722,13 +722,18 @@ pub fn signoff(args: SignoffArgs, user: Option<&str>) -> Outcome {
             &done.receipt,
             format!(
                 "Signed off period {} by {} at {}; the period is locked.\n  digest of the signed figures {}\n  \
-                 audit log at sign-off: {} rows, head {}",
+                 content hash of the source rows {}\n  audit log at sign-off: {} rows, head {}\n  \
+                 receipt — keep it outside the file: head {} (check with `closedesk verify FILE \
+                 --expect-head {}`)",
                 inert(&s.period_id),
                 inert(&s.signed_by),
                 inert(&s.signed_at),
                 s.digest,
+                s.source_hash.as_deref().unwrap_or("-"),
                 s.audit_len,
-                s.audit_head
+                s.audit_head,
+                done.receipt.hash,
+                &done.receipt.hash[..12]
             ),
         );
     }

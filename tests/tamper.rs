@@ -1,0 +1,202 @@
+//! Issue 12.4, with the real binary on the demo period: a stored result edited with plain
+//! SQL is neither shown by `status` nor trusted by `--check`, and `verify` fails on it; rows
+//! deleted from the log after the last sign-off are caught against the head an export
+//! recorded (`verify --expect-head`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rusqlite::Connection;
+
+const BIN: &str = env!("CARGO_BIN_EXE_closedesk");
+
+fn run(command: &str, path: &Path, rest: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg(command)
+        .arg(path)
+        .args(rest)
+        .output()
+        .unwrap()
+}
+
+fn ok(command: &str, path: &Path, rest: &[&str]) -> String {
+    let out = run(command, path, rest);
+    assert!(
+        out.status.success(),
+        "{command} {rest:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn demo(dir: &Path) -> PathBuf {
+    let path = dir.join("demo.db");
+    closedesk::demo::write(&path, false).unwrap();
+    path
+}
+
+/// The demo closed through the binary: items by two operators, both mismatches waived by
+/// the reviewer, signed off by the lead.
+fn close(path: &Path) -> String {
+    for (items, login) in [(["1", "2", "3", "4"], "tlin"), (["5", "6", "7", "8"], "rdiaz")] {
+        for item in items {
+            ok("checklist", path, &["set", item, "done", "--user", login]);
+        }
+    }
+    for key in [
+        "exports:GL-2026-03:ar-total",
+        "employer_programs:STM-VERIFY-2026-03:statement-total",
+    ] {
+        let reason = "--reason=Reviewed with the GL team; corrected in April's run";
+        ok("mismatch", path, &[key, "waive", reason, "--user", "jokafor"]);
+    }
+    ok("signoff", path, &["--user", "mhale"])
+}
+
+/// A one-line UPDATE with the `sqlite3` tool: the stored overview says no mismatch.
+const FORGE_CLEAN: &str = "UPDATE reconcile_cache SET result = json_set(result, '$.mismatches', json('[]'))";
+
+#[test]
+fn a_forged_stored_result_does_not_make_an_unclean_period_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let first = ok("status", &path, &[]);
+    assert!(first.contains("2 open mismatches"), "{first}");
+    Connection::open(&path).unwrap().execute(FORGE_CLEAN, []).unwrap();
+    let check = run("status", &path, &["--check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "status --check trusted a forged result"
+    );
+    let shown = ok("status", &path, &[]);
+    assert!(shown.contains("2 open mismatches"), "{shown}");
+    // status put the engine's result back; the forgery again, then verify.
+    Connection::open(&path).unwrap().execute(FORGE_CLEAN, []).unwrap();
+    let out = run("verify", &path, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the stored result was edited"), "{stderr}");
+}
+
+#[test]
+fn a_forged_closing_ar_is_not_shown_for_a_signed_off_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    close(&path);
+    let before = ok("status", &path, &[]);
+    assert!(before.contains("Closing AR            39,639.27"), "{before}");
+    // The forger recomputes the checksum too (the encoding is documented): the overview
+    // then no longer hashes to what the sign-off recorded.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE reconcile_cache SET result = replace(result, '39639.27', '1.00')",
+        [],
+    )
+    .unwrap();
+    let (generation, version, result): (i64, String, String) = conn
+        .query_row(
+            "SELECT generation, version, result FROM reconcile_cache",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert!(result.contains("\"closing_ar\":1.00"), "the forgery took");
+    let sum = closedesk::reconcile::stored::checksum(generation, &version, &result);
+    conn.execute("UPDATE reconcile_cache SET checksum = ?1", [sum])
+        .unwrap();
+    drop(conn);
+    let after = ok("status", &path, &[]);
+    assert!(after.contains("Closing AR            39,639.27"), "{after}");
+    assert!(!after.contains("1.00\n"), "{after}");
+    // Forged once more behind status's back: verify names it.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE reconcile_cache SET result = replace(result, '39639.27', '1.00')",
+        [],
+    )
+    .unwrap();
+    let (generation, version, result): (i64, String, String) = conn
+        .query_row(
+            "SELECT generation, version, result FROM reconcile_cache",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let sum = closedesk::reconcile::stored::checksum(generation, &version, &result);
+    conn.execute("UPDATE reconcile_cache SET checksum = ?1", [sum])
+        .unwrap();
+    let out = run("verify", &path, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the stored result differs from what the engine computes"),
+        "{stderr}"
+    );
+}
+
+/// Exports after sign-off are audited; deleting their rows (the log's tail, after every
+/// anchor in the file) passes `verify` alone, and fails against the head the last export
+/// wrote into its header — and against the sign-off receipt's head when the sign-off's own
+/// row goes.
+#[test]
+fn rows_deleted_after_the_last_sign_off_fail_against_a_kept_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let receipt = close(&path);
+    let kept_at_signoff = receipt
+        .split("--expect-head ")
+        .nth(1)
+        .and_then(|t| t.get(..12))
+        .expect("the sign-off prints the head to keep")
+        .to_string();
+    for n in 1..=2 {
+        let out = dir.path().join(format!("gl-{n}.csv"));
+        ok(
+            "export",
+            &path,
+            &["--user", "tlin", "--kind", "gl", "--out", out.to_str().unwrap()],
+        );
+    }
+    // The second export's header carries the head after the first export's row.
+    let header = std::fs::read_to_string(dir.path().join("gl-2.csv")).unwrap();
+    let kept = header
+        .lines()
+        .find_map(|l| l.strip_prefix("#audit_head,"))
+        .unwrap()
+        .to_string();
+    ok("verify", &path, &["--expect-head", &kept]);
+    ok("verify", &path, &["--expect-head", &kept_at_signoff]);
+
+    // Both export rows deleted, triggers put back exactly.
+    let conn = Connection::open(&path).unwrap();
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
+    conn.execute("DELETE FROM audit_log WHERE action LIKE 'export%'", [])
+        .unwrap();
+    for (_, sql) in &triggers {
+        conn.execute_batch(sql).unwrap();
+    }
+    drop(conn);
+    ok("verify", &path, &[]);
+    let out = run("verify", &path, &["--expect-head", &kept]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("kept outside the file is not in the log"),
+        "{stderr}"
+    );
+    ok("verify", &path, &["--expect-head", &kept_at_signoff]);
+    // A bad hash is the user's mistake: named, exit 1 with the check failed (not a crash).
+    let out = run("verify", &path, &["--expect-head", "\x1b]52;c;aGk=\x07"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'));
+}
