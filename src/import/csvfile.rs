@@ -455,8 +455,10 @@ mod tests {
         let (table, problems) = read(b"id,name,kind\nA,\"one\ntwo\",x\nB,b,\"y\nC,c,z\"\nD,d,w\n");
         assert_eq!(
             problems,
-            vec!["a.csv:4:3: line break inside kind, which holds one line: a quote may be unbalanced \
-                  (the quoted cell runs on to line 5: 'y\\nC,c,z')"]
+            vec![
+                "a.csv:4:3: line break inside kind, which holds one line: a quote may be unbalanced \
+                  (the quoted cell runs on to line 5: 'y\\nC,c,z')"
+            ]
         );
         let table = table.unwrap();
         let lines: Vec<u64> = table.records.iter().map(|r| r.line).collect();
@@ -469,7 +471,10 @@ mod tests {
     fn the_line_of_a_broken_cell_counts_the_lines_of_the_cells_before_it() {
         let (_, problems) = read(b"name,id,kind\n\"two\r\nlines\",\"A\rB\",x\n");
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].starts_with("a.csv:3:2: line break inside id,"), "{problems:?}");
+        assert!(
+            problems[0].starts_with("a.csv:3:2: line break inside id,"),
+            "{problems:?}"
+        );
         assert!(problems[0].contains("runs on to line 4: 'A\\rB'"), "{problems:?}");
     }
 
@@ -478,8 +483,10 @@ mod tests {
         let (table, problems) = read(b"id,name,kind\nA,a,x\nB,\"b,y\nC,c,z\n");
         assert_eq!(
             problems,
-            vec!["a.csv:3:2: unterminated quote in name: the quoted cell that starts here has no \
-                  closing quote, so every line to the end of the file was read into it"]
+            vec![
+                "a.csv:3:2: unterminated quote in name: the quoted cell that starts here has no \
+                  closing quote, so every line to the end of the file was read into it"
+            ]
         );
         let table = table.unwrap();
         assert!(table.records[0].complete);
@@ -490,7 +497,10 @@ mod tests {
         let (table, problems) = read(b"id,\"name,kind\nA,a,x\n");
         assert!(table.is_none());
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].starts_with("a.csv:1: unterminated quote: "), "{problems:?}");
+        assert!(
+            problems[0].starts_with("a.csv:1: unterminated quote: "),
+            "{problems:?}"
+        );
     }
 
     #[test]
