@@ -237,7 +237,7 @@ pub(super) fn read_table(
     }
     let positions = check_header(file, &label, columns, &record, header_line, problems)?;
     let header_len = record.len();
-    // The documented column at each position of the header, and whether it holds one line.
+    // The documented column at each position of the header.
     let mut names: Vec<Option<&str>> = vec![None; header_len];
     for (column, &position) in columns.iter().zip(&positions) {
         names[position as usize - 1] = Some(column);
