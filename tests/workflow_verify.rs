@@ -143,6 +143,7 @@ fn a_clean_history_verifies() {
             "file identity",
             "integrity",
             "triggers",
+            "row counts",
             "sequence",
             "hash chain",
             "sign-off anchors",
@@ -377,7 +378,13 @@ fn source_data_changed_after_sign_off_is_caught_by_the_signed_digest() {
     .unwrap();
     let report = verify(&path);
     let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
-    assert_eq!(failed, ["triggers", "signed figures"]);
+    // The ghost row is also one more than the import wrote.
+    assert_eq!(failed, ["triggers", "row counts", "signed figures"]);
+    let counts = report.checks.iter().find(|c| c.name == "row counts").unwrap();
+    assert_eq!(
+        counts.detail,
+        "accounts has 2 rows; the import wrote 1 from accounts.csv"
+    );
     let figures = report.checks.iter().find(|c| c.name == "signed figures").unwrap();
     assert!(
         figures
