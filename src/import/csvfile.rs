@@ -210,7 +210,7 @@ pub(super) fn read_table(
 ) -> Option<Table> {
     // csv-core strips a BOM too, but only when it arrives in one buffer: do it here.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let unterminated = unterminated_quote(bytes);
+    let mut unterminated = unterminated_quote(bytes);
     let mut reader = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -261,6 +261,7 @@ pub(super) fn read_table(
         if let Some(open) = open {
             // Its field count and its cells are whatever the open quote swallowed.
             report_unterminated(file, &label, &names, open, problems);
+            unterminated = None;
         } else if !complete {
             let reason = format!("row has {} fields, the header has {header_len}", record.len());
             problems.push(file, &label, line, 0, reason);
@@ -307,6 +308,11 @@ pub(super) fn read_table(
             cells,
             complete,
         });
+    }
+    if let Some(open) = unterminated {
+        // Not matched to a record (cannot happen while both follow csv-core's rules): it
+        // is reported all the same, where it starts.
+        report_unterminated(file, &label, &names, open, problems);
     }
     Some(Table {
         file,
