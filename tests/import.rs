@@ -1027,3 +1027,303 @@ fn templates_are_header_only_and_never_overwrite() {
     assert_eq!(listing(&partial), vec!["roster.csv"]);
     assert_eq!(fs::read_to_string(partial.join("roster.csv")).unwrap(), "mine");
 }
+
+// --- no row goes missing silently (issue 12) ---------------------------------------------------
+
+fn closedesk() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_closedesk"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// `closedesk import SRC --out OUT` through the real binary: (exit code, stdout, stderr).
+fn import_cli(src: &Path, out: &Path) -> (Option<i32>, String, String) {
+    let output = closedesk()
+        .arg("import")
+        .arg(src)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_stray_quote_that_folds_the_next_row_into_a_cell_is_refused() {
+    // The reference of PAY-4 opens a quote; the one closing it is at the end of the next
+    // line, so PAY-5 became part of PAY-4's reference: the fields still counted 7 and the
+    // import used to succeed with one payment fewer, saying nothing.
+    let src = fixture();
+    append(
+        src.path(),
+        "payments.csv",
+        "PAY-4,ACC-1001,payment,,2026-03-11,25.00,\"Wire 881",
+    );
+    append(
+        src.path(),
+        "payments.csv",
+        "PAY-5,ACC-1001,payment,,2026-03-12,40.00,Lockbox 7\"",
+    );
+    assert_eq!(
+        problems(src.path()),
+        vec![
+            "payments.csv:5:7: line break inside reference, which holds one line: a quote may be \
+             unbalanced (the quoted cell runs on to line 6: \
+             'Wire 881\\nPAY-5,ACC-1001,payment,,2026-03-12,40.00,Lockbox 7')"
+        ]
+    );
+
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    let (code, stdout, stderr) = import_cli(src.path(), &out);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    let line = format!(
+        "{}/payments.csv:5:7: line break inside reference, which holds one line: a quote may be unbalanced",
+        src.path().display()
+    );
+    assert!(stderr.lines().any(|l| l.starts_with(&line)), "{stderr}");
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_quote_may_span_lines_only_in_free_text_that_may_hold_lines() {
+    let src = fixture();
+    edit(
+        src.path(),
+        "credits.csv",
+        "\"Service credit, outage 2026-03-03\"",
+        b"\"Service credit,\r\noutage 2026-03-03\"",
+    );
+    let data = import::read_dir(src.path()).unwrap();
+    assert_eq!(
+        data.credits[0].reason.as_deref(),
+        Some("Service credit,\r\noutage 2026-03-03")
+    );
+    // A name holds one line.
+    edit(src.path(), "accounts.csv", "Harbor Dental", b"\"Harbor\nDental\"");
+    assert_eq!(
+        problems(src.path()),
+        vec![
+            "accounts.csv:3:2: line break inside name, which holds one line: a quote may be \
+             unbalanced (the quoted cell runs on to line 4: 'Harbor\\nDental')"
+        ]
+    );
+}
+
+#[test]
+fn an_unterminated_quote_is_named_as_such_where_its_cell_starts() {
+    // In a middle column, with rows after it: not "row has 6 fields, the header has 7".
+    let src = fixture();
+    append(
+        src.path(),
+        "payments.csv",
+        "PAY-4,ACC-1001,payment,,2026-03-11,\"25.00,Wire 881",
+    );
+    append(
+        src.path(),
+        "payments.csv",
+        "PAY-5,ACC-1001,payment,,2026-03-12,40.00,Lockbox 7",
+    );
+    assert_eq!(
+        problems(src.path()),
+        vec![
+            "payments.csv:5:6: unterminated quote in amount: the quoted cell that starts here has \
+             no closing quote, so every line to the end of the file was read into it"
+        ]
+    );
+
+    // In the last cell of the last row: the reference used to be imported with the line
+    // break at its end.
+    let src = fixture();
+    append(
+        src.path(),
+        "payments.csv",
+        "PAY-4,ACC-1001,payment,,2026-03-11,25.00,\"Wire 881",
+    );
+    assert_eq!(
+        problems(src.path()),
+        vec![
+            "payments.csv:5:7: unterminated quote in reference: the quoted cell that starts here \
+             has no closing quote, so every line to the end of the file was read into it"
+        ]
+    );
+}
+
+/// The rows of each source table in the minimal fixture.
+const FIXTURE_ROWS: [(&str, i64); 16] = [
+    ("period", 1),
+    ("lane_owners", 2),
+    ("accounts", 3),
+    ("invoices", 4),
+    ("invoice_lines", 4),
+    ("payments", 3),
+    ("credits", 2),
+    ("disbursements", 1),
+    ("ledger", 6),
+    ("usage_events", 2),
+    ("export_batches", 1),
+    ("export_lines", 2),
+    ("employer_programs", 1),
+    ("program_statements", 1),
+    ("statement_lines", 1),
+    ("roster", 2),
+];
+
+#[test]
+fn the_summary_prints_each_files_row_count_and_the_snapshot_stores_them() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    let (code, stdout, stderr) = import_cli(Path::new(FIXTURE), &out);
+    assert_eq!(code, Some(0), "{stderr}");
+    let shown: Vec<Vec<&str>> = stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let expected: Vec<Vec<String>> = FIXTURE_ROWS
+        .iter()
+        .map(|(table, rows)| {
+            let unit = if *rows == 1 { "row" } else { "rows" };
+            vec![format!("{table}.csv"), rows.to_string(), unit.to_string()]
+        })
+        .collect();
+    assert_eq!(shown, expected, "{stdout}");
+    assert!(
+        stdout.contains("\n  payments.csv            3 rows\n"),
+        "{stdout}"
+    );
+
+    let snapshot = Snapshot::open(&out).unwrap();
+    let stored: Vec<(String, String, i64)> = snapshot
+        .workflow()
+        .source_counts()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.table_name, c.file, c.rows))
+        .collect();
+    let mut expected: Vec<(String, String, i64)> = FIXTURE_ROWS
+        .iter()
+        .map(|(table, rows)| (table.to_string(), format!("{table}.csv"), *rows))
+        .collect();
+    expected.sort();
+    assert_eq!(stored, expected);
+    for (table, rows) in FIXTURE_ROWS {
+        assert_eq!(snapshot.table_count(table).unwrap(), rows, "{table}");
+    }
+}
+
+/// `closedesk verify FILE`: (exit code, stdout, stderr).
+fn verify_cli(file: &Path) -> (Option<i32>, String, String) {
+    let output = closedesk().arg("verify").arg(file).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn verify_names_a_table_that_lost_a_row_after_the_import() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    assert_eq!(import_cli(Path::new(FIXTURE), &out).0, Some(0));
+    let (code, stdout, stderr) = verify_cli(&out);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("[ok]     row counts: all 16 source tables have the rows their import wrote"),
+        "{stdout}"
+    );
+
+    // The period is open, so plain SQL can remove a row: nothing else changes.
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    assert_eq!(
+        conn.execute("DELETE FROM payments WHERE id = 'PAY-3'", [])
+            .unwrap(),
+        1
+    );
+    drop(conn);
+    let (code, stdout, stderr) = verify_cli(&out);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let what = "payments has 2 rows; the import wrote 3 from payments.csv";
+    assert!(
+        stdout.contains(&format!("[failed] row counts: {what}\n")),
+        "{stdout}"
+    );
+    assert_eq!(stderr, format!("closedesk: verify failed: {what}\n"));
+}
+
+#[test]
+fn verify_passes_a_file_made_before_schema_2() {
+    // A period written at schema version 1, as closedesk 0.1 wrote it; opening it migrates
+    // it to version 2, which adds source_counts, empty.
+    use closedesk::snapshot::schema::{migrations, APPLICATION_ID, CHECKLIST_ITEMS};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
+    conn.execute_batch(&migrations()[0]).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.execute_batch(
+        "INSERT INTO period (id, entity, window_start, window_end, currency, close_owner,
+             materiality_medium_cents, materiality_high_cents, materiality_critical_cents)
+         VALUES ('2026-02', 'Old File Co', '2026-02-01', '2026-02-28', 'USD', 'finance@old.example',
+             500, 50000, 500000);
+         INSERT INTO accounts (id, name, kind) VALUES ('ACC-1', 'Clinic One', 'customer');
+         INSERT INTO payments (id, account_id, kind, occurred_on, amount_cents)
+         VALUES ('PAY-1', 'ACC-1', 'payment', '2026-02-09', 1000);",
+    )
+    .unwrap();
+    for (i, title) in CHECKLIST_ITEMS.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO checklist (item, title, status) VALUES (?1, ?2, 'pending')",
+            rusqlite::params![i as i64 + 1, title],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let (code, stdout, stderr) = verify_cli(&path);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("[ok]     row counts: no import counts recorded (file made before schema 2)\n"),
+        "{stdout}"
+    );
+    let snapshot = Snapshot::open(&path).unwrap();
+    assert_eq!(snapshot.table_count("payments").unwrap(), 1);
+}
+
+#[test]
+fn a_killed_imports_temporary_file_is_removed_by_the_next_import() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let dir = out_dir.path();
+    // Left by an import into p.db that was killed: no process has id 99999999.
+    for name in [".p.db.importing-99999999", ".p.db.importing-99999999-wal"] {
+        fs::write(dir.join(name), b"half a snapshot").unwrap();
+    }
+    // Kept: an import running now (this test's own process), another target's temporary,
+    // the old log files a replacing import set aside, anything else.
+    let running = format!(".p.db.importing-{}", std::process::id());
+    for name in [
+        running.as_str(),
+        ".other.db.importing-99999999",
+        ".p.db.importing-99999999.old-wal",
+        "notes.txt",
+    ] {
+        fs::write(dir.join(name), b"keep").unwrap();
+    }
+    let (code, _, stderr) = import_cli(Path::new(FIXTURE), &dir.join("p.db"));
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut expected = vec![
+        ".other.db.importing-99999999".to_string(),
+        ".p.db.importing-99999999.old-wal".to_string(),
+        running,
+        "notes.txt".to_string(),
+        "p.db".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(listing(dir), expected);
+}

@@ -144,6 +144,7 @@ fn a_clean_history_verifies() {
             "integrity",
             "triggers",
             "period row",
+            "row counts",
             "sequence",
             "hash chain",
             "sign-off anchors",
@@ -380,7 +381,16 @@ fn source_data_changed_after_sign_off_is_caught_by_the_signed_digest() {
     .unwrap();
     let report = verify(&path);
     let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
-    assert_eq!(failed, ["triggers", "signed figures", "signed source rows"]);
+    // The ghost row is also one more than the import wrote.
+    assert_eq!(
+        failed,
+        ["triggers", "row counts", "signed figures", "signed source rows"]
+    );
+    let counts = report.checks.iter().find(|c| c.name == "row counts").unwrap();
+    assert_eq!(
+        counts.detail,
+        "accounts has 2 rows; the import wrote 1 from accounts.csv"
+    );
     let figures = report.checks.iter().find(|c| c.name == "signed figures").unwrap();
     assert!(
         figures
@@ -479,24 +489,36 @@ fn failed_checks(report: &Report) -> Vec<&'static str> {
 /// and are caught by the content hash the sign-off recorded.
 #[test]
 fn source_rows_changed_with_the_figures_unchanged_are_caught_by_the_content_hash() {
-    for sql in [
-        "UPDATE roster SET role = 'lead' WHERE login = 'olive'",
-        "UPDATE accounts SET name = name || ' (renamed)' WHERE id = (SELECT min(id) FROM accounts)",
-        "INSERT INTO roster (login, display_name, role) VALUES ('mallory', 'Mallory', 'lead')",
+    for (sql, failed) in [
+        (
+            "UPDATE roster SET role = 'lead' WHERE login = 'olive'",
+            &["signed source rows"][..],
+        ),
+        (
+            "UPDATE accounts SET name = name || ' (renamed)' WHERE id = (SELECT min(id) FROM accounts)",
+            &["signed source rows"],
+        ),
+        (
+            "INSERT INTO roster (login, display_name, role) VALUES ('mallory', 'Mallory', 'lead')",
+            &["row counts", "signed source rows"],
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let (path, _) = history(dir.path());
         assert!(verify(&path).ok);
         behind_every_trigger(&path, sql);
         let report = verify(&path);
-        assert_eq!(failed_checks(&report), ["signed source rows"], "{sql}");
+        assert_eq!(failed_checks(&report), failed, "{sql}");
+        let check = report
+            .checks
+            .iter()
+            .find(|c| c.name == "signed source rows")
+            .unwrap();
         assert!(
-            report
-                .first_problem
-                .unwrap()
-                .what
+            check
+                .detail
                 .contains("the source rows no longer give the content hash signed by lena"),
-            "{sql}"
+            "{sql}: {check:?}"
         );
     }
 }
@@ -545,10 +567,8 @@ fn a_rewritten_log_is_caught_against_a_head_kept_outside_the_file() {
                     rows[i].seq
                 ));
                 for later in rows.iter_mut().skip(i + 1) {
-                    for side in [&mut later.before, &mut later.after] {
-                        if let Some(text) = side {
-                            *text = text.replace(&old, &hash);
-                        }
+                    for text in [&mut later.before, &mut later.after].into_iter().flatten() {
+                        *text = text.replace(&old, &hash);
                     }
                 }
             }

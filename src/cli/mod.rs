@@ -385,7 +385,32 @@ fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
         data.usage_events.len(),
         inert_path(out)
     );
+    // Every row of every file, as stored in the snapshot's source_counts (`verify` compares).
+    let counts: Vec<(String, String)> = data
+        .row_counts()
+        .iter()
+        .map(|(table, rows)| (format!("{table}.csv"), grouped_count(*rows)))
+        .collect();
+    let name_width = counts.iter().map(|(file, _)| file.len()).max().unwrap_or(0);
+    let rows_width = counts.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
+    for (file, rows) in &counts {
+        let unit = if rows == "1" { "row" } else { "rows" };
+        println!("  {file:<name_width$}  {rows:>rows_width$} {unit}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A count with thousands separators: `1,234`.
+fn grouped_count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// The stored overview when it is current, else the engine's (stored for next time): the
@@ -570,5 +595,23 @@ fn print_mismatches(mismatches: &[Mismatch], open: &[bool]) {
         );
         println!("          {}", inert(&m.title));
         println!("          next: {}", inert(&m.next_action));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped_count;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        for (n, shown) in [
+            (0, "0"),
+            (7, "7"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped_count(n), shown);
+        }
     }
 }

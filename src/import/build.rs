@@ -2,7 +2,7 @@
 //! fold the write-ahead log into the file, close it, then move it into place. A failure at
 //! any step removes the temporary file and leaves the target as it was.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -105,6 +105,7 @@ pub fn build_with<T>(
     };
     // A leftover of an earlier, interrupted run that had the same process id.
     temp.remove();
+    remove_stale_temporaries(&dir, out);
 
     let mut snapshot =
         Snapshot::create(&temp.path).map_err(|e| target_error(out, "cannot create the snapshot", e))?;
@@ -119,6 +120,66 @@ pub fn build_with<T>(
         let _ = handle.sync_all();
     }
     Ok(filled)
+}
+
+/// The process id in the name of a temporary snapshot of `out` (`.NAME.importing-PID`,
+/// or its `-wal` or `-shm`), or `None` when `name` is not one.
+fn temporary_pid(name: &OsStr, out: &Path) -> Option<u32> {
+    let target = out.file_name()?.to_str()?;
+    let rest = name.to_str()?.strip_prefix('.')?.strip_prefix(target)?;
+    let rest = rest.strip_prefix(".importing-")?;
+    let digits = ["-wal", "-shm"]
+        .iter()
+        .find_map(|log| rest.strip_suffix(log))
+        .unwrap_or(rest);
+    if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits
+        .parse()
+        .ok()
+        .filter(|pid| (1..=i32::MAX as u32).contains(pid))
+}
+
+/// True unless process `pid` is known not to exist. Where that cannot be told, every
+/// process counts as alive.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        // SAFETY: signal 0 sends nothing; it only asks whether the process exists. pid is
+        // positive, so it names one process, never a process group.
+        let found = unsafe { libc::kill(pid, 0) } == 0;
+        found || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Removes what killed imports into `out` left next to it: the temporary snapshots
+/// `.NAME.importing-PID` (and their `-wal` and `-shm`) of the same target name whose
+/// process no longer exists. Nothing else is touched: not another target's temporaries,
+/// not those of a live process (an import running now), not the `.old-wal`/`.old-shm` of
+/// a replaced target (they may hold the old file's last changes), not anything that is
+/// not a plain file. Failures are ignored: a leftover only takes room.
+fn remove_stale_temporaries(dir: &Path, out: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = temporary_pid(&entry.file_name(), out) else {
+            continue;
+        };
+        let plain_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if plain_file && pid != std::process::id() && !process_alive(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Moves the finished temporary file onto `out`.
@@ -188,5 +249,43 @@ fn link_new(temp: &Path, out: &Path) -> Result<(), ImportError> {
         Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(exists(out)),
         Err(_) if fs::symlink_metadata(out).is_ok() => Err(exists(out)),
         Err(_) => rename(temp, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporaries_are_recognized_by_their_exact_name() {
+        let out = Path::new("/data/acme.db");
+        let pid = |name: &str| temporary_pid(OsStr::new(name), out);
+        assert_eq!(pid(".acme.db.importing-4242"), Some(4242));
+        assert_eq!(pid(".acme.db.importing-4242-wal"), Some(4242));
+        assert_eq!(pid(".acme.db.importing-4242-shm"), Some(4242));
+        for other in [
+            "acme.db",
+            ".acme.db.importing-",
+            ".acme.db.importing-0",
+            ".acme.db.importing-+42",
+            ".acme.db.importing-42x",
+            ".acme.db.importing-42.old-wal",
+            ".acme.db.importing-42-wal-shm",
+            ".acme.db.importing-99999999999",
+            ".acme.db.importing-2147483648",
+            ".other.db.importing-42",
+            ".acme.db2.importing-42",
+            "acme.db.importing-42",
+            ".acme.db.importing-42 ",
+        ] {
+            assert_eq!(pid(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn only_live_processes_are_alive() {
+        assert!(process_alive(std::process::id()));
+        // Above any pid_max Linux allows (2^22).
+        assert!(!process_alive(99_999_999) || cfg!(not(unix)));
     }
 }

@@ -296,7 +296,7 @@ impl<'a> Row<'a> {
     fn raw(&mut self, column: &str) -> Option<&'a str> {
         match &self.record.cells[self.table.index(column)] {
             Cell::Text(text) => Some(text),
-            Cell::NotUtf8 | Cell::Absent => {
+            Cell::NotUtf8 | Cell::LineBreak | Cell::Absent => {
                 self.ok = false;
                 None
             }
@@ -307,7 +307,7 @@ impl<'a> Row<'a> {
     pub fn is_blank(&self, column: &str) -> bool {
         match &self.record.cells[self.table.index(column)] {
             Cell::Text(text) => text.trim().is_empty(),
-            Cell::NotUtf8 | Cell::Absent => false,
+            Cell::NotUtf8 | Cell::LineBreak | Cell::Absent => false,
         }
     }
 
@@ -315,7 +315,7 @@ impl<'a> Row<'a> {
     pub fn is_filled(&self, column: &str) -> bool {
         match &self.record.cells[self.table.index(column)] {
             Cell::Text(text) => !text.trim().is_empty(),
-            Cell::NotUtf8 | Cell::Absent => false,
+            Cell::NotUtf8 | Cell::LineBreak | Cell::Absent => false,
         }
     }
 

@@ -25,7 +25,12 @@ use super::model::{
 use super::Snapshot;
 use crate::money::Money;
 
-use super::write::{cents, date, insert_checklist, insert_period, opt_date, ts};
+use super::schema::SOURCE_TABLES;
+use super::write::{cents, date, insert_checklist, insert_period, insert_source_counts, opt_date, ts};
+
+/// What `source_counts.file` says for the rows of a synthetic period, which come from no
+/// file.
+pub const GENERATED: &str = "closedesk demo --scale";
 
 /// The prepared insert statements of every source table, one method per row: used by
 /// import (`Snapshot::insert_source`) and by the bulk load of the scale generator.
@@ -46,9 +51,28 @@ pub struct RowWriter<'t> {
     program_statements: Statement<'t>,
     statement_lines: Statement<'t>,
     roster: Statement<'t>,
+    /// Rows written per source table, in the order of [`SOURCE_TABLES`].
+    written: [i64; SOURCE_TABLES.len()],
 }
 
 type Result<T> = rusqlite::Result<T>;
+
+/// Indexes into [`RowWriter::written`] (checked by a test against [`SOURCE_TABLES`]).
+const LANE_OWNERS: usize = 1;
+const ACCOUNTS: usize = 2;
+const INVOICES: usize = 3;
+const INVOICE_LINES: usize = 4;
+const PAYMENTS: usize = 5;
+const CREDITS: usize = 6;
+const DISBURSEMENTS: usize = 7;
+const LEDGER: usize = 8;
+const USAGE_EVENTS: usize = 9;
+const EXPORT_BATCHES: usize = 10;
+const EXPORT_LINES: usize = 11;
+const EMPLOYER_PROGRAMS: usize = 12;
+const PROGRAM_STATEMENTS: usize = 13;
+const STATEMENT_LINES: usize = 14;
+const ROSTER: usize = 15;
 
 impl<'t> RowWriter<'t> {
     pub(super) fn new(tx: &'t Transaction<'_>) -> Result<RowWriter<'t>> {
@@ -102,16 +126,27 @@ impl<'t> RowWriter<'t> {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
             roster: tx.prepare("INSERT INTO roster (login, display_name, role) VALUES (?1, ?2, ?3)")?,
+            written: [0; SOURCE_TABLES.len()],
         })
+    }
+
+    /// The rows written so far per source table, in the order of [`SOURCE_TABLES`]; the
+    /// period counts one row (every caller writes it before making the writer).
+    pub(super) fn row_counts(&self) -> Vec<(&'static str, i64)> {
+        let mut written = self.written;
+        written[0] = 1;
+        SOURCE_TABLES.iter().copied().zip(written).collect()
     }
 
     pub fn lane_owner(&mut self, r: &LaneOwner) -> Result<()> {
         self.lane_owners.execute(params![r.lane.as_str(), r.owner])?;
+        self.written[LANE_OWNERS] += 1;
         Ok(())
     }
 
     pub fn account(&mut self, r: &Account) -> Result<()> {
         self.accounts.execute(params![r.id, r.name, r.kind.as_str()])?;
+        self.written[ACCOUNTS] += 1;
         Ok(())
     }
 
@@ -126,6 +161,7 @@ impl<'t> RowWriter<'t> {
             cents(r.total),
             cents(r.balance)
         ])?;
+        self.written[INVOICES] += 1;
         Ok(())
     }
 
@@ -141,6 +177,7 @@ impl<'t> RowWriter<'t> {
             r.revenue_rule.as_str(),
             r.description
         ])?;
+        self.written[INVOICE_LINES] += 1;
         Ok(())
     }
 
@@ -154,6 +191,7 @@ impl<'t> RowWriter<'t> {
             cents(r.amount),
             r.reference
         ])?;
+        self.written[PAYMENTS] += 1;
         Ok(())
     }
 
@@ -167,6 +205,7 @@ impl<'t> RowWriter<'t> {
             cents(r.amount),
             r.reason
         ])?;
+        self.written[CREDITS] += 1;
         Ok(())
     }
 
@@ -179,6 +218,7 @@ impl<'t> RowWriter<'t> {
             date(r.disbursed_on),
             cents(r.amount)
         ])?;
+        self.written[DISBURSEMENTS] += 1;
         Ok(())
     }
 
@@ -192,6 +232,7 @@ impl<'t> RowWriter<'t> {
             cents(r.amount),
             r.reference
         ])?;
+        self.written[LEDGER] += 1;
         Ok(())
     }
 
@@ -207,6 +248,7 @@ impl<'t> RowWriter<'t> {
             r.invoice_line_id,
             r.reprocessed_at.map(ts)
         ])?;
+        self.written[USAGE_EVENTS] += 1;
         Ok(())
     }
 
@@ -218,6 +260,7 @@ impl<'t> RowWriter<'t> {
             ts(r.created_at),
             cents(r.total)
         ])?;
+        self.written[EXPORT_BATCHES] += 1;
         Ok(())
     }
 
@@ -235,6 +278,7 @@ impl<'t> RowWriter<'t> {
             r.invoice_id,
             cents(r.amount)
         ])?;
+        self.written[EXPORT_LINES] += 1;
         Ok(())
     }
 
@@ -246,12 +290,14 @@ impl<'t> RowWriter<'t> {
             r.basis_units,
             cents(r.rate)
         ])?;
+        self.written[EMPLOYER_PROGRAMS] += 1;
         Ok(())
     }
 
     pub fn program_statement(&mut self, r: &ProgramStatement) -> Result<()> {
         self.program_statements
             .execute(params![r.id, r.program_id, date(r.issued_on), cents(r.total)])?;
+        self.written[PROGRAM_STATEMENTS] += 1;
         Ok(())
     }
 
@@ -263,12 +309,14 @@ impl<'t> RowWriter<'t> {
             r.description,
             cents(r.amount)
         ])?;
+        self.written[STATEMENT_LINES] += 1;
         Ok(())
     }
 
     pub fn roster(&mut self, r: &RosterEntry) -> Result<()> {
         self.roster
             .execute(params![r.login, r.display_name, r.role.as_str()])?;
+        self.written[ROSTER] += 1;
         Ok(())
     }
 }
@@ -327,7 +375,7 @@ impl Snapshot {
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name",
             )?;
             let mut all = Vec::new();
-            for table in super::schema::SOURCE_TABLES {
+            for table in SOURCE_TABLES {
                 let rows = st.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 all.extend(rows.collect::<Result<Vec<(String, String)>>>()?);
             }
@@ -338,10 +386,12 @@ impl Snapshot {
         }
         insert_period(&tx, period)?;
         insert_checklist(&tx)?;
-        let value = {
+        let (value, counts) = {
             let mut writer = RowWriter::new(&tx)?;
-            fill(&mut writer)?
+            let value = fill(&mut writer)?;
+            (value, writer.row_counts())
         };
+        insert_source_counts(&tx, &counts, &|_| GENERATED.to_string())?;
         for (_, sql) in &indexes {
             tx.execute_batch(sql)?;
         }
@@ -402,5 +452,40 @@ mod tests {
         conn.execute("UPDATE period SET status = 'signed_off'", [])
             .unwrap();
         assert!(conn.execute("DELETE FROM roster", []).is_err(), "locked");
+    }
+
+    #[test]
+    fn the_writer_counts_the_rows_of_every_source_table() {
+        let indexes = [
+            LANE_OWNERS,
+            ACCOUNTS,
+            INVOICES,
+            INVOICE_LINES,
+            PAYMENTS,
+            CREDITS,
+            DISBURSEMENTS,
+            LEDGER,
+            USAGE_EVENTS,
+            EXPORT_BATCHES,
+            EXPORT_LINES,
+            EMPLOYER_PROGRAMS,
+            PROGRAM_STATEMENTS,
+            STATEMENT_LINES,
+            ROSTER,
+        ];
+        assert_eq!(indexes.map(|i| SOURCE_TABLES[i]), SOURCE_TABLES[1..]);
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut snapshot = Snapshot::create(&dir.path().join("bulk.db")).unwrap();
+        let generated = crate::scale::generate(&mut snapshot, 100, 1).unwrap();
+        let counts = snapshot.workflow().source_counts().unwrap();
+        assert_eq!(counts.len(), SOURCE_TABLES.len());
+        for count in &counts {
+            assert_eq!(count.file, GENERATED);
+            let rows = snapshot.table_count(&count.table_name).unwrap();
+            assert_eq!(count.rows, rows, "{}", count.table_name);
+        }
+        let payments = counts.iter().find(|c| c.table_name == "payments").unwrap();
+        assert_eq!(payments.rows as u64, generated.counts.payments);
     }
 }

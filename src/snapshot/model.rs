@@ -310,6 +310,31 @@ pub struct SourceData {
     pub roster: Vec<RosterEntry>,
 }
 
+impl SourceData {
+    /// The number of rows of each source table, in the order of
+    /// [`super::schema::SOURCE_TABLES`].
+    pub fn row_counts(&self) -> [(&'static str, usize); 16] {
+        [
+            ("period", 1),
+            ("lane_owners", self.lane_owners.len()),
+            ("accounts", self.accounts.len()),
+            ("invoices", self.invoices.len()),
+            ("invoice_lines", self.invoice_lines.len()),
+            ("payments", self.payments.len()),
+            ("credits", self.credits.len()),
+            ("disbursements", self.disbursements.len()),
+            ("ledger", self.ledger.len()),
+            ("usage_events", self.usage_events.len()),
+            ("export_batches", self.export_batches.len()),
+            ("export_lines", self.export_lines.len()),
+            ("employer_programs", self.employer_programs.len()),
+            ("program_statements", self.program_statements.len()),
+            ("statement_lines", self.statement_lines.len()),
+            ("roster", self.roster.len()),
+        ]
+    }
+}
+
 /// Timestamps are written `YYYY-MM-DDTHH:MM:SSZ`.
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 /// Dates are written `YYYY-MM-DD`.

@@ -572,6 +572,43 @@ impl Reader<'_> {
     }
 }
 
+/// One row of `source_counts`: how many rows an import (or the generator) wrote into a
+/// source table, and from which file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceCount {
+    pub table_name: String,
+    pub file: String,
+    pub rows: i64,
+}
+
+impl Reader<'_> {
+    /// Every `source_counts` row, by table name (none in a file made before schema 2).
+    pub fn source_counts(&self) -> rusqlite::Result<Vec<SourceCount>> {
+        self.all(
+            "SELECT table_name, file, rows FROM source_counts ORDER BY table_name",
+            [],
+            |r| {
+                Ok(SourceCount {
+                    table_name: r.get(0)?,
+                    file: r.get(1)?,
+                    rows: r.get(2)?,
+                })
+            },
+        )
+    }
+
+    /// The number of rows of source table `table`; `None` when `table` is not the name of
+    /// a source table (the name is never put into SQL otherwise).
+    pub fn source_rows(&self, table: &str) -> rusqlite::Result<Option<i64>> {
+        let Some(known) = schema::SOURCE_TABLES.iter().find(|t| **t == table) else {
+            return Ok(None);
+        };
+        self.0
+            .query_row(&format!("SELECT count(*) FROM {known}"), [], |r| r.get(0))
+            .map(Some)
+    }
+}
+
 /// The triggers a snapshot of this schema version must have, name → SQL, from a fresh
 /// in-memory database built by the same migrations.
 pub fn expected_triggers() -> rusqlite::Result<BTreeMap<String, String>> {

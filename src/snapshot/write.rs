@@ -68,8 +68,23 @@ pub(super) fn insert_checklist(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The import metadata: one `source_counts` row per source table, its rows as written and
+/// the file they came from (`file_of(table)`).
+pub(super) fn insert_source_counts(
+    tx: &Transaction<'_>,
+    counts: &[(&str, i64)],
+    file_of: &dyn Fn(&str) -> String,
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare("INSERT INTO source_counts (table_name, file, rows) VALUES (?1, ?2, ?3)")?;
+    for (table, rows) in counts {
+        st.execute(params![table, file_of(table), rows])?;
+    }
+    Ok(())
+}
+
 impl Snapshot {
-    /// Writes every source table and the initial checklist (all eight items `pending`).
+    /// Writes every source table, its row count (`source_counts`, each table's file named
+    /// `TABLE.csv` as import reads it) and the initial checklist (all eight items `pending`).
     /// The snapshot must be new and empty; all or nothing.
     pub fn insert_source(&mut self, data: &SourceData) -> rusqlite::Result<()> {
         let tx = self
@@ -105,6 +120,8 @@ fn insert_all(tx: &Transaction<'_>, d: &SourceData) -> rusqlite::Result<()> {
         .try_for_each(|r| w.program_statement(r))?;
     d.statement_lines.iter().try_for_each(|r| w.statement_line(r))?;
     d.roster.iter().try_for_each(|r| w.roster(r))?;
+    let counts = w.row_counts();
     drop(w);
+    insert_source_counts(tx, &counts, &|table| format!("{table}.csv"))?;
     insert_checklist(tx)
 }

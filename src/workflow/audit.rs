@@ -298,6 +298,7 @@ fn verify_in(
 
     checks.record("triggers", check_triggers(&read)?);
     checks.record("period row", check_period_row(&read)?);
+    checks.record("row counts", check_row_counts(&read)?);
 
     let rows = read.audit_log()?;
     let (length, head) = read.audit_head()?;
@@ -381,6 +382,43 @@ fn check_triggers(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusal>
         "all {} lock, append-only and generation triggers present",
         expected.len()
     )))
+}
+
+/// Every source table still has the rows its import wrote (`source_counts`, schema 2): no
+/// row was removed or added since, by any means. A file made before schema 2 has no counts.
+fn check_row_counts(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusal> {
+    use crate::{snapshot::schema::SOURCE_TABLES, text::inert};
+    let recorded = read.source_counts()?;
+    if recorded.is_empty() {
+        return Ok(Ok(
+            "no import counts recorded (file made before schema 2)".to_string()
+        ));
+    }
+    let mut wrong = Vec::new();
+    for count in &recorded {
+        let (table, file) = (inert(&count.table_name), inert(&count.file));
+        match read.source_rows(&count.table_name)? {
+            Some(rows) if rows == count.rows => {}
+            Some(rows) => wrong.push(format!(
+                "{table} has {rows} rows; the import wrote {} from {file}",
+                count.rows
+            )),
+            None => wrong.push(format!("source_counts names '{table}', not a source table")),
+        }
+    }
+    for table in SOURCE_TABLES {
+        if !recorded.iter().any(|c| c.table_name == *table) {
+            wrong.push(format!("{table} has no import count recorded"));
+        }
+    }
+    Ok(if wrong.is_empty() {
+        Ok(format!(
+            "all {} source tables have the rows their import wrote",
+            recorded.len()
+        ))
+    } else {
+        Err(problem(None, wrong.join("; ")))
+    })
 }
 
 fn check_sequence(rows: &[AuditRow]) -> Result<String, Problem> {
