@@ -144,6 +144,11 @@ pub(super) fn read_table(
         }
         let mut cells = Vec::with_capacity(columns.len());
         for &position in &positions {
+            // An optional column left out of the header: every cell of it is empty.
+            if position == 0 {
+                cells.push(Cell::Text(String::new()));
+                continue;
+            }
             let cell = match record.get(position as usize - 1) {
                 None => Cell::Absent,
                 Some(raw) => match std::str::from_utf8(raw) {
@@ -216,7 +221,10 @@ fn check_header(
         }
     }
     for (index, column) in columns.iter().enumerate() {
-        if positions[index] == 0 {
+        let optional = super::FILES
+            .get(file)
+            .is_some_and(|(name, _)| super::OPTIONAL_COLUMNS.contains(&(*name, *column)));
+        if positions[index] == 0 && !optional {
             problems.push(file, label, line, 0, format!("missing column '{column}'"));
             ok = false;
         }

@@ -159,8 +159,12 @@ pub const FILES: &[(&str, &[&str])] = &[
         "statement_lines.csv",
         &["id", "statement_id", "invoice_line_id", "description", "amount"],
     ),
-    ("roster.csv", &["login", "display_name", "role"]),
+    ("roster.csv", &["login", "display_name", "role", "public_key"]),
 ];
+
+/// Documented columns a file may leave out of its header: their cells are then empty (a
+/// roster.csv written before keys existed stays importable).
+pub const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("roster.csv", "public_key")];
 
 /// One rejected value (or file, header or row).
 ///

@@ -793,7 +793,7 @@ fn load_resolves_the_role_from_the_roster() {
     assert_eq!(l.checklist.len(), 8);
     let l = super::data::load(&snap, "mallory", today).unwrap();
     assert!(l.actor.read_only());
-    match super::data::handle(&mut snap, "rita", today, Request::Audit { before: None }) {
+    match super::data::handle(&mut snap, "rita", None, today, Request::Audit { before: None }) {
         Response::Audit { rows, .. } => assert!(rows.is_empty()),
         other => panic!("{other:?}"),
     }
@@ -866,7 +866,7 @@ impl Demo {
         while !reqs.is_empty() {
             let mut next = Vec::new();
             for r in reqs {
-                let mut resp = super::data::handle(&mut self.snap, &self.login, today, r);
+                let mut resp = super::data::handle(&mut self.snap, &self.login, None, today, r);
                 if let Response::Loaded(l) = &mut resp {
                     l.path = "/home/rdiaz/.local/share/closedesk/demo-2026-03.db".into();
                 }
@@ -1029,7 +1029,7 @@ fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
     let Request::Write(op) = &reqs[0] else {
         panic!("{reqs:?}")
     };
-    let result = super::data::write(&mut d.snap, "rdiaz", op);
+    let result = super::data::write(&mut d.snap, "rdiaz", None, op);
     let why = result.unwrap_err();
     assert!(why.contains("tlin"), "{why}");
     let items = crate::workflow::checklist::items(&other, &recon.overview()).unwrap();
@@ -1106,7 +1106,7 @@ fn a_stale_stored_result_is_drawn_at_once_saying_recomputing_then_the_fresh_one(
     let (stale, fresh) = rt.block_on(async {
         let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
         let (resp_tx, mut resp_rx) = tokio::sync::mpsc::unbounded_channel();
-        let worker = super::data::spawn_worker(path.clone(), "rdiaz".into(), today, req_rx, resp_tx);
+        let worker = super::data::spawn_worker(path.clone(), "rdiaz".into(), None, today, req_rx, resp_tx);
         req_tx.send(Request::Load).unwrap();
         let first = resp_rx.recv().await.unwrap();
         let second = resp_rx.recv().await.unwrap();
@@ -1145,6 +1145,7 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
     let waived = super::data::write(
         &mut other,
         "jokafor",
+        None,
         &super::data::WriteOp::Waive {
             key,
             reason: "immaterial, agreed with the controller".into(),

@@ -281,6 +281,7 @@ pub fn verify_with(snapshot: &Snapshot, engine: Engine<'_>) -> Result<Report, Re
     checks.record("sign-off anchors", check_anchors(&read, &rows)?);
     checks.record("replay", check_replay(&read, &rows)?);
     checks.record("signed figures", check_signed_figures(snapshot, engine)?);
+    checks.record("signatures", super::signing::check_signatures(&read, &rows)?);
 
     Ok(Report {
         ok: checks.first_problem.is_none(),
