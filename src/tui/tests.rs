@@ -1186,3 +1186,65 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
         STORED_VERSION
     );
 }
+
+#[test]
+fn the_first_pane_says_whether_identities_are_checked() {
+    let mut app = operator();
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        s.contains("Identities not checked: the roster has no keys (--user acts as anyone)"),
+        "{s}"
+    );
+    let mut keyed = fixture::loaded("olga", Some(Role::Operator));
+    keyed.identities_checked = true;
+    let mut app = App::new();
+    app.start();
+    app.on_response(Response::Loaded(Box::new(keyed)));
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        s.contains("Identities checked: every action is signed with the actor's roster key"),
+        "{s}"
+    );
+}
+
+/// Over serve the cockpit's writes carry the session key's fingerprint; on a keyed roster a
+/// session with another key than the login's roster key is refused, nothing written.
+#[test]
+fn a_served_cockpit_write_records_the_session_key_on_a_keyed_roster() {
+    const RDIAZ: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    const OTHER: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP65BKukNKQfPJIdYKj4WnfG7ULeukvMs2hTz/IBW8j7";
+    let print = |line: &str| {
+        let key = crate::workflow::signing::parse_key(line).unwrap();
+        crate::workflow::signing::fingerprint(&key)
+    };
+    let mut d = Demo::open("rdiaz");
+    rusqlite::Connection::open(d.snap.path())
+        .unwrap()
+        .execute("UPDATE roster SET public_key = ?1 WHERE login = 'rdiaz'", [RDIAZ])
+        .unwrap();
+    let loaded = super::data::load(
+        &d.snap,
+        "rdiaz",
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap(),
+    )
+    .unwrap();
+    assert!(loaded.identities_checked);
+    let op = WriteOp::Checklist {
+        item: 1,
+        status: "in_progress".into(),
+        note: None,
+        seen: None,
+    };
+    let before = d.snap.workflow().audit_log().unwrap().len();
+    let refused = super::data::write(&mut d.snap, "rdiaz", Some(&print(OTHER)), &op).unwrap_err();
+    assert!(refused.contains("not rdiaz's roster key"), "{refused}");
+    assert_eq!(d.snap.workflow().audit_log().unwrap().len(), before);
+
+    super::data::write(&mut d.snap, "rdiaz", Some(&print(RDIAZ)), &op).unwrap();
+    let log = d.snap.workflow().audit_log().unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.action, "checklist.set");
+    assert_eq!(last.signature, Some(format!("serve-key {}", print(RDIAZ))));
+    let report = crate::workflow::audit::verify(&d.snap).unwrap();
+    assert!(report.ok, "{:?}", report.first_problem);
+}
