@@ -544,3 +544,62 @@ fn roster_keys_are_checked_at_import_with_file_line_and_column() {
     assert!(text.contains("roster.csv:5:1: duplicate public key"), "{text}");
     assert!(!dir.path().join("p.db").exists());
 }
+
+#[test]
+fn checklist_moves_and_exports_are_signed_too() {
+    if !openssh("checklist_moves_and_exports_are_signed_too") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _, _) = keyed(dir.path());
+    let agent = Agent::start(dir.path());
+    agent.add(&dir.path().join("tlin"));
+    let run = |args: &[&str]| {
+        closedesk(Some(&agent.socket))
+            .arg(args[0])
+            .arg(&path)
+            .args(&args[1..])
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "checklist",
+        "set",
+        "1",
+        "in_progress",
+        "--note",
+        "started",
+        "--user",
+        "tlin",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let gl = dir.path().join("gl.csv");
+    let out = closedesk(Some(&agent.socket))
+        .args(["export", "--kind", "gl", "--user", "tlin", "--out"])
+        .arg(&gl)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // tlin's key does not sign for mhale: the move is refused.
+    let out = run(&["checklist", "set", "2", "in_progress", "--user", "mhale"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("needs mhale's key"), "{}", stderr(&out));
+
+    let conn = Connection::open(&path).unwrap();
+    let rows: Vec<(String, String, Option<String>)> = conn
+        .prepare("SELECT action, actor, signature FROM audit_log ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(actions, ["checklist.set", "export"]);
+    assert!(rows.iter().all(|r| r.1 == "tlin"
+        && r.2
+            .as_deref()
+            .is_some_and(|s| s.starts_with("-----BEGIN SSH SIGNATURE-----"))));
+    let out = verify(&path);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
