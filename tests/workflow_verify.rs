@@ -147,7 +147,8 @@ fn a_clean_history_verifies() {
             "hash chain",
             "sign-off anchors",
             "replay",
-            "signed figures"
+            "signed figures",
+            "signatures"
         ]
     );
     // The chain starts at GENESIS and each row names the one before it.
