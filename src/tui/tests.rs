@@ -1202,7 +1202,7 @@ fn the_first_pane_says_whether_identities_are_checked() {
     app.on_response(Response::Loaded(Box::new(keyed)));
     let s = screen(&mut app, 80, 24);
     assert!(
-        s.contains("Identities checked: every action is signed with the actor's roster key"),
+        s.contains("Identities checked: each action needs the actor's roster key"),
         "{s}"
     );
 }

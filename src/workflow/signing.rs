@@ -65,7 +65,7 @@ pub fn is_keyed(read: &Reader<'_>) -> Result<bool, Refusal> {
 /// What the first pane and `status` say about identities.
 pub fn describe(keyed: bool) -> &'static str {
     if keyed {
-        "checked: every action is signed with the actor's roster key"
+        "checked: each action needs the actor's roster key"
     } else {
         "not checked: the roster has no keys (--user acts as anyone)"
     }
