@@ -347,6 +347,7 @@ impl Generator {
                 login: login.into(),
                 display_name: name.into(),
                 role,
+                public_key: None,
             })?;
         }
         for a in 0..self.accounts {

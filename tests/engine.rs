@@ -654,6 +654,7 @@ fn clean_period() -> SourceData {
         login: "mhale".into(),
         display_name: "Morgan Hale".into(),
         role: Role::Lead,
+        public_key: None,
     }];
     data
 }

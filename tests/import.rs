@@ -333,7 +333,7 @@ fn renamed_column_is_unknown_and_missing() {
     assert_eq!(
         broken(&[("roster.csv", "login,display_name,role", "login,name,role")]),
         vec![
-            "roster.csv:1:2: unknown column 'name' (expected one of login, display_name, role)",
+            "roster.csv:1:2: unknown column 'name' (expected one of login, display_name, role, public_key)",
             "roster.csv:1: missing column 'display_name'",
         ]
     );

@@ -91,6 +91,7 @@ fn empty(period: Period) -> SourceData {
             login: "lead".into(),
             display_name: "Lead".into(),
             role: Role::Lead,
+            public_key: None,
         }],
     }
 }

@@ -50,6 +50,7 @@ fn hostile_snapshot(dir: &Path) -> PathBuf {
         login: HOSTILE_LOGIN.into(),
         display_name: HOSTILE.into(),
         role: Role::Operator,
+        public_key: None,
     });
     let mut snap = Snapshot::create(&path).unwrap();
     snap.insert_source(&data).unwrap();

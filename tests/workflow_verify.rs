@@ -151,7 +151,8 @@ fn a_clean_history_verifies() {
             "replay",
             "signed figures",
             "signed source rows",
-            "stored result"
+            "stored result",
+            "signatures"
         ]
     );
     // The chain starts at GENESIS and each row names the one before it.

@@ -51,7 +51,7 @@ impl Harness {
         while !requests.is_empty() {
             let mut next = Vec::new();
             for request in requests {
-                let response = data::handle(&mut self.snapshot, "bench", self.today, request);
+                let response = data::handle(&mut self.snapshot, "bench", None, self.today, request);
                 next.extend(self.app.on_response(response));
             }
             requests = next;

@@ -22,6 +22,7 @@ use crate::snapshot::Snapshot;
 use crate::summary::Summary;
 use crate::text::{inert, inert_json, inert_path};
 use crate::workflow::mismatches::{self, MismatchView};
+use crate::workflow::signing;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -272,7 +273,7 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
     let snapshot = open_snapshot(file)?;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
         let summary = summarize(&snapshot, &stored_overview(&snapshot)?)?.0;
-        print_summary(&summary, snapshot.path());
+        print_summary(&summary, &snapshot);
         return Ok(ExitCode::SUCCESS);
     }
     let path = snapshot.path().to_path_buf();
@@ -282,6 +283,7 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
         user,
         today: today(),
         poll: std::time::Duration::from_millis(500),
+        serve_key: None,
     };
     crate::tui::run(opts).map_err(|e| Failure {
         message: format!("the cockpit stopped: {}", inert(&format!("{e:#}"))),
@@ -466,7 +468,7 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     if json {
         print_json(&summary)?;
     } else {
-        print_summary(&summary, snapshot.path());
+        print_summary(&summary, &snapshot);
     }
     Ok(exit_for(&summary, check))
 }
@@ -489,7 +491,7 @@ fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
             reconciliation: &recon,
         })?;
     } else {
-        print_summary(&summary, snapshot.path());
+        print_summary(&summary, &snapshot);
         report::print_steps(&recon);
         println!();
         print_mismatches(&recon.mismatches, &open);
@@ -505,7 +507,7 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> 
     Ok(())
 }
 
-fn print_summary(s: &Summary, path: &Path) {
+fn print_summary(s: &Summary, snapshot: &Snapshot) {
     let row = |label: &str, value: String| println!("{label:<22}{value}");
     println!(
         "{} — period {} ({})",
@@ -560,7 +562,13 @@ fn print_summary(s: &Summary, path: &Path) {
         format!("{} of {} done{next}", s.checklist.done, s.checklist.total),
     );
     row("Close owner", inert(&s.owner));
-    row("File", inert_path(path));
+    // Whether the roster has keys, so every action is signed (docs/workflow.md).
+    let identities = match signing::is_keyed(&snapshot.workflow()) {
+        Ok(keyed) => signing::describe(keyed).to_string(),
+        Err(e) => format!("cannot read the roster: {e}"),
+    };
+    row("Identities", identities);
+    row("File", inert_path(snapshot.path()));
 }
 
 fn print_mismatches(mismatches: &[Mismatch], open: &[bool]) {

@@ -417,6 +417,19 @@ impl<'a> Row<'a> {
         Some(id)
     }
 
+    /// An optional OpenSSH Ed25519 public key (`ssh-ed25519 AAAA… [comment]`), stored as
+    /// given; `None` when empty. One key belongs to one login of the file.
+    pub fn opt_public_key(&mut self, column: &str, seen: &mut Seen) -> Option<String> {
+        let text = self.optional(column);
+        let key = self.parse(column, text, |t| {
+            crate::workflow::signing::parse_key(t)
+                .map(|key| (t.to_string(), key))
+                .map_err(|e| format!(" is not usable: {}", crate::text::inert(&e)))
+        })?;
+        self.unique(column, seen, &crate::workflow::signing::fingerprint(&key.1));
+        Some(key.0)
+    }
+
     /// Required free text, stored exactly as typed.
     pub fn text(&mut self, column: &str) -> Option<String> {
         let text = self.required(column);

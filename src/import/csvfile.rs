@@ -240,7 +240,10 @@ pub(super) fn read_table(
     // The documented column at each position of the header.
     let mut names: Vec<Option<&str>> = vec![None; header_len];
     for (column, &position) in columns.iter().zip(&positions) {
-        names[position as usize - 1] = Some(column);
+        // 0: an optional column the header leaves out.
+        if position > 0 {
+            names[position as usize - 1] = Some(column);
+        }
     }
 
     let mut records = Vec::new();
@@ -288,6 +291,11 @@ pub(super) fn read_table(
         }
         let mut cells = Vec::with_capacity(columns.len());
         for &position in &positions {
+            // An optional column left out of the header: every cell of it is empty.
+            if position == 0 {
+                cells.push(Cell::Text(String::new()));
+                continue;
+            }
             let cell = match record.get(position as usize - 1) {
                 None => Cell::Absent,
                 Some(_) if broken[position as usize - 1] => Cell::LineBreak,
@@ -366,7 +374,10 @@ fn check_header(
         }
     }
     for (index, column) in columns.iter().enumerate() {
-        if positions[index] == 0 {
+        let optional = super::FILES
+            .get(file)
+            .is_some_and(|(name, _)| super::OPTIONAL_COLUMNS.contains(&(*name, *column)));
+        if positions[index] == 0 && !optional {
             problems.push(file, label, line, 0, format!("missing column '{column}'"));
             ok = false;
         }

@@ -159,7 +159,7 @@ pub const FILES: &[(&str, &[&str])] = &[
         "statement_lines.csv",
         &["id", "statement_id", "invoice_line_id", "description", "amount"],
     ),
-    ("roster.csv", &["login", "display_name", "role"]),
+    ("roster.csv", &["login", "display_name", "role", "public_key"]),
 ];
 
 /// The only columns whose cells may hold line breaks: free text that may run over several
@@ -171,6 +171,10 @@ pub const MULTI_LINE: &[(&str, &str)] = &[
     ("credits.csv", "reason"),
     ("statement_lines.csv", "description"),
 ];
+
+/// Documented columns a file may leave out of its header: their cells are then empty (a
+/// roster.csv written before keys existed stays importable).
+pub const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("roster.csv", "public_key")];
 
 /// One rejected value (or file, header or row).
 ///

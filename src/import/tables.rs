@@ -755,6 +755,7 @@ fn statement_lines(table: Option<&Table>, known: &Known, problems: &mut Problems
 fn roster(table: Option<&Table>, problems: &mut Problems) -> Vec<RosterEntry> {
     let mut out = Vec::new();
     let mut seen = Seen::new("login");
+    let mut keys = Seen::new("public key");
     for (table, record) in rows(table) {
         let mut r = Row::new(table, record, problems);
         let login = r.login("login");
@@ -763,6 +764,7 @@ fn roster(table: Option<&Table>, problems: &mut Problems) -> Vec<RosterEntry> {
         }
         let display_name = r.text("display_name");
         let role = r.word::<Role>("role");
+        let public_key = r.opt_public_key("public_key", &mut keys);
         let (Some(login), Some(display_name), Some(role), true) = (login, display_name, role, r.ok()) else {
             continue;
         };
@@ -770,6 +772,7 @@ fn roster(table: Option<&Table>, problems: &mut Problems) -> Vec<RosterEntry> {
             login,
             display_name,
             role,
+            public_key,
         });
     }
     out

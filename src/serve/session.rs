@@ -383,6 +383,7 @@ impl russh::server::Handler for Connection {
         let cockpit = Cockpit {
             shared: self.shared.clone(),
             login: login.clone(),
+            key: key.clone(),
             theme: Theme::for_terminal(Some(&term), no_color.as_deref()),
             size: pty.size,
         };
@@ -498,6 +499,9 @@ impl End {
 struct Cockpit {
     shared: Arc<Shared>,
     login: String,
+    /// The fingerprint of the key that authenticated the session: the login's proof on a
+    /// keyed roster.
+    key: String,
     theme: Theme,
     size: Size,
 }
@@ -571,6 +575,7 @@ impl Cockpit {
             user: Some(self.login.clone()),
             today: self.shared.opts.today,
             poll: self.shared.opts.poll,
+            serve_key: Some(self.key.clone()),
         };
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let app = tui::run_app(terminal, input_rx, &opts, self.theme);

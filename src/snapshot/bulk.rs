@@ -125,7 +125,7 @@ impl<'t> RowWriter<'t> {
                 "INSERT INTO statement_lines (id, statement_id, invoice_line_id, description, amount_cents)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
-            roster: tx.prepare("INSERT INTO roster (login, display_name, role) VALUES (?1, ?2, ?3)")?,
+            roster: tx.prepare("INSERT INTO roster (login, display_name, role, public_key) VALUES (?1, ?2, ?3, ?4)")?,
             written: [0; SOURCE_TABLES.len()],
         })
     }
@@ -315,7 +315,7 @@ impl<'t> RowWriter<'t> {
 
     pub fn roster(&mut self, r: &RosterEntry) -> Result<()> {
         self.roster
-            .execute(params![r.login, r.display_name, r.role.as_str()])?;
+            .execute(params![r.login, r.display_name, r.role.as_str(), r.public_key])?;
         self.written[ROSTER] += 1;
         Ok(())
     }

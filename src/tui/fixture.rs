@@ -131,6 +131,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             name: role.map(|_| login.to_string()),
             role,
         },
+        identities_checked: false,
         preconditions: vec![
             (true, "the period is open".into(), "open".into()),
             (false, "all eight checklist items done".into(), "3 of 8 done".into()),
@@ -246,16 +247,19 @@ pub fn source(hostile_name: &str, usage: usize) -> SourceData {
             login: "olga".into(),
             display_name: "Olga Operator".into(),
             role: Role::Operator,
+            public_key: None,
         },
         RosterEntry {
             login: "rita".into(),
             display_name: "Rita Reviewer".into(),
             role: Role::Reviewer,
+            public_key: None,
         },
         RosterEntry {
             login: "lena".into(),
             display_name: "Lena Lead".into(),
             role: Role::Lead,
+            public_key: None,
         },
     ];
     SourceData {

@@ -793,7 +793,7 @@ fn load_resolves_the_role_from_the_roster() {
     assert_eq!(l.checklist.len(), 8);
     let l = super::data::load(&snap, "mallory", today).unwrap();
     assert!(l.actor.read_only());
-    match super::data::handle(&mut snap, "rita", today, Request::Audit { before: None }) {
+    match super::data::handle(&mut snap, "rita", None, today, Request::Audit { before: None }) {
         Response::Audit { rows, .. } => assert!(rows.is_empty()),
         other => panic!("{other:?}"),
     }
@@ -866,7 +866,7 @@ impl Demo {
         while !reqs.is_empty() {
             let mut next = Vec::new();
             for r in reqs {
-                let mut resp = super::data::handle(&mut self.snap, &self.login, today, r);
+                let mut resp = super::data::handle(&mut self.snap, &self.login, None, today, r);
                 if let Response::Loaded(l) = &mut resp {
                     l.path = "/home/rdiaz/.local/share/closedesk/demo-2026-03.db".into();
                 }
@@ -1029,7 +1029,7 @@ fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
     let Request::Write(op) = &reqs[0] else {
         panic!("{reqs:?}")
     };
-    let result = super::data::write(&mut d.snap, "rdiaz", op);
+    let result = super::data::write(&mut d.snap, "rdiaz", None, op);
     let why = result.unwrap_err();
     assert!(why.contains("tlin"), "{why}");
     let items = crate::workflow::checklist::items(&other, &recon.overview()).unwrap();
@@ -1106,7 +1106,7 @@ fn a_stale_stored_result_is_drawn_at_once_saying_recomputing_then_the_fresh_one(
     let (stale, fresh) = rt.block_on(async {
         let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
         let (resp_tx, mut resp_rx) = tokio::sync::mpsc::unbounded_channel();
-        let worker = super::data::spawn_worker(path.clone(), "rdiaz".into(), today, req_rx, resp_tx);
+        let worker = super::data::spawn_worker(path.clone(), "rdiaz".into(), None, today, req_rx, resp_tx);
         req_tx.send(Request::Load).unwrap();
         let first = resp_rx.recv().await.unwrap();
         let second = resp_rx.recv().await.unwrap();
@@ -1145,6 +1145,7 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
     let waived = super::data::write(
         &mut other,
         "jokafor",
+        None,
         &super::data::WriteOp::Waive {
             key,
             reason: "immaterial, agreed with the controller".into(),
@@ -1190,4 +1191,66 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
         snap.stored_reconciliation().unwrap().unwrap().version,
         STORED_VERSION
     );
+}
+
+#[test]
+fn the_first_pane_says_whether_identities_are_checked() {
+    let mut app = operator();
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        s.contains("Identities not checked: the roster has no keys (--user acts as anyone)"),
+        "{s}"
+    );
+    let mut keyed = fixture::loaded("olga", Some(Role::Operator));
+    keyed.identities_checked = true;
+    let mut app = App::new();
+    app.start();
+    app.on_response(Response::Loaded(Box::new(keyed)));
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        s.contains("Identities checked: each action needs the actor's roster key"),
+        "{s}"
+    );
+}
+
+/// Over serve the cockpit's writes carry the session key's fingerprint; on a keyed roster a
+/// session with another key than the login's roster key is refused, nothing written.
+#[test]
+fn a_served_cockpit_write_records_the_session_key_on_a_keyed_roster() {
+    const RDIAZ: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    const OTHER: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP65BKukNKQfPJIdYKj4WnfG7ULeukvMs2hTz/IBW8j7";
+    let print = |line: &str| {
+        let key = crate::workflow::signing::parse_key(line).unwrap();
+        crate::workflow::signing::fingerprint(&key)
+    };
+    let mut d = Demo::open("rdiaz");
+    rusqlite::Connection::open(d.snap.path())
+        .unwrap()
+        .execute("UPDATE roster SET public_key = ?1 WHERE login = 'rdiaz'", [RDIAZ])
+        .unwrap();
+    let loaded = super::data::load(
+        &d.snap,
+        "rdiaz",
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 6).unwrap(),
+    )
+    .unwrap();
+    assert!(loaded.identities_checked);
+    let op = WriteOp::Checklist {
+        item: 1,
+        status: "in_progress".into(),
+        note: None,
+        seen: None,
+    };
+    let before = d.snap.workflow().audit_log().unwrap().len();
+    let refused = super::data::write(&mut d.snap, "rdiaz", Some(&print(OTHER)), &op).unwrap_err();
+    assert!(refused.contains("not rdiaz's roster key"), "{refused}");
+    assert_eq!(d.snap.workflow().audit_log().unwrap().len(), before);
+
+    super::data::write(&mut d.snap, "rdiaz", Some(&print(RDIAZ)), &op).unwrap();
+    let log = d.snap.workflow().audit_log().unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.action, "checklist.set");
+    assert_eq!(last.signature, Some(format!("serve-key {}", print(RDIAZ))));
+    let report = crate::workflow::audit::verify(&d.snap).unwrap();
+    assert!(report.ok, "{:?}", report.first_problem);
 }

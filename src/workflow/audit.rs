@@ -313,6 +313,7 @@ fn verify_in(
     checks.record("signed figures", check_signed_figures(snapshot, &recon)?);
     checks.record("signed source rows", check_signed_source(snapshot)?);
     checks.record("stored result", check_stored_result(snapshot, &recon)?);
+    checks.record("signatures", super::signing::check_signatures(&read, &rows)?);
 
     Ok(Report {
         ok: checks.first_problem.is_none(),

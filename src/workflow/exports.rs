@@ -59,6 +59,7 @@ pub fn record<T>(
             &json!({}),
             &json!({}),
             Some(&text),
+            |read, hash| super::signing::sign(read, actor, hash),
         )?;
         Ok((value, receipt))
     })

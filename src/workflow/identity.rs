@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::Refusal;
+use super::{Proof, Refusal};
 use crate::snapshot::model::Role;
 use crate::snapshot::Snapshot;
 
@@ -13,6 +13,10 @@ pub struct Actor {
     pub login: String,
     pub display_name: Option<String>,
     pub role: Option<Role>,
+    /// How the login proves itself when the roster has keys (docs/workflow.md, "Signed
+    /// actions"): the ssh-agent locally, the session's key over `serve`.
+    #[serde(skip)]
+    pub proof: Proof,
 }
 
 /// Something the workflow lets some roles do.
@@ -79,7 +83,18 @@ impl Actor {
             login,
             display_name: entry.as_ref().map(|e| e.display_name.clone()),
             role: entry.map(|e| e.role),
+            proof: Proof::Agent,
         })
+    }
+
+    /// The same actor, proving itself by the key that authenticated its `serve` session.
+    pub fn served(self, fingerprint: &str) -> Actor {
+        Actor {
+            proof: Proof::Served {
+                fingerprint: fingerprint.to_string(),
+            },
+            ..self
+        }
     }
 
     pub fn is_read_only(&self) -> bool {
@@ -121,6 +136,7 @@ mod tests {
             login: "pat".into(),
             display_name: None,
             role,
+            proof: Proof::Agent,
         }
     }
 

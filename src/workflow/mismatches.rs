@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::audit::{self, Entry};
+use super::signing;
 use super::{check_version, ensure_open, require_reason, require_text, Actor, Permission, Receipt, Refusal};
 use crate::money::Money;
 use crate::reconcile::{Mismatch, Reconciliation};
@@ -269,14 +270,15 @@ impl Changes {
         target: &str,
         text: Option<&str>,
     ) -> Result<Receipt, Refusal> {
-        Ok(tx.append_audit(
+        tx.append_audit(
             &actor.login,
             action,
             target,
             &Value::Object(self.before),
             &Value::Object(self.after),
             text,
-        )?)
+            |read, hash| signing::sign(read, actor, hash),
+        )
     }
 }
 

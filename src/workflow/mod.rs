@@ -14,12 +14,14 @@ pub mod exports;
 pub mod identity;
 pub mod mismatches;
 pub mod sessions;
+pub mod signing;
 pub mod signoff;
 
 use std::fmt;
 
 pub use crate::snapshot::workflow::Receipt;
 pub use identity::{Actor, Permission};
+pub use signing::Proof;
 
 use crate::reconcile::Reconciliation;
 use crate::snapshot::model::{PeriodStatus, Role};
@@ -73,6 +75,9 @@ pub enum Refusal {
     NotFound(String),
     /// The input itself is not acceptable (empty note, short reason, bad amount).
     Invalid(String),
+    /// The roster has keys and the actor could not prove to be its login (no ssh-agent, the
+    /// key not in it, no key on the roster, another key over serve).
+    Identity(String),
     /// The snapshot could not be read or written.
     Storage(String),
 }
@@ -96,7 +101,7 @@ fn with_article(role: Role) -> &'static str {
 
 impl Refusal {
     /// A short word for scripts (`--json`): `read_only`, `role`, `four_eyes`, `locked`,
-    /// `precondition`, `conflict`, `busy`, `not_found`, `invalid`, `storage`.
+    /// `precondition`, `conflict`, `busy`, `not_found`, `invalid`, `identity`, `storage`.
     pub fn kind(&self) -> &'static str {
         match self {
             Refusal::ReadOnly { .. } => "read_only",
@@ -108,6 +113,7 @@ impl Refusal {
             Refusal::Busy { .. } => "busy",
             Refusal::NotFound(_) => "not_found",
             Refusal::Invalid(_) => "invalid",
+            Refusal::Identity(_) => "identity",
             Refusal::Storage(_) => "storage",
         }
     }
@@ -191,7 +197,7 @@ impl fmt::Display for Refusal {
                 }
                 text
             }
-            Refusal::NotFound(what) | Refusal::Invalid(what) => what.clone(),
+            Refusal::NotFound(what) | Refusal::Invalid(what) | Refusal::Identity(what) => what.clone(),
             Refusal::Storage(why) => format!("cannot use the snapshot: {why}"),
         };
         // Every piece from data is made inert where it is built; this keeps it so if one is

@@ -72,6 +72,7 @@ pub fn source() -> SourceData {
                 login: login.to_string(),
                 display_name: login.to_uppercase(),
                 role: *role,
+                public_key: None,
             })
             .collect(),
     }

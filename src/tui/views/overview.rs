@@ -10,6 +10,7 @@ use crate::snapshot::model::Lane;
 use crate::text::inert;
 use crate::tui::app::App;
 use crate::tui::theme::{severity_label, Theme};
+use crate::workflow::signing;
 
 /// A short lane name for the at-a-glance line.
 pub fn lane_short(lane: Lane) -> &'static str {
@@ -30,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
     let s = &d.summary;
     let [head, figures, lanes, lane_tbl] = Layout::vertical([
-        Constraint::Length(5),
+        Constraint::Length(6),
         Constraint::Length(4),
         Constraint::Length(3),
         Constraint::Min(4),
@@ -91,6 +92,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             ),
             width,
         )),
+        Line::styled(
+            fit(
+                &format!("Identities {}", signing::describe(d.identities_checked)),
+                width,
+            ),
+            if d.identities_checked {
+                theme.ok()
+            } else {
+                theme.warn()
+            },
+        ),
     ];
     frame.render_widget(Paragraph::new(lines), head);
 
