@@ -581,7 +581,7 @@ async fn a_key_acts_as_its_login_and_an_outsider_reads_only() {
     );
     let rows = server.session_rows(|rows| has(rows, "session.disconnected", "visitor", "server shut down"));
     assert!(
-        has(&rows, "session.login", "visitor", "asked for as mhale"),
+        has(&rows, "session.login", "visitor", "asked for as \"mhale\""),
         "{rows:#?}"
     );
     assert!(has(&rows, "session.disconnected", "jokafor", "quit"), "{rows:#?}");
@@ -597,7 +597,7 @@ async fn a_key_acts_as_its_login_and_an_outsider_reads_only() {
 /// pty: each refused with a reason, and audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_explained_and_audited() {
-    let server = Server::start(&[]);
+    let mut server = Server::start(&[]);
     let port = server.port;
 
     let stranger = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
@@ -650,13 +650,16 @@ async fn refusals_are_explained_and_audited() {
     );
     drop((h, h2));
 
+    // The second failed login from this address in the minute is in the summary, written
+    // when the minute ends or, here, when the server stops.
+    assert!(server.stop().success());
     let rows = server.session_rows(|rows| {
         has(
             rows,
             "session.refused",
-            "mallory",
-            "is not in the authorized keys",
-        ) && has(rows, "session.refused", "mhale", "password authentication is off")
+            "serve",
+            "authentication refused for user name \"mallory\": key SHA256:",
+        ) && has(rows, "session.refused", "serve", "1 more time(s) from 127.0.0.1")
             && has(
                 rows,
                 "session.refused",
@@ -666,16 +669,21 @@ async fn refusals_are_explained_and_audited() {
             && has(rows, "session.refused", "jokafor", "sftp")
             && has(rows, "session.refused", "mhale", "needs a terminal")
     });
-    let mallory: Vec<_> = rows.iter().filter(|r| r["actor"] == "mallory").collect();
-    assert_eq!(mallory.len(), 1, "one refusal row per connection: {mallory:#?}");
+    let failed: Vec<_> = rows.iter().filter(|r| r["actor"] == "serve").collect();
+    assert_eq!(failed.len(), 2, "one row, then one summary: {failed:#?}");
+    let first = failed[0]["text"].as_str().unwrap();
     assert!(
-        mallory[0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("password authentication is off"),
-        "{mallory:#?}"
+        first.contains("is not in the authorized keys; password authentication is off"),
+        "{first}"
     );
-    assert!(!has(&rows, "session.login", "mallory", ""), "{rows:#?}");
+    let summary = failed[1]["text"].as_str().unwrap();
+    assert!(summary.contains("user names asked for: \"mhale\""), "{summary}");
+    assert!(summary.contains("password authentication is off"), "{summary}");
+    assert!(
+        summary.contains("keyboard-interactive authentication is off"),
+        "{summary}"
+    );
+    assert!(!rows.iter().any(|r| r["actor"] == "mallory"), "{rows:#?}");
 }
 
 async fn drain(mut ch: russh::Channel<client::Msg>) -> (Option<u32>, String) {
@@ -909,4 +917,107 @@ async fn a_failing_cockpit_ends_only_its_own_session() {
     // The failed session no longer counts against the key's limit.
     let again = server.cockpit("mhale").await;
     again.wait_for("2 mismatches", Duration::from_secs(15)).await;
+}
+
+/// Sockets that never authenticate — far more than the server has slots for — neither keep
+/// an authorized key from its cockpit nor stay open past the login grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_sockets_never_keep_a_key_out() {
+    let server = Server::start(&["--max-sessions", "2", "--login-grace", "3s"]);
+    let mut idle = Vec::new();
+    for i in 0..40 {
+        let mut socket = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+        if i % 2 == 0 {
+            // Half of them say hello and then nothing more.
+            use tokio::io::AsyncWriteExt;
+            socket.write_all(b"SSH-2.0-idle\r\n").await.unwrap();
+        }
+        idle.push(socket);
+    }
+    let started = Instant::now();
+    let r = server.cockpit("mhale").await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    eprintln!("cockpit up {:?} after 40 idle sockets", started.elapsed());
+    // Every idle socket is closed: displaced at once, or at the login grace.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for mut socket in idle {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        loop {
+            match tokio::time::timeout_at(deadline.into(), socket.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(_)) => continue,
+                Err(_) => panic!("an unauthenticated socket still open after the login grace"),
+            }
+        }
+    }
+    eprintln!(
+        "all idle sockets closed {:?} after they were opened",
+        started.elapsed()
+    );
+    // The cockpit was never disturbed.
+    r.keys(b"2").await;
+    r.wait_for("of 2 shown", Duration::from_secs(10)).await;
+    assert!(!r.got.lock().unwrap().closed);
+}
+
+/// 50 failed logins from one address under names the client chose: a bounded number of
+/// rows, with the count; the actor is never a claimed name, and names are inert and short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_summarized_per_source_with_counts() {
+    let mut server = Server::start(&[
+        "--max-unauthenticated",
+        "64",
+        "--max-unauthenticated-per-address",
+        "64",
+    ]);
+    let port = server.port;
+    let long = "z".repeat(300);
+    let names: Vec<String> = (0..50)
+        .map(|i| match i % 5 {
+            0 => "root".to_string(),
+            1 => format!("evil\u{1b}[2J{i}"),
+            2 => long.clone(),
+            _ => format!("user{i}"),
+        })
+        .collect();
+    for batch in names.chunks(10) {
+        let attempts = batch.iter().cloned().map(|name| {
+            tokio::spawn(async move {
+                let (mut h, _) = connect_with(port, WINDOW).await;
+                let auth = h.authenticate_password(name, "hunter2").await.unwrap();
+                assert!(!auth.success());
+            })
+        });
+        for a in attempts.collect::<Vec<_>>() {
+            a.await.unwrap();
+        }
+    }
+    // Every connection is counted; the summary of the window is written at the latest when
+    // the server stops.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(server.stop().success());
+    let rows = server.session_rows(|rows| {
+        rows.iter()
+            .any(|r| r["text"].as_str().is_some_and(|t| t.contains("more time(s)")))
+    });
+    let refused: Vec<&Value> = rows.iter().filter(|r| r["action"] == "session.refused").collect();
+    eprintln!("{} audit row(s) for 50 failed logins", refused.len());
+    assert_eq!(refused.len(), 2, "{refused:#?}");
+    assert!(refused.iter().all(|r| r["actor"] == "serve"), "{refused:#?}");
+    let first = refused[0]["text"].as_str().unwrap();
+    assert!(
+        first.contains("authentication refused for user name \""),
+        "{first}"
+    );
+    assert!(first.contains("password authentication is off"), "{first}");
+    let summary = refused[1]["text"].as_str().unwrap();
+    assert!(summary.contains("49 more time(s) from 127.0.0.1"), "{summary}");
+    assert!(summary.contains("and "), "{summary}");
+    for r in &refused {
+        let text = r["text"].as_str().unwrap();
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(!text.contains(&long), "{text}");
+        assert!(text.len() < 600, "{text}");
+    }
 }

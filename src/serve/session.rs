@@ -17,9 +17,10 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
 
 use super::backend::{Outbox, RemoteBackend, OUTPUT_LIMIT};
+use super::gate::claimed_name;
 use super::input::Decoder;
 use super::keys::fingerprint;
-use super::{Shared, LOGIN_GRACE};
+use super::Shared;
 use crate::text::inert;
 use crate::tui::theme::Theme;
 use crate::tui::{self, Input};
@@ -31,6 +32,9 @@ const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l";
 const LEAVE: &[u8] = b"\x1b[0m\x1b[?25h\x1b[?1049l";
 /// Longest user name or command kept for the audit log.
 const MAX_CLAIM: usize = 64;
+/// Refused requests (forwards, X11, agent, commands) audited one row each per connection;
+/// the rest are counted into one row when the connection ends.
+const MAX_REQUEST_ROWS: usize = 8;
 /// How long closing a session may wait for a client before dropping it.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -47,6 +51,10 @@ struct ConnState {
     cockpit: bool,
     /// When the key was accepted.
     since: Option<Instant>,
+    /// Refused requests audited on this connection.
+    audited: usize,
+    /// Refused requests beyond [`MAX_REQUEST_ROWS`], counted into one row at the end.
+    unaudited: usize,
 }
 
 /// Client-supplied text cut to [`MAX_CLAIM`] characters, for the audit text (stored as
@@ -66,22 +74,47 @@ fn duration(d: Duration) -> String {
     }
 }
 
+/// The socket for russh, a handle on it for the connection (shutting it down ends a session
+/// stuck on a client that stopped reading: russh's own task cannot be cancelled from
+/// outside), and one for the gate (which shuts down a waiting connection it displaces).
+pub(super) fn handles(
+    socket: TcpStream,
+) -> std::io::Result<(TcpStream, std::net::TcpStream, std::net::TcpStream)> {
+    let socket = socket.into_std()?;
+    let killer = socket.try_clone()?;
+    let gate = socket.try_clone()?;
+    Ok((TcpStream::from_std(socket)?, killer, gate))
+}
+
+/// Counts the connection out of the gate however its task ends.
+struct Slot {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut gate) = self.shared.gate.lock() {
+            gate.end(self.id);
+        }
+    }
+}
+
 /// Runs one connection to its end and audits what the session did not: a refused
 /// authentication, or the end of a connection that never opened a cockpit.
-pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: SocketAddr, id: u64) {
-    // A second handle on the socket: shutting it down ends a session stuck on a client
-    // that stopped reading (russh's own task cannot be cancelled from outside).
-    let killer = socket.into_std().and_then(|s| {
-        let clone = s.try_clone()?;
-        Ok((TcpStream::from_std(s)?, clone))
-    });
-    let (socket, killer) = match killer {
-        Ok(pair) => pair,
-        Err(e) => {
-            super::log!("closedesk serve: {peer}: {e}");
-            return;
-        }
+pub(super) async fn connection(
+    shared: Arc<Shared>,
+    socket: TcpStream,
+    killer: std::net::TcpStream,
+    peer: SocketAddr,
+    id: u64,
+) {
+    let _slot = Slot {
+        shared: shared.clone(),
+        id,
     };
+    // One deadline from the accept: the SSH hello, key exchange and authentication.
+    let deadline = tokio::time::Instant::now() + shared.opts.login_grace;
     let state = Arc::new(Mutex::new(ConnState::default()));
     let ending = Arc::new(Notify::new());
     let target = format!("ssh:{peer}");
@@ -96,13 +129,12 @@ pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: Soc
         env: HashMap::new(),
     };
     let start = russh::server::run_stream(shared.config.clone(), socket, handler);
-    let mut running = match tokio::time::timeout(LOGIN_GRACE, start).await {
+    let mut running = match tokio::time::timeout_at(deadline, start).await {
         Ok(Ok(running)) => running,
         // Not an SSH client, or too slow to say hello.
         _ => return,
     };
     let mut shutdown = shared.shutdown.clone();
-    let deadline = tokio::time::Instant::now() + LOGIN_GRACE;
     let authenticated = || state.lock().map(|s| s.identity.is_some()).unwrap_or(false);
     let mut past_grace = false;
     loop {
@@ -138,23 +170,26 @@ pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: Soc
         Ok(mut s) => std::mem::take(&mut *s),
         Err(_) => return,
     };
-    audit_connection_end(&shared, &target, state);
+    audit_connection_end(&shared, peer, &target, state);
 }
 
-fn audit_connection_end(shared: &Shared, target: &str, state: ConnState) {
+fn audit_connection_end(shared: &Shared, peer: SocketAddr, target: &str, state: ConnState) {
+    if state.identity.is_some() && state.unaudited > 0 {
+        let (login, _) = state.identity.clone().unwrap_or_default();
+        shared.audit(Event {
+            action: REFUSED,
+            actor: login,
+            target: target.to_string(),
+            text: format!(
+                "{} more refused request(s) on this connection (the first {MAX_REQUEST_ROWS} have rows \
+                 of their own)",
+                state.unaudited
+            ),
+        });
+    }
     match state.identity {
         None if !state.refusals.is_empty() || !state.user.is_empty() => {
-            let reason = if state.refusals.is_empty() {
-                "no authorized key offered (only public keys are accepted)".to_string()
-            } else {
-                state.refusals.join("; ")
-            };
-            shared.audit(Event {
-                action: REFUSED,
-                actor: claim(&state.user),
-                target: target.to_string(),
-                text: format!("authentication refused: {reason}"),
-            });
+            shared.failed_login(peer, &state.user, &state.refusals);
         }
         None => {}
         Some((login, _)) if !state.cockpit => {
@@ -212,6 +247,35 @@ impl Connection {
         }
     }
 
+    /// A refused request's audit row, as the login: the first [`MAX_REQUEST_ROWS`] of a
+    /// connection each get one, the rest are counted.
+    fn audit_refusal(&self, why: String) {
+        let (actor, _) = self.login().unwrap_or_default();
+        let own_row = self
+            .with_state(|s| {
+                if s.audited < MAX_REQUEST_ROWS {
+                    s.audited += 1;
+                    true
+                } else {
+                    s.unaudited += 1;
+                    false
+                }
+            })
+            .unwrap_or(false);
+        if own_row {
+            self.shared.audit(Event {
+                action: REFUSED,
+                actor: if actor.is_empty() {
+                    super::gate::SERVER_ACTOR.to_string()
+                } else {
+                    actor
+                },
+                target: self.target.clone(),
+                text: why,
+            });
+        }
+    }
+
     /// Tells the client why on stderr, ends the channel with exit status 2 and audits.
     fn refuse_request(
         &self,
@@ -219,13 +283,7 @@ impl Connection {
         session: &mut Session,
         why: &str,
     ) -> Result<(), russh::Error> {
-        let (actor, _) = self.login().unwrap_or_default();
-        self.shared.audit(Event {
-            action: REFUSED,
-            actor,
-            target: self.target.clone(),
-            text: why.to_string(),
-        });
+        self.audit_refusal(why.to_string());
         let prefix = if why.starts_with("closedesk") {
             ""
         } else {
@@ -275,6 +333,22 @@ impl russh::server::Handler for Connection {
             return Ok(self.refuse_auth(user, why));
         };
         let print = fingerprint(key.public_key);
+        let slot = match self.shared.gate.lock() {
+            Ok(mut gate) => gate.authenticate(self.id),
+            Err(_) => Err("the server is failing".to_string()),
+        };
+        if let Err(why) = slot {
+            self.shared.audit(Event {
+                action: REFUSED,
+                actor: login,
+                target: self.target.clone(),
+                text: format!("key {print}: {why}"),
+            });
+            return Ok(Auth::Reject {
+                proceed_with_methods: None,
+                partial_success: false,
+            });
+        }
         self.with_state(|s| {
             s.user = claim(user);
             s.identity = Some((login.clone(), print.clone()));
@@ -283,7 +357,7 @@ impl russh::server::Handler for Connection {
         let asked = if user == login {
             String::new()
         } else {
-            format!(", asked for as {}", claim(user))
+            format!(", asked for as {}", claimed_name(user))
         };
         self.shared.audit(Event {
             action: LOGIN,
