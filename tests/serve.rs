@@ -1021,3 +1021,76 @@ async fn failed_logins_are_summarized_per_source_with_counts() {
         assert!(text.len() < 600, "{text}");
     }
 }
+
+/// X11, agent and port forwarding: each answered with a failure at once, and audited with
+/// what was asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_requests_are_answered_refused_and_audited() {
+    let server = Server::start(&[]);
+    let h = login(server.port, "mhale", server.key("mhale")).await;
+    let mut ch = h.channel_open_session().await.unwrap();
+    ch.request_x11(true, false, "MIT-MAGIC-COOKIE-1", "00112233", 0)
+        .await
+        .unwrap();
+    let asked = Instant::now();
+    let reply = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ch.wait().await {
+                Some(ChannelMsg::Failure) => return true,
+                Some(ChannelMsg::Success) => return false,
+                Some(_) => continue,
+                None => return false,
+            }
+        }
+    })
+    .await
+    .expect("no reply to x11-req");
+    assert!(reply, "x11-req was accepted");
+    eprintln!("x11-req refused after {:?}", asked.elapsed());
+    assert!(
+        h.tcpip_forward("0.0.0.0", 8080).await.is_err(),
+        "tcpip-forward accepted"
+    );
+    assert!(
+        h.channel_open_direct_tcpip("10.0.0.1", 22, "127.0.0.1", 5000)
+            .await
+            .is_err(),
+        "direct-tcpip accepted"
+    );
+    let rows = server.session_rows(|rows| {
+        has(
+            rows,
+            "session.refused",
+            "mhale",
+            "X11 forwarding is refused (asked: x11-req MIT-MAGIC-COOKIE-1 screen 0)",
+        ) && has(
+            rows,
+            "session.refused",
+            "mhale",
+            "port forwarding is refused (asked: tcpip-forward 0.0.0.0:8080)",
+        ) && has(
+            rows,
+            "session.refused",
+            "mhale",
+            "port forwarding is refused (asked: direct-tcpip to 10.0.0.1:22 from 127.0.0.1:5000)",
+        )
+    });
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["text"].as_str().unwrap_or("").contains("00112233")),
+        "the cookie is kept: {rows:#?}"
+    );
+    // A client asking again and again gets a bounded number of rows, with the count.
+    for port in 0..20 {
+        assert!(h.tcpip_forward("0.0.0.0", 9000 + port).await.is_err());
+    }
+    drop((ch, h));
+    let rows =
+        server.session_rows(|rows| has(rows, "session.refused", "mhale", "15 more refused request(s)"));
+    let refused = rows
+        .iter()
+        .filter(|r| r["actor"] == "mhale" && r["action"] == "session.refused")
+        .count();
+    assert_eq!(refused, 9, "{rows:#?}");
+}

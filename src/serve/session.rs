@@ -419,13 +419,17 @@ impl russh::server::Handler for Connection {
 
     async fn env_request(
         &mut self,
-        _channel: ChannelId,
+        channel: ChannelId,
         name: &str,
         value: &str,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // Answered when the client wants a reply (russh leaves that to the handler).
         if matches!(name, "NO_COLOR" | "COLORTERM" | "TERM") {
             self.env.insert(name.to_string(), claim(value));
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
         }
         Ok(())
     }
@@ -515,6 +519,95 @@ impl russh::server::Handler for Connection {
             inert(&claim(name))
         );
         self.refuse_request(channel, session, &why)
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single_connection: bool,
+        protocol: &str,
+        _cookie: &str,
+        screen: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        self.audit_refusal(format!(
+            "X11 forwarding is refused (asked: x11-req {} screen {screen})",
+            inert(&claim(protocol))
+        ));
+        Ok(())
+    }
+
+    async fn agent_request(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        // russh answers the failure.
+        self.audit_refusal("agent forwarding is refused (asked: auth-agent-req)".to_string());
+        Ok(false)
+    }
+
+    async fn tcpip_forward(
+        &mut self,
+        address: &str,
+        port: &mut u32,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        // russh answers the failure.
+        self.audit_refusal(format!(
+            "port forwarding is refused (asked: tcpip-forward {}:{port})",
+            inert(&claim(address))
+        ));
+        Ok(false)
+    }
+
+    async fn streamlocal_forward(
+        &mut self,
+        socket_path: &str,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        self.audit_refusal(format!(
+            "socket forwarding is refused (asked: streamlocal-forward {})",
+            inert(&claim(socket_path))
+        ));
+        Ok(false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        _channel: Channel<Msg>,
+        host_to_connect: &str,
+        port_to_connect: u32,
+        originator_address: &str,
+        originator_port: u32,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Dropping the reply rejects the channel.
+        drop(reply);
+        self.audit_refusal(format!(
+            "port forwarding is refused (asked: direct-tcpip to {}:{port_to_connect} from {}:{originator_port})",
+            inert(&claim(host_to_connect)),
+            inert(&claim(originator_address))
+        ));
+        Ok(())
+    }
+
+    async fn channel_open_direct_streamlocal(
+        &mut self,
+        _channel: Channel<Msg>,
+        socket_path: &str,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        drop(reply);
+        self.audit_refusal(format!(
+            "socket forwarding is refused (asked: direct-streamlocal to {})",
+            inert(&claim(socket_path))
+        ));
+        Ok(())
     }
 }
 
