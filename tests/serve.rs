@@ -1094,3 +1094,56 @@ async fn forwarding_requests_are_answered_refused_and_audited() {
         .count();
     assert_eq!(refused, 9, "{rows:#?}");
 }
+
+/// A served session writes close packets under its login's names, at most --max-packets
+/// of them; more are refused on screen, and nothing else is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_close_packets_are_capped_per_login() {
+    let server = Server::start(&["--max-packets", "2"]);
+    let r = server.cockpit("mhale").await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    r.keys(b"6").await;
+    r.wait_for("export close packet", Duration::from_secs(10)).await;
+    let packets = || {
+        let mut names: Vec<String> = std::fs::read_dir(server.dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("close-packet-"))
+            .collect();
+        names.sort();
+        names
+    };
+    for n in 1..=2 {
+        r.keys(b"e").await;
+        let name = format!("close-packet-2026-03-mhale-{n}.md");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !packets().contains(&name) {
+            assert!(
+                Instant::now() < deadline,
+                "{name} not written: {:?}\n{}",
+                packets(),
+                r.contents()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    for _ in 0..3 {
+        r.keys(b"e").await;
+        r.wait_for("you already keep 2", Duration::from_secs(15)).await;
+        // Any key dismisses the refusal.
+        r.keys(b" ").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while r.contents().contains("you already keep") {
+            assert!(Instant::now() < deadline, "{}", r.contents());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        packets(),
+        [
+            "close-packet-2026-03-mhale-1.md",
+            "close-packet-2026-03-mhale-2.md"
+        ]
+    );
+}

@@ -282,6 +282,7 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
         user,
         today: today(),
         poll: std::time::Duration::from_millis(500),
+        packets: crate::tui::data::Packets::Beside,
     };
     crate::tui::run(opts).map_err(|e| Failure {
         message: format!("the cockpit stopped: {}", inert(&format!("{e:#}"))),

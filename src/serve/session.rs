@@ -738,6 +738,9 @@ impl Cockpit {
             user: Some(self.login.clone()),
             today: self.shared.opts.today,
             poll: self.shared.opts.poll,
+            packets: tui::data::Packets::PerLogin {
+                max: self.shared.opts.max_packets,
+            },
         };
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let app = tui::run_app(terminal, input_rx, &opts, self.theme);

@@ -47,6 +47,8 @@ pub struct Options {
     pub today: NaiveDate,
     /// How often to look for changes by other connections.
     pub poll: Duration,
+    /// Where close packets go and how many may pile up.
+    pub packets: data::Packets,
 }
 
 /// An input event, independent of where it came from.
@@ -177,7 +179,14 @@ where
     let login = data::login(opts.user.clone());
     let (req_tx, req_rx) = unbounded_channel();
     let (resp_tx, mut resp_rx) = unbounded_channel();
-    let worker = data::spawn_worker(opts.path.clone(), login, opts.today, req_rx, resp_tx.clone());
+    let worker = data::spawn_worker(
+        opts.path.clone(),
+        login,
+        opts.today,
+        opts.packets,
+        req_rx,
+        resp_tx.clone(),
+    );
     let watcher = data::spawn_watcher(opts.path.clone(), opts.poll, resp_tx);
     let mut app = App::new();
     let send = |reqs: Vec<data::Request>| {
