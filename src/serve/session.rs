@@ -51,6 +51,8 @@ struct ConnState {
     cockpit: bool,
     /// When the key was accepted.
     since: Option<Instant>,
+    /// An authorized key was turned away for want of a slot (already audited).
+    out_of_slots: bool,
     /// Refused requests audited on this connection.
     audited: usize,
     /// Refused requests beyond [`MAX_REQUEST_ROWS`], counted into one row at the end.
@@ -188,6 +190,7 @@ fn audit_connection_end(shared: &Shared, peer: SocketAddr, target: &str, state: 
         });
     }
     match state.identity {
+        None if state.out_of_slots => {}
         None if !state.refusals.is_empty() || !state.user.is_empty() => {
             shared.failed_login(peer, &state.user, &state.refusals);
         }
@@ -338,6 +341,8 @@ impl russh::server::Handler for Connection {
             Err(_) => Err("the server is failing".to_string()),
         };
         if let Err(why) = slot {
+            // Audited here, as the key's login: not a failed login.
+            self.with_state(|s| s.out_of_slots = true);
             self.shared.audit(Event {
                 action: REFUSED,
                 actor: login,
