@@ -253,6 +253,7 @@ async fn serve(
     });
     let mut connections = JoinSet::new();
     let mut next_id = 0u64;
+    let mut displaced_from: HashMap<std::net::IpAddr, usize> = HashMap::new();
     let mut summaries = tokio::time::interval(Duration::from_secs(5));
     summaries.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let signal = loop {
@@ -279,18 +280,29 @@ async fn serve(
                     Ok(mut gate) => gate.admit(next_id, peer.ip(), Some(gate_handle)),
                     Err(_) => Vec::new(),
                 };
-                if !displaced.is_empty() {
-                    log!(
-                        "closedesk serve: {peer}: {} unauthenticated connection(s) from {} closed to \
-                         make room (--max-unauthenticated, --max-unauthenticated-per-address)",
-                        displaced.len(),
-                        displaced.iter().map(|(_, ip)| ip.to_string()).collect::<Vec<_>>().join(", ")
-                    );
+                for (_, ip) in displaced {
+                    *displaced_from.entry(ip).or_default() += 1;
                 }
                 connections.spawn(session::connection(shared.clone(), socket, killer, peer, next_id));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = summaries.tick() => shared.failure_summaries(false),
+            _ = summaries.tick() => {
+                shared.failure_summaries(false);
+                // One line every few seconds, however many were displaced.
+                if !displaced_from.is_empty() {
+                    let total: usize = displaced_from.values().sum();
+                    let mut busiest: Vec<_> = displaced_from.drain().collect();
+                    busiest.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+                    let listed: Vec<String> =
+                        busiest.iter().take(4).map(|(ip, n)| format!("{ip} ({n})")).collect();
+                    log!(
+                        "closedesk serve: {total} unauthenticated connection(s) closed to make room \
+                         (--max-unauthenticated, --max-unauthenticated-per-address); from {}{}",
+                        listed.join(", "),
+                        if busiest.len() > 4 { ", …" } else { "" }
+                    );
+                }
+            }
             name = signals.next() => break name,
         }
     };
