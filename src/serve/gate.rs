@@ -37,6 +37,9 @@ pub(crate) struct Gate {
     /// Connections not yet authenticated, by id (so oldest first), with their source and a
     /// handle on the socket that closes it.
     pending: BTreeMap<u64, (IpAddr, Option<std::net::TcpStream>)>,
+    /// Waiting connections that got as far as asking to authenticate (key exchange done):
+    /// displaced only after those that did not.
+    asking: HashSet<u64>,
     authenticated: HashSet<u64>,
 }
 
@@ -47,6 +50,7 @@ impl Gate {
             per_address: per_address.max(1),
             max_authenticated,
             pending: BTreeMap::new(),
+            asking: HashSet::new(),
             authenticated: HashSet::new(),
         }
     }
@@ -56,11 +60,7 @@ impl Gate {
     pub fn admit(&mut self, id: u64, ip: IpAddr, socket: Option<std::net::TcpStream>) -> Vec<(u64, IpAddr)> {
         let mut displaced = Vec::new();
         while self.waiting_from(ip) >= self.per_address {
-            let oldest = self
-                .pending
-                .iter()
-                .find(|(_, (a, _))| *a == ip)
-                .map(|(id, _)| *id);
+            let oldest = self.oldest(|a| a == ip);
             displaced.extend(oldest.and_then(|id| self.displace(id)));
         }
         while self.pending.len() >= self.max_pending {
@@ -69,15 +69,34 @@ impl Gate {
                 *counts.entry(*a).or_default() += 1;
             }
             let busiest = counts.into_iter().max_by_key(|(_, n)| *n).map(|(a, _)| a);
-            let oldest = self
-                .pending
-                .iter()
-                .find(|(_, (a, _))| Some(*a) == busiest)
-                .map(|(id, _)| *id);
+            let oldest = self.oldest(|a| Some(a) == busiest);
             displaced.extend(oldest.and_then(|id| self.displace(id)));
         }
         self.pending.insert(id, (ip, socket));
         displaced
+    }
+
+    /// The waiting connection to displace among those from matching addresses: the oldest
+    /// that has not asked to authenticate, else the oldest.
+    fn oldest(&self, from: impl Fn(IpAddr) -> bool) -> Option<u64> {
+        let matching: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, (a, _))| from(*a))
+            .map(|(id, _)| *id)
+            .collect();
+        matching
+            .iter()
+            .find(|id| !self.asking.contains(id))
+            .or_else(|| matching.first())
+            .copied()
+    }
+
+    /// The connection got as far as asking to authenticate.
+    pub fn asking(&mut self, id: u64) {
+        if self.pending.contains_key(&id) {
+            self.asking.insert(id);
+        }
     }
 
     fn waiting_from(&self, ip: IpAddr) -> usize {
@@ -86,6 +105,7 @@ impl Gate {
 
     fn displace(&mut self, id: u64) -> Option<(u64, IpAddr)> {
         let (ip, socket) = self.pending.remove(&id)?;
+        self.asking.remove(&id);
         if let Some(socket) = socket {
             let _ = socket.shutdown(std::net::Shutdown::Both);
         }
@@ -105,6 +125,7 @@ impl Gate {
             ));
         }
         self.pending.remove(&id);
+        self.asking.remove(&id);
         self.authenticated.insert(id);
         Ok(())
     }
@@ -112,6 +133,7 @@ impl Gate {
     /// Counts a connection out, whatever its state.
     pub fn end(&mut self, id: u64) {
         self.pending.remove(&id);
+        self.asking.remove(&id);
         self.authenticated.remove(&id);
     }
 
@@ -353,6 +375,23 @@ mod tests {
             .contains("1 authenticated connection(s)"));
         g.end(7);
         g.authenticate(6).unwrap();
+    }
+
+    #[test]
+    fn a_connection_asking_to_authenticate_is_displaced_after_those_that_are_not() {
+        let mut g = Gate::new(16, 3, 4);
+        g.admit(1, ip(1), None);
+        g.admit(2, ip(1), None);
+        g.admit(3, ip(1), None);
+        // 1 is a client with a key, past its key exchange; 2 and 3 only hold sockets.
+        g.asking(1);
+        assert_eq!(g.admit(4, ip(1), None), vec![(2, ip(1))]);
+        assert_eq!(g.admit(5, ip(1), None), vec![(3, ip(1))]);
+        assert_eq!(g.admit(6, ip(1), None), vec![(4, ip(1))]);
+        // Only when every waiting one has asked is the oldest of them displaced.
+        g.asking(5);
+        g.asking(6);
+        assert_eq!(g.admit(7, ip(1), None), vec![(1, ip(1))]);
     }
 
     #[test]

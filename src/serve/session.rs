@@ -233,6 +233,13 @@ impl Connection {
         self.state.lock().ok().map(|mut s| f(&mut s))
     }
 
+    /// Tells the gate this waiting connection got as far as authentication.
+    fn asking(&self) {
+        if let Ok(mut gate) = self.shared.gate.lock() {
+            gate.asking(self.id);
+        }
+    }
+
     fn login(&self) -> Option<(String, String)> {
         self.with_state(|s| s.identity.clone()).flatten()
     }
@@ -306,6 +313,7 @@ impl russh::server::Handler for Connection {
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         // Every client asks with "none" first; only remember who it claimed to be.
         self.with_state(|s| s.user = claim(user));
+        self.asking();
         Ok(Auth::Reject {
             proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
             partial_success: false,
@@ -317,6 +325,7 @@ impl russh::server::Handler for Connection {
         user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
+        self.asking();
         if self.shared.keys.login(offer.public_key).is_some() {
             return Ok(Auth::Accept);
         }
