@@ -1174,3 +1174,29 @@ async fn served_close_packets_are_capped_per_login() {
         ]
     );
 }
+
+/// One connection offering key after key: one row, with at most four reasons and a count
+/// of the rest, however many the server lets it try (russh hangs up after
+/// max_auth_attempts rejections; the row does not rely on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_offering_many_unknown_keys_makes_one_bounded_row() {
+    let server = Server::start(&[]);
+    let (mut h, _) = connect_with(server.port, WINDOW).await;
+    let mut tried = 0;
+    for _ in 0..30 {
+        let stranger = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+        let key = PrivateKeyWithHashAlg::new(Arc::new(stranger), None);
+        match h.authenticate_publickey("mallory", key).await {
+            Ok(auth) => assert!(!auth.success()),
+            Err(_) => break, // the server hung up
+        }
+        tried += 1;
+    }
+    eprintln!("the server took {tried} unknown keys on one connection before hanging up");
+    assert!(tried > 4, "{tried}");
+    drop(h);
+    let rows = server.session_rows(|rows| has(rows, "session.refused", "serve", "more refused attempt(s)"));
+    let text = rows[0]["text"].as_str().unwrap();
+    assert_eq!(text.matches("is not in the authorized keys").count(), 4, "{text}");
+    assert!(text.len() < 600, "{text}");
+}

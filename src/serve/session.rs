@@ -32,6 +32,8 @@ const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l";
 const LEAVE: &[u8] = b"\x1b[0m\x1b[?25h\x1b[?1049l";
 /// Longest user name or command kept for the audit log.
 const MAX_CLAIM: usize = 64;
+/// Distinct reasons kept for a connection's failed authentication.
+const MAX_REFUSALS: usize = 4;
 /// Refused requests (forwards, X11, agent, commands) audited one row each per connection;
 /// the rest are counted into one row when the connection ends.
 const MAX_REQUEST_ROWS: usize = 8;
@@ -43,8 +45,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 struct ConnState {
     /// The user name the client asked for (untrusted).
     user: String,
-    /// Why authentication attempts failed, in order.
+    /// Why authentication attempts failed, in order: the first [`MAX_REFUSALS`] distinct.
     refusals: Vec<String>,
+    /// Distinct refusals beyond those kept.
+    more_refusals: usize,
     /// The login and key fingerprint once a key was accepted.
     identity: Option<(String, String)>,
     /// A cockpit started (it records its own disconnect).
@@ -192,7 +196,11 @@ fn audit_connection_end(shared: &Shared, peer: SocketAddr, target: &str, state: 
     match state.identity {
         None if state.out_of_slots => {}
         None if !state.refusals.is_empty() || !state.user.is_empty() => {
-            shared.failed_login(peer, &state.user, &state.refusals);
+            let mut reasons = state.refusals;
+            if state.more_refusals > 0 {
+                reasons.push(format!("{} more refused attempt(s)", state.more_refusals));
+            }
+            shared.failed_login(peer, &state.user, &reasons);
         }
         None => {}
         Some((login, _)) if !state.cockpit => {
@@ -247,8 +255,14 @@ impl Connection {
     fn refuse_auth(&self, user: &str, why: String) -> Auth {
         self.with_state(|s| {
             s.user = claim(user);
+            // Key probes are not counted by russh's max_auth_attempts: a client may offer
+            // key after key until the login grace ends. The first few reasons are kept.
             if !s.refusals.contains(&why) {
-                s.refusals.push(why);
+                if s.refusals.len() < MAX_REFUSALS {
+                    s.refusals.push(why);
+                } else {
+                    s.more_refusals += 1;
+                }
             }
         });
         Auth::Reject {
