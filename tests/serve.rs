@@ -581,7 +581,7 @@ async fn a_key_acts_as_its_login_and_an_outsider_reads_only() {
     );
     let rows = server.session_rows(|rows| has(rows, "session.disconnected", "visitor", "server shut down"));
     assert!(
-        has(&rows, "session.login", "visitor", "asked for as mhale"),
+        has(&rows, "session.login", "visitor", "asked for as \"mhale\""),
         "{rows:#?}"
     );
     assert!(has(&rows, "session.disconnected", "jokafor", "quit"), "{rows:#?}");
@@ -597,7 +597,7 @@ async fn a_key_acts_as_its_login_and_an_outsider_reads_only() {
 /// pty: each refused with a reason, and audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_explained_and_audited() {
-    let server = Server::start(&[]);
+    let mut server = Server::start(&[]);
     let port = server.port;
 
     let stranger = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
@@ -650,13 +650,16 @@ async fn refusals_are_explained_and_audited() {
     );
     drop((h, h2));
 
+    // The second failed login from this address in the minute is in the summary, written
+    // when the minute ends or, here, when the server stops.
+    assert!(server.stop().success());
     let rows = server.session_rows(|rows| {
         has(
             rows,
             "session.refused",
-            "mallory",
-            "is not in the authorized keys",
-        ) && has(rows, "session.refused", "mhale", "password authentication is off")
+            "serve",
+            "authentication refused for user name \"mallory\": key SHA256:",
+        ) && has(rows, "session.refused", "serve", "1 more time(s) from 127.0.0.1")
             && has(
                 rows,
                 "session.refused",
@@ -666,16 +669,21 @@ async fn refusals_are_explained_and_audited() {
             && has(rows, "session.refused", "jokafor", "sftp")
             && has(rows, "session.refused", "mhale", "needs a terminal")
     });
-    let mallory: Vec<_> = rows.iter().filter(|r| r["actor"] == "mallory").collect();
-    assert_eq!(mallory.len(), 1, "one refusal row per connection: {mallory:#?}");
+    let failed: Vec<_> = rows.iter().filter(|r| r["actor"] == "serve").collect();
+    assert_eq!(failed.len(), 2, "one row, then one summary: {failed:#?}");
+    let first = failed[0]["text"].as_str().unwrap();
     assert!(
-        mallory[0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("password authentication is off"),
-        "{mallory:#?}"
+        first.contains("is not in the authorized keys; password authentication is off"),
+        "{first}"
     );
-    assert!(!has(&rows, "session.login", "mallory", ""), "{rows:#?}");
+    let summary = failed[1]["text"].as_str().unwrap();
+    assert!(summary.contains("user names asked for: \"mhale\""), "{summary}");
+    assert!(summary.contains("password authentication is off"), "{summary}");
+    assert!(
+        summary.contains("keyboard-interactive authentication is off"),
+        "{summary}"
+    );
+    assert!(!rows.iter().any(|r| r["actor"] == "mallory"), "{rows:#?}");
 }
 
 async fn drain(mut ch: russh::Channel<client::Msg>) -> (Option<u32>, String) {
@@ -804,6 +812,18 @@ fn bad_arguments_exit_2_naming_the_problem() {
     let (code, err) = run(&[db_s, "--authorized-keys", keys_s, "--listen", "localhost"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--listen localhost: expected ADDR:PORT"), "{err}");
+    let (code, err) = run(&[db_s, "--authorized-keys", keys_s, "--login-grace", "soon"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--login-grace soon: expected a number"), "{err}");
+    let (code, err) = run(&[
+        db_s,
+        "--authorized-keys",
+        keys_s,
+        "--max-unauthenticated-per-address",
+        "0",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("must be at least 1"), "{err}");
     let (code, err) = run(&[db_s, "--authorized-keys", keys_s, "--user", "mhale"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--user does not apply"), "{err}");
@@ -909,4 +929,274 @@ async fn a_failing_cockpit_ends_only_its_own_session() {
     // The failed session no longer counts against the key's limit.
     let again = server.cockpit("mhale").await;
     again.wait_for("2 mismatches", Duration::from_secs(15)).await;
+}
+
+/// Sockets that never authenticate — far more than the server has slots for — neither keep
+/// an authorized key from its cockpit nor stay open past the login grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_sockets_never_keep_a_key_out() {
+    let server = Server::start(&["--max-sessions", "2", "--login-grace", "5s"]);
+    let mut idle = Vec::new();
+    for i in 0..40 {
+        let mut socket = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+        if i % 2 == 0 {
+            // Half of them say hello and then nothing more.
+            use tokio::io::AsyncWriteExt;
+            socket.write_all(b"SSH-2.0-idle\r\n").await.unwrap();
+        }
+        idle.push(socket);
+    }
+    let started = Instant::now();
+    let r = server.cockpit("mhale").await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    eprintln!("cockpit up {:?} after 40 idle sockets", started.elapsed());
+    // Every idle socket is closed: displaced at once, or at the login grace.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for mut socket in idle {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        loop {
+            match tokio::time::timeout_at(deadline.into(), socket.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(_)) => continue,
+                Err(_) => panic!("an unauthenticated socket still open after the login grace"),
+            }
+        }
+    }
+    eprintln!(
+        "all idle sockets closed {:?} after they were opened",
+        started.elapsed()
+    );
+    // The server says so on standard error, in a line every few seconds, not one per socket.
+    let displaced = || -> Vec<String> {
+        let log = server.log.lock().unwrap();
+        log.iter()
+            .filter(|l| l.contains("closed to make room"))
+            .cloned()
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while displaced().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let displaced = displaced();
+    assert!(!displaced.is_empty() && displaced.len() <= 3, "{displaced:#?}");
+    assert!(displaced[0].contains("from 127.0.0.1 ("), "{displaced:#?}");
+    // The cockpit was never disturbed.
+    r.keys(b"2").await;
+    r.wait_for("of 2 shown", Duration::from_secs(10)).await;
+    assert!(!r.got.lock().unwrap().closed);
+}
+
+/// 50 failed logins from one address under names the client chose: a bounded number of
+/// rows, with the count; the actor is never a claimed name, and names are inert and short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_summarized_per_source_with_counts() {
+    let mut server = Server::start(&[
+        "--max-unauthenticated",
+        "64",
+        "--max-unauthenticated-per-address",
+        "64",
+    ]);
+    let port = server.port;
+    let long = "z".repeat(300);
+    let names: Vec<String> = (0..50)
+        .map(|i| match i % 5 {
+            0 => "root".to_string(),
+            1 => format!("evil\u{1b}[2J{i}"),
+            2 => long.clone(),
+            _ => format!("user{i}"),
+        })
+        .collect();
+    for batch in names.chunks(10) {
+        let attempts = batch.iter().cloned().map(|name| {
+            tokio::spawn(async move {
+                let (mut h, _) = connect_with(port, WINDOW).await;
+                let auth = h.authenticate_password(name, "hunter2").await.unwrap();
+                assert!(!auth.success());
+            })
+        });
+        for a in attempts.collect::<Vec<_>>() {
+            a.await.unwrap();
+        }
+    }
+    // Every connection is counted; the summary of the window is written at the latest when
+    // the server stops.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(server.stop().success());
+    let rows = server.session_rows(|rows| {
+        rows.iter()
+            .any(|r| r["text"].as_str().is_some_and(|t| t.contains("more time(s)")))
+    });
+    let refused: Vec<&Value> = rows.iter().filter(|r| r["action"] == "session.refused").collect();
+    eprintln!("{} audit row(s) for 50 failed logins", refused.len());
+    assert_eq!(refused.len(), 2, "{refused:#?}");
+    assert!(refused.iter().all(|r| r["actor"] == "serve"), "{refused:#?}");
+    let first = refused[0]["text"].as_str().unwrap();
+    assert!(
+        first.contains("authentication refused for user name \""),
+        "{first}"
+    );
+    assert!(first.contains("password authentication is off"), "{first}");
+    let summary = refused[1]["text"].as_str().unwrap();
+    assert!(summary.contains("49 more time(s) from 127.0.0.1"), "{summary}");
+    assert!(summary.contains("and "), "{summary}");
+    for r in &refused {
+        let text = r["text"].as_str().unwrap();
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(!text.contains(&long), "{text}");
+        assert!(text.len() < 600, "{text}");
+    }
+}
+
+/// X11, agent and port forwarding: each answered with a failure at once, and audited with
+/// what was asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_requests_are_answered_refused_and_audited() {
+    let server = Server::start(&[]);
+    let h = login(server.port, "mhale", server.key("mhale")).await;
+    let mut ch = h.channel_open_session().await.unwrap();
+    ch.request_x11(true, false, "MIT-MAGIC-COOKIE-1", "00112233", 0)
+        .await
+        .unwrap();
+    let asked = Instant::now();
+    let reply = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ch.wait().await {
+                Some(ChannelMsg::Failure) => return true,
+                Some(ChannelMsg::Success) => return false,
+                Some(_) => continue,
+                None => return false,
+            }
+        }
+    })
+    .await
+    .expect("no reply to x11-req");
+    assert!(reply, "x11-req was accepted");
+    eprintln!("x11-req refused after {:?}", asked.elapsed());
+    assert!(
+        h.tcpip_forward("0.0.0.0", 8080).await.is_err(),
+        "tcpip-forward accepted"
+    );
+    assert!(
+        h.channel_open_direct_tcpip("10.0.0.1", 22, "127.0.0.1", 5000)
+            .await
+            .is_err(),
+        "direct-tcpip accepted"
+    );
+    let rows = server.session_rows(|rows| {
+        has(
+            rows,
+            "session.refused",
+            "mhale",
+            "X11 forwarding is refused (asked: x11-req MIT-MAGIC-COOKIE-1 screen 0)",
+        ) && has(
+            rows,
+            "session.refused",
+            "mhale",
+            "port forwarding is refused (asked: tcpip-forward 0.0.0.0:8080)",
+        ) && has(
+            rows,
+            "session.refused",
+            "mhale",
+            "port forwarding is refused (asked: direct-tcpip to 10.0.0.1:22 from 127.0.0.1:5000)",
+        )
+    });
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["text"].as_str().unwrap_or("").contains("00112233")),
+        "the cookie is kept: {rows:#?}"
+    );
+    // A client asking again and again gets a bounded number of rows, with the count.
+    for port in 0..20 {
+        assert!(h.tcpip_forward("0.0.0.0", 9000 + port).await.is_err());
+    }
+    drop((ch, h));
+    let rows =
+        server.session_rows(|rows| has(rows, "session.refused", "mhale", "15 more refused request(s)"));
+    let refused = rows
+        .iter()
+        .filter(|r| r["actor"] == "mhale" && r["action"] == "session.refused")
+        .count();
+    assert_eq!(refused, 9, "{rows:#?}");
+}
+
+/// A served session writes close packets under its login's names, at most --max-packets
+/// of them; more are refused on screen, and nothing else is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_close_packets_are_capped_per_login() {
+    let server = Server::start(&["--max-packets", "2"]);
+    let r = server.cockpit("mhale").await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    r.keys(b"6").await;
+    r.wait_for("export close packet", Duration::from_secs(10)).await;
+    let packets = || {
+        let mut names: Vec<String> = std::fs::read_dir(server.dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("close-packet-"))
+            .collect();
+        names.sort();
+        names
+    };
+    for n in 1..=2 {
+        r.keys(b"e").await;
+        let name = format!("close-packet-2026-03-mhale-{n}.md");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !packets().contains(&name) {
+            assert!(
+                Instant::now() < deadline,
+                "{name} not written: {:?}\n{}",
+                packets(),
+                r.contents()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    for _ in 0..3 {
+        r.keys(b"e").await;
+        r.wait_for("you already keep 2", Duration::from_secs(15)).await;
+        // Any key dismisses the refusal.
+        r.keys(b" ").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while r.contents().contains("you already keep") {
+            assert!(Instant::now() < deadline, "{}", r.contents());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        packets(),
+        [
+            "close-packet-2026-03-mhale-1.md",
+            "close-packet-2026-03-mhale-2.md"
+        ]
+    );
+}
+
+/// One connection offering key after key: one row, with at most four reasons and a count
+/// of the rest, however many the server lets it try (russh hangs up after
+/// max_auth_attempts rejections; the row does not rely on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_offering_many_unknown_keys_makes_one_bounded_row() {
+    let server = Server::start(&[]);
+    let (mut h, _) = connect_with(server.port, WINDOW).await;
+    let mut tried = 0;
+    for _ in 0..30 {
+        let stranger = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+        let key = PrivateKeyWithHashAlg::new(Arc::new(stranger), None);
+        match h.authenticate_publickey("mallory", key).await {
+            Ok(auth) => assert!(!auth.success()),
+            Err(_) => break, // the server hung up
+        }
+        tried += 1;
+    }
+    eprintln!("the server took {tried} unknown keys on one connection before hanging up");
+    assert!(tried > 4, "{tried}");
+    drop(h);
+    let rows = server.session_rows(|rows| has(rows, "session.refused", "serve", "more refused attempt(s)"));
+    let text = rows[0]["text"].as_str().unwrap();
+    assert_eq!(text.matches("is not in the authorized keys").count(), 4, "{text}");
+    assert!(text.len() < 600, "{text}");
 }

@@ -284,6 +284,7 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
         today: today(),
         poll: std::time::Duration::from_millis(500),
         serve_key: None,
+        packets: crate::tui::data::Packets::Beside,
     };
     crate::tui::run(opts).map_err(|e| Failure {
         message: format!("the cockpit stopped: {}", inert(&format!("{e:#}"))),

@@ -42,6 +42,21 @@ pub struct ServeArgs {
     /// Close a session after this long with no key pressed: 30m, 90s, 1h.
     #[arg(long, value_name = "TIME", default_value = "30m")]
     idle_timeout: String,
+    /// Connections not yet authenticated, in all; over it, a new connection displaces the
+    /// oldest waiting one.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    max_unauthenticated: usize,
+    /// Connections not yet authenticated from one source address; over it, a new one
+    /// displaces that address's oldest.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    max_unauthenticated_per_address: usize,
+    /// Drop a connection not authenticated this long after it was accepted: 20s, 1m.
+    #[arg(long, value_name = "TIME", default_value = "20s")]
+    login_grace: String,
+    /// Close packets each login may keep from served sessions (beside the snapshot, named
+    /// close-packet-PERIOD-LOGIN-N.md); more are refused until some are moved away.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    max_packets: usize,
 }
 
 /// `30m`, `90s`, `1h`: a whole number and a unit.
@@ -70,9 +85,20 @@ pub fn serve(args: ServeArgs) -> Outcome {
             inert(&args.idle_timeout)
         ))
     })?;
-    if args.max_sessions == 0 || args.max_per_key == 0 {
+    let login_grace = parse_duration(&args.login_grace).ok_or_else(|| {
+        Failure::usage(format!(
+            "--login-grace {}: expected a number and s, m or h, e.g. 20s",
+            inert(&args.login_grace)
+        ))
+    })?;
+    if args.max_sessions == 0
+        || args.max_per_key == 0
+        || args.max_unauthenticated == 0
+        || args.max_unauthenticated_per_address == 0
+    {
         return Err(Failure::usage(
-            "--max-sessions and --max-per-key must be at least 1",
+            "--max-sessions, --max-per-key, --max-unauthenticated and \
+             --max-unauthenticated-per-address must be at least 1",
         ));
     }
     let opts = crate::serve::Options {
@@ -85,6 +111,10 @@ pub fn serve(args: ServeArgs) -> Outcome {
         idle,
         today: today(),
         poll: Duration::from_millis(500),
+        max_unauthenticated: args.max_unauthenticated,
+        max_unauthenticated_per_address: args.max_unauthenticated_per_address,
+        login_grace,
+        max_packets: args.max_packets,
     };
     crate::serve::run(opts).map_err(|e| Failure::usage(e.0))?;
     Ok(ExitCode::SUCCESS)

@@ -15,6 +15,7 @@
 //! ([`crate::workflow::sessions`]), written by one background thread.
 
 pub mod backend;
+mod gate;
 pub mod input;
 pub mod keys;
 mod session;
@@ -35,6 +36,7 @@ use tokio::task::JoinSet;
 use crate::snapshot::Snapshot;
 use crate::text::{inert, inert_path};
 use crate::workflow::sessions::{self, Event};
+use gate::{Failures, Gate};
 use keys::AuthorizedKeys;
 
 /// A line on standard error for whoever runs the server. Unlike `eprintln!`, a closed
@@ -46,7 +48,6 @@ macro_rules! log {
         let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
 }
-pub(crate) use log;
 
 /// How `serve` runs.
 #[derive(Clone, Debug)]
@@ -65,6 +66,14 @@ pub struct Options {
     pub today: NaiveDate,
     /// How often each cockpit looks for changes made by others.
     pub poll: Duration,
+    /// Connections not yet authenticated, in all.
+    pub max_unauthenticated: usize,
+    /// Connections not yet authenticated from one source address.
+    pub max_unauthenticated_per_address: usize,
+    /// A connection that has not authenticated this long after it was accepted is dropped.
+    pub login_grace: Duration,
+    /// Close packets one login may keep from served sessions (`--max-packets`).
+    pub max_packets: usize,
 }
 
 /// Why `serve` could not start; the message names the file or address.
@@ -77,8 +86,8 @@ impl std::fmt::Display for ServeError {
     }
 }
 
-/// A connection that has not authenticated within this time is dropped.
-const LOGIN_GRACE: Duration = Duration::from_secs(30);
+/// Failed logins from one source address within this window share one summary row.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 /// How long connected users get to see the shutdown message before the process ends.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -92,11 +101,38 @@ pub(crate) struct Shared {
     pub audit: mpsc::UnboundedSender<Option<Event>>,
     pub shutdown: watch::Receiver<bool>,
     pub port: u16,
+    /// Connection slots, waiting and authenticated.
+    pub gate: Mutex<Gate>,
+    /// Failed logins, summarized per source address.
+    pub failures: Mutex<Failures>,
 }
 
 impl Shared {
     pub fn audit(&self, event: Event) {
         let _ = self.audit.send(Some(event));
+    }
+
+    /// A connection that never authenticated: audited as the first failure from its address
+    /// in a window, or counted into that window's summary.
+    pub fn failed_login(&self, peer: SocketAddr, user: &str, reasons: &[String]) {
+        let rows = match self.failures.lock() {
+            Ok(mut f) => f.fail(peer, user, reasons, std::time::Instant::now()),
+            Err(_) => return,
+        };
+        for row in rows {
+            self.audit(row);
+        }
+    }
+
+    fn failure_summaries(&self, all: bool) {
+        let rows = match self.failures.lock() {
+            Ok(mut f) if all => f.flush(),
+            Ok(mut f) => f.due(std::time::Instant::now()),
+            Err(_) => return,
+        };
+        for row in rows {
+            self.audit(row);
+        }
     }
 }
 
@@ -197,7 +233,13 @@ async fn serve(
         keys.len(),
         local.port(),
     );
-    let max_connections = opts.max_sessions * 2 + 8;
+    // Authenticated connections beyond the sessions: exec, sftp and no-pty attempts on their
+    // way to being refused.
+    let gate = Gate::new(
+        opts.max_unauthenticated,
+        opts.max_unauthenticated_per_address,
+        opts.max_sessions * 2 + 8,
+    );
     let shared = Arc::new(Shared {
         opts,
         keys,
@@ -206,9 +248,14 @@ async fn serve(
         audit: audit_tx,
         shutdown: shutdown_rx,
         port: local.port(),
+        gate: Mutex::new(gate),
+        failures: Mutex::new(Failures::new(FAILURE_WINDOW)),
     });
     let mut connections = JoinSet::new();
     let mut next_id = 0u64;
+    let mut displaced_from: HashMap<std::net::IpAddr, usize> = HashMap::new();
+    let mut summaries = tokio::time::interval(Duration::from_secs(5));
+    summaries.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let signal = loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -221,15 +268,41 @@ async fn serve(
                     }
                 };
                 while connections.try_join_next().is_some() {}
-                if connections.len() >= max_connections {
-                    log!("closedesk serve: {peer}: too many connections ({}); closed", connections.len());
-                    drop(socket);
-                    continue;
-                }
+                let (socket, killer, gate_handle) = match session::handles(socket) {
+                    Ok(handles) => handles,
+                    Err(e) => {
+                        log!("closedesk serve: {peer}: {e}");
+                        continue;
+                    }
+                };
                 next_id += 1;
-                connections.spawn(session::connection(shared.clone(), socket, peer, next_id));
+                let displaced = match shared.gate.lock() {
+                    Ok(mut gate) => gate.admit(next_id, peer.ip(), Some(gate_handle)),
+                    Err(_) => Vec::new(),
+                };
+                for (_, ip) in displaced {
+                    *displaced_from.entry(ip).or_default() += 1;
+                }
+                connections.spawn(session::connection(shared.clone(), socket, killer, peer, next_id));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = summaries.tick() => {
+                shared.failure_summaries(false);
+                // One line every few seconds, however many were displaced.
+                if !displaced_from.is_empty() {
+                    let total: usize = displaced_from.values().sum();
+                    let mut busiest: Vec<_> = displaced_from.drain().collect();
+                    busiest.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+                    let listed: Vec<String> =
+                        busiest.iter().take(4).map(|(ip, n)| format!("{ip} ({n})")).collect();
+                    log!(
+                        "closedesk serve: {total} unauthenticated connection(s) closed to make room \
+                         (--max-unauthenticated, --max-unauthenticated-per-address); from {}{}",
+                        listed.join(", "),
+                        if busiest.len() > 4 { ", …" } else { "" }
+                    );
+                }
+            }
             name = signals.next() => break name,
         }
     };
@@ -243,6 +316,7 @@ async fn serve(
     if tokio::time::timeout(SHUTDOWN_GRACE, all_done).await.is_err() {
         connections.abort_all();
     }
+    shared.failure_summaries(true);
     // Whatever was logged before this is written; a session task russh still holds cannot
     // keep the writer (and so the process) alive.
     let _ = shared.audit.send(None);

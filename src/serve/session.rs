@@ -17,9 +17,10 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
 
 use super::backend::{Outbox, RemoteBackend, OUTPUT_LIMIT};
+use super::gate::claimed_name;
 use super::input::Decoder;
 use super::keys::fingerprint;
-use super::{Shared, LOGIN_GRACE};
+use super::Shared;
 use crate::text::inert;
 use crate::tui::theme::Theme;
 use crate::tui::{self, Input};
@@ -31,6 +32,11 @@ const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l";
 const LEAVE: &[u8] = b"\x1b[0m\x1b[?25h\x1b[?1049l";
 /// Longest user name or command kept for the audit log.
 const MAX_CLAIM: usize = 64;
+/// Distinct reasons kept for a connection's failed authentication.
+const MAX_REFUSALS: usize = 4;
+/// Refused requests (forwards, X11, agent, commands) audited one row each per connection;
+/// the rest are counted into one row when the connection ends.
+const MAX_REQUEST_ROWS: usize = 8;
 /// How long closing a session may wait for a client before dropping it.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -39,14 +45,22 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 struct ConnState {
     /// The user name the client asked for (untrusted).
     user: String,
-    /// Why authentication attempts failed, in order.
+    /// Why authentication attempts failed, in order: the first [`MAX_REFUSALS`] distinct.
     refusals: Vec<String>,
+    /// Distinct refusals beyond those kept.
+    more_refusals: usize,
     /// The login and key fingerprint once a key was accepted.
     identity: Option<(String, String)>,
     /// A cockpit started (it records its own disconnect).
     cockpit: bool,
     /// When the key was accepted.
     since: Option<Instant>,
+    /// An authorized key was turned away for want of a slot (already audited).
+    out_of_slots: bool,
+    /// Refused requests audited on this connection.
+    audited: usize,
+    /// Refused requests beyond [`MAX_REQUEST_ROWS`], counted into one row at the end.
+    unaudited: usize,
 }
 
 /// Client-supplied text cut to [`MAX_CLAIM`] characters, for the audit text (stored as
@@ -66,22 +80,47 @@ fn duration(d: Duration) -> String {
     }
 }
 
+/// The socket for russh, a handle on it for the connection (shutting it down ends a session
+/// stuck on a client that stopped reading: russh's own task cannot be cancelled from
+/// outside), and one for the gate (which shuts down a waiting connection it displaces).
+pub(super) fn handles(
+    socket: TcpStream,
+) -> std::io::Result<(TcpStream, std::net::TcpStream, std::net::TcpStream)> {
+    let socket = socket.into_std()?;
+    let killer = socket.try_clone()?;
+    let gate = socket.try_clone()?;
+    Ok((TcpStream::from_std(socket)?, killer, gate))
+}
+
+/// Counts the connection out of the gate however its task ends.
+struct Slot {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut gate) = self.shared.gate.lock() {
+            gate.end(self.id);
+        }
+    }
+}
+
 /// Runs one connection to its end and audits what the session did not: a refused
 /// authentication, or the end of a connection that never opened a cockpit.
-pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: SocketAddr, id: u64) {
-    // A second handle on the socket: shutting it down ends a session stuck on a client
-    // that stopped reading (russh's own task cannot be cancelled from outside).
-    let killer = socket.into_std().and_then(|s| {
-        let clone = s.try_clone()?;
-        Ok((TcpStream::from_std(s)?, clone))
-    });
-    let (socket, killer) = match killer {
-        Ok(pair) => pair,
-        Err(e) => {
-            super::log!("closedesk serve: {peer}: {e}");
-            return;
-        }
+pub(super) async fn connection(
+    shared: Arc<Shared>,
+    socket: TcpStream,
+    killer: std::net::TcpStream,
+    peer: SocketAddr,
+    id: u64,
+) {
+    let _slot = Slot {
+        shared: shared.clone(),
+        id,
     };
+    // One deadline from the accept: the SSH hello, key exchange and authentication.
+    let deadline = tokio::time::Instant::now() + shared.opts.login_grace;
     let state = Arc::new(Mutex::new(ConnState::default()));
     let ending = Arc::new(Notify::new());
     let target = format!("ssh:{peer}");
@@ -96,13 +135,12 @@ pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: Soc
         env: HashMap::new(),
     };
     let start = russh::server::run_stream(shared.config.clone(), socket, handler);
-    let mut running = match tokio::time::timeout(LOGIN_GRACE, start).await {
+    let mut running = match tokio::time::timeout_at(deadline, start).await {
         Ok(Ok(running)) => running,
         // Not an SSH client, or too slow to say hello.
         _ => return,
     };
     let mut shutdown = shared.shutdown.clone();
-    let deadline = tokio::time::Instant::now() + LOGIN_GRACE;
     let authenticated = || state.lock().map(|s| s.identity.is_some()).unwrap_or(false);
     let mut past_grace = false;
     loop {
@@ -138,23 +176,31 @@ pub(super) async fn connection(shared: Arc<Shared>, socket: TcpStream, peer: Soc
         Ok(mut s) => std::mem::take(&mut *s),
         Err(_) => return,
     };
-    audit_connection_end(&shared, &target, state);
+    audit_connection_end(&shared, peer, &target, state);
 }
 
-fn audit_connection_end(shared: &Shared, target: &str, state: ConnState) {
+fn audit_connection_end(shared: &Shared, peer: SocketAddr, target: &str, state: ConnState) {
+    if state.identity.is_some() && state.unaudited > 0 {
+        let (login, _) = state.identity.clone().unwrap_or_default();
+        shared.audit(Event {
+            action: REFUSED,
+            actor: login,
+            target: target.to_string(),
+            text: format!(
+                "{} more refused request(s) on this connection (the first {MAX_REQUEST_ROWS} have rows \
+                 of their own)",
+                state.unaudited
+            ),
+        });
+    }
     match state.identity {
+        None if state.out_of_slots => {}
         None if !state.refusals.is_empty() || !state.user.is_empty() => {
-            let reason = if state.refusals.is_empty() {
-                "no authorized key offered (only public keys are accepted)".to_string()
-            } else {
-                state.refusals.join("; ")
-            };
-            shared.audit(Event {
-                action: REFUSED,
-                actor: claim(&state.user),
-                target: target.to_string(),
-                text: format!("authentication refused: {reason}"),
-            });
+            let mut reasons = state.refusals;
+            if state.more_refusals > 0 {
+                reasons.push(format!("{} more refused attempt(s)", state.more_refusals));
+            }
+            shared.failed_login(peer, &state.user, &reasons);
         }
         None => {}
         Some((login, _)) if !state.cockpit => {
@@ -195,6 +241,13 @@ impl Connection {
         self.state.lock().ok().map(|mut s| f(&mut s))
     }
 
+    /// Tells the gate this waiting connection got as far as authentication.
+    fn asking(&self) {
+        if let Ok(mut gate) = self.shared.gate.lock() {
+            gate.asking(self.id);
+        }
+    }
+
     fn login(&self) -> Option<(String, String)> {
         self.with_state(|s| s.identity.clone()).flatten()
     }
@@ -202,13 +255,48 @@ impl Connection {
     fn refuse_auth(&self, user: &str, why: String) -> Auth {
         self.with_state(|s| {
             s.user = claim(user);
+            // Key probes are not counted by russh's max_auth_attempts: a client may offer
+            // key after key until the login grace ends. The first few reasons are kept.
             if !s.refusals.contains(&why) {
-                s.refusals.push(why);
+                if s.refusals.len() < MAX_REFUSALS {
+                    s.refusals.push(why);
+                } else {
+                    s.more_refusals += 1;
+                }
             }
         });
         Auth::Reject {
             proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
             partial_success: false,
+        }
+    }
+
+    /// A refused request's audit row, as the login: the first [`MAX_REQUEST_ROWS`] of a
+    /// connection each get one, the rest are counted.
+    fn audit_refusal(&self, why: String) {
+        let (actor, _) = self.login().unwrap_or_default();
+        let own_row = self
+            .with_state(|s| {
+                if s.audited < MAX_REQUEST_ROWS {
+                    s.audited += 1;
+                    true
+                } else {
+                    s.unaudited += 1;
+                    false
+                }
+            })
+            .unwrap_or(false);
+        if own_row {
+            self.shared.audit(Event {
+                action: REFUSED,
+                actor: if actor.is_empty() {
+                    super::gate::SERVER_ACTOR.to_string()
+                } else {
+                    actor
+                },
+                target: self.target.clone(),
+                text: why,
+            });
         }
     }
 
@@ -219,13 +307,7 @@ impl Connection {
         session: &mut Session,
         why: &str,
     ) -> Result<(), russh::Error> {
-        let (actor, _) = self.login().unwrap_or_default();
-        self.shared.audit(Event {
-            action: REFUSED,
-            actor,
-            target: self.target.clone(),
-            text: why.to_string(),
-        });
+        self.audit_refusal(why.to_string());
         let prefix = if why.starts_with("closedesk") {
             ""
         } else {
@@ -245,6 +327,7 @@ impl russh::server::Handler for Connection {
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         // Every client asks with "none" first; only remember who it claimed to be.
         self.with_state(|s| s.user = claim(user));
+        self.asking();
         Ok(Auth::Reject {
             proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
             partial_success: false,
@@ -256,6 +339,7 @@ impl russh::server::Handler for Connection {
         user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
+        self.asking();
         if self.shared.keys.login(offer.public_key).is_some() {
             return Ok(Auth::Accept);
         }
@@ -275,6 +359,24 @@ impl russh::server::Handler for Connection {
             return Ok(self.refuse_auth(user, why));
         };
         let print = fingerprint(key.public_key);
+        let slot = match self.shared.gate.lock() {
+            Ok(mut gate) => gate.authenticate(self.id),
+            Err(_) => Err("the server is failing".to_string()),
+        };
+        if let Err(why) = slot {
+            // Audited here, as the key's login: not a failed login.
+            self.with_state(|s| s.out_of_slots = true);
+            self.shared.audit(Event {
+                action: REFUSED,
+                actor: login,
+                target: self.target.clone(),
+                text: format!("key {print}: {why}"),
+            });
+            return Ok(Auth::Reject {
+                proceed_with_methods: None,
+                partial_success: false,
+            });
+        }
         self.with_state(|s| {
             s.user = claim(user);
             s.identity = Some((login.clone(), print.clone()));
@@ -283,7 +385,7 @@ impl russh::server::Handler for Connection {
         let asked = if user == login {
             String::new()
         } else {
-            format!(", asked for as {}", claim(user))
+            format!(", asked for as {}", claimed_name(user))
         };
         self.shared.audit(Event {
             action: LOGIN,
@@ -345,13 +447,17 @@ impl russh::server::Handler for Connection {
 
     async fn env_request(
         &mut self,
-        _channel: ChannelId,
+        channel: ChannelId,
         name: &str,
         value: &str,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // Answered when the client wants a reply (russh leaves that to the handler).
         if matches!(name, "NO_COLOR" | "COLORTERM" | "TERM") {
             self.env.insert(name.to_string(), claim(value));
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
         }
         Ok(())
     }
@@ -442,6 +548,95 @@ impl russh::server::Handler for Connection {
             inert(&claim(name))
         );
         self.refuse_request(channel, session, &why)
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single_connection: bool,
+        protocol: &str,
+        _cookie: &str,
+        screen: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        self.audit_refusal(format!(
+            "X11 forwarding is refused (asked: x11-req {} screen {screen})",
+            inert(&claim(protocol))
+        ));
+        Ok(())
+    }
+
+    async fn agent_request(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        // russh answers the failure.
+        self.audit_refusal("agent forwarding is refused (asked: auth-agent-req)".to_string());
+        Ok(false)
+    }
+
+    async fn tcpip_forward(
+        &mut self,
+        address: &str,
+        port: &mut u32,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        // russh answers the failure.
+        self.audit_refusal(format!(
+            "port forwarding is refused (asked: tcpip-forward {}:{port})",
+            inert(&claim(address))
+        ));
+        Ok(false)
+    }
+
+    async fn streamlocal_forward(
+        &mut self,
+        socket_path: &str,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        self.audit_refusal(format!(
+            "socket forwarding is refused (asked: streamlocal-forward {})",
+            inert(&claim(socket_path))
+        ));
+        Ok(false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        _channel: Channel<Msg>,
+        host_to_connect: &str,
+        port_to_connect: u32,
+        originator_address: &str,
+        originator_port: u32,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Dropping the reply rejects the channel.
+        drop(reply);
+        self.audit_refusal(format!(
+            "port forwarding is refused (asked: direct-tcpip to {}:{port_to_connect} from {}:{originator_port})",
+            inert(&claim(host_to_connect)),
+            inert(&claim(originator_address))
+        ));
+        Ok(())
+    }
+
+    async fn channel_open_direct_streamlocal(
+        &mut self,
+        _channel: Channel<Msg>,
+        socket_path: &str,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        drop(reply);
+        self.audit_refusal(format!(
+            "socket forwarding is refused (asked: direct-streamlocal to {})",
+            inert(&claim(socket_path))
+        ));
+        Ok(())
     }
 }
 
@@ -576,6 +771,9 @@ impl Cockpit {
             today: self.shared.opts.today,
             poll: self.shared.opts.poll,
             serve_key: Some(self.key.clone()),
+            packets: tui::data::Packets::PerLogin {
+                max: self.shared.opts.max_packets,
+            },
         };
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let app = tui::run_app(terminal, input_rx, &opts, self.theme);

@@ -16,6 +16,7 @@ use crate::snapshot::model::{ItemStatus, Lane, Period, PeriodStatus, Role, Sever
 use crate::snapshot::pages::{AnnotationRow, AuditRow, ChecklistRow, Direction, LaneTable, PageRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
+use crate::text::inert;
 use crate::workflow::{self, mismatches::MismatchView, Refusal};
 
 /// Rows per page of a lane table or the audit log.
@@ -431,6 +432,17 @@ pub fn write(
     serve_key: Option<&str>,
     op: &WriteOp,
 ) -> Result<String, String> {
+    write_with(snapshot, login, serve_key, op, Packets::Beside)
+}
+
+/// [`write`], with close packets written as `packets` says.
+pub fn write_with(
+    snapshot: &mut Snapshot,
+    login: &str,
+    serve_key: Option<&str>,
+    op: &WriteOp,
+    packets: Packets,
+) -> Result<String, String> {
     use workflow::{checklist, mismatches, signoff};
     let recon = reconcile::run(snapshot).map_err(sql_err)?;
     let mut actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
@@ -439,7 +451,7 @@ pub fn write(
     }
     let snap = &*snapshot;
     if let WriteOp::ExportPacket = op {
-        return export_packet(snap, &actor);
+        return export_packet(snap, &actor, packets);
     }
     let receipt = match op {
         WriteOp::Note {
@@ -531,20 +543,71 @@ fn schedule_revenue(rows: &mut [PageRow], period: &Period) {
     }
 }
 
-/// Writes the close packet (Markdown) beside the snapshot as `close-packet-PERIOD.md`, or
-/// `close-packet-PERIOD-N.md` when earlier packets are there: an export never replaces one.
-fn export_packet(snap: &Snapshot, actor: &workflow::Actor) -> Result<String, String> {
+/// Where the cockpit writes close packets, and how many may pile up there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Packets {
+    /// The local cockpit: beside the snapshot as `close-packet-PERIOD.md`, then
+    /// `close-packet-PERIOD-N.md`; never replacing one, never refused for their number.
+    #[default]
+    Beside,
+    /// A served session (`closedesk serve`): beside the snapshot as
+    /// `close-packet-PERIOD-LOGIN-N.md`, N from 1 to `max`. With all `max` names taken the
+    /// export is refused until some are moved away: a login keeps at most `max` packets.
+    PerLogin { max: usize },
+}
+
+/// A login as part of a file name: letters, digits, `.`, `_` and `-` kept, anything else
+/// `_`, at most 32 characters.
+fn file_part(login: &str) -> String {
+    login
+        .chars()
+        .take(32)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Writes the close packet (Markdown) beside the snapshot, named as [`Packets`] says: an
+/// export never replaces one.
+fn export_packet(snap: &Snapshot, actor: &workflow::Actor, packets: Packets) -> Result<String, String> {
     use crate::export::{self, Format, Kind, Target};
     let period = snap.period().map_err(sql_err)?;
     let dir = snap.path().parent().map(Path::to_path_buf).unwrap_or_default();
-    let name = |n: u32| match n {
-        1 => format!("close-packet-{}.md", period.id),
-        n => format!("close-packet-{}-{n}.md", period.id),
+    let path = match packets {
+        Packets::Beside => {
+            let name = |n: u32| match n {
+                1 => format!("close-packet-{}.md", period.id),
+                n => format!("close-packet-{}-{n}.md", period.id),
+            };
+            (1..)
+                .map(|n| dir.join(name(n)))
+                .find(|p| p.symlink_metadata().is_err())
+                .expect("an unused name exists")
+        }
+        Packets::PerLogin { max } => {
+            let name = |n: usize| format!("close-packet-{}-{}-{n}.md", period.id, file_part(&actor.login));
+            match (1..=max)
+                .map(|n| dir.join(name(n)))
+                .find(|p| p.symlink_metadata().is_err())
+            {
+                Some(path) => path,
+                None => {
+                    return Err(format!(
+                        "not exported: you already keep {max} close packet(s) from served sessions \
+                         ({} … {} beside the snapshot), the most one login may keep \
+                         (--max-packets); ask whoever runs the server to move them away",
+                        inert(&name(1)),
+                        inert(&name(max)),
+                    ))
+                }
+            }
+        }
     };
-    let path = (1..)
-        .map(|n| dir.join(name(n)))
-        .find(|p| !p.exists())
-        .expect("an unused name exists");
     let request = export::Request::new(Kind::Packet, Format::Markdown);
     let written = export::write(snap, actor, &request, &Target::File(path.clone()), false)
         .map_err(|e| e.to_string())?;
@@ -583,6 +646,18 @@ pub fn handle(
     login: &str,
     serve_key: Option<&str>,
     today: NaiveDate,
+    req: Request,
+) -> Response {
+    handle_with(snapshot, login, serve_key, today, Packets::Beside, req)
+}
+
+/// [`handle`], with close packets written as `packets` says.
+pub fn handle_with(
+    snapshot: &mut Snapshot,
+    login: &str,
+    serve_key: Option<&str>,
+    today: NaiveDate,
+    packets: Packets,
     req: Request,
 ) -> Response {
     match req {
@@ -641,7 +716,7 @@ pub fn handle(
         },
         Request::Verify => Response::Verified(verify(snapshot)),
         Request::Write(op) => {
-            let result = write(snapshot, login, serve_key, &op);
+            let result = write_with(snapshot, login, serve_key, &op, packets);
             Response::Wrote { op, result }
         }
     }
@@ -653,6 +728,7 @@ pub fn spawn_worker(
     login: String,
     serve_key: Option<String>,
     today: NaiveDate,
+    packets: Packets,
     mut requests: UnboundedReceiver<Request>,
     responses: UnboundedSender<Response>,
 ) -> tokio::task::JoinHandle<()> {
@@ -673,7 +749,7 @@ pub fn spawn_worker(
                     }
                 }
             }
-            let resp = handle(&mut snapshot, &login, serve_key.as_deref(), today, req);
+            let resp = handle_with(&mut snapshot, &login, serve_key.as_deref(), today, packets, req);
             if responses.send(resp).is_err() {
                 break;
             }

@@ -51,6 +51,8 @@ pub struct Options {
     /// On a keyed roster the cockpit's writes record it instead of signing through the
     /// ssh-agent (docs/workflow.md, "Signed actions").
     pub serve_key: Option<String>,
+    /// Where close packets go and how many may pile up.
+    pub packets: data::Packets,
 }
 
 /// An input event, independent of where it came from.
@@ -186,6 +188,7 @@ where
         login,
         opts.serve_key.clone(),
         opts.today,
+        opts.packets,
         req_rx,
         resp_tx.clone(),
     );

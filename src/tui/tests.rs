@@ -997,6 +997,36 @@ fn export_close_packet_from_signoff_and_checklist_item_8() {
 }
 
 #[test]
+fn a_served_session_keeps_at_most_max_packets_per_login() {
+    use super::data::{write_with, Packets};
+    let mut d = Demo::open("rdiaz");
+    let dir = d.snap.path().parent().unwrap().to_path_buf();
+    let served = Packets::PerLogin { max: 2 };
+    let op = WriteOp::ExportPacket;
+    let first = write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap();
+    assert!(first.contains("close-packet-2026-03-rdiaz-1.md"), "{first}");
+    write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap();
+    assert!(dir.join("close-packet-2026-03-rdiaz-2.md").exists());
+    // The third is refused, says why and what to do, and writes nothing.
+    let why = write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap_err();
+    assert!(why.contains("you already keep 2 close packet(s)"), "{why}");
+    assert!(why.contains("--max-packets"), "{why}");
+    assert!(!dir.join("close-packet-2026-03-rdiaz-3.md").exists());
+    assert!(!dir.join("close-packet-2026-03.md").exists());
+    // Another login has its own allowance; the local cockpit is not limited.
+    write_with(&mut d.snap, "mhale", None, &op, served).unwrap();
+    assert!(dir.join("close-packet-2026-03-mhale-1.md").exists());
+    super::data::write(&mut d.snap, "rdiaz", None, &op).unwrap();
+    assert!(dir.join("close-packet-2026-03.md").exists());
+    // Moving one away makes room for one more.
+    std::fs::remove_file(dir.join("close-packet-2026-03-rdiaz-1.md")).unwrap();
+    write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap();
+    assert!(dir.join("close-packet-2026-03-rdiaz-1.md").exists());
+    let log = crate::workflow::audit::history(&d.snap).unwrap();
+    assert_eq!(log.iter().filter(|row| row.action == "export").count(), 5);
+}
+
+#[test]
 fn export_close_packet_needs_a_roster_login_but_not_an_open_period() {
     let mut d = Demo::open("visitor");
     assert!(d
@@ -1106,7 +1136,15 @@ fn a_stale_stored_result_is_drawn_at_once_saying_recomputing_then_the_fresh_one(
     let (stale, fresh) = rt.block_on(async {
         let (req_tx, req_rx) = tokio::sync::mpsc::unbounded_channel();
         let (resp_tx, mut resp_rx) = tokio::sync::mpsc::unbounded_channel();
-        let worker = super::data::spawn_worker(path.clone(), "rdiaz".into(), None, today, req_rx, resp_tx);
+        let worker = super::data::spawn_worker(
+            path.clone(),
+            "rdiaz".into(),
+            None,
+            today,
+            super::data::Packets::Beside,
+            req_rx,
+            resp_tx,
+        );
         req_tx.send(Request::Load).unwrap();
         let first = resp_rx.recv().await.unwrap();
         let second = resp_rx.recv().await.unwrap();

@@ -22,8 +22,9 @@ pub const DISCONNECTED: &str = "session.disconnected";
 pub struct Event {
     /// [`LOGIN`], [`REFUSED`] or [`DISCONNECTED`].
     pub action: &'static str,
-    /// The roster login the key maps to; for an unknown key, the user name the client
-    /// asked for (untrusted: stored as given, shown inert).
+    /// The roster login the key maps to; `serve` for a connection that did not
+    /// authenticate (the user name a client asked for is never an actor: it appears, inert
+    /// and cut short, only in the text).
     pub actor: String,
     /// `ssh:ADDR:PORT` of the client.
     pub target: String,
