@@ -5,7 +5,10 @@ use clap::Parser;
 use closedesk::cli::{run, Cli};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(e),
+    };
     if !cli.is_server() {
         quiet_on_closed_pipe();
     }
@@ -14,6 +17,31 @@ fn main() -> ExitCode {
         Err(failure) => {
             eprintln!("closedesk: {}", failure.message);
             ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// A command line clap cannot take: its message — which echoes what was typed — made inert
+/// line by line, so an escape sequence in an argument prints as text; exit 2. `--help` and
+/// `--version` print as they are (nothing typed in them) and exit 0.
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let text = e.render().to_string();
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            if e.exit_code() == 0 =>
+        {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprint!("{}", closedesk::text::inert_multiline(&text));
+            if !text.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(2)
         }
     }
 }

@@ -148,3 +148,150 @@ fn hostile_path_is_shown_inert() {
     assert!(!out.stderr.contains(&0x1b), "raw ESC reached the terminal");
     assert!(String::from_utf8_lossy(&out.stderr).contains("\\x1b]0;pwned\\x07"));
 }
+
+/// Issue 12.6: a schema version closedesk never wrote (0 with the tables there, or
+/// negative) is named as such, not answered with SQLite's "table period already exists".
+#[test]
+fn unknown_schema_version() {
+    for version in [0, -3] {
+        let dir = tmp();
+        let path = real_snapshot(dir.path());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", version).unwrap();
+        drop(conn);
+        assert_refused(
+            &path,
+            &format!("damaged snapshot: unknown schema version {version}"),
+        );
+    }
+}
+
+/// Issue 12.6: a corrupt page is named as damage with the file, for status and verify.
+#[test]
+fn a_malformed_page_is_named_as_damage() {
+    let dir = tmp();
+    let path = dir.path().join("demo.db");
+    closedesk::demo::write(&path, false).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096 * 20;
+    assert!(bytes.len() > page + 4096);
+    bytes[page..page + 4096].fill(0xff);
+    std::fs::write(&path, &bytes).unwrap();
+    for command in ["status", "verify"] {
+        let out = closedesk().arg(command).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{}: ", path.display()))
+                && stderr.contains("damaged snapshot: a page of the file is corrupt"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+/// Issue 12.6: a FIFO given as the snapshot is refused at once instead of hanging.
+#[test]
+fn a_fifo_is_refused_without_waiting() {
+    let dir = tmp();
+    let path = dir.path().join("pipe.db");
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("status")
+        .arg(&path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("status on a FIFO still waiting after 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+/// Issue 12.6: `status`, `reconcile`, `verify` and `log` only read, so a snapshot the user
+/// cannot write — a read-only file, a read-only directory — is still checked; a workflow
+/// write on it is refused naming why. Tests run as root in CI, which ignores permission
+/// bits: the commands then run as `nobody` through `setpriv` (skipped, saying so, when
+/// that cannot be done).
+#[test]
+fn a_read_only_file_or_directory_can_still_be_checked() {
+    use std::os::unix::fs::PermissionsExt;
+    let as_root = unsafe { libc::geteuid() } == 0;
+    if as_root
+        && std::process::Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        eprintln!("skipped: running as root without setpriv, permission bits cannot be tested");
+        return;
+    }
+    let command = |args: &[&str], path: &Path| {
+        let mut cmd = if as_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(env!("CARGO_BIN_EXE_closedesk"));
+            c
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        };
+        cmd.arg(args[0]).arg(path).args(&args[1..]).env("NO_COLOR", "1");
+        cmd.output().unwrap()
+    };
+    let set_mode =
+        |p: &Path, mode: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    for read_only_dir in [false, true] {
+        let dir = tmp();
+        set_mode(dir.path(), 0o755);
+        let inner = dir.path().join("period");
+        std::fs::create_dir(&inner).unwrap();
+        let path = inner.join("demo.db");
+        closedesk::demo::write(&path, false).unwrap();
+        if as_root {
+            // Owned by nobody, so only the permission bits below stand in the way.
+            let c = std::ffi::CString::new(inner.to_str().unwrap()).unwrap();
+            let f = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+            unsafe {
+                libc::chown(c.as_ptr(), 65534, 65534);
+                libc::chown(f.as_ptr(), 65534, 65534);
+            }
+        }
+        set_mode(&path, 0o444);
+        set_mode(&inner, if read_only_dir { 0o555 } else { 0o755 });
+        for args in [&["status"][..], &["reconcile"], &["verify"], &["log"]] {
+            let out = command(args, &path);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?} (read-only dir: {read_only_dir}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = command(
+            &[
+                "mismatch",
+                "exports:GL-2026-03:ar-total",
+                "note",
+                "hello",
+                "--user",
+                "tlin",
+            ],
+            &path,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("read-only"), "{stderr}");
+        set_mode(&inner, 0o755);
+    }
+}

@@ -459,3 +459,35 @@ fn a_plain_sqlite_client_beside_the_cockpit_loses_no_saved_note() {
     assert!(out.status.success(), "{report}");
     assert!(report.contains("OK: 4 audit rows"), "{report}");
 }
+
+/// Issue 12.6: an argument the parser refuses is echoed in its message; on a terminal the
+/// escape sequences in it must not act (here: a colour change and an OSC 52 clipboard
+/// write). Before, clap wrote them through as they were.
+#[test]
+fn argument_errors_echo_typed_text_inert_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    for args in [
+        vec![
+            "log",
+            path.to_str().unwrap(),
+            "--limit",
+            "\x1b[31mRED\x1b]52;c;aGk=\x07",
+        ],
+        vec!["log", path.to_str().unwrap(), "--bogus\x1b[31mRED"],
+    ] {
+        let mut t = Term::spawn(&args, &[], false);
+        assert_eq!(t.wait_exit(), 2, "{args:?}");
+        let stream = t.stream();
+        assert!(
+            !contains(&stream, b"\x1b[31mRED"),
+            "{:?}",
+            String::from_utf8_lossy(&stream)
+        );
+        assert!(
+            !contains(&stream, b"\x1b]52"),
+            "{:?}",
+            String::from_utf8_lossy(&stream)
+        );
+    }
+}

@@ -393,3 +393,60 @@ fn the_login_defaults_to_user_and_user_overrides_it() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("(you: nobody-here (not on the roster: read-only))"));
 }
+
+/// Issue 12.6: notes, reasons and comments that begin with `-` are text, not options.
+#[test]
+fn text_that_begins_with_a_dash_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.db");
+    closedesk::demo::write(&path, false).unwrap();
+    let key = "exports:GL-2026-03:ar-total";
+    let out = run(
+        &[
+            "mismatch",
+            key,
+            "note",
+            "-9.75 is the GL difference",
+            "--user",
+            "tlin",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "checklist",
+            "set",
+            "1",
+            "in_progress",
+            "--note",
+            "-- waiting for billing",
+            "--user",
+            "tlin",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "mismatch",
+            key,
+            "waive",
+            "--reason",
+            "-9.75 is below materiality; fixed in April",
+            "--user",
+            "jokafor",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let detail = text(&run(&["mismatch", key, "--json"], &path).stdout);
+    for t in [
+        "-9.75 is the GL difference",
+        "-9.75 is below materiality; fixed in April",
+    ] {
+        assert!(detail.contains(t), "{t}: {detail}");
+    }
+    let log = text(&run(&["log"], &path).stdout);
+    assert!(log.contains("-- waiting for billing"), "{log}");
+}

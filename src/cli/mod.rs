@@ -251,6 +251,15 @@ pub(crate) fn open_snapshot(file: Option<PathBuf>) -> Result<Snapshot, Failure> 
     Ok(Snapshot::open(&path)?)
 }
 
+/// [`open_snapshot`] for a command that only reads: a read-only file still opens.
+pub(crate) fn open_snapshot_to_read(file: Option<PathBuf>) -> Result<Snapshot, Failure> {
+    let path = match file {
+        Some(path) => path,
+        None => ensure_demo()?,
+    };
+    Ok(Snapshot::open_to_read(&path)?)
+}
+
 fn ensure_demo() -> Result<PathBuf, Failure> {
     let path = demo::default_path().ok_or_else(|| {
         Failure::usage("cannot find a data directory: set HOME or XDG_DATA_HOME, or give a FILE")
@@ -426,8 +435,9 @@ fn stored_overview(snapshot: &Snapshot) -> Result<Overview, Failure> {
 
 fn cannot_read(snapshot: &Snapshot, e: rusqlite::Error) -> Failure {
     Failure::usage(format!(
-        "{}: cannot read the snapshot: {e}",
-        inert_path(snapshot.path())
+        "{}: cannot read the snapshot: {}",
+        inert_path(snapshot.path()),
+        crate::snapshot::explain(&e)
     ))
 }
 
@@ -464,7 +474,7 @@ fn exit_for(summary: &Summary, check: bool) -> ExitCode {
 }
 
 fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
-    let snapshot = open_snapshot(file)?;
+    let snapshot = open_snapshot_to_read(file)?;
     let (summary, _) = summarize(&snapshot, &stored_overview(&snapshot)?)?;
     if json {
         print_json(&summary)?;
@@ -475,7 +485,7 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
 }
 
 fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
-    let snapshot = open_snapshot(file)?;
+    let snapshot = open_snapshot_to_read(file)?;
     // The engine, run now: the command that proves the figures (and refreshes the stored
     // overview).
     let recon = reconcile::run_and_store(&snapshot).map_err(|e| cannot_read(&snapshot, e))?;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{open_snapshot, print_json, Failure, Outcome};
+use super::{open_snapshot, open_snapshot_to_read, print_json, Failure, Outcome};
 use crate::money::Money;
 use crate::reconcile::{self, Reconciliation};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Severity, Side};
@@ -85,7 +85,7 @@ enum ChecklistAction {
         /// pending, in_progress, done or blocked.
         status: String,
         /// A note to keep with the move.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         note: Option<String>,
         /// Refuse if the item changed since you read this version (shown by `checklist`).
         #[arg(long, value_name = "N")]
@@ -125,7 +125,8 @@ pub struct MismatchArgs {
 enum MismatchAction {
     /// Add a note to the mismatch's trail.
     Note {
-        /// The note.
+        /// The note (may begin with `-`: `note "-9.75 is the GL difference"`).
+        #[arg(allow_hyphen_values = true)]
         text: String,
     },
     /// Propose a correction: an amount added to the expected or actual figure.
@@ -137,10 +138,10 @@ enum MismatchAction {
         #[arg(long)]
         side: String,
         /// Why.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         reason: String,
         /// A reference: ticket, document, source row.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         reference: Option<String>,
     },
     /// Accept a proposed correction (a reviewer or lead other than its author).
@@ -148,7 +149,7 @@ enum MismatchAction {
         /// The correction's number (default: the only one awaiting a decision).
         id: Option<String>,
         /// A note to keep with the decision.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         note: Option<String>,
     },
     /// Reject (send back) a proposed correction; it stays in the trail.
@@ -156,13 +157,13 @@ enum MismatchAction {
         /// The correction's number (default: the only one awaiting a decision).
         id: Option<String>,
         /// Why.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         reason: Option<String>,
     },
     /// Waive the mismatch (a reviewer or lead) with a reason of at least 20 characters.
     Waive {
         /// Why it may stay unresolved.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         reason: String,
     },
     /// Assign an owner, overriding the lane owner.
@@ -177,7 +178,7 @@ pub struct SignoffArgs {
     /// The snapshot (default: the demo period).
     file: Option<PathBuf>,
     /// A comment kept with the sign-off.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     comment: Option<String>,
     /// Only list the preconditions and their state; exit 1 when one is not met.
     #[arg(long)]
@@ -192,7 +193,7 @@ pub struct ReopenArgs {
     /// The snapshot (default: the demo period).
     file: Option<PathBuf>,
     /// Why the period is reopened (at least 20 characters).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     reason: String,
     /// Print JSON for scripts.
     #[arg(long)]
@@ -241,12 +242,21 @@ fn refused(refusal: Refusal, json: bool) -> Failure {
     Failure::usage(message)
 }
 
+/// [`refused`], naming the file when the refusal is the file's own (storage).
+fn refused_on(snapshot: &Snapshot, refusal: Refusal, json: bool) -> Failure {
+    let mut failure = refused(refusal, json);
+    if failure.message.starts_with("cannot use the snapshot") {
+        failure.message = format!("{}: {}", inert_path(snapshot.path()), failure.message);
+    }
+    failure
+}
+
 fn reconcile_now(snapshot: &Snapshot) -> Result<Reconciliation, Failure> {
     reconcile::run(snapshot).map_err(|e| {
         Failure::usage(format!(
             "{}: cannot read the snapshot: {}",
             inert_path(snapshot.path()),
-            inert(&e.to_string())
+            crate::snapshot::explain(&e)
         ))
     })
 }
@@ -761,9 +771,9 @@ pub fn reopen(args: ReopenArgs, user: Option<&str>) -> Outcome {
 // verify / log -----------------------------------------------------------------------------------
 
 pub fn verify(args: VerifyArgs) -> Outcome {
-    let snapshot = open_snapshot(args.file)?;
+    let snapshot = open_snapshot_to_read(args.file)?;
     let report = audit::verify_with(&snapshot, &crate::reconcile::run, args.expect_head.as_deref())
-        .map_err(|r| refused(r, args.json))?;
+        .map_err(|r| refused_on(&snapshot, r, args.json))?;
     if args.json {
         print_json(&report)?;
     } else {
@@ -791,8 +801,8 @@ pub fn verify(args: VerifyArgs) -> Outcome {
 }
 
 pub fn log(args: LogArgs) -> Outcome {
-    let snapshot = open_snapshot(args.file)?;
-    let mut entries = audit::history(&snapshot).map_err(|r| refused(r, args.json))?;
+    let snapshot = open_snapshot_to_read(args.file)?;
+    let mut entries = audit::history(&snapshot).map_err(|r| refused_on(&snapshot, r, args.json))?;
     if let Some(limit) = args.limit {
         entries.truncate(limit);
     }

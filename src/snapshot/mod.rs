@@ -58,6 +58,11 @@ pub enum OpenError {
     PlainSqlite(PathBuf),
     Newer(PathBuf, i32),
     Damaged(PathBuf, String),
+    /// The file (or its directory, where SQLite keeps its -wal and -shm files) cannot be
+    /// written, and the command needs to write.
+    ReadOnly(PathBuf),
+    /// Read-only, and made by an older closedesk: it would have to be upgraded first.
+    OlderReadOnly(PathBuf, i32),
     Exists(PathBuf),
     Sqlite(PathBuf, rusqlite::Error),
 }
@@ -101,6 +106,18 @@ impl fmt::Display for OpenError {
             OpenError::Damaged(path, why) => {
                 write!(f, "{}: damaged snapshot: {}", inert_path(path), inert(why))
             }
+            OpenError::ReadOnly(path) => write!(
+                f,
+                "{}: cannot write it: the file or its directory is read-only (status, reconcile, \
+                 verify and log only read; for this command, make both writable or work on a copy)",
+                inert_path(path)
+            ),
+            OpenError::OlderReadOnly(path, v) => write!(
+                f,
+                "{}: made by an older closedesk (schema {v}) and read-only: this closedesk must \
+                 upgrade it to schema {SCHEMA_VERSION} first — make it writable (or copy it) and open it once",
+                inert_path(path)
+            ),
             OpenError::Exists(path) => write!(
                 f,
                 "{}: already exists; pass --force to replace it (its notes and sign-offs would be lost)",
@@ -112,6 +129,22 @@ impl fmt::Display for OpenError {
 }
 
 impl std::error::Error for OpenError {}
+
+/// An SQLite error in words a user can act on: damage, a read-only file, a full disk; else
+/// SQLite's own text. Never names the file (the caller does).
+pub fn explain(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => format!(
+            "damaged snapshot: a page of the file is corrupt ({}); restore the file from a copy",
+            inert(&e.to_string())
+        ),
+        Some(ErrorCode::ReadOnly) => "the file or its directory is read-only".to_string(),
+        Some(ErrorCode::DiskFull) => "the disk is full".to_string(),
+        Some(ErrorCode::SystemIoFailure) => format!("an I/O error: {}", inert(&e.to_string())),
+        _ => inert(&e.to_string()),
+    }
+}
 
 /// What the first 100 bytes of an SQLite file say.
 struct Header {
@@ -166,6 +199,49 @@ fn read_header(path: &Path) -> Result<(Header, u64), OpenError> {
     Ok((header, len))
 }
 
+/// Whether this process may write the file and create files beside it (SQLite's -wal and
+/// -shm), by `access(2)`: no descriptor is opened.
+fn writable(path: &Path) -> bool {
+    can_write(path) && can_write(&directory_of(path))
+}
+
+fn can_write(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: access(2) reads the NUL-terminated path and nothing else.
+    std::ffi::CString::new(path.as_os_str().as_bytes())
+        .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+}
+
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A read-only connection to a file this process cannot write. SQLite reads a WAL-mode
+/// file read-only when its -wal and -shm files exist, or, when they do not (and cannot be
+/// created), when it is told the file is immutable — nobody who could change it has it
+/// open, which is what a read-only file in a read-only directory means.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    let shm = PathBuf::from(format!("{}-shm", path.display()));
+    if (wal.exists() && shm.exists()) || can_write(&directory_of(path)) {
+        return Connection::open_with_flags(path, flags);
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'~' => uri.push(b as char),
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+}
+
 /// The checks of the raw header, before SQLite opens the file: only while no connection of
 /// this process has it open (see the module's doc).
 fn check_header(path: &Path) -> Result<(), OpenError> {
@@ -201,6 +277,19 @@ impl Snapshot {
     /// forward. Anything that is not a closedesk snapshot of this or an older version is
     /// refused before SQLite opens it.
     pub fn open(path: &Path) -> Result<Snapshot, OpenError> {
+        Snapshot::open_with(path, false)
+    }
+
+    /// Opens a snapshot to read it: like [`Snapshot::open`] when the file and its directory
+    /// can be written; otherwise read-only, without migrating (a file of an older schema is
+    /// then refused, naming why). For the commands that only read (`status`, `reconcile`,
+    /// `verify`, `log`): a snapshot on read-only media or a directory others own can still
+    /// be checked. Writes through it fail (storing a reconciliation is best effort).
+    pub fn open_to_read(path: &Path) -> Result<Snapshot, OpenError> {
+        Snapshot::open_with(path, !writable(path))
+    }
+
+    fn open_with(path: &Path, read_only: bool) -> Result<Snapshot, OpenError> {
         // Held until the connection is registered: no other thread of this process reads
         // the header with a descriptor of its own while this one opens the file.
         let mut files = registry::lock();
@@ -215,10 +304,14 @@ impl Snapshot {
         if !files.is_open(key) {
             check_header(path)?;
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        let conn = if read_only {
+            open_read_only(path)
+        } else {
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        }
         .map_err(|e| OpenError::Sqlite(path.into(), e))?;
         let mut snap = Snapshot {
             conn,
@@ -240,11 +333,26 @@ impl Snapshot {
         if version > SCHEMA_VERSION {
             return Err(OpenError::Newer(path.into(), version));
         }
+        if version < 0 || (version == 0 && tables > 0) {
+            return Err(OpenError::Damaged(
+                path.into(),
+                format!(
+                    "unknown schema version {version}: closedesk's snapshots are version 1 to \
+                     {SCHEMA_VERSION} (the version was changed by another tool?)"
+                ),
+            ));
+        }
         if tables != 2 && version >= 1 {
             return Err(OpenError::Damaged(
                 path.into(),
                 "the period or audit_log table is missing".into(),
             ));
+        }
+        if read_only {
+            if version < SCHEMA_VERSION {
+                return Err(OpenError::OlderReadOnly(path.into(), version));
+            }
+            return Ok(snap);
         }
         snap.migrate().map_err(|e| snap.damaged(e))?;
         Ok(snap)
@@ -285,6 +393,9 @@ impl Snapshot {
 
     fn damaged(&self, e: rusqlite::Error) -> OpenError {
         match e {
+            rusqlite::Error::SqliteFailure(ref f, _) if f.code == rusqlite::ErrorCode::ReadOnly => {
+                OpenError::ReadOnly(self.path.clone())
+            }
             rusqlite::Error::SqliteFailure(ref f, _)
                 if matches!(
                     f.code,

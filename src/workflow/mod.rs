@@ -224,7 +224,7 @@ impl From<rusqlite::Error> for Refusal {
                 signed_at: None,
             };
         }
-        Refusal::Storage(inert(&text))
+        Refusal::Storage(crate::snapshot::explain(&e))
     }
 }
 
