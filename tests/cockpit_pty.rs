@@ -1,6 +1,9 @@
 //! End-to-end: the real binary in a pseudo-terminal, read through a terminal emulator
 //! (vt100), the way a user over SSH sees it.
 
+mod common;
+
+use common::analyst_reads;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -376,39 +379,6 @@ fn an_idle_cockpit_writes_nothing() {
     eprintln!("a key that changed nothing sent {sent} bytes: {tail:?}");
     t.keys(b"q");
     assert_eq!(t.wait_exit(), 0);
-}
-
-/// An analyst reads the file with another program's SQLite and closes it: the `sqlite3`
-/// tool, else Python's `sqlite3` module (the system's SQLite library: when it finds no lock
-/// of another process on the file, it checkpoints and deletes the write-ahead log on close),
-/// else — said on stderr, the scenario then tests less — a connection of the bundled
-/// SQLite in this process.
-fn analyst_reads(path: &Path) {
-    let query = "SELECT count(*) FROM audit_log";
-    if let Ok(out) = std::process::Command::new("sqlite3")
-        .arg(path)
-        .arg(query)
-        .output()
-    {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        return;
-    }
-    let script =
-        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]).fetchall(); c.close()";
-    if let Ok(out) = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(path)
-        .arg(query)
-        .output()
-    {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        return;
-    }
-    eprintln!(
-        "neither the sqlite3 tool nor python3 is installed: the analyst is a bundled-SQLite connection"
-    );
-    let analyst = rusqlite::Connection::open(path).unwrap();
-    let _: i64 = analyst.query_row(query, [], |r| r.get(0)).unwrap();
 }
 
 /// Issue 12.1: an analyst's `sqlite3` (here a plain SQLite connection in this process)

@@ -3,6 +3,9 @@
 //! and always a russh client, which can also misbehave on purpose (passwords, commands, no
 //! pty, a client that stops reading). Screens are read through a terminal emulator (vt100).
 
+mod common;
+
+use common::analyst_reads;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -699,6 +702,37 @@ async fn drain(mut ch: russh::Channel<client::Msg>) -> (Option<u32>, String) {
         }
     }
     (exit, stderr)
+}
+
+/// Issue 12.1 with `serve` holding the file: an analyst's plain SQLite client opens and
+/// closes it beside a served cockpit, a reviewer saves a note over SSH and an operator one
+/// with the command line; both are there after the server stops, and the file verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_sqlite_client_beside_serve_loses_no_saved_note() {
+    let mut server = Server::start(&[]);
+    let reviewer = server.cockpit("mhale").await;
+    reviewer.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    // Every connection of the server and the session is open by now.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    analyst_reads(&server.db);
+    note_on_export(&reviewer, "saved over ssh").await;
+    let out = Command::new(BIN)
+        .args(["--user", "jokafor", "mismatch"])
+        .arg(&server.db)
+        .args([EXPORT_KEY, "note", "saved from the command line"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    reviewer
+        .wait_for("saved from the command line", Duration::from_secs(3))
+        .await;
+    assert!(server.stop().success());
+    let json = mismatch_json(&server.db);
+    for text in ["saved over ssh", "saved from the command line"] {
+        assert!(json.contains(text), "lost: {text}\n{json}");
+    }
+    let out = Command::new(BIN).arg("verify").arg(&server.db).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
 /// Two reviewers at once: a note saved by one is on the other's screen within 2 seconds.

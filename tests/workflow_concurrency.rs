@@ -42,18 +42,221 @@ impl Rng {
 
 const GAP: &str = "exports:GL-1:ar-total";
 
-/// Process `p` works item `p` and the GL mismatch: 200 actions, alternately a checklist move
-/// (in_progress / blocked, with a note) and a note on the mismatch, each naming the process
-/// and the action, as `closedesk checklist FILE set …` and `closedesk mismatch FILE KEY note …`.
 #[test]
 fn eight_processes_interleave_two_hundred_actions_each() {
     let dir = tempfile::tempdir().unwrap();
     let path = snapshot_of(dir.path(), "p.db", &source_with_gap());
+    eight_writers(&path);
+    every_action_saved(&path, &[]);
+}
+
+/// Issue 12's acceptance: the same eight writers while a cockpit holds the file (in a
+/// pseudo-terminal), an analyst's plain SQLite client opens and closes it in a loop, and
+/// `verify` runs in a loop: every acknowledged write is there, the audit sequence is
+/// gap-free, and `verify` says OK during (in one read transaction, no false alarm) and after.
+#[test]
+fn eight_writers_beside_a_cockpit_an_analyst_and_verify_lose_nothing() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "p.db", &source_with_gap());
+    let cockpit = Cockpit::spawn(&path);
+    cockpit.wait_for("mismatch", Duration::from_secs(20));
+    // The cockpit's user works the same mismatch: its detail, where notes are added.
+    cockpit.keys(b"2");
+    cockpit.wait_for("shown", Duration::from_secs(10));
+    cockpit.keys(b"/ar-total\r\r");
+    cockpit.wait_for("Source rows", Duration::from_secs(10));
+    let done = Arc::new(AtomicBool::new(false));
+    let (reads, verifies) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let analyst = {
+        let (path, done, reads) = (path.clone(), done.clone(), reads.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                analyst_reads(&path);
+                reads.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let verifier = {
+        let (path, done, verifies) = (path.clone(), done.clone(), verifies.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+                    .arg("verify")
+                    .arg(&path)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "verify during the writes: {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                verifies.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let writers = {
+        let path = path.clone();
+        std::thread::spawn(move || eight_writers(&path))
+    };
+    // Notes saved in the cockpit while the writers run, each acknowledged on its screen.
+    // (The trail scrolls past a new note; the status bar names its audit row.)
+    let mut cockpit_notes = Vec::new();
+    let mut last_ack = 0;
+    while !writers.is_finished() {
+        let note = format!("cockpit-{}", cockpit_notes.len());
+        cockpit.keys(b"n");
+        cockpit.wait_for("Ctrl-S save", Duration::from_secs(20));
+        cockpit.keys(note.as_bytes());
+        cockpit.keys(b"\x13");
+        last_ack = cockpit.wait_for_ack_after(last_ack, Duration::from_secs(20));
+        cockpit_notes.push(note);
+    }
+    writers.join().expect("every writer's action acknowledged");
+    done.store(true, Ordering::Relaxed);
+    analyst.join().expect("the analyst's reads");
+    verifier.join().expect("verify ran clean during the writes");
+    eprintln!(
+        "{} analyst reads, {} verify runs and {} cockpit notes during the writes",
+        reads.load(Ordering::Relaxed),
+        verifies.load(Ordering::Relaxed),
+        cockpit_notes.len()
+    );
+    assert!(verifies.load(Ordering::Relaxed) > 0 && reads.load(Ordering::Relaxed) > 0);
+    assert!(!cockpit_notes.is_empty());
+    cockpit.quit();
+    every_action_saved(&path, &cockpit_notes);
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// The cockpit on a file, in a pseudo-terminal, as olive (an operator); its screen is read through a
+/// terminal emulator.
+struct Cockpit {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    writer: std::sync::Arc<std::sync::Mutex<Box<dyn Write + Send>>>,
+    screen: std::sync::Arc<std::sync::Mutex<vt100::Parser>>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Cockpit {
+    fn spawn(path: &Path) -> Cockpit {
+        use std::io::Read;
+        use std::sync::{Arc, Mutex};
+        let size = portable_pty::PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        };
+        let pair = portable_pty::native_pty_system().openpty(size).unwrap();
+        let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_closedesk"));
+        cmd.arg(path);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        cmd.env("USER", "olive");
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
+        let nz = |n| std::num::NonZeroU16::new(n).unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(24), nz(80), 0)));
+        {
+            let (writer, screen) = (writer.clone(), screen.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    // crossterm asks where the cursor is; answer like a terminal would.
+                    if buf[..n].windows(4).any(|w| w == b"\x1b[6n") {
+                        let _ = writer.lock().unwrap().write_all(b"\x1b[1;1R");
+                    }
+                    screen.lock().unwrap().process(&buf[..n]);
+                }
+            });
+        }
+        Cockpit {
+            child,
+            writer,
+            screen,
+            _master: pair.master,
+        }
+    }
+
+    fn wait_for(&self, text: &str, within: Duration) {
+        let start = Instant::now();
+        while !self.screen.lock().unwrap().screen().contents().contains(text) {
+            assert!(
+                start.elapsed() < within,
+                "{text:?} not on the cockpit's screen:\n{}",
+                self.screen.lock().unwrap().screen().contents()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the status bar acknowledges a note saved as an audit row after `after`;
+    /// returns its number.
+    fn wait_for_ack_after(&self, after: i64, within: Duration) -> i64 {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen.lock().unwrap().screen().contents();
+            let seq = screen
+                .split("note added (audit #")
+                .nth(1)
+                .and_then(|t| t.split(')').next())
+                .and_then(|n| n.parse::<i64>().ok());
+            if let Some(seq) = seq.filter(|s| *s > after) {
+                return seq;
+            }
+            assert!(
+                start.elapsed() < within,
+                "no acknowledgement after #{after}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, bytes: &[u8]) {
+        self.writer.lock().unwrap().write_all(bytes).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn quit(mut self) {
+        self.writer.lock().unwrap().write_all(b"q").unwrap();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "the cockpit exited with {status:?}");
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the cockpit did not quit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Process `p` works item `p` and the GL mismatch: 200 actions, alternately a checklist move
+/// (in_progress / blocked, with a note) and a note on the mismatch, each naming the process
+/// and the action, as `closedesk checklist FILE set …` and `closedesk mismatch FILE KEY note …`.
+fn eight_writers(path: &Path) {
     let bin = env!("CARGO_BIN_EXE_closedesk");
     let started = Instant::now();
     let workers: Vec<_> = (0..PROCESSES)
         .map(|p| {
-            let path = path.clone();
+            let path = path.to_path_buf();
             std::thread::spawn(move || {
                 let login = ROSTER[p % ROSTER.len()].0;
                 let item = (p + 1).to_string();
@@ -85,14 +288,22 @@ fn eight_processes_interleave_two_hundred_actions_each() {
         w.join().unwrap();
     }
     eprintln!("{} actions in {:?}", PROCESSES * ACTIONS, started.elapsed());
+}
 
-    let snap = Snapshot::open(&path).unwrap();
+/// Every action of [`eight_writers`] is saved, in each process's order, gap-free, and the
+/// file verifies; so are the notes `cockpit` saved on the same mismatch, in order.
+fn every_action_saved(path: &Path, cockpit: &[String]) {
+    let snap = Snapshot::open(path).unwrap();
     let read = snap.workflow();
     let log = read.audit_log().unwrap();
     // Every action, plus the first mismatch action recording the two mismatches as seen.
     let seen = log.iter().filter(|r| r.action == "mismatch.seen").count();
     assert_eq!(seen, 2);
-    assert_eq!(log.len(), PROCESSES * ACTIONS + seen, "every action saved");
+    assert_eq!(
+        log.len(),
+        PROCESSES * ACTIONS + seen + cockpit.len(),
+        "every action saved"
+    );
     for (index, row) in log.iter().enumerate() {
         assert_eq!(row.seq, index as i64 + 1, "gap-free");
     }
@@ -102,7 +313,13 @@ fn eight_processes_interleave_two_hundred_actions_each() {
         .into_iter()
         .map(|n| n.text)
         .collect();
-    assert_eq!(gap_notes.len(), PROCESSES * ACTIONS / 2);
+    assert_eq!(gap_notes.len(), PROCESSES * ACTIONS / 2 + cockpit.len());
+    let from_cockpit: Vec<&String> = gap_notes.iter().filter(|n| n.starts_with("cockpit-")).collect();
+    assert_eq!(
+        from_cockpit,
+        cockpit.iter().collect::<Vec<_>>(),
+        "every cockpit note, in order"
+    );
     for p in 0..PROCESSES {
         let notes = read
             .annotations_of(TargetKind::Checklist, &(p + 1).to_string())
@@ -126,7 +343,7 @@ fn eight_processes_interleave_two_hundred_actions_each() {
     }
     assert_eq!(
         read.mismatch_state(GAP).unwrap().unwrap().version,
-        (PROCESSES * ACTIONS / 2) as i64
+        (PROCESSES * ACTIONS / 2 + cockpit.len()) as i64
     );
     // The processes really interleaved.
     let switches = log.windows(2).filter(|w| w[0].actor != w[1].actor).count();

@@ -155,3 +155,34 @@ pub fn recon_with(mismatches: Vec<Mismatch>) -> Reconciliation {
         aging: Default::default(),
     }
 }
+
+/// An analyst reads the file with another program's SQLite and closes it: the `sqlite3`
+/// tool, else Python's `sqlite3` module (the system's SQLite library: when it finds no lock
+/// of another process on the file, it checkpoints and deletes the write-ahead log on
+/// close), else — said once on stderr, the scenario then tests less — a connection of the
+/// bundled SQLite in this process.
+pub fn analyst_reads(path: &Path) {
+    use std::process::Command;
+    let query = "SELECT count(*) FROM audit_log";
+    if let Ok(out) = Command::new("sqlite3").arg(path).arg(query).output() {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        return;
+    }
+    let script =
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]).fetchall(); c.close()";
+    if let Ok(out) = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .arg(query)
+        .output()
+    {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        return;
+    }
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        eprintln!("neither sqlite3 nor python3 is installed: the analyst is a bundled-SQLite connection")
+    });
+    let analyst = rusqlite::Connection::open(path).unwrap();
+    let _: i64 = analyst.query_row(query, [], |r| r.get(0)).unwrap();
+}
