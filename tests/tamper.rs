@@ -200,3 +200,56 @@ fn rows_deleted_after_the_last_sign_off_fail_against_a_kept_head() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'));
 }
+
+/// Runs `sql` with every trigger dropped, then puts them back exactly.
+fn behind_every_trigger(path: &Path, sql: &str) {
+    let conn = Connection::open(path).unwrap();
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
+    conn.execute_batch(sql).unwrap();
+    for (_, create) in &triggers {
+        conn.execute_batch(create).unwrap();
+    }
+}
+
+/// A payment's reference, and 1.00 moved from one invoice to another of the same account
+/// consistently across the invoice, its line, its ledger row and its export line (every
+/// account and batch total unchanged): after sign-off, each is caught by the content hash
+/// the sign-off recorded.
+#[test]
+fn source_rows_edited_after_sign_off_fail_verify() {
+    let moved = "
+        UPDATE invoices SET total_cents = total_cents - 100, balance_cents = balance_cents - 100 WHERE id = 'INV-25120001';
+        UPDATE invoices SET total_cents = total_cents + 100, balance_cents = balance_cents + 100 WHERE id = 'INV-26010001';
+        UPDATE invoice_lines SET amount_cents = amount_cents - 100 WHERE invoice_id = 'INV-25120001';
+        UPDATE invoice_lines SET amount_cents = amount_cents + 100 WHERE invoice_id = 'INV-26010001';
+        UPDATE ledger SET amount_cents = amount_cents - 100 WHERE invoice_id = 'INV-25120001' AND kind = 'invoice_posted';
+        UPDATE ledger SET amount_cents = amount_cents + 100 WHERE invoice_id = 'INV-26010001' AND kind = 'invoice_posted';
+        UPDATE export_lines SET amount_cents = amount_cents - 100 WHERE invoice_id = 'INV-25120001';
+        UPDATE export_lines SET amount_cents = amount_cents + 100 WHERE invoice_id = 'INV-26010001';";
+    for sql in [
+        "UPDATE payments SET reference = 'Check #19618 (lockbox 7721)' WHERE id = 'PAY-0001'",
+        moved,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = demo(dir.path());
+        close(&path);
+        ok("verify", &path, &[]);
+        behind_every_trigger(&path, sql);
+        let out = run("verify", &path, &[]);
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("[failed] signed source rows: the source rows no longer give the content hash signed by mhale"),
+            "{sql}\n{stdout}"
+        );
+    }
+}
