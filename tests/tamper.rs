@@ -8,6 +8,10 @@ use std::process::{Command, Output};
 
 use rusqlite::Connection;
 
+mod common;
+
+use common::behind_triggers;
+
 const BIN: &str = env!("CARGO_BIN_EXE_closedesk");
 
 fn run(command: &str, path: &Path, rest: &[&str]) -> Output {
@@ -79,16 +83,10 @@ fn a_forged_stored_result_does_not_make_an_unclean_period_pass() {
     assert!(stderr.contains("the stored result was edited"), "{stderr}");
 }
 
-#[test]
-fn a_forged_closing_ar_is_not_shown_for_a_signed_off_period() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
-    close(&path);
-    let before = ok("status", &path, &[]);
-    assert!(before.contains("Closing AR            39,639.27"), "{before}");
-    // The forger recomputes the checksum too (the encoding is documented): the overview
-    // then no longer hashes to what the sign-off recorded.
-    let conn = Connection::open(&path).unwrap();
+/// The stored overview's closing AR made 1.00, and its checksum recomputed (the encoding is
+/// documented, so a forger can).
+fn forge_closing_ar(path: &Path) {
+    let conn = Connection::open(path).unwrap();
     conn.execute(
         "UPDATE reconcile_cache SET result = replace(result, '39639.27', '1.00')",
         [],
@@ -105,27 +103,23 @@ fn a_forged_closing_ar_is_not_shown_for_a_signed_off_period() {
     let sum = closedesk::reconcile::stored::checksum(generation, &version, &result);
     conn.execute("UPDATE reconcile_cache SET checksum = ?1", [sum])
         .unwrap();
-    drop(conn);
+}
+
+#[test]
+fn a_forged_closing_ar_is_not_shown_for_a_signed_off_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    close(&path);
+    let before = ok("status", &path, &[]);
+    assert!(before.contains("Closing AR            39,639.27"), "{before}");
+    // The forger recomputes the checksum too (the encoding is documented): the overview
+    // then no longer hashes to what the sign-off recorded.
+    forge_closing_ar(&path);
     let after = ok("status", &path, &[]);
     assert!(after.contains("Closing AR            39,639.27"), "{after}");
     assert!(!after.contains("1.00\n"), "{after}");
     // Forged once more behind status's back: verify names it.
-    let conn = Connection::open(&path).unwrap();
-    conn.execute(
-        "UPDATE reconcile_cache SET result = replace(result, '39639.27', '1.00')",
-        [],
-    )
-    .unwrap();
-    let (generation, version, result): (i64, String, String) = conn
-        .query_row(
-            "SELECT generation, version, result FROM reconcile_cache",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    let sum = closedesk::reconcile::stored::checksum(generation, &version, &result);
-    conn.execute("UPDATE reconcile_cache SET checksum = ?1", [sum])
-        .unwrap();
+    forge_closing_ar(&path);
     let out = run("verify", &path, &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -201,25 +195,6 @@ fn rows_deleted_after_the_last_sign_off_fail_against_a_kept_head() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'));
 }
 
-/// Runs `sql` with every trigger dropped, then puts them back exactly.
-fn behind_every_trigger(path: &Path, sql: &str) {
-    let conn = Connection::open(path).unwrap();
-    let triggers: Vec<(String, String)> = conn
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    for (name, _) in &triggers {
-        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
-    }
-    conn.execute_batch(sql).unwrap();
-    for (_, create) in &triggers {
-        conn.execute_batch(create).unwrap();
-    }
-}
-
 /// A payment's reference, and 1.00 moved from one invoice to another of the same account
 /// consistently across the invoice, its line, its ledger row and its export line (every
 /// account and batch total unchanged): after sign-off, each is caught by the content hash
@@ -243,7 +218,7 @@ fn source_rows_edited_after_sign_off_fail_verify() {
         let path = demo(dir.path());
         close(&path);
         ok("verify", &path, &[]);
-        behind_every_trigger(&path, sql);
+        behind_triggers(&path, None, sql);
         let out = run("verify", &path, &[]);
         assert_eq!(out.status.code(), Some(1), "{sql}");
         let stdout = String::from_utf8_lossy(&out.stdout);

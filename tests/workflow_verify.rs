@@ -106,28 +106,6 @@ fn first_problem(report: &Report) -> (Option<i64>, String) {
     (p.seq, p.what.clone())
 }
 
-/// Runs `sql` with the audit log's append-only triggers dropped, then recreates them exactly,
-/// so only the chain can tell.
-fn behind_the_triggers(path: &Path, sql: &str) {
-    let conn = Connection::open(path).unwrap();
-    let triggers: Vec<(String, String)> = {
-        let mut st = conn
-            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'audit_log'")
-            .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-    for (name, _) in &triggers {
-        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
-    }
-    conn.execute_batch(sql).unwrap();
-    for (_, create) in &triggers {
-        conn.execute_batch(create).unwrap();
-    }
-}
-
 #[test]
 fn a_clean_history_verifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -170,7 +148,11 @@ fn a_clean_history_verifies() {
 fn an_edited_row_is_caught_at_its_sequence_number() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = history(dir.path());
-    behind_the_triggers(&path, "UPDATE audit_log SET text = 'asked nobody' WHERE seq = 2");
+    behind_triggers(
+        &path,
+        Some("audit_log"),
+        "UPDATE audit_log SET text = 'asked nobody' WHERE seq = 2",
+    );
     let report = verify(&path);
     assert!(!report.ok);
     assert_eq!(
@@ -186,7 +168,7 @@ fn an_edited_row_is_caught_at_its_sequence_number() {
 fn a_deleted_row_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = history(dir.path());
-    behind_the_triggers(&path, "DELETE FROM audit_log WHERE seq = 5");
+    behind_triggers(&path, Some("audit_log"), "DELETE FROM audit_log WHERE seq = 5");
     assert_eq!(
         first_problem(&verify(&path)),
         (Some(5), "missing (the next row is seq 6)".into())
@@ -197,8 +179,9 @@ fn a_deleted_row_is_caught() {
 fn reordered_rows_are_caught() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = history(dir.path());
-    behind_the_triggers(
+    behind_triggers(
         &path,
+        Some("audit_log"),
         "UPDATE audit_log SET seq = -1 WHERE seq = 3;
          UPDATE audit_log SET seq = 3 WHERE seq = 4;
          UPDATE audit_log SET seq = 4 WHERE seq = -1;",
@@ -217,7 +200,11 @@ fn a_truncated_tail_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let (path, anchors) = history(dir.path());
     let last = *anchors.last().unwrap();
-    behind_the_triggers(&path, &format!("DELETE FROM audit_log WHERE seq > {last}"));
+    behind_triggers(
+        &path,
+        Some("audit_log"),
+        &format!("DELETE FROM audit_log WHERE seq > {last}"),
+    );
     let report = verify(&path);
     let (seq, what) = first_problem(&report);
     assert_eq!(report.checks.iter().find(|c| !c.ok).unwrap().name, "replay");
@@ -231,8 +218,9 @@ fn a_truncated_tail_is_caught() {
     // Back to before the first sign-off: its recorded length is gone.
     let dir = tempfile::tempdir().unwrap();
     let (path, anchors) = history(dir.path());
-    behind_the_triggers(
+    behind_triggers(
         &path,
+        Some("audit_log"),
         &format!("DELETE FROM audit_log WHERE seq >= {}", anchors[0]),
     );
     let (seq, what) = first_problem(&verify(&path));
@@ -436,7 +424,11 @@ fn the_binary_exits_1_naming_the_first_bad_sequence_number() {
     let stdout = String::from_utf8(ok.stdout).unwrap();
     assert!(stdout.contains("OK: 3 audit rows, head "), "{stdout}");
 
-    behind_the_triggers(&path, "UPDATE audit_log SET actor = 'oscar' WHERE seq = 2");
+    behind_triggers(
+        &path,
+        Some("audit_log"),
+        "UPDATE audit_log SET actor = 'oscar' WHERE seq = 2",
+    );
     let bad = std::process::Command::new(bin)
         .arg("verify")
         .arg(&path)
@@ -457,28 +449,6 @@ fn the_binary_exits_1_naming_the_first_bad_sequence_number() {
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["first_problem"]["seq"], 2);
-}
-
-/// Runs `sql` with every trigger dropped, then recreates them exactly (the `triggers` check
-/// then passes): what someone with the `sqlite3` tool and the schema in hand can do.
-fn behind_every_trigger(path: &Path, sql: &str) {
-    let conn = Connection::open(path).unwrap();
-    let triggers: Vec<(String, String)> = {
-        let mut st = conn
-            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")
-            .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-    for (name, _) in &triggers {
-        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
-    }
-    conn.execute_batch(sql).unwrap();
-    for (_, create) in &triggers {
-        conn.execute_batch(create).unwrap();
-    }
 }
 
 fn failed_checks(report: &Report) -> Vec<&'static str> {
@@ -507,7 +477,7 @@ fn source_rows_changed_with_the_figures_unchanged_are_caught_by_the_content_hash
         let dir = tempfile::tempdir().unwrap();
         let (path, _) = history(dir.path());
         assert!(verify(&path).ok);
-        behind_every_trigger(&path, sql);
+        behind_triggers(&path, None, sql);
         let report = verify(&path);
         assert_eq!(failed_checks(&report), failed, "{sql}");
         let check = report
@@ -543,7 +513,7 @@ fn a_rewritten_log_is_caught_against_a_head_kept_outside_the_file() {
     // hash, each sign-off's recorded head, and that head where later rows' before/after
     // name it.
     let rechain = |path: &Path, from: i64, sql: &str| {
-        behind_every_trigger(path, sql);
+        behind_triggers(path, None, sql);
         let snap = Snapshot::open(path).unwrap();
         let mut rows = snap.workflow().audit_log().unwrap();
         let signoffs = snap.workflow().signoffs().unwrap();
@@ -585,7 +555,7 @@ fn a_rewritten_log_is_caught_against_a_head_kept_outside_the_file() {
                 row.seq
             ));
         }
-        behind_every_trigger(path, &statements);
+        behind_triggers(path, None, &statements);
     };
     // The last sign-off's comment-less row gets a text after the fact.
     let last = *anchors.last().unwrap() + 1;

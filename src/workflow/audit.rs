@@ -15,7 +15,7 @@ use super::{signoff, Engine, Refusal};
 use crate::reconcile::Reconciliation;
 use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::schema::{APPLICATION_ID, SCHEMA_VERSION};
-use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader};
+use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
 
 /// The previous hash of the first row: 64 zeros.
@@ -593,19 +593,31 @@ fn check_replay(read: &Reader<'_>, rows: &[AuditRow]) -> Result<Result<String, P
     Ok(Ok(format!("{} workflow rows match the log", current.len())))
 }
 
+/// The latest sign-off of a signed-off period; else the outcome the signed checks report
+/// (passed: open, nothing signed; failed: signed off without a sign-off row).
+fn signed_off(snapshot: &Snapshot) -> Result<Result<SignoffRow, Result<String, Problem>>, Refusal> {
+    let read = snapshot.workflow();
+    if read.period_state()?.status != PeriodStatus::SignedOff {
+        return Ok(Err(Ok(
+            "the period is open: nothing signed to compare".to_string()
+        )));
+    }
+    Ok(match read.latest_signoff()? {
+        Some(latest) => Ok(latest),
+        None => Err(Err(problem(
+            None,
+            "the period is signed off but has no sign-off row",
+        ))),
+    })
+}
+
 fn check_signed_figures(
     snapshot: &Snapshot,
     recon: &Reconciliation,
 ) -> Result<Result<String, Problem>, Refusal> {
-    let read = snapshot.workflow();
-    if read.period_state()?.status != PeriodStatus::SignedOff {
-        return Ok(Ok("the period is open: nothing signed to compare".to_string()));
-    }
-    let Some(latest) = read.latest_signoff()? else {
-        return Ok(Err(problem(
-            None,
-            "the period is signed off but has no sign-off row",
-        )));
+    let latest = match signed_off(snapshot)? {
+        Ok(latest) => latest,
+        Err(outcome) => return Ok(outcome),
     };
     let digest = signoff::digest(snapshot, recon)?;
     if digest != latest.digest {
@@ -626,15 +638,9 @@ fn check_signed_figures(
 
 /// While signed off: the source rows (and the roster) hash to what the sign-off recorded.
 fn check_signed_source(snapshot: &Snapshot) -> Result<Result<String, Problem>, Refusal> {
-    let read = snapshot.workflow();
-    if read.period_state()?.status != PeriodStatus::SignedOff {
-        return Ok(Ok("the period is open: nothing signed to compare".to_string()));
-    }
-    let Some(latest) = read.latest_signoff()? else {
-        return Ok(Err(problem(
-            None,
-            "the period is signed off but has no sign-off row",
-        )));
+    let latest = match signed_off(snapshot)? {
+        Ok(latest) => latest,
+        Err(outcome) => return Ok(outcome),
     };
     let Some(signed) = latest.source_hash else {
         return Ok(Ok(
