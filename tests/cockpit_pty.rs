@@ -183,12 +183,9 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// The flow of the issue: open the demo, see the count and the variance, drill into the
 /// export mismatch, add a note, quit; the command line then shows the note.
-fn drill_and_note(no_color: bool) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path());
-    let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "rdiaz")], no_color);
-    t.wait_for("2 mismatches", Duration::from_secs(10));
-    assert!(t.contents().contains("14.27"), "{}", t.contents());
+/// Drills into the export mismatch and saves a note (`\r` breaks its line); returns when
+/// the note's last line is on screen.
+fn note_on_export(t: &Term, text: &str) {
     t.keys(b"2");
     t.wait_for("of 2 shown", Duration::from_secs(5));
     t.keys(b"/GL-2026\r\r");
@@ -196,9 +193,18 @@ fn drill_and_note(no_color: bool) -> Vec<u8> {
     t.wait_for("Source rows", Duration::from_secs(5));
     t.keys(b"n");
     t.wait_for("Ctrl-S save", Duration::from_secs(5));
-    t.keys(b"Checked with GL ops: re-run pending\rafter credit memo");
+    t.keys(text.as_bytes());
     t.keys(b"\x13"); // Ctrl-S
-    t.wait_for("after credit memo", Duration::from_secs(5));
+    t.wait_for(text.rsplit('\r').next().unwrap(), Duration::from_secs(5));
+}
+
+fn drill_and_note(no_color: bool) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "rdiaz")], no_color);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    assert!(t.contents().contains("14.27"), "{}", t.contents());
+    note_on_export(&t, "Checked with GL ops: re-run pending\rafter credit memo");
     t.keys(b"q");
     assert_eq!(t.wait_exit(), 0);
     let stream = t.stream();
@@ -381,7 +387,7 @@ fn an_idle_cockpit_writes_nothing() {
     assert_eq!(t.wait_exit(), 0);
 }
 
-/// Issue 12.1: an analyst's `sqlite3` (here a plain SQLite connection in this process)
+/// Issue 12.1: an analyst's `sqlite3` (see `analyst_reads`)
 /// opens and closes the file beside a running cockpit; the cockpit saves a note, another
 /// operator saves one with the command line: both are there after the cockpit quits, and
 /// the file verifies. Before the fix the cockpit's second `Snapshot::open` dropped its own
@@ -397,15 +403,7 @@ fn a_plain_sqlite_client_beside_the_cockpit_loses_no_saved_note() {
     // Every connection of the cockpit is open by now (its worker and its change watcher).
     std::thread::sleep(Duration::from_millis(1000));
     analyst_reads(&path);
-    t.keys(b"2");
-    t.wait_for("of 2 shown", Duration::from_secs(5));
-    t.keys(b"/GL-2026\r\r");
-    t.wait_for("Source rows", Duration::from_secs(5));
-    t.keys(b"n");
-    t.wait_for("Ctrl-S save", Duration::from_secs(5));
-    t.keys(b"saved from the cockpit");
-    t.keys(b"\x13"); // Ctrl-S
-    t.wait_for("saved from the cockpit", Duration::from_secs(5));
+    note_on_export(&t, "saved from the cockpit");
     add_note_elsewhere(&path, "saved from the command line");
     t.wait_for("saved from the command line", Duration::from_secs(3));
     t.keys(b"q");
