@@ -383,6 +383,14 @@ pub fn write(
         }
         _ => None,
     };
+    tracing::info!(
+        kind = %request.kind,
+        %format,
+        rows = output.rows,
+        digest = %digest,
+        seq = receipt.seq,
+        "export recorded"
+    );
     Ok(Written {
         stdout: if path.is_none() { output.bytes } else { Vec::new() },
         path,
