@@ -5,7 +5,7 @@
 //! Built on the engine's Rust types, never on their JSON: every figure struct is
 //! destructured without `..`, so a field added to the engine fails to compile here until
 //! the workbook shows it. Amounts are number cells with the currency's number format
-//! (`#,##0.00`: amounts are exact hundredths), counts are number cells, and everything else
+//! (USD: `#,##0.00`), counts are number cells, and everything else
 //! — ids, names, notes, keys — is written with `write_string`, never as a formula and never
 //! auto-detected, so `=cmd|' /C calc'!A0` from data stays text. Text is made inert as in
 //! every output (control characters escaped, bidi controls dropped). The document's
@@ -50,10 +50,26 @@ pub const SHEETS: &[&str] = &[
 /// Excel's limit on the characters of one cell.
 const MAX_CELL_CHARS: usize = 32_767;
 
-/// The number format of amounts: amounts are exact hundredths of the period's currency, so
-/// two decimals, grouped.
-pub fn money_format(_currency: &str) -> &'static str {
-    "#,##0.00"
+/// ISO 4217 currencies without minor units.
+const NO_DECIMALS: &[&str] = &[
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF",
+    "XOF", "XPF",
+];
+/// ISO 4217 currencies with three decimals.
+const THREE_DECIMALS: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+
+/// The number format of amounts: grouped, with the currency's decimals (ISO 4217; two when
+/// the currency is not one with none or three). Only the display: the cell's value is the
+/// exact amount either way.
+pub fn money_format(currency: &str) -> &'static str {
+    let code = currency.trim().to_ascii_uppercase();
+    if NO_DECIMALS.contains(&code.as_str()) {
+        "#,##0"
+    } else if THREE_DECIMALS.contains(&code.as_str()) {
+        "#,##0.000"
+    } else {
+        "#,##0.00"
+    }
 }
 
 fn xlsx(e: XlsxError) -> ExportError {
@@ -796,5 +812,41 @@ fn adjustment_kind(kind: AdjustmentKind) -> &'static str {
         AdjustmentKind::Refund => "refund",
         AdjustmentKind::Chargeback => "chargeback",
         AdjustmentKind::SystemAdjustment => "system_adjustment",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_take_the_currency_s_decimals() {
+        assert_eq!(money_format("USD"), "#,##0.00");
+        assert_eq!(money_format("EUR"), "#,##0.00");
+        assert_eq!(money_format("jpy"), "#,##0");
+        assert_eq!(money_format("KWD"), "#,##0.000");
+        assert_eq!(money_format("XYZ"), "#,##0.00");
+    }
+
+    #[test]
+    fn an_amount_is_the_double_nearest_it_and_gives_back_its_cents() {
+        for cents in [
+            0,
+            1,
+            -975,
+            431_842,
+            99_999_999_999_999,
+            -crate::money::MAX_ABS_CENTS + 1,
+        ] {
+            let v = amount(Money::from_cents(cents));
+            assert_eq!((v * 100.0).round() as i64, cents);
+            assert_eq!(
+                v.to_string(),
+                Money::from_cents(cents)
+                    .to_string()
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+            );
+        }
     }
 }
