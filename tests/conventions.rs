@@ -54,12 +54,20 @@ fn golden(name: &str, actual: &str) {
     );
 }
 
+/// A skip, straight to the process's stderr (past the harness's capture) so it shows.
+fn skip(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
 /// Runs `shell` with `args` if it is installed; `None` (and a printed skip) otherwise.
 fn try_shell(shell: &str, args: &[&str], file: &Path) -> Option<Output> {
     match Process::new(shell).args(args).arg(file).output() {
         Ok(out) => Some(out),
         Err(_) => {
-            println!("skipped: {shell} is not installed, its syntax check did not run");
+            skip(&format!(
+                "skipped: {shell} is not installed, its syntax check did not run"
+            ));
             None
         }
     }
@@ -151,7 +159,7 @@ fn the_man_page_matches_its_golden_file_and_names_every_command() {
                 text(&rendered.stdout)
             );
         }
-        _ => println!("skipped: man -l is not available, the page was not rendered"),
+        _ => skip("skipped: man -l is not available, the page was not rendered"),
     }
 }
 
