@@ -9,9 +9,11 @@
 //! - [`money`], [`text`]: exact money and inert untrusted text, used everywhere.
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod logging;
 pub mod money;
 pub mod reconcile;
 pub mod scale;

@@ -237,7 +237,7 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         eprintln!("skipped: running as root without setpriv, permission bits cannot be tested");
         return;
     }
-    let command = |args: &[&str], path: &Path| {
+    let command = |args: &[&str], path: &Path, home: &Path| {
         let mut cmd = if as_root {
             let mut c = std::process::Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
@@ -246,7 +246,14 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         } else {
             std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
         };
-        cmd.arg(args[0]).arg(path).args(&args[1..]).env("NO_COLOR", "1");
+        // A home `nobody` can read (no config file there).
+        cmd.arg(args[0])
+            .arg(path)
+            .args(&args[1..])
+            .env("NO_COLOR", "1")
+            .env("HOME", home)
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("CLOSEDESK_CONFIG");
         cmd.output().unwrap()
     };
     let set_mode =
@@ -270,7 +277,7 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         set_mode(&path, 0o444);
         set_mode(&inner, if read_only_dir { 0o555 } else { 0o755 });
         for args in [&["status"][..], &["reconcile"], &["verify"], &["log"]] {
-            let out = command(args, &path);
+            let out = command(args, &path, dir.path());
             assert_eq!(
                 out.status.code(),
                 Some(0),
@@ -288,6 +295,7 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
                 "tlin",
             ],
             &path,
+            dir.path(),
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");

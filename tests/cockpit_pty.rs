@@ -235,6 +235,53 @@ fn open_demo_drill_in_add_note_quit() {
     assert!(!colour_sgrs(&stream).is_empty(), "a colour terminal gets colour");
 }
 
+/// The config file's snapshot and `theme = "mono"`, with the log on: the cockpit opens the
+/// configured file without colour, and its log lines go to the file, never to the screen.
+#[test]
+fn config_theme_and_snapshot_with_the_log_on_write_nothing_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("snapshot = {:?}\ntheme = \"mono\"\n", path.to_str().unwrap()),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let env = [
+        ("USER", "rdiaz"),
+        ("CLOSEDESK_CONFIG", config.to_str().unwrap()),
+        ("CLOSEDESK_LOG", "debug"),
+        ("CLOSEDESK_STATE_DIR", state.to_str().unwrap()),
+        ("XDG_DATA_HOME", dir.path().to_str().unwrap()),
+    ];
+    let mut t = Term::spawn(&[], &env, false);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    t.keys(b"2");
+    t.wait_for("of 2 shown", Duration::from_secs(5));
+    t.keys(b"q");
+    assert_eq!(t.wait_exit(), 0);
+    let stream = t.stream();
+    let sgrs = colour_sgrs(&stream);
+    assert!(sgrs.is_empty(), "theme = \"mono\" in the config: {sgrs:?}");
+    let log = std::fs::read_to_string(state.join("closedesk.log")).unwrap();
+    assert!(
+        log.contains("cockpit started") && log.contains("cockpit stopped"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("path={}", path.display())),
+        "the configured snapshot: {log}"
+    );
+    for text in [&b"cockpit started"[..], b"INFO", b"DEBUG", b"closedesk::"] {
+        assert!(
+            !contains(&stream, text),
+            "{} on the terminal",
+            String::from_utf8_lossy(text)
+        );
+    }
+}
+
 #[test]
 fn no_color_emits_no_colour_sequences() {
     let stream = drill_and_note(true);

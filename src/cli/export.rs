@@ -12,16 +12,16 @@ use crate::export::{self, ExportError, Format, Kind, Request, Target};
 use crate::text::{inert, inert_path};
 use crate::workflow::Actor;
 
-pub const EXPORT_HELP: &str = "Kinds and formats:\n  gl          csv (default), json   summarized GL journal; --by-account splits it per customer account\n  aging       csv (default), json   aged AR per account with unapplied payments and credits\n  mismatches  csv (default), json   the mismatch register\n  packet      md (default), json    the close packet\n\nExamples:\n  closedesk export period.db --kind packet --out close-packet.md\n  closedesk export period.db --kind gl --format json --out - | jq .total_debit\n\nEvery export is recorded in the audit log; re-running on a snapshot in the same state gives the same bytes (no time unless --stamp). An existing file is not replaced without --force (exit 2). docs/outputs.md describes each output.";
+pub const EXPORT_HELP: &str = "Kinds and formats:\n  gl          csv (default), json   summarized GL journal; --by-account splits it per customer account\n  aging       csv (default), json   aged AR per account with unapplied payments and credits\n  mismatches  csv (default), json   the mismatch register\n  packet      md (default), json    the close packet\n  workbook    xlsx                  the close workbook: summary, every step, register, aged AR, GL, checklist, trail\n\nExamples:\n  closedesk export period.db --kind packet --out close-packet.md\n  closedesk export period.db --kind gl --format json --out - | jq .total_debit\n\nEvery export is recorded in the audit log; re-running on a snapshot in the same state gives the same bytes (no time unless --stamp). An existing file is not replaced without --force (exit 2). docs/outputs.md describes each output.";
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// The snapshot (default: the demo period).
     file: Option<PathBuf>,
-    /// gl, aging, mismatches or packet.
+    /// gl, aging, mismatches, packet or workbook.
     #[arg(long)]
     kind: String,
-    /// csv or json (gl, aging, mismatches); md or json (packet).
+    /// csv or json (gl, aging, mismatches); md or json (packet); xlsx (workbook).
     #[arg(long)]
     format: Option<String>,
     /// Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here).
@@ -44,7 +44,7 @@ pub struct ExportArgs {
 pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
     let kind = Kind::parse(&args.kind).ok_or_else(|| {
         Failure::usage(format!(
-            "--kind {:?} is not one of gl, aging, mismatches, packet",
+            "--kind {:?} is not one of gl, aging, mismatches, packet, workbook",
             inert(&args.kind)
         ))
     })?;
@@ -52,8 +52,12 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         .format
         .as_deref()
         .map(|f| {
-            Format::parse(f)
-                .ok_or_else(|| Failure::usage(format!("--format {:?} is not one of csv, json, md", inert(f))))
+            Format::parse(f).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--format {:?} is not one of csv, json, md, xlsx",
+                    inert(f)
+                ))
+            })
         })
         .transpose()?;
     if args.by_account && kind != Kind::Gl {
@@ -88,6 +92,14 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
             Target::File(PathBuf::from(format!("{kind}-{safe}.{format}")))
         }
     };
+    if target == Target::Stdout
+        && format == Format::Xlsx
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
+        return Err(Failure::usage(
+            "the workbook is binary: give --out FILE, or redirect standard output; nothing was written",
+        ));
+    }
     let actor = Actor::resolve(&snapshot, user).map_err(|r| Failure::usage(r.to_string()))?;
     let written = export::write(&snapshot, &actor, &request, &target, args.force).map_err(|e| match e {
         ExportError::Usage(m) | ExportError::Io(m) => Failure::usage(m),

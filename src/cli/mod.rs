@@ -1,6 +1,7 @@
 //! The command line: parse arguments, call the library, print. Every user mistake becomes a
 //! [`Failure`] with a message naming what and where, and exit code 2.
 
+mod conventions;
 mod export;
 mod serve;
 mod workflow;
@@ -41,7 +42,8 @@ pub struct Cli {
     command: Option<Command>,
     /// A period snapshot to open (same as `closedesk open FILE`).
     file: Option<PathBuf>,
-    /// Act as this login (default: $USER), looked up in the period's roster.
+    /// Act as this login (default: $CLOSEDESK_USER, the config's `login`, then $USER),
+    /// looked up in the period's roster.
     #[arg(long, global = true, value_name = "LOGIN")]
     user: Option<String>,
 }
@@ -149,6 +151,16 @@ enum Command {
     /// Serve the cockpit over SSH to reviewers with no shell on this host.
     #[command(after_help = serve::SERVE_HELP)]
     Serve(serve::ServeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = conventions::COMPLETIONS_HELP)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = conventions::MAN_HELP)]
+    Man,
 }
 
 impl Cli {
@@ -186,7 +198,12 @@ pub(crate) type Outcome = Result<ExitCode, Failure>;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Outcome {
-    let user = cli.user;
+    let user_flag = cli.user.is_some();
+    let user = match cli.command {
+        // Generated from the command line alone: no log, no config file.
+        Some(Command::Completions { .. } | Command::Man) => cli.user,
+        _ => settle(&cli)?,
+    };
     if let (Some(_), Some(file)) = (&cli.command, &cli.file) {
         return Err(Failure::usage(format!(
             "{}: give the file after the subcommand, e.g. `closedesk status FILE`",
@@ -227,11 +244,32 @@ pub fn run(cli: Cli) -> Outcome {
         (Some(Command::Verify(args)), _) => workflow::verify(args),
         (Some(Command::Log(args)), _) => workflow::log(args),
         (Some(Command::Export(args)), _) => export::export(args, user.as_deref()),
-        (Some(Command::Serve(_)), _) if user.is_some() => Err(Failure::usage(
+        (Some(Command::Serve(_)), _) if user_flag => Err(Failure::usage(
             "serve: --user does not apply; each connection acts as the login its key maps to",
         )),
         (Some(Command::Serve(args)), _) => serve::serve(args),
+        (Some(Command::Completions { shell }), _) => conventions::completions(shell),
+        (Some(Command::Man), _) => conventions::man(),
     }
+}
+
+/// The log (opt-in), then the config file, at this one place: flags > environment > config
+/// > defaults (docs/conventions.md). Returns the login to act as (`None`: `$USER`).
+fn settle(cli: &Cli) -> Result<Option<String>, Failure> {
+    let log = crate::logging::init().map_err(Failure::usage)?;
+    let config = crate::config::load().map_err(Failure::usage)?;
+    tracing::info!(
+        command = ?cli.command,
+        log = ?log,
+        config = ?config.file,
+        "closedesk {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = SETTINGS.set(Settings {
+        snapshot: config.snapshot(),
+        theme: config.theme().map_err(Failure::usage)?,
+    });
+    Ok(config.login(cli.user.clone()))
 }
 
 /// Today, or `CLOSEDESK_TODAY` (YYYY-MM-DD) so tests and reproductions can pin "days ago".
@@ -242,22 +280,37 @@ pub fn today() -> NaiveDate {
         .unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
-/// The given snapshot, or the demo period (created on first use).
+/// What the environment and the config file settle for the whole run ([`run`] sets it).
+struct Settings {
+    /// The snapshot opened when no FILE is given (`None`: the demo period).
+    snapshot: Option<PathBuf>,
+    theme: crate::config::ThemeChoice,
+}
+
+static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+
+/// The given snapshot, else `CLOSEDESK_SNAPSHOT` or the config's `snapshot`, else the demo
+/// period (created on first use).
 pub(crate) fn open_snapshot(file: Option<PathBuf>) -> Result<Snapshot, Failure> {
-    let path = match file {
-        Some(path) => path,
-        None => ensure_demo()?,
-    };
+    let path = snapshot_path(file)?;
+    tracing::debug!(path = %path.display(), "open snapshot");
     Ok(Snapshot::open(&path)?)
 }
 
 /// [`open_snapshot`] for a command that only reads: a read-only file still opens.
 pub(crate) fn open_snapshot_to_read(file: Option<PathBuf>) -> Result<Snapshot, Failure> {
-    let path = match file {
-        Some(path) => path,
-        None => ensure_demo()?,
-    };
+    let path = snapshot_path(file)?;
+    tracing::debug!(path = %path.display(), "open snapshot to read");
     Ok(Snapshot::open_to_read(&path)?)
+}
+
+/// The snapshot a command works on: FILE, else the configured one, else the demo.
+fn snapshot_path(file: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    let configured = || SETTINGS.get().and_then(|s| s.snapshot.clone());
+    match file.or_else(configured) {
+        Some(path) => Ok(path),
+        None => ensure_demo(),
+    }
 }
 
 fn ensure_demo() -> Result<PathBuf, Failure> {
@@ -295,7 +348,8 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
         serve_key: None,
         packets: crate::tui::data::Packets::Beside,
     };
-    crate::tui::run(opts).map_err(|e| Failure {
+    let theme = SETTINGS.get().map(|s| s.theme).unwrap_or_default();
+    crate::tui::run(opts, theme).map_err(|e| Failure {
         message: format!("the cockpit stopped: {}", inert(&format!("{e:#}"))),
         code: 2,
     })?;

@@ -69,7 +69,7 @@ pub fn rows(source: &Source<'_>) -> Result<(Vec<Row>, Row), ExportError> {
     Ok((rows, total))
 }
 
-fn cells(r: &Row) -> Vec<Cell> {
+pub(crate) fn cells(r: &Row) -> Vec<Cell> {
     let b = &r.buckets;
     vec![
         Cell::text(&r.account_id),

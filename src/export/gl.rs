@@ -168,7 +168,7 @@ pub const HEADER: &[&str] = &[
     "credit",
 ];
 
-fn cells(l: &Line) -> Vec<Cell> {
+pub(crate) fn cells(l: &Line) -> Vec<Cell> {
     vec![
         Cell::text(l.entry),
         Cell::text(l.description),

@@ -1,5 +1,5 @@
-//! Close outputs (docs/outputs.md): the GL journal, aged AR, the mismatch register and the
-//! close packet — deterministic audit evidence.
+//! Close outputs (docs/outputs.md): the GL journal, aged AR, the mismatch register, the
+//! close packet and the close workbook — deterministic audit evidence.
 //!
 //! Every output carries the same metadata (closedesk and schema version, period, the digest
 //! of the reconciled figures, the audit log's head and length *before* the export's own
@@ -13,6 +13,7 @@ pub mod aging;
 pub mod gl;
 pub mod packet;
 pub mod register;
+pub mod workbook;
 
 use std::fmt;
 use std::fs;
@@ -41,10 +42,17 @@ pub enum Kind {
     Aging,
     Mismatches,
     Packet,
+    Workbook,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Gl, Kind::Aging, Kind::Mismatches, Kind::Packet];
+    pub const ALL: [Kind; 5] = [
+        Kind::Gl,
+        Kind::Aging,
+        Kind::Mismatches,
+        Kind::Packet,
+        Kind::Workbook,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,6 +60,7 @@ impl Kind {
             Kind::Aging => "aging",
             Kind::Mismatches => "mismatches",
             Kind::Packet => "packet",
+            Kind::Workbook => "workbook",
         }
     }
 
@@ -63,6 +72,7 @@ impl Kind {
     pub fn formats(self) -> &'static [Format] {
         match self {
             Kind::Packet => &[Format::Markdown, Format::Json],
+            Kind::Workbook => &[Format::Xlsx],
             _ => &[Format::Csv, Format::Json],
         }
     }
@@ -81,6 +91,7 @@ pub enum Format {
     Csv,
     Json,
     Markdown,
+    Xlsx,
 }
 
 impl Format {
@@ -89,6 +100,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Json => "json",
             Format::Markdown => "md",
+            Format::Xlsx => "xlsx",
         }
     }
 
@@ -97,6 +109,7 @@ impl Format {
             "csv" => Some(Format::Csv),
             "json" => Some(Format::Json),
             "md" | "markdown" => Some(Format::Markdown),
+            "xlsx" => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -312,6 +325,7 @@ pub fn render(source: &Source<'_>, request: &Request) -> Result<Output, ExportEr
         Kind::Aging => aging::render(source, format),
         Kind::Mismatches => register::render(source, format),
         Kind::Packet => packet::render(source, format),
+        Kind::Workbook => workbook::render(source),
     }
 }
 
@@ -369,6 +383,14 @@ pub fn write(
         }
         _ => None,
     };
+    tracing::info!(
+        kind = %request.kind,
+        %format,
+        rows = output.rows,
+        digest = %digest,
+        seq = receipt.seq,
+        "export recorded"
+    );
     Ok(Written {
         stdout: if path.is_none() { output.bytes } else { Vec::new() },
         path,

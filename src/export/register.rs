@@ -100,7 +100,7 @@ fn row(v: &MismatchView, last_note: Option<String>, waiver_reason: Option<String
     }
 }
 
-fn cells(r: &Row) -> Vec<Cell> {
+pub(crate) fn cells(r: &Row) -> Vec<Cell> {
     let amount = |m: Option<Money>| m.map(Cell::Amount).unwrap_or(Cell::Empty);
     vec![
         Cell::text(&r.key),

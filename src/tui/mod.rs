@@ -124,8 +124,13 @@ fn install_hooks() -> color_eyre::Result<()> {
     Ok(())
 }
 
-/// Runs the cockpit in this process's terminal until the user quits.
-pub fn run(opts: Options) -> color_eyre::Result<()> {
+/// Runs the cockpit in this process's terminal until the user quits, in `theme` (`auto`:
+/// colour unless `NO_COLOR` or a `dumb` terminal).
+pub fn run(opts: Options, theme: crate::config::ThemeChoice) -> color_eyre::Result<()> {
+    let theme = match theme {
+        crate::config::ThemeChoice::Auto => Theme::from_env(),
+        crate::config::ThemeChoice::Mono => Theme::mono(),
+    };
     install_hooks()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -133,15 +138,18 @@ pub fn run(opts: Options) -> color_eyre::Result<()> {
         .build()?;
     let result = rt.block_on(async {
         let guard = TerminalGuard::enter()?;
+        // To the log file only (crate::logging): never to this terminal.
+        tracing::info!(path = %opts.path.display(), "cockpit started");
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         let (tx, rx) = unbounded_channel();
         spawn_input_reader(tx);
-        let result = run_app(&mut terminal, rx, &opts, Theme::from_env()).await;
+        let result = run_app(&mut terminal, rx, &opts, theme).await;
         drop(terminal);
         drop(guard);
         result
     });
     rt.shutdown_timeout(Duration::from_secs(1));
+    tracing::info!(ok = result.is_ok(), "cockpit stopped");
     result
 }
 
