@@ -38,6 +38,7 @@ fn period() -> Period {
         materiality_critical: m("5000.00"),
         last_clean_period: Some("2026-02".into()),
         last_clean_date: Some(d("2026-03-04")),
+        exported_on: None,
         status: PeriodStatus::Open,
     }
 }

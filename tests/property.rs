@@ -66,6 +66,7 @@ fn period() -> Period {
         materiality_critical: m(500_000),
         last_clean_period: None,
         last_clean_date: None,
+        exported_on: None,
         status: PeriodStatus::Open,
     }
 }

@@ -6,6 +6,7 @@
 //! rows behind each mismatch — only for the subjects that actually mismatch.
 
 pub mod adjustments;
+pub mod after;
 pub mod aging;
 pub mod applied;
 pub mod exports;
@@ -60,6 +61,9 @@ pub struct Steps {
     pub usage: usage::UsageFigures,
     pub programs: programs::ProgramFigures,
     pub statements: statements::StatementFigures,
+    /// Activity dated after window end: shown, never counted in the period.
+    #[serde(default, skip_serializing_if = "after::AfterWindowFigures::is_empty")]
+    pub after_window: after::AfterWindowFigures,
 }
 
 /// Every figure of every step, and every mismatch, in check order.
@@ -92,6 +96,7 @@ impl Reconciliation {
                 usage: s.usage.clone(),
                 programs: s.programs.clone(),
                 statements: s.statements.clone(),
+                after_window: s.after_window.clone(),
             },
             aging: self.aging.totals.clone(),
         }
@@ -131,6 +136,9 @@ pub struct StepTotals {
     pub usage: usage::UsageFigures,
     pub programs: programs::ProgramFigures,
     pub statements: statements::StatementFigures,
+    /// Activity dated after window end: shown, never counted in the period.
+    #[serde(default, skip_serializing_if = "after::AfterWindowFigures::is_empty")]
+    pub after_window: after::AfterWindowFigures,
 }
 
 impl Overview {
@@ -308,6 +316,7 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 
     let aging = aging::aging(snapshot.aging_rows(p)?);
+    let after_window = after::figures(&snapshot.after_window_activity(p)?);
 
     let headline = Headline {
         usage_billed: usage.billed,
@@ -331,6 +340,7 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
             usage,
             programs,
             statements,
+            after_window,
         },
         aging,
     })
@@ -396,6 +406,7 @@ pub(crate) mod testing {
             materiality_critical: cents(500_000),
             last_clean_period: None,
             last_clean_date: None,
+            exported_on: None,
             status: PeriodStatus::Open,
         }
     }

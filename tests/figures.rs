@@ -1,0 +1,256 @@
+//! Issue 13 ("Figures a controller can trust on a real close"), parts 1–3: small readable
+//! periods under `tests/fixtures/`, imported through the real binary (`closedesk import
+//! DIR --out FILE`), reconciled, and compared with figures worked by hand in the README
+//! beside each fixture. Each test failed on the code before issue 13.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use closedesk::money::Money;
+use closedesk::reconcile::{self, Mismatch, Reconciliation};
+use closedesk::snapshot::Snapshot;
+
+fn m(text: &str) -> Money {
+    Money::parse(text).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Copies fixture `name` to a temporary directory, applies `edits` (file, old text, new
+/// text; each old text must occur exactly once), imports it through the binary and
+/// reconciles the snapshot.
+fn reconcile_fixture(name: &str, edits: &[(&str, &str, &str)]) -> Reconciliation {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("csv");
+    fs::create_dir(&src).unwrap();
+    for entry in fs::read_dir(fixture(name)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            fs::copy(&path, src.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    for (file, old, new) in edits {
+        let path = src.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(old).count(), 1, "{file}: {old:?}");
+        fs::write(&path, text.replace(old, new)).unwrap();
+    }
+    let out = dir.path().join("period.db");
+    let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("import")
+        .arg(&src)
+        .arg("--out")
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let snapshot = Snapshot::open(&out).unwrap();
+    reconcile::run(&snapshot).unwrap()
+}
+
+/// Mismatches as (key, expected, actual, variance), sorted by key.
+fn found(rec: &Reconciliation) -> Vec<(String, Money, Money, Money)> {
+    let mut out: Vec<_> = rec
+        .mismatches
+        .iter()
+        .map(|m: &Mismatch| (m.key.clone(), m.expected, m.actual, m.variance))
+        .collect();
+    out.sort();
+    out
+}
+
+fn expect(list: &[(&str, &str, &str, &str)]) -> Vec<(String, Money, Money, Money)> {
+    let mut out: Vec<_> = list
+        .iter()
+        .map(|(k, e, a, v)| (k.to_string(), m(e), m(a), m(v)))
+        .collect();
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Part 1: every figure is as of window end (tests/fixtures/as-of-window-end/README.md).
+
+#[test]
+fn a_period_closed_after_its_window_has_no_false_breaks() {
+    let rec = reconcile_fixture("as-of-window-end", &[]);
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+    assert_eq!(
+        rec.period.exported_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 6)
+    );
+}
+
+#[test]
+fn every_figure_is_as_of_window_end() {
+    let rec = reconcile_fixture("as-of-window-end", &[]);
+    let s = &rec.steps;
+    // Close population: INV-1 1,000.00 + INV-2 500.00 (voided in April: a March receivable).
+    assert_eq!(s.posted.close_population_count, 2);
+    assert_eq!(s.posted.posted_receivables, m("1500.00"));
+    // Closing AR: INV-1 400.00 + INV-2 500.00 + INV-4 200.00.
+    assert_eq!(s.posted.closing_ar, m("1100.00"));
+    assert_eq!(rec.headline.closing_ar, m("1100.00"));
+    // The platform's balances 0.00 + 0.00 + 180.00 = 180.00, less 1,100.00.
+    assert_eq!(s.posted.balance_change_after_window, m("-920.00"));
+    assert_eq!(s.posted.voided_count, 0);
+    assert_eq!(s.posted.voided_after_count, 1);
+    assert_eq!(s.posted.voided_after_balance, m("500.00"));
+    // Applied: PAY-1 / DSB-1 only.
+    assert_eq!(s.applied.payments_received, m("600.00"));
+    assert_eq!(s.applied.disbursed, m("600.00"));
+    assert_eq!(s.applied.unapplied, m("0.00"));
+    assert_eq!(s.applied.credits_issued, m("0.00"));
+    // Roll-forward: opening 200.00 + posted 1,500.00 − disbursed 600.00 = 1,100.00.
+    let rf = &s.rollforward.totals;
+    assert_eq!(
+        (rf.opening, rf.posted, rf.disbursed, rf.voids, rf.adjustments),
+        (m("200.00"), m("1500.00"), m("-600.00"), m("0.00"), m("0.00"))
+    );
+    assert_eq!((rf.closing, rf.invoice_balances), (m("1100.00"), m("1100.00")));
+    let per_account: Vec<(&str, Money)> = s
+        .rollforward
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.roll_forward.invoice_balances))
+        .collect();
+    assert_eq!(
+        per_account,
+        [
+            ("ACC-A", m("400.00")),
+            ("ACC-B", m("500.00")),
+            ("ACC-C", m("200.00"))
+        ]
+    );
+    // Aged AR at 2026-03-31: current 900.00, 1–30 days 200.00 (INV-4, 11 days).
+    let a = &rec.aging.totals;
+    assert_eq!(
+        (
+            a.current,
+            a.days_1_30,
+            a.days_31_60,
+            a.days_61_90,
+            a.over_90,
+            a.total
+        ),
+        (
+            m("900.00"),
+            m("200.00"),
+            m("0.00"),
+            m("0.00"),
+            m("0.00"),
+            m("1100.00")
+        )
+    );
+    // Revenue recognized in the window: LN-1 1,000.00 + LN-2 500.00.
+    assert_eq!(s.revenue.total.recognized, m("1500.00"));
+    // Usage: UE-1 is April's.
+    assert_eq!(s.usage.rated, m("0.00"));
+}
+
+#[test]
+fn activity_after_the_window_is_shown_as_such() {
+    let rec = reconcile_fixture("as-of-window-end", &[]);
+    let after = &rec.steps.after_window;
+    let tally = |t: closedesk::snapshot::queries::Tally| (t.count, t.amount);
+    assert_eq!(tally(after.invoices_posted), (1, m("300.00")));
+    assert_eq!(tally(after.invoices_voided), (1, m("500.00")));
+    assert_eq!(tally(after.payments_received), (1, m("400.00")));
+    assert_eq!(tally(after.payment_undos), (0, m("0.00")));
+    assert_eq!(tally(after.credits_issued), (1, m("50.00")));
+    assert_eq!(tally(after.disbursements), (1, m("400.00")));
+    // LG-3 −400.00, LG-5 −500.00, LG-6 +300.00, LG-8 −20.00.
+    assert_eq!(tally(after.ledger_rows), (4, m("-620.00")));
+    assert_eq!(tally(after.usage_events), (1, m("5.00")));
+    // The overview (what status, the cockpit and the checklist read) carries them too.
+    assert_eq!(rec.overview().steps.after_window, *after);
+}
+
+#[test]
+fn a_balance_wrong_at_the_export_is_still_found() {
+    let rec = reconcile_fixture(
+        "as-of-window-end",
+        &[(
+            "invoices.csv",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,0.00",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,10.00",
+        )],
+    );
+    let keys: Vec<String> = found(&rec).into_iter().map(|f| f.0).collect();
+    let get = |key: &str| {
+        let f = found(&rec).into_iter().find(|f| f.0 == key);
+        f.unwrap_or_else(|| panic!("{key} not in {keys:?}"))
+    };
+    // Export-date figure 1,000 − 600 − 400 = 0.00; the platform says 10.00.
+    assert_eq!(
+        get("invoices:INV-1:balance"),
+        ("invoices:INV-1:balance".into(), m("0.00"), m("10.00"), m("10.00"))
+    );
+    // Window-end balance 10.00 + 400.00 = 410.00 against the ledger's 400.00.
+    assert_eq!(
+        get("ledger:ACC-A:roll-forward"),
+        (
+            "ledger:ACC-A:roll-forward".into(),
+            m("400.00"),
+            m("410.00"),
+            m("10.00")
+        )
+    );
+    assert_eq!(
+        get("exports:GL-2026-03:ar-total"),
+        (
+            "exports:GL-2026-03:ar-total".into(),
+            m("1110.00"),
+            m("1100.00"),
+            m("-10.00")
+        )
+    );
+    let next = &rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "invoices:INV-1:balance")
+        .unwrap()
+        .next_action;
+    assert!(next.contains("at window end its balance is 410.00"), "{next}");
+}
+
+#[test]
+fn an_export_date_before_window_end_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("csv");
+    fs::create_dir(&src).unwrap();
+    for entry in fs::read_dir(fixture("as-of-window-end")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            fs::copy(&path, src.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let period = src.join("period.csv");
+    let text = fs::read_to_string(&period)
+        .unwrap()
+        .replace(",2026-04-06", ",2026-03-30");
+    fs::write(&period, text).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("import")
+        .arg(&src)
+        .arg("--out")
+        .arg(dir.path().join("p.db"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("period.csv:2:12: exported_on 2026-03-30 is before window_end"),
+        "{stderr}"
+    );
+}
