@@ -254,3 +254,89 @@ fn an_export_date_before_window_end_is_refused() {
         "{stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Part 2: an application and its unwinding are one story (tests/fixtures/unwinds).
+
+#[test]
+fn unwound_applications_reconcile_without_a_mismatch() {
+    let rec = reconcile_fixture("unwinds", &[]);
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+    let s = &rec.steps;
+    assert_eq!(s.posted.close_population_count, 2);
+    assert_eq!(s.posted.posted_receivables, m("1400.00"));
+    assert_eq!((s.posted.voided_count, s.posted.voided_total), (1, m("500.00")));
+    assert_eq!(s.posted.closing_ar, m("1400.00"));
+    let a = &s.applied;
+    assert_eq!(a.payments_received, m("2200.00"));
+    assert_eq!(a.payments_reversed, m("1250.00"));
+    assert_eq!(a.payments_charged_back, m("200.00"));
+    assert_eq!(a.payments_refunded, m("150.00"));
+    assert_eq!((a.credits_issued, a.credits_reversed), (m("80.00"), m("80.00")));
+    assert_eq!(a.disbursed, m("0.00"));
+    assert_eq!(
+        (a.unapplied_payments, a.unapplied_credits, a.unapplied),
+        (m("600.00"), m("0.00"), m("600.00"))
+    );
+    let rf = &s.rollforward.totals;
+    assert_eq!(
+        (rf.posted, rf.disbursed, rf.pulled_back, rf.voids, rf.closing),
+        (
+            m("1900.00"),
+            m("-700.00"),
+            m("700.00"),
+            m("-500.00"),
+            m("1400.00")
+        )
+    );
+    assert_eq!(rf.invoice_balances, m("1400.00"));
+    let t = &s.adjustments.totals;
+    assert_eq!(
+        (
+            t.voids,
+            t.payment_reversals,
+            t.chargebacks,
+            t.refunds,
+            t.credit_reversals
+        ),
+        (m("500.00"), m("1250.00"), m("200.00"), m("150.00"), m("80.00"))
+    );
+}
+
+#[test]
+fn a_void_that_unwound_less_than_was_applied_is_one_break() {
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[(
+            "disbursements.csv",
+            "DSB-1U,payment,PAY-1,INV-1,2026-03-20,-500.00",
+            "DSB-1U,payment,PAY-1,INV-1,2026-03-20,-450.00",
+        )],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("disbursements:DSB-1:target", "0.00", "50.00", "50.00")])
+    );
+    let m = &rec.mismatches[0];
+    let ids: Vec<&str> = m.actual_rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["DSB-1", "DSB-1U"]);
+}
+
+#[test]
+fn a_reversal_recorded_beyond_what_it_pulled_back() {
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[(
+            "ledger.csv",
+            "LG-7,ACC-B,INV-2,2026-03-15T15:00:00Z,reversal,600.00,REV-2",
+            "LG-7,ACC-B,INV-2,2026-03-15T15:00:00Z,reversal,1000.00,REV-2",
+        )],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("adjustments:REV-2:unrecorded", "600.00", "1000.00", "400.00"),
+            ("ledger:ACC-B:roll-forward", "1400.00", "1000.00", "-400.00"),
+        ])
+    );
+}

@@ -266,6 +266,10 @@ pub struct PaymentUndo {
     pub amount: Money,
     pub reference: Option<String>,
     pub recorded: Money,
+    /// What the related payment's disbursements dated the same day net to, negated: the
+    /// value this undo pulled back from invoices when positive (docs/reconciliation.md,
+    /// "An application and its unwinding").
+    pub unwound: Money,
 }
 
 /// A credit or credit reversal issued in the window.
@@ -815,7 +819,10 @@ impl Snapshot {
             "SELECT p.id, p.account_id, p.kind, p.related_payment_id, p.occurred_on, p.amount_cents,
                     p.reference,
                     (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-                      WHERE g.reference = p.id AND g.kind = p.kind AND g.occurred_at < :after_end)
+                      WHERE g.reference = p.id AND g.kind = p.kind AND g.occurred_at < :after_end),
+                    (SELECT COALESCE(-SUM(d.amount_cents), 0) FROM disbursements d
+                      WHERE d.source_kind = 'payment' AND d.source_id = p.related_payment_id
+                        AND d.disbursed_on = p.occurred_on)
              FROM payments p
              WHERE p.kind IN ('reversal', 'refund', 'chargeback')
                AND p.occurred_on >= :start AND p.occurred_on <= :end
@@ -831,6 +838,7 @@ impl Snapshot {
                     amount: money_at(r, 5)?,
                     reference: r.get(6)?,
                     recorded: money_at(r, 7)?,
+                    unwound: money_at(r, 8)?,
                 })
             },
         )
@@ -867,6 +875,9 @@ impl Snapshot {
                       WHEN 'adjustment' THEN 0
                       WHEN 'void' THEN EXISTS (SELECT 1 FROM invoices i
                           WHERE i.id = g.reference AND i.id = g.invoice_id AND i.status = 'void')
+                      WHEN 'refund' THEN EXISTS (SELECT 1 FROM payments p
+                          WHERE p.id = g.reference AND p.kind = 'refund')
+                        OR EXISTS (SELECT 1 FROM credits c WHERE c.id = g.reference AND c.kind = 'reversal')
                       ELSE EXISTS (SELECT 1 FROM payments p WHERE p.id = g.reference AND p.kind = g.kind)
                     END
              FROM ledger g
