@@ -340,3 +340,88 @@ fn a_reversal_recorded_beyond_what_it_pulled_back() {
         ])
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Part 3: a break never nets away (tests/fixtures/nets-away).
+
+#[test]
+fn breaks_that_cancel_in_account_totals_are_each_found_once() {
+    let rec = reconcile_fixture("nets-away", &[]);
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("invoices:INV-A1:over-applied", "300.00", "350.00", "50.00"),
+            ("usage:LN-A2U:events", "0.00", "40.00", "40.00"),
+            ("usage:UE-3:unbilled", "40.00", "0.00", "-40.00"),
+            ("usage:LN-B1U:events", "35.00", "50.00", "15.00"),
+            ("exports:GL-1/ACC-A:gl-account", "50.00", "75.00", "25.00"),
+            ("exports:GL-1/ACC-B:gl-account", "300.00", "275.00", "-25.00"),
+            ("statements:LN-E2:unpresented", "80.00", "0.00", "-80.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert_eq!(rec.headline.closing_ar, m("550.00"));
+    // Account-level usage figures are unchanged: 190.00 rated, 190.00 billed.
+    assert_eq!(
+        (rec.steps.usage.rated, rec.steps.usage.billed),
+        (m("190.00"), m("190.00"))
+    );
+    let line = rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "usage:LN-B1U:events")
+        .unwrap();
+    assert!(
+        line.title.contains("1 event of another account"),
+        "{}",
+        line.title
+    );
+    let ids: Vec<&str> = line.expected_rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["UE-4", "UE-5"]);
+}
+
+#[test]
+fn with_the_cancelling_errors_corrected_the_period_is_clean() {
+    let rec = reconcile_fixture(
+        "nets-away",
+        &[
+            // INV-A1 takes 300.00, INV-A2 150.00 of PAY-A.
+            (
+                "disbursements.csv",
+                "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,350.00",
+                "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,300.00",
+            ),
+            (
+                "disbursements.csv",
+                "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,100.00",
+                "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,150.00",
+            ),
+            ("ledger.csv", "payment_disbursed,-350.00,DSB-A1", "payment_disbursed,-300.00,DSB-A1"),
+            ("ledger.csv", "payment_disbursed,-100.00,DSB-A2", "payment_disbursed,-150.00,DSB-A2"),
+            (
+                "invoices.csv",
+                "2026-04-01,300.00,-50.00",
+                "2026-04-01,300.00,0.00",
+            ),
+            (
+                "invoices.csv",
+                "2026-04-02,200.00,100.00",
+                "2026-04-02,200.00,50.00",
+            ),
+            // LN-A2U bills UE-3; UE-5 is billed on ACC-B's line as ACC-B's own event.
+            ("usage_events.csv", "rated,,", "rated,LN-A2U,"),
+            ("usage_events.csv", "UE-5,ACC-A", "UE-5,ACC-B"),
+            // The GL carries each account at its AR.
+            ("export_lines.csv", "GLL-A,GL-1,ACC-A,,75.00", "GLL-A,GL-1,ACC-A,,50.00"),
+            ("export_lines.csv", "GLL-B,GL-1,ACC-B,,275.00", "GLL-B,GL-1,ACC-B,,300.00"),
+            // STM-1 presents both fee lines.
+            (
+                "statement_lines.csv",
+                "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\n",
+                "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\nSTL-2,STM-1,LN-E2,\"Screening, 40 staff\",80.00\n",
+            ),
+        ],
+    );
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+}

@@ -475,7 +475,8 @@ fn inject(data: &mut SourceData, which: u8, delta: i64) -> String {
             {
                 Some(event) => {
                     event.rated_amount = Some(event.rated_amount.unwrap() + m(delta));
-                    format!("usage:{}:billed", event.account_id)
+                    // Checked on the line that billed it (issue 13 part 3).
+                    format!("usage:{}:events", event.invoice_line_id.as_deref().unwrap())
                 }
                 None => inject(data, 4, delta),
             }

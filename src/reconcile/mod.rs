@@ -300,7 +300,10 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     mismatches.extend(traced(snapshot, p, found, revenue::trace)?);
 
     // The source lanes: usage, employer programs, statements.
-    let (usage, found) = usage::check(ctx, snapshot.account_usage(p)?);
+    let unbilled = snapshot.unbilled_usage(p)?;
+    let account_usage = snapshot.account_usage(p)?;
+    let (usage, found) =
+        snapshot.usage_lines(p, |lines| usage::check(ctx, account_usage, lines, unbilled))?;
     mismatches.extend(traced(snapshot, p, found, usage::trace)?);
 
     let program_fees_billed = snapshot.program_fees_billed(p)?;
@@ -312,7 +315,11 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     );
     mismatches.extend(traced(snapshot, p, found, programs::trace)?);
 
-    let (statements, found) = statements::check(ctx, snapshot.statement_lines()?);
+    let (statements, found) = statements::check(
+        ctx,
+        snapshot.statement_lines()?,
+        snapshot.unpresented_fee_lines(p)?,
+    );
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 
     let aging = aging::aging(snapshot.aging_rows(p)?);

@@ -49,6 +49,8 @@ fn zero_money(m: &Money) -> bool {
 pub const LINES_TOTAL: &str = "lines-total";
 pub const BALANCE: &str = "balance";
 pub const VOID_BALANCE: &str = "void-balance";
+/// A receivable invoice applied beyond its total (a negative balance at window end).
+pub const OVER_APPLIED: &str = "over-applied";
 
 pub fn check(
     ctx: Context<'_>,
@@ -162,6 +164,22 @@ pub fn check(
                 );
             }
         }
+        // Applied beyond its total: a break on this invoice, whatever its account's total
+        // says (docs/reconciliation.md, "A break never nets away").
+        let can_apply = invoice.total + invoice.adjustments;
+        if receivable && invoice.disbursed > can_apply {
+            gap(
+                id,
+                OVER_APPLIED,
+                can_apply,
+                invoice.disbursed,
+                format!("Invoice {id} is applied beyond its total (a negative balance)"),
+                format!(
+                    "Unwind the excess applied to invoice {id} with a negative disbursement and apply it \
+                     where it belongs, or leave it unapplied"
+                ),
+            );
+        }
         if invoice.status == InvoiceStatus::Void && !invoice.balance.is_zero() {
             gap(
                 id,
@@ -192,6 +210,13 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
                 SourceRows::LedgerAdjustmentsOfInvoice(invoice),
             ],
             actual: vec![this_invoice],
+        },
+        OVER_APPLIED => Trace {
+            expected: vec![
+                this_invoice.clone(),
+                SourceRows::LedgerAdjustmentsOfInvoice(invoice),
+            ],
+            actual: vec![SourceRows::DisbursementsToInvoice(invoice)],
         },
         _ => Trace {
             expected: vec![],

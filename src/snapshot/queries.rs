@@ -312,7 +312,7 @@ pub struct BatchTotals {
     pub line_count: u64,
 }
 
-/// The sum of one account's lines in one billing extract batch.
+/// The sum of one account's lines in one billing extract or GL batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtractAccount {
     pub batch_id: String,
@@ -356,6 +356,38 @@ pub struct AccountUsage {
     pub open_events: u64,
     /// Their known rated amounts.
     pub open_amount: Money,
+}
+
+/// A usage line billed in the window, with the rated events linked to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageLineFacts {
+    pub id: String,
+    pub account_id: String,
+    pub amount: Money,
+    /// The rated amounts of the `rated` events of the line's own account linked to it.
+    pub events: Money,
+    /// Events of other accounts linked to it: how many, and their rated amounts.
+    pub foreign_count: u64,
+    pub foreign_amount: Money,
+}
+
+/// A usage event rated in the window that no usage line billed in the window carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnbilledEvent {
+    pub id: String,
+    pub account_id: String,
+    pub rated: Money,
+    /// The line it names, if any (not a usage line billed in the window).
+    pub invoice_line_id: Option<String>,
+}
+
+/// A `program_fee` line billed in the window, of a program that has a statement, that no
+/// line of its program's statements presents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnpresentedFeeLine {
+    pub id: String,
+    pub program_id: String,
+    pub amount: Money,
 }
 
 /// An employer program with its expected fee and the fees billed for it.
@@ -484,6 +516,8 @@ pub enum SourceRows<'a> {
     /// The disbursements (to window end) of the same payment or credit to the same invoice
     /// as the named disbursement: one application and its unwinding.
     DisbursementsOfPair(&'a str),
+    /// The usage events linked to a usage line.
+    EventsOfLine(&'a str),
 }
 
 impl Snapshot {
@@ -921,12 +955,12 @@ impl Snapshot {
         )
     }
 
-    /// The sum of each account's lines in each billing extract batch.
+    /// The sum of each account's lines in each billing extract and each GL batch.
     pub fn extract_accounts(&self) -> Result<Vec<ExtractAccount>> {
         self.collect(
             "SELECT l.batch_id, l.account_id, SUM(l.amount_cents)
              FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
-             WHERE b.kind = 'billing_extract'
+             WHERE b.kind IN ('billing_extract', 'gl')
              GROUP BY l.batch_id, l.account_id ORDER BY l.batch_id, l.account_id",
             &[],
             |r| {
@@ -1043,6 +1077,105 @@ impl Snapshot {
                     billed: money_at(r, 2)?,
                     open_events: count_at(r, 3)?,
                     open_amount: money_at(r, 4)?,
+                })
+            },
+        )
+    }
+
+    /// `program_fee` lines billed in the window, of programs with a statement, that no line
+    /// of their program's statements presents; by id.
+    pub fn unpresented_fee_lines(&self, period: &Period) -> Result<Vec<UnpresentedFeeLine>> {
+        let w = Window::of(period);
+        self.collect(
+            concat!(
+                "SELECT l.id, l.program_id, l.amount_cents
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'program_fee' AND ",
+                receivable_at_end!(),
+                "
+               AND COALESCE(l.service_start, i.posted_at) >= :start
+               AND COALESCE(l.service_start, i.posted_at) <= :end
+               AND EXISTS (SELECT 1 FROM program_statements s WHERE s.program_id = l.program_id)
+               AND NOT EXISTS (SELECT 1 FROM statement_lines sl
+                   JOIN program_statements s ON s.id = sl.statement_id
+                   WHERE sl.invoice_line_id = l.id AND s.program_id = l.program_id)
+             ORDER BY l.id"
+            ),
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(UnpresentedFeeLine {
+                    id: r.get(0)?,
+                    program_id: r.get(1)?,
+                    amount: money_at(r, 2)?,
+                })
+            },
+        )
+    }
+
+    /// Every usage line billed in the window with the rated events of its own account linked
+    /// to it, and any events of other accounts linked to it; streamed to `consume`.
+    pub fn usage_lines<R>(
+        &self,
+        period: &Period,
+        consume: impl FnOnce(&mut dyn Iterator<Item = UsageLineFacts>) -> R,
+    ) -> Result<R> {
+        let w = Window::of(period);
+        self.stream(
+            concat!(
+                "SELECT l.id, i.account_id, l.amount_cents,
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated'),
+                    (SELECT COUNT(*) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id),
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'usage' AND ",
+                receivable_at_end!(),
+                "
+               AND COALESCE(l.service_start, i.posted_at) >= :start
+               AND COALESCE(l.service_start, i.posted_at) <= :end"
+            ),
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(UsageLineFacts {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    amount: money_at(r, 2)?,
+                    events: money_at(r, 3)?,
+                    foreign_count: count_at(r, 4)?,
+                    foreign_amount: money_at(r, 5)?,
+                })
+            },
+            consume,
+        )
+    }
+
+    /// Usage events `rated` in the window that no usage line billed in the window carries
+    /// (no line, or a line that is not one), by id.
+    pub fn unbilled_usage(&self, period: &Period) -> Result<Vec<UnbilledEvent>> {
+        let w = Window::of(period);
+        self.collect(
+            concat!(
+                "SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id
+             FROM usage_events e
+             WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
+               AND NOT EXISTS (
+                 SELECT 1 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                  WHERE l.id = e.invoice_line_id AND l.kind = 'usage' AND ",
+                receivable_at_end!(),
+                "
+                    AND COALESCE(l.service_start, i.posted_at) >= :start
+                    AND COALESCE(l.service_start, i.posted_at) <= :end)
+             ORDER BY e.id"
+            ),
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok(UnbilledEvent {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    rated: money_at(r, 2)?,
+                    invoice_line_id: r.get(3)?,
                 })
             },
         )
@@ -1482,6 +1615,13 @@ impl Snapshot {
                     "SELECT invoice_line_id FROM statement_lines
                      WHERE id = :statement_line AND invoice_line_id IS NOT NULL",
                     named_params! { ":statement_line": statement_line },
+                )?,
+            ),
+            SourceRows::EventsOfLine(line) => (
+                "usage_events",
+                ids(
+                    "SELECT id FROM usage_events WHERE invoice_line_id = :line ORDER BY id",
+                    named_params! { ":line": line },
                 )?,
             ),
             SourceRows::DisbursementsOfPair(disbursement) => (
