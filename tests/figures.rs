@@ -425,3 +425,37 @@ fn with_the_cancelling_errors_corrected_the_period_is_clean() {
     );
     assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
 }
+
+#[test]
+fn the_reconcile_report_shows_the_export_figures_and_what_came_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.db");
+    let bin = env!("CARGO_BIN_EXE_closedesk");
+    let import = Command::new(bin)
+        .arg("import")
+        .arg(fixture("as-of-window-end"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(import.status.success());
+    let run = Command::new(bin)
+        .arg("reconcile")
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(run.stdout).unwrap();
+    for line in [
+        "Closing AR (invoice AR remaining)               1,100.00",
+        "Platform balances (as of the export)              180.00",
+        "After the window (not counted in the period)",
+        "Ledger rows                        4             -620.00",
+        "No mismatches",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    let status = Command::new(bin).arg("status").arg(&out).output().unwrap();
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(text.contains("Snapshot exported     2026-04-06"), "{text}");
+}

@@ -1160,13 +1160,13 @@ impl Snapshot {
                 "SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id
              FROM usage_events e
              WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
-               AND NOT EXISTS (
-                 SELECT 1 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-                  WHERE l.id = e.invoice_line_id AND l.kind = 'usage' AND ",
+               AND (e.invoice_line_id IS NULL OR e.invoice_line_id NOT IN (
+                 SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                  WHERE l.kind = 'usage' AND ",
                 receivable_at_end!(),
                 "
                     AND COALESCE(l.service_start, i.posted_at) >= :start
-                    AND COALESCE(l.service_start, i.posted_at) <= :end)
+                    AND COALESCE(l.service_start, i.posted_at) <= :end))
              ORDER BY e.id"
             ),
             named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
