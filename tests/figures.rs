@@ -459,3 +459,29 @@ fn the_reconcile_report_shows_the_export_figures_and_what_came_after() {
     let text = String::from_utf8(status.stdout).unwrap();
     assert!(text.contains("Snapshot exported     2026-04-06"), "{text}");
 }
+
+#[test]
+fn a_balance_break_names_the_rows_up_to_the_export() {
+    let rec = reconcile_fixture(
+        "as-of-window-end",
+        &[(
+            "invoices.csv",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,0.00",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,10.00",
+        )],
+    );
+    let m = rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "invoices:INV-1:balance")
+        .unwrap();
+    let rows: Vec<(&str, &str)> = m.expected_rows.iter().map(|r| (r.table, r.id.as_str())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("invoices", "INV-1"),
+            ("disbursements", "DSB-1"),
+            ("disbursements", "DSB-2")
+        ]
+    );
+}

@@ -137,7 +137,7 @@ pub fn check(
             if invoice.balance != computed {
                 let moved_after = invoice.disbursed_after - invoice.adjustments_after;
                 let as_of = match period.exported_on {
-                    Some(day) => format!("the export ({day})"),
+                    Some(day) => format!("the export of {day}"),
                     None => "the export".to_string(),
                 };
                 let window_end_note = if moved_after.is_zero() {
@@ -203,11 +203,12 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             expected: vec![SourceRows::LinesOfInvoice(invoice)],
             actual: vec![this_invoice],
         },
+        // The balance is checked as of the export: every disbursement and adjustment.
         BALANCE => Trace {
             expected: vec![
                 this_invoice.clone(),
-                SourceRows::DisbursementsToInvoice(invoice),
-                SourceRows::LedgerAdjustmentsOfInvoice(invoice),
+                SourceRows::DisbursementsToInvoiceToExport(invoice),
+                SourceRows::LedgerAdjustmentsOfInvoiceToExport(invoice),
             ],
             actual: vec![this_invoice],
         },

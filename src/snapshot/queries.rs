@@ -518,6 +518,10 @@ pub enum SourceRows<'a> {
     DisbursementsOfPair(&'a str),
     /// The usage events linked to a usage line.
     EventsOfLine(&'a str),
+    /// Disbursements to an invoice up to the export (every one the snapshot holds).
+    DisbursementsToInvoiceToExport(&'a str),
+    /// Ledger `adjustment` rows of an invoice up to the export.
+    LedgerAdjustmentsOfInvoiceToExport(&'a str),
 }
 
 impl Snapshot {
@@ -1615,6 +1619,20 @@ impl Snapshot {
                     "SELECT invoice_line_id FROM statement_lines
                      WHERE id = :statement_line AND invoice_line_id IS NOT NULL",
                     named_params! { ":statement_line": statement_line },
+                )?,
+            ),
+            SourceRows::DisbursementsToInvoiceToExport(invoice) => (
+                "disbursements",
+                ids(
+                    "SELECT id FROM disbursements WHERE invoice_id = :invoice ORDER BY id",
+                    named_params! { ":invoice": invoice },
+                )?,
+            ),
+            SourceRows::LedgerAdjustmentsOfInvoiceToExport(invoice) => (
+                "ledger",
+                ids(
+                    "SELECT id FROM ledger WHERE invoice_id = :invoice AND kind = 'adjustment' ORDER BY id",
+                    named_params! { ":invoice": invoice },
                 )?,
             ),
             SourceRows::EventsOfLine(line) => (
