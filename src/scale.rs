@@ -110,6 +110,7 @@ pub fn period() -> Period {
         materiality_critical: Money::from_cents(500_000),
         last_clean_period: Some("2026-02".into()),
         last_clean_date: Some(day(3, 4)),
+        exported_on: None,
         status: PeriodStatus::Open,
     }
 }
@@ -949,11 +950,11 @@ impl Generator {
             invoice_line_id: None,
             reprocessed_at: None,
         })?;
-        let billed = self.usage_billed[unbilled as usize];
+        // Checked event by event (issue 13 part 3): the break is the event's.
         self.planted.push(Planted {
-            key: format!("usage:{}:billed", Self::account_id(unbilled)),
-            expected: money(billed + UNBILLED_USAGE),
-            actual: money(billed),
+            key: format!("usage:UE-{:010}:unbilled", self.seq_event),
+            expected: money(UNBILLED_USAGE),
+            actual: money(0),
             story: "37.50 of usage rated in the window but never billed",
         });
 

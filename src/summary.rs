@@ -27,6 +27,9 @@ pub struct Summary {
     pub disbursed_usd: Money,
     pub closing_ar_usd: Money,
     pub unapplied_usd: Money,
+    /// When the snapshot was exported from the billing platform, when the import said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exported_on: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -118,6 +121,7 @@ impl Summary {
             disbursed_usd: h.disbursed,
             closing_ar_usd: h.closing_ar,
             unapplied_usd: h.unapplied,
+            exported_on: period.exported_on,
         }
     }
 

@@ -38,6 +38,7 @@ fn period() -> Period {
         materiality_critical: m("5000.00"),
         last_clean_period: Some("2026-02".into()),
         last_clean_date: Some(d("2026-03-04")),
+        exported_on: None,
         status: PeriodStatus::Open,
     }
 }
@@ -1508,7 +1509,8 @@ fn usage_billed() {
     let rec = reconcile(&data);
     assert_mismatches(
         &rec.mismatches,
-        &[(Usage, "usage:ACC-1:billed", "120.00", "118.40", "-1.60", Low)],
+        // Issue 13 part 3: checked on the line that bills the events, not the account.
+        &[(Usage, "usage:LN-1U:events", "120.00", "118.40", "-1.60", Low)],
     );
     let found = &rec.mismatches[0];
     assert_eq!(found.expected_rows, refs("usage_events", &["UE-1", "UE-2"]));
@@ -1525,11 +1527,11 @@ fn usage_unprocessed_also_leaves_billed_usage_unrated() {
     assert_mismatches(
         &rec.mismatches,
         &[
-            (Usage, "usage:ACC-1:billed", "100.00", "118.40", "18.40", Medium),
             (Usage, "usage:ACC-1:unprocessed", "0.00", "0.00", "0.00", Medium),
+            (Usage, "usage:LN-1U:events", "100.00", "118.40", "18.40", Medium),
         ],
     );
-    assert_eq!(rec.mismatches[1].actual_rows, refs("usage_events", &["UE-2"]));
+    assert_eq!(rec.mismatches[0].actual_rows, refs("usage_events", &["UE-2"]));
     assert_eq!(rec.steps.usage.open_exceptions, 1);
 }
 
@@ -1648,16 +1650,29 @@ fn statements_line_of_another_kind() {
     let mut data = clean_period();
     row(&mut data.statement_lines, |l| l.id == "STL-1").invoice_line_id = Some("LN-1U".into());
     let rec = reconcile(&data);
+    // Issue 13 part 3: the statement presents a line that is not its program's fee, and
+    // the fee it should present (LN-P1, 350.20) is on no statement line — two facts,
+    // each on its own line (docs/reconciliation.md, "A break never nets away").
     assert_mismatches(
         &rec.mismatches,
-        &[(
-            Statements,
-            "statements:STL-1:line",
-            "0.00",
-            "350.20",
-            "350.20",
-            Medium,
-        )],
+        &[
+            (
+                Statements,
+                "statements:LN-P1:unpresented",
+                "350.20",
+                "0.00",
+                "-350.20",
+                Medium,
+            ),
+            (
+                Statements,
+                "statements:STL-1:line",
+                "0.00",
+                "350.20",
+                "350.20",
+                Medium,
+            ),
+        ],
     );
 }
 

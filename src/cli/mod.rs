@@ -584,6 +584,12 @@ fn print_summary(s: &Summary, snapshot: &Snapshot) {
         "Statement window",
         format!("{} .. {}", s.window.start, s.window.end),
     );
+    if let Some(exported) = s.exported_on {
+        row(
+            "Snapshot exported",
+            format!("{exported} (figures as of window end; later activity shown, not counted)"),
+        );
+    }
     let m = &s.mismatches;
     let count = match m.open {
         0 => "no open mismatches".to_string(),

@@ -46,6 +46,19 @@ pub fn print_steps(recon: &Reconciliation) {
     );
     count("Drafts (not AR)", s.posted.draft_count, s.posted.draft_total);
     figure("Closing AR (invoice AR remaining)", s.posted.closing_ar);
+    if s.posted.voided_after_count > 0 {
+        count(
+            "  voided after the window",
+            s.posted.voided_after_count,
+            s.posted.voided_after_balance,
+        );
+    }
+    if !s.posted.balance_change_after_window.is_zero() {
+        figure(
+            "Platform balances (as of the export)",
+            s.posted.closing_ar + s.posted.balance_change_after_window,
+        );
+    }
 
     heading("2. Applied vs unapplied");
     let a = &s.applied;
@@ -185,4 +198,19 @@ pub fn print_steps(recon: &Reconciliation) {
     figure("61–90", g.days_61_90);
     figure("90+", g.over_90);
     figure("Total (= closing AR)", g.total);
+
+    // Shown as such, never counted in the period (docs/reconciliation.md, "As of window end").
+    if !s.after_window.is_empty() {
+        heading("After the window (not counted in the period)");
+        for (label, tally) in s.after_window.rows() {
+            if !tally.is_empty() {
+                let label = label.trim_end_matches(" after the window");
+                count(
+                    &format!("{}{}", label[..1].to_uppercase(), &label[1..]),
+                    tally.count,
+                    tally.amount,
+                );
+            }
+        }
+    }
 }

@@ -47,6 +47,7 @@ pub const FILES: &[(&str, &[&str])] = &[
             "materiality_critical",
             "last_clean_period",
             "last_clean_date",
+            "exported_on",
         ],
     ),
     ("lane_owners.csv", &["lane", "owner"]),
@@ -174,7 +175,7 @@ pub const MULTI_LINE: &[(&str, &str)] = &[
 
 /// Documented columns a file may leave out of its header: their cells are then empty (a
 /// roster.csv written before keys existed stays importable).
-pub const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("roster.csv", "public_key")];
+pub const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("roster.csv", "public_key"), ("period.csv", "exported_on")];
 
 /// One rejected value (or file, header or row).
 ///

@@ -174,6 +174,15 @@ fn period(table: Option<&Table>, problems: &mut Problems) -> Option<Period> {
     }
     let last_clean_period = r.opt_period_id("last_clean_period");
     let last_clean_date = r.opt_date("last_clean_date");
+    let exported_on = r.opt_date("exported_on");
+    if let (Some(end), Some(exported)) = (window_end, exported_on) {
+        if exported < end {
+            r.problem(
+                "exported_on",
+                format!("exported_on {exported} is before window_end {end}: a close runs on a snapshot taken after its window"),
+            );
+        }
+    }
     let (
         Some(id),
         Some(entity),
@@ -213,6 +222,7 @@ fn period(table: Option<&Table>, problems: &mut Problems) -> Option<Period> {
         last_clean_period,
         last_clean_date,
         status: PeriodStatus::Open,
+        exported_on,
     })
 }
 

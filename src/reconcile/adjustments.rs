@@ -128,11 +128,15 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     }
 
     for undo in inputs.payment_undos {
-        // Reversals and chargebacks pull value back onto the invoice (+); refunds pay
-        // unapplied value back out (−).
+        // Reversals and chargebacks pull value back onto invoices (+): what the payment's
+        // same-day unwinding disbursements took off them, at most the undo's amount; the
+        // rest of the undo comes out of unapplied value and is not on the ledger (a
+        // payment bounced before it was applied pulls nothing back). Refunds pay unapplied
+        // value back out (−).
+        let pulled_back = undo.unwound.max(Money::ZERO).min(undo.amount);
         let (kind, expected) = match undo.kind {
-            PaymentKind::Reversal => (AdjustmentKind::PaymentReversal, undo.amount),
-            PaymentKind::Chargeback => (AdjustmentKind::Chargeback, undo.amount),
+            PaymentKind::Reversal => (AdjustmentKind::PaymentReversal, pulled_back),
+            PaymentKind::Chargeback => (AdjustmentKind::Chargeback, pulled_back),
             PaymentKind::Refund => (AdjustmentKind::Refund, -undo.amount),
             PaymentKind::Payment => continue,
         };
@@ -148,7 +152,13 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
                 UNRECORDED,
                 expected,
                 undo.recorded,
-                format!("The {word} {id} is not recorded in the ledger at its amount"),
+                if undo.kind == PaymentKind::Refund {
+                    format!("The {word} {id} is not recorded in the ledger at its amount")
+                } else {
+                    format!(
+                        "The {word} {id} is not recorded in the ledger at what it pulled back from invoices"
+                    )
+                },
                 format!(
                     "Post one {word} ledger row referencing {id} for {expected}, or correct the existing one"
                 ),
@@ -284,6 +294,8 @@ mod tests {
             amount: cents(amount),
             reference: None,
             recorded: cents(recorded),
+            // A payment applied in full and unwound in full the same day.
+            unwound: cents(amount),
         }
     }
 
@@ -445,5 +457,33 @@ mod tests {
         );
         assert_eq!(m.severity, Severity::High);
         assert_eq!(found[2].variance, cents(-30_000));
+    }
+
+    #[test]
+    fn a_reversal_records_what_it_pulled_back_from_invoices() {
+        // PAY-3 1,000.00, 600.00 applied, reversed in full (NSF): 600.00 unwound from the
+        // invoice is on the ledger, the 400.00 unapplied is not.
+        let mut nsf = undo("REV-2", PaymentKind::Reversal, 100_000, 60_000);
+        nsf.unwound = cents(60_000);
+        // A chargeback of 200.00 of which 100.00 was unwound, recorded at 200.00.
+        let mut cb = undo("CB-2", PaymentKind::Chargeback, 20_000, 20_000);
+        cb.unwound = cents(10_000);
+        // Bounced before it was applied: nothing unwound, nothing on the ledger.
+        let mut bounced = undo("REV-3", PaymentKind::Reversal, 25_000, 0);
+        bounced.unwound = Money::ZERO;
+        // A same-day re-application nets to more applied: nothing pulled back.
+        let mut reapplied = undo("REV-4", PaymentKind::Reversal, 5_000, 0);
+        reapplied.unwound = cents(-3_000);
+        let (_, found) = run(Inputs {
+            payment_undos: vec![nsf, cb, bounced, reapplied],
+            ..Inputs::default()
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        let m = &found[0];
+        assert_eq!(m.key, "adjustments:CB-2:unrecorded");
+        assert_eq!(
+            (m.expected, m.actual, m.variance),
+            (cents(10_000), cents(20_000), cents(10_000))
+        );
     }
 }

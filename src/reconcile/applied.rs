@@ -101,10 +101,21 @@ pub fn check(
             check: TARGET,
             expected: Money::ZERO,
             actual: d.amount,
-            title: format!(
-                "Disbursement {} is applied to {} invoice {}",
-                d.id, d.invoice_status, d.invoice_id
-            ),
+            title: if d.rows == 1 {
+                format!(
+                    "Disbursement {} is applied to {} invoice {}",
+                    d.id, d.invoice_status, d.invoice_id
+                )
+            } else {
+                format!(
+                    "{} {} remains applied to {} invoice {} ({} disbursements, net)",
+                    capitalized(d.source_kind),
+                    d.source_id,
+                    d.invoice_status,
+                    d.invoice_id,
+                    d.rows
+                )
+            },
             next_action: format!(
                 "Unwind disbursement {} and apply the value to a posted invoice, or leave it unapplied",
                 d.id
@@ -128,7 +139,7 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
     if m.check == TARGET {
         return Trace {
             expected: vec![],
-            actual: vec![SourceRows::One("disbursements", subject)],
+            actual: vec![SourceRows::DisbursementsOfPair(subject)],
         };
     }
     Trace {
@@ -233,6 +244,9 @@ mod tests {
                 invoice_id: "INV-D".into(),
                 invoice_status: InvoiceStatus::Draft,
                 amount: cents(5_000),
+                source_kind: SourceKind::Payment,
+                source_id: "PAY-1".into(),
+                rows: 1,
             }],
         );
         let m = &found[0];

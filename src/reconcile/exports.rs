@@ -47,6 +47,8 @@ pub const LINES_TOTAL: &str = "lines-total";
 pub const AR_TOTAL: &str = "ar-total";
 pub const ACCOUNT_AR: &str = "account-ar";
 pub const INVOICE_TOTAL: &str = "invoice-total";
+/// A GL export's lines for one account that do not equal the account's window-end AR.
+pub const GL_ACCOUNT: &str = "gl-account";
 
 pub fn check(
     ctx: Context<'_>,
@@ -93,7 +95,38 @@ pub fn check(
             BatchKind::BillingExtract => tie_to.rollforward.totals.closing,
             BatchKind::Archive => tie_to.posted_receivables,
         };
-        if batch.kind == BatchKind::Gl && batch.total != tie_to.closing_ar {
+        // The GL's lines, account by account, against each account's window-end AR (the
+        // sum of its receivable invoice balances): a gap never nets away across accounts.
+        // One off account whose gap is the whole total's (lines = header) is the
+        // `ar-total` break itself, reported once; gaps on several accounts are reported
+        // each on its account, and the total (their sum) not again.
+        let off_accounts: Vec<(&str, Money, Money)> = if batch.kind == BatchKind::Gl {
+            gl_against_ar(id, extracts, tie_to.rollforward)
+                .into_iter()
+                .filter(|(_, ar, lines)| ar != lines)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let lines_tie = batch.total == batch.lines_total;
+        let per_account = off_accounts.len() > 1;
+        if per_account {
+            for (account, ar, lines) in &off_accounts {
+                found.push(gap(
+                    format!("{id}/{account}"),
+                    GL_ACCOUNT,
+                    *ar,
+                    *lines,
+                    format!("GL export {id} does not carry account {account} at its AR"),
+                    format!(
+                        "Correct account {account}'s line in GL export {id} to its window-end AR for {period}, \
+                         or post a correcting journal"
+                    ),
+                ));
+            }
+        }
+        let total_is_the_accounts = per_account && lines_tie;
+        if batch.kind == BatchKind::Gl && batch.total != tie_to.closing_ar && !total_is_the_accounts {
             found.push(gap(
                 id.clone(),
                 AR_TOTAL,
@@ -192,6 +225,28 @@ fn extract_against_ledger<'a>(
         .collect()
 }
 
+/// For one GL batch: each account with lines in it or with receivable balances at window
+/// end, as (account, window-end AR, sum of lines).
+fn gl_against_ar<'a>(
+    batch_id: &str,
+    lines: &'a [ExtractAccount],
+    rollforward: &'a RollForwardFigures,
+) -> Vec<(&'a str, Money, Money)> {
+    let mut accounts: BTreeMap<&str, (Money, Money)> = BTreeMap::new();
+    for account in &rollforward.accounts {
+        if !account.roll_forward.invoice_balances.is_zero() {
+            accounts.entry(&account.account_id).or_default().0 = account.roll_forward.invoice_balances;
+        }
+    }
+    for line in lines.iter().filter(|e| e.batch_id == batch_id) {
+        accounts.entry(&line.account_id).or_default().1 = line.amount;
+    }
+    accounts
+        .into_iter()
+        .map(|(account, (ar, lines))| (account, ar, lines))
+        .collect()
+}
+
 /// The source rows behind a mismatch of this check. The subjects of per-account and
 /// per-invoice mismatches are `batch/account` and `batch/invoice` (ids never contain `/`).
 pub fn trace(m: &Mismatch) -> Trace<'_> {
@@ -208,6 +263,10 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
         },
         ACCOUNT_AR => Trace {
             expected: vec![SourceRows::LedgerOfAccount(item)],
+            actual: vec![SourceRows::BatchLinesOfAccount(batch, item)],
+        },
+        GL_ACCOUNT => Trace {
+            expected: vec![SourceRows::ReceivableInvoicesOfAccount(item)],
             actual: vec![SourceRows::BatchLinesOfAccount(batch, item)],
         },
         _ => Trace {

@@ -15,6 +15,7 @@ pub const CHECKS: &[&str] = &[
     posted::LINES_TOTAL,
     posted::BALANCE,
     posted::VOID_BALANCE,
+    posted::OVER_APPLIED,
     applied::OVER_DISBURSED,
     applied::TARGET,
     rollforward::ROLL_FORWARD,
@@ -25,14 +26,18 @@ pub const CHECKS: &[&str] = &[
     exports::AR_TOTAL,
     exports::ACCOUNT_AR,
     exports::INVOICE_TOTAL,
+    exports::GL_ACCOUNT,
     revenue::SERVICE_PERIOD,
     usage::BILLED,
     usage::UNPROCESSED,
+    usage::LINE_EVENTS,
+    usage::UNBILLED,
     programs::BILLED,
     programs::STATEMENT_TOTAL,
     programs::NO_STATEMENT,
     statements::UNTIED,
     statements::LINE,
+    statements::UNPRESENTED,
 ];
 
 /// Reads a word back as the `&'static str` of `list` equal to it; any other word is an

@@ -6,6 +6,7 @@
 //! rows behind each mismatch — only for the subjects that actually mismatch.
 
 pub mod adjustments;
+pub mod after;
 pub mod aging;
 pub mod applied;
 pub mod exports;
@@ -60,6 +61,9 @@ pub struct Steps {
     pub usage: usage::UsageFigures,
     pub programs: programs::ProgramFigures,
     pub statements: statements::StatementFigures,
+    /// Activity dated after window end: shown, never counted in the period.
+    #[serde(default, skip_serializing_if = "after::AfterWindowFigures::is_empty")]
+    pub after_window: after::AfterWindowFigures,
 }
 
 /// Every figure of every step, and every mismatch, in check order.
@@ -92,6 +96,7 @@ impl Reconciliation {
                 usage: s.usage.clone(),
                 programs: s.programs.clone(),
                 statements: s.statements.clone(),
+                after_window: s.after_window.clone(),
             },
             aging: self.aging.totals.clone(),
         }
@@ -131,6 +136,9 @@ pub struct StepTotals {
     pub usage: usage::UsageFigures,
     pub programs: programs::ProgramFigures,
     pub statements: statements::StatementFigures,
+    /// Activity dated after window end: shown, never counted in the period.
+    #[serde(default, skip_serializing_if = "after::AfterWindowFigures::is_empty")]
+    pub after_window: after::AfterWindowFigures,
 }
 
 impl Overview {
@@ -292,7 +300,10 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     mismatches.extend(traced(snapshot, p, found, revenue::trace)?);
 
     // The source lanes: usage, employer programs, statements.
-    let (usage, found) = usage::check(ctx, snapshot.account_usage(p)?);
+    let unbilled = snapshot.unbilled_usage(p)?;
+    let account_usage = snapshot.account_usage(p)?;
+    let (usage, found) =
+        snapshot.usage_lines(p, |lines| usage::check(ctx, account_usage, lines, unbilled))?;
     mismatches.extend(traced(snapshot, p, found, usage::trace)?);
 
     let program_fees_billed = snapshot.program_fees_billed(p)?;
@@ -304,10 +315,15 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     );
     mismatches.extend(traced(snapshot, p, found, programs::trace)?);
 
-    let (statements, found) = statements::check(ctx, snapshot.statement_lines()?);
+    let (statements, found) = statements::check(
+        ctx,
+        snapshot.statement_lines()?,
+        snapshot.unpresented_fee_lines(p)?,
+    );
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 
     let aging = aging::aging(snapshot.aging_rows(p)?);
+    let after_window = after::figures(&snapshot.after_window_activity(p)?);
 
     let headline = Headline {
         usage_billed: usage.billed,
@@ -331,6 +347,7 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
             usage,
             programs,
             statements,
+            after_window,
         },
         aging,
     })
@@ -396,6 +413,7 @@ pub(crate) mod testing {
             materiality_critical: cents(500_000),
             last_clean_period: None,
             last_clean_date: None,
+            exported_on: None,
             status: PeriodStatus::Open,
         }
     }

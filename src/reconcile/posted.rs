@@ -23,13 +23,34 @@ pub struct PostedFigures {
     /// Drafts (not AR).
     pub draft_count: u64,
     pub draft_total: Money,
-    /// The balances of all receivable invoices.
+    /// The balances of all receivable invoices, at window end.
     pub closing_ar: Money,
+    /// The platform's balances of the same invoices (as of the export) less their
+    /// window-end balances: what was applied, adjusted or voided after the window. The
+    /// platform's figure is `closing_ar + balance_change_after_window`.
+    #[serde(default, skip_serializing_if = "zero_money")]
+    pub balance_change_after_window: Money,
+    /// Receivable invoices at window end that were voided after it (their void is the next
+    /// period's), and their window-end balances.
+    #[serde(default, skip_serializing_if = "is_zero_count")]
+    pub voided_after_count: u64,
+    #[serde(default, skip_serializing_if = "zero_money")]
+    pub voided_after_balance: Money,
+}
+
+fn is_zero_count(n: &u64) -> bool {
+    *n == 0
+}
+
+fn zero_money(m: &Money) -> bool {
+    m.is_zero()
 }
 
 pub const LINES_TOTAL: &str = "lines-total";
 pub const BALANCE: &str = "balance";
 pub const VOID_BALANCE: &str = "void-balance";
+/// A receivable invoice applied beyond its total (a negative balance at window end).
+pub const OVER_APPLIED: &str = "over-applied";
 
 pub fn check(
     ctx: Context<'_>,
@@ -58,13 +79,29 @@ pub fn check(
 
     for invoice in invoices {
         let id = invoice.id.as_str();
-        let receivable = invoice.status.is_receivable()
+        // As of window end: a void dated after the window belongs to the next period, so
+        // the invoice is a receivable of this one.
+        let voided_after = invoice.status == InvoiceStatus::Void
+            && invoice.voided_at.is_some_and(|voided| voided > period.window_end);
+        let receivable = (invoice.status.is_receivable() || voided_after)
             && invoice
                 .posted_at
                 .is_some_and(|posted| posted <= period.window_end);
+        // The platform's balance is as of the export; the window-end balance rolls back
+        // what moved it after the window (docs/reconciliation.md, "As of window end").
+        let balance_at_end = if voided_after {
+            invoice.balance + invoice.total - invoice.disbursed + invoice.adjustments
+        } else {
+            invoice.balance + invoice.disbursed_after - invoice.adjustments_after
+        };
 
         if receivable {
-            figures.closing_ar += invoice.balance;
+            figures.closing_ar += balance_at_end;
+            figures.balance_change_after_window += invoice.balance - balance_at_end;
+            if voided_after {
+                figures.voided_after_count += 1;
+                figures.voided_after_balance += balance_at_end;
+            }
             if invoice.posted_at.is_some_and(|posted| period.in_window(posted)) {
                 figures.close_population_count += 1;
                 figures.posted_receivables += invoice.total;
@@ -92,9 +129,25 @@ pub fn check(
                 format!("Correct invoice {id} in billing so its total and its lines agree, then re-pull the snapshot"),
             );
         }
-        if receivable {
-            let computed = invoice.total - invoice.disbursed + invoice.adjustments;
+        if receivable && !voided_after {
+            // The export-date figure: total less everything applied up to the export.
+            let computed = invoice.total - invoice.disbursed - invoice.disbursed_after
+                + invoice.adjustments
+                + invoice.adjustments_after;
             if invoice.balance != computed {
+                let moved_after = invoice.disbursed_after - invoice.adjustments_after;
+                let as_of = match period.exported_on {
+                    Some(day) => format!("the export of {day}"),
+                    None => "the export".to_string(),
+                };
+                let window_end_note = if moved_after.is_zero() {
+                    String::new()
+                } else {
+                    format!(
+                        "; at window end its balance is {} (the platform's balance with {} applied after the window added back)",
+                        balance_at_end, moved_after
+                    )
+                };
                 gap(
                     id,
                     BALANCE,
@@ -104,12 +157,28 @@ pub fn check(
                         "Invoice {id} balance does not agree with its total, disbursements and adjustments"
                     ),
                     format!(
-                        "Compare invoice {id}'s balance with its disbursements and ledger adjustments to {}; \
-                         record the missing disbursement or adjustment, or correct the balance in billing",
-                        period.window_end
+                        "Compare invoice {id}'s balance (as of {as_of}) with its disbursements and ledger \
+                         adjustments up to {as_of}{window_end_note}; record the missing disbursement or \
+                         adjustment, or correct the balance in billing"
                     ),
                 );
             }
+        }
+        // Applied beyond its total: a break on this invoice, whatever its account's total
+        // says (docs/reconciliation.md, "A break never nets away").
+        let can_apply = invoice.total + invoice.adjustments;
+        if receivable && invoice.disbursed > can_apply {
+            gap(
+                id,
+                OVER_APPLIED,
+                can_apply,
+                invoice.disbursed,
+                format!("Invoice {id} is applied beyond its total (a negative balance)"),
+                format!(
+                    "Unwind the excess applied to invoice {id} with a negative disbursement and apply it \
+                     where it belongs, or leave it unapplied"
+                ),
+            );
         }
         if invoice.status == InvoiceStatus::Void && !invoice.balance.is_zero() {
             gap(
@@ -134,13 +203,21 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             expected: vec![SourceRows::LinesOfInvoice(invoice)],
             actual: vec![this_invoice],
         },
+        // The balance is checked as of the export: every disbursement and adjustment.
         BALANCE => Trace {
             expected: vec![
                 this_invoice.clone(),
-                SourceRows::DisbursementsToInvoice(invoice),
-                SourceRows::LedgerAdjustmentsOfInvoice(invoice),
+                SourceRows::DisbursementsToInvoiceToExport(invoice),
+                SourceRows::LedgerAdjustmentsOfInvoiceToExport(invoice),
             ],
             actual: vec![this_invoice],
+        },
+        OVER_APPLIED => Trace {
+            expected: vec![
+                this_invoice.clone(),
+                SourceRows::LedgerAdjustmentsOfInvoice(invoice),
+            ],
+            actual: vec![SourceRows::DisbursementsToInvoice(invoice)],
         },
         _ => Trace {
             expected: vec![],
@@ -172,6 +249,8 @@ mod tests {
             lines: cents(total),
             disbursed: cents(total - balance),
             adjustments: Money::ZERO,
+            disbursed_after: Money::ZERO,
+            adjustments_after: Money::ZERO,
         }
     }
 
@@ -223,6 +302,7 @@ mod tests {
                 draft_count: 1,
                 draft_total: cents(7_500),
                 closing_ar: cents(3_154_000),
+                ..PostedFigures::default()
             }
         );
     }

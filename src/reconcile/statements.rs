@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{Lane, LineKind};
-use crate::snapshot::queries::{SourceRows, StatementLineFacts};
+use crate::snapshot::queries::{SourceRows, StatementLineFacts, UnpresentedFeeLine};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementFigures {
@@ -19,8 +19,16 @@ pub struct StatementFigures {
 
 pub const UNTIED: &str = "untied";
 pub const LINE: &str = "line";
+/// A program fee line billed in the window that no statement of its program presents.
+pub const UNPRESENTED: &str = "unpresented";
 
-pub fn check(ctx: Context<'_>, lines: Vec<StatementLineFacts>) -> (StatementFigures, Vec<Mismatch>) {
+/// `unpresented`: the program fee lines billed in the window, of programs with a
+/// statement, that no line of those statements presents.
+pub fn check(
+    ctx: Context<'_>,
+    lines: Vec<StatementLineFacts>,
+    unpresented: Vec<UnpresentedFeeLine>,
+) -> (StatementFigures, Vec<Mismatch>) {
     let mut figures = StatementFigures::default();
     let mut found = Vec::new();
     for line in lines {
@@ -76,12 +84,31 @@ pub fn check(ctx: Context<'_>, lines: Vec<StatementLineFacts>) -> (StatementFigu
             }));
         }
     }
+    for fee in unpresented {
+        let (id, program) = (&fee.id, &fee.program_id);
+        found.push(ctx.mismatch(Gap {
+            lane: Lane::Statements,
+            kind: Kind::Tie,
+            subject: id.clone(),
+            check: UNPRESENTED,
+            expected: fee.amount,
+            actual: Money::ZERO,
+            title: format!("Program fee line {id} of {program} is on no statement of {program}"),
+            next_action: format!("Add invoice line {id} to the organization fee statement of {program}"),
+        }));
+    }
     (figures, sorted(found))
 }
 
 /// The source rows behind a mismatch of this check.
 pub fn trace(m: &Mismatch) -> Trace<'_> {
     let line = m.subject.as_str();
+    if m.check == UNPRESENTED {
+        return Trace {
+            expected: vec![SourceRows::One("invoice_lines", line)],
+            actual: vec![],
+        };
+    }
     let expected = match m.check {
         LINE => vec![SourceRows::PresentedInvoiceLine(line)],
         _ => vec![],
@@ -123,6 +150,7 @@ mod tests {
                 owners: &owners,
             },
             lines,
+            Vec::new(),
         )
     }
 

@@ -1,12 +1,14 @@
-//! The usage lane: usage rated in the window is billed in the window, account by account,
-//! and no usage of the window is still waiting to be processed.
+//! The usage lane: every usage event rated in the window is billed in the window, once, on
+//! a usage line of its own account — checked line by line and event by event, never on an
+//! account's total, where errors can cancel (docs/reconciliation.md, "A break never nets
+//! away") — and no usage of the window is still waiting to be processed.
 
 use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
-use crate::snapshot::queries::{AccountUsage, SourceRows};
+use crate::snapshot::queries::{AccountUsage, SourceRows, UnbilledEvent, UsageLineFacts};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageFigures {
@@ -20,10 +22,23 @@ pub struct UsageFigures {
     pub open_exception_amount: Money,
 }
 
+/// An account's rated usage against its usage lines: no longer reported (its breaks are
+/// the lines' and the events'), kept so a stored result that has it still reads.
 pub const BILLED: &str = "billed";
 pub const UNPROCESSED: &str = "unprocessed";
+/// A usage line whose amount is not the rated amounts of its own account's events on it.
+pub const LINE_EVENTS: &str = "events";
+/// A usage event rated in the window that no usage line billed in the window carries.
+pub const UNBILLED: &str = "unbilled";
 
-pub fn check(ctx: Context<'_>, accounts: Vec<AccountUsage>) -> (UsageFigures, Vec<Mismatch>) {
+/// `lines`: the usage lines billed in the window; `unbilled`: the events rated in the
+/// window that none of them carries.
+pub fn check(
+    ctx: Context<'_>,
+    accounts: Vec<AccountUsage>,
+    lines: impl IntoIterator<Item = UsageLineFacts>,
+    unbilled: Vec<UnbilledEvent>,
+) -> (UsageFigures, Vec<Mismatch>) {
     let period = &ctx.period.id;
     let mut figures = UsageFigures::default();
     let mut found = Vec::new();
@@ -33,21 +48,6 @@ pub fn check(ctx: Context<'_>, accounts: Vec<AccountUsage>) -> (UsageFigures, Ve
         figures.open_exceptions += usage.open_events;
         figures.open_exception_amount += usage.open_amount;
         let account = &usage.account_id;
-        if usage.rated != usage.billed {
-            found.push(ctx.mismatch(Gap {
-                lane: Lane::Usage,
-                kind: Kind::Tie,
-                subject: account.clone(),
-                check: BILLED,
-                expected: usage.rated,
-                actual: usage.billed,
-                title: format!("Usage rated for account {account} does not tie to usage billed"),
-                next_action: format!(
-                    "Compare account {account}'s rated usage events for {period} with its usage lines; bill \
-                     the missing usage or correct the rating"
-                ),
-            }));
-        }
         if usage.open_events > 0 {
             let n = usage.open_events;
             found.push(ctx.mismatch(Gap {
@@ -69,6 +69,70 @@ pub fn check(ctx: Context<'_>, accounts: Vec<AccountUsage>) -> (UsageFigures, Ve
             }));
         }
     }
+    for line in lines {
+        if line.amount == line.events {
+            continue;
+        }
+        let (id, account) = (&line.id, &line.account_id);
+        let (title, next_action) = if line.foreign_count > 0 {
+            (
+                format!(
+                    "Usage line {id} of account {account} carries {} event{} of another account",
+                    line.foreign_count,
+                    if line.foreign_count == 1 { "" } else { "s" }
+                ),
+                format!(
+                    "Move the other account's events ({}) off line {id} and bill them to their own account; \
+                     correct line {id} to its own events",
+                    line.foreign_amount
+                ),
+            )
+        } else if line.events.is_zero() {
+            (
+                format!("Usage line {id} of account {account} bills no rated event"),
+                format!(
+                    "Find the usage line {id} bills (billed twice?); credit it, or link the events it bills"
+                ),
+            )
+        } else {
+            (
+                format!("Usage line {id} of account {account} does not equal its rated events"),
+                format!(
+                    "Compare line {id} with the events it carries for {period}; re-bill the difference or \
+                     correct the rating"
+                ),
+            )
+        };
+        found.push(ctx.mismatch(Gap {
+            lane: Lane::Usage,
+            kind: Kind::Tie,
+            subject: id.clone(),
+            check: LINE_EVENTS,
+            expected: line.events,
+            actual: line.amount,
+            title,
+            next_action,
+        }));
+    }
+    for event in unbilled {
+        let (id, account) = (&event.id, &event.account_id);
+        let on = match &event.invoice_line_id {
+            Some(line) => format!(" (it names line {line}, which is not a usage line billed in {period})"),
+            None => String::new(),
+        };
+        found.push(ctx.mismatch(Gap {
+            lane: Lane::Usage,
+            kind: Kind::Tie,
+            subject: id.clone(),
+            check: UNBILLED,
+            expected: event.rated,
+            actual: Money::ZERO,
+            title: format!(
+                "Usage event {id} of account {account} was rated in the window and never billed{on}"
+            ),
+            next_action: format!("Bill event {id} on a usage line of account {account} for {period}"),
+        }));
+    }
     (figures, sorted(found))
 }
 
@@ -79,6 +143,14 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
         BILLED => Trace {
             expected: vec![SourceRows::RatedUsage(account)],
             actual: vec![SourceRows::BilledUsageLines(account)],
+        },
+        LINE_EVENTS => Trace {
+            expected: vec![SourceRows::EventsOfLine(account)],
+            actual: vec![SourceRows::One("invoice_lines", account)],
+        },
+        UNBILLED => Trace {
+            expected: vec![SourceRows::One("usage_events", account)],
+            actual: vec![],
         },
         _ => Trace {
             expected: vec![],
@@ -112,6 +184,8 @@ mod tests {
                 owners: &owners,
             },
             accounts,
+            Vec::new(),
+            Vec::new(),
         )
     }
 
@@ -127,15 +201,47 @@ mod tests {
     }
 
     #[test]
-    fn rated_usage_not_billed() {
-        let (_, found) = run(vec![usage("ACC-1", 12_000, 11_840, 0, 0)]);
-        let m = &found[0];
-        assert_eq!(m.key, "usage:ACC-1:billed");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(12_000), cents(11_840), cents(-160))
+    fn breaks_are_found_per_line_and_per_event_even_when_the_account_ties() {
+        let period = period();
+        let owners = owners(&period);
+        let line = |id: &str, amount: i64, events: i64, foreign: (u64, i64)| UsageLineFacts {
+            id: id.into(),
+            account_id: "ACC-1".into(),
+            amount: cents(amount),
+            events: cents(events),
+            foreign_count: foreign.0,
+            foreign_amount: cents(foreign.1),
+        };
+        // ACC-1 rated 120.00 and billed 120.00 in total, yet: LN-1 bills 20.00 more than
+        // its events, UE-9 (20.00) was never billed.
+        let (_, found) = check(
+            Context {
+                period: &period,
+                owners: &owners,
+            },
+            vec![usage("ACC-1", 12_000, 12_000, 0, 0)],
+            vec![
+                line("LN-1", 12_000, 10_000, (0, 0)),
+                line("LN-2", 500, 0, (1, 500)),
+            ],
+            vec![UnbilledEvent {
+                id: "UE-9".into(),
+                account_id: "ACC-1".into(),
+                rated: cents(2_000),
+                invoice_line_id: None,
+            }],
         );
-        assert_eq!(m.severity, Severity::Low);
+        let got: Vec<(&str, Money)> = found.iter().map(|m| (m.key.as_str(), m.variance)).collect();
+        assert_eq!(
+            got,
+            [
+                ("usage:LN-1:events", cents(2_000)),
+                ("usage:LN-2:events", cents(500)),
+                ("usage:UE-9:unbilled", cents(-2_000)),
+            ]
+        );
+        assert_eq!(found[0].severity, Severity::Medium);
+        assert!(found[1].title.contains("another account"), "{}", found[1].title);
     }
 
     #[test]

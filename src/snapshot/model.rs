@@ -136,6 +136,10 @@ pub struct Period {
     pub last_clean_period: Option<String>,
     pub last_clean_date: Option<NaiveDate>,
     pub status: PeriodStatus,
+    /// When the snapshot was exported from the billing platform (`period.exported_on`),
+    /// when the import said: the platform's `balance` column is as of this day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_on: Option<NaiveDate>,
 }
 
 impl Period {

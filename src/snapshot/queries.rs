@@ -113,6 +113,38 @@ impl Window {
     }
 }
 
+/// An invoice `i` that is a receivable at window end (docs/reconciliation.md, "As of window
+/// end"): posted by window end and, at window end, `posted`/`closed` — a void dated after
+/// the window is the next period's, so the invoice is still a receivable here. Uses `:end`.
+macro_rules! receivable_at_end {
+    () => {
+        "i.posted_at <= :end
+    AND (i.status IN ('posted', 'closed') OR (i.status = 'void' AND i.voided_at > :end))"
+    };
+}
+
+/// The window-end balance of a receivable invoice `i`: the platform's balance (as of the
+/// export) with what moved it after window end rolled back — disbursements after the window
+/// added back, ledger adjustments after it taken off. A void after the window left the
+/// platform balance at zero: the window-end balance is then total − disbursed +
+/// adjustments to window end (plus whatever the void left, which `void-balance` reports).
+/// Uses `:end` and `:after_end`.
+macro_rules! balance_at_end {
+    () => {
+        "(i.balance_cents + CASE WHEN i.status = 'void'
+    THEN i.total_cents
+         - (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
+             WHERE d.invoice_id = i.id AND d.disbursed_on <= :end)
+         + (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+             WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end)
+    ELSE (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
+             WHERE d.invoice_id = i.id AND d.disbursed_on > :end)
+         - (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+             WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at >= :after_end)
+    END)"
+    };
+}
+
 /// A read transaction: every query made on the snapshot while it lives sees the same state
 /// of the file. It ends with [`ReadTransaction::finish`], or when dropped.
 pub struct ReadTransaction<'a> {
@@ -144,6 +176,11 @@ pub struct InvoiceFacts {
     pub disbursed: Money,
     /// Its ledger `adjustment` rows dated on or before window end.
     pub adjustments: Money,
+    /// Disbursed to it after window end (up to the export: every later row the snapshot
+    /// holds).
+    pub disbursed_after: Money,
+    /// Its ledger `adjustment` rows dated after window end.
+    pub adjustments_after: Money,
 }
 
 /// A payment or a credit, with its net value and what was disbursed from it, both to
@@ -170,13 +207,20 @@ pub struct WindowActivity {
     pub disbursed_from_credits: Money,
 }
 
-/// A disbursement (dated on or before window end) to an invoice that is a draft or void.
+/// What one payment or credit applied, net, to an invoice that at window end is a draft or
+/// void (voided by window end), over its disbursements dated on or before window end; only
+/// pairs that do not net to zero. `id` is the pair's first disbursement (in id order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MisdirectedDisbursement {
     pub id: String,
     pub invoice_id: String,
     pub invoice_status: InvoiceStatus,
     pub amount: Money,
+    /// The source applied (`payment` or `credit` and its id) and how many disbursements
+    /// the pair has.
+    pub source_kind: SourceKind,
+    pub source_id: String,
+    pub rows: u64,
 }
 
 /// One account's ledger for the roll-forward, and the balances of its receivable
@@ -222,6 +266,10 @@ pub struct PaymentUndo {
     pub amount: Money,
     pub reference: Option<String>,
     pub recorded: Money,
+    /// What the related payment's disbursements dated the same day net to, negated: the
+    /// value this undo pulled back from invoices when positive (docs/reconciliation.md,
+    /// "An application and its unwinding").
+    pub unwound: Money,
 }
 
 /// A credit or credit reversal issued in the window.
@@ -264,7 +312,7 @@ pub struct BatchTotals {
     pub line_count: u64,
 }
 
-/// The sum of one account's lines in one billing extract batch.
+/// The sum of one account's lines in one billing extract or GL batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtractAccount {
     pub batch_id: String,
@@ -308,6 +356,38 @@ pub struct AccountUsage {
     pub open_events: u64,
     /// Their known rated amounts.
     pub open_amount: Money,
+}
+
+/// A usage line billed in the window, with the rated events linked to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageLineFacts {
+    pub id: String,
+    pub account_id: String,
+    pub amount: Money,
+    /// The rated amounts of the `rated` events of the line's own account linked to it.
+    pub events: Money,
+    /// Events of other accounts linked to it: how many, and their rated amounts.
+    pub foreign_count: u64,
+    pub foreign_amount: Money,
+}
+
+/// A usage event rated in the window that no usage line billed in the window carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnbilledEvent {
+    pub id: String,
+    pub account_id: String,
+    pub rated: Money,
+    /// The line it names, if any (not a usage line billed in the window).
+    pub invoice_line_id: Option<String>,
+}
+
+/// A `program_fee` line billed in the window, of a program that has a statement, that no
+/// line of its program's statements presents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnpresentedFeeLine {
+    pub id: String,
+    pub program_id: String,
+    pub amount: Money,
 }
 
 /// An employer program with its expected fee and the fees billed for it.
@@ -433,6 +513,15 @@ pub enum SourceRows<'a> {
     BilledProgramFeeLinesOfStatement(&'a str),
     /// The invoice line a statement line presents.
     PresentedInvoiceLine(&'a str),
+    /// The disbursements (to window end) of the same payment or credit to the same invoice
+    /// as the named disbursement: one application and its unwinding.
+    DisbursementsOfPair(&'a str),
+    /// The usage events linked to a usage line.
+    EventsOfLine(&'a str),
+    /// Disbursements to an invoice up to the export (every one the snapshot holds).
+    DisbursementsToInvoiceToExport(&'a str),
+    /// Ledger `adjustment` rows of an invoice up to the export.
+    LedgerAdjustmentsOfInvoiceToExport(&'a str),
 }
 
 impl Snapshot {
@@ -454,7 +543,7 @@ impl Snapshot {
         self.conn().query_row(
             "SELECT id, entity, window_start, window_end, currency, close_owner,
                     materiality_medium_cents, materiality_high_cents, materiality_critical_cents,
-                    last_clean_period, last_clean_date, status
+                    last_clean_period, last_clean_date, status, exported_on
              FROM period",
             [],
             |r| {
@@ -476,6 +565,7 @@ impl Snapshot {
                     } else {
                         PeriodStatus::Open
                     },
+                    exported_on: opt_date_at(r, 12)?,
                 })
             },
         )
@@ -549,7 +639,11 @@ impl Snapshot {
                     (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
                       WHERE d.invoice_id = i.id AND d.disbursed_on <= :end),
                     (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end)
+                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end),
+                    (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
+                      WHERE d.invoice_id = i.id AND d.disbursed_on > :end),
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at >= :after_end)
              FROM invoices i",
             named_params! { ":end": w.end, ":after_end": w.after_end },
             |r| {
@@ -563,6 +657,8 @@ impl Snapshot {
                     lines: money_at(r, 6)?,
                     disbursed: money_at(r, 7)?,
                     adjustments: money_at(r, 8)?,
+                    disbursed_after: money_at(r, 9)?,
+                    adjustments_after: money_at(r, 10)?,
                 })
             },
             consume,
@@ -657,10 +753,14 @@ impl Snapshot {
     pub fn misdirected_disbursements(&self, period: &Period) -> Result<Vec<MisdirectedDisbursement>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT d.id, d.invoice_id, i.status, d.amount_cents
+            "SELECT MIN(d.id), d.invoice_id, i.status, SUM(d.amount_cents), d.source_kind, d.source_id,
+                    COUNT(*)
              FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
-             WHERE d.disbursed_on <= :end AND i.status IN ('draft', 'void')
-             ORDER BY d.id",
+             WHERE d.disbursed_on <= :end
+               AND (i.status = 'draft' OR (i.status = 'void' AND i.voided_at <= :end))
+             GROUP BY d.source_kind, d.source_id, d.invoice_id
+             HAVING SUM(d.amount_cents) <> 0
+             ORDER BY 1",
             named_params! { ":end": w.end },
             |r| {
                 Ok(MisdirectedDisbursement {
@@ -668,6 +768,9 @@ impl Snapshot {
                     invoice_id: r.get(1)?,
                     invoice_status: word_at(r, 2, InvoiceStatus::parse)?,
                     amount: money_at(r, 3)?,
+                    source_kind: word_at(r, 4, SourceKind::parse)?,
+                    source_id: r.get(5)?,
+                    rows: count_at(r, 6)?,
                 })
             },
         )
@@ -678,7 +781,8 @@ impl Snapshot {
     pub fn account_ledgers(&self, period: &Period) -> Result<Vec<AccountLedger>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT account_id, SUM(opening), SUM(posted), SUM(disbursed), SUM(pulled_back),
+            concat!(
+                "SELECT account_id, SUM(opening), SUM(posted), SUM(disbursed), SUM(pulled_back),
                     SUM(adjustments), SUM(voids), SUM(balances)
              FROM (
                  SELECT account_id,
@@ -697,9 +801,14 @@ impl Snapshot {
                         0 AS balances
                  FROM ledger WHERE occurred_at < :after_end
                  UNION ALL
-                 SELECT account_id, 0, 0, 0, 0, 0, 0, balance_cents FROM invoices
-                  WHERE status IN ('posted', 'closed') AND posted_at <= :end
-             ) GROUP BY account_id ORDER BY account_id",
+                 SELECT i.account_id, 0, 0, 0, 0, 0, 0, ",
+                balance_at_end!(),
+                " FROM invoices i
+                  WHERE ",
+                receivable_at_end!(),
+                "
+             ) GROUP BY account_id ORDER BY account_id"
+            ),
             named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             |r| {
                 Ok(AccountLedger {
@@ -748,7 +857,10 @@ impl Snapshot {
             "SELECT p.id, p.account_id, p.kind, p.related_payment_id, p.occurred_on, p.amount_cents,
                     p.reference,
                     (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-                      WHERE g.reference = p.id AND g.kind = p.kind AND g.occurred_at < :after_end)
+                      WHERE g.reference = p.id AND g.kind = p.kind AND g.occurred_at < :after_end),
+                    (SELECT COALESCE(-SUM(d.amount_cents), 0) FROM disbursements d
+                      WHERE d.source_kind = 'payment' AND d.source_id = p.related_payment_id
+                        AND d.disbursed_on = p.occurred_on)
              FROM payments p
              WHERE p.kind IN ('reversal', 'refund', 'chargeback')
                AND p.occurred_on >= :start AND p.occurred_on <= :end
@@ -764,6 +876,7 @@ impl Snapshot {
                     amount: money_at(r, 5)?,
                     reference: r.get(6)?,
                     recorded: money_at(r, 7)?,
+                    unwound: money_at(r, 8)?,
                 })
             },
         )
@@ -800,6 +913,9 @@ impl Snapshot {
                       WHEN 'adjustment' THEN 0
                       WHEN 'void' THEN EXISTS (SELECT 1 FROM invoices i
                           WHERE i.id = g.reference AND i.id = g.invoice_id AND i.status = 'void')
+                      WHEN 'refund' THEN EXISTS (SELECT 1 FROM payments p
+                          WHERE p.id = g.reference AND p.kind = 'refund')
+                        OR EXISTS (SELECT 1 FROM credits c WHERE c.id = g.reference AND c.kind = 'reversal')
                       ELSE EXISTS (SELECT 1 FROM payments p WHERE p.id = g.reference AND p.kind = g.kind)
                     END
              FROM ledger g
@@ -843,12 +959,12 @@ impl Snapshot {
         )
     }
 
-    /// The sum of each account's lines in each billing extract batch.
+    /// The sum of each account's lines in each billing extract and each GL batch.
     pub fn extract_accounts(&self) -> Result<Vec<ExtractAccount>> {
         self.collect(
             "SELECT l.batch_id, l.account_id, SUM(l.amount_cents)
              FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
-             WHERE b.kind = 'billing_extract'
+             WHERE b.kind IN ('billing_extract', 'gl')
              GROUP BY l.batch_id, l.account_id ORDER BY l.batch_id, l.account_id",
             &[],
             |r| {
@@ -871,9 +987,12 @@ impl Snapshot {
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            "WITH population AS (
-                 SELECT id, total_cents FROM invoices
-                  WHERE status IN ('posted', 'closed') AND posted_at >= :start AND posted_at <= :end),
+            concat!(
+                "WITH population AS (
+                 SELECT i.id, i.total_cents FROM invoices i
+                  WHERE i.posted_at >= :start AND ",
+                receivable_at_end!(),
+                "),
              archived AS (
                  SELECT l.batch_id, l.invoice_id, SUM(l.amount_cents) AS amount_cents
                  FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
@@ -885,7 +1004,8 @@ impl Snapshot {
              WHERE b.kind = 'archive'
              UNION ALL
              SELECT a.batch_id, a.invoice_id, 0, 0, a.amount_cents FROM archived a
-             WHERE a.invoice_id NOT IN (SELECT id FROM population)",
+             WHERE a.invoice_id NOT IN (SELECT id FROM population)"
+            ),
             named_params! { ":start": w.start, ":end": w.end },
             |r| {
                 Ok(ArchiveInvoice {
@@ -908,9 +1028,13 @@ impl Snapshot {
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            "SELECT l.id, l.amount_cents, l.revenue_rule, i.posted_at, l.service_start, l.service_end
+            concat!(
+                "SELECT l.id, l.amount_cents, l.revenue_rule, i.posted_at, l.service_start, l.service_end
              FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-             WHERE i.status IN ('posted', 'closed') AND i.posted_at <= :end",
+             WHERE ",
+                receivable_at_end!(),
+                ""
+            ),
             named_params! { ":end": w.end },
             |r| {
                 Ok(RevenueLine {
@@ -930,7 +1054,8 @@ impl Snapshot {
     pub fn account_usage(&self, period: &Period) -> Result<Vec<AccountUsage>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT account_id, SUM(rated), SUM(billed), SUM(open_events), SUM(open_amount) FROM (
+            concat!(
+                "SELECT account_id, SUM(rated), SUM(billed), SUM(open_events), SUM(open_amount) FROM (
                  SELECT account_id,
                         CASE WHEN state = 'rated' THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS rated,
                         0 AS billed,
@@ -941,10 +1066,13 @@ impl Snapshot {
                  UNION ALL
                  SELECT i.account_id, 0, l.amount_cents, 0, 0
                  FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-                 WHERE l.kind = 'usage' AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                 WHERE l.kind = 'usage' AND ",
+                receivable_at_end!(),
+                "
                    AND COALESCE(l.service_start, i.posted_at) >= :start
                    AND COALESCE(l.service_start, i.posted_at) <= :end
-             ) GROUP BY account_id ORDER BY account_id",
+             ) GROUP BY account_id ORDER BY account_id"
+            ),
             named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             |r| {
                 Ok(AccountUsage {
@@ -958,22 +1086,125 @@ impl Snapshot {
         )
     }
 
+    /// `program_fee` lines billed in the window, of programs with a statement, that no line
+    /// of their program's statements presents; by id.
+    pub fn unpresented_fee_lines(&self, period: &Period) -> Result<Vec<UnpresentedFeeLine>> {
+        let w = Window::of(period);
+        self.collect(
+            concat!(
+                "SELECT l.id, l.program_id, l.amount_cents
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'program_fee' AND ",
+                receivable_at_end!(),
+                "
+               AND COALESCE(l.service_start, i.posted_at) >= :start
+               AND COALESCE(l.service_start, i.posted_at) <= :end
+               AND EXISTS (SELECT 1 FROM program_statements s WHERE s.program_id = l.program_id)
+               AND NOT EXISTS (SELECT 1 FROM statement_lines sl
+                   JOIN program_statements s ON s.id = sl.statement_id
+                   WHERE sl.invoice_line_id = l.id AND s.program_id = l.program_id)
+             ORDER BY l.id"
+            ),
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(UnpresentedFeeLine {
+                    id: r.get(0)?,
+                    program_id: r.get(1)?,
+                    amount: money_at(r, 2)?,
+                })
+            },
+        )
+    }
+
+    /// Every usage line billed in the window with the rated events of its own account linked
+    /// to it, and any events of other accounts linked to it; streamed to `consume`.
+    pub fn usage_lines<R>(
+        &self,
+        period: &Period,
+        consume: impl FnOnce(&mut dyn Iterator<Item = UsageLineFacts>) -> R,
+    ) -> Result<R> {
+        let w = Window::of(period);
+        self.stream(
+            concat!(
+                "SELECT l.id, i.account_id, l.amount_cents,
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated'),
+                    (SELECT COUNT(*) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id),
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'usage' AND ",
+                receivable_at_end!(),
+                "
+               AND COALESCE(l.service_start, i.posted_at) >= :start
+               AND COALESCE(l.service_start, i.posted_at) <= :end"
+            ),
+            named_params! { ":start": w.start, ":end": w.end },
+            |r| {
+                Ok(UsageLineFacts {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    amount: money_at(r, 2)?,
+                    events: money_at(r, 3)?,
+                    foreign_count: count_at(r, 4)?,
+                    foreign_amount: money_at(r, 5)?,
+                })
+            },
+            consume,
+        )
+    }
+
+    /// Usage events `rated` in the window that no usage line billed in the window carries
+    /// (no line, or a line that is not one), by id.
+    pub fn unbilled_usage(&self, period: &Period) -> Result<Vec<UnbilledEvent>> {
+        let w = Window::of(period);
+        self.collect(
+            concat!(
+                "SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id
+             FROM usage_events e
+             WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
+               AND (e.invoice_line_id IS NULL OR e.invoice_line_id NOT IN (
+                 SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                  WHERE l.kind = 'usage' AND ",
+                receivable_at_end!(),
+                "
+                    AND COALESCE(l.service_start, i.posted_at) >= :start
+                    AND COALESCE(l.service_start, i.posted_at) <= :end))
+             ORDER BY e.id"
+            ),
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok(UnbilledEvent {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    rated: money_at(r, 2)?,
+                    invoice_line_id: r.get(3)?,
+                })
+            },
+        )
+    }
+
     /// Every employer program with its expected fee, the fees billed for it in the window
     /// and its statements.
     pub fn program_fees(&self, period: &Period) -> Result<Vec<ProgramFees>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT p.id, p.name, p.employer_account_id, p.basis_units, p.rate_cents,
+            concat!(
+                "SELECT p.id, p.name, p.employer_account_id, p.basis_units, p.rate_cents,
                     (SELECT COALESCE(SUM(l.amount_cents), 0)
                        FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                       WHERE l.program_id = p.id AND l.kind = 'program_fee'
-                        AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                        AND ",
+                receivable_at_end!(),
+                "
                         AND COALESCE(l.service_start, i.posted_at) >= :start
                         AND COALESCE(l.service_start, i.posted_at) <= :end),
                     (SELECT COUNT(*) FROM program_statements s WHERE s.program_id = p.id),
                     (SELECT COALESCE(SUM(s.total_cents), 0) FROM program_statements s
                       WHERE s.program_id = p.id)
-             FROM employer_programs p ORDER BY p.id",
+             FROM employer_programs p ORDER BY p.id"
+            ),
             named_params! { ":start": w.start, ":end": w.end },
             |r| {
                 let basis_units: i64 = r.get(3)?;
@@ -1000,11 +1231,15 @@ impl Snapshot {
     pub fn program_fees_billed(&self, period: &Period) -> Result<Money> {
         let w = Window::of(period);
         self.conn().query_row(
-            "SELECT COALESCE(SUM(l.amount_cents), 0)
+            concat!(
+                "SELECT COALESCE(SUM(l.amount_cents), 0)
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-             WHERE l.kind = 'program_fee' AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+             WHERE l.kind = 'program_fee' AND ",
+                receivable_at_end!(),
+                "
                AND COALESCE(l.service_start, i.posted_at) >= :start
-               AND COALESCE(l.service_start, i.posted_at) <= :end",
+               AND COALESCE(l.service_start, i.posted_at) <= :end"
+            ),
             named_params! { ":start": w.start, ":end": w.end },
             |r| money_at(r, 0),
         )
@@ -1072,17 +1307,19 @@ impl Snapshot {
         };
         let (minus_30, minus_60, minus_90) = (days_before_end(30), days_before_end(60), days_before_end(90));
         self.collect(
-            "SELECT account_id,
+            concat!("SELECT account_id,
                     SUM(CASE WHEN due_date >= :end THEN balance_cents ELSE 0 END),
                     SUM(CASE WHEN due_date < :end AND due_date >= :minus_30 THEN balance_cents ELSE 0 END),
                     SUM(CASE WHEN due_date < :minus_30 AND due_date >= :minus_60 THEN balance_cents ELSE 0 END),
                     SUM(CASE WHEN due_date < :minus_60 AND due_date >= :minus_90 THEN balance_cents ELSE 0 END),
                     SUM(CASE WHEN due_date < :minus_90 THEN balance_cents ELSE 0 END)
-             FROM invoices
-             WHERE status IN ('posted', 'closed') AND posted_at <= :end AND balance_cents <> 0
-             GROUP BY account_id ORDER BY account_id",
+             FROM (SELECT i.account_id, i.due_date, ", balance_at_end!(), " AS balance_cents
+                   FROM invoices i WHERE ", receivable_at_end!(), ")
+             WHERE balance_cents <> 0
+             GROUP BY account_id ORDER BY account_id"),
             named_params! {
                 ":end": w.end, ":minus_30": minus_30, ":minus_60": minus_60, ":minus_90": minus_90,
+                ":after_end": w.after_end,
             },
             |r| {
                 Ok(AgingRow {
@@ -1252,27 +1489,35 @@ impl Snapshot {
             SourceRows::ReceivableInvoicesOfAccount(account) => (
                 "invoices",
                 ids(
-                    "SELECT id FROM invoices
-                     WHERE account_id = :account AND status IN ('posted', 'closed') AND posted_at <= :end
-                     ORDER BY id",
+                    concat!(
+                        "SELECT i.id FROM invoices i WHERE i.account_id = :account AND ",
+                        receivable_at_end!(),
+                        " ORDER BY i.id"
+                    ),
                     named_params! { ":account": account, ":end": w.end },
                 )?,
             ),
             SourceRows::ReceivableInvoicesWithBalance => (
                 "invoices",
                 ids(
-                    "SELECT id FROM invoices
-                     WHERE status IN ('posted', 'closed') AND posted_at <= :end AND balance_cents <> 0
-                     ORDER BY id",
-                    named_params! { ":end": w.end },
+                    concat!(
+                        "SELECT i.id FROM invoices i WHERE ",
+                        receivable_at_end!(),
+                        " AND ",
+                        balance_at_end!(),
+                        " <> 0 ORDER BY i.id"
+                    ),
+                    named_params! { ":end": w.end, ":after_end": w.after_end },
                 )?,
             ),
             SourceRows::ClosePopulation => (
                 "invoices",
                 ids(
-                    "SELECT id FROM invoices
-                     WHERE status IN ('posted', 'closed') AND posted_at >= :start AND posted_at <= :end
-                     ORDER BY id",
+                    concat!(
+                        "SELECT i.id FROM invoices i WHERE i.posted_at >= :start AND ",
+                        receivable_at_end!(),
+                        " ORDER BY i.id"
+                    ),
                     named_params! { ":start": w.start, ":end": w.end },
                 )?,
             ),
@@ -1322,37 +1567,49 @@ impl Snapshot {
             SourceRows::BilledUsageLines(account) => (
                 "invoice_lines",
                 ids(
-                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                    concat!(
+                        "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      WHERE i.account_id = :account AND l.kind = 'usage'
-                       AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                       AND ",
+                        receivable_at_end!(),
+                        "
                        AND COALESCE(l.service_start, i.posted_at) >= :start
                        AND COALESCE(l.service_start, i.posted_at) <= :end
-                     ORDER BY l.id",
+                     ORDER BY l.id"
+                    ),
                     named_params! { ":account": account, ":start": w.start, ":end": w.end },
                 )?,
             ),
             SourceRows::BilledProgramFeeLines(program) => (
                 "invoice_lines",
                 ids(
-                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                    concat!(
+                        "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      WHERE l.program_id = :program AND l.kind = 'program_fee'
-                       AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                       AND ",
+                        receivable_at_end!(),
+                        "
                        AND COALESCE(l.service_start, i.posted_at) >= :start
                        AND COALESCE(l.service_start, i.posted_at) <= :end
-                     ORDER BY l.id",
+                     ORDER BY l.id"
+                    ),
                     named_params! { ":program": program, ":start": w.start, ":end": w.end },
                 )?,
             ),
             SourceRows::BilledProgramFeeLinesOfStatement(statement) => (
                 "invoice_lines",
                 ids(
-                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                    concat!(
+                        "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      JOIN program_statements s ON s.program_id = l.program_id
                      WHERE s.id = :statement AND l.kind = 'program_fee'
-                       AND i.status IN ('posted', 'closed') AND i.posted_at <= :end
+                       AND ",
+                        receivable_at_end!(),
+                        "
                        AND COALESCE(l.service_start, i.posted_at) >= :start
                        AND COALESCE(l.service_start, i.posted_at) <= :end
-                     ORDER BY l.id",
+                     ORDER BY l.id"
+                    ),
                     named_params! { ":statement": statement, ":start": w.start, ":end": w.end },
                 )?,
             ),
@@ -1362,6 +1619,37 @@ impl Snapshot {
                     "SELECT invoice_line_id FROM statement_lines
                      WHERE id = :statement_line AND invoice_line_id IS NOT NULL",
                     named_params! { ":statement_line": statement_line },
+                )?,
+            ),
+            SourceRows::DisbursementsToInvoiceToExport(invoice) => (
+                "disbursements",
+                ids(
+                    "SELECT id FROM disbursements WHERE invoice_id = :invoice ORDER BY id",
+                    named_params! { ":invoice": invoice },
+                )?,
+            ),
+            SourceRows::LedgerAdjustmentsOfInvoiceToExport(invoice) => (
+                "ledger",
+                ids(
+                    "SELECT id FROM ledger WHERE invoice_id = :invoice AND kind = 'adjustment' ORDER BY id",
+                    named_params! { ":invoice": invoice },
+                )?,
+            ),
+            SourceRows::EventsOfLine(line) => (
+                "usage_events",
+                ids(
+                    "SELECT id FROM usage_events WHERE invoice_line_id = :line ORDER BY id",
+                    named_params! { ":line": line },
+                )?,
+            ),
+            SourceRows::DisbursementsOfPair(disbursement) => (
+                "disbursements",
+                ids(
+                    "SELECT d.id FROM disbursements d JOIN disbursements s
+                       ON s.source_kind = d.source_kind AND s.source_id = d.source_id
+                      AND s.invoice_id = d.invoice_id
+                     WHERE s.id = :disbursement AND d.disbursed_on <= :end ORDER BY d.id",
+                    named_params! { ":disbursement": disbursement, ":end": w.end },
                 )?,
             ),
         })
@@ -1425,5 +1713,100 @@ impl Snapshot {
             }
         }
         Ok(progress)
+    }
+}
+
+/// A count of source rows and the sum of their amounts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Tally {
+    pub count: u64,
+    pub amount: Money,
+}
+
+impl Tally {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// The activity a snapshot holds dated after window end (up to its export): it moves
+/// nothing in the period, and is shown as such (docs/reconciliation.md, "As of window end").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AfterWindowActivity {
+    /// Invoices (not drafts) posted after window end: not in the close set.
+    pub invoices_posted: Tally,
+    /// Invoices posted by window end and voided after it (their totals).
+    pub invoices_voided: Tally,
+    pub payments_received: Tally,
+    /// Reversals, refunds and chargebacks.
+    pub payment_undos: Tally,
+    pub credits_issued: Tally,
+    pub credits_reversed: Tally,
+    /// Disbursements (net: unwinding ones are negative).
+    pub disbursements: Tally,
+    /// Ledger rows of every kind (net).
+    pub ledger_rows: Tally,
+    /// Usage events (their rated amounts).
+    pub usage_events: Tally,
+}
+
+impl Snapshot {
+    /// Every kind of activity dated after window end, counted and summed.
+    pub fn after_window_activity(&self, period: &Period) -> Result<AfterWindowActivity> {
+        let w = Window::of(period);
+        let rows = self.collect(
+            "SELECT 'invoices_posted', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
+              WHERE status <> 'draft' AND posted_at > :end
+             UNION ALL
+             SELECT 'invoices_voided', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
+              WHERE status = 'void' AND voided_at > :end AND posted_at <= :end
+             UNION ALL
+             SELECT 'payments_received', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
+              WHERE kind = 'payment' AND occurred_on > :end
+             UNION ALL
+             SELECT 'payment_undos', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
+              WHERE kind <> 'payment' AND occurred_on > :end
+             UNION ALL
+             SELECT 'credits_issued', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
+              WHERE kind = 'credit' AND issued_on > :end
+             UNION ALL
+             SELECT 'credits_reversed', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
+              WHERE kind = 'reversal' AND issued_on > :end
+             UNION ALL
+             SELECT 'disbursements', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM disbursements
+              WHERE disbursed_on > :end
+             UNION ALL
+             SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
+              WHERE occurred_at >= :after_end
+             UNION ALL
+             SELECT 'usage_events', COUNT(*), COALESCE(SUM(rated_amount_cents), 0) FROM usage_events
+              WHERE occurred_at >= :after_end",
+            named_params! { ":end": w.end, ":after_end": w.after_end },
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Tally {
+                        count: count_at(r, 1)?,
+                        amount: money_at(r, 2)?,
+                    },
+                ))
+            },
+        )?;
+        let mut a = AfterWindowActivity::default();
+        for (what, tally) in rows {
+            let slot = match what.as_str() {
+                "invoices_posted" => &mut a.invoices_posted,
+                "invoices_voided" => &mut a.invoices_voided,
+                "payments_received" => &mut a.payments_received,
+                "payment_undos" => &mut a.payment_undos,
+                "credits_issued" => &mut a.credits_issued,
+                "credits_reversed" => &mut a.credits_reversed,
+                "disbursements" => &mut a.disbursements,
+                "ledger_rows" => &mut a.ledger_rows,
+                _ => &mut a.usage_events,
+            };
+            *slot = tally;
+        }
+        Ok(a)
     }
 }

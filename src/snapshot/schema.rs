@@ -424,6 +424,23 @@ ALTER TABLE signoffs ADD COLUMN source_hash TEXT;
 ALTER TABLE signoffs ADD COLUMN overview_hash TEXT;
 ALTER TABLE reconcile_cache ADD COLUMN checksum TEXT;
 
+-- When the snapshot was exported from the billing platform (docs/reconciliation.md,
+-- "As of window end"); under the sign-off lock like the rest of the period row.
+ALTER TABLE period ADD COLUMN exported_on TEXT;
+DROP TRIGGER period_locked_update;
+CREATE TRIGGER period_locked_update BEFORE UPDATE ON period
+WHEN OLD.status = 'signed_off' AND NOT (
+    NEW.status = 'open' AND NEW.id IS OLD.id AND NEW.entity IS OLD.entity
+    AND NEW.window_start IS OLD.window_start AND NEW.window_end IS OLD.window_end
+    AND NEW.currency IS OLD.currency AND NEW.close_owner IS OLD.close_owner
+    AND NEW.materiality_medium_cents IS OLD.materiality_medium_cents
+    AND NEW.materiality_high_cents IS OLD.materiality_high_cents
+    AND NEW.materiality_critical_cents IS OLD.materiality_critical_cents
+    AND NEW.last_clean_period IS OLD.last_clean_period
+    AND NEW.last_clean_date IS OLD.last_clean_date
+    AND NEW.exported_on IS OLD.exported_on)
+BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;
+
 -- Exactly one period row: once it exists, no insert (nor INSERT OR REPLACE, REPLACE or an
 -- upsert, whose insert comes first) may add or replace one.
 CREATE TRIGGER period_one_row BEFORE INSERT ON period

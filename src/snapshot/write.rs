@@ -40,8 +40,8 @@ pub(super) fn insert_period(tx: &Transaction<'_>, p: &Period) -> rusqlite::Resul
     tx.execute(
         "INSERT INTO period (id, entity, window_start, window_end, currency, close_owner,
             materiality_medium_cents, materiality_high_cents, materiality_critical_cents,
-            last_clean_period, last_clean_date, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open')",
+            last_clean_period, last_clean_date, status, exported_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12)",
         params![
             p.id,
             p.entity,
@@ -54,6 +54,7 @@ pub(super) fn insert_period(tx: &Transaction<'_>, p: &Period) -> rusqlite::Resul
             cents(p.materiality_critical),
             p.last_clean_period,
             opt_date(p.last_clean_date),
+            opt_date(p.exported_on),
         ],
     )?;
     Ok(())

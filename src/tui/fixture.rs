@@ -85,6 +85,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         })
         .collect();
     let summary = Summary {
+        exported_on: None,
         period: "2026-03".into(),
         usage_billed_usd: m(431_842),
         program_fees_billed_usd: m(91_213),
@@ -180,6 +181,7 @@ pub fn source(hostile_name: &str, usage: usize) -> SourceData {
         materiality_critical: m(500_000),
         last_clean_period: Some("2026-02".into()),
         last_clean_date: Some(d(4)),
+        exported_on: None,
         status: PeriodStatus::Open,
     };
     let accounts = vec![

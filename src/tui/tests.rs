@@ -580,6 +580,23 @@ fn screen_overview() {
 }
 
 #[test]
+fn the_first_pane_says_when_the_snapshot_was_exported() {
+    let mut loaded = fixture::loaded("olga", Some(Role::Operator));
+    loaded.summary.exported_on = chrono::NaiveDate::from_ymd_opt(2026, 4, 6);
+    let mut app = App::new();
+    assert_eq!(app.start(), vec![Request::Load]);
+    app.on_response(Response::Loaded(Box::new(loaded)));
+    let s = screen(&mut app, 100, 24);
+    assert!(
+        s.contains("Statement window 2026-03-01 .. 2026-03-31 · exported 2026-04-06"),
+        "{s}"
+    );
+    // Without an export date the line is as before (the snapshots above).
+    let s = screen(&mut operator(), 100, 24);
+    assert!(!s.contains("exported"), "{s}");
+}
+
+#[test]
 fn screen_mismatches() {
     let mut app = operator();
     press(&mut app, &[key('2')]);

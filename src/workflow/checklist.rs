@@ -284,6 +284,29 @@ fn evidence(item: u8, recon: &Overview, views: &[MismatchView], exports: &[Recor
         }
         _ => Vec::new(),
     };
+    // Activity after the window, in the evidence of the items it touches: shown as such,
+    // never counted in the period (docs/reconciliation.md, "As of window end").
+    // Indexes into `AfterWindowFigures::rows`.
+    let touched: &[usize] = match item {
+        1 => &[8],
+        2 => &[0, 1],
+        4 => &[2, 3, 4, 5, 6],
+        6 => &[7],
+        _ => &[],
+    };
+    let rows = steps.after_window.rows();
+    for (label, tally) in touched.iter().map(|&i| rows[i]) {
+        if !tally.is_empty() {
+            out.push(words(
+                label,
+                format!(
+                    "{} row(s), {} (not counted in the period)",
+                    tally.count,
+                    tally.amount.grouped()
+                ),
+            ));
+        }
+    }
     if item != 3 {
         out.push(count(
             "open mismatches in its lanes",

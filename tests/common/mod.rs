@@ -41,6 +41,7 @@ pub fn period() -> Period {
         materiality_critical: Money::from_cents(500_000),
         last_clean_period: Some("2026-02".into()),
         last_clean_date: Some(date("2026-03-04")),
+        exported_on: None,
         status: PeriodStatus::Open,
     }
 }

@@ -67,9 +67,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         ]),
         Line::from(fit(
             &format!(
-                "Statement window {} .. {} · close owner {}",
+                "Statement window {} .. {}{} · close owner {}",
                 s.window.start,
                 s.window.end,
+                s.exported_on
+                    .map(|d| format!(" · exported {d}"))
+                    .unwrap_or_default(),
                 inert(&s.owner)
             ),
             width,

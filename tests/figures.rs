@@ -1,0 +1,487 @@
+//! Issue 13 ("Figures a controller can trust on a real close"), parts 1–3: small readable
+//! periods under `tests/fixtures/`, imported through the real binary (`closedesk import
+//! DIR --out FILE`), reconciled, and compared with figures worked by hand in the README
+//! beside each fixture. Each test failed on the code before issue 13.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use closedesk::money::Money;
+use closedesk::reconcile::{self, Mismatch, Reconciliation};
+use closedesk::snapshot::Snapshot;
+
+fn m(text: &str) -> Money {
+    Money::parse(text).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Copies fixture `name` to a temporary directory, applies `edits` (file, old text, new
+/// text; each old text must occur exactly once), imports it through the binary and
+/// reconciles the snapshot.
+fn reconcile_fixture(name: &str, edits: &[(&str, &str, &str)]) -> Reconciliation {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("csv");
+    fs::create_dir(&src).unwrap();
+    for entry in fs::read_dir(fixture(name)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            fs::copy(&path, src.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    for (file, old, new) in edits {
+        let path = src.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(old).count(), 1, "{file}: {old:?}");
+        fs::write(&path, text.replace(old, new)).unwrap();
+    }
+    let out = dir.path().join("period.db");
+    let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("import")
+        .arg(&src)
+        .arg("--out")
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let snapshot = Snapshot::open(&out).unwrap();
+    reconcile::run(&snapshot).unwrap()
+}
+
+/// Mismatches as (key, expected, actual, variance), sorted by key.
+fn found(rec: &Reconciliation) -> Vec<(String, Money, Money, Money)> {
+    let mut out: Vec<_> = rec
+        .mismatches
+        .iter()
+        .map(|m: &Mismatch| (m.key.clone(), m.expected, m.actual, m.variance))
+        .collect();
+    out.sort();
+    out
+}
+
+fn expect(list: &[(&str, &str, &str, &str)]) -> Vec<(String, Money, Money, Money)> {
+    let mut out: Vec<_> = list
+        .iter()
+        .map(|(k, e, a, v)| (k.to_string(), m(e), m(a), m(v)))
+        .collect();
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Part 1: every figure is as of window end (tests/fixtures/as-of-window-end/README.md).
+
+#[test]
+fn a_period_closed_after_its_window_has_no_false_breaks() {
+    let rec = reconcile_fixture("as-of-window-end", &[]);
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+    assert_eq!(
+        rec.period.exported_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 6)
+    );
+}
+
+#[test]
+fn every_figure_is_as_of_window_end() {
+    let rec = reconcile_fixture("as-of-window-end", &[]);
+    let s = &rec.steps;
+    // Close population: INV-1 1,000.00 + INV-2 500.00 (voided in April: a March receivable).
+    assert_eq!(s.posted.close_population_count, 2);
+    assert_eq!(s.posted.posted_receivables, m("1500.00"));
+    // Closing AR: INV-1 400.00 + INV-2 500.00 + INV-4 200.00.
+    assert_eq!(s.posted.closing_ar, m("1100.00"));
+    assert_eq!(rec.headline.closing_ar, m("1100.00"));
+    // The platform's balances 0.00 + 0.00 + 180.00 = 180.00, less 1,100.00.
+    assert_eq!(s.posted.balance_change_after_window, m("-920.00"));
+    assert_eq!(s.posted.voided_count, 0);
+    assert_eq!(s.posted.voided_after_count, 1);
+    assert_eq!(s.posted.voided_after_balance, m("500.00"));
+    // Applied: PAY-1 / DSB-1 only.
+    assert_eq!(s.applied.payments_received, m("600.00"));
+    assert_eq!(s.applied.disbursed, m("600.00"));
+    assert_eq!(s.applied.unapplied, m("0.00"));
+    assert_eq!(s.applied.credits_issued, m("0.00"));
+    // Roll-forward: opening 200.00 + posted 1,500.00 − disbursed 600.00 = 1,100.00.
+    let rf = &s.rollforward.totals;
+    assert_eq!(
+        (rf.opening, rf.posted, rf.disbursed, rf.voids, rf.adjustments),
+        (m("200.00"), m("1500.00"), m("-600.00"), m("0.00"), m("0.00"))
+    );
+    assert_eq!((rf.closing, rf.invoice_balances), (m("1100.00"), m("1100.00")));
+    let per_account: Vec<(&str, Money)> = s
+        .rollforward
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.roll_forward.invoice_balances))
+        .collect();
+    assert_eq!(
+        per_account,
+        [
+            ("ACC-A", m("400.00")),
+            ("ACC-B", m("500.00")),
+            ("ACC-C", m("200.00"))
+        ]
+    );
+    // Aged AR at 2026-03-31: current 900.00, 1–30 days 200.00 (INV-4, 11 days).
+    let a = &rec.aging.totals;
+    assert_eq!(
+        (
+            a.current,
+            a.days_1_30,
+            a.days_31_60,
+            a.days_61_90,
+            a.over_90,
+            a.total
+        ),
+        (
+            m("900.00"),
+            m("200.00"),
+            m("0.00"),
+            m("0.00"),
+            m("0.00"),
+            m("1100.00")
+        )
+    );
+    // Revenue recognized in the window: LN-1 1,000.00 + LN-2 500.00.
+    assert_eq!(s.revenue.total.recognized, m("1500.00"));
+    // Usage: UE-1 is April's.
+    assert_eq!(s.usage.rated, m("0.00"));
+}
+
+#[test]
+fn activity_after_the_window_is_shown_as_such() {
+    let rec = reconcile_fixture("as-of-window-end", &[]);
+    let after = &rec.steps.after_window;
+    let tally = |t: closedesk::snapshot::queries::Tally| (t.count, t.amount);
+    assert_eq!(tally(after.invoices_posted), (1, m("300.00")));
+    assert_eq!(tally(after.invoices_voided), (1, m("500.00")));
+    assert_eq!(tally(after.payments_received), (1, m("400.00")));
+    assert_eq!(tally(after.payment_undos), (0, m("0.00")));
+    assert_eq!(tally(after.credits_issued), (1, m("50.00")));
+    assert_eq!(tally(after.disbursements), (1, m("400.00")));
+    // LG-3 −400.00, LG-5 −500.00, LG-6 +300.00, LG-8 −20.00.
+    assert_eq!(tally(after.ledger_rows), (4, m("-620.00")));
+    assert_eq!(tally(after.usage_events), (1, m("5.00")));
+    // The overview (what status, the cockpit and the checklist read) carries them too.
+    assert_eq!(rec.overview().steps.after_window, *after);
+}
+
+#[test]
+fn a_balance_wrong_at_the_export_is_still_found() {
+    let rec = reconcile_fixture(
+        "as-of-window-end",
+        &[(
+            "invoices.csv",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,0.00",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,10.00",
+        )],
+    );
+    let keys: Vec<String> = found(&rec).into_iter().map(|f| f.0).collect();
+    let get = |key: &str| {
+        let f = found(&rec).into_iter().find(|f| f.0 == key);
+        f.unwrap_or_else(|| panic!("{key} not in {keys:?}"))
+    };
+    // Export-date figure 1,000 − 600 − 400 = 0.00; the platform says 10.00.
+    assert_eq!(
+        get("invoices:INV-1:balance"),
+        ("invoices:INV-1:balance".into(), m("0.00"), m("10.00"), m("10.00"))
+    );
+    // Window-end balance 10.00 + 400.00 = 410.00 against the ledger's 400.00.
+    assert_eq!(
+        get("ledger:ACC-A:roll-forward"),
+        (
+            "ledger:ACC-A:roll-forward".into(),
+            m("400.00"),
+            m("410.00"),
+            m("10.00")
+        )
+    );
+    assert_eq!(
+        get("exports:GL-2026-03:ar-total"),
+        (
+            "exports:GL-2026-03:ar-total".into(),
+            m("1110.00"),
+            m("1100.00"),
+            m("-10.00")
+        )
+    );
+    let next = &rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "invoices:INV-1:balance")
+        .unwrap()
+        .next_action;
+    assert!(next.contains("at window end its balance is 410.00"), "{next}");
+}
+
+#[test]
+fn an_export_date_before_window_end_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("csv");
+    fs::create_dir(&src).unwrap();
+    for entry in fs::read_dir(fixture("as-of-window-end")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            fs::copy(&path, src.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let period = src.join("period.csv");
+    let text = fs::read_to_string(&period)
+        .unwrap()
+        .replace(",2026-04-06", ",2026-03-30");
+    fs::write(&period, text).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("import")
+        .arg(&src)
+        .arg("--out")
+        .arg(dir.path().join("p.db"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("period.csv:2:12: exported_on 2026-03-30 is before window_end"),
+        "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Part 2: an application and its unwinding are one story (tests/fixtures/unwinds).
+
+#[test]
+fn unwound_applications_reconcile_without_a_mismatch() {
+    let rec = reconcile_fixture("unwinds", &[]);
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+    let s = &rec.steps;
+    assert_eq!(s.posted.close_population_count, 2);
+    assert_eq!(s.posted.posted_receivables, m("1400.00"));
+    assert_eq!((s.posted.voided_count, s.posted.voided_total), (1, m("500.00")));
+    assert_eq!(s.posted.closing_ar, m("1400.00"));
+    let a = &s.applied;
+    assert_eq!(a.payments_received, m("2200.00"));
+    assert_eq!(a.payments_reversed, m("1250.00"));
+    assert_eq!(a.payments_charged_back, m("200.00"));
+    assert_eq!(a.payments_refunded, m("150.00"));
+    assert_eq!((a.credits_issued, a.credits_reversed), (m("80.00"), m("80.00")));
+    assert_eq!(a.disbursed, m("0.00"));
+    assert_eq!(
+        (a.unapplied_payments, a.unapplied_credits, a.unapplied),
+        (m("600.00"), m("0.00"), m("600.00"))
+    );
+    let rf = &s.rollforward.totals;
+    assert_eq!(
+        (rf.posted, rf.disbursed, rf.pulled_back, rf.voids, rf.closing),
+        (
+            m("1900.00"),
+            m("-700.00"),
+            m("700.00"),
+            m("-500.00"),
+            m("1400.00")
+        )
+    );
+    assert_eq!(rf.invoice_balances, m("1400.00"));
+    let t = &s.adjustments.totals;
+    assert_eq!(
+        (
+            t.voids,
+            t.payment_reversals,
+            t.chargebacks,
+            t.refunds,
+            t.credit_reversals
+        ),
+        (m("500.00"), m("1250.00"), m("200.00"), m("150.00"), m("80.00"))
+    );
+}
+
+#[test]
+fn a_void_that_unwound_less_than_was_applied_is_one_break() {
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[(
+            "disbursements.csv",
+            "DSB-1U,payment,PAY-1,INV-1,2026-03-20,-500.00",
+            "DSB-1U,payment,PAY-1,INV-1,2026-03-20,-450.00",
+        )],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("disbursements:DSB-1:target", "0.00", "50.00", "50.00")])
+    );
+    let m = &rec.mismatches[0];
+    let ids: Vec<&str> = m.actual_rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["DSB-1", "DSB-1U"]);
+}
+
+#[test]
+fn a_reversal_recorded_beyond_what_it_pulled_back() {
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[(
+            "ledger.csv",
+            "LG-7,ACC-B,INV-2,2026-03-15T15:00:00Z,reversal,600.00,REV-2",
+            "LG-7,ACC-B,INV-2,2026-03-15T15:00:00Z,reversal,1000.00,REV-2",
+        )],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("adjustments:REV-2:unrecorded", "600.00", "1000.00", "400.00"),
+            ("ledger:ACC-B:roll-forward", "1400.00", "1000.00", "-400.00"),
+        ])
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Part 3: a break never nets away (tests/fixtures/nets-away).
+
+#[test]
+fn breaks_that_cancel_in_account_totals_are_each_found_once() {
+    let rec = reconcile_fixture("nets-away", &[]);
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("invoices:INV-A1:over-applied", "300.00", "350.00", "50.00"),
+            ("usage:LN-A2U:events", "0.00", "40.00", "40.00"),
+            ("usage:UE-3:unbilled", "40.00", "0.00", "-40.00"),
+            ("usage:LN-B1U:events", "35.00", "50.00", "15.00"),
+            ("exports:GL-1/ACC-A:gl-account", "50.00", "75.00", "25.00"),
+            ("exports:GL-1/ACC-B:gl-account", "300.00", "275.00", "-25.00"),
+            ("statements:LN-E2:unpresented", "80.00", "0.00", "-80.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert_eq!(rec.headline.closing_ar, m("550.00"));
+    // Account-level usage figures are unchanged: 190.00 rated, 190.00 billed.
+    assert_eq!(
+        (rec.steps.usage.rated, rec.steps.usage.billed),
+        (m("190.00"), m("190.00"))
+    );
+    let line = rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "usage:LN-B1U:events")
+        .unwrap();
+    assert!(
+        line.title.contains("1 event of another account"),
+        "{}",
+        line.title
+    );
+    let ids: Vec<&str> = line.expected_rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["UE-4", "UE-5"]);
+}
+
+#[test]
+fn with_the_cancelling_errors_corrected_the_period_is_clean() {
+    let rec = reconcile_fixture(
+        "nets-away",
+        &[
+            // INV-A1 takes 300.00, INV-A2 150.00 of PAY-A.
+            (
+                "disbursements.csv",
+                "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,350.00",
+                "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,300.00",
+            ),
+            (
+                "disbursements.csv",
+                "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,100.00",
+                "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,150.00",
+            ),
+            ("ledger.csv", "payment_disbursed,-350.00,DSB-A1", "payment_disbursed,-300.00,DSB-A1"),
+            ("ledger.csv", "payment_disbursed,-100.00,DSB-A2", "payment_disbursed,-150.00,DSB-A2"),
+            (
+                "invoices.csv",
+                "2026-04-01,300.00,-50.00",
+                "2026-04-01,300.00,0.00",
+            ),
+            (
+                "invoices.csv",
+                "2026-04-02,200.00,100.00",
+                "2026-04-02,200.00,50.00",
+            ),
+            // LN-A2U bills UE-3; UE-5 is billed on ACC-B's line as ACC-B's own event.
+            ("usage_events.csv", "rated,,", "rated,LN-A2U,"),
+            ("usage_events.csv", "UE-5,ACC-A", "UE-5,ACC-B"),
+            // The GL carries each account at its AR.
+            ("export_lines.csv", "GLL-A,GL-1,ACC-A,,75.00", "GLL-A,GL-1,ACC-A,,50.00"),
+            ("export_lines.csv", "GLL-B,GL-1,ACC-B,,275.00", "GLL-B,GL-1,ACC-B,,300.00"),
+            // STM-1 presents both fee lines.
+            (
+                "statement_lines.csv",
+                "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\n",
+                "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\nSTL-2,STM-1,LN-E2,\"Screening, 40 staff\",80.00\n",
+            ),
+        ],
+    );
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+}
+
+#[test]
+fn the_reconcile_report_shows_the_export_figures_and_what_came_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.db");
+    let bin = env!("CARGO_BIN_EXE_closedesk");
+    let import = Command::new(bin)
+        .arg("import")
+        .arg(fixture("as-of-window-end"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(import.status.success());
+    let run = Command::new(bin)
+        .arg("reconcile")
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(run.stdout).unwrap();
+    for line in [
+        "Closing AR (invoice AR remaining)               1,100.00",
+        "Platform balances (as of the export)              180.00",
+        "After the window (not counted in the period)",
+        "Ledger rows                        4             -620.00",
+        "No mismatches",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    let status = Command::new(bin).arg("status").arg(&out).output().unwrap();
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(text.contains("Snapshot exported     2026-04-06"), "{text}");
+}
+
+#[test]
+fn a_balance_break_names_the_rows_up_to_the_export() {
+    let rec = reconcile_fixture(
+        "as-of-window-end",
+        &[(
+            "invoices.csv",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,0.00",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,10.00",
+        )],
+    );
+    let m = rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "invoices:INV-1:balance")
+        .unwrap();
+    let rows: Vec<(&str, &str)> = m.expected_rows.iter().map(|r| (r.table, r.id.as_str())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("invoices", "INV-1"),
+            ("disbursements", "DSB-1"),
+            ("disbursements", "DSB-2")
+        ]
+    );
+}
