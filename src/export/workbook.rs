@@ -276,6 +276,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
 
     let Steps {
         posted,
+        after_window,
         applied,
         rollforward,
         adjustments,
@@ -296,6 +297,9 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             draft_count,
             draft_total,
             closing_ar,
+            balance_change_after_window,
+            voided_after_count,
+            voided_after_balance,
         } = posted;
         let mut s = Sheet::new(book.add_worksheet(), SHEETS[1], currency)?;
         s.title("1. Posted invoice totals")?;
@@ -307,7 +311,42 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             ("draft_count", count(*draft_count)),
             ("draft_total", money(*draft_total)),
             ("closing_ar", money(*closing_ar)),
+            ("balance_change_after_window", money(*balance_change_after_window)),
+            ("voided_after_count", count(*voided_after_count)),
+            ("voided_after_balance", money(*voided_after_balance)),
         ])?;
+        // Activity dated after window end: shown, moving nothing in the period.
+        let crate::reconcile::after::AfterWindowFigures {
+            invoices_posted,
+            invoices_voided,
+            payments_received,
+            payment_undos,
+            credits_issued,
+            credits_reversed,
+            disbursements,
+            ledger_rows,
+            usage_events,
+        } = after_window;
+        s.blank();
+        s.text(0, "After the window (moves nothing in this period)", true)?;
+        s.row += 1;
+        let mut rows = Vec::new();
+        for (name, tally) in [
+            ("invoices_posted", invoices_posted),
+            ("invoices_voided", invoices_voided),
+            ("payments_received", payments_received),
+            ("payment_undos", payment_undos),
+            ("credits_issued", credits_issued),
+            ("credits_reversed", credits_reversed),
+            ("disbursements", disbursements),
+            ("ledger_rows", ledger_rows),
+            ("usage_events", usage_events),
+        ] {
+            rows.push((format!("{name}_count"), count(tally.count)));
+            rows.push((format!("{name}_amount"), money(tally.amount)));
+        }
+        let rows: Vec<(&str, Cell)> = rows.iter().map(|(n, c)| (n.as_str(), c.clone())).collect();
+        s.figures(&rows)?;
         s.finish()?;
     }
 
