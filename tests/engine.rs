@@ -823,10 +823,15 @@ fn the_clean_period_reports_every_step() {
         ]
     );
 
-    // Recognized: 533.34 (INV-OLD's March days) + 118.40 + 1,000.00 + 131.60 + 1,500.00
-    // + 500.00 + 381.33 (22 of 30 days of 520.00) − 20.00 + 350.20.
-    assert_eq!(s.revenue.total.posted, m("4100.20"));
-    assert_eq!(s.revenue.total.recognized, m("4494.87"));
+    // Recognized: 533.34 (INV-OLD's March days) + 118.40 + 1,000.00 + 1,500.00
+    // + 500.00 + 381.33 (22 of 30 days of 520.00) − 20.00 + 350.20 = 4,363.27. The 131.60
+    // of sales tax (LN-1T) is not revenue: posted is 4,100.20 − 131.60 = 3,968.60.
+    assert_eq!(s.revenue.total.posted, m("3968.60"));
+    assert_eq!(s.revenue.total.recognized, m("4363.27"));
+    assert_eq!(s.revenue.tax.billed_in_window, m("131.60"));
+    // INV-V (300.00, immediate) was posted March 3 and voided March 28: recognized on
+    // March 3, taken back on March 28; net nothing in the window.
+    assert_eq!(s.revenue.total.reversed_by_voids, m("300.00"));
     assert_eq!(s.revenue.total.deferred, m("138.67"));
     assert_eq!(s.revenue.ratable_daily.recognized, m("1914.67"));
     assert_eq!(s.revenue.on_service_date.recognized, m("1500.00"));
@@ -1498,7 +1503,8 @@ fn revenue_service_period() {
     );
     assert_eq!(rec.mismatches[0].expected_rows, refs("invoice_lines", &["LN-1R"]));
     assert_eq!(rec.steps.revenue.total.unscheduled, m("1000.00"));
-    assert_eq!(rec.steps.revenue.total.recognized, m("3494.87"));
+    // 4,363.27 (the clean period, tax excluded) − 1,000.00 (LN-1R, now unscheduled).
+    assert_eq!(rec.steps.revenue.total.recognized, m("3363.27"));
 }
 
 #[test]
