@@ -1686,3 +1686,87 @@ fn mismatches_come_in_check_order() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 13 part 4: revenue is revenue. The fixture's figures are worked by hand in
+// tests/fixtures/revenue-rules/README.md.
+
+fn revenue_rules() -> (tempfile::TempDir, Snapshot) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("revenue-rules.db");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revenue-rules");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    let snapshot = Snapshot::open(&path).unwrap();
+    (dir, snapshot)
+}
+
+#[test]
+fn revenue_rules_tax_voids_and_catch_up_by_hand() {
+    let (_dir, snapshot) = revenue_rules();
+    let rec = reconcile::run(&snapshot).unwrap();
+    assert!(rec.mismatches.is_empty(), "{:?}", rec.mismatches);
+    let r = &rec.steps.revenue;
+    // Posted: LT-1 200.00 + LC-1 300.00 + LC-2 600.00 (tax LT-2 is not revenue).
+    assert_eq!(r.total.posted, m("1100.00"));
+    // Before: LO-1 280.00 + LP-1 300.00 + LP-2 280.00.
+    assert_eq!(r.total.recognized_before_window, m("860.00"));
+    // In the window: 310.00 − 300.00 − 280.00 + 200.00 + 300.00 + 320.00.
+    assert_eq!(r.total.recognized, m("550.00"));
+    assert_eq!(r.immediate.recognized, m("-100.00"));
+    assert_eq!(r.ratable_daily.recognized, m("650.00"));
+    // Deferred at end: LO-1 300.00 + LC-2 280.00; at start: LO-1 610.00 + LP-2 310.00.
+    assert_eq!(r.total.deferred, m("580.00"));
+    assert_eq!(r.total.deferred_at_window_start, m("920.00"));
+    // The March 12 void took back LP-1 300.00 + LP-2 390.00 (39 days × 10.00).
+    assert_eq!(r.total.reversed_by_voids, m("690.00"));
+    assert_eq!(r.total.recognized_on_schedule(), m("1240.00"));
+    assert_eq!(r.tax.billed_in_window, m("16.50"));
+    assert_eq!(r.tax.voided_in_window, m("24.00"));
+    assert_eq!(r.tax.on_invoices_at_window_end, m("16.50"));
+    // The seed figures of the period are untouched by revenue.
+    assert_eq!(rec.headline.posted_receivables, m("1116.50"));
+    assert_eq!(rec.headline.closing_ar, m("2006.50"));
+}
+
+#[test]
+fn revenue_rules_every_line_adds_up_to_its_amount() {
+    use closedesk::reconcile::revenue::{is_revenue, line_figures, on_books};
+    let (_dir, snapshot) = revenue_rules();
+    let period = snapshot.period().unwrap();
+    let lines = snapshot
+        .revenue_lines(&period, |lines| lines.collect::<Vec<_>>())
+        .unwrap();
+    let by_hand = [
+        // line, before, in the window, deferred at end
+        ("LO-1", "280.00", "310.00", "300.00"),
+        ("LP-1", "300.00", "-300.00", "0.00"),
+        ("LP-2", "280.00", "-280.00", "0.00"),
+        ("LT-1", "0.00", "200.00", "0.00"),
+        ("LC-1", "0.00", "300.00", "0.00"),
+        ("LC-2", "0.00", "320.00", "280.00"),
+    ];
+    let mut seen = 0;
+    for line in lines.iter().filter(|l| is_revenue(l)) {
+        let f = line_figures(line, period.window_start, period.window_end).unwrap();
+        let amount_at_end = if on_books(line, period.window_end) {
+            line.amount
+        } else {
+            Money::ZERO
+        };
+        assert_eq!(
+            f.recognized_before_window + f.recognized + f.deferred,
+            amount_at_end,
+            "{}",
+            line.id
+        );
+        let (_, before, within, deferred) = by_hand.iter().find(|h| h.0 == line.id).unwrap();
+        assert_eq!(
+            (f.recognized_before_window, f.recognized, f.deferred),
+            (m(before), m(within), m(deferred)),
+            "{}",
+            line.id
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, by_hand.len());
+}
