@@ -149,6 +149,7 @@ fn a_clean_history_verifies() {
             "hash chain",
             "sign-off anchors",
             "replay",
+            "bounds",
             "signed figures",
             "signed source rows",
             "stored result",
