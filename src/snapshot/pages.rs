@@ -180,16 +180,18 @@ fn cell(row: &Row<'_>, idx: usize, money: bool) -> rusqlite::Result<String> {
 
 /// The typed line behind a revenue row, read from the columns after the shown ones: rule,
 /// invoice posted_at, service start and end, amount, invoice status, account, line kind,
-/// voided_at. `None` unless the invoice is posted by `window_end` and receivable at it
-/// (posted or closed, or voided after it).
+/// voided_at. `None` unless the invoice is posted by `window_end` and is posted, closed or
+/// void (with its void date): the lines the engine's revenue step reads.
 fn revenue_line(r: &Row<'_>, from: usize, window_end: NaiveDate) -> rusqlite::Result<Option<RevenueLine>> {
     let status: Option<String> = r.get(from + 5)?;
     let voided_at: Option<String> = r.get(from + 8)?;
     let invoice_voided_at = match status.as_deref() {
         Some("posted" | "closed") => None,
+        // A void takes back in its window what the line had recognized: the line stays in
+        // the revenue figures (with 0.00 deferred once voided).
         Some("void") => match voided_at.and_then(|d| NaiveDate::parse_from_str(&d, DATE_FORMAT).ok()) {
-            Some(voided) if voided > window_end => Some(voided),
-            _ => return Ok(None),
+            Some(voided) => Some(voided),
+            None => return Ok(None),
         },
         _ => return Ok(None),
     };
