@@ -774,3 +774,38 @@ proptest! {
         prop_assert_eq!(found, vec![(key.as_str(), -m(specs[i].amount))]);
     }
 }
+
+// Issue 13 part 5: amounts up to the import's bounds never make the engine, the GL journal
+// or verify's bounds check fail. Up to twelve invoices, each a line `a` of up to
+// 80,000,000,000.00 (8 × 10^12 cents) in absolute value and a tax line `t` = |a| / 3:
+// counted once as line, once as tax line, and |a + t| four times (invoice total, balance,
+// ledger posting, void): at most 5 × (8 + 2.67) × 10^12 = 5.33 × 10^13 cents an invoice,
+// 6.4 × 10^14 for twelve — under the 10^15 bound, which `bounds()` confirms.
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn amounts_within_the_bounds_never_break_the_engine(
+        specs in prop::collection::vec(revenue_spec(), 1..12),
+        big in prop::collection::vec(prop_oneof![1i64..8_000_000_000_000, -8_000_000_000_000i64..-1], 12),
+    ) {
+        let specs: Vec<RevenueSpec> = specs
+            .into_iter()
+            .zip(&big)
+            .map(|(s, b)| RevenueSpec { amount: *b, tax: b.abs() / 3, ..s })
+            .collect();
+        let data = build_revenue(&specs);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        Snapshot::create(&path).unwrap().insert_source(&data).unwrap();
+        let snapshot = Snapshot::open(&path).unwrap();
+        let bounds = snapshot.bounds().unwrap();
+        prop_assert!(bounds.problems.is_empty(), "{:?}", bounds.problems);
+        prop_assert!(bounds.total_abs_cents < closedesk::money::MAX_TOTAL_ABS_CENTS);
+        let recon = reconcile::run(&snapshot).unwrap();
+        prop_assert!(recon.mismatches.is_empty());
+        let net = gl_net(&path, true);
+        prop_assert_eq!(net.values().copied().sum::<Money>(), Money::ZERO);
+    }
+}
