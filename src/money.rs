@@ -13,6 +13,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Absolute amounts at or above this many cents are refused (10 trillion currency units).
 pub const MAX_ABS_CENTS: i64 = 1_000_000_000_000_000;
 
+/// The absolute amounts of a whole period — every amount cell of every source table, and
+/// every employer program's `basis_units × rate` — must add up to less than this many
+/// cents (10 trillion currency units; docs/snapshot-format.md, "Bounds"). Every sum and
+/// difference the engine forms is of at most a few of these amounts per row, so it stays
+/// more than 9,000 times inside an `i64` (and inside SQLite's integer `SUM`).
+pub const MAX_TOTAL_ABS_CENTS: i128 = 1_000_000_000_000_000;
+
 /// An exact amount of money in the period's currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(i64);

@@ -824,10 +824,15 @@ fn the_clean_period_reports_every_step() {
         ]
     );
 
-    // Recognized: 533.34 (INV-OLD's March days) + 118.40 + 1,000.00 + 131.60 + 1,500.00
-    // + 500.00 + 381.33 (22 of 30 days of 520.00) − 20.00 + 350.20.
-    assert_eq!(s.revenue.total.posted, m("4100.20"));
-    assert_eq!(s.revenue.total.recognized, m("4494.87"));
+    // Recognized: 533.34 (INV-OLD's March days) + 118.40 + 1,000.00 + 1,500.00
+    // + 500.00 + 381.33 (22 of 30 days of 520.00) − 20.00 + 350.20 = 4,363.27. The 131.60
+    // of sales tax (LN-1T) is not revenue: posted is 4,100.20 − 131.60 = 3,968.60.
+    assert_eq!(s.revenue.total.posted, m("3968.60"));
+    assert_eq!(s.revenue.total.recognized, m("4363.27"));
+    assert_eq!(s.revenue.tax.billed_in_window, m("131.60"));
+    // INV-V (300.00, immediate) was posted March 3 and voided March 28: recognized on
+    // March 3, taken back on March 28; net nothing in the window.
+    assert_eq!(s.revenue.total.reversed_by_voids, m("300.00"));
     assert_eq!(s.revenue.total.deferred, m("138.67"));
     assert_eq!(s.revenue.ratable_daily.recognized, m("1914.67"));
     assert_eq!(s.revenue.on_service_date.recognized, m("1500.00"));
@@ -1499,7 +1504,8 @@ fn revenue_service_period() {
     );
     assert_eq!(rec.mismatches[0].expected_rows, refs("invoice_lines", &["LN-1R"]));
     assert_eq!(rec.steps.revenue.total.unscheduled, m("1000.00"));
-    assert_eq!(rec.steps.revenue.total.recognized, m("3494.87"));
+    // 4,363.27 (the clean period, tax excluded) − 1,000.00 (LN-1R, now unscheduled).
+    assert_eq!(rec.steps.revenue.total.recognized, m("3363.27"));
 }
 
 #[test]
@@ -1694,4 +1700,88 @@ fn mismatches_come_in_check_order() {
             "statements:STL-1:line",
         ]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13 part 4: revenue is revenue. The fixture's figures are worked by hand in
+// tests/fixtures/revenue-rules/README.md.
+
+fn revenue_rules() -> (tempfile::TempDir, Snapshot) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("revenue-rules.db");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revenue-rules");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    let snapshot = Snapshot::open(&path).unwrap();
+    (dir, snapshot)
+}
+
+#[test]
+fn revenue_rules_tax_voids_and_catch_up_by_hand() {
+    let (_dir, snapshot) = revenue_rules();
+    let rec = reconcile::run(&snapshot).unwrap();
+    assert!(rec.mismatches.is_empty(), "{:?}", rec.mismatches);
+    let r = &rec.steps.revenue;
+    // Posted: LT-1 200.00 + LC-1 300.00 + LC-2 600.00 (tax LT-2 is not revenue).
+    assert_eq!(r.total.posted, m("1100.00"));
+    // Before: LO-1 280.00 + LP-1 300.00 + LP-2 280.00.
+    assert_eq!(r.total.recognized_before_window, m("860.00"));
+    // In the window: 310.00 − 300.00 − 280.00 + 200.00 + 300.00 + 320.00.
+    assert_eq!(r.total.recognized, m("550.00"));
+    assert_eq!(r.immediate.recognized, m("-100.00"));
+    assert_eq!(r.ratable_daily.recognized, m("650.00"));
+    // Deferred at end: LO-1 300.00 + LC-2 280.00; at start: LO-1 610.00 + LP-2 310.00.
+    assert_eq!(r.total.deferred, m("580.00"));
+    assert_eq!(r.total.deferred_at_window_start, m("920.00"));
+    // The March 12 void took back LP-1 300.00 + LP-2 390.00 (39 days × 10.00).
+    assert_eq!(r.total.reversed_by_voids, m("690.00"));
+    assert_eq!(r.total.recognized_on_schedule(), m("1240.00"));
+    assert_eq!(r.tax.billed_in_window, m("16.50"));
+    assert_eq!(r.tax.voided_in_window, m("24.00"));
+    assert_eq!(r.tax.on_invoices_at_window_end, m("16.50"));
+    // The seed figures of the period are untouched by revenue.
+    assert_eq!(rec.headline.posted_receivables, m("1116.50"));
+    assert_eq!(rec.headline.closing_ar, m("2006.50"));
+}
+
+#[test]
+fn revenue_rules_every_line_adds_up_to_its_amount() {
+    use closedesk::reconcile::revenue::{is_revenue, line_figures, on_books};
+    let (_dir, snapshot) = revenue_rules();
+    let period = snapshot.period().unwrap();
+    let lines = snapshot
+        .revenue_lines(&period, |lines| lines.collect::<Vec<_>>())
+        .unwrap();
+    let by_hand = [
+        // line, before, in the window, deferred at end
+        ("LO-1", "280.00", "310.00", "300.00"),
+        ("LP-1", "300.00", "-300.00", "0.00"),
+        ("LP-2", "280.00", "-280.00", "0.00"),
+        ("LT-1", "0.00", "200.00", "0.00"),
+        ("LC-1", "0.00", "300.00", "0.00"),
+        ("LC-2", "0.00", "320.00", "280.00"),
+    ];
+    let mut seen = 0;
+    for line in lines.iter().filter(|l| is_revenue(l)) {
+        let f = line_figures(line, period.window_start, period.window_end).unwrap();
+        let amount_at_end = if on_books(line, period.window_end) {
+            line.amount
+        } else {
+            Money::ZERO
+        };
+        assert_eq!(
+            f.recognized_before_window + f.recognized + f.deferred,
+            amount_at_end,
+            "{}",
+            line.id
+        );
+        let (_, before, within, deferred) = by_hand.iter().find(|h| h.0 == line.id).unwrap();
+        assert_eq!(
+            (f.recognized_before_window, f.recognized, f.deferred),
+            (m(before), m(within), m(deferred)),
+            "{}",
+            line.id
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, by_hand.len());
 }

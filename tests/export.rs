@@ -495,3 +495,52 @@ fn stamp_adds_the_export_time_and_only_then() {
         .expect("a stamp line");
     assert!(line.len() > "#exported_at,".len() + 9, "{line}");
 }
+
+/// The GL of tests/fixtures/revenue-rules (worked by hand in its README.md): tax to a
+/// liability, a prior-period void against revenue, deferred revenue moving by exactly the
+/// engine's deferred at window end − at window start.
+#[test]
+fn gl_books_tax_as_a_liability_and_voids_against_revenue() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("revenue-rules.db");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revenue-rules");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    let recon = closedesk::reconcile::run(&Snapshot::open(&path).unwrap()).unwrap();
+    for by_account in [false, true] {
+        let doc = json(&bytes(
+            &path,
+            WORKED_OPERATOR,
+            &Request {
+                by_account,
+                ..Request::new(Kind::Gl, Format::Json)
+            },
+        ));
+        let lines = doc["lines"].as_array().unwrap();
+        let net = |account: &str, entry: Option<&str>| -> Money {
+            lines
+                .iter()
+                .filter(|l| l["gl_account"] == account && entry.is_none_or(|e| l["entry"] == e))
+                .map(|l| money(&l["credit"]) - money(&l["debit"]))
+                .sum()
+        };
+        let m = |s: &str| Money::parse(s).unwrap();
+        assert_eq!(net(gl::DEFERRED, Some("billing")), m("1100.00"));
+        assert_eq!(net(gl::TAX_PAYABLE, Some("billing-tax")), m("16.50"));
+        assert_eq!(net(gl::REVENUE, Some("recognition")), m("1240.00"));
+        assert_eq!(net(gl::DEFERRED, Some("voids")), m("-200.00"));
+        assert_eq!(net(gl::REVENUE, Some("voids-revenue")), m("-690.00"));
+        assert_eq!(net(gl::TAX_PAYABLE, Some("voids-tax")), m("-24.00"));
+        // Deferred revenue (a credit balance) moves by 1,100.00 − 1,240.00 − 200.00.
+        let r = &recon.steps.revenue;
+        assert_eq!(net(gl::DEFERRED, None), m("-340.00"));
+        assert_eq!(
+            net(gl::DEFERRED, None),
+            r.total.deferred - r.total.deferred_at_window_start
+        );
+        assert_eq!(net(gl::REVENUE, None), r.total.recognized);
+        assert_eq!(net(gl::REVENUE, None), m("550.00"));
+        assert_eq!(net(gl::TAX_PAYABLE, None), m("-7.50"));
+        // AR (a debit balance) moves by closing − opening AR: 2,006.50 − 1,804.00.
+        assert_eq!(-net(gl::AR, None), m("202.50"));
+    }
+}

@@ -127,6 +127,7 @@ fn a_clean_history_verifies() {
             "hash chain",
             "sign-off anchors",
             "replay",
+            "bounds",
             "signed figures",
             "signed source rows",
             "stored result",

@@ -14,11 +14,12 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+mod reconcile_json;
 mod report;
 
 use crate::demo;
 use crate::import;
-use crate::reconcile::{self, Mismatch, Overview, Reconciliation};
+use crate::reconcile::{self, Mismatch, Overview};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
 use crate::text::{inert, inert_json, inert_path};
@@ -545,16 +546,9 @@ fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     let recon = reconcile::run_and_store(&snapshot).map_err(|e| cannot_read(&snapshot, e))?;
     let (summary, open) = summarize(&snapshot, &recon.overview())?;
     if json {
-        #[derive(serde::Serialize)]
-        struct Report<'a> {
-            summary: &'a Summary,
-            #[serde(flatten)]
-            reconciliation: &'a Reconciliation,
-        }
-        print_json(&Report {
-            summary: &summary,
-            reconciliation: &recon,
-        })?;
+        let document = reconcile_json::document(&summary, &recon)
+            .map_err(|e| Failure::usage(format!("cannot write JSON: {e}")))?;
+        print_json(&document)?;
     } else {
         print_summary(&summary, &snapshot);
         report::print_steps(&recon);

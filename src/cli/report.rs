@@ -150,6 +150,11 @@ pub fn print_steps(recon: &Reconciliation) {
             f.unscheduled.grouped()
         );
     }
+    figure("Recognized before the window", v.total.recognized_before_window);
+    figure("Deferred at window start", v.total.deferred_at_window_start);
+    figure("Taken back by voids in the window", v.total.reversed_by_voids);
+    figure("Tax, pass-through billed (not revenue)", v.tax.billed_in_window);
+    figure("Tax, pass-through voided", v.tax.voided_in_window);
 
     heading("Usage");
     figure("Rated in the window", s.usage.rated);

@@ -17,6 +17,8 @@ pub const UNAPPLIED_CASH: &str = "Unapplied cash";
 pub const UNAPPLIED_CREDITS: &str = "Unapplied credits";
 pub const CREDITS: &str = "Credits issued (contra-revenue)";
 pub const ADJUSTMENTS: &str = "AR adjustments";
+/// Sales tax and pass-through fees billed for a third party (`tax` lines): a liability.
+pub const TAX_PAYABLE: &str = "Sales tax and pass-through payable";
 
 /// One journal entry kind: its debit account, credit account, and what it records.
 struct Entry {
@@ -40,10 +42,21 @@ const fn entry(
     }
 }
 
-const BILLING: Entry = entry("billing", "invoices posted (ledger invoice_posted)", AR, DEFERRED);
+const BILLING: Entry = entry(
+    "billing",
+    "invoices posted (ledger invoice_posted) less their tax lines",
+    AR,
+    DEFERRED,
+);
+const BILLING_TAX: Entry = entry(
+    "billing-tax",
+    "tax lines of invoices posted (sales tax and pass-through fees)",
+    AR,
+    TAX_PAYABLE,
+);
 const RECOGNITION: Entry = entry(
     "recognition",
-    "revenue recognized in the window",
+    "revenue recognized in the window on schedule (before voids)",
     DEFERRED,
     REVENUE,
 );
@@ -55,7 +68,19 @@ const CREDITS_ISSUED: Entry = entry("credits-issued", "credits issued", CREDITS,
 const CREDIT_REVERSALS: Entry = entry("credit-reversals", "credits reversed", UNAPPLIED_CREDITS, CREDITS);
 const CASH_APPLIED: Entry = entry("cash-applied", "disbursed from payments", UNAPPLIED_CASH, AR);
 const CREDITS_APPLIED: Entry = entry("credits-applied", "disbursed from credits", UNAPPLIED_CREDITS, AR);
-const VOIDS: Entry = entry("voids", "invoices voided (ledger void rows)", DEFERRED, AR);
+const VOIDS: Entry = entry(
+    "voids",
+    "invoices voided (ledger void rows) less the revenue and tax they reverse",
+    DEFERRED,
+    AR,
+);
+const VOIDS_REVENUE: Entry = entry(
+    "voids-revenue",
+    "revenue recognized before a void in the window, reversed",
+    REVENUE,
+    AR,
+);
+const VOIDS_TAX: Entry = entry("voids-tax", "tax lines of invoices voided", TAX_PAYABLE, AR);
 const SYSTEM: Entry = entry(
     "system-adjustments",
     "system adjustments (ledger adjustment rows)",
@@ -119,8 +144,49 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
                 post(out, e, None, total);
             }
         };
-    per_account(&mut out, &BILLING, rf.totals.posted, &|r| r.posted);
-    post(&mut out, &RECOGNITION, None, steps.revenue.total.recognized);
+    let revenue = &steps.revenue;
+    let account_revenue = |account: &str| {
+        revenue
+            .accounts
+            .iter()
+            .find(|a| a.account_id == account)
+            .cloned()
+            .unwrap_or_default()
+    };
+    // Billing: the invoices' tax lines are owed, not deferred revenue.
+    if by_account {
+        for acc in &rf.accounts {
+            let tax = account_revenue(&acc.account_id).tax_billed_in_window;
+            post(
+                &mut out,
+                &BILLING,
+                Some(&acc.account_id),
+                acc.roll_forward.posted - tax,
+            );
+        }
+        for a in &revenue.accounts {
+            post(
+                &mut out,
+                &BILLING_TAX,
+                Some(&a.account_id),
+                a.tax_billed_in_window,
+            );
+        }
+    } else {
+        post(
+            &mut out,
+            &BILLING,
+            None,
+            rf.totals.posted - revenue.tax.billed_in_window,
+        );
+        post(&mut out, &BILLING_TAX, None, revenue.tax.billed_in_window);
+    }
+    post(
+        &mut out,
+        &RECOGNITION,
+        None,
+        revenue.total.recognized_on_schedule(),
+    );
     post(&mut out, &RECEIPTS, None, a.payments_received);
     post(&mut out, &REVERSALS, None, a.payments_reversed);
     post(&mut out, &REFUNDS, None, a.payments_refunded);
@@ -145,8 +211,27 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
     // No separate entry for value pulled back onto invoices by reversals and chargebacks:
     // the negative disbursements that unwind those applications are already netted in
     // `disbursed_from_payments` above, so a pull-back entry would book them twice.
-    // Void rows in the ledger are negative (they reduce AR): the entry takes the reduction.
-    per_account(&mut out, &VOIDS, -rf.totals.voids, &|r| -r.voids);
+    // Void rows in the ledger are negative (they reduce AR): the entries take the
+    // reduction. What the voided lines had recognized before the void goes back against
+    // revenue, their tax lines against the liability, the rest against deferred revenue.
+    if by_account {
+        for acc in &rf.accounts {
+            let a = account_revenue(&acc.account_id);
+            let rest = -acc.roll_forward.voids - a.reversed_by_voids - a.tax_voided_in_window;
+            post(&mut out, &VOIDS, Some(&acc.account_id), rest);
+        }
+        for a in &revenue.accounts {
+            post(&mut out, &VOIDS_REVENUE, Some(&a.account_id), a.reversed_by_voids);
+        }
+        for a in &revenue.accounts {
+            post(&mut out, &VOIDS_TAX, Some(&a.account_id), a.tax_voided_in_window);
+        }
+    } else {
+        let rest = -rf.totals.voids - revenue.total.reversed_by_voids - revenue.tax.voided_in_window;
+        post(&mut out, &VOIDS, None, rest);
+        post(&mut out, &VOIDS_REVENUE, None, revenue.total.reversed_by_voids);
+        post(&mut out, &VOIDS_TAX, None, revenue.tax.voided_in_window);
+    }
     per_account(&mut out, &SYSTEM, rf.totals.adjustments, &|r| r.adjustments);
     Ok(out)
 }

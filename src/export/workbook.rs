@@ -535,6 +535,9 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             immediate,
             ratable_daily,
             on_service_date,
+            tax,
+            // Per account, for the GL journal by account (not a figure of the step).
+            accounts: _,
         } = revenue;
         let mut s = Sheet::new(book.add_worksheet(), SHEETS[6], currency)?;
         s.title("6. Revenue")?;
@@ -551,11 +554,17 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
                 recognized,
                 deferred,
                 unscheduled,
+                recognized_before_window,
+                deferred_at_window_start,
+                reversed_by_voids,
             } = r;
             vec![
                 Cell::text(rule),
                 money(*posted),
+                money(*recognized_before_window),
+                money(*deferred_at_window_start),
                 money(*recognized),
+                money(*reversed_by_voids),
                 money(*deferred),
                 money(*unscheduled),
             ]
@@ -563,9 +572,31 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
         .collect();
         s.table(
             "By recognition rule",
-            &["rule", "posted", "recognized", "deferred", "unscheduled"],
+            &[
+                "rule",
+                "posted",
+                "recognized_before_window",
+                "deferred_at_window_start",
+                "recognized_in_window",
+                "reversed_by_voids",
+                "deferred_at_window_end",
+                "unscheduled",
+            ],
             &table,
         )?;
+        let crate::reconcile::revenue::LiabilityFigures {
+            billed_in_window,
+            voided_in_window,
+            on_invoices_at_window_end,
+        } = tax;
+        s.blank();
+        s.text(0, "Tax and pass-through (a liability, not revenue)", true)?;
+        s.row += 1;
+        s.figures(&[
+            ("tax_billed_in_window", money(*billed_in_window)),
+            ("tax_voided_in_window", money(*voided_in_window)),
+            ("tax_on_invoices_at_window_end", money(*on_invoices_at_window_end)),
+        ])?;
         s.finish()?;
     }
 

@@ -25,6 +25,10 @@ const SHOWN_CHARS: usize = 60;
 #[derive(Debug, Default)]
 pub(super) struct Problems {
     found: Vec<(usize, Problem)>,
+    /// The absolute amounts read so far (every table), against
+    /// [`crate::money::MAX_TOTAL_ABS_CENTS`]; reported once, where the total crosses it.
+    amounts: i128,
+    amounts_reported: bool,
 }
 
 impl Problems {
@@ -451,25 +455,55 @@ impl<'a> Row<'a> {
         Some(text.to_string())
     }
 
-    /// A required amount, exact to the cent ([`Money::parse`]).
+    /// A required amount, exact to the cent ([`Money::parse`]), counted toward the
+    /// period's bound.
     pub fn money(&mut self, column: &str) -> Option<Money> {
         let text = self.required(column);
-        self.parse(column, text, parse_money)
+        let m = self.parse(column, text, parse_money);
+        self.counted(column, m)
     }
 
     /// An optional amount; `None` when empty.
     pub fn opt_money(&mut self, column: &str) -> Option<Money> {
         let text = self.optional(column);
-        self.parse(column, text, parse_money)
+        let m = self.parse(column, text, parse_money);
+        self.counted(column, m)
     }
 
     /// A required amount greater than zero.
     pub fn positive_money(&mut self, column: &str) -> Option<Money> {
         let text = self.required(column);
-        self.parse(column, text, |t| match parse_money(t)? {
+        let m = self.parse(column, text, |t| match parse_money(t)? {
             m if m > Money::ZERO => Ok(m),
             _ => Err(" must be greater than zero".into()),
-        })
+        });
+        self.counted(column, m)
+    }
+
+    /// Counts `amount` (cents) toward the period's bound on its absolute amounts
+    /// ([`crate::money::MAX_TOTAL_ABS_CENTS`]): the cell where the total reaches it is
+    /// refused (once per import). `false` when refused.
+    pub fn count_toward_bound(&mut self, column: &str, cents: i128) -> bool {
+        use crate::money::MAX_TOTAL_ABS_CENTS;
+        self.problems.amounts += cents.abs();
+        if self.problems.amounts < MAX_TOTAL_ABS_CENTS || self.problems.amounts_reported {
+            return true;
+        }
+        self.problems.amounts_reported = true;
+        self.problem(
+            column,
+            format!(
+                "{column} takes the period's absolute amounts past the bound: every amount of every \
+                 file (and each program's basis_units × rate) must add up to less than {}",
+                Money::from_cents(MAX_TOTAL_ABS_CENTS as i64).grouped()
+            ),
+        );
+        false
+    }
+
+    fn counted(&mut self, column: &str, m: Option<Money>) -> Option<Money> {
+        let m = m?;
+        self.count_toward_bound(column, m.cents() as i128).then_some(m)
     }
 
     /// A required amount of zero or more.

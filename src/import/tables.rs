@@ -694,6 +694,23 @@ fn employer_programs(table: Option<&Table>, known: &Known, problems: &mut Proble
         let name = r.text("name");
         let basis_units = r.whole("basis_units", 0);
         let rate = r.money("rate");
+        // The engine forms basis_units × rate: it must be an amount, and it counts toward
+        // the period's bound like one.
+        if let (Some(units), Some(rate)) = (basis_units, rate) {
+            let fee = units as i128 * rate.cents() as i128;
+            if fee.abs() >= crate::money::MAX_ABS_CENTS as i128 {
+                r.problem(
+                    "basis_units",
+                    format!(
+                        "basis_units × rate ({units} × {rate}) is out of range: the fee must be less than {} \
+                         in absolute value",
+                        crate::money::Money::from_cents(crate::money::MAX_ABS_CENTS).grouped()
+                    ),
+                );
+            } else {
+                r.count_toward_bound("basis_units", fee);
+            }
+        }
         let (Some(id), Some(employer_account_id), Some(name), Some(basis_units), Some(rate), true) =
             (id, employer_account_id, name, basis_units, rate, r.ok())
         else {

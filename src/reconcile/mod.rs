@@ -92,7 +92,10 @@ impl Reconciliation {
                 adjustments: s.adjustments.totals.clone(),
                 adjustment_count: s.adjustments.adjustments.len() as u64,
                 exports: s.exports.clone(),
-                revenue: s.revenue.clone(),
+                revenue: revenue::RevenueFigures {
+                    accounts: Vec::new(),
+                    ..s.revenue.clone()
+                },
                 usage: s.usage.clone(),
                 programs: s.programs.clone(),
                 statements: s.statements.clone(),

@@ -166,7 +166,9 @@ pub fn check(
         }
         // Applied beyond its total: a break on this invoice, whatever its account's total
         // says (docs/reconciliation.md, "A break never nets away").
-        let can_apply = invoice.total + invoice.adjustments;
+        // A credit invoice (a negative total) with nothing applied is a credit, not an
+        // over-application: what may be applied is never less than nothing.
+        let can_apply = std::cmp::max(invoice.total + invoice.adjustments, Money::ZERO);
         if receivable && invoice.disbursed > can_apply {
             gap(
                 id,

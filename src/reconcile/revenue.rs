@@ -1,29 +1,45 @@
 //! 6. Revenue, separately — lane `revenue`.
 //!
-//! Each line of a receivable invoice is recognized by its revenue rule: `immediate` on the
-//! invoice's posting date, `on_service_date` on its service start, `ratable_daily` evenly
-//! over its service days. Posted and recognized are never assumed equal.
+//! Each line of an invoice posted by window end is recognized by its revenue rule:
+//! `immediate` on the invoice's posting date, `on_service_date` on its service start,
+//! `ratable_daily` evenly over its service days — but never before the invoice is posted
+//! (service delivered before posting is caught up on the posting date) and never after it
+//! is voided (a void reverses everything the line had recognized, on the void date). Lines
+//! of kind `tax` (sales tax and pass-through fees collected for others) are not revenue:
+//! they recognize nothing and are owed to a third party. Posted and recognized are never
+//! assumed equal.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
-use crate::snapshot::model::{Lane, RevenueRule};
+use crate::snapshot::model::{Lane, LineKind, RevenueRule};
 use crate::snapshot::queries::{RevenueLine, SourceRows};
 
-/// Revenue figures of one rule, or of all lines.
+/// Revenue figures of one rule, or of all revenue lines (never `tax` lines).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleFigures {
-    /// Lines of the close population.
+    /// Lines of the close population (invoices posted in the window, not voided by its
+    /// end).
     pub posted: Money,
-    /// Recognized in the window.
+    /// Recognized in the window, net of what voids in the window reversed.
     pub recognized: Money,
     /// Scheduled but not yet recognized at window end.
     pub deferred: Money,
     /// Lines that cannot be scheduled (see the `service-period` check): neither
     /// recognized nor deferred.
     pub unscheduled: Money,
+    /// Recognized through the day before the window starts (by the lines' earlier
+    /// periods).
+    pub recognized_before_window: Money,
+    /// Scheduled but not yet recognized at the end of the day before the window starts.
+    pub deferred_at_window_start: Money,
+    /// Revenue that voids in the window took back: everything their lines had recognized
+    /// before the void (positive; `recognized` is already net of it).
+    pub reversed_by_voids: Money,
 }
 
 impl RuleFigures {
@@ -32,7 +48,37 @@ impl RuleFigures {
         self.recognized += other.recognized;
         self.deferred += other.deferred;
         self.unscheduled += other.unscheduled;
+        self.recognized_before_window += other.recognized_before_window;
+        self.deferred_at_window_start += other.deferred_at_window_start;
+        self.reversed_by_voids += other.reversed_by_voids;
     }
+
+    /// Recognized in the window before voids took anything back: what the GL's
+    /// recognition entry books (deferred revenue to revenue).
+    pub fn recognized_on_schedule(&self) -> Money {
+        self.recognized + self.reversed_by_voids
+    }
+}
+
+/// `tax` lines: amounts collected for a third party (sales tax, pass-through fees). They
+/// recognize nothing; the GL books them to a liability.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiabilityFigures {
+    /// `tax` lines of invoices posted in the window (whether or not voided since).
+    pub billed_in_window: Money,
+    /// `tax` lines of invoices voided in the window.
+    pub voided_in_window: Money,
+    /// `tax` lines of invoices posted and not voided at window end.
+    pub on_invoices_at_window_end: Money,
+}
+
+/// One customer account's share of the figures the GL journal splits per account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountRevenue {
+    pub account_id: String,
+    pub tax_billed_in_window: Money,
+    pub tax_voided_in_window: Money,
+    pub reversed_by_voids: Money,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,14 +87,32 @@ pub struct RevenueFigures {
     pub immediate: RuleFigures,
     pub ratable_daily: RuleFigures,
     pub on_service_date: RuleFigures,
+    /// `tax` lines: not revenue.
+    pub tax: LiabilityFigures,
+    /// Per account, the accounts with a `tax` line or a void reversal in the window (for
+    /// the GL journal by account); not stored, not in JSON.
+    #[serde(skip)]
+    pub accounts: Vec<AccountRevenue>,
 }
 
 pub const SERVICE_PERIOD: &str = "service-period";
 
-/// Revenue of `line` recognized through `day` (inclusive), or `None` when the line cannot
-/// be scheduled. Ratable lines recognize `amount × days elapsed / days total`, truncated
-/// toward zero to the cent, so every period's share adds up to the amount exactly.
-pub fn recognized_through(line: &RevenueLine, day: NaiveDate) -> Option<Money> {
+/// Whether `line`'s invoice is on the books at the end of `day`: posted on or before it,
+/// and not voided on or before it.
+pub fn on_books(line: &RevenueLine, day: NaiveDate) -> bool {
+    line.invoice_posted_at <= day && line.invoice_voided_at.is_none_or(|v| day < v)
+}
+
+/// Whether `line` is revenue at all: `tax` lines are a liability.
+pub fn is_revenue(line: &RevenueLine) -> bool {
+    line.kind != LineKind::Tax
+}
+
+/// What `line`'s rule schedules through `day` (inclusive), ignoring when the invoice was
+/// posted or voided, or `None` when the line cannot be scheduled. Ratable lines schedule
+/// `amount × days elapsed / days total`, truncated toward zero to the cent, so every
+/// period's share adds up to the amount exactly.
+pub fn scheduled_through(line: &RevenueLine, day: NaiveDate) -> Option<Money> {
     let all_or_nothing = |on: NaiveDate| if on <= day { line.amount } else { Money::ZERO };
     match line.rule {
         RevenueRule::Immediate => Some(all_or_nothing(line.invoice_posted_at)),
@@ -65,6 +129,29 @@ pub fn recognized_through(line: &RevenueLine, day: NaiveDate) -> Option<Money> {
     }
 }
 
+/// Revenue of `line` recognized through `day` (inclusive), or `None` when the line cannot
+/// be scheduled: its schedule while the invoice is on the books, nothing before it is
+/// posted or from the day it is voided, and nothing ever for a `tax` line.
+pub fn recognized_through(line: &RevenueLine, day: NaiveDate) -> Option<Money> {
+    if !is_revenue(line) {
+        return Some(Money::ZERO);
+    }
+    let scheduled = scheduled_through(line, day)?;
+    Some(if on_books(line, day) {
+        scheduled
+    } else {
+        Money::ZERO
+    })
+}
+
+/// Revenue of `line` deferred at the end of `day`: on the books and not yet recognized.
+pub fn deferred_at(line: &RevenueLine, day: NaiveDate) -> Option<Money> {
+    if !is_revenue(line) || !on_books(line, day) {
+        return Some(Money::ZERO);
+    }
+    Some(line.amount - scheduled_through(line, day)?)
+}
+
 /// Why a line cannot be scheduled, in finance words; `None` when it can.
 fn unschedulable(line: &RevenueLine) -> Option<&'static str> {
     match (line.rule, line.service_start, line.service_end) {
@@ -78,30 +165,82 @@ fn unschedulable(line: &RevenueLine) -> Option<&'static str> {
     }
 }
 
+/// The figures of one revenue line for the window, or `None` when it cannot be scheduled.
+/// Always `recognized_before_window + recognized + deferred` = the line's amount when its
+/// invoice is on the books at window end, 0.00 when it was voided by then.
+pub fn line_figures(
+    line: &RevenueLine,
+    window_start: NaiveDate,
+    window_end: NaiveDate,
+) -> Option<RuleFigures> {
+    let before = window_start.pred_opt();
+    let at = |f: fn(&RevenueLine, NaiveDate) -> Option<Money>| match before {
+        Some(day) => f(line, day),
+        None => Some(Money::ZERO),
+    };
+    let through_end = recognized_through(line, window_end)?;
+    let before_window = at(recognized_through)?;
+    let in_window = |d: NaiveDate| window_start <= d && d <= window_end;
+    let mut f = RuleFigures {
+        recognized_before_window: before_window,
+        recognized: through_end - before_window,
+        deferred: deferred_at(line, window_end)?,
+        deferred_at_window_start: at(deferred_at)?,
+        ..RuleFigures::default()
+    };
+    if in_window(line.invoice_posted_at) && on_books(line, window_end) {
+        f.posted = line.amount;
+    }
+    if let Some(voided) = line.invoice_voided_at.filter(|v| in_window(*v)) {
+        // Everything recognized up to the day before the void is taken back on it.
+        f.reversed_by_voids = voided
+            .pred_opt()
+            .and_then(|day| recognized_through(line, day))
+            .unwrap_or(Money::ZERO);
+    }
+    Some(f)
+}
+
 pub fn check(
     ctx: Context<'_>,
     lines: impl IntoIterator<Item = RevenueLine>,
 ) -> (RevenueFigures, Vec<Mismatch>) {
     let period = ctx.period;
     let mut figures = RevenueFigures::default();
+    let mut accounts: BTreeMap<String, AccountRevenue> = BTreeMap::new();
     let mut found = Vec::new();
     for line in lines {
-        let mut line_figures = RuleFigures::default();
-        if period.in_window(line.invoice_posted_at) {
-            line_figures.posted = line.amount;
-        }
-        match recognized_through(&line, period.window_end) {
-            Some(through_end) => {
-                let before_window = period
-                    .window_start
-                    .pred_opt()
-                    .and_then(|day| recognized_through(&line, day))
-                    .unwrap_or(Money::ZERO);
-                line_figures.recognized = through_end - before_window;
-                line_figures.deferred = line.amount - through_end;
+        let voided_in_window = line
+            .invoice_voided_at
+            .is_some_and(|v| period.in_window(v) && line.invoice_posted_at <= v);
+        if !is_revenue(&line) {
+            let tax = &mut figures.tax;
+            let billed = period.in_window(line.invoice_posted_at);
+            if billed {
+                tax.billed_in_window += line.amount;
             }
+            if voided_in_window {
+                tax.voided_in_window += line.amount;
+            }
+            if on_books(&line, period.window_end) {
+                tax.on_invoices_at_window_end += line.amount;
+            }
+            if billed || voided_in_window {
+                let acc = accounts.entry(line.account_id.clone()).or_default();
+                if billed {
+                    acc.tax_billed_in_window += line.amount;
+                }
+                if voided_in_window {
+                    acc.tax_voided_in_window += line.amount;
+                }
+            }
+            continue;
+        }
+        let line_figures = match line_figures(&line, period.window_start, period.window_end) {
+            Some(f) => f,
+            // A line voided by window end carries nothing, scheduled or not.
+            None if !on_books(&line, period.window_end) => continue,
             None => {
-                line_figures.unscheduled = line.amount;
                 let why = unschedulable(&line).unwrap_or("its service dates are missing");
                 let id = &line.id;
                 found.push(ctx.mismatch(Gap {
@@ -117,7 +256,22 @@ pub fn check(
                          revenue can be scheduled"
                     ),
                 }));
+                RuleFigures {
+                    unscheduled: line.amount,
+                    posted: if period.in_window(line.invoice_posted_at) {
+                        line.amount
+                    } else {
+                        Money::ZERO
+                    },
+                    ..RuleFigures::default()
+                }
             }
+        };
+        if !line_figures.reversed_by_voids.is_zero() {
+            accounts
+                .entry(line.account_id.clone())
+                .or_default()
+                .reversed_by_voids += line_figures.reversed_by_voids;
         }
         figures.total.add(&line_figures);
         match line.rule {
@@ -126,6 +280,10 @@ pub fn check(
             RevenueRule::OnServiceDate => figures.on_service_date.add(&line_figures),
         }
     }
+    figures.accounts = accounts
+        .into_iter()
+        .map(|(account_id, a)| AccountRevenue { account_id, ..a })
+        .collect();
     (figures, sorted(found))
 }
 
@@ -152,11 +310,26 @@ mod tests {
     ) -> RevenueLine {
         RevenueLine {
             id: id.into(),
+            account_id: "ACC-1".into(),
+            kind: LineKind::Recurring,
             amount: cents(amount),
             rule,
             invoice_posted_at: date(posted),
+            invoice_voided_at: None,
             service_start: service.0.map(date),
             service_end: service.1.map(date),
+        }
+    }
+
+    fn voided(mut l: RevenueLine, on: &str) -> RevenueLine {
+        l.invoice_voided_at = Some(date(on));
+        l
+    }
+
+    fn tax(id: &str, amount: i64, posted: &str) -> RevenueLine {
+        RevenueLine {
+            kind: LineKind::Tax,
+            ..line(id, RevenueRule::Immediate, amount, posted, (None, None))
         }
     }
 
@@ -250,6 +423,9 @@ mod tests {
                 recognized: cents(13_160),
                 deferred: Money::ZERO,
                 unscheduled: Money::ZERO,
+                recognized_before_window: cents(8_000),
+                deferred_at_window_start: Money::ZERO,
+                reversed_by_voids: Money::ZERO,
             }
         );
         assert_eq!(figures.on_service_date.recognized, cents(150_000));
@@ -310,5 +486,88 @@ mod tests {
             found[1].title,
             "Line LN-2 cannot be scheduled for revenue: its ratable service period ends before it starts"
         );
+    }
+
+    #[test]
+    fn tax_lines_recognize_nothing_and_are_owed() {
+        // 100.00 of service and 8.25 of sales tax posted in March; 5.00 of tax on a
+        // February invoice.
+        let (figures, found) = run(vec![
+            line("LN-S", RevenueRule::Immediate, 10_000, "2026-03-04", (None, None)),
+            tax("LN-T", 825, "2026-03-04"),
+            tax("LN-T0", 500, "2026-02-10"),
+        ]);
+        assert!(found.is_empty());
+        assert_eq!(figures.total.posted, cents(10_000));
+        assert_eq!(figures.total.recognized, cents(10_000));
+        assert_eq!(figures.total.deferred, Money::ZERO);
+        assert_eq!(
+            figures.tax,
+            LiabilityFigures {
+                billed_in_window: cents(825),
+                voided_in_window: Money::ZERO,
+                on_invoices_at_window_end: cents(825 + 500),
+            }
+        );
+        assert_eq!(figures.accounts[0].tax_billed_in_window, cents(825));
+    }
+
+    #[test]
+    fn a_void_in_the_window_reverses_what_earlier_periods_recognized() {
+        // Immediate 300.00 posted in January: recognized then. Ratable 310.00 over
+        // February 1 ..= March 31 (59 days) posted January 25: through February 28 it has
+        // recognized 310.00 × 28 / 59 = 147.1186… → 147.11. Both voided March 10: through
+        // March 9 the ratable line had recognized 310.00 × 37 / 59 = 194.4067… → 194.40.
+        let (figures, found) = run(vec![
+            voided(
+                line("LN-I", RevenueRule::Immediate, 30_000, "2026-01-15", (None, None)),
+                "2026-03-10",
+            ),
+            voided(
+                line(
+                    "LN-R",
+                    RevenueRule::RatableDaily,
+                    31_000,
+                    "2026-01-25",
+                    (Some("2026-02-01"), Some("2026-03-31")),
+                ),
+                "2026-03-10",
+            ),
+        ]);
+        assert!(found.is_empty());
+        let t = &figures.total;
+        // Before the window: 300.00 + 147.11 = 447.11; the window takes it all back.
+        assert_eq!(t.recognized_before_window, cents(44_711));
+        assert_eq!(t.recognized, cents(-44_711));
+        assert_eq!(t.deferred, Money::ZERO);
+        assert_eq!(t.posted, Money::ZERO);
+        // Deferred at window start: 310.00 − 147.11 = 162.89.
+        assert_eq!(t.deferred_at_window_start, cents(16_289));
+        // The void took back 300.00 + 194.40 = 494.40; on schedule in March before the
+        // void: 194.40 − 147.11 = 47.29 = −447.11 + 494.40.
+        assert_eq!(t.reversed_by_voids, cents(49_440));
+        assert_eq!(t.recognized_on_schedule(), cents(4_729));
+    }
+
+    #[test]
+    fn service_before_posting_is_caught_up_on_the_posting_date() {
+        // 1,000.00 ratable over February 15 ..= March 16 (30 days), billed in arrears on
+        // March 2: nothing before March; through March 31 all of it.
+        let l = line(
+            "LN-A",
+            RevenueRule::RatableDaily,
+            100_000,
+            "2026-03-02",
+            (Some("2026-02-15"), Some("2026-03-16")),
+        );
+        assert_eq!(recognized_through(&l, date("2026-02-28")), Some(Money::ZERO));
+        assert_eq!(recognized_through(&l, date("2026-03-01")), Some(Money::ZERO));
+        // March 2: 16 days of 30 → 533.33.
+        assert_eq!(recognized_through(&l, date("2026-03-02")), Some(cents(53_333)));
+        let (figures, _) = run(vec![l]);
+        assert_eq!(figures.total.recognized_before_window, Money::ZERO);
+        assert_eq!(figures.total.recognized, cents(100_000));
+        assert_eq!(figures.total.deferred, Money::ZERO);
+        assert_eq!(figures.total.deferred_at_window_start, Money::ZERO);
     }
 }

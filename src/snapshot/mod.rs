@@ -11,6 +11,7 @@
 //! Database File", 2.2).
 
 mod baseline;
+pub mod bounds;
 pub mod bulk;
 pub mod cache;
 mod content;

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use rusqlite::{params, Row};
 
-use super::model::{RevenueRule, Role, DATE_FORMAT};
+use super::model::{LineKind, RevenueRule, Role, DATE_FORMAT};
 use super::queries::RevenueLine;
 use super::Snapshot;
 use crate::money::Money;
@@ -128,7 +128,8 @@ impl LaneTable {
                 "SELECT l.id, l.invoice_id, l.revenue_rule,
                         COALESCE(l.service_start, '') || '..' || COALESCE(l.service_end, ''), l.amount_cents,
                         NULL, NULL,
-                        l.revenue_rule, i.posted_at, l.service_start, l.service_end, l.amount_cents, i.status
+                        l.revenue_rule, i.posted_at, l.service_start, l.service_end, l.amount_cents, i.status,
+                        i.account_id, l.kind, i.voided_at
                  FROM invoice_lines l LEFT JOIN invoices i ON i.id = l.invoice_id"
             }
         }
@@ -178,13 +179,26 @@ fn cell(row: &Row<'_>, idx: usize, money: bool) -> rusqlite::Result<String> {
 }
 
 /// The typed line behind a revenue row, read from the columns after the shown ones: rule,
-/// invoice posted_at, service start and end, amount, invoice status. `None` unless the
-/// invoice is receivable at `window_end` (posted or closed, posted by then).
+/// invoice posted_at, service start and end, amount, invoice status, account, line kind,
+/// voided_at. `None` unless the invoice is posted by `window_end` and is posted, closed or
+/// void (with its void date): the lines the engine's revenue step reads.
 fn revenue_line(r: &Row<'_>, from: usize, window_end: NaiveDate) -> rusqlite::Result<Option<RevenueLine>> {
     let status: Option<String> = r.get(from + 5)?;
-    if !matches!(status.as_deref(), Some("posted" | "closed")) {
+    let voided_at: Option<String> = r.get(from + 8)?;
+    let invoice_voided_at = match status.as_deref() {
+        Some("posted" | "closed") => None,
+        // A void takes back in its window what the line had recognized: the line stays in
+        // the revenue figures (with 0.00 deferred once voided).
+        Some("void") => match voided_at.and_then(|d| NaiveDate::parse_from_str(&d, DATE_FORMAT).ok()) {
+            Some(voided) => Some(voided),
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let kind: String = r.get(from + 7)?;
+    let Some(kind) = LineKind::parse(&kind) else {
         return Ok(None);
-    }
+    };
     let posted_at: Option<String> = r.get(from + 1)?;
     let Some(invoice_posted_at) = posted_at
         .and_then(|d| NaiveDate::parse_from_str(&d, DATE_FORMAT).ok())
@@ -202,9 +216,12 @@ fn revenue_line(r: &Row<'_>, from: usize, window_end: NaiveDate) -> rusqlite::Re
     };
     Ok(Some(RevenueLine {
         id: r.get(0)?,
+        account_id: r.get::<_, Option<String>>(from + 6)?.unwrap_or_default(),
+        kind,
         amount: Money::from_cents(r.get(from + 4)?),
         rule,
         invoice_posted_at,
+        invoice_voided_at,
         service_start: date(from + 2)?,
         service_end: date(from + 3)?,
     }))

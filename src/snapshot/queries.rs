@@ -333,13 +333,19 @@ pub struct ArchiveInvoice {
     pub lines: Money,
 }
 
-/// One line of a receivable invoice, for revenue recognition.
+/// One line of an invoice posted by window end (receivable, or void), for revenue
+/// recognition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevenueLine {
     pub id: String,
+    /// The invoice's account.
+    pub account_id: String,
+    pub kind: LineKind,
     pub amount: Money,
     pub rule: RevenueRule,
     pub invoice_posted_at: NaiveDate,
+    /// When the invoice is void: the day it was voided.
+    pub invoice_voided_at: Option<NaiveDate>,
     pub service_start: Option<NaiveDate>,
     pub service_end: Option<NaiveDate>,
 }
@@ -1020,7 +1026,8 @@ impl Snapshot {
         )
     }
 
-    /// Every line of a receivable invoice, streamed to `consume`.
+    /// Every line of an invoice posted by window end — receivable, or void (with its void
+    /// date) — streamed to `consume`.
     pub fn revenue_lines<R>(
         &self,
         period: &Period,
@@ -1028,22 +1035,23 @@ impl Snapshot {
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            concat!(
-                "SELECT l.id, l.amount_cents, l.revenue_rule, i.posted_at, l.service_start, l.service_end
+            "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
+                    CASE WHEN i.status = 'void' THEN i.voided_at END, l.service_start, l.service_end
              FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-             WHERE ",
-                receivable_at_end!(),
-                ""
-            ),
+             WHERE (i.status IN ('posted', 'closed') OR (i.status = 'void' AND i.voided_at IS NOT NULL))
+               AND i.posted_at IS NOT NULL AND i.posted_at <= :end",
             named_params! { ":end": w.end },
             |r| {
                 Ok(RevenueLine {
                     id: r.get(0)?,
-                    amount: money_at(r, 1)?,
-                    rule: word_at(r, 2, RevenueRule::parse)?,
-                    invoice_posted_at: date_at(r, 3)?,
-                    service_start: opt_date_at(r, 4)?,
-                    service_end: opt_date_at(r, 5)?,
+                    account_id: r.get(1)?,
+                    kind: word_at(r, 2, LineKind::parse)?,
+                    amount: money_at(r, 3)?,
+                    rule: word_at(r, 4, RevenueRule::parse)?,
+                    invoice_posted_at: date_at(r, 5)?,
+                    invoice_voided_at: opt_date_at(r, 6)?,
+                    service_start: opt_date_at(r, 7)?,
+                    service_end: opt_date_at(r, 8)?,
                 })
             },
             consume,

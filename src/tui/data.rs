@@ -517,7 +517,7 @@ pub fn write_with(
 /// Fills the revenue lane's recognized (in the window) and deferred (at window end)
 /// columns from the engine's schedule of each line, so they add up to the lane's figures.
 fn schedule_revenue(rows: &mut [PageRow], period: &Period) {
-    use crate::reconcile::revenue::recognized_through;
+    use crate::reconcile::revenue::{deferred_at, is_revenue, recognized_through};
     let day_before = period.window_start.pred_opt().unwrap_or(period.window_start);
     for row in rows {
         // Short words for the rule, so the service period fits at 80 columns.
@@ -530,13 +530,18 @@ fn schedule_revenue(rows: &mut [PageRow], period: &Period) {
             row.cells[5] = "not AR".to_string();
             continue;
         };
+        if !is_revenue(line) {
+            row.cells[5] = "tax: owed".to_string();
+            continue;
+        }
         match (
             recognized_through(line, period.window_end),
             recognized_through(line, day_before),
+            deferred_at(line, period.window_end),
         ) {
-            (Some(through_end), Some(before)) => {
+            (Some(through_end), Some(before), Some(deferred)) => {
                 row.cells[5] = (through_end - before).grouped();
-                row.cells[6] = (line.amount - through_end).grouped();
+                row.cells[6] = deferred.grouped();
             }
             _ => row.cells[5] = "unscheduled".to_string(),
         }

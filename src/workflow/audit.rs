@@ -309,6 +309,20 @@ fn verify_in(
         checks.record("expected head", check_expected_head(&rows, expected));
     }
     checks.record("replay", check_replay(&read, &rows)?);
+    let bounds = check_bounds(snapshot)?;
+    let out_of_bounds = bounds.is_err();
+    checks.record("bounds", bounds);
+    if out_of_bounds {
+        // Amounts past the bounds would make the engine's sums overflow: the checks that
+        // run it are not run.
+        return Ok(Report {
+            ok: false,
+            length,
+            head,
+            checks: checks.checks,
+            first_problem: checks.first_problem,
+        });
+    }
     let recon = engine(snapshot)?;
     checks.record("signed figures", check_signed_figures(snapshot, &recon)?);
     checks.record("signed source rows", check_signed_source(snapshot)?);
@@ -321,6 +335,23 @@ fn verify_in(
         head,
         checks: checks.checks,
         first_problem: checks.first_problem,
+    })
+}
+
+/// Every amount within the bounds import enforces (docs/snapshot-format.md, "Bounds").
+fn check_bounds(snapshot: &Snapshot) -> Result<Result<String, Problem>, Refusal> {
+    let b = snapshot.bounds()?;
+    Ok(if b.problems.is_empty() {
+        Ok(format!(
+            "{} amounts within bounds (absolute total {})",
+            b.amounts,
+            crate::money::Money::from_cents(b.total_abs_cents as i64).grouped()
+        ))
+    } else {
+        Err(problem(
+            None,
+            format!("amounts out of bounds: {}", b.problems.join("; ")),
+        ))
     })
 }
 

@@ -227,10 +227,16 @@ fn evidence(item: u8, recon: &Overview, views: &[MismatchView], exports: &[Recor
         7 => {
             let r = &steps.revenue.total;
             vec![
-                amount("billed in the window", r.posted),
+                // "Billed" means billed in the window (docs/reconciliation.md, Words): this
+                // is the revenue lines of the invoices posted in the window.
+                amount("revenue lines posted in the window", r.posted),
                 amount("recognized in the window", r.recognized),
                 amount("deferred at window end", r.deferred),
                 amount("unscheduled", r.unscheduled),
+                amount(
+                    "tax and pass-through billed (not revenue)",
+                    steps.revenue.tax.billed_in_window,
+                ),
             ]
         }
         8 => {

@@ -1,0 +1,187 @@
+//! The `reconcile --json` document (docs/reconciliation.md, "reconcile --json, field by
+//! field"): the period summary exactly as `status --json` prints it, then the engine's
+//! figures with each figure named once for its basis and sign. The engine's own structures
+//! (stored overviews, the close packet) keep their names; only this document renames, so
+//! the renaming lives in one table here.
+
+use serde_json::{Map, Value};
+
+use crate::reconcile::Reconciliation;
+use crate::summary::Summary;
+
+/// `(object path, engine name, name in the document)`. An object path ending in `[]`
+/// applies to every element of that array.
+pub const RENAMES: &[(&str, &str, &str)] = &[
+    // Step 1: invoice totals and balances (from the invoices table), positive.
+    ("steps.posted", "posted_receivables", "invoice_totals_posted"),
+    ("steps.posted", "voided_total", "invoice_totals_voided"),
+    ("steps.posted", "draft_total", "invoice_totals_draft"),
+    ("steps.posted", "closing_ar", "invoice_balances_closing_ar"),
+    // Step 2: from the disbursements table, positive = AR reduced.
+    (
+        "steps.applied",
+        "disbursed_from_payments",
+        "disbursements_from_payments",
+    ),
+    (
+        "steps.applied",
+        "disbursed_from_credits",
+        "disbursements_from_credits",
+    ),
+    ("steps.applied", "disbursed", "disbursements_total"),
+    ("steps.applied", "unapplied", "unapplied_total"),
+    // Step 3: from the ledger, signed as the ledger signs them (negative reduces AR).
+    ("steps.rollforward.totals", "opening", "ledger_opening_ar"),
+    ("steps.rollforward.totals", "posted", "ledger_posted"),
+    ("steps.rollforward.totals", "disbursed", "ledger_disbursed_signed"),
+    ("steps.rollforward.totals", "pulled_back", "ledger_pulled_back"),
+    (
+        "steps.rollforward.totals",
+        "adjustments",
+        "ledger_adjustments_signed",
+    ),
+    ("steps.rollforward.totals", "voids", "ledger_voids_signed"),
+    ("steps.rollforward.totals", "closing", "ledger_closing_ar"),
+    (
+        "steps.rollforward.totals",
+        "invoice_balances",
+        "invoice_balances_closing_ar",
+    ),
+    ("steps.rollforward.accounts[]", "opening", "ledger_opening_ar"),
+    ("steps.rollforward.accounts[]", "posted", "ledger_posted"),
+    (
+        "steps.rollforward.accounts[]",
+        "disbursed",
+        "ledger_disbursed_signed",
+    ),
+    (
+        "steps.rollforward.accounts[]",
+        "pulled_back",
+        "ledger_pulled_back",
+    ),
+    (
+        "steps.rollforward.accounts[]",
+        "adjustments",
+        "ledger_adjustments_signed",
+    ),
+    ("steps.rollforward.accounts[]", "voids", "ledger_voids_signed"),
+    ("steps.rollforward.accounts[]", "closing", "ledger_closing_ar"),
+    (
+        "steps.rollforward.accounts[]",
+        "invoice_balances",
+        "invoice_balances_closing_ar",
+    ),
+    // Step 4: positive magnitudes of the source rows; system adjustments signed.
+    ("steps.adjustments.totals", "voids", "invoice_totals_voided"),
+    (
+        "steps.adjustments.totals",
+        "system_adjustments",
+        "system_adjustments_signed",
+    ),
+    // Step 6: revenue lines (never tax lines).
+    ("steps.revenue.total", "posted", "lines_posted_in_window"),
+    ("steps.revenue.total", "recognized", "recognized_in_window"),
+    ("steps.revenue.total", "deferred", "deferred_at_window_end"),
+    ("steps.revenue.immediate", "posted", "lines_posted_in_window"),
+    ("steps.revenue.immediate", "recognized", "recognized_in_window"),
+    ("steps.revenue.immediate", "deferred", "deferred_at_window_end"),
+    ("steps.revenue.ratable_daily", "posted", "lines_posted_in_window"),
+    (
+        "steps.revenue.ratable_daily",
+        "recognized",
+        "recognized_in_window",
+    ),
+    (
+        "steps.revenue.ratable_daily",
+        "deferred",
+        "deferred_at_window_end",
+    ),
+    (
+        "steps.revenue.on_service_date",
+        "posted",
+        "lines_posted_in_window",
+    ),
+    (
+        "steps.revenue.on_service_date",
+        "recognized",
+        "recognized_in_window",
+    ),
+    (
+        "steps.revenue.on_service_date",
+        "deferred",
+        "deferred_at_window_end",
+    ),
+    // Usage.
+    ("steps.usage", "rated", "events_rated_in_window"),
+    ("steps.usage", "billed", "usage_lines_billed_in_window"),
+    (
+        "steps.usage",
+        "open_exception_amount",
+        "open_exceptions_rated_amount",
+    ),
+    // Aged AR: the last bucket is 91 days past due or more.
+    ("aging.totals", "over_90", "days_91_plus"),
+    ("aging.accounts[]", "over_90", "days_91_plus"),
+];
+
+/// The document: `summary` (the `status --json` object, unchanged), then the
+/// reconciliation without its `headline` (the summary carries the same figures), renamed
+/// by [`RENAMES`].
+pub fn document(summary: &Summary, recon: &Reconciliation) -> serde_json::Result<Value> {
+    let mut body = serde_json::to_value(recon)?;
+    if let Value::Object(map) = &mut body {
+        map.shift_remove("headline");
+    }
+    for (path, from, to) in RENAMES {
+        rename(&mut body, path, from, to);
+    }
+    let mut out = Map::new();
+    out.insert("summary".into(), serde_json::to_value(summary)?);
+    if let Value::Object(map) = body {
+        out.extend(map);
+    }
+    Ok(Value::Object(out))
+}
+
+fn rename(value: &mut Value, path: &str, from: &str, to: &str) {
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let (key, each) = match head.strip_suffix("[]") {
+        Some(k) => (k, true),
+        None => (head, false),
+    };
+    let Some(child) = value.get_mut(key) else {
+        return;
+    };
+    let targets: Vec<&mut Value> = if each {
+        match child {
+            Value::Array(items) => items.iter_mut().collect(),
+            _ => return,
+        }
+    } else {
+        vec![child]
+    };
+    for target in targets {
+        match rest {
+            Some(rest) => rename(target, rest, from, to),
+            None => rename_key(target, from, to),
+        }
+    }
+}
+
+/// Renames `from` to `to` in an object, in place (the field keeps its position).
+fn rename_key(value: &mut Value, from: &str, to: &str) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    if !map.contains_key(from) {
+        return;
+    }
+    let old = std::mem::take(map);
+    *map = old
+        .into_iter()
+        .map(|(k, v)| if k == from { (to.to_string(), v) } else { (k, v) })
+        .collect();
+}

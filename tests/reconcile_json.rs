@@ -1,0 +1,158 @@
+//! `reconcile --json` (issue 13 part 6, "one name, one meaning"): every field documented in
+//! docs/reconciliation.md with its basis and sign; no `headline` repeating `summary`;
+//! closing AR, disbursed and voids named by basis and sign; the last aging bucket named
+//! for what it holds; the seed card's six `status --json` fields unchanged.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn closedesk() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+    c.env(
+        "XDG_DATA_HOME",
+        std::env::temp_dir().join("closedesk-reconcile-json-tests"),
+    );
+    c
+}
+
+fn demo(dir: &Path) -> PathBuf {
+    let path = dir.join("demo.db");
+    closedesk::demo::write(&path, false).unwrap();
+    path
+}
+
+fn revenue_rules(dir: &Path) -> PathBuf {
+    let path = dir.join("rr.db");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revenue-rules");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    path
+}
+
+fn run_json(args: &[&str], file: &Path) -> Value {
+    let out = closedesk().args(args).arg(file).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every leaf's path, arrays as `[]`, revenue rules as `{rule}`.
+fn leaves(v: &Value, path: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                leaves(x, p, out);
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                leaves(x, format!("{path}[]"), out);
+            }
+        }
+        _ => {
+            let mut p = path;
+            for rule in ["total", "immediate", "ratable_daily", "on_service_date"] {
+                p = p.replace(&format!("steps.revenue.{rule}."), "steps.revenue.{rule}.");
+            }
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_field_is_documented_with_its_basis_and_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reconciliation.md"))
+        .unwrap();
+    let section = &docs[docs
+        .find("## reconcile --json, field by field")
+        .expect("the section")..];
+    let mut paths = Vec::new();
+    for file in [demo(dir.path()), revenue_rules(dir.path())] {
+        leaves(
+            &run_json(&["reconcile", "--json"], &file),
+            String::new(),
+            &mut paths,
+        );
+    }
+    assert!(paths.len() > 150, "{}", paths.len());
+    let undocumented: Vec<&String> = paths
+        .iter()
+        .filter(|p| !section.contains(&format!("| `{p}` |")))
+        .collect();
+    assert!(undocumented.is_empty(), "undocumented fields: {undocumented:?}");
+}
+
+#[test]
+fn one_name_one_meaning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = revenue_rules(dir.path());
+    let v = run_json(&["reconcile", "--json"], &file);
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["summary", "period", "mismatches", "steps", "aging"]);
+    let s = &v["steps"];
+    let amount = |x: &Value| x.to_string();
+    // Closing AR on its two bases (the fixture's ledger and balances agree: 2,006.50).
+    assert_eq!(amount(&s["posted"]["invoice_balances_closing_ar"]), "2006.50");
+    assert_eq!(
+        amount(&s["rollforward"]["totals"]["ledger_closing_ar"]),
+        "2006.50"
+    );
+    // Voids: 914.00 of invoice totals, −914.00 in the ledger.
+    assert_eq!(amount(&s["posted"]["invoice_totals_voided"]), "914.00");
+    assert_eq!(
+        amount(&s["adjustments"]["totals"]["invoice_totals_voided"]),
+        "914.00"
+    );
+    assert_eq!(
+        amount(&s["rollforward"]["totals"]["ledger_voids_signed"]),
+        "-914.00"
+    );
+    assert_eq!(amount(&s["revenue"]["total"]["recognized_in_window"]), "550.00");
+    // No bare ambiguous names left anywhere in the steps.
+    let mut paths = Vec::new();
+    leaves(s, String::new(), &mut paths);
+    for bare in [
+        "closing",
+        "closing_ar",
+        "disbursed",
+        "voids",
+        "over_90",
+        "opening",
+        "recognized",
+        "deferred",
+    ] {
+        assert!(
+            !paths.iter().any(|p| p.rsplit('.').next() == Some(bare)),
+            "{bare} still in {paths:?}"
+        );
+    }
+    assert!(v["aging"]["totals"].get("days_91_plus").is_some());
+}
+
+#[test]
+fn the_seed_card_fields_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo(dir.path());
+    let status = run_json(&["status", "--json"], &file);
+    let reconciled = run_json(&["reconcile", "--json"], &file);
+    let six: Vec<(&String, &Value)> = status.as_object().unwrap().iter().take(6).collect();
+    let expected = [
+        ("period", "\"2026-03\""),
+        ("usage_billed_usd", "4318.42"),
+        ("program_fees_billed_usd", "912.13"),
+        ("variance_usd", "14.27"),
+        ("status", "\"needs_review\""),
+        ("owner", "\"finance@northstar.example\""),
+    ];
+    for ((k, v), (name, value)) in six.iter().zip(expected) {
+        assert_eq!((k.as_str(), v.to_string()), (name, value.to_string()));
+    }
+    assert_eq!(reconciled["summary"], status);
+}
