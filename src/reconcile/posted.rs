@@ -87,13 +87,11 @@ pub fn check(
             && invoice
                 .posted_at
                 .is_some_and(|posted| posted <= period.window_end);
-        // The platform's balance is as of the export; the window-end balance rolls back
-        // what moved it after the window (docs/reconciliation.md, "As of window end").
-        let balance_at_end = if voided_after {
-            invoice.balance + invoice.total - invoice.disbursed + invoice.adjustments
-        } else {
-            invoice.balance + invoice.disbursed_after - invoice.adjustments_after
-        };
+        // The window-end balance from the source events: total − disbursed + adjustments,
+        // both to window end. The platform's balance (as of the export) is checked once,
+        // below; it is never read into a window-end figure (docs/reconciliation.md,
+        // "Window-end balances from the source events").
+        let balance_at_end = invoice.total - invoice.disbursed + invoice.adjustments;
 
         if receivable {
             figures.closing_ar += balance_at_end;
@@ -144,7 +142,7 @@ pub fn check(
                     String::new()
                 } else {
                     format!(
-                        "; at window end its balance is {} (the platform's balance with {} applied after the window added back)",
+                        "; at window end its balance is {} (total less what was disbursed plus adjustments up to window end; {} was applied after the window)",
                         balance_at_end, moved_after
                     )
                 };

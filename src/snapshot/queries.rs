@@ -123,25 +123,21 @@ macro_rules! receivable_at_end {
     };
 }
 
-/// The window-end balance of a receivable invoice `i`: the platform's balance (as of the
-/// export) with what moved it after window end rolled back — disbursements after the window
-/// added back, ledger adjustments after it taken off. A void after the window left the
-/// platform balance at zero: the window-end balance is then total − disbursed +
-/// adjustments to window end (plus whatever the void left, which `void-balance` reports).
+/// The window-end balance of a receivable invoice `i`, from the source events: its total
+/// less what was disbursed to it up to window end plus its ledger adjustments up to window
+/// end — the same figure for an invoice voided after the window (its void is the next
+/// period's). The platform's stored balance is not read: it is as of the export and is
+/// checked once, by `invoices:{invoice}:balance` (and `void-balance`), so an error in it
+/// never shows again in closing AR, the roll-forward, aged AR or the GL ties
+/// (docs/reconciliation.md, "Window-end balances from the source events").
 /// Uses `:end` and `:after_end`.
 macro_rules! balance_at_end {
     () => {
-        "(i.balance_cents + CASE WHEN i.status = 'void'
-    THEN i.total_cents
-         - (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
-             WHERE d.invoice_id = i.id AND d.disbursed_on <= :end)
-         + (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-             WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end)
-    ELSE (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
-             WHERE d.invoice_id = i.id AND d.disbursed_on > :end)
-         - (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-             WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at >= :after_end)
-    END)"
+        "(i.total_cents
+    - (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
+        WHERE d.invoice_id = i.id AND d.disbursed_on <= :end)
+    + (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+        WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end))"
     };
 }
 
