@@ -871,6 +871,15 @@ fn with_stories(data: &mut SourceData, stories: &[Story]) -> Added {
     added
 }
 
+/// The window-end AR of a period `build` laid out, from the generator's own balances.
+fn base_ar(data: &SourceData) -> Money {
+    data.invoices
+        .iter()
+        .filter(|i| i.status.is_receivable() && i.posted_at.is_some_and(|p| p <= data.period.window_end))
+        .map(|i| i.balance)
+        .sum()
+}
+
 fn gl_ar_movement(data: &SourceData, recon: &reconcile::Reconciliation) -> Money {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
@@ -904,7 +913,10 @@ proptest! {
         rate in 1i64..10_000,
     ) {
         let mut data = build(&accounts, units, rate);
-        let before = reconcile(&data).headline.closing_ar;
+        // The base period's window-end AR as the generator laid it out (not the engine's
+        // figure): its receivable invoices' balances, none moved after the window.
+        let before = base_ar(&data);
+        prop_assert_eq!(reconcile(&data).headline.closing_ar, before);
         let added = with_stories(&mut data, &stories);
         let recon = reconcile(&data);
         let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
@@ -978,6 +990,341 @@ proptest! {
         let mut got: Vec<(String, Money)> = recon.mismatches.iter().map(|m| (m.key.clone(), m.variance)).collect();
         got.sort();
         prop_assert_eq!(got, expected);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13 acceptance: each planted break of each class is found exactly once with its
+// exact variance. The period is a consistent random one (the generators above) with
+// stories before, inside and after the window; it always has two accounts whose first
+// invoice is posted in March with usage on it, a payment paid after the window, an invoice
+// voided after it, and a payment returned NSF or charged back after being partly applied.
+// Each plant moves every other row that must move with it (invoice total and platform
+// balance, the ledger, the GL export) so that only the planted error remains; every
+// expected key and variance is written from the planted amount.
+
+/// Random accounts, at least two, each starting with an invoice posted in March carrying
+/// usage (so the usage classes always have a line of their own and another account's).
+fn planted_accounts() -> impl Strategy<Value = Vec<Vec<InvoiceSpec>>> {
+    prop::collection::vec(prop::collection::vec(invoice_spec(), 1..5), 2..5).prop_map(|mut accounts| {
+        for invoices in &mut accounts {
+            let first = &mut invoices[0];
+            first.status = 1;
+            if first.usage_events.is_empty() {
+                first.usage_events.push(1_234);
+            }
+        }
+        accounts
+    })
+}
+
+/// The stories, always with one paid after the window (0), one voided after it (1) and one
+/// partly applied then returned NSF (3) or charged back (4), on ACC-0.
+struct Planted {
+    stories: Vec<Story>,
+    /// The invoice paid half inside the window, half after it (platform balance 0.00).
+    paid_after: String,
+    /// The invoice voided after the window.
+    voided_after: String,
+    /// The payments row of the return.
+    reversal: String,
+}
+
+fn planted_stories(mut stories: Vec<Story>, chargeback: bool, amount: i64) -> Planted {
+    let n = stories.len();
+    stories.push(Story {
+        kind: 0,
+        account: 1,
+        amount,
+    });
+    stories.push(Story {
+        kind: 1,
+        account: 1,
+        amount: amount + 7,
+    });
+    stories.push(Story {
+        kind: if chargeback { 4 } else { 3 },
+        account: 0,
+        amount: amount + 13,
+    });
+    Planted {
+        stories,
+        paid_after: format!("INV-S{n}"),
+        voided_after: format!("INV-S{}", n + 1),
+        reversal: format!("{}-S{}", if chargeback { "CB" } else { "REV" }, n + 2),
+    }
+}
+
+/// Bills `cents` more on `invoice` (a posted receivable), keeping the period consistent:
+/// its total and platform balance, its ledger posting, and its account's GL line and the
+/// GL header all move by `cents`.
+fn rebill(data: &mut SourceData, invoice: &str, cents: i64) {
+    let inv = data.invoices.iter_mut().find(|i| i.id == invoice).unwrap();
+    inv.total += m(cents);
+    inv.balance += m(cents);
+    let account = inv.account_id.clone();
+    let posted = data
+        .ledger
+        .iter_mut()
+        .find(|l| l.kind == LedgerKind::InvoicePosted && l.invoice_id.as_deref() == Some(invoice))
+        .unwrap();
+    posted.amount += m(cents);
+    move_gl(data, &account, cents);
+}
+
+/// Moves `account`'s GL line and the GL header by `cents`.
+fn move_gl(data: &mut SourceData, account: &str, cents: i64) {
+    let line = data
+        .export_lines
+        .iter_mut()
+        .find(|l| l.account_id == account)
+        .unwrap();
+    line.amount += m(cents);
+    data.export_batches[0].total += m(cents);
+}
+
+/// The first usage event of `invoice`'s usage line: (event id, line id, rated cents).
+fn first_event(data: &SourceData, invoice: &str) -> (String, String, i64) {
+    let line = format!("LN-{}-use", invoice.trim_start_matches("INV-"));
+    let event = data
+        .usage_events
+        .iter()
+        .find(|e| e.invoice_line_id.as_deref() == Some(line.as_str()))
+        .unwrap();
+    (event.id.clone(), line, event.rated_amount.unwrap().cents())
+}
+
+/// Plants break class `class` (amount `delta` > 0, `sign` ±1 where a class allows both) and
+/// returns the findings it must cause, as (key, variance), sorted.
+fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Planted) -> Vec<(String, Money)> {
+    let reversal = planted.reversal.as_str();
+    let mut expected = match class {
+        // The platform's balance wrong at the export: on a base invoice, on the story
+        // invoice paid after the window (platform 0.00 = the export-date figure), or on the
+        // invoice voided after the window (a void carries no balance: `void-balance`).
+        0 => {
+            let (target, check) = match delta % 3 {
+                0 => ("INV-0-0", "balance"),
+                1 => (planted.paid_after.as_str(), "balance"),
+                _ => (planted.voided_after.as_str(), "void-balance"),
+            };
+            let inv = data.invoices.iter_mut().find(|i| i.id == target).unwrap();
+            inv.balance += m(sign * delta);
+            // variance = platform − export-date figure (0.00 for a void) = the plant.
+            vec![(format!("invoices:{target}:{check}"), m(sign * delta))]
+        }
+        // Over-applied: a new payment applied to INV-1-0 beyond its total by `delta`,
+        // recorded on the ledger and carried by the platform's balance and the GL.
+        1 => {
+            let inv = data.invoices.iter().find(|i| i.id == "INV-1-0").unwrap().clone();
+            let applied: i64 = data
+                .disbursements
+                .iter()
+                .filter(|d| d.invoice_id == inv.id)
+                .map(|d| d.amount.cents())
+                .sum();
+            let x = inv.total.cents() - applied + delta;
+            data.payments.push(Payment {
+                id: "PAY-OVER".into(),
+                account_id: inv.account_id.clone(),
+                kind: PaymentKind::Payment,
+                related_payment_id: None,
+                occurred_on: d(27),
+                amount: m(x),
+                reference: None,
+            });
+            data.disbursements.push(Disbursement {
+                id: "DSB-OVER".into(),
+                source_kind: SourceKind::Payment,
+                source_id: "PAY-OVER".into(),
+                invoice_id: inv.id.clone(),
+                disbursed_on: d(27),
+                amount: m(x),
+            });
+            data.ledger.push(LedgerEntry {
+                id: "LG-OVER".into(),
+                account_id: inv.account_id.clone(),
+                invoice_id: Some(inv.id.clone()),
+                occurred_at: at(d(27), 12),
+                kind: LedgerKind::PaymentDisbursed,
+                amount: m(-x),
+                reference: Some("DSB-OVER".into()),
+            });
+            data.invoices.iter_mut().find(|i| i.id == inv.id).unwrap().balance = m(-delta);
+            move_gl(data, &inv.account_id, -x);
+            // expected = total + adjustments (none), actual = disbursed = total + delta.
+            vec![("invoices:INV-1-0:over-applied".into(), m(delta))]
+        }
+        // A reversal or chargeback recorded on the ledger `delta` off what it pulled back.
+        // Two findings, each true on its own rows (docs/reconciliation.md, "A wrong
+        // reversal row is two findings"): the row (+delta) and ACC-0's roll-forward, whose
+        // ledger closing AR is delta off its invoices (−delta).
+        2 => {
+            let row = data
+                .ledger
+                .iter_mut()
+                .find(|l| l.reference.as_deref() == Some(reversal))
+                .unwrap();
+            row.amount += m(sign * delta);
+            vec![
+                (format!("adjustments:{reversal}:unrecorded"), m(sign * delta)),
+                ("ledger:ACC-0:roll-forward".into(), m(-sign * delta)),
+            ]
+        }
+        // A usage event billed twice: INV-0-0 gets a second usage line billing its first
+        // event again (the event names only its first line).
+        3 => {
+            let (_, line, rated) = first_event(data, "INV-0-0");
+            let first = data.invoice_lines.iter().find(|l| l.id == line).unwrap().clone();
+            data.invoice_lines.push(InvoiceLine {
+                id: "LN-TWICE".into(),
+                amount: m(rated),
+                ..first
+            });
+            rebill(data, "INV-0-0", rated);
+            // expected = its own events (none), actual = the event's rated amount.
+            vec![("usage:LN-TWICE:events".into(), m(rated))]
+        }
+        // A usage event of ACC-0 billed on ACC-1's line instead of its own.
+        4 => {
+            let (event, own, rated) = first_event(data, "INV-0-0");
+            let (_, other, _) = first_event(data, "INV-1-0");
+            data.usage_events
+                .iter_mut()
+                .find(|e| e.id == event)
+                .unwrap()
+                .invoice_line_id = Some(other.clone());
+            data.invoice_lines
+                .iter_mut()
+                .find(|l| l.id == own)
+                .unwrap()
+                .amount -= m(rated);
+            data.invoice_lines
+                .iter_mut()
+                .find(|l| l.id == other)
+                .unwrap()
+                .amount += m(rated);
+            rebill(data, "INV-0-0", -rated);
+            rebill(data, "INV-1-0", rated);
+            // ACC-1's line bills its own events + the other account's event; ACC-0's line
+            // ties to what is left on it, and the event is billed, so not unbilled.
+            vec![(format!("usage:{other}:events"), m(rated))]
+        }
+        // A usage event rated in the window and never billed.
+        5 => {
+            data.usage_events.push(UsageEvent {
+                id: "UE-PLANTED".into(),
+                account_id: "ACC-0".into(),
+                kind: UsageKind::Report,
+                occurred_at: at(d(17), 10),
+                units: 1,
+                rated_amount: Some(m(delta)),
+                state: UsageState::Rated,
+                invoice_line_id: None,
+                reprocessed_at: None,
+            });
+            vec![("usage:UE-PLANTED:unbilled".into(), m(-delta))]
+        }
+        // The GL line of one account off, the header re-footed to its lines: that gap is
+        // the total's, reported once as `ar-total` ("A break never nets away", the GL).
+        6 => {
+            move_gl(data, "ACC-1", sign * delta);
+            vec![("exports:GL-1:ar-total".into(), m(sign * delta))]
+        }
+        // The GL line of one account off, the header still at closing AR: the header and
+        // its lines disagree (expected = lines, actual = header).
+        7 => {
+            data.export_lines
+                .iter_mut()
+                .find(|l| l.account_id == "ACC-1")
+                .unwrap()
+                .amount += m(sign * delta);
+            vec![("exports:GL-1:lines-total".into(), m(-sign * delta))]
+        }
+        // GL lines moved between two accounts, the total still tying: each account once.
+        8 => {
+            data.export_lines
+                .iter_mut()
+                .find(|l| l.account_id == "ACC-0")
+                .unwrap()
+                .amount += m(delta);
+            data.export_lines
+                .iter_mut()
+                .find(|l| l.account_id == "ACC-1")
+                .unwrap()
+                .amount -= m(delta);
+            vec![
+                ("exports:GL-1/ACC-0:gl-account".into(), m(delta)),
+                ("exports:GL-1/ACC-1:gl-account".into(), m(-delta)),
+            ]
+        }
+        // A billed program fee on no statement line: the fee line is split in two, the
+        // statement presents the first; header and the program's billed fee still tie.
+        _ => {
+            let fee = data
+                .invoice_lines
+                .iter()
+                .find(|l| l.id == "LN-EMP")
+                .unwrap()
+                .amount
+                .cents();
+            let part = 1 + delta % (fee - 1);
+            let first = data.invoice_lines.iter_mut().find(|l| l.id == "LN-EMP").unwrap();
+            first.amount -= m(part);
+            let second = InvoiceLine {
+                id: "LN-EMP-2".into(),
+                amount: m(part),
+                ..first.clone()
+            };
+            data.invoice_lines.push(second);
+            data.statement_lines[0].amount -= m(part);
+            // expected = the line's amount, actual = 0.00 presented.
+            vec![("statements:LN-EMP-2:unpresented".into(), m(-part))]
+        }
+    };
+    expected.sort();
+    expected
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    #[test]
+    fn each_planted_break_class_is_found_once_with_its_exact_variance(
+        accounts in planted_accounts(),
+        stories in stories(),
+        units in 2i64..5000,
+        rate in 1i64..10_000,
+        class in 0u8..10,
+        delta in 1i64..100_000,
+        negative in any::<bool>(),
+        chargeback in any::<bool>(),
+        amount in 1_000i64..2_000_000,
+    ) {
+        let mut data = build(&accounts, units, rate);
+        let before = base_ar(&data);
+        let planted = planted_stories(stories, chargeback, amount);
+        let added = with_stories(&mut data, &planted.stories);
+        // The unplanted period is clean: what the plant causes is all that is found.
+        let clean = reconcile(&data);
+        let keys: Vec<&str> = clean.mismatches.iter().map(|m| m.key.as_str()).collect();
+        prop_assert!(keys.is_empty(), "unexpected mismatches before the plant: {keys:?}");
+        // It always has activity after the window (paid after it, voided after it): aged AR
+        // adds up to window-end AR, the base's plus what the stories left open at window end.
+        let expected_ar = before + m(added.ar.values().sum());
+        let a = &clean.aging.totals;
+        prop_assert_eq!(a.current + a.days_1_30 + a.days_31_60 + a.days_61_90 + a.over_90, expected_ar);
+        prop_assert_eq!(clean.headline.closing_ar, expected_ar);
+        prop_assert_ne!(clean.steps.posted.balance_change_after_window, Money::ZERO);
+        let sign = if negative { -1 } else { 1 };
+        let expected = plant(&mut data, class, delta, sign, &planted);
+        let recon = reconcile(&data);
+        let mut got: Vec<(String, Money)> = recon.mismatches.iter().map(|m| (m.key.clone(), m.variance)).collect();
+        got.sort();
+        prop_assert_eq!(got, expected, "class {}", class);
+        for m in &recon.mismatches {
+            prop_assert_eq!(m.variance, m.actual - m.expected);
+        }
     }
 }
 
