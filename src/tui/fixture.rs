@@ -118,6 +118,8 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         posted_receivables_usd: m(9_500_000),
         disbursed_usd: m(6_350_000),
         closing_ar_usd: m(3_150_000),
+        invoice_balances_closing_ar_usd: m(3_150_000),
+        disbursements_total_usd: m(6_350_000),
         unapplied_usd: m(950_000),
     };
     let mut l = Loaded {
