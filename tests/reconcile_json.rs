@@ -172,10 +172,8 @@ fn worked_example(dir: &Path) -> PathBuf {
 
 /// The section of docs/reconciliation.md that starts with `heading`, up to the next `## `.
 fn doc_section(heading: &str) -> String {
-    let docs = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reconciliation.md"),
-    )
-    .unwrap();
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reconciliation.md"))
+        .unwrap();
     let start = docs.find(heading).expect("the section");
     let rest = &docs[start + heading.len()..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
@@ -194,11 +192,7 @@ fn every_status_field_is_documented_with_its_basis_and_sign() {
         // The one fixture with an export date (`exported_on`).
         fixture(dir.path(), "as-of-window-end"),
     ] {
-        leaves(
-            &run_json(&["status", "--json"], &file),
-            String::new(),
-            &mut paths,
-        );
+        leaves(&run_json(&["status", "--json"], &file), String::new(), &mut paths);
     }
     assert_eq!(paths.len(), 28, "{paths:?}");
     let undocumented: Vec<&String> = paths
@@ -235,10 +229,7 @@ fn status_names_say_basis_and_sign_and_the_old_names_are_aliases() {
     assert_eq!(amount(&status["disbursed_usd"]), "63500.00");
     assert_eq!(amount(&status["unapplied_usd"]), "9500.00");
     let s = &reconciled["steps"];
-    assert_eq!(
-        amount(&s["posted"]["invoice_balances_closing_ar"]),
-        "31500.00"
-    );
+    assert_eq!(amount(&s["posted"]["invoice_balances_closing_ar"]), "31500.00");
     assert_eq!(
         amount(&s["rollforward"]["totals"]["ledger_closing_ar"]),
         "31500.00"
@@ -249,12 +240,7 @@ fn status_names_say_basis_and_sign_and_the_old_names_are_aliases() {
         "-63500.00"
     );
     // The seed card's six come first, in order; the new names come after the aliases.
-    let keys: Vec<&str> = status
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = status.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys[..6],
         [
