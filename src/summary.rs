@@ -1,5 +1,6 @@
 //! The period summary: what `closedesk status` prints and what the first pane shows.
-//! The first six JSON fields keep their names and meaning (SPEC section 4).
+//! The first six JSON fields keep their names and meaning (SPEC section 4); every field's
+//! basis and sign is in docs/reconciliation.md ("status --json, field by field").
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -23,10 +24,20 @@ pub struct Summary {
     pub mismatches: SeverityCounts,
     pub last_clean_close: Option<LastCleanClose>,
     pub checklist: Checklist,
+    /// Σ totals of the close population (invoice totals, as billed).
     pub posted_receivables_usd: Money,
+    /// Alias of `disbursements_total_usd`, kept for scripts.
     pub disbursed_usd: Money,
+    /// Alias of `invoice_balances_closing_ar_usd`, kept for scripts.
     pub closing_ar_usd: Money,
+    /// Unapplied value at window end (payments and credits, + = held for the customer).
     pub unapplied_usd: Money,
+    /// Closing AR on the invoice basis: Σ balances of receivable invoices at window end,
+    /// + = owed to us (the ledger's figure is `reconcile --json`'s `ledger_closing_ar`).
+    pub invoice_balances_closing_ar_usd: Money,
+    /// Disbursed in the window from the disbursements table, net of unwinding rows,
+    /// + = AR reduced (the ledger carries the same rows negative).
+    pub disbursements_total_usd: Money,
     /// When the snapshot was exported from the billing platform, when the import said.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exported_on: Option<NaiveDate>,
@@ -121,6 +132,8 @@ impl Summary {
             disbursed_usd: h.disbursed,
             closing_ar_usd: h.closing_ar,
             unapplied_usd: h.unapplied,
+            invoice_balances_closing_ar_usd: h.closing_ar,
+            disbursements_total_usd: h.disbursed,
             exported_on: period.exported_on,
         }
     }

@@ -206,7 +206,7 @@ fn aging_buckets_sum_to_closing_ar() {
         drop(snapshot);
         let doc = json(&bytes(&path, login, &Request::new(Kind::Aging, Format::Json)));
         let accounts = doc["accounts"].as_array().unwrap();
-        let buckets = ["current", "days_1_30", "days_31_60", "days_61_90", "over_90"];
+        let buckets = ["current", "days_1_30", "days_31_60", "days_61_90", "days_91_plus"];
         let mut sum = Money::ZERO;
         for a in accounts {
             let row: Money = buckets.iter().map(|b| money(&a[*b])).sum();

@@ -469,3 +469,88 @@ fn a_balance_break_names_the_rows_up_to_the_export() {
         ]
     );
 }
+
+/// The aging buckets at their edges, worked by hand: window end 2026-03-31, days past due =
+/// window end − due date. Back from March 31: 31 days to February 28, 28 more to January 31
+/// (59), 31 more to December 31 (90). So a balance due 2025-12-31 is 90 days past due
+/// (61–90) and one due 2025-12-30 is 91 (`days_91_plus`, "91 or more"); due 2026-03-31 is 0
+/// days (current) and due 2026-03-30 is 1 (1–30).
+#[test]
+fn aging_buckets_at_their_boundaries() {
+    // import-minimal: INV-1 balance 250.00, INV-3 balance 350.20 (the others carry none).
+    let rec = reconcile_fixture(
+        "import-minimal",
+        &[
+            ("invoices.csv", "2026-03-02,,2026-04-01", "2026-03-02,,2025-12-31"),
+            ("invoices.csv", "2026-03-31,,2026-04-30", "2026-03-31,,2025-12-30"),
+        ],
+    );
+    let a = &rec.aging.totals;
+    assert_eq!(
+        (a.current, a.days_1_30, a.days_31_60, a.days_61_90, a.over_90),
+        (m("0.00"), m("0.00"), m("0.00"), m("250.00"), m("350.20"))
+    );
+    assert_eq!(a.total, m("600.20"));
+    assert_eq!(a.total, rec.steps.posted.closing_ar);
+    // The same two balances due 0 and 1 days before window end.
+    let rec = reconcile_fixture(
+        "import-minimal",
+        &[
+            ("invoices.csv", "2026-03-02,,2026-04-01", "2026-03-02,,2026-03-31"),
+            ("invoices.csv", "2026-03-31,,2026-04-30", "2026-03-31,,2026-03-30"),
+        ],
+    );
+    let a = &rec.aging.totals;
+    assert_eq!(
+        (a.current, a.days_1_30, a.days_31_60, a.days_61_90, a.over_90),
+        (m("250.00"), m("350.20"), m("0.00"), m("0.00"), m("0.00"))
+    );
+}
+
+/// How aged AR presents a credit balance (docs/reconciliation.md, "Judgement calls: credit
+/// balances in aged AR"), worked by hand. import-minimal with INV-1 (ACC-1001, balance
+/// 250.00) due 2025-12-15 (106 days past due at 2026-03-31) and INV-3 made a credit invoice
+/// of ACC-1001 for −100.00, nothing applied, due 2025-12-01 (120 days): both fall in 91 or
+/// more, which shows their net, 150.00, and so does closing AR. Unapplied payments and
+/// credits are never in the buckets (the aging export shows them in their own columns).
+#[test]
+fn a_credit_balance_invoice_nets_in_its_aging_bucket() {
+    let rec = reconcile_fixture(
+        "import-minimal",
+        &[
+            ("invoices.csv", "2026-03-02,,2026-04-01", "2026-03-02,,2025-12-15"),
+            (
+                "invoices.csv",
+                "INV-3,EMP-2001,posted,2026-03-31,,2026-04-30,350.20,350.20",
+                "INV-3,ACC-1001,posted,2026-03-31,,2025-12-01,-100.00,-100.00",
+            ),
+        ],
+    );
+    let a = &rec.aging;
+    assert_eq!(a.accounts.len(), 1);
+    assert_eq!(a.accounts[0].account_id, "ACC-1001");
+    assert_eq!(
+        (a.totals.current, a.totals.days_61_90, a.totals.over_90),
+        (m("0.00"), m("0.00"), m("150.00"))
+    );
+    assert_eq!(a.totals.total, m("150.00"));
+    assert_eq!(rec.steps.posted.closing_ar, m("150.00"));
+    // Moved to current (due 2026-04-30), the credit shows as a negative bucket instead of
+    // netting: current −100.00, 91 or more 250.00, total still 150.00.
+    let rec = reconcile_fixture(
+        "import-minimal",
+        &[
+            ("invoices.csv", "2026-03-02,,2026-04-01", "2026-03-02,,2025-12-15"),
+            (
+                "invoices.csv",
+                "INV-3,EMP-2001,posted,2026-03-31,,2026-04-30,350.20,350.20",
+                "INV-3,ACC-1001,posted,2026-03-31,,2026-04-30,-100.00,-100.00",
+            ),
+        ],
+    );
+    let t = &rec.aging.totals;
+    assert_eq!(
+        (t.current, t.over_90, t.total),
+        (m("-100.00"), m("250.00"), m("150.00"))
+    );
+}

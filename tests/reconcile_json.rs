@@ -156,3 +156,103 @@ fn the_seed_card_fields_are_unchanged() {
     }
     assert_eq!(reconciled["summary"], status);
 }
+
+fn fixture(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.db"));
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    path
+}
+
+fn worked_example(dir: &Path) -> PathBuf {
+    fixture(dir, "worked-example")
+}
+
+/// The section of docs/reconciliation.md that starts with `heading`, up to the next `## `.
+fn doc_section(heading: &str) -> String {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reconciliation.md"))
+        .unwrap();
+    let start = docs.find(heading).expect("the section");
+    let rest = &docs[start + heading.len()..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+#[test]
+fn every_status_field_is_documented_with_its_basis_and_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let section = doc_section("## status --json, field by field");
+    let mut paths = Vec::new();
+    for file in [
+        demo(dir.path()),
+        revenue_rules(dir.path()),
+        worked_example(dir.path()),
+        // The one fixture with an export date (`exported_on`).
+        fixture(dir.path(), "as-of-window-end"),
+    ] {
+        leaves(&run_json(&["status", "--json"], &file), String::new(), &mut paths);
+    }
+    assert_eq!(paths.len(), 28, "{paths:?}");
+    let undocumented: Vec<&String> = paths
+        .iter()
+        .filter(|p| !section.contains(&format!("| `{p}` |")))
+        .collect();
+    assert!(undocumented.is_empty(), "undocumented fields: {undocumented:?}");
+    // Every documented row is a field some status object prints (no stale rows).
+    let stale: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split_once("` |").map(|(p, _)| p))
+        .filter(|p| !paths.iter().any(|x| x == p))
+        .collect();
+    assert!(stale.is_empty(), "documented but not printed: {stale:?}");
+}
+
+/// tests/fixtures/worked-example, by hand: INV-1 40,000.00 (paid in full), INV-2 30,000.00
+/// (22,000.00 paid, 8,000.00 open), INV-3 25,000.00 (1,500.00 of credit applied, 23,500.00
+/// open), INV-4 voided in the window. Posted receivables 40,000 + 30,000 + 25,000 =
+/// 95,000.00; disbursed 40,000 + 22,000 + 1,500 = 63,500.00, positive (AR reduced), and the
+/// ledger carries it as −63,500.00; closing AR 8,000 + 23,500 = 31,500.00 on both bases;
+/// unapplied (30,000 − 22,000) + (3,000 − 1,500) = 9,500.00.
+#[test]
+fn status_names_say_basis_and_sign_and_the_old_names_are_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = worked_example(dir.path());
+    let status = run_json(&["status", "--json"], &file);
+    let reconciled = run_json(&["reconcile", "--json"], &file);
+    let amount = |v: &Value| v.to_string();
+    assert_eq!(amount(&status["posted_receivables_usd"]), "95000.00");
+    assert_eq!(amount(&status["invoice_balances_closing_ar_usd"]), "31500.00");
+    assert_eq!(amount(&status["closing_ar_usd"]), "31500.00");
+    assert_eq!(amount(&status["disbursements_total_usd"]), "63500.00");
+    assert_eq!(amount(&status["disbursed_usd"]), "63500.00");
+    assert_eq!(amount(&status["unapplied_usd"]), "9500.00");
+    let s = &reconciled["steps"];
+    assert_eq!(amount(&s["posted"]["invoice_balances_closing_ar"]), "31500.00");
+    assert_eq!(
+        amount(&s["rollforward"]["totals"]["ledger_closing_ar"]),
+        "31500.00"
+    );
+    assert_eq!(amount(&s["applied"]["disbursements_total"]), "63500.00");
+    assert_eq!(
+        amount(&s["rollforward"]["totals"]["ledger_disbursed_signed"]),
+        "-63500.00"
+    );
+    // The seed card's six come first, in order; the new names come after the aliases.
+    let keys: Vec<&str> = status.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys[..6],
+        [
+            "period",
+            "usage_billed_usd",
+            "program_fees_billed_usd",
+            "variance_usd",
+            "status",
+            "owner"
+        ]
+    );
+    let at = |k: &str| keys.iter().position(|x| *x == k).unwrap();
+    assert!(at("closing_ar_usd") < at("invoice_balances_closing_ar_usd"));
+    assert!(at("disbursed_usd") < at("disbursements_total_usd"));
+}

@@ -807,14 +807,14 @@ for s in slines:
         mismatch("statements", s["id"], "line", l["amount"], s["amount"])
 
 # -- aged AR
-BUCKETS = ["current", "1-30", "31-60", "61-90", "90+"]
+BUCKETS = ["current", "1-30", "31-60", "61-90", "91+"]
 aged = {b: [0, 0] for b in BUCKETS}
 for i in REC:
     if i["balance"] == 0:
         continue
     late_days = (W1 - i["due_date"]).days
     b = "current" if late_days <= 0 else "1-30" if late_days <= 30 else "31-60" if late_days <= 60 \
-        else "61-90" if late_days <= 90 else "90+"
+        else "61-90" if late_days <= 90 else "91+"
     aged[b][0] += 1
     aged[b][1] += i["balance"]
 aged_total = sum(v[1] for v in aged.values())

@@ -201,7 +201,7 @@ pub fn print_steps(recon: &Reconciliation) {
     figure("1–30", g.days_1_30);
     figure("31–60", g.days_31_60);
     figure("61–90", g.days_61_90);
-    figure("90+", g.over_90);
+    figure("91+ (91 or more)", g.over_90);
     figure("Total (= closing AR)", g.total);
 
     // Shown as such, never counted in the period (docs/reconciliation.md, "As of window end").

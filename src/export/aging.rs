@@ -1,5 +1,5 @@
-//! Aged AR per account at window end (current, 1–30, 31–60, 61–90, 90+ days past due), with
-//! each account's unapplied payments and credits. A final `TOTAL` row (CSV) or `totals`
+//! Aged AR per account at window end (current, 1–30, 31–60, 61–90, and 91 or more days past
+//! due: `days_91_plus`), with each account's unapplied payments and credits. A final `TOTAL` row (CSV) or `totals`
 //! object (JSON) adds them up; the buckets' total is closing AR.
 
 use std::collections::BTreeMap;
@@ -10,13 +10,45 @@ use super::{csv, json, Cell, ExportError, Format, Kind, Metadata, Output, Source
 use crate::money::Money;
 use crate::reconcile::aging::AgingBuckets;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Row {
     pub account_id: String,
-    #[serde(flatten)]
     pub buckets: AgingBuckets,
     pub unapplied_payments: Money,
     pub unapplied_credits: Money,
+}
+
+/// A row as the export names its fields: the engine's `over_90` (kept in stored overviews
+/// and the close packet) is `days_91_plus` here, as in `reconcile --json`.
+#[derive(Serialize)]
+struct Named<'a> {
+    account_id: &'a str,
+    current: Money,
+    days_1_30: Money,
+    days_31_60: Money,
+    days_61_90: Money,
+    days_91_plus: Money,
+    total: Money,
+    unapplied_payments: Money,
+    unapplied_credits: Money,
+}
+
+impl Serialize for Row {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let b = &self.buckets;
+        Named {
+            account_id: &self.account_id,
+            current: b.current,
+            days_1_30: b.days_1_30,
+            days_31_60: b.days_31_60,
+            days_61_90: b.days_61_90,
+            days_91_plus: b.over_90,
+            total: b.total,
+            unapplied_payments: self.unapplied_payments,
+            unapplied_credits: self.unapplied_credits,
+        }
+        .serialize(serializer)
+    }
 }
 
 pub const HEADER: &[&str] = &[
@@ -25,7 +57,7 @@ pub const HEADER: &[&str] = &[
     "days_1_30",
     "days_31_60",
     "days_61_90",
-    "over_90",
+    "days_91_plus",
     "total",
     "unapplied_payments",
     "unapplied_credits",

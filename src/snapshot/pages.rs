@@ -241,7 +241,7 @@ pub fn age_bucket(due: &str, balance_is_zero: bool, as_of: NaiveDate) -> String 
         1..=30 => "1-30".to_string(),
         31..=60 => "31-60".to_string(),
         61..=90 => "61-90".to_string(),
-        _ => "90+".to_string(),
+        _ => "91+".to_string(),
     }
 }
 
@@ -539,5 +539,29 @@ mod plan_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod age_bucket_tests {
+    use super::age_bucket;
+    use chrono::NaiveDate;
+
+    /// As of 2026-03-31, worked by hand: 31 days back is 2026-02-28, 59 is 2026-01-31, 90 is
+    /// 2025-12-31, so due 2025-12-31 is 61–90 and due 2025-12-30 is 91+ (91 or more), as the
+    /// engine's aged AR buckets them.
+    #[test]
+    fn the_cockpit_buckets_at_their_boundaries() {
+        let end = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+        let bucket = |due: &str| age_bucket(due, false, end);
+        assert_eq!(bucket("2026-03-31"), "current");
+        assert_eq!(bucket("2026-03-30"), "1-30");
+        assert_eq!(bucket("2026-03-01"), "1-30");
+        assert_eq!(bucket("2026-02-28"), "31-60");
+        assert_eq!(bucket("2026-01-30"), "31-60");
+        assert_eq!(bucket("2026-01-29"), "61-90");
+        assert_eq!(bucket("2025-12-31"), "61-90");
+        assert_eq!(bucket("2025-12-30"), "91+");
+        assert_eq!(age_bucket("2025-12-30", true, end), "paid");
     }
 }

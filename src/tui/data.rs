@@ -404,7 +404,7 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
                 sf.untied_total.grouped()
             ),
             LaneTable::Aging => format!(
-                "current {} · 1-30 {} · 31-60 {} · 61-90 {} · 90+ {} · total {}",
+                "current {} · 1-30 {} · 31-60 {} · 61-90 {} · 91+ {} · total {}",
                 a.current.grouped(),
                 a.days_1_30.grouped(),
                 a.days_31_60.grouped(),

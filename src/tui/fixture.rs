@@ -118,6 +118,8 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         posted_receivables_usd: m(9_500_000),
         disbursed_usd: m(6_350_000),
         closing_ar_usd: m(3_150_000),
+        invoice_balances_closing_ar_usd: m(3_150_000),
+        disbursements_total_usd: m(6_350_000),
         unapplied_usd: m(950_000),
     };
     let mut l = Loaded {
@@ -144,7 +146,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             "3 batches: GL-2026-03 31,508.00 (expected 31,517.75)".into(),
             "2 programs · expected 912.13 · billed 912.13 · stated 916.65".into(),
             "14 lines · 916.65 · untied 0 (0.00)".into(),
-            "current 21,000.00 · 1-30 8,000.00 · 31-60 1,500.00 · 61-90 500.00 · 90+ 500.00 · total 31,500.00".into(),
+            "current 21,000.00 · 1-30 8,000.00 · 31-60 1,500.00 · 61-90 500.00 · 91+ 500.00 · total 31,500.00".into(),
             "posted 95,000.00 · recognized 80,000.00 · deferred 15,000.00 · unscheduled 0.00".into(),
         ],
         recomputing: false,

@@ -206,7 +206,7 @@ fn evidence(item: u8, recon: &Overview, views: &[MismatchView], exports: &[Recor
                 amount("1–30 days", b.days_1_30),
                 amount("31–60 days", b.days_31_60),
                 amount("61–90 days", b.days_61_90),
-                amount("over 90 days", b.over_90),
+                amount("91 or more days", b.over_90),
                 amount("aged AR total", b.total),
                 amount("closing AR", recon.headline.closing_ar),
             ]
