@@ -555,6 +555,43 @@ mod tests {
         assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
+    /// Schema 1 → 2 on a signed-off file: the migration writes no row (the lock triggers
+    /// would refuse it), and the file comes out locked by the version 2 triggers.
+    #[test]
+    fn a_signed_off_schema_1_file_migrates_and_stays_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch(&schema::migrations()[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO period (id, entity, window_start, window_end, currency, close_owner,
+                 materiality_medium_cents, materiality_high_cents, materiality_critical_cents, status)
+             VALUES ('2026-02', 'Old File Co', '2026-02-01', '2026-02-28', 'USD', 'o', 1, 2, 3, 'signed_off');",
+        )
+        .unwrap();
+        drop(conn);
+        let snap = Snapshot::open(&path).unwrap();
+        let version: i32 = snap
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let present = snap.workflow().triggers().unwrap();
+        assert_eq!(present, crate::snapshot::workflow::expected_triggers().unwrap());
+        for sql in [
+            "INSERT INTO roster (login, display_name, role) VALUES ('eve', 'Eve', 'lead')",
+            "INSERT OR REPLACE INTO period (id, entity, window_start, window_end, currency, close_owner,
+                 materiality_medium_cents, materiality_high_cents, materiality_critical_cents, status)
+             VALUES ('2026-02', 'Old File Co', '2026-02-01', '2026-02-28', 'USD', 'o', 1, 2, 3, 'open')",
+        ] {
+            assert!(snap.conn().execute(sql, []).is_err(), "{sql}");
+        }
+    }
+
     #[test]
     fn every_expected_trigger_exists() {
         let dir = tempfile::tempdir().unwrap();
