@@ -1606,3 +1606,139 @@ proptest! {
         prop_assert_eq!(net.values().copied().sum::<Money>(), Money::ZERO);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 13 acceptance, all at once: one random period with activity before, inside and
+// after the window, partial applications and unwinds (reversal, chargeback, void) — the
+// generators of "Issue 13" above — and, on an account of its own, the revenue lines of
+// "Issue 13 part 4" (immediate, on service date, ratable; tax lines; posted in February or
+// March, some voided), the GL export carrying that account's window-end AR too. On such
+// consistent data: no mismatch; the roll-forward identity per account and overall, to the
+// cent, each account closing at the AR the generators laid out; every revenue line's
+// recognized before + in the window + deferred at window end is its amount (0.00 once off
+// the books); aged AR adds up to window-end AR; and the GL journal moves AR by closing less
+// opening and deferred revenue by deferred at window end less deferred at window start.
+
+/// Merges the revenue period `rev` (account `ACC-R`, its own ids) into `data`, the GL
+/// export carrying `ACC-R`'s window-end AR (`ar`, in cents).
+fn merge_revenue(data: &mut SourceData, rev: SourceData, ar: i64) {
+    data.accounts.extend(rev.accounts);
+    data.invoices.extend(rev.invoices);
+    data.invoice_lines.extend(rev.invoice_lines);
+    data.ledger.extend(rev.ledger);
+    let n = data.export_lines.len();
+    data.export_lines.push(ExportLine {
+        id: format!("GLL-{n}"),
+        batch_id: "GL-1".into(),
+        account_id: "ACC-R".into(),
+        invoice_id: None,
+        amount: m(ar),
+    });
+    data.export_batches[0].total += m(ar);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn one_period_with_everything_ties_out(
+        accounts in accounts(),
+        stories in stories(),
+        units in 1i64..5000,
+        rate in 1i64..10_000,
+        specs in prop::collection::vec(revenue_spec(), 1..12),
+    ) {
+        use closedesk::export::gl;
+        use closedesk::reconcile::revenue::{is_revenue, line_figures};
+        let mut data = build(&accounts, units, rate);
+        let before = base_ar(&data);
+        let added = with_stories(&mut data, &stories);
+        // The revenue account, by the spec: on the books at a day if posted by then and
+        // not voided by then.
+        let on_books = |spec: &RevenueSpec, day: NaiveDate| {
+            let (posted, voided) = revenue_days(spec);
+            posted <= day && voided.is_none_or(|v| day < v)
+        };
+        let window_end = data.period.window_end;
+        let rev_ar: i64 = specs
+            .iter()
+            .filter(|s| on_books(s, window_end))
+            .map(|s| s.amount + s.tax)
+            .sum();
+        merge_revenue(&mut data, build_revenue(&specs), rev_ar);
+        let expected_ar = before + m(added.ar.values().sum()) + m(rev_ar);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        Snapshot::create(&path).unwrap().insert_source(&data).unwrap();
+        let snapshot = Snapshot::open(&path).unwrap();
+        let recon = reconcile::run(&snapshot).unwrap();
+        let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
+        prop_assert!(keys.is_empty(), "unexpected mismatches: {keys:?}");
+
+        // The roll-forward identity, per account and overall, to the cent; each account
+        // closes at the window-end AR the generators laid out (what the GL export carries).
+        let identity = |r: &closedesk::reconcile::rollforward::RollForward| {
+            r.opening + r.posted + r.disbursed + r.pulled_back + r.adjustments + r.voids
+        };
+        let rf_figures = &recon.steps.rollforward;
+        for row in &rf_figures.accounts {
+            let r = &row.roll_forward;
+            let laid_out: Money = data
+                .export_lines
+                .iter()
+                .filter(|l| l.account_id == row.account_id)
+                .map(|l| l.amount)
+                .sum();
+            prop_assert_eq!(identity(r), r.closing, "account {}", row.account_id);
+            prop_assert_eq!(r.closing, laid_out, "account {}", row.account_id);
+            prop_assert_eq!(r.invoice_balances, laid_out, "account {}", row.account_id);
+        }
+        let rf = &rf_figures.totals;
+        prop_assert_eq!(identity(rf), rf.closing);
+        prop_assert_eq!(rf.closing, expected_ar);
+        prop_assert_eq!(rf.invoice_balances, expected_ar);
+        prop_assert_eq!(recon.headline.closing_ar, expected_ar);
+        let per_account: Money = rf_figures.accounts.iter().map(|a| a.roll_forward.closing).sum();
+        prop_assert_eq!(per_account, expected_ar);
+
+        // The revenue identity, per line. The revenue account's lines by the spec; every
+        // other revenue line by its invoice (on the books at window end: posted by then
+        // and not voided by then).
+        let p = &data.period;
+        let lines = snapshot.revenue_lines(p, |l| l.collect::<Vec<_>>()).unwrap();
+        for (i, spec) in specs.iter().enumerate() {
+            let at_end = if on_books(spec, p.window_end) { spec.amount } else { 0 };
+            let line = lines.iter().find(|l| l.id == format!("LN-R-{i}")).unwrap();
+            prop_assert!(is_revenue(line));
+            let f = line_figures(line, p.window_start, p.window_end).unwrap();
+            prop_assert_eq!(f.recognized_before_window + f.recognized + f.deferred, m(at_end), "line {}", i);
+        }
+        for line in lines.iter().filter(|l| is_revenue(l)) {
+            let source = data.invoice_lines.iter().find(|l| l.id == line.id).unwrap();
+            let invoice = data.invoices.iter().find(|i| i.id == source.invoice_id).unwrap();
+            let on_books_at_end = invoice.posted_at.is_some_and(|d| d <= p.window_end)
+                && invoice.voided_at.is_none_or(|v| v > p.window_end);
+            let at_end = if on_books_at_end { source.amount } else { Money::ZERO };
+            let f = line_figures(line, p.window_start, p.window_end).unwrap();
+            prop_assert_eq!(f.recognized_before_window + f.recognized + f.deferred, at_end, "line {}", &line.id);
+        }
+
+        // Aged AR adds up to window-end AR.
+        let a = &recon.aging.totals;
+        prop_assert_eq!(a.current + a.days_1_30 + a.days_31_60 + a.days_61_90 + a.over_90, expected_ar);
+        prop_assert_eq!(a.total, expected_ar);
+
+        // The GL journal moves AR and deferred revenue by the engine's figures (entity
+        // level and by account), and balances.
+        let r = &recon.steps.revenue;
+        for by_account in [false, true] {
+            let net = gl_net(&path, by_account);
+            let get = |a: &str| net.get(a).copied().unwrap_or(Money::ZERO);
+            prop_assert_eq!(-get(gl::AR), rf.closing - rf.opening);
+            prop_assert_eq!(get(gl::DEFERRED), r.total.deferred - r.total.deferred_at_window_start);
+            prop_assert_eq!(get(gl::REVENUE), r.total.recognized);
+            prop_assert_eq!(net.values().copied().sum::<Money>(), Money::ZERO);
+        }
+    }
+}
