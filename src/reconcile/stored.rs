@@ -12,6 +12,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{run, run_checks, Overview, Reconciliation};
+use crate::digest::hex;
 use crate::snapshot::cache::StoredRow;
 use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::Snapshot;
@@ -28,14 +29,15 @@ pub fn checksum(generation: i64, version: &str, result: &str) -> String {
     hex(&hash.finalize())
 }
 
+/// Whether a stored row still matches the checksum it was stored with.
+fn unedited(row: &StoredRow) -> bool {
+    row.checksum.as_deref() == Some(checksum(row.generation, &row.version, &row.result).as_str())
+}
+
 /// SHA-256 (lowercase hex) of an overview's JSON, as a sign-off records it.
 pub fn overview_hash(overview: &Overview) -> String {
     let json = serde_json::to_string(overview).expect("an overview serializes");
     hex(&Sha256::digest(json.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether a stored overview may be shown for the period as it is: a signed-off period's
@@ -110,7 +112,7 @@ fn readable(row: &StoredRow, version: &str) -> Option<Overview> {
     if row.version != version {
         return None;
     }
-    if row.checksum.as_deref() != Some(&checksum(row.generation, &row.version, &row.result)) {
+    if !unedited(row) {
         return None;
     }
     serde_json::from_str(&row.result).ok()
@@ -143,7 +145,7 @@ pub fn check_stored(snapshot: &Snapshot, engine_now: &Overview) -> rusqlite::Res
     if row.version != STORED_VERSION {
         return Ok(StoredCheck::None);
     }
-    if row.checksum.as_deref() != Some(&checksum(row.generation, &row.version, &row.result)) {
+    if !unedited(&row) {
         return Ok(StoredCheck::Edited);
     }
     if row.generation != generation {

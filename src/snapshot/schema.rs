@@ -341,19 +341,40 @@ BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;
 /// `(SELECT status FROM period)`, the first row's status, which a second period row could
 /// hide; see [`lock_triggers_sql`].
 fn lock_triggers_v1_sql() -> String {
+    lock_triggers(v1_locked_tables(), "(SELECT status FROM period) = 'signed_off'")
+}
+
+/// The tables schema version 1 locked: its source and workflow tables except the period row
+/// and the audit log.
+fn v1_locked_tables() -> impl Iterator<Item = &'static str> {
+    V1_SOURCE_TABLES
+        .iter()
+        .chain(WORKFLOW_TABLES)
+        .copied()
+        .filter(|t| !matches!(*t, "period" | "audit_log"))
+}
+
+/// (table, trigger name, operation) of every lock trigger over `tables`.
+fn lock_trigger_names(
+    tables: impl Iterator<Item = &'static str>,
+) -> impl Iterator<Item = (&'static str, String, &'static str)> {
+    tables.flat_map(|table| {
+        ["INSERT", "UPDATE", "DELETE"]
+            .into_iter()
+            .map(move |op| (table, format!("{table}_locked_{}", op.to_lowercase()), op))
+    })
+}
+
+/// A lock trigger on each of `tables` for insert, update and delete, refusing the change
+/// `WHEN` the period is signed off.
+fn lock_triggers(tables: impl Iterator<Item = &'static str>, when: &str) -> String {
     let mut sql = String::new();
-    for table in V1_SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
-        if matches!(*table, "period" | "audit_log") {
-            continue;
-        }
-        for op in ["INSERT", "UPDATE", "DELETE"] {
-            sql.push_str(&format!(
-                "CREATE TRIGGER {table}_locked_{op_l} BEFORE {op} ON {table}\n\
-                 WHEN (SELECT status FROM period) = 'signed_off'\n\
-                 BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;\n",
-                op_l = op.to_lowercase()
-            ));
-        }
+    for (table, name, op) in lock_trigger_names(tables) {
+        sql.push_str(&format!(
+            "CREATE TRIGGER {name} BEFORE {op} ON {table}\n\
+             WHEN {when}\n\
+             BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;\n"
+        ));
     }
     sql
 }
@@ -373,18 +394,10 @@ fn locked_tables() -> impl Iterator<Item = &'static str> {
 /// table refuses inserts (so also `INSERT OR REPLACE`, `REPLACE` and upserts), updates and
 /// deletes, whatever the rowids.
 pub fn lock_triggers_sql() -> String {
-    let mut sql = String::new();
-    for table in locked_tables() {
-        for op in ["INSERT", "UPDATE", "DELETE"] {
-            sql.push_str(&format!(
-                "CREATE TRIGGER {table}_locked_{op_l} BEFORE {op} ON {table}\n\
-                 WHEN EXISTS (SELECT 1 FROM period WHERE status = 'signed_off')\n\
-                 BEGIN SELECT RAISE(ABORT, 'period is signed off: locked'); END;\n",
-                op_l = op.to_lowercase()
-            ));
-        }
-    }
-    sql
+    lock_triggers(
+        locked_tables(),
+        "EXISTS (SELECT 1 FROM period WHERE status = 'signed_off')",
+    )
 }
 
 /// Version 2: the lock holds against plain SQL (one period row; lock triggers that no
@@ -394,13 +407,8 @@ pub fn lock_triggers_sql() -> String {
 /// overview hash of each sign-off, a checksum of the stored result.
 fn v2() -> String {
     let mut sql = String::new();
-    for table in V1_SOURCE_TABLES.iter().chain(WORKFLOW_TABLES) {
-        if matches!(*table, "period" | "audit_log") {
-            continue;
-        }
-        for op in ["insert", "update", "delete"] {
-            sql.push_str(&format!("DROP TRIGGER {table}_locked_{op};\n"));
-        }
+    for (_, name, _) in lock_trigger_names(v1_locked_tables()) {
+        sql.push_str(&format!("DROP TRIGGER {name};\n"));
     }
     sql.push_str(V2);
     sql.push_str(&lock_triggers_sql());
@@ -500,11 +508,7 @@ pub fn expected_triggers() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    for table in locked_tables() {
-        for op in ["insert", "update", "delete"] {
-            names.push(format!("{table}_locked_{op}"));
-        }
-    }
+    names.extend(lock_trigger_names(locked_tables()).map(|(_, name, _)| name));
     names.extend(generation_trigger_names());
     names
 }
