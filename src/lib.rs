@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod digest;
 pub mod export;
 pub mod import;
 pub mod logging;

@@ -23,12 +23,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::digest::hex;
 use crate::money::Money;
 use crate::reconcile::{self, Reconciliation};
 use crate::snapshot::schema::SCHEMA_VERSION;
 use crate::snapshot::Snapshot;
 use crate::text::{inert, inert_path};
-use crate::workflow::audit::hex;
 use crate::workflow::exports::{self, Before, ExportRecord};
 use crate::workflow::mismatches::{views_from, MismatchView};
 use crate::workflow::signoff::digest_of;

@@ -84,7 +84,7 @@ impl Snapshot {
                 }
             }
         }
-        Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(crate::digest::hex(&hash.finalize()))
     }
 }
 

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{signoff, Engine, Refusal};
+use crate::digest::hex;
 use crate::reconcile::Reconciliation;
 use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::schema::{APPLICATION_ID, SCHEMA_VERSION};
@@ -75,10 +76,6 @@ pub fn encode(f: &Fields<'_>) -> Vec<u8> {
 pub fn hash(f: &Fields<'_>) -> String {
     let digest = Sha256::digest(encode(f));
     hex(&digest)
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // History ---------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::audit::hex;
 use super::mismatches::{sync, views_from, Changes, MismatchView};
 use super::{ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt, Refusal};
+use crate::digest::hex;
 use crate::money::Money;
 use crate::reconcile::{Aging, Headline, Mismatch, Reconciliation, Steps};
 use crate::snapshot::model::{ItemStatus, MismatchStatus, PeriodStatus, Role, Severity};
