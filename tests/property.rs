@@ -1155,10 +1155,10 @@ fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Plan
             // expected = total + adjustments (none), actual = disbursed = total + delta.
             vec![("invoices:INV-1-0:over-applied".into(), m(delta))]
         }
-        // A reversal or chargeback recorded on the ledger `delta` off what it pulled back.
-        // Two findings, each true on its own rows (docs/reconciliation.md, "A wrong
-        // reversal row is two findings"): the row (+delta) and ACC-0's roll-forward, whose
-        // ledger closing AR is delta off its invoices (−delta).
+        // A reversal or chargeback recorded on the ledger `delta` off what it pulled back:
+        // one finding, on the row (+delta). ACC-0's ledger closing AR is delta off its
+        // invoices, all of it the row's, so the roll-forward does not report it again
+        // (docs/reconciliation.md, "A wrong ledger row is one finding").
         2 => {
             let row = data
                 .ledger
@@ -1166,10 +1166,7 @@ fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Plan
                 .find(|l| l.reference.as_deref() == Some(reversal))
                 .unwrap();
             row.amount += m(sign * delta);
-            vec![
-                (format!("adjustments:{reversal}:unrecorded"), m(sign * delta)),
-                ("ledger:ACC-0:roll-forward".into(), m(-sign * delta)),
-            ]
+            vec![(format!("adjustments:{reversal}:unrecorded"), m(sign * delta))]
         }
         // A usage event billed twice: INV-0-0 gets a second usage line billing its first
         // event again (the event names only its first line).

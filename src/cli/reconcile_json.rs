@@ -47,6 +47,11 @@ pub const RENAMES: &[(&str, &str, &str)] = &[
         "invoice_balances",
         "invoice_balances_closing_ar",
     ),
+    (
+        "steps.rollforward.totals",
+        "reported_on_rows",
+        "ledger_reported_on_rows",
+    ),
     ("steps.rollforward.accounts[]", "opening", "ledger_opening_ar"),
     ("steps.rollforward.accounts[]", "posted", "ledger_posted"),
     (
@@ -70,6 +75,11 @@ pub const RENAMES: &[(&str, &str, &str)] = &[
         "steps.rollforward.accounts[]",
         "invoice_balances",
         "invoice_balances_closing_ar",
+    ),
+    (
+        "steps.rollforward.accounts[]",
+        "reported_on_rows",
+        "ledger_reported_on_rows",
     ),
     // Step 4: positive magnitudes of the source rows; system adjustments signed.
     ("steps.adjustments.totals", "voids", "invoice_totals_voided"),

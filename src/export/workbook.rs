@@ -859,6 +859,8 @@ fn roll_row(first: Cell, r: &RollForward) -> Vec<Cell> {
         voids,
         closing,
         invoice_balances,
+        // What wrong ledger rows explain is on their own findings, in the register.
+        reported_on_rows: _,
     } = r;
     vec![
         first,

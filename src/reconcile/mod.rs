@@ -271,17 +271,18 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
         snapshot.source_totals(p, |sources| applied::check(ctx, &activity, sources, &misdirected))?;
     mismatches.extend(traced(snapshot, p, found, applied::trace)?);
 
-    // 3. Account roll-forward.
-    let (rollforward, found) = rollforward::check(ctx, snapshot.account_ledgers(p)?);
-    mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
-
-    // 4. Adjustments.
+    // 3. Account roll-forward: what step 4's wrong ledger rows explain is theirs.
     let inputs = adjustments::Inputs {
         voided: snapshot.voided_invoices(p)?,
         payment_undos: snapshot.payment_undos(p)?,
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p)?,
     };
+    let reported_on_rows = adjustments::ledger_excess(&inputs);
+    let (rollforward, found) = rollforward::check(ctx, snapshot.account_ledgers(p)?, &reported_on_rows);
+    mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
+
+    // 4. Adjustments.
     let (adjustments, found) = adjustments::check(ctx, inputs);
     mismatches.extend(traced(snapshot, p, found, adjustments::trace)?);
 
