@@ -1255,6 +1255,44 @@ fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Plan
                 ("exports:GL-1/ACC-1:gl-account".into(), m(-delta)),
             ]
         }
+        // An invoice of ACC-1 posted and voided in the window whose void never reached the
+        // ledger (its `invoice_posted` row of +delta is there, the `void` row of −delta is
+        // not): one finding, on the void (variance = its ledger net, +delta). ACC-1's
+        // ledger closing AR is delta over its invoices, all of it the void's, so the
+        // roll-forward does not report it again.
+        9 => {
+            data.invoices.push(Invoice {
+                id: "INV-PV".into(),
+                account_id: "ACC-1".into(),
+                status: InvoiceStatus::Void,
+                posted_at: Some(d(8)),
+                voided_at: Some(d(9)),
+                due_date: d(8) + chrono::Days::new(30),
+                total: m(delta),
+                balance: m(0),
+            });
+            data.invoice_lines.push(InvoiceLine {
+                id: "LN-PV".into(),
+                invoice_id: "INV-PV".into(),
+                kind: LineKind::Recurring,
+                program_id: None,
+                service_start: None,
+                service_end: None,
+                amount: m(delta),
+                revenue_rule: RevenueRule::Immediate,
+                description: None,
+            });
+            data.ledger.push(LedgerEntry {
+                id: "LG-PV".into(),
+                account_id: "ACC-1".into(),
+                invoice_id: Some("INV-PV".into()),
+                occurred_at: at(d(8), 9),
+                kind: LedgerKind::InvoicePosted,
+                amount: m(delta),
+                reference: None,
+            });
+            vec![("adjustments:INV-PV:void".into(), m(delta))]
+        }
         // A billed program fee on no statement line: the fee line is split in two, the
         // statement presents the first; header and the program's billed fee still tie.
         _ => {
@@ -1292,7 +1330,7 @@ proptest! {
         stories in stories(),
         units in 2i64..5000,
         rate in 1i64..10_000,
-        class in 0u8..10,
+        class in 0u8..11,
         delta in 1i64..100_000,
         negative in any::<bool>(),
         chargeback in any::<bool>(),
