@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{open_snapshot, print_json, Failure, Outcome};
-use crate::export::{self, ExportError, Format, Kind, Request, Target};
+use crate::export::{self, ExportError, Format, Kind, Naming, Request, Target};
 use crate::text::{inert, inert_path};
 use crate::workflow::Actor;
 
@@ -24,7 +24,8 @@ pub struct ExportArgs {
     /// csv or json (gl, aging, mismatches); md or json (packet); xlsx (workbook).
     #[arg(long)]
     format: Option<String>,
-    /// Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here).
+    /// Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here; the
+    /// packet beside the snapshot as close-packet-PERIOD-draft|signed-HEAD.EXT).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Replace an existing file.
@@ -74,6 +75,12 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
     let target = match args.out {
         Some(p) if p.as_os_str() == "-" => Target::Stdout,
         Some(p) => Target::File(p),
+        // The packet: beside the snapshot, named as the cockpit names it.
+        None if kind == Kind::Packet => Target::Named(Naming {
+            dir: snapshot.path().parent().map(PathBuf::from).unwrap_or_default(),
+            login: None,
+            max: None,
+        }),
         None => {
             let period = snapshot.period().map_err(|e| {
                 Failure::usage(format!("cannot read the snapshot: {}", inert(&e.to_string())))

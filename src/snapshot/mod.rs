@@ -10,6 +10,7 @@
 //! the write-ahead log a cockpit still writes to (SQLite's "How To Corrupt An SQLite
 //! Database File", 2.2).
 
+mod accounts;
 mod baseline;
 pub mod bounds;
 pub mod bulk;
