@@ -13,6 +13,7 @@ pub mod aging;
 pub mod document;
 pub mod gl;
 pub mod packet;
+pub mod pdf;
 pub mod register;
 pub mod workbook;
 
@@ -73,7 +74,7 @@ impl Kind {
     /// The formats it is written in; the first is the default.
     pub fn formats(self) -> &'static [Format] {
         match self {
-            Kind::Packet => &[Format::Markdown, Format::Json],
+            Kind::Packet => &[Format::Markdown, Format::Json, Format::Pdf],
             Kind::Workbook => &[Format::Xlsx],
             _ => &[Format::Csv, Format::Json],
         }
@@ -94,6 +95,7 @@ pub enum Format {
     Json,
     Markdown,
     Xlsx,
+    Pdf,
 }
 
 impl Format {
@@ -103,6 +105,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "md",
             Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
         }
     }
 
@@ -112,6 +115,7 @@ impl Format {
             "json" => Some(Format::Json),
             "md" | "markdown" => Some(Format::Markdown),
             "xlsx" => Some(Format::Xlsx),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }

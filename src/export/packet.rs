@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{document, json, ExportError, Format, Kind, Metadata, Output, Source};
+use super::{document, json, pdf, ExportError, Format, Kind, Metadata, Output, Source};
 use crate::money::Money;
 use crate::reconcile::{Aging, Headline, Steps};
 use crate::snapshot::model::{PeriodStatus, Severity};
@@ -98,6 +98,11 @@ pub fn render(source: &Source<'_>, format: Format) -> Result<Output, ExportError
     let rows = p.metadata.rows;
     let bytes = match format {
         Format::Markdown => document::markdown(&p).into_bytes(),
+        Format::Pdf => {
+            let m = &p.metadata;
+            let title = format!("Close packet — {} — {}", m.entity, m.period);
+            pdf::render(&document::markdown(&p), &crate::text::inert(&title))
+        }
         _ => json(&p),
     };
     Ok(Output { bytes, rows })

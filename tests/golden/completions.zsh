@@ -317,8 +317,8 @@ _arguments "${_arguments_options[@]}" : \
 (export)
 _arguments "${_arguments_options[@]}" : \
 '--kind=[gl, aging, mismatches, packet or workbook]:KIND:_default' \
-'--format=[csv or json (gl, aging, mismatches); md or json (packet); xlsx (workbook)]:FORMAT:_default' \
-'--out=[Where to write it; \`-\` for standard output (default\: KIND-PERIOD.EXT here)]:OUT:_files' \
+'--format=[csv or json (gl, aging, mismatches); md, json or pdf (packet); xlsx (workbook)]:FORMAT:_default' \
+'--out=[Where to write it; \`-\` for standard output (default\: KIND-PERIOD.EXT here; the packet beside the snapshot as close-packet-PERIOD-draft|signed-HEAD.EXT)]:OUT:_files' \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
 '--force[Replace an existing file]' \
 '--by-account[GL\: split the entries the engine has per account by customer account]' \
