@@ -111,6 +111,10 @@ pub struct MismatchArgs {
     /// Only mismatches owned by this owner.
     #[arg(long)]
     owner: Option<String>,
+    /// With KEY: the source rows behind its expected and actual figure with their dates,
+    /// accounts and amounts, their sums, and for an export its lines compared by account.
+    #[arg(long)]
+    rows: bool,
     /// Print JSON for scripts.
     #[arg(long, global = true)]
     json: bool,
@@ -252,13 +256,15 @@ fn refused_on(snapshot: &Snapshot, refusal: Refusal, json: bool) -> Failure {
 }
 
 fn reconcile_now(snapshot: &Snapshot) -> Result<Reconciliation, Failure> {
-    reconcile::run(snapshot).map_err(|e| {
-        Failure::usage(format!(
-            "{}: cannot read the snapshot: {}",
-            inert_path(snapshot.path()),
-            crate::snapshot::explain(&e)
-        ))
-    })
+    reconcile::run(snapshot).map_err(|e| cannot_read_snapshot(snapshot, &e))
+}
+
+fn cannot_read_snapshot(snapshot: &Snapshot, e: &rusqlite::Error) -> Failure {
+    Failure::usage(format!(
+        "{}: cannot read the snapshot: {}",
+        inert_path(snapshot.path()),
+        crate::snapshot::explain(e)
+    ))
 }
 
 fn open_as(file: Option<PathBuf>, user: Option<&str>, json: bool) -> Result<(Snapshot, Actor), Failure> {
@@ -449,6 +455,22 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     let seen = args.if_version;
     let fail = |r: Refusal| refused(r, json);
     let receipt = match args.action {
+        None if args.rows => {
+            let evidence = crate::reconcile::evidence::evidence(&snapshot, &recon, &key)
+                .map_err(|e| cannot_read_snapshot(&snapshot, &e))?
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "{:?} is not a mismatch the engine reports now; `closedesk mismatch` lists them",
+                        inert(&key)
+                    ))
+                })?;
+            if json {
+                print_json(&evidence)?;
+            } else {
+                print!("{}", super::trace::text(&evidence));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         None => {
             let detail = mismatches::detail(&snapshot, &recon, &key).map_err(fail)?;
             if json {

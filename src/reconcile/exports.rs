@@ -201,6 +201,22 @@ pub fn check(
     (figures, sorted(found))
 }
 
+/// For tracing a mismatch of a GL or billing extract batch: each account of the batch as
+/// (account, what its lines should carry, what they carry) — window-end AR for the GL, the
+/// ledger's closing AR (net of rows reported on their own) for the billing extract — the
+/// same pairs the checks compare. Empty for an archive batch.
+pub fn accounts_of<'a>(
+    batch: &BatchFigures,
+    extracts: &'a [ExtractAccount],
+    rollforward: &'a RollForwardFigures,
+) -> Vec<(&'a str, Money, Money)> {
+    match batch.kind {
+        BatchKind::Gl => gl_against_ar(&batch.id, extracts, rollforward),
+        BatchKind::BillingExtract => extract_against_ledger(&batch.id, extracts, rollforward),
+        BatchKind::Archive => Vec::new(),
+    }
+}
+
 /// For one billing extract batch: each account with lines in it or with a ledger closing
 /// AR, as (account, ledger closing AR, sum of lines). Accounts with neither are skipped.
 /// The closing AR is net of the ledger rows step 4 reports as wrong, so a wrong row is

@@ -9,6 +9,7 @@ pub mod adjustments;
 pub mod after;
 pub mod aging;
 pub mod applied;
+pub mod evidence;
 pub mod exports;
 pub mod mismatch;
 pub mod posted;

@@ -21,6 +21,7 @@ pub mod pages;
 pub mod queries;
 mod registry;
 pub mod schema;
+pub mod trace;
 pub mod workflow;
 mod write;
 

@@ -91,14 +91,14 @@ fn count_at(row: &Row<'_>, idx: usize) -> Result<u64> {
 /// (`YYYY-MM-DDTHH:MM:SSZ`) is on or before `window_end` exactly when it sorts before
 /// `after_end`, the day after the window, and before the window when it sorts before
 /// `start`.
-struct Window {
-    start: String,
-    end: String,
-    after_end: String,
+pub(crate) struct Window {
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) after_end: String,
 }
 
 impl Window {
-    fn of(period: &Period) -> Window {
+    pub(crate) fn of(period: &Period) -> Window {
         let date = |d: NaiveDate| d.format(DATE_FORMAT).to_string();
         Window {
             start: date(period.window_start),
@@ -140,6 +140,7 @@ macro_rules! balance_at_end {
         WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end))"
     };
 }
+pub(crate) use balance_at_end;
 
 /// A read transaction: every query made on the snapshot while it lives sees the same state
 /// of the file. It ends with [`ReadTransaction::finish`], or when dropped.
