@@ -15,6 +15,7 @@ mod baseline;
 pub mod bounds;
 pub mod bulk;
 pub mod cache;
+pub mod chain;
 mod content;
 pub mod model;
 pub mod pages;
