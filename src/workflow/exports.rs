@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Actor, Permission, Receipt, Refusal};
-use crate::snapshot::workflow::{AuditRow, Reader};
+use crate::snapshot::workflow::{AuditEntry, AuditRow, Reader};
 use crate::snapshot::Snapshot;
 
 /// The audit action of an export.
@@ -52,15 +52,15 @@ pub fn record<T>(
         };
         let (value, record) = produce(&before)?;
         let text = serde_json::to_string(&record).expect("an export record serializes");
-        let receipt = tx.append_audit(
-            &actor.login,
-            ACTION,
-            &format!("export:{}", record.kind),
-            &json!({}),
-            &json!({}),
-            Some(&text),
-            |read, hash| super::signing::sign(read, actor, hash),
-        )?;
+        let entry = AuditEntry {
+            actor: actor.login.clone(),
+            action: ACTION.to_string(),
+            target: format!("export:{}", record.kind),
+            before: json!({}),
+            after: json!({}),
+            text: Some(text),
+        };
+        let receipt = tx.append_audit(&entry, |read, hash| super::signing::sign(read, actor, hash))?;
         Ok((value, receipt))
     })
 }
