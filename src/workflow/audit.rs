@@ -5,6 +5,9 @@
 //! `crate::snapshot::chain` and re-exported here; byte-exact description in
 //! docs/workflow.md). `before`/`after` are JSON objects naming every workflow row the action
 //! changed and its state, so replaying the log rebuilds the workflow tables.
+//!
+//! Owns history (`log`) and every `verify` check; must not write (verify only reads) nor
+//! change the chain's encoding (storage's, `snapshot::chain`).
 
 use std::collections::BTreeMap;
 
@@ -617,6 +620,8 @@ fn check_signed_source(snapshot: &Snapshot) -> Result<Result<String, Problem>, R
         ));
     };
     let now = snapshot.source_content_hash()?;
+    // `signed` is read from the file and may be anything: cut by characters, made inert.
+    let signed_shown = crate::text::inert(&signed.chars().take(16).collect::<String>());
     Ok(if now == signed {
         Ok(format!("source rows and roster hash to {} as signed", &now[..16]))
     } else {
@@ -628,7 +633,7 @@ fn check_signed_source(snapshot: &Snapshot) -> Result<Result<String, Problem>, R
                 latest.signed_by,
                 latest.signed_at,
                 &now[..16],
-                &signed[..signed.len().min(16)]
+                signed_shown
             ),
         ))
     })
@@ -654,4 +659,36 @@ fn check_stored_result(
             "the stored result differs from what the engine computes from the source rows",
         )),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sign-off's recorded source hash is read from the file: a non-ASCII one (a tampered
+    /// file) is reported, not a panic on a byte index inside a character.
+    #[test]
+    fn a_non_ascii_signed_source_hash_is_reported_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        crate::demo::write(&path, false).unwrap();
+        let snapshot = Snapshot::open(&path).unwrap();
+        // Byte 16 falls inside the first 'é' (bytes 15 and 16).
+        snapshot
+            .conn()
+            .execute_batch(
+                "INSERT INTO signoffs (period_id, signed_by, signed_at, digest, audit_head, audit_len,
+                     source_hash)
+                 SELECT id, 'olive', '2026-04-02T09:15:00Z', 'd', '0', 0,
+                        '0123456789abcdeéééé' FROM period;
+                 UPDATE period SET status = 'signed_off';",
+            )
+            .unwrap();
+        let problem = check_signed_source(&snapshot).unwrap().unwrap_err();
+        assert!(
+            problem.what.contains("0123456789abcde\u{e9} signed"),
+            "{}",
+            problem.what
+        );
+    }
 }
