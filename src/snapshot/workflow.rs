@@ -14,11 +14,11 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::chain;
 use super::model::{
     AnnotationKind, CorrectionStatus, ItemStatus, MismatchStatus, PeriodStatus, Role, RosterEntry, Side,
     TargetKind, TIMESTAMP_FORMAT,
 };
-use super::chain;
 use super::schema;
 use super::Snapshot;
 use crate::money::Money;

@@ -1,6 +1,9 @@
 //! The close checklist: the eight items of the close guide, in order, each with evidence
 //! computed by the reconciliation engine and the lanes whose mismatches it covers. An item
 //! cannot be marked `done` while a `critical` or `high` mismatch in its lanes is open.
+//!
+//! Owns the checklist's evidence and its `done` rule; must not hold SQL or display text
+//! beyond the evidence's words.
 
 use serde::Serialize;
 use serde_json::Value;

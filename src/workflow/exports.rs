@@ -3,6 +3,9 @@
 //! row naming its kind, format, digest and row count. The row changes no workflow table, so
 //! its `before` and `after` are `{}`; it may be written after sign-off (the audit log stays
 //! append-only and writable under the lock). Item 8 of the checklist shows the exports.
+//!
+//! Owns recording an export in the audit log; must not produce an export's bytes (that is
+//! `crate::export`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -6,6 +6,9 @@
 //! corrected expected = expected + the accepted corrections on the `expected` side, likewise
 //! for `actual`, and corrected variance = corrected actual − corrected expected. A mismatch
 //! whose corrected variance is zero is `resolved`.
+//!
+//! Owns the correction lane's rules and the overlay; must not edit source data nor compute
+//! a mismatch (the engine does).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,7 +24,9 @@ use crate::reconcile::{Mismatch, Reconciliation};
 use crate::snapshot::model::{
     AnnotationKind, CorrectionStatus, Lane, MismatchStatus, Severity, Side, TargetKind,
 };
-use crate::snapshot::workflow::{row_id, AnnotationRow, AuditEntry, MismatchStateRow, Reader, WriteTx, Writes};
+use crate::snapshot::workflow::{
+    row_id, AnnotationRow, AuditEntry, MismatchStateRow, Reader, WriteTx, Writes,
+};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 

@@ -8,6 +8,9 @@
 //! storage lends write access only to a change that returns its audit entry.
 //! Whatever stops an action is a [`Refusal`] whose `Display` is the message for the user,
 //! naming what would allow the action.
+//!
+//! Owns the rules of the close; must not hold SQL (only `crate::snapshot::workflow`'s typed
+//! calls), terminal code, or a reconciliation check.
 
 pub mod audit;
 pub mod checklist;

@@ -3,6 +3,9 @@
 //! are empty objects, as for exports), so replaying the log is unaffected; they are written
 //! in their own transaction, which stays possible after sign-off (the audit log is never
 //! locked).
+//!
+//! Owns the audit rows of `serve` sessions; must not touch a workflow table (its rows change
+//! none) nor the network (that is `crate::serve`).
 
 use serde_json::json;
 

@@ -3,6 +3,9 @@
 //! and the audit log's head hash and length. The period becomes `signed_off` (the lock
 //! triggers then refuse writes to every source and workflow table) and the last clean close
 //! moves to it. Only a lead's `reopen`, with a reason, lifts the lock.
+//!
+//! Owns sign-off, reopen, their preconditions and the signed digest; must not lift the lock
+//! by any path but `reopen`.
 
 use std::fmt;
 
@@ -12,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 use super::mismatches::{sync, views_from, Changes, MismatchView};
 use super::{
-    audited, audited_with, ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt, Refusal,
+    audited, audited_with, ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt,
+    Refusal,
 };
 use crate::digest::hex;
 use crate::money::Money;
