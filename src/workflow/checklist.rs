@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::exports::{history, Recorded};
-use super::mismatches::{views_from, Changes, MismatchView};
+use super::mismatches::{new_annotation, views_from, Changes, MismatchView};
 use super::{audited, check_version, ensure_open, require_text, Actor, Permission, Receipt, Refusal};
 use crate::money::Money;
 use crate::reconcile::{Overview, Reconciliation};
@@ -426,21 +426,14 @@ pub fn set(
             let mut changes = Changes::default();
             changes.record(after.row_id(), before.state(), after.state());
             if let Some(note) = note {
-                let row = w.insert_annotation(&AnnotationRow {
-                    id: 0,
-                    target_kind: TargetKind::Checklist,
-                    target: item.to_string(),
-                    kind: AnnotationKind::Note,
-                    author: actor.login.clone(),
-                    created_at: w.at().to_string(),
-                    text: note.to_string(),
-                    amount: None,
-                    side: None,
-                    reference: None,
-                    correction_status: None,
-                    decided_by: None,
-                    decided_at: None,
-                })?;
+                let row = w.insert_annotation(&new_annotation(
+                    TargetKind::Checklist,
+                    &item.to_string(),
+                    AnnotationKind::Note,
+                    actor,
+                    w.at(),
+                    note,
+                ))?;
                 changes.record(row.row_id(), Value::Null, row.state());
             }
             Ok(changes.entry(actor, "checklist.set", &after.row_id(), note))

@@ -255,6 +255,33 @@ fn not_found(key: &str) -> Refusal {
     ))
 }
 
+/// A new annotation by `actor` at `at`, before it is stored (`id` 0), with no amount,
+/// side, reference or decision yet.
+pub(crate) fn new_annotation(
+    target_kind: TargetKind,
+    target: &str,
+    kind: AnnotationKind,
+    actor: &Actor,
+    at: &str,
+    text: &str,
+) -> AnnotationRow {
+    AnnotationRow {
+        id: 0,
+        target_kind,
+        target: target.to_string(),
+        kind,
+        author: actor.login.clone(),
+        created_at: at.to_string(),
+        text: text.to_string(),
+        amount: None,
+        side: None,
+        reference: None,
+        correction_status: None,
+        decided_by: None,
+        decided_at: None,
+    }
+}
+
 /// The before and after objects of one audit row.
 #[derive(Default)]
 pub(crate) struct Changes {
@@ -392,21 +419,14 @@ impl Work<'_, '_> {
     }
 
     fn new_annotation(&self, kind: AnnotationKind, text: &str) -> AnnotationRow {
-        AnnotationRow {
-            id: 0,
-            target_kind: TargetKind::Mismatch,
-            target: self.state.key.clone(),
+        new_annotation(
+            TargetKind::Mismatch,
+            &self.state.key,
             kind,
-            author: self.actor.login.clone(),
-            created_at: self.tx.at().to_string(),
-            text: text.to_string(),
-            amount: None,
-            side: None,
-            reference: None,
-            correction_status: None,
-            decided_by: None,
-            decided_at: None,
-        }
+            self.actor,
+            self.tx.at(),
+            text,
+        )
     }
 
     /// The correction to decide: `id`, or the only one awaiting a decision.
