@@ -1,5 +1,7 @@
 //! `closedesk export`: the close outputs (GL journal, aged AR, mismatch register, close
 //! packet). The library does the work (`crate::export::write`); this parses and prints.
+//!
+//! Owns `export`'s arguments and printing; must not build an output itself.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,5 +1,8 @@
 //! The command line: parse arguments, call the library, print. Every user mistake becomes a
 //! [`Failure`] with a message naming what and where, and exit code 2.
+//!
+//! Owns arguments, exit codes and printing; must not hold SQL, a rule of the engine or the
+//! workflow, or a figure of its own.
 
 mod conventions;
 mod export;
@@ -75,7 +78,7 @@ enum Command {
         #[arg(long, value_name = "N", requires = "out")]
         scale: Option<u64>,
         /// The seed of the synthetic period: the same N and seed give the same file contents.
-        #[arg(long, value_name = "S", requires = "scale", default_value_t = crate::scale::DEFAULT_SEED)]
+        #[arg(long, value_name = "S", requires = "scale", default_value_t = crate::demo::scale::DEFAULT_SEED)]
         seed: u64,
     },
     /// Build a period snapshot from one CSV file per source table.
@@ -384,7 +387,7 @@ fn cmd_demo(out: Option<PathBuf>, force: bool) -> Outcome {
 
 fn cmd_demo_scale(out: &Path, invoices: u64, seed: u64, force: bool) -> Outcome {
     let started = std::time::Instant::now();
-    let generated = crate::scale::write(out, invoices, seed, force)?;
+    let generated = crate::demo::scale::write(out, invoices, seed, force)?;
     let c = &generated.counts;
     println!(
         "Wrote a synthetic period of {} invoices (seed {seed}) to {} in {:.1} s",

@@ -3,6 +3,8 @@
 //! figures with each figure named once for its basis and sign. The engine's own structures
 //! (stored overviews, the close packet) keep their names; only this document renames, so
 //! the renaming lives in one table here.
+//!
+//! Owns the `reconcile --json` names; must not compute a figure (it renames the engine's).
 
 use serde_json::{Map, Value};
 

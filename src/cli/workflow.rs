@@ -3,6 +3,9 @@
 //! message on stderr (with `--json`, also `{"refused": KIND, "message": …}` on stdout); a
 //! failed `verify` (or `signoff --check` with a precondition not met) is exit 1. Every string
 //! from data is printed through `inert`.
+//!
+//! Owns the workflow commands' arguments and printing; must not decide an action (the
+//! library refuses or does it) nor print data without `inert`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

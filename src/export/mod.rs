@@ -8,6 +8,9 @@
 //! produced inside one write transaction that records it in the audit log
 //! ([`crate::workflow::exports`]); the file is written to a temporary name and renamed into
 //! place, never replacing an existing file unless forced.
+//!
+//! Owns the outputs' bytes, metadata and file handling; must not compute a figure (the
+//! engine's) nor write the audit row itself (`crate::workflow::exports`).
 
 pub mod aging;
 pub mod document;

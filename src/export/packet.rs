@@ -3,6 +3,8 @@
 //! the checklist with who/when, evidence and notes, every mismatch with its trail, the
 //! sign-offs (or "not signed off") and `verify`'s result. JSON here; the Markdown
 //! document is laid out by `export::document`.
+//!
+//! Owns the packet's content; must not compute figures or run workflow actions.
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,8 @@
 //! Lists every adjustment of the window, and proves that voids, reversals, refunds and
 //! chargebacks are recorded in the ledger in full, and that every ledger adjustment says
 //! where it comes from.
+//!
+//! Owns check 4; pure: must not read the snapshot or know the workflow.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

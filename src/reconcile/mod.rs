@@ -4,6 +4,9 @@
 //! [`run`] reads the snapshot inside one read transaction, hands each check its typed
 //! inputs (streamed for the per-invoice and per-line ones), and then looks up the source
 //! rows behind each mismatch — only for the subjects that actually mismatch.
+//!
+//! Owns the sequence of checks and the source-row lookup; must not write to the snapshot nor
+//! know the workflow's state (corrections are the workflow's overlay).
 
 pub mod adjustments;
 pub mod after;

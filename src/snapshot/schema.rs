@@ -1,5 +1,8 @@
 //! The snapshot's schema and its migrations. Version N of the schema is reached by running
 //! every migration up to N in order, each in its own transaction.
+//!
+//! Owns the tables, triggers and migrations; a published migration is never edited. Must
+//! not read or write rows.
 
 /// `PRAGMA application_id` of a closedesk snapshot: "CLDS".
 pub const APPLICATION_ID: i32 = 0x434C_4453;

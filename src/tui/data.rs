@@ -221,13 +221,6 @@ pub fn severity_order(a: &Mismatch, b: &Mismatch) -> std::cmp::Ordering {
         .then(a.key.cmp(&b.key))
 }
 
-/// The login: `--user`, else `$USER`, else `$LOGNAME`.
-pub fn login(user: Option<String>) -> String {
-    user.or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("LOGNAME").ok())
-        .unwrap_or_default()
-}
-
 fn sql_err(e: rusqlite::Error) -> String {
     e.to_string()
 }

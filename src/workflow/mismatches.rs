@@ -6,6 +6,9 @@
 //! corrected expected = expected + the accepted corrections on the `expected` side, likewise
 //! for `actual`, and corrected variance = corrected actual − corrected expected. A mismatch
 //! whose corrected variance is zero is `resolved`.
+//!
+//! Owns the correction lane's rules and the overlay; must not edit source data nor compute
+//! a mismatch (the engine does).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,14 +16,17 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::audit::{self, Entry};
-use super::signing;
-use super::{check_version, ensure_open, require_reason, require_text, Actor, Permission, Receipt, Refusal};
+use super::{
+    audited, check_version, ensure_open, require_reason, require_text, Actor, Permission, Receipt, Refusal,
+};
 use crate::money::Money;
 use crate::reconcile::{Mismatch, Reconciliation};
 use crate::snapshot::model::{
     AnnotationKind, CorrectionStatus, Lane, MismatchStatus, Severity, Side, TargetKind,
 };
-use crate::snapshot::workflow::{row_id, AnnotationRow, MismatchStateRow, Reader, WriteTx};
+use crate::snapshot::workflow::{
+    row_id, AnnotationRow, AuditEntry, MismatchStateRow, Reader, WriteTx, Writes,
+};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
@@ -249,6 +255,33 @@ fn not_found(key: &str) -> Refusal {
     ))
 }
 
+/// A new annotation by `actor` at `at`, before it is stored (`id` 0), with no amount,
+/// side, reference or decision yet.
+pub(crate) fn new_annotation(
+    target_kind: TargetKind,
+    target: &str,
+    kind: AnnotationKind,
+    actor: &Actor,
+    at: &str,
+    text: &str,
+) -> AnnotationRow {
+    AnnotationRow {
+        id: 0,
+        target_kind,
+        target: target.to_string(),
+        kind,
+        author: actor.login.clone(),
+        created_at: at.to_string(),
+        text: text.to_string(),
+        amount: None,
+        side: None,
+        reference: None,
+        correction_status: None,
+        decided_by: None,
+        decided_at: None,
+    }
+}
+
 /// The before and after objects of one audit row.
 #[derive(Default)]
 pub(crate) struct Changes {
@@ -262,23 +295,16 @@ impl Changes {
         self.after.insert(id, after);
     }
 
-    pub fn append(
-        self,
-        tx: &WriteTx<'_>,
-        actor: &Actor,
-        action: &str,
-        target: &str,
-        text: Option<&str>,
-    ) -> Result<Receipt, Refusal> {
-        tx.append_audit(
-            &actor.login,
-            action,
-            target,
-            &Value::Object(self.before),
-            &Value::Object(self.after),
-            text,
-            |read, hash| signing::sign(read, actor, hash),
-        )
+    /// The audit entry of `actor`'s `action` on `target` that made these changes.
+    pub fn entry(self, actor: &Actor, action: &str, target: &str, text: Option<&str>) -> AuditEntry {
+        AuditEntry {
+            actor: actor.login.clone(),
+            action: action.to_string(),
+            target: target.to_string(),
+            before: Value::Object(self.before),
+            after: Value::Object(self.after),
+            text: text.map(str::to_string),
+        }
     }
 }
 
@@ -295,14 +321,17 @@ pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> R
         .collect();
     let mut receipts = Vec::new();
     let mut put = |before: Option<&MismatchStateRow>, after: MismatchStateRow, action: &str| {
-        tx.put_mismatch_state(&after)?;
-        let mut changes = Changes::default();
-        changes.record(
-            after.row_id(),
-            before.map_or(Value::Null, MismatchStateRow::state),
-            after.state(),
-        );
-        receipts.push(changes.append(tx, actor, action, &after.row_id(), None)?);
+        let receipt = audited(tx, actor, |w| {
+            w.put_mismatch_state(&after)?;
+            let mut changes = Changes::default();
+            changes.record(
+                after.row_id(),
+                before.map_or(Value::Null, MismatchStateRow::state),
+                after.state(),
+            );
+            Ok(changes.entry(actor, action, &after.row_id(), None))
+        })?;
+        receipts.push(receipt);
         Ok::<(), Refusal>(())
     };
     for m in &recon.mismatches {
@@ -363,7 +392,7 @@ pub fn record_seen(
 
 /// What an action on one mismatch has to work with inside its transaction.
 struct Work<'t, 'a> {
-    tx: &'t WriteTx<'a>,
+    tx: &'t Writes<'a>,
     actor: &'t Actor,
     mismatch: Option<&'t Mismatch>,
     state: MismatchStateRow,
@@ -390,21 +419,14 @@ impl Work<'_, '_> {
     }
 
     fn new_annotation(&self, kind: AnnotationKind, text: &str) -> AnnotationRow {
-        AnnotationRow {
-            id: 0,
-            target_kind: TargetKind::Mismatch,
-            target: self.state.key.clone(),
+        new_annotation(
+            TargetKind::Mismatch,
+            &self.state.key,
             kind,
-            author: self.actor.login.clone(),
-            created_at: self.tx.at().to_string(),
-            text: text.to_string(),
-            amount: None,
-            side: None,
-            reference: None,
-            correction_status: None,
-            decided_by: None,
-            decided_at: None,
-        }
+            self.actor,
+            self.tx.at(),
+            text,
+        )
     }
 
     /// The correction to decide: `id`, or the only one awaiting a decision.
@@ -504,26 +526,28 @@ fn act(
             .into_iter()
             .find(|v| v.key == key)
             .ok_or_else(|| not_found(key))?;
-        let mut work = Work {
-            tx,
-            actor,
-            mismatch,
-            state: state.clone(),
-            view,
-            changes: Changes::default(),
-        };
-        let text = change(&mut work)?;
-        let mut after = work.state;
-        after.updated_by = actor.login.clone();
-        after.updated_at = tx.at().to_string();
-        after.version = state.version + 1;
-        tx.put_mismatch_state(&after)?;
-        let mut changes = Changes::default();
-        changes.record(after.row_id(), state.state(), after.state());
-        // The mismatch's own state first, then the annotations the action wrote.
-        changes.before.extend(work.changes.before);
-        changes.after.extend(work.changes.after);
-        changes.append(tx, actor, action, &after.row_id(), text.as_deref())
+        audited(tx, actor, |w| {
+            let mut work = Work {
+                tx: w,
+                actor,
+                mismatch,
+                state: state.clone(),
+                view,
+                changes: Changes::default(),
+            };
+            let text = change(&mut work)?;
+            let mut after = work.state;
+            after.updated_by = actor.login.clone();
+            after.updated_at = w.at().to_string();
+            after.version = state.version + 1;
+            w.put_mismatch_state(&after)?;
+            let mut changes = Changes::default();
+            changes.record(after.row_id(), state.state(), after.state());
+            // The mismatch's own state first, then the annotations the action wrote.
+            changes.before.extend(work.changes.before);
+            changes.after.extend(work.changes.after);
+            Ok(changes.entry(actor, action, &after.row_id(), text.as_deref()))
+        })
     });
     result.map_err(|e| e.keeping(input))
 }

@@ -4,9 +4,13 @@
 //! the cockpit call the same functions. No terminal code here, and no SQL: storage is in
 //! `crate::snapshot::workflow`.
 //!
-//! Every write is one `BEGIN IMMEDIATE` transaction holding the change and its audit row.
+//! Every write is one `BEGIN IMMEDIATE` transaction holding the change and its audit row;
+//! storage lends write access only to a change that returns its audit entry.
 //! Whatever stops an action is a [`Refusal`] whose `Display` is the message for the user,
 //! naming what would allow the action.
+//!
+//! Owns the rules of the close; must not hold SQL (only `crate::snapshot::workflow`'s typed
+//! calls), terminal code, or a reconciliation check.
 
 pub mod audit;
 pub mod checklist;
@@ -25,7 +29,7 @@ pub use signing::Proof;
 
 use crate::reconcile::Reconciliation;
 use crate::snapshot::model::{PeriodStatus, Role};
-use crate::snapshot::workflow::{PeriodState, WriteTx};
+use crate::snapshot::workflow::{AuditEntry, PeriodState, WriteTx, Writes};
 use crate::snapshot::{Snapshot, BUSY_TIMEOUT};
 use crate::text::{inert, inert_multiline};
 
@@ -226,6 +230,25 @@ impl From<rusqlite::Error> for Refusal {
         }
         Refusal::Storage(crate::snapshot::explain(&e))
     }
+}
+
+/// Makes the workflow writes of `change` and appends the audit entry it returns, signed as
+/// `actor` where the roster has keys ([`signing::sign`]): the only way this layer writes.
+fn audited(
+    tx: &WriteTx<'_>,
+    actor: &Actor,
+    change: impl FnOnce(&Writes<'_>) -> Result<AuditEntry, Refusal>,
+) -> Result<Receipt, Refusal> {
+    tx.audited(|read, hash| signing::sign(read, actor, hash), change)
+}
+
+/// [`audited`] for a change that also gives back a value (a row it inserted).
+fn audited_with<T>(
+    tx: &WriteTx<'_>,
+    actor: &Actor,
+    change: impl FnOnce(&Writes<'_>) -> Result<(T, AuditEntry), Refusal>,
+) -> Result<(T, Receipt), Refusal> {
+    tx.audited_with(|read, hash| signing::sign(read, actor, hash), change)
 }
 
 /// The period's state inside a write transaction; refused when it is signed off.
