@@ -167,9 +167,37 @@ pub fn stored_or_run(snapshot: &Snapshot) -> rusqlite::Result<(Overview, Freshne
 }
 
 fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Overview, Freshness)> {
+    let current = current_as(snapshot, version)?;
+    Ok((current.overview, current.freshness))
+}
+
+/// The figures a workflow action works with: the overview (stored when current, else the
+/// engine's, stored for next time), where it came from, and the source generation it was
+/// computed from. The action's write compares that generation with the file's inside its
+/// own transaction, and runs the engine there when it moved (`workflow::Figures`), so no
+/// action is taken on figures the source rows no longer give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Current {
+    pub overview: Overview,
+    pub freshness: Freshness,
+    /// `None` for a file made before stored results existed (no generation to compare).
+    pub generation: Option<i64>,
+}
+
+/// [`stored_or_run`], with the source generation of the figures: what every workflow
+/// action (CLI and cockpit) reads instead of running the engine.
+pub fn current(snapshot: &Snapshot) -> rusqlite::Result<Current> {
+    current_as(snapshot, STORED_VERSION)
+}
+
+fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
     if !snapshot.conn().is_autocommit() {
         // Inside the caller's transaction: compute, store nothing.
-        return Ok((run(snapshot)?.overview(), Freshness::Computed));
+        return Ok(Current {
+            overview: run(snapshot)?.overview(),
+            freshness: Freshness::Computed,
+            generation: snapshot.source_generation().ok(),
+        });
     }
     // The generation is read in the same read transaction as the figures, so a stored
     // result is always labelled with the generation of the data it was computed from.
@@ -178,7 +206,11 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Ove
         // A file made before stored results existed: no internal tables, nothing stored.
         let reconciliation = run_checks(snapshot)?;
         read.finish()?;
-        return Ok((reconciliation.overview(), Freshness::Computed));
+        return Ok(Current {
+            overview: reconciliation.overview(),
+            freshness: Freshness::Computed,
+            generation: None,
+        });
     };
     if let Some(row) = snapshot.stored_reconciliation()? {
         if row.generation == generation {
@@ -186,19 +218,24 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Ove
                 readable(&row, version).filter(|o| agrees_with_signoff(snapshot, o).unwrap_or(false))
             {
                 read.finish()?;
-                return Ok((
+                return Ok(Current {
                     overview,
-                    Freshness::Stored {
+                    freshness: Freshness::Stored {
                         computed_at: row.computed_at,
                     },
-                ));
+                    generation: Some(generation),
+                });
             }
         }
     }
     let overview = run_checks(snapshot)?.overview();
     read.finish()?;
     store(snapshot, generation, version, &overview);
-    Ok((overview, Freshness::Computed))
+    Ok(Current {
+        overview,
+        freshness: Freshness::Computed,
+        generation: Some(generation),
+    })
 }
 
 /// Runs the engine afresh (as `reconcile` always does) and stores its overview unless the
