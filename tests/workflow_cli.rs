@@ -473,13 +473,20 @@ fn in_process(args: &[&str]) {
     );
 }
 
+/// `closedesk mismatch FILE KEY note TEXT --user olive`, in this process.
+fn note_as_olive(file: &str, key: &str, text: &str) {
+    in_process(&["mismatch", file, key, "note", text, "--user", "olive"]);
+}
+
+/// The mismatch of the fixture's unexplained GL batch.
+const GAP_KEY: &str = "exports:GL-1:ar-total";
+
 #[test]
 fn actions_on_a_current_stored_result_do_not_run_the_engine() {
     use closedesk::reconcile::engine_runs;
     let dir = tempfile::tempdir().unwrap();
     let path = snapshot_of(dir.path(), "cost.db", &source_with_gap());
-    let file = path.to_str().unwrap();
-    let key = "exports:GL-1:ar-total";
+    let (file, key) = (path.to_str().unwrap(), GAP_KEY);
     // The first reader computes and stores the result.
     let before = engine_runs();
     in_process(&["status", file]);
@@ -490,15 +497,7 @@ fn actions_on_a_current_stored_result_do_not_run_the_engine() {
     );
 
     let before = engine_runs();
-    in_process(&[
-        "mismatch",
-        file,
-        key,
-        "note",
-        "asked the GL team",
-        "--user",
-        "olive",
-    ]);
+    note_as_olive(file, key, "asked the GL team");
     in_process(&["checklist", file, "set", "1", "in_progress", "--user", "olive"]);
     in_process(&[
         "mismatch",
@@ -549,11 +548,10 @@ fn a_hand_edit_of_a_source_row_makes_the_next_action_recompute() {
     use closedesk::reconcile::engine_runs;
     let dir = tempfile::tempdir().unwrap();
     let path = snapshot_of(dir.path(), "edit.db", &source_with_gap());
-    let file = path.to_str().unwrap();
-    let key = "exports:GL-1:ar-total";
+    let (file, key) = (path.to_str().unwrap(), GAP_KEY);
     in_process(&["status", file]);
     let before = engine_runs();
-    in_process(&["mismatch", file, key, "note", "first look", "--user", "olive"]);
+    note_as_olive(file, key, "first look");
     assert_eq!(engine_runs(), before);
     // An unlocked period: a source row edited with SQL moves the source generation.
     let other = rusqlite::Connection::open(&path).unwrap();
@@ -564,22 +562,14 @@ fn a_hand_edit_of_a_source_row_makes_the_next_action_recompute() {
         )
         .unwrap();
     let before = engine_runs();
-    in_process(&[
-        "mismatch",
-        file,
-        key,
-        "note",
-        "the batch changed",
-        "--user",
-        "olive",
-    ]);
+    note_as_olive(file, key, "the batch changed");
     assert_eq!(
         engine_runs(),
         before + 1,
         "the stored result was stale: recomputed once"
     );
     // ... and stored again, so the next action is back to no engine run.
-    in_process(&["mismatch", file, key, "note", "and again", "--user", "olive"]);
+    note_as_olive(file, key, "and again");
     assert_eq!(engine_runs(), before + 1);
     let snapshot = Snapshot::open(&path).unwrap();
     let stored = closedesk::reconcile::stored::stored(&snapshot).unwrap().unwrap();
@@ -604,7 +594,7 @@ fn figures_gone_stale_between_read_and_write_are_recomputed_inside_the_write() {
     let dir = tempfile::tempdir().unwrap();
     let path = snapshot_of(dir.path(), "race.db", &source_with_gap());
     let snapshot = Snapshot::open(&path).unwrap();
-    let key = "exports:GL-1:ar-total";
+    let key = GAP_KEY;
     let olive = actor(&snapshot, "olive");
     let figures = stored::current(&snapshot).unwrap();
     assert!(figures.overview.mismatches.iter().any(|m| m.key == key));

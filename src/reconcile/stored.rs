@@ -854,56 +854,24 @@ mod tests {
             reason: "netted in the GL".into(),
             reference: None,
         };
+        // A correction proposed by an operator and accepted by a reviewer.
+        let correct = |cents: i64, what: &str| {
+            let key = &first.key;
+            mismatches::propose(&snapshot, &who("tlin"), &overview, key, &proposal(cents), None).unwrap();
+            check(&format!("{what}, in correction"));
+            mismatches::accept(&snapshot, &who("jokafor"), &overview, key, None, None, None).unwrap();
+            check(what)
+        };
         // Part of the gap corrected: open, with the corrected variance.
         let part = -first.variance.cents() / 2;
-        mismatches::propose(
-            &snapshot,
-            &who("tlin"),
-            &overview,
-            &first.key,
-            &proposal(part),
-            None,
-        )
-        .unwrap();
-        check("in correction");
-        mismatches::accept(
-            &snapshot,
-            &who("jokafor"),
-            &overview,
-            &first.key,
-            None,
-            None,
-            None,
-        )
-        .unwrap();
-        let partly = check("partly corrected");
+        let partly = correct(part, "partly corrected");
         assert_eq!(
             partly.variance_abs_cents,
             all.variance_abs_cents - part.abs(),
             "the accepted correction reduces the open variance"
         );
         // The rest corrected: resolved, not open.
-        let rest = -(first.variance.cents() + part);
-        mismatches::propose(
-            &snapshot,
-            &who("tlin"),
-            &overview,
-            &first.key,
-            &proposal(rest),
-            None,
-        )
-        .unwrap();
-        mismatches::accept(
-            &snapshot,
-            &who("jokafor"),
-            &overview,
-            &first.key,
-            None,
-            None,
-            None,
-        )
-        .unwrap();
-        check("resolved");
+        correct(-(first.variance.cents() + part), "resolved");
         let reason = "below materiality, agreed with the controller";
         mismatches::waive(&snapshot, &who("jokafor"), &overview, &second.key, reason, None).unwrap();
         let none = check("waived");
