@@ -634,3 +634,39 @@ fn figures_gone_stale_between_read_and_write_are_recomputed_inside_the_write() {
     .unwrap();
     assert_eq!(engine_runs(), before);
 }
+
+#[test]
+fn the_cockpits_writes_do_not_run_the_engine_on_a_current_stored_result() {
+    use closedesk::reconcile::engine_runs;
+    use closedesk::tui::data::{write, WriteOp};
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "cockpit.db", &source_with_gap());
+    let mut snapshot = Snapshot::open(&path).unwrap();
+    closedesk::reconcile::stored_or_run(&snapshot).unwrap();
+    let before = engine_runs();
+    let ops = [
+        WriteOp::Note {
+            kind: "mismatch",
+            target: GAP_KEY.into(),
+            text: "asked the GL team".into(),
+        },
+        WriteOp::Checklist {
+            item: 1,
+            status: "in_progress".into(),
+            note: None,
+            seen: None,
+        },
+    ];
+    for op in &ops {
+        let done = write(&mut snapshot, "olive", None, op);
+        assert!(done.is_ok(), "{op:?}: {done:?}");
+    }
+    let waive = WriteOp::Waive {
+        key: GAP_KEY.into(),
+        reason: "below materiality, agreed with the controller".into(),
+        seen: None,
+    };
+    let done = write(&mut snapshot, "rita", None, &waive);
+    assert!(done.is_ok(), "{done:?}");
+    assert_eq!(engine_runs(), before, "no cockpit write ran the engine");
+}
