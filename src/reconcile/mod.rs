@@ -254,7 +254,18 @@ pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     Ok(reconciliation)
 }
 
+thread_local! {
+    static ENGINE_RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times the engine ran on this thread: for tests that prove an action did not
+/// run it (a workflow action on a current stored result costs what it changes).
+pub fn engine_runs() -> u64 {
+    ENGINE_RUNS.with(std::cell::Cell::get)
+}
+
 fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
+    ENGINE_RUNS.with(|runs| runs.set(runs.get() + 1));
     let period = snapshot.period()?;
     let owners = Owners::new(&period, &snapshot.lane_owners()?);
     let ctx = Context {

@@ -437,7 +437,9 @@ pub fn write_with(
     packets: Packets,
 ) -> Result<String, String> {
     use workflow::{checklist, mismatches, signoff};
-    let recon = reconcile::run(snapshot).map_err(sql_err)?;
+    // The stored result when current (no engine run); each write checks in its transaction
+    // that the source rows did not change since. The sign-off runs the engine itself.
+    let recon = reconcile::stored::current(snapshot).map_err(sql_err)?;
     let mut actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
     if let Some(fingerprint) = serve_key {
         actor = actor.served(fingerprint);

@@ -10,9 +10,12 @@ use serde_json::Value;
 
 use super::exports::{history, Recorded};
 use super::mismatches::{new_annotation, views_from, Changes, MismatchView};
-use super::{audited, check_version, ensure_open, require_text, Actor, Permission, Receipt, Refusal};
+use super::{
+    audited, check_version, ensure_open, mismatches_now, require_text, Actor, Figures, Permission, Receipt,
+    Refusal,
+};
 use crate::money::Money;
-use crate::reconcile::{Overview, Reconciliation};
+use crate::reconcile::Overview;
 use crate::snapshot::model::{AnnotationKind, ItemStatus, Lane, Severity, TargetKind};
 use crate::snapshot::schema::CHECKLIST_ITEMS;
 use crate::snapshot::workflow::{AnnotationRow, ChecklistRow};
@@ -365,10 +368,10 @@ pub fn parse_item(text: &str) -> Result<u8, Refusal> {
 /// when the item changed since `seen_version`, and for `done` while a critical or high
 /// mismatch in its lanes is open.
 #[allow(clippy::too_many_arguments)]
-pub fn set(
+pub fn set<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     item: u8,
     status: ItemStatus,
     note: Option<&str>,
@@ -399,7 +402,7 @@ pub fn set(
             )));
         }
         if status == ItemStatus::Done {
-            let views = views_from(&tx.read(), &recon.mismatches)?;
+            let views = views_from(&tx.read(), &mismatches_now(snapshot, recon)?)?;
             let blocking = blockers(&views, item);
             if !blocking.is_empty() {
                 let list: Vec<String> = blocking

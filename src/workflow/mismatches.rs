@@ -17,10 +17,11 @@ use serde_json::{Map, Value};
 
 use super::audit::{self, Entry};
 use super::{
-    audited, check_version, ensure_open, require_reason, require_text, Actor, Permission, Receipt, Refusal,
+    audited, check_version, ensure_open, mismatches_now, require_reason, require_text, Actor, Figures,
+    Permission, Receipt, Refusal,
 };
 use crate::money::Money;
-use crate::reconcile::{Mismatch, Reconciliation};
+use crate::reconcile::Mismatch;
 use crate::snapshot::model::{
     AnnotationKind, CorrectionStatus, Lane, MismatchStatus, Severity, Side, TargetKind,
 };
@@ -231,9 +232,9 @@ pub struct Detail {
     pub trail: Vec<Entry>,
 }
 
-pub fn detail(snapshot: &Snapshot, recon: &Reconciliation, key: &str) -> Result<Detail, Refusal> {
+pub fn detail<F: Figures + ?Sized>(snapshot: &Snapshot, recon: &F, key: &str) -> Result<Detail, Refusal> {
     let read = snapshot.workflow();
-    let view = views_from(&read, &recon.mismatches)?
+    let view = views_from(&read, recon.mismatches())?
         .into_iter()
         .find(|v| v.key == key)
         .ok_or_else(|| not_found(key))?;
@@ -312,7 +313,11 @@ impl Changes {
 /// seen now), and marks keys the engine no longer reports as cleared by data (and back,
 /// should they reappear). Each change is its own audit row. Called inside every mismatch
 /// action and the sign-off.
-pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> Result<Vec<Receipt>, Refusal> {
+pub(crate) fn sync(
+    tx: &WriteTx<'_>,
+    actor: &Actor,
+    mismatches: &[Mismatch],
+) -> Result<Vec<Receipt>, Refusal> {
     let mut states: BTreeMap<String, MismatchStateRow> = tx
         .read()
         .mismatch_states()?
@@ -334,7 +339,7 @@ pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> R
         receipts.push(receipt);
         Ok::<(), Refusal>(())
     };
-    for m in &recon.mismatches {
+    for m in mismatches {
         match states.remove(&m.key) {
             None => put(
                 None,
@@ -378,15 +383,15 @@ pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> R
 
 /// Records first-seen state for new mismatches and clears vanished ones (see [`sync`]); for
 /// the cockpit to call when it recomputes. Needs a roster role.
-pub fn record_seen(
+pub fn record_seen<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
 ) -> Result<Vec<Receipt>, Refusal> {
     actor.may(Permission::AddNote)?;
     snapshot.write(|tx| {
         ensure_open(tx)?;
-        sync(tx, actor, recon)
+        sync(tx, actor, &mismatches_now(snapshot, recon)?)
     })
 }
 
@@ -494,12 +499,13 @@ impl Work<'_, '_> {
 }
 
 /// Runs one action on one mismatch in one transaction: checks the role, the lock and the
-/// version the caller saw, then `change`, then stores the state and the audit row.
+/// version the caller saw, then `change`, then stores the state and the audit row. The
+/// key is validated against the mismatches as of the transaction ([`mismatches_now`]).
 #[allow(clippy::too_many_arguments)]
-fn act(
+fn act<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     permission: Permission,
     seen_version: Option<i64>,
@@ -508,10 +514,11 @@ fn act(
     change: impl FnOnce(&mut Work<'_, '_>) -> Result<Option<String>, Refusal>,
 ) -> Result<Receipt, Refusal> {
     actor.may(permission)?;
-    let mismatch = recon.mismatches.iter().find(|m| m.key == key);
     let result = snapshot.write(|tx| {
         ensure_open(tx)?;
-        sync(tx, actor, recon)?;
+        let mismatches = mismatches_now(snapshot, recon)?;
+        let mismatch = mismatches.iter().find(|m| m.key == key);
+        sync(tx, actor, &mismatches)?;
         let Some(state) = tx.read().mismatch_state(key)? else {
             return Err(not_found(key));
         };
@@ -522,7 +529,7 @@ fn act(
             Some(&state.updated_by),
             Some(&state.updated_at),
         )?;
-        let view = views_from(&tx.read(), &recon.mismatches)?
+        let view = views_from(&tx.read(), &mismatches)?
             .into_iter()
             .find(|v| v.key == key)
             .ok_or_else(|| not_found(key))?;
@@ -553,10 +560,10 @@ fn act(
 }
 
 /// Adds a note to a mismatch's trail (also allowed once it was cleared by data).
-pub fn note(
+pub fn note<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     text: &str,
     seen_version: Option<i64>,
@@ -581,10 +588,10 @@ pub fn note(
 }
 
 /// Proposes a correction; the mismatch moves to `in_correction`.
-pub fn propose(
+pub fn propose<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     proposal: &Proposal,
     seen_version: Option<i64>,
@@ -636,10 +643,10 @@ pub fn propose(
 
 /// Accepts a proposed correction (`id`, or the only one awaiting a decision). Four-eyes: the
 /// person who proposed it cannot accept it.
-pub fn accept(
+pub fn accept<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     id: Option<i64>,
     note: Option<&str>,
@@ -672,10 +679,10 @@ pub fn accept(
 
 /// Rejects a proposed correction; it stays in the trail as rejected.
 #[allow(clippy::too_many_arguments)]
-pub fn reject(
+pub fn reject<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     id: Option<i64>,
     reason: Option<&str>,
@@ -700,10 +707,10 @@ pub fn reject(
 }
 
 /// Waives a mismatch with a reason of at least 20 characters. Needs a reviewer or lead.
-pub fn waive(
+pub fn waive<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     reason: &str,
     seen_version: Option<i64>,
@@ -752,10 +759,10 @@ pub fn waive(
 }
 
 /// Assigns an owner to a mismatch, overriding the lane owner.
-pub fn assign(
+pub fn assign<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     owner: &str,
     seen_version: Option<i64>,

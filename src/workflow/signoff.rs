@@ -236,7 +236,7 @@ pub fn sign_with(
     let result = snapshot.write(|tx| {
         let period = ensure_open(tx)?;
         let recon = engine(snapshot)?;
-        sync(tx, actor, &recon)?;
+        sync(tx, actor, &recon.mismatches)?;
         let views = views_from(&tx.read(), &recon.mismatches)?;
         let preconditions = evaluate(&tx.read(), actor, &views)?;
         if preconditions.iter().any(|p| !p.met) {

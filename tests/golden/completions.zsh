@@ -145,6 +145,7 @@ _arguments "${_arguments_options[@]}" : \
 '--owner=[Only mismatches owned by this owner]:OWNER:_default' \
 '--if-version=[Refuse if the mismatch changed since you read this version (shown in its detail)]:N:_default' \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
+'--rows[With KEY\: the source rows behind its expected and actual figure with their dates, accounts and amounts, their sums, and for an export its lines compared by account]' \
 '--json[Print JSON for scripts]' \
 '-h[Print help]' \
 '--help[Print help]' \
