@@ -109,10 +109,10 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
             "the workbook and the PDF are binary: give --out FILE, or redirect standard output; nothing was written",
         ));
     }
-    let actor = Actor::resolve(&snapshot, user).map_err(|r| Failure::usage(r.to_string()))?;
+    let actor = Actor::resolve(&snapshot, user).map_err(Failure::from)?;
     let written = export::write(&snapshot, &actor, &request, &target, args.force).map_err(|e| match e {
         ExportError::Usage(m) | ExportError::Io(m) => Failure::usage(m),
-        ExportError::Refused(r) => Failure::usage(r.to_string()),
+        ExportError::Refused(r) => Failure::from(r),
     })?;
     match &written.path {
         None => {

@@ -30,6 +30,7 @@ use crate::summary::{SeverityCounts, Summary};
 use crate::text::{inert, inert_json, inert_path};
 use crate::workflow::mismatches::{self, MismatchView};
 use crate::workflow::signing;
+use crate::workflow::Refusal;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -184,19 +185,71 @@ pub struct Failure {
     pub code: u8,
 }
 
+/// The exit code of a user's mistake: bad input, an unusable file, a refused action.
+pub const EXIT_USAGE: u8 = 2;
+/// The exit code of the environment's failure: the snapshot busy past the timeout, a full
+/// disk, an I/O error. Nothing was saved; the same command may succeed later.
+pub const EXIT_ENVIRONMENT: u8 = 3;
+
 impl Failure {
     /// A user mistake or an unusable file: exit code 2.
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
-            code: 2,
+            code: EXIT_USAGE,
+        }
+    }
+
+    /// The environment failed, not the user: exit code 3.
+    pub fn environment(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: EXIT_ENVIRONMENT,
+        }
+    }
+
+    /// A failure reading the snapshot: the environment's when SQLite says so
+    /// (`snapshot::is_environment`), else the file's (exit 2).
+    pub fn sqlite(message: impl Into<String>, e: &rusqlite::Error) -> Failure {
+        if crate::snapshot::is_environment(e) {
+            Failure::environment(message)
+        } else {
+            Failure::usage(message)
         }
     }
 }
 
-impl<E: std::error::Error> From<E> for Failure {
+/// Whether an error or any error behind it is the environment's: a workflow refusal that
+/// says so, an SQLite error of the environment, an I/O error other than a missing file or
+/// a denied permission (which are the user's to fix).
+fn environmental(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(r) = e.downcast_ref::<Refusal>() {
+            return r.is_environment();
+        }
+        if let Some(e) = e.downcast_ref::<rusqlite::Error>() {
+            return crate::snapshot::is_environment(e);
+        }
+        if let Some(e) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            return !matches!(
+                e.kind(),
+                NotFound | PermissionDenied | AlreadyExists | InvalidInput | InvalidData | IsADirectory
+            );
+        }
+        next = e.source();
+    }
+    false
+}
+
+impl<E: std::error::Error + 'static> From<E> for Failure {
     fn from(e: E) -> Failure {
-        Failure::usage(e.to_string())
+        if environmental(&e) {
+            Failure::environment(e.to_string())
+        } else {
+            Failure::usage(e.to_string())
+        }
     }
 }
 
@@ -494,11 +547,14 @@ fn stored_overview(snapshot: &Snapshot) -> Result<Overview, Failure> {
 }
 
 fn cannot_read(snapshot: &Snapshot, e: rusqlite::Error) -> Failure {
-    Failure::usage(format!(
-        "{}: cannot read the snapshot: {}",
-        inert_path(snapshot.path()),
-        crate::snapshot::explain(&e)
-    ))
+    Failure::sqlite(
+        format!(
+            "{}: cannot read the snapshot: {}",
+            inert_path(snapshot.path()),
+            crate::snapshot::explain(&e)
+        ),
+        &e,
+    )
 }
 
 /// Summarizes; also returns which mismatches are open.

@@ -246,7 +246,11 @@ fn refused(refusal: Refusal, json: bool) -> Failure {
         // Best effort: the message on stderr is what counts.
         let _ = print_json(&value);
     }
-    Failure::usage(message)
+    if refusal.is_environment() {
+        Failure::environment(message)
+    } else {
+        Failure::usage(message)
+    }
 }
 
 /// [`refused`], naming the file when the refusal is the file's own (storage).
@@ -266,11 +270,14 @@ fn figures_now(snapshot: &Snapshot) -> Result<Current, Failure> {
 }
 
 fn cannot_read_snapshot(snapshot: &Snapshot, e: &rusqlite::Error) -> Failure {
-    Failure::usage(format!(
-        "{}: cannot read the snapshot: {}",
-        inert_path(snapshot.path()),
-        crate::snapshot::explain(e)
-    ))
+    Failure::sqlite(
+        format!(
+            "{}: cannot read the snapshot: {}",
+            inert_path(snapshot.path()),
+            crate::snapshot::explain(e)
+        ),
+        e,
+    )
 }
 
 fn open_as(file: Option<PathBuf>, user: Option<&str>, json: bool) -> Result<(Snapshot, Actor), Failure> {

@@ -294,27 +294,19 @@ pub struct Written {
 }
 
 /// Why an export was not written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// A bad request: unknown kind/format combination, or the file exists (no `--force`).
     /// Nothing was written or recorded.
+    #[error("{0}")]
     Usage(String),
     /// The workflow refused (read-only login, busy snapshot, storage).
+    #[error(transparent)]
     Refused(Refusal),
     /// Writing the file failed.
+    #[error("{0}")]
     Io(String),
 }
-
-impl fmt::Display for ExportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExportError::Usage(m) | ExportError::Io(m) => f.write_str(m),
-            ExportError::Refused(r) => write!(f, "{r}"),
-        }
-    }
-}
-
-impl std::error::Error for ExportError {}
 
 impl From<Refusal> for ExportError {
     fn from(r: Refusal) -> ExportError {

@@ -138,6 +138,8 @@ pub enum Refusal {
     Identity(String),
     /// The snapshot could not be read or written.
     Storage(String),
+    /// The environment failed under the action: a full disk, an I/O error, no memory.
+    Environment(String),
 }
 
 /// Who may do something: `a reviewer or lead`.
@@ -160,6 +162,13 @@ fn with_article(role: Role) -> &'static str {
 impl Refusal {
     /// A short word for scripts (`--json`): `read_only`, `role`, `four_eyes`, `locked`,
     /// `precondition`, `conflict`, `busy`, `not_found`, `invalid`, `identity`, `storage`.
+    /// Whether the environment stopped the action (another writer held the file past the
+    /// busy timeout, a full disk, an I/O error), not the user's input or rights: the
+    /// command line exits with 3 for it, 2 for every other refusal.
+    pub fn is_environment(&self) -> bool {
+        matches!(self, Refusal::Busy { .. } | Refusal::Environment(_))
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Refusal::ReadOnly { .. } => "read_only",
@@ -173,6 +182,7 @@ impl Refusal {
             Refusal::Invalid(_) => "invalid",
             Refusal::Identity(_) => "identity",
             Refusal::Storage(_) => "storage",
+            Refusal::Environment(_) => "environment",
         }
     }
 
@@ -257,6 +267,9 @@ impl fmt::Display for Refusal {
             }
             Refusal::NotFound(what) | Refusal::Invalid(what) | Refusal::Identity(what) => what.clone(),
             Refusal::Storage(why) => format!("cannot use the snapshot: {why}"),
+            Refusal::Environment(why) => {
+                format!("cannot use the snapshot: {why}; nothing was saved — try again once that is resolved")
+            }
         };
         // Every piece from data is made inert where it is built; this keeps it so if one is
         // missed (inert is idempotent), while keeping the message's own line breaks.
@@ -281,6 +294,9 @@ impl From<rusqlite::Error> for Refusal {
                 signed_by: None,
                 signed_at: None,
             };
+        }
+        if crate::snapshot::is_environment(&e) {
+            return Refusal::Environment(crate::snapshot::explain(&e));
         }
         Refusal::Storage(crate::snapshot::explain(&e))
     }
