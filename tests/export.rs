@@ -262,25 +262,22 @@ fn the_register_matches_reconcile_json() {
     }
 }
 
-#[test]
-fn formula_injection_and_control_characters_are_neutralized() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path(), "demo.db");
+/// The demo with `text` noted on its first mismatch; (path, a login that may export).
+fn demo_with_note(dir: &Path, text: &str) -> (PathBuf, String) {
+    let path = demo(dir, "demo.db");
     let login = demo_login(&path);
     let snapshot = Snapshot::open(&path).unwrap();
     let recon = closedesk::reconcile::run(&snapshot).unwrap();
     let key = recon.mismatches[0].key.clone();
     let who = actor(&snapshot, &login);
-    closedesk::workflow::mismatches::note(
-        &snapshot,
-        &who,
-        &recon,
-        &key,
-        "=HYPERLINK(\"x\")\x1b[2J\r\nok",
-        None,
-    )
-    .unwrap();
-    drop(snapshot);
+    closedesk::workflow::mismatches::note(&snapshot, &who, &recon, &key, text, None).unwrap();
+    (path, login)
+}
+
+#[test]
+fn formula_injection_and_control_characters_are_neutralized() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, login) = demo_with_note(dir.path(), "=HYPERLINK(\"x\")\x1b[2J\r\nok");
     let csv = String::from_utf8(bytes(&path, &login, &Request::new(Kind::Mismatches, Format::Csv))).unwrap();
     assert!(csv.contains("'=HYPERLINK(\"\"x\"\")\\x1b[2J\\r\\nok"), "{csv}");
     assert!(!csv.contains('\x1b'));
@@ -557,22 +554,10 @@ fn gl_books_tax_as_a_liability_and_voids_against_revenue() {
 #[test]
 fn the_packet_reads_as_a_document_with_account_names_and_paragraphs() {
     let dir = tempfile::tempdir().unwrap();
-    let path = demo(dir.path(), "demo.db");
-    let login = demo_login(&path);
-    let snapshot = Snapshot::open(&path).unwrap();
-    let recon = closedesk::reconcile::run(&snapshot).unwrap();
-    let key = recon.mismatches[0].key.clone();
-    let who = actor(&snapshot, &login);
-    closedesk::workflow::mismatches::note(
-        &snapshot,
-        &who,
-        &recon,
-        &key,
+    let (path, login) = demo_with_note(
+        dir.path(),
         "Asked the GL team.\n\n# not a heading\n| not | a table |",
-        None,
-    )
-    .unwrap();
-    drop(snapshot);
+    );
     let md = String::from_utf8(bytes(
         &path,
         &login,
