@@ -9,6 +9,7 @@
 //! same loop can be driven by another byte stream (an SSH channel) than this process's
 //! terminal; [`run`] wires it to the local terminal.
 
+pub mod action;
 pub mod app;
 pub mod data;
 #[doc(hidden)]

@@ -4,11 +4,13 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 
-use super::app::{Action, App, DetailPane, Purpose, View};
+use super::app::{Action, App, View};
 use super::data::{Request, Response, WriteOp};
 use super::fixture;
 use super::theme::Theme;
 use super::views;
+use super::views::editor::Purpose;
+use super::views::mismatch_detail::DetailPane;
 use crate::snapshot::model::{Lane, PeriodStatus, Role, Severity};
 use crate::snapshot::pages::{AnnotationRow, AuditRow, Direction, LaneTable, PageRow};
 
@@ -1115,7 +1117,7 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
 
 #[test]
 fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
-    use super::app::KEPT_ROWS;
+    use super::views::lanes::KEPT_ROWS;
     let mut d = Demo::open("rdiaz");
     d.press(&[key('4')]);
     assert_eq!(d.app.lanes.lane(), LaneTable::Usage);

@@ -1,14 +1,60 @@
-//! The audit log, newest first, with the `verify` result at the top.
+//! The audit log, newest first, with the `verify` result at the top. Owns the loaded pages,
+//! the selection and its keys; pages and `verify` are asked of the worker.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::TableState;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::fit;
+use crate::snapshot::pages::AuditRow;
 use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
+use crate::tui::data::Request;
 use crate::tui::theme::Theme;
+
+#[derive(Clone, Debug, Default)]
+pub struct AuditState {
+    pub rows: Vec<AuditRow>,
+    pub selected: usize,
+    pub table: TableState,
+    pub loaded: bool,
+    pub at_end: bool,
+    pub pending: bool,
+    pub verify: Option<Result<String, String>>,
+}
+
+impl App {
+    pub(crate) fn update_audit(&mut self, action: Action) -> Vec<Request> {
+        match action {
+            a if a.is_nav() => {
+                let a_ = &mut self.audit;
+                a_.selected = clamp_move(a_.selected, a_.rows.len(), &a, self.page_rows);
+                if a_.selected + self.page_rows * 2 >= a_.rows.len() && !a_.at_end && !a_.pending {
+                    if let Some(last) = a_.rows.last() {
+                        a_.pending = true;
+                        return vec![Request::Audit {
+                            before: Some(last.seq),
+                        }];
+                    }
+                }
+                Vec::new()
+            }
+            Action::Verify => {
+                self.audit.verify = None;
+                vec![Request::Verify]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The audit view's own keys.
+pub fn bindings() -> Vec<Binding> {
+    vec![b(&[K::Ch('v')], "v", "verify again", Action::Verify, true)]
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let [verify, table_area, detail] =

@@ -1,15 +1,112 @@
-//! The eight close items: status, who/when, computed evidence, notes.
+//! The eight close items: status, who/when, computed evidence, notes. Owns the selection,
+//! the moves' keys and the drawing; a move goes out as a request, never straight to storage.
 
+use ratatui::Frame;
+
+use crate::snapshot::pages::AnnotationRow;
+use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Binding, K};
+use crate::tui::app::{Action, App};
+use crate::tui::data::{Request, WriteOp};
+use crate::tui::theme::{checklist_symbol, Theme};
+
+use super::editor::Purpose;
+use super::fit;
+use super::mismatch_detail::trail_lines;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
-use ratatui::Frame;
 
-use super::fit;
-use super::mismatch_detail::trail_lines;
-use crate::text::inert;
-use crate::tui::app::{Action, App};
-use crate::tui::theme::{checklist_symbol, Theme};
+#[derive(Clone, Debug, Default)]
+pub struct ChecklistState {
+    pub selected: usize,
+    pub trail: Option<(u32, Vec<AnnotationRow>)>,
+}
+
+impl App {
+    pub(crate) fn checklist_trail_request(&self) -> Vec<Request> {
+        let item = self.checklist.selected as u32 + 1;
+        match &self.checklist.trail {
+            Some((i, _)) if *i == item => Vec::new(),
+            _ => vec![Request::Trail {
+                kind: "checklist",
+                target: item.to_string(),
+            }],
+        }
+    }
+
+    pub(crate) fn update_checklist(&mut self, action: Action) -> Vec<Request> {
+        let n = self.data.as_ref().map_or(0, |d| d.checklist.len());
+        match action {
+            a if a.is_nav() => {
+                self.checklist.selected = clamp_move(self.checklist.selected, n, &a, self.page_rows);
+                return self.checklist_trail_request();
+            }
+            Action::SetChecklist(status) => {
+                let item = self.checklist.selected as u32 + 1;
+                self.flash = Some((true, format!("moving item {item} to {status}…")));
+                return vec![Request::Write(WriteOp::Checklist {
+                    item,
+                    status: status.to_string(),
+                    note: None,
+                    seen: self.item_version(item),
+                })];
+            }
+            Action::Note => {
+                let item = self.checklist.selected as u32 + 1;
+                let purpose = Purpose::Note {
+                    kind: "checklist",
+                    target: item.to_string(),
+                };
+                self.open_editor(purpose, self.item_version(item));
+            }
+            // Item 8 is "Finalize export and reporting outputs": it offers the packet.
+            Action::ExportPacket if self.checklist.selected == 7 => return self.export_packet(),
+            Action::ExportPacket => {
+                self.refuse("the close packet is exported from item 8 (or the sign-off view)".into())
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The version of checklist item `item` as shown.
+    pub(crate) fn item_version(&self, item: u32) -> Option<i64> {
+        let d = self.data.as_ref()?;
+        d.checklist.iter().find(|r| r.item == item).map(|r| r.version)
+    }
+}
+
+/// The checklist's own keys.
+pub fn bindings() -> Vec<Binding> {
+    use K::*;
+    vec![
+        b(
+            &[Ch('i')],
+            "i",
+            "in progress",
+            Action::SetChecklist("in_progress"),
+            true,
+        ),
+        b(&[Ch('d')], "d", "done", Action::SetChecklist("done"), true),
+        b(&[Ch('b')], "b", "blocked", Action::SetChecklist("blocked"), true),
+        b(
+            &[Ch('u')],
+            "u",
+            "back to pending",
+            Action::SetChecklist("pending"),
+            false,
+        ),
+        b(&[Ch('n')], "n", "note", Action::Note, true),
+        b(
+            &[Ch('e')],
+            "e",
+            "export close packet (item 8)",
+            Action::ExportPacket,
+            false,
+        ),
+    ]
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };

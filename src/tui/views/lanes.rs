@@ -1,14 +1,192 @@
-//! The source lanes as tables, read a page at a time.
+//! The source lanes as tables, read a page at a time. Owns the loaded window of each lane,
+//! its paging and its keys; pages are asked of the worker, never read here.
 
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use crate::snapshot::pages::LaneTable;
+use crate::snapshot::pages::{Direction, PageRow};
 use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
+use crate::tui::data::{Request, PAGE};
 use crate::tui::theme::Theme;
+
+/// At most this many rows of a lane are kept loaded (several pages around the cursor).
+pub const KEPT_ROWS: usize = 6 * PAGE;
+
+/// The loaded window of one lane table.
+#[derive(Clone, Debug, Default)]
+pub struct LaneData {
+    pub rows: Vec<PageRow>,
+    pub selected: usize,
+    pub table: TableState,
+    pub loaded: bool,
+    pub at_end: bool,
+    pub at_start: bool,
+    pub pending: bool,
+    /// Select this row when it arrives.
+    pub focus: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LanesState {
+    pub current: usize,
+    pub lanes: [LaneData; 6],
+}
+
+impl LanesState {
+    pub fn lane(&self) -> LaneTable {
+        LaneTable::ALL[self.current]
+    }
+    pub fn data(&self) -> &LaneData {
+        &self.lanes[self.current]
+    }
+    pub(crate) fn index(lane: LaneTable) -> usize {
+        LaneTable::ALL.iter().position(|l| *l == lane).unwrap_or(0)
+    }
+}
+
+impl App {
+    pub(crate) fn update_lanes(&mut self, action: Action) -> Vec<Request> {
+        match action {
+            Action::NextPane => {
+                self.lanes.current = (self.lanes.current + 1) % 6;
+                self.on_enter_view()
+            }
+            Action::PrevPane => {
+                self.lanes.current = (self.lanes.current + 5) % 6;
+                self.on_enter_view()
+            }
+            a if a.is_nav() => {
+                let lane = self.lanes.lane();
+                let page = self.page_rows;
+                let data = &mut self.lanes.lanes[self.lanes.current];
+                let mut out = Vec::new();
+                if matches!(a, Action::Up | Action::PageUp | Action::Top)
+                    && data.selected == 0
+                    && !data.at_start
+                    && !data.pending
+                {
+                    if let Some(first) = data.rows.first() {
+                        data.pending = true;
+                        out.push(Request::LanePage {
+                            lane,
+                            cursor: first.id.clone(),
+                            direction: Direction::Backward,
+                        });
+                    }
+                }
+                data.selected = clamp_move(data.selected, data.rows.len(), &a, page);
+                if data.selected + page * 2 >= data.rows.len() && !data.at_end && !data.pending {
+                    if let Some(last) = data.rows.last() {
+                        data.pending = true;
+                        out.push(Request::LanePage {
+                            lane,
+                            cursor: last.id.clone(),
+                            direction: Direction::Forward { inclusive: false },
+                        });
+                    }
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(crate) fn apply_lane_page(
+        &mut self,
+        lane: LaneTable,
+        cursor: String,
+        direction: Direction,
+        rows: Vec<PageRow>,
+    ) {
+        let data = &mut self.lanes.lanes[LanesState::index(lane)];
+        data.pending = false;
+        data.loaded = true;
+        let keep = data
+            .focus
+            .clone()
+            .or_else(|| data.rows.get(data.selected).map(|r| r.id.clone()));
+        match direction {
+            Direction::Forward { inclusive: false } if cursor.is_empty() => {
+                data.at_end = rows.len() < PAGE;
+                data.at_start = true;
+                data.rows = rows;
+            }
+            Direction::Forward { inclusive } => {
+                let cut = if inclusive {
+                    data.rows
+                        .iter()
+                        .position(|r| r.id >= cursor)
+                        .unwrap_or(data.rows.len())
+                } else {
+                    data.rows
+                        .iter()
+                        .position(|r| r.id > cursor)
+                        .unwrap_or(data.rows.len())
+                };
+                data.rows.truncate(cut);
+                data.at_end = rows.len() < PAGE;
+                data.rows.extend(rows);
+                // Keep a bounded window: forget the pages furthest behind (read again on
+                // the way back), so memory does not grow with how far one scrolls.
+                if data.rows.len() > KEPT_ROWS {
+                    data.rows.drain(..data.rows.len() - KEPT_ROWS);
+                    data.at_start = false;
+                }
+            }
+            Direction::Backward => {
+                data.at_start = rows.len() < PAGE;
+                let start = data
+                    .rows
+                    .iter()
+                    .position(|r| r.id >= cursor)
+                    .unwrap_or(data.rows.len());
+                let mut rows = rows;
+                rows.extend(data.rows.drain(start..));
+                if rows.len() > KEPT_ROWS {
+                    rows.truncate(KEPT_ROWS);
+                    data.at_end = false;
+                }
+                data.rows = rows;
+            }
+        }
+        let found = keep.and_then(|id| data.rows.iter().position(|r| r.id == id));
+        if found.is_some() {
+            // The focused row has arrived: from now on the selection follows the user.
+            data.focus = None;
+        }
+        data.selected = found
+            .unwrap_or(data.selected)
+            .min(data.rows.len().saturating_sub(1));
+    }
+}
+
+/// The lanes' own keys.
+pub fn bindings() -> Vec<Binding> {
+    use KeyCode::*;
+    use K::*;
+    vec![
+        b(
+            &[Code(Tab), Ch('l'), Code(Right)],
+            "Tab/l",
+            "next lane",
+            Action::NextPane,
+            true,
+        ),
+        b(
+            &[Code(BackTab), Ch('h'), Code(Left)],
+            "h",
+            "previous lane",
+            Action::PrevPane,
+            true,
+        ),
+    ]
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let [tabs, figures, info, table_area] = Layout::vertical([
