@@ -375,24 +375,6 @@ impl Snapshot {
         }
     }
 
-    /// Every checklist item, in order.
-    pub fn checklist_items(&self) -> rusqlite::Result<Vec<ChecklistRow>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT item, title, status, updated_by, updated_at, version FROM checklist ORDER BY item",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok(ChecklistRow {
-                item: r.get(0)?,
-                title: r.get(1)?,
-                status: r.get(2)?,
-                updated_by: r.get(3)?,
-                updated_at: r.get(4)?,
-                version: r.get(5)?,
-            })
-        })?;
-        rows.collect()
-    }
-
     /// The annotations on one target (a mismatch key, a checklist item, the period),
     /// oldest first; at most `limit`.
     pub fn annotations_for(
@@ -461,17 +443,6 @@ impl Snapshot {
         })?;
         rows.collect()
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChecklistRow {
-    pub item: u32,
-    pub title: String,
-    pub status: String,
-    pub updated_by: Option<String>,
-    pub updated_at: Option<String>,
-    /// The row's version as read: a move passes it back so a stale view is refused.
-    pub version: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,9 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::snapshot::model::ItemStatus;
+use crate::workflow::Permission;
+
 /// The views, one key each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum View {
@@ -68,7 +71,7 @@ pub enum Action {
     Waive,
     Accept,
     Reject,
-    SetChecklist(&'static str),
+    SetChecklist(ItemStatus),
     Verify,
     SignOff,
     Reopen,
@@ -124,6 +127,22 @@ pub const fn b(
 }
 
 impl Action {
+    /// The workflow permission the action needs; `None` for what only looks or moves.
+    pub fn permission(&self) -> Option<Permission> {
+        Some(match self {
+            Action::Note => Permission::AddNote,
+            Action::Correction => Permission::ProposeCorrection,
+            Action::Waive => Permission::Waive,
+            Action::Accept => Permission::AcceptCorrection,
+            Action::Reject => Permission::RejectCorrection,
+            Action::SetChecklist(_) => Permission::MoveItem,
+            Action::SignOff => Permission::SignOff,
+            Action::Reopen => Permission::Reopen,
+            Action::ExportPacket => Permission::Export,
+            _ => return None,
+        })
+    }
+
     /// A move of the selection (up, down, page, first, last).
     pub fn is_nav(&self) -> bool {
         matches!(

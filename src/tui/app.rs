@@ -17,7 +17,6 @@ use super::views::lanes::{LaneData, LanesState};
 use super::views::mismatch_detail::DetailState;
 use super::views::mismatches::MismatchesState;
 use super::views::signoff::SignOffState;
-use crate::snapshot::model::{PeriodStatus, Role};
 use crate::snapshot::pages::Direction;
 use crate::text::inert;
 
@@ -87,53 +86,23 @@ impl App {
 
     // ---- what may be done ------------------------------------------------------------
 
-    /// Whether the actor may do `action` now; `Err` says why not.
+    /// Whether the actor may do `action` now; `Err` says why not. The rules are the
+    /// workflow's ([`Permission`]): who may, and what a signed-off period still takes.
     pub fn allowed(&self, action: &Action) -> Result<(), String> {
         let Some(d) = &self.data else {
             return Err("still loading".to_string());
         };
-        let writes = matches!(
-            action,
-            Action::Note
-                | Action::Correction
-                | Action::Waive
-                | Action::Accept
-                | Action::Reject
-                | Action::SetChecklist(_)
-                | Action::SignOff
-                | Action::Reopen
-                | Action::ExportPacket
-        );
-        if !writes {
+        let Some(permission) = action.permission() else {
             return Ok(());
-        }
-        let Some(role) = d.actor.role else {
+        };
+        if d.actor.is_read_only() {
             return Err(format!(
                 "read-only: {} is not on this period's roster",
                 inert(&d.actor.login)
             ));
-        };
-        let signed = d.period_status == PeriodStatus::SignedOff;
-        match action {
-            Action::Reopen => {
-                if !signed {
-                    Err("the period is open; only a signed-off period can be reopened".to_string())
-                } else if role != Role::Lead {
-                    Err("only a lead may reopen a period".to_string())
-                } else {
-                    Ok(())
-                }
-            }
-            // An export only appends to the audit log, which a signed-off period still takes.
-            Action::ExportPacket => Ok(()),
-            _ if signed => Err("the period is signed off: locked (a lead may reopen it)".to_string()),
-            Action::Waive if role == Role::Operator => Err("a waiver needs a reviewer or lead".to_string()),
-            Action::Accept | Action::Reject if role == Role::Operator => {
-                Err("deciding a correction needs a reviewer or lead".to_string())
-            }
-            Action::SignOff if role != Role::Lead => Err("only a lead may sign off".to_string()),
-            _ => Ok(()),
         }
+        permission.admitted_in(d.period_status)?;
+        d.actor.may(permission).map_err(|_| permission.brief_refusal())
     }
 
     pub(crate) fn refuse(&mut self, why: String) {

@@ -12,8 +12,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::money::Money;
 use crate::reconcile::{self, Mismatch};
-use crate::snapshot::model::{ItemStatus, Lane, Period, PeriodStatus, Role, Severity, Side};
-use crate::snapshot::pages::{AnnotationRow, AuditRow, ChecklistRow, Direction, LaneTable, PageRow};
+use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Period, PeriodStatus, Severity, Side};
+use crate::snapshot::pages::{AnnotationRow, AuditRow, Direction, LaneTable, PageRow};
+use crate::snapshot::workflow::ChecklistRow;
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
 use crate::text::inert;
@@ -22,27 +23,14 @@ use crate::workflow::{self, mismatches::MismatchView, Refusal};
 /// Rows per page of a lane table or the audit log.
 pub const PAGE: usize = 200;
 
-/// Who is using the cockpit, and what the roster says they may do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    pub login: String,
-    pub name: Option<String>,
-    /// `None`: not on the roster — read-only.
-    pub role: Option<Role>,
-}
-
-impl Actor {
-    pub fn read_only(&self) -> bool {
-        self.role.is_none()
-    }
-}
+/// Who is using the cockpit, and what the roster says they may do: the workflow's actor.
+pub use crate::workflow::Actor;
 
 /// One mismatch as the cockpit lists it: the engine's figures plus workflow state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     pub mismatch: Mismatch,
-    /// `open`, `in_correction`, `resolved` or `waived`.
-    pub status: String,
+    pub status: MismatchStatus,
     /// The owner override, else the engine's owner.
     pub owner: String,
     pub notes: usize,
@@ -57,7 +45,7 @@ pub struct Item {
 
 impl Item {
     pub fn is_open(&self) -> bool {
-        !matches!(self.status.as_str(), "resolved" | "waived")
+        !matches!(self.status, MismatchStatus::Resolved | MismatchStatus::Waived)
     }
 }
 
@@ -166,7 +154,7 @@ pub enum WriteOp {
     },
     Checklist {
         item: u32,
-        status: String,
+        status: ItemStatus,
         note: Option<String>,
         seen: Option<i64>,
     },
@@ -286,7 +274,7 @@ fn load_with(
         .map(|m| {
             let v = views.get(&m.key);
             Item {
-                status: v.map_or("open", |v| v.status.as_str()).to_string(),
+                status: v.map_or(MismatchStatus::Open, |v| v.status),
                 owner: v.map_or_else(|| m.owner.clone(), |v| v.owner.clone()),
                 notes: counts.get(&m.key).copied().unwrap_or(0),
                 corrected: v.map_or((m.expected, m.actual, m.variance), |v| {
@@ -303,9 +291,9 @@ fn load_with(
     let checklist = wf_items
         .iter()
         .map(|i| ChecklistRow {
-            item: u32::from(i.item),
+            item: i.item,
             title: i.title.clone(),
-            status: i.status.as_str().to_string(),
+            status: i.status,
             updated_by: i.updated_by.clone(),
             updated_at: i.updated_at.clone(),
             version: i.version,
@@ -343,11 +331,7 @@ fn load_with(
         items,
         checklist,
         evidence,
-        actor: Actor {
-            login: wf_actor.login.clone(),
-            name: wf_actor.display_name.clone(),
-            role: wf_actor.role,
-        },
+        actor: wf_actor,
         lane_figures: lane_figures(recon),
         preconditions,
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
@@ -491,9 +475,8 @@ pub fn write_with(
             note,
             seen,
         } => {
-            let status = ItemStatus::parse(status).ok_or_else(|| format!("no checklist status {status}"))?;
             let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
-            checklist::set(snap, &actor, &recon, item, status, note.as_deref(), *seen)
+            checklist::set(snap, &actor, &recon, item, *status, note.as_deref(), *seen)
         }
         WriteOp::SignOff { .. } => signoff::sign(snap, &actor, None).map(|s| s.receipt),
         WriteOp::Reopen { reason } => signoff::reopen(snap, &actor, reason),

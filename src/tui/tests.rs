@@ -11,7 +11,7 @@ use super::theme::Theme;
 use super::views;
 use super::views::editor::Purpose;
 use super::views::mismatch_detail::DetailPane;
-use crate::snapshot::model::{Lane, PeriodStatus, Role, Severity};
+use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
 use crate::snapshot::pages::{AnnotationRow, AuditRow, Direction, LaneTable, PageRow};
 
 fn app_as(login: &str, role: Option<Role>) -> App {
@@ -210,7 +210,7 @@ fn mismatches_navigate_sort_and_filter() {
     press(&mut app, &[key('x'), key('O')]);
     assert_eq!(app.mismatches.owner.as_deref(), Some("gl-ops@northstar.example"));
     press(&mut app, &[key('x'), key('T'), key('T')]);
-    assert_eq!(app.mismatches.status.as_deref(), Some("in_correction"));
+    assert_eq!(app.mismatches.status, Some(MismatchStatus::InCorrection));
     assert_eq!(app.visible_items().len(), 0);
     press(&mut app, &[key('x')]);
     assert_eq!(app.visible_items().len(), 2);
@@ -414,7 +414,7 @@ fn checklist_moves_and_notes() {
     let reqs = press(&mut app, &[key('j'), key('j'), key('j'), key('d')]);
     assert!(reqs.contains(&Request::Write(WriteOp::Checklist {
         item: 4,
-        status: "done".into(),
+        status: ItemStatus::Done,
         note: None,
         seen: Some(0),
     })));
@@ -423,7 +423,7 @@ fn checklist_moves_and_notes() {
         reqs,
         vec![Request::Write(WriteOp::Checklist {
             item: 4,
-            status: "blocked".into(),
+            status: ItemStatus::Blocked,
             note: None,
             seen: Some(0),
         })]
@@ -432,7 +432,7 @@ fn checklist_moves_and_notes() {
     app.on_response(Response::Wrote {
         op: WriteOp::Checklist {
             item: 4,
-            status: "done".into(),
+            status: ItemStatus::Done,
             note: None,
             seen: Some(0),
         },
@@ -455,7 +455,7 @@ fn checklist_moves_and_notes() {
         press(&mut app, &[key('b')]),
         vec![Request::Write(WriteOp::Checklist {
             item: 4,
-            status: "blocked".into(),
+            status: ItemStatus::Blocked,
             note: Some("waiting on the bank file".into()),
             seen: Some(0),
         })]
@@ -463,7 +463,7 @@ fn checklist_moves_and_notes() {
     app.on_response(Response::Wrote {
         op: WriteOp::Checklist {
             item: 4,
-            status: "blocked".into(),
+            status: ItemStatus::Blocked,
             note: Some("waiting on the bank file".into()),
             seen: Some(0),
         },
@@ -811,7 +811,7 @@ fn load_resolves_the_role_from_the_roster() {
     assert_eq!(l.actor.role, Some(Role::Reviewer));
     assert_eq!(l.checklist.len(), 8);
     let l = super::data::load(&snap, "mallory", today).unwrap();
-    assert!(l.actor.read_only());
+    assert!(l.actor.is_read_only());
     match super::data::handle(&mut snap, "rita", None, today, Request::Audit { before: None }) {
         Response::Audit { rows, .. } => assert!(rows.is_empty()),
         other => panic!("{other:?}"),
@@ -1227,7 +1227,10 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
     snap.conn().execute("DELETE FROM reconcile_cache", []).unwrap();
     let from_engine = super::data::load(snap, "rdiaz", today).unwrap();
     assert_eq!(from_stored, from_engine);
-    assert!(from_engine.items.iter().any(|i| i.status == "waived"));
+    assert!(from_engine
+        .items
+        .iter()
+        .any(|i| i.status == MismatchStatus::Waived));
 
     // A whole reconciliation stored by an earlier build (bare version), current and with a
     // figure altered: neither drawn as stale nor read as current.
@@ -1303,7 +1306,7 @@ fn a_served_cockpit_write_records_the_session_key_on_a_keyed_roster() {
     assert!(loaded.identities_checked);
     let op = WriteOp::Checklist {
         item: 1,
-        status: "in_progress".into(),
+        status: ItemStatus::InProgress,
         note: None,
         seen: None,
     };

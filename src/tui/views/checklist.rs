@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 
+use crate::snapshot::model::ItemStatus;
 use crate::snapshot::pages::AnnotationRow;
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Binding, K};
@@ -47,7 +48,7 @@ impl App {
                 self.flash = Some((true, format!("moving item {item} to {status}…")));
                 return vec![Request::Write(WriteOp::Checklist {
                     item,
-                    status: status.to_string(),
+                    status,
                     note: None,
                     seen: self.item_version(item),
                 })];
@@ -73,7 +74,10 @@ impl App {
     /// The version of checklist item `item` as shown.
     pub(crate) fn item_version(&self, item: u32) -> Option<i64> {
         let d = self.data.as_ref()?;
-        d.checklist.iter().find(|r| r.item == item).map(|r| r.version)
+        d.checklist
+            .iter()
+            .find(|r| u32::from(r.item) == item)
+            .map(|r| r.version)
     }
 }
 
@@ -85,16 +89,28 @@ pub fn bindings() -> Vec<Binding> {
             &[Ch('i')],
             "i",
             "in progress",
-            Action::SetChecklist("in_progress"),
+            Action::SetChecklist(ItemStatus::InProgress),
             true,
         ),
-        b(&[Ch('d')], "d", "done", Action::SetChecklist("done"), true),
-        b(&[Ch('b')], "b", "blocked", Action::SetChecklist("blocked"), true),
+        b(
+            &[Ch('d')],
+            "d",
+            "done",
+            Action::SetChecklist(ItemStatus::Done),
+            true,
+        ),
+        b(
+            &[Ch('b')],
+            "b",
+            "blocked",
+            Action::SetChecklist(ItemStatus::Blocked),
+            true,
+        ),
         b(
             &[Ch('u')],
             "u",
             "back to pending",
-            Action::SetChecklist("pending"),
+            Action::SetChecklist(ItemStatus::Pending),
             false,
         ),
         b(&[Ch('n')], "n", "note", Action::Note, true),
@@ -111,7 +127,11 @@ pub fn bindings() -> Vec<Binding> {
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
     let [table_area, detail] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
-    let done = d.checklist.iter().filter(|c| c.status == "done").count();
+    let done = d
+        .checklist
+        .iter()
+        .filter(|c| c.status == ItemStatus::Done)
+        .count();
     let rows: Vec<Row> = d
         .checklist
         .iter()
@@ -122,10 +142,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 _ => String::new(),
             };
             Row::new(vec![
-                Cell::from(Span::styled(checklist_symbol(&c.status), theme.status(&c.status))),
+                Cell::from(Span::styled(
+                    checklist_symbol(c.status),
+                    theme.status(c.status.as_str()),
+                )),
                 Cell::from(format!("{}.", c.item)),
                 Cell::from(inert(&c.title)),
-                Cell::from(Span::styled(inert(&c.status), theme.status(&c.status))),
+                Cell::from(Span::styled(c.status.as_str(), theme.status(c.status.as_str()))),
                 Cell::from(who),
             ])
         })
@@ -164,7 +187,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             lines.push(Line::from(format!("  evidence: {}", inert(e))));
         }
     }
-    if let Err(why) = app.allowed(&Action::SetChecklist("done")) {
+    if let Err(why) = app.allowed(&Action::SetChecklist(ItemStatus::Done)) {
         lines.push(Line::from(Span::styled(
             format!("moves disabled: {why}"),
             theme.dim(),

@@ -10,6 +10,7 @@ use ratatui_textarea::TextArea;
 
 use super::{fit, popup};
 use crate::money::Money;
+use crate::snapshot::model::ItemStatus;
 use crate::text::inert;
 use crate::tui::app::App;
 use crate::tui::data::{Request, WriteOp};
@@ -134,10 +135,10 @@ impl App {
         if ed.choose_move {
             ed.choose_move = false;
             let status = match key.code {
-                KeyCode::Char('i') => "in_progress",
-                KeyCode::Char('d') => "done",
-                KeyCode::Char('b') => "blocked",
-                KeyCode::Char('u') => "pending",
+                KeyCode::Char('i') => ItemStatus::InProgress,
+                KeyCode::Char('d') => ItemStatus::Done,
+                KeyCode::Char('b') => ItemStatus::Blocked,
+                KeyCode::Char('u') => ItemStatus::Pending,
                 _ => {
                     ed.error = None;
                     return Vec::new();
@@ -150,7 +151,7 @@ impl App {
             ed.error = Some("saving…".to_string());
             return vec![Request::Write(WriteOp::Checklist {
                 item,
-                status: status.to_string(),
+                status,
                 note: Some(ed.text().trim_end().to_string()),
                 seen: ed.seen,
             })];

@@ -209,7 +209,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 m.lane,
                 inert(&item.owner)
             )),
-            Span::styled(inert(&item.status), theme.status(&item.status)),
+            Span::styled(item.status.as_str(), theme.status(item.status.as_str())),
             Span::raw(match (item.notes, item.pending_corrections) {
                 (n, 0) => format!(" · {n} in trail"),
                 (n, p) => format!(" · {n} in trail, {p} awaiting decision"),

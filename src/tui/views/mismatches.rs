@@ -9,8 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::signed;
-use crate::snapshot::model::Lane;
-use crate::snapshot::model::Severity;
+use crate::snapshot::model::{Lane, MismatchStatus, Severity};
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
@@ -73,7 +72,7 @@ pub struct MismatchesState {
     pub lane: Option<Lane>,
     pub severity: Option<Severity>,
     pub owner: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<MismatchStatus>,
 }
 
 impl App {
@@ -90,7 +89,7 @@ impl App {
             .filter(|i| m.lane.is_none_or(|l| i.mismatch.lane == l))
             .filter(|i| m.severity.is_none_or(|s| i.mismatch.severity == s))
             .filter(|i| m.owner.as_ref().is_none_or(|o| &i.owner == o))
-            .filter(|i| m.status.as_ref().is_none_or(|s| &i.status == s))
+            .filter(|i| m.status.is_none_or(|s| i.status == s))
             .filter(|i| {
                 needle.is_empty() || {
                     let mm = &i.mismatch;
@@ -119,7 +118,7 @@ impl App {
                     SortKey::Actual => x.actual.cmp(&y.actual),
                     SortKey::Variance => y.variance.abs().cmp(&x.variance.abs()),
                     SortKey::Owner => a.owner.cmp(&b.owner),
-                    SortKey::Status => a.status.cmp(&b.status),
+                    SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
                 };
                 o.then_with(|| crate::tui::data::severity_order(x, y))
             });
@@ -214,10 +213,7 @@ impl App {
                 m.owner = cycle(&owners, m.owner.as_ref());
             }
             Action::CycleStatus => {
-                let all: Vec<String> = ["open", "in_correction", "resolved", "waived"]
-                    .map(String::from)
-                    .to_vec();
-                m.status = cycle(&all, m.status.as_ref());
+                m.status = cycle(MismatchStatus::ALL, m.status.as_ref());
             }
             Action::ClearFilters => {
                 m.lane = None;
@@ -289,7 +285,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         filters.push(format!("owner={}", inert(o)));
     }
     if let Some(s) = &m.status {
-        filters.push(format!("status={}", inert(s)));
+        filters.push(format!("status={s}"));
     }
     let sort = match m.sort {
         None => "severity".to_string(),
@@ -334,7 +330,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 Cell::from(Line::from(mm.actual.grouped()).right_aligned()),
                 Cell::from(Line::from(signed(mm.variance)).right_aligned()),
                 Cell::from(inert(&i.owner)),
-                Cell::from(Span::styled(status_short(&i.status), theme.status(&i.status))),
+                Cell::from(Span::styled(
+                    status_short(i.status),
+                    theme.status(i.status.as_str()),
+                )),
             ])
         })
         .collect();
@@ -373,9 +372,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
 }
 
 /// Status words that fit the table: `in_correction` → `in corr`.
-pub fn status_short(status: &str) -> String {
+pub fn status_short(status: MismatchStatus) -> &'static str {
     match status {
-        "in_correction" => "in corr".to_string(),
-        other => inert(other),
+        MismatchStatus::InCorrection => "in corr",
+        other => other.as_str(),
     }
 }

@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }
-    let read_only = app.data.as_ref().is_some_and(|d| d.actor.read_only());
+    let read_only = app.data.as_ref().is_some_and(|d| d.actor.is_read_only());
     let [tabs, banner, body, footer, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(u16::from(read_only)),
