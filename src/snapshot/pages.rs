@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use rusqlite::{params, Row};
 
-use super::model::{LineKind, RevenueRule, Role, DATE_FORMAT};
+use super::model::{LineKind, RevenueRule, DATE_FORMAT};
 use super::queries::RevenueLine;
 use super::Snapshot;
 use crate::money::Money;
@@ -359,51 +359,6 @@ impl Snapshot {
         self.conn().pragma_query_value(None, "data_version", |r| r.get(0))
     }
 
-    /// The role of `login` on the period's roster, if it is on it.
-    pub fn role_of(&self, login: &str) -> rusqlite::Result<Option<(String, Role)>> {
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT display_name, role FROM roster WHERE login = ?1")?;
-        let mut rows = st.query(params![login])?;
-        match rows.next()? {
-            Some(r) => {
-                let name: String = r.get(0)?;
-                let role: String = r.get(1)?;
-                Ok(Role::parse(&role).map(|role| (name, role)))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// The annotations on one target (a mismatch key, a checklist item, the period),
-    /// oldest first; at most `limit`.
-    pub fn annotations_for(
-        &self,
-        target_kind: &str,
-        target: &str,
-        limit: usize,
-    ) -> rusqlite::Result<Vec<AnnotationRow>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT id, kind, author, created_at, text, amount_cents, side, correction_status, decided_by, decided_at
-             FROM annotations WHERE target_kind = ?1 AND target = ?2 ORDER BY id LIMIT ?3",
-        )?;
-        let rows = st.query_map(params![target_kind, target, limit as i64], |r| {
-            Ok(AnnotationRow {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                author: r.get(2)?,
-                created_at: r.get(3)?,
-                text: r.get(4)?,
-                amount: r.get::<_, Option<i64>>(5)?.map(Money::from_cents),
-                side: r.get(6)?,
-                correction_status: r.get(7)?,
-                decided_by: r.get(8)?,
-                decided_at: r.get(9)?,
-            })
-        })?;
-        rows.collect()
-    }
-
     /// How many annotations each mismatch key has.
     pub fn annotation_counts(&self) -> rusqlite::Result<std::collections::HashMap<String, usize>> {
         let mut st = self.conn().prepare_cached(
@@ -412,65 +367,6 @@ impl Snapshot {
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?;
         rows.collect()
     }
-
-    /// Owner overrides of mismatches, by key.
-    pub fn owner_overrides(&self) -> rusqlite::Result<std::collections::HashMap<String, String>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT key, owner_override FROM mismatch_state WHERE owner_override IS NOT NULL",
-        )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
-    }
-
-    /// One page of the audit log, newest first: rows with `seq < before` (`None` = newest).
-    pub fn audit_page(&self, before: Option<i64>, limit: usize) -> rusqlite::Result<Vec<AuditRow>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT seq, at, actor, action, target, before, after, text FROM audit_log
-             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |r| {
-            Ok(AuditRow {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                target: r.get(4)?,
-                before: r.get(5)?,
-                after: r.get(6)?,
-                text: r.get(7)?,
-                changes: Vec::new(),
-            })
-        })?;
-        rows.collect()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AnnotationRow {
-    pub id: i64,
-    pub kind: String,
-    pub author: String,
-    pub created_at: String,
-    pub text: String,
-    pub amount: Option<Money>,
-    pub side: Option<String>,
-    pub correction_status: Option<String>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub text: Option<String>,
-    /// What changed, in words (filled by the caller; empty from the query).
-    pub changes: Vec<String>,
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use super::views::lanes::{LaneData, LanesState};
 use super::views::mismatch_detail::DetailState;
 use super::views::mismatches::MismatchesState;
 use super::views::signoff::SignOffState;
+use crate::snapshot::model::TargetKind;
 use crate::snapshot::pages::Direction;
 use crate::text::inert;
 
@@ -236,7 +237,7 @@ impl App {
             }
             View::Detail if self.detail.trail.is_none() && !self.detail.key.is_empty() => {
                 vec![Request::Trail {
-                    kind: "mismatch",
+                    kind: TargetKind::Mismatch,
                     target: self.detail.key.clone(),
                 }]
             }
@@ -270,9 +271,9 @@ impl App {
                 Vec::new()
             }
             Response::Trail { kind, target, rows } => {
-                if kind == "mismatch" && target == self.detail.key {
+                if kind == TargetKind::Mismatch && target == self.detail.key {
                     self.detail.trail = Some(rows);
-                } else if kind == "checklist" {
+                } else if kind == TargetKind::Checklist {
                     if let Ok(item) = target.parse::<u32>() {
                         if item == self.checklist.selected as u32 + 1 {
                             self.checklist.trail = Some((item, rows));
@@ -321,10 +322,10 @@ impl App {
                 a.loaded = true;
                 a.at_end = rows.len() < PAGE;
                 if before.is_none() {
-                    let keep = a.rows.get(a.selected).map(|r| r.seq);
+                    let keep = a.rows.get(a.selected).map(|e| e.row.seq);
                     a.rows = rows;
                     a.selected = keep
-                        .and_then(|s| a.rows.iter().position(|r| r.seq == s))
+                        .and_then(|s| a.rows.iter().position(|e| e.row.seq == s))
                         .unwrap_or(0);
                 } else {
                     a.rows.extend(rows);
@@ -390,11 +391,11 @@ impl App {
         let mut out = vec![Request::Load];
         match self.view {
             View::Detail if !self.detail.key.is_empty() => out.push(Request::Trail {
-                kind: "mismatch",
+                kind: TargetKind::Mismatch,
                 target: self.detail.key.clone(),
             }),
             View::Checklist => out.push(Request::Trail {
-                kind: "checklist",
+                kind: TargetKind::Checklist,
                 target: (self.checklist.selected + 1).to_string(),
             }),
             View::Audit => {

@@ -12,9 +12,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::money::Money;
 use crate::reconcile::{self, Mismatch};
-use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Period, PeriodStatus, Severity, Side};
-use crate::snapshot::pages::{AnnotationRow, AuditRow, Direction, LaneTable, PageRow};
-use crate::snapshot::workflow::ChecklistRow;
+use crate::snapshot::model::{
+    ItemStatus, Lane, MismatchStatus, Period, PeriodStatus, Severity, Side, TargetKind,
+};
+use crate::snapshot::pages::{Direction, LaneTable, PageRow};
+use crate::snapshot::workflow::{AnnotationRow, AuditRow, ChecklistRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
 use crate::text::inert;
@@ -95,6 +97,16 @@ impl Loaded {
     }
 }
 
+/// Annotations of one trail the cockpit keeps (the oldest first).
+pub const TRAIL_ROWS: usize = 500;
+
+/// One audit log row as the cockpit lists it: the stored row and what changed, in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub row: AuditRow,
+    pub changes: Vec<String>,
+}
+
 /// Work for the background worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -102,7 +114,7 @@ pub enum Request {
     Load,
     /// The trail (annotations) of a mismatch key or checklist item.
     Trail {
-        kind: &'static str,
+        kind: TargetKind,
         target: String,
     },
     LanePage {
@@ -127,7 +139,7 @@ pub enum Request {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteOp {
     Note {
-        kind: &'static str,
+        kind: TargetKind,
         target: String,
         text: String,
     },
@@ -173,7 +185,7 @@ pub enum WriteOp {
 pub enum Response {
     Loaded(Box<Loaded>),
     Trail {
-        kind: &'static str,
+        kind: TargetKind,
         target: String,
         rows: Vec<AnnotationRow>,
     },
@@ -189,7 +201,7 @@ pub enum Response {
     },
     Audit {
         before: Option<i64>,
-        rows: Vec<AuditRow>,
+        rows: Vec<AuditEntry>,
     },
     Verified(Result<String, String>),
     Wrote {
@@ -439,7 +451,7 @@ pub fn write_with(
     }
     let receipt = match op {
         WriteOp::Note {
-            kind: "checklist",
+            kind: TargetKind::Checklist,
             target,
             text,
         } => {
@@ -653,8 +665,11 @@ pub fn handle_with(
             Ok(l) => Response::Loaded(Box::new(l)),
             Err(e) => Response::Failed(format!("cannot read the snapshot: {e}")),
         },
-        Request::Trail { kind, target } => match snapshot.annotations_for(kind, &target, 500) {
-            Ok(rows) => Response::Trail { kind, target, rows },
+        Request::Trail { kind, target } => match snapshot.workflow().annotations_of(kind, &target) {
+            Ok(mut rows) => {
+                rows.truncate(TRAIL_ROWS);
+                Response::Trail { kind, target, rows }
+            }
             Err(e) => Response::Failed(e.to_string()),
         },
         Request::LanePage {
@@ -688,16 +703,20 @@ pub fn handle_with(
             )),
             Err(e) => Response::Failed(e.to_string()),
         },
-        Request::Audit { before } => match snapshot.audit_page(before, PAGE) {
-            Ok(mut rows) => {
-                for r in &mut rows {
-                    let json = |t: &Option<String>| {
-                        t.as_deref()
-                            .and_then(|t| serde_json::from_str(t).ok())
-                            .unwrap_or(serde_json::Value::Null)
-                    };
-                    r.changes = workflow::audit::changes(&json(&r.before), &json(&r.after));
-                }
+        Request::Audit { before } => match snapshot.workflow().audit_page(before, PAGE) {
+            Ok(rows) => {
+                let json = |t: &Option<String>| {
+                    t.as_deref()
+                        .and_then(|t| serde_json::from_str(t).ok())
+                        .unwrap_or(serde_json::Value::Null)
+                };
+                let rows = rows
+                    .into_iter()
+                    .map(|row| AuditEntry {
+                        changes: workflow::audit::changes(&json(&row.before), &json(&row.after)),
+                        row,
+                    })
+                    .collect();
                 Response::Audit { before, rows }
             }
             Err(e) => Response::Failed(e.to_string()),

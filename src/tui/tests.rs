@@ -5,14 +5,17 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 
 use super::app::{Action, App, View};
+use super::data::AuditEntry;
 use super::data::{Request, Response, WriteOp};
 use super::fixture;
 use super::theme::Theme;
 use super::views;
 use super::views::editor::Purpose;
 use super::views::mismatch_detail::DetailPane;
+use crate::snapshot::model::{AnnotationKind, TargetKind};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
-use crate::snapshot::pages::{AnnotationRow, AuditRow, Direction, LaneTable, PageRow};
+use crate::snapshot::pages::{Direction, LaneTable, PageRow};
+use crate::snapshot::workflow::{AnnotationRow, AuditRow};
 
 fn app_as(login: &str, role: Option<Role>) -> App {
     let mut app = App::new();
@@ -66,12 +69,15 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
 fn trail() -> Vec<AnnotationRow> {
     vec![AnnotationRow {
         id: 1,
-        kind: "note".into(),
+        target_kind: TargetKind::Mismatch,
+        target: "exports:batch:EXP-2026-03-GL".into(),
+        kind: AnnotationKind::Note,
         author: "rita".into(),
         created_at: "2026-04-02T10:15:00Z".into(),
         text: "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.".into(),
         amount: None,
         side: None,
+        reference: None,
         correction_status: None,
         decided_by: None,
         decided_at: None,
@@ -149,7 +155,7 @@ fn overview_enter_opens_most_severe_mismatch() {
     assert_eq!(
         reqs,
         vec![Request::Trail {
-            kind: "mismatch",
+            kind: TargetKind::Mismatch,
             target: "exports:GL-2026-03:ar-total".into()
         }]
     );
@@ -221,7 +227,7 @@ fn detail_panes_sources_and_lane_drill() {
     let mut app = operator();
     press(&mut app, &[key('2'), code(KeyCode::Enter)]);
     app.on_response(Response::Trail {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: app.detail.key.clone(),
         rows: trail(),
     });
@@ -305,7 +311,7 @@ fn note_editor_saves_and_asks_before_discarding() {
     press(&mut app, &[code(KeyCode::Backspace)]);
     let reqs = press(&mut app, &[ctrl('s')]);
     let op = WriteOp::Note {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: "exports:GL-2026-03:ar-total".into(),
         text: "Re-run requested\nafter CM-77".into(),
     };
@@ -407,7 +413,7 @@ fn checklist_moves_and_notes() {
     assert_eq!(
         reqs,
         vec![Request::Trail {
-            kind: "checklist",
+            kind: TargetKind::Checklist,
             target: "1".into()
         }]
     );
@@ -443,7 +449,7 @@ fn checklist_moves_and_notes() {
     assert_eq!(
         app.editor.as_ref().unwrap().purpose,
         Purpose::Note {
-            kind: "checklist",
+            kind: TargetKind::Checklist,
             target: "4".into()
         }
     );
@@ -556,7 +562,7 @@ fn a_change_elsewhere_keeps_selection_scroll_and_draft() {
     let reqs = app.on_response(Response::Changed);
     assert!(reqs.contains(&Request::Load));
     assert!(reqs.contains(&Request::Trail {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: "employer_programs:PS-ACME-2026-03:statement-total".into()
     }));
     let mut changed = fixture::loaded("olga", Some(Role::Operator));
@@ -613,7 +619,7 @@ fn screen_detail() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter)]);
     app.on_response(Response::Trail {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: app.detail.key.clone(),
         rows: trail(),
     });
@@ -630,7 +636,7 @@ fn screen_checklist() {
     let mut app = operator();
     press(&mut app, &[key('3')]);
     app.on_response(Response::Trail {
-        kind: "checklist",
+        kind: TargetKind::Checklist,
         target: "1".into(),
         rows: vec![],
     });
@@ -657,15 +663,20 @@ fn screen_audit() {
     press(&mut app, &[key('5')]);
     let rows = (1..=3)
         .rev()
-        .map(|seq| AuditRow {
-            seq,
-            at: format!("2026-04-0{seq}T09:00:00Z"),
-            actor: "olga".into(),
-            action: "checklist.move".into(),
-            target: format!("checklist:{seq}"),
-            before: Some("pending".into()),
-            after: Some("done".into()),
-            text: None,
+        .map(|seq| AuditEntry {
+            row: AuditRow {
+                seq,
+                at: format!("2026-04-0{seq}T09:00:00Z"),
+                actor: "olga".into(),
+                action: "checklist.move".into(),
+                target: format!("checklist:{seq}"),
+                before: Some("pending".into()),
+                after: Some("done".into()),
+                text: None,
+                prev_hash: String::new(),
+                hash: String::new(),
+                signature: None,
+            },
             changes: vec![format!("checklist:{seq} status: pending → done")],
         })
         .collect();

@@ -8,16 +8,16 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::fit;
-use crate::snapshot::pages::AuditRow;
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
+use crate::tui::data::AuditEntry;
 use crate::tui::data::Request;
 use crate::tui::theme::Theme;
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditState {
-    pub rows: Vec<AuditRow>,
+    pub rows: Vec<AuditEntry>,
     pub selected: usize,
     pub table: TableState,
     pub loaded: bool,
@@ -36,7 +36,7 @@ impl App {
                     if let Some(last) = a_.rows.last() {
                         a_.pending = true;
                         return vec![Request::Audit {
-                            before: Some(last.seq),
+                            before: Some(last.row.seq),
                         }];
                     }
                 }
@@ -84,8 +84,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let rows: Vec<Row> = a
         .rows
         .iter()
-        .map(|r| {
-            let mut what: Vec<String> = r
+        .map(|e| {
+            let r = &e.row;
+            let mut what: Vec<String> = e
                 .changes
                 .iter()
                 .map(|c| inert(c.strip_prefix(&format!("{} ", r.target)).unwrap_or(c)))
@@ -121,7 +122,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     a.table.select(Some(sel));
     frame.render_stateful_widget(table, table_area, &mut a.table);
     // The selected entry in full.
-    let r = &a.rows[sel];
+    let (r, changes) = (&a.rows[sel].row, &a.rows[sel].changes);
     let mut text = vec![Line::from(Span::styled(
         format!(
             "#{} · {} · {} · {} · {}",
@@ -133,7 +134,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         ),
         theme.title(),
     ))];
-    for c in &r.changes {
+    for c in changes {
         text.push(Line::from(format!("  {}", inert(c))));
     }
     if let Some(t) = &r.text {

@@ -4,7 +4,8 @@
 use ratatui::Frame;
 
 use crate::snapshot::model::ItemStatus;
-use crate::snapshot::pages::AnnotationRow;
+use crate::snapshot::model::TargetKind;
+use crate::snapshot::workflow::AnnotationRow;
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Binding, K};
 use crate::tui::app::{Action, App};
@@ -30,7 +31,7 @@ impl App {
         match &self.checklist.trail {
             Some((i, _)) if *i == item => Vec::new(),
             _ => vec![Request::Trail {
-                kind: "checklist",
+                kind: TargetKind::Checklist,
                 target: item.to_string(),
             }],
         }
@@ -56,7 +57,7 @@ impl App {
             Action::Note => {
                 let item = self.checklist.selected as u32 + 1;
                 let purpose = Purpose::Note {
-                    kind: "checklist",
+                    kind: TargetKind::Checklist,
                     target: item.to_string(),
                 };
                 self.open_editor(purpose, self.item_version(item));

@@ -11,6 +11,7 @@ use ratatui_textarea::TextArea;
 use super::{fit, popup};
 use crate::money::Money;
 use crate::snapshot::model::ItemStatus;
+use crate::snapshot::model::TargetKind;
 use crate::text::inert;
 use crate::tui::app::App;
 use crate::tui::data::{Request, WriteOp};
@@ -19,7 +20,7 @@ use crate::tui::theme::Theme;
 /// What a draft in the editor is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    Note { kind: &'static str, target: String },
+    Note { kind: TargetKind, target: String },
     Correction { key: String },
     Waiver { key: String },
     Rejection { key: String },
@@ -30,7 +31,7 @@ impl Purpose {
     pub fn title(&self) -> String {
         match self {
             Purpose::Note {
-                kind: "checklist",
+                kind: TargetKind::Checklist,
                 target,
             } => format!("Note on checklist item {}", inert(target)),
             Purpose::Note { target, .. } => format!("Note on {}", inert(target)),
@@ -185,7 +186,7 @@ impl App {
         }
         let text = ed.text().trim_end().to_string();
         if let Purpose::Note {
-            kind: "checklist",
+            kind: TargetKind::Checklist,
             target,
         } = &ed.purpose
         {
@@ -198,7 +199,7 @@ impl App {
         }
         let op = match &ed.purpose {
             Purpose::Note { kind, target } => WriteOp::Note {
-                kind,
+                kind: *kind,
                 target: target.clone(),
                 text,
             },

@@ -9,7 +9,8 @@ use ratatui::Frame;
 
 use super::editor::{Editor, Purpose};
 use super::{fit, signed};
-use crate::snapshot::pages::AnnotationRow;
+use crate::snapshot::model::{Side, TargetKind};
+use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::{App, View};
@@ -94,7 +95,7 @@ impl App {
             }
             Action::Note => {
                 self.editor = Some(Editor::new(Purpose::Note {
-                    kind: "mismatch",
+                    kind: TargetKind::Mismatch,
                     target: key,
                 }))
             }
@@ -141,17 +142,17 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
             "{} · {} · {}",
             inert(&a.created_at),
             inert(&a.author),
-            inert(&a.kind)
+            a.kind.as_str()
         );
         if let Some(amount) = a.amount {
             head.push_str(&format!(
                 " {} on {}",
                 signed(amount),
-                inert(a.side.as_deref().unwrap_or("?"))
+                a.side.map_or("?", Side::as_str)
             ));
         }
         if let Some(st) = &a.correction_status {
-            head.push_str(&format!(" [{}", inert(st)));
+            head.push_str(&format!(" [{}", st.as_str()));
             if let Some(by) = &a.decided_by {
                 head.push_str(&format!(" by {}", inert(by)));
             }
