@@ -250,7 +250,12 @@ pub fn age_bucket(due: &str, balance_is_zero: bool, as_of: NaiveDate) -> String 
 pub fn compact_span(span: &str) -> String {
     match span.split_once("..") {
         Some(("", "")) => String::new(),
-        Some((a, b)) if a.len() == 10 && b.len() == 10 && a[..5] == b[..5] => format!("{a}..{}", &b[5..]),
+        // Cut only at character boundaries: stored text may be anything.
+        Some((a, b))
+            if a.len() == 10 && b.len() == 10 && a.get(..5).is_some_and(|y| b.get(..5) == Some(y)) =>
+        {
+            format!("{a}..{}", &b[5..])
+        }
         _ => span.to_string(),
     }
 }
@@ -430,5 +435,16 @@ mod age_bucket_tests {
         assert_eq!(bucket("2025-12-31"), "61-90");
         assert_eq!(bucket("2025-12-30"), "91+");
         assert_eq!(age_bucket("2025-12-30", true, end), "paid");
+    }
+
+    /// Service spans are cut at character boundaries: ten bytes with `é` across byte 5
+    /// panicked before.
+    #[test]
+    fn compact_span_is_char_safe() {
+        assert_eq!(super::compact_span("2026-03-01..2026-03-31"), "2026-03-01..03-31");
+        assert_eq!(
+            super::compact_span("2026é-03-1..2026é-03-1"),
+            "2026é-03-1..2026é-03-1"
+        );
     }
 }

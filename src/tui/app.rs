@@ -47,7 +47,12 @@ pub struct App {
     /// A reload is under way.
     pub loading: bool,
     pub updated_at: Option<String>,
+    /// The background worker stopped (why, in words): nothing more can be read or saved.
+    pub stopped: Option<String>,
 }
+
+/// What the editor shows while a write is on its way to the worker.
+pub const SAVING: &str = "saving…";
 
 impl Default for App {
     fn default() -> Self {
@@ -77,6 +82,7 @@ impl App {
             page_rows: 10,
             loading: true,
             updated_at: None,
+            stopped: None,
         }
     }
 
@@ -438,5 +444,23 @@ impl App {
         out
     }
 
-    pub fn tick(&mut self) {}
+    /// The background worker stopped before the cockpit did: say so in the status line for
+    /// good, and take back any "saving…" (that edit was not saved; the draft stays).
+    pub fn worker_stopped(&mut self, why: &str) {
+        self.dirty = true;
+        self.loading = false;
+        let msg = format!(
+            "the background worker stopped ({why}): nothing more is read or saved — restart closedesk"
+        );
+        if let Some(ed) = self.editor.as_mut() {
+            if ed.error.as_deref() == Some(SAVING) {
+                ed.error = Some(format!("not saved: {msg}"));
+            }
+        }
+        for l in &mut self.lanes.lanes {
+            l.pending = false;
+        }
+        self.audit.pending = false;
+        self.stopped = Some(msg);
+    }
 }

@@ -177,7 +177,7 @@ fn spawn_input_reader(tx: UnboundedSender<Input>) {
     });
 }
 
-/// The event loop: input, a tick, background results; one frame per batch of changes,
+/// The event loop: input, background results, the worker's end; one frame per batch of changes,
 /// wrapped in synchronized updates. Works on any backend and any input source.
 pub async fn run_app<B>(
     terminal: &mut Terminal<B>,
@@ -209,8 +209,8 @@ where
         }
     };
     send(app.start());
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut worker = worker;
+    let mut worker_done = false;
     loop {
         if app.dirty {
             app.dirty = false;
@@ -227,7 +227,17 @@ where
                 None => break,
             },
             Some(resp) = resp_rx.recv() => send(app.on_response(resp)),
-            _ = tick.tick() => app.tick(),
+            // The worker ends only when its requests close (after this loop): an end now is
+            // a failure, and nothing more will be read or saved.
+            ended = &mut worker, if !worker_done => {
+                worker_done = true;
+                let why = match ended {
+                    Err(e) if e.is_panic() => "it panicked",
+                    Err(_) => "it was cancelled",
+                    Ok(()) => "it ended",
+                };
+                app.worker_stopped(why);
+            }
         }
         // Coalesce: take everything already waiting before drawing again.
         loop {
@@ -245,7 +255,9 @@ where
     }
     drop(req_tx);
     drop(resp_rx);
-    let _ = worker.await;
+    if !worker_done {
+        let _ = worker.await;
+    }
     watcher.abort();
     Ok(())
 }

@@ -1334,3 +1334,93 @@ fn a_served_cockpit_write_records_the_session_key_on_a_keyed_roster() {
     let report = crate::workflow::audit::verify(&d.snap).unwrap();
     assert!(report.ok, "{:?}", report.first_problem);
 }
+
+/// Stored text is cut at character boundaries: a time with a multi-byte character where the
+/// minutes end (byte 16 inside `é`) panicked the checklist and audit views before.
+#[test]
+fn non_ascii_stored_times_are_drawn_not_panicked_on() {
+    let odd = "2026-04-01T09:0é:00Z";
+    let mut app = operator();
+    app.data.as_mut().unwrap().checklist[0].updated_at = Some(odd.into());
+    press(&mut app, &[key('3')]);
+    let shown = screen(&mut app, 80, 24);
+    assert!(shown.contains("olga 2026-04-01T09:0é"), "{shown}");
+    press(&mut app, &[key('5')]);
+    let mut row = AuditRow {
+        seq: 1,
+        at: odd.into(),
+        actor: "olga".into(),
+        action: "checklist.move".into(),
+        target: "checklist:1".into(),
+        before: None,
+        after: None,
+        text: None,
+        prev_hash: String::new(),
+        hash: String::new(),
+        signature: None,
+    };
+    app.on_response(Response::Audit {
+        before: None,
+        rows: vec![AuditEntry {
+            row: row.clone(),
+            changes: Vec::new(),
+        }],
+    });
+    assert!(screen(&mut app, 80, 24).contains("2026-04-01T09:0é"));
+    // A well-formed time is still shortened.
+    row.at = "2026-04-01T09:05:00Z".into();
+    app.on_response(Response::Audit {
+        before: None,
+        rows: vec![AuditEntry {
+            row,
+            changes: Vec::new(),
+        }],
+    });
+    assert!(screen(&mut app, 80, 24).contains("2026-04-01 09:05"));
+}
+
+/// A worker that dies while a draft is saving: the editor does not claim it saved, the status
+/// line says what happened, and a later save is refused in words instead of hanging.
+#[test]
+fn a_dead_worker_is_surfaced_and_the_edit_is_not_claimed_saved() {
+    let mut app = operator();
+    press(&mut app, &[key('2'), KeyEvent::from(KeyCode::Enter), key('n')]);
+    press(&mut app, &"late credit memo".chars().map(key).collect::<Vec<_>>());
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert!(
+        matches!(reqs.as_slice(), [Request::Write(WriteOp::Note { .. })]),
+        "{reqs:?}"
+    );
+    assert_eq!(app.editor.as_ref().unwrap().error.as_deref(), Some("saving…"));
+    app.worker_stopped("it panicked");
+    let ed = app.editor.as_ref().expect("the draft stays");
+    assert!(ed
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("not saved: the background worker stopped"));
+    assert_eq!(ed.text(), "late credit memo");
+    assert!(screen(&mut app, 80, 24).contains("background worker stopped"));
+    // Saving again says so at once; nothing is sent to a worker that is gone.
+    assert!(press(&mut app, &[ctrl('s')]).is_empty());
+    assert!(app
+        .editor
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("not saved"));
+    // The status line keeps saying it after the editor is gone.
+    press(&mut app, &[KeyEvent::from(KeyCode::Esc), key('y')]);
+    assert!(app.editor.is_none());
+    let shown = screen(&mut app, 80, 24);
+    assert!(
+        shown
+            .lines()
+            .last()
+            .unwrap()
+            .contains("background worker stopped"),
+        "{shown}"
+    );
+}

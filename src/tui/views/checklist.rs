@@ -207,12 +207,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail);
 }
 
-/// `2026-04-01T09:00:00Z` → `2026-04-01 09:00`; other text unchanged (inert).
+/// `2026-04-01T09:00:00Z` → `2026-04-01 09:00`; other text unchanged (inert). Stored
+/// text may be anything: it is cut only at character boundaries.
 pub fn short_time(at: &str) -> String {
     let t = inert(at);
-    if t.len() >= 16 && t.as_bytes()[10] == b'T' {
-        format!("{} {}", &t[..10], &t[11..16])
-    } else {
-        t
+    match (t.get(..10), t.get(10..11), t.get(11..16)) {
+        (Some(day), Some("T"), Some(minute)) => format!("{day} {minute}"),
+        _ => t,
     }
 }

@@ -13,7 +13,7 @@ use crate::money::Money;
 use crate::snapshot::model::ItemStatus;
 use crate::snapshot::model::TargetKind;
 use crate::text::inert;
-use crate::tui::app::App;
+use crate::tui::app::{App, SAVING};
 use crate::tui::data::{Request, WriteOp};
 use crate::tui::theme::Theme;
 
@@ -149,7 +149,11 @@ impl App {
                 return Vec::new();
             };
             let item = target.parse().unwrap_or(0);
-            ed.error = Some("saving…".to_string());
+            if let Some(why) = &self.stopped {
+                ed.error = Some(format!("not saved: {why}"));
+                return Vec::new();
+            }
+            ed.error = Some(SAVING.to_string());
             return vec![Request::Write(WriteOp::Checklist {
                 item,
                 status,
@@ -229,7 +233,11 @@ impl App {
             },
         };
         // The draft stays open until the write is confirmed, so a refusal loses nothing.
-        ed.error = Some("saving…".to_string());
+        if let Some(why) = &self.stopped {
+            ed.error = Some(format!("not saved: {why}"));
+            return Vec::new();
+        }
+        ed.error = Some(SAVING.to_string());
         vec![Request::Write(op)]
     }
 

@@ -211,7 +211,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The status bar: user and role, the file, freshness, or the last message.
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = if let Some((true, msg)) = &app.flash {
+    // A stopped worker outranks every other message: nothing more is read or saved.
+    let line = if let Some(msg) = app.stopped.as_ref().or(match &app.flash {
+        Some((true, msg)) => Some(msg),
+        _ => None,
+    }) {
         Line::from(Span::styled(
             fit(
                 &format!(" {}{}", inert(msg), " ".repeat(area.width as usize)),
