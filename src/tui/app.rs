@@ -414,7 +414,7 @@ impl App {
                 let data = &mut self.lanes.lanes[self.lanes.current];
                 if data.loaded && !data.pending {
                     data.pending = true;
-                    let cursor = data.rows.first().map(|r| r.id.clone()).unwrap_or_default();
+                    let cursor = data.rows.first().map(|r| r.id().to_string()).unwrap_or_default();
                     out.push(Request::LanePage {
                         lane,
                         cursor: cursor.clone(),

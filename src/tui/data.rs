@@ -15,7 +15,8 @@ use crate::reconcile::{self, Mismatch};
 use crate::snapshot::model::{
     ItemStatus, Lane, MismatchStatus, Period, PeriodStatus, Severity, Side, TargetKind,
 };
-use crate::snapshot::pages::{Direction, LaneTable, PageRow};
+use crate::snapshot::pages::{Direction, LaneRow, LaneTable};
+use crate::snapshot::queries::RevenueLine;
 use crate::snapshot::workflow::{AnnotationRow, AuditRow, ChecklistRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
@@ -193,7 +194,7 @@ pub enum Response {
         lane: LaneTable,
         cursor: String,
         direction: Direction,
-        rows: Vec<PageRow>,
+        rows: Vec<LaneEntry>,
     },
     Located {
         lane: LaneTable,
@@ -509,37 +510,55 @@ pub fn write_with(
     Ok(format!("{what} (audit #{})", receipt.seq))
 }
 
-/// Fills the revenue lane's recognized (in the window) and deferred (at window end)
-/// columns from the engine's schedule of each line, so they add up to the lane's figures.
-fn schedule_revenue(rows: &mut [PageRow], period: &Period) {
-    use crate::reconcile::revenue::{deferred_at, is_revenue, recognized_through};
-    let day_before = period.window_start.pred_opt().unwrap_or(period.window_start);
-    for row in rows {
-        // Short words for the rule, so the service period fits at 80 columns.
-        row.cells[2] = match row.cells[2].as_str() {
-            "ratable_daily" => "ratable".to_string(),
-            "on_service_date" => "on service".to_string(),
-            other => other.to_string(),
-        };
-        let Some(line) = &row.revenue_line else {
-            row.cells[5] = "not AR".to_string();
-            continue;
+/// What the engine's schedule of a revenue line makes of it in the period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// The line's invoice is not receivable: no revenue.
+    NotAr,
+    /// Tax is owed, not earned.
+    TaxOwed,
+    /// The line cannot be scheduled (its rule needs service dates it lacks).
+    Unscheduled,
+    /// Recognized in the window, and deferred past its end.
+    Scheduled { recognized: Money, deferred: Money },
+}
+
+impl Schedule {
+    /// The engine's schedule of `line` in `period`, so the lane's rows add up to its figures.
+    fn of(line: Option<&RevenueLine>, period: &Period) -> Schedule {
+        use crate::reconcile::revenue::{deferred_at, is_revenue, recognized_through};
+        let Some(line) = line else {
+            return Schedule::NotAr;
         };
         if !is_revenue(line) {
-            row.cells[5] = "tax: owed".to_string();
-            continue;
+            return Schedule::TaxOwed;
         }
+        let day_before = period.window_start.pred_opt().unwrap_or(period.window_start);
         match (
             recognized_through(line, period.window_end),
             recognized_through(line, day_before),
             deferred_at(line, period.window_end),
         ) {
-            (Some(through_end), Some(before), Some(deferred)) => {
-                row.cells[5] = (through_end - before).grouped();
-                row.cells[6] = deferred.grouped();
-            }
-            _ => row.cells[5] = "unscheduled".to_string(),
+            (Some(through_end), Some(before), Some(deferred)) => Schedule::Scheduled {
+                recognized: through_end - before,
+                deferred,
+            },
+            _ => Schedule::Unscheduled,
         }
+    }
+}
+
+/// One row of a lane page as the cockpit holds it: the stored row and, on the revenue lane,
+/// the engine's schedule of the line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaneEntry {
+    pub row: LaneRow,
+    pub schedule: Option<Schedule>,
+}
+
+impl LaneEntry {
+    pub fn id(&self) -> &str {
+        self.row.id()
     }
 }
 
@@ -680,10 +699,19 @@ pub fn handle_with(
             let period = snapshot.period().ok();
             let as_of = period.as_ref().map_or(today, |p| p.window_end);
             match snapshot.lane_page(lane, &cursor, direction, PAGE, as_of) {
-                Ok(mut rows) => {
-                    if let (LaneTable::Revenue, Some(period)) = (lane, &period) {
-                        schedule_revenue(&mut rows, period);
-                    }
+                Ok(rows) => {
+                    let rows = rows
+                        .into_iter()
+                        .map(|row| {
+                            let schedule = match (&row, &period) {
+                                (LaneRow::Revenue(r), Some(period)) => {
+                                    Some(Schedule::of(r.line.as_ref(), period))
+                                }
+                                _ => None,
+                            };
+                            LaneEntry { row, schedule }
+                        })
+                        .collect();
                     Response::LanePage {
                         lane,
                         cursor,

@@ -6,6 +6,7 @@ use ratatui::Terminal;
 
 use super::app::{Action, App, View};
 use super::data::AuditEntry;
+use super::data::LaneEntry;
 use super::data::{Request, Response, WriteOp};
 use super::fixture;
 use super::theme::Theme;
@@ -14,7 +15,7 @@ use super::views::editor::Purpose;
 use super::views::mismatch_detail::DetailPane;
 use crate::snapshot::model::{AnnotationKind, TargetKind};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
-use crate::snapshot::pages::{Direction, LaneTable, PageRow};
+use crate::snapshot::pages::{Direction, ExportLineRow, LaneRow, LaneTable, UsageRow};
 use crate::snapshot::workflow::{AnnotationRow, AuditRow};
 
 fn app_as(login: &str, role: Option<Role>) -> App {
@@ -84,21 +85,36 @@ fn trail() -> Vec<AnnotationRow> {
     }]
 }
 
-fn page(prefix: &str, from: usize, n: usize) -> Vec<PageRow> {
+fn page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
     (from..from + n)
-        .map(|i| PageRow {
-            id: format!("{prefix}-{i:06}"),
-            cells: vec![
-                format!("{prefix}-{i:06}"),
-                "Brightwater Clinics".into(),
-                "report".into(),
-                "2026-03-02T10:00:00Z".into(),
-                "1".into(),
-                "1.00".into(),
-                "rated".into(),
-                "L-2001".into(),
-            ],
-            revenue_line: None,
+        .map(|i| LaneEntry {
+            row: LaneRow::Usage(UsageRow {
+                id: format!("{prefix}-{i:06}"),
+                account: Some("Brightwater Clinics".into()),
+                kind: "report".into(),
+                occurred_at: "2026-03-02T10:00:00Z".into(),
+                units: 1,
+                rated: Some(crate::money::Money::from_cents(100)),
+                state: "rated".into(),
+                invoice_line: Some("L-2001".into()),
+            }),
+            schedule: None,
+        })
+        .collect()
+}
+
+fn export_page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
+    (from..from + n)
+        .map(|i| LaneEntry {
+            row: LaneRow::Exports(ExportLineRow {
+                id: format!("{prefix}-{i:06}"),
+                batch: prefix.into(),
+                batch_kind: Some("gl".into()),
+                account: Some("Brightwater Clinics".into()),
+                invoice: None,
+                amount: crate::money::Money::from_cents(100),
+            }),
+            schedule: None,
         })
         .collect()
 }
@@ -256,14 +272,8 @@ fn detail_panes_sources_and_lane_drill() {
             ..
         }
     ));
-    let mut before = page("GL-2026-03", 100, 50);
-    for r in &mut before {
-        r.cells.truncate(6);
-    }
-    let mut after = page("GL-2026-03", 150, 30);
-    for r in &mut after {
-        r.cells.truncate(6);
-    }
+    let before = export_page("GL-2026-03", 100, 50);
+    let after = export_page("GL-2026-03", 150, 30);
     app.on_response(Response::LanePage {
         lane: LaneTable::Exports,
         cursor: "GL-2026-03-000150".into(),
@@ -279,7 +289,8 @@ fn detail_panes_sources_and_lane_drill() {
     let d = app.lanes.data();
     assert_eq!(d.rows.len(), 80);
     assert_eq!(
-        d.rows[d.selected].id, "GL-2026-03-000150",
+        d.rows[d.selected].id(),
+        "GL-2026-03-000150",
         "the located row is selected"
     );
     press(&mut app, &[code(KeyCode::Tab)]);
@@ -767,8 +778,8 @@ fn lane_pages_walk_every_row_once_both_ways() {
             .unwrap();
         assert!(rows.len() <= 200);
         let Some(last) = rows.last() else { break };
-        cursor = last.id.clone();
-        seen.extend(rows.into_iter().map(|r| r.id));
+        cursor = last.id().to_string();
+        seen.extend(rows.iter().map(|r| r.id().to_string()));
     }
     assert_eq!(seen.len(), 450);
     let mut sorted = seen.clone();
@@ -777,8 +788,8 @@ fn lane_pages_walk_every_row_once_both_ways() {
     let back = snap
         .lane_page(LaneTable::Usage, "U-000300", Direction::Backward, 200, as_of)
         .unwrap();
-    assert_eq!(back.first().unwrap().id, "U-000100");
-    assert_eq!(back.last().unwrap().id, "U-000299");
+    assert_eq!(back.first().unwrap().id(), "U-000100");
+    assert_eq!(back.last().unwrap().id(), "U-000299");
     let from = snap
         .lane_page(
             LaneTable::Usage,
@@ -788,7 +799,7 @@ fn lane_pages_walk_every_row_once_both_ways() {
             as_of,
         )
         .unwrap();
-    assert_eq!(from[0].id, "U-000300");
+    assert_eq!(from[0].id(), "U-000300");
     // A batch locates its first line; an invoice its AR row.
     assert_eq!(
         snap.locate_source("export_batches", "GL-2026-03").unwrap(),
@@ -807,7 +818,10 @@ fn lane_pages_walk_every_row_once_both_ways() {
             as_of,
         )
         .unwrap();
-    assert_eq!(aging[0].cells[7], "1-30");
+    let LaneRow::Aging(first) = &aging[0] else {
+        panic!("an aging row: {:?}", aging[0])
+    };
+    assert_eq!(first.age, Some(crate::snapshot::model::AgeBucket::Days1To30));
 }
 
 #[test]
@@ -939,7 +953,7 @@ fn demo_every_view() {
     d.press(&[key('j'), code(KeyCode::Enter)]);
     assert_eq!(d.app.view, View::Lanes);
     let lane = d.app.lanes.data();
-    assert_eq!(lane.rows[lane.selected].id, d.app.detail_sources()[1].2);
+    assert_eq!(lane.rows[lane.selected].id(), d.app.detail_sources()[1].2);
     insta::assert_snapshot!("demo_lane_from_detail", d.screen());
     d.press(&[key('3')]);
     insta::assert_snapshot!("demo_checklist", d.screen());
@@ -1113,7 +1127,9 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     let rows = &d.app.lanes.data().rows;
     let sum = |col: usize| -> crate::money::Money {
         rows.iter()
-            .filter_map(|r| crate::money::Money::parse(&r.cells[col].replace(',', "")).ok())
+            .filter_map(|r| {
+                crate::money::Money::parse(&super::views::lanes::cells(r)[col].replace(',', "")).ok()
+            })
             .sum()
     };
     // The engine's revenue step (tax lines are not revenue; LN-00098, voided on March 9,
@@ -1132,7 +1148,7 @@ fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
     let mut d = Demo::open("rdiaz");
     d.press(&[key('4')]);
     assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
-    let first_id = d.app.lanes.data().rows[0].id.clone();
+    let first_id = d.app.lanes.data().rows[0].id().to_string();
     // To the end of the table (1,302 usage events), page by page.
     for _ in 0..40 {
         d.press(&[key('G')]);
@@ -1141,7 +1157,7 @@ fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
     assert!(lane.at_end, "reached the end");
     assert!(lane.rows.len() <= KEPT_ROWS, "{} rows kept", lane.rows.len());
     assert!(!lane.at_start, "the first pages were let go");
-    assert_eq!(lane.rows[lane.selected].id, lane.rows.last().unwrap().id);
+    assert_eq!(lane.rows[lane.selected].id(), lane.rows.last().unwrap().id());
     // And back to the top: the pages let go are read again.
     for _ in 0..40 {
         d.press(&[key('g')]);
@@ -1149,7 +1165,7 @@ fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
     let lane = d.app.lanes.data();
     assert!(lane.at_start);
     assert_eq!(lane.selected, 0);
-    assert_eq!(lane.rows[0].id, first_id);
+    assert_eq!(lane.rows[0].id(), first_id);
     insta::assert_snapshot!("demo_lanes_usage_back_at_top", d.screen());
 }
 

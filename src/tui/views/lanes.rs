@@ -8,11 +8,11 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use crate::snapshot::pages::LaneTable;
-use crate::snapshot::pages::{Direction, PageRow};
+use crate::snapshot::pages::{Direction, LaneRow};
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
-use crate::tui::data::{Request, PAGE};
+use crate::tui::data::{LaneEntry, Request, Schedule, PAGE};
 use crate::tui::theme::Theme;
 
 /// At most this many rows of a lane are kept loaded (several pages around the cursor).
@@ -21,7 +21,7 @@ pub const KEPT_ROWS: usize = 6 * PAGE;
 /// The loaded window of one lane table.
 #[derive(Clone, Debug, Default)]
 pub struct LaneData {
-    pub rows: Vec<PageRow>,
+    pub rows: Vec<LaneEntry>,
     pub selected: usize,
     pub table: TableState,
     pub loaded: bool,
@@ -75,7 +75,7 @@ impl App {
                         data.pending = true;
                         out.push(Request::LanePage {
                             lane,
-                            cursor: first.id.clone(),
+                            cursor: first.id().to_string(),
                             direction: Direction::Backward,
                         });
                     }
@@ -86,7 +86,7 @@ impl App {
                         data.pending = true;
                         out.push(Request::LanePage {
                             lane,
-                            cursor: last.id.clone(),
+                            cursor: last.id().to_string(),
                             direction: Direction::Forward { inclusive: false },
                         });
                     }
@@ -102,7 +102,7 @@ impl App {
         lane: LaneTable,
         cursor: String,
         direction: Direction,
-        rows: Vec<PageRow>,
+        rows: Vec<LaneEntry>,
     ) {
         let data = &mut self.lanes.lanes[LanesState::index(lane)];
         data.pending = false;
@@ -110,7 +110,7 @@ impl App {
         let keep = data
             .focus
             .clone()
-            .or_else(|| data.rows.get(data.selected).map(|r| r.id.clone()));
+            .or_else(|| data.rows.get(data.selected).map(|r| r.id().to_string()));
         match direction {
             Direction::Forward { inclusive: false } if cursor.is_empty() => {
                 data.at_end = rows.len() < PAGE;
@@ -121,12 +121,12 @@ impl App {
                 let cut = if inclusive {
                     data.rows
                         .iter()
-                        .position(|r| r.id >= cursor)
+                        .position(|r| r.id() >= cursor.as_str())
                         .unwrap_or(data.rows.len())
                 } else {
                     data.rows
                         .iter()
-                        .position(|r| r.id > cursor)
+                        .position(|r| r.id() > cursor.as_str())
                         .unwrap_or(data.rows.len())
                 };
                 data.rows.truncate(cut);
@@ -144,7 +144,7 @@ impl App {
                 let start = data
                     .rows
                     .iter()
-                    .position(|r| r.id >= cursor)
+                    .position(|r| r.id() >= cursor.as_str())
                     .unwrap_or(data.rows.len());
                 let mut rows = rows;
                 rows.extend(data.rows.drain(start..));
@@ -155,7 +155,7 @@ impl App {
                 data.rows = rows;
             }
         }
-        let found = keep.and_then(|id| data.rows.iter().position(|r| r.id == id));
+        let found = keep.and_then(|id| data.rows.iter().position(|r| r.id() == id));
         if found.is_some() {
             // The focused row has arrived: from now on the selection follows the user.
             data.focus = None;
@@ -203,7 +203,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         } else {
             theme.dim()
         };
-        spans.push(Span::styled(format!(" {} ", lane.title()), style));
+        spans.push(Span::styled(format!(" {} ", title(*lane)), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 
@@ -229,12 +229,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     };
     frame.render_widget(
         Paragraph::new(Span::styled(
-            format!("{} · {} · {status}", lane.title(), lane.table()),
+            format!("{} · {} · {status}", title(lane), lane.table()),
             theme.dim(),
         )),
         info,
     );
-    let cols = lane.columns();
+    let cols = columns(lane);
     // Only the rows on screen are measured and built, so a frame costs the same however
     // many rows are loaded. The window follows the selection, as the table widget would.
     let height = usize::from(table_area.height.saturating_sub(1)).max(1);
@@ -248,13 +248,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .map(|c| {
             shown
                 .iter()
-                .map(|r| r.cells.get(c).map_or(0, |s| inert(s).chars().count()))
+                .map(|r| cells(r).get(c).map_or(0, |s| inert(s).chars().count()))
                 .max()
                 .unwrap_or(0)
-                .max(cols[c].chars().count())
+                .max(cols[c].0.chars().count())
         })
         .collect();
-    let keep: Vec<bool> = (0..cols.len()).map(|c| c == 0 || lane.numeric(c)).collect();
+    let keep: Vec<bool> = (0..cols.len()).map(|c| c == 0 || cols[c].1).collect();
     let widths: Vec<Constraint> = fit_widths(&natural, &keep, table_area.width as usize)
         .into_iter()
         .map(Constraint::Length)
@@ -263,12 +263,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .iter()
         .map(|r| {
             Row::new(
-                r.cells
+                cells(r)
                     .iter()
                     .enumerate()
                     .map(|(c, s)| {
                         let t = inert(s);
-                        if lane.numeric(c) {
+                        if cols[c].1 {
                             Cell::from(Line::from(t).right_aligned())
                         } else {
                             Cell::from(t)
@@ -279,7 +279,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         })
         .collect();
     let table = Table::new(rows, widths)
-        .header(Row::new(cols.to_vec()).style(theme.dim()))
+        .header(Row::new(cols.iter().map(|c| c.0).collect::<Vec<_>>()).style(theme.dim()))
         .row_highlight_style(theme.selected());
     let mut window = TableState::default().with_selected((!shown.is_empty()).then(|| data.selected - offset));
     frame.render_stateful_widget(table, table_area, &mut window);
@@ -303,4 +303,185 @@ pub fn fit_widths(natural: &[usize], keep: &[bool], avail: usize) -> Vec<u16> {
         }
     }
     w.into_iter().map(|x| x as u16).collect()
+}
+
+/// The name of a lane on its tab.
+pub fn title(lane: LaneTable) -> &'static str {
+    match lane {
+        LaneTable::Usage => "Usage",
+        LaneTable::Exports => "Exports",
+        LaneTable::Programs => "Employer programs",
+        LaneTable::Statements => "Statements",
+        LaneTable::Aging => "AR & aging",
+        LaneTable::Revenue => "Revenue",
+    }
+}
+
+/// A lane's columns: heading, and whether it holds an amount or a count (right-aligned,
+/// never cut), in the order of [`cells`].
+pub fn columns(lane: LaneTable) -> &'static [(&'static str, bool)] {
+    match lane {
+        LaneTable::Usage => &[
+            ("id", false),
+            ("account", false),
+            ("kind", false),
+            ("occurred", false),
+            ("units", true),
+            ("rated", true),
+            ("state", false),
+            ("line", false),
+        ],
+        LaneTable::Exports => &[
+            ("id", false),
+            ("batch", false),
+            ("kind", false),
+            ("account", false),
+            ("invoice", false),
+            ("amount", true),
+        ],
+        LaneTable::Programs => &[
+            ("id", false),
+            ("employer", false),
+            ("program", false),
+            ("basis", true),
+            ("rate", true),
+            ("expected fee", true),
+        ],
+        LaneTable::Statements => &[
+            ("id", false),
+            ("statement", false),
+            ("program", false),
+            ("inv. line", false),
+            ("description", false),
+            ("amount", true),
+        ],
+        LaneTable::Aging => &[
+            ("id", false),
+            ("account", false),
+            ("status", false),
+            ("posted", false),
+            ("due", false),
+            ("total", true),
+            ("balance", true),
+            ("age", false),
+        ],
+        LaneTable::Revenue => &[
+            ("id", false),
+            ("invoice", false),
+            ("rule", false),
+            ("service", false),
+            ("amount", true),
+            ("recognized", true),
+            ("deferred", true),
+        ],
+    }
+}
+
+/// A row's cells as text, in the order of [`columns`] (raw: made inert when drawn).
+pub fn cells(entry: &LaneEntry) -> Vec<String> {
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    match &entry.row {
+        LaneRow::Usage(r) => vec![
+            r.id.clone(),
+            text(&r.account),
+            r.kind.clone(),
+            r.occurred_at.clone(),
+            r.units.to_string(),
+            r.rated.map(|m| m.grouped()).unwrap_or_default(),
+            r.state.clone(),
+            text(&r.invoice_line),
+        ],
+        LaneRow::Exports(r) => vec![
+            r.id.clone(),
+            r.batch.clone(),
+            text(&r.batch_kind),
+            text(&r.account),
+            text(&r.invoice),
+            r.amount.grouped(),
+        ],
+        LaneRow::Programs(r) => vec![
+            r.id.clone(),
+            text(&r.employer),
+            r.name.clone(),
+            r.basis_units.to_string(),
+            r.rate.grouped(),
+            r.expected_fee.grouped(),
+        ],
+        LaneRow::Statements(r) => vec![
+            r.id.clone(),
+            r.statement.clone(),
+            text(&r.program),
+            text(&r.invoice_line),
+            text(&r.description),
+            r.amount.grouped(),
+        ],
+        LaneRow::Aging(r) => vec![
+            r.id.clone(),
+            text(&r.account),
+            r.status.clone(),
+            text(&r.posted_at),
+            r.due_date.clone(),
+            r.total.grouped(),
+            r.balance.grouped(),
+            r.age.map(|a| a.as_str().to_string()).unwrap_or_default(),
+        ],
+        LaneRow::Revenue(r) => {
+            // Short words for the rule, so the service period fits at 80 columns.
+            let rule = match r.rule.as_str() {
+                "ratable_daily" => "ratable".to_string(),
+                "on_service_date" => "on service".to_string(),
+                other => other.to_string(),
+            };
+            let service = compact_span(
+                r.service_start.as_deref().unwrap_or(""),
+                r.service_end.as_deref().unwrap_or(""),
+            );
+            let (recognized, deferred) = match entry.schedule {
+                Some(Schedule::Scheduled { recognized, deferred }) => {
+                    (recognized.grouped(), deferred.grouped())
+                }
+                Some(Schedule::TaxOwed) => ("tax: owed".to_string(), String::new()),
+                Some(Schedule::Unscheduled) => ("unscheduled".to_string(), String::new()),
+                Some(Schedule::NotAr) => ("not AR".to_string(), String::new()),
+                None => (String::new(), String::new()),
+            };
+            vec![
+                r.id.clone(),
+                r.invoice.clone(),
+                rule,
+                service,
+                r.amount.grouped(),
+                recognized,
+                deferred,
+            ]
+        }
+    }
+}
+
+/// A service period: `2026-03-01..2026-03-31` → `2026-03-01..03-31` when both dates share
+/// the year; no dates → empty. Stored text may be anything: it is cut only at character
+/// boundaries.
+pub fn compact_span(start: &str, end: &str) -> String {
+    match (start, end) {
+        ("", "") => String::new(),
+        (a, b) if a.len() == 10 && b.len() == 10 && a.get(..5).is_some_and(|y| b.get(..5) == Some(y)) => {
+            format!("{a}..{}", &b[5..])
+        }
+        (a, b) => format!("{a}..{b}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_span;
+
+    /// Service spans are cut at character boundaries: ten bytes with `é` across byte 5
+    /// panicked before.
+    #[test]
+    fn compact_span_is_char_safe() {
+        assert_eq!(compact_span("2026-03-01", "2026-03-31"), "2026-03-01..03-31");
+        assert_eq!(compact_span("2026é-03-1", "2026é-03-1"), "2026é-03-1..2026é-03-1");
+        assert_eq!(compact_span("", ""), "");
+        assert_eq!(compact_span("2026-03-01", ""), "2026-03-01..");
+    }
 }
