@@ -1,7 +1,7 @@
 //! The cockpit's only door to the library: reconciliation, the period summary, the close
 //! workflow and the paged queries. Runs on background threads, each with its own
 //! [`Snapshot`] connection; the UI thread only sends [`Request`]s and receives
-//! [`Response`]s.
+//! [`Response`]s. Decides no rule (the workflow does) and draws nothing (the views do).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! Test fixtures: a period shaped like the demo (Northstar, 2026-03, two mismatches
 //! totalling 14.27), as a [`Loaded`] for view tests and as source data for a snapshot file.
+//! Test support only: nothing in the product reads it.
 
 use chrono::{NaiveDate, NaiveDateTime};
 

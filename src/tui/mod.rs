@@ -1,8 +1,11 @@
 //! The cockpit: a terminal UI over one period snapshot.
 //!
-//! - [`app`]: state, [`app::Action`]s and updates (no terminal, no database);
-//! - [`keymap`]: one table of keys per view, feeding dispatch, footer and `?` help;
-//! - [`views`]: drawing, one module per view; [`theme`]: 16 colours or `NO_COLOR`;
+//! - [`action`]: the [`action::View`]s, [`action::Action`]s and key bindings, shared by all;
+//! - [`app`]: the shared state (period, actor, view, popups) and the router (no terminal,
+//!   no database);
+//! - [`views`]: one file per view with its state, update, keys and draw;
+//!   [`theme`]: 16 colours or `NO_COLOR`;
+//! - [`keymap`]: collects each view's keys into one table, feeding dispatch, footer and `?`;
 //! - [`data`]: the only caller of the library, run on background threads.
 //!
 //! [`run_app`] takes input events from a channel and draws to any ratatui backend, so the

@@ -1,4 +1,5 @@
-//! State tests (key sequences → app state and requests) and screen snapshots at 80x24.
+//! State tests (key sequences → app state and requests) and screen snapshots at 80x24
+//! (`snapshots/`, reviewed with `cargo insta`); tests only.
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};

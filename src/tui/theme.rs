@@ -1,6 +1,6 @@
 //! Colours and symbols. The palette uses only the 16 ANSI colours; with `NO_COLOR` set every
 //! colour is dropped and severity and selection still show through symbols, bold and
-//! reverse video.
+//! reverse video. Styles only: it knows no view and no data.
 
 use ratatui::style::{Color, Modifier, Style};
 

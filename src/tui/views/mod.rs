@@ -1,5 +1,7 @@
-//! Drawing: one module per view. Every string from data or users passes through
-//! [`inert`](crate::text::inert) before it reaches a widget.
+//! The views, one file each holding the view's state, update, key bindings and draw; this
+//! module draws the frame around them (tabs, footer, status line, popups). Every string
+//! from data or users passes through [`inert`](crate::text::inert) before it reaches a
+//! widget; no view reads the database or decides a workflow rule.
 
 pub mod audit;
 pub mod checklist;
