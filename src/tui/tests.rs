@@ -44,6 +44,12 @@ fn ctrl(c: char) -> KeyEvent {
 }
 
 /// Presses keys; returns every request made.
+/// The message under the open editor.
+fn editor_error(app: &App) -> &str {
+    let ed = app.editor.as_ref().expect("the editor is open");
+    ed.error.as_deref().unwrap_or("")
+}
+
 fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Request> {
     keys.iter().flat_map(|k| app.on_key(*k)).collect()
 }
@@ -333,14 +339,7 @@ fn note_editor_saves_and_asks_before_discarding() {
         op: op.clone(),
         result: Err("period is signed off: locked".into()),
     });
-    assert!(app
-        .editor
-        .as_ref()
-        .unwrap()
-        .error
-        .as_ref()
-        .unwrap()
-        .contains("locked"));
+    assert!(editor_error(&app).contains("locked"));
     press(&mut app, &[ctrl('s')]);
     let reqs = app.on_response(Response::Wrote {
         op,
@@ -361,14 +360,7 @@ fn correction_needs_amount_side_and_reason() {
     press(&mut app, &[code(KeyCode::Enter), key('p')]);
     typed(&mut app, "9.75 sideways");
     assert!(press(&mut app, &[ctrl('s')]).is_empty());
-    assert!(app
-        .editor
-        .as_ref()
-        .unwrap()
-        .error
-        .as_ref()
-        .unwrap()
-        .contains("side"));
+    assert!(editor_error(&app).contains("side"));
     for _ in 0..8 {
         press(&mut app, &[code(KeyCode::Backspace)]);
     }
@@ -1408,26 +1400,17 @@ fn a_dead_worker_is_surfaced_and_the_edit_is_not_claimed_saved() {
         matches!(reqs.as_slice(), [Request::Write(WriteOp::Note { .. })]),
         "{reqs:?}"
     );
-    assert_eq!(app.editor.as_ref().unwrap().error.as_deref(), Some("saving…"));
+    assert_eq!(editor_error(&app), "saving…");
     app.worker_stopped("it panicked");
-    let ed = app.editor.as_ref().expect("the draft stays");
-    assert!(ed
-        .error
-        .as_deref()
-        .unwrap()
-        .starts_with("not saved: the background worker stopped"));
-    assert_eq!(ed.text(), "late credit memo");
+    assert!(editor_error(&app).starts_with("not saved: the background worker stopped"));
+    assert_eq!(
+        app.editor.as_ref().expect("the draft stays").text(),
+        "late credit memo"
+    );
     assert!(screen(&mut app, 80, 24).contains("background worker stopped"));
     // Saving again says so at once; nothing is sent to a worker that is gone.
     assert!(press(&mut app, &[ctrl('s')]).is_empty());
-    assert!(app
-        .editor
-        .as_ref()
-        .unwrap()
-        .error
-        .as_deref()
-        .unwrap()
-        .starts_with("not saved"));
+    assert!(editor_error(&app).starts_with("not saved"));
     // The status line keeps saying it after the editor is gone.
     press(&mut app, &[KeyEvent::from(KeyCode::Esc), key('y')]);
     assert!(app.editor.is_none());

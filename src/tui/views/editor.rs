@@ -10,9 +10,9 @@ use ratatui_textarea::TextArea;
 
 use super::{fit, popup};
 use crate::money::Money;
-use crate::snapshot::model::ItemStatus;
 use crate::snapshot::model::TargetKind;
 use crate::text::inert;
+use crate::tui::action::Action;
 use crate::tui::app::{App, SAVING};
 use crate::tui::data::{Request, WriteOp};
 use crate::tui::theme::Theme;
@@ -135,15 +135,17 @@ impl App {
         }
         if ed.choose_move {
             ed.choose_move = false;
-            let status = match key.code {
-                KeyCode::Char('i') => ItemStatus::InProgress,
-                KeyCode::Char('d') => ItemStatus::Done,
-                KeyCode::Char('b') => ItemStatus::Blocked,
-                KeyCode::Char('u') => ItemStatus::Pending,
-                _ => {
-                    ed.error = None;
-                    return Vec::new();
-                }
+            // The checklist's own keys for its moves.
+            let status = super::checklist::bindings()
+                .into_iter()
+                .find(|b| b.keys.iter().any(|k| k.matches(&key)))
+                .and_then(|b| match b.action {
+                    Action::SetChecklist(status) => Some(status),
+                    _ => None,
+                });
+            let Some(status) = status else {
+                ed.error = None;
+                return Vec::new();
             };
             let Purpose::Note { target, .. } = &ed.purpose else {
                 return Vec::new();
