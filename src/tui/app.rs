@@ -8,12 +8,12 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::widgets::TableState;
 
 pub use super::action::{Action, View};
-use super::data::{Loaded, Request, Response, WriteOp, PAGE};
+use super::data::{Loaded, Request, Response, WriteOp};
 use super::keymap;
 use super::views::audit::AuditState;
 use super::views::checklist::ChecklistState;
 use super::views::editor::{Editor, Purpose};
-use super::views::lanes::{LaneData, LanesState};
+use super::views::lanes::LanesState;
 use super::views::mismatch_detail::DetailState;
 use super::views::mismatches::MismatchesState;
 use super::views::signoff::SignOffState;
@@ -297,45 +297,9 @@ impl App {
                 self.apply_lane_page(lane, cursor, direction, rows);
                 Vec::new()
             }
-            Response::Located { lane, id } => {
-                let idx = LanesState::index(lane);
-                self.lanes.current = idx;
-                let data = &mut self.lanes.lanes[idx];
-                *data = LaneData {
-                    focus: id.clone(),
-                    pending: true,
-                    loaded: true,
-                    ..LaneData::default()
-                };
-                let id = id.unwrap_or_default();
-                self.flash = None;
-                let mut out = self.show(View::Lanes);
-                out.push(Request::LanePage {
-                    lane,
-                    cursor: id.clone(),
-                    direction: Direction::Backward,
-                });
-                out.push(Request::LanePage {
-                    lane,
-                    cursor: id,
-                    direction: Direction::Forward { inclusive: true },
-                });
-                out
-            }
+            Response::Located { lane, id } => self.on_located(lane, id),
             Response::Audit { before, rows } => {
-                let a = &mut self.audit;
-                a.pending = false;
-                a.loaded = true;
-                a.at_end = rows.len() < PAGE;
-                if before.is_none() {
-                    let keep = a.rows.get(a.selected).map(|e| e.row.seq);
-                    a.rows = rows;
-                    a.selected = keep
-                        .and_then(|s| a.rows.iter().position(|e| e.row.seq == s))
-                        .unwrap_or(0);
-                } else {
-                    a.rows.extend(rows);
-                }
+                self.audit.on_page(before, rows);
                 Vec::new()
             }
             Response::Verified(r) => {

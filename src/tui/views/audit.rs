@@ -11,8 +11,7 @@ use super::fit;
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
-use crate::tui::data::AuditEntry;
-use crate::tui::data::Request;
+use crate::tui::data::{AuditEntry, Request, PAGE};
 use crate::tui::theme::Theme;
 
 #[derive(Clone, Debug, Default)]
@@ -24,6 +23,25 @@ pub struct AuditState {
     pub at_end: bool,
     pub pending: bool,
     pub verify: Option<Result<String, String>>,
+}
+
+impl AuditState {
+    /// A page of the log arrived: the newest page replaces what is kept (the selection
+    /// stays on its entry), an older one is appended.
+    pub(crate) fn on_page(&mut self, before: Option<i64>, rows: Vec<AuditEntry>) {
+        self.pending = false;
+        self.loaded = true;
+        self.at_end = rows.len() < PAGE;
+        if before.is_none() {
+            let keep = self.rows.get(self.selected).map(|e| e.row.seq);
+            self.rows = rows;
+            self.selected = keep
+                .and_then(|s| self.rows.iter().position(|e| e.row.seq == s))
+                .unwrap_or(0);
+        } else {
+            self.rows.extend(rows);
+        }
+    }
 }
 
 impl App {

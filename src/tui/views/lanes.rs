@@ -11,7 +11,7 @@ use crate::snapshot::pages::LaneTable;
 use crate::snapshot::pages::{Direction, LaneRow};
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
-use crate::tui::app::App;
+use crate::tui::app::{App, View};
 use crate::tui::data::{LaneEntry, Request, Schedule, PAGE};
 use crate::tui::theme::Theme;
 
@@ -51,6 +51,33 @@ impl LanesState {
 }
 
 impl App {
+    /// A source row was located: show its lane with that row selected once it arrives.
+    pub(crate) fn on_located(&mut self, lane: LaneTable, id: Option<String>) -> Vec<Request> {
+        let idx = LanesState::index(lane);
+        self.lanes.current = idx;
+        let data = &mut self.lanes.lanes[idx];
+        *data = LaneData {
+            focus: id.clone(),
+            pending: true,
+            loaded: true,
+            ..LaneData::default()
+        };
+        let id = id.unwrap_or_default();
+        self.flash = None;
+        let mut out = self.show(View::Lanes);
+        out.push(Request::LanePage {
+            lane,
+            cursor: id.clone(),
+            direction: Direction::Backward,
+        });
+        out.push(Request::LanePage {
+            lane,
+            cursor: id,
+            direction: Direction::Forward { inclusive: true },
+        });
+        out
+    }
+
     pub(crate) fn update_lanes(&mut self, action: Action) -> Vec<Request> {
         match action {
             Action::NextPane => {
