@@ -452,10 +452,7 @@ fn checklist_moves_and_notes() {
     press(&mut app, &[key('n')]);
     assert_eq!(
         app.editor.as_ref().unwrap().purpose,
-        Purpose::Note {
-            kind: TargetKind::Checklist,
-            target: "4".into()
-        }
+        Purpose::ChecklistNote { item: 4 }
     );
     // A checklist note is saved with a move: Ctrl-S asks which.
     typed(&mut app, "waiting on the bank file");

@@ -56,11 +56,7 @@ impl App {
             }
             Action::Note => {
                 let item = self.checklist.selected as u32 + 1;
-                let purpose = Purpose::Note {
-                    kind: TargetKind::Checklist,
-                    target: item.to_string(),
-                };
-                self.open_editor(purpose, self.item_version(item));
+                self.open_editor(Purpose::ChecklistNote { item }, self.item_version(item));
             }
             // Item 8 is "Finalize export and reporting outputs": it offers the packet.
             Action::ExportPacket if self.checklist.selected == 7 => return self.export_packet(),

@@ -20,21 +20,31 @@ use crate::tui::theme::Theme;
 /// What a draft in the editor is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    Note { kind: TargetKind, target: String },
-    Correction { key: String },
-    Waiver { key: String },
-    Rejection { key: String },
+    /// A note on a mismatch.
+    Note {
+        key: String,
+    },
+    /// A note on a checklist item, saved with a move of the item.
+    ChecklistNote {
+        item: u32,
+    },
+    Correction {
+        key: String,
+    },
+    Waiver {
+        key: String,
+    },
+    Rejection {
+        key: String,
+    },
     Reopen,
 }
 
 impl Purpose {
     pub fn title(&self) -> String {
         match self {
-            Purpose::Note {
-                kind: TargetKind::Checklist,
-                target,
-            } => format!("Note on checklist item {}", inert(target)),
-            Purpose::Note { target, .. } => format!("Note on {}", inert(target)),
+            Purpose::ChecklistNote { item } => format!("Note on checklist item {item}"),
+            Purpose::Note { key } => format!("Note on {}", inert(key)),
             Purpose::Correction { key } => format!("Correction to {}", inert(key)),
             Purpose::Waiver { key } => format!("Waive {} — reason", inert(key)),
             Purpose::Rejection { key } => format!("Send back the correction to {} — why", inert(key)),
@@ -147,10 +157,9 @@ impl App {
                 ed.error = None;
                 return Vec::new();
             };
-            let Purpose::Note { target, .. } = &ed.purpose else {
+            let Purpose::ChecklistNote { item } = ed.purpose else {
                 return Vec::new();
             };
-            let item = target.parse().unwrap_or(0);
             if let Some(why) = &self.stopped {
                 ed.error = Some(format!("not saved: {why}"));
                 return Vec::new();
@@ -191,24 +200,20 @@ impl App {
             return Vec::new();
         }
         let text = ed.text().trim_end().to_string();
-        if let Purpose::Note {
-            kind: TargetKind::Checklist,
-            target,
-        } = &ed.purpose
-        {
-            // The workflow keeps a checklist note with a move of its item.
-            ed.error = Some(format!(
-                "save with a move of item {target}: i in progress · d done · b blocked · u pending · other key: keep editing"
-            ));
-            ed.choose_move = true;
-            return Vec::new();
-        }
         let op = match &ed.purpose {
-            Purpose::Note { kind, target } => WriteOp::Note {
-                kind: *kind,
-                target: target.clone(),
+            Purpose::Note { key } => WriteOp::Note {
+                kind: TargetKind::Mismatch,
+                target: key.clone(),
                 text,
             },
+            Purpose::ChecklistNote { item } => {
+                // The workflow keeps a checklist note with a move of its item.
+                ed.error = Some(format!(
+                    "save with a move of item {item}: i in progress · d done · b blocked · u pending · other key: keep editing"
+                ));
+                ed.choose_move = true;
+                return Vec::new();
+            }
             Purpose::Rejection { key } => WriteOp::Reject {
                 key: key.clone(),
                 reason: text,

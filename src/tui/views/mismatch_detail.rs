@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::editor::{Editor, Purpose};
 use super::{fit, signed};
-use crate::snapshot::model::{Side, TargetKind};
+use crate::snapshot::model::Side;
 use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
@@ -93,12 +93,7 @@ impl App {
                     }];
                 }
             }
-            Action::Note => {
-                self.editor = Some(Editor::new(Purpose::Note {
-                    kind: TargetKind::Mismatch,
-                    target: key,
-                }))
-            }
+            Action::Note => self.editor = Some(Editor::new(Purpose::Note { key })),
             Action::Correction => self.open_editor(Purpose::Correction { key: key.clone() }, seen),
             Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
             Action::Reject => self.open_editor(Purpose::Rejection { key: key.clone() }, seen),
