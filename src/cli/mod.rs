@@ -1,9 +1,13 @@
 //! The command line: parse arguments, call the library, print. Every user mistake becomes a
 //! [`Failure`] with a message naming what and where, and exit code 2.
+//!
+//! Owns arguments, exit codes and printing; must not hold SQL, a rule of the engine or the
+//! workflow, or a figure of its own.
 
 mod conventions;
 mod export;
 mod serve;
+mod trace;
 mod workflow;
 
 use std::collections::HashMap;
@@ -19,9 +23,10 @@ mod report;
 
 use crate::demo;
 use crate::import;
+use crate::money::Money;
 use crate::reconcile::{self, Mismatch, Overview};
 use crate::snapshot::Snapshot;
-use crate::summary::Summary;
+use crate::summary::{SeverityCounts, Summary};
 use crate::text::{inert, inert_json, inert_path};
 use crate::workflow::mismatches::{self, MismatchView};
 use crate::workflow::signing;
@@ -74,7 +79,7 @@ enum Command {
         #[arg(long, value_name = "N", requires = "out")]
         scale: Option<u64>,
         /// The seed of the synthetic period: the same N and seed give the same file contents.
-        #[arg(long, value_name = "S", requires = "scale", default_value_t = crate::scale::DEFAULT_SEED)]
+        #[arg(long, value_name = "S", requires = "scale", default_value_t = crate::demo::scale::DEFAULT_SEED)]
         seed: u64,
     },
     /// Build a period snapshot from one CSV file per source table.
@@ -383,7 +388,7 @@ fn cmd_demo(out: Option<PathBuf>, force: bool) -> Outcome {
 
 fn cmd_demo_scale(out: &Path, invoices: u64, seed: u64, force: bool) -> Outcome {
     let started = std::time::Instant::now();
-    let generated = crate::scale::write(out, invoices, seed, force)?;
+    let generated = crate::demo::scale::write(out, invoices, seed, force)?;
     let c = &generated.counts;
     println!(
         "Wrote a synthetic period of {} invoices (seed {seed}) to {} in {:.1} s",
@@ -528,9 +533,41 @@ fn exit_for(summary: &Summary, check: bool) -> ExitCode {
     }
 }
 
+/// The summary from the stored rows when they are current: the open mismatches counted
+/// and totalled by SQL, no mismatch read whole; `None` when there are none to read so.
+fn summarize_stored(snapshot: &Snapshot) -> Result<Option<Summary>, Failure> {
+    let Some((overview, open)) =
+        reconcile::stored::stored_counts(snapshot).map_err(|e| cannot_read(snapshot, e))?
+    else {
+        return Ok(None);
+    };
+    let progress = snapshot
+        .checklist_progress()
+        .map_err(|e| cannot_read(snapshot, e))?;
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    let counts = SeverityCounts {
+        open: count(open.critical + open.high + open.medium + open.low),
+        critical: count(open.critical),
+        high: count(open.high),
+        medium: count(open.medium),
+        low: count(open.low),
+    };
+    let variance = Money::from_cents(open.variance_abs_cents);
+    Ok(Some(Summary::counted(
+        &overview,
+        counts,
+        variance,
+        &progress,
+        today(),
+    )))
+}
+
 fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     let snapshot = open_snapshot_to_read(file)?;
-    let (summary, _) = summarize(&snapshot, &stored_overview(&snapshot)?)?;
+    let summary = match summarize_stored(&snapshot)? {
+        Some(summary) => summary,
+        None => summarize(&snapshot, &stored_overview(&snapshot)?)?.0,
+    };
     if json {
         print_json(&summary)?;
     } else {

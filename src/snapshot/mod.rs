@@ -9,17 +9,23 @@
 //! this, another program's `sqlite3` could believe it is the last connection and delete
 //! the write-ahead log a cockpit still writes to (SQLite's "How To Corrupt An SQLite
 //! Database File", 2.2).
+//!
+//! Owns the file: opening, checking, transactions, and (in its children) every SQL statement.
+//! Must not know a workflow rule, a reconciliation check or how anything is displayed.
 
+mod accounts;
 mod baseline;
 pub mod bounds;
 pub mod bulk;
 pub mod cache;
+pub mod chain;
 mod content;
 pub mod model;
 pub mod pages;
 pub mod queries;
 mod registry;
 pub mod schema;
+pub mod trace;
 pub mod workflow;
 mod write;
 
