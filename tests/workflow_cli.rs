@@ -646,13 +646,13 @@ fn the_cockpits_writes_do_not_run_the_engine_on_a_current_stored_result() {
     let before = engine_runs();
     let ops = [
         WriteOp::Note {
-            kind: "mismatch",
+            kind: TargetKind::Mismatch,
             target: GAP_KEY.into(),
             text: "asked the GL team".into(),
         },
         WriteOp::Checklist {
             item: 1,
-            status: "in_progress".into(),
+            status: closedesk::snapshot::model::ItemStatus::InProgress,
             note: None,
             seen: None,
         },

@@ -355,6 +355,32 @@ word_enum!(
     Severity { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
 );
 
+word_enum!(
+    /// How far past due an open invoice balance is at a day (`as_of − due_date`), as aged AR
+    /// buckets it: current (≤ 0 days), 1–30, 31–60, 61–90, 91 or more; paid: no balance.
+    AgeBucket {
+        Paid => "paid",
+        Current => "current",
+        Days1To30 => "1-30",
+        Days31To60 => "31-60",
+        Days61To90 => "61-90",
+        Over90 => "91+",
+    }
+);
+
+impl AgeBucket {
+    /// The bucket of a balance `days_past_due` days past its due date.
+    pub fn of(days_past_due: i64) -> AgeBucket {
+        match days_past_due {
+            d if d <= 0 => AgeBucket::Current,
+            1..=30 => AgeBucket::Days1To30,
+            31..=60 => AgeBucket::Days31To60,
+            61..=90 => AgeBucket::Days61To90,
+            _ => AgeBucket::Over90,
+        }
+    }
+}
+
 // Workflow words ---------------------------------------------------------------------------
 
 word_enum!(

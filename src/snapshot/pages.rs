@@ -1,11 +1,13 @@
-//! Paged reads for the cockpit: keyset pagination over source and workflow tables, so a
-//! table of any size is read a page at a time and never whole. Every query is a single
-//! autocommit statement: no read transaction outlives the call.
+//! Paged reads for the cockpit: keyset pagination over the source tables behind its lanes,
+//! so a table of any size is read a page at a time and never whole; rows come back typed
+//! ([`LaneRow`]). Holds no display (headings, widths, alignment and wording are the
+//! cockpit's) and no workflow rows (those are `snapshot::workflow`'s). Every query is a
+//! single autocommit statement: no read transaction outlives the call.
 
 use chrono::NaiveDate;
 use rusqlite::{params, Row};
 
-use super::model::{LineKind, RevenueRule, Role, DATE_FORMAT};
+use super::model::{AgeBucket, LineKind, RevenueRule, DATE_FORMAT};
 use super::queries::RevenueLine;
 use super::Snapshot;
 use crate::money::Money;
@@ -31,17 +33,6 @@ impl LaneTable {
         LaneTable::Revenue,
     ];
 
-    pub fn title(self) -> &'static str {
-        match self {
-            LaneTable::Usage => "Usage",
-            LaneTable::Exports => "Exports",
-            LaneTable::Programs => "Employer programs",
-            LaneTable::Statements => "Statements",
-            LaneTable::Aging => "AR & aging",
-            LaneTable::Revenue => "Revenue",
-        }
-    }
-
     /// The table whose `id` keys the rows.
     pub fn table(self) -> &'static str {
         match self {
@@ -52,50 +43,6 @@ impl LaneTable {
             LaneTable::Aging => "invoices",
             LaneTable::Revenue => "invoice_lines",
         }
-    }
-
-    /// Column headings, in the order of [`PageRow::cells`].
-    pub fn columns(self) -> &'static [&'static str] {
-        match self {
-            LaneTable::Usage => &[
-                "id", "account", "kind", "occurred", "units", "rated", "state", "line",
-            ],
-            LaneTable::Exports => &["id", "batch", "kind", "account", "invoice", "amount"],
-            LaneTable::Programs => &["id", "employer", "program", "basis", "rate", "expected fee"],
-            LaneTable::Statements => &["id", "statement", "program", "inv. line", "description", "amount"],
-            LaneTable::Aging => &[
-                "id", "account", "status", "posted", "due", "total", "balance", "age",
-            ],
-            LaneTable::Revenue => &[
-                "id",
-                "invoice",
-                "rule",
-                "service",
-                "amount",
-                "recognized",
-                "deferred",
-            ],
-        }
-    }
-
-    /// Which columns hold amounts (right-aligned).
-    pub fn numeric(self, column: usize) -> bool {
-        let cols = self.columns();
-        matches!(
-            cols.get(column).copied(),
-            Some(
-                "units"
-                    | "rated"
-                    | "amount"
-                    | "basis"
-                    | "rate"
-                    | "expected fee"
-                    | "total"
-                    | "balance"
-                    | "recognized"
-                    | "deferred"
-            )
-        )
     }
 
     fn select(self) -> &'static str {
@@ -121,13 +68,10 @@ impl LaneTable {
                 "SELECT i.id, a.name, i.status, i.posted_at, i.due_date, i.total_cents, i.balance_cents, NULL
                  FROM invoices i LEFT JOIN accounts a ON a.id = i.account_id"
             }
-            // Recognized and deferred are filled in from the engine's schedule of the line
-            // (columns 7.. feed `PageRow::revenue_line`); only receivable invoices' lines
-            // are revenue.
+            // Columns 2.. are the line as the engine schedules it ([`revenue_line`]); only
+            // receivable invoices' lines are revenue.
             LaneTable::Revenue => {
-                "SELECT l.id, l.invoice_id, l.revenue_rule,
-                        COALESCE(l.service_start, '') || '..' || COALESCE(l.service_end, ''), l.amount_cents,
-                        NULL, NULL,
+                "SELECT l.id, l.invoice_id,
                         l.revenue_rule, i.posted_at, l.service_start, l.service_end, l.amount_cents, i.status,
                         i.account_id, l.kind, i.voided_at
                  FROM invoice_lines l LEFT JOIN invoices i ON i.id = l.invoice_id"
@@ -146,15 +90,102 @@ impl LaneTable {
     }
 }
 
-/// One row of a lane page: its key and its cells as text (raw data: make it inert before
-/// showing it).
+/// One usage event (`usage_events`), with its account's name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PageRow {
+pub struct UsageRow {
     pub id: String,
-    pub cells: Vec<String>,
-    /// Revenue lane: the line as the engine schedules it (`None` for other lanes, and for
-    /// lines of invoices that are not receivable, which carry no revenue).
-    pub revenue_line: Option<RevenueLine>,
+    pub account: Option<String>,
+    pub kind: String,
+    pub occurred_at: String,
+    pub units: i64,
+    pub rated: Option<Money>,
+    pub state: String,
+    pub invoice_line: Option<String>,
+}
+
+/// One line of an export batch (`export_lines`), with its batch's kind and account's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportLineRow {
+    pub id: String,
+    pub batch: String,
+    pub batch_kind: Option<String>,
+    pub account: Option<String>,
+    pub invoice: Option<String>,
+    pub amount: Money,
+}
+
+/// One employer program (`employer_programs`) and the fee its basis and rate make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramRow {
+    pub id: String,
+    pub employer: Option<String>,
+    pub name: String,
+    pub basis_units: i64,
+    pub rate: Money,
+    pub expected_fee: Money,
+}
+
+/// One line of a program statement (`statement_lines`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementLineRow {
+    pub id: String,
+    pub statement: String,
+    pub program: Option<String>,
+    pub invoice_line: Option<String>,
+    pub description: Option<String>,
+    pub amount: Money,
+}
+
+/// One invoice (`invoices`) and its age at the page's `as_of` day (`None`: no readable due
+/// date).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceAgeRow {
+    pub id: String,
+    pub account: Option<String>,
+    pub status: String,
+    pub posted_at: Option<String>,
+    pub due_date: String,
+    pub total: Money,
+    pub balance: Money,
+    pub age: Option<AgeBucket>,
+}
+
+/// One invoice line (`invoice_lines`); `line` is the line as the engine schedules it
+/// (`None` for lines of invoices that are not receivable, which carry no revenue).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevenueLineRow {
+    pub id: String,
+    pub invoice: String,
+    pub rule: String,
+    pub service_start: Option<String>,
+    pub service_end: Option<String>,
+    pub amount: Money,
+    pub line: Option<RevenueLine>,
+}
+
+/// One row of a lane page, typed by its lane (raw data: make text inert before showing it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LaneRow {
+    Usage(UsageRow),
+    Exports(ExportLineRow),
+    Programs(ProgramRow),
+    Statements(StatementLineRow),
+    Aging(InvoiceAgeRow),
+    Revenue(RevenueLineRow),
+}
+
+impl LaneRow {
+    /// The row's key in its lane's table: the page cursor.
+    pub fn id(&self) -> &str {
+        match self {
+            LaneRow::Usage(r) => &r.id,
+            LaneRow::Exports(r) => &r.id,
+            LaneRow::Programs(r) => &r.id,
+            LaneRow::Statements(r) => &r.id,
+            LaneRow::Aging(r) => &r.id,
+            LaneRow::Revenue(r) => &r.id,
+        }
+    }
 }
 
 /// Which way a page goes from the cursor.
@@ -166,17 +197,75 @@ pub enum Direction {
     Backward,
 }
 
-fn cell(row: &Row<'_>, idx: usize, money: bool) -> rusqlite::Result<String> {
-    use rusqlite::types::ValueRef;
-    Ok(match row.get_ref(idx)? {
-        ValueRef::Null => String::new(),
-        ValueRef::Integer(i) if money => Money::from_cents(i).grouped(),
-        ValueRef::Integer(i) => i.to_string(),
-        ValueRef::Real(f) => f.to_string(),
-        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-        ValueRef::Blob(_) => "<blob>".to_string(),
+fn money(r: &Row<'_>, idx: usize) -> rusqlite::Result<Money> {
+    Ok(Money::from_cents(r.get(idx)?))
+}
+
+/// One row of `lane`'s page query, typed.
+fn lane_row(lane: LaneTable, r: &Row<'_>, as_of: NaiveDate) -> rusqlite::Result<LaneRow> {
+    Ok(match lane {
+        LaneTable::Usage => LaneRow::Usage(UsageRow {
+            id: r.get(0)?,
+            account: r.get(1)?,
+            kind: r.get(2)?,
+            occurred_at: r.get(3)?,
+            units: r.get(4)?,
+            rated: r.get::<_, Option<i64>>(5)?.map(Money::from_cents),
+            state: r.get(6)?,
+            invoice_line: r.get(7)?,
+        }),
+        LaneTable::Exports => LaneRow::Exports(ExportLineRow {
+            id: r.get(0)?,
+            batch: r.get(1)?,
+            batch_kind: r.get(2)?,
+            account: r.get(3)?,
+            invoice: r.get(4)?,
+            amount: money(r, 5)?,
+        }),
+        LaneTable::Programs => LaneRow::Programs(ProgramRow {
+            id: r.get(0)?,
+            employer: r.get(1)?,
+            name: r.get(2)?,
+            basis_units: r.get(3)?,
+            rate: money(r, 4)?,
+            expected_fee: money(r, 5)?,
+        }),
+        LaneTable::Statements => LaneRow::Statements(StatementLineRow {
+            id: r.get(0)?,
+            statement: r.get(1)?,
+            program: r.get(2)?,
+            invoice_line: r.get(3)?,
+            description: r.get(4)?,
+            amount: money(r, 5)?,
+        }),
+        LaneTable::Aging => {
+            let due_date: String = r.get(4)?;
+            let balance = money(r, 6)?;
+            LaneRow::Aging(InvoiceAgeRow {
+                id: r.get(0)?,
+                account: r.get(1)?,
+                status: r.get(2)?,
+                posted_at: r.get(3)?,
+                age: age_bucket(&due_date, balance, as_of),
+                due_date,
+                total: money(r, 5)?,
+                balance,
+            })
+        }
+        LaneTable::Revenue => LaneRow::Revenue(RevenueLineRow {
+            id: r.get(0)?,
+            invoice: r.get(1)?,
+            rule: r.get(REVENUE_LINE_FROM)?,
+            service_start: r.get(REVENUE_LINE_FROM + 2)?,
+            service_end: r.get(REVENUE_LINE_FROM + 3)?,
+            amount: money(r, REVENUE_LINE_FROM + 4)?,
+            line: revenue_line(r, REVENUE_LINE_FROM, as_of)?,
+        }),
     })
 }
+
+/// Where the revenue select's columns for [`revenue_line`] start.
+const REVENUE_LINE_FROM: usize = 2;
 
 /// The typed line behind a revenue row, read from the columns after the shown ones: rule,
 /// invoice posted_at, service start and end, amount, invoice status, account, line kind,
@@ -227,32 +316,14 @@ fn revenue_line(r: &Row<'_>, from: usize, window_end: NaiveDate) -> rusqlite::Re
     }))
 }
 
-/// Age bucket of an open invoice balance at `as_of`, by days past due.
-pub fn age_bucket(due: &str, balance_is_zero: bool, as_of: NaiveDate) -> String {
-    if balance_is_zero {
-        return "paid".to_string();
+/// The age of an invoice balance at `as_of`, by days past due (`None`: the due date
+/// cannot be read); a zero balance is paid.
+pub fn age_bucket(due: &str, balance: Money, as_of: NaiveDate) -> Option<AgeBucket> {
+    if balance.is_zero() {
+        return Some(AgeBucket::Paid);
     }
-    let Ok(due) = NaiveDate::parse_from_str(due, DATE_FORMAT) else {
-        return String::new();
-    };
-    let days = (as_of - due).num_days();
-    match days {
-        d if d <= 0 => "current".to_string(),
-        1..=30 => "1-30".to_string(),
-        31..=60 => "31-60".to_string(),
-        61..=90 => "61-90".to_string(),
-        _ => "91+".to_string(),
-    }
-}
-
-/// `2026-03-01..2026-03-31` → `2026-03-01..03-31` when both dates share the year;
-/// `..` alone (no service dates) → empty.
-pub fn compact_span(span: &str) -> String {
-    match span.split_once("..") {
-        Some(("", "")) => String::new(),
-        Some((a, b)) if a.len() == 10 && b.len() == 10 && a[..5] == b[..5] => format!("{a}..{}", &b[5..]),
-        _ => span.to_string(),
-    }
+    let due = NaiveDate::parse_from_str(due, DATE_FORMAT).ok()?;
+    Some(AgeBucket::of((as_of - due).num_days()))
 }
 
 /// The keyset query of one lane page: rows after (or before) the cursor id, in id order.
@@ -274,6 +345,7 @@ fn page_sql(lane: LaneTable, direction: Direction) -> String {
 
 impl Snapshot {
     /// One page of a lane, keyed by id (keyset pagination; `cursor` empty = from the start).
+    /// `as_of`: the day invoices are aged at and revenue lines are read as of.
     pub fn lane_page(
         &self,
         lane: LaneTable,
@@ -281,42 +353,11 @@ impl Snapshot {
         direction: Direction,
         limit: usize,
         as_of: NaiveDate,
-    ) -> rusqlite::Result<Vec<PageRow>> {
+    ) -> rusqlite::Result<Vec<LaneRow>> {
         let sql = page_sql(lane, direction);
-        let ncols = lane.columns().len();
         let mut st = self.conn().prepare_cached(&sql)?;
-        let rows = st.query_map(params![cursor, limit as i64], |r| {
-            let mut cells = Vec::with_capacity(ncols);
-            for i in 0..ncols {
-                cells.push(cell(
-                    r,
-                    i,
-                    lane.numeric(i) && !matches!(lane.columns()[i], "units" | "basis"),
-                )?);
-            }
-            let revenue_line = if lane == LaneTable::Revenue {
-                revenue_line(r, ncols, as_of)?
-            } else {
-                None
-            };
-            Ok(PageRow {
-                id: cells[0].clone(),
-                cells,
-                revenue_line,
-            })
-        })?;
-        let mut out: Vec<PageRow> = rows.collect::<rusqlite::Result<_>>()?;
-        if lane == LaneTable::Aging {
-            for row in &mut out {
-                let zero = row.cells[6] == "0.00";
-                row.cells[7] = age_bucket(&row.cells[4], zero, as_of);
-            }
-        }
-        if lane == LaneTable::Revenue {
-            for row in &mut out {
-                row.cells[3] = compact_span(&row.cells[3]);
-            }
-        }
+        let rows = st.query_map(params![cursor, limit as i64], |r| lane_row(lane, r, as_of))?;
+        let mut out: Vec<LaneRow> = rows.collect::<rusqlite::Result<_>>()?;
         if direction == Direction::Backward {
             out.reverse();
         }
@@ -359,69 +400,6 @@ impl Snapshot {
         self.conn().pragma_query_value(None, "data_version", |r| r.get(0))
     }
 
-    /// The role of `login` on the period's roster, if it is on it.
-    pub fn role_of(&self, login: &str) -> rusqlite::Result<Option<(String, Role)>> {
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT display_name, role FROM roster WHERE login = ?1")?;
-        let mut rows = st.query(params![login])?;
-        match rows.next()? {
-            Some(r) => {
-                let name: String = r.get(0)?;
-                let role: String = r.get(1)?;
-                Ok(Role::parse(&role).map(|role| (name, role)))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Every checklist item, in order.
-    pub fn checklist_items(&self) -> rusqlite::Result<Vec<ChecklistRow>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT item, title, status, updated_by, updated_at, version FROM checklist ORDER BY item",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok(ChecklistRow {
-                item: r.get(0)?,
-                title: r.get(1)?,
-                status: r.get(2)?,
-                updated_by: r.get(3)?,
-                updated_at: r.get(4)?,
-                version: r.get(5)?,
-            })
-        })?;
-        rows.collect()
-    }
-
-    /// The annotations on one target (a mismatch key, a checklist item, the period),
-    /// oldest first; at most `limit`.
-    pub fn annotations_for(
-        &self,
-        target_kind: &str,
-        target: &str,
-        limit: usize,
-    ) -> rusqlite::Result<Vec<AnnotationRow>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT id, kind, author, created_at, text, amount_cents, side, correction_status, decided_by, decided_at
-             FROM annotations WHERE target_kind = ?1 AND target = ?2 ORDER BY id LIMIT ?3",
-        )?;
-        let rows = st.query_map(params![target_kind, target, limit as i64], |r| {
-            Ok(AnnotationRow {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                author: r.get(2)?,
-                created_at: r.get(3)?,
-                text: r.get(4)?,
-                amount: r.get::<_, Option<i64>>(5)?.map(Money::from_cents),
-                side: r.get(6)?,
-                correction_status: r.get(7)?,
-                decided_by: r.get(8)?,
-                decided_at: r.get(9)?,
-            })
-        })?;
-        rows.collect()
-    }
-
     /// How many annotations each mismatch key has.
     pub fn annotation_counts(&self) -> rusqlite::Result<std::collections::HashMap<String, usize>> {
         let mut st = self.conn().prepare_cached(
@@ -430,76 +408,6 @@ impl Snapshot {
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?;
         rows.collect()
     }
-
-    /// Owner overrides of mismatches, by key.
-    pub fn owner_overrides(&self) -> rusqlite::Result<std::collections::HashMap<String, String>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT key, owner_override FROM mismatch_state WHERE owner_override IS NOT NULL",
-        )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
-    }
-
-    /// One page of the audit log, newest first: rows with `seq < before` (`None` = newest).
-    pub fn audit_page(&self, before: Option<i64>, limit: usize) -> rusqlite::Result<Vec<AuditRow>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT seq, at, actor, action, target, before, after, text FROM audit_log
-             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |r| {
-            Ok(AuditRow {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                target: r.get(4)?,
-                before: r.get(5)?,
-                after: r.get(6)?,
-                text: r.get(7)?,
-                changes: Vec::new(),
-            })
-        })?;
-        rows.collect()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChecklistRow {
-    pub item: u32,
-    pub title: String,
-    pub status: String,
-    pub updated_by: Option<String>,
-    pub updated_at: Option<String>,
-    /// The row's version as read: a move passes it back so a stale view is refused.
-    pub version: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AnnotationRow {
-    pub id: i64,
-    pub kind: String,
-    pub author: String,
-    pub created_at: String,
-    pub text: String,
-    pub amount: Option<Money>,
-    pub side: Option<String>,
-    pub correction_status: Option<String>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub text: Option<String>,
-    /// What changed, in words (filled by the caller; empty from the query).
-    pub changes: Vec<String>,
 }
 
 #[cfg(test)]
@@ -545,6 +453,8 @@ mod plan_tests {
 #[cfg(test)]
 mod age_bucket_tests {
     use super::age_bucket;
+    use crate::money::Money;
+    use crate::snapshot::model::AgeBucket;
     use chrono::NaiveDate;
 
     /// As of 2026-03-31, worked by hand: 31 days back is 2026-02-28, 59 is 2026-01-31, 90 is
@@ -553,7 +463,8 @@ mod age_bucket_tests {
     #[test]
     fn the_cockpit_buckets_at_their_boundaries() {
         let end = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
-        let bucket = |due: &str| age_bucket(due, false, end);
+        let owed = Money::from_cents(100);
+        let bucket = |due: &str| age_bucket(due, owed, end).unwrap().as_str();
         assert_eq!(bucket("2026-03-31"), "current");
         assert_eq!(bucket("2026-03-30"), "1-30");
         assert_eq!(bucket("2026-03-01"), "1-30");
@@ -562,6 +473,7 @@ mod age_bucket_tests {
         assert_eq!(bucket("2026-01-29"), "61-90");
         assert_eq!(bucket("2025-12-31"), "61-90");
         assert_eq!(bucket("2025-12-30"), "91+");
-        assert_eq!(age_bucket("2025-12-30", true, end), "paid");
+        assert_eq!(age_bucket("2025-12-30", Money::ZERO, end), Some(AgeBucket::Paid));
+        assert_eq!(age_bucket("not a date", owed, end), None);
     }
 }

@@ -543,6 +543,16 @@ impl Reader<'_> {
         )
     }
 
+    /// One page of the audit log, newest first: rows with `seq < before` (`None`: from the
+    /// newest), at most `limit` (keyset pagination for the cockpit).
+    pub fn audit_page(&self, before: Option<i64>, limit: usize) -> rusqlite::Result<Vec<AuditRow>> {
+        self.all(
+            &format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2"),
+            params![before.unwrap_or(i64::MAX), limit as i64],
+            audit_row,
+        )
+    }
+
     /// The audit rows of one action (`export`, …), oldest first.
     pub fn audit_log_by_action(&self, action: &str) -> rusqlite::Result<Vec<AuditRow>> {
         self.all(

@@ -1,7 +1,7 @@
 //! The cockpit's only door to the library: reconciliation, the period summary, the close
 //! workflow and the paged queries. Runs on background threads, each with its own
 //! [`Snapshot`] connection; the UI thread only sends [`Request`]s and receives
-//! [`Response`]s.
+//! [`Response`]s. Decides no rule (the workflow does) and draws nothing (the views do).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,12 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::money::Money;
 use crate::reconcile::{self, Mismatch};
-use crate::snapshot::model::{ItemStatus, Lane, Period, PeriodStatus, Role, Severity, Side};
-use crate::snapshot::pages::{AnnotationRow, AuditRow, ChecklistRow, Direction, LaneTable, PageRow};
+use crate::snapshot::model::{
+    ItemStatus, Lane, MismatchStatus, Period, PeriodStatus, Severity, Side, TargetKind,
+};
+use crate::snapshot::pages::{Direction, LaneRow, LaneTable};
+use crate::snapshot::queries::RevenueLine;
+use crate::snapshot::workflow::{AnnotationRow, AuditRow, ChecklistRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
 use crate::text::inert;
@@ -22,27 +26,14 @@ use crate::workflow::{self, mismatches::MismatchView, Refusal};
 /// Rows per page of a lane table or the audit log.
 pub const PAGE: usize = 200;
 
-/// Who is using the cockpit, and what the roster says they may do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    pub login: String,
-    pub name: Option<String>,
-    /// `None`: not on the roster — read-only.
-    pub role: Option<Role>,
-}
-
-impl Actor {
-    pub fn read_only(&self) -> bool {
-        self.role.is_none()
-    }
-}
+/// Who is using the cockpit, and what the roster says they may do: the workflow's actor.
+pub use crate::workflow::Actor;
 
 /// One mismatch as the cockpit lists it: the engine's figures plus workflow state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     pub mismatch: Mismatch,
-    /// `open`, `in_correction`, `resolved` or `waived`.
-    pub status: String,
+    pub status: MismatchStatus,
     /// The owner override, else the engine's owner.
     pub owner: String,
     pub notes: usize,
@@ -57,7 +48,7 @@ pub struct Item {
 
 impl Item {
     pub fn is_open(&self) -> bool {
-        !matches!(self.status.as_str(), "resolved" | "waived")
+        !matches!(self.status, MismatchStatus::Resolved | MismatchStatus::Waived)
     }
 }
 
@@ -107,6 +98,16 @@ impl Loaded {
     }
 }
 
+/// Annotations of one trail the cockpit keeps (the oldest first).
+pub const TRAIL_ROWS: usize = 500;
+
+/// One audit log row as the cockpit lists it: the stored row and what changed, in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub row: AuditRow,
+    pub changes: Vec<String>,
+}
+
 /// Work for the background worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -114,7 +115,7 @@ pub enum Request {
     Load,
     /// The trail (annotations) of a mismatch key or checklist item.
     Trail {
-        kind: &'static str,
+        kind: TargetKind,
         target: String,
     },
     LanePage {
@@ -139,7 +140,7 @@ pub enum Request {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteOp {
     Note {
-        kind: &'static str,
+        kind: TargetKind,
         target: String,
         text: String,
     },
@@ -166,7 +167,7 @@ pub enum WriteOp {
     },
     Checklist {
         item: u32,
-        status: String,
+        status: ItemStatus,
         note: Option<String>,
         seen: Option<i64>,
     },
@@ -185,7 +186,7 @@ pub enum WriteOp {
 pub enum Response {
     Loaded(Box<Loaded>),
     Trail {
-        kind: &'static str,
+        kind: TargetKind,
         target: String,
         rows: Vec<AnnotationRow>,
     },
@@ -193,7 +194,7 @@ pub enum Response {
         lane: LaneTable,
         cursor: String,
         direction: Direction,
-        rows: Vec<PageRow>,
+        rows: Vec<LaneEntry>,
     },
     Located {
         lane: LaneTable,
@@ -201,7 +202,7 @@ pub enum Response {
     },
     Audit {
         before: Option<i64>,
-        rows: Vec<AuditRow>,
+        rows: Vec<AuditEntry>,
     },
     Verified(Result<String, String>),
     Wrote {
@@ -279,7 +280,7 @@ fn load_with(
         .map(|m| {
             let v = views.get(&m.key);
             Item {
-                status: v.map_or("open", |v| v.status.as_str()).to_string(),
+                status: v.map_or(MismatchStatus::Open, |v| v.status),
                 owner: v.map_or_else(|| m.owner.clone(), |v| v.owner.clone()),
                 notes: counts.get(&m.key).copied().unwrap_or(0),
                 corrected: v.map_or((m.expected, m.actual, m.variance), |v| {
@@ -296,9 +297,9 @@ fn load_with(
     let checklist = wf_items
         .iter()
         .map(|i| ChecklistRow {
-            item: u32::from(i.item),
+            item: i.item,
             title: i.title.clone(),
-            status: i.status.as_str().to_string(),
+            status: i.status,
             updated_by: i.updated_by.clone(),
             updated_at: i.updated_at.clone(),
             version: i.version,
@@ -336,11 +337,7 @@ fn load_with(
         items,
         checklist,
         evidence,
-        actor: Actor {
-            login: wf_actor.login.clone(),
-            name: wf_actor.display_name.clone(),
-            role: wf_actor.role,
-        },
+        actor: wf_actor,
         lane_figures: lane_figures(recon),
         preconditions,
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
@@ -450,7 +447,7 @@ pub fn write_with(
     }
     let receipt = match op {
         WriteOp::Note {
-            kind: "checklist",
+            kind: TargetKind::Checklist,
             target,
             text,
         } => {
@@ -486,9 +483,8 @@ pub fn write_with(
             note,
             seen,
         } => {
-            let status = ItemStatus::parse(status).ok_or_else(|| format!("no checklist status {status}"))?;
             let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
-            checklist::set(snap, &actor, &recon, item, status, note.as_deref(), *seen)
+            checklist::set(snap, &actor, &recon, item, *status, note.as_deref(), *seen)
         }
         WriteOp::SignOff { .. } => signoff::sign(snap, &actor, None).map(|s| s.receipt),
         WriteOp::Reopen { reason } => signoff::reopen(snap, &actor, reason),
@@ -509,37 +505,55 @@ pub fn write_with(
     Ok(format!("{what} (audit #{})", receipt.seq))
 }
 
-/// Fills the revenue lane's recognized (in the window) and deferred (at window end)
-/// columns from the engine's schedule of each line, so they add up to the lane's figures.
-fn schedule_revenue(rows: &mut [PageRow], period: &Period) {
-    use crate::reconcile::revenue::{deferred_at, is_revenue, recognized_through};
-    let day_before = period.window_start.pred_opt().unwrap_or(period.window_start);
-    for row in rows {
-        // Short words for the rule, so the service period fits at 80 columns.
-        row.cells[2] = match row.cells[2].as_str() {
-            "ratable_daily" => "ratable".to_string(),
-            "on_service_date" => "on service".to_string(),
-            other => other.to_string(),
-        };
-        let Some(line) = &row.revenue_line else {
-            row.cells[5] = "not AR".to_string();
-            continue;
+/// What the engine's schedule of a revenue line makes of it in the period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// The line's invoice is not receivable: no revenue.
+    NotAr,
+    /// Tax is owed, not earned.
+    TaxOwed,
+    /// The line cannot be scheduled (its rule needs service dates it lacks).
+    Unscheduled,
+    /// Recognized in the window, and deferred past its end.
+    Scheduled { recognized: Money, deferred: Money },
+}
+
+impl Schedule {
+    /// The engine's schedule of `line` in `period`, so the lane's rows add up to its figures.
+    fn of(line: Option<&RevenueLine>, period: &Period) -> Schedule {
+        use crate::reconcile::revenue::{deferred_at, is_revenue, recognized_through};
+        let Some(line) = line else {
+            return Schedule::NotAr;
         };
         if !is_revenue(line) {
-            row.cells[5] = "tax: owed".to_string();
-            continue;
+            return Schedule::TaxOwed;
         }
+        let day_before = period.window_start.pred_opt().unwrap_or(period.window_start);
         match (
             recognized_through(line, period.window_end),
             recognized_through(line, day_before),
             deferred_at(line, period.window_end),
         ) {
-            (Some(through_end), Some(before), Some(deferred)) => {
-                row.cells[5] = (through_end - before).grouped();
-                row.cells[6] = deferred.grouped();
-            }
-            _ => row.cells[5] = "unscheduled".to_string(),
+            (Some(through_end), Some(before), Some(deferred)) => Schedule::Scheduled {
+                recognized: through_end - before,
+                deferred,
+            },
+            _ => Schedule::Unscheduled,
         }
+    }
+}
+
+/// One row of a lane page as the cockpit holds it: the stored row and, on the revenue lane,
+/// the engine's schedule of the line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaneEntry {
+    pub row: LaneRow,
+    pub schedule: Option<Schedule>,
+}
+
+impl LaneEntry {
+    pub fn id(&self) -> &str {
+        self.row.id()
     }
 }
 
@@ -665,8 +679,11 @@ pub fn handle_with(
             Ok(l) => Response::Loaded(Box::new(l)),
             Err(e) => Response::Failed(format!("cannot read the snapshot: {e}")),
         },
-        Request::Trail { kind, target } => match snapshot.annotations_for(kind, &target, 500) {
-            Ok(rows) => Response::Trail { kind, target, rows },
+        Request::Trail { kind, target } => match snapshot.workflow().annotations_of(kind, &target) {
+            Ok(mut rows) => {
+                rows.truncate(TRAIL_ROWS);
+                Response::Trail { kind, target, rows }
+            }
             Err(e) => Response::Failed(e.to_string()),
         },
         Request::LanePage {
@@ -677,10 +694,19 @@ pub fn handle_with(
             let period = snapshot.period().ok();
             let as_of = period.as_ref().map_or(today, |p| p.window_end);
             match snapshot.lane_page(lane, &cursor, direction, PAGE, as_of) {
-                Ok(mut rows) => {
-                    if let (LaneTable::Revenue, Some(period)) = (lane, &period) {
-                        schedule_revenue(&mut rows, period);
-                    }
+                Ok(rows) => {
+                    let rows = rows
+                        .into_iter()
+                        .map(|row| {
+                            let schedule = match (&row, &period) {
+                                (LaneRow::Revenue(r), Some(period)) => {
+                                    Some(Schedule::of(r.line.as_ref(), period))
+                                }
+                                _ => None,
+                            };
+                            LaneEntry { row, schedule }
+                        })
+                        .collect();
                     Response::LanePage {
                         lane,
                         cursor,
@@ -700,16 +726,20 @@ pub fn handle_with(
             )),
             Err(e) => Response::Failed(e.to_string()),
         },
-        Request::Audit { before } => match snapshot.audit_page(before, PAGE) {
-            Ok(mut rows) => {
-                for r in &mut rows {
-                    let json = |t: &Option<String>| {
-                        t.as_deref()
-                            .and_then(|t| serde_json::from_str(t).ok())
-                            .unwrap_or(serde_json::Value::Null)
-                    };
-                    r.changes = workflow::audit::changes(&json(&r.before), &json(&r.after));
-                }
+        Request::Audit { before } => match snapshot.workflow().audit_page(before, PAGE) {
+            Ok(rows) => {
+                let json = |t: &Option<String>| {
+                    t.as_deref()
+                        .and_then(|t| serde_json::from_str(t).ok())
+                        .unwrap_or(serde_json::Value::Null)
+                };
+                let rows = rows
+                    .into_iter()
+                    .map(|row| AuditEntry {
+                        changes: workflow::audit::changes(&json(&row.before), &json(&row.after)),
+                        row,
+                    })
+                    .collect();
                 Response::Audit { before, rows }
             }
             Err(e) => Response::Failed(e.to_string()),

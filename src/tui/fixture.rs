@@ -1,5 +1,6 @@
 //! Test fixtures: a period shaped like the demo (Northstar, 2026-03, two mismatches
 //! totalling 14.27), as a [`Loaded`] for view tests and as source data for a snapshot file.
+//! Test support only: nothing in the product reads it.
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -7,8 +8,8 @@ use super::data::{Actor, Item, Loaded};
 use crate::money::Money;
 use crate::reconcile::{Mismatch, SourceRef};
 use crate::snapshot::model::*;
-use crate::snapshot::pages::ChecklistRow;
 use crate::snapshot::schema::CHECKLIST_ITEMS;
+use crate::snapshot::workflow::ChecklistRow;
 use crate::summary::{Checklist, LastCleanClose, SeverityCounts, Summary, Window};
 
 fn d(day: u32) -> NaiveDate {
@@ -66,7 +67,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             corrected: (mm.expected, mm.actual, mm.variance),
             pending_corrections: 0,
             version: 0,
-            status: "open".into(),
+            status: MismatchStatus::Open,
             owner: mm.owner.clone(),
             notes: 0,
             mismatch: mm,
@@ -76,9 +77,13 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         .iter()
         .enumerate()
         .map(|(i, title)| ChecklistRow {
-            item: i as u32 + 1,
+            item: i as u8 + 1,
             title: title.to_string(),
-            status: if i < 3 { "done" } else { "pending" }.into(),
+            status: if i < 3 {
+                ItemStatus::Done
+            } else {
+                ItemStatus::Pending
+            },
             updated_by: (i < 3).then(|| "olga".to_string()),
             updated_at: (i < 3).then(|| format!("2026-04-0{}T09:00:00Z", i + 1)),
             version: if i < 3 { 1 } else { 0 },
@@ -131,8 +136,9 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         evidence: Vec::new(),
         actor: Actor {
             login: login.into(),
-            name: role.map(|_| login.to_string()),
+            display_name: role.map(|_| login.to_string()),
             role,
+            proof: crate::workflow::Proof::Agent,
         },
         identities_checked: false,
         preconditions: vec![

@@ -1,56 +1,13 @@
-//! Every key of every view, in one table per view. The same table decides what a key does,
-//! fills the footer and lists the `?` help, so the three never disagree.
+//! Every key of every view, collected in one table per view: each view's own bindings (from
+//! its file under `views/`), then navigation, then the global keys. The same table decides
+//! what a key does, fills the footer and lists the `?` help, so the three never disagree.
+//! Holds no state and changes none.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-use super::app::{Action, View};
-
-/// A key as bound: a character, a special key, or Ctrl + a character.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum K {
-    Ch(char),
-    Code(KeyCode),
-    Ctrl(char),
-}
-
-impl K {
-    pub fn matches(self, ev: &KeyEvent) -> bool {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = ev.modifiers.contains(KeyModifiers::ALT);
-        match self {
-            K::Ch(c) => !ctrl && !alt && ev.code == KeyCode::Char(c),
-            K::Code(code) => !ctrl && !alt && ev.code == code,
-            K::Ctrl(c) => ctrl && ev.code == KeyCode::Char(c),
-        }
-    }
-}
-
-/// One binding: the keys, how they are written, what they do, and whether the footer
-/// shows it (help always does).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Binding {
-    pub keys: &'static [K],
-    pub shown: &'static str,
-    pub label: &'static str,
-    pub action: Action,
-    pub footer: bool,
-}
-
-const fn b(
-    keys: &'static [K],
-    shown: &'static str,
-    label: &'static str,
-    action: Action,
-    footer: bool,
-) -> Binding {
-    Binding {
-        keys,
-        shown,
-        label,
-        action,
-        footer,
-    }
-}
+use super::action::{b, Action, View};
+pub use super::action::{Binding, K};
+use super::views;
 
 use KeyCode::*;
 use K::*;
@@ -102,94 +59,13 @@ fn nav() -> Vec<Binding> {
 /// The bindings of one view (its own first, then navigation, then global).
 pub fn bindings(view: View) -> Vec<Binding> {
     let mut own = match view {
-        View::Overview => vec![b(&[Code(Enter)], "Enter", "open mismatch", Action::Enter, true)],
-        View::Mismatches => vec![
-            b(&[Code(Enter)], "Enter", "detail", Action::Enter, true),
-            b(&[Ch('/')], "/", "filter", Action::Filter, true),
-            b(&[Ch('s')], "s", "sort", Action::SortNext, true),
-            b(&[Ch('S')], "S", "reverse sort", Action::SortReverse, false),
-            b(&[Ch('L')], "L", "by lane", Action::CycleLane, true),
-            b(&[Ch('V')], "V", "by severity", Action::CycleSeverity, true),
-            b(&[Ch('O')], "O", "by owner", Action::CycleOwner, false),
-            b(&[Ch('T')], "T", "by status", Action::CycleStatus, false),
-            b(&[Ch('x')], "x", "clear filters", Action::ClearFilters, false),
-        ],
-        View::Detail => vec![
-            b(&[Code(Tab)], "Tab", "pane", Action::NextPane, true),
-            b(
-                &[Code(BackTab)],
-                "S-Tab",
-                "previous pane",
-                Action::PrevPane,
-                false,
-            ),
-            b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
-            b(&[Ch('n')], "n", "note", Action::Note, true),
-            b(&[Ch('p')], "p", "correction", Action::Correction, true),
-            b(&[Ch('w')], "w", "waive", Action::Waive, true),
-            b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
-            b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
-        ],
-        View::Checklist => vec![
-            b(
-                &[Ch('i')],
-                "i",
-                "in progress",
-                Action::SetChecklist("in_progress"),
-                true,
-            ),
-            b(&[Ch('d')], "d", "done", Action::SetChecklist("done"), true),
-            b(&[Ch('b')], "b", "blocked", Action::SetChecklist("blocked"), true),
-            b(
-                &[Ch('u')],
-                "u",
-                "back to pending",
-                Action::SetChecklist("pending"),
-                false,
-            ),
-            b(&[Ch('n')], "n", "note", Action::Note, true),
-            b(
-                &[Ch('e')],
-                "e",
-                "export close packet (item 8)",
-                Action::ExportPacket,
-                false,
-            ),
-        ],
-        View::Lanes => vec![
-            b(
-                &[Code(Tab), Ch('l'), Code(Right)],
-                "Tab/l",
-                "next lane",
-                Action::NextPane,
-                true,
-            ),
-            b(
-                &[Code(BackTab), Ch('h'), Code(Left)],
-                "h",
-                "previous lane",
-                Action::PrevPane,
-                true,
-            ),
-        ],
-        View::Audit => vec![b(&[Ch('v')], "v", "verify again", Action::Verify, true)],
-        View::SignOff => vec![
-            b(
-                &[Ch('S')],
-                "S",
-                "sign off (type the period id)",
-                Action::SignOff,
-                true,
-            ),
-            b(&[Ch('R')], "R", "reopen with a reason", Action::Reopen, true),
-            b(
-                &[Ch('e')],
-                "e",
-                "export close packet",
-                Action::ExportPacket,
-                false,
-            ),
-        ],
+        View::Overview => views::overview::bindings(),
+        View::Mismatches => views::mismatches::bindings(),
+        View::Detail => views::mismatch_detail::bindings(),
+        View::Checklist => views::checklist::bindings(),
+        View::Lanes => views::lanes::bindings(),
+        View::Audit => views::audit::bindings(),
+        View::SignOff => views::signoff::bindings(),
     };
     if !matches!(view, View::SignOff) {
         own.extend(nav());

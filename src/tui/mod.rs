@@ -1,14 +1,18 @@
 //! The cockpit: a terminal UI over one period snapshot.
 //!
-//! - [`app`]: state, [`app::Action`]s and updates (no terminal, no database);
-//! - [`keymap`]: one table of keys per view, feeding dispatch, footer and `?` help;
-//! - [`views`]: drawing, one module per view; [`theme`]: 16 colours or `NO_COLOR`;
+//! - [`action`]: the [`action::View`]s, [`action::Action`]s and key bindings, shared by all;
+//! - [`app`]: the shared state (period, actor, view, popups) and the router (no terminal,
+//!   no database);
+//! - [`views`]: one file per view with its state, update, keys and draw;
+//!   [`theme`]: 16 colours or `NO_COLOR`;
+//! - [`keymap`]: collects each view's keys into one table, feeding dispatch, footer and `?`;
 //! - [`data`]: the only caller of the library, run on background threads.
 //!
 //! [`run_app`] takes input events from a channel and draws to any ratatui backend, so the
 //! same loop can be driven by another byte stream (an SSH channel) than this process's
 //! terminal; [`run`] wires it to the local terminal.
 
+pub mod action;
 pub mod app;
 pub mod data;
 #[doc(hidden)]
@@ -176,7 +180,7 @@ fn spawn_input_reader(tx: UnboundedSender<Input>) {
     });
 }
 
-/// The event loop: input, a tick, background results; one frame per batch of changes,
+/// The event loop: input, background results, the worker's end; one frame per batch of changes,
 /// wrapped in synchronized updates. Works on any backend and any input source.
 pub async fn run_app<B>(
     terminal: &mut Terminal<B>,
@@ -208,8 +212,8 @@ where
         }
     };
     send(app.start());
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut worker = worker;
+    let mut worker_done = false;
     loop {
         if app.dirty {
             app.dirty = false;
@@ -226,7 +230,17 @@ where
                 None => break,
             },
             Some(resp) = resp_rx.recv() => send(app.on_response(resp)),
-            _ = tick.tick() => app.tick(),
+            // The worker ends only when its requests close (after this loop): an end now is
+            // a failure, and nothing more will be read or saved.
+            ended = &mut worker, if !worker_done => {
+                worker_done = true;
+                let why = match ended {
+                    Err(e) if e.is_panic() => "it panicked",
+                    Err(_) => "it was cancelled",
+                    Ok(()) => "it ended",
+                };
+                app.worker_stopped(why);
+            }
         }
         // Coalesce: take everything already waiting before drawing again.
         loop {
@@ -244,7 +258,9 @@ where
     }
     drop(req_tx);
     drop(resp_rx);
-    let _ = worker.await;
+    if !worker_done {
+        let _ = worker.await;
+    }
     watcher.abort();
     Ok(())
 }

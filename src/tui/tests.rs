@@ -1,16 +1,23 @@
-//! State tests (key sequences → app state and requests) and screen snapshots at 80x24.
+//! State tests (key sequences → app state and requests) and screen snapshots at 80x24
+//! (`snapshots/`, reviewed with `cargo insta`); tests only.
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 
-use super::app::{Action, App, DetailPane, Purpose, View};
+use super::app::{Action, App, View};
+use super::data::AuditEntry;
+use super::data::LaneEntry;
 use super::data::{Request, Response, WriteOp};
 use super::fixture;
 use super::theme::Theme;
 use super::views;
-use crate::snapshot::model::{Lane, PeriodStatus, Role, Severity};
-use crate::snapshot::pages::{AnnotationRow, AuditRow, Direction, LaneTable, PageRow};
+use super::views::editor::Purpose;
+use super::views::mismatch_detail::DetailPane;
+use crate::snapshot::model::{AnnotationKind, TargetKind};
+use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
+use crate::snapshot::pages::{Direction, ExportLineRow, LaneRow, LaneTable, UsageRow};
+use crate::snapshot::workflow::{AnnotationRow, AuditRow};
 
 fn app_as(login: &str, role: Option<Role>) -> App {
     let mut app = App::new();
@@ -37,6 +44,12 @@ fn ctrl(c: char) -> KeyEvent {
 }
 
 /// Presses keys; returns every request made.
+/// The message under the open editor.
+fn editor_error(app: &App) -> &str {
+    let ed = app.editor.as_ref().expect("the editor is open");
+    ed.error.as_deref().unwrap_or("")
+}
+
 fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Request> {
     keys.iter().flat_map(|k| app.on_key(*k)).collect()
 }
@@ -64,33 +77,51 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
 fn trail() -> Vec<AnnotationRow> {
     vec![AnnotationRow {
         id: 1,
-        kind: "note".into(),
+        target_kind: TargetKind::Mismatch,
+        target: "exports:batch:EXP-2026-03-GL".into(),
+        kind: AnnotationKind::Note,
         author: "rita".into(),
         created_at: "2026-04-02T10:15:00Z".into(),
         text: "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.".into(),
         amount: None,
         side: None,
+        reference: None,
         correction_status: None,
         decided_by: None,
         decided_at: None,
     }]
 }
 
-fn page(prefix: &str, from: usize, n: usize) -> Vec<PageRow> {
+fn page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
     (from..from + n)
-        .map(|i| PageRow {
-            id: format!("{prefix}-{i:06}"),
-            cells: vec![
-                format!("{prefix}-{i:06}"),
-                "Brightwater Clinics".into(),
-                "report".into(),
-                "2026-03-02T10:00:00Z".into(),
-                "1".into(),
-                "1.00".into(),
-                "rated".into(),
-                "L-2001".into(),
-            ],
-            revenue_line: None,
+        .map(|i| LaneEntry {
+            row: LaneRow::Usage(UsageRow {
+                id: format!("{prefix}-{i:06}"),
+                account: Some("Brightwater Clinics".into()),
+                kind: "report".into(),
+                occurred_at: "2026-03-02T10:00:00Z".into(),
+                units: 1,
+                rated: Some(crate::money::Money::from_cents(100)),
+                state: "rated".into(),
+                invoice_line: Some("L-2001".into()),
+            }),
+            schedule: None,
+        })
+        .collect()
+}
+
+fn export_page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
+    (from..from + n)
+        .map(|i| LaneEntry {
+            row: LaneRow::Exports(ExportLineRow {
+                id: format!("{prefix}-{i:06}"),
+                batch: prefix.into(),
+                batch_kind: Some("gl".into()),
+                account: Some("Brightwater Clinics".into()),
+                invoice: None,
+                amount: crate::money::Money::from_cents(100),
+            }),
+            schedule: None,
         })
         .collect()
 }
@@ -147,7 +178,7 @@ fn overview_enter_opens_most_severe_mismatch() {
     assert_eq!(
         reqs,
         vec![Request::Trail {
-            kind: "mismatch",
+            kind: TargetKind::Mismatch,
             target: "exports:GL-2026-03:ar-total".into()
         }]
     );
@@ -208,7 +239,7 @@ fn mismatches_navigate_sort_and_filter() {
     press(&mut app, &[key('x'), key('O')]);
     assert_eq!(app.mismatches.owner.as_deref(), Some("gl-ops@northstar.example"));
     press(&mut app, &[key('x'), key('T'), key('T')]);
-    assert_eq!(app.mismatches.status.as_deref(), Some("in_correction"));
+    assert_eq!(app.mismatches.status, Some(MismatchStatus::InCorrection));
     assert_eq!(app.visible_items().len(), 0);
     press(&mut app, &[key('x')]);
     assert_eq!(app.visible_items().len(), 2);
@@ -219,7 +250,7 @@ fn detail_panes_sources_and_lane_drill() {
     let mut app = operator();
     press(&mut app, &[key('2'), code(KeyCode::Enter)]);
     app.on_response(Response::Trail {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: app.detail.key.clone(),
         rows: trail(),
     });
@@ -248,14 +279,8 @@ fn detail_panes_sources_and_lane_drill() {
             ..
         }
     ));
-    let mut before = page("GL-2026-03", 100, 50);
-    for r in &mut before {
-        r.cells.truncate(6);
-    }
-    let mut after = page("GL-2026-03", 150, 30);
-    for r in &mut after {
-        r.cells.truncate(6);
-    }
+    let before = export_page("GL-2026-03", 100, 50);
+    let after = export_page("GL-2026-03", 150, 30);
     app.on_response(Response::LanePage {
         lane: LaneTable::Exports,
         cursor: "GL-2026-03-000150".into(),
@@ -271,7 +296,8 @@ fn detail_panes_sources_and_lane_drill() {
     let d = app.lanes.data();
     assert_eq!(d.rows.len(), 80);
     assert_eq!(
-        d.rows[d.selected].id, "GL-2026-03-000150",
+        d.rows[d.selected].id(),
+        "GL-2026-03-000150",
         "the located row is selected"
     );
     press(&mut app, &[code(KeyCode::Tab)]);
@@ -303,7 +329,7 @@ fn note_editor_saves_and_asks_before_discarding() {
     press(&mut app, &[code(KeyCode::Backspace)]);
     let reqs = press(&mut app, &[ctrl('s')]);
     let op = WriteOp::Note {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: "exports:GL-2026-03:ar-total".into(),
         text: "Re-run requested\nafter CM-77".into(),
     };
@@ -313,14 +339,7 @@ fn note_editor_saves_and_asks_before_discarding() {
         op: op.clone(),
         result: Err("period is signed off: locked".into()),
     });
-    assert!(app
-        .editor
-        .as_ref()
-        .unwrap()
-        .error
-        .as_ref()
-        .unwrap()
-        .contains("locked"));
+    assert!(editor_error(&app).contains("locked"));
     press(&mut app, &[ctrl('s')]);
     let reqs = app.on_response(Response::Wrote {
         op,
@@ -341,14 +360,7 @@ fn correction_needs_amount_side_and_reason() {
     press(&mut app, &[code(KeyCode::Enter), key('p')]);
     typed(&mut app, "9.75 sideways");
     assert!(press(&mut app, &[ctrl('s')]).is_empty());
-    assert!(app
-        .editor
-        .as_ref()
-        .unwrap()
-        .error
-        .as_ref()
-        .unwrap()
-        .contains("side"));
+    assert!(editor_error(&app).contains("side"));
     for _ in 0..8 {
         press(&mut app, &[code(KeyCode::Backspace)]);
     }
@@ -405,14 +417,14 @@ fn checklist_moves_and_notes() {
     assert_eq!(
         reqs,
         vec![Request::Trail {
-            kind: "checklist",
+            kind: TargetKind::Checklist,
             target: "1".into()
         }]
     );
     let reqs = press(&mut app, &[key('j'), key('j'), key('j'), key('d')]);
     assert!(reqs.contains(&Request::Write(WriteOp::Checklist {
         item: 4,
-        status: "done".into(),
+        status: ItemStatus::Done,
         note: None,
         seen: Some(0),
     })));
@@ -421,7 +433,7 @@ fn checklist_moves_and_notes() {
         reqs,
         vec![Request::Write(WriteOp::Checklist {
             item: 4,
-            status: "blocked".into(),
+            status: ItemStatus::Blocked,
             note: None,
             seen: Some(0),
         })]
@@ -430,7 +442,7 @@ fn checklist_moves_and_notes() {
     app.on_response(Response::Wrote {
         op: WriteOp::Checklist {
             item: 4,
-            status: "done".into(),
+            status: ItemStatus::Done,
             note: None,
             seen: Some(0),
         },
@@ -440,10 +452,7 @@ fn checklist_moves_and_notes() {
     press(&mut app, &[key('n')]);
     assert_eq!(
         app.editor.as_ref().unwrap().purpose,
-        Purpose::Note {
-            kind: "checklist",
-            target: "4".into()
-        }
+        Purpose::ChecklistNote { item: 4 }
     );
     // A checklist note is saved with a move: Ctrl-S asks which.
     typed(&mut app, "waiting on the bank file");
@@ -453,7 +462,7 @@ fn checklist_moves_and_notes() {
         press(&mut app, &[key('b')]),
         vec![Request::Write(WriteOp::Checklist {
             item: 4,
-            status: "blocked".into(),
+            status: ItemStatus::Blocked,
             note: Some("waiting on the bank file".into()),
             seen: Some(0),
         })]
@@ -461,7 +470,7 @@ fn checklist_moves_and_notes() {
     app.on_response(Response::Wrote {
         op: WriteOp::Checklist {
             item: 4,
-            status: "blocked".into(),
+            status: ItemStatus::Blocked,
             note: Some("waiting on the bank file".into()),
             seen: Some(0),
         },
@@ -554,7 +563,7 @@ fn a_change_elsewhere_keeps_selection_scroll_and_draft() {
     let reqs = app.on_response(Response::Changed);
     assert!(reqs.contains(&Request::Load));
     assert!(reqs.contains(&Request::Trail {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: "employer_programs:PS-ACME-2026-03:statement-total".into()
     }));
     let mut changed = fixture::loaded("olga", Some(Role::Operator));
@@ -611,7 +620,7 @@ fn screen_detail() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter)]);
     app.on_response(Response::Trail {
-        kind: "mismatch",
+        kind: TargetKind::Mismatch,
         target: app.detail.key.clone(),
         rows: trail(),
     });
@@ -628,7 +637,7 @@ fn screen_checklist() {
     let mut app = operator();
     press(&mut app, &[key('3')]);
     app.on_response(Response::Trail {
-        kind: "checklist",
+        kind: TargetKind::Checklist,
         target: "1".into(),
         rows: vec![],
     });
@@ -655,15 +664,20 @@ fn screen_audit() {
     press(&mut app, &[key('5')]);
     let rows = (1..=3)
         .rev()
-        .map(|seq| AuditRow {
-            seq,
-            at: format!("2026-04-0{seq}T09:00:00Z"),
-            actor: "olga".into(),
-            action: "checklist.move".into(),
-            target: format!("checklist:{seq}"),
-            before: Some("pending".into()),
-            after: Some("done".into()),
-            text: None,
+        .map(|seq| AuditEntry {
+            row: AuditRow {
+                seq,
+                at: format!("2026-04-0{seq}T09:00:00Z"),
+                actor: "olga".into(),
+                action: "checklist.move".into(),
+                target: format!("checklist:{seq}"),
+                before: Some("pending".into()),
+                after: Some("done".into()),
+                text: None,
+                prev_hash: String::new(),
+                hash: String::new(),
+                signature: None,
+            },
             changes: vec![format!("checklist:{seq} status: pending → done")],
         })
         .collect();
@@ -754,8 +768,8 @@ fn lane_pages_walk_every_row_once_both_ways() {
             .unwrap();
         assert!(rows.len() <= 200);
         let Some(last) = rows.last() else { break };
-        cursor = last.id.clone();
-        seen.extend(rows.into_iter().map(|r| r.id));
+        cursor = last.id().to_string();
+        seen.extend(rows.iter().map(|r| r.id().to_string()));
     }
     assert_eq!(seen.len(), 450);
     let mut sorted = seen.clone();
@@ -764,8 +778,8 @@ fn lane_pages_walk_every_row_once_both_ways() {
     let back = snap
         .lane_page(LaneTable::Usage, "U-000300", Direction::Backward, 200, as_of)
         .unwrap();
-    assert_eq!(back.first().unwrap().id, "U-000100");
-    assert_eq!(back.last().unwrap().id, "U-000299");
+    assert_eq!(back.first().unwrap().id(), "U-000100");
+    assert_eq!(back.last().unwrap().id(), "U-000299");
     let from = snap
         .lane_page(
             LaneTable::Usage,
@@ -775,7 +789,7 @@ fn lane_pages_walk_every_row_once_both_ways() {
             as_of,
         )
         .unwrap();
-    assert_eq!(from[0].id, "U-000300");
+    assert_eq!(from[0].id(), "U-000300");
     // A batch locates its first line; an invoice its AR row.
     assert_eq!(
         snap.locate_source("export_batches", "GL-2026-03").unwrap(),
@@ -794,7 +808,10 @@ fn lane_pages_walk_every_row_once_both_ways() {
             as_of,
         )
         .unwrap();
-    assert_eq!(aging[0].cells[7], "1-30");
+    let LaneRow::Aging(first) = &aging[0] else {
+        panic!("an aging row: {:?}", aging[0])
+    };
+    assert_eq!(first.age, Some(crate::snapshot::model::AgeBucket::Days1To30));
 }
 
 #[test]
@@ -809,7 +826,7 @@ fn load_resolves_the_role_from_the_roster() {
     assert_eq!(l.actor.role, Some(Role::Reviewer));
     assert_eq!(l.checklist.len(), 8);
     let l = super::data::load(&snap, "mallory", today).unwrap();
-    assert!(l.actor.read_only());
+    assert!(l.actor.is_read_only());
     match super::data::handle(&mut snap, "rita", None, today, Request::Audit { before: None }) {
         Response::Audit { rows, .. } => assert!(rows.is_empty()),
         other => panic!("{other:?}"),
@@ -926,7 +943,7 @@ fn demo_every_view() {
     d.press(&[key('j'), code(KeyCode::Enter)]);
     assert_eq!(d.app.view, View::Lanes);
     let lane = d.app.lanes.data();
-    assert_eq!(lane.rows[lane.selected].id, d.app.detail_sources()[1].2);
+    assert_eq!(lane.rows[lane.selected].id(), d.app.detail_sources()[1].2);
     insta::assert_snapshot!("demo_lane_from_detail", d.screen());
     d.press(&[key('3')]);
     insta::assert_snapshot!("demo_checklist", d.screen());
@@ -1100,7 +1117,9 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     let rows = &d.app.lanes.data().rows;
     let sum = |col: usize| -> crate::money::Money {
         rows.iter()
-            .filter_map(|r| crate::money::Money::parse(&r.cells[col].replace(',', "")).ok())
+            .filter_map(|r| {
+                crate::money::Money::parse(&super::views::lanes::cells(r)[col].replace(',', "")).ok()
+            })
             .sum()
     };
     // The engine's revenue step (tax lines are not revenue; LN-00098, voided on March 9,
@@ -1115,11 +1134,11 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
 
 #[test]
 fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
-    use super::app::KEPT_ROWS;
+    use super::views::lanes::KEPT_ROWS;
     let mut d = Demo::open("rdiaz");
     d.press(&[key('4')]);
     assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
-    let first_id = d.app.lanes.data().rows[0].id.clone();
+    let first_id = d.app.lanes.data().rows[0].id().to_string();
     // To the end of the table (1,302 usage events), page by page.
     for _ in 0..40 {
         d.press(&[key('G')]);
@@ -1128,7 +1147,7 @@ fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
     assert!(lane.at_end, "reached the end");
     assert!(lane.rows.len() <= KEPT_ROWS, "{} rows kept", lane.rows.len());
     assert!(!lane.at_start, "the first pages were let go");
-    assert_eq!(lane.rows[lane.selected].id, lane.rows.last().unwrap().id);
+    assert_eq!(lane.rows[lane.selected].id(), lane.rows.last().unwrap().id());
     // And back to the top: the pages let go are read again.
     for _ in 0..40 {
         d.press(&[key('g')]);
@@ -1136,7 +1155,7 @@ fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
     let lane = d.app.lanes.data();
     assert!(lane.at_start);
     assert_eq!(lane.selected, 0);
-    assert_eq!(lane.rows[0].id, first_id);
+    assert_eq!(lane.rows[0].id(), first_id);
     insta::assert_snapshot!("demo_lanes_usage_back_at_top", d.screen());
 }
 
@@ -1225,7 +1244,10 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
     snap.conn().execute("DELETE FROM reconcile_cache", []).unwrap();
     let from_engine = super::data::load(snap, "rdiaz", today).unwrap();
     assert_eq!(from_stored, from_engine);
-    assert!(from_engine.items.iter().any(|i| i.status == "waived"));
+    assert!(from_engine
+        .items
+        .iter()
+        .any(|i| i.status == MismatchStatus::Waived));
 
     // A whole reconciliation stored by an earlier build (bare version), current and with a
     // figure altered: neither drawn as stale nor read as current.
@@ -1301,7 +1323,7 @@ fn a_served_cockpit_write_records_the_session_key_on_a_keyed_roster() {
     assert!(loaded.identities_checked);
     let op = WriteOp::Checklist {
         item: 1,
-        status: "in_progress".into(),
+        status: ItemStatus::InProgress,
         note: None,
         seen: None,
     };
@@ -1317,4 +1339,85 @@ fn a_served_cockpit_write_records_the_session_key_on_a_keyed_roster() {
     assert_eq!(last.signature, Some(format!("serve-key {}", print(RDIAZ))));
     let report = crate::workflow::audit::verify(&d.snap).unwrap();
     assert!(report.ok, "{:?}", report.first_problem);
+}
+
+/// Stored text is cut at character boundaries: a time with a multi-byte character where the
+/// minutes end (byte 16 inside `é`) panicked the checklist and audit views before.
+#[test]
+fn non_ascii_stored_times_are_drawn_not_panicked_on() {
+    let odd = "2026-04-01T09:0é:00Z";
+    let mut app = operator();
+    app.data.as_mut().unwrap().checklist[0].updated_at = Some(odd.into());
+    press(&mut app, &[key('3')]);
+    let shown = screen(&mut app, 80, 24);
+    assert!(shown.contains("olga 2026-04-01T09:0é"), "{shown}");
+    press(&mut app, &[key('5')]);
+    let mut row = AuditRow {
+        seq: 1,
+        at: odd.into(),
+        actor: "olga".into(),
+        action: "checklist.move".into(),
+        target: "checklist:1".into(),
+        before: None,
+        after: None,
+        text: None,
+        prev_hash: String::new(),
+        hash: String::new(),
+        signature: None,
+    };
+    app.on_response(Response::Audit {
+        before: None,
+        rows: vec![AuditEntry {
+            row: row.clone(),
+            changes: Vec::new(),
+        }],
+    });
+    assert!(screen(&mut app, 80, 24).contains("2026-04-01T09:0é"));
+    // A well-formed time is still shortened.
+    row.at = "2026-04-01T09:05:00Z".into();
+    app.on_response(Response::Audit {
+        before: None,
+        rows: vec![AuditEntry {
+            row,
+            changes: Vec::new(),
+        }],
+    });
+    assert!(screen(&mut app, 80, 24).contains("2026-04-01 09:05"));
+}
+
+/// A worker that dies while a draft is saving: the editor does not claim it saved, the status
+/// line says what happened, and a later save is refused in words instead of hanging.
+#[test]
+fn a_dead_worker_is_surfaced_and_the_edit_is_not_claimed_saved() {
+    let mut app = operator();
+    press(&mut app, &[key('2'), KeyEvent::from(KeyCode::Enter), key('n')]);
+    press(&mut app, &"late credit memo".chars().map(key).collect::<Vec<_>>());
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert!(
+        matches!(reqs.as_slice(), [Request::Write(WriteOp::Note { .. })]),
+        "{reqs:?}"
+    );
+    assert_eq!(editor_error(&app), "saving…");
+    app.worker_stopped("it panicked");
+    assert!(editor_error(&app).starts_with("not saved: the background worker stopped"));
+    assert_eq!(
+        app.editor.as_ref().expect("the draft stays").text(),
+        "late credit memo"
+    );
+    assert!(screen(&mut app, 80, 24).contains("background worker stopped"));
+    // Saving again says so at once; nothing is sent to a worker that is gone.
+    assert!(press(&mut app, &[ctrl('s')]).is_empty());
+    assert!(editor_error(&app).starts_with("not saved"));
+    // The status line keeps saying it after the editor is gone.
+    press(&mut app, &[KeyEvent::from(KeyCode::Esc), key('y')]);
+    assert!(app.editor.is_none());
+    let shown = screen(&mut app, 80, 24);
+    assert!(
+        shown
+            .lines()
+            .last()
+            .unwrap()
+            .contains("background worker stopped"),
+        "{shown}"
+    );
 }

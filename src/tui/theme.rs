@@ -1,10 +1,10 @@
 //! Colours and symbols. The palette uses only the 16 ANSI colours; with `NO_COLOR` set every
 //! colour is dropped and severity and selection still show through symbols, bold and
-//! reverse video.
+//! reverse video. Styles only: it knows no view and no data.
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::snapshot::model::Severity;
+use crate::snapshot::model::{ItemStatus, Severity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Theme {
@@ -143,11 +143,11 @@ pub fn severity_label(s: Severity) -> String {
 }
 
 /// The symbol of a checklist status.
-pub fn checklist_symbol(status: &str) -> &'static str {
+pub fn checklist_symbol(status: ItemStatus) -> &'static str {
     match status {
-        "done" => "[x]",
-        "in_progress" => "[~]",
-        "blocked" => "[!]",
-        _ => "[ ]",
+        ItemStatus::Done => "[x]",
+        ItemStatus::InProgress => "[~]",
+        ItemStatus::Blocked => "[!]",
+        ItemStatus::Pending => "[ ]",
     }
 }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::{Proof, Refusal};
-use crate::snapshot::model::Role;
+use crate::snapshot::model::{PeriodStatus, Role};
 use crate::snapshot::Snapshot;
 
 /// The acting person. `role` is `None` when the login is not on the roster: read-only.
@@ -64,6 +64,39 @@ impl Permission {
             Permission::SignOff => "signing off the period",
             Permission::Reopen => "reopening the period",
             Permission::Export => "recording an export",
+        }
+    }
+
+    /// Whether a period in `status` takes it at all, whoever asks: a signed-off period is
+    /// locked to everything but a reopening and an export (which only appends to the audit
+    /// log, as the lock allows); only a signed-off period can be reopened. The refusal in a
+    /// few words, for a cockpit's footer.
+    pub fn admitted_in(self, status: PeriodStatus) -> Result<(), &'static str> {
+        let signed = status == PeriodStatus::SignedOff;
+        match self {
+            Permission::Reopen if !signed => {
+                Err("the period is open; only a signed-off period can be reopened")
+            }
+            Permission::Reopen | Permission::Export => Ok(()),
+            _ if signed => Err("the period is signed off: locked (a lead may reopen it)"),
+            _ => Ok(()),
+        }
+    }
+
+    /// A role below [`needs`](Self::needs) refused, in a few words for a cockpit's footer:
+    /// "a waiver needs a reviewer or lead", "only a lead may sign off".
+    pub fn brief_refusal(self) -> String {
+        let what = match self {
+            Permission::Waive => "a waiver",
+            Permission::AcceptCorrection | Permission::RejectCorrection => "deciding a correction",
+            Permission::SignOff => "sign off",
+            Permission::Reopen => "reopen a period",
+            other => other.words(),
+        };
+        match self.needs() {
+            Role::Lead => format!("only a lead may {what}"),
+            Role::Reviewer => format!("{what} needs a reviewer or lead"),
+            Role::Operator => format!("{what} needs an operator, reviewer or lead"),
         }
     }
 }
@@ -156,6 +189,28 @@ mod tests {
         assert!(actor(Some(Role::Lead)).may(Permission::AddNote).is_ok());
         assert!(actor(Some(Role::Reviewer)).may(Permission::Waive).is_ok());
         assert!(actor(Some(Role::Operator)).may(Permission::Waive).is_err());
+    }
+
+    /// The cockpit's short words come from the same table: the role each permission needs,
+    /// and what a signed-off period still takes.
+    #[test]
+    fn brief_refusals_follow_the_permission_table() {
+        assert_eq!(
+            Permission::Waive.brief_refusal(),
+            "a waiver needs a reviewer or lead"
+        );
+        assert_eq!(
+            Permission::RejectCorrection.brief_refusal(),
+            "deciding a correction needs a reviewer or lead"
+        );
+        assert_eq!(Permission::SignOff.brief_refusal(), "only a lead may sign off");
+        assert_eq!(
+            Permission::Reopen.brief_refusal(),
+            "only a lead may reopen a period"
+        );
+        assert!(Permission::Export.admitted_in(PeriodStatus::SignedOff).is_ok());
+        assert!(Permission::Reopen.admitted_in(PeriodStatus::Open).is_err());
+        assert!(Permission::AddNote.admitted_in(PeriodStatus::SignedOff).is_err());
     }
 
     #[test]

@@ -1,14 +1,78 @@
-//! The audit log, newest first, with the `verify` result at the top.
+//! The audit log, newest first, with the `verify` result at the top. Owns the loaded pages,
+//! the selection and its keys; pages and `verify` are asked of the worker.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::TableState;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::fit;
 use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
+use crate::tui::data::{AuditEntry, Request, PAGE};
 use crate::tui::theme::Theme;
+
+#[derive(Clone, Debug, Default)]
+pub struct AuditState {
+    pub rows: Vec<AuditEntry>,
+    pub selected: usize,
+    pub table: TableState,
+    pub loaded: bool,
+    pub at_end: bool,
+    pub pending: bool,
+    pub verify: Option<Result<String, String>>,
+}
+
+impl AuditState {
+    /// A page of the log arrived: the newest page replaces what is kept (the selection
+    /// stays on its entry), an older one is appended.
+    pub(crate) fn on_page(&mut self, before: Option<i64>, rows: Vec<AuditEntry>) {
+        self.pending = false;
+        self.loaded = true;
+        self.at_end = rows.len() < PAGE;
+        if before.is_none() {
+            let keep = self.rows.get(self.selected).map(|e| e.row.seq);
+            self.rows = rows;
+            self.selected = keep
+                .and_then(|s| self.rows.iter().position(|e| e.row.seq == s))
+                .unwrap_or(0);
+        } else {
+            self.rows.extend(rows);
+        }
+    }
+}
+
+impl App {
+    pub(crate) fn update_audit(&mut self, action: Action) -> Vec<Request> {
+        match action {
+            a if a.is_nav() => {
+                let a_ = &mut self.audit;
+                a_.selected = clamp_move(a_.selected, a_.rows.len(), &a, self.page_rows);
+                if a_.selected + self.page_rows * 2 >= a_.rows.len() && !a_.at_end && !a_.pending {
+                    if let Some(last) = a_.rows.last() {
+                        a_.pending = true;
+                        return vec![Request::Audit {
+                            before: Some(last.row.seq),
+                        }];
+                    }
+                }
+                Vec::new()
+            }
+            Action::Verify => {
+                self.audit.verify = None;
+                vec![Request::Verify]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The audit view's own keys.
+pub fn bindings() -> Vec<Binding> {
+    vec![b(&[K::Ch('v')], "v", "verify again", Action::Verify, true)]
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let [verify, table_area, detail] =
@@ -38,8 +102,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let rows: Vec<Row> = a
         .rows
         .iter()
-        .map(|r| {
-            let mut what: Vec<String> = r
+        .map(|e| {
+            let r = &e.row;
+            let mut what: Vec<String> = e
                 .changes
                 .iter()
                 .map(|c| inert(c.strip_prefix(&format!("{} ", r.target)).unwrap_or(c)))
@@ -75,7 +140,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     a.table.select(Some(sel));
     frame.render_stateful_widget(table, table_area, &mut a.table);
     // The selected entry in full.
-    let r = &a.rows[sel];
+    let (r, changes) = (&a.rows[sel].row, &a.rows[sel].changes);
     let mut text = vec![Line::from(Span::styled(
         format!(
             "#{} · {} · {} · {} · {}",
@@ -87,7 +152,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         ),
         theme.title(),
     ))];
-    for c in &r.changes {
+    for c in changes {
         text.push(Line::from(format!("  {}", inert(c))));
     }
     if let Some(t) = &r.text {

@@ -1,20 +1,134 @@
-//! The eight close items: status, who/when, computed evidence, notes.
+//! The eight close items: status, who/when, computed evidence, notes. Owns the selection,
+//! the moves' keys and the drawing; a move goes out as a request, never straight to storage.
 
+use ratatui::Frame;
+
+use crate::snapshot::model::ItemStatus;
+use crate::snapshot::model::TargetKind;
+use crate::snapshot::workflow::AnnotationRow;
+use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Binding, K};
+use crate::tui::app::{Action, App};
+use crate::tui::data::{Request, WriteOp};
+use crate::tui::theme::{checklist_symbol, Theme};
+
+use super::editor::Purpose;
+use super::fit;
+use super::mismatch_detail::trail_lines;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
-use ratatui::Frame;
 
-use super::fit;
-use super::mismatch_detail::trail_lines;
-use crate::text::inert;
-use crate::tui::app::{Action, App};
-use crate::tui::theme::{checklist_symbol, Theme};
+#[derive(Clone, Debug, Default)]
+pub struct ChecklistState {
+    pub selected: usize,
+    pub trail: Option<(u32, Vec<AnnotationRow>)>,
+}
+
+impl App {
+    pub(crate) fn checklist_trail_request(&self) -> Vec<Request> {
+        let item = self.checklist.selected as u32 + 1;
+        match &self.checklist.trail {
+            Some((i, _)) if *i == item => Vec::new(),
+            _ => vec![Request::Trail {
+                kind: TargetKind::Checklist,
+                target: item.to_string(),
+            }],
+        }
+    }
+
+    pub(crate) fn update_checklist(&mut self, action: Action) -> Vec<Request> {
+        let n = self.data.as_ref().map_or(0, |d| d.checklist.len());
+        match action {
+            a if a.is_nav() => {
+                self.checklist.selected = clamp_move(self.checklist.selected, n, &a, self.page_rows);
+                return self.checklist_trail_request();
+            }
+            Action::SetChecklist(status) => {
+                let item = self.checklist.selected as u32 + 1;
+                self.flash = Some((true, format!("moving item {item} to {status}…")));
+                return vec![Request::Write(WriteOp::Checklist {
+                    item,
+                    status,
+                    note: None,
+                    seen: self.item_version(item),
+                })];
+            }
+            Action::Note => {
+                let item = self.checklist.selected as u32 + 1;
+                self.open_editor(Purpose::ChecklistNote { item }, self.item_version(item));
+            }
+            // Item 8 is "Finalize export and reporting outputs": it offers the packet.
+            Action::ExportPacket if self.checklist.selected == 7 => return self.export_packet(),
+            Action::ExportPacket => {
+                self.refuse("the close packet is exported from item 8 (or the sign-off view)".into())
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The version of checklist item `item` as shown.
+    pub(crate) fn item_version(&self, item: u32) -> Option<i64> {
+        let d = self.data.as_ref()?;
+        d.checklist
+            .iter()
+            .find(|r| u32::from(r.item) == item)
+            .map(|r| r.version)
+    }
+}
+
+/// The checklist's own keys.
+pub fn bindings() -> Vec<Binding> {
+    use K::*;
+    vec![
+        b(
+            &[Ch('i')],
+            "i",
+            "in progress",
+            Action::SetChecklist(ItemStatus::InProgress),
+            true,
+        ),
+        b(
+            &[Ch('d')],
+            "d",
+            "done",
+            Action::SetChecklist(ItemStatus::Done),
+            true,
+        ),
+        b(
+            &[Ch('b')],
+            "b",
+            "blocked",
+            Action::SetChecklist(ItemStatus::Blocked),
+            true,
+        ),
+        b(
+            &[Ch('u')],
+            "u",
+            "back to pending",
+            Action::SetChecklist(ItemStatus::Pending),
+            false,
+        ),
+        b(&[Ch('n')], "n", "note", Action::Note, true),
+        b(
+            &[Ch('e')],
+            "e",
+            "export close packet (item 8)",
+            Action::ExportPacket,
+            false,
+        ),
+    ]
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
     let [table_area, detail] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
-    let done = d.checklist.iter().filter(|c| c.status == "done").count();
+    let done = d
+        .checklist
+        .iter()
+        .filter(|c| c.status == ItemStatus::Done)
+        .count();
     let rows: Vec<Row> = d
         .checklist
         .iter()
@@ -25,10 +139,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 _ => String::new(),
             };
             Row::new(vec![
-                Cell::from(Span::styled(checklist_symbol(&c.status), theme.status(&c.status))),
+                Cell::from(Span::styled(
+                    checklist_symbol(c.status),
+                    theme.status(c.status.as_str()),
+                )),
                 Cell::from(format!("{}.", c.item)),
                 Cell::from(inert(&c.title)),
-                Cell::from(Span::styled(inert(&c.status), theme.status(&c.status))),
+                Cell::from(Span::styled(c.status.as_str(), theme.status(c.status.as_str()))),
                 Cell::from(who),
             ])
         })
@@ -67,7 +184,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             lines.push(Line::from(format!("  evidence: {}", inert(e))));
         }
     }
-    if let Err(why) = app.allowed(&Action::SetChecklist("done")) {
+    if let Err(why) = app.allowed(&Action::SetChecklist(ItemStatus::Done)) {
         lines.push(Line::from(Span::styled(
             format!("moves disabled: {why}"),
             theme.dim(),
@@ -86,12 +203,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail);
 }
 
-/// `2026-04-01T09:00:00Z` → `2026-04-01 09:00`; other text unchanged (inert).
+/// `2026-04-01T09:00:00Z` → `2026-04-01 09:00`; other text unchanged (inert). Stored
+/// text may be anything: it is cut only at character boundaries.
 pub fn short_time(at: &str) -> String {
     let t = inert(at);
-    if t.len() >= 16 && t.as_bytes()[10] == b'T' {
-        format!("{} {}", &t[..10], &t[11..16])
-    } else {
-        t
+    match (t.get(..10), t.get(10..11), t.get(11..16)) {
+        (Some(day), Some("T"), Some(minute)) => format!("{day} {minute}"),
+        _ => t,
     }
 }

@@ -1,14 +1,260 @@
-//! The multi-line editor for notes, corrections and reasons (ratatui-textarea).
+//! The multi-line editor for notes, corrections and reasons: its draft, its keys and its
+//! drawing. A save goes out as a request; the draft stays until the write is confirmed.
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
+use ratatui_textarea::TextArea;
 
 use super::{fit, popup};
+use crate::money::Money;
+use crate::snapshot::model::TargetKind;
 use crate::text::inert;
-use crate::tui::app::App;
+use crate::tui::action::Action;
+use crate::tui::app::{App, SAVING};
+use crate::tui::data::{Request, WriteOp};
 use crate::tui::theme::Theme;
+
+/// What a draft in the editor is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A note on a mismatch.
+    Note {
+        key: String,
+    },
+    /// A note on a checklist item, saved with a move of the item.
+    ChecklistNote {
+        item: u32,
+    },
+    Correction {
+        key: String,
+    },
+    Waiver {
+        key: String,
+    },
+    Rejection {
+        key: String,
+    },
+    Reopen,
+}
+
+impl Purpose {
+    pub fn title(&self) -> String {
+        match self {
+            Purpose::ChecklistNote { item } => format!("Note on checklist item {item}"),
+            Purpose::Note { key } => format!("Note on {}", inert(key)),
+            Purpose::Correction { key } => format!("Correction to {}", inert(key)),
+            Purpose::Waiver { key } => format!("Waive {} — reason", inert(key)),
+            Purpose::Rejection { key } => format!("Send back the correction to {} — why", inert(key)),
+            Purpose::Reopen => "Reopen the period — reason".to_string(),
+        }
+    }
+}
+
+/// The multi-line editor for notes, corrections and reasons.
+pub struct Editor {
+    pub purpose: Purpose,
+    pub area: TextArea<'static>,
+    pub confirm_discard: bool,
+    /// The discard question came from Ctrl-C: quit after discarding.
+    pub confirm_quit: bool,
+    /// A checklist note is saved with a move: waiting for the move's key.
+    pub choose_move: bool,
+    pub error: Option<String>,
+    /// The version of the mismatch or item when the editor opened: what the user decided
+    /// on. A change made since is refused as a conflict when the draft is saved.
+    pub seen: Option<i64>,
+}
+
+impl Editor {
+    pub(crate) fn new(purpose: Purpose) -> Editor {
+        let mut area = TextArea::default();
+        if let Purpose::Correction { .. } = purpose {
+            area.set_placeholder_text("first line: amount and side, e.g. -9.75 actual; then why");
+        }
+        Editor {
+            purpose,
+            area,
+            confirm_discard: false,
+            confirm_quit: false,
+            choose_move: false,
+            error: None,
+            seen: None,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text().trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for Editor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Editor")
+            .field("purpose", &self.purpose)
+            .field("text", &self.text())
+            .field("confirm_discard", &self.confirm_discard)
+            .finish()
+    }
+}
+
+/// Parses the first line of a correction: `AMOUNT SIDE`.
+pub fn parse_correction(text: &str) -> Result<(Money, String, String), String> {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("").trim();
+    let mut words = first.split_whitespace();
+    let amount = words
+        .next()
+        .ok_or("first line: the amount and the side, e.g. -9.75 actual")?;
+    let amount = Money::parse(amount).map_err(|e| format!("amount {}: {e}", inert(amount)))?;
+    let side = words.next().unwrap_or("");
+    if !matches!(side, "expected" | "actual") {
+        return Err("the side after the amount must be expected or actual".to_string());
+    }
+    let why: Vec<&str> = lines.collect();
+    let why = why.join("\n").trim().to_string();
+    if why.is_empty() {
+        return Err("say why on the lines after the amount".to_string());
+    }
+    Ok((amount, side.to_string(), why))
+}
+
+impl App {
+    pub(crate) fn editor_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let Some(ed) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        if ed.confirm_discard {
+            match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.quit = ed.confirm_quit;
+                    self.editor = None;
+                }
+                _ => {
+                    ed.confirm_discard = false;
+                    ed.confirm_quit = false;
+                }
+            }
+            return Vec::new();
+        }
+        if ed.choose_move {
+            ed.choose_move = false;
+            // The checklist's own keys for its moves.
+            let status = super::checklist::bindings()
+                .into_iter()
+                .find(|b| b.keys.iter().any(|k| k.matches(&key)))
+                .and_then(|b| match b.action {
+                    Action::SetChecklist(status) => Some(status),
+                    _ => None,
+                });
+            let Some(status) = status else {
+                ed.error = None;
+                return Vec::new();
+            };
+            let Purpose::ChecklistNote { item } = ed.purpose else {
+                return Vec::new();
+            };
+            if let Some(why) = &self.stopped {
+                ed.error = Some(format!("not saved: {why}"));
+                return Vec::new();
+            }
+            ed.error = Some(SAVING.to_string());
+            return vec![Request::Write(WriteOp::Checklist {
+                item,
+                status,
+                note: Some(ed.text().trim_end().to_string()),
+                seen: ed.seen,
+            })];
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                if ed.is_empty() {
+                    self.editor = None;
+                } else {
+                    ed.confirm_discard = true;
+                }
+                Vec::new()
+            }
+            KeyCode::Char('s') if ctrl => self.save_editor(),
+            _ => {
+                ed.error = None;
+                ed.area.input(key);
+                Vec::new()
+            }
+        }
+    }
+
+    pub(crate) fn save_editor(&mut self) -> Vec<Request> {
+        let Some(ed) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        if ed.is_empty() {
+            ed.error = Some("nothing written yet".to_string());
+            return Vec::new();
+        }
+        let text = ed.text().trim_end().to_string();
+        let op = match &ed.purpose {
+            Purpose::Note { key } => WriteOp::Note {
+                kind: TargetKind::Mismatch,
+                target: key.clone(),
+                text,
+            },
+            Purpose::ChecklistNote { item } => {
+                // The workflow keeps a checklist note with a move of its item.
+                ed.error = Some(format!(
+                    "save with a move of item {item}: i in progress · d done · b blocked · u pending · other key: keep editing"
+                ));
+                ed.choose_move = true;
+                return Vec::new();
+            }
+            Purpose::Rejection { key } => WriteOp::Reject {
+                key: key.clone(),
+                reason: text,
+                seen: ed.seen,
+            },
+            Purpose::Waiver { key } => WriteOp::Waive {
+                key: key.clone(),
+                reason: text,
+                seen: ed.seen,
+            },
+            Purpose::Reopen => WriteOp::Reopen { reason: text },
+            Purpose::Correction { key } => match parse_correction(&text) {
+                Ok((amount, side, why)) => WriteOp::Correction {
+                    key: key.clone(),
+                    amount,
+                    side,
+                    text: why,
+                    seen: ed.seen,
+                },
+                Err(e) => {
+                    ed.error = Some(e);
+                    return Vec::new();
+                }
+            },
+        };
+        // The draft stays open until the write is confirmed, so a refusal loses nothing.
+        if let Some(why) = &self.stopped {
+            ed.error = Some(format!("not saved: {why}"));
+            return Vec::new();
+        }
+        ed.error = Some(SAVING.to_string());
+        vec![Request::Write(op)]
+    }
+
+    /// Opens the editor for a change decided on the state at `seen`.
+    pub(crate) fn open_editor(&mut self, purpose: Purpose, seen: Option<i64>) {
+        let mut editor = Editor::new(purpose);
+        editor.seen = seen;
+        self.editor = Some(editor);
+    }
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(ed) = app.editor.as_mut() else { return };

@@ -1,4 +1,5 @@
-//! The `?` overlay: every key of the current view, from the same table as the footer.
+//! The `?` overlay: every key of the current view, from the same table as the footer
+//! ([`keymap`](crate::tui::keymap)). Draws only: it has no state and binds no key.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

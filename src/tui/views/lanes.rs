@@ -1,14 +1,219 @@
-//! The source lanes as tables, read a page at a time.
+//! The source lanes as tables, read a page at a time. Owns the loaded window of each lane,
+//! its paging and its keys; pages are asked of the worker, never read here.
 
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use crate::snapshot::pages::LaneTable;
+use crate::snapshot::pages::{Direction, LaneRow};
 use crate::text::inert;
-use crate::tui::app::App;
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::app::{App, View};
+use crate::tui::data::{LaneEntry, Request, Schedule, PAGE};
 use crate::tui::theme::Theme;
+
+/// At most this many rows of a lane are kept loaded (several pages around the cursor).
+pub const KEPT_ROWS: usize = 6 * PAGE;
+
+/// The loaded window of one lane table.
+#[derive(Clone, Debug, Default)]
+pub struct LaneData {
+    pub rows: Vec<LaneEntry>,
+    pub selected: usize,
+    pub table: TableState,
+    pub loaded: bool,
+    pub at_end: bool,
+    pub at_start: bool,
+    pub pending: bool,
+    /// Select this row when it arrives.
+    pub focus: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LanesState {
+    pub current: usize,
+    pub lanes: [LaneData; 6],
+}
+
+impl LanesState {
+    pub fn lane(&self) -> LaneTable {
+        LaneTable::ALL[self.current]
+    }
+    pub fn data(&self) -> &LaneData {
+        &self.lanes[self.current]
+    }
+    pub(crate) fn index(lane: LaneTable) -> usize {
+        LaneTable::ALL.iter().position(|l| *l == lane).unwrap_or(0)
+    }
+}
+
+impl App {
+    /// A source row was located: show its lane with that row selected once it arrives.
+    pub(crate) fn on_located(&mut self, lane: LaneTable, id: Option<String>) -> Vec<Request> {
+        let idx = LanesState::index(lane);
+        self.lanes.current = idx;
+        let data = &mut self.lanes.lanes[idx];
+        *data = LaneData {
+            focus: id.clone(),
+            pending: true,
+            loaded: true,
+            ..LaneData::default()
+        };
+        let id = id.unwrap_or_default();
+        self.flash = None;
+        let mut out = self.show(View::Lanes);
+        out.push(Request::LanePage {
+            lane,
+            cursor: id.clone(),
+            direction: Direction::Backward,
+        });
+        out.push(Request::LanePage {
+            lane,
+            cursor: id,
+            direction: Direction::Forward { inclusive: true },
+        });
+        out
+    }
+
+    pub(crate) fn update_lanes(&mut self, action: Action) -> Vec<Request> {
+        match action {
+            Action::NextPane => {
+                self.lanes.current = (self.lanes.current + 1) % 6;
+                self.on_enter_view()
+            }
+            Action::PrevPane => {
+                self.lanes.current = (self.lanes.current + 5) % 6;
+                self.on_enter_view()
+            }
+            a if a.is_nav() => {
+                let lane = self.lanes.lane();
+                let page = self.page_rows;
+                let data = &mut self.lanes.lanes[self.lanes.current];
+                let mut out = Vec::new();
+                if matches!(a, Action::Up | Action::PageUp | Action::Top)
+                    && data.selected == 0
+                    && !data.at_start
+                    && !data.pending
+                {
+                    if let Some(first) = data.rows.first() {
+                        data.pending = true;
+                        out.push(Request::LanePage {
+                            lane,
+                            cursor: first.id().to_string(),
+                            direction: Direction::Backward,
+                        });
+                    }
+                }
+                data.selected = clamp_move(data.selected, data.rows.len(), &a, page);
+                if data.selected + page * 2 >= data.rows.len() && !data.at_end && !data.pending {
+                    if let Some(last) = data.rows.last() {
+                        data.pending = true;
+                        out.push(Request::LanePage {
+                            lane,
+                            cursor: last.id().to_string(),
+                            direction: Direction::Forward { inclusive: false },
+                        });
+                    }
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(crate) fn apply_lane_page(
+        &mut self,
+        lane: LaneTable,
+        cursor: String,
+        direction: Direction,
+        rows: Vec<LaneEntry>,
+    ) {
+        let data = &mut self.lanes.lanes[LanesState::index(lane)];
+        data.pending = false;
+        data.loaded = true;
+        let keep = data
+            .focus
+            .clone()
+            .or_else(|| data.rows.get(data.selected).map(|r| r.id().to_string()));
+        match direction {
+            Direction::Forward { inclusive: false } if cursor.is_empty() => {
+                data.at_end = rows.len() < PAGE;
+                data.at_start = true;
+                data.rows = rows;
+            }
+            Direction::Forward { inclusive } => {
+                let cut = if inclusive {
+                    data.rows
+                        .iter()
+                        .position(|r| r.id() >= cursor.as_str())
+                        .unwrap_or(data.rows.len())
+                } else {
+                    data.rows
+                        .iter()
+                        .position(|r| r.id() > cursor.as_str())
+                        .unwrap_or(data.rows.len())
+                };
+                data.rows.truncate(cut);
+                data.at_end = rows.len() < PAGE;
+                data.rows.extend(rows);
+                // Keep a bounded window: forget the pages furthest behind (read again on
+                // the way back), so memory does not grow with how far one scrolls.
+                if data.rows.len() > KEPT_ROWS {
+                    data.rows.drain(..data.rows.len() - KEPT_ROWS);
+                    data.at_start = false;
+                }
+            }
+            Direction::Backward => {
+                data.at_start = rows.len() < PAGE;
+                let start = data
+                    .rows
+                    .iter()
+                    .position(|r| r.id() >= cursor.as_str())
+                    .unwrap_or(data.rows.len());
+                let mut rows = rows;
+                rows.extend(data.rows.drain(start..));
+                if rows.len() > KEPT_ROWS {
+                    rows.truncate(KEPT_ROWS);
+                    data.at_end = false;
+                }
+                data.rows = rows;
+            }
+        }
+        let found = keep.and_then(|id| data.rows.iter().position(|r| r.id() == id));
+        if found.is_some() {
+            // The focused row has arrived: from now on the selection follows the user.
+            data.focus = None;
+        }
+        data.selected = found
+            .unwrap_or(data.selected)
+            .min(data.rows.len().saturating_sub(1));
+    }
+}
+
+/// The lanes' own keys.
+pub fn bindings() -> Vec<Binding> {
+    use KeyCode::*;
+    use K::*;
+    vec![
+        b(
+            &[Code(Tab), Ch('l'), Code(Right)],
+            "Tab/l",
+            "next lane",
+            Action::NextPane,
+            true,
+        ),
+        b(
+            &[Code(BackTab), Ch('h'), Code(Left)],
+            "h",
+            "previous lane",
+            Action::PrevPane,
+            true,
+        ),
+    ]
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let [tabs, figures, info, table_area] = Layout::vertical([
@@ -25,7 +230,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         } else {
             theme.dim()
         };
-        spans.push(Span::styled(format!(" {} ", lane.title()), style));
+        spans.push(Span::styled(format!(" {} ", title(*lane)), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 
@@ -51,12 +256,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     };
     frame.render_widget(
         Paragraph::new(Span::styled(
-            format!("{} · {} · {status}", lane.title(), lane.table()),
+            format!("{} · {} · {status}", title(lane), lane.table()),
             theme.dim(),
         )),
         info,
     );
-    let cols = lane.columns();
+    let cols = columns(lane);
     // Only the rows on screen are measured and built, so a frame costs the same however
     // many rows are loaded. The window follows the selection, as the table widget would.
     let height = usize::from(table_area.height.saturating_sub(1)).max(1);
@@ -70,13 +275,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .map(|c| {
             shown
                 .iter()
-                .map(|r| r.cells.get(c).map_or(0, |s| inert(s).chars().count()))
+                .map(|r| cells(r).get(c).map_or(0, |s| inert(s).chars().count()))
                 .max()
                 .unwrap_or(0)
-                .max(cols[c].chars().count())
+                .max(cols[c].0.chars().count())
         })
         .collect();
-    let keep: Vec<bool> = (0..cols.len()).map(|c| c == 0 || lane.numeric(c)).collect();
+    let keep: Vec<bool> = (0..cols.len()).map(|c| c == 0 || cols[c].1).collect();
     let widths: Vec<Constraint> = fit_widths(&natural, &keep, table_area.width as usize)
         .into_iter()
         .map(Constraint::Length)
@@ -85,12 +290,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .iter()
         .map(|r| {
             Row::new(
-                r.cells
+                cells(r)
                     .iter()
                     .enumerate()
                     .map(|(c, s)| {
                         let t = inert(s);
-                        if lane.numeric(c) {
+                        if cols[c].1 {
                             Cell::from(Line::from(t).right_aligned())
                         } else {
                             Cell::from(t)
@@ -101,7 +306,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         })
         .collect();
     let table = Table::new(rows, widths)
-        .header(Row::new(cols.to_vec()).style(theme.dim()))
+        .header(Row::new(cols.iter().map(|c| c.0).collect::<Vec<_>>()).style(theme.dim()))
         .row_highlight_style(theme.selected());
     let mut window = TableState::default().with_selected((!shown.is_empty()).then(|| data.selected - offset));
     frame.render_stateful_widget(table, table_area, &mut window);
@@ -125,4 +330,185 @@ pub fn fit_widths(natural: &[usize], keep: &[bool], avail: usize) -> Vec<u16> {
         }
     }
     w.into_iter().map(|x| x as u16).collect()
+}
+
+/// The name of a lane on its tab.
+pub fn title(lane: LaneTable) -> &'static str {
+    match lane {
+        LaneTable::Usage => "Usage",
+        LaneTable::Exports => "Exports",
+        LaneTable::Programs => "Employer programs",
+        LaneTable::Statements => "Statements",
+        LaneTable::Aging => "AR & aging",
+        LaneTable::Revenue => "Revenue",
+    }
+}
+
+/// A lane's columns: heading, and whether it holds an amount or a count (right-aligned,
+/// never cut), in the order of [`cells`].
+pub fn columns(lane: LaneTable) -> &'static [(&'static str, bool)] {
+    match lane {
+        LaneTable::Usage => &[
+            ("id", false),
+            ("account", false),
+            ("kind", false),
+            ("occurred", false),
+            ("units", true),
+            ("rated", true),
+            ("state", false),
+            ("line", false),
+        ],
+        LaneTable::Exports => &[
+            ("id", false),
+            ("batch", false),
+            ("kind", false),
+            ("account", false),
+            ("invoice", false),
+            ("amount", true),
+        ],
+        LaneTable::Programs => &[
+            ("id", false),
+            ("employer", false),
+            ("program", false),
+            ("basis", true),
+            ("rate", true),
+            ("expected fee", true),
+        ],
+        LaneTable::Statements => &[
+            ("id", false),
+            ("statement", false),
+            ("program", false),
+            ("inv. line", false),
+            ("description", false),
+            ("amount", true),
+        ],
+        LaneTable::Aging => &[
+            ("id", false),
+            ("account", false),
+            ("status", false),
+            ("posted", false),
+            ("due", false),
+            ("total", true),
+            ("balance", true),
+            ("age", false),
+        ],
+        LaneTable::Revenue => &[
+            ("id", false),
+            ("invoice", false),
+            ("rule", false),
+            ("service", false),
+            ("amount", true),
+            ("recognized", true),
+            ("deferred", true),
+        ],
+    }
+}
+
+/// A row's cells as text, in the order of [`columns`] (raw: made inert when drawn).
+pub fn cells(entry: &LaneEntry) -> Vec<String> {
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    match &entry.row {
+        LaneRow::Usage(r) => vec![
+            r.id.clone(),
+            text(&r.account),
+            r.kind.clone(),
+            r.occurred_at.clone(),
+            r.units.to_string(),
+            r.rated.map(|m| m.grouped()).unwrap_or_default(),
+            r.state.clone(),
+            text(&r.invoice_line),
+        ],
+        LaneRow::Exports(r) => vec![
+            r.id.clone(),
+            r.batch.clone(),
+            text(&r.batch_kind),
+            text(&r.account),
+            text(&r.invoice),
+            r.amount.grouped(),
+        ],
+        LaneRow::Programs(r) => vec![
+            r.id.clone(),
+            text(&r.employer),
+            r.name.clone(),
+            r.basis_units.to_string(),
+            r.rate.grouped(),
+            r.expected_fee.grouped(),
+        ],
+        LaneRow::Statements(r) => vec![
+            r.id.clone(),
+            r.statement.clone(),
+            text(&r.program),
+            text(&r.invoice_line),
+            text(&r.description),
+            r.amount.grouped(),
+        ],
+        LaneRow::Aging(r) => vec![
+            r.id.clone(),
+            text(&r.account),
+            r.status.clone(),
+            text(&r.posted_at),
+            r.due_date.clone(),
+            r.total.grouped(),
+            r.balance.grouped(),
+            r.age.map(|a| a.as_str().to_string()).unwrap_or_default(),
+        ],
+        LaneRow::Revenue(r) => {
+            // Short words for the rule, so the service period fits at 80 columns.
+            let rule = match r.rule.as_str() {
+                "ratable_daily" => "ratable".to_string(),
+                "on_service_date" => "on service".to_string(),
+                other => other.to_string(),
+            };
+            let service = compact_span(
+                r.service_start.as_deref().unwrap_or(""),
+                r.service_end.as_deref().unwrap_or(""),
+            );
+            let (recognized, deferred) = match entry.schedule {
+                Some(Schedule::Scheduled { recognized, deferred }) => {
+                    (recognized.grouped(), deferred.grouped())
+                }
+                Some(Schedule::TaxOwed) => ("tax: owed".to_string(), String::new()),
+                Some(Schedule::Unscheduled) => ("unscheduled".to_string(), String::new()),
+                Some(Schedule::NotAr) => ("not AR".to_string(), String::new()),
+                None => (String::new(), String::new()),
+            };
+            vec![
+                r.id.clone(),
+                r.invoice.clone(),
+                rule,
+                service,
+                r.amount.grouped(),
+                recognized,
+                deferred,
+            ]
+        }
+    }
+}
+
+/// A service period: `2026-03-01..2026-03-31` → `2026-03-01..03-31` when both dates share
+/// the year; no dates → empty. Stored text may be anything: it is cut only at character
+/// boundaries.
+pub fn compact_span(start: &str, end: &str) -> String {
+    match (start, end) {
+        ("", "") => String::new(),
+        (a, b) if a.len() == 10 && b.len() == 10 && a.get(..5).is_some_and(|y| b.get(..5) == Some(y)) => {
+            format!("{a}..{}", &b[5..])
+        }
+        (a, b) => format!("{a}..{b}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_span;
+
+    /// Service spans are cut at character boundaries: ten bytes with `é` across byte 5
+    /// panicked before.
+    #[test]
+    fn compact_span_is_char_safe() {
+        assert_eq!(compact_span("2026-03-01", "2026-03-31"), "2026-03-01..03-31");
+        assert_eq!(compact_span("2026é-03-1", "2026é-03-1"), "2026é-03-1..2026é-03-1");
+        assert_eq!(compact_span("", ""), "");
+        assert_eq!(compact_span("2026-03-01", ""), "2026-03-01..");
+    }
 }

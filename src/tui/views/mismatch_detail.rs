@@ -1,16 +1,133 @@
 //! One mismatch: its figures, the source rows behind expected and actual, its trail, and
-//! what this user may do with it.
+//! what this user may do with it. Owns the detail's panes and keys; writes go out as requests.
 
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::editor::{Editor, Purpose};
 use super::{fit, signed};
-use crate::snapshot::pages::AnnotationRow;
+use crate::snapshot::model::Side;
+use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
-use crate::tui::app::{Action, App, DetailPane};
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::app::{App, View};
+use crate::tui::data::{Item, Request, WriteOp};
 use crate::tui::theme::{severity_label, Theme};
+
+/// Panes of the mismatch detail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DetailPane {
+    #[default]
+    Sources,
+    Trail,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DetailState {
+    pub key: String,
+    pub pane: DetailPane,
+    pub source: usize,
+    pub trail_scroll: usize,
+    pub trail: Option<Vec<AnnotationRow>>,
+}
+
+impl App {
+    pub fn detail_item(&self) -> Option<&Item> {
+        self.data.as_ref()?.item(&self.detail.key)
+    }
+
+    /// The source rows of the detail: (side, table, id).
+    pub fn detail_sources(&self) -> Vec<(&'static str, &'static str, String)> {
+        let Some(item) = self.detail_item() else {
+            return Vec::new();
+        };
+        let m = &item.mismatch;
+        m.expected_rows
+            .iter()
+            .map(|r| ("expected", r.table, r.id.clone()))
+            .chain(m.actual_rows.iter().map(|r| ("actual", r.table, r.id.clone())))
+            .collect()
+    }
+
+    // ---- events -------------------------------------------------------------------------
+
+    pub(crate) fn open_detail(&mut self, key: String) -> Vec<Request> {
+        if self.detail.key != key {
+            self.detail = DetailState {
+                key,
+                ..DetailState::default()
+            };
+        }
+        self.show(View::Detail)
+    }
+
+    pub(crate) fn update_detail(&mut self, action: Action) -> Vec<Request> {
+        let Some(item) = self.detail_item() else {
+            return Vec::new();
+        };
+        let key = item.mismatch.key.clone();
+        let seen = Some(item.version);
+        let nsources = self.detail_sources().len();
+        let ntrail = self.detail.trail.as_ref().map_or(0, Vec::len);
+        let d = &mut self.detail;
+        match action {
+            Action::NextPane | Action::PrevPane => {
+                d.pane = match d.pane {
+                    DetailPane::Sources => DetailPane::Trail,
+                    DetailPane::Trail => DetailPane::Sources,
+                }
+            }
+            a if a.is_nav() => match d.pane {
+                DetailPane::Sources => d.source = clamp_move(d.source, nsources, &a, 5),
+                DetailPane::Trail => d.trail_scroll = clamp_move(d.trail_scroll, ntrail, &a, 3),
+            },
+            Action::Enter if d.pane == DetailPane::Sources => {
+                if let Some((_, table, id)) = self.detail_sources().get(self.detail.source).cloned() {
+                    self.flash = Some((true, format!("opening {} {}…", table, inert(&id))));
+                    return vec![Request::Locate {
+                        table: table.to_string(),
+                        id,
+                    }];
+                }
+            }
+            Action::Note => self.editor = Some(Editor::new(Purpose::Note { key })),
+            Action::Correction => self.open_editor(Purpose::Correction { key: key.clone() }, seen),
+            Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
+            Action::Reject => self.open_editor(Purpose::Rejection { key: key.clone() }, seen),
+            Action::Accept => {
+                self.flash = Some((true, "accepting the correction…".to_string()));
+                return vec![Request::Write(WriteOp::Accept { key, seen })];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// The detail's own keys.
+pub fn bindings() -> Vec<Binding> {
+    use KeyCode::*;
+    use K::*;
+    vec![
+        b(&[Code(Tab)], "Tab", "pane", Action::NextPane, true),
+        b(
+            &[Code(BackTab)],
+            "S-Tab",
+            "previous pane",
+            Action::PrevPane,
+            false,
+        ),
+        b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
+        b(&[Ch('n')], "n", "note", Action::Note, true),
+        b(&[Ch('p')], "p", "correction", Action::Correction, true),
+        b(&[Ch('w')], "w", "waive", Action::Waive, true),
+        b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
+        b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
+    ]
+}
 
 /// The trail as lines: who, when, what; text kept multi-line but inert.
 pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> {
@@ -20,17 +137,17 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
             "{} · {} · {}",
             inert(&a.created_at),
             inert(&a.author),
-            inert(&a.kind)
+            a.kind.as_str()
         );
         if let Some(amount) = a.amount {
             head.push_str(&format!(
                 " {} on {}",
                 signed(amount),
-                inert(a.side.as_deref().unwrap_or("?"))
+                a.side.map_or("?", Side::as_str)
             ));
         }
         if let Some(st) = &a.correction_status {
-            head.push_str(&format!(" [{}", inert(st)));
+            head.push_str(&format!(" [{}", st.as_str()));
             if let Some(by) = &a.decided_by {
                 head.push_str(&format!(" by {}", inert(by)));
             }
@@ -88,7 +205,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 m.lane,
                 inert(&item.owner)
             )),
-            Span::styled(inert(&item.status), theme.status(&item.status)),
+            Span::styled(item.status.as_str(), theme.status(item.status.as_str())),
             Span::raw(match (item.notes, item.pending_corrections) {
                 (n, 0) => format!(" · {n} in trail"),
                 (n, p) => format!(" · {n} in trail, {p} awaiting decision"),

@@ -1,15 +1,259 @@
-//! Every mismatch in a table: sort, text filter, quick filters.
+//! Every mismatch in a table: sort, text filter, quick filters. Owns the table's state, its
+//! keys and its drawing; reads `App::data`, never the database.
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::TableState;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::signed;
-use crate::snapshot::model::Severity;
+use crate::snapshot::model::{Lane, MismatchStatus, Severity};
 use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
+use crate::tui::data::{Item, Request};
 use crate::tui::theme::{severity_symbol, Theme};
+
+/// Columns of the mismatch table, in sort order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Severity,
+    Lane,
+    Subject,
+    Expected,
+    Actual,
+    Variance,
+    Owner,
+    Status,
+}
+
+impl SortKey {
+    const ORDER: [SortKey; 8] = [
+        SortKey::Severity,
+        SortKey::Lane,
+        SortKey::Subject,
+        SortKey::Expected,
+        SortKey::Actual,
+        SortKey::Variance,
+        SortKey::Owner,
+        SortKey::Status,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Severity => "severity",
+            SortKey::Lane => "lane",
+            SortKey::Subject => "subject",
+            SortKey::Expected => "expected",
+            SortKey::Actual => "actual",
+            SortKey::Variance => "|variance|",
+            SortKey::Owner => "owner",
+            SortKey::Status => "status",
+        }
+    }
+
+    pub(crate) fn next(self) -> SortKey {
+        let i = Self::ORDER.iter().position(|k| *k == self).unwrap_or(0);
+        Self::ORDER[(i + 1) % Self::ORDER.len()]
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MismatchesState {
+    pub selected_key: Option<String>,
+    pub table: TableState,
+    pub sort: Option<SortKey>,
+    pub descending: bool,
+    pub filter: String,
+    pub typing: bool,
+    pub lane: Option<Lane>,
+    pub severity: Option<Severity>,
+    pub owner: Option<String>,
+    pub status: Option<MismatchStatus>,
+}
+
+impl App {
+    /// The mismatch table's rows after filters and sort.
+    pub fn visible_items(&self) -> Vec<&Item> {
+        let Some(d) = &self.data else {
+            return Vec::new();
+        };
+        let m = &self.mismatches;
+        let needle = m.filter.to_lowercase();
+        let mut rows: Vec<&Item> = d
+            .items
+            .iter()
+            .filter(|i| m.lane.is_none_or(|l| i.mismatch.lane == l))
+            .filter(|i| m.severity.is_none_or(|s| i.mismatch.severity == s))
+            .filter(|i| m.owner.as_ref().is_none_or(|o| &i.owner == o))
+            .filter(|i| m.status.is_none_or(|s| i.status == s))
+            .filter(|i| {
+                needle.is_empty() || {
+                    let mm = &i.mismatch;
+                    [
+                        mm.key.as_str(),
+                        mm.title.as_str(),
+                        mm.subject.as_str(),
+                        i.owner.as_str(),
+                        mm.next_action.as_str(),
+                        i.status.as_str(),
+                        mm.severity.as_str(),
+                    ]
+                    .iter()
+                    .any(|t| t.to_lowercase().contains(&needle))
+                }
+            })
+            .collect();
+        if let Some(key) = m.sort {
+            rows.sort_by(|a, b| {
+                let (x, y) = (&a.mismatch, &b.mismatch);
+                let o = match key {
+                    SortKey::Severity => crate::tui::data::severity_order(x, y),
+                    SortKey::Lane => x.lane.as_str().cmp(y.lane.as_str()),
+                    SortKey::Subject => x.subject.cmp(&y.subject),
+                    SortKey::Expected => x.expected.cmp(&y.expected),
+                    SortKey::Actual => x.actual.cmp(&y.actual),
+                    SortKey::Variance => y.variance.abs().cmp(&x.variance.abs()),
+                    SortKey::Owner => a.owner.cmp(&b.owner),
+                    SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+                };
+                o.then_with(|| crate::tui::data::severity_order(x, y))
+            });
+        }
+        if m.descending {
+            rows.reverse();
+        }
+        rows
+    }
+
+    /// Index of the selected mismatch among the visible rows.
+    pub fn mismatch_index(&self) -> usize {
+        let rows = self.visible_items();
+        self.mismatches
+            .selected_key
+            .as_ref()
+            .and_then(|k| rows.iter().position(|i| &i.mismatch.key == k))
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn filter_key(&mut self, key: KeyEvent) {
+        let m = &mut self.mismatches;
+        match key.code {
+            KeyCode::Enter => m.typing = false,
+            KeyCode::Esc => {
+                m.typing = false;
+                m.filter.clear();
+            }
+            KeyCode::Backspace => {
+                m.filter.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() => m.filter.push(c),
+            _ => {}
+        }
+        self.mismatches.table.select(Some(0));
+        self.mismatches.selected_key = self.visible_items().first().map(|i| i.mismatch.key.clone());
+    }
+
+    pub(crate) fn update_mismatches(&mut self, action: Action) -> Vec<Request> {
+        let keys: Vec<String> = self
+            .visible_items()
+            .iter()
+            .map(|i| i.mismatch.key.clone())
+            .collect();
+        let sel = self.mismatch_index();
+        let m = &mut self.mismatches;
+        match action {
+            a if a.is_nav() => {
+                let i = clamp_move(sel, keys.len(), &a, self.page_rows);
+                m.selected_key = keys.get(i).cloned();
+            }
+            Action::Enter => {
+                if let Some(key) = keys.get(sel) {
+                    return self.open_detail(key.clone());
+                }
+            }
+            Action::Filter => m.typing = true,
+            Action::SortNext => {
+                m.sort = Some(m.sort.map_or(SortKey::Lane, SortKey::next));
+                m.descending = false;
+            }
+            Action::SortReverse => {
+                m.sort.get_or_insert(SortKey::Severity);
+                m.descending = !m.descending;
+            }
+            Action::CycleLane => {
+                let present: Vec<Lane> = Lane::ALL
+                    .iter()
+                    .copied()
+                    .filter(|l| {
+                        self.data
+                            .iter()
+                            .flat_map(|d| &d.items)
+                            .any(|i| i.mismatch.lane == *l)
+                    })
+                    .collect();
+                m.lane = cycle(&present, m.lane.as_ref());
+            }
+            Action::CycleSeverity => {
+                let all: Vec<Severity> = Severity::ALL.iter().rev().copied().collect();
+                m.severity = cycle(&all, m.severity.as_ref());
+            }
+            Action::CycleOwner => {
+                let mut owners: Vec<String> = self
+                    .data
+                    .iter()
+                    .flat_map(|d| &d.items)
+                    .map(|i| i.owner.clone())
+                    .collect();
+                owners.sort();
+                owners.dedup();
+                m.owner = cycle(&owners, m.owner.as_ref());
+            }
+            Action::CycleStatus => {
+                m.status = cycle(MismatchStatus::ALL, m.status.as_ref());
+            }
+            Action::ClearFilters => {
+                m.lane = None;
+                m.severity = None;
+                m.owner = None;
+                m.status = None;
+                m.filter.clear();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+fn cycle<T: Clone + PartialEq>(all: &[T], current: Option<&T>) -> Option<T> {
+    match current {
+        None => all.first().cloned(),
+        Some(c) => {
+            let i = all.iter().position(|x| x == c)?;
+            all.get(i + 1).cloned()
+        }
+    }
+}
+
+/// The mismatch table's own keys.
+pub fn bindings() -> Vec<Binding> {
+    use KeyCode::*;
+    use K::*;
+    vec![
+        b(&[Code(Enter)], "Enter", "detail", Action::Enter, true),
+        b(&[Ch('/')], "/", "filter", Action::Filter, true),
+        b(&[Ch('s')], "s", "sort", Action::SortNext, true),
+        b(&[Ch('S')], "S", "reverse sort", Action::SortReverse, false),
+        b(&[Ch('L')], "L", "by lane", Action::CycleLane, true),
+        b(&[Ch('V')], "V", "by severity", Action::CycleSeverity, true),
+        b(&[Ch('O')], "O", "by owner", Action::CycleOwner, false),
+        b(&[Ch('T')], "T", "by status", Action::CycleStatus, false),
+        b(&[Ch('x')], "x", "clear filters", Action::ClearFilters, false),
+    ]
+}
 
 /// Short severity for narrow tables: `▲ crit`, `● high`, `◆ med`, `· low`.
 pub fn severity_short(s: Severity) -> String {
@@ -41,7 +285,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         filters.push(format!("owner={}", inert(o)));
     }
     if let Some(s) = &m.status {
-        filters.push(format!("status={}", inert(s)));
+        filters.push(format!("status={s}"));
     }
     let sort = match m.sort {
         None => "severity".to_string(),
@@ -86,7 +330,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 Cell::from(Line::from(mm.actual.grouped()).right_aligned()),
                 Cell::from(Line::from(signed(mm.variance)).right_aligned()),
                 Cell::from(inert(&i.owner)),
-                Cell::from(Span::styled(status_short(&i.status), theme.status(&i.status))),
+                Cell::from(Span::styled(
+                    status_short(i.status),
+                    theme.status(i.status.as_str()),
+                )),
             ])
         })
         .collect();
@@ -125,9 +372,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
 }
 
 /// Status words that fit the table: `in_correction` → `in corr`.
-pub fn status_short(status: &str) -> String {
+pub fn status_short(status: MismatchStatus) -> &'static str {
     match status {
-        "in_correction" => "in corr".to_string(),
-        other => inert(other),
+        MismatchStatus::InCorrection => "in corr",
+        other => other.as_str(),
     }
 }

@@ -1,5 +1,7 @@
-//! Drawing: one module per view. Every string from data or users passes through
-//! [`inert`](crate::text::inert) before it reaches a widget.
+//! The views, one file each holding the view's state, update, key bindings and draw; this
+//! module draws the frame around them (tabs, footer, status line, popups). Every string
+//! from data or users passes through [`inert`](crate::text::inert) before it reaches a
+//! widget; no view reads the database or decides a workflow rule.
 
 pub mod audit;
 pub mod checklist;
@@ -60,7 +62,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }
-    let read_only = app.data.as_ref().is_some_and(|d| d.actor.read_only());
+    let read_only = app.data.as_ref().is_some_and(|d| d.actor.is_read_only());
     let [tabs, banner, body, footer, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(u16::from(read_only)),
@@ -211,7 +213,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The status bar: user and role, the file, freshness, or the last message.
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = if let Some((true, msg)) = &app.flash {
+    // A stopped worker outranks every other message: nothing more is read or saved.
+    let line = if let Some(msg) = app.stopped.as_ref().or(match &app.flash {
+        Some((true, msg)) => Some(msg),
+        _ => None,
+    }) {
         Line::from(Span::styled(
             fit(
                 &format!(" {}{}", inert(msg), " ".repeat(area.width as usize)),

@@ -1,5 +1,7 @@
-//! The first pane: the period at a glance and the correction lane.
+//! The first pane: entity, period, status, figures, lanes at a glance, checklist progress and
+//! the correction lane. Owns its selection and keys; reads `App::data`, never the database.
 
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
@@ -8,9 +10,50 @@ use ratatui::Frame;
 use super::{fit, signed};
 use crate::snapshot::model::Lane;
 use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
+use crate::tui::data::{Item, Request};
 use crate::tui::theme::{severity_label, Theme};
 use crate::workflow::signing;
+
+impl App {
+    /// Open items in severity order (the correction lane on the first pane).
+    pub fn correction_lane(&self) -> Vec<&Item> {
+        match &self.data {
+            Some(d) => d.open_items().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    pub(crate) fn update_overview(&mut self, action: Action) -> Vec<Request> {
+        let lane: Vec<String> = self
+            .correction_lane()
+            .iter()
+            .map(|i| i.mismatch.key.clone())
+            .collect();
+        let sel = self.overview.selected().unwrap_or(0);
+        if action.is_nav() {
+            self.overview
+                .select(Some(clamp_move(sel, lane.len(), &action, self.page_rows)));
+        } else if action == Action::Enter {
+            if let Some(key) = lane.get(sel.min(lane.len().saturating_sub(1))) {
+                return self.open_detail(key.clone());
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// The overview's own keys.
+pub fn bindings() -> Vec<Binding> {
+    vec![b(
+        &[K::Code(KeyCode::Enter)],
+        "Enter",
+        "open mismatch",
+        Action::Enter,
+        true,
+    )]
+}
 
 /// A short lane name for the at-a-glance line.
 pub fn lane_short(lane: Lane) -> &'static str {

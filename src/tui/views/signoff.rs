@@ -1,14 +1,92 @@
 //! Sign-off: every precondition with its state, who may sign, typed confirmation; reopen.
+//! Owns the typed confirmation and its keys; signing goes out as a request.
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::editor::{Editor, Purpose};
 use super::fit;
 use crate::text::inert;
+use crate::tui::action::{b, Binding, K};
 use crate::tui::app::{Action, App};
+use crate::tui::data::{Request, WriteOp};
 use crate::tui::theme::Theme;
+
+/// The typed confirmation of a sign-off.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignOffState {
+    pub typing: Option<String>,
+}
+
+impl App {
+    pub(crate) fn signoff_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let typed = self.signoff.typing.get_or_insert_with(String::new);
+        match key.code {
+            KeyCode::Esc => self.signoff.typing = None,
+            KeyCode::Backspace => {
+                typed.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() => typed.push(c),
+            KeyCode::Enter => {
+                let typed = self.signoff.typing.take().unwrap_or_default();
+                let period = self
+                    .data
+                    .as_ref()
+                    .map(|d| d.summary.period.clone())
+                    .unwrap_or_default();
+                if typed != period {
+                    self.refuse(format!(
+                        "not signed: you typed {:?}, the period id is {}",
+                        inert(&typed),
+                        inert(&period)
+                    ));
+                    return Vec::new();
+                }
+                self.flash = Some((true, "signing off…".to_string()));
+                return vec![Request::Write(WriteOp::SignOff { typed })];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    pub(crate) fn update_signoff(&mut self, action: Action) -> Vec<Request> {
+        match action {
+            Action::SignOff => {
+                self.signoff.typing = Some(String::new());
+            }
+            Action::Reopen => self.editor = Some(Editor::new(Purpose::Reopen)),
+            Action::ExportPacket => return self.export_packet(),
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// The sign-off view's own keys (no row navigation).
+pub fn bindings() -> Vec<Binding> {
+    use K::*;
+    vec![
+        b(
+            &[Ch('S')],
+            "S",
+            "sign off (type the period id)",
+            Action::SignOff,
+            true,
+        ),
+        b(&[Ch('R')], "R", "reopen with a reason", Action::Reopen, true),
+        b(
+            &[Ch('e')],
+            "e",
+            "export close packet",
+            Action::ExportPacket,
+            false,
+        ),
+    ]
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };

@@ -1,0 +1,170 @@
+//! What a key asks for: the [`View`]s, the [`Action`]s and the [`Binding`] of a key to an
+//! action. Shared by the app, the keymap and every view; it depends on nothing of theirs.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::snapshot::model::ItemStatus;
+use crate::workflow::Permission;
+
+/// The views, one key each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    Overview,
+    Mismatches,
+    Detail,
+    Checklist,
+    Lanes,
+    Audit,
+    SignOff,
+}
+
+impl View {
+    pub const ALL: [View; 7] = [
+        View::Overview,
+        View::Mismatches,
+        View::Detail,
+        View::Checklist,
+        View::Lanes,
+        View::Audit,
+        View::SignOff,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Mismatches => "Mismatches",
+            View::Detail => "Mismatch",
+            View::Checklist => "Checklist",
+            View::Lanes => "Lanes",
+            View::Audit => "Audit",
+            View::SignOff => "Sign-off",
+        }
+    }
+}
+
+/// What a key asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Back,
+    Show(View),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    NextPane,
+    PrevPane,
+    Enter,
+    Filter,
+    SortNext,
+    SortReverse,
+    CycleLane,
+    CycleSeverity,
+    CycleOwner,
+    CycleStatus,
+    ClearFilters,
+    Note,
+    Correction,
+    Waive,
+    Accept,
+    Reject,
+    SetChecklist(ItemStatus),
+    Verify,
+    SignOff,
+    Reopen,
+    /// Write the close packet (Markdown) next to the snapshot.
+    ExportPacket,
+}
+
+/// A key as bound: a character, a special key, or Ctrl + a character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum K {
+    Ch(char),
+    Code(KeyCode),
+    Ctrl(char),
+}
+
+impl K {
+    pub fn matches(self, ev: &KeyEvent) -> bool {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+        match self {
+            K::Ch(c) => !ctrl && !alt && ev.code == KeyCode::Char(c),
+            K::Code(code) => !ctrl && !alt && ev.code == code,
+            K::Ctrl(c) => ctrl && ev.code == KeyCode::Char(c),
+        }
+    }
+}
+
+/// One binding: the keys, how they are written, what they do, and whether the footer
+/// shows it (help always does).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub keys: &'static [K],
+    pub shown: &'static str,
+    pub label: &'static str,
+    pub action: Action,
+    pub footer: bool,
+}
+
+pub const fn b(
+    keys: &'static [K],
+    shown: &'static str,
+    label: &'static str,
+    action: Action,
+    footer: bool,
+) -> Binding {
+    Binding {
+        keys,
+        shown,
+        label,
+        action,
+        footer,
+    }
+}
+
+impl Action {
+    /// The workflow permission the action needs; `None` for what only looks or moves.
+    pub fn permission(&self) -> Option<Permission> {
+        Some(match self {
+            Action::Note => Permission::AddNote,
+            Action::Correction => Permission::ProposeCorrection,
+            Action::Waive => Permission::Waive,
+            Action::Accept => Permission::AcceptCorrection,
+            Action::Reject => Permission::RejectCorrection,
+            Action::SetChecklist(_) => Permission::MoveItem,
+            Action::SignOff => Permission::SignOff,
+            Action::Reopen => Permission::Reopen,
+            Action::ExportPacket => Permission::Export,
+            _ => return None,
+        })
+    }
+
+    /// A move of the selection (up, down, page, first, last).
+    pub fn is_nav(&self) -> bool {
+        matches!(
+            self,
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom
+        )
+    }
+}
+
+/// The selection after a move `action` among `len` rows, `page` rows to a page.
+pub fn clamp_move(selected: usize, len: usize, action: &Action, page: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let last = len - 1;
+    match action {
+        Action::Up => selected.saturating_sub(1),
+        Action::Down => (selected + 1).min(last),
+        Action::PageUp => selected.saturating_sub(page.max(1)),
+        Action::PageDown => (selected + page.max(1)).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => selected.min(last),
+    }
+}
