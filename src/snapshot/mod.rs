@@ -15,6 +15,7 @@ pub mod bounds;
 pub mod bulk;
 pub mod cache;
 mod content;
+mod encode;
 pub mod model;
 pub mod pages;
 pub mod queries;
