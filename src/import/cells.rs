@@ -758,6 +758,30 @@ mod tests {
     }
 
     #[test]
+    fn only_the_first_fifty_problems_are_kept_the_rest_counted() {
+        let mut problems = Problems::default();
+        // Found out of order (a repeated id is named after its file was read).
+        for line in (1..=10_000u64).rev() {
+            problems.push(1, "a.csv", line, 2, format!("bad {line}"));
+        }
+        problems.push(0, "p.csv", 7, 0, "whole row".into());
+        problems.push(0, "p.csv", 7, 3, "cell".into());
+        assert!(problems.first.len() <= MAX_PROBLEMS);
+        match problems.into_result(None::<()>) {
+            Err(ImportError::Problems { problems, more }) => {
+                assert_eq!(more, 10_002 - MAX_PROBLEMS);
+                let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                assert_eq!(
+                    shown[..3],
+                    ["p.csv:7:3: cell", "p.csv:7: whole row", "a.csv:1:2: bad 1"]
+                );
+                assert_eq!(shown[MAX_PROBLEMS - 1], "a.csv:48:2: bad 48");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn period_ids() {
         assert!(checked_period_id("2026-03").is_ok());
         for bad in ["2026-3", "2026-13", "2026-00", "202603", "2026-03-01", "26-03"] {

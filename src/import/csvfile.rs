@@ -692,6 +692,42 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_read_as_it_streams_in() {
+        // The first record comes out before the rest of the file was read: a source that
+        // fails after the first rows still yields them.
+        struct Failing(&'static [u8]);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(io::Error::other("disk gone"));
+                }
+                let n = self.0.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut problems = Problems::default();
+        let bytes: Box<dyn Read> = Box::new(Failing(b"id,name,kind\nA,a,x\nB,b,y\n"));
+        let mut reader =
+            TableReader::new(2, COLUMNS, &["name"], bytes, "a.csv".into(), &mut problems).unwrap();
+        let mut lines = Vec::new();
+        while let Some((_, record)) = reader.next_record(&mut problems) {
+            lines.push(record.line);
+        }
+        assert_eq!(lines, vec![2, 3]);
+        assert_eq!(problems.lines(), vec!["a.csv:4: cannot read this row: disk gone"]);
+    }
+
+    #[test]
+    fn a_bom_and_crlf_split_across_reads_are_read_as_one() {
+        let (table, problems) = read(b"\xEF\xBB\xBFid,name,kind\r\nA,a,x\r\n\r\nB,\"b\r\nc\",y\rC,c,z");
+        assert_eq!(problems, Vec::<String>::new());
+        let lines: Vec<u64> = table.unwrap().records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 4, 6]);
+    }
+
+    #[test]
     fn quotes_that_close_are_not_unterminated() {
         for (bytes, expected) in [
             (&b"a,\"b\"\"c\"\n"[..], None),
