@@ -19,7 +19,7 @@
 //! rebuild). Figures and the machine: BENCHMARKS.md, "Import streams".
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -210,16 +210,8 @@ fn bench(dir: &Path, invoices: u64) -> Measured {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; ignore arguments.
-    let sizes: Vec<u64> = std::env::var("CLOSEDESK_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000,100000".into())
-        .split(',')
-        .filter_map(|s| s.trim().replace('_', "").parse().ok())
-        .collect();
-    let dir = std::env::var_os("CLOSEDESK_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-import"));
-    std::fs::create_dir_all(&dir).expect("bench directory");
+    let sizes = child::sizes("10000,100000");
+    let dir = child::dir("bench-import");
     let rows: Vec<Measured> = sizes.iter().map(|&n| bench(&dir, n)).collect();
 
     println!();

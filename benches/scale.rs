@@ -184,16 +184,8 @@ fn main() {
     if let Some(path) = std::env::var_os("CLOSEDESK_BENCH_COCKPIT") {
         return cockpit_child(Path::new(&path));
     }
-    // `cargo bench` passes `--bench`; ignore arguments.
-    let sizes: Vec<u64> = std::env::var("CLOSEDESK_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000,100000,1000000".into())
-        .split(',')
-        .filter_map(|s| s.trim().replace('_', "").parse().ok())
-        .collect();
-    let dir = std::env::var_os("CLOSEDESK_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-scale"));
-    std::fs::create_dir_all(&dir).expect("bench directory");
+    let sizes = child::sizes("10000,100000,1000000");
+    let dir = child::dir("bench-scale");
     let rows: Vec<Row> = sizes.iter().map(|&n| bench(&dir, n)).collect();
 
     println!();

@@ -1,6 +1,7 @@
-//! Running closedesk (or another tool) as a child process and measuring it: shared by the
-//! benches.
+//! Running closedesk (or another tool) as a child process and measuring it, and the
+//! settings every bench reads: shared by the benches.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,4 +31,23 @@ pub fn run_command(mut command: Command, stdout: Stdio) -> (Duration, u64) {
         "closedesk {args:?} failed: {status}"
     );
     (elapsed, usage.ru_maxrss as u64)
+}
+
+/// The sizes to run (`CLOSEDESK_BENCH_SIZES=10000,100000`, else `default`).
+pub fn sizes(default: &str) -> Vec<u64> {
+    // `cargo bench` passes `--bench`; arguments are ignored.
+    std::env::var("CLOSEDESK_BENCH_SIZES")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|s| s.trim().replace('_', "").parse().ok())
+        .collect()
+}
+
+/// Where the files go (`CLOSEDESK_BENCH_DIR`, else `target/NAME`), created.
+pub fn dir(name: &str) -> PathBuf {
+    let dir = std::env::var_os("CLOSEDESK_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(name));
+    std::fs::create_dir_all(&dir).expect("bench directory");
+    dir
 }

@@ -86,6 +86,9 @@ fn multi_line(name: &str) -> &'static [&'static str] {
     }
 }
 
+/// Reads a kind cell as an id's tag in an [`IdSet`].
+type KindTag = fn(&str) -> Option<u8>;
+
 /// The index of `word` among the words of `W`, as an id's tag in an [`IdSet`].
 fn kind_tag<W: Word>(word: &str) -> Option<u8> {
     let kind = W::from_word(word)?;
@@ -182,7 +185,7 @@ impl<'s> Run<'s> {
         &self,
         file: &'static str,
         what: &'static str,
-        kind: Option<(&str, fn(&str) -> Option<u8>)>,
+        kind: Option<(&str, KindTag)>,
     ) -> Result<Ids, Failed> {
         let Some(mut reader) = self.reread(file)? else {
             return Ok(Ids::new(None, what, file));

@@ -1,10 +1,11 @@
-//! Bulk loading a new snapshot row by row (the synthetic periods of `closedesk demo
-//! --scale`): every row goes through a prepared statement inside one transaction, so
-//! nothing larger than one row is held in memory.
+//! Bulk loading a new snapshot row by row (`closedesk import` and the synthetic periods
+//! of `closedesk demo --scale`): every row goes through a prepared statement inside one
+//! transaction, so nothing larger than one row is held in memory.
 //!
 //! For the load only, the connection trades durability for speed — rollback journal in
 //! memory, `synchronous = OFF`, a larger page cache, foreign-key and `CHECK` constraints
-//! off (the caller builds a consistent period by construction; its tests run `PRAGMA
+//! off (import checks every reference and every word before a row is written; the
+//! generator builds a consistent period by construction; the tests of both run `PRAGMA
 //! foreign_key_check` and `verify`, whose `PRAGMA integrity_check` checks every `CHECK`;
 //! SQLite evaluates each `x IN ('a', 'b', 'c')` check by building a temporary B-tree, which
 //! was half the load) — and the secondary indexes are dropped and created again after the
