@@ -123,7 +123,7 @@ fn unterminated_quote(bytes: &[u8]) -> Option<Unterminated> {
 }
 
 /// What the reader's source has passed on so far, seen byte by byte: the quote scan, and
-/// the `\r` and `\n` bytes not yet counted into [`Tap::line_of`]'s line (a few buffers'
+/// the `\r` and `\n` bytes not yet counted into the line of [`Seen::line_of`] (a few buffers'
 /// worth at most: records are asked for in order, right after they are read).
 struct Seen {
     offset: u64,
