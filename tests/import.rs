@@ -49,20 +49,29 @@ fn append(dir: &Path, file: &str, line: &str) {
     fs::write(&path, text).unwrap();
 }
 
-/// The problems of reading `dir`, printed, with `dir/` left out of the file names.
+/// The problems of reading `dir`, printed, with `dir/` left out of the file names. The
+/// import itself (which writes as it reads) finds the very same, and leaves no file.
 fn problems(dir: &Path) -> Vec<String> {
     let prefix = format!("{}/", dir.display());
-    match import::read_dir(dir) {
-        Ok(_) => panic!("the import of {} was accepted", dir.display()),
-        Err(ImportError::Problems { problems, more }) => {
-            assert_eq!(more, 0, "more problems than listed");
-            problems
-                .iter()
-                .map(|p| p.to_string().strip_prefix(&prefix).unwrap().to_string())
-                .collect()
+    let printed = |result: Result<(), ImportError>| -> Vec<String> {
+        match result {
+            Ok(()) => panic!("the import of {} was accepted", dir.display()),
+            Err(ImportError::Problems { problems, more }) => {
+                assert_eq!(more, 0, "more problems than listed");
+                problems
+                    .iter()
+                    .map(|p| p.to_string().strip_prefix(&prefix).unwrap().to_string())
+                    .collect()
+            }
+            Err(other) => panic!("expected problems, got: {other}"),
         }
-        Err(other) => panic!("expected problems, got: {other}"),
-    }
+    };
+    let read = printed(import::read_dir(dir).map(|_| ()));
+    let out_dir = tempfile::tempdir().unwrap();
+    let imported = printed(import::import_dir(dir, &out_dir.path().join("p.db"), false).map(|_| ()));
+    assert_eq!(imported, read, "import_dir and read_dir find the same");
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+    read
 }
 
 /// Breaks the fixture with `edits` (file, from, to) and returns the problems.
@@ -1421,4 +1430,29 @@ fn a_large_import_writes_every_row_as_the_in_memory_path_does() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+}
+
+#[test]
+fn a_repeated_id_is_named_wherever_writing_stops() {
+    // Found by the snapshot's primary key while rows are written (and on the last row),
+    // or by the ids' hashes once a problem stopped the writing.
+    for (at, bad_amount) in [(18_000, false), (19_999, false), (19_999, true)] {
+        let src = fixture();
+        append_usage(src.path(), 20_000, |i, row| {
+            if i != at {
+                return row;
+            }
+            let row = row.replacen(&format!("UE-X{at},"), "UE-X7,", 1);
+            if bad_amount {
+                row.replace(",0.10,", ",0.101,")
+            } else {
+                row
+            }
+        });
+        let found = problems(src.path());
+        let line = at + 4;
+        let duplicate = format!("usage_events.csv:{line}:1: duplicate id 'UE-X7' (first on line 11)");
+        assert_eq!(found[0], duplicate, "{found:#?}");
+        assert_eq!(found.len(), 1 + usize::from(bad_amount), "{found:#?}");
+    }
 }

@@ -347,7 +347,7 @@ fn collect(source: &dyn Source, label: &dyn Fn(&str) -> String) -> Result<Source
         let mut run = tables::Run::start(source, label)?;
         let period = run.period();
         let mut data = period.clone().map(SourceData::new);
-        run.rows(&mut |row| {
+        run.rows(false, &mut |row| {
             if let Some(data) = data.as_mut() {
                 data.push(row);
             }
@@ -395,12 +395,13 @@ pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<Imported, Impor
             Some(period) if run.clean() => {
                 let file_of = |table: &str| format!("{table}.csv");
                 snapshot.bulk_load_from(&period.clone(), &file_of, |writer| {
-                    run.rows(&mut |row| writer.write(&row))?;
+                    // The snapshot's primary keys refuse a repeated id.
+                    run.rows(true, &mut |row| writer.write(&row))?;
                     run.finish(Some(period))
                 })
             }
             period => {
-                run.rows(&mut |_| Ok(()))?;
+                run.rows(false, &mut |_| Ok(()))?;
                 run.finish(period)
             }
         }

@@ -13,7 +13,7 @@ use std::io::Read;
 use super::cells::{is_id, quoted, Ids, Problems, Row, Seen, Word};
 use super::csvfile::TableReader;
 use super::ids::{hash, IdSet, Repeats};
-use super::record::Cell;
+use super::record::{Cell, Header, Record};
 use super::{Failed, Imported, Source, FILES, MULTI_LINE};
 use crate::snapshot::model::{
     Account, AccountKind, BatchKind, Credit, CreditKind, Disbursement, EmployerProgram, ExportBatch,
@@ -244,7 +244,16 @@ impl<'s> Run<'s> {
     /// `sink` as long as nothing was found wrong (after that the files are only checked).
     /// A row the sink refuses by a constraint stops the writing too (a repeated id,
     /// reported once its file is read); any other failure of the sink ends the run.
-    pub fn rows(&mut self, sink: &mut dyn FnMut(SourceRow) -> rusqlite::Result<()>) -> Result<(), Failed> {
+    ///
+    /// `unique_ids`: the sink refuses a row whose id it already has (the snapshot's primary
+    /// keys). While rows are written, a repeated id is then found by the sink at no cost;
+    /// from the row where writing stops (or always, when the sink does not refuse them)
+    /// repeats are found by the ids' hashes, those of the rows before read again.
+    pub fn rows(
+        &mut self,
+        unique_ids: bool,
+        sink: &mut dyn FnMut(SourceRow) -> rusqlite::Result<()>,
+    ) -> Result<(), Failed> {
         for (index, &(parse, keyed)) in TABLES.iter().enumerate() {
             let index = index + 1;
             let (name, columns) = FILES[index];
@@ -259,32 +268,90 @@ impl<'s> Run<'s> {
             };
             let id_at = keyed.then(|| reader.header().index("id"));
             let mut repeats = Repeats::default();
+            let mut hashing = !(unique_ids && self.writing());
             while let Some((header, record)) = reader.next_record(&mut self.problems) {
                 self.read[index] += 1;
-                // Rows with the wrong number of fields are only reported.
-                if !record.complete {
-                    continue;
+                if let (Some(at), false) = (id_at, hashing || self.writing()) {
+                    // Writing stopped on an earlier row (or on this one as read).
+                    hashing = true;
+                    self.hash_ids(name, at, record.line, &mut repeats)?;
                 }
-                if let Some(id) = id_at.and_then(|at| exact_id(&record.cells[at])) {
-                    repeats.add(id);
-                }
-                let mut r = Row::new(header, record, &mut self.problems);
-                let row = parse(&mut r, &mut self.context);
-                let Some(row) = row.filter(|_| r.ok()) else {
-                    continue;
-                };
-                self.kept[index] += 1;
-                if self.problems.is_empty() && self.refused.is_none() {
-                    match sink(row) {
-                        Ok(()) => {}
-                        Err(e) if is_constraint(&e) => self.refused = Some(e),
-                        Err(e) => return Err(Failed::Write(e)),
-                    }
-                }
+                self.row(
+                    index,
+                    header,
+                    record,
+                    parse,
+                    id_at.filter(|_| hashing),
+                    &mut repeats,
+                    sink,
+                )?;
+            }
+            if let (Some(at), false) = (id_at, hashing || self.writing()) {
+                // Writing stopped on the last row.
+                self.hash_ids(name, at, u64::MAX, &mut repeats)?;
             }
             let repeated = repeats.repeated();
             if !repeated.is_empty() {
                 self.report_repeats(name, &repeated)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True while rows are handed to the sink: nothing found wrong, nothing refused.
+    fn writing(&self) -> bool {
+        self.problems.is_empty() && self.refused.is_none()
+    }
+
+    /// One row: its id's hash added to `repeats` when `hash_id` names the id column, its
+    /// cells parsed, and handed to `sink` when accepted and still writing.
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        index: usize,
+        header: &Header,
+        record: &Record,
+        parse: ParseRow,
+        hash_id: Option<usize>,
+        repeats: &mut Repeats,
+        sink: &mut dyn FnMut(SourceRow) -> rusqlite::Result<()>,
+    ) -> Result<(), Failed> {
+        // Rows with the wrong number of fields are only reported.
+        if !record.complete {
+            return Ok(());
+        }
+        if let Some(id) = hash_id.and_then(|at| exact_id(&record.cells[at])) {
+            repeats.add(id);
+        }
+        let mut r = Row::new(header, record, &mut self.problems);
+        let row = parse(&mut r, &mut self.context);
+        let Some(row) = row.filter(|_| r.ok()) else {
+            return Ok(());
+        };
+        self.kept[index] += 1;
+        if self.writing() {
+            match sink(row) {
+                Ok(()) => {}
+                Err(e) if is_constraint(&e) => self.refused = Some(e),
+                Err(e) => return Err(Failed::Write(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds to `repeats` the hash of the id of every row of `name` before line `before`
+    /// (read again), as the run would have had it hashed them as they were read.
+    fn hash_ids(&self, name: &str, at: usize, before: u64, repeats: &mut Repeats) -> Result<(), Failed> {
+        let Some(mut reader) = self.reread(name)? else {
+            return Ok(());
+        };
+        let mut ignored = Problems::default();
+        while let Some((_, record)) = reader.next_record(&mut ignored) {
+            if record.line >= before {
+                break;
+            }
+            if let Some(id) = exact_id(&record.cells[at]).filter(|_| record.complete) {
+                repeats.add(id);
             }
         }
         Ok(())
