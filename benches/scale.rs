@@ -5,9 +5,12 @@
 //! --scale N --seed 1`) and measures, printing one table at the end:
 //!
 //! - build: wall time of the generator, and the file size;
-//! - status: wall time of `closedesk status FILE` as a process, run twice (cold and warm
-//!   page cache; `status` runs the full reconciliation today — no stored results yet);
+//! - status: wall time of `closedesk status FILE` as a process, run twice (the first may
+//!   compute and store the result; the second reads the stored rows);
 //! - reconcile: wall time of `closedesk reconcile FILE` as a process, and its peak RSS;
+//! - a workflow action (issue 15): `closedesk mismatch FILE KEY note …` and `… assign …`
+//!   as processes on the first planted mismatch, best of three each — they read the stored
+//!   result and run no engine;
 //! - engine vs baseline, in this process on one connection: `reconcile::run` against the
 //!   raw-SQL baseline (`Snapshot::raw_sql_baseline`: the same aggregates as plain SQL),
 //!   best of three each, and their ratio;
@@ -69,6 +72,8 @@ struct Row {
     status_rss: u64,
     reconcile: Duration,
     reconcile_rss: u64,
+    note: Duration,
+    assign: Duration,
     engine: Duration,
     baseline: Duration,
     exact: bool,
@@ -120,6 +125,15 @@ fn bench(dir: &Path, invoices: u64) -> Row {
     let (status_first, _) = run(Stdio::null(), &["status", &file_text]);
     let (status_next, status_rss) = run(Stdio::null(), &["status", &file_text]);
     let (reconcile_time, reconcile_rss) = run(Stdio::null(), &["reconcile", &file_text]);
+    let key = &planted.first().expect("planted mismatches").0;
+    let action = |args: &[&str]| {
+        let mut all = vec!["mismatch", &file_text, key];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--user", "tlin"]);
+        best_of(3, || run(Stdio::null(), &all)).0
+    };
+    let note = action(&["note", "benchmark note"]);
+    let assign = action(&["assign", "bench@northstar.example"]);
 
     let snapshot = Snapshot::open(&file).expect("open");
     let (baseline, _) = best_of(3, || snapshot.raw_sql_baseline().expect("baseline"));
@@ -140,6 +154,8 @@ fn bench(dir: &Path, invoices: u64) -> Row {
         status_rss,
         reconcile: reconcile_time,
         reconcile_rss,
+        note,
+        assign,
         engine,
         baseline,
         exact,
@@ -190,12 +206,12 @@ fn main() {
 
     println!();
     println!(
-        "| invoices | build | file | status (1st run) | status (2nd run) | status RSS | reconcile (process) | reconcile RSS | engine | raw-SQL baseline | engine / baseline | exact |"
+        "| invoices | build | file | status (1st run) | status (2nd run) | status RSS | reconcile (process) | reconcile RSS | a note (process) | assign (process) | engine | raw-SQL baseline | engine / baseline | exact |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
     for r in &rows {
         println!(
-            "| {} | {} | {:.0} MiB | {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
+            "| {} | {} | {:.0} MiB | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
             r.invoices,
             r.build.map(ms).unwrap_or_else(|| "(reused)".into()),
             r.file_size as f64 / 1_048_576.0,
@@ -204,6 +220,8 @@ fn main() {
             mib(r.status_rss),
             ms(r.reconcile),
             mib(r.reconcile_rss),
+            ms(r.note),
+            ms(r.assign),
             ms(r.engine),
             ms(r.baseline),
             r.engine.as_secs_f64() / r.baseline.as_secs_f64(),

@@ -113,7 +113,12 @@ pub fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
 }
 
 fn line_column(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at.min(text.len())];
+    // A byte offset from the parser: back to the character it falls in, never a panic.
+    let at = (0..=at.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -189,6 +194,14 @@ mod tests {
             "{message}"
         );
         assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    /// An offset inside a multi-byte character counts as that character, never a panic.
+    #[test]
+    fn a_position_inside_a_non_ascii_character_is_not_a_panic() {
+        let text = "login = \"é\"\nthème = 1\n";
+        assert_eq!(line_column(text, 10), (1, 10));
+        assert_eq!(line_column(text, 16), (2, 3));
     }
 
     #[test]

@@ -25,29 +25,22 @@ pub const MAX_TOTAL_ABS_CENTS: i128 = 1_000_000_000_000_000;
 pub struct Money(i64);
 
 /// Why a piece of text is not an amount.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
+    #[error("amount is empty")]
     Empty,
+    #[error("amount in scientific notation is not allowed")]
     ScientificNotation,
+    #[error("amount has a thousands separator")]
     ThousandsSeparator,
+    #[error("amount has a leading '+'")]
     LeadingPlus,
+    #[error("amount has more than 2 decimals (it would have to be rounded)")]
     TooManyDecimals,
+    #[error("amount is out of range")]
     OutOfRange,
+    #[error("not an amount (expected e.g. 1250.00 or -12.5)")]
     NotANumber,
-}
-
-impl fmt::Display for MoneyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            MoneyError::Empty => "amount is empty",
-            MoneyError::ScientificNotation => "amount in scientific notation is not allowed",
-            MoneyError::ThousandsSeparator => "amount has a thousands separator",
-            MoneyError::LeadingPlus => "amount has a leading '+'",
-            MoneyError::TooManyDecimals => "amount has more than 2 decimals (it would have to be rounded)",
-            MoneyError::OutOfRange => "amount is out of range",
-            MoneyError::NotANumber => "not an amount (expected e.g. 1250.00 or -12.5)",
-        })
-    }
 }
 
 impl Money {

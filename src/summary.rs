@@ -82,7 +82,6 @@ impl Summary {
         checklist: &ChecklistProgress,
         today: NaiveDate,
     ) -> Summary {
-        let period = &recon.period;
         let mut counts = SeverityCounts::default();
         let mut variance = Money::ZERO;
         for (m, open) in recon
@@ -99,7 +98,27 @@ impl Summary {
                 Severity::Low => counts.low += 1,
             }
         }
-        let status = recon.status_word(|m| open_variance(m).is_some());
+        Summary::counted(recon, counts, variance, checklist, today)
+    }
+
+    /// The summary of `recon`'s period and figures with its open mismatches already counted
+    /// (`counts`) and their Σ |corrected variance| (`variance`); `recon.mismatches` is not
+    /// read (`status` counts the stored rows with SQL).
+    pub fn counted(
+        recon: &Overview,
+        counts: SeverityCounts,
+        variance: Money,
+        checklist: &ChecklistProgress,
+        today: NaiveDate,
+    ) -> Summary {
+        let period = &recon.period;
+        let status = if period.status == crate::snapshot::model::PeriodStatus::SignedOff {
+            "signed_off"
+        } else if counts.open > 0 {
+            "needs_review"
+        } else {
+            "clean"
+        };
         let h = &recon.headline;
         Summary {
             period: period.id.clone(),

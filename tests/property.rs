@@ -1155,10 +1155,10 @@ fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Plan
             // expected = total + adjustments (none), actual = disbursed = total + delta.
             vec![("invoices:INV-1-0:over-applied".into(), m(delta))]
         }
-        // A reversal or chargeback recorded on the ledger `delta` off what it pulled back.
-        // Two findings, each true on its own rows (docs/reconciliation.md, "A wrong
-        // reversal row is two findings"): the row (+delta) and ACC-0's roll-forward, whose
-        // ledger closing AR is delta off its invoices (−delta).
+        // A reversal or chargeback recorded on the ledger `delta` off what it pulled back:
+        // one finding, on the row (+delta). ACC-0's ledger closing AR is delta off its
+        // invoices, all of it the row's, so the roll-forward does not report it again
+        // (docs/reconciliation.md, "A wrong ledger row is one finding").
         2 => {
             let row = data
                 .ledger
@@ -1166,10 +1166,7 @@ fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Plan
                 .find(|l| l.reference.as_deref() == Some(reversal))
                 .unwrap();
             row.amount += m(sign * delta);
-            vec![
-                (format!("adjustments:{reversal}:unrecorded"), m(sign * delta)),
-                ("ledger:ACC-0:roll-forward".into(), m(-sign * delta)),
-            ]
+            vec![(format!("adjustments:{reversal}:unrecorded"), m(sign * delta))]
         }
         // A usage event billed twice: INV-0-0 gets a second usage line billing its first
         // event again (the event names only its first line).
@@ -1258,6 +1255,44 @@ fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Plan
                 ("exports:GL-1/ACC-1:gl-account".into(), m(-delta)),
             ]
         }
+        // An invoice of ACC-1 posted and voided in the window whose void never reached the
+        // ledger (its `invoice_posted` row of +delta is there, the `void` row of −delta is
+        // not): one finding, on the void (variance = its ledger net, +delta). ACC-1's
+        // ledger closing AR is delta over its invoices, all of it the void's, so the
+        // roll-forward does not report it again.
+        9 => {
+            data.invoices.push(Invoice {
+                id: "INV-PV".into(),
+                account_id: "ACC-1".into(),
+                status: InvoiceStatus::Void,
+                posted_at: Some(d(8)),
+                voided_at: Some(d(9)),
+                due_date: d(8) + chrono::Days::new(30),
+                total: m(delta),
+                balance: m(0),
+            });
+            data.invoice_lines.push(InvoiceLine {
+                id: "LN-PV".into(),
+                invoice_id: "INV-PV".into(),
+                kind: LineKind::Recurring,
+                program_id: None,
+                service_start: None,
+                service_end: None,
+                amount: m(delta),
+                revenue_rule: RevenueRule::Immediate,
+                description: None,
+            });
+            data.ledger.push(LedgerEntry {
+                id: "LG-PV".into(),
+                account_id: "ACC-1".into(),
+                invoice_id: Some("INV-PV".into()),
+                occurred_at: at(d(8), 9),
+                kind: LedgerKind::InvoicePosted,
+                amount: m(delta),
+                reference: None,
+            });
+            vec![("adjustments:INV-PV:void".into(), m(delta))]
+        }
         // A billed program fee on no statement line: the fee line is split in two, the
         // statement presents the first; header and the program's billed fee still tie.
         _ => {
@@ -1295,7 +1330,7 @@ proptest! {
         stories in stories(),
         units in 2i64..5000,
         rate in 1i64..10_000,
-        class in 0u8..10,
+        class in 0u8..11,
         delta in 1i64..100_000,
         negative in any::<bool>(),
         chargeback in any::<bool>(),

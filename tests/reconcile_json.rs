@@ -74,7 +74,11 @@ fn every_field_is_documented_with_its_basis_and_sign() {
         .find("## reconcile --json, field by field")
         .expect("the section")..];
     let mut paths = Vec::new();
-    for file in [demo(dir.path()), revenue_rules(dir.path())] {
+    for file in [
+        demo(dir.path()),
+        revenue_rules(dir.path()),
+        wrong_reversal_row(dir.path()),
+    ] {
         leaves(
             &run_json(&["reconcile", "--json"], &file),
             String::new(),
@@ -163,6 +167,32 @@ fn fixture(dir: &Path, name: &str) -> PathBuf {
         .join("tests/fixtures")
         .join(name);
     closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    path
+}
+
+/// tests/fixtures/unwinds with REV-2's ledger row recorded at 1,000.00 instead of the
+/// 600.00 it pulled back: the roll-forward carries `ledger_reported_on_rows` (400.00).
+fn wrong_reversal_row(dir: &Path) -> PathBuf {
+    let src = dir.join("unwinds-csv");
+    std::fs::create_dir_all(&src).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unwinds");
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let text = std::fs::read_to_string(&path).unwrap().replace(
+                "LG-7,ACC-B,INV-2,2026-03-15T15:00:00Z,reversal,600.00,REV-2",
+                "LG-7,ACC-B,INV-2,2026-03-15T15:00:00Z,reversal,1000.00,REV-2",
+            );
+            std::fs::write(src.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    let path = dir.join("unwinds.db");
+    closedesk::import::import_dir(&src, &path, false).unwrap();
+    let v = run_json(&["reconcile", "--json"], &path);
+    assert_eq!(
+        v["steps"]["rollforward"]["totals"]["ledger_reported_on_rows"],
+        400.0
+    );
     path
 }
 

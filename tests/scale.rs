@@ -8,8 +8,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
+use closedesk::demo::scale;
 use closedesk::reconcile;
-use closedesk::scale;
 use closedesk::snapshot::schema::{SOURCE_TABLES, WORKFLOW_TABLES};
 use closedesk::snapshot::Snapshot;
 

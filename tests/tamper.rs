@@ -57,8 +57,8 @@ fn close(path: &Path) -> String {
     ok("signoff", path, &["--user", "mhale"])
 }
 
-/// A one-line UPDATE with the `sqlite3` tool: the stored overview says no mismatch.
-const FORGE_CLEAN: &str = "UPDATE reconcile_cache SET result = json_set(result, '$.mismatches', json('[]'))";
+/// A one-line DELETE with the `sqlite3` tool: the stored result has no mismatch rows.
+const FORGE_CLEAN: &str = "DELETE FROM reconcile_mismatches";
 
 #[test]
 fn a_forged_stored_result_does_not_make_an_unclean_period_pass() {
@@ -83,26 +83,26 @@ fn a_forged_stored_result_does_not_make_an_unclean_period_pass() {
     assert!(stderr.contains("the stored result was edited"), "{stderr}");
 }
 
-/// The stored overview's closing AR made 1.00, and its checksum recomputed (the encoding is
-/// documented, so a forger can).
+/// The stored headline's closing AR made 1.00, and the digest of the rows and the checksum
+/// recomputed (the encoding is documented, so a forger can).
 fn forge_closing_ar(path: &Path) {
     let conn = Connection::open(path).unwrap();
     conn.execute(
-        "UPDATE reconcile_cache SET result = replace(result, '39639.27', '1.00')",
+        "UPDATE reconcile_steps SET figures = replace(figures, '39639.27', '1.00') WHERE step = 'headline'",
         [],
     )
     .unwrap();
-    let (generation, version, result): (i64, String, String) = conn
+    let figures: String = conn
         .query_row(
-            "SELECT generation, version, result FROM reconcile_cache",
+            "SELECT figures FROM reconcile_steps WHERE step = 'headline'",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| r.get(0),
         )
         .unwrap();
-    assert!(result.contains("\"closing_ar\":1.00"), "the forgery took");
-    let sum = closedesk::reconcile::stored::checksum(generation, &version, &result);
-    conn.execute("UPDATE reconcile_cache SET checksum = ?1", [sum])
-        .unwrap();
+    assert!(figures.contains("\"closing_ar\":1.00"), "the forgery took");
+    drop(conn);
+    let snapshot = closedesk::snapshot::Snapshot::open(path).unwrap();
+    closedesk::reconcile::stored::reseal(&snapshot).unwrap();
 }
 
 #[test]

@@ -450,3 +450,223 @@ fn text_that_begins_with_a_dash_is_accepted() {
     let log = text(&run(&["log"], &path).stdout);
     assert!(log.contains("-- waiting for billing"), "{log}");
 }
+
+// Issue 15: a workflow action costs what it changes ------------------------------------------
+
+/// Runs the command line in this process (so the engine-run counter of this thread sees
+/// it); its exit code, or a panic when it fails with a message.
+fn in_process_code(args: &[&str]) -> std::process::ExitCode {
+    use clap::Parser;
+    let mut argv = vec!["closedesk"];
+    argv.extend_from_slice(args);
+    let cli = closedesk::cli::Cli::try_parse_from(&argv).unwrap();
+    closedesk::cli::run(cli).unwrap_or_else(|failure| panic!("{args:?}: {}", failure.message))
+}
+
+/// [`in_process_code`], which must succeed.
+fn in_process(args: &[&str]) {
+    let code = in_process_code(args);
+    assert_eq!(
+        format!("{code:?}"),
+        format!("{:?}", std::process::ExitCode::SUCCESS),
+        "{args:?}"
+    );
+}
+
+/// `closedesk mismatch FILE KEY note TEXT --user olive`, in this process.
+fn note_as_olive(file: &str, key: &str, text: &str) {
+    in_process(&["mismatch", file, key, "note", text, "--user", "olive"]);
+}
+
+/// The mismatch of the fixture's unexplained GL batch.
+const GAP_KEY: &str = "exports:GL-1:ar-total";
+
+#[test]
+fn actions_on_a_current_stored_result_do_not_run_the_engine() {
+    use closedesk::reconcile::engine_runs;
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "cost.db", &source_with_gap());
+    let (file, key) = (path.to_str().unwrap(), GAP_KEY);
+    // The first reader computes and stores the result.
+    let before = engine_runs();
+    in_process(&["status", file]);
+    assert_eq!(
+        engine_runs(),
+        before + 1,
+        "status with nothing stored runs the engine once"
+    );
+
+    let before = engine_runs();
+    note_as_olive(file, key, "asked the GL team");
+    in_process(&["checklist", file, "set", "1", "in_progress", "--user", "olive"]);
+    in_process(&[
+        "mismatch",
+        file,
+        key,
+        "propose",
+        "--amount",
+        "-9.75",
+        "--side",
+        "actual",
+        "--reason",
+        "batch double-posted",
+        "--user",
+        "olive",
+    ]);
+    in_process(&["mismatch", file, key, "accept", "--user", "rita"]);
+    in_process(&["mismatch", file, key]);
+    in_process(&["checklist", file]);
+    // Preconditions not met (exit 1): listed from the stored result.
+    in_process_code(&["signoff", file, "--check", "--user", "lena"]);
+    assert_eq!(engine_runs(), before, "no action ran the engine");
+    let snapshot = Snapshot::open(&path).unwrap();
+    let actions: Vec<String> = closedesk::workflow::audit::history(&snapshot)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in [
+        "mismatch.note",
+        "checklist.set",
+        "mismatch.propose",
+        "mismatch.accept",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+    // What the actions did is what the engine computes now: the accepted correction ties.
+    let recon = closedesk::reconcile::run(&snapshot).unwrap();
+    let view = closedesk::workflow::mismatches::views(&snapshot, &recon.mismatches)
+        .unwrap()
+        .into_iter()
+        .find(|v| v.key == key)
+        .unwrap();
+    assert_eq!(view.status, closedesk::snapshot::model::MismatchStatus::Resolved);
+}
+
+#[test]
+fn a_hand_edit_of_a_source_row_makes_the_next_action_recompute() {
+    use closedesk::reconcile::engine_runs;
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "edit.db", &source_with_gap());
+    let (file, key) = (path.to_str().unwrap(), GAP_KEY);
+    in_process(&["status", file]);
+    let before = engine_runs();
+    note_as_olive(file, key, "first look");
+    assert_eq!(engine_runs(), before);
+    // An unlocked period: a source row edited with SQL moves the source generation.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute(
+            "UPDATE export_batches SET total_cents = 1075 WHERE id = 'GL-1'",
+            [],
+        )
+        .unwrap();
+    let before = engine_runs();
+    note_as_olive(file, key, "the batch changed");
+    assert_eq!(
+        engine_runs(),
+        before + 1,
+        "the stored result was stale: recomputed once"
+    );
+    // ... and stored again, so the next action is back to no engine run.
+    note_as_olive(file, key, "and again");
+    assert_eq!(engine_runs(), before + 1);
+    let snapshot = Snapshot::open(&path).unwrap();
+    let stored = closedesk::reconcile::stored::stored(&snapshot).unwrap().unwrap();
+    assert!(stored.current);
+    let m = stored.overview.mismatches.iter().find(|m| m.key == key).unwrap();
+    assert_eq!(
+        m,
+        closedesk::reconcile::run(&snapshot)
+            .unwrap()
+            .mismatches
+            .iter()
+            .find(|m| m.key == key)
+            .unwrap()
+    );
+    assert_eq!(m.actual.to_string(), "10.75");
+}
+
+#[test]
+fn figures_gone_stale_between_read_and_write_are_recomputed_inside_the_write() {
+    use closedesk::reconcile::{engine_runs, stored};
+    use closedesk::workflow::{mismatches, Refusal};
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "race.db", &source_with_gap());
+    let snapshot = Snapshot::open(&path).unwrap();
+    let key = GAP_KEY;
+    let olive = actor(&snapshot, "olive");
+    let figures = stored::current(&snapshot).unwrap();
+    assert!(figures.overview.mismatches.iter().any(|m| m.key == key));
+    // Another process removes the batch after the figures were read: the gap is gone.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM export_batches WHERE id = 'GL-1'", [])
+        .unwrap();
+    let before = engine_runs();
+    let proposal = mismatches::Proposal {
+        amount: closedesk::money::Money::from_cents(-975),
+        side: closedesk::snapshot::model::Side::Actual,
+        reason: "batch double-posted".into(),
+        reference: None,
+    };
+    let refused = mismatches::propose(&snapshot, &olive, &figures, key, &proposal, None).unwrap_err();
+    assert!(matches!(refused, Refusal::NotFound(_)), "{refused:?}");
+    assert_eq!(
+        engine_runs(),
+        before + 1,
+        "the write recomputed in its transaction"
+    );
+    // Nothing was written.
+    assert!(closedesk::workflow::audit::history(&snapshot).unwrap().is_empty());
+    // With figures of the current generation the write runs no engine.
+    let figures = stored::current(&snapshot).unwrap();
+    let before = engine_runs();
+    closedesk::workflow::checklist::set(
+        &snapshot,
+        &olive,
+        &figures,
+        1,
+        closedesk::snapshot::model::ItemStatus::Done,
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(engine_runs(), before);
+}
+
+#[test]
+fn the_cockpits_writes_do_not_run_the_engine_on_a_current_stored_result() {
+    use closedesk::reconcile::engine_runs;
+    use closedesk::tui::data::{write, WriteOp};
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "cockpit.db", &source_with_gap());
+    let mut snapshot = Snapshot::open(&path).unwrap();
+    closedesk::reconcile::stored_or_run(&snapshot).unwrap();
+    let before = engine_runs();
+    let ops = [
+        WriteOp::Note {
+            kind: "mismatch",
+            target: GAP_KEY.into(),
+            text: "asked the GL team".into(),
+        },
+        WriteOp::Checklist {
+            item: 1,
+            status: "in_progress".into(),
+            note: None,
+            seen: None,
+        },
+    ];
+    for op in &ops {
+        let done = write(&mut snapshot, "olive", None, op);
+        assert!(done.is_ok(), "{op:?}: {done:?}");
+    }
+    let waive = WriteOp::Waive {
+        key: GAP_KEY.into(),
+        reason: "below materiality, agreed with the controller".into(),
+        seen: None,
+    };
+    let done = write(&mut snapshot, "rita", None, &waive);
+    assert!(done.is_ok(), "{done:?}");
+    assert_eq!(engine_runs(), before, "no cockpit write ran the engine");
+}

@@ -442,7 +442,8 @@ fn killed_writers_lose_no_acknowledged_action() {
 }
 
 /// A write that cannot get the lock within the busy timeout says so plainly, saves nothing,
-/// and gives the user's input back.
+/// gives the user's input back, and exits with 3 (the environment), not 2 (a user's
+/// mistake).
 #[test]
 fn a_write_that_stays_blocked_says_so_and_keeps_the_input() {
     let dir = tempfile::tempdir().unwrap();
@@ -466,7 +467,8 @@ fn a_write_that_stays_blocked_says_so_and_keeps_the_input() {
         .unwrap();
     let waited = started.elapsed();
     holder.execute_batch("ROLLBACK").unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    // Not the user's mistake: the environment's exit code (README, "Exit codes").
+    assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim_end(),
         "closedesk: the snapshot is busy: another writer held it for more than 5 seconds; nothing was \

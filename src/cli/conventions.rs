@@ -1,5 +1,8 @@
 //! `closedesk completions SHELL` and `closedesk man`: generated from the command line's own
 //! definition (clap_complete, clap_mangen), printed to standard output.
+//!
+//! Owns the completions and man page commands; must not describe a command by hand (clap is
+//! the source).
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,5 +1,7 @@
 //! `closedesk export`: the close outputs (GL journal, aged AR, mismatch register, close
 //! packet). The library does the work (`crate::export::write`); this parses and prints.
+//!
+//! Owns `export`'s arguments and printing; must not build an output itself.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,11 +10,11 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{open_snapshot, print_json, Failure, Outcome};
-use crate::export::{self, ExportError, Format, Kind, Request, Target};
+use crate::export::{self, ExportError, Format, Kind, Naming, Request, Target};
 use crate::text::{inert, inert_path};
 use crate::workflow::Actor;
 
-pub const EXPORT_HELP: &str = "Kinds and formats:\n  gl          csv (default), json   summarized GL journal; --by-account splits it per customer account\n  aging       csv (default), json   aged AR per account with unapplied payments and credits\n  mismatches  csv (default), json   the mismatch register\n  packet      md (default), json    the close packet\n  workbook    xlsx                  the close workbook: summary, every step, register, aged AR, GL, checklist, trail\n\nExamples:\n  closedesk export period.db --kind packet --out close-packet.md\n  closedesk export period.db --kind gl --format json --out - | jq .total_debit\n\nEvery export is recorded in the audit log; re-running on a snapshot in the same state gives the same bytes (no time unless --stamp). An existing file is not replaced without --force (exit 2). docs/outputs.md describes each output.";
+pub const EXPORT_HELP: &str = "Kinds and formats:\n  gl          csv (default), json   summarized GL journal; --by-account splits it per customer account\n  aging       csv (default), json   aged AR per account with unapplied payments and credits\n  mismatches  csv (default), json   the mismatch register\n  packet      md (default), json, pdf   the close packet (pdf: for the archive)\n  workbook    xlsx                  the close workbook: summary, every step, register, aged AR, GL, checklist, trail\n\nExamples:\n  closedesk export period.db --kind packet --out close-packet.md\n  closedesk export period.db --kind gl --format json --out - | jq .total_debit\n\nEvery export is recorded in the audit log; re-running on a snapshot in the same state gives the same bytes (no time unless --stamp). An existing file is not replaced without --force (exit 2). docs/outputs.md describes each output.";
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -21,10 +23,11 @@ pub struct ExportArgs {
     /// gl, aging, mismatches, packet or workbook.
     #[arg(long)]
     kind: String,
-    /// csv or json (gl, aging, mismatches); md or json (packet); xlsx (workbook).
+    /// csv or json (gl, aging, mismatches); md, json or pdf (packet); xlsx (workbook).
     #[arg(long)]
     format: Option<String>,
-    /// Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here).
+    /// Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here; the
+    /// packet beside the snapshot as close-packet-PERIOD-draft|signed-HEAD.EXT).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Replace an existing file.
@@ -54,7 +57,7 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         .map(|f| {
             Format::parse(f).ok_or_else(|| {
                 Failure::usage(format!(
-                    "--format {:?} is not one of csv, json, md, xlsx",
+                    "--format {:?} is not one of csv, json, md, xlsx, pdf",
                     inert(f)
                 ))
             })
@@ -74,6 +77,12 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
     let target = match args.out {
         Some(p) if p.as_os_str() == "-" => Target::Stdout,
         Some(p) => Target::File(p),
+        // The packet: beside the snapshot, named as the cockpit names it.
+        None if kind == Kind::Packet => Target::Named(Naming {
+            dir: snapshot.path().parent().map(PathBuf::from).unwrap_or_default(),
+            login: None,
+            max: None,
+        }),
         None => {
             let period = snapshot.period().map_err(|e| {
                 Failure::usage(format!("cannot read the snapshot: {}", inert(&e.to_string())))
@@ -93,17 +102,17 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         }
     };
     if target == Target::Stdout
-        && format == Format::Xlsx
+        && matches!(format, Format::Xlsx | Format::Pdf)
         && std::io::IsTerminal::is_terminal(&std::io::stdout())
     {
         return Err(Failure::usage(
-            "the workbook is binary: give --out FILE, or redirect standard output; nothing was written",
+            "the workbook and the PDF are binary: give --out FILE, or redirect standard output; nothing was written",
         ));
     }
-    let actor = Actor::resolve(&snapshot, user).map_err(|r| Failure::usage(r.to_string()))?;
+    let actor = Actor::resolve(&snapshot, user).map_err(Failure::from)?;
     let written = export::write(&snapshot, &actor, &request, &target, args.force).map_err(|e| match e {
         ExportError::Usage(m) | ExportError::Io(m) => Failure::usage(m),
-        ExportError::Refused(r) => Failure::usage(r.to_string()),
+        ExportError::Refused(r) => Failure::from(r),
     })?;
     match &written.path {
         None => {

@@ -1,9 +1,13 @@
 //! The command line: parse arguments, call the library, print. Every user mistake becomes a
 //! [`Failure`] with a message naming what and where, and exit code 2.
+//!
+//! Owns arguments, exit codes and printing; must not hold SQL, a rule of the engine or the
+//! workflow, or a figure of its own.
 
 mod conventions;
 mod export;
 mod serve;
+mod trace;
 mod workflow;
 
 use std::collections::HashMap;
@@ -19,12 +23,14 @@ mod report;
 
 use crate::demo;
 use crate::import;
+use crate::money::Money;
 use crate::reconcile::{self, Mismatch, Overview};
 use crate::snapshot::Snapshot;
-use crate::summary::Summary;
+use crate::summary::{SeverityCounts, Summary};
 use crate::text::{inert, inert_json, inert_path};
 use crate::workflow::mismatches::{self, MismatchView};
 use crate::workflow::signing;
+use crate::workflow::Refusal;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -74,7 +80,7 @@ enum Command {
         #[arg(long, value_name = "N", requires = "out")]
         scale: Option<u64>,
         /// The seed of the synthetic period: the same N and seed give the same file contents.
-        #[arg(long, value_name = "S", requires = "scale", default_value_t = crate::scale::DEFAULT_SEED)]
+        #[arg(long, value_name = "S", requires = "scale", default_value_t = crate::demo::scale::DEFAULT_SEED)]
         seed: u64,
     },
     /// Build a period snapshot from one CSV file per source table.
@@ -179,19 +185,71 @@ pub struct Failure {
     pub code: u8,
 }
 
+/// The exit code of a user's mistake: bad input, an unusable file, a refused action.
+pub const EXIT_USAGE: u8 = 2;
+/// The exit code of the environment's failure: the snapshot busy past the timeout, a full
+/// disk, an I/O error. Nothing was saved; the same command may succeed later.
+pub const EXIT_ENVIRONMENT: u8 = 3;
+
 impl Failure {
     /// A user mistake or an unusable file: exit code 2.
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
-            code: 2,
+            code: EXIT_USAGE,
+        }
+    }
+
+    /// The environment failed, not the user: exit code 3.
+    pub fn environment(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: EXIT_ENVIRONMENT,
+        }
+    }
+
+    /// A failure reading the snapshot: the environment's when SQLite says so
+    /// (`snapshot::is_environment`), else the file's (exit 2).
+    pub fn sqlite(message: impl Into<String>, e: &rusqlite::Error) -> Failure {
+        if crate::snapshot::is_environment(e) {
+            Failure::environment(message)
+        } else {
+            Failure::usage(message)
         }
     }
 }
 
-impl<E: std::error::Error> From<E> for Failure {
+/// Whether an error or any error behind it is the environment's: a workflow refusal that
+/// says so, an SQLite error of the environment, an I/O error other than a missing file or
+/// a denied permission (which are the user's to fix).
+fn environmental(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(r) = e.downcast_ref::<Refusal>() {
+            return r.is_environment();
+        }
+        if let Some(e) = e.downcast_ref::<rusqlite::Error>() {
+            return crate::snapshot::is_environment(e);
+        }
+        if let Some(e) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            return !matches!(
+                e.kind(),
+                NotFound | PermissionDenied | AlreadyExists | InvalidInput | InvalidData | IsADirectory
+            );
+        }
+        next = e.source();
+    }
+    false
+}
+
+impl<E: std::error::Error + 'static> From<E> for Failure {
     fn from(e: E) -> Failure {
-        Failure::usage(e.to_string())
+        if environmental(&e) {
+            Failure::environment(e.to_string())
+        } else {
+            Failure::usage(e.to_string())
+        }
     }
 }
 
@@ -383,7 +441,7 @@ fn cmd_demo(out: Option<PathBuf>, force: bool) -> Outcome {
 
 fn cmd_demo_scale(out: &Path, invoices: u64, seed: u64, force: bool) -> Outcome {
     let started = std::time::Instant::now();
-    let generated = crate::scale::write(out, invoices, seed, force)?;
+    let generated = crate::demo::scale::write(out, invoices, seed, force)?;
     let c = &generated.counts;
     println!(
         "Wrote a synthetic period of {} invoices (seed {seed}) to {} in {:.1} s",
@@ -490,11 +548,14 @@ fn stored_overview(snapshot: &Snapshot) -> Result<Overview, Failure> {
 }
 
 fn cannot_read(snapshot: &Snapshot, e: rusqlite::Error) -> Failure {
-    Failure::usage(format!(
-        "{}: cannot read the snapshot: {}",
-        inert_path(snapshot.path()),
-        crate::snapshot::explain(&e)
-    ))
+    Failure::sqlite(
+        format!(
+            "{}: cannot read the snapshot: {}",
+            inert_path(snapshot.path()),
+            crate::snapshot::explain(&e)
+        ),
+        &e,
+    )
 }
 
 /// Summarizes; also returns which mismatches are open.
@@ -529,9 +590,41 @@ fn exit_for(summary: &Summary, check: bool) -> ExitCode {
     }
 }
 
+/// The summary from the stored rows when they are current: the open mismatches counted
+/// and totalled by SQL, no mismatch read whole; `None` when there are none to read so.
+fn summarize_stored(snapshot: &Snapshot) -> Result<Option<Summary>, Failure> {
+    let Some((overview, open)) =
+        reconcile::stored::stored_counts(snapshot).map_err(|e| cannot_read(snapshot, e))?
+    else {
+        return Ok(None);
+    };
+    let progress = snapshot
+        .checklist_progress()
+        .map_err(|e| cannot_read(snapshot, e))?;
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    let counts = SeverityCounts {
+        open: count(open.critical + open.high + open.medium + open.low),
+        critical: count(open.critical),
+        high: count(open.high),
+        medium: count(open.medium),
+        low: count(open.low),
+    };
+    let variance = Money::from_cents(open.variance_abs_cents);
+    Ok(Some(Summary::counted(
+        &overview,
+        counts,
+        variance,
+        &progress,
+        today(),
+    )))
+}
+
 fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     let snapshot = open_snapshot_to_read(file)?;
-    let (summary, _) = summarize(&snapshot, &stored_overview(&snapshot)?)?;
+    let summary = match summarize_stored(&snapshot)? {
+        Some(summary) => summary,
+        None => summarize(&snapshot, &stored_overview(&snapshot)?)?.0,
+    };
     if json {
         print_json(&summary)?;
     } else {

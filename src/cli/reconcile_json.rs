@@ -3,6 +3,8 @@
 //! figures with each figure named once for its basis and sign. The engine's own structures
 //! (stored overviews, the close packet) keep their names; only this document renames, so
 //! the renaming lives in one table here.
+//!
+//! Owns the `reconcile --json` names; must not compute a figure (it renames the engine's).
 
 use serde_json::{Map, Value};
 
@@ -47,6 +49,11 @@ pub const RENAMES: &[(&str, &str, &str)] = &[
         "invoice_balances",
         "invoice_balances_closing_ar",
     ),
+    (
+        "steps.rollforward.totals",
+        "reported_on_rows",
+        "ledger_reported_on_rows",
+    ),
     ("steps.rollforward.accounts[]", "opening", "ledger_opening_ar"),
     ("steps.rollforward.accounts[]", "posted", "ledger_posted"),
     (
@@ -70,6 +77,11 @@ pub const RENAMES: &[(&str, &str, &str)] = &[
         "steps.rollforward.accounts[]",
         "invoice_balances",
         "invoice_balances_closing_ar",
+    ),
+    (
+        "steps.rollforward.accounts[]",
+        "reported_on_rows",
+        "ledger_reported_on_rows",
     ),
     // Step 4: positive magnitudes of the source rows; system adjustments signed.
     ("steps.adjustments.totals", "voids", "invoice_totals_voided"),

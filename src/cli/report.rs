@@ -1,4 +1,6 @@
 //! The human-readable reconciliation report: every figure of every step, in check order.
+//!
+//! Owns the report's layout; must not compute a figure (it prints the engine's).
 
 use crate::money::Money;
 use crate::reconcile::adjustments::AdjustmentKind;
@@ -209,12 +211,12 @@ pub fn print_steps(recon: &Reconciliation) {
         heading("After the window (not counted in the period)");
         for (label, tally) in s.after_window.rows() {
             if !tally.is_empty() {
-                let label = label.trim_end_matches(" after the window");
-                count(
-                    &format!("{}{}", label[..1].to_uppercase(), &label[1..]),
-                    tally.count,
-                    tally.amount,
-                );
+                let mut label = label.trim_end_matches(" after the window").chars();
+                let first = label
+                    .next()
+                    .map(|c| c.to_uppercase().to_string())
+                    .unwrap_or_default();
+                count(&format!("{first}{}", label.as_str()), tally.count, tally.amount);
             }
         }
     }

@@ -1,5 +1,7 @@
 //! `closedesk serve`: the cockpit over SSH. Parses and checks the arguments; the server is
 //! `crate::serve`.
+//!
+//! Owns `serve`'s arguments; must not run sessions (that is `crate::serve`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -3,6 +3,9 @@
 //! message on stderr (with `--json`, also `{"refused": KIND, "message": …}` on stdout); a
 //! failed `verify` (or `signoff --check` with a precondition not met) is exit 1. Every string
 //! from data is printed through `inert`.
+//!
+//! Owns the workflow commands' arguments and printing; must not decide an action (the
+//! library refuses or does it) nor print data without `inert`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,7 +15,7 @@ use serde_json::json;
 
 use super::{open_snapshot, open_snapshot_to_read, print_json, Failure, Outcome};
 use crate::money::Money;
-use crate::reconcile::{self, Reconciliation};
+use crate::reconcile::stored::{self, Current};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Severity, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::snapshot::Snapshot;
@@ -111,6 +114,10 @@ pub struct MismatchArgs {
     /// Only mismatches owned by this owner.
     #[arg(long)]
     owner: Option<String>,
+    /// With KEY: the source rows behind its expected and actual figure with their dates,
+    /// accounts and amounts, their sums, and for an export its lines compared by account.
+    #[arg(long)]
+    rows: bool,
     /// Print JSON for scripts.
     #[arg(long, global = true)]
     json: bool,
@@ -239,7 +246,11 @@ fn refused(refusal: Refusal, json: bool) -> Failure {
         // Best effort: the message on stderr is what counts.
         let _ = print_json(&value);
     }
-    Failure::usage(message)
+    if refusal.is_environment() {
+        Failure::environment(message)
+    } else {
+        Failure::usage(message)
+    }
 }
 
 /// [`refused`], naming the file when the refusal is the file's own (storage).
@@ -251,14 +262,22 @@ fn refused_on(snapshot: &Snapshot, refusal: Refusal, json: bool) -> Failure {
     failure
 }
 
-fn reconcile_now(snapshot: &Snapshot) -> Result<Reconciliation, Failure> {
-    reconcile::run(snapshot).map_err(|e| {
-        Failure::usage(format!(
+/// The figures an action works with: the stored result when it is current, else the
+/// engine's (stored for next time). The write checks inside its transaction that the source
+/// rows did not change since (docs/reconciliation.md, "Stored results").
+fn figures_now(snapshot: &Snapshot) -> Result<Current, Failure> {
+    stored::current(snapshot).map_err(|e| cannot_read_snapshot(snapshot, &e))
+}
+
+fn cannot_read_snapshot(snapshot: &Snapshot, e: &rusqlite::Error) -> Failure {
+    Failure::sqlite(
+        format!(
             "{}: cannot read the snapshot: {}",
             inert_path(snapshot.path()),
-            crate::snapshot::explain(&e)
-        ))
-    })
+            crate::snapshot::explain(e)
+        ),
+        e,
+    )
 }
 
 fn open_as(file: Option<PathBuf>, user: Option<&str>, json: bool) -> Result<(Snapshot, Actor), Failure> {
@@ -308,12 +327,12 @@ fn show_note(note: &AnnotationRow) -> String {
 pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
     let (snapshot, actor) = open_as(args.file, user, json)?;
-    let recon = reconcile_now(&snapshot)?;
+    let recon = figures_now(&snapshot)?;
     match args.action {
         None => {
-            let list = items::items(&snapshot, &recon.overview()).map_err(|r| refused(r, json))?;
+            let list = items::items(&snapshot, &recon.overview).map_err(|r| refused(r, json))?;
             if json {
-                print_json(&json!({ "period": recon.period.id, "actor": actor, "items": list }))?;
+                print_json(&json!({ "period": recon.overview.period.id, "actor": actor, "items": list }))?;
             } else {
                 print_checklist(&recon, &actor, &list);
             }
@@ -336,7 +355,7 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
                 if_version,
             )
             .map_err(|r| refused(r, json))?;
-            let list = items::items(&snapshot, &recon.overview()).map_err(|r| refused(r, json))?;
+            let list = items::items(&snapshot, &recon.overview).map_err(|r| refused(r, json))?;
             let moved = list.into_iter().find(|i| i.item == number);
             if json {
                 print_json(&json!({ "receipt": receipt, "item": moved }))?;
@@ -354,11 +373,11 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_checklist(recon: &Reconciliation, actor: &Actor, list: &[Item]) {
+fn print_checklist(recon: &Current, actor: &Actor, list: &[Item]) {
     let done = list.iter().filter(|i| i.status == ItemStatus::Done).count();
     println!(
         "Close checklist — period {}: {done} of {} done (you: {})",
-        inert(&recon.period.id),
+        inert(&recon.overview.period.id),
         list.len(),
         acting(actor)
     );
@@ -437,7 +456,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
     let (file, key) = file_and_key(args.file.take(), args.key.take());
     let (snapshot, actor) = open_as(file, user, json)?;
-    let recon = reconcile_now(&snapshot)?;
+    let recon = figures_now(&snapshot)?;
     let Some(key) = key else {
         if args.action.is_some() {
             return Err(Failure::usage(
@@ -449,6 +468,24 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     let seen = args.if_version;
     let fail = |r: Refusal| refused(r, json);
     let receipt = match args.action {
+        None if args.rows => {
+            // The compare needs the per-account figures, which are not stored: the engine.
+            let full = crate::reconcile::run(&snapshot).map_err(|e| cannot_read_snapshot(&snapshot, &e))?;
+            let evidence = crate::reconcile::evidence::evidence(&snapshot, &full, &key)
+                .map_err(|e| cannot_read_snapshot(&snapshot, &e))?
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "{:?} is not a mismatch the engine reports now; `closedesk mismatch` lists them",
+                        inert(&key)
+                    ))
+                })?;
+            if json {
+                print_json(&evidence)?;
+            } else {
+                print!("{}", super::trace::text(&evidence));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         None => {
             let detail = mismatches::detail(&snapshot, &recon, &key).map_err(fail)?;
             if json {
@@ -493,7 +530,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
             mismatches::assign(&snapshot, &actor, &recon, &key, &owner, seen).map_err(fail)?
         }
     };
-    let view = mismatches::views(&snapshot, &recon.mismatches)
+    let view = mismatches::views(&snapshot, &recon.overview.mismatches)
         .map_err(fail)?
         .into_iter()
         .find(|v| v.key == key);
@@ -524,7 +561,7 @@ fn status_words(v: &MismatchView) -> String {
 
 fn list_mismatches(
     snapshot: &Snapshot,
-    recon: &Reconciliation,
+    recon: &Current,
     actor: &Actor,
     args: &MismatchArgs,
     json: bool,
@@ -544,7 +581,7 @@ fn list_mismatches(
         .as_deref()
         .map(|s| parse_word("status", s, MismatchStatus::parse, MismatchStatus::choices()))
         .transpose()?;
-    let views: Vec<MismatchView> = mismatches::views(snapshot, &recon.mismatches)
+    let views: Vec<MismatchView> = mismatches::views(snapshot, &recon.overview.mismatches)
         .map_err(|r| refused(r, json))?
         .into_iter()
         .filter(|v| lane.is_none() || v.lane == lane)
@@ -553,13 +590,13 @@ fn list_mismatches(
         .filter(|v| args.owner.as_ref().is_none_or(|o| &v.owner == o))
         .collect();
     if json {
-        print_json(&json!({ "period": recon.period.id, "actor": actor, "mismatches": views }))?;
+        print_json(&json!({ "period": recon.overview.period.id, "actor": actor, "mismatches": views }))?;
         return Ok(ExitCode::SUCCESS);
     }
     let open = views.iter().filter(|v| v.is_open()).count();
     println!(
         "Mismatches — period {}: {} shown, {open} open (you: {})",
-        inert(&recon.period.id),
+        inert(&recon.overview.period.id),
         views.len(),
         acting(actor)
     );
@@ -709,9 +746,11 @@ pub fn signoff(args: SignoffArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
     let (snapshot, actor) = open_as(args.file, user, json)?;
     if args.check {
-        let recon = reconcile_now(&snapshot)?;
-        let list =
-            signing::preconditions(&snapshot, &actor, &recon.mismatches).map_err(|r| refused(r, json))?;
+        // Only lists the preconditions (the sign-off itself runs the engine in its
+        // transaction), so the stored result serves when current.
+        let recon = figures_now(&snapshot)?;
+        let list = signing::preconditions(&snapshot, &actor, &recon.overview.mismatches)
+            .map_err(|r| refused(r, json))?;
         let met = list.iter().all(|p| p.met);
         if json {
             print_json(&json!({ "ready": met, "signer": actor, "preconditions": list }))?;

@@ -1,6 +1,8 @@
 //! Aged AR per account at window end (current, 1–30, 31–60, 61–90, and 91 or more days past
 //! due: `days_91_plus`), with each account's unapplied payments and credits. A final `TOTAL` row (CSV) or `totals`
 //! object (JSON) adds them up; the buckets' total is closing AR.
+//!
+//! Owns the aged AR output's layout; must not compute buckets (the engine's).
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,8 @@
 //! by construction. A negative figure swaps the sides. With `by_account`, the entries the
 //! engine has per customer account (billing, voids, pull-backs, system adjustments, cash
 //! and credits applied) are split per account; the rest stay at entity level.
+//!
+//! Owns the journal's entries from engine figures; must not read the snapshot.
 
 use serde::Serialize;
 

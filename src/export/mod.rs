@@ -8,10 +8,15 @@
 //! produced inside one write transaction that records it in the audit log
 //! ([`crate::workflow::exports`]); the file is written to a temporary name and renamed into
 //! place, never replacing an existing file unless forced.
+//!
+//! Owns the outputs' bytes, metadata and file handling; must not compute a figure (the
+//! engine's) nor write the audit row itself (`crate::workflow::exports`).
 
 pub mod aging;
+pub mod document;
 pub mod gl;
 pub mod packet;
+pub mod pdf;
 pub mod register;
 pub mod workbook;
 
@@ -26,6 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::digest::hex;
 use crate::money::Money;
 use crate::reconcile::{self, Reconciliation};
+use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::schema::SCHEMA_VERSION;
 use crate::snapshot::Snapshot;
 use crate::text::{inert, inert_path};
@@ -71,7 +77,7 @@ impl Kind {
     /// The formats it is written in; the first is the default.
     pub fn formats(self) -> &'static [Format] {
         match self {
-            Kind::Packet => &[Format::Markdown, Format::Json],
+            Kind::Packet => &[Format::Markdown, Format::Json, Format::Pdf],
             Kind::Workbook => &[Format::Xlsx],
             _ => &[Format::Csv, Format::Json],
         }
@@ -92,6 +98,7 @@ pub enum Format {
     Json,
     Markdown,
     Xlsx,
+    Pdf,
 }
 
 impl Format {
@@ -101,6 +108,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "md",
             Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
         }
     }
 
@@ -110,6 +118,7 @@ impl Format {
             "json" => Some(Format::Json),
             "md" | "markdown" => Some(Format::Markdown),
             "xlsx" => Some(Format::Xlsx),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }
@@ -127,6 +136,20 @@ pub enum Target {
     File(PathBuf),
     /// The bytes are returned in [`Written::stdout`] for the caller to print.
     Stdout,
+    /// A file in a folder, named by [`file_name`] from the state the export records: the
+    /// cockpit's and the CLI's default for the close packet, so both write to the same
+    /// place by the same rule. Never replaces a file.
+    Named(Naming),
+}
+
+/// Where a [`Target::Named`] export goes and how names are numbered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Naming {
+    /// The folder: beside the snapshot.
+    pub dir: PathBuf,
+    /// A served session's login: its packets are numbered per login, at most `max`.
+    pub login: Option<String>,
+    pub max: Option<usize>,
 }
 
 impl Target {
@@ -134,7 +157,80 @@ impl Target {
         match self {
             Target::File(path) => path.display().to_string(),
             Target::Stdout => "-".to_string(),
+            Target::Named(n) => n.dir.display().to_string(),
         }
+    }
+}
+
+/// A name for a file: letters, digits, `.`, `_` and `-` kept, anything else `_`, at most
+/// 32 characters.
+pub fn file_part(text: &str) -> String {
+    text.chars()
+        .take(32)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The file name of an export made on a period in a given state (docs/outputs.md, "File
+/// names"): `close-packet-2026-03-draft-9894df57.md` — the kind (`close-packet` for the
+/// packet), the period, `signed` while the period is signed off or `draft`, and the first
+/// eight hex digits of the audit head the export records (its metadata's `audit_head`), so
+/// the name says which state of the log it shows. `n` > 1 numbers a second file of the
+/// same state; a served session's files carry the login and are always numbered.
+pub fn file_name(
+    kind: Kind,
+    format: Format,
+    period: &str,
+    signed: bool,
+    audit_head: &str,
+    login: Option<&str>,
+    n: usize,
+) -> String {
+    let stem = match kind {
+        Kind::Packet => "close-packet".to_string(),
+        other => other.to_string(),
+    };
+    let state = if signed { "signed" } else { "draft" };
+    let head: String = audit_head.chars().take(8).collect();
+    let mut name = format!("{stem}-{}-{state}-{}", file_part(period), file_part(&head));
+    match login {
+        Some(login) => name.push_str(&format!("-{}-{n}", file_part(login))),
+        None if n > 1 => name.push_str(&format!("-{n}")),
+        None => {}
+    }
+    format!("{name}.{format}")
+}
+
+impl Naming {
+    /// The first unused name for an export of this state; refused when a login already
+    /// keeps `max` files of it.
+    fn resolve(
+        &self,
+        kind: Kind,
+        format: Format,
+        period: &str,
+        signed: bool,
+        head: &str,
+    ) -> Result<PathBuf, Refusal> {
+        let name = |n: usize| file_name(kind, format, period, signed, head, self.login.as_deref(), n);
+        let max = self.max.unwrap_or(usize::MAX);
+        if let Some(path) = (1..=max)
+            .map(|n| self.dir.join(name(n)))
+            .find(|p| fs::symlink_metadata(p).is_err())
+        {
+            return Ok(path);
+        }
+        Err(Refusal::Invalid(format!(
+            "not exported: you already keep {max} file(s) like {} beside the snapshot, the most one \
+             login may keep (--max-packets); ask whoever runs the server to move them away",
+            inert(&name(1))
+        )))
     }
 }
 
@@ -198,27 +294,19 @@ pub struct Written {
 }
 
 /// Why an export was not written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// A bad request: unknown kind/format combination, or the file exists (no `--force`).
     /// Nothing was written or recorded.
+    #[error("{0}")]
     Usage(String),
     /// The workflow refused (read-only login, busy snapshot, storage).
+    #[error(transparent)]
     Refused(Refusal),
     /// Writing the file failed.
+    #[error("{0}")]
     Io(String),
 }
-
-impl fmt::Display for ExportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExportError::Usage(m) | ExportError::Io(m) => f.write_str(m),
-            ExportError::Refused(r) => write!(f, "{r}"),
-        }
-    }
-}
-
-impl std::error::Error for ExportError {}
 
 impl From<Refusal> for ExportError {
     fn from(r: Refusal) -> ExportError {
@@ -345,32 +433,47 @@ pub fn write(
             return Err(exists(path));
         }
     }
-    let ((output, temp, digest), receipt) = exports::record(snapshot, actor, |before: &Before<'_>| {
-        let source = source(snapshot, before, request.stamp)?;
-        let output = render(&source, request).map_err(|e| match e {
-            ExportError::Refused(r) => r,
-            other => Refusal::Invalid(other.to_string()),
+    let ((output, temp, digest, target), receipt) =
+        exports::record(snapshot, actor, |before: &Before<'_>| {
+            let source = source(snapshot, before, request.stamp)?;
+            let target = match target {
+                Target::Named(naming) => {
+                    let period = &source.recon.period;
+                    let signed = period.status == PeriodStatus::SignedOff;
+                    Target::File(naming.resolve(
+                        request.kind,
+                        format,
+                        &period.id,
+                        signed,
+                        &before.audit_head,
+                    )?)
+                }
+                other => other.clone(),
+            };
+            let output = render(&source, request).map_err(|e| match e {
+                ExportError::Refused(r) => r,
+                other => Refusal::Invalid(other.to_string()),
+            })?;
+            let digest = hex(&Sha256::digest(&output.bytes));
+            let temp = match &target {
+                Target::File(path) => Some(TempFile::write(path, &output.bytes).map_err(|e| {
+                    Refusal::Invalid(format!(
+                        "{}: cannot write the export: {e}; nothing was written or recorded",
+                        inert_path(path)
+                    ))
+                })?),
+                _ => None,
+            };
+            let record = ExportRecord {
+                kind: request.kind.to_string(),
+                format: format.to_string(),
+                digest: digest.clone(),
+                rows: output.rows,
+                path: target.describe(),
+            };
+            Ok(((output, temp, digest, target), record))
         })?;
-        let digest = hex(&Sha256::digest(&output.bytes));
-        let temp = match target {
-            Target::File(path) => Some(TempFile::write(path, &output.bytes).map_err(|e| {
-                Refusal::Invalid(format!(
-                    "{}: cannot write the export: {e}; nothing was written or recorded",
-                    inert_path(path)
-                ))
-            })?),
-            Target::Stdout => None,
-        };
-        let record = ExportRecord {
-            kind: request.kind.to_string(),
-            format: format.to_string(),
-            digest: digest.clone(),
-            rows: output.rows,
-            path: target.describe(),
-        };
-        Ok(((output, temp, digest), record))
-    })?;
-    let path = match (target, temp) {
+    let path = match (&target, temp) {
         (Target::File(path), Some(temp)) => {
             temp.place(path, force).map_err(|e| {
                 ExportError::Io(format!(

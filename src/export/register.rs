@@ -1,6 +1,8 @@
 //! The mismatch register: every mismatch the engine reports (engine order), then every key
 //! cleared by data, with raw and corrected figures, workflow status, owner, next action,
 //! the last note and the waiver reason.
+//!
+//! Owns the register's columns; must not compute figures or workflow state.
 
 use serde::Serialize;
 

@@ -10,6 +10,8 @@
 //! auto-detected, so `=cmd|' /C calc'!A0` from data stays text. Text is made inert as in
 //! every output (control characters escaped, bidi controls dropped). The document's
 //! creation time is the period's window end, so the same state gives the same bytes.
+//!
+//! Owns the workbook's sheets and cell types; must not compute figures or write formulas.
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XFormat, Workbook, Worksheet, XlsxError};
 
@@ -859,6 +861,8 @@ fn roll_row(first: Cell, r: &RollForward) -> Vec<Cell> {
         voids,
         closing,
         invoice_balances,
+        // What wrong ledger rows explain is on their own findings, in the register.
+        reported_on_rows: _,
     } = r;
     vec![
         first,

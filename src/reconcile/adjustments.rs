@@ -3,6 +3,8 @@
 //! Lists every adjustment of the window, and proves that voids, reversals, refunds and
 //! chargebacks are recorded in the ledger in full, and that every ledger adjustment says
 //! where it comes from.
+//!
+//! Owns check 4; pure: must not read the snapshot or know the workflow.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -79,6 +81,52 @@ pub const VOID: &str = "void";
 pub const UNRECORDED: &str = "unrecorded";
 pub const UNEXPLAINED: &str = "unexplained";
 
+/// What the ledger should record for a payment undo, in ledger sign; `None` for a plain
+/// payment. Reversals and chargebacks pull value back onto invoices (+): what the payment's
+/// same-day unwinding disbursements took off them, at most the undo's amount; the rest of
+/// the undo comes out of unapplied value and is not on the ledger (a payment bounced before
+/// it was applied pulls nothing back). Refunds pay unapplied value back out (−).
+fn expected_on_ledger(undo: &PaymentUndo) -> Option<Money> {
+    let pulled_back = undo.unwound.max(Money::ZERO).min(undo.amount);
+    match undo.kind {
+        PaymentKind::Reversal | PaymentKind::Chargeback => Some(pulled_back),
+        PaymentKind::Refund => Some(-undo.amount),
+        PaymentKind::Payment => None,
+    }
+}
+
+/// Per account, how far the ledger rows this check reports as wrong carry the account's
+/// ledger closing AR off (recorded − what they should record): a void not recorded in full,
+/// a reversal or chargeback recorded at another amount than it pulled back, and a reversal
+/// or chargeback row that names none. Refund rows
+/// are not in the roll-forward and are left out. The roll-forward (step 3) reports only what
+/// these row-level findings do not already explain, so one wrong row is one finding
+/// (docs/reconciliation.md, "A wrong ledger row is one finding").
+pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Money> {
+    let mut excess = std::collections::BTreeMap::<String, Money>::new();
+    for invoice in inputs.voided.iter().filter(|i| !i.ledger_net.is_zero()) {
+        *excess.entry(invoice.account_id.clone()).or_default() += invoice.ledger_net;
+    }
+    for undo in &inputs.payment_undos {
+        if !matches!(undo.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
+            continue;
+        }
+        if let Some(expected) = expected_on_ledger(undo).filter(|e| *e != undo.recorded) {
+            *excess.entry(undo.account_id.clone()).or_default() += undo.recorded - expected;
+        }
+    }
+    // A reversal or chargeback row naming no payments row of its kind is in the closing AR
+    // while no undo expects it (`unexplained`): it is all excess. (A void row's amount is
+    // already in its invoice's net above, which is matched by invoice, not by reference.)
+    for row in &inputs.ledger {
+        if matches!(row.kind, LedgerKind::Reversal | LedgerKind::Chargeback) && !row.source_found {
+            *excess.entry(row.account_id.clone()).or_default() += row.amount;
+        }
+    }
+    excess.retain(|_, m| !m.is_zero());
+    excess
+}
+
 pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismatch>) {
     let mut totals = AdjustmentTotals::default();
     let mut items = Vec::new();
@@ -128,17 +176,13 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     }
 
     for undo in inputs.payment_undos {
-        // Reversals and chargebacks pull value back onto invoices (+): what the payment's
-        // same-day unwinding disbursements took off them, at most the undo's amount; the
-        // rest of the undo comes out of unapplied value and is not on the ledger (a
-        // payment bounced before it was applied pulls nothing back). Refunds pay unapplied
-        // value back out (−).
-        let pulled_back = undo.unwound.max(Money::ZERO).min(undo.amount);
-        let (kind, expected) = match undo.kind {
-            PaymentKind::Reversal => (AdjustmentKind::PaymentReversal, pulled_back),
-            PaymentKind::Chargeback => (AdjustmentKind::Chargeback, pulled_back),
-            PaymentKind::Refund => (AdjustmentKind::Refund, -undo.amount),
-            PaymentKind::Payment => continue,
+        let Some(expected) = expected_on_ledger(&undo) else {
+            continue;
+        };
+        let kind = match undo.kind {
+            PaymentKind::Reversal => AdjustmentKind::PaymentReversal,
+            PaymentKind::Chargeback => AdjustmentKind::Chargeback,
+            _ => AdjustmentKind::Refund,
         };
         match kind {
             AdjustmentKind::PaymentReversal => totals.payment_reversals += undo.amount,

@@ -4,6 +4,8 @@
 //! window end: payments received and applied, voids, credits, ledger rows, usage. None of
 //! it moves a figure of the period and none of it is a mismatch; it is counted and summed
 //! here, by kind, so it is shown as such and never silently dropped.
+//!
+//! Owns the after-the-window tallies; must not move a period figure or report a mismatch.
 
 use serde::{Deserialize, Serialize};
 

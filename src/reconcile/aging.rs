@@ -1,5 +1,7 @@
 //! Aged AR: receivable invoices with a balance, by days past due at window end
 //! (`window_end − due_date`). The buckets add up to closing AR.
+//!
+//! Owns the aging buckets from typed rows; pure: must not read the snapshot or format.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,6 @@
 //! What a check reports: a [`Mismatch`], with its severity and the source rows behind it.
+//!
+//! Owns the mismatch type, severity and keys; must not run a check or hold workflow state.
 
 use serde::{Deserialize, Deserializer, Serialize};
 

@@ -4,11 +4,15 @@
 //! [`run`] reads the snapshot inside one read transaction, hands each check its typed
 //! inputs (streamed for the per-invoice and per-line ones), and then looks up the source
 //! rows behind each mismatch — only for the subjects that actually mismatch.
+//!
+//! Owns the sequence of checks and the source-row lookup; must not write to the snapshot nor
+//! know the workflow's state (corrections are the workflow's overlay).
 
 pub mod adjustments;
 pub mod after;
 pub mod aging;
 pub mod applied;
+pub mod evidence;
 pub mod exports;
 pub mod mismatch;
 pub mod posted;
@@ -250,7 +254,18 @@ pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     Ok(reconciliation)
 }
 
+thread_local! {
+    static ENGINE_RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times the engine ran on this thread: for tests that prove an action did not
+/// run it (a workflow action on a current stored result costs what it changes).
+pub fn engine_runs() -> u64 {
+    ENGINE_RUNS.with(std::cell::Cell::get)
+}
+
 fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
+    ENGINE_RUNS.with(|runs| runs.set(runs.get() + 1));
     let period = snapshot.period()?;
     let owners = Owners::new(&period, &snapshot.lane_owners()?);
     let ctx = Context {
@@ -271,17 +286,18 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
         snapshot.source_totals(p, |sources| applied::check(ctx, &activity, sources, &misdirected))?;
     mismatches.extend(traced(snapshot, p, found, applied::trace)?);
 
-    // 3. Account roll-forward.
-    let (rollforward, found) = rollforward::check(ctx, snapshot.account_ledgers(p)?);
-    mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
-
-    // 4. Adjustments.
+    // 3. Account roll-forward: what step 4's wrong ledger rows explain is theirs.
     let inputs = adjustments::Inputs {
         voided: snapshot.voided_invoices(p)?,
         payment_undos: snapshot.payment_undos(p)?,
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p)?,
     };
+    let reported_on_rows = adjustments::ledger_excess(&inputs);
+    let (rollforward, found) = rollforward::check(ctx, snapshot.account_ledgers(p)?, &reported_on_rows);
+    mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
+
+    // 4. Adjustments.
     let (adjustments, found) = adjustments::check(ctx, inputs);
     mismatches.extend(traced(snapshot, p, found, adjustments::trace)?);
 

@@ -3,6 +3,8 @@
 //! Every non-draft invoice's total is the sum of its lines; every receivable invoice's
 //! balance is its total less what was disbursed to it plus its ledger adjustments; a void
 //! invoice carries no balance.
+//!
+//! Owns check 1; pure: must not read the snapshot or know the workflow.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,7 @@
 //! The employer programs lane: each program bills `basis_units × rate` in the window, and
 //! its organization fee statement presents exactly the fees billed.
+//!
+//! Owns the employer programs lane; pure: must not read the snapshot or know the workflow.
 
 use std::collections::HashMap;
 

@@ -8,6 +8,8 @@
 //! of kind `tax` (sales tax and pass-through fees collected for others) are not revenue:
 //! they recognize nothing and are owed to a third party. Posted and recognized are never
 //! assumed equal.
+//!
+//! Owns check 6; pure: must not read the snapshot or know the workflow.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,7 @@
 //! The statements lane: every line of an organization fee statement presents a
 //! `program_fee` invoice line of the statement's program, at that line's amount.
+//!
+//! Owns the statements lane; pure: must not read the snapshot or know the workflow.
 
 use serde::{Deserialize, Serialize};
 

@@ -4,6 +4,12 @@
 //! reused while that generation — and the closedesk version and stored format — are
 //! unchanged.
 //!
+//! The overview is stored as rows (schema 3): one per mismatch (its figures as integer
+//! minor units, the rest as JSON with its hash) and one per block of step figures, keyed by
+//! the source generation; the header row's `result` is the digest of those rows and its
+//! checksum covers it, so a row edited by hand makes the whole result count as none. `status`
+//! counts and totals the open mismatches with SQL over the rows, without reading their JSON.
+//!
 //! Only the overview is stored: the per-subject lists (each account's roll-forward and
 //! aged balance, each adjustment) are most of a reconciliation at scale — 16 MB of JSON of
 //! a 1M-invoice period against 0.5 MB — and nothing that reads a stored result shows them;
@@ -11,10 +17,15 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{run, run_checks, Overview, Reconciliation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::mismatch::{SourceRef, CHECKS};
+use super::{run, run_checks, Mismatch, Overview, Reconciliation};
 use crate::digest::hex;
-use crate::snapshot::cache::StoredRow;
-use crate::snapshot::model::PeriodStatus;
+use crate::money::Money;
+use crate::snapshot::cache::{OpenCounts, StoredMismatch, StoredRow};
+use crate::snapshot::model::{Lane, PeriodStatus, Severity};
 use crate::snapshot::Snapshot;
 
 /// SHA-256 (lowercase hex) of a stored row's generation, version and result, each
@@ -32,6 +43,177 @@ pub fn checksum(generation: i64, version: &str, result: &str) -> String {
 /// Whether a stored row still matches the checksum it was stored with.
 fn unedited(row: &StoredRow) -> bool {
     row.checksum.as_deref() == Some(checksum(row.generation, &row.version, &row.result).as_str())
+}
+
+/// The part of a mismatch stored as JSON in its row's `detail`; the rest has columns.
+#[derive(Serialize, Deserialize)]
+struct MismatchDetail {
+    title: String,
+    next_action: String,
+    expected_rows: Vec<SourceRef>,
+    actual_rows: Vec<SourceRef>,
+}
+
+/// SHA-256 (lowercase hex) of `text`.
+fn sha(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// The digest of a stored result's rows, in order, each column length-prefixed: every step
+/// row (name, figures), then every mismatch row's columns and the hash of its `detail`
+/// (which whoever reads the detail checks). The header's `result` holds it.
+struct RowsDigest(Sha256);
+
+impl RowsDigest {
+    fn new() -> RowsDigest {
+        let mut digest = RowsDigest(Sha256::new());
+        digest.part("closedesk.stored-rows.v1");
+        digest
+    }
+
+    fn part(&mut self, part: &str) {
+        self.0.update((part.len() as u64).to_be_bytes());
+        self.0.update(part.as_bytes());
+    }
+
+    fn step(&mut self, name: &str, figures: &str) {
+        self.part("step");
+        self.part(name);
+        self.part(figures);
+    }
+
+    fn mismatch(&mut self, m: &StoredMismatch) {
+        self.part("mismatch");
+        for part in [&m.key, &m.lane, &m.subject, &m.check, &m.severity] {
+            self.part(part);
+        }
+        for cents in [m.expected_cents, m.actual_cents, m.variance_cents] {
+            self.part(&cents.to_string());
+        }
+        self.part(&m.owner);
+        self.part(&m.detail_hash);
+    }
+
+    fn finish(self) -> String {
+        hex(&self.0.finalize())
+    }
+}
+
+/// An overview as rows: its step figures (the period, the headline, each step of `steps`,
+/// the aged AR — one JSON each, in the overview's order) and one row per mismatch.
+/// Step rows: (name, JSON figures), in order.
+type StepRows = Vec<(String, String)>;
+
+fn rows_of(overview: &Overview) -> serde_json::Result<(StepRows, Vec<StoredMismatch>)> {
+    let Value::Object(fields) = serde_json::to_value(overview)? else {
+        return Err(serde::ser::Error::custom("an overview is an object"));
+    };
+    let mut steps = Vec::new();
+    for (name, value) in fields {
+        match (name.as_str(), value) {
+            ("mismatches", _) => {}
+            ("steps", Value::Object(each)) => {
+                for (step, figures) in each {
+                    steps.push((format!("steps.{step}"), serde_json::to_string(&figures)?));
+                }
+            }
+            (_, value) => steps.push((name, serde_json::to_string(&value)?)),
+        }
+    }
+    let mut mismatches = Vec::with_capacity(overview.mismatches.len());
+    for m in &overview.mismatches {
+        let detail = serde_json::to_string(&MismatchDetail {
+            title: m.title.clone(),
+            next_action: m.next_action.clone(),
+            expected_rows: m.expected_rows.clone(),
+            actual_rows: m.actual_rows.clone(),
+        })?;
+        mismatches.push(StoredMismatch {
+            key: m.key.clone(),
+            lane: m.lane.as_str().to_string(),
+            subject: m.subject.clone(),
+            check: m.check.to_string(),
+            severity: m.severity.as_str().to_string(),
+            expected_cents: m.expected.cents(),
+            actual_cents: m.actual.cents(),
+            variance_cents: m.variance.cents(),
+            owner: m.owner.clone(),
+            detail_hash: sha(&detail),
+            detail,
+        });
+    }
+    Ok((steps, mismatches))
+}
+
+/// The overview of its step rows, without mismatches; `None` when they do not read back.
+fn overview_of_steps(steps: &[(String, String)]) -> Option<Overview> {
+    let mut fields = Map::new();
+    let mut each = Map::new();
+    for (name, figures) in steps {
+        let value: Value = serde_json::from_str(figures).ok()?;
+        match name.strip_prefix("steps.") {
+            Some(step) => {
+                each.insert(step.to_string(), value);
+            }
+            None => {
+                fields.insert(name.clone(), value);
+            }
+        }
+    }
+    fields.insert("steps".into(), Value::Object(each));
+    fields.insert("mismatches".into(), Value::Array(Vec::new()));
+    serde_json::from_value(Value::Object(fields)).ok()
+}
+
+/// A mismatch of its row, when the row reads back and its detail matches its hash.
+fn mismatch_of(row: StoredMismatch) -> Option<Mismatch> {
+    if sha(&row.detail) != row.detail_hash {
+        return None;
+    }
+    let detail: MismatchDetail = serde_json::from_str(&row.detail).ok()?;
+    Some(Mismatch {
+        lane: Lane::parse(&row.lane)?,
+        check: CHECKS.iter().copied().find(|c| *c == row.check)?,
+        severity: Severity::parse(&row.severity)?,
+        key: row.key,
+        subject: row.subject,
+        title: detail.title,
+        expected: Money::from_cents(row.expected_cents),
+        actual: Money::from_cents(row.actual_cents),
+        variance: Money::from_cents(row.variance_cents),
+        owner: row.owner,
+        next_action: detail.next_action,
+        expected_rows: detail.expected_rows,
+        actual_rows: detail.actual_rows,
+    })
+}
+
+/// Reads the rows of the stored result `header` (whose checksum was checked) whole: the
+/// overview when they match the header's digest and read back, `None` when a row was
+/// edited (or does not read back) — then the result counts as none.
+fn read_rows(snapshot: &Snapshot, header: &StoredRow) -> rusqlite::Result<Option<Overview>> {
+    let steps = snapshot.stored_steps(header.generation)?;
+    let mut digest = RowsDigest::new();
+    for (name, figures) in &steps {
+        digest.step(name, figures);
+    }
+    let mut mismatches = Vec::new();
+    let mut readable = true;
+    snapshot.stored_mismatches(header.generation, true, |row| {
+        digest.mismatch(&row);
+        match mismatch_of(row) {
+            Some(m) if readable => mismatches.push(m),
+            _ => readable = false,
+        }
+        Ok(())
+    })?;
+    if !readable || digest.finish() != header.result {
+        return Ok(None);
+    }
+    Ok(overview_of_steps(&steps).map(|overview| Overview {
+        mismatches,
+        ..overview
+    }))
 }
 
 /// SHA-256 (lowercase hex) of an overview's JSON, as a sign-off records it.
@@ -55,13 +237,14 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 }
 
 /// The `version` of a stored result: the closedesk version whose engine computed it, and
-/// the format it is stored in (`+overview.2`: the JSON of an [`Overview`]). A row of any
+/// the format and rules it is stored with (`+rows.2`: an [`Overview`] as rows, schema 3,
+/// with "a wrong ledger row is one finding"; `+rows.1` had the rules before it — bump the
+/// suffix whenever an engine rule changes what a period reports). A row of any
 /// other version or format counts as none — another closedesk's, or a whole
 /// reconciliation stored under the bare version by the builds before the overview, which
-/// must not be read as an overview. `overview.2` is the engine of issue 13 (figures as of
-/// window end, unwinds, checks at the finest grain) under the same package version: an
-/// `overview.1` result was computed by other rules and is recomputed, never read.
-pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+overview.2");
+/// must not be read as an overview. `overview.2` (the JSON of an overview, the engine of
+/// issue 13) and `overview.1` (earlier rules) were one JSON blob; schema 3 drops them.
+pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.2");
 
 /// Where a reconciliation came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,28 +277,67 @@ fn stored_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Option<Stor
         read.finish()?;
         return Ok(None);
     };
+    let Some(row) = row else {
+        read.finish()?;
+        return Ok(None);
+    };
+    let overview = readable(snapshot, &row, version)?;
     read.finish()?;
-    Ok(row.and_then(|row| {
-        let overview = readable(&row, version)?;
-        Some(Stored {
-            overview,
-            computed_at: row.computed_at,
-            current: row.generation == generation,
-        })
+    Ok(overview.map(|overview| Stored {
+        overview,
+        computed_at: row.computed_at,
+        current: row.generation == generation,
     }))
 }
 
-/// The overview of a stored row, when this version stored it in this format and it reads
-/// back; anything else (another version or format, a result this build cannot read) is as
-/// good as none.
-fn readable(row: &StoredRow, version: &str) -> Option<Overview> {
-    if row.version != version {
-        return None;
+/// The overview of a stored result, when this version stored it in this format, its
+/// checksum and rows are as stored and it reads back; anything else (another version or
+/// format, a row edited by hand, a result this build cannot read) is as good as none.
+fn readable(snapshot: &Snapshot, row: &StoredRow, version: &str) -> rusqlite::Result<Option<Overview>> {
+    if row.version != version || !unedited(row) {
+        return Ok(None);
     }
-    if !unedited(row) {
-        return None;
+    read_rows(snapshot, row)
+}
+
+/// What `status` needs of the stored result, read without the mismatches' JSON: the
+/// overview without its mismatches, and the open ones counted and totalled by SQL with the
+/// workflow overlay. `None` when there is no current stored result of this version whose
+/// rows are as stored, and for a signed-off period (whose stored overview must also be the
+/// one its sign-off recorded: [`stored_or_run`] checks that) — the caller then takes
+/// [`stored_or_run`].
+pub fn stored_counts(snapshot: &Snapshot) -> rusqlite::Result<Option<(Overview, OpenCounts)>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
     }
-    serde_json::from_str(&row.result).ok()
+    let read = snapshot.begin_read()?;
+    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
+    else {
+        read.finish()?;
+        return Ok(None);
+    };
+    if row.generation != generation || row.version != STORED_VERSION || !unedited(&row) {
+        read.finish()?;
+        return Ok(None);
+    }
+    let steps = snapshot.stored_steps(generation)?;
+    let mut digest = RowsDigest::new();
+    for (name, figures) in &steps {
+        digest.step(name, figures);
+    }
+    snapshot.stored_mismatches(generation, false, |m| {
+        digest.mismatch(&m);
+        Ok(())
+    })?;
+    let overview = overview_of_steps(&steps).filter(|o| o.period.status != PeriodStatus::SignedOff);
+    let counts = match overview {
+        Some(overview) if digest.finish() == row.result => {
+            Some((overview, snapshot.stored_open_counts(generation)?))
+        }
+        _ => None,
+    };
+    read.finish()?;
+    Ok(counts)
 }
 
 /// What a stored row is, as `verify` reports it.
@@ -148,11 +370,13 @@ pub fn check_stored(snapshot: &Snapshot, engine_now: &Overview) -> rusqlite::Res
     if !unedited(&row) {
         return Ok(StoredCheck::Edited);
     }
+    let Some(overview) = read_rows(snapshot, &row)? else {
+        return Ok(StoredCheck::Edited);
+    };
     if row.generation != generation {
         return Ok(StoredCheck::Stale);
     }
-    let same = serde_json::to_string(engine_now).is_ok_and(|json| json == row.result);
-    Ok(if same {
+    Ok(if overview == *engine_now {
         StoredCheck::Agrees
     } else {
         StoredCheck::Differs
@@ -167,9 +391,37 @@ pub fn stored_or_run(snapshot: &Snapshot) -> rusqlite::Result<(Overview, Freshne
 }
 
 fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Overview, Freshness)> {
+    let current = current_as(snapshot, version)?;
+    Ok((current.overview, current.freshness))
+}
+
+/// The figures a workflow action works with: the overview (stored when current, else the
+/// engine's, stored for next time), where it came from, and the source generation it was
+/// computed from. The action's write compares that generation with the file's inside its
+/// own transaction, and runs the engine there when it moved (`workflow::Figures`), so no
+/// action is taken on figures the source rows no longer give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Current {
+    pub overview: Overview,
+    pub freshness: Freshness,
+    /// `None` for a file made before stored results existed (no generation to compare).
+    pub generation: Option<i64>,
+}
+
+/// [`stored_or_run`], with the source generation of the figures: what every workflow
+/// action (CLI and cockpit) reads instead of running the engine.
+pub fn current(snapshot: &Snapshot) -> rusqlite::Result<Current> {
+    current_as(snapshot, STORED_VERSION)
+}
+
+fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
     if !snapshot.conn().is_autocommit() {
         // Inside the caller's transaction: compute, store nothing.
-        return Ok((run(snapshot)?.overview(), Freshness::Computed));
+        return Ok(Current {
+            overview: run(snapshot)?.overview(),
+            freshness: Freshness::Computed,
+            generation: snapshot.source_generation().ok(),
+        });
     }
     // The generation is read in the same read transaction as the figures, so a stored
     // result is always labelled with the generation of the data it was computed from.
@@ -178,27 +430,36 @@ fn stored_or_run_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<(Ove
         // A file made before stored results existed: no internal tables, nothing stored.
         let reconciliation = run_checks(snapshot)?;
         read.finish()?;
-        return Ok((reconciliation.overview(), Freshness::Computed));
+        return Ok(Current {
+            overview: reconciliation.overview(),
+            freshness: Freshness::Computed,
+            generation: None,
+        });
     };
     if let Some(row) = snapshot.stored_reconciliation()? {
         if row.generation == generation {
-            if let Some(overview) =
-                readable(&row, version).filter(|o| agrees_with_signoff(snapshot, o).unwrap_or(false))
+            if let Some(overview) = readable(snapshot, &row, version)?
+                .filter(|o| agrees_with_signoff(snapshot, o).unwrap_or(false))
             {
                 read.finish()?;
-                return Ok((
+                return Ok(Current {
                     overview,
-                    Freshness::Stored {
+                    freshness: Freshness::Stored {
                         computed_at: row.computed_at,
                     },
-                ));
+                    generation: Some(generation),
+                });
             }
         }
     }
     let overview = run_checks(snapshot)?.overview();
     read.finish()?;
     store(snapshot, generation, version, &overview);
-    Ok((overview, Freshness::Computed))
+    Ok(Current {
+        overview,
+        freshness: Freshness::Computed,
+        generation: Some(generation),
+    })
 }
 
 /// Runs the engine afresh (as `reconcile` always does) and stores its overview unless the
@@ -216,33 +477,63 @@ pub fn run_and_store(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
         return Ok(reconciliation);
     };
     let reconciliation = run_checks(snapshot)?;
-    let stored = snapshot.stored_reconciliation()?;
-    read.finish()?;
     let overview = reconciliation.overview();
-    let same = stored.is_some_and(|row| {
-        row.generation == generation
-            && row.version == STORED_VERSION
-            && readable(&row, STORED_VERSION).is_some()
-            && serde_json::to_string(&overview).is_ok_and(|json| json == row.result)
-    });
+    let same = match snapshot.stored_reconciliation()? {
+        Some(row) if row.generation == generation => {
+            readable(snapshot, &row, STORED_VERSION)?.is_some_and(|stored| stored == overview)
+        }
+        _ => false,
+    };
+    read.finish()?;
     if !same {
         store(snapshot, generation, STORED_VERSION, &overview);
     }
     Ok(reconciliation)
 }
 
-/// Stores `overview` as computed from `generation`; failures are ignored.
+/// Stores `overview` as computed from `generation`, as rows; failures are ignored.
 fn store(snapshot: &Snapshot, generation: i64, version: &str, overview: &Overview) {
-    let Ok(result) = serde_json::to_string(overview) else {
+    let Ok((steps, mismatches)) = rows_of(overview) else {
         return;
     };
-    let _ = snapshot.store_reconciliation(&StoredRow {
+    let mut digest = RowsDigest::new();
+    for (name, figures) in &steps {
+        digest.step(name, figures);
+    }
+    for m in &mismatches {
+        digest.mismatch(m);
+    }
+    let result = digest.finish();
+    let header = StoredRow {
         generation,
         version: version.to_string(),
         computed_at: crate::snapshot::workflow::now(),
         checksum: Some(checksum(generation, version, &result)),
         result,
-    });
+    };
+    let _ = snapshot.store_reconciliation_rows(&header, &steps, &mismatches);
+}
+
+/// Recomputes the header of the stored result from its rows as they are in the file now:
+/// what someone who edits a row with SQL and knows this (documented) encoding can do. For
+/// tests that check what such a forgery can and cannot achieve.
+#[doc(hidden)]
+pub fn reseal(snapshot: &Snapshot) -> rusqlite::Result<()> {
+    let Some(mut row) = snapshot.stored_reconciliation()? else {
+        return Ok(());
+    };
+    let mut digest = RowsDigest::new();
+    for (name, figures) in snapshot.stored_steps(row.generation)? {
+        digest.step(&name, &figures);
+    }
+    snapshot.stored_mismatches(row.generation, true, |mut m| {
+        m.detail_hash = sha(&m.detail);
+        digest.mismatch(&m);
+        Ok(())
+    })?;
+    row.result = digest.finish();
+    row.checksum = Some(checksum(row.generation, &row.version, &row.result));
+    snapshot.store_reconciliation(&row)
 }
 
 #[cfg(test)]
@@ -371,7 +662,11 @@ mod tests {
         // A stored result altered in place is replaced by the next reconcile.
         snapshot
             .conn()
-            .execute("UPDATE reconcile_cache SET result = replace(result, '\"usage_billed\":', '\"usage_billed\":1')", [])
+            .execute(
+                "UPDATE reconcile_steps SET figures = replace(figures, '\"usage_billed\":', '\"usage_billed\":1')
+                 WHERE step = 'headline'",
+                [],
+            )
             .unwrap();
         assert_ne!(
             stored(&snapshot).unwrap().map(|s| s.overview),
@@ -408,14 +703,37 @@ mod tests {
         let row = snapshot.stored_reconciliation().unwrap().unwrap();
         assert_eq!(row.version, STORED_VERSION);
         assert_ne!(row.version, env!("CARGO_PKG_VERSION"));
-        let value: serde_json::Value = serde_json::from_str(&row.result).unwrap();
-        assert!(value["steps"]["rollforward"].get("accounts").is_none(), "{value}");
-        assert!(value["aging"].get("accounts").is_none(), "{value}");
+        let steps: serde_json::Map<String, serde_json::Value> = snapshot
+            .stored_steps(row.generation)
+            .unwrap()
+            .into_iter()
+            .map(|(name, figures)| (name, serde_json::from_str(&figures).unwrap()))
+            .collect();
+        assert!(steps["steps.rollforward"].get("accounts").is_none(), "{steps:?}");
+        assert!(steps["aging"].get("accounts").is_none(), "{steps:?}");
         assert!(
-            value["steps"]["adjustments"].get("adjustments").is_none(),
-            "{value}"
+            steps["steps.adjustments"].get("adjustments").is_none(),
+            "{steps:?}"
         );
-        assert!(row.result.len() < serde_json::to_string(&fresh).unwrap().len());
+        assert!(steps.get("mismatches").is_none());
+        let stored_json: usize = steps.values().map(|v| v.to_string().len()).sum();
+        assert!(stored_json < serde_json::to_string(&fresh).unwrap().len());
+        // One row per mismatch, its figures in minor units, in engine order.
+        let mut rows = Vec::new();
+        snapshot
+            .stored_mismatches(row.generation, true, |m| {
+                rows.push(m);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(rows.len(), fresh.mismatches.len());
+        for (row, m) in rows.iter().zip(&fresh.mismatches) {
+            assert_eq!(row.key, m.key);
+            assert_eq!(row.severity, m.severity.as_str());
+            assert_eq!(row.variance_cents, m.variance.cents());
+            assert_eq!(row.expected_cents, m.expected.cents());
+            assert_eq!(row.owner, m.owner);
+        }
         // What is read back has every figure of the engine's run that the overview keeps.
         let (overview, how) = stored_or_run(&snapshot).unwrap();
         assert!(matches!(how, Freshness::Stored { .. }));
@@ -493,5 +811,177 @@ mod tests {
         let (overview, how) = stored_or_run(&snapshot).unwrap();
         assert_eq!(how, Freshness::Computed);
         assert_eq!(overview, fresh.overview());
+    }
+
+    /// The open mismatches as `views` sees them: by severity, and Σ |corrected variance|.
+    fn counted_by_views(snapshot: &Snapshot, overview: &Overview) -> OpenCounts {
+        let views = crate::workflow::mismatches::views(snapshot, &overview.mismatches).unwrap();
+        let mut counts = OpenCounts::default();
+        for v in views.iter().filter(|v| v.is_open()) {
+            counts.variance_abs_cents += v.corrected_variance.abs().cents();
+            match v.severity.unwrap() {
+                Severity::Critical => counts.critical += 1,
+                Severity::High => counts.high += 1,
+                Severity::Medium => counts.medium += 1,
+                Severity::Low => counts.low += 1,
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn status_counts_by_sql_what_the_workflow_overlay_gives() {
+        use crate::workflow::{mismatches, Actor};
+        let (_dir, snapshot) = demo();
+        let (overview, _) = stored_or_run(&snapshot).unwrap();
+        assert!(overview.mismatches.len() >= 2);
+        let check = |what: &str| {
+            let (light, counts) = stored_counts(&snapshot).unwrap().expect(what);
+            assert!(light.mismatches.is_empty());
+            assert_eq!(light.headline, overview.headline, "{what}");
+            assert_eq!(light.period, overview.period, "{what}");
+            assert_eq!(counts, counted_by_views(&snapshot, &overview), "{what}");
+            counts
+        };
+        let all = check("nothing done");
+        assert_eq!(
+            all.critical + all.high + all.medium + all.low,
+            overview.mismatches.len() as i64
+        );
+        let who = |login: &str| Actor::resolve(&snapshot, Some(login)).unwrap();
+        let (first, second) = (&overview.mismatches[0], &overview.mismatches[1]);
+        let proposal = |cents: i64| mismatches::Proposal {
+            amount: Money::from_cents(cents),
+            side: crate::snapshot::model::Side::Actual,
+            reason: "netted in the GL".into(),
+            reference: None,
+        };
+        // A correction proposed by an operator and accepted by a reviewer.
+        let correct = |cents: i64, what: &str| {
+            let key = &first.key;
+            mismatches::propose(&snapshot, &who("tlin"), &overview, key, &proposal(cents), None).unwrap();
+            check(&format!("{what}, in correction"));
+            mismatches::accept(&snapshot, &who("jokafor"), &overview, key, None, None, None).unwrap();
+            check(what)
+        };
+        // Part of the gap corrected: open, with the corrected variance.
+        let part = -first.variance.cents() / 2;
+        let partly = correct(part, "partly corrected");
+        assert_eq!(
+            partly.variance_abs_cents,
+            all.variance_abs_cents - part.abs(),
+            "the accepted correction reduces the open variance"
+        );
+        // The rest corrected: resolved, not open.
+        correct(-(first.variance.cents() + part), "resolved");
+        let reason = "below materiality, agreed with the controller";
+        mismatches::waive(&snapshot, &who("jokafor"), &overview, &second.key, reason, None).unwrap();
+        let none = check("waived");
+        assert_eq!(
+            none.variance_abs_cents,
+            all.variance_abs_cents - first.variance.abs().cents() - second.variance.abs().cents()
+        );
+    }
+
+    #[test]
+    fn a_stored_row_edited_by_hand_counts_as_none() {
+        let (_dir, snapshot) = demo();
+        let fresh = run(&snapshot).unwrap().overview();
+        let edits = [
+            "UPDATE reconcile_mismatches SET variance_cents = 0 WHERE ord = 0",
+            "UPDATE reconcile_mismatches SET severity = 'low' WHERE ord = 0",
+            "DELETE FROM reconcile_mismatches WHERE ord = 1",
+            "UPDATE reconcile_mismatches SET detail = replace(detail, 'GL', 'XX') WHERE ord = 0",
+            "UPDATE reconcile_steps SET figures = replace(figures, '\"closing_ar\":', '\"closing_ar\":1') WHERE step = 'headline'",
+            "INSERT INTO reconcile_mismatches SELECT generation, 99, key, lane, subject, check_name, severity,
+                 expected_cents, actual_cents, variance_cents, owner, detail, detail_hash
+             FROM reconcile_mismatches WHERE ord = 0",
+        ];
+        for sql in edits {
+            run_and_store(&snapshot).unwrap();
+            assert_eq!(
+                check_stored(&snapshot, &fresh).unwrap(),
+                StoredCheck::Agrees,
+                "{sql}"
+            );
+            assert_eq!(snapshot.conn().execute(sql, []).unwrap(), 1, "{sql}");
+            assert!(stored(&snapshot).unwrap().is_none(), "{sql}");
+            // `status` reads no detail JSON (it shows none): its columns are covered by
+            // the checksum, and the detail by its hash, which every reader of it checks.
+            let detail_only = sql.contains("SET detail");
+            assert_eq!(stored_counts(&snapshot).unwrap().is_none(), !detail_only, "{sql}");
+            assert_eq!(
+                check_stored(&snapshot, &fresh).unwrap(),
+                StoredCheck::Edited,
+                "{sql}"
+            );
+            // Read as none, so recomputed and stored again.
+            let (overview, how) = stored_or_run(&snapshot).unwrap();
+            assert_eq!(how, Freshness::Computed, "{sql}");
+            assert_eq!(overview, fresh);
+        }
+        // Edited and resealed with the documented encoding: reads back, and verify's
+        // comparison with the engine names it.
+        snapshot
+            .conn()
+            .execute(
+                "UPDATE reconcile_mismatches SET variance_cents = 1 WHERE ord = 0",
+                [],
+            )
+            .unwrap();
+        reseal(&snapshot).unwrap();
+        assert!(stored(&snapshot).unwrap().is_some());
+        assert_eq!(check_stored(&snapshot, &fresh).unwrap(), StoredCheck::Differs);
+    }
+
+    #[test]
+    fn a_version_2_file_upgrades_and_stores_its_result_as_rows() {
+        let (dir, snapshot) = demo();
+        let path = snapshot.path().to_path_buf();
+        let fresh = run(&snapshot).unwrap().overview();
+        drop(snapshot);
+        // The file as schema 2 left it: no result rows, a stored overview as one JSON blob.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE reconcile_mismatches; DROP TABLE reconcile_steps;")
+            .unwrap();
+        let generation: i64 = conn
+            .query_row("SELECT generation FROM source_generation", [], |r| r.get(0))
+            .unwrap();
+        let (version, result) = ("0.1.0+overview.2", serde_json::to_string(&fresh).unwrap());
+        conn.execute(
+            "INSERT OR REPLACE INTO reconcile_cache (id, generation, version, computed_at, result, checksum)
+             VALUES (1, ?1, ?2, '2026-11-01T00:00:00Z', ?3, ?4)",
+            rusqlite::params![
+                generation,
+                version,
+                result,
+                checksum(generation, version, &result)
+            ],
+        )
+        .unwrap();
+        // The version before the stored-rows migration, the last one (2 as written; if the
+        // migration is renumbered, still the one just before it).
+        let before = crate::snapshot::schema::SCHEMA_VERSION - 1;
+        conn.pragma_update(None, "user_version", before).unwrap();
+        drop(conn);
+        let snapshot = Snapshot::open(&path).unwrap();
+        let version: i32 = snapshot
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, crate::snapshot::schema::SCHEMA_VERSION);
+        assert!(
+            snapshot.stored_reconciliation().unwrap().is_none(),
+            "the blob is dropped"
+        );
+        assert!(stored_counts(&snapshot).unwrap().is_none());
+        let (overview, how) = stored_or_run(&snapshot).unwrap();
+        assert_eq!(how, Freshness::Computed);
+        assert_eq!(overview, fresh);
+        let (again, how) = stored_or_run(&snapshot).unwrap();
+        assert!(matches!(how, Freshness::Stored { .. }));
+        assert_eq!(again, fresh);
+        assert!(stored_counts(&snapshot).unwrap().is_some());
+        drop(dir);
     }
 }

@@ -2,6 +2,8 @@
 //! a usage line of its own account — checked line by line and event by event, never on an
 //! account's total, where errors can cancel (docs/reconciliation.md, "A break never nets
 //! away") — and no usage of the window is still waiting to be processed.
+//!
+//! Owns the usage lane; pure: must not read the snapshot or know the workflow.
 
 use serde::{Deserialize, Serialize};
 

@@ -12,16 +12,9 @@ use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
 use crate::text::{inert, inert_path};
 
 /// Why a key file cannot be used; the message names the file (and line).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct KeyError(pub String);
-
-impl std::fmt::Display for KeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for KeyError {}
 
 /// The SHA-256 fingerprint as OpenSSH prints it: `SHA256:…`.
 pub fn fingerprint(key: &PublicKey) -> String {

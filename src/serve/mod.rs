@@ -77,14 +77,9 @@ pub struct Options {
 }
 
 /// Why `serve` could not start; the message names the file or address.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct ServeError(pub String);
-
-impl std::fmt::Display for ServeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Failed logins from one source address within this window share one summary row.
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);

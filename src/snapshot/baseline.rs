@@ -3,6 +3,9 @@
 //! of them) over integer cents, with every row stepped through and discarded. It computes
 //! no figure for anyone; it says how fast SQLite alone produces the engine's inputs on the
 //! same file and connection, so the engine's time can be read against it.
+//!
+//! Owns only the benchmark's raw queries; must not be used for a figure anyone sees (the
+//! engine's definitions are in `queries.rs`).
 
 use chrono::Days;
 

@@ -1,6 +1,9 @@
 //! The bounds on a period's amounts (docs/snapshot-format.md, "Bounds"), checked on the
 //! file as it is — `verify`'s `bounds` check, for a file edited by hand after its import.
 //! Import refuses the same values at `file:line:column`.
+//!
+//! Owns the bounds query; the bounds themselves are import's rule, and this must not fix or
+//! rewrite a value it finds.
 
 use rusqlite::types::ValueRef;
 

@@ -462,7 +462,7 @@ mod tests {
             rows.collect::<Result<_>>().unwrap()
         };
         let before = schema(&snapshot);
-        crate::scale::generate(&mut snapshot, 100, 1).unwrap();
+        crate::demo::scale::generate(&mut snapshot, 100, 1).unwrap();
         assert_eq!(
             schema(&snapshot),
             before,
@@ -516,7 +516,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let mut snapshot = Snapshot::create(&dir.path().join("bulk.db")).unwrap();
-        let generated = crate::scale::generate(&mut snapshot, 100, 1).unwrap();
+        let generated = crate::demo::scale::generate(&mut snapshot, 100, 1).unwrap();
         let counts = snapshot.workflow().source_counts().unwrap();
         assert_eq!(counts.len(), SOURCE_TABLES.len());
         for count in &counts {

@@ -2,6 +2,9 @@
 //! source row changed after sign-off — a roster role, an account name, a payment
 //! reference, an amount moved between two invoices with the totals unchanged — no longer
 //! gives the hash that was signed (docs/workflow.md, "What verify proves").
+//!
+//! Owns the content hash's encoding of source rows; must not read workflow tables, nor
+//! change its encoding (every signed period would stop verifying).
 
 use rusqlite::types::ValueRef;
 use rusqlite::Result;

@@ -9,11 +9,16 @@
 //! this, another program's `sqlite3` could believe it is the last connection and delete
 //! the write-ahead log a cockpit still writes to (SQLite's "How To Corrupt An SQLite
 //! Database File", 2.2).
+//!
+//! Owns the file: opening, checking, transactions, and (in its children) every SQL statement.
+//! Must not know a workflow rule, a reconciliation check or how anything is displayed.
 
+mod accounts;
 mod baseline;
 pub mod bounds;
 pub mod bulk;
 pub mod cache;
+pub mod chain;
 mod content;
 mod encode;
 pub mod model;
@@ -21,10 +26,10 @@ pub mod pages;
 pub mod queries;
 mod registry;
 pub mod schema;
+pub mod trace;
 pub mod workflow;
 mod write;
 
-use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -48,89 +53,75 @@ pub struct Snapshot {
 }
 
 /// Why a file cannot be used as a snapshot. Each names the path and the problem.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    #[error("{}: no such file", inert_path(.0))]
     Missing(PathBuf),
+    #[error("{}: is a directory, not a period snapshot", inert_path(.0))]
     Directory(PathBuf),
+    #[error("{}: not a regular file (a pipe, socket or device), not a period snapshot", inert_path(.0))]
     NotRegular(PathBuf),
+    #[error("{}: cannot read: {}", inert_path(.0), inert(.1))]
     Unreadable(PathBuf, String),
+    #[error("{}: not a period snapshot (not an SQLite database)", inert_path(.0))]
     NotSqlite(PathBuf),
+    #[error("{}: truncated or damaged: the file has {} bytes, its header says {}", inert_path(.0), .1, .2)]
     Truncated(PathBuf, u64, u64),
+    #[error(
+        "{}: not a period snapshot: an SQLite database of another application (application_id 0x{:08X})",
+        inert_path(.0), .1
+    )]
     Foreign(PathBuf, i32),
+    #[error("{}: not a period snapshot: an SQLite database closedesk did not make", inert_path(.0))]
     PlainSqlite(PathBuf),
+    #[error(
+        "{}: made by a newer closedesk (schema {}); this closedesk reads schema {SCHEMA_VERSION} — upgrade closedesk to open it",
+        inert_path(.0), .1
+    )]
     Newer(PathBuf, i32),
+    #[error("{}: damaged snapshot: {}", inert_path(.0), inert(.1))]
     Damaged(PathBuf, String),
     /// The file (or its directory, where SQLite keeps its -wal and -shm files) cannot be
     /// written, and the command needs to write.
+    #[error(
+        "{}: cannot write it: the file or its directory is read-only (status, reconcile, verify and log only \
+         read; for this command, make both writable or work on a copy)",
+        inert_path(.0)
+    )]
     ReadOnly(PathBuf),
     /// Read-only, and made by an older closedesk: it would have to be upgraded first.
+    #[error(
+        "{}: made by an older closedesk (schema {}) and read-only: this closedesk must upgrade it to schema \
+         {SCHEMA_VERSION} first — make it writable (or copy it) and open it once",
+        inert_path(.0), .1
+    )]
     OlderReadOnly(PathBuf, i32),
+    #[error(
+        "{}: already exists; pass --force to replace it (its notes and sign-offs would be lost)",
+        inert_path(.0)
+    )]
     Exists(PathBuf),
-    Sqlite(PathBuf, rusqlite::Error),
+    #[error("{}: {}", inert_path(.0), inert(&.1.to_string()))]
+    Sqlite(PathBuf, #[source] rusqlite::Error),
 }
 
-impl fmt::Display for OpenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OpenError::Missing(path) => write!(f, "{}: no such file", inert_path(path)),
-            OpenError::Directory(path) => {
-                write!(f, "{}: is a directory, not a period snapshot", inert_path(path))
-            }
-            OpenError::NotRegular(path) => write!(
-                f,
-                "{}: not a regular file (a pipe, socket or device), not a period snapshot",
-                inert_path(path)
-            ),
-            OpenError::Unreadable(path, why) => write!(f, "{}: cannot read: {}", inert_path(path), inert(why)),
-            OpenError::NotSqlite(path) => {
-                write!(f, "{}: not a period snapshot (not an SQLite database)", inert_path(path))
-            }
-            OpenError::Truncated(path, have, need) => write!(
-                f,
-                "{}: truncated or damaged: the file has {have} bytes, its header says {need}",
-                inert_path(path)
-            ),
-            OpenError::Foreign(path, id) => write!(
-                f,
-                "{}: not a period snapshot: an SQLite database of another application (application_id 0x{id:08X})",
-                inert_path(path)
-            ),
-            OpenError::PlainSqlite(path) => write!(
-                f,
-                "{}: not a period snapshot: an SQLite database closedesk did not make",
-                inert_path(path)
-            ),
-            OpenError::Newer(path, v) => write!(
-                f,
-                "{}: made by a newer closedesk (schema {v}); this closedesk reads schema {SCHEMA_VERSION} — upgrade closedesk to open it",
-                inert_path(path)
-            ),
-            OpenError::Damaged(path, why) => {
-                write!(f, "{}: damaged snapshot: {}", inert_path(path), inert(why))
-            }
-            OpenError::ReadOnly(path) => write!(
-                f,
-                "{}: cannot write it: the file or its directory is read-only (status, reconcile, \
-                 verify and log only read; for this command, make both writable or work on a copy)",
-                inert_path(path)
-            ),
-            OpenError::OlderReadOnly(path, v) => write!(
-                f,
-                "{}: made by an older closedesk (schema {v}) and read-only: this closedesk must \
-                 upgrade it to schema {SCHEMA_VERSION} first — make it writable (or copy it) and open it once",
-                inert_path(path)
-            ),
-            OpenError::Exists(path) => write!(
-                f,
-                "{}: already exists; pass --force to replace it (its notes and sign-offs would be lost)",
-                inert_path(path)
-            ),
-            OpenError::Sqlite(path, e) => write!(f, "{}: {}", inert_path(path), inert(&e.to_string())),
-        }
-    }
+/// Whether an SQLite error is the environment's, not the user's: another writer held the
+/// file past the busy timeout, the disk is full, an I/O error, no memory. The command line
+/// exits with 3 for these (README, "Exit codes"): nothing was saved, and retrying later
+/// (or freeing space) may succeed with the same input.
+pub fn is_environment(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode;
+    matches!(
+        e.sqlite_error_code(),
+        Some(
+            ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::OutOfMemory
+        )
+    )
 }
-
-impl std::error::Error for OpenError {}
 
 /// An SQLite error in words a user can act on: damage, a read-only file, a full disk; else
 /// SQLite's own text. Never names the file (the caller does).

@@ -3,6 +3,9 @@
 //! Dates are `chrono::NaiveDate`, timestamps `chrono::NaiveDateTime` (UTC), money
 //! [`Money`]. Enumerations are Rust enums whose `as_str` is the word stored in SQLite and
 //! written in CSV.
+//!
+//! Owns the source rows' Rust types and their stored words; must not hold SQL, rules of the
+//! engine or the workflow, or display.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,10 @@
 //!
 //! The words used here (receivable, close population, billed in the window, …) are the
 //! ones defined in `docs/reconciliation.md`.
+//!
+//! Owns the engine's read queries and the SQL words defined once here (`receivable_at_end!`,
+//! `in_close_population!`, `line_billed_in_window!`, `balance_at_end!`); must not compare
+//! figures or decide a mismatch (that is `crate::reconcile`), nor write.
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use rusqlite::types::Type;
@@ -91,14 +95,14 @@ fn count_at(row: &Row<'_>, idx: usize) -> Result<u64> {
 /// (`YYYY-MM-DDTHH:MM:SSZ`) is on or before `window_end` exactly when it sorts before
 /// `after_end`, the day after the window, and before the window when it sorts before
 /// `start`.
-struct Window {
-    start: String,
-    end: String,
-    after_end: String,
+pub(crate) struct Window {
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) after_end: String,
 }
 
 impl Window {
-    fn of(period: &Period) -> Window {
+    pub(crate) fn of(period: &Period) -> Window {
         let date = |d: NaiveDate| d.format(DATE_FORMAT).to_string();
         Window {
             start: date(period.window_start),
@@ -113,13 +117,48 @@ impl Window {
     }
 }
 
+/// The statuses of a receivable invoice `i` as the export shows them: `posted` or `closed`
+/// (`InvoiceStatus::is_receivable` in Rust; a void is judged by its date, see
+/// `receivable_at_end!`).
+macro_rules! receivable_status {
+    () => {
+        "i.status IN ('posted', 'closed')"
+    };
+}
+
 /// An invoice `i` that is a receivable at window end (docs/reconciliation.md, "As of window
 /// end"): posted by window end and, at window end, `posted`/`closed` — a void dated after
 /// the window is the next period's, so the invoice is still a receivable here. Uses `:end`.
 macro_rules! receivable_at_end {
     () => {
-        "i.posted_at <= :end
-    AND (i.status IN ('posted', 'closed') OR (i.status = 'void' AND i.voided_at > :end))"
+        concat!(
+            "i.posted_at <= :end
+    AND (",
+            receivable_status!(),
+            " OR (i.status = 'void' AND i.voided_at > :end))"
+        )
+    };
+}
+
+/// An invoice `i` of the close population (docs/reconciliation.md, "Words"): a receivable
+/// at window end posted in the window. Uses `:start` and `:end`.
+macro_rules! in_close_population {
+    () => {
+        concat!("i.posted_at >= :start AND ", receivable_at_end!())
+    };
+}
+
+/// A line `l` of invoice `i` billed in the window (docs/reconciliation.md, "Words"): on a
+/// receivable invoice, with its service start — else the invoice's `posted_at` — in the
+/// window. Uses `:start` and `:end`.
+macro_rules! line_billed_in_window {
+    () => {
+        concat!(
+            receivable_at_end!(),
+            "
+    AND COALESCE(l.service_start, i.posted_at) >= :start
+    AND COALESCE(l.service_start, i.posted_at) <= :end"
+        )
     };
 }
 
@@ -140,6 +179,7 @@ macro_rules! balance_at_end {
         WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end))"
     };
 }
+pub(crate) use balance_at_end;
 
 /// A read transaction: every query made on the snapshot while it lives sees the same state
 /// of the file. It ends with [`ReadTransaction::finish`], or when dropped.
@@ -992,8 +1032,8 @@ impl Snapshot {
             concat!(
                 "WITH population AS (
                  SELECT i.id, i.total_cents FROM invoices i
-                  WHERE i.posted_at >= :start AND ",
-                receivable_at_end!(),
+                  WHERE ",
+                in_close_population!(),
                 "),
              archived AS (
                  SELECT l.batch_id, l.invoice_id, SUM(l.amount_cents) AS amount_cents
@@ -1031,11 +1071,15 @@ impl Snapshot {
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
+            concat!(
+                "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
                     CASE WHEN i.status = 'void' THEN i.voided_at END, l.service_start, l.service_end
              FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-             WHERE (i.status IN ('posted', 'closed') OR (i.status = 'void' AND i.voided_at IS NOT NULL))
-               AND i.posted_at IS NOT NULL AND i.posted_at <= :end",
+             WHERE (",
+                receivable_status!(),
+                " OR (i.status = 'void' AND i.voided_at IS NOT NULL))
+               AND i.posted_at IS NOT NULL AND i.posted_at <= :end"
+            ),
             named_params! { ":end": w.end },
             |r| {
                 Ok(RevenueLine {
@@ -1071,10 +1115,8 @@ impl Snapshot {
                  SELECT i.account_id, 0, l.amount_cents, 0, 0
                  FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                  WHERE l.kind = 'usage' AND ",
-                receivable_at_end!(),
+                line_billed_in_window!(),
                 "
-                   AND COALESCE(l.service_start, i.posted_at) >= :start
-                   AND COALESCE(l.service_start, i.posted_at) <= :end
              ) GROUP BY account_id ORDER BY account_id"
             ),
             named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
@@ -1099,10 +1141,8 @@ impl Snapshot {
                 "SELECT l.id, l.program_id, l.amount_cents
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'program_fee' AND ",
-                receivable_at_end!(),
+                line_billed_in_window!(),
                 "
-               AND COALESCE(l.service_start, i.posted_at) >= :start
-               AND COALESCE(l.service_start, i.posted_at) <= :end
                AND EXISTS (SELECT 1 FROM program_statements s WHERE s.program_id = l.program_id)
                AND NOT EXISTS (SELECT 1 FROM statement_lines sl
                    JOIN program_statements s ON s.id = sl.statement_id
@@ -1139,10 +1179,8 @@ impl Snapshot {
                       WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'usage' AND ",
-                receivable_at_end!(),
-                "
-               AND COALESCE(l.service_start, i.posted_at) >= :start
-               AND COALESCE(l.service_start, i.posted_at) <= :end"
+                line_billed_in_window!(),
+                ""
             ),
             named_params! { ":start": w.start, ":end": w.end },
             |r| {
@@ -1171,10 +1209,8 @@ impl Snapshot {
                AND (e.invoice_line_id IS NULL OR e.invoice_line_id NOT IN (
                  SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                   WHERE l.kind = 'usage' AND ",
-                receivable_at_end!(),
-                "
-                    AND COALESCE(l.service_start, i.posted_at) >= :start
-                    AND COALESCE(l.service_start, i.posted_at) <= :end))
+                line_billed_in_window!(),
+                "))
              ORDER BY e.id"
             ),
             named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
@@ -1200,10 +1236,8 @@ impl Snapshot {
                        FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                       WHERE l.program_id = p.id AND l.kind = 'program_fee'
                         AND ",
-                receivable_at_end!(),
-                "
-                        AND COALESCE(l.service_start, i.posted_at) >= :start
-                        AND COALESCE(l.service_start, i.posted_at) <= :end),
+                line_billed_in_window!(),
+                "),
                     (SELECT COUNT(*) FROM program_statements s WHERE s.program_id = p.id),
                     (SELECT COALESCE(SUM(s.total_cents), 0) FROM program_statements s
                       WHERE s.program_id = p.id)
@@ -1239,10 +1273,8 @@ impl Snapshot {
                 "SELECT COALESCE(SUM(l.amount_cents), 0)
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'program_fee' AND ",
-                receivable_at_end!(),
-                "
-               AND COALESCE(l.service_start, i.posted_at) >= :start
-               AND COALESCE(l.service_start, i.posted_at) <= :end"
+                line_billed_in_window!(),
+                ""
             ),
             named_params! { ":start": w.start, ":end": w.end },
             |r| money_at(r, 0),
@@ -1518,8 +1550,8 @@ impl Snapshot {
                 "invoices",
                 ids(
                     concat!(
-                        "SELECT i.id FROM invoices i WHERE i.posted_at >= :start AND ",
-                        receivable_at_end!(),
+                        "SELECT i.id FROM invoices i WHERE ",
+                        in_close_population!(),
                         " ORDER BY i.id"
                     ),
                     named_params! { ":start": w.start, ":end": w.end },
@@ -1575,10 +1607,8 @@ impl Snapshot {
                         "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      WHERE i.account_id = :account AND l.kind = 'usage'
                        AND ",
-                        receivable_at_end!(),
+                        line_billed_in_window!(),
                         "
-                       AND COALESCE(l.service_start, i.posted_at) >= :start
-                       AND COALESCE(l.service_start, i.posted_at) <= :end
                      ORDER BY l.id"
                     ),
                     named_params! { ":account": account, ":start": w.start, ":end": w.end },
@@ -1591,10 +1621,8 @@ impl Snapshot {
                         "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      WHERE l.program_id = :program AND l.kind = 'program_fee'
                        AND ",
-                        receivable_at_end!(),
+                        line_billed_in_window!(),
                         "
-                       AND COALESCE(l.service_start, i.posted_at) >= :start
-                       AND COALESCE(l.service_start, i.posted_at) <= :end
                      ORDER BY l.id"
                     ),
                     named_params! { ":program": program, ":start": w.start, ":end": w.end },
@@ -1608,10 +1636,8 @@ impl Snapshot {
                      JOIN program_statements s ON s.program_id = l.program_id
                      WHERE s.id = :statement AND l.kind = 'program_fee'
                        AND ",
-                        receivable_at_end!(),
+                        line_billed_in_window!(),
                         "
-                       AND COALESCE(l.service_start, i.posted_at) >= :start
-                       AND COALESCE(l.service_start, i.posted_at) <= :end
                      ORDER BY l.id"
                     ),
                     named_params! { ":statement": statement, ":start": w.start, ":end": w.end },

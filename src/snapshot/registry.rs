@@ -1,6 +1,8 @@
 //! The files this process has open as snapshots, by device and inode, so the raw header is
 //! never read through a second descriptor of a file a connection holds: closing that
 //! descriptor would drop the connection's POSIX locks (see `snapshot`'s module doc).
+//!
+//! Owns the process-wide table of open files; must not open or read a snapshot itself.
 
 use std::collections::HashMap;
 use std::fs::Metadata;

@@ -1,11 +1,14 @@
 //! The snapshot's schema and its migrations. Version N of the schema is reached by running
 //! every migration up to N in order, each in its own transaction.
+//!
+//! Owns the tables, triggers and migrations; a published migration is never edited. Must
+//! not read or write rows.
 
 /// `PRAGMA application_id` of a closedesk snapshot: "CLDS".
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Source tables, in an order where each table's references come before it.
 pub const SOURCE_TABLES: &[&str] = &[
@@ -44,7 +47,12 @@ pub const WORKFLOW_TABLES: &[&str] = &[
 /// writable after sign-off: a signed-off period's source tables cannot change, so its
 /// stored result stays current and a reader may store one; nothing of record is kept here
 /// (`reconcile`, sign-off and `verify` always run the engine).
-pub const INTERNAL_TABLES: &[&str] = &["source_generation", "reconcile_cache"];
+pub const INTERNAL_TABLES: &[&str] = &[
+    "source_generation",
+    "reconcile_cache",
+    "reconcile_steps",
+    "reconcile_mismatches",
+];
 
 /// Import metadata: what `import` (or the generator) wrote, per source table, written in
 /// the same transaction as the rows and never changed after (docs/snapshot-format.md).
@@ -60,6 +68,7 @@ pub fn migrations() -> Vec<String> {
             generation_triggers_sql(V1_SOURCE_TABLES)
         ),
         v2(),
+        stored_result_rows(),
     ]
 }
 
@@ -462,6 +471,43 @@ WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit_log)
                                    '0000000000000000000000000000000000000000000000000000000000000000')
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows go at the next sequence number'); END;
 "#;
+/// Stored results as rows (issue 15; docs/reconciliation.md, "Stored results"): one row per
+/// mismatch with its figures in integer minor units and the rest of it as JSON, and one
+/// row per block of step figures, keyed by the source generation; `reconcile_cache` keeps
+/// the header, whose `result` becomes the digest of these rows. A result stored before is
+/// dropped (derived data: the next reader recomputes it). Self-contained, so it can be
+/// renumbered.
+fn stored_result_rows() -> String {
+    r#"
+CREATE TABLE reconcile_steps (
+    generation INTEGER NOT NULL,
+    ord        INTEGER NOT NULL,
+    step       TEXT NOT NULL,
+    figures    TEXT NOT NULL,
+    PRIMARY KEY (generation, ord)
+);
+CREATE TABLE reconcile_mismatches (
+    generation     INTEGER NOT NULL,
+    ord            INTEGER NOT NULL,
+    key            TEXT NOT NULL,
+    lane           TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    check_name     TEXT NOT NULL,
+    severity       TEXT NOT NULL,
+    expected_cents INTEGER NOT NULL,
+    actual_cents   INTEGER NOT NULL,
+    variance_cents INTEGER NOT NULL,
+    owner          TEXT NOT NULL,
+    detail         TEXT NOT NULL,
+    detail_hash    TEXT NOT NULL,
+    PRIMARY KEY (generation, ord)
+);
+CREATE INDEX reconcile_mismatches_key ON reconcile_mismatches(key);
+DELETE FROM reconcile_cache;
+"#
+    .to_string()
+}
+
 /// The generation triggers: every insert, update or delete of a source row bumps
 /// `source_generation`, so a stored reconciliation computed before it is no longer current.
 /// They run after the lock triggers (which refuse the change first when signed off).

@@ -1,9 +1,12 @@
 //! The SQL of the close workflow (docs/workflow.md): reading the checklist, mismatch states,
 //! annotations, sign-offs and the audit log ([`Reader`]), and the one write path,
-//! [`Snapshot::write`]: a `BEGIN IMMEDIATE` transaction in which every change appends its
-//! audit row, hash-chained to the head read inside the same transaction.
+//! [`Snapshot::write`]: a `BEGIN IMMEDIATE` transaction in which every change is made through
+//! [`WriteTx::audited`] and so appends its audit row ([`AuditEntry`]), hash-chained to the
+//! head read inside the same transaction.
 //!
-//! The rules (who may do what, when) are in `crate::workflow`; this module only stores.
+//! Owns the workflow tables' SQL. The rules (who may do what, when) are in the workflow
+//! layer (`src/workflow/`), which this module must not import: it only stores, and the
+//! chain's encoding is [`super::chain`]'s.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::chain;
 use super::model::{
     AnnotationKind, CorrectionStatus, ItemStatus, MismatchStatus, PeriodStatus, Role, RosterEntry, Side,
     TargetKind, TIMESTAMP_FORMAT,
@@ -18,7 +22,6 @@ use super::model::{
 use super::schema;
 use super::Snapshot;
 use crate::money::Money;
-use crate::workflow::audit;
 
 /// Reads a stored word (`done`, `waived`, …) into its enum; an unknown word is a
 /// conversion error naming the column.
@@ -257,8 +260,8 @@ pub struct AuditRow {
 
 impl AuditRow {
     /// The fields the hash covers, in their canonical order.
-    pub fn fields(&self) -> audit::Fields<'_> {
-        audit::Fields {
+    pub fn fields(&self) -> chain::Fields<'_> {
+        chain::Fields {
             seq: self.seq,
             at: &self.at,
             actor: &self.actor,
@@ -549,14 +552,14 @@ impl Reader<'_> {
         )
     }
 
-    /// The log's length and head hash ([`audit::GENESIS`] when empty).
+    /// The log's length and head hash ([`chain::GENESIS`] when empty).
     pub fn audit_head(&self) -> rusqlite::Result<(i64, String)> {
         let head = self.one(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(head.unwrap_or_else(|| (0, audit::GENESIS.to_string())))
+        Ok(head.unwrap_or_else(|| (0, chain::GENESIS.to_string())))
     }
 
     /// `PRAGMA application_id` and `PRAGMA user_version`.
@@ -654,12 +657,29 @@ impl Snapshot {
 
 // Writing -------------------------------------------------------------------------------------
 
-/// An open write transaction. Every method that changes a workflow table is paired, by the
-/// caller, with one [`WriteTx::append_audit`] describing the change.
+/// One audit row to append: who did what to which workflow row, the states of the rows it
+/// changed before and after (JSON objects keyed by [`row_id`]; `{}` for an action that
+/// changes no table), and its text. [`WriteTx::audited`] requires one with every write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Value,
+    pub after: Value,
+    pub text: Option<String>,
+}
+
+/// An open write transaction: reads, and the audit log. Workflow tables are changed only
+/// through [`WriteTx::audited`], whose change must return the audit entry describing it, so
+/// a write without its audit row does not compile.
 pub struct WriteTx<'a> {
     tx: Transaction<'a>,
     at: String,
 }
+
+/// Write access to the workflow tables, lent only inside [`WriteTx::audited`].
+pub struct Writes<'t>(&'t WriteTx<'t>);
 
 impl WriteTx<'_> {
     /// The time of this transaction, used for every row it writes.
@@ -672,8 +692,95 @@ impl WriteTx<'_> {
         Reader(&self.tx)
     }
 
-    pub fn update_checklist(&self, row: &ChecklistRow) -> rusqlite::Result<()> {
+    /// Runs `change` with write access, then appends the audit entry it returns (see
+    /// [`WriteTx::append_audit`] for `sign`), and returns its receipt.
+    pub fn audited<E: From<rusqlite::Error>>(
+        &self,
+        sign: impl FnOnce(&Reader<'_>, &str) -> Result<Option<String>, E>,
+        change: impl FnOnce(&Writes<'_>) -> Result<AuditEntry, E>,
+    ) -> Result<Receipt, E> {
+        let entry = change(&Writes(self))?;
+        self.append_audit(&entry, sign)
+    }
+
+    /// [`WriteTx::audited`] for a change that also gives back a value (a row it inserted).
+    pub fn audited_with<T, E: From<rusqlite::Error>>(
+        &self,
+        sign: impl FnOnce(&Reader<'_>, &str) -> Result<Option<String>, E>,
+        change: impl FnOnce(&Writes<'_>) -> Result<(T, AuditEntry), E>,
+    ) -> Result<(T, Receipt), E> {
+        let (value, entry) = change(&Writes(self))?;
+        let receipt = self.append_audit(&entry, sign)?;
+        Ok((value, receipt))
+    }
+
+    /// Appends one audit row chained to the current head, and returns its receipt; on its
+    /// own, for an action that changes no workflow table (an export, a session event).
+    /// `sign` gets the row's hash (and the transaction's reads) and returns its signature
+    /// field, or refuses: then nothing is inserted and the caller's transaction rolls back.
+    pub fn append_audit<E: From<rusqlite::Error>>(
+        &self,
+        entry: &AuditEntry,
+        sign: impl FnOnce(&Reader<'_>, &str) -> Result<Option<String>, E>,
+    ) -> Result<Receipt, E> {
+        let (len, prev_hash) = self.read().audit_head()?;
+        let mut row = AuditRow {
+            seq: len + 1,
+            at: self.at.clone(),
+            actor: entry.actor.clone(),
+            action: entry.action.clone(),
+            target: entry.target.clone(),
+            before: Some(entry.before.to_string()),
+            after: Some(entry.after.to_string()),
+            text: entry.text.clone(),
+            prev_hash,
+            hash: String::new(),
+            signature: None,
+        };
+        row.hash = chain::hash(&row.fields());
+        row.signature = sign(&self.read(), &row.hash)?;
         self.tx.execute(
+            &format!(
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ),
+            params![
+                row.seq,
+                row.at,
+                row.actor,
+                row.action,
+                row.target,
+                row.before,
+                row.after,
+                row.text,
+                row.prev_hash,
+                row.hash,
+                row.signature
+            ],
+        )?;
+        Ok(Receipt {
+            seq: row.seq,
+            hash: row.hash,
+        })
+    }
+}
+
+impl Writes<'_> {
+    /// The time of this transaction, used for every row it writes.
+    pub fn at(&self) -> &str {
+        self.0.at()
+    }
+
+    /// Read queries inside the transaction (they see its own writes).
+    pub fn read(&self) -> Reader<'_> {
+        self.0.read()
+    }
+
+    fn tx(&self) -> &Transaction<'_> {
+        &self.0.tx
+    }
+
+    pub fn update_checklist(&self, row: &ChecklistRow) -> rusqlite::Result<()> {
+        self.tx().execute(
             "UPDATE checklist SET status = ?2, updated_by = ?3, updated_at = ?4, version = ?5 WHERE item = ?1",
             params![row.item, row.status.as_str(), row.updated_by, row.updated_at, row.version],
         )?;
@@ -682,7 +789,7 @@ impl WriteTx<'_> {
 
     /// Inserts or replaces the state of one mismatch.
     pub fn put_mismatch_state(&self, row: &MismatchStateRow) -> rusqlite::Result<()> {
-        self.tx.execute(
+        self.tx().execute(
             "INSERT INTO mismatch_state
                  (key, status, owner_override, first_seen, cleared_by_data, updated_by, updated_at, version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -707,7 +814,7 @@ impl WriteTx<'_> {
 
     /// Stores a new annotation and returns it with its id.
     pub fn insert_annotation(&self, row: &AnnotationRow) -> rusqlite::Result<AnnotationRow> {
-        self.tx.execute(
+        self.tx().execute(
             "INSERT INTO annotations (target_kind, target, kind, author, created_at, text, amount_cents,
                  side, reference, correction_status, decided_by, decided_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -727,14 +834,14 @@ impl WriteTx<'_> {
             ],
         )?;
         Ok(AnnotationRow {
-            id: self.tx.last_insert_rowid(),
+            id: self.tx().last_insert_rowid(),
             ..row.clone()
         })
     }
 
     /// Records the decision on a proposed correction.
     pub fn decide_correction(&self, row: &AnnotationRow) -> rusqlite::Result<()> {
-        self.tx.execute(
+        self.tx().execute(
             "UPDATE annotations SET correction_status = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
             params![
                 row.id,
@@ -748,7 +855,7 @@ impl WriteTx<'_> {
 
     /// Stores a new sign-off and returns it with its id.
     pub fn insert_signoff(&self, row: &SignoffRow) -> rusqlite::Result<SignoffRow> {
-        self.tx.execute(
+        self.tx().execute(
             "INSERT INTO signoffs (period_id, signed_by, signed_at, digest, audit_head, audit_len, comment,
                  source_hash, overview_hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -765,14 +872,14 @@ impl WriteTx<'_> {
             ],
         )?;
         Ok(SignoffRow {
-            id: self.tx.last_insert_rowid(),
+            id: self.tx().last_insert_rowid(),
             ..row.clone()
         })
     }
 
     /// Records who reopened a sign-off, when and why.
     pub fn record_reopen(&self, row: &SignoffRow) -> rusqlite::Result<()> {
-        self.tx.execute(
+        self.tx().execute(
             "UPDATE signoffs SET reopened_by = ?2, reopened_at = ?3, reopen_reason = ?4 WHERE id = ?1",
             params![row.id, row.reopened_by, row.reopened_at, row.reopen_reason],
         )?;
@@ -780,9 +887,10 @@ impl WriteTx<'_> {
     }
 
     /// Sets the period's status and last clean close. Once the status is `signed_off` the
-    /// lock triggers refuse every other write to source and workflow tables.
+    /// lock triggers refuse every other write to source and workflow tables (the audit log
+    /// stays writable, so the entry of the change that signs off is appended after it).
     pub fn update_period(&self, state: &PeriodState) -> rusqlite::Result<()> {
-        self.tx.execute(
+        self.tx().execute(
             "UPDATE period SET status = ?2, last_clean_period = ?3, last_clean_date = ?4 WHERE id = ?1",
             params![
                 state.id,
@@ -792,60 +900,6 @@ impl WriteTx<'_> {
             ],
         )?;
         Ok(())
-    }
-
-    /// Appends one audit row chained to the current head, and returns its receipt. `sign`
-    /// gets the row's hash (and the transaction's reads) and returns its signature field, or
-    /// refuses: then nothing is inserted and the caller's transaction rolls back.
-    #[allow(clippy::too_many_arguments)]
-    pub fn append_audit<E: From<rusqlite::Error>>(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        before: &Value,
-        after: &Value,
-        text: Option<&str>,
-        sign: impl FnOnce(&Reader<'_>, &str) -> Result<Option<String>, E>,
-    ) -> Result<Receipt, E> {
-        let (len, prev_hash) = self.read().audit_head()?;
-        let mut row = AuditRow {
-            seq: len + 1,
-            at: self.at.clone(),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            target: target.to_string(),
-            before: Some(before.to_string()),
-            after: Some(after.to_string()),
-            text: text.map(str::to_string),
-            prev_hash,
-            hash: String::new(),
-            signature: None,
-        };
-        row.hash = audit::hash(&row.fields());
-        row.signature = sign(&self.read(), &row.hash)?;
-        self.tx.execute(
-            &format!(
-                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            ),
-            params![
-                row.seq,
-                row.at,
-                row.actor,
-                row.action,
-                row.target,
-                row.before,
-                row.after,
-                row.text,
-                row.prev_hash,
-                row.hash,
-                row.signature
-            ],
-        )?;
-        Ok(Receipt {
-            seq: row.seq,
-            hash: row.hash,
-        })
     }
 }
 
@@ -883,19 +937,25 @@ mod tests {
         let snap = Snapshot::create(&dir.path().join("p.db")).unwrap();
         assert_eq!(
             snap.workflow().audit_head().unwrap(),
-            (0, audit::GENESIS.to_string())
+            (0, chain::GENESIS.to_string())
         );
         let receipt = snap
             .write(|tx| {
-                tx.append_audit("a", "x", "t", &json!({}), &json!({}), Some("hi"), |_, _| {
-                    Ok::<_, rusqlite::Error>(None)
-                })
+                let entry = AuditEntry {
+                    actor: "a".into(),
+                    action: "x".into(),
+                    target: "t".into(),
+                    before: json!({}),
+                    after: json!({}),
+                    text: Some("hi".into()),
+                };
+                tx.append_audit(&entry, |_, _| Ok::<_, rusqlite::Error>(None))
             })
             .unwrap();
         let row = &snap.workflow().audit_log().unwrap()[0];
         assert_eq!(receipt.seq, 1);
-        assert_eq!(row.prev_hash, audit::GENESIS);
-        assert_eq!(row.hash, audit::hash(&row.fields()));
+        assert_eq!(row.prev_hash, chain::GENESIS);
+        assert_eq!(row.hash, chain::hash(&row.fields()));
         assert_eq!(snap.workflow().audit_head().unwrap(), (1, receipt.hash));
     }
 }

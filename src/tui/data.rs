@@ -221,13 +221,6 @@ pub fn severity_order(a: &Mismatch, b: &Mismatch) -> std::cmp::Ordering {
         .then(a.key.cmp(&b.key))
 }
 
-/// The login: `--user`, else `$USER`, else `$LOGNAME`.
-pub fn login(user: Option<String>) -> String {
-    user.or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("LOGNAME").ok())
-        .unwrap_or_default()
-}
-
 fn sql_err(e: rusqlite::Error) -> String {
     e.to_string()
 }
@@ -444,7 +437,9 @@ pub fn write_with(
     packets: Packets,
 ) -> Result<String, String> {
     use workflow::{checklist, mismatches, signoff};
-    let recon = reconcile::run(snapshot).map_err(sql_err)?;
+    // The stored result when current (no engine run); each write checks in its transaction
+    // that the source rows did not change since. The sign-off runs the engine itself.
+    let recon = reconcile::stored::current(snapshot).map_err(sql_err)?;
     let mut actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
     if let Some(fingerprint) = serve_key {
         actor = actor.served(fingerprint);

@@ -188,7 +188,7 @@ where
     B: Backend + FrameSync,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let login = data::login(opts.user.clone());
+    let login = crate::workflow::identity::login(opts.user.as_deref());
     let (req_tx, req_rx) = unbounded_channel();
     let (resp_tx, mut resp_rx) = unbounded_channel();
     let worker = data::spawn_worker(

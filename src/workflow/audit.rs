@@ -1,82 +1,26 @@
 //! The audit log: append-only (triggers), hash-chained, and checkable by [`verify`].
 //!
 //! Each row's hash is SHA-256 over a canonical, length-prefixed encoding of its fields with
-//! the previous row's hash included ([`encode`]; byte-exact description in
+//! the previous row's hash included ([`encode`], owned by storage in
+//! `crate::snapshot::chain` and re-exported here; byte-exact description in
 //! docs/workflow.md). `before`/`after` are JSON objects naming every workflow row the action
 //! changed and its state, so replaying the log rebuilds the workflow tables.
+//!
+//! Owns history (`log`) and every `verify` check; must not write (verify only reads) nor
+//! change the chain's encoding (storage's, `snapshot::chain`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::{signoff, Engine, Refusal};
-use crate::digest::hex;
 use crate::reconcile::Reconciliation;
+pub use crate::snapshot::chain::{encode, hash, Fields, ENCODING_TAG, GENESIS};
 use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::schema::{APPLICATION_ID, SCHEMA_VERSION};
 use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
-
-/// The previous hash of the first row: 64 zeros.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// The first field of every encoding, naming the format and its version.
-pub const ENCODING_TAG: &str = "closedesk.audit.v1";
-
-/// The hashed fields of one audit row, in canonical order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fields<'a> {
-    pub seq: i64,
-    pub at: &'a str,
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub target: &'a str,
-    pub before: Option<&'a str>,
-    pub after: Option<&'a str>,
-    pub text: Option<&'a str>,
-    pub prev_hash: &'a str,
-}
-
-/// The canonical encoding: for each of tag, seq (decimal), at, actor, action, target,
-/// before, after, text, prev_hash — a present value is byte `0x01`, its UTF-8 length as
-/// 8 bytes big-endian, then its UTF-8 bytes; an absent (NULL) value is byte `0x00`.
-pub fn encode(f: &Fields<'_>) -> Vec<u8> {
-    fn put(out: &mut Vec<u8>, value: Option<&str>) {
-        match value {
-            None => out.push(0x00),
-            Some(v) => {
-                out.push(0x01);
-                out.extend_from_slice(&(v.len() as u64).to_be_bytes());
-                out.extend_from_slice(v.as_bytes());
-            }
-        }
-    }
-    let seq = f.seq.to_string();
-    let mut out = Vec::new();
-    for value in [
-        Some(ENCODING_TAG),
-        Some(seq.as_str()),
-        Some(f.at),
-        Some(f.actor),
-        Some(f.action),
-        Some(f.target),
-        f.before,
-        f.after,
-        f.text,
-        Some(f.prev_hash),
-    ] {
-        put(&mut out, value);
-    }
-    out
-}
-
-/// Lowercase hex SHA-256 of [`encode`].
-pub fn hash(f: &Fields<'_>) -> String {
-    let digest = Sha256::digest(encode(f));
-    hex(&digest)
-}
 
 // History ---------------------------------------------------------------------------------------
 
@@ -676,6 +620,8 @@ fn check_signed_source(snapshot: &Snapshot) -> Result<Result<String, Problem>, R
         ));
     };
     let now = snapshot.source_content_hash()?;
+    // `signed` is read from the file and may be anything: cut by characters, made inert.
+    let signed_shown = crate::text::inert(&signed.chars().take(16).collect::<String>());
     Ok(if now == signed {
         Ok(format!("source rows and roster hash to {} as signed", &now[..16]))
     } else {
@@ -687,7 +633,7 @@ fn check_signed_source(snapshot: &Snapshot) -> Result<Result<String, Problem>, R
                 latest.signed_by,
                 latest.signed_at,
                 &now[..16],
-                &signed[..signed.len().min(16)]
+                signed_shown
             ),
         ))
     })
@@ -719,73 +665,30 @@ fn check_stored_result(
 mod tests {
     use super::*;
 
-    /// Pins the encoding: changing it breaks every existing log.
+    /// A sign-off's recorded source hash is read from the file: a non-ASCII one (a tampered
+    /// file) is reported, not a panic on a byte index inside a character.
     #[test]
-    fn golden_encoding_and_hash() {
-        let f = Fields {
-            seq: 1,
-            at: "2026-04-02T09:15:00Z",
-            actor: "olive",
-            action: "checklist.set",
-            target: "checklist:1",
-            before: Some(r#"{"checklist:1":{"status":"pending"}}"#),
-            after: Some(r#"{"checklist:1":{"status":"done"}}"#),
-            text: None,
-            prev_hash: GENESIS,
-        };
-        let bytes = encode(&f);
-        let mut expected = Vec::new();
-        expected.extend_from_slice(b"\x01\x00\x00\x00\x00\x00\x00\x00\x12closedesk.audit.v1");
-        expected.extend_from_slice(b"\x01\x00\x00\x00\x00\x00\x00\x00\x011");
-        expected.extend_from_slice(b"\x01\x00\x00\x00\x00\x00\x00\x00\x142026-04-02T09:15:00Z");
-        expected.extend_from_slice(b"\x01\x00\x00\x00\x00\x00\x00\x00\x05olive");
-        expected.extend_from_slice(b"\x01\x00\x00\x00\x00\x00\x00\x00\x0dchecklist.set");
-        expected.extend_from_slice(b"\x01\x00\x00\x00\x00\x00\x00\x00\x0bchecklist:1");
-        expected.extend_from_slice(
-            b"\x01\x00\x00\x00\x00\x00\x00\x00\x24{\"checklist:1\":{\"status\":\"pending\"}}",
+    fn a_non_ascii_signed_source_hash_is_reported_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        crate::demo::write(&path, false).unwrap();
+        let snapshot = Snapshot::open(&path).unwrap();
+        // Byte 16 falls inside the first 'é' (bytes 15 and 16).
+        snapshot
+            .conn()
+            .execute_batch(
+                "INSERT INTO signoffs (period_id, signed_by, signed_at, digest, audit_head, audit_len,
+                     source_hash)
+                 SELECT id, 'olive', '2026-04-02T09:15:00Z', 'd', '0', 0,
+                        '0123456789abcdeéééé' FROM period;
+                 UPDATE period SET status = 'signed_off';",
+            )
+            .unwrap();
+        let problem = check_signed_source(&snapshot).unwrap().unwrap_err();
+        assert!(
+            problem.what.contains("0123456789abcde\u{e9} signed"),
+            "{}",
+            problem.what
         );
-        expected.extend_from_slice(
-            b"\x01\x00\x00\x00\x00\x00\x00\x00\x21{\"checklist:1\":{\"status\":\"done\"}}",
-        );
-        expected.push(0x00);
-        expected.extend_from_slice(b"\x01\x00\x00\x00\x00\x00\x00\x00\x40");
-        expected.extend_from_slice(GENESIS.as_bytes());
-        assert_eq!(bytes, expected);
-        assert_eq!(
-            hash(&f),
-            "73f38911debdc6ad02fdc630777a693ebdcccbec0935e8cb2a8d7a1761456cdc"
-        );
-    }
-
-    #[test]
-    fn null_and_empty_text_hash_differently() {
-        let base = Fields {
-            seq: 7,
-            at: "t",
-            actor: "a",
-            action: "x",
-            target: "y",
-            before: None,
-            after: None,
-            text: None,
-            prev_hash: GENESIS,
-        };
-        let empty = Fields {
-            text: Some(""),
-            ..base
-        };
-        assert_ne!(hash(&base), hash(&empty));
-        // Moving bytes between fields changes the hash (the length prefix sees it).
-        let a = Fields {
-            actor: "ab",
-            action: "c",
-            ..base
-        };
-        let b = Fields {
-            actor: "a",
-            action: "bc",
-            ..base
-        };
-        assert_ne!(hash(&a), hash(&b));
     }
 }

@@ -1,15 +1,21 @@
 //! The close checklist: the eight items of the close guide, in order, each with evidence
 //! computed by the reconciliation engine and the lanes whose mismatches it covers. An item
 //! cannot be marked `done` while a `critical` or `high` mismatch in its lanes is open.
+//!
+//! Owns the checklist's evidence and its `done` rule; must not hold SQL or display text
+//! beyond the evidence's words.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::exports::{history, Recorded};
-use super::mismatches::{views_from, Changes, MismatchView};
-use super::{check_version, ensure_open, require_text, Actor, Permission, Receipt, Refusal};
+use super::mismatches::{new_annotation, views_from, Changes, MismatchView};
+use super::{
+    audited, check_version, ensure_open, mismatches_now, require_text, Actor, Figures, Permission, Receipt,
+    Refusal,
+};
 use crate::money::Money;
-use crate::reconcile::{Overview, Reconciliation};
+use crate::reconcile::Overview;
 use crate::snapshot::model::{AnnotationKind, ItemStatus, Lane, Severity, TargetKind};
 use crate::snapshot::schema::CHECKLIST_ITEMS;
 use crate::snapshot::workflow::{AnnotationRow, ChecklistRow};
@@ -362,10 +368,10 @@ pub fn parse_item(text: &str) -> Result<u8, Refusal> {
 /// when the item changed since `seen_version`, and for `done` while a critical or high
 /// mismatch in its lanes is open.
 #[allow(clippy::too_many_arguments)]
-pub fn set(
+pub fn set<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     item: u8,
     status: ItemStatus,
     note: Option<&str>,
@@ -396,7 +402,7 @@ pub fn set(
             )));
         }
         if status == ItemStatus::Done {
-            let views = views_from(&tx.read(), &recon.mismatches)?;
+            let views = views_from(&tx.read(), &mismatches_now(snapshot, recon)?)?;
             let blocking = blockers(&views, item);
             if !blocking.is_empty() {
                 let list: Vec<String> = blocking
@@ -411,35 +417,30 @@ pub fn set(
                 )));
             }
         }
-        let after = ChecklistRow {
-            status,
-            updated_by: Some(actor.login.clone()),
-            updated_at: Some(tx.at().to_string()),
-            version: before.version + 1,
-            ..before.clone()
-        };
-        tx.update_checklist(&after)?;
-        let mut changes = Changes::default();
-        changes.record(after.row_id(), before.state(), after.state());
-        if let Some(note) = note {
-            let row = tx.insert_annotation(&AnnotationRow {
-                id: 0,
-                target_kind: TargetKind::Checklist,
-                target: item.to_string(),
-                kind: AnnotationKind::Note,
-                author: actor.login.clone(),
-                created_at: tx.at().to_string(),
-                text: note.to_string(),
-                amount: None,
-                side: None,
-                reference: None,
-                correction_status: None,
-                decided_by: None,
-                decided_at: None,
-            })?;
-            changes.record(row.row_id(), Value::Null, row.state());
-        }
-        changes.append(tx, actor, "checklist.set", &after.row_id(), note)
+        audited(tx, actor, |w| {
+            let after = ChecklistRow {
+                status,
+                updated_by: Some(actor.login.clone()),
+                updated_at: Some(w.at().to_string()),
+                version: before.version + 1,
+                ..before.clone()
+            };
+            w.update_checklist(&after)?;
+            let mut changes = Changes::default();
+            changes.record(after.row_id(), before.state(), after.state());
+            if let Some(note) = note {
+                let row = w.insert_annotation(&new_annotation(
+                    TargetKind::Checklist,
+                    &item.to_string(),
+                    AnnotationKind::Note,
+                    actor,
+                    w.at(),
+                    note,
+                ))?;
+                changes.record(row.row_id(), Value::Null, row.state());
+            }
+            Ok(changes.entry(actor, "checklist.set", &after.row_id(), note))
+        })
     });
     result.map_err(|e| e.keeping(note.unwrap_or("")))
 }

@@ -3,12 +3,15 @@
 //! row naming its kind, format, digest and row count. The row changes no workflow table, so
 //! its `before` and `after` are `{}`; it may be written after sign-off (the audit log stays
 //! append-only and writable under the lock). Item 8 of the checklist shows the exports.
+//!
+//! Owns recording an export in the audit log; must not produce an export's bytes (that is
+//! `crate::export`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Actor, Permission, Receipt, Refusal};
-use crate::snapshot::workflow::{AuditRow, Reader};
+use crate::snapshot::workflow::{AuditEntry, AuditRow, Reader};
 use crate::snapshot::Snapshot;
 
 /// The audit action of an export.
@@ -52,15 +55,15 @@ pub fn record<T>(
         };
         let (value, record) = produce(&before)?;
         let text = serde_json::to_string(&record).expect("an export record serializes");
-        let receipt = tx.append_audit(
-            &actor.login,
-            ACTION,
-            &format!("export:{}", record.kind),
-            &json!({}),
-            &json!({}),
-            Some(&text),
-            |read, hash| super::signing::sign(read, actor, hash),
-        )?;
+        let entry = AuditEntry {
+            actor: actor.login.clone(),
+            action: ACTION.to_string(),
+            target: format!("export:{}", record.kind),
+            before: json!({}),
+            after: json!({}),
+            text: Some(text),
+        };
+        let receipt = tx.append_audit(&entry, |read, hash| super::signing::sign(read, actor, hash))?;
         Ok((value, receipt))
     })
 }

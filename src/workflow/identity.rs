@@ -1,5 +1,7 @@
-//! Who is acting: the login (`--user`, else `$USER`) looked up in the period's roster.
-//! Roles are cumulative: a reviewer may do what an operator may, a lead what a reviewer may.
+//! Who is acting: the login ([`login`]: `--user`, `$CLOSEDESK_USER`, the config's `login`,
+//! then `$USER`) looked up in the period's roster, and what each role may do. Roles are
+//! cumulative: a reviewer may do what an operator may, a lead what a reviewer may.
+//! Owns the one identity rule the command line and the cockpit share; no SQL, no terminal.
 
 use serde::Serialize;
 
@@ -66,14 +68,22 @@ impl Permission {
     }
 }
 
+/// The login to act as, for the command line and the cockpit alike: `chosen` (`--user`,
+/// else `$CLOSEDESK_USER`, else the config's `login`: `Config::login`), else `$USER`, else
+/// none (empty: read-only). `$LOGNAME` is not consulted: one documented order
+/// (docs/workflow.md, "Who is acting").
+pub fn login(chosen: Option<&str>) -> String {
+    match chosen {
+        Some(login) => login.to_string(),
+        None => std::env::var("USER").unwrap_or_default(),
+    }
+}
+
 impl Actor {
-    /// The actor for `login`, else `$USER`, looked up in the snapshot's roster. A login not
-    /// on the roster (or no login at all) is a read-only actor, not an error.
+    /// The actor for [`login`]`(login)`, looked up in the snapshot's roster. A login not on
+    /// the roster (or no login at all) is a read-only actor, not an error.
     pub fn resolve(snapshot: &Snapshot, login: Option<&str>) -> Result<Actor, Refusal> {
-        let login = match login {
-            Some(login) => login.to_string(),
-            None => std::env::var("USER").unwrap_or_default(),
-        };
+        let login = self::login(login);
         let entry = if login.is_empty() {
             None
         } else {

@@ -6,6 +6,9 @@
 //! corrected expected = expected + the accepted corrections on the `expected` side, likewise
 //! for `actual`, and corrected variance = corrected actual − corrected expected. A mismatch
 //! whose corrected variance is zero is `resolved`.
+//!
+//! Owns the correction lane's rules and the overlay; must not edit source data nor compute
+//! a mismatch (the engine does).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,14 +16,18 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::audit::{self, Entry};
-use super::signing;
-use super::{check_version, ensure_open, require_reason, require_text, Actor, Permission, Receipt, Refusal};
+use super::{
+    audited, check_version, ensure_open, mismatches_now, require_reason, require_text, Actor, Figures,
+    Permission, Receipt, Refusal,
+};
 use crate::money::Money;
-use crate::reconcile::{Mismatch, Reconciliation};
+use crate::reconcile::Mismatch;
 use crate::snapshot::model::{
     AnnotationKind, CorrectionStatus, Lane, MismatchStatus, Severity, Side, TargetKind,
 };
-use crate::snapshot::workflow::{row_id, AnnotationRow, MismatchStateRow, Reader, WriteTx};
+use crate::snapshot::workflow::{
+    row_id, AnnotationRow, AuditEntry, MismatchStateRow, Reader, WriteTx, Writes,
+};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
@@ -225,9 +232,9 @@ pub struct Detail {
     pub trail: Vec<Entry>,
 }
 
-pub fn detail(snapshot: &Snapshot, recon: &Reconciliation, key: &str) -> Result<Detail, Refusal> {
+pub fn detail<F: Figures + ?Sized>(snapshot: &Snapshot, recon: &F, key: &str) -> Result<Detail, Refusal> {
     let read = snapshot.workflow();
-    let view = views_from(&read, &recon.mismatches)?
+    let view = views_from(&read, recon.mismatches())?
         .into_iter()
         .find(|v| v.key == key)
         .ok_or_else(|| not_found(key))?;
@@ -249,6 +256,33 @@ fn not_found(key: &str) -> Refusal {
     ))
 }
 
+/// A new annotation by `actor` at `at`, before it is stored (`id` 0), with no amount,
+/// side, reference or decision yet.
+pub(crate) fn new_annotation(
+    target_kind: TargetKind,
+    target: &str,
+    kind: AnnotationKind,
+    actor: &Actor,
+    at: &str,
+    text: &str,
+) -> AnnotationRow {
+    AnnotationRow {
+        id: 0,
+        target_kind,
+        target: target.to_string(),
+        kind,
+        author: actor.login.clone(),
+        created_at: at.to_string(),
+        text: text.to_string(),
+        amount: None,
+        side: None,
+        reference: None,
+        correction_status: None,
+        decided_by: None,
+        decided_at: None,
+    }
+}
+
 /// The before and after objects of one audit row.
 #[derive(Default)]
 pub(crate) struct Changes {
@@ -262,23 +296,16 @@ impl Changes {
         self.after.insert(id, after);
     }
 
-    pub fn append(
-        self,
-        tx: &WriteTx<'_>,
-        actor: &Actor,
-        action: &str,
-        target: &str,
-        text: Option<&str>,
-    ) -> Result<Receipt, Refusal> {
-        tx.append_audit(
-            &actor.login,
-            action,
-            target,
-            &Value::Object(self.before),
-            &Value::Object(self.after),
-            text,
-            |read, hash| signing::sign(read, actor, hash),
-        )
+    /// The audit entry of `actor`'s `action` on `target` that made these changes.
+    pub fn entry(self, actor: &Actor, action: &str, target: &str, text: Option<&str>) -> AuditEntry {
+        AuditEntry {
+            actor: actor.login.clone(),
+            action: action.to_string(),
+            target: target.to_string(),
+            before: Value::Object(self.before),
+            after: Value::Object(self.after),
+            text: text.map(str::to_string),
+        }
     }
 }
 
@@ -286,7 +313,11 @@ impl Changes {
 /// seen now), and marks keys the engine no longer reports as cleared by data (and back,
 /// should they reappear). Each change is its own audit row. Called inside every mismatch
 /// action and the sign-off.
-pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> Result<Vec<Receipt>, Refusal> {
+pub(crate) fn sync(
+    tx: &WriteTx<'_>,
+    actor: &Actor,
+    mismatches: &[Mismatch],
+) -> Result<Vec<Receipt>, Refusal> {
     let mut states: BTreeMap<String, MismatchStateRow> = tx
         .read()
         .mismatch_states()?
@@ -295,17 +326,20 @@ pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> R
         .collect();
     let mut receipts = Vec::new();
     let mut put = |before: Option<&MismatchStateRow>, after: MismatchStateRow, action: &str| {
-        tx.put_mismatch_state(&after)?;
-        let mut changes = Changes::default();
-        changes.record(
-            after.row_id(),
-            before.map_or(Value::Null, MismatchStateRow::state),
-            after.state(),
-        );
-        receipts.push(changes.append(tx, actor, action, &after.row_id(), None)?);
+        let receipt = audited(tx, actor, |w| {
+            w.put_mismatch_state(&after)?;
+            let mut changes = Changes::default();
+            changes.record(
+                after.row_id(),
+                before.map_or(Value::Null, MismatchStateRow::state),
+                after.state(),
+            );
+            Ok(changes.entry(actor, action, &after.row_id(), None))
+        })?;
+        receipts.push(receipt);
         Ok::<(), Refusal>(())
     };
-    for m in &recon.mismatches {
+    for m in mismatches {
         match states.remove(&m.key) {
             None => put(
                 None,
@@ -349,21 +383,21 @@ pub(crate) fn sync(tx: &WriteTx<'_>, actor: &Actor, recon: &Reconciliation) -> R
 
 /// Records first-seen state for new mismatches and clears vanished ones (see [`sync`]); for
 /// the cockpit to call when it recomputes. Needs a roster role.
-pub fn record_seen(
+pub fn record_seen<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
 ) -> Result<Vec<Receipt>, Refusal> {
     actor.may(Permission::AddNote)?;
     snapshot.write(|tx| {
         ensure_open(tx)?;
-        sync(tx, actor, recon)
+        sync(tx, actor, &mismatches_now(snapshot, recon)?)
     })
 }
 
 /// What an action on one mismatch has to work with inside its transaction.
 struct Work<'t, 'a> {
-    tx: &'t WriteTx<'a>,
+    tx: &'t Writes<'a>,
     actor: &'t Actor,
     mismatch: Option<&'t Mismatch>,
     state: MismatchStateRow,
@@ -390,21 +424,14 @@ impl Work<'_, '_> {
     }
 
     fn new_annotation(&self, kind: AnnotationKind, text: &str) -> AnnotationRow {
-        AnnotationRow {
-            id: 0,
-            target_kind: TargetKind::Mismatch,
-            target: self.state.key.clone(),
+        new_annotation(
+            TargetKind::Mismatch,
+            &self.state.key,
             kind,
-            author: self.actor.login.clone(),
-            created_at: self.tx.at().to_string(),
-            text: text.to_string(),
-            amount: None,
-            side: None,
-            reference: None,
-            correction_status: None,
-            decided_by: None,
-            decided_at: None,
-        }
+            self.actor,
+            self.tx.at(),
+            text,
+        )
     }
 
     /// The correction to decide: `id`, or the only one awaiting a decision.
@@ -472,12 +499,13 @@ impl Work<'_, '_> {
 }
 
 /// Runs one action on one mismatch in one transaction: checks the role, the lock and the
-/// version the caller saw, then `change`, then stores the state and the audit row.
+/// version the caller saw, then `change`, then stores the state and the audit row. The
+/// key is validated against the mismatches as of the transaction ([`mismatches_now`]).
 #[allow(clippy::too_many_arguments)]
-fn act(
+fn act<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     permission: Permission,
     seen_version: Option<i64>,
@@ -486,10 +514,11 @@ fn act(
     change: impl FnOnce(&mut Work<'_, '_>) -> Result<Option<String>, Refusal>,
 ) -> Result<Receipt, Refusal> {
     actor.may(permission)?;
-    let mismatch = recon.mismatches.iter().find(|m| m.key == key);
     let result = snapshot.write(|tx| {
         ensure_open(tx)?;
-        sync(tx, actor, recon)?;
+        let mismatches = mismatches_now(snapshot, recon)?;
+        let mismatch = mismatches.iter().find(|m| m.key == key);
+        sync(tx, actor, &mismatches)?;
         let Some(state) = tx.read().mismatch_state(key)? else {
             return Err(not_found(key));
         };
@@ -500,39 +529,41 @@ fn act(
             Some(&state.updated_by),
             Some(&state.updated_at),
         )?;
-        let view = views_from(&tx.read(), &recon.mismatches)?
+        let view = views_from(&tx.read(), &mismatches)?
             .into_iter()
             .find(|v| v.key == key)
             .ok_or_else(|| not_found(key))?;
-        let mut work = Work {
-            tx,
-            actor,
-            mismatch,
-            state: state.clone(),
-            view,
-            changes: Changes::default(),
-        };
-        let text = change(&mut work)?;
-        let mut after = work.state;
-        after.updated_by = actor.login.clone();
-        after.updated_at = tx.at().to_string();
-        after.version = state.version + 1;
-        tx.put_mismatch_state(&after)?;
-        let mut changes = Changes::default();
-        changes.record(after.row_id(), state.state(), after.state());
-        // The mismatch's own state first, then the annotations the action wrote.
-        changes.before.extend(work.changes.before);
-        changes.after.extend(work.changes.after);
-        changes.append(tx, actor, action, &after.row_id(), text.as_deref())
+        audited(tx, actor, |w| {
+            let mut work = Work {
+                tx: w,
+                actor,
+                mismatch,
+                state: state.clone(),
+                view,
+                changes: Changes::default(),
+            };
+            let text = change(&mut work)?;
+            let mut after = work.state;
+            after.updated_by = actor.login.clone();
+            after.updated_at = w.at().to_string();
+            after.version = state.version + 1;
+            w.put_mismatch_state(&after)?;
+            let mut changes = Changes::default();
+            changes.record(after.row_id(), state.state(), after.state());
+            // The mismatch's own state first, then the annotations the action wrote.
+            changes.before.extend(work.changes.before);
+            changes.after.extend(work.changes.after);
+            Ok(changes.entry(actor, action, &after.row_id(), text.as_deref()))
+        })
     });
     result.map_err(|e| e.keeping(input))
 }
 
 /// Adds a note to a mismatch's trail (also allowed once it was cleared by data).
-pub fn note(
+pub fn note<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     text: &str,
     seen_version: Option<i64>,
@@ -557,10 +588,10 @@ pub fn note(
 }
 
 /// Proposes a correction; the mismatch moves to `in_correction`.
-pub fn propose(
+pub fn propose<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     proposal: &Proposal,
     seen_version: Option<i64>,
@@ -612,10 +643,10 @@ pub fn propose(
 
 /// Accepts a proposed correction (`id`, or the only one awaiting a decision). Four-eyes: the
 /// person who proposed it cannot accept it.
-pub fn accept(
+pub fn accept<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     id: Option<i64>,
     note: Option<&str>,
@@ -648,10 +679,10 @@ pub fn accept(
 
 /// Rejects a proposed correction; it stays in the trail as rejected.
 #[allow(clippy::too_many_arguments)]
-pub fn reject(
+pub fn reject<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     id: Option<i64>,
     reason: Option<&str>,
@@ -676,10 +707,10 @@ pub fn reject(
 }
 
 /// Waives a mismatch with a reason of at least 20 characters. Needs a reviewer or lead.
-pub fn waive(
+pub fn waive<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     reason: &str,
     seen_version: Option<i64>,
@@ -728,10 +759,10 @@ pub fn waive(
 }
 
 /// Assigns an owner to a mismatch, overriding the lane owner.
-pub fn assign(
+pub fn assign<F: Figures + ?Sized>(
     snapshot: &Snapshot,
     actor: &Actor,
-    recon: &Reconciliation,
+    recon: &F,
     key: &str,
     owner: &str,
     seen_version: Option<i64>,

@@ -4,9 +4,13 @@
 //! the cockpit call the same functions. No terminal code here, and no SQL: storage is in
 //! `crate::snapshot::workflow`.
 //!
-//! Every write is one `BEGIN IMMEDIATE` transaction holding the change and its audit row.
+//! Every write is one `BEGIN IMMEDIATE` transaction holding the change and its audit row;
+//! storage lends write access only to a change that returns its audit entry.
 //! Whatever stops an action is a [`Refusal`] whose `Display` is the message for the user,
 //! naming what would allow the action.
+//!
+//! Owns the rules of the close; must not hold SQL (only `crate::snapshot::workflow`'s typed
+//! calls), terminal code, or a reconciliation check.
 
 pub mod audit;
 pub mod checklist;
@@ -17,21 +21,75 @@ pub mod sessions;
 pub mod signing;
 pub mod signoff;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use crate::snapshot::workflow::Receipt;
 pub use identity::{Actor, Permission};
 pub use signing::Proof;
 
-use crate::reconcile::Reconciliation;
+use crate::reconcile::stored::Current;
+use crate::reconcile::{Mismatch, Overview, Reconciliation};
 use crate::snapshot::model::{PeriodStatus, Role};
-use crate::snapshot::workflow::{PeriodState, WriteTx};
+use crate::snapshot::workflow::{AuditEntry, PeriodState, WriteTx, Writes};
 use crate::snapshot::{Snapshot, BUSY_TIMEOUT};
 use crate::text::{inert, inert_multiline};
 
 /// The reconciliation engine as the workflow calls it: `reconcile::run` in production; tests
 /// may pass a function returning hand-made mismatches.
 pub type Engine<'a> = &'a dyn Fn(&Snapshot) -> rusqlite::Result<Reconciliation>;
+
+/// What a workflow action validates its key against: the engine's mismatches, and the
+/// source generation they were computed from when known. The CLI and the cockpit pass the
+/// stored result ([`crate::reconcile::stored::Current`]), so an action runs no engine;
+/// tests pass a [`Reconciliation`] of their own (no generation: taken as computed now).
+pub trait Figures {
+    fn mismatches(&self) -> &[Mismatch];
+    /// The source generation the mismatches were computed from; `None` when unknown.
+    fn generation(&self) -> Option<i64> {
+        None
+    }
+}
+
+impl Figures for Reconciliation {
+    fn mismatches(&self) -> &[Mismatch] {
+        &self.mismatches
+    }
+}
+
+impl Figures for Overview {
+    fn mismatches(&self) -> &[Mismatch] {
+        &self.mismatches
+    }
+}
+
+impl Figures for Current {
+    fn mismatches(&self) -> &[Mismatch] {
+        &self.overview.mismatches
+    }
+
+    fn generation(&self) -> Option<i64> {
+        self.generation
+    }
+}
+
+/// The mismatches an action acts on, inside its write transaction: `figures`' own when
+/// they were computed from the source generation the file has now (read in the
+/// transaction, which holds the write lock, so it cannot move before the commit); when it
+/// moved since they were read (a source row was edited), the engine's, run now inside the
+/// transaction — never stale figures.
+pub(crate) fn mismatches_now<'f, F: Figures + ?Sized>(
+    snapshot: &Snapshot,
+    figures: &'f F,
+) -> Result<Cow<'f, [Mismatch]>, Refusal> {
+    let Some(seen) = figures.generation() else {
+        return Ok(Cow::Borrowed(figures.mismatches()));
+    };
+    if snapshot.source_generation()? == seen {
+        return Ok(Cow::Borrowed(figures.mismatches()));
+    }
+    Ok(Cow::Owned(crate::reconcile::run(snapshot)?.mismatches))
+}
 
 /// The message of the lock triggers (src/snapshot/schema.rs).
 const LOCK_MESSAGE: &str = "period is signed off: locked";
@@ -80,6 +138,8 @@ pub enum Refusal {
     Identity(String),
     /// The snapshot could not be read or written.
     Storage(String),
+    /// The environment failed under the action: a full disk, an I/O error, no memory.
+    Environment(String),
 }
 
 /// Who may do something: `a reviewer or lead`.
@@ -102,6 +162,13 @@ fn with_article(role: Role) -> &'static str {
 impl Refusal {
     /// A short word for scripts (`--json`): `read_only`, `role`, `four_eyes`, `locked`,
     /// `precondition`, `conflict`, `busy`, `not_found`, `invalid`, `identity`, `storage`.
+    /// Whether the environment stopped the action (another writer held the file past the
+    /// busy timeout, a full disk, an I/O error), not the user's input or rights: the
+    /// command line exits with 3 for it, 2 for every other refusal.
+    pub fn is_environment(&self) -> bool {
+        matches!(self, Refusal::Busy { .. } | Refusal::Environment(_))
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Refusal::ReadOnly { .. } => "read_only",
@@ -115,6 +182,7 @@ impl Refusal {
             Refusal::Invalid(_) => "invalid",
             Refusal::Identity(_) => "identity",
             Refusal::Storage(_) => "storage",
+            Refusal::Environment(_) => "environment",
         }
     }
 
@@ -199,6 +267,9 @@ impl fmt::Display for Refusal {
             }
             Refusal::NotFound(what) | Refusal::Invalid(what) | Refusal::Identity(what) => what.clone(),
             Refusal::Storage(why) => format!("cannot use the snapshot: {why}"),
+            Refusal::Environment(why) => {
+                format!("cannot use the snapshot: {why}; nothing was saved — try again once that is resolved")
+            }
         };
         // Every piece from data is made inert where it is built; this keeps it so if one is
         // missed (inert is idempotent), while keeping the message's own line breaks.
@@ -224,8 +295,30 @@ impl From<rusqlite::Error> for Refusal {
                 signed_at: None,
             };
         }
+        if crate::snapshot::is_environment(&e) {
+            return Refusal::Environment(crate::snapshot::explain(&e));
+        }
         Refusal::Storage(crate::snapshot::explain(&e))
     }
+}
+
+/// Makes the workflow writes of `change` and appends the audit entry it returns, signed as
+/// `actor` where the roster has keys ([`signing::sign`]): the only way this layer writes.
+fn audited(
+    tx: &WriteTx<'_>,
+    actor: &Actor,
+    change: impl FnOnce(&Writes<'_>) -> Result<AuditEntry, Refusal>,
+) -> Result<Receipt, Refusal> {
+    tx.audited(|read, hash| signing::sign(read, actor, hash), change)
+}
+
+/// [`audited`] for a change that also gives back a value (a row it inserted).
+fn audited_with<T>(
+    tx: &WriteTx<'_>,
+    actor: &Actor,
+    change: impl FnOnce(&Writes<'_>) -> Result<(T, AuditEntry), Refusal>,
+) -> Result<(T, Receipt), Refusal> {
+    tx.audited_with(|read, hash| signing::sign(read, actor, hash), change)
 }
 
 /// The period's state inside a write transaction; refused when it is signed off.

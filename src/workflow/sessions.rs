@@ -3,10 +3,14 @@
 //! are empty objects, as for exports), so replaying the log is unaffected; they are written
 //! in their own transaction, which stays possible after sign-off (the audit log is never
 //! locked).
+//!
+//! Owns the audit rows of `serve` sessions; must not touch a workflow table (its rows change
+//! none) nor the network (that is `crate::serve`).
 
 use serde_json::json;
 
 use super::{Receipt, Refusal};
+use crate::snapshot::workflow::AuditEntry;
 use crate::snapshot::Snapshot;
 
 /// `session.login`: a key was accepted and the cockpit opened.
@@ -35,14 +39,17 @@ pub struct Event {
 
 /// Appends the event's audit row in one transaction.
 pub fn record(snapshot: &Snapshot, event: &Event) -> Result<Receipt, Refusal> {
+    let entry = AuditEntry {
+        actor: event.actor.clone(),
+        action: event.action.to_string(),
+        target: event.target.clone(),
+        before: json!({}),
+        after: json!({}),
+        text: Some(event.text.clone()),
+    };
     snapshot.write(|tx| {
         tx.append_audit(
-            &event.actor,
-            event.action,
-            &event.target,
-            &json!({}),
-            &json!({}),
-            Some(&event.text),
+            &entry,
             // A session event proves nothing about a workflow action and is not signed
             // (docs/workflow.md, "Signed actions"); its text names the key's fingerprint.
             |_, _| Ok::<_, Refusal>(None),

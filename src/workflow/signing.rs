@@ -8,6 +8,9 @@
 //! of that key. `verify` checks both against the roster ([`check_signatures`]).
 //!
 //! A period without any key keeps the unsigned behaviour: `--user` acts as anyone.
+//!
+//! Owns proving and checking the actor's key; must not decide what an actor may do (that is
+//! `identity`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

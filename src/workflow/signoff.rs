@@ -3,6 +3,9 @@
 //! and the audit log's head hash and length. The period becomes `signed_off` (the lock
 //! triggers then refuse writes to every source and workflow table) and the last clean close
 //! moves to it. Only a lead's `reopen`, with a reason, lifts the lock.
+//!
+//! Owns sign-off, reopen, their preconditions and the signed digest; must not lift the lock
+//! by any path but `reopen`.
 
 use std::fmt;
 
@@ -11,7 +14,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::mismatches::{sync, views_from, Changes, MismatchView};
-use super::{ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt, Refusal};
+use super::{
+    audited, audited_with, ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt,
+    Refusal,
+};
 use crate::digest::hex;
 use crate::money::Money;
 use crate::reconcile::{Aging, Headline, Mismatch, Reconciliation, Steps};
@@ -230,41 +236,45 @@ pub fn sign_with(
     let result = snapshot.write(|tx| {
         let period = ensure_open(tx)?;
         let recon = engine(snapshot)?;
-        sync(tx, actor, &recon)?;
+        sync(tx, actor, &recon.mismatches)?;
         let views = views_from(&tx.read(), &recon.mismatches)?;
         let preconditions = evaluate(&tx.read(), actor, &views)?;
         if preconditions.iter().any(|p| !p.met) {
             return Err(Refusal::SignOff(preconditions));
         }
         let (audit_len, audit_head) = tx.read().audit_head()?;
-        let signoff = tx.insert_signoff(&SignoffRow {
-            id: 0,
-            period_id: period.id.clone(),
-            signed_by: actor.login.clone(),
-            signed_at: tx.at().to_string(),
-            digest: digest_of(&recon, &views),
-            audit_head,
-            audit_len,
-            comment: comment.map(str::to_string),
-            reopened_by: None,
-            reopened_at: None,
-            reopen_reason: None,
-            source_hash: Some(snapshot.source_content_hash()?),
-            overview_hash: Some(crate::reconcile::stored::overview_hash(&recon.overview())),
+        let source_hash = snapshot.source_content_hash()?;
+        let (signoff, receipt) = audited_with(tx, actor, |w| {
+            let signoff = w.insert_signoff(&SignoffRow {
+                id: 0,
+                period_id: period.id.clone(),
+                signed_by: actor.login.clone(),
+                signed_at: w.at().to_string(),
+                digest: digest_of(&recon, &views),
+                audit_head,
+                audit_len,
+                comment: comment.map(str::to_string),
+                reopened_by: None,
+                reopened_at: None,
+                reopen_reason: None,
+                source_hash: Some(source_hash),
+                overview_hash: Some(crate::reconcile::stored::overview_hash(&recon.overview())),
+            })?;
+            let signed = PeriodState {
+                status: PeriodStatus::SignedOff,
+                last_clean_period: Some(period.id.clone()),
+                last_clean_date: Some(w.at()[..10].to_string()),
+                ..period.clone()
+            };
+            let mut changes = Changes::default();
+            changes.record(period.row_id(), period.state(), signed.state());
+            changes.record(signoff.row_id(), Value::Null, signoff.state());
+            // The sign-off row first: once the status is signed_off the lock triggers refuse
+            // writes to the workflow tables (the audit log, appended after, stays writable).
+            w.update_period(&signed)?;
+            let entry = changes.entry(actor, "signoff", &period.row_id(), comment);
+            Ok((signoff, entry))
         })?;
-        let signed = PeriodState {
-            status: PeriodStatus::SignedOff,
-            last_clean_period: Some(period.id.clone()),
-            last_clean_date: Some(tx.at()[..10].to_string()),
-            ..period.clone()
-        };
-        let mut changes = Changes::default();
-        changes.record(period.row_id(), period.state(), signed.state());
-        changes.record(signoff.row_id(), Value::Null, signoff.state());
-        // The audit row and the sign-off row first: once the status is signed_off the lock
-        // triggers refuse writes to the workflow tables.
-        let receipt = changes.append(tx, actor, "signoff", &period.row_id(), comment)?;
-        tx.update_period(&signed)?;
         Ok(SignOff { signoff, receipt })
     });
     result.map_err(|e| e.keeping(comment.unwrap_or("")))
@@ -288,22 +298,24 @@ pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receip
                 "the period is signed off but has no sign-off record".into(),
             ));
         };
-        let opened = PeriodState {
-            status: PeriodStatus::Open,
-            ..period.clone()
-        };
-        tx.update_period(&opened)?;
-        let reopened = SignoffRow {
-            reopened_by: Some(actor.login.clone()),
-            reopened_at: Some(tx.at().to_string()),
-            reopen_reason: Some(reason.to_string()),
-            ..signoff.clone()
-        };
-        tx.record_reopen(&reopened)?;
-        let mut changes = Changes::default();
-        changes.record(period.row_id(), period.state(), opened.state());
-        changes.record(reopened.row_id(), signoff.state(), reopened.state());
-        changes.append(tx, actor, "reopen", &period.row_id(), Some(reason))
+        audited(tx, actor, |w| {
+            let opened = PeriodState {
+                status: PeriodStatus::Open,
+                ..period.clone()
+            };
+            w.update_period(&opened)?;
+            let reopened = SignoffRow {
+                reopened_by: Some(actor.login.clone()),
+                reopened_at: Some(w.at().to_string()),
+                reopen_reason: Some(reason.to_string()),
+                ..signoff.clone()
+            };
+            w.record_reopen(&reopened)?;
+            let mut changes = Changes::default();
+            changes.record(period.row_id(), period.state(), opened.state());
+            changes.record(reopened.row_id(), signoff.state(), reopened.state());
+            Ok(changes.entry(actor, "reopen", &period.row_id(), Some(reason)))
+        })
     });
     result.map_err(|e| e.keeping(reason))
 }

@@ -180,6 +180,8 @@ pub fn analyst_reads(path: &Path) {
 /// and the schema can do.
 pub fn behind_triggers(path: &Path, table: Option<&str>, sql: &str) {
     let conn = rusqlite::Connection::open(path).unwrap();
+    // As the sqlite3 tool's `.timeout`: wait for a closedesk that is still checkpointing.
+    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
     let triggers: Vec<(String, String)> = conn
         .prepare(
             "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND (?1 IS NULL OR tbl_name = ?1)",

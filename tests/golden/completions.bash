@@ -778,7 +778,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__mismatch)
-            opts="-h --lane --severity --status --owner --json --if-version --user --help note propose accept reject waive assign help"
+            opts="-h --lane --severity --status --owner --rows --json --if-version --user --help note propose accept reject waive assign help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -82,6 +82,7 @@ complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -l owner -d 'Only mismatches owned by this owner' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -l if-version -d 'Refuse if the mismatch changed since you read this version (shown in its detail)' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
+complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -l rows -d 'With KEY: the source rows behind its expected and actual figure with their dates, accounts and amounts, their sums, and for an export its lines compared by account'
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -l json -d 'Print JSON for scripts'
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -s h -l help -d 'Print help'
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -a "note" -d 'Add a note to the mismatch\'s trail'
@@ -147,8 +148,8 @@ complete -c closedesk -n "__fish_closedesk_using_subcommand log" -l user -d 'Act
 complete -c closedesk -n "__fish_closedesk_using_subcommand log" -l json -d 'Print JSON for scripts'
 complete -c closedesk -n "__fish_closedesk_using_subcommand log" -s h -l help -d 'Print help'
 complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l kind -d 'gl, aging, mismatches, packet or workbook' -r
-complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l format -d 'csv or json (gl, aging, mismatches); md or json (packet); xlsx (workbook)' -r
-complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l out -d 'Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here)' -r -F
+complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l format -d 'csv or json (gl, aging, mismatches); md, json or pdf (packet); xlsx (workbook)' -r
+complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l out -d 'Where to write it; `-` for standard output (default: KIND-PERIOD.EXT here; the packet beside the snapshot as close-packet-PERIOD-draft|signed-HEAD.EXT)' -r -F
 complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l force -d 'Replace an existing file'
 complete -c closedesk -n "__fish_closedesk_using_subcommand export" -l by-account -d 'GL: split the entries the engine has per account by customer account'

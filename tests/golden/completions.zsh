@@ -145,6 +145,7 @@ _arguments "${_arguments_options[@]}" : \
 '--owner=[Only mismatches owned by this owner]:OWNER:_default' \
 '--if-version=[Refuse if the mismatch changed since you read this version (shown in its detail)]:N:_default' \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
+'--rows[With KEY\: the source rows behind its expected and actual figure with their dates, accounts and amounts, their sums, and for an export its lines compared by account]' \
 '--json[Print JSON for scripts]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -317,8 +318,8 @@ _arguments "${_arguments_options[@]}" : \
 (export)
 _arguments "${_arguments_options[@]}" : \
 '--kind=[gl, aging, mismatches, packet or workbook]:KIND:_default' \
-'--format=[csv or json (gl, aging, mismatches); md or json (packet); xlsx (workbook)]:FORMAT:_default' \
-'--out=[Where to write it; \`-\` for standard output (default\: KIND-PERIOD.EXT here)]:OUT:_files' \
+'--format=[csv or json (gl, aging, mismatches); md, json or pdf (packet); xlsx (workbook)]:FORMAT:_default' \
+'--out=[Where to write it; \`-\` for standard output (default\: KIND-PERIOD.EXT here; the packet beside the snapshot as close-packet-PERIOD-draft|signed-HEAD.EXT)]:OUT:_files' \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
 '--force[Replace an existing file]' \
 '--by-account[GL\: split the entries the engine has per account by customer account]' \

@@ -18,6 +18,9 @@
 //!
 //! Rows are streamed into the snapshot one at a time ([`Snapshot::bulk_load`]); the only
 //! state kept is per account. The same `N` and seed give the same file contents.
+//!
+//! Owns the generator and its planted mismatches; must not be used by the product's read
+//! paths, and writes only through the bulk loader.
 
 use std::path::Path;
 

@@ -1,6 +1,11 @@
 //! The built-in demo period (Northstar, 2026-03), made from the CSV files in `assets/demo/`
 //! through the same code path as `closedesk import`. The files are compiled into the binary so
-//! the demo works from any directory.
+//! the demo works from any directory. [`scale`] is its synthetic sibling (`demo --scale N`).
+//!
+//! Owns the demo's data and where it lives; it writes snapshots only through import (and
+//! [`scale`] through the bulk loader), and knows nothing of reconciliation or the workflow.
+
+pub mod scale;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +15,7 @@ use crate::snapshot::model::SourceData;
 
 macro_rules! demo_files {
     ($($name:literal),+ $(,)?) => {
-        &[$(($name, include_bytes!(concat!("../assets/demo/", $name)))),+]
+        &[$(($name, include_bytes!(concat!("../../assets/demo/", $name)))),+]
     };
 }
 

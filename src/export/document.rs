@@ -1,0 +1,726 @@
+//! The close packet as a document a reviewer reads top to bottom (docs/outputs.md, "Close
+//! packet"): a cover, each reconciliation step as a short narrative with a table of its
+//! figures, the lanes, every mismatch with its full trail, the checklist, the sign-off
+//! receipt and `verify`'s result, then appendices with every account. Markdown here; the
+//! PDF form lays out the same text (`export::pdf`).
+//!
+//! Owns the layout of the packet's text only: the figures come from [`Packet`], every
+//! piece of text from data goes through [`md`] (or [`paragraphs`]) and stays inert.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::md;
+use super::packet::Packet;
+use crate::money::Money;
+use crate::reconcile::SourceRef;
+use crate::workflow::checklist;
+
+/// Rows of an account table shown in the body; the full list is in the appendix.
+pub const TOP_ACCOUNTS: usize = 10;
+/// Adjustments listed in the body before it shows only the largest.
+pub const TOP_ADJUSTMENTS: usize = 25;
+
+/// Text from data or from users as Markdown paragraphs: every line inert and escaped, a
+/// blank line a paragraph break, each paragraph quoted so nothing in it can start a heading,
+/// a list or a table.
+pub fn paragraphs(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.trim_end().split('\n') {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            out.push_str(">\n");
+        } else {
+            let _ = writeln!(out, "> {}  ", md(line));
+        }
+    }
+    out
+}
+
+/// A Markdown table; `right` marks the columns to right-align (amounts, counts).
+fn table(out: &mut String, header: &[&str], right: &[bool], rows: &[Vec<String>]) {
+    let _ = writeln!(
+        out,
+        "| {} |",
+        header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | ")
+    );
+    let rule: Vec<&str> = (0..header.len())
+        .map(|i| {
+            if right.get(i).copied().unwrap_or(false) {
+                "---:"
+            } else {
+                "---"
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "|{}|", rule.join("|"));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+}
+
+/// A figure as the document prints it: amounts grouped (`39,639.27`), the rest as text.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "—".to_string(),
+        Value::String(s) => md(s),
+        Value::Number(n) => {
+            let text = n.to_string();
+            match Money::parse(&text) {
+                Ok(m) if text.contains('.') => m.grouped(),
+                _ => text,
+            }
+        }
+        other => md(&other.to_string()),
+    }
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(v, Value::Number(_))
+}
+
+/// A field name as a heading: `days_1_30` → `days 1 30`.
+fn words(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+fn get<'v>(v: &'v Value, path: &[&str]) -> &'v Value {
+    path.iter().fold(v, |v, k| &v[*k])
+}
+
+fn amount(v: &Value, path: &[&str]) -> String {
+    cell(get(v, path))
+}
+
+/// An object's scalar fields as a two-column table (figure, value).
+fn scalars(out: &mut String, v: &Value) {
+    let Value::Object(map) = v else { return };
+    let rows: Vec<Vec<String>> = map
+        .iter()
+        .filter(|(_, v)| !v.is_object() && !v.is_array())
+        .map(|(k, v)| vec![md(&words(k)), cell(v)])
+        .collect();
+    if !rows.is_empty() {
+        table(out, &["figure", "value"], &[false, true], &rows);
+    }
+}
+
+/// An object whose fields are objects of scalars (revenue by rule) as one table: a row per
+/// field, a column per inner field.
+fn grid(out: &mut String, v: &Value, first: &str) {
+    let Value::Object(map) = v else { return };
+    let inner: Vec<(&String, &serde_json::Map<String, Value>)> = map
+        .iter()
+        .filter_map(|(k, v)| v.as_object().map(|o| (k, o)))
+        .collect();
+    let Some((_, sample)) = inner.first() else { return };
+    let columns: Vec<&String> = sample.keys().collect();
+    let mut header = vec![first.to_string()];
+    header.extend(columns.iter().map(|c| words(c)));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut right = vec![false];
+    right.extend(columns.iter().map(|c| is_number(&sample[c.as_str()])));
+    let rows: Vec<Vec<String>> = inner
+        .iter()
+        .filter(|(_, o)| o.keys().eq(sample.keys()))
+        .map(|(k, o)| {
+            let mut row = vec![md(&words(k))];
+            row.extend(columns.iter().map(|c| cell(&o[c.as_str()])));
+            row
+        })
+        .collect();
+    table(out, &header, &right, &rows);
+    for (k, o) in inner.iter().filter(|(_, o)| !o.keys().eq(sample.keys())) {
+        let _ = writeln!(out, "*{}*\n", md(&words(k)));
+        scalars(out, &Value::Object((*o).clone()));
+    }
+}
+
+/// An array of objects as a table, with the account's name beside `account_id`. With `top`,
+/// only that many rows, by the absolute value of `by` (largest first, then as listed).
+fn rows_table(
+    out: &mut String,
+    items: &[Value],
+    names: &BTreeMap<String, String>,
+    top: Option<(usize, &str)>,
+) {
+    let Some(Value::Object(sample)) = items.first() else {
+        out.push_str("None.\n\n");
+        return;
+    };
+    let columns: Vec<&String> = sample.keys().filter(|k| !sample[k.as_str()].is_array()).collect();
+    let with_names = sample.contains_key("account_id");
+    let mut header = Vec::new();
+    let mut right = Vec::new();
+    for c in &columns {
+        header.push(words(c));
+        right.push(is_number(&sample[c.as_str()]));
+        if with_names && c.as_str() == "account_id" {
+            header.push("account name".to_string());
+            right.push(false);
+        }
+    }
+    let mut chosen: Vec<&Value> = items.iter().collect();
+    if let Some((n, by)) = top {
+        let size = |v: &Value| {
+            Money::parse(&v[by].to_string())
+                .map(|m| m.abs())
+                .unwrap_or_default()
+        };
+        chosen.sort_by_key(|v| std::cmp::Reverse(size(v)));
+        chosen.truncate(n);
+    }
+    let rows: Vec<Vec<String>> = chosen
+        .iter()
+        .map(|item| {
+            let mut row = Vec::new();
+            for c in &columns {
+                row.push(cell(&item[c.as_str()]));
+                if with_names && c.as_str() == "account_id" {
+                    let id = item[c.as_str()].as_str().unwrap_or_default();
+                    row.push(names.get(id).map(|n| md(n)).unwrap_or_else(|| "—".to_string()));
+                }
+            }
+            row
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    table(out, &header, &right, &rows);
+}
+
+/// An account table in the body: the `TOP_ACCOUNTS` largest by `by`, and where the rest is.
+fn top_accounts(
+    out: &mut String,
+    items: &[Value],
+    names: &BTreeMap<String, String>,
+    by: &str,
+    appendix: &str,
+) {
+    rows_table(out, items, names, Some((TOP_ACCOUNTS, by)));
+    if items.len() > TOP_ACCOUNTS {
+        let _ = writeln!(
+            out,
+            "The {TOP_ACCOUNTS} largest of {} accounts by {}; every account is in {appendix}.\n",
+            items.len(),
+            words(by)
+        );
+    }
+}
+
+fn count(v: &Value, path: &[&str]) -> u64 {
+    get(v, path).as_u64().unwrap_or(0)
+}
+
+/// The packet as a Markdown document.
+pub fn markdown(p: &Packet<'_>) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let m = &p.metadata;
+    let names = &p.account_names;
+    let signed = p.signoffs.iter().rev().find(|s| s.reopened_by.is_none());
+
+    // Cover ----------------------------------------------------------------------------
+    let _ = writeln!(w, "# Close packet — {} — {}\n", md(&m.entity), md(&m.period));
+    let _ = writeln!(
+        w,
+        "**{}**\n",
+        match signed {
+            Some(s) => format!("Signed off by {} at {}", md(&s.signed_by), md(&s.signed_at)),
+            None => "Draft — the period is not signed off".to_string(),
+        }
+    );
+    let mut cover = vec![
+        vec!["Entity".to_string(), md(&m.entity)],
+        vec!["Period".to_string(), md(&m.period)],
+        vec![
+            "Statement window".to_string(),
+            format!("{} .. {}", md(&m.window_start), md(&m.window_end)),
+        ],
+        vec!["Currency".to_string(), md(&m.currency)],
+        vec![
+            "Snapshot taken".to_string(),
+            p.snapshot_taken
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "not recorded".to_string()),
+        ],
+        vec!["Status".to_string(), md(&p.status_line)],
+        vec![
+            "Signed off".to_string(),
+            match signed {
+                Some(s) => format!(
+                    "by {} at {} (sign-off {})",
+                    md(&s.signed_by),
+                    md(&s.signed_at),
+                    s.id
+                ),
+                None => "no".to_string(),
+            },
+        ],
+        vec![
+            "Audit head".to_string(),
+            format!("`{}` (length {})", md(&m.audit_head), m.audit_len),
+        ],
+        vec![
+            "Source content hash".to_string(),
+            format!("`{}`", md(&p.source_hash)),
+        ],
+        vec![
+            "Figures digest".to_string(),
+            format!("`{}`", md(&m.figures_digest)),
+        ],
+    ];
+    cover.push(vec![
+        "Made by".to_string(),
+        format!(
+            "closedesk {}, snapshot schema {}, format {}",
+            m.closedesk_version,
+            m.schema_version,
+            md(&m.format)
+        ),
+    ]);
+    if let Some(at) = &m.exported_at {
+        cover.push(vec!["Exported at".to_string(), md(at)]);
+    }
+    table(w, &["", ""], &[false, false], &cover);
+    let _ = writeln!(
+        w,
+        "The audit head and length are the log's before this packet's own audit row; `closedesk \
+         verify FILE --expect-head HEAD` checks the file against them.\n"
+    );
+
+    // Headline -------------------------------------------------------------------------
+    let headline = serde_json::to_value(p.headline).expect("figures serialize");
+    let steps = serde_json::to_value(p.steps).expect("figures serialize");
+    let _ = writeln!(w, "## Summary\n");
+    let _ = writeln!(w, "{}\n", md(&p.status_line));
+    scalars(w, &headline);
+
+    // The six steps --------------------------------------------------------------------
+    let s = &steps;
+    let _ = writeln!(w, "## 1. Posted invoice totals\n");
+    let _ = writeln!(
+        w,
+        "{} invoices posted in the window make up the close population, {} in posted \
+         receivables. {} invoices voided in the window ({}) and {} still in draft ({}) are not \
+         in it. Closing AR at window end, the sum of every receivable invoice's balance, is {}.\n",
+        count(s, &["posted", "close_population_count"]),
+        amount(s, &["posted", "posted_receivables"]),
+        count(s, &["posted", "voided_count"]),
+        amount(s, &["posted", "voided_total"]),
+        count(s, &["posted", "draft_count"]),
+        amount(s, &["posted", "draft_total"]),
+        amount(s, &["posted", "closing_ar"]),
+    );
+    scalars(w, &s["posted"]);
+
+    let _ = writeln!(w, "## 2. Applied vs unapplied\n");
+    let _ = writeln!(
+        w,
+        "Payments received in the window came to {} and credits issued to {}. Of that value, {} \
+         was disbursed to invoices ({} from payments, {} from credits); {} was collected but \
+         sits unapplied at window end.\n",
+        amount(s, &["applied", "payments_received"]),
+        amount(s, &["applied", "credits_issued"]),
+        amount(s, &["applied", "disbursed"]),
+        amount(s, &["applied", "disbursed_from_payments"]),
+        amount(s, &["applied", "disbursed_from_credits"]),
+        amount(s, &["applied", "unapplied"]),
+    );
+    scalars(w, &s["applied"]);
+
+    let _ = writeln!(w, "## 3. Account roll-forward\n");
+    let _ = writeln!(
+        w,
+        "Per account, opening AR plus what was posted, less what was disbursed, plus what was \
+         pulled back, adjusted and voided, is the ledger's closing AR: {} in total, against {} \
+         in invoice balances. Amounts are signed as the ledger signs them.\n",
+        amount(s, &["rollforward", "totals", "closing"]),
+        amount(s, &["rollforward", "totals", "invoice_balances"]),
+    );
+    scalars(w, &s["rollforward"]["totals"]);
+    let accounts = s["rollforward"]["accounts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    top_accounts(w, &accounts, names, "closing", "Appendix A");
+
+    let _ = writeln!(w, "## 4. Adjustments\n");
+    let items = s["adjustments"]["adjustments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let _ = writeln!(
+        w,
+        "{} adjustments in the window: voids, credits, reversals, refunds, chargebacks and \
+         ledger adjustments, each recorded in the ledger in full.\n",
+        items.len()
+    );
+    scalars(w, &s["adjustments"]["totals"]);
+    if items.len() > TOP_ADJUSTMENTS {
+        rows_table(w, &items, names, Some((TOP_ADJUSTMENTS, "amount")));
+        let _ = writeln!(
+            w,
+            "The {TOP_ADJUSTMENTS} largest of {} by amount; the workbook's Adjustments sheet lists every one.\n",
+            items.len()
+        );
+    } else {
+        rows_table(w, &items, names, None);
+    }
+
+    let _ = writeln!(w, "## 5. AR to finance output\n");
+    let _ = writeln!(
+        w,
+        "Each export batch's header equals its lines, and its lines tie to the subledger: the \
+         GL export to closing AR, the billing extract to the ledger's closing AR, the archive to \
+         posted receivables.\n"
+    );
+    rows_table(
+        w,
+        s["exports"]["batches"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
+        names,
+        None,
+    );
+
+    let _ = writeln!(w, "## 6. Revenue\n");
+    let _ = writeln!(
+        w,
+        "Of {} posted on revenue lines, {} is recognized in the window and {} deferred at window \
+         end; tax is a liability, not revenue.\n",
+        amount(s, &["revenue", "total", "posted"]),
+        amount(s, &["revenue", "total", "recognized"]),
+        amount(s, &["revenue", "total", "deferred"]),
+    );
+    grid(w, &s["revenue"], "rule");
+
+    let _ = writeln!(w, "## Source lanes: usage, employer programs, statements\n");
+    scalars(w, &s["usage"]);
+    scalars(w, &s["programs"]);
+    if let Some(programs) = s["programs"]["programs"].as_array() {
+        rows_table(w, programs, names, None);
+    }
+    scalars(w, &s["statements"]);
+    if let Value::Object(after) = &s["after_window"] {
+        let _ = writeln!(w, "### After the window\n");
+        let _ = writeln!(
+            w,
+            "Activity dated after window end, shown and never counted in this period.\n"
+        );
+        scalars(w, &Value::Object(after.clone()));
+    }
+
+    let _ = writeln!(w, "## Aged AR\n");
+    let _ = writeln!(
+        w,
+        "Window-end AR by days past due; the buckets add up to closing AR. A credit balance \
+         (negative) stays in its account's buckets (docs/reconciliation.md, \"credit balances in \
+         aged AR\").\n"
+    );
+    aged_ar(w, p);
+
+    // Lanes ----------------------------------------------------------------------------
+    let _ = writeln!(w, "## Lanes\n");
+    let mut lanes: BTreeMap<String, (usize, usize, Money)> = BTreeMap::new();
+    for d in &p.mismatches {
+        let lane = d.view.lane.map(|l| l.to_string()).unwrap_or_else(|| "—".into());
+        let e = lanes.entry(lane).or_default();
+        e.0 += 1;
+        if d.view.is_open() {
+            e.1 += 1;
+            e.2 += d.view.corrected_variance.abs();
+        }
+    }
+    if lanes.is_empty() {
+        let _ = writeln!(w, "Every lane ties: no mismatch.\n");
+    } else {
+        let rows: Vec<Vec<String>> = lanes
+            .iter()
+            .map(|(lane, (all, open, var))| vec![md(lane), all.to_string(), open.to_string(), var.grouped()])
+            .collect();
+        table(
+            w,
+            &["lane", "mismatches", "open", "open variance (absolute)"],
+            &[false, true, true, true],
+            &rows,
+        );
+    }
+
+    // Mismatches -----------------------------------------------------------------------
+    let _ = writeln!(w, "## Mismatches\n");
+    if p.mismatches.is_empty() {
+        let _ = writeln!(w, "None.\n");
+    }
+    for d in &p.mismatches {
+        let v = &d.view;
+        let _ = writeln!(w, "### {}\n", md(&v.key));
+        match &v.mismatch {
+            Some(mm) => {
+                let _ = writeln!(w, "{}.\n", md(mm.title.trim_end_matches('.')));
+            }
+            None => {
+                let _ = writeln!(w, "Cleared by data: the engine no longer reports it.\n");
+            }
+        }
+        let severity = v.severity.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
+        let mut rows = vec![
+            vec!["status".to_string(), v.status.to_string()],
+            vec!["severity".to_string(), severity],
+            vec!["owner".to_string(), md(&v.owner)],
+        ];
+        if let Some(mm) = &v.mismatch {
+            rows.push(vec!["expected".to_string(), mm.expected.grouped()]);
+            rows.push(vec!["actual".to_string(), mm.actual.grouped()]);
+        }
+        rows.push(vec!["variance".to_string(), v.raw_variance.grouped()]);
+        rows.push(vec![
+            "after accepted corrections".to_string(),
+            format!(
+                "expected {} · actual {} · variance {}",
+                v.corrected_expected.grouped(),
+                v.corrected_actual.grouped(),
+                v.corrected_variance.grouped()
+            ),
+        ]);
+        table(w, &["", ""], &[false, false], &rows);
+        if let Some(mm) = &v.mismatch {
+            let _ = writeln!(w, "**Next action.** {}\n", md(&mm.next_action));
+            let _ = writeln!(w, "**Behind expected:** {}\n", refs(&mm.expected_rows));
+            let _ = writeln!(w, "**Behind actual:** {}\n", refs(&mm.actual_rows));
+        }
+        let corrections: Vec<_> = d.annotations.iter().filter(|a| a.amount.is_some()).collect();
+        if !corrections.is_empty() {
+            let _ = writeln!(w, "**Corrections**\n");
+            let rows: Vec<Vec<String>> = corrections
+                .iter()
+                .map(|a| {
+                    vec![
+                        format!("#{}", a.id),
+                        a.amount.map(|m| m.grouped()).unwrap_or_default(),
+                        a.side.map(|s| format!("adds to {s}")).unwrap_or_default(),
+                        md(&a.author),
+                        md(&a.created_at),
+                        a.correction_status.map(|s| s.to_string()).unwrap_or_default(),
+                        match (&a.decided_by, &a.decided_at) {
+                            (Some(by), Some(at)) => format!("{} at {}", md(by), md(at)),
+                            _ => "—".to_string(),
+                        },
+                        a.reference.as_deref().map(md).unwrap_or_else(|| "—".into()),
+                    ]
+                })
+                .collect();
+            table(
+                w,
+                &[
+                    "#",
+                    "amount",
+                    "side",
+                    "by",
+                    "at",
+                    "status",
+                    "decided",
+                    "reference",
+                ],
+                &[false, true, false, false, false, false, false, false],
+                &rows,
+            );
+        }
+        let _ = writeln!(w, "**Trail**\n");
+        if d.trail.is_empty() && d.annotations.is_empty() {
+            let _ = writeln!(w, "Nothing yet.\n");
+        }
+        for a in &d.annotations {
+            let what = match a.amount {
+                Some(_) => format!("correction #{} (reason)", a.id),
+                None => format!("{} #{}", a.kind, a.id),
+            };
+            let _ = writeln!(w, "- {what} by {} at {}:\n", md(&a.author), md(&a.created_at));
+            let _ = writeln!(w, "{}", indent(&paragraphs(&a.text)));
+        }
+        for e in &d.trail {
+            let _ = writeln!(
+                w,
+                "- audit #{} {} by {} at {}: {}",
+                e.seq,
+                md(&e.action),
+                md(&e.actor),
+                md(&e.at),
+                e.changes.iter().map(|c| md(c)).collect::<Vec<_>>().join("; ")
+            );
+            // A rejection's, waiver's or assignment's reason; a note's or correction's text
+            // is already above, with its annotation.
+            let said = |t: &str| d.annotations.iter().any(|a| a.text == t);
+            if let Some(text) = e.text.as_deref().filter(|t| !t.trim().is_empty() && !said(t)) {
+                let _ = writeln!(w, "\n{}", indent(&paragraphs(text)));
+            }
+        }
+        w.push('\n');
+    }
+
+    // Checklist ------------------------------------------------------------------------
+    let _ = writeln!(w, "## Checklist\n");
+    let rows: Vec<Vec<String>> = p
+        .checklist
+        .iter()
+        .map(|i| {
+            vec![
+                i.item.to_string(),
+                md(&i.title),
+                i.status.to_string(),
+                match (&i.updated_by, &i.updated_at) {
+                    (Some(by), Some(at)) => format!("{} at {}", md(by), md(at)),
+                    _ => "—".to_string(),
+                },
+                i.open_mismatches.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        &["#", "item", "status", "moved", "open mismatches"],
+        &[true, false, false, false, true],
+        &rows,
+    );
+    for item in &p.checklist {
+        let _ = writeln!(w, "### {}. {}\n", item.item, md(&item.title));
+        let rows: Vec<Vec<String>> = item
+            .evidence
+            .iter()
+            .map(|e| vec![md(&e.label), evidence_value(&e.value)])
+            .collect();
+        if !rows.is_empty() {
+            table(w, &["evidence", "value"], &[false, true], &rows);
+        }
+        for n in &item.notes {
+            let _ = writeln!(w, "- note by {} at {}:\n", md(&n.author), md(&n.created_at));
+            let _ = writeln!(w, "{}", indent(&paragraphs(&n.text)));
+        }
+    }
+
+    // Sign-off -------------------------------------------------------------------------
+    let _ = writeln!(w, "## Sign-off receipt\n");
+    if p.signoffs.is_empty() {
+        let _ = writeln!(w, "Not signed off.\n");
+    }
+    for s in &p.signoffs {
+        let rows = vec![
+            vec!["sign-off".to_string(), s.id.to_string()],
+            vec![
+                "signed by".to_string(),
+                format!("{} at {}", md(&s.signed_by), md(&s.signed_at)),
+            ],
+            vec!["figures digest".to_string(), format!("`{}`", md(&s.digest))],
+            vec![
+                "audit head".to_string(),
+                format!("`{}` (length {})", md(&s.audit_head), s.audit_len),
+            ],
+            vec![
+                "source content hash".to_string(),
+                s.source_hash
+                    .as_deref()
+                    .map(|h| format!("`{}`", md(h)))
+                    .unwrap_or_else(|| "—".into()),
+            ],
+        ];
+        table(w, &["", ""], &[false, false], &rows);
+        if let Some(c) = s.comment.as_deref().filter(|c| !c.trim().is_empty()) {
+            let _ = writeln!(w, "Comment:\n\n{}", paragraphs(c));
+        }
+        if let Some(by) = &s.reopened_by {
+            let _ = writeln!(
+                w,
+                "Reopened by {} at {}. Reason:\n\n{}",
+                md(by),
+                s.reopened_at.as_deref().map(md).unwrap_or_else(|| "—".into()),
+                paragraphs(s.reopen_reason.as_deref().unwrap_or(""))
+            );
+        }
+    }
+
+    // Verify ---------------------------------------------------------------------------
+    let v = &p.verify;
+    let _ = writeln!(w, "## Verify\n");
+    let _ = writeln!(
+        w,
+        "Result: **{}** (audit log of {} rows, head `{}`).\n",
+        if v.ok { "ok" } else { "FAILED" },
+        v.length,
+        md(&v.head)
+    );
+    let rows: Vec<Vec<String>> = v
+        .checks
+        .iter()
+        .map(|c| {
+            vec![
+                md(c.name),
+                if c.ok { "ok" } else { "FAILED" }.to_string(),
+                md(&c.detail),
+            ]
+        })
+        .collect();
+    table(w, &["check", "result", "detail"], &[false, false, false], &rows);
+    if let Some(problem) = &v.first_problem {
+        let seq = problem.seq.map(|s| format!("audit #{s}: ")).unwrap_or_default();
+        let _ = writeln!(w, "First problem: {seq}{}\n", md(&problem.what));
+    }
+
+    // Appendices -----------------------------------------------------------------------
+    let _ = writeln!(w, "## Appendix A: roll-forward by account\n");
+    rows_table(w, &accounts, names, None);
+    let _ = writeln!(w, "## Appendix B: aged AR by account\n");
+    let aging = serde_json::to_value(p.aging).expect("figures serialize");
+    rows_table(
+        w,
+        aging["accounts"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+        names,
+        None,
+    );
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+/// Aged AR in the body: the buckets' totals and the largest accounts.
+pub fn aged_ar(out: &mut String, p: &Packet<'_>) {
+    let aging = serde_json::to_value(p.aging).expect("figures serialize");
+    scalars(out, &aging["totals"]);
+    let accounts = aging["accounts"].as_array().cloned().unwrap_or_default();
+    top_accounts(out, &accounts, &p.account_names, "total", "Appendix B");
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+fn refs(rows: &[SourceRef]) -> String {
+    const SHOWN: usize = 12;
+    if rows.is_empty() {
+        return "—".to_string();
+    }
+    let mut text = rows
+        .iter()
+        .take(SHOWN)
+        .map(|r| format!("{} {}", md(r.table), md(&r.id)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if rows.len() > SHOWN {
+        let _ = write!(
+            text,
+            " and {} more (`closedesk mismatch FILE KEY --json` lists them)",
+            rows.len() - SHOWN
+        );
+    }
+    text
+}
+
+fn evidence_value(v: &checklist::Figure) -> String {
+    match v {
+        checklist::Figure::Amount(m) => m.grouped(),
+        checklist::Figure::Count(n) => n.to_string(),
+        checklist::Figure::Words(s) => md(s),
+    }
+}

@@ -1,0 +1,285 @@
+//! The evidence behind one mismatch, as a reviewer checks it (docs/reconciliation.md,
+//! "Tracing a mismatch"): the source rows behind its expected and its actual figure with
+//! their dates, accounts and amounts, the sums of those amounts (marked where a sum is the
+//! figure), and where a check compares two sides row by row, that comparison with the
+//! differing rows marked. The CLI's `mismatch KEY --rows` and the cockpit show the same.
+//!
+//! Reads rows through `Snapshot::source_rows`; no workflow rule and no display here.
+
+use serde::Serialize;
+
+use super::{exports, Reconciliation};
+use crate::money::Money;
+use crate::snapshot::trace::SourceRow;
+use crate::snapshot::Snapshot;
+
+/// One side of a mismatch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// The mismatch's figure for this side.
+    pub figure: Money,
+    pub rows: Vec<SourceRow>,
+    /// Per table and amount: the sum over the side's rows.
+    pub sums: Vec<Sum>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sum {
+    pub table: &'static str,
+    pub amount: &'static str,
+    pub total: Money,
+    /// The sum is the side's figure.
+    pub is_figure: bool,
+}
+
+/// Two sides compared row by row (an export's lines by account against what each account
+/// should carry).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Compare {
+    /// What is compared, in words.
+    pub what: String,
+    /// What a row is (`account`, `statement line`).
+    pub id_is: String,
+    pub expected_is: String,
+    pub actual_is: String,
+    pub rows: Vec<CompareRow>,
+    /// What the rows do not show, e.g. a header total that differs from its lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CompareRow {
+    pub id: String,
+    pub name: Option<String>,
+    pub expected: Money,
+    pub actual: Money,
+    pub difference: Money,
+    pub differs: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub key: String,
+    pub title: String,
+    pub expected: Side,
+    pub actual: Side,
+    pub variance: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Compare>,
+}
+
+fn side(figure: Money, rows: Vec<SourceRow>) -> Side {
+    let mut sums: Vec<Sum> = Vec::new();
+    for row in &rows {
+        for (amount, value) in &row.amounts {
+            match sums
+                .iter_mut()
+                .find(|s| s.table == row.table && s.amount == *amount)
+            {
+                Some(sum) => sum.total += *value,
+                None => sums.push(Sum {
+                    table: row.table,
+                    amount,
+                    total: *value,
+                    is_figure: false,
+                }),
+            }
+        }
+    }
+    for sum in &mut sums {
+        sum.is_figure = sum.total == figure;
+    }
+    Side { figure, rows, sums }
+}
+
+/// The evidence of the mismatch `key` of `recon`, read from `snapshot`; `None` when the
+/// engine does not report that key.
+pub fn evidence(
+    snapshot: &Snapshot,
+    recon: &Reconciliation,
+    key: &str,
+) -> rusqlite::Result<Option<Evidence>> {
+    let Some(m) = recon.mismatches.iter().find(|m| m.key == key) else {
+        return Ok(None);
+    };
+    let rows = |refs: &[super::SourceRef]| {
+        snapshot.source_rows(&recon.period, refs.iter().map(|r| (r.table, r.id.as_str())))
+    };
+    let expected = side(m.expected, rows(&m.expected_rows)?);
+    let actual = side(m.actual, rows(&m.actual_rows)?);
+    let compare = match m.lane {
+        crate::snapshot::model::Lane::Exports => {
+            let batch_id = m.subject.split_once('/').map_or(m.subject.as_str(), |(b, _)| b);
+            match recon.steps.exports.batches.iter().find(|b| b.id == batch_id) {
+                Some(batch) => {
+                    let extracts = snapshot.extract_accounts()?;
+                    let names = snapshot.account_names()?;
+                    let pairs = exports::accounts_of(batch, &extracts, &recon.steps.rollforward);
+                    (!pairs.is_empty()).then(|| Compare {
+                        what: format!("{} lines by account", batch.id),
+                        id_is: "account".into(),
+                        expected_is: match batch.kind {
+                            crate::snapshot::model::BatchKind::Gl => "window-end AR".into(),
+                            _ => "ledger closing AR".into(),
+                        },
+                        actual_is: "lines".into(),
+                        rows: pairs
+                            .into_iter()
+                            .map(|(account, expected, actual)| CompareRow {
+                                id: account.to_string(),
+                                name: names.get(account).cloned(),
+                                expected,
+                                actual,
+                                difference: actual - expected,
+                                differs: actual != expected,
+                            })
+                            .collect(),
+                        note: (batch.header_total != batch.lines_total).then(|| {
+                            format!(
+                                "the lines add up to {}; the batch header says {}",
+                                batch.lines_total.grouped(),
+                                batch.header_total.grouped()
+                            )
+                        }),
+                    })
+                }
+                None => None,
+            }
+        }
+        crate::snapshot::model::Lane::EmployerPrograms | crate::snapshot::model::Lane::Statements => {
+            statement_compare(snapshot, m)?
+        }
+        _ => None,
+    };
+    Ok(Some(Evidence {
+        key: m.key.clone(),
+        title: m.title.clone(),
+        expected,
+        actual,
+        variance: m.variance,
+        compare,
+    }))
+}
+
+/// A program statement's lines against the invoice lines they present, and the fee lines
+/// behind the mismatch that no line of the statement presents.
+fn statement_compare(snapshot: &Snapshot, m: &super::Mismatch) -> rusqlite::Result<Option<Compare>> {
+    let all = snapshot.statement_lines()?;
+    // The statement: the subject itself, or the statement of the subject's line.
+    let statement = match all.iter().find(|l| l.id == m.subject) {
+        Some(line) => line.statement_id.clone(),
+        None => m.subject.clone(),
+    };
+    let lines: Vec<_> = all.iter().filter(|l| l.statement_id == statement).collect();
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let mut rows: Vec<CompareRow> = lines
+        .iter()
+        .map(|l| {
+            let expected = l.invoice_line.as_ref().map(|p| p.amount).unwrap_or_default();
+            CompareRow {
+                id: l.id.clone(),
+                name: Some(match &l.invoice_line {
+                    Some(p) => format!("presents {}", p.id),
+                    None => "presents no invoice line".to_string(),
+                }),
+                expected,
+                actual: l.amount,
+                difference: l.amount - expected,
+                differs: l.amount != expected || l.invoice_line.is_none(),
+            }
+        })
+        .collect();
+    let presented: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.invoice_line.as_ref().map(|p| p.id.as_str()))
+        .collect();
+    let missing: Vec<&super::SourceRef> = m
+        .expected_rows
+        .iter()
+        .filter(|r| r.table == "invoice_lines" && !presented.contains(&r.id.as_str()))
+        .collect();
+    for row in snapshot.source_rows(
+        &snapshot.period()?,
+        missing.iter().map(|r| (r.table, r.id.as_str())),
+    )? {
+        let amount = row.amounts.first().map(|(_, m)| *m).unwrap_or_default();
+        rows.push(CompareRow {
+            id: row.id.clone(),
+            name: Some("on no line of the statement".to_string()),
+            expected: amount,
+            actual: Money::ZERO,
+            difference: -amount,
+            differs: true,
+        });
+    }
+    let lines_total: Money = lines.iter().map(|l| l.amount).sum();
+    let header = snapshot
+        .source_rows(&snapshot.period()?, [("program_statements", statement.as_str())])?
+        .into_iter()
+        .find(|r| r.found)
+        .and_then(|r| r.amounts.first().map(|(_, m)| *m));
+    Ok(Some(Compare {
+        what: format!("statement {statement}, line by line"),
+        id_is: "statement line".into(),
+        expected_is: "invoice line".into(),
+        actual_is: "statement line".into(),
+        rows,
+        note: header.filter(|h| *h != lines_total).map(|h| {
+            format!(
+                "the statement's lines add up to {}; its total says {}",
+                lines_total.grouped(),
+                h.grouped()
+            )
+        }),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(table: &'static str, id: &str, amounts: &[(&'static str, i64)]) -> SourceRow {
+        SourceRow {
+            table,
+            id: id.into(),
+            date: None,
+            account: None,
+            detail: String::new(),
+            amounts: amounts.iter().map(|(n, c)| (*n, Money::from_cents(*c))).collect(),
+            found: true,
+        }
+    }
+
+    #[test]
+    fn sums_per_table_and_amount_mark_the_one_that_is_the_figure() {
+        // Two invoices: totals 100.00 + 50.00 = 150.00, window-end balances 40.00 + 10.00 =
+        // 50.00; the figure 50.00 is the balances' sum, not the totals'.
+        let s = side(
+            Money::from_cents(5_000),
+            vec![
+                row(
+                    "invoices",
+                    "INV-1",
+                    &[("total", 10_000), ("window-end balance", 4_000)],
+                ),
+                row(
+                    "invoices",
+                    "INV-2",
+                    &[("total", 5_000), ("window-end balance", 1_000)],
+                ),
+            ],
+        );
+        let got: Vec<(&str, i64, bool)> = s
+            .sums
+            .iter()
+            .map(|s| (s.amount, s.total.cents(), s.is_figure))
+            .collect();
+        assert_eq!(
+            got,
+            [("total", 15_000, false), ("window-end balance", 5_000, true)]
+        );
+    }
+}

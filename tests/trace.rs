@@ -1,0 +1,99 @@
+//! `closedesk mismatch FILE KEY --rows`: the rows behind a mismatch with their amounts and
+//! sums, and the side-by-side comparison that shows which row makes the gap (issue 16,
+//! "Trace"). Figures are the demo's, worked by hand in docs/reconciliation.md's seed card:
+//! the GL export carries 39,629.52 against closing AR of 39,639.27 (−9.75), all of it
+//! ACC-1004's line (2,180.37 against its window-end AR of 2,190.12); the PRG-VERIFY
+//! statement says 248.60 while its two lines present 162.00 + 82.08 = 244.08 (+4.52).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn closedesk(args: &[&str], file: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("mismatch")
+        .arg(file)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CLOSEDESK_USER")
+        .output()
+        .unwrap()
+}
+
+fn demo(dir: &Path) -> PathBuf {
+    let path = dir.join("demo.db");
+    closedesk::demo::write(&path, false).unwrap();
+    path
+}
+
+#[test]
+fn the_gl_gap_traces_to_the_one_export_line_that_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo(dir.path());
+    let out = closedesk(&["exports:GL-2026-03:ar-total", "--rows"], &file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "expected 39,639.27 · actual 39,629.52 · variance -9.75",
+        "Expected 39,639.27 — from 113 source rows:",
+        "  Σ window-end balance 39,639.27 = expected 39,639.27",
+        "  Σ header total 39,629.52 = actual 39,629.52",
+        "  1 of 29 rows differs",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{text}");
+    }
+    let differing: Vec<&str> = text.lines().filter(|l| l.starts_with("  ≠")).collect();
+    assert_eq!(differing.len(), 1, "{text}");
+    let cells: Vec<&str> = differing[0].split_whitespace().collect();
+    assert_eq!(cells[1], "ACC-1004");
+    assert_eq!(&cells[cells.len() - 3..], ["2,190.12", "2,180.37", "-9.75"]);
+
+    let out = closedesk(&["exports:GL-2026-03:ar-total", "--rows", "--json"], &file);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["compare"]["rows"].as_array().unwrap();
+    let off: Vec<(&str, String)> = rows
+        .iter()
+        .filter(|r| r["differs"] == true)
+        .map(|r| (r["id"].as_str().unwrap(), r["difference"].to_string()))
+        .collect();
+    assert_eq!(off, [("ACC-1004", "-9.75".to_string())]);
+    assert_eq!(v["expected"]["rows"].as_array().unwrap().len(), 113);
+    let invoice = &v["expected"]["rows"][0];
+    assert_eq!(invoice["table"], "invoices");
+    assert!(invoice["date"].is_string() && invoice["account"].is_string());
+}
+
+#[test]
+fn a_statement_shows_its_lines_against_the_fees_they_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo(dir.path());
+    let out = closedesk(
+        &["employer_programs:STM-VERIFY-2026-03:statement-total", "--rows"],
+        &file,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "  Σ amount 244.08 = expected 244.08",
+        "  Σ total 248.60 = actual 248.60",
+        "STL-003",
+        "presents LN-00400",
+        "  0 of 2 rows differ",
+        "  ≠ the statement's lines add up to 244.08; its total says 248.60",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{text}");
+    }
+}
+
+#[test]
+fn rows_of_a_key_the_engine_does_not_report_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo(dir.path());
+    let out = closedesk(&["exports:GL-2026-03:nope\u{1b}[2J", "--rows"], &file);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a mismatch the engine reports now"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}
