@@ -27,8 +27,12 @@ use closedesk::money::Money;
 use closedesk::reconcile;
 use closedesk::snapshot::Snapshot;
 
+#[path = "common/child.rs"]
+mod child;
 #[path = "scale/cockpit.rs"]
 mod cockpit;
+
+use child::run_command;
 
 const SEED: u64 = 1;
 
@@ -37,34 +41,6 @@ fn run(stdout: Stdio, args: &[&str]) -> (Duration, u64) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_closedesk"));
     command.args(args);
     run_command(command, stdout)
-}
-
-/// Runs `command` to its end; wall time and the child's own peak RSS (KiB).
-fn run_command(mut command: Command, stdout: Stdio) -> (Duration, u64) {
-    let args: Vec<_> = command
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let started = Instant::now();
-    // Reaped by wait4 below, which also reports the child's own peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let child = command
-        .stdout(stdout)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run closedesk");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain old data; wait4 fills it for exactly this child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = started.elapsed();
-    assert_eq!(waited, pid, "wait4");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
-        "closedesk {args:?} failed: {status}"
-    );
-    (elapsed, usage.ru_maxrss as u64)
 }
 
 fn best_of<T>(times: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
@@ -224,16 +200,8 @@ fn main() {
     if let Some(path) = std::env::var_os("CLOSEDESK_BENCH_COCKPIT") {
         return cockpit_child(Path::new(&path));
     }
-    // `cargo bench` passes `--bench`; ignore arguments.
-    let sizes: Vec<u64> = std::env::var("CLOSEDESK_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000,100000,1000000".into())
-        .split(',')
-        .filter_map(|s| s.trim().replace('_', "").parse().ok())
-        .collect();
-    let dir = std::env::var_os("CLOSEDESK_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-scale"));
-    std::fs::create_dir_all(&dir).expect("bench directory");
+    let sizes = child::sizes("10000,100000,1000000");
+    let dir = child::dir("bench-scale");
     let rows: Vec<Row> = sizes.iter().map(|&n| bench(&dir, n)).collect();
 
     println!();

@@ -49,20 +49,29 @@ fn append(dir: &Path, file: &str, line: &str) {
     fs::write(&path, text).unwrap();
 }
 
-/// The problems of reading `dir`, printed, with `dir/` left out of the file names.
+/// The problems of reading `dir`, printed, with `dir/` left out of the file names. The
+/// import itself (which writes as it reads) finds the very same, and leaves no file.
 fn problems(dir: &Path) -> Vec<String> {
     let prefix = format!("{}/", dir.display());
-    match import::read_dir(dir) {
-        Ok(_) => panic!("the import of {} was accepted", dir.display()),
-        Err(ImportError::Problems { problems, more }) => {
-            assert_eq!(more, 0, "more problems than listed");
-            problems
-                .iter()
-                .map(|p| p.to_string().strip_prefix(&prefix).unwrap().to_string())
-                .collect()
+    let printed = |result: Result<(), ImportError>| -> Vec<String> {
+        match result {
+            Ok(()) => panic!("the import of {} was accepted", dir.display()),
+            Err(ImportError::Problems { problems, more }) => {
+                assert_eq!(more, 0, "more problems than listed");
+                problems
+                    .iter()
+                    .map(|p| p.to_string().strip_prefix(&prefix).unwrap().to_string())
+                    .collect()
+            }
+            Err(other) => panic!("expected problems, got: {other}"),
         }
-        Err(other) => panic!("expected problems, got: {other}"),
-    }
+    };
+    let read = printed(import::read_dir(dir).map(|_| ()));
+    let out_dir = tempfile::tempdir().unwrap();
+    let imported = printed(import::import_dir(dir, &out_dir.path().join("p.db"), false).map(|_| ()));
+    assert_eq!(imported, read, "import_dir and read_dir find the same");
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+    read
 }
 
 /// Breaks the fixture with `edits` (file, from, to) and returns the problems.
@@ -1326,4 +1335,124 @@ fn a_killed_imports_temporary_file_is_removed_by_the_next_import() {
     ];
     expected.sort();
     assert_eq!(listing(dir), expected);
+}
+
+// --- streaming: large files ------------------------------------------------------------
+
+/// Appends `rows` usage events (UE-X0, UE-X1, …) to usage_events.csv, all valid, row `i`
+/// on line `4 + i`; `change(i, row)` may rewrite a row.
+fn append_usage(dir: &Path, rows: usize, change: impl Fn(usize, String) -> String) {
+    let path = dir.join("usage_events.csv");
+    let mut text = fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 3, "the fixture has two usage events");
+    for i in 0..rows {
+        let row = format!("UE-X{i},ACC-1001,report,2026-03-05T08:00:00Z,1,0.10,rated,LN-1,");
+        text.push_str(&change(i, row));
+        text.push('\n');
+    }
+    fs::write(&path, text).unwrap();
+}
+
+#[test]
+fn problems_deep_in_a_large_file_name_their_own_lines_and_nothing_is_left_behind() {
+    let src = fixture();
+    append_usage(src.path(), 20_000, |i, row| match i {
+        15_000 => row.replace(",0.10,", ",1e3,"),
+        18_000 => row.replacen("UE-X18000", "UE-X7", 1),
+        19_000 => row.replace(",ACC-1001,", ",ACC-9,"),
+        _ => row,
+    });
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    let prefix = format!("{}/", src.path().display());
+    let printed: Vec<String> = match import::import_dir(src.path(), &out, false) {
+        Err(ImportError::Problems { problems, more: 0 }) => problems
+            .iter()
+            .map(|p| p.to_string().strip_prefix(&prefix).unwrap().to_string())
+            .collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(printed.len(), 3, "{printed:#?}");
+    assert!(
+        printed[0].starts_with("usage_events.csv:15004:6: rated_amount '1e3'"),
+        "{printed:#?}"
+    );
+    assert_eq!(
+        printed[1..],
+        [
+            "usage_events.csv:18004:1: duplicate id 'UE-X7' (first on line 11)",
+            "usage_events.csv:19004:2: unknown account 'ACC-9' (not in accounts.csv)",
+        ]
+    );
+    // The same problems through read_dir, which collects instead of writing.
+    assert_eq!(problems(src.path()), printed);
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+
+    // And through the binary: exit 2, every problem, no file.
+    let (code, _, stderr) = import_cli(src.path(), &out);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(":18004:1: duplicate id 'UE-X7' (first on line 11)"),
+        "{stderr}"
+    );
+    assert_eq!(listing(out_dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_large_import_writes_every_row_as_the_in_memory_path_does() {
+    let src = fixture();
+    append_usage(src.path(), 20_000, |_, row| row);
+    let out_dir = tempfile::tempdir().unwrap();
+    let streamed = out_dir.path().join("streamed.db");
+    let imported = import::import_dir(src.path(), &streamed, false).unwrap();
+    let usage = imported.row_counts()[9];
+    assert_eq!(usage, ("usage_events", 20_002));
+
+    let in_memory = out_dir.path().join("in-memory.db");
+    let data = import::read_dir(src.path()).unwrap();
+    assert_eq!(data.row_counts(), imported.row_counts());
+    assert_eq!(data.period, imported.period);
+    import::build_snapshot(&data, &in_memory, false).unwrap();
+
+    let a = Snapshot::open(&streamed).unwrap();
+    let b = Snapshot::open(&in_memory).unwrap();
+    assert_eq!(
+        a.source_content_hash().unwrap(),
+        b.source_content_hash().unwrap(),
+        "the same rows, counts and files"
+    );
+    let conn = rusqlite::Connection::open(&streamed).unwrap();
+    let orphans: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(orphans, 0);
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+#[test]
+fn a_repeated_id_is_named_wherever_writing_stops() {
+    // Found by the snapshot's primary key while rows are written (and on the last row),
+    // or by the ids' hashes once a problem stopped the writing.
+    for (at, bad_amount) in [(18_000, false), (19_999, false), (19_999, true)] {
+        let src = fixture();
+        append_usage(src.path(), 20_000, |i, row| {
+            if i != at {
+                return row;
+            }
+            let row = row.replacen(&format!("UE-X{at},"), "UE-X7,", 1);
+            if bad_amount {
+                row.replace(",0.10,", ",0.101,")
+            } else {
+                row
+            }
+        });
+        let found = problems(src.path());
+        let line = at + 4;
+        let duplicate = format!("usage_events.csv:{line}:1: duplicate id 'UE-X7' (first on line 11)");
+        assert_eq!(found[0], duplicate, "{found:#?}");
+        assert_eq!(found.len(), 1 + usize::from(bad_amount), "{found:#?}");
+    }
 }

@@ -500,19 +500,20 @@ fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
         }
         other => Failure::from(other),
     })?;
+    let rows = data.row_counts();
+    let rows_of = |table: &str| rows.iter().find(|(t, _)| *t == table).map_or(0, |(_, n)| *n);
     println!(
         "Imported period {} ({}): {} accounts, {} invoices, {} ledger rows, {} usage events → {}",
         inert(&data.period.id),
         inert(&data.period.entity),
-        data.accounts.len(),
-        data.invoices.len(),
-        data.ledger.len(),
-        data.usage_events.len(),
+        rows_of("accounts"),
+        rows_of("invoices"),
+        rows_of("ledger"),
+        rows_of("usage_events"),
         inert_path(out)
     );
     // Every row of every file, as stored in the snapshot's source_counts (`verify` compares).
-    let counts: Vec<(String, String)> = data
-        .row_counts()
+    let counts: Vec<(String, String)> = rows
         .iter()
         .map(|(table, rows)| (format!("{table}.csv"), grouped_count(*rows)))
         .collect();

@@ -7,7 +7,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use super::{shown, ImportError};
+use super::{shown, Failed, ImportError};
 use crate::snapshot::model::SourceData;
 use crate::snapshot::Snapshot;
 use crate::text::inert;
@@ -96,6 +96,16 @@ pub fn build_with<T>(
     force: bool,
     fill: impl FnOnce(&mut Snapshot) -> rusqlite::Result<T>,
 ) -> Result<T, ImportError> {
+    build_from(out, force, |snapshot| fill(snapshot).map_err(Failed::Write))
+}
+
+/// [`build_with`], with `fill` free to refuse the input ([`Failed::Import`]): nothing is
+/// then left behind either.
+pub(super) fn build_from<T>(
+    out: &Path,
+    force: bool,
+    fill: impl FnOnce(&mut Snapshot) -> Result<T, Failed>,
+) -> Result<T, ImportError> {
     let dir = check_target(out, force)?;
     let mut temp_name = OsString::from(".");
     temp_name.push(out.file_name().unwrap_or_default());
@@ -109,8 +119,10 @@ pub fn build_with<T>(
 
     let mut snapshot =
         Snapshot::create(&temp.path).map_err(|e| target_error(out, "cannot create the snapshot", e))?;
-    let filled = fill(&mut snapshot)
-        .map_err(|e| target_error(out, "the data could not be written (nothing was written)", e))?;
+    let filled = fill(&mut snapshot).map_err(|e| match e {
+        Failed::Import(e) => e,
+        Failed::Write(e) => target_error(out, "the data could not be written (nothing was written)", e),
+    })?;
     snapshot
         .checkpoint_and_close()
         .map_err(|e| target_error(out, "cannot finish the snapshot", e))?;

@@ -5,11 +5,13 @@
 //! Messages name the column and quote the value as typed, made inert:
 //! `due_date '2026-02-30' is not a calendar date (no such day)`.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::csvfile::{Cell, Record, Table};
+use super::ids::IdSet;
+use super::record::{Cell, Header, Record};
 use super::{ImportError, Problem, MAX_PROBLEMS};
 use crate::money::Money;
 use crate::snapshot::model::{
@@ -21,10 +23,42 @@ use crate::text::inert;
 /// Values longer than this are cut short in messages.
 const SHOWN_CHARS: usize = 60;
 
-/// Every problem found so far, with the index of its file for ordering.
+/// A problem and where it sorts: file, line, column (0 last), then the order found.
+#[derive(Debug)]
+struct Ranked {
+    key: (usize, u64, u64, u64),
+    problem: Problem,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Ranked) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Ranked) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Ranked) -> Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The problems found so far: the first [`MAX_PROBLEMS`] in the order they are listed
+/// (in file order, then by line; on one line the cells left to right, then what concerns
+/// the whole line), and how many there are in all. A file with a million bad rows costs
+/// no more memory than one with fifty.
 #[derive(Debug, Default)]
 pub(super) struct Problems {
-    found: Vec<(usize, Problem)>,
+    /// The first problems as listed, the last of them on top.
+    first: BinaryHeap<Ranked>,
+    found: u64,
     /// The absolute amounts read so far (every table), against
     /// [`crate::money::MAX_TOTAL_ABS_CENTS`]; reported once, where the total crosses it.
     amounts: i128,
@@ -35,27 +69,35 @@ impl Problems {
     /// Records a problem. `label` is the file as shown (already inert); `reason` must have
     /// every untrusted value in it made inert.
     pub fn push(&mut self, file: usize, label: &str, line: u64, column: u64, reason: String) {
+        let sorted_column = if column == 0 { u64::MAX } else { column };
+        let key = (file, line, sorted_column, self.found);
+        self.found += 1;
+        if self.first.len() >= MAX_PROBLEMS && self.first.peek().is_some_and(|last| last.key < key) {
+            return;
+        }
         let problem = Problem {
             file: label.to_string(),
             line,
             column,
             reason,
         };
-        self.found.push((file, problem));
+        self.first.push(Ranked { key, problem });
+        if self.first.len() > MAX_PROBLEMS {
+            self.first.pop();
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.found.is_empty()
+        self.found == 0
     }
 
-    /// In file order, then by line; on one line the cells left to right, then what
-    /// concerns the whole line.
-    fn sorted(mut self) -> Vec<Problem> {
-        self.found.sort_by_key(|(file, p)| {
-            let column = if p.column == 0 { u64::MAX } else { p.column };
-            (*file, p.line, column)
-        });
-        self.found.into_iter().map(|(_, p)| p).collect()
+    /// The first problems, in the order they are listed.
+    fn sorted(self) -> Vec<Problem> {
+        self.first
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.problem)
+            .collect()
     }
 
     /// `Ok(value)` when nothing was found, else the first [`MAX_PROBLEMS`] problems.
@@ -63,6 +105,7 @@ impl Problems {
         match value {
             Some(value) if self.is_empty() => Ok(value),
             _ => {
+                let found = self.found as usize;
                 let mut problems = self.sorted();
                 if problems.is_empty() {
                     // Cannot happen: a table is only missing after a reported problem.
@@ -73,8 +116,7 @@ impl Problems {
                         reason: "no usable period".into(),
                     });
                 }
-                let more = problems.len().saturating_sub(MAX_PROBLEMS);
-                problems.truncate(MAX_PROBLEMS);
+                let more = found.saturating_sub(problems.len());
                 Err(ImportError::Problems { problems, more })
             }
         }
@@ -96,9 +138,11 @@ pub(super) fn quoted(value: &str) -> String {
 }
 
 /// The enumerations of the model, for [`Row::word`].
-pub(super) trait Word: Copy + 'static {
+pub(super) trait Word: Copy + PartialEq + 'static {
     fn from_word(word: &str) -> Option<Self>;
     fn choices() -> String;
+    /// Every word, in the order of the enumeration.
+    fn all() -> &'static [Self];
 }
 
 macro_rules! words {
@@ -109,6 +153,9 @@ macro_rules! words {
             }
             fn choices() -> String {
                 $name::choices()
+            }
+            fn all() -> &'static [Self] {
+                $name::ALL
             }
         })+
     };
@@ -221,30 +268,31 @@ pub(super) struct Ids {
     /// What a row of the file is called in messages: `account`, `invoice line`.
     pub what: &'static str,
     pub file: &'static str,
-    ids: Option<HashSet<String>>,
+    ids: Option<IdSet>,
 }
 
 impl Ids {
-    /// Collects the ids in `column` of every row (rows with other problems too). An id
-    /// with surrounding whitespace is rejected where it stands; here it counts as the id it
-    /// would be without, so the rows naming it are not reported as well.
-    pub fn collect(table: Option<&Table>, column: &str, what: &'static str, file: &'static str) -> Ids {
-        let ids = table.map(|table| {
-            let index = table.index(column);
-            table
-                .records
-                .iter()
-                .filter_map(|r| match &r.cells[index] {
-                    Cell::Text(id) if is_id(id.trim(), false) => Some(id.trim().to_string()),
-                    _ => None,
-                })
-                .collect()
-        });
+    /// The ids in a file's id column, every row's (rows with other problems too), with the
+    /// kind of each (below). An id with surrounding whitespace is rejected where it stands;
+    /// here it counts as the id it would be without, so the rows naming it are not
+    /// reported as well.
+    pub fn new(ids: Option<IdSet>, what: &'static str, file: &'static str) -> Ids {
         Ids { what, file, ids }
+    }
+
+    /// The id an id cell stands for here (see [`Ids::new`]), if any.
+    pub fn id_of(cell: &Cell) -> Option<&str> {
+        cell.text().map(str::trim).filter(|id| is_id(id, false))
     }
 
     fn knows(&self, id: &str) -> bool {
         self.ids.as_ref().is_none_or(|ids| ids.contains(id))
+    }
+
+    /// The kind of row `id`: that of the first row with this id and a valid kind.
+    pub fn kind<W: Word>(&self, id: &str) -> Option<W> {
+        let index = self.ids.as_ref()?.tag(id)?;
+        W::all().get(usize::from(index)).copied()
     }
 }
 
@@ -266,14 +314,14 @@ impl Seen {
 
 /// One record being parsed.
 pub(super) struct Row<'a> {
-    table: &'a Table,
+    table: &'a Header,
     record: &'a Record,
     problems: &'a mut Problems,
     ok: bool,
 }
 
 impl<'a> Row<'a> {
-    pub fn new(table: &'a Table, record: &'a Record, problems: &'a mut Problems) -> Row<'a> {
+    pub fn new(table: &'a Header, record: &'a Record, problems: &'a mut Problems) -> Row<'a> {
         Row {
             table,
             record,
@@ -373,13 +421,6 @@ impl<'a> Row<'a> {
     pub fn login(&mut self, column: &str) -> Option<String> {
         let text = self.required(column);
         self.parse(column, text, |t| checked_id(t, true))
-    }
-
-    /// A required id, unique in its file.
-    pub fn unique_id(&mut self, column: &str, seen: &mut Seen) -> Option<String> {
-        let id = self.id(column)?;
-        self.unique(column, seen, &id);
-        Some(id)
     }
 
     /// Rejects a key already seen on an earlier line of the file.
@@ -714,6 +755,30 @@ mod tests {
         assert_eq!(quoted("a\x1bb"), "a\\x1bb");
         let long = "x".repeat(100);
         assert_eq!(quoted(&long), format!("{}…", "x".repeat(SHOWN_CHARS)));
+    }
+
+    #[test]
+    fn only_the_first_fifty_problems_are_kept_the_rest_counted() {
+        let mut problems = Problems::default();
+        // Found out of order (a repeated id is named after its file was read).
+        for line in (1..=10_000u64).rev() {
+            problems.push(1, "a.csv", line, 2, format!("bad {line}"));
+        }
+        problems.push(0, "p.csv", 7, 0, "whole row".into());
+        problems.push(0, "p.csv", 7, 3, "cell".into());
+        assert!(problems.first.len() <= MAX_PROBLEMS);
+        match problems.into_result(None::<()>) {
+            Err(ImportError::Problems { problems, more }) => {
+                assert_eq!(more, 10_002 - MAX_PROBLEMS);
+                let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                assert_eq!(
+                    shown[..3],
+                    ["p.csv:7:3: cell", "p.csv:7: whole row", "a.csv:1:2: bad 1"]
+                );
+                assert_eq!(shown[MAX_PROBLEMS - 1], "a.csv:48:2: bad 48");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,107 +1,17 @@
-//! One CSV file's bytes → its header checked against the documented columns, and raw
-//! records whose cells are in documented column order.
+//! One CSV file, streamed: its header checked against the documented columns, then one
+//! raw record at a time whose cells are in documented column order. Nothing larger than
+//! one record (and the reader's buffer) is held, whatever the file's size.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::rc::Rc;
 
 use csv::{ByteRecord, ReaderBuilder};
 
 use super::cells::{quoted, Problems};
+use super::record::{Cell, Header, Record};
 use crate::text::inert;
-
-/// One cell as read, before any parsing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Cell {
-    Text(String),
-    /// Not valid UTF-8 (already reported).
-    NotUtf8,
-    /// A line break in a single-line column (already reported).
-    LineBreak,
-    /// The row is too short to have this cell (already reported).
-    Absent,
-}
-
-/// One data row.
-#[derive(Debug)]
-pub(super) struct Record {
-    /// 1-based line the row starts on.
-    pub line: u64,
-    /// One cell per documented column, in documented order.
-    pub cells: Vec<Cell>,
-    /// False when the row has the wrong number of fields (already reported): its cells are
-    /// used only to learn the ids it probably holds, never imported.
-    pub complete: bool,
-}
-
-/// One file whose header is right.
-#[derive(Debug)]
-pub(super) struct Table {
-    /// Index into [`super::FILES`].
-    pub file: usize,
-    /// The file as shown in problems.
-    pub label: String,
-    /// The documented columns.
-    pub columns: &'static [&'static str],
-    /// For each documented column, its 1-based position in this file's header.
-    pub positions: Vec<u64>,
-    pub records: Vec<Record>,
-}
-
-impl Table {
-    /// The index of a documented column. Column names are constants of this module, so an
-    /// unknown name is a programming error.
-    pub fn index(&self, column: &str) -> usize {
-        self.columns
-            .iter()
-            .position(|c| *c == column)
-            .unwrap_or_else(|| panic!("no column {column} in {}", self.label))
-    }
-}
-
-/// Counts lines as the CSV reader moves forward, so each record gets the line it starts on.
-struct Lines<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: u64,
-}
-
-impl<'a> Lines<'a> {
-    fn new(bytes: &'a [u8]) -> Lines<'a> {
-        Lines {
-            bytes,
-            offset: 0,
-            line: 1,
-        }
-    }
-
-    /// The line of the record that the reader found at or after byte `start` (it skips
-    /// empty lines before a record).
-    fn line_of(&mut self, start: u64) -> u64 {
-        let mut start = usize::try_from(start)
-            .unwrap_or(self.bytes.len())
-            .min(self.bytes.len());
-        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
-            start += 1;
-        }
-        while self.offset < start {
-            match self.bytes[self.offset] {
-                b'\n' => self.line += 1,
-                b'\r' if self.bytes.get(self.offset + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
-            }
-            self.offset += 1;
-        }
-        self.line
-    }
-}
-
-/// The number of line breaks in `bytes`, counted as [`Lines`] counts them (`\r\n` is one).
-fn line_breaks(bytes: &[u8]) -> u64 {
-    let mut breaks = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-            breaks += 1;
-        }
-    }
-    breaks
-}
 
 /// A quoted cell that is still open at the end of the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,67 +24,205 @@ struct Unterminated {
     field: u64,
 }
 
-/// Finds a quote opened and never closed, by the rules the CSV reader follows (csv-core's
-/// defaults): a quote opens a quoted cell only as the first character of a field, `""`
-/// inside one is a quote, any other quote closes it; `\r`, `\n` and `\r\n` end a record
-/// outside quotes. The reader itself accepts such a file: the open cell silently takes
-/// every line up to the end of the file.
-fn unterminated_quote(bytes: &[u8]) -> Option<Unterminated> {
-    #[derive(PartialEq)]
-    enum State {
-        FieldStart,
-        Unquoted,
-        Quoted,
-        QuoteInQuoted,
-    }
-    let mut state = State::FieldStart;
-    let mut between_records = true;
-    let (mut line, mut record_line, mut field) = (1, 1, 1);
-    let mut open = Unterminated {
-        record_line: 0,
-        line: 0,
-        field: 0,
-    };
-    for (i, &b) in bytes.iter().enumerate() {
-        let mut start_record = || {
-            if between_records {
-                between_records = false;
-                record_line = line;
-                field = 1;
-            }
-        };
-        state = match (state, b) {
-            (State::Quoted, b'"') => State::QuoteInQuoted,
-            (State::Quoted, _) => State::Quoted,
-            (State::QuoteInQuoted, b'"') => State::Quoted,
-            (_, b'\r' | b'\n') => {
-                between_records = true;
-                State::FieldStart
-            }
-            (_, b',') => {
-                start_record();
-                field += 1;
-                State::FieldStart
-            }
-            (State::FieldStart, b'"') => {
-                start_record();
-                open = Unterminated {
-                    record_line,
-                    line,
-                    field,
-                };
-                State::Quoted
-            }
-            _ => {
-                start_record();
-                State::Unquoted
-            }
-        };
-        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-            line += 1;
+#[derive(Clone, Copy, PartialEq)]
+enum QuoteState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// Finds a quote opened and never closed, one byte at a time, by the rules the CSV reader
+/// follows (csv-core's defaults): a quote opens a quoted cell only as the first character
+/// of a field, `""` inside one is a quote, any other quote closes it; `\r`, `\n` and
+/// `\r\n` end a record outside quotes. The reader itself accepts such a file: the open
+/// cell silently takes every line up to the end of the file.
+struct QuoteScan {
+    state: QuoteState,
+    between_records: bool,
+    /// The line of the next byte (`\r\n` counts once, at its `\r`).
+    line: u64,
+    record_line: u64,
+    field: u64,
+    previous_cr: bool,
+    open: Unterminated,
+}
+
+impl QuoteScan {
+    fn new() -> QuoteScan {
+        QuoteScan {
+            state: QuoteState::FieldStart,
+            between_records: true,
+            line: 1,
+            record_line: 1,
+            field: 1,
+            previous_cr: false,
+            open: Unterminated {
+                record_line: 0,
+                line: 0,
+                field: 0,
+            },
         }
     }
-    (state == State::Quoted).then_some(open)
+
+    fn start_record(&mut self) {
+        if self.between_records {
+            self.between_records = false;
+            self.record_line = self.line;
+            self.field = 1;
+        }
+    }
+
+    fn step(&mut self, b: u8) {
+        use QuoteState::*;
+        self.state = match (self.state, b) {
+            (Quoted, b'"') => QuoteInQuoted,
+            (Quoted, _) => Quoted,
+            (QuoteInQuoted, b'"') => Quoted,
+            (_, b'\r' | b'\n') => {
+                self.between_records = true;
+                FieldStart
+            }
+            (_, b',') => {
+                self.start_record();
+                self.field += 1;
+                FieldStart
+            }
+            (FieldStart, b'"') => {
+                self.start_record();
+                self.open = Unterminated {
+                    record_line: self.record_line,
+                    line: self.line,
+                    field: self.field,
+                };
+                Quoted
+            }
+            _ => {
+                self.start_record();
+                Unquoted
+            }
+        };
+        if b == b'\r' || (b == b'\n' && !self.previous_cr) {
+            self.line += 1;
+        }
+        self.previous_cr = b == b'\r';
+    }
+
+    /// At the end of the file: the quote still open, if any.
+    fn finish(&self) -> Option<Unterminated> {
+        (self.state == QuoteState::Quoted).then_some(self.open)
+    }
+}
+
+/// Finds a quote opened and never closed in `bytes` ([`QuoteScan`]).
+#[cfg(test)]
+fn unterminated_quote(bytes: &[u8]) -> Option<Unterminated> {
+    let mut scan = QuoteScan::new();
+    bytes.iter().for_each(|&b| scan.step(b));
+    scan.finish()
+}
+
+/// What the reader's source has passed on so far, seen byte by byte: the quote scan, and
+/// the `\r` and `\n` bytes not yet counted into the line of [`Seen::line_of`] (a few buffers'
+/// worth at most: records are asked for in order, right after they are read).
+struct Seen {
+    offset: u64,
+    /// `(offset, counts as a line break)` of each `\r` and `\n` past the cursor.
+    terminators: VecDeque<(u64, bool)>,
+    previous_cr: bool,
+    quotes: QuoteScan,
+    /// The line at `cursor`.
+    line: u64,
+    cursor: u64,
+}
+
+impl Seen {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\r' || b == b'\n' {
+                // `\r\n` is one line break, counted at its `\r`.
+                let counts = b == b'\r' || !self.previous_cr;
+                self.terminators.push_back((self.offset, counts));
+            }
+            self.previous_cr = b == b'\r';
+            self.quotes.step(b);
+            self.offset += 1;
+        }
+    }
+
+    /// The line of the record that the reader found at or after byte `start` (it skips
+    /// empty lines before a record). Calls come with `start` never going back.
+    fn line_of(&mut self, start: u64) -> u64 {
+        let mut at = start.max(self.cursor);
+        while let Some(&(offset, counts)) = self.terminators.front() {
+            if offset < at {
+                self.line += u64::from(counts);
+                self.terminators.pop_front();
+            } else if offset == at {
+                self.line += u64::from(counts);
+                self.terminators.pop_front();
+                at += 1;
+            } else {
+                break;
+            }
+        }
+        self.cursor = at;
+        self.line
+    }
+}
+
+/// The file's bytes on their way to the CSV reader: a byte-order mark taken off, every
+/// byte shown to [`Seen`].
+struct Tap<'r> {
+    inner: Box<dyn Read + 'r>,
+    seen: Rc<RefCell<Seen>>,
+    /// Bytes read while looking for a byte-order mark, not yet passed on.
+    start: Option<Vec<u8>>,
+}
+
+impl Read for Tap<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.start.is_none() {
+            // csv-core strips a BOM too, but only when it arrives in one buffer: do it here.
+            let mut head = Vec::with_capacity(3);
+            let mut byte = [0u8; 1];
+            while head.len() < 3 && head.iter().zip(b"\xEF\xBB\xBF").all(|(a, b)| a == b) {
+                match self.inner.read(&mut byte) {
+                    Ok(0) => break,
+                    Ok(_) => head.push(byte[0]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if head == b"\xEF\xBB\xBF" {
+                head.clear();
+            }
+            self.start = Some(head);
+        }
+        let n = match self.start.as_mut() {
+            Some(head) if !head.is_empty() => {
+                let n = head.len().min(buf.len());
+                buf[..n].copy_from_slice(&head[..n]);
+                head.drain(..n);
+                n
+            }
+            _ => self.inner.read(buf)?,
+        };
+        self.seen.borrow_mut().feed(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The number of line breaks in `bytes`, counted as [`Seen::line_of`] counts them (`\r\n`
+/// is one).
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut breaks = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            breaks += 1;
+        }
+    }
+    breaks
 }
 
 /// Reports an unterminated quote at the line and column where its cell starts.
@@ -197,86 +245,196 @@ fn report_unterminated(
     problems.push(file, label, open.line, column, reason);
 }
 
-/// Reads one file. Returns `None` when the file cannot be used at all (empty, or its
-/// header is wrong); every problem found is reported. A line break is refused in every
-/// column but those in `multi_line` (free text that may hold several lines).
-pub(super) fn read_table(
-    file: usize,
-    columns: &'static [&'static str],
-    multi_line: &[&str],
-    bytes: &[u8],
-    label: String,
-    problems: &mut Problems,
-) -> Option<Table> {
-    // csv-core strips a BOM too, but only when it arrives in one buffer: do it here.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut unterminated = unterminated_quote(bytes);
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut lines = Lines::new(bytes);
-    let mut record = ByteRecord::new();
+/// What follows the record being handed out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ahead {
+    /// Another record, already read.
+    Record,
+    /// The end of the file.
+    End,
+    /// A read error (already reported): the file ends here.
+    Failed,
+}
 
-    let header_line = match reader.read_byte_record(&mut record) {
-        Ok(true) => lines.line_of(record.position().map_or(0, |p| p.byte())),
-        Ok(false) => {
-            let reason = format!("empty file (expected the header row: {})", columns.join(","));
-            problems.push(file, &label, 0, 0, reason);
-            return None;
-        }
-        Err(e) => {
-            let reason = format!("cannot read the header row: {}", inert(&e.to_string()));
-            problems.push(file, &label, 1, 0, reason);
-            return None;
-        }
-    };
-    if let Some(open) = unterminated.filter(|u| u.record_line == header_line) {
-        report_unterminated(file, &label, &[], open, problems);
-        return None;
-    }
-    let positions = check_header(file, &label, columns, &record, header_line, problems)?;
-    let header_len = record.len();
-    // The documented column at each position of the header.
-    let mut names: Vec<Option<&str>> = vec![None; header_len];
-    for (column, &position) in columns.iter().zip(&positions) {
-        // 0: an optional column the header leaves out.
-        if position > 0 {
-            names[position as usize - 1] = Some(column);
-        }
-    }
+/// One file being read, one record at a time. The record after the one handed out is
+/// read ahead, so that the last record is known as the last: only it can hold a quote
+/// left open (which swallows every line to the end of the file).
+pub(super) struct TableReader<'r> {
+    reader: csv::Reader<Tap<'r>>,
+    seen: Rc<RefCell<Seen>>,
+    header: Header,
+    /// The documented column at each position of the header.
+    names: Vec<Option<&'static str>>,
+    multi_line: &'static [&'static str],
+    header_len: usize,
+    ahead: ByteRecord,
+    ahead_line: u64,
+    ahead_state: Ahead,
+    raw: ByteRecord,
+    record: Record,
+    /// Per field of the record: a line break refused in it (reused from row to row).
+    broken: Vec<bool>,
+    /// The open quote at the end of the file, not yet matched to a record.
+    unterminated: Option<Unterminated>,
+}
 
-    let mut records = Vec::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = lines.line_of(reader.position().byte());
-                let reason = format!("cannot read this row: {}", inert(&e.to_string()));
-                problems.push(file, &label, line, 0, reason);
+impl<'r> TableReader<'r> {
+    /// Opens one file and reads its header. Returns `None` when the file cannot be used at
+    /// all (empty, or its header is wrong); every problem found is reported. A line break
+    /// is refused in every column but those in `multi_line` (free text that may hold
+    /// several lines).
+    pub fn new(
+        file: usize,
+        columns: &'static [&'static str],
+        multi_line: &'static [&'static str],
+        bytes: Box<dyn Read + 'r>,
+        label: String,
+        problems: &mut Problems,
+    ) -> Option<TableReader<'r>> {
+        let seen = Rc::new(RefCell::new(Seen {
+            offset: 0,
+            terminators: VecDeque::new(),
+            previous_cr: false,
+            quotes: QuoteScan::new(),
+            line: 1,
+            cursor: 0,
+        }));
+        let tap = Tap {
+            inner: bytes,
+            seen: Rc::clone(&seen),
+            start: None,
+        };
+        let mut reader = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(64 * 1024)
+            .from_reader(tap);
+        let mut raw = ByteRecord::new();
+        let header_line = match reader.read_byte_record(&mut raw) {
+            Ok(true) => seen.borrow_mut().line_of(raw.position().map_or(0, |p| p.byte())),
+            Ok(false) => {
+                let reason = format!("empty file (expected the header row: {})", columns.join(","));
+                problems.push(file, &label, 0, 0, reason);
                 return None;
             }
+            Err(e) => {
+                let reason = format!("cannot read the header row: {}", inert(&e.to_string()));
+                problems.push(file, &label, 1, 0, reason);
+                return None;
+            }
+        };
+        let mut table = TableReader {
+            reader,
+            seen,
+            header: Header {
+                file,
+                label,
+                columns,
+                positions: Vec::new(),
+            },
+            names: Vec::new(),
+            multi_line,
+            header_len: raw.len(),
+            ahead: ByteRecord::new(),
+            ahead_line: 0,
+            ahead_state: Ahead::End,
+            raw,
+            record: Record::default(),
+            broken: Vec::new(),
+            unterminated: None,
+        };
+        table.read_ahead(problems);
+        if let Some(open) = table.unterminated.filter(|u| u.record_line == header_line) {
+            report_unterminated(file, &table.header.label, &[], open, problems);
+            return None;
         }
-        let line = lines.line_of(record.position().map_or(0, |p| p.byte()));
-        let open = unterminated.filter(|u| u.record_line == line);
+        let positions = check_header(
+            file,
+            &table.header.label,
+            columns,
+            &table.raw,
+            header_line,
+            problems,
+        )?;
+        let mut names: Vec<Option<&str>> = vec![None; table.header_len];
+        for (column, &position) in columns.iter().zip(&positions) {
+            // 0: an optional column the header leaves out.
+            if position > 0 {
+                names[position as usize - 1] = Some(column);
+            }
+        }
+        table.header.positions = positions;
+        table.names = names;
+        Some(table)
+    }
+
+    /// Reads the next record into `ahead`; at the end of the file, learns whether a quote
+    /// was left open.
+    fn read_ahead(&mut self, problems: &mut Problems) {
+        match self.reader.read_byte_record(&mut self.ahead) {
+            Ok(true) => {
+                let start = self.ahead.position().map_or(0, |p| p.byte());
+                self.ahead_line = self.seen.borrow_mut().line_of(start);
+                self.ahead_state = Ahead::Record;
+            }
+            Ok(false) => {
+                self.unterminated = self.seen.borrow().quotes.finish();
+                self.ahead_state = Ahead::End;
+            }
+            Err(e) => {
+                let line = self.seen.borrow_mut().line_of(self.reader.position().byte());
+                let reason = format!("cannot read this row: {}", inert(&e.to_string()));
+                problems.push(self.header.file, &self.header.label, line, 0, reason);
+                self.ahead_state = Ahead::Failed;
+            }
+        }
+    }
+
+    /// The file's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The next data row, with its problems as read (field count, line breaks, UTF-8, an
+    /// unterminated quote) reported; `None` at the end of the file.
+    pub fn next_record(&mut self, problems: &mut Problems) -> Option<(&Header, &Record)> {
+        if self.ahead_state != Ahead::Record {
+            if let Some(open) = self.unterminated.take() {
+                // Not matched to a record (cannot happen while both follow csv-core's
+                // rules): it is reported all the same, where it starts.
+                report_unterminated(self.header.file, &self.header.label, &self.names, open, problems);
+            }
+            return None;
+        }
+        std::mem::swap(&mut self.raw, &mut self.ahead);
+        let line = self.ahead_line;
+        self.read_ahead(problems);
+        let (file, header_len) = (self.header.file, self.header_len);
+        let label = &self.header.label;
+        let open = match self.ahead_state {
+            Ahead::End => self.unterminated.filter(|u| u.record_line == line),
+            Ahead::Record | Ahead::Failed => None,
+        };
+        let record = &self.raw;
         let complete = record.len() == header_len && open.is_none();
         if let Some(open) = open {
             // Its field count and its cells are whatever the open quote swallowed.
-            report_unterminated(file, &label, &names, open, problems);
-            unterminated = None;
+            report_unterminated(file, label, &self.names, open, problems);
+            self.unterminated = None;
         } else if !complete {
             let reason = format!("row has {} fields, the header has {header_len}", record.len());
-            problems.push(file, &label, line, 0, reason);
+            problems.push(file, label, line, 0, reason);
         }
         // Line breaks: refused in single-line columns (each where its cell starts).
-        let mut broken = vec![false; header_len];
+        let mut broken = std::mem::take(&mut self.broken);
+        broken.clear();
+        broken.resize(header_len, false);
         let mut cell_line = line;
         for (i, raw) in record.iter().enumerate() {
             let breaks = line_breaks(raw);
-            let name = names.get(i).copied().flatten();
+            let name = self.names.get(i).copied().flatten();
             if let (true, None, Some(name)) = (breaks > 0, open, name) {
-                if !multi_line.contains(&name) {
+                if !self.multi_line.contains(&name) {
                     broken[i] = true;
                     let reason = format!(
                         "line break inside {name}, which holds one line: a quote may be unbalanced \
@@ -284,51 +442,39 @@ pub(super) fn read_table(
                         cell_line + breaks,
                         quoted(&String::from_utf8_lossy(raw))
                     );
-                    problems.push(file, &label, cell_line, i as u64 + 1, reason);
+                    problems.push(file, label, cell_line, i as u64 + 1, reason);
                 }
             }
             cell_line += breaks;
         }
-        let mut cells = Vec::with_capacity(columns.len());
-        for &position in &positions {
+        self.broken = broken;
+        let broken = &self.broken;
+        let cells = &mut self.record.cells;
+        cells.resize(self.header.positions.len(), Cell::Absent);
+        for (cell, &position) in cells.iter_mut().zip(&self.header.positions) {
             // An optional column left out of the header: every cell of it is empty.
             if position == 0 {
-                cells.push(Cell::Text(String::new()));
+                cell.set_text("");
                 continue;
             }
-            let cell = match record.get(position as usize - 1) {
-                None => Cell::Absent,
-                Some(_) if broken[position as usize - 1] => Cell::LineBreak,
+            match record.get(position as usize - 1) {
+                None => *cell = Cell::Absent,
+                Some(_) if broken[position as usize - 1] => *cell = Cell::LineBreak,
                 Some(raw) => match std::str::from_utf8(raw) {
-                    Ok(text) => Cell::Text(text.to_string()),
+                    Ok(text) => cell.set_text(text),
                     Err(_) => {
                         if complete {
-                            problems.push(file, &label, line, position, "not valid UTF-8".to_string());
+                            problems.push(file, label, line, position, "not valid UTF-8".to_string());
                         }
-                        Cell::NotUtf8
+                        *cell = Cell::NotUtf8;
                     }
                 },
-            };
-            cells.push(cell);
+            }
         }
-        records.push(Record {
-            line,
-            cells,
-            complete,
-        });
+        self.record.line = line;
+        self.record.complete = complete;
+        Some((&self.header, &self.record))
     }
-    if let Some(open) = unterminated {
-        // Not matched to a record (cannot happen while both follow csv-core's rules): it
-        // is reported all the same, where it starts.
-        report_unterminated(file, &label, &names, open, problems);
-    }
-    Some(Table {
-        file,
-        label,
-        columns,
-        positions,
-        records,
-    })
 }
 
 /// Matches the header against the documented columns (any order). Returns each documented
@@ -391,9 +537,34 @@ mod tests {
 
     const COLUMNS: &[&str] = &["id", "name", "kind"];
 
-    fn read(bytes: &[u8]) -> (Option<Table>, Vec<String>) {
+    /// Every record of one file, as read.
+    struct Table {
+        positions: Vec<u64>,
+        records: Vec<Record>,
+    }
+
+    fn read(bytes: &'static [u8]) -> (Option<Table>, Vec<String>) {
         let mut problems = Problems::default();
-        let table = read_table(2, COLUMNS, &["name"], bytes, "a.csv".into(), &mut problems);
+        let reader = TableReader::new(
+            2,
+            COLUMNS,
+            &["name"],
+            Box::new(bytes),
+            "a.csv".into(),
+            &mut problems,
+        );
+        let table = reader.map(|mut reader| {
+            let positions = reader.header().positions.clone();
+            let mut records = Vec::new();
+            while let Some((_, r)) = reader.next_record(&mut problems) {
+                records.push(Record {
+                    line: r.line,
+                    cells: r.cells.clone(),
+                    complete: r.complete,
+                });
+            }
+            Table { positions, records }
+        });
         (table, problems.lines())
     }
 
@@ -518,6 +689,42 @@ mod tests {
             problems[0].starts_with("a.csv:1: unterminated quote: "),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_file_is_read_as_it_streams_in() {
+        // The first record comes out before the rest of the file was read: a source that
+        // fails after the first rows still yields them.
+        struct Failing(&'static [u8]);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(io::Error::other("disk gone"));
+                }
+                let n = self.0.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut problems = Problems::default();
+        let bytes: Box<dyn Read> = Box::new(Failing(b"id,name,kind\nA,a,x\nB,b,y\n"));
+        let mut reader =
+            TableReader::new(2, COLUMNS, &["name"], bytes, "a.csv".into(), &mut problems).unwrap();
+        let mut lines = Vec::new();
+        while let Some((_, record)) = reader.next_record(&mut problems) {
+            lines.push(record.line);
+        }
+        assert_eq!(lines, vec![2, 3]);
+        assert_eq!(problems.lines(), vec!["a.csv:4: cannot read this row: disk gone"]);
+    }
+
+    #[test]
+    fn a_bom_and_crlf_split_across_reads_are_read_as_one() {
+        let (table, problems) = read(b"\xEF\xBB\xBFid,name,kind\r\nA,a,x\r\n\r\nB,\"b\r\nc\",y\rC,c,z");
+        assert_eq!(problems, Vec::<String>::new());
+        let lines: Vec<u64> = table.unwrap().records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 4, 6]);
     }
 
     #[test]

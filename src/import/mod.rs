@@ -1,29 +1,36 @@
 //! CSV files → a new period snapshot, all or nothing (docs/snapshot-format.md).
 //!
-//! [`parse_files`] turns the bytes of the sixteen files into typed [`SourceData`] and
-//! reports every rejected value (up to [`MAX_PROBLEMS`]) as `file:line:column: reason`.
-//! [`build_snapshot`] writes that data into a temporary file next to the target and moves
-//! it into place only when everything succeeded. The demo period goes through the same two
-//! functions, so neither assumes the input came from a directory.
+//! [`import_dir`] streams the sixteen files of a directory row by row into a temporary
+//! snapshot next to the target (the same bulk load as `closedesk demo --scale`, one
+//! transaction, indexes built after the rows) and moves it into place only when every row
+//! of every file was accepted; every rejected value (up to [`MAX_PROBLEMS`]) is reported as
+//! `file:line:column: reason`. Memory does not grow with the files: no table is held, only
+//! compact sets of ids. [`parse_files`] and [`read_dir`] run the very same checks and
+//! collect the rows into a [`SourceData`] instead (the demo period, tests), which
+//! [`build_snapshot`] writes.
 //!
-//! - `csvfile`: one file's bytes → header check and raw records (UTF-8 per field).
+//! - `record`: the shape of a file as read (header, cells), shared by the two below.
+//! - `csvfile`: one file's bytes → header check and raw records (UTF-8 per field), streamed.
 //! - `cells`: one parsing helper per kind of cell, each reporting its own problems.
-//! - `tables`: one function per source table, the row rules and the references.
+//! - `ids`: compact id sets for references and repeated ids.
+//! - `tables`: one function per source table, the row rules and the references; the run.
 //! - `build`: the temporary file, the checkpoint and the rename.
 
 mod build;
 mod cells;
 mod csvfile;
+mod ids;
+mod record;
 mod tables;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::snapshot::model::SourceData;
-use crate::text::{inert, inert_path};
+use crate::snapshot::model::{Period, SourceData};
+use crate::text::inert_path;
 
 pub use build::{build_snapshot, build_with};
 
@@ -245,6 +252,118 @@ fn shown(path: &Path) -> String {
     inert_path(path)
 }
 
+/// Where the sixteen files come from; each may be opened more than once (a file is read
+/// again for the ids other files refer to, and to name the first line of a repeated id).
+pub(crate) trait Source {
+    /// The bytes of file `name` (e.g. `"accounts.csv"`), `None` when there is no such file.
+    fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError>;
+}
+
+/// Files held in memory, by name.
+impl Source for BTreeMap<String, Vec<u8>> {
+    fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError> {
+        Ok(self
+            .get(name)
+            .map(|bytes| Box::new(bytes.as_slice()) as Box<dyn Read + '_>))
+    }
+}
+
+/// The files of a directory.
+struct Dir<'a>(&'a Path);
+
+impl<'a> Dir<'a> {
+    /// `dir`, once it is known to be a directory that can be listed.
+    fn new(dir: &'a Path) -> Result<Dir<'a>, ImportError> {
+        match fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(ImportError::Io(format!("{}: not a directory", shown(dir)))),
+            Err(e) => return Err(ImportError::Io(format!("{}: cannot read: {}", shown(dir), e))),
+        }
+        // Reading the listing proves the directory is readable, not just present.
+        if let Err(e) = fs::read_dir(dir) {
+            return Err(ImportError::Io(format!("{}: cannot read: {}", shown(dir), e)));
+        }
+        Ok(Dir(dir))
+    }
+
+    fn label(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Source for Dir<'_> {
+    fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError> {
+        let path = self.0.join(name);
+        let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
+        match fs::File::open(&path) {
+            Ok(file) => match file.metadata() {
+                Ok(meta) if meta.is_dir() => Err(cannot(&"is a directory")),
+                Ok(_) => Ok(Some(Box::new(file))),
+                Err(e) => Err(cannot(&e)),
+            },
+            // Reported as a missing file, with the other problems.
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(cannot(&e)),
+        }
+    }
+}
+
+/// Why a run stopped: the input (an [`ImportError`]), or a write to the snapshot.
+pub(crate) enum Failed {
+    Import(ImportError),
+    Write(rusqlite::Error),
+}
+
+impl From<ImportError> for Failed {
+    fn from(e: ImportError) -> Failed {
+        Failed::Import(e)
+    }
+}
+
+impl From<rusqlite::Error> for Failed {
+    fn from(e: rusqlite::Error) -> Failed {
+        Failed::Write(e)
+    }
+}
+
+/// What an import wrote: the period, and the rows of each source table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Imported {
+    pub period: Period,
+    counts: [(&'static str, usize); 16],
+}
+
+impl Imported {
+    /// The number of rows of each source table, in the order of
+    /// [`crate::snapshot::schema::SOURCE_TABLES`] (as [`SourceData::row_counts`]).
+    pub fn row_counts(&self) -> [(&'static str, usize); 16] {
+        self.counts
+    }
+}
+
+/// Runs every check on the files of `source` and collects the rows.
+fn collect(source: &dyn Source, label: &dyn Fn(&str) -> String) -> Result<SourceData, ImportError> {
+    let outcome = (|| -> Result<SourceData, Failed> {
+        let mut run = tables::Run::start(source, label)?;
+        let period = run.period();
+        let mut data = period.clone().map(SourceData::new);
+        run.rows(false, &mut |row| {
+            if let Some(data) = data.as_mut() {
+                data.push(row);
+            }
+            Ok(())
+        })?;
+        run.finish(period)?;
+        data.ok_or(Failed::Import(ImportError::Io("no usable period".into())))
+    })();
+    match outcome {
+        Ok(data) => Ok(data),
+        Err(Failed::Import(e)) => Err(e),
+        // Collecting writes nothing.
+        Err(Failed::Write(e)) => Err(ImportError::Io(e.to_string())),
+    }
+}
+
 /// Parses the sixteen files (keyed by file name, e.g. `"accounts.csv"`). `label` gives the
 /// name a file is shown under in problems (e.g. its full path). Every file is checked even
 /// when an earlier one has problems; all problems (up to [`MAX_PROBLEMS`]) are returned.
@@ -252,81 +371,41 @@ pub fn parse_files(
     files: &BTreeMap<String, Vec<u8>>,
     label: &dyn Fn(&str) -> String,
 ) -> Result<SourceData, ImportError> {
-    let mut problems = cells::Problems::default();
-    let mut tables = Vec::with_capacity(FILES.len());
-    for (index, (name, columns)) in FILES.iter().enumerate() {
-        let file = inert(&label(name));
-        let multi_line: Vec<&str> = MULTI_LINE
-            .iter()
-            .filter(|(multi, _)| multi == name)
-            .map(|(_, column)| *column)
-            .collect();
-        match files.get(*name) {
-            Some(bytes) => tables.push(csvfile::read_table(
-                index,
-                columns,
-                &multi_line,
-                bytes,
-                file,
-                &mut problems,
-            )),
-            None => {
-                problems.push(index, &file, 0, 0, "missing file".to_string());
-                tables.push(None);
-            }
-        }
-    }
-    let data = tables::source_data(&tables, &mut problems);
-    if let (Some(data), true) = (&data, problems.is_empty()) {
-        // Every row of every file became a row of the snapshot: a row can only be left out
-        // with a problem reported (a guard, so that no future rule drops one silently).
-        for (index, ((table, rows), read)) in data.row_counts().iter().zip(&tables).enumerate() {
-            let read = read.as_ref().map_or(0, |t| t.records.len());
-            if read != *rows {
-                let file = inert(&label(FILES[index].0));
-                let reason = format!("{read} rows read but {rows} kept for table {table} (a closedesk bug)");
-                problems.push(index, &file, 0, 0, reason);
-            }
-        }
-    }
-    problems.into_result(data)
+    collect(files, label)
 }
 
 /// Reads the sixteen files from `dir` and parses them ([`parse_files`]). A missing file is
 /// a problem like any other; a directory or file that cannot be read is
 /// [`ImportError::Io`].
 pub fn read_dir(dir: &Path) -> Result<SourceData, ImportError> {
-    match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(ImportError::Io(format!("{}: not a directory", shown(dir)))),
-        Err(e) => return Err(ImportError::Io(format!("{}: cannot read: {}", shown(dir), e))),
-    }
-    // Reading the listing proves the directory is readable, not just present.
-    if let Err(e) = fs::read_dir(dir) {
-        return Err(ImportError::Io(format!("{}: cannot read: {}", shown(dir), e)));
-    }
-    let mut files = BTreeMap::new();
-    for (name, _) in FILES {
-        let path = dir.join(name);
-        match fs::read(&path) {
-            Ok(bytes) => {
-                files.insert(name.to_string(), bytes);
-            }
-            // Reported by parse_files as a missing file, with the other problems.
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(ImportError::Io(format!("{}: cannot read: {}", shown(&path), e))),
-        }
-    }
-    parse_files(&files, &|name| dir.join(name).display().to_string())
+    let source = Dir::new(dir)?;
+    collect(&source, &|name| source.label(name))
 }
 
-/// Reads `dir` and builds the snapshot `out` from it: [`read_dir`] then [`build_snapshot`].
-/// The target is checked first, so a refused target costs no parsing.
-pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<SourceData, ImportError> {
+/// Reads `dir` and builds the snapshot `out` from it, row by row: the checks of
+/// [`read_dir`], the rows written as they are accepted, all or nothing. The target is
+/// checked first, so a refused target costs no parsing.
+pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<Imported, ImportError> {
     build::check_target(out, force)?;
-    let data = read_dir(dir)?;
-    build_snapshot(&data, out, force)?;
-    Ok(data)
+    let source = Dir::new(dir)?;
+    let label = |name: &str| source.label(name);
+    build::build_from(out, force, |snapshot| {
+        let mut run = tables::Run::start(&source, &label)?;
+        match run.period() {
+            Some(period) if run.clean() => {
+                let file_of = |table: &str| format!("{table}.csv");
+                snapshot.bulk_load_from(&period.clone(), &file_of, |writer| {
+                    // The snapshot's primary keys refuse a repeated id.
+                    run.rows(true, &mut |row| writer.write(&row))?;
+                    run.finish(Some(period))
+                })
+            }
+            period => {
+                run.rows(false, &mut |_| Ok(()))?;
+                run.finish(period)
+            }
+        }
+    })
 }
 
 /// Writes the sixteen files with their header row only into `dir` (created if needed) and

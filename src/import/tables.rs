@@ -1,148 +1,432 @@
 //! One function per source table: the cells of each row, the rules between cells of a row,
-//! and the references to other rows.
+//! and the references to other rows; and [`Run`], which streams every file through them
+//! row by row and hands each accepted row on, holding no table.
+//!
+//! What needs more than one row is kept compact: the ids other files may refer to (read
+//! before the rows, so that a reference may point anywhere — a reversal may name a payment
+//! further down its file), and 8 bytes per row to find repeated ids, which are then looked
+//! for exactly by reading that file once more.
 
 use std::collections::HashMap;
+use std::io::Read;
 
 use super::cells::{is_id, quoted, Ids, Problems, Row, Seen, Word};
-use super::csvfile::{Cell, Record, Table};
-use super::FILES;
+use super::csvfile::TableReader;
+use super::ids::{hash, IdSet, Repeats};
+use super::record::{Cell, Header, Record};
+use super::{Failed, Imported, Source, FILES, MULTI_LINE};
 use crate::snapshot::model::{
     Account, AccountKind, BatchKind, Credit, CreditKind, Disbursement, EmployerProgram, ExportBatch,
     ExportLine, Invoice, InvoiceLine, InvoiceStatus, Lane, LaneOwner, LedgerEntry, LedgerKind, LineKind,
-    Payment, PaymentKind, Period, PeriodStatus, ProgramStatement, RevenueRule, Role, RosterEntry, SourceData,
-    SourceKind, StatementLine, UsageEvent, UsageKind, UsageState,
+    Payment, PaymentKind, Period, PeriodStatus, ProgramStatement, RevenueRule, Role, RosterEntry, SourceKind,
+    SourceRow, StatementLine, UsageEvent, UsageKind, UsageState,
 };
+use crate::snapshot::schema::SOURCE_TABLES;
+use crate::text::inert;
 
-/// The rows other files may refer to, collected before any table is parsed so that a
-/// reference may point anywhere (a reversal may name a payment further down its file).
+/// The rows other files may refer to, with the kind of those whose kind matters.
 struct Known {
     accounts: Ids,
-    account_kinds: HashMap<String, AccountKind>,
     invoices: Ids,
     invoice_lines: Ids,
     payments: Ids,
-    payment_kinds: HashMap<String, PaymentKind>,
     credits: Ids,
-    credit_kinds: HashMap<String, CreditKind>,
     programs: Ids,
     statements: Ids,
     batches: Ids,
 }
 
-/// The kind of each row with a valid id (the first row, for a duplicated id), as
-/// [`Ids::collect`] sees the ids.
-fn kinds<W: Word>(table: Option<&Table>, kind_column: &str) -> HashMap<String, W> {
-    let mut kinds = HashMap::new();
-    if let Some(table) = table {
-        let (id_at, kind_at) = (table.index("id"), table.index(kind_column));
-        for record in &table.records {
-            if let (Cell::Text(id), Cell::Text(word)) = (&record.cells[id_at], &record.cells[kind_at]) {
-                if let Some(kind) = W::from_word(word).filter(|_| is_id(id.trim(), false)) {
-                    kinds.entry(id.trim().to_string()).or_insert(kind);
+/// What the row functions share: the ids other files hold, and the keys seen so far in
+/// the files whose keys are not ids (few rows each).
+pub(super) struct Context {
+    known: Known,
+    lanes: Seen,
+    logins: Seen,
+    keys: Seen,
+}
+
+/// Parses one row of a table (its cells and their rules); `None` when a cell was
+/// rejected. Ids are checked for repeats by [`Run`], not here.
+type ParseRow = fn(&mut Row<'_>, &mut Context) -> Option<SourceRow>;
+
+/// The row function of each file after period.csv, in the order of [`FILES`], and whether
+/// its rows are keyed by an `id` column that must be unique in the file.
+const TABLES: [(ParseRow, bool); 15] = [
+    (lane_owner, false),
+    (account, true),
+    (invoice, true),
+    (invoice_line, true),
+    (payment, true),
+    (credit, true),
+    (disbursement, true),
+    (ledger, true),
+    (usage_event, true),
+    (export_batch, true),
+    (export_line, true),
+    (employer_program, true),
+    (program_statement, true),
+    (statement_line, true),
+    (roster_entry, false),
+];
+
+/// The index in [`FILES`] of a file name (a constant of this module).
+fn file_index(name: &str) -> usize {
+    FILES
+        .iter()
+        .position(|(file, _)| *file == name)
+        .unwrap_or_else(|| panic!("no file {name}"))
+}
+
+/// The columns of `name` that may hold line breaks.
+fn multi_line(name: &str) -> &'static [&'static str] {
+    match MULTI_LINE.iter().find(|(file, _)| *file == name) {
+        Some((_, "description")) => &["description"],
+        Some((_, "reason")) => &["reason"],
+        Some(_) | None => &[],
+    }
+}
+
+/// Reads a kind cell as an id's tag in an [`IdSet`].
+type KindTag = fn(&str) -> Option<u8>;
+
+/// The index of `word` among the words of `W`, as an id's tag in an [`IdSet`].
+fn kind_tag<W: Word>(word: &str) -> Option<u8> {
+    let kind = W::from_word(word)?;
+    W::all().iter().position(|k| *k == kind).map(|i| i as u8)
+}
+
+/// One import: the files, the problems found so far, the rows read and kept per file.
+pub(super) struct Run<'s> {
+    source: &'s dyn Source,
+    label: &'s dyn Fn(&str) -> String,
+    problems: Problems,
+    context: Context,
+    /// Each file, opened when the run starts; taken when it is read.
+    files: Vec<Option<Box<dyn Read + 's>>>,
+    read: [usize; 16],
+    kept: [usize; 16],
+    /// A row refused by a constraint of the snapshot while it was written: a repeated id,
+    /// reported as a problem once the file is read.
+    refused: Option<rusqlite::Error>,
+}
+
+impl<'s> Run<'s> {
+    /// Opens every file (a missing one is a problem like any other; one that cannot be
+    /// read is [`super::ImportError::Io`]) and reads the ids other files may refer to.
+    pub fn start(source: &'s dyn Source, label: &'s dyn Fn(&str) -> String) -> Result<Run<'s>, Failed> {
+        let mut problems = Problems::default();
+        let mut files = Vec::with_capacity(FILES.len());
+        for (index, (name, _)) in FILES.iter().enumerate() {
+            let file = source.open(name)?;
+            if file.is_none() {
+                problems.push(index, &inert(&label(name)), 0, 0, "missing file".to_string());
+            }
+            files.push(file);
+        }
+        let mut run = Run {
+            source,
+            label,
+            problems,
+            context: Context {
+                known: Known {
+                    accounts: Ids::new(None, "", ""),
+                    invoices: Ids::new(None, "", ""),
+                    invoice_lines: Ids::new(None, "", ""),
+                    payments: Ids::new(None, "", ""),
+                    credits: Ids::new(None, "", ""),
+                    programs: Ids::new(None, "", ""),
+                    statements: Ids::new(None, "", ""),
+                    batches: Ids::new(None, "", ""),
+                },
+                lanes: Seen::new("lane"),
+                logins: Seen::new("login"),
+                keys: Seen::new("public key"),
+            },
+            files,
+            read: [0; 16],
+            kept: [0; 16],
+            refused: None,
+        };
+        run.context.known = Known {
+            accounts: run.ids("accounts.csv", "account", Some(("kind", kind_tag::<AccountKind>)))?,
+            invoices: run.ids("invoices.csv", "invoice", None)?,
+            invoice_lines: run.ids("invoice_lines.csv", "invoice line", None)?,
+            payments: run.ids("payments.csv", "payment", Some(("kind", kind_tag::<PaymentKind>)))?,
+            credits: run.ids("credits.csv", "credit", Some(("kind", kind_tag::<CreditKind>)))?,
+            programs: run.ids("employer_programs.csv", "program", None)?,
+            statements: run.ids("program_statements.csv", "statement", None)?,
+            batches: run.ids("export_batches.csv", "batch", None)?,
+        };
+        Ok(run)
+    }
+
+    /// Reads `name` again, its problems ignored (they are reported when it is read for
+    /// its rows); `None` when it is missing or its header is wrong.
+    fn reread(&self, name: &str) -> Result<Option<TableReader<'s>>, Failed> {
+        let index = file_index(name);
+        let Some(bytes) = self.source.open(name)? else {
+            return Ok(None);
+        };
+        let mut ignored = Problems::default();
+        let file = inert(&(self.label)(name));
+        Ok(TableReader::new(
+            index,
+            FILES[index].1,
+            multi_line(name),
+            bytes,
+            file,
+            &mut ignored,
+        ))
+    }
+
+    /// The ids of every row of `file` (rows with other problems too), each with its row's
+    /// kind when `kind` names the kind column and how to read it.
+    fn ids(
+        &self,
+        file: &'static str,
+        what: &'static str,
+        kind: Option<(&str, KindTag)>,
+    ) -> Result<Ids, Failed> {
+        let Some(mut reader) = self.reread(file)? else {
+            return Ok(Ids::new(None, what, file));
+        };
+        let id_at = reader.header().index("id");
+        let kind = kind.map(|(column, tag)| (reader.header().index(column), tag));
+        let mut ids = IdSet::default();
+        let mut ignored = Problems::default();
+        while let Some((_, record)) = reader.next_record(&mut ignored) {
+            if let Some(id) = Ids::id_of(&record.cells[id_at]) {
+                let tag = kind.and_then(|(at, tag)| record.cells[at].text().and_then(tag));
+                ids.insert(id, tag);
+            }
+        }
+        Ok(Ids::new(Some(ids), what, file))
+    }
+
+    /// True while nothing was found wrong: the import may still succeed.
+    pub fn clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Reads period.csv: its one row, or `None` after reporting why there is none.
+    pub fn period(&mut self) -> Option<Period> {
+        let (name, columns) = FILES[0];
+        let bytes = self.files[0].take()?;
+        let file = inert(&(self.label)(name));
+        let mut reader = TableReader::new(0, columns, &[], bytes, file, &mut self.problems)?;
+        let Some((header, record)) = reader.next_record(&mut self.problems) else {
+            let reason = "no period row (period.csv holds exactly one period)".to_string();
+            let header = reader.header();
+            self.problems.push(header.file, &header.label, 0, 0, reason);
+            return None;
+        };
+        self.read[0] += 1;
+        let period = if record.complete {
+            let mut r = Row::new(header, record, &mut self.problems);
+            period(&mut r).filter(|_| r.ok())
+        } else {
+            None
+        };
+        if let Some((header, second)) = reader.next_record(&mut self.problems) {
+            self.read[0] += 1;
+            let reason = "a second period row (period.csv holds exactly one period)".to_string();
+            let (file, label, line) = (header.file, header.label.clone(), second.line);
+            self.problems.push(file, &label, line, 0, reason);
+        }
+        while reader.next_record(&mut self.problems).is_some() {
+            self.read[0] += 1;
+        }
+        self.kept[0] = usize::from(period.is_some());
+        period
+    }
+
+    /// Reads every file after period.csv, row by row, and hands each accepted row to
+    /// `sink` as long as nothing was found wrong (after that the files are only checked).
+    /// A row the sink refuses by a constraint stops the writing too (a repeated id,
+    /// reported once its file is read); any other failure of the sink ends the run.
+    ///
+    /// `unique_ids`: the sink refuses a row whose id it already has (the snapshot's primary
+    /// keys). While rows are written, a repeated id is then found by the sink at no cost;
+    /// from the row where writing stops (or always, when the sink does not refuse them)
+    /// repeats are found by the ids' hashes, those of the rows before read again.
+    pub fn rows(
+        &mut self,
+        unique_ids: bool,
+        sink: &mut dyn FnMut(SourceRow) -> rusqlite::Result<()>,
+    ) -> Result<(), Failed> {
+        for (index, &(parse, keyed)) in TABLES.iter().enumerate() {
+            let index = index + 1;
+            let (name, columns) = FILES[index];
+            let Some(bytes) = self.files[index].take() else {
+                continue;
+            };
+            let file = inert(&(self.label)(name));
+            let Some(mut reader) =
+                TableReader::new(index, columns, multi_line(name), bytes, file, &mut self.problems)
+            else {
+                continue;
+            };
+            let id_at = keyed.then(|| reader.header().index("id"));
+            let mut repeats = Repeats::default();
+            let mut hashing = !(unique_ids && self.writing());
+            while let Some((header, record)) = reader.next_record(&mut self.problems) {
+                self.read[index] += 1;
+                if let (Some(at), false) = (id_at, hashing || self.writing()) {
+                    // Writing stopped on an earlier row (or on this one as read).
+                    hashing = true;
+                    self.hash_ids(name, at, record.line, &mut repeats)?;
+                }
+                self.row(
+                    index,
+                    header,
+                    record,
+                    parse,
+                    id_at.filter(|_| hashing),
+                    &mut repeats,
+                    sink,
+                )?;
+            }
+            if let (Some(at), false) = (id_at, hashing || self.writing()) {
+                // Writing stopped on the last row.
+                self.hash_ids(name, at, u64::MAX, &mut repeats)?;
+            }
+            let repeated = repeats.repeated();
+            if !repeated.is_empty() {
+                self.report_repeats(name, &repeated)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True while rows are handed to the sink: nothing found wrong, nothing refused.
+    fn writing(&self) -> bool {
+        self.problems.is_empty() && self.refused.is_none()
+    }
+
+    /// One row: its id's hash added to `repeats` when `hash_id` names the id column, its
+    /// cells parsed, and handed to `sink` when accepted and still writing.
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        index: usize,
+        header: &Header,
+        record: &Record,
+        parse: ParseRow,
+        hash_id: Option<usize>,
+        repeats: &mut Repeats,
+        sink: &mut dyn FnMut(SourceRow) -> rusqlite::Result<()>,
+    ) -> Result<(), Failed> {
+        // Rows with the wrong number of fields are only reported.
+        if !record.complete {
+            return Ok(());
+        }
+        if let Some(id) = hash_id.and_then(|at| exact_id(&record.cells[at])) {
+            repeats.add(id);
+        }
+        let mut r = Row::new(header, record, &mut self.problems);
+        let row = parse(&mut r, &mut self.context);
+        let Some(row) = row.filter(|_| r.ok()) else {
+            return Ok(());
+        };
+        self.kept[index] += 1;
+        if self.writing() {
+            match sink(row) {
+                Ok(()) => {}
+                Err(e) if is_constraint(&e) => self.refused = Some(e),
+                Err(e) => return Err(Failed::Write(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds to `repeats` the hash of the id of every row of `name` before line `before`
+    /// (read again), as the run would have had it hashed them as they were read.
+    fn hash_ids(&self, name: &str, at: usize, before: u64, repeats: &mut Repeats) -> Result<(), Failed> {
+        let Some(mut reader) = self.reread(name)? else {
+            return Ok(());
+        };
+        let mut ignored = Problems::default();
+        while let Some((_, record)) = reader.next_record(&mut ignored) {
+            if record.line >= before {
+                break;
+            }
+            if let Some(id) = exact_id(&record.cells[at]).filter(|_| record.complete) {
+                repeats.add(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `name` once more and reports each row whose id (one of those with a hash in
+    /// `repeated`, sorted) was on an earlier row.
+    fn report_repeats(&mut self, name: &str, repeated: &[u64]) -> Result<(), Failed> {
+        let Some(mut reader) = self.reread(name)? else {
+            return Ok(());
+        };
+        let at = reader.header().index("id");
+        let mut first: HashMap<String, u64> = HashMap::new();
+        let mut ignored = Problems::default();
+        while let Some((header, record)) = reader.next_record(&mut ignored) {
+            let Some(id) = exact_id(&record.cells[at]).filter(|_| record.complete) else {
+                continue;
+            };
+            if repeated.binary_search(&hash(id.as_bytes())).is_err() {
+                continue;
+            }
+            match first.get(id) {
+                Some(first) => {
+                    let reason = format!("duplicate id '{}' (first on line {first})", quoted(id));
+                    let position = header.positions[at];
+                    self.problems
+                        .push(header.file, &header.label, record.line, position, reason);
+                }
+                None => {
+                    first.insert(id.to_string(), record.line);
                 }
             }
         }
+        Ok(())
     }
-    kinds
+
+    /// The outcome: the period and the rows kept per table, or every problem found.
+    pub fn finish(mut self, period: Option<Period>) -> Result<Imported, Failed> {
+        if period.is_some() && self.problems.is_empty() {
+            // Every row of every file became a row of the snapshot: a row can only be left
+            // out with a problem reported (a guard, so that no future rule drops one
+            // silently).
+            for (index, (read, kept)) in self.read.iter().zip(&self.kept).enumerate() {
+                if read != kept {
+                    let file = inert(&(self.label)(FILES[index].0));
+                    let table = SOURCE_TABLES[index];
+                    let reason =
+                        format!("{read} rows read but {kept} kept for table {table} (a closedesk bug)");
+                    self.problems.push(index, &file, 0, 0, reason);
+                }
+            }
+            if let Some(e) = self.refused.take() {
+                return Err(Failed::Write(e));
+            }
+        }
+        let mut counts = [("", 0); 16];
+        for (count, (table, kept)) in counts.iter_mut().zip(SOURCE_TABLES.iter().zip(self.kept)) {
+            *count = (*table, kept);
+        }
+        let imported = period.map(|period| Imported { period, counts });
+        Ok(self.problems.into_result(imported)?)
+    }
 }
 
-/// The complete rows of a table (rows with the wrong number of fields are only reported).
-fn rows(table: Option<&Table>) -> impl Iterator<Item = (&Table, &Record)> {
-    table
-        .into_iter()
-        .flat_map(|t| t.records.iter().filter(|r| r.complete).map(move |r| (t, r)))
+/// The id in an id cell as [`Row::id`] accepts it (no trimming), if any.
+fn exact_id(cell: &Cell) -> Option<&str> {
+    cell.text().filter(|id| is_id(id, false))
 }
 
-/// Parses every table. `tables` holds one entry per [`FILES`] entry, `None` for a file that
-/// is missing or whose header is wrong (already reported). Returns `None` when no period
-/// could be read; the caller discards the data anyway when anything was reported.
-pub(super) fn source_data(tables: &[Option<Table>], problems: &mut Problems) -> Option<SourceData> {
-    let get = |name: &str| -> Option<&Table> {
-        let index = FILES.iter().position(|(file, _)| *file == name)?;
-        tables.get(index)?.as_ref()
-    };
-    let known = Known {
-        accounts: Ids::collect(get("accounts.csv"), "id", "account", "accounts.csv"),
-        account_kinds: kinds(get("accounts.csv"), "kind"),
-        invoices: Ids::collect(get("invoices.csv"), "id", "invoice", "invoices.csv"),
-        invoice_lines: Ids::collect(
-            get("invoice_lines.csv"),
-            "id",
-            "invoice line",
-            "invoice_lines.csv",
-        ),
-        payments: Ids::collect(get("payments.csv"), "id", "payment", "payments.csv"),
-        payment_kinds: kinds(get("payments.csv"), "kind"),
-        credits: Ids::collect(get("credits.csv"), "id", "credit", "credits.csv"),
-        credit_kinds: kinds(get("credits.csv"), "kind"),
-        programs: Ids::collect(
-            get("employer_programs.csv"),
-            "id",
-            "program",
-            "employer_programs.csv",
-        ),
-        statements: Ids::collect(
-            get("program_statements.csv"),
-            "id",
-            "statement",
-            "program_statements.csv",
-        ),
-        batches: Ids::collect(get("export_batches.csv"), "id", "batch", "export_batches.csv"),
-    };
-    // Every table is parsed, even without a usable period, so that all problems are found.
-    let period = period(get("period.csv"), problems);
-    let lane_owners = lane_owners(get("lane_owners.csv"), problems);
-    let accounts = accounts(get("accounts.csv"), problems);
-    let invoices = invoices(get("invoices.csv"), &known, problems);
-    let invoice_lines = invoice_lines(get("invoice_lines.csv"), &known, problems);
-    let payments = payments(get("payments.csv"), &known, problems);
-    let credits = credits(get("credits.csv"), &known, problems);
-    let disbursements = disbursements(get("disbursements.csv"), &known, problems);
-    let ledger = ledger(get("ledger.csv"), &known, problems);
-    let usage_events = usage_events(get("usage_events.csv"), &known, problems);
-    let export_batches = export_batches(get("export_batches.csv"), problems);
-    let export_lines = export_lines(get("export_lines.csv"), &known, problems);
-    let employer_programs = employer_programs(get("employer_programs.csv"), &known, problems);
-    let program_statements = program_statements(get("program_statements.csv"), &known, problems);
-    let statement_lines = statement_lines(get("statement_lines.csv"), &known, problems);
-    let roster = roster(get("roster.csv"), problems);
-    Some(SourceData {
-        period: period?,
-        lane_owners,
-        accounts,
-        invoices,
-        invoice_lines,
-        payments,
-        credits,
-        disbursements,
-        ledger,
-        usage_events,
-        export_batches,
-        export_lines,
-        employer_programs,
-        program_statements,
-        statement_lines,
-        roster,
-    })
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
 }
 
 /// `period.csv`: exactly one row.
-fn period(table: Option<&Table>, problems: &mut Problems) -> Option<Period> {
-    let table = table?;
-    let mut records = table.records.iter();
-    let Some(record) = records.next() else {
-        let reason = "no period row (period.csv holds exactly one period)".to_string();
-        problems.push(table.file, &table.label, 0, 0, reason);
-        return None;
-    };
-    if let Some(second) = records.next() {
-        let reason = "a second period row (period.csv holds exactly one period)".to_string();
-        problems.push(table.file, &table.label, second.line, 0, reason);
-    }
-    if !record.complete {
-        return None;
-    }
-    let mut r = Row::new(table, record, problems);
+fn period(r: &mut Row<'_>) -> Option<Period> {
     let id = r.period_id("id");
     let entity = r.text("entity");
     let window_start = r.date("window_start");
@@ -193,7 +477,6 @@ fn period(table: Option<&Table>, problems: &mut Problems) -> Option<Period> {
         Some(materiality_medium),
         Some(materiality_high),
         Some(materiality_critical),
-        true,
     ) = (
         id,
         entity,
@@ -204,7 +487,6 @@ fn period(table: Option<&Table>, problems: &mut Problems) -> Option<Period> {
         medium,
         high,
         critical,
-        r.ok(),
     )
     else {
         return None;
@@ -227,132 +509,108 @@ fn period(table: Option<&Table>, problems: &mut Problems) -> Option<Period> {
 }
 
 /// `lane_owners.csv`: at most one row per lane.
-fn lane_owners(table: Option<&Table>, problems: &mut Problems) -> Vec<LaneOwner> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("lane");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let lane = r.word::<Lane>("lane");
-        if let Some(lane) = lane {
-            r.unique("lane", &mut seen, lane.as_str());
-        }
-        let owner = r.text("owner");
-        let (Some(lane), Some(owner), true) = (lane, owner, r.ok()) else {
-            continue;
-        };
-        out.push(LaneOwner { lane, owner });
+fn lane_owner(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let lane = r.word::<Lane>("lane");
+    if let Some(lane) = lane {
+        r.unique("lane", &mut c.lanes, lane.as_str());
     }
-    out
+    let owner = r.text("owner");
+    Some(SourceRow::LaneOwner(LaneOwner {
+        lane: lane?,
+        owner: owner?,
+    }))
 }
 
-fn accounts(table: Option<&Table>, problems: &mut Problems) -> Vec<Account> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let name = r.text("name");
-        let kind = r.word::<AccountKind>("kind");
-        let (Some(id), Some(name), Some(kind), true) = (id, name, kind, r.ok()) else {
-            continue;
-        };
-        out.push(Account { id, name, kind });
-    }
-    out
+fn account(r: &mut Row<'_>, _: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let name = r.text("name");
+    let kind = r.word::<AccountKind>("kind");
+    let (Some(id), Some(name), Some(kind)) = (id, name, kind) else {
+        return None;
+    };
+    Some(SourceRow::Account(Account { id, name, kind }))
 }
 
 /// Posted, closed and void invoices carry a posting date; only void ones a void date.
-fn invoices(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<Invoice> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let account_id = r.reference("account_id", &known.accounts);
-        let status = r.word::<InvoiceStatus>("status");
-        let posted_at = r.opt_date("posted_at");
-        let voided_at = r.opt_date("voided_at");
-        if let Some(status) = status {
-            if status != InvoiceStatus::Draft && r.is_blank("posted_at") {
-                r.problem("posted_at", format!("posted_at is required for status {status}"));
-            }
-            if status == InvoiceStatus::Void && r.is_blank("voided_at") {
-                r.problem("voided_at", "voided_at is required for status void".to_string());
-            }
-            if status != InvoiceStatus::Void && r.is_filled("voided_at") {
-                r.problem(
-                    "voided_at",
-                    format!("voided_at must be empty for status {status}"),
-                );
-            }
+fn invoice(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let status = r.word::<InvoiceStatus>("status");
+    let posted_at = r.opt_date("posted_at");
+    let voided_at = r.opt_date("voided_at");
+    if let Some(status) = status {
+        if status != InvoiceStatus::Draft && r.is_blank("posted_at") {
+            r.problem("posted_at", format!("posted_at is required for status {status}"));
         }
-        let due_date = r.date("due_date");
-        let total = r.money("total");
-        let balance = r.money("balance");
-        let (Some(id), Some(account_id), Some(status), Some(due_date), Some(total), Some(balance), true) =
-            (id, account_id, status, due_date, total, balance, r.ok())
-        else {
-            continue;
-        };
-        out.push(Invoice {
-            id,
-            account_id,
-            status,
-            posted_at,
-            voided_at,
-            due_date,
-            total,
-            balance,
-        });
+        if status == InvoiceStatus::Void && r.is_blank("voided_at") {
+            r.problem("voided_at", "voided_at is required for status void".to_string());
+        }
+        if status != InvoiceStatus::Void && r.is_filled("voided_at") {
+            r.problem(
+                "voided_at",
+                format!("voided_at must be empty for status {status}"),
+            );
+        }
     }
-    out
+    let due_date = r.date("due_date");
+    let total = r.money("total");
+    let balance = r.money("balance");
+    let (Some(id), Some(account_id), Some(status), Some(due_date), Some(total), Some(balance)) =
+        (id, account_id, status, due_date, total, balance)
+    else {
+        return None;
+    };
+    Some(SourceRow::Invoice(Invoice {
+        id,
+        account_id,
+        status,
+        posted_at,
+        voided_at,
+        due_date,
+        total,
+        balance,
+    }))
 }
 
 /// Program fee lines name their program; a service period has a start if it has an end.
-fn invoice_lines(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<InvoiceLine> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let invoice_id = r.reference("invoice_id", &known.invoices);
-        let kind = r.word::<LineKind>("kind");
-        let program_id = r.opt_reference("program_id", &known.programs);
-        if kind == Some(LineKind::ProgramFee) && r.is_blank("program_id") {
-            r.problem(
-                "program_id",
-                "program_id is required for kind program_fee".to_string(),
-            );
-        }
-        let service_start = r.opt_date("service_start");
-        let service_end = r.opt_date("service_end");
-        if r.is_filled("service_end") && r.is_blank("service_start") {
-            r.problem(
-                "service_end",
-                "service_end is given without service_start".to_string(),
-            );
-        }
-        let amount = r.money("amount");
-        let revenue_rule = r.word::<RevenueRule>("revenue_rule");
-        let description = r.opt_text("description");
-        let (Some(id), Some(invoice_id), Some(kind), Some(amount), Some(revenue_rule), true) =
-            (id, invoice_id, kind, amount, revenue_rule, r.ok())
-        else {
-            continue;
-        };
-        out.push(InvoiceLine {
-            id,
-            invoice_id,
-            kind,
-            program_id,
-            service_start,
-            service_end,
-            amount,
-            revenue_rule,
-            description,
-        });
+fn invoice_line(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let invoice_id = r.reference("invoice_id", &c.known.invoices);
+    let kind = r.word::<LineKind>("kind");
+    let program_id = r.opt_reference("program_id", &c.known.programs);
+    if kind == Some(LineKind::ProgramFee) && r.is_blank("program_id") {
+        r.problem(
+            "program_id",
+            "program_id is required for kind program_fee".to_string(),
+        );
     }
-    out
+    let service_start = r.opt_date("service_start");
+    let service_end = r.opt_date("service_end");
+    if r.is_filled("service_end") && r.is_blank("service_start") {
+        r.problem(
+            "service_end",
+            "service_end is given without service_start".to_string(),
+        );
+    }
+    let amount = r.money("amount");
+    let revenue_rule = r.word::<RevenueRule>("revenue_rule");
+    let description = r.opt_text("description");
+    let (Some(id), Some(invoice_id), Some(kind), Some(amount), Some(revenue_rule)) =
+        (id, invoice_id, kind, amount, revenue_rule)
+    else {
+        return None;
+    };
+    Some(SourceRow::InvoiceLine(InvoiceLine {
+        id,
+        invoice_id,
+        kind,
+        program_id,
+        service_start,
+        service_end,
+        amount,
+        revenue_rule,
+        description,
+    }))
 }
 
 /// An undoing row (a reversal, refund or chargeback) names the original row it undoes in
@@ -363,7 +621,6 @@ fn undone_row<K: Word + PartialEq + std::fmt::Display>(
     original: K,
     column: &str,
     ids: &Ids,
-    kinds: &HashMap<String, K>,
 ) -> Option<String> {
     let related = match kind {
         Some(kind) if kind == original => {
@@ -379,8 +636,8 @@ fn undone_row<K: Word + PartialEq + std::fmt::Display>(
         _ => r.opt_reference(column, ids),
     };
     if let (Some(_), Some(id)) = (kind, &related) {
-        match kinds.get(id) {
-            Some(&related_kind) if related_kind != original => {
+        match ids.kind::<K>(id) {
+            Some(related_kind) if related_kind != original => {
                 let reason = format!(
                     "related {original} '{}' has kind {related_kind}, not {original}",
                     quoted(id)
@@ -394,413 +651,314 @@ fn undone_row<K: Word + PartialEq + std::fmt::Display>(
 }
 
 /// Reversals, refunds and chargebacks name the `payment` row they undo; payments name none.
-fn payments(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<Payment> {
+fn payment(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     const RELATED: &str = "related_payment_id";
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let account_id = r.reference("account_id", &known.accounts);
-        let kind = r.word::<PaymentKind>("kind");
-        let related_payment_id = undone_row(
-            &mut r,
-            kind,
-            PaymentKind::Payment,
-            RELATED,
-            &known.payments,
-            &known.payment_kinds,
-        );
-        let occurred_on = r.date("occurred_on");
-        let amount = r.positive_money("amount");
-        let reference = r.opt_text("reference");
-        let (Some(id), Some(account_id), Some(kind), Some(occurred_on), Some(amount), true) =
-            (id, account_id, kind, occurred_on, amount, r.ok())
-        else {
-            continue;
-        };
-        out.push(Payment {
-            id,
-            account_id,
-            kind,
-            related_payment_id,
-            occurred_on,
-            amount,
-            reference,
-        });
-    }
-    out
+    let id = r.id("id");
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let kind = r.word::<PaymentKind>("kind");
+    let related_payment_id = undone_row(r, kind, PaymentKind::Payment, RELATED, &c.known.payments);
+    let occurred_on = r.date("occurred_on");
+    let amount = r.positive_money("amount");
+    let reference = r.opt_text("reference");
+    let (Some(id), Some(account_id), Some(kind), Some(occurred_on), Some(amount)) =
+        (id, account_id, kind, occurred_on, amount)
+    else {
+        return None;
+    };
+    Some(SourceRow::Payment(Payment {
+        id,
+        account_id,
+        kind,
+        related_payment_id,
+        occurred_on,
+        amount,
+        reference,
+    }))
 }
 
 /// Reversals name the `credit` row they undo; credits name none.
-fn credits(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<Credit> {
+fn credit(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     const RELATED: &str = "related_credit_id";
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let account_id = r.reference("account_id", &known.accounts);
-        let kind = r.word::<CreditKind>("kind");
-        let related_credit_id = undone_row(
-            &mut r,
-            kind,
-            CreditKind::Credit,
-            RELATED,
-            &known.credits,
-            &known.credit_kinds,
-        );
-        let issued_on = r.date("issued_on");
-        let amount = r.positive_money("amount");
-        let reason = r.opt_text("reason");
-        let (Some(id), Some(account_id), Some(kind), Some(issued_on), Some(amount), true) =
-            (id, account_id, kind, issued_on, amount, r.ok())
-        else {
-            continue;
-        };
-        out.push(Credit {
-            id,
-            account_id,
-            kind,
-            related_credit_id,
-            issued_on,
-            amount,
-            reason,
-        });
-    }
-    out
+    let id = r.id("id");
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let kind = r.word::<CreditKind>("kind");
+    let related_credit_id = undone_row(r, kind, CreditKind::Credit, RELATED, &c.known.credits);
+    let issued_on = r.date("issued_on");
+    let amount = r.positive_money("amount");
+    let reason = r.opt_text("reason");
+    let (Some(id), Some(account_id), Some(kind), Some(issued_on), Some(amount)) =
+        (id, account_id, kind, issued_on, amount)
+    else {
+        return None;
+    };
+    Some(SourceRow::Credit(Credit {
+        id,
+        account_id,
+        kind,
+        related_credit_id,
+        issued_on,
+        amount,
+        reason,
+    }))
 }
 
 /// A disbursement applies a `payment` row of payments.csv or a `credit` row of credits.csv.
-fn disbursements(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<Disbursement> {
+fn disbursement(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     const SOURCE: &str = "source_id";
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let source_kind = r.word::<SourceKind>("source_kind");
-        let source_id = match source_kind {
-            Some(SourceKind::Payment) => {
-                let source_id = r.reference(SOURCE, &known.payments);
-                let kind = source_id.as_ref().and_then(|s| known.payment_kinds.get(s));
-                if let (Some(source), Some(&kind)) = (&source_id, kind) {
-                    if kind != PaymentKind::Payment {
-                        let shown = quoted(source);
-                        r.problem(
-                            SOURCE,
-                            format!("source payment '{shown}' has kind {kind}, not payment"),
-                        );
-                    }
+    let id = r.id("id");
+    let source_kind = r.word::<SourceKind>("source_kind");
+    let source_id = match source_kind {
+        Some(SourceKind::Payment) => {
+            let source_id = r.reference(SOURCE, &c.known.payments);
+            let kind = source_id
+                .as_ref()
+                .and_then(|s| c.known.payments.kind::<PaymentKind>(s));
+            if let (Some(source), Some(kind)) = (&source_id, kind) {
+                if kind != PaymentKind::Payment {
+                    let shown = quoted(source);
+                    r.problem(
+                        SOURCE,
+                        format!("source payment '{shown}' has kind {kind}, not payment"),
+                    );
                 }
-                source_id
             }
-            Some(SourceKind::Credit) => {
-                let source_id = r.reference(SOURCE, &known.credits);
-                let kind = source_id.as_ref().and_then(|s| known.credit_kinds.get(s));
-                if let (Some(source), Some(&kind)) = (&source_id, kind) {
-                    if kind != CreditKind::Credit {
-                        let shown = quoted(source);
-                        r.problem(
-                            SOURCE,
-                            format!("source credit '{shown}' has kind {kind}, not credit"),
-                        );
-                    }
+            source_id
+        }
+        Some(SourceKind::Credit) => {
+            let source_id = r.reference(SOURCE, &c.known.credits);
+            let kind = source_id
+                .as_ref()
+                .and_then(|s| c.known.credits.kind::<CreditKind>(s));
+            if let (Some(source), Some(kind)) = (&source_id, kind) {
+                if kind != CreditKind::Credit {
+                    let shown = quoted(source);
+                    r.problem(
+                        SOURCE,
+                        format!("source credit '{shown}' has kind {kind}, not credit"),
+                    );
                 }
-                source_id
             }
-            None => r.id(SOURCE),
-        };
-        let invoice_id = r.reference("invoice_id", &known.invoices);
-        let disbursed_on = r.date("disbursed_on");
-        let amount = r.money("amount");
-        let (
-            Some(id),
-            Some(source_kind),
-            Some(source_id),
-            Some(invoice_id),
-            Some(disbursed_on),
-            Some(amount),
-            true,
-        ) = (
-            id,
-            source_kind,
-            source_id,
-            invoice_id,
-            disbursed_on,
-            amount,
-            r.ok(),
-        )
-        else {
-            continue;
-        };
-        out.push(Disbursement {
-            id,
-            source_kind,
-            source_id,
-            invoice_id,
-            disbursed_on,
-            amount,
-        });
-    }
-    out
+            source_id
+        }
+        None => r.id(SOURCE),
+    };
+    let invoice_id = r.reference("invoice_id", &c.known.invoices);
+    let disbursed_on = r.date("disbursed_on");
+    let amount = r.money("amount");
+    let (Some(id), Some(source_kind), Some(source_id), Some(invoice_id), Some(disbursed_on), Some(amount)) =
+        (id, source_kind, source_id, invoice_id, disbursed_on, amount)
+    else {
+        return None;
+    };
+    Some(SourceRow::Disbursement(Disbursement {
+        id,
+        source_kind,
+        source_id,
+        invoice_id,
+        disbursed_on,
+        amount,
+    }))
 }
 
 /// Every ledger row but a refund names its invoice.
-fn ledger(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<LedgerEntry> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let account_id = r.reference("account_id", &known.accounts);
-        let invoice_id = r.opt_reference("invoice_id", &known.invoices);
-        let occurred_at = r.timestamp("occurred_at");
-        let kind = r.word::<LedgerKind>("kind");
-        if let Some(kind) = kind {
-            if kind != LedgerKind::Refund && r.is_blank("invoice_id") {
-                let reason =
-                    format!("invoice_id is required for kind {kind} (only refund rows have no invoice)");
-                r.problem("invoice_id", reason);
-            }
+fn ledger(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let invoice_id = r.opt_reference("invoice_id", &c.known.invoices);
+    let occurred_at = r.timestamp("occurred_at");
+    let kind = r.word::<LedgerKind>("kind");
+    if let Some(kind) = kind {
+        if kind != LedgerKind::Refund && r.is_blank("invoice_id") {
+            let reason = format!("invoice_id is required for kind {kind} (only refund rows have no invoice)");
+            r.problem("invoice_id", reason);
         }
-        let amount = r.money("amount");
-        let reference = r.opt_text("reference");
-        let (Some(id), Some(account_id), Some(occurred_at), Some(kind), Some(amount), true) =
-            (id, account_id, occurred_at, kind, amount, r.ok())
-        else {
-            continue;
-        };
-        out.push(LedgerEntry {
-            id,
-            account_id,
-            invoice_id,
-            occurred_at,
-            kind,
-            amount,
-            reference,
-        });
     }
-    out
+    let amount = r.money("amount");
+    let reference = r.opt_text("reference");
+    let (Some(id), Some(account_id), Some(occurred_at), Some(kind), Some(amount)) =
+        (id, account_id, occurred_at, kind, amount)
+    else {
+        return None;
+    };
+    Some(SourceRow::Ledger(LedgerEntry {
+        id,
+        account_id,
+        invoice_id,
+        occurred_at,
+        kind,
+        amount,
+        reference,
+    }))
 }
 
-fn usage_events(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<UsageEvent> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let account_id = r.reference("account_id", &known.accounts);
-        let kind = r.word::<UsageKind>("kind");
-        let occurred_at = r.timestamp("occurred_at");
-        let units = r.whole("units", 1);
-        let rated_amount = r.opt_money("rated_amount");
-        let state = r.word::<UsageState>("state");
-        let invoice_line_id = r.opt_reference("invoice_line_id", &known.invoice_lines);
-        let reprocessed_at = r.opt_timestamp("reprocessed_at");
-        let (Some(id), Some(account_id), Some(kind), Some(occurred_at), Some(units), Some(state), true) =
-            (id, account_id, kind, occurred_at, units, state, r.ok())
-        else {
-            continue;
-        };
-        out.push(UsageEvent {
-            id,
-            account_id,
-            kind,
-            occurred_at,
-            units,
-            rated_amount,
-            state,
-            invoice_line_id,
-            reprocessed_at,
-        });
-    }
-    out
+fn usage_event(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let kind = r.word::<UsageKind>("kind");
+    let occurred_at = r.timestamp("occurred_at");
+    let units = r.whole("units", 1);
+    let rated_amount = r.opt_money("rated_amount");
+    let state = r.word::<UsageState>("state");
+    let invoice_line_id = r.opt_reference("invoice_line_id", &c.known.invoice_lines);
+    let reprocessed_at = r.opt_timestamp("reprocessed_at");
+    let (Some(id), Some(account_id), Some(kind), Some(occurred_at), Some(units), Some(state)) =
+        (id, account_id, kind, occurred_at, units, state)
+    else {
+        return None;
+    };
+    Some(SourceRow::UsageEvent(UsageEvent {
+        id,
+        account_id,
+        kind,
+        occurred_at,
+        units,
+        rated_amount,
+        state,
+        invoice_line_id,
+        reprocessed_at,
+    }))
 }
 
-fn export_batches(table: Option<&Table>, problems: &mut Problems) -> Vec<ExportBatch> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let kind = r.word::<BatchKind>("kind");
-        let destination = r.text("destination");
-        let created_at = r.timestamp("created_at");
-        let total = r.money("total");
-        let (Some(id), Some(kind), Some(destination), Some(created_at), Some(total), true) =
-            (id, kind, destination, created_at, total, r.ok())
-        else {
-            continue;
-        };
-        out.push(ExportBatch {
-            id,
-            kind,
-            destination,
-            created_at,
-            total,
-        });
-    }
-    out
+fn export_batch(r: &mut Row<'_>, _: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let kind = r.word::<BatchKind>("kind");
+    let destination = r.text("destination");
+    let created_at = r.timestamp("created_at");
+    let total = r.money("total");
+    let (Some(id), Some(kind), Some(destination), Some(created_at), Some(total)) =
+        (id, kind, destination, created_at, total)
+    else {
+        return None;
+    };
+    Some(SourceRow::ExportBatch(ExportBatch {
+        id,
+        kind,
+        destination,
+        created_at,
+        total,
+    }))
 }
 
-fn export_lines(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<ExportLine> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let batch_id = r.reference("batch_id", &known.batches);
-        let account_id = r.reference("account_id", &known.accounts);
-        let invoice_id = r.opt_reference("invoice_id", &known.invoices);
-        let amount = r.money("amount");
-        let (Some(id), Some(batch_id), Some(account_id), Some(amount), true) =
-            (id, batch_id, account_id, amount, r.ok())
-        else {
-            continue;
-        };
-        out.push(ExportLine {
-            id,
-            batch_id,
-            account_id,
-            invoice_id,
-            amount,
-        });
-    }
-    out
+fn export_line(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let batch_id = r.reference("batch_id", &c.known.batches);
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let invoice_id = r.opt_reference("invoice_id", &c.known.invoices);
+    let amount = r.money("amount");
+    let (Some(id), Some(batch_id), Some(account_id), Some(amount)) = (id, batch_id, account_id, amount)
+    else {
+        return None;
+    };
+    Some(SourceRow::ExportLine(ExportLine {
+        id,
+        batch_id,
+        account_id,
+        invoice_id,
+        amount,
+    }))
 }
 
 /// A program belongs to an `employer` account.
-fn employer_programs(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<EmployerProgram> {
+fn employer_program(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     const EMPLOYER: &str = "employer_account_id";
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let employer_account_id = r.reference(EMPLOYER, &known.accounts);
-        let kind = employer_account_id
-            .as_ref()
-            .and_then(|a| known.account_kinds.get(a));
-        if let (Some(account), Some(&kind)) = (&employer_account_id, kind) {
-            if kind != AccountKind::Employer {
-                let shown = quoted(account);
-                r.problem(
-                    EMPLOYER,
-                    format!("account '{shown}' has kind {kind}, not employer"),
-                );
-            }
+    let id = r.id("id");
+    let employer_account_id = r.reference(EMPLOYER, &c.known.accounts);
+    let kind = employer_account_id
+        .as_ref()
+        .and_then(|a| c.known.accounts.kind::<AccountKind>(a));
+    if let (Some(account), Some(kind)) = (&employer_account_id, kind) {
+        if kind != AccountKind::Employer {
+            let shown = quoted(account);
+            r.problem(
+                EMPLOYER,
+                format!("account '{shown}' has kind {kind}, not employer"),
+            );
         }
-        let name = r.text("name");
-        let basis_units = r.whole("basis_units", 0);
-        let rate = r.money("rate");
-        // The engine forms basis_units × rate: it must be an amount, and it counts toward
-        // the period's bound like one.
-        if let (Some(units), Some(rate)) = (basis_units, rate) {
-            let fee = units as i128 * rate.cents() as i128;
-            if fee.abs() >= crate::money::MAX_ABS_CENTS as i128 {
-                r.problem(
-                    "basis_units",
-                    format!(
-                        "basis_units × rate ({units} × {rate}) is out of range: the fee must be less than {} \
-                         in absolute value",
-                        crate::money::Money::from_cents(crate::money::MAX_ABS_CENTS).grouped()
-                    ),
-                );
-            } else {
-                r.count_toward_bound("basis_units", fee);
-            }
-        }
-        let (Some(id), Some(employer_account_id), Some(name), Some(basis_units), Some(rate), true) =
-            (id, employer_account_id, name, basis_units, rate, r.ok())
-        else {
-            continue;
-        };
-        out.push(EmployerProgram {
-            id,
-            employer_account_id,
-            name,
-            basis_units,
-            rate,
-        });
     }
-    out
+    let name = r.text("name");
+    let basis_units = r.whole("basis_units", 0);
+    let rate = r.money("rate");
+    // The engine forms basis_units × rate: it must be an amount, and it counts toward
+    // the period's bound like one.
+    if let (Some(units), Some(rate)) = (basis_units, rate) {
+        let fee = units as i128 * rate.cents() as i128;
+        if fee.abs() >= crate::money::MAX_ABS_CENTS as i128 {
+            r.problem(
+                "basis_units",
+                format!(
+                    "basis_units × rate ({units} × {rate}) is out of range: the fee must be less than {} \
+                     in absolute value",
+                    crate::money::Money::from_cents(crate::money::MAX_ABS_CENTS).grouped()
+                ),
+            );
+        } else {
+            r.count_toward_bound("basis_units", fee);
+        }
+    }
+    let (Some(id), Some(employer_account_id), Some(name), Some(basis_units), Some(rate)) =
+        (id, employer_account_id, name, basis_units, rate)
+    else {
+        return None;
+    };
+    Some(SourceRow::EmployerProgram(EmployerProgram {
+        id,
+        employer_account_id,
+        name,
+        basis_units,
+        rate,
+    }))
 }
 
-fn program_statements(
-    table: Option<&Table>,
-    known: &Known,
-    problems: &mut Problems,
-) -> Vec<ProgramStatement> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let program_id = r.reference("program_id", &known.programs);
-        let issued_on = r.date("issued_on");
-        let total = r.money("total");
-        let (Some(id), Some(program_id), Some(issued_on), Some(total), true) =
-            (id, program_id, issued_on, total, r.ok())
-        else {
-            continue;
-        };
-        out.push(ProgramStatement {
-            id,
-            program_id,
-            issued_on,
-            total,
-        });
-    }
-    out
+fn program_statement(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let program_id = r.reference("program_id", &c.known.programs);
+    let issued_on = r.date("issued_on");
+    let total = r.money("total");
+    let (Some(id), Some(program_id), Some(issued_on), Some(total)) = (id, program_id, issued_on, total)
+    else {
+        return None;
+    };
+    Some(SourceRow::ProgramStatement(ProgramStatement {
+        id,
+        program_id,
+        issued_on,
+        total,
+    }))
 }
 
-fn statement_lines(table: Option<&Table>, known: &Known, problems: &mut Problems) -> Vec<StatementLine> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("id");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let id = r.unique_id("id", &mut seen);
-        let statement_id = r.reference("statement_id", &known.statements);
-        let invoice_line_id = r.opt_reference("invoice_line_id", &known.invoice_lines);
-        let description = r.opt_text("description");
-        let amount = r.money("amount");
-        let (Some(id), Some(statement_id), Some(amount), true) = (id, statement_id, amount, r.ok()) else {
-            continue;
-        };
-        out.push(StatementLine {
-            id,
-            statement_id,
-            invoice_line_id,
-            description,
-            amount,
-        });
-    }
-    out
+fn statement_line(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let id = r.id("id");
+    let statement_id = r.reference("statement_id", &c.known.statements);
+    let invoice_line_id = r.opt_reference("invoice_line_id", &c.known.invoice_lines);
+    let description = r.opt_text("description");
+    let amount = r.money("amount");
+    let (Some(id), Some(statement_id), Some(amount)) = (id, statement_id, amount) else {
+        return None;
+    };
+    Some(SourceRow::StatementLine(StatementLine {
+        id,
+        statement_id,
+        invoice_line_id,
+        description,
+        amount,
+    }))
 }
 
-fn roster(table: Option<&Table>, problems: &mut Problems) -> Vec<RosterEntry> {
-    let mut out = Vec::new();
-    let mut seen = Seen::new("login");
-    let mut keys = Seen::new("public key");
-    for (table, record) in rows(table) {
-        let mut r = Row::new(table, record, problems);
-        let login = r.login("login");
-        if let Some(login) = &login {
-            r.unique("login", &mut seen, login);
-        }
-        let display_name = r.text("display_name");
-        let role = r.word::<Role>("role");
-        let public_key = r.opt_public_key("public_key", &mut keys);
-        let (Some(login), Some(display_name), Some(role), true) = (login, display_name, role, r.ok()) else {
-            continue;
-        };
-        out.push(RosterEntry {
-            login,
-            display_name,
-            role,
-            public_key,
-        });
+fn roster_entry(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
+    let login = r.login("login");
+    if let Some(login) = &login {
+        r.unique("login", &mut c.logins, login);
     }
-    out
+    let display_name = r.text("display_name");
+    let role = r.word::<Role>("role");
+    let public_key = r.opt_public_key("public_key", &mut c.keys);
+    let (Some(login), Some(display_name), Some(role)) = (login, display_name, role) else {
+        return None;
+    };
+    Some(SourceRow::Roster(RosterEntry {
+        login,
+        display_name,
+        role,
+        public_key,
+    }))
 }

@@ -1,10 +1,11 @@
-//! Bulk loading a new snapshot row by row (the synthetic periods of `closedesk demo
-//! --scale`): every row goes through a prepared statement inside one transaction, so
-//! nothing larger than one row is held in memory.
+//! Bulk loading a new snapshot row by row (`closedesk import` and the synthetic periods
+//! of `closedesk demo --scale`): every row goes through a prepared statement inside one
+//! transaction, so nothing larger than one row is held in memory.
 //!
 //! For the load only, the connection trades durability for speed — rollback journal in
 //! memory, `synchronous = OFF`, a larger page cache, foreign-key and `CHECK` constraints
-//! off (the caller builds a consistent period by construction; its tests run `PRAGMA
+//! off (import checks every reference and every word before a row is written; the
+//! generator builds a consistent period by construction; the tests of both run `PRAGMA
 //! foreign_key_check` and `verify`, whose `PRAGMA integrity_check` checks every `CHECK`;
 //! SQLite evaluates each `x IN ('a', 'b', 'c')` check by building a temporary B-tree, which
 //! was half the load) — and the secondary indexes are dropped and created again after the
@@ -20,13 +21,13 @@ use rusqlite::{params, Statement, Transaction};
 
 use super::model::{
     Account, Credit, Disbursement, EmployerProgram, ExportBatch, ExportLine, Invoice, InvoiceLine, LaneOwner,
-    LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, StatementLine, UsageEvent,
+    LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, SourceRow, StatementLine, UsageEvent,
 };
 use super::Snapshot;
 use crate::money::Money;
 
+use super::encode::{cents, date, insert_checklist, insert_period, insert_source_counts, opt_date, ts};
 use super::schema::SOURCE_TABLES;
-use super::write::{cents, date, insert_checklist, insert_period, insert_source_counts, opt_date, ts};
 
 /// What `source_counts.file` says for the rows of a synthetic period, which come from no
 /// file.
@@ -136,6 +137,27 @@ impl<'t> RowWriter<'t> {
         let mut written = self.written;
         written[0] = 1;
         SOURCE_TABLES.iter().copied().zip(written).collect()
+    }
+
+    /// Writes one row of any source table but the period.
+    pub fn write(&mut self, row: &SourceRow) -> Result<()> {
+        match row {
+            SourceRow::LaneOwner(r) => self.lane_owner(r),
+            SourceRow::Account(r) => self.account(r),
+            SourceRow::Invoice(r) => self.invoice(r),
+            SourceRow::InvoiceLine(r) => self.invoice_line(r),
+            SourceRow::Payment(r) => self.payment(r),
+            SourceRow::Credit(r) => self.credit(r),
+            SourceRow::Disbursement(r) => self.disbursement(r),
+            SourceRow::Ledger(r) => self.ledger(r),
+            SourceRow::UsageEvent(r) => self.usage_event(r),
+            SourceRow::ExportBatch(r) => self.export_batch(r),
+            SourceRow::ExportLine(r) => self.export_line(r),
+            SourceRow::EmployerProgram(r) => self.employer_program(r),
+            SourceRow::ProgramStatement(r) => self.program_statement(r),
+            SourceRow::StatementLine(r) => self.statement_line(r),
+            SourceRow::Roster(r) => self.roster(r),
+        }
     }
 
     pub fn lane_owner(&mut self, r: &LaneOwner) -> Result<()> {
@@ -330,13 +352,25 @@ impl Snapshot {
         period: &Period,
         fill: impl FnOnce(&mut RowWriter<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.bulk_load_from(period, &|_| GENERATED.to_string(), fill)
+    }
+
+    /// [`Snapshot::bulk_load`], with `file_of(table)` as what `source_counts.file` says
+    /// each table's rows came from, and `fill` free to fail with its own error: when it
+    /// fails nothing is committed (import, when a file has a problem).
+    pub fn bulk_load_from<T, E: From<rusqlite::Error>>(
+        &mut self,
+        period: &Period,
+        file_of: &dyn Fn(&str) -> String,
+        fill: impl FnOnce(&mut RowWriter<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let conn = self.conn();
         conn.pragma_update(None, "journal_mode", "MEMORY")?;
         conn.pragma_update(None, "synchronous", "OFF")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "ignore_check_constraints", "ON")?;
         conn.pragma_update(None, "cache_size", -131_072)?; // 128 MiB
-        let loaded = self.load(period, fill);
+        let loaded = self.load(period, file_of, fill);
         let conn = self.conn();
         let restored = (|| -> Result<()> {
             conn.pragma_update(None, "cache_size", -2_000)?;
@@ -351,7 +385,12 @@ impl Snapshot {
         Ok(value)
     }
 
-    fn load<T>(&mut self, period: &Period, fill: impl FnOnce(&mut RowWriter<'_>) -> Result<T>) -> Result<T> {
+    fn load<T, E: From<rusqlite::Error>>(
+        &mut self,
+        period: &Period,
+        file_of: &dyn Fn(&str) -> String,
+        fill: impl FnOnce(&mut RowWriter<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -391,7 +430,7 @@ impl Snapshot {
             let value = fill(&mut writer)?;
             (value, writer.row_counts())
         };
-        insert_source_counts(&tx, &counts, &|_| GENERATED.to_string())?;
+        insert_source_counts(&tx, &counts, file_of)?;
         for (_, sql) in &indexes {
             tx.execute_batch(sql)?;
         }

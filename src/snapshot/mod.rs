@@ -20,6 +20,7 @@ pub mod bulk;
 pub mod cache;
 pub mod chain;
 mod content;
+mod encode;
 pub mod model;
 pub mod pages;
 pub mod queries;

@@ -345,6 +345,72 @@ impl SourceData {
     }
 }
 
+/// One row of a source table other than the period: what import hands on, file by file
+/// and row by row, to be written or collected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceRow {
+    LaneOwner(LaneOwner),
+    Account(Account),
+    Invoice(Invoice),
+    InvoiceLine(InvoiceLine),
+    Payment(Payment),
+    Credit(Credit),
+    Disbursement(Disbursement),
+    Ledger(LedgerEntry),
+    UsageEvent(UsageEvent),
+    ExportBatch(ExportBatch),
+    ExportLine(ExportLine),
+    EmployerProgram(EmployerProgram),
+    ProgramStatement(ProgramStatement),
+    StatementLine(StatementLine),
+    Roster(RosterEntry),
+}
+
+impl SourceData {
+    /// No rows but the period's.
+    pub fn new(period: Period) -> SourceData {
+        SourceData {
+            period,
+            lane_owners: Vec::new(),
+            accounts: Vec::new(),
+            invoices: Vec::new(),
+            invoice_lines: Vec::new(),
+            payments: Vec::new(),
+            credits: Vec::new(),
+            disbursements: Vec::new(),
+            ledger: Vec::new(),
+            usage_events: Vec::new(),
+            export_batches: Vec::new(),
+            export_lines: Vec::new(),
+            employer_programs: Vec::new(),
+            program_statements: Vec::new(),
+            statement_lines: Vec::new(),
+            roster: Vec::new(),
+        }
+    }
+
+    /// Adds `row` after the rows of its table.
+    pub fn push(&mut self, row: SourceRow) {
+        match row {
+            SourceRow::LaneOwner(r) => self.lane_owners.push(r),
+            SourceRow::Account(r) => self.accounts.push(r),
+            SourceRow::Invoice(r) => self.invoices.push(r),
+            SourceRow::InvoiceLine(r) => self.invoice_lines.push(r),
+            SourceRow::Payment(r) => self.payments.push(r),
+            SourceRow::Credit(r) => self.credits.push(r),
+            SourceRow::Disbursement(r) => self.disbursements.push(r),
+            SourceRow::Ledger(r) => self.ledger.push(r),
+            SourceRow::UsageEvent(r) => self.usage_events.push(r),
+            SourceRow::ExportBatch(r) => self.export_batches.push(r),
+            SourceRow::ExportLine(r) => self.export_lines.push(r),
+            SourceRow::EmployerProgram(r) => self.employer_programs.push(r),
+            SourceRow::ProgramStatement(r) => self.program_statements.push(r),
+            SourceRow::StatementLine(r) => self.statement_lines.push(r),
+            SourceRow::Roster(r) => self.roster.push(r),
+        }
+    }
+}
+
 /// Timestamps are written `YYYY-MM-DDTHH:MM:SSZ`.
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 /// Dates are written `YYYY-MM-DD`.

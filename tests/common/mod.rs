@@ -48,25 +48,11 @@ pub fn period() -> Period {
 
 pub fn source() -> SourceData {
     SourceData {
-        period: period(),
-        lane_owners: Vec::new(),
         accounts: vec![Account {
             id: "ACC-1".into(),
             name: "Clinic One".into(),
             kind: AccountKind::Customer,
         }],
-        invoices: Vec::new(),
-        invoice_lines: Vec::new(),
-        payments: Vec::new(),
-        credits: Vec::new(),
-        disbursements: Vec::new(),
-        ledger: Vec::new(),
-        usage_events: Vec::new(),
-        export_batches: Vec::new(),
-        export_lines: Vec::new(),
-        employer_programs: Vec::new(),
-        program_statements: Vec::new(),
-        statement_lines: Vec::new(),
         roster: ROSTER
             .iter()
             .map(|(login, role)| RosterEntry {
@@ -76,6 +62,7 @@ pub fn source() -> SourceData {
                 public_key: None,
             })
             .collect(),
+        ..SourceData::new(period())
     }
 }
 
