@@ -1181,11 +1181,17 @@ async fn served_close_packets_are_capped_per_login() {
         names.sort();
         names
     };
+    // Named `close-packet-PERIOD-draft-HEAD-LOGIN-N.md` (docs/outputs.md, "File names").
+    let slot = |n: usize| {
+        move |name: &String| {
+            name.starts_with("close-packet-2026-03-draft-") && name.ends_with(&format!("-mhale-{n}.md"))
+        }
+    };
     for n in 1..=2 {
         r.keys(b"e").await;
-        let name = format!("close-packet-2026-03-mhale-{n}.md");
+        let name = format!("…-mhale-{n}.md");
         let deadline = Instant::now() + Duration::from_secs(15);
-        while !packets().contains(&name) {
+        while !packets().iter().any(slot(n)) {
             assert!(
                 Instant::now() < deadline,
                 "{name} not written: {:?}\n{}",
@@ -1207,13 +1213,9 @@ async fn served_close_packets_are_capped_per_login() {
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        packets(),
-        [
-            "close-packet-2026-03-mhale-1.md",
-            "close-packet-2026-03-mhale-2.md"
-        ]
-    );
+    let kept = packets();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept.iter().any(slot(1)) && kept.iter().any(slot(2)), "{kept:?}");
 }
 
 /// One connection offering key after key: one row, with at most four reasons and a count

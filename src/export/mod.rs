@@ -177,6 +177,14 @@ pub fn file_part(text: &str) -> String {
         .collect()
 }
 
+/// The first part of an export's file name: `close-packet` for the packet, else the kind.
+fn stem(kind: Kind) -> String {
+    match kind {
+        Kind::Packet => "close-packet".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// The file name of an export made on a period in a given state (docs/outputs.md, "File
 /// names"): `close-packet-2026-03-draft-9894df57.md` — the kind (`close-packet` for the
 /// packet), the period, `signed` while the period is signed off or `draft`, and the first
@@ -192,13 +200,14 @@ pub fn file_name(
     login: Option<&str>,
     n: usize,
 ) -> String {
-    let stem = match kind {
-        Kind::Packet => "close-packet".to_string(),
-        other => other.to_string(),
-    };
     let state = if signed { "signed" } else { "draft" };
     let head: String = audit_head.chars().take(8).collect();
-    let mut name = format!("{stem}-{}-{state}-{}", file_part(period), file_part(&head));
+    let mut name = format!(
+        "{}-{}-{state}-{}",
+        stem(kind),
+        file_part(period),
+        file_part(&head)
+    );
     match login {
         Some(login) => name.push_str(&format!("-{}-{n}", file_part(login))),
         None if n > 1 => name.push_str(&format!("-{n}")),
@@ -208,8 +217,10 @@ pub fn file_name(
 }
 
 impl Naming {
-    /// The first unused name for an export of this state; refused when a login already
-    /// keeps `max` files of it.
+    /// The first unused name for an export of this state. A served login's files are
+    /// numbered 1 to `max` whatever their state: slot N is taken while any file of the
+    /// period ends in `-LOGIN-N.EXT`, so a login keeps at most `max`, and moving one away
+    /// frees its slot. Refused when every slot is taken.
     fn resolve(
         &self,
         kind: Kind,
@@ -219,18 +230,38 @@ impl Naming {
         head: &str,
     ) -> Result<PathBuf, Refusal> {
         let name = |n: usize| file_name(kind, format, period, signed, head, self.login.as_deref(), n);
+        let Some(login) = &self.login else {
+            return Ok((1..)
+                .map(|n| self.dir.join(name(n)))
+                .find(|p| fs::symlink_metadata(p).is_err())
+                .expect("an unused name exists"));
+        };
         let max = self.max.unwrap_or(usize::MAX);
-        if let Some(path) = (1..=max)
-            .map(|n| self.dir.join(name(n)))
-            .find(|p| fs::symlink_metadata(p).is_err())
-        {
-            return Ok(path);
+        let prefix = format!("{}-{}", stem(kind), file_part(period));
+        let taken: Vec<String> = fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.starts_with(&format!("{prefix}-")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let slot_taken = |n: usize| {
+            let end = format!("-{}-{n}.{format}", file_part(login));
+            taken.iter().any(|t| t.ends_with(&end))
+        };
+        match (1..=max).find(|&n| !slot_taken(n)) {
+            Some(n) => Ok(self.dir.join(name(n))),
+            None => Err(Refusal::Invalid(format!(
+                "not exported: you already keep {max} close packet(s) from served sessions beside the \
+                 snapshot ({}), the most one login may keep (--max-packets); ask whoever runs the \
+                 server to move them away",
+                inert(&format!(
+                    "{prefix}-…-{}-1.{format} … -{max}.{format}",
+                    file_part(login)
+                ))
+            ))),
         }
-        Err(Refusal::Invalid(format!(
-            "not exported: you already keep {max} file(s) like {} beside the snapshot, the most one \
-             login may keep (--max-packets); ask whoever runs the server to move them away",
-            inert(&name(1))
-        )))
     }
 }
 

@@ -20,7 +20,6 @@ use crate::snapshot::queries::RevenueLine;
 use crate::snapshot::workflow::{AnnotationRow, AuditRow, ChecklistRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
-use crate::text::inert;
 use crate::workflow::{self, mismatches::MismatchView, Refusal};
 
 /// Rows per page of a lane table or the audit log.
@@ -560,74 +559,43 @@ impl LaneEntry {
 /// Where the cockpit writes close packets, and how many may pile up there.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Packets {
-    /// The local cockpit: beside the snapshot as `close-packet-PERIOD.md`, then
-    /// `close-packet-PERIOD-N.md`; never replacing one, never refused for their number.
+    /// The local cockpit: beside the snapshot as `close-packet-PERIOD-draft|signed-HEAD.md`
+    /// (`export::file_name`), then `…-2.md`; never replacing one, never refused for their
+    /// number.
     #[default]
     Beside,
     /// A served session (`closedesk serve`): beside the snapshot as
-    /// `close-packet-PERIOD-LOGIN-N.md`, N from 1 to `max`. With all `max` names taken the
+    /// `close-packet-PERIOD-STATE-HEAD-LOGIN-N.md`, N from 1 to `max`. With all `max` names taken the
     /// export is refused until some are moved away: a login keeps at most `max` packets.
     PerLogin { max: usize },
-}
-
-/// A login as part of a file name: letters, digits, `.`, `_` and `-` kept, anything else
-/// `_`, at most 32 characters.
-fn file_part(login: &str) -> String {
-    login
-        .chars()
-        .take(32)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// Writes the close packet (Markdown) beside the snapshot, named as [`Packets`] says: an
 /// export never replaces one.
 fn export_packet(snap: &Snapshot, actor: &workflow::Actor, packets: Packets) -> Result<String, String> {
-    use crate::export::{self, Format, Kind, Target};
-    let period = snap.period().map_err(sql_err)?;
+    use crate::export::{self, Format, Kind, Naming, Target};
+    // Beside the snapshot, named as `closedesk export --kind packet` names it
+    // (docs/outputs.md, "File names").
     let dir = snap.path().parent().map(Path::to_path_buf).unwrap_or_default();
-    let path = match packets {
-        Packets::Beside => {
-            let name = |n: u32| match n {
-                1 => format!("close-packet-{}.md", period.id),
-                n => format!("close-packet-{}-{n}.md", period.id),
-            };
-            (1..)
-                .map(|n| dir.join(name(n)))
-                .find(|p| p.symlink_metadata().is_err())
-                .expect("an unused name exists")
-        }
-        Packets::PerLogin { max } => {
-            let name = |n: usize| format!("close-packet-{}-{}-{n}.md", period.id, file_part(&actor.login));
-            match (1..=max)
-                .map(|n| dir.join(name(n)))
-                .find(|p| p.symlink_metadata().is_err())
-            {
-                Some(path) => path,
-                None => {
-                    return Err(format!(
-                        "not exported: you already keep {max} close packet(s) from served sessions \
-                         ({} … {} beside the snapshot), the most one login may keep \
-                         (--max-packets); ask whoever runs the server to move them away",
-                        inert(&name(1)),
-                        inert(&name(max)),
-                    ))
-                }
-            }
-        }
+    let naming = match packets {
+        Packets::Beside => Naming {
+            dir,
+            login: None,
+            max: None,
+        },
+        Packets::PerLogin { max } => Naming {
+            dir,
+            login: Some(actor.login.clone()),
+            max: Some(max),
+        },
     };
     let request = export::Request::new(Kind::Packet, Format::Markdown);
-    let written = export::write(snap, actor, &request, &Target::File(path.clone()), false)
-        .map_err(|e| e.to_string())?;
+    let written =
+        export::write(snap, actor, &request, &Target::Named(naming), false).map_err(|e| e.to_string())?;
+    let path = written.path.unwrap_or_default();
     Ok(format!(
         "close packet written to {} (audit #{})",
-        path.display(),
+        crate::text::inert_path(&path),
         written.receipt.seq
     ))
 }

@@ -1005,7 +1005,13 @@ fn export_close_packet_from_signoff_and_checklist_item_8() {
         vec![Request::Write(WriteOp::ExportPacket)]
     );
     d.pump(vec![Request::Write(WriteOp::ExportPacket)]);
-    let first = dir.join("close-packet-2026-03.md");
+    // Named as the CLI names it: draft, and the audit head it records.
+    let first = dir.join(packets_in(&dir).first().expect("a packet").as_str());
+    let name = first.file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("close-packet-2026-03-draft-") && name.ends_with(".md"),
+        "{name}"
+    );
     let packet = std::fs::read_to_string(&first).unwrap();
     assert!(
         packet.starts_with("# Close packet — Northstar Health Benefits — 2026-03"),
@@ -1023,11 +1029,29 @@ fn export_close_packet_from_signoff_and_checklist_item_8() {
     d.press(&[key('G')]);
     assert_eq!(d.app.checklist.selected, 7);
     d.press(&[key('e')]);
-    assert!(dir.join("close-packet-2026-03-2.md").exists());
+    assert_eq!(packets_in(&dir).len(), 2);
     assert_eq!(std::fs::read_to_string(&first).unwrap(), packet);
     // Both exports are in the audit log.
     let log = crate::workflow::audit::history(&d.snap).unwrap();
     assert_eq!(log.iter().filter(|row| row.action == "export").count(), 2);
+}
+
+/// The close packets in `dir`, by name.
+fn packets_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("close-packet-"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether `dir` holds a served packet of `login` in slot `n`.
+fn slot(dir: &std::path::Path, login: &str, n: usize) -> bool {
+    packets_in(dir)
+        .iter()
+        .any(|p| p.ends_with(&format!("-{login}-{n}.md")))
 }
 
 #[test]
@@ -1038,24 +1062,31 @@ fn a_served_session_keeps_at_most_max_packets_per_login() {
     let served = Packets::PerLogin { max: 2 };
     let op = WriteOp::ExportPacket;
     let first = write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap();
-    assert!(first.contains("close-packet-2026-03-rdiaz-1.md"), "{first}");
+    assert!(
+        first.contains("close-packet-2026-03-draft-") && first.contains("-rdiaz-1.md"),
+        "{first}"
+    );
     write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap();
-    assert!(dir.join("close-packet-2026-03-rdiaz-2.md").exists());
+    assert!(slot(&dir, "rdiaz", 2));
     // The third is refused, says why and what to do, and writes nothing.
     let why = write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap_err();
     assert!(why.contains("you already keep 2 close packet(s)"), "{why}");
     assert!(why.contains("--max-packets"), "{why}");
-    assert!(!dir.join("close-packet-2026-03-rdiaz-3.md").exists());
-    assert!(!dir.join("close-packet-2026-03.md").exists());
+    assert!(!slot(&dir, "rdiaz", 3));
+    assert_eq!(packets_in(&dir).len(), 2);
     // Another login has its own allowance; the local cockpit is not limited.
     write_with(&mut d.snap, "mhale", None, &op, served).unwrap();
-    assert!(dir.join("close-packet-2026-03-mhale-1.md").exists());
+    assert!(slot(&dir, "mhale", 1));
     super::data::write(&mut d.snap, "rdiaz", None, &op).unwrap();
-    assert!(dir.join("close-packet-2026-03.md").exists());
+    assert_eq!(packets_in(&dir).len(), 4);
     // Moving one away makes room for one more.
-    std::fs::remove_file(dir.join("close-packet-2026-03-rdiaz-1.md")).unwrap();
+    let one = packets_in(&dir)
+        .into_iter()
+        .find(|p| p.ends_with("-rdiaz-1.md"))
+        .unwrap();
+    std::fs::remove_file(dir.join(one)).unwrap();
     write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap();
-    assert!(dir.join("close-packet-2026-03-rdiaz-1.md").exists());
+    assert!(slot(&dir, "rdiaz", 1));
     let log = crate::workflow::audit::history(&d.snap).unwrap();
     assert_eq!(log.iter().filter(|row| row.action == "export").count(), 5);
 }
@@ -1069,13 +1100,7 @@ fn export_close_packet_needs_a_roster_login_but_not_an_open_period() {
         .unwrap_err()
         .contains("read-only"));
     d.press(&[key('6'), key('e')]);
-    assert!(!d
-        .snap
-        .path()
-        .parent()
-        .unwrap()
-        .join("close-packet-2026-03.md")
-        .exists());
+    assert!(packets_in(d.snap.path().parent().unwrap()).is_empty());
 }
 
 #[test]
