@@ -136,6 +136,26 @@ fn minimal_fixture_imports_and_reads_back() {
 }
 
 #[test]
+fn an_import_reconciles_once_and_stores_the_result() {
+    use closedesk::reconcile::{self, stored};
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("p.db");
+    import::import_dir(Path::new(FIXTURE), &out, false).unwrap();
+    let snapshot = Snapshot::open(&out).unwrap();
+    // The first status, cockpit or action after an import reads the stored result: the
+    // engine does not run again (issue 15, "reconcile once per import").
+    let runs = reconcile::engine_runs();
+    let current = stored::current(&snapshot).unwrap();
+    assert!(
+        matches!(current.freshness, stored::Freshness::Stored { .. }),
+        "{:?}",
+        current.freshness
+    );
+    assert_eq!(reconcile::engine_runs(), runs);
+    assert_eq!(current.overview, reconcile::run(&snapshot).unwrap().overview());
+}
+
+#[test]
 fn bom_crlf_and_quoted_commas_are_read_exactly() {
     let data = import::read_dir(Path::new(FIXTURE)).unwrap();
     // accounts.csv starts with a BOM: the first column is still `id`.

@@ -123,6 +123,11 @@ pub(super) fn build_from<T>(
         Failed::Import(e) => e,
         Failed::Write(e) => target_error(out, "the data could not be written (nothing was written)", e),
     })?;
+    // Reconcile once per import: the sources never change after it, so the stored result
+    // serves every status, cockpit and workflow action until a hand edit bumps the source
+    // generation (docs/reconciliation.md, "Stored results").
+    crate::reconcile::stored::run_and_store(&snapshot)
+        .map_err(|e| target_error(out, "the period could not be reconciled (nothing was written)", e))?;
     snapshot
         .checkpoint_and_close()
         .map_err(|e| target_error(out, "cannot finish the snapshot", e))?;

@@ -545,6 +545,13 @@ mod tests {
         let path = dir.path().join("demo.db");
         crate::demo::write(&path, false).unwrap();
         let snapshot = Snapshot::open(&path).unwrap();
+        // Written files are reconciled once and keep the result; these tests start before.
+        snapshot
+            .conn()
+            .execute_batch(
+                "DELETE FROM reconcile_cache; DELETE FROM reconcile_mismatches; DELETE FROM reconcile_steps;",
+            )
+            .unwrap();
         (dir, snapshot)
     }
 
