@@ -189,7 +189,8 @@ pub const OPTIONAL_COLUMNS: &[(&str, &str)] = &[("roster.csv", "public_key"), ("
 /// `line` and `column` are 1-based; `column` is the position in the file's header. Either
 /// is 0 when there is none (a missing file, a missing column, a row with the wrong number
 /// of fields), and is then left out of the printed form.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.located())]
 pub struct Problem {
     /// The file as shown to the user (already made inert).
     pub file: String,
@@ -199,53 +200,39 @@ pub struct Problem {
     pub reason: String,
 }
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Problem {
+    /// `file:line:column: reason`, leaving out a line or column that is 0.
+    fn located(&self) -> String {
         match (self.line, self.column) {
-            (0, _) => write!(f, "{}: {}", self.file, self.reason),
-            (line, 0) => write!(f, "{}:{line}: {}", self.file, self.reason),
-            (line, column) => write!(f, "{}:{line}:{column}: {}", self.file, self.reason),
+            (0, _) => format!("{}: {}", self.file, self.reason),
+            (line, 0) => format!("{}:{line}: {}", self.file, self.reason),
+            (line, column) => format!("{}:{line}:{column}: {}", self.file, self.reason),
         }
     }
 }
 
 /// Why an import did not happen. Nothing was written in any case.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The input was rejected: the first [`MAX_PROBLEMS`] problems, and how many more.
+    #[error("{}", listed(problems, *more))]
     Problems { problems: Vec<Problem>, more: usize },
     /// The input directory could not be read; the message names the path.
+    #[error("{0}")]
     Io(String),
     /// The snapshot could not be written; the message names the target and the problem.
+    #[error("{0}")]
     Target(String),
 }
 
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImportError::Problems { problems, more } => {
-                let mut first = true;
-                for problem in problems {
-                    if !first {
-                        writeln!(f)?;
-                    }
-                    first = false;
-                    write!(f, "{problem}")?;
-                }
-                if *more > 0 {
-                    if !first {
-                        writeln!(f)?;
-                    }
-                    write!(f, "… and {more} more")?;
-                }
-                Ok(())
-            }
-            ImportError::Io(message) | ImportError::Target(message) => f.write_str(message),
-        }
+/// The problems one per line, then how many more were not kept.
+fn listed(problems: &[Problem], more: usize) -> String {
+    let mut lines: Vec<String> = problems.iter().map(Problem::to_string).collect();
+    if more > 0 {
+        lines.push(format!("… and {more} more"));
     }
+    lines.join("\n")
 }
-
-impl std::error::Error for ImportError {}
 
 /// A path as shown in messages.
 fn shown(path: &Path) -> String {

@@ -22,7 +22,6 @@ pub mod signing;
 pub mod signoff;
 
 use std::borrow::Cow;
-use std::fmt;
 
 pub use crate::snapshot::workflow::Receipt;
 pub use identity::{Actor, Permission};
@@ -97,29 +96,37 @@ const LOCK_MESSAGE: &str = "period is signed off: locked";
 /// The least number of characters (after trimming) of a waiver or reopen reason.
 pub const MIN_REASON_CHARS: usize = 20;
 
-/// Why a workflow action was not done. Nothing was written when this is returned.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why a workflow action was not done. Nothing was written when this is returned. Its
+/// `Display` is the message for the user ([`Refusal::message`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The login is not on the period's roster.
+    #[error("{}", self.message())]
     ReadOnly { login: String, permission: Permission },
     /// The actor's role does not allow the action.
+    #[error("{}", self.message())]
     Role {
         login: String,
         role: Role,
         permission: Permission,
     },
     /// Separation of duties: the same person cannot do both.
+    #[error("{}", self.message())]
     FourEyes(String),
     /// The period is signed off; the database refuses writes until a lead reopens it.
+    #[error("{}", self.message())]
     Locked {
         signed_by: Option<String>,
         signed_at: Option<String>,
     },
     /// The action's precondition does not hold (the message says which and why).
+    #[error("{}", self.message())]
     Precondition(String),
     /// Sign-off preconditions, each with its state; at least one is not met.
+    #[error("{}", self.message())]
     SignOff(Vec<signoff::Precondition>),
     /// The item or mismatch changed since the caller read it.
+    #[error("{}", self.message())]
     Conflict {
         what: String,
         seen: i64,
@@ -128,17 +135,23 @@ pub enum Refusal {
         changed_at: String,
     },
     /// Another writer held the snapshot longer than the busy timeout.
+    #[error("{}", self.message())]
     Busy { input: Option<String> },
     /// No such item, mismatch or correction.
+    #[error("{}", self.message())]
     NotFound(String),
     /// The input itself is not acceptable (empty note, short reason, bad amount).
+    #[error("{}", self.message())]
     Invalid(String),
     /// The roster has keys and the actor could not prove to be its login (no ssh-agent, the
     /// key not in it, no key on the roster, another key over serve).
+    #[error("{}", self.message())]
     Identity(String),
     /// The snapshot could not be read or written.
+    #[error("{}", self.message())]
     Storage(String),
     /// The environment failed under the action: a full disk, an I/O error, no memory.
+    #[error("{}", self.message())]
     Environment(String),
 }
 
@@ -197,8 +210,11 @@ impl Refusal {
     }
 }
 
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Refusal {
+    /// The message for the user, naming what would allow the action. Every piece from data
+    /// is made inert where it is built, and again here (inert is idempotent), keeping the
+    /// message's own line breaks.
+    fn message(&self) -> String {
         let message = match self {
             Refusal::ReadOnly { login, permission } => {
                 let who = if login.is_empty() {
@@ -271,13 +287,9 @@ impl fmt::Display for Refusal {
                 format!("cannot use the snapshot: {why}; nothing was saved — try again once that is resolved")
             }
         };
-        // Every piece from data is made inert where it is built; this keeps it so if one is
-        // missed (inert is idempotent), while keeping the message's own line breaks.
-        f.write_str(&inert_multiline(&message))
+        inert_multiline(&message)
     }
 }
-
-impl std::error::Error for Refusal {}
 
 impl From<rusqlite::Error> for Refusal {
     fn from(e: rusqlite::Error) -> Refusal {
