@@ -16,10 +16,11 @@ pub enum View {
     Lanes,
     Audit,
     SignOff,
+    Charts,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Overview,
         View::Mismatches,
         View::Detail,
@@ -27,6 +28,7 @@ impl View {
         View::Lanes,
         View::Audit,
         View::SignOff,
+        View::Charts,
     ];
 
     pub fn title(self) -> &'static str {
@@ -38,6 +40,7 @@ impl View {
             View::Lanes => "Lanes",
             View::Audit => "Audit",
             View::SignOff => "Sign-off",
+            View::Charts => "Charts",
         }
     }
 }

@@ -199,6 +199,7 @@ impl App {
             View::Lanes => self.update_lanes(action),
             View::Audit => self.update_audit(action),
             View::SignOff => self.update_signoff(action),
+            View::Charts => self.update_charts(action),
         }
     }
 

@@ -72,6 +72,8 @@ pub struct Loaded {
     /// Drawn from a stored reconciliation computed before the source data last changed;
     /// the worker is running the engine and a fresh `Loaded` follows.
     pub recomputing: bool,
+    /// The figures of the charts view.
+    pub charts: crate::tui::views::charts::Charts,
 }
 
 impl Loaded {
@@ -329,6 +331,7 @@ fn load_with(
         .into_iter()
         .map(|p| (p.met, p.rule.to_string(), p.state))
         .collect();
+    let charts = crate::tui::views::charts::Charts::of(recon, &items);
     Ok(Loaded {
         path: snapshot.path().to_path_buf(),
         summary,
@@ -341,6 +344,7 @@ fn load_with(
         preconditions,
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
         recomputing: false,
+        charts,
     })
 }
 

@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::data::{Actor, Item, Loaded};
+use super::views::charts::Charts;
 use crate::money::Money;
 use crate::reconcile::{Mismatch, SourceRef};
 use crate::snapshot::model::*;
@@ -156,6 +157,32 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             "posted 95,000.00 · recognized 80,000.00 · deferred 15,000.00 · unscheduled 0.00".into(),
         ],
         recomputing: false,
+        charts: Charts::default(),
+    };
+    // The worked example's figures, as the lane lines above state them.
+    l.charts = Charts {
+        aging: vec![
+            ("current", m(2_100_000)),
+            ("1-30", m(800_000)),
+            ("31-60", m(150_000)),
+            ("61-90", m(50_000)),
+            ("91+", m(50_000)),
+        ],
+        variance: Charts::variance_of(&l.items),
+        revenue: vec![
+            ("recognized", m(8_000_000)),
+            ("deferred", m(1_500_000)),
+            ("reversed", m(0)),
+        ],
+        waterfall: vec![
+            ("opening", m(0)),
+            ("posted", m(9_500_000)),
+            ("disbursed", m(-6_350_000)),
+            ("pulled back", m(0)),
+            ("adjusted", m(0)),
+            ("voided", m(0)),
+            ("closing", m(3_150_000)),
+        ],
     };
     l.evidence = vec![
         vec![

@@ -66,6 +66,7 @@ pub fn bindings(view: View) -> Vec<Binding> {
         View::Lanes => views::lanes::bindings(),
         View::Audit => views::audit::bindings(),
         View::SignOff => views::signoff::bindings(),
+        View::Charts => views::charts::bindings(),
     };
     if !matches!(view, View::SignOff) {
         own.extend(nav());

@@ -580,6 +580,36 @@ fn a_change_elsewhere_keeps_selection_scroll_and_draft() {
 // ---- screens --------------------------------------------------------------------------
 
 #[test]
+fn charts_open_from_the_overview_and_read_without_colour() {
+    let mut app = operator();
+    press(&mut app, &[key('c')]);
+    assert_eq!(app.view, View::Charts);
+    let s = screen(&mut app, 80, 24);
+    // The fixture's worked-example figures, with their exact amounts beside the bars.
+    for text in [
+        "Aged AR (days past due)",
+        "current    21,000.00",
+        "91+           500.00",
+        "Roll-forward: opening to closing AR",
+        "+posted         95,000.00",
+        "−disbursed      63,500.00",
+        " closing        31,500.00",
+        "recognized    80,000.00",
+    ] {
+        assert!(s.contains(text), "missing {text:?}:\n{s}");
+    }
+    // The waterfall: disbursed is drawn `▒` (lowers AR), floating where posted ended.
+    assert!(s.contains('▒'), "{s}");
+    insta::assert_snapshot!("charts", s);
+    // Esc goes back to the overview.
+    press(
+        &mut app,
+        &[ratatui::crossterm::event::KeyEvent::from(KeyCode::Esc)],
+    );
+    assert_eq!(app.view, View::Overview);
+}
+
+#[test]
 fn screen_overview() {
     let mut app = operator();
     let s = screen(&mut app, 80, 24);

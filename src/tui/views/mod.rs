@@ -4,6 +4,7 @@
 //! widget; no view reads the database or decides a workflow rule.
 
 pub mod audit;
+pub mod charts;
 pub mod checklist;
 pub mod editor;
 pub mod help;
@@ -97,6 +98,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             View::Lanes => lanes::draw(frame, body, app, theme),
             View::Audit => audit::draw(frame, body, app, theme),
             View::SignOff => signoff::draw(frame, body, app, theme),
+            View::Charts => charts::draw(frame, body, app, theme),
         },
     }
     // A refusal is shown whole, over the bottom of the body, until the next key.
@@ -142,7 +144,9 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ('6', View::SignOff),
     ];
     for (key, view) in tabs {
-        let active = app.view == view || (view == View::Mismatches && app.view == View::Detail);
+        let active = app.view == view
+            || (view == View::Mismatches && app.view == View::Detail)
+            || (view == View::Overview && app.view == View::Charts);
         let text = format!(" {key} {}", view.title());
         spans.push(Span::styled(
             text,

@@ -46,13 +46,22 @@ impl App {
 
 /// The overview's own keys.
 pub fn bindings() -> Vec<Binding> {
-    vec![b(
-        &[K::Code(KeyCode::Enter)],
-        "Enter",
-        "open mismatch",
-        Action::Enter,
-        true,
-    )]
+    vec![
+        b(
+            &[K::Code(KeyCode::Enter)],
+            "Enter",
+            "open mismatch",
+            Action::Enter,
+            true,
+        ),
+        b(
+            &[K::Ch('c')],
+            "c",
+            "charts",
+            Action::Show(crate::tui::action::View::Charts),
+            true,
+        ),
+    ]
 }
 
 /// A short lane name for the at-a-glance line.
