@@ -713,3 +713,123 @@ fn the_pdf_packet_reads_back_with_the_documents_figures() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+/// The text a PDF packet shows, line by line, read back from its content streams (the
+/// packet's PDF writes each line as one `(…) Tj` in the base fonts' WinAnsi encoding; this
+/// reads exactly that, with no external program): the golden form of the PDF.
+fn pdf_text(pdf: &[u8]) -> String {
+    let win_ansi = |b: u8| match b {
+        0x80 => '€',
+        0x85 => '…',
+        0x91 => '‘',
+        0x92 => '’',
+        0x93 => '“',
+        0x94 => '”',
+        0x95 => '•',
+        0x96 => '–',
+        0x97 => '—',
+        b => char::from(b),
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while i < pdf.len() {
+        // A hex string (`<…>`, how non-ASCII text is written): its bytes.
+        if pdf[i] == b'<' && pdf.get(i + 1).is_some_and(u8::is_ascii_hexdigit) {
+            let end = pdf[i..].iter().position(|&b| b == b'>').map(|p| i + p);
+            let hex = end.map(|e| &pdf[i + 1..e]);
+            if let (Some(end), Some(hex)) = (end, hex.filter(|h| h.iter().all(u8::is_ascii_hexdigit))) {
+                let rest = &pdf[end + 1..pdf.len().min(end + 5)];
+                if rest.starts_with(b" Tj") {
+                    let digit = |b: u8| (b as char).to_digit(16).unwrap() as u8;
+                    out.extend(
+                        hex.chunks(2)
+                            .map(|p| win_ansi(digit(p[0]) * 16 + digit(*p.get(1).unwrap_or(&b'0')))),
+                    );
+                    out.push('\n');
+                }
+                i = end + 1;
+                continue;
+            }
+        }
+        if pdf[i] != b'(' {
+            i += 1;
+            continue;
+        }
+        // A string: read to its closing parenthesis (balanced ones may stand unescaped
+        // inside), undoing the escapes.
+        let mut text = Vec::new();
+        let mut depth = 0;
+        i += 1;
+        while i < pdf.len() && !(pdf[i] == b')' && depth == 0) {
+            if pdf[i] == b'(' {
+                depth += 1;
+            } else if pdf[i] == b')' {
+                depth -= 1;
+            }
+            if pdf[i] == b'\\' && i + 1 < pdf.len() {
+                i += 1;
+                match pdf[i] {
+                    b'n' => text.push(b'\n'),
+                    b'r' => text.push(b'\r'),
+                    b't' => text.push(b'\t'),
+                    d @ b'0'..=b'7' => {
+                        let mut v = u32::from(d - b'0');
+                        for _ in 0..2 {
+                            if matches!(pdf.get(i + 1), Some(b'0'..=b'7')) {
+                                i += 1;
+                                v = v * 8 + u32::from(pdf[i] - b'0');
+                            }
+                        }
+                        text.push(v as u8);
+                    }
+                    other => text.push(other),
+                }
+            } else {
+                text.push(pdf[i]);
+            }
+            i += 1;
+        }
+        i += 1;
+        // Only the strings shown on a page (`Tj`), not the document info's.
+        let rest = &pdf[i..pdf.len().min(i + 4)];
+        if rest.starts_with(b" Tj") || rest.starts_with(b"Tj") {
+            out.extend(text.into_iter().map(win_ansi));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn the_pdf_packet_matches_its_golden_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let login = demo_login(&path);
+    let pdf = bytes(&path, &login, &Request::new(Kind::Packet, Format::Pdf));
+    let text = pdf_text(&pdf);
+    // The same document as the Markdown packet, laid out: every figure of its cover and steps.
+    for line in [
+        "Close packet — Northstar Health Benefits — 2026-03",
+        "1. Posted invoice totals",
+        "Appendix B: aged AR by account",
+    ] {
+        assert!(text.lines().any(|l| l.trim() == line), "missing {line:?}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("closing ar ") && l.ends_with(" 39,639.27")),
+        "{text}"
+    );
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/demo-packet-pdf.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, &text).unwrap();
+    } else {
+        let expected = std::fs::read_to_string(&file).unwrap_or_else(|_| {
+            panic!("demo-packet-pdf.txt missing: run with UPDATE_GOLDEN=1 and review it")
+        });
+        assert!(
+            expected == text,
+            "demo-packet-pdf.txt differs from the PDF's text (UPDATE_GOLDEN=1 to regenerate, then review)"
+        );
+    }
+}

@@ -113,6 +113,25 @@ fn columns(rows: &[Vec<String>]) -> Vec<Line> {
         all => all,
     };
     let mut out = Vec::new();
+    // Too wide for the page once padded: each row on its own, cells apart, wrapped.
+    let total: usize = width.iter().sum::<usize>() + 2 * n.saturating_sub(1);
+    if total > COLUMNS {
+        for row in rows.iter().filter(|r| !is_rule(r)) {
+            let text = row
+                .iter()
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("  ·  ");
+            for part in wrap(&text, COLUMNS) {
+                out.push(Line {
+                    text: part,
+                    bold: false,
+                });
+            }
+        }
+        return out;
+    }
     for row in rows {
         let text = if is_rule(row) {
             width
