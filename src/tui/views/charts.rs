@@ -1,4 +1,4 @@
-//! Charts (`c` from the overview): aged AR by bucket, open variance by lane, revenue
+//! Charts (`c` from the overview): aged AR by bucket, open variance by lane and severity, revenue
 //! recognized against deferred, and the roll-forward as a waterfall from opening to closing
 //! AR — each a ratatui bar chart whose labels carry the exact amounts, so it reads the same
 //! without colour. Owns the chart figures (built once per load from the overview) and their
@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 use crate::money::Money;
 use crate::reconcile::Overview;
-use crate::snapshot::model::Lane;
+use crate::snapshot::model::{Lane, Severity};
 use crate::tui::action::{Action, Binding};
 use crate::tui::app::App;
 use crate::tui::data::Item;
@@ -23,8 +23,9 @@ use crate::tui::theme::Theme;
 pub struct Charts {
     /// (bucket, amount): current, 1–30, 31–60, 61–90, 91+ days past due.
     pub aging: Vec<(&'static str, Money)>,
-    /// (lane, open mismatches, their open variance as an absolute sum), lanes with any.
-    pub variance: Vec<(Lane, usize, Money)>,
+    /// (lane, severity, open mismatches, their open variance as an absolute sum), for each
+    /// lane and severity with any, most severe first within a lane.
+    pub variance: Vec<(Lane, Severity, usize, Money)>,
     /// (what, amount): recognized in the window, deferred at window end, reversed by voids.
     pub revenue: Vec<(&'static str, Money)>,
     /// (step, signed amount): opening, posted, disbursed, pulled back, adjustments, voids;
@@ -33,19 +34,28 @@ pub struct Charts {
 }
 
 impl Charts {
-    /// Per lane with open mismatches: how many, and their open variance (absolute sum).
-    pub fn variance_of(items: &[Item]) -> Vec<(Lane, usize, Money)> {
-        Lane::ALL
-            .iter()
-            .filter_map(|lane| {
+    /// Per lane and severity with open mismatches: how many, and their open variance
+    /// (absolute sum).
+    pub fn variance_of(items: &[Item]) -> Vec<(Lane, Severity, usize, Money)> {
+        let mut out = Vec::new();
+        for &lane in Lane::ALL.iter() {
+            for severity in [
+                Severity::Critical,
+                Severity::High,
+                Severity::Medium,
+                Severity::Low,
+            ] {
                 let open: Vec<&Item> = items
                     .iter()
-                    .filter(|i| i.is_open() && i.mismatch.lane == *lane)
+                    .filter(|i| i.is_open() && i.mismatch.lane == lane && i.mismatch.severity == severity)
                     .collect();
-                let sum: Money = open.iter().map(|i| i.corrected.2.abs()).sum();
-                (!open.is_empty()).then_some((*lane, open.len(), sum))
-            })
-            .collect()
+                if !open.is_empty() {
+                    let sum: Money = open.iter().map(|i| i.corrected.2.abs()).sum();
+                    out.push((lane, severity, open.len(), sum));
+                }
+            }
+        }
+        out
     }
 
     pub fn of(overview: &Overview, items: &[Item]) -> Charts {
@@ -165,12 +175,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let variance: Vec<(String, Money, Style)> = c
             .variance
             .iter()
-            .map(|(lane, n, m)| {
-                let name = format!("{:<9} {n:>3}", super::overview::lane_short(*lane));
-                (amount_label(&name, *m), *m, theme.bad())
+            .map(|(lane, severity, n, m)| {
+                let name = format!(
+                    "{:<9}{:<7}{n:>2}",
+                    super::overview::lane_short(*lane),
+                    severity.as_str()
+                );
+                (
+                    format!("{name} {:>10}", m.grouped()),
+                    *m,
+                    theme.severity(*severity),
+                )
             })
             .collect();
-        frame.render_widget(chart("Open variance by lane (count)", variance, theme), top[1]);
+        frame.render_widget(
+            chart("Open variance: lane, severity, count", variance, theme),
+            top[1],
+        );
     }
 
     let revenue: Vec<(String, Money, Style)> = c
