@@ -7,7 +7,7 @@
 mod conventions;
 mod export;
 mod serve;
-mod trace;
+
 mod workflow;
 
 use std::collections::HashMap;

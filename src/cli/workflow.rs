@@ -482,7 +482,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
             if json {
                 print_json(&evidence)?;
             } else {
-                print!("{}", super::trace::text(&evidence));
+                print!("{}", crate::reconcile::evidence::text(&evidence));
             }
             return Ok(ExitCode::SUCCESS);
         }

@@ -4,7 +4,10 @@
 //! figure), and where a check compares two sides row by row, that comparison with the
 //! differing rows marked. The CLI's `mismatch KEY --rows` and the cockpit show the same.
 //!
-//! Reads rows through `Snapshot::source_rows`; no workflow rule and no display here.
+//! Reads rows through `Snapshot::source_rows`; no workflow rule here. Its one display is
+//! [`text`], the plain-text form the CLI prints and the cockpit shows.
+
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -12,6 +15,7 @@ use super::{exports, Reconciliation};
 use crate::money::Money;
 use crate::snapshot::trace::SourceRow;
 use crate::snapshot::Snapshot;
+use crate::text::inert;
 
 /// One side of a mismatch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -235,6 +239,175 @@ fn statement_compare(snapshot: &Snapshot, m: &super::Mismatch) -> rusqlite::Resu
             )
         }),
     }))
+}
+
+// ---- as text ----------------------------------------------------------------------------
+
+/// `text` cut to `max` characters, the last one `…` when cut.
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.as_deref().map(inert).unwrap_or_else(|| "-".into())
+}
+
+/// Columns padded to their widest cell; `right` marks right-aligned columns.
+fn columns(out: &mut String, header: &[String], right: &[bool], rows: &[Vec<String>]) {
+    let n = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, c) in row.iter().enumerate().take(n) {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut text = String::from("  ");
+        for (i, c) in cells.iter().enumerate().take(n) {
+            let pad = " ".repeat(width[i] - c.chars().count());
+            if right.get(i).copied().unwrap_or(false) {
+                let _ = write!(text, "{pad}{c}  ");
+            } else {
+                let _ = write!(text, "{c}{pad}  ");
+            }
+        }
+        text.trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(header));
+    for row in rows {
+        let _ = writeln!(out, "{}", line(row));
+    }
+}
+
+fn side_text(out: &mut String, name: &str, s: &Side) {
+    let _ = writeln!(
+        out,
+        "\n{name} {} — from {} source row{}:",
+        s.figure.grouped(),
+        s.rows.len(),
+        if s.rows.len() == 1 { "" } else { "s" }
+    );
+    if s.rows.is_empty() {
+        let _ = writeln!(out, "  (none)");
+        return;
+    }
+    // One table of columns per source table, in the order the tables first appear.
+    let mut tables: Vec<&str> = Vec::new();
+    for r in &s.rows {
+        if !tables.contains(&r.table) {
+            tables.push(r.table);
+        }
+    }
+    for table in tables {
+        let rows: Vec<_> = s.rows.iter().filter(|r| r.table == table).collect();
+        let amount_names: Vec<&str> = rows
+            .iter()
+            .find(|r| r.found)
+            .map(|r| r.amounts.iter().map(|(n, _)| *n).collect())
+            .unwrap_or_default();
+        let mut header: Vec<String> = vec![table.to_string(), "date".into(), "account".into(), "what".into()];
+        header.extend(amount_names.iter().map(|n| n.to_string()));
+        let mut right = vec![false; 4];
+        right.extend(amount_names.iter().map(|_| true));
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![
+                    inert(&r.id),
+                    opt(&r.date),
+                    opt(&r.account),
+                    if r.found {
+                        inert(&r.detail)
+                    } else {
+                        "(no such row now)".into()
+                    },
+                ];
+                row.extend(r.amounts.iter().map(|(_, m)| m.grouped()));
+                row
+            })
+            .collect();
+        columns(out, &header, &right, &cells);
+        for sum in s.sums.iter().filter(|x| x.table == table) {
+            let _ = writeln!(
+                out,
+                "  Σ {} {}{}",
+                sum.amount,
+                sum.total.grouped(),
+                if sum.is_figure {
+                    format!(" = {} {}", name.to_lowercase(), s.figure.grouped())
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+}
+
+/// The evidence as plain text, one line per row (`\n`-separated): what `closedesk mismatch
+/// KEY --rows` prints and the cockpit's evidence view shows. Every piece of text from the
+/// file goes through `inert`; a line starting `  ≠` is a row that differs.
+pub fn text(e: &Evidence) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}  {}", inert(&e.key), inert(&e.title));
+    let _ = writeln!(
+        out,
+        "expected {} · actual {} · variance {}",
+        e.expected.figure.grouped(),
+        e.actual.figure.grouped(),
+        e.variance.grouped()
+    );
+    // The comparison first, where there is one: it shows which row makes the gap.
+    if let Some(c) = &e.compare {
+        let _ = writeln!(
+            out,
+            "\nCompared: {} ({} against {}); ≠ marks each row that differs:",
+            inert(&c.what),
+            inert(&c.actual_is),
+            inert(&c.expected_is)
+        );
+        let header: Vec<String> = vec![
+            "".into(),
+            inert(&c.id_is),
+            "".into(),
+            inert(&c.expected_is),
+            inert(&c.actual_is),
+            "difference".into(),
+        ];
+        let rows: Vec<Vec<String>> = c
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    if r.differs { "≠".into() } else { String::new() },
+                    inert(&r.id),
+                    short(&opt(&r.name), 28),
+                    r.expected.grouped(),
+                    r.actual.grouped(),
+                    r.difference.grouped(),
+                ]
+            })
+            .collect();
+        columns(&mut out, &header, &[false, false, false, true, true, true], &rows);
+        let differing = c.rows.iter().filter(|r| r.differs).count();
+        let _ = writeln!(
+            out,
+            "  {differing} of {} row{} differ{}",
+            c.rows.len(),
+            if c.rows.len() == 1 { "" } else { "s" },
+            if differing == 1 { "s" } else { "" }
+        );
+        if let Some(note) = &c.note {
+            let _ = writeln!(out, "  ≠ {}", inert(note));
+        }
+    }
+    side_text(&mut out, "Expected", &e.expected);
+    side_text(&mut out, "Actual", &e.actual);
+    out
 }
 
 #[cfg(test)]

@@ -17,10 +17,11 @@ pub enum View {
     Audit,
     SignOff,
     Charts,
+    Evidence,
 }
 
 impl View {
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Overview,
         View::Mismatches,
         View::Detail,
@@ -29,6 +30,7 @@ impl View {
         View::Audit,
         View::SignOff,
         View::Charts,
+        View::Evidence,
     ];
 
     pub fn title(self) -> &'static str {
@@ -41,6 +43,7 @@ impl View {
             View::Audit => "Audit",
             View::SignOff => "Sign-off",
             View::Charts => "Charts",
+            View::Evidence => "Evidence",
         }
     }
 }
@@ -80,6 +83,11 @@ pub enum Action {
     Reopen,
     /// Write the close packet (Markdown) next to the snapshot.
     ExportPacket,
+    /// The rows behind a mismatch, with their sums and comparison.
+    Trace,
+    /// Scroll a wide text sideways.
+    Left,
+    Right,
 }
 
 /// A key as bound: a character, a special key, or Ctrl + a character.

@@ -33,6 +33,7 @@ pub struct App {
     pub overview: TableState,
     pub mismatches: MismatchesState,
     pub detail: DetailState,
+    pub evidence: super::views::evidence::EvidenceState,
     pub checklist: ChecklistState,
     pub lanes: LanesState,
     pub audit: AuditState,
@@ -72,6 +73,7 @@ impl App {
             overview: TableState::default(),
             mismatches: MismatchesState::default(),
             detail: DetailState::default(),
+            evidence: Default::default(),
             checklist: ChecklistState::default(),
             lanes: LanesState::default(),
             audit: AuditState::default(),
@@ -200,6 +202,7 @@ impl App {
             View::Audit => self.update_audit(action),
             View::SignOff => self.update_signoff(action),
             View::Charts => self.update_charts(action),
+            View::Evidence => self.update_evidence(action),
         }
     }
 
@@ -303,6 +306,7 @@ impl App {
                 self.audit.on_page(before, rows);
                 Vec::new()
             }
+            Response::Evidence { key, result } => self.on_evidence(key, *result),
             Response::Verified(r) => {
                 self.audit.verify = Some(r);
                 Vec::new()

@@ -134,6 +134,10 @@ pub enum Request {
         before: Option<i64>,
     },
     Verify,
+    /// The rows behind a mismatch, their sums and comparison.
+    Evidence {
+        key: String,
+    },
     Write(WriteOp),
 }
 
@@ -206,6 +210,10 @@ pub enum Response {
         rows: Vec<AuditEntry>,
     },
     Verified(Result<String, String>),
+    Evidence {
+        key: String,
+        result: Box<Result<crate::reconcile::evidence::Evidence, String>>,
+    },
     Wrote {
         op: WriteOp,
         result: Result<String, String>,
@@ -717,6 +725,19 @@ pub fn handle_with(
             Err(e) => Response::Failed(e.to_string()),
         },
         Request::Verify => Response::Verified(verify(snapshot)),
+        Request::Evidence { key } => {
+            // The per-account compare needs the engine's full figures, which are not stored.
+            let result = reconcile::run(snapshot)
+                .and_then(|full| crate::reconcile::evidence::evidence(snapshot, &full, &key))
+                .map_err(|e| crate::snapshot::explain(&e))
+                .and_then(|found| {
+                    found.ok_or_else(|| "the engine no longer reports this mismatch".to_string())
+                });
+            Response::Evidence {
+                key,
+                result: Box::new(result),
+            }
+        }
         Request::Write(op) => {
             let result = write_with(snapshot, login, serve_key, &op, packets);
             Response::Wrote { op, result }

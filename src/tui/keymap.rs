@@ -67,6 +67,7 @@ pub fn bindings(view: View) -> Vec<Binding> {
         View::Audit => views::audit::bindings(),
         View::SignOff => views::signoff::bindings(),
         View::Charts => views::charts::bindings(),
+        View::Evidence => views::evidence::bindings(),
     };
     if !matches!(view, View::SignOff) {
         own.extend(nav());

@@ -963,6 +963,50 @@ fn demo_first_screen_shows_two_mismatches_totalling_14_27() {
 }
 
 #[test]
+fn demo_gl_gap_traces_to_the_export_line_that_differs() {
+    let mut d = Demo::open("jokafor");
+    // Overview → the most severe mismatch (the GL one) → `t`.
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(d.app.view, View::Detail);
+    assert_eq!(d.app.detail.key, "exports:GL-2026-03:ar-total");
+    let reqs = press(&mut d.app, &[key('t')]);
+    assert_eq!(d.app.view, View::Evidence);
+    assert_eq!(
+        reqs,
+        vec![Request::Evidence {
+            key: "exports:GL-2026-03:ar-total".into()
+        }]
+    );
+    d.pump(reqs);
+    // Scroll to the comparison: the one line that differs is ACC-1004's, −9.75.
+    let text: Vec<String> =
+        crate::reconcile::evidence::text(d.app.evidence.result.as_ref().unwrap().as_ref().unwrap())
+            .lines()
+            .map(str::to_string)
+            .collect();
+    let differs: Vec<&String> = text.iter().filter(|l| l.starts_with("  ≠")).collect();
+    assert_eq!(differs.len(), 1, "{text:?}");
+    assert!(
+        differs[0].contains("ACC-1004") && differs[0].ends_with("-9.75"),
+        "{differs:?}"
+    );
+    let at = text.iter().position(|l| l.starts_with("Compared")).unwrap();
+    for _ in 0..at {
+        d.press(&[key('j')]);
+    }
+    let s = d.screen();
+    assert!(s.contains("≠  ACC-1004  Cedar Ridge Health System"), "{s}");
+    // Sideways to the difference column.
+    d.press(&[key('l'), key('l'), key('l')]);
+    let right = d.screen();
+    assert!(right.contains("-9.75"), "{right}");
+    insta::assert_snapshot!("demo_evidence", s);
+    // Esc goes back to the mismatch.
+    d.press(&[code(KeyCode::Esc)]);
+    assert_eq!(d.app.view, View::Detail);
+}
+
+#[test]
 fn demo_every_view() {
     let mut d = Demo::open("rdiaz");
     d.press(&[key('2')]);

@@ -93,6 +93,7 @@ impl App {
                     }];
                 }
             }
+            Action::Trace => return self.open_evidence(),
             Action::Note => self.editor = Some(Editor::new(Purpose::Note { key })),
             Action::Correction => self.open_editor(Purpose::Correction { key: key.clone() }, seen),
             Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
@@ -112,7 +113,7 @@ pub fn bindings() -> Vec<Binding> {
     use KeyCode::*;
     use K::*;
     vec![
-        b(&[Code(Tab)], "Tab", "pane", Action::NextPane, true),
+        b(&[Code(Tab)], "Tab", "pane", Action::NextPane, false),
         b(
             &[Code(BackTab)],
             "S-Tab",
@@ -121,6 +122,7 @@ pub fn bindings() -> Vec<Binding> {
             false,
         ),
         b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
+        b(&[Ch('t')], "t", "trace", Action::Trace, true),
         b(&[Ch('n')], "n", "note", Action::Note, true),
         b(&[Ch('p')], "p", "correction", Action::Correction, true),
         b(&[Ch('w')], "w", "waive", Action::Waive, true),

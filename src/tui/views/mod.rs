@@ -7,6 +7,7 @@ pub mod audit;
 pub mod charts;
 pub mod checklist;
 pub mod editor;
+pub mod evidence;
 pub mod help;
 pub mod lanes;
 pub mod mismatch_detail;
@@ -99,6 +100,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             View::Audit => audit::draw(frame, body, app, theme),
             View::SignOff => signoff::draw(frame, body, app, theme),
             View::Charts => charts::draw(frame, body, app, theme),
+            View::Evidence => evidence::draw(frame, body, app, theme),
         },
     }
     // A refusal is shown whole, over the bottom of the body, until the next key.
@@ -145,7 +147,7 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ];
     for (key, view) in tabs {
         let active = app.view == view
-            || (view == View::Mismatches && app.view == View::Detail)
+            || (view == View::Mismatches && matches!(app.view, View::Detail | View::Evidence))
             || (view == View::Overview && app.view == View::Charts);
         let text = format!(" {key} {}", view.title());
         spans.push(Span::styled(

@@ -1,0 +1,123 @@
+//! Evidence (`t` on a mismatch): the source rows behind its expected and actual figure with
+//! their dates, accounts and amounts, their sums (the one that is the figure marked), and
+//! where the check compares two sides row by row, that comparison with each differing row
+//! marked `≠` — the same text as `closedesk mismatch FILE KEY --rows`
+//! (`reconcile::evidence::text`). Owns the view's scroll; the worker builds the evidence.
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use crate::reconcile::evidence::{text, Evidence};
+use crate::text::inert;
+use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::app::{App, View};
+use crate::tui::data::Request;
+use crate::tui::theme::Theme;
+
+#[derive(Clone, Debug, Default)]
+pub struct EvidenceState {
+    pub key: String,
+    /// `None` while the worker builds it.
+    pub result: Option<Result<Evidence, String>>,
+    pub scroll: usize,
+    /// Columns scrolled to the right (the tables are wider than 80 columns).
+    pub across: usize,
+}
+
+impl EvidenceState {
+    fn lines(&self) -> Vec<String> {
+        match &self.result {
+            Some(Ok(e)) => text(e).lines().map(str::to_string).collect(),
+            Some(Err(why)) => vec![format!("cannot trace it: {}", inert(why))],
+            None => vec!["reading the rows behind it…".to_string()],
+        }
+    }
+}
+
+impl App {
+    /// Opens the evidence of the detail's mismatch and asks the worker for it.
+    pub(crate) fn open_evidence(&mut self) -> Vec<Request> {
+        let key = self.detail.key.clone();
+        if self.evidence.key != key || matches!(self.evidence.result, Some(Err(_))) {
+            self.evidence = EvidenceState {
+                key: key.clone(),
+                ..EvidenceState::default()
+            };
+        }
+        let mut out = self.show(View::Evidence);
+        if self.evidence.result.is_none() {
+            out.push(Request::Evidence { key });
+        }
+        out
+    }
+
+    pub(crate) fn on_evidence(&mut self, key: String, result: Result<Evidence, String>) -> Vec<Request> {
+        if key == self.evidence.key {
+            self.evidence.result = Some(result);
+        }
+        Vec::new()
+    }
+
+    pub(crate) fn update_evidence(&mut self, action: Action) -> Vec<Request> {
+        let e = &mut self.evidence;
+        match action {
+            Action::Left => e.across = e.across.saturating_sub(8),
+            Action::Right => {
+                let widest = e.lines().iter().map(|l| l.chars().count()).max().unwrap_or(0);
+                e.across = (e.across + 8).min(widest.saturating_sub(20));
+            }
+            a if a.is_nav() => {
+                let n = e.lines().len();
+                e.scroll = clamp_move(e.scroll, n, &a, 10);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// Its own keys: sideways scrolling (the tables are wider than a small terminal); up and
+/// down and Esc (back to the mismatch) are global.
+pub fn bindings() -> Vec<Binding> {
+    use ratatui::crossterm::event::KeyCode::{Left, Right};
+    use K::{Ch, Code};
+    vec![
+        b(&[Ch('h'), Code(Left)], "h/←", "scroll left", Action::Left, true),
+        b(
+            &[Ch('l'), Code(Right)],
+            "l/→",
+            "scroll right",
+            Action::Right,
+            true,
+        ),
+    ]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let lines: Vec<Line> = app
+        .evidence
+        .lines()
+        .into_iter()
+        .map(|l| {
+            if l.starts_with("  ≠") {
+                Line::styled(l, theme.bad())
+            } else if l.starts_with("Expected") || l.starts_with("Actual") || l.starts_with("Compared") {
+                Line::styled(l, theme.title())
+            } else {
+                Line::from(l)
+            }
+        })
+        .collect();
+    let title = format!(" Evidence — {} · Esc back ", inert(&app.evidence.key));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .scroll((
+                app.evidence.scroll.min(u16::MAX as usize) as u16,
+                app.evidence.across.min(u16::MAX as usize) as u16,
+            )),
+        area,
+    );
+}
