@@ -21,16 +21,24 @@ pub enum LaneTable {
     Statements,
     Aging,
     Revenue,
+    Payments,
+    Credits,
+    Disbursements,
+    Ledger,
 }
 
 impl LaneTable {
-    pub const ALL: [LaneTable; 6] = [
+    pub const ALL: [LaneTable; 10] = [
         LaneTable::Usage,
         LaneTable::Exports,
         LaneTable::Programs,
         LaneTable::Statements,
         LaneTable::Aging,
         LaneTable::Revenue,
+        LaneTable::Payments,
+        LaneTable::Credits,
+        LaneTable::Disbursements,
+        LaneTable::Ledger,
     ];
 
     /// The table whose `id` keys the rows.
@@ -42,6 +50,10 @@ impl LaneTable {
             LaneTable::Statements => "statement_lines",
             LaneTable::Aging => "invoices",
             LaneTable::Revenue => "invoice_lines",
+            LaneTable::Payments => "payments",
+            LaneTable::Credits => "credits",
+            LaneTable::Disbursements => "disbursements",
+            LaneTable::Ledger => "ledger",
         }
     }
 
@@ -76,6 +88,22 @@ impl LaneTable {
                         i.account_id, l.kind, i.voided_at
                  FROM invoice_lines l LEFT JOIN invoices i ON i.id = l.invoice_id"
             }
+            LaneTable::Payments => {
+                "SELECT p.id, a.name, p.kind, p.occurred_on, p.amount_cents, p.related_payment_id, p.reference
+                 FROM payments p LEFT JOIN accounts a ON a.id = p.account_id"
+            }
+            LaneTable::Credits => {
+                "SELECT c.id, a.name, c.kind, c.issued_on, c.amount_cents, c.related_credit_id, c.reason
+                 FROM credits c LEFT JOIN accounts a ON a.id = c.account_id"
+            }
+            LaneTable::Disbursements => {
+                "SELECT d.id, d.source_kind, d.source_id, d.invoice_id, d.disbursed_on, d.amount_cents
+                 FROM disbursements d"
+            }
+            LaneTable::Ledger => {
+                "SELECT g.id, a.name, g.kind, g.occurred_at, g.invoice_id, g.amount_cents, g.reference
+                 FROM ledger g LEFT JOIN accounts a ON a.id = g.account_id"
+            }
         }
     }
 
@@ -86,6 +114,10 @@ impl LaneTable {
             LaneTable::Programs => "p",
             LaneTable::Aging => "i",
             LaneTable::Exports | LaneTable::Statements | LaneTable::Revenue => "l",
+            LaneTable::Payments => "p",
+            LaneTable::Credits => "c",
+            LaneTable::Disbursements => "d",
+            LaneTable::Ledger => "g",
         }
     }
 }
@@ -163,6 +195,42 @@ pub struct RevenueLineRow {
     pub line: Option<RevenueLine>,
 }
 
+/// One payment or credit (`payments`, `credits`), with its account's name: its kind, the
+/// row it undoes, and its reference or reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueRow {
+    pub id: String,
+    pub account: Option<String>,
+    pub kind: String,
+    pub date: String,
+    pub amount: Money,
+    pub related: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One disbursement (`disbursements`): value applied from a payment or credit to an invoice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisbursementRow {
+    pub id: String,
+    pub source_kind: String,
+    pub source: String,
+    pub invoice: String,
+    pub date: String,
+    pub amount: Money,
+}
+
+/// One ledger row (`ledger`), with its account's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub id: String,
+    pub account: Option<String>,
+    pub kind: String,
+    pub at: String,
+    pub invoice: Option<String>,
+    pub amount: Money,
+    pub reference: Option<String>,
+}
+
 /// One row of a lane page, typed by its lane (raw data: make text inert before showing it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LaneRow {
@@ -172,6 +240,10 @@ pub enum LaneRow {
     Statements(StatementLineRow),
     Aging(InvoiceAgeRow),
     Revenue(RevenueLineRow),
+    Payments(ValueRow),
+    Credits(ValueRow),
+    Disbursements(DisbursementRow),
+    Ledger(LedgerRow),
 }
 
 impl LaneRow {
@@ -184,6 +256,9 @@ impl LaneRow {
             LaneRow::Statements(r) => &r.id,
             LaneRow::Aging(r) => &r.id,
             LaneRow::Revenue(r) => &r.id,
+            LaneRow::Payments(r) | LaneRow::Credits(r) => &r.id,
+            LaneRow::Disbursements(r) => &r.id,
+            LaneRow::Ledger(r) => &r.id,
         }
     }
 }
@@ -260,6 +335,39 @@ fn lane_row(lane: LaneTable, r: &Row<'_>, as_of: NaiveDate) -> rusqlite::Result<
             service_end: r.get(REVENUE_LINE_FROM + 3)?,
             amount: money(r, REVENUE_LINE_FROM + 4)?,
             line: revenue_line(r, REVENUE_LINE_FROM, as_of)?,
+        }),
+        LaneTable::Payments | LaneTable::Credits => {
+            let row = ValueRow {
+                id: r.get(0)?,
+                account: r.get(1)?,
+                kind: r.get(2)?,
+                date: r.get(3)?,
+                amount: money(r, 4)?,
+                related: r.get(5)?,
+                note: r.get(6)?,
+            };
+            if lane == LaneTable::Payments {
+                LaneRow::Payments(row)
+            } else {
+                LaneRow::Credits(row)
+            }
+        }
+        LaneTable::Disbursements => LaneRow::Disbursements(DisbursementRow {
+            id: r.get(0)?,
+            source_kind: r.get(1)?,
+            source: r.get(2)?,
+            invoice: r.get(3)?,
+            date: r.get(4)?,
+            amount: money(r, 5)?,
+        }),
+        LaneTable::Ledger => LaneRow::Ledger(LedgerRow {
+            id: r.get(0)?,
+            account: r.get(1)?,
+            kind: r.get(2)?,
+            at: r.get(3)?,
+            invoice: r.get(4)?,
+            amount: money(r, 5)?,
+            reference: r.get(6)?,
         }),
     })
 }
@@ -386,10 +494,10 @@ impl Snapshot {
                 .map(|r| (LaneTable::Statements, r)),
             "invoices" => Some((LaneTable::Aging, id.to_string())),
             "invoice_lines" => Some((LaneTable::Revenue, id.to_string())),
-            "ledger" => one("SELECT invoice_id FROM ledger WHERE id = ?1")?.map(|r| (LaneTable::Aging, r)),
-            "disbursements" => {
-                one("SELECT invoice_id FROM disbursements WHERE id = ?1")?.map(|r| (LaneTable::Aging, r))
-            }
+            "payments" => Some((LaneTable::Payments, id.to_string())),
+            "credits" => Some((LaneTable::Credits, id.to_string())),
+            "disbursements" => Some((LaneTable::Disbursements, id.to_string())),
+            "ledger" => Some((LaneTable::Ledger, id.to_string())),
             _ => None,
         };
         Ok(found)

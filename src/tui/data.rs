@@ -379,6 +379,8 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
     let sf = &st.statements;
     let a = &recon.aging;
     let r = &st.revenue.total;
+    let ap = &st.applied;
+    let rf = &st.rollforward;
     LaneTable::ALL
         .iter()
         .map(|lane| match lane {
@@ -419,6 +421,36 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
                 r.recognized.grouped(),
                 r.deferred.grouped(),
                 r.unscheduled.grouped()
+            ),
+            LaneTable::Payments => format!(
+                "received {} · reversed {} · refunded {} · charged back {} · unapplied at window end {}",
+                ap.payments_received.grouped(),
+                ap.payments_reversed.grouped(),
+                ap.payments_refunded.grouped(),
+                ap.payments_charged_back.grouped(),
+                ap.unapplied_payments.grouped()
+            ),
+            LaneTable::Credits => format!(
+                "issued {} · reversed {} · unapplied at window end {}",
+                ap.credits_issued.grouped(),
+                ap.credits_reversed.grouped(),
+                ap.unapplied_credits.grouped()
+            ),
+            LaneTable::Disbursements => format!(
+                "disbursed in the window {} · from payments {} · from credits {}",
+                ap.disbursed.grouped(),
+                ap.disbursed_from_payments.grouped(),
+                ap.disbursed_from_credits.grouped()
+            ),
+            LaneTable::Ledger => format!(
+                "opening {} · posted {} · disbursed {} · pulled back {} · adjustments {} · voids {} · closing {}",
+                rf.opening.grouped(),
+                rf.posted.grouped(),
+                rf.disbursed.grouped(),
+                rf.pulled_back.grouped(),
+                rf.adjustments.grouped(),
+                rf.voids.grouped(),
+                rf.closing.grouped()
             ),
         })
         .collect()

@@ -1007,6 +1007,42 @@ fn demo_gl_gap_traces_to_the_export_line_that_differs() {
 }
 
 #[test]
+fn demo_payments_credits_disbursements_and_the_ledger_each_have_a_table() {
+    let mut d = Demo::open("jokafor");
+    // A payment named by a reversal opens in the payments table, focused on it.
+    d.pump(vec![Request::Locate {
+        table: "payments".into(),
+        id: "PAY-0018".into(),
+    }]);
+    assert_eq!(d.app.view, View::Lanes);
+    assert_eq!(d.app.lanes.lane(), crate::snapshot::pages::LaneTable::Payments);
+    let s = d.screen();
+    assert!(s.contains("› Payments") || s.contains(" Payments "), "{s}");
+    assert!(s.contains("received 55,513.02"), "{s}");
+    let selected = d.app.lanes.data().rows[d.app.lanes.data().selected]
+        .row
+        .id()
+        .to_string();
+    assert_eq!(selected, "PAY-0018");
+    insta::assert_snapshot!("demo_lanes_payments", s);
+    // The other three: each shows its rows and the engine's figures for them.
+    for (table, id, figure) in [
+        ("credits", "CR-0001", "issued 1,434.75"),
+        ("disbursements", "DSB-00001", "disbursed in the window 54,481.13"),
+        ("ledger", "LG-00213", "closing 39,639.27"),
+    ] {
+        d.pump(vec![Request::Locate {
+            table: table.into(),
+            id: id.into(),
+        }]);
+        let s = d.screen();
+        assert!(s.contains(figure), "{table}: {s}");
+        let data = d.app.lanes.data();
+        assert_eq!(data.rows[data.selected].row.id(), id, "{table}");
+    }
+}
+
+#[test]
 fn demo_every_view() {
     let mut d = Demo::open("rdiaz");
     d.press(&[key('2')]);

@@ -35,7 +35,7 @@ pub struct LaneData {
 #[derive(Clone, Debug, Default)]
 pub struct LanesState {
     pub current: usize,
-    pub lanes: [LaneData; 6],
+    pub lanes: [LaneData; LaneTable::ALL.len()],
 }
 
 impl LanesState {
@@ -223,14 +223,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Constraint::Min(1),
     ])
     .areas(area);
+    // The lanes' names in one line; when they do not all fit, the first ones give way so
+    // the current one is always shown (`‹` says some are to the left).
+    let names: Vec<String> = LaneTable::ALL
+        .iter()
+        .map(|l| format!(" {} ", title(*l)))
+        .collect();
+    let width = |from: usize, to: usize| names[from..=to].iter().map(|n| n.chars().count()).sum::<usize>();
+    let room = usize::from(tabs.width).saturating_sub(1);
+    let first = (0..=app.lanes.current)
+        .find(|&f| width(f, app.lanes.current) <= room)
+        .unwrap_or(app.lanes.current);
     let mut spans = Vec::new();
-    for (i, lane) in LaneTable::ALL.iter().enumerate() {
+    if first > 0 {
+        spans.push(Span::styled("‹", theme.dim()));
+    }
+    for (i, name) in names.iter().enumerate().skip(first) {
         let style = if i == app.lanes.current {
             theme.active()
         } else {
             theme.dim()
         };
-        spans.push(Span::styled(format!(" {} ", title(*lane)), style));
+        spans.push(Span::styled(name.clone(), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 
@@ -341,6 +355,10 @@ pub fn title(lane: LaneTable) -> &'static str {
         LaneTable::Statements => "Statements",
         LaneTable::Aging => "AR & aging",
         LaneTable::Revenue => "Revenue",
+        LaneTable::Payments => "Payments",
+        LaneTable::Credits => "Credits",
+        LaneTable::Disbursements => "Disbursed",
+        LaneTable::Ledger => "Ledger",
     }
 }
 
@@ -401,6 +419,32 @@ pub fn columns(lane: LaneTable) -> &'static [(&'static str, bool)] {
             ("recognized", true),
             ("deferred", true),
         ],
+        LaneTable::Payments | LaneTable::Credits => &[
+            ("id", false),
+            ("account", false),
+            ("kind", false),
+            ("date", false),
+            ("amount", true),
+            ("undoes", false),
+            ("reference", false),
+        ],
+        LaneTable::Disbursements => &[
+            ("id", false),
+            ("from", false),
+            ("source", false),
+            ("invoice", false),
+            ("date", false),
+            ("amount", true),
+        ],
+        LaneTable::Ledger => &[
+            ("id", false),
+            ("account", false),
+            ("kind", false),
+            ("at", false),
+            ("invoice", false),
+            ("amount", true),
+            ("reference", false),
+        ],
     }
 }
 
@@ -451,6 +495,32 @@ pub fn cells(entry: &LaneEntry) -> Vec<String> {
             r.total.grouped(),
             r.balance.grouped(),
             r.age.map(|a| a.as_str().to_string()).unwrap_or_default(),
+        ],
+        LaneRow::Payments(r) | LaneRow::Credits(r) => vec![
+            r.id.clone(),
+            text(&r.account),
+            r.kind.clone(),
+            r.date.clone(),
+            r.amount.grouped(),
+            text(&r.related),
+            text(&r.note),
+        ],
+        LaneRow::Disbursements(r) => vec![
+            r.id.clone(),
+            r.source_kind.clone(),
+            r.source.clone(),
+            r.invoice.clone(),
+            r.date.clone(),
+            r.amount.grouped(),
+        ],
+        LaneRow::Ledger(r) => vec![
+            r.id.clone(),
+            text(&r.account),
+            r.kind.clone(),
+            r.at.clone(),
+            text(&r.invoice),
+            r.amount.grouped(),
+            text(&r.reference),
         ],
         LaneRow::Revenue(r) => {
             // Short words for the rule, so the service period fits at 80 columns.
