@@ -50,6 +50,8 @@ pub struct App {
     pub updated_at: Option<String>,
     /// The background worker stopped (why, in words): nothing more can be read or saved.
     pub stopped: Option<String>,
+    /// The last frame was the "terminal too small" screen: keys do nothing there but quit.
+    pub too_small: bool,
 }
 
 /// What the editor shows while a write is on its way to the worker.
@@ -85,6 +87,7 @@ impl App {
             loading: true,
             updated_at: None,
             stopped: None,
+            too_small: false,
         }
     }
 
@@ -126,11 +129,23 @@ impl App {
             return Vec::new();
         }
         self.dirty = true;
-        // A refusal stays up until the next key.
+        let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        // On the "terminal too small" screen nothing is shown to act on: only quitting works.
+        if self.too_small {
+            if ctrl_c || key.code == KeyCode::Char('q') {
+                self.quit = true;
+            }
+            return Vec::new();
+        }
+        // A refusal ("any key continues") stays up until the next key, and that key only
+        // dismisses it.
         if matches!(self.flash, Some((false, _))) {
             self.flash = None;
+            if !ctrl_c {
+                return Vec::new();
+            }
         }
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        if ctrl_c {
             // A draft is never lost silently: ask first.
             match self.editor.as_mut() {
                 Some(ed) if !ed.is_empty() && !ed.confirm_quit => {

@@ -391,6 +391,10 @@ fn roles_gate_actions_with_reasons() {
     press(&mut app, &[code(KeyCode::Enter), key('w')]);
     assert!(app.editor.is_none());
     assert!(app.flash.as_ref().unwrap().1.contains("reviewer or lead"));
+    // The key after a refusal only dismisses it ("any key continues").
+    press(&mut app, &[key('6')]);
+    assert_eq!(app.view, View::Detail);
+    assert!(app.flash.is_none());
     press(&mut app, &[key('6'), key('S')]);
     assert!(app.signoff.typing.is_none());
     assert!(app.flash.as_ref().unwrap().1.contains("only a lead"));
@@ -449,7 +453,7 @@ fn checklist_moves_and_notes() {
         result: Err("item 3 is not done".into()),
     });
     assert_eq!(app.flash.as_ref().unwrap().1, "refused: item 3 is not done");
-    press(&mut app, &[key('n')]);
+    press(&mut app, &[key(' '), key('n')]);
     assert_eq!(
         app.editor.as_ref().unwrap().purpose,
         Purpose::ChecklistNote { item: 4 }
@@ -535,7 +539,7 @@ fn signoff_needs_the_typed_period_id() {
     typed(&mut app, "2026-3");
     assert!(press(&mut app, &[code(KeyCode::Enter)]).is_empty());
     assert!(app.flash.as_ref().unwrap().1.contains("not signed"));
-    press(&mut app, &[key('S')]);
+    press(&mut app, &[key(' '), key('S')]);
     typed(&mut app, "2026-03");
     assert_eq!(
         press(&mut app, &[code(KeyCode::Enter)]),
@@ -750,8 +754,17 @@ fn screen_too_small() {
         "terminal too small: need 80x24, have 60x20"
     );
     insta::assert_snapshot!("too_small", s);
+    // Keys pressed there do nothing (nothing is shown to act on) but quit.
+    assert!(press(&mut app, &[key('2'), code(KeyCode::Enter), key('n')]).is_empty());
+    assert_eq!(app.view, View::Overview);
+    assert!(app.editor.is_none());
     // And back to normal at 80x24.
     assert!(screen(&mut app, 80, 24).contains("Correction lane"));
+    press(&mut app, &[key('2')]);
+    assert_eq!(app.view, View::Mismatches);
+    screen(&mut app, 60, 20);
+    press(&mut app, &[key('q')]);
+    assert!(app.quit);
 }
 
 #[test]
@@ -1136,7 +1149,7 @@ fn export_close_packet_from_signoff_and_checklist_item_8() {
     d.press(&[key('3')]);
     assert!(press(&mut d.app, &[key('e')]).is_empty());
     assert!(d.app.flash.clone().unwrap().1.contains("item 8"));
-    d.press(&[key('G')]);
+    d.press(&[key(' '), key('G')]);
     assert_eq!(d.app.checklist.selected, 7);
     d.press(&[key('e')]);
     assert_eq!(packets_in(&dir).len(), 2);

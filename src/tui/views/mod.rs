@@ -56,7 +56,8 @@ pub fn fit(s: &str, width: usize) -> String {
 /// Draws the whole cockpit into the frame.
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    app.too_small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
+    if app.too_small {
         let msg = format!(
             "terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
             area.width, area.height
