@@ -1056,6 +1056,27 @@ fn demo_payments_credits_disbursements_and_the_ledger_each_have_a_table() {
 }
 
 #[test]
+fn demo_overview_shows_what_ties_only_through_the_overlay() {
+    let mut d = Demo::open("jokafor");
+    assert!(d
+        .screen()
+        .contains("Tied after corrections 0 (0.00) · waived 0 (0.00)"));
+    d.pump(vec![Request::Write(WriteOp::Waive {
+        key: "employer_programs:STM-VERIFY-2026-03:statement-total".into(),
+        reason: "below materiality, rate fixed from April".into(),
+        seen: None,
+    })]);
+    d.press(&[key('1')]);
+    let s = d.screen();
+    // 4.52 waived: no longer open variance, but shown, not hidden.
+    assert!(
+        s.contains("Tied after corrections 0 (0.00) · waived 1 (4.52)"),
+        "{s}"
+    );
+    assert!(s.contains("Open variance                 9.75"), "{s}");
+}
+
+#[test]
 fn demo_every_view() {
     let mut d = Demo::open("rdiaz");
     d.press(&[key('2')]);

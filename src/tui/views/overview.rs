@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::{fit, signed};
-use crate::snapshot::model::Lane;
+use crate::money::Money;
+use crate::snapshot::model::{Lane, MismatchStatus};
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::App;
@@ -79,12 +80,38 @@ pub fn lane_short(lane: Lane) -> &'static str {
     }
 }
 
+/// "Tied after corrections 1 (9.75) · waived 1 (4.52)": the mismatches the engine still
+/// reports that tie only through an accepted correction or are waived, with their raw
+/// variance (absolute sum), so a clean overview never hides an overlay.
+fn overlay_line(items: &[Item], theme: &Theme) -> Line<'static> {
+    let of = |status: MismatchStatus| {
+        let hit: Vec<&Item> = items.iter().filter(|i| i.status == status).collect();
+        let sum: Money = hit.iter().map(|i| i.mismatch.variance.abs()).sum();
+        (hit.len(), sum)
+    };
+    let (resolved, resolved_sum) = of(MismatchStatus::Resolved);
+    let (waived, waived_sum) = of(MismatchStatus::Waived);
+    let style = if resolved + waived > 0 {
+        theme.warn()
+    } else {
+        theme.dim()
+    };
+    Line::styled(
+        format!(
+            "Tied after corrections {resolved} ({}) · waived {waived} ({})",
+            resolved_sum.grouped(),
+            waived_sum.grouped()
+        ),
+        style,
+    )
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
     let s = &d.summary;
     let [head, figures, lanes, lane_tbl] = Layout::vertical([
         Constraint::Length(6),
-        Constraint::Length(4),
+        Constraint::Length(5),
         Constraint::Length(3),
         Constraint::Min(4),
     ])
@@ -178,6 +205,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Span::styled(amt("Open variance", s.variance_usd.grouped()), theme.warn()),
             Span::raw(format!("     {}", amt("Closing AR", s.closing_ar_usd.grouped()))),
         ]),
+        // What ties only because of the workflow's overlay, never hidden by a clean status.
+        overlay_line(&d.items, theme),
     ];
     frame.render_widget(
         Paragraph::new(fig).block(Block::new().borders(Borders::TOP).title("Headline (USD)")),
