@@ -414,6 +414,15 @@ impl Reader<'_> {
         self.0.query_row("SELECT count(*) FROM period", [], |r| r.get(0))
     }
 
+    /// Every roster login and its role, by login: whom a newcomer may act as.
+    pub fn roster_roles(&self) -> rusqlite::Result<Vec<(String, Role)>> {
+        let mut st = self
+            .0
+            .prepare_cached("SELECT login, role FROM roster ORDER BY login")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, word_at(r, 1, Role::parse)?)))?;
+        rows.collect()
+    }
+
     /// Every roster login and its public key (`None`: none given).
     pub fn roster_keys(&self) -> rusqlite::Result<BTreeMap<String, Option<String>>> {
         let mut st = self.0.prepare_cached("SELECT login, public_key FROM roster")?;

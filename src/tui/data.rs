@@ -74,6 +74,8 @@ pub struct Loaded {
     pub recomputing: bool,
     /// The figures of the charts view.
     pub charts: crate::tui::views::charts::Charts,
+    /// The roster's logins and roles: whom a login not on it may act as (`--user`).
+    pub roster: Vec<(String, crate::snapshot::model::Role)>,
 }
 
 impl Loaded {
@@ -353,6 +355,7 @@ fn load_with(
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
         recomputing: false,
         charts,
+        roster: snapshot.workflow().roster_roles().map_err(sql_err)?,
     })
 }
 

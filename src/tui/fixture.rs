@@ -158,6 +158,11 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         ],
         recomputing: false,
         charts: Charts::default(),
+        roster: vec![
+            ("lena".into(), Role::Lead),
+            ("olga".into(), Role::Operator),
+            ("rita".into(), Role::Reviewer),
+        ],
     };
     // The worked example's figures, as the lane lines above state them.
     l.charts = Charts {

@@ -1112,10 +1112,32 @@ fn demo_read_only_and_too_small() {
     let mut d = Demo::open("visitor");
     let s = d.screen();
     assert!(
-        s.contains("READ-ONLY: visitor is not on this period's roster"),
+        s.contains("READ-ONLY: visitor is not on the roster · ? shows whom to act as (--user): jok"),
         "{s}"
     );
     insta::assert_snapshot!("demo_read_only", s);
+    // `?` names every roster login and role, and how to act as one.
+    d.press(&[key('?')]);
+    let help = d.screen();
+    assert!(help.contains("read-only: to act, --user"), "{help}");
+    for who in [
+        "jokafor (reviewer)",
+        "mhale (lead)",
+        "rdiaz (operator)",
+        "sgupta (lead)",
+        "tlin (operator)",
+    ] {
+        assert!(help.contains(who), "{who}: {help}");
+    }
+    d.press(&[key(' ')]);
+    // The footer offers only what a read-only login may do: no note, no correction.
+    d.press(&[code(KeyCode::Enter)]);
+    let detail = d.screen();
+    let footer = detail.lines().rev().nth(1).unwrap();
+    assert!(
+        footer.contains("t trace") && !footer.contains("n note") && !footer.contains("p correction"),
+        "{footer}"
+    );
     let small = screen(&mut d.app, 79, 24);
     assert_eq!(small.trim_end(), "terminal too small: need 80x24, have 79x24");
 }

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::popup;
+use crate::text::inert;
 use crate::tui::app::App;
 use crate::tui::keymap::{self, Binding};
 use crate::tui::theme::Theme;
@@ -37,6 +38,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let own: Vec<Binding> = all.iter().filter(|b| !global.contains(b)).cloned().collect();
     let left = lines(&own, app, theme);
     let mut right = lines(&global, app, theme);
+    // A login not on the roster is told whom it may act as, and how.
+    if let Some(d) = app.data.as_ref().filter(|d| d.actor.is_read_only()) {
+        right.push(Line::from(""));
+        right.push(Line::from(Span::styled(
+            "read-only: to act, --user",
+            theme.warn(),
+        )));
+        right.push(Line::from(Span::styled("LOGIN, one of:", theme.warn())));
+        for (login, role) in &d.roster {
+            right.push(Line::from(format!("  {} ({})", inert(login), role.as_str())));
+        }
+    }
     right.push(Line::from(""));
     right.push(Line::from(Span::styled("severity:", theme.dim())));
     right.push(Line::from(Span::styled(" ▲ critical  ● high", theme.dim())));

@@ -78,9 +78,17 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     draw_tabs(frame, tabs, app, theme);
     if read_only {
         if let Some(d) = &app.data {
-            let msg = format!(
-                " READ-ONLY: {} is not on this period's roster — you can look, not change",
-                inert(&d.actor.login)
+            let msg = fit(
+                &format!(
+                    " READ-ONLY: {} is not on the roster · ? shows whom to act as (--user): {}",
+                    inert(&d.actor.login),
+                    d.roster
+                        .iter()
+                        .map(|(login, role)| format!("{} ({})", inert(login), role.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                banner.width as usize,
             );
             frame.render_widget(Paragraph::new(msg).style(theme.banner()), banner);
         }
@@ -197,8 +205,9 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         let keys = keymap::bindings(app.view)
             .into_iter()
-            .filter(|b| b.footer)
-            .map(|b| (b.shown, b.label.to_string(), app.allowed(&b.action).is_ok()))
+            // Only the keys this user may use; `?` lists the rest with why not.
+            .filter(|b| b.footer && app.allowed(&b.action).is_ok())
+            .map(|b| (b.shown, b.label.to_string(), true))
             .collect();
         (None, keys)
     };
