@@ -174,6 +174,9 @@ impl App {
         if self.signoff.typing.is_some() && self.view == View::SignOff {
             return self.signoff_key(key);
         }
+        if self.detail.choosing.is_some() && self.view == View::Detail {
+            return self.choose_key(key);
+        }
         match keymap::action_for(self.view, &key) {
             Some(action) => self.update(action),
             None => Vec::new(),

@@ -160,6 +160,8 @@ pub enum WriteOp {
     },
     Accept {
         key: String,
+        /// The correction chosen (`None`: the one waiting).
+        id: Option<i64>,
         seen: Option<i64>,
     },
     Reject {
@@ -518,7 +520,7 @@ pub fn write_with(
             };
             mismatches::propose(snap, &actor, &recon, key, &proposal, *seen)
         }
-        WriteOp::Accept { key, seen } => mismatches::accept(snap, &actor, &recon, key, None, None, *seen),
+        WriteOp::Accept { key, id, seen } => mismatches::accept(snap, &actor, &recon, key, *id, None, *seen),
         WriteOp::Reject { key, reason, seen } => {
             mismatches::reject(snap, &actor, &recon, key, None, Some(reason), *seen)
         }

@@ -879,11 +879,12 @@ fn load_resolves_the_role_from_the_roster() {
 #[test]
 fn reviewer_accepts_or_sends_back_a_correction() {
     let mut app = app_as("rita", Some(Role::Reviewer));
-    let reqs = press(&mut app, &[code(KeyCode::Enter), key('a')]);
-    assert!(reqs.contains(&Request::Write(WriteOp::Accept {
-        key: "exports:GL-2026-03:ar-total".into(),
-        seen: Some(0),
-    })));
+    // `a` opens the chooser; Enter accepts the selected correction.
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(press(&mut app, &[key('a')]).is_empty());
+    assert_eq!(app.detail.choosing, Some(0));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.detail.choosing, None);
     press(&mut app, &[key('r')]);
     typed(&mut app, "amount is the other way round");
     let reqs = press(&mut app, &[ctrl('s')]);
@@ -1077,6 +1078,67 @@ fn demo_overview_shows_what_ties_only_through_the_overlay() {
 }
 
 #[test]
+fn demo_a_reviewer_chooses_which_of_two_corrections_to_accept_seeing_the_variance_after() {
+    let mut d = Demo::open("jokafor");
+    let key_gl = "exports:GL-2026-03:ar-total";
+    // Two operators each propose a correction to the GL gap (variance −9.75).
+    for (login, amount, side) in [
+        ("tlin", "9.75", crate::snapshot::model::Side::Expected),
+        ("rdiaz", "9.75", crate::snapshot::model::Side::Actual),
+    ] {
+        let recon = crate::reconcile::run(&d.snap).unwrap();
+        let who = crate::workflow::Actor::resolve(&d.snap, Some(login)).unwrap();
+        let proposal = crate::workflow::mismatches::Proposal {
+            amount: crate::money::Money::parse(amount).unwrap(),
+            side,
+            reason: format!("{login}'s reading of the gap"),
+            reference: None,
+        };
+        crate::workflow::mismatches::propose(&d.snap, &who, &recon, key_gl, &proposal, None).unwrap();
+    }
+    d.pump(vec![Request::Load]);
+    d.press(&[key('2')]);
+    d.app.open_detail(key_gl.to_string());
+    d.pump(vec![Request::Trail {
+        kind: crate::snapshot::model::TargetKind::Mismatch,
+        target: key_gl.into(),
+    }]);
+    d.press(&[key('a')]);
+    let s = d.screen();
+    // Adding 9.75 to expected makes it −19.50; adding it to actual ties it.
+    assert!(s.contains("Accept which correction?"), "{s}");
+    assert!(
+        s.contains("adds to expected · by tlin · variance -9.75 → -19.50"),
+        "{s}"
+    );
+    assert!(
+        s.contains("adds to actual · by rdiaz · variance -9.75 → +0.00")
+            || s.contains("adds to actual · by rdiaz · variance -9.75 → 0.00"),
+        "{s}"
+    );
+    insta::assert_snapshot!("demo_choose_correction", s);
+    let waiting = d.app.waiting_corrections();
+    let rdiaz = waiting.iter().find(|w| w.3 == "rdiaz").unwrap().0;
+    // Choose the second (rdiaz's) and confirm.
+    let reqs = press(&mut d.app, &[key('j'), code(KeyCode::Enter)]);
+    assert!(
+        matches!(&reqs[..], [Request::Write(WriteOp::Accept { id: Some(id), .. })] if *id == rdiaz),
+        "{reqs:?}"
+    );
+    d.pump(reqs);
+    let detail =
+        crate::workflow::mismatches::detail(&d.snap, &crate::reconcile::run(&d.snap).unwrap(), key_gl)
+            .unwrap();
+    let accepted: Vec<i64> = detail
+        .annotations
+        .iter()
+        .filter(|a| a.correction_status == Some(crate::snapshot::model::CorrectionStatus::Accepted))
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(accepted, [rdiaz]);
+}
+
+#[test]
 fn demo_every_view() {
     let mut d = Demo::open("rdiaz");
     d.press(&[key('2')]);
@@ -1149,6 +1211,7 @@ fn screen_refusal_shown_whole_until_the_next_key() {
     app.on_response(Response::Wrote {
         op: WriteOp::Accept {
             key: "exports:GL-2026-03:ar-total".into(),
+            id: None,
             seen: Some(0),
         },
         result: Err("four-eyes: olga proposed correction #1 and cannot also accept it; another reviewer or lead must decide it".into()),

@@ -1,7 +1,7 @@
 //! One mismatch: its figures, the source rows behind expected and actual, its trail, and
 //! what this user may do with it. Owns the detail's panes and keys; writes go out as requests.
 
-use ratatui::crossterm::event::KeyCode;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
@@ -9,7 +9,8 @@ use ratatui::Frame;
 
 use super::editor::{Editor, Purpose};
 use super::{fit, signed};
-use crate::snapshot::model::Side;
+use crate::money::Money;
+use crate::snapshot::model::{CorrectionStatus, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
@@ -32,6 +33,9 @@ pub struct DetailState {
     pub source: usize,
     pub trail_scroll: usize,
     pub trail: Option<Vec<AnnotationRow>>,
+    /// Choosing which waiting correction to accept: the selected one among
+    /// [`App::waiting_corrections`], with the variance before → after shown.
+    pub choosing: Option<usize>,
 }
 
 impl App {
@@ -50,6 +54,61 @@ impl App {
             .map(|r| ("expected", r.table, r.id.clone()))
             .chain(m.actual_rows.iter().map(|r| ("actual", r.table, r.id.clone())))
             .collect()
+    }
+
+    /// The corrections waiting for a decision, from the trail: (id, amount, side, author,
+    /// the variance after accepting it).
+    pub fn waiting_corrections(&self) -> Vec<(i64, Money, Side, String, Money)> {
+        let (Some(item), Some(trail)) = (self.detail_item(), self.detail.trail.as_ref()) else {
+            return Vec::new();
+        };
+        let before = item.corrected.2;
+        trail
+            .iter()
+            .filter(|a| a.correction_status == Some(CorrectionStatus::Proposed))
+            .filter_map(|a| {
+                let (amount, side) = (a.amount?, a.side?);
+                // variance = actual − expected: adding to actual raises it, to expected lowers it.
+                let after = match side {
+                    Side::Actual => before + amount,
+                    Side::Expected => before - amount,
+                };
+                Some((a.id, amount, side, a.author.clone(), after))
+            })
+            .collect()
+    }
+
+    /// A key while choosing a correction: move, accept the chosen one (Enter), or cancel.
+    pub(crate) fn choose_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let waiting = self.waiting_corrections();
+        let Some(selected) = self.detail.choosing else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => self.detail.choosing = None,
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.detail.choosing = Some((selected + 1).min(waiting.len().saturating_sub(1)))
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.detail.choosing = Some(selected.saturating_sub(1)),
+            KeyCode::Enter => {
+                let Some((id, ..)) = waiting.get(selected).cloned() else {
+                    return Vec::new();
+                };
+                let Some(item) = self.detail_item() else {
+                    return Vec::new();
+                };
+                let (key, seen) = (item.mismatch.key.clone(), Some(item.version));
+                self.detail.choosing = None;
+                self.flash = Some((true, format!("accepting correction #{id}…")));
+                return vec![Request::Write(WriteOp::Accept {
+                    key,
+                    id: Some(id),
+                    seen,
+                })];
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     // ---- events -------------------------------------------------------------------------
@@ -99,8 +158,13 @@ impl App {
             Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
             Action::Reject => self.open_editor(Purpose::Rejection { key: key.clone() }, seen),
             Action::Accept => {
-                self.flash = Some((true, "accepting the correction…".to_string()));
-                return vec![Request::Write(WriteOp::Accept { key, seen })];
+                // Choose among the waiting corrections, seeing what each does to the
+                // variance, then confirm (Enter) or cancel (Esc).
+                if self.detail.trail.is_some() && self.waiting_corrections().is_empty() {
+                    self.refuse("no correction waits for a decision on this mismatch".to_string());
+                } else {
+                    self.detail.choosing = Some(0);
+                }
             }
             _ => {}
         }
@@ -163,7 +227,53 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
     out
 }
 
+/// The chooser over the detail: each waiting correction with the variance before → after
+/// accepting it; Enter accepts the selected one, Esc cancels.
+fn draw_choosing(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(selected) = app.detail.choosing else {
+        return;
+    };
+    let waiting = app.waiting_corrections();
+    let before = app.detail_item().map_or(Money::ZERO, |i| i.corrected.2);
+    let mut lines: Vec<Line> = Vec::new();
+    if app.detail.trail.is_none() {
+        lines.push(Line::from("reading the corrections…"));
+    }
+    for (i, (id, amount, side, author, after)) in waiting.iter().enumerate() {
+        let text = format!(
+            "{} #{id} {} adds to {} · by {} · variance {} → {}",
+            if i == selected { "›" } else { " " },
+            signed(*amount),
+            side.as_str(),
+            inert(author),
+            signed(before),
+            signed(*after)
+        );
+        lines.push(if i == selected {
+            Line::styled(text, theme.selected())
+        } else {
+            Line::from(text)
+        });
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        "Enter accepts the selected correction · Esc cancels",
+        theme.dim(),
+    ));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = super::popup(frame, area, 76, h);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Accept which correction? ")),
+        r,
+    );
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    draw_detail(frame, area, app, theme);
+    draw_choosing(frame, area, app, theme);
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(item) = app.detail_item() else {
         frame.render_widget(
             Paragraph::new(format!(

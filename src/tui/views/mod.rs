@@ -194,6 +194,15 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 ("Esc", "clear".to_string(), true),
             ],
         )
+    } else if app.detail.choosing.is_some() && app.view == View::Detail {
+        (
+            None,
+            vec![
+                ("j/k", "choose".to_string(), true),
+                ("Enter", "accept".to_string(), true),
+                ("Esc", "cancel".to_string(), true),
+            ],
+        )
     } else if app.signoff.typing.is_some() && app.view == View::SignOff {
         (
             None,
