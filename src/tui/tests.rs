@@ -897,6 +897,25 @@ fn reviewer_accepts_or_sends_back_a_correction() {
 }
 
 #[test]
+fn the_correction_editor_previews_the_sign_and_the_variance_as_you_type() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('p')]);
+    typed(&mut app, "9.75 actual");
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("adds 9.75 to actual → variance -9.75 → 0.00"), "{s}");
+    insta::assert_snapshot!("correction_preview", s);
+    for _ in 0.."actual".len() {
+        press(&mut app, &[code(KeyCode::Backspace)]);
+    }
+    typed(&mut app, "expected");
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        s.contains("adds 9.75 to expected → variance -9.75 → -19.50"),
+        "{s}"
+    );
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

@@ -72,7 +72,11 @@ impl Editor {
     pub(crate) fn new(purpose: Purpose) -> Editor {
         let mut area = TextArea::default();
         if let Purpose::Correction { .. } = purpose {
-            area.set_placeholder_text("first line: amount and side, e.g. -9.75 actual; then why");
+            area.set_placeholder_text(
+                "first line: the amount and the figure it adds to, e.g. 9.75 actual\n\
+                 (9.75 actual adds 9.75 to actual: variance = actual − expected rises by 9.75;\n\
+                 9.75 expected lowers it by 9.75); then, on the next lines, why",
+            );
         }
         Editor {
             purpose,
@@ -257,6 +261,13 @@ impl App {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    // The variance a correction starts from (after corrections already accepted).
+    let before = match app.editor.as_ref().map(|e| &e.purpose) {
+        Some(Purpose::Correction { key }) => {
+            app.data.as_ref().and_then(|d| d.item(key)).map(|i| i.corrected.2)
+        }
+        _ => None,
+    };
     let Some(ed) = app.editor.as_mut() else { return };
     let r = popup(frame, area, 76, 14);
     let title = format!(" {} — Ctrl-S save · Esc cancel ", fit(&ed.purpose.title(), 44));
@@ -279,6 +290,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         ))
     } else if let Some(e) = &ed.error {
         Line::from(Span::styled(fit(&inert(e), inner.width as usize), theme.warn()))
+    } else if let Purpose::Correction { .. } = &ed.purpose {
+        // As you type: what the amount does, and the variance it leaves.
+        let text = ed.area.lines().join("\n");
+        let first = text.lines().next().unwrap_or("").trim().to_string();
+        let mut words = first.split_whitespace();
+        let amount = words.next().and_then(|a| Money::parse(a).ok());
+        let side = words.next();
+        let preview = match (amount, side, before) {
+            (Some(m), Some("actual"), Some(v)) => format!(
+                "adds {} to actual → variance {} → {}",
+                m.grouped(),
+                v.grouped(),
+                (v + m).grouped()
+            ),
+            (Some(m), Some("expected"), Some(v)) => format!(
+                "adds {} to expected → variance {} → {}",
+                m.grouped(),
+                v.grouped(),
+                (v - m).grouped()
+            ),
+            (Some(_), _, _) => "after the amount: actual or expected".to_string(),
+            _ => "first line: amount and side, e.g. 9.75 actual".to_string(),
+        };
+        Line::from(Span::styled(fit(&preview, inner.width as usize), theme.title()))
     } else {
         Line::from(Span::styled(
             format!("{} lines", ed.area.lines().len()),
