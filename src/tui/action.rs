@@ -85,6 +85,8 @@ pub enum Action {
     ExportPacket,
     /// The rows behind a mismatch, with their sums and comparison.
     Trace,
+    /// Assign the mismatch an owner.
+    Assign,
     /// Scroll a wide text sideways.
     Left,
     Right,
@@ -150,6 +152,7 @@ impl Action {
             Action::SignOff => Permission::SignOff,
             Action::Reopen => Permission::Reopen,
             Action::ExportPacket => Permission::Export,
+            Action::Assign => Permission::AssignOwner,
             _ => return None,
         })
     }

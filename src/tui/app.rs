@@ -362,6 +362,7 @@ impl App {
                             | (Purpose::Waiver { .. }, WriteOp::Waive { .. })
                             | (Purpose::Rejection { .. }, WriteOp::Reject { .. })
                             | (Purpose::Reopen, WriteOp::Reopen { .. })
+                            | (Purpose::Assign { .. }, WriteOp::Assign { .. })
                     );
                     if same {
                         self.editor = None;

@@ -174,6 +174,12 @@ pub enum WriteOp {
         reason: String,
         seen: Option<i64>,
     },
+    /// A new owner for a mismatch, overriding the lane owner.
+    Assign {
+        key: String,
+        owner: String,
+        seen: Option<i64>,
+    },
     Checklist {
         item: u32,
         status: ItemStatus,
@@ -525,6 +531,7 @@ pub fn write_with(
             mismatches::reject(snap, &actor, &recon, key, None, Some(reason), *seen)
         }
         WriteOp::Waive { key, reason, seen } => mismatches::waive(snap, &actor, &recon, key, reason, *seen),
+        WriteOp::Assign { key, owner, seen } => mismatches::assign(snap, &actor, &recon, key, owner, *seen),
         WriteOp::Checklist {
             item,
             status,
@@ -545,6 +552,7 @@ pub fn write_with(
         WriteOp::Accept { .. } => "correction accepted".to_string(),
         WriteOp::Reject { .. } => "correction sent back".to_string(),
         WriteOp::Waive { .. } => "mismatch waived".to_string(),
+        WriteOp::Assign { owner, .. } => format!("owner is now {}", crate::text::inert(owner)),
         WriteOp::Checklist { item, status, .. } => format!("item {item} is now {status}"),
         WriteOp::SignOff { .. } => "period signed off and locked".to_string(),
         WriteOp::Reopen { .. } => "period reopened".to_string(),

@@ -916,6 +916,25 @@ fn the_correction_editor_previews_the_sign_and_the_variance_as_you_type() {
 }
 
 #[test]
+fn demo_an_operator_assigns_an_owner_from_the_cockpit() {
+    let mut d = Demo::open("tlin");
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(d.app.detail.key, "exports:GL-2026-03:ar-total");
+    d.press(&[key('o')]);
+    assert!(matches!(
+        &d.app.editor.as_ref().unwrap().purpose,
+        Purpose::Assign { .. }
+    ));
+    typed(&mut d.app, "ar-team@northstar.example");
+    d.press(&[ctrl('s')]);
+    assert!(d.app.editor.is_none(), "{:?}", d.app.editor);
+    let item = d.app.detail_item().unwrap();
+    assert_eq!(item.owner, "ar-team@northstar.example");
+    let log = crate::workflow::audit::history(&d.snap).unwrap();
+    assert_eq!(log[0].action, "mismatch.assign");
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

@@ -37,6 +37,10 @@ pub enum Purpose {
     Rejection {
         key: String,
     },
+    /// The mismatch's owner (one line).
+    Assign {
+        key: String,
+    },
     Reopen,
 }
 
@@ -48,6 +52,7 @@ impl Purpose {
             Purpose::Correction { key } => format!("Correction to {}", inert(key)),
             Purpose::Waiver { key } => format!("Waive {} — reason", inert(key)),
             Purpose::Rejection { key } => format!("Send back the correction to {} — why", inert(key)),
+            Purpose::Assign { key } => format!("Assign {} to — owner", inert(key)),
             Purpose::Reopen => "Reopen the period — reason".to_string(),
         }
     }
@@ -229,6 +234,11 @@ impl App {
                 seen: ed.seen,
             },
             Purpose::Reopen => WriteOp::Reopen { reason: text },
+            Purpose::Assign { key } => WriteOp::Assign {
+                key: key.clone(),
+                owner: text.trim().to_string(),
+                seen: ed.seen,
+            },
             Purpose::Correction { key } => match parse_correction(&text) {
                 Ok((amount, side, why)) => WriteOp::Correction {
                     key: key.clone(),

@@ -157,6 +157,7 @@ impl App {
             Action::Correction => self.open_editor(Purpose::Correction { key: key.clone() }, seen),
             Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
             Action::Reject => self.open_editor(Purpose::Rejection { key: key.clone() }, seen),
+            Action::Assign => self.open_editor(Purpose::Assign { key: key.clone() }, seen),
             Action::Accept => {
                 // Choose among the waiting corrections, seeing what each does to the
                 // variance, then confirm (Enter) or cancel (Esc).
@@ -192,6 +193,7 @@ pub fn bindings() -> Vec<Binding> {
         b(&[Ch('w')], "w", "waive", Action::Waive, true),
         b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
         b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
+        b(&[Ch('o')], "o", "assign owner", Action::Assign, false),
     ]
 }
 
@@ -392,6 +394,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         ("w", "waive", Action::Waive),
         ("a", "accept", Action::Accept),
         ("r", "send back", Action::Reject),
+        ("o", "owner", Action::Assign),
     ] {
         match app.allowed(&action) {
             Ok(()) => {
