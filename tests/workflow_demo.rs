@@ -298,3 +298,38 @@ fn the_demo_period_closes_through_the_binary() {
     assert_eq!(log.as_array().unwrap().last().unwrap()["seq"], 1);
     ok(f, &["verify"]);
 }
+
+/// Issue 16: a checklist note without a move — the item keeps its status, its version and
+/// who moved it, so noting a done item does not make the noter its completer.
+#[test]
+fn a_checklist_note_alone_leaves_the_item_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = demo(dir.path());
+    ok(&f, &["checklist", "set", "1", "done", "--user", "tlin"]);
+    let before = json(&f, &["checklist", "--json"]);
+    let out = ok(
+        &f,
+        &[
+            "checklist",
+            "note",
+            "1",
+            "Checked the draft list.\nAll ten are April's.",
+            "--user",
+            "rdiaz",
+        ],
+    );
+    assert!(out.contains("Note saved on checklist item 1"), "{out}");
+    let after = json(&f, &["checklist", "--json"]);
+    let item = |v: &Value| v["items"][0].clone();
+    for field in ["status", "updated_by", "updated_at", "version"] {
+        assert_eq!(item(&after)[field], item(&before)[field], "{field}");
+    }
+    assert_eq!(item(&after)["updated_by"], "tlin");
+    let notes = item(&after)["notes"].as_array().unwrap().clone();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["author"], "rdiaz");
+    assert_eq!(notes[0]["text"], "Checked the draft list.\nAll ten are April's.");
+    // A login not on the roster may not, and says so.
+    let why = refused(&f, &["checklist", "note", "1", "hello", "--user", "visitor"]);
+    assert!(why.contains("not on this period's roster"), "{why}");
+}

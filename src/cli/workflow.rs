@@ -94,6 +94,14 @@ enum ChecklistAction {
         #[arg(long, value_name = "N")]
         if_version: Option<i64>,
     },
+    /// Add a note to an item without moving it (it keeps its status and who moved it).
+    Note {
+        /// The item number, 1 to 8.
+        item: String,
+        /// The note (may begin with `-`).
+        #[arg(allow_hyphen_values = true)]
+        text: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -367,6 +375,15 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
                         inert(&actor.login)
                     ),
                 );
+            }
+        }
+        Some(ChecklistAction::Note { item, text }) => {
+            let number = items::parse_item(&item).map_err(|r| refused(r, json))?;
+            let receipt = items::note(&snapshot, &actor, number, &text).map_err(|r| refused(r, json))?;
+            if json {
+                print_json(&json!({ "receipt": receipt }))?;
+            } else {
+                saved(&receipt, format!("Note saved on checklist item {number}"));
             }
         }
     }

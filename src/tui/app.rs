@@ -353,12 +353,13 @@ impl App {
                 if let Some(ed) = &self.editor {
                     let same = matches!(
                         (&ed.purpose, &op),
-                        (Purpose::Note { .. }, WriteOp::Note { .. })
-                            | (
-                                Purpose::ChecklistNote { .. },
-                                WriteOp::Checklist { note: Some(_), .. }
-                            )
-                            | (Purpose::Correction { .. }, WriteOp::Correction { .. })
+                        (
+                            Purpose::Note { .. } | Purpose::ChecklistNote { .. },
+                            WriteOp::Note { .. }
+                        ) | (
+                            Purpose::ChecklistNote { .. },
+                            WriteOp::Checklist { note: Some(_), .. }
+                        ) | (Purpose::Correction { .. }, WriteOp::Correction { .. })
                             | (Purpose::Waiver { .. }, WriteOp::Waive { .. })
                             | (Purpose::Rejection { .. }, WriteOp::Reject { .. })
                             | (Purpose::Reopen, WriteOp::Reopen { .. })

@@ -505,9 +505,10 @@ pub fn write_with(
             target,
             text,
         } => {
-            return Err(format!(
-                "a checklist note goes with a move of item {target}: {text:.0}"
-            ))
+            let item = target
+                .parse::<u8>()
+                .map_err(|_| format!("no checklist item {}", crate::text::inert(target)))?;
+            workflow::checklist::note(snap, &actor, item, text)
         }
         WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &recon, target, text, None),
         WriteOp::Correction {

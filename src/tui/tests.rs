@@ -935,6 +935,28 @@ fn demo_an_operator_assigns_an_owner_from_the_cockpit() {
 }
 
 #[test]
+fn demo_a_checklist_note_is_saved_alone_with_enter_or_with_a_move() {
+    let mut d = Demo::open("tlin");
+    d.press(&[key('3')]);
+    d.press(&[key('n')]);
+    typed(&mut d.app, "asked billing about the drafts");
+    d.press(&[ctrl('s')]);
+    let msg = d.app.editor.as_ref().unwrap().error.clone().unwrap();
+    assert!(msg.starts_with("save: Enter as a note only"), "{msg}");
+    d.press(&[code(KeyCode::Enter)]);
+    assert!(d.app.editor.is_none());
+    // The item did not move; the note is in its trail.
+    let item =
+        crate::workflow::checklist::items(&d.snap, &crate::reconcile::run(&d.snap).unwrap().overview())
+            .unwrap()
+            .remove(0);
+    assert_eq!(item.status, ItemStatus::Pending);
+    assert_eq!(item.version, 0);
+    assert_eq!(item.notes.len(), 1);
+    assert_eq!(item.notes[0].text, "asked billing about the drafts");
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

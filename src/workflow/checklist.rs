@@ -364,6 +364,37 @@ pub fn parse_item(text: &str) -> Result<u8, Refusal> {
     }
 }
 
+/// Adds a note to item `item` without moving it: the item keeps its status, its version and
+/// who last moved it (a note on a done item does not make the noter its completer). Needs
+/// the right to add a note; refused when the period is locked.
+pub fn note(snapshot: &Snapshot, actor: &Actor, item: u8, text: &str) -> Result<Receipt, Refusal> {
+    actor.may(Permission::AddNote)?;
+    parse_item(&item.to_string())?;
+    require_text("the note", text)?;
+    let result = snapshot.write(|tx| {
+        ensure_open(tx)?;
+        if tx.read().checklist_item(item)?.is_none() {
+            return Err(Refusal::NotFound(format!(
+                "checklist item {item} is missing from the snapshot"
+            )));
+        }
+        audited(tx, actor, |w| {
+            let row = w.insert_annotation(&new_annotation(
+                TargetKind::Checklist,
+                &item.to_string(),
+                AnnotationKind::Note,
+                actor,
+                w.at(),
+                text,
+            ))?;
+            let mut changes = Changes::default();
+            changes.record(row.row_id(), Value::Null, row.state());
+            Ok(changes.entry(actor, "checklist.note", &format!("checklist:{item}"), Some(text)))
+        })
+    });
+    result.map_err(|e| e.keeping(text))
+}
+
 /// Moves item `item` to `status`, with an optional note. Refused when the period is locked,
 /// when the item changed since `seen_version`, and for `done` while a critical or high
 /// mismatch in its lanes is open.

@@ -162,11 +162,23 @@ impl App {
                     Action::SetChecklist(status) => Some(status),
                     _ => None,
                 });
-            let Some(status) = status else {
-                ed.error = None;
+            let Purpose::ChecklistNote { item } = ed.purpose else {
                 return Vec::new();
             };
-            let Purpose::ChecklistNote { item } = ed.purpose else {
+            if key.code == KeyCode::Enter {
+                if let Some(why) = &self.stopped {
+                    ed.error = Some(format!("not saved: {why}"));
+                    return Vec::new();
+                }
+                ed.error = Some(SAVING.to_string());
+                return vec![Request::Write(WriteOp::Note {
+                    kind: TargetKind::Checklist,
+                    target: item.to_string(),
+                    text: ed.text().trim_end().to_string(),
+                })];
+            }
+            let Some(status) = status else {
+                ed.error = None;
                 return Vec::new();
             };
             if let Some(why) = &self.stopped {
@@ -216,9 +228,10 @@ impl App {
                 text,
             },
             Purpose::ChecklistNote { item } => {
-                // The workflow keeps a checklist note with a move of its item.
+                // Saved alone (Enter: the item keeps its status and who moved it) or with a
+                // move of the item.
                 ed.error = Some(format!(
-                    "save with a move of item {item}: i in progress · d done · b blocked · u pending · other key: keep editing"
+                    "save: Enter as a note only · with a move of item {item}: i in progress · d done · b blocked · u pending · other key: keep editing"
                 ));
                 ed.choose_move = true;
                 return Vec::new();
