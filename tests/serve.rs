@@ -409,6 +409,9 @@ async fn note_on_export(r: &Remote, text: &str) {
     r.wait_for("Ctrl-S save", Duration::from_secs(10)).await;
     r.keys(text.as_bytes()).await;
     r.keys(b"\x13").await;
+    // Saved, not only typed: the text is on screen while it is typed; "note added" is the
+    // cockpit's word that the write committed.
+    r.wait_for("note added", Duration::from_secs(10)).await;
     r.wait_for(text, Duration::from_secs(10)).await;
 }
 

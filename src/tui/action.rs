@@ -21,6 +21,26 @@ pub enum View {
 }
 
 impl View {
+    /// The views of the tab bar, in its order: what Tab and Shift-Tab step through.
+    pub const TABS: [View; 6] = [
+        View::Overview,
+        View::Mismatches,
+        View::Checklist,
+        View::Lanes,
+        View::Audit,
+        View::SignOff,
+    ];
+
+    /// The tab a view is under (a mismatch's detail and evidence under Mismatches, the
+    /// charts under Overview).
+    pub fn tab(self) -> View {
+        match self {
+            View::Detail | View::Evidence => View::Mismatches,
+            View::Charts => View::Overview,
+            other => other,
+        }
+    }
+
     pub const ALL: [View; 9] = [
         View::Overview,
         View::Mismatches,
@@ -87,6 +107,9 @@ pub enum Action {
     Trace,
     /// Assign the mismatch an owner.
     Assign,
+    /// The next or previous view in the tab bar (Tab, Shift-Tab).
+    NextView,
+    PrevView,
     /// Scroll a wide text sideways.
     Left,
     Right,

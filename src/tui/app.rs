@@ -195,6 +195,16 @@ impl App {
                 self.help = true;
                 return Vec::new();
             }
+            Action::NextView | Action::PrevView => {
+                let tabs = View::TABS;
+                let at = tabs.iter().position(|v| *v == self.view.tab()).unwrap_or(0);
+                let next = if action == Action::NextView {
+                    (at + 1) % tabs.len()
+                } else {
+                    (at + tabs.len() - 1) % tabs.len()
+                };
+                return self.show(tabs[next]);
+            }
             Action::Back => {
                 self.flash = None;
                 if let Some(v) = self.back.pop() {

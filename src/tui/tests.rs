@@ -300,11 +300,11 @@ fn detail_panes_sources_and_lane_drill() {
         "GL-2026-03-000150",
         "the located row is selected"
     );
-    press(&mut app, &[code(KeyCode::Tab)]);
+    press(&mut app, &[key('l')]);
     assert_eq!(app.lanes.lane(), LaneTable::Programs);
     press(&mut app, &[code(KeyCode::Esc)]);
     assert_eq!(app.view, View::Detail);
-    press(&mut app, &[code(KeyCode::Tab)]);
+    press(&mut app, &[key('l')]);
     assert_eq!(app.detail.pane, DetailPane::Trail);
 }
 
@@ -954,6 +954,28 @@ fn demo_a_checklist_note_is_saved_alone_with_enter_or_with_a_move() {
     assert_eq!(item.version, 0);
     assert_eq!(item.notes.len(), 1);
     assert_eq!(item.notes[0].text, "asked billing about the drafts");
+}
+
+#[test]
+fn tab_and_shift_tab_step_through_the_views_as_in_gitui() {
+    let mut app = operator();
+    let mut seen = vec![app.view];
+    for _ in 0..6 {
+        press(&mut app, &[code(KeyCode::Tab)]);
+        seen.push(app.view);
+    }
+    use View::*;
+    assert_eq!(
+        seen,
+        [Overview, Mismatches, Checklist, Lanes, Audit, SignOff, Overview]
+    );
+    press(&mut app, &[code(KeyCode::BackTab)]);
+    assert_eq!(app.view, SignOff);
+    // From a mismatch's detail, Tab goes on from its tab (Mismatches).
+    press(&mut app, &[key('1'), code(KeyCode::Enter)]);
+    assert_eq!(app.view, Detail);
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(app.view, Checklist);
 }
 
 #[test]

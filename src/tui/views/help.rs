@@ -50,10 +50,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             right.push(Line::from(format!("  {} ({})", inert(login), role.as_str())));
         }
     }
-    right.push(Line::from(""));
-    right.push(Line::from(Span::styled("severity:", theme.dim())));
-    right.push(Line::from(Span::styled(" ▲ critical  ● high", theme.dim())));
-    right.push(Line::from(Span::styled(" ◆ medium    · low", theme.dim())));
+    // The severity symbols, where there is room beside the roster.
+    if right.len() + 4 <= usize::from(area.height.saturating_sub(2)) {
+        right.push(Line::from(""));
+        right.push(Line::from(Span::styled("severity:", theme.dim())));
+        right.push(Line::from(Span::styled(" ▲ critical  ● high", theme.dim())));
+        right.push(Line::from(Span::styled(" ◆ medium    · low", theme.dim())));
+    }
     let h = (left.len().max(right.len()) as u16 + 2).min(area.height);
     let r = popup(frame, area, 78, h);
     let title = format!(" Keys — {} · any key closes ", app.view.title());

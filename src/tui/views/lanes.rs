@@ -199,15 +199,15 @@ pub fn bindings() -> Vec<Binding> {
     use K::*;
     vec![
         b(
-            &[Code(Tab), Ch('l'), Code(Right)],
-            "Tab/l",
+            &[Ch('l'), Code(Right)],
+            "l/→",
             "next lane",
             Action::NextPane,
             true,
         ),
         b(
-            &[Code(BackTab), Ch('h'), Code(Left)],
-            "h",
+            &[Ch('h'), Code(Left)],
+            "h/←",
             "previous lane",
             Action::PrevPane,
             true,

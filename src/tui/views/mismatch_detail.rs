@@ -178,10 +178,16 @@ pub fn bindings() -> Vec<Binding> {
     use KeyCode::*;
     use K::*;
     vec![
-        b(&[Code(Tab)], "Tab", "pane", Action::NextPane, false),
         b(
-            &[Code(BackTab)],
-            "S-Tab",
+            &[Ch('l'), Code(Right)],
+            "l/→",
+            "next pane",
+            Action::NextPane,
+            false,
+        ),
+        b(
+            &[Ch('h'), Code(Left)],
+            "h/←",
             "previous pane",
             Action::PrevPane,
             false,
