@@ -364,6 +364,26 @@ pub fn parse_item(text: &str) -> Result<u8, Refusal> {
     }
 }
 
+/// Writes `text` as a note on item `item` and records it among `changes`.
+fn add_note(
+    w: &super::Writes<'_>,
+    actor: &Actor,
+    item: u8,
+    text: &str,
+    changes: &mut Changes,
+) -> Result<(), Refusal> {
+    let row = w.insert_annotation(&new_annotation(
+        TargetKind::Checklist,
+        &item.to_string(),
+        AnnotationKind::Note,
+        actor,
+        w.at(),
+        text,
+    ))?;
+    changes.record(row.row_id(), Value::Null, row.state());
+    Ok(())
+}
+
 /// Adds a note to item `item` without moving it: the item keeps its status, its version and
 /// who last moved it (a note on a done item does not make the noter its completer). Needs
 /// the right to add a note; refused when the period is locked.
@@ -379,16 +399,8 @@ pub fn note(snapshot: &Snapshot, actor: &Actor, item: u8, text: &str) -> Result<
             )));
         }
         audited(tx, actor, |w| {
-            let row = w.insert_annotation(&new_annotation(
-                TargetKind::Checklist,
-                &item.to_string(),
-                AnnotationKind::Note,
-                actor,
-                w.at(),
-                text,
-            ))?;
             let mut changes = Changes::default();
-            changes.record(row.row_id(), Value::Null, row.state());
+            add_note(w, actor, item, text, &mut changes)?;
             Ok(changes.entry(actor, "checklist.note", &format!("checklist:{item}"), Some(text)))
         })
     });
@@ -460,15 +472,7 @@ pub fn set<F: Figures + ?Sized>(
             let mut changes = Changes::default();
             changes.record(after.row_id(), before.state(), after.state());
             if let Some(note) = note {
-                let row = w.insert_annotation(&new_annotation(
-                    TargetKind::Checklist,
-                    &item.to_string(),
-                    AnnotationKind::Note,
-                    actor,
-                    w.at(),
-                    note,
-                ))?;
-                changes.record(row.row_id(), Value::Null, row.state());
+                add_note(w, actor, item, note, &mut changes)?;
             }
             Ok(changes.entry(actor, "checklist.set", &after.row_id(), note))
         })
