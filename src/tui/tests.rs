@@ -979,6 +979,44 @@ fn tab_and_shift_tab_step_through_the_views_as_in_gitui() {
 }
 
 #[test]
+fn demo_the_audit_view_filters_by_kind_and_user() {
+    let mut d = Demo::open("tlin");
+    for (login, item) in [("tlin", 1u8), ("rdiaz", 2)] {
+        let who = crate::workflow::Actor::resolve(&d.snap, Some(login)).unwrap();
+        crate::workflow::checklist::note(&d.snap, &who, item, "looked").unwrap();
+    }
+    crate::workflow::sessions::record(
+        &d.snap,
+        &crate::workflow::sessions::Event {
+            action: crate::workflow::sessions::LOGIN,
+            actor: "rdiaz".into(),
+            target: "ssh:127.0.0.1:50000".into(),
+            text: "key SHA256:test".into(),
+        },
+    )
+    .unwrap();
+    d.press(&[key('5')]);
+    let all = d.app.audit.shown().len();
+    assert!(all >= 2, "{all}");
+    // U: one user at a time (in login order: rdiaz first).
+    d.press(&[key('U')]);
+    assert_eq!(d.app.audit.user.as_deref(), Some("rdiaz"));
+    assert!(d.app.audit.shown().iter().all(|e| e.row.actor == "rdiaz"));
+    assert!(d.screen().contains("showing all entries by rdiaz"));
+    // K: workflow only hides the session rows.
+    d.press(&[key('K')]);
+    assert!(d
+        .app
+        .audit
+        .shown()
+        .iter()
+        .all(|e| !e.row.action.starts_with("session.")));
+    assert!(d.screen().contains("showing workflow only by rdiaz"));
+    d.press(&[key('U'), key('U')]);
+    assert_eq!(d.app.audit.user, None);
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

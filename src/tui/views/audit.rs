@@ -23,9 +23,73 @@ pub struct AuditState {
     pub at_end: bool,
     pub pending: bool,
     pub verify: Option<Result<String, String>>,
+    /// Which entries are shown: every one, the workflow's, or the sessions' (`session.*`).
+    pub kind: AuditKind,
+    /// Only this login's entries.
+    pub user: Option<String>,
+}
+
+/// A filter of the audit view by kind of entry (`K` cycles it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuditKind {
+    #[default]
+    All,
+    Workflow,
+    Sessions,
+}
+
+impl AuditKind {
+    fn next(self) -> AuditKind {
+        match self {
+            AuditKind::All => AuditKind::Workflow,
+            AuditKind::Workflow => AuditKind::Sessions,
+            AuditKind::Sessions => AuditKind::All,
+        }
+    }
+
+    fn admits(self, action: &str) -> bool {
+        let session = action.starts_with("session.");
+        match self {
+            AuditKind::All => true,
+            AuditKind::Workflow => !session,
+            AuditKind::Sessions => session,
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            AuditKind::All => "all entries",
+            AuditKind::Workflow => "workflow only",
+            AuditKind::Sessions => "sessions only",
+        }
+    }
 }
 
 impl AuditState {
+    /// The loaded entries the filters let through, newest first.
+    pub fn shown(&self) -> Vec<&AuditEntry> {
+        self.rows
+            .iter()
+            .filter(|e| self.kind.admits(&e.row.action))
+            .filter(|e| self.user.as_ref().is_none_or(|u| *u == e.row.actor))
+            .collect()
+    }
+
+    /// The next user filter: none, then each login seen in the loaded entries in turn.
+    fn next_user(&self) -> Option<String> {
+        let mut users: Vec<&String> = self.rows.iter().map(|e| &e.row.actor).collect();
+        users.sort();
+        users.dedup();
+        match &self.user {
+            None => users.first().map(|u| (*u).clone()),
+            Some(u) => users
+                .iter()
+                .position(|x| *x == u)
+                .and_then(|i| users.get(i + 1))
+                .map(|u| (*u).clone()),
+        }
+    }
+
     /// A page of the log arrived: the newest page replaces what is kept (the selection
     /// stays on its entry), an older one is appended.
     pub(crate) fn on_page(&mut self, before: Option<i64>, rows: Vec<AuditEntry>) {
@@ -47,10 +111,21 @@ impl AuditState {
 impl App {
     pub(crate) fn update_audit(&mut self, action: Action) -> Vec<Request> {
         match action {
+            Action::CycleStatus => {
+                self.audit.kind = self.audit.kind.next();
+                self.audit.selected = 0;
+                Vec::new()
+            }
+            Action::CycleOwner => {
+                self.audit.user = self.audit.next_user();
+                self.audit.selected = 0;
+                Vec::new()
+            }
             a if a.is_nav() => {
+                let shown = self.audit.shown().len();
                 let a_ = &mut self.audit;
-                a_.selected = clamp_move(a_.selected, a_.rows.len(), &a, self.page_rows);
-                if a_.selected + self.page_rows * 2 >= a_.rows.len() && !a_.at_end && !a_.pending {
+                a_.selected = clamp_move(a_.selected, shown, &a, self.page_rows);
+                if a_.selected + self.page_rows * 2 >= shown && !a_.at_end && !a_.pending {
                     if let Some(last) = a_.rows.last() {
                         a_.pending = true;
                         return vec![Request::Audit {
@@ -71,7 +146,17 @@ impl App {
 
 /// The audit view's own keys.
 pub fn bindings() -> Vec<Binding> {
-    vec![b(&[K::Ch('v')], "v", "verify again", Action::Verify, true)]
+    vec![
+        b(&[K::Ch('v')], "v", "verify again", Action::Verify, true),
+        b(
+            &[K::Ch('K')],
+            "K",
+            "kind: all/workflow/sessions",
+            Action::CycleStatus,
+            true,
+        ),
+        b(&[K::Ch('U')], "U", "by user", Action::CycleOwner, true),
+    ]
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
@@ -88,19 +173,36 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             theme.bad(),
         )),
     };
-    frame.render_widget(Paragraph::new(vec![v]), verify);
+    let filter = Line::from(Span::styled(
+        fit(
+            &format!(
+                "showing {}{} · K kind · U user",
+                app.audit.kind.words(),
+                app.audit
+                    .user
+                    .as_ref()
+                    .map(|u| format!(" by {}", inert(u)))
+                    .unwrap_or_default()
+            ),
+            area.width as usize,
+        ),
+        theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(vec![v, filter]), verify);
     let a = &mut app.audit;
-    if a.rows.is_empty() {
+    let shown: Vec<AuditEntry> = a.shown().into_iter().cloned().collect();
+    if shown.is_empty() {
         let msg = if a.pending {
             "loading…"
-        } else {
+        } else if a.rows.is_empty() {
             "The audit log is empty."
+        } else {
+            "No entry of the loaded ones matches the filter (K kind, U user)."
         };
         frame.render_widget(Paragraph::new(msg), table_area);
         return;
     }
-    let rows: Vec<Row> = a
-        .rows
+    let rows: Vec<Row> = shown
         .iter()
         .map(|e| {
             let r = &e.row;
@@ -136,11 +238,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     )
     .header(Row::new(vec!["seq", "at", "actor", "action", "target", "what"]).style(theme.dim()))
     .row_highlight_style(theme.selected());
-    let sel = a.selected.min(a.rows.len() - 1);
+    let sel = a.selected.min(shown.len() - 1);
     a.table.select(Some(sel));
     frame.render_stateful_widget(table, table_area, &mut a.table);
     // The selected entry in full.
-    let (r, changes) = (&a.rows[sel].row, &a.rows[sel].changes);
+    let (r, changes) = (&shown[sel].row, &shown[sel].changes);
     let mut text = vec![Line::from(Span::styled(
         format!(
             "#{} · {} · {} · {} · {}",
