@@ -1017,6 +1017,26 @@ fn demo_the_audit_view_filters_by_kind_and_user() {
 }
 
 #[test]
+fn at_80x24_the_selected_mismatchs_owner_and_next_action_are_readable_in_full() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('2')]);
+    let s = d.screen();
+    // The whole next action, wrapped under the table, with the owner uncut.
+    let tail: String = s
+        .lines()
+        .rev()
+        .skip(2)
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(tail.contains("owner gl-team@northstar.example"), "{s}");
+    assert!(tail.contains("compare its lines to the billing extract"), "{s}");
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

@@ -267,7 +267,8 @@ pub fn severity_short(s: Severity) -> String {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
-    let [bar, table_area] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let [bar, table_area, selected_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(4)]).areas(area);
     let items = app.visible_items();
     let total = app.data.as_ref().map_or(0, |d| d.items.len());
     let m = &app.mismatches;
@@ -368,6 +369,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         );
     } else {
         frame.render_stateful_widget(table, table_area, &mut app.mismatches.table);
+    }
+    // The selected row's owner and next action in full, wrapped: at 80 columns the table
+    // cuts both.
+    let selected = app.visible_items().get(idx).map(|i| {
+        format!(
+            "{} · owner {} · next: {}",
+            inert(&i.mismatch.key),
+            inert(&i.owner),
+            inert(&i.mismatch.next_action)
+        )
+    });
+    if let Some(text) = selected {
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(ratatui::widgets::Block::new().borders(ratatui::widgets::Borders::TOP)),
+            selected_area,
+        );
     }
 }
 
