@@ -67,11 +67,17 @@ _closedesk() {
             closedesk__subcmd__checklist,help)
                 cmd="closedesk__subcmd__checklist__subcmd__help"
                 ;;
+            closedesk__subcmd__checklist,note)
+                cmd="closedesk__subcmd__checklist__subcmd__note"
+                ;;
             closedesk__subcmd__checklist,set)
                 cmd="closedesk__subcmd__checklist__subcmd__set"
                 ;;
             closedesk__subcmd__checklist__subcmd__help,help)
                 cmd="closedesk__subcmd__checklist__subcmd__help__subcmd__help"
+                ;;
+            closedesk__subcmd__checklist__subcmd__help,note)
+                cmd="closedesk__subcmd__checklist__subcmd__help__subcmd__note"
                 ;;
             closedesk__subcmd__checklist__subcmd__help,set)
                 cmd="closedesk__subcmd__checklist__subcmd__help__subcmd__set"
@@ -123,6 +129,9 @@ _closedesk() {
                 ;;
             closedesk__subcmd__help,verify)
                 cmd="closedesk__subcmd__help__subcmd__verify"
+                ;;
+            closedesk__subcmd__help__subcmd__checklist,note)
+                cmd="closedesk__subcmd__help__subcmd__checklist__subcmd__note"
                 ;;
             closedesk__subcmd__help__subcmd__checklist,set)
                 cmd="closedesk__subcmd__help__subcmd__checklist__subcmd__set"
@@ -212,7 +221,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__checklist)
-            opts="-h --json --user --help set help"
+            opts="-h --json --user --help set note help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,7 +239,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__checklist__subcmd__help)
-            opts="set help"
+            opts="set note help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,6 +266,20 @@ _closedesk() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        closedesk__subcmd__checklist__subcmd__help__subcmd__note)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         closedesk__subcmd__checklist__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -264,6 +287,24 @@ _closedesk() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        closedesk__subcmd__checklist__subcmd__note)
+            opts="-h --json --user --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -390,8 +431,22 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__help__subcmd__checklist)
-            opts="set"
+            opts="set note"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        closedesk__subcmd__help__subcmd__checklist__subcmd__note)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -64,17 +64,22 @@ complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -l user -
 complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -l json -d 'Print JSON for scripts'
 complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -l check -d 'Exit 1 when the period is not clean'
 complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -s h -l help -d 'Print help'
-complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set help" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
-complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set help" -l json -d 'Print JSON for scripts'
-complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set help" -s h -l help -d 'Print help'
-complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set help" -a "set" -d 'Move an item to pending, in_progress, done or blocked'
-complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -l json -d 'Print JSON for scripts'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -s h -l help -d 'Print help'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -a "set" -d 'Move an item to pending, in_progress, done or blocked'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -a "note" -d 'Add a note to an item without moving it (it keeps its status and who moved it)'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from set" -l note -d 'A note to keep with the move' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from set" -l if-version -d 'Refuse if the item changed since you read this version (shown by `checklist`)' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from set" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from set" -l json -d 'Print JSON for scripts'
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from note" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from note" -l json -d 'Print JSON for scripts'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from note" -s h -l help -d 'Print help'
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from help" -f -a "set" -d 'Move an item to pending, in_progress, done or blocked'
+complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from help" -f -a "note" -d 'Add a note to an item without moving it (it keeps its status and who moved it)'
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -l lane -d 'Only this lane' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand mismatch; and not __fish_seen_subcommand_from note propose accept reject waive assign help" -l severity -d 'Only this severity: critical, high, medium or low' -r
@@ -189,6 +194,7 @@ complete -c closedesk -n "__fish_closedesk_using_subcommand help; and not __fish
 complete -c closedesk -n "__fish_closedesk_using_subcommand help; and not __fish_seen_subcommand_from open demo import status reconcile checklist mismatch signoff reopen verify log export serve completions man help" -f -a "man" -d 'Print the man page (roff)'
 complete -c closedesk -n "__fish_closedesk_using_subcommand help; and not __fish_seen_subcommand_from open demo import status reconcile checklist mismatch signoff reopen verify log export serve completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c closedesk -n "__fish_closedesk_using_subcommand help; and __fish_seen_subcommand_from checklist" -f -a "set" -d 'Move an item to pending, in_progress, done or blocked'
+complete -c closedesk -n "__fish_closedesk_using_subcommand help; and __fish_seen_subcommand_from checklist" -f -a "note" -d 'Add a note to an item without moving it (it keeps its status and who moved it)'
 complete -c closedesk -n "__fish_closedesk_using_subcommand help; and __fish_seen_subcommand_from mismatch" -f -a "note" -d 'Add a note to the mismatch\'s trail'
 complete -c closedesk -n "__fish_closedesk_using_subcommand help; and __fish_seen_subcommand_from mismatch" -f -a "propose" -d 'Propose a correction: an amount added to the expected or actual figure'
 complete -c closedesk -n "__fish_closedesk_using_subcommand help; and __fish_seen_subcommand_from mismatch" -f -a "accept" -d 'Accept a proposed correction (a reviewer or lead other than its author)'

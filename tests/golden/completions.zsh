@@ -109,6 +109,16 @@ _arguments "${_arguments_options[@]}" : \
 ':status -- pending, in_progress, done or blocked:_default' \
 && ret=0
 ;;
+(note)
+_arguments "${_arguments_options[@]}" : \
+'--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
+'--json[Print JSON for scripts]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':item -- The item number, 1 to 8:_default' \
+':text -- The note (may begin with `-`):_default' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_closedesk__subcmd__checklist__subcmd__help_commands" \
@@ -122,6 +132,10 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:closedesk-checklist-help-command-$line[1]:"
         case $line[1] in
             (set)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(note)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -411,6 +425,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(note)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
         esac
     ;;
 esac
@@ -526,6 +544,7 @@ _closedesk_commands() {
 _closedesk__subcmd__checklist_commands() {
     local commands; commands=(
 'set:Move an item to pending, in_progress, done or blocked' \
+'note:Add a note to an item without moving it (it keeps its status and who moved it)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'closedesk checklist commands' commands "$@"
@@ -534,6 +553,7 @@ _closedesk__subcmd__checklist_commands() {
 _closedesk__subcmd__checklist__subcmd__help_commands() {
     local commands; commands=(
 'set:Move an item to pending, in_progress, done or blocked' \
+'note:Add a note to an item without moving it (it keeps its status and who moved it)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'closedesk checklist help commands' commands "$@"
@@ -543,10 +563,20 @@ _closedesk__subcmd__checklist__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'closedesk checklist help help commands' commands "$@"
 }
+(( $+functions[_closedesk__subcmd__checklist__subcmd__help__subcmd__note_commands] )) ||
+_closedesk__subcmd__checklist__subcmd__help__subcmd__note_commands() {
+    local commands; commands=()
+    _describe -t commands 'closedesk checklist help note commands' commands "$@"
+}
 (( $+functions[_closedesk__subcmd__checklist__subcmd__help__subcmd__set_commands] )) ||
 _closedesk__subcmd__checklist__subcmd__help__subcmd__set_commands() {
     local commands; commands=()
     _describe -t commands 'closedesk checklist help set commands' commands "$@"
+}
+(( $+functions[_closedesk__subcmd__checklist__subcmd__note_commands] )) ||
+_closedesk__subcmd__checklist__subcmd__note_commands() {
+    local commands; commands=()
+    _describe -t commands 'closedesk checklist note commands' commands "$@"
 }
 (( $+functions[_closedesk__subcmd__checklist__subcmd__set_commands] )) ||
 _closedesk__subcmd__checklist__subcmd__set_commands() {
@@ -594,8 +624,14 @@ _closedesk__subcmd__help_commands() {
 _closedesk__subcmd__help__subcmd__checklist_commands() {
     local commands; commands=(
 'set:Move an item to pending, in_progress, done or blocked' \
+'note:Add a note to an item without moving it (it keeps its status and who moved it)' \
     )
     _describe -t commands 'closedesk help checklist commands' commands "$@"
+}
+(( $+functions[_closedesk__subcmd__help__subcmd__checklist__subcmd__note_commands] )) ||
+_closedesk__subcmd__help__subcmd__checklist__subcmd__note_commands() {
+    local commands; commands=()
+    _describe -t commands 'closedesk help checklist note commands' commands "$@"
 }
 (( $+functions[_closedesk__subcmd__help__subcmd__checklist__subcmd__set_commands] )) ||
 _closedesk__subcmd__help__subcmd__checklist__subcmd__set_commands() {
