@@ -59,6 +59,26 @@ pub struct SeverityCounts {
     pub low: usize,
 }
 
+impl SeverityCounts {
+    /// The open mismatches, given as (severity, open variance), counted by severity, and
+    /// their open variance as an absolute sum: what `status` and the packet's cover say.
+    pub fn tally(open: impl IntoIterator<Item = (Severity, Money)>) -> (SeverityCounts, Money) {
+        let mut counts = SeverityCounts::default();
+        let mut variance = Money::ZERO;
+        for (severity, open) in open {
+            counts.open += 1;
+            variance += open.abs();
+            match severity {
+                Severity::Critical => counts.critical += 1,
+                Severity::High => counts.high += 1,
+                Severity::Medium => counts.medium += 1,
+                Severity::Low => counts.low += 1,
+            }
+        }
+        (counts, variance)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LastCleanClose {
     pub period: String,
@@ -82,22 +102,12 @@ impl Summary {
         checklist: &ChecklistProgress,
         today: NaiveDate,
     ) -> Summary {
-        let mut counts = SeverityCounts::default();
-        let mut variance = Money::ZERO;
-        for (m, open) in recon
-            .mismatches
-            .iter()
-            .filter_map(|m| Some((m, open_variance(m)?)))
-        {
-            counts.open += 1;
-            variance += open.abs();
-            match m.severity {
-                Severity::Critical => counts.critical += 1,
-                Severity::High => counts.high += 1,
-                Severity::Medium => counts.medium += 1,
-                Severity::Low => counts.low += 1,
-            }
-        }
+        let (counts, variance) = SeverityCounts::tally(
+            recon
+                .mismatches
+                .iter()
+                .filter_map(|m| Some((m.severity, open_variance(m)?))),
+        );
         Summary::counted(recon, counts, variance, checklist, today)
     }
 

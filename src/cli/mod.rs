@@ -547,7 +547,8 @@ fn stored_overview(snapshot: &Snapshot) -> Result<Overview, Failure> {
         .0)
 }
 
-fn cannot_read(snapshot: &Snapshot, e: rusqlite::Error) -> Failure {
+/// A failure reading the snapshot, naming the file (exit 3 when the environment's).
+pub(crate) fn cannot_read(snapshot: &Snapshot, e: rusqlite::Error) -> Failure {
     Failure::sqlite(
         format!(
             "{}: cannot read the snapshot: {}",

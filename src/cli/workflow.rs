@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{open_snapshot, open_snapshot_to_read, print_json, Failure, Outcome};
+use super::{cannot_read, open_snapshot, open_snapshot_to_read, print_json, Failure, Outcome};
 use crate::money::Money;
 use crate::reconcile::stored::{self, Current};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Severity, Side};
@@ -274,18 +274,7 @@ fn refused_on(snapshot: &Snapshot, refusal: Refusal, json: bool) -> Failure {
 /// engine's (stored for next time). The write checks inside its transaction that the source
 /// rows did not change since (docs/reconciliation.md, "Stored results").
 fn figures_now(snapshot: &Snapshot) -> Result<Current, Failure> {
-    stored::current(snapshot).map_err(|e| cannot_read_snapshot(snapshot, &e))
-}
-
-fn cannot_read_snapshot(snapshot: &Snapshot, e: &rusqlite::Error) -> Failure {
-    Failure::sqlite(
-        format!(
-            "{}: cannot read the snapshot: {}",
-            inert_path(snapshot.path()),
-            crate::snapshot::explain(e)
-        ),
-        e,
-    )
+    stored::current(snapshot).map_err(|e| cannot_read(snapshot, e))
 }
 
 fn open_as(file: Option<PathBuf>, user: Option<&str>, json: bool) -> Result<(Snapshot, Actor), Failure> {
@@ -486,10 +475,8 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     let fail = |r: Refusal| refused(r, json);
     let receipt = match args.action {
         None if args.rows => {
-            // The compare needs the per-account figures, which are not stored: the engine.
-            let full = crate::reconcile::run(&snapshot).map_err(|e| cannot_read_snapshot(&snapshot, &e))?;
-            let evidence = crate::reconcile::evidence::evidence(&snapshot, &full, &key)
-                .map_err(|e| cannot_read_snapshot(&snapshot, &e))?
+            let evidence = crate::reconcile::evidence::evidence_now(&snapshot, &key)
+                .map_err(|e| cannot_read(&snapshot, e))?
                 .ok_or_else(|| {
                     Failure::usage(format!(
                         "{:?} is not a mismatch the engine reports now; `closedesk mismatch` lists them",

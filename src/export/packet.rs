@@ -12,10 +12,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{document, json, pdf, ExportError, Format, Kind, Metadata, Output, Source};
-use crate::money::Money;
 use crate::reconcile::{Aging, Headline, Steps};
-use crate::snapshot::model::{PeriodStatus, Severity};
+use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::workflow::SignoffRow;
+use crate::summary::SeverityCounts;
 use crate::workflow::audit::{self, Report};
 use crate::workflow::checklist::{self, Item};
 use crate::workflow::mismatches::{self, Detail, MismatchView};
@@ -75,22 +75,25 @@ pub fn packet<'a>(source: &'a Source<'_>) -> Result<Packet<'a>, ExportError> {
 /// "needs review — 2 open mismatches (0 critical, 0 high, 1 medium, 1 low), open variance
 /// 14.27", as `closedesk status` words it.
 fn status_line(views: &[MismatchView], status: PeriodStatus) -> String {
-    let open: Vec<&MismatchView> = views.iter().filter(|v| v.is_open()).collect();
-    let count = |s: Severity| open.iter().filter(|v| v.severity == Some(s)).count();
-    let variance: Money = open.iter().map(|v| v.corrected_variance.abs()).sum();
-    let word = match (status, open.len()) {
+    let (n, variance) = SeverityCounts::tally(
+        views
+            .iter()
+            .filter(|v| v.is_open())
+            .filter_map(|v| Some((v.severity?, v.corrected_variance))),
+    );
+    let word = match (status, n.open) {
         (PeriodStatus::SignedOff, _) => "signed off",
         (_, 0) => "clean",
         _ => "needs review",
     };
     format!(
         "{word} — {} open mismatch{} ({} critical, {} high, {} medium, {} low), open variance {}",
-        open.len(),
-        if open.len() == 1 { "" } else { "es" },
-        count(Severity::Critical),
-        count(Severity::High),
-        count(Severity::Medium),
-        count(Severity::Low),
+        n.open,
+        if n.open == 1 { "" } else { "es" },
+        n.critical,
+        n.high,
+        n.medium,
+        n.low,
         variance.grouped()
     )
 }

@@ -166,6 +166,13 @@ pub fn evidence(
     }))
 }
 
+/// [`evidence`] on the file as it is now. It runs the engine: the per-account compare needs
+/// its full figures, which the stored result does not keep.
+pub fn evidence_now(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Evidence>> {
+    let full = super::run(snapshot)?;
+    evidence(snapshot, &full, key)
+}
+
 /// A program statement's lines against the invoice lines they present, and the fee lines
 /// behind the mismatch that no line of the statement presents.
 fn statement_compare(snapshot: &Snapshot, m: &super::Mismatch) -> rusqlite::Result<Option<Compare>> {

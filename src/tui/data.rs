@@ -772,9 +772,7 @@ pub fn handle_with(
         },
         Request::Verify => Response::Verified(verify(snapshot)),
         Request::Evidence { key } => {
-            // The per-account compare needs the engine's full figures, which are not stored.
-            let result = reconcile::run(snapshot)
-                .and_then(|full| crate::reconcile::evidence::evidence(snapshot, &full, &key))
+            let result = crate::reconcile::evidence::evidence_now(snapshot, &key)
                 .map_err(|e| crate::snapshot::explain(&e))
                 .and_then(|found| {
                     found.ok_or_else(|| "the engine no longer reports this mismatch".to_string())
