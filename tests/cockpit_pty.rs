@@ -506,3 +506,35 @@ fn argument_errors_echo_typed_text_inert_on_a_terminal() {
         );
     }
 }
+
+impl common::close::Screen for Term {
+    fn send(&self, keys: &[u8]) {
+        self.keys(keys);
+    }
+
+    fn screen(&self) -> String {
+        self.contents()
+    }
+}
+
+/// Issue 16's close, with no command-line step: each person opens the cockpit in their own
+/// terminal, as their own login, in turn.
+#[test]
+fn a_whole_close_from_the_cockpit_alone() {
+    use common::close::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let as_user = |login: &str, steps: &dyn Fn(&Term)| {
+        let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", login)], true);
+        t.wait_for("mismatch", Duration::from_secs(10));
+        steps(&t);
+        t.keys(b"q");
+        assert_eq!(t.wait_exit(), 0, "{login}'s cockpit exits cleanly");
+    };
+    as_user("rdiaz", &|t| trace_and_propose(t));
+    as_user("jokafor", &|t| choose_accept_and_waive(t));
+    as_user("rdiaz", &|t| work_items(t, 1, 4));
+    as_user("tlin", &|t| work_items(t, 5, 8));
+    as_user("mhale", &|t| sign_export_verify(t));
+    assert_signed_and_packed(&path);
+}

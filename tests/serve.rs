@@ -28,7 +28,8 @@ const EXPORT_KEY: &str = "exports:GL-2026-03:ar-total";
 
 // The server ------------------------------------------------------------------------------
 
-/// `closedesk serve` on a demo period, with keys for two roster logins and one outsider.
+/// `closedesk serve` on a demo period, with keys for four roster logins (lead mhale, reviewer
+/// jokafor, operators rdiaz and tlin) and one outsider.
 struct Server {
     child: Child,
     port: u16,
@@ -55,7 +56,7 @@ impl Server {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let mut keys = HashMap::new();
         let mut lines = String::from("# reviewers of the March close\n");
-        for login in ["mhale", "jokafor", "visitor"] {
+        for login in ["mhale", "jokafor", "rdiaz", "tlin", "visitor"] {
             let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
             let public = key.public_key().to_openssh().unwrap();
             lines.push_str(&format!("{} {login}\n", public.trim()));
@@ -1245,4 +1246,49 @@ async fn a_connection_offering_many_unknown_keys_makes_one_bounded_row() {
     let text = rows[0]["text"].as_str().unwrap();
     assert_eq!(text.matches("is not in the authorized keys").count(), 4, "{text}");
     assert!(text.len() < 600, "{text}");
+}
+
+/// A served cockpit driven from a plain thread: each key is sent through the runtime.
+struct Served<'a> {
+    rt: &'a tokio::runtime::Runtime,
+    remote: Remote,
+}
+
+impl common::close::Screen for Served<'_> {
+    fn send(&self, keys: &[u8]) {
+        self.rt.block_on(self.remote.keys(keys));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn screen(&self) -> String {
+        self.remote.contents()
+    }
+}
+
+/// Issue 16's close over `closedesk serve`, with no command-line step and no shell: every
+/// person, the reviewer included, reaches the cockpit through SSH as their own key's login.
+#[test]
+fn a_whole_close_over_serve() {
+    use common::close::*;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = Server::start(&[]);
+    let as_user = |login: &str, steps: &dyn Fn(&Served)| {
+        let remote = rt.block_on(server.cockpit(login));
+        let served = Served { rt: &rt, remote };
+        served.wait_for("mismatch");
+        steps(&served);
+        served.send(b"q");
+        let (exit, stderr) = rt.block_on(served.remote.wait_closed(Duration::from_secs(10)));
+        assert_eq!(exit, Some(0), "{login}'s session ends cleanly: {stderr}");
+    };
+    as_user("rdiaz", &|s| trace_and_propose(s));
+    as_user("jokafor", &|s| choose_accept_and_waive(s));
+    as_user("rdiaz", &|s| work_items(s, 1, 4));
+    as_user("tlin", &|s| work_items(s, 5, 8));
+    as_user("mhale", &|s| sign_export_verify(s));
+    assert_signed_and_packed(&server.db);
 }

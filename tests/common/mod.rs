@@ -2,6 +2,8 @@
 //! hand-made reconciliations with mismatches for library-level tests.
 #![allow(dead_code)]
 
+pub mod close;
+
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
