@@ -526,8 +526,7 @@ mod plan_tests {
     /// scan of any table (issue 7: paging stays instant at a million invoices).
     #[test]
     fn every_page_query_uses_an_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let snapshot = Snapshot::create(&dir.path().join("p.db")).unwrap();
+        let (_dir, snapshot) = super::super::testing::new_snapshot();
         for lane in LaneTable::ALL {
             for direction in [
                 Direction::Forward { inclusive: false },
