@@ -568,6 +568,13 @@ mod tests {
         (table, problems.lines())
     }
 
+    /// Reads `bytes`, checking that it reports exactly `expected`; what it read.
+    fn read_reporting(bytes: &'static [u8], expected: &[&str]) -> Option<Table> {
+        let (table, problems) = read(bytes);
+        assert_eq!(problems, expected);
+        table
+    }
+
     fn texts(table: &Table) -> Vec<(u64, Vec<Cell>)> {
         table.records.iter().map(|r| (r.line, r.cells.clone())).collect()
     }
@@ -578,9 +585,11 @@ mod tests {
 
     #[test]
     fn reorders_columns_and_strips_the_bom() {
-        let (table, problems) = read(b"\xEF\xBB\xBFkind,id,name\r\ncustomer,A-1,\"Acme, Inc.\"\r\n");
-        assert_eq!(problems, Vec::<String>::new());
-        let table = table.unwrap();
+        let table = read_reporting(
+            b"\xEF\xBB\xBFkind,id,name\r\ncustomer,A-1,\"Acme, Inc.\"\r\n",
+            &[],
+        )
+        .unwrap();
         assert_eq!(table.positions, vec![2, 3, 1]);
         assert_eq!(
             texts(&table),
@@ -590,38 +599,35 @@ mod tests {
 
     #[test]
     fn lines_count_blank_lines_and_quoted_newlines() {
-        let (table, problems) = read(b"id,name,kind\n\nA,\"two\nlines\",x\r\n\r\nB,b,y");
-        assert_eq!(problems, Vec::<String>::new());
+        let table = read_reporting(b"id,name,kind\n\nA,\"two\nlines\",x\r\n\r\nB,b,y", &[]);
         let lines: Vec<u64> = table.unwrap().records.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![3, 6]);
     }
 
     #[test]
     fn reports_bad_header_and_skips_rows() {
-        let (table, problems) = read(b"id,nme,id\nA,b,c\n");
-        assert!(table.is_none());
-        assert_eq!(
-            problems,
-            vec![
+        let table = read_reporting(
+            b"id,nme,id\nA,b,c\n",
+            &[
                 "a.csv:1:2: unknown column 'nme' (expected one of id, name, kind)",
                 "a.csv:1:3: duplicate column 'id' (also column 1)",
                 "a.csv:1: missing column 'name'",
                 "a.csv:1: missing column 'kind'",
-            ]
+            ],
         );
+        assert!(table.is_none());
     }
 
     #[test]
     fn reports_field_count_and_utf8_per_field() {
-        let (table, problems) = read(b"id,name,kind\nA,b\nB,\xff\xfe,c\n");
-        assert_eq!(
-            problems,
-            vec![
+        let table = read_reporting(
+            b"id,name,kind\nA,b\nB,\xff\xfe,c\n",
+            &[
                 "a.csv:2: row has 2 fields, the header has 3",
-                "a.csv:3:2: not valid UTF-8"
-            ]
-        );
-        let table = table.unwrap();
+                "a.csv:3:2: not valid UTF-8",
+            ],
+        )
+        .unwrap();
         assert!(!table.records[0].complete);
         assert_eq!(table.records[0].cells, vec![t("A"), t("b"), Cell::Absent]);
         assert_eq!(table.records[1].cells[1], Cell::NotUtf8);
@@ -629,26 +635,24 @@ mod tests {
 
     #[test]
     fn empty_file_is_reported() {
-        let (table, problems) = read(b"");
-        assert!(table.is_none());
-        assert_eq!(
-            problems,
-            vec!["a.csv: empty file (expected the header row: id,name,kind)"]
+        let table = read_reporting(
+            b"",
+            &["a.csv: empty file (expected the header row: id,name,kind)"],
         );
+        assert!(table.is_none());
     }
 
     #[test]
     fn a_line_break_outside_a_multi_line_column_is_refused_where_its_cell_starts() {
         // A stray quote in kind (line 3) swallows line 4 up to the next stray quote.
-        let (table, problems) = read(b"id,name,kind\nA,\"one\ntwo\",x\nB,b,\"y\nC,c,z\"\nD,d,w\n");
-        assert_eq!(
-            problems,
-            vec![
+        let table = read_reporting(
+            b"id,name,kind\nA,\"one\ntwo\",x\nB,b,\"y\nC,c,z\"\nD,d,w\n",
+            &[
                 "a.csv:4:3: line break inside kind, which holds one line: a quote may be unbalanced \
-                  (the quoted cell runs on to line 5: 'y\\nC,c,z')"
-            ]
-        );
-        let table = table.unwrap();
+               (the quoted cell runs on to line 5: 'y\\nC,c,z')",
+            ],
+        )
+        .unwrap();
         let lines: Vec<u64> = table.records.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![2, 4, 6]);
         assert_eq!(table.records[0].cells[1], t("one\ntwo"), "name may hold lines");
@@ -668,15 +672,14 @@ mod tests {
 
     #[test]
     fn an_unterminated_quote_is_named_at_the_line_its_cell_starts() {
-        let (table, problems) = read(b"id,name,kind\nA,a,x\nB,\"b,y\nC,c,z\n");
-        assert_eq!(
-            problems,
-            vec![
+        let table = read_reporting(
+            b"id,name,kind\nA,a,x\nB,\"b,y\nC,c,z\n",
+            &[
                 "a.csv:3:2: unterminated quote in name: the quoted cell that starts here has no \
-                  closing quote, so every line to the end of the file was read into it"
-            ]
-        );
-        let table = table.unwrap();
+               closing quote, so every line to the end of the file was read into it",
+            ],
+        )
+        .unwrap();
         assert!(table.records[0].complete);
         assert!(!table.records[1].complete, "never imported");
         assert_eq!(table.records[1].cells[0], t("B"), "its id is still known");
@@ -721,8 +724,10 @@ mod tests {
 
     #[test]
     fn a_bom_and_crlf_split_across_reads_are_read_as_one() {
-        let (table, problems) = read(b"\xEF\xBB\xBFid,name,kind\r\nA,a,x\r\n\r\nB,\"b\r\nc\",y\rC,c,z");
-        assert_eq!(problems, Vec::<String>::new());
+        let table = read_reporting(
+            b"\xEF\xBB\xBFid,name,kind\r\nA,a,x\r\n\r\nB,\"b\r\nc\",y\rC,c,z",
+            &[],
+        );
         let lines: Vec<u64> = table.unwrap().records.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![2, 4, 6]);
     }

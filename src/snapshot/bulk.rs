@@ -445,14 +445,13 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::new_snapshot;
     use super::super::workflow::expected_triggers;
     use super::*;
 
     #[test]
     fn the_load_puts_back_the_checks_the_triggers_and_the_indexes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bulk.db");
-        let mut snapshot = Snapshot::create(&path).unwrap();
+        let (_dir, mut snapshot) = new_snapshot();
         let schema = |s: &Snapshot| -> Vec<(String, String)> {
             let mut st = s
                 .conn()
@@ -514,8 +513,7 @@ mod tests {
         ];
         assert_eq!(indexes.map(|i| SOURCE_TABLES[i]), SOURCE_TABLES[1..]);
 
-        let dir = tempfile::tempdir().unwrap();
-        let mut snapshot = Snapshot::create(&dir.path().join("bulk.db")).unwrap();
+        let (_dir, mut snapshot) = new_snapshot();
         let generated = crate::demo::scale::generate(&mut snapshot, 100, 1).unwrap();
         let counts = snapshot.workflow().source_counts().unwrap();
         assert_eq!(counts.len(), SOURCE_TABLES.len());

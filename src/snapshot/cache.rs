@@ -3,7 +3,7 @@
 //! (`reconcile_cache`), and its rows: one per mismatch (`reconcile_mismatches`) and one per
 //! block of step figures (`reconcile_steps`), keyed by the source generation.
 
-use rusqlite::{params, OptionalExtension, Result};
+use rusqlite::{params, Connection, OptionalExtension, Result};
 
 use super::{Snapshot, BUSY_TIMEOUT};
 
@@ -60,22 +60,34 @@ impl Snapshot {
     /// Replaces the stored reconciliation. Does not wait for another writer: a busy file
     /// is an error at once (storing is best effort; the caller ignores the error).
     pub fn store_reconciliation(&self, row: &StoredRow) -> Result<()> {
+        self.without_waiting(|conn| put_header(conn, row))
+    }
+
+    /// Runs `write` on the connection without waiting for another writer (a busy file is
+    /// an error at once), then puts back the usual [`BUSY_TIMEOUT`].
+    fn without_waiting<T>(&self, write: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.conn();
         conn.busy_timeout(std::time::Duration::ZERO)?;
-        let written = conn.execute(
-            "INSERT OR REPLACE INTO reconcile_cache (id, generation, version, computed_at, result, checksum)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-            params![
-                row.generation,
-                row.version,
-                row.computed_at,
-                row.result,
-                row.checksum
-            ],
-        );
+        let written = write(conn);
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        written.map(|_| ())
+        written
     }
+}
+
+/// Writes the stored result's header, replacing the one there is.
+fn put_header(conn: &Connection, row: &StoredRow) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO reconcile_cache (id, generation, version, computed_at, result, checksum)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        params![
+            row.generation,
+            row.version,
+            row.computed_at,
+            row.result,
+            row.checksum
+        ],
+    )?;
+    Ok(())
 }
 
 /// One stored mismatch (`reconcile_mismatches`): the figures as integer minor units, and the
@@ -204,9 +216,7 @@ impl Snapshot {
         steps: &[(String, String)],
         mismatches: &[StoredMismatch],
     ) -> Result<()> {
-        let conn = self.conn();
-        conn.busy_timeout(std::time::Duration::ZERO)?;
-        let written = (|| {
+        self.without_waiting(|conn| {
             let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
             tx.execute("DELETE FROM reconcile_steps", [])?;
             tx.execute("DELETE FROM reconcile_mismatches", [])?;
@@ -240,20 +250,8 @@ impl Snapshot {
                     ])?;
                 }
             }
-            tx.execute(
-                "INSERT OR REPLACE INTO reconcile_cache (id, generation, version, computed_at, result, checksum)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-                params![
-                    header.generation,
-                    header.version,
-                    header.computed_at,
-                    header.result,
-                    header.checksum
-                ],
-            )?;
+            put_header(&tx, header)?;
             tx.commit()
-        })();
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        written
+        })
     }
 }

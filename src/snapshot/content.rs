@@ -93,13 +93,11 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Snapshot;
+    use super::super::testing::new_snapshot;
 
     #[test]
     fn the_hash_sees_a_moved_amount_and_ignores_the_period_status() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        let snap = Snapshot::create(&path).unwrap();
+        let (_dir, snap) = new_snapshot();
         snap.conn()
             .execute_batch(
                 "INSERT INTO period (id, entity, window_start, window_end, currency, close_owner,

@@ -26,6 +26,8 @@ pub mod pages;
 pub mod queries;
 mod registry;
 pub mod schema;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod trace;
 pub mod workflow;
 mod write;
@@ -464,28 +466,16 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
+    use super::testing::{new_snapshot, pragma, temp_path};
     use super::*;
 
     #[test]
     fn create_sets_identity_and_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
+        let (_dir, path) = temp_path("p.db");
         let snap = Snapshot::create(&path).unwrap();
-        let app: i32 = snap
-            .conn()
-            .pragma_query_value(None, "application_id", |r| r.get(0))
-            .unwrap();
-        let ver: i32 = snap
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        let mode: String = snap
-            .conn()
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
-        assert_eq!(app, APPLICATION_ID);
-        assert_eq!(ver, SCHEMA_VERSION);
-        assert_eq!(mode, "wal");
+        assert_eq!(pragma::<i32>(&snap, "application_id"), APPLICATION_ID);
+        assert_eq!(pragma::<i32>(&snap, "user_version"), SCHEMA_VERSION);
+        assert_eq!(pragma::<String>(&snap, "journal_mode"), "wal");
         drop(snap);
         Snapshot::open(&path).unwrap();
     }
@@ -510,8 +500,7 @@ mod tests {
     /// connection's locks (closing any descriptor of the file drops them all).
     #[test]
     fn a_second_open_keeps_the_first_connections_locks() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
+        let (dir, path) = temp_path("p.db");
         drop(Snapshot::create(&path).unwrap());
         let first = Snapshot::open(&path).unwrap();
         // A read takes the WAL-mode shared lock on the database file, held between
@@ -538,8 +527,7 @@ mod tests {
 
     #[test]
     fn a_fifo_is_refused_without_blocking() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("pipe.db");
+        let (_dir, path) = temp_path("pipe.db");
         let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let e = Snapshot::open(&path).err().unwrap();
@@ -551,8 +539,7 @@ mod tests {
     /// would refuse it), and the file comes out locked by the version 2 triggers.
     #[test]
     fn a_signed_off_schema_1_file_migrates_and_stays_locked() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v1.db");
+        let (_dir, path) = temp_path("v1.db");
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "application_id", APPLICATION_ID)
             .unwrap();
@@ -567,11 +554,7 @@ mod tests {
         .unwrap();
         drop(conn);
         let snap = Snapshot::open(&path).unwrap();
-        let version: i32 = snap
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(pragma::<i32>(&snap, "user_version"), SCHEMA_VERSION);
         let present = snap.workflow().triggers().unwrap();
         assert_eq!(present, crate::snapshot::workflow::expected_triggers().unwrap());
         for sql in [
@@ -586,8 +569,7 @@ mod tests {
 
     #[test]
     fn every_expected_trigger_exists() {
-        let dir = tempfile::tempdir().unwrap();
-        let snap = Snapshot::create(&dir.path().join("p.db")).unwrap();
+        let (_dir, snap) = new_snapshot();
         for name in schema::expected_triggers() {
             let n: i64 = snap
                 .conn()

@@ -924,36 +924,24 @@ impl Writes<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{new_snapshot, pragma, temp_path};
     use super::*;
 
     /// Workflow writes are durable: synchronous = FULL, WAL, and a busy timeout.
     #[test]
     fn connections_write_with_synchronous_full() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
+        let (_dir, path) = temp_path("p.db");
         drop(Snapshot::create(&path).unwrap());
         let snap = Snapshot::open(&path).unwrap();
-        let sync: i64 = snap
-            .conn()
-            .pragma_query_value(None, "synchronous", |r| r.get(0))
-            .unwrap();
-        assert_eq!(sync, 2, "FULL");
-        let mode: String = snap
-            .conn()
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-        let timeout: i64 = snap
-            .conn()
-            .pragma_query_value(None, "busy_timeout", |r| r.get(0))
-            .unwrap();
-        assert_eq!(timeout, super::super::BUSY_TIMEOUT.as_millis() as i64);
+        assert_eq!(pragma::<i64>(&snap, "synchronous"), 2, "FULL");
+        assert_eq!(pragma::<String>(&snap, "journal_mode"), "wal");
+        let timeout = super::super::BUSY_TIMEOUT.as_millis() as i64;
+        assert_eq!(pragma::<i64>(&snap, "busy_timeout"), timeout);
     }
 
     #[test]
     fn the_first_audit_row_chains_to_genesis() {
-        let dir = tempfile::tempdir().unwrap();
-        let snap = Snapshot::create(&dir.path().join("p.db")).unwrap();
+        let (_dir, snap) = new_snapshot();
         assert_eq!(
             snap.workflow().audit_head().unwrap(),
             (0, chain::GENESIS.to_string())

@@ -664,15 +664,13 @@ fn check_stored_result(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::testing::demo_snapshot;
 
     /// A sign-off's recorded source hash is read from the file: a non-ASCII one (a tampered
     /// file) is reported, not a panic on a byte index inside a character.
     #[test]
     fn a_non_ascii_signed_source_hash_is_reported_not_a_panic() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        crate::demo::write(&path, false).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (_dir, snapshot) = demo_snapshot();
         // Byte 16 falls inside the first 'é' (bytes 15 and 16).
         snapshot
             .conn()

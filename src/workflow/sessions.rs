@@ -60,13 +60,11 @@ pub fn record(snapshot: &Snapshot, event: &Event) -> Result<Receipt, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::testing::demo_snapshot;
 
     #[test]
     fn session_rows_chain_and_leave_replay_intact() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        crate::demo::write(&path, false).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (_dir, snapshot) = demo_snapshot();
         let before = snapshot.workflow().audit_log().unwrap().len();
         let event = Event {
             action: REFUSED,
