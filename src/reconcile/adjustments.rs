@@ -317,15 +317,7 @@ mod tests {
     use crate::snapshot::model::Severity;
 
     fn run(inputs: Inputs) -> (AdjustmentFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            inputs,
-        )
+        with_context(|ctx| check(ctx, inputs))
     }
 
     fn undo(id: &str, kind: PaymentKind, amount: i64, recorded: i64) -> PaymentUndo {
@@ -440,10 +432,7 @@ mod tests {
         let (_, found) = run(inputs);
         let m = &found[0];
         assert_eq!(m.key, "adjustments:INV-V:void");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(5_000), cents(5_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(5_000), cents(5_000)));
         assert_eq!(m.severity, Severity::High);
     }
 
@@ -456,17 +445,11 @@ mod tests {
         assert_eq!(found.len(), 2);
         let m = &found[0];
         assert_eq!(m.key, "adjustments:REV-1:unrecorded");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(20_000), cents(15_000), cents(-5_000))
-        );
+        assert_eq!(amounts(m), (cents(20_000), cents(15_000), cents(-5_000)));
         assert_eq!(m.severity, Severity::High);
         let m = &found[1];
         assert_eq!(m.key, "adjustments:RF-1:unrecorded");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(-10_000), Money::ZERO, cents(10_000))
-        );
+        assert_eq!(amounts(m), (cents(-10_000), Money::ZERO, cents(10_000)));
         assert_eq!(
             m.title,
             "The refund RF-1 is not recorded in the ledger at its amount"
@@ -495,10 +478,7 @@ mod tests {
             ]
         );
         let m = &found[1];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(700), cents(700))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(700), cents(700)));
         assert_eq!(m.severity, Severity::High);
         assert_eq!(found[2].variance, cents(-30_000));
     }
@@ -525,9 +505,6 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         let m = &found[0];
         assert_eq!(m.key, "adjustments:CB-2:unrecorded");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(10_000), cents(20_000), cents(10_000))
-        );
+        assert_eq!(amounts(m), (cents(10_000), cents(20_000), cents(10_000)));
     }
 }

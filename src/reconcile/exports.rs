@@ -355,19 +355,13 @@ mod tests {
         extracts: &[ExtractAccount],
         archive: Vec<ArchiveInvoice>,
     ) -> Vec<Mismatch> {
-        let period = period();
-        let owners = owners(&period);
         let rollforward = rollforward();
         let tie_to = TieTo {
             closing_ar: cents(3_150_000),
             posted_receivables: cents(9_500_000),
             rollforward: &rollforward,
         };
-        let ctx = Context {
-            period: &period,
-            owners: &owners,
-        };
-        let (figures, found) = check(ctx, &tie_to, batches, extracts, archive);
+        let (figures, found) = with_context(|ctx| check(ctx, &tie_to, batches, extracts, archive));
         assert_eq!(figures.batches.len(), batches.len());
         found
     }
@@ -395,10 +389,7 @@ mod tests {
         let found = run(&[batch("GL-1", BatchKind::Gl, 3_150_000, 3_151_000)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:GL-1:lines-total");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_151_000), cents(3_150_000), cents(-1_000))
-        );
+        assert_eq!(amounts(m), (cents(3_151_000), cents(3_150_000), cents(-1_000)));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(m.owner, "gl-team@northstar.example");
     }
@@ -409,10 +400,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "exports:GL-1:ar-total");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_150_000), cents(3_140_000), cents(-10_000))
-        );
+        assert_eq!(amounts(m), (cents(3_150_000), cents(3_140_000), cents(-10_000)));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(m.title, "GL export total does not tie to closing AR");
     }
@@ -430,16 +418,10 @@ mod tests {
             ["exports:BX-1/ACC-1:account-ar", "exports:BX-1/ACC-2:account-ar"]
         );
         let m = &found[0];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(1_000), cents(1_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(1_000), cents(1_000)));
         assert_eq!(m.severity, Severity::Medium);
         let m = &found[1];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_150_000), cents(3_149_000), cents(-1_000))
-        );
+        assert_eq!(amounts(m), (cents(3_150_000), cents(3_149_000), cents(-1_000)));
         assert_eq!(
             trace(m).actual,
             vec![SourceRows::BatchLinesOfAccount("BX-1", "ACC-2")]
@@ -451,10 +433,7 @@ mod tests {
         let found = run(&[batch("BX-1", BatchKind::BillingExtract, 0, 0)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:BX-1/ACC-2:account-ar");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_150_000), Money::ZERO, cents(-3_150_000))
-        );
+        assert_eq!(amounts(m), (cents(3_150_000), Money::ZERO, cents(-3_150_000)));
         assert_eq!(m.severity, Severity::Critical);
     }
 
@@ -479,15 +458,12 @@ mod tests {
         );
         let m = &found[0];
         assert_eq!(
-            (m.expected, m.actual, m.variance),
+            amounts(m),
             (cents(6_000_000), cents(5_000_000), cents(-1_000_000))
         );
         assert_eq!(m.severity, Severity::Critical);
         let m = &found[1];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(10_000), cents(10_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(10_000), cents(10_000)));
         assert_eq!(m.severity, Severity::Medium);
     }
 }

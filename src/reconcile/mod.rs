@@ -446,6 +446,21 @@ pub(crate) mod testing {
             }],
         )
     }
+
+    /// Calls `f` with the context of [`period`] and its [`owners`]: how a test runs a check.
+    pub fn with_context<T>(f: impl FnOnce(Context<'_>) -> T) -> T {
+        let period = period();
+        let owners = owners(&period);
+        f(Context {
+            period: &period,
+            owners: &owners,
+        })
+    }
+
+    /// A mismatch's amounts, as the tests compare them: expected, actual, variance.
+    pub fn amounts(m: &Mismatch) -> (Money, Money, Money) {
+        (m.expected, m.actual, m.variance)
+    }
 }
 
 #[cfg(test)]
@@ -456,36 +471,40 @@ mod tests {
 
     #[test]
     fn a_mismatch_gets_key_variance_severity_and_owner() {
-        let period = period();
-        let owners = owners(&period);
-        let ctx = Context {
-            period: &period,
-            owners: &owners,
+        let gap = |lane, kind, subject: &str, check, expected, actual| {
+            with_context(|ctx| {
+                ctx.mismatch(Gap {
+                    lane,
+                    kind,
+                    subject: subject.into(),
+                    check,
+                    expected,
+                    actual,
+                    title: "t".into(),
+                    next_action: "n".into(),
+                })
+            })
         };
-        let m = ctx.mismatch(Gap {
-            lane: Lane::Exports,
-            kind: Kind::Tie,
-            subject: "GL-2026-03".into(),
-            check: "ar-total",
-            expected: cents(3_150_000),
-            actual: cents(3_140_000),
-            title: "t".into(),
-            next_action: "n".into(),
-        });
+        let m = gap(
+            Lane::Exports,
+            Kind::Tie,
+            "GL-2026-03",
+            "ar-total",
+            cents(3_150_000),
+            cents(3_140_000),
+        );
         assert_eq!(m.key, "exports:GL-2026-03:ar-total");
         assert_eq!(m.variance, cents(-10_000));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(m.owner, "gl-team@northstar.example");
-        let m = ctx.mismatch(Gap {
-            lane: Lane::Ledger,
-            kind: Kind::Internal,
-            subject: "ACC-1".into(),
-            check: "roll-forward",
-            expected: cents(100),
-            actual: cents(101),
-            title: "t".into(),
-            next_action: "n".into(),
-        });
+        let m = gap(
+            Lane::Ledger,
+            Kind::Internal,
+            "ACC-1",
+            "roll-forward",
+            cents(100),
+            cents(101),
+        );
         assert_eq!(m.severity, Severity::High);
         assert_eq!(m.owner, "finance@northstar.example");
     }
@@ -521,24 +540,20 @@ mod tests {
 
     #[test]
     fn status_word_follows_open_mismatches_and_sign_off() {
-        let period = period();
-        let owners = owners(&period);
-        let ctx = Context {
-            period: &period,
-            owners: &owners,
-        };
-        let gap = ctx.mismatch(Gap {
-            lane: Lane::Usage,
-            kind: Kind::Exception,
-            subject: "ACC-1".into(),
-            check: "unprocessed",
-            expected: Money::ZERO,
-            actual: Money::ZERO,
-            title: "t".into(),
-            next_action: "n".into(),
+        let gap = with_context(|ctx| {
+            ctx.mismatch(Gap {
+                lane: Lane::Usage,
+                kind: Kind::Exception,
+                subject: "ACC-1".into(),
+                check: "unprocessed",
+                expected: Money::ZERO,
+                actual: Money::ZERO,
+                title: "t".into(),
+                next_action: "n".into(),
+            })
         });
         let mut rec = Reconciliation {
-            period: period.clone(),
+            period: period(),
             headline: Headline::default(),
             mismatches: vec![gap],
             steps: Steps::default(),

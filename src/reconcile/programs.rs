@@ -182,18 +182,8 @@ mod tests {
     }
 
     fn run(programs: Vec<ProgramFees>, statements: Vec<StatementTotal>) -> (ProgramFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
         let billed = programs.iter().map(|p| p.billed).sum();
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            programs,
-            statements,
-            billed,
-        )
+        with_context(|ctx| check(ctx, programs, statements, billed))
     }
 
     #[test]
@@ -210,10 +200,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "employer_programs:PRG-WELL:billed");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(35_700), cents(35_020), cents(-680))
-        );
+        assert_eq!(amounts(m), (cents(35_700), cents(35_020), cents(-680)));
         assert_eq!(m.severity, Severity::Medium);
     }
 
@@ -222,10 +209,7 @@ mod tests {
         let (_, found) = run(vec![program(412, 35_020, 1)], vec![statement(34_020)]);
         let m = &found[0];
         assert_eq!(m.key, "employer_programs:STM-WELL:statement-total");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(35_020), cents(34_020), cents(-1_000))
-        );
+        assert_eq!(amounts(m), (cents(35_020), cents(34_020), cents(-1_000)));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(
             trace(m).expected,
@@ -238,10 +222,7 @@ mod tests {
         let (_, found) = run(vec![program(412, 35_020, 0)], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "employer_programs:PRG-WELL:no-statement");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(35_020), Money::ZERO, cents(-35_020))
-        );
+        assert_eq!(amounts(m), (cents(35_020), Money::ZERO, cents(-35_020)));
         assert_eq!(m.severity, Severity::Medium);
         // Nothing billed, no statement: nothing to present.
         let (_, found) = run(vec![program(0, 0, 0)], vec![]);

@@ -336,15 +336,7 @@ mod tests {
     }
 
     fn run(lines: Vec<RevenueLine>) -> (RevenueFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            lines,
-        )
+        with_context(|ctx| check(ctx, lines))
     }
 
     #[test]
@@ -477,10 +469,7 @@ mod tests {
             ]
         );
         let m = &found[0];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(100_000), Money::ZERO, cents(-100_000))
-        );
+        assert_eq!(amounts(m), (cents(100_000), Money::ZERO, cents(-100_000)));
         assert_eq!(m.severity, Severity::High);
         assert_eq!(found[1].severity, Severity::Low);
         assert_eq!(found[2].severity, Severity::Critical);

@@ -180,17 +180,8 @@ mod tests {
         ledgers: Vec<AccountLedger>,
         reported: &[(&str, i64)],
     ) -> (RollForwardFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
         let reported = reported.iter().map(|(a, c)| (a.to_string(), cents(*c))).collect();
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            ledgers,
-            &reported,
-        )
+        with_context(|ctx| check(ctx, ledgers, &reported))
     }
 
     #[test]
@@ -258,10 +249,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "ledger:ACC-3:roll-forward");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(52_000), cents(47_000), cents(-5_000))
-        );
+        assert_eq!(amounts(m), (cents(52_000), cents(47_000), cents(-5_000)));
         assert_eq!(m.severity, Severity::High);
     }
 }
