@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{CreditKind, Lane, LedgerKind, PaymentKind};
 use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
@@ -131,29 +131,13 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     let mut totals = AdjustmentTotals::default();
     let mut items = Vec::new();
     let mut found = Vec::new();
-    let gap = |subject: &str,
-               check: &'static str,
-               expected: Money,
-               actual: Money,
-               title: String,
-               next_action: String| {
-        ctx.mismatch(Gap {
-            lane: Lane::Adjustments,
-            kind: Kind::Internal,
-            subject: subject.to_string(),
-            check,
-            expected,
-            actual,
-            title,
-            next_action,
-        })
-    };
+    let gaps = ctx.lane_gaps(Lane::Adjustments, Kind::Internal);
 
     for invoice in inputs.voided {
         totals.voids += invoice.total;
         if !invoice.ledger_net.is_zero() {
             let id = &invoice.id;
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 VOID,
                 Money::ZERO,
@@ -191,7 +175,7 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
         }
         if undo.recorded != expected {
             let (id, word) = (&undo.id, undo.kind);
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 UNRECORDED,
                 expected,
@@ -267,7 +251,7 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
                     ),
                 )
             };
-            found.push(gap(id, UNEXPLAINED, Money::ZERO, row.amount, title, next_action));
+            found.push(gaps.mismatch(id, UNEXPLAINED, Money::ZERO, row.amount, title, next_action));
         }
         if row.kind == LedgerKind::Adjustment {
             totals.system_adjustments += row.amount;

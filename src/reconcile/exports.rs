@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::rollforward::RollForwardFigures;
-use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{BatchKind, Lane};
 use crate::snapshot::queries::{ArchiveInvoice, BatchTotals, ExtractAccount, SourceRows};
@@ -58,30 +58,14 @@ pub fn check(
     archived: impl IntoIterator<Item = ArchiveInvoice>,
 ) -> (ExportFigures, Vec<Mismatch>) {
     let period = &ctx.period.id;
-    let gap = |subject: String,
-               check: &'static str,
-               expected: Money,
-               actual: Money,
-               title: String,
-               next_action: String| {
-        ctx.mismatch(Gap {
-            lane: Lane::Exports,
-            kind: Kind::Tie,
-            subject,
-            check,
-            expected,
-            actual,
-            title,
-            next_action,
-        })
-    };
+    let gaps = ctx.lane_gaps(Lane::Exports, Kind::Tie);
     let mut found = Vec::new();
     let mut figures = ExportFigures::default();
 
     for batch in batches {
         let id = &batch.id;
         if batch.total != batch.lines_total {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id.clone(),
                 LINES_TOTAL,
                 batch.lines_total,
@@ -112,7 +96,7 @@ pub fn check(
         let per_account = off_accounts.len() > 1;
         if per_account {
             for (account, ar, lines) in &off_accounts {
-                found.push(gap(
+                found.push(gaps.mismatch(
                     format!("{id}/{account}"),
                     GL_ACCOUNT,
                     *ar,
@@ -127,7 +111,7 @@ pub fn check(
         }
         let total_is_the_accounts = per_account && lines_tie;
         if batch.kind == BatchKind::Gl && batch.total != tie_to.closing_ar && !total_is_the_accounts {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id.clone(),
                 AR_TOTAL,
                 tie_to.closing_ar,
@@ -142,7 +126,7 @@ pub fn check(
         if batch.kind == BatchKind::BillingExtract {
             for (account, ledger, lines) in extract_against_ledger(id, extracts, tie_to.rollforward) {
                 if lines != ledger {
-                    found.push(gap(
+                    found.push(gaps.mismatch(
                         format!("{id}/{account}"),
                         ACCOUNT_AR,
                         ledger,
@@ -189,7 +173,7 @@ pub fn check(
                 ),
             )
         };
-        found.push(gap(
+        found.push(gaps.mismatch(
             format!("{batch}/{id}"),
             INVOICE_TOTAL,
             invoice.total,

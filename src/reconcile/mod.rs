@@ -226,6 +226,49 @@ impl Context<'_> {
     }
 }
 
+/// The gaps one check finds in one lane, all of one kind: it makes their mismatches.
+#[derive(Clone, Copy, Debug)]
+pub struct LaneGaps<'a> {
+    ctx: Context<'a>,
+    lane: Lane,
+    kind: Kind,
+}
+
+impl<'a> Context<'a> {
+    /// For a check whose gaps are all in `lane` and of `kind`.
+    pub fn lane_gaps(self, lane: Lane, kind: Kind) -> LaneGaps<'a> {
+        LaneGaps {
+            ctx: self,
+            lane,
+            kind,
+        }
+    }
+}
+
+impl LaneGaps<'_> {
+    /// [`Context::mismatch`] of a gap in this lane.
+    pub fn mismatch(
+        &self,
+        subject: impl Into<String>,
+        check: &'static str,
+        expected: Money,
+        actual: Money,
+        title: String,
+        next_action: String,
+    ) -> Mismatch {
+        self.ctx.mismatch(Gap {
+            lane: self.lane,
+            kind: self.kind,
+            subject: subject.into(),
+            check,
+            expected,
+            actual,
+            title,
+            next_action,
+        })
+    }
+}
+
 /// Sorts one check's mismatches by key.
 pub(crate) fn sorted(mut mismatches: Vec<Mismatch>) -> Vec<Mismatch> {
     mismatches.sort_by(|a, b| a.key.cmp(&b.key));

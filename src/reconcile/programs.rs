@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{ProgramFees, SourceRows, StatementTotal};
@@ -46,23 +46,7 @@ pub fn check(
     program_fees_billed: Money,
 ) -> (ProgramFigures, Vec<Mismatch>) {
     let period = &ctx.period.id;
-    let gap = |subject: &str,
-               check: &'static str,
-               expected: Money,
-               actual: Money,
-               title: String,
-               next_action: String| {
-        ctx.mismatch(Gap {
-            lane: Lane::EmployerPrograms,
-            kind: Kind::Tie,
-            subject: subject.to_string(),
-            check,
-            expected,
-            actual,
-            title,
-            next_action,
-        })
-    };
+    let gaps = ctx.lane_gaps(Lane::EmployerPrograms, Kind::Tie);
     let mut found = Vec::new();
     let mut billed_by_program = HashMap::new();
     let mut rows = Vec::with_capacity(programs.len());
@@ -71,7 +55,7 @@ pub fn check(
         let id = &program.id;
         billed_by_program.insert(id.clone(), program.billed);
         if program.billed != program.expected_fee {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 BILLED,
                 program.expected_fee,
@@ -85,7 +69,7 @@ pub fn check(
             ));
         }
         if !program.billed.is_zero() && program.statement_count == 0 {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 NO_STATEMENT,
                 program.billed,
@@ -114,7 +98,7 @@ pub fn check(
             .unwrap_or_default();
         if statement.total != billed {
             let (id, program) = (&statement.id, &statement.program_id);
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 STATEMENT_TOTAL,
                 billed,
