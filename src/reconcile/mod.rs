@@ -8,6 +8,18 @@
 //! Owns the sequence of checks and the source-row lookup; must not write to the snapshot nor
 //! know the workflow's state (corrections are the workflow's overlay).
 
+/// `fn add(&mut self, other: &Self)` for a struct of figures: adds each named field of
+/// `other` to its own (every field, so that a total is the sum of its parts).
+macro_rules! add_fields {
+    ($figures:ident: $($field:ident),+ $(,)?) => {
+        impl $figures {
+            fn add(&mut self, other: &$figures) {
+                $(self.$field += other.$field;)+
+            }
+        }
+    };
+}
+
 pub mod adjustments;
 pub mod after;
 pub mod aging;

@@ -44,17 +44,10 @@ pub struct RuleFigures {
     pub reversed_by_voids: Money,
 }
 
-impl RuleFigures {
-    fn add(&mut self, other: &RuleFigures) {
-        self.posted += other.posted;
-        self.recognized += other.recognized;
-        self.deferred += other.deferred;
-        self.unscheduled += other.unscheduled;
-        self.recognized_before_window += other.recognized_before_window;
-        self.deferred_at_window_start += other.deferred_at_window_start;
-        self.reversed_by_voids += other.reversed_by_voids;
-    }
+add_fields!(RuleFigures: posted, recognized, deferred, unscheduled, recognized_before_window,
+    deferred_at_window_start, reversed_by_voids);
 
+impl RuleFigures {
     /// Recognized in the window before voids took anything back: what the GL's
     /// recognition entry books (deferred revenue to revenue).
     pub fn recognized_on_schedule(&self) -> Money {

@@ -44,19 +44,10 @@ impl RollForward {
     pub fn closing_without_reported_rows(&self) -> Money {
         self.closing - self.reported_on_rows
     }
-
-    fn add(&mut self, other: &RollForward) {
-        self.opening += other.opening;
-        self.posted += other.posted;
-        self.disbursed += other.disbursed;
-        self.pulled_back += other.pulled_back;
-        self.adjustments += other.adjustments;
-        self.voids += other.voids;
-        self.closing += other.closing;
-        self.invoice_balances += other.invoice_balances;
-        self.reported_on_rows += other.reported_on_rows;
-    }
 }
+
+add_fields!(RollForward: opening, posted, disbursed, pulled_back, adjustments, voids, closing,
+    invoice_balances, reported_on_rows);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRollForward {
