@@ -541,10 +541,7 @@ mod tests {
     use super::*;
 
     fn demo() -> (tempfile::TempDir, Snapshot) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("demo.db");
-        crate::demo::write(&path, false).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (dir, snapshot) = crate::demo::open_in_tempdir();
         // Written files are reconciled once and keep the result; these tests start before.
         snapshot
             .conn()
