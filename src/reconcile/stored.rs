@@ -969,10 +969,7 @@ mod tests {
         conn.pragma_update(None, "user_version", before).unwrap();
         drop(conn);
         let snapshot = Snapshot::open(&path).unwrap();
-        let version: i32 = snapshot
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let (_, version) = snapshot.workflow().identity().unwrap();
         assert_eq!(version, crate::snapshot::schema::SCHEMA_VERSION);
         assert!(
             snapshot.stored_reconciliation().unwrap().is_none(),
