@@ -13,7 +13,10 @@ use crate::summary::Summary;
 
 /// `(object paths, [(engine name, name in the document)])`: each rename applies in each of
 /// the objects. An object path ending in `[]` applies to every element of that array.
-pub const RENAMES: &[(&[&str], &[(&str, &str)])] = &[
+pub type Renames = (&'static [&'static str], &'static [(&'static str, &'static str)]);
+
+/// The renames of the document, by step.
+pub const RENAMES: &[Renames] = &[
     // Step 1: invoice totals and balances (from the invoices table), positive.
     (
         &["steps.posted"],
