@@ -43,13 +43,13 @@ fn ctrl(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
 
-/// Presses keys; returns every request made.
 /// The message under the open editor.
 fn editor_error(app: &App) -> &str {
     let ed = app.editor.as_ref().expect("the editor is open");
     ed.error.as_deref().unwrap_or("")
 }
 
+/// Presses keys; returns every request made.
 fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Request> {
     keys.iter().flat_map(|k| app.on_key(*k)).collect()
 }
@@ -74,21 +74,19 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
+/// One note, as stored: rita's on the GL export batch.
 fn trail() -> Vec<AnnotationRow> {
+    let rita = fixture::loaded("rita", Some(Role::Operator)).actor;
     vec![AnnotationRow {
         id: 1,
-        target_kind: TargetKind::Mismatch,
-        target: "exports:batch:EXP-2026-03-GL".into(),
-        kind: AnnotationKind::Note,
-        author: "rita".into(),
-        created_at: "2026-04-02T10:15:00Z".into(),
-        text: "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.".into(),
-        amount: None,
-        side: None,
-        reference: None,
-        correction_status: None,
-        decided_by: None,
-        decided_at: None,
+        ..crate::workflow::mismatches::new_annotation(
+            TargetKind::Mismatch,
+            "exports:batch:EXP-2026-03-GL",
+            AnnotationKind::Note,
+            &rita,
+            "2026-04-02T10:15:00Z",
+            "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.",
+        )
     }]
 }
 
