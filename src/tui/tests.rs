@@ -226,18 +226,21 @@ fn mismatches_navigate_sort_and_filter() {
     assert_eq!(app.mismatches.filter, "");
     // Quick filters.
     press(&mut app, &[key('L')]);
-    assert_eq!(app.mismatches.lane, Some(Lane::Exports));
+    assert_eq!(app.mismatches.quick.lane, Some(Lane::Exports));
     assert_eq!(app.visible_items().len(), 1);
     press(&mut app, &[key('x'), key('V')]);
-    assert_eq!(app.mismatches.severity, Some(Severity::Critical));
+    assert_eq!(app.mismatches.quick.severity, Some(Severity::Critical));
     assert_eq!(app.visible_items().len(), 0);
     press(&mut app, &[key('V'), key('V')]);
-    assert_eq!(app.mismatches.severity, Some(Severity::Medium));
+    assert_eq!(app.mismatches.quick.severity, Some(Severity::Medium));
     assert_eq!(app.visible_items().len(), 1);
     press(&mut app, &[key('x'), key('O')]);
-    assert_eq!(app.mismatches.owner.as_deref(), Some("gl-ops@northstar.example"));
+    assert_eq!(
+        app.mismatches.quick.owner.as_deref(),
+        Some("gl-ops@northstar.example")
+    );
     press(&mut app, &[key('x'), key('T'), key('T')]);
-    assert_eq!(app.mismatches.status, Some(MismatchStatus::InCorrection));
+    assert_eq!(app.mismatches.quick.status, Some(MismatchStatus::InCorrection));
     assert_eq!(app.visible_items().len(), 0);
     press(&mut app, &[key('x')]);
     assert_eq!(app.visible_items().len(), 2);
