@@ -50,6 +50,11 @@ impl Item {
     pub fn is_open(&self) -> bool {
         !matches!(self.status, MismatchStatus::Resolved | MismatchStatus::Waived)
     }
+
+    /// The mismatch keys of `items`, in their order: what a table's selection moves over.
+    pub fn keys(items: &[&Item]) -> Vec<String> {
+        items.iter().map(|i| i.mismatch.key.clone()).collect()
+    }
 }
 
 /// Everything the first pane, the mismatch table and the checklist show.

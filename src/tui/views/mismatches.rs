@@ -189,11 +189,7 @@ impl App {
     }
 
     pub(crate) fn update_mismatches(&mut self, action: Action) -> Vec<Request> {
-        let keys: Vec<String> = self
-            .visible_items()
-            .iter()
-            .map(|i| i.mismatch.key.clone())
-            .collect();
+        let keys = Item::keys(&self.visible_items());
         let sel = self.mismatch_index();
         let m = &mut self.mismatches;
         match action {
