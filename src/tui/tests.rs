@@ -90,6 +90,25 @@ fn trail() -> Vec<AnnotationRow> {
     }]
 }
 
+/// The trail of the open mismatch's detail: [`trail`].
+fn detail_trail(app: &App) -> Response {
+    Response::Trail {
+        kind: TargetKind::Mismatch,
+        target: app.detail.key.clone(),
+        rows: trail(),
+    }
+}
+
+/// The usage lane's page after `cursor` (empty: the first page).
+fn usage_page(cursor: String, rows: Vec<LaneEntry>) -> Response {
+    Response::LanePage {
+        lane: LaneTable::Usage,
+        cursor,
+        direction: Direction::Forward { inclusive: false },
+        rows,
+    }
+}
+
 fn page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
     (from..from + n)
         .map(|i| LaneEntry {
@@ -250,11 +269,7 @@ fn mismatches_navigate_sort_and_filter() {
 fn detail_panes_sources_and_lane_drill() {
     let mut app = operator();
     press(&mut app, &[key('2'), code(KeyCode::Enter)]);
-    app.on_response(Response::Trail {
-        kind: TargetKind::Mismatch,
-        target: app.detail.key.clone(),
-        rows: trail(),
-    });
+    app.on_response(detail_trail(&app));
     assert_eq!(app.detail.pane, DetailPane::Sources);
     press(&mut app, &[key('j')]);
     assert_eq!(app.detail.source, 1);
@@ -496,12 +511,7 @@ fn lanes_page_on_demand() {
             direction: Direction::Forward { inclusive: false }
         }]
     );
-    app.on_response(Response::LanePage {
-        lane: LaneTable::Usage,
-        cursor: String::new(),
-        direction: Direction::Forward { inclusive: false },
-        rows: page("U", 0, super::data::PAGE),
-    });
+    app.on_response(usage_page(String::new(), page("U", 0, super::data::PAGE)));
     assert!(!app.lanes.data().at_end);
     // Going to the end asks for the next page after the last id, once.
     let reqs = press(&mut app, &[key('G'), key('k')]);
@@ -513,12 +523,10 @@ fn lanes_page_on_demand() {
             direction: Direction::Forward { inclusive: false }
         }]
     );
-    app.on_response(Response::LanePage {
-        lane: LaneTable::Usage,
-        cursor: format!("U-{:06}", super::data::PAGE - 1),
-        direction: Direction::Forward { inclusive: false },
-        rows: page("U", super::data::PAGE, 5),
-    });
+    app.on_response(usage_page(
+        format!("U-{:06}", super::data::PAGE - 1),
+        page("U", super::data::PAGE, 5),
+    ));
     assert_eq!(app.lanes.data().rows.len(), super::data::PAGE + 5);
     assert!(app.lanes.data().at_end);
     assert_eq!(app.lanes.data().selected, super::data::PAGE - 2);
@@ -654,11 +662,7 @@ fn screen_mismatches() {
 fn screen_detail() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter)]);
-    app.on_response(Response::Trail {
-        kind: TargetKind::Mismatch,
-        target: app.detail.key.clone(),
-        rows: trail(),
-    });
+    app.on_response(detail_trail(&app));
     insta::assert_snapshot!("detail", screen(&mut app, 80, 24));
     press(&mut app, &[key('n')]);
     typed(&mut app, "Asked GL ops");
@@ -683,12 +687,7 @@ fn screen_checklist() {
 fn screen_lanes() {
     let mut app = operator();
     press(&mut app, &[key('4')]);
-    app.on_response(Response::LanePage {
-        lane: LaneTable::Usage,
-        cursor: String::new(),
-        direction: Direction::Forward { inclusive: false },
-        rows: page("U", 0, 30),
-    });
+    app.on_response(usage_page(String::new(), page("U", 0, 30)));
     press(&mut app, &[key('j')]);
     insta::assert_snapshot!("lanes", screen(&mut app, 80, 24));
 }
