@@ -101,6 +101,17 @@ impl Editor {
     pub fn is_empty(&self) -> bool {
         self.text().trim().is_empty()
     }
+
+    /// Sends `op`. The draft stays open ("saving…") until the write is confirmed, so a
+    /// refusal loses nothing; with the worker stopped (`stopped`: why) nothing is sent.
+    fn send(&mut self, stopped: Option<&String>, op: WriteOp) -> Vec<Request> {
+        if let Some(why) = stopped {
+            self.error = Some(format!("not saved: {why}"));
+            return Vec::new();
+        }
+        self.error = Some(SAVING.to_string());
+        vec![Request::Write(op)]
+    }
 }
 
 impl std::fmt::Debug for Editor {
@@ -166,32 +177,24 @@ impl App {
                 return Vec::new();
             };
             if key.code == KeyCode::Enter {
-                if let Some(why) = &self.stopped {
-                    ed.error = Some(format!("not saved: {why}"));
-                    return Vec::new();
-                }
-                ed.error = Some(SAVING.to_string());
-                return vec![Request::Write(WriteOp::Note {
+                let op = WriteOp::Note {
                     kind: TargetKind::Checklist,
                     target: item.to_string(),
                     text: ed.text().trim_end().to_string(),
-                })];
+                };
+                return ed.send(self.stopped.as_ref(), op);
             }
             let Some(status) = status else {
                 ed.error = None;
                 return Vec::new();
             };
-            if let Some(why) = &self.stopped {
-                ed.error = Some(format!("not saved: {why}"));
-                return Vec::new();
-            }
-            ed.error = Some(SAVING.to_string());
-            return vec![Request::Write(WriteOp::Checklist {
+            let op = WriteOp::Checklist {
                 item,
                 status,
                 note: Some(ed.text().trim_end().to_string()),
                 seen: ed.seen,
-            })];
+            };
+            return ed.send(self.stopped.as_ref(), op);
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
@@ -266,13 +269,7 @@ impl App {
                 }
             },
         };
-        // The draft stays open until the write is confirmed, so a refusal loses nothing.
-        if let Some(why) = &self.stopped {
-            ed.error = Some(format!("not saved: {why}"));
-            return Vec::new();
-        }
-        ed.error = Some(SAVING.to_string());
-        vec![Request::Write(op)]
+        ed.send(self.stopped.as_ref(), op)
     }
 
     /// Opens the editor for a change decided on the state at `seen`.
