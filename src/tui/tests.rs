@@ -74,6 +74,11 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
+/// Fails, showing the whole screen, unless `text` is on it.
+fn assert_shows(screen: &str, text: &str) {
+    assert!(screen.contains(text), "{text:?} is not on the screen:\n{screen}");
+}
+
 /// One note, as stored: rita's on the GL export batch.
 fn trail() -> Vec<AnnotationRow> {
     let rita = fixture::loaded("rita", Some(Role::Operator)).actor;
@@ -96,6 +101,15 @@ fn detail_trail(app: &App) -> Response {
         kind: TargetKind::Mismatch,
         target: app.detail.key.clone(),
         rows: trail(),
+    }
+}
+
+/// The request for the usage lane's page after `cursor` (empty: the first page).
+fn usage_request(cursor: String) -> Request {
+    Request::LanePage {
+        lane: LaneTable::Usage,
+        cursor,
+        direction: Direction::Forward { inclusive: false },
     }
 }
 
@@ -432,6 +446,13 @@ fn roles_gate_actions_with_reasons() {
 
 #[test]
 fn checklist_moves_and_notes() {
+    // A move of item 4, as the cockpit read it (version 0).
+    let move_4 = |status, note: Option<&str>| WriteOp::Checklist {
+        item: 4,
+        status,
+        note: note.map(String::from),
+        seen: Some(0),
+    };
     let mut app = operator();
     let reqs = press(&mut app, &[key('3')]);
     assert_eq!(
@@ -442,30 +463,12 @@ fn checklist_moves_and_notes() {
         }]
     );
     let reqs = press(&mut app, &[key('j'), key('j'), key('j'), key('d')]);
-    assert!(reqs.contains(&Request::Write(WriteOp::Checklist {
-        item: 4,
-        status: ItemStatus::Done,
-        note: None,
-        seen: Some(0),
-    })));
+    assert!(reqs.contains(&Request::Write(move_4(ItemStatus::Done, None))));
     let reqs = press(&mut app, &[key('b')]);
-    assert_eq!(
-        reqs,
-        vec![Request::Write(WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Blocked,
-            note: None,
-            seen: Some(0),
-        })]
-    );
+    assert_eq!(reqs, vec![Request::Write(move_4(ItemStatus::Blocked, None))]);
     // A refusal is explained inline.
     app.on_response(Response::Wrote {
-        op: WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Done,
-            note: None,
-            seen: Some(0),
-        },
+        op: move_4(ItemStatus::Done, None),
         result: Err("item 3 is not done".into()),
     });
     assert_eq!(app.flash.as_ref().unwrap().1, "refused: item 3 is not done");
@@ -480,20 +483,13 @@ fn checklist_moves_and_notes() {
     assert!(app.editor.as_ref().unwrap().choose_move);
     assert_eq!(
         press(&mut app, &[key('b')]),
-        vec![Request::Write(WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Blocked,
-            note: Some("waiting on the bank file".into()),
-            seen: Some(0),
-        })]
+        vec![Request::Write(move_4(
+            ItemStatus::Blocked,
+            Some("waiting on the bank file")
+        ))]
     );
     app.on_response(Response::Wrote {
-        op: WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Blocked,
-            note: Some("waiting on the bank file".into()),
-            seen: Some(0),
-        },
+        op: move_4(ItemStatus::Blocked, Some("waiting on the bank file")),
         result: Ok("item 4 is now blocked".into()),
     });
     assert!(app.editor.is_none());
@@ -503,25 +499,14 @@ fn checklist_moves_and_notes() {
 fn lanes_page_on_demand() {
     let mut app = operator();
     let reqs = press(&mut app, &[key('4')]);
-    assert_eq!(
-        reqs,
-        vec![Request::LanePage {
-            lane: LaneTable::Usage,
-            cursor: String::new(),
-            direction: Direction::Forward { inclusive: false }
-        }]
-    );
+    assert_eq!(reqs, vec![usage_request(String::new())]);
     app.on_response(usage_page(String::new(), page("U", 0, super::data::PAGE)));
     assert!(!app.lanes.data().at_end);
     // Going to the end asks for the next page after the last id, once.
     let reqs = press(&mut app, &[key('G'), key('k')]);
     assert_eq!(
         reqs,
-        vec![Request::LanePage {
-            lane: LaneTable::Usage,
-            cursor: format!("U-{:06}", super::data::PAGE - 1),
-            direction: Direction::Forward { inclusive: false }
-        }]
+        vec![usage_request(format!("U-{:06}", super::data::PAGE - 1))]
     );
     app.on_response(usage_page(
         format!("U-{:06}", super::data::PAGE - 1),
@@ -612,7 +597,7 @@ fn charts_open_from_the_overview_and_read_without_colour() {
         assert!(s.contains(text), "missing {text:?}:\n{s}");
     }
     // The waterfall: disbursed is drawn `▒` (lowers AR), floating where posted ended.
-    assert!(s.contains('▒'), "{s}");
+    assert_shows(&s, "▒");
     insta::assert_snapshot!("charts", s);
     // Esc goes back to the overview.
     press(
@@ -626,8 +611,8 @@ fn charts_open_from_the_overview_and_read_without_colour() {
 fn screen_overview() {
     let mut app = operator();
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("2 mismatches"), "{s}");
-    assert!(s.contains("14.27"), "{s}");
+    assert_shows(&s, "2 mismatches");
+    assert_shows(&s, "14.27");
     insta::assert_snapshot!("overview", s);
 }
 
@@ -639,9 +624,9 @@ fn the_first_pane_says_when_the_snapshot_was_exported() {
     assert_eq!(app.start(), vec![Request::Load]);
     app.on_response(Response::Loaded(Box::new(loaded)));
     let s = screen(&mut app, 100, 24);
-    assert!(
-        s.contains("Statement window 2026-03-01 .. 2026-03-31 · exported 2026-04-06"),
-        "{s}"
+    assert_shows(
+        &s,
+        "Statement window 2026-03-01 .. 2026-03-31 · exported 2026-04-06",
     );
     // Without an export date the line is as before (the snapshots above).
     let s = screen(&mut operator(), 100, 24);
@@ -741,7 +726,7 @@ fn screen_help() {
 fn screen_read_only_banner() {
     let mut app = app_as("mallory", None);
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("READ-ONLY"), "{s}");
+    assert_shows(&s, "READ-ONLY");
     insta::assert_snapshot!("read_only", s);
 }
 
@@ -902,17 +887,14 @@ fn the_correction_editor_previews_the_sign_and_the_variance_as_you_type() {
     press(&mut app, &[code(KeyCode::Enter), key('p')]);
     typed(&mut app, "9.75 actual");
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("adds 9.75 to actual → variance -9.75 → 0.00"), "{s}");
+    assert_shows(&s, "adds 9.75 to actual → variance -9.75 → 0.00");
     insta::assert_snapshot!("correction_preview", s);
     for _ in 0.."actual".len() {
         press(&mut app, &[code(KeyCode::Backspace)]);
     }
     typed(&mut app, "expected");
     let s = screen(&mut app, 80, 24);
-    assert!(
-        s.contains("adds 9.75 to expected → variance -9.75 → -19.50"),
-        "{s}"
-    );
+    assert_shows(&s, "adds 9.75 to expected → variance -9.75 → -19.50");
 }
 
 #[test]
@@ -1109,10 +1091,10 @@ impl Demo {
 fn demo_first_screen_shows_two_mismatches_totalling_14_27() {
     let mut d = Demo::open("rdiaz");
     let s = d.screen();
-    assert!(s.contains("2 mismatches"), "{s}");
-    assert!(s.contains("Open variance                14.27"), "{s}");
-    assert!(s.contains("exports:GL-2026-03:ar-total"), "{s}");
-    assert!(s.contains("rdiaz (operator)"), "{s}");
+    assert_shows(&s, "2 mismatches");
+    assert_shows(&s, "Open variance                14.27");
+    assert_shows(&s, "exports:GL-2026-03:ar-total");
+    assert_shows(&s, "rdiaz (operator)");
     insta::assert_snapshot!("demo_overview", s);
 }
 
@@ -1149,7 +1131,7 @@ fn demo_gl_gap_traces_to_the_export_line_that_differs() {
         d.press(&[key('j')]);
     }
     let s = d.screen();
-    assert!(s.contains("≠  ACC-1004  Cedar Ridge Health System"), "{s}");
+    assert_shows(&s, "≠  ACC-1004  Cedar Ridge Health System");
     // Sideways to the difference column.
     d.press(&[key('l'), key('l'), key('l')]);
     let right = d.screen();
@@ -1172,7 +1154,7 @@ fn demo_payments_credits_disbursements_and_the_ledger_each_have_a_table() {
     assert_eq!(d.app.lanes.lane(), crate::snapshot::pages::LaneTable::Payments);
     let s = d.screen();
     assert!(s.contains("› Payments") || s.contains(" Payments "), "{s}");
-    assert!(s.contains("received 55,513.02"), "{s}");
+    assert_shows(&s, "received 55,513.02");
     let selected = d.app.lanes.data().rows[d.app.lanes.data().selected]
         .row
         .id()
@@ -1210,11 +1192,8 @@ fn demo_overview_shows_what_ties_only_through_the_overlay() {
     d.press(&[key('1')]);
     let s = d.screen();
     // 4.52 waived: no longer open variance, but shown, not hidden.
-    assert!(
-        s.contains("Tied after corrections 0 (0.00) · waived 1 (4.52)"),
-        "{s}"
-    );
-    assert!(s.contains("Open variance                 9.75"), "{s}");
+    assert_shows(&s, "Tied after corrections 0 (0.00) · waived 1 (4.52)");
+    assert_shows(&s, "Open variance                 9.75");
 }
 
 #[test]
@@ -1246,11 +1225,8 @@ fn demo_a_reviewer_chooses_which_of_two_corrections_to_accept_seeing_the_varianc
     d.press(&[key('a')]);
     let s = d.screen();
     // Adding 9.75 to expected makes it −19.50; adding it to actual ties it.
-    assert!(s.contains("Accept which correction?"), "{s}");
-    assert!(
-        s.contains("adds to expected · by tlin · variance -9.75 → -19.50"),
-        "{s}"
-    );
+    assert_shows(&s, "Accept which correction?");
+    assert_shows(&s, "adds to expected · by tlin · variance -9.75 → -19.50");
     assert!(
         s.contains("adds to actual · by rdiaz · variance -9.75 → +0.00")
             || s.contains("adds to actual · by rdiaz · variance -9.75 → 0.00"),
@@ -1313,9 +1289,9 @@ fn demo_every_view() {
 fn demo_read_only_and_too_small() {
     let mut d = Demo::open("visitor");
     let s = d.screen();
-    assert!(
-        s.contains("READ-ONLY: visitor is not on the roster · ? shows whom to act as (--user): jok"),
-        "{s}"
+    assert_shows(
+        &s,
+        "READ-ONLY: visitor is not on the roster · ? shows whom to act as (--user): jok",
     );
     insta::assert_snapshot!("demo_read_only", s);
     // `?` names every roster login and role, and how to act as one.
@@ -1357,7 +1333,7 @@ fn screen_refusal_shown_whole_until_the_next_key() {
         result: Err("four-eyes: olga proposed correction #1 and cannot also accept it; another reviewer or lead must decide it".into()),
     });
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("another reviewer or lead must decide it"), "{s}");
+    assert_shows(&s, "another reviewer or lead must decide it");
     insta::assert_snapshot!("refusal", s);
     press(&mut app, &[key('j')]);
     assert!(!screen(&mut app, 80, 24).contains("Not done"));
@@ -1677,9 +1653,9 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
 fn the_first_pane_says_whether_identities_are_checked() {
     let mut app = operator();
     let s = screen(&mut app, 80, 24);
-    assert!(
-        s.contains("Identities not checked: the roster has no keys (--user acts as anyone)"),
-        "{s}"
+    assert_shows(
+        &s,
+        "Identities not checked: the roster has no keys (--user acts as anyone)",
     );
     let mut keyed = fixture::loaded("olga", Some(Role::Operator));
     keyed.identities_checked = true;
@@ -1687,10 +1663,7 @@ fn the_first_pane_says_whether_identities_are_checked() {
     app.start();
     app.on_response(Response::Loaded(Box::new(keyed)));
     let s = screen(&mut app, 80, 24);
-    assert!(
-        s.contains("Identities checked: each action needs the actor's roster key"),
-        "{s}"
-    );
+    assert_shows(&s, "Identities checked: each action needs the actor's roster key");
 }
 
 /// Over serve the cockpit's writes carry the session key's fingerprint; on a keyed roster a
