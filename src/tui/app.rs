@@ -12,7 +12,7 @@ use super::data::{Loaded, Request, Response, WriteOp};
 use super::keymap;
 use super::views::audit::AuditState;
 use super::views::checklist::ChecklistState;
-use super::views::editor::{Editor, Purpose};
+use super::views::editor::{Discard, Editor, Purpose};
 use super::views::lanes::LanesState;
 use super::views::mismatch_detail::DetailState;
 use super::views::mismatches::MismatchesState;
@@ -145,9 +145,8 @@ impl App {
         if ctrl_c {
             // A draft is never lost silently: ask first.
             match self.editor.as_mut() {
-                Some(ed) if !ed.is_empty() && !ed.confirm_quit => {
-                    ed.confirm_discard = true;
-                    ed.confirm_quit = true;
+                Some(ed) if !ed.is_empty() && ed.discard != Some(Discard::DraftAndQuit) => {
+                    ed.discard = Some(Discard::DraftAndQuit);
                 }
                 _ => self.quit = true,
             }

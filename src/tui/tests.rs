@@ -12,7 +12,7 @@ use super::data::{Request, Response, WriteOp};
 use super::fixture;
 use super::theme::Theme;
 use super::views;
-use super::views::editor::Purpose;
+use super::views::editor::{Discard, Purpose};
 use super::views::mismatch_detail::DetailPane;
 use crate::snapshot::model::{AnnotationKind, TargetKind};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
@@ -348,10 +348,10 @@ fn note_editor_saves_and_asks_before_discarding() {
     typed(&mut app, "after CM-77");
     // Esc on a non-empty draft asks; any key but y keeps it.
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(app.editor.as_ref().unwrap().confirm_discard);
+    assert_eq!(app.editor.as_ref().unwrap().discard, Some(Discard::Draft));
     press(&mut app, &[key('n')]);
     let ed = app.editor.as_ref().unwrap();
-    assert!(!ed.confirm_discard);
+    assert_eq!(ed.discard, None);
     assert_eq!(ed.text(), "Re-run requested\nafter CM-77");
     // Keys like q and 1 are text in the editor.
     press(&mut app, &[key('q')]);
@@ -1025,7 +1025,7 @@ fn ctrl_c_with_a_draft_asks_first() {
     typed(&mut app, "draft");
     press(&mut app, &[ctrl('c')]);
     assert!(!app.quit);
-    assert!(app.editor.as_ref().unwrap().confirm_quit);
+    assert_eq!(app.editor.as_ref().unwrap().discard, Some(Discard::DraftAndQuit));
     press(&mut app, &[key('n')]);
     assert_eq!(app.editor.as_ref().unwrap().text(), "draft");
     press(&mut app, &[ctrl('c'), key('y')]);
