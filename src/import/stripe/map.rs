@@ -1,0 +1,981 @@
+//! Stripe objects → the snapshot's source rows (docs/import-stripe.md, field by field).
+//!
+//! Every object is mapped or named in a problem with its id and the reason; the ledger is
+//! derived from the same events (`derived.` ids, `source_counts` says so).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::Value;
+
+use super::read::{day, int_at, opt_str_at, Obj};
+use crate::import::cells::is_id;
+use crate::import::Problem;
+use crate::money::Money;
+use crate::snapshot::model::{
+    Account, AccountKind, Credit, CreditKind, Disbursement, Invoice, InvoiceLine, InvoiceStatus, LedgerEntry,
+    LedgerKind, LineKind, Payment, PaymentKind, RevenueRule, SourceKind,
+};
+use crate::text::inert;
+
+/// The objects read, by type (`None`: no file).
+#[derive(Default)]
+pub struct Objects {
+    pub customers: Vec<Obj>,
+    pub invoices: Vec<Obj>,
+    pub charges: Option<Vec<Obj>>,
+    pub payment_intents: Option<Vec<Obj>>,
+    pub refunds: Vec<Obj>,
+    pub disputes: Vec<Obj>,
+    pub credit_notes: Vec<Obj>,
+    pub customer_balance_transactions: Vec<Obj>,
+    pub invoice_payments: Option<Vec<Obj>>,
+}
+
+/// One object that cannot be mapped: its file (bare name) and line, and why (id first).
+pub type Refusal = Problem;
+
+/// The rows mapped, in the order they were made.
+#[derive(Default)]
+pub struct Mapped {
+    pub accounts: Vec<Account>,
+    pub invoices: Vec<Invoice>,
+    pub invoice_lines: Vec<InvoiceLine>,
+    pub payments: Vec<Payment>,
+    pub credits: Vec<Credit>,
+    pub disbursements: Vec<Disbursement>,
+    pub ledger: Vec<LedgerEntry>,
+    /// The period currency (upper case), when the objects agree on one.
+    pub currency: Option<String>,
+}
+
+/// What a payments row needs to know while the events after it are mapped.
+struct Paid {
+    account: String,
+}
+
+struct Mapper<'a> {
+    out: Mapped,
+    refusals: Vec<Refusal>,
+    accounts: HashMap<String, ()>,
+    /// Invoice id → (account, status) of the invoices mapped.
+    invoices: HashMap<String, (String, InvoiceStatus)>,
+    /// Payments row id → its account.
+    payments: HashMap<String, Paid>,
+    /// Void invoice id → when it was voided.
+    voided: Vec<(String, NaiveDateTime)>,
+    /// Payment intent id → the charge row that carries its money (charges mode).
+    intent_charge: HashMap<String, String>,
+    /// Every id used per table, to refuse a repeated one.
+    used: HashMap<&'static str, HashMap<String, String>>,
+    _objects: &'a Objects,
+}
+
+fn refuse(obj: &Obj, reason: impl Into<String>) -> Refusal {
+    let why = format!("{}: {}", obj.id_shown(), inert(&reason.into()));
+    Problem {
+        file: obj.file.clone(),
+        line: obj.line,
+        column: 0,
+        reason: if obj.line == 0 {
+            format!("data[{}]: {why}", obj.index)
+        } else {
+            why
+        },
+    }
+}
+
+/// The service days of a Stripe period `[start, end)`: its first day and the day before
+/// `end` (UTC). A period of no length is the one day of `start`.
+fn service_days(start: NaiveDateTime, end: NaiveDateTime) -> (NaiveDate, NaiveDate) {
+    if end > start {
+        let last = end - chrono::Duration::seconds(1);
+        (day(start), day(last).max(day(start)))
+    } else {
+        (day(start), day(start))
+    }
+}
+
+impl<'a> Mapper<'a> {
+    fn new(objects: &'a Objects) -> Mapper<'a> {
+        Mapper {
+            out: Mapped::default(),
+            refusals: Vec::new(),
+            accounts: HashMap::new(),
+            invoices: HashMap::new(),
+            payments: HashMap::new(),
+            intent_charge: HashMap::new(),
+            voided: Vec::new(),
+            used: HashMap::new(),
+            _objects: objects,
+        }
+    }
+
+    /// Records `id` in `table`; a repeated or malformed id is a reason.
+    fn claim(&mut self, table: &'static str, id: &str, at: &str) -> Result<(), String> {
+        if !is_id(id, false) {
+            return Err(format!(
+                "the {table} id '{id}' is not usable (1-64 letters, digits, '.', '_' or '-')"
+            ));
+        }
+        let seen = self.used.entry(table).or_default();
+        if let Some(first) = seen.get(id) {
+            return Err(format!("'{id}' appears twice (first at {first})"));
+        }
+        seen.insert(id.to_string(), at.to_string());
+        Ok(())
+    }
+
+    fn account_of(&self, obj: &Obj) -> Result<String, String> {
+        let customer = obj.str("customer")?;
+        if !self.accounts.contains_key(&customer) {
+            return Err(format!("customer {customer} is not in customers.json"));
+        }
+        Ok(customer)
+    }
+
+    fn customers(&mut self, objects: &[Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<Account, String> {
+                let id = obj.str("id")?;
+                self.claim("accounts", &id, &obj.at())?;
+                let name = obj
+                    .opt_str("name")?
+                    .filter(|n| !n.trim().is_empty())
+                    .or(obj.opt_str("email")?.filter(|n| !n.trim().is_empty()))
+                    .unwrap_or_else(|| id.clone());
+                Ok(Account {
+                    id,
+                    name,
+                    kind: AccountKind::Customer,
+                })
+            })();
+            match result {
+                Ok(account) => {
+                    self.accounts.insert(account.id.clone(), ());
+                    self.out.accounts.push(account);
+                }
+                Err(reason) => self.refusals.push(refuse(obj, reason)),
+            }
+        }
+    }
+
+    fn invoices(&mut self, objects: &[Obj]) {
+        for obj in objects {
+            if let Err(reason) = self.invoice(obj) {
+                self.refusals.push(refuse(obj, reason));
+            }
+        }
+    }
+
+    fn invoice(&mut self, obj: &Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        let account = self.account_of(obj)?;
+        let stripe_status = obj.str("status")?;
+        let status = match stripe_status.as_str() {
+            "draft" => InvoiceStatus::Draft,
+            "open" | "uncollectible" => InvoiceStatus::Posted,
+            "paid" => InvoiceStatus::Closed,
+            "void" => InvoiceStatus::Void,
+            other => {
+                return Err(format!(
+                    "status '{other}' is not draft, open, paid, uncollectible or void"
+                ))
+            }
+        };
+        let finalized = obj.opt_time("status_transitions.finalized_at")?;
+        let voided = obj.opt_time("status_transitions.voided_at")?;
+        if status != InvoiceStatus::Draft && finalized.is_none() {
+            return Err(format!(
+                "status {stripe_status} without status_transitions.finalized_at (the posting date)"
+            ));
+        }
+        let posted_at = if status == InvoiceStatus::Draft {
+            None
+        } else {
+            finalized
+        };
+        let voided_at = match (status, voided) {
+            (InvoiceStatus::Void, None) => {
+                return Err("status void without status_transitions.voided_at (the void date)".into())
+            }
+            (InvoiceStatus::Void, Some(v)) => Some(v),
+            _ => None,
+        };
+        if let (Some(p), Some(v)) = (posted_at, voided_at) {
+            if v < p {
+                return Err("voided_at is before finalized_at".into());
+            }
+        }
+        let starting_balance = obj.opt_int("starting_balance")?.unwrap_or(0);
+        if starting_balance != 0 {
+            return Err(format!(
+                "starting_balance {starting_balance}: a customer balance applied to the invoice is not mapped (docs/import-stripe.md, \"Not mapped\")"
+            ));
+        }
+        let total = obj.int("total")?;
+        let remaining = obj.int("amount_remaining")?;
+        let balance = if status == InvoiceStatus::Void {
+            0
+        } else {
+            remaining
+        };
+        let created = obj.time("created")?;
+        let due_date = match obj.opt_time("due_date")? {
+            Some(due) => day(due),
+            None => day(posted_at.unwrap_or(created)),
+        };
+        if obj.opt_bool("lines.has_more")? == Some(true) {
+            return Err("lines.has_more is true: the invoice's lines were cut off; expand every line".into());
+        }
+        let lines = match obj.get("lines.data") {
+            Some(Value::Array(lines)) => lines,
+            _ => return Err("lines.data is missing: the invoice's line items are needed".into()),
+        };
+        let mut rows = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            rows.extend(self.line(&id, i, line)?);
+        }
+        let sum: i64 = rows.iter().map(|l: &InvoiceLine| l.amount.cents()).sum();
+        if sum != total {
+            return Err(format!(
+                "its lines (with their tax and discounts) sum to {sum}, its total is {total}"
+            ));
+        }
+        self.claim("invoices", &id, &obj.at())?;
+        for line in &rows {
+            self.claim("invoice_lines", &line.id, &obj.at())?;
+        }
+        if let Some(posted) = posted_at {
+            self.ledger(LedgerEntry {
+                id: format!("derived.{id}.posted"),
+                account_id: account.clone(),
+                invoice_id: Some(id.clone()),
+                occurred_at: posted,
+                kind: LedgerKind::InvoicePosted,
+                amount: Money::from_cents(total),
+                reference: Some(id.clone()),
+            })?;
+        }
+        self.invoices.insert(id.clone(), (account.clone(), status));
+        if let Some(v) = voided_at {
+            self.voided.push((id.clone(), v));
+        }
+        self.out.invoices.push(Invoice {
+            id: id.clone(),
+            account_id: account.clone(),
+            status,
+            posted_at: posted_at.map(day),
+            voided_at: voided_at.map(day),
+            due_date,
+            total: Money::from_cents(total),
+            balance: Money::from_cents(balance),
+        });
+        self.out.invoice_lines.extend(rows);
+        // Paid outside Stripe: the payment exists only as this flag (without
+        // invoice_payments.json, which would carry it as an out_of_band_payment).
+        if obj.opt_bool("paid_out_of_band")? == Some(true) && self._objects.invoice_payments.is_none() {
+            let paid_at = obj
+                .opt_time("status_transitions.paid_at")?
+                .ok_or("paid_out_of_band without status_transitions.paid_at")?;
+            let amount = obj.int("amount_paid")?;
+            let pay_id = format!("{id}.out_of_band");
+            self.claim("payments", &pay_id, &obj.at())?;
+            self.payments.insert(
+                pay_id.clone(),
+                Paid {
+                    account: account.clone(),
+                },
+            );
+            self.out.payments.push(Payment {
+                id: pay_id.clone(),
+                account_id: account.clone(),
+                kind: PaymentKind::Payment,
+                related_payment_id: None,
+                occurred_on: day(paid_at),
+                amount: Money::from_cents(amount),
+                reference: Some("paid out of band".into()),
+            });
+            self.apply(
+                SourceKind::Payment,
+                &pay_id,
+                &pay_id,
+                &id,
+                paid_at,
+                amount,
+                &obj.at(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One Stripe line item → its revenue line, and its discount and tax lines.
+    fn line(&mut self, invoice: &str, i: usize, line: &Value) -> Result<Vec<InvoiceLine>, String> {
+        let at = |what: &str| format!("lines.data[{i}].{what}");
+        let id = opt_str_at(line, "id")
+            .map_err(|e| at(&e))?
+            .ok_or_else(|| at("id is missing"))?;
+        let amount = int_at(line, "amount").map_err(|e| at(&e))?;
+        let start = int_at(line, "period.start").map_err(|e| at(&e))?;
+        let end = int_at(line, "period.end").map_err(|e| at(&e))?;
+        let to_time = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|t| t.naive_utc())
+                .ok_or_else(|| at(&format!("period: {t} is not a time")))
+        };
+        let (service_start, service_end) = service_days(to_time(start)?, to_time(end)?);
+        let description = opt_str_at(line, "description").map_err(|e| at(&e))?;
+        let mut discount = 0i64;
+        if let Some(Value::Array(items)) = line.get("discount_amounts") {
+            for item in items {
+                discount += int_at(item, "amount").map_err(|e| at(&format!("discount_amounts: {e}")))?;
+            }
+        }
+        let (mut tax_exclusive, mut tax_inclusive) = (0i64, 0i64);
+        // Before API version 2025-03-31: tax_amounts[].inclusive; since: taxes[].tax_behavior.
+        if let Some(Value::Array(items)) = line.get("tax_amounts") {
+            for item in items {
+                let amount = int_at(item, "amount").map_err(|e| at(&format!("tax_amounts: {e}")))?;
+                match item.get("inclusive") {
+                    Some(Value::Bool(true)) => tax_inclusive += amount,
+                    Some(Value::Bool(false)) => tax_exclusive += amount,
+                    _ => return Err(at("tax_amounts: inclusive is not true or false")),
+                }
+            }
+        }
+        if let Some(Value::Array(items)) = line.get("taxes") {
+            for item in items {
+                let amount = int_at(item, "amount").map_err(|e| at(&format!("taxes: {e}")))?;
+                match item.get("tax_behavior").and_then(Value::as_str) {
+                    Some("inclusive") => tax_inclusive += amount,
+                    Some("exclusive") => tax_exclusive += amount,
+                    _ => return Err(at("taxes: tax_behavior is not inclusive or exclusive")),
+                }
+            }
+        }
+        let revenue = amount - tax_inclusive;
+        let ratable = end > start;
+        let rule = if ratable {
+            RevenueRule::RatableDaily
+        } else {
+            RevenueRule::Immediate
+        };
+        let kind = if revenue < 0 {
+            LineKind::Adjustment
+        } else {
+            LineKind::Recurring
+        };
+        let mut rows = vec![InvoiceLine {
+            id: id.clone(),
+            invoice_id: invoice.to_string(),
+            kind,
+            program_id: None,
+            service_start: Some(service_start),
+            service_end: Some(service_end),
+            amount: Money::from_cents(revenue),
+            revenue_rule: rule,
+            description,
+        }];
+        if discount != 0 {
+            rows.push(InvoiceLine {
+                id: format!("{id}.discount"),
+                invoice_id: invoice.to_string(),
+                kind: LineKind::Adjustment,
+                program_id: None,
+                service_start: Some(service_start),
+                service_end: Some(service_end),
+                amount: Money::from_cents(-discount),
+                revenue_rule: rule,
+                description: Some(format!("Discount on {id}")),
+            });
+        }
+        let tax = tax_exclusive + tax_inclusive;
+        if tax != 0 {
+            rows.push(InvoiceLine {
+                id: format!("{id}.tax"),
+                invoice_id: invoice.to_string(),
+                kind: LineKind::Tax,
+                program_id: None,
+                service_start: None,
+                service_end: None,
+                amount: Money::from_cents(tax),
+                revenue_rule: RevenueRule::Immediate,
+                description: Some(format!("Tax on {id}")),
+            });
+        }
+        Ok(rows)
+    }
+
+    /// A disbursement of `amount` from `source` to `invoice` and its derived ledger row.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        source_kind: SourceKind,
+        source: &str,
+        id: &str,
+        invoice: &str,
+        at: NaiveDateTime,
+        amount: i64,
+        where_: &str,
+    ) -> Result<(), String> {
+        let (account, status) = self
+            .invoices
+            .get(invoice)
+            .cloned()
+            .ok_or_else(|| format!("invoice {invoice} is not in invoices.json"))?;
+        let source_account = match source_kind {
+            SourceKind::Payment => self.payments.get(source).map(|p| p.account.clone()),
+            SourceKind::Credit => self
+                .out
+                .credits
+                .iter()
+                .find(|c| c.id == source)
+                .map(|c| c.account_id.clone()),
+        };
+        if source_account.as_deref() != Some(account.as_str()) {
+            return Err(format!(
+                "it pays invoice {invoice} of another customer ({account})"
+            ));
+        }
+        if status == InvoiceStatus::Draft {
+            return Err(format!("it pays invoice {invoice}, a draft"));
+        }
+        self.claim("disbursements", id, where_)?;
+        self.out.disbursements.push(Disbursement {
+            id: id.to_string(),
+            source_kind,
+            source_id: source.to_string(),
+            invoice_id: invoice.to_string(),
+            disbursed_on: day(at),
+            amount: Money::from_cents(amount),
+        });
+        let kind = match source_kind {
+            SourceKind::Payment => LedgerKind::PaymentDisbursed,
+            SourceKind::Credit => LedgerKind::CreditDisbursed,
+        };
+        self.ledger(LedgerEntry {
+            id: format!("derived.{id}"),
+            account_id: account,
+            invoice_id: Some(invoice.to_string()),
+            occurred_at: at,
+            kind,
+            amount: Money::from_cents(-amount),
+            reference: Some(id.to_string()),
+        })
+    }
+
+    fn ledger(&mut self, row: LedgerEntry) -> Result<(), String> {
+        self.claim("ledger", &row.id, "derived")?;
+        self.out.ledger.push(row);
+        Ok(())
+    }
+
+    fn payment_row(&mut self, obj: &Obj, amount: i64) -> Result<(String, NaiveDateTime), String> {
+        let id = obj.str("id")?;
+        let account = self.account_of(obj)?;
+        let created = obj.time("created")?;
+        self.claim("payments", &id, &obj.at())?;
+        self.payments.insert(
+            id.clone(),
+            Paid {
+                account: account.clone(),
+            },
+        );
+        self.out.payments.push(Payment {
+            id: id.clone(),
+            account_id: account,
+            kind: PaymentKind::Payment,
+            related_payment_id: None,
+            occurred_on: day(created),
+            amount: Money::from_cents(amount),
+            reference: None,
+        });
+        Ok((id, created))
+    }
+
+    /// Charges (or payment intents): succeeded ones are payments; with no
+    /// invoice_payments.json, the `invoice` each names is what it paid.
+    fn charges(&mut self, objects: &[Obj], intents: bool) {
+        let carry_invoice = self._objects.invoice_payments.is_none();
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let status = obj.str("status")?;
+                if status != "succeeded" {
+                    // No value moved: carried as nothing (docs/import-stripe.md).
+                    return Ok(());
+                }
+                let amount = if intents {
+                    obj.int("amount_received")?
+                } else {
+                    if obj.opt_bool("captured")? == Some(false) {
+                        return Ok(());
+                    }
+                    obj.opt_int("amount_captured")?
+                        .map_or_else(|| obj.int("amount"), Ok)?
+                };
+                let (id, created) = self.payment_row(obj, amount)?;
+                if !intents {
+                    if let Some(pi) = obj.opt_str("payment_intent")? {
+                        self.intent_charge.insert(pi, id.clone());
+                    }
+                }
+                if carry_invoice {
+                    if let Some(invoice) = obj.opt_str("invoice")? {
+                        self.apply(
+                            SourceKind::Payment,
+                            &id,
+                            &id,
+                            &invoice,
+                            created,
+                            amount,
+                            &obj.at(),
+                        )?;
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(reason) = result {
+                self.refusals.push(refuse(obj, reason));
+            }
+        }
+    }
+
+    /// The payments row a refund or dispute names: its charge, or its payment intent.
+    fn paid_by(&self, obj: &Obj) -> Result<String, String> {
+        let charge = obj.opt_str("charge")?;
+        let intent = obj.opt_str("payment_intent")?;
+        for candidate in [charge.clone(), intent.clone()].into_iter().flatten() {
+            if self.payments.contains_key(&candidate) {
+                return Ok(candidate);
+            }
+            if let Some(ch) = self.intent_charge.get(&candidate) {
+                return Ok(ch.clone());
+            }
+        }
+        match (charge, intent) {
+            (None, None) => Err("names no charge and no payment_intent".into()),
+            (c, i) => Err(format!(
+                "its payment ({}) is not a succeeded charge or payment intent of the files",
+                c.or(i).unwrap_or_default()
+            )),
+        }
+    }
+
+    fn invoice_payments(&mut self, objects: &[Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                if obj.str("status")? != "paid" {
+                    return Ok(()); // open or canceled: nothing was paid
+                }
+                let invoice = obj.str("invoice")?;
+                let amount = obj.int("amount_paid")?;
+                let paid_at = obj.time("status_transitions.paid_at")?;
+                let kind = obj.opt_str("payment.type")?;
+                let source = match kind.as_deref() {
+                    Some("out_of_band_payment") => {
+                        let account = self
+                            .invoices
+                            .get(&invoice)
+                            .map(|(a, _)| a.clone())
+                            .ok_or_else(|| format!("invoice {invoice} is not in invoices.json"))?;
+                        self.claim("payments", &id, &obj.at())?;
+                        self.payments.insert(
+                            id.clone(),
+                            Paid {
+                                account: account.clone(),
+                            },
+                        );
+                        self.out.payments.push(Payment {
+                            id: id.clone(),
+                            account_id: account,
+                            kind: PaymentKind::Payment,
+                            related_payment_id: None,
+                            occurred_on: day(paid_at),
+                            amount: Money::from_cents(amount),
+                            reference: Some("paid out of band".into()),
+                        });
+                        id.clone()
+                    }
+                    _ => {
+                        let named = obj
+                            .opt_str("payment.payment_intent")?
+                            .or(obj.opt_str("payment.charge")?)
+                            .or(obj.opt_str("payment_intent")?)
+                            .or(obj.opt_str("charge")?)
+                            .ok_or("names no payment (payment.payment_intent or payment.charge)")?;
+                        if self.payments.contains_key(&named) {
+                            named
+                        } else if let Some(ch) = self.intent_charge.get(&named) {
+                            ch.clone()
+                        } else {
+                            return Err(format!("its payment {named} is not a succeeded charge or payment intent of the files"));
+                        }
+                    }
+                };
+                self.apply(
+                    SourceKind::Payment,
+                    &source,
+                    &id,
+                    &invoice,
+                    paid_at,
+                    amount,
+                    &obj.at(),
+                )
+            })();
+            if let Err(reason) = result {
+                self.refusals.push(refuse(obj, reason));
+            }
+        }
+    }
+
+    fn credit_notes(&mut self, objects: &[Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let kind = obj.str("type")?;
+                if kind != "pre_payment" {
+                    return Err(format!(
+                        "type {kind}: only pre-payment credit notes are mapped (docs/import-stripe.md, \"Not mapped\")"
+                    ));
+                }
+                let status = obj.str("status")?;
+                if status != "issued" {
+                    return Err(format!("status {status}: a voided credit note is not mapped"));
+                }
+                let account = self.account_of(obj)?;
+                let amount = obj.int("amount")?;
+                if let Some(pre) = obj.opt_int("pre_payment_amount")? {
+                    if pre != amount {
+                        return Err(format!("pre_payment_amount {pre} is not its amount {amount}"));
+                    }
+                }
+                let at = match obj.opt_time("effective_at")? {
+                    Some(t) => t,
+                    None => obj.time("created")?,
+                };
+                let invoice = obj.str("invoice")?;
+                let reason = match obj.opt_str("memo")? {
+                    Some(memo) => Some(memo),
+                    None => obj.opt_str("reason")?,
+                };
+                self.claim("credits", &id, &obj.at())?;
+                self.out.credits.push(Credit {
+                    id: id.clone(),
+                    account_id: account,
+                    kind: CreditKind::Credit,
+                    related_credit_id: None,
+                    issued_on: day(at),
+                    amount: Money::from_cents(amount),
+                    reason,
+                });
+                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())
+            })();
+            if let Err(reason) = result {
+                self.refusals.push(refuse(obj, reason));
+            }
+        }
+    }
+
+    fn refunds(&mut self, objects: &[Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                if obj.str("status")? != "succeeded" {
+                    return Ok(()); // pending, failed or canceled: no value moved
+                }
+                let payment = self.paid_by(obj)?;
+                let account = self.payments[&payment].account.clone();
+                let amount = obj.int("amount")?;
+                let created = obj.time("created")?;
+                self.claim("payments", &id, &obj.at())?;
+                self.out.payments.push(Payment {
+                    id: id.clone(),
+                    account_id: account.clone(),
+                    kind: PaymentKind::Refund,
+                    related_payment_id: Some(payment),
+                    occurred_on: day(created),
+                    amount: Money::from_cents(amount),
+                    reference: obj.opt_str("reason")?,
+                });
+                self.ledger(LedgerEntry {
+                    id: format!("derived.{id}"),
+                    account_id: account,
+                    invoice_id: None,
+                    occurred_at: created,
+                    kind: LedgerKind::Refund,
+                    amount: Money::from_cents(-amount),
+                    reference: Some(id.clone()),
+                })
+            })();
+            if let Err(reason) = result {
+                self.refusals.push(refuse(obj, reason));
+            }
+        }
+    }
+
+    /// What `payment` has applied to each invoice, net, up to and including `through`.
+    fn applied(&self, payment: &str, through: NaiveDate) -> BTreeMap<String, i64> {
+        let mut by_invoice: BTreeMap<String, i64> = BTreeMap::new();
+        for d in &self.out.disbursements {
+            if d.source_kind == SourceKind::Payment && d.source_id == payment && d.disbursed_on <= through {
+                *by_invoice.entry(d.invoice_id.clone()).or_default() += d.amount.cents();
+            }
+        }
+        by_invoice
+    }
+
+    /// A dispute's balance transactions: the withdrawal is a chargeback, a reinstatement
+    /// (a won dispute) value received again and applied where the chargeback took it from.
+    fn disputes(&mut self, objects: &[Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let status = obj.str("status")?;
+                let payment = self.paid_by(obj)?;
+                let account = self.payments[&payment].account.clone();
+                let txns = match obj.get("balance_transactions") {
+                    None => Vec::new(),
+                    Some(Value::Array(items)) => items.clone(),
+                    Some(_) => return Err("balance_transactions is not a list".into()),
+                };
+                let mut pulled: Vec<(String, i64)> = Vec::new();
+                let mut withdrawn = false;
+                let mut reinstated = false;
+                for (i, txn) in txns.iter().enumerate() {
+                    let at = |e: String| format!("balance_transactions[{i}]: {e}");
+                    if txn.is_string() {
+                        return Err(at(
+                            "not expanded: the dispute's balance transactions are needed as objects".into(),
+                        ));
+                    }
+                    let txn_id = opt_str_at(txn, "id")
+                        .map_err(at)?
+                        .ok_or_else(|| at("id is missing".into()))?;
+                    let amount = int_at(txn, "amount").map_err(at)?;
+                    let seconds = int_at(txn, "created").map_err(at)?;
+                    let when = chrono::DateTime::from_timestamp(seconds, 0)
+                        .map(|t| t.naive_utc())
+                        .ok_or_else(|| at(format!("created {seconds} is not a time")))?;
+                    if amount < 0 && !withdrawn {
+                        withdrawn = true;
+                        let value = -amount;
+                        self.claim("payments", &txn_id, &obj.at())?;
+                        self.out.payments.push(Payment {
+                            id: txn_id.clone(),
+                            account_id: account.clone(),
+                            kind: PaymentKind::Chargeback,
+                            related_payment_id: Some(payment.clone()),
+                            occurred_on: day(when),
+                            amount: Money::from_cents(value),
+                            reference: Some(id.clone()),
+                        });
+                        let mut left = value;
+                        for (invoice, applied) in self.applied(&payment, day(when)) {
+                            let take = left.min(applied);
+                            if take <= 0 {
+                                continue;
+                            }
+                            left -= take;
+                            let d_id = format!("{txn_id}.{invoice}");
+                            self.claim("disbursements", &d_id, &obj.at())?;
+                            self.out.disbursements.push(Disbursement {
+                                id: d_id.clone(),
+                                source_kind: SourceKind::Payment,
+                                source_id: payment.clone(),
+                                invoice_id: invoice.clone(),
+                                disbursed_on: day(when),
+                                amount: Money::from_cents(-take),
+                            });
+                            self.ledger(LedgerEntry {
+                                id: format!("derived.{d_id}"),
+                                account_id: account.clone(),
+                                invoice_id: Some(invoice.clone()),
+                                occurred_at: when,
+                                kind: LedgerKind::Chargeback,
+                                amount: Money::from_cents(take),
+                                reference: Some(txn_id.clone()),
+                            })?;
+                            pulled.push((invoice, take));
+                        }
+                    } else if amount > 0 && withdrawn && !reinstated {
+                        reinstated = true;
+                        self.claim("payments", &txn_id, &obj.at())?;
+                        self.payments.insert(
+                            txn_id.clone(),
+                            Paid {
+                                account: account.clone(),
+                            },
+                        );
+                        self.out.payments.push(Payment {
+                            id: txn_id.clone(),
+                            account_id: account.clone(),
+                            kind: PaymentKind::Payment,
+                            related_payment_id: None,
+                            occurred_on: day(when),
+                            amount: Money::from_cents(amount),
+                            reference: Some(id.clone()),
+                        });
+                        let mut left = amount;
+                        for (invoice, took) in pulled.clone() {
+                            let give = left.min(took);
+                            if give <= 0 {
+                                continue;
+                            }
+                            left -= give;
+                            let d_id = format!("{txn_id}.{invoice}");
+                            self.apply(
+                                SourceKind::Payment,
+                                &txn_id,
+                                &d_id,
+                                &invoice,
+                                when,
+                                give,
+                                &obj.at(),
+                            )?;
+                        }
+                    } else {
+                        return Err(at(format!(
+                            "amount {amount}: expected one withdrawal (negative) and at most one reinstatement after it"
+                        )));
+                    }
+                }
+                match status.as_str() {
+                    "won" if withdrawn && !reinstated => {
+                        Err("status won, but no balance transaction reinstates the funds".into())
+                    }
+                    "lost" if reinstated => {
+                        Err("status lost, but a balance transaction reinstates funds".into())
+                    }
+                    "won"
+                    | "lost"
+                    | "needs_response"
+                    | "under_review"
+                    | "warning_needs_response"
+                    | "warning_under_review"
+                    | "warning_closed"
+                    | "prevented" => Ok(()),
+                    other => Err(format!("status '{other}' is not a dispute status")),
+                }
+            })();
+            if let Err(reason) = result {
+                self.refusals.push(refuse(obj, reason));
+            }
+        }
+    }
+
+    /// A void's derived ledger row: what the invoice still owed when it was voided (its
+    /// total less what was applied to it by then), taken off AR on the void date.
+    fn voids(&mut self) {
+        for (invoice, at) in self.voided.clone() {
+            let Some(row) = self.out.invoices.iter().find(|i| i.id == invoice) else {
+                continue;
+            };
+            let (account, total) = (row.account_id.clone(), row.total.cents());
+            let applied: i64 = self
+                .out
+                .disbursements
+                .iter()
+                .filter(|d| d.invoice_id == invoice && d.disbursed_on <= day(at))
+                .map(|d| d.amount.cents())
+                .sum();
+            let entry = LedgerEntry {
+                id: format!("derived.{invoice}.void"),
+                account_id: account,
+                invoice_id: Some(invoice.clone()),
+                occurred_at: at,
+                kind: LedgerKind::Void,
+                amount: Money::from_cents(-(total - applied)),
+                reference: Some(invoice.clone()),
+            };
+            if let Err(reason) = self.ledger(entry) {
+                self.refusals.push(Problem {
+                    file: "invoices.json".into(),
+                    line: 0,
+                    column: 0,
+                    reason: format!("{}: {}", inert(&invoice), inert(&reason)),
+                });
+            }
+        }
+    }
+
+    /// Every money object's currency must be the period's: the most common one unless the
+    /// period file names it.
+    fn currencies(&mut self, objects: &Objects, pinned: Option<&str>) {
+        let none: &[Obj] = &[];
+        let all: Vec<&Obj> = [
+            &objects.invoices[..],
+            objects.charges.as_deref().unwrap_or(none),
+            objects.payment_intents.as_deref().unwrap_or(none),
+            &objects.refunds[..],
+            &objects.disputes[..],
+            &objects.credit_notes[..],
+            &objects.customer_balance_transactions[..],
+            objects.invoice_payments.as_deref().unwrap_or(none),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut of: Vec<(&Obj, Option<String>)> = Vec::new();
+        for obj in all {
+            match obj.str("currency") {
+                Ok(c) if super::config::is_currency(&c) => {
+                    let c = c.to_ascii_uppercase();
+                    *counts.entry(c.clone()).or_default() += 1;
+                    of.push((obj, Some(c)));
+                }
+                Ok(c) => self
+                    .refusals
+                    .push(refuse(obj, format!("currency '{c}' is not an ISO 4217 code"))),
+                Err(e) => self.refusals.push(refuse(obj, e)),
+            }
+        }
+        let period = match pinned {
+            Some(c) => Some(c.to_string()),
+            None => counts.iter().max_by_key(|(_, n)| **n).map(|(c, _)| c.clone()),
+        };
+        if let Some(period) = &period {
+            for (obj, c) in of {
+                if let Some(c) = c.filter(|c| c != period) {
+                    self.refusals.push(refuse(
+                        obj,
+                        format!(
+                            "currency {} is not the period's {period}: a period is in one currency",
+                            c.to_ascii_lowercase()
+                        ),
+                    ));
+                }
+            }
+        }
+        self.out.currency = period;
+    }
+}
+
+/// Maps every object; the refusals name each object that could not be mapped.
+pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Refusal>) {
+    let mut m = Mapper::new(objects);
+    m.currencies(objects, pinned_currency);
+    m.customers(&objects.customers);
+    m.invoices(&objects.invoices);
+    if let Some(charges) = &objects.charges {
+        m.charges(charges, false);
+    }
+    if let Some(intents) = &objects.payment_intents {
+        m.charges(intents, true);
+    }
+    if let Some(payments) = &objects.invoice_payments {
+        m.invoice_payments(payments);
+    }
+    m.credit_notes(&objects.credit_notes);
+    m.refunds(&objects.refunds);
+    m.disputes(&objects.disputes);
+    for obj in &objects.customer_balance_transactions {
+        m.refusals.push(refuse(
+            obj,
+            "customer balance transactions are not mapped (docs/import-stripe.md, \"Not mapped\")",
+        ));
+    }
+    m.voids();
+    (m.out, m.refusals)
+}
