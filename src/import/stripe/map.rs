@@ -3,7 +3,7 @@
 //! Every object is mapped or named in a problem with its id and the reason; the ledger is
 //! derived from the same events (`derived.` ids, `source_counts` says so).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
@@ -62,6 +62,8 @@ struct Mapper<'a> {
     invoices: HashMap<String, (String, InvoiceStatus)>,
     /// Payments row id → its account.
     payments: HashMap<String, Paid>,
+    /// The ids of the objects refused, to say so where another object names them.
+    refused: HashSet<String>,
     /// Void invoice id → when it was voided.
     voided: Vec<(String, NaiveDateTime)>,
     /// Payment intent id → the charge row that carries its money (charges mode).
@@ -69,6 +71,16 @@ struct Mapper<'a> {
     /// Every id used per table, to refuse a repeated one.
     used: HashMap<&'static str, HashMap<String, String>>,
     _objects: &'a Objects,
+}
+
+/// Why `id` is not among the mapped objects of `file`: it was refused itself, or it is not
+/// in the file.
+fn missing(refused: &HashSet<String>, what: &str, id: &str, file: &str) -> String {
+    if refused.contains(id) {
+        format!("{what} {id} could not be mapped (its own problem is listed)")
+    } else {
+        format!("{what} {id} is not in {file}")
+    }
 }
 
 fn refuse(obj: &Obj, reason: impl Into<String>) -> Refusal {
@@ -106,9 +118,18 @@ impl<'a> Mapper<'a> {
             payments: HashMap::new(),
             intent_charge: HashMap::new(),
             voided: Vec::new(),
+            refused: HashSet::new(),
             used: HashMap::new(),
             _objects: objects,
         }
+    }
+
+    /// Lists `obj` as not mapped, and remembers its id for the objects that name it.
+    fn refuse_object(&mut self, obj: &Obj, reason: String) {
+        if let Some(id) = obj.get("id").and_then(Value::as_str) {
+            self.refused.insert(id.to_string());
+        }
+        self.refusals.push(refuse(obj, reason));
     }
 
     /// Records `id` in `table`; a repeated or malformed id is a reason.
@@ -129,7 +150,7 @@ impl<'a> Mapper<'a> {
     fn account_of(&self, obj: &Obj) -> Result<String, String> {
         let customer = obj.str("customer")?;
         if !self.accounts.contains_key(&customer) {
-            return Err(format!("customer {customer} is not in customers.json"));
+            return Err(missing(&self.refused, "customer", &customer, "customers.json"));
         }
         Ok(customer)
     }
@@ -155,7 +176,7 @@ impl<'a> Mapper<'a> {
                     self.accounts.insert(account.id.clone(), ());
                     self.out.accounts.push(account);
                 }
-                Err(reason) => self.refusals.push(refuse(obj, reason)),
+                Err(reason) => self.refuse_object(obj, reason),
             }
         }
     }
@@ -163,7 +184,7 @@ impl<'a> Mapper<'a> {
     fn invoices(&mut self, objects: &[Obj]) {
         for obj in objects {
             if let Err(reason) = self.invoice(obj) {
-                self.refusals.push(refuse(obj, reason));
+                self.refuse_object(obj, reason);
             }
         }
     }
@@ -422,7 +443,7 @@ impl<'a> Mapper<'a> {
             .invoices
             .get(invoice)
             .cloned()
-            .ok_or_else(|| format!("invoice {invoice} is not in invoices.json"))?;
+            .ok_or_else(|| missing(&self.refused, "invoice", invoice, "invoices.json"))?;
         let source_account = match source_kind {
             SourceKind::Payment => self.payments.get(source).map(|p| p.account.clone()),
             SourceKind::Credit => self
@@ -535,7 +556,7 @@ impl<'a> Mapper<'a> {
                 Ok(())
             })();
             if let Err(reason) = result {
-                self.refusals.push(refuse(obj, reason));
+                self.refuse_object(obj, reason);
             }
         }
     }
@@ -554,10 +575,18 @@ impl<'a> Mapper<'a> {
         }
         match (charge, intent) {
             (None, None) => Err("names no charge and no payment_intent".into()),
-            (c, i) => Err(format!(
-                "its payment ({}) is not a succeeded charge or payment intent of the files",
-                c.or(i).unwrap_or_default()
-            )),
+            (c, i) => {
+                let named = c.or(i).unwrap_or_default();
+                if self.refused.contains(&named) {
+                    Err(format!(
+                        "its payment {named} could not be mapped (its own problem is listed)"
+                    ))
+                } else {
+                    Err(format!(
+                        "its payment {named} is not a succeeded charge or payment intent of the files"
+                    ))
+                }
+            }
         }
     }
 
@@ -578,7 +607,7 @@ impl<'a> Mapper<'a> {
                             .invoices
                             .get(&invoice)
                             .map(|(a, _)| a.clone())
-                            .ok_or_else(|| format!("invoice {invoice} is not in invoices.json"))?;
+                            .ok_or_else(|| missing(&self.refused, "invoice", &invoice, "invoices.json"))?;
                         self.claim("payments", &id, &obj.at())?;
                         self.payments.insert(
                             id.clone(),
@@ -624,7 +653,7 @@ impl<'a> Mapper<'a> {
                 )
             })();
             if let Err(reason) = result {
-                self.refusals.push(refuse(obj, reason));
+                self.refuse_object(obj, reason);
             }
         }
     }
@@ -672,7 +701,7 @@ impl<'a> Mapper<'a> {
                 self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())
             })();
             if let Err(reason) = result {
-                self.refusals.push(refuse(obj, reason));
+                self.refuse_object(obj, reason);
             }
         }
     }
@@ -709,7 +738,7 @@ impl<'a> Mapper<'a> {
                 })
             })();
             if let Err(reason) = result {
-                self.refusals.push(refuse(obj, reason));
+                self.refuse_object(obj, reason);
             }
         }
     }
@@ -859,7 +888,7 @@ impl<'a> Mapper<'a> {
                 }
             })();
             if let Err(reason) = result {
-                self.refusals.push(refuse(obj, reason));
+                self.refuse_object(obj, reason);
             }
         }
     }
