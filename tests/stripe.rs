@@ -565,3 +565,31 @@ fn untrusted_text_never_reaches_the_terminal_raw() {
         "the refund's reason is shown, inert"
     );
 }
+
+#[test]
+fn a_refund_or_dispute_missing_from_the_files_is_named_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("partial-refund", tmp.path());
+    let refunds = fs::read_to_string(dir.join("refunds.jsonl")).unwrap();
+    let first_only: String = refunds.lines().take(1).map(|l| format!("{l}\n")).collect();
+    fs::write(dir.join("refunds.jsonl"), first_only).unwrap();
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains(
+            "charges.jsonl:2: ch_R2: amount_refunded is 1500, its succeeded refunds in refunds.json add up to 0"
+        ),
+        "{stderr}"
+    );
+
+    let dir = copy_of("dispute", &tmp.path().join("d"));
+    fs::remove_file(dir.join("disputes.json")).unwrap();
+    let stderr = refused(&dir, &tmp.path().join("d.db"));
+    for id in ["ch_D1", "ch_D2"] {
+        assert!(
+            stderr.contains(&format!(
+                "{id}: disputed is true, but disputes.json has no dispute of it"
+            )),
+            "{stderr}"
+        );
+    }
+}

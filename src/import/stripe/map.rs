@@ -62,6 +62,9 @@ struct Mapper<'a> {
     invoices: HashMap<String, (String, InvoiceStatus)>,
     /// Payments row id → its account.
     payments: HashMap<String, Paid>,
+    /// Each charge mapped, what it says was refunded, and whether it says it was disputed:
+    /// checked against the refunds and disputes of the files once they are mapped.
+    claims: Vec<(Obj, String, i64, bool)>,
     /// The ids of the objects refused, to say so where another object names them.
     refused: HashSet<String>,
     /// Void invoice id → when it was voided.
@@ -119,6 +122,7 @@ impl<'a> Mapper<'a> {
             intent_charge: HashMap::new(),
             voided: Vec::new(),
             refused: HashSet::new(),
+            claims: Vec::new(),
             used: HashMap::new(),
             _objects: objects,
         }
@@ -534,11 +538,19 @@ impl<'a> Mapper<'a> {
                     obj.opt_int("amount_captured")?
                         .map_or_else(|| obj.int("amount"), Ok)?
                 };
+                let refunded = if intents {
+                    None
+                } else {
+                    obj.opt_int("amount_refunded")?
+                };
+                let disputed = !intents && obj.opt_bool("disputed")? == Some(true);
                 let (id, created) = self.payment_row(obj, amount)?;
                 if !intents {
                     if let Some(pi) = obj.opt_str("payment_intent")? {
                         self.intent_charge.insert(pi, id.clone());
                     }
+                    self.claims
+                        .push((obj.clone(), id.clone(), refunded.unwrap_or(0), disputed));
                 }
                 if carry_invoice {
                     if let Some(invoice) = obj.opt_str("invoice")? {
@@ -893,6 +905,40 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// A charge's own `amount_refunded` and `disputed` against the refunds and disputes
+    /// mapped for it: a refund or dispute missing from the files is named, not dropped.
+    fn charge_claims(&mut self, objects: &Objects) {
+        for (obj, id, refunded, disputed) in std::mem::take(&mut self.claims) {
+            let mapped: i64 = self
+                .out
+                .payments
+                .iter()
+                .filter(|p| {
+                    p.kind == PaymentKind::Refund && p.related_payment_id.as_deref() == Some(id.as_str())
+                })
+                .map(|p| p.amount.cents())
+                .sum();
+            if mapped != refunded {
+                self.refuse_object(
+                    &obj,
+                    format!(
+                        "amount_refunded is {refunded}, its succeeded refunds in refunds.json add up to {mapped}: a refund is missing from the files"
+                    ),
+                );
+            }
+            let named = objects
+                .disputes
+                .iter()
+                .any(|d| d.opt_str("charge").ok().flatten().as_deref() == Some(id.as_str()));
+            if disputed && !named {
+                self.refuse_object(
+                    &obj,
+                    "disputed is true, but disputes.json has no dispute of it".into(),
+                );
+            }
+        }
+    }
+
     /// A void's derived ledger row: what the invoice still owed when it was voided (its
     /// total less what was applied to it by then), taken off AR on the void date.
     fn voids(&mut self) {
@@ -999,6 +1045,7 @@ pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Ref
     m.credit_notes(&objects.credit_notes);
     m.refunds(&objects.refunds);
     m.disputes(&objects.disputes);
+    m.charge_claims(objects);
     for obj in &objects.customer_balance_transactions {
         m.refusals.push(refuse(
             obj,
