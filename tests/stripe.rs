@@ -151,6 +151,9 @@ fn assert_figures(json: &Value, f: &Figures) {
     );
 }
 
+/// An invoice line as stored: id, kind, amount, service start and end.
+type LineRow = (String, String, i64, Option<String>, Option<String>);
+
 fn imported(case: &str) -> (tempfile::TempDir, PathBuf, Value) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join(format!("{case}.db"));
@@ -177,7 +180,7 @@ fn tax_and_discount_are_their_own_lines_and_tax_is_not_revenue() {
     assert_eq!(minor(&json, "steps.revenue.total.lines_posted_in_window"), 18_000);
     assert!(keys(&json).is_empty(), "{:?}", keys(&json));
     let conn = rusqlite::Connection::open(&out).unwrap();
-    let lines: Vec<(String, String, i64, Option<String>, Option<String>)> = conn
+    let lines: Vec<LineRow> = conn
         .prepare(
             "SELECT id, kind, amount_cents, service_start, service_end FROM invoice_lines
              WHERE invoice_id = 'in_TAX1' ORDER BY id",

@@ -1055,3 +1055,55 @@ pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Ref
     m.voids();
     (m.out, m.refusals)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn a_stripe_period_end_is_exclusive() {
+        let (start, end) = service_days(at("2026-03-15T00:00:00"), at("2026-04-15T00:00:00"));
+        assert_eq!(
+            (start.to_string(), end.to_string()),
+            ("2026-03-15".into(), "2026-04-14".into())
+        );
+        let (start, end) = service_days(at("2026-03-02T10:00:00"), at("2026-03-02T10:00:00"));
+        assert_eq!(
+            (start.to_string(), end.to_string()),
+            ("2026-03-02".into(), "2026-03-02".into())
+        );
+    }
+
+    #[test]
+    fn inclusive_tax_comes_out_of_the_line_and_exclusive_tax_is_added() {
+        let objects = Objects::default();
+        let mut m = Mapper::new(&objects);
+        let inclusive = json!({"id": "il_1", "amount": 1100, "period": {"start": 1772445600, "end": 1772445600},
+            "discount_amounts": [{"amount": 100}],
+            "taxes": [{"amount": 100, "tax_behavior": "inclusive"}]});
+        let rows = m.line("in_1", 0, &inclusive).unwrap();
+        let got: Vec<(&str, LineKind, i64)> = rows
+            .iter()
+            .map(|l| (l.id.as_str(), l.kind, l.amount.cents()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("il_1", LineKind::Recurring, 1000),
+                ("il_1.discount", LineKind::Adjustment, -100),
+                ("il_1.tax", LineKind::Tax, 100)
+            ]
+        );
+        let untyped = json!({"id": "il_2", "amount": 500, "period": {"start": 1, "end": 1},
+            "tax_amounts": [{"amount": 40}]});
+        let e = m.line("in_1", 3, &untyped).unwrap_err();
+        assert!(e.starts_with("lines.data[3].tax_amounts"), "{e}");
+        let float = json!({"id": "il_3", "amount": 500.0, "period": {"start": 1, "end": 1}});
+        assert!(m.line("in_1", 0, &float).unwrap_err().contains("not an integer"));
+    }
+}
