@@ -596,3 +596,34 @@ fn a_refund_or_dispute_missing_from_the_files_is_named_not_dropped() {
         );
     }
 }
+
+#[test]
+fn a_cut_off_list_and_two_sources_of_the_same_payments_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("tax-discount", tmp.path());
+    edit(
+        &dir.join("invoices.json"),
+        "\"has_more\": false",
+        "\"has_more\": true",
+    );
+    fs::write(
+        dir.join("payment_intents.jsonl"),
+        r#"{"id": "pi_TAX1", "object": "payment_intent", "amount": 16200, "amount_received": 16200, "currency": "usd", "customer": "cus_TAX1", "status": "succeeded", "created": 1772704800}
+"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("refunds.jsonl"),
+        "{\"id\": \"re_X\", \"object\": \"charge\"}\nnot json\n",
+    )
+    .unwrap();
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    for expected in [
+        "invoices.json: has_more is true: the list was cut off",
+        "payment_intents.json: charges.json is there too",
+        "refunds.jsonl:1: re_X: a charge, not a refund",
+        "refunds.jsonl:2: not a JSON object",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+}
