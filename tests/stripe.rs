@@ -404,6 +404,43 @@ fn an_invoice_paid_out_of_band_is_paid_and_applied() {
 }
 
 #[test]
+fn customer_credit_is_a_credit_applied_and_what_is_held_is_unapplied() {
+    let (_tmp, _out, json) = imported("customer-balance");
+    assert_figures(
+        &json,
+        &Figures {
+            posted_receivables: 10_000,
+            closing_ar: 0,
+            disbursed: 10_000,
+            unapplied: 1_500,
+            revenue_recognized: 10_000,
+            revenue_deferred: 0,
+            tax_billed: 0,
+        },
+    );
+    assert_eq!(minor(&json, "steps.applied.credits_issued"), 1_500);
+    assert_eq!(minor(&json, "steps.applied.disbursements_from_credits"), 3_000);
+    assert_eq!(minor(&json, "steps.applied.unapplied_credits"), 1_500);
+    assert!(keys(&json).is_empty(), "{:?}", keys(&json));
+
+    // Without the transaction that applied the credit, the invoice and the customer say so.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("customer-balance", tmp.path());
+    edit(
+        &dir.join("customer_balance_transactions.json"),
+        "\"type\": \"applied_to_invoice\"",
+        "\"type\": \"invoice_too_small\"",
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    for expected in [
+        "customer_balance_transactions.json: data[1]: cbtxn_B2: type invoice_too_small with amount 3000",
+        "invoices.json: data[0]: in_B1: starting_balance is -3000 (customer credit applied), but the applied_to_invoice balance transactions of the files apply 0 to it",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+}
+
+#[test]
 fn a_mixed_currency_input_is_refused_with_the_ids() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_of("tax-discount", tmp.path());
@@ -434,7 +471,7 @@ fn unmappable_objects_are_listed_with_id_and_reason_and_nothing_is_written() {
     );
     fs::write(
         dir.join("customer_balance_transactions.jsonl"),
-        r#"{"id": "cbtxn_C1", "object": "customer_balance_transaction", "amount": -500, "currency": "usd", "customer": "cus_C1", "type": "adjustment", "created": 1772701200}
+        r#"{"id": "cbtxn_C1", "object": "customer_balance_transaction", "amount": -500, "currency": "usd", "customer": "cus_C1", "type": "credit_note", "credit_note": "cn_C1", "created": 1772701200}
 "#,
     )
     .unwrap();
@@ -451,7 +488,8 @@ fn unmappable_objects_are_listed_with_id_and_reason_and_nothing_is_written() {
     let stderr = refused(&dir, &tmp.path().join("p.db"));
     for expected in [
         "credit_notes.json: data[0]: cn_C1: type post_payment: only pre-payment credit notes are mapped",
-        "customer_balance_transactions.jsonl:1: cbtxn_C1: customer balance transactions are not mapped",
+        "customer_balance_transactions.jsonl:1: cbtxn_C1: type credit_note with amount -500: only credit granted",
+        "customers.json: data[0]: cus_C1: balance is 0, its balance transactions in the files add up to -500",
         "invoices.json: data[1]: in_C2: amount_remaining is 50.00, not an integer",
         "charges.json: data[0]: ch_C1: amount_captured is 7500.5, not an integer",
     ] {

@@ -65,6 +65,14 @@ struct Mapper<'a> {
     /// Each charge mapped, what it says was refunded, and whether it says it was disputed:
     /// checked against the refunds and disputes of the files once they are mapped.
     claims: Vec<(Obj, String, i64, bool)>,
+    /// Invoices that started with customer credit: (the invoice, its id, the credit applied).
+    starting: Vec<(Obj, String, i64)>,
+    /// Customers and the `balance` they report: (the customer, its id, balance).
+    balances: Vec<(Obj, String, i64)>,
+    /// Customer credit applied to each invoice by `applied_to_invoice` transactions.
+    applied_balance: HashMap<String, i64>,
+    /// The credits that are customer balance (not credit notes).
+    balance_credits: HashSet<String>,
     /// The ids of the objects refused, to say so where another object names them.
     refused: HashSet<String>,
     /// Void invoice id → when it was voided.
@@ -123,6 +131,10 @@ impl<'a> Mapper<'a> {
             voided: Vec::new(),
             refused: HashSet::new(),
             claims: Vec::new(),
+            starting: Vec::new(),
+            balances: Vec::new(),
+            applied_balance: HashMap::new(),
+            balance_credits: HashSet::new(),
             used: HashMap::new(),
             _objects: objects,
         }
@@ -175,6 +187,9 @@ impl<'a> Mapper<'a> {
                     kind: AccountKind::Customer,
                 })
             })();
+            if let (Ok(account), Ok(Some(balance))) = (&result, obj.opt_int("balance")) {
+                self.balances.push((obj.clone(), account.id.clone(), balance));
+            }
             match result {
                 Ok(account) => {
                     self.accounts.insert(account.id.clone(), ());
@@ -233,9 +248,9 @@ impl<'a> Mapper<'a> {
             }
         }
         let starting_balance = obj.opt_int("starting_balance")?.unwrap_or(0);
-        if starting_balance != 0 {
+        if starting_balance > 0 {
             return Err(format!(
-                "starting_balance {starting_balance}: a customer balance applied to the invoice is not mapped (docs/import-stripe.md, \"Not mapped\")"
+                "starting_balance {starting_balance}: an amount the customer owed before, added to the invoice, is not mapped (docs/import-stripe.md, \"Not mapped\")"
             ));
         }
         let total = obj.int("total")?;
@@ -283,6 +298,9 @@ impl<'a> Mapper<'a> {
             })?;
         }
         self.invoices.insert(id.clone(), (account.clone(), status));
+        if starting_balance < 0 {
+            self.starting.push((obj.clone(), id.clone(), -starting_balance));
+        }
         if let Some(v) = voided_at {
             self.voided.push((id.clone(), v));
         }
@@ -905,6 +923,123 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// Customer balance transactions, oldest first: credit granted to the customer
+    /// (`adjustment`, `initial`, `migration` with a negative amount) is a credit; credit
+    /// applied to an invoice (`applied_to_invoice`, positive) is its disbursement, from the
+    /// customer's balance credits oldest first.
+    fn balance_transactions(&mut self, objects: &[Obj]) {
+        let mut sorted: Vec<&Obj> = objects.iter().collect();
+        sorted.sort_by_key(|o| o.opt_int("created").ok().flatten().unwrap_or(i64::MIN));
+        for obj in sorted {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let account = self.account_of(obj)?;
+                let amount = obj.int("amount")?;
+                let created = obj.time("created")?;
+                let kind = obj.str("type")?;
+                match (kind.as_str(), amount.signum()) {
+                    ("adjustment" | "initial" | "migration", -1) => {
+                        self.claim("credits", &id, &obj.at())?;
+                        let reason = match obj.opt_str("description")? {
+                            Some(d) => d,
+                            None => format!("customer balance {kind}"),
+                        };
+                        self.balance_credits.insert(id.clone());
+                        self.out.credits.push(Credit {
+                            id,
+                            account_id: account,
+                            kind: CreditKind::Credit,
+                            related_credit_id: None,
+                            issued_on: day(created),
+                            amount: Money::from_cents(-amount),
+                            reason: Some(reason),
+                        });
+                        Ok(())
+                    }
+                    ("applied_to_invoice", 1) => {
+                        let invoice = obj.str("invoice")?;
+                        let mut left = amount;
+                        let mut parts: Vec<(String, i64)> = Vec::new();
+                        for credit in &self.out.credits {
+                            if left == 0 {
+                                break;
+                            }
+                            if credit.account_id != account
+                                || !self.balance_credits.contains(&credit.id)
+                                || credit.issued_on > day(created)
+                            {
+                                continue;
+                            }
+                            let used: i64 = self
+                                .out
+                                .disbursements
+                                .iter()
+                                .filter(|d| d.source_kind == SourceKind::Credit && d.source_id == credit.id)
+                                .map(|d| d.amount.cents())
+                                .sum();
+                            let take = left.min(credit.amount.cents() - used);
+                            if take > 0 {
+                                parts.push((credit.id.clone(), take));
+                                left -= take;
+                            }
+                        }
+                        if left > 0 {
+                            return Err(format!(
+                                "applies {amount} of customer credit to {invoice}, but the balance transactions before it grant only {} that is not yet applied",
+                                amount - left
+                            ));
+                        }
+                        for (n, (credit, take)) in parts.into_iter().enumerate() {
+                            let d_id = format!("{id}.{}", n + 1);
+                            self.apply(SourceKind::Credit, &credit, &d_id, &invoice, created, take, &obj.at())?;
+                        }
+                        *self.applied_balance.entry(invoice).or_default() += amount;
+                        Ok(())
+                    }
+                    (other, _) => Err(format!(
+                        "type {other} with amount {amount}: only credit granted (adjustment, initial or migration, negative) and credit applied to an invoice (applied_to_invoice, positive) are mapped (docs/import-stripe.md, \"Not mapped\")"
+                    )),
+                }
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    /// An invoice's `starting_balance` against the credit applied to it, and a customer's
+    /// `balance` against its balance transactions: a transaction missing from the files is
+    /// named, not dropped.
+    fn balance_claims(&mut self, objects: &Objects) {
+        for (obj, invoice, credit) in std::mem::take(&mut self.starting) {
+            let applied = self.applied_balance.get(&invoice).copied().unwrap_or(0);
+            if applied != credit {
+                self.refuse_object(
+                    &obj,
+                    format!(
+                        "starting_balance is -{credit} (customer credit applied), but the applied_to_invoice balance transactions of the files apply {applied} to it"
+                    ),
+                );
+            }
+        }
+        for (obj, customer, balance) in std::mem::take(&mut self.balances) {
+            let sum: i64 = objects
+                .customer_balance_transactions
+                .iter()
+                .filter(|t| t.opt_str("customer").ok().flatten().as_deref() == Some(customer.as_str()))
+                .filter_map(|t| t.opt_int("amount").ok().flatten())
+                .sum();
+            if sum != balance {
+                self.refuse_object(
+                    &obj,
+                    format!(
+                        "balance is {balance}, its balance transactions in the files add up to {sum}: a customer balance transaction is missing"
+                    ),
+                );
+            }
+        }
+    }
+
     /// A charge's own `amount_refunded` and `disputed` against the refunds and disputes
     /// mapped for it: a refund or dispute missing from the files is named, not dropped.
     fn charge_claims(&mut self, objects: &Objects) {
@@ -1046,12 +1181,8 @@ pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Ref
     m.refunds(&objects.refunds);
     m.disputes(&objects.disputes);
     m.charge_claims(objects);
-    for obj in &objects.customer_balance_transactions {
-        m.refusals.push(refuse(
-            obj,
-            "customer balance transactions are not mapped (docs/import-stripe.md, \"Not mapped\")",
-        ));
-    }
+    m.balance_transactions(&objects.customer_balance_transactions);
+    m.balance_claims(objects);
     m.voids();
     (m.out, m.refusals)
 }
