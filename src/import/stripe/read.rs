@@ -104,6 +104,24 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
                 _ => problems.push(file_problem(&name, 0, "a list without a data array".into())),
             }
         }
+        // A bare array of objects (a list's `data`, as `jq .data` writes it).
+        Some(Value::Array(items)) => {
+            for (index, value) in items.into_iter().enumerate() {
+                objects.push(Obj {
+                    file: name.clone(),
+                    line: 0,
+                    index,
+                    value,
+                });
+            }
+        }
+        // One object, pretty-printed.
+        Some(value @ Value::Object(_)) => objects.push(Obj {
+            file: name.clone(),
+            line: 0,
+            index: 0,
+            value,
+        }),
         _ => {
             for (i, line) in trimmed.lines().enumerate() {
                 if line.trim().is_empty() {
@@ -277,6 +295,36 @@ mod tests {
         assert_eq!(opt_int_at(&v, "a"), Ok(Some(1250)));
         for path in ["b", "c", "d", "e"] {
             assert!(opt_int_at(&v, path).is_err(), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_list_json_lines_an_array_and_one_object_all_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = r#"{"id": "cus_1", "object": "customer"}"#;
+        let cases: [(&str, String, usize); 4] = [
+            (
+                "customers.json",
+                format!(r#"{{"object": "list", "has_more": false, "data": [{one}, {one}]}}"#),
+                2,
+            ),
+            ("customers.jsonl", format!("{one}\n\n{one}\n{one}\n"), 3),
+            ("customers.json", format!("[{one}]"), 1),
+            (
+                "customers.json",
+                "{\n  \"id\": \"cus_1\",\n  \"object\": \"customer\"\n}".to_string(),
+                1,
+            ),
+        ];
+        for (name, text, count) in cases {
+            for stale in ["customers.json", "customers.jsonl"] {
+                let _ = std::fs::remove_file(dir.path().join(stale));
+            }
+            std::fs::write(dir.path().join(name), &text).unwrap();
+            let mut problems = Vec::new();
+            let objects = read_kind(dir.path(), "customers", "customer", &mut problems).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!(objects.len(), count, "{text}");
         }
     }
 
