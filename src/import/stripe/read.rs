@@ -79,7 +79,13 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
     let (name, text) = found.pop()?;
     let mut objects = Vec::new();
     let trimmed = text.trim_start_matches('\u{feff}');
-    let whole: Option<Value> = serde_json::from_str(trimmed).ok();
+    // A `.jsonl` file is JSON Lines, whatever its first line looks like; a `.json` file is
+    // one JSON value (a list, an array or one object), or JSON Lines when it is not.
+    let whole: Option<Value> = if name.ends_with(".jsonl") {
+        None
+    } else {
+        serde_json::from_str(trimmed).ok()
+    };
     match whole {
         Some(Value::Object(map)) if map.get("object").and_then(Value::as_str) == Some("list") => {
             if map.get("has_more").and_then(Value::as_bool) == Some(true) {
