@@ -304,6 +304,46 @@ fn a_partial_refund_of_an_applied_charge_is_one_break() {
 }
 
 #[test]
+fn a_refund_with_its_post_payment_credit_note_is_no_break() {
+    let (_tmp, _out, json) = imported("refund-credit-note");
+    assert_figures(
+        &json,
+        &Figures {
+            posted_receivables: 10_000,
+            closing_ar: 0,
+            disbursed: 10_000,
+            unapplied: 0,
+            revenue_recognized: 10_000,
+            revenue_deferred: 0,
+            tax_billed: 0,
+        },
+    );
+    assert_eq!(minor(&json, "steps.applied.disbursements_from_payments"), 7_500);
+    assert_eq!(minor(&json, "steps.applied.disbursements_from_credits"), 2_500);
+    assert_eq!(minor(&json, "steps.applied.payments_refunded"), 2_500);
+    assert!(keys(&json).is_empty(), "{:?}", keys(&json));
+
+    // A credit note whose refunds do not cover it is named.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("refund-credit-note", tmp.path());
+    edit(
+        &dir.join("credit_notes.json"),
+        "\"amount\": 2500,",
+        "\"amount\": 3000,",
+    );
+    edit(
+        &dir.join("credit_notes.json"),
+        "\"post_payment_amount\": 2500",
+        "\"post_payment_amount\": 3000",
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains("credit_notes.json: data[0]: cn_RC1: its refunds add up to 2500, its amount is 3000"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_lost_dispute_charges_back_and_a_won_one_nets_out() {
     let (_tmp, _out, json) = imported("dispute");
     assert_figures(
@@ -469,6 +509,11 @@ fn unmappable_objects_are_listed_with_id_and_reason_and_nothing_is_written() {
         "\"type\": \"pre_payment\"",
         "\"type\": \"post_payment\"",
     );
+    edit(
+        &dir.join("credit_notes.json"),
+        "\"post_payment_amount\": 0",
+        "\"post_payment_amount\": 2500",
+    );
     fs::write(
         dir.join("customer_balance_transactions.jsonl"),
         r#"{"id": "cbtxn_C1", "object": "customer_balance_transaction", "amount": -500, "currency": "usd", "customer": "cus_C1", "type": "credit_note", "credit_note": "cn_C1", "created": 1772701200}
@@ -487,7 +532,7 @@ fn unmappable_objects_are_listed_with_id_and_reason_and_nothing_is_written() {
     );
     let stderr = refused(&dir, &tmp.path().join("p.db"));
     for expected in [
-        "credit_notes.json: data[0]: cn_C1: type post_payment: only pre-payment credit notes are mapped",
+        "credit_notes.json: data[0]: cn_C1: a post-payment credit note with no refund",
         "customer_balance_transactions.jsonl:1: cbtxn_C1: type credit_note with amount -500: only credit granted",
         "customers.json: data[0]: cus_C1: balance is 0, its balance transactions in the files add up to -500",
         "invoices.json: data[1]: in_C2: amount_remaining is 50.00, not an integer",

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
-use super::read::{day, int_at, opt_str_at, Obj};
+use super::read::{day, int_at, opt_str_at, str_at, Obj};
 use crate::import::cells::is_id;
 use crate::import::Problem;
 use crate::money::Money;
@@ -73,6 +73,8 @@ struct Mapper<'a> {
     applied_balance: HashMap<String, i64>,
     /// The credits that are customer balance (not credit notes).
     balance_credits: HashSet<String>,
+    /// Post-payment credit notes, mapped after the refunds they name.
+    post_payment: Vec<Obj>,
     /// The ids of the objects refused, to say so where another object names them.
     refused: HashSet<String>,
     /// Void invoice id → when it was voided.
@@ -131,6 +133,7 @@ impl<'a> Mapper<'a> {
             voided: Vec::new(),
             refused: HashSet::new(),
             claims: Vec::new(),
+            post_payment: Vec::new(),
             starting: Vec::new(),
             balances: Vec::new(),
             applied_balance: HashMap::new(),
@@ -693,9 +696,14 @@ impl<'a> Mapper<'a> {
             let result = (|| -> Result<(), String> {
                 let id = obj.str("id")?;
                 let kind = obj.str("type")?;
+                if kind == "post_payment" {
+                    // Mapped once the refunds are: see `refunded_notes`.
+                    self.post_payment.push(obj.clone());
+                    return Ok(());
+                }
                 if kind != "pre_payment" {
                     return Err(format!(
-                        "type {kind}: only pre-payment credit notes are mapped (docs/import-stripe.md, \"Not mapped\")"
+                        "type {kind}: only pre-payment credit notes, and post-payment ones paid back by refunds, are mapped (docs/import-stripe.md, \"Not mapped\")"
                     ));
                 }
                 let status = obj.str("status")?;
@@ -769,6 +777,119 @@ impl<'a> Mapper<'a> {
             })();
             if let Err(reason) = result {
                 self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    /// Post-payment credit notes paid back by refunds: the credit (the invoice was billed
+    /// too much) is applied to the invoice, and what the refunded payment had applied there
+    /// is unwound by as much, so the refund pays back value that is unapplied
+    /// (docs/import-stripe.md, "Post-payment credit notes").
+    fn refunded_notes(&mut self) {
+        for obj in std::mem::take(&mut self.post_payment) {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let status = obj.str("status")?;
+                if status != "issued" {
+                    return Err(format!("status {status}: a voided credit note is not mapped"));
+                }
+                let account = self.account_of(&obj)?;
+                let amount = obj.int("amount")?;
+                if let Some(post) = obj.opt_int("post_payment_amount")? {
+                    if post != amount {
+                        return Err(format!("post_payment_amount {post} is not its amount {amount}"));
+                    }
+                }
+                if obj.opt_str("customer_balance_transaction")?.is_some() {
+                    return Err(
+                        "it credits the customer balance: not mapped (docs/import-stripe.md, \"Not mapped\")"
+                            .into(),
+                    );
+                }
+                if obj.opt_int("out_of_band_amount")?.unwrap_or(0) != 0 {
+                    return Err(
+                        "it has an out_of_band_amount: not mapped (docs/import-stripe.md, \"Not mapped\")"
+                            .into(),
+                    );
+                }
+                let at = match obj.opt_time("effective_at")? {
+                    Some(t) => t,
+                    None => obj.time("created")?,
+                };
+                let invoice = obj.str("invoice")?;
+                // Since API version 2024-10-28: refunds[].refund and amount_refunded; before: refund.
+                let mut refunds: Vec<(String, Option<i64>)> = Vec::new();
+                if let Some(Value::Array(items)) = obj.get("refunds") {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = |e: String| format!("refunds[{i}]: {e}");
+                        let refund = str_at(item, "refund").map_err(at)?;
+                        let amount = int_at(item, "amount_refunded").map_err(at)?;
+                        refunds.push((refund, Some(amount)));
+                    }
+                } else if let Some(refund) = obj.opt_str("refund")? {
+                    refunds.push((refund, None));
+                }
+                if refunds.is_empty() {
+                    return Err("a post-payment credit note with no refund (it credits the customer or was settled out of band): not mapped (docs/import-stripe.md, \"Not mapped\")".into());
+                }
+                let mut parts: Vec<(String, String, i64)> = Vec::new();
+                for (refund, part) in refunds {
+                    let row = self
+                        .out
+                        .payments
+                        .iter()
+                        .find(|p| p.id == refund && p.kind == PaymentKind::Refund)
+                        .ok_or_else(|| {
+                            missing(&self.refused, "refund", &refund, "refunds.json (succeeded)")
+                        })?;
+                    let paid_by = row.related_payment_id.clone().unwrap_or_default();
+                    parts.push((refund, paid_by, part.unwrap_or(row.amount.cents())));
+                }
+                let refunded: i64 = parts.iter().map(|(_, _, a)| a).sum();
+                if refunded != amount {
+                    return Err(format!(
+                        "its refunds add up to {refunded}, its amount is {amount}"
+                    ));
+                }
+                for (_, payment, part) in &parts {
+                    let applied = self.applied(payment, day(at)).get(&invoice).copied().unwrap_or(0);
+                    if applied < *part {
+                        return Err(format!(
+                            "it refunds {part} of {payment}, which had applied only {applied} to {invoice} by then"
+                        ));
+                    }
+                }
+                let reason = match obj.opt_str("memo")? {
+                    Some(memo) => Some(memo),
+                    None => obj.opt_str("reason")?,
+                };
+                self.claim("credits", &id, &obj.at())?;
+                self.out.credits.push(Credit {
+                    id: id.clone(),
+                    account_id: account,
+                    kind: CreditKind::Credit,
+                    related_credit_id: None,
+                    issued_on: day(at),
+                    amount: Money::from_cents(amount),
+                    reason,
+                });
+                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+                for (refund, payment, part) in parts {
+                    let d_id = format!("{id}.{refund}");
+                    self.apply(
+                        SourceKind::Payment,
+                        &payment,
+                        &d_id,
+                        &invoice,
+                        at,
+                        -part,
+                        &obj.at(),
+                    )?;
+                }
+                Ok(())
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(&obj, reason);
             }
         }
     }
@@ -1179,6 +1300,7 @@ pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Ref
     }
     m.credit_notes(&objects.credit_notes);
     m.refunds(&objects.refunds);
+    m.refunded_notes();
     m.disputes(&objects.disputes);
     m.charge_claims(objects);
     m.balance_transactions(&objects.customer_balance_transactions);
