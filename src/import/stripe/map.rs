@@ -57,7 +57,8 @@ struct Paid {
 struct Mapper<'a> {
     out: Mapped,
     refusals: Vec<Refusal>,
-    accounts: HashMap<String, ()>,
+    /// The customers mapped.
+    accounts: HashSet<String>,
     /// Invoice id → (account, status) of the invoices mapped.
     invoices: HashMap<String, (String, InvoiceStatus)>,
     /// Payments row id → its account.
@@ -83,7 +84,8 @@ struct Mapper<'a> {
     intent_charge: HashMap<String, String>,
     /// Every id used per table, to refuse a repeated one.
     used: HashMap<&'static str, HashMap<String, String>>,
-    _objects: &'a Objects,
+    /// Every object read (which files there are decides some rules).
+    objects: &'a Objects,
 }
 
 /// Why `id` is not among the mapped objects of `file`: it was refused itself, or it is not
@@ -126,7 +128,7 @@ impl<'a> Mapper<'a> {
         Mapper {
             out: Mapped::default(),
             refusals: Vec::new(),
-            accounts: HashMap::new(),
+            accounts: HashSet::new(),
             invoices: HashMap::new(),
             payments: HashMap::new(),
             intent_charge: HashMap::new(),
@@ -139,7 +141,7 @@ impl<'a> Mapper<'a> {
             applied_balance: HashMap::new(),
             balance_credits: HashSet::new(),
             used: HashMap::new(),
-            _objects: objects,
+            objects,
         }
     }
 
@@ -168,7 +170,7 @@ impl<'a> Mapper<'a> {
 
     fn account_of(&self, obj: &Obj) -> Result<String, String> {
         let customer = obj.str("customer")?;
-        if !self.accounts.contains_key(&customer) {
+        if !self.accounts.contains(&customer) {
             return Err(missing(&self.refused, "customer", &customer, "customers.json"));
         }
         Ok(customer)
@@ -195,7 +197,7 @@ impl<'a> Mapper<'a> {
             }
             match result {
                 Ok(account) => {
-                    self.accounts.insert(account.id.clone(), ());
+                    self.accounts.insert(account.id.clone());
                     self.out.accounts.push(account);
                 }
                 Err(reason) => self.refuse_object(obj, reason),
@@ -320,7 +322,7 @@ impl<'a> Mapper<'a> {
         self.out.invoice_lines.extend(rows);
         // Paid outside Stripe: the payment exists only as this flag (without
         // invoice_payments.json, which would carry it as an out_of_band_payment).
-        if obj.opt_bool("paid_out_of_band")? == Some(true) && self._objects.invoice_payments.is_none() {
+        if obj.opt_bool("paid_out_of_band")? == Some(true) && self.objects.invoice_payments.is_none() {
             let paid_at = obj
                 .opt_time("status_transitions.paid_at")?
                 .ok_or("paid_out_of_band without status_transitions.paid_at")?;
@@ -542,7 +544,7 @@ impl<'a> Mapper<'a> {
     /// Charges (or payment intents): succeeded ones are payments; with no
     /// invoice_payments.json, the `invoice` each names is what it paid.
     fn charges(&mut self, objects: &[Obj], intents: bool) {
-        let carry_invoice = self._objects.invoice_payments.is_none();
+        let carry_invoice = self.objects.invoice_payments.is_none();
         for obj in objects {
             let result = (|| -> Result<(), String> {
                 let status = obj.str("status")?;
