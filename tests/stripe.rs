@@ -417,6 +417,48 @@ fn a_credit_note_before_payment_is_a_credit_applied() {
 }
 
 #[test]
+fn a_voided_credit_note_is_unwound_and_reversed() {
+    // credit-note with cn_C2 voided on Mar 30: Stripe puts in_C2 back at 6,000. By hand
+    // (tests/fixtures/stripe/credit-note/README.md, "Voided"): closing AR 0 + 6,000 =
+    // 6,000; credits issued 3,500, reversed 1,000; disbursed 2,500 + 7,500 + 1,000 − 1,000
+    // = 10,000; unapplied: cn_C1 2,500 − 2,500 = 0, cn_C2 (1,000 − 1,000 reversed) −
+    // (1,000 − 1,000 unwound) = 0, ch_C1 7,500 − 7,500 = 0.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("credit-note", tmp.path());
+    let notes = dir.join("credit_notes.json");
+    let text = fs::read_to_string(&notes).unwrap();
+    let at = text.find("\"id\": \"cn_C2\"").unwrap();
+    let (head, tail) = text.split_at(at);
+    let tail = tail
+        .replacen("\"status\": \"issued\"", "\"status\": \"void\"", 1)
+        .replacen("\"voided_at\": null", "\"voided_at\": 1774861200", 1);
+    fs::write(&notes, format!("{head}{tail}")).unwrap();
+    edit(
+        &dir.join("invoices.json"),
+        "\"amount_remaining\": 5000",
+        "\"amount_remaining\": 6000",
+    );
+    let out = tmp.path().join("p.db");
+    import(&dir, &out);
+    let json = reconcile(&out);
+    assert_figures(
+        &json,
+        &Figures {
+            posted_receivables: 16_000,
+            closing_ar: 6_000,
+            disbursed: 10_000,
+            unapplied: 0,
+            revenue_recognized: 16_000,
+            revenue_deferred: 0,
+            tax_billed: 0,
+        },
+    );
+    assert_eq!(minor(&json, "steps.applied.credits_issued"), 3_500);
+    assert_eq!(minor(&json, "steps.applied.credits_reversed"), 1_000);
+    assert!(keys(&json).is_empty(), "{:?}", keys(&json));
+}
+
+#[test]
 fn an_invoice_paid_out_of_band_is_paid_and_applied() {
     let (_tmp, out, json) = imported("out-of-band");
     assert_figures(

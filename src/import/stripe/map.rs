@@ -709,9 +709,14 @@ impl<'a> Mapper<'a> {
                     ));
                 }
                 let status = obj.str("status")?;
-                if status != "issued" {
-                    return Err(format!("status {status}: a voided credit note is not mapped"));
-                }
+                let voided = match status.as_str() {
+                    "issued" => None,
+                    "void" => Some(
+                        obj.opt_time("voided_at")?
+                            .ok_or("status void without voided_at (the void date)")?,
+                    ),
+                    other => return Err(format!("status '{other}' is not issued or void")),
+                };
                 let account = self.account_of(obj)?;
                 let amount = obj.int("amount")?;
                 if let Some(pre) = obj.opt_int("pre_payment_amount")? {
@@ -731,14 +736,39 @@ impl<'a> Mapper<'a> {
                 self.claim("credits", &id, &obj.at())?;
                 self.out.credits.push(Credit {
                     id: id.clone(),
-                    account_id: account,
+                    account_id: account.clone(),
                     kind: CreditKind::Credit,
                     related_credit_id: None,
                     issued_on: day(at),
                     amount: Money::from_cents(amount),
                     reason,
                 });
-                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())
+                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+                // A voided credit note: its application is unwound and the credit reversed on
+                // the void date; Stripe puts the amount back on the invoice.
+                if let Some(void_at) = voided {
+                    let void_id = format!("{id}.void");
+                    self.claim("credits", &void_id, &obj.at())?;
+                    self.out.credits.push(Credit {
+                        id: void_id.clone(),
+                        account_id: account,
+                        kind: CreditKind::Reversal,
+                        related_credit_id: Some(id.clone()),
+                        issued_on: day(void_at),
+                        amount: Money::from_cents(amount),
+                        reason: Some(format!("credit note {id} voided")),
+                    });
+                    self.apply(
+                        SourceKind::Credit,
+                        &id,
+                        &void_id,
+                        &invoice,
+                        void_at,
+                        -amount,
+                        &obj.at(),
+                    )?;
+                }
+                Ok(())
             })();
             if let Err(reason) = result {
                 self.refuse_object(obj, reason);
