@@ -158,6 +158,13 @@ fn imported(case: &str) -> (tempfile::TempDir, PathBuf, Value) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join(format!("{case}.db"));
     import(&fixture(case), &out);
+    // The load writes with the foreign keys off: every reference must resolve anyway.
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let dangling: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dangling, 0, "{case}: references that resolve to no row");
+    drop(conn);
     let json = reconcile(&out);
     (tmp, out, json)
 }
