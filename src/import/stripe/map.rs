@@ -72,14 +72,20 @@ struct Mapper<'a> {
     balances: Vec<(Obj, String, i64)>,
     /// Customer credit applied to each invoice by `applied_to_invoice` transactions.
     applied_balance: HashMap<String, i64>,
-    /// The credits that are customer balance (not credit notes).
-    balance_credits: HashSet<String>,
+    /// Each customer's balance credits, oldest first: (credit id, issued on, amount).
+    balance_credits: HashMap<String, Vec<(String, NaiveDate, i64)>>,
+    /// Credit row id → its account (the credits that can be applied).
+    credit_accounts: HashMap<String, String>,
+    /// The disbursements of each payment or credit, and to each invoice (indexes into
+    /// `out.disbursements`): every later rule looks them up, none scans them all.
+    by_source: HashMap<(SourceKind, String), Vec<usize>>,
+    by_invoice: HashMap<String, Vec<usize>>,
     /// Post-payment credit notes, mapped after the refunds they name.
     post_payment: Vec<Obj>,
     /// The ids of the objects refused, to say so where another object names them.
     refused: HashSet<String>,
-    /// Void invoice id → when it was voided.
-    voided: Vec<(String, NaiveDateTime)>,
+    /// Void invoices: id, when voided, account, total.
+    voided: Vec<(String, NaiveDateTime, String, i64)>,
     /// Payment intent id → the charge row that carries its money (charges mode).
     intent_charge: HashMap<String, String>,
     /// Every id used per table, to refuse a repeated one.
@@ -139,7 +145,10 @@ impl<'a> Mapper<'a> {
             starting: Vec::new(),
             balances: Vec::new(),
             applied_balance: HashMap::new(),
-            balance_credits: HashSet::new(),
+            balance_credits: HashMap::new(),
+            credit_accounts: HashMap::new(),
+            by_source: HashMap::new(),
+            by_invoice: HashMap::new(),
             used: HashMap::new(),
             objects,
         }
@@ -307,7 +316,7 @@ impl<'a> Mapper<'a> {
             self.starting.push((obj.clone(), id.clone(), -starting_balance));
         }
         if let Some(v) = voided_at {
-            self.voided.push((id.clone(), v));
+            self.voided.push((id.clone(), v, account.clone(), total));
         }
         self.out.invoices.push(Invoice {
             id: id.clone(),
@@ -473,12 +482,7 @@ impl<'a> Mapper<'a> {
             .ok_or_else(|| missing(&self.refused, "invoice", invoice, "invoices.json"))?;
         let source_account = match source_kind {
             SourceKind::Payment => self.payments.get(source).map(|p| p.account.clone()),
-            SourceKind::Credit => self
-                .out
-                .credits
-                .iter()
-                .find(|c| c.id == source)
-                .map(|c| c.account_id.clone()),
+            SourceKind::Credit => self.credit_accounts.get(source).cloned(),
         };
         if source_account.as_deref() != Some(account.as_str()) {
             return Err(format!(
@@ -489,7 +493,7 @@ impl<'a> Mapper<'a> {
             return Err(format!("it pays invoice {invoice}, a draft"));
         }
         self.claim("disbursements", id, where_)?;
-        self.out.disbursements.push(Disbursement {
+        self.push_disbursement(Disbursement {
             id: id.to_string(),
             source_kind,
             source_id: source.to_string(),
@@ -734,7 +738,7 @@ impl<'a> Mapper<'a> {
                     None => obj.opt_str("reason")?,
                 };
                 self.claim("credits", &id, &obj.at())?;
-                self.out.credits.push(Credit {
+                self.push_credit(Credit {
                     id: id.clone(),
                     account_id: account.clone(),
                     kind: CreditKind::Credit,
@@ -749,7 +753,7 @@ impl<'a> Mapper<'a> {
                 if let Some(void_at) = voided {
                     let void_id = format!("{id}.void");
                     self.claim("credits", &void_id, &obj.at())?;
-                    self.out.credits.push(Credit {
+                    self.push_credit(Credit {
                         id: void_id.clone(),
                         account_id: account,
                         kind: CreditKind::Reversal,
@@ -818,6 +822,18 @@ impl<'a> Mapper<'a> {
     /// is unwound by as much, so the refund pays back value that is unapplied
     /// (docs/import-stripe.md, "Post-payment credit notes").
     fn refunded_notes(&mut self) {
+        let refund_rows: HashMap<String, (String, i64)> = self
+            .out
+            .payments
+            .iter()
+            .filter(|p| p.kind == PaymentKind::Refund)
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    (p.related_payment_id.clone().unwrap_or_default(), p.amount.cents()),
+                )
+            })
+            .collect();
         for obj in std::mem::take(&mut self.post_payment) {
             let result = (|| -> Result<(), String> {
                 let id = obj.str("id")?;
@@ -866,16 +882,10 @@ impl<'a> Mapper<'a> {
                 }
                 let mut parts: Vec<(String, String, i64)> = Vec::new();
                 for (refund, part) in refunds {
-                    let row = self
-                        .out
-                        .payments
-                        .iter()
-                        .find(|p| p.id == refund && p.kind == PaymentKind::Refund)
-                        .ok_or_else(|| {
-                            missing(&self.refused, "refund", &refund, "refunds.json (succeeded)")
-                        })?;
-                    let paid_by = row.related_payment_id.clone().unwrap_or_default();
-                    parts.push((refund, paid_by, part.unwrap_or(row.amount.cents())));
+                    let (paid_by, whole) = refund_rows.get(&refund).cloned().ok_or_else(|| {
+                        missing(&self.refused, "refund", &refund, "refunds.json (succeeded)")
+                    })?;
+                    parts.push((refund, paid_by, part.unwrap_or(whole)));
                 }
                 let refunded: i64 = parts.iter().map(|(_, _, a)| a).sum();
                 if refunded != amount {
@@ -896,7 +906,7 @@ impl<'a> Mapper<'a> {
                     None => obj.opt_str("reason")?,
                 };
                 self.claim("credits", &id, &obj.at())?;
-                self.out.credits.push(Credit {
+                self.push_credit(Credit {
                     id: id.clone(),
                     account_id: account,
                     kind: CreditKind::Credit,
@@ -929,12 +939,40 @@ impl<'a> Mapper<'a> {
     /// What `payment` has applied to each invoice, net, up to and including `through`.
     fn applied(&self, payment: &str, through: NaiveDate) -> BTreeMap<String, i64> {
         let mut by_invoice: BTreeMap<String, i64> = BTreeMap::new();
-        for d in &self.out.disbursements {
-            if d.source_kind == SourceKind::Payment && d.source_id == payment && d.disbursed_on <= through {
+        for d in self.disbursements_of(SourceKind::Payment, payment) {
+            if d.disbursed_on <= through {
                 *by_invoice.entry(d.invoice_id.clone()).or_default() += d.amount.cents();
             }
         }
         by_invoice
+    }
+
+    /// Adds a disbursement and indexes it.
+    fn push_disbursement(&mut self, d: Disbursement) {
+        let at = self.out.disbursements.len();
+        self.by_source
+            .entry((d.source_kind, d.source_id.clone()))
+            .or_default()
+            .push(at);
+        self.by_invoice.entry(d.invoice_id.clone()).or_default().push(at);
+        self.out.disbursements.push(d);
+    }
+
+    /// The disbursements from one payment or credit.
+    fn disbursements_of(&self, kind: SourceKind, source: &str) -> impl Iterator<Item = &Disbursement> {
+        self.by_source
+            .get(&(kind, source.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.out.disbursements[i])
+    }
+
+    /// Adds a credit; one of kind `credit` can then be applied.
+    fn push_credit(&mut self, c: Credit) {
+        if c.kind == CreditKind::Credit {
+            self.credit_accounts.insert(c.id.clone(), c.account_id.clone());
+        }
+        self.out.credits.push(c);
     }
 
     /// A dispute's balance transactions: the withdrawal is a chargeback, a reinstatement
@@ -991,7 +1029,7 @@ impl<'a> Mapper<'a> {
                             left -= take;
                             let d_id = format!("{txn_id}.{invoice}");
                             self.claim("disbursements", &d_id, &obj.at())?;
-                            self.out.disbursements.push(Disbursement {
+                            self.push_disbursement(Disbursement {
                                 id: d_id.clone(),
                                 source_kind: SourceKind::Payment,
                                 source_id: payment.clone(),
@@ -1097,8 +1135,12 @@ impl<'a> Mapper<'a> {
                             Some(d) => d,
                             None => format!("customer balance {kind}"),
                         };
-                        self.balance_credits.insert(id.clone());
-                        self.out.credits.push(Credit {
+                        self.balance_credits.entry(account.clone()).or_default().push((
+                            id.clone(),
+                            day(created),
+                            -amount,
+                        ));
+                        self.push_credit(Credit {
                             id,
                             account_id: account,
                             kind: CreditKind::Credit,
@@ -1113,26 +1155,21 @@ impl<'a> Mapper<'a> {
                         let invoice = obj.str("invoice")?;
                         let mut left = amount;
                         let mut parts: Vec<(String, i64)> = Vec::new();
-                        for credit in &self.out.credits {
+                        let held = self.balance_credits.get(&account).cloned().unwrap_or_default();
+                        for (credit, issued_on, granted) in held {
                             if left == 0 {
                                 break;
                             }
-                            if credit.account_id != account
-                                || !self.balance_credits.contains(&credit.id)
-                                || credit.issued_on > day(created)
-                            {
+                            if issued_on > day(created) {
                                 continue;
                             }
                             let used: i64 = self
-                                .out
-                                .disbursements
-                                .iter()
-                                .filter(|d| d.source_kind == SourceKind::Credit && d.source_id == credit.id)
+                                .disbursements_of(SourceKind::Credit, &credit)
                                 .map(|d| d.amount.cents())
                                 .sum();
-                            let take = left.min(credit.amount.cents() - used);
+                            let take = left.min(granted - used);
                             if take > 0 {
-                                parts.push((credit.id.clone(), take));
+                                parts.push((credit, take));
                                 left -= take;
                             }
                         }
@@ -1175,13 +1212,14 @@ impl<'a> Mapper<'a> {
                 );
             }
         }
+        let mut sums: HashMap<String, i64> = HashMap::new();
+        for t in &objects.customer_balance_transactions {
+            if let (Ok(Some(customer)), Ok(Some(amount))) = (t.opt_str("customer"), t.opt_int("amount")) {
+                *sums.entry(customer).or_default() += amount;
+            }
+        }
         for (obj, customer, balance) in std::mem::take(&mut self.balances) {
-            let sum: i64 = objects
-                .customer_balance_transactions
-                .iter()
-                .filter(|t| t.opt_str("customer").ok().flatten().as_deref() == Some(customer.as_str()))
-                .filter_map(|t| t.opt_int("amount").ok().flatten())
-                .sum();
+            let sum = sums.get(&customer).copied().unwrap_or(0);
             if sum != balance {
                 self.refuse_object(
                     &obj,
@@ -1196,16 +1234,20 @@ impl<'a> Mapper<'a> {
     /// A charge's own `amount_refunded` and `disputed` against the refunds and disputes
     /// mapped for it: a refund or dispute missing from the files is named, not dropped.
     fn charge_claims(&mut self, objects: &Objects) {
+        let mut refunds: HashMap<&str, i64> = HashMap::new();
+        for p in &self.out.payments {
+            if let (PaymentKind::Refund, Some(of)) = (p.kind, p.related_payment_id.as_deref()) {
+                *refunds.entry(of).or_default() += p.amount.cents();
+            }
+        }
+        let refunds: HashMap<String, i64> = refunds.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let disputed_charges: HashSet<String> = objects
+            .disputes
+            .iter()
+            .filter_map(|d| d.opt_str("charge").ok().flatten())
+            .collect();
         for (obj, id, refunded, disputed) in std::mem::take(&mut self.claims) {
-            let mapped: i64 = self
-                .out
-                .payments
-                .iter()
-                .filter(|p| {
-                    p.kind == PaymentKind::Refund && p.related_payment_id.as_deref() == Some(id.as_str())
-                })
-                .map(|p| p.amount.cents())
-                .sum();
+            let mapped = refunds.get(&id).copied().unwrap_or(0);
             if mapped != refunded {
                 self.refuse_object(
                     &obj,
@@ -1214,11 +1256,7 @@ impl<'a> Mapper<'a> {
                     ),
                 );
             }
-            let named = objects
-                .disputes
-                .iter()
-                .any(|d| d.opt_str("charge").ok().flatten().as_deref() == Some(id.as_str()));
-            if disputed && !named {
+            if disputed && !disputed_charges.contains(&id) {
                 self.refuse_object(
                     &obj,
                     "disputed is true, but disputes.json has no dispute of it".into(),
@@ -1230,16 +1268,14 @@ impl<'a> Mapper<'a> {
     /// A void's derived ledger row: what the invoice still owed when it was voided (its
     /// total less what was applied to it by then), taken off AR on the void date.
     fn voids(&mut self) {
-        for (invoice, at) in self.voided.clone() {
-            let Some(row) = self.out.invoices.iter().find(|i| i.id == invoice) else {
-                continue;
-            };
-            let (account, total) = (row.account_id.clone(), row.total.cents());
+        for (invoice, at, account, total) in std::mem::take(&mut self.voided) {
             let applied: i64 = self
-                .out
-                .disbursements
-                .iter()
-                .filter(|d| d.invoice_id == invoice && d.disbursed_on <= day(at))
+                .by_invoice
+                .get(&invoice)
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.out.disbursements[i])
+                .filter(|d| d.disbursed_on <= day(at))
                 .map(|d| d.amount.cents())
                 .sum();
             let entry = LedgerEntry {
