@@ -65,11 +65,11 @@ struct Mapper<'a> {
     payments: HashMap<String, Paid>,
     /// Each charge mapped, what it says was refunded, and whether it says it was disputed:
     /// checked against the refunds and disputes of the files once they are mapped.
-    claims: Vec<(Obj, String, i64, bool)>,
+    claims: Vec<(&'a Obj, String, i64, bool)>,
     /// Invoices that started with customer credit: (the invoice, its id, the credit applied).
-    starting: Vec<(Obj, String, i64)>,
+    starting: Vec<(&'a Obj, String, i64)>,
     /// Customers and the `balance` they report: (the customer, its id, balance).
-    balances: Vec<(Obj, String, i64)>,
+    balances: Vec<(&'a Obj, String, i64)>,
     /// Customer credit applied to each invoice by `applied_to_invoice` transactions.
     applied_balance: HashMap<String, i64>,
     /// Each customer's balance credits, oldest first: (credit id, issued on, amount).
@@ -81,7 +81,7 @@ struct Mapper<'a> {
     by_source: HashMap<(SourceKind, String), Vec<usize>>,
     by_invoice: HashMap<String, Vec<usize>>,
     /// Post-payment credit notes, mapped after the refunds they name.
-    post_payment: Vec<Obj>,
+    post_payment: Vec<&'a Obj>,
     /// The ids of the objects refused, to say so where another object names them.
     refused: HashSet<String>,
     /// Void invoices: id, when voided, account, total.
@@ -185,7 +185,7 @@ impl<'a> Mapper<'a> {
         Ok(customer)
     }
 
-    fn customers(&mut self, objects: &[Obj]) {
+    fn customers(&mut self, objects: &'a [Obj]) {
         for obj in objects {
             let result = (|| -> Result<Account, String> {
                 let id = obj.str("id")?;
@@ -202,7 +202,7 @@ impl<'a> Mapper<'a> {
                 })
             })();
             if let (Ok(account), Ok(Some(balance))) = (&result, obj.opt_int("balance")) {
-                self.balances.push((obj.clone(), account.id.clone(), balance));
+                self.balances.push((obj, account.id.clone(), balance));
             }
             match result {
                 Ok(account) => {
@@ -214,7 +214,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn invoices(&mut self, objects: &[Obj]) {
+    fn invoices(&mut self, objects: &'a [Obj]) {
         for obj in objects {
             if let Err(reason) = self.invoice(obj) {
                 self.refuse_object(obj, reason);
@@ -222,7 +222,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn invoice(&mut self, obj: &Obj) -> Result<(), String> {
+    fn invoice(&mut self, obj: &'a Obj) -> Result<(), String> {
         let id = obj.str("id")?;
         let account = self.account_of(obj)?;
         let stripe_status = obj.str("status")?;
@@ -313,7 +313,7 @@ impl<'a> Mapper<'a> {
         }
         self.invoices.insert(id.clone(), (account.clone(), status));
         if starting_balance < 0 {
-            self.starting.push((obj.clone(), id.clone(), -starting_balance));
+            self.starting.push((obj, id.clone(), -starting_balance));
         }
         if let Some(v) = voided_at {
             self.voided.push((id.clone(), v, account.clone(), total));
@@ -547,7 +547,7 @@ impl<'a> Mapper<'a> {
 
     /// Charges (or payment intents): succeeded ones are payments; with no
     /// invoice_payments.json, the `invoice` each names is what it paid.
-    fn charges(&mut self, objects: &[Obj], intents: bool) {
+    fn charges(&mut self, objects: &'a [Obj], intents: bool) {
         let carry_invoice = self.objects.invoice_payments.is_none();
         for obj in objects {
             let result = (|| -> Result<(), String> {
@@ -577,7 +577,7 @@ impl<'a> Mapper<'a> {
                         self.intent_charge.insert(pi, id.clone());
                     }
                     self.claims
-                        .push((obj.clone(), id.clone(), refunded.unwrap_or(0), disputed));
+                        .push((obj, id.clone(), refunded.unwrap_or(0), disputed));
                 }
                 if carry_invoice {
                     if let Some(invoice) = obj.opt_str("invoice")? {
@@ -629,7 +629,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn invoice_payments(&mut self, objects: &[Obj]) {
+    fn invoice_payments(&mut self, objects: &'a [Obj]) {
         for obj in objects {
             let result = (|| -> Result<(), String> {
                 let id = obj.str("id")?;
@@ -697,14 +697,14 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn credit_notes(&mut self, objects: &[Obj]) {
+    fn credit_notes(&mut self, objects: &'a [Obj]) {
         for obj in objects {
             let result = (|| -> Result<(), String> {
                 let id = obj.str("id")?;
                 let kind = obj.str("type")?;
                 if kind == "post_payment" {
                     // Mapped once the refunds are: see `refunded_notes`.
-                    self.post_payment.push(obj.clone());
+                    self.post_payment.push(obj);
                     return Ok(());
                 }
                 if kind != "pre_payment" {
@@ -780,7 +780,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn refunds(&mut self, objects: &[Obj]) {
+    fn refunds(&mut self, objects: &'a [Obj]) {
         for obj in objects {
             let result = (|| -> Result<(), String> {
                 let id = obj.str("id")?;
@@ -931,7 +931,7 @@ impl<'a> Mapper<'a> {
                 Ok(())
             })();
             if let Err(reason) = result {
-                self.refuse_object(&obj, reason);
+                self.refuse_object(obj, reason);
             }
         }
     }
@@ -977,7 +977,7 @@ impl<'a> Mapper<'a> {
 
     /// A dispute's balance transactions: the withdrawal is a chargeback, a reinstatement
     /// (a won dispute) value received again and applied where the chargeback took it from.
-    fn disputes(&mut self, objects: &[Obj]) {
+    fn disputes(&mut self, objects: &'a [Obj]) {
         for obj in objects {
             let result = (|| -> Result<(), String> {
                 let id = obj.str("id")?;
@@ -1118,7 +1118,7 @@ impl<'a> Mapper<'a> {
     /// (`adjustment`, `initial`, `migration` with a negative amount) is a credit; credit
     /// applied to an invoice (`applied_to_invoice`, positive) is its disbursement, from the
     /// customer's balance credits oldest first.
-    fn balance_transactions(&mut self, objects: &[Obj]) {
+    fn balance_transactions(&mut self, objects: &'a [Obj]) {
         let mut sorted: Vec<&Obj> = objects.iter().collect();
         sorted.sort_by_key(|o| o.opt_int("created").ok().flatten().unwrap_or(i64::MIN));
         for obj in sorted {
@@ -1205,7 +1205,7 @@ impl<'a> Mapper<'a> {
             let applied = self.applied_balance.get(&invoice).copied().unwrap_or(0);
             if applied != credit {
                 self.refuse_object(
-                    &obj,
+                    obj,
                     format!(
                         "starting_balance is -{credit} (customer credit applied), but the applied_to_invoice balance transactions of the files apply {applied} to it"
                     ),
@@ -1222,7 +1222,7 @@ impl<'a> Mapper<'a> {
             let sum = sums.get(&customer).copied().unwrap_or(0);
             if sum != balance {
                 self.refuse_object(
-                    &obj,
+                    obj,
                     format!(
                         "balance is {balance}, its balance transactions in the files add up to {sum}: a customer balance transaction is missing"
                     ),
@@ -1250,7 +1250,7 @@ impl<'a> Mapper<'a> {
             let mapped = refunds.get(&id).copied().unwrap_or(0);
             if mapped != refunded {
                 self.refuse_object(
-                    &obj,
+                    obj,
                     format!(
                         "amount_refunded is {refunded}, its succeeded refunds in refunds.json add up to {mapped}: a refund is missing from the files"
                     ),
@@ -1258,7 +1258,7 @@ impl<'a> Mapper<'a> {
             }
             if disputed && !disputed_charges.contains(&id) {
                 self.refuse_object(
-                    &obj,
+                    obj,
                     "disputed is true, but disputes.json has no dispute of it".into(),
                 );
             }

@@ -110,19 +110,24 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
             )),
             _ => {}
         }
-        let list = found.clone().unwrap_or_default();
-        match *stem {
-            "customers" => objects.customers = list,
-            "invoices" => objects.invoices = list,
-            "charges" => objects.charges = found,
-            "payment_intents" => objects.payment_intents = found,
-            "refunds" => objects.refunds = list,
-            "disputes" => objects.disputes = list,
-            "credit_notes" => objects.credit_notes = list,
-            "customer_balance_transactions" => objects.customer_balance_transactions = list,
-            "invoice_payments" => objects.invoice_payments = found,
-            _ => {}
-        }
+        let slot = match *stem {
+            "charges" => &mut objects.charges,
+            "payment_intents" => &mut objects.payment_intents,
+            "invoice_payments" => &mut objects.invoice_payments,
+            _ => {
+                let list = found.unwrap_or_default();
+                match *stem {
+                    "customers" => objects.customers = list,
+                    "invoices" => objects.invoices = list,
+                    "refunds" => objects.refunds = list,
+                    "disputes" => objects.disputes = list,
+                    "credit_notes" => objects.credit_notes = list,
+                    _ => objects.customer_balance_transactions = list,
+                }
+                continue;
+            }
+        };
+        *slot = found;
     }
     if objects.charges.is_some() && objects.payment_intents.is_some() {
         problems.push(read::file_problem(

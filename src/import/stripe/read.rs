@@ -87,7 +87,7 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
         serde_json::from_str(trimmed).ok()
     };
     match whole {
-        Some(Value::Object(map)) if map.get("object").and_then(Value::as_str) == Some("list") => {
+        Some(Value::Object(mut map)) if map.get("object").and_then(Value::as_str) == Some("list") => {
             if map.get("has_more").and_then(Value::as_bool) == Some(true) {
                 problems.push(file_problem(
                     &name,
@@ -96,14 +96,14 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
                         .into(),
                 ));
             }
-            match map.get("data") {
+            match map.remove("data") {
                 Some(Value::Array(items)) => {
-                    for (index, value) in items.iter().enumerate() {
+                    for (index, value) in items.into_iter().enumerate() {
                         objects.push(Obj {
                             file: name.clone(),
                             line: 0,
                             index,
-                            value: value.clone(),
+                            value,
                         });
                     }
                 }
