@@ -841,7 +841,7 @@ impl<'a> Mapper<'a> {
                 if status != "issued" {
                     return Err(format!("status {status}: a voided credit note is not mapped"));
                 }
-                let account = self.account_of(&obj)?;
+                let account = self.account_of(obj)?;
                 let amount = obj.int("amount")?;
                 if let Some(post) = obj.opt_int("post_payment_amount")? {
                     if post != amount {
