@@ -25,6 +25,78 @@ pub const KINDS: &[(&str, &str)] = &[
     ("invoice_payments", "invoice_payment"),
 ];
 
+/// The top-level fields the mapping reads (docs/import-stripe.md); every other field of an
+/// object is dropped as it is read, so a month of real objects (an invoice runs to dozens of
+/// fields, its lines carry whole price objects) does not sit in memory whole.
+pub const READ_FIELDS: &[&str] = &[
+    "id",
+    "object",
+    "amount",
+    "amount_captured",
+    "amount_paid",
+    "amount_received",
+    "amount_refunded",
+    "amount_remaining",
+    "balance",
+    "balance_transactions",
+    "captured",
+    "charge",
+    "created",
+    "currency",
+    "customer",
+    "customer_balance_transaction",
+    "description",
+    "disputed",
+    "due_date",
+    "effective_at",
+    "email",
+    "invoice",
+    "lines",
+    "memo",
+    "name",
+    "out_of_band_amount",
+    "paid_out_of_band",
+    "payment",
+    "payment_intent",
+    "post_payment_amount",
+    "pre_payment_amount",
+    "reason",
+    "refund",
+    "refunds",
+    "starting_balance",
+    "status",
+    "status_transitions",
+    "total",
+    "type",
+    "voided_at",
+];
+
+/// The fields of an invoice's line item the mapping reads.
+pub const LINE_FIELDS: &[&str] = &[
+    "id",
+    "amount",
+    "period",
+    "description",
+    "discount_amounts",
+    "tax_amounts",
+    "taxes",
+];
+
+/// Drops the fields the mapping does not read.
+fn prune(value: &mut Value) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    map.retain(|key, _| READ_FIELDS.contains(&key.as_str()));
+    if let Some(Value::Array(lines)) = map.get_mut("lines").and_then(|l| l.get_mut("data")) {
+        for line in lines {
+            if let Value::Object(line) = line {
+                line.retain(|key, _| LINE_FIELDS.contains(&key.as_str()));
+            }
+        }
+    }
+}
+
 /// One Stripe object and where it stands.
 #[derive(Clone, Debug)]
 pub struct Obj {
@@ -153,7 +225,8 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
         }
     }
     let mut kept = Vec::with_capacity(objects.len());
-    for obj in objects {
+    for mut obj in objects {
+        prune(&mut obj.value);
         match obj.value.get("object").and_then(Value::as_str) {
             Some(word) if word == object => kept.push(obj),
             other => {
@@ -292,6 +365,37 @@ pub fn day(t: NaiveDateTime) -> NaiveDate {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_the_fields_read_are_kept() {
+        let mut v = json!({"id": "in_1", "object": "invoice", "total": 5, "footer": "x", "rendering": {"a": 1},
+            "lines": {"object": "list", "has_more": false, "data": [{"id": "il_1", "amount": 5, "price": {"id": "price_1"}, "period": {"start": 1, "end": 2}}]}});
+        prune(&mut v);
+        assert_eq!(
+            v,
+            json!({"id": "in_1", "object": "invoice", "total": 5,
+                "lines": {"object": "list", "has_more": false, "data": [{"id": "il_1", "amount": 5, "period": {"start": 1, "end": 2}}]}})
+        );
+        // Every field the mapping reads is kept: each quoted field name in map.rs.
+        let source = include_str!("map.rs");
+        for call in [
+            "str(\"",
+            "opt_str(\"",
+            "int(\"",
+            "opt_int(\"",
+            "opt_bool(\"",
+            "time(\"",
+            "opt_time(\"",
+            "obj.get(\"",
+        ] {
+            for (at, _) in source.match_indices(call) {
+                let rest = &source[at + call.len()..];
+                let field = &rest[..rest.find('"').unwrap()];
+                let top = field.split('.').next().unwrap();
+                assert!(READ_FIELDS.contains(&top), "{field} is read but dropped");
+            }
+        }
+    }
 
     #[test]
     fn amounts_must_be_integers() {
