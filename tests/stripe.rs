@@ -165,6 +165,13 @@ fn imported(case: &str) -> (tempfile::TempDir, PathBuf, Value) {
         .unwrap();
     assert_eq!(dangling, 0, "{case}: references that resolve to no row");
     drop(conn);
+    // And the file passes verify: identity, integrity, triggers, row counts, bounds.
+    let verify = closedesk().arg("verify").arg(&out).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{case}: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
     let json = reconcile(&out);
     (tmp, out, json)
 }
