@@ -50,6 +50,13 @@ fn import(dir: &Path, out: &Path) {
         "import failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The summary names each table by what it was made from: no CSV file was read.
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(!printed.contains(".csv"), "{printed}");
+    assert!(
+        printed.contains("ledger               derived by closedesk from the Stripe events"),
+        "{printed}"
+    );
 }
 
 /// A refused import: exit 2, no file, and the problems printed.

@@ -537,16 +537,26 @@ fn cmd_import(dir: &Path, out: &Path, force: bool, stripe_window: Option<&str>) 
         rows_of("usage_events"),
         inert_path(out)
     );
-    // Every row of every file, as stored in the snapshot's source_counts (`verify` compares).
+    // Every row of every source table, as stored in the snapshot's source_counts (`verify`
+    // compares): named by the CSV file it came from, or by its table when built from Stripe's
+    // objects (no such file exists then: the table and what it was made from).
+    let name = |table: &str| match stripe_window {
+        Some(_) => format!("{table:<20} {}", import::stripe::file_of(table)),
+        None => format!("{table}.csv"),
+    };
     let counts: Vec<(String, String)> = rows
         .iter()
-        .map(|(table, rows)| (format!("{table}.csv"), grouped_count(*rows)))
+        .map(|(table, rows)| (name(table), grouped_count(*rows)))
         .collect();
     let name_width = counts.iter().map(|(file, _)| file.len()).max().unwrap_or(0);
     let rows_width = counts.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
     for (file, rows) in &counts {
         let unit = if rows == "1" { "row" } else { "rows" };
-        println!("  {file:<name_width$}  {rows:>rows_width$} {unit}");
+        match stripe_window {
+            // The description is long: the count first.
+            Some(_) => println!("  {rows:>rows_width$} {unit:<4}  {}", inert(file)),
+            None => println!("  {file:<name_width$}  {rows:>rows_width$} {unit}"),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
