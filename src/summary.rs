@@ -9,6 +9,7 @@ use crate::money::Money;
 use crate::reconcile::{Mismatch, Overview};
 use crate::snapshot::model::Severity;
 use crate::snapshot::queries::ChecklistProgress;
+use crate::text::inert;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -164,6 +165,18 @@ impl Summary {
             invoice_balances_closing_ar_usd: h.closing_ar,
             disbursements_total_usd: h.disbursed,
             exported_on: period.exported_on,
+        }
+    }
+
+    /// When the books last closed clean, in words (inert): "never", or
+    /// "2026-02 on 2026-03-04 (271 days ago)", or the period alone when its date is unknown.
+    pub fn last_clean_words(&self) -> String {
+        match &self.last_clean_close {
+            None => "never".to_string(),
+            Some(l) => match (l.date, l.days_ago) {
+                (Some(date), Some(n)) => format!("{} on {date} ({n} days ago)", inert(&l.period)),
+                _ => inert(&l.period),
+            },
         }
     }
 

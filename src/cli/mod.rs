@@ -738,14 +738,7 @@ fn print_summary(s: &Summary, snapshot: &Snapshot) {
     row("Disbursed", s.disbursed_usd.grouped());
     row("Closing AR", s.closing_ar_usd.grouped());
     row("Unapplied", s.unapplied_usd.grouped());
-    let last = match &s.last_clean_close {
-        None => "never".to_string(),
-        Some(l) => match (l.date, l.days_ago) {
-            (Some(d), Some(n)) => format!("{} on {d} ({n} days ago)", inert(&l.period)),
-            _ => inert(&l.period),
-        },
-    };
-    row("Last clean close", last);
+    row("Last clean close", s.last_clean_words());
     let next = s
         .checklist
         .next

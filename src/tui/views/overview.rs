@@ -120,13 +120,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         1 => "1 mismatch".to_string(),
         n => format!("{n} mismatches"),
     };
-    let last = match &s.last_clean_close {
-        None => "never".to_string(),
-        Some(l) => match (l.date, l.days_ago) {
-            (Some(date), Some(n)) => format!("{} on {date} ({n} days ago)", inert(&l.period)),
-            _ => inert(&l.period),
-        },
-    };
+    let last = s.last_clean_words();
     let next = s
         .checklist
         .next
