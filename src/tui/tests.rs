@@ -89,6 +89,10 @@ fn trail() -> Vec<AnnotationRow> {
         correction_status: None,
         decided_by: None,
         decided_at: None,
+        decision_note: None,
+        reversed_by: None,
+        reversed_at: None,
+        reversal_reason: None,
     }]
 }
 
