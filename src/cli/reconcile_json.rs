@@ -11,129 +11,83 @@ use serde_json::{Map, Value};
 use crate::reconcile::Reconciliation;
 use crate::summary::Summary;
 
-/// `(object path, engine name, name in the document)`. An object path ending in `[]`
-/// applies to every element of that array.
-pub const RENAMES: &[(&str, &str, &str)] = &[
+/// `(object paths, [(engine name, name in the document)])`: each rename applies in each of
+/// the objects. An object path ending in `[]` applies to every element of that array.
+pub type Renames = (&'static [&'static str], &'static [(&'static str, &'static str)]);
+
+/// The renames of the document, by step.
+pub const RENAMES: &[Renames] = &[
     // Step 1: invoice totals and balances (from the invoices table), positive.
-    ("steps.posted", "posted_receivables", "invoice_totals_posted"),
-    ("steps.posted", "voided_total", "invoice_totals_voided"),
-    ("steps.posted", "draft_total", "invoice_totals_draft"),
-    ("steps.posted", "closing_ar", "invoice_balances_closing_ar"),
+    (
+        &["steps.posted"],
+        &[
+            ("posted_receivables", "invoice_totals_posted"),
+            ("voided_total", "invoice_totals_voided"),
+            ("draft_total", "invoice_totals_draft"),
+            ("closing_ar", "invoice_balances_closing_ar"),
+        ],
+    ),
     // Step 2: from the disbursements table, positive = AR reduced.
     (
-        "steps.applied",
-        "disbursed_from_payments",
-        "disbursements_from_payments",
+        &["steps.applied"],
+        &[
+            ("disbursed_from_payments", "disbursements_from_payments"),
+            ("disbursed_from_credits", "disbursements_from_credits"),
+            ("disbursed", "disbursements_total"),
+            ("unapplied", "unapplied_total"),
+        ],
     ),
-    (
-        "steps.applied",
-        "disbursed_from_credits",
-        "disbursements_from_credits",
-    ),
-    ("steps.applied", "disbursed", "disbursements_total"),
-    ("steps.applied", "unapplied", "unapplied_total"),
     // Step 3: from the ledger, signed as the ledger signs them (negative reduces AR).
-    ("steps.rollforward.totals", "opening", "ledger_opening_ar"),
-    ("steps.rollforward.totals", "posted", "ledger_posted"),
-    ("steps.rollforward.totals", "disbursed", "ledger_disbursed_signed"),
-    ("steps.rollforward.totals", "pulled_back", "ledger_pulled_back"),
     (
-        "steps.rollforward.totals",
-        "adjustments",
-        "ledger_adjustments_signed",
-    ),
-    ("steps.rollforward.totals", "voids", "ledger_voids_signed"),
-    ("steps.rollforward.totals", "closing", "ledger_closing_ar"),
-    (
-        "steps.rollforward.totals",
-        "invoice_balances",
-        "invoice_balances_closing_ar",
-    ),
-    (
-        "steps.rollforward.totals",
-        "reported_on_rows",
-        "ledger_reported_on_rows",
-    ),
-    ("steps.rollforward.accounts[]", "opening", "ledger_opening_ar"),
-    ("steps.rollforward.accounts[]", "posted", "ledger_posted"),
-    (
-        "steps.rollforward.accounts[]",
-        "disbursed",
-        "ledger_disbursed_signed",
-    ),
-    (
-        "steps.rollforward.accounts[]",
-        "pulled_back",
-        "ledger_pulled_back",
-    ),
-    (
-        "steps.rollforward.accounts[]",
-        "adjustments",
-        "ledger_adjustments_signed",
-    ),
-    ("steps.rollforward.accounts[]", "voids", "ledger_voids_signed"),
-    ("steps.rollforward.accounts[]", "closing", "ledger_closing_ar"),
-    (
-        "steps.rollforward.accounts[]",
-        "invoice_balances",
-        "invoice_balances_closing_ar",
-    ),
-    (
-        "steps.rollforward.accounts[]",
-        "reported_on_rows",
-        "ledger_reported_on_rows",
+        &["steps.rollforward.totals", "steps.rollforward.accounts[]"],
+        &[
+            ("opening", "ledger_opening_ar"),
+            ("posted", "ledger_posted"),
+            ("disbursed", "ledger_disbursed_signed"),
+            ("pulled_back", "ledger_pulled_back"),
+            ("adjustments", "ledger_adjustments_signed"),
+            ("voids", "ledger_voids_signed"),
+            ("closing", "ledger_closing_ar"),
+            ("invoice_balances", "invoice_balances_closing_ar"),
+            ("reported_on_rows", "ledger_reported_on_rows"),
+        ],
     ),
     // Step 4: positive magnitudes of the source rows; system adjustments signed.
-    ("steps.adjustments.totals", "voids", "invoice_totals_voided"),
     (
-        "steps.adjustments.totals",
-        "system_adjustments",
-        "system_adjustments_signed",
+        &["steps.adjustments.totals"],
+        &[
+            ("voids", "invoice_totals_voided"),
+            ("system_adjustments", "system_adjustments_signed"),
+        ],
     ),
     // Step 6: revenue lines (never tax lines).
-    ("steps.revenue.total", "posted", "lines_posted_in_window"),
-    ("steps.revenue.total", "recognized", "recognized_in_window"),
-    ("steps.revenue.total", "deferred", "deferred_at_window_end"),
-    ("steps.revenue.immediate", "posted", "lines_posted_in_window"),
-    ("steps.revenue.immediate", "recognized", "recognized_in_window"),
-    ("steps.revenue.immediate", "deferred", "deferred_at_window_end"),
-    ("steps.revenue.ratable_daily", "posted", "lines_posted_in_window"),
     (
-        "steps.revenue.ratable_daily",
-        "recognized",
-        "recognized_in_window",
-    ),
-    (
-        "steps.revenue.ratable_daily",
-        "deferred",
-        "deferred_at_window_end",
-    ),
-    (
-        "steps.revenue.on_service_date",
-        "posted",
-        "lines_posted_in_window",
-    ),
-    (
-        "steps.revenue.on_service_date",
-        "recognized",
-        "recognized_in_window",
-    ),
-    (
-        "steps.revenue.on_service_date",
-        "deferred",
-        "deferred_at_window_end",
+        &[
+            "steps.revenue.total",
+            "steps.revenue.immediate",
+            "steps.revenue.ratable_daily",
+            "steps.revenue.on_service_date",
+        ],
+        &[
+            ("posted", "lines_posted_in_window"),
+            ("recognized", "recognized_in_window"),
+            ("deferred", "deferred_at_window_end"),
+        ],
     ),
     // Usage.
-    ("steps.usage", "rated", "events_rated_in_window"),
-    ("steps.usage", "billed", "usage_lines_billed_in_window"),
     (
-        "steps.usage",
-        "open_exception_amount",
-        "open_exceptions_rated_amount",
+        &["steps.usage"],
+        &[
+            ("rated", "events_rated_in_window"),
+            ("billed", "usage_lines_billed_in_window"),
+            ("open_exception_amount", "open_exceptions_rated_amount"),
+        ],
     ),
     // Aged AR: the last bucket is 91 days past due or more.
-    ("aging.totals", "over_90", "days_91_plus"),
-    ("aging.accounts[]", "over_90", "days_91_plus"),
+    (
+        &["aging.totals", "aging.accounts[]"],
+        &[("over_90", "days_91_plus")],
+    ),
 ];
 
 /// The document: `summary` (the `status --json` object, unchanged), then the
@@ -144,8 +98,12 @@ pub fn document(summary: &Summary, recon: &Reconciliation) -> serde_json::Result
     if let Value::Object(map) = &mut body {
         map.shift_remove("headline");
     }
-    for (path, from, to) in RENAMES {
-        rename(&mut body, path, from, to);
+    for (paths, renames) in RENAMES {
+        for path in *paths {
+            for (from, to) in *renames {
+                rename(&mut body, path, from, to);
+            }
+        }
     }
     let mut out = Map::new();
     out.insert("summary".into(), serde_json::to_value(summary)?);

@@ -55,6 +55,17 @@ pub fn write(out: &Path, force: bool) -> Result<SourceData, ImportError> {
     Ok(data)
 }
 
+/// For unit tests: the demo period written to a fresh temporary directory and opened. The
+/// directory is returned with it: the file lasts as long as it does.
+#[cfg(test)]
+pub(crate) fn open_in_tempdir() -> (tempfile::TempDir, crate::snapshot::Snapshot) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo-2026-03.db");
+    write(&path, false).unwrap();
+    let snapshot = crate::snapshot::Snapshot::open(&path).unwrap();
+    (dir, snapshot)
+}
+
 /// Where the demo period lives when no file is given: `$XDG_DATA_HOME/closedesk/`, else
 /// `~/.local/share/closedesk/`, as `demo-2026-03.db`.
 pub fn default_path() -> Option<PathBuf> {

@@ -1007,23 +1007,18 @@ impl Generator {
         for a in 0..self.accounts {
             let gl = self.balances[a as usize] - if a == netted { GL_NETTED } else { 0 };
             gl_total += gl;
-            w.export_line(&ExportLine {
-                id: format!("GLL-{a:06}"),
-                batch_id: GL_BATCH.into(),
-                account_id: Self::account_id(a),
-                invoice_id: None,
-                amount: money(gl),
-            })?;
             let extract = self.ledger_ar[a as usize];
             extract_total += extract;
-            w.export_line(&ExportLine {
-                id: format!("BXL-{a:06}"),
-                batch_id: EXTRACT_BATCH.into(),
-                account_id: Self::account_id(a),
-                invoice_id: None,
-                amount: money(extract),
-            })?;
-            self.counts.export_lines += 2;
+            for (batch, line, amount) in [(GL_BATCH, "GLL", gl), (EXTRACT_BATCH, "BXL", extract)] {
+                w.export_line(&ExportLine {
+                    id: format!("{line}-{a:06}"),
+                    batch_id: batch.into(),
+                    account_id: Self::account_id(a),
+                    invoice_id: None,
+                    amount: money(amount),
+                })?;
+                self.counts.export_lines += 1;
+            }
         }
         w.set_batch_total(GL_BATCH, money(gl_total))?;
         w.set_batch_total(EXTRACT_BATCH, money(extract_total))?;

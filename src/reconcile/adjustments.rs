@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{CreditKind, Lane, LedgerKind, PaymentKind};
 use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
@@ -131,29 +131,13 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     let mut totals = AdjustmentTotals::default();
     let mut items = Vec::new();
     let mut found = Vec::new();
-    let gap = |subject: &str,
-               check: &'static str,
-               expected: Money,
-               actual: Money,
-               title: String,
-               next_action: String| {
-        ctx.mismatch(Gap {
-            lane: Lane::Adjustments,
-            kind: Kind::Internal,
-            subject: subject.to_string(),
-            check,
-            expected,
-            actual,
-            title,
-            next_action,
-        })
-    };
+    let gaps = ctx.lane_gaps(Lane::Adjustments, Kind::Internal);
 
     for invoice in inputs.voided {
         totals.voids += invoice.total;
         if !invoice.ledger_net.is_zero() {
             let id = &invoice.id;
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 VOID,
                 Money::ZERO,
@@ -191,7 +175,7 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
         }
         if undo.recorded != expected {
             let (id, word) = (&undo.id, undo.kind);
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 UNRECORDED,
                 expected,
@@ -267,7 +251,7 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
                     ),
                 )
             };
-            found.push(gap(id, UNEXPLAINED, Money::ZERO, row.amount, title, next_action));
+            found.push(gaps.mismatch(id, UNEXPLAINED, Money::ZERO, row.amount, title, next_action));
         }
         if row.kind == LedgerKind::Adjustment {
             totals.system_adjustments += row.amount;
@@ -317,15 +301,7 @@ mod tests {
     use crate::snapshot::model::Severity;
 
     fn run(inputs: Inputs) -> (AdjustmentFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            inputs,
-        )
+        with_context(|ctx| check(ctx, inputs))
     }
 
     fn undo(id: &str, kind: PaymentKind, amount: i64, recorded: i64) -> PaymentUndo {
@@ -440,10 +416,7 @@ mod tests {
         let (_, found) = run(inputs);
         let m = &found[0];
         assert_eq!(m.key, "adjustments:INV-V:void");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(5_000), cents(5_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(5_000), cents(5_000)));
         assert_eq!(m.severity, Severity::High);
     }
 
@@ -456,17 +429,11 @@ mod tests {
         assert_eq!(found.len(), 2);
         let m = &found[0];
         assert_eq!(m.key, "adjustments:REV-1:unrecorded");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(20_000), cents(15_000), cents(-5_000))
-        );
+        assert_eq!(amounts(m), (cents(20_000), cents(15_000), cents(-5_000)));
         assert_eq!(m.severity, Severity::High);
         let m = &found[1];
         assert_eq!(m.key, "adjustments:RF-1:unrecorded");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(-10_000), Money::ZERO, cents(10_000))
-        );
+        assert_eq!(amounts(m), (cents(-10_000), Money::ZERO, cents(10_000)));
         assert_eq!(
             m.title,
             "The refund RF-1 is not recorded in the ledger at its amount"
@@ -495,10 +462,7 @@ mod tests {
             ]
         );
         let m = &found[1];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(700), cents(700))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(700), cents(700)));
         assert_eq!(m.severity, Severity::High);
         assert_eq!(found[2].variance, cents(-30_000));
     }
@@ -525,9 +489,6 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         let m = &found[0];
         assert_eq!(m.key, "adjustments:CB-2:unrecorded");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(10_000), cents(20_000), cents(10_000))
-        );
+        assert_eq!(amounts(m), (cents(10_000), cents(20_000), cents(10_000)));
     }
 }

@@ -21,16 +21,7 @@ pub struct AgingBuckets {
     pub total: Money,
 }
 
-impl AgingBuckets {
-    fn add(&mut self, other: &AgingBuckets) {
-        self.current += other.current;
-        self.days_1_30 += other.days_1_30;
-        self.days_31_60 += other.days_31_60;
-        self.days_61_90 += other.days_61_90;
-        self.over_90 += other.over_90;
-        self.total += other.total;
-    }
-}
+add_fields!(AgingBuckets: current, days_1_30, days_31_60, days_61_90, over_90, total);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountAging {

@@ -173,8 +173,6 @@ mod tests {
         sources: Vec<SourceTotals>,
         misdirected: &[MisdirectedDisbursement],
     ) -> (AppliedFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
         let activity = WindowActivity {
             payments_received: cents(7_000_000),
             disbursed_from_payments: cents(6_200_000),
@@ -182,15 +180,7 @@ mod tests {
             disbursed_from_credits: cents(150_000),
             ..WindowActivity::default()
         };
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            &activity,
-            sources,
-            misdirected,
-        )
+        with_context(|ctx| check(ctx, &activity, sources, misdirected))
     }
 
     #[test]
@@ -216,10 +206,7 @@ mod tests {
         assert_eq!(figures.unapplied, cents(-10_000));
         let m = &found[0];
         assert_eq!(m.key, "disbursements:PAY-2:over-disbursed");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(70_000), cents(80_000), cents(10_000))
-        );
+        assert_eq!(amounts(m), (cents(70_000), cents(80_000), cents(10_000)));
         assert_eq!(m.severity, Severity::High);
     }
 
@@ -228,10 +215,7 @@ mod tests {
         let (_, found) = run(vec![source(SourceKind::Credit, "CR-9", 0, -2_000)], &[]);
         let m = &found[0];
         assert_eq!(m.key, "disbursements:CR-9:over-disbursed");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(-2_000), cents(-2_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(-2_000), cents(-2_000)));
         assert_eq!(m.severity, Severity::High);
     }
 
@@ -251,10 +235,7 @@ mod tests {
         );
         let m = &found[0];
         assert_eq!(m.key, "disbursements:DSB-9:target");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(5_000), cents(5_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(5_000), cents(5_000)));
         assert_eq!(m.severity, Severity::High);
         assert_eq!(m.title, "Disbursement DSB-9 is applied to draft invoice INV-D");
     }

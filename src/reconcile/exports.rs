@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::rollforward::RollForwardFigures;
-use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{BatchKind, Lane};
 use crate::snapshot::queries::{ArchiveInvoice, BatchTotals, ExtractAccount, SourceRows};
@@ -58,30 +58,14 @@ pub fn check(
     archived: impl IntoIterator<Item = ArchiveInvoice>,
 ) -> (ExportFigures, Vec<Mismatch>) {
     let period = &ctx.period.id;
-    let gap = |subject: String,
-               check: &'static str,
-               expected: Money,
-               actual: Money,
-               title: String,
-               next_action: String| {
-        ctx.mismatch(Gap {
-            lane: Lane::Exports,
-            kind: Kind::Tie,
-            subject,
-            check,
-            expected,
-            actual,
-            title,
-            next_action,
-        })
-    };
+    let gaps = ctx.lane_gaps(Lane::Exports, Kind::Tie);
     let mut found = Vec::new();
     let mut figures = ExportFigures::default();
 
     for batch in batches {
         let id = &batch.id;
         if batch.total != batch.lines_total {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id.clone(),
                 LINES_TOTAL,
                 batch.lines_total,
@@ -112,7 +96,7 @@ pub fn check(
         let per_account = off_accounts.len() > 1;
         if per_account {
             for (account, ar, lines) in &off_accounts {
-                found.push(gap(
+                found.push(gaps.mismatch(
                     format!("{id}/{account}"),
                     GL_ACCOUNT,
                     *ar,
@@ -127,7 +111,7 @@ pub fn check(
         }
         let total_is_the_accounts = per_account && lines_tie;
         if batch.kind == BatchKind::Gl && batch.total != tie_to.closing_ar && !total_is_the_accounts {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id.clone(),
                 AR_TOTAL,
                 tie_to.closing_ar,
@@ -142,7 +126,7 @@ pub fn check(
         if batch.kind == BatchKind::BillingExtract {
             for (account, ledger, lines) in extract_against_ledger(id, extracts, tie_to.rollforward) {
                 if lines != ledger {
-                    found.push(gap(
+                    found.push(gaps.mismatch(
                         format!("{id}/{account}"),
                         ACCOUNT_AR,
                         ledger,
@@ -189,7 +173,7 @@ pub fn check(
                 ),
             )
         };
-        found.push(gap(
+        found.push(gaps.mismatch(
             format!("{batch}/{id}"),
             INVOICE_TOTAL,
             invoice.total,
@@ -355,19 +339,13 @@ mod tests {
         extracts: &[ExtractAccount],
         archive: Vec<ArchiveInvoice>,
     ) -> Vec<Mismatch> {
-        let period = period();
-        let owners = owners(&period);
         let rollforward = rollforward();
         let tie_to = TieTo {
             closing_ar: cents(3_150_000),
             posted_receivables: cents(9_500_000),
             rollforward: &rollforward,
         };
-        let ctx = Context {
-            period: &period,
-            owners: &owners,
-        };
-        let (figures, found) = check(ctx, &tie_to, batches, extracts, archive);
+        let (figures, found) = with_context(|ctx| check(ctx, &tie_to, batches, extracts, archive));
         assert_eq!(figures.batches.len(), batches.len());
         found
     }
@@ -395,10 +373,7 @@ mod tests {
         let found = run(&[batch("GL-1", BatchKind::Gl, 3_150_000, 3_151_000)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:GL-1:lines-total");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_151_000), cents(3_150_000), cents(-1_000))
-        );
+        assert_eq!(amounts(m), (cents(3_151_000), cents(3_150_000), cents(-1_000)));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(m.owner, "gl-team@northstar.example");
     }
@@ -409,10 +384,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "exports:GL-1:ar-total");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_150_000), cents(3_140_000), cents(-10_000))
-        );
+        assert_eq!(amounts(m), (cents(3_150_000), cents(3_140_000), cents(-10_000)));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(m.title, "GL export total does not tie to closing AR");
     }
@@ -430,16 +402,10 @@ mod tests {
             ["exports:BX-1/ACC-1:account-ar", "exports:BX-1/ACC-2:account-ar"]
         );
         let m = &found[0];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(1_000), cents(1_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(1_000), cents(1_000)));
         assert_eq!(m.severity, Severity::Medium);
         let m = &found[1];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_150_000), cents(3_149_000), cents(-1_000))
-        );
+        assert_eq!(amounts(m), (cents(3_150_000), cents(3_149_000), cents(-1_000)));
         assert_eq!(
             trace(m).actual,
             vec![SourceRows::BatchLinesOfAccount("BX-1", "ACC-2")]
@@ -451,10 +417,7 @@ mod tests {
         let found = run(&[batch("BX-1", BatchKind::BillingExtract, 0, 0)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:BX-1/ACC-2:account-ar");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(3_150_000), Money::ZERO, cents(-3_150_000))
-        );
+        assert_eq!(amounts(m), (cents(3_150_000), Money::ZERO, cents(-3_150_000)));
         assert_eq!(m.severity, Severity::Critical);
     }
 
@@ -479,15 +442,12 @@ mod tests {
         );
         let m = &found[0];
         assert_eq!(
-            (m.expected, m.actual, m.variance),
+            amounts(m),
             (cents(6_000_000), cents(5_000_000), cents(-1_000_000))
         );
         assert_eq!(m.severity, Severity::Critical);
         let m = &found[1];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(10_000), cents(10_000))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(10_000), cents(10_000)));
         assert_eq!(m.severity, Severity::Medium);
     }
 }

@@ -8,6 +8,18 @@
 //! Owns the sequence of checks and the source-row lookup; must not write to the snapshot nor
 //! know the workflow's state (corrections are the workflow's overlay).
 
+/// `fn add(&mut self, other: &Self)` for a struct of figures: adds each named field of
+/// `other` to its own (every field, so that a total is the sum of its parts).
+macro_rules! add_fields {
+    ($figures:ident: $($field:ident),+ $(,)?) => {
+        impl $figures {
+            fn add(&mut self, other: &$figures) {
+                $(self.$field += other.$field;)+
+            }
+        }
+    };
+}
+
 pub mod adjustments;
 pub mod after;
 pub mod aging;
@@ -223,6 +235,49 @@ impl Context<'_> {
             expected_rows: Vec::new(),
             actual_rows: Vec::new(),
         }
+    }
+}
+
+/// The gaps one check finds in one lane, all of one kind: it makes their mismatches.
+#[derive(Clone, Copy, Debug)]
+pub struct LaneGaps<'a> {
+    ctx: Context<'a>,
+    lane: Lane,
+    kind: Kind,
+}
+
+impl<'a> Context<'a> {
+    /// For a check whose gaps are all in `lane` and of `kind`.
+    pub fn lane_gaps(self, lane: Lane, kind: Kind) -> LaneGaps<'a> {
+        LaneGaps {
+            ctx: self,
+            lane,
+            kind,
+        }
+    }
+}
+
+impl LaneGaps<'_> {
+    /// [`Context::mismatch`] of a gap in this lane.
+    pub fn mismatch(
+        &self,
+        subject: impl Into<String>,
+        check: &'static str,
+        expected: Money,
+        actual: Money,
+        title: String,
+        next_action: String,
+    ) -> Mismatch {
+        self.ctx.mismatch(Gap {
+            lane: self.lane,
+            kind: self.kind,
+            subject: subject.into(),
+            check,
+            expected,
+            actual,
+            title,
+            next_action,
+        })
     }
 }
 
@@ -446,6 +501,21 @@ pub(crate) mod testing {
             }],
         )
     }
+
+    /// Calls `f` with the context of [`period`] and its [`owners`]: how a test runs a check.
+    pub fn with_context<T>(f: impl FnOnce(Context<'_>) -> T) -> T {
+        let period = period();
+        let owners = owners(&period);
+        f(Context {
+            period: &period,
+            owners: &owners,
+        })
+    }
+
+    /// A mismatch's amounts, as the tests compare them: expected, actual, variance.
+    pub fn amounts(m: &Mismatch) -> (Money, Money, Money) {
+        (m.expected, m.actual, m.variance)
+    }
 }
 
 #[cfg(test)]
@@ -456,36 +526,40 @@ mod tests {
 
     #[test]
     fn a_mismatch_gets_key_variance_severity_and_owner() {
-        let period = period();
-        let owners = owners(&period);
-        let ctx = Context {
-            period: &period,
-            owners: &owners,
+        let gap = |lane, kind, subject: &str, check, expected, actual| {
+            with_context(|ctx| {
+                ctx.mismatch(Gap {
+                    lane,
+                    kind,
+                    subject: subject.into(),
+                    check,
+                    expected,
+                    actual,
+                    title: "t".into(),
+                    next_action: "n".into(),
+                })
+            })
         };
-        let m = ctx.mismatch(Gap {
-            lane: Lane::Exports,
-            kind: Kind::Tie,
-            subject: "GL-2026-03".into(),
-            check: "ar-total",
-            expected: cents(3_150_000),
-            actual: cents(3_140_000),
-            title: "t".into(),
-            next_action: "n".into(),
-        });
+        let m = gap(
+            Lane::Exports,
+            Kind::Tie,
+            "GL-2026-03",
+            "ar-total",
+            cents(3_150_000),
+            cents(3_140_000),
+        );
         assert_eq!(m.key, "exports:GL-2026-03:ar-total");
         assert_eq!(m.variance, cents(-10_000));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(m.owner, "gl-team@northstar.example");
-        let m = ctx.mismatch(Gap {
-            lane: Lane::Ledger,
-            kind: Kind::Internal,
-            subject: "ACC-1".into(),
-            check: "roll-forward",
-            expected: cents(100),
-            actual: cents(101),
-            title: "t".into(),
-            next_action: "n".into(),
-        });
+        let m = gap(
+            Lane::Ledger,
+            Kind::Internal,
+            "ACC-1",
+            "roll-forward",
+            cents(100),
+            cents(101),
+        );
         assert_eq!(m.severity, Severity::High);
         assert_eq!(m.owner, "finance@northstar.example");
     }
@@ -521,24 +595,20 @@ mod tests {
 
     #[test]
     fn status_word_follows_open_mismatches_and_sign_off() {
-        let period = period();
-        let owners = owners(&period);
-        let ctx = Context {
-            period: &period,
-            owners: &owners,
-        };
-        let gap = ctx.mismatch(Gap {
-            lane: Lane::Usage,
-            kind: Kind::Exception,
-            subject: "ACC-1".into(),
-            check: "unprocessed",
-            expected: Money::ZERO,
-            actual: Money::ZERO,
-            title: "t".into(),
-            next_action: "n".into(),
+        let gap = with_context(|ctx| {
+            ctx.mismatch(Gap {
+                lane: Lane::Usage,
+                kind: Kind::Exception,
+                subject: "ACC-1".into(),
+                check: "unprocessed",
+                expected: Money::ZERO,
+                actual: Money::ZERO,
+                title: "t".into(),
+                next_action: "n".into(),
+            })
         });
         let mut rec = Reconciliation {
-            period: period.clone(),
+            period: period(),
             headline: Headline::default(),
             mismatches: vec![gap],
             steps: Steps::default(),

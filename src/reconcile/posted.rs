@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{InvoiceStatus, Lane};
 use crate::snapshot::queries::{InvoiceFacts, SourceRows};
@@ -61,23 +61,7 @@ pub fn check(
     let period = ctx.period;
     let mut figures = PostedFigures::default();
     let mut found = Vec::new();
-    let mut gap = |subject: &str,
-                   check: &'static str,
-                   expected: Money,
-                   actual: Money,
-                   title: String,
-                   next_action: String| {
-        found.push(ctx.mismatch(Gap {
-            lane: Lane::Invoices,
-            kind: Kind::Internal,
-            subject: subject.to_string(),
-            check,
-            expected,
-            actual,
-            title,
-            next_action,
-        }))
-    };
+    let gaps = ctx.lane_gaps(Lane::Invoices, Kind::Internal);
 
     for invoice in invoices {
         let id = invoice.id.as_str();
@@ -120,14 +104,14 @@ pub fn check(
         }
 
         if invoice.status != InvoiceStatus::Draft && invoice.total != invoice.lines {
-            gap(
+            found.push(gaps.mismatch(
                 id,
                 LINES_TOTAL,
                 invoice.lines,
                 invoice.total,
                 format!("Invoice {id} total does not equal the sum of its lines"),
                 format!("Correct invoice {id} in billing so its total and its lines agree, then re-pull the snapshot"),
-            );
+            ));
         }
         if receivable && !voided_after {
             // The export-date figure: total less everything applied up to the export.
@@ -148,7 +132,7 @@ pub fn check(
                         balance_at_end, moved_after
                     )
                 };
-                gap(
+                found.push(gaps.mismatch(
                     id,
                     BALANCE,
                     computed,
@@ -161,7 +145,7 @@ pub fn check(
                          adjustments up to {as_of}{window_end_note}; record the missing disbursement or \
                          adjustment, or correct the balance in billing"
                     ),
-                );
+                ));
             }
         }
         // Applied beyond its total: a break on this invoice, whatever its account's total
@@ -170,7 +154,7 @@ pub fn check(
         // over-application: what may be applied is never less than nothing.
         let can_apply = std::cmp::max(invoice.total + invoice.adjustments, Money::ZERO);
         if receivable && invoice.disbursed > can_apply {
-            gap(
+            found.push(gaps.mismatch(
                 id,
                 OVER_APPLIED,
                 can_apply,
@@ -180,17 +164,17 @@ pub fn check(
                     "Unwind the excess applied to invoice {id} with a negative disbursement and apply it \
                      where it belongs, or leave it unapplied"
                 ),
-            );
+            ));
         }
         if invoice.status == InvoiceStatus::Void && !invoice.balance.is_zero() {
-            gap(
+            found.push(gaps.mismatch(
                 id,
                 VOID_BALANCE,
                 Money::ZERO,
                 invoice.balance,
                 format!("Void invoice {id} still carries a balance"),
                 format!("Clear the balance of void invoice {id} in billing, or reinstate the invoice if the void was wrong"),
-            );
+            ));
         }
     }
     (figures, sorted(found))
@@ -257,15 +241,7 @@ mod tests {
     }
 
     fn run(invoices: Vec<InvoiceFacts>) -> (PostedFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            invoices,
-        )
+        with_context(|ctx| check(ctx, invoices))
     }
 
     #[test]
@@ -325,10 +301,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "invoices:INV-1:lines-total");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(124_940), cents(125_000), cents(60))
-        );
+        assert_eq!(amounts(m), (cents(124_940), cents(125_000), cents(60)));
         assert_eq!(m.severity, Severity::High);
         assert_eq!(m.owner, "finance@northstar.example");
     }
@@ -351,10 +324,7 @@ mod tests {
         let (_, found) = run(vec![inv]);
         let m = &found[0];
         assert_eq!(m.key, "invoices:INV-2:balance");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(115_000), cents(120_000), cents(5_000))
-        );
+        assert_eq!(amounts(m), (cents(115_000), cents(120_000), cents(5_000)));
         assert_eq!(m.severity, Severity::High);
     }
 
@@ -367,10 +337,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "invoices:INV-V:void-balance");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(2_500), cents(2_500))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(2_500), cents(2_500)));
         assert_eq!(m.severity, Severity::High);
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{ProgramFees, SourceRows, StatementTotal};
@@ -46,23 +46,7 @@ pub fn check(
     program_fees_billed: Money,
 ) -> (ProgramFigures, Vec<Mismatch>) {
     let period = &ctx.period.id;
-    let gap = |subject: &str,
-               check: &'static str,
-               expected: Money,
-               actual: Money,
-               title: String,
-               next_action: String| {
-        ctx.mismatch(Gap {
-            lane: Lane::EmployerPrograms,
-            kind: Kind::Tie,
-            subject: subject.to_string(),
-            check,
-            expected,
-            actual,
-            title,
-            next_action,
-        })
-    };
+    let gaps = ctx.lane_gaps(Lane::EmployerPrograms, Kind::Tie);
     let mut found = Vec::new();
     let mut billed_by_program = HashMap::new();
     let mut rows = Vec::with_capacity(programs.len());
@@ -71,7 +55,7 @@ pub fn check(
         let id = &program.id;
         billed_by_program.insert(id.clone(), program.billed);
         if program.billed != program.expected_fee {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 BILLED,
                 program.expected_fee,
@@ -85,7 +69,7 @@ pub fn check(
             ));
         }
         if !program.billed.is_zero() && program.statement_count == 0 {
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 NO_STATEMENT,
                 program.billed,
@@ -114,7 +98,7 @@ pub fn check(
             .unwrap_or_default();
         if statement.total != billed {
             let (id, program) = (&statement.id, &statement.program_id);
-            found.push(gap(
+            found.push(gaps.mismatch(
                 id,
                 STATEMENT_TOTAL,
                 billed,
@@ -182,18 +166,8 @@ mod tests {
     }
 
     fn run(programs: Vec<ProgramFees>, statements: Vec<StatementTotal>) -> (ProgramFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
         let billed = programs.iter().map(|p| p.billed).sum();
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            programs,
-            statements,
-            billed,
-        )
+        with_context(|ctx| check(ctx, programs, statements, billed))
     }
 
     #[test]
@@ -210,10 +184,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "employer_programs:PRG-WELL:billed");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(35_700), cents(35_020), cents(-680))
-        );
+        assert_eq!(amounts(m), (cents(35_700), cents(35_020), cents(-680)));
         assert_eq!(m.severity, Severity::Medium);
     }
 
@@ -222,10 +193,7 @@ mod tests {
         let (_, found) = run(vec![program(412, 35_020, 1)], vec![statement(34_020)]);
         let m = &found[0];
         assert_eq!(m.key, "employer_programs:STM-WELL:statement-total");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(35_020), cents(34_020), cents(-1_000))
-        );
+        assert_eq!(amounts(m), (cents(35_020), cents(34_020), cents(-1_000)));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(
             trace(m).expected,
@@ -238,10 +206,7 @@ mod tests {
         let (_, found) = run(vec![program(412, 35_020, 0)], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "employer_programs:PRG-WELL:no-statement");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(35_020), Money::ZERO, cents(-35_020))
-        );
+        assert_eq!(amounts(m), (cents(35_020), Money::ZERO, cents(-35_020)));
         assert_eq!(m.severity, Severity::Medium);
         // Nothing billed, no statement: nothing to present.
         let (_, found) = run(vec![program(0, 0, 0)], vec![]);

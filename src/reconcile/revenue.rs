@@ -44,17 +44,10 @@ pub struct RuleFigures {
     pub reversed_by_voids: Money,
 }
 
-impl RuleFigures {
-    fn add(&mut self, other: &RuleFigures) {
-        self.posted += other.posted;
-        self.recognized += other.recognized;
-        self.deferred += other.deferred;
-        self.unscheduled += other.unscheduled;
-        self.recognized_before_window += other.recognized_before_window;
-        self.deferred_at_window_start += other.deferred_at_window_start;
-        self.reversed_by_voids += other.reversed_by_voids;
-    }
+add_fields!(RuleFigures: posted, recognized, deferred, unscheduled, recognized_before_window,
+    deferred_at_window_start, reversed_by_voids);
 
+impl RuleFigures {
     /// Recognized in the window before voids took anything back: what the GL's
     /// recognition entry books (deferred revenue to revenue).
     pub fn recognized_on_schedule(&self) -> Money {
@@ -336,15 +329,7 @@ mod tests {
     }
 
     fn run(lines: Vec<RevenueLine>) -> (RevenueFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            lines,
-        )
+        with_context(|ctx| check(ctx, lines))
     }
 
     #[test]
@@ -477,10 +462,7 @@ mod tests {
             ]
         );
         let m = &found[0];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(100_000), Money::ZERO, cents(-100_000))
-        );
+        assert_eq!(amounts(m), (cents(100_000), Money::ZERO, cents(-100_000)));
         assert_eq!(m.severity, Severity::High);
         assert_eq!(found[1].severity, Severity::Low);
         assert_eq!(found[2].severity, Severity::Critical);

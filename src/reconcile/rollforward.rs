@@ -44,19 +44,10 @@ impl RollForward {
     pub fn closing_without_reported_rows(&self) -> Money {
         self.closing - self.reported_on_rows
     }
-
-    fn add(&mut self, other: &RollForward) {
-        self.opening += other.opening;
-        self.posted += other.posted;
-        self.disbursed += other.disbursed;
-        self.pulled_back += other.pulled_back;
-        self.adjustments += other.adjustments;
-        self.voids += other.voids;
-        self.closing += other.closing;
-        self.invoice_balances += other.invoice_balances;
-        self.reported_on_rows += other.reported_on_rows;
-    }
 }
+
+add_fields!(RollForward: opening, posted, disbursed, pulled_back, adjustments, voids, closing,
+    invoice_balances, reported_on_rows);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRollForward {
@@ -180,17 +171,8 @@ mod tests {
         ledgers: Vec<AccountLedger>,
         reported: &[(&str, i64)],
     ) -> (RollForwardFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
         let reported = reported.iter().map(|(a, c)| (a.to_string(), cents(*c))).collect();
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            ledgers,
-            &reported,
-        )
+        with_context(|ctx| check(ctx, ledgers, &reported))
     }
 
     #[test]
@@ -258,10 +240,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "ledger:ACC-3:roll-forward");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(52_000), cents(47_000), cents(-5_000))
-        );
+        assert_eq!(amounts(m), (cents(52_000), cents(47_000), cents(-5_000)));
         assert_eq!(m.severity, Severity::High);
     }
 }

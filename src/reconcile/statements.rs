@@ -144,16 +144,7 @@ mod tests {
     }
 
     fn run(lines: Vec<StatementLineFacts>) -> (StatementFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            lines,
-            Vec::new(),
-        )
+        with_context(|ctx| check(ctx, lines, Vec::new()))
     }
 
     #[test]
@@ -173,10 +164,7 @@ mod tests {
         assert_eq!((figures.untied_count, figures.untied_total), (1, cents(1_500)));
         let m = &found[0];
         assert_eq!(m.key, "statements:STL-2:untied");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(1_500), cents(1_500))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(1_500), cents(1_500)));
         assert_eq!(m.severity, Severity::Medium);
     }
 
@@ -201,16 +189,10 @@ mod tests {
             ]
         );
         let m = &found[0];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (cents(35_020), cents(30_520), cents(-4_500))
-        );
+        assert_eq!(amounts(m), (cents(35_020), cents(30_520), cents(-4_500)));
         assert_eq!(m.severity, Severity::Medium);
         let m = &found[1];
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, cents(400), cents(400))
-        );
+        assert_eq!(amounts(m), (Money::ZERO, cents(400), cents(400)));
         assert_eq!(m.severity, Severity::Low);
         assert_eq!(
             m.title,

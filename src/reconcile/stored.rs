@@ -541,10 +541,7 @@ mod tests {
     use super::*;
 
     fn demo() -> (tempfile::TempDir, Snapshot) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("demo.db");
-        crate::demo::write(&path, false).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (dir, snapshot) = crate::demo::open_in_tempdir();
         // Written files are reconciled once and keep the result; these tests start before.
         snapshot
             .conn()
@@ -972,10 +969,7 @@ mod tests {
         conn.pragma_update(None, "user_version", before).unwrap();
         drop(conn);
         let snapshot = Snapshot::open(&path).unwrap();
-        let version: i32 = snapshot
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let (_, version) = snapshot.workflow().identity().unwrap();
         assert_eq!(version, crate::snapshot::schema::SCHEMA_VERSION);
         assert!(
             snapshot.stored_reconciliation().unwrap().is_none(),

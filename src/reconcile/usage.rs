@@ -178,17 +178,7 @@ mod tests {
     }
 
     fn run(accounts: Vec<AccountUsage>) -> (UsageFigures, Vec<Mismatch>) {
-        let period = period();
-        let owners = owners(&period);
-        check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            accounts,
-            Vec::new(),
-            Vec::new(),
-        )
+        with_context(|ctx| check(ctx, accounts, Vec::new(), Vec::new()))
     }
 
     #[test]
@@ -204,8 +194,6 @@ mod tests {
 
     #[test]
     fn breaks_are_found_per_line_and_per_event_even_when_the_account_ties() {
-        let period = period();
-        let owners = owners(&period);
         let line = |id: &str, amount: i64, events: i64, foreign: (u64, i64)| UsageLineFacts {
             id: id.into(),
             account_id: "ACC-1".into(),
@@ -216,23 +204,18 @@ mod tests {
         };
         // ACC-1 rated 120.00 and billed 120.00 in total, yet: LN-1 bills 20.00 more than
         // its events, UE-9 (20.00) was never billed.
-        let (_, found) = check(
-            Context {
-                period: &period,
-                owners: &owners,
-            },
-            vec![usage("ACC-1", 12_000, 12_000, 0, 0)],
-            vec![
-                line("LN-1", 12_000, 10_000, (0, 0)),
-                line("LN-2", 500, 0, (1, 500)),
-            ],
-            vec![UnbilledEvent {
-                id: "UE-9".into(),
-                account_id: "ACC-1".into(),
-                rated: cents(2_000),
-                invoice_line_id: None,
-            }],
-        );
+        let lines = vec![
+            line("LN-1", 12_000, 10_000, (0, 0)),
+            line("LN-2", 500, 0, (1, 500)),
+        ];
+        let unbilled = vec![UnbilledEvent {
+            id: "UE-9".into(),
+            account_id: "ACC-1".into(),
+            rated: cents(2_000),
+            invoice_line_id: None,
+        }];
+        let accounts = vec![usage("ACC-1", 12_000, 12_000, 0, 0)];
+        let (_, found) = with_context(|ctx| check(ctx, accounts, lines, unbilled));
         let got: Vec<(&str, Money)> = found.iter().map(|m| (m.key.as_str(), m.variance)).collect();
         assert_eq!(
             got,
@@ -252,10 +235,7 @@ mod tests {
         assert_eq!(figures.open_exceptions, 3);
         let m = &found[0];
         assert_eq!(m.key, "usage:ACC-3:unprocessed");
-        assert_eq!(
-            (m.expected, m.actual, m.variance),
-            (Money::ZERO, Money::ZERO, Money::ZERO)
-        );
+        assert_eq!(amounts(m), (Money::ZERO, Money::ZERO, Money::ZERO));
         assert_eq!(m.severity, Severity::Medium);
         assert_eq!(
             m.title,

@@ -162,6 +162,17 @@ pub const fn b(
     }
 }
 
+/// `l`/→ and `h`/← for [`Action::NextPane`] and [`Action::PrevPane`], labelled for what
+/// they step through (the detail's panes, the lanes).
+pub fn pane_keys(next: &'static str, previous: &'static str, footer: bool) -> [Binding; 2] {
+    use KeyCode::*;
+    use K::*;
+    [
+        b(&[Ch('l'), Code(Right)], "l/→", next, Action::NextPane, footer),
+        b(&[Ch('h'), Code(Left)], "h/←", previous, Action::PrevPane, footer),
+    ]
+}
+
 impl Action {
     /// The workflow permission the action needs; `None` for what only looks or moves.
     pub fn permission(&self) -> Option<Permission> {

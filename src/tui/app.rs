@@ -12,7 +12,7 @@ use super::data::{Loaded, Request, Response, WriteOp};
 use super::keymap;
 use super::views::audit::AuditState;
 use super::views::checklist::ChecklistState;
-use super::views::editor::{Editor, Purpose};
+use super::views::editor::{Discard, Editor, Purpose};
 use super::views::lanes::LanesState;
 use super::views::mismatch_detail::DetailState;
 use super::views::mismatches::MismatchesState;
@@ -45,8 +45,6 @@ pub struct App {
     pub dirty: bool,
     /// Rows of the body, for page up/down.
     pub page_rows: usize,
-    /// A reload is under way.
-    pub loading: bool,
     pub updated_at: Option<String>,
     /// The background worker stopped (why, in words): nothing more can be read or saved.
     pub stopped: Option<String>,
@@ -84,7 +82,6 @@ impl App {
             quit: false,
             dirty: true,
             page_rows: 10,
-            loading: true,
             updated_at: None,
             stopped: None,
             too_small: false,
@@ -148,9 +145,8 @@ impl App {
         if ctrl_c {
             // A draft is never lost silently: ask first.
             match self.editor.as_mut() {
-                Some(ed) if !ed.is_empty() && !ed.confirm_quit => {
-                    ed.confirm_discard = true;
-                    ed.confirm_quit = true;
+                Some(ed) if !ed.is_empty() && ed.discard != Some(Discard::DraftAndQuit) => {
+                    ed.discard = Some(Discard::DraftAndQuit);
                 }
                 _ => self.quit = true,
             }
@@ -294,7 +290,6 @@ impl App {
         self.dirty = true;
         match resp {
             Response::Loaded(l) => {
-                self.loading = false;
                 self.error = None;
                 self.updated_at = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 self.data = Some(*l);
@@ -342,7 +337,6 @@ impl App {
             Response::Wrote { op, result } => self.on_wrote(op, result),
             Response::Changed => self.refresh(),
             Response::Failed(e) => {
-                self.loading = false;
                 if self.data.is_none() {
                     self.error = Some(e.clone());
                 }
@@ -449,7 +443,6 @@ impl App {
     /// good, and take back any "saving…" (that edit was not saved; the draft stays).
     pub fn worker_stopped(&mut self, why: &str) {
         self.dirty = true;
-        self.loading = false;
         let msg = format!(
             "the background worker stopped ({why}): nothing more is read or saved — restart closedesk"
         );

@@ -20,6 +20,7 @@ use crate::snapshot::queries::RevenueLine;
 use crate::snapshot::workflow::{AnnotationRow, AuditRow, ChecklistRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
+use crate::tui::views::charts::aging_buckets;
 use crate::workflow::{self, mismatches::MismatchView, Refusal};
 
 /// Rows per page of a lane table or the audit log.
@@ -48,6 +49,11 @@ pub struct Item {
 impl Item {
     pub fn is_open(&self) -> bool {
         !matches!(self.status, MismatchStatus::Resolved | MismatchStatus::Waived)
+    }
+
+    /// The mismatch keys of `items`, in their order: what a table's selection moves over.
+    pub fn keys(items: &[&Item]) -> Vec<String> {
+        items.iter().map(|i| i.mismatch.key.clone()).collect()
     }
 }
 
@@ -417,54 +423,54 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
                 sf.untied_count,
                 sf.untied_total.grouped()
             ),
-            LaneTable::Aging => format!(
-                "current {} · 1-30 {} · 31-60 {} · 61-90 {} · 91+ {} · total {}",
-                a.current.grouped(),
-                a.days_1_30.grouped(),
-                a.days_31_60.grouped(),
-                a.days_61_90.grouped(),
-                a.over_90.grouped(),
-                a.total.grouped()
-            ),
-            LaneTable::Revenue => format!(
-                "posted {} · recognized {} · deferred {} · unscheduled {}",
-                r.posted.grouped(),
-                r.recognized.grouped(),
-                r.deferred.grouped(),
-                r.unscheduled.grouped()
-            ),
-            LaneTable::Payments => format!(
-                "received {} · reversed {} · refunded {} · charged back {} · unapplied at window end {}",
-                ap.payments_received.grouped(),
-                ap.payments_reversed.grouped(),
-                ap.payments_refunded.grouped(),
-                ap.payments_charged_back.grouped(),
-                ap.unapplied_payments.grouped()
-            ),
-            LaneTable::Credits => format!(
-                "issued {} · reversed {} · unapplied at window end {}",
-                ap.credits_issued.grouped(),
-                ap.credits_reversed.grouped(),
-                ap.unapplied_credits.grouped()
-            ),
-            LaneTable::Disbursements => format!(
-                "disbursed in the window {} · from payments {} · from credits {}",
-                ap.disbursed.grouped(),
-                ap.disbursed_from_payments.grouped(),
-                ap.disbursed_from_credits.grouped()
-            ),
-            LaneTable::Ledger => format!(
-                "opening {} · posted {} · disbursed {} · pulled back {} · adjustments {} · voids {} · closing {}",
-                rf.opening.grouped(),
-                rf.posted.grouped(),
-                rf.disbursed.grouped(),
-                rf.pulled_back.grouped(),
-                rf.adjustments.grouped(),
-                rf.voids.grouped(),
-                rf.closing.grouped()
-            ),
+            LaneTable::Aging => {
+                let mut buckets = aging_buckets(a).to_vec();
+                buckets.push(("total", a.total));
+                amounts(&buckets)
+            }
+            LaneTable::Revenue => amounts(&[
+                ("posted", r.posted),
+                ("recognized", r.recognized),
+                ("deferred", r.deferred),
+                ("unscheduled", r.unscheduled),
+            ]),
+            LaneTable::Payments => amounts(&[
+                ("received", ap.payments_received),
+                ("reversed", ap.payments_reversed),
+                ("refunded", ap.payments_refunded),
+                ("charged back", ap.payments_charged_back),
+                ("unapplied at window end", ap.unapplied_payments),
+            ]),
+            LaneTable::Credits => amounts(&[
+                ("issued", ap.credits_issued),
+                ("reversed", ap.credits_reversed),
+                ("unapplied at window end", ap.unapplied_credits),
+            ]),
+            LaneTable::Disbursements => amounts(&[
+                ("disbursed in the window", ap.disbursed),
+                ("from payments", ap.disbursed_from_payments),
+                ("from credits", ap.disbursed_from_credits),
+            ]),
+            LaneTable::Ledger => amounts(&[
+                ("opening", rf.opening),
+                ("posted", rf.posted),
+                ("disbursed", rf.disbursed),
+                ("pulled back", rf.pulled_back),
+                ("adjustments", rf.adjustments),
+                ("voids", rf.voids),
+                ("closing", rf.closing),
+            ]),
         })
         .collect()
+}
+
+/// "label amount · label amount · …", the amounts grouped.
+fn amounts(figures: &[(&str, Money)]) -> String {
+    let parts: Vec<String> = figures
+        .iter()
+        .map(|(label, amount)| format!("{label} {}", amount.grouped()))
+        .collect();
+    parts.join(" · ")
 }
 
 /// Carries out a write as `login` against a fresh reconciliation; Ok is a one-line

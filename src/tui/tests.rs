@@ -12,7 +12,7 @@ use super::data::{Request, Response, WriteOp};
 use super::fixture;
 use super::theme::Theme;
 use super::views;
-use super::views::editor::Purpose;
+use super::views::editor::{Discard, Purpose};
 use super::views::mismatch_detail::DetailPane;
 use crate::snapshot::model::{AnnotationKind, TargetKind};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
@@ -43,13 +43,13 @@ fn ctrl(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
 
-/// Presses keys; returns every request made.
 /// The message under the open editor.
 fn editor_error(app: &App) -> &str {
     let ed = app.editor.as_ref().expect("the editor is open");
     ed.error.as_deref().unwrap_or("")
 }
 
+/// Presses keys; returns every request made.
 fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Request> {
     keys.iter().flat_map(|k| app.on_key(*k)).collect()
 }
@@ -74,26 +74,53 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
     out
 }
 
+/// Fails, showing the whole screen, unless `text` is on it.
+fn assert_shows(screen: &str, text: &str) {
+    assert!(screen.contains(text), "{text:?} is not on the screen:\n{screen}");
+}
+
+/// One note, as stored: rita's on the GL export batch.
 fn trail() -> Vec<AnnotationRow> {
+    let rita = fixture::loaded("rita", Some(Role::Operator)).actor;
     vec![AnnotationRow {
         id: 1,
-        target_kind: TargetKind::Mismatch,
-        target: "exports:batch:EXP-2026-03-GL".into(),
-        kind: AnnotationKind::Note,
-        author: "rita".into(),
-        created_at: "2026-04-02T10:15:00Z".into(),
-        text: "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.".into(),
-        amount: None,
-        side: None,
-        reference: None,
-        correction_status: None,
-        decided_by: None,
-        decided_at: None,
-        decision_note: None,
-        reversed_by: None,
-        reversed_at: None,
-        reversal_reason: None,
+        ..crate::workflow::mismatches::new_annotation(
+            TargetKind::Mismatch,
+            "exports:batch:EXP-2026-03-GL",
+            AnnotationKind::Note,
+            &rita,
+            "2026-04-02T10:15:00Z",
+            "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.",
+        )
     }]
+}
+
+/// The trail of the open mismatch's detail: [`trail`].
+fn detail_trail(app: &App) -> Response {
+    Response::Trail {
+        kind: TargetKind::Mismatch,
+        target: app.detail.key.clone(),
+        rows: trail(),
+    }
+}
+
+/// The request for the usage lane's page after `cursor` (empty: the first page).
+fn usage_request(cursor: String) -> Request {
+    Request::LanePage {
+        lane: LaneTable::Usage,
+        cursor,
+        direction: Direction::Forward { inclusive: false },
+    }
+}
+
+/// The usage lane's page after `cursor` (empty: the first page).
+fn usage_page(cursor: String, rows: Vec<LaneEntry>) -> Response {
+    Response::LanePage {
+        lane: LaneTable::Usage,
+        cursor,
+        direction: Direction::Forward { inclusive: false },
+        rows,
+    }
 }
 
 fn page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
@@ -232,18 +259,21 @@ fn mismatches_navigate_sort_and_filter() {
     assert_eq!(app.mismatches.filter, "");
     // Quick filters.
     press(&mut app, &[key('L')]);
-    assert_eq!(app.mismatches.lane, Some(Lane::Exports));
+    assert_eq!(app.mismatches.quick.lane, Some(Lane::Exports));
     assert_eq!(app.visible_items().len(), 1);
     press(&mut app, &[key('x'), key('V')]);
-    assert_eq!(app.mismatches.severity, Some(Severity::Critical));
+    assert_eq!(app.mismatches.quick.severity, Some(Severity::Critical));
     assert_eq!(app.visible_items().len(), 0);
     press(&mut app, &[key('V'), key('V')]);
-    assert_eq!(app.mismatches.severity, Some(Severity::Medium));
+    assert_eq!(app.mismatches.quick.severity, Some(Severity::Medium));
     assert_eq!(app.visible_items().len(), 1);
     press(&mut app, &[key('x'), key('O')]);
-    assert_eq!(app.mismatches.owner.as_deref(), Some("gl-ops@northstar.example"));
+    assert_eq!(
+        app.mismatches.quick.owner.as_deref(),
+        Some("gl-ops@northstar.example")
+    );
     press(&mut app, &[key('x'), key('T'), key('T')]);
-    assert_eq!(app.mismatches.status, Some(MismatchStatus::InCorrection));
+    assert_eq!(app.mismatches.quick.status, Some(MismatchStatus::InCorrection));
     assert_eq!(app.visible_items().len(), 0);
     press(&mut app, &[key('x')]);
     assert_eq!(app.visible_items().len(), 2);
@@ -253,11 +283,7 @@ fn mismatches_navigate_sort_and_filter() {
 fn detail_panes_sources_and_lane_drill() {
     let mut app = operator();
     press(&mut app, &[key('2'), code(KeyCode::Enter)]);
-    app.on_response(Response::Trail {
-        kind: TargetKind::Mismatch,
-        target: app.detail.key.clone(),
-        rows: trail(),
-    });
+    app.on_response(detail_trail(&app));
     assert_eq!(app.detail.pane, DetailPane::Sources);
     press(&mut app, &[key('j')]);
     assert_eq!(app.detail.source, 1);
@@ -322,10 +348,10 @@ fn note_editor_saves_and_asks_before_discarding() {
     typed(&mut app, "after CM-77");
     // Esc on a non-empty draft asks; any key but y keeps it.
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(app.editor.as_ref().unwrap().confirm_discard);
+    assert_eq!(app.editor.as_ref().unwrap().discard, Some(Discard::Draft));
     press(&mut app, &[key('n')]);
     let ed = app.editor.as_ref().unwrap();
-    assert!(!ed.confirm_discard);
+    assert_eq!(ed.discard, None);
     assert_eq!(ed.text(), "Re-run requested\nafter CM-77");
     // Keys like q and 1 are text in the editor.
     press(&mut app, &[key('q')]);
@@ -420,6 +446,13 @@ fn roles_gate_actions_with_reasons() {
 
 #[test]
 fn checklist_moves_and_notes() {
+    // A move of item 4, as the cockpit read it (version 0).
+    let move_4 = |status, note: Option<&str>| WriteOp::Checklist {
+        item: 4,
+        status,
+        note: note.map(String::from),
+        seen: Some(0),
+    };
     let mut app = operator();
     let reqs = press(&mut app, &[key('3')]);
     assert_eq!(
@@ -430,30 +463,12 @@ fn checklist_moves_and_notes() {
         }]
     );
     let reqs = press(&mut app, &[key('j'), key('j'), key('j'), key('d')]);
-    assert!(reqs.contains(&Request::Write(WriteOp::Checklist {
-        item: 4,
-        status: ItemStatus::Done,
-        note: None,
-        seen: Some(0),
-    })));
+    assert!(reqs.contains(&Request::Write(move_4(ItemStatus::Done, None))));
     let reqs = press(&mut app, &[key('b')]);
-    assert_eq!(
-        reqs,
-        vec![Request::Write(WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Blocked,
-            note: None,
-            seen: Some(0),
-        })]
-    );
+    assert_eq!(reqs, vec![Request::Write(move_4(ItemStatus::Blocked, None))]);
     // A refusal is explained inline.
     app.on_response(Response::Wrote {
-        op: WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Done,
-            note: None,
-            seen: Some(0),
-        },
+        op: move_4(ItemStatus::Done, None),
         result: Err("item 3 is not done".into()),
     });
     assert_eq!(app.flash.as_ref().unwrap().1, "refused: item 3 is not done");
@@ -468,20 +483,13 @@ fn checklist_moves_and_notes() {
     assert!(app.editor.as_ref().unwrap().choose_move);
     assert_eq!(
         press(&mut app, &[key('b')]),
-        vec![Request::Write(WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Blocked,
-            note: Some("waiting on the bank file".into()),
-            seen: Some(0),
-        })]
+        vec![Request::Write(move_4(
+            ItemStatus::Blocked,
+            Some("waiting on the bank file")
+        ))]
     );
     app.on_response(Response::Wrote {
-        op: WriteOp::Checklist {
-            item: 4,
-            status: ItemStatus::Blocked,
-            note: Some("waiting on the bank file".into()),
-            seen: Some(0),
-        },
+        op: move_4(ItemStatus::Blocked, Some("waiting on the bank file")),
         result: Ok("item 4 is now blocked".into()),
     });
     assert!(app.editor.is_none());
@@ -491,37 +499,19 @@ fn checklist_moves_and_notes() {
 fn lanes_page_on_demand() {
     let mut app = operator();
     let reqs = press(&mut app, &[key('4')]);
-    assert_eq!(
-        reqs,
-        vec![Request::LanePage {
-            lane: LaneTable::Usage,
-            cursor: String::new(),
-            direction: Direction::Forward { inclusive: false }
-        }]
-    );
-    app.on_response(Response::LanePage {
-        lane: LaneTable::Usage,
-        cursor: String::new(),
-        direction: Direction::Forward { inclusive: false },
-        rows: page("U", 0, super::data::PAGE),
-    });
+    assert_eq!(reqs, vec![usage_request(String::new())]);
+    app.on_response(usage_page(String::new(), page("U", 0, super::data::PAGE)));
     assert!(!app.lanes.data().at_end);
     // Going to the end asks for the next page after the last id, once.
     let reqs = press(&mut app, &[key('G'), key('k')]);
     assert_eq!(
         reqs,
-        vec![Request::LanePage {
-            lane: LaneTable::Usage,
-            cursor: format!("U-{:06}", super::data::PAGE - 1),
-            direction: Direction::Forward { inclusive: false }
-        }]
+        vec![usage_request(format!("U-{:06}", super::data::PAGE - 1))]
     );
-    app.on_response(Response::LanePage {
-        lane: LaneTable::Usage,
-        cursor: format!("U-{:06}", super::data::PAGE - 1),
-        direction: Direction::Forward { inclusive: false },
-        rows: page("U", super::data::PAGE, 5),
-    });
+    app.on_response(usage_page(
+        format!("U-{:06}", super::data::PAGE - 1),
+        page("U", super::data::PAGE, 5),
+    ));
     assert_eq!(app.lanes.data().rows.len(), super::data::PAGE + 5);
     assert!(app.lanes.data().at_end);
     assert_eq!(app.lanes.data().selected, super::data::PAGE - 2);
@@ -607,7 +597,7 @@ fn charts_open_from_the_overview_and_read_without_colour() {
         assert!(s.contains(text), "missing {text:?}:\n{s}");
     }
     // The waterfall: disbursed is drawn `▒` (lowers AR), floating where posted ended.
-    assert!(s.contains('▒'), "{s}");
+    assert_shows(&s, "▒");
     insta::assert_snapshot!("charts", s);
     // Esc goes back to the overview.
     press(
@@ -621,8 +611,8 @@ fn charts_open_from_the_overview_and_read_without_colour() {
 fn screen_overview() {
     let mut app = operator();
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("2 mismatches"), "{s}");
-    assert!(s.contains("14.27"), "{s}");
+    assert_shows(&s, "2 mismatches");
+    assert_shows(&s, "14.27");
     insta::assert_snapshot!("overview", s);
 }
 
@@ -634,9 +624,9 @@ fn the_first_pane_says_when_the_snapshot_was_exported() {
     assert_eq!(app.start(), vec![Request::Load]);
     app.on_response(Response::Loaded(Box::new(loaded)));
     let s = screen(&mut app, 100, 24);
-    assert!(
-        s.contains("Statement window 2026-03-01 .. 2026-03-31 · exported 2026-04-06"),
-        "{s}"
+    assert_shows(
+        &s,
+        "Statement window 2026-03-01 .. 2026-03-31 · exported 2026-04-06",
     );
     // Without an export date the line is as before (the snapshots above).
     let s = screen(&mut operator(), 100, 24);
@@ -657,11 +647,7 @@ fn screen_mismatches() {
 fn screen_detail() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter)]);
-    app.on_response(Response::Trail {
-        kind: TargetKind::Mismatch,
-        target: app.detail.key.clone(),
-        rows: trail(),
-    });
+    app.on_response(detail_trail(&app));
     insta::assert_snapshot!("detail", screen(&mut app, 80, 24));
     press(&mut app, &[key('n')]);
     typed(&mut app, "Asked GL ops");
@@ -686,12 +672,7 @@ fn screen_checklist() {
 fn screen_lanes() {
     let mut app = operator();
     press(&mut app, &[key('4')]);
-    app.on_response(Response::LanePage {
-        lane: LaneTable::Usage,
-        cursor: String::new(),
-        direction: Direction::Forward { inclusive: false },
-        rows: page("U", 0, 30),
-    });
+    app.on_response(usage_page(String::new(), page("U", 0, 30)));
     press(&mut app, &[key('j')]);
     insta::assert_snapshot!("lanes", screen(&mut app, 80, 24));
 }
@@ -745,7 +726,7 @@ fn screen_help() {
 fn screen_read_only_banner() {
     let mut app = app_as("mallory", None);
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("READ-ONLY"), "{s}");
+    assert_shows(&s, "READ-ONLY");
     insta::assert_snapshot!("read_only", s);
 }
 
@@ -906,17 +887,14 @@ fn the_correction_editor_previews_the_sign_and_the_variance_as_you_type() {
     press(&mut app, &[code(KeyCode::Enter), key('p')]);
     typed(&mut app, "9.75 actual");
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("adds 9.75 to actual → variance -9.75 → 0.00"), "{s}");
+    assert_shows(&s, "adds 9.75 to actual → variance -9.75 → 0.00");
     insta::assert_snapshot!("correction_preview", s);
     for _ in 0.."actual".len() {
         press(&mut app, &[code(KeyCode::Backspace)]);
     }
     typed(&mut app, "expected");
     let s = screen(&mut app, 80, 24);
-    assert!(
-        s.contains("adds 9.75 to expected → variance -9.75 → -19.50"),
-        "{s}"
-    );
+    assert_shows(&s, "adds 9.75 to expected → variance -9.75 → -19.50");
 }
 
 #[test]
@@ -1047,7 +1025,7 @@ fn ctrl_c_with_a_draft_asks_first() {
     typed(&mut app, "draft");
     press(&mut app, &[ctrl('c')]);
     assert!(!app.quit);
-    assert!(app.editor.as_ref().unwrap().confirm_quit);
+    assert_eq!(app.editor.as_ref().unwrap().discard, Some(Discard::DraftAndQuit));
     press(&mut app, &[key('n')]);
     assert_eq!(app.editor.as_ref().unwrap().text(), "draft");
     press(&mut app, &[ctrl('c'), key('y')]);
@@ -1113,10 +1091,10 @@ impl Demo {
 fn demo_first_screen_shows_two_mismatches_totalling_14_27() {
     let mut d = Demo::open("rdiaz");
     let s = d.screen();
-    assert!(s.contains("2 mismatches"), "{s}");
-    assert!(s.contains("Open variance                14.27"), "{s}");
-    assert!(s.contains("exports:GL-2026-03:ar-total"), "{s}");
-    assert!(s.contains("rdiaz (operator)"), "{s}");
+    assert_shows(&s, "2 mismatches");
+    assert_shows(&s, "Open variance                14.27");
+    assert_shows(&s, "exports:GL-2026-03:ar-total");
+    assert_shows(&s, "rdiaz (operator)");
     insta::assert_snapshot!("demo_overview", s);
 }
 
@@ -1153,7 +1131,7 @@ fn demo_gl_gap_traces_to_the_export_line_that_differs() {
         d.press(&[key('j')]);
     }
     let s = d.screen();
-    assert!(s.contains("≠  ACC-1004  Cedar Ridge Health System"), "{s}");
+    assert_shows(&s, "≠  ACC-1004  Cedar Ridge Health System");
     // Sideways to the difference column.
     d.press(&[key('l'), key('l'), key('l')]);
     let right = d.screen();
@@ -1176,7 +1154,7 @@ fn demo_payments_credits_disbursements_and_the_ledger_each_have_a_table() {
     assert_eq!(d.app.lanes.lane(), crate::snapshot::pages::LaneTable::Payments);
     let s = d.screen();
     assert!(s.contains("› Payments") || s.contains(" Payments "), "{s}");
-    assert!(s.contains("received 55,513.02"), "{s}");
+    assert_shows(&s, "received 55,513.02");
     let selected = d.app.lanes.data().rows[d.app.lanes.data().selected]
         .row
         .id()
@@ -1214,11 +1192,8 @@ fn demo_overview_shows_what_ties_only_through_the_overlay() {
     d.press(&[key('1')]);
     let s = d.screen();
     // 4.52 waived: no longer open variance, but shown, not hidden.
-    assert!(
-        s.contains("Tied after corrections 0 (0.00) · waived 1 (4.52)"),
-        "{s}"
-    );
-    assert!(s.contains("Open variance                 9.75"), "{s}");
+    assert_shows(&s, "Tied after corrections 0 (0.00) · waived 1 (4.52)");
+    assert_shows(&s, "Open variance                 9.75");
 }
 
 #[test]
@@ -1250,11 +1225,8 @@ fn demo_a_reviewer_chooses_which_of_two_corrections_to_accept_seeing_the_varianc
     d.press(&[key('a')]);
     let s = d.screen();
     // Adding 9.75 to expected makes it −19.50; adding it to actual ties it.
-    assert!(s.contains("Accept which correction?"), "{s}");
-    assert!(
-        s.contains("adds to expected · by tlin · variance -9.75 → -19.50"),
-        "{s}"
-    );
+    assert_shows(&s, "Accept which correction?");
+    assert_shows(&s, "adds to expected · by tlin · variance -9.75 → -19.50");
     assert!(
         s.contains("adds to actual · by rdiaz · variance -9.75 → +0.00")
             || s.contains("adds to actual · by rdiaz · variance -9.75 → 0.00"),
@@ -1317,9 +1289,9 @@ fn demo_every_view() {
 fn demo_read_only_and_too_small() {
     let mut d = Demo::open("visitor");
     let s = d.screen();
-    assert!(
-        s.contains("READ-ONLY: visitor is not on the roster · ? shows whom to act as (--user): jok"),
-        "{s}"
+    assert_shows(
+        &s,
+        "READ-ONLY: visitor is not on the roster · ? shows whom to act as (--user): jok",
     );
     insta::assert_snapshot!("demo_read_only", s);
     // `?` names every roster login and role, and how to act as one.
@@ -1361,7 +1333,7 @@ fn screen_refusal_shown_whole_until_the_next_key() {
         result: Err("four-eyes: olga proposed correction #1 and cannot also accept it; another reviewer or lead must decide it".into()),
     });
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("another reviewer or lead must decide it"), "{s}");
+    assert_shows(&s, "another reviewer or lead must decide it");
     insta::assert_snapshot!("refusal", s);
     press(&mut app, &[key('j')]);
     assert!(!screen(&mut app, 80, 24).contains("Not done"));
@@ -1681,9 +1653,9 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
 fn the_first_pane_says_whether_identities_are_checked() {
     let mut app = operator();
     let s = screen(&mut app, 80, 24);
-    assert!(
-        s.contains("Identities not checked: the roster has no keys (--user acts as anyone)"),
-        "{s}"
+    assert_shows(
+        &s,
+        "Identities not checked: the roster has no keys (--user acts as anyone)",
     );
     let mut keyed = fixture::loaded("olga", Some(Role::Operator));
     keyed.identities_checked = true;
@@ -1691,10 +1663,7 @@ fn the_first_pane_says_whether_identities_are_checked() {
     app.start();
     app.on_response(Response::Loaded(Box::new(keyed)));
     let s = screen(&mut app, 80, 24);
-    assert!(
-        s.contains("Identities checked: each action needs the actor's roster key"),
-        "{s}"
-    );
+    assert_shows(&s, "Identities checked: each action needs the actor's roster key");
 }
 
 /// Over serve the cockpit's writes carry the session key's fingerprint; on a keyed roster a

@@ -11,6 +11,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use crate::money::Money;
+use crate::reconcile::aging::AgingBuckets;
 use crate::reconcile::Overview;
 use crate::snapshot::model::{Lane, Severity};
 use crate::tui::action::{Action, Binding};
@@ -31,6 +32,18 @@ pub struct Charts {
     /// (step, signed amount): opening, posted, disbursed, pulled back, adjustments, voids;
     /// the last entry is closing AR (the sum).
     pub waterfall: Vec<(&'static str, Money)>,
+}
+
+/// The aging buckets, labelled: current, 1-30, 31-60, 61-90, 91+ days past due (the lane
+/// figures of the aging table add the total).
+pub fn aging_buckets(a: &AgingBuckets) -> [(&'static str, Money); 5] {
+    [
+        ("current", a.current),
+        ("1-30", a.days_1_30),
+        ("31-60", a.days_31_60),
+        ("61-90", a.days_61_90),
+        ("91+", a.over_90),
+    ]
 }
 
 impl Charts {
@@ -64,13 +77,7 @@ impl Charts {
         let revenue = &overview.steps.revenue.total;
         let variance = Charts::variance_of(items);
         Charts {
-            aging: vec![
-                ("current", a.current),
-                ("1-30", a.days_1_30),
-                ("31-60", a.days_31_60),
-                ("61-90", a.days_61_90),
-                ("91+", a.over_90),
-            ],
+            aging: aging_buckets(a).to_vec(),
             variance,
             revenue: vec![
                 ("recognized", revenue.recognized),

@@ -58,13 +58,20 @@ impl Purpose {
     }
 }
 
+/// The question asked before a draft is lost: `y` discards it, any other key keeps editing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Discard {
+    /// Esc on a draft.
+    Draft,
+    /// Ctrl-C on a draft: quit after discarding.
+    DraftAndQuit,
+}
+
 /// The multi-line editor for notes, corrections and reasons.
 pub struct Editor {
     pub purpose: Purpose,
     pub area: TextArea<'static>,
-    pub confirm_discard: bool,
-    /// The discard question came from Ctrl-C: quit after discarding.
-    pub confirm_quit: bool,
+    pub discard: Option<Discard>,
     /// A checklist note is saved with a move: waiting for the move's key.
     pub choose_move: bool,
     pub error: Option<String>,
@@ -86,8 +93,7 @@ impl Editor {
         Editor {
             purpose,
             area,
-            confirm_discard: false,
-            confirm_quit: false,
+            discard: None,
             choose_move: false,
             error: None,
             seen: None,
@@ -101,6 +107,17 @@ impl Editor {
     pub fn is_empty(&self) -> bool {
         self.text().trim().is_empty()
     }
+
+    /// Sends `op`. The draft stays open ("saving…") until the write is confirmed, so a
+    /// refusal loses nothing; with the worker stopped (`stopped`: why) nothing is sent.
+    fn send(&mut self, stopped: Option<&String>, op: WriteOp) -> Vec<Request> {
+        if let Some(why) = stopped {
+            self.error = Some(format!("not saved: {why}"));
+            return Vec::new();
+        }
+        self.error = Some(SAVING.to_string());
+        vec![Request::Write(op)]
+    }
 }
 
 impl std::fmt::Debug for Editor {
@@ -108,7 +125,7 @@ impl std::fmt::Debug for Editor {
         f.debug_struct("Editor")
             .field("purpose", &self.purpose)
             .field("text", &self.text())
-            .field("confirm_discard", &self.confirm_discard)
+            .field("discard", &self.discard)
             .finish()
     }
 }
@@ -139,16 +156,13 @@ impl App {
         let Some(ed) = self.editor.as_mut() else {
             return Vec::new();
         };
-        if ed.confirm_discard {
+        if let Some(discard) = ed.discard {
             match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    self.quit = ed.confirm_quit;
+                    self.quit = discard == Discard::DraftAndQuit;
                     self.editor = None;
                 }
-                _ => {
-                    ed.confirm_discard = false;
-                    ed.confirm_quit = false;
-                }
+                _ => ed.discard = None,
             }
             return Vec::new();
         }
@@ -166,32 +180,24 @@ impl App {
                 return Vec::new();
             };
             if key.code == KeyCode::Enter {
-                if let Some(why) = &self.stopped {
-                    ed.error = Some(format!("not saved: {why}"));
-                    return Vec::new();
-                }
-                ed.error = Some(SAVING.to_string());
-                return vec![Request::Write(WriteOp::Note {
+                let op = WriteOp::Note {
                     kind: TargetKind::Checklist,
                     target: item.to_string(),
                     text: ed.text().trim_end().to_string(),
-                })];
+                };
+                return ed.send(self.stopped.as_ref(), op);
             }
             let Some(status) = status else {
                 ed.error = None;
                 return Vec::new();
             };
-            if let Some(why) = &self.stopped {
-                ed.error = Some(format!("not saved: {why}"));
-                return Vec::new();
-            }
-            ed.error = Some(SAVING.to_string());
-            return vec![Request::Write(WriteOp::Checklist {
+            let op = WriteOp::Checklist {
                 item,
                 status,
                 note: Some(ed.text().trim_end().to_string()),
                 seen: ed.seen,
-            })];
+            };
+            return ed.send(self.stopped.as_ref(), op);
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
@@ -199,7 +205,7 @@ impl App {
                 if ed.is_empty() {
                     self.editor = None;
                 } else {
-                    ed.confirm_discard = true;
+                    ed.discard = Some(Discard::Draft);
                 }
                 Vec::new()
             }
@@ -266,13 +272,7 @@ impl App {
                 }
             },
         };
-        // The draft stays open until the write is confirmed, so a refusal loses nothing.
-        if let Some(why) = &self.stopped {
-            ed.error = Some(format!("not saved: {why}"));
-            return Vec::new();
-        }
-        ed.error = Some(SAVING.to_string());
-        vec![Request::Write(op)]
+        ed.send(self.stopped.as_ref(), op)
     }
 
     /// Opens the editor for a change decided on the state at `seen`.
@@ -301,12 +301,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     ed.area.set_cursor_line_style(theme.base());
     ed.area.set_placeholder_style(theme.dim());
     frame.render_widget(&ed.area, text);
-    let line = if ed.confirm_quit {
+    let line = if ed.discard == Some(Discard::DraftAndQuit) {
         Line::from(Span::styled(
             "Discard this draft and quit? y quits · any other key keeps editing",
             theme.banner(),
         ))
-    } else if ed.confirm_discard {
+    } else if ed.discard == Some(Discard::Draft) {
         Line::from(Span::styled(
             "Discard this draft? y discards · any other key keeps editing",
             theme.banner(),

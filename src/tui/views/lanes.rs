@@ -1,7 +1,6 @@
 //! The source lanes as tables, read a page at a time. Owns the loaded window of each lane,
 //! its paging and its keys; pages are asked of the worker, never read here.
 
-use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
@@ -10,7 +9,7 @@ use ratatui::Frame;
 use crate::snapshot::pages::LaneTable;
 use crate::snapshot::pages::{Direction, LaneRow};
 use crate::text::inert;
-use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::action::{clamp_move, pane_keys, Action, Binding};
 use crate::tui::app::{App, View};
 use crate::tui::data::{LaneEntry, Request, Schedule, PAGE};
 use crate::tui::theme::Theme;
@@ -195,24 +194,7 @@ impl App {
 
 /// The lanes' own keys.
 pub fn bindings() -> Vec<Binding> {
-    use KeyCode::*;
-    use K::*;
-    vec![
-        b(
-            &[Ch('l'), Code(Right)],
-            "l/→",
-            "next lane",
-            Action::NextPane,
-            true,
-        ),
-        b(
-            &[Ch('h'), Code(Left)],
-            "h/←",
-            "previous lane",
-            Action::PrevPane,
-            true,
-        ),
-    ]
+    pane_keys("next lane", "previous lane", true).to_vec()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {

@@ -13,7 +13,7 @@ use crate::money::Money;
 use crate::snapshot::model::{CorrectionStatus, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
-use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::action::{b, clamp_move, pane_keys, Action, Binding, K};
 use crate::tui::app::{App, View};
 use crate::tui::data::{Item, Request, WriteOp};
 use crate::tui::theme::{severity_label, Theme};
@@ -177,21 +177,8 @@ impl App {
 pub fn bindings() -> Vec<Binding> {
     use KeyCode::*;
     use K::*;
-    vec![
-        b(
-            &[Ch('l'), Code(Right)],
-            "l/→",
-            "next pane",
-            Action::NextPane,
-            false,
-        ),
-        b(
-            &[Ch('h'), Code(Left)],
-            "h/←",
-            "previous pane",
-            Action::PrevPane,
-            false,
-        ),
+    let mut keys = pane_keys("next pane", "previous pane", false).to_vec();
+    keys.extend([
         b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
         b(&[Ch('t')], "t", "trace", Action::Trace, true),
         b(&[Ch('n')], "n", "note", Action::Note, true),
@@ -200,7 +187,8 @@ pub fn bindings() -> Vec<Binding> {
         b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
         b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
         b(&[Ch('o')], "o", "assign owner", Action::Assign, false),
-    ]
+    ]);
+    keys
 }
 
 /// The trail as lines: who, when, what; text kept multi-line but inert.

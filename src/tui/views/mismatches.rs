@@ -69,10 +69,44 @@ pub struct MismatchesState {
     pub descending: bool,
     pub filter: String,
     pub typing: bool,
+    pub quick: QuickFilters,
+}
+
+/// The quick filters, one key each to cycle (`x` clears them all).
+#[derive(Clone, Debug, Default)]
+pub struct QuickFilters {
     pub lane: Option<Lane>,
     pub severity: Option<Severity>,
     pub owner: Option<String>,
     pub status: Option<MismatchStatus>,
+}
+
+impl QuickFilters {
+    /// Whether `item` passes every filter that is set.
+    fn admits(&self, item: &Item) -> bool {
+        self.lane.is_none_or(|l| item.mismatch.lane == l)
+            && self.severity.is_none_or(|s| item.mismatch.severity == s)
+            && self.owner.as_ref().is_none_or(|o| &item.owner == o)
+            && self.status.is_none_or(|s| item.status == s)
+    }
+
+    /// The filters that are set, in words for the table's head: `lane=exports owner=…`.
+    fn words(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        if let Some(l) = self.lane {
+            words.push(format!("lane={l}"));
+        }
+        if let Some(s) = self.severity {
+            words.push(format!("severity={s}"));
+        }
+        if let Some(o) = &self.owner {
+            words.push(format!("owner={}", inert(o)));
+        }
+        if let Some(s) = &self.status {
+            words.push(format!("status={s}"));
+        }
+        words
+    }
 }
 
 impl App {
@@ -86,10 +120,7 @@ impl App {
         let mut rows: Vec<&Item> = d
             .items
             .iter()
-            .filter(|i| m.lane.is_none_or(|l| i.mismatch.lane == l))
-            .filter(|i| m.severity.is_none_or(|s| i.mismatch.severity == s))
-            .filter(|i| m.owner.as_ref().is_none_or(|o| &i.owner == o))
-            .filter(|i| m.status.is_none_or(|s| i.status == s))
+            .filter(|i| m.quick.admits(i))
             .filter(|i| {
                 needle.is_empty() || {
                     let mm = &i.mismatch;
@@ -158,11 +189,7 @@ impl App {
     }
 
     pub(crate) fn update_mismatches(&mut self, action: Action) -> Vec<Request> {
-        let keys: Vec<String> = self
-            .visible_items()
-            .iter()
-            .map(|i| i.mismatch.key.clone())
-            .collect();
+        let keys = Item::keys(&self.visible_items());
         let sel = self.mismatch_index();
         let m = &mut self.mismatches;
         match action {
@@ -195,11 +222,11 @@ impl App {
                             .any(|i| i.mismatch.lane == *l)
                     })
                     .collect();
-                m.lane = cycle(&present, m.lane.as_ref());
+                m.quick.lane = cycle(&present, m.quick.lane.as_ref());
             }
             Action::CycleSeverity => {
                 let all: Vec<Severity> = Severity::ALL.iter().rev().copied().collect();
-                m.severity = cycle(&all, m.severity.as_ref());
+                m.quick.severity = cycle(&all, m.quick.severity.as_ref());
             }
             Action::CycleOwner => {
                 let mut owners: Vec<String> = self
@@ -210,16 +237,13 @@ impl App {
                     .collect();
                 owners.sort();
                 owners.dedup();
-                m.owner = cycle(&owners, m.owner.as_ref());
+                m.quick.owner = cycle(&owners, m.quick.owner.as_ref());
             }
             Action::CycleStatus => {
-                m.status = cycle(MismatchStatus::ALL, m.status.as_ref());
+                m.quick.status = cycle(MismatchStatus::ALL, m.quick.status.as_ref());
             }
             Action::ClearFilters => {
-                m.lane = None;
-                m.severity = None;
-                m.owner = None;
-                m.status = None;
+                m.quick = QuickFilters::default();
                 m.filter.clear();
             }
             _ => {}
@@ -276,18 +300,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     if !m.filter.is_empty() {
         filters.push(format!("/{}", inert(&m.filter)));
     }
-    if let Some(l) = m.lane {
-        filters.push(format!("lane={l}"));
-    }
-    if let Some(s) = m.severity {
-        filters.push(format!("severity={s}"));
-    }
-    if let Some(o) = &m.owner {
-        filters.push(format!("owner={}", inert(o)));
-    }
-    if let Some(s) = &m.status {
-        filters.push(format!("status={s}"));
-    }
+    filters.extend(m.quick.words());
     let sort = match m.sort {
         None => "severity".to_string(),
         Some(k) => k.name().to_string(),

@@ -146,18 +146,9 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
-    let tabs = [
-        ('1', View::Overview),
-        ('2', View::Mismatches),
-        ('3', View::Checklist),
-        ('4', View::Lanes),
-        ('5', View::Audit),
-        ('6', View::SignOff),
-    ];
-    for (key, view) in tabs {
-        let active = app.view == view
-            || (view == View::Mismatches && matches!(app.view, View::Detail | View::Evidence))
-            || (view == View::Overview && app.view == View::Charts);
+    // The tabs' keys are 1 to 6, in the tab bar's order (see `keymap::global`).
+    for (key, view) in (1..).zip(View::TABS) {
+        let active = app.view.tab() == view;
         let text = format!(" {key} {}", view.title());
         spans.push(Span::styled(
             text,
@@ -175,48 +166,29 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The footer: this view's main keys; disabled ones dimmed.
+/// The footer: this view's main keys that this user may use (`?` lists the rest with why
+/// not), or the keys of the prompt or editor that is open.
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![];
-    let (hint, view_keys) = if app.editor.is_some() {
-        (
-            None,
-            vec![
-                ("Ctrl-S", "save".to_string(), true),
-                ("Esc", "cancel".to_string(), true),
-            ],
-        )
+    let (hint, view_keys): (_, Vec<(&str, &str)>) = if app.editor.is_some() {
+        (None, vec![("Ctrl-S", "save"), ("Esc", "cancel")])
     } else if app.mismatches.typing && app.view == View::Mismatches {
         (
             Some(format!("filter: {}▏", inert(&app.mismatches.filter))),
-            vec![
-                ("Enter", "keep".to_string(), true),
-                ("Esc", "clear".to_string(), true),
-            ],
+            vec![("Enter", "keep"), ("Esc", "clear")],
         )
     } else if app.detail.choosing.is_some() && app.view == View::Detail {
         (
             None,
-            vec![
-                ("j/k", "choose".to_string(), true),
-                ("Enter", "accept".to_string(), true),
-                ("Esc", "cancel".to_string(), true),
-            ],
+            vec![("j/k", "choose"), ("Enter", "accept"), ("Esc", "cancel")],
         )
     } else if app.signoff.typing.is_some() && app.view == View::SignOff {
-        (
-            None,
-            vec![
-                ("Enter", "confirm".to_string(), true),
-                ("Esc", "cancel".to_string(), true),
-            ],
-        )
+        (None, vec![("Enter", "confirm"), ("Esc", "cancel")])
     } else {
         let keys = keymap::bindings(app.view)
             .into_iter()
-            // Only the keys this user may use; `?` lists the rest with why not.
             .filter(|b| b.footer && app.allowed(&b.action).is_ok())
-            .map(|b| (b.shown, b.label.to_string(), true))
+            .map(|b| (b.shown, b.label))
             .collect();
         (None, keys)
     };
@@ -224,14 +196,9 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(h, theme.warn()));
         spans.push(Span::raw("  "));
     }
-    for (key, label, enabled) in view_keys {
-        let (ks, ls) = if enabled {
-            (theme.key(), theme.base())
-        } else {
-            (theme.disabled(), theme.disabled())
-        };
-        spans.push(Span::styled(key.to_string(), ks));
-        spans.push(Span::styled(format!(" {label}  "), ls));
+    for (key, label) in view_keys {
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::styled(format!(" {label}  "), theme.base()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

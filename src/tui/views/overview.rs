@@ -27,11 +27,7 @@ impl App {
     }
 
     pub(crate) fn update_overview(&mut self, action: Action) -> Vec<Request> {
-        let lane: Vec<String> = self
-            .correction_lane()
-            .iter()
-            .map(|i| i.mismatch.key.clone())
-            .collect();
+        let lane = Item::keys(&self.correction_lane());
         let sel = self.overview.selected().unwrap_or(0);
         if action.is_nav() {
             self.overview
