@@ -2062,8 +2062,13 @@ fn demo_a_reviewer_reverses_an_accepted_correction_with_a_reason() {
     let item = d.app.detail_item().unwrap();
     assert_eq!(item.status.as_str(), "open");
     assert_eq!(item.corrected.2.to_string(), "-9.75");
+    let trail = trail_text(&d.app);
     assert_shows(
-        &trail_text(&d.app),
+        &trail,
+        "correction +9.75 on actual [accepted by jokafor, reversed]",
+    );
+    assert_shows(
+        &trail,
         &format!("  reversed by jokafor at {at}: netted twice: the GL line is right\n"),
     );
     // Nothing accepted is left to reverse.

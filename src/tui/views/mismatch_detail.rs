@@ -312,6 +312,9 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
             if let Some(by) = &a.decided_by {
                 head.push_str(&format!(" by {}", inert(by)));
             }
+            if *st == CorrectionStatus::Reversed {
+                head.push_str(", reversed");
+            }
             head.push(']');
         }
         out.push(Line::from(Span::styled(head, theme.dim())));
