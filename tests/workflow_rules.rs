@@ -255,8 +255,8 @@ fn an_item_cannot_be_done_while_a_high_mismatch_in_its_lanes_is_open() {
     mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
     checklist::set(&snap, &olive, &recon, 5, ItemStatus::Done, None, None).unwrap();
     let items = checklist::items(&snap, &recon.overview()).unwrap();
-    assert_eq!(items[4].status, ItemStatus::Done);
-    assert_eq!(items[4].updated_by.as_deref(), Some("olive"));
+    assert_eq!(items[4].row.status, ItemStatus::Done);
+    assert_eq!(items[4].row.updated_by.as_deref(), Some("olive"));
     assert_eq!(items[4].notes.len(), 1, "the note stays with the item");
     assert!(items[4].blockers.is_empty());
 }
@@ -303,13 +303,17 @@ fn items_show_status_who_when_and_evidence() {
     .unwrap();
     let items = checklist::items(&snap, &recon.overview()).unwrap();
     assert_eq!(items.len(), 8);
-    assert_eq!(items[0].title, "Confirm billing has fully completed");
-    assert_eq!(items[1].status, ItemStatus::InProgress);
-    assert_eq!(items[1].updated_by.as_deref(), Some("oscar"));
-    assert!(items[1].updated_at.is_some());
-    assert_eq!(items[1].version, 1);
+    assert_eq!(items[0].row.title, "Confirm billing has fully completed");
+    assert_eq!(items[1].row.status, ItemStatus::InProgress);
+    assert_eq!(items[1].row.updated_by.as_deref(), Some("oscar"));
+    assert!(items[1].row.updated_at.is_some());
+    assert_eq!(items[1].row.version, 1);
     for item in &items {
-        assert!(!item.evidence.is_empty(), "item {} has no evidence", item.item);
+        assert!(
+            !item.evidence.is_empty(),
+            "item {} has no evidence",
+            item.row.item
+        );
     }
     let r = checklist::parse_item("9").unwrap_err();
     assert_eq!(
@@ -324,7 +328,7 @@ fn a_change_from_a_stale_view_is_a_conflict_naming_who_changed_it() {
     let recon = recon();
     let olive = actor(&snap, "olive");
     let oscar = actor(&snap, "oscar");
-    let seen = checklist::items(&snap, &recon.overview()).unwrap()[0].version;
+    let seen = checklist::items(&snap, &recon.overview()).unwrap()[0].row.version;
     checklist::set(&snap, &oscar, &recon, 1, ItemStatus::InProgress, None, Some(seen)).unwrap();
     let r = checklist::set(&snap, &olive, &recon, 1, ItemStatus::Blocked, None, Some(seen)).unwrap_err();
     assert!(matches!(r, Refusal::Conflict { .. }), "{r:?}");
@@ -335,7 +339,7 @@ fn a_change_from_a_stale_view_is_a_conflict_naming_who_changed_it() {
     );
     assert!(r.to_string().contains("changed by oscar at"), "{r}");
     assert_eq!(
-        checklist::items(&snap, &recon.overview()).unwrap()[0].status,
+        checklist::items(&snap, &recon.overview()).unwrap()[0].row.status,
         ItemStatus::InProgress
     );
 

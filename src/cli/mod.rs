@@ -100,6 +100,12 @@ enum Command {
         /// Write header-only CSV files into this directory instead of importing.
         #[arg(long, value_name = "DIR", conflicts_with_all = ["dir", "out", "force"])]
         template: Option<PathBuf>,
+        /// What DIR holds: closedesk's CSV files, or Stripe's objects as JSON (docs/import-stripe.md).
+        #[arg(long, value_name = "SOURCE", value_parser = ["csv", "stripe"], default_value = "csv")]
+        from: String,
+        /// The period's month, YYYY-MM (with --from stripe).
+        #[arg(long, value_name = "YYYY-MM", required_if_eq("from", "stripe"))]
+        window: Option<String>,
     },
     /// The period summary: window, status, headline figures, open mismatches.
     #[command(
@@ -288,11 +294,26 @@ pub fn run(cli: Cli) -> Outcome {
             }),
             _,
         ) => cmd_template(&dir),
-        (Some(Command::Import { dir, out, force, .. }), _) => {
+        (
+            Some(Command::Import {
+                dir,
+                out,
+                force,
+                from,
+                window,
+                ..
+            }),
+            _,
+        ) => {
             let (Some(dir), Some(out)) = (dir, out) else {
                 return Err(Failure::usage("import needs DIR and --out FILE"));
             };
-            cmd_import(&dir, &out, force)
+            if from == "csv" && window.is_some() {
+                return Err(Failure::usage(
+                    "import: --window is for --from stripe (period.csv names the CSV window)",
+                ));
+            }
+            cmd_import(&dir, &out, force, window.as_deref())
         }
         (Some(Command::Status { file, json, check }), _) => cmd_status(file, json, check),
         (Some(Command::Reconcile { file, json, check }), _) => cmd_reconcile(file, json, check),
@@ -493,8 +514,12 @@ fn cmd_template(dir: &Path) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-fn cmd_import(dir: &Path, out: &Path, force: bool) -> Outcome {
-    let data = import::import_dir(dir, out, force).map_err(|e| match e {
+fn cmd_import(dir: &Path, out: &Path, force: bool, stripe_window: Option<&str>) -> Outcome {
+    let imported = match stripe_window {
+        Some(window) => import::stripe::import_dir(dir, window, out, force),
+        None => import::import_dir(dir, out, force),
+    };
+    let data = imported.map_err(|e| match e {
         import::ImportError::Problems { .. } => {
             Failure::usage(format!("nothing was imported; fix these and run it again:\n{e}"))
         }

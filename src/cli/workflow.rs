@@ -364,7 +364,7 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
             )
             .map_err(|r| refused(r, json))?;
             let list = items::items(&snapshot, &recon.overview).map_err(|r| refused(r, json))?;
-            let moved = list.into_iter().find(|i| i.item == number);
+            let moved = list.into_iter().find(|i| i.row.item == number);
             if json {
                 print_json(&json!({ "receipt": receipt, "item": moved }))?;
             } else {
@@ -391,7 +391,7 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
 }
 
 fn print_checklist(recon: &Current, actor: &Actor, list: &[Item]) {
-    let done = list.iter().filter(|i| i.status == ItemStatus::Done).count();
+    let done = list.iter().filter(|i| i.row.status == ItemStatus::Done).count();
     println!(
         "Close checklist — period {}: {done} of {} done (you: {})",
         inert(&recon.overview.period.id),
@@ -402,19 +402,19 @@ fn print_checklist(recon: &Current, actor: &Actor, list: &[Item]) {
         println!();
         println!(
             "{:>2}  {:<12} {}",
-            item.item,
-            item.status.as_str(),
-            inert(&item.title)
+            item.row.item,
+            item.row.status.as_str(),
+            inert(&item.row.title)
         );
         let pad = " ".repeat(17);
-        match (&item.updated_by, &item.updated_at) {
+        match (&item.row.updated_by, &item.row.updated_at) {
             (Some(by), Some(at)) => println!(
                 "{pad}by {} at {} (version {})",
                 inert(by),
                 inert(at),
-                item.version
+                item.row.version
             ),
-            _ => println!("{pad}not moved yet (version {})", item.version),
+            _ => println!("{pad}not moved yet (version {})", item.row.version),
         }
         let evidence: Vec<String> = item
             .evidence

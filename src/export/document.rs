@@ -565,10 +565,10 @@ pub fn markdown(p: &Packet<'_>) -> String {
         .iter()
         .map(|i| {
             vec![
-                i.item.to_string(),
-                md(&i.title),
-                i.status.to_string(),
-                match (&i.updated_by, &i.updated_at) {
+                i.row.item.to_string(),
+                md(&i.row.title),
+                i.row.status.to_string(),
+                match (&i.row.updated_by, &i.row.updated_at) {
                     (Some(by), Some(at)) => format!("{} at {}", md(by), md(at)),
                     _ => "—".to_string(),
                 },
@@ -583,7 +583,7 @@ pub fn markdown(p: &Packet<'_>) -> String {
         &rows,
     );
     for item in &p.checklist {
-        let _ = writeln!(w, "### {}. {}\n", item.item, md(&item.title));
+        let _ = writeln!(w, "### {}. {}\n", item.row.item, md(&item.row.title));
         let rows: Vec<Vec<String>> = item
             .evidence
             .iter()

@@ -739,12 +739,12 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             .iter()
             .map(|i| {
                 vec![
-                    Cell::Count(i64::from(i.item)),
-                    Cell::text(&i.title),
-                    Cell::text(i.status.to_string()),
-                    Cell::opt(i.updated_by.as_deref()),
-                    Cell::opt(i.updated_at.as_deref()),
-                    Cell::Count(i.version),
+                    Cell::Count(i64::from(i.row.item)),
+                    Cell::text(&i.row.title),
+                    Cell::text(i.row.status.to_string()),
+                    Cell::opt(i.row.updated_by.as_deref()),
+                    Cell::opt(i.row.updated_at.as_deref()),
+                    Cell::Count(i.row.version),
                     Cell::Count(i64::try_from(i.open_mismatches).unwrap_or(i64::MAX)),
                     Cell::text(
                         i.blockers
@@ -780,7 +780,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
                         Figure::Count(n) => Cell::Count(*n),
                         Figure::Words(w) => Cell::text(w),
                     };
-                    vec![Cell::Count(i64::from(i.item)), Cell::text(&e.label), value]
+                    vec![Cell::Count(i64::from(i.row.item)), Cell::text(&e.label), value]
                 })
             })
             .collect();
@@ -791,7 +791,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             .flat_map(|i| {
                 i.notes.iter().map(move |n| {
                     vec![
-                        Cell::Count(i64::from(i.item)),
+                        Cell::Count(i64::from(i.row.item)),
                         Cell::text(&n.author),
                         Cell::text(&n.created_at),
                         Cell::text(&n.text),

@@ -15,12 +15,15 @@
 //! - `ids`: compact id sets for references and repeated ids.
 //! - `tables`: one function per source table, the row rules and the references; the run.
 //! - `build`: the temporary file, the checkpoint and the rename.
+//! - `stripe`: Stripe's own objects (JSON of its list endpoints) → the same snapshot
+//!   (`import --from stripe`, docs/import-stripe.md).
 
 mod build;
 mod cells;
 mod csvfile;
 mod ids;
 mod record;
+pub mod stripe;
 mod tables;
 
 use std::collections::BTreeMap;

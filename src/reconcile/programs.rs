@@ -12,21 +12,8 @@ use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{ProgramFees, SourceRows, StatementTotal};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProgramRow {
-    pub id: String,
-    pub name: String,
-    pub employer_account_id: String,
-    pub basis_units: i64,
-    pub rate: Money,
-    /// `basis_units × rate`.
-    pub expected_fee: Money,
-    /// Its `program_fee` lines billed in the window.
-    pub billed: Money,
-    pub statement_count: u64,
-    /// The totals of its organization fee statements.
-    pub statement_total: Money,
-}
+/// A program's row of the step: the snapshot's figures of it, as read.
+pub use crate::snapshot::queries::ProgramFees as ProgramRow;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgramFigures {
@@ -78,17 +65,7 @@ pub fn check(
                 format!("Issue the organization fee statement of {id} for {period}"),
             ));
         }
-        rows.push(ProgramRow {
-            id: program.id,
-            name: program.name,
-            employer_account_id: program.employer_account_id,
-            basis_units: program.basis_units,
-            rate: program.rate,
-            expected_fee: program.expected_fee,
-            billed: program.billed,
-            statement_count: program.statement_count,
-            statement_total: program.statement_total,
-        });
+        rows.push(program);
     }
 
     for statement in statements {

@@ -433,7 +433,7 @@ pub struct UnpresentedFeeLine {
 }
 
 /// An employer program with its expected fee and the fees billed for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProgramFees {
     pub id: String,
     pub name: String,
@@ -445,6 +445,7 @@ pub struct ProgramFees {
     /// Its `program_fee` lines billed in the window.
     pub billed: Money,
     pub statement_count: u64,
+    /// The totals of its organization fee statements.
     pub statement_total: Money,
 }
 

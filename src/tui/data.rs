@@ -335,12 +335,12 @@ fn load_with(
     let checklist = wf_items
         .iter()
         .map(|i| ChecklistRow {
-            item: i.item,
-            title: i.title.clone(),
-            status: i.status,
-            updated_by: i.updated_by.clone(),
-            updated_at: i.updated_at.clone(),
-            version: i.version,
+            item: i.row.item,
+            title: i.row.title.clone(),
+            status: i.row.status,
+            updated_by: i.row.updated_by.clone(),
+            updated_at: i.row.updated_at.clone(),
+            version: i.row.version,
         })
         .collect();
     let evidence = wf_items

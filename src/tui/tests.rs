@@ -972,8 +972,8 @@ fn demo_a_checklist_note_is_saved_alone_with_enter_or_with_a_move() {
         crate::workflow::checklist::items(&d.snap, &crate::reconcile::run(&d.snap).unwrap().overview())
             .unwrap()
             .remove(0);
-    assert_eq!(item.status, ItemStatus::Pending);
-    assert_eq!(item.version, 0);
+    assert_eq!(item.row.status, ItemStatus::Pending);
+    assert_eq!(item.row.version, 0);
     assert_eq!(item.notes.len(), 1);
     assert_eq!(item.notes[0].text, "asked billing about the drafts");
 }
@@ -1509,8 +1509,8 @@ fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
     let why = result.unwrap_err();
     assert!(why.contains("tlin"), "{why}");
     let items = crate::workflow::checklist::items(&other, &recon.overview()).unwrap();
-    assert_eq!(items[0].status.as_str(), "blocked");
-    assert_eq!(items[0].updated_by.as_deref(), Some("tlin"));
+    assert_eq!(items[0].row.status.as_str(), "blocked");
+    assert_eq!(items[0].row.updated_by.as_deref(), Some("tlin"));
 }
 
 #[test]

@@ -82,16 +82,12 @@ pub struct Blocker {
     pub status: crate::snapshot::model::MismatchStatus,
 }
 
-/// One checklist item with its evidence.
+/// One checklist item with its evidence: the stored row (its `version` is for stale-view
+/// checks: pass it back with a move) and what the close shows beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Item {
-    pub item: u8,
-    pub title: String,
-    pub status: ItemStatus,
-    pub updated_by: Option<String>,
-    pub updated_at: Option<String>,
-    /// For stale-view checks: pass it back with a move.
-    pub version: i64,
+    #[serde(flatten)]
+    pub row: ChecklistRow,
     pub lanes: Vec<Lane>,
     pub evidence: Vec<Evidence>,
     /// How many mismatches in the item's lanes are open.
@@ -341,12 +337,7 @@ pub fn items(snapshot: &Snapshot, recon: &Overview) -> Result<Vec<Item>, Refusal
             evidence: evidence(row.item, recon, &views, &exports),
             open_mismatches: in_lanes(&views, lanes_of(row.item)).count(),
             blockers: blockers(&views, row.item),
-            item: row.item,
-            title: row.title,
-            status: row.status,
-            updated_by: row.updated_by,
-            updated_at: row.updated_at,
-            version: row.version,
+            row,
             notes,
         });
     }

@@ -1,0 +1,1430 @@
+//! Stripe objects → the snapshot's source rows (docs/import-stripe.md, field by field).
+//!
+//! Every object is mapped or named in a problem with its id and the reason; the ledger is
+//! derived from the same events (`derived.` ids, `source_counts` says so).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::Value;
+
+use super::read::{day, int_at, opt_str_at, str_at, Obj};
+use crate::import::cells::is_id;
+use crate::import::Problem;
+use crate::money::Money;
+use crate::snapshot::model::{
+    Account, AccountKind, Credit, CreditKind, Disbursement, Invoice, InvoiceLine, InvoiceStatus, LedgerEntry,
+    LedgerKind, LineKind, Payment, PaymentKind, RevenueRule, SourceKind,
+};
+use crate::text::inert;
+
+/// The objects read, by type (`None`: no file).
+#[derive(Default)]
+pub struct Objects {
+    pub customers: Vec<Obj>,
+    pub invoices: Vec<Obj>,
+    pub charges: Option<Vec<Obj>>,
+    pub payment_intents: Option<Vec<Obj>>,
+    pub refunds: Vec<Obj>,
+    pub disputes: Vec<Obj>,
+    pub credit_notes: Vec<Obj>,
+    pub customer_balance_transactions: Vec<Obj>,
+    pub invoice_payments: Option<Vec<Obj>>,
+}
+
+/// One object that cannot be mapped: its file (bare name) and line, and why (id first).
+pub type Refusal = Problem;
+
+/// The rows mapped, in the order they were made.
+#[derive(Default)]
+pub struct Mapped {
+    pub accounts: Vec<Account>,
+    pub invoices: Vec<Invoice>,
+    pub invoice_lines: Vec<InvoiceLine>,
+    pub payments: Vec<Payment>,
+    pub credits: Vec<Credit>,
+    pub disbursements: Vec<Disbursement>,
+    pub ledger: Vec<LedgerEntry>,
+    /// The period currency (upper case), when the objects agree on one.
+    pub currency: Option<String>,
+}
+
+/// What a payments row needs to know while the events after it are mapped.
+struct Paid {
+    account: String,
+}
+
+struct Mapper<'a> {
+    out: Mapped,
+    refusals: Vec<Refusal>,
+    /// The customers mapped.
+    accounts: HashSet<String>,
+    /// Invoice id → (account, status) of the invoices mapped.
+    invoices: HashMap<String, (String, InvoiceStatus)>,
+    /// Payments row id → its account.
+    payments: HashMap<String, Paid>,
+    /// Each charge mapped, what it says was refunded, and whether it says it was disputed:
+    /// checked against the refunds and disputes of the files once they are mapped.
+    claims: Vec<(&'a Obj, String, i64, bool)>,
+    /// Invoices that started with customer credit: (the invoice, its id, the credit applied).
+    starting: Vec<(&'a Obj, String, i64)>,
+    /// Customers and the `balance` they report: (the customer, its id, balance).
+    balances: Vec<(&'a Obj, String, i64)>,
+    /// Customer credit applied to each invoice by `applied_to_invoice` transactions.
+    applied_balance: HashMap<String, i64>,
+    /// Each customer's balance credits, oldest first: (credit id, issued on, amount).
+    balance_credits: HashMap<String, Vec<(String, NaiveDate, i64)>>,
+    /// Credit row id → its account (the credits that can be applied).
+    credit_accounts: HashMap<String, String>,
+    /// The disbursements of each payment or credit, and to each invoice (indexes into
+    /// `out.disbursements`): every later rule looks them up, none scans them all.
+    by_source: HashMap<(SourceKind, String), Vec<usize>>,
+    by_invoice: HashMap<String, Vec<usize>>,
+    /// Post-payment credit notes, mapped after the refunds they name.
+    post_payment: Vec<&'a Obj>,
+    /// The ids of the objects refused, to say so where another object names them.
+    refused: HashSet<String>,
+    /// Void invoices: id, when voided, account, total.
+    voided: Vec<(String, NaiveDateTime, String, i64)>,
+    /// Payment intent id → the charge row that carries its money (charges mode).
+    intent_charge: HashMap<String, String>,
+    /// Every id used per table, to refuse a repeated one.
+    used: HashMap<&'static str, HashMap<String, String>>,
+    /// Every object read (which files there are decides some rules).
+    objects: &'a Objects,
+}
+
+/// Why `id` is not among the mapped objects of `file`: it was refused itself, or it is not
+/// in the file.
+fn missing(refused: &HashSet<String>, what: &str, id: &str, file: &str) -> String {
+    if refused.contains(id) {
+        format!("{what} {id} could not be mapped (its own problem is listed)")
+    } else {
+        format!("{what} {id} is not in {file}")
+    }
+}
+
+fn refuse(obj: &Obj, reason: impl Into<String>) -> Refusal {
+    let why = format!("{}: {}", obj.id_shown(), inert(&reason.into()));
+    Problem {
+        file: obj.file.clone(),
+        line: obj.line,
+        column: 0,
+        reason: if obj.line == 0 {
+            format!("data[{}]: {why}", obj.index)
+        } else {
+            why
+        },
+    }
+}
+
+/// The service days of a Stripe period `[start, end)`: its first day and the day before
+/// `end` (UTC). A period of no length is the one day of `start`.
+fn service_days(start: NaiveDateTime, end: NaiveDateTime) -> (NaiveDate, NaiveDate) {
+    if end > start {
+        let last = end - chrono::Duration::seconds(1);
+        (day(start), day(last).max(day(start)))
+    } else {
+        (day(start), day(start))
+    }
+}
+
+impl<'a> Mapper<'a> {
+    fn new(objects: &'a Objects) -> Mapper<'a> {
+        Mapper {
+            out: Mapped::default(),
+            refusals: Vec::new(),
+            accounts: HashSet::new(),
+            invoices: HashMap::new(),
+            payments: HashMap::new(),
+            intent_charge: HashMap::new(),
+            voided: Vec::new(),
+            refused: HashSet::new(),
+            claims: Vec::new(),
+            post_payment: Vec::new(),
+            starting: Vec::new(),
+            balances: Vec::new(),
+            applied_balance: HashMap::new(),
+            balance_credits: HashMap::new(),
+            credit_accounts: HashMap::new(),
+            by_source: HashMap::new(),
+            by_invoice: HashMap::new(),
+            used: HashMap::new(),
+            objects,
+        }
+    }
+
+    /// Lists `obj` as not mapped, and remembers its id for the objects that name it.
+    fn refuse_object(&mut self, obj: &Obj, reason: String) {
+        if let Some(id) = obj.get("id").and_then(Value::as_str) {
+            self.refused.insert(id.to_string());
+        }
+        self.refusals.push(refuse(obj, reason));
+    }
+
+    /// Records `id` in `table`; a repeated or malformed id is a reason.
+    fn claim(&mut self, table: &'static str, id: &str, at: &str) -> Result<(), String> {
+        if !is_id(id, false) {
+            return Err(format!(
+                "the {table} id '{id}' is not usable (1-64 letters, digits, '.', '_' or '-')"
+            ));
+        }
+        let seen = self.used.entry(table).or_default();
+        if let Some(first) = seen.get(id) {
+            return Err(format!("'{id}' appears twice (first at {first})"));
+        }
+        seen.insert(id.to_string(), at.to_string());
+        Ok(())
+    }
+
+    fn account_of(&self, obj: &Obj) -> Result<String, String> {
+        let customer = obj.str("customer")?;
+        if !self.accounts.contains(&customer) {
+            return Err(missing(&self.refused, "customer", &customer, "customers.json"));
+        }
+        Ok(customer)
+    }
+
+    fn customers(&mut self, objects: &'a [Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<Account, String> {
+                let id = obj.str("id")?;
+                self.claim("accounts", &id, &obj.at())?;
+                let name = obj
+                    .opt_str("name")?
+                    .filter(|n| !n.trim().is_empty())
+                    .or(obj.opt_str("email")?.filter(|n| !n.trim().is_empty()))
+                    .unwrap_or_else(|| id.clone());
+                Ok(Account {
+                    id,
+                    name,
+                    kind: AccountKind::Customer,
+                })
+            })();
+            if let (Ok(account), Ok(Some(balance))) = (&result, obj.opt_int("balance")) {
+                self.balances.push((obj, account.id.clone(), balance));
+            }
+            match result {
+                Ok(account) => {
+                    self.accounts.insert(account.id.clone());
+                    self.out.accounts.push(account);
+                }
+                Err(reason) => self.refuse_object(obj, reason),
+            }
+        }
+    }
+
+    fn invoices(&mut self, objects: &'a [Obj]) {
+        for obj in objects {
+            if let Err(reason) = self.invoice(obj) {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    fn invoice(&mut self, obj: &'a Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        let account = self.account_of(obj)?;
+        let stripe_status = obj.str("status")?;
+        let status = match stripe_status.as_str() {
+            "draft" => InvoiceStatus::Draft,
+            "open" | "uncollectible" => InvoiceStatus::Posted,
+            "paid" => InvoiceStatus::Closed,
+            "void" => InvoiceStatus::Void,
+            other => {
+                return Err(format!(
+                    "status '{other}' is not draft, open, paid, uncollectible or void"
+                ))
+            }
+        };
+        let finalized = obj.opt_time("status_transitions.finalized_at")?;
+        let voided = obj.opt_time("status_transitions.voided_at")?;
+        if status != InvoiceStatus::Draft && finalized.is_none() {
+            return Err(format!(
+                "status {stripe_status} without status_transitions.finalized_at (the posting date)"
+            ));
+        }
+        let posted_at = if status == InvoiceStatus::Draft {
+            None
+        } else {
+            finalized
+        };
+        let voided_at = match (status, voided) {
+            (InvoiceStatus::Void, None) => {
+                return Err("status void without status_transitions.voided_at (the void date)".into())
+            }
+            (InvoiceStatus::Void, Some(v)) => Some(v),
+            _ => None,
+        };
+        if let (Some(p), Some(v)) = (posted_at, voided_at) {
+            if v < p {
+                return Err("voided_at is before finalized_at".into());
+            }
+        }
+        let starting_balance = obj.opt_int("starting_balance")?.unwrap_or(0);
+        if starting_balance > 0 {
+            return Err(format!(
+                "starting_balance {starting_balance}: an amount the customer owed before, added to the invoice, is not mapped (docs/import-stripe.md, \"Not mapped\")"
+            ));
+        }
+        let total = obj.int("total")?;
+        let remaining = obj.int("amount_remaining")?;
+        let balance = if status == InvoiceStatus::Void {
+            0
+        } else {
+            remaining
+        };
+        let created = obj.time("created")?;
+        let due_date = match obj.opt_time("due_date")? {
+            Some(due) => day(due),
+            None => day(posted_at.unwrap_or(created)),
+        };
+        if obj.opt_bool("lines.has_more")? == Some(true) {
+            return Err("lines.has_more is true: the invoice's lines were cut off; expand every line".into());
+        }
+        let lines = match obj.get("lines.data") {
+            Some(Value::Array(lines)) => lines,
+            _ => return Err("lines.data is missing: the invoice's line items are needed".into()),
+        };
+        let mut rows = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            rows.extend(self.line(&id, i, line)?);
+        }
+        let sum: i64 = rows.iter().map(|l: &InvoiceLine| l.amount.cents()).sum();
+        if sum != total {
+            return Err(format!(
+                "its lines (with their tax and discounts) sum to {sum}, its total is {total}"
+            ));
+        }
+        self.claim("invoices", &id, &obj.at())?;
+        for line in &rows {
+            self.claim("invoice_lines", &line.id, &obj.at())?;
+        }
+        if let Some(posted) = posted_at {
+            self.ledger(LedgerEntry {
+                id: format!("derived.{id}.posted"),
+                account_id: account.clone(),
+                invoice_id: Some(id.clone()),
+                occurred_at: posted,
+                kind: LedgerKind::InvoicePosted,
+                amount: Money::from_cents(total),
+                reference: Some(id.clone()),
+            })?;
+        }
+        self.invoices.insert(id.clone(), (account.clone(), status));
+        if starting_balance < 0 {
+            self.starting.push((obj, id.clone(), -starting_balance));
+        }
+        if let Some(v) = voided_at {
+            self.voided.push((id.clone(), v, account.clone(), total));
+        }
+        self.out.invoices.push(Invoice {
+            id: id.clone(),
+            account_id: account.clone(),
+            status,
+            posted_at: posted_at.map(day),
+            voided_at: voided_at.map(day),
+            due_date,
+            total: Money::from_cents(total),
+            balance: Money::from_cents(balance),
+        });
+        self.out.invoice_lines.extend(rows);
+        // Paid outside Stripe: the payment exists only as this flag (without
+        // invoice_payments.json, which would carry it as an out_of_band_payment).
+        if obj.opt_bool("paid_out_of_band")? == Some(true) && self.objects.invoice_payments.is_none() {
+            let paid_at = obj
+                .opt_time("status_transitions.paid_at")?
+                .ok_or("paid_out_of_band without status_transitions.paid_at")?;
+            let amount = obj.int("amount_paid")?;
+            let pay_id = format!("{id}.out_of_band");
+            self.claim("payments", &pay_id, &obj.at())?;
+            self.payments.insert(
+                pay_id.clone(),
+                Paid {
+                    account: account.clone(),
+                },
+            );
+            self.out.payments.push(Payment {
+                id: pay_id.clone(),
+                account_id: account.clone(),
+                kind: PaymentKind::Payment,
+                related_payment_id: None,
+                occurred_on: day(paid_at),
+                amount: Money::from_cents(amount),
+                reference: Some("paid out of band".into()),
+            });
+            self.apply(
+                SourceKind::Payment,
+                &pay_id,
+                &pay_id,
+                &id,
+                paid_at,
+                amount,
+                &obj.at(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One Stripe line item → its revenue line, and its discount and tax lines.
+    fn line(&mut self, invoice: &str, i: usize, line: &Value) -> Result<Vec<InvoiceLine>, String> {
+        let at = |what: &str| format!("lines.data[{i}].{what}");
+        let id = opt_str_at(line, "id")
+            .map_err(|e| at(&e))?
+            .ok_or_else(|| at("id is missing"))?;
+        let amount = int_at(line, "amount").map_err(|e| at(&e))?;
+        let start = int_at(line, "period.start").map_err(|e| at(&e))?;
+        let end = int_at(line, "period.end").map_err(|e| at(&e))?;
+        let to_time = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|t| t.naive_utc())
+                .ok_or_else(|| at(&format!("period: {t} is not a time")))
+        };
+        let (service_start, service_end) = service_days(to_time(start)?, to_time(end)?);
+        let description = opt_str_at(line, "description").map_err(|e| at(&e))?;
+        let mut discount = 0i64;
+        if let Some(Value::Array(items)) = line.get("discount_amounts") {
+            for item in items {
+                discount += int_at(item, "amount").map_err(|e| at(&format!("discount_amounts: {e}")))?;
+            }
+        }
+        let (mut tax_exclusive, mut tax_inclusive) = (0i64, 0i64);
+        // Before API version 2025-03-31: tax_amounts[].inclusive; since: taxes[].tax_behavior.
+        if let Some(Value::Array(items)) = line.get("tax_amounts") {
+            for item in items {
+                let amount = int_at(item, "amount").map_err(|e| at(&format!("tax_amounts: {e}")))?;
+                match item.get("inclusive") {
+                    Some(Value::Bool(true)) => tax_inclusive += amount,
+                    Some(Value::Bool(false)) => tax_exclusive += amount,
+                    _ => return Err(at("tax_amounts: inclusive is not true or false")),
+                }
+            }
+        }
+        if let Some(Value::Array(items)) = line.get("taxes") {
+            for item in items {
+                let amount = int_at(item, "amount").map_err(|e| at(&format!("taxes: {e}")))?;
+                match item.get("tax_behavior").and_then(Value::as_str) {
+                    Some("inclusive") => tax_inclusive += amount,
+                    Some("exclusive") => tax_exclusive += amount,
+                    _ => return Err(at("taxes: tax_behavior is not inclusive or exclusive")),
+                }
+            }
+        }
+        let revenue = amount - tax_inclusive;
+        let ratable = end > start;
+        let rule = if ratable {
+            RevenueRule::RatableDaily
+        } else {
+            RevenueRule::Immediate
+        };
+        let kind = if revenue < 0 {
+            LineKind::Adjustment
+        } else {
+            LineKind::Recurring
+        };
+        let mut rows = vec![InvoiceLine {
+            id: id.clone(),
+            invoice_id: invoice.to_string(),
+            kind,
+            program_id: None,
+            service_start: Some(service_start),
+            service_end: Some(service_end),
+            amount: Money::from_cents(revenue),
+            revenue_rule: rule,
+            description,
+        }];
+        if discount != 0 {
+            rows.push(InvoiceLine {
+                id: format!("{id}.discount"),
+                invoice_id: invoice.to_string(),
+                kind: LineKind::Adjustment,
+                program_id: None,
+                service_start: Some(service_start),
+                service_end: Some(service_end),
+                amount: Money::from_cents(-discount),
+                revenue_rule: rule,
+                description: Some(format!("Discount on {id}")),
+            });
+        }
+        let tax = tax_exclusive + tax_inclusive;
+        if tax != 0 {
+            rows.push(InvoiceLine {
+                id: format!("{id}.tax"),
+                invoice_id: invoice.to_string(),
+                kind: LineKind::Tax,
+                program_id: None,
+                service_start: None,
+                service_end: None,
+                amount: Money::from_cents(tax),
+                revenue_rule: RevenueRule::Immediate,
+                description: Some(format!("Tax on {id}")),
+            });
+        }
+        Ok(rows)
+    }
+
+    /// A disbursement of `amount` from `source` to `invoice` and its derived ledger row.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        source_kind: SourceKind,
+        source: &str,
+        id: &str,
+        invoice: &str,
+        at: NaiveDateTime,
+        amount: i64,
+        where_: &str,
+    ) -> Result<(), String> {
+        let (account, status) = self
+            .invoices
+            .get(invoice)
+            .cloned()
+            .ok_or_else(|| missing(&self.refused, "invoice", invoice, "invoices.json"))?;
+        let source_account = match source_kind {
+            SourceKind::Payment => self.payments.get(source).map(|p| p.account.clone()),
+            SourceKind::Credit => self.credit_accounts.get(source).cloned(),
+        };
+        if source_account.as_deref() != Some(account.as_str()) {
+            return Err(format!(
+                "it pays invoice {invoice} of another customer ({account})"
+            ));
+        }
+        if status == InvoiceStatus::Draft {
+            return Err(format!("it pays invoice {invoice}, a draft"));
+        }
+        self.claim("disbursements", id, where_)?;
+        self.push_disbursement(Disbursement {
+            id: id.to_string(),
+            source_kind,
+            source_id: source.to_string(),
+            invoice_id: invoice.to_string(),
+            disbursed_on: day(at),
+            amount: Money::from_cents(amount),
+        });
+        let kind = match source_kind {
+            SourceKind::Payment => LedgerKind::PaymentDisbursed,
+            SourceKind::Credit => LedgerKind::CreditDisbursed,
+        };
+        self.ledger(LedgerEntry {
+            id: format!("derived.{id}"),
+            account_id: account,
+            invoice_id: Some(invoice.to_string()),
+            occurred_at: at,
+            kind,
+            amount: Money::from_cents(-amount),
+            reference: Some(id.to_string()),
+        })
+    }
+
+    fn ledger(&mut self, row: LedgerEntry) -> Result<(), String> {
+        self.claim("ledger", &row.id, "derived")?;
+        self.out.ledger.push(row);
+        Ok(())
+    }
+
+    fn payment_row(&mut self, obj: &Obj, amount: i64) -> Result<(String, NaiveDateTime), String> {
+        let id = obj.str("id")?;
+        let account = self.account_of(obj)?;
+        let created = obj.time("created")?;
+        self.claim("payments", &id, &obj.at())?;
+        self.payments.insert(
+            id.clone(),
+            Paid {
+                account: account.clone(),
+            },
+        );
+        self.out.payments.push(Payment {
+            id: id.clone(),
+            account_id: account,
+            kind: PaymentKind::Payment,
+            related_payment_id: None,
+            occurred_on: day(created),
+            amount: Money::from_cents(amount),
+            reference: None,
+        });
+        Ok((id, created))
+    }
+
+    /// Charges (or payment intents): succeeded ones are payments; with no
+    /// invoice_payments.json, the `invoice` each names is what it paid.
+    fn charges(&mut self, objects: &'a [Obj], intents: bool) {
+        let carry_invoice = self.objects.invoice_payments.is_none();
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let status = obj.str("status")?;
+                if status != "succeeded" {
+                    // No value moved: carried as nothing (docs/import-stripe.md).
+                    return Ok(());
+                }
+                let amount = if intents {
+                    obj.int("amount_received")?
+                } else {
+                    if obj.opt_bool("captured")? == Some(false) {
+                        return Ok(());
+                    }
+                    obj.opt_int("amount_captured")?
+                        .map_or_else(|| obj.int("amount"), Ok)?
+                };
+                let refunded = if intents {
+                    None
+                } else {
+                    obj.opt_int("amount_refunded")?
+                };
+                let disputed = !intents && obj.opt_bool("disputed")? == Some(true);
+                let (id, created) = self.payment_row(obj, amount)?;
+                if !intents {
+                    if let Some(pi) = obj.opt_str("payment_intent")? {
+                        self.intent_charge.insert(pi, id.clone());
+                    }
+                    self.claims
+                        .push((obj, id.clone(), refunded.unwrap_or(0), disputed));
+                }
+                if carry_invoice {
+                    if let Some(invoice) = obj.opt_str("invoice")? {
+                        self.apply(
+                            SourceKind::Payment,
+                            &id,
+                            &id,
+                            &invoice,
+                            created,
+                            amount,
+                            &obj.at(),
+                        )?;
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    /// The payments row a refund or dispute names: its charge, or its payment intent.
+    fn paid_by(&self, obj: &Obj) -> Result<String, String> {
+        let charge = obj.opt_str("charge")?;
+        let intent = obj.opt_str("payment_intent")?;
+        for candidate in [charge.clone(), intent.clone()].into_iter().flatten() {
+            if self.payments.contains_key(&candidate) {
+                return Ok(candidate);
+            }
+            if let Some(ch) = self.intent_charge.get(&candidate) {
+                return Ok(ch.clone());
+            }
+        }
+        match (charge, intent) {
+            (None, None) => Err("names no charge and no payment_intent".into()),
+            (c, i) => {
+                let named = c.or(i).unwrap_or_default();
+                if self.refused.contains(&named) {
+                    Err(format!(
+                        "its payment {named} could not be mapped (its own problem is listed)"
+                    ))
+                } else {
+                    Err(format!(
+                        "its payment {named} is not a succeeded charge or payment intent of the files"
+                    ))
+                }
+            }
+        }
+    }
+
+    fn invoice_payments(&mut self, objects: &'a [Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                if obj.str("status")? != "paid" {
+                    return Ok(()); // open or canceled: nothing was paid
+                }
+                let invoice = obj.str("invoice")?;
+                let amount = obj.int("amount_paid")?;
+                let paid_at = obj.time("status_transitions.paid_at")?;
+                let kind = obj.opt_str("payment.type")?;
+                let source = match kind.as_deref() {
+                    Some("out_of_band_payment") => {
+                        let account = self
+                            .invoices
+                            .get(&invoice)
+                            .map(|(a, _)| a.clone())
+                            .ok_or_else(|| missing(&self.refused, "invoice", &invoice, "invoices.json"))?;
+                        self.claim("payments", &id, &obj.at())?;
+                        self.payments.insert(
+                            id.clone(),
+                            Paid {
+                                account: account.clone(),
+                            },
+                        );
+                        self.out.payments.push(Payment {
+                            id: id.clone(),
+                            account_id: account,
+                            kind: PaymentKind::Payment,
+                            related_payment_id: None,
+                            occurred_on: day(paid_at),
+                            amount: Money::from_cents(amount),
+                            reference: Some("paid out of band".into()),
+                        });
+                        id.clone()
+                    }
+                    _ => {
+                        let named = obj
+                            .opt_str("payment.payment_intent")?
+                            .or(obj.opt_str("payment.charge")?)
+                            .or(obj.opt_str("payment_intent")?)
+                            .or(obj.opt_str("charge")?)
+                            .ok_or("names no payment (payment.payment_intent or payment.charge)")?;
+                        if self.payments.contains_key(&named) {
+                            named
+                        } else if let Some(ch) = self.intent_charge.get(&named) {
+                            ch.clone()
+                        } else {
+                            return Err(format!("its payment {named} is not a succeeded charge or payment intent of the files"));
+                        }
+                    }
+                };
+                self.apply(
+                    SourceKind::Payment,
+                    &source,
+                    &id,
+                    &invoice,
+                    paid_at,
+                    amount,
+                    &obj.at(),
+                )
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    fn credit_notes(&mut self, objects: &'a [Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let kind = obj.str("type")?;
+                if kind == "post_payment" {
+                    // Mapped once the refunds are: see `refunded_notes`.
+                    self.post_payment.push(obj);
+                    return Ok(());
+                }
+                if kind != "pre_payment" {
+                    return Err(format!(
+                        "type {kind}: only pre-payment credit notes, and post-payment ones paid back by refunds, are mapped (docs/import-stripe.md, \"Not mapped\")"
+                    ));
+                }
+                let status = obj.str("status")?;
+                let voided = match status.as_str() {
+                    "issued" => None,
+                    "void" => Some(
+                        obj.opt_time("voided_at")?
+                            .ok_or("status void without voided_at (the void date)")?,
+                    ),
+                    other => return Err(format!("status '{other}' is not issued or void")),
+                };
+                let account = self.account_of(obj)?;
+                let amount = obj.int("amount")?;
+                if let Some(pre) = obj.opt_int("pre_payment_amount")? {
+                    if pre != amount {
+                        return Err(format!("pre_payment_amount {pre} is not its amount {amount}"));
+                    }
+                }
+                let at = match obj.opt_time("effective_at")? {
+                    Some(t) => t,
+                    None => obj.time("created")?,
+                };
+                let invoice = obj.str("invoice")?;
+                let reason = match obj.opt_str("memo")? {
+                    Some(memo) => Some(memo),
+                    None => obj.opt_str("reason")?,
+                };
+                self.claim("credits", &id, &obj.at())?;
+                self.push_credit(Credit {
+                    id: id.clone(),
+                    account_id: account.clone(),
+                    kind: CreditKind::Credit,
+                    related_credit_id: None,
+                    issued_on: day(at),
+                    amount: Money::from_cents(amount),
+                    reason,
+                });
+                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+                // A voided credit note: its application is unwound and the credit reversed on
+                // the void date; Stripe puts the amount back on the invoice.
+                if let Some(void_at) = voided {
+                    let void_id = format!("{id}.void");
+                    self.claim("credits", &void_id, &obj.at())?;
+                    self.push_credit(Credit {
+                        id: void_id.clone(),
+                        account_id: account,
+                        kind: CreditKind::Reversal,
+                        related_credit_id: Some(id.clone()),
+                        issued_on: day(void_at),
+                        amount: Money::from_cents(amount),
+                        reason: Some(format!("credit note {id} voided")),
+                    });
+                    self.apply(
+                        SourceKind::Credit,
+                        &id,
+                        &void_id,
+                        &invoice,
+                        void_at,
+                        -amount,
+                        &obj.at(),
+                    )?;
+                }
+                Ok(())
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    fn refunds(&mut self, objects: &'a [Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                if obj.str("status")? != "succeeded" {
+                    return Ok(()); // pending, failed or canceled: no value moved
+                }
+                let payment = self.paid_by(obj)?;
+                let account = self.payments[&payment].account.clone();
+                let amount = obj.int("amount")?;
+                let created = obj.time("created")?;
+                self.claim("payments", &id, &obj.at())?;
+                self.out.payments.push(Payment {
+                    id: id.clone(),
+                    account_id: account.clone(),
+                    kind: PaymentKind::Refund,
+                    related_payment_id: Some(payment),
+                    occurred_on: day(created),
+                    amount: Money::from_cents(amount),
+                    reference: obj.opt_str("reason")?,
+                });
+                self.ledger(LedgerEntry {
+                    id: format!("derived.{id}"),
+                    account_id: account,
+                    invoice_id: None,
+                    occurred_at: created,
+                    kind: LedgerKind::Refund,
+                    amount: Money::from_cents(-amount),
+                    reference: Some(id.clone()),
+                })
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    /// Post-payment credit notes paid back by refunds: the credit (the invoice was billed
+    /// too much) is applied to the invoice, and what the refunded payment had applied there
+    /// is unwound by as much, so the refund pays back value that is unapplied
+    /// (docs/import-stripe.md, "Post-payment credit notes").
+    fn refunded_notes(&mut self) {
+        let refund_rows: HashMap<String, (String, i64)> = self
+            .out
+            .payments
+            .iter()
+            .filter(|p| p.kind == PaymentKind::Refund)
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    (p.related_payment_id.clone().unwrap_or_default(), p.amount.cents()),
+                )
+            })
+            .collect();
+        for obj in std::mem::take(&mut self.post_payment) {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let status = obj.str("status")?;
+                if status != "issued" {
+                    return Err(format!("status {status}: a voided credit note is not mapped"));
+                }
+                let account = self.account_of(obj)?;
+                let amount = obj.int("amount")?;
+                if let Some(post) = obj.opt_int("post_payment_amount")? {
+                    if post != amount {
+                        return Err(format!("post_payment_amount {post} is not its amount {amount}"));
+                    }
+                }
+                if obj.opt_str("customer_balance_transaction")?.is_some() {
+                    return Err(
+                        "it credits the customer balance: not mapped (docs/import-stripe.md, \"Not mapped\")"
+                            .into(),
+                    );
+                }
+                if obj.opt_int("out_of_band_amount")?.unwrap_or(0) != 0 {
+                    return Err(
+                        "it has an out_of_band_amount: not mapped (docs/import-stripe.md, \"Not mapped\")"
+                            .into(),
+                    );
+                }
+                let at = match obj.opt_time("effective_at")? {
+                    Some(t) => t,
+                    None => obj.time("created")?,
+                };
+                let invoice = obj.str("invoice")?;
+                // Since API version 2024-10-28: refunds[].refund and amount_refunded; before: refund.
+                let mut refunds: Vec<(String, Option<i64>)> = Vec::new();
+                if let Some(Value::Array(items)) = obj.get("refunds") {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = |e: String| format!("refunds[{i}]: {e}");
+                        let refund = str_at(item, "refund").map_err(at)?;
+                        let amount = int_at(item, "amount_refunded").map_err(at)?;
+                        refunds.push((refund, Some(amount)));
+                    }
+                } else if let Some(refund) = obj.opt_str("refund")? {
+                    refunds.push((refund, None));
+                }
+                if refunds.is_empty() {
+                    return Err("a post-payment credit note with no refund (it credits the customer or was settled out of band): not mapped (docs/import-stripe.md, \"Not mapped\")".into());
+                }
+                let mut parts: Vec<(String, String, i64)> = Vec::new();
+                for (refund, part) in refunds {
+                    let (paid_by, whole) = refund_rows.get(&refund).cloned().ok_or_else(|| {
+                        missing(&self.refused, "refund", &refund, "refunds.json (succeeded)")
+                    })?;
+                    parts.push((refund, paid_by, part.unwrap_or(whole)));
+                }
+                let refunded: i64 = parts.iter().map(|(_, _, a)| a).sum();
+                if refunded != amount {
+                    return Err(format!(
+                        "its refunds add up to {refunded}, its amount is {amount}"
+                    ));
+                }
+                for (_, payment, part) in &parts {
+                    let applied = self.applied(payment, day(at)).get(&invoice).copied().unwrap_or(0);
+                    if applied < *part {
+                        return Err(format!(
+                            "it refunds {part} of {payment}, which had applied only {applied} to {invoice} by then"
+                        ));
+                    }
+                }
+                let reason = match obj.opt_str("memo")? {
+                    Some(memo) => Some(memo),
+                    None => obj.opt_str("reason")?,
+                };
+                self.claim("credits", &id, &obj.at())?;
+                self.push_credit(Credit {
+                    id: id.clone(),
+                    account_id: account,
+                    kind: CreditKind::Credit,
+                    related_credit_id: None,
+                    issued_on: day(at),
+                    amount: Money::from_cents(amount),
+                    reason,
+                });
+                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+                for (refund, payment, part) in parts {
+                    let d_id = format!("{id}.{refund}");
+                    self.apply(
+                        SourceKind::Payment,
+                        &payment,
+                        &d_id,
+                        &invoice,
+                        at,
+                        -part,
+                        &obj.at(),
+                    )?;
+                }
+                Ok(())
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    /// What `payment` has applied to each invoice, net, up to and including `through`.
+    fn applied(&self, payment: &str, through: NaiveDate) -> BTreeMap<String, i64> {
+        let mut by_invoice: BTreeMap<String, i64> = BTreeMap::new();
+        for d in self.disbursements_of(SourceKind::Payment, payment) {
+            if d.disbursed_on <= through {
+                *by_invoice.entry(d.invoice_id.clone()).or_default() += d.amount.cents();
+            }
+        }
+        by_invoice
+    }
+
+    /// Adds a disbursement and indexes it.
+    fn push_disbursement(&mut self, d: Disbursement) {
+        let at = self.out.disbursements.len();
+        self.by_source
+            .entry((d.source_kind, d.source_id.clone()))
+            .or_default()
+            .push(at);
+        self.by_invoice.entry(d.invoice_id.clone()).or_default().push(at);
+        self.out.disbursements.push(d);
+    }
+
+    /// The disbursements from one payment or credit.
+    fn disbursements_of(&self, kind: SourceKind, source: &str) -> impl Iterator<Item = &Disbursement> {
+        self.by_source
+            .get(&(kind, source.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.out.disbursements[i])
+    }
+
+    /// Adds a credit; one of kind `credit` can then be applied.
+    fn push_credit(&mut self, c: Credit) {
+        if c.kind == CreditKind::Credit {
+            self.credit_accounts.insert(c.id.clone(), c.account_id.clone());
+        }
+        self.out.credits.push(c);
+    }
+
+    /// A dispute's balance transactions: the withdrawal is a chargeback, a reinstatement
+    /// (a won dispute) value received again and applied where the chargeback took it from.
+    fn disputes(&mut self, objects: &'a [Obj]) {
+        for obj in objects {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let status = obj.str("status")?;
+                let payment = self.paid_by(obj)?;
+                let account = self.payments[&payment].account.clone();
+                let txns = match obj.get("balance_transactions") {
+                    None => Vec::new(),
+                    Some(Value::Array(items)) => items.clone(),
+                    Some(_) => return Err("balance_transactions is not a list".into()),
+                };
+                let mut pulled: Vec<(String, i64)> = Vec::new();
+                let mut withdrawn = false;
+                let mut reinstated = false;
+                for (i, txn) in txns.iter().enumerate() {
+                    let at = |e: String| format!("balance_transactions[{i}]: {e}");
+                    if txn.is_string() {
+                        return Err(at(
+                            "not expanded: the dispute's balance transactions are needed as objects".into(),
+                        ));
+                    }
+                    let txn_id = opt_str_at(txn, "id")
+                        .map_err(at)?
+                        .ok_or_else(|| at("id is missing".into()))?;
+                    let amount = int_at(txn, "amount").map_err(at)?;
+                    let seconds = int_at(txn, "created").map_err(at)?;
+                    let when = chrono::DateTime::from_timestamp(seconds, 0)
+                        .map(|t| t.naive_utc())
+                        .ok_or_else(|| at(format!("created {seconds} is not a time")))?;
+                    if amount < 0 && !withdrawn {
+                        withdrawn = true;
+                        let value = -amount;
+                        self.claim("payments", &txn_id, &obj.at())?;
+                        self.out.payments.push(Payment {
+                            id: txn_id.clone(),
+                            account_id: account.clone(),
+                            kind: PaymentKind::Chargeback,
+                            related_payment_id: Some(payment.clone()),
+                            occurred_on: day(when),
+                            amount: Money::from_cents(value),
+                            reference: Some(id.clone()),
+                        });
+                        let mut left = value;
+                        for (invoice, applied) in self.applied(&payment, day(when)) {
+                            let take = left.min(applied);
+                            if take <= 0 {
+                                continue;
+                            }
+                            left -= take;
+                            let d_id = format!("{txn_id}.{invoice}");
+                            self.claim("disbursements", &d_id, &obj.at())?;
+                            self.push_disbursement(Disbursement {
+                                id: d_id.clone(),
+                                source_kind: SourceKind::Payment,
+                                source_id: payment.clone(),
+                                invoice_id: invoice.clone(),
+                                disbursed_on: day(when),
+                                amount: Money::from_cents(-take),
+                            });
+                            self.ledger(LedgerEntry {
+                                id: format!("derived.{d_id}"),
+                                account_id: account.clone(),
+                                invoice_id: Some(invoice.clone()),
+                                occurred_at: when,
+                                kind: LedgerKind::Chargeback,
+                                amount: Money::from_cents(take),
+                                reference: Some(txn_id.clone()),
+                            })?;
+                            pulled.push((invoice, take));
+                        }
+                    } else if amount > 0 && withdrawn && !reinstated {
+                        reinstated = true;
+                        self.claim("payments", &txn_id, &obj.at())?;
+                        self.payments.insert(
+                            txn_id.clone(),
+                            Paid {
+                                account: account.clone(),
+                            },
+                        );
+                        self.out.payments.push(Payment {
+                            id: txn_id.clone(),
+                            account_id: account.clone(),
+                            kind: PaymentKind::Payment,
+                            related_payment_id: None,
+                            occurred_on: day(when),
+                            amount: Money::from_cents(amount),
+                            reference: Some(id.clone()),
+                        });
+                        let mut left = amount;
+                        for (invoice, took) in pulled.clone() {
+                            let give = left.min(took);
+                            if give <= 0 {
+                                continue;
+                            }
+                            left -= give;
+                            let d_id = format!("{txn_id}.{invoice}");
+                            self.apply(
+                                SourceKind::Payment,
+                                &txn_id,
+                                &d_id,
+                                &invoice,
+                                when,
+                                give,
+                                &obj.at(),
+                            )?;
+                        }
+                    } else {
+                        return Err(at(format!(
+                            "amount {amount}: expected one withdrawal (negative) and at most one reinstatement after it"
+                        )));
+                    }
+                }
+                match status.as_str() {
+                    "won" if withdrawn && !reinstated => {
+                        Err("status won, but no balance transaction reinstates the funds".into())
+                    }
+                    "lost" if reinstated => {
+                        Err("status lost, but a balance transaction reinstates funds".into())
+                    }
+                    "won"
+                    | "lost"
+                    | "needs_response"
+                    | "under_review"
+                    | "warning_needs_response"
+                    | "warning_under_review"
+                    | "warning_closed"
+                    | "prevented" => Ok(()),
+                    other => Err(format!("status '{other}' is not a dispute status")),
+                }
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    /// Customer balance transactions, oldest first: credit granted to the customer
+    /// (`adjustment`, `initial`, `migration` with a negative amount) is a credit; credit
+    /// applied to an invoice (`applied_to_invoice`, positive) is its disbursement, from the
+    /// customer's balance credits oldest first.
+    fn balance_transactions(&mut self, objects: &'a [Obj]) {
+        let mut sorted: Vec<&Obj> = objects.iter().collect();
+        sorted.sort_by_key(|o| o.opt_int("created").ok().flatten().unwrap_or(i64::MIN));
+        for obj in sorted {
+            let result = (|| -> Result<(), String> {
+                let id = obj.str("id")?;
+                let account = self.account_of(obj)?;
+                let amount = obj.int("amount")?;
+                let created = obj.time("created")?;
+                let kind = obj.str("type")?;
+                match (kind.as_str(), amount.signum()) {
+                    ("adjustment" | "initial" | "migration", -1) => {
+                        self.claim("credits", &id, &obj.at())?;
+                        let reason = match obj.opt_str("description")? {
+                            Some(d) => d,
+                            None => format!("customer balance {kind}"),
+                        };
+                        self.balance_credits.entry(account.clone()).or_default().push((
+                            id.clone(),
+                            day(created),
+                            -amount,
+                        ));
+                        self.push_credit(Credit {
+                            id,
+                            account_id: account,
+                            kind: CreditKind::Credit,
+                            related_credit_id: None,
+                            issued_on: day(created),
+                            amount: Money::from_cents(-amount),
+                            reason: Some(reason),
+                        });
+                        Ok(())
+                    }
+                    ("applied_to_invoice", 1) => {
+                        let invoice = obj.str("invoice")?;
+                        let mut left = amount;
+                        let mut parts: Vec<(String, i64)> = Vec::new();
+                        let held = self.balance_credits.get(&account).cloned().unwrap_or_default();
+                        for (credit, issued_on, granted) in held {
+                            if left == 0 {
+                                break;
+                            }
+                            if issued_on > day(created) {
+                                continue;
+                            }
+                            let used: i64 = self
+                                .disbursements_of(SourceKind::Credit, &credit)
+                                .map(|d| d.amount.cents())
+                                .sum();
+                            let take = left.min(granted - used);
+                            if take > 0 {
+                                parts.push((credit, take));
+                                left -= take;
+                            }
+                        }
+                        if left > 0 {
+                            return Err(format!(
+                                "applies {amount} of customer credit to {invoice}, but the balance transactions before it grant only {} that is not yet applied",
+                                amount - left
+                            ));
+                        }
+                        for (n, (credit, take)) in parts.into_iter().enumerate() {
+                            let d_id = format!("{id}.{}", n + 1);
+                            self.apply(SourceKind::Credit, &credit, &d_id, &invoice, created, take, &obj.at())?;
+                        }
+                        *self.applied_balance.entry(invoice).or_default() += amount;
+                        Ok(())
+                    }
+                    (other, _) => Err(format!(
+                        "type {other} with amount {amount}: only credit granted (adjustment, initial or migration, negative) and credit applied to an invoice (applied_to_invoice, positive) are mapped (docs/import-stripe.md, \"Not mapped\")"
+                    )),
+                }
+            })();
+            if let Err(reason) = result {
+                self.refuse_object(obj, reason);
+            }
+        }
+    }
+
+    /// An invoice's `starting_balance` against the credit applied to it, and a customer's
+    /// `balance` against its balance transactions: a transaction missing from the files is
+    /// named, not dropped.
+    fn balance_claims(&mut self, objects: &Objects) {
+        for (obj, invoice, credit) in std::mem::take(&mut self.starting) {
+            let applied = self.applied_balance.get(&invoice).copied().unwrap_or(0);
+            if applied != credit {
+                self.refuse_object(
+                    obj,
+                    format!(
+                        "starting_balance is -{credit} (customer credit applied), but the applied_to_invoice balance transactions of the files apply {applied} to it"
+                    ),
+                );
+            }
+        }
+        let mut sums: HashMap<String, i64> = HashMap::new();
+        for t in &objects.customer_balance_transactions {
+            if let (Ok(Some(customer)), Ok(Some(amount))) = (t.opt_str("customer"), t.opt_int("amount")) {
+                *sums.entry(customer).or_default() += amount;
+            }
+        }
+        for (obj, customer, balance) in std::mem::take(&mut self.balances) {
+            let sum = sums.get(&customer).copied().unwrap_or(0);
+            if sum != balance {
+                self.refuse_object(
+                    obj,
+                    format!(
+                        "balance is {balance}, its balance transactions in the files add up to {sum}: a customer balance transaction is missing"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A charge's own `amount_refunded` and `disputed` against the refunds and disputes
+    /// mapped for it: a refund or dispute missing from the files is named, not dropped.
+    fn charge_claims(&mut self, objects: &Objects) {
+        let mut refunds: HashMap<&str, i64> = HashMap::new();
+        for p in &self.out.payments {
+            if let (PaymentKind::Refund, Some(of)) = (p.kind, p.related_payment_id.as_deref()) {
+                *refunds.entry(of).or_default() += p.amount.cents();
+            }
+        }
+        let refunds: HashMap<String, i64> = refunds.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let disputed_charges: HashSet<String> = objects
+            .disputes
+            .iter()
+            .filter_map(|d| d.opt_str("charge").ok().flatten())
+            .collect();
+        for (obj, id, refunded, disputed) in std::mem::take(&mut self.claims) {
+            let mapped = refunds.get(&id).copied().unwrap_or(0);
+            if mapped != refunded {
+                self.refuse_object(
+                    obj,
+                    format!(
+                        "amount_refunded is {refunded}, its succeeded refunds in refunds.json add up to {mapped}: a refund is missing from the files"
+                    ),
+                );
+            }
+            if disputed && !disputed_charges.contains(&id) {
+                self.refuse_object(
+                    obj,
+                    "disputed is true, but disputes.json has no dispute of it".into(),
+                );
+            }
+        }
+    }
+
+    /// A void's derived ledger row: what the invoice still owed when it was voided (its
+    /// total less what was applied to it by then), taken off AR on the void date.
+    fn voids(&mut self) {
+        for (invoice, at, account, total) in std::mem::take(&mut self.voided) {
+            let applied: i64 = self
+                .by_invoice
+                .get(&invoice)
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.out.disbursements[i])
+                .filter(|d| d.disbursed_on <= day(at))
+                .map(|d| d.amount.cents())
+                .sum();
+            let entry = LedgerEntry {
+                id: format!("derived.{invoice}.void"),
+                account_id: account,
+                invoice_id: Some(invoice.clone()),
+                occurred_at: at,
+                kind: LedgerKind::Void,
+                amount: Money::from_cents(-(total - applied)),
+                reference: Some(invoice.clone()),
+            };
+            if let Err(reason) = self.ledger(entry) {
+                self.refusals.push(Problem {
+                    file: "invoices.json".into(),
+                    line: 0,
+                    column: 0,
+                    reason: format!("{}: {}", inert(&invoice), inert(&reason)),
+                });
+            }
+        }
+    }
+
+    /// Every money object's currency must be the period's: the most common one unless the
+    /// period file names it.
+    fn currencies(&mut self, objects: &Objects, pinned: Option<&str>) {
+        let none: &[Obj] = &[];
+        let all: Vec<&Obj> = [
+            &objects.invoices[..],
+            objects.charges.as_deref().unwrap_or(none),
+            objects.payment_intents.as_deref().unwrap_or(none),
+            &objects.refunds[..],
+            &objects.disputes[..],
+            &objects.credit_notes[..],
+            &objects.customer_balance_transactions[..],
+            objects.invoice_payments.as_deref().unwrap_or(none),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut of: Vec<(&Obj, Option<String>)> = Vec::new();
+        for obj in all {
+            match obj.str("currency") {
+                Ok(c) if super::config::is_currency(&c) => {
+                    let c = c.to_ascii_uppercase();
+                    *counts.entry(c.clone()).or_default() += 1;
+                    of.push((obj, Some(c)));
+                }
+                Ok(c) => self
+                    .refusals
+                    .push(refuse(obj, format!("currency '{c}' is not an ISO 4217 code"))),
+                Err(e) => self.refusals.push(refuse(obj, e)),
+            }
+        }
+        let period = match pinned {
+            Some(c) => Some(c.to_string()),
+            None => counts.iter().max_by_key(|(_, n)| **n).map(|(c, _)| c.clone()),
+        };
+        if let Some(period) = &period {
+            for (obj, c) in of {
+                if let Some(c) = c.filter(|c| c != period) {
+                    self.refusals.push(refuse(
+                        obj,
+                        format!(
+                            "currency {} is not the period's {period}: a period is in one currency",
+                            c.to_ascii_lowercase()
+                        ),
+                    ));
+                }
+            }
+        }
+        self.out.currency = period;
+    }
+}
+
+/// Maps every object; the refusals name each object that could not be mapped.
+pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Refusal>) {
+    let mut m = Mapper::new(objects);
+    m.currencies(objects, pinned_currency);
+    m.customers(&objects.customers);
+    m.invoices(&objects.invoices);
+    if let Some(charges) = &objects.charges {
+        m.charges(charges, false);
+    }
+    if let Some(intents) = &objects.payment_intents {
+        m.charges(intents, true);
+    }
+    if let Some(payments) = &objects.invoice_payments {
+        m.invoice_payments(payments);
+    }
+    m.credit_notes(&objects.credit_notes);
+    m.refunds(&objects.refunds);
+    m.refunded_notes();
+    m.disputes(&objects.disputes);
+    m.charge_claims(objects);
+    m.balance_transactions(&objects.customer_balance_transactions);
+    m.balance_claims(objects);
+    m.voids();
+    (m.out, m.refusals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn a_stripe_period_end_is_exclusive() {
+        let (start, end) = service_days(at("2026-03-15T00:00:00"), at("2026-04-15T00:00:00"));
+        assert_eq!(
+            (start.to_string(), end.to_string()),
+            ("2026-03-15".into(), "2026-04-14".into())
+        );
+        let (start, end) = service_days(at("2026-03-02T10:00:00"), at("2026-03-02T10:00:00"));
+        assert_eq!(
+            (start.to_string(), end.to_string()),
+            ("2026-03-02".into(), "2026-03-02".into())
+        );
+    }
+
+    #[test]
+    fn inclusive_tax_comes_out_of_the_line_and_exclusive_tax_is_added() {
+        let objects = Objects::default();
+        let mut m = Mapper::new(&objects);
+        let inclusive = json!({"id": "il_1", "amount": 1100, "period": {"start": 1772445600, "end": 1772445600},
+            "discount_amounts": [{"amount": 100}],
+            "taxes": [{"amount": 100, "tax_behavior": "inclusive"}]});
+        let rows = m.line("in_1", 0, &inclusive).unwrap();
+        let got: Vec<(&str, LineKind, i64)> = rows
+            .iter()
+            .map(|l| (l.id.as_str(), l.kind, l.amount.cents()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("il_1", LineKind::Recurring, 1000),
+                ("il_1.discount", LineKind::Adjustment, -100),
+                ("il_1.tax", LineKind::Tax, 100)
+            ]
+        );
+        let untyped = json!({"id": "il_2", "amount": 500, "period": {"start": 1, "end": 1},
+            "tax_amounts": [{"amount": 40}]});
+        let e = m.line("in_1", 3, &untyped).unwrap_err();
+        assert!(e.starts_with("lines.data[3].tax_amounts"), "{e}");
+        let float = json!({"id": "il_3", "amount": 500.0, "period": {"start": 1, "end": 1}});
+        assert!(m.line("in_1", 0, &float).unwrap_err().contains("not an integer"));
+    }
+}

@@ -1,0 +1,453 @@
+//! Stripe's objects as its list endpoints return them: one file per object type, either
+//! the list itself (`{"object": "list", "data": [...], "has_more": false}`) or JSON Lines
+//! (one object per line). Each object keeps where it was read, for its problems.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use serde_json::Value;
+
+use crate::import::Problem;
+use crate::text::{inert, inert_path};
+
+/// The object types read, their file stem and the `object` word each must carry.
+pub const KINDS: &[(&str, &str)] = &[
+    ("customers", "customer"),
+    ("invoices", "invoice"),
+    ("charges", "charge"),
+    ("payment_intents", "payment_intent"),
+    ("refunds", "refund"),
+    ("disputes", "dispute"),
+    ("credit_notes", "credit_note"),
+    ("customer_balance_transactions", "customer_balance_transaction"),
+    ("invoice_payments", "invoice_payment"),
+];
+
+/// The top-level fields the mapping reads (docs/import-stripe.md); every other field of an
+/// object is dropped as it is read, so a month of real objects (an invoice runs to dozens of
+/// fields, its lines carry whole price objects) does not sit in memory whole.
+pub const READ_FIELDS: &[&str] = &[
+    "id",
+    "object",
+    "amount",
+    "amount_captured",
+    "amount_paid",
+    "amount_received",
+    "amount_refunded",
+    "amount_remaining",
+    "balance",
+    "balance_transactions",
+    "captured",
+    "charge",
+    "created",
+    "currency",
+    "customer",
+    "customer_balance_transaction",
+    "description",
+    "disputed",
+    "due_date",
+    "effective_at",
+    "email",
+    "invoice",
+    "lines",
+    "memo",
+    "name",
+    "out_of_band_amount",
+    "paid_out_of_band",
+    "payment",
+    "payment_intent",
+    "post_payment_amount",
+    "pre_payment_amount",
+    "reason",
+    "refund",
+    "refunds",
+    "starting_balance",
+    "status",
+    "status_transitions",
+    "total",
+    "type",
+    "voided_at",
+];
+
+/// The fields of an invoice's line item the mapping reads.
+pub const LINE_FIELDS: &[&str] = &[
+    "id",
+    "amount",
+    "period",
+    "description",
+    "discount_amounts",
+    "tax_amounts",
+    "taxes",
+];
+
+/// Drops the fields the mapping does not read.
+fn prune(value: &mut Value) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    map.retain(|key, _| READ_FIELDS.contains(&key.as_str()));
+    if let Some(Value::Array(lines)) = map.get_mut("lines").and_then(|l| l.get_mut("data")) {
+        for line in lines {
+            if let Value::Object(line) = line {
+                line.retain(|key, _| LINE_FIELDS.contains(&key.as_str()));
+            }
+        }
+    }
+}
+
+/// One Stripe object and where it stands.
+#[derive(Clone, Debug)]
+pub struct Obj {
+    /// The file name as read (`invoices.json`).
+    pub file: String,
+    /// Its line in a JSON Lines file; 0 in a list file.
+    pub line: u64,
+    /// Its position in the list's `data` (list files).
+    pub index: usize,
+    pub value: Value,
+}
+
+/// A problem with a file rather than one object: the file (bare name), line, and why.
+pub fn file_problem(file: &str, line: u64, reason: String) -> Problem {
+    Problem {
+        file: file.to_string(),
+        line,
+        column: 0,
+        reason,
+    }
+}
+
+/// The objects of one type: `None` when neither `STEM.json` nor `STEM.jsonl` exists.
+pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Problem>) -> Option<Vec<Obj>> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for ext in ["json", "jsonl"] {
+        let name = format!("{stem}.{ext}");
+        let path = dir.join(&name);
+        match fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => found.push((name, text)),
+                Err(_) => problems.push(file_problem(&name, 0, "not UTF-8 text".into())),
+            },
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => problems.push(file_problem(
+                &name,
+                0,
+                format!("cannot read {}: {e}", inert_path(&path)),
+            )),
+        }
+    }
+    if found.len() > 1 {
+        problems.push(file_problem(
+            &format!("{stem}.jsonl"),
+            0,
+            format!(
+                "{stem}.json is there too: give one file per object type (each object would count twice)"
+            ),
+        ));
+        return None;
+    }
+    let (name, text) = found.pop()?;
+    let mut objects = Vec::new();
+    let trimmed = text.trim_start_matches('\u{feff}');
+    // A `.jsonl` file is JSON Lines, whatever its first line looks like; a `.json` file is
+    // one JSON value (a list, an array or one object), or JSON Lines when it is not.
+    let whole: Option<Value> = if name.ends_with(".jsonl") {
+        None
+    } else {
+        serde_json::from_str(trimmed).ok()
+    };
+    match whole {
+        Some(Value::Object(mut map)) if map.get("object").and_then(Value::as_str) == Some("list") => {
+            if map.get("has_more").and_then(Value::as_bool) == Some(true) {
+                problems.push(file_problem(
+                    &name,
+                    0,
+                    "has_more is true: the list was cut off; page through it (starting_after) and write every object"
+                        .into(),
+                ));
+            }
+            match map.remove("data") {
+                Some(Value::Array(items)) => {
+                    for (index, value) in items.into_iter().enumerate() {
+                        objects.push(Obj {
+                            file: name.clone(),
+                            line: 0,
+                            index,
+                            value,
+                        });
+                    }
+                }
+                _ => problems.push(file_problem(&name, 0, "a list without a data array".into())),
+            }
+        }
+        // A bare array of objects (a list's `data`, as `jq .data` writes it).
+        Some(Value::Array(items)) => {
+            for (index, value) in items.into_iter().enumerate() {
+                objects.push(Obj {
+                    file: name.clone(),
+                    line: 0,
+                    index,
+                    value,
+                });
+            }
+        }
+        // One object, pretty-printed.
+        Some(value @ Value::Object(_)) => objects.push(Obj {
+            file: name.clone(),
+            line: 0,
+            index: 0,
+            value,
+        }),
+        _ => {
+            for (i, line) in trimmed.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<Value>(line) {
+                    Ok(value) => objects.push(Obj {
+                        file: name.clone(),
+                        line: i as u64 + 1,
+                        index: objects.len(),
+                        value,
+                    }),
+                    Err(e) => problems.push(file_problem(
+                        &name,
+                        i as u64 + 1,
+                        format!(
+                            "not a JSON object ({}); expected a Stripe list or one object per line",
+                            inert(&e.to_string())
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+    let mut kept = Vec::with_capacity(objects.len());
+    for mut obj in objects {
+        prune(&mut obj.value);
+        match obj.value.get("object").and_then(Value::as_str) {
+            Some(word) if word == object => kept.push(obj),
+            other => {
+                let what = other.map_or("no object field".to_string(), |w| format!("a {w}"));
+                let why = format!("{}: {what}, not a {object}", obj.id_shown());
+                let reason = if obj.line == 0 {
+                    format!("data[{}]: {why}", obj.index)
+                } else {
+                    why
+                };
+                problems.push(file_problem(&obj.file, obj.line, reason));
+            }
+        }
+    }
+    Some(kept)
+}
+
+/// A field's value is not what Stripe documents.
+pub type Bad = String;
+
+impl Obj {
+    /// Where the object is: `invoices.jsonl:3` or `invoices.json: data[2]`.
+    pub fn at(&self) -> String {
+        if self.line > 0 {
+            format!("{}:{}", self.file, self.line)
+        } else {
+            format!("{}: data[{}]", self.file, self.index)
+        }
+    }
+
+    /// The object's id as shown (inert), or `(no id)`.
+    pub fn id_shown(&self) -> String {
+        match self.value.get("id").and_then(Value::as_str) {
+            Some(id) => inert(id),
+            None => "(no id)".into(),
+        }
+    }
+
+    /// The value at a dotted path (`status_transitions.voided_at`), `None` when absent or null.
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        get(&self.value, path)
+    }
+
+    pub fn str(&self, path: &str) -> Result<String, Bad> {
+        str_at(&self.value, path)
+    }
+
+    pub fn opt_str(&self, path: &str) -> Result<Option<String>, Bad> {
+        opt_str_at(&self.value, path)
+    }
+
+    pub fn int(&self, path: &str) -> Result<i64, Bad> {
+        int_at(&self.value, path)
+    }
+
+    pub fn opt_int(&self, path: &str) -> Result<Option<i64>, Bad> {
+        opt_int_at(&self.value, path)
+    }
+
+    pub fn opt_bool(&self, path: &str) -> Result<Option<bool>, Bad> {
+        match self.get(path) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(format!("{path} is not true or false")),
+        }
+    }
+
+    /// A unix timestamp field, in UTC.
+    pub fn time(&self, path: &str) -> Result<NaiveDateTime, Bad> {
+        time_of(path, self.int(path)?)
+    }
+
+    pub fn opt_time(&self, path: &str) -> Result<Option<NaiveDateTime>, Bad> {
+        self.opt_int(path)?.map(|t| time_of(path, t)).transpose()
+    }
+}
+
+pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut v = value;
+    for key in path.split('.') {
+        v = v.get(key)?;
+    }
+    (!v.is_null()).then_some(v)
+}
+
+pub fn str_at(value: &Value, path: &str) -> Result<String, Bad> {
+    opt_str_at(value, path)?.ok_or_else(|| format!("{path} is missing"))
+}
+
+/// A string field; an expanded object stands for its `id`.
+pub fn opt_str_at(value: &Value, path: &str) -> Result<Option<String>, Bad> {
+    match get(value, path) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Object(map)) => match map.get("id") {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            _ => Err(format!("{path} is an object without an id")),
+        },
+        Some(_) => Err(format!("{path} is not a string")),
+    }
+}
+
+pub fn int_at(value: &Value, path: &str) -> Result<i64, Bad> {
+    opt_int_at(value, path)?.ok_or_else(|| format!("{path} is missing"))
+}
+
+/// An integer field. Stripe writes amounts as integers in the currency's minor unit: a
+/// fraction, an exponent or a number past 64 bits is refused, never rounded.
+pub fn opt_int_at(value: &Value, path: &str) -> Result<Option<i64>, Bad> {
+    match get(value, path) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => Ok(Some(i)),
+            None => Err(format!(
+                "{path} is {}, not an integer (Stripe amounts are whole minor units)",
+                inert(&n.to_string())
+            )),
+        },
+        Some(_) => Err(format!("{path} is not a number")),
+    }
+}
+
+fn time_of(path: &str, seconds: i64) -> Result<NaiveDateTime, Bad> {
+    DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.naive_utc())
+        .filter(|t| (1970..=9999).contains(&chrono::Datelike::year(t)))
+        .ok_or_else(|| format!("{path} is {seconds}, not a time"))
+}
+
+/// The UTC day of a timestamp.
+pub fn day(t: NaiveDateTime) -> NaiveDate {
+    t.date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_the_fields_read_are_kept() {
+        let mut v = json!({"id": "in_1", "object": "invoice", "total": 5, "footer": "x", "rendering": {"a": 1},
+            "lines": {"object": "list", "has_more": false, "data": [{"id": "il_1", "amount": 5, "price": {"id": "price_1"}, "period": {"start": 1, "end": 2}}]}});
+        prune(&mut v);
+        assert_eq!(
+            v,
+            json!({"id": "in_1", "object": "invoice", "total": 5,
+                "lines": {"object": "list", "has_more": false, "data": [{"id": "il_1", "amount": 5, "period": {"start": 1, "end": 2}}]}})
+        );
+        // Every field the mapping reads is kept: each quoted field name in map.rs.
+        let source = include_str!("map.rs");
+        for call in [
+            "str(\"",
+            "opt_str(\"",
+            "int(\"",
+            "opt_int(\"",
+            "opt_bool(\"",
+            "time(\"",
+            "opt_time(\"",
+            "obj.get(\"",
+        ] {
+            for (at, _) in source.match_indices(call) {
+                let rest = &source[at + call.len()..];
+                let field = &rest[..rest.find('"').unwrap()];
+                let top = field.split('.').next().unwrap();
+                assert!(READ_FIELDS.contains(&top), "{field} is read but dropped");
+            }
+        }
+    }
+
+    #[test]
+    fn amounts_must_be_integers() {
+        let v: Value =
+            serde_json::from_str(r#"{"a": 1250, "b": 12.5, "c": 1e3, "d": 99999999999999999999, "e": "7"}"#)
+                .unwrap();
+        assert_eq!(opt_int_at(&v, "a"), Ok(Some(1250)));
+        for path in ["b", "c", "d", "e"] {
+            assert!(opt_int_at(&v, path).is_err(), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_list_json_lines_an_array_and_one_object_all_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = r#"{"id": "cus_1", "object": "customer"}"#;
+        let cases: [(&str, String, usize); 4] = [
+            (
+                "customers.json",
+                format!(r#"{{"object": "list", "has_more": false, "data": [{one}, {one}]}}"#),
+                2,
+            ),
+            ("customers.jsonl", format!("{one}\n\n{one}\n{one}\n"), 3),
+            ("customers.json", format!("[{one}]"), 1),
+            (
+                "customers.json",
+                "{\n  \"id\": \"cus_1\",\n  \"object\": \"customer\"\n}".to_string(),
+                1,
+            ),
+        ];
+        for (name, text, count) in cases {
+            for stale in ["customers.json", "customers.jsonl"] {
+                let _ = std::fs::remove_file(dir.path().join(stale));
+            }
+            std::fs::write(dir.path().join(name), &text).unwrap();
+            let mut problems = Vec::new();
+            let objects = read_kind(dir.path(), "customers", "customer", &mut problems).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!(objects.len(), count, "{text}");
+        }
+    }
+
+    #[test]
+    fn paths_read_nested_fields_and_expanded_objects() {
+        let v = json!({"status_transitions": {"voided_at": 1774224000, "paid_at": null}, "customer": {"id": "cus_1"}});
+        assert_eq!(
+            opt_int_at(&v, "status_transitions.voided_at"),
+            Ok(Some(1774224000))
+        );
+        assert_eq!(opt_int_at(&v, "status_transitions.paid_at"), Ok(None));
+        assert_eq!(str_at(&v, "customer"), Ok("cus_1".into()));
+        // 2026-03-23T00:00:00Z
+        assert_eq!(day(time_of("t", 1774224000).unwrap()).to_string(), "2026-03-23");
+    }
+}
