@@ -670,3 +670,213 @@ fn the_cockpits_writes_do_not_run_the_engine_on_a_current_stored_result() {
     assert!(done.is_ok(), "{done:?}");
     assert_eq!(engine_runs(), before, "no cockpit write ran the engine");
 }
+
+/// `text` with every timestamp (`YYYY-MM-DDTHH:MM:SSZ`) written as `<at>`.
+fn at_redacted(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let shape = "0000-00-00T00:00:00Z";
+    let fits = |i: usize| {
+        shape.chars().enumerate().all(|(k, c)| match chars.get(i + k) {
+            Some(d) if c == '0' => d.is_ascii_digit(),
+            Some(d) => *d == c,
+            None => false,
+        })
+    };
+    let (mut out, mut i) = (String::new(), 0);
+    while i < chars.len() {
+        if fits(i) {
+            out.push_str("<at>");
+            i += shape.len();
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `mismatch FILE KEY reverse ID --reason TEXT`: a reviewer takes back an accepted
+/// correction; the detail, its `--json`, and the log say who, when and why.
+#[test]
+fn reverse_takes_back_an_accepted_correction_and_every_trail_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "p.db", &source_with_gap());
+    let key = "exports:GL-1:ar-total";
+    let ok = |args: &[&str]| {
+        let out = run(args, &path);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(&[
+        "mismatch",
+        key,
+        "propose",
+        "--amount",
+        "-9.75",
+        "--side",
+        "actual",
+        "--reason",
+        "batch GL-1 was sent twice",
+        "--reference",
+        "JE-1042",
+        "--user",
+        "olive",
+    ]);
+    ok(&[
+        "mismatch",
+        key,
+        "accept",
+        "1",
+        "--note",
+        "ties to JE-1042",
+        "--user",
+        "rita",
+    ]);
+    // An operator may not; a short reason is refused; nothing was written.
+    let out = run(
+        &[
+            "mismatch",
+            key,
+            "reverse",
+            "1",
+            "--reason",
+            "the batch was sent once only",
+            "--user",
+            "olive",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "closedesk: reversing a correction needs a reviewer or lead; olive is an operator\n"
+    );
+    let out = run(
+        &[
+            "mismatch", key, "reverse", "1", "--reason", "wrong", "--user", "lena",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "closedesk: a reversal needs a reason of at least 20 characters (this one has 5): say why, \
+         for the audit trail\n"
+    );
+
+    let out = ok(&[
+        "mismatch",
+        key,
+        "reverse",
+        "1",
+        "--reason",
+        "the batch was sent once only",
+        "--user",
+        "lena",
+    ]);
+    assert_eq!(
+        out,
+        "Saved. exports:GL-1:ar-total is open, corrected variance 9.75, owner finance@fixture.example \
+         (audit #5)\n"
+    );
+    let detail = at_redacted(&ok(&["mismatch", key, "--user", "rita"]));
+    assert_eq!(
+        detail,
+        "\
+exports:GL-1:ar-total  (you: rita (reviewer))
+  GL export total does not tie to closing AR
+  lane exports · severity medium · status open · owner finance@fixture.example
+  first seen <at> · version 3 · last changed by lena at <at>
+  expected 0.00 · actual 9.75 · variance 9.75
+  corrected: expected 0.00 · actual 9.75 · variance 9.75
+  next action: Re-run the GL export for 2026-03 or post a correcting journal; compare its lines to the billing extract
+  expected from: 
+  actual from:   export_batches GL-1
+Corrections:
+  #1 -9.75 to actual by olive at <at> (ref JE-1042): reversed by lena at <at>: the batch was sent once only (accepted by rita at <at>)
+      reason: batch GL-1 was sent twice
+Trail:
+  #1    <at>  olive  mismatch.seen  mismatch:exports:GL-1:ar-total
+        mismatch:exports:GL-1:ar-total added
+  #3    <at>  olive  mismatch.propose  mismatch:exports:GL-1:ar-total
+        mismatch:exports:GL-1:ar-total status: open → in_correction
+        annotation:1 added
+        “batch GL-1 was sent twice”
+  #4    <at>  rita  mismatch.accept  mismatch:exports:GL-1:ar-total
+        mismatch:exports:GL-1:ar-total status: in_correction → resolved
+        annotation:1 correction_status: proposed → accepted
+        “ties to JE-1042”
+  #5    <at>  lena  mismatch.reverse  mismatch:exports:GL-1:ar-total
+        mismatch:exports:GL-1:ar-total status: resolved → open
+        annotation:1 correction_status: accepted → reversed
+        annotation:1 reversed by lena at <at>: the batch was sent once only
+        “the batch was sent once only”
+"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(&["mismatch", key, "--json"])).unwrap();
+    let c = &json["view"]["corrections"][0];
+    assert_eq!(
+        (
+            &c["status"],
+            &c["reversed_by"],
+            &c["reversal_reason"],
+            &c["decided_by"]
+        ),
+        (
+            &serde_json::json!("reversed"),
+            &serde_json::json!("lena"),
+            &serde_json::json!("the batch was sent once only"),
+            &serde_json::json!("rita")
+        )
+    );
+    let log = at_redacted(&ok(&["log", "--limit", "1"]));
+    assert_eq!(
+        log,
+        "\
+#5    <at>  lena  mismatch.reverse  mismatch:exports:GL-1:ar-total
+      mismatch:exports:GL-1:ar-total status: resolved → open
+      annotation:1 correction_status: accepted → reversed
+      annotation:1 reversed by lena at <at>: the batch was sent once only
+      “the batch was sent once only”
+"
+    );
+    // The close packet says it in the correction's row and in the trail.
+    let packet = dir.path().join("packet.md");
+    ok(&[
+        "export",
+        "--kind",
+        "packet",
+        "--format",
+        "markdown",
+        "--user",
+        "rita",
+        "--out",
+        packet.to_str().unwrap(),
+    ]);
+    let packet = at_redacted(&std::fs::read_to_string(&packet).unwrap());
+    assert!(
+        packet.contains(
+            "| reversed | rita at <at>; reversed by lena at <at>: the batch was sent once only | JE-1042 |"
+        ),
+        "{packet}"
+    );
+    assert!(
+        packet.contains(
+            "- audit #5 mismatch.reverse by lena at <at>: mismatch:exports:GL-1:ar-total status: resolved → \
+             open; annotation:1 correction_status: accepted → reversed; annotation:1 reversed by lena at \
+             <at>: the batch was sent once only"
+        ),
+        "{packet}"
+    );
+    // A reversed correction is not accepted again.
+    let out = run(&["mismatch", key, "accept", "1", "--user", "rita"], &path);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        at_redacted(&text(&out.stderr)).starts_with(
+            "closedesk: correction #1 on exports:GL-1:ar-total was already reversed by lena at <at>"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(run(&["verify"], &path).status.code(), Some(0));
+}

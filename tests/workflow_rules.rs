@@ -528,6 +528,197 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     assert!(report.ok, "{report:#?}");
 }
 
+// Reversal ------------------------------------------------------------------------------------------
+
+const REVERSAL: &str = "CR-0010 was netted twice; the GL line is right";
+
+/// The period summary's open count and variance after corrections, as `status` gives them.
+fn summary_of(snap: &Snapshot, recon: &Reconciliation) -> (usize, Money) {
+    let views = mismatches::views(snap, &recon.mismatches).unwrap();
+    let open = |m: &closedesk::reconcile::Mismatch| {
+        let v = views.iter().find(|v| v.key == m.key)?;
+        v.is_open().then_some(v.corrected_variance)
+    };
+    let progress = snap.checklist_progress().unwrap();
+    let summary = closedesk::summary::Summary::new(&recon.overview(), open, &progress, date("2026-04-02"));
+    (summary.mismatches.open, summary.variance_usd)
+}
+
+#[test]
+fn an_accepted_correction_is_reversed_by_a_reviewer_or_lead_with_a_reason() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let (olive, rita, lena) = (actor(&snap, "olive"), actor(&snap, "rita"), actor(&snap, "lena"));
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(-100, Side::Expected), None).unwrap();
+    mismatches::accept(&snap, &rita, &recon, GL, Some(1), Some("ties to CR-0010"), None).unwrap();
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
+    assert_eq!(summary_of(&snap, &recon), (2, Money::from_cents(452 + 60_000)));
+
+    // Who may: a reviewer or lead; an operator and a login off the roster are told why.
+    let r = mismatches::reverse(&snap, &olive, &recon, GL, 1, REVERSAL, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "reversing a correction needs a reviewer or lead; olive is an operator"
+    );
+    let r = mismatches::reverse(&snap, &actor(&snap, "mallory"), &recon, GL, 1, REVERSAL, None).unwrap_err();
+    assert!(matches!(r, Refusal::ReadOnly { .. }), "{r:?}");
+    // A reason, as a waiver's: at least 20 characters besides whitespace.
+    let r = mismatches::reverse(&snap, &rita, &recon, GL, 1, "   wrong   ", None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "a reversal needs a reason of at least 20 characters (this one has 5): say why, for the audit trail"
+    );
+    // Only an accepted correction.
+    let r = mismatches::reverse(&snap, &rita, &recon, GL, 2, REVERSAL, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "correction #2 on exports:GL-2026-03:ar-total is proposed, not accepted: only an accepted \
+         correction can be reversed"
+    );
+    let r = mismatches::reverse(&snap, &rita, &recon, GL, 9, REVERSAL, None).unwrap_err();
+    assert_eq!(r.to_string(), "no correction #9 on exports:GL-2026-03:ar-total");
+
+    let log_before = snap.workflow().audit_log().unwrap();
+    let receipt = mismatches::reverse(&snap, &lena, &recon, GL, 1, REVERSAL, None).unwrap();
+
+    // The overlay drops it: the variance after corrections is the raw one again, and the
+    // status is what the rest gives — #2 still awaits a decision.
+    let v = view(&snap, &recon, GL);
+    assert_eq!(v.corrected_variance, Money::from_cents(-975));
+    assert_eq!(v.status, MismatchStatus::InCorrection);
+    assert_eq!(
+        summary_of(&snap, &recon),
+        (3, Money::from_cents(975 + 452 + 60_000))
+    );
+    let c = &v.corrections[0];
+    assert_eq!(c.status.to_string(), "reversed");
+    assert_eq!(
+        (c.decided_by.as_deref(), c.decision_note.as_deref()),
+        (Some("rita"), Some("ties to CR-0010")),
+        "the acceptance is kept"
+    );
+    assert_eq!(c.reversed_by.as_deref(), Some("lena"));
+    assert_eq!(c.reversal_reason.as_deref(), Some(REVERSAL));
+    let at = c.reversed_at.clone().unwrap();
+    assert_eq!(
+        c.reversal().unwrap(),
+        format!("reversed by lena at {at}: {REVERSAL}")
+    );
+
+    // One new audit row, in the same transaction; the rows before it are untouched.
+    let log = snap.workflow().audit_log().unwrap();
+    assert_eq!(log[..log_before.len()], log_before[..]);
+    assert_eq!(log.len(), log_before.len() + 1);
+    let row = log.last().unwrap();
+    assert_eq!((row.seq, row.hash.as_str()), (receipt.seq, receipt.hash.as_str()));
+    assert_eq!(
+        (
+            row.actor.as_str(),
+            row.action.as_str(),
+            row.target.as_str(),
+            row.text.as_deref()
+        ),
+        (
+            "lena",
+            "mismatch.reverse",
+            "mismatch:exports:GL-2026-03:ar-total",
+            Some(REVERSAL)
+        )
+    );
+    let entry = &mismatches::detail(&snap, &recon, GL)
+        .unwrap()
+        .trail
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        entry.changes,
+        [
+            "mismatch:exports:GL-2026-03:ar-total status: resolved → in_correction".to_string(),
+            "annotation:1 correction_status: accepted → reversed".to_string(),
+            format!("annotation:1 reversed by lena at {at}: {REVERSAL}"),
+        ]
+    );
+
+    // A reversed correction stays reversed: it cannot be accepted, nor reversed, again.
+    let r = mismatches::accept(&snap, &lena, &recon, GL, Some(1), None, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        format!(
+            "correction #1 on exports:GL-2026-03:ar-total was already reversed by lena at {at}: a \
+             reversed correction stays reversed; propose a new one"
+        )
+    );
+    let r = mismatches::reverse(&snap, &rita, &recon, GL, 1, REVERSAL, None).unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        format!(
+            "correction #1 on exports:GL-2026-03:ar-total was already reversed by lena at {at}: {REVERSAL}"
+        )
+    );
+    // With #2 rejected nothing waits: open. A new correction can be proposed and accepted.
+    mismatches::reject(&snap, &rita, &recon, GL, Some(2), Some("not this one"), None).unwrap();
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Open);
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
+    mismatches::accept(&snap, &rita, &recon, GL, Some(3), None, None).unwrap();
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
+    let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
+    assert!(report.ok, "{report:#?}");
+}
+
+#[test]
+fn a_reversal_reopens_a_resolved_or_waived_mismatch_and_is_refused_when_signed_off() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let (olive, rita) = (actor(&snap, "olive"), actor(&snap, "rita"));
+    // Statement: +4.52, a partial correction accepted, the rest waived.
+    mismatches::propose(
+        &snap,
+        &olive,
+        &recon,
+        STATEMENT,
+        &proposal(-400, Side::Actual),
+        None,
+    )
+    .unwrap();
+    mismatches::accept(&snap, &rita, &recon, STATEMENT, None, None, None).unwrap();
+    mismatches::waive(&snap, &rita, &recon, STATEMENT, WAIVER, None).unwrap();
+    assert_eq!(view(&snap, &recon, STATEMENT).status, MismatchStatus::Waived);
+    mismatches::reverse(&snap, &rita, &recon, STATEMENT, 1, REVERSAL, None).unwrap();
+    let v = view(&snap, &recon, STATEMENT);
+    assert_eq!(
+        (v.status, v.corrected_variance),
+        (MismatchStatus::Open, Money::from_cents(452)),
+        "the waiver was of the variance with the correction: it lapses"
+    );
+
+    // GL resolved by a correction, the rest waived, every item done, signed off.
+    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
+    mismatches::accept(&snap, &rita, &recon, GL, None, None, None).unwrap();
+    let id = view(&snap, &recon, GL).corrections[0].id;
+    for key in [STATEMENT, LEDGER] {
+        mismatches::waive(&snap, &rita, &recon, key, WAIVER, None).unwrap();
+    }
+    all_done(&snap, &recon, "olive", "oscar");
+    sign(&snap, "lena", &recon).unwrap();
+    let before = snap.workflow().audit_log().unwrap();
+    let r = mismatches::reverse(&snap, &rita, &recon, GL, id, REVERSAL, None).unwrap_err();
+    let note = mismatches::note(&snap, &rita, &recon, GL, "a note", None).unwrap_err();
+    assert!(matches!(r, Refusal::Locked { .. }), "{r:?}");
+    assert_eq!(
+        r.to_string(),
+        note.to_string(),
+        "the same message as every other write"
+    );
+    assert!(
+        r.to_string().starts_with("the period is signed off by lena at "),
+        "{r}"
+    );
+    assert_eq!(snap.workflow().audit_log().unwrap(), before, "nothing written");
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
+}
+
 // Sign-off and the lock ---------------------------------------------------------------------------
 
 #[test]

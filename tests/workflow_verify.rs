@@ -592,3 +592,154 @@ fn a_rewritten_log_is_caught_against_a_head_kept_outside_the_file() {
     let report = check(&path2, Some("hello"));
     assert!(report.first_problem.unwrap().what.contains("not a head hash"));
 }
+
+/// Every row of `table` in `conn` (schema `db`), each as its columns' values, by rowid.
+fn rows_of(conn: &Connection, db: &str, table: &str, columns: &str) -> Vec<Vec<rusqlite::types::Value>> {
+    let mut st = conn
+        .prepare(&format!("SELECT {columns} FROM {db}.{table} ORDER BY rowid"))
+        .unwrap();
+    let n = st.column_count();
+    st.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The columns of `annotations` in schema 3.
+const V3_ANNOTATION_COLUMNS: &str = "id, target_kind, target, kind, author, created_at, text, amount_cents, \
+     side, reference, correction_status, decided_by, decided_at";
+
+/// Schema 3 → 4 rebuilds `annotations` (a CHECK cannot be altered): a schema-3 file with a
+/// whole close in it — notes, a correction accepted, waivers, two sign-offs, signed off —
+/// comes out with every row and id, its index, every trigger as `verify` expects it, still
+/// locked, and verifying; once reopened, its accepted correction can be reversed.
+#[test]
+fn a_schema_3_file_with_corrections_upgrades_losing_nothing() {
+    use closedesk::snapshot::schema::{
+        migrations, APPLICATION_ID, IMPORT_TABLES, SOURCE_TABLES, WORKFLOW_TABLES,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (history, _) = history(dir.path());
+    // A genuine schema-3 file: the first three migrations, then the history's rows copied
+    // in (the period row last, so its lock does not refuse the rest).
+    let old = dir.path().join("v3.db");
+    let conn = Connection::open(&old).unwrap();
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for sql in &migrations()[..3] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    conn.execute("ATTACH ?1 AS h", [history.to_str().unwrap()])
+        .unwrap();
+    let tables: Vec<&str> = SOURCE_TABLES
+        .iter()
+        .chain(IMPORT_TABLES)
+        .chain(WORKFLOW_TABLES)
+        .copied()
+        .filter(|t| *t != "period")
+        .chain(["period"])
+        .collect();
+    for table in &tables {
+        let columns = if *table == "annotations" {
+            V3_ANNOTATION_COLUMNS
+        } else {
+            "*"
+        };
+        let names = if *table == "annotations" {
+            format!("({columns})")
+        } else {
+            String::new()
+        };
+        conn.execute_batch(&format!(
+            "INSERT INTO main.{table} {names} SELECT {columns} FROM h.{table} ORDER BY rowid"
+        ))
+        .unwrap();
+    }
+    let annotations = rows_of(&conn, "h", "annotations", V3_ANNOTATION_COLUMNS);
+    assert!(annotations.len() >= 4, "notes, a correction, waivers");
+    let before: Vec<_> = tables.iter().map(|t| rows_of(&conn, "main", t, "*")).collect();
+    conn.execute_batch("DETACH h").unwrap();
+    drop(conn);
+
+    let snap = Snapshot::open(&old).unwrap();
+    let (_, version) = snap.workflow().identity().unwrap();
+    assert_eq!(version, 4);
+    drop(snap);
+    let conn = Connection::open(&old).unwrap();
+    for (table, rows) in tables.iter().zip(&before) {
+        if *table == "annotations" {
+            assert_eq!(
+                &rows_of(&conn, "main", table, V3_ANNOTATION_COLUMNS),
+                rows,
+                "{table}"
+            );
+            let new: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM annotations WHERE decision_note IS NOT NULL
+                        OR reversed_by IS NOT NULL OR reversed_at IS NOT NULL OR reversal_reason IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(new, 0);
+        } else {
+            assert_eq!(&rows_of(&conn, "main", table, "*"), rows, "{table}");
+        }
+    }
+    let index: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'annotations_target'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        index,
+        "CREATE INDEX annotations_target ON annotations(target_kind, target)"
+    );
+    assert!(conn
+        .query_row(
+            "SELECT 1 FROM sqlite_schema WHERE name = 'annotations_v3'",
+            [],
+            |r| r.get::<_, i64>(0)
+        )
+        .is_err());
+    // Still locked: the rebuilt table's lock triggers are back.
+    let e = conn
+        .execute("UPDATE annotations SET text = 'edited' WHERE id = 1", [])
+        .unwrap_err();
+    assert!(e.to_string().contains("period is signed off: locked"), "{e}");
+    drop(conn);
+
+    let snap = Snapshot::open(&old).unwrap();
+    assert_eq!(
+        snap.workflow().triggers().unwrap(),
+        closedesk::snapshot::workflow::expected_triggers().unwrap()
+    );
+    let report = audit::verify_with(&snap, &engine, None).unwrap();
+    assert!(report.ok, "{report:#?}");
+    // The new status is stored: reopen, reverse the accepted correction, verify again.
+    signoff::reopen(&snap, &actor(&snap, "leo"), "the GL correction was netted twice").unwrap();
+    let recon = recon();
+    let accepted = mismatches::views(&snap, &recon.mismatches)
+        .unwrap()
+        .into_iter()
+        .find(|v| v.key == GL)
+        .unwrap()
+        .corrections[0]
+        .id;
+    mismatches::reverse(
+        &snap,
+        &actor(&snap, "rita"),
+        &recon,
+        GL,
+        accepted,
+        "the GL correction was netted twice",
+        None,
+    )
+    .unwrap();
+    let report = audit::verify_with(&snap, &engine, None).unwrap();
+    assert!(report.ok, "{report:#?}");
+}

@@ -41,11 +41,13 @@ pub const MISMATCH_HELP: &str = "Examples:
   closedesk mismatch period.db KEY propose --amount 9.75 --side actual --reason 'credit CR-0010 netted in GL' --reference CR-0010
   closedesk mismatch period.db KEY accept 7 --user jokafor
   closedesk mismatch period.db KEY reject 7 --reason 'the credit is unapplied, fix the export'
+  closedesk mismatch period.db KEY reverse 7 --reason 'CR-0010 was netted twice; the GL line is right'
   closedesk mismatch period.db KEY waive --reason 'below materiality, rate fixed from April'
   closedesk mismatch period.db KEY assign gl-team@northstar.example
 
-Operators note, propose and assign; reviewers and leads also accept, reject and waive. Nobody
-accepts their own correction. A waiver needs a reason of at least 20 characters.";
+Operators note, propose and assign; reviewers and leads also accept, reject, reverse and waive.
+Nobody accepts their own correction. A waiver, and the reversal of an accepted correction, need a
+reason of at least 20 characters; a reversed correction cannot be accepted again.";
 
 pub const SIGNOFF_HELP: &str = "Examples:
   closedesk signoff period.db --check            # list the preconditions, sign nothing
@@ -174,6 +176,15 @@ enum MismatchAction {
         /// Why.
         #[arg(long, allow_hyphen_values = true)]
         reason: Option<String>,
+    },
+    /// Reverse an accepted correction (a reviewer or lead): it no longer counts; it stays in
+    /// the trail as reversed.
+    Reverse {
+        /// The accepted correction's number.
+        id: String,
+        /// Why it is taken back (at least 20 characters).
+        #[arg(long, allow_hyphen_values = true)]
+        reason: String,
     },
     /// Waive the mismatch (a reviewer or lead) with a reason of at least 20 characters.
     Waive {
@@ -527,6 +538,10 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
             let id = parse_id(id.as_deref())?;
             mismatches::reject(&snapshot, &actor, &recon, &key, id, reason.as_deref(), seen).map_err(fail)?
         }
+        Some(MismatchAction::Reverse { id, reason }) => {
+            let id = parse_id(Some(&id))?.unwrap_or_default();
+            mismatches::reverse(&snapshot, &actor, &recon, &key, id, &reason, seen).map_err(fail)?
+        }
         Some(MismatchAction::Waive { reason }) => {
             mismatches::waive(&snapshot, &actor, &recon, &key, &reason, seen).map_err(fail)?
         }
@@ -701,8 +716,13 @@ fn print_detail(d: &Detail, actor: &Actor) {
                 (Some(by), Some(at)) => format!(" by {} at {}", inert(by), inert(at)),
                 _ => String::new(),
             };
+            // "accepted by … at …", or "reversed by WHO at WHEN: reason (accepted by …)".
+            let outcome = match c.reversal() {
+                Some(reversal) => format!("{reversal} (accepted{decided})"),
+                None => format!("{}{decided}", c.status),
+            };
             println!(
-                "  #{} {} to {} by {} at {}{}: {}{decided}",
+                "  #{} {} to {} by {} at {}{}: {outcome}",
                 c.id,
                 signed(c.amount),
                 c.side,
@@ -711,7 +731,6 @@ fn print_detail(d: &Detail, actor: &Actor) {
                 c.reference
                     .as_deref()
                     .map_or(String::new(), |r| format!(" (ref {})", inert(r))),
-                c.status
             );
             println!("      reason: {}", inert(&c.reason));
         }

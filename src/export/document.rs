@@ -505,10 +505,7 @@ pub fn markdown(p: &Packet<'_>) -> String {
                         md(&a.author),
                         md(&a.created_at),
                         a.correction_status.map(|s| s.to_string()).unwrap_or_default(),
-                        match (&a.decided_by, &a.decided_at) {
-                            (Some(by), Some(at)) => format!("{} at {}", md(by), md(at)),
-                            _ => "—".to_string(),
-                        },
+                        decided(a),
                         a.reference.as_deref().map(md).unwrap_or_else(|| "—".into()),
                     ]
                 })
@@ -723,4 +720,22 @@ fn evidence_value(v: &checklist::Figure) -> String {
         checklist::Figure::Count(n) => n.to_string(),
         checklist::Figure::Words(s) => md(s),
     }
+}
+
+/// Who decided a correction and when; for a reversed one, also "reversed by WHO at WHEN:
+/// reason".
+fn decided(a: &crate::snapshot::workflow::AnnotationRow) -> String {
+    let mut text = match (&a.decided_by, &a.decided_at) {
+        (Some(by), Some(at)) => format!("{} at {}", md(by), md(at)),
+        _ => "—".to_string(),
+    };
+    if let Some(by) = &a.reversed_by {
+        let reversal = crate::workflow::mismatches::reversal_words(
+            by,
+            a.reversed_at.as_deref().unwrap_or("-"),
+            a.reversal_reason.as_deref().unwrap_or(""),
+        );
+        text.push_str(&format!("; {}", md(&reversal)));
+    }
+    text
 }

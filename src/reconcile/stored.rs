@@ -963,9 +963,9 @@ mod tests {
             ],
         )
         .unwrap();
-        // The version before the stored-rows migration, the last one (2 as written; if the
-        // migration is renumbered, still the one just before it).
-        let before = crate::snapshot::schema::SCHEMA_VERSION - 1;
+        // The version before the stored-rows migration (schema 3); the later migrations run
+        // on from there.
+        let before = 2;
         conn.pragma_update(None, "user_version", before).unwrap();
         drop(conn);
         let snapshot = Snapshot::open(&path).unwrap();

@@ -466,8 +466,13 @@ word_enum!(
     TargetKind { Mismatch => "mismatch", Checklist => "checklist" }
 );
 word_enum!(
-    /// Where a proposed correction stands.
-    CorrectionStatus { Proposed => "proposed", Accepted => "accepted", Rejected => "rejected" }
+    /// Where a proposed correction stands: `reversed` is an accepted one taken back (schema 4).
+    CorrectionStatus {
+        Proposed => "proposed",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Reversed => "reversed",
+    }
 );
 word_enum!(
     /// Which figure of a mismatch a correction adjusts.

@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Source tables, in an order where each table's references come before it.
 pub const SOURCE_TABLES: &[&str] = &[
@@ -69,6 +69,7 @@ pub fn migrations() -> Vec<String> {
         ),
         v2(),
         stored_result_rows(),
+        reversible_corrections(),
     ]
 }
 
@@ -403,11 +404,11 @@ fn locked_tables() -> impl Iterator<Item = &'static str> {
 /// table refuses inserts (so also `INSERT OR REPLACE`, `REPLACE` and upserts), updates and
 /// deletes, whatever the rowids.
 pub fn lock_triggers_sql() -> String {
-    lock_triggers(
-        locked_tables(),
-        "EXISTS (SELECT 1 FROM period WHERE status = 'signed_off')",
-    )
+    lock_triggers(locked_tables(), LOCKED_WHEN)
 }
+
+/// When the lock triggers of schema 2 on refuse a change.
+const LOCKED_WHEN: &str = "EXISTS (SELECT 1 FROM period WHERE status = 'signed_off')";
 
 /// Version 2: the lock holds against plain SQL (one period row; lock triggers that no
 /// second period row can hide; the audit log takes only appends at the next sequence
@@ -506,6 +507,52 @@ CREATE INDEX reconcile_mismatches_key ON reconcile_mismatches(key);
 DELETE FROM reconcile_cache;
 "#
     .to_string()
+}
+
+/// Version 4: an accepted correction can be reversed (docs/workflow.md, "Mismatches and the
+/// correction lane"). SQLite cannot alter a CHECK, so `annotations` is rebuilt: the table as
+/// it was is renamed aside, the new one created with `reversed` among the correction
+/// statuses and four new columns (the note or reason of a decision; who reversed it, when,
+/// why), every row copied with its id, the old table dropped (its triggers with it, firing
+/// none), and its index and lock triggers created again with the very SQL of
+/// [`lock_triggers_sql`], so `verify`'s trigger check holds. Writes no workflow row: a
+/// signed-off file migrates and stays locked.
+fn reversible_corrections() -> String {
+    let mut sql = String::from(
+        r#"
+ALTER TABLE annotations RENAME TO annotations_v3;
+DROP INDEX annotations_target;
+CREATE TABLE annotations (
+    id                INTEGER PRIMARY KEY,
+    target_kind       TEXT NOT NULL CHECK (target_kind IN ('mismatch', 'checklist')),
+    target            TEXT NOT NULL,
+    kind              TEXT NOT NULL CHECK (kind IN ('note', 'correction', 'waiver')),
+    author            TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    text              TEXT NOT NULL,
+    amount_cents      INTEGER,
+    side              TEXT CHECK (side IS NULL OR side IN ('expected', 'actual')),
+    reference         TEXT,
+    correction_status TEXT CHECK (correction_status IS NULL
+                          OR correction_status IN ('proposed', 'accepted', 'rejected', 'reversed')),
+    decided_by        TEXT,
+    decided_at        TEXT,
+    decision_note     TEXT,
+    reversed_by       TEXT,
+    reversed_at       TEXT,
+    reversal_reason   TEXT
+);
+INSERT INTO annotations (id, target_kind, target, kind, author, created_at, text, amount_cents, side,
+                         reference, correction_status, decided_by, decided_at)
+SELECT id, target_kind, target, kind, author, created_at, text, amount_cents, side,
+       reference, correction_status, decided_by, decided_at
+FROM annotations_v3 ORDER BY id;
+DROP TABLE annotations_v3;
+CREATE INDEX annotations_target ON annotations(target_kind, target);
+"#,
+    );
+    sql.push_str(&lock_triggers(std::iter::once("annotations"), LOCKED_WHEN));
+    sql
 }
 
 /// The generation triggers: every insert, update or delete of a source row bumps

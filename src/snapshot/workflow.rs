@@ -135,6 +135,18 @@ pub struct AnnotationRow {
     pub correction_status: Option<CorrectionStatus>,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
+    /// The note of an acceptance or the reason of a rejection, as the decider typed it
+    /// (also the decision's audit text); schema 4.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_note: Option<String>,
+    /// Who reversed an accepted correction, when and why (schema 4); the acceptance's
+    /// `decided_by`/`decided_at` are kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversal_reason: Option<String>,
 }
 
 impl AnnotationRow {
@@ -143,7 +155,7 @@ impl AnnotationRow {
     }
 
     pub fn state(&self) -> Value {
-        json!({
+        let mut state = json!({
             "target_kind": self.target_kind.as_str(),
             "target": self.target,
             "kind": self.kind.as_str(),
@@ -156,7 +168,20 @@ impl AnnotationRow {
             "correction_status": self.correction_status.map(CorrectionStatus::as_str),
             "decided_by": self.decided_by,
             "decided_at": self.decided_at,
-        })
+        });
+        // Fields of schema 4, only when set: annotations logged before have none, and
+        // replaying the log must give the row as it is.
+        for (field, value) in [
+            ("decision_note", &self.decision_note),
+            ("reversed_by", &self.reversed_by),
+            ("reversed_at", &self.reversed_at),
+            ("reversal_reason", &self.reversal_reason),
+        ] {
+            if let Some(value) = value {
+                state[field] = json!(value);
+            }
+        }
+        state
     }
 }
 
@@ -291,7 +316,8 @@ const CHECKLIST_COLUMNS: &str = "item, title, status, updated_by, updated_at, ve
 const STATE_COLUMNS: &str =
     "key, status, owner_override, first_seen, cleared_by_data, updated_by, updated_at, version";
 const ANNOTATION_COLUMNS: &str = "id, target_kind, target, kind, author, created_at, text, amount_cents, \
-     side, reference, correction_status, decided_by, decided_at";
+     side, reference, correction_status, decided_by, decided_at, decision_note, reversed_by, reversed_at, \
+     reversal_reason";
 const SIGNOFF_COLUMNS: &str = "id, period_id, signed_by, signed_at, digest, audit_head, audit_len, comment, \
      reopened_by, reopened_at, reopen_reason, source_hash, overview_hash";
 const AUDIT_COLUMNS: &str = "seq, at, actor, action, target, before, after, text, prev_hash, hash, signature";
@@ -335,6 +361,10 @@ fn annotation_row(r: &Row<'_>) -> rusqlite::Result<AnnotationRow> {
         correction_status: opt_word_at(r, 10, CorrectionStatus::parse)?,
         decided_by: r.get(11)?,
         decided_at: r.get(12)?,
+        decision_note: r.get(13)?,
+        reversed_by: r.get(14)?,
+        reversed_at: r.get(15)?,
+        reversal_reason: r.get(16)?,
     })
 }
 
@@ -858,15 +888,22 @@ impl Writes<'_> {
         })
     }
 
-    /// Records the decision on a proposed correction.
+    /// Records a decision on a correction: accepted or rejected (with its note), or an
+    /// accepted one reversed (who, when, why).
     pub fn decide_correction(&self, row: &AnnotationRow) -> rusqlite::Result<()> {
         self.tx().execute(
-            "UPDATE annotations SET correction_status = ?2, decided_by = ?3, decided_at = ?4 WHERE id = ?1",
+            "UPDATE annotations SET correction_status = ?2, decided_by = ?3, decided_at = ?4,
+                 decision_note = ?5, reversed_by = ?6, reversed_at = ?7, reversal_reason = ?8
+             WHERE id = ?1",
             params![
                 row.id,
                 row.correction_status.map(CorrectionStatus::as_str),
                 row.decided_by,
-                row.decided_at
+                row.decided_at,
+                row.decision_note,
+                row.reversed_by,
+                row.reversed_at,
+                row.reversal_reason
             ],
         )?;
         Ok(())

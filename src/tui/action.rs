@@ -97,6 +97,8 @@ pub enum Action {
     Waive,
     Accept,
     Reject,
+    /// Reverse an accepted correction.
+    Reverse,
     SetChecklist(ItemStatus),
     Verify,
     SignOff,
@@ -144,6 +146,8 @@ pub struct Binding {
     pub label: &'static str,
     pub action: Action,
     pub footer: bool,
+    /// Shown (in the footer and in `?`) only to a login that may use it.
+    pub only_if_allowed: bool,
 }
 
 pub const fn b(
@@ -159,6 +163,17 @@ pub const fn b(
         label,
         action,
         footer,
+        only_if_allowed: false,
+    }
+}
+
+impl Binding {
+    /// The same binding, shown only to a login that may use it.
+    pub const fn only_if_allowed(self) -> Binding {
+        Binding {
+            only_if_allowed: true,
+            ..self
+        }
     }
 }
 
@@ -182,6 +197,7 @@ impl Action {
             Action::Waive => Permission::Waive,
             Action::Accept => Permission::AcceptCorrection,
             Action::Reject => Permission::RejectCorrection,
+            Action::Reverse => Permission::ReverseCorrection,
             Action::SetChecklist(_) => Permission::MoveItem,
             Action::SignOff => Permission::SignOff,
             Action::Reopen => Permission::Reopen,

@@ -368,6 +368,9 @@ impl App {
                             | (Purpose::Rejection { .. }, WriteOp::Reject { .. })
                             | (Purpose::Reopen, WriteOp::Reopen { .. })
                             | (Purpose::Assign { .. }, WriteOp::Assign { .. })
+                            | (Purpose::Accept { .. }, WriteOp::Accept { .. })
+                            | (Purpose::Reversal { .. }, WriteOp::Reverse { .. })
+                            | (Purpose::SignOffComment { .. }, WriteOp::SignOff { .. })
                     );
                     if same {
                         self.editor = None;

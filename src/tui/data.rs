@@ -162,12 +162,23 @@ pub enum WriteOp {
         amount: Money,
         side: String,
         text: String,
+        /// A reference (journal entry, ticket, source row), as `--reference`.
+        reference: Option<String>,
         seen: Option<i64>,
     },
     Accept {
         key: String,
         /// The correction chosen (`None`: the one waiting).
         id: Option<i64>,
+        /// The note kept with the acceptance, as `accept --note`.
+        note: Option<String>,
+        seen: Option<i64>,
+    },
+    /// Reverse an accepted correction, with a reason.
+    Reverse {
+        key: String,
+        id: i64,
+        reason: String,
         seen: Option<i64>,
     },
     Reject {
@@ -194,6 +205,8 @@ pub enum WriteOp {
     },
     SignOff {
         typed: String,
+        /// The comment kept with the sign-off, as `signoff --comment`.
+        comment: Option<String>,
     },
     Reopen {
         reason: String,
@@ -522,6 +535,7 @@ pub fn write_with(
             amount,
             side,
             text,
+            reference,
             seen,
         } => {
             let proposal = mismatches::Proposal {
@@ -529,11 +543,19 @@ pub fn write_with(
                 side: Side::parse(side)
                     .ok_or_else(|| format!("side must be expected or actual, not {side}"))?,
                 reason: text.clone(),
-                reference: None,
+                reference: reference.clone(),
             };
             mismatches::propose(snap, &actor, &recon, key, &proposal, *seen)
         }
-        WriteOp::Accept { key, id, seen } => mismatches::accept(snap, &actor, &recon, key, *id, None, *seen),
+        WriteOp::Accept { key, id, note, seen } => {
+            mismatches::accept(snap, &actor, &recon, key, *id, note.as_deref(), *seen)
+        }
+        WriteOp::Reverse {
+            key,
+            id,
+            reason,
+            seen,
+        } => mismatches::reverse(snap, &actor, &recon, key, *id, reason, *seen),
         WriteOp::Reject { key, reason, seen } => {
             mismatches::reject(snap, &actor, &recon, key, None, Some(reason), *seen)
         }
@@ -548,7 +570,9 @@ pub fn write_with(
             let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
             checklist::set(snap, &actor, &recon, item, *status, note.as_deref(), *seen)
         }
-        WriteOp::SignOff { .. } => signoff::sign(snap, &actor, None).map(|s| s.receipt),
+        WriteOp::SignOff { comment, .. } => {
+            signoff::sign(snap, &actor, comment.as_deref()).map(|s| s.receipt)
+        }
         WriteOp::Reopen { reason } => signoff::reopen(snap, &actor, reason),
         WriteOp::ExportPacket => unreachable!("handled above"),
     }
@@ -557,6 +581,7 @@ pub fn write_with(
         WriteOp::Note { .. } => "note added".to_string(),
         WriteOp::Correction { .. } => "correction proposed".to_string(),
         WriteOp::Accept { .. } => "correction accepted".to_string(),
+        WriteOp::Reverse { id, .. } => format!("correction #{id} reversed"),
         WriteOp::Reject { .. } => "correction sent back".to_string(),
         WriteOp::Waive { .. } => "mismatch waived".to_string(),
         WriteOp::Assign { owner, .. } => format!("owner is now {}", crate::text::inert(owner)),

@@ -5,7 +5,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 
-use super::app::{Action, App, View};
+use super::app::{Action, App, View, SAVING};
 use super::data::AuditEntry;
 use super::data::LaneEntry;
 use super::data::{Request, Response, WriteOp};
@@ -535,11 +535,51 @@ fn signoff_needs_the_typed_period_id() {
     assert!(app.flash.as_ref().unwrap().1.contains("not signed"));
     press(&mut app, &[key(' '), key('S')]);
     typed(&mut app, "2026-03");
+    // The id confirmed, an optional comment: Esc on none cancels, nothing is signed.
+    assert!(press(&mut app, &[code(KeyCode::Enter)]).is_empty());
     assert_eq!(
-        press(&mut app, &[code(KeyCode::Enter)]),
-        vec![Request::Write(WriteOp::SignOff {
+        app.editor.as_ref().map(|e| e.purpose.clone()),
+        Some(Purpose::SignOffComment {
             typed: "2026-03".into()
+        })
+    );
+    assert!(press(&mut app, &[code(KeyCode::Esc)]).is_empty());
+    assert!(app.editor.is_none());
+    // Ctrl-S with no comment signs without one.
+    press(&mut app, &[key('S')]);
+    typed(&mut app, "2026-03");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        press(&mut app, &[ctrl('s')]),
+        vec![Request::Write(WriteOp::SignOff {
+            typed: "2026-03".into(),
+            comment: None
         })]
+    );
+}
+
+#[test]
+fn the_sign_off_takes_an_optional_comment_after_the_typed_period_id() {
+    let mut app = app_as("lena", Some(Role::Lead));
+    press(&mut app, &[key('6'), key('S')]);
+    typed(&mut app, "2026-03");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    let s = screen(&mut app, 80, 24);
+    assert_shows(&s, "Sign off 2026-03 — comment — Ctrl-S sign · Esc cancel");
+    assert_shows(&s, "a comment kept with the sign-off, if you like");
+    insta::assert_snapshot!("signoff_comment", s);
+    typed(&mut app, "March close, reviewed with the GL team");
+    assert_eq!(
+        press(&mut app, &[ctrl('s')]),
+        vec![Request::Write(WriteOp::SignOff {
+            typed: "2026-03".into(),
+            comment: Some("March close, reviewed with the GL team".into())
+        })]
+    );
+    assert_eq!(
+        editor_error(&app),
+        SAVING,
+        "the draft stays until the write is confirmed"
     );
 }
 
@@ -864,7 +904,7 @@ fn load_resolves_the_role_from_the_roster() {
 #[test]
 fn reviewer_accepts_or_sends_back_a_correction() {
     let mut app = app_as("rita", Some(Role::Reviewer));
-    // `a` opens the chooser; Enter accepts the selected correction.
+    // `a` opens the chooser (Enter opens the chosen one's confirmation).
     press(&mut app, &[code(KeyCode::Enter)]);
     assert!(press(&mut app, &[key('a')]).is_empty());
     assert_eq!(app.detail.choosing, Some(0));
@@ -1235,10 +1275,11 @@ fn demo_a_reviewer_chooses_which_of_two_corrections_to_accept_seeing_the_varianc
     insta::assert_snapshot!("demo_choose_correction", s);
     let waiting = d.app.waiting_corrections();
     let rdiaz = waiting.iter().find(|w| w.3 == "rdiaz").unwrap().0;
-    // Choose the second (rdiaz's) and confirm.
-    let reqs = press(&mut d.app, &[key('j'), code(KeyCode::Enter)]);
+    // Choose the second (rdiaz's): Enter opens its confirmation, Ctrl-S accepts.
+    assert!(press(&mut d.app, &[key('j'), code(KeyCode::Enter)]).is_empty());
+    let reqs = press(&mut d.app, &[ctrl('s')]);
     assert!(
-        matches!(&reqs[..], [Request::Write(WriteOp::Accept { id: Some(id), .. })] if *id == rdiaz),
+        matches!(&reqs[..], [Request::Write(WriteOp::Accept { id: Some(id), note: None, .. })] if *id == rdiaz),
         "{reqs:?}"
     );
     d.pump(reqs);
@@ -1328,6 +1369,7 @@ fn screen_refusal_shown_whole_until_the_next_key() {
         op: WriteOp::Accept {
             key: "exports:GL-2026-03:ar-total".into(),
             id: None,
+            note: None,
             seen: Some(0),
         },
         result: Err("four-eyes: olga proposed correction #1 and cannot also accept it; another reviewer or lead must decide it".into()),
@@ -1786,5 +1828,253 @@ fn a_dead_worker_is_surfaced_and_the_edit_is_not_claimed_saved() {
             .unwrap()
             .contains("background worker stopped"),
         "{shown}"
+    );
+}
+
+/// `p`: the example shows the optional reference line; `ref: …` is the correction's
+/// reference, the other lines after the amount its reason.
+#[test]
+fn the_correction_editor_takes_a_reference_line() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('p')]);
+    let s = screen(&mut app, 80, 24);
+    assert_shows(&s, "and, if you like, a line with its reference: ref: JE-1042");
+    insta::assert_snapshot!("correction_example", s);
+    typed(&mut app, "9.75 actual");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "the GL export missed ACC-1004");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "Ref:  JE-1042 ");
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert!(
+        matches!(&reqs[..], [Request::Write(WriteOp::Correction { text, reference: Some(r), .. })]
+            if text == "the GL export missed ACC-1004" && r == "JE-1042"),
+        "{reqs:?}"
+    );
+    let typed = super::views::editor::parse_correction("9.75 actual\nwhy").unwrap();
+    assert_eq!(typed.reference, None);
+    for (text, error) in [
+        (
+            "9.75 actual\nwhy\nref:",
+            "ref: needs the reference after it, e.g. ref: JE-1042",
+        ),
+        ("9.75 actual\nwhy\nref: A\nref: B", "one ref: line per correction"),
+        ("9.75 actual\nref: A", "say why on the lines after the amount"),
+    ] {
+        assert_eq!(super::views::editor::parse_correction(text).unwrap_err(), error);
+    }
+}
+
+/// `u` is offered (Actions line, `?`) only to a reviewer or lead; an operator pressing it
+/// is told why.
+#[test]
+fn the_reverse_key_is_shown_only_to_reviewers_and_leads() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(!screen(&mut app, 80, 24).contains("reverse"));
+    press(&mut app, &[key('?')]);
+    assert!(!screen(&mut app, 80, 24).contains("reverse"));
+    press(&mut app, &[key('j'), key('u')]);
+    assert_eq!(
+        app.flash.as_ref().unwrap().1,
+        "reversing a correction needs a reviewer or lead"
+    );
+    assert_eq!(app.detail.choosing, None);
+    for (login, role) in [("rita", Role::Reviewer), ("lena", Role::Lead)] {
+        let mut app = app_as(login, Some(role));
+        press(&mut app, &[code(KeyCode::Enter)]);
+        assert_shows(&screen(&mut app, 80, 24), "u reverse an accepted correction");
+        press(&mut app, &[key('?')]);
+        assert_shows(&screen(&mut app, 80, 24), "u reverse an accepted correction");
+        press(&mut app, &[key('j'), key('u')]);
+        assert_eq!(app.detail.choosing, Some(0));
+    }
+}
+
+/// The demo's GL gap with one correction proposed by rdiaz (9.75 to actual, reference
+/// JE-1042), opened by `login` in the mismatch detail with its trail read.
+fn demo_with_a_correction(login: &str) -> (Demo, &'static str) {
+    let mut d = Demo::open(login);
+    let key_gl = "exports:GL-2026-03:ar-total";
+    let recon = crate::reconcile::run(&d.snap).unwrap();
+    let who = crate::workflow::Actor::resolve(&d.snap, Some("rdiaz")).unwrap();
+    let proposal = crate::workflow::mismatches::Proposal {
+        amount: crate::money::Money::parse("9.75").unwrap(),
+        side: crate::snapshot::model::Side::Actual,
+        reason: "the GL export missed ACC-1004's line".into(),
+        reference: Some("JE-1042".into()),
+    };
+    crate::workflow::mismatches::propose(&d.snap, &who, &recon, key_gl, &proposal, None).unwrap();
+    d.pump(vec![Request::Load]);
+    d.press(&[key('2')]);
+    d.app.open_detail(key_gl.to_string());
+    d.pump(vec![Request::Trail {
+        kind: crate::snapshot::model::TargetKind::Mismatch,
+        target: key_gl.into(),
+    }]);
+    (d, key_gl)
+}
+
+/// `screen` with each time the workflow stored now (`2026-11-30T01:56:06Z`) written as
+/// `YYYY-MM-DDTHH:MM:SSZ`, the same width: snapshots of a live demo stay stable.
+fn times_redacted(screen: &str) -> String {
+    let shape = "0000-00-00T00:00:00Z";
+    let chars: Vec<char> = screen.chars().collect();
+    let fits = |i: usize| {
+        shape.chars().enumerate().all(|(k, c)| match chars.get(i + k) {
+            Some(d) if c == '0' => d.is_ascii_digit(),
+            Some(d) => *d == c,
+            None => false,
+        })
+    };
+    let (mut out, mut i) = (String::new(), 0);
+    while i < chars.len() {
+        if fits(i) {
+            out.push_str("YYYY-MM-DDTHH:MM:SSZ");
+            i += shape.len();
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The detail's trail as text, line by line (unwrapped: the pane wraps it at 80x24).
+fn trail_text(app: &App) -> String {
+    let rows = app.detail.trail.as_deref().unwrap_or_default();
+    views::mismatch_detail::trail_lines(rows, &Theme::mono())
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect::<String>() + "\n")
+        .collect()
+}
+
+/// What the workflow stored for the GL gap's first correction.
+fn demo_correction(d: &Demo, key: &str) -> crate::workflow::mismatches::Correction {
+    let recon = crate::reconcile::run(&d.snap).unwrap();
+    crate::workflow::mismatches::detail(&d.snap, &recon, key)
+        .unwrap()
+        .view
+        .corrections[0]
+        .clone()
+}
+
+#[test]
+fn demo_accepting_asks_for_confirmation_with_the_variance_and_an_optional_note() {
+    let (mut d, key_gl) = demo_with_a_correction("jokafor");
+    assert_shows(&d.screen(), "  ref: JE-1042");
+    let id = d.app.waiting_corrections()[0].0;
+    // Enter on the chooser opens the confirmation: nothing is written yet.
+    assert!(press(&mut d.app, &[key('a'), code(KeyCode::Enter)]).is_empty());
+    assert_eq!(
+        d.app.editor.as_ref().map(|e| e.purpose.clone()),
+        Some(Purpose::Accept {
+            key: key_gl.into(),
+            id
+        })
+    );
+    let s = d.screen();
+    assert_shows(
+        &s,
+        &format!("#{id} +9.75 adds to actual · by rdiaz · variance -9.75 → 0.00"),
+    );
+    assert_shows(&s, "Ctrl-S accept · Esc cancel");
+    insta::assert_snapshot!("demo_accept_confirm", times_redacted(&s));
+    // Esc cancels.
+    assert!(press(&mut d.app, &[code(KeyCode::Esc)]).is_empty());
+    assert!(d.app.editor.is_none());
+    assert_eq!(demo_correction(&d, key_gl).status.as_str(), "proposed");
+    // A note, Ctrl-S: accepted with it, as `accept --note`.
+    press(&mut d.app, &[key('a'), code(KeyCode::Enter)]);
+    typed(&mut d.app, "ties to JE-1042");
+    let reqs = press(&mut d.app, &[ctrl('s')]);
+    assert_eq!(
+        reqs,
+        vec![Request::Write(WriteOp::Accept {
+            key: key_gl.into(),
+            id: Some(id),
+            note: Some("ties to JE-1042".into()),
+            seen: Some(1),
+        })]
+    );
+    d.pump(reqs);
+    assert!(d.app.editor.is_none());
+    let c = demo_correction(&d, key_gl);
+    assert_eq!(
+        (c.status.as_str(), c.decision_note.as_deref()),
+        ("accepted", Some("ties to JE-1042"))
+    );
+    let log = d.snap.workflow().audit_log().unwrap();
+    assert_eq!(log.last().unwrap().text.as_deref(), Some("ties to JE-1042"));
+    let trail = trail_text(&d.app);
+    assert_shows(&trail, "correction +9.75 on actual [accepted by jokafor]");
+    assert_shows(&trail, "  accept note: ties to JE-1042");
+}
+
+#[test]
+fn demo_a_reviewer_reverses_an_accepted_correction_with_a_reason() {
+    let (mut d, key_gl) = demo_with_a_correction("jokafor");
+    let id = d.app.waiting_corrections()[0].0;
+    d.press(&[key('a'), code(KeyCode::Enter), ctrl('s')]);
+    assert_eq!(demo_correction(&d, key_gl).status.as_str(), "accepted");
+    // `u`: the accepted ones, with the variance after reversing each.
+    assert!(press(&mut d.app, &[key('u')]).is_empty());
+    let s = d.screen();
+    assert_shows(&s, "Reverse which accepted correction?");
+    assert_shows(
+        &s,
+        &format!("#{id} +9.75 adds to actual · accepted by jokafor · variance 0.00 → -9.75"),
+    );
+    insta::assert_snapshot!("demo_choose_reversal", times_redacted(&s));
+    assert!(press(&mut d.app, &[code(KeyCode::Enter)]).is_empty());
+    assert_eq!(
+        d.app.editor.as_ref().map(|e| e.purpose.clone()),
+        Some(Purpose::Reversal {
+            key: key_gl.into(),
+            id
+        })
+    );
+    let s = d.screen();
+    assert_shows(&s, "why it is reversed: at least 20 characters, for the trail");
+    insta::assert_snapshot!("demo_reversal_reason", times_redacted(&s));
+    // A reason is required, as a waiver's: the workflow's refusal shows in the editor.
+    assert_eq!(press(&mut d.app, &[ctrl('s')]), vec![]);
+    assert_eq!(editor_error(&d.app), "nothing written yet");
+    typed(&mut d.app, "netted twice");
+    d.press(&[ctrl('s')]);
+    assert!(
+        editor_error(&d.app).starts_with("not saved: a reversal needs a reason of at least 20 characters"),
+        "{}",
+        editor_error(&d.app)
+    );
+    typed(&mut d.app, ": the GL line is right");
+    let reqs = press(&mut d.app, &[ctrl('s')]);
+    assert!(
+        matches!(&reqs[..], [Request::Write(WriteOp::Reverse { id: i, reason, .. })]
+            if *i == id && reason == "netted twice: the GL line is right"),
+        "{reqs:?}"
+    );
+    d.pump(reqs);
+    assert!(d.app.editor.is_none());
+    let c = demo_correction(&d, key_gl);
+    assert_eq!(c.status.as_str(), "reversed");
+    let at = c.reversed_at.clone().unwrap();
+    let item = d.app.detail_item().unwrap();
+    assert_eq!(item.status.as_str(), "open");
+    assert_eq!(item.corrected.2.to_string(), "-9.75");
+    let trail = trail_text(&d.app);
+    assert_shows(
+        &trail,
+        "correction +9.75 on actual [accepted by jokafor, reversed]",
+    );
+    assert_shows(
+        &trail,
+        &format!("  reversed by jokafor at {at}: netted twice: the GL line is right\n"),
+    );
+    // Nothing accepted is left to reverse.
+    d.press(&[key('u')]);
+    assert_eq!(
+        d.app.flash.as_ref().unwrap().1,
+        "no accepted correction to reverse on this mismatch"
     );
 }

@@ -68,8 +68,19 @@ pub(crate) fn entry(row: AuditRow) -> Entry {
     }
 }
 
-/// Fields that only repeat the row's actor and time, or count changes.
-const BOOKKEEPING: &[&str] = &["updated_by", "updated_at", "version", "decided_by", "decided_at"];
+/// Fields that only repeat the row's actor and time or its text, or count changes. (A
+/// reversal's who, when and why are said in one line of their own.)
+const BOOKKEEPING: &[&str] = &[
+    "updated_by",
+    "updated_at",
+    "version",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "reversed_by",
+    "reversed_at",
+    "reversal_reason",
+];
 
 fn show(value: &Value) -> String {
     match value {
@@ -96,6 +107,17 @@ pub fn changes(before: &Value, after: &Value) -> Vec<String> {
                     if was != value && !BOOKKEEPING.contains(&field.as_str()) {
                         lines.push(format!("{id} {field}: {} → {}", show(was), show(value)));
                     }
+                }
+                if let (None, Some(by)) = (old.get("reversed_by"), new.get("reversed_by")) {
+                    let field = |name: &str| new.get(name).map_or_else(|| "-".to_string(), show);
+                    lines.push(format!(
+                        "{id} {}",
+                        super::mismatches::reversal_words(
+                            &show(by),
+                            &field("reversed_at"),
+                            &field("reversal_reason")
+                        )
+                    ));
                 }
             }
             (None, None) => {}

@@ -31,6 +31,7 @@ pub enum Permission {
     AssignOwner,
     AcceptCorrection,
     RejectCorrection,
+    ReverseCorrection,
     Waive,
     SignOff,
     Reopen,
@@ -46,7 +47,10 @@ impl Permission {
             | Permission::ProposeCorrection
             | Permission::AssignOwner
             | Permission::Export => Role::Operator,
-            Permission::AcceptCorrection | Permission::RejectCorrection | Permission::Waive => Role::Reviewer,
+            Permission::AcceptCorrection
+            | Permission::RejectCorrection
+            | Permission::ReverseCorrection
+            | Permission::Waive => Role::Reviewer,
             Permission::SignOff | Permission::Reopen => Role::Lead,
         }
     }
@@ -60,6 +64,7 @@ impl Permission {
             Permission::AssignOwner => "assigning an owner",
             Permission::AcceptCorrection => "accepting a correction",
             Permission::RejectCorrection => "rejecting a correction",
+            Permission::ReverseCorrection => "reversing a correction",
             Permission::Waive => "waiving a mismatch",
             Permission::SignOff => "signing off the period",
             Permission::Reopen => "reopening the period",

@@ -45,6 +45,16 @@ pub struct Correction {
     pub status: CorrectionStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
+    /// The acceptance's note or the rejection's reason, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_note: Option<String>,
+    /// Who reversed it (an accepted correction taken back), when and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversal_reason: Option<String>,
 }
 
 impl Correction {
@@ -63,8 +73,27 @@ impl Correction {
             status: row.correction_status?,
             decided_by: row.decided_by.clone(),
             decided_at: row.decided_at.clone(),
+            decision_note: row.decision_note.clone(),
+            reversed_by: row.reversed_by.clone(),
+            reversed_at: row.reversed_at.clone(),
+            reversal_reason: row.reversal_reason.clone(),
         })
     }
+
+    /// "reversed by WHO at WHEN: reason", once it was reversed.
+    pub fn reversal(&self) -> Option<String> {
+        reversal_words(
+            self.reversed_by.as_deref()?,
+            self.reversed_at.as_deref().unwrap_or("-"),
+            self.reversal_reason.as_deref().unwrap_or(""),
+        )
+        .into()
+    }
+}
+
+/// "reversed by WHO at WHEN: reason", as every trail shows a reversal (inert).
+pub fn reversal_words(by: &str, at: &str, reason: &str) -> String {
+    format!("reversed by {} at {}: {}", inert(by), inert(at), inert(reason))
 }
 
 /// What a correction proposes.
@@ -280,6 +309,10 @@ pub(crate) fn new_annotation(
         correction_status: None,
         decided_by: None,
         decided_at: None,
+        decision_note: None,
+        reversed_by: None,
+        reversed_at: None,
+        reversal_reason: None,
     }
 }
 
@@ -463,28 +496,78 @@ impl Work<'_, '_> {
             },
         };
         if chosen.status != CorrectionStatus::Proposed {
-            return Err(Refusal::Precondition(format!(
+            let (by, at) = match chosen.status {
+                CorrectionStatus::Reversed => (&chosen.reversed_by, &chosen.reversed_at),
+                _ => (&chosen.decided_by, &chosen.decided_at),
+            };
+            let mut why = format!(
                 "correction #{} on {key} was already {} by {} at {}",
                 chosen.id,
                 chosen.status,
-                inert(chosen.decided_by.as_deref().unwrap_or("-")),
-                inert(chosen.decided_at.as_deref().unwrap_or("-")),
-            )));
+                inert(by.as_deref().unwrap_or("-")),
+                inert(at.as_deref().unwrap_or("-")),
+            );
+            if chosen.status == CorrectionStatus::Reversed {
+                why.push_str(": a reversed correction stays reversed; propose a new one");
+            }
+            return Err(Refusal::Precondition(why));
         }
         Ok(chosen.clone())
     }
 
-    fn decide(&mut self, correction: &Correction, status: CorrectionStatus) -> Result<(), Refusal> {
+    /// The accepted correction `id`, to reverse.
+    fn accepted_correction(&self, id: i64) -> Result<Correction, Refusal> {
+        let key = inert(&self.state.key);
+        let chosen = self
+            .view
+            .corrections
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?;
+        match chosen.status {
+            CorrectionStatus::Accepted => Ok(chosen.clone()),
+            CorrectionStatus::Reversed => Err(Refusal::Precondition(format!(
+                "correction #{id} on {key} was already {}",
+                chosen.reversal().unwrap_or_else(|| "reversed".into())
+            ))),
+            other => Err(Refusal::Precondition(format!(
+                "correction #{id} on {key} is {other}, not accepted: only an accepted correction can \
+                 be reversed"
+            ))),
+        }
+    }
+
+    /// Accepts or rejects `correction` with the decider's note, or reverses it with its
+    /// reason, then sets the status the remaining overlay gives.
+    fn decide(
+        &mut self,
+        correction: &Correction,
+        status: CorrectionStatus,
+        note: Option<&str>,
+    ) -> Result<(), Refusal> {
         let before = self
             .tx
             .read()
             .annotation(correction.id)?
             .ok_or_else(|| Refusal::NotFound(format!("no correction #{}", correction.id)))?;
-        let after = AnnotationRow {
-            correction_status: Some(status),
-            decided_by: Some(self.actor.login.clone()),
-            decided_at: Some(self.tx.at().to_string()),
-            ..before.clone()
+        let (by, at) = (Some(self.actor.login.clone()), Some(self.tx.at().to_string()));
+        let note = note.filter(|n| !n.trim().is_empty()).map(str::to_string);
+        let after = if status == CorrectionStatus::Reversed {
+            AnnotationRow {
+                correction_status: Some(status),
+                reversed_by: by,
+                reversed_at: at,
+                reversal_reason: note,
+                ..before.clone()
+            }
+        } else {
+            AnnotationRow {
+                correction_status: Some(status),
+                decided_by: by,
+                decided_at: at,
+                decision_note: note,
+                ..before.clone()
+            }
         };
         self.tx.decide_correction(&after)?;
         self.changes.record(after.row_id(), before.state(), after.state());
@@ -671,7 +754,7 @@ pub fn accept<F: Figures + ?Sized>(
                     correction.id
                 )));
             }
-            w.decide(&correction, CorrectionStatus::Accepted)?;
+            w.decide(&correction, CorrectionStatus::Accepted, note)?;
             Ok(note.map(str::to_string))
         },
     )
@@ -700,8 +783,43 @@ pub fn reject<F: Figures + ?Sized>(
         |w| {
             w.mismatch()?;
             let correction = w.pending_correction(id)?;
-            w.decide(&correction, CorrectionStatus::Rejected)?;
+            w.decide(&correction, CorrectionStatus::Rejected, reason)?;
             Ok(reason.map(str::to_string))
+        },
+    )
+}
+
+/// Reverses accepted correction `id` (a reviewer or lead) with a reason of at least 20
+/// characters: it no longer counts in the overlay, and the mismatch takes the status the
+/// remaining corrections give (`resolved` while they still tie, else `in_correction` while
+/// one awaits a decision, else `open`; a waiver, decided on the variance with it, lapses
+/// likewise). The earlier audit rows are untouched: the reversal is a row of its own. A
+/// reversed correction cannot be accepted again; a new one can be proposed.
+pub fn reverse<F: Figures + ?Sized>(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    recon: &F,
+    key: &str,
+    id: i64,
+    reason: &str,
+    seen_version: Option<i64>,
+) -> Result<Receipt, Refusal> {
+    actor.may(Permission::ReverseCorrection)?;
+    require_reason("a reversal", reason)?;
+    act(
+        snapshot,
+        actor,
+        recon,
+        key,
+        Permission::ReverseCorrection,
+        seen_version,
+        "mismatch.reverse",
+        reason,
+        |w| {
+            w.mismatch()?;
+            let correction = w.accepted_correction(id)?;
+            w.decide(&correction, CorrectionStatus::Reversed, Some(reason))?;
+            Ok(Some(reason.to_string()))
         },
     )
 }

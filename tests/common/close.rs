@@ -68,14 +68,23 @@ pub fn trace_and_propose(s: &dyn Screen) {
     s.press(b"\x13", "+5.00 on actual");
 }
 
+/// The reviewer's note on accepting the 9.75, and the lead's sign-off comment: both end up
+/// in the close packet.
+pub const ACCEPT_NOTE: &str = "ties to ACC-1004's export line";
+pub const SIGNOFF_COMMENT: &str = "March close, reviewed with the GL team";
+
 /// Reviewer: chooses among the two waiting corrections with the variance before → after of
-/// each, accepts the first, and waives the statement mismatch with a reason.
+/// each, confirms the first with a note, and waives the statement mismatch with a reason.
 pub fn choose_accept_and_waive(s: &dyn Screen) {
     open_mismatch(s, "GL-2026", GL_KEY);
     s.press(b"a", "Accept which correction?");
     s.wait_for("+9.75 adds to actual · by rdiaz · variance -9.75 → 0.00");
     s.wait_for("+5.00 adds to actual · by rdiaz · variance -9.75 → -4.75");
-    s.press(b"\r", "correction accepted");
+    // Enter opens the confirmation: the chosen one and its variance, an optional note.
+    s.press(b"\r", "Ctrl-S accept");
+    s.wait_for("+9.75 adds to actual · by rdiaz · variance -9.75 → 0.00");
+    s.send(ACCEPT_NOTE.as_bytes());
+    s.press(b"\x13", "correction accepted");
     s.wait_for("[accepted");
     open_mismatch(s, "STM-VERIFY", "statement-total");
     s.press(b"w", "Ctrl-S save");
@@ -98,19 +107,23 @@ pub fn work_items(s: &dyn Screen, from: u8, to: u8) {
     }
 }
 
-/// Lead: signs off by typing the period id, exports the packet, and verifies.
+/// Lead: signs off by typing the period id and a comment, exports the packet, and
+/// verifies.
 pub fn sign_export_verify(s: &dyn Screen) {
     s.press(b"6", "Sign off period 2026-03");
     s.send(b"S");
     s.send(b"2026-03\r");
-    s.wait_for("period signed off and locked");
+    s.wait_for("Ctrl-S sign");
+    s.send(SIGNOFF_COMMENT.as_bytes());
+    s.press(b"\x13", "period signed off and locked");
     s.press(b"e", "close packet written to");
     s.press(b"5", "Audit");
     s.press(b"v", "checks passed");
 }
 
 /// After the close: `verify` passes, the period is signed by mhale, the GL mismatch is
-/// resolved by the accepted 9.75 and the packet is beside the snapshot.
+/// resolved by the accepted 9.75 and the packet is beside the snapshot, with the accept
+/// note and the sign-off comment.
 pub fn assert_signed_and_packed(path: &Path) {
     let verify = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
         .arg("verify")
@@ -140,5 +153,10 @@ pub fn assert_signed_and_packed(path: &Path) {
     assert!(
         packet.contains("Verify statement reissued in April"),
         "the waiver's reason"
+    );
+    assert!(packet.contains(ACCEPT_NOTE), "the accept note:\n{packet}");
+    assert!(
+        packet.contains(SIGNOFF_COMMENT),
+        "the sign-off comment:\n{packet}"
     );
 }

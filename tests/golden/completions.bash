@@ -151,6 +151,9 @@ _closedesk() {
             closedesk__subcmd__help__subcmd__mismatch,reject)
                 cmd="closedesk__subcmd__help__subcmd__mismatch__subcmd__reject"
                 ;;
+            closedesk__subcmd__help__subcmd__mismatch,reverse)
+                cmd="closedesk__subcmd__help__subcmd__mismatch__subcmd__reverse"
+                ;;
             closedesk__subcmd__help__subcmd__mismatch,waive)
                 cmd="closedesk__subcmd__help__subcmd__mismatch__subcmd__waive"
                 ;;
@@ -172,6 +175,9 @@ _closedesk() {
             closedesk__subcmd__mismatch,reject)
                 cmd="closedesk__subcmd__mismatch__subcmd__reject"
                 ;;
+            closedesk__subcmd__mismatch,reverse)
+                cmd="closedesk__subcmd__mismatch__subcmd__reverse"
+                ;;
             closedesk__subcmd__mismatch,waive)
                 cmd="closedesk__subcmd__mismatch__subcmd__waive"
                 ;;
@@ -192,6 +198,9 @@ _closedesk() {
                 ;;
             closedesk__subcmd__mismatch__subcmd__help,reject)
                 cmd="closedesk__subcmd__mismatch__subcmd__help__subcmd__reject"
+                ;;
+            closedesk__subcmd__mismatch__subcmd__help,reverse)
+                cmd="closedesk__subcmd__mismatch__subcmd__help__subcmd__reverse"
                 ;;
             closedesk__subcmd__mismatch__subcmd__help,waive)
                 cmd="closedesk__subcmd__mismatch__subcmd__help__subcmd__waive"
@@ -571,7 +580,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__help__subcmd__mismatch)
-            opts="note propose accept reject waive assign"
+            opts="note propose accept reject reverse waive assign"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -641,6 +650,20 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__help__subcmd__mismatch__subcmd__reject)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        closedesk__subcmd__help__subcmd__mismatch__subcmd__reverse)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -841,7 +864,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__mismatch)
-            opts="-h --lane --severity --status --owner --rows --json --if-version --user --help note propose accept reject waive assign help"
+            opts="-h --lane --severity --status --owner --rows --json --if-version --user --help note propose accept reject reverse waive assign help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -927,7 +950,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__mismatch__subcmd__help)
-            opts="note propose accept reject waive assign help"
+            opts="note propose accept reject reverse waive assign help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1024,6 +1047,20 @@ _closedesk() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        closedesk__subcmd__mismatch__subcmd__help__subcmd__reverse)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         closedesk__subcmd__mismatch__subcmd__help__subcmd__waive)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1099,6 +1136,32 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__mismatch__subcmd__reject)
+            opts="-h --reason --json --if-version --user --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --if-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        closedesk__subcmd__mismatch__subcmd__reverse)
             opts="-h --reason --json --if-version --user --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -222,6 +222,17 @@ _arguments "${_arguments_options[@]}" : \
 '::id -- The correction'\''s number (default\: the only one awaiting a decision):_default' \
 && ret=0
 ;;
+(reverse)
+_arguments "${_arguments_options[@]}" : \
+'--reason=[Why it is taken back (at least 20 characters)]:REASON:_default' \
+'--if-version=[Refuse if the mismatch changed since you read this version (shown in its detail)]:N:_default' \
+'--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
+'--json[Print JSON for scripts]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id -- The accepted correction'\''s number:_default' \
+&& ret=0
+;;
 (waive)
 _arguments "${_arguments_options[@]}" : \
 '--reason=[Why it may stay unresolved]:REASON:_default' \
@@ -267,6 +278,10 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (reject)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(reverse)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -460,6 +475,10 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (reject)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(reverse)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -682,6 +701,7 @@ _closedesk__subcmd__help__subcmd__mismatch_commands() {
 'propose:Propose a correction\: an amount added to the expected or actual figure' \
 'accept:Accept a proposed correction (a reviewer or lead other than its author)' \
 'reject:Reject (send back) a proposed correction; it stays in the trail' \
+'reverse:Reverse an accepted correction (a reviewer or lead)\: it no longer counts; it stays in the trail as reversed' \
 'waive:Waive the mismatch (a reviewer or lead) with a reason of at least 20 characters' \
 'assign:Assign an owner, overriding the lane owner' \
     )
@@ -711,6 +731,11 @@ _closedesk__subcmd__help__subcmd__mismatch__subcmd__propose_commands() {
 _closedesk__subcmd__help__subcmd__mismatch__subcmd__reject_commands() {
     local commands; commands=()
     _describe -t commands 'closedesk help mismatch reject commands' commands "$@"
+}
+(( $+functions[_closedesk__subcmd__help__subcmd__mismatch__subcmd__reverse_commands] )) ||
+_closedesk__subcmd__help__subcmd__mismatch__subcmd__reverse_commands() {
+    local commands; commands=()
+    _describe -t commands 'closedesk help mismatch reverse commands' commands "$@"
 }
 (( $+functions[_closedesk__subcmd__help__subcmd__mismatch__subcmd__waive_commands] )) ||
 _closedesk__subcmd__help__subcmd__mismatch__subcmd__waive_commands() {
@@ -774,6 +799,7 @@ _closedesk__subcmd__mismatch_commands() {
 'propose:Propose a correction\: an amount added to the expected or actual figure' \
 'accept:Accept a proposed correction (a reviewer or lead other than its author)' \
 'reject:Reject (send back) a proposed correction; it stays in the trail' \
+'reverse:Reverse an accepted correction (a reviewer or lead)\: it no longer counts; it stays in the trail as reversed' \
 'waive:Waive the mismatch (a reviewer or lead) with a reason of at least 20 characters' \
 'assign:Assign an owner, overriding the lane owner' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -797,6 +823,7 @@ _closedesk__subcmd__mismatch__subcmd__help_commands() {
 'propose:Propose a correction\: an amount added to the expected or actual figure' \
 'accept:Accept a proposed correction (a reviewer or lead other than its author)' \
 'reject:Reject (send back) a proposed correction; it stays in the trail' \
+'reverse:Reverse an accepted correction (a reviewer or lead)\: it no longer counts; it stays in the trail as reversed' \
 'waive:Waive the mismatch (a reviewer or lead) with a reason of at least 20 characters' \
 'assign:Assign an owner, overriding the lane owner' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -833,6 +860,11 @@ _closedesk__subcmd__mismatch__subcmd__help__subcmd__reject_commands() {
     local commands; commands=()
     _describe -t commands 'closedesk mismatch help reject commands' commands "$@"
 }
+(( $+functions[_closedesk__subcmd__mismatch__subcmd__help__subcmd__reverse_commands] )) ||
+_closedesk__subcmd__mismatch__subcmd__help__subcmd__reverse_commands() {
+    local commands; commands=()
+    _describe -t commands 'closedesk mismatch help reverse commands' commands "$@"
+}
 (( $+functions[_closedesk__subcmd__mismatch__subcmd__help__subcmd__waive_commands] )) ||
 _closedesk__subcmd__mismatch__subcmd__help__subcmd__waive_commands() {
     local commands; commands=()
@@ -852,6 +884,11 @@ _closedesk__subcmd__mismatch__subcmd__propose_commands() {
 _closedesk__subcmd__mismatch__subcmd__reject_commands() {
     local commands; commands=()
     _describe -t commands 'closedesk mismatch reject commands' commands "$@"
+}
+(( $+functions[_closedesk__subcmd__mismatch__subcmd__reverse_commands] )) ||
+_closedesk__subcmd__mismatch__subcmd__reverse_commands() {
+    local commands; commands=()
+    _describe -t commands 'closedesk mismatch reverse commands' commands "$@"
 }
 (( $+functions[_closedesk__subcmd__mismatch__subcmd__waive_commands] )) ||
 _closedesk__subcmd__mismatch__subcmd__waive_commands() {

@@ -42,6 +42,20 @@ pub enum Purpose {
         key: String,
     },
     Reopen,
+    /// The confirmation of accepting correction `id`, chosen with `a`: an optional note.
+    Accept {
+        key: String,
+        id: i64,
+    },
+    /// Reversing accepted correction `id`, chosen with `u`: the reason.
+    Reversal {
+        key: String,
+        id: i64,
+    },
+    /// The sign-off, once the period id was typed: an optional comment.
+    SignOffComment {
+        typed: String,
+    },
 }
 
 impl Purpose {
@@ -54,7 +68,25 @@ impl Purpose {
             Purpose::Rejection { key } => format!("Send back the correction to {} — why", inert(key)),
             Purpose::Assign { key } => format!("Assign {} to — owner", inert(key)),
             Purpose::Reopen => "Reopen the period — reason".to_string(),
+            Purpose::Accept { key, id } => format!("Accept #{id} on {}", inert(key)),
+            Purpose::Reversal { key, id } => format!("Reverse #{id} on {}", inert(key)),
+            Purpose::SignOffComment { typed } => format!("Sign off {} — comment", inert(typed)),
         }
+    }
+
+    /// What Ctrl-S does, in a word: "save", "accept", "reverse", "sign".
+    pub fn save_word(&self) -> &'static str {
+        match self {
+            Purpose::Accept { .. } => "accept",
+            Purpose::Reversal { .. } => "reverse",
+            Purpose::SignOffComment { .. } => "sign",
+            _ => "save",
+        }
+    }
+
+    /// Whether the text may be left empty: an acceptance's note, a sign-off's comment.
+    pub fn optional(&self) -> bool {
+        matches!(self, Purpose::Accept { .. } | Purpose::SignOffComment { .. })
     }
 }
 
@@ -78,25 +110,47 @@ pub struct Editor {
     /// The version of the mismatch or item when the editor opened: what the user decided
     /// on. A change made since is refused as a conflict when the draft is saved.
     pub seen: Option<i64>,
+    /// What is being decided, shown above the text: the chosen correction and the variance
+    /// before → after.
+    pub context: Option<String>,
+    /// What to write, shown (dim, under the cursor's line) while the draft is empty.
+    pub example: Option<&'static str>,
 }
 
 impl Editor {
     pub(crate) fn new(purpose: Purpose) -> Editor {
-        let mut area = TextArea::default();
-        if let Purpose::Correction { .. } = purpose {
-            area.set_placeholder_text(
+        let example = match purpose {
+            Purpose::Correction { .. } => Some(
                 "first line: the amount and the figure it adds to, e.g. 9.75 actual\n\
-                 (9.75 actual adds 9.75 to actual: variance = actual − expected rises by 9.75;\n\
-                 9.75 expected lowers it by 9.75); then, on the next lines, why",
-            );
-        }
+                 (9.75 actual adds 9.75 to actual, so variance = actual − expected\n\
+                 rises by 9.75; 9.75 expected lowers it by 9.75);\n\
+                 then, on the next lines, why;\n\
+                 and, if you like, a line with its reference: ref: JE-1042",
+            ),
+            Purpose::Accept { .. } => Some(
+                "a note for the trail, if you like (e.g. ties to JE-1042);\n\
+                 Ctrl-S accepts with or without one, Esc cancels",
+            ),
+            Purpose::Reversal { .. } => Some(
+                "why it is reversed: at least 20 characters, for the trail\n\
+                 (e.g. CR-0010 was netted twice; the GL line is right)",
+            ),
+            Purpose::SignOffComment { .. } => Some(
+                "a comment kept with the sign-off, if you like\n\
+                 (e.g. March close, reviewed with the GL team);\n\
+                 Ctrl-S signs with or without one, Esc cancels",
+            ),
+            _ => None,
+        };
         Editor {
             purpose,
-            area,
+            area: TextArea::default(),
+            example,
             discard: None,
             choose_move: false,
             error: None,
             seen: None,
+            context: None,
         }
     }
 
@@ -130,8 +184,25 @@ impl std::fmt::Debug for Editor {
     }
 }
 
-/// Parses the first line of a correction: `AMOUNT SIDE`.
-pub fn parse_correction(text: &str) -> Result<(Money, String, String), String> {
+/// A correction as typed in the editor: `AMOUNT SIDE` on the first line, the reason on the
+/// next ones, and optionally a line `ref: REFERENCE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Typed {
+    pub amount: Money,
+    pub side: String,
+    pub reason: String,
+    pub reference: Option<String>,
+}
+
+/// The reference of a line `ref: JE-1042` (any case, the rest trimmed).
+fn reference_of(line: &str) -> Option<&str> {
+    let line = line.trim();
+    let head = line.get(..4)?;
+    head.eq_ignore_ascii_case("ref:").then(|| line[4..].trim())
+}
+
+/// Parses a correction: `AMOUNT SIDE`, then why, and an optional `ref: …` line.
+pub fn parse_correction(text: &str) -> Result<Typed, String> {
     let mut lines = text.lines();
     let first = lines.next().unwrap_or("").trim();
     let mut words = first.split_whitespace();
@@ -143,12 +214,26 @@ pub fn parse_correction(text: &str) -> Result<(Money, String, String), String> {
     if !matches!(side, "expected" | "actual") {
         return Err("the side after the amount must be expected or actual".to_string());
     }
-    let why: Vec<&str> = lines.collect();
+    let mut reference = None;
+    let mut why = Vec::new();
+    for line in lines {
+        match reference_of(line) {
+            Some("") => return Err("ref: needs the reference after it, e.g. ref: JE-1042".to_string()),
+            Some(r) if reference.is_none() => reference = Some(r.to_string()),
+            Some(_) => return Err("one ref: line per correction".to_string()),
+            None => why.push(line),
+        }
+    }
     let why = why.join("\n").trim().to_string();
     if why.is_empty() {
         return Err("say why on the lines after the amount".to_string());
     }
-    Ok((amount, side.to_string(), why))
+    Ok(Typed {
+        amount,
+        side: side.to_string(),
+        reason: why,
+        reference,
+    })
 }
 
 impl App {
@@ -222,11 +307,12 @@ impl App {
         let Some(ed) = self.editor.as_mut() else {
             return Vec::new();
         };
-        if ed.is_empty() {
+        if ed.is_empty() && !ed.purpose.optional() {
             ed.error = Some("nothing written yet".to_string());
             return Vec::new();
         }
         let text = ed.text().trim_end().to_string();
+        let optional = (!ed.is_empty()).then(|| text.clone());
         let op = match &ed.purpose {
             Purpose::Note { key } => WriteOp::Note {
                 kind: TargetKind::Mismatch,
@@ -258,12 +344,29 @@ impl App {
                 owner: text.trim().to_string(),
                 seen: ed.seen,
             },
+            Purpose::Accept { key, id } => WriteOp::Accept {
+                key: key.clone(),
+                id: Some(*id),
+                note: optional,
+                seen: ed.seen,
+            },
+            Purpose::Reversal { key, id } => WriteOp::Reverse {
+                key: key.clone(),
+                id: *id,
+                reason: text,
+                seen: ed.seen,
+            },
+            Purpose::SignOffComment { typed } => WriteOp::SignOff {
+                typed: typed.clone(),
+                comment: optional,
+            },
             Purpose::Correction { key } => match parse_correction(&text) {
-                Ok((amount, side, why)) => WriteOp::Correction {
+                Ok(typed) => WriteOp::Correction {
                     key: key.clone(),
-                    amount,
-                    side,
-                    text: why,
+                    amount: typed.amount,
+                    side: typed.side,
+                    text: typed.reason,
+                    reference: typed.reference,
                     seen: ed.seen,
                 },
                 Err(e) => {
@@ -281,6 +384,14 @@ impl App {
         editor.seen = seen;
         self.editor = Some(editor);
     }
+
+    /// [`open_editor`](Self::open_editor), showing `context` above the text.
+    pub(crate) fn open_editor_on(&mut self, purpose: Purpose, seen: Option<i64>, context: String) {
+        self.open_editor(purpose, seen);
+        if let Some(ed) = self.editor.as_mut() {
+            ed.context = Some(context);
+        }
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
@@ -293,14 +404,44 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     };
     let Some(ed) = app.editor.as_mut() else { return };
     let r = popup(frame, area, 76, 14);
-    let title = format!(" {} — Ctrl-S save · Esc cancel ", fit(&ed.purpose.title(), 44));
+    let title = format!(
+        " {} — Ctrl-S {} · Esc cancel ",
+        fit(&ed.purpose.title(), 44),
+        ed.purpose.save_word()
+    );
     let block = Block::bordered().title(title);
     let inner = block.inner(r);
     frame.render_widget(block, r);
-    let [text, msg] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    let context_rows = u16::from(ed.context.is_some()) * 2;
+    let [context, text, msg] = Layout::vertical([
+        Constraint::Length(context_rows),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    if let Some(c) = &ed.context {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                fit(&inert(c), inner.width as usize),
+                theme.title(),
+            ))),
+            context,
+        );
+    }
     ed.area.set_cursor_line_style(theme.base());
-    ed.area.set_placeholder_style(theme.dim());
     frame.render_widget(&ed.area, text);
+    if let (Some(example), true) = (ed.example, ed.is_empty()) {
+        let below = Rect {
+            y: text.y + 1,
+            height: text.height.saturating_sub(1),
+            ..text
+        };
+        let lines: Vec<Line> = example
+            .lines()
+            .map(|l| Line::from(Span::styled(l, theme.dim())))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), below);
+    }
     let line = if ed.discard == Some(Discard::DraftAndQuit) {
         Line::from(Span::styled(
             "Discard this draft and quit? y quits · any other key keeps editing",

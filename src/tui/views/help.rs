@@ -15,6 +15,9 @@ use crate::tui::theme::Theme;
 fn lines<'a>(bindings: &[Binding], app: &App, theme: &Theme) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     for b in bindings {
+        if b.only_if_allowed && app.allowed(&b.action).is_err() {
+            continue;
+        }
         match app.allowed(&b.action) {
             Ok(()) => out.push(Line::from(vec![
                 Span::styled(format!("{:>6} ", b.shown), theme.key()),

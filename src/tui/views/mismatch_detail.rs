@@ -15,7 +15,7 @@ use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
 use crate::tui::action::{b, clamp_move, pane_keys, Action, Binding, K};
 use crate::tui::app::{App, View};
-use crate::tui::data::{Item, Request, WriteOp};
+use crate::tui::data::{Item, Request};
 use crate::tui::theme::{severity_label, Theme};
 
 /// Panes of the mismatch detail.
@@ -33,9 +33,33 @@ pub struct DetailState {
     pub source: usize,
     pub trail_scroll: usize,
     pub trail: Option<Vec<AnnotationRow>>,
-    /// Choosing which waiting correction to accept: the selected one among
-    /// [`App::waiting_corrections`], with the variance before → after shown.
+    /// Choosing a correction: the selected one among [`App::choices`], with the variance
+    /// before → after shown.
     pub choosing: Option<usize>,
+    /// What the chooser picks a correction for.
+    pub choose_for: ChooseFor,
+}
+
+/// What the chooser over the detail picks a correction for: to accept (`a`: the waiting
+/// ones) or to reverse (`u`: the accepted ones).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChooseFor {
+    #[default]
+    Accept,
+    Reverse,
+}
+
+/// One correction the chooser offers: (id, amount, side, who — its author, or who accepted
+/// it —, the variance after accepting or reversing it).
+pub type Choice = (i64, Money, Side, String, Money);
+
+/// What a correction does to the variance (actual − expected): adding to actual raises it,
+/// adding to expected lowers it.
+fn effect(amount: Money, side: Side) -> Money {
+    match side {
+        Side::Actual => amount,
+        Side::Expected => Money::ZERO - amount,
+    }
 }
 
 impl App {
@@ -58,29 +82,80 @@ impl App {
 
     /// The corrections waiting for a decision, from the trail: (id, amount, side, author,
     /// the variance after accepting it).
-    pub fn waiting_corrections(&self) -> Vec<(i64, Money, Side, String, Money)> {
+    pub fn waiting_corrections(&self) -> Vec<Choice> {
+        self.corrections_with(CorrectionStatus::Proposed, |a| a.author.clone(), 1)
+    }
+
+    /// The accepted corrections, from the trail: (id, amount, side, who accepted it, the
+    /// variance after reversing it).
+    pub fn accepted_corrections(&self) -> Vec<Choice> {
+        self.corrections_with(
+            CorrectionStatus::Accepted,
+            |a| a.decided_by.clone().unwrap_or_default(),
+            -1,
+        )
+    }
+
+    /// What the chooser offers now.
+    pub fn choices(&self) -> Vec<Choice> {
+        match self.detail.choose_for {
+            ChooseFor::Accept => self.waiting_corrections(),
+            ChooseFor::Reverse => self.accepted_corrections(),
+        }
+    }
+
+    /// The trail's corrections in `status`, with the variance after applying (`sign` 1) or
+    /// taking away (−1) each.
+    fn corrections_with(
+        &self,
+        status: CorrectionStatus,
+        who: impl Fn(&AnnotationRow) -> String,
+        sign: i64,
+    ) -> Vec<Choice> {
         let (Some(item), Some(trail)) = (self.detail_item(), self.detail.trail.as_ref()) else {
             return Vec::new();
         };
         let before = item.corrected.2;
         trail
             .iter()
-            .filter(|a| a.correction_status == Some(CorrectionStatus::Proposed))
+            .filter(|a| a.correction_status == Some(status))
             .filter_map(|a| {
                 let (amount, side) = (a.amount?, a.side?);
-                // variance = actual − expected: adding to actual raises it, to expected lowers it.
-                let after = match side {
-                    Side::Actual => before + amount,
-                    Side::Expected => before - amount,
+                let change = effect(amount, side);
+                let after = if sign < 0 {
+                    before - change
+                } else {
+                    before + change
                 };
-                Some((a.id, amount, side, a.author.clone(), after))
+                Some((a.id, amount, side, who(a), after))
             })
             .collect()
     }
 
-    /// A key while choosing a correction: move, accept the chosen one (Enter), or cancel.
+    /// One choice in words: "#3 +9.75 adds to actual · by rdiaz · variance -9.75 → 0.00"
+    /// (reversing: "· accepted by rita · variance 0.00 → -9.75", the variance now → after
+    /// reversing it).
+    pub fn choice_words(&self, choice: &Choice) -> String {
+        let (id, amount, side, who, after) = choice;
+        let before = self.detail_item().map_or(Money::ZERO, |i| i.corrected.2);
+        let by = match self.detail.choose_for {
+            ChooseFor::Accept => "by",
+            ChooseFor::Reverse => "accepted by",
+        };
+        format!(
+            "#{id} {} adds to {} · {by} {} · variance {} → {}",
+            signed(*amount),
+            side.as_str(),
+            inert(who),
+            signed(before),
+            signed(*after)
+        )
+    }
+
+    /// A key while choosing a correction: move, take the chosen one to its confirmation
+    /// (Enter: the accept note, or the reversal's reason), or cancel.
     pub(crate) fn choose_key(&mut self, key: KeyEvent) -> Vec<Request> {
-        let waiting = self.waiting_corrections();
+        let waiting = self.choices();
         let Some(selected) = self.detail.choosing else {
             return Vec::new();
         };
@@ -91,20 +166,20 @@ impl App {
             }
             KeyCode::Up | KeyCode::Char('k') => self.detail.choosing = Some(selected.saturating_sub(1)),
             KeyCode::Enter => {
-                let Some((id, ..)) = waiting.get(selected).cloned() else {
+                let Some(choice) = waiting.get(selected).cloned() else {
                     return Vec::new();
                 };
                 let Some(item) = self.detail_item() else {
                     return Vec::new();
                 };
                 let (key, seen) = (item.mismatch.key.clone(), Some(item.version));
+                let (id, words) = (choice.0, self.choice_words(&choice));
+                let purpose = match self.detail.choose_for {
+                    ChooseFor::Accept => Purpose::Accept { key, id },
+                    ChooseFor::Reverse => Purpose::Reversal { key, id },
+                };
                 self.detail.choosing = None;
-                self.flash = Some((true, format!("accepting correction #{id}…")));
-                return vec![Request::Write(WriteOp::Accept {
-                    key,
-                    id: Some(id),
-                    seen,
-                })];
+                self.open_editor_on(purpose, seen, words);
             }
             _ => {}
         }
@@ -160,10 +235,21 @@ impl App {
             Action::Assign => self.open_editor(Purpose::Assign { key: key.clone() }, seen),
             Action::Accept => {
                 // Choose among the waiting corrections, seeing what each does to the
-                // variance, then confirm (Enter) or cancel (Esc).
+                // variance, then confirm with an optional note (Enter) or cancel (Esc).
                 if self.detail.trail.is_some() && self.waiting_corrections().is_empty() {
                     self.refuse("no correction waits for a decision on this mismatch".to_string());
                 } else {
+                    self.detail.choose_for = ChooseFor::Accept;
+                    self.detail.choosing = Some(0);
+                }
+            }
+            Action::Reverse => {
+                // Choose among the accepted corrections, seeing the variance after reversing
+                // each, then give the reason (Enter) or cancel (Esc).
+                if self.detail.trail.is_some() && self.accepted_corrections().is_empty() {
+                    self.refuse("no accepted correction to reverse on this mismatch".to_string());
+                } else {
+                    self.detail.choose_for = ChooseFor::Reverse;
                     self.detail.choosing = Some(0);
                 }
             }
@@ -186,6 +272,14 @@ pub fn bindings() -> Vec<Binding> {
         b(&[Ch('w')], "w", "waive", Action::Waive, true),
         b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
         b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
+        b(
+            &[Ch('u')],
+            "u",
+            "reverse an accepted correction",
+            Action::Reverse,
+            false,
+        )
+        .only_if_allowed(),
         b(&[Ch('o')], "o", "assign owner", Action::Assign, false),
     ]);
     keys
@@ -209,15 +303,49 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
             ));
         }
         if let Some(st) = &a.correction_status {
-            head.push_str(&format!(" [{}", st.as_str()));
+            // A reversed correction was accepted first: say by whom.
+            let decided = match st {
+                CorrectionStatus::Reversed => "accepted",
+                other => other.as_str(),
+            };
+            head.push_str(&format!(" [{decided}"));
             if let Some(by) = &a.decided_by {
                 head.push_str(&format!(" by {}", inert(by)));
+            }
+            if *st == CorrectionStatus::Reversed {
+                head.push_str(", reversed");
             }
             head.push(']');
         }
         out.push(Line::from(Span::styled(head, theme.dim())));
         for l in inert_multiline(&a.text).lines() {
             out.push(Line::from(format!("  {l}")));
+        }
+        // As typed in the correction editor.
+        if let Some(reference) = &a.reference {
+            out.push(Line::from(format!("  ref: {}", inert(reference))));
+        }
+        if let Some(note) = &a.decision_note {
+            let what = match a.correction_status {
+                Some(CorrectionStatus::Rejected) => "sent back",
+                _ => "accept note",
+            };
+            for (i, l) in inert_multiline(note).lines().enumerate() {
+                let lead = if i == 0 {
+                    format!("{what}: ")
+                } else {
+                    "  ".to_string()
+                };
+                out.push(Line::from(format!("  {lead}{l}")));
+            }
+        }
+        if let Some(by) = &a.reversed_by {
+            let reversal = crate::workflow::mismatches::reversal_words(
+                by,
+                a.reversed_at.as_deref().unwrap_or("-"),
+                a.reversal_reason.as_deref().unwrap_or(""),
+            );
+            out.push(Line::from(Span::styled(format!("  {reversal}"), theme.warn())));
         }
     }
     out
@@ -229,21 +357,16 @@ fn draw_choosing(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(selected) = app.detail.choosing else {
         return;
     };
-    let waiting = app.waiting_corrections();
-    let before = app.detail_item().map_or(Money::ZERO, |i| i.corrected.2);
+    let choices = app.choices();
     let mut lines: Vec<Line> = Vec::new();
     if app.detail.trail.is_none() {
         lines.push(Line::from("reading the corrections…"));
     }
-    for (i, (id, amount, side, author, after)) in waiting.iter().enumerate() {
+    for (i, choice) in choices.iter().enumerate() {
         let text = format!(
-            "{} #{id} {} adds to {} · by {} · variance {} → {}",
+            "{} {}",
             if i == selected { "›" } else { " " },
-            signed(*amount),
-            side.as_str(),
-            inert(author),
-            signed(before),
-            signed(*after)
+            app.choice_words(choice)
         );
         lines.push(if i == selected {
             Line::styled(text, theme.selected())
@@ -251,17 +374,21 @@ fn draw_choosing(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Line::from(text)
         });
     }
+    let (title, enter) = match app.detail.choose_for {
+        ChooseFor::Accept => (
+            " Accept which correction? ",
+            "Enter: confirm it, with a note if you like · Esc cancels",
+        ),
+        ChooseFor::Reverse => (
+            " Reverse which accepted correction? (variance now → after reversal) ",
+            "Enter: say why it is reversed · Esc cancels",
+        ),
+    };
     lines.push(Line::from(""));
-    lines.push(Line::styled(
-        "Enter accepts the selected correction · Esc cancels",
-        theme.dim(),
-    ));
+    lines.push(Line::styled(enter, theme.dim()));
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = super::popup(frame, area, 76, h);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Accept which correction? ")),
-        r,
-    );
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), r);
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
@@ -404,7 +531,25 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             }
         }
     }
-    let mut lines = vec![Line::from(spans)];
+    // Reversing is offered only to whom it is open (a reviewer or lead, the period open):
+    // at the end of the line when it fits, else on the next one.
+    let mut lines = vec![];
+    if app.allowed(&Action::Reverse).is_ok() {
+        let reverse = [
+            Span::styled("u", theme.key()),
+            Span::raw(" reverse an accepted correction"),
+        ];
+        let used: usize = spans.iter().chain(&reverse).map(|s| s.width()).sum();
+        if used <= area.width as usize {
+            spans.extend(reverse);
+            lines.push(Line::from(spans));
+        } else {
+            lines.push(Line::from(spans));
+            lines.push(Line::from(reverse.to_vec()));
+        }
+    } else {
+        lines.push(Line::from(spans));
+    }
     if !reasons.is_empty() {
         lines.push(Line::from(Span::styled(
             fit(&format!("disabled: {}", reasons.join("; ")), area.width as usize),

@@ -170,8 +170,8 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// not), or the keys of the prompt or editor that is open.
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![];
-    let (hint, view_keys): (_, Vec<(&str, &str)>) = if app.editor.is_some() {
-        (None, vec![("Ctrl-S", "save"), ("Esc", "cancel")])
+    let (hint, view_keys): (_, Vec<(&str, &str)>) = if let Some(ed) = &app.editor {
+        (None, vec![("Ctrl-S", ed.purpose.save_word()), ("Esc", "cancel")])
     } else if app.mismatches.typing && app.view == View::Mismatches {
         (
             Some(format!("filter: {}▏", inert(&app.mismatches.filter))),
@@ -180,7 +180,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else if app.detail.choosing.is_some() && app.view == View::Detail {
         (
             None,
-            vec![("j/k", "choose"), ("Enter", "accept"), ("Esc", "cancel")],
+            vec![("j/k", "choose"), ("Enter", "confirm"), ("Esc", "cancel")],
         )
     } else if app.signoff.typing.is_some() && app.view == View::SignOff {
         (None, vec![("Enter", "confirm"), ("Esc", "cancel")])

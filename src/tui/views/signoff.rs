@@ -1,4 +1,5 @@
-//! Sign-off: every precondition with its state, who may sign, typed confirmation; reopen.
+//! Sign-off: every precondition with its state, who may sign, typed confirmation, then an
+//! optional comment; reopen.
 //! Owns the typed confirmation and its keys; signing goes out as a request.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -12,7 +13,7 @@ use super::fit;
 use crate::text::inert;
 use crate::tui::action::{b, Binding, K};
 use crate::tui::app::{Action, App};
-use crate::tui::data::{Request, WriteOp};
+use crate::tui::data::Request;
 use crate::tui::theme::Theme;
 
 /// The typed confirmation of a sign-off.
@@ -45,8 +46,8 @@ impl App {
                     ));
                     return Vec::new();
                 }
-                self.flash = Some((true, "signing off…".to_string()));
-                return vec![Request::Write(WriteOp::SignOff { typed })];
+                // Confirmed: an optional comment, then Ctrl-S signs.
+                self.open_editor(Purpose::SignOffComment { typed }, None);
             }
             _ => {}
         }
