@@ -1474,7 +1474,8 @@ fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
 #[test]
 fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     let mut d = Demo::open("rdiaz");
-    d.press(&[key('4'), key('h')]);
+    // Revenue is the sixth of the ten lanes: five steps right of Usage.
+    d.press(&[key('4'), key('l'), key('l'), key('l'), key('l'), key('l')]);
     assert_eq!(d.app.lanes.lane(), LaneTable::Revenue);
     // Read every page.
     loop {
@@ -1500,6 +1501,32 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     assert_eq!(sum(5).to_string(), "56743.59");
     assert_eq!(sum(6).to_string(), "4910.47");
     insta::assert_snapshot!("demo_lanes_revenue", d.screen());
+}
+
+/// `l` from the first lane visits every lane table once, in order, and wraps back to the
+/// first; `h` goes the other way (it used to wrap after six, never reaching payments,
+/// credits, disbursements or the ledger).
+#[test]
+fn l_from_the_first_lane_visits_every_lane_once_and_h_goes_back() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4')]);
+    let mut seen = vec![d.app.lanes.lane()];
+    for _ in 1..LaneTable::ALL.len() {
+        d.press(&[key('l')]);
+        seen.push(d.app.lanes.lane());
+        assert!(
+            d.app.lanes.data().loaded,
+            "{:?} is read when shown",
+            d.app.lanes.lane()
+        );
+    }
+    assert_eq!(seen, LaneTable::ALL.to_vec());
+    d.press(&[key('l')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Usage, "wraps to the first");
+    d.press(&[key('h')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Ledger, "h wraps to the last");
+    d.press(&[code(KeyCode::Left)]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Disbursements);
 }
 
 #[test]
