@@ -113,6 +113,8 @@ pub enum Action {
     /// Scroll a wide text sideways.
     Left,
     Right,
+    /// Open the last status-bar message in full, wrapped, in a popup.
+    FullMessage,
 }
 
 /// A key as bound: a character, a special key, or Ctrl + a character.

@@ -40,6 +40,10 @@ pub struct App {
     pub signoff: SignOffState,
     /// A one-line message: a result or an inline refusal.
     pub flash: Option<(bool, String)>,
+    /// The last message shown (flash or refusal), kept after it is cleared for `!`.
+    pub last_message: Option<String>,
+    /// `!`: the last message is open in full; any key closes it (and does only that).
+    pub message_open: bool,
     pub quit: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
@@ -79,6 +83,8 @@ impl App {
             audit: AuditState::default(),
             signoff: SignOffState::default(),
             flash: None,
+            last_message: None,
+            message_open: false,
             quit: false,
             dirty: true,
             page_rows: 10,
@@ -114,6 +120,18 @@ impl App {
         d.actor.may(permission).map_err(|_| permission.brief_refusal())
     }
 
+    /// The message `!` opens: a stopped worker's, the one in the status bar, or else the
+    /// last one shown.
+    pub fn full_message(&self) -> Option<&str> {
+        self.stopped
+            .as_deref()
+            .or(match &self.flash {
+                Some((_, msg)) => Some(msg.as_str()),
+                None => None,
+            })
+            .or(self.last_message.as_deref())
+    }
+
     pub(crate) fn refuse(&mut self, why: String) {
         self.flash = Some((false, why));
     }
@@ -126,6 +144,9 @@ impl App {
             return Vec::new();
         }
         self.dirty = true;
+        if let Some((_, msg)) = &self.flash {
+            self.last_message = Some(msg.clone());
+        }
         let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
         // On the "terminal too small" screen nothing is shown to act on: only quitting works.
         if self.too_small {
@@ -150,6 +171,11 @@ impl App {
                 }
                 _ => self.quit = true,
             }
+            return Vec::new();
+        }
+        if self.message_open {
+            // Any key closes the full message and does nothing else.
+            self.message_open = false;
             return Vec::new();
         }
         if self.editor.is_some() {
@@ -189,6 +215,14 @@ impl App {
             }
             Action::Help => {
                 self.help = true;
+                return Vec::new();
+            }
+            Action::FullMessage => {
+                if self.full_message().is_some() {
+                    self.message_open = true;
+                } else {
+                    self.refuse("no message to show".into());
+                }
                 return Vec::new();
             }
             Action::NextView | Action::PrevView => {

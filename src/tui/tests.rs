@@ -1815,3 +1815,44 @@ fn a_dead_worker_is_surfaced_and_the_edit_is_not_claimed_saved() {
         "{shown}"
     );
 }
+
+/// A status message longer than the bar is cut with `…` and says `! full message`; `!`
+/// opens it whole, wrapped, and the next key only closes it.
+#[test]
+fn a_message_that_does_not_fit_opens_in_full_on_bang() {
+    let mut app = operator();
+    let long = "exported the close packet to /home/olga/closedesk/close-packet-2026-03-draft-9f3c2a71b0.md \
+                (draft: the period is not signed off; 2 mismatches are still open)";
+    app.flash = Some((true, long.to_string()));
+    let s = screen(&mut app, 80, 24);
+    let status = s.lines().nth(23).unwrap();
+    assert!(status.ends_with("… · ! full message"), "{status:?}");
+    assert_eq!(status.chars().count(), 80);
+    // `!` opens it; the flash may be gone by then (a view switch clears it): still shown.
+    press(&mut app, &[key('2')]);
+    assert!(app.flash.is_none());
+    press(&mut app, &[key('!')]);
+    assert!(app.message_open);
+    let s = screen(&mut app, 80, 24);
+    assert_shows(&s, "Message — any key closes");
+    assert_shows(&s, "2 mismatches are still open)");
+    insta::assert_snapshot!("full_message", s);
+    // The closing key does only that: `j` does not move the selection.
+    let before = app.mismatches.selected_key.clone();
+    assert!(press(&mut app, &[key('j')]).is_empty());
+    assert!(!app.message_open);
+    assert_eq!(app.mismatches.selected_key, before);
+    // A message that fits has no hint.
+    app.flash = Some((true, "saved".into()));
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("! full message"));
+}
+
+/// With no message yet, `!` says so (a refusal) instead of opening an empty popup.
+#[test]
+fn bang_with_no_message_says_so() {
+    let mut app = operator();
+    press(&mut app, &[key('!')]);
+    assert!(!app.message_open);
+    assert_eq!(app.flash, Some((false, "no message to show".into())));
+}
