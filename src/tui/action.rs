@@ -115,6 +115,10 @@ pub enum Action {
     Right,
     /// Open the last status-bar message in full, wrapped, in a popup.
     FullMessage,
+    /// `/`: search the view's table; the next and previous hit (`n`, `N`).
+    Search,
+    NextHit,
+    PrevHit,
 }
 
 /// A key as bound: a character, a special key, or Ctrl + a character.

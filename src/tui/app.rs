@@ -40,6 +40,8 @@ pub struct App {
     pub signoff: SignOffState,
     /// A one-line message: a result or an inline refusal.
     pub flash: Option<(bool, String)>,
+    /// `/` in each table that has it.
+    pub search: super::search::Searches,
     /// The last message shown (flash or refusal), kept after it is cleared for `!`.
     pub last_message: Option<String>,
     /// `!`: the last message is open in full; any key closes it (and does only that).
@@ -83,6 +85,7 @@ impl App {
             audit: AuditState::default(),
             signoff: SignOffState::default(),
             flash: None,
+            search: Default::default(),
             last_message: None,
             message_open: false,
             quit: false,
@@ -199,6 +202,22 @@ impl App {
         if self.detail.choosing.is_some() && self.view == View::Detail {
             return self.choose_key(key);
         }
+        if self.search_typing() {
+            return self.search_key(key);
+        }
+        // With a search on, `n`/`N` step through its hits (also where `n` is otherwise
+        // "note") and Esc clears it.
+        if self.search_active() && key.modifiers.difference(KeyModifiers::SHIFT).is_empty() {
+            match key.code {
+                KeyCode::Char('n') => return self.step_search(true),
+                KeyCode::Char('N') => return self.step_search(false),
+                KeyCode::Esc => {
+                    self.clear_search();
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
         match keymap::action_for(self.view, &key) {
             Some(action) => self.update(action),
             None => Vec::new(),
@@ -217,6 +236,8 @@ impl App {
                 self.help = true;
                 return Vec::new();
             }
+            Action::Search => return self.start_search(),
+            Action::NextHit | Action::PrevHit => return self.step_search(action == Action::NextHit),
             Action::FullMessage => {
                 if self.full_message().is_some() {
                     self.message_open = true;
@@ -359,6 +380,12 @@ impl App {
                 Vec::new()
             }
             Response::Located { lane, id } => self.on_located(lane, id),
+            Response::LaneSearch {
+                lane,
+                query,
+                ids,
+                capped,
+            } => self.on_lane_search(lane, query, ids, capped),
             Response::Audit { before, rows } => {
                 self.audit.on_page(before, rows);
                 Vec::new()
@@ -377,6 +404,9 @@ impl App {
                 self.refuse(e);
                 for l in &mut self.lanes.lanes {
                     l.pending = false;
+                }
+                for s in &mut self.search.lanes {
+                    s.pending = false;
                 }
                 self.audit.pending = false;
                 Vec::new()

@@ -1856,3 +1856,167 @@ fn bang_with_no_message_says_so() {
     assert!(!app.message_open);
     assert_eq!(app.flash, Some((false, "no message to show".into())));
 }
+
+/// Footer line (second from the bottom) of a screen.
+fn footer_of(s: &str) -> String {
+    s.lines().rev().nth(1).unwrap_or("").to_string()
+}
+
+/// `/` in a lane asks the worker (SQL over the whole table), so it finds rows far beyond
+/// the loaded page; Enter jumps to the first hit, `n`/`N` step with wrap, Esc clears.
+#[test]
+fn slash_in_a_lane_finds_rows_beyond_the_loaded_page_and_n_steps_through_them() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
+    assert!(
+        !d.app.lanes.data().rows.iter().any(|r| r.id() == "UE-01300"),
+        "not loaded yet"
+    );
+    press(&mut d.app, &[key('/')]);
+    typed(&mut d.app, "ue-0130");
+    assert_shows(&footer_of(&d.screen()), "search: ue-0130▏");
+    let reqs = press(&mut d.app, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        reqs,
+        vec![Request::LaneSearch {
+            lane: LaneTable::Usage,
+            query: "ue-0130".into()
+        }]
+    );
+    d.pump(reqs);
+    let selected = |d: &Demo| {
+        d.app.lanes.data().rows[d.app.lanes.data().selected]
+            .id()
+            .to_string()
+    };
+    assert_eq!(selected(&d), "UE-01300");
+    assert_shows(&footer_of(&d.screen()), "/ue-0130 · hit 1/3");
+    d.press(&[key('n')]);
+    assert_eq!(selected(&d), "UE-01301");
+    d.press(&[key('n'), key('n')]);
+    assert_eq!(selected(&d), "UE-01300", "wraps to the first");
+    d.press(&[key('N')]);
+    assert_eq!(selected(&d), "UE-01302", "and back to the last");
+    assert_shows(&footer_of(&d.screen()), "hit 3/3");
+    // Back at the top, a new search starts at the selection: the first hit after it.
+    d.press(&[key('g')]);
+    // Esc clears the search (and stays in the lane); the next Esc goes back.
+    d.press(&[code(KeyCode::Esc)]);
+    assert!(!d.app.search_active());
+    assert_eq!(d.app.view, View::Lanes);
+    assert!(!footer_of(&d.screen()).contains("hit"));
+    // No search on: `n` says how to search.
+    d.press(&[key('n')]);
+    assert_eq!(
+        d.app.flash,
+        Some((true, "no search on: / searches this table".into()))
+    );
+}
+
+/// An amount typed as shown (`2,180.37`) or without its sign (`9.75` finds `-9.75`)
+/// matches the figure exactly on cents; an account id finds its rows.
+#[test]
+fn slash_in_a_lane_matches_amounts_on_cents_and_account_ids() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4'), key('l')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Exports);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "2,180.37");
+    d.press(&[code(KeyCode::Enter)]);
+    let data = d.app.lanes.data();
+    assert_eq!(data.rows[data.selected].id(), "GLL-003");
+    assert_eq!(d.app.search.lanes[1].hits, vec!["GLL-003".to_string()]);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "2180.3");
+    d.press(&[code(KeyCode::Enter)]);
+    assert!(
+        d.app.search.lanes[1].hits.is_empty(),
+        "2180.30 is no figure of the lane"
+    );
+    assert_shows(&footer_of(&d.screen()), "/2180.3 · no hits");
+    // From the top: the first hit at or after the selection is the first.
+    d.press(&[key('g'), key('/')]);
+    typed(&mut d.app, "ACC-1004");
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(d.app.search.lanes[1].hits.len(), 12, "ACC-1004's export lines");
+    d.press(&[key('n'), key('n')]);
+    let s = d.screen();
+    assert_shows(&footer_of(&s), "/ACC-1004 · hit 3/12");
+    insta::assert_snapshot!("demo_lanes_search_hits", s);
+}
+
+/// The mismatch's source rows: `/` finds them; while the search is on `n` is "next hit"
+/// (the footer says so), after Esc `n` is "note" again.
+#[test]
+fn slash_in_the_mismatch_detail_searches_its_source_rows_and_n_is_note_again_after_esc() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(d.app.view, View::Detail);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "inv-2602");
+    d.press(&[code(KeyCode::Enter)]);
+    let sources = d.app.detail_sources();
+    let hits = d.app.search.detail.hits.clone();
+    assert!(hits.len() > 2, "{hits:?}");
+    assert!(hits.iter().all(|i| sources[*i].2.starts_with("INV-2602")));
+    assert_eq!(d.app.detail.source, hits[0]);
+    let footer = footer_of(&d.screen());
+    assert_shows(&footer, "n next hit");
+    assert_shows(&footer, &format!("/inv-2602 · hit 1/{}", hits.len()));
+    d.press(&[key('n')]);
+    assert!(d.app.editor.is_none(), "n steps, it does not open a note");
+    assert_eq!(d.app.detail.source, hits[1]);
+    d.press(&[code(KeyCode::Esc)]);
+    assert_eq!(d.app.view, View::Detail, "Esc cleared the search");
+    assert!(footer_of(&d.screen()).contains("n note"));
+    d.press(&[key('n')]);
+    assert!(matches!(
+        d.app.editor.as_ref().map(|e| &e.purpose),
+        Some(Purpose::Note { .. })
+    ));
+}
+
+/// The evidence: `/ACC-1004` lands on the comparison's differing line (marked as the
+/// selection); the checklist and the audit log search their rows.
+#[test]
+fn slash_in_the_evidence_the_checklist_and_the_audit_log() {
+    let mut d = Demo::open("jokafor");
+    d.press(&[code(KeyCode::Enter), key('t')]);
+    assert_eq!(d.app.view, View::Evidence);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "ACC-1004");
+    d.press(&[code(KeyCode::Enter)]);
+    let lines = d.app.evidence.lines();
+    let hit = d.app.search.evidence.current().expect("a hit");
+    assert!(lines[hit].contains("ACC-1004"), "{}", lines[hit]);
+    let s = d.screen();
+    assert_shows(&s, "ACC-1004");
+    assert_shows(&footer_of(&s), "/ACC-1004 · hit 1/");
+    insta::assert_snapshot!("demo_evidence_search", s);
+    // `-9.75` finds the differing line by its difference.
+    d.press(&[key('/')]);
+    typed(&mut d.app, "-9.75");
+    d.press(&[code(KeyCode::Enter)]);
+    let hit = d.app.search.evidence.current().expect("a hit");
+    assert!(lines[hit].starts_with("  ≠"), "{}", lines[hit]);
+
+    d.press(&[key('3'), key('/')]);
+    typed(&mut d.app, "revenue");
+    d.press(&[code(KeyCode::Enter)]);
+    let items = &d.app.data.as_ref().unwrap().checklist;
+    let at = d.app.checklist.selected;
+    assert!(
+        items[at].title.to_lowercase().contains("revenue"),
+        "{}",
+        items[at].title
+    );
+
+    d.press(&[key('5'), key('/')]);
+    typed(&mut d.app, "session.open");
+    d.press(&[code(KeyCode::Enter)]);
+    let shown = d.app.audit.shown();
+    let hits = d.app.search.audit.hits.clone();
+    assert!(hits.iter().all(|i| shown[*i].row.action.contains("session.open")));
+    assert_shows(&footer_of(&d.screen()), "/session.open");
+}

@@ -157,6 +157,9 @@ pub fn bindings() -> Vec<Binding> {
         ),
         b(&[K::Ch('U')], "U", "by user", Action::CycleOwner, true),
     ]
+    .into_iter()
+    .chain(crate::tui::search::bindings(false))
+    .collect()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {

@@ -193,7 +193,9 @@ impl App {
 
 /// The lanes' own keys.
 pub fn bindings() -> Vec<Binding> {
-    pane_keys("next lane", "previous lane", true).to_vec()
+    let mut keys = pane_keys("next lane", "previous lane", true).to_vec();
+    keys.extend(crate::tui::search::bindings(false));
+    keys
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {

@@ -188,6 +188,7 @@ pub fn bindings() -> Vec<Binding> {
         b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
         b(&[Ch('o')], "o", "assign owner", Action::Assign, false),
     ]);
+    keys.extend(crate::tui::search::bindings(true));
     keys
 }
 

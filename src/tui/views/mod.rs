@@ -187,6 +187,18 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )
     } else if app.signoff.typing.is_some() && app.view == View::SignOff {
         (None, vec![("Enter", "confirm"), ("Esc", "cancel")])
+    } else if app.search_typing() {
+        (app.search_status(), vec![("Enter", "find"), ("Esc", "cancel")])
+    } else if app.search_active() {
+        (
+            app.search_status(),
+            vec![
+                ("n", "next hit"),
+                ("N", "previous"),
+                ("/", "new search"),
+                ("Esc", "clear search"),
+            ],
+        )
     } else {
         let keys = keymap::bindings(app.view)
             .into_iter()
