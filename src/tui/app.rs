@@ -356,6 +356,7 @@ impl App {
                 let n = self.correction_lane().len();
                 let sel = self.overview.selected().unwrap_or(0).min(n.saturating_sub(1));
                 self.overview.select(Some(sel));
+                self.rebase_editor();
                 Vec::new()
             }
             Response::Trail { kind, target, rows } => {
@@ -443,6 +444,13 @@ impl App {
                 let why = inert(&why);
                 if let Some(ed) = self.editor.as_mut() {
                     ed.error = Some(format!("not saved: {why}"));
+                    // A conflict (`Refusal::Conflict`): reload what changed and keep the
+                    // draft; the reloaded version is the one the retry is decided on.
+                    if why.starts_with("conflict:") {
+                        ed.reload = true;
+                        self.last_message = Some(format!("not saved: {why}"));
+                        return self.refresh();
+                    }
                 } else {
                     self.refuse(format!("refused: {why}"));
                 }

@@ -2020,3 +2020,115 @@ fn slash_in_the_evidence_the_checklist_and_the_audit_log() {
     assert!(hits.iter().all(|i| shown[*i].row.action.contains("session.open")));
     assert_shows(&footer_of(&d.screen()), "/session.open");
 }
+
+/// After an edit conflict the editor stays open with the draft, the mismatch and its trail
+/// are read again, and the next Ctrl-S sends the reloaded version, so a retry can succeed.
+#[test]
+fn a_conflict_reloads_the_mismatch_keeps_the_draft_and_the_retry_sends_the_new_version() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('p')]);
+    let key_ = app.detail.key.clone();
+    let v0 = app.detail_item().unwrap().version;
+    typed(&mut app, "9.75 actual");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "CM-77 posted late");
+    let draft = app.editor.as_ref().unwrap().text();
+    let reqs = press(&mut app, &[ctrl('s')]);
+    let op = |seen: i64| WriteOp::Correction {
+        key: key_.clone(),
+        amount: crate::money::Money::parse("9.75").unwrap(),
+        side: "actual".into(),
+        text: "CM-77 posted late".into(),
+        seen: Some(seen),
+    };
+    assert_eq!(reqs, vec![Request::Write(op(v0))]);
+    // Rita accepted a correction meanwhile: the workflow refuses ours as a conflict.
+    let reqs = app.on_response(Response::Wrote {
+        op: op(v0),
+        result: Err(format!(
+            "conflict: mismatch {key_} changed since you read it (you saw version {v0}, it is now version {}, \
+             changed by rita at 2026-04-02T10:15:00Z); nothing was saved — reload and try again",
+            v0 + 1
+        )),
+    });
+    assert_eq!(
+        reqs,
+        vec![
+            Request::Load,
+            Request::Trail {
+                kind: TargetKind::Mismatch,
+                target: key_.clone()
+            }
+        ],
+        "the mismatch and its trail are read again"
+    );
+    assert_eq!(app.editor.as_ref().unwrap().text(), draft, "the draft is kept");
+    assert!(editor_error(&app).starts_with("not saved: conflict:"));
+    // The reload: the mismatch is at the next version now, with rita's note in the trail.
+    let mut loaded = fixture::loaded("olga", Some(Role::Operator));
+    loaded
+        .items
+        .iter_mut()
+        .find(|i| i.mismatch.key == key_)
+        .unwrap()
+        .version = v0 + 1;
+    app.on_response(Response::Loaded(Box::new(loaded)));
+    let trail = detail_trail(&app);
+    app.on_response(trail);
+    assert_eq!(app.editor.as_ref().unwrap().seen, Some(v0 + 1));
+    assert_eq!(app.editor.as_ref().unwrap().text(), draft);
+    assert_shows(editor_error(&app), &format!("version {v0} → {}", v0 + 1));
+    assert!(app.detail.trail.as_ref().is_some_and(|t| !t.is_empty()));
+    // The retry carries the reloaded version, and succeeds.
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert_eq!(reqs, vec![Request::Write(op(v0 + 1))]);
+    app.on_response(Response::Wrote {
+        op: op(v0 + 1),
+        result: Ok("correction #2 proposed".into()),
+    });
+    assert!(app.editor.is_none());
+    // Another refusal (not a conflict) keeps the draft and reloads nothing.
+    press(&mut app, &[key('p')]);
+    typed(&mut app, "1.00 actual");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "why");
+    let reqs = press(&mut app, &[ctrl('s')]);
+    let Request::Write(op) = reqs[0].clone() else {
+        panic!("{reqs:?}")
+    };
+    let reqs = app.on_response(Response::Wrote {
+        op,
+        result: Err("the period is signed off".into()),
+    });
+    assert!(reqs.is_empty());
+    assert!(!app.editor.as_ref().unwrap().reload);
+}
+
+/// The same for a checklist note saved with a move: the item's new version is used.
+#[test]
+fn a_conflict_on_a_checklist_move_with_a_note_retries_with_the_items_new_version() {
+    let mut app = operator();
+    press(&mut app, &[key('3'), key('n')]);
+    typed(&mut app, "tied out");
+    press(&mut app, &[ctrl('s')]);
+    let reqs = press(&mut app, &[key('d')]);
+    let v0 = app.item_version(1).unwrap();
+    let op = |seen| WriteOp::Checklist {
+        item: 1,
+        status: ItemStatus::Done,
+        note: Some("tied out".into()),
+        seen: Some(seen),
+    };
+    assert_eq!(reqs, vec![Request::Write(op(v0))]);
+    let reqs = app.on_response(Response::Wrote {
+        op: op(v0),
+        result: Err("conflict: checklist item 1 changed since you read it (you saw version 0, it is now version 1, changed by rita at 2026-04-02T10:15:00Z); nothing was saved — reload and try again".into()),
+    });
+    assert!(reqs.contains(&Request::Load));
+    let mut loaded = fixture::loaded("olga", Some(Role::Operator));
+    loaded.checklist[0].version = v0 + 1;
+    app.on_response(Response::Loaded(Box::new(loaded)));
+    assert_eq!(app.editor.as_ref().unwrap().text(), "tied out");
+    press(&mut app, &[ctrl('s')]);
+    assert_eq!(press(&mut app, &[key('d')]), vec![Request::Write(op(v0 + 1))]);
+}
