@@ -1077,6 +1077,26 @@ impl Demo {
         }
     }
 
+    /// A fixture of `tests/fixtures/` imported, opened as `login`.
+    fn fixture(name: &str, login: &str) -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{name}.db"));
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        crate::import::import_dir(&src, &path, false).unwrap();
+        let snap = crate::snapshot::Snapshot::open(&path).unwrap();
+        let mut demo = Demo {
+            app: App::new(),
+            snap,
+            login: login.to_string(),
+            _dir: dir,
+        };
+        let reqs = demo.app.start();
+        demo.pump(reqs);
+        demo
+    }
+
     fn press(&mut self, keys: &[KeyEvent]) {
         let reqs = press(&mut self.app, keys);
         self.pump(reqs);
@@ -2131,4 +2151,24 @@ fn a_conflict_on_a_checklist_move_with_a_note_retries_with_the_items_new_version
     assert_eq!(app.editor.as_ref().unwrap().text(), "tied out");
     press(&mut app, &[ctrl('s')]);
     assert_eq!(press(&mut app, &[key('d')]), vec![Request::Write(op(v0 + 1))]);
+}
+
+/// The usage compare in the evidence view: each usage line of the account, billed against
+/// the rated events on it, the differing ones marked `≠` (tests/fixtures/nets-away, by
+/// hand: LN-A2U bills 40.00 with no event of its account on it; UE-3's 40.00 is on no line).
+#[test]
+fn the_evidence_of_a_usage_mismatch_compares_rated_and_billed_per_line() {
+    let mut d = Demo::fixture("nets-away", "controller");
+    let reqs = d.app.open_detail("usage:LN-A2U:events".into());
+    d.pump(reqs);
+    d.press(&[key('t')]);
+    assert_eq!(d.app.view, View::Evidence);
+    let lines = d.app.evidence.lines();
+    let marked: Vec<&String> = lines.iter().filter(|l| l.starts_with("  ≠")).collect();
+    assert_eq!(marked.len(), 2, "{lines:#?}");
+    assert!(marked[0].contains("LN-A2U") && marked[0].trim_end().ends_with("40.00"));
+    assert!(marked[1].contains("UE-3") && marked[1].trim_end().ends_with("-40.00"));
+    let s = d.screen();
+    assert_shows(&s, "Compared: ACC-A");
+    insta::assert_snapshot!("usage_evidence_compare", s);
 }
