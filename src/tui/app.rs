@@ -202,6 +202,7 @@ impl App {
         if self.detail.choosing.is_some() && self.view == View::Detail {
             return self.choose_key(key);
         }
+        self.sync_searches();
         if self.search_typing() {
             return self.search_key(key);
         }

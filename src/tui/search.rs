@@ -30,6 +30,10 @@ pub struct Searches {
     pub detail: Search<usize>,
     /// The evidence's lines.
     pub evidence: Search<usize>,
+    /// What the row-number searches were made over: the mismatch of the detail and of the
+    /// evidence, the audit log's filters and newest entry. When it changes, their hits
+    /// would name other rows: they are dropped ([`App::sync_searches`]).
+    made_over: (String, String, String),
 }
 
 /// The search keys of a table's view. `note_on_n`: the view's `n` is "note"; there `n`
@@ -196,6 +200,30 @@ impl<T: Clone + Ord> Search<T> {
 }
 
 impl App {
+    /// Drops the searches whose rows changed under them (another mismatch opened, the audit
+    /// log filtered or grown at the top); see [`Searches`].
+    pub(crate) fn sync_searches(&mut self) {
+        let audit = format!(
+            "{:?} {:?} {:?}",
+            self.audit.kind,
+            self.audit.user,
+            self.audit.rows.first().map(|e| e.row.seq)
+        );
+        let s = &mut self.search;
+        if s.made_over.0 != self.detail.key {
+            s.detail.clear();
+            s.made_over.0 = self.detail.key.clone();
+        }
+        if s.made_over.1 != self.evidence.key {
+            s.evidence.clear();
+            s.made_over.1 = self.evidence.key.clone();
+        }
+        if s.made_over.2 != audit {
+            s.audit.clear();
+            s.made_over.2 = audit;
+        }
+    }
+
     /// The search of the current view's table of rows held whole, if it has one.
     fn index_search(&self) -> Option<&Search<usize>> {
         let s = &self.search;

@@ -2172,3 +2172,23 @@ fn the_evidence_of_a_usage_mismatch_compares_rated_and_billed_per_line() {
     assert_shows(&s, "Compared: ACC-A");
     insta::assert_snapshot!("usage_evidence_compare", s);
 }
+
+/// A search of a mismatch's source rows is dropped when another mismatch is opened: its
+/// row numbers would name that one's rows.
+#[test]
+fn a_detail_search_is_dropped_when_another_mismatch_is_opened() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[code(KeyCode::Enter), key('/')]);
+    typed(&mut d.app, "INV");
+    d.press(&[code(KeyCode::Enter)]);
+    assert!(d.app.search_active());
+    d.press(&[code(KeyCode::Esc)]);
+    assert!(!d.app.search_active(), "Esc cleared it");
+    d.press(&[key('/')]);
+    typed(&mut d.app, "INV");
+    d.press(&[code(KeyCode::Enter), key('2'), key('j'), code(KeyCode::Enter)]);
+    assert_eq!(d.app.view, View::Detail);
+    let s = d.screen();
+    assert!(!d.app.search_active(), "the other mismatch's search is gone");
+    assert!(!footer_of(&s).contains("/INV"), "{s}");
+}

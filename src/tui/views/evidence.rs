@@ -107,8 +107,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|(i, l)| {
             // The current `/` hit reads as a selection, `›` in the margin (also in NO_COLOR).
             if app.search.evidence.active() && app.search.evidence.current() == Some(i) {
-                let rest: String = l.chars().skip(1).collect();
-                Line::styled(format!("›{rest}"), theme.selected())
+                let marked = match l.strip_prefix(' ') {
+                    Some(rest) => format!("›{rest}"),
+                    None => format!("›{l}"),
+                };
+                Line::styled(marked, theme.selected())
             } else if l.starts_with("  ≠") {
                 Line::styled(l, theme.bad())
             } else if l.starts_with("Expected") || l.starts_with("Actual") || l.starts_with("Compared") {

@@ -65,6 +65,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }
+    app.sync_searches();
     let read_only = app.data.as_ref().is_some_and(|d| d.actor.is_read_only());
     let [tabs, banner, body, footer, status] = Layout::vertical([
         Constraint::Length(1),
