@@ -454,6 +454,10 @@ impl App {
                     }
                 } else {
                     self.refuse(format!("refused: {why}"));
+                    // A move or an accept decided on a stale view: show what it is now.
+                    if why.starts_with("conflict:") {
+                        return self.refresh();
+                    }
                 }
                 Vec::new()
             }

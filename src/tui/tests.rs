@@ -2151,6 +2151,17 @@ fn a_conflict_on_a_checklist_move_with_a_note_retries_with_the_items_new_version
     assert_eq!(app.editor.as_ref().unwrap().text(), "tied out");
     press(&mut app, &[ctrl('s')]);
     assert_eq!(press(&mut app, &[key('d')]), vec![Request::Write(op(v0 + 1))]);
+    // A move without a note that conflicts: refused whole, and the item is read again.
+    app.editor = None;
+    let reqs = app.on_response(Response::Wrote {
+        op: op(v0 + 1),
+        result: Err("conflict: checklist item 1 changed since you read it".into()),
+    });
+    assert!(reqs.contains(&Request::Load), "{reqs:?}");
+    assert!(app
+        .flash
+        .as_ref()
+        .is_some_and(|(ok, m)| !ok && m.starts_with("refused: conflict:")));
 }
 
 /// The usage compare in the evidence view: each usage line of the account, billed against
