@@ -45,8 +45,8 @@ pub fn bindings(note_on_n: bool) -> Vec<Binding> {
     if note_on_n {
         keys.push(b(
             &[Ch('N')],
-            "N",
-            "previous hit (n: next hit while a search is on, else note)",
+            "n/N",
+            "hits, while a search is on",
             Action::PrevHit,
             false,
         ));

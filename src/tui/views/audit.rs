@@ -148,13 +148,7 @@ impl App {
 pub fn bindings() -> Vec<Binding> {
     vec![
         b(&[K::Ch('v')], "v", "verify again", Action::Verify, true),
-        b(
-            &[K::Ch('K')],
-            "K",
-            "kind: all/workflow/sessions",
-            Action::CycleStatus,
-            true,
-        ),
+        b(&[K::Ch('K')], "K", "by kind", Action::CycleStatus, true),
         b(&[K::Ch('U')], "U", "by user", Action::CycleOwner, true),
     ]
     .into_iter()

@@ -208,6 +208,19 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .collect();
         (None, keys)
     };
+    let mut view_keys = view_keys;
+    // Whole entries or none: when they do not all fit, the view's last keys give way (`?`
+    // lists them), never the help and quit keys at the end.
+    let width = |keys: &[(&str, &str)]| -> usize {
+        hint.as_ref().map_or(0, |h| h.chars().count() + 2)
+            + keys
+                .iter()
+                .map(|(k, l)| k.chars().count() + l.chars().count() + 3)
+                .sum::<usize>()
+    };
+    while width(&view_keys) > usize::from(area.width) + 2 && view_keys.len() > 2 {
+        view_keys.remove(view_keys.len() - 3);
+    }
     if let Some(h) = hint {
         spans.push(Span::styled(h, theme.warn()));
         spans.push(Span::raw("  "));
