@@ -389,6 +389,27 @@ fn a_conflict_with_a_second_writer_keeps_the_draft_and_the_retry_saves() {
     t.wait_for("owner rdiaz@northstar.example", Duration::from_secs(5));
 }
 
+/// `/` in a lane finds rows beyond the page read, through the worker; `n` steps.
+#[test]
+fn slash_in_a_lane_finds_rows_beyond_the_loaded_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "rdiaz")], true);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    t.keys(b"4");
+    t.wait_for("usage_events", Duration::from_secs(5));
+    t.keys(b"/UE-0130");
+    t.wait_for("search: UE-0130", Duration::from_secs(2));
+    t.keys(b"\r");
+    t.wait_for("/UE-0130 · hit 1/3", Duration::from_secs(5));
+    t.wait_for("UE-01300", Duration::from_secs(5));
+    t.keys(b"n");
+    t.wait_for("hit 2/3", Duration::from_secs(2));
+    t.keys(b"\x1b");
+    t.wait_for("/ search", Duration::from_secs(2));
+    assert!(!t.contents().contains("hit 2/3"), "{}", t.contents());
+}
+
 #[test]
 fn refusal_is_printed_before_the_terminal_is_taken() {
     let dir = tempfile::tempdir().unwrap();
