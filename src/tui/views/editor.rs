@@ -302,10 +302,10 @@ impl App {
             ed.seen = version;
         }
         ed.error = Some(match (was, version) {
-            (Some(was), Some(now)) => format!(
-                "someone changed it (version {was} → {now}): reloaded — see the trail; Ctrl-S saves this draft"
-            ),
-            _ => "reloaded after a conflict — Ctrl-S saves this draft".to_string(),
+            (Some(was), Some(now)) => {
+                format!("someone changed it (version {was} → {now}); reloaded — Ctrl-S saves your draft")
+            }
+            _ => "reloaded after a conflict — Ctrl-S saves your draft".to_string(),
         });
     }
 
