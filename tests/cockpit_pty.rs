@@ -356,6 +356,60 @@ fn another_writer_shows_up_within_two_seconds() {
     assert!(t.contents().contains("Source rows 2/"), "{}", t.contents());
 }
 
+/// An edit conflict with a second writer: the operator's draft (a new owner) is refused
+/// because jokafor assigned the mismatch meanwhile; the editor keeps the draft, reloads the
+/// mismatch, and the next Ctrl-S saves it against the new version.
+#[test]
+fn a_conflict_with_a_second_writer_keeps_the_draft_and_the_retry_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "rdiaz")], true);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    t.keys(b"\r");
+    t.wait_for("No notes, corrections or waivers yet", Duration::from_secs(5));
+    t.keys(b"o");
+    t.wait_for("Assign", Duration::from_secs(2));
+    t.keys(b"rdiaz@northstar.example");
+    // The second writer, while the draft is open.
+    let out = std::process::Command::new(BIN)
+        .args(["--user", "jokafor", "mismatch"])
+        .arg(&path)
+        .args([EXPORT_KEY, "assign", "jokafor@northstar.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    t.keys(b"\x13"); // Ctrl-S
+    t.wait_for("someone changed it (version", Duration::from_secs(5));
+    assert!(
+        t.contents().contains("rdiaz@northstar.example"),
+        "the draft was lost:\n{}",
+        t.contents()
+    );
+    t.keys(b"\x13");
+    t.wait_for("owner rdiaz@northstar.example", Duration::from_secs(5));
+}
+
+/// `/` in a lane finds rows beyond the page read, through the worker; `n` steps.
+#[test]
+fn slash_in_a_lane_finds_rows_beyond_the_loaded_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "rdiaz")], true);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    t.keys(b"4");
+    t.wait_for("usage_events", Duration::from_secs(5));
+    t.keys(b"/UE-0130");
+    t.wait_for("search: UE-0130", Duration::from_secs(2));
+    t.keys(b"\r");
+    t.wait_for("/UE-0130 · hit 1/3", Duration::from_secs(5));
+    t.wait_for("UE-01300", Duration::from_secs(5));
+    t.keys(b"n");
+    t.wait_for("hit 2/3", Duration::from_secs(2));
+    t.keys(b"\x1b");
+    t.wait_for("/ search", Duration::from_secs(2));
+    assert!(!t.contents().contains("hit 2/3"), "{}", t.contents());
+}
+
 #[test]
 fn refusal_is_printed_before_the_terminal_is_taken() {
     let dir = tempfile::tempdir().unwrap();

@@ -97,3 +97,75 @@ fn rows_of_a_key_the_engine_does_not_report_is_refused_with_exit_2() {
     assert!(err.contains("is not a mismatch the engine reports now"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err}");
 }
+
+/// `tests/fixtures/nets-away` imported into `dir`.
+fn nets_away(dir: &Path) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nets-away");
+    let out = dir.join("nets-away.db");
+    closedesk::import::import_dir(&src, &out, false).unwrap();
+    out
+}
+
+/// Usage, rated against billed per line (docs/reconciliation.md's worked example,
+/// `tests/fixtures/nets-away`, checked by hand): ACC-A's LN-A1U bills 100.00 = UE-1 60.00 +
+/// UE-2 40.00; LN-A2U bills 40.00 with no event of ACC-A on it (UE-2 billed again): +40.00;
+/// UE-3 (40.00) is on no line: −40.00. ACC-B's LN-B1U bills 50.00 against its own UE-4
+/// 35.00, carrying ACC-A's UE-5 (15.00): +15.00.
+#[test]
+fn a_usage_line_shows_its_billed_amount_against_the_rated_events_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = nets_away(dir.path());
+    let out = closedesk(&["usage:LN-A2U:events", "--rows"], &file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "Compared: ACC-A",
+        "usage, line by line (billed against rated)",
+        "  2 of 3 rows differ",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{text}");
+    }
+    let rows = |text: &str| -> Vec<Vec<String>> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("Compared:"))
+            .skip(2)
+            .take_while(|l| l.starts_with("  ") && !l.contains(" of "))
+            .map(|l| {
+                let cells: Vec<String> = l.split_whitespace().map(str::to_string).collect();
+                let n = cells.len();
+                let mut out = vec![
+                    l.starts_with("  ≠").to_string(),
+                    cells[usize::from(l.starts_with("  ≠"))].clone(),
+                ];
+                out.extend(cells[n - 3..].iter().cloned());
+                out
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(&text),
+        [
+            ["false", "LN-A1U", "100.00", "100.00", "0.00"],
+            ["true", "LN-A2U", "0.00", "40.00", "40.00"],
+            ["true", "UE-3", "40.00", "0.00", "-40.00"],
+        ]
+    );
+    // The other account's line: its own event against what it bills, the foreign one named.
+    let out = closedesk(&["usage:LN-B1U:events", "--rows", "--json"], &file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["compare"];
+    assert_eq!(c["expected_is"], "rated");
+    assert_eq!(c["actual_is"], "billed");
+    let rows = c["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{c}");
+    assert_eq!(rows[0]["id"], "LN-B1U");
+    assert_eq!(rows[0]["expected"].to_string(), "35.00");
+    assert_eq!(rows[0]["actual"].to_string(), "50.00");
+    assert_eq!(rows[0]["differs"], true);
+    let name = rows[0]["name"].as_str().unwrap();
+    assert!(
+        name.contains("1 event") && name.contains("+ 1 of another account (15.00)"),
+        "{name}"
+    );
+}

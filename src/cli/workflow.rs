@@ -125,7 +125,9 @@ pub struct MismatchArgs {
     #[arg(long)]
     owner: Option<String>,
     /// With KEY: the source rows behind its expected and actual figure with their dates,
-    /// accounts and amounts, their sums, and for an export its lines compared by account.
+    /// accounts and amounts, their sums, and the comparison that shows the row that differs:
+    /// an export's lines by account, a statement's lines against the fees they present, a
+    /// usage line's billed amount against the rated events on it.
     #[arg(long)]
     rows: bool,
     /// Print JSON for scripts.

@@ -154,6 +154,7 @@ pub fn evidence(
         crate::snapshot::model::Lane::EmployerPrograms | crate::snapshot::model::Lane::Statements => {
             statement_compare(snapshot, m)?
         }
+        crate::snapshot::model::Lane::Usage => usage_compare(snapshot, &recon.period, m)?,
         _ => None,
     };
     Ok(Some(Evidence {
@@ -171,6 +172,70 @@ pub fn evidence(
 pub fn evidence_now(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Evidence>> {
     let full = super::run(snapshot)?;
     evidence(snapshot, &full, key)
+}
+
+/// Usage rated against billed, line by line: each usage line billed in the window of the
+/// mismatch's account, its amount against the rated amounts of its own account's events
+/// billed on it (as `usage:{line}:events` checks it), then the account's events rated in
+/// the window that no such line carries (as `usage:{event}:unbilled` does).
+fn usage_compare(
+    snapshot: &Snapshot,
+    period: &crate::snapshot::model::Period,
+    m: &super::Mismatch,
+) -> rusqlite::Result<Option<Compare>> {
+    let account = snapshot.usage_subject_account(&m.subject)?;
+    let lines = snapshot.usage_lines_rated(period, &account)?;
+    let unbilled: Vec<_> = snapshot
+        .unbilled_usage(period)?
+        .into_iter()
+        .filter(|e| e.account_id == account)
+        .collect();
+    if lines.is_empty() && unbilled.is_empty() {
+        return Ok(None);
+    }
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let mut rows: Vec<CompareRow> = lines
+        .iter()
+        .map(|l| {
+            let mut name = format!("on {}, {} event{}", l.invoice_id, l.events, plural(l.events));
+            if l.foreign_count > 0 {
+                name.push_str(&format!(
+                    " + {} of another account ({})",
+                    l.foreign_count,
+                    l.foreign_amount.grouped()
+                ));
+            }
+            CompareRow {
+                id: l.id.clone(),
+                name: Some(name),
+                expected: l.rated,
+                actual: l.billed,
+                difference: l.billed - l.rated,
+                differs: l.billed != l.rated,
+            }
+        })
+        .collect();
+    rows.extend(unbilled.iter().map(|e| CompareRow {
+        id: e.id.clone(),
+        name: Some("event billed on no line".to_string()),
+        expected: e.rated,
+        actual: Money::ZERO,
+        difference: -e.rated,
+        differs: true,
+    }));
+    let names = snapshot.account_names()?;
+    let who = match names.get(account.as_str()) {
+        Some(name) => format!("{account} ({name})"),
+        None => account.clone(),
+    };
+    Ok(Some(Compare {
+        what: format!("{who}'s usage, line by line"),
+        id_is: "usage line".into(),
+        expected_is: "rated".into(),
+        actual_is: "billed".into(),
+        rows,
+        note: None,
+    }))
 }
 
 /// A program statement's lines against the invoice lines they present, and the fee lines

@@ -107,6 +107,77 @@ impl LaneTable {
         }
     }
 
+    /// The columns `/` searches in [`select`](Self::select): text (ids, the account's id
+    /// and name, other names), matched with `LIKE`; amounts (cents), matched by value.
+    fn search_columns(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            LaneTable::Usage => (
+                &["u.id", "u.account_id", "a.name", "u.kind", "u.invoice_line_id"],
+                &["u.rated_amount_cents"],
+            ),
+            LaneTable::Exports => (
+                &["l.id", "l.batch_id", "l.account_id", "a.name", "l.invoice_id"],
+                &["l.amount_cents"],
+            ),
+            LaneTable::Programs => (
+                &["p.id", "p.employer_account_id", "a.name", "p.name"],
+                &["p.rate_cents", "p.basis_units * p.rate_cents"],
+            ),
+            LaneTable::Statements => (
+                &[
+                    "l.id",
+                    "l.statement_id",
+                    "s.program_id",
+                    "l.invoice_line_id",
+                    "l.description",
+                ],
+                &["l.amount_cents"],
+            ),
+            LaneTable::Aging => (
+                &["i.id", "i.account_id", "a.name", "i.status"],
+                &["i.total_cents", "i.balance_cents"],
+            ),
+            LaneTable::Revenue => (&["l.id", "l.invoice_id", "i.account_id"], &["l.amount_cents"]),
+            LaneTable::Payments => (
+                &[
+                    "p.id",
+                    "p.account_id",
+                    "a.name",
+                    "p.kind",
+                    "p.related_payment_id",
+                    "p.reference",
+                ],
+                &["p.amount_cents"],
+            ),
+            LaneTable::Credits => (
+                &[
+                    "c.id",
+                    "c.account_id",
+                    "a.name",
+                    "c.kind",
+                    "c.related_credit_id",
+                    "c.reason",
+                ],
+                &["c.amount_cents"],
+            ),
+            LaneTable::Disbursements => (
+                &["d.id", "d.source_kind", "d.source_id", "d.invoice_id"],
+                &["d.amount_cents"],
+            ),
+            LaneTable::Ledger => (
+                &[
+                    "g.id",
+                    "g.account_id",
+                    "a.name",
+                    "g.kind",
+                    "g.invoice_id",
+                    "g.reference",
+                ],
+                &["g.amount_cents"],
+            ),
+        }
+    }
+
     /// The alias of the keyed table in [`select`](Self::select).
     fn alias(self) -> &'static str {
         match self {
@@ -447,7 +518,64 @@ fn page_sql(lane: LaneTable, direction: Direction) -> String {
     }
 }
 
+/// The search query of one lane: ids of rows whose text columns contain `?1` (a `LIKE`
+/// pattern) or whose amount columns equal `?2` cents (of either sign unless `?3` is 1), in
+/// id order, at most `?4`.
+fn search_sql(lane: LaneTable) -> String {
+    let a = lane.alias();
+    let (text, amounts) = lane.search_columns();
+    let mut any: Vec<String> = text.iter().map(|c| format!("{c} LIKE ?1 ESCAPE '\\'")).collect();
+    any.extend(
+        amounts
+            .iter()
+            .map(|c| format!("(CASE WHEN ?3 = 1 THEN {c} = ?2 ELSE abs({c}) = abs(?2) END)")),
+    );
+    format!(
+        "{} WHERE {} ORDER BY {a}.id LIMIT ?4",
+        lane.select(),
+        any.join(" OR ")
+    )
+}
+
+/// `query` as a `LIKE` pattern that finds it anywhere, its `%`, `_` and `\` taken literally.
+fn like_anywhere(query: &str) -> String {
+    let mut out = String::from("%");
+    for c in query.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 impl Snapshot {
+    /// The ids of `lane`'s rows that `/` finds for `text` (in id order, at most `limit`): a
+    /// row whose id, account (id or name) or other name contains it (ASCII letters in any
+    /// case), or, when `amount` is given, whose amount is that many cents — of either sign
+    /// unless `signed`. Reads the whole table (a search is asked for, not paged).
+    pub fn lane_search(
+        &self,
+        lane: LaneTable,
+        text: &str,
+        amount: Option<Money>,
+        signed: bool,
+        limit: usize,
+    ) -> rusqlite::Result<Vec<String>> {
+        let mut st = self.conn().prepare_cached(&search_sql(lane))?;
+        let rows = st.query_map(
+            params![
+                like_anywhere(text.trim()),
+                amount.map(Money::cents),
+                i64::from(signed),
+                limit as i64
+            ],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.collect()
+    }
+
     /// One page of a lane, keyed by id (keyset pagination; `cursor` empty = from the start).
     /// `as_of`: the day invoices are aged at and revenue lines are read as of.
     pub fn lane_page(
@@ -545,6 +673,53 @@ mod plan_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+
+    /// Every lane's search runs (its columns exist), finds text in any case with `%` and `_`
+    /// taken literally, and amounts on cents of either sign unless signed.
+    #[test]
+    fn every_lane_search_runs_and_matches_text_and_cents() {
+        let (_dir, snapshot) = super::super::testing::new_snapshot();
+        for lane in LaneTable::ALL {
+            snapshot
+                .lane_search(lane, "x", Some(Money::from_cents(975)), false, 10)
+                .unwrap_or_else(|e| panic!("{lane:?}: {e}"));
+        }
+        let conn = snapshot.conn();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO disbursements (id, source_kind, source_id, invoice_id, disbursed_on, amount_cents)
+             VALUES ('D-1', 'payment', 'PAY_1', 'INV-1', '2026-03-02', -975),
+                    ('D-2', 'credit', 'CR%1', 'INV-2', '2026-03-03', 1975)",
+        )
+        .unwrap();
+        let find = |text: &str, amount: Option<i64>, signed: bool| {
+            snapshot
+                .lane_search(
+                    LaneTable::Disbursements,
+                    text,
+                    amount.map(Money::from_cents),
+                    signed,
+                    10,
+                )
+                .unwrap()
+        };
+        assert_eq!(find("pay_", None, false), vec!["D-1"]);
+        assert_eq!(find("cr%", None, false), vec!["D-2"]);
+        assert_eq!(find("_", None, false), vec!["D-1"], "_ is literal");
+        assert_eq!(
+            find("9.75", Some(975), false),
+            vec!["D-1"],
+            "either sign, not 19.75"
+        );
+        assert_eq!(find("9.75", Some(975), true), Vec::<String>::new());
+        assert_eq!(find("-9.75", Some(-975), true), vec!["D-1"]);
+        assert_eq!(find("inv-", None, false), vec!["D-1", "D-2"]);
     }
 }
 

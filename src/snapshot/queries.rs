@@ -180,6 +180,7 @@ macro_rules! balance_at_end {
     };
 }
 pub(crate) use balance_at_end;
+pub(crate) use {line_billed_in_window, receivable_at_end, receivable_status};
 
 /// A read transaction: every query made on the snapshot while it lives sees the same state
 /// of the file. It ends with [`ReadTransaction::finish`], or when dropped.

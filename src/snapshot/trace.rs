@@ -6,7 +6,9 @@
 use rusqlite::{named_params, OptionalExtension, Result, Row};
 
 use super::model::Period;
-use super::queries::{balance_at_end, money_at, Window};
+use super::queries::{
+    balance_at_end, line_billed_in_window, money_at, receivable_at_end, receivable_status, Window,
+};
 use super::Snapshot;
 use crate::money::Money;
 
@@ -189,5 +191,78 @@ impl Snapshot {
             out.push(row.unwrap_or_else(missing));
         }
         Ok(out)
+    }
+}
+
+/// A usage line billed in the window, as the usage compare lays it out: what it billed
+/// against the rated amounts of the events billed on it (docs/reconciliation.md, "Usage,
+/// event by event").
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UsageLineRated {
+    pub id: String,
+    pub invoice_id: String,
+    /// The line's amount.
+    pub billed: Money,
+    /// The rated amounts of the `rated` events of the line's own account linked to it, and
+    /// how many they are.
+    pub rated: Money,
+    pub events: u64,
+    /// Events of other accounts linked to it: how many, and their rated amounts.
+    pub foreign_count: u64,
+    pub foreign_amount: Money,
+}
+
+impl Snapshot {
+    /// The account a usage mismatch's subject belongs to: a usage line's invoice's account,
+    /// a usage event's account, or else the subject itself (an account).
+    pub fn usage_subject_account(&self, subject: &str) -> Result<String> {
+        let found: Option<String> = self
+            .conn()
+            .prepare_cached(
+                "SELECT i.account_id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE l.id = ?1
+                 UNION ALL SELECT account_id FROM usage_events WHERE id = ?1
+                 LIMIT 1",
+            )?
+            .query_row([subject], |r| r.get(0))
+            .optional()?;
+        Ok(found.unwrap_or_else(|| subject.to_string()))
+    }
+
+    /// `account`'s usage lines billed in the window, each with the rated events billed on it
+    /// (the engine's per-line figures, `usage:{line}:events`), by id.
+    pub fn usage_lines_rated(&self, period: &Period, account: &str) -> Result<Vec<UsageLineRated>> {
+        let w = Window::of(period);
+        let sql = concat!(
+            "SELECT l.id, l.invoice_id, l.amount_cents,
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated'),
+                    (SELECT COUNT(*) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated'),
+                    (SELECT COUNT(*) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id),
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'usage' AND i.account_id = :account AND ",
+            line_billed_in_window!(),
+            "
+             ORDER BY l.id"
+        );
+        let mut st = self.conn().prepare_cached(sql)?;
+        let rows = st.query_map(
+            named_params! { ":start": w.start, ":end": w.end, ":account": account },
+            |r| {
+                Ok(UsageLineRated {
+                    id: r.get(0)?,
+                    invoice_id: r.get(1)?,
+                    billed: money_at(r, 2)?,
+                    rated: money_at(r, 3)?,
+                    events: r.get::<_, i64>(4)?.max(0) as u64,
+                    foreign_count: r.get::<_, i64>(5)?.max(0) as u64,
+                    foreign_amount: money_at(r, 6)?,
+                })
+            },
+        )?;
+        rows.collect()
     }
 }

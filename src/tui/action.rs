@@ -115,6 +115,12 @@ pub enum Action {
     /// Scroll a wide text sideways.
     Left,
     Right,
+    /// Open the last status-bar message in full, wrapped, in a popup.
+    FullMessage,
+    /// `/`: search the view's table; the next and previous hit (`n`, `N`).
+    Search,
+    NextHit,
+    PrevHit,
 }
 
 /// A key as bound: a character, a special key, or Ctrl + a character.

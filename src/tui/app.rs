@@ -40,6 +40,12 @@ pub struct App {
     pub signoff: SignOffState,
     /// A one-line message: a result or an inline refusal.
     pub flash: Option<(bool, String)>,
+    /// `/` in each table that has it.
+    pub search: super::search::Searches,
+    /// The last message shown (flash or refusal), kept after it is cleared for `!`.
+    pub last_message: Option<String>,
+    /// `!`: the last message is open in full; any key closes it (and does only that).
+    pub message_open: bool,
     pub quit: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
@@ -79,6 +85,9 @@ impl App {
             audit: AuditState::default(),
             signoff: SignOffState::default(),
             flash: None,
+            search: Default::default(),
+            last_message: None,
+            message_open: false,
             quit: false,
             dirty: true,
             page_rows: 10,
@@ -114,6 +123,18 @@ impl App {
         d.actor.may(permission).map_err(|_| permission.brief_refusal())
     }
 
+    /// The message `!` opens: a stopped worker's, the one in the status bar, or else the
+    /// last one shown.
+    pub fn full_message(&self) -> Option<&str> {
+        self.stopped
+            .as_deref()
+            .or(match &self.flash {
+                Some((_, msg)) => Some(msg.as_str()),
+                None => None,
+            })
+            .or(self.last_message.as_deref())
+    }
+
     pub(crate) fn refuse(&mut self, why: String) {
         self.flash = Some((false, why));
     }
@@ -126,6 +147,9 @@ impl App {
             return Vec::new();
         }
         self.dirty = true;
+        if let Some((_, msg)) = &self.flash {
+            self.last_message = Some(msg.clone());
+        }
         let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
         // On the "terminal too small" screen nothing is shown to act on: only quitting works.
         if self.too_small {
@@ -152,6 +176,11 @@ impl App {
             }
             return Vec::new();
         }
+        if self.message_open {
+            // Any key closes the full message and does nothing else.
+            self.message_open = false;
+            return Vec::new();
+        }
         if self.editor.is_some() {
             return self.editor_key(key);
         }
@@ -173,6 +202,23 @@ impl App {
         if self.detail.choosing.is_some() && self.view == View::Detail {
             return self.choose_key(key);
         }
+        self.sync_searches();
+        if self.search_typing() {
+            return self.search_key(key);
+        }
+        // With a search on, `n`/`N` step through its hits (also where `n` is otherwise
+        // "note") and Esc clears it.
+        if self.search_active() && key.modifiers.difference(KeyModifiers::SHIFT).is_empty() {
+            match key.code {
+                KeyCode::Char('n') => return self.step_search(true),
+                KeyCode::Char('N') => return self.step_search(false),
+                KeyCode::Esc => {
+                    self.clear_search();
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
         match keymap::action_for(self.view, &key) {
             Some(action) => self.update(action),
             None => Vec::new(),
@@ -189,6 +235,16 @@ impl App {
             }
             Action::Help => {
                 self.help = true;
+                return Vec::new();
+            }
+            Action::Search => return self.start_search(),
+            Action::NextHit | Action::PrevHit => return self.step_search(action == Action::NextHit),
+            Action::FullMessage => {
+                if self.full_message().is_some() {
+                    self.message_open = true;
+                } else {
+                    self.refuse("no message to show".into());
+                }
                 return Vec::new();
             }
             Action::NextView | Action::PrevView => {
@@ -301,6 +357,7 @@ impl App {
                 let n = self.correction_lane().len();
                 let sel = self.overview.selected().unwrap_or(0).min(n.saturating_sub(1));
                 self.overview.select(Some(sel));
+                self.rebase_editor();
                 Vec::new()
             }
             Response::Trail { kind, target, rows } => {
@@ -325,6 +382,12 @@ impl App {
                 Vec::new()
             }
             Response::Located { lane, id } => self.on_located(lane, id),
+            Response::LaneSearch {
+                lane,
+                query,
+                ids,
+                capped,
+            } => self.on_lane_search(lane, query, ids, capped),
             Response::Audit { before, rows } => {
                 self.audit.on_page(before, rows);
                 Vec::new()
@@ -343,6 +406,9 @@ impl App {
                 self.refuse(e);
                 for l in &mut self.lanes.lanes {
                     l.pending = false;
+                }
+                for s in &mut self.search.lanes {
+                    s.pending = false;
                 }
                 self.audit.pending = false;
                 Vec::new()
@@ -382,8 +448,19 @@ impl App {
                 let why = inert(&why);
                 if let Some(ed) = self.editor.as_mut() {
                     ed.error = Some(format!("not saved: {why}"));
+                    // A conflict (`Refusal::Conflict`): reload what changed and keep the
+                    // draft; the reloaded version is the one the retry is decided on.
+                    if why.starts_with("conflict:") {
+                        ed.reload = true;
+                        self.last_message = Some(format!("not saved: {why}"));
+                        return self.refresh();
+                    }
                 } else {
                     self.refuse(format!("refused: {why}"));
+                    // A move or an accept decided on a stale view: show what it is now.
+                    if why.starts_with("conflict:") {
+                        return self.refresh();
+                    }
                 }
                 Vec::new()
             }

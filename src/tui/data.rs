@@ -107,6 +107,9 @@ impl Loaded {
     }
 }
 
+/// Hits of one lane search the cockpit keeps (`n`/`N` step through them).
+pub const SEARCH_HITS: usize = 1000;
+
 /// Annotations of one trail the cockpit keeps (the oldest first).
 pub const TRAIL_ROWS: usize = 500;
 
@@ -131,6 +134,11 @@ pub enum Request {
         lane: LaneTable,
         cursor: String,
         direction: Direction,
+    },
+    /// `/` in a lane: the ids of its rows that match `query`, from the whole table.
+    LaneSearch {
+        lane: LaneTable,
+        query: String,
     },
     /// Open the lane showing this source row.
     Locate {
@@ -233,6 +241,14 @@ pub enum Response {
     Located {
         lane: LaneTable,
         id: Option<String>,
+    },
+    /// The rows of `lane` that match `query` (at most [`SEARCH_HITS`]; `capped`: there may
+    /// be more).
+    LaneSearch {
+        lane: LaneTable,
+        query: String,
+        ids: Vec<String>,
+        capped: bool,
     },
     Audit {
         before: Option<i64>,
@@ -769,6 +785,23 @@ pub fn handle_with(
                         cursor,
                         direction,
                         rows,
+                    }
+                }
+                Err(e) => Response::Failed(e.to_string()),
+            }
+        }
+        Request::LaneSearch { lane, query } => {
+            let amount = crate::tui::search::query_amount(&query);
+            let signed = query.trim_start().starts_with(['-', '+', '−']);
+            match snapshot.lane_search(lane, &query, amount, signed, SEARCH_HITS + 1) {
+                Ok(mut ids) => {
+                    let capped = ids.len() > SEARCH_HITS;
+                    ids.truncate(SEARCH_HITS);
+                    Response::LaneSearch {
+                        lane,
+                        query,
+                        ids,
+                        capped,
                     }
                 }
                 Err(e) => Response::Failed(e.to_string()),

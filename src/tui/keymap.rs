@@ -37,6 +37,13 @@ pub fn global() -> Vec<Binding> {
         ),
         b(&[Code(Esc)], "Esc", "back", Action::Back, false),
         b(&[Ch('?')], "?", "help", Action::Help, true),
+        b(
+            &[Ch('!')],
+            "!",
+            "last message in full",
+            Action::FullMessage,
+            false,
+        ),
         b(&[Ch('q'), Ctrl('c')], "q/^C", "quit", Action::Quit, true),
     ]
 }

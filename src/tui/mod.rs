@@ -6,6 +6,7 @@
 //! - [`views`]: one file per view with its state, update, keys and draw;
 //!   [`theme`]: 16 colours or `NO_COLOR`;
 //! - [`keymap`]: collects each view's keys into one table, feeding dispatch, footer and `?`;
+//! - [`search`]: `/` search in a table, `n`/`N` through the hits, one state for every view;
 //! - [`data`]: the only caller of the library, run on background threads.
 //!
 //! [`run_app`] takes input events from a channel and draws to any ratatui backend, so the
@@ -18,6 +19,7 @@ pub mod data;
 #[doc(hidden)]
 pub mod fixture;
 pub mod keymap;
+pub mod search;
 pub mod theme;
 pub mod views;
 

@@ -1117,6 +1117,26 @@ impl Demo {
         }
     }
 
+    /// A fixture of `tests/fixtures/` imported, opened as `login`.
+    fn fixture(name: &str, login: &str) -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{name}.db"));
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        crate::import::import_dir(&src, &path, false).unwrap();
+        let snap = crate::snapshot::Snapshot::open(&path).unwrap();
+        let mut demo = Demo {
+            app: App::new(),
+            snap,
+            login: login.to_string(),
+            _dir: dir,
+        };
+        let reqs = demo.app.start();
+        demo.pump(reqs);
+        demo
+    }
+
     fn press(&mut self, keys: &[KeyEvent]) {
         let reqs = press(&mut self.app, keys);
         self.pump(reqs);
@@ -1516,7 +1536,8 @@ fn a_move_from_a_stale_view_is_refused_as_a_conflict_naming_who() {
 #[test]
 fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     let mut d = Demo::open("rdiaz");
-    d.press(&[key('4'), key('h')]);
+    // Revenue is the sixth of the ten lanes: five steps right of Usage.
+    d.press(&[key('4'), key('l'), key('l'), key('l'), key('l'), key('l')]);
     assert_eq!(d.app.lanes.lane(), LaneTable::Revenue);
     // Read every page.
     loop {
@@ -1542,6 +1563,32 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     assert_eq!(sum(5).to_string(), "56743.59");
     assert_eq!(sum(6).to_string(), "4910.47");
     insta::assert_snapshot!("demo_lanes_revenue", d.screen());
+}
+
+/// `l` from the first lane visits every lane table once, in order, and wraps back to the
+/// first; `h` goes the other way (it used to wrap after six, never reaching payments,
+/// credits, disbursements or the ledger).
+#[test]
+fn l_from_the_first_lane_visits_every_lane_once_and_h_goes_back() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4')]);
+    let mut seen = vec![d.app.lanes.lane()];
+    for _ in 1..LaneTable::ALL.len() {
+        d.press(&[key('l')]);
+        seen.push(d.app.lanes.lane());
+        assert!(
+            d.app.lanes.data().loaded,
+            "{:?} is read when shown",
+            d.app.lanes.lane()
+        );
+    }
+    assert_eq!(seen, LaneTable::ALL.to_vec());
+    d.press(&[key('l')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Usage, "wraps to the first");
+    d.press(&[key('h')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Ledger, "h wraps to the last");
+    d.press(&[code(KeyCode::Left)]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Disbursements);
 }
 
 #[test]
@@ -2077,4 +2124,373 @@ fn demo_a_reviewer_reverses_an_accepted_correction_with_a_reason() {
         d.app.flash.as_ref().unwrap().1,
         "no accepted correction to reverse on this mismatch"
     );
+}
+
+/// A status message longer than the bar is cut with `…` and says `! full message`; `!`
+/// opens it whole, wrapped, and the next key only closes it.
+#[test]
+fn a_message_that_does_not_fit_opens_in_full_on_bang() {
+    let mut app = operator();
+    let long = "exported the close packet to /home/olga/closedesk/close-packet-2026-03-draft-9f3c2a71b0.md \
+                (draft: the period is not signed off; 2 mismatches are still open)";
+    app.flash = Some((true, long.to_string()));
+    let s = screen(&mut app, 80, 24);
+    let status = s.lines().nth(23).unwrap();
+    assert!(status.ends_with("… · ! full message"), "{status:?}");
+    assert_eq!(status.chars().count(), 80);
+    // `!` opens it; the flash may be gone by then (a view switch clears it): still shown.
+    press(&mut app, &[key('2')]);
+    assert!(app.flash.is_none());
+    press(&mut app, &[key('!')]);
+    assert!(app.message_open);
+    let s = screen(&mut app, 80, 24);
+    assert_shows(&s, "Message — any key closes");
+    assert_shows(&s, "2 mismatches are still open)");
+    insta::assert_snapshot!("full_message", s);
+    // The closing key does only that: `j` does not move the selection.
+    let before = app.mismatches.selected_key.clone();
+    assert!(press(&mut app, &[key('j')]).is_empty());
+    assert!(!app.message_open);
+    assert_eq!(app.mismatches.selected_key, before);
+    // A message that fits has no hint.
+    app.flash = Some((true, "saved".into()));
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("! full message"));
+}
+
+/// With no message yet, `!` says so (a refusal) instead of opening an empty popup.
+#[test]
+fn bang_with_no_message_says_so() {
+    let mut app = operator();
+    press(&mut app, &[key('!')]);
+    assert!(!app.message_open);
+    assert_eq!(app.flash, Some((false, "no message to show".into())));
+}
+
+/// Footer line (second from the bottom) of a screen.
+fn footer_of(s: &str) -> String {
+    s.lines().rev().nth(1).unwrap_or("").to_string()
+}
+
+/// `/` in a lane asks the worker (SQL over the whole table), so it finds rows far beyond
+/// the loaded page; Enter jumps to the first hit, `n`/`N` step with wrap, Esc clears.
+#[test]
+fn slash_in_a_lane_finds_rows_beyond_the_loaded_page_and_n_steps_through_them() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
+    assert!(
+        !d.app.lanes.data().rows.iter().any(|r| r.id() == "UE-01300"),
+        "not loaded yet"
+    );
+    press(&mut d.app, &[key('/')]);
+    typed(&mut d.app, "ue-0130");
+    assert_shows(&footer_of(&d.screen()), "search: ue-0130▏");
+    let reqs = press(&mut d.app, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        reqs,
+        vec![Request::LaneSearch {
+            lane: LaneTable::Usage,
+            query: "ue-0130".into()
+        }]
+    );
+    d.pump(reqs);
+    let selected = |d: &Demo| {
+        d.app.lanes.data().rows[d.app.lanes.data().selected]
+            .id()
+            .to_string()
+    };
+    assert_eq!(selected(&d), "UE-01300");
+    assert_shows(&footer_of(&d.screen()), "/ue-0130 · hit 1/3");
+    d.press(&[key('n')]);
+    assert_eq!(selected(&d), "UE-01301");
+    d.press(&[key('n'), key('n')]);
+    assert_eq!(selected(&d), "UE-01300", "wraps to the first");
+    d.press(&[key('N')]);
+    assert_eq!(selected(&d), "UE-01302", "and back to the last");
+    assert_shows(&footer_of(&d.screen()), "hit 3/3");
+    // Back at the top, a new search starts at the selection: the first hit after it.
+    d.press(&[key('g')]);
+    // Esc clears the search (and stays in the lane); the next Esc goes back.
+    d.press(&[code(KeyCode::Esc)]);
+    assert!(!d.app.search_active());
+    assert_eq!(d.app.view, View::Lanes);
+    assert!(!footer_of(&d.screen()).contains("hit"));
+    // No search on: `n` says how to search.
+    d.press(&[key('n')]);
+    assert_eq!(
+        d.app.flash,
+        Some((true, "no search on: / searches this table".into()))
+    );
+}
+
+/// An amount typed as shown (`2,180.37`) or without its sign (`9.75` finds `-9.75`)
+/// matches the figure exactly on cents; an account id finds its rows.
+#[test]
+fn slash_in_a_lane_matches_amounts_on_cents_and_account_ids() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[key('4'), key('l')]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Exports);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "2,180.37");
+    d.press(&[code(KeyCode::Enter)]);
+    let data = d.app.lanes.data();
+    assert_eq!(data.rows[data.selected].id(), "GLL-003");
+    assert_eq!(d.app.search.lanes[1].hits, vec!["GLL-003".to_string()]);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "2180.3");
+    d.press(&[code(KeyCode::Enter)]);
+    assert!(
+        d.app.search.lanes[1].hits.is_empty(),
+        "2180.30 is no figure of the lane"
+    );
+    assert_shows(&footer_of(&d.screen()), "/2180.3 · no hits");
+    // From the top: the first hit at or after the selection is the first.
+    d.press(&[key('g'), key('/')]);
+    typed(&mut d.app, "ACC-1004");
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(d.app.search.lanes[1].hits.len(), 12, "ACC-1004's export lines");
+    d.press(&[key('n'), key('n')]);
+    let s = d.screen();
+    assert_shows(&footer_of(&s), "/ACC-1004 · hit 3/12");
+    insta::assert_snapshot!("demo_lanes_search_hits", s);
+}
+
+/// The mismatch's source rows: `/` finds them; while the search is on `n` is "next hit"
+/// (the footer says so), after Esc `n` is "note" again.
+#[test]
+fn slash_in_the_mismatch_detail_searches_its_source_rows_and_n_is_note_again_after_esc() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(d.app.view, View::Detail);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "inv-2602");
+    d.press(&[code(KeyCode::Enter)]);
+    let sources = d.app.detail_sources();
+    let hits = d.app.search.detail.hits.clone();
+    assert!(hits.len() > 2, "{hits:?}");
+    assert!(hits.iter().all(|i| sources[*i].2.starts_with("INV-2602")));
+    assert_eq!(d.app.detail.source, hits[0]);
+    let footer = footer_of(&d.screen());
+    assert_shows(&footer, "n next hit");
+    assert_shows(&footer, &format!("/inv-2602 · hit 1/{}", hits.len()));
+    d.press(&[key('n')]);
+    assert!(d.app.editor.is_none(), "n steps, it does not open a note");
+    assert_eq!(d.app.detail.source, hits[1]);
+    d.press(&[code(KeyCode::Esc)]);
+    assert_eq!(d.app.view, View::Detail, "Esc cleared the search");
+    assert!(footer_of(&d.screen()).contains("n note"));
+    d.press(&[key('n')]);
+    assert!(matches!(
+        d.app.editor.as_ref().map(|e| &e.purpose),
+        Some(Purpose::Note { .. })
+    ));
+}
+
+/// The evidence: `/ACC-1004` lands on the comparison's differing line (marked as the
+/// selection); the checklist and the audit log search their rows.
+#[test]
+fn slash_in_the_evidence_the_checklist_and_the_audit_log() {
+    let mut d = Demo::open("jokafor");
+    d.press(&[code(KeyCode::Enter), key('t')]);
+    assert_eq!(d.app.view, View::Evidence);
+    d.press(&[key('/')]);
+    typed(&mut d.app, "ACC-1004");
+    d.press(&[code(KeyCode::Enter)]);
+    let lines = d.app.evidence.lines();
+    let hit = d.app.search.evidence.current().expect("a hit");
+    assert!(lines[hit].contains("ACC-1004"), "{}", lines[hit]);
+    let s = d.screen();
+    assert_shows(&s, "ACC-1004");
+    assert_shows(&footer_of(&s), "/ACC-1004 · hit 1/");
+    insta::assert_snapshot!("demo_evidence_search", s);
+    // `-9.75` finds the differing line by its difference.
+    d.press(&[key('/')]);
+    typed(&mut d.app, "-9.75");
+    d.press(&[code(KeyCode::Enter)]);
+    let hit = d.app.search.evidence.current().expect("a hit");
+    assert!(lines[hit].starts_with("  ≠"), "{}", lines[hit]);
+
+    d.press(&[key('3'), key('/')]);
+    typed(&mut d.app, "revenue");
+    d.press(&[code(KeyCode::Enter)]);
+    let items = &d.app.data.as_ref().unwrap().checklist;
+    let at = d.app.checklist.selected;
+    assert!(
+        items[at].title.to_lowercase().contains("revenue"),
+        "{}",
+        items[at].title
+    );
+
+    d.press(&[key('5'), key('/')]);
+    typed(&mut d.app, "session.open");
+    d.press(&[code(KeyCode::Enter)]);
+    let shown = d.app.audit.shown();
+    let hits = d.app.search.audit.hits.clone();
+    assert!(hits.iter().all(|i| shown[*i].row.action.contains("session.open")));
+    assert_shows(&footer_of(&d.screen()), "/session.open");
+}
+
+/// After an edit conflict the editor stays open with the draft, the mismatch and its trail
+/// are read again, and the next Ctrl-S sends the reloaded version, so a retry can succeed.
+#[test]
+fn a_conflict_reloads_the_mismatch_keeps_the_draft_and_the_retry_sends_the_new_version() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('p')]);
+    let key_ = app.detail.key.clone();
+    let v0 = app.detail_item().unwrap().version;
+    typed(&mut app, "9.75 actual");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "CM-77 posted late");
+    let draft = app.editor.as_ref().unwrap().text();
+    let reqs = press(&mut app, &[ctrl('s')]);
+    let op = |seen: i64| WriteOp::Correction {
+        key: key_.clone(),
+        amount: crate::money::Money::parse("9.75").unwrap(),
+        side: "actual".into(),
+        text: "CM-77 posted late".into(),
+        reference: None,
+        seen: Some(seen),
+    };
+    assert_eq!(reqs, vec![Request::Write(op(v0))]);
+    // Rita accepted a correction meanwhile: the workflow refuses ours as a conflict.
+    let reqs = app.on_response(Response::Wrote {
+        op: op(v0),
+        result: Err(format!(
+            "conflict: mismatch {key_} changed since you read it (you saw version {v0}, it is now version {}, \
+             changed by rita at 2026-04-02T10:15:00Z); nothing was saved — reload and try again",
+            v0 + 1
+        )),
+    });
+    assert_eq!(
+        reqs,
+        vec![
+            Request::Load,
+            Request::Trail {
+                kind: TargetKind::Mismatch,
+                target: key_.clone()
+            }
+        ],
+        "the mismatch and its trail are read again"
+    );
+    assert_eq!(app.editor.as_ref().unwrap().text(), draft, "the draft is kept");
+    assert!(editor_error(&app).starts_with("not saved: conflict:"));
+    // The reload: the mismatch is at the next version now, with rita's note in the trail.
+    let mut loaded = fixture::loaded("olga", Some(Role::Operator));
+    loaded
+        .items
+        .iter_mut()
+        .find(|i| i.mismatch.key == key_)
+        .unwrap()
+        .version = v0 + 1;
+    app.on_response(Response::Loaded(Box::new(loaded)));
+    let trail = detail_trail(&app);
+    app.on_response(trail);
+    assert_eq!(app.editor.as_ref().unwrap().seen, Some(v0 + 1));
+    assert_eq!(app.editor.as_ref().unwrap().text(), draft);
+    assert_shows(editor_error(&app), &format!("version {v0} → {}", v0 + 1));
+    assert!(app.detail.trail.as_ref().is_some_and(|t| !t.is_empty()));
+    // The retry carries the reloaded version, and succeeds.
+    let reqs = press(&mut app, &[ctrl('s')]);
+    assert_eq!(reqs, vec![Request::Write(op(v0 + 1))]);
+    app.on_response(Response::Wrote {
+        op: op(v0 + 1),
+        result: Ok("correction #2 proposed".into()),
+    });
+    assert!(app.editor.is_none());
+    // Another refusal (not a conflict) keeps the draft and reloads nothing.
+    press(&mut app, &[key('p')]);
+    typed(&mut app, "1.00 actual");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    typed(&mut app, "why");
+    let reqs = press(&mut app, &[ctrl('s')]);
+    let Request::Write(op) = reqs[0].clone() else {
+        panic!("{reqs:?}")
+    };
+    let reqs = app.on_response(Response::Wrote {
+        op,
+        result: Err("the period is signed off".into()),
+    });
+    assert!(reqs.is_empty());
+    assert!(!app.editor.as_ref().unwrap().reload);
+}
+
+/// The same for a checklist note saved with a move: the item's new version is used.
+#[test]
+fn a_conflict_on_a_checklist_move_with_a_note_retries_with_the_items_new_version() {
+    let mut app = operator();
+    press(&mut app, &[key('3'), key('n')]);
+    typed(&mut app, "tied out");
+    press(&mut app, &[ctrl('s')]);
+    let reqs = press(&mut app, &[key('d')]);
+    let v0 = app.item_version(1).unwrap();
+    let op = |seen| WriteOp::Checklist {
+        item: 1,
+        status: ItemStatus::Done,
+        note: Some("tied out".into()),
+        seen: Some(seen),
+    };
+    assert_eq!(reqs, vec![Request::Write(op(v0))]);
+    let reqs = app.on_response(Response::Wrote {
+        op: op(v0),
+        result: Err("conflict: checklist item 1 changed since you read it (you saw version 0, it is now version 1, changed by rita at 2026-04-02T10:15:00Z); nothing was saved — reload and try again".into()),
+    });
+    assert!(reqs.contains(&Request::Load));
+    let mut loaded = fixture::loaded("olga", Some(Role::Operator));
+    loaded.checklist[0].version = v0 + 1;
+    app.on_response(Response::Loaded(Box::new(loaded)));
+    assert_eq!(app.editor.as_ref().unwrap().text(), "tied out");
+    press(&mut app, &[ctrl('s')]);
+    assert_eq!(press(&mut app, &[key('d')]), vec![Request::Write(op(v0 + 1))]);
+    // A move without a note that conflicts: refused whole, and the item is read again.
+    app.editor = None;
+    let reqs = app.on_response(Response::Wrote {
+        op: op(v0 + 1),
+        result: Err("conflict: checklist item 1 changed since you read it".into()),
+    });
+    assert!(reqs.contains(&Request::Load), "{reqs:?}");
+    assert!(app
+        .flash
+        .as_ref()
+        .is_some_and(|(ok, m)| !ok && m.starts_with("refused: conflict:")));
+}
+
+/// The usage compare in the evidence view: each usage line of the account, billed against
+/// the rated events on it, the differing ones marked `≠` (tests/fixtures/nets-away, by
+/// hand: LN-A2U bills 40.00 with no event of its account on it; UE-3's 40.00 is on no line).
+#[test]
+fn the_evidence_of_a_usage_mismatch_compares_rated_and_billed_per_line() {
+    let mut d = Demo::fixture("nets-away", "controller");
+    let reqs = d.app.open_detail("usage:LN-A2U:events".into());
+    d.pump(reqs);
+    d.press(&[key('t')]);
+    assert_eq!(d.app.view, View::Evidence);
+    let lines = d.app.evidence.lines();
+    let marked: Vec<&String> = lines.iter().filter(|l| l.starts_with("  ≠")).collect();
+    assert_eq!(marked.len(), 2, "{lines:#?}");
+    assert!(marked[0].contains("LN-A2U") && marked[0].trim_end().ends_with("40.00"));
+    assert!(marked[1].contains("UE-3") && marked[1].trim_end().ends_with("-40.00"));
+    let s = d.screen();
+    assert_shows(&s, "Compared: ACC-A");
+    insta::assert_snapshot!("usage_evidence_compare", s);
+}
+
+/// A search of a mismatch's source rows is dropped when another mismatch is opened: its
+/// row numbers would name that one's rows.
+#[test]
+fn a_detail_search_is_dropped_when_another_mismatch_is_opened() {
+    let mut d = Demo::open("rdiaz");
+    d.press(&[code(KeyCode::Enter), key('/')]);
+    typed(&mut d.app, "INV");
+    d.press(&[code(KeyCode::Enter)]);
+    assert!(d.app.search_active());
+    d.press(&[code(KeyCode::Esc)]);
+    assert!(!d.app.search_active(), "Esc cleared it");
+    d.press(&[key('/')]);
+    typed(&mut d.app, "INV");
+    d.press(&[code(KeyCode::Enter), key('2'), key('j'), code(KeyCode::Enter)]);
+    assert_eq!(d.app.view, View::Detail);
+    let s = d.screen();
+    assert!(!d.app.search_active(), "the other mismatch's search is gone");
+    assert!(!footer_of(&s).contains("/INV"), "{s}");
 }

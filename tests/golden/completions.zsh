@@ -161,7 +161,7 @@ _arguments "${_arguments_options[@]}" : \
 '--owner=[Only mismatches owned by this owner]:OWNER:_default' \
 '--if-version=[Refuse if the mismatch changed since you read this version (shown in its detail)]:N:_default' \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
-'--rows[With KEY\: the source rows behind its expected and actual figure with their dates, accounts and amounts, their sums, and for an export its lines compared by account]' \
+'--rows[With KEY\: the source rows behind its expected and actual figure with their dates, accounts and amounts, their sums, and the comparison that shows the row that differs\: an export'\''s lines by account, a statement'\''s lines against the fees they present, a usage line'\''s billed amount against the rated events on it]' \
 '--json[Print JSON for scripts]' \
 '-h[Print help]' \
 '--help[Print help]' \

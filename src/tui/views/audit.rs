@@ -148,15 +148,12 @@ impl App {
 pub fn bindings() -> Vec<Binding> {
     vec![
         b(&[K::Ch('v')], "v", "verify again", Action::Verify, true),
-        b(
-            &[K::Ch('K')],
-            "K",
-            "kind: all/workflow/sessions",
-            Action::CycleStatus,
-            true,
-        ),
+        b(&[K::Ch('K')], "K", "by kind", Action::CycleStatus, true),
         b(&[K::Ch('U')], "U", "by user", Action::CycleOwner, true),
     ]
+    .into_iter()
+    .chain(crate::tui::search::bindings(false))
+    .collect()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {

@@ -119,6 +119,9 @@ pub fn bindings() -> Vec<Binding> {
             false,
         ),
     ]
+    .into_iter()
+    .chain(crate::tui::search::bindings(true))
+    .collect()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {

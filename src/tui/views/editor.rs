@@ -115,6 +115,9 @@ pub struct Editor {
     pub context: Option<String>,
     /// What to write, shown (dim, under the cursor's line) while the draft is empty.
     pub example: Option<&'static str>,
+    /// A save was refused as a conflict: on the next load, `seen` becomes the reloaded
+    /// version (the draft stays), so Ctrl-S retries against what is stored now.
+    pub reload: bool,
 }
 
 impl Editor {
@@ -151,6 +154,7 @@ impl Editor {
             error: None,
             seen: None,
             context: None,
+            reload: false,
         }
     }
 
@@ -376,6 +380,39 @@ impl App {
             },
         };
         ed.send(self.stopped.as_ref(), op)
+    }
+
+    /// After a conflict (see [`Editor::reload`]), once the period is loaded again: the draft
+    /// is now decided on the reloaded version of its mismatch or item, and says so.
+    pub(crate) fn rebase_editor(&mut self) {
+        let version = match self.editor.as_ref().filter(|ed| ed.reload).map(|ed| &ed.purpose) {
+            Some(
+                Purpose::Correction { key }
+                | Purpose::Waiver { key }
+                | Purpose::Rejection { key }
+                | Purpose::Assign { key }
+                | Purpose::Note { key },
+            ) => self.data.as_ref().and_then(|d| d.item(key)).map(|i| i.version),
+            Some(Purpose::Accept { key, .. } | Purpose::Reversal { key, .. }) => {
+                self.data.as_ref().and_then(|d| d.item(key)).map(|i| i.version)
+            }
+            Some(Purpose::ChecklistNote { item }) => self.item_version(*item),
+            Some(Purpose::Reopen | Purpose::SignOffComment { .. }) | None => None,
+        };
+        let Some(ed) = self.editor.as_mut().filter(|ed| ed.reload) else {
+            return;
+        };
+        ed.reload = false;
+        let was = ed.seen;
+        if version.is_some() {
+            ed.seen = version;
+        }
+        ed.error = Some(match (was, version) {
+            (Some(was), Some(now)) => {
+                format!("someone changed it (version {was} → {now}); reloaded — Ctrl-S saves your draft")
+            }
+            _ => "reloaded after a conflict — Ctrl-S saves your draft".to_string(),
+        });
     }
 
     /// Opens the editor for a change decided on the state at `seen`.

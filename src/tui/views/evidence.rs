@@ -27,7 +27,7 @@ pub struct EvidenceState {
 }
 
 impl EvidenceState {
-    fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         match &self.result {
             Some(Ok(e)) => text(e).lines().map(str::to_string).collect(),
             Some(Err(why)) => vec![format!("cannot trace it: {}", inert(why))],
@@ -93,6 +93,9 @@ pub fn bindings() -> Vec<Binding> {
             true,
         ),
     ]
+    .into_iter()
+    .chain(crate::tui::search::bindings(false))
+    .collect()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -100,8 +103,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .evidence
         .lines()
         .into_iter()
-        .map(|l| {
-            if l.starts_with("  ≠") {
+        .enumerate()
+        .map(|(i, l)| {
+            // The current `/` hit reads as a selection, `›` in the margin (also in NO_COLOR).
+            if app.search.evidence.active() && app.search.evidence.current() == Some(i) {
+                let marked = match l.strip_prefix(' ') {
+                    Some(rest) => format!("›{rest}"),
+                    None => format!("›{l}"),
+                };
+                Line::styled(marked, theme.selected())
+            } else if l.starts_with("  ≠") {
                 Line::styled(l, theme.bad())
             } else if l.starts_with("Expected") || l.starts_with("Actual") || l.starts_with("Compared") {
                 Line::styled(l, theme.title())

@@ -79,12 +79,11 @@ impl App {
 
     pub(crate) fn update_lanes(&mut self, action: Action) -> Vec<Request> {
         match action {
-            Action::NextPane => {
-                self.lanes.current = (self.lanes.current + 1) % 6;
-                self.on_enter_view()
-            }
-            Action::PrevPane => {
-                self.lanes.current = (self.lanes.current + 5) % 6;
+            Action::NextPane | Action::PrevPane => {
+                // Every lane table, wrapping both ways.
+                let n = LaneTable::ALL.len();
+                let step = if action == Action::NextPane { 1 } else { n - 1 };
+                self.lanes.current = (self.lanes.current + step) % n;
                 self.on_enter_view()
             }
             a if a.is_nav() => {
@@ -194,7 +193,9 @@ impl App {
 
 /// The lanes' own keys.
 pub fn bindings() -> Vec<Binding> {
-    pane_keys("next lane", "previous lane", true).to_vec()
+    let mut keys = pane_keys("next lane", "previous lane", true).to_vec();
+    keys.extend(crate::tui::search::bindings(false));
+    keys
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {

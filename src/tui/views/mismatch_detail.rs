@@ -282,6 +282,7 @@ pub fn bindings() -> Vec<Binding> {
         .only_if_allowed(),
         b(&[Ch('o')], "o", "assign owner", Action::Assign, false),
     ]);
+    keys.extend(crate::tui::search::bindings(true));
     keys
 }
 

@@ -65,6 +65,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }
+    app.sync_searches();
     let read_only = app.data.as_ref().is_some_and(|d| d.actor.is_read_only());
     let [tabs, banner, body, footer, status] = Layout::vertical([
         Constraint::Length(1),
@@ -139,6 +140,9 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     if app.help {
         help::draw(frame, area, app, theme);
     }
+    if app.message_open {
+        draw_full_message(frame, area, app, theme);
+    }
     if app.editor.is_some() {
         editor::draw(frame, area, app, theme);
     }
@@ -184,6 +188,18 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )
     } else if app.signoff.typing.is_some() && app.view == View::SignOff {
         (None, vec![("Enter", "confirm"), ("Esc", "cancel")])
+    } else if app.search_typing() {
+        (app.search_status(), vec![("Enter", "find"), ("Esc", "cancel")])
+    } else if app.search_active() {
+        (
+            app.search_status(),
+            vec![
+                ("n", "next hit"),
+                ("N", "previous"),
+                ("/", "new search"),
+                ("Esc", "clear search"),
+            ],
+        )
     } else {
         let keys = keymap::bindings(app.view)
             .into_iter()
@@ -192,6 +208,19 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .collect();
         (None, keys)
     };
+    let mut view_keys = view_keys;
+    // Whole entries or none: when they do not all fit, the view's last keys give way (`?`
+    // lists them), never the help and quit keys at the end.
+    let width = |keys: &[(&str, &str)]| -> usize {
+        hint.as_ref().map_or(0, |h| h.chars().count() + 2)
+            + keys
+                .iter()
+                .map(|(k, l)| k.chars().count() + l.chars().count() + 3)
+                .sum::<usize>()
+    };
+    while width(&view_keys) > usize::from(area.width) + 2 && view_keys.len() > 2 {
+        view_keys.remove(view_keys.len() - 3);
+    }
     if let Some(h) = hint {
         spans.push(Span::styled(h, theme.warn()));
         spans.push(Span::raw("  "));
@@ -211,10 +240,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         _ => None,
     }) {
         Line::from(Span::styled(
-            fit(
-                &format!(" {}{}", inert(msg), " ".repeat(area.width as usize)),
-                area.width as usize,
-            ),
+            status_text(&inert(msg), area.width as usize),
             theme.bar(),
         ))
     } else if let Some(d) = &app.data {
@@ -248,6 +274,43 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ))
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// What `!` adds to a status message that does not fit.
+pub const CUT_HINT: &str = " · ! full message";
+
+/// A status-bar message in `width` columns: padded when it fits; cut with `…` and ending
+/// with [`CUT_HINT`] when it does not.
+pub fn status_text(msg: &str, width: usize) -> String {
+    let text = format!(" {msg}");
+    let n = text.chars().count();
+    if n <= width {
+        format!("{text}{}", " ".repeat(width - n))
+    } else {
+        let room = width.saturating_sub(CUT_HINT.chars().count());
+        fit(&format!("{}{CUT_HINT}", fit(&text, room)), width)
+    }
+}
+
+/// `!`: the last message whole, wrapped, over the body; any key closes it.
+fn draw_full_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let text = inert(app.full_message().unwrap_or(""));
+    let w = area.width.saturating_sub(4).min(76);
+    let inner_w = w.saturating_sub(2).max(1) as usize;
+    // Each line wraps at words: a spare line per line for that.
+    let lines: usize = text
+        .lines()
+        .map(|l| l.chars().count().div_ceil(inner_w).max(1) + 1)
+        .sum();
+    let h = (lines as u16 + 2).min(area.height.saturating_sub(2));
+    let r = popup(frame, area, w, h);
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .style(theme.base())
+            .block(ratatui::widgets::Block::bordered().title(" Message — any key closes ")),
+        r,
+    );
 }
 
 /// A rectangle of `w`x`h` centred in `area` (clamped to it), cleared.
