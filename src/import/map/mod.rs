@@ -172,10 +172,17 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
             &mut found,
         );
         let mut what = inert(&table.file);
-        if !table.rows.is_empty() {
+        if !table.rows.is_empty() || !table.skip.is_empty() {
+            let mut which = Vec::new();
+            if !table.rows.is_empty() {
+                which.push(format!("rows with {}", table.rows.shown()));
+            }
+            if !table.skip.is_empty() {
+                which.push(format!("not {}", table.skip.shown()));
+            }
             what.push_str(&format!(
-                " (rows with {}: {taken} of {})",
-                inert(&table.rows.shown()),
+                " ({}: {taken} of {})",
+                inert(&which.join(", ")),
                 taken + skipped
             ));
         }
@@ -416,7 +423,7 @@ fn read_export(
             );
         }
     };
-    for (column, _) in &table.rows.0 {
+    for (column, _) in table.rows.0.iter().chain(&table.skip.0) {
         need(column, table.line, &format!("table {} rows", table.name), found);
     }
     for field in &table.fields {
@@ -473,7 +480,8 @@ fn read_export(
             );
             continue;
         }
-        if !holds(&table.rows, &header, &record) {
+        let skipped_by = !table.skip.is_empty() && holds(&table.skip, &header, &record);
+        if !holds(&table.rows, &header, &record) || skipped_by {
             skipped += 1;
             continue;
         }

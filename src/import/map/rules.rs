@@ -96,7 +96,10 @@ impl Condition {
     pub fn shown(&self) -> String {
         self.0
             .iter()
-            .map(|(column, values)| format!("{column} = {}", values.join(" or ")))
+            .map(|(column, values)| {
+                let values: Vec<&str> = values.iter().map(|v| if v.is_empty() { "(empty)" } else { v }).collect();
+                format!("{column} = {}", values.join(" or "))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -144,8 +147,10 @@ pub struct Table {
     pub line: usize,
     pub date_format: Option<(String, usize)>,
     pub amounts: (Unit, usize),
-    /// Only the rows where this holds feed the table (the others are counted).
+    /// Only the rows where this holds feed the table (the others are counted)...
     pub rows: Condition,
+    /// ... and where this does not.
+    pub skip: Condition,
     /// One per native column, in documented order.
     pub fields: Vec<Field>,
 }
@@ -194,6 +199,8 @@ struct RawTable {
     amounts: Option<Spanned<String>>,
     #[serde(default)]
     rows: BTreeMap<String, Values>,
+    #[serde(default)]
+    skip: BTreeMap<String, Values>,
     #[serde(default)]
     fields: BTreeMap<String, Spanned<RawField>>,
 }
@@ -505,6 +512,7 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
             date_format,
             amounts,
             rows: condition(raw_table.rows),
+            skip: condition(raw_table.skip),
             fields,
         });
     }
