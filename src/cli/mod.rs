@@ -576,11 +576,20 @@ fn cmd_import_map(rules: &Path, dir: &Path, out: &Path, force: bool) -> Outcome 
         other => Failure::from(other),
     })?;
     let period = &mapped.imported.period;
-    println!("Imported period {} ({}) → {}", inert(&period.id), inert(&period.entity), inert_path(out));
+    println!(
+        "Imported period {} ({}) → {}",
+        inert(&period.id),
+        inert(&period.entity),
+        inert_path(out)
+    );
     // Each table, its row count as stored in source_counts, and what it was made from.
     for ((table, rows), (_, from)) in mapped.imported.row_counts().iter().zip(&mapped.sources) {
         let unit = if *rows == 1 { "row" } else { "rows" };
-        println!("  {table:<20} {:>7} {unit:<4}  {}", grouped_count(*rows), inert(from));
+        println!(
+            "  {table:<20} {:>7} {unit:<4}  {}",
+            grouped_count(*rows),
+            inert(from)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

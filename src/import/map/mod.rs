@@ -677,6 +677,10 @@ fn locate(
     };
     let rule = &rules.tables[entry.rule];
     let line = entry.export_line + (p.line - entry.native_line);
+    let p = Problem {
+        reason: native_words(&p.reason, native, exports),
+        ..p
+    };
     let export = &exports[entry.source];
     if p.column == 0 {
         return Some(Problem {
@@ -721,6 +725,38 @@ fn locate(
             ),
         },
     })
+}
+
+/// A native reason in the export's words: a reference names the table, not a native
+/// file no one wrote; a repeated id's first line is the export's.
+fn native_words(reason: &str, native: &NativeFile, exports: &[ExportFile]) -> String {
+    let mut reason = reason.to_string();
+    for (name, _) in FILES {
+        let table = name.trim_end_matches(".csv");
+        reason = reason.replace(
+            &format!("(not in {name})"),
+            &format!("(no such row in table {table})"),
+        );
+    }
+    const FIRST: &str = "(first on line ";
+    if let Some(start) = reason.find(FIRST) {
+        let rest = &reason[start + FIRST.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let first = digits.parse::<u64>().ok().and_then(|line| {
+            let entry = native.entries.iter().rev().find(|e| e.native_line <= line)?;
+            let export = &exports[entry.source];
+            Some(format!(
+                "{}:{}",
+                export.label,
+                entry.export_line + (line - entry.native_line)
+            ))
+        });
+        if let Some(first) = first {
+            let end = start + FIRST.len() + digits.len();
+            reason = format!("{}(first at {first}{}", &reason[..start], &reason[end..]);
+        }
+    }
+    reason
 }
 
 #[cfg(test)]

@@ -97,7 +97,10 @@ impl Condition {
         self.0
             .iter()
             .map(|(column, values)| {
-                let values: Vec<&str> = values.iter().map(|v| if v.is_empty() { "(empty)" } else { v }).collect();
+                let values: Vec<&str> = values
+                    .iter()
+                    .map(|v| if v.is_empty() { "(empty)" } else { v })
+                    .collect();
                 format!("{column} = {}", values.join(" or "))
             })
             .collect::<Vec<_>>()
