@@ -85,7 +85,7 @@ enum Command {
     },
     /// Build a period snapshot from one CSV file per source table.
     #[command(
-        after_help = "Examples:\n  closedesk import --template data/        # write header-only CSVs to start from\n  closedesk import data/ --out acme-2026-03.db\n\nThe files and their columns are described in docs/snapshot-format.md."
+        after_help = "Examples:\n  closedesk import --template data/        # write header-only CSVs to start from\n  closedesk import data/ --out acme-2026-03.db\n  closedesk import --map examples/recurly.rules.toml recurly-export/ --out acme-2026-03.db\n\nThe files and their columns are described in docs/snapshot-format.md; --map rules in docs/import-map.md."
     )]
     Import {
         /// The directory holding the CSV files.
