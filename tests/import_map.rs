@@ -332,3 +332,137 @@ fn map_is_not_combined_with_stripe() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
 }
+
+#[test]
+fn minor_units_a_day_first_date_format_and_constants() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("export");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(fixture().join("closedesk.toml"), dir.join("closedesk.toml")).unwrap();
+    fs::write(
+        dir.join("customers.csv"),
+        "Customer Id,Company\nC1,Acme\nC2,\"Blue, Inc.\"\n",
+    )
+    .unwrap();
+    // Amounts in cents, dates day first; a credit note exported as a negative invoice.
+    fs::write(
+        dir.join("invoices.csv"),
+        "Invoice Number,Customer Id,Status,Invoice Date,Due Date,Amount,Amount Due\n\
+         I-1,C1,paid,02/03/2026,01/04/2026,12550,0\n\
+         I-2,C2,not_paid,15/03/2026,14/04/2026,9900,9900\n\
+         I-3,C1,voided,20/03/2026,19/04/2026,500,0\n",
+    )
+    .unwrap();
+    let rules = tmp.path().join("rules.toml");
+    fs::write(
+        &rules,
+        r#"window = "2026-03"
+amounts = "minor"
+date_format = "%d/%m/%Y"
+absent = ["invoice_lines", "payments", "credits", "disbursements", "ledger", "usage_events",
+          "export_batches", "export_lines", "employer_programs", "program_statements", "statement_lines"]
+
+[[table]]
+name = "accounts"
+file = "customers.csv"
+fields = { id = "Customer Id", name = "Company", kind = { value = "customer" } }
+
+[[table]]
+name = "invoices"
+file = "invoices.csv"
+[table.fields]
+id = "Invoice Number"
+account_id = "Customer Id"
+status = { column = "Status", map = { paid = "closed", not_paid = "posted", voided = "void" } }
+posted_at = "Invoice Date"
+voided_at = { column = "Invoice Date", when = { Status = "voided" } }
+due_date = "Due Date"
+total = "Amount"
+balance = "Amount Due"
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("p.db");
+    let output = import(&rules, &dir, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let rows: Vec<(String, String, String, Option<String>, String, i64, i64)> = conn
+        .prepare("SELECT id, account_id, status, voided_at, due_date, total_cents, balance_cents FROM invoices ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let row = |id: &str, account: &str, status: &str, voided: Option<&str>, due: &str, total, balance| {
+        (
+            id.into(),
+            account.into(),
+            status.into(),
+            voided.map(String::from),
+            due.into(),
+            total,
+            balance,
+        )
+    };
+    assert_eq!(
+        rows,
+        vec![
+            row("I-1", "C1", "closed", None, "2026-04-01", 12_550, 0),
+            row("I-2", "C2", "posted", None, "2026-04-14", 9_900, 9_900),
+            row("I-3", "C1", "void", Some("2026-03-20"), "2026-04-19", 500, 0),
+        ]
+    );
+    let json = json_of(&["reconcile"], &out);
+    assert_eq!(cents(&json, "steps.posted.invoice_totals_posted"), 22_450);
+    // Only disbursement reduces AR, and this export has no payments: I-1 "paid" stays AR
+    // (the platform's own balance column says 0.00).
+    assert_eq!(cents(&json, "steps.posted.invoice_balances_closing_ar"), 22_450);
+
+    // Decimals where minor units are expected: refused at the cell, naming the unit's rule.
+    edit(&dir.join("invoices.csv"), ",9900,9900", ",99.00,9900");
+    let stderr = refused(&rules, &dir, &tmp.path().join("q.db"));
+    let expected = format!(
+        "{}:3:6: Amount '99.00' is not a whole number of minor units (rule {}:22 (table invoices, field total), amounts = \"minor\" at {}:2)",
+        dir.join("invoices.csv").display(),
+        rules.display(),
+        rules.display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+}
+
+#[test]
+fn a_column_a_rule_names_must_be_in_the_header_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    edit(
+        &dir.join("accounts.csv"),
+        "account_code,account_email",
+        "account_code,account_code",
+    );
+    edit(
+        &dir.join("transactions.csv"),
+        ",original_transaction_id",
+        ",original_txn",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let text = fs::read_to_string(rules()).unwrap();
+    let shown = rules().display().to_string();
+    for expected in [
+        format!(
+            "{}:1: column 'account_code' is in the header more than once: which one is meant (table accounts, field id, rule {shown}:{})?",
+            dir.join("accounts.csv").display(),
+            line_of(&text, "id = \"account_code\"")
+        ),
+        format!(
+            "{}:1: no column 'original_transaction_id' in the header (table payments, field related_payment_id, rule {shown}:{})",
+            dir.join("transactions.csv").display(),
+            line_of(&text, "related_payment_id =")
+        ),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    }
+}

@@ -401,15 +401,30 @@ fn read_export(
     };
     let header_line = header_record.position().map_or(1, |p| p.line());
     let mut header: HashMap<String, usize> = HashMap::new();
+    let mut twice: HashSet<String> = HashSet::new();
     for (i, name) in header_record.iter().enumerate() {
         if let Ok(name) = std::str::from_utf8(name) {
-            header.entry(name.to_string()).or_insert(i);
+            if header.insert(name.to_string(), i).is_some() {
+                twice.insert(name.to_string());
+            }
         }
     }
-    // Every column a rule names must be in the header.
+    // Every column a rule names must be in the header, once.
     let mut missing = false;
     let mut need = |column: &str, line: usize, what: &str, found: &mut Found| {
-        if !header.contains_key(column) {
+        if twice.contains(column) {
+            missing = true;
+            found.push(
+                &label,
+                header_line,
+                0,
+                format!(
+                    "column '{}' is in the header more than once: which one is meant ({what}, rule {})?",
+                    quoted(column),
+                    rule_at(rules_label, line)
+                ),
+            );
+        } else if !header.contains_key(column) {
             missing = true;
             found.push(
                 &label,
