@@ -333,6 +333,9 @@ fn map_is_not_combined_with_stripe() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
 }
 
+/// An invoice as stored: id, account, status, voided_at, due_date, total and balance in cents.
+type InvoiceRow = (String, String, String, Option<String>, String, i64, i64);
+
 #[test]
 fn minor_units_a_day_first_date_format_and_constants() {
     let tmp = tempfile::tempdir().unwrap();
@@ -390,7 +393,7 @@ balance = "Amount Due"
         String::from_utf8_lossy(&output.stderr)
     );
     let conn = rusqlite::Connection::open(&out).unwrap();
-    let rows: Vec<(String, String, String, Option<String>, String, i64, i64)> = conn
+    let rows: Vec<InvoiceRow> = conn
         .prepare("SELECT id, account_id, status, voided_at, due_date, total_cents, balance_cents FROM invoices ORDER BY id")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
