@@ -85,7 +85,7 @@ enum Command {
     },
     /// Build a period snapshot from one CSV file per source table.
     #[command(
-        after_help = "Examples:\n  closedesk import --template data/        # write header-only CSVs to start from\n  closedesk import data/ --out acme-2026-03.db\n\nThe files and their columns are described in docs/snapshot-format.md."
+        after_help = "Examples:\n  closedesk import --template data/        # write header-only CSVs to start from\n  closedesk import data/ --out acme-2026-03.db\n  closedesk import --map examples/recurly.rules.toml recurly-export/ --out acme-2026-03.db\n\nThe files and their columns are described in docs/snapshot-format.md; --map rules in docs/import-map.md."
     )]
     Import {
         /// The directory holding the CSV files.
@@ -106,6 +106,9 @@ enum Command {
         /// The period's month, YYYY-MM (with --from stripe).
         #[arg(long, value_name = "YYYY-MM", required_if_eq("from", "stripe"))]
         window: Option<String>,
+        /// Read another platform's CSV exports in DIR through this rules file (docs/import-map.md).
+        #[arg(long, value_name = "RULES", conflicts_with_all = ["from", "window", "template"])]
+        map: Option<PathBuf>,
     },
     /// The period summary: window, status, headline figures, open mismatches.
     #[command(
@@ -301,6 +304,7 @@ pub fn run(cli: Cli) -> Outcome {
                 force,
                 from,
                 window,
+                map,
                 ..
             }),
             _,
@@ -308,6 +312,9 @@ pub fn run(cli: Cli) -> Outcome {
             let (Some(dir), Some(out)) = (dir, out) else {
                 return Err(Failure::usage("import needs DIR and --out FILE"));
             };
+            if let Some(rules) = map {
+                return cmd_import_map(&rules, &dir, &out, force);
+            }
             if from == "csv" && window.is_some() {
                 return Err(Failure::usage(
                     "import: --window is for --from stripe (period.csv names the CSV window)",
@@ -557,6 +564,32 @@ fn cmd_import(dir: &Path, out: &Path, force: bool, stripe_window: Option<&str>) 
             Some(_) => println!("  {rows:>rows_width$} {unit:<4}  {}", inert(file)),
             None => println!("  {file:<name_width$}  {rows:>rows_width$} {unit}"),
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_import_map(rules: &Path, dir: &Path, out: &Path, force: bool) -> Outcome {
+    let mapped = import::map::import_dir(rules, dir, out, force).map_err(|e| match e {
+        import::ImportError::Problems { .. } => {
+            Failure::usage(format!("nothing was imported; fix these and run it again:\n{e}"))
+        }
+        other => Failure::from(other),
+    })?;
+    let period = &mapped.imported.period;
+    println!(
+        "Imported period {} ({}) → {}",
+        inert(&period.id),
+        inert(&period.entity),
+        inert_path(out)
+    );
+    // Each table, its row count as stored in source_counts, and what it was made from.
+    for ((table, rows), (_, from)) in mapped.imported.row_counts().iter().zip(&mapped.sources) {
+        let unit = if *rows == 1 { "row" } else { "rows" };
+        println!(
+            "  {table:<20} {:>7} {unit:<4}  {}",
+            grouped_count(*rows),
+            inert(from)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

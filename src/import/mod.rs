@@ -22,6 +22,7 @@ mod build;
 mod cells;
 mod csvfile;
 mod ids;
+pub mod map;
 mod record;
 pub mod stripe;
 mod tables;

@@ -790,7 +790,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__import)
-            opts="-h --out --force --template --from --window --user --help"
+            opts="-h --out --force --template --from --window --map --user --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -809,6 +809,10 @@ _closedesk() {
                     return 0
                     ;;
                 --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

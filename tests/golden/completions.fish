@@ -56,6 +56,7 @@ complete -c closedesk -n "__fish_closedesk_using_subcommand import" -l template 
 complete -c closedesk -n "__fish_closedesk_using_subcommand import" -l from -d 'What DIR holds: closedesk\'s CSV files, or Stripe\'s objects as JSON (docs/import-stripe.md)' -r -f -a "csv\t''
 stripe\t''"
 complete -c closedesk -n "__fish_closedesk_using_subcommand import" -l window -d 'The period\'s month, YYYY-MM (with --from stripe)' -r
+complete -c closedesk -n "__fish_closedesk_using_subcommand import" -l map -d 'Read another platform\'s CSV exports in DIR through this rules file (docs/import-map.md)' -r -F
 complete -c closedesk -n "__fish_closedesk_using_subcommand import" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand import" -l force -d 'Replace an existing snapshot file'
 complete -c closedesk -n "__fish_closedesk_using_subcommand import" -s h -l help -d 'Print help'

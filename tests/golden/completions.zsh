@@ -55,6 +55,7 @@ _arguments "${_arguments_options[@]}" : \
 '(--out --force)--template=[Write header-only CSV files into this directory instead of importing]:DIR:_files' \
 '--from=[What DIR holds\: closedesk'\''s CSV files, or Stripe'\''s objects as JSON (docs/import-stripe.md)]:SOURCE:(csv stripe)' \
 '--window=[The period'\''s month, YYYY-MM (with --from stripe)]:YYYY-MM:_default' \
+'(--from --window --template)--map=[Read another platform'\''s CSV exports in DIR through this rules file (docs/import-map.md)]:RULES:_files' \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
 '--force[Replace an existing snapshot file]' \
 '-h[Print help]' \

@@ -1,0 +1,815 @@
+//! Any platform's CSV exports → a new period snapshot, through a rules file
+//! (`closedesk import --map rules.toml DIR --out FILE`, docs/import-map.md).
+//!
+//! Each export row named by a `[[table]]` rule is turned, cell by cell, into a row of
+//! closedesk's own CSV layout (docs/snapshot-format.md): columns picked by header name,
+//! values mapped, dates reformatted, minor units made major, signs flipped. The rows so
+//! written are then read by the native import itself (`tables::Run`), so every rule of the
+//! native format — ids, references, statuses, required cells, bounds, repeated ids — holds
+//! for a mapped export too, and none is written twice. Each problem the native rules find
+//! is reported where its value came from: the export's `file:line:column`, or the rules
+//! file's line when the value is one the rules gave. All or nothing: with any problem
+//! nothing is written.
+//!
+//! - `rules`: the rules file, checked, every error with its line.
+//!
+//! The native rows are held in memory (the export's size, roughly); the native import that
+//! reads them streams as ever.
+
+pub mod rules;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::Path;
+
+use chrono::format::ParseErrorKind;
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+use self::rules::{Condition, Field, Kind, Origin, Rules, Unit};
+use super::cells::quoted;
+use super::stripe::config::{self, PeriodFile};
+use super::{build, tables, Dir, ImportError, Imported, Problem, FILES, MAX_PROBLEMS};
+use crate::snapshot::schema::SOURCE_TABLES;
+use crate::text::{inert, inert_path};
+
+/// What an import wrote, and what each table was made from.
+#[derive(Clone, Debug)]
+pub struct Mapped {
+    pub imported: Imported,
+    /// Per source table (in the order of `SOURCE_TABLES`): the file(s) it was made from.
+    pub sources: Vec<(&'static str, String)>,
+}
+
+/// Where each native row came from, to report a problem where its value was read.
+struct Entry {
+    /// The line the row starts on in the native file.
+    native_line: u64,
+    /// Index into `Rules::tables`.
+    rule: usize,
+    /// The export's line of the row.
+    export_line: u64,
+    /// Index into `sources` of the export file.
+    source: usize,
+}
+
+/// One export file as read: its name as shown, and each native column's 1-based position
+/// in its header (0: not from a column).
+struct ExportFile {
+    label: String,
+    positions: Vec<u64>,
+}
+
+/// One native file being written.
+#[derive(Default)]
+struct NativeFile {
+    bytes: Vec<u8>,
+    lines: u64,
+    entries: Vec<Entry>,
+    /// Cells whose problem was already reported (native line, column index): the native
+    /// import finds them unreadable and says so again, which is dropped.
+    reported: HashSet<(u64, usize)>,
+}
+
+impl NativeFile {
+    fn new(columns: &[&str]) -> NativeFile {
+        let mut file = NativeFile::default();
+        file.write(columns.iter().map(|c| c.as_bytes().to_vec()).collect());
+        file
+    }
+
+    /// Appends one record; returns the line it starts on.
+    fn write(&mut self, cells: Vec<Vec<u8>>) -> u64 {
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        // Writing into memory cannot fail.
+        let _ = writer.write_record(&cells);
+        let bytes = writer.into_inner().unwrap_or_default();
+        let line = self.lines + 1;
+        self.lines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.bytes.extend_from_slice(&bytes);
+        line
+    }
+}
+
+/// Problems found while reading the rules, the period file and the exports.
+struct Found {
+    problems: Vec<Problem>,
+}
+
+impl Found {
+    fn push(&mut self, file: &str, line: u64, column: u64, reason: String) {
+        self.problems.push(Problem {
+            file: file.to_string(),
+            line,
+            column,
+            reason,
+        });
+    }
+}
+
+/// `rules.toml:12` as shown in messages.
+fn rule_at(rules_label: &str, line: usize) -> String {
+    format!("{rules_label}:{line}")
+}
+
+/// Reads the rules file at `rules_path` and the exports in `dir` it names, and builds the
+/// snapshot `out` from them, all or nothing. The target is checked first.
+pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Result<Mapped, ImportError> {
+    build::check_target(out, force)?;
+    Dir::new(dir)?;
+    let rules_label = inert_path(rules_path);
+    let text = fs::read_to_string(rules_path)
+        .map_err(|e| ImportError::Io(format!("{rules_label}: cannot read: {e}")))?;
+    let rules = rules::parse(&text).map_err(|errors| ImportError::Problems {
+        more: errors.len().saturating_sub(MAX_PROBLEMS),
+        problems: errors
+            .into_iter()
+            .take(MAX_PROBLEMS)
+            .map(|e| Problem {
+                file: rules_label.clone(),
+                line: e.line as u64,
+                column: 0,
+                reason: inert(&e.reason),
+            })
+            .collect(),
+    })?;
+    let mut found = Found { problems: Vec::new() };
+    let period_label = inert_path(&dir.join(&rules.period_file));
+    let period = period_file(dir, &rules, &period_label, &mut found);
+
+    let mut natives: Vec<NativeFile> = FILES
+        .iter()
+        .map(|(_, columns)| NativeFile::new(columns))
+        .collect();
+    if let Some((period, window)) = &period {
+        write_period(&mut natives, period, window);
+    }
+    let mut exports: Vec<ExportFile> = Vec::new();
+    let mut sources: Vec<(&'static str, String)> = SOURCE_TABLES
+        .iter()
+        .map(|t| {
+            let what = if rules::FROM_PERIOD_FILE.contains(t) {
+                rules.period_file.clone()
+            } else {
+                format!(
+                    "none (absent from the export, {})",
+                    inert_path(rules_path.file_name().map_or(rules_path, Path::new))
+                )
+            };
+            (*t, what)
+        })
+        .collect();
+    let mut described: HashMap<&str, Vec<String>> = HashMap::new();
+    for (rule_index, table) in rules.tables.iter().enumerate() {
+        let (taken, skipped) = read_export(
+            dir,
+            &rules_label,
+            rule_index,
+            table,
+            &mut natives[table.index],
+            &mut exports,
+            &mut found,
+        );
+        let mut what = inert(&table.file);
+        if !table.rows.is_empty() || !table.skip.is_empty() {
+            let mut which = Vec::new();
+            if !table.rows.is_empty() {
+                which.push(format!("rows with {}", table.rows.shown()));
+            }
+            if !table.skip.is_empty() {
+                which.push(format!("not {}", table.skip.shown()));
+            }
+            what.push_str(&format!(
+                " ({}: {taken} of {})",
+                inert(&which.join(", ")),
+                taken + skipped
+            ));
+        }
+        described.entry(table.name).or_default().push(what);
+    }
+    for (table, what) in sources.iter_mut() {
+        if let Some(files) = described.get(table) {
+            *what = files.join(" + ");
+        }
+    }
+
+    let files: BTreeMap<String, Vec<u8>> = FILES
+        .iter()
+        .zip(natives.iter_mut())
+        .map(|((name, _), native)| (name.to_string(), std::mem::take(&mut native.bytes)))
+        .collect();
+    let label = |name: &str| name.to_string();
+    let translate = |e: ImportError, found: Vec<Problem>| -> ImportError {
+        let (native, more) = match e {
+            ImportError::Problems { problems, more } => (problems, more),
+            other if found.is_empty() => return other,
+            _ => (Vec::new(), 0),
+        };
+        let mut all = found;
+        for p in native {
+            if let Some(p) = locate(p, &rules, &rules_label, &period_label, &natives, &exports) {
+                all.push(p);
+            }
+        }
+        listed(all, more)
+    };
+    if !found.problems.is_empty() || period.is_none() {
+        // The native rules still run, so that every problem is listed at once.
+        let problems = std::mem::take(&mut found.problems);
+        return Err(match super::parse_files(&files, &label) {
+            Ok(_) => listed(problems, 0),
+            Err(e) => translate(e, problems),
+        });
+    }
+    let file_of = |table: &str| {
+        sources
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map_or_else(String::new, |(_, what)| what.clone())
+    };
+    let imported = build::build_from(out, force, |snapshot| {
+        let mut run = tables::Run::start(&files, &label)?;
+        match run.period() {
+            Some(period) if run.clean() => snapshot.bulk_load_from(&period.clone(), &file_of, |writer| {
+                run.rows(true, &mut |row| writer.write(&row))?;
+                run.finish(Some(period))
+            }),
+            period => {
+                run.rows(false, &mut |_| Ok(()))?;
+                run.finish(period)
+            }
+        }
+    })
+    .map_err(|e| translate(e, Vec::new()))?;
+    Ok(Mapped { imported, sources })
+}
+
+/// The problems sorted (file, line, column), repeats dropped, the first [`MAX_PROBLEMS`].
+fn listed(mut all: Vec<Problem>, more: usize) -> ImportError {
+    all.sort_by(|a, b| {
+        (&a.file, a.line, a.column == 0, a.column).cmp(&(&b.file, b.line, b.column == 0, b.column))
+    });
+    all.dedup();
+    let more = more + all.len().saturating_sub(MAX_PROBLEMS);
+    all.truncate(MAX_PROBLEMS);
+    ImportError::Problems { problems: all, more }
+}
+
+/// The period file and the window, checked; `None` after reporting why not.
+fn period_file(
+    dir: &Path,
+    rules: &Rules,
+    label: &str,
+    found: &mut Found,
+) -> Option<(PeriodFile, (String, NaiveDate, NaiveDate))> {
+    let window = super::stripe::parse_window(&rules.window)?;
+    let text = match fs::read_to_string(dir.join(&rules.period_file)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            found.push(
+                label,
+                0,
+                0,
+                "missing: the export does not know the period's entity, close owner, currency and materiality; \
+                 write them in this file (docs/import-map.md, \"The period file\")"
+                    .into(),
+            );
+            return None;
+        }
+        Err(e) => {
+            found.push(label, 0, 0, format!("cannot read: {}", inert(&e.to_string())));
+            return None;
+        }
+    };
+    match config::parse(&text) {
+        Ok(p) if p.currency.is_none() => {
+            found.push(
+                label,
+                0,
+                0,
+                "currency: required with --map (the export's amounts are in it), e.g. currency = \"USD\""
+                    .into(),
+            );
+            None
+        }
+        Ok(p) => Some((p, window)),
+        Err(reasons) => {
+            for reason in reasons {
+                found.push(label, 0, 0, inert(&reason));
+            }
+            None
+        }
+    }
+}
+
+/// period.csv, lane_owners.csv and roster.csv from the period file, in the native layout.
+fn write_period(natives: &mut [NativeFile], p: &PeriodFile, window: &(String, NaiveDate, NaiveDate)) {
+    let text = |s: &str| s.as_bytes().to_vec();
+    let opt_date = |d: Option<NaiveDate>| d.map_or_else(Vec::new, |d| text(&d.to_string()));
+    natives[0].write(vec![
+        text(&window.0),
+        text(&p.entity),
+        text(&window.1.to_string()),
+        text(&window.2.to_string()),
+        text(p.currency.as_deref().unwrap_or_default()),
+        text(&p.close_owner),
+        text(&p.materiality[0].to_string()),
+        text(&p.materiality[1].to_string()),
+        text(&p.materiality[2].to_string()),
+        text(p.last_clean_period.as_deref().unwrap_or_default()),
+        opt_date(p.last_clean_date),
+        opt_date(p.exported_on),
+    ]);
+    for lane in &p.lane_owners {
+        natives[1].write(vec![text(lane.lane.as_str()), text(&lane.owner)]);
+    }
+    let roster = FILES.len() - 1;
+    for login in &p.roster {
+        natives[roster].write(vec![
+            text(&login.login),
+            text(&login.display_name),
+            text(&login.role.to_string()),
+            Vec::new(),
+        ]);
+    }
+}
+
+/// Whether `condition` holds for a record (columns already known to exist).
+fn holds(condition: &Condition, header: &HashMap<String, usize>, record: &csv::ByteRecord) -> bool {
+    condition.0.iter().all(|(column, values)| {
+        let cell = header
+            .get(column)
+            .and_then(|&at| record.get(at))
+            .and_then(|b| std::str::from_utf8(b).ok());
+        cell.is_some_and(|cell| values.iter().any(|v| v == cell))
+    })
+}
+
+/// Reads one export file for one table rule and writes its rows into `native`. Returns the
+/// rows taken and the rows its `rows` condition left out.
+fn read_export(
+    dir: &Path,
+    rules_label: &str,
+    rule_index: usize,
+    table: &rules::Table,
+    native: &mut NativeFile,
+    exports: &mut Vec<ExportFile>,
+    found: &mut Found,
+) -> (usize, usize) {
+    let path = dir.join(&table.file);
+    let label = inert_path(&path);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "missing file".to_string()
+            } else {
+                format!("cannot read: {}", inert(&e.to_string()))
+            };
+            let rule = rule_at(rules_label, table.line);
+            found.push(
+                &label,
+                0,
+                0,
+                format!("{why} (table {} reads it, rule {rule})", table.name),
+            );
+            return (0, 0);
+        }
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut records = reader.byte_records();
+    let header_record = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => {
+            found.push(
+                &label,
+                1,
+                0,
+                format!("cannot read the header row: {}", inert(&e.to_string())),
+            );
+            return (0, 0);
+        }
+        None => {
+            found.push(&label, 0, 0, "empty file (expected a header row)".into());
+            return (0, 0);
+        }
+    };
+    let header_line = header_record.position().map_or(1, |p| p.line());
+    let mut header: HashMap<String, usize> = HashMap::new();
+    let mut twice: HashSet<String> = HashSet::new();
+    for (i, name) in header_record.iter().enumerate() {
+        if let Ok(name) = std::str::from_utf8(name) {
+            if header.insert(name.to_string(), i).is_some() {
+                twice.insert(name.to_string());
+            }
+        }
+    }
+    // Every column a rule names must be in the header, once.
+    let mut missing = false;
+    let mut need = |column: &str, line: usize, what: &str, found: &mut Found| {
+        if twice.contains(column) {
+            missing = true;
+            found.push(
+                &label,
+                header_line,
+                0,
+                format!(
+                    "column '{}' is in the header more than once: which one is meant ({what}, rule {})?",
+                    quoted(column),
+                    rule_at(rules_label, line)
+                ),
+            );
+        } else if !header.contains_key(column) {
+            missing = true;
+            found.push(
+                &label,
+                header_line,
+                0,
+                format!(
+                    "no column '{}' in the header ({what}, rule {})",
+                    quoted(column),
+                    rule_at(rules_label, line)
+                ),
+            );
+        }
+    };
+    for (column, _) in table.rows.0.iter().chain(&table.skip.0) {
+        need(column, table.line, &format!("table {} rows", table.name), found);
+    }
+    for field in &table.fields {
+        let what = format!("table {}, field {}", table.name, field.name);
+        if let Origin::Column(column) = &field.from {
+            need(column, field.line, &what, found);
+        }
+        for (column, _) in field.when.0.iter().chain(&field.negate_when.0) {
+            need(column, field.line, &what, found);
+        }
+    }
+    let positions: Vec<u64> = table
+        .fields
+        .iter()
+        .map(|f| match &f.from {
+            Origin::Column(c) => header.get(c).map_or(0, |&i| i as u64 + 1),
+            _ => 0,
+        })
+        .collect();
+    let source = exports.len();
+    exports.push(ExportFile {
+        label: label.clone(),
+        positions,
+    });
+    if missing {
+        return (0, 0);
+    }
+    let (mut taken, mut skipped) = (0, 0);
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                found.push(
+                    &label,
+                    line,
+                    0,
+                    format!("cannot read this row: {}", inert(&e.to_string())),
+                );
+                break;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != header_record.len() {
+            found.push(
+                &label,
+                line,
+                0,
+                format!(
+                    "row has {} fields, the header has {}",
+                    record.len(),
+                    header_record.len()
+                ),
+            );
+            continue;
+        }
+        let skipped_by = !table.skip.is_empty() && holds(&table.skip, &header, &record);
+        if !holds(&table.rows, &header, &record) || skipped_by {
+            skipped += 1;
+            continue;
+        }
+        taken += 1;
+        let mut cells = Vec::with_capacity(table.fields.len());
+        let mut bad = Vec::new();
+        for (index, field) in table.fields.iter().enumerate() {
+            match cell(field, table, rules_label, &header, &record) {
+                Ok(text) => cells.push(text.into_bytes()),
+                Err(reason) => {
+                    let column = exports[source].positions[index];
+                    found.push(&label, line, column, reason);
+                    // Not UTF-8: the native import takes it as unreadable, already reported.
+                    cells.push(vec![0xFF]);
+                    bad.push(index);
+                }
+            }
+        }
+        let native_line = native.write(cells);
+        for index in bad {
+            native.reported.insert((native_line, index));
+        }
+        native.entries.push(Entry {
+            native_line,
+            rule: rule_index,
+            export_line: line,
+            source,
+        });
+    }
+    (taken, skipped)
+}
+
+/// The native text of one field of one export row, or why it cannot be made.
+fn cell(
+    field: &Field,
+    table: &rules::Table,
+    rules_label: &str,
+    header: &HashMap<String, usize>,
+    record: &csv::ByteRecord,
+) -> Result<String, String> {
+    let column = match &field.from {
+        Origin::Nothing => return Ok(String::new()),
+        Origin::Value(v) => return Ok(v.clone()),
+        Origin::Column(c) => c,
+    };
+    let rule = || {
+        format!(
+            "rule {} (table {}, field {})",
+            rule_at(rules_label, field.line),
+            table.name,
+            field.name
+        )
+    };
+    let raw = header
+        .get(column)
+        .and_then(|&at| record.get(at))
+        .unwrap_or_default();
+    let Ok(raw) = std::str::from_utf8(raw) else {
+        return Err(format!("{} is not valid UTF-8", quoted(column)));
+    };
+    if !field.when.is_empty() && !holds(&field.when, header, record) {
+        return Ok(String::new());
+    }
+    if raw.is_empty() && field.map.as_ref().is_none_or(|m| !m.contains_key("")) {
+        return Ok(String::new());
+    }
+    let mut text = match &field.map {
+        Some(map) => match map.get(raw) {
+            Some(mapped) => mapped.clone(),
+            None => {
+                let known: Vec<String> = map.keys().map(|k| format!("'{}'", quoted(k))).collect();
+                return Err(format!(
+                    "{} '{}' has no mapping: {} maps {}",
+                    quoted(column),
+                    quoted(raw),
+                    rule(),
+                    known.join(", ")
+                ));
+            }
+        },
+        None => raw.to_string(),
+    };
+    if let Some(prefix) = &field.prefix {
+        text.insert_str(0, prefix);
+    }
+    match field.kind {
+        Kind::Amount => {
+            let negate =
+                field.negate || (!field.negate_when.is_empty() && holds(&field.negate_when, header, record));
+            amount(&text, table.amounts.0, negate).map_err(|why| {
+                format!(
+                    "{} '{}' {why} ({}, amounts = \"{}\" at {})",
+                    quoted(column),
+                    quoted(raw),
+                    rule(),
+                    if table.amounts.0 == Unit::Minor {
+                        "minor"
+                    } else {
+                        "major"
+                    },
+                    rule_at(rules_label, table.amounts.1)
+                )
+            })
+        }
+        Kind::Date | Kind::Timestamp => match &table.date_format {
+            None => Ok(text),
+            Some((format, line)) => date(&text, format, field.kind).map_err(|why| {
+                format!(
+                    "{} '{}' does not match date_format '{}' ({why}; {}, date_format at {})",
+                    quoted(column),
+                    quoted(raw),
+                    inert(format),
+                    rule(),
+                    rule_at(rules_label, *line)
+                )
+            }),
+        },
+        Kind::Other => Ok(text),
+    }
+}
+
+/// An amount as the native format writes it: major units, the sign as wanted.
+fn amount(text: &str, unit: Unit, negate: bool) -> Result<String, String> {
+    let major = match unit {
+        Unit::Major => text.to_string(),
+        Unit::Minor => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("is not a whole number of minor units".into());
+            }
+            let cents: i64 = text.parse().map_err(|_| "is out of range".to_string())?;
+            crate::money::Money::from_cents(cents).to_string()
+        }
+    };
+    if !negate {
+        return Ok(major);
+    }
+    Ok(match major.strip_prefix('-') {
+        Some(positive) => positive.to_string(),
+        None => format!("-{major}"),
+    })
+}
+
+/// A date or timestamp read with `format`, written as the native format wants it.
+fn date(text: &str, format: &str, kind: Kind) -> Result<String, String> {
+    let has_offset = format.contains("%z") || format.contains("%:z") || format.contains("%#z");
+    let at = if has_offset {
+        DateTime::parse_from_str(text, format).map(|d| d.naive_utc())
+    } else {
+        match NaiveDateTime::parse_from_str(text, format) {
+            Err(e) if e.kind() == ParseErrorKind::NotEnough => {
+                NaiveDate::parse_from_str(text, format).map(|d| d.and_time(chrono::NaiveTime::MIN))
+            }
+            other => other,
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(match kind {
+        Kind::Timestamp => at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        _ => at.date().format("%Y-%m-%d").to_string(),
+    })
+}
+
+/// A problem the native import found in a native file, placed where its value came from;
+/// `None` when it repeats one already reported.
+fn locate(
+    p: Problem,
+    rules: &Rules,
+    rules_label: &str,
+    period_label: &str,
+    natives: &[NativeFile],
+    exports: &[ExportFile],
+) -> Option<Problem> {
+    let Some(index) = FILES.iter().position(|(name, _)| *name == p.file) else {
+        return Some(p);
+    };
+    let table = FILES[index].0.trim_end_matches(".csv");
+    if rules::FROM_PERIOD_FILE.contains(&table) {
+        return Some(Problem {
+            file: period_label.to_string(),
+            line: 0,
+            column: 0,
+            reason: format!("{table}: {}", p.reason),
+        });
+    }
+    let native = &natives[index];
+    let entry = native.entries.iter().rev().find(|e| e.native_line <= p.line);
+    let Some(entry) = entry.filter(|_| p.line > 0) else {
+        return Some(Problem {
+            file: format!("{table} (mapped by {rules_label})"),
+            ..p
+        });
+    };
+    let rule = &rules.tables[entry.rule];
+    let line = entry.export_line + (p.line - entry.native_line);
+    let p = Problem {
+        reason: native_words(&p.reason, native, exports),
+        ..p
+    };
+    let export = &exports[entry.source];
+    if p.column == 0 {
+        return Some(Problem {
+            file: export.label.clone(),
+            line,
+            column: 0,
+            reason: format!("{} (table {})", p.reason, table),
+        });
+    }
+    let at = p.column as usize - 1;
+    if native.reported.contains(&(entry.native_line, at)) {
+        return None;
+    }
+    let field = &rule.fields[at];
+    Some(match &field.from {
+        Origin::Column(column) => Problem {
+            file: export.label.clone(),
+            line,
+            column: export.positions[at],
+            reason: format!(
+                "{} (column '{}' → {}.{}, rule {})",
+                p.reason,
+                quoted(column),
+                table,
+                field.name,
+                rule_at(rules_label, field.line)
+            ),
+        },
+        Origin::Value(_) | Origin::Nothing => Problem {
+            file: rules_label.to_string(),
+            line: field.line as u64,
+            column: 0,
+            reason: format!(
+                "table {table}, field {}{}: {}",
+                field.name,
+                if matches!(field.from, Origin::Nothing) {
+                    " (not mapped)"
+                } else {
+                    ""
+                },
+                p.reason
+            ),
+        },
+    })
+}
+
+/// A native reason in the export's words: a reference names the table, not a native
+/// file no one wrote; a repeated id's first line is the export's.
+fn native_words(reason: &str, native: &NativeFile, exports: &[ExportFile]) -> String {
+    let mut reason = reason.to_string();
+    for (name, _) in FILES {
+        let table = name.trim_end_matches(".csv");
+        reason = reason.replace(
+            &format!("(not in {name})"),
+            &format!("(no such row in table {table})"),
+        );
+    }
+    const FIRST: &str = "(first on line ";
+    if let Some(start) = reason.find(FIRST) {
+        let rest = &reason[start + FIRST.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let first = digits.parse::<u64>().ok().and_then(|line| {
+            let entry = native.entries.iter().rev().find(|e| e.native_line <= line)?;
+            let export = &exports[entry.source];
+            Some(format!(
+                "{}:{}",
+                export.label,
+                entry.export_line + (line - entry.native_line)
+            ))
+        });
+        if let Some(first) = first {
+            let end = start + FIRST.len() + digits.len();
+            reason = format!("{}(first at {first}{}", &reason[..start], &reason[end..]);
+        }
+    }
+    reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_minor_units_and_signs() {
+        assert_eq!(amount("1250", Unit::Minor, false).unwrap(), "12.50");
+        assert_eq!(amount("-5", Unit::Minor, false).unwrap(), "-0.05");
+        assert_eq!(amount("1250", Unit::Minor, true).unwrap(), "-12.50");
+        assert_eq!(amount("-12.50", Unit::Major, true).unwrap(), "12.50");
+        assert_eq!(amount("12.50", Unit::Major, false).unwrap(), "12.50");
+        assert!(amount("12.50", Unit::Minor, false).is_err());
+        assert!(amount("99999999999999999999", Unit::Minor, false).is_err());
+    }
+
+    #[test]
+    fn dates_in_any_strftime_format() {
+        assert_eq!(date("02/03/2026", "%d/%m/%Y", Kind::Date).unwrap(), "2026-03-02");
+        assert_eq!(
+            date("02/03/2026", "%d/%m/%Y", Kind::Timestamp).unwrap(),
+            "2026-03-02T00:00:00Z"
+        );
+        assert_eq!(
+            date("2026-03-02 10:17:02 UTC", "%Y-%m-%d %H:%M:%S UTC", Kind::Date).unwrap(),
+            "2026-03-02"
+        );
+        assert_eq!(
+            date(
+                "2026-03-02T23:30:00-02:00",
+                "%Y-%m-%dT%H:%M:%S%:z",
+                Kind::Timestamp
+            )
+            .unwrap(),
+            "2026-03-03T01:30:00Z"
+        );
+        assert!(date("31/02/2026", "%d/%m/%Y", Kind::Date).is_err());
+        assert!(date("2026-03-02", "%d/%m/%Y", Kind::Date).is_err());
+    }
+}

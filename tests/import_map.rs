@@ -1,0 +1,471 @@
+//! `closedesk import --map RULES DIR` through the real binary: Recurly's CSV exports
+//! (tests/fixtures/map-recurly) read through examples/recurly.rules.toml give the figures
+//! worked by hand in the fixture's README.md; every refused input exits 2, leaves no file,
+//! and names the export's `file:line:column` or the rules file's line; untrusted text
+//! never reaches the terminal raw.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn closedesk() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_closedesk"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rules() -> PathBuf {
+    root().join("examples/recurly.rules.toml")
+}
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/map-recurly")
+}
+
+/// A fresh copy of the fixture, to edit.
+fn copy_of_fixture(to: &Path) -> PathBuf {
+    let dir = to.join("export");
+    fs::create_dir_all(&dir).unwrap();
+    for entry in fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", path.display());
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The 1-based line of the first line of `text` that contains `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not found"))
+        + 1
+}
+
+fn import(rules: &Path, dir: &Path, out: &Path) -> std::process::Output {
+    closedesk()
+        .args(["import", "--map"])
+        .arg(rules)
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// A refused import: exit 2, no file, nothing left behind; the problems printed.
+fn refused(rules: &Path, dir: &Path, out: &Path) -> String {
+    let output = import(rules, dir, out);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.stdout.is_empty(), "{output:?}");
+    assert!(!out.exists(), "a refused import wrote {}", out.display());
+    let leftovers: Vec<_> = fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("importing"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+fn json_of(args: &[&str], out: &Path) -> Value {
+    let output = closedesk().args(args).arg(out).arg("--json").output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A figure in cents, from the exact text of the JSON number.
+fn cents(json: &Value, path: &str) -> i64 {
+    let mut v = json;
+    for key in path.split('.') {
+        v = v.get(key).unwrap_or_else(|| panic!("{path}: no {key}"));
+    }
+    let text = v
+        .as_number()
+        .unwrap_or_else(|| panic!("{path} is {v}"))
+        .to_string();
+    let (whole, decimals) = text.split_once('.').unwrap_or((&text, ""));
+    let decimals = format!("{decimals:0<2}");
+    format!("{whole}{decimals}").parse().unwrap()
+}
+
+#[test]
+fn recurly_exports_give_the_hand_worked_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("recurly-2026-03.db");
+    let output = import(&rules(), &fixture(), &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    // Each table names what it was made from, and how many export rows it took.
+    for line in [
+        "invoices                   4 rows  invoices_summary.csv",
+        "invoice_lines              9 rows  adjustments.csv + invoices_summary.csv",
+        "payments                   4 rows  transactions.csv (rows with status = success, type = purchase or refund: 4 of 5)",
+        "credits                    0 rows  none (absent from the export, recurly.rules.toml)",
+        "roster                     1 row   closedesk.toml",
+    ] {
+        assert!(printed.contains(line), "{line:?} not in:\n{printed}");
+    }
+
+    // The file passes verify: integrity, row counts, bounds.
+    let verify = closedesk().arg("verify").arg(&out).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
+    // The figures of tests/fixtures/map-recurly/README.md.
+    let json = json_of(&["reconcile"], &out);
+    let figures = [
+        ("steps.posted.invoice_totals_posted", 43_300),
+        ("steps.posted.invoice_balances_closing_ar", 22_500),
+        ("steps.applied.disbursements_total", 20_800),
+        ("steps.applied.unapplied_total", 4_000),
+        ("steps.rollforward.totals.ledger_closing_ar", 22_500),
+        ("steps.revenue.total.recognized_in_window", 42_500),
+        ("steps.revenue.tax.billed_in_window", 800),
+    ];
+    for (path, want) in figures {
+        assert_eq!(cents(&json, path), want, "{path}");
+    }
+    assert_eq!(
+        json["mismatches"].as_array().unwrap().len(),
+        0,
+        "{}",
+        json["mismatches"]
+    );
+
+    let status = json_of(&["status"], &out);
+    assert_eq!(status["status"], "clean");
+    assert_eq!(status["period"], "2026-03");
+    assert_eq!(status["owner"], "finance@crane.example");
+    assert_eq!(cents(&status, "variance_usd"), 0);
+
+    // source_counts records what each table was made from.
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let file: String = conn
+        .query_row(
+            "SELECT file FROM source_counts WHERE table_name = 'disbursements'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        file.starts_with("transactions.csv (rows with status = success, type = purchase"),
+        "{file}"
+    );
+}
+
+#[test]
+fn a_bad_date_is_reported_at_the_exports_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // Invoice 1002 (line 3), billed_date (column 4): no February 30th.
+    edit(
+        &dir.join("invoices_summary.csv"),
+        "1002,bluewater,2026-03-05 09:00:00 UTC",
+        "1002,bluewater,2026-02-30 09:00:00 UTC",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let rules_text = fs::read_to_string(rules()).unwrap();
+    let posted_at = line_of(&rules_text, "posted_at = \"billed_date\"");
+    let expected = format!(
+        "{}:3:4: billed_date '2026-02-30 09:00:00 UTC' does not match date_format '%Y-%m-%d %H:%M:%S UTC' \
+         (input is out of range; rule {}:{posted_at} (table invoices, field posted_at)",
+        dir.join("invoices_summary.csv").display(),
+        rules().display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+}
+
+#[test]
+fn an_unknown_status_is_named_with_the_rule_that_would_map_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    edit(
+        &dir.join("invoices_summary.csv"),
+        ",pending,net-30",
+        ",refunded,net-30",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let rules_text = fs::read_to_string(rules()).unwrap();
+    let status = line_of(&rules_text, "status = { column = \"status\"");
+    let expected = format!(
+        "{}:4:7: status 'refunded' has no mapping: rule {}:{status} (table invoices, field status) maps \
+         'failed', 'paid', 'past_due', 'pending', 'processing', 'voided'",
+        dir.join("invoices_summary.csv").display(),
+        rules().display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+}
+
+#[test]
+fn the_native_row_rules_hold_for_mapped_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // A refund exported positive: the sign rule flips it negative, and the native rule
+    // (a payments row's amount is positive) refuses it where the export wrote it.
+    edit(&dir.join("transactions.csv"), "refund,-20.00", "refund,20.00");
+    // A payment of an account that is not in the accounts export.
+    edit(
+        &dir.join("transactions.csv"),
+        "bluewater,Ben Okafor",
+        "nobody,Ben Okafor",
+    );
+    // A line id used twice.
+    edit(&dir.join("adjustments.csv"), "a1002,", "a1001,");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let transactions = dir.join("transactions.csv").display().to_string();
+    let adjustments = dir.join("adjustments.csv").display().to_string();
+    for expected in [
+        format!("{transactions}:6:5: amount '-20.00' must be greater than zero (column 'amount' → payments.amount"),
+        format!(
+            "{transactions}:3:1: unknown account 'nobody' (no such row in table accounts) (column 'account_code' → payments.account_id"
+        ),
+        format!("{adjustments}:3:1: duplicate id 'a1001' (first at {adjustments}:2) (column 'adjustment_id' → invoice_lines.id"),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    }
+}
+
+#[test]
+fn an_error_in_the_rules_file_names_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(rules()).unwrap();
+    let bad = text
+        .replace("window = \"2026-03\"", "window = \"2026-3\"")
+        .replace(
+            "adjustment_total\"\nrevenue_rule",
+            "adjustment_total\"\nrevenue_rul",
+        )
+        .replace(
+            "date_format = \"%Y-%m-%d %H:%M:%S UTC\"",
+            "date_format = \"%Y-%m-%d %Q\"",
+        );
+    let path = tmp.path().join("bad.rules.toml");
+    fs::write(&path, &bad).unwrap();
+    let stderr = refused(&path, &fixture(), &tmp.path().join("p.db"));
+    let shown = path.display();
+    for expected in [
+        format!(
+            "{shown}:{}: window = '2026-3': not a month",
+            line_of(&bad, "window =")
+        ),
+        format!(
+            "{shown}:{}: date_format '%Y-%m-%d %Q' is not a strftime format",
+            line_of(&bad, "date_format =")
+        ),
+        format!(
+            "{shown}:{}: table invoice_lines: no field 'revenue_rul'",
+            line_of(&bad, "revenue_rul =")
+        ),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    }
+
+    // A TOML syntax error has its line too.
+    fs::write(&path, "window = \"2026-03\"\n[[table]\n").unwrap();
+    let stderr = refused(&path, &fixture(), &tmp.path().join("p.db"));
+    assert!(stderr.contains(&format!("{shown}:2: ")), "{stderr}");
+}
+
+#[test]
+fn untrusted_text_stays_inert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // An escape sequence and a bidi override in an export cell, and in the rules file.
+    edit(
+        &dir.join("adjustments.csv"),
+        ",credit,",
+        ",\u{1b}[31mcredit\u{202e},",
+    );
+    let text = fs::read_to_string(rules()).unwrap().replace(
+        "name = \"accounts\"",
+        // TOML escapes: the name read holds ESC and BEL.
+        "name = \"acc\\u001b]0;owned\\u0007ounts\"",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.contains("adjustment_type '\\x1b[31mcredit' has no mapping"),
+        "{stderr}"
+    );
+
+    let path = tmp.path().join("evil.rules.toml");
+    fs::write(&path, text).unwrap();
+    let stderr = refused(&path, &fixture(), &tmp.path().join("q.db"));
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("name = 'acc\\x1b]0;owned\\x07ounts'"), "{stderr}");
+}
+
+#[test]
+fn map_is_not_combined_with_stripe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = closedesk()
+        .args(["import", "--from", "stripe", "--map"])
+        .arg(rules())
+        .arg(fixture())
+        .arg("--out")
+        .arg(tmp.path().join("p.db"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
+}
+
+/// An invoice as stored: id, account, status, voided_at, due_date, total and balance in cents.
+type InvoiceRow = (String, String, String, Option<String>, String, i64, i64);
+
+#[test]
+fn minor_units_a_day_first_date_format_and_constants() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("export");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(fixture().join("closedesk.toml"), dir.join("closedesk.toml")).unwrap();
+    fs::write(
+        dir.join("customers.csv"),
+        "Customer Id,Company\nC1,Acme\nC2,\"Blue, Inc.\"\n",
+    )
+    .unwrap();
+    // Amounts in cents, dates day first; a credit note exported as a negative invoice.
+    fs::write(
+        dir.join("invoices.csv"),
+        "Invoice Number,Customer Id,Status,Invoice Date,Due Date,Amount,Amount Due\n\
+         I-1,C1,paid,02/03/2026,01/04/2026,12550,0\n\
+         I-2,C2,not_paid,15/03/2026,14/04/2026,9900,9900\n\
+         I-3,C1,voided,20/03/2026,19/04/2026,500,0\n",
+    )
+    .unwrap();
+    let rules = tmp.path().join("rules.toml");
+    fs::write(
+        &rules,
+        r#"window = "2026-03"
+amounts = "minor"
+date_format = "%d/%m/%Y"
+absent = ["invoice_lines", "payments", "credits", "disbursements", "ledger", "usage_events",
+          "export_batches", "export_lines", "employer_programs", "program_statements", "statement_lines"]
+
+[[table]]
+name = "accounts"
+file = "customers.csv"
+fields = { id = "Customer Id", name = "Company", kind = { value = "customer" } }
+
+[[table]]
+name = "invoices"
+file = "invoices.csv"
+[table.fields]
+id = "Invoice Number"
+account_id = "Customer Id"
+status = { column = "Status", map = { paid = "closed", not_paid = "posted", voided = "void" } }
+posted_at = "Invoice Date"
+voided_at = { column = "Invoice Date", when = { Status = "voided" } }
+due_date = "Due Date"
+total = "Amount"
+balance = "Amount Due"
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("p.db");
+    let output = import(&rules, &dir, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let rows: Vec<InvoiceRow> = conn
+        .prepare("SELECT id, account_id, status, voided_at, due_date, total_cents, balance_cents FROM invoices ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let row = |id: &str, account: &str, status: &str, voided: Option<&str>, due: &str, total, balance| {
+        (
+            id.into(),
+            account.into(),
+            status.into(),
+            voided.map(String::from),
+            due.into(),
+            total,
+            balance,
+        )
+    };
+    assert_eq!(
+        rows,
+        vec![
+            row("I-1", "C1", "closed", None, "2026-04-01", 12_550, 0),
+            row("I-2", "C2", "posted", None, "2026-04-14", 9_900, 9_900),
+            row("I-3", "C1", "void", Some("2026-03-20"), "2026-04-19", 500, 0),
+        ]
+    );
+    let json = json_of(&["reconcile"], &out);
+    assert_eq!(cents(&json, "steps.posted.invoice_totals_posted"), 22_450);
+    // Only disbursement reduces AR, and this export has no payments: I-1 "paid" stays AR
+    // (the platform's own balance column says 0.00).
+    assert_eq!(cents(&json, "steps.posted.invoice_balances_closing_ar"), 22_450);
+
+    // Decimals where minor units are expected: refused at the cell, naming the unit's rule.
+    edit(&dir.join("invoices.csv"), ",9900,9900", ",99.00,9900");
+    let stderr = refused(&rules, &dir, &tmp.path().join("q.db"));
+    let expected = format!(
+        "{}:3:6: Amount '99.00' is not a whole number of minor units (rule {}:22 (table invoices, field total), amounts = \"minor\" at {}:2)",
+        dir.join("invoices.csv").display(),
+        rules.display(),
+        rules.display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+}
+
+#[test]
+fn a_column_a_rule_names_must_be_in_the_header_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    edit(
+        &dir.join("accounts.csv"),
+        "account_code,account_email",
+        "account_code,account_code",
+    );
+    edit(
+        &dir.join("transactions.csv"),
+        ",original_transaction_id",
+        ",original_txn",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let text = fs::read_to_string(rules()).unwrap();
+    let shown = rules().display().to_string();
+    for expected in [
+        format!(
+            "{}:1: column 'account_code' is in the header more than once: which one is meant (table accounts, field id, rule {shown}:{})?",
+            dir.join("accounts.csv").display(),
+            line_of(&text, "id = \"account_code\"")
+        ),
+        format!(
+            "{}:1: no column 'original_transaction_id' in the header (table payments, field related_payment_id, rule {shown}:{})",
+            dir.join("transactions.csv").display(),
+            line_of(&text, "related_payment_id =")
+        ),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    }
+}
