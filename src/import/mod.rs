@@ -17,6 +17,8 @@
 //! - `build`: the temporary file, the checkpoint and the rename.
 //! - `stripe`: Stripe's own objects (JSON of its list endpoints) → the same snapshot
 //!   (`import --from stripe`, docs/import-stripe.md).
+//! - `map`: another platform's CSV exports, through a rules file, → rows of the native
+//!   layout read by `tables` itself (`import --map`, docs/import-map.md).
 
 mod build;
 mod cells;
