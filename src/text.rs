@@ -93,6 +93,33 @@ impl serde_json::ser::Formatter for InertFormatter<'_> {
     }
 }
 
+/// `text` with every UTC timestamp of the workflow's form (`2026-11-30T01:56:06Z`)
+/// replaced by `by`: for tests and golden files, so output that records "now" compares
+/// stably. Not used on any output path.
+#[doc(hidden)]
+pub fn timestamps_replaced(text: &str, by: &str) -> String {
+    let shape = "0000-00-00T00:00:00Z";
+    let chars: Vec<char> = text.chars().collect();
+    let fits = |i: usize| {
+        shape.chars().enumerate().all(|(k, c)| match chars.get(i + k) {
+            Some(d) if c == '0' => d.is_ascii_digit(),
+            Some(d) => *d == c,
+            None => false,
+        })
+    };
+    let (mut out, mut i) = (String::new(), 0);
+    while i < chars.len() {
+        if fits(i) {
+            out.push_str(by);
+            i += shape.len();
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

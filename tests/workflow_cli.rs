@@ -673,26 +673,7 @@ fn the_cockpits_writes_do_not_run_the_engine_on_a_current_stored_result() {
 
 /// `text` with every timestamp (`YYYY-MM-DDTHH:MM:SSZ`) written as `<at>`.
 fn at_redacted(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let shape = "0000-00-00T00:00:00Z";
-    let fits = |i: usize| {
-        shape.chars().enumerate().all(|(k, c)| match chars.get(i + k) {
-            Some(d) if c == '0' => d.is_ascii_digit(),
-            Some(d) => *d == c,
-            None => false,
-        })
-    };
-    let (mut out, mut i) = (String::new(), 0);
-    while i < chars.len() {
-        if fits(i) {
-            out.push_str("<at>");
-            i += shape.len();
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    closedesk::text::timestamps_replaced(text, "<at>")
 }
 
 /// `mismatch FILE KEY reverse ID --reason TEXT`: a reviewer takes back an accepted

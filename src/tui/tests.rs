@@ -1965,26 +1965,7 @@ fn demo_with_a_correction(login: &str) -> (Demo, &'static str) {
 /// `screen` with each time the workflow stored now (`2026-11-30T01:56:06Z`) written as
 /// `YYYY-MM-DDTHH:MM:SSZ`, the same width: snapshots of a live demo stay stable.
 fn times_redacted(screen: &str) -> String {
-    let shape = "0000-00-00T00:00:00Z";
-    let chars: Vec<char> = screen.chars().collect();
-    let fits = |i: usize| {
-        shape.chars().enumerate().all(|(k, c)| match chars.get(i + k) {
-            Some(d) if c == '0' => d.is_ascii_digit(),
-            Some(d) => *d == c,
-            None => false,
-        })
-    };
-    let (mut out, mut i) = (String::new(), 0);
-    while i < chars.len() {
-        if fits(i) {
-            out.push_str("YYYY-MM-DDTHH:MM:SSZ");
-            i += shape.len();
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    crate::text::timestamps_replaced(screen, "YYYY-MM-DDTHH:MM:SSZ")
 }
 
 /// The detail's trail as text, line by line (unwrapped: the pane wraps it at 80x24).
