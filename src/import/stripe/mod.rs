@@ -160,6 +160,13 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
                 "no object carries a currency: name the period's with currency = \"usd\"".into(),
             )),
             Some(currency) => {
+                if let Err(e) = crate::money::currency_decimals(&currency) {
+                    problems.push(read::file_problem(
+                        config::FILE,
+                        0,
+                        format!("currency {} {e}", inert(&currency)),
+                    ));
+                }
                 let period = Period {
                     id,
                     entity: p.entity,
