@@ -781,3 +781,19 @@ fn a_cut_off_list_and_two_sources_of_the_same_payments_are_refused() {
         assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
     }
 }
+
+#[test]
+fn a_currency_without_minor_unit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("jpy", tmp.path());
+    edit(
+        &dir.join("closedesk.toml"),
+        "entity = ",
+        "currency = \"xau\"\nentity = ",
+    );
+    let err = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        err.contains("currency XAU is an ISO 4217 code with no minor unit"),
+        "{err}"
+    );
+}
