@@ -71,7 +71,11 @@ impl Serialize for Summary {
         s.serialize_field("last_clean_close", &self.last_clean_close)?;
         s.serialize_field("checklist", &self.checklist)?;
         let amounts = [
-            ("posted_receivables_usd", "posted_receivables", self.posted_receivables_usd),
+            (
+                "posted_receivables_usd",
+                "posted_receivables",
+                self.posted_receivables_usd,
+            ),
             ("disbursed_usd", "disbursed", self.disbursed_usd),
             ("closing_ar_usd", "closing_ar", self.closing_ar_usd),
             ("unapplied_usd", "unapplied", self.unapplied_usd),
@@ -80,7 +84,11 @@ impl Serialize for Summary {
                 "invoice_balances_closing_ar",
                 self.invoice_balances_closing_ar_usd,
             ),
-            ("disbursements_total_usd", "disbursements_total", self.disbursements_total_usd),
+            (
+                "disbursements_total_usd",
+                "disbursements_total",
+                self.disbursements_total_usd,
+            ),
         ];
         for (usd_name, name, m) in amounts {
             s.serialize_field(usd_name, &usd(m))?;

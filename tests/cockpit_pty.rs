@@ -303,7 +303,10 @@ fn a_yen_period_shows_no_decimals() {
     let screen = t.contents();
     assert!(screen.contains("(JPY)"), "{screen}");
     assert!(screen.contains("125,000"), "{screen}");
-    assert!(!screen.contains("1,245.20") && !screen.contains(".00"), "{screen}");
+    assert!(
+        !screen.contains("1,245.20") && !screen.contains(".00"),
+        "{screen}"
+    );
     t.keys(b"q");
     assert_eq!(t.wait_exit(), 0);
 }

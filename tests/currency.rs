@@ -17,7 +17,9 @@ fn closedesk() -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn copy_of(name: &str, to: &Path) -> PathBuf {
@@ -37,7 +39,13 @@ fn edit(path: &Path, from: &str, to: &str) {
 }
 
 fn import(dir: &Path, out: &Path) {
-    let output = closedesk().arg("import").arg(dir).arg("--out").arg(out).output().unwrap();
+    let output = closedesk()
+        .arg("import")
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "import failed: {}",
@@ -47,7 +55,13 @@ fn import(dir: &Path, out: &Path) {
 
 /// A refused import: exit 2, no file written; its problems.
 fn refused(dir: &Path, out: &Path) -> String {
-    let output = closedesk().arg("import").arg(dir).arg("--out").arg(out).output().unwrap();
+    let output = closedesk()
+        .arg("import")
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(!out.exists());
     String::from_utf8(output.stderr).unwrap()
@@ -55,21 +69,24 @@ fn refused(dir: &Path, out: &Path) -> String {
 
 fn stdout(args: &[&str], file: &Path) -> String {
     let output = closedesk().args(args).arg(file).output().unwrap();
-    assert!(output.status.success() || output.status.code() == Some(1), "{output:?}");
+    assert!(
+        output.status.success() || output.status.code() == Some(1),
+        "{output:?}"
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
 /// The exact text of each named field of `status --json`.
 fn fields(json: &str, names: &[&str]) -> Vec<(String, String)> {
     let v: Value = serde_json::from_str(json).unwrap();
-    names
-        .iter()
-        .map(|n| (n.to_string(), v[*n].to_string()))
-        .collect()
+    names.iter().map(|n| (n.to_string(), v[*n].to_string())).collect()
 }
 
 fn expect(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 const NAMES: &[&str] = &[
@@ -145,7 +162,10 @@ fn a_yen_period_has_no_decimals_anywhere() {
 
     // reconcile --json: integers.
     let v: Value = serde_json::from_str(&stdout(&["reconcile", "--json"], &out)).unwrap();
-    assert_eq!(v["steps"]["posted"]["invoice_totals_posted"].to_string(), "160020");
+    assert_eq!(
+        v["steps"]["posted"]["invoice_totals_posted"].to_string(),
+        "160020"
+    );
     assert_eq!(v["summary"]["variance"].to_string(), "124520");
 }
 
@@ -220,7 +240,9 @@ fn exports_take_the_currency_s_decimals() {
         let output = closedesk()
             .arg("export")
             .arg(&out)
-            .args(["--user", "mhale", "--kind", kind, "--format", format, "--out", "-"])
+            .args([
+                "--user", "mhale", "--kind", kind, "--format", format, "--out", "-",
+            ])
             .output()
             .unwrap();
         assert!(output.status.success(), "{output:?}");

@@ -271,7 +271,10 @@ fn a_zero_decimal_currency_is_stored_as_its_integers() {
     // Printed in the yen's own decimals (none), never as 670.00.
     let steps = &json["steps"];
     assert_eq!(steps["posted"]["invoice_totals_posted"].to_string(), "67000");
-    assert_eq!(steps["posted"]["invoice_balances_closing_ar"].to_string(), "12000");
+    assert_eq!(
+        steps["posted"]["invoice_balances_closing_ar"].to_string(),
+        "12000"
+    );
     assert_eq!(json["summary"]["posted_receivables"].to_string(), "67000");
     assert_eq!(json["summary"]["posted_receivables_usd"], Value::Null);
     let status = closedesk().arg("status").arg(&out).output().unwrap();

@@ -672,7 +672,8 @@ fn checked_id(text: &str, allow_at: bool) -> Result<String, String> {
 fn money_in(currency: &Currency, text: &str) -> Result<Money, String> {
     let decimals = currency.decimals;
     Money::parse_in(text, decimals).map_err(|e| match (e, &currency.code) {
-        (MoneyError::TooManyDecimals(_), Some(code)) => {
+        // Two decimals, as every currency had before the table: the message as it was.
+        (MoneyError::TooManyDecimals(_), Some(code)) if decimals != 2 => {
             let has = match decimals {
                 0 => "none".to_string(),
                 d => d.to_string(),
