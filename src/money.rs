@@ -1,26 +1,191 @@
-//! Money: exact to the cent, never floating point.
+//! Money: exact to the period currency's minor unit, never floating point.
 //!
-//! Stored as integer cents in SQLite, carried as a [`Decimal`] of scale 2 in Rust, printed
-//! with exactly two decimals. Text that is not an exact amount is rejected, never rounded.
+//! An amount is an integer count of the period currency's minor unit (cents for USD, yen
+//! for JPY, fils for KWD), stored as such in SQLite and carried as such in Rust. What
+//! depends on the currency is only how many decimals its text has, in and out: 0 for JPY,
+//! KRW, VND, CLP, ISK…, 2 for most, 3 for BHD, IQD, JOD, KWD, LYD, OMR, TND, 4 for CLF and
+//! UYW ([`currency_decimals`], the one ISO 4217 table of closedesk). A code with no minor
+//! unit (XAU, XDR, XXX…) or an unknown code is refused at import. Text that is not an exact
+//! amount in those decimals is rejected, never rounded.
+//!
+//! # Which decimals
+//!
+//! closedesk works on one period per process (a CLI command, the cockpit, `serve`), so the
+//! number of decimals that [`fmt::Display`], [`Money::grouped`], serde,
+//! [`Money::to_decimal`], [`Money::from_decimal`] and [`Money::parse`] use is
+//! process-wide: [`decimals`], two until [`set_decimals`] or [`set_currency`] changes it.
+//! [`crate::snapshot::Snapshot::open`] and `create` set it from the period's currency,
+//! and the CSV import once period.csv is read (the import itself parses with the decimals
+//! of the period it reads, explicitly: [`Money::parse_in`]).
+//!
+//! Library tests run in parallel threads: a test of another currency wraps its body in
+//! [`with_decimals`], a thread-local override that no other thread sees; while it is in
+//! force, [`set_decimals`] on that thread changes the override, never the process value.
 
+use std::cell::Cell;
 use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Absolute amounts at or above this many cents are refused (10 trillion currency units).
+/// Absolute amounts at or above this many minor units are refused (10 trillion currency
+/// units in a two-decimal currency, 1,000 trillion in a zero-decimal one, 1 trillion in a
+/// three-decimal one).
 pub const MAX_ABS_CENTS: i64 = 1_000_000_000_000_000;
 
 /// The absolute amounts of a whole period — every amount cell of every source table, and
 /// every employer program's `basis_units × rate` — must add up to less than this many
-/// cents (10 trillion currency units; docs/snapshot-format.md, "Bounds"). Every sum and
+/// minor units (docs/snapshot-format.md, "Bounds"). Every sum and
 /// difference the engine forms is of at most a few of these amounts per row, so it stays
 /// more than 9,000 times inside an `i64` (and inside SQLite's integer `SUM`).
 pub const MAX_TOTAL_ABS_CENTS: i128 = 1_000_000_000_000_000;
 
-/// An exact amount of money in the period's currency.
+/// The most decimals any currency has (CLF, UYW).
+pub const MAX_DECIMALS: u32 = 4;
+
+/// ISO 4217 codes whose minor unit is not the hundredth: (code, decimals).
+const NOT_TWO: &[(&str, u32)] = &[
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
+];
+
+/// ISO 4217 codes with two decimals: the current list, plus codes withdrawn recently enough
+/// to appear in a period still being closed (ANG, CUC, HRK, SLL, ZWL).
+const TWO: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BMD",
+    "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CNY",
+    "COP", "COU", "CRC", "CUC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD",
+    "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "ILS",
+    "INR", "IRR", "JMD", "KES", "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD",
+    "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD",
+    "NGN", "NIO", "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB",
+    "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP",
+    "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "USD", "USN", "UYU", "UZS", "VED",
+    "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
+/// ISO 4217 codes with no minor unit: precious metals, the SDR, bond-market units, the
+/// testing and "no currency" codes. Amounts in them cannot be kept as a count of a minor
+/// unit.
+const NO_MINOR_UNIT: &[&str] = &[
+    "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX",
+];
+
+/// Why a currency code cannot be a period's currency.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CurrencyError {
+    #[error("is an ISO 4217 code with no minor unit (a metal, a fund or a testing code): amounts in it cannot be kept exactly")]
+    NoMinorUnit,
+    #[error("is not an ISO 4217 currency code closedesk knows (e.g. USD, EUR, JPY, KWD)")]
+    Unknown,
+}
+
+/// The number of decimals of an ISO 4217 currency's minor unit (`JPY` 0, `USD` 2, `KWD` 3,
+/// `CLF` 4). The code is matched exactly (three capital letters).
+pub fn currency_decimals(code: &str) -> Result<u32, CurrencyError> {
+    known_currency(code).map(|(_, d)| d)
+}
+
+/// The table's own spelling of `code` and its decimals ([`currency_decimals`]).
+pub fn known_currency(code: &str) -> Result<(&'static str, u32), CurrencyError> {
+    if let Some(&(c, d)) = NOT_TWO.iter().find(|(c, _)| *c == code) {
+        Ok((c, d))
+    } else if let Some(c) = TWO.iter().find(|c| **c == code) {
+        Ok((c, 2))
+    } else if NO_MINOR_UNIT.contains(&code) {
+        Err(CurrencyError::NoMinorUnit)
+    } else {
+        Err(CurrencyError::Unknown)
+    }
+}
+
+static PROCESS_DECIMALS: AtomicU32 = AtomicU32::new(2);
+
+thread_local! {
+    static OVERRIDE: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// The number of decimals amounts are read and written with on this thread: the override
+/// of [`with_decimals`] when one is in force, else the process's (two unless set).
+pub fn decimals() -> u32 {
+    OVERRIDE
+        .with(Cell::get)
+        .unwrap_or_else(|| PROCESS_DECIMALS.load(Ordering::Relaxed))
+}
+
+/// Sets the number of decimals for the process — or, on a thread inside [`with_decimals`],
+/// for that override only. Values above [`MAX_DECIMALS`] are clamped.
+pub fn set_decimals(decimals: u32) {
+    let decimals = decimals.min(MAX_DECIMALS);
+    let overridden = OVERRIDE.with(|o| {
+        if o.get().is_some() {
+            o.set(Some(decimals));
+            true
+        } else {
+            false
+        }
+    });
+    if !overridden {
+        PROCESS_DECIMALS.store(decimals, Ordering::Relaxed);
+    }
+}
+
+/// [`set_decimals`] with the currency's decimals. A currency closedesk does not know (a
+/// file edited by hand, or written before the currency table existed) keeps two, the
+/// decimals every amount had then; its error is returned for whoever wants to say so.
+pub fn set_currency(code: &str) -> Result<u32, CurrencyError> {
+    let found = currency_decimals(code);
+    set_decimals(*found.as_ref().unwrap_or(&2));
+    found
+}
+
+/// Runs `f` with amounts read and written with `decimals` on this thread only (for tests:
+/// the process's value is neither used nor changed), then restores what was before.
+pub fn with_decimals<R>(decimals: u32, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u32>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0;
+            OVERRIDE.with(|o| o.set(before));
+        }
+    }
+    let _restore = Restore(OVERRIDE.with(|o| o.replace(Some(decimals.min(MAX_DECIMALS)))));
+    f()
+}
+
+/// `10^decimals`.
+fn scale(decimals: u32) -> i64 {
+    10_i64.pow(decimals)
+}
+
+/// An exact amount of money in the period's currency: a count of its minor unit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(i64);
 
@@ -35,8 +200,8 @@ pub enum MoneyError {
     ThousandsSeparator,
     #[error("amount has a leading '+'")]
     LeadingPlus,
-    #[error("amount has more than 2 decimals (it would have to be rounded)")]
-    TooManyDecimals,
+    #[error("amount has more than {0} decimals (it would have to be rounded)")]
+    TooManyDecimals(u32),
     #[error("amount is out of range")]
     OutOfRange,
     #[error("not an amount (expected e.g. 1250.00 or -12.5)")]
@@ -46,24 +211,40 @@ pub enum MoneyError {
 impl Money {
     pub const ZERO: Money = Money(0);
 
+    /// The amount of this many minor units (cents, yen, fils — whatever the period's
+    /// currency has).
     pub const fn from_cents(cents: i64) -> Money {
         Money(cents)
     }
 
+    /// The count of minor units.
     pub const fn cents(self) -> i64 {
         self.0
     }
 
-    /// The exact decimal value, scale 2.
+    /// The exact decimal value, in the process's decimals ([`decimals`]).
     pub fn to_decimal(self) -> Decimal {
-        Decimal::new(self.0, 2)
+        self.to_decimal_in(decimals())
     }
 
-    /// An exact decimal with at most two decimals; anything else is refused.
+    /// The exact decimal value with `decimals` decimals.
+    pub fn to_decimal_in(self, decimals: u32) -> Decimal {
+        Decimal::new(self.0, decimals.min(MAX_DECIMALS))
+    }
+
+    /// An exact decimal with at most the process's decimals; anything else is refused.
     pub fn from_decimal(d: Decimal) -> Result<Money, MoneyError> {
-        let scaled = d * Decimal::ONE_HUNDRED;
+        Money::from_decimal_in(d, decimals())
+    }
+
+    /// An exact decimal with at most `decimals` decimals; anything else is refused.
+    pub fn from_decimal_in(d: Decimal, decimals: u32) -> Result<Money, MoneyError> {
+        let decimals = decimals.min(MAX_DECIMALS);
+        let scaled = d
+            .checked_mul(Decimal::from(scale(decimals)))
+            .ok_or(MoneyError::OutOfRange)?;
         if scaled.fract() != Decimal::ZERO {
-            return Err(MoneyError::TooManyDecimals);
+            return Err(MoneyError::TooManyDecimals(decimals));
         }
         let cents: i64 = scaled.trunc().try_into().map_err(|_| MoneyError::OutOfRange)?;
         if cents.abs() >= MAX_ABS_CENTS {
@@ -72,8 +253,16 @@ impl Money {
         Ok(Money(cents))
     }
 
-    /// Parses a plain decimal: `1250`, `1250.5`, `-12.07`. See the module docs.
+    /// Parses a plain decimal in the process's decimals ([`decimals`]): `1250`, `1250.5`,
+    /// `-12.07`. See the module docs.
     pub fn parse(text: &str) -> Result<Money, MoneyError> {
+        Money::parse_in(text, decimals())
+    }
+
+    /// Parses a plain decimal with at most `decimals` decimals (`1250`, `1250.5`,
+    /// `-12.07` at two; `67000` at zero; `12.345` at three) into minor units.
+    pub fn parse_in(text: &str, decimals: u32) -> Result<Money, MoneyError> {
+        let decimals = decimals.min(MAX_DECIMALS);
         let t = text.trim();
         if t.is_empty() {
             return Err(MoneyError::Empty);
@@ -99,11 +288,12 @@ impl Money {
         if whole.is_empty() || !digits(whole) || !digits(frac) || (body.contains('.') && frac.is_empty()) {
             return Err(MoneyError::NotANumber);
         }
-        if frac.len() > 2 {
-            return Err(MoneyError::TooManyDecimals);
+        if frac.len() > decimals as usize {
+            return Err(MoneyError::TooManyDecimals(decimals));
         }
         let whole = whole.trim_start_matches('0');
-        if whole.len() > 13 {
+        // MAX_ABS_CENTS is 10^15 minor units: at most 15 − decimals whole digits.
+        if whole.len() > 15 - decimals as usize {
             return Err(MoneyError::OutOfRange);
         }
         let units: i64 = if whole.is_empty() {
@@ -111,17 +301,15 @@ impl Money {
         } else {
             whole.parse().map_err(|_| MoneyError::OutOfRange)?
         };
-        let mut frac_cents: i64 = if frac.is_empty() {
+        let frac_minor: i64 = if frac.is_empty() {
             0
         } else {
-            frac.parse().map_err(|_| MoneyError::NotANumber)?
+            let f: i64 = frac.parse().map_err(|_| MoneyError::NotANumber)?;
+            f * scale(decimals - frac.len() as u32)
         };
-        if frac.len() == 1 {
-            frac_cents *= 10;
-        }
         let cents = units
-            .checked_mul(100)
-            .and_then(|c| c.checked_add(frac_cents))
+            .checked_mul(scale(decimals))
+            .and_then(|c| c.checked_add(frac_minor))
             .ok_or(MoneyError::OutOfRange)?;
         if cents >= MAX_ABS_CENTS {
             return Err(MoneyError::OutOfRange);
@@ -146,8 +334,8 @@ impl Money {
         self.0.checked_mul(units).map(Money)
     }
 
-    /// `self × numerator / denominator`, truncated toward zero to the cent. Used only for
-    /// documented allocations (daily ratable revenue), never for stored figures.
+    /// `self × numerator / denominator`, truncated toward zero to the minor unit. Used only
+    /// for documented allocations (daily ratable revenue), never for stored figures.
     pub fn allocate(self, numerator: i64, denominator: i64) -> Money {
         if denominator == 0 {
             return Money::ZERO;
@@ -156,38 +344,63 @@ impl Money {
         Money(v as i64)
     }
 
-    /// Human form with thousands separators: `-4,318.42`.
+    /// Plain form with `decimals` decimals, no separators: `-4318.42` at two, `67000` at
+    /// zero, `12.345` at three.
+    pub fn plain_in(self, decimals: u32) -> String {
+        let decimals = decimals.min(MAX_DECIMALS);
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        if decimals == 0 {
+            return format!("{sign}{abs}");
+        }
+        let scale = scale(decimals) as u64;
+        let width = decimals as usize;
+        format!("{sign}{}.{:0width$}", abs / scale, abs % scale)
+    }
+
+    /// Human form with thousands separators, in the process's decimals: `-4,318.42`,
+    /// `67,000` (JPY), `12.345` (KWD).
     pub fn grouped(self) -> String {
-        let plain = self.to_string();
+        self.grouped_in(decimals())
+    }
+
+    /// Human form with thousands separators and `decimals` decimals.
+    pub fn grouped_in(self, decimals: u32) -> String {
+        let plain = self.plain_in(decimals);
         let (sign, rest) = match plain.strip_prefix('-') {
             Some(r) => ("-", r),
             None => ("", plain.as_str()),
         };
-        let (whole, frac) = rest.split_once('.').unwrap_or((rest, "00"));
+        let (whole, frac) = match rest.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (rest, None),
+        };
         let mut out = String::with_capacity(plain.len() + whole.len() / 3);
+        out.push_str(sign);
         for (i, ch) in whole.chars().enumerate() {
             if i > 0 && (whole.len() - i) % 3 == 0 {
                 out.push(',');
             }
             out.push(ch);
         }
-        format!("{sign}{out}.{frac}")
+        if let Some(frac) = frac {
+            out.push('.');
+            out.push_str(frac);
+        }
+        out
     }
 }
 
 impl fmt::Display for Money {
-    /// Plain form, always two decimals, no separators: `-4318.42`.
+    /// Plain form in the process's decimals, no separators: `-4318.42`, `67000`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        let s = format!("{sign}{}.{:02}", abs / 100, abs % 100);
-        f.pad(&s)
+        f.pad(&self.plain_in(decimals()))
     }
 }
 
 impl Serialize for Money {
-    /// A JSON number with exactly two decimals (`4318.42`, `14.20`), written from the exact
-    /// decimal — never through a float.
+    /// A JSON number with exactly the process's decimals (`4318.42`, `14.20`; `67000` in
+    /// JPY, `12.345` in KWD), written from the exact decimal — never through a float.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         rust_decimal::serde::arbitrary_precision::serialize(&self.to_decimal(), serializer)
     }
@@ -195,7 +408,7 @@ impl Serialize for Money {
 
 impl<'de> Deserialize<'de> for Money {
     /// The JSON number [`Serialize`] writes, read back exactly (never through a float);
-    /// more than two decimals or an out-of-range value is refused.
+    /// more than the process's decimals or an out-of-range value is refused.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
         let d = rust_decimal::serde::arbitrary_precision::deserialize(deserializer)?;
         Money::from_decimal(d).map_err(serde::de::Error::custom)
@@ -260,7 +473,7 @@ mod tests {
         assert_eq!(Money::parse("1.5E2"), Err(MoneyError::ScientificNotation));
         assert_eq!(Money::parse("1,250.00"), Err(MoneyError::ThousandsSeparator));
         assert_eq!(Money::parse("+5"), Err(MoneyError::LeadingPlus));
-        assert_eq!(Money::parse("0.125"), Err(MoneyError::TooManyDecimals));
+        assert_eq!(Money::parse("0.125"), Err(MoneyError::TooManyDecimals(2)));
         assert_eq!(Money::parse("10000000000000.00"), Err(MoneyError::OutOfRange));
         assert_eq!(
             Money::parse("9999999999999.99").unwrap().cents(),
@@ -296,12 +509,121 @@ mod tests {
     fn decimal_round_trip_refuses_sub_cent() {
         assert_eq!(
             Money::from_decimal(Decimal::new(12345, 3)),
-            Err(MoneyError::TooManyDecimals)
+            Err(MoneyError::TooManyDecimals(2))
         );
         assert_eq!(
             Money::from_decimal(Decimal::new(1234, 1)).unwrap().cents(),
             12_340
         );
+    }
+
+    #[test]
+    fn the_iso_4217_table() {
+        assert_eq!(currency_decimals("USD"), Ok(2));
+        assert_eq!(currency_decimals("EUR"), Ok(2));
+        assert_eq!(currency_decimals("JPY"), Ok(0));
+        assert_eq!(currency_decimals("KRW"), Ok(0));
+        assert_eq!(currency_decimals("VND"), Ok(0));
+        assert_eq!(currency_decimals("CLP"), Ok(0));
+        assert_eq!(currency_decimals("ISK"), Ok(0));
+        assert_eq!(currency_decimals("KWD"), Ok(3));
+        assert_eq!(currency_decimals("BHD"), Ok(3));
+        assert_eq!(currency_decimals("TND"), Ok(3));
+        assert_eq!(currency_decimals("CLF"), Ok(4));
+        assert_eq!(currency_decimals("UYW"), Ok(4));
+        assert_eq!(currency_decimals("XAU"), Err(CurrencyError::NoMinorUnit));
+        assert_eq!(currency_decimals("XDR"), Err(CurrencyError::NoMinorUnit));
+        assert_eq!(currency_decimals("XXX"), Err(CurrencyError::NoMinorUnit));
+        assert_eq!(currency_decimals("XYZ"), Err(CurrencyError::Unknown));
+        assert_eq!(currency_decimals("usd"), Err(CurrencyError::Unknown));
+        // No code is in two lists.
+        for (code, _) in NOT_TWO {
+            assert!(!TWO.contains(code) && !NO_MINOR_UNIT.contains(code), "{code}");
+        }
+        for code in TWO {
+            assert!(!NO_MINOR_UNIT.contains(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn zero_decimals_jpy() {
+        with_decimals(0, || {
+            assert_eq!(decimals(), 0);
+            assert_eq!(Money::parse("67000").unwrap().cents(), 67_000);
+            assert_eq!(Money::parse("-12").unwrap().cents(), -12);
+            assert_eq!(Money::parse("12.5"), Err(MoneyError::TooManyDecimals(0)));
+            assert_eq!(Money::parse("12.0"), Err(MoneyError::TooManyDecimals(0)));
+            assert_eq!(
+                Money::parse("12.5").unwrap_err().to_string(),
+                "amount has more than 0 decimals (it would have to be rounded)"
+            );
+            assert_eq!(
+                Money::parse("999999999999999").unwrap().cents(),
+                999_999_999_999_999
+            );
+            assert_eq!(Money::parse("1000000000000000"), Err(MoneyError::OutOfRange));
+            let m = Money::from_cents(67_000);
+            assert_eq!(m.to_string(), "67000");
+            assert_eq!(m.grouped(), "67,000");
+            assert_eq!(Money::from_cents(-1_234_567).grouped(), "-1,234,567");
+            assert_eq!(Money::from_cents(5).grouped(), "5");
+            assert_eq!(serde_json::to_string(&m).unwrap(), "67000");
+            assert_eq!(serde_json::from_str::<Money>("67000").unwrap(), m);
+            assert!(serde_json::from_str::<Money>("670.5").is_err());
+            assert_eq!(m.to_decimal(), Decimal::new(67_000, 0));
+            assert_eq!(Money::from_decimal(Decimal::new(67_000, 0)), Ok(m));
+            assert_eq!(
+                Money::from_decimal(Decimal::new(125, 1)),
+                Err(MoneyError::TooManyDecimals(0))
+            );
+        });
+    }
+
+    #[test]
+    fn three_decimals_kwd() {
+        with_decimals(3, || {
+            assert_eq!(Money::parse("12.345").unwrap().cents(), 12_345);
+            assert_eq!(Money::parse("12.3").unwrap().cents(), 12_300);
+            assert_eq!(Money::parse("-0.05").unwrap().cents(), -50);
+            assert_eq!(Money::parse("1.2345"), Err(MoneyError::TooManyDecimals(3)));
+            assert_eq!(Money::parse("1000000000000"), Err(MoneyError::OutOfRange));
+            let m = Money::from_cents(12_345);
+            assert_eq!(m.to_string(), "12.345");
+            assert_eq!(Money::from_cents(-5).to_string(), "-0.005");
+            assert_eq!(Money::from_cents(1_234_567_890).grouped(), "1,234,567.890");
+            assert_eq!(serde_json::to_string(&m).unwrap(), "12.345");
+            assert_eq!(
+                serde_json::to_string(&Money::from_cents(12_300)).unwrap(),
+                "12.300"
+            );
+            assert_eq!(serde_json::from_str::<Money>("12.345").unwrap(), m);
+            assert!(serde_json::from_str::<Money>("12.3456").is_err());
+        });
+    }
+
+    #[test]
+    fn four_decimals_and_explicit_decimals() {
+        assert_eq!(Money::parse_in("1.2345", 4).unwrap().cents(), 12_345);
+        assert_eq!(Money::from_cents(12_345).plain_in(4), "1.2345");
+        assert_eq!(Money::parse_in("67000", 0).unwrap().cents(), 67_000);
+        assert_eq!(Money::from_cents(67_000).grouped_in(0), "67,000");
+        assert_eq!(Money::from_cents(67_000).grouped_in(2), "670.00");
+    }
+
+    #[test]
+    fn the_override_is_this_thread_s_only() {
+        with_decimals(0, || {
+            assert_eq!(Money::from_cents(100).to_string(), "100");
+            // set_decimals inside an override changes the override, not the process.
+            set_decimals(3);
+            assert_eq!(decimals(), 3);
+            let other = std::thread::spawn(decimals).join().unwrap();
+            assert_eq!(other, 2);
+            with_decimals(2, || assert_eq!(Money::from_cents(100).to_string(), "1.00"));
+            assert_eq!(decimals(), 3);
+        });
+        assert_eq!(decimals(), 2);
+        assert_eq!(Money::from_cents(100).to_string(), "1.00");
     }
 
     #[test]

@@ -11,7 +11,11 @@ use crate::snapshot::model::Severity;
 use crate::snapshot::queries::ChecklistProgress;
 use crate::text::inert;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The period summary. Its amounts are in the period's currency whatever the field names
+/// say: the `_usd` names are the seed card's and older scripts'. In JSON ([`Serialize`])
+/// every amount is also under a currency-neutral name (`usage_billed`, `variance`, …), and
+/// the `_usd` names are `null` unless the period's currency is USD.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
     pub period: String,
     pub usage_billed_usd: Money,
@@ -40,8 +44,63 @@ pub struct Summary {
     /// + = AR reduced (the ledger carries the same rows negative).
     pub disbursements_total_usd: Money,
     /// When the snapshot was exported from the billing platform, when the import said.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exported_on: Option<NaiveDate>,
+}
+
+impl Serialize for Summary {
+    /// The seed card's six fields first, in their order (`period`, `usage_billed_usd`,
+    /// `program_fees_billed_usd`, `variance_usd`, `status`, `owner`), then the rest; each
+    /// amount under its currency-neutral name as well, and its `_usd` name `null` in a
+    /// period whose currency is not USD (docs/reconciliation.md, "status --json").
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let usd = |m: Money| (self.currency == "USD").then_some(m);
+        let mut s = serializer.serialize_struct("Summary", 30)?;
+        s.serialize_field("period", &self.period)?;
+        s.serialize_field("usage_billed_usd", &usd(self.usage_billed_usd))?;
+        s.serialize_field("program_fees_billed_usd", &usd(self.program_fees_billed_usd))?;
+        s.serialize_field("variance_usd", &usd(self.variance_usd))?;
+        s.serialize_field("status", &self.status)?;
+        s.serialize_field("owner", &self.owner)?;
+        s.serialize_field("entity", &self.entity)?;
+        s.serialize_field("currency", &self.currency)?;
+        s.serialize_field("usage_billed", &self.usage_billed_usd)?;
+        s.serialize_field("program_fees_billed", &self.program_fees_billed_usd)?;
+        s.serialize_field("variance", &self.variance_usd)?;
+        s.serialize_field("window", &self.window)?;
+        s.serialize_field("mismatches", &self.mismatches)?;
+        s.serialize_field("last_clean_close", &self.last_clean_close)?;
+        s.serialize_field("checklist", &self.checklist)?;
+        let amounts = [
+            (
+                "posted_receivables_usd",
+                "posted_receivables",
+                self.posted_receivables_usd,
+            ),
+            ("disbursed_usd", "disbursed", self.disbursed_usd),
+            ("closing_ar_usd", "closing_ar", self.closing_ar_usd),
+            ("unapplied_usd", "unapplied", self.unapplied_usd),
+            (
+                "invoice_balances_closing_ar_usd",
+                "invoice_balances_closing_ar",
+                self.invoice_balances_closing_ar_usd,
+            ),
+            (
+                "disbursements_total_usd",
+                "disbursements_total",
+                self.disbursements_total_usd,
+            ),
+        ];
+        for (usd_name, name, m) in amounts {
+            s.serialize_field(usd_name, &usd(m))?;
+            s.serialize_field(name, &m)?;
+        }
+        match &self.exported_on {
+            Some(day) => s.serialize_field("exported_on", day)?,
+            None => s.skip_field("exported_on")?,
+        }
+        s.end()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -282,6 +282,35 @@ fn config_theme_and_snapshot_with_the_log_on_write_nothing_to_the_terminal() {
     }
 }
 
+/// A yen period: the cockpit prints its amounts without decimals (the worker's open sets
+/// the process's decimals from the period's currency).
+#[test]
+fn a_yen_period_shows_no_decimals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jpy.db");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/currency-jpy");
+    let out = std::process::Command::new(BIN)
+        .arg("import")
+        .arg(&fixture)
+        .arg("--out")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut t = Term::spawn(&[path.to_str().unwrap()], &[("USER", "mhale")], true);
+    t.wait_for("2 mismatches", Duration::from_secs(10));
+    t.wait_for("124,520", Duration::from_secs(5));
+    let screen = t.contents();
+    assert!(screen.contains("(JPY)"), "{screen}");
+    assert!(screen.contains("125,000"), "{screen}");
+    assert!(
+        !screen.contains("1,245.20") && !screen.contains(".00"),
+        "{screen}"
+    );
+    t.keys(b"q");
+    assert_eq!(t.wait_exit(), 0);
+}
+
 #[test]
 fn no_color_emits_no_colour_sequences() {
     let stream = drill_and_note(true);

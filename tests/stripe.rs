@@ -90,10 +90,9 @@ fn reconcile(out: &Path) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// A figure as an integer of the currency's minor unit, whatever the number of decimals
-/// it is printed with (the exact text of the JSON number, its point removed): `192.00` →
-/// 19200 for USD; ¥67,000 → 67000 whether printed `670.00` (two decimals for every
-/// currency) or `67000` (the yen's zero decimals).
+/// A figure as an integer of the currency's minor unit (the exact text of the JSON number,
+/// its point removed): `192.00` → 19200 for USD; ¥67,000 is printed `67000` (the yen has no
+/// decimals; the exact text is asserted in `a_zero_decimal_currency_is_stored_as_its_integers`).
 fn minor(json: &Value, path: &str) -> i64 {
     let mut v = json;
     for key in path.split('.') {
@@ -276,6 +275,25 @@ fn a_zero_decimal_currency_is_stored_as_its_integers() {
     );
     assert!(keys(&json).is_empty(), "{:?}", keys(&json));
     assert_eq!(json["period"]["currency"], "JPY");
+    // Printed in the yen's own decimals (none), never as 670.00.
+    let steps = &json["steps"];
+    assert_eq!(steps["posted"]["invoice_totals_posted"].to_string(), "67000");
+    assert_eq!(
+        steps["posted"]["invoice_balances_closing_ar"].to_string(),
+        "12000"
+    );
+    assert_eq!(json["summary"]["posted_receivables"].to_string(), "67000");
+    assert_eq!(json["summary"]["posted_receivables_usd"], Value::Null);
+    let status = closedesk().arg("status").arg(&out).output().unwrap();
+    let text = String::from_utf8(status.stdout).unwrap();
+    for line in [
+        "Posted receivables    67,000\n",
+        "Disbursed             55,000\n",
+        "Closing AR            12,000\n",
+        "Unapplied             8,000\n",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
     let conn = rusqlite::Connection::open(&out).unwrap();
     let (total, balance): (i64, i64) = conn
         .query_row(
@@ -772,4 +790,20 @@ fn a_cut_off_list_and_two_sources_of_the_same_payments_are_refused() {
     ] {
         assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
     }
+}
+
+#[test]
+fn a_currency_without_minor_unit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("jpy", tmp.path());
+    edit(
+        &dir.join("closedesk.toml"),
+        "entity = ",
+        "currency = \"xau\"\nentity = ",
+    );
+    let err = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        err.contains("currency XAU is an ISO 4217 code with no minor unit"),
+        "{err}"
+    );
 }

@@ -69,8 +69,10 @@ fn cell(v: &Value) -> String {
         Value::String(s) => md(s),
         Value::Number(n) => {
             let text = n.to_string();
+            // In a currency without decimals an amount is a JSON integer like a count:
+            // both are grouped then (`67,000`, `1,234`).
             match Money::parse(&text) {
-                Ok(m) if text.contains('.') => m.grouped(),
+                Ok(m) if text.contains('.') || crate::money::decimals() == 0 => m.grouped(),
                 _ => text,
             }
         }

@@ -52,25 +52,17 @@ pub const SHEETS: &[&str] = &[
 /// Excel's limit on the characters of one cell.
 const MAX_CELL_CHARS: usize = 32_767;
 
-/// ISO 4217 currencies without minor units.
-const NO_DECIMALS: &[&str] = &[
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF",
-    "XOF", "XPF",
-];
-/// ISO 4217 currencies with three decimals.
-const THREE_DECIMALS: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
-
-/// The number format of amounts: grouped, with the currency's decimals (ISO 4217; two when
-/// the currency is not one with none or three). Only the display: the cell's value is the
-/// exact amount either way.
+/// The number format of amounts: grouped, with the currency's decimals
+/// ([`crate::money::currency_decimals`], the one ISO 4217 table; two for a code it does not
+/// know, as every amount had before it). Only the display: the cell's value is the exact
+/// amount either way.
 pub fn money_format(currency: &str) -> &'static str {
     let code = currency.trim().to_ascii_uppercase();
-    if NO_DECIMALS.contains(&code.as_str()) {
-        "#,##0"
-    } else if THREE_DECIMALS.contains(&code.as_str()) {
-        "#,##0.000"
-    } else {
-        "#,##0.00"
+    match crate::money::currency_decimals(&code).unwrap_or(2) {
+        0 => "#,##0",
+        3 => "#,##0.000",
+        4 => "#,##0.0000",
+        _ => "#,##0.00",
     }
 }
 
@@ -202,10 +194,11 @@ impl<'a> Sheet<'a> {
     }
 }
 
-/// An amount as a spreadsheet number: the double nearest the exact amount (cents are below
-/// 2^53, so the cent is always recovered by rounding `value × 100`).
+/// An amount as a spreadsheet number, in the period currency's units: the double nearest
+/// the exact amount (minor units are below 2^53, so the minor unit is always recovered by
+/// rounding `value × 10^decimals`).
 pub fn amount(m: Money) -> f64 {
-    m.cents() as f64 / 100.0
+    m.cents() as f64 / 10_f64.powi(crate::money::decimals() as i32)
 }
 
 fn money(m: Money) -> Cell {
@@ -900,6 +893,16 @@ mod tests {
         assert_eq!(money_format("jpy"), "#,##0");
         assert_eq!(money_format("KWD"), "#,##0.000");
         assert_eq!(money_format("XYZ"), "#,##0.00");
+        assert_eq!(money_format("VND"), "#,##0");
+        assert_eq!(money_format("OMR"), "#,##0.000");
+        assert_eq!(money_format("CLF"), "#,##0.0000");
+    }
+
+    #[test]
+    fn an_amount_is_in_the_currency_s_units() {
+        crate::money::with_decimals(0, || assert_eq!(amount(Money::from_cents(67_000)), 67_000.0));
+        crate::money::with_decimals(3, || assert_eq!(amount(Money::from_cents(12_345)), 12.345));
+        assert_eq!(amount(Money::from_cents(431_842)), 4318.42);
     }
 
     #[test]

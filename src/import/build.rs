@@ -123,6 +123,10 @@ pub(super) fn build_from<T>(
         Failed::Import(e) => e,
         Failed::Write(e) => target_error(out, "the data could not be written (nothing was written)", e),
     })?;
+    // The stored result is written with the period currency's decimals.
+    snapshot
+        .adopt_currency()
+        .map_err(|e| target_error(out, "the data could not be written (nothing was written)", e))?;
     // Reconcile once per import: the sources never change after it, so the stored result
     // serves every status, cockpit and workflow action until a hand edit bumps the source
     // generation (docs/reconciliation.md, "Stored results").

@@ -13,7 +13,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use super::ids::IdSet;
 use super::record::{Cell, Header, Record};
 use super::{ImportError, Problem, MAX_PROBLEMS};
-use crate::money::Money;
+use crate::money::{known_currency, Money, MoneyError};
 use crate::snapshot::model::{
     AccountKind, BatchKind, CreditKind, InvoiceStatus, Lane, LedgerKind, LineKind, PaymentKind, RevenueRule,
     Role, SourceKind, UsageKind, UsageState,
@@ -318,16 +318,46 @@ pub(super) struct Row<'a> {
     record: &'a Record,
     problems: &'a mut Problems,
     ok: bool,
+    /// The period's currency and its decimals: amounts are read with them.
+    currency: Currency,
+}
+
+/// The period's currency as the import knows it: two decimals (and no code) until
+/// period.csv's currency cell is read.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Currency {
+    pub code: Option<&'static str>,
+    pub decimals: u32,
+}
+
+impl Default for Currency {
+    fn default() -> Currency {
+        Currency {
+            code: None,
+            decimals: 2,
+        }
+    }
 }
 
 impl<'a> Row<'a> {
-    pub fn new(table: &'a Header, record: &'a Record, problems: &'a mut Problems) -> Row<'a> {
+    pub fn new(
+        table: &'a Header,
+        record: &'a Record,
+        problems: &'a mut Problems,
+        currency: Currency,
+    ) -> Row<'a> {
         Row {
             table,
             record,
             problems,
             ok: true,
+            currency,
         }
+    }
+
+    /// The currency amounts are read in (for the run, once period.csv's row is read).
+    pub fn currency_read(&self) -> Currency {
+        self.currency
     }
 
     /// True when no cell of the row was rejected.
@@ -496,25 +526,29 @@ impl<'a> Row<'a> {
         Some(text.to_string())
     }
 
-    /// A required amount, exact to the cent ([`Money::parse`]), counted toward the
+    /// A required amount, exact to the period currency's minor unit ([`Money::parse_in`]),
+    /// counted toward the
     /// period's bound.
     pub fn money(&mut self, column: &str) -> Option<Money> {
         let text = self.required(column);
-        let m = self.parse(column, text, parse_money);
+        let currency = self.currency;
+        let m = self.parse(column, text, |t| money_in(&currency, t));
         self.counted(column, m)
     }
 
     /// An optional amount; `None` when empty.
     pub fn opt_money(&mut self, column: &str) -> Option<Money> {
         let text = self.optional(column);
-        let m = self.parse(column, text, parse_money);
+        let currency = self.currency;
+        let m = self.parse(column, text, |t| money_in(&currency, t));
         self.counted(column, m)
     }
 
     /// A required amount greater than zero.
     pub fn positive_money(&mut self, column: &str) -> Option<Money> {
         let text = self.required(column);
-        let m = self.parse(column, text, |t| match parse_money(t)? {
+        let currency = self.currency;
+        let m = self.parse(column, text, |t| match money_in(&currency, t)? {
             m if m > Money::ZERO => Ok(m),
             _ => Err(" must be greater than zero".into()),
         });
@@ -536,7 +570,7 @@ impl<'a> Row<'a> {
             format!(
                 "{column} takes the period's absolute amounts past the bound: every amount of every \
                  file (and each program's basis_units × rate) must add up to less than {}",
-                Money::from_cents(MAX_TOTAL_ABS_CENTS as i64).grouped()
+                Money::from_cents(MAX_TOTAL_ABS_CENTS as i64).grouped_in(self.currency.decimals)
             ),
         );
         false
@@ -550,7 +584,8 @@ impl<'a> Row<'a> {
     /// A required amount of zero or more.
     pub fn non_negative_money(&mut self, column: &str) -> Option<Money> {
         let text = self.required(column);
-        self.parse(column, text, |t| match parse_money(t)? {
+        let currency = self.currency;
+        self.parse(column, text, |t| match money_in(&currency, t)? {
             m if m.is_negative() => Err(" must not be negative".into()),
             m => Ok(m),
         })
@@ -602,16 +637,23 @@ impl<'a> Row<'a> {
         self.parse(column, text, checked_period_id)
     }
 
-    /// A required ISO 4217 currency code (three capital letters).
+    /// A required ISO 4217 currency code (three capital letters) with a minor unit; the
+    /// row's amounts after it (and the run's, after this row) are read in its decimals.
     pub fn currency(&mut self, column: &str) -> Option<String> {
         let text = self.required(column);
-        self.parse(column, text, |t| {
+        let code = self.parse(column, text, |t| {
             if t.len() == 3 && t.bytes().all(|b| b.is_ascii_uppercase()) {
-                Ok(t.to_string())
+                known_currency(t).map_err(|e| format!(" {e}"))
             } else {
                 Err(" is not an ISO 4217 currency code (three capital letters, e.g. USD)".into())
             }
-        })
+        });
+        let (code, decimals) = code?;
+        self.currency = Currency {
+            code: Some(code),
+            decimals,
+        };
+        Some(code.to_string())
     }
 }
 
@@ -625,8 +667,23 @@ fn checked_id(text: &str, allow_at: bool) -> Result<String, String> {
     }
 }
 
-fn parse_money(text: &str) -> Result<Money, String> {
-    Money::parse(text).map_err(|e| format!(": {e}"))
+/// An amount in `currency`'s decimals, or the reason it is not one (after the quoted
+/// value), naming the currency when its decimals are what is wrong.
+fn money_in(currency: &Currency, text: &str) -> Result<Money, String> {
+    let decimals = currency.decimals;
+    Money::parse_in(text, decimals).map_err(|e| match (e, &currency.code) {
+        // Two decimals, as every currency had before the table: the message as it was.
+        (MoneyError::TooManyDecimals(_), Some(code)) if decimals != 2 => {
+            let has = match decimals {
+                0 => "none".to_string(),
+                d => d.to_string(),
+            };
+            format!(
+                ": amount has more than {decimals} decimals ({code} has {has}; it would have to be rounded)"
+            )
+        }
+        (e, _) => format!(": {e}"),
+    })
 }
 
 fn checked_period_id(text: &str) -> Result<String, String> {

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::cells::{is_id, quoted, Ids, Problems, Row, Seen, Word};
+use super::cells::{is_id, quoted, Currency, Ids, Problems, Row, Seen, Word};
 use super::csvfile::TableReader;
 use super::ids::{hash, IdSet, Repeats};
 use super::record::{Cell, Header, Record};
@@ -108,6 +108,9 @@ pub(super) struct Run<'s> {
     /// A row refused by a constraint of the snapshot while it was written: a repeated id,
     /// reported as a problem once the file is read.
     refused: Option<rusqlite::Error>,
+    /// The period's currency, once period.csv's currency cell is read: every amount of
+    /// every file is read in its decimals.
+    currency: Currency,
 }
 
 impl<'s> Run<'s> {
@@ -146,6 +149,7 @@ impl<'s> Run<'s> {
             read: [0; 16],
             kept: [0; 16],
             refused: None,
+            currency: Currency::default(),
         };
         run.context.known = Known {
             accounts: run.ids("accounts.csv", "account", Some(("kind", kind_tag::<AccountKind>)))?,
@@ -222,8 +226,10 @@ impl<'s> Run<'s> {
         };
         self.read[0] += 1;
         let period = if record.complete {
-            let mut r = Row::new(header, record, &mut self.problems);
-            period(&mut r).filter(|_| r.ok())
+            let mut r = Row::new(header, record, &mut self.problems, self.currency);
+            let period = period(&mut r).filter(|_| r.ok());
+            self.currency = r.currency_read();
+            period
         } else {
             None
         };
@@ -323,7 +329,7 @@ impl<'s> Run<'s> {
         if let Some(id) = hash_id.and_then(|at| exact_id(&record.cells[at])) {
             repeats.add(id);
         }
-        let mut r = Row::new(header, record, &mut self.problems);
+        let mut r = Row::new(header, record, &mut self.problems, self.currency);
         let row = parse(&mut r, &mut self.context);
         let Some(row) = row.filter(|_| r.ok()) else {
             return Ok(());
@@ -446,12 +452,16 @@ fn period(r: &mut Row<'_>) -> Option<Period> {
     let critical = r.non_negative_money("materiality_critical");
     if let (Some(medium), Some(high)) = (medium, high) {
         if high < medium {
+            let d = r.currency_read().decimals;
+            let (high, medium) = (high.plain_in(d), medium.plain_in(d));
             let reason = format!("materiality_high {high} is below materiality_medium {medium}");
             r.problem("materiality_high", reason);
         }
     }
     if let (Some(high), Some(critical)) = (high, critical) {
         if critical < high {
+            let d = r.currency_read().decimals;
+            let (critical, high) = (critical.plain_in(d), high.plain_in(d));
             let reason = format!("materiality_critical {critical} is below materiality_high {high}");
             r.problem("materiality_critical", reason);
         }
@@ -881,14 +891,16 @@ fn employer_program(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     // The engine forms basis_units × rate: it must be an amount, and it counts toward
     // the period's bound like one.
     if let (Some(units), Some(rate)) = (basis_units, rate) {
+        let shown_rate = rate.plain_in(r.currency_read().decimals);
         let fee = units as i128 * rate.cents() as i128;
         if fee.abs() >= crate::money::MAX_ABS_CENTS as i128 {
             r.problem(
                 "basis_units",
                 format!(
-                    "basis_units × rate ({units} × {rate}) is out of range: the fee must be less than {} \
+                    "basis_units × rate ({units} × {shown_rate}) is out of range: the fee must be less than {} \
                      in absolute value",
-                    crate::money::Money::from_cents(crate::money::MAX_ABS_CENTS).grouped()
+                    crate::money::Money::from_cents(crate::money::MAX_ABS_CENTS)
+                        .grouped_in(r.currency_read().decimals)
                 ),
             );
         } else {

@@ -68,7 +68,7 @@ impl Snapshot {
                     }
                     _ => note(
                         &mut b,
-                        format!("{table} {id}: {column} is not a whole number of cents"),
+                        format!("{table} {id}: {column} is not a whole number of minor units (cents, yen…)"),
                     ),
                 }
             }
@@ -87,7 +87,7 @@ impl Snapshot {
                     if fee.abs() >= MAX_ABS_CENTS as i128 {
                         note(
                             &mut b,
-                            format!("employer_programs {id}: basis_units × rate ({units} × {rate} cents) is out of range"),
+                            format!("employer_programs {id}: basis_units × rate ({units} × {rate} minor units) is out of range"),
                         );
                     }
                 }
@@ -100,7 +100,7 @@ impl Snapshot {
         if b.total_abs_cents >= MAX_TOTAL_ABS_CENTS {
             let limit = Money::from_cents(MAX_TOTAL_ABS_CENTS as i64).grouped();
             let what = format!(
-                "the absolute amounts add up to {} cents, not less than {limit}",
+                "the absolute amounts add up to {} minor units, not less than {limit}",
                 b.total_abs_cents
             );
             note(&mut b, what);

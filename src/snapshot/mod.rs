@@ -347,10 +347,29 @@ impl Snapshot {
             if version < SCHEMA_VERSION {
                 return Err(OpenError::OlderReadOnly(path.into(), version));
             }
+            snap.adopt_currency().map_err(|e| snap.damaged(e))?;
             return Ok(snap);
         }
         snap.migrate().map_err(|e| snap.damaged(e))?;
+        snap.adopt_currency().map_err(|e| snap.damaged(e))?;
         Ok(snap)
+    }
+
+    /// Sets the decimals amounts are read and written with ([`crate::money::set_currency`])
+    /// to the period currency's, when the file has a period: closedesk works on one period
+    /// per process. [`Snapshot::open`] does it; a snapshot being built does it once its
+    /// period is written. A currency the table does not know keeps two decimals (every
+    /// amount had two before the table existed).
+    pub fn adopt_currency(&self) -> rusqlite::Result<()> {
+        use rusqlite::OptionalExtension;
+        let code: Option<String> = self
+            .conn
+            .query_row("SELECT currency FROM period", [], |r| r.get(0))
+            .optional()?;
+        if let Some(code) = code {
+            let _ = crate::money::set_currency(&code);
+        }
+        Ok(())
     }
 
     /// Creates a new, empty snapshot at `path` (which must not exist), at the current

@@ -674,6 +674,22 @@ fn the_first_pane_says_when_the_snapshot_was_exported() {
 }
 
 #[test]
+fn a_yen_period_shows_no_decimals() {
+    crate::money::with_decimals(0, || {
+        let mut loaded = fixture::loaded("olga", Some(Role::Operator));
+        loaded.summary.currency = "JPY".into();
+        let mut app = App::new();
+        assert_eq!(app.start(), vec![Request::Load]);
+        app.on_response(Response::Loaded(Box::new(loaded)));
+        let s = screen(&mut app, 100, 24);
+        assert_shows(&s, "(JPY)");
+        assert_shows(&s, "431,842");
+        assert_shows(&s, "1,427");
+        assert!(!s.contains("4,318.42") && !s.contains("14.27"), "{s}");
+    });
+}
+
+#[test]
 fn screen_mismatches() {
     let mut app = operator();
     press(&mut app, &[key('2')]);

@@ -707,7 +707,8 @@ pub fn propose<F: Figures + ?Sized>(
                 }
                 MismatchStatus::Resolved => {
                     return Err(Refusal::Precondition(format!(
-                        "{key} is resolved: its corrected variance is 0.00"
+                        "{key} is resolved: its corrected variance is {}",
+                        Money::ZERO
                     )));
                 }
                 MismatchStatus::Open | MismatchStatus::InCorrection => {}

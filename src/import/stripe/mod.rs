@@ -160,6 +160,13 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
                 "no object carries a currency: name the period's with currency = \"usd\"".into(),
             )),
             Some(currency) => {
+                if let Err(e) = crate::money::currency_decimals(&currency) {
+                    problems.push(read::file_problem(
+                        config::FILE,
+                        0,
+                        format!("currency {} {e}", inert(&currency)),
+                    ));
+                }
                 let period = Period {
                     id,
                     entity: p.entity,
@@ -240,9 +247,9 @@ fn bounds(d: &SourceData, problems: &mut Vec<Problem>) {
     for (file, id, cents) in amounts {
         total += i128::from(cents).abs();
         let reason = if cents.unsigned_abs() >= MAX_ABS_CENTS as u64 {
-            "an amount of 10,000,000,000,000.00 or more"
+            "an amount of 10^15 minor units or more (10,000,000,000,000.00 in a two-decimal currency)"
         } else if total >= MAX_TOTAL_ABS_CENTS {
-            "the period's amounts together reach 10,000,000,000,000.00"
+            "the period's amounts together reach 10^15 minor units (10,000,000,000,000.00 in a two-decimal currency)"
         } else {
             continue;
         };
