@@ -315,3 +315,29 @@ fn a_currency_without_minor_unit_or_unknown_is_refused() {
         assert!(err.contains(&want), "{want:?} not in:\n{err}");
     }
 }
+
+/// A yen period written by an older closedesk (schema 3) kept its amounts in hundredths:
+/// opening it with this build would read ¥67,000 stored as 6,700,000 as ¥6,700,000. It is
+/// refused, naming the currency and what to do, and the file is left as it was.
+#[test]
+fn an_older_yen_snapshot_in_hundredths_is_refused_not_misread() {
+    let (_tmp, db) = imported("currency-jpy");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+    }
+    let before = fs::read(&db).unwrap();
+    for command in ["status", "reconcile"] {
+        let out = closedesk().arg(command).arg(&db).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("a JPY period stored by an older closedesk (schema 3)")
+                && stderr.contains("JPY has 0 decimals")
+                && stderr.contains("import the period again"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "no figure is printed");
+    }
+    assert_eq!(fs::read(&db).unwrap(), before, "the file is left as it was");
+}

@@ -83,6 +83,16 @@ pub enum OpenError {
     Newer(PathBuf, i32),
     #[error("{}: damaged snapshot: {}", inert_path(.0), inert(.1))]
     Damaged(PathBuf, String),
+    /// Made before amounts followed the currency's minor unit (schema 3 or older), in a
+    /// currency without two decimals: its amounts are hundredths, and reading them in the
+    /// currency's own unit would misstate every figure.
+    #[error(
+        "{}: a {} period stored by an older closedesk (schema {}), which kept every amount in hundredths; \
+         {} has {} decimals, so its figures would be misread — import the period again from its source files \
+         with this closedesk (the file is left as it is)",
+        inert_path(.0), inert(.1), .2, inert(.1), .3
+    )]
+    OlderCurrency(PathBuf, String, i32, u32),
     /// The file (or its directory, where SQLite keeps its -wal and -shm files) cannot be
     /// written, and the command needs to write.
     #[error(
@@ -350,9 +360,33 @@ impl Snapshot {
             snap.adopt_currency().map_err(|e| snap.damaged(e))?;
             return Ok(snap);
         }
+        snap.refuse_older_hundredths(version)?;
         snap.migrate().map_err(|e| snap.damaged(e))?;
         snap.adopt_currency().map_err(|e| snap.damaged(e))?;
         Ok(snap)
+    }
+
+    /// A file of schema 3 or older stored every amount in hundredths whatever its currency:
+    /// one whose currency has not two decimals is refused before anything is migrated.
+    fn refuse_older_hundredths(&self, version: i32) -> Result<(), OpenError> {
+        use rusqlite::OptionalExtension;
+        if !(1..schema::MINOR_UNITS_SINCE).contains(&version) {
+            return Ok(());
+        }
+        let code: Option<String> = self
+            .conn
+            .query_row("SELECT currency FROM period", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.damaged(e))?;
+        match code.as_deref().map(crate::money::currency_decimals) {
+            Some(Ok(decimals)) if decimals != 2 => Err(OpenError::OlderCurrency(
+                self.path.clone(),
+                code.unwrap_or_default(),
+                version,
+                decimals,
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Sets the decimals amounts are read and written with ([`crate::money::set_currency`])

@@ -10,6 +10,10 @@ pub const APPLICATION_ID: i32 = 0x434C_4453;
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i32 = 4;
 
+/// The first schema version whose amounts are in the period currency's own minor unit
+/// (before it, every amount was stored in hundredths whatever the currency).
+pub const MINOR_UNITS_SINCE: i32 = 4;
+
 /// Source tables, in an order where each table's references come before it.
 pub const SOURCE_TABLES: &[&str] = &[
     "period",
