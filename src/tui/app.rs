@@ -202,6 +202,12 @@ impl App {
         if self.detail.choosing.is_some() && self.view == View::Detail {
             return self.choose_key(key);
         }
+        if self.lanes.tied.is_some() && self.view == View::Lanes {
+            return match keymap::action_for(self.view, &key) {
+                Some(action) => self.tied_action(action),
+                None => Vec::new(),
+            };
+        }
         self.sync_searches();
         if self.search_typing() {
             return self.search_key(key);
@@ -382,6 +388,10 @@ impl App {
                 Vec::new()
             }
             Response::Located { lane, id } => self.on_located(lane, id),
+            Response::Tied { lane, id, result } => {
+                self.on_tied(lane, id, *result);
+                Vec::new()
+            }
             Response::LaneSearch {
                 lane,
                 query,
@@ -485,6 +495,12 @@ impl App {
                 out.push(Request::Verify);
             }
             View::Lanes => {
+                if let Some(panel) = &self.lanes.tied {
+                    out.push(Request::Tied {
+                        lane: panel.lane,
+                        id: panel.id.clone(),
+                    });
+                }
                 let lane = self.lanes.lane();
                 let data = &mut self.lanes.lanes[self.lanes.current];
                 if data.loaded && !data.pending {
