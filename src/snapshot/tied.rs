@@ -638,6 +638,7 @@ mod tests {
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn row(
         tie: Tie,
         table: &'static str,

@@ -276,6 +276,20 @@ impl App {
 }
 
 impl TiedPanel {
+    /// The lines the panel wants, border included (at most: sums that all tie are said
+    /// in fewer).
+    pub fn height(&self) -> u16 {
+        let inner = match &self.result {
+            Some(Ok(t)) => {
+                let mut groups: Vec<Tie> = t.rows.iter().map(|r| r.tie).collect();
+                groups.dedup();
+                t.sums.len() + t.rows.len() + groups.len() + usize::from(t.rows.is_empty())
+            }
+            _ => 3,
+        };
+        u16::try_from(inner + 2).unwrap_or(u16::MAX)
+    }
+
     /// The tied rows read so far.
     pub fn rows(&self) -> &[TiedRow] {
         match &self.result {
@@ -310,9 +324,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     .areas(area);
     // With the tied-rows panel open the table keeps a third (its selection stays in view)
     // and the panel takes the rest, as a lower split.
-    let (table_area, panel_area) = if app.lanes.tied.is_some() {
-        let top = (table_area.height / 3).max(4);
-        let [t, p] = Layout::vertical([Constraint::Length(top), Constraint::Min(3)]).areas(table_area);
+    let (table_area, panel_area) = if let Some(panel) = &app.lanes.tied {
+        let room = table_area.height.saturating_sub((table_area.height / 3).max(4));
+        let height = panel.height().min(room).max(3);
+        let [t, p] = Layout::vertical([Constraint::Min(1), Constraint::Length(height)]).areas(table_area);
         (t, Some(p))
     } else {
         (table_area, None)
@@ -594,9 +609,17 @@ fn draw_tied(frame: &mut Frame, area: Rect, panel: &TiedPanel, theme: &Theme) {
         Some(Ok(t)) => t,
     };
     let width = usize::from(inner.width);
+    // Usage lines that each add up are said once; one that does not is shown itself.
+    let usage: Vec<_> = tied
+        .sums
+        .iter()
+        .filter(|s| matches!(s.what, SumOf::UsageToLine { .. }))
+        .collect();
+    let usage_ties = usage.len() > 1 && usage.iter().all(|s| s.sum == s.figure);
     let mut top: Vec<Line> = tied
         .sums
         .iter()
+        .filter(|s| !(usage_ties && matches!(s.what, SumOf::UsageToLine { .. })))
         .map(|s| {
             let style = if !s.what.ties() || s.sum == s.figure {
                 theme.base()
@@ -609,6 +632,20 @@ fn draw_tied(frame: &mut Frame, area: Rect, panel: &TiedPanel, theme: &Theme) {
             ))
         })
         .collect();
+    if usage_ties {
+        let rated: crate::money::Money = usage.iter().map(|s| s.sum).sum();
+        top.push(Line::from(Span::styled(
+            crate::tui::views::fit(
+                &format!(
+                    "rated usage on each of its {} usage lines = the line ✓ ({} in all)",
+                    usage.len(),
+                    rated.grouped()
+                ),
+                width,
+            ),
+            theme.base(),
+        )));
+    }
     if !tied.found {
         top.push(Line::from(Span::styled(
             "this row is no longer in its table",
