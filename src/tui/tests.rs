@@ -2608,7 +2608,11 @@ fn demo_tied_rows_of_an_invoice_screen() {
         "rated usage on each of its 3 usage lines = the line ✓ (96.40 in all)",
     );
     insta::assert_snapshot!("demo_lanes_tied_invoice", s);
-    // `?` lists Enter as "tied rows"; the footer of the lanes too.
+    // `?` lists Enter as "tied rows" and the panel's keys; the footer of the lanes too.
     d.press(&[code(KeyCode::Esc)]);
     assert_shows(&d.screen(), "Enter tied rows");
+    d.press(&[key('?')]);
+    let help = d.screen();
+    assert_shows(&help, "Enter tied rows");
+    assert_shows(&help, "Enter open it in its own lane");
 }
