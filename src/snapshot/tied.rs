@@ -138,9 +138,9 @@ const LINE: &str =
     "SELECT l.id, l.kind, COALESCE(l.service_start, i.posted_at), i.account_id, l.amount_cents,
         NULLIF(l.invoice_id, :id), NULL FROM invoice_lines l LEFT JOIN invoices i ON i.id = l.invoice_id";
 const PAYMENT: &str = "SELECT p.id, p.kind, p.occurred_on, p.account_id, p.amount_cents,
-        COALESCE(p.related_payment_id, p.reference), NULL FROM payments p";
+        COALESCE(NULLIF(p.related_payment_id, :id), p.reference), NULL FROM payments p";
 const CREDIT: &str = "SELECT c.id, c.kind, c.issued_on, c.account_id, c.amount_cents,
-        COALESCE(c.related_credit_id, c.reason), NULL FROM credits c";
+        COALESCE(NULLIF(c.related_credit_id, :id), c.reason), NULL FROM credits c";
 const LEDGER: &str = "SELECT g.id, g.kind, g.occurred_at, g.account_id, g.amount_cents,
         NULLIF(trim(COALESCE(NULLIF(g.invoice_id, :id), '') || ' ' || COALESCE(NULLIF(g.reference, :id), '')), ''),
         NULL FROM ledger g";
@@ -840,7 +840,7 @@ mod tests {
                 Some("2026-03-20"),
                 a,
                 74000,
-                Some("PAY-0023"),
+                Some("ACH refund of duplicate remittance, ticket FIN-4502"),
                 None
             )]
         );
@@ -957,6 +957,66 @@ mod tests {
         );
         assert_eq!(t.rows[1].other.as_deref(), Some("INV-26030016"));
         assert_eq!(sums(&t), vec![(SumOf::DisbursedOfNet, 0, 0)]);
+    }
+
+    /// Credits, checked with sqlite3: CR-0001 (400.00, ACC-1015) applied whole by
+    /// DSB-00021 to INV-26020042, recorded by LG-00171; CR-0006 (60.00) taken back whole by
+    /// the reversal CR-0008, never applied.
+    #[test]
+    fn credits_their_disbursements_and_reversals() {
+        let (_dir, snap) = crate::snapshot::testing::demo_snapshot();
+        use Tie::*;
+        let a = Some("ACC-1015");
+        let c = snap.tied("credits", "CR-0001").unwrap();
+        assert_eq!(
+            flat(&c),
+            vec![
+                row(
+                    Disbursement,
+                    "disbursements",
+                    "DSB-00021",
+                    Some("credit"),
+                    Some("2026-03-03"),
+                    a,
+                    40000,
+                    Some("INV-26020042"),
+                    None
+                ),
+                row(
+                    Ledger,
+                    "ledger",
+                    "LG-00171",
+                    Some("credit_disbursed"),
+                    Some("2026-03-03T14:00:00Z"),
+                    a,
+                    -40000,
+                    Some("INV-26020042 DSB-00021"),
+                    None
+                ),
+            ]
+        );
+        assert_eq!(sums(&c), vec![(SumOf::DisbursedOfNet, 40000, 40000)]);
+        let c = snap.tied("credits", "CR-0006").unwrap();
+        assert_eq!(
+            flat(&c),
+            vec![row(
+                UndoneBy,
+                "credits",
+                "CR-0008",
+                Some("reversal"),
+                Some("2026-03-12"),
+                Some("ACC-1028"),
+                6000,
+                Some("Issued to the wrong account (meant for ACC-1026)"),
+                None
+            )]
+        );
+        assert_eq!(sums(&c), vec![(SumOf::DisbursedOfNet, 0, 0)]);
+        let r = snap.tied("credits", "CR-0008").unwrap();
+        assert_eq!(
+            r.rows.iter().map(|r| (r.tie, r.id.as_str())).collect::<Vec<_>>(),
+            vec![(Undoes, "CR-0006")]
+        );
     }
 
     /// GLL-003, the demo's GL gap: ACC-1004's line is 2,180.37 where the account's

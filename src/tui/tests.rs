@@ -2616,3 +2616,28 @@ fn demo_tied_rows_of_an_invoice_screen() {
     assert_shows(&help, "Enter tied rows");
     assert_shows(&help, "Enter open it in its own lane");
 }
+
+/// An export line's tied rows: its batch (Enter opens the batch's first line) and the
+/// account's window-end AR, which no lane lists: Enter there says so and keeps the panel.
+#[test]
+fn demo_tied_rows_of_the_gl_gap_line() {
+    use crate::snapshot::pages::LaneTable;
+    let mut d = Demo::open("jokafor");
+    d.pump(vec![Request::Locate {
+        table: "export_lines".into(),
+        id: "GLL-003".into(),
+    }]);
+    d.press(&[code(KeyCode::Enter)]);
+    let s = d.screen();
+    assert_shows(&s, "GL line 2,180.37 ≠ window-end AR 2,190.12 (off by -9.75)");
+    d.press(&[key('j')]);
+    let reqs = press(&mut d.app, &[code(KeyCode::Enter)]);
+    assert!(reqs.is_empty());
+    assert!(d.app.lanes.tied.is_some());
+    assert_shows(&d.screen(), "no lane lists accounts");
+    d.press(&[key('x'), key('k'), code(KeyCode::Enter)]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Exports);
+    assert!(d.app.lanes.tied.is_none());
+    let data = d.app.lanes.data();
+    assert_eq!(data.rows[data.selected].id(), "GLL-001", "the batch's first line");
+}
