@@ -145,7 +145,7 @@ const LEDGER: &str = "SELECT g.id, g.kind, g.occurred_at, g.account_id, g.amount
         NULLIF(trim(COALESCE(NULLIF(g.invoice_id, :id), '') || ' ' || COALESCE(NULLIF(g.reference, :id), '')), ''),
         NULL FROM ledger g";
 const STATEMENT: &str =
-    "SELECT s.id, NULL, s.issued_on, p.employer_account_id, s.total_cents, s.program_id, NULL
+    "SELECT s.id, NULL, s.issued_on, p.employer_account_id, s.total_cents, NULLIF(s.program_id, :id), NULL
         FROM program_statements s LEFT JOIN employer_programs p ON p.id = s.program_id";
 
 /// A disbursement, with `other` the row on the far side: `d.invoice_id` seen from a

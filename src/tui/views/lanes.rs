@@ -668,7 +668,7 @@ fn draw_tied(frame: &mut Frame, area: Rect, panel: &TiedPanel, theme: &Theme) {
             .unwrap_or(0)
             .min(max)
     };
-    let (w0, w1, w2, w3, w4) = (w(0, 16), w(1, 18), w(2, 10), w(3, 10), w(4, 16));
+    let (w0, w1, w2, w3, w4) = (w(0, 32), w(1, 18), w(2, 10), w(3, 10), w(4, 16));
     let mut lines: Vec<Line> = Vec::new();
     let mut selected_line = 0;
     let mut last: Option<Tie> = None;
