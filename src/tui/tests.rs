@@ -2641,3 +2641,26 @@ fn demo_tied_rows_of_the_gl_gap_line() {
     let data = d.app.lanes.data();
     assert_eq!(data.rows[data.selected].id(), "GLL-001", "the batch's first line");
 }
+
+/// Text in the tied rows comes from the file: a terminal escape in a reference is drawn
+/// inert, never sent.
+#[test]
+fn demo_tied_rows_draw_stored_text_inert() {
+    let mut d = Demo::open("jokafor");
+    d.snap
+        .conn()
+        .execute(
+            "UPDATE payments SET reference = 'evil \u{1b}]52;c;aGk=\u{7} ref' WHERE id = 'RFD-0001'",
+            [],
+        )
+        .unwrap();
+    d.pump(vec![Request::Locate {
+        table: "payments".into(),
+        id: "PAY-0023".into(),
+    }]);
+    d.press(&[code(KeyCode::Enter)]);
+    let s = d.screen();
+    assert_shows(&s, "RFD-0001");
+    assert_shows(&s, "evil \\x1b]52;c;aGk=\\x07 ref");
+    assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+}
