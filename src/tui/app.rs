@@ -413,7 +413,7 @@ impl App {
                 if self.data.is_none() {
                     self.error = Some(e.clone());
                 }
-                self.refuse(e);
+                self.refuse(e.clone());
                 for l in &mut self.lanes.lanes {
                     l.pending = false;
                 }
@@ -421,6 +421,11 @@ impl App {
                     s.pending = false;
                 }
                 self.audit.pending = false;
+                // A tied-rows panel still loading says why it may never fill (its own
+                // answer, if it comes, replaces this).
+                if let Some(panel) = self.lanes.tied.as_mut().filter(|p| p.result.is_none()) {
+                    panel.result = Some(Err(e));
+                }
                 Vec::new()
             }
         }

@@ -2664,3 +2664,18 @@ fn demo_tied_rows_draw_stored_text_inert() {
     assert_shows(&s, "evil \\x1b]52;c;aGk=\\x07 ref");
     assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
 }
+
+/// A failure while the tied rows load is shown in the panel, not an endless "loading…".
+#[test]
+fn a_failure_while_tied_rows_load_shows_in_the_panel() {
+    let mut d = Demo::open("jokafor");
+    d.pump(vec![Request::Locate {
+        table: "invoices".into(),
+        id: "INV-26030016".into(),
+    }]);
+    let _ = press(&mut d.app, &[code(KeyCode::Enter)]);
+    d.app.on_response(Response::Failed("database is locked".into()));
+    d.press(&[key('x')]);
+    let s = d.screen();
+    assert_shows(&s, "cannot read the tied rows: database is locked");
+}
