@@ -28,6 +28,7 @@ mod registry;
 pub mod schema;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod tied;
 pub mod trace;
 pub mod workflow;
 mod write;

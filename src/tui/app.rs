@@ -202,6 +202,12 @@ impl App {
         if self.detail.choosing.is_some() && self.view == View::Detail {
             return self.choose_key(key);
         }
+        if self.lanes.tied.is_some() && self.view == View::Lanes {
+            return match keymap::action_for(self.view, &key) {
+                Some(action) => self.tied_action(action),
+                None => Vec::new(),
+            };
+        }
         self.sync_searches();
         if self.search_typing() {
             return self.search_key(key);
@@ -382,6 +388,10 @@ impl App {
                 Vec::new()
             }
             Response::Located { lane, id } => self.on_located(lane, id),
+            Response::Tied { lane, id, result } => {
+                self.on_tied(lane, id, *result);
+                Vec::new()
+            }
             Response::LaneSearch {
                 lane,
                 query,
@@ -403,7 +413,7 @@ impl App {
                 if self.data.is_none() {
                     self.error = Some(e.clone());
                 }
-                self.refuse(e);
+                self.refuse(e.clone());
                 for l in &mut self.lanes.lanes {
                     l.pending = false;
                 }
@@ -411,6 +421,11 @@ impl App {
                     s.pending = false;
                 }
                 self.audit.pending = false;
+                // A tied-rows panel still loading says why it may never fill (its own
+                // answer, if it comes, replaces this).
+                if let Some(panel) = self.lanes.tied.as_mut().filter(|p| p.result.is_none()) {
+                    panel.result = Some(Err(e));
+                }
                 Vec::new()
             }
         }
@@ -485,6 +500,12 @@ impl App {
                 out.push(Request::Verify);
             }
             View::Lanes => {
+                if let Some(panel) = &self.lanes.tied {
+                    out.push(Request::Tied {
+                        lane: panel.lane,
+                        id: panel.id.clone(),
+                    });
+                }
                 let lane = self.lanes.lane();
                 let data = &mut self.lanes.lanes[self.lanes.current];
                 if data.loaded && !data.pending {

@@ -140,6 +140,11 @@ pub enum Request {
         lane: LaneTable,
         query: String,
     },
+    /// The rows tied to a lane's row (`Snapshot::tied`).
+    Tied {
+        lane: LaneTable,
+        id: String,
+    },
     /// Open the lane showing this source row.
     Locate {
         table: String,
@@ -241,6 +246,11 @@ pub enum Response {
     Located {
         lane: LaneTable,
         id: Option<String>,
+    },
+    Tied {
+        lane: LaneTable,
+        id: String,
+        result: Box<Result<crate::snapshot::tied::Tied, String>>,
     },
     /// The rows of `lane` that match `query` (at most [`SEARCH_HITS`]; `capped`: there may
     /// be more).
@@ -805,6 +815,14 @@ pub fn handle_with(
                     }
                 }
                 Err(e) => Response::Failed(e.to_string()),
+            }
+        }
+        Request::Tied { lane, id } => {
+            let result = snapshot.tied(lane.table(), &id).map_err(sql_err);
+            Response::Tied {
+                lane,
+                id,
+                result: Box::new(result),
             }
         }
         Request::Locate { table, id } => match snapshot.locate_source(&table, &id) {

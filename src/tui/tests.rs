@@ -2491,3 +2491,188 @@ fn a_detail_search_is_dropped_when_another_mismatch_is_opened() {
     assert!(!d.app.search_active(), "the other mismatch's search is gone");
     assert!(!footer_of(&s).contains("/INV"), "{s}");
 }
+
+/// Enter on a lane row opens its tied rows (asked of the worker); Enter on a tied row opens
+/// it in its own lane, focused: invoice → its disbursement → the payment → the chargeback
+/// that names it; Esc closes the panel and stays in the lane.
+#[test]
+fn demo_tied_rows_walk_from_an_invoice_to_the_chargeback_of_its_payment() {
+    use crate::snapshot::pages::LaneTable;
+    let mut d = Demo::open("jokafor");
+    d.pump(vec![Request::Locate {
+        table: "invoices".into(),
+        id: "INV-26030016".into(),
+    }]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Aging);
+    let reqs = press(&mut d.app, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        reqs,
+        vec![Request::Tied {
+            lane: LaneTable::Aging,
+            id: "INV-26030016".into()
+        }]
+    );
+    assert!(d.app.lanes.tied.as_ref().is_some_and(|p| p.result.is_none()));
+    assert_shows(&d.screen(), "loading…");
+    d.pump(reqs);
+    let s = d.screen();
+    assert_shows(&s, "INV-26030016: tied rows");
+    assert_shows(&s, "lines 359.29 = total 359.29 ✓");
+    assert_shows(&s, "from PAY-0008");
+    assert_shows(&s, "Enter open in its lane");
+    let ids = |d: &Demo| -> Vec<String> {
+        d.app
+            .lanes
+            .tied
+            .as_ref()
+            .unwrap()
+            .rows()
+            .iter()
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    assert_eq!(
+        ids(&d),
+        vec![
+            "LN-00184",
+            "LN-00185",
+            "DSB-00013",
+            "DSB-00081",
+            "LG-00114",
+            "LG-00157",
+            "LG-00286"
+        ]
+    );
+    let selected = |d: &Demo| {
+        let data = d.app.lanes.data();
+        (d.app.lanes.lane(), data.rows[data.selected].id().to_string())
+    };
+    // j j: the first disbursement; Enter: the disbursements lane, on it, panel closed.
+    d.press(&[key('j'), key('j')]);
+    assert_eq!(d.app.lanes.tied.as_ref().unwrap().selected, 2);
+    assert_eq!(
+        selected(&d).1,
+        "INV-26030016",
+        "j moves in the panel, not the table"
+    );
+    let reqs = press(&mut d.app, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        reqs,
+        vec![Request::Locate {
+            table: "disbursements".into(),
+            id: "DSB-00013".into()
+        }]
+    );
+    d.pump(reqs);
+    assert!(d.app.lanes.tied.is_none());
+    assert_eq!(selected(&d), (LaneTable::Disbursements, "DSB-00013".into()));
+    // Its source first: the payment.
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(ids(&d), vec!["PAY-0008", "INV-26030016", "LG-00157"]);
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(selected(&d), (LaneTable::Payments, "PAY-0008".into()));
+    // The payment's chargeback names it.
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(ids(&d)[0], "CHB-0001");
+    assert_shows(&d.screen(), "Reversals, refunds and chargebacks naming it");
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(selected(&d), (LaneTable::Payments, "CHB-0001".into()));
+    d.press(&[code(KeyCode::Enter)]);
+    assert_eq!(ids(&d)[0], "PAY-0008", "a chargeback: the payment it undoes");
+    // Esc closes the panel, and only that.
+    d.press(&[code(KeyCode::Esc)]);
+    assert!(d.app.lanes.tied.is_none());
+    assert_eq!(d.app.view, View::Lanes);
+    assert_eq!(selected(&d), (LaneTable::Payments, "CHB-0001".into()));
+    assert!(!d.screen().contains("tied rows:"));
+}
+
+/// The panel of a demo invoice at 80x24 with NO_COLOR: its usage lines each add up to the
+/// rated events on them, its lines to its total, its disbursement to what was paid.
+#[test]
+fn demo_tied_rows_of_an_invoice_screen() {
+    let mut d = Demo::open("jokafor");
+    d.pump(vec![Request::Locate {
+        table: "invoices".into(),
+        id: "INV-26030052".into(),
+    }]);
+    d.press(&[code(KeyCode::Enter)]);
+    let s = d.screen();
+    assert_shows(&s, "lines 96.40 = total 96.40 ✓");
+    assert_shows(&s, "disbursed 96.40 = total − balance 96.40 ✓");
+    assert_shows(
+        &s,
+        "rated usage on each of its 3 usage lines = the line ✓ (96.40 in all)",
+    );
+    insta::assert_snapshot!("demo_lanes_tied_invoice", s);
+    // `?` lists Enter as "tied rows" and the panel's keys; the footer of the lanes too.
+    d.press(&[code(KeyCode::Esc)]);
+    assert_shows(&d.screen(), "Enter tied rows");
+    d.press(&[key('?')]);
+    let help = d.screen();
+    assert_shows(&help, "Enter tied rows");
+    assert_shows(&help, "Enter open it in its own lane");
+}
+
+/// An export line's tied rows: its batch (Enter opens the batch's first line) and the
+/// account's window-end AR, which no lane lists: Enter there says so and keeps the panel.
+#[test]
+fn demo_tied_rows_of_the_gl_gap_line() {
+    use crate::snapshot::pages::LaneTable;
+    let mut d = Demo::open("jokafor");
+    d.pump(vec![Request::Locate {
+        table: "export_lines".into(),
+        id: "GLL-003".into(),
+    }]);
+    d.press(&[code(KeyCode::Enter)]);
+    let s = d.screen();
+    assert_shows(&s, "GL line 2,180.37 ≠ window-end AR 2,190.12 (off by -9.75)");
+    d.press(&[key('j')]);
+    let reqs = press(&mut d.app, &[code(KeyCode::Enter)]);
+    assert!(reqs.is_empty());
+    assert!(d.app.lanes.tied.is_some());
+    assert_shows(&d.screen(), "no lane lists accounts");
+    d.press(&[key('x'), key('k'), code(KeyCode::Enter)]);
+    assert_eq!(d.app.lanes.lane(), LaneTable::Exports);
+    assert!(d.app.lanes.tied.is_none());
+    let data = d.app.lanes.data();
+    assert_eq!(data.rows[data.selected].id(), "GLL-001", "the batch's first line");
+}
+
+/// Text in the tied rows comes from the file: a terminal escape in a reference is drawn
+/// inert, never sent.
+#[test]
+fn demo_tied_rows_draw_stored_text_inert() {
+    let mut d = Demo::open("jokafor");
+    d.snap
+        .conn()
+        .execute(
+            "UPDATE payments SET reference = 'evil \u{1b}]52;c;aGk=\u{7} ref' WHERE id = 'RFD-0001'",
+            [],
+        )
+        .unwrap();
+    d.pump(vec![Request::Locate {
+        table: "payments".into(),
+        id: "PAY-0023".into(),
+    }]);
+    d.press(&[code(KeyCode::Enter)]);
+    let s = d.screen();
+    assert_shows(&s, "RFD-0001");
+    assert_shows(&s, "evil \\x1b]52;c;aGk=\\x07 ref");
+    assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+}
+
+/// A failure while the tied rows load is shown in the panel, not an endless "loading…".
+#[test]
+fn a_failure_while_tied_rows_load_shows_in_the_panel() {
+    let mut d = Demo::open("jokafor");
+    d.pump(vec![Request::Locate {
+        table: "invoices".into(),
+        id: "INV-26030016".into(),
+    }]);
+    let _ = press(&mut d.app, &[code(KeyCode::Enter)]);
+    d.app.on_response(Response::Failed("database is locked".into()));
+    d.press(&[key('x')]);
+    let s = d.screen();
+    assert_shows(&s, "cannot read the tied rows: database is locked");
+}

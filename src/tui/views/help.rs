@@ -39,7 +39,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let all = keymap::bindings(app.view);
     let global = keymap::global();
     let own: Vec<Binding> = all.iter().filter(|b| !global.contains(b)).cloned().collect();
-    let left = lines(&own, app, theme);
+    let mut left = lines(&own, app, theme);
+    // The tied-rows panel of a lane (Enter) has keys of its own.
+    if app.view == crate::tui::app::View::Lanes {
+        left.push(Line::from(Span::styled("in the tied rows:", theme.dim())));
+        for (key, label) in [
+            ("j/k", "move"),
+            ("Enter", "open it in its own lane"),
+            ("Esc", "close the panel"),
+        ] {
+            left.push(Line::from(vec![
+                Span::styled(format!("{key:>6} "), theme.key()),
+                Span::raw(label),
+            ]));
+        }
+    }
     let mut right = lines(&global, app, theme);
     // A login not on the roster is told whom it may act as, and how.
     if let Some(d) = app.data.as_ref().filter(|d| d.actor.is_read_only()) {

@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use crate::snapshot::pages::LaneTable;
 use crate::snapshot::pages::{Direction, LaneRow};
+use crate::snapshot::tied::{SumOf, Tie, Tied, TiedRow};
 use crate::text::inert;
 use crate::tui::action::{clamp_move, pane_keys, Action, Binding};
 use crate::tui::app::{App, View};
@@ -35,6 +36,19 @@ pub struct LaneData {
 pub struct LanesState {
     pub current: usize,
     pub lanes: [LaneData; LaneTable::ALL.len()],
+    /// Enter on a row: the rows it is tied to, in a panel under the table.
+    pub tied: Option<TiedPanel>,
+}
+
+/// The "tied rows" panel of one lane row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TiedPanel {
+    pub lane: LaneTable,
+    pub id: String,
+    /// `None` while the worker reads them.
+    pub result: Option<Result<Tied, String>>,
+    /// The selected tied row.
+    pub selected: usize,
 }
 
 impl LanesState {
@@ -54,6 +68,7 @@ impl App {
     pub(crate) fn on_located(&mut self, lane: LaneTable, id: Option<String>) -> Vec<Request> {
         let idx = LanesState::index(lane);
         self.lanes.current = idx;
+        self.lanes.tied = None;
         let data = &mut self.lanes.lanes[idx];
         *data = LaneData {
             focus: id.clone(),
@@ -77,8 +92,63 @@ impl App {
         out
     }
 
+    /// A key's action while the tied-rows panel is open: `j`/`k` move in it, Enter opens the
+    /// tied row in its own lane, Esc closes it; leaving the lane or the view closes it.
+    pub(crate) fn tied_action(&mut self, action: Action) -> Vec<Request> {
+        let Some(panel) = self.lanes.tied.as_mut() else {
+            return self.update(action);
+        };
+        let rows = panel.rows().len();
+        match action {
+            Action::Back => {
+                self.lanes.tied = None;
+                Vec::new()
+            }
+            a if a.is_nav() => {
+                panel.selected = clamp_move(panel.selected, rows, &a, self.page_rows);
+                Vec::new()
+            }
+            Action::Enter => match panel.rows().get(panel.selected).map(|r| (r.table, r.id.clone())) {
+                Some(("accounts", id)) => {
+                    self.refuse(format!(
+                        "no lane lists accounts: {} is shown here only",
+                        inert(&id)
+                    ));
+                    Vec::new()
+                }
+                Some((table, id)) => vec![Request::Locate {
+                    table: table.to_string(),
+                    id,
+                }],
+                None => Vec::new(),
+            },
+            Action::Search | Action::NextHit | Action::PrevHit | Action::Left | Action::Right => Vec::new(),
+            Action::Quit | Action::Help | Action::FullMessage => self.update(action),
+            other => {
+                self.lanes.tied = None;
+                self.update(other)
+            }
+        }
+    }
+
     pub(crate) fn update_lanes(&mut self, action: Action) -> Vec<Request> {
         match action {
+            Action::Enter => {
+                let lane = self.lanes.lane();
+                let data = &self.lanes.lanes[self.lanes.current];
+                let Some(row) = data.rows.get(data.selected) else {
+                    self.refuse("no row selected".into());
+                    return Vec::new();
+                };
+                let id = row.id().to_string();
+                self.lanes.tied = Some(TiedPanel {
+                    lane,
+                    id: id.clone(),
+                    result: None,
+                    selected: 0,
+                });
+                vec![Request::Tied { lane, id }]
+            }
             Action::NextPane | Action::PrevPane => {
                 // Every lane table, wrapping both ways.
                 let n = LaneTable::ALL.len();
@@ -191,9 +261,55 @@ impl App {
     }
 }
 
+impl App {
+    /// The worker's answer for the tied-rows panel (dropped when the panel moved on).
+    pub(crate) fn on_tied(&mut self, lane: LaneTable, id: String, result: Result<Tied, String>) {
+        if let Some(panel) = self.lanes.tied.as_mut() {
+            if panel.lane == lane && panel.id == id {
+                panel.selected = panel
+                    .selected
+                    .min(result.as_ref().map_or(0, |t| t.rows.len().saturating_sub(1)));
+                panel.result = Some(result);
+            }
+        }
+    }
+}
+
+impl TiedPanel {
+    /// The lines the panel wants, border included (at most: sums that all tie are said
+    /// in fewer).
+    pub fn height(&self) -> u16 {
+        let inner = match &self.result {
+            Some(Ok(t)) => {
+                let mut groups: Vec<Tie> = t.rows.iter().map(|r| r.tie).collect();
+                groups.dedup();
+                t.sums.len() + t.rows.len() + groups.len() + usize::from(t.rows.is_empty())
+            }
+            _ => 3,
+        };
+        u16::try_from(inner + 2).unwrap_or(u16::MAX)
+    }
+
+    /// The tied rows read so far.
+    pub fn rows(&self) -> &[TiedRow] {
+        match &self.result {
+            Some(Ok(t)) => &t.rows,
+            _ => &[],
+        }
+    }
+}
+
 /// The lanes' own keys.
 pub fn bindings() -> Vec<Binding> {
-    let mut keys = pane_keys("next lane", "previous lane", true).to_vec();
+    use crate::tui::action::{b, K};
+    let mut keys = vec![b(
+        &[K::Code(ratatui::crossterm::event::KeyCode::Enter)],
+        "Enter",
+        "tied rows",
+        Action::Enter,
+        true,
+    )];
+    keys.extend(pane_keys("next lane", "previous lane", true));
     keys.extend(crate::tui::search::bindings(false));
     keys
 }
@@ -206,6 +322,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Constraint::Min(1),
     ])
     .areas(area);
+    // With the tied-rows panel open the table keeps a third (its selection stays in view)
+    // and the panel takes the rest, as a lower split.
+    let (table_area, panel_area) = if let Some(panel) = &app.lanes.tied {
+        let room = table_area.height.saturating_sub((table_area.height / 3).max(4));
+        let height = panel.height().min(room).max(3);
+        let [t, p] = Layout::vertical([Constraint::Min(1), Constraint::Length(height)]).areas(table_area);
+        (t, Some(p))
+    } else {
+        (table_area, None)
+    };
     // The lanes' names in one line; when they do not all fit, the first ones give way so
     // the current one is always shown (`‹` says some are to the left).
     let names: Vec<String> = LaneTable::ALL
@@ -310,6 +436,283 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     data.table = TableState::default()
         .with_offset(offset)
         .with_selected((!data.rows.is_empty()).then_some(data.selected));
+    if let (Some(panel), Some(area)) = (&app.lanes.tied, panel_area) {
+        draw_tied(frame, area, panel, theme);
+    }
+}
+
+/// What a tied row is, as the panel's section heading says it.
+fn heading(tie: Tie, asked: &str) -> &'static str {
+    match tie {
+        Tie::Line => "Lines",
+        Tie::UsageOnLine if asked == "invoices" => "Usage events billed on its usage lines",
+        Tie::UsageOnLine => "Usage events billed on it",
+        Tie::Disbursement if asked == "invoices" => "Disbursements applied to it",
+        Tie::Disbursement if asked == "ledger" => "The disbursement it records",
+        Tie::Disbursement => "Disbursements from it",
+        Tie::Ledger => "Ledger rows",
+        Tie::UndoneBy => "Reversals, refunds and chargebacks naming it",
+        Tie::Undoes => "What it undoes",
+        Tie::Source => "Source (payment or credit)",
+        Tie::Invoice => "Invoice",
+        Tie::InvoiceLine => "Invoice line",
+        Tie::Batch => "Export batch",
+        Tie::AccountAr => "The account's window-end AR",
+        Tie::Statement => "Statements",
+        Tie::Program => "Employer program",
+        Tie::StatementLine => "Statement lines presenting it",
+    }
+}
+
+/// One tied row as the panel lists it: id, kind, date, account, amount, and what else it
+/// names (raw: made inert when drawn).
+fn tied_cells(row: &TiedRow, asked: &str) -> [String; 6] {
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    let date: String = text(&row.date).chars().take(10).collect();
+    let amount = row.amount.map(|m| m.grouped()).unwrap_or_default();
+    match row.tie {
+        Tie::UsageOnLine => [
+            text(&row.other),
+            format!("{} events", row.count.unwrap_or(0)),
+            date,
+            text(&row.account),
+            amount,
+            if row.count.unwrap_or(0) > 0 {
+                format!("rated; first {}", row.id)
+            } else {
+                String::new()
+            },
+        ],
+        Tie::Disbursement => {
+            let other = if asked == "payments" || asked == "credits" {
+                format!("to {}", text(&row.other))
+            } else {
+                format!("from {}", text(&row.other))
+            };
+            [
+                row.id.clone(),
+                text(&row.kind),
+                date,
+                text(&row.account),
+                amount,
+                other,
+            ]
+        }
+        Tie::Invoice => [
+            row.id.clone(),
+            text(&row.kind),
+            date,
+            text(&row.account),
+            amount,
+            row.balance
+                .map(|b| format!("balance {}", b.grouped()))
+                .unwrap_or_default(),
+        ],
+        Tie::AccountAr => [
+            row.id.clone(),
+            "window-end AR".into(),
+            date,
+            String::new(),
+            amount,
+            text(&row.other),
+        ],
+        Tie::Statement => [
+            row.id.clone(),
+            "statement".into(),
+            date,
+            text(&row.account),
+            amount,
+            text(&row.other),
+        ],
+        Tie::Program => [
+            row.id.clone(),
+            "expected fee".into(),
+            date,
+            text(&row.account),
+            amount,
+            text(&row.other),
+        ],
+        Tie::StatementLine => [
+            row.id.clone(),
+            "statement line".into(),
+            date,
+            text(&row.account),
+            amount,
+            format!("on {}", text(&row.other)),
+        ],
+        _ => [
+            row.id.clone(),
+            text(&row.kind),
+            date,
+            text(&row.account),
+            amount,
+            text(&row.other),
+        ],
+    }
+}
+
+/// A sum that explains a figure, with `✓` when it ties and `≠` (and by how much) when not.
+fn sum_line(what: &SumOf, sum: crate::money::Money, figure: crate::money::Money) -> String {
+    let (left, right) = match what {
+        SumOf::LinesToTotal => ("lines".to_string(), "total"),
+        SumOf::DisbursedToPaid { adjustments } if adjustments.is_zero() => {
+            ("disbursed".to_string(), "total − balance")
+        }
+        SumOf::DisbursedToPaid { .. } => ("disbursed − adjustments".to_string(), "total − balance"),
+        SumOf::UsageToLine { line } => (format!("{} rated usage", inert(line)), "the line"),
+        SumOf::StatementLinesToTotal => ("statement lines".to_string(), "statement total"),
+        SumOf::GlLineToAr => ("GL line".to_string(), "window-end AR"),
+        SumOf::DisbursedOfNet => {
+            return format!(
+                "disbursed {} of net value {} · unapplied {}",
+                sum.grouped(),
+                figure.grouped(),
+                (figure - sum).grouped()
+            )
+        }
+    };
+    if sum == figure {
+        format!("{left} {} = {right} {} ✓", sum.grouped(), figure.grouped())
+    } else {
+        format!(
+            "{left} {} ≠ {right} {} (off by {})",
+            sum.grouped(),
+            figure.grouped(),
+            (sum - figure).grouped()
+        )
+    }
+}
+
+/// The tied-rows panel: a box under the table titled by the row asked about; its sums
+/// first (they stay in view), then the tied rows by kind of tie, the selected one marked.
+fn draw_tied(frame: &mut Frame, area: Rect, panel: &TiedPanel, theme: &Theme) {
+    use ratatui::widgets::{Block, Clear};
+    frame.render_widget(Clear, area);
+    let asked = panel.lane.table();
+    let title = format!(" {} {}: tied rows ", title(panel.lane), inert(&panel.id));
+    let block = Block::bordered().title(title).title_style(theme.title());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let tied = match &panel.result {
+        None => {
+            frame.render_widget(Paragraph::new(Span::styled("loading…", theme.dim())), inner);
+            return;
+        }
+        Some(Err(e)) => {
+            let msg = format!("cannot read the tied rows: {}", inert(e));
+            frame.render_widget(
+                Paragraph::new(Span::styled(msg, theme.bad())).wrap(Wrap { trim: true }),
+                inner,
+            );
+            return;
+        }
+        Some(Ok(t)) => t,
+    };
+    let width = usize::from(inner.width);
+    // Usage lines that each add up are said once; one that does not is shown itself.
+    let usage: Vec<_> = tied
+        .sums
+        .iter()
+        .filter(|s| matches!(s.what, SumOf::UsageToLine { .. }))
+        .collect();
+    let usage_ties = usage.len() > 1 && usage.iter().all(|s| s.sum == s.figure);
+    let mut top: Vec<Line> = tied
+        .sums
+        .iter()
+        .filter(|s| !(usage_ties && matches!(s.what, SumOf::UsageToLine { .. })))
+        .map(|s| {
+            let style = if !s.what.ties() || s.sum == s.figure {
+                theme.base()
+            } else {
+                theme.warn()
+            };
+            Line::from(Span::styled(
+                crate::tui::views::fit(&sum_line(&s.what, s.sum, s.figure), width),
+                style,
+            ))
+        })
+        .collect();
+    if usage_ties {
+        let rated: crate::money::Money = usage.iter().map(|s| s.sum).sum();
+        top.push(Line::from(Span::styled(
+            crate::tui::views::fit(
+                &format!(
+                    "rated usage on each of its {} usage lines = the line ✓ ({} in all)",
+                    usage.len(),
+                    rated.grouped()
+                ),
+                width,
+            ),
+            theme.base(),
+        )));
+    }
+    if !tied.found {
+        top.push(Line::from(Span::styled(
+            "this row is no longer in its table",
+            theme.bad(),
+        )));
+    } else if tied.rows.is_empty() {
+        top.push(Line::from(Span::styled("nothing is tied to it", theme.dim())));
+    }
+    // The rows, each under its kind of tie; columns as wide as their widest cell.
+    let cells: Vec<[String; 6]> = tied
+        .rows
+        .iter()
+        .map(|r| tied_cells(r, asked).map(|c| inert(&c)))
+        .collect();
+    let w = |c: usize, max: usize| {
+        cells
+            .iter()
+            .map(|r| r[c].chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(max)
+    };
+    let (w0, w1, w2, w3, w4) = (w(0, 32), w(1, 18), w(2, 10), w(3, 10), w(4, 16));
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_line = 0;
+    let mut last: Option<Tie> = None;
+    for (i, (row, c)) in tied.rows.iter().zip(&cells).enumerate() {
+        if last != Some(row.tie) {
+            lines.push(Line::from(Span::styled(heading(row.tie, asked), theme.dim())));
+            last = Some(row.tie);
+        }
+        let pad = |s: &str, n: usize| crate::tui::views::fit(&format!("{s:<n$}"), n);
+        let text = format!(
+            "{} {} {} {} {} {:>w4$} {}",
+            if i == panel.selected { "›" } else { " " },
+            pad(&c[0], w0),
+            pad(&c[1], w1),
+            pad(&c[2], w2),
+            pad(&c[3], w3),
+            c[4],
+            c[5]
+        );
+        let style = if i == panel.selected {
+            theme.selected()
+        } else {
+            theme.base()
+        };
+        if i == panel.selected {
+            selected_line = lines.len();
+        }
+        lines.push(Line::from(Span::styled(
+            crate::tui::views::fit(&text, width),
+            style,
+        )));
+    }
+    let [sums_area, rows_area] =
+        Layout::vertical([Constraint::Length(top.len() as u16), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(Paragraph::new(top), sums_area);
+    // Scroll so the selected row (and its heading, when it is the first of its kind) shows.
+    let height = usize::from(rows_area.height).max(1);
+    let scroll = (selected_line + 1).saturating_sub(height);
+    let scroll = if scroll > 0 && selected_line > 0 {
+        scroll
+    } else {
+        0
+    };
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), rows_area);
 }
 
 /// Column widths that fit `avail` (with one space between columns): the widest column

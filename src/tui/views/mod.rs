@@ -186,6 +186,17 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             None,
             vec![("j/k", "choose"), ("Enter", "confirm"), ("Esc", "cancel")],
         )
+    } else if app.lanes.tied.is_some() && app.view == View::Lanes {
+        (
+            None,
+            vec![
+                ("j/k", "move"),
+                ("Enter", "open in its lane"),
+                ("Esc", "close"),
+                ("?", "help"),
+                ("q/^C", "quit"),
+            ],
+        )
     } else if app.signoff.typing.is_some() && app.view == View::SignOff {
         (None, vec![("Enter", "confirm"), ("Esc", "cancel")])
     } else if app.search_typing() {
