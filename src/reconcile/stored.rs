@@ -375,6 +375,200 @@ pub fn stored_counts(snapshot: &Snapshot) -> rusqlite::Result<Option<(Overview, 
     Ok(counts)
 }
 
+/// The stored result of a large period as the cockpit reads it in two steps
+/// ([`stored_first`], [`stored_compact`]): current, of this version, sealed, and not
+/// signed off (a signed-off period's overview must be checked whole against its sign-off:
+/// [`stored_or_run`]); its step overview and the totals per lane and severity.
+struct LargeStored {
+    generation: i64,
+    overview: Overview,
+    /// (lane, severity, mismatches, Σ |variance| in minor units), as stored.
+    totals: Vec<(Lane, Severity, i64, i64)>,
+}
+
+/// Reads [`LargeStored`] inside the caller's read transaction; `None` when there is no such
+/// result, or it has at most `whole_up_to` mismatches (the cockpit reads those whole).
+fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Option<LargeStored>> {
+    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
+    else {
+        return Ok(None);
+    };
+    if row.generation != generation
+        || row.version != STORED_VERSION
+        || !unedited(&row)
+        || !sealed(snapshot, &row)?
+    {
+        return Ok(None);
+    }
+    let mut totals = Vec::new();
+    for (lane, severity, count, variance) in snapshot.stored_totals(generation)? {
+        let (Some(lane), Some(severity)) = (Lane::parse(&lane), Severity::parse(&severity)) else {
+            return Ok(None);
+        };
+        totals.push((lane, severity, count, variance));
+    }
+    let count: i64 = totals.iter().map(|t| t.2).sum();
+    if usize::try_from(count).unwrap_or(0) <= whole_up_to {
+        return Ok(None);
+    }
+    let steps = snapshot.stored_steps(generation)?;
+    Ok(overview_of_steps(&steps)
+        .filter(|o| o.period.status != PeriodStatus::SignedOff)
+        .map(|overview| LargeStored {
+            generation,
+            overview,
+            totals,
+        }))
+}
+
+/// The first frame of a large period's cockpit: the stored overview whose mismatches are
+/// the ones the workflow overlay touches and the first `first` in the cockpit's order (each
+/// whole, once), and the totals of all of them per lane and severity — read by SQL, in
+/// time independent of how many mismatches there are. `None` unless the stored result is
+/// current, sealed, not signed off and has more than `whole_up_to` mismatches.
+pub fn stored_first(
+    snapshot: &Snapshot,
+    first: usize,
+    whole_up_to: usize,
+) -> rusqlite::Result<Option<FirstPage>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let read = snapshot.begin_read()?;
+    let Some(large) = large_stored(snapshot, whole_up_to)? else {
+        read.finish()?;
+        return Ok(None);
+    };
+    let mut mismatches: Vec<Mismatch> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut readable = true;
+    let first = i64::try_from(first).unwrap_or(i64::MAX);
+    snapshot.stored_first_mismatches(large.generation, first, |row| {
+        if seen.insert(row.key.clone()) {
+            match mismatch_of(row) {
+                Some(m) => mismatches.push(m),
+                None => readable = false,
+            }
+        }
+        Ok(())
+    })?;
+    read.finish()?;
+    if !readable {
+        return Ok(None);
+    }
+    mismatches.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(Some(FirstPage {
+        overview: Overview {
+            mismatches,
+            ..large.overview
+        },
+        totals: large.totals,
+    }))
+}
+
+/// [`stored_first`]'s answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstPage {
+    /// The stored overview with the touched and the first mismatches only.
+    pub overview: Overview,
+    /// Every stored mismatch counted per (lane, severity), with Σ |variance| in minor units.
+    pub totals: Vec<(Lane, Severity, i64, i64)>,
+}
+
+/// Every mismatch of a large period's stored result, compact: its figures, owner and key
+/// whole, its title, next action and source rows (the `detail` JSON, most of a row) left
+/// empty — except for the mismatches the workflow overlay touches and the first `first` in
+/// the cockpit's order, which are whole. [`stored_detail`] reads one whole when it is
+/// opened. Same conditions as [`stored_first`].
+pub fn stored_compact(
+    snapshot: &Snapshot,
+    first: usize,
+    whole_up_to: usize,
+) -> rusqlite::Result<Option<Overview>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let read = snapshot.begin_read()?;
+    let Some(large) = large_stored(snapshot, whole_up_to)? else {
+        read.finish()?;
+        return Ok(None);
+    };
+    let mut whole = std::collections::HashMap::new();
+    let mut readable = true;
+    let first = i64::try_from(first).unwrap_or(i64::MAX);
+    snapshot.stored_first_mismatches(large.generation, first, |row| {
+        match mismatch_of(row) {
+            Some(m) => {
+                whole.insert(m.key.clone(), m);
+            }
+            None => readable = false,
+        }
+        Ok(())
+    })?;
+    let mut mismatches = Vec::new();
+    snapshot.stored_mismatches(large.generation, false, |row| {
+        if let Some(m) = whole.remove(&row.key) {
+            mismatches.push(m);
+            return Ok(());
+        }
+        match compact_of(row) {
+            Some(m) => mismatches.push(m),
+            None => readable = false,
+        }
+        Ok(())
+    })?;
+    read.finish()?;
+    Ok(readable.then(|| Overview {
+        mismatches,
+        ..large.overview
+    }))
+}
+
+/// A mismatch of its row read without its detail: title, next action and source rows empty.
+fn compact_of(row: StoredMismatch) -> Option<Mismatch> {
+    Some(Mismatch {
+        lane: Lane::parse(&row.lane)?,
+        check: CHECKS.iter().copied().find(|c| *c == row.check)?,
+        severity: Severity::parse(&row.severity)?,
+        key: row.key,
+        subject: row.subject,
+        title: String::new(),
+        expected: Money::from_cents(row.expected_cents),
+        actual: Money::from_cents(row.actual_cents),
+        variance: Money::from_cents(row.variance_cents),
+        owner: row.owner,
+        next_action: String::new(),
+        expected_rows: Vec::new(),
+        actual_rows: Vec::new(),
+    })
+}
+
+/// The stored mismatch `key` whole (title, next action, source rows), when the stored
+/// result is current, of this version and sealed: what the cockpit reads when a mismatch
+/// of a compact list ([`stored_compact`]) is opened.
+pub fn stored_detail(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Mismatch>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let read = snapshot.begin_read()?;
+    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
+    else {
+        read.finish()?;
+        return Ok(None);
+    };
+    let found = if row.generation == generation
+        && row.version == STORED_VERSION
+        && unedited(&row)
+        && sealed(snapshot, &row)?
+    {
+        snapshot.stored_mismatch(generation, key)?.and_then(mismatch_of)
+    } else {
+        None
+    };
+    read.finish()?;
+    Ok(found)
+}
+
 /// What a stored row is, as `verify` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoredCheck {

@@ -270,10 +270,12 @@ impl App {
                 out
             }
             View::Detail if self.detail.trail.is_none() && !self.detail.key.is_empty() => {
-                vec![Request::Trail {
+                let mut out = vec![Request::Trail {
                     kind: TargetKind::Mismatch,
                     target: self.detail.key.clone(),
-                }]
+                }];
+                out.extend(self.whole_detail_request());
+                out
             }
             View::Checklist => self.checklist_trail_request(),
             _ => Vec::new(),
@@ -330,6 +332,7 @@ impl App {
                 Vec::new()
             }
             Response::Evidence { key, result } => self.on_evidence(key, *result),
+            Response::Detail(mismatch) => self.on_whole_detail(*mismatch),
             Response::Verified(r) => {
                 self.audit.verify = Some(r);
                 Vec::new()

@@ -26,6 +26,13 @@ use crate::workflow::{self, mismatches::MismatchView, Refusal};
 /// Rows per page of a lane table or the audit log.
 pub const PAGE: usize = 200;
 
+/// The most mismatches a period may have for the cockpit to load them whole at once
+/// (title, next action and source rows of each). A larger period (issue 15, a dirty
+/// period) is loaded in two steps: a first frame from the stored totals and the first
+/// [`PAGE`] mismatches ([`load_first`]), then every mismatch compact ([`load`]); a compact
+/// mismatch is read whole when it is opened ([`Request::Detail`]).
+pub const WHOLE_UP_TO: usize = 2_000;
+
 /// Who is using the cockpit, and what the roster says they may do: the workflow's actor.
 pub use crate::workflow::Actor;
 
@@ -82,6 +89,65 @@ pub struct Loaded {
     pub charts: crate::tui::views::charts::Charts,
     /// The roster's logins and roles: whom a login not on it may act as (`--user`).
     pub roster: Vec<(String, crate::snapshot::model::Role)>,
+    /// A large period's first frame: `items` are the first page only (and every mismatch
+    /// the workflow touched); the figures over all of them are here, and the rest follows.
+    pub partial: Option<Partial>,
+    /// The mismatch list's sort orders and search text, computed with the data (in the
+    /// worker) so a key in the list costs no sort ([`ListIndex::of`]).
+    pub list: ListIndex,
+}
+
+/// What a first frame ([`load_first`]) knows of the mismatches it has not read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Partial {
+    /// How many mismatches there are.
+    pub total: usize,
+    /// Open mismatches per lane, in [`Lane::ALL`] order.
+    pub lane_open: Vec<(Lane, usize)>,
+    /// How many are open, and Σ |variance| (as the engine gives it) of those.
+    pub open: usize,
+    pub open_variance: Money,
+}
+
+/// The mismatch list's orders and search text, by item index: for each [`SortKey`] the
+/// items in that order (ties by severity), and each item's searchable fields in lower case.
+/// Empty when not computed (the list then computes what it needs itself).
+///
+/// [`SortKey`]: crate::tui::views::mismatches::SortKey
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListIndex {
+    pub orders: Vec<Vec<u32>>,
+    pub text: Vec<Box<str>>,
+}
+
+impl ListIndex {
+    pub fn of(items: &[Item]) -> ListIndex {
+        use crate::tui::views::mismatches::SortKey;
+        ListIndex {
+            orders: SortKey::ORDER.iter().map(|k| k.order(items)).collect(),
+            text: items.iter().map(search_text).collect(),
+        }
+    }
+}
+
+/// An item's searchable fields, in lower case, each ended by a NUL (which no typed filter
+/// has, so a match never spans two fields).
+pub fn search_text(i: &Item) -> Box<str> {
+    let mm = &i.mismatch;
+    let mut text = String::new();
+    for field in [
+        mm.key.as_str(),
+        mm.title.as_str(),
+        mm.subject.as_str(),
+        i.owner.as_str(),
+        mm.next_action.as_str(),
+        i.status.as_str(),
+        mm.severity.as_str(),
+    ] {
+        text.push_str(&field.to_lowercase());
+        text.push('\0');
+    }
+    text.into_boxed_str()
 }
 
 impl Loaded {
@@ -91,6 +157,9 @@ impl Loaded {
 
     /// Open mismatches per lane.
     pub fn lane_counts(&self) -> Vec<(Lane, usize)> {
+        if let Some(p) = &self.partial {
+            return p.lane_open.clone();
+        }
         Lane::ALL
             .iter()
             .map(|lane| {
@@ -104,6 +173,31 @@ impl Loaded {
 
     pub fn item(&self, key: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.mismatch.key == key)
+    }
+
+    /// How many mismatches are open, and Σ |variance| of those as the engine gives it.
+    pub fn open_totals(&self) -> (usize, Money) {
+        if let Some(p) = &self.partial {
+            return (p.open, p.open_variance);
+        }
+        self.open_items().fold((0, Money::ZERO), |(n, sum), i| {
+            (n + 1, sum + i.mismatch.variance.abs())
+        })
+    }
+
+    /// How many mismatches there are (not all in `items` in a first frame).
+    pub fn total(&self) -> usize {
+        self.partial.as_ref().map_or(self.items.len(), |p| p.total)
+    }
+
+    /// Puts a mismatch read whole ([`Response::Detail`]) in place of its compact item.
+    pub fn fill_detail(&mut self, mismatch: Mismatch) {
+        if let Some(at) = self.items.iter().position(|i| i.mismatch.key == mismatch.key) {
+            self.items[at].mismatch = mismatch;
+            if let Some(text) = self.list.text.get_mut(at) {
+                *text = search_text(&self.items[at]);
+            }
+        }
     }
 }
 
@@ -144,6 +238,10 @@ pub enum Request {
     Verify,
     /// The rows behind a mismatch, their sums and comparison.
     Evidence {
+        key: String,
+    },
+    /// A mismatch of a compact list ([`WHOLE_UP_TO`]) whole: title, next action, rows.
+    Detail {
         key: String,
     },
     Write(WriteOp),
@@ -230,6 +328,8 @@ pub enum Response {
         key: String,
         result: Box<Result<crate::reconcile::evidence::Evidence, String>>,
     },
+    /// A mismatch whole, when the stored result still has it.
+    Detail(Box<Mismatch>),
     Wrote {
         op: WriteOp,
         result: Result<String, String>,
@@ -257,9 +357,65 @@ fn refusal(e: Refusal) -> String {
 
 /// Reconciles (the stored overview when it is current, else the engine, storing its
 /// overview), summarizes and reads the workflow state.
+///
+/// A period of more than [`WHOLE_UP_TO`] mismatches whose stored result is current is read
+/// compact: every mismatch without its detail JSON but those the workflow touched and the
+/// first page ([`reconcile::stored::stored_compact`]).
 pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
+    if let Some(compact) = reconcile::stored::stored_compact(snapshot, PAGE, WHOLE_UP_TO).map_err(sql_err)? {
+        return load_with(snapshot, &compact, login, today);
+    }
     let (overview, _) = reconcile::stored_or_run(snapshot).map_err(sql_err)?;
     load_with(snapshot, &overview, login, today)
+}
+
+/// A large period's first frame (more than [`WHOLE_UP_TO`] mismatches, stored result
+/// current): the overview and counts as `status` reads them, and the first page of the
+/// mismatch list with every mismatch the workflow touched; `partial` says so, and [`load`]
+/// follows with the rest. `None` for any other period (then [`load`] is the first frame).
+pub fn load_first(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<Loaded> {
+    let first = reconcile::stored::stored_first(snapshot, PAGE, WHOLE_UP_TO).ok()??;
+    let mut loaded = load_with(snapshot, &first.overview, login, today).ok()?;
+    // Every mismatch the workflow touched is among the items, so those not open are too:
+    // the rest of each lane is open, as stored.
+    let total: i64 = first.totals.iter().map(|t| t.2).sum();
+    let closed: Vec<&Item> = loaded.items.iter().filter(|i| !i.is_open()).collect();
+    let lane_open = Lane::ALL
+        .iter()
+        .map(|lane| {
+            let stored: i64 = first.totals.iter().filter(|t| t.0 == *lane).map(|t| t.2).sum();
+            let closed = closed.iter().filter(|i| i.mismatch.lane == *lane).count();
+            (*lane, usize::try_from(stored).unwrap_or(0).saturating_sub(closed))
+        })
+        .collect();
+    let stored_variance = Money::from_cents(first.totals.iter().map(|t| t.3).sum());
+    let closed_variance: Money = closed.iter().map(|i| i.mismatch.variance.abs()).sum();
+    let (counts, open_variance) = open_counts(snapshot)?;
+    let progress = snapshot.checklist_progress().ok()?;
+    loaded.summary = Summary::counted(&first.overview, counts, open_variance, &progress, today);
+    loaded.partial = Some(Partial {
+        total: usize::try_from(total).unwrap_or(0),
+        open: usize::try_from(total).unwrap_or(0).saturating_sub(closed.len()),
+        open_variance: stored_variance - closed_variance,
+        lane_open,
+    });
+    Some(loaded)
+}
+
+/// The open mismatches by severity and Σ |corrected variance|, by SQL (as `status`).
+fn open_counts(snapshot: &Snapshot) -> Option<(crate::summary::SeverityCounts, Money)> {
+    let (_, open) = reconcile::stored::stored_counts(snapshot).ok()??;
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    Some((
+        crate::summary::SeverityCounts {
+            open: count(open.critical + open.high + open.medium + open.low),
+            critical: count(open.critical),
+            high: count(open.high),
+            medium: count(open.medium),
+            low: count(open.low),
+        },
+        Money::from_cents(open.variance_abs_cents),
+    ))
 }
 
 /// What to draw while the engine runs: the stored result, when there is one of this
@@ -339,11 +495,16 @@ fn load_with(
                 .map(|e| format!("{}: {}", e.label, e.value))
                 .collect();
             if !i.blockers.is_empty() {
-                let keys: Vec<String> = i
+                // A few by name: a dirty period has tens of thousands.
+                let mut keys: Vec<String> = i
                     .blockers
                     .iter()
+                    .take(BLOCKERS_NAMED)
                     .map(|b| format!("{} ({})", b.key, b.severity))
                     .collect();
+                if i.blockers.len() > BLOCKERS_NAMED {
+                    keys.push(format!("and {} more", i.blockers.len() - BLOCKERS_NAMED));
+                }
                 lines.push(format!("cannot be done while open: {}", keys.join(", ")));
             }
             lines
@@ -356,6 +517,7 @@ fn load_with(
         .map(|p| (p.met, p.rule.to_string(), p.state))
         .collect();
     let charts = crate::tui::views::charts::Charts::of(recon, &items);
+    let list = ListIndex::of(&items);
     Ok(Loaded {
         path: snapshot.path().to_path_buf(),
         summary,
@@ -370,8 +532,13 @@ fn load_with(
         recomputing: false,
         charts,
         roster: snapshot.workflow().roster_roles().map_err(sql_err)?,
+        partial: None,
+        list,
     })
 }
+
+/// Blockers of a checklist item named in its evidence; the rest are counted.
+const BLOCKERS_NAMED: usize = 20;
 
 /// The engine's figures for each lane table, one line each.
 pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
@@ -777,6 +944,12 @@ pub fn handle_with(
             Err(e) => Response::Failed(e.to_string()),
         },
         Request::Verify => Response::Verified(verify(snapshot)),
+        Request::Detail { key } => match reconcile::stored::stored_detail(snapshot, &key) {
+            Ok(Some(mismatch)) => Response::Detail(Box::new(mismatch)),
+            // Stale or gone: the next load (the watcher asks for it) brings it whole.
+            Ok(None) => Response::Changed,
+            Err(e) => Response::Failed(e.to_string()),
+        },
         Request::Evidence { key } => {
             let result = crate::reconcile::evidence::evidence_now(snapshot, &key)
                 .map_err(|e| crate::snapshot::explain(&e))
@@ -814,9 +987,14 @@ pub fn spawn_worker(
             }
         };
         while let Some(req) = requests.blocking_recv() {
-            // A stale stored result is drawn at once while the engine runs.
+            // A large period's first page is drawn at once while the rest is read; a stale
+            // stored result is drawn at once while the engine runs.
             if req == Request::Load {
-                if let Some(stale) = load_stale(&snapshot, &login, today) {
+                if let Some(first) = load_first(&snapshot, &login, today) {
+                    if responses.send(Response::Loaded(Box::new(first))).is_err() {
+                        break;
+                    }
+                } else if let Some(stale) = load_stale(&snapshot, &login, today) {
                     if responses.send(Response::Loaded(Box::new(stale))).is_err() {
                         break;
                     }
