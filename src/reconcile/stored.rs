@@ -744,6 +744,13 @@ fn store(snapshot: &Snapshot, generation: i64, version: &str, overview: &Overvie
     let _ = snapshot.store_reconciliation_rows(generation, &steps, &mismatches, header);
 }
 
+/// Stores `overview` as the current result, whatever it is: for tests of what reads it.
+#[cfg(test)]
+pub(crate) fn store_current(snapshot: &Snapshot, overview: &Overview) {
+    let generation = snapshot.source_generation().unwrap();
+    store(snapshot, generation, STORED_VERSION, overview);
+}
+
 /// Recomputes the header of the stored result from its rows as they are in the file now:
 /// what someone who edits a row with SQL and knows this (documented) encoding can do. For
 /// tests that check what such a forgery can and cannot achieve.

@@ -153,7 +153,7 @@ pub(crate) const OPEN_COUNTS: &str = "WITH accepted AS (
                      FROM annotations
                      WHERE target_kind = 'mismatch' AND kind = 'correction' AND correction_status = 'accepted'
                      GROUP BY target),
-                 touched AS (SELECT key FROM mismatch_state UNION SELECT target FROM accepted),
+                 touched AS (SELECT key FROM mismatch_state WHERE status <> 'open' UNION SELECT target FROM accepted),
                  corrected AS (
                      SELECT m.severity, abs(m.variance_cents) AS raw,
                             (m.actual_cents + coalesce(a.actual, 0)) - (m.expected_cents + coalesce(a.expected, 0)) AS variance,
@@ -258,7 +258,8 @@ impl Snapshot {
     /// `workflow::mismatches::views` does: accepted corrections added to their side; a
     /// mismatch is open unless waived, or resolved with a corrected variance of zero.
     /// From `reconcile_totals` (every mismatch as open, its raw |variance|), less the
-    /// mismatches the overlay touches (a state row or an accepted correction) as stored,
+    /// mismatches the overlay touches (a state other than open, or an accepted correction)
+    /// as stored,
     /// plus those of them still open as corrected: the work is in the overlay's rows, not
     /// in the stored mismatches.
     pub fn stored_open_counts(&self, generation: i64) -> Result<OpenCounts> {
@@ -288,7 +289,8 @@ impl Snapshot {
     }
 
     /// Hands `each` the stored mismatches of `generation`, with their `detail`, that the
-    /// workflow overlay touches (a state row or any annotation), then the first `first` in
+    /// workflow overlay touches (a state other than open, an owner override or any
+    /// annotation; every action records the state of every mismatch as seen), then the first `first` in
     /// the cockpit's order (most severe, then largest |variance|, then key; by an index):
     /// what the cockpit's first frame shows. A mismatch may come twice.
     pub fn stored_first_mismatches(
@@ -300,7 +302,7 @@ impl Snapshot {
         let touched = format!(
             "SELECT {COLUMNS} FROM reconcile_mismatches
              WHERE generation = ?1 AND key IN (
-                 SELECT key FROM mismatch_state
+                 SELECT key FROM mismatch_state WHERE status <> 'open' OR owner_override IS NOT NULL
                  UNION SELECT target FROM annotations WHERE target_kind = 'mismatch')"
         );
         let mut statement = self.conn().prepare_cached(&touched)?;

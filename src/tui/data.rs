@@ -1042,3 +1042,195 @@ pub fn severity_split(items: &[Item]) -> HashMap<Severity, usize> {
     }
     out
 }
+
+#[cfg(test)]
+mod large_tests {
+    use super::*;
+    use crate::tui::app::App;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    /// The demo period with its stored result made large: its mismatches copied under new
+    /// keys (and amounts) until there are more than [`WHOLE_UP_TO`], stored as current.
+    fn large() -> (tempfile::TempDir, Snapshot, reconcile::Overview) {
+        let (dir, snapshot) = crate::demo::open_in_tempdir();
+        let (mut overview, _) = reconcile::stored_or_run(&snapshot).unwrap();
+        let base = overview.mismatches.clone();
+        let mut n = 0i64;
+        while overview.mismatches.len() <= WHOLE_UP_TO + 300 {
+            for m in &base {
+                let mut copy = m.clone();
+                copy.key = format!("{}~{n:05}", m.key);
+                copy.subject = format!("{}-{}", m.subject, n % 97);
+                copy.actual = m.actual + Money::from_cents(n % 13);
+                copy.variance = copy.actual - copy.expected;
+                overview.mismatches.push(copy);
+                n += 1;
+            }
+        }
+        overview.mismatches.sort_by(|a, b| a.key.cmp(&b.key));
+        reconcile::stored::store_current(&snapshot, &overview);
+        (dir, snapshot, overview)
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 4, 6).unwrap()
+    }
+
+    /// What may differ between a compact item and the same item whole.
+    fn figures(i: &Item) -> impl PartialEq + std::fmt::Debug + '_ {
+        let m = &i.mismatch;
+        (
+            (
+                &m.key, m.lane, m.severity, &m.subject, m.expected, m.actual, m.variance,
+            ),
+            (&m.owner, i.status, &i.owner, i.notes, i.corrected, i.version),
+        )
+    }
+
+    #[test]
+    fn a_large_period_loads_in_two_steps_with_the_figures_of_one() {
+        let (_dir, mut snapshot, overview) = large();
+        // Worked on deep in the list, past the first page: a waiver and a note.
+        let mut by_severity = overview.mismatches.clone();
+        by_severity.sort_by(severity_order);
+        let (waived, noted) = (
+            &by_severity[by_severity.len() - 1],
+            &by_severity[by_severity.len() - 2],
+        );
+        let actor = |login: &str| workflow::Actor::resolve(&snapshot, Some(login)).unwrap();
+        let reason = "below materiality, agreed with the controller";
+        workflow::mismatches::waive(&snapshot, &actor("jokafor"), &overview, &waived.key, reason, None)
+            .unwrap();
+        workflow::mismatches::note(&snapshot, &actor("tlin"), &overview, &noted.key, "asked", None).unwrap();
+
+        // The whole list, as a small period is loaded, against the two steps.
+        let whole = load_with(&snapshot, &overview, "rdiaz", today()).unwrap();
+        let first = load_first(&snapshot, "rdiaz", today()).expect("a first page");
+        let rest = load(&snapshot, "rdiaz", today()).unwrap();
+        let partial = first.partial.as_ref().unwrap();
+        assert_eq!(partial.total, overview.mismatches.len());
+        assert_eq!(first.total(), whole.total());
+        assert!(first.items.len() <= PAGE + 2, "{}", first.items.len());
+        assert!(rest.partial.is_none());
+        for step in [&first, &rest] {
+            assert_eq!(step.summary, whole.summary);
+            assert_eq!(step.lane_counts(), whole.lane_counts());
+            assert_eq!(step.open_totals(), whole.open_totals());
+            assert_eq!(step.period_status, whole.period_status);
+        }
+        // The first page is the whole list's, each mismatch whole; the worked ones are there.
+        assert_eq!(&first.items[..PAGE], &whole.items[..PAGE]);
+        assert_eq!(
+            first.item(&waived.key).map(|i| i.status),
+            Some(MismatchStatus::Waived)
+        );
+        assert_eq!(first.item(&noted.key).map(|i| i.notes), Some(1));
+        // The rest: every mismatch, the same figures and states; compact past the first page.
+        assert_eq!(rest.items.len(), whole.items.len());
+        for (r, w) in rest.items.iter().zip(&whole.items) {
+            assert_eq!(figures(r), figures(w));
+            if !r.mismatch.title.is_empty() {
+                assert_eq!(r, w);
+            }
+        }
+        assert_eq!(&rest.items[..PAGE], &whole.items[..PAGE]);
+        let compact = rest
+            .items
+            .iter()
+            .find(|i| i.mismatch.title.is_empty())
+            .expect("compact");
+        // Opened: read whole.
+        let key = compact.mismatch.key.clone();
+        let Response::Detail(m) = handle(
+            &mut snapshot,
+            "rdiaz",
+            None,
+            today(),
+            Request::Detail { key: key.clone() },
+        ) else {
+            panic!("no detail");
+        };
+        assert_eq!(&*m, &whole.item(&key).unwrap().mismatch);
+        let mut app = App::new();
+        app.on_response(Response::Loaded(Box::new(rest.clone())));
+        app.detail.key = key.clone();
+        assert_eq!(
+            app.whole_detail_request(),
+            Some(Request::Detail { key: key.clone() })
+        );
+        app.on_response(Response::Detail(m));
+        assert_eq!(app.detail_item(), whole.item(&key));
+        assert_eq!(app.whole_detail_request(), None);
+
+        // The list filters and sorts as it does the whole list (less the compact rows'
+        // title and next action), key by key.
+        let mut app = App::new();
+        app.on_response(Response::Loaded(Box::new(rest.clone())));
+        let mut plain = App::new();
+        let mut bare = rest.clone();
+        bare.list = ListIndex::default();
+        plain.on_response(Response::Loaded(Box::new(bare)));
+        let keys = |app: &App| -> Vec<String> {
+            app.visible_items()
+                .iter()
+                .map(|i| i.mismatch.key.clone())
+                .collect()
+        };
+        let press = |app: &mut App, c: char| {
+            app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        };
+        for app in [&mut app, &mut plain] {
+            press(app, '2');
+        }
+        assert_eq!(keys(&app), keys(&plain));
+        assert_eq!(keys(&app).len(), whole.items.len());
+        for c in "sssSsssssSVVx/~001".chars() {
+            press(&mut app, c);
+            press(&mut plain, c);
+            assert_eq!(keys(&app), keys(&plain), "after {c}");
+        }
+        assert!(!keys(&app).is_empty() && keys(&app).len() < whole.items.len());
+        let naive: Vec<String> = {
+            let mut rows: Vec<&Item> = rest
+                .items
+                .iter()
+                .filter(|i| {
+                    [&i.mismatch.key, &i.mismatch.subject, &i.owner]
+                        .iter()
+                        .any(|t| t.to_lowercase().contains("~001"))
+                })
+                .collect();
+            rows.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+            rows.iter().map(|i| i.mismatch.key.clone()).collect()
+        };
+        let mut shown = keys(&app);
+        if app.mismatches.descending {
+            shown.reverse();
+        }
+        let mut naive_sorted = naive.clone();
+        naive_sorted.sort();
+        let mut shown_sorted = shown.clone();
+        shown_sorted.sort();
+        assert_eq!(shown_sorted, naive_sorted);
+
+        // A stored row edited by another program: no first page, no detail, and the rest
+        // is the engine's (the demo's own mismatches).
+        snapshot
+            .conn()
+            .execute(
+                "UPDATE reconcile_mismatches SET variance_cents = 0 WHERE ord = 0",
+                [],
+            )
+            .unwrap();
+        assert!(load_first(&snapshot, "rdiaz", today()).is_none());
+        assert_eq!(
+            handle(&mut snapshot, "rdiaz", None, today(), Request::Detail { key }),
+            Response::Changed
+        );
+        let recomputed = load(&snapshot, "rdiaz", today()).unwrap();
+        assert_eq!(
+            recomputed.items.len(),
+            reconcile::run(&snapshot).unwrap().mismatches.len()
+        );
+    }
+}
