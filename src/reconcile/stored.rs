@@ -518,7 +518,7 @@ pub fn stored_compact(
         Ok(())
     })?;
     read.finish()?;
-    Ok(readable.then(|| Overview {
+    Ok(readable.then_some(Overview {
         mismatches,
         ..large.overview
     }))
