@@ -334,7 +334,11 @@ fn dirty(dir: &Path, invoices: u64) {
 
 /// In the child: the dirty period's cockpit figures as table cells.
 fn dirty_child(path: &Path) {
-    let d = cockpit::measure_dirty(path, 10);
+    let rounds = std::env::var("CLOSEDESK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10);
+    let d = cockpit::measure_dirty(path, rounds);
     let p = |samples: &[Duration]| {
         let at = |q: f64| cockpit::percentile(samples, q).as_secs_f64() * 1e3;
         format!("{:.1} / {:.1} / {:.1} ms", at(50.0), at(99.0), at(100.0))
