@@ -505,7 +505,8 @@ pub fn stored_compact(
         }
         Ok(())
     })?;
-    let mut mismatches = Vec::new();
+    let count: i64 = large.totals.iter().map(|t| t.2).sum();
+    let mut mismatches = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     snapshot.stored_mismatches(large.generation, false, |row| {
         if let Some(m) = whole.remove(&row.key) {
             mismatches.push(m);

@@ -363,10 +363,10 @@ fn refusal(e: Refusal) -> String {
 /// first page ([`reconcile::stored::stored_compact`]).
 pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
     if let Some(compact) = reconcile::stored::stored_compact(snapshot, PAGE, WHOLE_UP_TO).map_err(sql_err)? {
-        return load_with(snapshot, &compact, login, today);
+        return load_with(snapshot, compact, login, today);
     }
     let (overview, _) = reconcile::stored_or_run(snapshot).map_err(sql_err)?;
-    load_with(snapshot, &overview, login, today)
+    load_with(snapshot, overview, login, today)
 }
 
 /// A large period's first frame (more than [`WHOLE_UP_TO`] mismatches, stored result
@@ -375,7 +375,7 @@ pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded
 /// follows with the rest. `None` for any other period (then [`load`] is the first frame).
 pub fn load_first(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<Loaded> {
     let first = reconcile::stored::stored_first(snapshot, PAGE, WHOLE_UP_TO).ok()??;
-    let mut loaded = load_with(snapshot, &first.overview, login, today).ok()?;
+    let mut loaded = load_with(snapshot, first.overview.clone(), login, today).ok()?;
     // Every mismatch the workflow touched is among the items, so those not open are too:
     // the rest of each lane is open, as stored.
     let total: i64 = first.totals.iter().map(|t| t.2).sum();
@@ -431,50 +431,61 @@ pub fn load_stale(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<
     if stored.current {
         return None;
     }
-    let mut loaded = load_with(snapshot, &stored.overview, login, today).ok()?;
+    let mut loaded = load_with(snapshot, stored.overview, login, today).ok()?;
     loaded.recomputing = true;
     Some(loaded)
 }
 
+/// What an item has of the workflow overlay: status, owner, corrected figures, pending
+/// corrections, version.
+type Overlay = (MismatchStatus, String, (Money, Money, Money), usize, i64);
+
+/// Builds the cockpit's data of `recon` (taken: its mismatches become the items, not
+/// copied; a dirty period has 100,000). The workflow's views of the mismatches, as large,
+/// are let go before the checklist and the sign-off preconditions compute their own.
 fn load_with(
     snapshot: &Snapshot,
-    recon: &reconcile::Overview,
+    mut recon: reconcile::Overview,
     login: &str,
     today: NaiveDate,
 ) -> Result<Loaded, String> {
-    let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, &recon.mismatches)
-        .map_err(refusal)?
-        .into_iter()
-        .map(|v| (v.key.clone(), v))
-        .collect();
     let counts = snapshot.annotation_counts().map_err(sql_err)?;
-    // Open: neither resolved nor waived; what remains open is the corrected variance.
-    let open_variance = |m: &Mismatch| {
-        let v = views.get(&m.key)?;
-        v.is_open().then_some(v.corrected_variance)
-    };
     let progress = snapshot.checklist_progress().map_err(sql_err)?;
-    let summary = Summary::new(recon, open_variance, &progress, today);
-    let mut items: Vec<Item> = recon
-        .mismatches
-        .iter()
-        .map(|m| {
-            let v = views.get(&m.key);
-            Item {
-                status: v.map_or(MismatchStatus::Open, |v| v.status),
-                owner: v.map_or_else(|| m.owner.clone(), |v| v.owner.clone()),
-                notes: counts.get(&m.key).copied().unwrap_or(0),
-                corrected: v.map_or((m.expected, m.actual, m.variance), |v| {
-                    (v.corrected_expected, v.corrected_actual, v.corrected_variance)
-                }),
-                pending_corrections: v.map_or(0, |v| v.pending().count()),
-                version: v.map_or(0, |v| v.version),
-                mismatch: m.clone(),
-            }
-        })
-        .collect();
-    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
-    let wf_items = workflow::checklist::items(snapshot, recon).map_err(refusal)?;
+    let (summary, overlay) = {
+        let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, &recon.mismatches)
+            .map_err(refusal)?
+            .into_iter()
+            .map(|v| (v.key.clone(), v))
+            .collect();
+        // Open: neither resolved nor waived; what remains open is the corrected variance.
+        let open_variance = |m: &Mismatch| {
+            let v = views.get(&m.key)?;
+            v.is_open().then_some(v.corrected_variance)
+        };
+        let summary = Summary::new(&recon, open_variance, &progress, today);
+        let overlay: Vec<Overlay> = recon
+            .mismatches
+            .iter()
+            .map(|m| match views.get(&m.key) {
+                Some(v) => (
+                    v.status,
+                    v.owner.clone(),
+                    (v.corrected_expected, v.corrected_actual, v.corrected_variance),
+                    v.pending().count(),
+                    v.version,
+                ),
+                None => (
+                    MismatchStatus::Open,
+                    m.owner.clone(),
+                    (m.expected, m.actual, m.variance),
+                    0,
+                    0,
+                ),
+            })
+            .collect();
+        (summary, overlay)
+    };
+    let wf_items = workflow::checklist::items(snapshot, &recon).map_err(refusal)?;
     let checklist = wf_items
         .iter()
         .map(|i| ChecklistRow {
@@ -516,7 +527,23 @@ fn load_with(
         .into_iter()
         .map(|p| (p.met, p.rule.to_string(), p.state))
         .collect();
-    let charts = crate::tui::views::charts::Charts::of(recon, &items);
+    let mut items: Vec<Item> = std::mem::take(&mut recon.mismatches)
+        .into_iter()
+        .zip(overlay)
+        .map(
+            |(m, (status, owner, corrected, pending_corrections, version))| Item {
+                status,
+                owner,
+                notes: counts.get(&m.key).copied().unwrap_or(0),
+                corrected,
+                pending_corrections,
+                version,
+                mismatch: m,
+            },
+        )
+        .collect();
+    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+    let charts = crate::tui::views::charts::Charts::of(&recon, &items);
     let list = ListIndex::of(&items);
     Ok(Loaded {
         path: snapshot.path().to_path_buf(),
@@ -526,7 +553,7 @@ fn load_with(
         checklist,
         evidence,
         actor: wf_actor,
-        lane_figures: lane_figures(recon),
+        lane_figures: lane_figures(&recon),
         preconditions,
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
         recomputing: false,
@@ -1104,7 +1131,7 @@ mod large_tests {
         workflow::mismatches::note(&snapshot, &actor("tlin"), &overview, &noted.key, "asked", None).unwrap();
 
         // The whole list, as a small period is loaded, against the two steps.
-        let whole = load_with(&snapshot, &overview, "rdiaz", today()).unwrap();
+        let whole = load_with(&snapshot, overview.clone(), "rdiaz", today()).unwrap();
         let first = load_first(&snapshot, "rdiaz", today()).expect("a first page");
         let rest = load(&snapshot, "rdiaz", today()).unwrap();
         let partial = first.partial.as_ref().unwrap();
