@@ -157,10 +157,23 @@ pub struct Dirty {
     /// How many mismatches the list has.
     pub total: usize,
     /// Key→frame in the mismatch list, by kind of key: a sort key (`s`, `S`), a filter key
-    /// (typing, backspace, Esc, a quick filter, clearing them), a move.
-    pub sort: Vec<Duration>,
-    pub filter: Vec<Duration>,
-    pub moves: Vec<Duration>,
+    /// (typing, backspace, Esc, a quick filter, clearing them), a move. Wall time, and the
+    /// CPU time of this thread (on a shared machine the wall time also counts waiting for
+    /// a core).
+    pub sort: Vec<(Duration, Duration)>,
+    pub filter: Vec<(Duration, Duration)>,
+    pub moves: Vec<(Duration, Duration)>,
+}
+
+/// The CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// Measures [`Dirty`] on `path`, `rounds` times over the key sequence.
@@ -222,7 +235,9 @@ pub fn measure_dirty(path: &Path, rounds: usize) -> Dirty {
     let (mut sort, mut filter, mut moves) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         for (kind, key) in &keys {
-            let took = h.key(*key).frame;
+            let cpu = thread_cpu();
+            let wall = h.key(*key).frame;
+            let took = (wall, thread_cpu() - cpu);
             match kind {
                 Sort => sort.push(took),
                 Filter => filter.push(took),

@@ -452,21 +452,27 @@ fn load_with(
     let counts = snapshot.annotation_counts().map_err(sql_err)?;
     let progress = snapshot.checklist_progress().map_err(sql_err)?;
     let (summary, overlay) = {
-        let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, &recon.mismatches)
-            .map_err(refusal)?
-            .into_iter()
-            .map(|v| (v.key.clone(), v))
+        // One view per mismatch, in their order (then any cleared by data, not listed).
+        let views: Vec<MismatchView> =
+            workflow::mismatches::views(snapshot, &recon.mismatches).map_err(refusal)?;
+        let at: HashMap<&str, usize> = recon
+            .mismatches
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.key.as_str(), i))
             .collect();
+        let view = |i: usize, m: &Mismatch| views.get(i).filter(|v| v.key == m.key);
         // Open: neither resolved nor waived; what remains open is the corrected variance.
         let open_variance = |m: &Mismatch| {
-            let v = views.get(&m.key)?;
+            let v = view(*at.get(m.key.as_str())?, m)?;
             v.is_open().then_some(v.corrected_variance)
         };
         let summary = Summary::new(&recon, open_variance, &progress, today);
         let overlay: Vec<Overlay> = recon
             .mismatches
             .iter()
-            .map(|m| match views.get(&m.key) {
+            .enumerate()
+            .map(|(i, m)| match view(i, m) {
                 Some(v) => (
                     v.status,
                     v.owner.clone(),
