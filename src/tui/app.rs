@@ -295,6 +295,7 @@ impl App {
                 self.error = None;
                 self.updated_at = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 self.data = Some(*l);
+                self.forget_shown_mismatches();
                 // Keep selections by key; fall back to the first row.
                 if self.mismatches.selected_key.is_none() {
                     self.mismatches.selected_key =

@@ -98,10 +98,14 @@ pub struct MismatchesState {
     pub filter: String,
     pub typing: bool,
     pub quick: QuickFilters,
-    /// The rows last shown, for the query that gave them: a key, a frame and the next key
-    /// of the same query reuse them, and a longer filter narrows them.
-    shown: std::cell::RefCell<Option<Shown>>,
+    /// The rows last shown, for the queries that gave them (the latest last, a few kept): a
+    /// key, a frame and the next key of the same query reuse them, a longer filter narrows
+    /// them, and a backspace finds them again.
+    shown: std::cell::RefCell<Vec<Shown>>,
 }
+
+/// How many answers the list keeps.
+const SHOWN_KEPT: usize = 16;
 
 /// The visible rows (item indices) of one query over one load of the data.
 #[derive(Clone, Debug)]
@@ -185,11 +189,13 @@ impl App {
             sort: m.sort,
             descending: m.descending,
         };
-        let last = m.shown.borrow().clone();
-        if let Some(last) = &last {
-            if last.data == data && last.query == query {
-                return last.rows.clone();
-            }
+        if let Some(same) = m
+            .shown
+            .borrow()
+            .iter()
+            .find(|s| s.data == data && s.query == query)
+        {
+            return same.rows.clone();
         }
         let computed;
         let text = if d.list.text.len() == d.items.len() {
@@ -203,13 +209,19 @@ impl App {
             m.quick.admits(item) && (query.needle.is_empty() || text[i as usize].contains(&query.needle))
         };
         // The same query but a longer filter: a row it shows was shown before, in order.
-        let narrower = last.filter(|last| {
-            last.data == data
-                && last.query.quick == query.quick
-                && last.query.sort == query.sort
-                && last.query.descending == query.descending
-                && query.needle.contains(&last.query.needle)
-        });
+        let narrower = m
+            .shown
+            .borrow()
+            .iter()
+            .filter(|last| {
+                last.data == data
+                    && last.query.quick == query.quick
+                    && last.query.sort == query.sort
+                    && last.query.descending == query.descending
+                    && query.needle.contains(&last.query.needle)
+            })
+            .min_by_key(|last| last.rows.len())
+            .cloned();
         let rows: Vec<u32> = if let Some(last) = narrower {
             last.rows.iter().copied().filter(|i| admits(*i)).collect()
         } else {
@@ -229,12 +241,22 @@ impl App {
             rows
         };
         let rows = std::sync::Arc::new(rows);
-        *m.shown.borrow_mut() = Some(Shown {
+        let mut shown = m.shown.borrow_mut();
+        shown.retain(|s| s.data == data);
+        if shown.len() >= SHOWN_KEPT {
+            shown.remove(0);
+        }
+        shown.push(Shown {
             data,
             query,
             rows: rows.clone(),
         });
         rows
+    }
+
+    /// New data: the rows kept for the last queries no longer apply.
+    pub(crate) fn forget_shown_mismatches(&mut self) {
+        self.mismatches.shown.borrow_mut().clear();
     }
 
     /// A compact mismatch of a large period opened in the detail: read it whole.
@@ -250,7 +272,7 @@ impl App {
         if let Some(d) = &mut self.data {
             d.fill_detail(mismatch);
         }
-        *self.mismatches.shown.borrow_mut() = None;
+        self.mismatches.shown.borrow_mut().clear();
         Vec::new()
     }
 
@@ -259,10 +281,19 @@ impl App {
         let (Some(d), Some(k)) = (&self.data, &self.mismatches.selected_key) else {
             return 0;
         };
-        self.visible_rows()
-            .iter()
-            .position(|&i| &d.items[i as usize].mismatch.key == k)
-            .unwrap_or(0)
+        let rows = self.visible_rows();
+        // Where the table last had it, else looked for.
+        let at = |n: usize| {
+            rows.get(n)
+                .is_some_and(|&i| &d.items[i as usize].mismatch.key == k)
+        };
+        match self.mismatches.table.selected() {
+            Some(n) if at(n) => n,
+            _ => rows
+                .iter()
+                .position(|&i| &d.items[i as usize].mismatch.key == k)
+                .unwrap_or(0),
+        }
     }
 
     /// The key of the `n`th visible row.
