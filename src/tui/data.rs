@@ -110,44 +110,85 @@ pub struct Partial {
 }
 
 /// The mismatch list's orders and search text, by item index: for each [`SortKey`] the
-/// items in that order (ties by severity), and each item's searchable fields in lower case.
-/// Empty when not computed (the list then computes what it needs itself).
+/// items in that order (ties by severity), each item's searchable fields in lower case
+/// (one text, so a filter is one pass over it), and the owners. Empty when not computed
+/// (the list then computes what it needs itself).
 ///
 /// [`SortKey`]: crate::tui::views::mismatches::SortKey
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListIndex {
     pub orders: Vec<Vec<u32>>,
-    pub text: Vec<Box<str>>,
+    pub search: SearchText,
+    /// The items' owners, sorted, each once.
+    pub owners: Vec<String>,
 }
 
 impl ListIndex {
     pub fn of(items: &[Item]) -> ListIndex {
         use crate::tui::views::mismatches::SortKey;
+        let owners: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.owner).collect();
         ListIndex {
             orders: SortKey::ORDER.iter().map(|k| k.order(items)).collect(),
-            text: items.iter().map(search_text).collect(),
+            search: SearchText::of(items),
+            owners: owners.into_iter().cloned().collect(),
         }
     }
 }
 
-/// An item's searchable fields, in lower case, each ended by a NUL (which no typed filter
-/// has, so a match never spans two fields).
-pub fn search_text(i: &Item) -> Box<str> {
-    let mm = &i.mismatch;
-    let mut text = String::new();
-    for field in [
-        mm.key.as_str(),
-        mm.title.as_str(),
-        mm.subject.as_str(),
-        i.owner.as_str(),
-        mm.next_action.as_str(),
-        i.status.as_str(),
-        mm.severity.as_str(),
-    ] {
-        text.push_str(&field.to_lowercase());
-        text.push('\0');
+/// Every item's searchable fields in lower case, one after the other in one text: each
+/// field ended by a NUL (which no typed filter has, so a match never spans two fields),
+/// `ends[i]` where item `i`'s end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchText {
+    pub text: String,
+    pub ends: Vec<u32>,
+}
+
+impl SearchText {
+    pub fn of(items: &[Item]) -> SearchText {
+        let mut search = SearchText {
+            text: String::new(),
+            ends: Vec::with_capacity(items.len()),
+        };
+        for i in items {
+            let mm = &i.mismatch;
+            for field in [
+                mm.key.as_str(),
+                mm.title.as_str(),
+                mm.subject.as_str(),
+                i.owner.as_str(),
+                mm.next_action.as_str(),
+                i.status.as_str(),
+                mm.severity.as_str(),
+            ] {
+                search.text.push_str(&field.to_lowercase());
+                search.text.push('\0');
+            }
+            search
+                .ends
+                .push(u32::try_from(search.text.len()).unwrap_or(u32::MAX));
+        }
+        search
     }
-    text.into_boxed_str()
+
+    /// Which items have `needle` (lower case) in a field, by index: one pass over the text.
+    pub fn matching(&self, needle: &str) -> Vec<bool> {
+        let mut hit = vec![needle.is_empty(); self.ends.len()];
+        if needle.is_empty() {
+            return hit;
+        }
+        let mut item = 0;
+        for (at, _) in self.text.match_indices(needle) {
+            let at = at as u32;
+            while item < self.ends.len() && self.ends[item] <= at {
+                item += 1;
+            }
+            if let Some(h) = hit.get_mut(item) {
+                *h = true;
+            }
+        }
+        hit
+    }
 }
 
 impl Loaded {
@@ -194,8 +235,8 @@ impl Loaded {
     pub fn fill_detail(&mut self, mismatch: Mismatch) {
         if let Some(at) = self.items.iter().position(|i| i.mismatch.key == mismatch.key) {
             self.items[at].mismatch = mismatch;
-            if let Some(text) = self.list.text.get_mut(at) {
-                *text = search_text(&self.items[at]);
+            if self.list.search.ends.len() == self.items.len() {
+                self.list.search = SearchText::of(&self.items);
             }
         }
     }

@@ -198,16 +198,14 @@ impl App {
             return same.rows.clone();
         }
         let computed;
-        let text = if d.list.text.len() == d.items.len() {
-            &d.list.text
+        let search = if d.list.search.ends.len() == d.items.len() {
+            &d.list.search
         } else {
-            computed = d.items.iter().map(crate::tui::data::search_text).collect();
+            computed = crate::tui::data::SearchText::of(&d.items);
             &computed
         };
-        let admits = |i: u32| {
-            let item = &d.items[i as usize];
-            m.quick.admits(item) && (query.needle.is_empty() || text[i as usize].contains(&query.needle))
-        };
+        let hit = search.matching(&query.needle);
+        let admits = |i: u32| hit[i as usize] && m.quick.admits(&d.items[i as usize]);
         // The same query but a longer filter: a row it shows was shown before, in order.
         let narrower = m
             .shown
@@ -367,13 +365,18 @@ impl App {
                 m.quick.severity = cycle(&all, m.quick.severity.as_ref());
             }
             Action::CycleOwner => {
-                let owners: std::collections::BTreeSet<&String> = self
-                    .data
-                    .iter()
-                    .flat_map(|d| &d.items)
-                    .map(|i| &i.owner)
-                    .collect();
-                let owners: Vec<String> = owners.into_iter().cloned().collect();
+                let owners: Vec<String> = match &self.data {
+                    Some(d) if !d.list.owners.is_empty() => d.list.owners.clone(),
+                    _ => {
+                        let owners: std::collections::BTreeSet<&String> = self
+                            .data
+                            .iter()
+                            .flat_map(|d| &d.items)
+                            .map(|i| &i.owner)
+                            .collect();
+                        owners.into_iter().cloned().collect()
+                    }
+                };
                 m.quick.owner = cycle(&owners, m.quick.owner.as_ref());
             }
             Action::CycleStatus => {
