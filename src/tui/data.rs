@@ -178,7 +178,7 @@ impl SearchText {
             return hit;
         }
         let mut item = 0;
-        for (at, _) in self.text.match_indices(needle) {
+        for at in memchr::memmem::find_iter(self.text.as_bytes(), needle.as_bytes()) {
             let at = at as u32;
             while item < self.ends.len() && self.ends[item] <= at {
                 item += 1;

@@ -204,8 +204,15 @@ impl App {
             computed = crate::tui::data::SearchText::of(&d.items);
             &computed
         };
-        let hit = search.matching(&query.needle);
-        let admits = |i: u32| hit[i as usize] && m.quick.admits(&d.items[i as usize]);
+        // Which rows pass, in item order (so the items are read in order, not in the sort
+        // order's): the filter text, then the quick filters when any is set.
+        let mut pass = search.matching(&query.needle);
+        if m.quick != QuickFilters::default() {
+            for (p, item) in pass.iter_mut().zip(&d.items) {
+                *p = *p && m.quick.admits(item);
+            }
+        }
+        let admits = |i: u32| pass[i as usize];
         // The same query but a longer filter: a row it shows was shown before, in order.
         let narrower = m
             .shown
