@@ -159,7 +159,7 @@ pub(crate) const OPEN_COUNTS: &str = "WITH accepted AS (
                             (m.actual_cents + coalesce(a.actual, 0)) - (m.expected_cents + coalesce(a.expected, 0)) AS variance,
                             coalesce(s.status, 'open') AS status
                      FROM touched t
-                     JOIN reconcile_mismatches m ON m.key = t.key
+                     CROSS JOIN reconcile_mismatches m ON m.key = t.key
                      LEFT JOIN mismatch_state s ON s.key = m.key
                      LEFT JOIN accepted a ON a.target = m.key
                      WHERE m.generation = ?1),
@@ -176,6 +176,16 @@ pub(crate) const OPEN_COUNTS: &str = "WITH accepted AS (
                         coalesce(sum(CASE WHEN severity = 'low' THEN n END), 0),
                         coalesce(sum(variance), 0)
                  FROM delta";
+
+/// The stored mismatches the workflow overlay touches, each looked up by key from the
+/// overlay's rows (never read by generation: that is all of them); ?1 the generation.
+pub(crate) const TOUCHED: &str = "WITH touched AS (
+     SELECT key FROM mismatch_state WHERE status <> 'open' OR owner_override IS NOT NULL
+     UNION SELECT target FROM annotations WHERE target_kind = 'mismatch')
+ SELECT m.key, m.lane, m.subject, m.check_name, m.severity, m.expected_cents, m.actual_cents,
+        m.variance_cents, m.owner, m.detail_hash, m.detail
+ FROM touched t CROSS JOIN reconcile_mismatches m ON m.key = t.key
+ WHERE m.generation = ?1";
 
 /// The first page of the cockpit's mismatch list, by the `reconcile_mismatches_first`
 /// index (no sort); ?1 the generation, ?2 how many.
@@ -299,13 +309,7 @@ impl Snapshot {
         first: i64,
         mut each: impl FnMut(StoredMismatch) -> Result<()>,
     ) -> Result<()> {
-        let touched = format!(
-            "SELECT {COLUMNS} FROM reconcile_mismatches
-             WHERE generation = ?1 AND key IN (
-                 SELECT key FROM mismatch_state WHERE status <> 'open' OR owner_override IS NOT NULL
-                 UNION SELECT target FROM annotations WHERE target_kind = 'mismatch')"
-        );
-        let mut statement = self.conn().prepare_cached(&touched)?;
+        let mut statement = self.conn().prepare_cached(TOUCHED)?;
         let mut rows = statement.query([generation])?;
         while let Some(r) = rows.next()? {
             each(stored_mismatch(r)?)?;
@@ -397,7 +401,7 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
-    use super::{FIRST_PAGE, OPEN_COUNTS};
+    use super::{FIRST_PAGE, OPEN_COUNTS, TOUCHED};
 
     /// The plan of `sql` with `params`, one step a line.
     fn plan(snapshot: &super::Snapshot, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
@@ -414,14 +418,22 @@ mod tests {
     #[test]
     fn status_and_the_first_page_read_no_stored_mismatch_they_do_not_show() {
         let (_dir, snapshot) = crate::snapshot::testing::new_snapshot();
-        // The counts: every stored mismatch is looked up by key from the overlay's rows,
-        // none is scanned (the totals per lane and severity are their own table).
-        let steps = plan(&snapshot, OPEN_COUNTS, [1i64]);
-        assert!(!steps.is_empty());
-        for step in &steps {
-            let scans_stored = step.starts_with("SCAN")
-                && (step.contains("reconcile_mismatches") || step.ends_with(" m") || step.contains(" m "));
-            assert!(!scans_stored, "{step}\n{steps:?}");
+        // The counts: a stored mismatch is only looked up by key, from the overlay's rows;
+        // none is read by generation (all of them) or scanned (the totals per lane and
+        // severity are their own table).
+        for sql in [OPEN_COUNTS, TOUCHED] {
+            let steps = plan(&snapshot, sql, [1i64]);
+            let stored: Vec<&String> = steps
+                .iter()
+                .filter(|s| s.contains("reconcile_mismatches") || s.ends_with(" m") || s.contains(" m "))
+                .collect();
+            assert!(!stored.is_empty(), "{steps:?}");
+            for step in stored {
+                assert!(
+                    step.starts_with("SEARCH m USING INDEX reconcile_mismatches_key (key=?)"),
+                    "{step}\n{steps:?}"
+                );
+            }
         }
         // The first page: in index order, no sort of the whole list.
         let steps = plan(&snapshot, FIRST_PAGE, [1i64, 200]);
