@@ -16,6 +16,16 @@
 //!   best of three each, and their ratio;
 //! - whether the engine found exactly the planted mismatches with their exact variances.
 //!
+//! Then the dirty period (issue 15), at 100k invoices when that size is run
+//! (`CLOSEDESK_BENCH_DIRTY=0` skips it, `=only` runs nothing else): the period with the
+//! first line of every invoice one cent off (~97,000 open mismatches), stored once by a
+//! first `status`; then `status` (best and median of five) and its peak RSS, the cockpit
+//! headless in a child process (first frame, every mismatch loaded, key→frame of sort,
+//! filter and move keys in the mismatch list, its peak RSS), and the real cockpit's first
+//! frame in a pseudo-terminal (`benches/first_frame.py`, when `python3` is there). With
+//! `CLOSEDESK_BENCH_BEFORE=BINARY` (another build, e.g. main's) the process figures are
+//! measured for it too, on its own copy of the period, side by side.
+//!
 //! Files go to `CLOSEDESK_BENCH_DIR` (default `target/bench-scale/`) and are reused when
 //! they already exist for the same size and seed (`CLOSEDESK_BENCH_REBUILD=1` to rebuild).
 
@@ -196,12 +206,180 @@ fn cockpit_child(path: &Path) {
     std::fs::write(out, figures).expect("write figures");
 }
 
+/// The dirty period of `invoices` invoices written by `binary`: generated, one cent put
+/// on the first line of every invoice, and stored by a first `status` (timed).
+fn dirty_period(binary: &Path, dir: &Path, invoices: u64, tag: &str) -> (PathBuf, Duration, u64) {
+    let file = dir.join(format!("dirty-{invoices}-seed{SEED}-{tag}.db"));
+    let file_text = file.to_str().expect("a UTF-8 path").to_string();
+    let rebuild = std::env::var_os("CLOSEDESK_BENCH_REBUILD").is_some();
+    if rebuild || !file.exists() {
+        let mut command = Command::new(binary);
+        command.args([
+            "demo",
+            "--scale",
+            &invoices.to_string(),
+            "--seed",
+            &SEED.to_string(),
+            "--out",
+            &file_text,
+            "--force",
+        ]);
+        run_command(command, Stdio::null());
+        // Another program's edit (no closedesk code): the source generation moves.
+        let conn = rusqlite::Connection::open(&file).expect("open with rusqlite");
+        conn.execute(
+            "UPDATE invoice_lines SET amount_cents = amount_cents + 1
+             WHERE rowid IN (SELECT min(rowid) FROM invoice_lines GROUP BY invoice_id)",
+            [],
+        )
+        .expect("plant");
+        drop(conn);
+    }
+    let mut command = Command::new(binary);
+    command.args(["status", &file_text]);
+    let (first, rss) = run_command(command, Stdio::null());
+    (file, first, rss)
+}
+
+/// `status` of `file` by `binary`: best and median of five, and the peak RSS.
+fn dirty_status(binary: &Path, file: &Path) -> (Duration, Duration, u64) {
+    let mut times = Vec::new();
+    let mut rss = 0;
+    for _ in 0..5 {
+        let mut command = Command::new(binary);
+        command.arg("status").arg(file);
+        let (took, kib) = run_command(command, Stdio::null());
+        times.push(took);
+        rss = rss.max(kib);
+    }
+    times.sort();
+    (times[0], times[2], rss)
+}
+
+/// The real cockpit's first frame with data in a 120x40 pseudo-terminal, best of three
+/// (`benches/first_frame.py`); `None` without `python3`.
+fn pty_first_frame(binary: &Path, file: &Path) -> Option<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/first_frame.py");
+    let mut best: Option<f64> = None;
+    for _ in 0..3 {
+        let out = Command::new("python3")
+            .arg(&script)
+            .arg(binary)
+            .arg(file)
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let ms: f64 = text
+            .split("first frame with data ")
+            .nth(1)?
+            .split(" ms")
+            .next()?
+            .trim()
+            .parse()
+            .ok()?;
+        best = Some(best.map_or(ms, |b: f64| b.min(ms)));
+    }
+    best.map(|ms| format!("{ms:.0} ms"))
+}
+
+fn dirty(dir: &Path, invoices: u64) {
+    let new = PathBuf::from(env!("CARGO_BIN_EXE_closedesk"));
+    let before = std::env::var_os("CLOSEDESK_BENCH_BEFORE").map(PathBuf::from);
+    let mut builds = vec![("this build", new.clone(), "new")];
+    if let Some(before) = before {
+        builds.insert(0, ("before", before, "before"));
+    }
+    println!();
+    println!("Dirty period: {invoices} invoices, the first line of each one cent off:");
+    println!();
+    println!(
+        "| build | 1st status (engine, stores) | its peak RSS | status best / median of 5 | status peak RSS | cockpit first frame, pty (best of 3) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut new_file = None;
+    for (name, binary, tag) in &builds {
+        let (file, first, first_rss) = dirty_period(binary, dir, invoices, tag);
+        let (best, median, rss) = dirty_status(binary, &file);
+        let pty = pty_first_frame(binary, &file).unwrap_or_else(|| "—".into());
+        println!(
+            "| {name} | {} | {} | {} / {} | {} | {pty} |",
+            ms(first),
+            mib(first_rss),
+            ms(best),
+            ms(median),
+            mib(rss)
+        );
+        if *tag == "new" {
+            new_file = Some(file);
+        }
+    }
+    let file = new_file.expect("this build's file");
+    let out = std::env::temp_dir().join(format!("closedesk-dirty-bench-{}.txt", std::process::id()));
+    let mut command = Command::new(std::env::current_exe().expect("this bench"));
+    command
+        .env("CLOSEDESK_BENCH_COCKPIT_DIRTY", &file)
+        .env("CLOSEDESK_BENCH_COCKPIT_OUT", &out);
+    let (_, rss) = run_command(command, Stdio::null());
+    let figures = std::fs::read_to_string(&out).expect("cockpit figures");
+    let _ = std::fs::remove_file(&out);
+    println!();
+    println!("Cockpit on the dirty period, headless at 80x24 (this build; benches/scale/cockpit.rs):");
+    println!();
+    println!(
+        "| mismatches | first frame | every mismatch loaded | sort key→frame p50 / p99 / max (CPU) | filter key→frame p50 / p99 / max (CPU) | move key→frame p50 / p99 / max (CPU) | peak RSS |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("{figures} {} |", mib(rss));
+}
+
+/// In the child: the dirty period's cockpit figures as table cells.
+fn dirty_child(path: &Path) {
+    let rounds = std::env::var("CLOSEDESK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10);
+    let d = cockpit::measure_dirty(path, rounds);
+    let p = |samples: &[(Duration, Duration)]| {
+        let wall: Vec<Duration> = samples.iter().map(|s| s.0).collect();
+        let cpu: Vec<Duration> = samples.iter().map(|s| s.1).collect();
+        let at = |s: &[Duration], q: f64| cockpit::percentile(s, q).as_secs_f64() * 1e3;
+        format!(
+            "{:.1} / {:.1} / {:.1} ms (CPU {:.1} / {:.1} / {:.1})",
+            at(&wall, 50.0),
+            at(&wall, 99.0),
+            at(&wall, 100.0),
+            at(&cpu, 50.0),
+            at(&cpu, 99.0),
+            at(&cpu, 100.0)
+        )
+    };
+    let figures = format!(
+        "| {} | {} | {} | {} | {} | {} |",
+        d.total,
+        ms(d.first_frame),
+        ms(d.complete),
+        p(&d.sort),
+        p(&d.filter),
+        p(&d.moves),
+    );
+    let out = std::env::var_os("CLOSEDESK_BENCH_COCKPIT_OUT").expect("output file");
+    std::fs::write(out, figures).expect("write figures");
+}
+
 fn main() {
     if let Some(path) = std::env::var_os("CLOSEDESK_BENCH_COCKPIT") {
         return cockpit_child(Path::new(&path));
     }
+    if let Some(path) = std::env::var_os("CLOSEDESK_BENCH_COCKPIT_DIRTY") {
+        return dirty_child(Path::new(&path));
+    }
     let sizes = child::sizes("10000,100000,1000000");
     let dir = child::dir("bench-scale");
+    let dirty_only = std::env::var("CLOSEDESK_BENCH_DIRTY").is_ok_and(|v| v == "only");
+    let dirty_off = std::env::var("CLOSEDESK_BENCH_DIRTY").is_ok_and(|v| v == "0");
+    if dirty_only {
+        return dirty(&dir, 100_000);
+    }
     let rows: Vec<Row> = sizes.iter().map(|&n| bench(&dir, n)).collect();
 
     println!();
@@ -238,5 +416,8 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &sizes {
         println!("| {n} | {}", cockpit_row(&snapshot_path(&dir, n)));
+    }
+    if !dirty_off && sizes.contains(&100_000) {
+        dirty(&dir, 100_000);
     }
 }

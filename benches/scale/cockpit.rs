@@ -146,3 +146,111 @@ pub fn percentile(samples: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
+
+/// The cockpit on a dirty period (issue 15: ~100,000 open mismatches), headless.
+pub struct Dirty {
+    /// From opening the file to the first complete frame, drawn as the worker first
+    /// answers (`data::load_first`: the stored totals and the first page).
+    pub first_frame: Duration,
+    /// From opening the file to the frame with every mismatch loaded (`data::load`).
+    pub complete: Duration,
+    /// How many mismatches the list has.
+    pub total: usize,
+    /// Key→frame in the mismatch list, by kind of key: a sort key (`s`, `S`), a filter key
+    /// (typing, backspace, Esc, a quick filter, clearing them), a move. Wall time, and the
+    /// CPU time of this thread (on a shared machine the wall time also counts waiting for
+    /// a core).
+    pub sort: Vec<(Duration, Duration)>,
+    pub filter: Vec<(Duration, Duration)>,
+    pub moves: Vec<(Duration, Duration)>,
+}
+
+/// The CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Measures [`Dirty`] on `path`, `rounds` times over the key sequence.
+pub fn measure_dirty(path: &Path, rounds: usize) -> Dirty {
+    use closedesk::tui::data::Response;
+    let start = Instant::now();
+    let snapshot = Snapshot::open(path).expect("open");
+    let today = snapshot.period().expect("period").window_end;
+    let mut h = Harness {
+        app: App::new(),
+        snapshot,
+        terminal: Terminal::new(TestBackend::new(80, 24)).expect("terminal"),
+        theme: Theme::mono(),
+        today,
+    };
+    let requests = h.app.start();
+    // As the worker answers the first load: the first page drawn, then the rest read.
+    let first = data::load_first(&h.snapshot, "bench", today).expect("a large period's first page");
+    h.app.on_response(Response::Loaded(Box::new(first)));
+    h.frame();
+    let first_frame = start.elapsed();
+    h.pump(requests);
+    h.frame();
+    let complete = start.elapsed();
+    let total = h.app.data.as_ref().map_or(0, |d| d.items.len());
+
+    h.key(ch('2'));
+    enum Kind {
+        Sort,
+        Filter,
+        Move,
+    }
+    use Kind::*;
+    let mut keys: Vec<(Kind, KeyEvent)> = Vec::new();
+    for _ in 0..8 {
+        keys.push((Sort, ch('s')));
+    }
+    keys.push((Sort, ch('S')));
+    keys.push((Move, code(KeyCode::PageDown)));
+    keys.push((Move, ch('j')));
+    keys.push((Filter, ch('/')));
+    for c in "inv-0001".chars() {
+        keys.push((Filter, ch(c)));
+    }
+    for _ in 0..4 {
+        keys.push((Filter, code(KeyCode::Backspace)));
+    }
+    keys.push((Filter, code(KeyCode::Enter)));
+    keys.push((Sort, ch('s')));
+    keys.push((Move, ch('G')));
+    keys.push((Move, ch('g')));
+    keys.push((Filter, ch('x')));
+    for c in ['L', 'V', 'O', 'T', 'x'] {
+        keys.push((Filter, ch(c)));
+    }
+    keys.push((Filter, ch('/')));
+    keys.push((Filter, ch('z')));
+    keys.push((Filter, code(KeyCode::Esc)));
+    let (mut sort, mut filter, mut moves) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (kind, key) in &keys {
+            let cpu = thread_cpu();
+            let wall = h.key(*key).frame;
+            let took = (wall, thread_cpu() - cpu);
+            match kind {
+                Sort => sort.push(took),
+                Filter => filter.push(took),
+                Move => moves.push(took),
+            }
+        }
+    }
+    Dirty {
+        first_frame,
+        complete,
+        total,
+        sort,
+        filter,
+        moves,
+    }
+}

@@ -40,9 +40,41 @@ pub fn checksum(generation: i64, version: &str, result: &str) -> String {
     hex(&hash.finalize())
 }
 
-/// Whether a stored row still matches the checksum it was stored with.
+/// SHA-256 (lowercase hex) of a stored row's generation, version, result and the edit
+/// counter its store left (schema 5), each length-prefixed: what `checksum` holds since.
+pub fn sealed_checksum(generation: i64, version: &str, result: &str, edits: i64) -> String {
+    let mut hash = Sha256::new();
+    for part in [
+        "closedesk.stored.v2",
+        &generation.to_string(),
+        version,
+        result,
+        &edits.to_string(),
+    ] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hex(&hash.finalize())
+}
+
+/// Whether a stored row still matches the checksum it was stored with (over its edit
+/// counter too: a row without one is of an earlier format).
 fn unedited(row: &StoredRow) -> bool {
-    row.checksum.as_deref() == Some(checksum(row.generation, &row.version, &row.result).as_str())
+    row.edits.is_some_and(|edits| {
+        row.checksum.as_deref()
+            == Some(sealed_checksum(row.generation, &row.version, &row.result, edits).as_str())
+    })
+}
+
+/// Whether the rows of the stored result `row` (whose checksum was checked) are as its
+/// store left them, in O(1): the edit counter, which every insert, update or delete of
+/// those rows bumps (triggers, whoever writes) and which only counts up, is still where
+/// the store left it, and the triggers are all there as created. A row edited with the
+/// `sqlite3` tool fails this; [`check_stored`] (`verify`) also digests every row.
+fn sealed(snapshot: &Snapshot, row: &StoredRow) -> rusqlite::Result<bool> {
+    Ok(row.edits.is_some()
+        && snapshot.stored_edits().ok() == row.edits
+        && snapshot.sealing_triggers_intact()?)
 }
 
 /// The part of a mismatch stored as JSON in its row's `detail`; the rest has columns.
@@ -189,9 +221,14 @@ fn mismatch_of(row: StoredMismatch) -> Option<Mismatch> {
 }
 
 /// Reads the rows of the stored result `header` (whose checksum was checked) whole: the
-/// overview when they match the header's digest and read back, `None` when a row was
-/// edited (or does not read back) — then the result counts as none.
-fn read_rows(snapshot: &Snapshot, header: &StoredRow) -> rusqlite::Result<Option<Overview>> {
+/// overview when they are sealed ([`sealed`]) and, with `digest`, match the header's digest
+/// too, and read back; `None` when a row was edited (or does not read back) — then the
+/// result counts as none.
+fn read_rows(snapshot: &Snapshot, header: &StoredRow, digest: bool) -> rusqlite::Result<Option<Overview>> {
+    if !sealed(snapshot, header)? {
+        return Ok(None);
+    }
+    let check = digest;
     let steps = snapshot.stored_steps(header.generation)?;
     let mut digest = RowsDigest::new();
     for (name, figures) in &steps {
@@ -200,14 +237,16 @@ fn read_rows(snapshot: &Snapshot, header: &StoredRow) -> rusqlite::Result<Option
     let mut mismatches = Vec::new();
     let mut readable = true;
     snapshot.stored_mismatches(header.generation, true, |row| {
-        digest.mismatch(&row);
+        if check {
+            digest.mismatch(&row);
+        }
         match mismatch_of(row) {
             Some(m) if readable => mismatches.push(m),
             _ => readable = false,
         }
         Ok(())
     })?;
-    if !readable || digest.finish() != header.result {
+    if !readable || (check && digest.finish() != header.result) {
         return Ok(None);
     }
     Ok(overview_of_steps(&steps).map(|overview| Overview {
@@ -237,15 +276,17 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 }
 
 /// The `version` of a stored result: the closedesk version whose engine computed it, and
-/// the format and rules it is stored with (`+rows.2`: an [`Overview`] as rows, schema 3,
-/// with "a wrong ledger row is one finding"; `+rows.1` had the rules before it — bump the
+/// the format and rules it is stored with (`+rows.3`: an [`Overview`] as rows sealed by
+/// the edit counter, schema 5; `+rows.2` the same rows sealed by a digest read back each
+/// time, schema 3, with "a wrong ledger row is one finding"; `+rows.1` had the rules
+/// before it — bump the
 /// suffix whenever an engine rule changes what a period reports). A row of any
 /// other version or format counts as none — another closedesk's, or a whole
 /// reconciliation stored under the bare version by the builds before the overview, which
 /// must not be read as an overview. `overview.2` (the JSON of an overview, the engine of
 /// issue 13) and `overview.1` (earlier rules) were one JSON blob; schema 3 drops them.
 /// `.minor`: amounts in the currency's decimals (before, two whatever the currency).
-pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.2.minor");
+pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.3.minor");
 
 /// Where a reconciliation came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -298,7 +339,7 @@ fn readable(snapshot: &Snapshot, row: &StoredRow, version: &str) -> rusqlite::Re
     if row.version != version || !unedited(row) {
         return Ok(None);
     }
-    read_rows(snapshot, row)
+    read_rows(snapshot, row, false)
 }
 
 /// What `status` needs of the stored result, read without the mismatches' JSON: the
@@ -317,28 +358,217 @@ pub fn stored_counts(snapshot: &Snapshot) -> rusqlite::Result<Option<(Overview, 
         read.finish()?;
         return Ok(None);
     };
-    if row.generation != generation || row.version != STORED_VERSION || !unedited(&row) {
+    if row.generation != generation
+        || row.version != STORED_VERSION
+        || !unedited(&row)
+        || !sealed(snapshot, &row)?
+    {
         read.finish()?;
         return Ok(None);
     }
     let steps = snapshot.stored_steps(generation)?;
-    let mut digest = RowsDigest::new();
-    for (name, figures) in &steps {
-        digest.step(name, figures);
-    }
-    snapshot.stored_mismatches(generation, false, |m| {
-        digest.mismatch(&m);
-        Ok(())
-    })?;
     let overview = overview_of_steps(&steps).filter(|o| o.period.status != PeriodStatus::SignedOff);
     let counts = match overview {
-        Some(overview) if digest.finish() == row.result => {
-            Some((overview, snapshot.stored_open_counts(generation)?))
-        }
-        _ => None,
+        Some(overview) => Some((overview, snapshot.stored_open_counts(generation)?)),
+        None => None,
     };
     read.finish()?;
     Ok(counts)
+}
+
+/// The stored result of a large period as the cockpit reads it in two steps
+/// ([`stored_first`], [`stored_compact`]): current, of this version, sealed, and not
+/// signed off (a signed-off period's overview must be checked whole against its sign-off:
+/// [`stored_or_run`]); its step overview and the totals per lane and severity.
+struct LargeStored {
+    generation: i64,
+    overview: Overview,
+    /// (lane, severity, mismatches, Σ |variance| in minor units), as stored.
+    totals: Vec<(Lane, Severity, i64, i64)>,
+}
+
+/// Reads [`LargeStored`] inside the caller's read transaction; `None` when there is no such
+/// result, or it has at most `whole_up_to` mismatches (the cockpit reads those whole).
+fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Option<LargeStored>> {
+    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
+    else {
+        return Ok(None);
+    };
+    if row.generation != generation
+        || row.version != STORED_VERSION
+        || !unedited(&row)
+        || !sealed(snapshot, &row)?
+    {
+        return Ok(None);
+    }
+    let mut totals = Vec::new();
+    for (lane, severity, count, variance) in snapshot.stored_totals(generation)? {
+        let (Some(lane), Some(severity)) = (Lane::parse(&lane), Severity::parse(&severity)) else {
+            return Ok(None);
+        };
+        totals.push((lane, severity, count, variance));
+    }
+    let count: i64 = totals.iter().map(|t| t.2).sum();
+    if usize::try_from(count).unwrap_or(0) <= whole_up_to {
+        return Ok(None);
+    }
+    let steps = snapshot.stored_steps(generation)?;
+    Ok(overview_of_steps(&steps)
+        .filter(|o| o.period.status != PeriodStatus::SignedOff)
+        .map(|overview| LargeStored {
+            generation,
+            overview,
+            totals,
+        }))
+}
+
+/// The first frame of a large period's cockpit: the stored overview whose mismatches are
+/// the ones the workflow overlay touches and the first `first` in the cockpit's order (each
+/// whole, once), and the totals of all of them per lane and severity — read by SQL, in
+/// time independent of how many mismatches there are. `None` unless the stored result is
+/// current, sealed, not signed off and has more than `whole_up_to` mismatches.
+pub fn stored_first(
+    snapshot: &Snapshot,
+    first: usize,
+    whole_up_to: usize,
+) -> rusqlite::Result<Option<FirstPage>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let read = snapshot.begin_read()?;
+    let Some(large) = large_stored(snapshot, whole_up_to)? else {
+        read.finish()?;
+        return Ok(None);
+    };
+    let mut mismatches: Vec<Mismatch> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut readable = true;
+    let first = i64::try_from(first).unwrap_or(i64::MAX);
+    snapshot.stored_first_mismatches(large.generation, first, |row| {
+        if seen.insert(row.key.clone()) {
+            match mismatch_of(row) {
+                Some(m) => mismatches.push(m),
+                None => readable = false,
+            }
+        }
+        Ok(())
+    })?;
+    read.finish()?;
+    if !readable {
+        return Ok(None);
+    }
+    mismatches.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(Some(FirstPage {
+        overview: Overview {
+            mismatches,
+            ..large.overview
+        },
+        totals: large.totals,
+    }))
+}
+
+/// [`stored_first`]'s answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstPage {
+    /// The stored overview with the touched and the first mismatches only.
+    pub overview: Overview,
+    /// Every stored mismatch counted per (lane, severity), with Σ |variance| in minor units.
+    pub totals: Vec<(Lane, Severity, i64, i64)>,
+}
+
+/// Every mismatch of a large period's stored result, compact: its figures, owner and key
+/// whole, its title, next action and source rows (the `detail` JSON, most of a row) left
+/// empty — except for the mismatches the workflow overlay touches and the first `first` in
+/// the cockpit's order, which are whole. [`stored_detail`] reads one whole when it is
+/// opened. Same conditions as [`stored_first`].
+pub fn stored_compact(
+    snapshot: &Snapshot,
+    first: usize,
+    whole_up_to: usize,
+) -> rusqlite::Result<Option<Overview>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let read = snapshot.begin_read()?;
+    let Some(large) = large_stored(snapshot, whole_up_to)? else {
+        read.finish()?;
+        return Ok(None);
+    };
+    let mut whole = std::collections::HashMap::new();
+    let mut readable = true;
+    let first = i64::try_from(first).unwrap_or(i64::MAX);
+    snapshot.stored_first_mismatches(large.generation, first, |row| {
+        match mismatch_of(row) {
+            Some(m) => {
+                whole.insert(m.key.clone(), m);
+            }
+            None => readable = false,
+        }
+        Ok(())
+    })?;
+    let count: i64 = large.totals.iter().map(|t| t.2).sum();
+    let mut mismatches = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    snapshot.stored_mismatches(large.generation, false, |row| {
+        if let Some(m) = whole.remove(&row.key) {
+            mismatches.push(m);
+            return Ok(());
+        }
+        match compact_of(row) {
+            Some(m) => mismatches.push(m),
+            None => readable = false,
+        }
+        Ok(())
+    })?;
+    read.finish()?;
+    Ok(readable.then_some(Overview {
+        mismatches,
+        ..large.overview
+    }))
+}
+
+/// A mismatch of its row read without its detail: title, next action and source rows empty.
+fn compact_of(row: StoredMismatch) -> Option<Mismatch> {
+    Some(Mismatch {
+        lane: Lane::parse(&row.lane)?,
+        check: CHECKS.iter().copied().find(|c| *c == row.check)?,
+        severity: Severity::parse(&row.severity)?,
+        key: row.key,
+        subject: row.subject,
+        title: String::new(),
+        expected: Money::from_cents(row.expected_cents),
+        actual: Money::from_cents(row.actual_cents),
+        variance: Money::from_cents(row.variance_cents),
+        owner: row.owner,
+        next_action: String::new(),
+        expected_rows: Vec::new(),
+        actual_rows: Vec::new(),
+    })
+}
+
+/// The stored mismatch `key` whole (title, next action, source rows), when the stored
+/// result is current, of this version and sealed: what the cockpit reads when a mismatch
+/// of a compact list ([`stored_compact`]) is opened.
+pub fn stored_detail(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Mismatch>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let read = snapshot.begin_read()?;
+    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
+    else {
+        read.finish()?;
+        return Ok(None);
+    };
+    let found = if row.generation == generation
+        && row.version == STORED_VERSION
+        && unedited(&row)
+        && sealed(snapshot, &row)?
+    {
+        snapshot.stored_mismatch(generation, key)?.and_then(mismatch_of)
+    } else {
+        None
+    };
+    read.finish()?;
+    Ok(found)
 }
 
 /// What a stored row is, as `verify` reports it.
@@ -371,7 +601,7 @@ pub fn check_stored(snapshot: &Snapshot, engine_now: &Overview) -> rusqlite::Res
     if !unedited(&row) {
         return Ok(StoredCheck::Edited);
     }
-    let Some(overview) = read_rows(snapshot, &row)? else {
+    let Some(overview) = read_rows(snapshot, &row, true)? else {
         return Ok(StoredCheck::Edited);
     };
     if row.generation != generation {
@@ -505,14 +735,22 @@ fn store(snapshot: &Snapshot, generation: i64, version: &str, overview: &Overvie
         digest.mismatch(m);
     }
     let result = digest.finish();
-    let header = StoredRow {
+    let header = |edits| StoredRow {
         generation,
         version: version.to_string(),
         computed_at: crate::snapshot::workflow::now(),
-        checksum: Some(checksum(generation, version, &result)),
-        result,
+        checksum: Some(sealed_checksum(generation, version, &result, edits)),
+        result: result.clone(),
+        edits: Some(edits),
     };
-    let _ = snapshot.store_reconciliation_rows(&header, &steps, &mismatches);
+    let _ = snapshot.store_reconciliation_rows(generation, &steps, &mismatches, header);
+}
+
+/// Stores `overview` as the current result, whatever it is: for tests of what reads it.
+#[cfg(test)]
+pub(crate) fn store_current(snapshot: &Snapshot, overview: &Overview) {
+    let generation = snapshot.source_generation().unwrap();
+    store(snapshot, generation, STORED_VERSION, overview);
 }
 
 /// Recomputes the header of the stored result from its rows as they are in the file now:
@@ -533,7 +771,9 @@ pub fn reseal(snapshot: &Snapshot) -> rusqlite::Result<()> {
         Ok(())
     })?;
     row.result = digest.finish();
-    row.checksum = Some(checksum(row.generation, &row.version, &row.result));
+    let edits = snapshot.stored_edits()?;
+    row.edits = Some(edits);
+    row.checksum = Some(sealed_checksum(row.generation, &row.version, &row.result, edits));
     snapshot.store_reconciliation(&row)
 }
 
@@ -779,6 +1019,7 @@ mod tests {
                 computed_at: "2026-11-01T00:00:00Z".to_string(),
                 checksum: Some(checksum(generation, version, &result)),
                 result,
+                edits: None,
             })
             .unwrap();
     }
@@ -911,10 +1152,8 @@ mod tests {
             );
             assert_eq!(snapshot.conn().execute(sql, []).unwrap(), 1, "{sql}");
             assert!(stored(&snapshot).unwrap().is_none(), "{sql}");
-            // `status` reads no detail JSON (it shows none): its columns are covered by
-            // the checksum, and the detail by its hash, which every reader of it checks.
-            let detail_only = sql.contains("SET detail");
-            assert_eq!(stored_counts(&snapshot).unwrap().is_none(), !detail_only, "{sql}");
+            // `status` reads no row, yet the edit counter moved: none, detail edits too.
+            assert!(stored_counts(&snapshot).unwrap().is_none(), "{sql}");
             assert_eq!(
                 check_stored(&snapshot, &fresh).unwrap(),
                 StoredCheck::Edited,
@@ -940,6 +1179,75 @@ mod tests {
     }
 
     #[test]
+    fn any_change_to_a_stored_row_breaks_the_seal_without_a_row_being_read() {
+        let (_dir, snapshot) = demo();
+        let path = snapshot.path().to_path_buf();
+        let fresh = run(&snapshot).unwrap().overview();
+        // Another program (its own connection, no closedesk code): every kind of change to
+        // every table of the stored result, the totals `status` reads instead of the rows
+        // among them, and a change put back as it was.
+        let other = rusqlite::Connection::open(&path).unwrap();
+        let edits = [
+            "UPDATE reconcile_totals SET mismatches = mismatches + 1 WHERE rowid = (SELECT min(rowid) FROM reconcile_totals)",
+            "UPDATE reconcile_totals SET variance_abs_cents = 0 WHERE rowid = (SELECT min(rowid) FROM reconcile_totals)",
+            "DELETE FROM reconcile_totals WHERE rowid = (SELECT min(rowid) FROM reconcile_totals)",
+            "INSERT INTO reconcile_totals SELECT generation, 'usage', 'zz', 1, 1 FROM reconcile_cache",
+            "UPDATE reconcile_mismatches SET owner = owner WHERE ord = 0",
+            "UPDATE reconcile_steps SET figures = figures WHERE ord = 0",
+            "DELETE FROM reconcile_steps WHERE ord = 0",
+        ];
+        for sql in edits {
+            run_and_store(&snapshot).unwrap();
+            assert!(stored_counts(&snapshot).unwrap().is_some(), "{sql}");
+            assert_eq!(other.execute(sql, []).unwrap(), 1, "{sql}");
+            assert!(stored_counts(&snapshot).unwrap().is_none(), "{sql}");
+            assert!(stored(&snapshot).unwrap().is_none(), "{sql}");
+            assert_eq!(
+                stored_or_run(&snapshot).unwrap(),
+                (fresh.clone(), Freshness::Computed)
+            );
+        }
+        run_and_store(&snapshot).unwrap();
+        // The counter only counts up: it cannot be put back to the header's value.
+        let edits = snapshot.stored_edits().unwrap();
+        for sql in [
+            "UPDATE reconcile_edits SET edits = edits - 1",
+            "UPDATE reconcile_edits SET edits = edits",
+            "DELETE FROM reconcile_edits",
+            "INSERT OR REPLACE INTO reconcile_edits (id, edits) VALUES (1, 0)",
+            "REPLACE INTO reconcile_edits (id, edits) VALUES (1, 0)",
+        ] {
+            assert!(other.execute(sql, []).is_err(), "{sql}");
+        }
+        assert_eq!(snapshot.stored_edits().unwrap(), edits);
+        assert!(stored_counts(&snapshot).unwrap().is_some());
+        // A trigger behind the counter dropped (then a row changed unseen): none, and for
+        // verify, edited.
+        other
+            .execute_batch("DROP TRIGGER reconcile_mismatches_edited_update")
+            .unwrap();
+        assert!(stored_counts(&snapshot).unwrap().is_none());
+        assert!(stored(&snapshot).unwrap().is_none());
+        assert_eq!(check_stored(&snapshot, &fresh).unwrap(), StoredCheck::Edited);
+        // The header's count edited to the counter's: its checksum no longer matches.
+        let other_row = |sql: &str| other.execute(sql, []).unwrap();
+        drop(snapshot);
+        let snapshot = Snapshot::open(&path).unwrap();
+        let (_, sql) = crate::snapshot::schema::sealing_triggers()
+            .into_iter()
+            .find(|(name, _)| name == "reconcile_mismatches_edited_update")
+            .unwrap();
+        snapshot.conn().execute_batch(&sql).unwrap();
+        run_and_store(&snapshot).unwrap();
+        assert!(stored_counts(&snapshot).unwrap().is_some());
+        other_row("UPDATE reconcile_mismatches SET variance_cents = 0 WHERE ord = 0");
+        other_row("UPDATE reconcile_cache SET edits = (SELECT edits FROM reconcile_edits)");
+        assert!(stored_counts(&snapshot).unwrap().is_none());
+        assert!(stored(&snapshot).unwrap().is_none());
+        assert_eq!(check_stored(&snapshot, &fresh).unwrap(), StoredCheck::Edited);
+    }
+
+    #[test]
     fn a_version_2_file_upgrades_and_stores_its_result_as_rows() {
         let (dir, snapshot) = demo();
         let path = snapshot.path().to_path_buf();
@@ -947,8 +1255,12 @@ mod tests {
         drop(snapshot);
         // The file as schema 2 left it: no result rows, a stored overview as one JSON blob.
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE reconcile_mismatches; DROP TABLE reconcile_steps;")
-            .unwrap();
+        conn.execute_batch(
+            "DROP TABLE reconcile_mismatches; DROP TABLE reconcile_steps;
+             DROP TABLE reconcile_totals; DROP TABLE reconcile_edits;
+             ALTER TABLE reconcile_cache DROP COLUMN edits;",
+        )
+        .unwrap();
         let generation: i64 = conn
             .query_row("SELECT generation FROM source_generation", [], |r| r.get(0))
             .unwrap();

@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// The first schema version whose amounts are in the period currency's own minor unit
 /// (before it, every amount was stored in hundredths whatever the currency).
@@ -56,6 +56,8 @@ pub const INTERNAL_TABLES: &[&str] = &[
     "reconcile_cache",
     "reconcile_steps",
     "reconcile_mismatches",
+    "reconcile_totals",
+    "reconcile_edits",
 ];
 
 /// Import metadata: what `import` (or the generator) wrote, per source table, written in
@@ -74,6 +76,7 @@ pub fn migrations() -> Vec<String> {
         v2(),
         stored_result_rows(),
         reversible_corrections(),
+        sealed_result_rows(),
     ]
 }
 
@@ -556,6 +559,88 @@ CREATE INDEX annotations_target ON annotations(target_kind, target);
 "#,
     );
     sql.push_str(&lock_triggers(std::iter::once("annotations"), LOCKED_WHEN));
+    sql
+}
+
+/// The tables of the stored result whose every insert, update or delete counts as an edit
+/// (`reconcile_edits`), and the triggers that guard the counter: what [`sealed_result_rows`]
+/// creates, each statement without its `;` (as `sqlite_schema` keeps it).
+pub const SEALED_TABLES: &[&str] = &["reconcile_steps", "reconcile_mismatches", "reconcile_totals"];
+
+/// (name, SQL) of every trigger of [`sealed_result_rows`], in name order: one per sealed
+/// table and operation bumping `reconcile_edits`, and three that let the counter only
+/// count up. `reconcile::stored` checks that they are all in the file, as created, before
+/// it trusts the counter.
+pub fn sealing_triggers() -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = SEALED_TABLES
+        .iter()
+        .flat_map(|table| {
+            ["INSERT", "UPDATE", "DELETE"].into_iter().map(move |op| {
+                let name = format!("{table}_edited_{}", op.to_lowercase());
+                let sql = format!(
+                    "CREATE TRIGGER {name} AFTER {op} ON {table}\n\
+                     BEGIN UPDATE reconcile_edits SET edits = edits + 1; END"
+                );
+                (name, sql)
+            })
+        })
+        .collect();
+    for (op, when) in [
+        ("INSERT", ""),
+        ("UPDATE", "\nWHEN NEW.edits <= OLD.edits OR NEW.id IS NOT OLD.id"),
+        ("DELETE", ""),
+    ] {
+        let name = format!("reconcile_edits_no_{}", op.to_lowercase());
+        let sql = format!(
+            "CREATE TRIGGER {name} BEFORE {op} ON reconcile_edits{when}\n\
+             BEGIN SELECT RAISE(ABORT, 'reconcile_edits only counts up'); END"
+        );
+        all.push((name, sql));
+    }
+    all.sort();
+    all
+}
+
+/// Version 5 (issue 15, a dirty period): the stored result is sealed by a counter instead
+/// of a digest of every row read back. `reconcile_edits` counts every insert, update and
+/// delete of the stored result's rows (triggers; the counter only counts up), and the
+/// header records the count its own store ended at (`edits`, covered by its checksum): a
+/// row changed since, by any program, leaves the counter ahead of the header and the
+/// result counts as none — checked in O(1) per read. `reconcile_totals` holds the stored
+/// mismatches counted and totalled per lane and severity, so `status` and the cockpit
+/// apply the workflow overlay to the mismatches it touches only. An index gives the
+/// cockpit's first page (most severe, then largest |variance|, then key) without a sort.
+/// A result stored before is dropped (derived data: the next reader recomputes it).
+/// Self-contained, so it can be renumbered.
+fn sealed_result_rows() -> String {
+    let mut sql = String::from(
+        r#"
+CREATE TABLE reconcile_edits (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    edits INTEGER NOT NULL
+);
+INSERT INTO reconcile_edits (id, edits) VALUES (1, 0);
+CREATE TABLE reconcile_totals (
+    generation         INTEGER NOT NULL,
+    lane               TEXT NOT NULL,
+    severity           TEXT NOT NULL,
+    mismatches         INTEGER NOT NULL,
+    variance_abs_cents INTEGER NOT NULL,
+    PRIMARY KEY (generation, lane, severity)
+);
+ALTER TABLE reconcile_cache ADD COLUMN edits INTEGER;
+CREATE INDEX reconcile_mismatches_first ON reconcile_mismatches(generation,
+    (CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END),
+    abs(variance_cents) DESC, key);
+DELETE FROM reconcile_cache;
+DELETE FROM reconcile_steps;
+DELETE FROM reconcile_mismatches;
+"#,
+    );
+    for (_, trigger) in sealing_triggers() {
+        sql.push_str(&trigger);
+        sql.push_str(";\n");
+    }
     sql
 }
 

@@ -332,10 +332,12 @@ impl App {
                 out
             }
             View::Detail if self.detail.trail.is_none() && !self.detail.key.is_empty() => {
-                vec![Request::Trail {
+                let mut out = vec![Request::Trail {
                     kind: TargetKind::Mismatch,
                     target: self.detail.key.clone(),
-                }]
+                }];
+                out.extend(self.whole_detail_request());
+                out
             }
             View::Checklist => self.checklist_trail_request(),
             _ => Vec::new(),
@@ -355,6 +357,7 @@ impl App {
                 self.error = None;
                 self.updated_at = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 self.data = Some(*l);
+                self.forget_shown_mismatches();
                 // Keep selections by key; fall back to the first row.
                 if self.mismatches.selected_key.is_none() {
                     self.mismatches.selected_key =
@@ -403,6 +406,7 @@ impl App {
                 Vec::new()
             }
             Response::Evidence { key, result } => self.on_evidence(key, *result),
+            Response::Detail(mismatch) => self.on_whole_detail(*mismatch),
             Response::Verified(r) => {
                 self.audit.verify = Some(r);
                 Vec::new()

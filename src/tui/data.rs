@@ -26,6 +26,13 @@ use crate::workflow::{self, mismatches::MismatchView, Refusal};
 /// Rows per page of a lane table or the audit log.
 pub const PAGE: usize = 200;
 
+/// The most mismatches a period may have for the cockpit to load them whole at once
+/// (title, next action and source rows of each). A larger period (issue 15, a dirty
+/// period) is loaded in two steps: a first frame from the stored totals and the first
+/// [`PAGE`] mismatches ([`load_first`]), then every mismatch compact ([`load`]); a compact
+/// mismatch is read whole when it is opened ([`Request::Detail`]).
+pub const WHOLE_UP_TO: usize = 2_000;
+
 /// Who is using the cockpit, and what the roster says they may do: the workflow's actor.
 pub use crate::workflow::Actor;
 
@@ -82,6 +89,106 @@ pub struct Loaded {
     pub charts: crate::tui::views::charts::Charts,
     /// The roster's logins and roles: whom a login not on it may act as (`--user`).
     pub roster: Vec<(String, crate::snapshot::model::Role)>,
+    /// A large period's first frame: `items` are the first page only (and every mismatch
+    /// the workflow touched); the figures over all of them are here, and the rest follows.
+    pub partial: Option<Partial>,
+    /// The mismatch list's sort orders and search text, computed with the data (in the
+    /// worker) so a key in the list costs no sort ([`ListIndex::of`]).
+    pub list: ListIndex,
+}
+
+/// What a first frame ([`load_first`]) knows of the mismatches it has not read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Partial {
+    /// How many mismatches there are.
+    pub total: usize,
+    /// Open mismatches per lane, in [`Lane::ALL`] order.
+    pub lane_open: Vec<(Lane, usize)>,
+    /// How many are open, and Σ |variance| (as the engine gives it) of those.
+    pub open: usize,
+    pub open_variance: Money,
+}
+
+/// The mismatch list's orders and search text, by item index: for each [`SortKey`] the
+/// items in that order (ties by severity), each item's searchable fields in lower case
+/// (one text, so a filter is one pass over it), and the owners. Empty when not computed
+/// (the list then computes what it needs itself).
+///
+/// [`SortKey`]: crate::tui::views::mismatches::SortKey
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListIndex {
+    pub orders: Vec<Vec<u32>>,
+    pub search: SearchText,
+    /// The items' owners, sorted, each once.
+    pub owners: Vec<String>,
+}
+
+impl ListIndex {
+    pub fn of(items: &[Item]) -> ListIndex {
+        use crate::tui::views::mismatches::SortKey;
+        let owners: std::collections::BTreeSet<&String> = items.iter().map(|i| &i.owner).collect();
+        ListIndex {
+            orders: SortKey::ORDER.iter().map(|k| k.order(items)).collect(),
+            search: SearchText::of(items),
+            owners: owners.into_iter().cloned().collect(),
+        }
+    }
+}
+
+/// Every item's searchable fields in lower case, one after the other in one text: each
+/// field ended by a NUL (which no typed filter has, so a match never spans two fields),
+/// `ends[i]` where item `i`'s end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchText {
+    pub text: String,
+    pub ends: Vec<u32>,
+}
+
+impl SearchText {
+    pub fn of(items: &[Item]) -> SearchText {
+        let mut search = SearchText {
+            text: String::new(),
+            ends: Vec::with_capacity(items.len()),
+        };
+        for i in items {
+            let mm = &i.mismatch;
+            for field in [
+                mm.key.as_str(),
+                mm.title.as_str(),
+                mm.subject.as_str(),
+                i.owner.as_str(),
+                mm.next_action.as_str(),
+                i.status.as_str(),
+                mm.severity.as_str(),
+            ] {
+                search.text.push_str(&field.to_lowercase());
+                search.text.push('\0');
+            }
+            search
+                .ends
+                .push(u32::try_from(search.text.len()).unwrap_or(u32::MAX));
+        }
+        search
+    }
+
+    /// Which items have `needle` (lower case) in a field, by index: one pass over the text.
+    pub fn matching(&self, needle: &str) -> Vec<bool> {
+        let mut hit = vec![needle.is_empty(); self.ends.len()];
+        if needle.is_empty() {
+            return hit;
+        }
+        let mut item = 0;
+        for at in memchr::memmem::find_iter(self.text.as_bytes(), needle.as_bytes()) {
+            let at = at as u32;
+            while item < self.ends.len() && self.ends[item] <= at {
+                item += 1;
+            }
+            if let Some(h) = hit.get_mut(item) {
+                *h = true;
+            }
+        }
+        hit
+    }
 }
 
 impl Loaded {
@@ -91,6 +198,9 @@ impl Loaded {
 
     /// Open mismatches per lane.
     pub fn lane_counts(&self) -> Vec<(Lane, usize)> {
+        if let Some(p) = &self.partial {
+            return p.lane_open.clone();
+        }
         Lane::ALL
             .iter()
             .map(|lane| {
@@ -104,6 +214,31 @@ impl Loaded {
 
     pub fn item(&self, key: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.mismatch.key == key)
+    }
+
+    /// How many mismatches are open, and Σ |variance| of those as the engine gives it.
+    pub fn open_totals(&self) -> (usize, Money) {
+        if let Some(p) = &self.partial {
+            return (p.open, p.open_variance);
+        }
+        self.open_items().fold((0, Money::ZERO), |(n, sum), i| {
+            (n + 1, sum + i.mismatch.variance.abs())
+        })
+    }
+
+    /// How many mismatches there are (not all in `items` in a first frame).
+    pub fn total(&self) -> usize {
+        self.partial.as_ref().map_or(self.items.len(), |p| p.total)
+    }
+
+    /// Puts a mismatch read whole ([`Response::Detail`]) in place of its compact item.
+    pub fn fill_detail(&mut self, mismatch: Mismatch) {
+        if let Some(at) = self.items.iter().position(|i| i.mismatch.key == mismatch.key) {
+            self.items[at].mismatch = mismatch;
+            if self.list.search.ends.len() == self.items.len() {
+                self.list.search = SearchText::of(&self.items);
+            }
+        }
     }
 }
 
@@ -157,6 +292,10 @@ pub enum Request {
     Verify,
     /// The rows behind a mismatch, their sums and comparison.
     Evidence {
+        key: String,
+    },
+    /// A mismatch of a compact list ([`WHOLE_UP_TO`]) whole: title, next action, rows.
+    Detail {
         key: String,
     },
     Write(WriteOp),
@@ -269,6 +408,8 @@ pub enum Response {
         key: String,
         result: Box<Result<crate::reconcile::evidence::Evidence, String>>,
     },
+    /// A mismatch whole, when the stored result still has it.
+    Detail(Box<Mismatch>),
     Wrote {
         op: WriteOp,
         result: Result<String, String>,
@@ -296,9 +437,65 @@ fn refusal(e: Refusal) -> String {
 
 /// Reconciles (the stored overview when it is current, else the engine, storing its
 /// overview), summarizes and reads the workflow state.
+///
+/// A period of more than [`WHOLE_UP_TO`] mismatches whose stored result is current is read
+/// compact: every mismatch without its detail JSON but those the workflow touched and the
+/// first page ([`reconcile::stored::stored_compact`]).
 pub fn load(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Result<Loaded, String> {
+    if let Some(compact) = reconcile::stored::stored_compact(snapshot, PAGE, WHOLE_UP_TO).map_err(sql_err)? {
+        return load_with(snapshot, compact, login, today);
+    }
     let (overview, _) = reconcile::stored_or_run(snapshot).map_err(sql_err)?;
-    load_with(snapshot, &overview, login, today)
+    load_with(snapshot, overview, login, today)
+}
+
+/// A large period's first frame (more than [`WHOLE_UP_TO`] mismatches, stored result
+/// current): the overview and counts as `status` reads them, and the first page of the
+/// mismatch list with every mismatch the workflow touched; `partial` says so, and [`load`]
+/// follows with the rest. `None` for any other period (then [`load`] is the first frame).
+pub fn load_first(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<Loaded> {
+    let first = reconcile::stored::stored_first(snapshot, PAGE, WHOLE_UP_TO).ok()??;
+    let mut loaded = load_with(snapshot, first.overview.clone(), login, today).ok()?;
+    // Every mismatch the workflow touched is among the items, so those not open are too:
+    // the rest of each lane is open, as stored.
+    let total: i64 = first.totals.iter().map(|t| t.2).sum();
+    let closed: Vec<&Item> = loaded.items.iter().filter(|i| !i.is_open()).collect();
+    let lane_open = Lane::ALL
+        .iter()
+        .map(|lane| {
+            let stored: i64 = first.totals.iter().filter(|t| t.0 == *lane).map(|t| t.2).sum();
+            let closed = closed.iter().filter(|i| i.mismatch.lane == *lane).count();
+            (*lane, usize::try_from(stored).unwrap_or(0).saturating_sub(closed))
+        })
+        .collect();
+    let stored_variance = Money::from_cents(first.totals.iter().map(|t| t.3).sum());
+    let closed_variance: Money = closed.iter().map(|i| i.mismatch.variance.abs()).sum();
+    let (counts, open_variance) = open_counts(snapshot)?;
+    let progress = snapshot.checklist_progress().ok()?;
+    loaded.summary = Summary::counted(&first.overview, counts, open_variance, &progress, today);
+    loaded.partial = Some(Partial {
+        total: usize::try_from(total).unwrap_or(0),
+        open: usize::try_from(total).unwrap_or(0).saturating_sub(closed.len()),
+        open_variance: stored_variance - closed_variance,
+        lane_open,
+    });
+    Some(loaded)
+}
+
+/// The open mismatches by severity and Σ |corrected variance|, by SQL (as `status`).
+fn open_counts(snapshot: &Snapshot) -> Option<(crate::summary::SeverityCounts, Money)> {
+    let (_, open) = reconcile::stored::stored_counts(snapshot).ok()??;
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    Some((
+        crate::summary::SeverityCounts {
+            open: count(open.critical + open.high + open.medium + open.low),
+            critical: count(open.critical),
+            high: count(open.high),
+            medium: count(open.medium),
+            low: count(open.low),
+        },
+        Money::from_cents(open.variance_abs_cents),
+    ))
 }
 
 /// What to draw while the engine runs: the stored result, when there is one of this
@@ -314,50 +511,67 @@ pub fn load_stale(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<
     if stored.current {
         return None;
     }
-    let mut loaded = load_with(snapshot, &stored.overview, login, today).ok()?;
+    let mut loaded = load_with(snapshot, stored.overview, login, today).ok()?;
     loaded.recomputing = true;
     Some(loaded)
 }
 
+/// What an item has of the workflow overlay: status, owner, corrected figures, pending
+/// corrections, version.
+type Overlay = (MismatchStatus, String, (Money, Money, Money), usize, i64);
+
+/// Builds the cockpit's data of `recon` (taken: its mismatches become the items, not
+/// copied; a dirty period has 100,000). The workflow's views of the mismatches, as large,
+/// are let go before the checklist and the sign-off preconditions compute their own.
 fn load_with(
     snapshot: &Snapshot,
-    recon: &reconcile::Overview,
+    mut recon: reconcile::Overview,
     login: &str,
     today: NaiveDate,
 ) -> Result<Loaded, String> {
-    let views: HashMap<String, MismatchView> = workflow::mismatches::views(snapshot, &recon.mismatches)
-        .map_err(refusal)?
-        .into_iter()
-        .map(|v| (v.key.clone(), v))
-        .collect();
     let counts = snapshot.annotation_counts().map_err(sql_err)?;
-    // Open: neither resolved nor waived; what remains open is the corrected variance.
-    let open_variance = |m: &Mismatch| {
-        let v = views.get(&m.key)?;
-        v.is_open().then_some(v.corrected_variance)
-    };
     let progress = snapshot.checklist_progress().map_err(sql_err)?;
-    let summary = Summary::new(recon, open_variance, &progress, today);
-    let mut items: Vec<Item> = recon
-        .mismatches
-        .iter()
-        .map(|m| {
-            let v = views.get(&m.key);
-            Item {
-                status: v.map_or(MismatchStatus::Open, |v| v.status),
-                owner: v.map_or_else(|| m.owner.clone(), |v| v.owner.clone()),
-                notes: counts.get(&m.key).copied().unwrap_or(0),
-                corrected: v.map_or((m.expected, m.actual, m.variance), |v| {
-                    (v.corrected_expected, v.corrected_actual, v.corrected_variance)
-                }),
-                pending_corrections: v.map_or(0, |v| v.pending().count()),
-                version: v.map_or(0, |v| v.version),
-                mismatch: m.clone(),
-            }
-        })
-        .collect();
-    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
-    let wf_items = workflow::checklist::items(snapshot, recon).map_err(refusal)?;
+    let (summary, overlay) = {
+        // One view per mismatch, in their order (then any cleared by data, not listed).
+        let views: Vec<MismatchView> =
+            workflow::mismatches::views(snapshot, &recon.mismatches).map_err(refusal)?;
+        let at: HashMap<&str, usize> = recon
+            .mismatches
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.key.as_str(), i))
+            .collect();
+        let view = |i: usize, m: &Mismatch| views.get(i).filter(|v| v.key == m.key);
+        // Open: neither resolved nor waived; what remains open is the corrected variance.
+        let open_variance = |m: &Mismatch| {
+            let v = view(*at.get(m.key.as_str())?, m)?;
+            v.is_open().then_some(v.corrected_variance)
+        };
+        let summary = Summary::new(&recon, open_variance, &progress, today);
+        let overlay: Vec<Overlay> = recon
+            .mismatches
+            .iter()
+            .enumerate()
+            .map(|(i, m)| match view(i, m) {
+                Some(v) => (
+                    v.status,
+                    v.owner.clone(),
+                    (v.corrected_expected, v.corrected_actual, v.corrected_variance),
+                    v.pending().count(),
+                    v.version,
+                ),
+                None => (
+                    MismatchStatus::Open,
+                    m.owner.clone(),
+                    (m.expected, m.actual, m.variance),
+                    0,
+                    0,
+                ),
+            })
+            .collect();
+        (summary, overlay)
+    };
+    let wf_items = workflow::checklist::items(snapshot, &recon).map_err(refusal)?;
     let checklist = wf_items
         .iter()
         .map(|i| ChecklistRow {
@@ -378,11 +592,16 @@ fn load_with(
                 .map(|e| format!("{}: {}", e.label, e.value))
                 .collect();
             if !i.blockers.is_empty() {
-                let keys: Vec<String> = i
+                // A few by name: a dirty period has tens of thousands.
+                let mut keys: Vec<String> = i
                     .blockers
                     .iter()
+                    .take(BLOCKERS_NAMED)
                     .map(|b| format!("{} ({})", b.key, b.severity))
                     .collect();
+                if i.blockers.len() > BLOCKERS_NAMED {
+                    keys.push(format!("and {} more", i.blockers.len() - BLOCKERS_NAMED));
+                }
                 lines.push(format!("cannot be done while open: {}", keys.join(", ")));
             }
             lines
@@ -394,7 +613,24 @@ fn load_with(
         .into_iter()
         .map(|p| (p.met, p.rule.to_string(), p.state))
         .collect();
-    let charts = crate::tui::views::charts::Charts::of(recon, &items);
+    let mut items: Vec<Item> = std::mem::take(&mut recon.mismatches)
+        .into_iter()
+        .zip(overlay)
+        .map(
+            |(m, (status, owner, corrected, pending_corrections, version))| Item {
+                status,
+                owner,
+                notes: counts.get(&m.key).copied().unwrap_or(0),
+                corrected,
+                pending_corrections,
+                version,
+                mismatch: m,
+            },
+        )
+        .collect();
+    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+    let charts = crate::tui::views::charts::Charts::of(&recon, &items);
+    let list = ListIndex::of(&items);
     Ok(Loaded {
         path: snapshot.path().to_path_buf(),
         summary,
@@ -403,14 +639,19 @@ fn load_with(
         checklist,
         evidence,
         actor: wf_actor,
-        lane_figures: lane_figures(recon),
+        lane_figures: lane_figures(&recon),
         preconditions,
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
         recomputing: false,
         charts,
         roster: snapshot.workflow().roster_roles().map_err(sql_err)?,
+        partial: None,
+        list,
     })
 }
+
+/// Blockers of a checklist item named in its evidence; the rest are counted.
+const BLOCKERS_NAMED: usize = 20;
 
 /// The engine's figures for each lane table, one line each.
 pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
@@ -853,6 +1094,12 @@ pub fn handle_with(
             Err(e) => Response::Failed(e.to_string()),
         },
         Request::Verify => Response::Verified(verify(snapshot)),
+        Request::Detail { key } => match reconcile::stored::stored_detail(snapshot, &key) {
+            Ok(Some(mismatch)) => Response::Detail(Box::new(mismatch)),
+            // Stale or gone: the next load (the watcher asks for it) brings it whole.
+            Ok(None) => Response::Changed,
+            Err(e) => Response::Failed(e.to_string()),
+        },
         Request::Evidence { key } => {
             let result = crate::reconcile::evidence::evidence_now(snapshot, &key)
                 .map_err(|e| crate::snapshot::explain(&e))
@@ -890,9 +1137,14 @@ pub fn spawn_worker(
             }
         };
         while let Some(req) = requests.blocking_recv() {
-            // A stale stored result is drawn at once while the engine runs.
+            // A large period's first page is drawn at once while the rest is read; a stale
+            // stored result is drawn at once while the engine runs.
             if req == Request::Load {
-                if let Some(stale) = load_stale(&snapshot, &login, today) {
+                if let Some(first) = load_first(&snapshot, &login, today) {
+                    if responses.send(Response::Loaded(Box::new(first))).is_err() {
+                        break;
+                    }
+                } else if let Some(stale) = load_stale(&snapshot, &login, today) {
                     if responses.send(Response::Loaded(Box::new(stale))).is_err() {
                         break;
                     }
@@ -939,4 +1191,196 @@ pub fn severity_split(items: &[Item]) -> HashMap<Severity, usize> {
         *out.entry(i.mismatch.severity).or_insert(0) += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod large_tests {
+    use super::*;
+    use crate::tui::app::App;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    /// The demo period with its stored result made large: its mismatches copied under new
+    /// keys (and amounts) until there are more than [`WHOLE_UP_TO`], stored as current.
+    fn large() -> (tempfile::TempDir, Snapshot, reconcile::Overview) {
+        let (dir, snapshot) = crate::demo::open_in_tempdir();
+        let (mut overview, _) = reconcile::stored_or_run(&snapshot).unwrap();
+        let base = overview.mismatches.clone();
+        let mut n = 0i64;
+        while overview.mismatches.len() <= WHOLE_UP_TO + 300 {
+            for m in &base {
+                let mut copy = m.clone();
+                copy.key = format!("{}~{n:05}", m.key);
+                copy.subject = format!("{}-{}", m.subject, n % 97);
+                copy.actual = m.actual + Money::from_cents(n % 13);
+                copy.variance = copy.actual - copy.expected;
+                overview.mismatches.push(copy);
+                n += 1;
+            }
+        }
+        overview.mismatches.sort_by(|a, b| a.key.cmp(&b.key));
+        reconcile::stored::store_current(&snapshot, &overview);
+        (dir, snapshot, overview)
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 4, 6).unwrap()
+    }
+
+    /// What may differ between a compact item and the same item whole.
+    fn figures(i: &Item) -> impl PartialEq + std::fmt::Debug + '_ {
+        let m = &i.mismatch;
+        (
+            (
+                &m.key, m.lane, m.severity, &m.subject, m.expected, m.actual, m.variance,
+            ),
+            (&m.owner, i.status, &i.owner, i.notes, i.corrected, i.version),
+        )
+    }
+
+    #[test]
+    fn a_large_period_loads_in_two_steps_with_the_figures_of_one() {
+        let (_dir, mut snapshot, overview) = large();
+        // Worked on deep in the list, past the first page: a waiver and a note.
+        let mut by_severity = overview.mismatches.clone();
+        by_severity.sort_by(severity_order);
+        let (waived, noted) = (
+            &by_severity[by_severity.len() - 1],
+            &by_severity[by_severity.len() - 2],
+        );
+        let actor = |login: &str| workflow::Actor::resolve(&snapshot, Some(login)).unwrap();
+        let reason = "below materiality, agreed with the controller";
+        workflow::mismatches::waive(&snapshot, &actor("jokafor"), &overview, &waived.key, reason, None)
+            .unwrap();
+        workflow::mismatches::note(&snapshot, &actor("tlin"), &overview, &noted.key, "asked", None).unwrap();
+
+        // The whole list, as a small period is loaded, against the two steps.
+        let whole = load_with(&snapshot, overview.clone(), "rdiaz", today()).unwrap();
+        let first = load_first(&snapshot, "rdiaz", today()).expect("a first page");
+        let rest = load(&snapshot, "rdiaz", today()).unwrap();
+        let partial = first.partial.as_ref().unwrap();
+        assert_eq!(partial.total, overview.mismatches.len());
+        assert_eq!(first.total(), whole.total());
+        assert!(first.items.len() <= PAGE + 2, "{}", first.items.len());
+        assert!(rest.partial.is_none());
+        for step in [&first, &rest] {
+            assert_eq!(step.summary, whole.summary);
+            assert_eq!(step.lane_counts(), whole.lane_counts());
+            assert_eq!(step.open_totals(), whole.open_totals());
+            assert_eq!(step.period_status, whole.period_status);
+        }
+        // The first page is the whole list's, each mismatch whole; the worked ones are there.
+        assert_eq!(&first.items[..PAGE], &whole.items[..PAGE]);
+        assert_eq!(
+            first.item(&waived.key).map(|i| i.status),
+            Some(MismatchStatus::Waived)
+        );
+        assert_eq!(first.item(&noted.key).map(|i| i.notes), Some(1));
+        // The rest: every mismatch, the same figures and states; compact past the first page.
+        assert_eq!(rest.items.len(), whole.items.len());
+        for (r, w) in rest.items.iter().zip(&whole.items) {
+            assert_eq!(figures(r), figures(w));
+            if !r.mismatch.title.is_empty() {
+                assert_eq!(r, w);
+            }
+        }
+        assert_eq!(&rest.items[..PAGE], &whole.items[..PAGE]);
+        let compact = rest
+            .items
+            .iter()
+            .find(|i| i.mismatch.title.is_empty())
+            .expect("compact");
+        // Opened: read whole.
+        let key = compact.mismatch.key.clone();
+        let Response::Detail(m) = handle(
+            &mut snapshot,
+            "rdiaz",
+            None,
+            today(),
+            Request::Detail { key: key.clone() },
+        ) else {
+            panic!("no detail");
+        };
+        assert_eq!(&*m, &whole.item(&key).unwrap().mismatch);
+        let mut app = App::new();
+        app.on_response(Response::Loaded(Box::new(rest.clone())));
+        app.detail.key = key.clone();
+        assert_eq!(
+            app.whole_detail_request(),
+            Some(Request::Detail { key: key.clone() })
+        );
+        app.on_response(Response::Detail(m));
+        assert_eq!(app.detail_item(), whole.item(&key));
+        assert_eq!(app.whole_detail_request(), None);
+
+        // The list filters and sorts as it does the whole list (less the compact rows'
+        // title and next action), key by key.
+        let mut app = App::new();
+        app.on_response(Response::Loaded(Box::new(rest.clone())));
+        let mut plain = App::new();
+        let mut bare = rest.clone();
+        bare.list = ListIndex::default();
+        plain.on_response(Response::Loaded(Box::new(bare)));
+        let keys = |app: &App| -> Vec<String> {
+            app.visible_items()
+                .iter()
+                .map(|i| i.mismatch.key.clone())
+                .collect()
+        };
+        let press = |app: &mut App, c: char| {
+            app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        };
+        for app in [&mut app, &mut plain] {
+            press(app, '2');
+        }
+        assert_eq!(keys(&app), keys(&plain));
+        assert_eq!(keys(&app).len(), whole.items.len());
+        for c in "sssSsssssSVVx/~001".chars() {
+            press(&mut app, c);
+            press(&mut plain, c);
+            assert_eq!(keys(&app), keys(&plain), "after {c}");
+        }
+        assert!(!keys(&app).is_empty() && keys(&app).len() < whole.items.len());
+        let naive: Vec<String> = {
+            let mut rows: Vec<&Item> = rest
+                .items
+                .iter()
+                .filter(|i| {
+                    [&i.mismatch.key, &i.mismatch.subject, &i.owner]
+                        .iter()
+                        .any(|t| t.to_lowercase().contains("~001"))
+                })
+                .collect();
+            rows.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+            rows.iter().map(|i| i.mismatch.key.clone()).collect()
+        };
+        let mut shown = keys(&app);
+        if app.mismatches.descending {
+            shown.reverse();
+        }
+        let mut naive_sorted = naive.clone();
+        naive_sorted.sort();
+        let mut shown_sorted = shown.clone();
+        shown_sorted.sort();
+        assert_eq!(shown_sorted, naive_sorted);
+
+        // A stored row edited by another program: no first page, no detail, and the rest
+        // is the engine's (the demo's own mismatches).
+        snapshot
+            .conn()
+            .execute(
+                "UPDATE reconcile_mismatches SET variance_cents = 0 WHERE ord = 0",
+                [],
+            )
+            .unwrap();
+        assert!(load_first(&snapshot, "rdiaz", today()).is_none());
+        assert_eq!(
+            handle(&mut snapshot, "rdiaz", None, today(), Request::Detail { key }),
+            Response::Changed
+        );
+        let recomputed = load(&snapshot, "rdiaz", today()).unwrap();
+        assert_eq!(
+            recomputed.items.len(),
+            reconcile::run(&snapshot).unwrap().mismatches.len()
+        );
+    }
 }

@@ -163,6 +163,8 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             ("olga".into(), Role::Operator),
             ("rita".into(), Role::Reviewer),
         ],
+        partial: None,
+        list: Default::default(),
     };
     // The worked example's figures, as the lane lines above state them.
     l.charts = Charts {

@@ -1740,6 +1740,7 @@ fn the_first_load_from_the_stored_overview_is_the_engines_and_an_old_stored_resu
                 &result,
             )),
             result,
+            edits: None,
         })
         .unwrap();
     };

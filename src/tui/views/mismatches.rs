@@ -31,7 +31,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    const ORDER: [SortKey; 8] = [
+    pub(crate) const ORDER: [SortKey; 8] = [
         SortKey::Severity,
         SortKey::Lane,
         SortKey::Subject,
@@ -59,6 +59,34 @@ impl SortKey {
         let i = Self::ORDER.iter().position(|k| *k == self).unwrap_or(0);
         Self::ORDER[(i + 1) % Self::ORDER.len()]
     }
+
+    /// Orders two items by this column, ties most severe first (then |variance|, key).
+    fn cmp(self, a: &Item, b: &Item) -> std::cmp::Ordering {
+        let (x, y) = (&a.mismatch, &b.mismatch);
+        let o = match self {
+            SortKey::Severity => crate::tui::data::severity_order(x, y),
+            SortKey::Lane => x.lane.as_str().cmp(y.lane.as_str()),
+            SortKey::Subject => x.subject.cmp(&y.subject),
+            SortKey::Expected => x.expected.cmp(&y.expected),
+            SortKey::Actual => x.actual.cmp(&y.actual),
+            SortKey::Variance => y.variance.abs().cmp(&x.variance.abs()),
+            SortKey::Owner => a.owner.cmp(&b.owner),
+            SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+        };
+        o.then_with(|| crate::tui::data::severity_order(x, y))
+    }
+
+    /// The indices of `items` in this column's order (a stable sort: equal rows keep their
+    /// order).
+    pub(crate) fn order(self, items: &[Item]) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..items.len() as u32).collect();
+        order.sort_by(|a, b| self.cmp(&items[*a as usize], &items[*b as usize]));
+        order
+    }
+
+    fn index(self) -> usize {
+        Self::ORDER.iter().position(|k| *k == self).unwrap_or(0)
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -70,10 +98,35 @@ pub struct MismatchesState {
     pub filter: String,
     pub typing: bool,
     pub quick: QuickFilters,
+    /// The rows last shown, for the queries that gave them (the latest last, a few kept): a
+    /// key, a frame and the next key of the same query reuse them, a longer filter narrows
+    /// them, and a backspace finds them again.
+    shown: std::cell::RefCell<Vec<Shown>>,
+}
+
+/// How many answers the list keeps.
+const SHOWN_KEPT: usize = 16;
+
+/// The visible rows (item indices) of one query over one load of the data.
+#[derive(Clone, Debug)]
+struct Shown {
+    /// The data they index: its items' address and length.
+    data: (usize, usize),
+    query: Query,
+    rows: std::sync::Arc<Vec<u32>>,
+}
+
+/// What decides the visible rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Query {
+    needle: String,
+    quick: QuickFilters,
+    sort: Option<SortKey>,
+    descending: bool,
 }
 
 /// The quick filters, one key each to cycle (`x` clears them all).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QuickFilters {
     pub lane: Option<Lane>,
     pub severity: Option<Severity>,
@@ -115,59 +168,144 @@ impl App {
         let Some(d) = &self.data else {
             return Vec::new();
         };
-        let m = &self.mismatches;
-        let needle = m.filter.to_lowercase();
-        let mut rows: Vec<&Item> = d
-            .items
+        self.visible_rows()
             .iter()
-            .filter(|i| m.quick.admits(i))
-            .filter(|i| {
-                needle.is_empty() || {
-                    let mm = &i.mismatch;
-                    [
-                        mm.key.as_str(),
-                        mm.title.as_str(),
-                        mm.subject.as_str(),
-                        i.owner.as_str(),
-                        mm.next_action.as_str(),
-                        i.status.as_str(),
-                        mm.severity.as_str(),
-                    ]
-                    .iter()
-                    .any(|t| t.to_lowercase().contains(&needle))
-                }
+            .map(|&i| &d.items[i as usize])
+            .collect()
+    }
+
+    /// The visible rows as indices into the items: the sort order computed with the data
+    /// ([`crate::tui::data::ListIndex`]), filtered; the last answer is kept, so a frame or a
+    /// move costs no filtering, and a filter typed further filters the last rows only.
+    fn visible_rows(&self) -> std::sync::Arc<Vec<u32>> {
+        let Some(d) = &self.data else {
+            return Default::default();
+        };
+        let m = &self.mismatches;
+        let data = (d.items.as_ptr() as usize, d.items.len());
+        let query = Query {
+            needle: m.filter.to_lowercase(),
+            quick: m.quick.clone(),
+            sort: m.sort,
+            descending: m.descending,
+        };
+        if let Some(same) = m
+            .shown
+            .borrow()
+            .iter()
+            .find(|s| s.data == data && s.query == query)
+        {
+            return same.rows.clone();
+        }
+        let computed;
+        let search = if d.list.search.ends.len() == d.items.len() {
+            &d.list.search
+        } else {
+            computed = crate::tui::data::SearchText::of(&d.items);
+            &computed
+        };
+        // Which rows pass, in item order (so the items are read in order, not in the sort
+        // order's): the filter text, then the quick filters when any is set.
+        let mut pass = search.matching(&query.needle);
+        if m.quick != QuickFilters::default() {
+            for (p, item) in pass.iter_mut().zip(&d.items) {
+                *p = *p && m.quick.admits(item);
+            }
+        }
+        let admits = |i: u32| pass[i as usize];
+        // The same query but a longer filter: a row it shows was shown before, in order.
+        let narrower = m
+            .shown
+            .borrow()
+            .iter()
+            .filter(|last| {
+                last.data == data
+                    && last.query.quick == query.quick
+                    && last.query.sort == query.sort
+                    && last.query.descending == query.descending
+                    && query.needle.contains(&last.query.needle)
             })
-            .collect();
-        if let Some(key) = m.sort {
-            rows.sort_by(|a, b| {
-                let (x, y) = (&a.mismatch, &b.mismatch);
-                let o = match key {
-                    SortKey::Severity => crate::tui::data::severity_order(x, y),
-                    SortKey::Lane => x.lane.as_str().cmp(y.lane.as_str()),
-                    SortKey::Subject => x.subject.cmp(&y.subject),
-                    SortKey::Expected => x.expected.cmp(&y.expected),
-                    SortKey::Actual => x.actual.cmp(&y.actual),
-                    SortKey::Variance => y.variance.abs().cmp(&x.variance.abs()),
-                    SortKey::Owner => a.owner.cmp(&b.owner),
-                    SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
-                };
-                o.then_with(|| crate::tui::data::severity_order(x, y))
-            });
+            .min_by_key(|last| last.rows.len())
+            .cloned();
+        let rows: Vec<u32> = if let Some(last) = narrower {
+            last.rows.iter().copied().filter(|i| admits(*i)).collect()
+        } else {
+            let all = 0..d.items.len() as u32;
+            let mut rows: Vec<u32> = match m.sort {
+                None => all.filter(|i| admits(*i)).collect(),
+                Some(key) => match d.list.orders.get(key.index()) {
+                    Some(order) if order.len() == d.items.len() => {
+                        order.iter().copied().filter(|i| admits(*i)).collect()
+                    }
+                    _ => key.order(&d.items).into_iter().filter(|i| admits(*i)).collect(),
+                },
+            };
+            if m.descending {
+                rows.reverse();
+            }
+            rows
+        };
+        let rows = std::sync::Arc::new(rows);
+        let mut shown = m.shown.borrow_mut();
+        shown.retain(|s| s.data == data);
+        if shown.len() >= SHOWN_KEPT {
+            shown.remove(0);
         }
-        if m.descending {
-            rows.reverse();
-        }
+        shown.push(Shown {
+            data,
+            query,
+            rows: rows.clone(),
+        });
         rows
+    }
+
+    /// New data: the rows kept for the last queries no longer apply.
+    pub(crate) fn forget_shown_mismatches(&mut self) {
+        self.mismatches.shown.borrow_mut().clear();
+    }
+
+    /// A compact mismatch of a large period opened in the detail: read it whole.
+    pub(crate) fn whole_detail_request(&self) -> Option<Request> {
+        let item = self.data.as_ref()?.item(&self.detail.key)?;
+        item.mismatch.title.is_empty().then(|| Request::Detail {
+            key: item.mismatch.key.clone(),
+        })
+    }
+
+    /// A mismatch read whole in place of its compact item.
+    pub(crate) fn on_whole_detail(&mut self, mismatch: crate::reconcile::Mismatch) -> Vec<Request> {
+        if let Some(d) = &mut self.data {
+            d.fill_detail(mismatch);
+        }
+        self.mismatches.shown.borrow_mut().clear();
+        Vec::new()
     }
 
     /// Index of the selected mismatch among the visible rows.
     pub fn mismatch_index(&self) -> usize {
-        let rows = self.visible_items();
-        self.mismatches
-            .selected_key
-            .as_ref()
-            .and_then(|k| rows.iter().position(|i| &i.mismatch.key == k))
-            .unwrap_or(0)
+        let (Some(d), Some(k)) = (&self.data, &self.mismatches.selected_key) else {
+            return 0;
+        };
+        let rows = self.visible_rows();
+        // Where the table last had it, else looked for.
+        let at = |n: usize| {
+            rows.get(n)
+                .is_some_and(|&i| &d.items[i as usize].mismatch.key == k)
+        };
+        match self.mismatches.table.selected() {
+            Some(n) if at(n) => n,
+            _ => rows
+                .iter()
+                .position(|&i| &d.items[i as usize].mismatch.key == k)
+                .unwrap_or(0),
+        }
+    }
+
+    /// The key of the `n`th visible row.
+    fn visible_key(&self, n: usize) -> Option<String> {
+        let d = self.data.as_ref()?;
+        let i = *self.visible_rows().get(n)?;
+        Some(d.items[i as usize].mismatch.key.clone())
     }
 
     pub(crate) fn filter_key(&mut self, key: KeyEvent) {
@@ -185,23 +323,28 @@ impl App {
             _ => {}
         }
         self.mismatches.table.select(Some(0));
-        self.mismatches.selected_key = self.visible_items().first().map(|i| i.mismatch.key.clone());
+        self.mismatches.selected_key = self.visible_key(0);
     }
 
     pub(crate) fn update_mismatches(&mut self, action: Action) -> Vec<Request> {
-        let keys = Item::keys(&self.visible_items());
+        let shown = self.visible_rows().len();
         let sel = self.mismatch_index();
-        let m = &mut self.mismatches;
         match action {
             a if a.is_nav() => {
-                let i = clamp_move(sel, keys.len(), &a, self.page_rows);
-                m.selected_key = keys.get(i).cloned();
+                let i = clamp_move(sel, shown, &a, self.page_rows);
+                self.mismatches.selected_key = self.visible_key(i);
+                return Vec::new();
             }
             Action::Enter => {
-                if let Some(key) = keys.get(sel) {
-                    return self.open_detail(key.clone());
+                if let Some(key) = self.visible_key(sel) {
+                    return self.open_detail(key);
                 }
+                return Vec::new();
             }
+            _ => {}
+        }
+        let m = &mut self.mismatches;
+        match action {
             Action::Filter => m.typing = true,
             Action::SortNext => {
                 m.sort = Some(m.sort.map_or(SortKey::Lane, SortKey::next));
@@ -229,14 +372,18 @@ impl App {
                 m.quick.severity = cycle(&all, m.quick.severity.as_ref());
             }
             Action::CycleOwner => {
-                let mut owners: Vec<String> = self
-                    .data
-                    .iter()
-                    .flat_map(|d| &d.items)
-                    .map(|i| i.owner.clone())
-                    .collect();
-                owners.sort();
-                owners.dedup();
+                let owners: Vec<String> = match &self.data {
+                    Some(d) if !d.list.owners.is_empty() => d.list.owners.clone(),
+                    _ => {
+                        let owners: std::collections::BTreeSet<&String> = self
+                            .data
+                            .iter()
+                            .flat_map(|d| &d.items)
+                            .map(|i| &i.owner)
+                            .collect();
+                        owners.into_iter().cloned().collect()
+                    }
+                };
                 m.quick.owner = cycle(&owners, m.quick.owner.as_ref());
             }
             Action::CycleStatus => {
@@ -293,8 +440,8 @@ pub fn severity_short(s: Severity) -> String {
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let [bar, table_area, selected_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(4)]).areas(area);
-    let items = app.visible_items();
-    let total = app.data.as_ref().map_or(0, |d| d.items.len());
+    let all = app.visible_items();
+    let total = app.data.as_ref().map_or(0, |d| d.total());
     let m = &app.mismatches;
     let mut filters = Vec::new();
     if !m.filter.is_empty() {
@@ -308,7 +455,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let dir = if m.descending { " ↑" } else { "" };
     let head = format!(
         "{} of {total} shown · sort {sort}{dir}{}",
-        items.len(),
+        all.len(),
         if filters.is_empty() {
             String::new()
         } else {
@@ -317,6 +464,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     );
     frame.render_widget(Paragraph::new(Line::from(Span::styled(head, theme.dim()))), bar);
 
+    // Only the rows on screen are built (a dirty period lists 100,000): the window that
+    // keeps the selected row in view, moved as little as possible, as the table would.
+    let idx = app.mismatch_index();
+    let height = usize::from(table_area.height.saturating_sub(1)).max(1);
+    let mut offset = app
+        .mismatches
+        .table
+        .offset()
+        .min(all.len().saturating_sub(height));
+    if idx < offset {
+        offset = idx;
+    } else if idx >= offset + height {
+        offset = idx + 1 - height;
+    }
+    let items = &all[offset.min(all.len())..(offset + height).min(all.len())];
     // Amount columns as wide as their widest value: money is never cut.
     let w = |f: &dyn Fn(&crate::tui::data::Item) -> String, min: usize| -> u16 {
         items
@@ -373,27 +535,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .style(theme.dim()),
     )
     .row_highlight_style(theme.selected());
-    let idx = app.mismatch_index();
-    app.mismatches.table.select(if empty { None } else { Some(idx) });
+    let selected_text = all.get(idx).map(|i| {
+        let next = &i.mismatch.next_action;
+        format!(
+            "{} · owner {}{}",
+            inert(&i.mismatch.key),
+            inert(&i.owner),
+            // A compact mismatch of a large period: its next action is read when opened.
+            if next.is_empty() {
+                String::new()
+            } else {
+                format!(" · next: {}", inert(next))
+            }
+        )
+    });
+    let selected = (!empty).then_some(idx);
+    app.mismatches.table.select(selected);
+    *app.mismatches.table.offset_mut() = offset;
     if empty {
         frame.render_widget(
             Paragraph::new("No mismatch matches these filters (x clears them)."),
             table_area,
         );
     } else {
-        frame.render_stateful_widget(table, table_area, &mut app.mismatches.table);
+        let mut window = TableState::default().with_selected(selected.map(|i| i - offset));
+        frame.render_stateful_widget(table, table_area, &mut window);
     }
     // The selected row's owner and next action in full, wrapped: at 80 columns the table
     // cuts both.
-    let selected = app.visible_items().get(idx).map(|i| {
-        format!(
-            "{} · owner {} · next: {}",
-            inert(&i.mismatch.key),
-            inert(&i.owner),
-            inert(&i.mismatch.next_action)
-        )
-    });
-    if let Some(text) = selected {
+    if let Some(text) = selected_text {
         frame.render_widget(
             Paragraph::new(text)
                 .wrap(ratatui::widgets::Wrap { trim: true })

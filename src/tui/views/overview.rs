@@ -230,8 +230,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     );
 
     // The correction lane: open mismatches, most severe first.
-    let items = app.correction_lane();
-    let total: crate::money::Money = items.iter().map(|i| i.mismatch.variance.abs()).sum();
+    let all = app.correction_lane();
+    let (open, total) = d.open_totals();
+    // Only the rows on screen are built (two lines each; a dirty period has 100,000 open):
+    // the window that keeps the selected row in view, moved as little as possible.
+    let sel = app
+        .overview
+        .selected()
+        .unwrap_or(0)
+        .min(all.len().saturating_sub(1));
+    let height = (usize::from(lane_tbl.height.saturating_sub(2)) / 2).max(1);
+    let mut offset = app.overview.offset().min(all.len().saturating_sub(height));
+    if sel < offset {
+        offset = sel;
+    } else if sel >= offset + height {
+        offset = sel + 1 - height;
+    }
+    let items = &all[offset.min(all.len())..(offset + height).min(all.len())];
     let var_w = items
         .iter()
         .map(|i| signed(i.mismatch.variance).len())
@@ -262,8 +277,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         })
         .collect();
     let title = format!(
-        "Correction lane — {} open · {} · Enter opens",
-        items.len(),
+        "Correction lane — {open} open · {} · Enter opens",
         total.grouped()
     );
     let empty = items.is_empty();
@@ -290,6 +304,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             );
         frame.render_widget(p, lane_tbl);
     } else {
-        frame.render_stateful_widget(table, lane_tbl, &mut app.overview);
+        let selected = app.overview.selected().map(|s| s.min(all.len() - 1) - offset);
+        let mut window = ratatui::widgets::TableState::default().with_selected(selected);
+        drop(all);
+        frame.render_stateful_widget(table, lane_tbl, &mut window);
+        *app.overview.offset_mut() = offset;
     }
 }
