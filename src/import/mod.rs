@@ -23,6 +23,7 @@ mod cells;
 mod csvfile;
 mod ids;
 pub mod map;
+mod parquet;
 mod record;
 pub mod stripe;
 mod tables;
@@ -207,6 +208,9 @@ pub struct Problem {
 impl Problem {
     /// `file:line:column: reason`, leaving out a line or column that is 0.
     fn located(&self) -> String {
+        if let Some(shown) = parquet::located(&self.file, self.line, self.column, &self.reason) {
+            return shown;
+        }
         match (self.line, self.column) {
             (0, _) => format!("{}: {}", self.file, self.reason),
             (line, 0) => format!("{}:{line}: {}", self.file, self.reason),
@@ -248,6 +252,13 @@ fn shown(path: &Path) -> String {
 pub(crate) trait Source {
     /// The bytes of file `name` (e.g. `"accounts.csv"`), `None` when there is no such file.
     fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError>;
+
+    /// The Parquet file `name` (e.g. `"usage_events.parquet"`), `None` when there is none.
+    /// Only a directory has them.
+    fn parquet(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
+        let _ = name;
+        Ok(None)
+    }
 }
 
 /// Files held in memory, by name.
@@ -283,6 +294,20 @@ impl<'a> Dir<'a> {
 }
 
 impl Source for Dir<'_> {
+    fn parquet(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
+        let path = self.0.join(name);
+        let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
+        match fs::File::open(&path) {
+            Ok(file) => match file.metadata() {
+                Ok(meta) if meta.is_dir() => Err(cannot(&"is a directory")),
+                Ok(_) => Ok(Some(file)),
+                Err(e) => Err(cannot(&e)),
+            },
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(cannot(&e)),
+        }
+    }
+
     fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError> {
         let path = self.0.join(name);
         let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));

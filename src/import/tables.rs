@@ -13,6 +13,7 @@ use std::io::Read;
 use super::cells::{is_id, quoted, Ids, Problems, Row, Seen, Word};
 use super::csvfile::TableReader;
 use super::ids::{hash, IdSet, Repeats};
+use super::parquet::{self as pq, Expect, ParquetTable};
 use super::record::{Cell, Header, Record};
 use super::{Failed, Imported, Source, FILES, MULTI_LINE};
 use crate::snapshot::model::{
@@ -95,6 +96,53 @@ fn kind_tag<W: Word>(word: &str) -> Option<u8> {
     W::all().iter().position(|k| *k == kind).map(|i| i as u8)
 }
 
+/// The Parquet form a file may be given in instead, with its expected schema
+/// (docs/usage-parquet.md): only the usage events.
+fn parquet_form(name: &str) -> Option<(&'static str, &'static [(&'static str, Expect)])> {
+    (name == "usage_events.csv").then_some(("usage_events.parquet", pq::USAGE_EVENTS))
+}
+
+/// A file as read: CSV, or its Parquet form.
+enum Reader<'s> {
+    Csv(TableReader<'s>),
+    Parquet(ParquetTable),
+}
+
+impl Reader<'_> {
+    fn header(&self) -> &Header {
+        match self {
+            Reader::Csv(reader) => reader.header(),
+            Reader::Parquet(reader) => reader.header(),
+        }
+    }
+
+    fn next_record(&mut self, problems: &mut Problems) -> Option<(&Header, &Record)> {
+        match self {
+            Reader::Csv(reader) => reader.next_record(problems),
+            Reader::Parquet(reader) => reader.next_record(problems),
+        }
+    }
+}
+
+/// Opens the Parquet form of file `index` and checks its schema; `None` when it cannot be
+/// read (reported in `problems`).
+fn open_parquet<'s>(
+    source: &dyn Source,
+    label: &dyn Fn(&str) -> String,
+    index: usize,
+    problems: &mut Problems,
+) -> Result<Option<Reader<'s>>, Failed> {
+    let (csv, columns) = FILES[index];
+    let Some((name, spec)) = parquet_form(csv) else {
+        return Ok(None);
+    };
+    let Some(file) = source.parquet(name)? else {
+        return Ok(None);
+    };
+    let shown = inert(&label(name));
+    Ok(ParquetTable::new(index, columns, spec, file, shown, problems).map(Reader::Parquet))
+}
+
 /// One import: the files, the problems found so far, the rows read and kept per file.
 pub(super) struct Run<'s> {
     source: &'s dyn Source,
@@ -103,6 +151,8 @@ pub(super) struct Run<'s> {
     context: Context,
     /// Each file, opened when the run starts; taken when it is read.
     files: Vec<Option<Box<dyn Read + 's>>>,
+    /// The files given in their Parquet form (read from `source` when their rows are read).
+    parquet: [bool; 16],
     read: [usize; 16],
     kept: [usize; 16],
     /// A row refused by a constraint of the snapshot while it was written: a repeated id,
@@ -116,10 +166,25 @@ impl<'s> Run<'s> {
     pub fn start(source: &'s dyn Source, label: &'s dyn Fn(&str) -> String) -> Result<Run<'s>, Failed> {
         let mut problems = Problems::default();
         let mut files = Vec::with_capacity(FILES.len());
+        let mut parquet = [false; 16];
         for (index, (name, _)) in FILES.iter().enumerate() {
-            let file = source.open(name)?;
-            if file.is_none() {
-                problems.push(index, &inert(&label(name)), 0, 0, "missing file".to_string());
+            let mut file = source.open(name)?;
+            if let Some((other, _)) = parquet_form(name) {
+                if source.parquet(other)?.is_some() {
+                    if file.is_some() {
+                        let reason = format!("{name} is given too: give one of {name} and {other}");
+                        problems.push(index, &inert(&label(other)), 0, 0, reason);
+                    }
+                    parquet[index] = true;
+                    file = None;
+                }
+            }
+            if file.is_none() && !parquet[index] {
+                let reason = match parquet_form(name) {
+                    Some((other, _)) => format!("missing file (or its Parquet form {other})"),
+                    None => "missing file".to_string(),
+                };
+                problems.push(index, &inert(&label(name)), 0, 0, reason);
             }
             files.push(file);
         }
@@ -143,6 +208,7 @@ impl<'s> Run<'s> {
                 keys: Seen::new("public key"),
             },
             files,
+            parquet,
             read: [0; 16],
             kept: [0; 16],
             refused: None,
@@ -162,21 +228,20 @@ impl<'s> Run<'s> {
 
     /// Reads `name` again, its problems ignored (they are reported when it is read for
     /// its rows); `None` when it is missing or its header is wrong.
-    fn reread(&self, name: &str) -> Result<Option<TableReader<'s>>, Failed> {
+    fn reread(&self, name: &str) -> Result<Option<Reader<'s>>, Failed> {
         let index = file_index(name);
+        let mut ignored = Problems::default();
+        if self.parquet[index] {
+            return open_parquet(self.source, self.label, index, &mut ignored);
+        }
         let Some(bytes) = self.source.open(name)? else {
             return Ok(None);
         };
-        let mut ignored = Problems::default();
         let file = inert(&(self.label)(name));
-        Ok(TableReader::new(
-            index,
-            FILES[index].1,
-            multi_line(name),
-            bytes,
-            file,
-            &mut ignored,
-        ))
+        Ok(
+            TableReader::new(index, FILES[index].1, multi_line(name), bytes, file, &mut ignored)
+                .map(Reader::Csv),
+        )
     }
 
     /// The ids of every row of `file` (rows with other problems too), each with its row's
@@ -257,13 +322,17 @@ impl<'s> Run<'s> {
         for (index, &(parse, keyed)) in TABLES.iter().enumerate() {
             let index = index + 1;
             let (name, columns) = FILES[index];
-            let Some(bytes) = self.files[index].take() else {
-                continue;
-            };
-            let file = inert(&(self.label)(name));
-            let Some(mut reader) =
+            let reader = if self.parquet[index] {
+                open_parquet(self.source, self.label, index, &mut self.problems)?
+            } else {
+                let Some(bytes) = self.files[index].take() else {
+                    continue;
+                };
+                let file = inert(&(self.label)(name));
                 TableReader::new(index, columns, multi_line(name), bytes, file, &mut self.problems)
-            else {
+                    .map(Reader::Csv)
+            };
+            let Some(mut reader) = reader else {
                 continue;
             };
             let id_at = keyed.then(|| reader.header().index("id"));
@@ -364,6 +433,11 @@ impl<'s> Run<'s> {
             return Ok(());
         };
         let at = reader.header().index("id");
+        let unit = if self.parquet[file_index(name)] {
+            "row"
+        } else {
+            "line"
+        };
         let mut first: HashMap<String, u64> = HashMap::new();
         let mut ignored = Problems::default();
         while let Some((header, record)) = reader.next_record(&mut ignored) {
@@ -375,7 +449,7 @@ impl<'s> Run<'s> {
             }
             match first.get(id) {
                 Some(first) => {
-                    let reason = format!("duplicate id '{}' (first on line {first})", quoted(id));
+                    let reason = format!("duplicate id '{}' (first on {unit} {first})", quoted(id));
                     let position = header.positions[at];
                     self.problems
                         .push(header.file, &header.label, record.line, position, reason);

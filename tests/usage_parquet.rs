@@ -1,0 +1,393 @@
+//! Issue 17 part 3: usage from the warehouse, as Parquet (docs/usage-parquet.md). The
+//! Parquet files are written here with the `parquet` crate's own writer, beside copies of
+//! the other CSV files of `tests/fixtures/nets-away`, imported through the real binary and
+//! reconciled.
+//!
+//! The fixture's usage, worked by hand (tests/fixtures/nets-away/README.md): ACC-A rated
+//! UE-1 60.00 + UE-2 40.00 + UE-3 40.00 + UE-5 15.00 = 155.00, ACC-B UE-4 35.00: rated
+//! 190.00. Usage lines billed: LN-A1U 100.00 + LN-A2U 40.00 + LN-B1U 50.00 = 190.00. Three
+//! usage breaks: LN-A2U bills 40.00 with no event behind it (+40.00), UE-3 was never
+//! billed (−40.00), LN-B1U bills 50.00 against its own events' 35.00 (+15.00).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use closedesk::money::Money;
+use closedesk::reconcile::{self, Reconciliation};
+use closedesk::snapshot::Snapshot;
+use parquet::data_type::{ByteArray, ByteArrayType, Int32Type, Int64Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+
+fn m(text: &str) -> Money {
+    Money::parse(text).unwrap()
+}
+
+/// One column's values, `None` a null.
+enum Values {
+    Text(Vec<Option<&'static str>>),
+    Long(Vec<Option<i64>>),
+    Int(Vec<Option<i32>>),
+}
+
+impl Values {
+    fn len(&self) -> usize {
+        match self {
+            Values::Text(v) => v.len(),
+            Values::Long(v) => v.len(),
+            Values::Int(v) => v.len(),
+        }
+    }
+}
+
+/// Writes a Parquet file of `schema` (a message type) with `columns` in schema order,
+/// `per_group` rows per row group.
+fn write_parquet(path: &Path, schema: &str, columns: &[Values], per_group: usize) {
+    let schema = Arc::new(parse_message_type(schema).unwrap());
+    let optional: Vec<bool> = schema.get_fields().iter().map(|f| f.is_optional()).collect();
+    let props = Arc::new(WriterProperties::builder().build());
+    let file = fs::File::create(path).unwrap();
+    let mut writer = SerializedFileWriter::new(file, schema.clone(), props).unwrap();
+    let rows = columns[0].len();
+    let mut start = 0;
+    while start < rows {
+        let end = (start + per_group).min(rows);
+        let mut group = writer.next_row_group().unwrap();
+        let mut at = 0;
+        while let Some(mut column) = group.next_column().unwrap() {
+            let optional = optional[at];
+            fn split<T: Clone>(values: &[Option<T>], optional: bool) -> (Vec<T>, Option<Vec<i16>>) {
+                let present: Vec<T> = values.iter().flatten().cloned().collect();
+                let levels = values.iter().map(|v| i16::from(v.is_some())).collect();
+                (present, optional.then_some(levels))
+            }
+            match &columns[at] {
+                Values::Text(all) => {
+                    let (present, levels) = split(&all[start..end], optional);
+                    let present: Vec<ByteArray> = present.into_iter().map(ByteArray::from).collect();
+                    column
+                        .typed::<ByteArrayType>()
+                        .write_batch(&present, levels.as_deref(), None)
+                        .unwrap();
+                }
+                Values::Long(all) => {
+                    let (present, levels) = split(&all[start..end], optional);
+                    column
+                        .typed::<Int64Type>()
+                        .write_batch(&present, levels.as_deref(), None)
+                        .unwrap();
+                }
+                Values::Int(all) => {
+                    let (present, levels) = split(&all[start..end], optional);
+                    column
+                        .typed::<Int32Type>()
+                        .write_batch(&present, levels.as_deref(), None)
+                        .unwrap();
+                }
+            }
+            column.close().unwrap();
+            at += 1;
+        }
+        group.close().unwrap();
+        start = end;
+    }
+    writer.close().unwrap();
+}
+
+/// 2026-03-DD 10:00:00 UTC in milliseconds since the epoch.
+fn march(day: i64) -> i64 {
+    // 2026-03-01T00:00:00Z
+    const MARCH_1: i64 = 1_772_323_200;
+    (MARCH_1 + (day - 1) * 86_400 + 10 * 3_600) * 1_000
+}
+
+const EVENTS_SCHEMA: &str = "message usage_events {
+    REQUIRED BYTE_ARRAY id (UTF8);
+    REQUIRED BYTE_ARRAY account_id (UTF8);
+    REQUIRED BYTE_ARRAY kind (UTF8);
+    REQUIRED INT64 occurred_at (TIMESTAMP_MILLIS);
+    REQUIRED INT64 units;
+    OPTIONAL INT64 rated_amount;
+    REQUIRED BYTE_ARRAY state (UTF8);
+    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
+    OPTIONAL INT64 reprocessed_at (TIMESTAMP_MILLIS);
+}";
+
+/// The fixture's five events (usage_events.csv), in the Parquet types of `EVENTS_SCHEMA`.
+fn events() -> Vec<Values> {
+    vec![
+        Values::Text(vec![
+            Some("UE-1"),
+            Some("UE-2"),
+            Some("UE-3"),
+            Some("UE-4"),
+            Some("UE-5"),
+        ]),
+        Values::Text(vec![
+            Some("ACC-A"),
+            Some("ACC-A"),
+            Some("ACC-A"),
+            Some("ACC-B"),
+            Some("ACC-A"),
+        ]),
+        Values::Text(vec![
+            Some("protected_lookup"),
+            Some("report"),
+            Some("report"),
+            Some("protected_lookup"),
+            Some("protected_lookup"),
+        ]),
+        Values::Long(vec![
+            Some(march(5)),
+            Some(march(9)),
+            Some(march(20)),
+            Some(march(11)),
+            Some(march(12)),
+        ]),
+        Values::Long(vec![Some(120), Some(8), Some(8), Some(70), Some(30)]),
+        Values::Long(vec![
+            Some(6_000),
+            Some(4_000),
+            Some(4_000),
+            Some(3_500),
+            Some(1_500),
+        ]),
+        Values::Text(vec![Some("rated"); 5]),
+        Values::Text(vec![
+            Some("LN-A1U"),
+            Some("LN-A1U"),
+            None,
+            Some("LN-B1U"),
+            Some("LN-B1U"),
+        ]),
+        Values::Long(vec![None; 5]),
+    ]
+}
+
+/// A temporary directory with the fixture's CSV files but usage_events.csv in `csv/`.
+fn fixture_without_usage() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("csv");
+    fs::create_dir(&src).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nets-away");
+    for entry in fs::read_dir(fixture).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        if path.extension().is_some_and(|e| e == "csv") && name != "usage_events.csv" {
+            fs::copy(&path, src.join(name)).unwrap();
+        }
+    }
+    (dir, src)
+}
+
+fn import(src: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("import")
+        .arg(src)
+        .arg("--out")
+        .arg(out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn imported(src: &Path, out: &Path) -> Reconciliation {
+    let run = import(src, out);
+    assert!(
+        run.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    reconcile::run(&Snapshot::open(out).unwrap()).unwrap()
+}
+
+/// The import is refused; its problems (stderr), and no snapshot was left behind.
+fn refused(src: &Path, out: &Path) -> String {
+    let run = import(src, out);
+    assert!(!run.status.success(), "import should fail");
+    assert!(!out.exists(), "a failed import left {}", out.display());
+    String::from_utf8_lossy(&run.stderr).into_owned()
+}
+
+/// The usage mismatches as (key, expected, actual, variance).
+fn usage_breaks(rec: &Reconciliation) -> Vec<(String, Money, Money, Money)> {
+    let mut out: Vec<_> = rec
+        .mismatches
+        .iter()
+        .filter(|m| m.key.starts_with("usage:"))
+        .map(|m| (m.key.clone(), m.expected, m.actual, m.variance))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn raw_events_as_parquet_give_the_figures_of_the_csv() {
+    let (dir, src) = fixture_without_usage();
+    // Two rows per row group: three row groups.
+    write_parquet(&src.join("usage_events.parquet"), EVENTS_SCHEMA, &events(), 2);
+    let rec = imported(&src, &dir.path().join("parquet.db"));
+
+    let (csv_dir, csv_src) = fixture_without_usage();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nets-away");
+    fs::copy(fixture.join("usage_events.csv"), csv_src.join("usage_events.csv")).unwrap();
+    let csv = imported(&csv_src, &csv_dir.path().join("csv.db"));
+
+    let usage = &rec.steps.usage;
+    assert_eq!(usage.rated, m("190.00"));
+    assert_eq!(usage.billed, m("190.00"));
+    assert_eq!(usage.open_exceptions, 0);
+    let expected = vec![
+        (
+            "usage:LN-A2U:events".to_string(),
+            m("0.00"),
+            m("40.00"),
+            m("40.00"),
+        ),
+        (
+            "usage:LN-B1U:events".to_string(),
+            m("35.00"),
+            m("50.00"),
+            m("15.00"),
+        ),
+        (
+            "usage:UE-3:unbilled".to_string(),
+            m("40.00"),
+            m("0.00"),
+            m("-40.00"),
+        ),
+    ];
+    assert_eq!(usage_breaks(&rec), expected);
+    assert_eq!(usage_breaks(&csv), expected);
+    assert_eq!(rec.steps.usage, csv.steps.usage);
+    assert_eq!(rec.headline, csv.headline);
+}
+
+#[test]
+fn amounts_as_decimals_and_timestamps_as_strings_are_read_too() {
+    let (dir, src) = fixture_without_usage();
+    let schema = EVENTS_SCHEMA
+        .replace(
+            "REQUIRED INT64 occurred_at (TIMESTAMP_MILLIS)",
+            "REQUIRED BYTE_ARRAY occurred_at (UTF8)",
+        )
+        .replace(
+            "OPTIONAL INT64 rated_amount;",
+            "OPTIONAL INT64 rated_amount (DECIMAL(18,2));",
+        );
+    let mut columns = events();
+    columns[3] = Values::Text(vec![
+        Some("2026-03-05T10:00:00Z"),
+        Some("2026-03-09T10:00:00Z"),
+        Some("2026-03-20T10:00:00Z"),
+        Some("2026-03-11T10:00:00Z"),
+        Some("2026-03-12T10:00:00Z"),
+    ]);
+    write_parquet(&src.join("usage_events.parquet"), &schema, &columns, 10);
+    let rec = imported(&src, &dir.path().join("p.db"));
+    assert_eq!(rec.steps.usage.rated, m("190.00"));
+    assert_eq!(usage_breaks(&rec).len(), 3);
+}
+
+#[test]
+fn a_wrong_schema_is_refused_naming_the_column() {
+    let (dir, src) = fixture_without_usage();
+    let out = dir.path().join("p.db");
+    let path = src.join("usage_events.parquet");
+    // units as a string.
+    let schema = EVENTS_SCHEMA.replace("REQUIRED INT64 units;", "REQUIRED BYTE_ARRAY units (UTF8);");
+    let mut columns = events();
+    columns[4] = Values::Text(vec![Some("1"); 5]);
+    write_parquet(&path, &schema, &columns, 10);
+    let problems = refused(&src, &out);
+    assert!(
+        problems.contains("usage_events.parquet:units: wrong type BYTE_ARRAY (UTF8): expected an integer"),
+        "{problems}"
+    );
+    // state left out.
+    let schema = EVENTS_SCHEMA.replace("REQUIRED BYTE_ARRAY state (UTF8);", "");
+    let mut columns = events();
+    columns.remove(6);
+    write_parquet(&path, &schema, &columns, 10);
+    let problems = refused(&src, &out);
+    assert!(
+        problems.contains("usage_events.parquet:state: missing column"),
+        "{problems}"
+    );
+    assert_eq!(problems.matches(".parquet").count(), 1, "{problems}");
+}
+
+#[test]
+fn a_bad_value_is_reported_with_its_row_and_column_and_nothing_is_written() {
+    let (dir, src) = fixture_without_usage();
+    let out = dir.path().join("p.db");
+    let mut columns = events();
+    // Row 3 (in the second row group): an unknown kind; row 5: no such account.
+    columns[2] = Values::Text(vec![
+        Some("protected_lookup"),
+        Some("report"),
+        Some("bogus"),
+        Some("protected_lookup"),
+        Some("protected_lookup"),
+    ]);
+    columns[1] = Values::Text(vec![
+        Some("ACC-A"),
+        Some("ACC-A"),
+        Some("ACC-A"),
+        Some("ACC-B"),
+        Some("ACC-Z"),
+    ]);
+    // Row 4: zero units (at least 1).
+    columns[4] = Values::Long(vec![Some(120), Some(8), Some(8), Some(0), Some(30)]);
+    write_parquet(&src.join("usage_events.parquet"), EVENTS_SCHEMA, &columns, 2);
+    let problems = refused(&src, &out);
+    let lines: Vec<&str> = problems.lines().filter(|l| l.contains(".parquet")).collect();
+    assert_eq!(lines.len(), 3, "{problems}");
+    assert!(
+        lines[0].contains("usage_events.parquet:row 3:kind: "),
+        "{problems}"
+    );
+    assert!(
+        lines[1].contains("usage_events.parquet:row 4:units: "),
+        "{problems}"
+    );
+    assert!(
+        lines[2].contains("usage_events.parquet:row 5:account_id: "),
+        "{problems}"
+    );
+}
+
+#[test]
+fn a_repeated_event_id_or_both_forms_are_refused() {
+    let (dir, src) = fixture_without_usage();
+    let out = dir.path().join("p.db");
+    let mut columns = events();
+    columns[0] = Values::Text(vec![
+        Some("UE-1"),
+        Some("UE-2"),
+        Some("UE-3"),
+        Some("UE-4"),
+        Some("UE-2"),
+    ]);
+    write_parquet(&src.join("usage_events.parquet"), EVENTS_SCHEMA, &columns, 2);
+    let problems = refused(&src, &out);
+    assert!(
+        problems.contains("usage_events.parquet:row 5:id: duplicate id 'UE-2' (first on row 2)"),
+        "{problems}"
+    );
+
+    write_parquet(&src.join("usage_events.parquet"), EVENTS_SCHEMA, &events(), 2);
+    fs::write(
+        src.join("usage_events.csv"),
+        "id,account_id,kind,occurred_at,units,rated_amount,state,invoice_line_id,reprocessed_at\n",
+    )
+    .unwrap();
+    let problems = refused(&src, &out);
+    assert!(
+        problems.contains("give one of usage_events.csv and usage_events.parquet"),
+        "{problems}"
+    );
+}
