@@ -391,3 +391,320 @@ fn a_repeated_event_id_or_both_forms_are_refused() {
         "{problems}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Pre-aggregated usage: usage_daily.parquet and its control total usage_control.parquet.
+
+/// The fixture's events with UE-1 (120 units, 60.00) split in two events of the same
+/// account, day, kind and line: UE-1a 100 units 50.00 and UE-1b 20 units 10.00. Six events,
+/// 236 units, rated 190.00 — the same usage figures and breaks as the fixture.
+fn six_events() -> Vec<Values> {
+    let ids = vec![
+        Some("UE-1a"),
+        Some("UE-1b"),
+        Some("UE-2"),
+        Some("UE-3"),
+        Some("UE-4"),
+        Some("UE-5"),
+    ];
+    let accounts = vec![
+        Some("ACC-A"),
+        Some("ACC-A"),
+        Some("ACC-A"),
+        Some("ACC-A"),
+        Some("ACC-B"),
+        Some("ACC-A"),
+    ];
+    let kinds = vec![
+        Some("protected_lookup"),
+        Some("protected_lookup"),
+        Some("report"),
+        Some("report"),
+        Some("protected_lookup"),
+        Some("protected_lookup"),
+    ];
+    let at = vec![
+        Some(march(5)),
+        Some(march(5)),
+        Some(march(9)),
+        Some(march(20)),
+        Some(march(11)),
+        Some(march(12)),
+    ];
+    let lines = vec![
+        Some("LN-A1U"),
+        Some("LN-A1U"),
+        Some("LN-A1U"),
+        None,
+        Some("LN-B1U"),
+        Some("LN-B1U"),
+    ];
+    vec![
+        Values::Text(ids),
+        Values::Text(accounts),
+        Values::Text(kinds),
+        Values::Long(at),
+        Values::Long(vec![Some(100), Some(20), Some(8), Some(8), Some(70), Some(30)]),
+        Values::Long(vec![
+            Some(5_000),
+            Some(1_000),
+            Some(4_000),
+            Some(4_000),
+            Some(3_500),
+            Some(1_500),
+        ]),
+        Values::Text(vec![Some("rated"); 6]),
+        Values::Text(lines),
+        Values::Long(vec![None; 6]),
+    ]
+}
+
+const DAILY_SCHEMA: &str = "message usage_daily {
+    REQUIRED BYTE_ARRAY account_id (UTF8);
+    REQUIRED INT32 day (DATE);
+    REQUIRED BYTE_ARRAY kind (UTF8);
+    REQUIRED BYTE_ARRAY state (UTF8);
+    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
+    REQUIRED INT64 units;
+    REQUIRED INT64 rated_amount;
+    REQUIRED INT64 event_count;
+}";
+
+const CONTROL_SCHEMA: &str = "message usage_control {
+    REQUIRED INT64 event_count;
+    REQUIRED INT64 units;
+    REQUIRED INT64 rated_amount;
+}";
+
+/// 2026-03-DD as days since 1970-01-01 (2026-03-01 is day 20,513).
+fn day(d: i32) -> i32 {
+    20_512 + d
+}
+
+/// The six events grouped by (account, day, kind, state, line): UE-1a and UE-1b make one
+/// row of 2 events, 120 units, 60.00; the others a row each.
+fn daily() -> Vec<Values> {
+    vec![
+        Values::Text(vec![
+            Some("ACC-A"),
+            Some("ACC-A"),
+            Some("ACC-A"),
+            Some("ACC-B"),
+            Some("ACC-A"),
+        ]),
+        Values::Int(vec![
+            Some(day(5)),
+            Some(day(9)),
+            Some(day(20)),
+            Some(day(11)),
+            Some(day(12)),
+        ]),
+        Values::Text(vec![
+            Some("protected_lookup"),
+            Some("report"),
+            Some("report"),
+            Some("protected_lookup"),
+            Some("protected_lookup"),
+        ]),
+        Values::Text(vec![Some("rated"); 5]),
+        Values::Text(vec![
+            Some("LN-A1U"),
+            Some("LN-A1U"),
+            None,
+            Some("LN-B1U"),
+            Some("LN-B1U"),
+        ]),
+        Values::Long(vec![Some(120), Some(8), Some(8), Some(70), Some(30)]),
+        Values::Long(vec![
+            Some(6_000),
+            Some(4_000),
+            Some(4_000),
+            Some(3_500),
+            Some(1_500),
+        ]),
+        Values::Long(vec![Some(2), Some(1), Some(1), Some(1), Some(1)]),
+    ]
+}
+
+/// The control total of the six events: 6 events, 236 units, 190.00 (in cents).
+fn control(events: i64, units: i64, rated: i64) -> Vec<Values> {
+    vec![
+        Values::Long(vec![Some(events)]),
+        Values::Long(vec![Some(units)]),
+        Values::Long(vec![Some(rated)]),
+    ]
+}
+
+/// A directory with the fixture's other files, the aggregate and its control total.
+fn aggregated(control_total: Vec<Values>) -> (tempfile::TempDir, PathBuf) {
+    let (dir, src) = fixture_without_usage();
+    write_parquet(&src.join("usage_daily.parquet"), DAILY_SCHEMA, &daily(), 2);
+    write_parquet(
+        &src.join("usage_control.parquet"),
+        CONTROL_SCHEMA,
+        &control_total,
+        1,
+    );
+    (dir, src)
+}
+
+#[test]
+fn raw_and_pre_aggregated_forms_of_the_same_events_give_the_same_figures() {
+    let (raw_dir, raw_src) = fixture_without_usage();
+    write_parquet(
+        &raw_src.join("usage_events.parquet"),
+        EVENTS_SCHEMA,
+        &six_events(),
+        4,
+    );
+    let raw = imported(&raw_src, &raw_dir.path().join("raw.db"));
+
+    let (dir, src) = aggregated(control(6, 236, 19_000));
+    let agg = imported(&src, &dir.path().join("agg.db"));
+
+    // Rated 50 + 10 + 40 + 40 + 35 + 15 = 190.00; billed LN-A1U 100 + LN-A2U 40 + LN-B1U 50.
+    for rec in [&raw, &agg] {
+        assert_eq!(rec.steps.usage.rated, m("190.00"));
+        assert_eq!(rec.steps.usage.billed, m("190.00"));
+        assert_eq!(rec.steps.usage.open_exceptions, 0);
+    }
+    assert_eq!(raw.steps.usage.control, None);
+    let totals = agg
+        .steps
+        .usage
+        .control
+        .clone()
+        .expect("the control totals are reported");
+    assert_eq!(
+        (
+            totals.control_event_count,
+            totals.control_units,
+            totals.control_rated
+        ),
+        (6, 236, m("190.00"))
+    );
+    assert_eq!(
+        (
+            totals.aggregate_event_count,
+            totals.aggregate_units,
+            totals.aggregate_rated
+        ),
+        (6, 236, m("190.00"))
+    );
+    assert_eq!(raw.headline, agg.headline);
+
+    // The per-line breaks are the same; UE-3's unbilled event is, pre-aggregated, the row
+    // of ACC-A's report usage of March 20 (one event, 40.00).
+    let line_breaks = vec![
+        (
+            "usage:LN-A2U:events".to_string(),
+            m("0.00"),
+            m("40.00"),
+            m("40.00"),
+        ),
+        (
+            "usage:LN-B1U:events".to_string(),
+            m("35.00"),
+            m("50.00"),
+            m("15.00"),
+        ),
+    ];
+    let unbilled = |key: &str| (key.to_string(), m("40.00"), m("0.00"), m("-40.00"));
+    let mut expected = line_breaks.clone();
+    expected.push(unbilled("usage:UE-3:unbilled"));
+    assert_eq!(usage_breaks(&raw), expected);
+    let mut expected = line_breaks;
+    expected.insert(0, unbilled("usage:ACC-A/2026-03-20/report:unbilled"));
+    assert_eq!(usage_breaks(&agg), expected);
+    let m = agg
+        .mismatches
+        .iter()
+        .find(|m| m.key.ends_with(":unbilled"))
+        .unwrap();
+    assert!(m.title.contains("1 usage event of account ACC-A"), "{}", m.title);
+}
+
+#[test]
+fn an_aggregate_that_does_not_match_its_control_total_is_one_break() {
+    let (dir, src) = aggregated(control(6, 236, 19_100));
+    let rec = imported(&src, &dir.path().join("agg.db"));
+    let breaks: Vec<_> = usage_breaks(&rec)
+        .into_iter()
+        .filter(|b| b.0.contains("control"))
+        .collect();
+    // The control says 191.00, the aggregate sums to 190.00.
+    assert_eq!(
+        breaks,
+        vec![(
+            "usage:usage_daily:control-total".to_string(),
+            m("191.00"),
+            m("190.00"),
+            m("-1.00")
+        )]
+    );
+    assert_eq!(usage_breaks(&rec).len(), 4);
+
+    // A count that does not match is a break too, with no variance in money.
+    let (dir, src) = aggregated(control(7, 236, 19_000));
+    let rec = imported(&src, &dir.path().join("agg.db"));
+    let found: Vec<_> = rec
+        .mismatches
+        .iter()
+        .filter(|m| m.check == "control-total")
+        .collect();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].variance, m("0.00"));
+    assert!(
+        found[0].title.contains("6 events") && found[0].title.contains("7 events"),
+        "{}",
+        found[0].title
+    );
+}
+
+#[test]
+fn the_aggregate_is_refused_on_a_wrong_schema_a_bad_value_or_no_control_total() {
+    let (dir, src) = aggregated(control(6, 236, 19_000));
+    let out = dir.path().join("agg.db");
+    // rated_amount as a decimal: the aggregate's amounts are minor units.
+    let schema = DAILY_SCHEMA.replace(
+        "REQUIRED INT64 rated_amount;",
+        "REQUIRED INT64 rated_amount (DECIMAL(18,2));",
+    );
+    write_parquet(&src.join("usage_daily.parquet"), &schema, &daily(), 2);
+    let problems = refused(&src, &out);
+    assert!(
+        problems.contains("usage_daily.parquet:rated_amount: wrong type"),
+        "{problems}"
+    );
+
+    // Row 2: no events; row 4: a line that does not exist.
+    let mut columns = daily();
+    columns[7] = Values::Long(vec![Some(2), Some(0), Some(1), Some(1), Some(1)]);
+    columns[4] = Values::Text(vec![
+        Some("LN-A1U"),
+        Some("LN-A1U"),
+        None,
+        Some("LN-NONE"),
+        Some("LN-B1U"),
+    ]);
+    write_parquet(&src.join("usage_daily.parquet"), DAILY_SCHEMA, &columns, 2);
+    let problems = refused(&src, &out);
+    let lines: Vec<&str> = problems.lines().filter(|l| l.contains(".parquet")).collect();
+    assert_eq!(lines.len(), 2, "{problems}");
+    assert!(
+        lines[0].contains("usage_daily.parquet:row 2:event_count: "),
+        "{problems}"
+    );
+    assert!(
+        lines[1].contains("usage_daily.parquet:row 4:invoice_line_id: "),
+        "{problems}"
+    );
+
+    write_parquet(&src.join("usage_daily.parquet"), DAILY_SCHEMA, &daily(), 2);
+    fs::remove_file(src.join("usage_control.parquet")).unwrap();
+    let problems = refused(&src, &out);
+    assert!(
+        problems.contains("usage_control.parquet: missing file: the control total of usage_daily.parquet"),
+        "{problems}"
+    );
+}

@@ -369,6 +369,8 @@ fn collect(source: &dyn Source, label: &dyn Fn(&str) -> String) -> Result<Source
             }
             Ok(())
         })?;
+        // Checked; the pre-aggregated form is only written by `import_dir`.
+        run.aggregates(&mut |_| Ok(()))?;
         run.finish(period)?;
         data.ok_or(Failed::Import(ImportError::Io("no usable period".into())))
     })();
@@ -413,11 +415,13 @@ pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<Imported, Impor
                 snapshot.bulk_load_from(&period.clone(), &file_of, |writer| {
                     // The snapshot's primary keys refuse a repeated id.
                     run.rows(true, &mut |row| writer.write(&row))?;
+                    run.aggregates(&mut |row| writer.aggregate(&row))?;
                     run.finish(Some(period))
                 })
             }
             period => {
                 run.rows(false, &mut |_| Ok(()))?;
+                run.aggregates(&mut |_| Ok(()))?;
                 run.finish(period)
             }
         }

@@ -123,6 +123,19 @@ pub const USAGE_CONTROL: &[(&str, Expect)] = &[
     ("rated_amount", Expect::MinorUnits),
 ];
 
+/// The column names of [`USAGE_DAILY`] and [`USAGE_CONTROL`], in their order.
+pub const USAGE_DAILY_COLUMNS: &[&str] = &[
+    "account_id",
+    "day",
+    "kind",
+    "state",
+    "invoice_line_id",
+    "units",
+    "rated_amount",
+    "event_count",
+];
+pub const USAGE_CONTROL_COLUMNS: &[&str] = &["event_count", "units", "rated_amount"];
+
 /// The documented column names of the Parquet file shown as `label`, when it is one.
 fn columns_of(label: &str) -> Option<Vec<&'static str>> {
     let name = label.rsplit(['/', '\\']).next().unwrap_or(label);
@@ -352,6 +365,15 @@ fn timestamp(ticks: i64, per_second: i64) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_lists_follow_the_schemas() {
+        let names = |spec: &[(&'static str, Expect)]| spec.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        assert_eq!(names(USAGE_DAILY), USAGE_DAILY_COLUMNS);
+        assert_eq!(names(USAGE_CONTROL), USAGE_CONTROL_COLUMNS);
+        let events: Vec<&str> = super::super::FILES[9].1.to_vec();
+        assert_eq!(names(USAGE_EVENTS), events);
+    }
 
     #[test]
     fn decimals_keep_their_scale_and_sign() {

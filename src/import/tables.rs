@@ -17,10 +17,10 @@ use super::parquet::{self as pq, Expect, ParquetTable};
 use super::record::{Cell, Header, Record};
 use super::{Failed, Imported, Source, FILES, MULTI_LINE};
 use crate::snapshot::model::{
-    Account, AccountKind, BatchKind, Credit, CreditKind, Disbursement, EmployerProgram, ExportBatch,
-    ExportLine, Invoice, InvoiceLine, InvoiceStatus, Lane, LaneOwner, LedgerEntry, LedgerKind, LineKind,
-    Payment, PaymentKind, Period, PeriodStatus, ProgramStatement, RevenueRule, Role, RosterEntry, SourceKind,
-    SourceRow, StatementLine, UsageEvent, UsageKind, UsageState,
+    Account, AccountKind, AggregateRow, BatchKind, Credit, CreditKind, Disbursement, EmployerProgram,
+    ExportBatch, ExportLine, Invoice, InvoiceLine, InvoiceStatus, Lane, LaneOwner, LedgerEntry, LedgerKind,
+    LineKind, Payment, PaymentKind, Period, PeriodStatus, ProgramStatement, RevenueRule, Role, RosterEntry,
+    SourceKind, SourceRow, StatementLine, UsageControl, UsageDaily, UsageEvent, UsageKind, UsageState,
 };
 use crate::snapshot::schema::SOURCE_TABLES;
 use crate::text::inert;
@@ -102,6 +102,13 @@ fn parquet_form(name: &str) -> Option<(&'static str, &'static [(&'static str, Ex
     (name == "usage_events.csv").then_some(("usage_events.parquet", pq::USAGE_EVENTS))
 }
 
+/// The pre-aggregated usage form (docs/usage-parquet.md) and its control total, and their
+/// places after the sixteen files in the order problems are listed.
+const DAILY: &str = "usage_daily.parquet";
+const CONTROL: &str = "usage_control.parquet";
+const DAILY_INDEX: usize = 16;
+const CONTROL_INDEX: usize = 17;
+
 /// A file as read: CSV, or its Parquet form.
 enum Reader<'s> {
     Csv(TableReader<'s>),
@@ -153,6 +160,8 @@ pub(super) struct Run<'s> {
     files: Vec<Option<Box<dyn Read + 's>>>,
     /// The files given in their Parquet form (read from `source` when their rows are read).
     parquet: [bool; 16],
+    /// `usage_daily.parquet` is given (docs/usage-parquet.md): usage events may be left out.
+    daily: bool,
     read: [usize; 16],
     kept: [usize; 16],
     /// A row refused by a constraint of the snapshot while it was written: a repeated id,
@@ -167,6 +176,16 @@ impl<'s> Run<'s> {
         let mut problems = Problems::default();
         let mut files = Vec::with_capacity(FILES.len());
         let mut parquet = [false; 16];
+        let daily = source.parquet(DAILY)?.is_some();
+        let control = source.parquet(CONTROL)?.is_some();
+        if daily && !control {
+            let reason = format!("missing file: the control total of {DAILY}");
+            problems.push(CONTROL_INDEX, &inert(&label(CONTROL)), 0, 0, reason);
+        }
+        if control && !daily {
+            let reason = format!("given without {DAILY}, whose control total it is");
+            problems.push(CONTROL_INDEX, &inert(&label(CONTROL)), 0, 0, reason);
+        }
         for (index, (name, _)) in FILES.iter().enumerate() {
             let mut file = source.open(name)?;
             if let Some((other, _)) = parquet_form(name) {
@@ -179,7 +198,8 @@ impl<'s> Run<'s> {
                     file = None;
                 }
             }
-            if file.is_none() && !parquet[index] {
+            let optional = daily && parquet_form(name).is_some();
+            if file.is_none() && !parquet[index] && !optional {
                 let reason = match parquet_form(name) {
                     Some((other, _)) => format!("missing file (or its Parquet form {other})"),
                     None => "missing file".to_string(),
@@ -209,6 +229,7 @@ impl<'s> Run<'s> {
             },
             files,
             parquet,
+            daily,
             read: [0; 16],
             kept: [0; 16],
             refused: None,
@@ -457,6 +478,63 @@ impl<'s> Run<'s> {
                 None => {
                     first.insert(id.to_string(), record.line);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the pre-aggregated usage (`usage_daily.parquet` and its `usage_control.parquet`),
+    /// when given, through their row rules, and hands each accepted row to `sink` as long
+    /// as nothing was found wrong.
+    pub fn aggregates(
+        &mut self,
+        sink: &mut dyn FnMut(AggregateRow) -> rusqlite::Result<()>,
+    ) -> Result<(), Failed> {
+        if !self.daily {
+            return Ok(());
+        }
+        let files = [
+            (DAILY, DAILY_INDEX, pq::USAGE_DAILY_COLUMNS, pq::USAGE_DAILY),
+            (
+                CONTROL,
+                CONTROL_INDEX,
+                pq::USAGE_CONTROL_COLUMNS,
+                pq::USAGE_CONTROL,
+            ),
+        ];
+        for (name, index, columns, spec) in files {
+            let Some(file) = self.source.parquet(name)? else {
+                continue;
+            };
+            let label = inert(&(self.label)(name));
+            let Some(mut reader) =
+                ParquetTable::new(index, columns, spec, file, label.clone(), &mut self.problems)
+            else {
+                continue;
+            };
+            let mut rows = 0;
+            while let Some((header, record)) = reader.next_record(&mut self.problems) {
+                rows += 1;
+                let mut r = Row::new(header, record, &mut self.problems);
+                let row = if index == DAILY_INDEX {
+                    usage_daily(&mut r, &self.context, record.line)
+                } else {
+                    usage_control(&mut r)
+                };
+                let Some(row) = row.filter(|_| r.ok()) else {
+                    continue;
+                };
+                if self.writing() {
+                    match sink(row) {
+                        Ok(()) => {}
+                        Err(e) if is_constraint(&e) => self.refused = Some(e),
+                        Err(e) => return Err(Failed::Write(e)),
+                    }
+                }
+            }
+            if index == CONTROL_INDEX && rows != 1 {
+                let reason = format!("{rows} rows: {CONTROL} holds exactly one row, the control total");
+                self.problems.push(index, &label, 0, 0, reason);
             }
         }
         Ok(())
@@ -890,6 +968,54 @@ fn usage_event(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
         state,
         invoice_line_id,
         reprocessed_at,
+    }))
+}
+
+/// One row of `usage_daily.parquet`: the cells of a usage event's, summed (`row`: its
+/// 1-based row in the file).
+fn usage_daily(r: &mut Row<'_>, c: &Context, row: u64) -> Option<AggregateRow> {
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let day = r.date("day");
+    let kind = r.word::<UsageKind>("kind");
+    let state = r.word::<UsageState>("state");
+    let invoice_line_id = r.opt_reference("invoice_line_id", &c.known.invoice_lines);
+    let units = r.whole("units", 0);
+    let rated_amount = r.money("rated_amount");
+    let event_count = r.whole("event_count", 1);
+    let (
+        Some(account_id),
+        Some(day),
+        Some(kind),
+        Some(state),
+        Some(units),
+        Some(rated_amount),
+        Some(event_count),
+    ) = (account_id, day, kind, state, units, rated_amount, event_count)
+    else {
+        return None;
+    };
+    Some(AggregateRow::Daily(UsageDaily {
+        row,
+        account_id,
+        day,
+        kind,
+        state,
+        invoice_line_id,
+        units,
+        rated_amount,
+        event_count,
+    }))
+}
+
+/// The one row of `usage_control.parquet`.
+fn usage_control(r: &mut Row<'_>) -> Option<AggregateRow> {
+    let event_count = r.whole("event_count", 0);
+    let units = r.whole("units", 0);
+    let rated_amount = r.money("rated_amount");
+    Some(AggregateRow::Control(UsageControl {
+        event_count: event_count?,
+        units: units?,
+        rated_amount: rated_amount?,
     }))
 }
 
