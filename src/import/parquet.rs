@@ -344,6 +344,13 @@ fn decimal_text(bytes: &[u8], scale: i32) -> Result<String, String> {
     let scale = usize::try_from(scale).map_err(|_| format!("a negative decimal scale ({scale})"))?;
     let padded = format!("{digits:0>width$}", width = scale + 1);
     let (whole, fraction) = padded.split_at(padded.len() - scale);
+    // A wider scale's trailing zeros are exact: DECIMAL(18,4) 4.8000 is 4.80. Other
+    // digits past the second stay, for the amount rule to refuse (never rounded).
+    let mut fraction = fraction;
+    while fraction.len() > 2 && fraction.ends_with('0') {
+        fraction = &fraction[..fraction.len() - 1];
+    }
+    let scale = fraction.len();
     let sign = if negative { "-" } else { "" };
     Ok(if scale == 0 {
         format!("{sign}{whole}")
@@ -381,6 +388,8 @@ mod tests {
         assert_eq!(decimal_text(&(-5i32).to_be_bytes(), 2).unwrap(), "-0.05");
         assert_eq!(decimal_text(&7i32.to_be_bytes(), 0).unwrap(), "7");
         assert_eq!(decimal_text(&125i32.to_be_bytes(), 3).unwrap(), "0.125");
+        assert_eq!(decimal_text(&48_000i64.to_be_bytes(), 4).unwrap(), "4.80");
+        assert_eq!(decimal_text(&48_010i64.to_be_bytes(), 4).unwrap(), "4.801");
     }
 
     #[test]

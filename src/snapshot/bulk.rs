@@ -28,7 +28,7 @@ use super::Snapshot;
 use crate::money::Money;
 
 use super::encode::{cents, date, insert_checklist, insert_period, insert_source_counts, opt_date, ts};
-use super::schema::SOURCE_TABLES;
+use super::schema::{SOURCE_TABLES, USAGE_AGGREGATE_TABLES};
 
 /// What `source_counts.file` says for the rows of a synthetic period, which come from no
 /// file.
@@ -450,7 +450,7 @@ impl Snapshot {
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name",
             )?;
             let mut all = Vec::new();
-            for table in SOURCE_TABLES {
+            for table in SOURCE_TABLES.iter().chain(USAGE_AGGREGATE_TABLES) {
                 let rows = st.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 all.extend(rows.collect::<Result<Vec<(String, String)>>>()?);
             }
