@@ -708,3 +708,30 @@ fn the_aggregate_is_refused_on_a_wrong_schema_a_bad_value_or_no_control_total() 
         "{problems}"
     );
 }
+
+/// True when a line of `out` names `file` and then `rows`.
+fn counted(out: &str, file: &str, rows: &str) -> bool {
+    out.lines().any(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.len() >= 3 && words[0] == file && words[1] == rows
+    })
+}
+
+#[test]
+fn the_import_names_the_parquet_files_it_read_with_their_rows() {
+    let (dir, src) = fixture_without_usage();
+    write_parquet(&src.join("usage_events.parquet"), EVENTS_SCHEMA, &events(), 2);
+    let run = import(&src, &dir.path().join("raw.db"));
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}");
+    assert!(counted(&out, "usage_events.parquet", "5"), "{out}");
+    assert!(out.contains("5 usage events"), "{out}");
+
+    let (dir, src) = aggregated(control(6, 236, 19_000));
+    let run = import(&src, &dir.path().join("agg.db"));
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}");
+    assert!(counted(&out, "usage_events.csv", "0"), "{out}");
+    assert!(counted(&out, "usage_daily.parquet", "5"), "{out}");
+    assert!(counted(&out, "usage_control.parquet", "1"), "{out}");
+}

@@ -347,9 +347,29 @@ impl From<rusqlite::Error> for Failed {
 pub struct Imported {
     pub period: Period,
     counts: [(&'static str, usize); 16],
+    /// The usage events came as `usage_events.parquet` (docs/usage-parquet.md).
+    events_parquet: bool,
+    /// The rows of `usage_daily.parquet`, when usage came pre-aggregated.
+    daily_rows: Option<usize>,
 }
 
 impl Imported {
+    /// The file the rows of source table `table` came from (`accounts.csv`,
+    /// `usage_events.parquet`).
+    pub fn file_of(&self, table: &str) -> String {
+        if table == "usage_events" && self.events_parquet {
+            "usage_events.parquet".to_string()
+        } else {
+            format!("{table}.csv")
+        }
+    }
+
+    /// The rows of `usage_daily.parquet`, when usage came pre-aggregated (stored in
+    /// `usage_daily`, not counted in [`Imported::row_counts`]).
+    pub fn usage_daily_rows(&self) -> Option<usize> {
+        self.daily_rows
+    }
+
     /// The number of rows of each source table, in the order of
     /// [`crate::snapshot::schema::SOURCE_TABLES`] (as [`SourceData::row_counts`]).
     pub fn row_counts(&self) -> [(&'static str, usize); 16] {
@@ -411,7 +431,11 @@ pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<Imported, Impor
         let mut run = tables::Run::start(&source, &label)?;
         match run.period() {
             Some(period) if run.clean() => {
-                let file_of = |table: &str| format!("{table}.csv");
+                let events_parquet = run.events_parquet();
+                let file_of = |table: &str| match table {
+                    "usage_events" if events_parquet => "usage_events.parquet".to_string(),
+                    _ => format!("{table}.csv"),
+                };
                 snapshot.bulk_load_from(&period.clone(), &file_of, |writer| {
                     // The snapshot's primary keys refuse a repeated id.
                     run.rows(true, &mut |row| writer.write(&row))?;

@@ -162,6 +162,8 @@ pub(super) struct Run<'s> {
     parquet: [bool; 16],
     /// `usage_daily.parquet` is given (docs/usage-parquet.md): usage events may be left out.
     daily: bool,
+    /// The rows read from `usage_daily.parquet`.
+    daily_rows: Option<usize>,
     read: [usize; 16],
     kept: [usize; 16],
     /// A row refused by a constraint of the snapshot while it was written: a repeated id,
@@ -230,6 +232,7 @@ impl<'s> Run<'s> {
             files,
             parquet,
             daily,
+            daily_rows: None,
             read: [0; 16],
             kept: [0; 16],
             refused: None,
@@ -483,6 +486,11 @@ impl<'s> Run<'s> {
         Ok(())
     }
 
+    /// True when the usage events are read from `usage_events.parquet`.
+    pub fn events_parquet(&self) -> bool {
+        self.parquet[file_index("usage_events.csv")]
+    }
+
     /// Reads the pre-aggregated usage (`usage_daily.parquet` and its `usage_control.parquet`),
     /// when given, through their row rules, and hands each accepted row to `sink` as long
     /// as nothing was found wrong.
@@ -532,6 +540,9 @@ impl<'s> Run<'s> {
                     }
                 }
             }
+            if index == DAILY_INDEX {
+                self.daily_rows = Some(rows);
+            }
             if index == CONTROL_INDEX && rows != 1 {
                 let reason = format!("{rows} rows: {CONTROL} holds exactly one row, the control total");
                 self.problems.push(index, &label, 0, 0, reason);
@@ -563,7 +574,13 @@ impl<'s> Run<'s> {
         for (count, (table, kept)) in counts.iter_mut().zip(SOURCE_TABLES.iter().zip(self.kept)) {
             *count = (*table, kept);
         }
-        let imported = period.map(|period| Imported { period, counts });
+        let (events_parquet, daily_rows) = (self.events_parquet(), self.daily_rows);
+        let imported = period.map(|period| Imported {
+            period,
+            counts,
+            events_parquet,
+            daily_rows,
+        });
         Ok(self.problems.into_result(imported)?)
     }
 }
