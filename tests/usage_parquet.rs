@@ -735,3 +735,55 @@ fn the_import_names_the_parquet_files_it_read_with_their_rows() {
     assert!(counted(&out, "usage_daily.parquet", "5"), "{out}");
     assert!(counted(&out, "usage_control.parquet", "1"), "{out}");
 }
+
+/// A pre-aggregated period (its control total `rated` cents) imported, verified, and
+/// reconciled as `reconcile --json`.
+fn verified_json(rated: i64) -> serde_json::Value {
+    let (dir, src) = aggregated(control(6, 236, rated));
+    let out = dir.path().join("agg.db");
+    imported(&src, &out);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .args(args)
+            .arg(&out)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let verify = run(&["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let json = run(&["reconcile", "--json"]);
+    serde_json::from_slice(&json.stdout).unwrap()
+}
+
+#[test]
+fn a_pre_aggregated_period_verifies_and_reports_its_control_total_in_json() {
+    // The stored result (with the per-row unbilled break traced to usage_daily) reads back.
+    let doc = verified_json(19_000);
+    let control = &doc["steps"]["usage"]["control"];
+    assert_eq!(control["control_event_count"], 6, "{control}");
+    assert_eq!(control["aggregate_units"], 236, "{control}");
+    assert_eq!(control["control_rated"].to_string(), "190.00", "{control}");
+    assert_eq!(
+        doc["steps"]["usage"]["events_rated_in_window"].to_string(),
+        "190.00"
+    );
+}
+
+#[test]
+fn a_control_total_break_is_stored_and_verifies() {
+    let doc = verified_json(19_100);
+    let keys: Vec<String> = doc["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap().to_string())
+        .filter(|k| k.contains("control"))
+        .collect();
+    assert_eq!(keys, ["usage:usage_daily:control-total"]);
+}
