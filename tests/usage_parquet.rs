@@ -757,6 +757,19 @@ fn verified_json(rated: i64) -> serde_json::Value {
         String::from_utf8_lossy(&verify.stdout),
         String::from_utf8_lossy(&verify.stderr)
     );
+    // A line's break traces to the aggregate rows on it: rows 4 (ACC-B's) and 5 (ACC-A's).
+    let detail = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("mismatch")
+        .arg(&out)
+        .arg("usage:LN-B1U:events")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let detail = String::from_utf8_lossy(&detail.stdout);
+    assert!(
+        detail.contains("expected from: usage_daily 4, usage_daily 5"),
+        "{detail}"
+    );
     let json = run(&["reconcile", "--json"]);
     serde_json::from_slice(&json.stdout).unwrap()
 }

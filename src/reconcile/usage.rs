@@ -229,7 +229,10 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             actual: vec![SourceRows::BilledUsageLines(account)],
         },
         LINE_EVENTS => Trace {
-            expected: vec![SourceRows::EventsOfLine(account)],
+            expected: vec![
+                SourceRows::EventsOfLine(account),
+                SourceRows::AggregatesOfLine(account),
+            ],
             actual: vec![SourceRows::One("invoice_lines", account)],
         },
         // Pre-aggregated usage: its key (`ACCOUNT/DAY/KIND[/LINE]`; an event id has no `/`).

@@ -578,6 +578,9 @@ pub enum SourceRows<'a> {
     DisbursementsOfPair(&'a str),
     /// The usage events linked to a usage line.
     EventsOfLine(&'a str),
+    /// The pre-aggregated usage rows linked to a usage line (their row numbers in
+    /// `usage_daily.parquet`).
+    AggregatesOfLine(&'a str),
     /// Disbursements to an invoice up to the export (every one the snapshot holds).
     DisbursementsToInvoiceToExport(&'a str),
     /// Ledger `adjustment` rows of an invoice up to the export.
@@ -1728,6 +1731,13 @@ impl Snapshot {
                 ids(
                     "SELECT id FROM ledger WHERE invoice_id = :invoice AND kind = 'adjustment' ORDER BY id",
                     named_params! { ":invoice": invoice },
+                )?,
+            ),
+            SourceRows::AggregatesOfLine(line) => (
+                "usage_daily",
+                ids(
+                    "SELECT CAST(row AS TEXT) FROM usage_daily WHERE invoice_line_id = :line ORDER BY row",
+                    named_params! { ":line": line },
                 )?,
             ),
             SourceRows::EventsOfLine(line) => (
