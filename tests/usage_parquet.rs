@@ -800,3 +800,42 @@ fn a_control_total_break_is_stored_and_verifies() {
         .collect();
     assert_eq!(keys, ["usage:usage_daily:control-total"]);
 }
+
+#[test]
+fn aggregate_rows_after_the_window_count_in_no_figure_but_are_shown() {
+    let (dir, src) = fixture_without_usage();
+    // A sixth row: 3 events of ACC-B on April 2, 9.00, unbilled. The control counts them.
+    let mut columns = daily();
+    let push_text = |v: &mut Values, x: Option<&'static str>| {
+        if let Values::Text(all) = v {
+            all.push(x);
+        }
+    };
+    push_text(&mut columns[0], Some("ACC-B"));
+    if let Values::Int(all) = &mut columns[1] {
+        all.push(Some(day(33)));
+    }
+    push_text(&mut columns[2], Some("report"));
+    push_text(&mut columns[3], Some("rated"));
+    push_text(&mut columns[4], None);
+    for (at, value) in [(5, 3), (6, 900), (7, 3)] {
+        if let Values::Long(all) = &mut columns[at] {
+            all.push(Some(value));
+        }
+    }
+    write_parquet(&src.join("usage_daily.parquet"), DAILY_SCHEMA, &columns, 4);
+    write_parquet(
+        &src.join("usage_control.parquet"),
+        CONTROL_SCHEMA,
+        &control(9, 239, 19_900),
+        1,
+    );
+    let rec = imported(&src, &dir.path().join("agg.db"));
+    // The same usage figures and breaks as without it; no control-total break (9 events,
+    // 239 units, 199.00 on both sides).
+    assert_eq!(rec.steps.usage.rated, m("190.00"));
+    assert_eq!(usage_breaks(&rec).len(), 3);
+    let after = serde_json::to_value(&rec.steps.after_window).unwrap();
+    assert_eq!(after["usage_events"]["count"], 3, "{after}");
+    assert_eq!(after["usage_events"]["amount"].to_string(), "9.00", "{after}");
+}

@@ -1851,7 +1851,7 @@ pub struct AfterWindowActivity {
     pub disbursements: Tally,
     /// Ledger rows of every kind (net).
     pub ledger_rows: Tally,
-    /// Usage events (their rated amounts).
+    /// Usage events (their rated amounts), raw or pre-aggregated (their event counts).
     pub usage_events: Tally,
 }
 
@@ -1884,8 +1884,11 @@ impl Snapshot {
              SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
               WHERE occurred_at >= :after_end
              UNION ALL
-             SELECT 'usage_events', COUNT(*), COALESCE(SUM(rated_amount_cents), 0) FROM usage_events
-              WHERE occurred_at >= :after_end",
+             SELECT 'usage_events',
+                    (SELECT COUNT(*) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
+                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)",
             named_params! { ":end": w.end, ":after_end": w.after_end },
             |r| {
                 Ok((
