@@ -665,7 +665,7 @@ fn a_schema_3_file_with_corrections_upgrades_losing_nothing() {
 
     let snap = Snapshot::open(&old).unwrap();
     let (_, version) = snap.workflow().identity().unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, closedesk::snapshot::schema::SCHEMA_VERSION);
     drop(snap);
     let conn = Connection::open(&old).unwrap();
     for (table, rows) in tables.iter().zip(&before) {

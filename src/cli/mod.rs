@@ -549,12 +549,17 @@ fn cmd_import(dir: &Path, out: &Path, force: bool, stripe_window: Option<&str>) 
     // objects (no such file exists then: the table and what it was made from).
     let name = |table: &str| match stripe_window {
         Some(_) => format!("{table:<20} {}", import::stripe::file_of(table)),
-        None => format!("{table}.csv"),
+        None => data.file_of(table),
     };
-    let counts: Vec<(String, String)> = rows
+    let mut counts: Vec<(String, String)> = rows
         .iter()
         .map(|(table, rows)| (name(table), grouped_count(*rows)))
         .collect();
+    // Pre-aggregated usage (docs/usage-parquet.md).
+    if let Some(rows) = data.usage_daily_rows() {
+        counts.push(("usage_daily.parquet".to_string(), grouped_count(rows)));
+        counts.push(("usage_control.parquet".to_string(), grouped_count(1)));
+    }
     let name_width = counts.iter().map(|(file, _)| file.len()).max().unwrap_or(0);
     let rows_width = counts.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
     for (file, rows) in &counts {

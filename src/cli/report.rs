@@ -166,6 +166,19 @@ pub fn print_steps(recon: &Reconciliation) {
         s.usage.open_exceptions,
         s.usage.open_exception_amount,
     );
+    if let Some(c) = &s.usage.control {
+        // Pre-aggregated usage (docs/usage-parquet.md).
+        count(
+            "Control total (events, rated)",
+            c.control_event_count.max(0) as u64,
+            c.control_rated,
+        );
+        count(
+            "Aggregate (events, rated)",
+            c.aggregate_event_count.max(0) as u64,
+            c.aggregate_rated,
+        );
+    }
 
     heading("Employer programs");
     println!(

@@ -602,15 +602,31 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             billed,
             open_exceptions,
             open_exception_amount,
+            control,
         } = usage;
         let mut s = Sheet::new(book.add_worksheet(), SHEETS[7], currency)?;
         s.title("Usage")?;
-        s.figures(&[
+        let mut figures = vec![
             ("rated", money(*rated)),
             ("billed", money(*billed)),
             ("open_exceptions", count(*open_exceptions)),
             ("open_exception_amount", money(*open_exception_amount)),
-        ])?;
+        ];
+        // Pre-aggregated usage (docs/usage-parquet.md): its control total.
+        if let Some(c) = control {
+            figures.extend([
+                ("control_event_count", count(c.control_event_count.max(0) as u64)),
+                ("control_units", count(c.control_units.max(0) as u64)),
+                ("control_rated", money(c.control_rated)),
+                (
+                    "aggregate_event_count",
+                    count(c.aggregate_event_count.max(0) as u64),
+                ),
+                ("aggregate_units", count(c.aggregate_units.max(0) as u64)),
+                ("aggregate_rated", money(c.aggregate_rated)),
+            ]);
+        }
+        s.figures(&figures)?;
         s.finish()?;
     }
 

@@ -25,6 +25,7 @@ mod cells;
 mod csvfile;
 mod ids;
 pub mod map;
+mod parquet;
 mod record;
 pub mod stripe;
 mod tables;
@@ -209,6 +210,9 @@ pub struct Problem {
 impl Problem {
     /// `file:line:column: reason`, leaving out a line or column that is 0.
     fn located(&self) -> String {
+        if let Some(shown) = parquet::located(&self.file, self.line, self.column, &self.reason) {
+            return shown;
+        }
         match (self.line, self.column) {
             (0, _) => format!("{}: {}", self.file, self.reason),
             (line, 0) => format!("{}:{line}: {}", self.file, self.reason),
@@ -250,6 +254,13 @@ fn shown(path: &Path) -> String {
 pub(crate) trait Source {
     /// The bytes of file `name` (e.g. `"accounts.csv"`), `None` when there is no such file.
     fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError>;
+
+    /// The Parquet file `name` (e.g. `"usage_events.parquet"`), `None` when there is none.
+    /// Only a directory has them.
+    fn parquet(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
+        let _ = name;
+        Ok(None)
+    }
 }
 
 /// Files held in memory, by name.
@@ -285,6 +296,20 @@ impl<'a> Dir<'a> {
 }
 
 impl Source for Dir<'_> {
+    fn parquet(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
+        let path = self.0.join(name);
+        let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
+        match fs::File::open(&path) {
+            Ok(file) => match file.metadata() {
+                Ok(meta) if meta.is_dir() => Err(cannot(&"is a directory")),
+                Ok(_) => Ok(Some(file)),
+                Err(e) => Err(cannot(&e)),
+            },
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(cannot(&e)),
+        }
+    }
+
     fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError> {
         let path = self.0.join(name);
         let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
@@ -324,9 +349,29 @@ impl From<rusqlite::Error> for Failed {
 pub struct Imported {
     pub period: Period,
     counts: [(&'static str, usize); 16],
+    /// The usage events came as `usage_events.parquet` (docs/usage-parquet.md).
+    events_parquet: bool,
+    /// The rows of `usage_daily.parquet`, when usage came pre-aggregated.
+    daily_rows: Option<usize>,
 }
 
 impl Imported {
+    /// The file the rows of source table `table` came from (`accounts.csv`,
+    /// `usage_events.parquet`).
+    pub fn file_of(&self, table: &str) -> String {
+        if table == "usage_events" && self.events_parquet {
+            "usage_events.parquet".to_string()
+        } else {
+            format!("{table}.csv")
+        }
+    }
+
+    /// The rows of `usage_daily.parquet`, when usage came pre-aggregated (stored in
+    /// `usage_daily`, not counted in [`Imported::row_counts`]).
+    pub fn usage_daily_rows(&self) -> Option<usize> {
+        self.daily_rows
+    }
+
     /// The number of rows of each source table, in the order of
     /// [`crate::snapshot::schema::SOURCE_TABLES`] (as [`SourceData::row_counts`]).
     pub fn row_counts(&self) -> [(&'static str, usize); 16] {
@@ -346,6 +391,8 @@ fn collect(source: &dyn Source, label: &dyn Fn(&str) -> String) -> Result<Source
             }
             Ok(())
         })?;
+        // Checked; the pre-aggregated form is only written by `import_dir`.
+        run.aggregates(&mut |_| Ok(()))?;
         run.finish(period)?;
         data.ok_or(Failed::Import(ImportError::Io("no usable period".into())))
     })();
@@ -386,15 +433,21 @@ pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<Imported, Impor
         let mut run = tables::Run::start(&source, &label)?;
         match run.period() {
             Some(period) if run.clean() => {
-                let file_of = |table: &str| format!("{table}.csv");
+                let events_parquet = run.events_parquet();
+                let file_of = |table: &str| match table {
+                    "usage_events" if events_parquet => "usage_events.parquet".to_string(),
+                    _ => format!("{table}.csv"),
+                };
                 snapshot.bulk_load_from(&period.clone(), &file_of, |writer| {
                     // The snapshot's primary keys refuse a repeated id.
                     run.rows(true, &mut |row| writer.write(&row))?;
+                    run.aggregates(&mut |row| writer.aggregate(&row))?;
                     run.finish(Some(period))
                 })
             }
             period => {
                 run.rows(false, &mut |_| Ok(()))?;
+                run.aggregates(&mut |_| Ok(()))?;
                 run.finish(period)
             }
         }

@@ -13,13 +13,14 @@ use std::io::Read;
 use super::cells::{is_id, quoted, Currency, Ids, Problems, Row, Seen, Word};
 use super::csvfile::TableReader;
 use super::ids::{hash, IdSet, Repeats};
+use super::parquet::{self as pq, Expect, ParquetTable};
 use super::record::{Cell, Header, Record};
 use super::{Failed, Imported, Source, FILES, MULTI_LINE};
 use crate::snapshot::model::{
-    Account, AccountKind, BatchKind, Credit, CreditKind, Disbursement, EmployerProgram, ExportBatch,
-    ExportLine, Invoice, InvoiceLine, InvoiceStatus, Lane, LaneOwner, LedgerEntry, LedgerKind, LineKind,
-    Payment, PaymentKind, Period, PeriodStatus, ProgramStatement, RevenueRule, Role, RosterEntry, SourceKind,
-    SourceRow, StatementLine, UsageEvent, UsageKind, UsageState,
+    Account, AccountKind, AggregateRow, BatchKind, Credit, CreditKind, Disbursement, EmployerProgram,
+    ExportBatch, ExportLine, Invoice, InvoiceLine, InvoiceStatus, Lane, LaneOwner, LedgerEntry, LedgerKind,
+    LineKind, Payment, PaymentKind, Period, PeriodStatus, ProgramStatement, RevenueRule, Role, RosterEntry,
+    SourceKind, SourceRow, StatementLine, UsageControl, UsageDaily, UsageEvent, UsageKind, UsageState,
 };
 use crate::snapshot::schema::SOURCE_TABLES;
 use crate::text::inert;
@@ -95,6 +96,62 @@ fn kind_tag<W: Word>(word: &str) -> Option<u8> {
     W::all().iter().position(|k| *k == kind).map(|i| i as u8)
 }
 
+/// The Parquet form a file may be given in instead, with its expected schema
+/// (docs/usage-parquet.md): only the usage events.
+fn parquet_form(name: &str) -> Option<(&'static str, &'static [(&'static str, Expect)])> {
+    (name == "usage_events.csv").then_some(("usage_events.parquet", pq::USAGE_EVENTS))
+}
+
+/// The pre-aggregated usage form (docs/usage-parquet.md) and its control total, and their
+/// places after the sixteen files in the order problems are listed.
+const DAILY: &str = "usage_daily.parquet";
+const CONTROL: &str = "usage_control.parquet";
+const DAILY_INDEX: usize = 16;
+const CONTROL_INDEX: usize = 17;
+
+/// A file as read: CSV, or its Parquet form.
+enum Reader<'s> {
+    Csv(TableReader<'s>),
+    Parquet(ParquetTable),
+}
+
+impl Reader<'_> {
+    fn header(&self) -> &Header {
+        match self {
+            Reader::Csv(reader) => reader.header(),
+            Reader::Parquet(reader) => reader.header(),
+        }
+    }
+
+    fn next_record(&mut self, problems: &mut Problems) -> Option<(&Header, &Record)> {
+        match self {
+            Reader::Csv(reader) => reader.next_record(problems),
+            Reader::Parquet(reader) => reader.next_record(problems),
+        }
+    }
+}
+
+/// Opens the Parquet form of file `index` and checks its schema; `None` when it cannot be
+/// read (reported in `problems`).
+fn open_parquet<'s>(
+    source: &dyn Source,
+    label: &dyn Fn(&str) -> String,
+    index: usize,
+    decimals: u32,
+    problems: &mut Problems,
+) -> Result<Option<Reader<'s>>, Failed> {
+    let (csv, columns) = FILES[index];
+    let Some((name, spec)) = parquet_form(csv) else {
+        return Ok(None);
+    };
+    let Some(file) = source.parquet(name)? else {
+        return Ok(None);
+    };
+    let shown = inert(&label(name));
+    Ok(ParquetTable::new(index, columns, spec, file, shown, problems)
+        .map(|table| Reader::Parquet(table.in_decimals(decimals))))
+}
+
 /// One import: the files, the problems found so far, the rows read and kept per file.
 pub(super) struct Run<'s> {
     source: &'s dyn Source,
@@ -103,6 +160,12 @@ pub(super) struct Run<'s> {
     context: Context,
     /// Each file, opened when the run starts; taken when it is read.
     files: Vec<Option<Box<dyn Read + 's>>>,
+    /// The files given in their Parquet form (read from `source` when their rows are read).
+    parquet: [bool; 16],
+    /// `usage_daily.parquet` is given (docs/usage-parquet.md): usage events may be left out.
+    daily: bool,
+    /// The rows read from `usage_daily.parquet`.
+    daily_rows: Option<usize>,
     read: [usize; 16],
     kept: [usize; 16],
     /// A row refused by a constraint of the snapshot while it was written: a repeated id,
@@ -119,10 +182,36 @@ impl<'s> Run<'s> {
     pub fn start(source: &'s dyn Source, label: &'s dyn Fn(&str) -> String) -> Result<Run<'s>, Failed> {
         let mut problems = Problems::default();
         let mut files = Vec::with_capacity(FILES.len());
+        let mut parquet = [false; 16];
+        let daily = source.parquet(DAILY)?.is_some();
+        let control = source.parquet(CONTROL)?.is_some();
+        if daily && !control {
+            let reason = format!("missing file: the control total of {DAILY}");
+            problems.push(CONTROL_INDEX, &inert(&label(CONTROL)), 0, 0, reason);
+        }
+        if control && !daily {
+            let reason = format!("given without {DAILY}, whose control total it is");
+            problems.push(CONTROL_INDEX, &inert(&label(CONTROL)), 0, 0, reason);
+        }
         for (index, (name, _)) in FILES.iter().enumerate() {
-            let file = source.open(name)?;
-            if file.is_none() {
-                problems.push(index, &inert(&label(name)), 0, 0, "missing file".to_string());
+            let mut file = source.open(name)?;
+            if let Some((other, _)) = parquet_form(name) {
+                if source.parquet(other)?.is_some() {
+                    if file.is_some() {
+                        let reason = format!("{name} is given too: give one of {name} and {other}");
+                        problems.push(index, &inert(&label(other)), 0, 0, reason);
+                    }
+                    parquet[index] = true;
+                    file = None;
+                }
+            }
+            let optional = daily && parquet_form(name).is_some();
+            if file.is_none() && !parquet[index] && !optional {
+                let reason = match parquet_form(name) {
+                    Some((other, _)) => format!("missing file (or its Parquet form {other})"),
+                    None => "missing file".to_string(),
+                };
+                problems.push(index, &inert(&label(name)), 0, 0, reason);
             }
             files.push(file);
         }
@@ -146,6 +235,9 @@ impl<'s> Run<'s> {
                 keys: Seen::new("public key"),
             },
             files,
+            parquet,
+            daily,
+            daily_rows: None,
             read: [0; 16],
             kept: [0; 16],
             refused: None,
@@ -166,21 +258,26 @@ impl<'s> Run<'s> {
 
     /// Reads `name` again, its problems ignored (they are reported when it is read for
     /// its rows); `None` when it is missing or its header is wrong.
-    fn reread(&self, name: &str) -> Result<Option<TableReader<'s>>, Failed> {
+    fn reread(&self, name: &str) -> Result<Option<Reader<'s>>, Failed> {
         let index = file_index(name);
+        let mut ignored = Problems::default();
+        if self.parquet[index] {
+            return open_parquet(
+                self.source,
+                self.label,
+                index,
+                self.currency.decimals,
+                &mut ignored,
+            );
+        }
         let Some(bytes) = self.source.open(name)? else {
             return Ok(None);
         };
-        let mut ignored = Problems::default();
         let file = inert(&(self.label)(name));
-        Ok(TableReader::new(
-            index,
-            FILES[index].1,
-            multi_line(name),
-            bytes,
-            file,
-            &mut ignored,
-        ))
+        Ok(
+            TableReader::new(index, FILES[index].1, multi_line(name), bytes, file, &mut ignored)
+                .map(Reader::Csv),
+        )
     }
 
     /// The ids of every row of `file` (rows with other problems too), each with its row's
@@ -263,13 +360,23 @@ impl<'s> Run<'s> {
         for (index, &(parse, keyed)) in TABLES.iter().enumerate() {
             let index = index + 1;
             let (name, columns) = FILES[index];
-            let Some(bytes) = self.files[index].take() else {
-                continue;
-            };
-            let file = inert(&(self.label)(name));
-            let Some(mut reader) =
+            let reader = if self.parquet[index] {
+                open_parquet(
+                    self.source,
+                    self.label,
+                    index,
+                    self.currency.decimals,
+                    &mut self.problems,
+                )?
+            } else {
+                let Some(bytes) = self.files[index].take() else {
+                    continue;
+                };
+                let file = inert(&(self.label)(name));
                 TableReader::new(index, columns, multi_line(name), bytes, file, &mut self.problems)
-            else {
+                    .map(Reader::Csv)
+            };
+            let Some(mut reader) = reader else {
                 continue;
             };
             let id_at = keyed.then(|| reader.header().index("id"));
@@ -370,6 +477,11 @@ impl<'s> Run<'s> {
             return Ok(());
         };
         let at = reader.header().index("id");
+        let unit = if self.parquet[file_index(name)] {
+            "row"
+        } else {
+            "line"
+        };
         let mut first: HashMap<String, u64> = HashMap::new();
         let mut ignored = Problems::default();
         while let Some((header, record)) = reader.next_record(&mut ignored) {
@@ -381,7 +493,7 @@ impl<'s> Run<'s> {
             }
             match first.get(id) {
                 Some(first) => {
-                    let reason = format!("duplicate id '{}' (first on line {first})", quoted(id));
+                    let reason = format!("duplicate id '{}' (first on {unit} {first})", quoted(id));
                     let position = header.positions[at];
                     self.problems
                         .push(header.file, &header.label, record.line, position, reason);
@@ -389,6 +501,72 @@ impl<'s> Run<'s> {
                 None => {
                     first.insert(id.to_string(), record.line);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the usage events are read from `usage_events.parquet`.
+    pub fn events_parquet(&self) -> bool {
+        self.parquet[file_index("usage_events.csv")]
+    }
+
+    /// Reads the pre-aggregated usage (`usage_daily.parquet` and its `usage_control.parquet`),
+    /// when given, through their row rules, and hands each accepted row to `sink` as long
+    /// as nothing was found wrong.
+    pub fn aggregates(
+        &mut self,
+        sink: &mut dyn FnMut(AggregateRow) -> rusqlite::Result<()>,
+    ) -> Result<(), Failed> {
+        if !self.daily {
+            return Ok(());
+        }
+        let files = [
+            (DAILY, DAILY_INDEX, pq::USAGE_DAILY_COLUMNS, pq::USAGE_DAILY),
+            (
+                CONTROL,
+                CONTROL_INDEX,
+                pq::USAGE_CONTROL_COLUMNS,
+                pq::USAGE_CONTROL,
+            ),
+        ];
+        for (name, index, columns, spec) in files {
+            let Some(file) = self.source.parquet(name)? else {
+                continue;
+            };
+            let label = inert(&(self.label)(name));
+            let Some(mut reader) =
+                ParquetTable::new(index, columns, spec, file, label.clone(), &mut self.problems)
+                    .map(|table| table.in_decimals(self.currency.decimals))
+            else {
+                continue;
+            };
+            let mut rows = 0;
+            while let Some((header, record)) = reader.next_record(&mut self.problems) {
+                rows += 1;
+                let mut r = Row::new(header, record, &mut self.problems, self.currency);
+                let row = if index == DAILY_INDEX {
+                    usage_daily(&mut r, &self.context, record.line)
+                } else {
+                    usage_control(&mut r)
+                };
+                let Some(row) = row.filter(|_| r.ok()) else {
+                    continue;
+                };
+                if self.writing() {
+                    match sink(row) {
+                        Ok(()) => {}
+                        Err(e) if is_constraint(&e) => self.refused = Some(e),
+                        Err(e) => return Err(Failed::Write(e)),
+                    }
+                }
+            }
+            if index == DAILY_INDEX {
+                self.daily_rows = Some(rows);
+            }
+            if index == CONTROL_INDEX && rows != 1 {
+                let reason = format!("{rows} rows: {CONTROL} holds exactly one row, the control total");
+                self.problems.push(index, &label, 0, 0, reason);
             }
         }
         Ok(())
@@ -417,7 +595,13 @@ impl<'s> Run<'s> {
         for (count, (table, kept)) in counts.iter_mut().zip(SOURCE_TABLES.iter().zip(self.kept)) {
             *count = (*table, kept);
         }
-        let imported = period.map(|period| Imported { period, counts });
+        let (events_parquet, daily_rows) = (self.events_parquet(), self.daily_rows);
+        let imported = period.map(|period| Imported {
+            period,
+            counts,
+            events_parquet,
+            daily_rows,
+        });
         Ok(self.problems.into_result(imported)?)
     }
 }
@@ -826,6 +1010,54 @@ fn usage_event(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
         state,
         invoice_line_id,
         reprocessed_at,
+    }))
+}
+
+/// One row of `usage_daily.parquet`: the cells of a usage event's, summed (`row`: its
+/// 1-based row in the file).
+fn usage_daily(r: &mut Row<'_>, c: &Context, row: u64) -> Option<AggregateRow> {
+    let account_id = r.reference("account_id", &c.known.accounts);
+    let day = r.date("day");
+    let kind = r.word::<UsageKind>("kind");
+    let state = r.word::<UsageState>("state");
+    let invoice_line_id = r.opt_reference("invoice_line_id", &c.known.invoice_lines);
+    let units = r.whole("units", 0);
+    let rated_amount = r.money("rated_amount");
+    let event_count = r.whole("event_count", 1);
+    let (
+        Some(account_id),
+        Some(day),
+        Some(kind),
+        Some(state),
+        Some(units),
+        Some(rated_amount),
+        Some(event_count),
+    ) = (account_id, day, kind, state, units, rated_amount, event_count)
+    else {
+        return None;
+    };
+    Some(AggregateRow::Daily(UsageDaily {
+        row,
+        account_id,
+        day,
+        kind,
+        state,
+        invoice_line_id,
+        units,
+        rated_amount,
+        event_count,
+    }))
+}
+
+/// The one row of `usage_control.parquet`.
+fn usage_control(r: &mut Row<'_>) -> Option<AggregateRow> {
+    let event_count = r.whole("event_count", 0);
+    let units = r.whole("units", 0);
+    let rated_amount = r.money("rated_amount");
+    Some(AggregateRow::Control(UsageControl {
+        event_count: event_count?,
+        units: units?,
+        rated_amount: rated_amount?,
     }))
 }
 

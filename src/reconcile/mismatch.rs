@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::money::Money;
 use crate::snapshot::model::{Lane, Period, Severity};
-use crate::snapshot::schema::SOURCE_TABLES;
+use crate::snapshot::schema::{SOURCE_TABLES, USAGE_AGGREGATE_TABLES};
 
 use super::{adjustments, applied, exports, posted, programs, revenue, rollforward, statements, usage};
 
@@ -34,6 +34,7 @@ pub const CHECKS: &[&str] = &[
     usage::UNPROCESSED,
     usage::LINE_EVENTS,
     usage::UNBILLED,
+    usage::CONTROL_TOTAL,
     programs::BILLED,
     programs::STATEMENT_TOTAL,
     programs::NO_STATEMENT,
@@ -57,7 +58,13 @@ fn one_of<'de, D: Deserializer<'de>>(
 }
 
 fn source_table<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    one_of(d, SOURCE_TABLES, "source table")
+    // The pre-aggregated usage tables (schema 6) are traced to as well.
+    let tables: Vec<&'static str> = SOURCE_TABLES
+        .iter()
+        .chain(USAGE_AGGREGATE_TABLES)
+        .copied()
+        .collect();
+    one_of(d, &tables, "source table")
 }
 
 fn check_name<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {

@@ -376,8 +376,10 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     // The source lanes: usage, employer programs, statements.
     let unbilled = snapshot.unbilled_usage(p)?;
     let account_usage = snapshot.account_usage(p)?;
-    let (usage, found) =
-        snapshot.usage_lines(p, |lines| usage::check(ctx, account_usage, lines, unbilled))?;
+    let control = snapshot.usage_control()?;
+    let (usage, found) = snapshot.usage_lines(p, |lines| {
+        usage::check(ctx, account_usage, lines, unbilled, control)
+    })?;
     mismatches.extend(traced(snapshot, p, found, usage::trace)?);
 
     let program_fees_billed = snapshot.program_fees_billed(p)?;

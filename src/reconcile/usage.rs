@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
-use crate::snapshot::queries::{AccountUsage, SourceRows, UnbilledEvent, UsageLineFacts};
+use crate::snapshot::queries::{AccountUsage, SourceRows, UnbilledEvent, UsageControlFacts, UsageLineFacts};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageFigures {
@@ -22,6 +22,23 @@ pub struct UsageFigures {
     pub open_exceptions: u64,
     /// Their known rated amounts.
     pub open_exception_amount: Money,
+    /// When the usage is pre-aggregated (docs/usage-parquet.md): its control total and the
+    /// aggregate's own sums.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlTotals>,
+}
+
+/// The control total of pre-aggregated usage (`usage_control.parquet`: the raw events the
+/// warehouse aggregated) and the sums of the aggregate itself (every row of
+/// `usage_daily.parquet`, whatever its day).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlTotals {
+    pub control_event_count: i64,
+    pub control_units: i64,
+    pub control_rated: Money,
+    pub aggregate_event_count: i64,
+    pub aggregate_units: i64,
+    pub aggregate_rated: Money,
 }
 
 /// An account's rated usage against its usage lines: no longer reported (its breaks are
@@ -30,8 +47,13 @@ pub const BILLED: &str = "billed";
 pub const UNPROCESSED: &str = "unprocessed";
 /// A usage line whose amount is not the rated amounts of its own account's events on it.
 pub const LINE_EVENTS: &str = "events";
-/// A usage event rated in the window that no usage line billed in the window carries.
+/// A usage event rated in the window that no usage line billed in the window carries (or,
+/// pre-aggregated, the events of one account, day, kind and line).
 pub const UNBILLED: &str = "unbilled";
+/// Pre-aggregated usage whose event count, units or rated amount is not its control total.
+pub const CONTROL_TOTAL: &str = "control-total";
+/// The subject of the control-total check.
+pub const AGGREGATE: &str = "usage_daily";
 
 /// `lines`: the usage lines billed in the window; `unbilled`: the events rated in the
 /// window that none of them carries.
@@ -40,10 +62,49 @@ pub fn check(
     accounts: Vec<AccountUsage>,
     lines: impl IntoIterator<Item = UsageLineFacts>,
     unbilled: Vec<UnbilledEvent>,
+    control: Option<UsageControlFacts>,
 ) -> (UsageFigures, Vec<Mismatch>) {
     let period = &ctx.period.id;
     let mut figures = UsageFigures::default();
     let mut found = Vec::new();
+    if let Some(c) = control {
+        let totals = ControlTotals {
+            control_event_count: c.control_events,
+            control_units: c.control_units,
+            control_rated: c.control_rated,
+            aggregate_event_count: c.aggregate_events,
+            aggregate_units: c.aggregate_units,
+            aggregate_rated: c.aggregate_rated,
+        };
+        let ties = totals.control_event_count == totals.aggregate_event_count
+            && totals.control_units == totals.aggregate_units
+            && totals.control_rated == totals.aggregate_rated;
+        if !ties {
+            found.push(ctx.mismatch(Gap {
+                lane: Lane::Usage,
+                kind: Kind::Tie,
+                subject: AGGREGATE.to_string(),
+                check: CONTROL_TOTAL,
+                expected: totals.control_rated,
+                actual: totals.aggregate_rated,
+                title: format!(
+                    "The pre-aggregated usage does not match its control total: {} events, {} units, {} rated \
+                     against the control's {} events, {} units, {}",
+                    totals.aggregate_event_count,
+                    totals.aggregate_units,
+                    totals.aggregate_rated,
+                    totals.control_event_count,
+                    totals.control_units,
+                    totals.control_rated
+                ),
+                next_action: format!(
+                    "Re-run the warehouse aggregate and its control total for {period} from the same events, \
+                     then import again"
+                ),
+            }));
+        }
+        figures.control = Some(totals);
+    }
     for usage in accounts {
         figures.rated += usage.rated;
         figures.billed += usage.billed;
@@ -122,6 +183,27 @@ pub fn check(
             Some(line) => format!(" (it names line {line}, which is not a usage line billed in {period})"),
             None => String::new(),
         };
+        if let Some(n) = event.events {
+            // Pre-aggregated: the events of one account, day and kind (and line).
+            let day_kind = id.split('/').skip(1).take(2).collect::<Vec<_>>().join(" ");
+            found.push(ctx.mismatch(Gap {
+                lane: Lane::Usage,
+                kind: Kind::Tie,
+                subject: id.clone(),
+                check: UNBILLED,
+                expected: event.rated,
+                actual: Money::ZERO,
+                title: format!(
+                    "{n} usage event{} of account {account} ({day_kind}) rated in the window {} never billed{on}",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "was" } else { "were" }
+                ),
+                next_action: format!(
+                    "Bill account {account}'s {day_kind} usage on a usage line of account {account} for {period}"
+                ),
+            }));
+            continue;
+        }
         found.push(ctx.mismatch(Gap {
             lane: Lane::Usage,
             kind: Kind::Tie,
@@ -147,12 +229,24 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             actual: vec![SourceRows::BilledUsageLines(account)],
         },
         LINE_EVENTS => Trace {
-            expected: vec![SourceRows::EventsOfLine(account)],
+            expected: vec![
+                SourceRows::EventsOfLine(account),
+                SourceRows::AggregatesOfLine(account),
+            ],
             actual: vec![SourceRows::One("invoice_lines", account)],
+        },
+        // Pre-aggregated usage: its key (`ACCOUNT/DAY/KIND[/LINE]`; an event id has no `/`).
+        UNBILLED if account.contains('/') => Trace {
+            expected: vec![SourceRows::One("usage_daily", account)],
+            actual: vec![],
         },
         UNBILLED => Trace {
             expected: vec![SourceRows::One("usage_events", account)],
             actual: vec![],
+        },
+        CONTROL_TOTAL => Trace {
+            expected: vec![SourceRows::One("usage_control", "usage_control.parquet")],
+            actual: vec![SourceRows::One("usage_daily", "usage_daily.parquet")],
         },
         _ => Trace {
             expected: vec![],
@@ -178,7 +272,7 @@ mod tests {
     }
 
     fn run(accounts: Vec<AccountUsage>) -> (UsageFigures, Vec<Mismatch>) {
-        with_context(|ctx| check(ctx, accounts, Vec::new(), Vec::new()))
+        with_context(|ctx| check(ctx, accounts, Vec::new(), Vec::new(), None))
     }
 
     #[test]
@@ -213,9 +307,10 @@ mod tests {
             account_id: "ACC-1".into(),
             rated: cents(2_000),
             invoice_line_id: None,
+            events: None,
         }];
         let accounts = vec![usage("ACC-1", 12_000, 12_000, 0, 0)];
-        let (_, found) = with_context(|ctx| check(ctx, accounts, lines, unbilled));
+        let (_, found) = with_context(|ctx| check(ctx, accounts, lines, unbilled, None));
         let got: Vec<(&str, Money)> = found.iter().map(|m| (m.key.as_str(), m.variance)).collect();
         assert_eq!(
             got,

@@ -20,14 +20,15 @@
 use rusqlite::{params, Statement, Transaction};
 
 use super::model::{
-    Account, Credit, Disbursement, EmployerProgram, ExportBatch, ExportLine, Invoice, InvoiceLine, LaneOwner,
-    LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, SourceRow, StatementLine, UsageEvent,
+    Account, AggregateRow, Credit, Disbursement, EmployerProgram, ExportBatch, ExportLine, Invoice,
+    InvoiceLine, LaneOwner, LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, SourceRow,
+    StatementLine, UsageEvent,
 };
 use super::Snapshot;
 use crate::money::Money;
 
 use super::encode::{cents, date, insert_checklist, insert_period, insert_source_counts, opt_date, ts};
-use super::schema::SOURCE_TABLES;
+use super::schema::{SOURCE_TABLES, USAGE_AGGREGATE_TABLES};
 
 /// What `source_counts.file` says for the rows of a synthetic period, which come from no
 /// file.
@@ -36,6 +37,8 @@ pub const GENERATED: &str = "closedesk demo --scale";
 /// The prepared insert statements of every source table, one method per row: used by
 /// import (`Snapshot::insert_source`) and by the bulk load of the scale generator.
 pub struct RowWriter<'t> {
+    /// For the statements of the tables few rows go to.
+    tx: &'t rusqlite::Connection,
     lane_owners: Statement<'t>,
     accounts: Statement<'t>,
     invoices: Statement<'t>,
@@ -78,6 +81,7 @@ const ROSTER: usize = 15;
 impl<'t> RowWriter<'t> {
     pub(super) fn new(tx: &'t Transaction<'_>) -> Result<RowWriter<'t>> {
         Ok(RowWriter {
+            tx,
             lane_owners: tx.prepare("INSERT INTO lane_owners (lane, owner) VALUES (?1, ?2)")?,
             accounts: tx.prepare("INSERT INTO accounts (id, name, kind) VALUES (?1, ?2, ?3)")?,
             invoices: tx.prepare(
@@ -137,6 +141,38 @@ impl<'t> RowWriter<'t> {
         let mut written = self.written;
         written[0] = 1;
         SOURCE_TABLES.iter().copied().zip(written).collect()
+    }
+
+    /// Writes one row of the pre-aggregated usage form (schema 6: `usage_daily`,
+    /// `usage_control`).
+    pub fn aggregate(&mut self, row: &AggregateRow) -> Result<()> {
+        match row {
+            AggregateRow::Daily(r) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO usage_daily (row, account_id, day, kind, state, invoice_line_id, units,
+                                              rated_amount_cents, event_count)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    r.row as i64,
+                    r.account_id,
+                    date(r.day),
+                    r.kind.as_str(),
+                    r.state.as_str(),
+                    r.invoice_line_id,
+                    r.units,
+                    cents(r.rated_amount),
+                    r.event_count
+                ])?,
+            AggregateRow::Control(r) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO usage_control (id, event_count, units, rated_amount_cents) VALUES (1, ?1, ?2, ?3)",
+                )?
+                .execute(params![r.event_count, r.units, cents(r.rated_amount)])?,
+        };
+        Ok(())
     }
 
     /// Writes one row of any source table but the period.
@@ -414,7 +450,7 @@ impl Snapshot {
                 "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name",
             )?;
             let mut all = Vec::new();
-            for table in SOURCE_TABLES {
+            for table in SOURCE_TABLES.iter().chain(USAGE_AGGREGATE_TABLES) {
                 let rows = st.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 all.extend(rows.collect::<Result<Vec<(String, String)>>>()?);
             }

@@ -10,7 +10,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::Result;
 use sha2::{Digest, Sha256};
 
-use super::schema::{IMPORT_TABLES, SOURCE_TABLES};
+use super::schema::{IMPORT_TABLES, SOURCE_TABLES, USAGE_AGGREGATE_TABLES};
 use super::Snapshot;
 
 /// The first bytes hashed, naming the encoding and its version.
@@ -28,7 +28,8 @@ fn put(hash: &mut Sha256, tag: u8, bytes: &[u8]) {
 
 impl Snapshot {
     /// SHA-256 (lowercase hex) over every source table and the import counts, in the order
-    /// of [`SOURCE_TABLES`] then [`IMPORT_TABLES`]: each table's name, its column names, and
+    /// of [`SOURCE_TABLES`] then [`IMPORT_TABLES`] (then [`USAGE_AGGREGATE_TABLES`] that hold
+    /// rows): each table's name, its column names, and
     /// its rows in primary-key order, each cell as a type byte (`N` null, `I` integer, `R`
     /// real, `T` text, `B` blob), a big-endian length and the bytes (an integer as 8
     /// big-endian bytes). Independent of rowids and page layout: a `VACUUM` keeps it.
@@ -36,7 +37,18 @@ impl Snapshot {
         let conn = self.conn();
         let mut hash = Sha256::new();
         put(&mut hash, b'V', CONTENT_TAG.as_bytes());
-        for table in SOURCE_TABLES.iter().chain(IMPORT_TABLES) {
+        // The pre-aggregated usage tables (schema 6) only when they hold rows, so that the
+        // hash of every snapshot without them is the one it had before they existed.
+        let mut aggregates = Vec::new();
+        for table in USAGE_AGGREGATE_TABLES {
+            let rows: bool = conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| {
+                r.get(0)
+            })?;
+            if rows {
+                aggregates.push(*table);
+            }
+        }
+        for table in SOURCE_TABLES.iter().chain(IMPORT_TABLES).chain(&aggregates) {
             let info: Vec<(String, i64)> = conn
                 .prepare(&format!(
                     "SELECT name, pk FROM pragma_table_info('{table}') ORDER BY cid"

@@ -245,6 +245,38 @@ pub struct UsageEvent {
     pub reprocessed_at: Option<NaiveDateTime>,
 }
 
+/// One row of `usage_daily.parquet`: the events of one account, day, kind and state on
+/// one usage line (or none), pre-aggregated by the warehouse (docs/usage-parquet.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageDaily {
+    /// Its 1-based row in the file.
+    pub row: u64,
+    pub account_id: String,
+    pub day: NaiveDate,
+    pub kind: UsageKind,
+    pub state: UsageState,
+    pub invoice_line_id: Option<String>,
+    pub units: i64,
+    pub rated_amount: Money,
+    pub event_count: i64,
+}
+
+/// `usage_control.parquet`: the count and sums of the raw events the aggregate was made
+/// from, computed by the warehouse apart from the aggregate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageControl {
+    pub event_count: i64,
+    pub units: i64,
+    pub rated_amount: Money,
+}
+
+/// A row of the pre-aggregated usage form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AggregateRow {
+    Daily(UsageDaily),
+    Control(UsageControl),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExportBatch {
     pub id: String,

@@ -422,6 +422,22 @@ pub struct UnbilledEvent {
     pub rated: Money,
     /// The line it names, if any (not a usage line billed in the window).
     pub invoice_line_id: Option<String>,
+    /// `None`: one usage event, `id` its id. `Some(n)`: the rows of `usage_daily` of one
+    /// account, day, kind and line (docs/usage-parquet.md), `n` events in all; `id` is
+    /// `ACCOUNT/DAY/KIND` (then `/LINE` when it names one).
+    pub events: Option<u64>,
+}
+
+/// The control total of the pre-aggregated usage form against the aggregate's own sums
+/// (every row of `usage_daily`, whatever its day).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageControlFacts {
+    pub control_events: i64,
+    pub control_units: i64,
+    pub control_rated: Money,
+    pub aggregate_events: i64,
+    pub aggregate_units: i64,
+    pub aggregate_rated: Money,
 }
 
 /// A `program_fee` line billed in the window, of a program that has a statement, that no
@@ -562,6 +578,9 @@ pub enum SourceRows<'a> {
     DisbursementsOfPair(&'a str),
     /// The usage events linked to a usage line.
     EventsOfLine(&'a str),
+    /// The pre-aggregated usage rows linked to a usage line (their row numbers in
+    /// `usage_daily.parquet`).
+    AggregatesOfLine(&'a str),
     /// Disbursements to an invoice up to the export (every one the snapshot holds).
     DisbursementsToInvoiceToExport(&'a str),
     /// Ledger `adjustment` rows of an invoice up to the export.
@@ -1114,6 +1133,13 @@ impl Snapshot {
                              THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS open_amount
                  FROM usage_events WHERE occurred_at >= :start AND occurred_at < :after_end
                  UNION ALL
+                 SELECT account_id,
+                        CASE WHEN state = 'rated' THEN rated_amount_cents ELSE 0 END,
+                        0,
+                        CASE WHEN state IN ('unprocessed', 'rerating') THEN event_count ELSE 0 END,
+                        CASE WHEN state IN ('unprocessed', 'rerating') THEN rated_amount_cents ELSE 0 END
+                 FROM usage_daily WHERE day >= :start AND day < :after_end
+                 UNION ALL
                  SELECT i.account_id, 0, l.amount_cents, 0, 0
                  FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                  WHERE l.kind = 'usage' AND ",
@@ -1174,11 +1200,17 @@ impl Snapshot {
             concat!(
                 "SELECT l.id, i.account_id, l.amount_cents,
                     (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated'),
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
+                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
                     (SELECT COUNT(*) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id),
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id),
                     (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
                       WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id)
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'usage' AND ",
                 line_billed_in_window!(),
@@ -1205,15 +1237,24 @@ impl Snapshot {
         let w = Window::of(period);
         self.collect(
             concat!(
-                "SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id
-             FROM usage_events e
-             WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
-               AND (e.invoice_line_id IS NULL OR e.invoice_line_id NOT IN (
+                "WITH billed AS (
                  SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                   WHERE l.kind = 'usage' AND ",
                 line_billed_in_window!(),
-                "))
-             ORDER BY e.id"
+                ")
+             SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id, NULL
+             FROM usage_events e
+             WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
+               AND (e.invoice_line_id IS NULL OR e.invoice_line_id NOT IN (SELECT id FROM billed))
+             UNION ALL
+             SELECT d.account_id || '/' || d.day || '/' || d.kind
+                      || COALESCE('/' || d.invoice_line_id, ''),
+                    d.account_id, SUM(d.rated_amount_cents), d.invoice_line_id, SUM(d.event_count)
+             FROM usage_daily d
+             WHERE d.state = 'rated' AND d.day >= :start AND d.day < :after_end
+               AND (d.invoice_line_id IS NULL OR d.invoice_line_id NOT IN (SELECT id FROM billed))
+             GROUP BY d.account_id, d.day, d.kind, d.invoice_line_id
+             ORDER BY 1"
             ),
             named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             |r| {
@@ -1222,9 +1263,34 @@ impl Snapshot {
                     account_id: r.get(1)?,
                     rated: money_at(r, 2)?,
                     invoice_line_id: r.get(3)?,
+                    events: r.get::<_, Option<i64>>(4)?.map(|n| n.max(0) as u64),
                 })
             },
         )
+    }
+
+    /// The control total of the pre-aggregated usage and the aggregate's sums; `None` when
+    /// the period's usage is not pre-aggregated.
+    pub fn usage_control(&self) -> Result<Option<UsageControlFacts>> {
+        let rows = self.collect(
+            "SELECT c.event_count, c.units, c.rated_amount_cents,
+                    (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily),
+                    (SELECT COALESCE(SUM(units), 0) FROM usage_daily),
+                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily)
+             FROM usage_control c",
+            named_params! {},
+            |r| {
+                Ok(UsageControlFacts {
+                    control_events: r.get(0)?,
+                    control_units: r.get(1)?,
+                    control_rated: money_at(r, 2)?,
+                    aggregate_events: r.get(3)?,
+                    aggregate_units: r.get(4)?,
+                    aggregate_rated: money_at(r, 5)?,
+                })
+            },
+        )?;
+        Ok(rows.into_iter().next())
     }
 
     /// Every employer program with its expected fee, the fees billed for it in the window
@@ -1667,6 +1733,13 @@ impl Snapshot {
                     named_params! { ":invoice": invoice },
                 )?,
             ),
+            SourceRows::AggregatesOfLine(line) => (
+                "usage_daily",
+                ids(
+                    "SELECT CAST(row AS TEXT) FROM usage_daily WHERE invoice_line_id = :line ORDER BY row",
+                    named_params! { ":line": line },
+                )?,
+            ),
             SourceRows::EventsOfLine(line) => (
                 "usage_events",
                 ids(
@@ -1778,7 +1851,7 @@ pub struct AfterWindowActivity {
     pub disbursements: Tally,
     /// Ledger rows of every kind (net).
     pub ledger_rows: Tally,
-    /// Usage events (their rated amounts).
+    /// Usage events (their rated amounts), raw or pre-aggregated (their event counts).
     pub usage_events: Tally,
 }
 
@@ -1811,8 +1884,11 @@ impl Snapshot {
              SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
               WHERE occurred_at >= :after_end
              UNION ALL
-             SELECT 'usage_events', COUNT(*), COALESCE(SUM(rated_amount_cents), 0) FROM usage_events
-              WHERE occurred_at >= :after_end",
+             SELECT 'usage_events',
+                    (SELECT COUNT(*) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
+                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)",
             named_params! { ":end": w.end, ":after_end": w.after_end },
             |r| {
                 Ok((

@@ -216,6 +216,10 @@ impl Snapshot {
     /// The account a usage mismatch's subject belongs to: a usage line's invoice's account,
     /// a usage event's account, or else the subject itself (an account).
     pub fn usage_subject_account(&self, subject: &str) -> Result<String> {
+        // Pre-aggregated usage: `ACCOUNT/DAY/KIND[/LINE]` (an id has no `/`).
+        if let Some((account, _)) = subject.split_once('/') {
+            return Ok(account.to_string());
+        }
         let found: Option<String> = self
             .conn()
             .prepare_cached(
@@ -235,13 +239,21 @@ impl Snapshot {
         let sql = concat!(
             "SELECT l.id, l.invoice_id, l.amount_cents,
                     (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated'),
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
+                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
                     (SELECT COUNT(*) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated'),
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
+                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
                     (SELECT COUNT(*) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id),
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id),
                     (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
                       WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id)
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'usage' AND i.account_id = :account AND ",
             line_billed_in_window!(),

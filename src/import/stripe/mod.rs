@@ -287,6 +287,8 @@ pub fn import_dir(dir: &Path, window: &str, out: &Path, force: bool) -> Result<I
         })
     })?;
     Ok(Imported {
+        events_parquet: false,
+        daily_rows: None,
         counts: data.row_counts(),
         period: data.period,
     })
