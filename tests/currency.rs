@@ -4,6 +4,9 @@
 //! with more decimals than the currency has, and currencies with no minor unit or unknown,
 //! are refused at `file:line:column`.
 
+mod common;
+
+use common::files::{copy_dir, edit};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -23,19 +26,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn copy_of(name: &str, to: &Path) -> PathBuf {
-    let dir = to.join(name);
-    fs::create_dir_all(&dir).unwrap();
-    for entry in fs::read_dir(fixture(name)).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    fs::write(path, text.replacen(from, to, 1)).unwrap();
+    copy_dir(&fixture(name), &to.join(name))
 }
 
 fn import(dir: &Path, out: &Path) {

@@ -4,6 +4,9 @@
 //! and names the export's `file:line:column` or the rules file's line; untrusted text
 //! never reaches the terminal raw.
 
+mod common;
+
+use common::files::{copy_dir, edit};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -28,19 +31,7 @@ fn fixture() -> PathBuf {
 
 /// A fresh copy of the fixture, to edit.
 fn copy_of_fixture(to: &Path) -> PathBuf {
-    let dir = to.join("export");
-    fs::create_dir_all(&dir).unwrap();
-    for entry in fs::read_dir(fixture()).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    fs::write(path, text.replacen(from, to, 1)).unwrap();
+    copy_dir(&fixture(), &to.join("export"))
 }
 
 /// The 1-based line of the first line of `text` that contains `needle`.

@@ -3,6 +3,9 @@
 //! in the fixture's README.md; refused inputs exit 2, name each object and its reason, and
 //! leave no file; untrusted text never reaches the terminal raw.
 
+mod common;
+
+use common::files::{copy_dir, edit};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -21,19 +24,7 @@ fn fixture(case: &str) -> PathBuf {
 
 /// A fresh copy of a fixture, to edit.
 fn copy_of(case: &str, to: &Path) -> PathBuf {
-    let dir = to.join(case);
-    fs::create_dir_all(&dir).unwrap();
-    for entry in fs::read_dir(fixture(case)).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    fs::write(path, text.replacen(from, to, 1)).unwrap();
+    copy_dir(&fixture(case), &to.join(case))
 }
 
 /// Imports `dir` for March 2026 into a new file; panics with the output unless it succeeds.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod close;
+pub mod files;
 
 use std::path::{Path, PathBuf};
 
