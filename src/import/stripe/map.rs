@@ -526,23 +526,38 @@ impl<'a> Mapper<'a> {
         let id = obj.str("id")?;
         let account = self.account_of(obj)?;
         let created = obj.time("created")?;
-        self.claim("payments", &id, &obj.at())?;
+        self.payment(obj, &id, account, created, amount, None)?;
+        Ok((id, created))
+    }
+
+    /// A payment row `id` of `account` received at `at` (claimed for `obj`), kept for the
+    /// refunds and disputes that may name it.
+    fn payment(
+        &mut self,
+        obj: &Obj,
+        id: &str,
+        account: String,
+        at: NaiveDateTime,
+        amount: i64,
+        reference: Option<String>,
+    ) -> Result<(), String> {
+        self.claim("payments", id, &obj.at())?;
         self.payments.insert(
-            id.clone(),
+            id.to_string(),
             Paid {
                 account: account.clone(),
             },
         );
         self.out.payments.push(Payment {
-            id: id.clone(),
+            id: id.to_string(),
             account_id: account,
             kind: PaymentKind::Payment,
             related_payment_id: None,
-            occurred_on: day(created),
+            occurred_on: day(at),
             amount: Money::from_cents(amount),
-            reference: None,
+            reference,
         });
-        Ok((id, created))
+        Ok(())
     }
 
     /// Charges (or payment intents): succeeded ones are payments; with no
@@ -647,22 +662,14 @@ impl<'a> Mapper<'a> {
                             .get(&invoice)
                             .map(|(a, _)| a.clone())
                             .ok_or_else(|| missing(&self.refused, "invoice", &invoice, "invoices.json"))?;
-                        self.claim("payments", &id, &obj.at())?;
-                        self.payments.insert(
-                            id.clone(),
-                            Paid {
-                                account: account.clone(),
-                            },
-                        );
-                        self.out.payments.push(Payment {
-                            id: id.clone(),
-                            account_id: account,
-                            kind: PaymentKind::Payment,
-                            related_payment_id: None,
-                            occurred_on: day(paid_at),
-                            amount: Money::from_cents(amount),
-                            reference: Some("paid out of band".into()),
-                        });
+                        self.payment(
+                            obj,
+                            &id,
+                            account,
+                            paid_at,
+                            amount,
+                            Some("paid out of band".into()),
+                        )?;
                         id.clone()
                     }
                     _ => {
