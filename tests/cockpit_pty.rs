@@ -90,7 +90,15 @@ impl Term {
         self.screen.lock().unwrap().screen().contents()
     }
 
+    /// Waits for `text` on the screen. `within` is what a quiet machine needs; a loaded
+    /// one (the suite runs beside builds) gets up to 30 s, since what these tests check is
+    /// that the text appears, not how fast. [`Term::wait_within`] is the strict form.
     fn wait_for(&self, text: &str, within: Duration) -> Duration {
+        self.wait_within(text, within.max(Duration::from_secs(30)))
+    }
+
+    /// Waits for `text` at most `within`: for the tests whose point is the time.
+    fn wait_within(&self, text: &str, within: Duration) -> Duration {
         let start = Instant::now();
         loop {
             if self.contents().contains(text) {
@@ -127,7 +135,7 @@ impl Term {
                 std::thread::sleep(Duration::from_millis(200));
                 return status.exit_code();
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "did not exit");
+            assert!(start.elapsed() < Duration::from_secs(30), "did not exit");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -364,7 +372,7 @@ fn another_writer_shows_up_within_two_seconds() {
     t.wait_for("No notes, corrections or waivers yet", Duration::from_secs(5));
     t.keys(b"j");
     add_note_elsewhere(&path, "Asked GL ops to re-run the export");
-    let took = t.wait_for("Asked GL ops to re-run the export", Duration::from_secs(2));
+    let took = t.wait_within("Asked GL ops to re-run the export", Duration::from_secs(2));
     eprintln!("another operator's note appeared after {took:?}");
     // Still on the same mismatch with the same source row selected.
     assert!(t.contents().contains("Source rows 2/"), "{}", t.contents());
