@@ -661,40 +661,16 @@ fn period(r: &mut Row<'_>) -> Option<Period> {
             );
         }
     }
-    let (
-        Some(id),
-        Some(entity),
-        Some(window_start),
-        Some(window_end),
-        Some(currency),
-        Some(close_owner),
-        Some(materiality_medium),
-        Some(materiality_high),
-        Some(materiality_critical),
-    ) = (
-        id,
-        entity,
-        window_start,
-        window_end,
-        currency,
-        close_owner,
-        medium,
-        high,
-        critical,
-    )
-    else {
-        return None;
-    };
     Some(Period {
-        id,
-        entity,
-        window_start,
-        window_end,
-        currency,
-        close_owner,
-        materiality_medium,
-        materiality_high,
-        materiality_critical,
+        id: id?,
+        entity: entity?,
+        window_start: window_start?,
+        window_end: window_end?,
+        currency: currency?,
+        close_owner: close_owner?,
+        materiality_medium: medium?,
+        materiality_high: high?,
+        materiality_critical: critical?,
         last_clean_period,
         last_clean_date,
         status: PeriodStatus::Open,
@@ -719,10 +695,11 @@ fn account(r: &mut Row<'_>, _: &mut Context) -> Option<SourceRow> {
     let id = r.id("id");
     let name = r.text("name");
     let kind = r.word::<AccountKind>("kind");
-    let (Some(id), Some(name), Some(kind)) = (id, name, kind) else {
-        return None;
-    };
-    Some(SourceRow::Account(Account { id, name, kind }))
+    Some(SourceRow::Account(Account {
+        id: id?,
+        name: name?,
+        kind: kind?,
+    }))
 }
 
 /// Posted, closed and void invoices carry a posting date; only void ones a void date.
@@ -749,20 +726,15 @@ fn invoice(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let due_date = r.date("due_date");
     let total = r.money("total");
     let balance = r.money("balance");
-    let (Some(id), Some(account_id), Some(status), Some(due_date), Some(total), Some(balance)) =
-        (id, account_id, status, due_date, total, balance)
-    else {
-        return None;
-    };
     Some(SourceRow::Invoice(Invoice {
-        id,
-        account_id,
-        status,
+        id: id?,
+        account_id: account_id?,
+        status: status?,
         posted_at,
         voided_at,
-        due_date,
-        total,
-        balance,
+        due_date: due_date?,
+        total: total?,
+        balance: balance?,
     }))
 }
 
@@ -789,20 +761,15 @@ fn invoice_line(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let amount = r.money("amount");
     let revenue_rule = r.word::<RevenueRule>("revenue_rule");
     let description = r.opt_text("description");
-    let (Some(id), Some(invoice_id), Some(kind), Some(amount), Some(revenue_rule)) =
-        (id, invoice_id, kind, amount, revenue_rule)
-    else {
-        return None;
-    };
     Some(SourceRow::InvoiceLine(InvoiceLine {
-        id,
-        invoice_id,
-        kind,
+        id: id?,
+        invoice_id: invoice_id?,
+        kind: kind?,
         program_id,
         service_start,
         service_end,
-        amount,
-        revenue_rule,
+        amount: amount?,
+        revenue_rule: revenue_rule?,
         description,
     }))
 }
@@ -829,19 +796,45 @@ fn undone_row<K: Word + PartialEq + std::fmt::Display>(
         }
         _ => r.opt_reference(column, ids),
     };
-    if let (Some(_), Some(id)) = (kind, &related) {
-        match ids.kind::<K>(id) {
-            Some(related_kind) if related_kind != original => {
-                let reason = format!(
-                    "related {original} '{}' has kind {related_kind}, not {original}",
-                    quoted(id)
-                );
-                r.problem(column, reason);
-            }
-            _ => {}
-        }
+    if kind.is_some() {
+        let what = format!("related {original}");
+        of_kind(r, column, ids, related.as_deref(), original, &what);
     }
     related
+}
+
+/// The row of `ids` that `column` names, which must be of kind `want` (`what` names it in
+/// the problem).
+fn reference_of_kind<K: Word + PartialEq + std::fmt::Display>(
+    r: &mut Row<'_>,
+    column: &str,
+    ids: &Ids,
+    want: K,
+    what: &str,
+) -> Option<String> {
+    let id = r.reference(column, ids);
+    of_kind(r, column, ids, id.as_deref(), want, what);
+    id
+}
+
+/// The row `id` of `ids`, named in `column`, must be of kind `want`; `what` names it in
+/// the problem.
+fn of_kind<K: Word + PartialEq + std::fmt::Display>(
+    r: &mut Row<'_>,
+    column: &str,
+    ids: &Ids,
+    id: Option<&str>,
+    want: K,
+    what: &str,
+) {
+    let Some(id) = id else { return };
+    match ids.kind::<K>(id) {
+        Some(kind) if kind != want => {
+            let reason = format!("{what} '{}' has kind {kind}, not {want}", quoted(id));
+            r.problem(column, reason);
+        }
+        _ => {}
+    }
 }
 
 /// Reversals, refunds and chargebacks name the `payment` row they undo; payments name none.
@@ -854,18 +847,13 @@ fn payment(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let occurred_on = r.date("occurred_on");
     let amount = r.positive_money("amount");
     let reference = r.opt_text("reference");
-    let (Some(id), Some(account_id), Some(kind), Some(occurred_on), Some(amount)) =
-        (id, account_id, kind, occurred_on, amount)
-    else {
-        return None;
-    };
     Some(SourceRow::Payment(Payment {
-        id,
-        account_id,
-        kind,
+        id: id?,
+        account_id: account_id?,
+        kind: kind?,
         related_payment_id,
-        occurred_on,
-        amount,
+        occurred_on: occurred_on?,
+        amount: amount?,
         reference,
     }))
 }
@@ -880,18 +868,13 @@ fn credit(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let issued_on = r.date("issued_on");
     let amount = r.positive_money("amount");
     let reason = r.opt_text("reason");
-    let (Some(id), Some(account_id), Some(kind), Some(issued_on), Some(amount)) =
-        (id, account_id, kind, issued_on, amount)
-    else {
-        return None;
-    };
     Some(SourceRow::Credit(Credit {
-        id,
-        account_id,
-        kind,
+        id: id?,
+        account_id: account_id?,
+        kind: kind?,
         related_credit_id,
-        issued_on,
-        amount,
+        issued_on: issued_on?,
+        amount: amount?,
         reason,
     }))
 }
@@ -902,55 +885,28 @@ fn disbursement(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let id = r.id("id");
     let source_kind = r.word::<SourceKind>("source_kind");
     let source_id = match source_kind {
-        Some(SourceKind::Payment) => {
-            let source_id = r.reference(SOURCE, &c.known.payments);
-            let kind = source_id
-                .as_ref()
-                .and_then(|s| c.known.payments.kind::<PaymentKind>(s));
-            if let (Some(source), Some(kind)) = (&source_id, kind) {
-                if kind != PaymentKind::Payment {
-                    let shown = quoted(source);
-                    r.problem(
-                        SOURCE,
-                        format!("source payment '{shown}' has kind {kind}, not payment"),
-                    );
-                }
-            }
-            source_id
-        }
+        Some(SourceKind::Payment) => reference_of_kind(
+            r,
+            SOURCE,
+            &c.known.payments,
+            PaymentKind::Payment,
+            "source payment",
+        ),
         Some(SourceKind::Credit) => {
-            let source_id = r.reference(SOURCE, &c.known.credits);
-            let kind = source_id
-                .as_ref()
-                .and_then(|s| c.known.credits.kind::<CreditKind>(s));
-            if let (Some(source), Some(kind)) = (&source_id, kind) {
-                if kind != CreditKind::Credit {
-                    let shown = quoted(source);
-                    r.problem(
-                        SOURCE,
-                        format!("source credit '{shown}' has kind {kind}, not credit"),
-                    );
-                }
-            }
-            source_id
+            reference_of_kind(r, SOURCE, &c.known.credits, CreditKind::Credit, "source credit")
         }
         None => r.id(SOURCE),
     };
     let invoice_id = r.reference("invoice_id", &c.known.invoices);
     let disbursed_on = r.date("disbursed_on");
     let amount = r.money("amount");
-    let (Some(id), Some(source_kind), Some(source_id), Some(invoice_id), Some(disbursed_on), Some(amount)) =
-        (id, source_kind, source_id, invoice_id, disbursed_on, amount)
-    else {
-        return None;
-    };
     Some(SourceRow::Disbursement(Disbursement {
-        id,
-        source_kind,
-        source_id,
-        invoice_id,
-        disbursed_on,
-        amount,
+        id: id?,
+        source_kind: source_kind?,
+        source_id: source_id?,
+        invoice_id: invoice_id?,
+        disbursed_on: disbursed_on?,
+        amount: amount?,
     }))
 }
 
@@ -969,18 +925,13 @@ fn ledger(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     }
     let amount = r.money("amount");
     let reference = r.opt_text("reference");
-    let (Some(id), Some(account_id), Some(occurred_at), Some(kind), Some(amount)) =
-        (id, account_id, occurred_at, kind, amount)
-    else {
-        return None;
-    };
     Some(SourceRow::Ledger(LedgerEntry {
-        id,
-        account_id,
+        id: id?,
+        account_id: account_id?,
         invoice_id,
-        occurred_at,
-        kind,
-        amount,
+        occurred_at: occurred_at?,
+        kind: kind?,
+        amount: amount?,
         reference,
     }))
 }
@@ -995,19 +946,14 @@ fn usage_event(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let state = r.word::<UsageState>("state");
     let invoice_line_id = r.opt_reference("invoice_line_id", &c.known.invoice_lines);
     let reprocessed_at = r.opt_timestamp("reprocessed_at");
-    let (Some(id), Some(account_id), Some(kind), Some(occurred_at), Some(units), Some(state)) =
-        (id, account_id, kind, occurred_at, units, state)
-    else {
-        return None;
-    };
     Some(SourceRow::UsageEvent(UsageEvent {
-        id,
-        account_id,
-        kind,
-        occurred_at,
-        units,
+        id: id?,
+        account_id: account_id?,
+        kind: kind?,
+        occurred_at: occurred_at?,
+        units: units?,
         rated_amount,
-        state,
+        state: state?,
         invoice_line_id,
         reprocessed_at,
     }))
@@ -1024,28 +970,16 @@ fn usage_daily(r: &mut Row<'_>, c: &Context, row: u64) -> Option<AggregateRow> {
     let units = r.whole("units", 0);
     let rated_amount = r.money("rated_amount");
     let event_count = r.whole("event_count", 1);
-    let (
-        Some(account_id),
-        Some(day),
-        Some(kind),
-        Some(state),
-        Some(units),
-        Some(rated_amount),
-        Some(event_count),
-    ) = (account_id, day, kind, state, units, rated_amount, event_count)
-    else {
-        return None;
-    };
     Some(AggregateRow::Daily(UsageDaily {
         row,
-        account_id,
-        day,
-        kind,
-        state,
+        account_id: account_id?,
+        day: day?,
+        kind: kind?,
+        state: state?,
         invoice_line_id,
-        units,
-        rated_amount,
-        event_count,
+        units: units?,
+        rated_amount: rated_amount?,
+        event_count: event_count?,
     }))
 }
 
@@ -1067,17 +1001,12 @@ fn export_batch(r: &mut Row<'_>, _: &mut Context) -> Option<SourceRow> {
     let destination = r.text("destination");
     let created_at = r.timestamp("created_at");
     let total = r.money("total");
-    let (Some(id), Some(kind), Some(destination), Some(created_at), Some(total)) =
-        (id, kind, destination, created_at, total)
-    else {
-        return None;
-    };
     Some(SourceRow::ExportBatch(ExportBatch {
-        id,
-        kind,
-        destination,
-        created_at,
-        total,
+        id: id?,
+        kind: kind?,
+        destination: destination?,
+        created_at: created_at?,
+        total: total?,
     }))
 }
 
@@ -1087,16 +1016,12 @@ fn export_line(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let account_id = r.reference("account_id", &c.known.accounts);
     let invoice_id = r.opt_reference("invoice_id", &c.known.invoices);
     let amount = r.money("amount");
-    let (Some(id), Some(batch_id), Some(account_id), Some(amount)) = (id, batch_id, account_id, amount)
-    else {
-        return None;
-    };
     Some(SourceRow::ExportLine(ExportLine {
-        id,
-        batch_id,
-        account_id,
+        id: id?,
+        batch_id: batch_id?,
+        account_id: account_id?,
         invoice_id,
-        amount,
+        amount: amount?,
     }))
 }
 
@@ -1104,19 +1029,8 @@ fn export_line(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
 fn employer_program(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     const EMPLOYER: &str = "employer_account_id";
     let id = r.id("id");
-    let employer_account_id = r.reference(EMPLOYER, &c.known.accounts);
-    let kind = employer_account_id
-        .as_ref()
-        .and_then(|a| c.known.accounts.kind::<AccountKind>(a));
-    if let (Some(account), Some(kind)) = (&employer_account_id, kind) {
-        if kind != AccountKind::Employer {
-            let shown = quoted(account);
-            r.problem(
-                EMPLOYER,
-                format!("account '{shown}' has kind {kind}, not employer"),
-            );
-        }
-    }
+    let employer_account_id =
+        reference_of_kind(r, EMPLOYER, &c.known.accounts, AccountKind::Employer, "account");
     let name = r.text("name");
     let basis_units = r.whole("basis_units", 0);
     let rate = r.money("rate");
@@ -1139,17 +1053,12 @@ fn employer_program(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
             r.count_toward_bound("basis_units", fee);
         }
     }
-    let (Some(id), Some(employer_account_id), Some(name), Some(basis_units), Some(rate)) =
-        (id, employer_account_id, name, basis_units, rate)
-    else {
-        return None;
-    };
     Some(SourceRow::EmployerProgram(EmployerProgram {
-        id,
-        employer_account_id,
-        name,
-        basis_units,
-        rate,
+        id: id?,
+        employer_account_id: employer_account_id?,
+        name: name?,
+        basis_units: basis_units?,
+        rate: rate?,
     }))
 }
 
@@ -1158,15 +1067,11 @@ fn program_statement(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let program_id = r.reference("program_id", &c.known.programs);
     let issued_on = r.date("issued_on");
     let total = r.money("total");
-    let (Some(id), Some(program_id), Some(issued_on), Some(total)) = (id, program_id, issued_on, total)
-    else {
-        return None;
-    };
     Some(SourceRow::ProgramStatement(ProgramStatement {
-        id,
-        program_id,
-        issued_on,
-        total,
+        id: id?,
+        program_id: program_id?,
+        issued_on: issued_on?,
+        total: total?,
     }))
 }
 
@@ -1176,15 +1081,12 @@ fn statement_line(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let invoice_line_id = r.opt_reference("invoice_line_id", &c.known.invoice_lines);
     let description = r.opt_text("description");
     let amount = r.money("amount");
-    let (Some(id), Some(statement_id), Some(amount)) = (id, statement_id, amount) else {
-        return None;
-    };
     Some(SourceRow::StatementLine(StatementLine {
-        id,
-        statement_id,
+        id: id?,
+        statement_id: statement_id?,
         invoice_line_id,
         description,
-        amount,
+        amount: amount?,
     }))
 }
 
@@ -1196,13 +1098,10 @@ fn roster_entry(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let display_name = r.text("display_name");
     let role = r.word::<Role>("role");
     let public_key = r.opt_public_key("public_key", &mut c.keys);
-    let (Some(login), Some(display_name), Some(role)) = (login, display_name, role) else {
-        return None;
-    };
     Some(SourceRow::Roster(RosterEntry {
-        login,
-        display_name,
-        role,
+        login: login?,
+        display_name: display_name?,
+        role: role?,
         public_key,
     }))
 }

@@ -187,20 +187,26 @@ pub(crate) const TOUCHED: &str = "WITH touched AS (
  FROM touched t CROSS JOIN reconcile_mismatches m ON m.key = t.key
  WHERE m.generation = ?1";
 
+/// The columns of a stored mismatch as [`stored_mismatch`] reads them, but `detail` (read
+/// last, after these).
+macro_rules! columns {
+    () => {
+        "key, lane, subject, check_name, severity, expected_cents, actual_cents, variance_cents,
+         owner, detail_hash"
+    };
+}
+
 /// The first page of the cockpit's mismatch list, by the `reconcile_mismatches_first`
 /// index (no sort); ?1 the generation, ?2 how many.
-pub(crate) const FIRST_PAGE: &str =
-    "SELECT key, lane, subject, check_name, severity, expected_cents, actual_cents,
-        variance_cents, owner, detail_hash, detail
+pub(crate) const FIRST_PAGE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    ", detail
  FROM reconcile_mismatches WHERE generation = ?1
  ORDER BY (CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END),
           abs(variance_cents) DESC, key
- LIMIT ?2";
-
-/// The columns of a stored mismatch as [`stored_mismatch`] reads them, `detail` last.
-const COLUMNS: &str =
-    "key, lane, subject, check_name, severity, expected_cents, actual_cents, variance_cents,
-                       owner, detail_hash, detail";
+ LIMIT ?2"
+);
 
 fn stored_mismatch(r: &rusqlite::Row<'_>) -> Result<StoredMismatch> {
     Ok(StoredMismatch {
@@ -247,16 +253,30 @@ impl Snapshot {
         mut each: impl FnMut(StoredMismatch) -> Result<()>,
     ) -> Result<()> {
         let sql = if detail {
-            "SELECT key, lane, subject, check_name, severity, expected_cents, actual_cents, variance_cents,
-                    owner, detail_hash, detail
-             FROM reconcile_mismatches WHERE generation = ?1 ORDER BY ord"
+            concat!(
+                "SELECT ",
+                columns!(),
+                ", detail FROM reconcile_mismatches WHERE generation = ?1 ORDER BY ord"
+            )
         } else {
-            "SELECT key, lane, subject, check_name, severity, expected_cents, actual_cents, variance_cents,
-                    owner, detail_hash, ''
-             FROM reconcile_mismatches WHERE generation = ?1 ORDER BY ord"
+            concat!(
+                "SELECT ",
+                columns!(),
+                ", '' FROM reconcile_mismatches WHERE generation = ?1 ORDER BY ord"
+            )
         };
+        self.each_mismatch(sql, [generation], &mut each)
+    }
+
+    /// Hands `each` the stored mismatch of each row `sql` reads with `params`.
+    fn each_mismatch(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        each: &mut impl FnMut(StoredMismatch) -> Result<()>,
+    ) -> Result<()> {
         let mut statement = self.conn().prepare_cached(sql)?;
-        let mut rows = statement.query([generation])?;
+        let mut rows = statement.query(params)?;
         while let Some(r) = rows.next()? {
             each(stored_mismatch(r)?)?;
         }
@@ -309,24 +329,19 @@ impl Snapshot {
         first: i64,
         mut each: impl FnMut(StoredMismatch) -> Result<()>,
     ) -> Result<()> {
-        let mut statement = self.conn().prepare_cached(TOUCHED)?;
-        let mut rows = statement.query([generation])?;
-        while let Some(r) = rows.next()? {
-            each(stored_mismatch(r)?)?;
-        }
-        let mut statement = self.conn().prepare_cached(FIRST_PAGE)?;
-        let mut rows = statement.query([generation, first])?;
-        while let Some(r) = rows.next()? {
-            each(stored_mismatch(r)?)?;
-        }
-        Ok(())
+        self.each_mismatch(TOUCHED, [generation], &mut each)?;
+        self.each_mismatch(FIRST_PAGE, [generation, first], &mut each)
     }
 
     /// The stored mismatch `key` of `generation`, with its `detail`.
     pub fn stored_mismatch(&self, generation: i64, key: &str) -> Result<Option<StoredMismatch>> {
-        let sql = format!("SELECT {COLUMNS} FROM reconcile_mismatches WHERE generation = ?1 AND key = ?2");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            ", detail FROM reconcile_mismatches WHERE generation = ?1 AND key = ?2"
+        );
         self.conn()
-            .prepare_cached(&sql)?
+            .prepare_cached(sql)?
             .query_row(params![generation, key], stored_mismatch)
             .optional()
     }

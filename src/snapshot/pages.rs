@@ -504,18 +504,15 @@ pub fn age_bucket(due: &str, balance: Money, as_of: NaiveDate) -> Option<AgeBuck
 /// The keyset query of one lane page: rows after (or before) the cursor id, in id order.
 fn page_sql(lane: LaneTable, direction: Direction) -> String {
     let a = lane.alias();
-    match direction {
-        Direction::Forward { inclusive: false } => {
-            format!("{} WHERE {a}.id > ?1 ORDER BY {a}.id LIMIT ?2", lane.select())
-        }
-        Direction::Forward { inclusive: true } => {
-            format!("{} WHERE {a}.id >= ?1 ORDER BY {a}.id LIMIT ?2", lane.select())
-        }
-        Direction::Backward => format!(
-            "{} WHERE {a}.id < ?1 ORDER BY {a}.id DESC LIMIT ?2",
-            lane.select()
-        ),
-    }
+    let (after, order) = match direction {
+        Direction::Forward { inclusive: false } => (">", ""),
+        Direction::Forward { inclusive: true } => (">=", ""),
+        Direction::Backward => ("<", " DESC"),
+    };
+    format!(
+        "{} WHERE {a}.id {after} ?1 ORDER BY {a}.id{order} LIMIT ?2",
+        lane.select()
+    )
 }
 
 /// The search query of one lane: ids of rows whose text columns contain `?1` (a `LIKE`

@@ -212,6 +212,35 @@ pub struct UsageLineRated {
     pub foreign_amount: Money,
 }
 
+/// A figure of the usage linked to line `l` of invoice `i` that `$cond` picks (on the
+/// columns both usage tables have): the events' and the pre-aggregated days' together, each
+/// day standing for `event_count` events. `rated`: Σ rated amount; `count`: how many events.
+macro_rules! linked_usage {
+    (rated, $cond:literal) => {
+        linked_usage!(
+            "COALESCE(SUM(rated_amount_cents), 0)",
+            "COALESCE(SUM(rated_amount_cents), 0)",
+            $cond
+        )
+    };
+    (count, $cond:literal) => {
+        linked_usage!("COUNT(*)", "COALESCE(SUM(event_count), 0)", $cond)
+    };
+    ($events:literal, $days:literal, $cond:literal) => {
+        concat!(
+            "(SELECT ",
+            $events,
+            " FROM usage_events WHERE invoice_line_id = l.id AND ",
+            $cond,
+            ")\n + (SELECT ",
+            $days,
+            " FROM usage_daily WHERE invoice_line_id = l.id AND ",
+            $cond,
+            ")"
+        )
+    };
+}
+
 impl Snapshot {
     /// The account a usage mismatch's subject belongs to: a usage line's invoice's account,
     /// a usage event's account, or else the subject itself (an account).
@@ -237,23 +266,15 @@ impl Snapshot {
     pub fn usage_lines_rated(&self, period: &Period, account: &str) -> Result<Vec<UsageLineRated>> {
         let w = Window::of(period);
         let sql = concat!(
-            "SELECT l.id, l.invoice_id, l.amount_cents,
-                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
-                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
-                    (SELECT COUNT(*) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
-                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
-                    (SELECT COUNT(*) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
-                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id),
-                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
-                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id)
+            "SELECT l.id, l.invoice_id, l.amount_cents,\n",
+            linked_usage!(rated, "account_id = i.account_id AND state = 'rated'"),
+            ",\n",
+            linked_usage!(count, "account_id = i.account_id AND state = 'rated'"),
+            ",\n",
+            linked_usage!(count, "account_id <> i.account_id"),
+            ",\n",
+            linked_usage!(rated, "account_id <> i.account_id"),
+            "
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'usage' AND i.account_id = :account AND ",
             line_billed_in_window!(),

@@ -185,41 +185,38 @@ impl<'a> Mapper<'a> {
         Ok(customer)
     }
 
-    fn customers(&mut self, objects: &'a [Obj]) {
+    /// Maps each of `objects` with `map`; one it refuses is listed as not mapped, with its
+    /// reason, and the others go on.
+    fn each(
+        &mut self,
+        objects: impl IntoIterator<Item = &'a Obj>,
+        mut map: impl FnMut(&mut Self, &'a Obj) -> Result<(), String>,
+    ) {
         for obj in objects {
-            let result = (|| -> Result<Account, String> {
-                let id = obj.str("id")?;
-                self.claim("accounts", &id, &obj.at())?;
-                let name = obj
-                    .opt_str("name")?
-                    .filter(|n| !n.trim().is_empty())
-                    .or(obj.opt_str("email")?.filter(|n| !n.trim().is_empty()))
-                    .unwrap_or_else(|| id.clone());
-                Ok(Account {
-                    id,
-                    name,
-                    kind: AccountKind::Customer,
-                })
-            })();
-            if let (Ok(account), Ok(Some(balance))) = (&result, obj.opt_int("balance")) {
-                self.balances.push((obj, account.id.clone(), balance));
-            }
-            match result {
-                Ok(account) => {
-                    self.accounts.insert(account.id.clone());
-                    self.out.accounts.push(account);
-                }
-                Err(reason) => self.refuse_object(obj, reason),
+            if let Err(reason) = map(self, obj) {
+                self.refuse_object(obj, reason);
             }
         }
     }
 
-    fn invoices(&mut self, objects: &'a [Obj]) {
-        for obj in objects {
-            if let Err(reason) = self.invoice(obj) {
-                self.refuse_object(obj, reason);
-            }
+    fn customer(&mut self, obj: &'a Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        self.claim("accounts", &id, &obj.at())?;
+        let name = obj
+            .opt_str("name")?
+            .filter(|n| !n.trim().is_empty())
+            .or(obj.opt_str("email")?.filter(|n| !n.trim().is_empty()))
+            .unwrap_or_else(|| id.clone());
+        if let Ok(Some(balance)) = obj.opt_int("balance") {
+            self.balances.push((obj, id.clone(), balance));
         }
+        self.accounts.insert(id.clone());
+        self.out.accounts.push(Account {
+            id,
+            name,
+            kind: AccountKind::Customer,
+        });
+        Ok(())
     }
 
     fn invoice(&mut self, obj: &'a Obj) -> Result<(), String> {
@@ -564,55 +561,52 @@ impl<'a> Mapper<'a> {
     /// invoice_payments.json, the `invoice` each names is what it paid.
     fn charges(&mut self, objects: &'a [Obj], intents: bool) {
         let carry_invoice = self.objects.invoice_payments.is_none();
-        for obj in objects {
-            let result = (|| -> Result<(), String> {
-                let status = obj.str("status")?;
-                if status != "succeeded" {
-                    // No value moved: carried as nothing (docs/import-stripe.md).
-                    return Ok(());
-                }
-                let amount = if intents {
-                    obj.int("amount_received")?
-                } else {
-                    if obj.opt_bool("captured")? == Some(false) {
-                        return Ok(());
-                    }
-                    obj.opt_int("amount_captured")?
-                        .map_or_else(|| obj.int("amount"), Ok)?
-                };
-                let refunded = if intents {
-                    None
-                } else {
-                    obj.opt_int("amount_refunded")?
-                };
-                let disputed = !intents && obj.opt_bool("disputed")? == Some(true);
-                let (id, created) = self.payment_row(obj, amount)?;
-                if !intents {
-                    if let Some(pi) = obj.opt_str("payment_intent")? {
-                        self.intent_charge.insert(pi, id.clone());
-                    }
-                    self.claims
-                        .push((obj, id.clone(), refunded.unwrap_or(0), disputed));
-                }
-                if carry_invoice {
-                    if let Some(invoice) = obj.opt_str("invoice")? {
-                        self.apply(
-                            SourceKind::Payment,
-                            &id,
-                            &id,
-                            &invoice,
-                            created,
-                            amount,
-                            &obj.at(),
-                        )?;
-                    }
-                }
-                Ok(())
-            })();
-            if let Err(reason) = result {
-                self.refuse_object(obj, reason);
+        self.each(objects, |m, obj| m.charge(obj, intents, carry_invoice));
+    }
+
+    fn charge(&mut self, obj: &'a Obj, intents: bool, carry_invoice: bool) -> Result<(), String> {
+        let status = obj.str("status")?;
+        if status != "succeeded" {
+            // No value moved: carried as nothing (docs/import-stripe.md).
+            return Ok(());
+        }
+        let amount = if intents {
+            obj.int("amount_received")?
+        } else {
+            if obj.opt_bool("captured")? == Some(false) {
+                return Ok(());
+            }
+            obj.opt_int("amount_captured")?
+                .map_or_else(|| obj.int("amount"), Ok)?
+        };
+        let refunded = if intents {
+            None
+        } else {
+            obj.opt_int("amount_refunded")?
+        };
+        let disputed = !intents && obj.opt_bool("disputed")? == Some(true);
+        let (id, created) = self.payment_row(obj, amount)?;
+        if !intents {
+            if let Some(pi) = obj.opt_str("payment_intent")? {
+                self.intent_charge.insert(pi, id.clone());
+            }
+            self.claims
+                .push((obj, id.clone(), refunded.unwrap_or(0), disputed));
+        }
+        if carry_invoice {
+            if let Some(invoice) = obj.opt_str("invoice")? {
+                self.apply(
+                    SourceKind::Payment,
+                    &id,
+                    &id,
+                    &invoice,
+                    created,
+                    amount,
+                    &obj.at(),
+                )?;
             }
         }
+        Ok(())
     }
 
     /// The payments row a refund or dispute names: its charge, or its payment intent.
@@ -644,184 +638,165 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn invoice_payments(&mut self, objects: &'a [Obj]) {
-        for obj in objects {
-            let result = (|| -> Result<(), String> {
-                let id = obj.str("id")?;
-                if obj.str("status")? != "paid" {
-                    return Ok(()); // open or canceled: nothing was paid
-                }
-                let invoice = obj.str("invoice")?;
-                let amount = obj.int("amount_paid")?;
-                let paid_at = obj.time("status_transitions.paid_at")?;
-                let kind = obj.opt_str("payment.type")?;
-                let source = match kind.as_deref() {
-                    Some("out_of_band_payment") => {
-                        let account = self
-                            .invoices
-                            .get(&invoice)
-                            .map(|(a, _)| a.clone())
-                            .ok_or_else(|| missing(&self.refused, "invoice", &invoice, "invoices.json"))?;
-                        self.payment(
-                            obj,
-                            &id,
-                            account,
-                            paid_at,
-                            amount,
-                            Some("paid out of band".into()),
-                        )?;
-                        id.clone()
-                    }
-                    _ => {
-                        let named = obj
-                            .opt_str("payment.payment_intent")?
-                            .or(obj.opt_str("payment.charge")?)
-                            .or(obj.opt_str("payment_intent")?)
-                            .or(obj.opt_str("charge")?)
-                            .ok_or("names no payment (payment.payment_intent or payment.charge)")?;
-                        if self.payments.contains_key(&named) {
-                            named
-                        } else if let Some(ch) = self.intent_charge.get(&named) {
-                            ch.clone()
-                        } else {
-                            return Err(format!("its payment {named} is not a succeeded charge or payment intent of the files"));
-                        }
-                    }
-                };
-                self.apply(
-                    SourceKind::Payment,
-                    &source,
+    fn invoice_payment(&mut self, obj: &'a Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        if obj.str("status")? != "paid" {
+            return Ok(()); // open or canceled: nothing was paid
+        }
+        let invoice = obj.str("invoice")?;
+        let amount = obj.int("amount_paid")?;
+        let paid_at = obj.time("status_transitions.paid_at")?;
+        let kind = obj.opt_str("payment.type")?;
+        let source = match kind.as_deref() {
+            Some("out_of_band_payment") => {
+                let account = self
+                    .invoices
+                    .get(&invoice)
+                    .map(|(a, _)| a.clone())
+                    .ok_or_else(|| missing(&self.refused, "invoice", &invoice, "invoices.json"))?;
+                self.payment(
+                    obj,
                     &id,
-                    &invoice,
+                    account,
                     paid_at,
                     amount,
-                    &obj.at(),
-                )
-            })();
-            if let Err(reason) = result {
-                self.refuse_object(obj, reason);
+                    Some("paid out of band".into()),
+                )?;
+                id.clone()
             }
-        }
-    }
-
-    fn credit_notes(&mut self, objects: &'a [Obj]) {
-        for obj in objects {
-            let result = (|| -> Result<(), String> {
-                let id = obj.str("id")?;
-                let kind = obj.str("type")?;
-                if kind == "post_payment" {
-                    // Mapped once the refunds are: see `refunded_notes`.
-                    self.post_payment.push(obj);
-                    return Ok(());
-                }
-                if kind != "pre_payment" {
+            _ => {
+                let named = obj
+                    .opt_str("payment.payment_intent")?
+                    .or(obj.opt_str("payment.charge")?)
+                    .or(obj.opt_str("payment_intent")?)
+                    .or(obj.opt_str("charge")?)
+                    .ok_or("names no payment (payment.payment_intent or payment.charge)")?;
+                if self.payments.contains_key(&named) {
+                    named
+                } else if let Some(ch) = self.intent_charge.get(&named) {
+                    ch.clone()
+                } else {
                     return Err(format!(
-                        "type {kind}: only pre-payment credit notes, and post-payment ones paid back by refunds, are mapped (docs/import-stripe.md, \"Not mapped\")"
+                        "its payment {named} is not a succeeded charge or payment intent of the files"
                     ));
                 }
-                let status = obj.str("status")?;
-                let voided = match status.as_str() {
-                    "issued" => None,
-                    "void" => Some(
-                        obj.opt_time("voided_at")?
-                            .ok_or("status void without voided_at (the void date)")?,
-                    ),
-                    other => return Err(format!("status '{other}' is not issued or void")),
-                };
-                let account = self.account_of(obj)?;
-                let amount = obj.int("amount")?;
-                if let Some(pre) = obj.opt_int("pre_payment_amount")? {
-                    if pre != amount {
-                        return Err(format!("pre_payment_amount {pre} is not its amount {amount}"));
-                    }
-                }
-                let at = match obj.opt_time("effective_at")? {
-                    Some(t) => t,
-                    None => obj.time("created")?,
-                };
-                let invoice = obj.str("invoice")?;
-                let reason = match obj.opt_str("memo")? {
-                    Some(memo) => Some(memo),
-                    None => obj.opt_str("reason")?,
-                };
-                self.claim("credits", &id, &obj.at())?;
-                self.push_credit(Credit {
-                    id: id.clone(),
-                    account_id: account.clone(),
-                    kind: CreditKind::Credit,
-                    related_credit_id: None,
-                    issued_on: day(at),
-                    amount: Money::from_cents(amount),
-                    reason,
-                });
-                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
-                // A voided credit note: its application is unwound and the credit reversed on
-                // the void date; Stripe puts the amount back on the invoice.
-                if let Some(void_at) = voided {
-                    let void_id = format!("{id}.void");
-                    self.claim("credits", &void_id, &obj.at())?;
-                    self.push_credit(Credit {
-                        id: void_id.clone(),
-                        account_id: account,
-                        kind: CreditKind::Reversal,
-                        related_credit_id: Some(id.clone()),
-                        issued_on: day(void_at),
-                        amount: Money::from_cents(amount),
-                        reason: Some(format!("credit note {id} voided")),
-                    });
-                    self.apply(
-                        SourceKind::Credit,
-                        &id,
-                        &void_id,
-                        &invoice,
-                        void_at,
-                        -amount,
-                        &obj.at(),
-                    )?;
-                }
-                Ok(())
-            })();
-            if let Err(reason) = result {
-                self.refuse_object(obj, reason);
             }
-        }
+        };
+        self.apply(
+            SourceKind::Payment,
+            &source,
+            &id,
+            &invoice,
+            paid_at,
+            amount,
+            &obj.at(),
+        )
     }
 
-    fn refunds(&mut self, objects: &'a [Obj]) {
-        for obj in objects {
-            let result = (|| -> Result<(), String> {
-                let id = obj.str("id")?;
-                if obj.str("status")? != "succeeded" {
-                    return Ok(()); // pending, failed or canceled: no value moved
-                }
-                let payment = self.paid_by(obj)?;
-                let account = self.payments[&payment].account.clone();
-                let amount = obj.int("amount")?;
-                let created = obj.time("created")?;
-                self.claim("payments", &id, &obj.at())?;
-                self.out.payments.push(Payment {
-                    id: id.clone(),
-                    account_id: account.clone(),
-                    kind: PaymentKind::Refund,
-                    related_payment_id: Some(payment),
-                    occurred_on: day(created),
-                    amount: Money::from_cents(amount),
-                    reference: obj.opt_str("reason")?,
-                });
-                self.ledger(LedgerEntry {
-                    id: format!("derived.{id}"),
-                    account_id: account,
-                    invoice_id: None,
-                    occurred_at: created,
-                    kind: LedgerKind::Refund,
-                    amount: Money::from_cents(-amount),
-                    reference: Some(id.clone()),
-                })
-            })();
-            if let Err(reason) = result {
-                self.refuse_object(obj, reason);
+    fn credit_note(&mut self, obj: &'a Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        let kind = obj.str("type")?;
+        if kind == "post_payment" {
+            // Mapped once the refunds are: see `refunded_notes`.
+            self.post_payment.push(obj);
+            return Ok(());
+        }
+        if kind != "pre_payment" {
+            return Err(format!(
+                "type {kind}: only pre-payment credit notes, and post-payment ones paid back by refunds, are mapped (docs/import-stripe.md, \"Not mapped\")"
+            ));
+        }
+        let status = obj.str("status")?;
+        let voided = match status.as_str() {
+            "issued" => None,
+            "void" => Some(
+                obj.opt_time("voided_at")?
+                    .ok_or("status void without voided_at (the void date)")?,
+            ),
+            other => return Err(format!("status '{other}' is not issued or void")),
+        };
+        let account = self.account_of(obj)?;
+        let amount = obj.int("amount")?;
+        if let Some(pre) = obj.opt_int("pre_payment_amount")? {
+            if pre != amount {
+                return Err(format!("pre_payment_amount {pre} is not its amount {amount}"));
             }
         }
+        let at = match obj.opt_time("effective_at")? {
+            Some(t) => t,
+            None => obj.time("created")?,
+        };
+        let invoice = obj.str("invoice")?;
+        let reason = match obj.opt_str("memo")? {
+            Some(memo) => Some(memo),
+            None => obj.opt_str("reason")?,
+        };
+        self.claim("credits", &id, &obj.at())?;
+        self.push_credit(Credit {
+            id: id.clone(),
+            account_id: account.clone(),
+            kind: CreditKind::Credit,
+            related_credit_id: None,
+            issued_on: day(at),
+            amount: Money::from_cents(amount),
+            reason,
+        });
+        self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+        // A voided credit note: its application is unwound and the credit reversed on
+        // the void date; Stripe puts the amount back on the invoice.
+        if let Some(void_at) = voided {
+            let void_id = format!("{id}.void");
+            self.claim("credits", &void_id, &obj.at())?;
+            self.push_credit(Credit {
+                id: void_id.clone(),
+                account_id: account,
+                kind: CreditKind::Reversal,
+                related_credit_id: Some(id.clone()),
+                issued_on: day(void_at),
+                amount: Money::from_cents(amount),
+                reason: Some(format!("credit note {id} voided")),
+            });
+            self.apply(
+                SourceKind::Credit,
+                &id,
+                &void_id,
+                &invoice,
+                void_at,
+                -amount,
+                &obj.at(),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn refund(&mut self, obj: &'a Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        if obj.str("status")? != "succeeded" {
+            return Ok(()); // pending, failed or canceled: no value moved
+        }
+        let payment = self.paid_by(obj)?;
+        let account = self.payments[&payment].account.clone();
+        let amount = obj.int("amount")?;
+        let created = obj.time("created")?;
+        self.claim("payments", &id, &obj.at())?;
+        self.out.payments.push(Payment {
+            id: id.clone(),
+            account_id: account.clone(),
+            kind: PaymentKind::Refund,
+            related_payment_id: Some(payment),
+            occurred_on: day(created),
+            amount: Money::from_cents(amount),
+            reference: obj.opt_str("reason")?,
+        });
+        self.ledger(LedgerEntry {
+            id: format!("derived.{id}"),
+            account_id: account,
+            invoice_id: None,
+            occurred_at: created,
+            kind: LedgerKind::Refund,
+            amount: Money::from_cents(-amount),
+            reference: Some(id.clone()),
+        })
     }
 
     /// Post-payment credit notes paid back by refunds: the credit (the invoice was billed
@@ -841,106 +816,107 @@ impl<'a> Mapper<'a> {
                 )
             })
             .collect();
-        for obj in std::mem::take(&mut self.post_payment) {
-            let result = (|| -> Result<(), String> {
-                let id = obj.str("id")?;
-                let status = obj.str("status")?;
-                if status != "issued" {
-                    return Err(format!("status {status}: a voided credit note is not mapped"));
-                }
-                let account = self.account_of(obj)?;
-                let amount = obj.int("amount")?;
-                if let Some(post) = obj.opt_int("post_payment_amount")? {
-                    if post != amount {
-                        return Err(format!("post_payment_amount {post} is not its amount {amount}"));
-                    }
-                }
-                if obj.opt_str("customer_balance_transaction")?.is_some() {
-                    return Err(
-                        "it credits the customer balance: not mapped (docs/import-stripe.md, \"Not mapped\")"
-                            .into(),
-                    );
-                }
-                if obj.opt_int("out_of_band_amount")?.unwrap_or(0) != 0 {
-                    return Err(
-                        "it has an out_of_band_amount: not mapped (docs/import-stripe.md, \"Not mapped\")"
-                            .into(),
-                    );
-                }
-                let at = match obj.opt_time("effective_at")? {
-                    Some(t) => t,
-                    None => obj.time("created")?,
-                };
-                let invoice = obj.str("invoice")?;
-                // Since API version 2024-10-28: refunds[].refund and amount_refunded; before: refund.
-                let mut refunds: Vec<(String, Option<i64>)> = Vec::new();
-                if let Some(Value::Array(items)) = obj.get("refunds") {
-                    for (i, item) in items.iter().enumerate() {
-                        let at = |e: String| format!("refunds[{i}]: {e}");
-                        let refund = str_at(item, "refund").map_err(at)?;
-                        let amount = int_at(item, "amount_refunded").map_err(at)?;
-                        refunds.push((refund, Some(amount)));
-                    }
-                } else if let Some(refund) = obj.opt_str("refund")? {
-                    refunds.push((refund, None));
-                }
-                if refunds.is_empty() {
-                    return Err("a post-payment credit note with no refund (it credits the customer or was settled out of band): not mapped (docs/import-stripe.md, \"Not mapped\")".into());
-                }
-                let mut parts: Vec<(String, String, i64)> = Vec::new();
-                for (refund, part) in refunds {
-                    let (paid_by, whole) = refund_rows.get(&refund).cloned().ok_or_else(|| {
-                        missing(&self.refused, "refund", &refund, "refunds.json (succeeded)")
-                    })?;
-                    parts.push((refund, paid_by, part.unwrap_or(whole)));
-                }
-                let refunded: i64 = parts.iter().map(|(_, _, a)| a).sum();
-                if refunded != amount {
-                    return Err(format!(
-                        "its refunds add up to {refunded}, its amount is {amount}"
-                    ));
-                }
-                for (_, payment, part) in &parts {
-                    let applied = self.applied(payment, day(at)).get(&invoice).copied().unwrap_or(0);
-                    if applied < *part {
-                        return Err(format!(
-                            "it refunds {part} of {payment}, which had applied only {applied} to {invoice} by then"
-                        ));
-                    }
-                }
-                let reason = match obj.opt_str("memo")? {
-                    Some(memo) => Some(memo),
-                    None => obj.opt_str("reason")?,
-                };
-                self.claim("credits", &id, &obj.at())?;
-                self.push_credit(Credit {
-                    id: id.clone(),
-                    account_id: account,
-                    kind: CreditKind::Credit,
-                    related_credit_id: None,
-                    issued_on: day(at),
-                    amount: Money::from_cents(amount),
-                    reason,
-                });
-                self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
-                for (refund, payment, part) in parts {
-                    let d_id = format!("{id}.{refund}");
-                    self.apply(
-                        SourceKind::Payment,
-                        &payment,
-                        &d_id,
-                        &invoice,
-                        at,
-                        -part,
-                        &obj.at(),
-                    )?;
-                }
-                Ok(())
-            })();
-            if let Err(reason) = result {
-                self.refuse_object(obj, reason);
+        let notes = std::mem::take(&mut self.post_payment);
+        self.each(notes, |m, obj| m.refunded_note(obj, &refund_rows));
+    }
+
+    fn refunded_note(
+        &mut self,
+        obj: &'a Obj,
+        refund_rows: &HashMap<String, (String, i64)>,
+    ) -> Result<(), String> {
+        let id = obj.str("id")?;
+        let status = obj.str("status")?;
+        if status != "issued" {
+            return Err(format!("status {status}: a voided credit note is not mapped"));
+        }
+        let account = self.account_of(obj)?;
+        let amount = obj.int("amount")?;
+        if let Some(post) = obj.opt_int("post_payment_amount")? {
+            if post != amount {
+                return Err(format!("post_payment_amount {post} is not its amount {amount}"));
             }
         }
+        if obj.opt_str("customer_balance_transaction")?.is_some() {
+            return Err(
+                "it credits the customer balance: not mapped (docs/import-stripe.md, \"Not mapped\")".into(),
+            );
+        }
+        if obj.opt_int("out_of_band_amount")?.unwrap_or(0) != 0 {
+            return Err(
+                "it has an out_of_band_amount: not mapped (docs/import-stripe.md, \"Not mapped\")".into(),
+            );
+        }
+        let at = match obj.opt_time("effective_at")? {
+            Some(t) => t,
+            None => obj.time("created")?,
+        };
+        let invoice = obj.str("invoice")?;
+        // Since API version 2024-10-28: refunds[].refund and amount_refunded; before: refund.
+        let mut refunds: Vec<(String, Option<i64>)> = Vec::new();
+        if let Some(Value::Array(items)) = obj.get("refunds") {
+            for (i, item) in items.iter().enumerate() {
+                let at = |e: String| format!("refunds[{i}]: {e}");
+                let refund = str_at(item, "refund").map_err(at)?;
+                let amount = int_at(item, "amount_refunded").map_err(at)?;
+                refunds.push((refund, Some(amount)));
+            }
+        } else if let Some(refund) = obj.opt_str("refund")? {
+            refunds.push((refund, None));
+        }
+        if refunds.is_empty() {
+            return Err("a post-payment credit note with no refund (it credits the customer or was settled out of band): not mapped (docs/import-stripe.md, \"Not mapped\")".into());
+        }
+        let mut parts: Vec<(String, String, i64)> = Vec::new();
+        for (refund, part) in refunds {
+            let (paid_by, whole) = refund_rows
+                .get(&refund)
+                .cloned()
+                .ok_or_else(|| missing(&self.refused, "refund", &refund, "refunds.json (succeeded)"))?;
+            parts.push((refund, paid_by, part.unwrap_or(whole)));
+        }
+        let refunded: i64 = parts.iter().map(|(_, _, a)| a).sum();
+        if refunded != amount {
+            return Err(format!(
+                "its refunds add up to {refunded}, its amount is {amount}"
+            ));
+        }
+        for (_, payment, part) in &parts {
+            let applied = self.applied(payment, day(at)).get(&invoice).copied().unwrap_or(0);
+            if applied < *part {
+                return Err(format!(
+                    "it refunds {part} of {payment}, which had applied only {applied} to {invoice} by then"
+                ));
+            }
+        }
+        let reason = match obj.opt_str("memo")? {
+            Some(memo) => Some(memo),
+            None => obj.opt_str("reason")?,
+        };
+        self.claim("credits", &id, &obj.at())?;
+        self.push_credit(Credit {
+            id: id.clone(),
+            account_id: account,
+            kind: CreditKind::Credit,
+            related_credit_id: None,
+            issued_on: day(at),
+            amount: Money::from_cents(amount),
+            reason,
+        });
+        self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+        for (refund, payment, part) in parts {
+            let d_id = format!("{id}.{refund}");
+            self.apply(
+                SourceKind::Payment,
+                &payment,
+                &d_id,
+                &invoice,
+                at,
+                -part,
+                &obj.at(),
+            )?;
+        }
+        Ok(())
     }
 
     /// What `payment` has applied to each invoice, net, up to and including `through`.
@@ -984,140 +960,131 @@ impl<'a> Mapper<'a> {
 
     /// A dispute's balance transactions: the withdrawal is a chargeback, a reinstatement
     /// (a won dispute) value received again and applied where the chargeback took it from.
-    fn disputes(&mut self, objects: &'a [Obj]) {
-        for obj in objects {
-            let result = (|| -> Result<(), String> {
-                let id = obj.str("id")?;
-                let status = obj.str("status")?;
-                let payment = self.paid_by(obj)?;
-                let account = self.payments[&payment].account.clone();
-                let txns = match obj.get("balance_transactions") {
-                    None => Vec::new(),
-                    Some(Value::Array(items)) => items.clone(),
-                    Some(_) => return Err("balance_transactions is not a list".into()),
-                };
-                let mut pulled: Vec<(String, i64)> = Vec::new();
-                let mut withdrawn = false;
-                let mut reinstated = false;
-                for (i, txn) in txns.iter().enumerate() {
-                    let at = |e: String| format!("balance_transactions[{i}]: {e}");
-                    if txn.is_string() {
-                        return Err(at(
-                            "not expanded: the dispute's balance transactions are needed as objects".into(),
-                        ));
-                    }
-                    let txn_id = opt_str_at(txn, "id")
-                        .map_err(at)?
-                        .ok_or_else(|| at("id is missing".into()))?;
-                    let amount = int_at(txn, "amount").map_err(at)?;
-                    let seconds = int_at(txn, "created").map_err(at)?;
-                    let when = chrono::DateTime::from_timestamp(seconds, 0)
-                        .map(|t| t.naive_utc())
-                        .ok_or_else(|| at(format!("created {seconds} is not a time")))?;
-                    if amount < 0 && !withdrawn {
-                        withdrawn = true;
-                        let value = -amount;
-                        self.claim("payments", &txn_id, &obj.at())?;
-                        self.out.payments.push(Payment {
-                            id: txn_id.clone(),
-                            account_id: account.clone(),
-                            kind: PaymentKind::Chargeback,
-                            related_payment_id: Some(payment.clone()),
-                            occurred_on: day(when),
-                            amount: Money::from_cents(value),
-                            reference: Some(id.clone()),
-                        });
-                        let mut left = value;
-                        for (invoice, applied) in self.applied(&payment, day(when)) {
-                            let take = left.min(applied);
-                            if take <= 0 {
-                                continue;
-                            }
-                            left -= take;
-                            let d_id = format!("{txn_id}.{invoice}");
-                            self.claim("disbursements", &d_id, &obj.at())?;
-                            self.push_disbursement(Disbursement {
-                                id: d_id.clone(),
-                                source_kind: SourceKind::Payment,
-                                source_id: payment.clone(),
-                                invoice_id: invoice.clone(),
-                                disbursed_on: day(when),
-                                amount: Money::from_cents(-take),
-                            });
-                            self.ledger(LedgerEntry {
-                                id: format!("derived.{d_id}"),
-                                account_id: account.clone(),
-                                invoice_id: Some(invoice.clone()),
-                                occurred_at: when,
-                                kind: LedgerKind::Chargeback,
-                                amount: Money::from_cents(take),
-                                reference: Some(txn_id.clone()),
-                            })?;
-                            pulled.push((invoice, take));
-                        }
-                    } else if amount > 0 && withdrawn && !reinstated {
-                        reinstated = true;
-                        self.claim("payments", &txn_id, &obj.at())?;
-                        self.payments.insert(
-                            txn_id.clone(),
-                            Paid {
-                                account: account.clone(),
-                            },
-                        );
-                        self.out.payments.push(Payment {
-                            id: txn_id.clone(),
-                            account_id: account.clone(),
-                            kind: PaymentKind::Payment,
-                            related_payment_id: None,
-                            occurred_on: day(when),
-                            amount: Money::from_cents(amount),
-                            reference: Some(id.clone()),
-                        });
-                        let mut left = amount;
-                        for (invoice, took) in pulled.clone() {
-                            let give = left.min(took);
-                            if give <= 0 {
-                                continue;
-                            }
-                            left -= give;
-                            let d_id = format!("{txn_id}.{invoice}");
-                            self.apply(
-                                SourceKind::Payment,
-                                &txn_id,
-                                &d_id,
-                                &invoice,
-                                when,
-                                give,
-                                &obj.at(),
-                            )?;
-                        }
-                    } else {
-                        return Err(at(format!(
-                            "amount {amount}: expected one withdrawal (negative) and at most one reinstatement after it"
-                        )));
-                    }
-                }
-                match status.as_str() {
-                    "won" if withdrawn && !reinstated => {
-                        Err("status won, but no balance transaction reinstates the funds".into())
-                    }
-                    "lost" if reinstated => {
-                        Err("status lost, but a balance transaction reinstates funds".into())
-                    }
-                    "won"
-                    | "lost"
-                    | "needs_response"
-                    | "under_review"
-                    | "warning_needs_response"
-                    | "warning_under_review"
-                    | "warning_closed"
-                    | "prevented" => Ok(()),
-                    other => Err(format!("status '{other}' is not a dispute status")),
-                }
-            })();
-            if let Err(reason) = result {
-                self.refuse_object(obj, reason);
+    fn dispute(&mut self, obj: &'a Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        let status = obj.str("status")?;
+        let payment = self.paid_by(obj)?;
+        let account = self.payments[&payment].account.clone();
+        let txns = match obj.get("balance_transactions") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items.clone(),
+            Some(_) => return Err("balance_transactions is not a list".into()),
+        };
+        let mut pulled: Vec<(String, i64)> = Vec::new();
+        let mut withdrawn = false;
+        let mut reinstated = false;
+        for (i, txn) in txns.iter().enumerate() {
+            let at = |e: String| format!("balance_transactions[{i}]: {e}");
+            if txn.is_string() {
+                return Err(at(
+                    "not expanded: the dispute's balance transactions are needed as objects".into(),
+                ));
             }
+            let txn_id = opt_str_at(txn, "id")
+                .map_err(at)?
+                .ok_or_else(|| at("id is missing".into()))?;
+            let amount = int_at(txn, "amount").map_err(at)?;
+            let seconds = int_at(txn, "created").map_err(at)?;
+            let when = chrono::DateTime::from_timestamp(seconds, 0)
+                .map(|t| t.naive_utc())
+                .ok_or_else(|| at(format!("created {seconds} is not a time")))?;
+            if amount < 0 && !withdrawn {
+                withdrawn = true;
+                let value = -amount;
+                self.claim("payments", &txn_id, &obj.at())?;
+                self.out.payments.push(Payment {
+                    id: txn_id.clone(),
+                    account_id: account.clone(),
+                    kind: PaymentKind::Chargeback,
+                    related_payment_id: Some(payment.clone()),
+                    occurred_on: day(when),
+                    amount: Money::from_cents(value),
+                    reference: Some(id.clone()),
+                });
+                let mut left = value;
+                for (invoice, applied) in self.applied(&payment, day(when)) {
+                    let take = left.min(applied);
+                    if take <= 0 {
+                        continue;
+                    }
+                    left -= take;
+                    let d_id = format!("{txn_id}.{invoice}");
+                    self.claim("disbursements", &d_id, &obj.at())?;
+                    self.push_disbursement(Disbursement {
+                        id: d_id.clone(),
+                        source_kind: SourceKind::Payment,
+                        source_id: payment.clone(),
+                        invoice_id: invoice.clone(),
+                        disbursed_on: day(when),
+                        amount: Money::from_cents(-take),
+                    });
+                    self.ledger(LedgerEntry {
+                        id: format!("derived.{d_id}"),
+                        account_id: account.clone(),
+                        invoice_id: Some(invoice.clone()),
+                        occurred_at: when,
+                        kind: LedgerKind::Chargeback,
+                        amount: Money::from_cents(take),
+                        reference: Some(txn_id.clone()),
+                    })?;
+                    pulled.push((invoice, take));
+                }
+            } else if amount > 0 && withdrawn && !reinstated {
+                reinstated = true;
+                self.claim("payments", &txn_id, &obj.at())?;
+                self.payments.insert(
+                    txn_id.clone(),
+                    Paid {
+                        account: account.clone(),
+                    },
+                );
+                self.out.payments.push(Payment {
+                    id: txn_id.clone(),
+                    account_id: account.clone(),
+                    kind: PaymentKind::Payment,
+                    related_payment_id: None,
+                    occurred_on: day(when),
+                    amount: Money::from_cents(amount),
+                    reference: Some(id.clone()),
+                });
+                let mut left = amount;
+                for (invoice, took) in pulled.clone() {
+                    let give = left.min(took);
+                    if give <= 0 {
+                        continue;
+                    }
+                    left -= give;
+                    let d_id = format!("{txn_id}.{invoice}");
+                    self.apply(
+                        SourceKind::Payment,
+                        &txn_id,
+                        &d_id,
+                        &invoice,
+                        when,
+                        give,
+                        &obj.at(),
+                    )?;
+                }
+            } else {
+                return Err(at(format!(
+                    "amount {amount}: expected one withdrawal (negative) and at most one reinstatement after it"
+                )));
+            }
+        }
+        match status.as_str() {
+            "won" if withdrawn && !reinstated => {
+                Err("status won, but no balance transaction reinstates the funds".into())
+            }
+            "lost" if reinstated => Err("status lost, but a balance transaction reinstates funds".into()),
+            "won"
+            | "lost"
+            | "needs_response"
+            | "under_review"
+            | "warning_needs_response"
+            | "warning_under_review"
+            | "warning_closed"
+            | "prevented" => Ok(()),
+            other => Err(format!("status '{other}' is not a dispute status")),
         }
     }
 
@@ -1128,79 +1095,76 @@ impl<'a> Mapper<'a> {
     fn balance_transactions(&mut self, objects: &'a [Obj]) {
         let mut sorted: Vec<&Obj> = objects.iter().collect();
         sorted.sort_by_key(|o| o.opt_int("created").ok().flatten().unwrap_or(i64::MIN));
-        for obj in sorted {
-            let result = (|| -> Result<(), String> {
-                let id = obj.str("id")?;
-                let account = self.account_of(obj)?;
-                let amount = obj.int("amount")?;
-                let created = obj.time("created")?;
-                let kind = obj.str("type")?;
-                match (kind.as_str(), amount.signum()) {
-                    ("adjustment" | "initial" | "migration", -1) => {
-                        self.claim("credits", &id, &obj.at())?;
-                        let reason = match obj.opt_str("description")? {
-                            Some(d) => d,
-                            None => format!("customer balance {kind}"),
-                        };
-                        self.balance_credits.entry(account.clone()).or_default().push((
-                            id.clone(),
-                            day(created),
-                            -amount,
-                        ));
-                        self.push_credit(Credit {
-                            id,
-                            account_id: account,
-                            kind: CreditKind::Credit,
-                            related_credit_id: None,
-                            issued_on: day(created),
-                            amount: Money::from_cents(-amount),
-                            reason: Some(reason),
-                        });
-                        Ok(())
-                    }
-                    ("applied_to_invoice", 1) => {
-                        let invoice = obj.str("invoice")?;
-                        let mut left = amount;
-                        let mut parts: Vec<(String, i64)> = Vec::new();
-                        let held = self.balance_credits.get(&account).cloned().unwrap_or_default();
-                        for (credit, issued_on, granted) in held {
-                            if left == 0 {
-                                break;
-                            }
-                            if issued_on > day(created) {
-                                continue;
-                            }
-                            let used: i64 = self
-                                .disbursements_of(SourceKind::Credit, &credit)
-                                .map(|d| d.amount.cents())
-                                .sum();
-                            let take = left.min(granted - used);
-                            if take > 0 {
-                                parts.push((credit, take));
-                                left -= take;
-                            }
-                        }
-                        if left > 0 {
-                            return Err(format!(
-                                "applies {amount} of customer credit to {invoice}, but the balance transactions before it grant only {} that is not yet applied",
-                                amount - left
-                            ));
-                        }
-                        for (n, (credit, take)) in parts.into_iter().enumerate() {
-                            let d_id = format!("{id}.{}", n + 1);
-                            self.apply(SourceKind::Credit, &credit, &d_id, &invoice, created, take, &obj.at())?;
-                        }
-                        *self.applied_balance.entry(invoice).or_default() += amount;
-                        Ok(())
-                    }
-                    (other, _) => Err(format!(
-                        "type {other} with amount {amount}: only credit granted (adjustment, initial or migration, negative) and credit applied to an invoice (applied_to_invoice, positive) are mapped (docs/import-stripe.md, \"Not mapped\")"
-                    )),
-                }
-            })();
-            if let Err(reason) = result {
-                self.refuse_object(obj, reason);
+        self.each(sorted, Self::balance_transaction);
+    }
+
+    fn balance_transaction(&mut self, obj: &'a Obj) -> Result<(), String> {
+        let id = obj.str("id")?;
+        let account = self.account_of(obj)?;
+        let amount = obj.int("amount")?;
+        let created = obj.time("created")?;
+        let kind = obj.str("type")?;
+        match (kind.as_str(), amount.signum()) {
+            ("adjustment" | "initial" | "migration", -1) => {
+                self.claim("credits", &id, &obj.at())?;
+                let reason = match obj.opt_str("description")? {
+                    Some(d) => d,
+                    None => format!("customer balance {kind}"),
+                };
+                self.balance_credits.entry(account.clone()).or_default().push((
+                    id.clone(),
+                    day(created),
+                    -amount,
+                ));
+                self.push_credit(Credit {
+                    id,
+                    account_id: account,
+                    kind: CreditKind::Credit,
+                    related_credit_id: None,
+                    issued_on: day(created),
+                    amount: Money::from_cents(-amount),
+                    reason: Some(reason),
+                });
+                Ok(())
             }
+            ("applied_to_invoice", 1) => {
+                let invoice = obj.str("invoice")?;
+                let mut left = amount;
+                let mut parts: Vec<(String, i64)> = Vec::new();
+                let held = self.balance_credits.get(&account).cloned().unwrap_or_default();
+                for (credit, issued_on, granted) in held {
+                    if left == 0 {
+                        break;
+                    }
+                    if issued_on > day(created) {
+                        continue;
+                    }
+                    let used: i64 = self
+                        .disbursements_of(SourceKind::Credit, &credit)
+                        .map(|d| d.amount.cents())
+                        .sum();
+                    let take = left.min(granted - used);
+                    if take > 0 {
+                        parts.push((credit, take));
+                        left -= take;
+                    }
+                }
+                if left > 0 {
+                    return Err(format!(
+                        "applies {amount} of customer credit to {invoice}, but the balance transactions before it grant only {} that is not yet applied",
+                        amount - left
+                    ));
+                }
+                for (n, (credit, take)) in parts.into_iter().enumerate() {
+                    let d_id = format!("{id}.{}", n + 1);
+                    self.apply(SourceKind::Credit, &credit, &d_id, &invoice, created, take, &obj.at())?;
+                }
+                *self.applied_balance.entry(invoice).or_default() += amount;
+                Ok(())
+            }
+            (other, _) => Err(format!(
+                "type {other} with amount {amount}: only credit granted (adjustment, initial or migration, negative) and credit applied to an invoice (applied_to_invoice, positive) are mapped (docs/import-stripe.md, \"Not mapped\")"
+            )),
         }
     }
 
@@ -1362,8 +1326,8 @@ impl<'a> Mapper<'a> {
 pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Refusal>) {
     let mut m = Mapper::new(objects);
     m.currencies(objects, pinned_currency);
-    m.customers(&objects.customers);
-    m.invoices(&objects.invoices);
+    m.each(&objects.customers, Mapper::customer);
+    m.each(&objects.invoices, Mapper::invoice);
     if let Some(charges) = &objects.charges {
         m.charges(charges, false);
     }
@@ -1371,12 +1335,12 @@ pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Ref
         m.charges(intents, true);
     }
     if let Some(payments) = &objects.invoice_payments {
-        m.invoice_payments(payments);
+        m.each(payments, Mapper::invoice_payment);
     }
-    m.credit_notes(&objects.credit_notes);
-    m.refunds(&objects.refunds);
+    m.each(&objects.credit_notes, Mapper::credit_note);
+    m.each(&objects.refunds, Mapper::refund);
     m.refunded_notes();
-    m.disputes(&objects.disputes);
+    m.each(&objects.disputes, Mapper::dispute);
     m.charge_claims(objects);
     m.balance_transactions(&objects.customer_balance_transactions);
     m.balance_claims(objects);

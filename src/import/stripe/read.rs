@@ -158,6 +158,15 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
     } else {
         serde_json::from_str(trimmed).ok()
     };
+    // The objects of a list, an array or one object, each at its index in it.
+    let listed = |items: Vec<Value>| {
+        items.into_iter().enumerate().map(|(index, value)| Obj {
+            file: name.clone(),
+            line: 0,
+            index,
+            value,
+        })
+    };
     match whole {
         Some(Value::Object(mut map)) if map.get("object").and_then(Value::as_str) == Some("list") => {
             if map.get("has_more").and_then(Value::as_bool) == Some(true) {
@@ -169,37 +178,14 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
                 ));
             }
             match map.remove("data") {
-                Some(Value::Array(items)) => {
-                    for (index, value) in items.into_iter().enumerate() {
-                        objects.push(Obj {
-                            file: name.clone(),
-                            line: 0,
-                            index,
-                            value,
-                        });
-                    }
-                }
+                Some(Value::Array(items)) => objects.extend(listed(items)),
                 _ => problems.push(file_problem(&name, 0, "a list without a data array".into())),
             }
         }
         // A bare array of objects (a list's `data`, as `jq .data` writes it).
-        Some(Value::Array(items)) => {
-            for (index, value) in items.into_iter().enumerate() {
-                objects.push(Obj {
-                    file: name.clone(),
-                    line: 0,
-                    index,
-                    value,
-                });
-            }
-        }
+        Some(Value::Array(items)) => objects.extend(listed(items)),
         // One object, pretty-printed.
-        Some(value @ Value::Object(_)) => objects.push(Obj {
-            file: name.clone(),
-            line: 0,
-            index: 0,
-            value,
-        }),
+        Some(value @ Value::Object(_)) => objects.extend(listed(vec![value])),
         _ => {
             for (i, line) in trimmed.lines().enumerate() {
                 if line.trim().is_empty() {

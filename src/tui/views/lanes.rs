@@ -470,8 +470,8 @@ fn tied_cells(row: &TiedRow, asked: &str) -> [String; 6] {
     let text = |t: &Option<String>| t.clone().unwrap_or_default();
     let date: String = text(&row.date).chars().take(10).collect();
     let amount = row.amount.map(|m| m.grouped()).unwrap_or_default();
-    match row.tie {
-        Tie::UsageOnLine => [
+    if row.tie == Tie::UsageOnLine {
+        return [
             text(&row.other),
             format!("{} events", row.count.unwrap_or(0)),
             date,
@@ -482,73 +482,30 @@ fn tied_cells(row: &TiedRow, asked: &str) -> [String; 6] {
             } else {
                 String::new()
             },
-        ],
-        Tie::Disbursement => {
-            let other = if asked == "payments" || asked == "credits" {
-                format!("to {}", text(&row.other))
-            } else {
-                format!("from {}", text(&row.other))
-            };
-            [
-                row.id.clone(),
-                text(&row.kind),
-                date,
-                text(&row.account),
-                amount,
-                other,
-            ]
-        }
-        Tie::Invoice => [
-            row.id.clone(),
-            text(&row.kind),
-            date,
-            text(&row.account),
-            amount,
-            row.balance
-                .map(|b| format!("balance {}", b.grouped()))
-                .unwrap_or_default(),
-        ],
-        Tie::AccountAr => [
-            row.id.clone(),
-            "window-end AR".into(),
-            date,
-            String::new(),
-            amount,
-            text(&row.other),
-        ],
-        Tie::Statement => [
-            row.id.clone(),
-            "statement".into(),
-            date,
-            text(&row.account),
-            amount,
-            text(&row.other),
-        ],
-        Tie::Program => [
-            row.id.clone(),
-            "expected fee".into(),
-            date,
-            text(&row.account),
-            amount,
-            text(&row.other),
-        ],
-        Tie::StatementLine => [
-            row.id.clone(),
-            "statement line".into(),
-            date,
-            text(&row.account),
-            amount,
-            format!("on {}", text(&row.other)),
-        ],
-        _ => [
-            row.id.clone(),
-            text(&row.kind),
-            date,
-            text(&row.account),
-            amount,
-            text(&row.other),
-        ],
+        ];
     }
+    let kind = match row.tie {
+        Tie::AccountAr => "window-end AR".into(),
+        Tie::Statement => "statement".into(),
+        Tie::Program => "expected fee".into(),
+        Tie::StatementLine => "statement line".into(),
+        _ => text(&row.kind),
+    };
+    let account = match row.tie {
+        Tie::AccountAr => String::new(),
+        _ => text(&row.account),
+    };
+    let other = match row.tie {
+        Tie::Disbursement if asked == "payments" || asked == "credits" => format!("to {}", text(&row.other)),
+        Tie::Disbursement => format!("from {}", text(&row.other)),
+        Tie::Invoice => row
+            .balance
+            .map(|b| format!("balance {}", b.grouped()))
+            .unwrap_or_default(),
+        Tie::StatementLine => format!("on {}", text(&row.other)),
+        _ => text(&row.other),
+    };
+    [row.id.clone(), kind, date, account, amount, other]
 }
 
 /// A sum that explains a figure, with `✓` when it ties and `≠` (and by how much) when not.

@@ -98,9 +98,29 @@ impl App {
 
     /// What the chooser offers now.
     pub fn choices(&self) -> Vec<Choice> {
-        match self.detail.choose_for {
+        self.choices_for(self.detail.choose_for)
+    }
+
+    fn choices_for(&self, choose_for: ChooseFor) -> Vec<Choice> {
+        match choose_for {
             ChooseFor::Accept => self.waiting_corrections(),
             ChooseFor::Reverse => self.accepted_corrections(),
+        }
+    }
+
+    /// Opens the chooser: choose among the waiting corrections (to accept) or the accepted
+    /// ones (to reverse), seeing the variance after each, then confirm with an optional
+    /// note or give the reason (Enter), or cancel (Esc). Refused when the trail offers none.
+    fn choose(&mut self, choose_for: ChooseFor) {
+        if self.detail.trail.is_some() && self.choices_for(choose_for).is_empty() {
+            let why = match choose_for {
+                ChooseFor::Accept => "no correction waits for a decision on this mismatch",
+                ChooseFor::Reverse => "no accepted correction to reverse on this mismatch",
+            };
+            self.refuse(why.to_string());
+        } else {
+            self.detail.choose_for = choose_for;
+            self.detail.choosing = Some(0);
         }
     }
 
@@ -233,26 +253,8 @@ impl App {
             Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
             Action::Reject => self.open_editor(Purpose::Rejection { key: key.clone() }, seen),
             Action::Assign => self.open_editor(Purpose::Assign { key: key.clone() }, seen),
-            Action::Accept => {
-                // Choose among the waiting corrections, seeing what each does to the
-                // variance, then confirm with an optional note (Enter) or cancel (Esc).
-                if self.detail.trail.is_some() && self.waiting_corrections().is_empty() {
-                    self.refuse("no correction waits for a decision on this mismatch".to_string());
-                } else {
-                    self.detail.choose_for = ChooseFor::Accept;
-                    self.detail.choosing = Some(0);
-                }
-            }
-            Action::Reverse => {
-                // Choose among the accepted corrections, seeing the variance after reversing
-                // each, then give the reason (Enter) or cancel (Esc).
-                if self.detail.trail.is_some() && self.accepted_corrections().is_empty() {
-                    self.refuse("no accepted correction to reverse on this mismatch".to_string());
-                } else {
-                    self.detail.choose_for = ChooseFor::Reverse;
-                    self.detail.choosing = Some(0);
-                }
-            }
+            Action::Accept => self.choose(ChooseFor::Accept),
+            Action::Reverse => self.choose(ChooseFor::Reverse),
             _ => {}
         }
         Vec::new()

@@ -127,13 +127,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             height: h,
         };
         frame.render_widget(Clear, r);
-        frame.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: true })
-                .style(theme.bad())
-                .block(ratatui::widgets::Block::bordered().title(" Not done — any key continues ")),
-            r,
-        );
+        message_box(frame, r, text, theme.bad(), " Not done — any key continues ");
     }
     draw_footer(frame, footer, app, theme);
     draw_status(frame, status, app, theme);
@@ -315,11 +309,16 @@ fn draw_full_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .sum();
     let h = (lines as u16 + 2).min(area.height.saturating_sub(2));
     let r = popup(frame, area, w, h);
+    message_box(frame, r, text, theme.base(), " Message — any key closes ");
+}
+
+/// `text` (inert) wrapped at words in a box titled `title` filling `r` (cleared).
+fn message_box(frame: &mut Frame, r: Rect, text: String, style: ratatui::style::Style, title: &str) {
     frame.render_widget(
         Paragraph::new(text)
             .wrap(Wrap { trim: true })
-            .style(theme.base())
-            .block(ratatui::widgets::Block::bordered().title(" Message — any key closes ")),
+            .style(style)
+            .block(ratatui::widgets::Block::bordered().title(title)),
         r,
     );
 }
