@@ -839,3 +839,137 @@ fn aggregate_rows_after_the_window_count_in_no_figure_but_are_shown() {
     assert_eq!(after["usage_events"]["count"], 3, "{after}");
     assert_eq!(after["usage_events"]["amount"].to_string(), "9.00", "{after}");
 }
+
+/// `closedesk verify FILE`: (exit code, stdout).
+fn verify(file: &Path) -> (Option<i32>, String) {
+    let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("verify")
+        .arg(file)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("panicked"));
+    (
+        run.status.code(),
+        String::from_utf8_lossy(&run.stdout).into_owned(),
+    )
+}
+
+/// A pre-aggregated period imported, verified clean; the file and its directory.
+fn aggregated_and_verified() -> (tempfile::TempDir, PathBuf) {
+    let (dir, src) = aggregated(control(6, 236, 19_000));
+    let out = dir.path().join("agg.db");
+    imported(&src, &out);
+    let (code, stdout) = verify(&out);
+    assert_eq!(code, Some(0), "{stdout}");
+    (dir, out)
+}
+
+#[test]
+fn verify_bounds_cover_the_aggregate_and_its_control_total() {
+    let (_dir, out) = aggregated_and_verified();
+    let (_, stdout) = verify(&out);
+    // The fixture's other files: 32 amounts (invoices 4 totals + 4 balances, 8 lines,
+    // 1 payment, 2 disbursements, 6 ledger rows, 1 batch, 3 export lines, 1 program rate,
+    // 1 statement, 1 statement line) of absolute total 6,622.00 (1,000 + 650 + 1,000 +
+    // 450 + 450 + 1,450 + 550 + 550 + 2 + 200 + 120, and the program's 100 × 2.00 =
+    // 200.00); the aggregate's 5 rows (190.00) and the control total (190.00): 38 amounts,
+    // 7,002.00.
+    assert!(
+        stdout.contains("[ok]     bounds: 38 amounts within bounds (absolute total 7,002.00)"),
+        "{stdout}"
+    );
+
+    // Another program sets one aggregate row past the bound import enforces (10^15 minor
+    // units): verify names the row of usage_daily.parquet.
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    conn.execute(
+        "UPDATE usage_daily SET rated_amount_cents = 1000000000000000 WHERE row = 3",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let (code, stdout) = verify(&out);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "[failed] bounds: amounts out of bounds: usage_daily row 3: rated_amount_cents 1000000000000000 is out of range"
+        ),
+        "{stdout}"
+    );
+
+    // The control total too.
+    let (_dir, out) = aggregated_and_verified();
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    conn.execute(
+        "UPDATE usage_control SET rated_amount_cents = -1000000000000000",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let (code, stdout) = verify(&out);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("usage_control id 1: rated_amount_cents -1000000000000000 is out of range"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn verify_counts_the_aggregate_rows_the_import_wrote() {
+    let (_dir, out) = aggregated_and_verified();
+    // The 16 source tables and the two of the aggregate, recorded at import.
+    let snapshot = Snapshot::open(&out).unwrap();
+    let counts: Vec<(String, String, i64)> = snapshot
+        .workflow()
+        .source_counts()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.table_name.starts_with("usage"))
+        .map(|c| (c.table_name, c.file, c.rows))
+        .collect();
+    drop(snapshot);
+    let expected = [
+        ("usage_control", "usage_control.parquet", 1),
+        ("usage_daily", "usage_daily.parquet", 5),
+        ("usage_events", "usage_events.csv", 0),
+    ];
+    let expected: Vec<(String, String, i64)> = expected
+        .iter()
+        .map(|(t, f, n)| (t.to_string(), f.to_string(), *n))
+        .collect();
+    assert_eq!(counts, expected);
+    let (_, stdout) = verify(&out);
+    assert!(
+        stdout.contains("[ok]     row counts: all 18 source tables have the rows their import wrote"),
+        "{stdout}"
+    );
+
+    // Another program deletes one aggregate row (the period is open: plain SQL can).
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    assert_eq!(
+        conn.execute("DELETE FROM usage_daily WHERE row = 2", []).unwrap(),
+        1
+    );
+    drop(conn);
+    let (code, stdout) = verify(&out);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "[failed] row counts: usage_daily has 4 rows; the import wrote 5 from usage_daily.parquet\n"
+        ),
+        "{stdout}"
+    );
+
+    // Or deletes the control total.
+    let (_dir, out) = aggregated_and_verified();
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    assert_eq!(conn.execute("DELETE FROM usage_control", []).unwrap(), 1);
+    drop(conn);
+    let (code, stdout) = verify(&out);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("usage_control has 0 rows; the import wrote 1 from usage_control.parquet"),
+        "{stdout}"
+    );
+}
