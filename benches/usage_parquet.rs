@@ -16,7 +16,9 @@
 //! usage line billed 1.00 over its events, one rated event never billed, one event still
 //! unprocessed. The control total ties (no control-total break).
 //!
-//! Sizes: `CLOSEDESK_BENCH_RAW_EVENTS` (default 10,000,000), `CLOSEDESK_BENCH_AGG_EVENTS`
+//! The binary measured is the one cargo built for the bench (`CLOSEDESK_BIN=PATH` to
+//! measure another, e.g. `target/release/closedesk` from a harness built by `cargo test
+//! --bench usage_parquet`). Sizes: `CLOSEDESK_BENCH_RAW_EVENTS` (default 10,000,000), `CLOSEDESK_BENCH_AGG_EVENTS`
 //! (100,000,000), `CLOSEDESK_BENCH_ACCOUNTS` (10,000). Files go to `CLOSEDESK_BENCH_DIR`
 //! (default `target/bench-usage-parquet/`) and are written again on every run. Figures and
 //! the machine: BENCHMARKS.md, "Usage from the warehouse".
@@ -476,6 +478,12 @@ struct Run {
     reconcile: Measured,
 }
 
+/// The closedesk binary to measure.
+fn closedesk() -> Command {
+    let bin = std::env::var_os("CLOSEDESK_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_closedesk").into());
+    Command::new(bin)
+}
+
 fn run(dir: &Path, form: &'static str, accounts: u64, events: u64) -> Run {
     let src = dir.join(form);
     let _ = std::fs::remove_dir_all(&src);
@@ -493,7 +501,7 @@ fn run(dir: &Path, form: &'static str, accounts: u64, events: u64) -> Run {
         .sum();
 
     let out = dir.join(format!("{form}.db"));
-    let mut import = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+    let mut import = closedesk();
     import
         .arg("import")
         .arg(&src)
@@ -504,7 +512,7 @@ fn run(dir: &Path, form: &'static str, accounts: u64, events: u64) -> Run {
     eprintln!("{form}: import {}", import.shown());
 
     let json = dir.join(format!("{form}-reconcile.json"));
-    let mut reconcile = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+    let mut reconcile = closedesk();
     reconcile.arg("reconcile").arg(&out).arg("--json");
     let reconcile = run_measured(reconcile, Stdio::from(File::create(&json).unwrap()));
     eprintln!("{form}: reconcile {}", reconcile.shown());
@@ -595,6 +603,7 @@ fn main() {
     let raw_events = env_u64("CLOSEDESK_BENCH_RAW_EVENTS", 10_000_000);
     let agg_events = env_u64("CLOSEDESK_BENCH_AGG_EVENTS", 100_000_000);
     let dir: PathBuf = child::dir("bench-usage-parquet");
+    eprintln!("measuring {:?}", closedesk().get_program());
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mut loads = vec![load_average()];
     let raw = run(&dir, "raw", accounts, raw_events);
