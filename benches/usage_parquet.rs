@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use closedesk::demo::scale::Rng;
 use closedesk::import::FILES;
 use closedesk::money::Money;
 use parquet::basic::Compression;
@@ -39,8 +40,11 @@ use parquet::schema::parser::parse_message_type;
 
 #[path = "common/child.rs"]
 mod child;
+#[path = "../tests/common/parquet_schemas.rs"]
+mod schemas;
 
 use child::{run_measured, Measured};
+use schemas::{CONTROL_SCHEMA, DAILY_SCHEMA, EVENTS_SCHEMA};
 
 const SEED: u64 = 17;
 /// Rows per row group, as an engine writes them (~1M rows is Spark's order of size; a
@@ -53,23 +57,6 @@ const DAYS: u64 = 31;
 const KINDS: [&str; 3] = ["protected_lookup", "report", "export"];
 /// Cents per unit, by kind.
 const PRICE: [i64; 3] = [40, 500, 125];
-
-/// splitmix64: a small seeded generator, so the files are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn account_id(a: u64) -> String {
     format!("ACC-{:06}", a + 1)
@@ -129,35 +116,6 @@ impl Writer {
         self.0.close().expect("close Parquet file");
     }
 }
-
-const EVENTS_SCHEMA: &str = "message usage_events {
-    REQUIRED BYTE_ARRAY id (UTF8);
-    REQUIRED BYTE_ARRAY account_id (UTF8);
-    REQUIRED BYTE_ARRAY kind (UTF8);
-    REQUIRED INT64 occurred_at (TIMESTAMP_MILLIS);
-    REQUIRED INT64 units;
-    OPTIONAL INT64 rated_amount;
-    REQUIRED BYTE_ARRAY state (UTF8);
-    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
-    OPTIONAL INT64 reprocessed_at (TIMESTAMP_MILLIS);
-}";
-
-const DAILY_SCHEMA: &str = "message usage_daily {
-    REQUIRED BYTE_ARRAY account_id (UTF8);
-    REQUIRED INT32 day (DATE);
-    REQUIRED BYTE_ARRAY kind (UTF8);
-    REQUIRED BYTE_ARRAY state (UTF8);
-    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
-    REQUIRED INT64 units;
-    REQUIRED INT64 rated_amount;
-    REQUIRED INT64 event_count;
-}";
-
-const CONTROL_SCHEMA: &str = "message usage_control {
-    REQUIRED INT64 event_count;
-    REQUIRED INT64 units;
-    REQUIRED INT64 rated_amount;
-}";
 
 /// What the bench knows of the usage it wrote: the sums it computed row by row, and the
 /// planted breaks.
@@ -408,7 +366,7 @@ fn write_period(dir: &Path, accounts: u64, usage: &Usage) {
             .write_record([account.as_str(), &format!("Customer {}", a + 1), "customer"])
             .unwrap();
         let mut total = 0;
-        for k in 0..3 {
+        for (k, kind) in KINDS.iter().enumerate() {
             let mut amount = usage.per_line[a as usize * 3 + k];
             if a == 0 && k == 0 {
                 amount += OVERBILLED;
@@ -424,7 +382,7 @@ fn write_period(dir: &Path, accounts: u64, usage: &Usage) {
                     "2026-03-31",
                     &money(amount),
                     "immediate",
-                    KINDS[k],
+                    kind,
                 ])
                 .unwrap();
         }

@@ -22,6 +22,11 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 
+#[path = "common/parquet_schemas.rs"]
+mod schemas;
+
+use schemas::{CONTROL_SCHEMA, DAILY_SCHEMA, EVENTS_SCHEMA};
+
 fn m(text: &str) -> Money {
     Money::parse(text).unwrap()
 }
@@ -103,18 +108,6 @@ fn march(day: i64) -> i64 {
     const MARCH_1: i64 = 1_772_323_200;
     (MARCH_1 + (day - 1) * 86_400 + 10 * 3_600) * 1_000
 }
-
-const EVENTS_SCHEMA: &str = "message usage_events {
-    REQUIRED BYTE_ARRAY id (UTF8);
-    REQUIRED BYTE_ARRAY account_id (UTF8);
-    REQUIRED BYTE_ARRAY kind (UTF8);
-    REQUIRED INT64 occurred_at (TIMESTAMP_MILLIS);
-    REQUIRED INT64 units;
-    OPTIONAL INT64 rated_amount;
-    REQUIRED BYTE_ARRAY state (UTF8);
-    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
-    OPTIONAL INT64 reprocessed_at (TIMESTAMP_MILLIS);
-}";
 
 /// The fixture's five events (usage_events.csv), in the Parquet types of `EVENTS_SCHEMA`.
 fn events() -> Vec<Values> {
@@ -458,23 +451,6 @@ fn six_events() -> Vec<Values> {
         Values::Long(vec![None; 6]),
     ]
 }
-
-const DAILY_SCHEMA: &str = "message usage_daily {
-    REQUIRED BYTE_ARRAY account_id (UTF8);
-    REQUIRED INT32 day (DATE);
-    REQUIRED BYTE_ARRAY kind (UTF8);
-    REQUIRED BYTE_ARRAY state (UTF8);
-    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
-    REQUIRED INT64 units;
-    REQUIRED INT64 rated_amount;
-    REQUIRED INT64 event_count;
-}";
-
-const CONTROL_SCHEMA: &str = "message usage_control {
-    REQUIRED INT64 event_count;
-    REQUIRED INT64 units;
-    REQUIRED INT64 rated_amount;
-}";
 
 /// 2026-03-DD as days since 1970-01-01 (2026-03-01 is day 20,513).
 fn day(d: i32) -> i32 {
