@@ -841,6 +841,17 @@ fn aggregated_and_verified() -> (tempfile::TempDir, PathBuf) {
     (dir, out)
 }
 
+/// Another program edits `out` with `sql` (the period is open: plain SQL can); `verify`
+/// then fails, saying `what`.
+fn edited_then_verify_fails(out: &Path, sql: &str, what: &str) {
+    let conn = rusqlite::Connection::open(out).unwrap();
+    assert!(conn.execute(sql, []).unwrap() >= 1, "{sql}");
+    drop(conn);
+    let (code, stdout) = verify(out);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains(what), "{stdout}");
+}
+
 #[test]
 fn verify_bounds_cover_the_aggregate_and_its_control_total() {
     let (_dir, out) = aggregated_and_verified();
@@ -858,36 +869,18 @@ fn verify_bounds_cover_the_aggregate_and_its_control_total() {
 
     // Another program sets one aggregate row past the bound import enforces (10^15 minor
     // units): verify names the row of usage_daily.parquet.
-    let conn = rusqlite::Connection::open(&out).unwrap();
-    conn.execute(
+    edited_then_verify_fails(
+        &out,
         "UPDATE usage_daily SET rated_amount_cents = 1000000000000000 WHERE row = 3",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let (code, stdout) = verify(&out);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.contains(
-            "[failed] bounds: amounts out of bounds: usage_daily row 3: rated_amount_cents 1000000000000000 is out of range"
-        ),
-        "{stdout}"
+        "[failed] bounds: amounts out of bounds: usage_daily row 3: rated_amount_cents 1000000000000000 is out of range",
     );
 
     // The control total too.
     let (_dir, out) = aggregated_and_verified();
-    let conn = rusqlite::Connection::open(&out).unwrap();
-    conn.execute(
+    edited_then_verify_fails(
+        &out,
         "UPDATE usage_control SET rated_amount_cents = -1000000000000000",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let (code, stdout) = verify(&out);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.contains("usage_control id 1: rated_amount_cents -1000000000000000 is out of range"),
-        "{stdout}"
+        "usage_control id 1: rated_amount_cents -1000000000000000 is out of range",
     );
 }
 
@@ -921,31 +914,18 @@ fn verify_counts_the_aggregate_rows_the_import_wrote() {
         "{stdout}"
     );
 
-    // Another program deletes one aggregate row (the period is open: plain SQL can).
-    let conn = rusqlite::Connection::open(&out).unwrap();
-    assert_eq!(
-        conn.execute("DELETE FROM usage_daily WHERE row = 2", []).unwrap(),
-        1
-    );
-    drop(conn);
-    let (code, stdout) = verify(&out);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.contains(
-            "[failed] row counts: usage_daily has 4 rows; the import wrote 5 from usage_daily.parquet\n"
-        ),
-        "{stdout}"
+    // Another program deletes one aggregate row.
+    edited_then_verify_fails(
+        &out,
+        "DELETE FROM usage_daily WHERE row = 2",
+        "[failed] row counts: usage_daily has 4 rows; the import wrote 5 from usage_daily.parquet\n",
     );
 
-    // Or deletes the control total.
+    // Or the control total.
     let (_dir, out) = aggregated_and_verified();
-    let conn = rusqlite::Connection::open(&out).unwrap();
-    assert_eq!(conn.execute("DELETE FROM usage_control", []).unwrap(), 1);
-    drop(conn);
-    let (code, stdout) = verify(&out);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.contains("usage_control has 0 rows; the import wrote 1 from usage_control.parquet"),
-        "{stdout}"
+    edited_then_verify_fails(
+        &out,
+        "DELETE FROM usage_control",
+        "usage_control has 0 rows; the import wrote 1 from usage_control.parquet",
     );
 }
