@@ -22,6 +22,11 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 
+#[path = "common/parquet_schemas.rs"]
+mod schemas;
+
+use schemas::{CONTROL_SCHEMA, DAILY_SCHEMA, EVENTS_SCHEMA};
+
 fn m(text: &str) -> Money {
     Money::parse(text).unwrap()
 }
@@ -103,18 +108,6 @@ fn march(day: i64) -> i64 {
     const MARCH_1: i64 = 1_772_323_200;
     (MARCH_1 + (day - 1) * 86_400 + 10 * 3_600) * 1_000
 }
-
-const EVENTS_SCHEMA: &str = "message usage_events {
-    REQUIRED BYTE_ARRAY id (UTF8);
-    REQUIRED BYTE_ARRAY account_id (UTF8);
-    REQUIRED BYTE_ARRAY kind (UTF8);
-    REQUIRED INT64 occurred_at (TIMESTAMP_MILLIS);
-    REQUIRED INT64 units;
-    OPTIONAL INT64 rated_amount;
-    REQUIRED BYTE_ARRAY state (UTF8);
-    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
-    OPTIONAL INT64 reprocessed_at (TIMESTAMP_MILLIS);
-}";
 
 /// The fixture's five events (usage_events.csv), in the Parquet types of `EVENTS_SCHEMA`.
 fn events() -> Vec<Values> {
@@ -458,23 +451,6 @@ fn six_events() -> Vec<Values> {
         Values::Long(vec![None; 6]),
     ]
 }
-
-const DAILY_SCHEMA: &str = "message usage_daily {
-    REQUIRED BYTE_ARRAY account_id (UTF8);
-    REQUIRED INT32 day (DATE);
-    REQUIRED BYTE_ARRAY kind (UTF8);
-    REQUIRED BYTE_ARRAY state (UTF8);
-    OPTIONAL BYTE_ARRAY invoice_line_id (UTF8);
-    REQUIRED INT64 units;
-    REQUIRED INT64 rated_amount;
-    REQUIRED INT64 event_count;
-}";
-
-const CONTROL_SCHEMA: &str = "message usage_control {
-    REQUIRED INT64 event_count;
-    REQUIRED INT64 units;
-    REQUIRED INT64 rated_amount;
-}";
 
 /// 2026-03-DD as days since 1970-01-01 (2026-03-01 is day 20,513).
 fn day(d: i32) -> i32 {
@@ -838,4 +814,118 @@ fn aggregate_rows_after_the_window_count_in_no_figure_but_are_shown() {
     let after = serde_json::to_value(&rec.steps.after_window).unwrap();
     assert_eq!(after["usage_events"]["count"], 3, "{after}");
     assert_eq!(after["usage_events"]["amount"].to_string(), "9.00", "{after}");
+}
+
+/// `closedesk verify FILE`: (exit code, stdout).
+fn verify(file: &Path) -> (Option<i32>, String) {
+    let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("verify")
+        .arg(file)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("panicked"));
+    (
+        run.status.code(),
+        String::from_utf8_lossy(&run.stdout).into_owned(),
+    )
+}
+
+/// A pre-aggregated period imported, verified clean; the file and its directory.
+fn aggregated_and_verified() -> (tempfile::TempDir, PathBuf) {
+    let (dir, src) = aggregated(control(6, 236, 19_000));
+    let out = dir.path().join("agg.db");
+    imported(&src, &out);
+    let (code, stdout) = verify(&out);
+    assert_eq!(code, Some(0), "{stdout}");
+    (dir, out)
+}
+
+/// Another program edits `out` with `sql` (the period is open: plain SQL can); `verify`
+/// then fails, saying `what`.
+fn edited_then_verify_fails(out: &Path, sql: &str, what: &str) {
+    let conn = rusqlite::Connection::open(out).unwrap();
+    assert!(conn.execute(sql, []).unwrap() >= 1, "{sql}");
+    drop(conn);
+    let (code, stdout) = verify(out);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains(what), "{stdout}");
+}
+
+#[test]
+fn verify_bounds_cover_the_aggregate_and_its_control_total() {
+    let (_dir, out) = aggregated_and_verified();
+    let (_, stdout) = verify(&out);
+    // The fixture's other files: 32 amounts (invoices 4 totals + 4 balances, 8 lines,
+    // 1 payment, 2 disbursements, 6 ledger rows, 1 batch, 3 export lines, 1 program rate,
+    // 1 statement, 1 statement line) of absolute total 6,622.00 (1,000 + 650 + 1,000 +
+    // 450 + 450 + 1,450 + 550 + 550 + 2 + 200 + 120, and the program's 100 × 2.00 =
+    // 200.00); the aggregate's 5 rows (190.00) and the control total (190.00): 38 amounts,
+    // 7,002.00.
+    assert!(
+        stdout.contains("[ok]     bounds: 38 amounts within bounds (absolute total 7,002.00)"),
+        "{stdout}"
+    );
+
+    // Another program sets one aggregate row past the bound import enforces (10^15 minor
+    // units): verify names the row of usage_daily.parquet.
+    edited_then_verify_fails(
+        &out,
+        "UPDATE usage_daily SET rated_amount_cents = 1000000000000000 WHERE row = 3",
+        "[failed] bounds: amounts out of bounds: usage_daily row 3: rated_amount_cents 1000000000000000 is out of range",
+    );
+
+    // The control total too.
+    let (_dir, out) = aggregated_and_verified();
+    edited_then_verify_fails(
+        &out,
+        "UPDATE usage_control SET rated_amount_cents = -1000000000000000",
+        "usage_control id 1: rated_amount_cents -1000000000000000 is out of range",
+    );
+}
+
+#[test]
+fn verify_counts_the_aggregate_rows_the_import_wrote() {
+    let (_dir, out) = aggregated_and_verified();
+    // The 16 source tables and the two of the aggregate, recorded at import.
+    let snapshot = Snapshot::open(&out).unwrap();
+    let counts: Vec<(String, String, i64)> = snapshot
+        .workflow()
+        .source_counts()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.table_name.starts_with("usage"))
+        .map(|c| (c.table_name, c.file, c.rows))
+        .collect();
+    drop(snapshot);
+    let expected = [
+        ("usage_control", "usage_control.parquet", 1),
+        ("usage_daily", "usage_daily.parquet", 5),
+        ("usage_events", "usage_events.csv", 0),
+    ];
+    let expected: Vec<(String, String, i64)> = expected
+        .iter()
+        .map(|(t, f, n)| (t.to_string(), f.to_string(), *n))
+        .collect();
+    assert_eq!(counts, expected);
+    let (_, stdout) = verify(&out);
+    assert!(
+        stdout.contains("[ok]     row counts: all 18 source tables have the rows their import wrote"),
+        "{stdout}"
+    );
+
+    // Another program deletes one aggregate row.
+    edited_then_verify_fails(
+        &out,
+        "DELETE FROM usage_daily WHERE row = 2",
+        "[failed] row counts: usage_daily has 4 rows; the import wrote 5 from usage_daily.parquet\n",
+    );
+
+    // Or the control total.
+    let (_dir, out) = aggregated_and_verified();
+    edited_then_verify_fails(
+        &out,
+        "DELETE FROM usage_control",
+        "usage_control has 0 rows; the import wrote 1 from usage_control.parquet",
+    );
 }

@@ -130,8 +130,8 @@ fn money(cents: i64) -> Money {
     Money::from_cents(cents)
 }
 
-/// SplitMix64: small, fast, and the same on every platform.
-struct Rng(u64);
+/// SplitMix64: small, fast, and the same on every platform (the benches seed it too).
+pub struct Rng(pub u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -143,7 +143,7 @@ impl Rng {
     }
 
     /// `0 .. n`.
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 

@@ -436,6 +436,7 @@ pub fn import_dir(dir: &Path, out: &Path, force: bool) -> Result<Imported, Impor
                 let events_parquet = run.events_parquet();
                 let file_of = |table: &str| match table {
                     "usage_events" if events_parquet => "usage_events.parquet".to_string(),
+                    "usage_daily" | "usage_control" => format!("{table}.parquet"),
                     _ => format!("{table}.csv"),
                 };
                 snapshot.bulk_load_from(&period.clone(), &file_of, |writer| {

@@ -10,8 +10,9 @@ use rusqlite::types::ValueRef;
 use super::Snapshot;
 use crate::money::{Money, MAX_ABS_CENTS, MAX_TOTAL_ABS_CENTS};
 
-/// Every amount column of the source tables (the materiality thresholds are compared,
-/// never summed, and are not counted — as at import).
+/// Every amount column of the source tables and of the pre-aggregated usage (the
+/// materiality thresholds are compared, never summed, and are not counted — as at import,
+/// which counts the aggregate's amounts and its control total alike).
 pub const AMOUNT_COLUMNS: &[(&str, &str)] = &[
     ("invoices", "total_cents"),
     ("invoices", "balance_cents"),
@@ -26,7 +27,23 @@ pub const AMOUNT_COLUMNS: &[(&str, &str)] = &[
     ("employer_programs", "rate_cents"),
     ("program_statements", "total_cents"),
     ("statement_lines", "amount_cents"),
+    ("usage_daily", "rated_amount_cents"),
+    ("usage_control", "rated_amount_cents"),
 ];
+
+/// The column that names a row of `table` in a problem: its id, or for `usage_daily` its
+/// row in `usage_daily.parquet`.
+fn key_of(table: &str) -> &'static str {
+    match table {
+        "usage_daily" => "row",
+        _ => "id",
+    }
+}
+
+/// A null is allowed only for an event not rated yet.
+fn optional(table: &str, column: &str) -> bool {
+    table == "usage_events" && column == "rated_amount_cents"
+}
 
 /// What the bounds check found: how many amounts it read and their absolute total, and
 /// each problem in words (at most the first 20).
@@ -50,15 +67,18 @@ impl Snapshot {
             }
         }
         for (table, column) in AMOUNT_COLUMNS {
+            let key = key_of(table);
             let mut st = self
                 .conn()
-                .prepare(&format!("SELECT id, {column} FROM {table} ORDER BY id"))?;
+                .prepare(&format!("SELECT {key}, {column} FROM {table} ORDER BY {key}"))?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
-                let id: String = r.get::<_, Option<String>>(0)?.unwrap_or_default();
-                let id = crate::text::inert(&id);
+                let id = match r.get_ref(0)? {
+                    ValueRef::Integer(n) => format!("{key} {n}"),
+                    other => crate::text::inert(other.as_str().unwrap_or_default()),
+                };
                 match r.get_ref(1)? {
-                    ValueRef::Null if *column == "rated_amount_cents" => {}
+                    ValueRef::Null if optional(table, column) => {}
                     ValueRef::Integer(c) => {
                         b.amounts += 1;
                         b.total_abs_cents += (c as i128).abs();

@@ -57,6 +57,9 @@ pub struct RowWriter<'t> {
     roster: Statement<'t>,
     /// Rows written per source table, in the order of [`SOURCE_TABLES`].
     written: [i64; SOURCE_TABLES.len()],
+    /// Rows written per pre-aggregated usage table, in the order of
+    /// [`USAGE_AGGREGATE_TABLES`].
+    aggregated: [i64; USAGE_AGGREGATE_TABLES.len()],
 }
 
 type Result<T> = rusqlite::Result<T>;
@@ -132,20 +135,34 @@ impl<'t> RowWriter<'t> {
             )?,
             roster: tx.prepare("INSERT INTO roster (login, display_name, role, public_key) VALUES (?1, ?2, ?3, ?4)")?,
             written: [0; SOURCE_TABLES.len()],
+            aggregated: [0; USAGE_AGGREGATE_TABLES.len()],
         })
     }
 
     /// The rows written so far per source table, in the order of [`SOURCE_TABLES`]; the
-    /// period counts one row (every caller writes it before making the writer).
+    /// period counts one row (every caller writes it before making the writer). Then the
+    /// pre-aggregated usage tables, when the period's usage came that way (`verify` checks
+    /// their counts as the others').
     pub(super) fn row_counts(&self) -> Vec<(&'static str, i64)> {
         let mut written = self.written;
         written[0] = 1;
-        SOURCE_TABLES.iter().copied().zip(written).collect()
+        let aggregated = USAGE_AGGREGATE_TABLES.iter().copied().zip(self.aggregated);
+        SOURCE_TABLES
+            .iter()
+            .copied()
+            .zip(written)
+            .chain(aggregated.filter(|(_, rows)| *rows > 0))
+            .collect()
     }
 
     /// Writes one row of the pre-aggregated usage form (schema 6: `usage_daily`,
     /// `usage_control`).
     pub fn aggregate(&mut self, row: &AggregateRow) -> Result<()> {
+        let table = match row {
+            AggregateRow::Daily(_) => 0,
+            AggregateRow::Control(_) => 1,
+        };
+        self.aggregated[table] += 1;
         match row {
             AggregateRow::Daily(r) => self
                 .tx

@@ -662,10 +662,11 @@ impl Reader<'_> {
         )
     }
 
-    /// The number of rows of source table `table`; `None` when `table` is not the name of
-    /// a source table (the name is never put into SQL otherwise).
+    /// The number of rows of source table `table` (or pre-aggregated usage table); `None`
+    /// when `table` is not the name of one (the name is never put into SQL otherwise).
     pub fn source_rows(&self, table: &str) -> rusqlite::Result<Option<i64>> {
-        let Some(known) = schema::SOURCE_TABLES.iter().find(|t| **t == table) else {
+        let mut tables = schema::SOURCE_TABLES.iter().chain(schema::USAGE_AGGREGATE_TABLES);
+        let Some(known) = tables.find(|t| **t == table) else {
             return Ok(None);
         };
         self.0
