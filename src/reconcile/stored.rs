@@ -637,12 +637,71 @@ pub struct Current {
     pub freshness: Freshness,
     /// `None` for a file made before stored results existed (no generation to compare).
     pub generation: Option<i64>,
+    /// Whether `overview.mismatches` is every mismatch; false for [`current_of`]'s, which
+    /// holds the one an action is about.
+    pub whole: bool,
 }
 
 /// [`stored_or_run`], with the source generation of the figures: what every workflow
 /// action (CLI and cockpit) reads instead of running the engine.
 pub fn current(snapshot: &Snapshot) -> rusqlite::Result<Current> {
     current_as(snapshot, STORED_VERSION)
+}
+
+/// The figures an action on the one mismatch `key` works with: the stored result's step
+/// overview and that mismatch alone, read by key (none when the stored result does not
+/// report it: cleared by data, or no such mismatch), when the stored result is current, of
+/// this version, sealed and not signed off — in time independent of how many mismatches
+/// the period has. Anything else is [`current`] (whole). The overview's mismatches are
+/// then not every mismatch: `whole` is false.
+pub fn current_of(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Current> {
+    if snapshot.conn().is_autocommit() {
+        let read = snapshot.begin_read()?;
+        let keyed = keyed_stored(snapshot, key)?;
+        read.finish()?;
+        if let Some(current) = keyed {
+            return Ok(current);
+        }
+    }
+    current(snapshot)
+}
+
+/// [`current_of`]'s read of the stored result, inside the caller's read transaction.
+fn keyed_stored(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Current>> {
+    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
+    else {
+        return Ok(None);
+    };
+    if row.generation != generation
+        || row.version != STORED_VERSION
+        || !unedited(&row)
+        || !sealed(snapshot, &row)?
+    {
+        return Ok(None);
+    }
+    let Some(overview) = overview_of_steps(&snapshot.stored_steps(generation)?)
+        .filter(|o| o.period.status != PeriodStatus::SignedOff)
+    else {
+        return Ok(None);
+    };
+    let mismatch = match snapshot.stored_mismatch(generation, key)? {
+        Some(row) => match mismatch_of(row) {
+            Some(m) => Some(m),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    Ok(Some(Current {
+        overview: Overview {
+            mismatches: mismatch.into_iter().collect(),
+            ..overview
+        },
+        freshness: Freshness::Stored {
+            computed_at: row.computed_at,
+        },
+        generation: Some(generation),
+        whole: false,
+    }))
 }
 
 fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
@@ -652,6 +711,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
             overview: run(snapshot)?.overview(),
             freshness: Freshness::Computed,
             generation: snapshot.source_generation().ok(),
+            whole: true,
         });
     }
     // The generation is read in the same read transaction as the figures, so a stored
@@ -665,6 +725,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
             overview: reconciliation.overview(),
             freshness: Freshness::Computed,
             generation: None,
+            whole: true,
         });
     };
     if let Some(row) = snapshot.stored_reconciliation()? {
@@ -679,6 +740,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
                         computed_at: row.computed_at,
                     },
                     generation: Some(generation),
+                    whole: true,
                 });
             }
         }
@@ -690,6 +752,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
         overview,
         freshness: Freshness::Computed,
         generation: Some(generation),
+        whole: true,
     })
 }
 

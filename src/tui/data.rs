@@ -367,6 +367,26 @@ pub enum WriteOp {
     ExportPacket,
 }
 
+impl WriteOp {
+    /// The mismatch the change is about, when it is about one.
+    pub fn mismatch_key(&self) -> Option<&str> {
+        match self {
+            WriteOp::Note {
+                kind: TargetKind::Mismatch,
+                target,
+                ..
+            } => Some(target),
+            WriteOp::Correction { key, .. }
+            | WriteOp::Accept { key, .. }
+            | WriteOp::Reverse { key, .. }
+            | WriteOp::Reject { key, .. }
+            | WriteOp::Waive { key, .. }
+            | WriteOp::Assign { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
 /// Results sent back to the UI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
@@ -521,8 +541,9 @@ pub fn load_stale(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<
 type Overlay = (MismatchStatus, String, (Money, Money, Money), usize, i64);
 
 /// Builds the cockpit's data of `recon` (taken: its mismatches become the items, not
-/// copied; a dirty period has 100,000). The workflow's views of the mismatches, as large,
-/// are let go before the checklist and the sign-off preconditions compute their own.
+/// copied; a dirty period has 100,000). The workflow's views of the mismatches are computed
+/// once, borrowing them, for the items' overlay, the checklist and the sign-off
+/// preconditions, and let go before the items are built.
 fn load_with(
     snapshot: &Snapshot,
     mut recon: reconcile::Overview,
@@ -531,10 +552,11 @@ fn load_with(
 ) -> Result<Loaded, String> {
     let counts = snapshot.annotation_counts().map_err(sql_err)?;
     let progress = snapshot.checklist_progress().map_err(sql_err)?;
-    let (summary, overlay) = {
+    let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    let (summary, overlay, wf_items, preconditions) = {
         // One view per mismatch, in their order (then any cleared by data, not listed).
-        let views: Vec<MismatchView> =
-            workflow::mismatches::views(snapshot, &recon.mismatches).map_err(refusal)?;
+        let views: Vec<MismatchView<&Mismatch>> =
+            workflow::mismatches::views_of(&snapshot.workflow(), &recon.mismatches).map_err(refusal)?;
         let at: HashMap<&str, usize> = recon
             .mismatches
             .iter()
@@ -548,6 +570,7 @@ fn load_with(
             v.is_open().then_some(v.corrected_variance)
         };
         let summary = Summary::new(&recon, open_variance, &progress, today);
+        drop(at);
         let overlay: Vec<Overlay> = recon
             .mismatches
             .iter()
@@ -569,9 +592,14 @@ fn load_with(
                 ),
             })
             .collect();
-        (summary, overlay)
+        let wf_items = workflow::checklist::items_with(snapshot, &recon, &views).map_err(refusal)?;
+        let preconditions = workflow::signoff::preconditions_with(snapshot, &wf_actor, &views)
+            .map_err(refusal)?
+            .into_iter()
+            .map(|p| (p.met, p.rule.to_string(), p.state))
+            .collect::<Vec<_>>();
+        (summary, overlay, wf_items, preconditions)
     };
-    let wf_items = workflow::checklist::items(snapshot, &recon).map_err(refusal)?;
     let checklist = wf_items
         .iter()
         .map(|i| ChecklistRow {
@@ -607,12 +635,7 @@ fn load_with(
             lines
         })
         .collect();
-    let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
-    let preconditions = workflow::signoff::preconditions(snapshot, &wf_actor, &recon.mismatches)
-        .map_err(refusal)?
-        .into_iter()
-        .map(|p| (p.met, p.rule.to_string(), p.state))
-        .collect();
+    drop(wf_items);
     let mut items: Vec<Item> = std::mem::take(&mut recon.mismatches)
         .into_iter()
         .zip(overlay)
@@ -775,8 +798,14 @@ pub fn write_with(
 ) -> Result<String, String> {
     use workflow::{checklist, mismatches, signoff};
     // The stored result when current (no engine run); each write checks in its transaction
-    // that the source rows did not change since. The sign-off runs the engine itself.
-    let recon = reconcile::stored::current(snapshot).map_err(sql_err)?;
+    // that the source rows did not change since. An action on one mismatch reads that one
+    // by key; a checklist move reads every one (its blockers). The sign-off runs the engine
+    // itself.
+    let recon = match op.mismatch_key() {
+        Some(key) => reconcile::stored::current_of(snapshot, key),
+        None => reconcile::stored::current(snapshot),
+    }
+    .map_err(sql_err)?;
     let mut actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
     if let Some(fingerprint) = serve_key {
         actor = actor.served(fingerprint);
