@@ -1193,6 +1193,57 @@ mod tests {
     }
 
     #[test]
+    fn an_action_reads_its_one_mismatch_by_key_and_writes_its_state_alone() {
+        use crate::workflow::{mismatches, Actor};
+        let (_dir, snapshot) = demo();
+        let whole = current(&snapshot).unwrap();
+        assert!(whole.whole);
+        assert!(whole.overview.mismatches.len() >= 2);
+        let first = &whole.overview.mismatches[0];
+        let keyed = current_of(&snapshot, &first.key).unwrap();
+        assert!(!keyed.whole);
+        assert_eq!(keyed.overview.mismatches, vec![first.clone()], "the one, whole");
+        assert_eq!(keyed.generation, whole.generation);
+        assert!(matches!(keyed.freshness, Freshness::Stored { .. }));
+        assert_eq!(
+            Overview {
+                mismatches: whole.overview.mismatches.clone(),
+                ..keyed.overview.clone()
+            },
+            whole.overview,
+            "the same step figures"
+        );
+        // A key the stored result does not report: no mismatch, and an action is refused.
+        let none = current_of(&snapshot, "exports:NOPE:ar-total").unwrap();
+        assert!(none.overview.mismatches.is_empty() && !none.whole);
+        let tlin = Actor::resolve(&snapshot, Some("tlin")).unwrap();
+        let r = mismatches::note(&snapshot, &tlin, &none, "exports:NOPE:ar-total", "x", None).unwrap_err();
+        assert!(matches!(r, crate::workflow::Refusal::NotFound(_)), "{r:?}");
+        // A note through it: one state row (this mismatch's), one seen row, one note row.
+        mismatches::note(&snapshot, &tlin, &keyed, &first.key, "asked billing", None).unwrap();
+        let read = snapshot.workflow();
+        let states = read.mismatch_states().unwrap();
+        assert_eq!(states.len(), 1);
+        assert_eq!(states[0].key, first.key);
+        assert_eq!(read.audit_log().unwrap().len(), 2);
+        // The view by key is the view `views` gives over every mismatch.
+        let by_key = mismatches::view(&snapshot, &keyed, &first.key).unwrap();
+        let all = mismatches::views(&snapshot, &whole.overview.mismatches).unwrap();
+        assert_eq!(Some(&by_key), all.iter().find(|v| v.key == first.key));
+        // Once a source row changed, the figures are whole again (the engine's).
+        snapshot
+            .conn()
+            .execute(
+                "UPDATE invoices SET balance_cents = balance_cents + 1 WHERE id = (SELECT min(id) FROM invoices)",
+                [],
+            )
+            .unwrap();
+        let after = current_of(&snapshot, &first.key).unwrap();
+        assert!(after.whole);
+        assert_eq!(after.freshness, Freshness::Computed);
+    }
+
+    #[test]
     fn a_stored_row_edited_by_hand_counts_as_none() {
         let (_dir, snapshot) = demo();
         let fresh = run(&snapshot).unwrap().overview();
