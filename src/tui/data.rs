@@ -557,20 +557,18 @@ fn load_with(
         // One view per mismatch, in their order (then any cleared by data, not listed).
         let views: Vec<MismatchView<&Mismatch>> =
             workflow::mismatches::views_of(&snapshot.workflow(), &recon.mismatches).map_err(refusal)?;
-        let at: HashMap<&str, usize> = recon
-            .mismatches
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.key.as_str(), i))
-            .collect();
         let view = |i: usize, m: &Mismatch| views.get(i).filter(|v| v.key == m.key);
         // Open: neither resolved nor waived; what remains open is the corrected variance.
-        let open_variance = |m: &Mismatch| {
-            let v = view(*at.get(m.key.as_str())?, m)?;
-            v.is_open().then_some(v.corrected_variance)
-        };
-        let summary = Summary::new(&recon, open_variance, &progress, today);
-        drop(at);
+        // (`Summary::new`'s tally, over the views in the mismatches' order.)
+        let (open, open_variance) = crate::summary::SeverityCounts::tally(
+            recon
+                .mismatches
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| view(i, m).filter(|v| v.is_open()))
+                .map(|v| (v.severity.unwrap_or(Severity::Low), v.corrected_variance)),
+        );
+        let summary = Summary::counted(&recon, open, open_variance, &progress, today);
         let overlay: Vec<Overlay> = recon
             .mismatches
             .iter()
