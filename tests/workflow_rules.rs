@@ -1192,3 +1192,29 @@ fn an_action_on_one_of_many_mismatches_writes_its_state_alone() {
     let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
     assert!(report.ok, "{report:#?}");
 }
+
+#[test]
+fn the_sign_off_precondition_names_the_first_twenty_open_mismatches_and_counts_the_rest() {
+    let (_d, snap) = setup();
+    let many: Vec<_> = (0..25)
+        .map(|i| {
+            mismatch(
+                &format!("exports:GL-{i:02}:ar-total"),
+                Lane::Exports,
+                Severity::Low,
+                1_000,
+                1_001,
+            )
+        })
+        .collect();
+    let p = signoff::preconditions(&snap, &actor(&snap, "lena"), &many).unwrap();
+    let open = p
+        .iter()
+        .find(|p| p.rule == "no mismatch open or in_correction")
+        .unwrap();
+    assert!(!open.met);
+    let named: Vec<String> = (0..20)
+        .map(|i| format!("exports:GL-{i:02}:ar-total (open)"))
+        .collect();
+    assert_eq!(open.state, format!("25 open: {}, and 5 more", named.join(", ")));
+}

@@ -41,6 +41,9 @@ impl fmt::Display for Precondition {
     }
 }
 
+/// The open mismatches the sign-off precondition names; the rest are counted.
+pub const OPEN_NAMED: usize = 20;
+
 /// The most checklist items the signer may have marked done themself (half of eight).
 pub const MAX_ITEMS_BY_SIGNER: usize = 4;
 
@@ -84,18 +87,24 @@ fn evaluate<M>(
         },
     });
 
-    let open: Vec<String> = views
+    // The first ones by name; a dirty period has tens of thousands.
+    let open = views.iter().filter(|v| v.is_open()).count();
+    let mut named: Vec<String> = views
         .iter()
         .filter(|v| v.is_open())
+        .take(OPEN_NAMED)
         .map(|v| format!("{} ({})", inert(&v.key), v.status))
         .collect();
+    if open > OPEN_NAMED {
+        named.push(format!("and {} more", open - OPEN_NAMED));
+    }
     out.push(Precondition {
         rule: "no mismatch open or in_correction",
-        met: open.is_empty(),
-        state: if open.is_empty() {
+        met: open == 0,
+        state: if open == 0 {
             "none".to_string()
         } else {
-            format!("{} open: {}", open.len(), open.join(", "))
+            format!("{open} open: {}", named.join(", "))
         },
     });
 
