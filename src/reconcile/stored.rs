@@ -387,9 +387,9 @@ struct LargeStored {
     totals: Vec<(Lane, Severity, i64, i64)>,
 }
 
-/// Reads [`LargeStored`] inside the caller's read transaction; `None` when there is no such
-/// result, or it has at most `whole_up_to` mismatches (the cockpit reads those whole).
-fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Option<LargeStored>> {
+/// The stored result's header and its source generation, inside the caller's read
+/// transaction, when it is current, of this version and sealed (its rows as stored).
+fn sealed_current(snapshot: &Snapshot) -> rusqlite::Result<Option<(i64, StoredRow)>> {
     let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
     else {
         return Ok(None);
@@ -401,6 +401,15 @@ fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Opt
     {
         return Ok(None);
     }
+    Ok(Some((generation, row)))
+}
+
+/// Reads [`LargeStored`] inside the caller's read transaction; `None` when there is no such
+/// result, or it has at most `whole_up_to` mismatches (the cockpit reads those whole).
+fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Option<LargeStored>> {
+    let Some((generation, _)) = sealed_current(snapshot)? else {
+        return Ok(None);
+    };
     let mut totals = Vec::new();
     for (lane, severity, count, variance) in snapshot.stored_totals(generation)? {
         let (Some(lane), Some(severity)) = (Lane::parse(&lane), Severity::parse(&severity)) else {
@@ -668,17 +677,9 @@ pub fn current_of(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Current> {
 
 /// [`current_of`]'s read of the stored result, inside the caller's read transaction.
 fn keyed_stored(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Current>> {
-    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
-    else {
+    let Some((generation, row)) = sealed_current(snapshot)? else {
         return Ok(None);
     };
-    if row.generation != generation
-        || row.version != STORED_VERSION
-        || !unedited(&row)
-        || !sealed(snapshot, &row)?
-    {
-        return Ok(None);
-    }
     let Some(overview) = overview_of_steps(&snapshot.stored_steps(generation)?)
         .filter(|o| o.period.status != PeriodStatus::SignedOff)
     else {
