@@ -590,7 +590,8 @@ fn load_with(
                 ),
             })
             .collect();
-        let wf_items = workflow::checklist::items_with(snapshot, &recon, &views).map_err(refusal)?;
+        let wf_items =
+            workflow::checklist::items_naming(snapshot, &recon, &views, BLOCKERS_NAMED).map_err(refusal)?;
         let preconditions = workflow::signoff::preconditions_with(snapshot, &wf_actor, &views)
             .map_err(refusal)?
             .into_iter()
@@ -600,7 +601,7 @@ fn load_with(
     };
     let checklist = wf_items
         .iter()
-        .map(|i| ChecklistRow {
+        .map(|(i, _)| ChecklistRow {
             item: i.row.item,
             title: i.row.title.clone(),
             status: i.row.status,
@@ -611,22 +612,21 @@ fn load_with(
         .collect();
     let evidence = wf_items
         .iter()
-        .map(|i| {
+        .map(|(i, blockers)| {
             let mut lines: Vec<String> = i
                 .evidence
                 .iter()
                 .map(|e| format!("{}: {}", e.label, e.value))
                 .collect();
-            if !i.blockers.is_empty() {
+            if *blockers > 0 {
                 // A few by name: a dirty period has tens of thousands.
                 let mut keys: Vec<String> = i
                     .blockers
                     .iter()
-                    .take(BLOCKERS_NAMED)
                     .map(|b| format!("{} ({})", b.key, b.severity))
                     .collect();
-                if i.blockers.len() > BLOCKERS_NAMED {
-                    keys.push(format!("and {} more", i.blockers.len() - BLOCKERS_NAMED));
+                if *blockers > BLOCKERS_NAMED {
+                    keys.push(format!("and {} more", blockers - BLOCKERS_NAMED));
                 }
                 lines.push(format!("cannot be done while open: {}", keys.join(", ")));
             }
@@ -649,7 +649,8 @@ fn load_with(
             },
         )
         .collect();
-    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+    // A total order (by key last): unstable sorts the same, without a buffer of half the items.
+    items.sort_unstable_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
     let charts = crate::tui::views::charts::Charts::of(&recon, &items);
     let list = ListIndex::of(&items);
     Ok(Loaded {

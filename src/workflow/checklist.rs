@@ -112,18 +112,26 @@ fn in_lanes<'v, M>(
 }
 
 fn blockers<M>(views: &[MismatchView<M>], item: u8) -> Vec<Blocker> {
-    let mut out: Vec<Blocker> = in_lanes(views, lanes_of(item))
-        .filter_map(|v| {
-            let severity = v.severity?;
-            (severity >= Severity::High).then(|| Blocker {
-                key: v.key.clone(),
-                severity,
-                status: v.status,
-            })
+    named_blockers(views, item, usize::MAX).0
+}
+
+/// The first `named` blockers of item `item` (most severe first, then by key), and how many
+/// there are: only the named ones are copied (a dirty period has tens of thousands).
+fn named_blockers<M>(views: &[MismatchView<M>], item: u8, named: usize) -> (Vec<Blocker>, usize) {
+    let mut all: Vec<(Severity, &MismatchView<M>)> = in_lanes(views, lanes_of(item))
+        .filter_map(|v| v.severity.filter(|s| *s >= Severity::High).map(|s| (s, v)))
+        .collect();
+    all.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key)));
+    let out = all
+        .iter()
+        .take(named)
+        .map(|(severity, v)| Blocker {
+            key: v.key.clone(),
+            severity: *severity,
+            status: v.status,
         })
         .collect();
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.key.cmp(&b.key)));
-    out
+    (out, all.len())
 }
 
 fn words(label: &str, value: String) -> Evidence {
@@ -340,19 +348,37 @@ pub fn items_with<M>(
     recon: &Overview,
     views: &[MismatchView<M>],
 ) -> Result<Vec<Item>, Refusal> {
+    Ok(items_naming(snapshot, recon, views, usize::MAX)?
+        .into_iter()
+        .map(|(item, _)| item)
+        .collect())
+}
+
+/// [`items_with`] with at most `named` blockers in each item (the most severe first), each
+/// with how many blockers it has: what a view that names a few needs.
+pub fn items_naming<M>(
+    snapshot: &Snapshot,
+    recon: &Overview,
+    views: &[MismatchView<M>],
+    named: usize,
+) -> Result<Vec<(Item, usize)>, Refusal> {
     let read = snapshot.workflow();
     let exports = history(&read)?;
     let mut out = Vec::new();
     for row in read.checklist()? {
         let notes = read.annotations_of(TargetKind::Checklist, &row.item.to_string())?;
-        out.push(Item {
-            lanes: lanes_of(row.item).to_vec(),
-            evidence: evidence(row.item, recon, views, &exports),
-            open_mismatches: in_lanes(views, lanes_of(row.item)).count(),
-            blockers: blockers(views, row.item),
-            row,
-            notes,
-        });
+        let (blockers, count) = named_blockers(views, row.item, named);
+        out.push((
+            Item {
+                lanes: lanes_of(row.item).to_vec(),
+                evidence: evidence(row.item, recon, views, &exports),
+                open_mismatches: in_lanes(views, lanes_of(row.item)).count(),
+                blockers,
+                row,
+                notes,
+            },
+            count,
+        ));
     }
     Ok(out)
 }
