@@ -1411,4 +1411,48 @@ mod large_tests {
             reconcile::run(&snapshot).unwrap().mismatches.len()
         );
     }
+
+    #[test]
+    fn a_write_from_the_cockpit_on_a_large_period_touches_its_one_mismatch() {
+        let (_dir, mut snapshot, overview) = large();
+        let key = overview.mismatches[overview.mismatches.len() / 2].key.clone();
+        let write = |snapshot: &mut Snapshot, op: WriteOp| write(snapshot, "tlin", None, &op);
+        let note = WriteOp::Note {
+            kind: TargetKind::Mismatch,
+            target: key.clone(),
+            text: "asked billing".into(),
+        };
+        assert_eq!(note.mismatch_key(), Some(key.as_str()));
+        write(&mut snapshot, note).unwrap();
+        let assign = WriteOp::Assign {
+            key: key.clone(),
+            owner: "ar-team".into(),
+            seen: Some(1),
+        };
+        write(&mut snapshot, assign).unwrap();
+        // One state row (this mismatch's), three audit rows (seen, note, assign); not one
+        // per mismatch of the period.
+        let read = snapshot.workflow();
+        let states = read.mismatch_states().unwrap();
+        assert_eq!(states.len(), 1);
+        assert_eq!((states[0].key.as_str(), states[0].version), (key.as_str(), 2));
+        assert_eq!(read.audit_log().unwrap().len(), 3);
+        // A stale version is a conflict, as before.
+        let stale = WriteOp::Assign {
+            key: key.clone(),
+            owner: "someone".into(),
+            seen: Some(1),
+        };
+        let refused = write(&mut snapshot, stale).unwrap_err();
+        assert!(refused.starts_with("conflict:"), "{refused}");
+        // The list shows it, the other mismatches as before any action.
+        let loaded = load(&snapshot, "rdiaz", today()).unwrap();
+        let item = loaded.item(&key).unwrap();
+        assert_eq!((item.owner.as_str(), item.notes, item.version), ("ar-team", 1, 2));
+        assert!(loaded
+            .items
+            .iter()
+            .filter(|i| i.mismatch.key != key)
+            .all(|i| i.version == 0));
+    }
 }

@@ -254,27 +254,18 @@ fn view_of<M: std::borrow::Borrow<Mismatch>>(
     corrections: Vec<Correction>,
 ) -> MismatchView<M> {
     let Some(m) = mismatch.as_ref().map(|m| m.borrow()) else {
-        let state = state.unwrap_or_else(|| MismatchStateRow {
-            key: key.clone(),
-            status: MismatchStatus::Open,
-            owner_override: None,
-            first_seen: String::new(),
-            cleared_by_data: true,
-            updated_by: String::new(),
-            updated_at: String::new(),
-            version: 0,
-        });
+        let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
         return MismatchView {
             lane: key.split(':').next().and_then(Lane::parse),
             severity: None,
-            status: state.status,
+            status: state.as_ref().map_or(MismatchStatus::Open, |s| s.status),
             cleared_by_data: true,
-            owner: state.owner_override.clone().unwrap_or_default(),
-            owner_override: state.owner_override,
-            first_seen: Some(state.first_seen),
-            updated_by: Some(state.updated_by),
-            updated_at: Some(state.updated_at),
-            version: state.version,
+            owner: owner_override.clone().unwrap_or_default(),
+            owner_override,
+            first_seen: state.as_ref().map(|s| s.first_seen.clone()),
+            updated_by: state.as_ref().map(|s| s.updated_by.clone()),
+            updated_at: state.as_ref().map(|s| s.updated_at.clone()),
+            version: state.as_ref().map_or(0, |s| s.version),
             raw_variance: Money::ZERO,
             corrected_expected: Money::ZERO,
             corrected_actual: Money::ZERO,
