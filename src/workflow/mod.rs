@@ -89,8 +89,9 @@ impl Figures for Current {
 /// The mismatches an action acts on, inside its write transaction: `figures`' own when
 /// they were computed from the source generation the file has now (read in the
 /// transaction, which holds the write lock, so it cannot move before the commit); when it
-/// moved since they were read (a source row was edited), the engine's, run now inside the
-/// transaction — never stale figures.
+/// moved since they were read (a source row was edited), or they are not every mismatch
+/// ([`Figures::whole`]), the engine's, run now inside the transaction — never stale or
+/// partial figures.
 pub(crate) fn mismatches_now<'f, F: Figures + ?Sized>(
     snapshot: &Snapshot,
     figures: &'f F,
