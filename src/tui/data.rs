@@ -796,20 +796,23 @@ pub fn write_with(
     packets: Packets,
 ) -> Result<String, String> {
     use workflow::{checklist, mismatches, signoff};
-    // The stored result when current (no engine run); each write checks in its transaction
-    // that the source rows did not change since. An action on one mismatch reads that one
-    // by key; a checklist move reads every one (its blockers). The sign-off runs the engine
-    // itself.
-    let recon = match op.mismatch_key() {
-        Some(key) => reconcile::stored::current_of(snapshot, key),
-        None => reconcile::stored::current(snapshot),
-    }
-    .map_err(sql_err)?;
     let mut actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
     if let Some(fingerprint) = serve_key {
         actor = actor.served(fingerprint);
     }
     let snap = &*snapshot;
+    // The stored result when current (no engine run), read by the writes that need it;
+    // each checks in its transaction that the source rows did not change since. An action
+    // on one mismatch reads that one by key; a checklist move reads every one (its
+    // blockers). A checklist note, the sign-off (which runs the engine itself) and reopen
+    // read none.
+    let figures = || {
+        match op.mismatch_key() {
+            Some(key) => reconcile::stored::current_of(snap, key),
+            None => reconcile::stored::current(snap),
+        }
+        .map_err(sql_err)
+    };
     if let WriteOp::ExportPacket = op {
         return export_packet(snap, &actor, packets);
     }
@@ -824,7 +827,7 @@ pub fn write_with(
                 .map_err(|_| format!("no checklist item {}", crate::text::inert(target)))?;
             workflow::checklist::note(snap, &actor, item, text)
         }
-        WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &recon, target, text, None),
+        WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &figures()?, target, text, None),
         WriteOp::Correction {
             key,
             amount,
@@ -840,22 +843,26 @@ pub fn write_with(
                 reason: text.clone(),
                 reference: reference.clone(),
             };
-            mismatches::propose(snap, &actor, &recon, key, &proposal, *seen)
+            mismatches::propose(snap, &actor, &figures()?, key, &proposal, *seen)
         }
         WriteOp::Accept { key, id, note, seen } => {
-            mismatches::accept(snap, &actor, &recon, key, *id, note.as_deref(), *seen)
+            mismatches::accept(snap, &actor, &figures()?, key, *id, note.as_deref(), *seen)
         }
         WriteOp::Reverse {
             key,
             id,
             reason,
             seen,
-        } => mismatches::reverse(snap, &actor, &recon, key, *id, reason, *seen),
+        } => mismatches::reverse(snap, &actor, &figures()?, key, *id, reason, *seen),
         WriteOp::Reject { key, reason, seen } => {
-            mismatches::reject(snap, &actor, &recon, key, None, Some(reason), *seen)
+            mismatches::reject(snap, &actor, &figures()?, key, None, Some(reason), *seen)
         }
-        WriteOp::Waive { key, reason, seen } => mismatches::waive(snap, &actor, &recon, key, reason, *seen),
-        WriteOp::Assign { key, owner, seen } => mismatches::assign(snap, &actor, &recon, key, owner, *seen),
+        WriteOp::Waive { key, reason, seen } => {
+            mismatches::waive(snap, &actor, &figures()?, key, reason, *seen)
+        }
+        WriteOp::Assign { key, owner, seen } => {
+            mismatches::assign(snap, &actor, &figures()?, key, owner, *seen)
+        }
         WriteOp::Checklist {
             item,
             status,
@@ -863,7 +870,7 @@ pub fn write_with(
             seen,
         } => {
             let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
-            checklist::set(snap, &actor, &recon, item, *status, note.as_deref(), *seen)
+            checklist::set(snap, &actor, &figures()?, item, *status, note.as_deref(), *seen)
         }
         WriteOp::SignOff { comment, .. } => {
             signoff::sign(snap, &actor, comment.as_deref()).map(|s| s.receipt)
