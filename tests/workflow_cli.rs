@@ -758,7 +758,7 @@ fn reverse_takes_back_an_accepted_correction_and_every_trail_says_so() {
     assert_eq!(
         out,
         "Saved. exports:GL-1:ar-total is open, corrected variance 9.75, owner finance@fixture.example \
-         (audit #5)\n"
+         (audit #4)\n"
     );
     let detail = at_redacted(&ok(&["mismatch", key, "--user", "rita"]));
     assert_eq!(
@@ -779,15 +779,15 @@ Corrections:
 Trail:
   #1    <at>  olive  mismatch.seen  mismatch:exports:GL-1:ar-total
         mismatch:exports:GL-1:ar-total added
-  #3    <at>  olive  mismatch.propose  mismatch:exports:GL-1:ar-total
+  #2    <at>  olive  mismatch.propose  mismatch:exports:GL-1:ar-total
         mismatch:exports:GL-1:ar-total status: open → in_correction
         annotation:1 added
         “batch GL-1 was sent twice”
-  #4    <at>  rita  mismatch.accept  mismatch:exports:GL-1:ar-total
+  #3    <at>  rita  mismatch.accept  mismatch:exports:GL-1:ar-total
         mismatch:exports:GL-1:ar-total status: in_correction → resolved
         annotation:1 correction_status: proposed → accepted
         “ties to JE-1042”
-  #5    <at>  lena  mismatch.reverse  mismatch:exports:GL-1:ar-total
+  #4    <at>  lena  mismatch.reverse  mismatch:exports:GL-1:ar-total
         mismatch:exports:GL-1:ar-total status: resolved → open
         annotation:1 correction_status: accepted → reversed
         annotation:1 reversed by lena at <at>: the batch was sent once only
@@ -814,7 +814,7 @@ Trail:
     assert_eq!(
         log,
         "\
-#5    <at>  lena  mismatch.reverse  mismatch:exports:GL-1:ar-total
+#4    <at>  lena  mismatch.reverse  mismatch:exports:GL-1:ar-total
       mismatch:exports:GL-1:ar-total status: resolved → open
       annotation:1 correction_status: accepted → reversed
       annotation:1 reversed by lena at <at>: the batch was sent once only
@@ -843,7 +843,7 @@ Trail:
     );
     assert!(
         packet.contains(
-            "- audit #5 mismatch.reverse by lena at <at>: mismatch:exports:GL-1:ar-total status: resolved → \
+            "- audit #4 mismatch.reverse by lena at <at>: mismatch:exports:GL-1:ar-total status: resolved → \
              open; annotation:1 correction_status: accepted → reversed; annotation:1 reversed by lena at \
              <at>: the batch was sent once only"
         ),

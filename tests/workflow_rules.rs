@@ -500,21 +500,20 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     assert!(fixed.mismatches.iter().all(|m| m.key != STATEMENT));
     let v = view(&snap, &fixed, STATEMENT);
     assert!(v.cleared_by_data && !v.is_open() && v.mismatch.is_none());
-    // The next workflow action records it in the log; its trail is kept.
+    // An action on another mismatch writes nothing about it (an action costs what it
+    // changes); the views show it cleared all the same.
     mismatches::note(&snap, &olive, &fixed, GL, "still chasing", None).unwrap();
     let detail = mismatches::detail(&snap, &fixed, STATEMENT).unwrap();
     assert_eq!(detail.annotations.len(), 1);
-    assert_eq!(detail.trail.last().unwrap().action, "mismatch.cleared_by_data");
-    assert!(
-        snap.workflow()
-            .mismatch_state(STATEMENT)
-            .unwrap()
-            .unwrap()
-            .cleared_by_data
-    );
+    assert_eq!(detail.trail.last().unwrap().action, "mismatch.note");
+    assert!(detail.view.cleared_by_data);
+    let stored = |snap: &Snapshot| snap.workflow().mismatch_state(STATEMENT).unwrap().unwrap();
+    assert!(!stored(&snap).cleared_by_data);
     // Only a note may still be added to it.
     let r = mismatches::assign(&snap, &olive, &fixed, STATEMENT, "x", None).unwrap_err();
     assert!(r.to_string().contains("was cleared by data"), "{r}");
+    assert!(!stored(&snap).cleared_by_data, "a refused action writes nothing");
+    // The next action on it records it in the log first; its trail is kept.
     mismatches::note(
         &snap,
         &olive,
@@ -524,6 +523,18 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
         None,
     )
     .unwrap();
+    let detail = mismatches::detail(&snap, &fixed, STATEMENT).unwrap();
+    let actions: Vec<&str> = detail.trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "mismatch.seen",
+            "mismatch.note",
+            "mismatch.cleared_by_data",
+            "mismatch.note"
+        ]
+    );
+    assert!(stored(&snap).cleared_by_data);
     let report = audit::verify_with(&snap, &|_| Ok(fixed.clone()), None).unwrap();
     assert!(report.ok, "{report:#?}");
 }
@@ -1132,4 +1143,78 @@ fn plain_sql_cannot_lift_the_lock_or_change_a_signed_off_period() {
     assert!(snap.workflow().period_state().unwrap().status == PeriodStatus::SignedOff);
     let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
     assert!(report.ok, "{report:#?}");
+}
+
+// An action costs what it changes -------------------------------------------------------------------
+
+#[test]
+fn an_action_on_one_of_many_mismatches_writes_its_state_alone() {
+    let (_d, snap) = setup();
+    // 500 mismatches: the three of `recon()` and 497 more.
+    let mut many = recon().mismatches;
+    for i in 0..497 {
+        many.push(mismatch(
+            &format!("exports:GL-{i:04}:ar-total"),
+            Lane::Exports,
+            Severity::Low,
+            1_000,
+            1_001,
+        ));
+    }
+    let recon = recon_with(many);
+    let olive = actor(&snap, "olive");
+    mismatches::note(&snap, &olive, &recon, GL, "chasing the GL export", None).unwrap();
+    let read = snap.workflow();
+    let states = read.mismatch_states().unwrap();
+    assert_eq!(states.len(), 1, "one state row, not one per mismatch");
+    assert_eq!(states[0].key, GL);
+    assert_eq!(states[0].version, 1);
+    let log: Vec<String> = read.audit_log().unwrap().into_iter().map(|r| r.action).collect();
+    assert_eq!(log, ["mismatch.seen", "mismatch.note"]);
+    // The others show as before any action: open, version 0, not seen yet.
+    let other = view(&snap, &recon, "exports:GL-0007:ar-total");
+    assert_eq!(other.status, MismatchStatus::Open);
+    assert_eq!((other.version, other.first_seen.as_deref()), (0, None));
+    // `view` (by key) is the same view as `views` gives.
+    assert_eq!(
+        mismatches::view(&snap, &recon, GL).unwrap(),
+        view(&snap, &recon, GL)
+    );
+    assert_eq!(
+        mismatches::view(&snap, &recon, "exports:GL-0007:ar-total").unwrap(),
+        other
+    );
+    let r = mismatches::view(&snap, &recon, "exports:NOPE:ar-total").unwrap_err();
+    assert!(matches!(r, Refusal::NotFound(_)), "{r:?}");
+    // A second action on another mismatch adds its row and no other.
+    mismatches::assign(&snap, &olive, &recon, "exports:GL-0042:ar-total", "gl-team", None).unwrap();
+    assert_eq!(snap.workflow().mismatch_states().unwrap().len(), 2);
+    let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
+    assert!(report.ok, "{report:#?}");
+}
+
+#[test]
+fn the_sign_off_precondition_names_the_first_twenty_open_mismatches_and_counts_the_rest() {
+    let (_d, snap) = setup();
+    let many: Vec<_> = (0..25)
+        .map(|i| {
+            mismatch(
+                &format!("exports:GL-{i:02}:ar-total"),
+                Lane::Exports,
+                Severity::Low,
+                1_000,
+                1_001,
+            )
+        })
+        .collect();
+    let p = signoff::preconditions(&snap, &actor(&snap, "lena"), &many).unwrap();
+    let open = p
+        .iter()
+        .find(|p| p.rule == "no mismatch open or in_correction")
+        .unwrap();
+    assert!(!open.met);
+    let named: Vec<String> = (0..20)
+        .map(|i| format!("exports:GL-{i:02}:ar-total (open)"))
+        .collect();
+    assert_eq!(open.state, format!("25 open: {}, and 5 more", named.join(", ")));
 }

@@ -475,15 +475,17 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
     let (file, key) = file_and_key(args.file.take(), args.key.take());
     let (snapshot, actor) = open_as(file, user, json)?;
-    let recon = figures_now(&snapshot)?;
     let Some(key) = key else {
         if args.action.is_some() {
             return Err(Failure::usage(
                 "name the mismatch: closedesk mismatch [FILE] KEY ACTION …",
             ));
         }
+        let recon = figures_now(&snapshot)?;
         return list_mismatches(&snapshot, &recon, &actor, &args, json);
     };
+    // One mismatch: read by key, whatever the number of mismatches in the period.
+    let recon = stored::current_of(&snapshot, &key).map_err(|e| cannot_read(&snapshot, e))?;
     let seen = args.if_version;
     let fail = |r: Refusal| refused(r, json);
     let receipt = match args.action {
@@ -551,10 +553,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
             mismatches::assign(&snapshot, &actor, &recon, &key, &owner, seen).map_err(fail)?
         }
     };
-    let view = mismatches::views(&snapshot, &recon.overview.mismatches)
-        .map_err(fail)?
-        .into_iter()
-        .find(|v| v.key == key);
+    let view = Some(mismatches::view(&snapshot, &recon, &key).map_err(fail)?);
     if json {
         print_json(&json!({ "receipt": receipt, "mismatch": view }))?;
     } else if let Some(v) = view {

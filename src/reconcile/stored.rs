@@ -387,9 +387,9 @@ struct LargeStored {
     totals: Vec<(Lane, Severity, i64, i64)>,
 }
 
-/// Reads [`LargeStored`] inside the caller's read transaction; `None` when there is no such
-/// result, or it has at most `whole_up_to` mismatches (the cockpit reads those whole).
-fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Option<LargeStored>> {
+/// The stored result's header and its source generation, inside the caller's read
+/// transaction, when it is current, of this version and sealed (its rows as stored).
+fn sealed_current(snapshot: &Snapshot) -> rusqlite::Result<Option<(i64, StoredRow)>> {
     let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
     else {
         return Ok(None);
@@ -401,6 +401,15 @@ fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Opt
     {
         return Ok(None);
     }
+    Ok(Some((generation, row)))
+}
+
+/// Reads [`LargeStored`] inside the caller's read transaction; `None` when there is no such
+/// result, or it has at most `whole_up_to` mismatches (the cockpit reads those whole).
+fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Option<LargeStored>> {
+    let Some((generation, _)) = sealed_current(snapshot)? else {
+        return Ok(None);
+    };
     let mut totals = Vec::new();
     for (lane, severity, count, variance) in snapshot.stored_totals(generation)? {
         let (Some(lane), Some(severity)) = (Lane::parse(&lane), Severity::parse(&severity)) else {
@@ -637,12 +646,63 @@ pub struct Current {
     pub freshness: Freshness,
     /// `None` for a file made before stored results existed (no generation to compare).
     pub generation: Option<i64>,
+    /// Whether `overview.mismatches` is every mismatch; false for [`current_of`]'s, which
+    /// holds the one an action is about.
+    pub whole: bool,
 }
 
 /// [`stored_or_run`], with the source generation of the figures: what every workflow
 /// action (CLI and cockpit) reads instead of running the engine.
 pub fn current(snapshot: &Snapshot) -> rusqlite::Result<Current> {
     current_as(snapshot, STORED_VERSION)
+}
+
+/// The figures an action on the one mismatch `key` works with: the stored result's step
+/// overview and that mismatch alone, read by key (none when the stored result does not
+/// report it: cleared by data, or no such mismatch), when the stored result is current, of
+/// this version, sealed and not signed off — in time independent of how many mismatches
+/// the period has. Anything else is [`current`] (whole). The overview's mismatches are
+/// then not every mismatch: `whole` is false.
+pub fn current_of(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Current> {
+    if snapshot.conn().is_autocommit() {
+        let read = snapshot.begin_read()?;
+        let keyed = keyed_stored(snapshot, key)?;
+        read.finish()?;
+        if let Some(current) = keyed {
+            return Ok(current);
+        }
+    }
+    current(snapshot)
+}
+
+/// [`current_of`]'s read of the stored result, inside the caller's read transaction.
+fn keyed_stored(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Current>> {
+    let Some((generation, row)) = sealed_current(snapshot)? else {
+        return Ok(None);
+    };
+    let Some(overview) = overview_of_steps(&snapshot.stored_steps(generation)?)
+        .filter(|o| o.period.status != PeriodStatus::SignedOff)
+    else {
+        return Ok(None);
+    };
+    let mismatch = match snapshot.stored_mismatch(generation, key)? {
+        Some(row) => match mismatch_of(row) {
+            Some(m) => Some(m),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    Ok(Some(Current {
+        overview: Overview {
+            mismatches: mismatch.into_iter().collect(),
+            ..overview
+        },
+        freshness: Freshness::Stored {
+            computed_at: row.computed_at,
+        },
+        generation: Some(generation),
+        whole: false,
+    }))
 }
 
 fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
@@ -652,6 +712,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
             overview: run(snapshot)?.overview(),
             freshness: Freshness::Computed,
             generation: snapshot.source_generation().ok(),
+            whole: true,
         });
     }
     // The generation is read in the same read transaction as the figures, so a stored
@@ -665,6 +726,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
             overview: reconciliation.overview(),
             freshness: Freshness::Computed,
             generation: None,
+            whole: true,
         });
     };
     if let Some(row) = snapshot.stored_reconciliation()? {
@@ -679,6 +741,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
                         computed_at: row.computed_at,
                     },
                     generation: Some(generation),
+                    whole: true,
                 });
             }
         }
@@ -690,6 +753,7 @@ fn current_as(snapshot: &Snapshot, version: &str) -> rusqlite::Result<Current> {
         overview,
         freshness: Freshness::Computed,
         generation: Some(generation),
+        whole: true,
     })
 }
 
@@ -1127,6 +1191,57 @@ mod tests {
             none.variance_abs_cents,
             all.variance_abs_cents - first.variance.abs().cents() - second.variance.abs().cents()
         );
+    }
+
+    #[test]
+    fn an_action_reads_its_one_mismatch_by_key_and_writes_its_state_alone() {
+        use crate::workflow::{mismatches, Actor};
+        let (_dir, snapshot) = demo();
+        let whole = current(&snapshot).unwrap();
+        assert!(whole.whole);
+        assert!(whole.overview.mismatches.len() >= 2);
+        let first = &whole.overview.mismatches[0];
+        let keyed = current_of(&snapshot, &first.key).unwrap();
+        assert!(!keyed.whole);
+        assert_eq!(keyed.overview.mismatches, vec![first.clone()], "the one, whole");
+        assert_eq!(keyed.generation, whole.generation);
+        assert!(matches!(keyed.freshness, Freshness::Stored { .. }));
+        assert_eq!(
+            Overview {
+                mismatches: whole.overview.mismatches.clone(),
+                ..keyed.overview.clone()
+            },
+            whole.overview,
+            "the same step figures"
+        );
+        // A key the stored result does not report: no mismatch, and an action is refused.
+        let none = current_of(&snapshot, "exports:NOPE:ar-total").unwrap();
+        assert!(none.overview.mismatches.is_empty() && !none.whole);
+        let tlin = Actor::resolve(&snapshot, Some("tlin")).unwrap();
+        let r = mismatches::note(&snapshot, &tlin, &none, "exports:NOPE:ar-total", "x", None).unwrap_err();
+        assert!(matches!(r, crate::workflow::Refusal::NotFound(_)), "{r:?}");
+        // A note through it: one state row (this mismatch's), one seen row, one note row.
+        mismatches::note(&snapshot, &tlin, &keyed, &first.key, "asked billing", None).unwrap();
+        let read = snapshot.workflow();
+        let states = read.mismatch_states().unwrap();
+        assert_eq!(states.len(), 1);
+        assert_eq!(states[0].key, first.key);
+        assert_eq!(read.audit_log().unwrap().len(), 2);
+        // The view by key is the view `views` gives over every mismatch.
+        let by_key = mismatches::view(&snapshot, &keyed, &first.key).unwrap();
+        let all = mismatches::views(&snapshot, &whole.overview.mismatches).unwrap();
+        assert_eq!(Some(&by_key), all.iter().find(|v| v.key == first.key));
+        // Once a source row changed, the figures are whole again (the engine's).
+        snapshot
+            .conn()
+            .execute(
+                "UPDATE invoices SET balance_cents = balance_cents + 1 WHERE id = (SELECT min(id) FROM invoices)",
+                [],
+            )
+            .unwrap();
+        let after = current_of(&snapshot, &first.key).unwrap();
+        assert!(after.whole);
+        assert_eq!(after.freshness, Freshness::Computed);
     }
 
     #[test]

@@ -367,6 +367,26 @@ pub enum WriteOp {
     ExportPacket,
 }
 
+impl WriteOp {
+    /// The mismatch the change is about, when it is about one.
+    pub fn mismatch_key(&self) -> Option<&str> {
+        match self {
+            WriteOp::Note {
+                kind: TargetKind::Mismatch,
+                target,
+                ..
+            } => Some(target),
+            WriteOp::Correction { key, .. }
+            | WriteOp::Accept { key, .. }
+            | WriteOp::Reverse { key, .. }
+            | WriteOp::Reject { key, .. }
+            | WriteOp::Waive { key, .. }
+            | WriteOp::Assign { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
 /// Results sent back to the UI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
@@ -521,8 +541,9 @@ pub fn load_stale(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<
 type Overlay = (MismatchStatus, String, (Money, Money, Money), usize, i64);
 
 /// Builds the cockpit's data of `recon` (taken: its mismatches become the items, not
-/// copied; a dirty period has 100,000). The workflow's views of the mismatches, as large,
-/// are let go before the checklist and the sign-off preconditions compute their own.
+/// copied; a dirty period has 100,000). The workflow's views of the mismatches are computed
+/// once, borrowing them, for the items' overlay, the checklist and the sign-off
+/// preconditions, and let go before the items are built.
 fn load_with(
     snapshot: &Snapshot,
     mut recon: reconcile::Overview,
@@ -531,23 +552,23 @@ fn load_with(
 ) -> Result<Loaded, String> {
     let counts = snapshot.annotation_counts().map_err(sql_err)?;
     let progress = snapshot.checklist_progress().map_err(sql_err)?;
-    let (summary, overlay) = {
+    let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
+    let (summary, overlay, wf_items, preconditions) = {
         // One view per mismatch, in their order (then any cleared by data, not listed).
-        let views: Vec<MismatchView> =
-            workflow::mismatches::views(snapshot, &recon.mismatches).map_err(refusal)?;
-        let at: HashMap<&str, usize> = recon
-            .mismatches
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.key.as_str(), i))
-            .collect();
+        let views: Vec<MismatchView<&Mismatch>> =
+            workflow::mismatches::views_of(&snapshot.workflow(), &recon.mismatches).map_err(refusal)?;
         let view = |i: usize, m: &Mismatch| views.get(i).filter(|v| v.key == m.key);
         // Open: neither resolved nor waived; what remains open is the corrected variance.
-        let open_variance = |m: &Mismatch| {
-            let v = view(*at.get(m.key.as_str())?, m)?;
-            v.is_open().then_some(v.corrected_variance)
-        };
-        let summary = Summary::new(&recon, open_variance, &progress, today);
+        // (`Summary::new`'s tally, over the views in the mismatches' order.)
+        let (open, open_variance) = crate::summary::SeverityCounts::tally(
+            recon
+                .mismatches
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| view(i, m).filter(|v| v.is_open()))
+                .map(|v| (v.severity.unwrap_or(Severity::Low), v.corrected_variance)),
+        );
+        let summary = Summary::counted(&recon, open, open_variance, &progress, today);
         let overlay: Vec<Overlay> = recon
             .mismatches
             .iter()
@@ -569,12 +590,18 @@ fn load_with(
                 ),
             })
             .collect();
-        (summary, overlay)
+        let wf_items =
+            workflow::checklist::items_naming(snapshot, &recon, &views, BLOCKERS_NAMED).map_err(refusal)?;
+        let preconditions = workflow::signoff::preconditions_with(snapshot, &wf_actor, &views)
+            .map_err(refusal)?
+            .into_iter()
+            .map(|p| (p.met, p.rule.to_string(), p.state))
+            .collect::<Vec<_>>();
+        (summary, overlay, wf_items, preconditions)
     };
-    let wf_items = workflow::checklist::items(snapshot, &recon).map_err(refusal)?;
     let checklist = wf_items
         .iter()
-        .map(|i| ChecklistRow {
+        .map(|(i, _)| ChecklistRow {
             item: i.row.item,
             title: i.row.title.clone(),
             status: i.row.status,
@@ -585,34 +612,28 @@ fn load_with(
         .collect();
     let evidence = wf_items
         .iter()
-        .map(|i| {
+        .map(|(i, blockers)| {
             let mut lines: Vec<String> = i
                 .evidence
                 .iter()
                 .map(|e| format!("{}: {}", e.label, e.value))
                 .collect();
-            if !i.blockers.is_empty() {
+            if *blockers > 0 {
                 // A few by name: a dirty period has tens of thousands.
                 let mut keys: Vec<String> = i
                     .blockers
                     .iter()
-                    .take(BLOCKERS_NAMED)
                     .map(|b| format!("{} ({})", b.key, b.severity))
                     .collect();
-                if i.blockers.len() > BLOCKERS_NAMED {
-                    keys.push(format!("and {} more", i.blockers.len() - BLOCKERS_NAMED));
+                if *blockers > BLOCKERS_NAMED {
+                    keys.push(format!("and {} more", blockers - BLOCKERS_NAMED));
                 }
                 lines.push(format!("cannot be done while open: {}", keys.join(", ")));
             }
             lines
         })
         .collect();
-    let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
-    let preconditions = workflow::signoff::preconditions(snapshot, &wf_actor, &recon.mismatches)
-        .map_err(refusal)?
-        .into_iter()
-        .map(|p| (p.met, p.rule.to_string(), p.state))
-        .collect();
+    drop(wf_items);
     let mut items: Vec<Item> = std::mem::take(&mut recon.mismatches)
         .into_iter()
         .zip(overlay)
@@ -628,7 +649,8 @@ fn load_with(
             },
         )
         .collect();
-    items.sort_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
+    // A total order (by key last): unstable sorts the same, without a buffer of half the items.
+    items.sort_unstable_by(|a, b| severity_order(&a.mismatch, &b.mismatch));
     let charts = crate::tui::views::charts::Charts::of(&recon, &items);
     let list = ListIndex::of(&items);
     Ok(Loaded {
@@ -774,14 +796,23 @@ pub fn write_with(
     packets: Packets,
 ) -> Result<String, String> {
     use workflow::{checklist, mismatches, signoff};
-    // The stored result when current (no engine run); each write checks in its transaction
-    // that the source rows did not change since. The sign-off runs the engine itself.
-    let recon = reconcile::stored::current(snapshot).map_err(sql_err)?;
     let mut actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
     if let Some(fingerprint) = serve_key {
         actor = actor.served(fingerprint);
     }
     let snap = &*snapshot;
+    // The stored result when current (no engine run), read by the writes that need it;
+    // each checks in its transaction that the source rows did not change since. An action
+    // on one mismatch reads that one by key; a checklist move reads every one (its
+    // blockers). A checklist note, the sign-off (which runs the engine itself) and reopen
+    // read none.
+    let figures = || {
+        match op.mismatch_key() {
+            Some(key) => reconcile::stored::current_of(snap, key),
+            None => reconcile::stored::current(snap),
+        }
+        .map_err(sql_err)
+    };
     if let WriteOp::ExportPacket = op {
         return export_packet(snap, &actor, packets);
     }
@@ -796,7 +827,7 @@ pub fn write_with(
                 .map_err(|_| format!("no checklist item {}", crate::text::inert(target)))?;
             workflow::checklist::note(snap, &actor, item, text)
         }
-        WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &recon, target, text, None),
+        WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &figures()?, target, text, None),
         WriteOp::Correction {
             key,
             amount,
@@ -812,22 +843,26 @@ pub fn write_with(
                 reason: text.clone(),
                 reference: reference.clone(),
             };
-            mismatches::propose(snap, &actor, &recon, key, &proposal, *seen)
+            mismatches::propose(snap, &actor, &figures()?, key, &proposal, *seen)
         }
         WriteOp::Accept { key, id, note, seen } => {
-            mismatches::accept(snap, &actor, &recon, key, *id, note.as_deref(), *seen)
+            mismatches::accept(snap, &actor, &figures()?, key, *id, note.as_deref(), *seen)
         }
         WriteOp::Reverse {
             key,
             id,
             reason,
             seen,
-        } => mismatches::reverse(snap, &actor, &recon, key, *id, reason, *seen),
+        } => mismatches::reverse(snap, &actor, &figures()?, key, *id, reason, *seen),
         WriteOp::Reject { key, reason, seen } => {
-            mismatches::reject(snap, &actor, &recon, key, None, Some(reason), *seen)
+            mismatches::reject(snap, &actor, &figures()?, key, None, Some(reason), *seen)
         }
-        WriteOp::Waive { key, reason, seen } => mismatches::waive(snap, &actor, &recon, key, reason, *seen),
-        WriteOp::Assign { key, owner, seen } => mismatches::assign(snap, &actor, &recon, key, owner, *seen),
+        WriteOp::Waive { key, reason, seen } => {
+            mismatches::waive(snap, &actor, &figures()?, key, reason, *seen)
+        }
+        WriteOp::Assign { key, owner, seen } => {
+            mismatches::assign(snap, &actor, &figures()?, key, owner, *seen)
+        }
         WriteOp::Checklist {
             item,
             status,
@@ -835,7 +870,7 @@ pub fn write_with(
             seen,
         } => {
             let item = u8::try_from(*item).map_err(|_| format!("no checklist item {item}"))?;
-            checklist::set(snap, &actor, &recon, item, *status, note.as_deref(), *seen)
+            checklist::set(snap, &actor, &figures()?, item, *status, note.as_deref(), *seen)
         }
         WriteOp::SignOff { comment, .. } => {
             signoff::sign(snap, &actor, comment.as_deref()).map(|s| s.receipt)
@@ -1382,5 +1417,49 @@ mod large_tests {
             recomputed.items.len(),
             reconcile::run(&snapshot).unwrap().mismatches.len()
         );
+    }
+
+    #[test]
+    fn a_write_from_the_cockpit_on_a_large_period_touches_its_one_mismatch() {
+        let (_dir, mut snapshot, overview) = large();
+        let key = overview.mismatches[overview.mismatches.len() / 2].key.clone();
+        let write = |snapshot: &mut Snapshot, op: WriteOp| write(snapshot, "tlin", None, &op);
+        let note = WriteOp::Note {
+            kind: TargetKind::Mismatch,
+            target: key.clone(),
+            text: "asked billing".into(),
+        };
+        assert_eq!(note.mismatch_key(), Some(key.as_str()));
+        write(&mut snapshot, note).unwrap();
+        let assign = WriteOp::Assign {
+            key: key.clone(),
+            owner: "ar-team".into(),
+            seen: Some(1),
+        };
+        write(&mut snapshot, assign).unwrap();
+        // One state row (this mismatch's), three audit rows (seen, note, assign); not one
+        // per mismatch of the period.
+        let read = snapshot.workflow();
+        let states = read.mismatch_states().unwrap();
+        assert_eq!(states.len(), 1);
+        assert_eq!((states[0].key.as_str(), states[0].version), (key.as_str(), 2));
+        assert_eq!(read.audit_log().unwrap().len(), 3);
+        // A stale version is a conflict, as before.
+        let stale = WriteOp::Assign {
+            key: key.clone(),
+            owner: "someone".into(),
+            seen: Some(1),
+        };
+        let refused = write(&mut snapshot, stale).unwrap_err();
+        assert!(refused.starts_with("conflict:"), "{refused}");
+        // The list shows it, the other mismatches as before any action.
+        let loaded = load(&snapshot, "rdiaz", today()).unwrap();
+        let item = loaded.item(&key).unwrap();
+        assert_eq!((item.owner.as_str(), item.notes, item.version), ("ar-team", 1, 2));
+        assert!(loaded
+            .items
+            .iter()
+            .filter(|i| i.mismatch.key != key)
+            .all(|i| i.version == 0));
     }
 }

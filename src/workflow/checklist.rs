@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::exports::{history, Recorded};
-use super::mismatches::{new_annotation, views_from, Changes, MismatchView};
+use super::mismatches::{new_annotation, views_of, Changes, MismatchView};
 use super::{
     audited, check_version, ensure_open, mismatches_now, require_text, Actor, Figures, Permission, Receipt,
     Refusal,
@@ -101,26 +101,37 @@ fn lanes_of(item: u8) -> &'static [Lane] {
     ITEM_LANES[usize::from(item - 1)]
 }
 
-fn in_lanes<'v>(views: &'v [MismatchView], lanes: &[Lane]) -> impl Iterator<Item = &'v MismatchView> + 'v {
+fn in_lanes<'v, M>(
+    views: &'v [MismatchView<M>],
+    lanes: &[Lane],
+) -> impl Iterator<Item = &'v MismatchView<M>> + 'v {
     let lanes = lanes.to_vec();
     views
         .iter()
         .filter(move |v| v.is_open() && v.lane.is_some_and(|l| lanes.contains(&l)))
 }
 
-fn blockers(views: &[MismatchView], item: u8) -> Vec<Blocker> {
-    let mut out: Vec<Blocker> = in_lanes(views, lanes_of(item))
-        .filter_map(|v| {
-            let severity = v.severity?;
-            (severity >= Severity::High).then(|| Blocker {
-                key: v.key.clone(),
-                severity,
-                status: v.status,
-            })
+fn blockers<M>(views: &[MismatchView<M>], item: u8) -> Vec<Blocker> {
+    named_blockers(views, item, usize::MAX).0
+}
+
+/// The first `named` blockers of item `item` (most severe first, then by key), and how many
+/// there are: only the named ones are copied (a dirty period has tens of thousands).
+fn named_blockers<M>(views: &[MismatchView<M>], item: u8, named: usize) -> (Vec<Blocker>, usize) {
+    let mut all: Vec<(Severity, &MismatchView<M>)> = in_lanes(views, lanes_of(item))
+        .filter_map(|v| v.severity.filter(|s| *s >= Severity::High).map(|s| (s, v)))
+        .collect();
+    all.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key)));
+    let out = all
+        .iter()
+        .take(named)
+        .map(|(severity, v)| Blocker {
+            key: v.key.clone(),
+            severity: *severity,
+            status: v.status,
         })
         .collect();
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.key.cmp(&b.key)));
-    out
+    (out, all.len())
 }
 
 fn words(label: &str, value: String) -> Evidence {
@@ -145,7 +156,7 @@ fn tie(actual: Money, expected: Money, against: &str) -> String {
 }
 
 /// The evidence of one item, from the engine's figures and the open mismatches.
-fn evidence(item: u8, recon: &Overview, views: &[MismatchView], exports: &[Recorded]) -> Vec<Evidence> {
+fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &[Recorded]) -> Vec<Evidence> {
     let steps = &recon.steps;
     let mut out = match item {
         1 => vec![
@@ -173,7 +184,7 @@ fn evidence(item: u8, recon: &Overview, views: &[MismatchView], exports: &[Recor
             amount("closing AR", steps.posted.closing_ar),
         ],
         3 => {
-            let open: Vec<&MismatchView> = views.iter().filter(|v| v.is_open()).collect();
+            let open: Vec<&MismatchView<M>> = views.iter().filter(|v| v.is_open()).collect();
             let by = |s: Severity| open.iter().filter(|v| v.severity == Some(s)).count();
             vec![
                 count("open critical", by(Severity::Critical)),
@@ -326,20 +337,48 @@ fn evidence(item: u8, recon: &Overview, views: &[MismatchView], exports: &[Recor
 
 /// The eight items with their evidence, blockers and notes.
 pub fn items(snapshot: &Snapshot, recon: &Overview) -> Result<Vec<Item>, Refusal> {
+    let views = views_of(&snapshot.workflow(), &recon.mismatches)?;
+    items_with(snapshot, recon, &views)
+}
+
+/// [`items`] over `views`, the workflow's views of `recon`'s mismatches as the caller
+/// computed them ([`views_of`]): a caller that needs them too computes them once.
+pub fn items_with<M>(
+    snapshot: &Snapshot,
+    recon: &Overview,
+    views: &[MismatchView<M>],
+) -> Result<Vec<Item>, Refusal> {
+    Ok(items_naming(snapshot, recon, views, usize::MAX)?
+        .into_iter()
+        .map(|(item, _)| item)
+        .collect())
+}
+
+/// [`items_with`] with at most `named` blockers in each item (the most severe first), each
+/// with how many blockers it has: what a view that names a few needs.
+pub fn items_naming<M>(
+    snapshot: &Snapshot,
+    recon: &Overview,
+    views: &[MismatchView<M>],
+    named: usize,
+) -> Result<Vec<(Item, usize)>, Refusal> {
     let read = snapshot.workflow();
-    let views = views_from(&read, &recon.mismatches)?;
     let exports = history(&read)?;
     let mut out = Vec::new();
     for row in read.checklist()? {
         let notes = read.annotations_of(TargetKind::Checklist, &row.item.to_string())?;
-        out.push(Item {
-            lanes: lanes_of(row.item).to_vec(),
-            evidence: evidence(row.item, recon, &views, &exports),
-            open_mismatches: in_lanes(&views, lanes_of(row.item)).count(),
-            blockers: blockers(&views, row.item),
-            row,
-            notes,
-        });
+        let (blockers, count) = named_blockers(views, row.item, named);
+        out.push((
+            Item {
+                lanes: lanes_of(row.item).to_vec(),
+                evidence: evidence(row.item, recon, views, &exports),
+                open_mismatches: in_lanes(views, lanes_of(row.item)).count(),
+                blockers,
+                row,
+                notes,
+            },
+            count,
+        ));
     }
     Ok(out)
 }
@@ -436,8 +475,8 @@ pub fn set<F: Figures + ?Sized>(
             )));
         }
         if status == ItemStatus::Done {
-            let views = views_from(&tx.read(), &mismatches_now(snapshot, recon)?)?;
-            let blocking = blockers(&views, item);
+            let mismatches = mismatches_now(snapshot, recon)?;
+            let blocking = blockers(&views_of(&tx.read(), &mismatches)?, item);
             if !blocking.is_empty() {
                 let list: Vec<String> = blocking
                     .iter()

@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 
 use super::audit::{self, Entry};
 use super::{
-    audited, check_version, ensure_open, mismatches_now, require_reason, require_text, Actor, Figures,
-    Permission, Receipt, Refusal,
+    audited, check_version, ensure_open, mismatch_now, mismatches_now, require_reason, require_text, Actor,
+    Figures, Permission, Receipt, Refusal,
 };
 use crate::money::Money;
 use crate::reconcile::Mismatch;
@@ -107,9 +107,11 @@ pub struct Proposal {
 
 /// A mismatch with its workflow state and the overlay of its accepted corrections. A key
 /// with workflow state that the engine no longer reports is *cleared by data*: `mismatch`
-/// is `None` and its trail is kept.
+/// is `None` and its trail is kept. `M` is the mismatch owned (what callers keep), or
+/// borrowed from the caller's list (`&Mismatch`: what the workflow and the cockpit compute
+/// over every mismatch of a period, without a copy of each).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MismatchView {
+pub struct MismatchView<M = Mismatch> {
     pub key: String,
     pub lane: Option<Lane>,
     pub severity: Option<Severity>,
@@ -128,10 +130,10 @@ pub struct MismatchView {
     pub corrected_actual: Money,
     pub corrected_variance: Money,
     pub corrections: Vec<Correction>,
-    pub mismatch: Option<Mismatch>,
+    pub mismatch: Option<M>,
 }
 
-impl MismatchView {
+impl<M> MismatchView<M> {
     /// Open for the close: `open` or `in_correction`, and still reported by the engine.
     pub fn is_open(&self) -> bool {
         !self.cleared_by_data && matches!(self.status, MismatchStatus::Open | MismatchStatus::InCorrection)
@@ -142,6 +144,31 @@ impl MismatchView {
         self.corrections
             .iter()
             .filter(|c| c.status == CorrectionStatus::Proposed)
+    }
+}
+
+impl MismatchView<&Mismatch> {
+    /// The view with its own copy of the mismatch.
+    pub fn owned(self) -> MismatchView {
+        MismatchView {
+            mismatch: self.mismatch.cloned(),
+            key: self.key,
+            lane: self.lane,
+            severity: self.severity,
+            status: self.status,
+            cleared_by_data: self.cleared_by_data,
+            owner: self.owner,
+            owner_override: self.owner_override,
+            first_seen: self.first_seen,
+            updated_by: self.updated_by,
+            updated_at: self.updated_at,
+            version: self.version,
+            raw_variance: self.raw_variance,
+            corrected_expected: self.corrected_expected,
+            corrected_actual: self.corrected_actual,
+            corrected_variance: self.corrected_variance,
+            corrections: self.corrections,
+        }
     }
 }
 
@@ -179,7 +206,21 @@ pub fn views(snapshot: &Snapshot, mismatches: &[Mismatch]) -> Result<Vec<Mismatc
     views_from(&snapshot.workflow(), mismatches)
 }
 
+/// [`views`] within `read`'s transaction.
 pub(crate) fn views_from(read: &Reader<'_>, mismatches: &[Mismatch]) -> Result<Vec<MismatchView>, Refusal> {
+    Ok(views_of(read, mismatches)?
+        .into_iter()
+        .map(MismatchView::owned)
+        .collect())
+}
+
+/// [`views_from`] borrowing the mismatches: one view per mismatch (in their order), then
+/// every key cleared by data. What the workflow and the cockpit compute over a whole
+/// period (a dirty one has 100,000 mismatches: no copy of each).
+pub fn views_of<'m>(
+    read: &Reader<'_>,
+    mismatches: &'m [Mismatch],
+) -> Result<Vec<MismatchView<&'m Mismatch>>, Refusal> {
     let mut states: BTreeMap<String, MismatchStateRow> = read
         .mismatch_states()?
         .into_iter()
@@ -195,61 +236,115 @@ pub(crate) fn views_from(read: &Reader<'_>, mismatches: &[Mismatch]) -> Result<V
     for m in mismatches {
         let state = states.remove(&m.key);
         let cs = corrections.remove(&m.key).unwrap_or_default();
-        let (expected, actual, variance) = overlay(m, &cs);
-        let mut status = state.as_ref().map_or(MismatchStatus::Open, |s| s.status);
-        // A resolution holds only while the corrections still tie (the data may have changed).
-        if status == MismatchStatus::Resolved && !variance.is_zero() {
-            status = status_after(
-                variance,
-                cs.iter()
-                    .filter(|c| c.status == CorrectionStatus::Proposed)
-                    .count(),
-            );
-        }
+        out.push(view_of(m.key.clone(), Some(m), state, cs));
+    }
+    for (key, state) in states {
+        let cs = corrections.remove(&key).unwrap_or_default();
+        out.push(view_of(key, None, Some(state), cs));
+    }
+    Ok(out)
+}
+
+/// The view of `key`: the engine's mismatch (`None`: cleared by data), its workflow state
+/// (`None`: none recorded yet) and its corrections.
+fn view_of<M: std::borrow::Borrow<Mismatch>>(
+    key: String,
+    mismatch: Option<M>,
+    state: Option<MismatchStateRow>,
+    corrections: Vec<Correction>,
+) -> MismatchView<M> {
+    let Some(m) = mismatch.as_ref().map(|m| m.borrow()) else {
         let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
-        out.push(MismatchView {
-            key: m.key.clone(),
-            lane: Some(m.lane),
-            severity: Some(m.severity),
-            status,
-            cleared_by_data: false,
-            owner: owner_override.clone().unwrap_or_else(|| m.owner.clone()),
+        return MismatchView {
+            lane: key.split(':').next().and_then(Lane::parse),
+            severity: None,
+            status: state.as_ref().map_or(MismatchStatus::Open, |s| s.status),
+            cleared_by_data: true,
+            owner: owner_override.clone().unwrap_or_default(),
             owner_override,
             first_seen: state.as_ref().map(|s| s.first_seen.clone()),
             updated_by: state.as_ref().map(|s| s.updated_by.clone()),
             updated_at: state.as_ref().map(|s| s.updated_at.clone()),
             version: state.as_ref().map_or(0, |s| s.version),
-            raw_variance: m.variance,
-            corrected_expected: expected,
-            corrected_actual: actual,
-            corrected_variance: variance,
-            corrections: cs,
-            mismatch: Some(m.clone()),
-        });
-    }
-    for (key, state) in states {
-        let lane = key.split(':').next().and_then(Lane::parse);
-        out.push(MismatchView {
-            lane,
-            severity: None,
-            status: state.status,
-            cleared_by_data: true,
-            owner: state.owner_override.clone().unwrap_or_default(),
-            owner_override: state.owner_override.clone(),
-            first_seen: Some(state.first_seen.clone()),
-            updated_by: Some(state.updated_by.clone()),
-            updated_at: Some(state.updated_at.clone()),
-            version: state.version,
             raw_variance: Money::ZERO,
             corrected_expected: Money::ZERO,
             corrected_actual: Money::ZERO,
             corrected_variance: Money::ZERO,
-            corrections: corrections.remove(&key).unwrap_or_default(),
+            corrections,
             mismatch: None,
             key,
-        });
+        };
+    };
+    let (expected, actual, variance) = overlay(m, &corrections);
+    let mut status = state.as_ref().map_or(MismatchStatus::Open, |s| s.status);
+    // A resolution holds only while the corrections still tie (the data may have changed).
+    if status == MismatchStatus::Resolved && !variance.is_zero() {
+        status = status_after(
+            variance,
+            corrections
+                .iter()
+                .filter(|c| c.status == CorrectionStatus::Proposed)
+                .count(),
+        );
     }
-    Ok(out)
+    let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
+    MismatchView {
+        lane: Some(m.lane),
+        severity: Some(m.severity),
+        status,
+        cleared_by_data: false,
+        owner: owner_override.clone().unwrap_or_else(|| m.owner.clone()),
+        owner_override,
+        first_seen: state.as_ref().map(|s| s.first_seen.clone()),
+        updated_by: state.as_ref().map(|s| s.updated_by.clone()),
+        updated_at: state.as_ref().map(|s| s.updated_at.clone()),
+        version: state.as_ref().map_or(0, |s| s.version),
+        raw_variance: m.variance,
+        corrected_expected: expected,
+        corrected_actual: actual,
+        corrected_variance: variance,
+        corrections,
+        key,
+        mismatch,
+    }
+}
+
+/// The corrections proposed against mismatch `key`, read by key.
+fn corrections_of(read: &Reader<'_>, key: &str) -> Result<Vec<Correction>, Refusal> {
+    Ok(read
+        .annotations_of(TargetKind::Mismatch, key)?
+        .iter()
+        .filter_map(Correction::from_row)
+        .collect())
+}
+
+/// The view of the one mismatch `key` as `figures` report it, read by key (its state row
+/// and its annotations): what [`views`] gives for it, in time independent of how many
+/// mismatches the period has. Not found when neither the figures nor the workflow know it.
+pub fn view<F: Figures + ?Sized>(
+    snapshot: &Snapshot,
+    figures: &F,
+    key: &str,
+) -> Result<MismatchView, Refusal> {
+    view_in(&snapshot.workflow(), figures.mismatch(key), key).map(MismatchView::owned)
+}
+
+/// [`view`] within `read`'s transaction, of the engine's `mismatch` (`None`: not reported).
+fn view_in<'m>(
+    read: &Reader<'_>,
+    mismatch: Option<&'m Mismatch>,
+    key: &str,
+) -> Result<MismatchView<&'m Mismatch>, Refusal> {
+    let state = read.mismatch_state(key)?;
+    if mismatch.is_none() && state.is_none() {
+        return Err(not_found(key));
+    }
+    Ok(view_of(
+        key.to_string(),
+        mismatch,
+        state,
+        corrections_of(read, key)?,
+    ))
 }
 
 /// One mismatch with its whole trail: every audit row about it, oldest first, and its
@@ -263,10 +358,7 @@ pub struct Detail {
 
 pub fn detail<F: Figures + ?Sized>(snapshot: &Snapshot, recon: &F, key: &str) -> Result<Detail, Refusal> {
     let read = snapshot.workflow();
-    let view = views_from(&read, recon.mismatches())?
-        .into_iter()
-        .find(|v| v.key == key)
-        .ok_or_else(|| not_found(key))?;
+    let view = view_in(&read, recon.mismatch(key), key)?.owned();
     Ok(Detail {
         annotations: read.annotations_of(TargetKind::Mismatch, key)?,
         trail: read
@@ -344,8 +436,8 @@ impl Changes {
 
 /// Records workflow state for every mismatch the engine reports that has none yet (first
 /// seen now), and marks keys the engine no longer reports as cleared by data (and back,
-/// should they reappear). Each change is its own audit row. Called inside every mismatch
-/// action and the sign-off.
+/// should they reappear). Each change is its own audit row. Called by the sign-off and
+/// [`record_seen`]; an action on one mismatch settles that one alone ([`settle`]).
 pub(crate) fn sync(
     tx: &WriteTx<'_>,
     actor: &Actor,
@@ -358,60 +450,72 @@ pub(crate) fn sync(
         .map(|s| (s.key.clone(), s))
         .collect();
     let mut receipts = Vec::new();
-    let mut put = |before: Option<&MismatchStateRow>, after: MismatchStateRow, action: &str| {
-        let receipt = audited(tx, actor, |w| {
-            w.put_mismatch_state(&after)?;
-            let mut changes = Changes::default();
-            changes.record(
-                after.row_id(),
-                before.map_or(Value::Null, MismatchStateRow::state),
-                after.state(),
-            );
-            Ok(changes.entry(actor, action, &after.row_id(), None))
-        })?;
-        receipts.push(receipt);
-        Ok::<(), Refusal>(())
-    };
     for m in mismatches {
-        match states.remove(&m.key) {
-            None => put(
-                None,
-                MismatchStateRow {
-                    key: m.key.clone(),
-                    status: MismatchStatus::Open,
-                    owner_override: None,
-                    first_seen: tx.at().to_string(),
-                    cleared_by_data: false,
-                    updated_by: actor.login.clone(),
-                    updated_at: tx.at().to_string(),
-                    version: 0,
-                },
-                "mismatch.seen",
-            )?,
-            Some(state) if state.cleared_by_data => {
-                let after = MismatchStateRow {
-                    cleared_by_data: false,
-                    updated_by: actor.login.clone(),
-                    updated_at: tx.at().to_string(),
-                    version: state.version + 1,
-                    ..state.clone()
-                };
-                put(Some(&state), after, "mismatch.reappeared")?;
-            }
-            Some(_) => {}
-        }
+        let state = states.remove(&m.key);
+        settle(tx, actor, &m.key, true, state, &mut receipts)?;
     }
-    for state in states.into_values().filter(|s| !s.cleared_by_data) {
-        let after = MismatchStateRow {
-            cleared_by_data: true,
-            updated_by: actor.login.clone(),
-            updated_at: tx.at().to_string(),
-            version: state.version + 1,
-            ..state.clone()
-        };
-        put(Some(&state), after, "mismatch.cleared_by_data")?;
+    for (key, state) in states {
+        settle(tx, actor, &key, false, Some(state), &mut receipts)?;
     }
     Ok(receipts)
+}
+
+/// Records the workflow state of `key` as the engine reports it now (`reported`), from its
+/// `state` as stored: first seen now when it is reported and has none yet
+/// (`mismatch.seen`); cleared by data when it is no longer reported
+/// (`mismatch.cleared_by_data`), and back when it is again (`mismatch.reappeared`). Each
+/// change is its own audit row, its receipt pushed on `receipts`. Gives the state as it is
+/// after: `None` for a key neither reported nor known to the workflow.
+fn settle(
+    tx: &WriteTx<'_>,
+    actor: &Actor,
+    key: &str,
+    reported: bool,
+    state: Option<MismatchStateRow>,
+    receipts: &mut Vec<Receipt>,
+) -> Result<Option<MismatchStateRow>, Refusal> {
+    let (after, action) = match &state {
+        None if reported => (
+            MismatchStateRow {
+                key: key.to_string(),
+                status: MismatchStatus::Open,
+                owner_override: None,
+                first_seen: tx.at().to_string(),
+                cleared_by_data: false,
+                updated_by: actor.login.clone(),
+                updated_at: tx.at().to_string(),
+                version: 0,
+            },
+            "mismatch.seen",
+        ),
+        Some(stored) if stored.cleared_by_data == reported => (
+            MismatchStateRow {
+                cleared_by_data: !reported,
+                updated_by: actor.login.clone(),
+                updated_at: tx.at().to_string(),
+                version: stored.version + 1,
+                ..stored.clone()
+            },
+            if reported {
+                "mismatch.reappeared"
+            } else {
+                "mismatch.cleared_by_data"
+            },
+        ),
+        _ => return Ok(state),
+    };
+    let receipt = audited(tx, actor, |w| {
+        w.put_mismatch_state(&after)?;
+        let mut changes = Changes::default();
+        changes.record(
+            after.row_id(),
+            state.as_ref().map_or(Value::Null, MismatchStateRow::state),
+            after.state(),
+        );
+        Ok(changes.entry(actor, action, &after.row_id(), None))
+    })?;
+    receipts.push(receipt);
+    Ok(Some(after))
 }
 
 /// Records first-seen state for new mismatches and clears vanished ones (see [`sync`]); for
@@ -434,7 +538,7 @@ struct Work<'t, 'a> {
     actor: &'t Actor,
     mismatch: Option<&'t Mismatch>,
     state: MismatchStateRow,
-    view: MismatchView,
+    view: MismatchView<&'t Mismatch>,
     changes: Changes,
 }
 
@@ -583,7 +687,9 @@ impl Work<'_, '_> {
 
 /// Runs one action on one mismatch in one transaction: checks the role, the lock and the
 /// version the caller saw, then `change`, then stores the state and the audit row. The
-/// key is validated against the mismatches as of the transaction ([`mismatches_now`]).
+/// key is validated against the mismatches as of the transaction ([`mismatch_now`]); the
+/// action reads that mismatch's state and annotations by key and settles that key alone
+/// ([`settle`]): it costs the same whatever the number of mismatches in the period.
 #[allow(clippy::too_many_arguments)]
 fn act<F: Figures + ?Sized>(
     snapshot: &Snapshot,
@@ -599,10 +705,10 @@ fn act<F: Figures + ?Sized>(
     actor.may(permission)?;
     let result = snapshot.write(|tx| {
         ensure_open(tx)?;
-        let mismatches = mismatches_now(snapshot, recon)?;
-        let mismatch = mismatches.iter().find(|m| m.key == key);
-        sync(tx, actor, &mismatches)?;
-        let Some(state) = tx.read().mismatch_state(key)? else {
+        let mismatch = mismatch_now(snapshot, recon, key)?;
+        let mismatch = mismatch.as_deref();
+        let stored = tx.read().mismatch_state(key)?;
+        let Some(state) = settle(tx, actor, key, mismatch.is_some(), stored, &mut Vec::new())? else {
             return Err(not_found(key));
         };
         check_version(
@@ -612,10 +718,7 @@ fn act<F: Figures + ?Sized>(
             Some(&state.updated_by),
             Some(&state.updated_at),
         )?;
-        let view = views_from(&tx.read(), &mismatches)?
-            .into_iter()
-            .find(|v| v.key == key)
-            .ok_or_else(|| not_found(key))?;
+        let view = view_in(&tx.read(), mismatch, key)?;
         audited(tx, actor, |w| {
             let mut work = Work {
                 tx: w,

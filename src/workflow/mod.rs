@@ -43,10 +43,20 @@ pub type Engine<'a> = &'a dyn Fn(&Snapshot) -> rusqlite::Result<Reconciliation>;
 /// stored result ([`crate::reconcile::stored::Current`]), so an action runs no engine;
 /// tests pass a [`Reconciliation`] of their own (no generation: taken as computed now).
 pub trait Figures {
+    /// The mismatches: every one when [`Figures::whole`], else those looked up by key.
     fn mismatches(&self) -> &[Mismatch];
     /// The source generation the mismatches were computed from; `None` when unknown.
     fn generation(&self) -> Option<i64> {
         None
+    }
+    /// Whether [`Figures::mismatches`] is every mismatch the engine reports, or only the
+    /// ones read by key for an action on them (`reconcile::stored::current_of`).
+    fn whole(&self) -> bool {
+        true
+    }
+    /// The mismatch `key`, when these figures report it.
+    fn mismatch(&self, key: &str) -> Option<&Mismatch> {
+        self.mismatches().iter().find(|m| m.key == key)
     }
 }
 
@@ -70,24 +80,52 @@ impl Figures for Current {
     fn generation(&self) -> Option<i64> {
         self.generation
     }
+
+    fn whole(&self) -> bool {
+        self.whole
+    }
 }
 
 /// The mismatches an action acts on, inside its write transaction: `figures`' own when
 /// they were computed from the source generation the file has now (read in the
 /// transaction, which holds the write lock, so it cannot move before the commit); when it
-/// moved since they were read (a source row was edited), the engine's, run now inside the
-/// transaction — never stale figures.
+/// moved since they were read (a source row was edited), or they are not every mismatch
+/// ([`Figures::whole`]), the engine's, run now inside the transaction — never stale or
+/// partial figures.
 pub(crate) fn mismatches_now<'f, F: Figures + ?Sized>(
     snapshot: &Snapshot,
     figures: &'f F,
 ) -> Result<Cow<'f, [Mismatch]>, Refusal> {
-    let Some(seen) = figures.generation() else {
-        return Ok(Cow::Borrowed(figures.mismatches()));
-    };
-    if snapshot.source_generation()? == seen {
+    if figures.whole() && figures_current(snapshot, figures)? {
         return Ok(Cow::Borrowed(figures.mismatches()));
     }
     Ok(Cow::Owned(crate::reconcile::run(snapshot)?.mismatches))
+}
+
+/// The mismatch `key` as of the transaction, as [`mismatches_now`] gives it, read by key
+/// when `figures` are current: `None` when the engine does not report it.
+pub(crate) fn mismatch_now<'f, F: Figures + ?Sized>(
+    snapshot: &Snapshot,
+    figures: &'f F,
+    key: &str,
+) -> Result<Option<Cow<'f, Mismatch>>, Refusal> {
+    if figures_current(snapshot, figures)? {
+        return Ok(figures.mismatch(key).map(Cow::Borrowed));
+    }
+    let mut all = crate::reconcile::run(snapshot)?.mismatches;
+    Ok(all
+        .iter()
+        .position(|m| m.key == key)
+        .map(|at| Cow::Owned(all.swap_remove(at))))
+}
+
+/// Whether `figures` were computed from the source generation the file has now (unknown:
+/// taken as computed now).
+fn figures_current<F: Figures + ?Sized>(snapshot: &Snapshot, figures: &F) -> Result<bool, Refusal> {
+    Ok(match figures.generation() {
+        Some(seen) => snapshot.source_generation()? == seen,
+        None => true,
+    })
 }
 
 /// The message of the lock triggers (src/snapshot/schema.rs).

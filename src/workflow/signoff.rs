@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::mismatches::{sync, views_from, Changes, MismatchView};
+use super::mismatches::{sync, views_of, Changes, MismatchView};
 use super::{
     audited, audited_with, ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt,
     Refusal,
@@ -41,10 +41,17 @@ impl fmt::Display for Precondition {
     }
 }
 
+/// The open mismatches the sign-off precondition names; the rest are counted.
+pub const OPEN_NAMED: usize = 20;
+
 /// The most checklist items the signer may have marked done themself (half of eight).
 pub const MAX_ITEMS_BY_SIGNER: usize = 4;
 
-fn evaluate(read: &Reader<'_>, actor: &Actor, views: &[MismatchView]) -> Result<Vec<Precondition>, Refusal> {
+fn evaluate<M>(
+    read: &Reader<'_>,
+    actor: &Actor,
+    views: &[MismatchView<M>],
+) -> Result<Vec<Precondition>, Refusal> {
     let mut out = Vec::new();
 
     let period = read.period_state()?;
@@ -80,18 +87,24 @@ fn evaluate(read: &Reader<'_>, actor: &Actor, views: &[MismatchView]) -> Result<
         },
     });
 
-    let open: Vec<String> = views
+    // The first ones by name; a dirty period has tens of thousands.
+    let open = views.iter().filter(|v| v.is_open()).count();
+    let mut named: Vec<String> = views
         .iter()
         .filter(|v| v.is_open())
+        .take(OPEN_NAMED)
         .map(|v| format!("{} ({})", inert(&v.key), v.status))
         .collect();
+    if open > OPEN_NAMED {
+        named.push(format!("and {} more", open - OPEN_NAMED));
+    }
     out.push(Precondition {
         rule: "no mismatch open or in_correction",
-        met: open.is_empty(),
-        state: if open.is_empty() {
+        met: open == 0,
+        state: if open == 0 {
             "none".to_string()
         } else {
-            format!("{} open: {}", open.len(), open.join(", "))
+            format!("{open} open: {}", named.join(", "))
         },
     });
 
@@ -135,9 +148,17 @@ pub fn preconditions(
     actor: &Actor,
     mismatches: &[Mismatch],
 ) -> Result<Vec<Precondition>, Refusal> {
-    let read = snapshot.workflow();
-    let views = views_from(&read, mismatches)?;
-    evaluate(&read, actor, &views)
+    preconditions_with(snapshot, actor, &views_of(&snapshot.workflow(), mismatches)?)
+}
+
+/// [`preconditions`] over `views`, the workflow's views of the mismatches as the caller
+/// computed them ([`views_of`]): a caller that needs them too computes them once.
+pub fn preconditions_with<M>(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    views: &[MismatchView<M>],
+) -> Result<Vec<Precondition>, Refusal> {
+    evaluate(&snapshot.workflow(), actor, views)
 }
 
 /// The figures a sign-off signs, in the order they are serialized for the digest.
@@ -169,7 +190,10 @@ struct SignedMismatch<'a> {
 /// SHA-256 (lowercase hex) of the compact JSON of the signed figures: period, entity,
 /// window, currency, the headline figures, every step's figures, the aged AR, and each
 /// mismatch the engine reports with its raw and corrected variance and workflow status.
-pub fn digest_of(recon: &Reconciliation, views: &[MismatchView]) -> String {
+pub fn digest_of<M: std::borrow::Borrow<Mismatch>>(
+    recon: &Reconciliation,
+    views: &[MismatchView<M>],
+) -> String {
     let p = &recon.period;
     let figures = SignedFigures {
         format: "closedesk.signed-figures.v1",
@@ -184,7 +208,7 @@ pub fn digest_of(recon: &Reconciliation, views: &[MismatchView]) -> String {
         mismatches: views
             .iter()
             .filter_map(|v| {
-                let m = v.mismatch.as_ref()?;
+                let m: &Mismatch = v.mismatch.as_ref()?.borrow();
                 Some(SignedMismatch {
                     key: &v.key,
                     severity: v.severity,
@@ -203,7 +227,7 @@ pub fn digest_of(recon: &Reconciliation, views: &[MismatchView]) -> String {
 
 /// The digest of the period's figures now.
 pub fn digest(snapshot: &Snapshot, recon: &Reconciliation) -> Result<String, Refusal> {
-    let views = views_from(&snapshot.workflow(), &recon.mismatches)?;
+    let views = views_of(&snapshot.workflow(), &recon.mismatches)?;
     Ok(digest_of(recon, &views))
 }
 
@@ -237,7 +261,7 @@ pub fn sign_with(
         let period = ensure_open(tx)?;
         let recon = engine(snapshot)?;
         sync(tx, actor, &recon.mismatches)?;
-        let views = views_from(&tx.read(), &recon.mismatches)?;
+        let views = views_of(&tx.read(), &recon.mismatches)?;
         let preconditions = evaluate(&tx.read(), actor, &views)?;
         if preconditions.iter().any(|p| !p.met) {
             return Err(Refusal::SignOff(preconditions));
