@@ -199,17 +199,17 @@ fn bind_window(statement: &mut Statement<'_>, window: &Window) -> Result<()> {
 }
 
 /// Computes every aggregate from the raw rows into its table and stamps them with the
-/// source generation; on `conn`, inside the caller's write transaction. Each table is
-/// dropped and made again (with its seal triggers after its rows), then the edit counter
-/// counts once and the stamp records it.
+/// source generation; on `conn`, inside the caller's write transaction. Each table's seal
+/// triggers are dropped for the build (one counter update per row otherwise) and made
+/// again from the same SQL after its rows; then the edit counter counts once and the stamp
+/// records it.
 pub(crate) fn build_in(conn: &Connection, period: &Period) -> Result<()> {
     let window = Window::of(period);
     for a in AGGREGATES {
-        conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} ({columns});",
-            table = a.table,
-            columns = a.columns.join(", ")
-        ))?;
+        for (name, _) in seal_triggers(a.table) {
+            conn.execute_batch(&format!("DROP TRIGGER IF EXISTS {name};"))?;
+        }
+        conn.execute_batch(&format!("DELETE FROM {};", a.table))?;
         let mut insert = conn.prepare(&format!("INSERT INTO {} {}", a.table, a.select))?;
         bind_window(&mut insert, &window)?;
         insert.raw_execute()?;

@@ -88,22 +88,22 @@ pub fn migrations() -> Vec<String> {
     ]
 }
 
-/// Version 7 (issue 15): source aggregates. The `agg_*` tables themselves are made by
-/// each build from their definitions (`super::aggregates`); this adds their stamp (the
-/// source generation, edit count and definitions they were computed from) and the
-/// counter that seals them: every insert, update or delete of an aggregate row counts up
-/// `agg_edits` (triggers made with the tables), and the counter only counts up. An older
-/// file gets its aggregates built right after this migration (`Snapshot::open`).
-/// Self-contained, so it can be renumbered.
+/// Version 7 (issue 15): source aggregates (`super::aggregates`). One table per aggregate,
+/// its columns those of its reader's query (a later change of them is a new migration);
+/// their stamp (the source generation, edit count and definitions they were computed
+/// from); and the counter that seals them: every insert, update or delete of an aggregate
+/// row counts up `agg_edits` (`agg_*_edited_{op}`), and the counter only counts up. The
+/// tables are empty until built: an older file gets its aggregates right after this
+/// migration (`Snapshot::open`).
 fn source_aggregates() -> String {
     let mut sql = String::from(
         r#"
-CREATE TABLE agg_edits (
+CREATE TABLE IF NOT EXISTS agg_edits (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
     edits INTEGER NOT NULL
 );
-INSERT INTO agg_edits (id, edits) VALUES (1, 0);
-CREATE TABLE agg_stamp (
+INSERT INTO agg_edits (id, edits) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM agg_edits);
+CREATE TABLE IF NOT EXISTS agg_stamp (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
     generation  INTEGER NOT NULL,
     edits       INTEGER NOT NULL,
@@ -111,8 +111,19 @@ CREATE TABLE agg_stamp (
 );
 "#,
     );
-    for (_, trigger) in aggregate_counter_triggers() {
-        sql.push_str(&trigger);
+    let mut triggers = aggregate_counter_triggers();
+    for aggregate in super::aggregates::AGGREGATES {
+        sql.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {} ({});\n",
+            aggregate.table,
+            aggregate.columns.join(", ")
+        ));
+        triggers.extend(edit_counting_triggers(aggregate.table, "agg_edits"));
+    }
+    // Idempotent: a file whose version was set back (a test's way to replay the older
+    // migrations) already has them. SQLite keeps each without `IF NOT EXISTS`.
+    for (_, trigger) in triggers {
+        sql.push_str(&trigger.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS "));
         sql.push_str(";\n");
     }
     sql
