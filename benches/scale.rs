@@ -156,8 +156,9 @@ fn bench(dir: &Path, invoices: u64) -> Row {
     let (baseline, _) = best_of(3, || snapshot.raw_sql_baseline().expect("baseline"));
     let (aggregates_build, _) = best_of(1, || snapshot.build_aggregates().expect("build aggregates"));
     let (engine, rec) = best_of(3, || reconcile::run(&snapshot).expect("reconcile"));
-    let (engine_source, from_source) =
-        best_of(3, || reconcile::run_from_source(&snapshot).expect("reconcile from source"));
+    let (engine_source, from_source) = best_of(3, || {
+        reconcile::run_from_source(&snapshot).expect("reconcile from source")
+    });
     let mut found: Vec<(String, i64)> = rec
         .mismatches
         .iter()

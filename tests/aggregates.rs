@@ -93,9 +93,10 @@ fn every_fixture_reconciles_the_same_from_aggregates_and_from_source() {
         .collect();
     stripe.sort();
     for dir in stripe {
-        let out = tmp
-            .path()
-            .join(format!("stripe-{}.db", dir.file_name().unwrap().to_str().unwrap()));
+        let out = tmp.path().join(format!(
+            "stripe-{}.db",
+            dir.file_name().unwrap().to_str().unwrap()
+        ));
         built.extend(imported(
             &["import", "--from", "stripe", "--window", "2026-03"],
             &dir,
@@ -104,7 +105,11 @@ fn every_fixture_reconciles_the_same_from_aggregates_and_from_source() {
     }
     // Every CSV fixture but the one whose amounts are past the bounds, the Recurly one and
     // every Stripe one build a period.
-    assert!(built.len() >= 17, "only {} fixtures imported: {built:?}", built.len());
+    assert!(
+        built.len() >= 17,
+        "only {} fixtures imported: {built:?}",
+        built.len()
+    );
     for path in &built {
         same_both_ways(path);
     }
@@ -189,7 +194,10 @@ fn an_edited_aggregate_row_fails_verify_naming_it_and_is_never_read() {
     agree(&snapshot);
     let out = closedesk().arg("verify").arg(&path).output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.contains("[ok]     source aggregates: 8 tables"), "{stdout}");
+    assert!(
+        stdout.contains("[ok]     source aggregates: 8 tables"),
+        "{stdout}"
+    );
 }
 
 /// An edit that also forges the seal (the counter's stamp set to match) is read by the
@@ -269,8 +277,11 @@ fn a_hand_edited_source_row_makes_them_stale_until_rebuilt() {
 fn inside_a_transaction_stale_aggregates_are_not_read() {
     let (_tmp, path) = demo();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("UPDATE payments SET amount_cents = amount_cents + 1 WHERE rowid = 1", [])
-        .unwrap();
+    conn.execute(
+        "UPDATE payments SET amount_cents = amount_cents + 1 WHERE rowid = 1",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let snapshot = Snapshot::open(&path).unwrap();
     assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Source);

@@ -326,12 +326,15 @@ pub fn run(cli: Cli) -> Outcome {
             cmd_import(&dir, &out, force, window.as_deref())
         }
         (Some(Command::Status { file, json, check }), _) => cmd_status(file, json, check),
-        (Some(Command::Reconcile {
-            file,
-            json,
-            check,
-            from_source,
-        }), _) => cmd_reconcile(file, json, check, from_source),
+        (
+            Some(Command::Reconcile {
+                file,
+                json,
+                check,
+                from_source,
+            }),
+            _,
+        ) => cmd_reconcile(file, json, check, from_source),
         (Some(Command::Checklist(args)), _) => workflow::checklist(args, user.as_deref()),
         (Some(Command::Mismatch(args)), _) => workflow::mismatch(args, user.as_deref()),
         (Some(Command::Signoff(args)), _) => workflow::signoff(args, user.as_deref()),

@@ -44,8 +44,8 @@ pub use mismatch::{severity, Kind, Mismatch, SourceRef};
 pub use stored::{run_and_store, stored_or_run, Freshness};
 
 use crate::money::Money;
-use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
 use crate::snapshot::aggregates::Basis;
+use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
 use crate::snapshot::queries::SourceRows;
 use crate::snapshot::Snapshot;
 
@@ -374,8 +374,9 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
     // 2. Applied vs unapplied.
     let activity = snapshot.window_activity(p)?;
     let misdirected = snapshot.misdirected_disbursements(p)?;
-    let (applied, found) =
-        snapshot.source_totals(p, basis, |sources| applied::check(ctx, &activity, sources, &misdirected))?;
+    let (applied, found) = snapshot.source_totals(p, basis, |sources| {
+        applied::check(ctx, &activity, sources, &misdirected)
+    })?;
     mismatches.extend(traced(snapshot, p, found, applied::trace)?);
 
     // 3. Account roll-forward: what step 4's wrong ledger rows explain is theirs.
@@ -386,7 +387,8 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
         ledger: snapshot.ledger_adjustments(p)?,
     };
     let reported_on_rows = adjustments::ledger_excess(&inputs);
-    let (rollforward, found) = rollforward::check(ctx, snapshot.account_ledgers(p, basis)?, &reported_on_rows);
+    let (rollforward, found) =
+        rollforward::check(ctx, snapshot.account_ledgers(p, basis)?, &reported_on_rows);
     mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
 
     // 4. Adjustments.

@@ -77,14 +77,26 @@ pub const ACCOUNT_LEDGERS: Aggregate = Aggregate {
 
 pub const ARCHIVE_INVOICES: Aggregate = Aggregate {
     table: "agg_archive_invoices",
-    columns: &["batch_id", "invoice_id", "in_close_population", "total_cents", "lines_cents"],
+    columns: &[
+        "batch_id",
+        "invoice_id",
+        "in_close_population",
+        "total_cents",
+        "lines_cents",
+    ],
     key_columns: 2,
     select: queries::ARCHIVE_INVOICES,
 };
 
 pub const ACCOUNT_USAGE: Aggregate = Aggregate {
     table: "agg_account_usage",
-    columns: &["account_id", "rated_cents", "billed_cents", "open_events", "open_amount_cents"],
+    columns: &[
+        "account_id",
+        "rated_cents",
+        "billed_cents",
+        "open_events",
+        "open_amount_cents",
+    ],
     key_columns: 1,
     select: queries::ACCOUNT_USAGE,
 };
@@ -267,10 +279,18 @@ pub enum AggregateCheck {
     /// The first row (in key order) that differs: `stored` says whether it is stored but
     /// not recomputed (else recomputed but not stored); `key` is its key, columns joined
     /// by `:`.
-    Differs { table: &'static str, key: String, stored: bool },
+    Differs {
+        table: &'static str,
+        key: String,
+        stored: bool,
+    },
     /// The rows agree, but some were written since the build (the seal's counter is ahead
     /// of the stamp, or a seal trigger is missing or changed).
-    Edited { edits: i64, edits_now: i64, seal_intact: bool },
+    Edited {
+        edits: i64,
+        edits_now: i64,
+        seal_intact: bool,
+    },
 }
 
 impl Snapshot {
@@ -317,7 +337,10 @@ impl Snapshot {
         )?;
         let found = statement
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default()))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
             })?
             .collect::<Result<Vec<_>>>()?;
         Ok(found == expected_seal())

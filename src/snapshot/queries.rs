@@ -17,12 +17,12 @@ use chrono::{Days, NaiveDate, NaiveDateTime};
 use rusqlite::types::Type;
 use rusqlite::{named_params, Row, ToSql};
 
+use super::aggregates::{self, Basis};
 use super::model::{
     BatchKind, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
     PeriodStatus, RevenueRule, SourceKind, DATE_FORMAT, TIMESTAMP_FORMAT,
 };
 use super::schema::{SOURCE_TABLES, WORKFLOW_TABLES};
-use super::aggregates::{self, Basis};
 use super::Snapshot;
 use crate::money::Money;
 
@@ -211,13 +211,13 @@ macro_rules! balance_at_end {
 pub(crate) use balance_at_end;
 pub(crate) use {line_billed_in_window, receivable_at_end, receivable_status};
 
-
 // ---------------------------------------------------------------------------------------
 // The readers' queries that source aggregates are built from (`super::aggregates`): each is
 // read from the source rows, or materialized once into its `agg_*` table by the same SQL.
 
 /// Every invoice with the sums of check 1 (posted invoice totals): one row per invoice.
-pub(crate) const INVOICE_FACTS: &str = "SELECT i.id, i.status, i.posted_at, i.voided_at, i.total_cents, i.balance_cents,
+pub(crate) const INVOICE_FACTS: &str =
+    "SELECT i.id, i.status, i.posted_at, i.voided_at, i.total_cents, i.balance_cents,
                     (SELECT COALESCE(SUM(l.amount_cents), 0) FROM invoice_lines l
                       WHERE l.invoice_id = i.id),
                     (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
@@ -251,7 +251,7 @@ pub(crate) const SOURCE_TOTALS: &str = "SELECT kind, id, SUM(value), SUM(disburs
 
 /// The roll-forward of every account, and the sum of its receivable invoice balances.
 pub(crate) const ACCOUNT_LEDGERS: &str = concat!(
-                "SELECT account_id, SUM(opening), SUM(posted), SUM(disbursed), SUM(pulled_back),
+    "SELECT account_id, SUM(opening), SUM(posted), SUM(disbursed), SUM(pulled_back),
                     SUM(adjustments), SUM(voids), SUM(balances)
              FROM (
                  SELECT account_id,
@@ -271,21 +271,21 @@ pub(crate) const ACCOUNT_LEDGERS: &str = concat!(
                  FROM ledger WHERE occurred_at < :after_end
                  UNION ALL
                  SELECT i.account_id, 0, 0, 0, 0, 0, 0, ",
-                balance_at_end!(),
-                " FROM invoices i
+    balance_at_end!(),
+    " FROM invoices i
                   WHERE ",
-                receivable_at_end!(),
-                "
+    receivable_at_end!(),
+    "
              ) GROUP BY account_id ORDER BY account_id"
-            );
+);
 
 /// Each archive batch against each invoice of the close population, and each other invoice it has lines for.
 pub(crate) const ARCHIVE_INVOICES: &str = concat!(
-                "WITH population AS (
+    "WITH population AS (
                  SELECT i.id, i.total_cents FROM invoices i
                   WHERE ",
-                in_close_population!(),
-                "),
+    in_close_population!(),
+    "),
              archived AS (
                  SELECT l.batch_id, l.invoice_id, SUM(l.amount_cents) AS amount_cents
                  FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
@@ -298,11 +298,11 @@ pub(crate) const ARCHIVE_INVOICES: &str = concat!(
              UNION ALL
              SELECT a.batch_id, a.invoice_id, 0, 0, a.amount_cents FROM archived a
              WHERE a.invoice_id NOT IN (SELECT id FROM population)"
-            );
+);
 
 /// Each account's usage in the window: rated, billed, open exceptions.
 pub(crate) const ACCOUNT_USAGE: &str = concat!(
-                "SELECT account_id, SUM(rated), SUM(billed), SUM(open_events), SUM(open_amount) FROM (
+    "SELECT account_id, SUM(rated), SUM(billed), SUM(open_events), SUM(open_amount) FROM (
                  SELECT account_id,
                         CASE WHEN state = 'rated' THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS rated,
                         0 AS billed,
@@ -321,14 +321,14 @@ pub(crate) const ACCOUNT_USAGE: &str = concat!(
                  SELECT i.account_id, 0, l.amount_cents, 0, 0
                  FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                  WHERE l.kind = 'usage' AND ",
-                line_billed_in_window!(),
-                "
+    line_billed_in_window!(),
+    "
              ) GROUP BY account_id ORDER BY account_id"
-            );
+);
 
 /// Every usage line billed in the window with the rated events linked to it.
 pub(crate) const USAGE_LINES: &str = concat!(
-                "SELECT l.id, i.account_id, l.amount_cents,
+    "SELECT l.id, i.account_id, l.amount_cents,
                     (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
                       WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
                     + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
@@ -343,17 +343,17 @@ pub(crate) const USAGE_LINES: &str = concat!(
                       WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id)
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'usage' AND ",
-                line_billed_in_window!(),
-                ""
-            );
+    line_billed_in_window!(),
+    ""
+);
 
 /// Usage rated in the window that no usage line billed in the window carries.
 pub(crate) const UNBILLED_USAGE: &str = concat!(
-                "WITH billed AS (
+    "WITH billed AS (
                  SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                   WHERE l.kind = 'usage' AND ",
-                line_billed_in_window!(),
-                ")
+    line_billed_in_window!(),
+    ")
              SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id, NULL
              FROM usage_events e
              WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
@@ -367,7 +367,7 @@ pub(crate) const UNBILLED_USAGE: &str = concat!(
                AND (d.invoice_line_id IS NULL OR d.invoice_line_id NOT IN (SELECT id FROM billed))
              GROUP BY d.account_id, d.day, d.kind, d.invoice_line_id
              ORDER BY 1"
-            );
+);
 
 /// Each account's receivable invoice balances by days past due at window end.
 pub(crate) const AGING_ROWS: &str = concat!("SELECT account_id,
@@ -1023,12 +1023,14 @@ impl Snapshot {
 
     /// The ledger roll-forward of every account with ledger rows to window end or with
     /// receivable invoices, and the sum of its receivable invoice balances; by account id.
-    pub fn account_ledgers(&self, period: &Period,
-        basis: Basis) -> Result<Vec<AccountLedger>> {
+    pub fn account_ledgers(&self, period: &Period, basis: Basis) -> Result<Vec<AccountLedger>> {
         let w = Window::of(period);
         self.collect(
             &basis.sql(&aggregates::ACCOUNT_LEDGERS),
-            on(basis, named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end }),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(AccountLedger {
                     account_id: r.get(0)?,
@@ -1259,12 +1261,14 @@ impl Snapshot {
     }
 
     /// Each account's usage in the window: rated, billed, open exceptions.
-    pub fn account_usage(&self, period: &Period,
-        basis: Basis) -> Result<Vec<AccountUsage>> {
+    pub fn account_usage(&self, period: &Period, basis: Basis) -> Result<Vec<AccountUsage>> {
         let w = Window::of(period);
         self.collect(
             &basis.sql(&aggregates::ACCOUNT_USAGE),
-            on(basis, named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end }),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(AccountUsage {
                     account_id: r.get(0)?,
@@ -1333,12 +1337,14 @@ impl Snapshot {
 
     /// Usage events `rated` in the window that no usage line billed in the window carries
     /// (no line, or a line that is not one), by id.
-    pub fn unbilled_usage(&self, period: &Period,
-        basis: Basis) -> Result<Vec<UnbilledEvent>> {
+    pub fn unbilled_usage(&self, period: &Period, basis: Basis) -> Result<Vec<UnbilledEvent>> {
         let w = Window::of(period);
         self.collect(
             &basis.sql(&aggregates::UNBILLED_USAGE),
-            on(basis, named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end }),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(UnbilledEvent {
                     id: r.get(0)?,
@@ -1481,16 +1487,18 @@ impl Snapshot {
     /// Each account's receivable invoice balances by days past due at window end
     /// (`window_end − due_date`): current (≤ 0), 1–30, 31–60, 61–90, over 90. Accounts
     /// without a balance are left out.
-    pub fn aging_rows(&self, period: &Period,
-        basis: Basis) -> Result<Vec<AgingRow>> {
+    pub fn aging_rows(&self, period: &Period, basis: Basis) -> Result<Vec<AgingRow>> {
         // Days past due d = end − due; 1 ≤ d ≤ 30 exactly when end − 30 ≤ due < end, etc.
         let w = Window::of(period);
         self.collect(
             &basis.sql(&aggregates::AGING),
-            on(basis, named_params! {
-                ":end": w.end, ":minus_30": w.minus_30, ":minus_60": w.minus_60, ":minus_90": w.minus_90,
-                ":after_end": w.after_end,
-            }),
+            on(
+                basis,
+                named_params! {
+                    ":end": w.end, ":minus_30": w.minus_30, ":minus_60": w.minus_60, ":minus_90": w.minus_90,
+                    ":after_end": w.after_end,
+                },
+            ),
             |r| {
                 Ok(AgingRow {
                     account_id: r.get(0)?,
