@@ -1555,7 +1555,7 @@ proptest! {
             posted <= day && voided.is_none_or(|v| day < v)
         };
         let p = &data.period;
-        let lines = snapshot.revenue_lines(p, |l| l.collect::<Vec<_>>()).unwrap();
+        let lines = snapshot.revenue_lines(p, closedesk::snapshot::aggregates::Basis::Source, |l| l.collect::<Vec<_>>()).unwrap();
         let before = p.window_start.pred_opt().unwrap();
         let mut tax_end = Money::ZERO;
         let mut tax_start = Money::ZERO;
@@ -1754,7 +1754,7 @@ proptest! {
         // other revenue line by its invoice (on the books at window end: posted by then
         // and not voided by then).
         let p = &data.period;
-        let lines = snapshot.revenue_lines(p, |l| l.collect::<Vec<_>>()).unwrap();
+        let lines = snapshot.revenue_lines(p, closedesk::snapshot::aggregates::Basis::Source, |l| l.collect::<Vec<_>>()).unwrap();
         for (i, spec) in specs.iter().enumerate() {
             let at_end = if on_books(spec, p.window_end) { spec.amount } else { 0 };
             let line = lines.iter().find(|l| l.id == format!("LN-R-{i}")).unwrap();

@@ -373,7 +373,7 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
 
     // 2. Applied vs unapplied.
     let activity = snapshot.window_activity(p)?;
-    let misdirected = snapshot.misdirected_disbursements(p)?;
+    let misdirected = snapshot.misdirected_disbursements(p, basis)?;
     let (applied, found) = snapshot.source_totals(p, basis, |sources| {
         applied::check(ctx, &activity, sources, &misdirected)
     })?;
@@ -384,7 +384,7 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
         voided: snapshot.voided_invoices(p)?,
         payment_undos: snapshot.payment_undos(p)?,
         credits: snapshot.credits_issued(p)?,
-        ledger: snapshot.ledger_adjustments(p)?,
+        ledger: snapshot.ledger_adjustments(p, basis)?,
     };
     let reported_on_rows = adjustments::ledger_excess(&inputs);
     let (rollforward, found) =
@@ -409,7 +409,7 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
     mismatches.extend(traced(snapshot, p, found, exports::trace)?);
 
     // 6. Revenue, separately.
-    let (revenue, found) = snapshot.revenue_lines(p, |lines| revenue::check(ctx, lines))?;
+    let (revenue, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
     mismatches.extend(traced(snapshot, p, found, revenue::trace)?);
 
     // The source lanes: usage, employer programs, statements.
@@ -438,7 +438,7 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 
     let aging = aging::aging(snapshot.aging_rows(p, basis)?);
-    let after_window = after::figures(&snapshot.after_window_activity(p)?);
+    let after_window = after::figures(&snapshot.after_window_activity(p, basis)?);
 
     let headline = Headline {
         usage_billed: usage.billed,

@@ -136,16 +136,74 @@ pub const AGING: Aggregate = Aggregate {
     select: queries::AGING_ROWS,
 };
 
+pub const MISDIRECTED: Aggregate = Aggregate {
+    table: "agg_misdirected",
+    columns: &[
+        "id",
+        "invoice_id",
+        "invoice_status",
+        "amount_cents",
+        "source_kind",
+        "source_id",
+        "rows",
+    ],
+    key_columns: 1,
+    select: queries::MISDIRECTED,
+};
+
+pub const LEDGER_ADJUSTMENTS: Aggregate = Aggregate {
+    table: "agg_ledger_adjustments",
+    columns: &[
+        "id",
+        "account_id",
+        "kind",
+        "occurred_on",
+        "amount_cents",
+        "reference",
+        "source_found",
+    ],
+    key_columns: 1,
+    select: queries::LEDGER_ADJUSTMENTS,
+};
+
+pub const REVENUE_LINES: Aggregate = Aggregate {
+    table: "agg_revenue_lines",
+    columns: &[
+        "id",
+        "account_id",
+        "kind",
+        "amount_cents",
+        "rule",
+        "invoice_posted_at",
+        "invoice_voided_at",
+        "service_start",
+        "service_end",
+    ],
+    key_columns: 1,
+    select: queries::REVENUE_LINES,
+};
+
+pub const AFTER_WINDOW: Aggregate = Aggregate {
+    table: "agg_after_window",
+    columns: &["what", "count", "amount_cents"],
+    key_columns: 1,
+    select: queries::AFTER_WINDOW,
+};
+
 /// Every source aggregate, in the order they are built.
-pub const AGGREGATES: [&Aggregate; 8] = [
+pub const AGGREGATES: [&Aggregate; 12] = [
     &INVOICE_FACTS,
     &SOURCE_TOTALS,
+    &MISDIRECTED,
     &ACCOUNT_LEDGERS,
+    &LEDGER_ADJUSTMENTS,
     &ARCHIVE_INVOICES,
+    &REVENUE_LINES,
     &ACCOUNT_USAGE,
     &USAGE_LINES,
     &UNBILLED_USAGE,
     &AGING,
+    &AFTER_WINDOW,
 ];
 
 /// Where the engine's readers read from: the raw source rows, or the stored aggregates.

@@ -381,6 +381,76 @@ pub(crate) const AGING_ROWS: &str = concat!("SELECT account_id,
              WHERE balance_cents <> 0
              GROUP BY account_id ORDER BY account_id");
 
+/// Disbursements to window end to an invoice that is a draft or void, per payment or credit and invoice.
+pub(crate) const MISDIRECTED: &str =
+    "SELECT MIN(d.id), d.invoice_id, i.status, SUM(d.amount_cents), d.source_kind, d.source_id,
+                    COUNT(*)
+             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
+             WHERE d.disbursed_on <= :end
+               AND (i.status = 'draft' OR (i.status = 'void' AND i.voided_at <= :end))
+             GROUP BY d.source_kind, d.source_id, d.invoice_id
+             HAVING SUM(d.amount_cents) <> 0
+             ORDER BY 1";
+
+/// Ledger rows in the window of the adjusting kinds, each with whether its reference names its source.
+pub(crate) const LEDGER_ADJUSTMENTS: &str =
+    "SELECT g.id, g.account_id, g.kind, substr(g.occurred_at, 1, 10), g.amount_cents, g.reference,
+                    CASE g.kind
+                      WHEN 'adjustment' THEN 0
+                      WHEN 'void' THEN EXISTS (SELECT 1 FROM invoices i
+                          WHERE i.id = g.reference AND i.id = g.invoice_id AND i.status = 'void')
+                      WHEN 'refund' THEN EXISTS (SELECT 1 FROM payments p
+                          WHERE p.id = g.reference AND p.kind = 'refund')
+                        OR EXISTS (SELECT 1 FROM credits c WHERE c.id = g.reference AND c.kind = 'reversal')
+                      ELSE EXISTS (SELECT 1 FROM payments p WHERE p.id = g.reference AND p.kind = g.kind)
+                    END
+             FROM ledger g
+             WHERE g.kind IN ('adjustment', 'void', 'reversal', 'refund', 'chargeback')
+               AND g.occurred_at >= :start AND g.occurred_at < :after_end
+             ORDER BY g.id";
+
+/// Every line of an invoice posted by window end, receivable or void.
+pub(crate) const REVENUE_LINES: &str = concat!(
+    "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
+                    CASE WHEN i.status = 'void' THEN i.voided_at END, l.service_start, l.service_end
+             FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+             WHERE (",
+    receivable_status!(),
+    " OR (i.status = 'void' AND i.voided_at IS NOT NULL))
+               AND i.posted_at IS NOT NULL AND i.posted_at <= :end"
+);
+
+/// Every kind of activity dated after window end, counted and summed.
+pub(crate) const AFTER_WINDOW: &str = "SELECT 'invoices_posted', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
+              WHERE status <> 'draft' AND posted_at > :end
+             UNION ALL
+             SELECT 'invoices_voided', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
+              WHERE status = 'void' AND voided_at > :end AND posted_at <= :end
+             UNION ALL
+             SELECT 'payments_received', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
+              WHERE kind = 'payment' AND occurred_on > :end
+             UNION ALL
+             SELECT 'payment_undos', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
+              WHERE kind <> 'payment' AND occurred_on > :end
+             UNION ALL
+             SELECT 'credits_issued', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
+              WHERE kind = 'credit' AND issued_on > :end
+             UNION ALL
+             SELECT 'credits_reversed', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
+              WHERE kind = 'reversal' AND issued_on > :end
+             UNION ALL
+             SELECT 'disbursements', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM disbursements
+              WHERE disbursed_on > :end
+             UNION ALL
+             SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
+              WHERE occurred_at >= :after_end
+             UNION ALL
+             SELECT 'usage_events',
+                    (SELECT COUNT(*) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
+                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)";
+
 /// A reader's parameters on `basis`: the stored aggregate's table takes none.
 fn on<'a>(basis: Basis, params: Params<'a>) -> Params<'a> {
     match basis {
@@ -995,18 +1065,15 @@ impl Snapshot {
     }
 
     /// Disbursements dated on or before window end to an invoice that is a draft or void.
-    pub fn misdirected_disbursements(&self, period: &Period) -> Result<Vec<MisdirectedDisbursement>> {
+    pub fn misdirected_disbursements(
+        &self,
+        period: &Period,
+        basis: Basis,
+    ) -> Result<Vec<MisdirectedDisbursement>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT MIN(d.id), d.invoice_id, i.status, SUM(d.amount_cents), d.source_kind, d.source_id,
-                    COUNT(*)
-             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
-             WHERE d.disbursed_on <= :end
-               AND (i.status = 'draft' OR (i.status = 'void' AND i.voided_at <= :end))
-             GROUP BY d.source_kind, d.source_id, d.invoice_id
-             HAVING SUM(d.amount_cents) <> 0
-             ORDER BY 1",
-            named_params! { ":end": w.end },
+            &basis.sql(&aggregates::MISDIRECTED),
+            on(basis, named_params! { ":end": w.end }),
             |r| {
                 Ok(MisdirectedDisbursement {
                     id: r.get(0)?,
@@ -1126,24 +1193,14 @@ impl Snapshot {
 
     /// Ledger rows in the window of kind `adjustment`, `void`, `reversal`, `refund` or
     /// `chargeback`, each with whether its reference names the matching source.
-    pub fn ledger_adjustments(&self, period: &Period) -> Result<Vec<LedgerAdjustment>> {
+    pub fn ledger_adjustments(&self, period: &Period, basis: Basis) -> Result<Vec<LedgerAdjustment>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT g.id, g.account_id, g.kind, substr(g.occurred_at, 1, 10), g.amount_cents, g.reference,
-                    CASE g.kind
-                      WHEN 'adjustment' THEN 0
-                      WHEN 'void' THEN EXISTS (SELECT 1 FROM invoices i
-                          WHERE i.id = g.reference AND i.id = g.invoice_id AND i.status = 'void')
-                      WHEN 'refund' THEN EXISTS (SELECT 1 FROM payments p
-                          WHERE p.id = g.reference AND p.kind = 'refund')
-                        OR EXISTS (SELECT 1 FROM credits c WHERE c.id = g.reference AND c.kind = 'reversal')
-                      ELSE EXISTS (SELECT 1 FROM payments p WHERE p.id = g.reference AND p.kind = g.kind)
-                    END
-             FROM ledger g
-             WHERE g.kind IN ('adjustment', 'void', 'reversal', 'refund', 'chargeback')
-               AND g.occurred_at >= :start AND g.occurred_at < :after_end
-             ORDER BY g.id",
-            named_params! { ":start": w.start, ":after_end": w.after_end },
+            &basis.sql(&aggregates::LEDGER_ADJUSTMENTS),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(LedgerAdjustment {
                     id: r.get(0)?,
@@ -1229,20 +1286,13 @@ impl Snapshot {
     pub fn revenue_lines<R>(
         &self,
         period: &Period,
+        basis: Basis,
         consume: impl FnOnce(&mut dyn Iterator<Item = RevenueLine>) -> R,
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            concat!(
-                "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
-                    CASE WHEN i.status = 'void' THEN i.voided_at END, l.service_start, l.service_end
-             FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-             WHERE (",
-                receivable_status!(),
-                " OR (i.status = 'void' AND i.voided_at IS NOT NULL))
-               AND i.posted_at IS NOT NULL AND i.posted_at <= :end"
-            ),
-            named_params! { ":end": w.end },
+            &basis.sql(&aggregates::REVENUE_LINES),
+            on(basis, named_params! { ":end": w.end }),
             |r| {
                 Ok(RevenueLine {
                     id: r.get(0)?,
@@ -1931,39 +1981,11 @@ pub struct AfterWindowActivity {
 
 impl Snapshot {
     /// Every kind of activity dated after window end, counted and summed.
-    pub fn after_window_activity(&self, period: &Period) -> Result<AfterWindowActivity> {
+    pub fn after_window_activity(&self, period: &Period, basis: Basis) -> Result<AfterWindowActivity> {
         let w = Window::of(period);
         let rows = self.collect(
-            "SELECT 'invoices_posted', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
-              WHERE status <> 'draft' AND posted_at > :end
-             UNION ALL
-             SELECT 'invoices_voided', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
-              WHERE status = 'void' AND voided_at > :end AND posted_at <= :end
-             UNION ALL
-             SELECT 'payments_received', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
-              WHERE kind = 'payment' AND occurred_on > :end
-             UNION ALL
-             SELECT 'payment_undos', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
-              WHERE kind <> 'payment' AND occurred_on > :end
-             UNION ALL
-             SELECT 'credits_issued', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
-              WHERE kind = 'credit' AND issued_on > :end
-             UNION ALL
-             SELECT 'credits_reversed', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
-              WHERE kind = 'reversal' AND issued_on > :end
-             UNION ALL
-             SELECT 'disbursements', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM disbursements
-              WHERE disbursed_on > :end
-             UNION ALL
-             SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
-              WHERE occurred_at >= :after_end
-             UNION ALL
-             SELECT 'usage_events',
-                    (SELECT COUNT(*) FROM usage_events WHERE occurred_at >= :after_end)
-                    + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
-                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
-                    + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)",
-            named_params! { ":end": w.end, ":after_end": w.after_end },
+            &basis.sql(&aggregates::AFTER_WINDOW),
+            on(basis, named_params! { ":end": w.end, ":after_end": w.after_end }),
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
