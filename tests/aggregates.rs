@@ -22,6 +22,12 @@ fn closedesk() -> assert_cmd::Command {
     cmd
 }
 
+/// `closedesk verify FILE` through the real binary: its exit code and output.
+fn verify(path: &Path) -> (Option<i32>, String) {
+    let out = closedesk().arg("verify").arg(path).output().unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
 /// Both paths on `path`: the aggregates are current, and the engine on them gives what
 /// the engine on the raw rows gives.
 fn same_both_ways(path: &Path) -> Reconciliation {
@@ -168,9 +174,8 @@ fn an_edited_aggregate_row_fails_verify_naming_it_and_is_never_read() {
         .unwrap();
         account
     };
-    let out = closedesk().arg("verify").arg(&path).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (code, stdout) = verify(&path);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains(&format!(
             "[failed] source aggregates: agg_account_usage {account}: the stored row differs"
@@ -192,8 +197,7 @@ fn an_edited_aggregate_row_fails_verify_naming_it_and_is_never_read() {
     let snapshot = Snapshot::open(&path).unwrap();
     assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Stored);
     agree(&snapshot);
-    let out = closedesk().arg("verify").arg(&path).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (_, stdout) = verify(&path);
     let tables = closedesk::snapshot::aggregates::AGGREGATES.len();
     assert!(
         stdout.contains(&format!("[ok]     source aggregates: {tables} tables")),
@@ -227,9 +231,8 @@ fn a_forged_seal_is_caught_by_verify() {
             stored: true
         }
     );
-    let out = closedesk().arg("verify").arg(&path).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (code, stdout) = verify(&path);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains(&format!("[failed] source aggregates: agg_invoice_facts {first}:")),
         "{stdout}"
@@ -324,8 +327,7 @@ fn a_schema_6_file_upgrades_and_gets_its_aggregates() {
     assert_eq!(reconcile::run(&snapshot).unwrap(), expected);
     agree(&snapshot);
     drop(snapshot);
-    let out = closedesk().arg("verify").arg(&path).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (_, stdout) = verify(&path);
     assert!(stdout.contains("[ok]     source aggregates:"), "{stdout}");
     assert!(stdout.contains("[ok]     triggers:"), "{stdout}");
 }
