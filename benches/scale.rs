@@ -11,8 +11,11 @@
 //! - a workflow action (issue 15): `closedesk mismatch FILE KEY note …` and `… assign …`
 //!   as processes on the first planted mismatch, best of three each — they read the stored
 //!   result and run no engine;
-//! - engine vs baseline, in this process on one connection: `reconcile::run` against the
-//!   raw-SQL baseline (`Snapshot::raw_sql_baseline`: the same aggregates as plain SQL),
+//! - `reconcile --from-source` as a process (the full recompute from the raw rows);
+//! - engine vs baseline, in this process on one connection: `reconcile::run` (on the
+//!   source aggregates stored at import, issue 15) and `reconcile::run_from_source` (on the
+//!   raw rows) against the raw-SQL baseline (`Snapshot::raw_sql_baseline`: the same
+//!   aggregates as plain SQL), and rebuilding the aggregates (`build_aggregates`),
 //!   best of three each, and their ratio;
 //! - whether the engine found exactly the planted mismatches with their exact variances.
 //!
@@ -84,7 +87,10 @@ struct Row {
     reconcile_rss: u64,
     note: Duration,
     assign: Duration,
+    reconcile_source: Duration,
     engine: Duration,
+    engine_source: Duration,
+    aggregates_build: Duration,
     baseline: Duration,
     exact: bool,
 }
@@ -135,6 +141,7 @@ fn bench(dir: &Path, invoices: u64) -> Row {
     let (status_first, _) = run(Stdio::null(), &["status", &file_text]);
     let (status_next, status_rss) = run(Stdio::null(), &["status", &file_text]);
     let (reconcile_time, reconcile_rss) = run(Stdio::null(), &["reconcile", &file_text]);
+    let (reconcile_source, _) = run(Stdio::null(), &["reconcile", "--from-source", &file_text]);
     let key = &planted.first().expect("planted mismatches").0;
     let action = |args: &[&str]| {
         let mut all = vec!["mismatch", &file_text, key];
@@ -147,14 +154,18 @@ fn bench(dir: &Path, invoices: u64) -> Row {
 
     let snapshot = Snapshot::open(&file).expect("open");
     let (baseline, _) = best_of(3, || snapshot.raw_sql_baseline().expect("baseline"));
+    let (aggregates_build, _) = best_of(1, || snapshot.build_aggregates().expect("build aggregates"));
     let (engine, rec) = best_of(3, || reconcile::run(&snapshot).expect("reconcile"));
+    let (engine_source, from_source) = best_of(3, || {
+        reconcile::run_from_source(&snapshot).expect("reconcile from source")
+    });
     let mut found: Vec<(String, i64)> = rec
         .mismatches
         .iter()
         .map(|m| (m.key.clone(), m.variance.cents()))
         .collect();
     found.sort();
-    let exact = found == planted && planted.len() == 6;
+    let exact = found == planted && planted.len() == 6 && rec == from_source;
     Row {
         invoices,
         build,
@@ -166,7 +177,10 @@ fn bench(dir: &Path, invoices: u64) -> Row {
         reconcile_rss,
         note,
         assign,
+        reconcile_source,
         engine,
+        engine_source,
+        aggregates_build,
         baseline,
         exact,
     }
@@ -384,12 +398,12 @@ fn main() {
 
     println!();
     println!(
-        "| invoices | build | file | status (1st run) | status (2nd run) | status RSS | reconcile (process) | reconcile RSS | a note (process) | assign (process) | engine | raw-SQL baseline | engine / baseline | exact |"
+        "| invoices | build | file | status (1st run) | status (2nd run) | status RSS | reconcile (process) | reconcile RSS | reconcile --from-source (process) | a note (process) | assign (process) | engine (aggregates) | engine (from source) | aggregates rebuild | raw-SQL baseline | from source / baseline | exact |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
     for r in &rows {
         println!(
-            "| {} | {} | {:.0} MiB | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
+            "| {} | {} | {:.0} MiB | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
             r.invoices,
             r.build.map(ms).unwrap_or_else(|| "(reused)".into()),
             r.file_size as f64 / 1_048_576.0,
@@ -398,11 +412,14 @@ fn main() {
             mib(r.status_rss),
             ms(r.reconcile),
             mib(r.reconcile_rss),
+            ms(r.reconcile_source),
             ms(r.note),
             ms(r.assign),
             ms(r.engine),
+            ms(r.engine_source),
+            ms(r.aggregates_build),
             ms(r.baseline),
-            r.engine.as_secs_f64() / r.baseline.as_secs_f64(),
+            r.engine_source.as_secs_f64() / r.baseline.as_secs_f64(),
             if r.exact { "yes" } else { "NO" }
         );
     }

@@ -1759,7 +1759,9 @@ fn revenue_rules_every_line_adds_up_to_its_amount() {
     let (_dir, snapshot) = revenue_rules();
     let period = snapshot.period().unwrap();
     let lines = snapshot
-        .revenue_lines(&period, |lines| lines.collect::<Vec<_>>())
+        .revenue_lines(&period, closedesk::snapshot::aggregates::Basis::Source, |lines| {
+            lines.collect::<Vec<_>>()
+        })
         .unwrap();
     let by_hand = [
         // line, before, in the window, deferred at end

@@ -128,6 +128,7 @@ fn a_clean_history_verifies() {
             "sign-off anchors",
             "replay",
             "bounds",
+            "source aggregates",
             "signed figures",
             "signed source rows",
             "stored result",

@@ -126,7 +126,7 @@ enum Command {
     },
     /// Run every reconciliation step; print every figure and every mismatch.
     #[command(
-        after_help = "Examples:\n  closedesk reconcile\n  closedesk reconcile acme-2026-03.db --json\n  closedesk reconcile --check   # exit 1 when the period is not clean"
+        after_help = "Examples:\n  closedesk reconcile\n  closedesk reconcile acme-2026-03.db --json\n  closedesk reconcile --check   # exit 1 when the period is not clean\n  closedesk reconcile --from-source acme-2026-03.db   # recompute from the raw rows\n\nThe checks read the source aggregates stored at import when they are current (rebuilt \nfirst when a source row changed since); --from-source reads every raw row instead and \nstores nothing."
     )]
     Reconcile {
         /// The snapshot (default: the demo period).
@@ -137,6 +137,9 @@ enum Command {
         /// Exit 1 when the period is not clean.
         #[arg(long)]
         check: bool,
+        /// Recompute every figure from the raw source rows, not the stored aggregates.
+        #[arg(long)]
+        from_source: bool,
     },
     /// The close checklist: the eight items with their evidence; `set` moves one.
     #[command(after_help = workflow::CHECKLIST_HELP)]
@@ -323,7 +326,15 @@ pub fn run(cli: Cli) -> Outcome {
             cmd_import(&dir, &out, force, window.as_deref())
         }
         (Some(Command::Status { file, json, check }), _) => cmd_status(file, json, check),
-        (Some(Command::Reconcile { file, json, check }), _) => cmd_reconcile(file, json, check),
+        (
+            Some(Command::Reconcile {
+                file,
+                json,
+                check,
+                from_source,
+            }),
+            _,
+        ) => cmd_reconcile(file, json, check, from_source),
         (Some(Command::Checklist(args)), _) => workflow::checklist(args, user.as_deref()),
         (Some(Command::Mismatch(args)), _) => workflow::mismatch(args, user.as_deref()),
         (Some(Command::Signoff(args)), _) => workflow::signoff(args, user.as_deref()),
@@ -707,11 +718,18 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     Ok(exit_for(&summary, check))
 }
 
-fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
+fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool, from_source: bool) -> Outcome {
     let snapshot = open_snapshot_to_read(file)?;
     // The engine, run now: the command that proves the figures (and refreshes the stored
-    // overview).
-    let recon = reconcile::run_and_store(&snapshot).map_err(|e| cannot_read(&snapshot, e))?;
+    // overview) — on the source aggregates, rebuilt first if a source row changed, or with
+    // --from-source on the raw rows (stores nothing).
+    let recon = if from_source {
+        reconcile::run_from_source(&snapshot)
+    } else {
+        reconcile::refresh_aggregates(&snapshot);
+        reconcile::run_and_store(&snapshot)
+    }
+    .map_err(|e| cannot_read(&snapshot, e))?;
     let (summary, open) = summarize(&snapshot, &recon.overview())?;
     if json {
         let document = reconcile_json::document(&summary, &recon)

@@ -186,7 +186,7 @@ fn usage_compare(
     let account = snapshot.usage_subject_account(&m.subject)?;
     let lines = snapshot.usage_lines_rated(period, &account)?;
     let unbilled: Vec<_> = snapshot
-        .unbilled_usage(period)?
+        .unbilled_usage(period, snapshot.aggregates_basis()?)?
         .into_iter()
         .filter(|e| e.account_id == account)
         .collect();

@@ -44,6 +44,7 @@ pub use mismatch::{severity, Kind, Mismatch, SourceRef};
 pub use stored::{run_and_store, stored_or_run, Freshness};
 
 use crate::money::Money;
+use crate::snapshot::aggregates::Basis;
 use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
 use crate::snapshot::queries::SourceRows;
 use crate::snapshot::Snapshot;
@@ -299,14 +300,44 @@ pub struct Trace<'a> {
 /// read transaction that ends before this returns — or, when the connection is already
 /// inside a transaction (sign-off re-runs the reconciliation inside its write
 /// transaction), inside that one.
+///
+/// The checks read the stored source aggregates when they are current (docs/reconciliation.md,
+/// "Source aggregates"); outside a transaction, aggregates that are not current are first
+/// rebuilt when the file can be written ([`refresh_aggregates`]), else the checks read the
+/// raw rows.
 pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     if !snapshot.conn().is_autocommit() {
         return run_checks(snapshot);
     }
+    refresh_aggregates(snapshot);
     let read = snapshot.begin_read()?;
     let reconciliation = run_checks(snapshot)?;
     read.finish()?;
     Ok(reconciliation)
+}
+
+/// Runs every check over the raw source rows, never the stored aggregates (`reconcile
+/// --from-source`): the full recompute, in one read transaction like [`run`].
+pub fn run_from_source(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
+    if !snapshot.conn().is_autocommit() {
+        return run_checks_on(snapshot, Basis::Source);
+    }
+    let read = snapshot.begin_read()?;
+    let reconciliation = run_checks_on(snapshot, Basis::Source)?;
+    read.finish()?;
+    Ok(reconciliation)
+}
+
+/// Rebuilds the source aggregates when they are not current (a hand edit of a source row,
+/// an edited aggregate row, another build's definitions) and the file can be written now;
+/// outside a transaction only. Best effort: a read-only or busy file keeps them as they
+/// are, and the engine then reads the raw rows. Whether they are current afterwards.
+pub fn refresh_aggregates(snapshot: &Snapshot) -> bool {
+    match snapshot.aggregates_basis() {
+        Ok(Basis::Stored) => true,
+        Ok(Basis::Source) if snapshot.conn().is_autocommit() => snapshot.build_aggregates().is_ok(),
+        _ => false,
+    }
 }
 
 thread_local! {
@@ -319,7 +350,13 @@ pub fn engine_runs() -> u64 {
     ENGINE_RUNS.with(std::cell::Cell::get)
 }
 
+/// Every check, inside the caller's transaction, on the stored aggregates when they are
+/// current, else on the raw rows.
 fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
+    run_checks_on(snapshot, snapshot.aggregates_basis()?)
+}
+
+fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconciliation> {
     ENGINE_RUNS.with(|runs| runs.set(runs.get() + 1));
     let period = snapshot.period()?;
     let owners = Owners::new(&period, &snapshot.lane_owners()?);
@@ -331,14 +368,15 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     let mut mismatches = Vec::new();
 
     // 1. Posted invoice totals.
-    let (posted, found) = snapshot.invoice_facts(p, |invoices| posted::check(ctx, invoices))?;
+    let (posted, found) = snapshot.invoice_facts(p, basis, |invoices| posted::check(ctx, invoices))?;
     mismatches.extend(traced(snapshot, p, found, posted::trace)?);
 
     // 2. Applied vs unapplied.
     let activity = snapshot.window_activity(p)?;
-    let misdirected = snapshot.misdirected_disbursements(p)?;
-    let (applied, found) =
-        snapshot.source_totals(p, |sources| applied::check(ctx, &activity, sources, &misdirected))?;
+    let misdirected = snapshot.misdirected_disbursements(p, basis)?;
+    let (applied, found) = snapshot.source_totals(p, basis, |sources| {
+        applied::check(ctx, &activity, sources, &misdirected)
+    })?;
     mismatches.extend(traced(snapshot, p, found, applied::trace)?);
 
     // 3. Account roll-forward: what step 4's wrong ledger rows explain is theirs.
@@ -346,10 +384,11 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
         voided: snapshot.voided_invoices(p)?,
         payment_undos: snapshot.payment_undos(p)?,
         credits: snapshot.credits_issued(p)?,
-        ledger: snapshot.ledger_adjustments(p)?,
+        ledger: snapshot.ledger_adjustments(p, basis)?,
     };
     let reported_on_rows = adjustments::ledger_excess(&inputs);
-    let (rollforward, found) = rollforward::check(ctx, snapshot.account_ledgers(p)?, &reported_on_rows);
+    let (rollforward, found) =
+        rollforward::check(ctx, snapshot.account_ledgers(p, basis)?, &reported_on_rows);
     mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
 
     // 4. Adjustments.
@@ -359,7 +398,7 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     // 5. AR to finance output.
     let batches = snapshot.batch_totals()?;
     let extracts = snapshot.extract_accounts()?;
-    let (exports, found) = snapshot.archive_invoices(p, |archived| {
+    let (exports, found) = snapshot.archive_invoices(p, basis, |archived| {
         let tie_to = exports::TieTo {
             closing_ar: posted.closing_ar,
             posted_receivables: posted.posted_receivables,
@@ -370,14 +409,14 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     mismatches.extend(traced(snapshot, p, found, exports::trace)?);
 
     // 6. Revenue, separately.
-    let (revenue, found) = snapshot.revenue_lines(p, |lines| revenue::check(ctx, lines))?;
+    let (revenue, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
     mismatches.extend(traced(snapshot, p, found, revenue::trace)?);
 
     // The source lanes: usage, employer programs, statements.
-    let unbilled = snapshot.unbilled_usage(p)?;
-    let account_usage = snapshot.account_usage(p)?;
+    let unbilled = snapshot.unbilled_usage(p, basis)?;
+    let account_usage = snapshot.account_usage(p, basis)?;
     let control = snapshot.usage_control()?;
-    let (usage, found) = snapshot.usage_lines(p, |lines| {
+    let (usage, found) = snapshot.usage_lines(p, basis, |lines| {
         usage::check(ctx, account_usage, lines, unbilled, control)
     })?;
     mismatches.extend(traced(snapshot, p, found, usage::trace)?);
@@ -398,8 +437,8 @@ fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     );
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 
-    let aging = aging::aging(snapshot.aging_rows(p)?);
-    let after_window = after::figures(&snapshot.after_window_activity(p)?);
+    let aging = aging::aging(snapshot.aging_rows(p, basis)?);
+    let after_window = after::figures(&snapshot.after_window_activity(p, basis)?);
 
     let headline = Headline {
         usage_billed: usage.billed,

@@ -491,6 +491,8 @@ impl Snapshot {
             tx.execute_batch(sql)?;
         }
         tx.execute("UPDATE source_generation SET generation = generation + 1", [])?;
+        // The source aggregates, computed once from the rows just loaded (issue 15).
+        super::aggregates::build_in(&tx, period)?;
         tx.commit()?;
         Ok(value)
     }

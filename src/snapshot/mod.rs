@@ -14,6 +14,7 @@
 //! Must not know a workflow rule, a reconciliation check or how anything is displayed.
 
 mod accounts;
+pub mod aggregates;
 mod baseline;
 pub mod bounds;
 pub mod bulk;
@@ -478,6 +479,20 @@ impl Snapshot {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", target)?;
             tx.commit()?;
+        }
+        // A file upgraded to the source aggregates gets them now, computed from its rows.
+        if (1..schema::AGGREGATES_SINCE).contains(&current) {
+            let has_period: bool = self
+                .conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM period)", [], |r| r.get(0))?;
+            if has_period {
+                let tx = rusqlite::Transaction::new_unchecked(
+                    &self.conn,
+                    rusqlite::TransactionBehavior::Immediate,
+                )?;
+                aggregates::build_in(&tx, &self.period()?)?;
+                tx.commit()?;
+            }
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ use chrono::{Days, NaiveDate, NaiveDateTime};
 use rusqlite::types::Type;
 use rusqlite::{named_params, Row, ToSql};
 
+use super::aggregates::{self, Basis};
 use super::model::{
     BatchKind, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
     PeriodStatus, RevenueRule, SourceKind, DATE_FORMAT, TIMESTAMP_FORMAT,
@@ -99,11 +100,23 @@ pub(crate) struct Window {
     pub(crate) start: String,
     pub(crate) end: String,
     pub(crate) after_end: String,
+    /// `window_end` less 30, 60 and 90 days: the bounds of aged AR's buckets (empty when
+    /// there is no such day).
+    pub(crate) minus_30: String,
+    pub(crate) minus_60: String,
+    pub(crate) minus_90: String,
 }
 
 impl Window {
     pub(crate) fn of(period: &Period) -> Window {
         let date = |d: NaiveDate| d.format(DATE_FORMAT).to_string();
+        let days_before = |days: u64| {
+            period
+                .window_end
+                .checked_sub_days(Days::new(days))
+                .map(date)
+                .unwrap_or_default()
+        };
         Window {
             start: date(period.window_start),
             end: date(period.window_end),
@@ -113,7 +126,23 @@ impl Window {
                 .map(date)
                 // No day follows the last representable one: any timestamp sorts before this.
                 .unwrap_or_else(|| "9999-99-99".to_string()),
+            minus_30: days_before(30),
+            minus_60: days_before(60),
+            minus_90: days_before(90),
         }
+    }
+
+    /// Every window parameter a reader's query may name, for the queries run generically
+    /// (`super::aggregates`): bind only those the statement names.
+    pub(crate) fn all_params(&self) -> [(&'static str, &str); 6] {
+        [
+            (":start", &self.start),
+            (":end", &self.end),
+            (":after_end", &self.after_end),
+            (":minus_30", &self.minus_30),
+            (":minus_60", &self.minus_60),
+            (":minus_90", &self.minus_90),
+        ]
     }
 }
 
@@ -181,6 +210,254 @@ macro_rules! balance_at_end {
 }
 pub(crate) use balance_at_end;
 pub(crate) use {line_billed_in_window, receivable_at_end, receivable_status};
+
+// ---------------------------------------------------------------------------------------
+// The readers' queries that source aggregates are built from (`super::aggregates`): each is
+// read from the source rows, or materialized once into its `agg_*` table by the same SQL.
+
+/// Every invoice with the sums of check 1 (posted invoice totals): one row per invoice.
+pub(crate) const INVOICE_FACTS: &str =
+    "SELECT i.id, i.status, i.posted_at, i.voided_at, i.total_cents, i.balance_cents,
+                    (SELECT COALESCE(SUM(l.amount_cents), 0) FROM invoice_lines l
+                      WHERE l.invoice_id = i.id),
+                    (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
+                      WHERE d.invoice_id = i.id AND d.disbursed_on <= :end),
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end),
+                    (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
+                      WHERE d.invoice_id = i.id AND d.disbursed_on > :end),
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at >= :after_end)
+             FROM invoices i";
+
+/// Every payment and credit (and every source a disbursement names) with its net value and what was disbursed from it, to window end.
+pub(crate) const SOURCE_TOTALS: &str = "SELECT kind, id, SUM(value), SUM(disbursed) FROM (
+                 SELECT 'payment' AS kind, id, amount_cents AS value, 0 AS disbursed FROM payments
+                  WHERE kind = 'payment' AND occurred_on <= :end
+                 UNION ALL
+                 SELECT 'payment', related_payment_id, -amount_cents, 0 FROM payments
+                  WHERE kind IN ('reversal', 'refund', 'chargeback') AND occurred_on <= :end
+                    AND related_payment_id IS NOT NULL
+                 UNION ALL
+                 SELECT 'credit', id, amount_cents, 0 FROM credits
+                  WHERE kind = 'credit' AND issued_on <= :end
+                 UNION ALL
+                 SELECT 'credit', related_credit_id, -amount_cents, 0 FROM credits
+                  WHERE kind = 'reversal' AND issued_on <= :end AND related_credit_id IS NOT NULL
+                 UNION ALL
+                 SELECT source_kind, source_id, 0, amount_cents FROM disbursements
+                  WHERE disbursed_on <= :end
+             ) GROUP BY kind, id";
+
+/// The roll-forward of every account, and the sum of its receivable invoice balances.
+pub(crate) const ACCOUNT_LEDGERS: &str = concat!(
+    "SELECT account_id, SUM(opening), SUM(posted), SUM(disbursed), SUM(pulled_back),
+                    SUM(adjustments), SUM(voids), SUM(balances)
+             FROM (
+                 SELECT account_id,
+                        CASE WHEN occurred_at < :start AND kind <> 'refund'
+                             THEN amount_cents ELSE 0 END AS opening,
+                        CASE WHEN occurred_at >= :start AND kind = 'invoice_posted'
+                             THEN amount_cents ELSE 0 END AS posted,
+                        CASE WHEN occurred_at >= :start AND kind IN ('payment_disbursed', 'credit_disbursed')
+                             THEN amount_cents ELSE 0 END AS disbursed,
+                        CASE WHEN occurred_at >= :start AND kind IN ('reversal', 'chargeback')
+                             THEN amount_cents ELSE 0 END AS pulled_back,
+                        CASE WHEN occurred_at >= :start AND kind = 'adjustment'
+                             THEN amount_cents ELSE 0 END AS adjustments,
+                        CASE WHEN occurred_at >= :start AND kind = 'void'
+                             THEN amount_cents ELSE 0 END AS voids,
+                        0 AS balances
+                 FROM ledger WHERE occurred_at < :after_end
+                 UNION ALL
+                 SELECT i.account_id, 0, 0, 0, 0, 0, 0, ",
+    balance_at_end!(),
+    " FROM invoices i
+                  WHERE ",
+    receivable_at_end!(),
+    "
+             ) GROUP BY account_id ORDER BY account_id"
+);
+
+/// Each archive batch against each invoice of the close population, and each other invoice it has lines for.
+pub(crate) const ARCHIVE_INVOICES: &str = concat!(
+    "WITH population AS (
+                 SELECT i.id, i.total_cents FROM invoices i
+                  WHERE ",
+    in_close_population!(),
+    "),
+             archived AS (
+                 SELECT l.batch_id, l.invoice_id, SUM(l.amount_cents) AS amount_cents
+                 FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
+                 WHERE b.kind = 'archive' AND l.invoice_id IS NOT NULL
+                 GROUP BY l.batch_id, l.invoice_id)
+             SELECT b.id, p.id, 1, p.total_cents, COALESCE(a.amount_cents, 0)
+             FROM export_batches b CROSS JOIN population p
+             LEFT JOIN archived a ON a.batch_id = b.id AND a.invoice_id = p.id
+             WHERE b.kind = 'archive'
+             UNION ALL
+             SELECT a.batch_id, a.invoice_id, 0, 0, a.amount_cents FROM archived a
+             WHERE a.invoice_id NOT IN (SELECT id FROM population)"
+);
+
+/// Each account's usage in the window: rated, billed, open exceptions.
+pub(crate) const ACCOUNT_USAGE: &str = concat!(
+    "SELECT account_id, SUM(rated), SUM(billed), SUM(open_events), SUM(open_amount) FROM (
+                 SELECT account_id,
+                        CASE WHEN state = 'rated' THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS rated,
+                        0 AS billed,
+                        CASE WHEN state IN ('unprocessed', 'rerating') THEN 1 ELSE 0 END AS open_events,
+                        CASE WHEN state IN ('unprocessed', 'rerating')
+                             THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS open_amount
+                 FROM usage_events WHERE occurred_at >= :start AND occurred_at < :after_end
+                 UNION ALL
+                 SELECT account_id,
+                        CASE WHEN state = 'rated' THEN rated_amount_cents ELSE 0 END,
+                        0,
+                        CASE WHEN state IN ('unprocessed', 'rerating') THEN event_count ELSE 0 END,
+                        CASE WHEN state IN ('unprocessed', 'rerating') THEN rated_amount_cents ELSE 0 END
+                 FROM usage_daily WHERE day >= :start AND day < :after_end
+                 UNION ALL
+                 SELECT i.account_id, 0, l.amount_cents, 0, 0
+                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                 WHERE l.kind = 'usage' AND ",
+    line_billed_in_window!(),
+    "
+             ) GROUP BY account_id ORDER BY account_id"
+);
+
+/// Every usage line billed in the window with the rated events linked to it.
+pub(crate) const USAGE_LINES: &str = concat!(
+    "SELECT l.id, i.account_id, l.amount_cents,
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
+                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
+                    (SELECT COUNT(*) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id),
+                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
+                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
+                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
+                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id)
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'usage' AND ",
+    line_billed_in_window!(),
+    ""
+);
+
+/// Usage rated in the window that no usage line billed in the window carries.
+pub(crate) const UNBILLED_USAGE: &str = concat!(
+    "WITH billed AS (
+                 SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                  WHERE l.kind = 'usage' AND ",
+    line_billed_in_window!(),
+    ")
+             SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id, NULL
+             FROM usage_events e
+             WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
+               AND (e.invoice_line_id IS NULL OR e.invoice_line_id NOT IN (SELECT id FROM billed))
+             UNION ALL
+             SELECT d.account_id || '/' || d.day || '/' || d.kind
+                      || COALESCE('/' || d.invoice_line_id, ''),
+                    d.account_id, SUM(d.rated_amount_cents), d.invoice_line_id, SUM(d.event_count)
+             FROM usage_daily d
+             WHERE d.state = 'rated' AND d.day >= :start AND d.day < :after_end
+               AND (d.invoice_line_id IS NULL OR d.invoice_line_id NOT IN (SELECT id FROM billed))
+             GROUP BY d.account_id, d.day, d.kind, d.invoice_line_id
+             ORDER BY 1"
+);
+
+/// Each account's receivable invoice balances by days past due at window end.
+pub(crate) const AGING_ROWS: &str = concat!("SELECT account_id,
+                    SUM(CASE WHEN due_date >= :end THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :end AND due_date >= :minus_30 THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :minus_30 AND due_date >= :minus_60 THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :minus_60 AND due_date >= :minus_90 THEN balance_cents ELSE 0 END),
+                    SUM(CASE WHEN due_date < :minus_90 THEN balance_cents ELSE 0 END)
+             FROM (SELECT i.account_id, i.due_date, ", balance_at_end!(), " AS balance_cents
+                   FROM invoices i WHERE ", receivable_at_end!(), ")
+             WHERE balance_cents <> 0
+             GROUP BY account_id ORDER BY account_id");
+
+/// Disbursements to window end to an invoice that is a draft or void, per payment or credit and invoice.
+pub(crate) const MISDIRECTED: &str =
+    "SELECT MIN(d.id), d.invoice_id, i.status, SUM(d.amount_cents), d.source_kind, d.source_id,
+                    COUNT(*)
+             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
+             WHERE d.disbursed_on <= :end
+               AND (i.status = 'draft' OR (i.status = 'void' AND i.voided_at <= :end))
+             GROUP BY d.source_kind, d.source_id, d.invoice_id
+             HAVING SUM(d.amount_cents) <> 0
+             ORDER BY 1";
+
+/// Ledger rows in the window of the adjusting kinds, each with whether its reference names its source.
+pub(crate) const LEDGER_ADJUSTMENTS: &str =
+    "SELECT g.id, g.account_id, g.kind, substr(g.occurred_at, 1, 10), g.amount_cents, g.reference,
+                    CASE g.kind
+                      WHEN 'adjustment' THEN 0
+                      WHEN 'void' THEN EXISTS (SELECT 1 FROM invoices i
+                          WHERE i.id = g.reference AND i.id = g.invoice_id AND i.status = 'void')
+                      WHEN 'refund' THEN EXISTS (SELECT 1 FROM payments p
+                          WHERE p.id = g.reference AND p.kind = 'refund')
+                        OR EXISTS (SELECT 1 FROM credits c WHERE c.id = g.reference AND c.kind = 'reversal')
+                      ELSE EXISTS (SELECT 1 FROM payments p WHERE p.id = g.reference AND p.kind = g.kind)
+                    END
+             FROM ledger g
+             WHERE g.kind IN ('adjustment', 'void', 'reversal', 'refund', 'chargeback')
+               AND g.occurred_at >= :start AND g.occurred_at < :after_end
+             ORDER BY g.id";
+
+/// Every line of an invoice posted by window end, receivable or void.
+pub(crate) const REVENUE_LINES: &str = concat!(
+    "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
+                    CASE WHEN i.status = 'void' THEN i.voided_at END, l.service_start, l.service_end
+             FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+             WHERE (",
+    receivable_status!(),
+    " OR (i.status = 'void' AND i.voided_at IS NOT NULL))
+               AND i.posted_at IS NOT NULL AND i.posted_at <= :end"
+);
+
+/// Every kind of activity dated after window end, counted and summed.
+pub(crate) const AFTER_WINDOW: &str = "SELECT 'invoices_posted', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
+              WHERE status <> 'draft' AND posted_at > :end
+             UNION ALL
+             SELECT 'invoices_voided', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
+              WHERE status = 'void' AND voided_at > :end AND posted_at <= :end
+             UNION ALL
+             SELECT 'payments_received', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
+              WHERE kind = 'payment' AND occurred_on > :end
+             UNION ALL
+             SELECT 'payment_undos', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
+              WHERE kind <> 'payment' AND occurred_on > :end
+             UNION ALL
+             SELECT 'credits_issued', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
+              WHERE kind = 'credit' AND issued_on > :end
+             UNION ALL
+             SELECT 'credits_reversed', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
+              WHERE kind = 'reversal' AND issued_on > :end
+             UNION ALL
+             SELECT 'disbursements', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM disbursements
+              WHERE disbursed_on > :end
+             UNION ALL
+             SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
+              WHERE occurred_at >= :after_end
+             UNION ALL
+             SELECT 'usage_events',
+                    (SELECT COUNT(*) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
+                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
+                    + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)";
+
+/// A reader's parameters on `basis`: the stored aggregate's table takes none.
+fn on<'a>(basis: Basis, params: Params<'a>) -> Params<'a> {
+    match basis {
+        Basis::Source => params,
+        Basis::Stored => &[],
+    }
+}
 
 /// A read transaction: every query made on the snapshot while it lives sees the same state
 /// of the file. It ends with [`ReadTransaction::finish`], or when dropped.
@@ -692,23 +969,13 @@ impl Snapshot {
     pub fn invoice_facts<R>(
         &self,
         period: &Period,
+        basis: Basis,
         consume: impl FnOnce(&mut dyn Iterator<Item = InvoiceFacts>) -> R,
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            "SELECT i.id, i.status, i.posted_at, i.voided_at, i.total_cents, i.balance_cents,
-                    (SELECT COALESCE(SUM(l.amount_cents), 0) FROM invoice_lines l
-                      WHERE l.invoice_id = i.id),
-                    (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
-                      WHERE d.invoice_id = i.id AND d.disbursed_on <= :end),
-                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at < :after_end),
-                    (SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d
-                      WHERE d.invoice_id = i.id AND d.disbursed_on > :end),
-                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment' AND g.occurred_at >= :after_end)
-             FROM invoices i",
-            named_params! { ":end": w.end, ":after_end": w.after_end },
+            &basis.sql(&aggregates::INVOICE_FACTS),
+            on(basis, named_params! { ":end": w.end, ":after_end": w.after_end }),
             |r| {
                 Ok(InvoiceFacts {
                     id: r.get(0)?,
@@ -778,28 +1045,13 @@ impl Snapshot {
     pub fn source_totals<R>(
         &self,
         period: &Period,
+        basis: Basis,
         consume: impl FnOnce(&mut dyn Iterator<Item = SourceTotals>) -> R,
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            "SELECT kind, id, SUM(value), SUM(disbursed) FROM (
-                 SELECT 'payment' AS kind, id, amount_cents AS value, 0 AS disbursed FROM payments
-                  WHERE kind = 'payment' AND occurred_on <= :end
-                 UNION ALL
-                 SELECT 'payment', related_payment_id, -amount_cents, 0 FROM payments
-                  WHERE kind IN ('reversal', 'refund', 'chargeback') AND occurred_on <= :end
-                    AND related_payment_id IS NOT NULL
-                 UNION ALL
-                 SELECT 'credit', id, amount_cents, 0 FROM credits
-                  WHERE kind = 'credit' AND issued_on <= :end
-                 UNION ALL
-                 SELECT 'credit', related_credit_id, -amount_cents, 0 FROM credits
-                  WHERE kind = 'reversal' AND issued_on <= :end AND related_credit_id IS NOT NULL
-                 UNION ALL
-                 SELECT source_kind, source_id, 0, amount_cents FROM disbursements
-                  WHERE disbursed_on <= :end
-             ) GROUP BY kind, id",
-            named_params! { ":end": w.end },
+            &basis.sql(&aggregates::SOURCE_TOTALS),
+            on(basis, named_params! { ":end": w.end }),
             |r| {
                 Ok(SourceTotals {
                     kind: word_at(r, 0, SourceKind::parse)?,
@@ -813,18 +1065,15 @@ impl Snapshot {
     }
 
     /// Disbursements dated on or before window end to an invoice that is a draft or void.
-    pub fn misdirected_disbursements(&self, period: &Period) -> Result<Vec<MisdirectedDisbursement>> {
+    pub fn misdirected_disbursements(
+        &self,
+        period: &Period,
+        basis: Basis,
+    ) -> Result<Vec<MisdirectedDisbursement>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT MIN(d.id), d.invoice_id, i.status, SUM(d.amount_cents), d.source_kind, d.source_id,
-                    COUNT(*)
-             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
-             WHERE d.disbursed_on <= :end
-               AND (i.status = 'draft' OR (i.status = 'void' AND i.voided_at <= :end))
-             GROUP BY d.source_kind, d.source_id, d.invoice_id
-             HAVING SUM(d.amount_cents) <> 0
-             ORDER BY 1",
-            named_params! { ":end": w.end },
+            &basis.sql(&aggregates::MISDIRECTED),
+            on(basis, named_params! { ":end": w.end }),
             |r| {
                 Ok(MisdirectedDisbursement {
                     id: r.get(0)?,
@@ -841,38 +1090,14 @@ impl Snapshot {
 
     /// The ledger roll-forward of every account with ledger rows to window end or with
     /// receivable invoices, and the sum of its receivable invoice balances; by account id.
-    pub fn account_ledgers(&self, period: &Period) -> Result<Vec<AccountLedger>> {
+    pub fn account_ledgers(&self, period: &Period, basis: Basis) -> Result<Vec<AccountLedger>> {
         let w = Window::of(period);
         self.collect(
-            concat!(
-                "SELECT account_id, SUM(opening), SUM(posted), SUM(disbursed), SUM(pulled_back),
-                    SUM(adjustments), SUM(voids), SUM(balances)
-             FROM (
-                 SELECT account_id,
-                        CASE WHEN occurred_at < :start AND kind <> 'refund'
-                             THEN amount_cents ELSE 0 END AS opening,
-                        CASE WHEN occurred_at >= :start AND kind = 'invoice_posted'
-                             THEN amount_cents ELSE 0 END AS posted,
-                        CASE WHEN occurred_at >= :start AND kind IN ('payment_disbursed', 'credit_disbursed')
-                             THEN amount_cents ELSE 0 END AS disbursed,
-                        CASE WHEN occurred_at >= :start AND kind IN ('reversal', 'chargeback')
-                             THEN amount_cents ELSE 0 END AS pulled_back,
-                        CASE WHEN occurred_at >= :start AND kind = 'adjustment'
-                             THEN amount_cents ELSE 0 END AS adjustments,
-                        CASE WHEN occurred_at >= :start AND kind = 'void'
-                             THEN amount_cents ELSE 0 END AS voids,
-                        0 AS balances
-                 FROM ledger WHERE occurred_at < :after_end
-                 UNION ALL
-                 SELECT i.account_id, 0, 0, 0, 0, 0, 0, ",
-                balance_at_end!(),
-                " FROM invoices i
-                  WHERE ",
-                receivable_at_end!(),
-                "
-             ) GROUP BY account_id ORDER BY account_id"
+            &basis.sql(&aggregates::ACCOUNT_LEDGERS),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             ),
-            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             |r| {
                 Ok(AccountLedger {
                     account_id: r.get(0)?,
@@ -968,24 +1193,14 @@ impl Snapshot {
 
     /// Ledger rows in the window of kind `adjustment`, `void`, `reversal`, `refund` or
     /// `chargeback`, each with whether its reference names the matching source.
-    pub fn ledger_adjustments(&self, period: &Period) -> Result<Vec<LedgerAdjustment>> {
+    pub fn ledger_adjustments(&self, period: &Period, basis: Basis) -> Result<Vec<LedgerAdjustment>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT g.id, g.account_id, g.kind, substr(g.occurred_at, 1, 10), g.amount_cents, g.reference,
-                    CASE g.kind
-                      WHEN 'adjustment' THEN 0
-                      WHEN 'void' THEN EXISTS (SELECT 1 FROM invoices i
-                          WHERE i.id = g.reference AND i.id = g.invoice_id AND i.status = 'void')
-                      WHEN 'refund' THEN EXISTS (SELECT 1 FROM payments p
-                          WHERE p.id = g.reference AND p.kind = 'refund')
-                        OR EXISTS (SELECT 1 FROM credits c WHERE c.id = g.reference AND c.kind = 'reversal')
-                      ELSE EXISTS (SELECT 1 FROM payments p WHERE p.id = g.reference AND p.kind = g.kind)
-                    END
-             FROM ledger g
-             WHERE g.kind IN ('adjustment', 'void', 'reversal', 'refund', 'chargeback')
-               AND g.occurred_at >= :start AND g.occurred_at < :after_end
-             ORDER BY g.id",
-            named_params! { ":start": w.start, ":after_end": w.after_end },
+            &basis.sql(&aggregates::LEDGER_ADJUSTMENTS),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(LedgerAdjustment {
                     id: r.get(0)?,
@@ -1046,30 +1261,13 @@ impl Snapshot {
     pub fn archive_invoices<R>(
         &self,
         period: &Period,
+        basis: Basis,
         consume: impl FnOnce(&mut dyn Iterator<Item = ArchiveInvoice>) -> R,
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            concat!(
-                "WITH population AS (
-                 SELECT i.id, i.total_cents FROM invoices i
-                  WHERE ",
-                in_close_population!(),
-                "),
-             archived AS (
-                 SELECT l.batch_id, l.invoice_id, SUM(l.amount_cents) AS amount_cents
-                 FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
-                 WHERE b.kind = 'archive' AND l.invoice_id IS NOT NULL
-                 GROUP BY l.batch_id, l.invoice_id)
-             SELECT b.id, p.id, 1, p.total_cents, COALESCE(a.amount_cents, 0)
-             FROM export_batches b CROSS JOIN population p
-             LEFT JOIN archived a ON a.batch_id = b.id AND a.invoice_id = p.id
-             WHERE b.kind = 'archive'
-             UNION ALL
-             SELECT a.batch_id, a.invoice_id, 0, 0, a.amount_cents FROM archived a
-             WHERE a.invoice_id NOT IN (SELECT id FROM population)"
-            ),
-            named_params! { ":start": w.start, ":end": w.end },
+            &basis.sql(&aggregates::ARCHIVE_INVOICES),
+            on(basis, named_params! { ":start": w.start, ":end": w.end }),
             |r| {
                 Ok(ArchiveInvoice {
                     batch_id: r.get(0)?,
@@ -1088,20 +1286,13 @@ impl Snapshot {
     pub fn revenue_lines<R>(
         &self,
         period: &Period,
+        basis: Basis,
         consume: impl FnOnce(&mut dyn Iterator<Item = RevenueLine>) -> R,
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            concat!(
-                "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
-                    CASE WHEN i.status = 'void' THEN i.voided_at END, l.service_start, l.service_end
-             FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-             WHERE (",
-                receivable_status!(),
-                " OR (i.status = 'void' AND i.voided_at IS NOT NULL))
-               AND i.posted_at IS NOT NULL AND i.posted_at <= :end"
-            ),
-            named_params! { ":end": w.end },
+            &basis.sql(&aggregates::REVENUE_LINES),
+            on(basis, named_params! { ":end": w.end }),
             |r| {
                 Ok(RevenueLine {
                     id: r.get(0)?,
@@ -1120,34 +1311,14 @@ impl Snapshot {
     }
 
     /// Each account's usage in the window: rated, billed, open exceptions.
-    pub fn account_usage(&self, period: &Period) -> Result<Vec<AccountUsage>> {
+    pub fn account_usage(&self, period: &Period, basis: Basis) -> Result<Vec<AccountUsage>> {
         let w = Window::of(period);
         self.collect(
-            concat!(
-                "SELECT account_id, SUM(rated), SUM(billed), SUM(open_events), SUM(open_amount) FROM (
-                 SELECT account_id,
-                        CASE WHEN state = 'rated' THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS rated,
-                        0 AS billed,
-                        CASE WHEN state IN ('unprocessed', 'rerating') THEN 1 ELSE 0 END AS open_events,
-                        CASE WHEN state IN ('unprocessed', 'rerating')
-                             THEN COALESCE(rated_amount_cents, 0) ELSE 0 END AS open_amount
-                 FROM usage_events WHERE occurred_at >= :start AND occurred_at < :after_end
-                 UNION ALL
-                 SELECT account_id,
-                        CASE WHEN state = 'rated' THEN rated_amount_cents ELSE 0 END,
-                        0,
-                        CASE WHEN state IN ('unprocessed', 'rerating') THEN event_count ELSE 0 END,
-                        CASE WHEN state IN ('unprocessed', 'rerating') THEN rated_amount_cents ELSE 0 END
-                 FROM usage_daily WHERE day >= :start AND day < :after_end
-                 UNION ALL
-                 SELECT i.account_id, 0, l.amount_cents, 0, 0
-                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-                 WHERE l.kind = 'usage' AND ",
-                line_billed_in_window!(),
-                "
-             ) GROUP BY account_id ORDER BY account_id"
+            &basis.sql(&aggregates::ACCOUNT_USAGE),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             ),
-            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             |r| {
                 Ok(AccountUsage {
                     account_id: r.get(0)?,
@@ -1193,30 +1364,13 @@ impl Snapshot {
     pub fn usage_lines<R>(
         &self,
         period: &Period,
+        basis: Basis,
         consume: impl FnOnce(&mut dyn Iterator<Item = UsageLineFacts>) -> R,
     ) -> Result<R> {
         let w = Window::of(period);
         self.stream(
-            concat!(
-                "SELECT l.id, i.account_id, l.amount_cents,
-                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
-                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
-                    (SELECT COUNT(*) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
-                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id),
-                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
-                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id)
-             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-             WHERE l.kind = 'usage' AND ",
-                line_billed_in_window!(),
-                ""
-            ),
-            named_params! { ":start": w.start, ":end": w.end },
+            &basis.sql(&aggregates::USAGE_LINES),
+            on(basis, named_params! { ":start": w.start, ":end": w.end }),
             |r| {
                 Ok(UsageLineFacts {
                     id: r.get(0)?,
@@ -1233,30 +1387,14 @@ impl Snapshot {
 
     /// Usage events `rated` in the window that no usage line billed in the window carries
     /// (no line, or a line that is not one), by id.
-    pub fn unbilled_usage(&self, period: &Period) -> Result<Vec<UnbilledEvent>> {
+    pub fn unbilled_usage(&self, period: &Period, basis: Basis) -> Result<Vec<UnbilledEvent>> {
         let w = Window::of(period);
         self.collect(
-            concat!(
-                "WITH billed AS (
-                 SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-                  WHERE l.kind = 'usage' AND ",
-                line_billed_in_window!(),
-                ")
-             SELECT e.id, e.account_id, COALESCE(e.rated_amount_cents, 0), e.invoice_line_id, NULL
-             FROM usage_events e
-             WHERE e.state = 'rated' AND e.occurred_at >= :start AND e.occurred_at < :after_end
-               AND (e.invoice_line_id IS NULL OR e.invoice_line_id NOT IN (SELECT id FROM billed))
-             UNION ALL
-             SELECT d.account_id || '/' || d.day || '/' || d.kind
-                      || COALESCE('/' || d.invoice_line_id, ''),
-                    d.account_id, SUM(d.rated_amount_cents), d.invoice_line_id, SUM(d.event_count)
-             FROM usage_daily d
-             WHERE d.state = 'rated' AND d.day >= :start AND d.day < :after_end
-               AND (d.invoice_line_id IS NULL OR d.invoice_line_id NOT IN (SELECT id FROM billed))
-             GROUP BY d.account_id, d.day, d.kind, d.invoice_line_id
-             ORDER BY 1"
+            &basis.sql(&aggregates::UNBILLED_USAGE),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             ),
-            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
             |r| {
                 Ok(UnbilledEvent {
                     id: r.get(0)?,
@@ -1399,32 +1537,18 @@ impl Snapshot {
     /// Each account's receivable invoice balances by days past due at window end
     /// (`window_end − due_date`): current (≤ 0), 1–30, 31–60, 61–90, over 90. Accounts
     /// without a balance are left out.
-    pub fn aging_rows(&self, period: &Period) -> Result<Vec<AgingRow>> {
-        let w = Window::of(period);
+    pub fn aging_rows(&self, period: &Period, basis: Basis) -> Result<Vec<AgingRow>> {
         // Days past due d = end − due; 1 ≤ d ≤ 30 exactly when end − 30 ≤ due < end, etc.
-        let days_before_end = |days: u64| {
-            period
-                .window_end
-                .checked_sub_days(Days::new(days))
-                .map(|d| d.format(DATE_FORMAT).to_string())
-                .unwrap_or_default()
-        };
-        let (minus_30, minus_60, minus_90) = (days_before_end(30), days_before_end(60), days_before_end(90));
+        let w = Window::of(period);
         self.collect(
-            concat!("SELECT account_id,
-                    SUM(CASE WHEN due_date >= :end THEN balance_cents ELSE 0 END),
-                    SUM(CASE WHEN due_date < :end AND due_date >= :minus_30 THEN balance_cents ELSE 0 END),
-                    SUM(CASE WHEN due_date < :minus_30 AND due_date >= :minus_60 THEN balance_cents ELSE 0 END),
-                    SUM(CASE WHEN due_date < :minus_60 AND due_date >= :minus_90 THEN balance_cents ELSE 0 END),
-                    SUM(CASE WHEN due_date < :minus_90 THEN balance_cents ELSE 0 END)
-             FROM (SELECT i.account_id, i.due_date, ", balance_at_end!(), " AS balance_cents
-                   FROM invoices i WHERE ", receivable_at_end!(), ")
-             WHERE balance_cents <> 0
-             GROUP BY account_id ORDER BY account_id"),
-            named_params! {
-                ":end": w.end, ":minus_30": minus_30, ":minus_60": minus_60, ":minus_90": minus_90,
-                ":after_end": w.after_end,
-            },
+            &basis.sql(&aggregates::AGING),
+            on(
+                basis,
+                named_params! {
+                    ":end": w.end, ":minus_30": w.minus_30, ":minus_60": w.minus_60, ":minus_90": w.minus_90,
+                    ":after_end": w.after_end,
+                },
+            ),
             |r| {
                 Ok(AgingRow {
                     account_id: r.get(0)?,
@@ -1857,39 +1981,11 @@ pub struct AfterWindowActivity {
 
 impl Snapshot {
     /// Every kind of activity dated after window end, counted and summed.
-    pub fn after_window_activity(&self, period: &Period) -> Result<AfterWindowActivity> {
+    pub fn after_window_activity(&self, period: &Period, basis: Basis) -> Result<AfterWindowActivity> {
         let w = Window::of(period);
         let rows = self.collect(
-            "SELECT 'invoices_posted', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
-              WHERE status <> 'draft' AND posted_at > :end
-             UNION ALL
-             SELECT 'invoices_voided', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
-              WHERE status = 'void' AND voided_at > :end AND posted_at <= :end
-             UNION ALL
-             SELECT 'payments_received', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
-              WHERE kind = 'payment' AND occurred_on > :end
-             UNION ALL
-             SELECT 'payment_undos', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
-              WHERE kind <> 'payment' AND occurred_on > :end
-             UNION ALL
-             SELECT 'credits_issued', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
-              WHERE kind = 'credit' AND issued_on > :end
-             UNION ALL
-             SELECT 'credits_reversed', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM credits
-              WHERE kind = 'reversal' AND issued_on > :end
-             UNION ALL
-             SELECT 'disbursements', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM disbursements
-              WHERE disbursed_on > :end
-             UNION ALL
-             SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
-              WHERE occurred_at >= :after_end
-             UNION ALL
-             SELECT 'usage_events',
-                    (SELECT COUNT(*) FROM usage_events WHERE occurred_at >= :after_end)
-                    + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
-                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
-                    + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)",
-            named_params! { ":end": w.end, ":after_end": w.after_end },
+            &basis.sql(&aggregates::AFTER_WINDOW),
+            on(basis, named_params! { ":end": w.end, ":after_end": w.after_end }),
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,

@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 6;
+pub const SCHEMA_VERSION: i32 = 7;
 
 /// The first schema version whose amounts are in the period currency's own minor unit
 /// (before it, every amount was stored in hundredths whatever the currency).
@@ -58,7 +58,13 @@ pub const INTERNAL_TABLES: &[&str] = &[
     "reconcile_mismatches",
     "reconcile_totals",
     "reconcile_edits",
+    "agg_stamp",
+    "agg_edits",
 ];
+
+/// The version that added the source aggregates (`super::aggregates`): a file upgraded to
+/// it gets them built once its migrations are done.
+pub const AGGREGATES_SINCE: i32 = 7;
 
 /// Import metadata: what `import` (or the generator) wrote, per source table, written in
 /// the same transaction as the rows and never changed after (docs/snapshot-format.md).
@@ -78,7 +84,55 @@ pub fn migrations() -> Vec<String> {
         reversible_corrections(),
         sealed_result_rows(),
         usage_aggregates(),
+        source_aggregates(),
     ]
+}
+
+/// Version 7 (issue 15): source aggregates (`super::aggregates`). One table per aggregate,
+/// its columns those of its reader's query (a later change of them is a new migration);
+/// their stamp (the source generation, edit count and definitions they were computed
+/// from); and the counter that seals them: every insert, update or delete of an aggregate
+/// row counts up `agg_edits` (`agg_*_edited_{op}`), and the counter only counts up. The
+/// tables are empty until built: an older file gets its aggregates right after this
+/// migration (`Snapshot::open`).
+fn source_aggregates() -> String {
+    let mut sql = String::from(
+        r#"
+CREATE TABLE IF NOT EXISTS agg_edits (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    edits INTEGER NOT NULL
+);
+INSERT INTO agg_edits (id, edits) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM agg_edits);
+CREATE TABLE IF NOT EXISTS agg_stamp (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    generation  INTEGER NOT NULL,
+    edits       INTEGER NOT NULL,
+    definitions TEXT NOT NULL
+);
+"#,
+    );
+    let mut triggers = aggregate_counter_triggers();
+    for aggregate in super::aggregates::AGGREGATES {
+        sql.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {} ({});\n",
+            aggregate.table,
+            aggregate.columns.join(", ")
+        ));
+        triggers.extend(edit_counting_triggers(aggregate.table, "agg_edits"));
+    }
+    // Idempotent: a file whose version was set back (a test's way to replay the older
+    // migrations) already has them. SQLite keeps each without `IF NOT EXISTS`.
+    for (_, trigger) in triggers {
+        sql.push_str(&trigger.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS "));
+        sql.push_str(";\n");
+    }
+    sql
+}
+
+/// (name, SQL) of the triggers that let `agg_edits` only count up, each without its `;`
+/// (as `sqlite_schema` keeps it).
+pub fn aggregate_counter_triggers() -> Vec<(String, String)> {
+    count_up_only_triggers("agg_edits")
 }
 
 /// The usage tables of pre-aggregated Parquet usage (docs/usage-parquet.md), locked and
@@ -612,31 +666,47 @@ pub const SEALED_TABLES: &[&str] = &["reconcile_steps", "reconcile_mismatches", 
 pub fn sealing_triggers() -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = SEALED_TABLES
         .iter()
-        .flat_map(|table| {
-            ["INSERT", "UPDATE", "DELETE"].into_iter().map(move |op| {
-                let name = format!("{table}_edited_{}", op.to_lowercase());
-                let sql = format!(
-                    "CREATE TRIGGER {name} AFTER {op} ON {table}\n\
-                     BEGIN UPDATE reconcile_edits SET edits = edits + 1; END"
-                );
-                (name, sql)
-            })
-        })
+        .flat_map(|table| edit_counting_triggers(table, "reconcile_edits"))
+        .chain(count_up_only_triggers("reconcile_edits"))
         .collect();
-    for (op, when) in [
+    all.sort();
+    all
+}
+
+/// (name, SQL) of the three triggers by which every insert, update or delete of a row of
+/// `table` counts up the one-row counter `counter` (`{table}_edited_{op}`).
+pub fn edit_counting_triggers(table: &str, counter: &str) -> Vec<(String, String)> {
+    ["INSERT", "UPDATE", "DELETE"]
+        .into_iter()
+        .map(|op| {
+            let name = format!("{table}_edited_{}", op.to_lowercase());
+            let sql = format!(
+                "CREATE TRIGGER {name} AFTER {op} ON {table}\n\
+                 BEGIN UPDATE {counter} SET edits = edits + 1; END"
+            );
+            (name, sql)
+        })
+        .collect()
+}
+
+/// (name, SQL) of the three triggers that let the one-row counter `counter` only count
+/// up (`{counter}_no_{op}`).
+fn count_up_only_triggers(counter: &str) -> Vec<(String, String)> {
+    [
         ("INSERT", ""),
         ("UPDATE", "\nWHEN NEW.edits <= OLD.edits OR NEW.id IS NOT OLD.id"),
         ("DELETE", ""),
-    ] {
-        let name = format!("reconcile_edits_no_{}", op.to_lowercase());
+    ]
+    .into_iter()
+    .map(|(op, when)| {
+        let name = format!("{counter}_no_{}", op.to_lowercase());
         let sql = format!(
-            "CREATE TRIGGER {name} BEFORE {op} ON reconcile_edits{when}\n\
-             BEGIN SELECT RAISE(ABORT, 'reconcile_edits only counts up'); END"
+            "CREATE TRIGGER {name} BEFORE {op} ON {counter}{when}\n\
+             BEGIN SELECT RAISE(ABORT, '{counter} only counts up'); END"
         );
-        all.push((name, sql));
-    }
-    all.sort();
-    all
+        (name, sql)
+    })
+    .collect()
 }
 
 /// Version 5 (issue 15, a dirty period): the stored result is sealed by a counter instead

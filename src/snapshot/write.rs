@@ -1,5 +1,6 @@
 //! Writing source data held in memory into a new snapshot, in one transaction (the demo
-//! period, test fixtures); `import` streams through [`super::bulk`] instead.
+//! period, test fixtures) with its source aggregates; `import` streams through
+//! [`super::bulk`] instead.
 
 use rusqlite::Transaction;
 
@@ -17,6 +18,8 @@ impl Snapshot {
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         insert_all(&tx, data)?;
+        // The source aggregates, computed once from the rows just written (issue 15).
+        super::aggregates::build_in(&tx, &data.period)?;
         tx.commit()
     }
 }

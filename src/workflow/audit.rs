@@ -201,7 +201,8 @@ pub fn verify(snapshot: &Snapshot) -> Result<Report, Refusal> {
 /// exactly one period row; audit sequence gap-free from 1; each hash recomputed and linked
 /// to the previous; the head and length recorded at each sign-off; with `expected_head` (a
 /// head kept outside the file: a sign-off receipt, an export), that it is in the log;
-/// replaying the log gives the current workflow state; while the period is signed off, its
+/// replaying the log gives the current workflow state; amounts within bounds; the stored
+/// source aggregates, recomputed from the raw rows, the same; while the period is signed off, its
 /// figures and its source rows still give what was signed; the stored result, if any, is
 /// unedited and the engine's.
 pub fn verify_with(
@@ -286,6 +287,7 @@ fn verify_in(
             first_problem: checks.first_problem,
         });
     }
+    checks.record("source aggregates", check_aggregates(snapshot)?);
     let recon = engine(snapshot)?;
     checks.record("signed figures", check_signed_figures(snapshot, &recon)?);
     checks.record("signed source rows", check_signed_source(snapshot)?);
@@ -315,6 +317,57 @@ fn check_bounds(snapshot: &Snapshot) -> Result<Result<String, Problem>, Refusal>
             None,
             format!("amounts out of bounds: {}", b.problems.join("; ")),
         ))
+    })
+}
+
+/// The stored source aggregates, recomputed from the raw rows (docs/reconciliation.md,
+/// "Source aggregates"): the first table and key that differ, or rows written since their
+/// build. Aggregates not current are not read by the engine, so they pass (named).
+fn check_aggregates(snapshot: &Snapshot) -> Result<Result<String, Problem>, Refusal> {
+    use crate::snapshot::aggregates::AggregateCheck;
+    Ok(match snapshot.check_aggregates()? {
+        AggregateCheck::NotBuilt => Ok("none stored: the engine reads the raw rows".to_string()),
+        AggregateCheck::Stale {
+            generation,
+            source_generation,
+        } => Ok(format!(
+            "computed from source generation {generation}, the file is at {source_generation}: \
+             not read (the next reconcile rebuilds them)"
+        )),
+        AggregateCheck::Agree { tables, rows } => Ok(format!(
+            "{tables} tables, {rows} rows: each recomputed from the raw rows, the same"
+        )),
+        AggregateCheck::Missing { table } => Err(problem(
+            None,
+            format!("the source aggregate table {table} is missing"),
+        )),
+        AggregateCheck::Differs { table, key, stored } => Err(problem(
+            None,
+            format!(
+                "{table} {}: {}",
+                crate::text::inert(&key),
+                if stored {
+                    "the stored row differs from the one recomputed from the raw rows (edited?)"
+                } else {
+                    "recomputed from the raw rows but not stored as such (edited or removed?)"
+                }
+            ),
+        )),
+        AggregateCheck::Edited {
+            edits,
+            edits_now,
+            seal_intact,
+        } => Err(problem(
+            None,
+            if seal_intact {
+                format!(
+                    "source aggregate rows were written since their build (edit counter {edits_now}, \
+                     stamped {edits})"
+                )
+            } else {
+                "a trigger sealing the source aggregates is missing or changed".to_string()
+            },
+        )),
     })
 }
 

@@ -1236,7 +1236,7 @@ _closedesk() {
             return 0
             ;;
         closedesk__subcmd__reconcile)
-            opts="-h --json --check --user --help"
+            opts="-h --json --check --from-source --user --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -67,6 +67,7 @@ complete -c closedesk -n "__fish_closedesk_using_subcommand status" -s h -l help
 complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -l json -d 'Print JSON for scripts'
 complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -l check -d 'Exit 1 when the period is not clean'
+complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -l from-source -d 'Recompute every figure from the raw source rows, not the stored aggregates'
 complete -c closedesk -n "__fish_closedesk_using_subcommand reconcile" -s h -l help -d 'Print help'
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand checklist; and not __fish_seen_subcommand_from set note help" -l json -d 'Print JSON for scripts'

@@ -78,6 +78,7 @@ _arguments "${_arguments_options[@]}" : \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
 '--json[Print JSON for scripts]' \
 '--check[Exit 1 when the period is not clean]' \
+'--from-source[Recompute every figure from the raw source rows, not the stored aggregates]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '::file -- The snapshot (default\: the demo period):_files' \
