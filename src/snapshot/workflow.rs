@@ -946,16 +946,20 @@ impl Writes<'_> {
     /// Sets the period's status and last clean close. Once the status is `signed_off` the
     /// lock triggers refuse every other write to source and workflow tables (the audit log
     /// stays writable, so the entry of the change that signs off is appended after it).
+    /// Sets the period's workflow state (never its window: the source aggregates stay
+    /// current through it).
     pub fn update_period(&self, state: &PeriodState) -> rusqlite::Result<()> {
-        self.tx().execute(
-            "UPDATE period SET status = ?2, last_clean_period = ?3, last_clean_date = ?4 WHERE id = ?1",
-            params![
-                state.id,
-                state.status.as_str(),
-                state.last_clean_period,
-                state.last_clean_date
-            ],
-        )?;
+        super::aggregates::keeping_current(self.tx(), || {
+            self.tx().execute(
+                "UPDATE period SET status = ?2, last_clean_period = ?3, last_clean_date = ?4 WHERE id = ?1",
+                params![
+                    state.id,
+                    state.status.as_str(),
+                    state.last_clean_period,
+                    state.last_clean_date
+                ],
+            )
+        })?;
         Ok(())
     }
 }
@@ -975,6 +979,63 @@ mod tests {
         assert_eq!(pragma::<String>(&snap, "journal_mode"), "wal");
         let timeout = super::super::BUSY_TIMEOUT.as_millis() as i64;
         assert_eq!(pragma::<i64>(&snap, "busy_timeout"), timeout);
+    }
+
+    /// A sign-off or reopening changes the period row, which counts in the source
+    /// generation, but not the window: the source aggregates stay current through it.
+    #[test]
+    fn a_period_state_change_keeps_the_aggregates_current() {
+        use super::super::aggregates::Basis;
+        let (_dir, snap) = super::super::testing::demo_snapshot();
+        assert_eq!(snap.aggregates_basis().unwrap(), Basis::Stored);
+        let generation = snap.source_generation().unwrap();
+        let set = |status: PeriodStatus| {
+            snap.write(|tx| {
+                tx.audited(
+                    |_, _| Ok::<_, rusqlite::Error>(None),
+                    |w| {
+                        let state = PeriodState {
+                            status,
+                            ..tx.read().period_state()?
+                        };
+                        w.update_period(&state)?;
+                        Ok(AuditEntry {
+                            actor: "mhale".into(),
+                            action: "test".into(),
+                            target: "period".into(),
+                            before: json!({}),
+                            after: json!({}),
+                            text: None,
+                        })
+                    },
+                )
+            })
+            .unwrap();
+        };
+        set(PeriodStatus::SignedOff);
+        assert!(
+            snap.source_generation().unwrap() > generation,
+            "the update is counted"
+        );
+        assert_eq!(
+            snap.aggregates_basis().unwrap(),
+            Basis::Stored,
+            "after a sign-off"
+        );
+        set(PeriodStatus::Open);
+        assert_eq!(
+            snap.aggregates_basis().unwrap(),
+            Basis::Stored,
+            "after a reopening"
+        );
+        // A source edit still makes them stale.
+        snap.conn()
+            .execute(
+                "UPDATE invoice_lines SET amount_cents = amount_cents + 1 WHERE rowid = 1",
+                [],
+            )
+            .unwrap();
+        assert_eq!(snap.aggregates_basis().unwrap(), Basis::Source);
     }
 
     #[test]
