@@ -195,3 +195,35 @@ fn verify_names_amounts_past_the_bound_in_a_hand_edited_file() {
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// The summary line counts in words that agree with the number ("1 usage event", not
+/// "1 usage events"), grouped like the table under it.
+#[test]
+fn the_import_summary_says_one_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import-minimal");
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
+    }
+    edit(
+        &data.join("usage_events.csv"),
+        "UE-2,ACC-1001,report,2026-03-04T08:00:00Z,1,,unprocessed,,\n",
+        "",
+    );
+    let out = closedesk()
+        .arg("import")
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("p.db"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(": 3 accounts, 4 invoices, 6 ledger rows, 1 usage event → "),
+        "{stdout}"
+    );
+}

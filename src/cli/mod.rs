@@ -545,14 +545,18 @@ fn cmd_import(dir: &Path, out: &Path, force: bool, stripe_window: Option<&str>) 
     })?;
     let rows = data.row_counts();
     let rows_of = |table: &str| rows.iter().find(|(t, _)| *t == table).map_or(0, |(_, n)| *n);
+    let counted = |table: &str, one: &str, many: &str| {
+        let n = rows_of(table);
+        format!("{} {}", grouped_count(n), if n == 1 { one } else { many })
+    };
     println!(
-        "Imported period {} ({}): {} accounts, {} invoices, {} ledger rows, {} usage events → {}",
+        "Imported period {} ({}): {}, {}, {}, {} → {}",
         inert(&data.period.id),
         inert(&data.period.entity),
-        rows_of("accounts"),
-        rows_of("invoices"),
-        rows_of("ledger"),
-        rows_of("usage_events"),
+        counted("accounts", "account", "accounts"),
+        counted("invoices", "invoice", "invoices"),
+        counted("ledger", "ledger row", "ledger rows"),
+        counted("usage_events", "usage event", "usage events"),
         inert_path(out)
     );
     // Every row of every source table, as stored in the snapshot's source_counts (`verify`
