@@ -191,6 +191,35 @@ macro_rules! line_billed_in_window {
     };
 }
 
+/// A figure of the usage linked to line `l` of invoice `i` that `$cond` picks (on the
+/// columns both usage tables have): the events' and the pre-aggregated days' together, each
+/// day standing for `event_count` events. `rated`: Σ rated amount; `count`: how many events.
+macro_rules! linked_usage {
+    (rated, $cond:literal) => {
+        linked_usage!(
+            "COALESCE(SUM(rated_amount_cents), 0)",
+            "COALESCE(SUM(rated_amount_cents), 0)",
+            $cond
+        )
+    };
+    (count, $cond:literal) => {
+        linked_usage!("COUNT(*)", "COALESCE(SUM(event_count), 0)", $cond)
+    };
+    ($events:literal, $days:literal, $cond:literal) => {
+        concat!(
+            "(SELECT ",
+            $events,
+            " FROM usage_events WHERE invoice_line_id = l.id AND ",
+            $cond,
+            ")\n + (SELECT ",
+            $days,
+            " FROM usage_daily WHERE invoice_line_id = l.id AND ",
+            $cond,
+            ")"
+        )
+    };
+}
+
 /// The window-end balance of a receivable invoice `i`, from the source events: its total
 /// less what was disbursed to it up to window end plus its ledger adjustments up to window
 /// end — the same figure for an invoice voided after the window (its void is the next
@@ -209,7 +238,7 @@ macro_rules! balance_at_end {
     };
 }
 pub(crate) use balance_at_end;
-pub(crate) use {line_billed_in_window, receivable_at_end, receivable_status};
+pub(crate) use {line_billed_in_window, linked_usage, receivable_at_end, receivable_status};
 
 // ---------------------------------------------------------------------------------------
 // The readers' queries that source aggregates are built from (`super::aggregates`): each is
@@ -328,19 +357,13 @@ pub(crate) const ACCOUNT_USAGE: &str = concat!(
 
 /// Every usage line billed in the window with the rated events linked to it.
 pub(crate) const USAGE_LINES: &str = concat!(
-    "SELECT l.id, i.account_id, l.amount_cents,
-                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id = i.account_id AND e.state = 'rated')
-                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id = i.account_id AND d.state = 'rated'),
-                    (SELECT COUNT(*) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
-                    + (SELECT COALESCE(SUM(d.event_count), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id),
-                    (SELECT COALESCE(SUM(e.rated_amount_cents), 0) FROM usage_events e
-                      WHERE e.invoice_line_id = l.id AND e.account_id <> i.account_id)
-                    + (SELECT COALESCE(SUM(d.rated_amount_cents), 0) FROM usage_daily d
-                      WHERE d.invoice_line_id = l.id AND d.account_id <> i.account_id)
+    "SELECT l.id, i.account_id, l.amount_cents,\n",
+    linked_usage!(rated, "account_id = i.account_id AND state = 'rated'"),
+    ",\n",
+    linked_usage!(count, "account_id <> i.account_id"),
+    ",\n",
+    linked_usage!(rated, "account_id <> i.account_id"),
+    "
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind = 'usage' AND ",
     line_billed_in_window!(),

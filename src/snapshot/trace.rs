@@ -7,7 +7,8 @@ use rusqlite::{named_params, OptionalExtension, Result, Row};
 
 use super::model::Period;
 use super::queries::{
-    balance_at_end, line_billed_in_window, money_at, receivable_at_end, receivable_status, Window,
+    balance_at_end, line_billed_in_window, linked_usage, money_at, receivable_at_end, receivable_status,
+    Window,
 };
 use super::Snapshot;
 use crate::money::Money;
@@ -210,35 +211,6 @@ pub struct UsageLineRated {
     /// Events of other accounts linked to it: how many, and their rated amounts.
     pub foreign_count: u64,
     pub foreign_amount: Money,
-}
-
-/// A figure of the usage linked to line `l` of invoice `i` that `$cond` picks (on the
-/// columns both usage tables have): the events' and the pre-aggregated days' together, each
-/// day standing for `event_count` events. `rated`: Σ rated amount; `count`: how many events.
-macro_rules! linked_usage {
-    (rated, $cond:literal) => {
-        linked_usage!(
-            "COALESCE(SUM(rated_amount_cents), 0)",
-            "COALESCE(SUM(rated_amount_cents), 0)",
-            $cond
-        )
-    };
-    (count, $cond:literal) => {
-        linked_usage!("COUNT(*)", "COALESCE(SUM(event_count), 0)", $cond)
-    };
-    ($events:literal, $days:literal, $cond:literal) => {
-        concat!(
-            "(SELECT ",
-            $events,
-            " FROM usage_events WHERE invoice_line_id = l.id AND ",
-            $cond,
-            ")\n + (SELECT ",
-            $days,
-            " FROM usage_daily WHERE invoice_line_id = l.id AND ",
-            $cond,
-            ")"
-        )
-    };
 }
 
 impl Snapshot {
