@@ -731,12 +731,7 @@ fn decided(a: &crate::snapshot::workflow::AnnotationRow) -> String {
         (Some(by), Some(at)) => format!("{} at {}", md(by), md(at)),
         _ => "—".to_string(),
     };
-    if let Some(by) = &a.reversed_by {
-        let reversal = crate::workflow::mismatches::reversal_words(
-            by,
-            a.reversed_at.as_deref().unwrap_or("-"),
-            a.reversal_reason.as_deref().unwrap_or(""),
-        );
+    if let Some(reversal) = crate::workflow::mismatches::reversal_of(a) {
         text.push_str(&format!("; {}", md(&reversal)));
     }
     text

@@ -96,6 +96,15 @@ pub fn reversal_words(by: &str, at: &str, reason: &str) -> String {
     format!("reversed by {} at {}: {}", inert(by), inert(at), inert(reason))
 }
 
+/// [`reversal_words`] of a stored correction, once it was reversed.
+pub fn reversal_of(row: &AnnotationRow) -> Option<String> {
+    Some(reversal_words(
+        row.reversed_by.as_deref()?,
+        row.reversed_at.as_deref().unwrap_or("-"),
+        row.reversal_reason.as_deref().unwrap_or(""),
+    ))
+}
+
 /// What a correction proposes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proposal {

@@ -342,12 +342,7 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
                 out.push(Line::from(format!("  {lead}{l}")));
             }
         }
-        if let Some(by) = &a.reversed_by {
-            let reversal = crate::workflow::mismatches::reversal_words(
-                by,
-                a.reversed_at.as_deref().unwrap_or("-"),
-                a.reversal_reason.as_deref().unwrap_or(""),
-            );
+        if let Some(reversal) = crate::workflow::mismatches::reversal_of(a) {
             out.push(Line::from(Span::styled(format!("  {reversal}"), theme.warn())));
         }
     }
