@@ -1,9 +1,11 @@
 //! closedesk: a keyboard-first close cockpit for billing reconciliation.
 //!
 //! - [`snapshot`]: the period snapshot file — schema, migrations, typed queries (the only
-//!   place with SQL).
-//! - [`import`]: CSV files → a new snapshot, all or nothing; [`demo`] uses the same path,
-//!   and [`demo::scale`] generates synthetic periods of any size (`demo --scale`).
+//!   place with SQL), and the source aggregates the engine reads (stored once at import).
+//! - [`import`]: CSV files (usage also as Parquet; Stripe's objects; other platforms'
+//!   exports through a rules file) → a new snapshot, all or nothing; [`demo`] uses the
+//!   same path, and [`demo::scale`] generates synthetic periods of any size (`demo
+//!   --scale`).
 //! - [`reconcile`]: the reconciliation engine — pure checks from snapshot data to
 //!   mismatches; [`summary`] is the period summary built from it.
 //! - [`workflow`]: the close workflow — identity, checklist, correction lane, sign-off,
