@@ -5,23 +5,27 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+mod common;
+
+use common::files::{copy_dir, edit};
+
 fn closedesk() -> Command {
     Command::new(env!("CARGO_BIN_EXE_closedesk"))
 }
 
-fn copy_fixture(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worked-example");
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
+/// A copy of fixture `name` in `to`, to edit.
+fn copy_fixture_named(name: &str, to: &Path) {
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+        to,
+    );
 }
 
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+/// A copy of the worked example in `to`, to edit.
+fn copy_fixture(to: &Path) {
+    copy_fixture_named("worked-example", to);
 }
 
 #[test]
@@ -202,12 +206,7 @@ fn verify_names_amounts_past_the_bound_in_a_hand_edited_file() {
 fn the_import_summary_says_one_in_the_singular() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import-minimal");
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
-    }
+    copy_fixture_named("import-minimal", &data);
     edit(
         &data.join("usage_events.csv"),
         "UE-2,ACC-1001,report,2026-03-04T08:00:00Z,1,,unprocessed,,\n",
