@@ -23,6 +23,17 @@ fn copy_fixture_named(name: &str, to: &Path) {
     );
 }
 
+/// `closedesk import DATA --out OUT`, run to its end.
+fn import(data: &Path, out: &Path) -> std::process::Output {
+    closedesk()
+        .arg("import")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 /// A copy of the worked example in `to`, to edit.
 fn copy_fixture(to: &Path) {
     copy_fixture_named("worked-example", to);
@@ -42,13 +53,7 @@ fn bad_csv_is_refused_with_every_problem_and_exit_2() {
     edit(&data.join("payments.csv"), "30000.00", "30000.005");
     edit(&data.join("ledger.csv"), "2026-03-02T09:00:00Z", "2026-03-02");
     let out_file = dir.path().join("out.db");
-    let out = closedesk()
-        .arg("import")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out_file)
-        .output()
-        .unwrap();
+    let out = import(&data, &out_file);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     let d = data.display();
@@ -78,13 +83,7 @@ fn template_then_import_of_an_empty_period_names_the_missing_row() {
         .assert()
         .success();
     assert_eq!(std::fs::read_dir(&data).unwrap().count(), 16);
-    let out = closedesk()
-        .arg("import")
-        .arg(&data)
-        .arg("--out")
-        .arg(dir.path().join("x.db"))
-        .output()
-        .unwrap();
+    let out = import(&data, &dir.path().join("x.db"));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("period.csv"));
     // Templates never overwrite.
@@ -104,13 +103,7 @@ fn a_program_fee_past_the_bound_is_refused_at_its_cell() {
     let dir = tempfile::tempdir().unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounds-overflow");
     let out_file = dir.path().join("out.db");
-    let out = closedesk()
-        .arg("import")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out_file)
-        .output()
-        .unwrap();
+    let out = import(&data, &out_file);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     // 1,000,000,000,000 × 100,000.00 = 10^19 cents; the bound is 10^15 cents.
@@ -142,13 +135,7 @@ fn amounts_adding_up_past_the_bound_are_refused_where_they_cross_it() {
     text.push_str("LG-9,ACC-A,INV-1,2026-03-30T10:00:00Z,adjustment,6000000000000.00,ADJ-1\n");
     text.push_str("LG-10,ACC-A,INV-1,2026-03-30T11:00:00Z,adjustment,-6000000000000.00,ADJ-1\n");
     std::fs::write(&ledger, text).unwrap();
-    let out = closedesk()
-        .arg("import")
-        .arg(&data)
-        .arg("--out")
-        .arg(dir.path().join("out.db"))
-        .output()
-        .unwrap();
+    let out = import(&data, &dir.path().join("out.db"));
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     let line = format!(
@@ -212,13 +199,7 @@ fn the_import_summary_says_one_in_the_singular() {
         "UE-2,ACC-1001,report,2026-03-04T08:00:00Z,1,,unprocessed,,\n",
         "",
     );
-    let out = closedesk()
-        .arg("import")
-        .arg(&data)
-        .arg("--out")
-        .arg(dir.path().join("p.db"))
-        .output()
-        .unwrap();
+    let out = import(&data, &dir.path().join("p.db"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
