@@ -15,6 +15,8 @@
 //! a 1M-invoice period against 0.5 MB — and nothing that reads a stored result shows them;
 //! the commands that do (`reconcile`, exports, sign-off) run the engine.
 
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 
 use serde::{Deserialize, Serialize};
@@ -431,6 +433,47 @@ fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Opt
         }))
 }
 
+/// Runs `read` on [`LargeStored`] inside one read transaction of its own: `None` inside the
+/// caller's transaction, when there is no large stored result, or when `read` says so.
+fn in_large_stored<T>(
+    snapshot: &Snapshot,
+    whole_up_to: usize,
+    read: impl FnOnce(LargeStored) -> rusqlite::Result<Option<T>>,
+) -> rusqlite::Result<Option<T>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let transaction = snapshot.begin_read()?;
+    let out = match large_stored(snapshot, whole_up_to)? {
+        Some(large) => read(large)?,
+        None => None,
+    };
+    transaction.finish()?;
+    Ok(out)
+}
+
+/// The mismatches the workflow overlay touches and the first `first` in the cockpit's
+/// order, each whole, by key; `None` when one of them cannot be read.
+fn first_whole(
+    snapshot: &Snapshot,
+    generation: i64,
+    first: usize,
+) -> rusqlite::Result<Option<HashMap<String, Mismatch>>> {
+    let mut whole = HashMap::new();
+    let mut readable = true;
+    let first = i64::try_from(first).unwrap_or(i64::MAX);
+    snapshot.stored_first_mismatches(generation, first, |row| {
+        match mismatch_of(row) {
+            Some(m) => {
+                whole.insert(m.key.clone(), m);
+            }
+            None => readable = false,
+        }
+        Ok(())
+    })?;
+    Ok(readable.then_some(whole))
+}
+
 /// The first frame of a large period's cockpit: the stored overview whose mismatches are
 /// the ones the workflow overlay touches and the first `first` in the cockpit's order (each
 /// whole, once), and the totals of all of them per lane and severity — read by SQL, in
@@ -441,39 +484,20 @@ pub fn stored_first(
     first: usize,
     whole_up_to: usize,
 ) -> rusqlite::Result<Option<FirstPage>> {
-    if !snapshot.conn().is_autocommit() {
-        return Ok(None);
-    }
-    let read = snapshot.begin_read()?;
-    let Some(large) = large_stored(snapshot, whole_up_to)? else {
-        read.finish()?;
-        return Ok(None);
-    };
-    let mut mismatches: Vec<Mismatch> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut readable = true;
-    let first = i64::try_from(first).unwrap_or(i64::MAX);
-    snapshot.stored_first_mismatches(large.generation, first, |row| {
-        if seen.insert(row.key.clone()) {
-            match mismatch_of(row) {
-                Some(m) => mismatches.push(m),
-                None => readable = false,
-            }
-        }
-        Ok(())
-    })?;
-    read.finish()?;
-    if !readable {
-        return Ok(None);
-    }
-    mismatches.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(Some(FirstPage {
-        overview: Overview {
-            mismatches,
-            ..large.overview
-        },
-        totals: large.totals,
-    }))
+    in_large_stored(snapshot, whole_up_to, |large| {
+        let Some(whole) = first_whole(snapshot, large.generation, first)? else {
+            return Ok(None);
+        };
+        let mut mismatches: Vec<Mismatch> = whole.into_values().collect();
+        mismatches.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(Some(FirstPage {
+            overview: Overview {
+                mismatches,
+                ..large.overview
+            },
+            totals: large.totals,
+        }))
+    })
 }
 
 /// [`stored_first`]'s answer.
@@ -495,44 +519,29 @@ pub fn stored_compact(
     first: usize,
     whole_up_to: usize,
 ) -> rusqlite::Result<Option<Overview>> {
-    if !snapshot.conn().is_autocommit() {
-        return Ok(None);
-    }
-    let read = snapshot.begin_read()?;
-    let Some(large) = large_stored(snapshot, whole_up_to)? else {
-        read.finish()?;
-        return Ok(None);
-    };
-    let mut whole = std::collections::HashMap::new();
-    let mut readable = true;
-    let first = i64::try_from(first).unwrap_or(i64::MAX);
-    snapshot.stored_first_mismatches(large.generation, first, |row| {
-        match mismatch_of(row) {
-            Some(m) => {
-                whole.insert(m.key.clone(), m);
+    in_large_stored(snapshot, whole_up_to, |large| {
+        let Some(mut whole) = first_whole(snapshot, large.generation, first)? else {
+            return Ok(None);
+        };
+        let count: i64 = large.totals.iter().map(|t| t.2).sum();
+        let mut mismatches = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut readable = true;
+        snapshot.stored_mismatches(large.generation, false, |row| {
+            if let Some(m) = whole.remove(&row.key) {
+                mismatches.push(m);
+                return Ok(());
             }
-            None => readable = false,
-        }
-        Ok(())
-    })?;
-    let count: i64 = large.totals.iter().map(|t| t.2).sum();
-    let mut mismatches = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-    snapshot.stored_mismatches(large.generation, false, |row| {
-        if let Some(m) = whole.remove(&row.key) {
-            mismatches.push(m);
-            return Ok(());
-        }
-        match compact_of(row) {
-            Some(m) => mismatches.push(m),
-            None => readable = false,
-        }
-        Ok(())
-    })?;
-    read.finish()?;
-    Ok(readable.then_some(Overview {
-        mismatches,
-        ..large.overview
-    }))
+            match compact_of(row) {
+                Some(m) => mismatches.push(m),
+                None => readable = false,
+            }
+            Ok(())
+        })?;
+        Ok(readable.then_some(Overview {
+            mismatches,
+            ..large.overview
+        }))
+    })
 }
 
 /// A mismatch of its row read without its detail: title, next action and source rows empty.
