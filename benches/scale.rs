@@ -56,6 +56,22 @@ fn run(stdout: Stdio, args: &[&str]) -> (Duration, u64) {
     run_command(command, stdout)
 }
 
+/// `demo --scale INVOICES --seed SEED --out FILE --force`: the synthetic period the bench
+/// measures.
+fn demo_args(invoices: u64, file: &str) -> [String; 8] {
+    [
+        "demo",
+        "--scale",
+        &invoices.to_string(),
+        "--seed",
+        &SEED.to_string(),
+        "--out",
+        file,
+        "--force",
+    ]
+    .map(str::to_string)
+}
+
 fn best_of<T>(times: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
     let mut last = None;
@@ -108,19 +124,9 @@ fn bench(dir: &Path, invoices: u64) -> Row {
     let mut build = None;
     if rebuild || !file.exists() || !report.exists() {
         let out = std::fs::File::create(&report).expect("report file");
-        let (took, _) = run(
-            Stdio::from(out),
-            &[
-                "demo",
-                "--scale",
-                &invoices.to_string(),
-                "--seed",
-                &SEED.to_string(),
-                "--out",
-                &file_text,
-                "--force",
-            ],
-        );
+        let mut command = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+        command.args(demo_args(invoices, &file_text));
+        let (took, _) = run_command(command, Stdio::from(out));
         build = Some(took);
         eprintln!("built {invoices} invoices in {}", ms(took));
     }
@@ -228,16 +234,7 @@ fn dirty_period(binary: &Path, dir: &Path, invoices: u64, tag: &str) -> (PathBuf
     let rebuild = std::env::var_os("CLOSEDESK_BENCH_REBUILD").is_some();
     if rebuild || !file.exists() {
         let mut command = Command::new(binary);
-        command.args([
-            "demo",
-            "--scale",
-            &invoices.to_string(),
-            "--seed",
-            &SEED.to_string(),
-            "--out",
-            &file_text,
-            "--force",
-        ]);
+        command.args(demo_args(invoices, &file_text));
         run_command(command, Stdio::null());
         // Another program's edit (no closedesk code): the source generation moves.
         let conn = rusqlite::Connection::open(&file).expect("open with rusqlite");

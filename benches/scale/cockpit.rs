@@ -46,6 +46,19 @@ struct Harness {
 }
 
 impl Harness {
+    /// The cockpit on `path`, at 80x24, nothing loaded yet.
+    fn open(path: &Path) -> Harness {
+        let snapshot = Snapshot::open(path).expect("open");
+        let today = snapshot.period().expect("period").window_end;
+        Harness {
+            app: App::new(),
+            snapshot,
+            terminal: Terminal::new(TestBackend::new(80, 24)).expect("terminal"),
+            theme: Theme::mono(),
+            today,
+        }
+    }
+
     /// Answers requests (and the requests their answers make) until none are left.
     fn pump(&mut self, mut requests: Vec<Request>) {
         while !requests.is_empty() {
@@ -89,15 +102,7 @@ fn code(c: KeyCode) -> KeyEvent {
 
 pub fn measure(path: &Path, keys: usize) -> Latency {
     let start = Instant::now();
-    let snapshot = Snapshot::open(path).expect("open");
-    let today = snapshot.period().expect("period").window_end;
-    let mut h = Harness {
-        app: App::new(),
-        snapshot,
-        terminal: Terminal::new(TestBackend::new(80, 24)).expect("terminal"),
-        theme: Theme::mono(),
-        today,
-    };
+    let mut h = Harness::open(path);
     let requests = h.app.start();
     h.pump(requests);
     h.frame();
@@ -180,15 +185,8 @@ fn thread_cpu() -> Duration {
 pub fn measure_dirty(path: &Path, rounds: usize) -> Dirty {
     use closedesk::tui::data::Response;
     let start = Instant::now();
-    let snapshot = Snapshot::open(path).expect("open");
-    let today = snapshot.period().expect("period").window_end;
-    let mut h = Harness {
-        app: App::new(),
-        snapshot,
-        terminal: Terminal::new(TestBackend::new(80, 24)).expect("terminal"),
-        theme: Theme::mono(),
-        today,
-    };
+    let mut h = Harness::open(path);
+    let today = h.today;
     let requests = h.app.start();
     // As the worker answers the first load: the first page drawn, then the rest read.
     let first = data::load_first(&h.snapshot, "bench", today).expect("a large period's first page");
