@@ -351,31 +351,16 @@ fn readable(snapshot: &Snapshot, row: &StoredRow, version: &str) -> rusqlite::Re
 /// one its sign-off recorded: [`stored_or_run`] checks that) — the caller then takes
 /// [`stored_or_run`].
 pub fn stored_counts(snapshot: &Snapshot) -> rusqlite::Result<Option<(Overview, OpenCounts)>> {
-    if !snapshot.conn().is_autocommit() {
-        return Ok(None);
-    }
-    let read = snapshot.begin_read()?;
-    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
-    else {
-        read.finish()?;
-        return Ok(None);
-    };
-    if row.generation != generation
-        || row.version != STORED_VERSION
-        || !unedited(&row)
-        || !sealed(snapshot, &row)?
-    {
-        read.finish()?;
-        return Ok(None);
-    }
-    let steps = snapshot.stored_steps(generation)?;
-    let overview = overview_of_steps(&steps).filter(|o| o.period.status != PeriodStatus::SignedOff);
-    let counts = match overview {
-        Some(overview) => Some((overview, snapshot.stored_open_counts(generation)?)),
-        None => None,
-    };
-    read.finish()?;
-    Ok(counts)
+    in_own_read(snapshot, || {
+        let Some((generation, _)) = sealed_current(snapshot)? else {
+            return Ok(None);
+        };
+        let steps = snapshot.stored_steps(generation)?;
+        match overview_of_steps(&steps).filter(|o| o.period.status != PeriodStatus::SignedOff) {
+            Some(overview) => Ok(Some((overview, snapshot.stored_open_counts(generation)?))),
+            None => Ok(None),
+        }
+    })
 }
 
 /// The stored result of a large period as the cockpit reads it in two steps
@@ -433,6 +418,21 @@ fn large_stored(snapshot: &Snapshot, whole_up_to: usize) -> rusqlite::Result<Opt
         }))
 }
 
+/// Runs `read` inside one read transaction of its own: `None` (nothing read) when the
+/// connection is already inside a transaction.
+fn in_own_read<T>(
+    snapshot: &Snapshot,
+    read: impl FnOnce() -> rusqlite::Result<Option<T>>,
+) -> rusqlite::Result<Option<T>> {
+    if !snapshot.conn().is_autocommit() {
+        return Ok(None);
+    }
+    let transaction = snapshot.begin_read()?;
+    let out = read()?;
+    transaction.finish()?;
+    Ok(out)
+}
+
 /// Runs `read` on [`LargeStored`] inside one read transaction of its own: `None` inside the
 /// caller's transaction, when there is no large stored result, or when `read` says so.
 fn in_large_stored<T>(
@@ -440,16 +440,10 @@ fn in_large_stored<T>(
     whole_up_to: usize,
     read: impl FnOnce(LargeStored) -> rusqlite::Result<Option<T>>,
 ) -> rusqlite::Result<Option<T>> {
-    if !snapshot.conn().is_autocommit() {
-        return Ok(None);
-    }
-    let transaction = snapshot.begin_read()?;
-    let out = match large_stored(snapshot, whole_up_to)? {
-        Some(large) => read(large)?,
-        None => None,
-    };
-    transaction.finish()?;
-    Ok(out)
+    in_own_read(snapshot, || match large_stored(snapshot, whole_up_to)? {
+        Some(large) => read(large),
+        None => Ok(None),
+    })
 }
 
 /// The mismatches the workflow overlay touches and the first `first` in the cockpit's
@@ -567,26 +561,10 @@ fn compact_of(row: StoredMismatch) -> Option<Mismatch> {
 /// result is current, of this version and sealed: what the cockpit reads when a mismatch
 /// of a compact list ([`stored_compact`]) is opened.
 pub fn stored_detail(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Option<Mismatch>> {
-    if !snapshot.conn().is_autocommit() {
-        return Ok(None);
-    }
-    let read = snapshot.begin_read()?;
-    let (Ok(generation), Ok(Some(row))) = (snapshot.source_generation(), snapshot.stored_reconciliation())
-    else {
-        read.finish()?;
-        return Ok(None);
-    };
-    let found = if row.generation == generation
-        && row.version == STORED_VERSION
-        && unedited(&row)
-        && sealed(snapshot, &row)?
-    {
-        snapshot.stored_mismatch(generation, key)?.and_then(mismatch_of)
-    } else {
-        None
-    };
-    read.finish()?;
-    Ok(found)
+    in_own_read(snapshot, || match sealed_current(snapshot)? {
+        Some((generation, _)) => Ok(snapshot.stored_mismatch(generation, key)?.and_then(mismatch_of)),
+        None => Ok(None),
+    })
 }
 
 /// What a stored row is, as `verify` reports it.
@@ -673,15 +651,10 @@ pub fn current(snapshot: &Snapshot) -> rusqlite::Result<Current> {
 /// the period has. Anything else is [`current`] (whole). The overview's mismatches are
 /// then not every mismatch: `whole` is false.
 pub fn current_of(snapshot: &Snapshot, key: &str) -> rusqlite::Result<Current> {
-    if snapshot.conn().is_autocommit() {
-        let read = snapshot.begin_read()?;
-        let keyed = keyed_stored(snapshot, key)?;
-        read.finish()?;
-        if let Some(current) = keyed {
-            return Ok(current);
-        }
+    match in_own_read(snapshot, || keyed_stored(snapshot, key))? {
+        Some(keyed) => Ok(keyed),
+        None => current(snapshot),
     }
-    current(snapshot)
 }
 
 /// [`current_of`]'s read of the stored result, inside the caller's read transaction.
