@@ -183,27 +183,24 @@ pub fn check(
             Some(line) => format!(" (it names line {line}, which is not a usage line billed in {period})"),
             None => String::new(),
         };
-        if let Some(n) = event.events {
+        let (title, next_action) = match event.events {
             // Pre-aggregated: the events of one account, day and kind (and line).
-            let day_kind = id.split('/').skip(1).take(2).collect::<Vec<_>>().join(" ");
-            found.push(ctx.mismatch(Gap {
-                lane: Lane::Usage,
-                kind: Kind::Tie,
-                subject: id.clone(),
-                check: UNBILLED,
-                expected: event.rated,
-                actual: Money::ZERO,
-                title: format!(
-                    "{n} usage event{} of account {account} ({day_kind}) rated in the window {} never billed{on}",
-                    if n == 1 { "" } else { "s" },
-                    if n == 1 { "was" } else { "were" }
-                ),
-                next_action: format!(
-                    "Bill account {account}'s {day_kind} usage on a usage line of account {account} for {period}"
-                ),
-            }));
-            continue;
-        }
+            Some(n) => {
+                let day_kind = id.split('/').skip(1).take(2).collect::<Vec<_>>().join(" ");
+                (
+                    format!(
+                        "{n} usage event{} of account {account} ({day_kind}) rated in the window {} never billed{on}",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "was" } else { "were" }
+                    ),
+                    format!("Bill account {account}'s {day_kind} usage on a usage line of account {account} for {period}"),
+                )
+            }
+            None => (
+                format!("Usage event {id} of account {account} was rated in the window and never billed{on}"),
+                format!("Bill event {id} on a usage line of account {account} for {period}"),
+            ),
+        };
         found.push(ctx.mismatch(Gap {
             lane: Lane::Usage,
             kind: Kind::Tie,
@@ -211,10 +208,8 @@ pub fn check(
             check: UNBILLED,
             expected: event.rated,
             actual: Money::ZERO,
-            title: format!(
-                "Usage event {id} of account {account} was rated in the window and never billed{on}"
-            ),
-            next_action: format!("Bill event {id} on a usage line of account {account} for {period}"),
+            title,
+            next_action,
         }));
     }
     (figures, sorted(found))
