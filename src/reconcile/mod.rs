@@ -3,7 +3,10 @@
 //!
 //! [`run`] reads the snapshot inside one read transaction, hands each check its typed
 //! inputs (streamed for the per-invoice and per-line ones), and then looks up the source
-//! rows behind each mismatch — only for the subjects that actually mismatch.
+//! rows behind each mismatch — only for the subjects that actually mismatch. Revenue and
+//! the source lanes need nothing another check computes: they run meanwhile on a second
+//! connection, on the other core, when its read sees the same source as the first
+//! (the same source fingerprint); else after the others, on the first.
 //!
 //! Owns the sequence of checks and the source-row lookup; must not write to the snapshot nor
 //! know the workflow's state (corrections are the workflow's overlay).
@@ -307,7 +310,7 @@ pub struct Trace<'a> {
 /// raw rows.
 pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     if !snapshot.conn().is_autocommit() {
-        return run_checks(snapshot);
+        return run_checks_on(snapshot, snapshot.aggregates_basis()?, Beside::Never);
     }
     refresh_aggregates(snapshot);
     let read = snapshot.begin_read()?;
@@ -320,12 +323,24 @@ pub fn run(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
 /// --from-source`): the full recompute, in one read transaction like [`run`].
 pub fn run_from_source(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
     if !snapshot.conn().is_autocommit() {
-        return run_checks_on(snapshot, Basis::Source);
+        return run_checks_on(snapshot, Basis::Source, Beside::Never);
     }
     let read = snapshot.begin_read()?;
-    let reconciliation = run_checks_on(snapshot, Basis::Source)?;
+    let reconciliation = run_checks_on(snapshot, Basis::Source, Beside::WhenItSeesTheSame)?;
     read.finish()?;
     Ok(reconciliation)
+}
+
+/// Whether the independent checks ([`independent_checks`]) may run on a second connection,
+/// on another thread, beside the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Beside {
+    /// Inside the caller's transaction (a sign-off's write): a second connection would not
+    /// see what it has written, so everything runs on the caller's connection.
+    Never,
+    /// In a read transaction of our own: a second connection runs them when its read finds
+    /// the same source fingerprint, else they run here after the others.
+    WhenItSeesTheSame,
 }
 
 /// Rebuilds the source aggregates when they are not current (a hand edit of a source row,
@@ -350,13 +365,13 @@ pub fn engine_runs() -> u64 {
     ENGINE_RUNS.with(std::cell::Cell::get)
 }
 
-/// Every check, inside the caller's transaction, on the stored aggregates when they are
-/// current, else on the raw rows.
+/// Every check, inside a read transaction the caller began for it, on the stored aggregates
+/// when they are current, else on the raw rows.
 fn run_checks(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> {
-    run_checks_on(snapshot, snapshot.aggregates_basis()?)
+    run_checks_on(snapshot, snapshot.aggregates_basis()?, Beside::WhenItSeesTheSame)
 }
 
-fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconciliation> {
+fn run_checks_on(snapshot: &Snapshot, basis: Basis, beside: Beside) -> rusqlite::Result<Reconciliation> {
     ENGINE_RUNS.with(|runs| runs.set(runs.get() + 1));
     let period = snapshot.period()?;
     let owners = Owners::new(&period, &snapshot.lane_owners()?);
@@ -364,7 +379,81 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
         period: &period,
         owners: &owners,
     };
-    let p = &period;
+    // The independent checks go to a second connection on the other core when there is one
+    // that sees what this read sees; the dependent ones run here meanwhile.
+    let other = match beside {
+        Beside::WhenItSeesTheSame => snapshot.reader_beside().zip(snapshot.source_fingerprint().ok()),
+        Beside::Never => None,
+    };
+    let (dependent, independent) = std::thread::scope(|scope| {
+        let decimals = crate::money::decimals();
+        let other = other.map(|(other, fingerprint)| {
+            scope.spawn(move || {
+                crate::money::with_decimals(decimals, || {
+                    independent_checks_beside(&other, fingerprint, ctx, basis)
+                })
+            })
+        });
+        let dependent = dependent_checks(snapshot, ctx, basis);
+        let independent = other.and_then(|thread| match thread.join() {
+            Ok(Ok(found)) => found,
+            // An error there (a busy file, say) is met again, or not, reading here.
+            Ok(Err(_)) => None,
+            Err(panic) => std::panic::resume_unwind(panic),
+        });
+        (dependent, independent)
+    });
+    let dependent = dependent?;
+    let independent = match independent {
+        Some(found) => found,
+        None => independent_checks(snapshot, ctx, basis)?,
+    };
+
+    let headline = Headline {
+        usage_billed: independent.usage.billed,
+        program_fees_billed: independent.programs.program_fees_billed,
+        posted_receivables: dependent.posted.posted_receivables,
+        disbursed: dependent.applied.disbursed,
+        closing_ar: dependent.posted.closing_ar,
+        unapplied: dependent.applied.unapplied,
+    };
+    let mut mismatches = dependent.mismatches;
+    mismatches.extend(independent.mismatches);
+    Ok(Reconciliation {
+        period,
+        headline,
+        mismatches,
+        steps: Steps {
+            posted: dependent.posted,
+            applied: dependent.applied,
+            rollforward: dependent.rollforward,
+            adjustments: dependent.adjustments,
+            exports: dependent.exports,
+            revenue: independent.revenue,
+            usage: independent.usage,
+            programs: independent.programs,
+            statements: independent.statements,
+            after_window: dependent.after_window,
+        },
+        aging: dependent.aging,
+    })
+}
+
+/// Steps 1–5 (each but the first needs what an earlier one computed), aged AR and the
+/// activity after the window, with their mismatches in check order.
+struct Dependent {
+    posted: posted::PostedFigures,
+    applied: applied::AppliedFigures,
+    rollforward: rollforward::RollForwardFigures,
+    adjustments: adjustments::AdjustmentFigures,
+    exports: exports::ExportFigures,
+    aging: Aging,
+    after_window: after::AfterWindowFigures,
+    mismatches: Vec<Mismatch>,
+}
+
+fn dependent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<Dependent> {
+    let p = ctx.period;
     let mut mismatches = Vec::new();
 
     // 1. Posted invoice totals.
@@ -408,6 +497,33 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
     })?;
     mismatches.extend(traced(snapshot, p, found, exports::trace)?);
 
+    Ok(Dependent {
+        posted,
+        applied,
+        rollforward,
+        adjustments,
+        exports,
+        aging: aging::aging(snapshot.aging_rows(p, basis)?),
+        after_window: after::figures(&snapshot.after_window_activity(p, basis)?),
+        mismatches,
+    })
+}
+
+/// Step 6 and the source lanes: each reads its own inputs and needs nothing another check
+/// computes, so they can run on a second connection beside [`dependent_checks`].
+#[derive(Debug, PartialEq, Eq)]
+struct Independent {
+    revenue: revenue::RevenueFigures,
+    usage: usage::UsageFigures,
+    programs: programs::ProgramFigures,
+    statements: statements::StatementFigures,
+    mismatches: Vec<Mismatch>,
+}
+
+fn independent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<Independent> {
+    let p = ctx.period;
+    let mut mismatches = Vec::new();
+
     // 6. Revenue, separately.
     let (revenue, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
     mismatches.extend(traced(snapshot, p, found, revenue::trace)?);
@@ -437,35 +553,31 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis) -> rusqlite::Result<Reconcil
     );
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 
-    let aging = aging::aging(snapshot.aging_rows(p, basis)?);
-    let after_window = after::figures(&snapshot.after_window_activity(p, basis)?);
-
-    let headline = Headline {
-        usage_billed: usage.billed,
-        program_fees_billed: programs.program_fees_billed,
-        posted_receivables: posted.posted_receivables,
-        disbursed: applied.disbursed,
-        closing_ar: posted.closing_ar,
-        unapplied: applied.unapplied,
-    };
-    Ok(Reconciliation {
-        period,
-        headline,
+    Ok(Independent {
+        revenue,
+        usage,
+        programs,
+        statements,
         mismatches,
-        steps: Steps {
-            posted,
-            applied,
-            rollforward,
-            adjustments,
-            exports,
-            revenue,
-            usage,
-            programs,
-            statements,
-            after_window,
-        },
-        aging,
     })
+}
+
+/// [`independent_checks`] on `other`, a second connection, in a read transaction of its
+/// own — when that read finds the source as `fingerprint` says the caller's read found it
+/// (else `None`: a writer committed in between, and the caller reads them itself).
+fn independent_checks_beside(
+    other: &Snapshot,
+    fingerprint: (i64, i64),
+    ctx: Context<'_>,
+    basis: Basis,
+) -> rusqlite::Result<Option<Independent>> {
+    let read = other.begin_read()?;
+    if other.source_fingerprint()? != fingerprint {
+        return Ok(None);
+    }
+    let found = independent_checks(other, ctx, basis)?;
+    read.finish()?;
+    Ok(Some(found))
 }
 
 /// Fills in the source rows behind each mismatch of one check, as its `trace` names them.
@@ -632,6 +744,67 @@ mod tests {
         assert!(rec.mismatches.is_empty());
         assert_eq!(rec.headline, Headline::default());
         assert!(snapshot.conn().is_autocommit());
+    }
+
+    /// The demo's period and owners, read on `snapshot`, for calling the checks directly.
+    fn demo_context(snapshot: &Snapshot) -> (Period, Owners) {
+        let period = snapshot.period().unwrap();
+        let owners = Owners::new(&period, &snapshot.lane_owners().unwrap());
+        (period, owners)
+    }
+
+    #[test]
+    fn the_checks_beside_find_what_one_connection_finds() {
+        let (_dir, snapshot) = crate::snapshot::testing::demo_snapshot();
+        let (period, owners) = demo_context(&snapshot);
+        let ctx = Context {
+            period: &period,
+            owners: &owners,
+        };
+        let other = snapshot.reader_beside().expect("a second connection to the file");
+        let read = snapshot.begin_read().unwrap();
+        let fingerprint = snapshot.source_fingerprint().unwrap();
+        let here = independent_checks(&snapshot, ctx, Basis::Source).unwrap();
+        let beside = independent_checks_beside(&other, fingerprint, ctx, Basis::Source).unwrap();
+        read.finish().unwrap();
+        assert!(!here.mismatches.is_empty(), "the demo has source-lane mismatches");
+        assert_eq!(beside, Some(here));
+        // And the whole run, its second half beside, equals the run inside a transaction.
+        let whole = run(&snapshot).unwrap();
+        let read = snapshot.begin_read().unwrap();
+        let alone = run_checks_on(&snapshot, snapshot.aggregates_basis().unwrap(), Beside::Never).unwrap();
+        read.finish().unwrap();
+        assert_eq!(whole, alone);
+    }
+
+    #[test]
+    fn a_write_between_the_two_reads_sends_the_checks_back_to_the_first_connection() {
+        let (_dir, snapshot) = crate::snapshot::testing::demo_snapshot();
+        let (period, owners) = demo_context(&snapshot);
+        let ctx = Context {
+            period: &period,
+            owners: &owners,
+        };
+        let other = snapshot.reader_beside().expect("a second connection to the file");
+        let read = snapshot.begin_read().unwrap();
+        let fingerprint = snapshot.source_fingerprint().unwrap();
+        // Another program changes a source row after this read began and before the
+        // second connection's read begins: that read would see other figures.
+        let writer = rusqlite::Connection::open(snapshot.path()).unwrap();
+        writer
+            .execute(
+                "UPDATE invoice_lines SET amount_cents = amount_cents + 100
+                 WHERE rowid = (SELECT MIN(rowid) FROM invoice_lines)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(
+            independent_checks_beside(&other, fingerprint, ctx, Basis::Source).unwrap(),
+            None
+        );
+        // This read still sees the file as it began.
+        assert_eq!(snapshot.source_fingerprint().unwrap(), fingerprint);
+        read.finish().unwrap();
     }
 
     #[test]

@@ -368,6 +368,47 @@ impl Snapshot {
         Ok(snap)
     }
 
+    /// A second connection to this snapshot's file, read-only, for reading beside this one
+    /// on another thread (the engine's second half, `reconcile::run`); `None` when the file
+    /// cannot be opened so (it is then read on this connection alone). Neither migrates nor
+    /// sets the process's currency: this connection's open did both.
+    pub fn reader_beside(&self) -> Option<Snapshot> {
+        let mut files = registry::lock();
+        let key = registry::key(&std::fs::metadata(&self.path).ok()?);
+        if !files.is_open(key) {
+            // Not the file this connection opened (it was moved or replaced since).
+            return None;
+        }
+        let conn = open_read_only(&self.path).ok()?;
+        let snap = Snapshot {
+            conn,
+            path: self.path.clone(),
+            _open: files.register(key),
+        };
+        drop(files);
+        snap.configure().ok()?;
+        Some(snap)
+    }
+
+    /// What a read of this connection sees of the engine's inputs, as one value: the source
+    /// generation (moved by every change of a source row or the period) and the stored
+    /// aggregates' edit counter. Two read transactions that find the same fingerprint read
+    /// the same source rows and aggregates (unless a hand edit dropped the counting
+    /// triggers, which `verify` reports).
+    pub fn source_fingerprint(&self) -> rusqlite::Result<(i64, i64)> {
+        self.conn.query_row(
+            "SELECT (SELECT generation FROM source_generation WHERE id = 1),
+                    (SELECT edits FROM agg_edits WHERE id = 1)",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?.unwrap_or(-1),
+                    r.get::<_, Option<i64>>(1)?.unwrap_or(-1),
+                ))
+            },
+        )
+    }
+
     /// A file of schema 3 or older stored every amount in hundredths whatever its currency:
     /// one whose currency has not two decimals is refused before anything is migrated.
     fn refuse_older_hundredths(&self, version: i32) -> Result<(), OpenError> {
