@@ -24,7 +24,7 @@ struct Unterminated {
     field: u64,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum QuoteState {
     FieldStart,
     Unquoted,
@@ -37,6 +37,7 @@ enum QuoteState {
 /// of a field, `""` inside one is a quote, any other quote closes it; `\r`, `\n` and
 /// `\r\n` end a record outside quotes. The reader itself accepts such a file: the open
 /// cell silently takes every line up to the end of the file.
+#[derive(Debug, PartialEq, Eq)]
 struct QuoteScan {
     state: QuoteState,
     between_records: bool,
@@ -125,6 +126,7 @@ fn unterminated_quote(bytes: &[u8]) -> Option<Unterminated> {
 /// What the reader's source has passed on so far, seen byte by byte: the quote scan, and
 /// the `\r` and `\n` bytes not yet counted into the line of [`Seen::line_of`] (a few buffers'
 /// worth at most: records are asked for in order, right after they are read).
+#[derive(Debug, PartialEq, Eq)]
 struct Seen {
     offset: u64,
     /// `(offset, counts as a line break)` of each `\r` and `\n` past the cursor.
@@ -136,18 +138,44 @@ struct Seen {
     cursor: u64,
 }
 
+/// The bytes that can change [`Seen`] or its [`QuoteScan`] besides moving the offset.
+fn significant(b: u8) -> bool {
+    matches!(b, b'"' | b',' | b'\r' | b'\n')
+}
+
 impl Seen {
+    fn new() -> Seen {
+        Seen {
+            offset: 0,
+            terminators: VecDeque::new(),
+            previous_cr: false,
+            quotes: QuoteScan::new(),
+            line: 1,
+            cursor: 0,
+        }
+    }
+
     fn feed(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
             if b == b'\r' || b == b'\n' {
                 // `\r\n` is one line break, counted at its `\r`.
                 let counts = b == b'\r' || !self.previous_cr;
-                self.terminators.push_back((self.offset, counts));
+                self.terminators.push_back((self.offset + at as u64, counts));
             }
             self.previous_cr = b == b'\r';
             self.quotes.step(b);
-            self.offset += 1;
+            at += 1;
+            if !significant(b) {
+                // After one ordinary byte, the ones up to the next significant byte leave
+                // every state as it is (inside a cell, quoted or not): skip them.
+                at += bytes[at..]
+                    .iter()
+                    .position(|&c| significant(c))
+                    .unwrap_or(bytes.len() - at);
+            }
         }
+        self.offset += bytes.len() as u64;
     }
 
     /// The line of the record that the reader found at or after byte `start` (it skips
@@ -291,14 +319,7 @@ impl<'r> TableReader<'r> {
         label: String,
         problems: &mut Problems,
     ) -> Option<TableReader<'r>> {
-        let seen = Rc::new(RefCell::new(Seen {
-            offset: 0,
-            terminators: VecDeque::new(),
-            previous_cr: false,
-            quotes: QuoteScan::new(),
-            line: 1,
-            cursor: 0,
-        }));
+        let seen = Rc::new(RefCell::new(Seen::new()));
         let tap = Tap {
             inner: bytes,
             seen: Rc::clone(&seen),
@@ -534,6 +555,36 @@ fn check_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Skipping the runs of ordinary bytes leaves `Seen` exactly as stepping through
+        /// every byte does, however the bytes arrive in buffers.
+        #[test]
+        fn feeding_skips_nothing_that_counts(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b'7'), Just(b','), Just(b'"'), Just(b'\r'), Just(b'\n')],
+                0..200,
+            ),
+            cut in 0usize..200,
+        ) {
+            let mut each = Seen::new();
+            for &b in &bytes {
+                if b == b'\r' || b == b'\n' {
+                    let counts = b == b'\r' || !each.previous_cr;
+                    each.terminators.push_back((each.offset, counts));
+                }
+                each.previous_cr = b == b'\r';
+                each.quotes.step(b);
+                each.offset += 1;
+            }
+            let mut fed = Seen::new();
+            let (first, second) = bytes.split_at(cut.min(bytes.len()));
+            fed.feed(first);
+            fed.feed(second);
+            prop_assert_eq!(fed, each);
+        }
+    }
 
     const COLUMNS: &[&str] = &["id", "name", "kind"];
 
