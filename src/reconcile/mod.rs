@@ -746,17 +746,13 @@ mod tests {
         assert!(snapshot.conn().is_autocommit());
     }
 
-    /// The demo's period and owners, read on `snapshot`, for calling the checks directly.
-    fn demo_context(snapshot: &Snapshot) -> (Period, Owners) {
+    /// On the demo: its period and owners (for calling the checks directly), a second
+    /// connection beside the first, and the source fingerprint of a read begun on the
+    /// first; `test` gets them all, and the read ends after it.
+    fn beside_the_demo(test: impl FnOnce(&Snapshot, Context<'_>, &Snapshot, (i64, i64))) {
+        let (_dir, snapshot) = crate::snapshot::testing::demo_snapshot();
         let period = snapshot.period().unwrap();
         let owners = Owners::new(&period, &snapshot.lane_owners().unwrap());
-        (period, owners)
-    }
-
-    #[test]
-    fn the_checks_beside_find_what_one_connection_finds() {
-        let (_dir, snapshot) = crate::snapshot::testing::demo_snapshot();
-        let (period, owners) = demo_context(&snapshot);
         let ctx = Context {
             period: &period,
             owners: &owners,
@@ -764,47 +760,51 @@ mod tests {
         let other = snapshot.reader_beside().expect("a second connection to the file");
         let read = snapshot.begin_read().unwrap();
         let fingerprint = snapshot.source_fingerprint().unwrap();
-        let here = independent_checks(&snapshot, ctx, Basis::Source).unwrap();
-        let beside = independent_checks_beside(&other, fingerprint, ctx, Basis::Source).unwrap();
+        test(&snapshot, ctx, &other, fingerprint);
         read.finish().unwrap();
-        assert!(!here.mismatches.is_empty(), "the demo has source-lane mismatches");
-        assert_eq!(beside, Some(here));
-        // And the whole run, its second half beside, equals the run inside a transaction.
+    }
+
+    #[test]
+    fn the_checks_beside_find_what_one_connection_finds() {
+        beside_the_demo(|snapshot, ctx, other, fingerprint| {
+            let here = independent_checks(snapshot, ctx, Basis::Source).unwrap();
+            let beside = independent_checks_beside(other, fingerprint, ctx, Basis::Source).unwrap();
+            assert!(!here.mismatches.is_empty(), "the demo has source-lane mismatches");
+            assert_eq!(beside, Some(here));
+        });
+    }
+
+    #[test]
+    fn a_run_with_its_second_half_beside_equals_one_on_a_single_connection() {
+        let (_dir, snapshot) = crate::snapshot::testing::demo_snapshot();
         let whole = run(&snapshot).unwrap();
         let read = snapshot.begin_read().unwrap();
         let alone = run_checks_on(&snapshot, snapshot.aggregates_basis().unwrap(), Beside::Never).unwrap();
         read.finish().unwrap();
+        assert!(!whole.mismatches.is_empty());
         assert_eq!(whole, alone);
     }
 
     #[test]
     fn a_write_between_the_two_reads_sends_the_checks_back_to_the_first_connection() {
-        let (_dir, snapshot) = crate::snapshot::testing::demo_snapshot();
-        let (period, owners) = demo_context(&snapshot);
-        let ctx = Context {
-            period: &period,
-            owners: &owners,
-        };
-        let other = snapshot.reader_beside().expect("a second connection to the file");
-        let read = snapshot.begin_read().unwrap();
-        let fingerprint = snapshot.source_fingerprint().unwrap();
-        // Another program changes a source row after this read began and before the
-        // second connection's read begins: that read would see other figures.
-        let writer = rusqlite::Connection::open(snapshot.path()).unwrap();
-        writer
-            .execute(
-                "UPDATE invoice_lines SET amount_cents = amount_cents + 100
+        beside_the_demo(|snapshot, ctx, other, fingerprint| {
+            // Another program changes a source row after this read began and before the
+            // second connection's read begins: that read would see other figures.
+            let writer = rusqlite::Connection::open(snapshot.path()).unwrap();
+            writer
+                .execute(
+                    "UPDATE invoice_lines SET amount_cents = amount_cents + 100
                  WHERE rowid = (SELECT MIN(rowid) FROM invoice_lines)",
-                [],
-            )
-            .unwrap();
-        assert_eq!(
-            independent_checks_beside(&other, fingerprint, ctx, Basis::Source).unwrap(),
-            None
-        );
-        // This read still sees the file as it began.
-        assert_eq!(snapshot.source_fingerprint().unwrap(), fingerprint);
-        read.finish().unwrap();
+                    [],
+                )
+                .unwrap();
+            assert_eq!(
+                independent_checks_beside(other, fingerprint, ctx, Basis::Source).unwrap(),
+                None
+            );
+            // This read still sees the file as it began.
+            assert_eq!(snapshot.source_fingerprint().unwrap(), fingerprint);
+        });
     }
 
     #[test]
