@@ -117,7 +117,7 @@ pub fn evidence(
             let batch_id = m.subject.split_once('/').map_or(m.subject.as_str(), |(b, _)| b);
             match recon.steps.exports.batches.iter().find(|b| b.id == batch_id) {
                 Some(batch) => {
-                    let extracts = snapshot.extract_accounts()?;
+                    let extracts = snapshot.extract_accounts(snapshot.aggregates_basis()?)?;
                     let names = snapshot.account_names()?;
                     let pairs = exports::accounts_of(batch, &extracts, &recon.steps.rollforward);
                     (!pairs.is_empty()).then(|| Compare {

@@ -461,7 +461,7 @@ fn dependent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusq
     mismatches.extend(traced(snapshot, p, found, posted::trace)?);
 
     // 2. Applied vs unapplied.
-    let activity = snapshot.window_activity(p)?;
+    let activity = snapshot.window_activity(p, basis)?;
     let misdirected = snapshot.misdirected_disbursements(p, basis)?;
     let (applied, found) = snapshot.source_totals(p, basis, |sources| {
         applied::check(ctx, &activity, sources, &misdirected)
@@ -470,8 +470,8 @@ fn dependent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusq
 
     // 3. Account roll-forward: what step 4's wrong ledger rows explain is theirs.
     let inputs = adjustments::Inputs {
-        voided: snapshot.voided_invoices(p)?,
-        payment_undos: snapshot.payment_undos(p)?,
+        voided: snapshot.voided_invoices(p, basis)?,
+        payment_undos: snapshot.payment_undos(p, basis)?,
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p, basis)?,
     };
@@ -485,8 +485,8 @@ fn dependent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusq
     mismatches.extend(traced(snapshot, p, found, adjustments::trace)?);
 
     // 5. AR to finance output.
-    let batches = snapshot.batch_totals()?;
-    let extracts = snapshot.extract_accounts()?;
+    let batches = snapshot.batch_totals(basis)?;
+    let extracts = snapshot.extract_accounts(basis)?;
     let (exports, found) = snapshot.archive_invoices(p, basis, |archived| {
         let tie_to = exports::TieTo {
             closing_ar: posted.closing_ar,
@@ -537,7 +537,7 @@ fn independent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> ru
     })?;
     mismatches.extend(traced(snapshot, p, found, usage::trace)?);
 
-    let program_fees_billed = snapshot.program_fees_billed(p)?;
+    let program_fees_billed = snapshot.program_fees_billed(p, basis)?;
     let (programs, found) = programs::check(
         ctx,
         snapshot.program_fees(p)?,
@@ -549,7 +549,7 @@ fn independent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> ru
     let (statements, found) = statements::check(
         ctx,
         snapshot.statement_lines()?,
-        snapshot.unpresented_fee_lines(p)?,
+        snapshot.unpresented_fee_lines(p, basis)?,
     );
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 

@@ -31,6 +31,8 @@ pub struct Aggregate {
     pub key_columns: usize,
     /// The reader's query (`:start`, `:end`, … are the period window's).
     pub select: &'static str,
+    /// The schema version whose migration made its table.
+    pub since: i32,
 }
 
 pub const INVOICE_FACTS: Aggregate = Aggregate {
@@ -50,6 +52,7 @@ pub const INVOICE_FACTS: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::INVOICE_FACTS,
+    since: 7,
 };
 
 pub const SOURCE_TOTALS: Aggregate = Aggregate {
@@ -57,6 +60,7 @@ pub const SOURCE_TOTALS: Aggregate = Aggregate {
     columns: &["kind", "id", "net_value_cents", "disbursed_cents"],
     key_columns: 2,
     select: queries::SOURCE_TOTALS,
+    since: 7,
 };
 
 pub const ACCOUNT_LEDGERS: Aggregate = Aggregate {
@@ -73,6 +77,7 @@ pub const ACCOUNT_LEDGERS: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::ACCOUNT_LEDGERS,
+    since: 7,
 };
 
 pub const ARCHIVE_INVOICES: Aggregate = Aggregate {
@@ -86,6 +91,7 @@ pub const ARCHIVE_INVOICES: Aggregate = Aggregate {
     ],
     key_columns: 2,
     select: queries::ARCHIVE_INVOICES,
+    since: 7,
 };
 
 pub const ACCOUNT_USAGE: Aggregate = Aggregate {
@@ -99,6 +105,7 @@ pub const ACCOUNT_USAGE: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::ACCOUNT_USAGE,
+    since: 7,
 };
 
 pub const USAGE_LINES: Aggregate = Aggregate {
@@ -113,6 +120,7 @@ pub const USAGE_LINES: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::USAGE_LINES,
+    since: 7,
 };
 
 pub const UNBILLED_USAGE: Aggregate = Aggregate {
@@ -120,6 +128,7 @@ pub const UNBILLED_USAGE: Aggregate = Aggregate {
     columns: &["id", "account_id", "rated_cents", "invoice_line_id", "events"],
     key_columns: 1,
     select: queries::UNBILLED_USAGE,
+    since: 7,
 };
 
 pub const AGING: Aggregate = Aggregate {
@@ -134,6 +143,7 @@ pub const AGING: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::AGING_ROWS,
+    since: 7,
 };
 
 pub const MISDIRECTED: Aggregate = Aggregate {
@@ -149,6 +159,7 @@ pub const MISDIRECTED: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::MISDIRECTED,
+    since: 7,
 };
 
 pub const LEDGER_ADJUSTMENTS: Aggregate = Aggregate {
@@ -164,6 +175,7 @@ pub const LEDGER_ADJUSTMENTS: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::LEDGER_ADJUSTMENTS,
+    since: 7,
 };
 
 pub const REVENUE_LINES: Aggregate = Aggregate {
@@ -181,6 +193,7 @@ pub const REVENUE_LINES: Aggregate = Aggregate {
     ],
     key_columns: 1,
     select: queries::REVENUE_LINES,
+    since: 7,
 };
 
 pub const AFTER_WINDOW: Aggregate = Aggregate {
@@ -188,10 +201,85 @@ pub const AFTER_WINDOW: Aggregate = Aggregate {
     columns: &["what", "count", "amount_cents"],
     key_columns: 1,
     select: queries::AFTER_WINDOW,
+    since: 7,
+};
+
+pub const WINDOW_ACTIVITY: Aggregate = Aggregate {
+    table: "agg_window_activity",
+    columns: &["what", "kind", "amount_cents"],
+    key_columns: 2,
+    select: queries::WINDOW_ACTIVITY,
+    since: 8,
+};
+
+pub const VOIDED_INVOICES: Aggregate = Aggregate {
+    table: "agg_voided_invoices",
+    columns: &["id", "account_id", "voided_at", "total_cents", "ledger_net_cents"],
+    key_columns: 1,
+    select: queries::VOIDED_INVOICES,
+    since: 8,
+};
+
+pub const PAYMENT_UNDOS: Aggregate = Aggregate {
+    table: "agg_payment_undos",
+    columns: &[
+        "id",
+        "account_id",
+        "kind",
+        "related_payment_id",
+        "occurred_on",
+        "amount_cents",
+        "reference",
+        "recorded_cents",
+        "unwound_cents",
+    ],
+    key_columns: 1,
+    select: queries::PAYMENT_UNDOS,
+    since: 8,
+};
+
+pub const BATCH_TOTALS: Aggregate = Aggregate {
+    table: "agg_batch_totals",
+    columns: &[
+        "id",
+        "kind",
+        "destination",
+        "created_at",
+        "total_cents",
+        "lines_cents",
+        "line_count",
+    ],
+    key_columns: 1,
+    select: queries::BATCH_TOTALS,
+    since: 8,
+};
+
+pub const EXTRACT_ACCOUNTS: Aggregate = Aggregate {
+    table: "agg_extract_accounts",
+    columns: &["batch_id", "account_id", "amount_cents"],
+    key_columns: 2,
+    select: queries::EXTRACT_ACCOUNTS,
+    since: 8,
+};
+
+pub const UNPRESENTED_FEE_LINES: Aggregate = Aggregate {
+    table: "agg_unpresented_fee_lines",
+    columns: &["id", "program_id", "amount_cents"],
+    key_columns: 1,
+    select: queries::UNPRESENTED_FEE_LINES,
+    since: 8,
+};
+
+pub const PROGRAM_FEES_BILLED: Aggregate = Aggregate {
+    table: "agg_program_fees_billed",
+    columns: &["what", "amount_cents"],
+    key_columns: 1,
+    select: queries::PROGRAM_FEES_BILLED,
+    since: 8,
 };
 
 /// Every source aggregate, in the order they are built.
-pub const AGGREGATES: [&Aggregate; 12] = [
+pub const AGGREGATES: [&Aggregate; 19] = [
     &INVOICE_FACTS,
     &SOURCE_TOTALS,
     &MISDIRECTED,
@@ -204,6 +292,13 @@ pub const AGGREGATES: [&Aggregate; 12] = [
     &UNBILLED_USAGE,
     &AGING,
     &AFTER_WINDOW,
+    &WINDOW_ACTIVITY,
+    &VOIDED_INVOICES,
+    &PAYMENT_UNDOS,
+    &BATCH_TOTALS,
+    &EXTRACT_ACCOUNTS,
+    &UNPRESENTED_FEE_LINES,
+    &PROGRAM_FEES_BILLED,
 ];
 
 /// Where the engine's readers read from: the raw source rows, or the stored aggregates.

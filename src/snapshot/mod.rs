@@ -521,8 +521,9 @@ impl Snapshot {
             tx.pragma_update(None, "user_version", target)?;
             tx.commit()?;
         }
-        // A file upgraded to the source aggregates gets them now, computed from its rows.
-        if (1..schema::AGGREGATES_SINCE).contains(&current) {
+        // A file upgraded past a version that added aggregate tables gets them all now,
+        // computed from its rows.
+        if (1..schema::AGGREGATES_CHANGED).contains(&current) {
             let has_period: bool = self
                 .conn
                 .query_row("SELECT EXISTS (SELECT 1 FROM period)", [], |r| r.get(0))?;

@@ -82,9 +82,12 @@ pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> Result<Money> {
 /// Reads a word column (`status`, `kind`, …) into its enum with `parse`.
 fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text = row.get_ref(idx)?.as_str()?;
-    parse(text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("unknown word {text:?}").into())
-    })
+    parse(text).ok_or_else(|| unknown_word(idx, text))
+}
+
+/// The error of a word column (at `idx`) holding a word its enum does not know.
+fn unknown_word(idx: usize, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("unknown word {text:?}").into())
 }
 
 fn count_at(row: &Row<'_>, idx: usize) -> Result<u64> {
@@ -473,6 +476,79 @@ pub(crate) const AFTER_WINDOW: &str = "SELECT 'invoices_posted', COUNT(*), COALE
                     + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
                     (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
                     + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)";
+
+// The smaller inputs (schema 8): few rows each, but each scanned a whole source table on
+// every run.
+
+/// The window's payments, credits and disbursements, summed by kind (`what`: `payments`,
+/// `credits`, `disbursed`; `kind`: the row's kind, or the disbursement's source kind).
+pub(crate) const WINDOW_ACTIVITY: &str = "SELECT 'payments', kind, SUM(amount_cents) FROM payments
+             WHERE occurred_on >= :start AND occurred_on <= :end GROUP BY kind
+             UNION ALL
+             SELECT 'credits', kind, SUM(amount_cents) FROM credits
+             WHERE issued_on >= :start AND issued_on <= :end GROUP BY kind
+             UNION ALL
+             SELECT 'disbursed', source_kind, SUM(amount_cents) FROM disbursements
+             WHERE disbursed_on >= :start AND disbursed_on <= :end GROUP BY source_kind";
+
+/// Invoices voided in the window, with their ledger rows other than refunds to window end.
+pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at, i.total_cents,
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.invoice_id = i.id AND g.kind <> 'refund' AND g.occurred_at < :after_end)
+             FROM invoices i
+             WHERE i.status = 'void' AND i.voided_at >= :start AND i.voided_at <= :end
+             ORDER BY i.id";
+
+/// Reversals, refunds and chargebacks dated in the window, with the ledger rows of the same
+/// kind recorded for them (to window end) and the disbursements they unwound.
+pub(crate) const PAYMENT_UNDOS: &str =
+    "SELECT p.id, p.account_id, p.kind, p.related_payment_id, p.occurred_on, p.amount_cents,
+                    p.reference,
+                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.reference = p.id AND g.kind = p.kind AND g.occurred_at < :after_end),
+                    (SELECT COALESCE(-SUM(d.amount_cents), 0) FROM disbursements d
+                      WHERE d.source_kind = 'payment' AND d.source_id = p.related_payment_id
+                        AND d.disbursed_on = p.occurred_on)
+             FROM payments p
+             WHERE p.kind IN ('reversal', 'refund', 'chargeback')
+               AND p.occurred_on >= :start AND p.occurred_on <= :end
+             ORDER BY p.id";
+
+/// Every export batch with the sum and count of its lines.
+pub(crate) const BATCH_TOTALS: &str = "SELECT b.id, b.kind, b.destination, b.created_at, b.total_cents,
+                    COALESCE(SUM(l.amount_cents), 0), COUNT(l.id)
+             FROM export_batches b LEFT JOIN export_lines l ON l.batch_id = b.id
+             GROUP BY b.id ORDER BY b.id";
+
+/// The sum of each account's lines in each billing extract and each GL batch.
+pub(crate) const EXTRACT_ACCOUNTS: &str = "SELECT l.batch_id, l.account_id, SUM(l.amount_cents)
+             FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
+             WHERE b.kind IN ('billing_extract', 'gl')
+             GROUP BY l.batch_id, l.account_id ORDER BY l.batch_id, l.account_id";
+
+/// `program_fee` lines billed in the window for a program that has statements, on none of
+/// that program's statements.
+pub(crate) const UNPRESENTED_FEE_LINES: &str = concat!(
+    "SELECT l.id, l.program_id, l.amount_cents
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'program_fee' AND ",
+    line_billed_in_window!(),
+    "
+               AND EXISTS (SELECT 1 FROM program_statements s WHERE s.program_id = l.program_id)
+               AND NOT EXISTS (SELECT 1 FROM statement_lines sl
+                   JOIN program_statements s ON s.id = sl.statement_id
+                   WHERE sl.invoice_line_id = l.id AND s.program_id = l.program_id)
+             ORDER BY l.id"
+);
+
+/// The `program_fee` lines billed in the window, summed: one row.
+pub(crate) const PROGRAM_FEES_BILLED: &str = concat!(
+    "SELECT 'program_fees_billed', COALESCE(SUM(l.amount_cents), 0)
+             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+             WHERE l.kind = 'program_fee' AND ",
+    line_billed_in_window!(),
+    ""
+);
 
 /// A reader's parameters on `basis`: the stored aggregate's table takes none.
 fn on<'a>(basis: Basis, params: Params<'a>) -> Params<'a> {
@@ -1019,46 +1095,36 @@ impl Snapshot {
     }
 
     /// Payments, credits and disbursements dated in the window, by kind.
-    pub fn window_activity(&self, period: &Period) -> Result<WindowActivity> {
+    pub fn window_activity(&self, period: &Period, basis: Basis) -> Result<WindowActivity> {
         let w = Window::of(period);
         let mut activity = WindowActivity::default();
-        let payments = self.collect(
-            "SELECT kind, SUM(amount_cents) FROM payments
-             WHERE occurred_on >= :start AND occurred_on <= :end GROUP BY kind",
-            named_params! { ":start": w.start, ":end": w.end },
-            |r| Ok((word_at(r, 0, PaymentKind::parse)?, money_at(r, 1)?)),
+        let sums = self.collect(
+            &basis.sql(&aggregates::WINDOW_ACTIVITY),
+            on(basis, named_params! { ":start": w.start, ":end": w.end }),
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, money_at(r, 2)?)),
         )?;
-        for (kind, amount) in payments {
-            match kind {
-                PaymentKind::Payment => activity.payments_received = amount,
-                PaymentKind::Reversal => activity.payments_reversed = amount,
-                PaymentKind::Refund => activity.payments_refunded = amount,
-                PaymentKind::Chargeback => activity.payments_charged_back = amount,
-            }
-        }
-        let credits = self.collect(
-            "SELECT kind, SUM(amount_cents) FROM credits
-             WHERE issued_on >= :start AND issued_on <= :end GROUP BY kind",
-            named_params! { ":start": w.start, ":end": w.end },
-            |r| Ok((word_at(r, 0, CreditKind::parse)?, money_at(r, 1)?)),
-        )?;
-        for (kind, amount) in credits {
-            match kind {
-                CreditKind::Credit => activity.credits_issued = amount,
-                CreditKind::Reversal => activity.credits_reversed = amount,
-            }
-        }
-        let disbursed = self.collect(
-            "SELECT source_kind, SUM(amount_cents) FROM disbursements
-             WHERE disbursed_on >= :start AND disbursed_on <= :end GROUP BY source_kind",
-            named_params! { ":start": w.start, ":end": w.end },
-            |r| Ok((word_at(r, 0, SourceKind::parse)?, money_at(r, 1)?)),
-        )?;
-        for (kind, amount) in disbursed {
-            match kind {
-                SourceKind::Payment => activity.disbursed_from_payments = amount,
-                SourceKind::Credit => activity.disbursed_from_credits = amount,
-            }
+        for (what, kind, amount) in sums {
+            let field = match (what.as_str(), kind.as_str()) {
+                ("payments", kind) => match PaymentKind::parse(kind) {
+                    Some(PaymentKind::Payment) => &mut activity.payments_received,
+                    Some(PaymentKind::Reversal) => &mut activity.payments_reversed,
+                    Some(PaymentKind::Refund) => &mut activity.payments_refunded,
+                    Some(PaymentKind::Chargeback) => &mut activity.payments_charged_back,
+                    None => return Err(unknown_word(1, kind)),
+                },
+                ("credits", kind) => match CreditKind::parse(kind) {
+                    Some(CreditKind::Credit) => &mut activity.credits_issued,
+                    Some(CreditKind::Reversal) => &mut activity.credits_reversed,
+                    None => return Err(unknown_word(1, kind)),
+                },
+                ("disbursed", kind) => match SourceKind::parse(kind) {
+                    Some(SourceKind::Payment) => &mut activity.disbursed_from_payments,
+                    Some(SourceKind::Credit) => &mut activity.disbursed_from_credits,
+                    None => return Err(unknown_word(1, kind)),
+                },
+                (what, _) => return Err(unknown_word(0, what)),
+            };
+            *field = amount;
         }
         Ok(activity)
     }
@@ -1138,16 +1204,14 @@ impl Snapshot {
 
     /// Invoices voided in the window, with the net of their AR-kind ledger rows to window
     /// end.
-    pub fn voided_invoices(&self, period: &Period) -> Result<Vec<VoidedInvoice>> {
+    pub fn voided_invoices(&self, period: &Period, basis: Basis) -> Result<Vec<VoidedInvoice>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT i.id, i.account_id, i.voided_at, i.total_cents,
-                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-                      WHERE g.invoice_id = i.id AND g.kind <> 'refund' AND g.occurred_at < :after_end)
-             FROM invoices i
-             WHERE i.status = 'void' AND i.voided_at >= :start AND i.voided_at <= :end
-             ORDER BY i.id",
-            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            &basis.sql(&aggregates::VOIDED_INVOICES),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(VoidedInvoice {
                     id: r.get(0)?,
@@ -1162,21 +1226,14 @@ impl Snapshot {
 
     /// Reversals, refunds and chargebacks dated in the window, with the ledger rows of the
     /// same kind recorded for them (to window end).
-    pub fn payment_undos(&self, period: &Period) -> Result<Vec<PaymentUndo>> {
+    pub fn payment_undos(&self, period: &Period, basis: Basis) -> Result<Vec<PaymentUndo>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT p.id, p.account_id, p.kind, p.related_payment_id, p.occurred_on, p.amount_cents,
-                    p.reference,
-                    (SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
-                      WHERE g.reference = p.id AND g.kind = p.kind AND g.occurred_at < :after_end),
-                    (SELECT COALESCE(-SUM(d.amount_cents), 0) FROM disbursements d
-                      WHERE d.source_kind = 'payment' AND d.source_id = p.related_payment_id
-                        AND d.disbursed_on = p.occurred_on)
-             FROM payments p
-             WHERE p.kind IN ('reversal', 'refund', 'chargeback')
-               AND p.occurred_on >= :start AND p.occurred_on <= :end
-             ORDER BY p.id",
-            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            &basis.sql(&aggregates::PAYMENT_UNDOS),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(PaymentUndo {
                     id: r.get(0)?,
@@ -1239,43 +1296,29 @@ impl Snapshot {
     }
 
     /// Every export batch with the sum and count of its lines.
-    pub fn batch_totals(&self) -> Result<Vec<BatchTotals>> {
-        self.collect(
-            "SELECT b.id, b.kind, b.destination, b.created_at, b.total_cents,
-                    COALESCE(SUM(l.amount_cents), 0), COUNT(l.id)
-             FROM export_batches b LEFT JOIN export_lines l ON l.batch_id = b.id
-             GROUP BY b.id ORDER BY b.id",
-            &[],
-            |r| {
-                Ok(BatchTotals {
-                    id: r.get(0)?,
-                    kind: word_at(r, 1, BatchKind::parse)?,
-                    destination: r.get(2)?,
-                    created_at: timestamp_at(r, 3)?,
-                    total: money_at(r, 4)?,
-                    lines_total: money_at(r, 5)?,
-                    line_count: count_at(r, 6)?,
-                })
-            },
-        )
+    pub fn batch_totals(&self, basis: Basis) -> Result<Vec<BatchTotals>> {
+        self.collect(&basis.sql(&aggregates::BATCH_TOTALS), &[], |r| {
+            Ok(BatchTotals {
+                id: r.get(0)?,
+                kind: word_at(r, 1, BatchKind::parse)?,
+                destination: r.get(2)?,
+                created_at: timestamp_at(r, 3)?,
+                total: money_at(r, 4)?,
+                lines_total: money_at(r, 5)?,
+                line_count: count_at(r, 6)?,
+            })
+        })
     }
 
     /// The sum of each account's lines in each billing extract and each GL batch.
-    pub fn extract_accounts(&self) -> Result<Vec<ExtractAccount>> {
-        self.collect(
-            "SELECT l.batch_id, l.account_id, SUM(l.amount_cents)
-             FROM export_lines l JOIN export_batches b ON b.id = l.batch_id
-             WHERE b.kind IN ('billing_extract', 'gl')
-             GROUP BY l.batch_id, l.account_id ORDER BY l.batch_id, l.account_id",
-            &[],
-            |r| {
-                Ok(ExtractAccount {
-                    batch_id: r.get(0)?,
-                    account_id: r.get(1)?,
-                    amount: money_at(r, 2)?,
-                })
-            },
-        )
+    pub fn extract_accounts(&self, basis: Basis) -> Result<Vec<ExtractAccount>> {
+        self.collect(&basis.sql(&aggregates::EXTRACT_ACCOUNTS), &[], |r| {
+            Ok(ExtractAccount {
+                batch_id: r.get(0)?,
+                account_id: r.get(1)?,
+                amount: money_at(r, 2)?,
+            })
+        })
     }
 
     /// For every archive batch: each invoice of the close population with the batch's lines
@@ -1356,22 +1399,11 @@ impl Snapshot {
 
     /// `program_fee` lines billed in the window, of programs with a statement, that no line
     /// of their program's statements presents; by id.
-    pub fn unpresented_fee_lines(&self, period: &Period) -> Result<Vec<UnpresentedFeeLine>> {
+    pub fn unpresented_fee_lines(&self, period: &Period, basis: Basis) -> Result<Vec<UnpresentedFeeLine>> {
         let w = Window::of(period);
         self.collect(
-            concat!(
-                "SELECT l.id, l.program_id, l.amount_cents
-             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-             WHERE l.kind = 'program_fee' AND ",
-                line_billed_in_window!(),
-                "
-               AND EXISTS (SELECT 1 FROM program_statements s WHERE s.program_id = l.program_id)
-               AND NOT EXISTS (SELECT 1 FROM statement_lines sl
-                   JOIN program_statements s ON s.id = sl.statement_id
-                   WHERE sl.invoice_line_id = l.id AND s.program_id = l.program_id)
-             ORDER BY l.id"
-            ),
-            named_params! { ":start": w.start, ":end": w.end },
+            &basis.sql(&aggregates::UNPRESENTED_FEE_LINES),
+            on(basis, named_params! { ":start": w.start, ":end": w.end }),
             |r| {
                 Ok(UnpresentedFeeLine {
                     id: r.get(0)?,
@@ -1495,18 +1527,12 @@ impl Snapshot {
     }
 
     /// Every `program_fee` line billed in the window, whatever its program.
-    pub fn program_fees_billed(&self, period: &Period) -> Result<Money> {
+    pub fn program_fees_billed(&self, period: &Period, basis: Basis) -> Result<Money> {
         let w = Window::of(period);
         self.conn().query_row(
-            concat!(
-                "SELECT COALESCE(SUM(l.amount_cents), 0)
-             FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-             WHERE l.kind = 'program_fee' AND ",
-                line_billed_in_window!(),
-                ""
-            ),
-            named_params! { ":start": w.start, ":end": w.end },
-            |r| money_at(r, 0),
+            &basis.sql(&aggregates::PROGRAM_FEES_BILLED),
+            on(basis, named_params! { ":start": w.start, ":end": w.end }),
+            |r| money_at(r, 1),
         )
     }
 

@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 7;
+pub const SCHEMA_VERSION: i32 = 8;
 
 /// The first schema version whose amounts are in the period currency's own minor unit
 /// (before it, every amount was stored in hundredths whatever the currency).
@@ -62,9 +62,12 @@ pub const INTERNAL_TABLES: &[&str] = &[
     "agg_edits",
 ];
 
-/// The version that added the source aggregates (`super::aggregates`): a file upgraded to
-/// it gets them built once its migrations are done.
+/// The version that added the source aggregates (`super::aggregates`).
 pub const AGGREGATES_SINCE: i32 = 7;
+
+/// The last version that added aggregate tables: a file upgraded to it gets its aggregates
+/// built once its migrations are done.
+pub const AGGREGATES_CHANGED: i32 = 8;
 
 /// Import metadata: what `import` (or the generator) wrote, per source table, written in
 /// the same transaction as the rows and never changed after (docs/snapshot-format.md).
@@ -85,6 +88,7 @@ pub fn migrations() -> Vec<String> {
         sealed_result_rows(),
         usage_aggregates(),
         source_aggregates(),
+        aggregate_tables(8, Vec::new()),
     ]
 }
 
@@ -111,8 +115,20 @@ CREATE TABLE IF NOT EXISTS agg_stamp (
 );
 "#,
     );
-    let mut triggers = aggregate_counter_triggers();
-    for aggregate in super::aggregates::AGGREGATES {
+    sql.push_str(&aggregate_tables(7, aggregate_counter_triggers()));
+    sql
+}
+
+/// The tables of the aggregates that version `version` added, then `triggers` and the
+/// triggers that seal each table. Version 8 (issue 15) added the smaller inputs that still
+/// scanned a source table on every run: the window's activity, voids, payment undos,
+/// export batch totals and extract accounts, unpresented and billed program fees.
+fn aggregate_tables(version: i32, mut triggers: Vec<(String, String)>) -> String {
+    let mut sql = String::new();
+    for aggregate in super::aggregates::AGGREGATES
+        .iter()
+        .filter(|a| a.since == version)
+    {
         sql.push_str(&format!(
             "CREATE TABLE IF NOT EXISTS {} ({});\n",
             aggregate.table,
@@ -120,13 +136,20 @@ CREATE TABLE IF NOT EXISTS agg_stamp (
         ));
         triggers.extend(edit_counting_triggers(aggregate.table, "agg_edits"));
     }
-    // Idempotent: a file whose version was set back (a test's way to replay the older
-    // migrations) already has them. SQLite keeps each without `IF NOT EXISTS`.
     for (_, trigger) in triggers {
-        sql.push_str(&trigger.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS "));
-        sql.push_str(";\n");
+        sql.push_str(&idempotent(&trigger));
     }
     sql
+}
+
+/// A trigger's SQL made idempotent, with its `;`: a file whose version was set back (a
+/// test's way to replay the older migrations) already has it. SQLite keeps each without
+/// `IF NOT EXISTS`.
+fn idempotent(trigger: &str) -> String {
+    format!(
+        "{};\n",
+        trigger.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ")
+    )
 }
 
 /// (name, SQL) of the triggers that let `agg_edits` only count up, each without its `;`
