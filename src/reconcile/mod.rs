@@ -3,10 +3,11 @@
 //!
 //! [`run`] reads the snapshot inside one read transaction, hands each check its typed
 //! inputs (streamed for the per-invoice and per-line ones), and then looks up the source
-//! rows behind each mismatch — only for the subjects that actually mismatch. Revenue and
-//! the source lanes need nothing another check computes: they run meanwhile on a second
-//! connection, on the other core, when its read sees the same source as the first
-//! (the same source fingerprint); else after the others, on the first.
+//! rows behind each mismatch — only for the subjects that actually mismatch. The checks
+//! run in two halves of about equal time: revenue and the programs and statements lanes
+//! need nothing another check computes, so they run meanwhile on a second connection, on
+//! the other core, when its read sees the same source as the first (the same source
+//! fingerprint); else after the first half, on the first connection.
 //!
 //! Owns the sequence of checks and the source-row lookup; must not write to the snapshot nor
 //! know the workflow's state (corrections are the workflow's overlay).
@@ -331,15 +332,15 @@ pub fn run_from_source(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> 
     Ok(reconciliation)
 }
 
-/// Whether the independent checks ([`independent_checks`]) may run on a second connection,
-/// on another thread, beside the others.
+/// Whether the second half of the checks ([`second_half`]) may run on a second connection,
+/// on another thread, beside the first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Beside {
     /// Inside the caller's transaction (a sign-off's write): a second connection would not
     /// see what it has written, so everything runs on the caller's connection.
     Never,
     /// In a read transaction of our own: a second connection runs them when its read finds
-    /// the same source fingerprint, else they run here after the others.
+    /// the same source fingerprint, else they run here after the first half.
     WhenItSeesTheSame,
 }
 
@@ -379,80 +380,84 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis, beside: Beside) -> rusqlite:
         period: &period,
         owners: &owners,
     };
-    // The independent checks go to a second connection on the other core when there is one
-    // that sees what this read sees; the dependent ones run here meanwhile.
+    // The second half goes to a second connection on the other core when there is one that
+    // sees what this read sees; the first half runs here meanwhile.
     let other = match beside {
         Beside::WhenItSeesTheSame => snapshot.reader_beside().zip(snapshot.source_fingerprint().ok()),
         Beside::Never => None,
     };
-    let (dependent, independent) = std::thread::scope(|scope| {
+    let (first, second) = std::thread::scope(|scope| {
         let decimals = crate::money::decimals();
         let other = other.map(|(other, fingerprint)| {
             scope.spawn(move || {
-                crate::money::with_decimals(decimals, || {
-                    independent_checks_beside(&other, fingerprint, ctx, basis)
-                })
+                crate::money::with_decimals(decimals, || second_half_beside(&other, fingerprint, ctx, basis))
             })
         });
-        let dependent = dependent_checks(snapshot, ctx, basis);
-        let independent = other.and_then(|thread| match thread.join() {
+        let first = first_half(snapshot, ctx, basis);
+        let second = other.and_then(|thread| match thread.join() {
             Ok(Ok(found)) => found,
             // An error there (a busy file, say) is met again, or not, reading here.
             Ok(Err(_)) => None,
             Err(panic) => std::panic::resume_unwind(panic),
         });
-        (dependent, independent)
+        (first, second)
     });
-    let dependent = dependent?;
-    let independent = match independent {
+    let first = first?;
+    let second = match second {
         Some(found) => found,
-        None => independent_checks(snapshot, ctx, basis)?,
+        None => second_half(snapshot, ctx, basis)?,
     };
 
     let headline = Headline {
-        usage_billed: independent.usage.billed,
-        program_fees_billed: independent.programs.program_fees_billed,
-        posted_receivables: dependent.posted.posted_receivables,
-        disbursed: dependent.applied.disbursed,
-        closing_ar: dependent.posted.closing_ar,
-        unapplied: dependent.applied.unapplied,
+        usage_billed: first.usage.billed,
+        program_fees_billed: second.programs.program_fees_billed,
+        posted_receivables: first.posted.posted_receivables,
+        disbursed: first.applied.disbursed,
+        closing_ar: first.posted.closing_ar,
+        unapplied: first.applied.unapplied,
     };
-    let mut mismatches = dependent.mismatches;
-    mismatches.extend(independent.mismatches);
+    // In check order: steps 1–6, then the source lanes.
+    let mut mismatches = first.mismatches;
+    mismatches.extend(second.revenue_mismatches);
+    mismatches.extend(first.usage_mismatches);
+    mismatches.extend(second.lane_mismatches);
     Ok(Reconciliation {
         period,
         headline,
         mismatches,
         steps: Steps {
-            posted: dependent.posted,
-            applied: dependent.applied,
-            rollforward: dependent.rollforward,
-            adjustments: dependent.adjustments,
-            exports: dependent.exports,
-            revenue: independent.revenue,
-            usage: independent.usage,
-            programs: independent.programs,
-            statements: independent.statements,
-            after_window: dependent.after_window,
+            posted: first.posted,
+            applied: first.applied,
+            rollforward: first.rollforward,
+            adjustments: first.adjustments,
+            exports: first.exports,
+            revenue: second.revenue,
+            usage: first.usage,
+            programs: second.programs,
+            statements: second.statements,
+            after_window: first.after_window,
         },
-        aging: dependent.aging,
+        aging: first.aging,
     })
 }
 
-/// Steps 1–5 (each but the first needs what an earlier one computed), aged AR and the
-/// activity after the window, with their mismatches in check order.
-struct Dependent {
+/// Steps 1–5 (each but the first needs what an earlier one computed), the usage lane, aged
+/// AR and the activity after the window: about half of the engine's time at 1M invoices.
+struct FirstHalf {
     posted: posted::PostedFigures,
     applied: applied::AppliedFigures,
     rollforward: rollforward::RollForwardFigures,
     adjustments: adjustments::AdjustmentFigures,
     exports: exports::ExportFigures,
+    usage: usage::UsageFigures,
     aging: Aging,
     after_window: after::AfterWindowFigures,
+    /// Steps 1–5's, in check order.
     mismatches: Vec<Mismatch>,
+    usage_mismatches: Vec<Mismatch>,
 }
 
-fn dependent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<Dependent> {
+fn first_half(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<FirstHalf> {
     let p = ctx.period;
     let mut mismatches = Vec::new();
 
@@ -497,46 +502,51 @@ fn dependent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusq
     })?;
     mismatches.extend(traced(snapshot, p, found, exports::trace)?);
 
-    Ok(Dependent {
-        posted,
-        applied,
-        rollforward,
-        adjustments,
-        exports,
-        aging: aging::aging(snapshot.aging_rows(p, basis)?),
-        after_window: after::figures(&snapshot.after_window_activity(p, basis)?),
-        mismatches,
-    })
-}
-
-/// Step 6 and the source lanes: each reads its own inputs and needs nothing another check
-/// computes, so they can run on a second connection beside [`dependent_checks`].
-#[derive(Debug, PartialEq, Eq)]
-struct Independent {
-    revenue: revenue::RevenueFigures,
-    usage: usage::UsageFigures,
-    programs: programs::ProgramFigures,
-    statements: statements::StatementFigures,
-    mismatches: Vec<Mismatch>,
-}
-
-fn independent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<Independent> {
-    let p = ctx.period;
-    let mut mismatches = Vec::new();
-
-    // 6. Revenue, separately.
-    let (revenue, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
-    mismatches.extend(traced(snapshot, p, found, revenue::trace)?);
-
-    // The source lanes: usage, employer programs, statements.
+    // The usage lane.
     let unbilled = snapshot.unbilled_usage(p, basis)?;
     let account_usage = snapshot.account_usage(p, basis)?;
     let control = snapshot.usage_control()?;
     let (usage, found) = snapshot.usage_lines(p, basis, |lines| {
         usage::check(ctx, account_usage, lines, unbilled, control)
     })?;
-    mismatches.extend(traced(snapshot, p, found, usage::trace)?);
+    let usage_mismatches = traced(snapshot, p, found, usage::trace)?;
 
+    Ok(FirstHalf {
+        posted,
+        applied,
+        rollforward,
+        adjustments,
+        exports,
+        usage,
+        aging: aging::aging(snapshot.aging_rows(p, basis)?),
+        after_window: after::figures(&snapshot.after_window_activity(p, basis)?),
+        mismatches,
+        usage_mismatches,
+    })
+}
+
+/// Step 6 (revenue, about half of the engine's time at 1M invoices) and the employer
+/// programs and statements lanes: none needs what another check computes, so they can run
+/// on a second connection beside [`first_half`].
+#[derive(Debug, PartialEq, Eq)]
+struct SecondHalf {
+    revenue: revenue::RevenueFigures,
+    programs: programs::ProgramFigures,
+    statements: statements::StatementFigures,
+    revenue_mismatches: Vec<Mismatch>,
+    /// The programs' and statements', in check order.
+    lane_mismatches: Vec<Mismatch>,
+}
+
+fn second_half(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<SecondHalf> {
+    let p = ctx.period;
+
+    // 6. Revenue, separately.
+    let (revenue, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
+    let revenue_mismatches = traced(snapshot, p, found, revenue::trace)?;
+
+    // The employer programs and statements lanes.
+    let mut lane_mismatches = Vec::new();
     let program_fees_billed = snapshot.program_fees_billed(p, basis)?;
     let (programs, found) = programs::check(
         ctx,
@@ -544,38 +554,38 @@ fn independent_checks(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> ru
         snapshot.statement_totals()?,
         program_fees_billed,
     );
-    mismatches.extend(traced(snapshot, p, found, programs::trace)?);
+    lane_mismatches.extend(traced(snapshot, p, found, programs::trace)?);
 
     let (statements, found) = statements::check(
         ctx,
         snapshot.statement_lines()?,
         snapshot.unpresented_fee_lines(p, basis)?,
     );
-    mismatches.extend(traced(snapshot, p, found, statements::trace)?);
+    lane_mismatches.extend(traced(snapshot, p, found, statements::trace)?);
 
-    Ok(Independent {
+    Ok(SecondHalf {
         revenue,
-        usage,
         programs,
         statements,
-        mismatches,
+        revenue_mismatches,
+        lane_mismatches,
     })
 }
 
-/// [`independent_checks`] on `other`, a second connection, in a read transaction of its
-/// own — when that read finds the source as `fingerprint` says the caller's read found it
-/// (else `None`: a writer committed in between, and the caller reads them itself).
-fn independent_checks_beside(
+/// [`second_half`] on `other`, a second connection, in a read transaction of its own — when
+/// that read finds the source as `fingerprint` says the caller's read found it (else
+/// `None`: a writer committed in between, and the caller reads them itself).
+fn second_half_beside(
     other: &Snapshot,
     fingerprint: (i64, i64),
     ctx: Context<'_>,
     basis: Basis,
-) -> rusqlite::Result<Option<Independent>> {
+) -> rusqlite::Result<Option<SecondHalf>> {
     let read = other.begin_read()?;
     if other.source_fingerprint()? != fingerprint {
         return Ok(None);
     }
-    let found = independent_checks(other, ctx, basis)?;
+    let found = second_half(other, ctx, basis)?;
     read.finish()?;
     Ok(Some(found))
 }
@@ -767,9 +777,9 @@ mod tests {
     #[test]
     fn the_checks_beside_find_what_one_connection_finds() {
         beside_the_demo(|snapshot, ctx, other, fingerprint| {
-            let here = independent_checks(snapshot, ctx, Basis::Source).unwrap();
-            let beside = independent_checks_beside(other, fingerprint, ctx, Basis::Source).unwrap();
-            assert!(!here.mismatches.is_empty(), "the demo has source-lane mismatches");
+            let here = second_half(snapshot, ctx, Basis::Source).unwrap();
+            let beside = second_half_beside(other, fingerprint, ctx, Basis::Source).unwrap();
+            assert!(!here.lane_mismatches.is_empty(), "the demo has statement-lane mismatches");
             assert_eq!(beside, Some(here));
         });
     }
@@ -799,7 +809,7 @@ mod tests {
                 )
                 .unwrap();
             assert_eq!(
-                independent_checks_beside(other, fingerprint, ctx, Basis::Source).unwrap(),
+                second_half_beside(other, fingerprint, ctx, Basis::Source).unwrap(),
                 None
             );
             // This read still sees the file as it began.
