@@ -779,7 +779,10 @@ mod tests {
         beside_the_demo(|snapshot, ctx, other, fingerprint| {
             let here = second_half(snapshot, ctx, Basis::Source).unwrap();
             let beside = second_half_beside(other, fingerprint, ctx, Basis::Source).unwrap();
-            assert!(!here.lane_mismatches.is_empty(), "the demo has statement-lane mismatches");
+            assert!(
+                !here.lane_mismatches.is_empty(),
+                "the demo has statement-lane mismatches"
+            );
             assert_eq!(beside, Some(here));
         });
     }

@@ -14,7 +14,7 @@
 //! figures or decide a mismatch (that is `crate::reconcile`), nor write.
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
-use rusqlite::types::Type;
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{named_params, Row, ToSql};
 
 use super::aggregates::{self, Basis};
@@ -31,10 +31,10 @@ type Result<T> = rusqlite::Result<T>;
 /// Named SQL parameters, as rusqlite takes them.
 type Params<'a> = &'a [(&'a str, &'a dyn ToSql)];
 
-/// Parses exactly `YYYY-MM-DD` (what the snapshot stores), without the general-purpose
-/// format machinery: dates are read once per row of the largest inputs.
-fn parse_date(text: &str) -> Option<NaiveDate> {
-    let b = text.as_bytes();
+/// Parses exactly `YYYY-MM-DD` (what the snapshot stores) from a column's bytes, without
+/// the general-purpose format machinery or a UTF-8 check first: dates are read once per
+/// row of the largest inputs.
+fn parse_date_bytes(b: &[u8]) -> Option<NaiveDate> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
@@ -46,24 +46,30 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(number(&b[0..4])? as i32, number(&b[5..7])?, number(&b[8..10])?)
 }
 
-fn bad_date(idx: usize, text: &str) -> rusqlite::Error {
+fn bad_date(idx: usize, text: &[u8]) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         idx,
         Type::Text,
-        format!("not a date (YYYY-MM-DD): {text:?}").into(),
+        format!("not a date (YYYY-MM-DD): {:?}", String::from_utf8_lossy(text)).into(),
     )
 }
 
 /// Reads an ISO date column; a malformed value is a conversion error naming the column.
 pub(crate) fn date_at(row: &Row<'_>, idx: usize) -> Result<NaiveDate> {
-    let text = row.get_ref(idx)?.as_str()?;
-    parse_date(text).ok_or_else(|| bad_date(idx, text))
+    opt_date_at(row, idx)?.ok_or(rusqlite::Error::InvalidColumnType(idx, String::new(), Type::Null))
 }
 
 pub(crate) fn opt_date_at(row: &Row<'_>, idx: usize) -> Result<Option<NaiveDate>> {
-    match row.get_ref(idx)?.as_str_or_null()? {
-        Some(text) => parse_date(text).map(Some).ok_or_else(|| bad_date(idx, text)),
-        None => Ok(None),
+    match row.get_ref(idx)? {
+        ValueRef::Text(text) => parse_date_bytes(text)
+            .map(Some)
+            .ok_or_else(|| bad_date(idx, text)),
+        ValueRef::Null => Ok(None),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            idx,
+            String::new(),
+            other.data_type(),
+        )),
     }
 }
 
@@ -1940,8 +1946,14 @@ mod tests {
 
     #[test]
     fn dates_are_read_strictly() {
-        assert_eq!(parse_date("2026-03-31"), NaiveDate::from_ymd_opt(2026, 3, 31));
-        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(
+            parse_date_bytes(b"2026-03-31"),
+            NaiveDate::from_ymd_opt(2026, 3, 31)
+        );
+        assert_eq!(
+            parse_date_bytes(b"2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
         for bad in [
             "2026-02-29",
             "2026-3-01",
@@ -1951,7 +1963,7 @@ mod tests {
             "2026-03-01T00:00:00Z",
             "",
         ] {
-            assert_eq!(parse_date(bad), None, "{bad}");
+            assert_eq!(parse_date_bytes(bad.as_bytes()), None, "{bad}");
         }
     }
 }
