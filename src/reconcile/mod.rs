@@ -380,84 +380,146 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis, beside: Beside) -> rusqlite:
         period: &period,
         owners: &owners,
     };
-    // The second half goes to a second connection on the other core when there is one that
-    // sees what this read sees; the first half runs here meanwhile.
+    // Two workers take the parts in `Part::ALL`'s order, each as soon as it is free: this
+    // connection, and a second one on the other core when there is one that sees what this
+    // read sees. A part the second could not run is run here afterwards.
     let other = match beside {
         Beside::WhenItSeesTheSame => snapshot.reader_beside().zip(snapshot.source_fingerprint().ok()),
         Beside::Never => None,
     };
-    let (first, second) = std::thread::scope(|scope| {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = || {
+        Part::ALL
+            .get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            .copied()
+    };
+    let (mine, theirs) = std::thread::scope(|scope| {
         let decimals = crate::money::decimals();
         let other = other.map(|(other, fingerprint)| {
+            let take = &take;
             scope.spawn(move || {
-                crate::money::with_decimals(decimals, || second_half_beside(&other, fingerprint, ctx, basis))
+                crate::money::with_decimals(decimals, || parts_beside(&other, fingerprint, ctx, basis, take))
             })
         });
-        let first = first_half(snapshot, ctx, basis);
-        let second = other.and_then(|thread| match thread.join() {
-            Ok(Ok(found)) => found,
-            // An error there (a busy file, say) is met again, or not, reading here.
-            Ok(Err(_)) => None,
-            Err(panic) => std::panic::resume_unwind(panic),
+        let mut mine = Vec::new();
+        while let Some(part) = take() {
+            mine.push(run_part(snapshot, ctx, basis, part));
+        }
+        let theirs = other.map_or_else(Vec::new, |thread| {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
-        (first, second)
+        (mine, theirs)
     });
-    let first = first?;
-    let second = match second {
-        Some(found) => found,
-        None => second_half(snapshot, ctx, basis)?,
-    };
-
-    let headline = Headline {
-        usage_billed: first.usage.billed,
-        program_fees_billed: second.programs.program_fees_billed,
-        posted_receivables: first.posted.posted_receivables,
-        disbursed: first.applied.disbursed,
-        closing_ar: first.posted.closing_ar,
-        unapplied: first.applied.unapplied,
-    };
-    // In check order: steps 1–6, then the source lanes.
-    let mut mismatches = first.mismatches;
-    mismatches.extend(second.revenue_mismatches);
-    mismatches.extend(first.usage_mismatches);
-    mismatches.extend(second.lane_mismatches);
-    Ok(Reconciliation {
-        period,
-        headline,
-        mismatches,
-        steps: Steps {
-            posted: first.posted,
-            applied: first.applied,
-            rollforward: first.rollforward,
-            adjustments: first.adjustments,
-            exports: first.exports,
-            revenue: second.revenue,
-            usage: first.usage,
-            programs: second.programs,
-            statements: second.statements,
-            after_window: first.after_window,
-        },
-        aging: first.aging,
-    })
+    let mut done = Done::default();
+    for found in mine {
+        done.add(found?);
+    }
+    for found in theirs {
+        done.add(found);
+    }
+    for part in Part::ALL {
+        if !done.has(part) {
+            done.add(run_part(snapshot, ctx, basis, part)?);
+        }
+    }
+    done.reconciliation(period)
 }
 
-/// Steps 1–5 (each but the first needs what an earlier one computed), the usage lane, aged
-/// AR and the activity after the window: about half of the engine's time at 1M invoices.
-struct FirstHalf {
-    posted: posted::PostedFigures,
-    applied: applied::AppliedFigures,
-    rollforward: rollforward::RollForwardFigures,
-    adjustments: adjustments::AdjustmentFigures,
-    exports: exports::ExportFigures,
-    usage: usage::UsageFigures,
-    aging: Aging,
-    after_window: after::AfterWindowFigures,
-    /// Steps 1–5's, in check order.
-    mismatches: Vec<Mismatch>,
-    usage_mismatches: Vec<Mismatch>,
+/// The engine's parts: each reads its own inputs and needs nothing another part computes,
+/// so either connection can run it. Steps 1–5 are one part: each but the first needs what
+/// an earlier one computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// Checks 1–5.
+    Receivables,
+    /// Check 6.
+    Revenue,
+    Usage,
+    /// The employer programs and statements lanes.
+    Programs,
+    /// Aged AR and the activity after the window.
+    AgedAndAfter,
 }
 
-fn first_half(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<FirstHalf> {
+impl Part {
+    /// In the order the workers take them: the longest first (at 1M invoices on the stored
+    /// aggregates, checks 1–5 and revenue take about 1 s each, usage 0.2 s, the rest a few
+    /// milliseconds; from the raw rows the usage lane is the longest after checks 1–5).
+    const ALL: [Part; 5] = [
+        Part::Receivables,
+        Part::Revenue,
+        Part::Usage,
+        Part::AgedAndAfter,
+        Part::Programs,
+    ];
+}
+
+/// What one part found: its figures and its mismatches, in check order.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    Receivables {
+        posted: posted::PostedFigures,
+        applied: applied::AppliedFigures,
+        rollforward: rollforward::RollForwardFigures,
+        adjustments: adjustments::AdjustmentFigures,
+        exports: exports::ExportFigures,
+        mismatches: Vec<Mismatch>,
+    },
+    Revenue(revenue::RevenueFigures, Vec<Mismatch>),
+    Usage(usage::UsageFigures, Vec<Mismatch>),
+    Programs {
+        programs: programs::ProgramFigures,
+        statements: statements::StatementFigures,
+        mismatches: Vec<Mismatch>,
+    },
+    AgedAndAfter(Aging, after::AfterWindowFigures),
+}
+
+impl Found {
+    fn part(&self) -> Part {
+        match self {
+            Found::Receivables { .. } => Part::Receivables,
+            Found::Revenue(..) => Part::Revenue,
+            Found::Usage(..) => Part::Usage,
+            Found::Programs { .. } => Part::Programs,
+            Found::AgedAndAfter(..) => Part::AgedAndAfter,
+        }
+    }
+}
+
+fn run_part(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis, part: Part) -> rusqlite::Result<Found> {
+    match part {
+        Part::Receivables => receivables(snapshot, ctx, basis),
+        Part::Revenue => {
+            let p = ctx.period;
+            let (figures, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
+            Ok(Found::Revenue(
+                figures,
+                traced(snapshot, p, found, revenue::trace)?,
+            ))
+        }
+        Part::Usage => {
+            let p = ctx.period;
+            let unbilled = snapshot.unbilled_usage(p, basis)?;
+            let account_usage = snapshot.account_usage(p, basis)?;
+            let control = snapshot.usage_control()?;
+            let (figures, found) = snapshot.usage_lines(p, basis, |lines| {
+                usage::check(ctx, account_usage, lines, unbilled, control)
+            })?;
+            Ok(Found::Usage(figures, traced(snapshot, p, found, usage::trace)?))
+        }
+        Part::Programs => programs_and_statements(snapshot, ctx, basis),
+        Part::AgedAndAfter => Ok(Found::AgedAndAfter(
+            aging::aging(snapshot.aging_rows(ctx.period, basis)?),
+            after::figures(&snapshot.after_window_activity(ctx.period, basis)?),
+        )),
+    }
+}
+
+/// Checks 1–5, in order.
+fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<Found> {
     let p = ctx.period;
     let mut mismatches = Vec::new();
 
@@ -502,51 +564,20 @@ fn first_half(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::
     })?;
     mismatches.extend(traced(snapshot, p, found, exports::trace)?);
 
-    // The usage lane.
-    let unbilled = snapshot.unbilled_usage(p, basis)?;
-    let account_usage = snapshot.account_usage(p, basis)?;
-    let control = snapshot.usage_control()?;
-    let (usage, found) = snapshot.usage_lines(p, basis, |lines| {
-        usage::check(ctx, account_usage, lines, unbilled, control)
-    })?;
-    let usage_mismatches = traced(snapshot, p, found, usage::trace)?;
-
-    Ok(FirstHalf {
+    Ok(Found::Receivables {
         posted,
         applied,
         rollforward,
         adjustments,
         exports,
-        usage,
-        aging: aging::aging(snapshot.aging_rows(p, basis)?),
-        after_window: after::figures(&snapshot.after_window_activity(p, basis)?),
         mismatches,
-        usage_mismatches,
     })
 }
 
-/// Step 6 (revenue, about half of the engine's time at 1M invoices) and the employer
-/// programs and statements lanes: none needs what another check computes, so they can run
-/// on a second connection beside [`first_half`].
-#[derive(Debug, PartialEq, Eq)]
-struct SecondHalf {
-    revenue: revenue::RevenueFigures,
-    programs: programs::ProgramFigures,
-    statements: statements::StatementFigures,
-    revenue_mismatches: Vec<Mismatch>,
-    /// The programs' and statements', in check order.
-    lane_mismatches: Vec<Mismatch>,
-}
-
-fn second_half(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<SecondHalf> {
+/// The employer programs and statements lanes.
+fn programs_and_statements(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite::Result<Found> {
     let p = ctx.period;
-
-    // 6. Revenue, separately.
-    let (revenue, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
-    let revenue_mismatches = traced(snapshot, p, found, revenue::trace)?;
-
-    // The employer programs and statements lanes.
-    let mut lane_mismatches = Vec::new();
+    let mut mismatches = Vec::new();
     let program_fees_billed = snapshot.program_fees_billed(p, basis)?;
     let (programs, found) = programs::check(
         ctx,
@@ -554,40 +585,127 @@ fn second_half(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
         snapshot.statement_totals()?,
         program_fees_billed,
     );
-    lane_mismatches.extend(traced(snapshot, p, found, programs::trace)?);
+    mismatches.extend(traced(snapshot, p, found, programs::trace)?);
 
     let (statements, found) = statements::check(
         ctx,
         snapshot.statement_lines()?,
         snapshot.unpresented_fee_lines(p, basis)?,
     );
-    lane_mismatches.extend(traced(snapshot, p, found, statements::trace)?);
-
-    Ok(SecondHalf {
-        revenue,
+    mismatches.extend(traced(snapshot, p, found, statements::trace)?);
+    Ok(Found::Programs {
         programs,
         statements,
-        revenue_mismatches,
-        lane_mismatches,
+        mismatches,
     })
 }
 
-/// [`second_half`] on `other`, a second connection, in a read transaction of its own — when
-/// that read finds the source as `fingerprint` says the caller's read found it (else
-/// `None`: a writer committed in between, and the caller reads them itself).
-fn second_half_beside(
+/// The parts `other`, a second connection, runs as `take` hands them out, in a read
+/// transaction of its own — none when that read does not find the source as `fingerprint`
+/// says the caller's read found it (a writer committed in between), and none after its
+/// first error (the caller runs what is missing).
+fn parts_beside(
     other: &Snapshot,
     fingerprint: (i64, i64),
     ctx: Context<'_>,
     basis: Basis,
-) -> rusqlite::Result<Option<SecondHalf>> {
-    let read = other.begin_read()?;
-    if other.source_fingerprint()? != fingerprint {
-        return Ok(None);
+    take: &dyn Fn() -> Option<Part>,
+) -> Vec<Found> {
+    let mut done = Vec::new();
+    let Ok(read) = other.begin_read() else {
+        return done;
+    };
+    if other.source_fingerprint().ok() != Some(fingerprint) {
+        return done;
     }
-    let found = second_half(other, ctx, basis)?;
-    read.finish()?;
-    Ok(Some(found))
+    while let Some(part) = take() {
+        match run_part(other, ctx, basis, part) {
+            Ok(found) => done.push(found),
+            Err(_) => return done,
+        }
+    }
+    let _ = read.finish();
+    done
+}
+
+/// The parts found so far, assembled into a reconciliation once all are in.
+#[derive(Default)]
+struct Done(Vec<Found>);
+
+impl Done {
+    fn add(&mut self, found: Found) {
+        self.0.push(found);
+    }
+
+    fn has(&self, part: Part) -> bool {
+        self.0.iter().any(|f| f.part() == part)
+    }
+
+    fn reconciliation(self, period: Period) -> rusqlite::Result<Reconciliation> {
+        let (mut receivables, mut revenue, mut usage, mut programs, mut aged) =
+            (None, None, None, None, None);
+        for found in self.0 {
+            match found {
+                f @ Found::Receivables { .. } => receivables = Some(f),
+                Found::Revenue(figures, mismatches) => revenue = Some((figures, mismatches)),
+                Found::Usage(figures, mismatches) => usage = Some((figures, mismatches)),
+                f @ Found::Programs { .. } => programs = Some(f),
+                Found::AgedAndAfter(aging, after) => aged = Some((aging, after)),
+            }
+        }
+        let (
+            Some(Found::Receivables {
+                posted,
+                applied,
+                rollforward,
+                adjustments,
+                exports,
+                mismatches,
+            }),
+            Some((revenue, revenue_mismatches)),
+            Some((usage, usage_mismatches)),
+            Some(Found::Programs {
+                programs,
+                statements,
+                mismatches: lane_mismatches,
+            }),
+            Some((aging, after_window)),
+        ) = (receivables, revenue, usage, programs, aged)
+        else {
+            return Err(rusqlite::Error::InvalidQuery);
+        };
+        let headline = Headline {
+            usage_billed: usage.billed,
+            program_fees_billed: programs.program_fees_billed,
+            posted_receivables: posted.posted_receivables,
+            disbursed: applied.disbursed,
+            closing_ar: posted.closing_ar,
+            unapplied: applied.unapplied,
+        };
+        // In check order: steps 1–6, then the source lanes.
+        let mut all = mismatches;
+        all.extend(revenue_mismatches);
+        all.extend(usage_mismatches);
+        all.extend(lane_mismatches);
+        Ok(Reconciliation {
+            period,
+            headline,
+            mismatches: all,
+            steps: Steps {
+                posted,
+                applied,
+                rollforward,
+                adjustments,
+                exports,
+                revenue,
+                usage,
+                programs,
+                statements,
+                after_window,
+            },
+            aging,
+        })
+    }
 }
 
 /// Fills in the source rows behind each mismatch of one check, as its `trace` names them.
@@ -775,20 +893,29 @@ mod tests {
     }
 
     #[test]
-    fn the_checks_beside_find_what_one_connection_finds() {
+    fn the_parts_beside_find_what_one_connection_finds() {
         beside_the_demo(|snapshot, ctx, other, fingerprint| {
-            let here = second_half(snapshot, ctx, Basis::Source).unwrap();
-            let beside = second_half_beside(other, fingerprint, ctx, Basis::Source).unwrap();
+            let handed = std::cell::Cell::new(0);
+            let take = || {
+                let part = Part::ALL.get(handed.get()).copied();
+                handed.set(handed.get() + 1);
+                part
+            };
+            let beside = parts_beside(other, fingerprint, ctx, Basis::Source, &take);
+            let here: Vec<Found> = Part::ALL
+                .iter()
+                .map(|&part| run_part(snapshot, ctx, Basis::Source, part).unwrap())
+                .collect();
             assert!(
-                !here.lane_mismatches.is_empty(),
-                "the demo has statement-lane mismatches"
+                matches!(&here[0], Found::Receivables { mismatches, .. } if !mismatches.is_empty()),
+                "the demo has an exports mismatch"
             );
-            assert_eq!(beside, Some(here));
+            assert_eq!(beside, here);
         });
     }
 
     #[test]
-    fn a_run_with_its_second_half_beside_equals_one_on_a_single_connection() {
+    fn a_run_with_parts_beside_equals_one_on_a_single_connection() {
         let (_dir, snapshot) = crate::snapshot::testing::demo_snapshot();
         let whole = run(&snapshot).unwrap();
         let read = snapshot.begin_read().unwrap();
@@ -811,10 +938,10 @@ mod tests {
                     [],
                 )
                 .unwrap();
-            assert_eq!(
-                second_half_beside(other, fingerprint, ctx, Basis::Source).unwrap(),
-                None
-            );
+            let taken = std::cell::Cell::new(false);
+            let take = || (!taken.replace(true)).then_some(Part::Receivables);
+            assert_eq!(parts_beside(other, fingerprint, ctx, Basis::Source, &take), []);
+            assert!(!taken.get(), "it took no part: this connection runs them all");
             // This read still sees the file as it began.
             assert_eq!(snapshot.source_fingerprint().unwrap(), fingerprint);
         });
