@@ -569,8 +569,10 @@ pub(crate) const REVENUE_LINES: &str = concat!(
                AND i.posted_at IS NOT NULL AND i.posted_at <= :end"
 );
 
-/// Every kind of activity dated after window end, counted and summed.
-pub(crate) const AFTER_WINDOW: &str = "SELECT 'invoices_posted', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
+/// Every kind of activity dated after window end, counted and summed (the events counted
+/// and summed in one pass).
+pub(crate) const AFTER_WINDOW: &str =
+    "SELECT 'invoices_posted', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
               WHERE status <> 'draft' AND posted_at > :end
              UNION ALL
              SELECT 'invoices_voided', COUNT(*), COALESCE(SUM(total_cents), 0) FROM invoices
@@ -594,11 +596,11 @@ pub(crate) const AFTER_WINDOW: &str = "SELECT 'invoices_posted', COUNT(*), COALE
              SELECT 'ledger_rows', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger
               WHERE occurred_at >= :after_end
              UNION ALL
-             SELECT 'usage_events',
-                    (SELECT COUNT(*) FROM usage_events WHERE occurred_at >= :after_end)
-                    + (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily WHERE day >= :after_end),
-                    (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_events WHERE occurred_at >= :after_end)
-                    + (SELECT COALESCE(SUM(rated_amount_cents), 0) FROM usage_daily WHERE day >= :after_end)";
+             SELECT 'usage_events', e.n + d.n, e.s + d.s
+             FROM (SELECT COUNT(*) AS n, COALESCE(SUM(rated_amount_cents), 0) AS s FROM usage_events
+                    WHERE occurred_at >= :after_end) e,
+                  (SELECT COALESCE(SUM(event_count), 0) AS n, COALESCE(SUM(rated_amount_cents), 0) AS s
+                   FROM usage_daily WHERE day >= :after_end) d";
 
 /// A reader's parameters on `basis`: the stored aggregate's table takes none.
 fn on<'a>(basis: Basis, params: Params<'a>) -> Params<'a> {
@@ -2129,7 +2131,8 @@ pub struct AfterWindowActivity {
 }
 
 impl Snapshot {
-    /// Every kind of activity dated after window end, counted and summed.
+    /// Every kind of activity dated after window end, counted and summed (the events counted
+    /// and summed in one pass).
     pub fn after_window_activity(&self, period: &Period, basis: Basis) -> Result<AfterWindowActivity> {
         let w = Window::of(period);
         let rows = self.collect(
