@@ -10,8 +10,9 @@
 //! ones defined in `docs/reconciliation.md`.
 //!
 //! Owns the engine's read queries and the SQL words defined once here (`receivable_at_end!`,
-//! `in_close_population!`, `line_billed_in_window!`, `balance_at_end!`); must not compare
-//! figures or decide a mismatch (that is `crate::reconcile`), nor write.
+//! `in_close_population!`, `line_billed_in_window!`, `balance_at_end!` with
+//! `invoice_movements!`, `linked_usage!`); must not compare figures or decide a mismatch
+//! (that is `crate::reconcile`), nor write.
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use rusqlite::types::Type;
