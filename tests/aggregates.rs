@@ -55,6 +55,14 @@ fn agree(snapshot: &Snapshot) -> AggregateCheck {
 
 /// Imports a fixture through the real binary; `None` when the fixture is one import
 /// refuses (it builds no period).
+/// Runs one statement on the file with a connection of its own, as another program would.
+fn edit(path: &Path, sql: &str) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute(sql, [])
+        .unwrap();
+}
+
 fn imported(args: &[&str], dir: &Path, out: &Path) -> Option<PathBuf> {
     let output = closedesk()
         .args(args)
@@ -280,13 +288,10 @@ fn a_hand_edited_source_row_makes_them_stale_until_rebuilt() {
 #[test]
 fn inside_a_transaction_stale_aggregates_are_not_read() {
     let (_tmp, path) = demo();
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(
+    edit(
+        &path,
         "UPDATE payments SET amount_cents = amount_cents + 1 WHERE rowid = 1",
-        [],
-    )
-    .unwrap();
-    drop(conn);
+    );
     let snapshot = Snapshot::open(&path).unwrap();
     assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Source);
     let expected = reconcile::run_from_source(&snapshot).unwrap();
@@ -372,13 +377,11 @@ fn a_schema_7_file_upgrades_and_gets_the_smaller_inputs_aggregated() {
 #[test]
 fn an_edited_window_activity_row_fails_verify_naming_it() {
     let (_tmp, path) = demo();
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(
-        "UPDATE agg_window_activity SET amount_cents = amount_cents + 1 WHERE what = 'payments' AND kind = 'payment'",
-        [],
-    )
-    .unwrap();
-    drop(conn);
+    edit(
+        &path,
+        "UPDATE agg_window_activity SET amount_cents = amount_cents + 1
+          WHERE what = 'payments' AND kind = 'payment'",
+    );
     let (code, stdout) = verify(&path);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(

@@ -4,10 +4,9 @@
 //! [`run`] reads the snapshot inside one read transaction, hands each check its typed
 //! inputs (streamed for the per-invoice and per-line ones), and then looks up the source
 //! rows behind each mismatch — only for the subjects that actually mismatch. The checks
-//! run in two halves of about equal time: revenue and the programs and statements lanes
-//! need nothing another check computes, so they run meanwhile on a second connection, on
-//! the other core, when its read sees the same source as the first (the same source
-//! fingerprint); else after the first half, on the first connection.
+//! are five parts that need nothing from one another (`Part`); two workers take them in
+//! turn, longest first: this connection and, when its read sees the same source (the same
+//! source fingerprint), a second one on the other core.
 //!
 //! Owns the sequence of checks and the source-row lookup; must not write to the snapshot nor
 //! know the workflow's state (corrections are the workflow's overlay).
@@ -332,15 +331,15 @@ pub fn run_from_source(snapshot: &Snapshot) -> rusqlite::Result<Reconciliation> 
     Ok(reconciliation)
 }
 
-/// Whether the second half of the checks ([`second_half`]) may run on a second connection,
-/// on another thread, beside the first.
+/// Whether a second connection, on another thread, may take parts of the checks ([`Part`])
+/// beside the first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Beside {
     /// Inside the caller's transaction (a sign-off's write): a second connection would not
     /// see what it has written, so everything runs on the caller's connection.
     Never,
     /// In a read transaction of our own: a second connection runs them when its read finds
-    /// the same source fingerprint, else they run here after the first half.
+    /// the same source fingerprint, else every part runs here.
     WhenItSeesTheSame,
 }
 
@@ -459,14 +458,7 @@ impl Part {
 /// What one part found: its figures and its mismatches, in check order.
 #[derive(Debug, PartialEq, Eq)]
 enum Found {
-    Receivables {
-        posted: posted::PostedFigures,
-        applied: applied::AppliedFigures,
-        rollforward: rollforward::RollForwardFigures,
-        adjustments: adjustments::AdjustmentFigures,
-        exports: exports::ExportFigures,
-        mismatches: Vec<Mismatch>,
-    },
+    Receivables(Box<Receivables>),
     Revenue(revenue::RevenueFigures, Vec<Mismatch>),
     Usage(usage::UsageFigures, Vec<Mismatch>),
     Programs {
@@ -477,10 +469,21 @@ enum Found {
     AgedAndAfter(Aging, after::AfterWindowFigures),
 }
 
+/// What checks 1–5 found, their mismatches in check order.
+#[derive(Debug, PartialEq, Eq)]
+struct Receivables {
+    posted: posted::PostedFigures,
+    applied: applied::AppliedFigures,
+    rollforward: rollforward::RollForwardFigures,
+    adjustments: adjustments::AdjustmentFigures,
+    exports: exports::ExportFigures,
+    mismatches: Vec<Mismatch>,
+}
+
 impl Found {
     fn part(&self) -> Part {
         match self {
-            Found::Receivables { .. } => Part::Receivables,
+            Found::Receivables(_) => Part::Receivables,
             Found::Revenue(..) => Part::Revenue,
             Found::Usage(..) => Part::Usage,
             Found::Programs { .. } => Part::Programs,
@@ -564,14 +567,14 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
     })?;
     mismatches.extend(traced(snapshot, p, found, exports::trace)?);
 
-    Ok(Found::Receivables {
+    Ok(Found::Receivables(Box::new(Receivables {
         posted,
         applied,
         rollforward,
         adjustments,
         exports,
         mismatches,
-    })
+    })))
 }
 
 /// The employer programs and statements lanes.
@@ -646,44 +649,38 @@ impl Done {
             (None, None, None, None, None);
         for found in self.0 {
             match found {
-                f @ Found::Receivables { .. } => receivables = Some(f),
+                Found::Receivables(found) => receivables = Some(*found),
                 Found::Revenue(figures, mismatches) => revenue = Some((figures, mismatches)),
                 Found::Usage(figures, mismatches) => usage = Some((figures, mismatches)),
-                f @ Found::Programs { .. } => programs = Some(f),
+                Found::Programs {
+                    programs: figures,
+                    statements,
+                    mismatches,
+                } => programs = Some((figures, statements, mismatches)),
                 Found::AgedAndAfter(aging, after) => aged = Some((aging, after)),
             }
         }
         let (
-            Some(Found::Receivables {
-                posted,
-                applied,
-                rollforward,
-                adjustments,
-                exports,
-                mismatches,
-            }),
+            Some(r),
             Some((revenue, revenue_mismatches)),
             Some((usage, usage_mismatches)),
-            Some(Found::Programs {
-                programs,
-                statements,
-                mismatches: lane_mismatches,
-            }),
+            Some((programs, statements, lane_mismatches)),
             Some((aging, after_window)),
         ) = (receivables, revenue, usage, programs, aged)
         else {
+            // Not reached: `run_checks_on` runs every part not found before assembling.
             return Err(rusqlite::Error::InvalidQuery);
         };
         let headline = Headline {
             usage_billed: usage.billed,
             program_fees_billed: programs.program_fees_billed,
-            posted_receivables: posted.posted_receivables,
-            disbursed: applied.disbursed,
-            closing_ar: posted.closing_ar,
-            unapplied: applied.unapplied,
+            posted_receivables: r.posted.posted_receivables,
+            disbursed: r.applied.disbursed,
+            closing_ar: r.posted.closing_ar,
+            unapplied: r.applied.unapplied,
         };
         // In check order: steps 1–6, then the source lanes.
-        let mut all = mismatches;
+        let mut all = r.mismatches;
         all.extend(revenue_mismatches);
         all.extend(usage_mismatches);
         all.extend(lane_mismatches);
@@ -692,11 +689,11 @@ impl Done {
             headline,
             mismatches: all,
             steps: Steps {
-                posted,
-                applied,
-                rollforward,
-                adjustments,
-                exports,
+                posted: r.posted,
+                applied: r.applied,
+                rollforward: r.rollforward,
+                adjustments: r.adjustments,
+                exports: r.exports,
                 revenue,
                 usage,
                 programs,
@@ -907,7 +904,7 @@ mod tests {
                 .map(|&part| run_part(snapshot, ctx, Basis::Source, part).unwrap())
                 .collect();
             assert!(
-                matches!(&here[0], Found::Receivables { mismatches, .. } if !mismatches.is_empty()),
+                matches!(&here[0], Found::Receivables(r) if !r.mismatches.is_empty()),
                 "the demo has an exports mismatch"
             );
             assert_eq!(beside, here);
