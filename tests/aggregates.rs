@@ -253,18 +253,15 @@ fn a_forged_seal_is_caught_by_verify() {
 fn a_hand_edited_source_row_makes_them_stale_until_rebuilt() {
     let (_tmp, path) = demo();
     let before = usage_billed(&path);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(
+    edit(
+        &path,
         "UPDATE invoice_lines SET amount_cents = amount_cents + 250
           WHERE id = (SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                        WHERE l.kind = 'usage' AND i.status IN ('posted', 'closed')
                          AND COALESCE(l.service_start, i.posted_at) >= (SELECT window_start FROM period)
                          AND COALESCE(l.service_start, i.posted_at) <= (SELECT window_end FROM period)
                        ORDER BY l.id LIMIT 1)",
-        [],
-    )
-    .unwrap();
-    drop(conn);
+    );
     let snapshot = Snapshot::open(&path).unwrap();
     assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Source);
     assert!(matches!(

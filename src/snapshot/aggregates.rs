@@ -301,6 +301,19 @@ pub const AGGREGATES: [&Aggregate; 19] = [
     &PROGRAM_FEES_BILLED,
 ];
 
+/// The last schema version that added aggregate tables (the highest `since`): a file older
+/// than it gets every aggregate built once its migrations are done.
+pub const LAST_ADDED: i32 = {
+    let (mut i, mut last) = (0, 0);
+    while i < AGGREGATES.len() {
+        if AGGREGATES[i].since > last {
+            last = AGGREGATES[i].since;
+        }
+        i += 1;
+    }
+    last
+};
+
 /// Where the engine's readers read from: the raw source rows, or the stored aggregates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Basis {

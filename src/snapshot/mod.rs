@@ -523,7 +523,7 @@ impl Snapshot {
         }
         // A file upgraded past a version that added aggregate tables gets them all now,
         // computed from its rows.
-        if (1..schema::AGGREGATES_CHANGED).contains(&current) {
+        if (1..aggregates::LAST_ADDED).contains(&current) {
             let has_period: bool = self
                 .conn
                 .query_row("SELECT EXISTS (SELECT 1 FROM period)", [], |r| r.get(0))?;

@@ -62,13 +62,6 @@ pub const INTERNAL_TABLES: &[&str] = &[
     "agg_edits",
 ];
 
-/// The version that added the source aggregates (`super::aggregates`).
-pub const AGGREGATES_SINCE: i32 = 7;
-
-/// The last version that added aggregate tables: a file upgraded to it gets its aggregates
-/// built once its migrations are done.
-pub const AGGREGATES_CHANGED: i32 = 8;
-
 /// Import metadata: what `import` (or the generator) wrote, per source table, written in
 /// the same transaction as the rows and never changed after (docs/snapshot-format.md).
 pub const IMPORT_TABLES: &[&str] = &["source_counts"];
