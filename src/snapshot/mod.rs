@@ -396,17 +396,11 @@ impl Snapshot {
     /// the same source rows and aggregates (unless a hand edit dropped the counting
     /// triggers, which `verify` reports).
     pub fn source_fingerprint(&self) -> rusqlite::Result<(i64, i64)> {
-        self.conn.query_row(
-            "SELECT (SELECT generation FROM source_generation WHERE id = 1),
-                    (SELECT edits FROM agg_edits WHERE id = 1)",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, Option<i64>>(0)?.unwrap_or(-1),
-                    r.get::<_, Option<i64>>(1)?.unwrap_or(-1),
-                ))
-            },
-        )
+        let edits = self
+            .conn
+            .prepare_cached("SELECT edits FROM agg_edits WHERE id = 1")?
+            .query_row([], |r| r.get(0))?;
+        Ok((self.source_generation()?, edits))
     }
 
     /// A file of schema 3 or older stored every amount in hundredths whatever its currency:
