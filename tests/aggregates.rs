@@ -247,6 +247,23 @@ fn a_forged_seal_is_caught_by_verify() {
     );
 }
 
+/// Aggregates computed by another build's definitions (same generation) are named as such
+/// by `verify`, not as computed from another generation.
+#[test]
+fn aggregates_of_other_definitions_are_named_so_by_verify() {
+    let (_tmp, path) = demo();
+    edit(&path, "UPDATE agg_stamp SET definitions = 'another build'");
+    let (code, stdout) = verify(&path);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "[ok]     source aggregates: computed by another build's definitions: not read \
+             (the next reconcile rebuilds them)"
+        ),
+        "{stdout}"
+    );
+}
+
 /// A source row edited with SQL moves the source generation: the aggregates are stale,
 /// not read; the engine rebuilds them when it can write, with the edit in them.
 #[test]

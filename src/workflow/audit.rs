@@ -330,10 +330,14 @@ fn check_aggregates(snapshot: &Snapshot) -> Result<Result<String, Problem>, Refu
         AggregateCheck::Stale {
             generation,
             source_generation,
-        } => Ok(format!(
-            "computed from source generation {generation}, the file is at {source_generation}: \
-             not read (the next reconcile rebuilds them)"
-        )),
+        } => Ok(if generation == source_generation {
+            "computed by another build's definitions: not read (the next reconcile rebuilds them)".to_string()
+        } else {
+            format!(
+                "computed from source generation {generation}, the file is at {source_generation}: \
+                 not read (the next reconcile rebuilds them)"
+            )
+        }),
         AggregateCheck::Agree { tables, rows } => Ok(format!(
             "{tables} tables, {rows} rows: each recomputed from the raw rows, the same"
         )),
