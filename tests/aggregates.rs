@@ -351,39 +351,45 @@ fn a_schema_6_file_upgrades_and_gets_its_aggregates() {
     assert!(stdout.contains("[ok]     triggers:"), "{stdout}");
 }
 
-/// Schema 8 added the smaller inputs' tables: a schema-7 file gets them on open, built
-/// with the rest, and reads the same figures from them.
+/// Schema 8 added the smaller inputs' tables, schema 9 the revenue schedules: a schema-7
+/// or schema-8 file gets the tables it lacks on open, built with the rest, and reads the
+/// same figures from them.
 #[test]
-fn a_schema_7_file_upgrades_and_gets_the_smaller_inputs_aggregated() {
-    let (_tmp, path) = demo();
-    let expected = reconcile::run_from_source(&Snapshot::open(&path).unwrap()).unwrap();
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    for aggregate in closedesk::snapshot::aggregates::AGGREGATES
-        .iter()
-        .filter(|a| a.since == 8)
-    {
-        conn.execute_batch(&format!("DROP TABLE {}", aggregate.table))
+fn a_schema_7_or_8_file_upgrades_and_gets_the_later_aggregates_built() {
+    for older in [7, 8] {
+        let (_tmp, path) = demo();
+        let expected = reconcile::run_from_source(&Snapshot::open(&path).unwrap()).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for aggregate in closedesk::snapshot::aggregates::AGGREGATES
+            .iter()
+            .filter(|a| a.since > older)
+        {
+            conn.execute_batch(&format!("DROP TABLE {}", aggregate.table))
+                .unwrap();
+        }
+        conn.pragma_update(None, "user_version", older).unwrap();
+        drop(conn);
+        let snapshot = Snapshot::open(&path).unwrap();
+        let (version, window_rows, schedules): (i32, i64, i64) = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        (SELECT COUNT(*) FROM agg_window_activity),
+                        (SELECT COUNT(*) FROM agg_revenue_schedules)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .unwrap();
+        assert_eq!(version, 9, "from schema {older}");
+        assert!(
+            window_rows > 0,
+            "the demo has payments, credits and disbursements in the window"
+        );
+        assert!(schedules > 0, "the demo has revenue lines");
+        assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Stored);
+        assert_eq!(reconcile::run(&snapshot).unwrap(), expected);
+        agree(&snapshot);
     }
-    conn.pragma_update(None, "user_version", 7).unwrap();
-    drop(conn);
-    let snapshot = Snapshot::open(&path).unwrap();
-    let (version, window_rows): (i32, i64) = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row(
-            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT COUNT(*) FROM agg_window_activity)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(version, 8);
-    assert!(
-        window_rows > 0,
-        "the demo has payments, credits and disbursements in the window"
-    );
-    assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Stored);
-    assert_eq!(reconcile::run(&snapshot).unwrap(), expected);
-    agree(&snapshot);
 }
 
 /// The smaller inputs are sealed and verified like the rest: an edited window-activity

@@ -1794,3 +1794,133 @@ proptest! {
         }
     }
 }
+
+/// A revenue line drawn from few dates, amounts and accounts, so that lines often share a
+/// revenue schedule (docs/reconciliation.md, "Revenue schedules").
+#[derive(Clone, Debug)]
+struct AlikeLine {
+    account: u8,
+    kind: LineKind,
+    rule: RevenueRule,
+    posted: u8,
+    /// Days after posting.
+    voided: Option<u8>,
+    start: Option<u8>,
+    end: Option<u8>,
+    amount: i64,
+}
+
+fn alike_line() -> impl Strategy<Value = AlikeLine> {
+    let day = || prop_oneof![1 => Just(None), 4 => (0u8..3).prop_map(Some)];
+    (
+        0u8..3,
+        prop_oneof![3 => Just(LineKind::Recurring), 1 => Just(LineKind::Usage), 1 => Just(LineKind::Tax)],
+        prop_oneof![
+            1 => Just(RevenueRule::Immediate),
+            1 => Just(RevenueRule::OnServiceDate),
+            3 => Just(RevenueRule::RatableDaily),
+        ],
+        0u8..2,
+        prop_oneof![3 => Just(None), 1 => (0u8..3).prop_map(Some)],
+        day(),
+        day(),
+        // Equal amounts often; 10,001 over 42 days truncates unlike 10,000.
+        prop::sample::select(vec![10_001i64, 10_001, 10_000, -10_000, 3_333, 1]),
+    )
+        .prop_map(
+            |(account, kind, rule, posted, voided, start, end, amount)| AlikeLine {
+                account,
+                kind,
+                rule,
+                posted,
+                voided,
+                start,
+                end,
+                amount,
+            },
+        )
+}
+
+/// A period of `lines`, each on an invoice of its own (posted, or void when it has a void
+/// day), over three accounts.
+fn build_alike(lines: &[AlikeLine]) -> SourceData {
+    let mut data = empty(period());
+    for a in 0..3 {
+        data.accounts.push(Account {
+            id: format!("ACC-{a}"),
+            name: format!("Account {a}"),
+            kind: AccountKind::Customer,
+        });
+    }
+    let posted_on = [feb(20), d(5), d(31)];
+    let starts = [jan1() + chrono::Days::new(14), d(1), d(20)];
+    let ends = [d(10), d(31), NaiveDate::from_ymd_opt(2026, 4, 30).unwrap()];
+    for (i, l) in lines.iter().enumerate() {
+        let posted = posted_on[l.posted as usize];
+        let voided = l
+            .voided
+            .map(|k| posted + chrono::Days::new([0u64, 3, 10][k as usize]));
+        data.invoices.push(Invoice {
+            id: format!("INV-{i}"),
+            account_id: format!("ACC-{}", l.account),
+            status: if voided.is_some() {
+                InvoiceStatus::Void
+            } else {
+                InvoiceStatus::Posted
+            },
+            posted_at: Some(posted),
+            voided_at: voided,
+            due_date: posted + chrono::Days::new(30),
+            total: m(l.amount),
+            balance: m(if voided.is_some() { 0 } else { l.amount }),
+        });
+        data.invoice_lines.push(InvoiceLine {
+            id: format!("LN-{i}"),
+            invoice_id: format!("INV-{i}"),
+            kind: l.kind,
+            program_id: None,
+            service_start: l.start.map(|k| starts[k as usize]),
+            service_end: l.end.map(|k| ends[k as usize]),
+            amount: m(l.amount),
+            revenue_rule: l.rule,
+            description: None,
+        });
+    }
+    data
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Check 6 over the revenue schedules (grouped by SQL, stored and from source) finds
+    /// what it finds over every line on its own: the same figures, per rule and per
+    /// account, and the same lines that cannot be scheduled.
+    #[test]
+    fn check_6_over_revenue_schedules_equals_check_6_line_by_line(lines in prop::collection::vec(alike_line(), 1..60)) {
+        use closedesk::reconcile::revenue::{cannot_be_scheduled, check};
+        use closedesk::reconcile::{Context, Owners};
+        use closedesk::snapshot::aggregates::Basis;
+        use closedesk::snapshot::queries::RevenueSchedule;
+        let data = build_alike(&lines);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        Snapshot::create(&path).unwrap().insert_source(&data).unwrap();
+        let snapshot = Snapshot::open(&path).unwrap();
+        let p = &data.period;
+        let owners = Owners::new(p, &snapshot.lane_owners().unwrap());
+        let ctx = Context { period: p, owners: &owners };
+        let each = snapshot.revenue_lines(p, Basis::Source, |l| l.collect::<Vec<_>>()).unwrap();
+        prop_assert_eq!(each.len(), lines.len());
+        let (by_line, unschedulable) = check(ctx, each.iter().map(|line| RevenueSchedule { line: line.clone(), lines: 1 }));
+        for basis in [Basis::Source, Basis::Stored] {
+            let (by_schedule, periods) = snapshot.revenue_schedules(p, basis, |s| check(ctx, s)).unwrap();
+            prop_assert_eq!(&by_schedule, &by_line, "{:?}", basis);
+            prop_assert_eq!(&periods, &unschedulable, "{:?}", basis);
+        }
+        // The engine names exactly the lines that cannot be scheduled.
+        let named: Vec<String> = cannot_be_scheduled(ctx, each.clone()).into_iter().map(|m| m.key).collect();
+        let recon = reconcile::run(&snapshot).unwrap();
+        let found: Vec<String> = recon.mismatches.into_iter().filter(|m| m.check == "service-period").map(|m| m.key).collect();
+        prop_assert_eq!(found, named);
+    }
+}

@@ -427,12 +427,14 @@ fn run_checks_on(snapshot: &Snapshot, basis: Basis, beside: Beside) -> rusqlite:
 }
 
 /// The engine's parts: each reads its own inputs and needs nothing another part computes,
-/// so either connection can run it. Steps 1–5 are one part: each but the first needs what
-/// an earlier one computed.
+/// so either connection can run it. Steps 1 and 3–5 are one part: each but the first
+/// needs what an earlier one computed (step 2 needs none of them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Part {
-    /// Checks 1–5.
+    /// Checks 1 and 3–5.
     Receivables,
+    /// Check 2.
+    Applied,
     /// Check 6.
     Revenue,
     Usage,
@@ -444,12 +446,13 @@ enum Part {
 
 impl Part {
     /// In the order the workers take them: the longest first (at 1M invoices on the stored
-    /// aggregates, checks 1–5 and revenue take about 1 s each, usage 0.2 s, the rest a few
-    /// milliseconds; from the raw rows the usage lane is the longest after checks 1–5).
-    const ALL: [Part; 5] = [
+    /// aggregates, checks 1 and 3–5 take about 0.7 s, revenue and usage about 0.25 s each,
+    /// check 2 0.13 s, the rest a few milliseconds).
+    const ALL: [Part; 6] = [
         Part::Receivables,
         Part::Revenue,
         Part::Usage,
+        Part::Applied,
         Part::AgedAndAfter,
         Part::Programs,
     ];
@@ -459,6 +462,7 @@ impl Part {
 #[derive(Debug, PartialEq, Eq)]
 enum Found {
     Receivables(Box<Receivables>),
+    Applied(applied::AppliedFigures, Vec<Mismatch>),
     Revenue(revenue::RevenueFigures, Vec<Mismatch>),
     Usage(usage::UsageFigures, Vec<Mismatch>),
     Programs {
@@ -469,14 +473,15 @@ enum Found {
     AgedAndAfter(Aging, after::AfterWindowFigures),
 }
 
-/// What checks 1–5 found, their mismatches in check order.
+/// What checks 1 and 3–5 found: check 1's mismatches, and those of checks 3–5 in check
+/// order (check 2's go between them).
 #[derive(Debug, PartialEq, Eq)]
 struct Receivables {
     posted: posted::PostedFigures,
-    applied: applied::AppliedFigures,
     rollforward: rollforward::RollForwardFigures,
     adjustments: adjustments::AdjustmentFigures,
     exports: exports::ExportFigures,
+    posted_mismatches: Vec<Mismatch>,
     mismatches: Vec<Mismatch>,
 }
 
@@ -484,6 +489,7 @@ impl Found {
     fn part(&self) -> Part {
         match self {
             Found::Receivables(_) => Part::Receivables,
+            Found::Applied(..) => Part::Applied,
             Found::Revenue(..) => Part::Revenue,
             Found::Usage(..) => Part::Usage,
             Found::Programs { .. } => Part::Programs,
@@ -495,9 +501,30 @@ impl Found {
 fn run_part(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis, part: Part) -> rusqlite::Result<Found> {
     match part {
         Part::Receivables => receivables(snapshot, ctx, basis),
+        Part::Applied => {
+            let p = ctx.period;
+            let activity = snapshot.window_activity(p, basis)?;
+            let misdirected = snapshot.misdirected_disbursements(p, basis)?;
+            let (applied, found) = snapshot.source_totals(p, basis, |sources| {
+                applied::check(ctx, &activity, sources, &misdirected)
+            })?;
+            Ok(Found::Applied(
+                applied,
+                traced(snapshot, p, found, applied::trace)?,
+            ))
+        }
         Part::Revenue => {
             let p = ctx.period;
-            let (figures, found) = snapshot.revenue_lines(p, basis, |lines| revenue::check(ctx, lines))?;
+            let (figures, periods) = snapshot.revenue_schedules(p, basis, |s| revenue::check(ctx, s))?;
+            // Only a period with lines that cannot be scheduled reads its lines, to name them.
+            let found = if periods.is_empty() {
+                Vec::new()
+            } else {
+                snapshot.revenue_lines(p, basis, |lines| {
+                    let lines = lines.filter(|line| periods.contains(&revenue::service_period(line)));
+                    revenue::cannot_be_scheduled(ctx, lines)
+                })?
+            };
             Ok(Found::Revenue(
                 figures,
                 traced(snapshot, p, found, revenue::trace)?,
@@ -528,15 +555,9 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
 
     // 1. Posted invoice totals.
     let (posted, found) = snapshot.invoice_facts(p, basis, |invoices| posted::check(ctx, invoices))?;
-    mismatches.extend(traced(snapshot, p, found, posted::trace)?);
+    let posted_mismatches = traced(snapshot, p, found, posted::trace)?;
 
-    // 2. Applied vs unapplied.
-    let activity = snapshot.window_activity(p, basis)?;
-    let misdirected = snapshot.misdirected_disbursements(p, basis)?;
-    let (applied, found) = snapshot.source_totals(p, basis, |sources| {
-        applied::check(ctx, &activity, sources, &misdirected)
-    })?;
-    mismatches.extend(traced(snapshot, p, found, applied::trace)?);
+    // 2. Applied vs unapplied: `Part::Applied`.
 
     // 3. Account roll-forward: what step 4's wrong ledger rows explain is theirs.
     let inputs = adjustments::Inputs {
@@ -569,10 +590,10 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
 
     Ok(Found::Receivables(Box::new(Receivables {
         posted,
-        applied,
         rollforward,
         adjustments,
         exports,
+        posted_mismatches,
         mismatches,
     })))
 }
@@ -645,11 +666,12 @@ impl Done {
     }
 
     fn reconciliation(self, period: Period) -> rusqlite::Result<Reconciliation> {
-        let (mut receivables, mut revenue, mut usage, mut programs, mut aged) =
-            (None, None, None, None, None);
+        let (mut receivables, mut applied, mut revenue, mut usage, mut programs, mut aged) =
+            (None, None, None, None, None, None);
         for found in self.0 {
             match found {
                 Found::Receivables(found) => receivables = Some(*found),
+                Found::Applied(figures, mismatches) => applied = Some((figures, mismatches)),
                 Found::Revenue(figures, mismatches) => revenue = Some((figures, mismatches)),
                 Found::Usage(figures, mismatches) => usage = Some((figures, mismatches)),
                 Found::Programs {
@@ -662,11 +684,12 @@ impl Done {
         }
         let (
             Some(r),
+            Some((applied, applied_mismatches)),
             Some((revenue, revenue_mismatches)),
             Some((usage, usage_mismatches)),
             Some((programs, statements, lane_mismatches)),
             Some((aging, after_window)),
-        ) = (receivables, revenue, usage, programs, aged)
+        ) = (receivables, applied, revenue, usage, programs, aged)
         else {
             // Not reached: `run_checks_on` runs every part not found before assembling.
             return Err(rusqlite::Error::InvalidQuery);
@@ -675,12 +698,14 @@ impl Done {
             usage_billed: usage.billed,
             program_fees_billed: programs.program_fees_billed,
             posted_receivables: r.posted.posted_receivables,
-            disbursed: r.applied.disbursed,
+            disbursed: applied.disbursed,
             closing_ar: r.posted.closing_ar,
-            unapplied: r.applied.unapplied,
+            unapplied: applied.unapplied,
         };
         // In check order: steps 1–6, then the source lanes.
-        let mut all = r.mismatches;
+        let mut all = r.posted_mismatches;
+        all.extend(applied_mismatches);
+        all.extend(r.mismatches);
         all.extend(revenue_mismatches);
         all.extend(usage_mismatches);
         all.extend(lane_mismatches);
@@ -690,7 +715,7 @@ impl Done {
             mismatches: all,
             steps: Steps {
                 posted: r.posted,
-                applied: r.applied,
+                applied,
                 rollforward: r.rollforward,
                 adjustments: r.adjustments,
                 exports: r.exports,

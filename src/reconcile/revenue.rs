@@ -11,15 +11,15 @@
 //!
 //! Owns check 6; pure: must not read the snapshot or know the workflow.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
-use crate::snapshot::model::{Lane, LineKind, RevenueRule};
-use crate::snapshot::queries::{RevenueLine, SourceRows};
+use crate::snapshot::model::{Lane, LineKind, Period, RevenueRule};
+use crate::snapshot::queries::{RevenueLine, RevenueSchedule, SourceRows};
 
 /// Revenue figures of one rule, or of all revenue lines (never `tax` lines).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,90 +196,136 @@ pub fn line_figures(
     Some(f)
 }
 
+/// A service period no line with it can be scheduled by: its rule and its start and end.
+pub type ServicePeriod = (RevenueRule, Option<NaiveDate>, Option<NaiveDate>);
+
+/// `line`'s service period, with its rule.
+pub fn service_period(line: &RevenueLine) -> ServicePeriod {
+    (line.rule, line.service_start, line.service_end)
+}
+
+/// Check 6's figures from the revenue schedules; each schedule counts as its lines, one by
+/// one (docs/reconciliation.md, "Revenue schedules"). Also the service periods of lines that
+/// cannot be scheduled but are on the books at window end: [`cannot_be_scheduled`] names
+/// those lines.
 pub fn check(
     ctx: Context<'_>,
-    lines: impl IntoIterator<Item = RevenueLine>,
-) -> (RevenueFigures, Vec<Mismatch>) {
+    schedules: impl IntoIterator<Item = RevenueSchedule>,
+) -> (RevenueFigures, BTreeSet<ServicePeriod>) {
     let period = ctx.period;
     let mut figures = RevenueFigures::default();
     let mut accounts: BTreeMap<String, AccountRevenue> = BTreeMap::new();
-    let mut found = Vec::new();
-    for line in lines {
-        let voided_in_window = line
-            .invoice_voided_at
-            .is_some_and(|v| period.in_window(v) && line.invoice_posted_at <= v);
-        if !is_revenue(&line) {
-            let tax = &mut figures.tax;
-            let billed = period.in_window(line.invoice_posted_at);
-            if billed {
-                tax.billed_in_window += line.amount;
-            }
-            if voided_in_window {
-                tax.voided_in_window += line.amount;
-            }
-            if on_books(&line, period.window_end) {
-                tax.on_invoices_at_window_end += line.amount;
-            }
-            if billed || voided_in_window {
-                let acc = accounts.entry(line.account_id.clone()).or_default();
-                if billed {
-                    acc.tax_billed_in_window += line.amount;
-                }
-                if voided_in_window {
-                    acc.tax_voided_in_window += line.amount;
-                }
-            }
-            continue;
-        }
-        let line_figures = match line_figures(&line, period.window_start, period.window_end) {
-            Some(f) => f,
-            // A line voided by window end carries nothing, scheduled or not.
-            None if !on_books(&line, period.window_end) => continue,
-            None => {
-                let why = unschedulable(&line).unwrap_or("its service dates are missing");
-                let id = &line.id;
-                found.push(ctx.mismatch(Gap {
-                    lane: Lane::Revenue,
-                    kind: Kind::Tie,
-                    subject: id.clone(),
-                    check: SERVICE_PERIOD,
-                    expected: line.amount,
-                    actual: Money::ZERO,
-                    title: format!("Line {id} cannot be scheduled for revenue: {why}"),
-                    next_action: format!(
-                        "Add the service period to line {id} in billing (or change its revenue rule) so its \
-                         revenue can be scheduled"
-                    ),
-                }));
-                RuleFigures {
-                    unscheduled: line.amount,
-                    posted: if period.in_window(line.invoice_posted_at) {
-                        line.amount
-                    } else {
-                        Money::ZERO
-                    },
-                    ..RuleFigures::default()
-                }
-            }
-        };
-        if !line_figures.reversed_by_voids.is_zero() {
-            accounts
-                .entry(line.account_id.clone())
-                .or_default()
-                .reversed_by_voids += line_figures.reversed_by_voids;
-        }
-        figures.total.add(&line_figures);
-        match line.rule {
-            RevenueRule::Immediate => figures.immediate.add(&line_figures),
-            RevenueRule::RatableDaily => figures.ratable_daily.add(&line_figures),
-            RevenueRule::OnServiceDate => figures.on_service_date.add(&line_figures),
+    let mut unschedulable = BTreeSet::new();
+    for RevenueSchedule { line, lines } in schedules {
+        // Equal lines add equal figures: adding them once per line keeps every sum exactly
+        // what the lines add up to.
+        for _ in 0..lines {
+            add_line(period, &line, &mut figures, &mut accounts, &mut unschedulable);
         }
     }
     figures.accounts = accounts
         .into_iter()
         .map(|(account_id, a)| AccountRevenue { account_id, ..a })
         .collect();
-    (figures, sorted(found))
+    (figures, unschedulable)
+}
+
+/// Adds what one line recognizes, defers and owes to `figures` (and to its account's, for
+/// tax lines and void reversals); notes its service period when it cannot be scheduled.
+fn add_line(
+    period: &Period,
+    line: &RevenueLine,
+    figures: &mut RevenueFigures,
+    accounts: &mut BTreeMap<String, AccountRevenue>,
+    unschedulable: &mut BTreeSet<ServicePeriod>,
+) {
+    let voided_in_window = line
+        .invoice_voided_at
+        .is_some_and(|v| period.in_window(v) && line.invoice_posted_at <= v);
+    if !is_revenue(line) {
+        let tax = &mut figures.tax;
+        let billed = period.in_window(line.invoice_posted_at);
+        if billed {
+            tax.billed_in_window += line.amount;
+        }
+        if voided_in_window {
+            tax.voided_in_window += line.amount;
+        }
+        if on_books(line, period.window_end) {
+            tax.on_invoices_at_window_end += line.amount;
+        }
+        if billed || voided_in_window {
+            let acc = accounts.entry(line.account_id.clone()).or_default();
+            if billed {
+                acc.tax_billed_in_window += line.amount;
+            }
+            if voided_in_window {
+                acc.tax_voided_in_window += line.amount;
+            }
+        }
+        return;
+    }
+    let line_figures = match line_figures(line, period.window_start, period.window_end) {
+        Some(f) => f,
+        // A line voided by window end carries nothing, scheduled or not.
+        None if !on_books(line, period.window_end) => return,
+        None => {
+            unschedulable.insert(service_period(line));
+            RuleFigures {
+                unscheduled: line.amount,
+                posted: if period.in_window(line.invoice_posted_at) {
+                    line.amount
+                } else {
+                    Money::ZERO
+                },
+                ..RuleFigures::default()
+            }
+        }
+    };
+    if !line_figures.reversed_by_voids.is_zero() {
+        accounts
+            .entry(line.account_id.clone())
+            .or_default()
+            .reversed_by_voids += line_figures.reversed_by_voids;
+    }
+    figures.total.add(&line_figures);
+    match line.rule {
+        RevenueRule::Immediate => figures.immediate.add(&line_figures),
+        RevenueRule::RatableDaily => figures.ratable_daily.add(&line_figures),
+        RevenueRule::OnServiceDate => figures.on_service_date.add(&line_figures),
+    }
+}
+
+/// A mismatch for each of `lines` that cannot be scheduled but is on the books at window
+/// end (its amount is in the figures' `unscheduled`).
+pub fn cannot_be_scheduled(ctx: Context<'_>, lines: impl IntoIterator<Item = RevenueLine>) -> Vec<Mismatch> {
+    let p = ctx.period;
+    let found = lines
+        .into_iter()
+        .filter(|line| {
+            is_revenue(line)
+                && on_books(line, p.window_end)
+                && line_figures(line, p.window_start, p.window_end).is_none()
+        })
+        .map(|line| {
+            let why = unschedulable(&line).unwrap_or("its service dates are missing");
+            let id = &line.id;
+            ctx.mismatch(Gap {
+                lane: Lane::Revenue,
+                kind: Kind::Tie,
+                subject: id.clone(),
+                check: SERVICE_PERIOD,
+                expected: line.amount,
+                actual: Money::ZERO,
+                title: format!("Line {id} cannot be scheduled for revenue: {why}"),
+                next_action: format!(
+                    "Add the service period to line {id} in billing (or change its revenue rule) so its \
+                     revenue can be scheduled"
+                ),
+            })
+        })
+        .collect();
+    sorted(found)
 }
 
 /// The source rows behind a mismatch of this check: the line; nothing is scheduled.
@@ -328,8 +374,18 @@ mod tests {
         }
     }
 
+    /// Each line as a schedule of its own, and the lines of the service periods `check`
+    /// returns to `cannot_be_scheduled`, as the engine runs them.
     fn run(lines: Vec<RevenueLine>) -> (RevenueFigures, Vec<Mismatch>) {
-        with_context(|ctx| check(ctx, lines))
+        with_context(|ctx| {
+            let each = lines.iter().map(|line| RevenueSchedule {
+                line: line.clone(),
+                lines: 1,
+            });
+            let (figures, periods) = check(ctx, each);
+            let named = lines.into_iter().filter(|l| periods.contains(&service_period(l)));
+            (figures, cannot_be_scheduled(ctx, named))
+        })
     }
 
     #[test]
@@ -353,6 +409,26 @@ mod tests {
         assert_eq!(figures.ratable_daily.posted, cents(10_000));
         assert_eq!(figures.ratable_daily.recognized, cents(6_666));
         assert_eq!(figures.ratable_daily.deferred, cents(3_334));
+    }
+
+    #[test]
+    fn a_schedule_of_equal_ratable_lines_counts_each_line_not_their_sum() {
+        // Three lines of 100.00 over March 30 – April 1, the window ending March 31: each
+        // recognizes 66.66 (by hand: 10,000 × 2 / 3 = 6,666.67, truncated), 199.98 in all —
+        // not 300.00 × 2 / 3 = 200.00.
+        let one = line(
+            "",
+            RevenueRule::RatableDaily,
+            10_000,
+            "2026-03-01",
+            (Some("2026-03-30"), Some("2026-04-01")),
+        );
+        let (figures, periods) = with_context(|ctx| check(ctx, [RevenueSchedule { line: one, lines: 3 }]));
+        assert!(periods.is_empty());
+        assert_eq!(figures.ratable_daily.posted, cents(30_000));
+        assert_eq!(figures.ratable_daily.recognized, cents(19_998));
+        assert_eq!(figures.ratable_daily.deferred, cents(10_002));
+        assert_eq!(figures.total, figures.ratable_daily);
     }
 
     #[test]

@@ -196,6 +196,24 @@ pub const REVENUE_LINES: Aggregate = Aggregate {
     since: 7,
 };
 
+pub const REVENUE_SCHEDULES: Aggregate = Aggregate {
+    table: "agg_revenue_schedules",
+    columns: &[
+        "account_id",
+        "kind",
+        "rule",
+        "invoice_posted_at",
+        "invoice_voided_at",
+        "service_start",
+        "service_end",
+        "amount_cents",
+        "lines",
+    ],
+    key_columns: 8,
+    select: queries::REVENUE_SCHEDULES,
+    since: 9,
+};
+
 pub const AFTER_WINDOW: Aggregate = Aggregate {
     table: "agg_after_window",
     columns: &["what", "count", "amount_cents"],
@@ -279,7 +297,7 @@ pub const PROGRAM_FEES_BILLED: Aggregate = Aggregate {
 };
 
 /// Every source aggregate, in the order they are built.
-pub const AGGREGATES: [&Aggregate; 19] = [
+pub const AGGREGATES: [&Aggregate; 20] = [
     &INVOICE_FACTS,
     &SOURCE_TOTALS,
     &MISDIRECTED,
@@ -299,6 +317,7 @@ pub const AGGREGATES: [&Aggregate; 19] = [
     &EXTRACT_ACCOUNTS,
     &UNPRESENTED_FEE_LINES,
     &PROGRAM_FEES_BILLED,
+    &REVENUE_SCHEDULES,
 ];
 
 /// The last schema version that added aggregate tables (the highest `since`): a file older

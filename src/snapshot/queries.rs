@@ -578,15 +578,42 @@ pub(crate) const LEDGER_ADJUSTMENTS: &str =
                AND g.occurred_at >= :start AND g.occurred_at < :after_end
              ORDER BY g.id";
 
-/// Every line of an invoice posted by window end, receivable or void.
-pub(crate) const REVENUE_LINES: &str = concat!(
-    "SELECT l.id, i.account_id, l.kind, l.amount_cents, l.revenue_rule, i.posted_at,
-                    CASE WHEN i.status = 'void' THEN i.voided_at END, l.service_start, l.service_end
+/// Every line of an invoice posted by window end, receivable or void; its columns named
+/// as `agg_revenue_lines`'s.
+macro_rules! revenue_lines {
+    () => {
+        concat!(
+            "SELECT l.id AS id, i.account_id AS account_id, l.kind AS kind, l.amount_cents AS amount_cents,
+                    l.revenue_rule AS rule, i.posted_at AS invoice_posted_at,
+                    CASE WHEN i.status = 'void' THEN i.voided_at END AS invoice_voided_at,
+                    l.service_start AS service_start, l.service_end AS service_end
              FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
              WHERE (",
-    receivable_status!(),
-    " OR (i.status = 'void' AND i.voided_at IS NOT NULL))
+            receivable_status!(),
+            " OR (i.status = 'void' AND i.voided_at IS NOT NULL))
                AND i.posted_at IS NOT NULL AND i.posted_at <= :end"
+        )
+    };
+}
+
+pub(crate) const REVENUE_LINES: &str = revenue_lines!();
+
+/// The lines of [`REVENUE_LINES`] grouped by revenue schedule (docs/reconciliation.md,
+/// "Revenue schedules"): lines that share kind, rule, their invoice's posted and void dates
+/// and their service period are recognized alike. A `ratable_daily` line's share of a day
+/// is truncated on its own, so only ratable lines of the same amount are counted together
+/// (the amount and how many); the other rules recognize all of a line or nothing, so their
+/// lines are summed into one. Tax lines and lines of void invoices keep their account (the
+/// GL journal books those per account); every other schedule spans accounts.
+pub(crate) const REVENUE_SCHEDULES: &str = concat!(
+    "SELECT CASE WHEN kind = 'tax' OR invoice_voided_at IS NOT NULL THEN account_id END,
+            kind, rule, invoice_posted_at, invoice_voided_at, service_start, service_end,
+            CASE WHEN rule = 'ratable_daily' THEN MIN(amount_cents) ELSE SUM(amount_cents) END,
+            CASE WHEN rule = 'ratable_daily' THEN COUNT(*) ELSE 1 END
+     FROM (",
+    revenue_lines!(),
+    ")
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, CASE WHEN rule = 'ratable_daily' THEN amount_cents END"
 );
 
 /// Every kind of activity dated after window end, counted and summed (the events counted
@@ -889,6 +916,16 @@ pub struct ArchiveInvoice {
     pub total: Money,
     /// The sum of the batch's lines for the invoice.
     pub lines: Money,
+}
+
+/// Lines of invoices posted by window end that are recognized alike ([`REVENUE_SCHEDULES`]):
+/// `line` is one of `lines` equal lines (`ratable_daily`), or all of them as one line, their
+/// amounts summed (every other rule). The line has no id; its account is empty unless the
+/// lines are tax lines or lines of a void invoice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevenueSchedule {
+    pub line: RevenueLine,
+    pub lines: u64,
 }
 
 /// One line of an invoice posted by window end (receivable, or void), for revenue
@@ -1515,6 +1552,38 @@ impl Snapshot {
                     invoice_voided_at: opt_date_at(r, 6)?,
                     service_start: opt_date_at(r, 7)?,
                     service_end: opt_date_at(r, 8)?,
+                })
+            },
+            consume,
+        )
+    }
+
+    /// The revenue schedules of the lines of every invoice posted by window end, streamed
+    /// to `consume`.
+    pub fn revenue_schedules<R>(
+        &self,
+        period: &Period,
+        basis: Basis,
+        consume: impl FnOnce(&mut dyn Iterator<Item = RevenueSchedule>) -> R,
+    ) -> Result<R> {
+        let w = Window::of(period);
+        self.stream(
+            &basis.sql(&aggregates::REVENUE_SCHEDULES),
+            on(basis, named_params! { ":end": w.end }),
+            |r| {
+                Ok(RevenueSchedule {
+                    line: RevenueLine {
+                        id: String::new(),
+                        account_id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                        kind: word_at(r, 1, LineKind::parse)?,
+                        rule: word_at(r, 2, RevenueRule::parse)?,
+                        invoice_posted_at: date_at(r, 3)?,
+                        invoice_voided_at: opt_date_at(r, 4)?,
+                        service_start: opt_date_at(r, 5)?,
+                        service_end: opt_date_at(r, 6)?,
+                        amount: money_at(r, 7)?,
+                    },
+                    lines: count_at(r, 8)?,
                 })
             },
             consume,

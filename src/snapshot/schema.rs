@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 8;
+pub const SCHEMA_VERSION: i32 = 9;
 
 /// The first schema version whose amounts are in the period currency's own minor unit
 /// (before it, every amount was stored in hundredths whatever the currency).
@@ -82,6 +82,7 @@ pub fn migrations() -> Vec<String> {
         usage_aggregates(),
         source_aggregates(),
         aggregate_tables(8, Vec::new()),
+        aggregate_tables(9, Vec::new()),
     ]
 }
 
@@ -115,7 +116,9 @@ CREATE TABLE IF NOT EXISTS agg_stamp (
 /// The tables of the aggregates that version `version` added, then `triggers` and the
 /// triggers that seal each table. Version 8 (issue 15) added the smaller inputs that still
 /// scanned a source table on every run: the window's activity, voids, payment undos,
-/// export batch totals and extract accounts, unpresented and billed program fees.
+/// export batch totals and extract accounts, unpresented and billed program fees. Version 9
+/// added the revenue lines grouped by schedule, so the revenue check reads one row per
+/// schedule rather than one per line.
 fn aggregate_tables(version: i32, mut triggers: Vec<(String, String)>) -> String {
     let mut sql = String::new();
     for aggregate in super::aggregates::AGGREGATES
