@@ -439,7 +439,10 @@ pub(crate) const ACCOUNT_LEDGERS: &str = concat!(
              ) GROUP BY account_id ORDER BY account_id"
 );
 
-/// Each archive batch against each invoice of the close population, and each other invoice it has lines for.
+/// Each archive batch against each invoice of the close population, and each other invoice
+/// it has lines for — only where the batch's lines for the invoice differ from its total
+/// (the others can raise no mismatch of check 5's `invoice-total`; at 1M invoices that is
+/// 850,000 rows fewer to read).
 pub(crate) const ARCHIVE_INVOICES: &str = concat!(
     "WITH population AS (
                  SELECT i.id, i.total_cents FROM invoices i
@@ -454,10 +457,10 @@ pub(crate) const ARCHIVE_INVOICES: &str = concat!(
              SELECT b.id, p.id, 1, p.total_cents, COALESCE(a.amount_cents, 0)
              FROM export_batches b CROSS JOIN population p
              LEFT JOIN archived a ON a.batch_id = b.id AND a.invoice_id = p.id
-             WHERE b.kind = 'archive'
+             WHERE b.kind = 'archive' AND COALESCE(a.amount_cents, 0) <> p.total_cents
              UNION ALL
              SELECT a.batch_id, a.invoice_id, 0, 0, a.amount_cents FROM archived a
-             WHERE a.invoice_id NOT IN (SELECT id FROM population)"
+             WHERE a.invoice_id NOT IN (SELECT id FROM population) AND a.amount_cents <> 0"
 );
 
 /// Each account's usage in the window: rated, billed, open exceptions. Each part is summed
@@ -492,9 +495,13 @@ pub(crate) const ACCOUNT_USAGE: &str = concat!(
              ) GROUP BY account_id ORDER BY account_id"
 );
 
-/// Every usage line billed in the window with the rated events linked to it.
+/// Every usage line billed in the window with the rated events linked to it — only the lines
+/// whose amount differs from their own account's rated events (the others can raise no
+/// mismatch of the usage lane's `line-events`; at 1M invoices that is 850,000 rows fewer
+/// to read).
 pub(crate) const USAGE_LINES: &str = concat!(
-    "SELECT l.id, i.account_id, l.amount_cents,\n",
+    "WITH lines(id, account_id, amount_cents, events_cents, foreign_count, foreign_amount_cents) AS (
+             SELECT l.id, i.account_id, l.amount_cents,\n",
     linked_usage!(joined rated, own),
     ",\n",
     linked_usage!(joined count, foreign),
@@ -506,7 +513,8 @@ pub(crate) const USAGE_LINES: &str = concat!(
              WHERE l.kind = 'usage' AND ",
     line_billed_in_window!(),
     "
-             GROUP BY l.rowid"
+             GROUP BY l.rowid)
+             SELECT * FROM lines WHERE amount_cents <> events_cents"
 );
 
 /// Usage rated in the window that no usage line billed in the window carries. Each line
@@ -1504,7 +1512,8 @@ impl Snapshot {
     }
 
     /// For every archive batch: each invoice of the close population with the batch's lines
-    /// for it, and each other invoice the batch has lines for; streamed to `consume`.
+    /// for it, and each other invoice the batch has lines for — where the two differ
+    /// ([`ARCHIVE_INVOICES`]); streamed to `consume`.
     /// Archive lines without an invoice count only in the batch's lines total.
     pub fn archive_invoices<R>(
         &self,
@@ -1628,8 +1637,9 @@ impl Snapshot {
         )
     }
 
-    /// Every usage line billed in the window with the rated events of its own account linked
-    /// to it, and any events of other accounts linked to it; streamed to `consume`.
+    /// Every usage line billed in the window whose amount differs from the rated events of
+    /// its own account linked to it ([`USAGE_LINES`]), with any events of other accounts
+    /// linked to it; streamed to `consume`.
     pub fn usage_lines<R>(
         &self,
         period: &Period,
