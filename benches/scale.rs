@@ -412,14 +412,15 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
     for r in &rows {
         println!(
-            "| {} | {} | {:.0} MiB | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
+            "| {} | {} | {:.0} MiB | {} | {} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
             r.invoices,
             r.build.map(ms).unwrap_or_else(|| "(reused)".into()),
             r.file_size as f64 / 1_048_576.0,
             ms(r.status_first),
             ms(r.status_next),
             mib(r.status_rss),
-            format!("{} / {}", ms(r.reconcile_best), ms(r.reconcile)),
+            ms(r.reconcile_best),
+            ms(r.reconcile),
             mib(r.reconcile_rss),
             ms(r.reconcile_source),
             ms(r.note),
