@@ -430,3 +430,29 @@ fn reconcile_from_source_prints_the_same_figures() {
     let help = closedesk().args(["reconcile", "--help"]).output().unwrap();
     assert!(String::from_utf8(help.stdout).unwrap().contains("--from-source"));
 }
+
+/// The revenue schedules (schema 9) are verified like every aggregate: a schedule whose
+/// amount was edited is named by `verify`, and the engine does not read it.
+#[test]
+fn an_edited_revenue_schedule_fails_verify_naming_it_and_is_never_read() {
+    let (_tmp, path) = demo();
+    let before = reconcile::run_from_source(&Snapshot::open(&path).unwrap()).unwrap();
+    edit(
+        &path,
+        "UPDATE agg_revenue_schedules SET amount_cents = amount_cents + 1
+          WHERE rowid = (SELECT MIN(rowid) FROM agg_revenue_schedules WHERE rule = 'immediate')",
+    );
+    let (code, stdout) = verify(&path);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("[failed] source aggregates: agg_revenue_schedules ")
+            && stdout.contains(": the stored row differs"),
+        "{stdout}"
+    );
+    let snapshot = Snapshot::open(&path).unwrap();
+    assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Source);
+    assert_eq!(
+        reconcile::run(&snapshot).unwrap().steps.revenue,
+        before.steps.revenue
+    );
+}
