@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::{csv, json, Cell, ExportError, Format, Kind, Metadata, Output, Source};
 use crate::money::Money;
+use crate::reconcile::revenue::AccountRevenue;
 
 pub const AR: &str = "Accounts receivable";
 pub const DEFERRED: &str = "Deferred revenue";
@@ -147,14 +148,13 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
             }
         };
     let revenue = &steps.revenue;
-    let account_revenue = |account: &str| {
-        revenue
-            .accounts
-            .iter()
-            .find(|a| a.account_id == account)
-            .cloned()
-            .unwrap_or_default()
-    };
+    // Looked up once per account: a scan per account took seconds at 20,000 accounts.
+    let revenue_of: std::collections::HashMap<&str, &AccountRevenue> = revenue
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a))
+        .collect();
+    let account_revenue = |account: &str| revenue_of.get(account).map(|a| (*a).clone()).unwrap_or_default();
     // Billing: the invoices' tax lines are owed, not deferred revenue.
     if by_account {
         for acc in &rf.accounts {
