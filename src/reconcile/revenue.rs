@@ -196,7 +196,8 @@ pub fn line_figures(
     Some(f)
 }
 
-/// A service period no line with it can be scheduled by: its rule and its start and end.
+/// A line's revenue rule with its service start and end: whether a line can be scheduled
+/// depends on these alone.
 pub type ServicePeriod = (RevenueRule, Option<NaiveDate>, Option<NaiveDate>);
 
 /// `line`'s service period, with its rule.
