@@ -484,12 +484,18 @@ fn inject(data: &mut SourceData, which: u8, delta: i64) -> String {
     }
 }
 
-fn reconcile(data: &SourceData) -> reconcile::Reconciliation {
+/// A snapshot file holding `data`, opened: its folder (the file lives as long as it does),
+/// its path and the snapshot.
+fn stored(data: &SourceData) -> (tempfile::TempDir, std::path::PathBuf, Snapshot) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
-    let mut snap = Snapshot::create(&path).unwrap();
-    snap.insert_source(data).unwrap();
-    both_ways(&snap)
+    Snapshot::create(&path).unwrap().insert_source(data).unwrap();
+    let snapshot = Snapshot::open(&path).unwrap();
+    (dir, path, snapshot)
+}
+
+fn reconcile(data: &SourceData) -> reconcile::Reconciliation {
+    both_ways(&stored(data).2)
 }
 
 /// The engine on the stored source aggregates (current after `insert_source`), asserted
@@ -894,10 +900,7 @@ fn base_ar(data: &SourceData) -> Money {
 }
 
 fn gl_ar_movement(data: &SourceData, recon: &reconcile::Reconciliation) -> Money {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.db");
-    let mut snap = Snapshot::create(&path).unwrap();
-    snap.insert_source(data).unwrap();
+    let (_dir, _, snap) = stored(data);
     let source = closedesk::export::Source {
         snapshot: &snap,
         recon: recon.clone(),
@@ -1545,10 +1548,7 @@ proptest! {
         use closedesk::export::gl;
         use closedesk::reconcile::revenue::{is_revenue, line_figures};
         let data = build_revenue(&specs);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        Snapshot::create(&path).unwrap().insert_source(&data).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (_dir, path, snapshot) = stored(&data);
         let recon = both_ways(&snapshot);
         let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
         prop_assert!(keys.is_empty(), "unexpected mismatches: {keys:?}");
@@ -1645,10 +1645,7 @@ proptest! {
             .map(|(s, b)| RevenueSpec { amount: *b, tax: b.abs() / 3, ..s })
             .collect();
         let data = build_revenue(&specs);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        Snapshot::create(&path).unwrap().insert_source(&data).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (_dir, path, snapshot) = stored(&data);
         let bounds = snapshot.bounds().unwrap();
         prop_assert!(bounds.problems.is_empty(), "{:?}", bounds.problems);
         prop_assert!(bounds.total_abs_cents < closedesk::money::MAX_TOTAL_ABS_CENTS);
@@ -1720,10 +1717,7 @@ proptest! {
         merge_revenue(&mut data, build_revenue(&specs), rev_ar);
         let expected_ar = before + m(added.ar.values().sum()) + m(rev_ar);
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        Snapshot::create(&path).unwrap().insert_source(&data).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (_dir, path, snapshot) = stored(&data);
         let recon = both_ways(&snapshot);
         let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
         prop_assert!(keys.is_empty(), "unexpected mismatches: {keys:?}");
@@ -1902,10 +1896,7 @@ proptest! {
         use closedesk::snapshot::aggregates::Basis;
         use closedesk::snapshot::queries::RevenueSchedule;
         let data = build_alike(&lines);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.db");
-        Snapshot::create(&path).unwrap().insert_source(&data).unwrap();
-        let snapshot = Snapshot::open(&path).unwrap();
+        let (_dir, _, snapshot) = stored(&data);
         let p = &data.period;
         let owners = Owners::new(p, &snapshot.lane_owners().unwrap());
         let ctx = Context { period: p, owners: &owners };
