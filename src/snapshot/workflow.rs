@@ -56,6 +56,17 @@ pub fn row_id(table: &str, key: impl std::fmt::Display) -> String {
     format!("{table}:{key}")
 }
 
+/// Adds to a row's logged state the fields a later schema brought, each only when set: a
+/// row logged before that schema has no such field, and replaying the log must give the
+/// row as it is.
+fn set_when_some<const N: usize>(state: &mut Value, fields: [(&str, &Option<String>); N]) {
+    for (field, value) in fields {
+        if let Some(value) = value {
+            state[field] = json!(value);
+        }
+    }
+}
+
 /// One checklist item as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChecklistRow {
@@ -171,16 +182,15 @@ impl AnnotationRow {
         });
         // Fields of schema 4, only when set: annotations logged before have none, and
         // replaying the log must give the row as it is.
-        for (field, value) in [
-            ("decision_note", &self.decision_note),
-            ("reversed_by", &self.reversed_by),
-            ("reversed_at", &self.reversed_at),
-            ("reversal_reason", &self.reversal_reason),
-        ] {
-            if let Some(value) = value {
-                state[field] = json!(value);
-            }
-        }
+        set_when_some(
+            &mut state,
+            [
+                ("decision_note", &self.decision_note),
+                ("reversed_by", &self.reversed_by),
+                ("reversed_at", &self.reversed_at),
+                ("reversal_reason", &self.reversal_reason),
+            ],
+        );
         state
     }
 }
@@ -227,14 +237,13 @@ impl SignoffRow {
         });
         // Sign-offs made before schema 2 have neither hash: their logged state has no such
         // field, and replaying the log must give the row as it is.
-        for (field, value) in [
-            ("source_hash", &self.source_hash),
-            ("overview_hash", &self.overview_hash),
-        ] {
-            if let Some(value) = value {
-                state[field] = json!(value);
-            }
-        }
+        set_when_some(
+            &mut state,
+            [
+                ("source_hash", &self.source_hash),
+                ("overview_hash", &self.overview_hash),
+            ],
+        );
         state
     }
 }
