@@ -20,7 +20,7 @@ use rusqlite::{named_params, Row, ToSql};
 
 use super::aggregates::{self, Basis};
 use super::model::{
-    BatchKind, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
+    BatchKind, Credit, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
     PeriodStatus, RevenueRule, SourceKind, DATE_FORMAT, TIMESTAMP_FORMAT,
 };
 use super::schema::{SOURCE_TABLES, WORKFLOW_TABLES};
@@ -865,17 +865,8 @@ pub struct PaymentUndo {
     pub unwound: Money,
 }
 
-/// A credit or credit reversal issued in the window.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CreditIssued {
-    pub id: String,
-    pub account_id: String,
-    pub kind: CreditKind,
-    pub related_credit_id: Option<String>,
-    pub issued_on: NaiveDate,
-    pub amount: Money,
-    pub reason: Option<String>,
-}
+/// A credit or credit reversal issued in the window: its `credits` row as stored.
+pub type CreditIssued = Credit;
 
 /// A ledger row in the window of kind `adjustment`, `void`, `reversal`, `refund` or
 /// `chargeback`.
