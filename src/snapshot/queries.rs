@@ -86,8 +86,9 @@ pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> Result<Money> {
     Ok(Money::from_cents(row.get(idx)?))
 }
 
-/// Reads a word column (`status`, `kind`, …) into its enum with `parse`.
-fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
+/// Reads a word column (`status`, `kind`, …) into its enum with `parse`; an unknown word is
+/// a conversion error naming the column.
+pub(crate) fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text = row.get_ref(idx)?.as_str()?;
     parse(text).ok_or_else(|| unknown_word(idx, text))
 }

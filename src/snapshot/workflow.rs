@@ -19,23 +19,12 @@ use super::model::{
     AnnotationKind, CorrectionStatus, ItemStatus, MismatchStatus, PeriodStatus, Role, RosterEntry, Side,
     TargetKind, TIMESTAMP_FORMAT,
 };
+use super::queries::word_at;
 use super::schema;
 use super::Snapshot;
 use crate::money::Money;
 
-/// Reads a stored word (`done`, `waived`, …) into its enum; an unknown word is a
-/// conversion error naming the column.
-fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
-    parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            format!("unknown word {text:?}").into(),
-        )
-    })
-}
-
+/// Reads a word column that may be NULL (`None`) into its enum, as [`word_at`].
 fn opt_word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
     let text: Option<String> = row.get(idx)?;
     match text {
