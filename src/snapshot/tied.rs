@@ -189,7 +189,28 @@ fn disbursement(seen_from_invoice: bool) -> &'static str {
     }
 }
 
+/// The id of the `kind` source (`payment` or `credit`) disbursement `disbursement` (an SQL
+/// expression) applies, as a subquery: NULL when it applies the other kind.
+fn source_of(disbursement: &str, kind: &str) -> String {
+    format!("(SELECT source_id FROM disbursements WHERE id = {disbursement} AND source_kind = '{kind}')")
+}
+
 impl Snapshot {
+    /// Ties the payments and the credits whose id meets `id_matches(kind)` (an SQL condition
+    /// on the id, given the source's word in `disbursements.source_kind`), as [`Tie::Source`].
+    fn tie_sources(
+        &self,
+        out: &mut Vec<TiedRow>,
+        params: &[(&str, &dyn ToSql)],
+        id_matches: impl Fn(&str) -> String,
+    ) -> Result<()> {
+        for s in [PAYMENTS, CREDITS] {
+            let sql = format!("{} WHERE {}.id {}", s.select, s.alias, id_matches(s.kind));
+            self.tie_rows(out, Tie::Source, s.table, &sql, params)?;
+        }
+        Ok(())
+    }
+
     fn tie_rows(
         &self,
         out: &mut Vec<TiedRow>,
@@ -384,19 +405,7 @@ impl Snapshot {
                 }
             }
             "disbursements" => {
-                for s in [PAYMENTS, CREDITS] {
-                    self.tie_rows(
-                        rows,
-                        Tie::Source,
-                        s.table,
-                        &format!(
-                            "{} WHERE {}.id = (SELECT source_id FROM disbursements
-                                               WHERE id = :id AND source_kind = '{}')",
-                            s.select, s.alias, s.kind
-                        ),
-                        p,
-                    )?;
-                }
+                self.tie_sources(rows, p, |kind| format!("= {}", source_of(":id", kind)))?;
                 self.tie_rows(
                     rows,
                     Tie::Invoice,
@@ -429,19 +438,9 @@ impl Snapshot {
                     p,
                 )?;
                 // The payment or credit it names, or that its disbursement applies.
-                for s in [PAYMENTS, CREDITS] {
-                    self.tie_rows(
-                        rows,
-                        Tie::Source,
-                        s.table,
-                        &format!(
-                            "{} WHERE {}.id IN ({reference}, (SELECT source_id FROM disbursements
-                                                             WHERE id = {reference} AND source_kind = '{}'))",
-                            s.select, s.alias, s.kind
-                        ),
-                        p,
-                    )?;
-                }
+                self.tie_sources(rows, p, |kind| {
+                    format!("IN ({reference}, {})", source_of(reference, kind))
+                })?;
             }
             "invoice_lines" => {
                 self.tie_rows(
