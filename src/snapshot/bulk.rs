@@ -39,22 +39,9 @@ pub const GENERATED: &str = "closedesk demo --scale";
 pub struct RowWriter<'t> {
     /// For the statements of the tables few rows go to.
     tx: &'t rusqlite::Connection,
-    lane_owners: Statement<'t>,
-    accounts: Statement<'t>,
-    invoices: Statement<'t>,
-    invoice_lines: Statement<'t>,
-    payments: Statement<'t>,
-    credits: Statement<'t>,
-    disbursements: Statement<'t>,
-    ledger: Statement<'t>,
-    usage_events: Statement<'t>,
-    export_batches: Statement<'t>,
-    export_lines: Statement<'t>,
+    /// [`INSERTS`], prepared: `inserts[table - 1]` writes the rows of source table `table`.
+    inserts: Vec<Statement<'t>>,
     batch_total: Statement<'t>,
-    employer_programs: Statement<'t>,
-    program_statements: Statement<'t>,
-    statement_lines: Statement<'t>,
-    roster: Statement<'t>,
     /// Rows written per source table, in the order of [`SOURCE_TABLES`].
     written: [i64; SOURCE_TABLES.len()],
     /// Rows written per pre-aggregated usage table, in the order of
@@ -64,7 +51,8 @@ pub struct RowWriter<'t> {
 
 type Result<T> = rusqlite::Result<T>;
 
-/// Indexes into [`RowWriter::written`] (checked by a test against [`SOURCE_TABLES`]).
+/// The source tables by their index in [`SOURCE_TABLES`] (checked by a test), as
+/// [`RowWriter::insert`] takes them.
 const LANE_OWNERS: usize = 1;
 const ACCOUNTS: usize = 2;
 const INVOICES: usize = 3;
@@ -81,59 +69,41 @@ const PROGRAM_STATEMENTS: usize = 13;
 const STATEMENT_LINES: usize = 14;
 const ROSTER: usize = 15;
 
+/// The insert statement of every source table but the period, in the order of
+/// [`SOURCE_TABLES`] from `lane_owners` (checked by a test).
+const INSERTS: [&str; SOURCE_TABLES.len() - 1] = [
+    "INSERT INTO lane_owners (lane, owner) VALUES (?1, ?2)",
+    "INSERT INTO accounts (id, name, kind) VALUES (?1, ?2, ?3)",
+    "INSERT INTO invoices (id, account_id, status, posted_at, voided_at, due_date, total_cents, balance_cents)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "INSERT INTO invoice_lines (id, invoice_id, kind, program_id, service_start, service_end, amount_cents, revenue_rule, description)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "INSERT INTO payments (id, account_id, kind, related_payment_id, occurred_on, amount_cents, reference)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO credits (id, account_id, kind, related_credit_id, issued_on, amount_cents, reason)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO disbursements (id, source_kind, source_id, invoice_id, disbursed_on, amount_cents)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT INTO ledger (id, account_id, invoice_id, occurred_at, kind, amount_cents, reference)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO usage_events (id, account_id, kind, occurred_at, units, rated_amount_cents, state, invoice_line_id, reprocessed_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "INSERT INTO export_batches (id, kind, destination, created_at, total_cents) VALUES (?1, ?2, ?3, ?4, ?5)",
+    "INSERT INTO export_lines (id, batch_id, account_id, invoice_id, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5)",
+    "INSERT INTO employer_programs (id, employer_account_id, name, basis_units, rate_cents)
+     VALUES (?1, ?2, ?3, ?4, ?5)",
+    "INSERT INTO program_statements (id, program_id, issued_on, total_cents) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT INTO statement_lines (id, statement_id, invoice_line_id, description, amount_cents)
+     VALUES (?1, ?2, ?3, ?4, ?5)",
+    "INSERT INTO roster (login, display_name, role, public_key) VALUES (?1, ?2, ?3, ?4)",
+];
+
 impl<'t> RowWriter<'t> {
     pub(super) fn new(tx: &'t Transaction<'_>) -> Result<RowWriter<'t>> {
         Ok(RowWriter {
             tx,
-            lane_owners: tx.prepare("INSERT INTO lane_owners (lane, owner) VALUES (?1, ?2)")?,
-            accounts: tx.prepare("INSERT INTO accounts (id, name, kind) VALUES (?1, ?2, ?3)")?,
-            invoices: tx.prepare(
-                "INSERT INTO invoices (id, account_id, status, posted_at, voided_at, due_date, total_cents, balance_cents)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?,
-            invoice_lines: tx.prepare(
-                "INSERT INTO invoice_lines (id, invoice_id, kind, program_id, service_start, service_end, amount_cents, revenue_rule, description)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?,
-            payments: tx.prepare(
-                "INSERT INTO payments (id, account_id, kind, related_payment_id, occurred_on, amount_cents, reference)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            credits: tx.prepare(
-                "INSERT INTO credits (id, account_id, kind, related_credit_id, issued_on, amount_cents, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            disbursements: tx.prepare(
-                "INSERT INTO disbursements (id, source_kind, source_id, invoice_id, disbursed_on, amount_cents)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?,
-            ledger: tx.prepare(
-                "INSERT INTO ledger (id, account_id, invoice_id, occurred_at, kind, amount_cents, reference)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            usage_events: tx.prepare(
-                "INSERT INTO usage_events (id, account_id, kind, occurred_at, units, rated_amount_cents, state, invoice_line_id, reprocessed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?,
-            export_batches: tx.prepare(
-                "INSERT INTO export_batches (id, kind, destination, created_at, total_cents) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?,
-            export_lines: tx.prepare(
-                "INSERT INTO export_lines (id, batch_id, account_id, invoice_id, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?,
+            inserts: INSERTS.iter().map(|sql| tx.prepare(sql)).collect::<Result<_>>()?,
             batch_total: tx.prepare("UPDATE export_batches SET total_cents = ?2 WHERE id = ?1")?,
-            employer_programs: tx.prepare(
-                "INSERT INTO employer_programs (id, employer_account_id, name, basis_units, rate_cents)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?,
-            program_statements: tx.prepare(
-                "INSERT INTO program_statements (id, program_id, issued_on, total_cents) VALUES (?1, ?2, ?3, ?4)",
-            )?,
-            statement_lines: tx.prepare(
-                "INSERT INTO statement_lines (id, statement_id, invoice_line_id, description, amount_cents)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?,
-            roster: tx.prepare("INSERT INTO roster (login, display_name, role, public_key) VALUES (?1, ?2, ?3, ?4)")?,
             written: [0; SOURCE_TABLES.len()],
             aggregated: [0; USAGE_AGGREGATE_TABLES.len()],
         })
@@ -192,6 +162,13 @@ impl<'t> RowWriter<'t> {
         Ok(())
     }
 
+    /// Writes one row of source table `table` (its index in [`SOURCE_TABLES`]), and counts it.
+    fn insert(&mut self, table: usize, row: impl rusqlite::Params) -> Result<()> {
+        self.inserts[table - 1].execute(row)?;
+        self.written[table] += 1;
+        Ok(())
+    }
+
     /// Writes one row of any source table but the period.
     pub fn write(&mut self, row: &SourceRow) -> Result<()> {
         match row {
@@ -214,129 +191,133 @@ impl<'t> RowWriter<'t> {
     }
 
     pub fn lane_owner(&mut self, r: &LaneOwner) -> Result<()> {
-        self.lane_owners.execute(params![r.lane.as_str(), r.owner])?;
-        self.written[LANE_OWNERS] += 1;
-        Ok(())
+        self.insert(LANE_OWNERS, params![r.lane.as_str(), r.owner])
     }
 
     pub fn account(&mut self, r: &Account) -> Result<()> {
-        self.accounts.execute(params![r.id, r.name, r.kind.as_str()])?;
-        self.written[ACCOUNTS] += 1;
-        Ok(())
+        self.insert(ACCOUNTS, params![r.id, r.name, r.kind.as_str()])
     }
 
     pub fn invoice(&mut self, r: &Invoice) -> Result<()> {
-        self.invoices.execute(params![
-            r.id,
-            r.account_id,
-            r.status.as_str(),
-            opt_date(r.posted_at),
-            opt_date(r.voided_at),
-            date(r.due_date),
-            cents(r.total),
-            cents(r.balance)
-        ])?;
-        self.written[INVOICES] += 1;
-        Ok(())
+        self.insert(
+            INVOICES,
+            params![
+                r.id,
+                r.account_id,
+                r.status.as_str(),
+                opt_date(r.posted_at),
+                opt_date(r.voided_at),
+                date(r.due_date),
+                cents(r.total),
+                cents(r.balance)
+            ],
+        )
     }
 
     pub fn invoice_line(&mut self, r: &InvoiceLine) -> Result<()> {
-        self.invoice_lines.execute(params![
-            r.id,
-            r.invoice_id,
-            r.kind.as_str(),
-            r.program_id,
-            opt_date(r.service_start),
-            opt_date(r.service_end),
-            cents(r.amount),
-            r.revenue_rule.as_str(),
-            r.description
-        ])?;
-        self.written[INVOICE_LINES] += 1;
-        Ok(())
+        self.insert(
+            INVOICE_LINES,
+            params![
+                r.id,
+                r.invoice_id,
+                r.kind.as_str(),
+                r.program_id,
+                opt_date(r.service_start),
+                opt_date(r.service_end),
+                cents(r.amount),
+                r.revenue_rule.as_str(),
+                r.description
+            ],
+        )
     }
 
     pub fn payment(&mut self, r: &Payment) -> Result<()> {
-        self.payments.execute(params![
-            r.id,
-            r.account_id,
-            r.kind.as_str(),
-            r.related_payment_id,
-            date(r.occurred_on),
-            cents(r.amount),
-            r.reference
-        ])?;
-        self.written[PAYMENTS] += 1;
-        Ok(())
+        self.insert(
+            PAYMENTS,
+            params![
+                r.id,
+                r.account_id,
+                r.kind.as_str(),
+                r.related_payment_id,
+                date(r.occurred_on),
+                cents(r.amount),
+                r.reference
+            ],
+        )
     }
 
     pub fn credit(&mut self, r: &Credit) -> Result<()> {
-        self.credits.execute(params![
-            r.id,
-            r.account_id,
-            r.kind.as_str(),
-            r.related_credit_id,
-            date(r.issued_on),
-            cents(r.amount),
-            r.reason
-        ])?;
-        self.written[CREDITS] += 1;
-        Ok(())
+        self.insert(
+            CREDITS,
+            params![
+                r.id,
+                r.account_id,
+                r.kind.as_str(),
+                r.related_credit_id,
+                date(r.issued_on),
+                cents(r.amount),
+                r.reason
+            ],
+        )
     }
 
     pub fn disbursement(&mut self, r: &Disbursement) -> Result<()> {
-        self.disbursements.execute(params![
-            r.id,
-            r.source_kind.as_str(),
-            r.source_id,
-            r.invoice_id,
-            date(r.disbursed_on),
-            cents(r.amount)
-        ])?;
-        self.written[DISBURSEMENTS] += 1;
-        Ok(())
+        self.insert(
+            DISBURSEMENTS,
+            params![
+                r.id,
+                r.source_kind.as_str(),
+                r.source_id,
+                r.invoice_id,
+                date(r.disbursed_on),
+                cents(r.amount)
+            ],
+        )
     }
 
     pub fn ledger(&mut self, r: &LedgerEntry) -> Result<()> {
-        self.ledger.execute(params![
-            r.id,
-            r.account_id,
-            r.invoice_id,
-            ts(r.occurred_at),
-            r.kind.as_str(),
-            cents(r.amount),
-            r.reference
-        ])?;
-        self.written[LEDGER] += 1;
-        Ok(())
+        self.insert(
+            LEDGER,
+            params![
+                r.id,
+                r.account_id,
+                r.invoice_id,
+                ts(r.occurred_at),
+                r.kind.as_str(),
+                cents(r.amount),
+                r.reference
+            ],
+        )
     }
 
     pub fn usage_event(&mut self, r: &UsageEvent) -> Result<()> {
-        self.usage_events.execute(params![
-            r.id,
-            r.account_id,
-            r.kind.as_str(),
-            ts(r.occurred_at),
-            r.units,
-            r.rated_amount.map(cents),
-            r.state.as_str(),
-            r.invoice_line_id,
-            r.reprocessed_at.map(ts)
-        ])?;
-        self.written[USAGE_EVENTS] += 1;
-        Ok(())
+        self.insert(
+            USAGE_EVENTS,
+            params![
+                r.id,
+                r.account_id,
+                r.kind.as_str(),
+                ts(r.occurred_at),
+                r.units,
+                r.rated_amount.map(cents),
+                r.state.as_str(),
+                r.invoice_line_id,
+                r.reprocessed_at.map(ts)
+            ],
+        )
     }
 
     pub fn export_batch(&mut self, r: &ExportBatch) -> Result<()> {
-        self.export_batches.execute(params![
-            r.id,
-            r.kind.as_str(),
-            r.destination,
-            ts(r.created_at),
-            cents(r.total)
-        ])?;
-        self.written[EXPORT_BATCHES] += 1;
-        Ok(())
+        self.insert(
+            EXPORT_BATCHES,
+            params![
+                r.id,
+                r.kind.as_str(),
+                r.destination,
+                ts(r.created_at),
+                cents(r.total)
+            ],
+        )
     }
 
     /// Sets a batch's header total (known only once its lines are written).
@@ -346,53 +327,44 @@ impl<'t> RowWriter<'t> {
     }
 
     pub fn export_line(&mut self, r: &ExportLine) -> Result<()> {
-        self.export_lines.execute(params![
-            r.id,
-            r.batch_id,
-            r.account_id,
-            r.invoice_id,
-            cents(r.amount)
-        ])?;
-        self.written[EXPORT_LINES] += 1;
-        Ok(())
+        self.insert(
+            EXPORT_LINES,
+            params![r.id, r.batch_id, r.account_id, r.invoice_id, cents(r.amount)],
+        )
     }
 
     pub fn employer_program(&mut self, r: &EmployerProgram) -> Result<()> {
-        self.employer_programs.execute(params![
-            r.id,
-            r.employer_account_id,
-            r.name,
-            r.basis_units,
-            cents(r.rate)
-        ])?;
-        self.written[EMPLOYER_PROGRAMS] += 1;
-        Ok(())
+        self.insert(
+            EMPLOYER_PROGRAMS,
+            params![r.id, r.employer_account_id, r.name, r.basis_units, cents(r.rate)],
+        )
     }
 
     pub fn program_statement(&mut self, r: &ProgramStatement) -> Result<()> {
-        self.program_statements
-            .execute(params![r.id, r.program_id, date(r.issued_on), cents(r.total)])?;
-        self.written[PROGRAM_STATEMENTS] += 1;
-        Ok(())
+        self.insert(
+            PROGRAM_STATEMENTS,
+            params![r.id, r.program_id, date(r.issued_on), cents(r.total)],
+        )
     }
 
     pub fn statement_line(&mut self, r: &StatementLine) -> Result<()> {
-        self.statement_lines.execute(params![
-            r.id,
-            r.statement_id,
-            r.invoice_line_id,
-            r.description,
-            cents(r.amount)
-        ])?;
-        self.written[STATEMENT_LINES] += 1;
-        Ok(())
+        self.insert(
+            STATEMENT_LINES,
+            params![
+                r.id,
+                r.statement_id,
+                r.invoice_line_id,
+                r.description,
+                cents(r.amount)
+            ],
+        )
     }
 
     pub fn roster(&mut self, r: &RosterEntry) -> Result<()> {
-        self.roster
-            .execute(params![r.login, r.display_name, r.role.as_str(), r.public_key])?;
-        self.written[ROSTER] += 1;
-        Ok(())
+        self.insert(
+            ROSTER,
+            params![r.login, r.display_name, r.role.as_str(), r.public_key],
+        )
     }
 }
 
@@ -576,6 +548,9 @@ mod tests {
             ROSTER,
         ];
         assert_eq!(indexes.map(|i| SOURCE_TABLES[i]), SOURCE_TABLES[1..]);
+        for (sql, table) in INSERTS.iter().zip(&SOURCE_TABLES[1..]) {
+            assert!(sql.starts_with(&format!("INSERT INTO {table} (")), "{sql}");
+        }
 
         let (_dir, mut snapshot) = new_snapshot();
         let generated = crate::demo::scale::generate(&mut snapshot, 100, 1).unwrap();

@@ -20,7 +20,7 @@ use rusqlite::{named_params, Row, ToSql};
 
 use super::aggregates::{self, Basis};
 use super::model::{
-    BatchKind, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
+    BatchKind, Credit, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
     PeriodStatus, RevenueRule, SourceKind, DATE_FORMAT, TIMESTAMP_FORMAT,
 };
 use super::schema::{SOURCE_TABLES, WORKFLOW_TABLES};
@@ -86,8 +86,9 @@ pub(crate) fn money_at(row: &Row<'_>, idx: usize) -> Result<Money> {
     Ok(Money::from_cents(row.get(idx)?))
 }
 
-/// Reads a word column (`status`, `kind`, …) into its enum with `parse`.
-fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
+/// Reads a word column (`status`, `kind`, …) into its enum with `parse`; an unknown word is
+/// a conversion error naming the column.
+pub(crate) fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<T> {
     let text = row.get_ref(idx)?.as_str()?;
     parse(text).ok_or_else(|| unknown_word(idx, text))
 }
@@ -865,17 +866,8 @@ pub struct PaymentUndo {
     pub unwound: Money,
 }
 
-/// A credit or credit reversal issued in the window.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CreditIssued {
-    pub id: String,
-    pub account_id: String,
-    pub kind: CreditKind,
-    pub related_credit_id: Option<String>,
-    pub issued_on: NaiveDate,
-    pub amount: Money,
-    pub reason: Option<String>,
-}
+/// A credit or credit reversal issued in the window: its `credits` row as stored.
+pub type CreditIssued = Credit;
 
 /// A ledger row in the window of kind `adjustment`, `void`, `reversal`, `refund` or
 /// `chargeback`.
@@ -1903,258 +1895,206 @@ impl Snapshot {
     /// mismatch. Used only for subjects that mismatch.
     pub fn source_ids(&self, period: &Period, rows: &SourceRows<'_>) -> Result<(&'static str, Vec<String>)> {
         let w = Window::of(period);
-        // At most SOURCE_ROWS_CAP ids per set: the first ones in id order (a GL `ar-total`
-        // gap would otherwise list every receivable invoice of the period).
-        let ids = |sql: &str, params: Params<'_>| -> Result<Vec<String>> {
-            let capped = format!("{sql} LIMIT {SOURCE_ROWS_CAP}");
-            self.collect(&capped, params, |r| r.get(0))
-        };
-        Ok(match *rows {
-            SourceRows::One(table, id) => (table, vec![id.to_string()]),
+        // Each set: its table, the query of its ids and the query's parameters (`*id`: the
+        // id as `rows` holds it, which outlives the match).
+        let (table, sql, params): (&'static str, &str, Params<'_>) = match rows {
+            SourceRows::One(table, id) => return Ok((table, vec![id.to_string()])),
             SourceRows::LinesOfInvoice(invoice) => (
                 "invoice_lines",
-                ids(
-                    "SELECT id FROM invoice_lines WHERE invoice_id = :invoice ORDER BY id",
-                    named_params! { ":invoice": invoice },
-                )?,
+                "SELECT id FROM invoice_lines WHERE invoice_id = :invoice ORDER BY id",
+                named_params! { ":invoice": *invoice },
             ),
             SourceRows::DisbursementsToInvoice(invoice) => (
                 "disbursements",
-                ids(
-                    "SELECT id FROM disbursements WHERE invoice_id = :invoice AND disbursed_on <= :end
+                "SELECT id FROM disbursements WHERE invoice_id = :invoice AND disbursed_on <= :end
                      ORDER BY id",
-                    named_params! { ":invoice": invoice, ":end": w.end },
-                )?,
+                named_params! { ":invoice": *invoice, ":end": w.end },
             ),
             SourceRows::DisbursementsFrom(kind, source) => (
                 "disbursements",
-                ids(
-                    "SELECT id FROM disbursements
+                "SELECT id FROM disbursements
                      WHERE source_kind = :kind AND source_id = :source AND disbursed_on <= :end ORDER BY id",
-                    named_params! { ":kind": kind.as_str(), ":source": source, ":end": w.end },
-                )?,
+                named_params! { ":kind": kind.as_str(), ":source": *source, ":end": w.end },
             ),
             SourceRows::PaymentAndUndos(payment) => (
                 "payments",
-                ids(
-                    "SELECT id FROM payments
+                "SELECT id FROM payments
                      WHERE (id = :payment OR related_payment_id = :payment) AND occurred_on <= :end
                      ORDER BY id",
-                    named_params! { ":payment": payment, ":end": w.end },
-                )?,
+                named_params! { ":payment": *payment, ":end": w.end },
             ),
             SourceRows::CreditAndReversals(credit) => (
                 "credits",
-                ids(
-                    "SELECT id FROM credits
+                "SELECT id FROM credits
                      WHERE (id = :credit OR related_credit_id = :credit) AND issued_on <= :end ORDER BY id",
-                    named_params! { ":credit": credit, ":end": w.end },
-                )?,
+                named_params! { ":credit": *credit, ":end": w.end },
             ),
             SourceRows::LedgerAdjustmentsOfInvoice(invoice) => (
                 "ledger",
-                ids(
-                    "SELECT id FROM ledger
+                "SELECT id FROM ledger
                      WHERE invoice_id = :invoice AND kind = 'adjustment' AND occurred_at < :after_end
                      ORDER BY id",
-                    named_params! { ":invoice": invoice, ":after_end": w.after_end },
-                )?,
+                named_params! { ":invoice": *invoice, ":after_end": w.after_end },
             ),
             SourceRows::LedgerOfInvoice(invoice) => (
                 "ledger",
-                ids(
-                    "SELECT id FROM ledger
+                "SELECT id FROM ledger
                      WHERE invoice_id = :invoice AND kind <> 'refund' AND occurred_at < :after_end
                      ORDER BY id",
-                    named_params! { ":invoice": invoice, ":after_end": w.after_end },
-                )?,
+                named_params! { ":invoice": *invoice, ":after_end": w.after_end },
             ),
             SourceRows::LedgerOfAccount(account) => (
                 "ledger",
-                ids(
-                    "SELECT id FROM ledger
+                "SELECT id FROM ledger
                      WHERE account_id = :account AND kind <> 'refund' AND occurred_at < :after_end
                      ORDER BY id",
-                    named_params! { ":account": account, ":after_end": w.after_end },
-                )?,
+                named_params! { ":account": *account, ":after_end": w.after_end },
             ),
             SourceRows::LedgerRecordingPayment(payment) => (
                 "ledger",
-                ids(
-                    "SELECT g.id FROM ledger g JOIN payments p ON p.id = g.reference AND p.kind = g.kind
+                "SELECT g.id FROM ledger g JOIN payments p ON p.id = g.reference AND p.kind = g.kind
                      WHERE p.id = :payment AND g.occurred_at < :after_end
                      ORDER BY g.id",
-                    named_params! { ":payment": payment, ":after_end": w.after_end },
-                )?,
+                named_params! { ":payment": *payment, ":after_end": w.after_end },
             ),
             SourceRows::ReceivableInvoicesOfAccount(account) => (
                 "invoices",
-                ids(
-                    concat!(
-                        "SELECT i.id FROM invoices i WHERE i.account_id = :account AND ",
-                        receivable_at_end!(),
-                        " ORDER BY i.id"
-                    ),
-                    named_params! { ":account": account, ":end": w.end },
-                )?,
+                concat!(
+                    "SELECT i.id FROM invoices i WHERE i.account_id = :account AND ",
+                    receivable_at_end!(),
+                    " ORDER BY i.id"
+                ),
+                named_params! { ":account": *account, ":end": w.end },
             ),
             SourceRows::ReceivableInvoicesWithBalance => (
                 "invoices",
-                ids(
-                    concat!(
-                        "SELECT i.id FROM invoices i WHERE ",
-                        receivable_at_end!(),
-                        " AND ",
-                        balance_at_end!(),
-                        " <> 0 ORDER BY i.id"
-                    ),
-                    named_params! { ":end": w.end, ":after_end": w.after_end },
-                )?,
+                concat!(
+                    "SELECT i.id FROM invoices i WHERE ",
+                    receivable_at_end!(),
+                    " AND ",
+                    balance_at_end!(),
+                    " <> 0 ORDER BY i.id"
+                ),
+                named_params! { ":end": w.end, ":after_end": w.after_end },
             ),
             SourceRows::ClosePopulation => (
                 "invoices",
-                ids(
-                    concat!(
-                        "SELECT i.id FROM invoices i WHERE ",
-                        in_close_population!(),
-                        " ORDER BY i.id"
-                    ),
-                    named_params! { ":start": w.start, ":end": w.end },
-                )?,
+                concat!(
+                    "SELECT i.id FROM invoices i WHERE ",
+                    in_close_population!(),
+                    " ORDER BY i.id"
+                ),
+                named_params! { ":start": w.start, ":end": w.end },
             ),
             SourceRows::BatchLines(batch) => (
                 "export_lines",
-                ids(
-                    "SELECT id FROM export_lines WHERE batch_id = :batch ORDER BY id",
-                    named_params! { ":batch": batch },
-                )?,
+                "SELECT id FROM export_lines WHERE batch_id = :batch ORDER BY id",
+                named_params! { ":batch": *batch },
             ),
             SourceRows::BatchLinesOfAccount(batch, account) => (
                 "export_lines",
-                ids(
-                    "SELECT id FROM export_lines WHERE batch_id = :batch AND account_id = :account
+                "SELECT id FROM export_lines WHERE batch_id = :batch AND account_id = :account
                      ORDER BY id",
-                    named_params! { ":batch": batch, ":account": account },
-                )?,
+                named_params! { ":batch": *batch, ":account": *account },
             ),
             SourceRows::BatchLinesOfInvoice(batch, invoice) => (
                 "export_lines",
-                ids(
-                    "SELECT id FROM export_lines WHERE batch_id = :batch AND invoice_id = :invoice
+                "SELECT id FROM export_lines WHERE batch_id = :batch AND invoice_id = :invoice
                      ORDER BY id",
-                    named_params! { ":batch": batch, ":invoice": invoice },
-                )?,
+                named_params! { ":batch": *batch, ":invoice": *invoice },
             ),
             SourceRows::RatedUsage(account) => (
                 "usage_events",
-                ids(
-                    "SELECT id FROM usage_events
+                "SELECT id FROM usage_events
                      WHERE account_id = :account AND state = 'rated'
                        AND occurred_at >= :start AND occurred_at < :after_end
                      ORDER BY id",
-                    named_params! { ":account": account, ":start": w.start, ":after_end": w.after_end },
-                )?,
+                named_params! { ":account": *account, ":start": w.start, ":after_end": w.after_end },
             ),
             SourceRows::OpenUsage(account) => (
                 "usage_events",
-                ids(
-                    "SELECT id FROM usage_events
+                "SELECT id FROM usage_events
                      WHERE account_id = :account AND state IN ('unprocessed', 'rerating')
                        AND occurred_at >= :start AND occurred_at < :after_end
                      ORDER BY id",
-                    named_params! { ":account": account, ":start": w.start, ":after_end": w.after_end },
-                )?,
+                named_params! { ":account": *account, ":start": w.start, ":after_end": w.after_end },
             ),
             SourceRows::BilledUsageLines(account) => (
                 "invoice_lines",
-                ids(
-                    concat!(
-                        "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                concat!(
+                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      WHERE i.account_id = :account AND l.kind = 'usage'
                        AND ",
-                        line_billed_in_window!(),
-                        "
+                    line_billed_in_window!(),
+                    "
                      ORDER BY l.id"
-                    ),
-                    named_params! { ":account": account, ":start": w.start, ":end": w.end },
-                )?,
+                ),
+                named_params! { ":account": *account, ":start": w.start, ":end": w.end },
             ),
             SourceRows::BilledProgramFeeLines(program) => (
                 "invoice_lines",
-                ids(
-                    concat!(
-                        "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                concat!(
+                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      WHERE l.program_id = :program AND l.kind = 'program_fee'
                        AND ",
-                        line_billed_in_window!(),
-                        "
+                    line_billed_in_window!(),
+                    "
                      ORDER BY l.id"
-                    ),
-                    named_params! { ":program": program, ":start": w.start, ":end": w.end },
-                )?,
+                ),
+                named_params! { ":program": *program, ":start": w.start, ":end": w.end },
             ),
             SourceRows::BilledProgramFeeLinesOfStatement(statement) => (
                 "invoice_lines",
-                ids(
-                    concat!(
-                        "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                concat!(
+                    "SELECT l.id FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
                      JOIN program_statements s ON s.program_id = l.program_id
                      WHERE s.id = :statement AND l.kind = 'program_fee'
                        AND ",
-                        line_billed_in_window!(),
-                        "
+                    line_billed_in_window!(),
+                    "
                      ORDER BY l.id"
-                    ),
-                    named_params! { ":statement": statement, ":start": w.start, ":end": w.end },
-                )?,
+                ),
+                named_params! { ":statement": *statement, ":start": w.start, ":end": w.end },
             ),
             SourceRows::PresentedInvoiceLine(statement_line) => (
                 "invoice_lines",
-                ids(
-                    "SELECT invoice_line_id FROM statement_lines
+                "SELECT invoice_line_id FROM statement_lines
                      WHERE id = :statement_line AND invoice_line_id IS NOT NULL",
-                    named_params! { ":statement_line": statement_line },
-                )?,
+                named_params! { ":statement_line": *statement_line },
             ),
             SourceRows::DisbursementsToInvoiceToExport(invoice) => (
                 "disbursements",
-                ids(
-                    "SELECT id FROM disbursements WHERE invoice_id = :invoice ORDER BY id",
-                    named_params! { ":invoice": invoice },
-                )?,
+                "SELECT id FROM disbursements WHERE invoice_id = :invoice ORDER BY id",
+                named_params! { ":invoice": *invoice },
             ),
             SourceRows::LedgerAdjustmentsOfInvoiceToExport(invoice) => (
                 "ledger",
-                ids(
-                    "SELECT id FROM ledger WHERE invoice_id = :invoice AND kind = 'adjustment' ORDER BY id",
-                    named_params! { ":invoice": invoice },
-                )?,
+                "SELECT id FROM ledger WHERE invoice_id = :invoice AND kind = 'adjustment' ORDER BY id",
+                named_params! { ":invoice": *invoice },
             ),
             SourceRows::AggregatesOfLine(line) => (
                 "usage_daily",
-                ids(
-                    "SELECT CAST(row AS TEXT) FROM usage_daily WHERE invoice_line_id = :line ORDER BY row",
-                    named_params! { ":line": line },
-                )?,
+                "SELECT CAST(row AS TEXT) FROM usage_daily WHERE invoice_line_id = :line ORDER BY row",
+                named_params! { ":line": *line },
             ),
             SourceRows::EventsOfLine(line) => (
                 "usage_events",
-                ids(
-                    "SELECT id FROM usage_events WHERE invoice_line_id = :line ORDER BY id",
-                    named_params! { ":line": line },
-                )?,
+                "SELECT id FROM usage_events WHERE invoice_line_id = :line ORDER BY id",
+                named_params! { ":line": *line },
             ),
             SourceRows::DisbursementsOfPair(disbursement) => (
                 "disbursements",
-                ids(
-                    "SELECT d.id FROM disbursements d JOIN disbursements s
+                "SELECT d.id FROM disbursements d JOIN disbursements s
                        ON s.source_kind = d.source_kind AND s.source_id = d.source_id
                       AND s.invoice_id = d.invoice_id
                      WHERE s.id = :disbursement AND d.disbursed_on <= :end ORDER BY d.id",
-                    named_params! { ":disbursement": disbursement, ":end": w.end },
-                )?,
+                named_params! { ":disbursement": *disbursement, ":end": w.end },
             ),
-        })
+        };
+        // At most SOURCE_ROWS_CAP ids per set: the first ones in id order (a GL `ar-total`
+        // gap would otherwise list every receivable invoice of the period).
+        let capped = format!("{sql} LIMIT {SOURCE_ROWS_CAP}");
+        Ok((table, self.collect(&capped, params, |r| r.get(0))?))
     }
 }
 

@@ -141,6 +141,32 @@ const PAYMENT: &str = "SELECT p.id, p.kind, p.occurred_on, p.account_id, p.amoun
         COALESCE(NULLIF(p.related_payment_id, :id), p.reference), NULL FROM payments p";
 const CREDIT: &str = "SELECT c.id, c.kind, c.issued_on, c.account_id, c.amount_cents,
         COALESCE(NULLIF(c.related_credit_id, :id), c.reason), NULL FROM credits c";
+
+/// A source of value, a payment or a credit: its table, the select of its rows (above), the
+/// alias that select gives the table, the column naming the row a reversal undoes, and its
+/// word in `disbursements.source_kind`.
+struct Source {
+    table: &'static str,
+    select: &'static str,
+    alias: &'static str,
+    related: &'static str,
+    kind: &'static str,
+}
+
+const PAYMENTS: Source = Source {
+    table: "payments",
+    select: PAYMENT,
+    alias: "p",
+    related: "related_payment_id",
+    kind: "payment",
+};
+const CREDITS: Source = Source {
+    table: "credits",
+    select: CREDIT,
+    alias: "c",
+    related: "related_credit_id",
+    kind: "credit",
+};
 const LEDGER: &str = "SELECT g.id, g.kind, g.occurred_at, g.account_id, g.amount_cents,
         NULLIF(trim(COALESCE(NULLIF(g.invoice_id, :id), '') || ' ' || COALESCE(NULLIF(g.reference, :id), '')), ''),
         NULL FROM ledger g";
@@ -163,7 +189,28 @@ fn disbursement(seen_from_invoice: bool) -> &'static str {
     }
 }
 
+/// The id of the `kind` source (`payment` or `credit`) disbursement `disbursement` (an SQL
+/// expression) applies, as a subquery: NULL when it applies the other kind.
+fn source_of(disbursement: &str, kind: &str) -> String {
+    format!("(SELECT source_id FROM disbursements WHERE id = {disbursement} AND source_kind = '{kind}')")
+}
+
 impl Snapshot {
+    /// Ties the payments and the credits whose id meets `id_matches(kind)` (an SQL condition
+    /// on the id, given the source's word in `disbursements.source_kind`), as [`Tie::Source`].
+    fn tie_sources(
+        &self,
+        out: &mut Vec<TiedRow>,
+        params: &[(&str, &dyn ToSql)],
+        id_matches: impl Fn(&str) -> String,
+    ) -> Result<()> {
+        for s in [PAYMENTS, CREDITS] {
+            let sql = format!("{} WHERE {}.id {}", s.select, s.alias, id_matches(s.kind));
+            self.tie_rows(out, Tie::Source, s.table, &sql, params)?;
+        }
+        Ok(())
+    }
+
     fn tie_rows(
         &self,
         out: &mut Vec<TiedRow>,
@@ -290,35 +337,25 @@ impl Snapshot {
                 tied.sums = sums;
             }
             "payments" | "credits" => {
-                let (own, related, kind) = if table == "payments" {
-                    (PAYMENT, "p.related_payment_id", "payment")
-                } else {
-                    (CREDIT, "c.related_credit_id", "credit")
-                };
-                let alias = &related[..1];
+                let Source {
+                    table,
+                    select: own,
+                    alias,
+                    related,
+                    kind,
+                } = if table == "payments" { PAYMENTS } else { CREDITS };
                 self.tie_rows(
                     rows,
                     Tie::Undoes,
-                    if table == "payments" {
-                        "payments"
-                    } else {
-                        "credits"
-                    },
-                    &format!(
-                        "{own} WHERE {alias}.id = (SELECT {} FROM {table} WHERE id = :id)",
-                        &related[2..]
-                    ),
+                    table,
+                    &format!("{own} WHERE {alias}.id = (SELECT {related} FROM {table} WHERE id = :id)"),
                     p,
                 )?;
                 self.tie_rows(
                     rows,
                     Tie::UndoneBy,
-                    if table == "payments" {
-                        "payments"
-                    } else {
-                        "credits"
-                    },
-                    &format!("{own} WHERE {related} = :id ORDER BY 3, 1"),
+                    table,
+                    &format!("{own} WHERE {alias}.{related} = :id ORDER BY 3, 1"),
                     p,
                 )?;
                 let k = named_params! { ":id": id, ":kind": kind };
@@ -344,10 +381,7 @@ impl Snapshot {
                     k,
                 )?;
                 let own = self.conn().query_row(
-                    &format!(
-                        "SELECT amount_cents, {} FROM {table} WHERE id = ?1",
-                        &related[2..]
-                    ),
+                    &format!("SELECT amount_cents, {related} FROM {table} WHERE id = ?1"),
                     [id],
                     |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
                 )?;
@@ -371,26 +405,7 @@ impl Snapshot {
                 }
             }
             "disbursements" => {
-                self.tie_rows(
-                    rows,
-                    Tie::Source,
-                    "payments",
-                    &format!(
-                        "{PAYMENT} WHERE p.id = (SELECT source_id FROM disbursements
-                                                 WHERE id = :id AND source_kind = 'payment')"
-                    ),
-                    p,
-                )?;
-                self.tie_rows(
-                    rows,
-                    Tie::Source,
-                    "credits",
-                    &format!(
-                        "{CREDIT} WHERE c.id = (SELECT source_id FROM disbursements
-                                                WHERE id = :id AND source_kind = 'credit')"
-                    ),
-                    p,
-                )?;
+                self.tie_sources(rows, p, |kind| format!("= {}", source_of(":id", kind)))?;
                 self.tie_rows(
                     rows,
                     Tie::Invoice,
@@ -423,26 +438,9 @@ impl Snapshot {
                     p,
                 )?;
                 // The payment or credit it names, or that its disbursement applies.
-                let source = |kind: &str| {
-                    format!(
-                        "IN ({reference}, (SELECT source_id FROM disbursements
-                                           WHERE id = {reference} AND source_kind = '{kind}'))"
-                    )
-                };
-                self.tie_rows(
-                    rows,
-                    Tie::Source,
-                    "payments",
-                    &format!("{PAYMENT} WHERE p.id {}", source("payment")),
-                    p,
-                )?;
-                self.tie_rows(
-                    rows,
-                    Tie::Source,
-                    "credits",
-                    &format!("{CREDIT} WHERE c.id {}", source("credit")),
-                    p,
-                )?;
+                self.tie_sources(rows, p, |kind| {
+                    format!("IN ({reference}, {})", source_of(reference, kind))
+                })?;
             }
             "invoice_lines" => {
                 self.tie_rows(

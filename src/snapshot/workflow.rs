@@ -19,23 +19,12 @@ use super::model::{
     AnnotationKind, CorrectionStatus, ItemStatus, MismatchStatus, PeriodStatus, Role, RosterEntry, Side,
     TargetKind, TIMESTAMP_FORMAT,
 };
+use super::queries::word_at;
 use super::schema;
 use super::Snapshot;
 use crate::money::Money;
 
-/// Reads a stored word (`done`, `waived`, …) into its enum; an unknown word is a
-/// conversion error naming the column.
-fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
-    parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            format!("unknown word {text:?}").into(),
-        )
-    })
-}
-
+/// Reads a word column that may be NULL (`None`) into its enum, as [`word_at`].
 fn opt_word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
     let text: Option<String> = row.get(idx)?;
     match text {
@@ -54,6 +43,17 @@ pub fn now() -> String {
 /// The name of a workflow row in the audit log's before/after objects.
 pub fn row_id(table: &str, key: impl std::fmt::Display) -> String {
     format!("{table}:{key}")
+}
+
+/// Adds to a row's logged state the fields a later schema brought, each only when set: a
+/// row logged before that schema has no such field, and replaying the log must give the
+/// row as it is.
+fn set_when_some<const N: usize>(state: &mut Value, fields: [(&str, &Option<String>); N]) {
+    for (field, value) in fields {
+        if let Some(value) = value {
+            state[field] = json!(value);
+        }
+    }
 }
 
 /// One checklist item as stored.
@@ -171,16 +171,15 @@ impl AnnotationRow {
         });
         // Fields of schema 4, only when set: annotations logged before have none, and
         // replaying the log must give the row as it is.
-        for (field, value) in [
-            ("decision_note", &self.decision_note),
-            ("reversed_by", &self.reversed_by),
-            ("reversed_at", &self.reversed_at),
-            ("reversal_reason", &self.reversal_reason),
-        ] {
-            if let Some(value) = value {
-                state[field] = json!(value);
-            }
-        }
+        set_when_some(
+            &mut state,
+            [
+                ("decision_note", &self.decision_note),
+                ("reversed_by", &self.reversed_by),
+                ("reversed_at", &self.reversed_at),
+                ("reversal_reason", &self.reversal_reason),
+            ],
+        );
         state
     }
 }
@@ -227,14 +226,13 @@ impl SignoffRow {
         });
         // Sign-offs made before schema 2 have neither hash: their logged state has no such
         // field, and replaying the log must give the row as it is.
-        for (field, value) in [
-            ("source_hash", &self.source_hash),
-            ("overview_hash", &self.overview_hash),
-        ] {
-            if let Some(value) = value {
-                state[field] = json!(value);
-            }
-        }
+        set_when_some(
+            &mut state,
+            [
+                ("source_hash", &self.source_hash),
+                ("overview_hash", &self.overview_hash),
+            ],
+        );
         state
     }
 }
