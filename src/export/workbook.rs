@@ -726,15 +726,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
     {
         let lines = gl::lines(source, false)?;
         let (debit, credit) = gl::totals(&lines);
-        let mut table: Vec<Vec<Cell>> = lines.iter().map(gl::cells).collect();
-        table.push(vec![
-            Cell::text("TOTAL"),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            money(debit),
-            money(credit),
-        ]);
+        let table = gl::table(&lines, debit, credit);
         let mut s = Sheet::new(book.add_worksheet(), SHEETS[12], currency)?;
         s.table("Summarized GL journal", gl::HEADER, &table)?;
         s.finish()?;
