@@ -715,8 +715,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
     // Aged AR by account.
     {
         let (rows, total) = aging::rows(source)?;
-        let mut table: Vec<Vec<Cell>> = rows.iter().map(aging::cells).collect();
-        table.push(aging::cells(&total));
+        let table = aging::table(&rows, &total);
         let mut s = Sheet::new(book.add_worksheet(), SHEETS[11], currency)?;
         s.table("Aged AR at window end", aging::HEADER, &table)?;
         s.finish()?;
