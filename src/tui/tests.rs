@@ -2676,3 +2676,14 @@ fn a_failure_while_tied_rows_load_shows_in_the_panel() {
     let s = d.screen();
     assert_shows(&s, "cannot read the tied rows: database is locked");
 }
+
+#[test]
+fn the_window_moves_as_little_as_keeps_the_selection_in_view() {
+    use super::views::scrolled;
+    // 10 rows, 3 on screen.
+    assert_eq!(scrolled(4, 5, 3, 10), 4); // in view: stays
+    assert_eq!(scrolled(0, 5, 3, 10), 3); // below: rows 3..6
+    assert_eq!(scrolled(6, 2, 3, 10), 2); // above: rows 2..5
+    assert_eq!(scrolled(9, 9, 3, 10), 7); // past the end: the last three rows
+    assert_eq!(scrolled(5, 0, 3, 0), 0); // no rows
+}
