@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::money::Money;
 use crate::reconcile::{Mismatch, Overview};
+use crate::snapshot::cache::OpenCounts;
 use crate::snapshot::model::Severity;
 use crate::snapshot::queries::ChecklistProgress;
 use crate::text::inert;
@@ -136,6 +137,20 @@ impl SeverityCounts {
             }
         }
         (counts, variance)
+    }
+
+    /// The open mismatches as the stored result counts them (by SQL, without the engine),
+    /// and their open variance as an absolute sum.
+    pub fn stored(open: &OpenCounts) -> (SeverityCounts, Money) {
+        let count = |n: i64| usize::try_from(n).unwrap_or(0);
+        let counts = SeverityCounts {
+            open: count(open.critical + open.high + open.medium + open.low),
+            critical: count(open.critical),
+            high: count(open.high),
+            medium: count(open.medium),
+            low: count(open.low),
+        };
+        (counts, Money::from_cents(open.variance_abs_cents))
     }
 }
 

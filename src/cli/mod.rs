@@ -23,7 +23,6 @@ mod report;
 
 use crate::demo;
 use crate::import;
-use crate::money::Money;
 use crate::reconcile::{self, Mismatch, Overview};
 use crate::snapshot::Snapshot;
 use crate::summary::{SeverityCounts, Summary};
@@ -690,15 +689,7 @@ fn summarize_stored(snapshot: &Snapshot) -> Result<Option<Summary>, Failure> {
     let progress = snapshot
         .checklist_progress()
         .map_err(|e| cannot_read(snapshot, e))?;
-    let count = |n: i64| usize::try_from(n).unwrap_or(0);
-    let counts = SeverityCounts {
-        open: count(open.critical + open.high + open.medium + open.low),
-        critical: count(open.critical),
-        high: count(open.high),
-        medium: count(open.medium),
-        low: count(open.low),
-    };
-    let variance = Money::from_cents(open.variance_abs_cents);
+    let (counts, variance) = SeverityCounts::stored(&open);
     Ok(Some(Summary::counted(
         &overview,
         counts,

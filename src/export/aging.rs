@@ -103,7 +103,7 @@ pub fn rows(source: &Source<'_>) -> Result<(Vec<Row>, Row), ExportError> {
     Ok((rows, total))
 }
 
-pub(crate) fn cells(r: &Row) -> Vec<Cell> {
+fn cells(r: &Row) -> Vec<Cell> {
     let b = &r.buckets;
     vec![
         Cell::text(&r.account_id),
@@ -118,6 +118,13 @@ pub(crate) fn cells(r: &Row) -> Vec<Cell> {
     ]
 }
 
+/// The aging as a table (CSV, workbook): a row an account, then the `TOTAL` row.
+pub(crate) fn table(rows: &[Row], total: &Row) -> Vec<Vec<Cell>> {
+    let mut table: Vec<Vec<Cell>> = rows.iter().map(cells).collect();
+    table.push(cells(total));
+    table
+}
+
 #[derive(Serialize)]
 struct Document<'a> {
     metadata: Metadata,
@@ -130,11 +137,7 @@ pub fn render(source: &Source<'_>, format: Format) -> Result<Output, ExportError
     let (rows, total) = rows(source)?;
     let meta = source.metadata(Kind::Aging, rows.len() as u64);
     let bytes = match format {
-        Format::Csv => {
-            let mut table: Vec<Vec<Cell>> = rows.iter().map(cells).collect();
-            table.push(cells(&total));
-            csv(&meta, HEADER, &table)
-        }
+        Format::Csv => csv(&meta, HEADER, &table(&rows, &total)),
         _ => json(&Document {
             metadata: meta,
             closing_ar: source.recon.headline.closing_ar,

@@ -255,7 +255,7 @@ pub const HEADER: &[&str] = &[
     "credit",
 ];
 
-pub(crate) fn cells(l: &Line) -> Vec<Cell> {
+fn cells(l: &Line) -> Vec<Cell> {
     vec![
         Cell::text(l.entry),
         Cell::text(l.description),
@@ -264,6 +264,21 @@ pub(crate) fn cells(l: &Line) -> Vec<Cell> {
         Cell::Amount(l.debit),
         Cell::Amount(l.credit),
     ]
+}
+
+/// The journal as a table (CSV, workbook): a row a line, then the `TOTAL` row of its
+/// debits and credits ([`totals`]).
+pub(crate) fn table(lines: &[Line], debit: Money, credit: Money) -> Vec<Vec<Cell>> {
+    let mut table: Vec<Vec<Cell>> = lines.iter().map(cells).collect();
+    table.push(vec![
+        Cell::text("TOTAL"),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Amount(debit),
+        Cell::Amount(credit),
+    ]);
+    table
 }
 
 #[derive(Serialize)]
@@ -280,18 +295,7 @@ pub fn render(source: &Source<'_>, format: Format, by_account: bool) -> Result<O
     let (debit, credit) = totals(&lines);
     let meta = source.metadata(Kind::Gl, lines.len() as u64);
     let bytes = match format {
-        Format::Csv => {
-            let mut table: Vec<Vec<Cell>> = lines.iter().map(cells).collect();
-            table.push(vec![
-                Cell::text("TOTAL"),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Amount(debit),
-                Cell::Amount(credit),
-            ]);
-            csv(&meta, HEADER, &table)
-        }
+        Format::Csv => csv(&meta, HEADER, &table(&lines, debit, credit)),
         _ => json(&Document {
             metadata: meta,
             by_account,

@@ -715,8 +715,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
     // Aged AR by account.
     {
         let (rows, total) = aging::rows(source)?;
-        let mut table: Vec<Vec<Cell>> = rows.iter().map(aging::cells).collect();
-        table.push(aging::cells(&total));
+        let table = aging::table(&rows, &total);
         let mut s = Sheet::new(book.add_worksheet(), SHEETS[11], currency)?;
         s.table("Aged AR at window end", aging::HEADER, &table)?;
         s.finish()?;
@@ -726,15 +725,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
     {
         let lines = gl::lines(source, false)?;
         let (debit, credit) = gl::totals(&lines);
-        let mut table: Vec<Vec<Cell>> = lines.iter().map(gl::cells).collect();
-        table.push(vec![
-            Cell::text("TOTAL"),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            money(debit),
-            money(credit),
-        ]);
+        let table = gl::table(&lines, debit, credit);
         let mut s = Sheet::new(book.add_worksheet(), SHEETS[12], currency)?;
         s.table("Summarized GL journal", gl::HEADER, &table)?;
         s.finish()?;

@@ -293,10 +293,10 @@ impl<'a> Dir<'a> {
     fn label(&self, name: &str) -> String {
         self.0.join(name).display().to_string()
     }
-}
 
-impl Source for Dir<'_> {
-    fn parquet(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
+    /// File `name` of the directory opened, or `None` when there is none (reported as a
+    /// missing file, with the other problems).
+    fn file(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
         let path = self.0.join(name);
         let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
         match fs::File::open(&path) {
@@ -309,20 +309,15 @@ impl Source for Dir<'_> {
             Err(e) => Err(cannot(&e)),
         }
     }
+}
+
+impl Source for Dir<'_> {
+    fn parquet(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
+        self.file(name)
+    }
 
     fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError> {
-        let path = self.0.join(name);
-        let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
-        match fs::File::open(&path) {
-            Ok(file) => match file.metadata() {
-                Ok(meta) if meta.is_dir() => Err(cannot(&"is a directory")),
-                Ok(_) => Ok(Some(Box::new(file))),
-                Err(e) => Err(cannot(&e)),
-            },
-            // Reported as a missing file, with the other problems.
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(cannot(&e)),
-        }
+        Ok(self.file(name)?.map(|file| Box::new(file) as Box<dyn Read + '_>))
     }
 }
 

@@ -442,6 +442,12 @@ impl<'s> Run<'s> {
             return Ok(());
         };
         self.kept[index] += 1;
+        self.hand(sink, row)
+    }
+
+    /// Hands `row` to `sink` while writing: a refusal by a constraint stops the writing
+    /// (it is reported once its file is read); any other failure ends the run.
+    fn hand<R>(&mut self, sink: &mut dyn FnMut(R) -> rusqlite::Result<()>, row: R) -> Result<(), Failed> {
         if self.writing() {
             match sink(row) {
                 Ok(()) => {}
@@ -553,13 +559,7 @@ impl<'s> Run<'s> {
                 let Some(row) = row.filter(|_| r.ok()) else {
                     continue;
                 };
-                if self.writing() {
-                    match sink(row) {
-                        Ok(()) => {}
-                        Err(e) if is_constraint(&e) => self.refused = Some(e),
-                        Err(e) => return Err(Failed::Write(e)),
-                    }
-                }
+                self.hand(sink, row)?;
             }
             if index == DAILY_INDEX {
                 self.daily_rows = Some(rows);

@@ -505,17 +505,7 @@ pub fn load_first(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<
 /// The open mismatches by severity and Σ |corrected variance|, by SQL (as `status`).
 fn open_counts(snapshot: &Snapshot) -> Option<(crate::summary::SeverityCounts, Money)> {
     let (_, open) = reconcile::stored::stored_counts(snapshot).ok()??;
-    let count = |n: i64| usize::try_from(n).unwrap_or(0);
-    Some((
-        crate::summary::SeverityCounts {
-            open: count(open.critical + open.high + open.medium + open.low),
-            critical: count(open.critical),
-            high: count(open.high),
-            medium: count(open.medium),
-            low: count(open.low),
-        },
-        Money::from_cents(open.variance_abs_cents),
-    ))
+    Some(crate::summary::SeverityCounts::stored(&open))
 }
 
 /// What to draw while the engine runs: the stored result, when there is one of this

@@ -1104,7 +1104,12 @@ impl Demo {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("demo-2026-03.db");
         crate::demo::write(&path, false).unwrap();
-        let snap = crate::snapshot::Snapshot::open(&path).unwrap();
+        Demo::started(dir, &path, login)
+    }
+
+    /// The cockpit started on the snapshot at `path` (inside `dir`), as `login`.
+    fn started(dir: tempfile::TempDir, path: &std::path::Path, login: &str) -> Demo {
+        let snap = crate::snapshot::Snapshot::open(path).unwrap();
         let mut demo = Demo {
             app: App::new(),
             snap,
@@ -1141,21 +1146,31 @@ impl Demo {
             .join("tests/fixtures")
             .join(name);
         crate::import::import_dir(&src, &path, false).unwrap();
-        let snap = crate::snapshot::Snapshot::open(&path).unwrap();
-        let mut demo = Demo {
-            app: App::new(),
-            snap,
-            login: login.to_string(),
-            _dir: dir,
-        };
-        let reqs = demo.app.start();
-        demo.pump(reqs);
-        demo
+        Demo::started(dir, &path, login)
     }
 
     fn press(&mut self, keys: &[KeyEvent]) {
         let reqs = press(&mut self.app, keys);
         self.pump(reqs);
+    }
+
+    /// `login` proposes `proposal` on mismatch `target` through the workflow, as another
+    /// session would, behind this cockpit's back.
+    fn propose_as(&self, login: &str, target: &str, proposal: &crate::workflow::mismatches::Proposal) {
+        let recon = crate::reconcile::run(&self.snap).unwrap();
+        let who = crate::workflow::Actor::resolve(&self.snap, Some(login)).unwrap();
+        crate::workflow::mismatches::propose(&self.snap, &who, &recon, target, proposal, None).unwrap();
+    }
+
+    /// Reloads, then opens mismatch `target` in the detail with its trail read.
+    fn reload_and_open_detail(&mut self, target: &str) {
+        self.pump(vec![Request::Load]);
+        self.press(&[key('2')]);
+        self.app.open_detail(target.to_string());
+        self.pump(vec![Request::Trail {
+            kind: crate::snapshot::model::TargetKind::Mismatch,
+            target: target.into(),
+        }]);
     }
 
     fn screen(&mut self) -> String {
@@ -1281,23 +1296,15 @@ fn demo_a_reviewer_chooses_which_of_two_corrections_to_accept_seeing_the_varianc
         ("tlin", "9.75", crate::snapshot::model::Side::Expected),
         ("rdiaz", "9.75", crate::snapshot::model::Side::Actual),
     ] {
-        let recon = crate::reconcile::run(&d.snap).unwrap();
-        let who = crate::workflow::Actor::resolve(&d.snap, Some(login)).unwrap();
         let proposal = crate::workflow::mismatches::Proposal {
             amount: crate::money::Money::parse(amount).unwrap(),
             side,
             reason: format!("{login}'s reading of the gap"),
             reference: None,
         };
-        crate::workflow::mismatches::propose(&d.snap, &who, &recon, key_gl, &proposal, None).unwrap();
+        d.propose_as(login, key_gl, &proposal);
     }
-    d.pump(vec![Request::Load]);
-    d.press(&[key('2')]);
-    d.app.open_detail(key_gl.to_string());
-    d.pump(vec![Request::Trail {
-        kind: crate::snapshot::model::TargetKind::Mismatch,
-        target: key_gl.into(),
-    }]);
+    d.reload_and_open_detail(key_gl);
     d.press(&[key('a')]);
     let s = d.screen();
     // Adding 9.75 to expected makes it −19.50; adding it to actual ties it.
@@ -1960,22 +1967,14 @@ fn the_reverse_key_is_shown_only_to_reviewers_and_leads() {
 fn demo_with_a_correction(login: &str) -> (Demo, &'static str) {
     let mut d = Demo::open(login);
     let key_gl = "exports:GL-2026-03:ar-total";
-    let recon = crate::reconcile::run(&d.snap).unwrap();
-    let who = crate::workflow::Actor::resolve(&d.snap, Some("rdiaz")).unwrap();
     let proposal = crate::workflow::mismatches::Proposal {
         amount: crate::money::Money::parse("9.75").unwrap(),
         side: crate::snapshot::model::Side::Actual,
         reason: "the GL export missed ACC-1004's line".into(),
         reference: Some("JE-1042".into()),
     };
-    crate::workflow::mismatches::propose(&d.snap, &who, &recon, key_gl, &proposal, None).unwrap();
-    d.pump(vec![Request::Load]);
-    d.press(&[key('2')]);
-    d.app.open_detail(key_gl.to_string());
-    d.pump(vec![Request::Trail {
-        kind: crate::snapshot::model::TargetKind::Mismatch,
-        target: key_gl.into(),
-    }]);
+    d.propose_as("rdiaz", key_gl, &proposal);
+    d.reload_and_open_detail(key_gl);
     (d, key_gl)
 }
 
@@ -2676,4 +2675,15 @@ fn a_failure_while_tied_rows_load_shows_in_the_panel() {
     d.press(&[key('x')]);
     let s = d.screen();
     assert_shows(&s, "cannot read the tied rows: database is locked");
+}
+
+#[test]
+fn the_window_moves_as_little_as_keeps_the_selection_in_view() {
+    use super::views::scrolled;
+    // 10 rows, 3 on screen.
+    assert_eq!(scrolled(4, 5, 3, 10), 4); // in view: stays
+    assert_eq!(scrolled(0, 5, 3, 10), 3); // below: rows 3..6
+    assert_eq!(scrolled(6, 2, 3, 10), 2); // above: rows 2..5
+    assert_eq!(scrolled(9, 9, 3, 10), 7); // past the end: the last three rows
+    assert_eq!(scrolled(5, 0, 3, 0), 0); // no rows
 }

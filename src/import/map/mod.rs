@@ -412,31 +412,18 @@ fn read_export(
     // Every column a rule names must be in the header, once.
     let mut missing = false;
     let mut need = |column: &str, line: usize, what: &str, found: &mut Found| {
-        if twice.contains(column) {
-            missing = true;
-            found.push(
-                &label,
-                header_line,
-                0,
-                format!(
-                    "column '{}' is in the header more than once: which one is meant ({what}, rule {})?",
-                    quoted(column),
-                    rule_at(rules_label, line)
-                ),
-            );
+        let (shown, rule) = (quoted(column), rule_at(rules_label, line));
+        let reason = if twice.contains(column) {
+            format!(
+                "column '{shown}' is in the header more than once: which one is meant ({what}, rule {rule})?"
+            )
         } else if !header.contains_key(column) {
-            missing = true;
-            found.push(
-                &label,
-                header_line,
-                0,
-                format!(
-                    "no column '{}' in the header ({what}, rule {})",
-                    quoted(column),
-                    rule_at(rules_label, line)
-                ),
-            );
-        }
+            format!("no column '{shown}' in the header ({what}, rule {rule})")
+        } else {
+            return;
+        };
+        missing = true;
+        found.push(&label, header_line, 0, reason);
     };
     for (column, _) in table.rows.0.iter().chain(&table.skip.0) {
         need(column, table.line, &format!("table {} rows", table.name), found);

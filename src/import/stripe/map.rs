@@ -118,6 +118,14 @@ fn refuse(obj: &Obj, reason: impl Into<String>) -> Refusal {
     }
 }
 
+/// When a credit note takes effect: its `effective_at`, else when it was created.
+fn effective_at(obj: &Obj) -> Result<NaiveDateTime, String> {
+    match obj.opt_time("effective_at")? {
+        Some(t) => Ok(t),
+        None => obj.time("created"),
+    }
+}
+
 /// The service days of a Stripe period `[start, end)`: its first day and the day before
 /// `end` (UTC). A period of no length is the one day of `start`.
 fn service_days(start: NaiveDateTime, end: NaiveDateTime) -> (NaiveDate, NaiveDate) {
@@ -722,26 +730,9 @@ impl<'a> Mapper<'a> {
                 return Err(format!("pre_payment_amount {pre} is not its amount {amount}"));
             }
         }
-        let at = match obj.opt_time("effective_at")? {
-            Some(t) => t,
-            None => obj.time("created")?,
-        };
+        let at = effective_at(obj)?;
         let invoice = obj.str("invoice")?;
-        let reason = match obj.opt_str("memo")? {
-            Some(memo) => Some(memo),
-            None => obj.opt_str("reason")?,
-        };
-        self.claim("credits", &id, &obj.at())?;
-        self.push_credit(Credit {
-            id: id.clone(),
-            account_id: account.clone(),
-            kind: CreditKind::Credit,
-            related_credit_id: None,
-            issued_on: day(at),
-            amount: Money::from_cents(amount),
-            reason,
-        });
-        self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+        self.credit_issued(obj, &id, account.clone(), &invoice, at, amount)?;
         // A voided credit note: its application is unwound and the credit reversed on
         // the void date; Stripe puts the amount back on the invoice.
         if let Some(void_at) = voided {
@@ -847,10 +838,7 @@ impl<'a> Mapper<'a> {
                 "it has an out_of_band_amount: not mapped (docs/import-stripe.md, \"Not mapped\")".into(),
             );
         }
-        let at = match obj.opt_time("effective_at")? {
-            Some(t) => t,
-            None => obj.time("created")?,
-        };
+        let at = effective_at(obj)?;
         let invoice = obj.str("invoice")?;
         // Since API version 2024-10-28: refunds[].refund and amount_refunded; before: refund.
         let mut refunds: Vec<(String, Option<i64>)> = Vec::new();
@@ -889,21 +877,7 @@ impl<'a> Mapper<'a> {
                 ));
             }
         }
-        let reason = match obj.opt_str("memo")? {
-            Some(memo) => Some(memo),
-            None => obj.opt_str("reason")?,
-        };
-        self.claim("credits", &id, &obj.at())?;
-        self.push_credit(Credit {
-            id: id.clone(),
-            account_id: account,
-            kind: CreditKind::Credit,
-            related_credit_id: None,
-            issued_on: day(at),
-            amount: Money::from_cents(amount),
-            reason,
-        });
-        self.apply(SourceKind::Credit, &id, &id, &invoice, at, amount, &obj.at())?;
+        self.credit_issued(obj, &id, account, &invoice, at, amount)?;
         for (refund, payment, part) in parts {
             let d_id = format!("{id}.{refund}");
             self.apply(
@@ -951,6 +925,34 @@ impl<'a> Mapper<'a> {
     }
 
     /// Adds a credit; one of kind `credit` can then be applied.
+    /// Credit note `id` (`obj`) as a credit of `amount` to `account` issued at `at` (its
+    /// reason: the memo, else the reason), applied to `invoice`.
+    fn credit_issued(
+        &mut self,
+        obj: &Obj,
+        id: &str,
+        account: String,
+        invoice: &str,
+        at: NaiveDateTime,
+        amount: i64,
+    ) -> Result<(), String> {
+        let reason = match obj.opt_str("memo")? {
+            Some(memo) => Some(memo),
+            None => obj.opt_str("reason")?,
+        };
+        self.claim("credits", id, &obj.at())?;
+        self.push_credit(Credit {
+            id: id.to_string(),
+            account_id: account,
+            kind: CreditKind::Credit,
+            related_credit_id: None,
+            issued_on: day(at),
+            amount: Money::from_cents(amount),
+            reason,
+        });
+        self.apply(SourceKind::Credit, id, id, invoice, at, amount, &obj.at())
+    }
+
     fn push_credit(&mut self, c: Credit) {
         if c.kind == CreditKind::Credit {
             self.credit_accounts.insert(c.id.clone(), c.account_id.clone());

@@ -468,16 +468,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // keeps the selected row in view, moved as little as possible, as the table would.
     let idx = app.mismatch_index();
     let height = usize::from(table_area.height.saturating_sub(1)).max(1);
-    let mut offset = app
-        .mismatches
-        .table
-        .offset()
-        .min(all.len().saturating_sub(height));
-    if idx < offset {
-        offset = idx;
-    } else if idx >= offset + height {
-        offset = idx + 1 - height;
-    }
+    let offset = super::scrolled(app.mismatches.table.offset(), idx, height, all.len());
     let items = &all[offset.min(all.len())..(offset + height).min(all.len())];
     // Amount columns as wide as their widest value: money is never cut.
     let w = |f: &dyn Fn(&crate::tui::data::Item) -> String, min: usize| -> u16 {

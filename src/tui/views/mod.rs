@@ -39,6 +39,20 @@ pub fn signed(m: Money) -> String {
     }
 }
 
+/// The first row on screen: of `len` rows shown `height` at a time, the window that keeps
+/// row `selected` in view, moved from `offset` as little as possible (as the table widget
+/// would move it).
+pub fn scrolled(offset: usize, selected: usize, height: usize, len: usize) -> usize {
+    let offset = offset.min(len.saturating_sub(height));
+    if selected < offset {
+        selected
+    } else if selected >= offset + height {
+        selected + 1 - height
+    } else {
+        offset
+    }
+}
+
 /// Cuts `s` to `width` characters, ending with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
     let n = s.chars().count();

@@ -240,12 +240,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .unwrap_or(0)
         .min(all.len().saturating_sub(1));
     let height = (usize::from(lane_tbl.height.saturating_sub(2)) / 2).max(1);
-    let mut offset = app.overview.offset().min(all.len().saturating_sub(height));
-    if sel < offset {
-        offset = sel;
-    } else if sel >= offset + height {
-        offset = sel + 1 - height;
-    }
+    let offset = super::scrolled(app.overview.offset(), sel, height, all.len());
     let items = &all[offset.min(all.len())..(offset + height).min(all.len())];
     let var_w = items
         .iter()
