@@ -3,7 +3,6 @@
 //! Owns the report's layout; must not compute a figure (it prints the engine's).
 
 use crate::money::Money;
-use crate::reconcile::adjustments::AdjustmentKind;
 use crate::reconcile::Reconciliation;
 use crate::text::inert;
 
@@ -18,18 +17,6 @@ fn figure(label: &str, amount: Money) {
 
 fn count(label: &str, n: u64, amount: Money) {
     println!("  {label:<28}{n:>8} {:>19}", amount.grouped());
-}
-
-fn adjustment_word(kind: AdjustmentKind) -> &'static str {
-    match kind {
-        AdjustmentKind::Void => "void",
-        AdjustmentKind::Credit => "credit",
-        AdjustmentKind::CreditReversal => "credit reversal",
-        AdjustmentKind::PaymentReversal => "payment reversal",
-        AdjustmentKind::Refund => "refund",
-        AdjustmentKind::Chargeback => "chargeback",
-        AdjustmentKind::SystemAdjustment => "system adjustment",
-    }
 }
 
 pub fn print_steps(recon: &Reconciliation) {
@@ -99,7 +86,7 @@ pub fn print_steps(recon: &Reconciliation) {
             .unwrap_or_default();
         println!(
             "  {:<18} {:<16} {:<10} {} {:>12}  {why}{undoes}",
-            adjustment_word(item.kind),
+            item.kind.as_str().replace('_', " "),
             inert(&item.id),
             inert(&item.account_id),
             item.date,

@@ -17,7 +17,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XFormat, Workbook,
 
 use super::{aging, gl, register, Cell, ExportError, Kind, Output, Source};
 use crate::money::Money;
-use crate::reconcile::adjustments::{AdjustmentFigures, AdjustmentItem, AdjustmentKind, AdjustmentTotals};
+use crate::reconcile::adjustments::{AdjustmentFigures, AdjustmentItem, AdjustmentTotals};
 use crate::reconcile::applied::AppliedFigures;
 use crate::reconcile::exports::{BatchFigures, ExportFigures};
 use crate::reconcile::posted::PostedFigures;
@@ -450,7 +450,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
                     explanation,
                 } = a;
                 vec![
-                    Cell::text(adjustment_kind(*kind)),
+                    Cell::text(kind.as_str()),
                     Cell::text(id),
                     Cell::text(account_id),
                     Cell::text(date.to_string()),
@@ -875,18 +875,6 @@ fn roll_row(first: Cell, r: &RollForward) -> Vec<Cell> {
         money(*closing),
         money(*invoice_balances),
     ]
-}
-
-fn adjustment_kind(kind: AdjustmentKind) -> &'static str {
-    match kind {
-        AdjustmentKind::Void => "void",
-        AdjustmentKind::Credit => "credit",
-        AdjustmentKind::CreditReversal => "credit_reversal",
-        AdjustmentKind::PaymentReversal => "payment_reversal",
-        AdjustmentKind::Refund => "refund",
-        AdjustmentKind::Chargeback => "chargeback",
-        AdjustmentKind::SystemAdjustment => "system_adjustment",
-    }
 }
 
 #[cfg(test)]

@@ -11,26 +11,26 @@ use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
-use crate::snapshot::model::{CreditKind, Lane, LedgerKind, PaymentKind};
+use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, PaymentKind};
 use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
 
-/// What kind of adjustment an item is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AdjustmentKind {
-    /// An invoice voided in the window (its total).
-    Void,
-    /// A credit issued.
-    Credit,
-    /// A credit reversal.
-    CreditReversal,
-    /// A payment reversal.
-    PaymentReversal,
-    Refund,
-    Chargeback,
-    /// A ledger row of kind `adjustment`.
-    SystemAdjustment,
-}
+word_enum!(
+    /// What kind of adjustment an item is.
+    AdjustmentKind {
+        /// An invoice voided in the window (its total).
+        Void => "void",
+        /// A credit issued.
+        Credit => "credit",
+        /// A credit reversal.
+        CreditReversal => "credit_reversal",
+        /// A payment reversal.
+        PaymentReversal => "payment_reversal",
+        Refund => "refund",
+        Chargeback => "chargeback",
+        /// A ledger row of kind `adjustment`.
+        SystemAdjustment => "system_adjustment",
+    }
+);
 
 /// One adjustment of the window, from its source row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,10 +15,10 @@ use crate::money::Money;
 /// Declares a closed set of words: `as_str`, `parse`, `ALL`, `Display`, `Serialize`,
 /// `Deserialize`.
 macro_rules! word_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -63,6 +63,7 @@ macro_rules! word_enum {
         }
     };
 }
+pub(crate) use word_enum;
 
 word_enum!(
     /// Where a mismatch comes from; also the unit of ownership (`lane_owners`).
