@@ -1,3 +1,7 @@
+//! The `closedesk` binary: parses the command line and hands it to [`closedesk::cli::run`];
+//! prints a failure's message and exits with its code. Owns only what must happen before
+//! any command runs (clap's own errors made inert, SIGPIPE); no command logic lives here.
+
 use std::process::ExitCode;
 
 use clap::Parser;
