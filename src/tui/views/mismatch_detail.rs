@@ -13,7 +13,7 @@ use crate::money::Money;
 use crate::snapshot::model::{CorrectionStatus, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
-use crate::tui::action::{b, clamp_move, pane_keys, Action, Binding, K};
+use crate::tui::action::{b, clamp_move, key, pane_keys, Action, Binding, K};
 use crate::tui::app::{App, View};
 use crate::tui::data::{Item, Request};
 use crate::tui::theme::{severity_label, Theme};
@@ -268,21 +268,14 @@ pub fn bindings() -> Vec<Binding> {
     let mut keys = pane_keys("next pane", "previous pane", false).to_vec();
     keys.extend([
         b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
-        b(&[Ch('t')], "t", "trace", Action::Trace, true),
-        b(&[Ch('n')], "n", "note", Action::Note, true),
-        b(&[Ch('p')], "p", "correction", Action::Correction, true),
-        b(&[Ch('w')], "w", "waive", Action::Waive, true),
-        b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
-        b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
-        b(
-            &[Ch('u')],
-            "u",
-            "reverse an accepted correction",
-            Action::Reverse,
-            false,
-        )
-        .only_if_allowed(),
-        b(&[Ch('o')], "o", "assign owner", Action::Assign, false),
+        key('t', "trace", Action::Trace, true),
+        key('n', "note", Action::Note, true),
+        key('p', "correction", Action::Correction, true),
+        key('w', "waive", Action::Waive, true),
+        key('a', "accept correction", Action::Accept, false),
+        key('r', "send back correction", Action::Reject, false),
+        key('u', "reverse an accepted correction", Action::Reverse, false).only_if_allowed(),
+        key('o', "assign owner", Action::Assign, false),
     ]);
     keys.extend(crate::tui::search::bindings(true));
     keys
