@@ -281,6 +281,14 @@ pub fn bindings() -> Vec<Binding> {
     keys
 }
 
+/// The detail's binding of `action`: the actions line writes each key as it is bound.
+fn binding_of(action: &Action) -> Binding {
+    bindings()
+        .into_iter()
+        .find(|bd| bd.action == *action)
+        .expect("every action of the detail's actions line has a key")
+}
+
 /// The trail as lines: who, when, what; text kept multi-line but inert.
 pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
@@ -500,14 +508,15 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // What this user may do, and why not when not.
     let mut spans = vec![Span::raw("Actions: ")];
     let mut reasons = Vec::new();
-    for (key, label, action) in [
-        ("n", "note", Action::Note),
-        ("p", "correction", Action::Correction),
-        ("w", "waive", Action::Waive),
-        ("a", "accept", Action::Accept),
-        ("r", "send back", Action::Reject),
-        ("o", "owner", Action::Assign),
+    for (action, label) in [
+        (Action::Note, "note"),
+        (Action::Correction, "correction"),
+        (Action::Waive, "waive"),
+        (Action::Accept, "accept"),
+        (Action::Reject, "send back"),
+        (Action::Assign, "owner"),
     ] {
+        let key = binding_of(&action).shown;
         match app.allowed(&action) {
             Ok(()) => {
                 spans.push(Span::styled(key, theme.key()));
@@ -526,9 +535,10 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // at the end of the line when it fits, else on the next one.
     let mut lines = vec![];
     if app.allowed(&Action::Reverse).is_ok() {
+        let reverse = binding_of(&Action::Reverse);
         let reverse = [
-            Span::styled("u", theme.key()),
-            Span::raw(" reverse an accepted correction"),
+            Span::styled(reverse.shown, theme.key()),
+            Span::raw(format!(" {}", reverse.label)),
         ];
         let used: usize = spans.iter().chain(&reverse).map(|s| s.width()).sum();
         if used <= area.width as usize {
