@@ -173,6 +173,35 @@ pub const fn b(
     }
 }
 
+/// The printable ASCII characters (space to `~`), as keys and as text: a one-character
+/// binding borrows both from here, so it is written without repeating its key as text.
+static CHARACTER_KEYS: [K; 95] = {
+    let mut keys = [K::Ch(' '); 95];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = K::Ch((b' ' + i as u8) as char);
+        i += 1;
+    }
+    keys
+};
+const CHARACTERS: &str =
+    " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+
+/// A binding of the one printable ASCII character `c`, shown as that character.
+pub fn key(c: char, label: &'static str, action: Action, footer: bool) -> Binding {
+    let i = (c as usize)
+        .checked_sub(usize::from(b' '))
+        .filter(|&i| i < CHARACTER_KEYS.len())
+        .unwrap_or_else(|| panic!("a key binding's character is printable ASCII, not {c:?}"));
+    b(
+        std::slice::from_ref(&CHARACTER_KEYS[i]),
+        &CHARACTERS[i..=i],
+        label,
+        action,
+        footer,
+    )
+}
+
 impl Binding {
     /// The same binding, shown only to a login that may use it.
     pub const fn only_if_allowed(self) -> Binding {
@@ -236,5 +265,21 @@ pub fn clamp_move(selected: usize, len: usize, action: &Action, page: usize) -> 
         Action::Top => 0,
         Action::Bottom => last,
         _ => selected.min(last),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-character binding's key is that character and is shown as it, for every
+    /// printable ASCII character.
+    #[test]
+    fn key_is_shown_as_its_character() {
+        for c in ' '..='~' {
+            let bd = key(c, "label", Action::Help, true);
+            assert_eq!(bd.keys, &[K::Ch(c)]);
+            assert_eq!(bd.shown, c.to_string());
+        }
     }
 }

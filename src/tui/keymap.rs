@@ -5,7 +5,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-use super::action::{b, Action, View};
+use super::action::{b, key, Action, View};
 pub use super::action::{Binding, K};
 use super::views;
 
@@ -15,18 +15,12 @@ use K::*;
 /// Keys that work in every view.
 pub fn global() -> Vec<Binding> {
     vec![
-        b(&[Ch('1')], "1", "overview", Action::Show(View::Overview), false),
-        b(
-            &[Ch('2')],
-            "2",
-            "mismatches",
-            Action::Show(View::Mismatches),
-            false,
-        ),
-        b(&[Ch('3')], "3", "checklist", Action::Show(View::Checklist), false),
-        b(&[Ch('4')], "4", "lanes", Action::Show(View::Lanes), false),
-        b(&[Ch('5')], "5", "audit history", Action::Show(View::Audit), false),
-        b(&[Ch('6')], "6", "sign-off", Action::Show(View::SignOff), false),
+        key('1', "overview", Action::Show(View::Overview), false),
+        key('2', "mismatches", Action::Show(View::Mismatches), false),
+        key('3', "checklist", Action::Show(View::Checklist), false),
+        key('4', "lanes", Action::Show(View::Lanes), false),
+        key('5', "audit history", Action::Show(View::Audit), false),
+        key('6', "sign-off", Action::Show(View::SignOff), false),
         b(&[Code(Tab)], "Tab", "next view", Action::NextView, false),
         b(
             &[Code(BackTab)],
@@ -36,14 +30,8 @@ pub fn global() -> Vec<Binding> {
             false,
         ),
         b(&[Code(Esc)], "Esc", "back", Action::Back, false),
-        b(&[Ch('?')], "?", "help", Action::Help, true),
-        b(
-            &[Ch('!')],
-            "!",
-            "last message in full",
-            Action::FullMessage,
-            false,
-        ),
+        key('?', "help", Action::Help, true),
+        key('!', "last message in full", Action::FullMessage, false),
         b(&[Ch('q'), Ctrl('c')], "q/^C", "quit", Action::Quit, true),
     ]
 }

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::money::Money;
 use crate::snapshot::pages::LaneTable;
 use crate::text::inert;
-use crate::tui::action::{b, Action, Binding, K};
+use crate::tui::action::{b, key, Action, Binding, K};
 use crate::tui::app::{App, View};
 use crate::tui::data::Request;
 use crate::tui::views::lanes::LanesState;
@@ -41,7 +41,7 @@ pub struct Searches {
 /// table lists `N` with that.
 pub fn bindings(note_on_n: bool) -> Vec<Binding> {
     use K::*;
-    let mut keys = vec![b(&[Ch('/')], "/", "search", Action::Search, true)];
+    let mut keys = vec![key('/', "search", Action::Search, true)];
     if note_on_n {
         keys.push(b(
             &[Ch('N')],
@@ -51,8 +51,8 @@ pub fn bindings(note_on_n: bool) -> Vec<Binding> {
             false,
         ));
     } else {
-        keys.push(b(&[Ch('n')], "n", "next hit", Action::NextHit, false));
-        keys.push(b(&[Ch('N')], "N", "previous hit", Action::PrevHit, false));
+        keys.push(key('n', "next hit", Action::NextHit, false));
+        keys.push(key('N', "previous hit", Action::PrevHit, false));
     }
     keys
 }

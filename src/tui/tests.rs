@@ -1154,6 +1154,14 @@ impl Demo {
         self.pump(reqs);
     }
 
+    /// Opens the lane of `table` on its row `id`, as a link to a row does.
+    fn locate(&mut self, table: &str, id: &str) {
+        self.pump(vec![Request::Locate {
+            table: table.into(),
+            id: id.into(),
+        }]);
+    }
+
     /// `login` proposes `proposal` on mismatch `target` through the workflow, as another
     /// session would, behind this cockpit's back.
     fn propose_as(&self, login: &str, target: &str, proposal: &crate::workflow::mismatches::Proposal) {
@@ -1237,10 +1245,7 @@ fn demo_gl_gap_traces_to_the_export_line_that_differs() {
 fn demo_payments_credits_disbursements_and_the_ledger_each_have_a_table() {
     let mut d = Demo::open("jokafor");
     // A payment named by a reversal opens in the payments table, focused on it.
-    d.pump(vec![Request::Locate {
-        table: "payments".into(),
-        id: "PAY-0018".into(),
-    }]);
+    d.locate("payments", "PAY-0018");
     assert_eq!(d.app.view, View::Lanes);
     assert_eq!(d.app.lanes.lane(), crate::snapshot::pages::LaneTable::Payments);
     let s = d.screen();
@@ -1258,10 +1263,7 @@ fn demo_payments_credits_disbursements_and_the_ledger_each_have_a_table() {
         ("disbursements", "DSB-00001", "disbursed in the window 54,481.13"),
         ("ledger", "LG-00213", "closing 39,639.27"),
     ] {
-        d.pump(vec![Request::Locate {
-            table: table.into(),
-            id: id.into(),
-        }]);
+        d.locate(table, id);
         let s = d.screen();
         assert!(s.contains(figure), "{table}: {s}");
         let data = d.app.lanes.data();
@@ -2499,10 +2501,7 @@ fn a_detail_search_is_dropped_when_another_mismatch_is_opened() {
 fn demo_tied_rows_walk_from_an_invoice_to_the_chargeback_of_its_payment() {
     use crate::snapshot::pages::LaneTable;
     let mut d = Demo::open("jokafor");
-    d.pump(vec![Request::Locate {
-        table: "invoices".into(),
-        id: "INV-26030016".into(),
-    }]);
+    d.locate("invoices", "INV-26030016");
     assert_eq!(d.app.lanes.lane(), LaneTable::Aging);
     let reqs = press(&mut d.app, &[code(KeyCode::Enter)]);
     assert_eq!(
@@ -2592,10 +2591,7 @@ fn demo_tied_rows_walk_from_an_invoice_to_the_chargeback_of_its_payment() {
 #[test]
 fn demo_tied_rows_of_an_invoice_screen() {
     let mut d = Demo::open("jokafor");
-    d.pump(vec![Request::Locate {
-        table: "invoices".into(),
-        id: "INV-26030052".into(),
-    }]);
+    d.locate("invoices", "INV-26030052");
     d.press(&[code(KeyCode::Enter)]);
     let s = d.screen();
     assert_shows(&s, "lines 96.40 = total 96.40 ✓");
@@ -2620,10 +2616,7 @@ fn demo_tied_rows_of_an_invoice_screen() {
 fn demo_tied_rows_of_the_gl_gap_line() {
     use crate::snapshot::pages::LaneTable;
     let mut d = Demo::open("jokafor");
-    d.pump(vec![Request::Locate {
-        table: "export_lines".into(),
-        id: "GLL-003".into(),
-    }]);
+    d.locate("export_lines", "GLL-003");
     d.press(&[code(KeyCode::Enter)]);
     let s = d.screen();
     assert_shows(&s, "GL line 2,180.37 ≠ window-end AR 2,190.12 (off by -9.75)");
@@ -2651,10 +2644,7 @@ fn demo_tied_rows_draw_stored_text_inert() {
             [],
         )
         .unwrap();
-    d.pump(vec![Request::Locate {
-        table: "payments".into(),
-        id: "PAY-0023".into(),
-    }]);
+    d.locate("payments", "PAY-0023");
     d.press(&[code(KeyCode::Enter)]);
     let s = d.screen();
     assert_shows(&s, "RFD-0001");
@@ -2666,10 +2656,7 @@ fn demo_tied_rows_draw_stored_text_inert() {
 #[test]
 fn a_failure_while_tied_rows_load_shows_in_the_panel() {
     let mut d = Demo::open("jokafor");
-    d.pump(vec![Request::Locate {
-        table: "invoices".into(),
-        id: "INV-26030016".into(),
-    }]);
+    d.locate("invoices", "INV-26030016");
     let _ = press(&mut d.app, &[code(KeyCode::Enter)]);
     d.app.on_response(Response::Failed("database is locked".into()));
     d.press(&[key('x')]);

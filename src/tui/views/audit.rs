@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::fit;
 use crate::text::inert;
-use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::action::{clamp_move, key, Action, Binding};
 use crate::tui::app::App;
 use crate::tui::data::{AuditEntry, Request, PAGE};
 use crate::tui::theme::Theme;
@@ -147,9 +147,9 @@ impl App {
 /// The audit view's own keys.
 pub fn bindings() -> Vec<Binding> {
     vec![
-        b(&[K::Ch('v')], "v", "verify again", Action::Verify, true),
-        b(&[K::Ch('K')], "K", "by kind", Action::CycleStatus, true),
-        b(&[K::Ch('U')], "U", "by user", Action::CycleOwner, true),
+        key('v', "verify again", Action::Verify, true),
+        key('K', "by kind", Action::CycleStatus, true),
+        key('U', "by user", Action::CycleOwner, true),
     ]
     .into_iter()
     .chain(crate::tui::search::bindings(false))

@@ -7,7 +7,7 @@ use crate::snapshot::model::ItemStatus;
 use crate::snapshot::model::TargetKind;
 use crate::snapshot::workflow::AnnotationRow;
 use crate::text::inert;
-use crate::tui::action::{b, clamp_move, Binding, K};
+use crate::tui::action::{clamp_move, key, Binding};
 use crate::tui::app::{Action, App};
 use crate::tui::data::{Request, WriteOp};
 use crate::tui::theme::{checklist_symbol, Theme};
@@ -80,44 +80,23 @@ impl App {
 
 /// The checklist's own keys.
 pub fn bindings() -> Vec<Binding> {
-    use K::*;
     vec![
-        b(
-            &[Ch('i')],
-            "i",
+        key(
+            'i',
             "in progress",
             Action::SetChecklist(ItemStatus::InProgress),
             true,
         ),
-        b(
-            &[Ch('d')],
-            "d",
-            "done",
-            Action::SetChecklist(ItemStatus::Done),
-            true,
-        ),
-        b(
-            &[Ch('b')],
-            "b",
-            "blocked",
-            Action::SetChecklist(ItemStatus::Blocked),
-            true,
-        ),
-        b(
-            &[Ch('u')],
-            "u",
+        key('d', "done", Action::SetChecklist(ItemStatus::Done), true),
+        key('b', "blocked", Action::SetChecklist(ItemStatus::Blocked), true),
+        key(
+            'u',
             "back to pending",
             Action::SetChecklist(ItemStatus::Pending),
             false,
         ),
-        b(&[Ch('n')], "n", "note", Action::Note, true),
-        b(
-            &[Ch('e')],
-            "e",
-            "export close packet (item 8)",
-            Action::ExportPacket,
-            false,
-        ),
+        key('n', "note", Action::Note, true),
+        key('e', "export close packet (item 8)", Action::ExportPacket, false),
     ]
     .into_iter()
     .chain(crate::tui::search::bindings(true))

@@ -13,7 +13,7 @@ use crate::money::Money;
 use crate::snapshot::model::{CorrectionStatus, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
-use crate::tui::action::{b, clamp_move, pane_keys, Action, Binding, K};
+use crate::tui::action::{b, clamp_move, key, pane_keys, Action, Binding, K};
 use crate::tui::app::{App, View};
 use crate::tui::data::{Item, Request};
 use crate::tui::theme::{severity_label, Theme};
@@ -268,24 +268,25 @@ pub fn bindings() -> Vec<Binding> {
     let mut keys = pane_keys("next pane", "previous pane", false).to_vec();
     keys.extend([
         b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
-        b(&[Ch('t')], "t", "trace", Action::Trace, true),
-        b(&[Ch('n')], "n", "note", Action::Note, true),
-        b(&[Ch('p')], "p", "correction", Action::Correction, true),
-        b(&[Ch('w')], "w", "waive", Action::Waive, true),
-        b(&[Ch('a')], "a", "accept correction", Action::Accept, false),
-        b(&[Ch('r')], "r", "send back correction", Action::Reject, false),
-        b(
-            &[Ch('u')],
-            "u",
-            "reverse an accepted correction",
-            Action::Reverse,
-            false,
-        )
-        .only_if_allowed(),
-        b(&[Ch('o')], "o", "assign owner", Action::Assign, false),
+        key('t', "trace", Action::Trace, true),
+        key('n', "note", Action::Note, true),
+        key('p', "correction", Action::Correction, true),
+        key('w', "waive", Action::Waive, true),
+        key('a', "accept correction", Action::Accept, false),
+        key('r', "send back correction", Action::Reject, false),
+        key('u', "reverse an accepted correction", Action::Reverse, false).only_if_allowed(),
+        key('o', "assign owner", Action::Assign, false),
     ]);
     keys.extend(crate::tui::search::bindings(true));
     keys
+}
+
+/// The detail's binding of `action`: the actions line writes each key as it is bound.
+fn binding_of(action: &Action) -> Binding {
+    bindings()
+        .into_iter()
+        .find(|bd| bd.action == *action)
+        .expect("every action of the detail's actions line has a key")
 }
 
 /// The trail as lines: who, when, what; text kept multi-line but inert.
@@ -507,14 +508,15 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // What this user may do, and why not when not.
     let mut spans = vec![Span::raw("Actions: ")];
     let mut reasons = Vec::new();
-    for (key, label, action) in [
-        ("n", "note", Action::Note),
-        ("p", "correction", Action::Correction),
-        ("w", "waive", Action::Waive),
-        ("a", "accept", Action::Accept),
-        ("r", "send back", Action::Reject),
-        ("o", "owner", Action::Assign),
+    for (action, label) in [
+        (Action::Note, "note"),
+        (Action::Correction, "correction"),
+        (Action::Waive, "waive"),
+        (Action::Accept, "accept"),
+        (Action::Reject, "send back"),
+        (Action::Assign, "owner"),
     ] {
+        let key = binding_of(&action).shown;
         match app.allowed(&action) {
             Ok(()) => {
                 spans.push(Span::styled(key, theme.key()));
@@ -533,9 +535,10 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // at the end of the line when it fits, else on the next one.
     let mut lines = vec![];
     if app.allowed(&Action::Reverse).is_ok() {
+        let reverse = binding_of(&Action::Reverse);
         let reverse = [
-            Span::styled("u", theme.key()),
-            Span::raw(" reverse an accepted correction"),
+            Span::styled(reverse.shown, theme.key()),
+            Span::raw(format!(" {}", reverse.label)),
         ];
         let used: usize = spans.iter().chain(&reverse).map(|s| s.width()).sum();
         if used <= area.width as usize {

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::signed;
 use crate::snapshot::model::{Lane, MismatchStatus, Severity};
 use crate::text::inert;
-use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::action::{b, clamp_move, key, Action, Binding, K};
 use crate::tui::app::App;
 use crate::tui::data::{Item, Request};
 use crate::tui::theme::{severity_symbol, Theme};
@@ -415,14 +415,14 @@ pub fn bindings() -> Vec<Binding> {
     use K::*;
     vec![
         b(&[Code(Enter)], "Enter", "detail", Action::Enter, true),
-        b(&[Ch('/')], "/", "filter", Action::Filter, true),
-        b(&[Ch('s')], "s", "sort", Action::SortNext, true),
-        b(&[Ch('S')], "S", "reverse sort", Action::SortReverse, false),
-        b(&[Ch('L')], "L", "by lane", Action::CycleLane, true),
-        b(&[Ch('V')], "V", "by severity", Action::CycleSeverity, true),
-        b(&[Ch('O')], "O", "by owner", Action::CycleOwner, false),
-        b(&[Ch('T')], "T", "by status", Action::CycleStatus, false),
-        b(&[Ch('x')], "x", "clear filters", Action::ClearFilters, false),
+        key('/', "filter", Action::Filter, true),
+        key('s', "sort", Action::SortNext, true),
+        key('S', "reverse sort", Action::SortReverse, false),
+        key('L', "by lane", Action::CycleLane, true),
+        key('V', "by severity", Action::CycleSeverity, true),
+        key('O', "by owner", Action::CycleOwner, false),
+        key('T', "by status", Action::CycleStatus, false),
+        key('x', "clear filters", Action::ClearFilters, false),
     ]
 }
 

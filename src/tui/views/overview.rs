@@ -11,7 +11,7 @@ use super::{fit, signed};
 use crate::money::Money;
 use crate::snapshot::model::{Lane, MismatchStatus};
 use crate::text::inert;
-use crate::tui::action::{b, clamp_move, Action, Binding, K};
+use crate::tui::action::{b, clamp_move, key, Action, Binding, K};
 use crate::tui::app::App;
 use crate::tui::data::{Item, Request};
 use crate::tui::theme::{severity_label, Theme};
@@ -51,9 +51,8 @@ pub fn bindings() -> Vec<Binding> {
             Action::Enter,
             true,
         ),
-        b(
-            &[K::Ch('c')],
-            "c",
+        key(
+            'c',
             "charts",
             Action::Show(crate::tui::action::View::Charts),
             true,

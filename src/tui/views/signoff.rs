@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::editor::{Editor, Purpose};
 use super::fit;
 use crate::text::inert;
-use crate::tui::action::{b, Binding, K};
+use crate::tui::action::{key, Binding};
 use crate::tui::app::{Action, App};
 use crate::tui::data::Request;
 use crate::tui::theme::Theme;
@@ -69,23 +69,10 @@ impl App {
 
 /// The sign-off view's own keys (no row navigation).
 pub fn bindings() -> Vec<Binding> {
-    use K::*;
     vec![
-        b(
-            &[Ch('S')],
-            "S",
-            "sign off (type the period id)",
-            Action::SignOff,
-            true,
-        ),
-        b(&[Ch('R')], "R", "reopen with a reason", Action::Reopen, true),
-        b(
-            &[Ch('e')],
-            "e",
-            "export close packet",
-            Action::ExportPacket,
-            false,
-        ),
+        key('S', "sign off (type the period id)", Action::SignOff, true),
+        key('R', "reopen with a reason", Action::Reopen, true),
+        key('e', "export close packet", Action::ExportPacket, false),
     ]
 }
 
