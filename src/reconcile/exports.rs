@@ -373,8 +373,7 @@ mod tests {
         let found = run(&[batch("GL-1", BatchKind::Gl, 3_150_000, 3_151_000)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:GL-1:lines-total");
-        assert_eq!(amounts(m), (cents(3_151_000), cents(3_150_000), cents(-1_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [3_151_000, 3_150_000, -1_000], Severity::Medium);
         assert_eq!(m.owner, "gl-team@northstar.example");
     }
 
@@ -384,8 +383,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "exports:GL-1:ar-total");
-        assert_eq!(amounts(m), (cents(3_150_000), cents(3_140_000), cents(-10_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [3_150_000, 3_140_000, -10_000], Severity::Medium);
         assert_eq!(m.title, "GL export total does not tie to closing AR");
     }
 
@@ -402,8 +400,7 @@ mod tests {
             ["exports:BX-1/ACC-1:account-ar", "exports:BX-1/ACC-2:account-ar"]
         );
         let m = &found[0];
-        assert_eq!(amounts(m), (Money::ZERO, cents(1_000), cents(1_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [0, 1_000, 1_000], Severity::Medium);
         let m = &found[1];
         assert_eq!(amounts(m), (cents(3_150_000), cents(3_149_000), cents(-1_000)));
         assert_eq!(
@@ -417,8 +414,7 @@ mod tests {
         let found = run(&[batch("BX-1", BatchKind::BillingExtract, 0, 0)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:BX-1/ACC-2:account-ar");
-        assert_eq!(amounts(m), (cents(3_150_000), Money::ZERO, cents(-3_150_000)));
-        assert_eq!(m.severity, Severity::Critical);
+        assert_amounts(m, [3_150_000, 0, -3_150_000], Severity::Critical);
     }
 
     #[test]
@@ -441,13 +437,8 @@ mod tests {
             ]
         );
         let m = &found[0];
-        assert_eq!(
-            amounts(m),
-            (cents(6_000_000), cents(5_000_000), cents(-1_000_000))
-        );
-        assert_eq!(m.severity, Severity::Critical);
+        assert_amounts(m, [6_000_000, 5_000_000, -1_000_000], Severity::Critical);
         let m = &found[1];
-        assert_eq!(amounts(m), (Money::ZERO, cents(10_000), cents(10_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [0, 10_000, 10_000], Severity::Medium);
     }
 }

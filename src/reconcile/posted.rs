@@ -301,8 +301,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "invoices:INV-1:lines-total");
-        assert_eq!(amounts(m), (cents(124_940), cents(125_000), cents(60)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [124_940, 125_000, 60], Severity::High);
         assert_eq!(m.owner, "finance@northstar.example");
     }
 
@@ -324,8 +323,7 @@ mod tests {
         let (_, found) = run(vec![inv]);
         let m = &found[0];
         assert_eq!(m.key, "invoices:INV-2:balance");
-        assert_eq!(amounts(m), (cents(115_000), cents(120_000), cents(5_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [115_000, 120_000, 5_000], Severity::High);
     }
 
     #[test]
@@ -337,8 +335,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "invoices:INV-V:void-balance");
-        assert_eq!(amounts(m), (Money::ZERO, cents(2_500), cents(2_500)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [0, 2_500, 2_500], Severity::High);
     }
 
     #[test]

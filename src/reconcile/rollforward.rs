@@ -240,7 +240,6 @@ mod tests {
         assert_eq!(found.len(), 1);
         let m = &found[0];
         assert_eq!(m.key, "ledger:ACC-3:roll-forward");
-        assert_eq!(amounts(m), (cents(52_000), cents(47_000), cents(-5_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [52_000, 47_000, -5_000], Severity::High);
     }
 }

@@ -164,8 +164,7 @@ mod tests {
         assert_eq!((figures.untied_count, figures.untied_total), (1, cents(1_500)));
         let m = &found[0];
         assert_eq!(m.key, "statements:STL-2:untied");
-        assert_eq!(amounts(m), (Money::ZERO, cents(1_500), cents(1_500)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [0, 1_500, 1_500], Severity::Medium);
     }
 
     #[test]
@@ -189,11 +188,9 @@ mod tests {
             ]
         );
         let m = &found[0];
-        assert_eq!(amounts(m), (cents(35_020), cents(30_520), cents(-4_500)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [35_020, 30_520, -4_500], Severity::Medium);
         let m = &found[1];
-        assert_eq!(amounts(m), (Money::ZERO, cents(400), cents(400)));
-        assert_eq!(m.severity, Severity::Low);
+        assert_amounts(m, [0, 400, 400], Severity::Low);
         assert_eq!(
             m.title,
             "Statement line STL-3 presents LN-STL-3, which is not a program fee of PRG-WELL"
