@@ -449,9 +449,8 @@ mod tests {
         ];
         let (figures, found) = run(inputs);
         assert_eq!(figures.totals.system_adjustments, cents(-4_300));
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "adjustments:LG-16:unexplained",
                 "adjustments:LG-17:unexplained",

@@ -394,13 +394,11 @@ mod tests {
             &[extract("ACC-1", 1_000), extract("ACC-2", 3_149_000)],
             vec![],
         );
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             ["exports:BX-1/ACC-1:account-ar", "exports:BX-1/ACC-2:account-ar"]
         );
-        let m = &found[0];
-        assert_amounts(m, [0, 1_000, 1_000], Severity::Medium);
+        assert_amounts(&found[0], [0, 1_000, 1_000], Severity::Medium);
         let m = &found[1];
         assert_eq!(amounts(m), (cents(3_150_000), cents(3_149_000), cents(-1_000)));
         assert_eq!(
@@ -428,17 +426,14 @@ mod tests {
                 archived("INV-OLD", false, 0, 10_000),
             ],
         );
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "exports:AR-1/INV-A:invoice-total",
                 "exports:AR-1/INV-OLD:invoice-total"
             ]
         );
-        let m = &found[0];
-        assert_amounts(m, [6_000_000, 5_000_000, -1_000_000], Severity::Critical);
-        let m = &found[1];
-        assert_amounts(m, [0, 10_000, 10_000], Severity::Medium);
+        assert_amounts(&found[0], [6_000_000, 5_000_000, -1_000_000], Severity::Critical);
+        assert_amounts(&found[1], [0, 10_000, 10_000], Severity::Medium);
     }
 }

@@ -843,6 +843,11 @@ pub(crate) mod testing {
         (m.expected, m.actual, m.variance)
     }
 
+    /// The keys of what a check found, in its order.
+    pub fn keys(found: &[Mismatch]) -> Vec<&str> {
+        found.iter().map(|m| m.key.as_str()).collect()
+    }
+
     /// Asserts a mismatch's [`amounts`] in cents (expected, actual, variance) and the
     /// severity they earn.
     #[track_caller]

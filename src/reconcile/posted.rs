@@ -351,8 +351,10 @@ mod tests {
         let mut a = invoice("INV-A", InvoiceStatus::Posted, Some("2026-03-05"), 100, 100);
         a.balance = cents(0);
         let (_, found) = run(vec![b, a]);
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
-        assert_eq!(keys, ["invoices:INV-A:balance", "invoices:INV-B:lines-total"]);
+        assert_eq!(
+            keys(&found),
+            ["invoices:INV-A:balance", "invoices:INV-B:lines-total"]
+        );
         assert_eq!(found[1].severity, Severity::Critical);
     }
 }

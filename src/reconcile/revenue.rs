@@ -529,9 +529,8 @@ mod tests {
         assert_eq!(figures.total.unscheduled, cents(700_200));
         assert_eq!(figures.total.recognized, Money::ZERO);
         assert_eq!(figures.total.deferred, Money::ZERO);
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "revenue:LN-1:service-period",
                 "revenue:LN-2:service-period",

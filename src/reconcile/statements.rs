@@ -178,17 +178,15 @@ mod tests {
             line("STL-3", 400, Some((LineKind::ProgramFee, Some("PRG-OTHER"), 400))),
             line("STL-4", 400, Some((LineKind::Usage, None, 400))),
         ]);
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "statements:STL-1:line",
                 "statements:STL-3:line",
                 "statements:STL-4:line"
             ]
         );
-        let m = &found[0];
-        assert_amounts(m, [35_020, 30_520, -4_500], Severity::Medium);
+        assert_amounts(&found[0], [35_020, 30_520, -4_500], Severity::Medium);
         let m = &found[1];
         assert_amounts(m, [0, 400, 400], Severity::Low);
         assert_eq!(
