@@ -27,6 +27,7 @@ use crate::reconcile::rollforward::{AccountRollForward, RollForward, RollForward
 use crate::reconcile::statements::StatementFigures;
 use crate::reconcile::usage::UsageFigures;
 use crate::reconcile::{Headline, Steps};
+use crate::snapshot::queries::WindowActivity;
 use crate::text::inert;
 use crate::workflow::checklist::{self, Figure};
 
@@ -348,14 +349,17 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
     // 2. Applied vs unapplied.
     {
         let AppliedFigures {
-            payments_received,
-            payments_reversed,
-            payments_refunded,
-            payments_charged_back,
-            credits_issued,
-            credits_reversed,
-            disbursed_from_payments,
-            disbursed_from_credits,
+            window:
+                WindowActivity {
+                    payments_received,
+                    payments_reversed,
+                    payments_refunded,
+                    payments_charged_back,
+                    credits_issued,
+                    credits_reversed,
+                    disbursed_from_payments,
+                    disbursed_from_credits,
+                },
             disbursed,
             unapplied_payments,
             unapplied_credits,
