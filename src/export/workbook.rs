@@ -887,14 +887,17 @@ mod tests {
 
     #[test]
     fn amounts_take_the_currency_s_decimals() {
-        assert_eq!(money_format("USD"), "#,##0.00");
-        assert_eq!(money_format("EUR"), "#,##0.00");
-        assert_eq!(money_format("jpy"), "#,##0");
-        assert_eq!(money_format("KWD"), "#,##0.000");
-        assert_eq!(money_format("XYZ"), "#,##0.00");
-        assert_eq!(money_format("VND"), "#,##0");
-        assert_eq!(money_format("OMR"), "#,##0.000");
-        assert_eq!(money_format("CLF"), "#,##0.0000");
+        let by_format: [(&[&str], &str); 4] = [
+            (&["USD", "EUR", "XYZ"], "#,##0.00"),
+            (&["jpy", "VND"], "#,##0"),
+            (&["KWD", "OMR"], "#,##0.000"),
+            (&["CLF"], "#,##0.0000"),
+        ];
+        for (codes, format) in by_format {
+            for code in codes {
+                assert_eq!(money_format(code), format, "{code}");
+            }
+        }
     }
 
     #[test]
