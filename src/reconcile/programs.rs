@@ -158,9 +158,8 @@ mod tests {
     #[test]
     fn fees_billed_off_from_basis_times_rate() {
         let (_, found) = run(vec![program(420, 35_020, 1)], vec![statement(35_020)]);
-        assert_eq!(found.len(), 1);
+        assert_eq!(keys(&found), ["employer_programs:PRG-WELL:billed"]);
         let m = &found[0];
-        assert_eq!(m.key, "employer_programs:PRG-WELL:billed");
         assert_amounts(m, [35_700, 35_020, -680], Severity::Medium);
     }
 
