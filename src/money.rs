@@ -519,23 +519,19 @@ mod tests {
 
     #[test]
     fn the_iso_4217_table() {
-        assert_eq!(currency_decimals("USD"), Ok(2));
-        assert_eq!(currency_decimals("EUR"), Ok(2));
-        assert_eq!(currency_decimals("JPY"), Ok(0));
-        assert_eq!(currency_decimals("KRW"), Ok(0));
-        assert_eq!(currency_decimals("VND"), Ok(0));
-        assert_eq!(currency_decimals("CLP"), Ok(0));
-        assert_eq!(currency_decimals("ISK"), Ok(0));
-        assert_eq!(currency_decimals("KWD"), Ok(3));
-        assert_eq!(currency_decimals("BHD"), Ok(3));
-        assert_eq!(currency_decimals("TND"), Ok(3));
-        assert_eq!(currency_decimals("CLF"), Ok(4));
-        assert_eq!(currency_decimals("UYW"), Ok(4));
-        assert_eq!(currency_decimals("XAU"), Err(CurrencyError::NoMinorUnit));
-        assert_eq!(currency_decimals("XDR"), Err(CurrencyError::NoMinorUnit));
-        assert_eq!(currency_decimals("XXX"), Err(CurrencyError::NoMinorUnit));
-        assert_eq!(currency_decimals("XYZ"), Err(CurrencyError::Unknown));
-        assert_eq!(currency_decimals("usd"), Err(CurrencyError::Unknown));
+        let by_minor_units: [(&[&str], Result<u32, CurrencyError>); 6] = [
+            (&["USD", "EUR"], Ok(2)),
+            (&["JPY", "KRW", "VND", "CLP", "ISK"], Ok(0)),
+            (&["KWD", "BHD", "TND"], Ok(3)),
+            (&["CLF", "UYW"], Ok(4)),
+            (&["XAU", "XDR", "XXX"], Err(CurrencyError::NoMinorUnit)),
+            (&["XYZ", "usd"], Err(CurrencyError::Unknown)),
+        ];
+        for (codes, decimals) in by_minor_units {
+            for code in codes {
+                assert_eq!(currency_decimals(code), decimals, "{code}");
+            }
+        }
         // No code is in two lists.
         for (code, _) in NOT_TWO {
             assert!(!TWO.contains(code) && !NO_MINOR_UNIT.contains(code), "{code}");

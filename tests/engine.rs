@@ -734,16 +734,16 @@ fn the_clean_period_reports_every_step() {
     assert_eq!((s.posted.voided_count, s.posted.voided_total), (1, m("300.00")));
     assert_eq!((s.posted.draft_count, s.posted.draft_total), (1, m("75.00")));
 
-    assert_eq!(s.applied.payments_received, m("3050.00"));
-    assert_eq!(s.applied.payments_reversed, m("200.00"));
-    assert_eq!(s.applied.payments_refunded, m("100.00"));
-    assert_eq!(s.applied.payments_charged_back, m("500.00"));
+    assert_eq!(s.applied.window.payments_received, m("3050.00"));
+    assert_eq!(s.applied.window.payments_reversed, m("200.00"));
+    assert_eq!(s.applied.window.payments_refunded, m("100.00"));
+    assert_eq!(s.applied.window.payments_charged_back, m("500.00"));
     assert_eq!(
-        (s.applied.credits_issued, s.applied.credits_reversed),
+        (s.applied.window.credits_issued, s.applied.window.credits_reversed),
         (m("100.00"), m("20.00"))
     );
-    assert_eq!(s.applied.disbursed_from_payments, m("2050.00"));
-    assert_eq!(s.applied.disbursed_from_credits, m("60.00"));
+    assert_eq!(s.applied.window.disbursed_from_payments, m("2050.00"));
+    assert_eq!(s.applied.window.disbursed_from_credits, m("60.00"));
     assert_eq!(s.applied.unapplied_payments, m("200.00"));
     assert_eq!(s.applied.unapplied_credits, m("20.00"));
 
@@ -1039,9 +1039,9 @@ fn the_worked_example() {
     assert_eq!(h.closing_ar, m("31500.00"));
     assert_eq!(h.unapplied, m("9500.00"));
     assert_eq!(rec.steps.posted.voided_total, m("5000.00"));
-    assert_eq!(rec.steps.applied.payments_received, m("70000.00"));
-    assert_eq!(rec.steps.applied.disbursed_from_payments, m("62000.00"));
-    assert_eq!(rec.steps.applied.disbursed_from_credits, m("1500.00"));
+    assert_eq!(rec.steps.applied.window.payments_received, m("70000.00"));
+    assert_eq!(rec.steps.applied.window.disbursed_from_payments, m("62000.00"));
+    assert_eq!(rec.steps.applied.window.disbursed_from_credits, m("1500.00"));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -107,10 +107,10 @@ fn every_figure_is_as_of_window_end() {
     assert_eq!(s.posted.voided_after_count, 1);
     assert_eq!(s.posted.voided_after_balance, m("500.00"));
     // Applied: PAY-1 / DSB-1 only.
-    assert_eq!(s.applied.payments_received, m("600.00"));
+    assert_eq!(s.applied.window.payments_received, m("600.00"));
     assert_eq!(s.applied.disbursed, m("600.00"));
     assert_eq!(s.applied.unapplied, m("0.00"));
-    assert_eq!(s.applied.credits_issued, m("0.00"));
+    assert_eq!(s.applied.window.credits_issued, m("0.00"));
     // Roll-forward: opening 200.00 + posted 1,500.00 − disbursed 600.00 = 1,100.00.
     let rf = &s.rollforward.totals;
     assert_eq!(
@@ -252,11 +252,14 @@ fn unwound_applications_reconcile_without_a_mismatch() {
     assert_eq!((s.posted.voided_count, s.posted.voided_total), (1, m("500.00")));
     assert_eq!(s.posted.closing_ar, m("1400.00"));
     let a = &s.applied;
-    assert_eq!(a.payments_received, m("2200.00"));
-    assert_eq!(a.payments_reversed, m("1250.00"));
-    assert_eq!(a.payments_charged_back, m("200.00"));
-    assert_eq!(a.payments_refunded, m("150.00"));
-    assert_eq!((a.credits_issued, a.credits_reversed), (m("80.00"), m("80.00")));
+    assert_eq!(a.window.payments_received, m("2200.00"));
+    assert_eq!(a.window.payments_reversed, m("1250.00"));
+    assert_eq!(a.window.payments_charged_back, m("200.00"));
+    assert_eq!(a.window.payments_refunded, m("150.00"));
+    assert_eq!(
+        (a.window.credits_issued, a.window.credits_reversed),
+        (m("80.00"), m("80.00"))
+    );
     assert_eq!(a.disbursed, m("0.00"));
     assert_eq!(
         (a.unapplied_payments, a.unapplied_credits, a.unapplied),

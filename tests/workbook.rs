@@ -177,7 +177,7 @@ fn the_figures_are_numbers_equal_to_the_engine_s() {
     let a = &recon.steps.applied;
     assert_eq!(
         cents(&figure(&mut book, "Applied", "payments_received")),
-        a.payments_received
+        a.window.payments_received
     );
     assert_eq!(cents(&figure(&mut book, "Applied", "unapplied")), a.unapplied);
     let totals = &recon.steps.rollforward.totals;

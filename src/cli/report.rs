@@ -51,14 +51,14 @@ pub fn print_steps(recon: &Reconciliation) {
 
     heading("2. Applied vs unapplied");
     let a = &s.applied;
-    figure("Payments received", a.payments_received);
-    figure("  reversed", a.payments_reversed);
-    figure("  refunded", a.payments_refunded);
-    figure("  charged back", a.payments_charged_back);
-    figure("Credits issued", a.credits_issued);
-    figure("  reversed", a.credits_reversed);
-    figure("Disbursed from payments", a.disbursed_from_payments);
-    figure("Disbursed from credits", a.disbursed_from_credits);
+    figure("Payments received", a.window.payments_received);
+    figure("  reversed", a.window.payments_reversed);
+    figure("  refunded", a.window.payments_refunded);
+    figure("  charged back", a.window.payments_charged_back);
+    figure("Credits issued", a.window.credits_issued);
+    figure("  reversed", a.window.credits_reversed);
+    figure("Disbursed from payments", a.window.disbursed_from_payments);
+    figure("Disbursed from credits", a.window.disbursed_from_credits);
     figure("AR reduced by disbursement", a.disbursed);
     figure("Unapplied payments (window end)", a.unapplied_payments);
     figure("Unapplied credits (window end)", a.unapplied_credits);

@@ -97,6 +97,11 @@ fn amount(v: &Value, path: &[&str]) -> String {
     cell(get(v, path))
 }
 
+/// The named fields of an object, each as [`amount`] shows it.
+fn amounts<const N: usize>(v: &Value, names: [&str; N]) -> [String; N] {
+    names.map(|name| amount(v, &[name]))
+}
+
 /// An object's scalar fields as a two-column table (figure, value).
 fn scalars(out: &mut String, v: &Value) {
     let Value::Object(map) = v else { return };
@@ -302,36 +307,43 @@ pub fn markdown(p: &Packet<'_>) -> String {
 
     // The six steps --------------------------------------------------------------------
     let s = &steps;
+    let posted = &s["posted"];
+    let [population, voided, drafts] =
+        ["close_population_count", "voided_count", "draft_count"].map(|name| count(posted, &[name]));
+    let [receivables, voided_total, draft_total, closing_ar] = amounts(
+        posted,
+        ["posted_receivables", "voided_total", "draft_total", "closing_ar"],
+    );
     let _ = writeln!(w, "## 1. Posted invoice totals\n");
     let _ = writeln!(
         w,
-        "{} invoices posted in the window make up the close population, {} in posted \
-         receivables. {} invoices voided in the window ({}) and {} still in draft ({}) are not \
-         in it. Closing AR at window end, the sum of every receivable invoice's balance, is {}.\n",
-        count(s, &["posted", "close_population_count"]),
-        amount(s, &["posted", "posted_receivables"]),
-        count(s, &["posted", "voided_count"]),
-        amount(s, &["posted", "voided_total"]),
-        count(s, &["posted", "draft_count"]),
-        amount(s, &["posted", "draft_total"]),
-        amount(s, &["posted", "closing_ar"]),
+        "{population} invoices posted in the window make up the close population, {receivables} in \
+         posted receivables. {voided} invoices voided in the window ({voided_total}) and {drafts} \
+         still in draft ({draft_total}) are not in it. Closing AR at window end, the sum of every \
+         receivable invoice's balance, is {closing_ar}.\n",
     );
-    scalars(w, &s["posted"]);
+    scalars(w, posted);
 
+    let applied = &s["applied"];
+    let [received, issued, disbursed, from_payments, from_credits, unapplied] = amounts(
+        applied,
+        [
+            "payments_received",
+            "credits_issued",
+            "disbursed",
+            "disbursed_from_payments",
+            "disbursed_from_credits",
+            "unapplied",
+        ],
+    );
     let _ = writeln!(w, "## 2. Applied vs unapplied\n");
     let _ = writeln!(
         w,
-        "Payments received in the window came to {} and credits issued to {}. Of that value, {} \
-         was disbursed to invoices ({} from payments, {} from credits); {} was collected but \
-         sits unapplied at window end.\n",
-        amount(s, &["applied", "payments_received"]),
-        amount(s, &["applied", "credits_issued"]),
-        amount(s, &["applied", "disbursed"]),
-        amount(s, &["applied", "disbursed_from_payments"]),
-        amount(s, &["applied", "disbursed_from_credits"]),
-        amount(s, &["applied", "unapplied"]),
+        "Payments received in the window came to {received} and credits issued to {issued}. Of that \
+         value, {disbursed} was disbursed to invoices ({from_payments} from payments, {from_credits} \
+         from credits); {unapplied} was collected but sits unapplied at window end.\n",
     );
-    scalars(w, &s["applied"]);
+    scalars(w, applied);
 
     let _ = writeln!(w, "## 3. Account roll-forward\n");
     let _ = writeln!(
@@ -389,14 +401,13 @@ pub fn markdown(p: &Packet<'_>) -> String {
         None,
     );
 
+    let [revenue_posted, recognized, deferred] =
+        amounts(&s["revenue"]["total"], ["posted", "recognized", "deferred"]);
     let _ = writeln!(w, "## 6. Revenue\n");
     let _ = writeln!(
         w,
-        "Of {} posted on revenue lines, {} is recognized in the window and {} deferred at window \
-         end; tax is a liability, not revenue.\n",
-        amount(s, &["revenue", "total", "posted"]),
-        amount(s, &["revenue", "total", "recognized"]),
-        amount(s, &["revenue", "total", "deferred"]),
+        "Of {revenue_posted} posted on revenue lines, {recognized} is recognized in the window and \
+         {deferred} deferred at window end; tax is a liability, not revenue.\n",
     );
     grid(w, &s["revenue"], "rule");
 

@@ -189,12 +189,12 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
         None,
         revenue.total.recognized_on_schedule(),
     );
-    post(&mut out, &RECEIPTS, None, a.payments_received);
-    post(&mut out, &REVERSALS, None, a.payments_reversed);
-    post(&mut out, &REFUNDS, None, a.payments_refunded);
-    post(&mut out, &CHARGEBACKS, None, a.payments_charged_back);
-    post(&mut out, &CREDITS_ISSUED, None, a.credits_issued);
-    post(&mut out, &CREDIT_REVERSALS, None, a.credits_reversed);
+    post(&mut out, &RECEIPTS, None, a.window.payments_received);
+    post(&mut out, &REVERSALS, None, a.window.payments_reversed);
+    post(&mut out, &REFUNDS, None, a.window.payments_refunded);
+    post(&mut out, &CHARGEBACKS, None, a.window.payments_charged_back);
+    post(&mut out, &CREDITS_ISSUED, None, a.window.credits_issued);
+    post(&mut out, &CREDIT_REVERSALS, None, a.window.credits_reversed);
     if by_account {
         let disbursed = source
             .snapshot
@@ -207,8 +207,8 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
             post(&mut out, &CREDITS_APPLIED, Some(&d.account_id), d.from_credits);
         }
     } else {
-        post(&mut out, &CASH_APPLIED, None, a.disbursed_from_payments);
-        post(&mut out, &CREDITS_APPLIED, None, a.disbursed_from_credits);
+        post(&mut out, &CASH_APPLIED, None, a.window.disbursed_from_payments);
+        post(&mut out, &CREDITS_APPLIED, None, a.window.disbursed_from_credits);
     }
     // No separate entry for value pulled back onto invoices by reversals and chargebacks:
     // the negative disbursements that unwind those applications are already netted in

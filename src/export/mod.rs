@@ -731,10 +731,11 @@ mod tests {
 
     #[test]
     fn formula_like_text_is_neutralized_and_amounts_stay_numbers() {
-        assert_eq!(csv_text("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_text("+1"), "'+1");
-        assert_eq!(csv_text("-2+3"), "'-2+3");
-        assert_eq!(csv_text("@cmd"), "'@cmd");
+        // Text a spreadsheet would read as a formula gets a quote in front of it.
+        for formula in ["=SUM(A1)", "+1", "-2+3", "@cmd"] {
+            assert_eq!(csv_text(formula), format!("'{formula}"));
+        }
+        // So does text that starts with a control character, which is also made visible.
         assert_eq!(csv_text("\tx"), "'\\tx");
         assert_eq!(csv_text("\rx"), "'\\rx");
         assert_eq!(csv_text("plain"), "plain");

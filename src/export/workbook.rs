@@ -27,6 +27,7 @@ use crate::reconcile::rollforward::{AccountRollForward, RollForward, RollForward
 use crate::reconcile::statements::StatementFigures;
 use crate::reconcile::usage::UsageFigures;
 use crate::reconcile::{Headline, Steps};
+use crate::snapshot::queries::WindowActivity;
 use crate::text::inert;
 use crate::workflow::checklist::{self, Figure};
 
@@ -348,14 +349,17 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
     // 2. Applied vs unapplied.
     {
         let AppliedFigures {
-            payments_received,
-            payments_reversed,
-            payments_refunded,
-            payments_charged_back,
-            credits_issued,
-            credits_reversed,
-            disbursed_from_payments,
-            disbursed_from_credits,
+            window:
+                WindowActivity {
+                    payments_received,
+                    payments_reversed,
+                    payments_refunded,
+                    payments_charged_back,
+                    credits_issued,
+                    credits_reversed,
+                    disbursed_from_payments,
+                    disbursed_from_credits,
+                },
             disbursed,
             unapplied_payments,
             unapplied_credits,
@@ -883,14 +887,17 @@ mod tests {
 
     #[test]
     fn amounts_take_the_currency_s_decimals() {
-        assert_eq!(money_format("USD"), "#,##0.00");
-        assert_eq!(money_format("EUR"), "#,##0.00");
-        assert_eq!(money_format("jpy"), "#,##0");
-        assert_eq!(money_format("KWD"), "#,##0.000");
-        assert_eq!(money_format("XYZ"), "#,##0.00");
-        assert_eq!(money_format("VND"), "#,##0");
-        assert_eq!(money_format("OMR"), "#,##0.000");
-        assert_eq!(money_format("CLF"), "#,##0.0000");
+        let by_format: [(&[&str], &str); 4] = [
+            (&["USD", "EUR", "XYZ"], "#,##0.00"),
+            (&["jpy", "VND"], "#,##0"),
+            (&["KWD", "OMR"], "#,##0.000"),
+            (&["CLF"], "#,##0.0000"),
+        ];
+        for (codes, format) in by_format {
+            for code in codes {
+                assert_eq!(money_format(code), format, "{code}");
+            }
+        }
     }
 
     #[test]

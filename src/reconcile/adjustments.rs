@@ -416,8 +416,7 @@ mod tests {
         let (_, found) = run(inputs);
         let m = &found[0];
         assert_eq!(m.key, "adjustments:INV-V:void");
-        assert_eq!(amounts(m), (Money::ZERO, cents(5_000), cents(5_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [0, 5_000, 5_000], Severity::High);
     }
 
     #[test]
@@ -429,8 +428,7 @@ mod tests {
         assert_eq!(found.len(), 2);
         let m = &found[0];
         assert_eq!(m.key, "adjustments:REV-1:unrecorded");
-        assert_eq!(amounts(m), (cents(20_000), cents(15_000), cents(-5_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [20_000, 15_000, -5_000], Severity::High);
         let m = &found[1];
         assert_eq!(m.key, "adjustments:RF-1:unrecorded");
         assert_eq!(amounts(m), (cents(-10_000), Money::ZERO, cents(10_000)));
@@ -451,9 +449,8 @@ mod tests {
         ];
         let (figures, found) = run(inputs);
         assert_eq!(figures.totals.system_adjustments, cents(-4_300));
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "adjustments:LG-16:unexplained",
                 "adjustments:LG-17:unexplained",
@@ -462,8 +459,7 @@ mod tests {
             ]
         );
         let m = &found[1];
-        assert_eq!(amounts(m), (Money::ZERO, cents(700), cents(700)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [0, 700, 700], Severity::High);
         assert_eq!(found[2].variance, cents(-30_000));
     }
 

@@ -13,15 +13,10 @@ use crate::snapshot::queries::{MisdirectedDisbursement, SourceRows, SourceTotals
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedFigures {
-    // In the window:
-    pub payments_received: Money,
-    pub payments_reversed: Money,
-    pub payments_refunded: Money,
-    pub payments_charged_back: Money,
-    pub credits_issued: Money,
-    pub credits_reversed: Money,
-    pub disbursed_from_payments: Money,
-    pub disbursed_from_credits: Money,
+    /// Payments, credits and disbursements in the window, as the snapshot reads them (their
+    /// fields stand at the top level of the JSON).
+    #[serde(flatten)]
+    pub window: WindowActivity,
     /// AR reduced by disbursement in the window.
     pub disbursed: Money,
     // At window end (net value − disbursed):
@@ -40,14 +35,7 @@ pub fn check(
     misdirected: &[MisdirectedDisbursement],
 ) -> (AppliedFigures, Vec<Mismatch>) {
     let mut figures = AppliedFigures {
-        payments_received: activity.payments_received,
-        payments_reversed: activity.payments_reversed,
-        payments_refunded: activity.payments_refunded,
-        payments_charged_back: activity.payments_charged_back,
-        credits_issued: activity.credits_issued,
-        credits_reversed: activity.credits_reversed,
-        disbursed_from_payments: activity.disbursed_from_payments,
-        disbursed_from_credits: activity.disbursed_from_credits,
+        window: activity.clone(),
         disbursed: activity.disbursed_from_payments + activity.disbursed_from_credits,
         ..AppliedFigures::default()
     };
@@ -201,13 +189,30 @@ mod tests {
     }
 
     #[test]
+    fn the_window_s_figures_stand_at_the_top_level_of_the_json() {
+        let (figures, _) = run(
+            vec![source(SourceKind::Payment, "PAY-1", 7_000_000, 6_200_000)],
+            &[],
+        );
+        let json = serde_json::to_string(&figures).unwrap();
+        assert_eq!(
+            json,
+            "{\"payments_received\":70000.00,\"payments_reversed\":0.00,\"payments_refunded\":0.00,\
+             \"payments_charged_back\":0.00,\"credits_issued\":3000.00,\"credits_reversed\":0.00,\
+             \"disbursed_from_payments\":62000.00,\"disbursed_from_credits\":1500.00,\
+             \"disbursed\":63500.00,\"unapplied_payments\":8000.00,\"unapplied_credits\":0.00,\
+             \"unapplied\":8000.00}"
+        );
+        assert_eq!(serde_json::from_str::<AppliedFigures>(&json).unwrap(), figures);
+    }
+
+    #[test]
     fn disbursed_beyond_net_value() {
         let (figures, found) = run(vec![source(SourceKind::Payment, "PAY-2", 70_000, 80_000)], &[]);
         assert_eq!(figures.unapplied, cents(-10_000));
         let m = &found[0];
         assert_eq!(m.key, "disbursements:PAY-2:over-disbursed");
-        assert_eq!(amounts(m), (cents(70_000), cents(80_000), cents(10_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [70_000, 80_000, 10_000], Severity::High);
     }
 
     #[test]
@@ -215,8 +220,7 @@ mod tests {
         let (_, found) = run(vec![source(SourceKind::Credit, "CR-9", 0, -2_000)], &[]);
         let m = &found[0];
         assert_eq!(m.key, "disbursements:CR-9:over-disbursed");
-        assert_eq!(amounts(m), (Money::ZERO, cents(-2_000), cents(-2_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [0, -2_000, -2_000], Severity::High);
     }
 
     #[test]
@@ -235,8 +239,7 @@ mod tests {
         );
         let m = &found[0];
         assert_eq!(m.key, "disbursements:DSB-9:target");
-        assert_eq!(amounts(m), (Money::ZERO, cents(5_000), cents(5_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [0, 5_000, 5_000], Severity::High);
         assert_eq!(m.title, "Disbursement DSB-9 is applied to draft invoice INV-D");
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use super::rollforward::RollForwardFigures;
+use super::rollforward::{RollForward, RollForwardFigures};
 use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{BatchKind, Lane};
@@ -85,7 +85,7 @@ pub fn check(
         // `ar-total` break itself, reported once; gaps on several accounts are reported
         // each on its account, and the total (their sum) not again.
         let off_accounts: Vec<(&str, Money, Money)> = if batch.kind == BatchKind::Gl {
-            gl_against_ar(id, extracts, tie_to.rollforward)
+            accounts_against(id, extracts, tie_to.rollforward, window_end_ar)
                 .into_iter()
                 .filter(|(_, ar, lines)| ar != lines)
                 .collect()
@@ -124,7 +124,9 @@ pub fn check(
             ));
         }
         if batch.kind == BatchKind::BillingExtract {
-            for (account, ledger, lines) in extract_against_ledger(id, extracts, tie_to.rollforward) {
+            for (account, ledger, lines) in
+                accounts_against(id, extracts, tie_to.rollforward, ledger_closing_ar)
+            {
                 if lines != ledger {
                     found.push(gaps.mismatch(
                         format!("{id}/{account}"),
@@ -195,48 +197,26 @@ pub fn accounts_of<'a>(
     rollforward: &'a RollForwardFigures,
 ) -> Vec<(&'a str, Money, Money)> {
     match batch.kind {
-        BatchKind::Gl => gl_against_ar(&batch.id, extracts, rollforward),
-        BatchKind::BillingExtract => extract_against_ledger(&batch.id, extracts, rollforward),
+        BatchKind::Gl => accounts_against(&batch.id, extracts, rollforward, window_end_ar),
+        BatchKind::BillingExtract => accounts_against(&batch.id, extracts, rollforward, ledger_closing_ar),
         BatchKind::Archive => Vec::new(),
     }
 }
 
-/// For one billing extract batch: each account with lines in it or with a ledger closing
-/// AR, as (account, ledger closing AR, sum of lines). Accounts with neither are skipped.
-/// The closing AR is net of the ledger rows step 4 reports as wrong, so a wrong row is
-/// found once, on itself, not again on the extract.
-fn extract_against_ledger<'a>(
-    batch_id: &str,
-    extracts: &'a [ExtractAccount],
-    rollforward: &'a RollForwardFigures,
-) -> Vec<(&'a str, Money, Money)> {
-    let mut accounts: BTreeMap<&str, (Money, Money)> = BTreeMap::new();
-    for account in &rollforward.accounts {
-        let closing = account.roll_forward.closing_without_reported_rows();
-        if !closing.is_zero() {
-            accounts.entry(&account.account_id).or_default().0 = closing;
-        }
-    }
-    for line in extracts.iter().filter(|e| e.batch_id == batch_id) {
-        accounts.entry(&line.account_id).or_default().1 = line.amount;
-    }
-    accounts
-        .into_iter()
-        .map(|(account, (ledger, lines))| (account, ledger, lines))
-        .collect()
-}
-
-/// For one GL batch: each account with lines in it or with receivable balances at window
-/// end, as (account, window-end AR, sum of lines).
-fn gl_against_ar<'a>(
+/// For one GL or billing extract batch: each account with lines in it or with a non-zero
+/// `should_carry` figure of its roll-forward, as (account, that figure, sum of lines), in
+/// account id order. Accounts with neither are skipped.
+fn accounts_against<'a>(
     batch_id: &str,
     lines: &'a [ExtractAccount],
     rollforward: &'a RollForwardFigures,
+    should_carry: fn(&RollForward) -> Money,
 ) -> Vec<(&'a str, Money, Money)> {
     let mut accounts: BTreeMap<&str, (Money, Money)> = BTreeMap::new();
     for account in &rollforward.accounts {
-        if !account.roll_forward.invoice_balances.is_zero() {
-            accounts.entry(&account.account_id).or_default().0 = account.roll_forward.invoice_balances;
+        let figure = should_carry(&account.roll_forward);
+        if !figure.is_zero() {
+            accounts.entry(&account.account_id).or_default().0 = figure;
         }
     }
     for line in lines.iter().filter(|e| e.batch_id == batch_id) {
@@ -244,8 +224,21 @@ fn gl_against_ar<'a>(
     }
     accounts
         .into_iter()
-        .map(|(account, (ar, lines))| (account, ar, lines))
+        .map(|(account, (figure, lines))| (account, figure, lines))
         .collect()
+}
+
+/// What a GL batch's lines should carry for an account: its window-end AR, the sum of its
+/// receivable invoice balances.
+fn window_end_ar(account: &RollForward) -> Money {
+    account.invoice_balances
+}
+
+/// What a billing extract's lines should carry for an account: its ledger closing AR, net
+/// of the ledger rows step 4 reports as wrong, so a wrong row is found once, on itself, not
+/// again on the extract.
+fn ledger_closing_ar(account: &RollForward) -> Money {
+    account.closing_without_reported_rows()
 }
 
 /// The source rows behind a mismatch of this check. The subjects of per-account and
@@ -373,19 +366,16 @@ mod tests {
         let found = run(&[batch("GL-1", BatchKind::Gl, 3_150_000, 3_151_000)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:GL-1:lines-total");
-        assert_eq!(amounts(m), (cents(3_151_000), cents(3_150_000), cents(-1_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [3_151_000, 3_150_000, -1_000], Severity::Medium);
         assert_eq!(m.owner, "gl-team@northstar.example");
     }
 
     #[test]
     fn a_gl_export_that_does_not_tie_to_closing_ar() {
         let found = run(&[batch("GL-1", BatchKind::Gl, 3_140_000, 3_140_000)], &[], vec![]);
-        assert_eq!(found.len(), 1);
+        assert_eq!(keys(&found), ["exports:GL-1:ar-total"]);
         let m = &found[0];
-        assert_eq!(m.key, "exports:GL-1:ar-total");
-        assert_eq!(amounts(m), (cents(3_150_000), cents(3_140_000), cents(-10_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [3_150_000, 3_140_000, -10_000], Severity::Medium);
         assert_eq!(m.title, "GL export total does not tie to closing AR");
     }
 
@@ -396,14 +386,11 @@ mod tests {
             &[extract("ACC-1", 1_000), extract("ACC-2", 3_149_000)],
             vec![],
         );
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             ["exports:BX-1/ACC-1:account-ar", "exports:BX-1/ACC-2:account-ar"]
         );
-        let m = &found[0];
-        assert_eq!(amounts(m), (Money::ZERO, cents(1_000), cents(1_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(&found[0], [0, 1_000, 1_000], Severity::Medium);
         let m = &found[1];
         assert_eq!(amounts(m), (cents(3_150_000), cents(3_149_000), cents(-1_000)));
         assert_eq!(
@@ -417,8 +404,7 @@ mod tests {
         let found = run(&[batch("BX-1", BatchKind::BillingExtract, 0, 0)], &[], vec![]);
         let m = &found[0];
         assert_eq!(m.key, "exports:BX-1/ACC-2:account-ar");
-        assert_eq!(amounts(m), (cents(3_150_000), Money::ZERO, cents(-3_150_000)));
-        assert_eq!(m.severity, Severity::Critical);
+        assert_amounts(m, [3_150_000, 0, -3_150_000], Severity::Critical);
     }
 
     #[test]
@@ -432,22 +418,14 @@ mod tests {
                 archived("INV-OLD", false, 0, 10_000),
             ],
         );
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "exports:AR-1/INV-A:invoice-total",
                 "exports:AR-1/INV-OLD:invoice-total"
             ]
         );
-        let m = &found[0];
-        assert_eq!(
-            amounts(m),
-            (cents(6_000_000), cents(5_000_000), cents(-1_000_000))
-        );
-        assert_eq!(m.severity, Severity::Critical);
-        let m = &found[1];
-        assert_eq!(amounts(m), (Money::ZERO, cents(10_000), cents(10_000)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(&found[0], [6_000_000, 5_000_000, -1_000_000], Severity::Critical);
+        assert_amounts(&found[1], [0, 10_000, 10_000], Severity::Medium);
     }
 }

@@ -788,7 +788,7 @@ pub(crate) mod testing {
     //! Small helpers for the checks' unit tests.
 
     use super::*;
-    use crate::snapshot::model::PeriodStatus;
+    use crate::snapshot::model::{PeriodStatus, Severity};
     use chrono::NaiveDate;
 
     pub fn date(text: &str) -> NaiveDate {
@@ -841,6 +841,19 @@ pub(crate) mod testing {
     /// A mismatch's amounts, as the tests compare them: expected, actual, variance.
     pub fn amounts(m: &Mismatch) -> (Money, Money, Money) {
         (m.expected, m.actual, m.variance)
+    }
+
+    /// The keys of what a check found, in its order.
+    pub fn keys(found: &[Mismatch]) -> Vec<&str> {
+        found.iter().map(|m| m.key.as_str()).collect()
+    }
+
+    /// Asserts a mismatch's [`amounts`] in cents (expected, actual, variance) and the
+    /// severity they earn.
+    #[track_caller]
+    pub fn assert_amounts(m: &Mismatch, [expected, actual, variance]: [i64; 3], severity: Severity) {
+        assert_eq!(amounts(m), (cents(expected), cents(actual), cents(variance)));
+        assert_eq!(m.severity, severity);
     }
 }
 

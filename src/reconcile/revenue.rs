@@ -363,6 +363,22 @@ mod tests {
         }
     }
 
+    /// 100.00 ratable over March 30 ..= April 1 (three days), posted March 1.
+    fn hundred_over_three_days(id: &str) -> RevenueLine {
+        line(
+            id,
+            RevenueRule::RatableDaily,
+            10_000,
+            "2026-03-01",
+            (Some("2026-03-30"), Some("2026-04-01")),
+        )
+    }
+
+    /// A rule's figures as the tests compare them: posted, recognized, deferred.
+    fn posted_recognized_deferred(f: &RuleFigures) -> (Money, Money, Money) {
+        (f.posted, f.recognized, f.deferred)
+    }
+
     fn voided(mut l: RevenueLine, on: &str) -> RevenueLine {
         l.invoice_voided_at = Some(date(on));
         l
@@ -392,13 +408,7 @@ mod tests {
     #[test]
     fn ratable_revenue_truncates_cumulatively_and_adds_up() {
         // 100.00 over 3 days, one in each of three "windows".
-        let l = line(
-            "LN-1",
-            RevenueRule::RatableDaily,
-            10_000,
-            "2026-03-01",
-            (Some("2026-03-30"), Some("2026-04-01")),
-        );
+        let l = hundred_over_three_days("LN-1");
         let through = |d: &str| recognized_through(&l, date(d)).unwrap();
         assert_eq!(through("2026-03-29"), Money::ZERO);
         assert_eq!(through("2026-03-30"), cents(3_333));
@@ -407,9 +417,10 @@ mod tests {
         assert_eq!(through("2027-01-01"), cents(10_000));
         let (figures, found) = run(vec![l]);
         assert!(found.is_empty());
-        assert_eq!(figures.ratable_daily.posted, cents(10_000));
-        assert_eq!(figures.ratable_daily.recognized, cents(6_666));
-        assert_eq!(figures.ratable_daily.deferred, cents(3_334));
+        assert_eq!(
+            posted_recognized_deferred(&figures.ratable_daily),
+            (cents(10_000), cents(6_666), cents(3_334))
+        );
     }
 
     #[test]
@@ -417,18 +428,13 @@ mod tests {
         // Three lines of 100.00 over March 30 – April 1, the window ending March 31: each
         // recognizes 66.66 (by hand: 10,000 × 2 / 3 = 6,666.67, truncated), 199.98 in all —
         // not 300.00 × 2 / 3 = 200.00.
-        let one = line(
-            "",
-            RevenueRule::RatableDaily,
-            10_000,
-            "2026-03-01",
-            (Some("2026-03-30"), Some("2026-04-01")),
-        );
+        let one = hundred_over_three_days("");
         let (figures, periods) = with_context(|ctx| check(ctx, [RevenueSchedule { line: one, lines: 3 }]));
         assert!(periods.is_empty());
-        assert_eq!(figures.ratable_daily.posted, cents(30_000));
-        assert_eq!(figures.ratable_daily.recognized, cents(19_998));
-        assert_eq!(figures.ratable_daily.deferred, cents(10_002));
+        assert_eq!(
+            posted_recognized_deferred(&figures.ratable_daily),
+            (cents(30_000), cents(19_998), cents(10_002))
+        );
         assert_eq!(figures.total, figures.ratable_daily);
     }
 
@@ -529,9 +535,8 @@ mod tests {
         assert_eq!(figures.total.unscheduled, cents(700_200));
         assert_eq!(figures.total.recognized, Money::ZERO);
         assert_eq!(figures.total.deferred, Money::ZERO);
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "revenue:LN-1:service-period",
                 "revenue:LN-2:service-period",
@@ -539,8 +544,7 @@ mod tests {
             ]
         );
         let m = &found[0];
-        assert_eq!(amounts(m), (cents(100_000), Money::ZERO, cents(-100_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [100_000, 0, -100_000], Severity::High);
         assert_eq!(found[1].severity, Severity::Low);
         assert_eq!(found[2].severity, Severity::Critical);
         assert_eq!(
@@ -559,9 +563,10 @@ mod tests {
             tax("LN-T0", 500, "2026-02-10"),
         ]);
         assert!(found.is_empty());
-        assert_eq!(figures.total.posted, cents(10_000));
-        assert_eq!(figures.total.recognized, cents(10_000));
-        assert_eq!(figures.total.deferred, Money::ZERO);
+        assert_eq!(
+            posted_recognized_deferred(&figures.total),
+            (cents(10_000), cents(10_000), Money::ZERO)
+        );
         assert_eq!(
             figures.tax,
             LiabilityFigures {
@@ -599,9 +604,10 @@ mod tests {
         let t = &figures.total;
         // Before the window: 300.00 + 147.11 = 447.11; the window takes it all back.
         assert_eq!(t.recognized_before_window, cents(44_711));
-        assert_eq!(t.recognized, cents(-44_711));
-        assert_eq!(t.deferred, Money::ZERO);
-        assert_eq!(t.posted, Money::ZERO);
+        assert_eq!(
+            posted_recognized_deferred(t),
+            (Money::ZERO, cents(-44_711), Money::ZERO)
+        );
         // Deferred at window start: 310.00 − 147.11 = 162.89.
         assert_eq!(t.deferred_at_window_start, cents(16_289));
         // The void took back 300.00 + 194.40 = 494.40; on schedule in March before the

@@ -237,10 +237,8 @@ mod tests {
         // … but not once the adjustment is missing from the ledger.
         acc3.adjustments = Money::ZERO;
         let (_, found) = run(vec![acc3]);
-        assert_eq!(found.len(), 1);
+        assert_eq!(keys(&found), ["ledger:ACC-3:roll-forward"]);
         let m = &found[0];
-        assert_eq!(m.key, "ledger:ACC-3:roll-forward");
-        assert_eq!(amounts(m), (cents(52_000), cents(47_000), cents(-5_000)));
-        assert_eq!(m.severity, Severity::High);
+        assert_amounts(m, [52_000, 47_000, -5_000], Severity::High);
     }
 }

@@ -164,8 +164,7 @@ mod tests {
         assert_eq!((figures.untied_count, figures.untied_total), (1, cents(1_500)));
         let m = &found[0];
         assert_eq!(m.key, "statements:STL-2:untied");
-        assert_eq!(amounts(m), (Money::ZERO, cents(1_500), cents(1_500)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [0, 1_500, 1_500], Severity::Medium);
     }
 
     #[test]
@@ -179,21 +178,17 @@ mod tests {
             line("STL-3", 400, Some((LineKind::ProgramFee, Some("PRG-OTHER"), 400))),
             line("STL-4", 400, Some((LineKind::Usage, None, 400))),
         ]);
-        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
         assert_eq!(
-            keys,
+            keys(&found),
             [
                 "statements:STL-1:line",
                 "statements:STL-3:line",
                 "statements:STL-4:line"
             ]
         );
-        let m = &found[0];
-        assert_eq!(amounts(m), (cents(35_020), cents(30_520), cents(-4_500)));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(&found[0], [35_020, 30_520, -4_500], Severity::Medium);
         let m = &found[1];
-        assert_eq!(amounts(m), (Money::ZERO, cents(400), cents(400)));
-        assert_eq!(m.severity, Severity::Low);
+        assert_amounts(m, [0, 400, 400], Severity::Low);
         assert_eq!(
             m.title,
             "Statement line STL-3 presents LN-STL-3, which is not a program fee of PRG-WELL"

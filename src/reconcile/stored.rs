@@ -206,19 +206,11 @@ fn mismatch_of(row: StoredMismatch) -> Option<Mismatch> {
     }
     let detail: MismatchDetail = serde_json::from_str(&row.detail).ok()?;
     Some(Mismatch {
-        lane: Lane::parse(&row.lane)?,
-        check: CHECKS.iter().copied().find(|c| *c == row.check)?,
-        severity: Severity::parse(&row.severity)?,
-        key: row.key,
-        subject: row.subject,
         title: detail.title,
-        expected: Money::from_cents(row.expected_cents),
-        actual: Money::from_cents(row.actual_cents),
-        variance: Money::from_cents(row.variance_cents),
-        owner: row.owner,
         next_action: detail.next_action,
         expected_rows: detail.expected_rows,
         actual_rows: detail.actual_rows,
+        ..compact_of(row)?
     })
 }
 
@@ -1248,14 +1240,8 @@ mod tests {
                 "{sql}"
             );
             assert_eq!(snapshot.conn().execute(sql, []).unwrap(), 1, "{sql}");
-            assert!(stored(&snapshot).unwrap().is_none(), "{sql}");
             // `status` reads no row, yet the edit counter moved: none, detail edits too.
-            assert!(stored_counts(&snapshot).unwrap().is_none(), "{sql}");
-            assert_eq!(
-                check_stored(&snapshot, &fresh).unwrap(),
-                StoredCheck::Edited,
-                "{sql}"
-            );
+            assert_edited(&snapshot, &fresh, sql);
             // Read as none, so recomputed and stored again.
             let (overview, how) = stored_or_run(&snapshot).unwrap();
             assert_eq!(how, Freshness::Computed, "{sql}");
@@ -1273,6 +1259,19 @@ mod tests {
         reseal(&snapshot).unwrap();
         assert!(stored(&snapshot).unwrap().is_some());
         assert_eq!(check_stored(&snapshot, &fresh).unwrap(), StoredCheck::Differs);
+    }
+
+    /// A stored result edited behind its seal: `status` reads no totals, no result is read
+    /// as stored, and verify's comparison with the engine calls it edited.
+    #[track_caller]
+    fn assert_edited(snapshot: &Snapshot, fresh: &Overview, what: &str) {
+        assert!(stored_counts(snapshot).unwrap().is_none(), "{what}");
+        assert!(stored(snapshot).unwrap().is_none(), "{what}");
+        assert_eq!(
+            check_stored(snapshot, fresh).unwrap(),
+            StoredCheck::Edited,
+            "{what}"
+        );
     }
 
     #[test]
@@ -1323,9 +1322,7 @@ mod tests {
         other
             .execute_batch("DROP TRIGGER reconcile_mismatches_edited_update")
             .unwrap();
-        assert!(stored_counts(&snapshot).unwrap().is_none());
-        assert!(stored(&snapshot).unwrap().is_none());
-        assert_eq!(check_stored(&snapshot, &fresh).unwrap(), StoredCheck::Edited);
+        assert_edited(&snapshot, &fresh, "a trigger dropped");
         // The header's count edited to the counter's: its checksum no longer matches.
         let other_row = |sql: &str| other.execute(sql, []).unwrap();
         drop(snapshot);
@@ -1339,9 +1336,7 @@ mod tests {
         assert!(stored_counts(&snapshot).unwrap().is_some());
         other_row("UPDATE reconcile_mismatches SET variance_cents = 0 WHERE ord = 0");
         other_row("UPDATE reconcile_cache SET edits = (SELECT edits FROM reconcile_edits)");
-        assert!(stored_counts(&snapshot).unwrap().is_none());
-        assert!(stored(&snapshot).unwrap().is_none());
-        assert_eq!(check_stored(&snapshot, &fresh).unwrap(), StoredCheck::Edited);
+        assert_edited(&snapshot, &fresh, "the header's count edited");
     }
 
     #[test]

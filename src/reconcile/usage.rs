@@ -325,8 +325,7 @@ mod tests {
         assert_eq!(figures.open_exceptions, 3);
         let m = &found[0];
         assert_eq!(m.key, "usage:ACC-3:unprocessed");
-        assert_eq!(amounts(m), (Money::ZERO, Money::ZERO, Money::ZERO));
-        assert_eq!(m.severity, Severity::Medium);
+        assert_amounts(m, [0, 0, 0], Severity::Medium);
         assert_eq!(
             m.title,
             "2 usage events of account ACC-3 are still unprocessed or rerating"

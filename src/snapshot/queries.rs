@@ -789,7 +789,7 @@ pub struct SourceTotals {
 }
 
 /// Payments, credits and disbursements dated in the window, by kind.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WindowActivity {
     pub payments_received: Money,
     pub payments_reversed: Money,

@@ -202,10 +202,10 @@ fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &
         4 => {
             let a = &steps.applied;
             vec![
-                amount("payments received", a.payments_received),
-                amount("credits issued", a.credits_issued),
-                amount("disbursed from payments", a.disbursed_from_payments),
-                amount("disbursed from credits", a.disbursed_from_credits),
+                amount("payments received", a.window.payments_received),
+                amount("credits issued", a.window.credits_issued),
+                amount("disbursed from payments", a.window.disbursed_from_payments),
+                amount("disbursed from credits", a.window.disbursed_from_credits),
                 amount("AR reduced by disbursement", a.disbursed),
                 amount("unapplied payments", a.unapplied_payments),
                 amount("unapplied credits", a.unapplied_credits),
