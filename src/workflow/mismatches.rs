@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -31,30 +32,16 @@ use crate::snapshot::workflow::{
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
-/// A correction proposed against a mismatch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A correction proposed against a mismatch: its stored annotation (kind `correction`: who
+/// proposed it and when, the reason as `text`, the reference, the decision and any
+/// reversal) with the amount, side and status every correction has.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Correction {
-    pub id: i64,
-    pub author: String,
-    pub created_at: String,
     /// Added to the figure on `side` (negative to reduce it).
     pub amount: Money,
     pub side: Side,
-    pub reason: String,
-    pub reference: Option<String>,
     pub status: CorrectionStatus,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    /// The acceptance's note or the rejection's reason, when one was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision_note: Option<String>,
-    /// Who reversed it (an accepted correction taken back), when and why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversed_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversed_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversal_reason: Option<String>,
+    pub row: AnnotationRow,
 }
 
 impl Correction {
@@ -63,31 +50,48 @@ impl Correction {
             return None;
         }
         Some(Correction {
-            id: row.id,
-            author: row.author.clone(),
-            created_at: row.created_at.clone(),
             amount: row.amount?,
             side: row.side?,
-            reason: row.text.clone(),
-            reference: row.reference.clone(),
             status: row.correction_status?,
-            decided_by: row.decided_by.clone(),
-            decided_at: row.decided_at.clone(),
-            decision_note: row.decision_note.clone(),
-            reversed_by: row.reversed_by.clone(),
-            reversed_at: row.reversed_at.clone(),
-            reversal_reason: row.reversal_reason.clone(),
+            row: row.clone(),
         })
     }
 
     /// "reversed by WHO at WHEN: reason", once it was reversed.
     pub fn reversal(&self) -> Option<String> {
-        reversal_words(
-            self.reversed_by.as_deref()?,
-            self.reversed_at.as_deref().unwrap_or("-"),
-            self.reversal_reason.as_deref().unwrap_or(""),
-        )
-        .into()
+        reversal_of(&self.row)
+    }
+}
+
+/// A correction as `--json` and the packet give it: the annotation's fields under the
+/// correction's names (`reason`, `status`); the decision's note and the reversal only when
+/// set.
+impl Serialize for Correction {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let row = &self.row;
+        let mut out = serializer.serialize_struct("Correction", 14)?;
+        out.serialize_field("id", &row.id)?;
+        out.serialize_field("author", &row.author)?;
+        out.serialize_field("created_at", &row.created_at)?;
+        out.serialize_field("amount", &self.amount)?;
+        out.serialize_field("side", &self.side)?;
+        out.serialize_field("reason", &row.text)?;
+        out.serialize_field("reference", &row.reference)?;
+        out.serialize_field("status", &self.status)?;
+        out.serialize_field("decided_by", &row.decided_by)?;
+        out.serialize_field("decided_at", &row.decided_at)?;
+        for (name, value) in [
+            ("decision_note", &row.decision_note),
+            ("reversed_by", &row.reversed_by),
+            ("reversed_at", &row.reversed_at),
+            ("reversal_reason", &row.reversal_reason),
+        ] {
+            match value {
+                Some(value) => out.serialize_field(name, value)?,
+                None => out.skip_field(name)?,
+            }
+        }
+        out.end()
     }
 }
 
@@ -589,7 +593,7 @@ impl Work<'_, '_> {
                 .view
                 .corrections
                 .iter()
-                .find(|c| c.id == id)
+                .find(|c| c.row.id == id)
                 .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?,
             None => match pending.as_slice() {
                 [only] => only,
@@ -599,7 +603,7 @@ impl Work<'_, '_> {
                     )))
                 }
                 many => {
-                    let ids: Vec<String> = many.iter().map(|c| format!("#{}", c.id)).collect();
+                    let ids: Vec<String> = many.iter().map(|c| format!("#{}", c.row.id)).collect();
                     return Err(Refusal::Invalid(format!(
                         "{key} has {} corrections awaiting a decision ({}): say which",
                         many.len(),
@@ -610,12 +614,12 @@ impl Work<'_, '_> {
         };
         if chosen.status != CorrectionStatus::Proposed {
             let (by, at) = match chosen.status {
-                CorrectionStatus::Reversed => (&chosen.reversed_by, &chosen.reversed_at),
-                _ => (&chosen.decided_by, &chosen.decided_at),
+                CorrectionStatus::Reversed => (&chosen.row.reversed_by, &chosen.row.reversed_at),
+                _ => (&chosen.row.decided_by, &chosen.row.decided_at),
             };
             let mut why = format!(
                 "correction #{} on {key} was already {} by {} at {}",
-                chosen.id,
+                chosen.row.id,
                 chosen.status,
                 inert(by.as_deref().unwrap_or("-")),
                 inert(at.as_deref().unwrap_or("-")),
@@ -635,7 +639,7 @@ impl Work<'_, '_> {
             .view
             .corrections
             .iter()
-            .find(|c| c.id == id)
+            .find(|c| c.row.id == id)
             .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?;
         match chosen.status {
             CorrectionStatus::Accepted => Ok(chosen.clone()),
@@ -661,8 +665,8 @@ impl Work<'_, '_> {
         let before = self
             .tx
             .read()
-            .annotation(correction.id)?
-            .ok_or_else(|| Refusal::NotFound(format!("no correction #{}", correction.id)))?;
+            .annotation(correction.row.id)?
+            .ok_or_else(|| Refusal::NotFound(format!("no correction #{}", correction.row.id)))?;
         let (by, at) = (Some(self.actor.login.clone()), Some(self.tx.at().to_string()));
         let note = note.filter(|n| !n.trim().is_empty()).map(str::to_string);
         let after = if status == CorrectionStatus::Reversed {
@@ -684,8 +688,9 @@ impl Work<'_, '_> {
         };
         self.tx.decide_correction(&after)?;
         self.changes.record(after.row_id(), before.state(), after.state());
-        for c in self.view.corrections.iter_mut().filter(|c| c.id == correction.id) {
+        for c in self.view.corrections.iter_mut().filter(|c| c.row.id == after.id) {
             c.status = status;
+            c.row = after.clone();
         }
         let mismatch = self.mismatch()?;
         let (_, _, variance) = overlay(mismatch, &self.view.corrections);
@@ -860,11 +865,11 @@ pub fn accept<F: Figures + ?Sized>(
         |w| {
             w.mismatch()?;
             let correction = w.pending_correction(id)?;
-            if correction.author == actor.login {
+            if correction.row.author == actor.login {
                 return Err(Refusal::FourEyes(format!(
                     "{} proposed correction #{} and cannot also accept it; another reviewer or lead must",
                     inert(&actor.login),
-                    correction.id
+                    correction.row.id
                 )));
             }
             w.decide(&correction, CorrectionStatus::Accepted, note)?;
@@ -978,7 +983,7 @@ pub fn waive<F: Figures + ?Sized>(
             if let Some(c) = w.view.pending().next() {
                 return Err(Refusal::Precondition(format!(
                     "correction #{} on {key} awaits a decision: accept or reject it before waiving",
-                    c.id
+                    c.row.id
                 )));
             }
             let row = w.new_annotation(AnnotationKind::Waiver, reason);
@@ -1015,4 +1020,58 @@ pub fn assign<F: Figures + ?Sized>(
             Ok(None)
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_correction() -> AnnotationRow {
+        AnnotationRow {
+            id: 7,
+            amount: Some(Money::from_cents(-975)),
+            side: Some(Side::Actual),
+            reference: Some("JE-1042".into()),
+            correction_status: Some(CorrectionStatus::Accepted),
+            decided_by: Some("rita".into()),
+            decided_at: Some("2026-04-02T10:00:00Z".into()),
+            decision_note: Some("ties to JE-1042".into()),
+            ..new_annotation(
+                TargetKind::Mismatch,
+                "exports:GL-1:ar-total",
+                AnnotationKind::Correction,
+                &Actor {
+                    login: "tlin".into(),
+                    display_name: None,
+                    role: None,
+                    proof: Default::default(),
+                },
+                "2026-04-01T09:00:00Z",
+                "netted twice",
+            )
+        }
+    }
+
+    #[test]
+    fn a_correction_gives_its_annotation_under_the_correction_names_and_only_the_set_decision_fields() {
+        let c = Correction::from_row(&stored_correction()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"id":7,"author":"tlin","created_at":"2026-04-01T09:00:00Z","amount":-9.75,"side":"actual","reason":"netted twice","reference":"JE-1042","status":"accepted","decided_by":"rita","decided_at":"2026-04-02T10:00:00Z","decision_note":"ties to JE-1042"}"#
+        );
+    }
+
+    #[test]
+    fn an_annotation_that_is_not_a_whole_correction_is_none() {
+        let note = AnnotationRow {
+            kind: AnnotationKind::Note,
+            ..stored_correction()
+        };
+        assert_eq!(Correction::from_row(&note), None);
+        let no_amount = AnnotationRow {
+            amount: None,
+            ..stored_correction()
+        };
+        assert_eq!(Correction::from_row(&no_amount), None);
+    }
 }
