@@ -21,8 +21,8 @@ use rusqlite::{params, Statement, Transaction};
 
 use super::model::{
     Account, AggregateRow, Credit, Disbursement, EmployerProgram, ExportBatch, ExportLine, Invoice,
-    InvoiceLine, LaneOwner, LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, SourceRow,
-    StatementLine, UsageEvent,
+    InvoiceLine, LaneOwner, LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, SourceData,
+    SourceRow, StatementLine, UsageEvent,
 };
 use super::Snapshot;
 use crate::money::Money;
@@ -188,6 +188,31 @@ impl<'t> RowWriter<'t> {
             SourceRow::StatementLine(r) => self.statement_line(r),
             SourceRow::Roster(r) => self.roster(r),
         }
+    }
+
+    /// Writes every row of `d` but the period's, table by table in file order.
+    pub fn source_data(&mut self, d: &SourceData) -> Result<()> {
+        d.lane_owners.iter().try_for_each(|r| self.lane_owner(r))?;
+        d.accounts.iter().try_for_each(|r| self.account(r))?;
+        d.invoices.iter().try_for_each(|r| self.invoice(r))?;
+        d.employer_programs
+            .iter()
+            .try_for_each(|r| self.employer_program(r))?;
+        d.invoice_lines.iter().try_for_each(|r| self.invoice_line(r))?;
+        d.payments.iter().try_for_each(|r| self.payment(r))?;
+        d.credits.iter().try_for_each(|r| self.credit(r))?;
+        d.disbursements.iter().try_for_each(|r| self.disbursement(r))?;
+        d.ledger.iter().try_for_each(|r| self.ledger(r))?;
+        d.usage_events.iter().try_for_each(|r| self.usage_event(r))?;
+        d.export_batches.iter().try_for_each(|r| self.export_batch(r))?;
+        d.export_lines.iter().try_for_each(|r| self.export_line(r))?;
+        d.program_statements
+            .iter()
+            .try_for_each(|r| self.program_statement(r))?;
+        d.statement_lines
+            .iter()
+            .try_for_each(|r| self.statement_line(r))?;
+        d.roster.iter().try_for_each(|r| self.roster(r))
     }
 
     pub fn lane_owner(&mut self, r: &LaneOwner) -> Result<()> {

@@ -22,7 +22,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::{build, Dir, ImportError, Imported, Problem, MAX_PROBLEMS};
 use crate::money::{MAX_ABS_CENTS, MAX_TOTAL_ABS_CENTS};
-use crate::snapshot::model::{Period, PeriodStatus, SourceData, SourceRow};
+use crate::snapshot::model::{Period, PeriodStatus, SourceData};
 use crate::text::{inert, inert_path};
 
 /// What `source_counts.file` says the ledger's rows came from: they are closedesk's, made
@@ -255,25 +255,7 @@ pub fn import_dir(dir: &Path, window: &str, out: &Path, force: bool) -> Result<I
     build::check_target(out, force)?;
     let data = read_dir(dir, window)?;
     build::build_with(out, force, |snapshot| {
-        snapshot.bulk_load_from(&data.period, &file_of, |writer| {
-            let rows = data
-                .lane_owners
-                .iter()
-                .cloned()
-                .map(SourceRow::LaneOwner)
-                .chain(data.accounts.iter().cloned().map(SourceRow::Account))
-                .chain(data.invoices.iter().cloned().map(SourceRow::Invoice))
-                .chain(data.invoice_lines.iter().cloned().map(SourceRow::InvoiceLine))
-                .chain(data.payments.iter().cloned().map(SourceRow::Payment))
-                .chain(data.credits.iter().cloned().map(SourceRow::Credit))
-                .chain(data.disbursements.iter().cloned().map(SourceRow::Disbursement))
-                .chain(data.ledger.iter().cloned().map(SourceRow::Ledger))
-                .chain(data.roster.iter().cloned().map(SourceRow::Roster));
-            for row in rows {
-                writer.write(&row)?;
-            }
-            Ok::<(), rusqlite::Error>(())
-        })
+        snapshot.bulk_load_from(&data.period, &file_of, |writer| writer.source_data(&data))
     })?;
     Ok(Imported {
         events_parquet: false,
