@@ -266,29 +266,11 @@ fn view_of<M: std::borrow::Borrow<Mismatch>>(
     state: Option<MismatchStateRow>,
     corrections: Vec<Correction>,
 ) -> MismatchView<M> {
-    let Some(m) = mismatch.as_ref().map(|m| m.borrow()) else {
-        let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
-        return MismatchView {
-            lane: key.split(':').next().and_then(Lane::parse),
-            severity: None,
-            status: state.as_ref().map_or(MismatchStatus::Open, |s| s.status),
-            cleared_by_data: true,
-            owner: owner_override.clone().unwrap_or_default(),
-            owner_override,
-            first_seen: state.as_ref().map(|s| s.first_seen.clone()),
-            updated_by: state.as_ref().map(|s| s.updated_by.clone()),
-            updated_at: state.as_ref().map(|s| s.updated_at.clone()),
-            version: state.as_ref().map_or(0, |s| s.version),
-            raw_variance: Money::ZERO,
-            corrected_expected: Money::ZERO,
-            corrected_actual: Money::ZERO,
-            corrected_variance: Money::ZERO,
-            corrections,
-            mismatch: None,
-            key,
-        };
+    let m = mismatch.as_ref().map(|m| m.borrow());
+    let (raw_variance, (expected, actual, variance)) = match m {
+        Some(m) => (m.variance, overlay(m, &corrections)),
+        None => (Money::ZERO, (Money::ZERO, Money::ZERO, Money::ZERO)),
     };
-    let (expected, actual, variance) = overlay(m, &corrections);
     let mut status = state.as_ref().map_or(MismatchStatus::Open, |s| s.status);
     // A resolution holds only while the corrections still tie (the data may have changed).
     if status == MismatchStatus::Resolved && !variance.is_zero() {
@@ -302,17 +284,23 @@ fn view_of<M: std::borrow::Borrow<Mismatch>>(
     }
     let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
     MismatchView {
-        lane: Some(m.lane),
-        severity: Some(m.severity),
+        // Cleared by data: the lane its key names.
+        lane: m
+            .map(|m| m.lane)
+            .or_else(|| key.split(':').next().and_then(Lane::parse)),
+        severity: m.map(|m| m.severity),
         status,
-        cleared_by_data: false,
-        owner: owner_override.clone().unwrap_or_else(|| m.owner.clone()),
+        cleared_by_data: m.is_none(),
+        owner: owner_override
+            .clone()
+            .or_else(|| m.map(|m| m.owner.clone()))
+            .unwrap_or_default(),
         owner_override,
         first_seen: state.as_ref().map(|s| s.first_seen.clone()),
         updated_by: state.as_ref().map(|s| s.updated_by.clone()),
         updated_at: state.as_ref().map(|s| s.updated_at.clone()),
         version: state.as_ref().map_or(0, |s| s.version),
-        raw_variance: m.variance,
+        raw_variance,
         corrected_expected: expected,
         corrected_actual: actual,
         corrected_variance: variance,
@@ -1073,5 +1061,59 @@ mod tests {
             ..stored_correction()
         };
         assert_eq!(Correction::from_row(&no_amount), None);
+    }
+
+    #[test]
+    fn a_key_cleared_by_data_keeps_its_state_and_takes_its_lane_from_the_key() {
+        let state = MismatchStateRow {
+            key: "exports:GL-1:ar-total".into(),
+            status: MismatchStatus::Resolved,
+            owner_override: Some("gl-team".into()),
+            first_seen: "2026-04-01T09:00:00Z".into(),
+            cleared_by_data: true,
+            updated_by: "rita".into(),
+            updated_at: "2026-04-02T10:00:00Z".into(),
+            version: 3,
+        };
+        let corrections = vec![Correction::from_row(&stored_correction()).unwrap()];
+        let v = view_of::<Mismatch>(state.key.clone(), None, Some(state.clone()), corrections.clone());
+        assert_eq!(
+            (v.lane, v.severity, v.status, v.cleared_by_data, v.is_open()),
+            (Some(Lane::Exports), None, MismatchStatus::Resolved, true, false)
+        );
+        assert_eq!(
+            (v.owner.as_str(), v.owner_override.as_deref()),
+            ("gl-team", Some("gl-team"))
+        );
+        assert_eq!(
+            (
+                v.first_seen.as_deref(),
+                v.updated_by.as_deref(),
+                v.updated_at.as_deref(),
+                v.version
+            ),
+            (
+                Some("2026-04-01T09:00:00Z"),
+                Some("rita"),
+                Some("2026-04-02T10:00:00Z"),
+                3
+            )
+        );
+        assert_eq!(
+            [
+                v.raw_variance,
+                v.corrected_expected,
+                v.corrected_actual,
+                v.corrected_variance
+            ],
+            [Money::ZERO; 4]
+        );
+        assert_eq!((v.corrections, v.mismatch), (corrections, None));
+        let no_override = MismatchStateRow {
+            owner_override: None,
+            ..state
+        };
+        let v = view_of::<Mismatch>("nowhere:X:y".into(), None, Some(no_override), Vec::new());
+        assert_eq!((v.lane, v.owner.as_str()), (None, ""));
     }
 }
