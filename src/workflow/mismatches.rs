@@ -572,17 +572,21 @@ impl Work<'_, '_> {
         )
     }
 
+    /// Correction `id` of this mismatch.
+    fn correction(&self, id: i64) -> Result<&Correction, Refusal> {
+        self.view
+            .corrections
+            .iter()
+            .find(|c| c.row.id == id)
+            .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {}", inert(&self.state.key))))
+    }
+
     /// The correction to decide: `id`, or the only one awaiting a decision.
     fn pending_correction(&self, id: Option<i64>) -> Result<Correction, Refusal> {
         let key = inert(&self.state.key);
         let pending: Vec<&Correction> = self.view.pending().collect();
         let chosen = match id {
-            Some(id) => self
-                .view
-                .corrections
-                .iter()
-                .find(|c| c.row.id == id)
-                .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?,
+            Some(id) => self.correction(id)?,
             None => match pending.as_slice() {
                 [only] => only,
                 [] => {
@@ -623,12 +627,7 @@ impl Work<'_, '_> {
     /// The accepted correction `id`, to reverse.
     fn accepted_correction(&self, id: i64) -> Result<Correction, Refusal> {
         let key = inert(&self.state.key);
-        let chosen = self
-            .view
-            .corrections
-            .iter()
-            .find(|c| c.row.id == id)
-            .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?;
+        let chosen = self.correction(id)?;
         match chosen.status {
             CorrectionStatus::Accepted => Ok(chosen.clone()),
             CorrectionStatus::Reversed => Err(Refusal::Precondition(format!(
