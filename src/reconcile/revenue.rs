@@ -242,6 +242,7 @@ enum Scheduling {
     VoidedUnschedulable,
 }
 
+/// Where `line`, a revenue line, stands for `period`'s window.
 fn scheduling(line: &RevenueLine, period: &Period) -> Scheduling {
     match line_figures(line, period.window_start, period.window_end) {
         Some(f) => Scheduling::Scheduled(f),
