@@ -605,13 +605,13 @@ fn an_accepted_correction_is_reversed_by_a_reviewer_or_lead_with_a_reason() {
     let c = &v.corrections[0];
     assert_eq!(c.status.to_string(), "reversed");
     assert_eq!(
-        (c.decided_by.as_deref(), c.decision_note.as_deref()),
+        (c.row.decided_by.as_deref(), c.row.decision_note.as_deref()),
         (Some("rita"), Some("ties to CR-0010")),
         "the acceptance is kept"
     );
-    assert_eq!(c.reversed_by.as_deref(), Some("lena"));
-    assert_eq!(c.reversal_reason.as_deref(), Some(REVERSAL));
-    let at = c.reversed_at.clone().unwrap();
+    assert_eq!(c.row.reversed_by.as_deref(), Some("lena"));
+    assert_eq!(c.row.reversal_reason.as_deref(), Some(REVERSAL));
+    let at = c.row.reversed_at.clone().unwrap();
     assert_eq!(
         c.reversal().unwrap(),
         format!("reversed by lena at {at}: {REVERSAL}")
@@ -707,7 +707,7 @@ fn a_reversal_reopens_a_resolved_or_waived_mismatch_and_is_refused_when_signed_o
     // GL resolved by a correction, the rest waived, every item done, signed off.
     mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
     mismatches::accept(&snap, &rita, &recon, GL, None, None, None).unwrap();
-    let id = view(&snap, &recon, GL).corrections[0].id;
+    let id = view(&snap, &recon, GL).corrections[0].row.id;
     for key in [STATEMENT, LEDGER] {
         mismatches::waive(&snap, &rita, &recon, key, WAIVER, None).unwrap();
     }

@@ -730,6 +730,7 @@ fn a_schema_3_file_with_corrections_upgrades_losing_nothing() {
         .find(|v| v.key == GL)
         .unwrap()
         .corrections[0]
+        .row
         .id;
     mismatches::reverse(
         &snap,

@@ -713,7 +713,7 @@ fn print_detail(d: &Detail, actor: &Actor) {
     if !v.corrections.is_empty() {
         println!("Corrections:");
         for c in &v.corrections {
-            let decided = match (&c.decided_by, &c.decided_at) {
+            let decided = match (&c.row.decided_by, &c.row.decided_at) {
                 (Some(by), Some(at)) => format!(" by {} at {}", inert(by), inert(at)),
                 _ => String::new(),
             };
@@ -724,16 +724,17 @@ fn print_detail(d: &Detail, actor: &Actor) {
             };
             println!(
                 "  #{} {} to {} by {} at {}{}: {outcome}",
-                c.id,
+                c.row.id,
                 signed(c.amount),
                 c.side,
-                inert(&c.author),
-                inert(&c.created_at),
-                c.reference
+                inert(&c.row.author),
+                inert(&c.row.created_at),
+                c.row
+                    .reference
                     .as_deref()
                     .map_or(String::new(), |r| format!(" (ref {})", inert(r))),
             );
-            println!("      reason: {}", inert(&c.reason));
+            println!("      reason: {}", inert(&c.row.text));
         }
     }
     let notes: Vec<&AnnotationRow> = d

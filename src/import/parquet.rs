@@ -124,17 +124,19 @@ pub const USAGE_CONTROL: &[(&str, Expect)] = &[
 ];
 
 /// The column names of [`USAGE_DAILY`] and [`USAGE_CONTROL`], in their order.
-pub const USAGE_DAILY_COLUMNS: &[&str] = &[
-    "account_id",
-    "day",
-    "kind",
-    "state",
-    "invoice_line_id",
-    "units",
-    "rated_amount",
-    "event_count",
-];
-pub const USAGE_CONTROL_COLUMNS: &[&str] = &["event_count", "units", "rated_amount"];
+pub const USAGE_DAILY_COLUMNS: &[&str] = &names::<{ USAGE_DAILY.len() }>(USAGE_DAILY);
+pub const USAGE_CONTROL_COLUMNS: &[&str] = &names::<{ USAGE_CONTROL.len() }>(USAGE_CONTROL);
+
+/// The names of the `N` columns of `spec`, in its order.
+const fn names<const N: usize>(spec: &[(&'static str, Expect)]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = spec[i].0;
+        i += 1;
+    }
+    out
+}
 
 /// The documented column names of the Parquet file shown as `label`, when it is one.
 fn columns_of(label: &str) -> Option<Vec<&'static str>> {

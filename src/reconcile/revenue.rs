@@ -231,6 +231,26 @@ pub fn check(
     (figures, unschedulable)
 }
 
+/// Where a revenue line (not tax) stands for the window.
+enum Scheduling {
+    /// It can be scheduled: its figures ([`line_figures`]).
+    Scheduled(RuleFigures),
+    /// It cannot be scheduled and is on the books at window end: its amount is
+    /// `unscheduled`, and [`cannot_be_scheduled`] names it.
+    Unschedulable,
+    /// It cannot be scheduled but was voided by window end: it carries nothing.
+    VoidedUnschedulable,
+}
+
+/// Where `line`, a revenue line, stands for `period`'s window.
+fn scheduling(line: &RevenueLine, period: &Period) -> Scheduling {
+    match line_figures(line, period.window_start, period.window_end) {
+        Some(f) => Scheduling::Scheduled(f),
+        None if on_books(line, period.window_end) => Scheduling::Unschedulable,
+        None => Scheduling::VoidedUnschedulable,
+    }
+}
+
 /// Adds what one line recognizes, defers and owes to `figures` (and to its account's, for
 /// tax lines and void reversals); notes its service period when it cannot be scheduled.
 fn add_line(
@@ -266,11 +286,10 @@ fn add_line(
         }
         return;
     }
-    let line_figures = match line_figures(line, period.window_start, period.window_end) {
-        Some(f) => f,
-        // A line voided by window end carries nothing, scheduled or not.
-        None if !on_books(line, period.window_end) => return,
-        None => {
+    let line_figures = match scheduling(line, period) {
+        Scheduling::Scheduled(f) => f,
+        Scheduling::VoidedUnschedulable => return,
+        Scheduling::Unschedulable => {
             unschedulable.insert(service_period(line));
             RuleFigures {
                 unscheduled: line.amount,
@@ -303,11 +322,7 @@ pub fn cannot_be_scheduled(ctx: Context<'_>, lines: impl IntoIterator<Item = Rev
     let p = ctx.period;
     let found = lines
         .into_iter()
-        .filter(|line| {
-            is_revenue(line)
-                && on_books(line, p.window_end)
-                && line_figures(line, p.window_start, p.window_end).is_none()
-        })
+        .filter(|line| is_revenue(line) && matches!(scheduling(line, p), Scheduling::Unschedulable))
         .map(|line| {
             let why = unschedulable(&line).unwrap_or("its service dates are missing");
             let id = &line.id;

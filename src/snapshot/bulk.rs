@@ -21,8 +21,8 @@ use rusqlite::{params, Statement, Transaction};
 
 use super::model::{
     Account, AggregateRow, Credit, Disbursement, EmployerProgram, ExportBatch, ExportLine, Invoice,
-    InvoiceLine, LaneOwner, LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, SourceRow,
-    StatementLine, UsageEvent,
+    InvoiceLine, LaneOwner, LedgerEntry, Payment, Period, ProgramStatement, RosterEntry, SourceData,
+    SourceRow, StatementLine, UsageEvent,
 };
 use super::Snapshot;
 use crate::money::Money;
@@ -188,6 +188,34 @@ impl<'t> RowWriter<'t> {
             SourceRow::StatementLine(r) => self.statement_line(r),
             SourceRow::Roster(r) => self.roster(r),
         }
+    }
+
+    /// Writes every row of `d` but the period's, table by table in file order.
+    pub fn source_data(&mut self, d: &SourceData) -> Result<()> {
+        // `table => writer`: every row of `d.table` through `self.writer`.
+        macro_rules! each {
+            ($($rows:ident => $write:ident,)*) => {
+                $(d.$rows.iter().try_for_each(|r| self.$write(r))?;)*
+            };
+        }
+        each! {
+            lane_owners => lane_owner,
+            accounts => account,
+            invoices => invoice,
+            employer_programs => employer_program,
+            invoice_lines => invoice_line,
+            payments => payment,
+            credits => credit,
+            disbursements => disbursement,
+            ledger => ledger,
+            usage_events => usage_event,
+            export_batches => export_batch,
+            export_lines => export_line,
+            program_statements => program_statement,
+            statement_lines => statement_line,
+            roster => roster,
+        }
+        Ok(())
     }
 
     pub fn lane_owner(&mut self, r: &LaneOwner) -> Result<()> {

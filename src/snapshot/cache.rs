@@ -417,18 +417,7 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::{FIRST_PAGE, OPEN_COUNTS, TOUCHED};
-
-    /// The plan of `sql` with `params`, one step a line.
-    fn plan(snapshot: &super::Snapshot, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
-        let mut st = snapshot
-            .conn()
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .unwrap();
-        st.query_map(params, |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    }
+    use crate::snapshot::testing::plan;
 
     #[test]
     fn status_and_the_first_page_read_no_stored_mismatch_they_do_not_show() {

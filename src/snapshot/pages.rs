@@ -650,15 +650,7 @@ mod plan_tests {
                 Direction::Backward,
             ] {
                 let sql = page_sql(lane, direction);
-                let mut st = snapshot
-                    .conn()
-                    .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                    .unwrap();
-                let plan: Vec<String> = st
-                    .query_map(params!["", 50i64], |r| r.get::<_, String>(3))
-                    .unwrap()
-                    .collect::<rusqlite::Result<_>>()
-                    .unwrap();
+                let plan = super::super::testing::plan(&snapshot, &sql, params!["", 50i64]);
                 assert!(!plan.is_empty());
                 for step in &plan {
                     let full_scan = step.starts_with("SCAN") && !step.contains("USING");

@@ -1,5 +1,5 @@
 //! Test fixtures for the unit tests of the snapshot and the workflow: a snapshot file in a
-//! temporary directory (new, or the demo close), and one pragma's value.
+//! temporary directory (new, or the demo close), one pragma's value, and a query's plan.
 //!
 //! Each fixture hands back the [`TempDir`] with what it made: keep it alive for as long as
 //! the file is used, as dropping it removes the directory.
@@ -36,5 +36,17 @@ pub(crate) fn pragma<T: FromSql>(snapshot: &Snapshot, name: &str) -> T {
     snapshot
         .conn()
         .pragma_query_value(None, name, |r| r.get(0))
+        .unwrap()
+}
+
+/// SQLite's plan of `sql` with `params` on the snapshot, one step a line.
+pub(crate) fn plan(snapshot: &Snapshot, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+    let mut st = snapshot
+        .conn()
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap();
+    st.query_map(params, |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
         .unwrap()
 }

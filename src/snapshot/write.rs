@@ -30,25 +30,7 @@ fn insert_all(tx: &Transaction<'_>, d: &SourceData) -> rusqlite::Result<()> {
     tx.pragma_update(None, "defer_foreign_keys", "ON")?;
     insert_period(tx, &d.period)?;
     let mut w = RowWriter::new(tx)?;
-    d.lane_owners.iter().try_for_each(|r| w.lane_owner(r))?;
-    d.accounts.iter().try_for_each(|r| w.account(r))?;
-    d.invoices.iter().try_for_each(|r| w.invoice(r))?;
-    d.employer_programs
-        .iter()
-        .try_for_each(|r| w.employer_program(r))?;
-    d.invoice_lines.iter().try_for_each(|r| w.invoice_line(r))?;
-    d.payments.iter().try_for_each(|r| w.payment(r))?;
-    d.credits.iter().try_for_each(|r| w.credit(r))?;
-    d.disbursements.iter().try_for_each(|r| w.disbursement(r))?;
-    d.ledger.iter().try_for_each(|r| w.ledger(r))?;
-    d.usage_events.iter().try_for_each(|r| w.usage_event(r))?;
-    d.export_batches.iter().try_for_each(|r| w.export_batch(r))?;
-    d.export_lines.iter().try_for_each(|r| w.export_line(r))?;
-    d.program_statements
-        .iter()
-        .try_for_each(|r| w.program_statement(r))?;
-    d.statement_lines.iter().try_for_each(|r| w.statement_line(r))?;
-    d.roster.iter().try_for_each(|r| w.roster(r))?;
+    w.source_data(d)?;
     let counts = w.row_counts();
     drop(w);
     insert_source_counts(tx, &counts, &|table| format!("{table}.csv"))?;

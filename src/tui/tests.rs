@@ -2047,7 +2047,7 @@ fn demo_accepting_asks_for_confirmation_with_the_variance_and_an_optional_note()
     assert!(d.app.editor.is_none());
     let c = demo_correction(&d, key_gl);
     assert_eq!(
-        (c.status.as_str(), c.decision_note.as_deref()),
+        (c.status.as_str(), c.row.decision_note.as_deref()),
         ("accepted", Some("ties to JE-1042"))
     );
     let log = d.snap.workflow().audit_log().unwrap();
@@ -2104,7 +2104,7 @@ fn demo_a_reviewer_reverses_an_accepted_correction_with_a_reason() {
     assert!(d.app.editor.is_none());
     let c = demo_correction(&d, key_gl);
     assert_eq!(c.status.as_str(), "reversed");
-    let at = c.reversed_at.clone().unwrap();
+    let at = c.row.reversed_at.clone().unwrap();
     let item = d.app.detail_item().unwrap();
     assert_eq!(item.status.as_str(), "open");
     assert_eq!(item.corrected.2.to_string(), "-9.75");

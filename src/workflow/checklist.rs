@@ -18,7 +18,7 @@ use crate::money::Money;
 use crate::reconcile::Overview;
 use crate::snapshot::model::{AnnotationKind, ItemStatus, Lane, Severity, TargetKind};
 use crate::snapshot::schema::CHECKLIST_ITEMS;
-use crate::snapshot::workflow::{AnnotationRow, ChecklistRow};
+use crate::snapshot::workflow::{row_id, AnnotationRow, ChecklistRow, WriteTx};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
@@ -394,6 +394,13 @@ pub fn parse_item(text: &str) -> Result<u8, Refusal> {
     }
 }
 
+/// Item `item` as stored; not found when the snapshot lacks it.
+fn stored_item(tx: &WriteTx<'_>, item: u8) -> Result<ChecklistRow, Refusal> {
+    tx.read()
+        .checklist_item(item)?
+        .ok_or_else(|| Refusal::NotFound(format!("checklist item {item} is missing from the snapshot")))
+}
+
 /// Writes `text` as a note on item `item` and records it among `changes`.
 fn add_note(
     w: &super::Writes<'_>,
@@ -423,15 +430,11 @@ pub fn note(snapshot: &Snapshot, actor: &Actor, item: u8, text: &str) -> Result<
     require_text("the note", text)?;
     let result = snapshot.write(|tx| {
         ensure_open(tx)?;
-        if tx.read().checklist_item(item)?.is_none() {
-            return Err(Refusal::NotFound(format!(
-                "checklist item {item} is missing from the snapshot"
-            )));
-        }
+        stored_item(tx, item)?;
         audited(tx, actor, |w| {
             let mut changes = Changes::default();
             add_note(w, actor, item, text, &mut changes)?;
-            Ok(changes.entry(actor, "checklist.note", &format!("checklist:{item}"), Some(text)))
+            Ok(changes.entry(actor, "checklist.note", &row_id("checklist", item), Some(text)))
         })
     });
     result.map_err(|e| e.keeping(text))
@@ -457,11 +460,7 @@ pub fn set<F: Figures + ?Sized>(
     }
     let result = snapshot.write(|tx| {
         ensure_open(tx)?;
-        let Some(before) = tx.read().checklist_item(item)? else {
-            return Err(Refusal::NotFound(format!(
-                "checklist item {item} is missing from the snapshot"
-            )));
-        };
+        let before = stored_item(tx, item)?;
         check_version(
             || format!("checklist item {item}"),
             seen_version,

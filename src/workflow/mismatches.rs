@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -31,30 +32,16 @@ use crate::snapshot::workflow::{
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
-/// A correction proposed against a mismatch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A correction proposed against a mismatch: its stored annotation (kind `correction`: who
+/// proposed it and when, the reason as `text`, the reference, the decision and any
+/// reversal) with the amount, side and status every correction has.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Correction {
-    pub id: i64,
-    pub author: String,
-    pub created_at: String,
     /// Added to the figure on `side` (negative to reduce it).
     pub amount: Money,
     pub side: Side,
-    pub reason: String,
-    pub reference: Option<String>,
     pub status: CorrectionStatus,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    /// The acceptance's note or the rejection's reason, when one was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision_note: Option<String>,
-    /// Who reversed it (an accepted correction taken back), when and why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversed_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversed_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversal_reason: Option<String>,
+    pub row: AnnotationRow,
 }
 
 impl Correction {
@@ -63,31 +50,48 @@ impl Correction {
             return None;
         }
         Some(Correction {
-            id: row.id,
-            author: row.author.clone(),
-            created_at: row.created_at.clone(),
             amount: row.amount?,
             side: row.side?,
-            reason: row.text.clone(),
-            reference: row.reference.clone(),
             status: row.correction_status?,
-            decided_by: row.decided_by.clone(),
-            decided_at: row.decided_at.clone(),
-            decision_note: row.decision_note.clone(),
-            reversed_by: row.reversed_by.clone(),
-            reversed_at: row.reversed_at.clone(),
-            reversal_reason: row.reversal_reason.clone(),
+            row: row.clone(),
         })
     }
 
     /// "reversed by WHO at WHEN: reason", once it was reversed.
     pub fn reversal(&self) -> Option<String> {
-        reversal_words(
-            self.reversed_by.as_deref()?,
-            self.reversed_at.as_deref().unwrap_or("-"),
-            self.reversal_reason.as_deref().unwrap_or(""),
-        )
-        .into()
+        reversal_of(&self.row)
+    }
+}
+
+/// A correction as `--json` and the packet give it: the annotation's fields under the
+/// correction's names (`reason`, `status`); the decision's note and the reversal only when
+/// set.
+impl Serialize for Correction {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let row = &self.row;
+        let mut out = serializer.serialize_struct("Correction", 14)?;
+        out.serialize_field("id", &row.id)?;
+        out.serialize_field("author", &row.author)?;
+        out.serialize_field("created_at", &row.created_at)?;
+        out.serialize_field("amount", &self.amount)?;
+        out.serialize_field("side", &self.side)?;
+        out.serialize_field("reason", &row.text)?;
+        out.serialize_field("reference", &row.reference)?;
+        out.serialize_field("status", &self.status)?;
+        out.serialize_field("decided_by", &row.decided_by)?;
+        out.serialize_field("decided_at", &row.decided_at)?;
+        for (name, value) in [
+            ("decision_note", &row.decision_note),
+            ("reversed_by", &row.reversed_by),
+            ("reversed_at", &row.reversed_at),
+            ("reversal_reason", &row.reversal_reason),
+        ] {
+            match value {
+                Some(value) => out.serialize_field(name, value)?,
+                None => out.skip_field(name)?,
+            }
+        }
+        out.end()
     }
 }
 
@@ -262,29 +266,11 @@ fn view_of<M: std::borrow::Borrow<Mismatch>>(
     state: Option<MismatchStateRow>,
     corrections: Vec<Correction>,
 ) -> MismatchView<M> {
-    let Some(m) = mismatch.as_ref().map(|m| m.borrow()) else {
-        let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
-        return MismatchView {
-            lane: key.split(':').next().and_then(Lane::parse),
-            severity: None,
-            status: state.as_ref().map_or(MismatchStatus::Open, |s| s.status),
-            cleared_by_data: true,
-            owner: owner_override.clone().unwrap_or_default(),
-            owner_override,
-            first_seen: state.as_ref().map(|s| s.first_seen.clone()),
-            updated_by: state.as_ref().map(|s| s.updated_by.clone()),
-            updated_at: state.as_ref().map(|s| s.updated_at.clone()),
-            version: state.as_ref().map_or(0, |s| s.version),
-            raw_variance: Money::ZERO,
-            corrected_expected: Money::ZERO,
-            corrected_actual: Money::ZERO,
-            corrected_variance: Money::ZERO,
-            corrections,
-            mismatch: None,
-            key,
-        };
+    let m = mismatch.as_ref().map(|m| m.borrow());
+    let (raw_variance, (expected, actual, variance)) = match m {
+        Some(m) => (m.variance, overlay(m, &corrections)),
+        None => (Money::ZERO, (Money::ZERO, Money::ZERO, Money::ZERO)),
     };
-    let (expected, actual, variance) = overlay(m, &corrections);
     let mut status = state.as_ref().map_or(MismatchStatus::Open, |s| s.status);
     // A resolution holds only while the corrections still tie (the data may have changed).
     if status == MismatchStatus::Resolved && !variance.is_zero() {
@@ -298,17 +284,23 @@ fn view_of<M: std::borrow::Borrow<Mismatch>>(
     }
     let owner_override = state.as_ref().and_then(|s| s.owner_override.clone());
     MismatchView {
-        lane: Some(m.lane),
-        severity: Some(m.severity),
+        // Cleared by data: the lane its key names.
+        lane: m
+            .map(|m| m.lane)
+            .or_else(|| key.split(':').next().and_then(Lane::parse)),
+        severity: m.map(|m| m.severity),
         status,
-        cleared_by_data: false,
-        owner: owner_override.clone().unwrap_or_else(|| m.owner.clone()),
+        cleared_by_data: m.is_none(),
+        owner: owner_override
+            .clone()
+            .or_else(|| m.map(|m| m.owner.clone()))
+            .unwrap_or_default(),
         owner_override,
         first_seen: state.as_ref().map(|s| s.first_seen.clone()),
         updated_by: state.as_ref().map(|s| s.updated_by.clone()),
         updated_at: state.as_ref().map(|s| s.updated_at.clone()),
         version: state.as_ref().map_or(0, |s| s.version),
-        raw_variance: m.variance,
+        raw_variance,
         corrected_expected: expected,
         corrected_actual: actual,
         corrected_variance: variance,
@@ -580,17 +572,21 @@ impl Work<'_, '_> {
         )
     }
 
+    /// Correction `id` of this mismatch.
+    fn correction(&self, id: i64) -> Result<&Correction, Refusal> {
+        self.view
+            .corrections
+            .iter()
+            .find(|c| c.row.id == id)
+            .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {}", inert(&self.state.key))))
+    }
+
     /// The correction to decide: `id`, or the only one awaiting a decision.
     fn pending_correction(&self, id: Option<i64>) -> Result<Correction, Refusal> {
         let key = inert(&self.state.key);
         let pending: Vec<&Correction> = self.view.pending().collect();
         let chosen = match id {
-            Some(id) => self
-                .view
-                .corrections
-                .iter()
-                .find(|c| c.id == id)
-                .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?,
+            Some(id) => self.correction(id)?,
             None => match pending.as_slice() {
                 [only] => only,
                 [] => {
@@ -599,7 +595,7 @@ impl Work<'_, '_> {
                     )))
                 }
                 many => {
-                    let ids: Vec<String> = many.iter().map(|c| format!("#{}", c.id)).collect();
+                    let ids: Vec<String> = many.iter().map(|c| format!("#{}", c.row.id)).collect();
                     return Err(Refusal::Invalid(format!(
                         "{key} has {} corrections awaiting a decision ({}): say which",
                         many.len(),
@@ -610,12 +606,12 @@ impl Work<'_, '_> {
         };
         if chosen.status != CorrectionStatus::Proposed {
             let (by, at) = match chosen.status {
-                CorrectionStatus::Reversed => (&chosen.reversed_by, &chosen.reversed_at),
-                _ => (&chosen.decided_by, &chosen.decided_at),
+                CorrectionStatus::Reversed => (&chosen.row.reversed_by, &chosen.row.reversed_at),
+                _ => (&chosen.row.decided_by, &chosen.row.decided_at),
             };
             let mut why = format!(
                 "correction #{} on {key} was already {} by {} at {}",
-                chosen.id,
+                chosen.row.id,
                 chosen.status,
                 inert(by.as_deref().unwrap_or("-")),
                 inert(at.as_deref().unwrap_or("-")),
@@ -631,12 +627,7 @@ impl Work<'_, '_> {
     /// The accepted correction `id`, to reverse.
     fn accepted_correction(&self, id: i64) -> Result<Correction, Refusal> {
         let key = inert(&self.state.key);
-        let chosen = self
-            .view
-            .corrections
-            .iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| Refusal::NotFound(format!("no correction #{id} on {key}")))?;
+        let chosen = self.correction(id)?;
         match chosen.status {
             CorrectionStatus::Accepted => Ok(chosen.clone()),
             CorrectionStatus::Reversed => Err(Refusal::Precondition(format!(
@@ -661,8 +652,8 @@ impl Work<'_, '_> {
         let before = self
             .tx
             .read()
-            .annotation(correction.id)?
-            .ok_or_else(|| Refusal::NotFound(format!("no correction #{}", correction.id)))?;
+            .annotation(correction.row.id)?
+            .ok_or_else(|| Refusal::NotFound(format!("no correction #{}", correction.row.id)))?;
         let (by, at) = (Some(self.actor.login.clone()), Some(self.tx.at().to_string()));
         let note = note.filter(|n| !n.trim().is_empty()).map(str::to_string);
         let after = if status == CorrectionStatus::Reversed {
@@ -684,8 +675,9 @@ impl Work<'_, '_> {
         };
         self.tx.decide_correction(&after)?;
         self.changes.record(after.row_id(), before.state(), after.state());
-        for c in self.view.corrections.iter_mut().filter(|c| c.id == correction.id) {
+        for c in self.view.corrections.iter_mut().filter(|c| c.row.id == after.id) {
             c.status = status;
+            c.row = after.clone();
         }
         let mismatch = self.mismatch()?;
         let (_, _, variance) = overlay(mismatch, &self.view.corrections);
@@ -860,11 +852,11 @@ pub fn accept<F: Figures + ?Sized>(
         |w| {
             w.mismatch()?;
             let correction = w.pending_correction(id)?;
-            if correction.author == actor.login {
+            if correction.row.author == actor.login {
                 return Err(Refusal::FourEyes(format!(
                     "{} proposed correction #{} and cannot also accept it; another reviewer or lead must",
                     inert(&actor.login),
-                    correction.id
+                    correction.row.id
                 )));
             }
             w.decide(&correction, CorrectionStatus::Accepted, note)?;
@@ -978,7 +970,7 @@ pub fn waive<F: Figures + ?Sized>(
             if let Some(c) = w.view.pending().next() {
                 return Err(Refusal::Precondition(format!(
                     "correction #{} on {key} awaits a decision: accept or reject it before waiving",
-                    c.id
+                    c.row.id
                 )));
             }
             let row = w.new_annotation(AnnotationKind::Waiver, reason);
@@ -1015,4 +1007,112 @@ pub fn assign<F: Figures + ?Sized>(
             Ok(None)
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_correction() -> AnnotationRow {
+        AnnotationRow {
+            id: 7,
+            amount: Some(Money::from_cents(-975)),
+            side: Some(Side::Actual),
+            reference: Some("JE-1042".into()),
+            correction_status: Some(CorrectionStatus::Accepted),
+            decided_by: Some("rita".into()),
+            decided_at: Some("2026-04-02T10:00:00Z".into()),
+            decision_note: Some("ties to JE-1042".into()),
+            ..new_annotation(
+                TargetKind::Mismatch,
+                "exports:GL-1:ar-total",
+                AnnotationKind::Correction,
+                &Actor {
+                    login: "tlin".into(),
+                    display_name: None,
+                    role: None,
+                    proof: Default::default(),
+                },
+                "2026-04-01T09:00:00Z",
+                "netted twice",
+            )
+        }
+    }
+
+    #[test]
+    fn a_correction_gives_its_annotation_under_the_correction_names_and_only_the_set_decision_fields() {
+        let c = Correction::from_row(&stored_correction()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"id":7,"author":"tlin","created_at":"2026-04-01T09:00:00Z","amount":-9.75,"side":"actual","reason":"netted twice","reference":"JE-1042","status":"accepted","decided_by":"rita","decided_at":"2026-04-02T10:00:00Z","decision_note":"ties to JE-1042"}"#
+        );
+    }
+
+    #[test]
+    fn an_annotation_that_is_not_a_whole_correction_is_none() {
+        let note = AnnotationRow {
+            kind: AnnotationKind::Note,
+            ..stored_correction()
+        };
+        assert_eq!(Correction::from_row(&note), None);
+        let no_amount = AnnotationRow {
+            amount: None,
+            ..stored_correction()
+        };
+        assert_eq!(Correction::from_row(&no_amount), None);
+    }
+
+    #[test]
+    fn a_key_cleared_by_data_keeps_its_state_and_takes_its_lane_from_the_key() {
+        let state = MismatchStateRow {
+            key: "exports:GL-1:ar-total".into(),
+            status: MismatchStatus::Resolved,
+            owner_override: Some("gl-team".into()),
+            first_seen: "2026-04-01T09:00:00Z".into(),
+            cleared_by_data: true,
+            updated_by: "rita".into(),
+            updated_at: "2026-04-02T10:00:00Z".into(),
+            version: 3,
+        };
+        let corrections = vec![Correction::from_row(&stored_correction()).unwrap()];
+        let v = view_of::<Mismatch>(state.key.clone(), None, Some(state.clone()), corrections.clone());
+        assert_eq!(
+            (v.lane, v.severity, v.status, v.cleared_by_data, v.is_open()),
+            (Some(Lane::Exports), None, MismatchStatus::Resolved, true, false)
+        );
+        assert_eq!(
+            (v.owner.as_str(), v.owner_override.as_deref()),
+            ("gl-team", Some("gl-team"))
+        );
+        assert_eq!(
+            (
+                v.first_seen.as_deref(),
+                v.updated_by.as_deref(),
+                v.updated_at.as_deref(),
+                v.version
+            ),
+            (
+                Some("2026-04-01T09:00:00Z"),
+                Some("rita"),
+                Some("2026-04-02T10:00:00Z"),
+                3
+            )
+        );
+        assert_eq!(
+            [
+                v.raw_variance,
+                v.corrected_expected,
+                v.corrected_actual,
+                v.corrected_variance
+            ],
+            [Money::ZERO; 4]
+        );
+        assert_eq!((v.corrections, v.mismatch), (corrections, None));
+        let no_override = MismatchStateRow {
+            owner_override: None,
+            ..state
+        };
+        let v = view_of::<Mismatch>("nowhere:X:y".into(), None, Some(no_override), Vec::new());
+        assert_eq!((v.lane, v.owner.as_str()), (None, ""));
+    }
 }

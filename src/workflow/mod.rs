@@ -202,6 +202,7 @@ pub fn role_words(role: Role) -> &'static str {
     }
 }
 
+/// A role with its article: `a reviewer`.
 fn with_article(role: Role) -> &'static str {
     match role {
         Role::Operator => "an operator",

@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use super::mismatches::{sync, views_of, Changes, MismatchView};
 use super::{
-    audited, audited_with, ensure_open, require_reason, require_text, Actor, Engine, Permission, Receipt,
-    Refusal,
+    audited, audited_with, ensure_open, require_reason, require_text, with_article, Actor, Engine,
+    Permission, Receipt, Refusal,
 };
 use crate::digest::hex;
 use crate::money::Money;
@@ -113,7 +113,7 @@ fn evaluate<M>(
         rule: "the signer is a lead",
         met: actor.role == Some(Role::Lead),
         state: match actor.role {
-            Some(role) => format!("{login} is {}", article(role)),
+            Some(role) => format!("{login} is {}", with_article(role)),
             None => format!("{login} is not on the roster"),
         },
     });
@@ -132,14 +132,6 @@ fn evaluate<M>(
         },
     });
     Ok(out)
-}
-
-fn article(role: Role) -> &'static str {
-    match role {
-        Role::Operator => "an operator",
-        Role::Reviewer => "a reviewer",
-        Role::Lead => "a lead",
-    }
 }
 
 /// Every sign-off precondition and its state now, for `actor` as the signer.

@@ -22,7 +22,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::{build, Dir, ImportError, Imported, Problem, MAX_PROBLEMS};
 use crate::money::{MAX_ABS_CENTS, MAX_TOTAL_ABS_CENTS};
-use crate::snapshot::model::{Period, PeriodStatus, SourceData, SourceRow};
+use crate::snapshot::model::{Period, PeriodStatus, SourceData};
 use crate::text::{inert, inert_path};
 
 /// What `source_counts.file` says the ledger's rows came from: they are closedesk's, made
@@ -213,38 +213,27 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
 /// Every amount, and all of them together, within the snapshot's bounds
 /// (docs/snapshot-format.md, "Bounds").
 fn bounds(d: &SourceData, problems: &mut Vec<Problem>) {
-    let mut amounts: Vec<(&str, &str, i64)> = Vec::new();
-    for i in &d.invoices {
-        amounts.push(("invoices.json", &i.id, i.total.cents()));
-        amounts.push(("invoices.json", &i.id, i.balance.cents()));
-    }
-    amounts.extend(
-        d.invoice_lines
-            .iter()
-            .map(|l| ("invoices.json", l.invoice_id.as_str(), l.amount.cents())),
-    );
-    amounts.extend(
-        d.payments
-            .iter()
-            .map(|p| ("payments", p.id.as_str(), p.amount.cents())),
-    );
-    amounts.extend(
-        d.credits
-            .iter()
-            .map(|c| ("credit_notes.json", c.id.as_str(), c.amount.cents())),
-    );
-    amounts.extend(
-        d.disbursements
-            .iter()
-            .map(|x| ("disbursements", x.id.as_str(), x.amount.cents())),
-    );
-    amounts.extend(
-        d.ledger
-            .iter()
-            .map(|l| ("ledger (derived)", l.id.as_str(), l.amount.cents())),
-    );
+    let amounts = d
+        .invoices
+        .iter()
+        .flat_map(|i| {
+            [
+                ("invoices.json", &i.id, i.total),
+                ("invoices.json", &i.id, i.balance),
+            ]
+        })
+        .chain(
+            d.invoice_lines
+                .iter()
+                .map(|l| ("invoices.json", &l.invoice_id, l.amount)),
+        )
+        .chain(d.payments.iter().map(|p| ("payments", &p.id, p.amount)))
+        .chain(d.credits.iter().map(|c| ("credit_notes.json", &c.id, c.amount)))
+        .chain(d.disbursements.iter().map(|x| ("disbursements", &x.id, x.amount)))
+        .chain(d.ledger.iter().map(|l| ("ledger (derived)", &l.id, l.amount)));
     let mut total: i128 = 0;
-    for (file, id, cents) in amounts {
+    for (file, id, amount) in amounts {
+        let cents = amount.cents();
         total += i128::from(cents).abs();
         let reason = if cents.unsigned_abs() >= MAX_ABS_CENTS as u64 {
             "an amount of 10^15 minor units or more (10,000,000,000,000.00 in a two-decimal currency)"
@@ -266,25 +255,7 @@ pub fn import_dir(dir: &Path, window: &str, out: &Path, force: bool) -> Result<I
     build::check_target(out, force)?;
     let data = read_dir(dir, window)?;
     build::build_with(out, force, |snapshot| {
-        snapshot.bulk_load_from(&data.period, &file_of, |writer| {
-            let rows = data
-                .lane_owners
-                .iter()
-                .cloned()
-                .map(SourceRow::LaneOwner)
-                .chain(data.accounts.iter().cloned().map(SourceRow::Account))
-                .chain(data.invoices.iter().cloned().map(SourceRow::Invoice))
-                .chain(data.invoice_lines.iter().cloned().map(SourceRow::InvoiceLine))
-                .chain(data.payments.iter().cloned().map(SourceRow::Payment))
-                .chain(data.credits.iter().cloned().map(SourceRow::Credit))
-                .chain(data.disbursements.iter().cloned().map(SourceRow::Disbursement))
-                .chain(data.ledger.iter().cloned().map(SourceRow::Ledger))
-                .chain(data.roster.iter().cloned().map(SourceRow::Roster));
-            for row in rows {
-                writer.write(&row)?;
-            }
-            Ok::<(), rusqlite::Error>(())
-        })
+        snapshot.bulk_load_from(&data.period, &file_of, |writer| writer.source_data(&data))
     })?;
     Ok(Imported {
         events_parquet: false,
@@ -297,6 +268,8 @@ pub fn import_dir(dir: &Path, window: &str, out: &Path, force: bool) -> Result<I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::Money;
+    use crate::snapshot::model::{Credit, CreditKind, LedgerEntry, LedgerKind, Payment, PaymentKind};
 
     #[test]
     fn a_window_is_a_calendar_month() {
@@ -309,6 +282,75 @@ mod tests {
         for bad in ["2026-3", "2026-13", "2026/03", "26-03-01", ""] {
             assert!(parse_window(bad).is_none(), "{bad}");
         }
+    }
+
+    fn with_amounts(payment: i64, credit: i64, ledger: i64) -> SourceData {
+        let on = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let mut d = SourceData::new(crate::demo::scale::period());
+        d.payments.push(Payment {
+            id: "py_1".into(),
+            account_id: "cus_1".into(),
+            kind: PaymentKind::Payment,
+            related_payment_id: None,
+            occurred_on: on,
+            amount: Money::from_cents(payment),
+            reference: None,
+        });
+        d.credits.push(Credit {
+            id: "cn_1".into(),
+            account_id: "cus_1".into(),
+            kind: CreditKind::Credit,
+            related_credit_id: None,
+            issued_on: on,
+            amount: Money::from_cents(credit),
+            reason: None,
+        });
+        d.ledger.push(LedgerEntry {
+            id: "le_1".into(),
+            account_id: "cus_1".into(),
+            invoice_id: None,
+            occurred_at: on.and_hms_opt(9, 0, 0).unwrap(),
+            kind: LedgerKind::PaymentDisbursed,
+            amount: Money::from_cents(ledger),
+            reference: None,
+        });
+        d
+    }
+
+    fn bounds_of(d: &SourceData) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        bounds(d, &mut problems);
+        problems.into_iter().map(|p| (p.file, p.reason)).collect()
+    }
+
+    #[test]
+    fn an_amount_or_the_amounts_together_out_of_bounds_are_refused_once_in_file_order() {
+        assert_eq!(bounds_of(&with_amounts(100, 200, -300)), []);
+        // 10^15 minor units in one payment: refused, and the total is reached with it.
+        assert_eq!(
+            bounds_of(&with_amounts(1_000_000_000_000_000, 1, 1)),
+            [(
+                "payments".to_string(),
+                "py_1: an amount of 10^15 minor units or more (10,000,000,000,000.00 in a two-decimal \
+                 currency)"
+                    .to_string()
+            )]
+        );
+        // 4·10^14 + 4·10^14 + |−4·10^14| = 1.2·10^15: the ledger row (after the credits)
+        // is the one that reaches the total.
+        assert_eq!(
+            bounds_of(&with_amounts(
+                400_000_000_000_000,
+                400_000_000_000_000,
+                -400_000_000_000_000
+            )),
+            [(
+                "ledger (derived)".to_string(),
+                "le_1: the period's amounts together reach 10^15 minor units (10,000,000,000,000.00 in \
+                 a two-decimal currency)"
+                    .to_string()
+            )]
+        );
     }
 
     #[test]
