@@ -2674,3 +2674,27 @@ fn the_window_moves_as_little_as_keeps_the_selection_in_view() {
     assert_eq!(scrolled(9, 9, 3, 10), 7); // past the end: the last three rows
     assert_eq!(scrolled(5, 0, 3, 0), 0); // no rows
 }
+
+/// A lane scrolled to its last row, then shown on a taller terminal, shows its rows from
+/// the first: the window is clamped to the rows there are, as every table's is
+/// (`views::scrolled`), not left where it was with the rows above it hidden.
+#[test]
+fn a_lane_scrolled_down_fills_a_taller_terminal_from_its_first_row() {
+    let mut d = Demo::open("jokafor");
+    d.locate("payments", "PAY-0018");
+    let rows: Vec<String> = d
+        .app
+        .lanes
+        .data()
+        .rows
+        .iter()
+        .map(|r| r.row.id().to_string())
+        .collect();
+    assert!(rows.len() > 20 && rows.len() < 100, "{} payments", rows.len());
+    d.press(&[key('G')]);
+    let short = d.screen();
+    assert!(!short.contains(&format!(" {} ", rows[0])), "{short}");
+    let tall = screen(&mut d.app, 80, 120);
+    assert_shows(&tall, &rows[0]);
+    assert_shows(&tall, rows.last().unwrap());
+}

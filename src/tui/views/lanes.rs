@@ -386,12 +386,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     );
     let cols = columns(lane);
     // Only the rows on screen are measured and built, so a frame costs the same however
-    // many rows are loaded. The window follows the selection, as the table widget would.
+    // many rows are loaded. The window follows the selection, as every table's does.
     let height = usize::from(table_area.height.saturating_sub(1)).max(1);
-    let mut offset = data.table.offset().min(data.selected);
-    if data.selected >= offset + height {
-        offset = data.selected + 1 - height;
-    }
+    let offset = super::scrolled(data.table.offset(), data.selected, height, data.rows.len());
     let shown = &data.rows[offset.min(data.rows.len())..(offset + height).min(data.rows.len())];
     // Widths from the rows shown: ids and amounts are never cut; text gives way.
     let natural: Vec<usize> = (0..cols.len())
