@@ -192,30 +192,27 @@ impl<'t> RowWriter<'t> {
 
     /// Writes every row of `d` but the period's, table by table in file order.
     pub fn source_data(&mut self, d: &SourceData) -> Result<()> {
-        // `table => writer`: every row of `d.table` through `self.writer`.
-        macro_rules! each {
-            ($($rows:ident => $write:ident,)*) => {
-                $(d.$rows.iter().try_for_each(|r| self.$write(r))?;)*
-            };
-        }
-        each! {
-            lane_owners => lane_owner,
-            accounts => account,
-            invoices => invoice,
-            employer_programs => employer_program,
-            invoice_lines => invoice_line,
-            payments => payment,
-            credits => credit,
-            disbursements => disbursement,
-            ledger => ledger,
-            usage_events => usage_event,
-            export_batches => export_batch,
-            export_lines => export_line,
-            program_statements => program_statement,
-            statement_lines => statement_line,
-            roster => roster,
-        }
-        Ok(())
+        d.lane_owners.iter().try_for_each(|r| self.lane_owner(r))?;
+        d.accounts.iter().try_for_each(|r| self.account(r))?;
+        d.invoices.iter().try_for_each(|r| self.invoice(r))?;
+        d.employer_programs
+            .iter()
+            .try_for_each(|r| self.employer_program(r))?;
+        d.invoice_lines.iter().try_for_each(|r| self.invoice_line(r))?;
+        d.payments.iter().try_for_each(|r| self.payment(r))?;
+        d.credits.iter().try_for_each(|r| self.credit(r))?;
+        d.disbursements.iter().try_for_each(|r| self.disbursement(r))?;
+        d.ledger.iter().try_for_each(|r| self.ledger(r))?;
+        d.usage_events.iter().try_for_each(|r| self.usage_event(r))?;
+        d.export_batches.iter().try_for_each(|r| self.export_batch(r))?;
+        d.export_lines.iter().try_for_each(|r| self.export_line(r))?;
+        d.program_statements
+            .iter()
+            .try_for_each(|r| self.program_statement(r))?;
+        d.statement_lines
+            .iter()
+            .try_for_each(|r| self.statement_line(r))?;
+        d.roster.iter().try_for_each(|r| self.roster(r))
     }
 
     pub fn lane_owner(&mut self, r: &LaneOwner) -> Result<()> {
