@@ -281,10 +281,10 @@ pub fn bindings() -> Vec<Binding> {
     keys
 }
 
-/// The detail's binding of `action`: the actions line writes each key as it is bound.
-fn binding_of(action: &Action) -> Binding {
-    bindings()
-        .into_iter()
+/// The binding of `action` among `keys` (the detail's [`bindings`]): the actions line writes
+/// each key as it is bound.
+fn binding_of<'k>(keys: &'k [Binding], action: &Action) -> &'k Binding {
+    keys.iter()
         .find(|bd| bd.action == *action)
         .expect("every action of the detail's actions line has a key")
 }
@@ -506,6 +506,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     frame.render_widget(trail.block(trail_block), right);
 
     // What this user may do, and why not when not.
+    let keys = bindings();
     let mut spans = vec![Span::raw("Actions: ")];
     let mut reasons = Vec::new();
     for (action, label) in [
@@ -516,7 +517,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         (Action::Reject, "send back"),
         (Action::Assign, "owner"),
     ] {
-        let key = binding_of(&action).shown;
+        let key = binding_of(&keys, &action).shown;
         match app.allowed(&action) {
             Ok(()) => {
                 spans.push(Span::styled(key, theme.key()));
@@ -535,7 +536,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // at the end of the line when it fits, else on the next one.
     let mut lines = vec![];
     if app.allowed(&Action::Reverse).is_ok() {
-        let reverse = binding_of(&Action::Reverse);
+        let reverse = binding_of(&keys, &Action::Reverse);
         let reverse = [
             Span::styled(reverse.shown, theme.key()),
             Span::raw(format!(" {}", reverse.label)),
