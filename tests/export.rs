@@ -477,8 +477,8 @@ fn a_signed_off_period_still_exports_and_audits_it() {
     // The export is in the log after the sign-off, and the chain still verifies.
     let snapshot = Snapshot::open(&path).unwrap();
     let log = closedesk::workflow::audit::history(&snapshot).unwrap();
-    assert_eq!(log[0].action, "export");
-    assert_eq!(log[1].action, "signoff");
+    assert_eq!(log[0].row.action, "export");
+    assert_eq!(log[1].row.action, "signoff");
     Command::new(env!("CARGO_BIN_EXE_closedesk"))
         .arg("verify")
         .arg(&path)

@@ -523,7 +523,7 @@ fn actions_on_a_current_stored_result_do_not_run_the_engine() {
     let actions: Vec<String> = closedesk::workflow::audit::history(&snapshot)
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.row.action)
         .collect();
     for action in [
         "mismatch.note",

@@ -397,7 +397,7 @@ fn accepted_corrections_are_an_overlay_and_zero_corrected_variance_resolves() {
     let statuses: Vec<String> = v.corrections.iter().map(|c| c.status.to_string()).collect();
     assert_eq!(statuses, ["accepted", "rejected", "accepted"]);
     let detail = mismatches::detail(&snap, &recon, GL).unwrap();
-    let actions: Vec<&str> = detail.trail.iter().map(|e| e.action.as_str()).collect();
+    let actions: Vec<&str> = detail.trail.iter().map(|e| e.row.action.as_str()).collect();
     assert_eq!(
         actions,
         [
@@ -505,7 +505,7 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     mismatches::note(&snap, &olive, &fixed, GL, "still chasing", None).unwrap();
     let detail = mismatches::detail(&snap, &fixed, STATEMENT).unwrap();
     assert_eq!(detail.annotations.len(), 1);
-    assert_eq!(detail.trail.last().unwrap().action, "mismatch.note");
+    assert_eq!(detail.trail.last().unwrap().row.action, "mismatch.note");
     assert!(detail.view.cleared_by_data);
     let stored = |snap: &Snapshot| snap.workflow().mismatch_state(STATEMENT).unwrap().unwrap();
     assert!(!stored(&snap).cleared_by_data);
@@ -524,7 +524,7 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     )
     .unwrap();
     let detail = mismatches::detail(&snap, &fixed, STATEMENT).unwrap();
-    let actions: Vec<&str> = detail.trail.iter().map(|e| e.action.as_str()).collect();
+    let actions: Vec<&str> = detail.trail.iter().map(|e| e.row.action.as_str()).collect();
     assert_eq!(
         actions,
         [

@@ -884,18 +884,19 @@ pub fn log(args: LogArgs) -> Outcome {
 }
 
 fn print_entry(e: &Entry, indent: &str) {
+    let r = &e.row;
     println!(
         "{indent}#{:<4} {}  {}  {}  {}",
-        e.seq,
-        inert(&e.at),
-        inert(&e.actor),
-        inert(&e.action),
-        inert(&e.target)
+        r.seq,
+        inert(&r.at),
+        inert(&r.actor),
+        inert(&r.action),
+        inert(&r.target)
     );
     for change in &e.changes {
         println!("{indent}      {}", inert(change));
     }
-    if let Some(text) = &e.text {
+    if let Some(text) = &r.text {
         println!("{indent}      “{}”", inert(text));
     }
 }

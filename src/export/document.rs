@@ -555,16 +555,16 @@ pub fn markdown(p: &Packet<'_>) -> String {
             let _ = writeln!(
                 w,
                 "- audit #{} {} by {} at {}: {}",
-                e.seq,
-                md(&e.action),
-                md(&e.actor),
-                md(&e.at),
+                e.row.seq,
+                md(&e.row.action),
+                md(&e.row.actor),
+                md(&e.row.at),
                 e.changes.iter().map(|c| md(c)).collect::<Vec<_>>().join("; ")
             );
             // A rejection's, waiver's or assignment's reason; a note's or correction's text
             // is already above, with its annotation.
             let said = |t: &str| d.annotations.iter().any(|a| a.text == t);
-            if let Some(text) = e.text.as_deref().filter(|t| !t.trim().is_empty() && !said(t)) {
+            if let Some(text) = e.row.text.as_deref().filter(|t| !t.trim().is_empty() && !said(t)) {
                 let _ = writeln!(w, "\n{}", indent(&paragraphs(text)));
             }
         }

@@ -17,7 +17,7 @@ use crate::snapshot::model::{
 };
 use crate::snapshot::pages::{Direction, LaneRow, LaneTable};
 use crate::snapshot::queries::RevenueLine;
-use crate::snapshot::workflow::{AnnotationRow, AuditRow, ChecklistRow};
+use crate::snapshot::workflow::{AnnotationRow, ChecklistRow};
 use crate::snapshot::Snapshot;
 use crate::summary::Summary;
 use crate::tui::views::charts::aging_buckets;
@@ -248,13 +248,6 @@ pub const SEARCH_HITS: usize = 1000;
 /// Annotations of one trail the cockpit keeps (the oldest first).
 pub const TRAIL_ROWS: usize = 500;
 
-/// One audit log row as the cockpit lists it: the stored row and what changed, in words.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    pub row: AuditRow,
-    pub changes: Vec<String>,
-}
-
 /// Work for the background worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -421,7 +414,7 @@ pub enum Response {
     },
     Audit {
         before: Option<i64>,
-        rows: Vec<AuditEntry>,
+        rows: Vec<workflow::audit::Entry>,
     },
     Verified(Result<String, String>),
     Evidence {
@@ -1102,18 +1095,7 @@ pub fn handle_with(
         },
         Request::Audit { before } => match snapshot.workflow().audit_page(before, PAGE) {
             Ok(rows) => {
-                let json = |t: &Option<String>| {
-                    t.as_deref()
-                        .and_then(|t| serde_json::from_str(t).ok())
-                        .unwrap_or(serde_json::Value::Null)
-                };
-                let rows = rows
-                    .into_iter()
-                    .map(|row| AuditEntry {
-                        changes: workflow::audit::changes(&json(&row.before), &json(&row.after)),
-                        row,
-                    })
-                    .collect();
+                let rows = rows.into_iter().map(workflow::audit::entry).collect();
                 Response::Audit { before, rows }
             }
             Err(e) => Response::Failed(e.to_string()),

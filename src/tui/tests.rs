@@ -6,7 +6,6 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 
 use super::app::{Action, App, View, SAVING};
-use super::data::AuditEntry;
 use super::data::LaneEntry;
 use super::data::{Request, Response, WriteOp};
 use super::fixture;
@@ -18,6 +17,7 @@ use crate::snapshot::model::{AnnotationKind, TargetKind};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
 use crate::snapshot::pages::{Direction, ExportLineRow, LaneRow, LaneTable, UsageRow};
 use crate::snapshot::workflow::{AnnotationRow, AuditRow};
+use crate::workflow::audit::Entry;
 
 fn app_as(login: &str, role: Option<Role>) -> App {
     let mut app = App::new();
@@ -739,7 +739,7 @@ fn screen_audit() {
     press(&mut app, &[key('5')]);
     let rows = (1..=3)
         .rev()
-        .map(|seq| AuditEntry {
+        .map(|seq| Entry {
             row: AuditRow {
                 seq,
                 at: format!("2026-04-0{seq}T09:00:00Z"),
@@ -969,7 +969,7 @@ fn demo_an_operator_assigns_an_owner_from_the_cockpit() {
     let item = d.app.detail_item().unwrap();
     assert_eq!(item.owner, "ar-team@northstar.example");
     let log = crate::workflow::audit::history(&d.snap).unwrap();
-    assert_eq!(log[0].action, "mismatch.assign");
+    assert_eq!(log[0].row.action, "mismatch.assign");
 }
 
 #[test]
@@ -1465,7 +1465,7 @@ fn export_close_packet_from_signoff_and_checklist_item_8() {
     assert_eq!(std::fs::read_to_string(&first).unwrap(), packet);
     // Both exports are in the audit log.
     let log = crate::workflow::audit::history(&d.snap).unwrap();
-    assert_eq!(log.iter().filter(|row| row.action == "export").count(), 2);
+    assert_eq!(log.iter().filter(|e| e.row.action == "export").count(), 2);
 }
 
 /// The close packets in `dir`, by name.
@@ -1520,7 +1520,7 @@ fn a_served_session_keeps_at_most_max_packets_per_login() {
     write_with(&mut d.snap, "rdiaz", None, &op, served).unwrap();
     assert!(slot(&dir, "rdiaz", 1));
     let log = crate::workflow::audit::history(&d.snap).unwrap();
-    assert_eq!(log.iter().filter(|row| row.action == "export").count(), 5);
+    assert_eq!(log.iter().filter(|e| e.row.action == "export").count(), 5);
 }
 
 #[test]
@@ -1849,7 +1849,7 @@ fn non_ascii_stored_times_are_drawn_not_panicked_on() {
     };
     app.on_response(Response::Audit {
         before: None,
-        rows: vec![AuditEntry {
+        rows: vec![Entry {
             row: row.clone(),
             changes: Vec::new(),
         }],
@@ -1859,7 +1859,7 @@ fn non_ascii_stored_times_are_drawn_not_panicked_on() {
     row.at = "2026-04-01T09:05:00Z".into();
     app.on_response(Response::Audit {
         before: None,
-        rows: vec![AuditEntry {
+        rows: vec![Entry {
             row,
             changes: Vec::new(),
         }],

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -24,20 +25,32 @@ use crate::snapshot::Snapshot;
 
 // History ---------------------------------------------------------------------------------------
 
-/// One audit row as shown by `closedesk log`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One audit row as shown (`closedesk log`, a mismatch's trail, the cockpit's audit view):
+/// the stored row and what it changed, in words (`checklist:3 status: pending → done`, one
+/// line per row and field). In JSON: the row's seq, at, actor, action, target, then
+/// `changes`, its text, `before` and `after` as objects (`{}` when absent), and its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    pub seq: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    /// What changed, one line per row and field: `checklist:3 status: pending → done`.
+    pub row: AuditRow,
     pub changes: Vec<String>,
-    pub text: Option<String>,
-    pub before: Value,
-    pub after: Value,
-    pub hash: String,
+}
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let row = &self.row;
+        let mut out = serializer.serialize_struct("Entry", 10)?;
+        out.serialize_field("seq", &row.seq)?;
+        out.serialize_field("at", &row.at)?;
+        out.serialize_field("actor", &row.actor)?;
+        out.serialize_field("action", &row.action)?;
+        out.serialize_field("target", &row.target)?;
+        out.serialize_field("changes", &self.changes)?;
+        out.serialize_field("text", &row.text)?;
+        out.serialize_field("before", &parse_object(row.before.as_deref()))?;
+        out.serialize_field("after", &parse_object(row.after.as_deref()))?;
+        out.serialize_field("hash", &row.hash)?;
+        out.end()
+    }
 }
 
 /// The audit log, newest first.
@@ -51,21 +64,13 @@ fn parse_object(text: Option<&str>) -> Value {
         .unwrap_or(Value::Object(Map::new()))
 }
 
-pub(crate) fn entry(row: AuditRow) -> Entry {
-    let before = parse_object(row.before.as_deref());
-    let after = parse_object(row.after.as_deref());
-    Entry {
-        seq: row.seq,
-        changes: changes(&before, &after),
-        at: row.at,
-        actor: row.actor,
-        action: row.action,
-        target: row.target,
-        text: row.text,
-        before,
-        after,
-        hash: row.hash,
-    }
+/// The row as shown: with what it changed, in words.
+pub fn entry(row: AuditRow) -> Entry {
+    let changes = changes(
+        &parse_object(row.before.as_deref()),
+        &parse_object(row.after.as_deref()),
+    );
+    Entry { row, changes }
 }
 
 /// Fields that only repeat the row's actor and time or its text, or count changes. (A

@@ -11,12 +11,13 @@ use super::fit;
 use crate::text::inert;
 use crate::tui::action::{clamp_move, key, Action, Binding};
 use crate::tui::app::App;
-use crate::tui::data::{AuditEntry, Request, PAGE};
+use crate::tui::data::{Request, PAGE};
 use crate::tui::theme::Theme;
+use crate::workflow::audit::Entry;
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditState {
-    pub rows: Vec<AuditEntry>,
+    pub rows: Vec<Entry>,
     pub selected: usize,
     pub table: TableState,
     pub loaded: bool,
@@ -67,7 +68,7 @@ impl AuditKind {
 
 impl AuditState {
     /// The loaded entries the filters let through, newest first.
-    pub fn shown(&self) -> Vec<&AuditEntry> {
+    pub fn shown(&self) -> Vec<&Entry> {
         self.rows
             .iter()
             .filter(|e| self.kind.admits(&e.row.action))
@@ -92,7 +93,7 @@ impl AuditState {
 
     /// A page of the log arrived: the newest page replaces what is kept (the selection
     /// stays on its entry), an older one is appended.
-    pub(crate) fn on_page(&mut self, before: Option<i64>, rows: Vec<AuditEntry>) {
+    pub(crate) fn on_page(&mut self, before: Option<i64>, rows: Vec<Entry>) {
         self.pending = false;
         self.loaded = true;
         self.at_end = rows.len() < PAGE;
@@ -187,7 +188,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     ));
     frame.render_widget(Paragraph::new(vec![v, filter]), verify);
     let a = &mut app.audit;
-    let shown: Vec<AuditEntry> = a.shown().into_iter().cloned().collect();
+    let shown: Vec<Entry> = a.shown().into_iter().cloned().collect();
     if shown.is_empty() {
         let msg = if a.pending {
             "loading…"
