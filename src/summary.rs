@@ -8,8 +8,9 @@ use serde::Serialize;
 use crate::money::Money;
 use crate::reconcile::{Mismatch, Overview};
 use crate::snapshot::cache::OpenCounts;
+use crate::snapshot::model::ItemStatus;
 use crate::snapshot::model::Severity;
-use crate::snapshot::queries::ChecklistProgress;
+use crate::snapshot::workflow::ChecklistRow;
 use crate::text::inert;
 
 /// The period summary. Its amounts are in the period's currency whatever the field names
@@ -161,11 +162,27 @@ pub struct LastCleanClose {
     pub days_ago: Option<i64>,
 }
 
+/// Checklist progress: items done, of how many, and the first item not done ("3. title").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Checklist {
     pub done: u32,
     pub total: u32,
     pub next: Option<String>,
+}
+
+impl Checklist {
+    /// The progress of the stored checklist (`rows`, in item order).
+    pub fn of(rows: &[ChecklistRow]) -> Checklist {
+        let done = rows.iter().filter(|r| r.status == ItemStatus::Done).count();
+        Checklist {
+            done: u32::try_from(done).unwrap_or(u32::MAX),
+            total: u32::try_from(rows.len()).unwrap_or(u32::MAX),
+            next: rows
+                .iter()
+                .find(|r| r.status != ItemStatus::Done)
+                .map(|r| format!("{}. {}", r.item, r.title)),
+        }
+    }
 }
 
 impl Summary {
@@ -174,7 +191,7 @@ impl Summary {
     pub fn new(
         recon: &Overview,
         open_variance: impl Fn(&Mismatch) -> Option<Money>,
-        checklist: &ChecklistProgress,
+        checklist: Checklist,
         today: NaiveDate,
     ) -> Summary {
         let (counts, variance) = SeverityCounts::tally(
@@ -193,7 +210,7 @@ impl Summary {
         recon: &Overview,
         counts: SeverityCounts,
         variance: Money,
-        checklist: &ChecklistProgress,
+        checklist: Checklist,
         today: NaiveDate,
     ) -> Summary {
         let period = &recon.period;
@@ -224,14 +241,7 @@ impl Summary {
                 date: period.last_clean_date,
                 days_ago: period.last_clean_date.map(|d| (today - d).num_days()),
             }),
-            checklist: Checklist {
-                done: checklist.done,
-                total: checklist.total,
-                next: checklist
-                    .next
-                    .as_ref()
-                    .map(|(item, title)| format!("{item}. {title}")),
-            },
+            checklist,
             posted_receivables_usd: h.posted_receivables,
             disbursed_usd: h.disbursed,
             closing_ar_usd: h.closing_ar,

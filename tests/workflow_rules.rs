@@ -550,8 +550,8 @@ fn summary_of(snap: &Snapshot, recon: &Reconciliation) -> (usize, Money) {
         let v = views.iter().find(|v| v.key == m.key)?;
         v.is_open().then_some(v.corrected_variance)
     };
-    let progress = snap.checklist_progress().unwrap();
-    let summary = closedesk::summary::Summary::new(&recon.overview(), open, &progress, date("2026-04-02"));
+    let progress = closedesk::summary::Checklist::of(&snap.workflow().checklist().unwrap());
+    let summary = closedesk::summary::Summary::new(&recon.overview(), open, progress, date("2026-04-02"));
     (summary.mismatches.open, summary.variance_usd)
 }
 
@@ -1032,8 +1032,8 @@ fn summary_counts_use_the_workflow_state_and_the_corrected_variance() {
         let v = views.iter().find(|v| v.key == m.key)?;
         v.is_open().then_some(v.corrected_variance)
     };
-    let progress = snap.checklist_progress().unwrap();
-    let summary = closedesk::summary::Summary::new(&recon.overview(), open, &progress, date("2026-04-02"));
+    let progress = closedesk::summary::Checklist::of(&snap.workflow().checklist().unwrap());
+    let summary = closedesk::summary::Summary::new(&recon.overview(), open, progress, date("2026-04-02"));
     // GL open with 4.75 left after a 5.00 correction; statement open 4.52; ledger waived.
     assert_eq!(summary.mismatches.open, 2);
     assert_eq!(summary.variance_usd, Money::from_cents(475 + 452));

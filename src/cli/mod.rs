@@ -25,7 +25,7 @@ use crate::demo;
 use crate::import;
 use crate::reconcile::{self, Mismatch, Overview};
 use crate::snapshot::Snapshot;
-use crate::summary::{SeverityCounts, Summary};
+use crate::summary::{Checklist, SeverityCounts, Summary};
 use crate::text::{inert, inert_json, inert_path};
 use crate::workflow::mismatches::{self, MismatchView};
 use crate::workflow::signing;
@@ -658,10 +658,13 @@ fn summarize(snapshot: &Snapshot, overview: &Overview) -> Result<(Summary, Vec<b
         let view = views.get(&m.key)?;
         view.is_open().then_some(view.corrected_variance)
     };
-    let progress = snapshot
-        .checklist_progress()
-        .map_err(|e| cannot_read(snapshot, e))?;
-    let summary = Summary::new(overview, open_variance, &progress, today());
+    let progress = Checklist::of(
+        &snapshot
+            .workflow()
+            .checklist()
+            .map_err(|e| cannot_read(snapshot, e))?,
+    );
+    let summary = Summary::new(overview, open_variance, progress, today());
     let open = overview
         .mismatches
         .iter()
@@ -686,15 +689,18 @@ fn summarize_stored(snapshot: &Snapshot) -> Result<Option<Summary>, Failure> {
     else {
         return Ok(None);
     };
-    let progress = snapshot
-        .checklist_progress()
-        .map_err(|e| cannot_read(snapshot, e))?;
+    let progress = Checklist::of(
+        &snapshot
+            .workflow()
+            .checklist()
+            .map_err(|e| cannot_read(snapshot, e))?,
+    );
     let (counts, variance) = SeverityCounts::stored(&open);
     Ok(Some(Summary::counted(
         &overview,
         counts,
         variance,
-        &progress,
+        progress,
         today(),
     )))
 }

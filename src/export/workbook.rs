@@ -312,7 +312,7 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             ("voided_after_balance", money(*voided_after_balance)),
         ])?;
         // Activity dated after window end: shown, moving nothing in the period.
-        let crate::reconcile::after::AfterWindowFigures {
+        let crate::snapshot::queries::AfterWindowActivity {
             invoices_posted,
             invoices_voided,
             payments_received,

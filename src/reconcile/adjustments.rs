@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
-use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, PaymentKind};
+use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, Payment, PaymentKind};
 use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
 
 word_enum!(
@@ -87,10 +87,10 @@ pub const UNEXPLAINED: &str = "unexplained";
 /// the undo comes out of unapplied value and is not on the ledger (a payment bounced before
 /// it was applied pulls nothing back). Refunds pay unapplied value back out (−).
 fn expected_on_ledger(undo: &PaymentUndo) -> Option<Money> {
-    let pulled_back = undo.unwound.max(Money::ZERO).min(undo.amount);
-    match undo.kind {
+    let pulled_back = undo.unwound.max(Money::ZERO).min(undo.payment.amount);
+    match undo.payment.kind {
         PaymentKind::Reversal | PaymentKind::Chargeback => Some(pulled_back),
-        PaymentKind::Refund => Some(-undo.amount),
+        PaymentKind::Refund => Some(-undo.payment.amount),
         PaymentKind::Payment => None,
     }
 }
@@ -108,11 +108,11 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
         *excess.entry(invoice.account_id.clone()).or_default() += invoice.ledger_net;
     }
     for undo in &inputs.payment_undos {
-        if !matches!(undo.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
+        if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
             continue;
         }
         if let Some(expected) = expected_on_ledger(undo).filter(|e| *e != undo.recorded) {
-            *excess.entry(undo.account_id.clone()).or_default() += undo.recorded - expected;
+            *excess.entry(undo.payment.account_id.clone()).or_default() += undo.recorded - expected;
         }
     }
     // A reversal or chargeback row naming no payments row of its kind is in the closing AR
@@ -163,24 +163,24 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
         let Some(expected) = expected_on_ledger(&undo) else {
             continue;
         };
-        let kind = match undo.kind {
+        let kind = match undo.payment.kind {
             PaymentKind::Reversal => AdjustmentKind::PaymentReversal,
             PaymentKind::Chargeback => AdjustmentKind::Chargeback,
             _ => AdjustmentKind::Refund,
         };
         match kind {
-            AdjustmentKind::PaymentReversal => totals.payment_reversals += undo.amount,
-            AdjustmentKind::Chargeback => totals.chargebacks += undo.amount,
-            _ => totals.refunds += undo.amount,
+            AdjustmentKind::PaymentReversal => totals.payment_reversals += undo.payment.amount,
+            AdjustmentKind::Chargeback => totals.chargebacks += undo.payment.amount,
+            _ => totals.refunds += undo.payment.amount,
         }
         if undo.recorded != expected {
-            let (id, word) = (&undo.id, undo.kind);
+            let (id, word) = (&undo.payment.id, undo.payment.kind);
             found.push(gaps.mismatch(
                 id,
                 UNRECORDED,
                 expected,
                 undo.recorded,
-                if undo.kind == PaymentKind::Refund {
+                if undo.payment.kind == PaymentKind::Refund {
                     format!("The {word} {id} is not recorded in the ledger at its amount")
                 } else {
                     format!(
@@ -194,12 +194,12 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
         }
         items.push(AdjustmentItem {
             kind,
-            id: undo.id,
-            account_id: undo.account_id,
-            date: undo.occurred_on,
-            amount: undo.amount,
-            undoes: undo.related_payment_id,
-            explanation: undo.reference,
+            id: undo.payment.id,
+            account_id: undo.payment.account_id,
+            date: undo.payment.occurred_on,
+            amount: undo.payment.amount,
+            undoes: undo.payment.related_payment_id,
+            explanation: undo.payment.reference,
         });
     }
 
@@ -306,13 +306,15 @@ mod tests {
 
     fn undo(id: &str, kind: PaymentKind, amount: i64, recorded: i64) -> PaymentUndo {
         PaymentUndo {
-            id: id.into(),
-            account_id: "ACC-2".into(),
-            kind,
-            related_payment_id: Some("PAY-3".into()),
-            occurred_on: date("2026-03-15"),
-            amount: cents(amount),
-            reference: None,
+            payment: Payment {
+                id: id.into(),
+                account_id: "ACC-2".into(),
+                kind,
+                related_payment_id: Some("PAY-3".into()),
+                occurred_on: date("2026-03-15"),
+                amount: cents(amount),
+                reference: None,
+            },
             recorded: cents(recorded),
             // A payment applied in full and unwound in full the same day.
             unwound: cents(amount),

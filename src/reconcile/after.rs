@@ -3,46 +3,17 @@
 //! A close runs days after its window ends, so the snapshot holds activity dated after
 //! window end: payments received and applied, voids, credits, ledger rows, usage. None of
 //! it moves a figure of the period and none of it is a mismatch; it is counted and summed
-//! here, by kind, so it is shown as such and never silently dropped.
+//! by kind (storage reads it, [`AfterWindowActivity`], and those tallies are the step's
+//! figures as read), so it is shown as such and never silently dropped.
 //!
-//! Owns the after-the-window tallies; must not move a period figure or report a mismatch.
-
-use serde::{Deserialize, Serialize};
+//! Owns what is said of the after-the-window tallies (their words, whether there are any);
+//! must not move a period figure or report a mismatch.
 
 use crate::snapshot::queries::{AfterWindowActivity, Tally};
 
-/// What the snapshot holds dated after window end, by kind: a count and an amount each.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AfterWindowFigures {
-    /// Invoices (not drafts) posted after window end: not in the close set.
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub invoices_posted: Tally,
-    /// Invoices receivable at window end and voided after it: their voids are the next
-    /// period's (totals).
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub invoices_voided: Tally,
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub payments_received: Tally,
-    /// Reversals, refunds and chargebacks.
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub payment_undos: Tally,
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub credits_issued: Tally,
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub credits_reversed: Tally,
-    /// Disbursements, net (unwinding ones are negative).
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub disbursements: Tally,
-    /// Ledger rows of every kind, net.
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub ledger_rows: Tally,
-    /// Usage events, their rated amounts.
-    #[serde(default, skip_serializing_if = "Tally::is_empty")]
-    pub usage_events: Tally,
-}
-
-impl AfterWindowFigures {
+/// The step's figures are the activity as read (`snapshot::queries`); here, what is said of
+/// them.
+impl AfterWindowActivity {
     /// Nothing dated after window end.
     pub fn is_empty(&self) -> bool {
         self.rows().iter().all(|(_, t)| t.is_empty())
@@ -64,20 +35,5 @@ impl AfterWindowFigures {
             ("ledger rows after the window", self.ledger_rows),
             ("usage events after the window", self.usage_events),
         ]
-    }
-}
-
-/// The figures of the activity after the window. Pure: no check, no mismatch.
-pub fn figures(activity: &AfterWindowActivity) -> AfterWindowFigures {
-    AfterWindowFigures {
-        invoices_posted: activity.invoices_posted,
-        invoices_voided: activity.invoices_voided,
-        payments_received: activity.payments_received,
-        payment_undos: activity.payment_undos,
-        credits_issued: activity.credits_issued,
-        credits_reversed: activity.credits_reversed,
-        disbursements: activity.disbursements,
-        ledger_rows: activity.ledger_rows,
-        usage_events: activity.usage_events,
     }
 }

@@ -49,7 +49,7 @@ pub use stored::{run_and_store, stored_or_run, Freshness};
 use crate::money::Money;
 use crate::snapshot::aggregates::Basis;
 use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
-use crate::snapshot::queries::SourceRows;
+use crate::snapshot::queries::{AfterWindowActivity, SourceRows};
 use crate::snapshot::Snapshot;
 
 /// The headline figures shown first everywhere.
@@ -82,8 +82,8 @@ pub struct Steps {
     pub programs: programs::ProgramFigures,
     pub statements: statements::StatementFigures,
     /// Activity dated after window end: shown, never counted in the period.
-    #[serde(default, skip_serializing_if = "after::AfterWindowFigures::is_empty")]
-    pub after_window: after::AfterWindowFigures,
+    #[serde(default, skip_serializing_if = "AfterWindowActivity::is_empty")]
+    pub after_window: AfterWindowActivity,
 }
 
 /// Every figure of every step, and every mismatch, in check order.
@@ -160,8 +160,8 @@ pub struct StepTotals {
     pub programs: programs::ProgramFigures,
     pub statements: statements::StatementFigures,
     /// Activity dated after window end: shown, never counted in the period.
-    #[serde(default, skip_serializing_if = "after::AfterWindowFigures::is_empty")]
-    pub after_window: after::AfterWindowFigures,
+    #[serde(default, skip_serializing_if = "AfterWindowActivity::is_empty")]
+    pub after_window: AfterWindowActivity,
 }
 
 impl Overview {
@@ -493,7 +493,7 @@ enum Found {
         statements: statements::StatementFigures,
         mismatches: Vec<Mismatch>,
     },
-    AgedAndAfter(Aging, after::AfterWindowFigures),
+    AgedAndAfter(Aging, AfterWindowActivity),
 }
 
 /// What checks 1 and 3–5 found: check 1's mismatches, and those of checks 3–5 in check
@@ -566,7 +566,7 @@ fn run_part(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis, part: Part) -> 
         Part::Programs => programs_and_statements(snapshot, ctx, basis),
         Part::AgedAndAfter => Ok(Found::AgedAndAfter(
             aging::aging(snapshot.aging_rows(ctx.period, basis)?),
-            after::figures(&snapshot.after_window_activity(ctx.period, basis)?),
+            snapshot.after_window_activity(ctx.period, basis)?,
         )),
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
-use crate::snapshot::queries::{AccountUsage, SourceRows, UnbilledEvent, UsageControlFacts, UsageLineFacts};
+use crate::snapshot::queries::{AccountUsage, ControlTotals, SourceRows, UnbilledEvent, UsageLineFacts};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageFigures {
@@ -26,19 +26,6 @@ pub struct UsageFigures {
     /// aggregate's own sums.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<ControlTotals>,
-}
-
-/// The control total of pre-aggregated usage (`usage_control.parquet`: the raw events the
-/// warehouse aggregated) and the sums of the aggregate itself (every row of
-/// `usage_daily.parquet`, whatever its day).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ControlTotals {
-    pub control_event_count: i64,
-    pub control_units: i64,
-    pub control_rated: Money,
-    pub aggregate_event_count: i64,
-    pub aggregate_units: i64,
-    pub aggregate_rated: Money,
 }
 
 /// An account's rated usage against its usage lines: no longer reported (its breaks are
@@ -62,24 +49,13 @@ pub fn check(
     accounts: Vec<AccountUsage>,
     lines: impl IntoIterator<Item = UsageLineFacts>,
     unbilled: Vec<UnbilledEvent>,
-    control: Option<UsageControlFacts>,
+    control: Option<ControlTotals>,
 ) -> (UsageFigures, Vec<Mismatch>) {
     let period = &ctx.period.id;
     let mut figures = UsageFigures::default();
     let mut found = Vec::new();
-    if let Some(c) = control {
-        let totals = ControlTotals {
-            control_event_count: c.control_events,
-            control_units: c.control_units,
-            control_rated: c.control_rated,
-            aggregate_event_count: c.aggregate_events,
-            aggregate_units: c.aggregate_units,
-            aggregate_rated: c.aggregate_rated,
-        };
-        let ties = totals.control_event_count == totals.aggregate_event_count
-            && totals.control_units == totals.aggregate_units
-            && totals.control_rated == totals.aggregate_rated;
-        if !ties {
+    if let Some(totals) = control {
+        if !totals.ties() {
             found.push(ctx.mismatch(Gap {
                 lane: Lane::Usage,
                 kind: Kind::Tie,

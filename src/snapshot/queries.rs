@@ -20,8 +20,8 @@ use rusqlite::{named_params, Row, ToSql};
 
 use super::aggregates::{self, Basis};
 use super::model::{
-    BatchKind, Credit, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, PaymentKind, Period,
-    PeriodStatus, RevenueRule, SourceKind, DATE_FORMAT, TIMESTAMP_FORMAT,
+    BatchKind, Credit, CreditKind, InvoiceStatus, Lane, LaneOwner, LedgerKind, LineKind, Payment,
+    PaymentKind, Period, PeriodStatus, RevenueRule, SourceKind, DATE_FORMAT, TIMESTAMP_FORMAT,
 };
 use super::schema::{SOURCE_TABLES, WORKFLOW_TABLES};
 use super::Snapshot;
@@ -848,17 +848,12 @@ pub struct VoidedInvoice {
     pub ledger_net: Money,
 }
 
-/// A reversal, refund or chargeback dated in the window, with the sum of the ledger rows
-/// of the same kind that reference it (dated on or before window end).
+/// A reversal, refund or chargeback dated in the window (its `payments` row as stored), with
+/// the sum of the ledger rows of the same kind that reference it (dated on or before window
+/// end).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentUndo {
-    pub id: String,
-    pub account_id: String,
-    pub kind: PaymentKind,
-    pub related_payment_id: Option<String>,
-    pub occurred_on: NaiveDate,
-    pub amount: Money,
-    pub reference: Option<String>,
+    pub payment: Payment,
     pub recorded: Money,
     /// What the related payment's disbursements dated the same day net to, negated: the
     /// value this undo pulled back from invoices when positive (docs/reconciliation.md,
@@ -986,16 +981,26 @@ pub struct UnbilledEvent {
     pub events: Option<u64>,
 }
 
-/// The control total of the pre-aggregated usage form against the aggregate's own sums
-/// (every row of `usage_daily`, whatever its day).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageControlFacts {
-    pub control_events: i64,
+/// The control total of pre-aggregated usage (`usage_control.parquet`: the raw events the
+/// warehouse aggregated) and the sums of the aggregate itself (every row of
+/// `usage_daily.parquet`, whatever its day). The usage step's figures carry it as read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ControlTotals {
+    pub control_event_count: i64,
     pub control_units: i64,
     pub control_rated: Money,
-    pub aggregate_events: i64,
+    pub aggregate_event_count: i64,
     pub aggregate_units: i64,
     pub aggregate_rated: Money,
+}
+
+impl ControlTotals {
+    /// The aggregate's event count, units and rated amount are its control total's.
+    pub fn ties(&self) -> bool {
+        self.control_event_count == self.aggregate_event_count
+            && self.control_units == self.aggregate_units
+            && self.control_rated == self.aggregate_rated
+    }
 }
 
 /// A `program_fee` line billed in the window, of a program that has a statement, that no
@@ -1418,13 +1423,15 @@ impl Snapshot {
             ),
             |r| {
                 Ok(PaymentUndo {
-                    id: r.get(0)?,
-                    account_id: r.get(1)?,
-                    kind: word_at(r, 2, PaymentKind::parse)?,
-                    related_payment_id: r.get(3)?,
-                    occurred_on: date_at(r, 4)?,
-                    amount: money_at(r, 5)?,
-                    reference: r.get(6)?,
+                    payment: Payment {
+                        id: r.get(0)?,
+                        account_id: r.get(1)?,
+                        kind: word_at(r, 2, PaymentKind::parse)?,
+                        related_payment_id: r.get(3)?,
+                        occurred_on: date_at(r, 4)?,
+                        amount: money_at(r, 5)?,
+                        reference: r.get(6)?,
+                    },
                     recorded: money_at(r, 7)?,
                     unwound: money_at(r, 8)?,
                 })
@@ -1680,7 +1687,7 @@ impl Snapshot {
 
     /// The control total of the pre-aggregated usage and the aggregate's sums; `None` when
     /// the period's usage is not pre-aggregated.
-    pub fn usage_control(&self) -> Result<Option<UsageControlFacts>> {
+    pub fn usage_control(&self) -> Result<Option<ControlTotals>> {
         let rows = self.collect(
             "SELECT c.event_count, c.units, c.rated_amount_cents,
                     (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily),
@@ -1689,11 +1696,11 @@ impl Snapshot {
              FROM usage_control c",
             named_params! {},
             |r| {
-                Ok(UsageControlFacts {
-                    control_events: r.get(0)?,
+                Ok(ControlTotals {
+                    control_event_count: r.get(0)?,
                     control_units: r.get(1)?,
                     control_rated: money_at(r, 2)?,
-                    aggregate_events: r.get(3)?,
+                    aggregate_event_count: r.get(3)?,
                     aggregate_units: r.get(4)?,
                     aggregate_rated: money_at(r, 5)?,
                 })
@@ -2126,44 +2133,6 @@ mod tests {
     }
 }
 
-/// Checklist progress: items done, of how many, and the first item not done.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChecklistProgress {
-    pub done: u32,
-    pub total: u32,
-    pub next: Option<(u32, String)>,
-}
-
-impl Snapshot {
-    pub fn checklist_progress(&self) -> rusqlite::Result<ChecklistProgress> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT item, title, status FROM checklist ORDER BY item")?;
-        let mut progress = ChecklistProgress {
-            done: 0,
-            total: 0,
-            next: None,
-        };
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (item, title, status) = row?;
-            progress.total += 1;
-            if status == "done" {
-                progress.done += 1;
-            } else if progress.next.is_none() {
-                progress.next = Some((item, title));
-            }
-        }
-        Ok(progress)
-    }
-}
-
 /// A count of source rows and the sum of their amounts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
@@ -2177,24 +2146,37 @@ impl Tally {
     }
 }
 
-/// The activity a snapshot holds dated after window end (up to its export): it moves
-/// nothing in the period, and is shown as such (docs/reconciliation.md, "As of window end").
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The activity a snapshot holds dated after window end (up to its export), by kind: a
+/// count and an amount each. It moves nothing in the period, and is shown as such
+/// (docs/reconciliation.md, "As of window end"): the after-window step's figures are this,
+/// as read (`reconcile::after`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AfterWindowActivity {
     /// Invoices (not drafts) posted after window end: not in the close set.
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub invoices_posted: Tally,
-    /// Invoices posted by window end and voided after it (their totals).
+    /// Invoices receivable at window end and voided after it: their voids are the next
+    /// period's (totals).
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub invoices_voided: Tally,
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub payments_received: Tally,
     /// Reversals, refunds and chargebacks.
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub payment_undos: Tally,
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub credits_issued: Tally,
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub credits_reversed: Tally,
-    /// Disbursements (net: unwinding ones are negative).
+    /// Disbursements, net (unwinding ones are negative).
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub disbursements: Tally,
-    /// Ledger rows of every kind (net).
+    /// Ledger rows of every kind, net.
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub ledger_rows: Tally,
     /// Usage events (their rated amounts), raw or pre-aggregated (their event counts).
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub usage_events: Tally,
 }
 

@@ -19,7 +19,7 @@ use crate::snapshot::pages::{Direction, LaneRow, LaneTable};
 use crate::snapshot::queries::RevenueLine;
 use crate::snapshot::workflow::{AnnotationRow, ChecklistRow};
 use crate::snapshot::Snapshot;
-use crate::summary::Summary;
+use crate::summary::{Checklist, Summary};
 use crate::tui::views::charts::aging_buckets;
 use crate::workflow::{self, mismatches::MismatchView, Refusal};
 
@@ -484,8 +484,8 @@ pub fn load_first(snapshot: &Snapshot, login: &str, today: NaiveDate) -> Option<
     let stored_variance = Money::from_cents(first.totals.iter().map(|t| t.3).sum());
     let closed_variance: Money = closed.iter().map(|i| i.mismatch.variance.abs()).sum();
     let (counts, open_variance) = open_counts(snapshot)?;
-    let progress = snapshot.checklist_progress().ok()?;
-    loaded.summary = Summary::counted(&first.overview, counts, open_variance, &progress, today);
+    let progress = Checklist::of(&snapshot.workflow().checklist().ok()?);
+    loaded.summary = Summary::counted(&first.overview, counts, open_variance, progress, today);
     loaded.partial = Some(Partial {
         total: usize::try_from(total).unwrap_or(0),
         open: usize::try_from(total).unwrap_or(0).saturating_sub(closed.len()),
@@ -534,7 +534,7 @@ fn load_with(
     today: NaiveDate,
 ) -> Result<Loaded, String> {
     let counts = snapshot.annotation_counts().map_err(sql_err)?;
-    let progress = snapshot.checklist_progress().map_err(sql_err)?;
+    let progress = Checklist::of(&snapshot.workflow().checklist().map_err(sql_err)?);
     let wf_actor = workflow::Actor::resolve(snapshot, Some(login)).map_err(refusal)?;
     let (summary, overlay, wf_items, preconditions) = {
         // One view per mismatch, in their order (then any cleared by data, not listed).
@@ -551,7 +551,7 @@ fn load_with(
                 .filter_map(|(i, m)| view(i, m).filter(|v| v.is_open()))
                 .map(|v| (v.severity.unwrap_or(Severity::Low), v.corrected_variance)),
         );
-        let summary = Summary::counted(&recon, open, open_variance, &progress, today);
+        let summary = Summary::counted(&recon, open, open_variance, progress, today);
         let overlay: Vec<Overlay> = recon
             .mismatches
             .iter()

@@ -305,7 +305,7 @@ fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &
     };
     // Activity after the window, in the evidence of the items it touches: shown as such,
     // never counted in the period (docs/reconciliation.md, "As of window end").
-    // Indexes into `AfterWindowFigures::rows`.
+    // Indexes into `AfterWindowActivity::rows`.
     let touched: &[usize] = match item {
         1 => &[8],
         2 => &[0, 1],
