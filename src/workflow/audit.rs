@@ -750,6 +750,42 @@ mod tests {
     use super::*;
     use crate::snapshot::testing::demo_snapshot;
 
+    /// An entry's JSON (`log --json`, a trail in `mismatch --json`): the row's fields in this
+    /// order, `changes` in words, `before` and `after` as objects (`{}` when the row has
+    /// none), the hash; not the previous hash nor the signature.
+    #[test]
+    fn an_entry_serializes_the_row_with_its_changes() {
+        let row = AuditRow {
+            seq: 7,
+            at: "2026-04-01T10:00:00Z".into(),
+            actor: "rdiaz".into(),
+            action: "checklist.set".into(),
+            target: "checklist:3".into(),
+            before: Some(r#"{"checklist:3":{"status":"pending","version":1}}"#.into()),
+            after: Some(r#"{"checklist:3":{"status":"done","version":2}}"#.into()),
+            text: Some("tied".into()),
+            prev_hash: "p".into(),
+            hash: "h".into(),
+            signature: Some("s".into()),
+        };
+        let json = serde_json::to_string(&entry(row.clone())).unwrap();
+        assert_eq!(
+            json,
+            r#"{"seq":7,"at":"2026-04-01T10:00:00Z","actor":"rdiaz","action":"checklist.set","target":"checklist:3","changes":["checklist:3 status: pending → done"],"text":"tied","before":{"checklist:3":{"status":"pending","version":1}},"after":{"checklist:3":{"status":"done","version":2}},"hash":"h"}"#
+        );
+        let bare = entry(AuditRow {
+            before: None,
+            after: None,
+            text: None,
+            ..row
+        });
+        assert!(bare.changes.is_empty());
+        let json = serde_json::to_value(&bare).unwrap();
+        assert_eq!(json["before"], serde_json::json!({}));
+        assert_eq!(json["after"], serde_json::json!({}));
+        assert_eq!(json["text"], serde_json::Value::Null);
+    }
+
     /// A sign-off's recorded source hash is read from the file: a non-ASCII one (a tampered
     /// file) is reported, not a panic on a byte index inside a character.
     #[test]
