@@ -273,3 +273,33 @@ impl Summary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Done counts the items done; next is the first item, in item order, that is not done
+    /// (in progress and blocked are not done), whatever comes after it.
+    #[test]
+    fn checklist_progress_counts_done_items_and_names_the_first_not_done() {
+        let row = |item: u8, status| ChecklistRow {
+            item,
+            title: format!("item {item}"),
+            status,
+            updated_by: None,
+            updated_at: None,
+            version: 0,
+        };
+        let rows = [
+            row(1, ItemStatus::Done),
+            row(2, ItemStatus::InProgress),
+            row(3, ItemStatus::Done),
+            row(4, ItemStatus::Blocked),
+        ];
+        let progress = Checklist::of(&rows);
+        assert_eq!((progress.done, progress.total), (2, 4));
+        assert_eq!(progress.next.as_deref(), Some("2. item 2"));
+        let all_done = Checklist::of(&[row(1, ItemStatus::Done), row(2, ItemStatus::Done)]);
+        assert_eq!((all_done.done, all_done.total, all_done.next), (2, 2, None));
+    }
+}
