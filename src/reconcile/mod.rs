@@ -863,6 +863,20 @@ mod tests {
     use super::*;
     use crate::snapshot::model::Severity;
 
+    /// The workers' orders are kept by hand beside `Part::ALL`: each must hold every part
+    /// exactly once, or a part would run twice or only in the fallback loop.
+    #[test]
+    fn each_order_of_the_parts_holds_every_part_once() {
+        for basis in [Basis::Stored, Basis::Source] {
+            let order = Part::longest_first(basis);
+            assert_eq!(order.len(), Part::ALL.len());
+            for part in Part::ALL {
+                let times = order.iter().filter(|p| **p == part).count();
+                assert_eq!(times, 1, "{part:?} in the {basis:?} order");
+            }
+        }
+    }
+
     #[test]
     fn a_mismatch_gets_key_variance_severity_and_owner() {
         let gap = |lane, kind, subject: &str, check, expected, actual| {
