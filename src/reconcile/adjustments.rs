@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
-use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, Payment, PaymentKind};
+use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, PaymentKind};
 use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
 
 word_enum!(
@@ -298,7 +298,7 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
 mod tests {
     use super::*;
     use crate::reconcile::testing::*;
-    use crate::snapshot::model::Severity;
+    use crate::snapshot::model::{Payment, Severity};
 
     fn run(inputs: Inputs) -> (AdjustmentFigures, Vec<Mismatch>) {
         with_context(|ctx| check(ctx, inputs))
