@@ -171,6 +171,17 @@ pub struct Checklist {
 }
 
 impl Checklist {
+    /// "3 of 8 done", then `then` and the next item when one is not done (inert):
+    /// "3 of 8 done — next: 4. Statements tied", as `status` and the first pane say it.
+    pub fn words(&self, then: &str) -> String {
+        let next = self
+            .next
+            .as_deref()
+            .map(|n| format!("{then}next: {}", inert(n)))
+            .unwrap_or_default();
+        format!("{} of {} done{next}", self.done, self.total)
+    }
+
     /// The progress of the stored checklist (`rows`, in item order).
     pub fn of(rows: &[ChecklistRow]) -> Checklist {
         let done = rows.iter().filter(|r| r.status == ItemStatus::Done).count();
@@ -299,7 +310,9 @@ mod tests {
         let progress = Checklist::of(&rows);
         assert_eq!((progress.done, progress.total), (2, 4));
         assert_eq!(progress.next.as_deref(), Some("2. item 2"));
+        assert_eq!(progress.words(" — "), "2 of 4 done — next: 2. item 2");
         let all_done = Checklist::of(&[row(1, ItemStatus::Done), row(2, ItemStatus::Done)]);
+        assert_eq!(all_done.words(" · "), "2 of 2 done");
         assert_eq!((all_done.done, all_done.total, all_done.next), (2, 2, None));
     }
 }

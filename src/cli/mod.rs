@@ -796,16 +796,7 @@ fn print_summary(s: &Summary, snapshot: &Snapshot) {
     row("Closing AR", s.closing_ar_usd.grouped());
     row("Unapplied", s.unapplied_usd.grouped());
     row("Last clean close", s.last_clean_words());
-    let next = s
-        .checklist
-        .next
-        .as_deref()
-        .map(|n| format!(" — next: {}", inert(n)))
-        .unwrap_or_default();
-    row(
-        "Checklist",
-        format!("{} of {} done{next}", s.checklist.done, s.checklist.total),
-    );
+    row("Checklist", s.checklist.words(" — "));
     row("Close owner", inert(&s.owner));
     // Whether the roster has keys, so every action is signed (docs/workflow.md).
     let identities = match signing::is_keyed(&snapshot.workflow()) {

@@ -120,12 +120,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         n => format!("{n} mismatches"),
     };
     let last = s.last_clean_words();
-    let next = s
-        .checklist
-        .next
-        .as_deref()
-        .map(|n| format!(" · next: {}", inert(n)))
-        .unwrap_or_default();
     let status = s.status_words();
     let width = area.width as usize;
     let lines = vec![
@@ -156,13 +150,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             )),
         ]),
         Line::from(format!("Last clean close {last}")),
-        Line::from(fit(
-            &format!(
-                "Checklist {} of {} done{next}",
-                s.checklist.done, s.checklist.total
-            ),
-            width,
-        )),
+        Line::from(fit(&format!("Checklist {}", s.checklist.words(" · ")), width)),
         Line::styled(
             fit(
                 &format!("Identities {}", signing::describe(d.identities_checked)),
