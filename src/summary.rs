@@ -8,8 +8,7 @@ use serde::Serialize;
 use crate::money::Money;
 use crate::reconcile::{Mismatch, Overview};
 use crate::snapshot::cache::OpenCounts;
-use crate::snapshot::model::ItemStatus;
-use crate::snapshot::model::Severity;
+use crate::snapshot::model::{ItemStatus, Severity};
 use crate::snapshot::workflow::ChecklistRow;
 use crate::text::inert;
 
