@@ -619,3 +619,56 @@ fn a_void_booked_after_the_window_is_found_once_and_not_again_in_the_roll_forwar
         (m("300.00"), m("300.00"))
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// An NSF return of a split payment and a chargeback after the window
+// (tests/fixtures/nsf-split-chargeback-late): hand-computed in an adversarial audit.
+
+#[test]
+fn an_nsf_return_of_a_split_payment_and_a_late_chargeback_reconcile_as_of_window_end() {
+    let rec = reconcile_fixture("nsf-split-chargeback-late", &[]);
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+    let p = &rec.steps.posted;
+    assert_eq!(
+        (p.close_population_count, p.posted_receivables),
+        (3, m("1300.00"))
+    );
+    assert_eq!(p.closing_ar, m("300.00"));
+    // The platform's balances are as of 04-07: the chargeback is the change after the window.
+    assert_eq!(p.balance_change_after_window, m("300.00"));
+    let a = &rec.steps.applied;
+    assert_eq!(
+        (
+            a.window.payments_received,
+            a.window.payments_reversed,
+            a.window.payments_charged_back
+        ),
+        (m("2050.00"), m("1000.00"), m("0.00"))
+    );
+    assert_eq!((a.disbursed, a.unapplied_payments), (m("1000.00"), m("50.00")));
+    let r = &rec.steps.rollforward.totals;
+    assert_eq!(
+        (
+            r.opening,
+            r.posted,
+            r.disbursed,
+            r.pulled_back,
+            r.closing,
+            r.invoice_balances
+        ),
+        (
+            m("0.00"),
+            m("1300.00"),
+            m("-1850.00"),
+            m("850.00"),
+            m("300.00"),
+            m("300.00")
+        )
+    );
+    assert_eq!(
+        (rec.aging.totals.current, rec.aging.totals.total),
+        (m("300.00"), m("300.00"))
+    );
+    let undos = rec.steps.after_window.payment_undos;
+    assert_eq!((undos.count, undos.amount), (1, m("300.00")));
+}
