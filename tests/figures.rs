@@ -672,3 +672,66 @@ fn an_nsf_return_of_a_split_payment_and_a_late_chargeback_reconcile_as_of_window
     let undos = rec.steps.after_window.payment_undos;
     assert_eq!((undos.count, undos.amount), (1, m("300.00")));
 }
+
+// ---------------------------------------------------------------------------------------
+// Exported ten days late, balances on every aging boundary
+// (tests/fixtures/late-export-aging-edges): hand-computed in an adversarial audit.
+
+#[test]
+fn a_late_export_ages_window_end_balances_on_every_bucket_edge() {
+    let rec = reconcile_fixture("late-export-aging-edges", &[]);
+    assert_eq!(
+        found(&rec),
+        expect(&[("invoices:INV-B0:balance", "0.00", "5.00", "5.00")]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert_eq!(
+        rec.mismatches[0].severity,
+        closedesk::snapshot::model::Severity::High
+    );
+    let g = &rec.aging.totals;
+    assert_eq!(
+        (
+            g.current,
+            g.days_1_30,
+            g.days_31_60,
+            g.days_61_90,
+            g.over_90,
+            g.total
+        ),
+        (
+            m("1100.00"),
+            m("110.00"),
+            m("70.00"),
+            m("370.00"),
+            m("80.00"),
+            m("1730.00")
+        )
+    );
+    let p = &rec.steps.posted;
+    assert_eq!(
+        (p.close_population_count, p.posted_receivables),
+        (3, m("1460.00"))
+    );
+    assert_eq!(
+        (p.closing_ar, p.balance_change_after_window),
+        (m("1730.00"), m("-1525.00"))
+    );
+    let a = &rec.steps.applied;
+    assert_eq!(
+        (a.window.payments_received, a.disbursed, a.unapplied_payments),
+        (m("590.00"), m("340.00"), m("250.00"))
+    );
+    let r = &rec.steps.rollforward.totals;
+    assert_eq!(
+        (r.opening, r.posted, r.disbursed, r.closing, r.invoice_balances),
+        (
+            m("610.00"),
+            m("1460.00"),
+            m("-340.00"),
+            m("1730.00"),
+            m("1730.00")
+        )
+    );
+}
