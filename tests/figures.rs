@@ -735,3 +735,45 @@ fn a_late_export_ages_window_end_balances_on_every_bucket_edge() {
         )
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Revenue at the rules' edges (tests/fixtures/revenue-edges): hand-computed in an
+// adversarial audit.
+
+#[test]
+fn ratable_shares_truncate_toward_zero_and_unschedulable_lines_are_found() {
+    let rec = reconcile_fixture("revenue-edges", &[]);
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("revenue:L4:service-period", "50.00", "0.00", "-50.00"),
+            ("revenue:L5:service-period", "30.00", "0.00", "-30.00"),
+            ("revenue:L6:service-period", "20.00", "0.00", "-20.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert!(rec
+        .mismatches
+        .iter()
+        .all(|m| m.severity == closedesk::snapshot::model::Severity::Medium));
+    let figures = |f: &reconcile::revenue::RuleFigures| (f.posted, f.recognized, f.deferred, f.unscheduled);
+    let r = &rec.steps.revenue;
+    assert_eq!(
+        figures(&r.ratable_daily),
+        (m("1001.05"), m("-20.06"), m("951.11"), m("70.00"))
+    );
+    assert_eq!(
+        figures(&r.on_service_date),
+        (m("70.00"), m("40.00"), m("0.00"), m("30.00"))
+    );
+    assert_eq!(
+        figures(&r.total),
+        (m("1071.05"), m("19.94"), m("951.11"), m("100.00"))
+    );
+    assert_eq!(
+        (r.tax.billed_in_window, r.tax.on_invoices_at_window_end),
+        (m("10.00"), m("10.00"))
+    );
+    assert_eq!(rec.headline.closing_ar, m("1081.05"));
+}
