@@ -1,7 +1,10 @@
 //! Issue 13 ("Figures a controller can trust on a real close"), parts 1–3: small readable
 //! periods under `tests/fixtures/`, imported through the real binary (`closedesk import
 //! DIR --out FILE`), reconciled, and compared with figures worked by hand in the README
-//! beside each fixture. Each test failed on the code before issue 13.
+//! beside each fixture. Each test failed on the code before issue 13. The last four
+//! (void-booked-late, nsf-split-chargeback-late, late-export-aging-edges, revenue-edges)
+//! come from an adversarial audit: periods of real shapes, worked by hand, that the engine
+//! already got right; they hold it there.
 
 use std::fs;
 use std::path::{Path, PathBuf};
