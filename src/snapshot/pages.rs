@@ -7,8 +7,11 @@
 use chrono::NaiveDate;
 use rusqlite::{params, Row};
 
-use super::model::{AgeBucket, LineKind, RevenueRule, DATE_FORMAT};
-use super::queries::{money_at, RevenueLine};
+use super::model::{
+    AgeBucket, BatchKind, CreditKind, InvoiceStatus, LedgerKind, LineKind, PaymentKind, RevenueRule,
+    SourceKind, UsageKind, UsageState, DATE_FORMAT,
+};
+use super::queries::{money_at, word_at, RevenueLine};
 use super::Snapshot;
 use crate::money::Money;
 
@@ -198,11 +201,11 @@ impl LaneTable {
 pub struct UsageRow {
     pub id: String,
     pub account: Option<String>,
-    pub kind: String,
+    pub kind: UsageKind,
     pub occurred_at: String,
     pub units: i64,
     pub rated: Option<Money>,
-    pub state: String,
+    pub state: UsageState,
     pub invoice_line: Option<String>,
 }
 
@@ -211,7 +214,7 @@ pub struct UsageRow {
 pub struct ExportLineRow {
     pub id: String,
     pub batch: String,
-    pub batch_kind: Option<String>,
+    pub batch_kind: Option<BatchKind>,
     pub account: Option<String>,
     pub invoice: Option<String>,
     pub amount: Money,
@@ -245,7 +248,7 @@ pub struct StatementLineRow {
 pub struct InvoiceAgeRow {
     pub id: String,
     pub account: Option<String>,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub posted_at: Option<String>,
     pub due_date: String,
     pub total: Money,
@@ -259,20 +262,20 @@ pub struct InvoiceAgeRow {
 pub struct RevenueLineRow {
     pub id: String,
     pub invoice: String,
-    pub rule: String,
+    pub rule: RevenueRule,
     pub service_start: Option<String>,
     pub service_end: Option<String>,
     pub amount: Money,
     pub line: Option<RevenueLine>,
 }
 
-/// One payment or credit (`payments`, `credits`), with its account's name: its kind, the
-/// row it undoes, and its reference or reason.
+/// One payment or credit (`payments`, `credits`), with its account's name: its kind
+/// ([`PaymentKind`] or [`CreditKind`]), the row it undoes, and its reference or reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValueRow {
+pub struct ValueRow<K> {
     pub id: String,
     pub account: Option<String>,
-    pub kind: String,
+    pub kind: K,
     pub date: String,
     pub amount: Money,
     pub related: Option<String>,
@@ -283,7 +286,7 @@ pub struct ValueRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisbursementRow {
     pub id: String,
-    pub source_kind: String,
+    pub source_kind: SourceKind,
     pub source: String,
     pub invoice: String,
     pub date: String,
@@ -295,7 +298,7 @@ pub struct DisbursementRow {
 pub struct LedgerRow {
     pub id: String,
     pub account: Option<String>,
-    pub kind: String,
+    pub kind: LedgerKind,
     pub at: String,
     pub invoice: Option<String>,
     pub amount: Money,
@@ -311,8 +314,8 @@ pub enum LaneRow {
     Statements(StatementLineRow),
     Aging(InvoiceAgeRow),
     Revenue(RevenueLineRow),
-    Payments(ValueRow),
-    Credits(ValueRow),
+    Payments(ValueRow<PaymentKind>),
+    Credits(ValueRow<CreditKind>),
     Disbursements(DisbursementRow),
     Ledger(LedgerRow),
 }
@@ -327,7 +330,8 @@ impl LaneRow {
             LaneRow::Statements(r) => &r.id,
             LaneRow::Aging(r) => &r.id,
             LaneRow::Revenue(r) => &r.id,
-            LaneRow::Payments(r) | LaneRow::Credits(r) => &r.id,
+            LaneRow::Payments(r) => &r.id,
+            LaneRow::Credits(r) => &r.id,
             LaneRow::Disbursements(r) => &r.id,
             LaneRow::Ledger(r) => &r.id,
         }
@@ -349,17 +353,17 @@ fn lane_row(lane: LaneTable, r: &Row<'_>, as_of: NaiveDate) -> rusqlite::Result<
         LaneTable::Usage => LaneRow::Usage(UsageRow {
             id: r.get(0)?,
             account: r.get(1)?,
-            kind: r.get(2)?,
+            kind: word_at(r, 2, UsageKind::parse)?,
             occurred_at: r.get(3)?,
             units: r.get(4)?,
             rated: r.get::<_, Option<i64>>(5)?.map(Money::from_cents),
-            state: r.get(6)?,
+            state: word_at(r, 6, UsageState::parse)?,
             invoice_line: r.get(7)?,
         }),
         LaneTable::Exports => LaneRow::Exports(ExportLineRow {
             id: r.get(0)?,
             batch: r.get(1)?,
-            batch_kind: r.get(2)?,
+            batch_kind: opt_word_at(r, 2, BatchKind::parse)?,
             account: r.get(3)?,
             invoice: r.get(4)?,
             amount: money_at(r, 5)?,
@@ -386,7 +390,7 @@ fn lane_row(lane: LaneTable, r: &Row<'_>, as_of: NaiveDate) -> rusqlite::Result<
             LaneRow::Aging(InvoiceAgeRow {
                 id: r.get(0)?,
                 account: r.get(1)?,
-                status: r.get(2)?,
+                status: word_at(r, 2, InvoiceStatus::parse)?,
                 posted_at: r.get(3)?,
                 age: age_bucket(&due_date, balance, as_of),
                 due_date,
@@ -397,31 +401,17 @@ fn lane_row(lane: LaneTable, r: &Row<'_>, as_of: NaiveDate) -> rusqlite::Result<
         LaneTable::Revenue => LaneRow::Revenue(RevenueLineRow {
             id: r.get(0)?,
             invoice: r.get(1)?,
-            rule: r.get(REVENUE_LINE_FROM)?,
+            rule: word_at(r, REVENUE_LINE_FROM, RevenueRule::parse)?,
             service_start: r.get(REVENUE_LINE_FROM + 2)?,
             service_end: r.get(REVENUE_LINE_FROM + 3)?,
             amount: money_at(r, REVENUE_LINE_FROM + 4)?,
             line: revenue_line(r, REVENUE_LINE_FROM, as_of)?,
         }),
-        LaneTable::Payments | LaneTable::Credits => {
-            let row = ValueRow {
-                id: r.get(0)?,
-                account: r.get(1)?,
-                kind: r.get(2)?,
-                date: r.get(3)?,
-                amount: money_at(r, 4)?,
-                related: r.get(5)?,
-                note: r.get(6)?,
-            };
-            if lane == LaneTable::Payments {
-                LaneRow::Payments(row)
-            } else {
-                LaneRow::Credits(row)
-            }
-        }
+        LaneTable::Payments => LaneRow::Payments(value_row(r, PaymentKind::parse)?),
+        LaneTable::Credits => LaneRow::Credits(value_row(r, CreditKind::parse)?),
         LaneTable::Disbursements => LaneRow::Disbursements(DisbursementRow {
             id: r.get(0)?,
-            source_kind: r.get(1)?,
+            source_kind: word_at(r, 1, SourceKind::parse)?,
             source: r.get(2)?,
             invoice: r.get(3)?,
             date: r.get(4)?,
@@ -430,13 +420,34 @@ fn lane_row(lane: LaneTable, r: &Row<'_>, as_of: NaiveDate) -> rusqlite::Result<
         LaneTable::Ledger => LaneRow::Ledger(LedgerRow {
             id: r.get(0)?,
             account: r.get(1)?,
-            kind: r.get(2)?,
+            kind: word_at(r, 2, LedgerKind::parse)?,
             at: r.get(3)?,
             invoice: r.get(4)?,
             amount: money_at(r, 5)?,
             reference: r.get(6)?,
         }),
     })
+}
+
+/// A payments or credits row of the lane's select, its kind read with `parse`.
+fn value_row<K>(r: &Row<'_>, parse: fn(&str) -> Option<K>) -> rusqlite::Result<ValueRow<K>> {
+    Ok(ValueRow {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        kind: word_at(r, 2, parse)?,
+        date: r.get(3)?,
+        amount: money_at(r, 4)?,
+        related: r.get(5)?,
+        note: r.get(6)?,
+    })
+}
+
+/// A word column that may be NULL (a `LEFT JOIN`'s): `None`, or its enum.
+fn opt_word_at<T>(r: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
+    match r.get_ref(idx)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => word_at(r, idx, parse).map(Some),
+    }
 }
 
 /// Where the revenue select's columns for [`revenue_line`] start.

@@ -13,7 +13,7 @@ use super::theme::Theme;
 use super::views;
 use super::views::editor::{Discard, Purpose};
 use super::views::mismatch_detail::DetailPane;
-use crate::snapshot::model::{AnnotationKind, TargetKind};
+use crate::snapshot::model::{AnnotationKind, BatchKind, TargetKind, UsageKind, UsageState};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
 use crate::snapshot::pages::{Direction, ExportLineRow, LaneRow, LaneTable, UsageRow};
 use crate::snapshot::workflow::{AnnotationRow, AuditRow};
@@ -129,11 +129,11 @@ fn page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
             row: LaneRow::Usage(UsageRow {
                 id: format!("{prefix}-{i:06}"),
                 account: Some("Brightwater Clinics".into()),
-                kind: "report".into(),
+                kind: UsageKind::Report,
                 occurred_at: "2026-03-02T10:00:00Z".into(),
                 units: 1,
                 rated: Some(crate::money::Money::from_cents(100)),
-                state: "rated".into(),
+                state: UsageState::Rated,
                 invoice_line: Some("L-2001".into()),
             }),
             schedule: None,
@@ -147,7 +147,7 @@ fn export_page(prefix: &str, from: usize, n: usize) -> Vec<LaneEntry> {
             row: LaneRow::Exports(ExportLineRow {
                 id: format!("{prefix}-{i:06}"),
                 batch: prefix.into(),
-                batch_kind: Some("gl".into()),
+                batch_kind: Some(BatchKind::Gl),
                 account: Some("Brightwater Clinics".into()),
                 invoice: None,
                 amount: crate::money::Money::from_cents(100),

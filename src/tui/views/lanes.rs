@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-use crate::snapshot::pages::LaneTable;
-use crate::snapshot::pages::{Direction, LaneRow};
+use crate::snapshot::model::RevenueRule;
+use crate::snapshot::pages::{Direction, LaneRow, LaneTable, ValueRow};
 use crate::snapshot::tied::{SumOf, Tie, Tied, TiedRow};
 use crate::text::inert;
 use crate::tui::action::{clamp_move, pane_keys, Action, Binding};
@@ -788,6 +788,20 @@ pub fn columns(lane: LaneTable) -> &'static [(&'static str, bool)] {
     }
 }
 
+/// A payment's or credit's cells (raw: made inert when drawn).
+fn value_cells<K: std::fmt::Display>(r: &ValueRow<K>) -> Vec<String> {
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    vec![
+        r.id.clone(),
+        text(&r.account),
+        r.kind.to_string(),
+        r.date.clone(),
+        r.amount.grouped(),
+        text(&r.related),
+        text(&r.note),
+    ]
+}
+
 /// A row's cells as text, in the order of [`columns`] (raw: made inert when drawn).
 pub fn cells(entry: &LaneEntry) -> Vec<String> {
     let text = |t: &Option<String>| t.clone().unwrap_or_default();
@@ -795,17 +809,17 @@ pub fn cells(entry: &LaneEntry) -> Vec<String> {
         LaneRow::Usage(r) => vec![
             r.id.clone(),
             text(&r.account),
-            r.kind.clone(),
+            r.kind.to_string(),
             r.occurred_at.clone(),
             r.units.to_string(),
             r.rated.map(|m| m.grouped()).unwrap_or_default(),
-            r.state.clone(),
+            r.state.to_string(),
             text(&r.invoice_line),
         ],
         LaneRow::Exports(r) => vec![
             r.id.clone(),
             r.batch.clone(),
-            text(&r.batch_kind),
+            r.batch_kind.map(|k| k.to_string()).unwrap_or_default(),
             text(&r.account),
             text(&r.invoice),
             r.amount.grouped(),
@@ -829,25 +843,18 @@ pub fn cells(entry: &LaneEntry) -> Vec<String> {
         LaneRow::Aging(r) => vec![
             r.id.clone(),
             text(&r.account),
-            r.status.clone(),
+            r.status.to_string(),
             text(&r.posted_at),
             r.due_date.clone(),
             r.total.grouped(),
             r.balance.grouped(),
             r.age.map(|a| a.as_str().to_string()).unwrap_or_default(),
         ],
-        LaneRow::Payments(r) | LaneRow::Credits(r) => vec![
-            r.id.clone(),
-            text(&r.account),
-            r.kind.clone(),
-            r.date.clone(),
-            r.amount.grouped(),
-            text(&r.related),
-            text(&r.note),
-        ],
+        LaneRow::Payments(r) => value_cells(r),
+        LaneRow::Credits(r) => value_cells(r),
         LaneRow::Disbursements(r) => vec![
             r.id.clone(),
-            r.source_kind.clone(),
+            r.source_kind.to_string(),
             r.source.clone(),
             r.invoice.clone(),
             r.date.clone(),
@@ -856,7 +863,7 @@ pub fn cells(entry: &LaneEntry) -> Vec<String> {
         LaneRow::Ledger(r) => vec![
             r.id.clone(),
             text(&r.account),
-            r.kind.clone(),
+            r.kind.to_string(),
             r.at.clone(),
             text(&r.invoice),
             r.amount.grouped(),
@@ -864,10 +871,10 @@ pub fn cells(entry: &LaneEntry) -> Vec<String> {
         ],
         LaneRow::Revenue(r) => {
             // Short words for the rule, so the service period fits at 80 columns.
-            let rule = match r.rule.as_str() {
-                "ratable_daily" => "ratable".to_string(),
-                "on_service_date" => "on service".to_string(),
-                other => other.to_string(),
+            let rule = match r.rule {
+                RevenueRule::RatableDaily => "ratable",
+                RevenueRule::OnServiceDate => "on service",
+                other => other.as_str(),
             };
             let service = compact_span(
                 r.service_start.as_deref().unwrap_or(""),
@@ -885,7 +892,7 @@ pub fn cells(entry: &LaneEntry) -> Vec<String> {
             vec![
                 r.id.clone(),
                 r.invoice.clone(),
-                rule,
+                rule.to_string(),
                 service,
                 r.amount.grouped(),
                 recognized,
