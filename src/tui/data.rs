@@ -305,7 +305,7 @@ pub enum WriteOp {
     Correction {
         key: String,
         amount: Money,
-        side: String,
+        side: Side,
         text: String,
         /// A reference (journal entry, ticket, source row), as `--reference`.
         reference: Option<String>,
@@ -821,8 +821,7 @@ pub fn write_with(
         } => {
             let proposal = mismatches::Proposal {
                 amount: *amount,
-                side: Side::parse(side)
-                    .ok_or_else(|| format!("side must be expected or actual, not {side}"))?,
+                side: *side,
                 reason: text.clone(),
                 reference: reference.clone(),
             };

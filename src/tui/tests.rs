@@ -14,7 +14,7 @@ use super::views;
 use super::views::editor::{Discard, Purpose};
 use super::views::mismatch_detail::DetailPane;
 use crate::snapshot::model::{AnnotationKind, BatchKind, TargetKind, UsageKind, UsageState};
-use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity};
+use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, PeriodStatus, Role, Severity, Side};
 use crate::snapshot::pages::{Direction, ExportLineRow, LaneRow, LaneTable, UsageRow};
 use crate::snapshot::workflow::{AnnotationRow, AuditRow};
 use crate::workflow::audit::Entry;
@@ -400,7 +400,7 @@ fn correction_needs_amount_side_and_reason() {
     let reqs = press(&mut app, &[ctrl('s')]);
     assert!(matches!(
         &reqs[..],
-        [Request::Write(WriteOp::Correction { side, amount, .. })] if side == "actual" && amount.to_string() == "9.75"
+        [Request::Write(WriteOp::Correction { side, amount, .. })] if *side == Side::Actual && amount.to_string() == "9.75"
     ));
 }
 
@@ -2346,7 +2346,7 @@ fn a_conflict_reloads_the_mismatch_keeps_the_draft_and_the_retry_sends_the_new_v
     let op = |seen: i64| WriteOp::Correction {
         key: key_.clone(),
         amount: crate::money::Money::parse("9.75").unwrap(),
-        side: "actual".into(),
+        side: Side::Actual,
         text: "CM-77 posted late".into(),
         reference: None,
         seen: Some(seen),

@@ -10,7 +10,7 @@ use ratatui_textarea::TextArea;
 
 use super::{fit, popup};
 use crate::money::Money;
-use crate::snapshot::model::TargetKind;
+use crate::snapshot::model::{Side, TargetKind};
 use crate::text::inert;
 use crate::tui::action::Action;
 use crate::tui::app::{App, SAVING};
@@ -193,7 +193,7 @@ impl std::fmt::Debug for Editor {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Typed {
     pub amount: Money,
-    pub side: String,
+    pub side: Side,
     pub reason: String,
     pub reference: Option<String>,
 }
@@ -214,10 +214,10 @@ pub fn parse_correction(text: &str) -> Result<Typed, String> {
         .next()
         .ok_or("first line: the amount and the side, e.g. -9.75 actual")?;
     let amount = Money::parse(amount).map_err(|e| format!("amount {}: {e}", inert(amount)))?;
-    let side = words.next().unwrap_or("");
-    if !matches!(side, "expected" | "actual") {
-        return Err("the side after the amount must be expected or actual".to_string());
-    }
+    let side = words
+        .next()
+        .and_then(Side::parse)
+        .ok_or("the side after the amount must be expected or actual")?;
     let mut reference = None;
     let mut why = Vec::new();
     for line in lines {
@@ -234,7 +234,7 @@ pub fn parse_correction(text: &str) -> Result<Typed, String> {
     }
     Ok(Typed {
         amount,
-        side: side.to_string(),
+        side,
         reason: why,
         reference,
     })
@@ -497,15 +497,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         let first = text.lines().next().unwrap_or("").trim().to_string();
         let mut words = first.split_whitespace();
         let amount = words.next().and_then(|a| Money::parse(a).ok());
-        let side = words.next();
+        let side = words.next().and_then(Side::parse);
         let preview = match (amount, side, before) {
-            (Some(m), Some("actual"), Some(v)) => format!(
+            (Some(m), Some(Side::Actual), Some(v)) => format!(
                 "adds {} to actual → variance {} → {}",
                 m.grouped(),
                 v.grouped(),
                 (v + m).grouped()
             ),
-            (Some(m), Some("expected"), Some(v)) => format!(
+            (Some(m), Some(Side::Expected), Some(v)) => format!(
                 "adds {} to expected → variance {} → {}",
                 m.grouped(),
                 v.grouped(),
