@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{csv, json, Cell, ExportError, Format, Kind, Metadata, Output, Source};
 use crate::money::Money;
-use crate::snapshot::model::{AnnotationKind, TargetKind};
+use crate::snapshot::model::{AnnotationKind, Lane, MismatchStatus, Severity, TargetKind};
 use crate::workflow::mismatches::MismatchView;
 use crate::workflow::Refusal;
 
@@ -16,11 +16,11 @@ use crate::workflow::Refusal;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Row {
     pub key: String,
-    pub lane: Option<String>,
+    pub lane: Option<Lane>,
     pub subject: Option<String>,
     pub check: Option<String>,
-    pub severity: Option<String>,
-    pub status: String,
+    pub severity: Option<Severity>,
+    pub status: MismatchStatus,
     pub cleared_by_data: bool,
     pub expected: Option<Money>,
     pub actual: Option<Money>,
@@ -78,11 +78,11 @@ fn row(v: &MismatchView, last_note: Option<String>, waiver_reason: Option<String
     let m = v.mismatch.as_ref();
     Row {
         key: v.key.clone(),
-        lane: v.lane.map(|l| l.to_string()),
+        lane: v.lane,
         subject: m.map(|m| m.subject.clone()),
         check: m.map(|m| m.check.to_string()),
-        severity: v.severity.map(|s| s.to_string()),
-        status: v.status.to_string(),
+        severity: v.severity,
+        status: v.status,
         cleared_by_data: v.cleared_by_data,
         expected: m.map(|m| m.expected),
         actual: m.map(|m| m.actual),
@@ -94,7 +94,7 @@ fn row(v: &MismatchView, last_note: Option<String>, waiver_reason: Option<String
         next_action: m.map(|m| m.next_action.clone()),
         first_seen: v.first_seen.clone(),
         last_note,
-        waiver_reason: if v.status == crate::snapshot::model::MismatchStatus::Waived {
+        waiver_reason: if v.status == MismatchStatus::Waived {
             waiver_reason
         } else {
             None
@@ -106,11 +106,11 @@ pub(crate) fn cells(r: &Row) -> Vec<Cell> {
     let amount = |m: Option<Money>| m.map(Cell::Amount).unwrap_or(Cell::Empty);
     vec![
         Cell::text(&r.key),
-        Cell::opt(r.lane.as_deref()),
+        Cell::opt(r.lane.map(Lane::as_str)),
         Cell::opt(r.subject.as_deref()),
         Cell::opt(r.check.as_deref()),
-        Cell::opt(r.severity.as_deref()),
-        Cell::text(&r.status),
+        Cell::opt(r.severity.map(Severity::as_str)),
+        Cell::text(r.status.as_str()),
         Cell::text(if r.cleared_by_data { "yes" } else { "no" }),
         amount(r.expected),
         amount(r.actual),
