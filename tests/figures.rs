@@ -1,9 +1,9 @@
 //! Issue 13 ("Figures a controller can trust on a real close"), parts 1–3: small readable
 //! periods under `tests/fixtures/`, imported through the real binary (`closedesk import
 //! DIR --out FILE`), reconciled, and compared with figures worked by hand in the README
-//! beside each fixture. Each test failed on the code before issue 13. The last four
-//! (void-booked-late, nsf-split-chargeback-late, late-export-aging-edges, revenue-edges)
-//! come from an adversarial audit: periods of real shapes, worked by hand, that the engine
+//! beside each fixture. Each test failed on the code before issue 13. The last five
+//! (void-booked-late, nsf-split-chargeback-late, late-export-aging-edges, revenue-edges,
+//! mixed-edges) come from an adversarial audit: periods of real shapes, worked by hand, that the engine
 //! already got right; they hold it there.
 
 use std::fs;
@@ -779,4 +779,61 @@ fn ratable_shares_truncate_toward_zero_and_unschedulable_lines_are_found() {
         (m("10.00"), m("10.00"))
     );
     assert_eq!(rec.headline.closing_ar, m("1081.05"));
+}
+
+// ---------------------------------------------------------------------------------------
+// A part-paid invoice voided after the window, an NSF of last month's payment, a credit
+// invoice, revenue across both window edges (tests/fixtures/mixed-edges): hand-computed in
+// an adversarial audit.
+
+#[test]
+fn a_void_after_the_window_and_an_nsf_of_last_months_payment_reconcile_as_of_window_end() {
+    let rec = reconcile_fixture("mixed-edges", &[]);
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+    let p = &rec.steps.posted;
+    assert_eq!((p.close_population_count, p.posted_receivables), (3, m("850.00")));
+    assert_eq!(
+        (p.closing_ar, p.balance_change_after_window),
+        (m("1050.00"), m("-300.00"))
+    );
+    assert_eq!((p.voided_after_count, p.voided_after_balance), (1, m("300.00")));
+    let a = &rec.steps.applied;
+    assert_eq!(
+        (
+            a.window.payments_received,
+            a.window.payments_reversed,
+            a.disbursed,
+            a.unapplied_payments
+        ),
+        (m("250.00"), m("100.00"), m("100.00"), m("50.00"))
+    );
+    let r = &rec.steps.rollforward.totals;
+    assert_eq!(
+        (r.opening, r.posted, r.disbursed, r.pulled_back, r.closing),
+        (m("300.00"), m("850.00"), m("-200.00"), m("100.00"), m("1050.00"))
+    );
+    let revenue = &rec.steps.revenue;
+    let t = &revenue.total;
+    assert_eq!(
+        (
+            t.recognized_before_window,
+            t.recognized,
+            t.deferred,
+            t.deferred_at_window_start
+        ),
+        (m("366.66"), m("696.66"), m("186.68"), m("33.34"))
+    );
+    assert_eq!(
+        (
+            revenue.immediate.recognized,
+            revenue.on_service_date.recognized,
+            revenue.ratable_daily.recognized
+        ),
+        (m("450.00"), m("80.00"), m("166.66"))
+    );
+    let g = &rec.aging.totals;
+    assert_eq!(
+        (g.current, g.days_1_30, g.total),
+        (m("700.00"), m("350.00"), m("1050.00"))
+    );
 }
