@@ -44,6 +44,20 @@ impl RollForward {
     pub fn closing_without_reported_rows(&self) -> Money {
         self.closing - self.reported_on_rows
     }
+
+    /// Opening to closing AR, each movement with its word, in the order they add up: what
+    /// the cockpit's ledger lane and its waterfall chart show.
+    pub fn movements(&self) -> [(&'static str, Money); 7] {
+        [
+            ("opening", self.opening),
+            ("posted", self.posted),
+            ("disbursed", self.disbursed),
+            ("pulled back", self.pulled_back),
+            ("adjustments", self.adjustments),
+            ("voids", self.voids),
+            ("closing", self.closing),
+        ]
+    }
 }
 
 add_fields!(RollForward: opening, posted, disbursed, pulled_back, adjustments, voids, closing,

@@ -736,15 +736,7 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
                 ("from payments", ap.window.disbursed_from_payments),
                 ("from credits", ap.window.disbursed_from_credits),
             ]),
-            LaneTable::Ledger => amounts(&[
-                ("opening", rf.opening),
-                ("posted", rf.posted),
-                ("disbursed", rf.disbursed),
-                ("pulled back", rf.pulled_back),
-                ("adjustments", rf.adjustments),
-                ("voids", rf.voids),
-                ("closing", rf.closing),
-            ]),
+            LaneTable::Ledger => amounts(&rf.movements()),
         })
         .collect()
 }

@@ -186,8 +186,8 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
             ("posted", m(9_500_000)),
             ("disbursed", m(-6_350_000)),
             ("pulled back", m(0)),
-            ("adjusted", m(0)),
-            ("voided", m(0)),
+            ("adjustments", m(0)),
+            ("voids", m(0)),
             ("closing", m(3_150_000)),
         ],
     };

@@ -84,15 +84,7 @@ impl Charts {
                 ("deferred", revenue.deferred),
                 ("reversed", revenue.reversed_by_voids),
             ],
-            waterfall: vec![
-                ("opening", rf.opening),
-                ("posted", rf.posted),
-                ("disbursed", rf.disbursed),
-                ("pulled back", rf.pulled_back),
-                ("adjusted", rf.adjustments),
-                ("voided", rf.voids),
-                ("closing", rf.closing),
-            ],
+            waterfall: rf.movements().to_vec(),
         }
     }
 }
