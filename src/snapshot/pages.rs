@@ -11,7 +11,7 @@ use super::model::{
     AgeBucket, BatchKind, CreditKind, InvoiceStatus, LedgerKind, LineKind, PaymentKind, RevenueRule,
     SourceKind, UsageKind, UsageState, DATE_FORMAT,
 };
-use super::queries::{money_at, word_at, RevenueLine};
+use super::queries::{money_at, opt_word_at, word_at, RevenueLine};
 use super::Snapshot;
 use crate::money::Money;
 
@@ -440,14 +440,6 @@ fn value_row<K>(r: &Row<'_>, parse: fn(&str) -> Option<K>) -> rusqlite::Result<V
         related: r.get(5)?,
         note: r.get(6)?,
     })
-}
-
-/// A word column that may be NULL (a `LEFT JOIN`'s): `None`, or its enum.
-fn opt_word_at<T>(r: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
-    match r.get_ref(idx)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        _ => word_at(r, idx, parse).map(Some),
-    }
 }
 
 /// Where the revenue select's columns for [`revenue_line`] start.

@@ -93,6 +93,15 @@ pub(crate) fn word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>
     parse(text).ok_or_else(|| unknown_word(idx, text))
 }
 
+/// Reads a word column that may be NULL (a `LEFT JOIN`'s, an optional field) into `None`
+/// or its enum, as [`word_at`].
+pub(crate) fn opt_word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        _ => word_at(row, idx, parse).map(Some),
+    }
+}
+
 /// The error of a word column (at `idx`) holding a word its enum does not know.
 fn unknown_word(idx: usize, text: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("unknown word {text:?}").into())

@@ -19,19 +19,10 @@ use super::model::{
     AnnotationKind, CorrectionStatus, ItemStatus, MismatchStatus, PeriodStatus, Role, RosterEntry, Side,
     TargetKind, TIMESTAMP_FORMAT,
 };
-use super::queries::word_at;
+use super::queries::{opt_word_at, word_at};
 use super::schema;
 use super::Snapshot;
 use crate::money::Money;
-
-/// Reads a word column that may be NULL (`None`) into its enum, as [`word_at`].
-fn opt_word_at<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
-    let text: Option<String> = row.get(idx)?;
-    match text {
-        None => Ok(None),
-        Some(_) => word_at(row, idx, parse).map(Some),
-    }
-}
 
 /// The current time as stored in workflow rows: `YYYY-MM-DDTHH:MM:SSZ`, UTC.
 pub fn now() -> String {
