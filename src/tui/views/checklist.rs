@@ -6,6 +6,7 @@ use ratatui::Frame;
 use crate::snapshot::model::ItemStatus;
 use crate::snapshot::model::TargetKind;
 use crate::snapshot::workflow::AnnotationRow;
+use crate::summary::Checklist;
 use crate::text::inert;
 use crate::tui::action::{clamp_move, key, Binding};
 use crate::tui::app::{Action, App};
@@ -106,11 +107,7 @@ pub fn bindings() -> Vec<Binding> {
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
     let [table_area, detail] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
-    let done = d
-        .checklist
-        .iter()
-        .filter(|c| c.status == ItemStatus::Done)
-        .count();
+    let progress = Checklist::of(&d.checklist);
     let rows: Vec<Row> = d
         .checklist
         .iter()
@@ -144,11 +141,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     )
     .header(Row::new(vec!["", "#", "item", "status", "who / when"]).style(theme.dim()))
     .row_highlight_style(theme.selected())
-    .block(
-        Block::new()
-            .borders(Borders::BOTTOM)
-            .title(format!("Close checklist — {done} of {} done", d.checklist.len())),
-    );
+    .block(Block::new().borders(Borders::BOTTOM).title(format!(
+        "Close checklist — {} of {} done",
+        progress.done, progress.total
+    )));
     let mut st = TableState::default();
     if !d.checklist.is_empty() {
         st.select(Some(app.checklist.selected.min(d.checklist.len() - 1)));
