@@ -270,7 +270,9 @@ fn demo_with_note(dir: &Path, text: &str) -> (PathBuf, String) {
     let recon = closedesk::reconcile::run(&snapshot).unwrap();
     let key = recon.mismatches[0].key.clone();
     let who = actor(&snapshot, &login);
-    closedesk::workflow::mismatches::note(&snapshot, &who, &recon, &key, text, None).unwrap();
+    closedesk::workflow::mismatches::on(&snapshot, &who, &recon, &key)
+        .note(text)
+        .unwrap();
     (path, login)
 }
 

@@ -264,8 +264,11 @@ fn text_from_data_stays_text_never_a_formula() {
     let key = recon.mismatches[0].key.clone();
     let who = Actor::resolve(&snapshot, Some(LOGIN)).unwrap();
     let evil = "=cmd|' /C calc'!A0";
-    closedesk::workflow::mismatches::note(&snapshot, &who, &recon, &key, evil, None).unwrap();
-    closedesk::workflow::mismatches::note(&snapshot, &who, &recon, &key, "+1\x1b[2J\r\n@SUM(A1)", None)
+    closedesk::workflow::mismatches::on(&snapshot, &who, &recon, &key)
+        .note(evil)
+        .unwrap();
+    closedesk::workflow::mismatches::on(&snapshot, &who, &recon, &key)
+        .note("+1\x1b[2J\r\n@SUM(A1)")
         .unwrap();
     drop(snapshot);
     let bytes = workbook_bytes(&path);

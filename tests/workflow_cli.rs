@@ -610,7 +610,9 @@ fn figures_gone_stale_between_read_and_write_are_recomputed_inside_the_write() {
         reason: "batch double-posted".into(),
         reference: None,
     };
-    let refused = mismatches::propose(&snapshot, &olive, &figures, key, &proposal, None).unwrap_err();
+    let refused = mismatches::on(&snapshot, &olive, &figures, key)
+        .propose(&proposal)
+        .unwrap_err();
     assert!(matches!(refused, Refusal::NotFound(_)), "{refused:?}");
     assert_eq!(
         engine_runs(),

@@ -51,7 +51,9 @@ fn all_done(snap: &Snapshot, recon: &Reconciliation, first: &str, second: &str) 
 /// Resolves or waives every mismatch of `recon()`.
 fn settle(snap: &Snapshot, recon: &Reconciliation) {
     for key in [GL, STATEMENT, LEDGER] {
-        mismatches::waive(snap, &actor(snap, "rita"), recon, key, WAIVER, None).unwrap();
+        mismatches::on(snap, &actor(snap, "rita"), recon, key)
+            .waive(WAIVER)
+            .unwrap();
     }
 }
 
@@ -72,10 +74,18 @@ fn a_login_not_on_the_roster_is_read_only_and_told_why() {
     assert!(mallory.is_read_only());
     let refusals = [
         checklist::set(&snap, &mallory, &recon, 1, ItemStatus::InProgress, None, None).unwrap_err(),
-        mismatches::note(&snap, &mallory, &recon, GL, "hello", None).unwrap_err(),
-        mismatches::propose(&snap, &mallory, &recon, GL, &proposal(975, Side::Actual), None).unwrap_err(),
-        mismatches::assign(&snap, &mallory, &recon, GL, "mallory", None).unwrap_err(),
-        mismatches::waive(&snap, &mallory, &recon, GL, WAIVER, None).unwrap_err(),
+        mismatches::on(&snap, &mallory, &recon, GL)
+            .note("hello")
+            .unwrap_err(),
+        mismatches::on(&snap, &mallory, &recon, GL)
+            .propose(&proposal(975, Side::Actual))
+            .unwrap_err(),
+        mismatches::on(&snap, &mallory, &recon, GL)
+            .assign("mallory")
+            .unwrap_err(),
+        mismatches::on(&snap, &mallory, &recon, GL)
+            .waive(WAIVER)
+            .unwrap_err(),
         signoff::reopen(&snap, &mallory, REOPEN).unwrap_err(),
         sign(&snap, "mallory", &recon).unwrap_err(),
     ];
@@ -94,7 +104,9 @@ fn a_login_not_on_the_roster_is_read_only_and_told_why() {
 fn no_login_at_all_is_read_only() {
     let (_d, snap) = setup();
     let nobody = closedesk::workflow::Actor::resolve(&snap, Some("")).unwrap();
-    let r = mismatches::note(&snap, &nobody, &recon(), GL, "x", None).unwrap_err();
+    let r = mismatches::on(&snap, &nobody, &recon(), GL)
+        .note("x")
+        .unwrap_err();
     assert!(
         r.to_string()
             .starts_with("no login given (--user or $USER): read-only"),
@@ -108,19 +120,27 @@ fn each_role_refusal_names_the_role_it_needs() {
     let recon = recon();
     let olive = actor(&snap, "olive");
     let rita = actor(&snap, "rita");
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
 
-    let r = mismatches::accept(&snap, &olive, &recon, GL, None, None, None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .accept(None, None)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         "accepting a correction needs a reviewer or lead; olive is an operator"
     );
-    let r = mismatches::reject(&snap, &olive, &recon, GL, None, None, None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .reject(None, None)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         "rejecting a correction needs a reviewer or lead; olive is an operator"
     );
-    let r = mismatches::waive(&snap, &olive, &recon, STATEMENT, WAIVER, None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &recon, STATEMENT)
+        .waive(WAIVER)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         "waiving a mismatch needs a reviewer or lead; olive is an operator"
@@ -137,8 +157,12 @@ fn each_role_refusal_names_the_role_it_needs() {
         "{r}"
     );
     // The operator's permitted actions work.
-    mismatches::note(&snap, &olive, &recon, GL, "asked the GL team", None).unwrap();
-    mismatches::assign(&snap, &olive, &recon, GL, "gl-team@fixture.example", None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .note("asked the GL team")
+        .unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .assign("gl-team@fixture.example")
+        .unwrap();
     checklist::set(
         &snap,
         &olive,
@@ -158,15 +182,21 @@ fn nobody_accepts_their_own_correction() {
     let (_d, snap) = setup();
     let recon = recon();
     let rita = actor(&snap, "rita");
-    mismatches::propose(&snap, &rita, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
-    let r = mismatches::accept(&snap, &rita, &recon, GL, None, None, None).unwrap_err();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .accept(None, None)
+        .unwrap_err();
     assert!(matches!(r, Refusal::FourEyes(_)), "{r:?}");
     assert_eq!(
         r.to_string(),
         "four-eyes: rita proposed correction #1 and cannot also accept it; another reviewer or lead must"
     );
     // Another reviewer or lead may.
-    mismatches::accept(&snap, &actor(&snap, "lena"), &recon, GL, Some(1), None, None).unwrap();
+    mismatches::on(&snap, &actor(&snap, "lena"), &recon, GL)
+        .accept(Some(1), None)
+        .unwrap();
     assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
 }
 
@@ -174,10 +204,16 @@ fn nobody_accepts_their_own_correction() {
 fn a_waiver_is_by_a_reviewer_or_lead() {
     let (_d, snap) = setup();
     let recon = recon();
-    let r = mismatches::waive(&snap, &actor(&snap, "oscar"), &recon, GL, WAIVER, None).unwrap_err();
+    let r = mismatches::on(&snap, &actor(&snap, "oscar"), &recon, GL)
+        .waive(WAIVER)
+        .unwrap_err();
     assert!(matches!(r, Refusal::Role { .. }), "{r:?}");
-    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, GL, WAIVER, None).unwrap();
-    mismatches::waive(&snap, &actor(&snap, "leo"), &recon, STATEMENT, WAIVER, None).unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .waive(WAIVER)
+        .unwrap();
+    mismatches::on(&snap, &actor(&snap, "leo"), &recon, STATEMENT)
+        .waive(WAIVER)
+        .unwrap();
     assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Waived);
     assert_eq!(view(&snap, &recon, STATEMENT).status, MismatchStatus::Waived);
 }
@@ -252,7 +288,9 @@ fn an_item_cannot_be_done_while_a_high_mismatch_in_its_lanes_is_open() {
     )
     .unwrap();
     // Once waived, item 5 can be done.
-    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, LEDGER)
+        .waive(WAIVER)
+        .unwrap();
     checklist::set(&snap, &olive, &recon, 5, ItemStatus::Done, None, None).unwrap();
     let items = checklist::items(&snap, &recon.overview()).unwrap();
     assert_eq!(items[4].row.status, ItemStatus::Done);
@@ -345,8 +383,14 @@ fn a_change_from_a_stale_view_is_a_conflict_naming_who_changed_it() {
 
     // The same for a mismatch.
     let seen = view(&snap, &recon, GL).version;
-    mismatches::note(&snap, &oscar, &recon, GL, "first", Some(seen)).unwrap();
-    let r = mismatches::assign(&snap, &olive, &recon, GL, "olive", Some(seen)).unwrap_err();
+    mismatches::on(&snap, &oscar, &recon, GL)
+        .seen(Some(seen))
+        .note("first")
+        .unwrap();
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .seen(Some(seen))
+        .assign("olive")
+        .unwrap_err();
     assert!(r
         .to_string()
         .contains("mismatch exports:GL-2026-03:ar-total changed since you read it"));
@@ -363,9 +407,13 @@ fn accepted_corrections_are_an_overlay_and_zero_corrected_variance_resolves() {
     let olive = actor(&snap, "olive");
     let rita = actor(&snap, "rita");
     // GL: expected 39639.27, actual 39629.52 (−9.75). A partial correction first.
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(500, Side::Actual), None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(500, Side::Actual))
+        .unwrap();
     assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::InCorrection);
-    mismatches::accept(&snap, &rita, &recon, GL, None, Some("partial"), None).unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .accept(None, Some("partial"))
+        .unwrap();
     let v = view(&snap, &recon, GL);
     assert_eq!(v.raw_variance, Money::from_cents(-975));
     assert_eq!(v.corrected_variance, Money::from_cents(-475));
@@ -375,14 +423,22 @@ fn accepted_corrections_are_an_overlay_and_zero_corrected_variance_resolves() {
         "a partial correction leaves it open"
     );
     // A wrong one, rejected: it stays in the trail.
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(-475, Side::Actual), None).unwrap();
-    mismatches::reject(&snap, &rita, &recon, GL, None, Some("wrong sign"), None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(-475, Side::Actual))
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .reject(None, Some("wrong sign"))
+        .unwrap();
     let v = view(&snap, &recon, GL);
     assert_eq!(v.status, MismatchStatus::Open);
     assert_eq!(v.corrected_variance, Money::from_cents(-475));
     // The rest, on the expected side.
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(-475, Side::Expected), None).unwrap();
-    mismatches::accept(&snap, &rita, &recon, GL, Some(3), None, None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(-475, Side::Expected))
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .accept(Some(3), None)
+        .unwrap();
     let v = view(&snap, &recon, GL);
     assert_eq!(v.corrected_expected, Money::from_cents(3_963_452));
     assert_eq!(v.corrected_actual, Money::from_cents(3_963_452));
@@ -411,7 +467,9 @@ fn accepted_corrections_are_an_overlay_and_zero_corrected_variance_resolves() {
         ]
     );
     // Deciding a decided correction is refused.
-    let r = mismatches::reject(&snap, &rita, &recon, GL, Some(1), None, None).unwrap_err();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .reject(Some(1), None)
+        .unwrap_err();
     assert!(
         r.to_string()
             .starts_with("correction #1 on exports:GL-2026-03:ar-total was already accepted by rita"),
@@ -425,7 +483,9 @@ fn a_waiver_needs_a_reason_of_twenty_characters() {
     let recon = recon();
     let rita = actor(&snap, "rita");
     for reason in ["", "too short", &" ".repeat(40), "  nineteen chars ok  "] {
-        let r = mismatches::waive(&snap, &rita, &recon, GL, reason, None).unwrap_err();
+        let r = mismatches::on(&snap, &rita, &recon, GL)
+            .waive(reason)
+            .unwrap_err();
         assert!(matches!(r, Refusal::Invalid(_)), "{reason:?}: {r:?}");
         assert!(
             r.to_string()
@@ -433,8 +493,12 @@ fn a_waiver_needs_a_reason_of_twenty_characters() {
             "{r}"
         );
     }
-    mismatches::waive(&snap, &rita, &recon, GL, "exactly twenty chars", None).unwrap();
-    let r = mismatches::waive(&snap, &rita, &recon, GL, WAIVER, None).unwrap_err();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .waive("exactly twenty chars")
+        .unwrap();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .waive(WAIVER)
+        .unwrap_err();
     assert!(r.to_string().contains("is already waived (by rita"), "{r}");
 }
 
@@ -442,16 +506,12 @@ fn a_waiver_needs_a_reason_of_twenty_characters() {
 fn a_pending_correction_must_be_decided_before_a_waiver() {
     let (_d, snap) = setup();
     let recon = recon();
-    mismatches::propose(
-        &snap,
-        &actor(&snap, "olive"),
-        &recon,
-        GL,
-        &proposal(975, Side::Actual),
-        None,
-    )
-    .unwrap();
-    let r = mismatches::waive(&snap, &actor(&snap, "rita"), &recon, GL, WAIVER, None).unwrap_err();
+    mismatches::on(&snap, &actor(&snap, "olive"), &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    let r = mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .waive(WAIVER)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         "correction #1 on exports:GL-2026-03:ar-total awaits a decision: accept or reject it before waiving"
@@ -463,14 +523,18 @@ fn assign_overrides_the_owner_and_notes_need_text() {
     let (_d, snap) = setup();
     let recon = recon();
     let olive = actor(&snap, "olive");
-    mismatches::assign(&snap, &olive, &recon, GL, "gl-team@fixture.example", None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .assign("gl-team@fixture.example")
+        .unwrap();
     let v = view(&snap, &recon, GL);
     assert_eq!(v.owner, "gl-team@fixture.example");
     assert_eq!(v.owner_override.as_deref(), Some("gl-team@fixture.example"));
     assert!(v.first_seen.is_some());
-    let r = mismatches::note(&snap, &olive, &recon, GL, "   ", None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &recon, GL).note("   ").unwrap_err();
     assert!(matches!(r, Refusal::Invalid(_)));
-    let r = mismatches::note(&snap, &olive, &recon, "exports:NOPE:ar-total", "x", None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &recon, "exports:NOPE:ar-total")
+        .note("x")
+        .unwrap_err();
     assert!(matches!(r, Refusal::NotFound(_)), "{r:?}");
 }
 
@@ -479,16 +543,12 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     let (_d, snap) = setup();
     let before = recon();
     let olive = actor(&snap, "olive");
-    mismatches::note(
-        &snap,
-        &olive,
-        &before,
-        STATEMENT,
-        "statement header at last year's rate",
-        None,
-    )
-    .unwrap();
-    mismatches::propose(&snap, &olive, &before, GL, &proposal(975, Side::Actual), None).unwrap();
+    mismatches::on(&snap, &olive, &before, STATEMENT)
+        .note("statement header at last year's rate")
+        .unwrap();
+    mismatches::on(&snap, &olive, &before, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
 
     // Recomputed (e.g. re-imported data): same keys, new figures; the state stays attached.
     let mut again = recon();
@@ -502,7 +562,9 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     assert!(v.cleared_by_data && !v.is_open() && v.mismatch.is_none());
     // An action on another mismatch writes nothing about it (an action costs what it
     // changes); the views show it cleared all the same.
-    mismatches::note(&snap, &olive, &fixed, GL, "still chasing", None).unwrap();
+    mismatches::on(&snap, &olive, &fixed, GL)
+        .note("still chasing")
+        .unwrap();
     let detail = mismatches::detail(&snap, &fixed, STATEMENT).unwrap();
     assert_eq!(detail.annotations.len(), 1);
     assert_eq!(detail.trail.last().unwrap().row.action, "mismatch.note");
@@ -510,19 +572,15 @@ fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     let stored = |snap: &Snapshot| snap.workflow().mismatch_state(STATEMENT).unwrap().unwrap();
     assert!(!stored(&snap).cleared_by_data);
     // Only a note may still be added to it.
-    let r = mismatches::assign(&snap, &olive, &fixed, STATEMENT, "x", None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &fixed, STATEMENT)
+        .assign("x")
+        .unwrap_err();
     assert!(r.to_string().contains("was cleared by data"), "{r}");
     assert!(!stored(&snap).cleared_by_data, "a refused action writes nothing");
     // The next action on it records it in the log first; its trail is kept.
-    mismatches::note(
-        &snap,
-        &olive,
-        &fixed,
-        STATEMENT,
-        "confirmed fixed at source",
-        None,
-    )
-    .unwrap();
+    mismatches::on(&snap, &olive, &fixed, STATEMENT)
+        .note("confirmed fixed at source")
+        .unwrap();
     let detail = mismatches::detail(&snap, &fixed, STATEMENT).unwrap();
     let actions: Vec<&str> = detail.trail.iter().map(|e| e.row.action.as_str()).collect();
     assert_eq!(
@@ -560,38 +618,56 @@ fn an_accepted_correction_is_reversed_by_a_reviewer_or_lead_with_a_reason() {
     let (_d, snap) = setup();
     let recon = recon();
     let (olive, rita, lena) = (actor(&snap, "olive"), actor(&snap, "rita"), actor(&snap, "lena"));
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(-100, Side::Expected), None).unwrap();
-    mismatches::accept(&snap, &rita, &recon, GL, Some(1), Some("ties to CR-0010"), None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(-100, Side::Expected))
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .accept(Some(1), Some("ties to CR-0010"))
+        .unwrap();
     assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
     assert_eq!(summary_of(&snap, &recon), (2, Money::from_cents(452 + 60_000)));
 
     // Who may: a reviewer or lead; an operator and a login off the roster are told why.
-    let r = mismatches::reverse(&snap, &olive, &recon, GL, 1, REVERSAL, None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .reverse(1, REVERSAL)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         "reversing a correction needs a reviewer or lead; olive is an operator"
     );
-    let r = mismatches::reverse(&snap, &actor(&snap, "mallory"), &recon, GL, 1, REVERSAL, None).unwrap_err();
+    let r = mismatches::on(&snap, &actor(&snap, "mallory"), &recon, GL)
+        .reverse(1, REVERSAL)
+        .unwrap_err();
     assert!(matches!(r, Refusal::ReadOnly { .. }), "{r:?}");
     // A reason, as a waiver's: at least 20 characters besides whitespace.
-    let r = mismatches::reverse(&snap, &rita, &recon, GL, 1, "   wrong   ", None).unwrap_err();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .reverse(1, "   wrong   ")
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         "a reversal needs a reason of at least 20 characters (this one has 5): say why, for the audit trail"
     );
     // Only an accepted correction.
-    let r = mismatches::reverse(&snap, &rita, &recon, GL, 2, REVERSAL, None).unwrap_err();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .reverse(2, REVERSAL)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         "correction #2 on exports:GL-2026-03:ar-total is proposed, not accepted: only an accepted \
          correction can be reversed"
     );
-    let r = mismatches::reverse(&snap, &rita, &recon, GL, 9, REVERSAL, None).unwrap_err();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .reverse(9, REVERSAL)
+        .unwrap_err();
     assert_eq!(r.to_string(), "no correction #9 on exports:GL-2026-03:ar-total");
 
     let log_before = snap.workflow().audit_log().unwrap();
-    let receipt = mismatches::reverse(&snap, &lena, &recon, GL, 1, REVERSAL, None).unwrap();
+    let receipt = mismatches::on(&snap, &lena, &recon, GL)
+        .reverse(1, REVERSAL)
+        .unwrap();
 
     // The overlay drops it: the variance after corrections is the raw one again, and the
     // status is what the rest gives — #2 still awaits a decision.
@@ -653,7 +729,9 @@ fn an_accepted_correction_is_reversed_by_a_reviewer_or_lead_with_a_reason() {
     );
 
     // A reversed correction stays reversed: it cannot be accepted, nor reversed, again.
-    let r = mismatches::accept(&snap, &lena, &recon, GL, Some(1), None, None).unwrap_err();
+    let r = mismatches::on(&snap, &lena, &recon, GL)
+        .accept(Some(1), None)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         format!(
@@ -661,7 +739,9 @@ fn an_accepted_correction_is_reversed_by_a_reviewer_or_lead_with_a_reason() {
              reversed correction stays reversed; propose a new one"
         )
     );
-    let r = mismatches::reverse(&snap, &rita, &recon, GL, 1, REVERSAL, None).unwrap_err();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .reverse(1, REVERSAL)
+        .unwrap_err();
     assert_eq!(
         r.to_string(),
         format!(
@@ -669,10 +749,16 @@ fn an_accepted_correction_is_reversed_by_a_reviewer_or_lead_with_a_reason() {
         )
     );
     // With #2 rejected nothing waits: open. A new correction can be proposed and accepted.
-    mismatches::reject(&snap, &rita, &recon, GL, Some(2), Some("not this one"), None).unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .reject(Some(2), Some("not this one"))
+        .unwrap();
     assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Open);
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
-    mismatches::accept(&snap, &rita, &recon, GL, Some(3), None, None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .accept(Some(3), None)
+        .unwrap();
     assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
     let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
     assert!(report.ok, "{report:#?}");
@@ -684,19 +770,19 @@ fn a_reversal_reopens_a_resolved_or_waived_mismatch_and_is_refused_when_signed_o
     let recon = recon();
     let (olive, rita) = (actor(&snap, "olive"), actor(&snap, "rita"));
     // Statement: +4.52, a partial correction accepted, the rest waived.
-    mismatches::propose(
-        &snap,
-        &olive,
-        &recon,
-        STATEMENT,
-        &proposal(-400, Side::Actual),
-        None,
-    )
-    .unwrap();
-    mismatches::accept(&snap, &rita, &recon, STATEMENT, None, None, None).unwrap();
-    mismatches::waive(&snap, &rita, &recon, STATEMENT, WAIVER, None).unwrap();
+    mismatches::on(&snap, &olive, &recon, STATEMENT)
+        .propose(&proposal(-400, Side::Actual))
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, STATEMENT)
+        .accept(None, None)
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, STATEMENT)
+        .waive(WAIVER)
+        .unwrap();
     assert_eq!(view(&snap, &recon, STATEMENT).status, MismatchStatus::Waived);
-    mismatches::reverse(&snap, &rita, &recon, STATEMENT, 1, REVERSAL, None).unwrap();
+    mismatches::on(&snap, &rita, &recon, STATEMENT)
+        .reverse(1, REVERSAL)
+        .unwrap();
     let v = view(&snap, &recon, STATEMENT);
     assert_eq!(
         (v.status, v.corrected_variance),
@@ -705,17 +791,25 @@ fn a_reversal_reopens_a_resolved_or_waived_mismatch_and_is_refused_when_signed_o
     );
 
     // GL resolved by a correction, the rest waived, every item done, signed off.
-    mismatches::propose(&snap, &olive, &recon, GL, &proposal(975, Side::Actual), None).unwrap();
-    mismatches::accept(&snap, &rita, &recon, GL, None, None, None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .accept(None, None)
+        .unwrap();
     let id = view(&snap, &recon, GL).corrections[0].row.id;
     for key in [STATEMENT, LEDGER] {
-        mismatches::waive(&snap, &rita, &recon, key, WAIVER, None).unwrap();
+        mismatches::on(&snap, &rita, &recon, key).waive(WAIVER).unwrap();
     }
     all_done(&snap, &recon, "olive", "oscar");
     sign(&snap, "lena", &recon).unwrap();
     let before = snap.workflow().audit_log().unwrap();
-    let r = mismatches::reverse(&snap, &rita, &recon, GL, id, REVERSAL, None).unwrap_err();
-    let note = mismatches::note(&snap, &rita, &recon, GL, "a note", None).unwrap_err();
+    let r = mismatches::on(&snap, &rita, &recon, GL)
+        .reverse(id, REVERSAL)
+        .unwrap_err();
+    let note = mismatches::on(&snap, &rita, &recon, GL)
+        .note("a note")
+        .unwrap_err();
     assert!(matches!(r, Refusal::Locked { .. }), "{r:?}");
     assert_eq!(
         r.to_string(),
@@ -746,15 +840,9 @@ fn sign_off_lists_every_precondition_with_its_state() {
         None,
     )
     .unwrap();
-    mismatches::propose(
-        &snap,
-        &actor(&snap, "olive"),
-        &recon,
-        GL,
-        &proposal(100, Side::Actual),
-        None,
-    )
-    .unwrap();
+    mismatches::on(&snap, &actor(&snap, "olive"), &recon, GL)
+        .propose(&proposal(100, Side::Actual))
+        .unwrap();
     let r = sign(&snap, "lena", &recon).unwrap_err();
     let Refusal::SignOff(list) = &r else {
         panic!("{r:?}")
@@ -804,36 +892,32 @@ fn each_precondition_alone_refuses_the_sign_off() {
     // One mismatch open, one in correction.
     let (_d, snap) = setup();
     all_done(&snap, &recon_with(vec![]), "olive", "oscar");
-    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
-    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, STATEMENT, WAIVER, None).unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, LEDGER)
+        .waive(WAIVER)
+        .unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, STATEMENT)
+        .waive(WAIVER)
+        .unwrap();
     let r = sign(&snap, "lena", &recon).unwrap_err().to_string();
     assert!(
         r.contains("[not met] no mismatch open or in_correction: 1 open: exports:GL-2026-03:ar-total (open)"),
         "{r}"
     );
-    mismatches::propose(
-        &snap,
-        &actor(&snap, "olive"),
-        &recon,
-        GL,
-        &proposal(100, Side::Actual),
-        None,
-    )
-    .unwrap();
+    mismatches::on(&snap, &actor(&snap, "olive"), &recon, GL)
+        .propose(&proposal(100, Side::Actual))
+        .unwrap();
     let r = sign(&snap, "lena", &recon).unwrap_err().to_string();
     assert!(r.contains("exports:GL-2026-03:ar-total (in_correction)"), "{r}");
     // Resolved by a correction: signable.
-    mismatches::reject(&snap, &actor(&snap, "rita"), &recon, GL, None, None, None).unwrap();
-    mismatches::propose(
-        &snap,
-        &actor(&snap, "olive"),
-        &recon,
-        GL,
-        &proposal(975, Side::Actual),
-        None,
-    )
-    .unwrap();
-    mismatches::accept(&snap, &actor(&snap, "rita"), &recon, GL, None, None, None).unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .reject(None, None)
+        .unwrap();
+    mismatches::on(&snap, &actor(&snap, "olive"), &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .accept(None, None)
+        .unwrap();
     // Not a lead.
     let r = sign(&snap, "rita", &recon).unwrap_err().to_string();
     assert!(
@@ -875,7 +959,9 @@ fn sign_off_stores_digest_and_head_locks_and_moves_the_last_clean_close() {
 
     // Every workflow action is now refused as locked.
     let olive = actor(&snap, "olive");
-    let r = mismatches::note(&snap, &olive, &recon, GL, "late note", None).unwrap_err();
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .note("late note")
+        .unwrap_err();
     assert!(
         r.to_string().starts_with("the period is signed off by lena at "),
         "{r}"
@@ -999,15 +1085,9 @@ fn the_lock_holds_for_a_connection_opened_before_sign_off() {
         assert!(e.contains("period is signed off: locked"), "{table}: {e}");
     }
     // Through the library, from a session opened before the sign-off.
-    let r = mismatches::note(
-        &early_snapshot,
-        &actor(&early_snapshot, "olive"),
-        &recon,
-        GL,
-        "late",
-        None,
-    )
-    .unwrap_err();
+    let r = mismatches::on(&early_snapshot, &actor(&early_snapshot, "olive"), &recon, GL)
+        .note("late")
+        .unwrap_err();
     assert!(matches!(r, Refusal::Locked { .. }), "{r:?}");
     assert_eq!(snap.period().unwrap().status, PeriodStatus::SignedOff);
 }
@@ -1016,17 +1096,15 @@ fn the_lock_holds_for_a_connection_opened_before_sign_off() {
 fn summary_counts_use_the_workflow_state_and_the_corrected_variance() {
     let (_d, snap) = setup();
     let recon = recon();
-    mismatches::propose(
-        &snap,
-        &actor(&snap, "olive"),
-        &recon,
-        GL,
-        &proposal(500, Side::Actual),
-        None,
-    )
-    .unwrap();
-    mismatches::accept(&snap, &actor(&snap, "rita"), &recon, GL, None, None, None).unwrap();
-    mismatches::waive(&snap, &actor(&snap, "rita"), &recon, LEDGER, WAIVER, None).unwrap();
+    mismatches::on(&snap, &actor(&snap, "olive"), &recon, GL)
+        .propose(&proposal(500, Side::Actual))
+        .unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .accept(None, None)
+        .unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, LEDGER)
+        .waive(WAIVER)
+        .unwrap();
     let views = mismatches::views(&snap, &recon.mismatches).unwrap();
     let open = |m: &closedesk::reconcile::Mismatch| {
         let v = views.iter().find(|v| v.key == m.key)?;
@@ -1163,7 +1241,9 @@ fn an_action_on_one_of_many_mismatches_writes_its_state_alone() {
     }
     let recon = recon_with(many);
     let olive = actor(&snap, "olive");
-    mismatches::note(&snap, &olive, &recon, GL, "chasing the GL export", None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .note("chasing the GL export")
+        .unwrap();
     let read = snap.workflow();
     let states = read.mismatch_states().unwrap();
     assert_eq!(states.len(), 1, "one state row, not one per mismatch");
@@ -1187,7 +1267,9 @@ fn an_action_on_one_of_many_mismatches_writes_its_state_alone() {
     let r = mismatches::view(&snap, &recon, "exports:NOPE:ar-total").unwrap_err();
     assert!(matches!(r, Refusal::NotFound(_)), "{r:?}");
     // A second action on another mismatch adds its row and no other.
-    mismatches::assign(&snap, &olive, &recon, "exports:GL-0042:ar-total", "gl-team", None).unwrap();
+    mismatches::on(&snap, &olive, &recon, "exports:GL-0042:ar-total")
+        .assign("gl-team")
+        .unwrap();
     assert_eq!(snap.workflow().mismatch_states().unwrap().len(), 2);
     let report = audit::verify_with(&snap, &|_| Ok(recon.clone()), None).unwrap();
     assert!(report.ok, "{report:#?}");

@@ -439,7 +439,9 @@ fn over_serve_the_sessions_key_is_recorded_and_checked_against_the_roster() {
     let actor = |fp: &str| Actor::resolve(&snap, Some("mhale")).unwrap().served(fp);
 
     // A session authenticated with tlin's key cannot act as mhale.
-    let refused = mismatches::note(&snap, &actor(&print(&tlin)), &recon, &key, "x", None).unwrap_err();
+    let refused = mismatches::on(&snap, &actor(&print(&tlin)), &recon, &key)
+        .note("x")
+        .unwrap_err();
     assert!(matches!(refused, Refusal::Identity(_)), "{refused}");
     assert!(
         refused.to_string().contains("not mhale's roster key"),
@@ -447,7 +449,9 @@ fn over_serve_the_sessions_key_is_recorded_and_checked_against_the_roster() {
     );
 
     // mhale's own key: recorded, no agent needed, and verify accepts it.
-    let receipt = mismatches::note(&snap, &actor(&print(&mhale)), &recon, &key, "served note", None).unwrap();
+    let receipt = mismatches::on(&snap, &actor(&print(&mhale)), &recon, &key)
+        .note("served note")
+        .unwrap();
     let (seq, _, _, signature) = last_row(&path);
     assert_eq!(seq, receipt.seq);
     assert_eq!(

@@ -39,25 +39,25 @@ fn history(dir: &Path) -> (PathBuf, Vec<i64>) {
     let snap = Snapshot::open(&path).unwrap();
     let recon = recon();
     let (olive, oscar, rita) = (actor(&snap, "olive"), actor(&snap, "oscar"), actor(&snap, "rita"));
-    mismatches::note(
-        &snap,
-        &olive,
-        &recon,
-        GL,
-        "asked the GL team for the batch log",
-        None,
-    )
-    .unwrap();
+    mismatches::on(&snap, &olive, &recon, GL)
+        .note("asked the GL team for the batch log")
+        .unwrap();
     let p = Proposal {
         amount: Money::from_cents(975),
         side: Side::Actual,
         reason: "credit CR-0010 netted into GL".into(),
         reference: Some("CR-0010".into()),
     };
-    mismatches::propose(&snap, &olive, &recon, GL, &p, None).unwrap();
-    mismatches::accept(&snap, &rita, &recon, GL, None, None, None).unwrap();
-    mismatches::waive(&snap, &rita, &recon, STATEMENT, WAIVER, None).unwrap();
-    mismatches::waive(&snap, &rita, &recon, LEDGER, WAIVER, None).unwrap();
+    mismatches::on(&snap, &olive, &recon, GL).propose(&p).unwrap();
+    mismatches::on(&snap, &rita, &recon, GL)
+        .accept(None, None)
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, STATEMENT)
+        .waive(WAIVER)
+        .unwrap();
+    mismatches::on(&snap, &rita, &recon, LEDGER)
+        .waive(WAIVER)
+        .unwrap();
     for item in 1..=8u8 {
         let who = if item % 2 == 0 { &olive } else { &oscar };
         checklist::set(
@@ -336,7 +336,9 @@ fn workflow_tables_edited_behind_the_log_are_caught_by_replay() {
             None,
         )
         .unwrap();
-        mismatches::note(&snap, &actor(&snap, "olive"), &recon, GL, "a note", None).unwrap();
+        mismatches::on(&snap, &actor(&snap, "olive"), &recon, GL)
+            .note("a note")
+            .unwrap();
     }
     assert!(verify(&path).ok);
     let conn = Connection::open(&path).unwrap();
@@ -732,16 +734,9 @@ fn a_schema_3_file_with_corrections_upgrades_losing_nothing() {
         .corrections[0]
         .row
         .id;
-    mismatches::reverse(
-        &snap,
-        &actor(&snap, "rita"),
-        &recon,
-        GL,
-        accepted,
-        "the GL correction was netted twice",
-        None,
-    )
-    .unwrap();
+    mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .reverse(accepted, "the GL correction was netted twice")
+        .unwrap();
     let report = audit::verify_with(&snap, &engine, None).unwrap();
     assert!(report.ok, "{report:#?}");
 }

@@ -486,7 +486,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     };
     // One mismatch: read by key, whatever the number of mismatches in the period.
     let recon = stored::current_of(&snapshot, &key).map_err(|e| cannot_read(&snapshot, e))?;
-    let seen = args.if_version;
+    let on = mismatches::on(&snapshot, &actor, &recon, &key).seen(args.if_version);
     let fail = |r: Refusal| refused(r, json);
     let receipt = match args.action {
         None if args.rows => {
@@ -514,9 +514,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
             }
             return Ok(ExitCode::SUCCESS);
         }
-        Some(MismatchAction::Note { text }) => {
-            mismatches::note(&snapshot, &actor, &recon, &key, &text, seen).map_err(fail)?
-        }
+        Some(MismatchAction::Note { text }) => on.note(&text).map_err(fail)?,
         Some(MismatchAction::Propose {
             amount,
             side,
@@ -532,26 +530,22 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
                 reason,
                 reference,
             };
-            mismatches::propose(&snapshot, &actor, &recon, &key, &proposal, seen).map_err(fail)?
+            on.propose(&proposal).map_err(fail)?
         }
         Some(MismatchAction::Accept { id, note }) => {
             let id = parse_id(id.as_deref())?;
-            mismatches::accept(&snapshot, &actor, &recon, &key, id, note.as_deref(), seen).map_err(fail)?
+            on.accept(id, note.as_deref()).map_err(fail)?
         }
         Some(MismatchAction::Reject { id, reason }) => {
             let id = parse_id(id.as_deref())?;
-            mismatches::reject(&snapshot, &actor, &recon, &key, id, reason.as_deref(), seen).map_err(fail)?
+            on.reject(id, reason.as_deref()).map_err(fail)?
         }
         Some(MismatchAction::Reverse { id, reason }) => {
             let id = parse_id(Some(&id))?.unwrap_or_default();
-            mismatches::reverse(&snapshot, &actor, &recon, &key, id, &reason, seen).map_err(fail)?
+            on.reverse(id, &reason).map_err(fail)?
         }
-        Some(MismatchAction::Waive { reason }) => {
-            mismatches::waive(&snapshot, &actor, &recon, &key, &reason, seen).map_err(fail)?
-        }
-        Some(MismatchAction::Assign { owner }) => {
-            mismatches::assign(&snapshot, &actor, &recon, &key, &owner, seen).map_err(fail)?
-        }
+        Some(MismatchAction::Waive { reason }) => on.waive(&reason).map_err(fail)?,
+        Some(MismatchAction::Assign { owner }) => on.assign(&owner).map_err(fail)?,
     };
     let view = Some(mismatches::view(&snapshot, &recon, &key).map_err(fail)?);
     if json {

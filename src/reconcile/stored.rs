@@ -1143,9 +1143,13 @@ mod tests {
         // A correction proposed by an operator and accepted by a reviewer.
         let correct = |cents: i64, what: &str| {
             let key = &first.key;
-            mismatches::propose(&snapshot, &who("tlin"), &overview, key, &proposal(cents), None).unwrap();
+            mismatches::on(&snapshot, &who("tlin"), &overview, key)
+                .propose(&proposal(cents))
+                .unwrap();
             check(&format!("{what}, in correction"));
-            mismatches::accept(&snapshot, &who("jokafor"), &overview, key, None, None, None).unwrap();
+            mismatches::on(&snapshot, &who("jokafor"), &overview, key)
+                .accept(None, None)
+                .unwrap();
             check(what)
         };
         // Part of the gap corrected: open, with the corrected variance.
@@ -1159,7 +1163,9 @@ mod tests {
         // The rest corrected: resolved, not open.
         correct(-(first.variance.cents() + part), "resolved");
         let reason = "below materiality, agreed with the controller";
-        mismatches::waive(&snapshot, &who("jokafor"), &overview, &second.key, reason, None).unwrap();
+        mismatches::on(&snapshot, &who("jokafor"), &overview, &second.key)
+            .waive(reason)
+            .unwrap();
         let none = check("waived");
         assert_eq!(
             none.variance_abs_cents,
@@ -1192,10 +1198,14 @@ mod tests {
         let none = current_of(&snapshot, "exports:NOPE:ar-total").unwrap();
         assert!(none.overview.mismatches.is_empty() && !none.whole);
         let tlin = Actor::resolve(&snapshot, Some("tlin")).unwrap();
-        let r = mismatches::note(&snapshot, &tlin, &none, "exports:NOPE:ar-total", "x", None).unwrap_err();
+        let r = mismatches::on(&snapshot, &tlin, &none, "exports:NOPE:ar-total")
+            .note("x")
+            .unwrap_err();
         assert!(matches!(r, crate::workflow::Refusal::NotFound(_)), "{r:?}");
         // A note through it: one state row (this mismatch's), one seen row, one note row.
-        mismatches::note(&snapshot, &tlin, &keyed, &first.key, "asked billing", None).unwrap();
+        mismatches::on(&snapshot, &tlin, &keyed, &first.key)
+            .note("asked billing")
+            .unwrap();
         let read = snapshot.workflow();
         let states = read.mismatch_states().unwrap();
         assert_eq!(states.len(), 1);

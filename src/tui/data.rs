@@ -802,7 +802,7 @@ pub fn write_with(
                 .map_err(|_| format!("no checklist item {}", crate::text::inert(target)))?;
             workflow::checklist::note(snap, &actor, item, text)
         }
-        WriteOp::Note { target, text, .. } => mismatches::note(snap, &actor, &figures()?, target, text, None),
+        WriteOp::Note { target, text, .. } => mismatches::on(snap, &actor, &figures()?, target).note(text),
         WriteOp::Correction {
             key,
             amount,
@@ -817,26 +817,30 @@ pub fn write_with(
                 reason: text.clone(),
                 reference: reference.clone(),
             };
-            mismatches::propose(snap, &actor, &figures()?, key, &proposal, *seen)
+            mismatches::on(snap, &actor, &figures()?, key)
+                .seen(*seen)
+                .propose(&proposal)
         }
-        WriteOp::Accept { key, id, note, seen } => {
-            mismatches::accept(snap, &actor, &figures()?, key, *id, note.as_deref(), *seen)
-        }
+        WriteOp::Accept { key, id, note, seen } => mismatches::on(snap, &actor, &figures()?, key)
+            .seen(*seen)
+            .accept(*id, note.as_deref()),
         WriteOp::Reverse {
             key,
             id,
             reason,
             seen,
-        } => mismatches::reverse(snap, &actor, &figures()?, key, *id, reason, *seen),
-        WriteOp::Reject { key, reason, seen } => {
-            mismatches::reject(snap, &actor, &figures()?, key, None, Some(reason), *seen)
-        }
-        WriteOp::Waive { key, reason, seen } => {
-            mismatches::waive(snap, &actor, &figures()?, key, reason, *seen)
-        }
-        WriteOp::Assign { key, owner, seen } => {
-            mismatches::assign(snap, &actor, &figures()?, key, owner, *seen)
-        }
+        } => mismatches::on(snap, &actor, &figures()?, key)
+            .seen(*seen)
+            .reverse(*id, reason),
+        WriteOp::Reject { key, reason, seen } => mismatches::on(snap, &actor, &figures()?, key)
+            .seen(*seen)
+            .reject(None, Some(reason)),
+        WriteOp::Waive { key, reason, seen } => mismatches::on(snap, &actor, &figures()?, key)
+            .seen(*seen)
+            .waive(reason),
+        WriteOp::Assign { key, owner, seen } => mismatches::on(snap, &actor, &figures()?, key)
+            .seen(*seen)
+            .assign(owner),
         WriteOp::Checklist {
             item,
             status,
@@ -1247,9 +1251,12 @@ mod large_tests {
         );
         let actor = |login: &str| workflow::Actor::resolve(&snapshot, Some(login)).unwrap();
         let reason = "below materiality, agreed with the controller";
-        workflow::mismatches::waive(&snapshot, &actor("jokafor"), &overview, &waived.key, reason, None)
+        workflow::mismatches::on(&snapshot, &actor("jokafor"), &overview, &waived.key)
+            .waive(reason)
             .unwrap();
-        workflow::mismatches::note(&snapshot, &actor("tlin"), &overview, &noted.key, "asked", None).unwrap();
+        workflow::mismatches::on(&snapshot, &actor("tlin"), &overview, &noted.key)
+            .note("asked")
+            .unwrap();
 
         // The whole list, as a small period is loaded, against the two steps.
         let whole = load_with(&snapshot, overview.clone(), "rdiaz", today()).unwrap();

@@ -1167,7 +1167,9 @@ impl Demo {
     fn propose_as(&self, login: &str, target: &str, proposal: &crate::workflow::mismatches::Proposal) {
         let recon = crate::reconcile::run(&self.snap).unwrap();
         let who = crate::workflow::Actor::resolve(&self.snap, Some(login)).unwrap();
-        crate::workflow::mismatches::propose(&self.snap, &who, &recon, target, proposal, None).unwrap();
+        crate::workflow::mismatches::on(&self.snap, &who, &recon, target)
+            .propose(proposal)
+            .unwrap();
     }
 
     /// Reloads, then opens mismatch `target` in the detail with its trail read.

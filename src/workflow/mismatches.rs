@@ -686,272 +686,226 @@ impl Work<'_, '_> {
     }
 }
 
-/// Runs one action on one mismatch in one transaction: checks the role, the lock and the
-/// version the caller saw, then `change`, then stores the state and the audit row. The
-/// key is validated against the mismatches as of the transaction ([`mismatch_now`]); the
-/// action reads that mismatch's state and annotations by key and settles that key alone
-/// ([`settle`]): it costs the same whatever the number of mismatches in the period.
-#[allow(clippy::too_many_arguments)]
-fn act<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    permission: Permission,
+/// One mismatch as an action addresses it: who acts, on which key of which figures, and
+/// the version the actor last saw. `mismatches::on(&snapshot, &actor, &recon, key).note("…")`;
+/// `.seen(Some(v))` first refuses the action when the mismatch changed since version `v`.
+pub struct On<'a, F: Figures + ?Sized> {
+    snapshot: &'a Snapshot,
+    actor: &'a Actor,
+    recon: &'a F,
+    key: &'a str,
     seen_version: Option<i64>,
-    action: &str,
-    input: &str,
-    change: impl FnOnce(&mut Work<'_, '_>) -> Result<Option<String>, Refusal>,
-) -> Result<Receipt, Refusal> {
-    actor.may(permission)?;
-    let result = snapshot.write(|tx| {
-        ensure_open(tx)?;
-        let mismatch = mismatch_now(snapshot, recon, key)?;
-        let mismatch = mismatch.as_deref();
-        let stored = tx.read().mismatch_state(key)?;
-        let Some(state) = settle(tx, actor, key, mismatch.is_some(), stored, &mut Vec::new())? else {
-            return Err(not_found(key));
-        };
-        check_version(
-            || format!("mismatch {}", inert(key)),
-            seen_version,
-            state.version,
-            Some(&state.updated_by),
-            Some(&state.updated_at),
-        )?;
-        let view = view_in(&tx.read(), mismatch, key)?;
-        audited(tx, actor, |w| {
-            let mut work = Work {
-                tx: w,
-                actor,
-                mismatch,
-                state: state.clone(),
-                view,
-                changes: Changes::default(),
-            };
-            let text = change(&mut work)?;
-            let mut after = work.state;
-            after.updated_by = actor.login.clone();
-            after.updated_at = w.at().to_string();
-            after.version = state.version + 1;
-            w.put_mismatch_state(&after)?;
-            let mut changes = Changes::default();
-            changes.record(after.row_id(), state.state(), after.state());
-            // The mismatch's own state first, then the annotations the action wrote.
-            changes.before.extend(work.changes.before);
-            changes.after.extend(work.changes.after);
-            Ok(changes.entry(actor, action, &after.row_id(), text.as_deref()))
-        })
-    });
-    result.map_err(|e| e.keeping(input))
 }
 
-/// Adds a note to a mismatch's trail (also allowed once it was cleared by data).
-pub fn note<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    text: &str,
-    seen_version: Option<i64>,
-) -> Result<Receipt, Refusal> {
-    actor.may(Permission::AddNote)?;
-    require_text("the note", text)?;
-    act(
+impl<F: Figures + ?Sized> Clone for On<'_, F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<F: Figures + ?Sized> Copy for On<'_, F> {}
+
+/// Mismatch `key` of `recon`, for `actor` to act on (see [`On`]).
+pub fn on<'a, F: Figures + ?Sized>(
+    snapshot: &'a Snapshot,
+    actor: &'a Actor,
+    recon: &'a F,
+    key: &'a str,
+) -> On<'a, F> {
+    On {
         snapshot,
         actor,
         recon,
         key,
-        Permission::AddNote,
-        seen_version,
-        "mismatch.note",
-        text,
-        |w| {
+        seen_version: None,
+    }
+}
+
+impl<F: Figures + ?Sized> On<'_, F> {
+    /// Refuses the action when the mismatch's stored version is no longer `seen_version`
+    /// (`None`: acts on whatever is stored now).
+    pub fn seen(self, seen_version: Option<i64>) -> Self {
+        On { seen_version, ..self }
+    }
+
+    /// Runs one action on one mismatch in one transaction: checks the role, the lock and the
+    /// version the caller saw, then `change`, then stores the state and the audit row. The
+    /// key is validated against the mismatches as of the transaction ([`mismatch_now`]); the
+    /// action reads that mismatch's state and annotations by key and settles that key alone
+    /// ([`settle`]): it costs the same whatever the number of mismatches in the period.
+    fn act(
+        &self,
+        permission: Permission,
+        action: &str,
+        input: &str,
+        change: impl FnOnce(&mut Work<'_, '_>) -> Result<Option<String>, Refusal>,
+    ) -> Result<Receipt, Refusal> {
+        let On {
+            snapshot,
+            actor,
+            recon,
+            key,
+            seen_version,
+        } = *self;
+        actor.may(permission)?;
+        let result = snapshot.write(|tx| {
+            ensure_open(tx)?;
+            let mismatch = mismatch_now(snapshot, recon, key)?;
+            let mismatch = mismatch.as_deref();
+            let stored = tx.read().mismatch_state(key)?;
+            let Some(state) = settle(tx, actor, key, mismatch.is_some(), stored, &mut Vec::new())? else {
+                return Err(not_found(key));
+            };
+            check_version(
+                || format!("mismatch {}", inert(key)),
+                seen_version,
+                state.version,
+                Some(&state.updated_by),
+                Some(&state.updated_at),
+            )?;
+            let view = view_in(&tx.read(), mismatch, key)?;
+            audited(tx, actor, |w| {
+                let mut work = Work {
+                    tx: w,
+                    actor,
+                    mismatch,
+                    state: state.clone(),
+                    view,
+                    changes: Changes::default(),
+                };
+                let text = change(&mut work)?;
+                let mut after = work.state;
+                after.updated_by = actor.login.clone();
+                after.updated_at = w.at().to_string();
+                after.version = state.version + 1;
+                w.put_mismatch_state(&after)?;
+                let mut changes = Changes::default();
+                changes.record(after.row_id(), state.state(), after.state());
+                // The mismatch's own state first, then the annotations the action wrote.
+                changes.before.extend(work.changes.before);
+                changes.after.extend(work.changes.after);
+                Ok(changes.entry(actor, action, &after.row_id(), text.as_deref()))
+            })
+        });
+        result.map_err(|e| e.keeping(input))
+    }
+
+    /// Adds a note to a mismatch's trail (also allowed once it was cleared by data).
+    pub fn note(&self, text: &str) -> Result<Receipt, Refusal> {
+        self.actor.may(Permission::AddNote)?;
+        require_text("the note", text)?;
+        self.act(Permission::AddNote, "mismatch.note", text, |w| {
             let row = w.new_annotation(AnnotationKind::Note, text);
             w.add_annotation(row)?;
             Ok(Some(text.to_string()))
-        },
-    )
-}
-
-/// Proposes a correction; the mismatch moves to `in_correction`.
-pub fn propose<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    proposal: &Proposal,
-    seen_version: Option<i64>,
-) -> Result<Receipt, Refusal> {
-    actor.may(Permission::ProposeCorrection)?;
-    require_text("the reason for the correction", &proposal.reason)?;
-    if proposal.amount.is_zero() {
-        return Err(Refusal::Invalid(
-            "a correction of 0.00 changes nothing: give the amount to add to the expected or actual figure"
-                .into(),
-        ));
+        })
     }
-    act(
-        snapshot,
-        actor,
-        recon,
-        key,
-        Permission::ProposeCorrection,
-        seen_version,
-        "mismatch.propose",
-        &proposal.reason,
-        |w| {
-            w.mismatch()?;
-            let key = inert(key);
-            match w.state.status {
-                MismatchStatus::Waived => {
-                    return Err(Refusal::Precondition(format!(
-                        "{key} is waived: there is nothing to correct"
+
+    /// Proposes a correction; the mismatch moves to `in_correction`.
+    pub fn propose(&self, proposal: &Proposal) -> Result<Receipt, Refusal> {
+        self.actor.may(Permission::ProposeCorrection)?;
+        require_text("the reason for the correction", &proposal.reason)?;
+        if proposal.amount.is_zero() {
+            return Err(Refusal::Invalid(
+                "a correction of 0.00 changes nothing: give the amount to add to the expected or actual figure"
+                    .into(),
+            ));
+        }
+        self.act(
+            Permission::ProposeCorrection,
+            "mismatch.propose",
+            &proposal.reason,
+            |w| {
+                w.mismatch()?;
+                let key = inert(self.key);
+                match w.state.status {
+                    MismatchStatus::Waived => {
+                        return Err(Refusal::Precondition(format!(
+                            "{key} is waived: there is nothing to correct"
+                        )));
+                    }
+                    MismatchStatus::Resolved => {
+                        return Err(Refusal::Precondition(format!(
+                            "{key} is resolved: its corrected variance is {}",
+                            Money::ZERO
+                        )));
+                    }
+                    MismatchStatus::Open | MismatchStatus::InCorrection => {}
+                }
+                let mut row = w.new_annotation(AnnotationKind::Correction, &proposal.reason);
+                row.amount = Some(proposal.amount);
+                row.side = Some(proposal.side);
+                row.reference = proposal.reference.clone();
+                row.correction_status = Some(CorrectionStatus::Proposed);
+                w.add_annotation(row)?;
+                w.state.status = MismatchStatus::InCorrection;
+                Ok(Some(proposal.reason.clone()))
+            },
+        )
+    }
+
+    /// Accepts a proposed correction (`id`, or the only one awaiting a decision). Four-eyes: the
+    /// person who proposed it cannot accept it.
+    pub fn accept(&self, id: Option<i64>, note: Option<&str>) -> Result<Receipt, Refusal> {
+        self.act(
+            Permission::AcceptCorrection,
+            "mismatch.accept",
+            note.unwrap_or(""),
+            |w| {
+                w.mismatch()?;
+                let correction = w.pending_correction(id)?;
+                if correction.row.author == self.actor.login {
+                    return Err(Refusal::FourEyes(format!(
+                        "{} proposed correction #{} and cannot also accept it; another reviewer or lead must",
+                        inert(&self.actor.login),
+                        correction.row.id
                     )));
                 }
-                MismatchStatus::Resolved => {
-                    return Err(Refusal::Precondition(format!(
-                        "{key} is resolved: its corrected variance is {}",
-                        Money::ZERO
-                    )));
-                }
-                MismatchStatus::Open | MismatchStatus::InCorrection => {}
-            }
-            let mut row = w.new_annotation(AnnotationKind::Correction, &proposal.reason);
-            row.amount = Some(proposal.amount);
-            row.side = Some(proposal.side);
-            row.reference = proposal.reference.clone();
-            row.correction_status = Some(CorrectionStatus::Proposed);
-            w.add_annotation(row)?;
-            w.state.status = MismatchStatus::InCorrection;
-            Ok(Some(proposal.reason.clone()))
-        },
-    )
-}
+                w.decide(&correction, CorrectionStatus::Accepted, note)?;
+                Ok(note.map(str::to_string))
+            },
+        )
+    }
 
-/// Accepts a proposed correction (`id`, or the only one awaiting a decision). Four-eyes: the
-/// person who proposed it cannot accept it.
-pub fn accept<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    id: Option<i64>,
-    note: Option<&str>,
-    seen_version: Option<i64>,
-) -> Result<Receipt, Refusal> {
-    act(
-        snapshot,
-        actor,
-        recon,
-        key,
-        Permission::AcceptCorrection,
-        seen_version,
-        "mismatch.accept",
-        note.unwrap_or(""),
-        |w| {
-            w.mismatch()?;
-            let correction = w.pending_correction(id)?;
-            if correction.row.author == actor.login {
-                return Err(Refusal::FourEyes(format!(
-                    "{} proposed correction #{} and cannot also accept it; another reviewer or lead must",
-                    inert(&actor.login),
-                    correction.row.id
-                )));
-            }
-            w.decide(&correction, CorrectionStatus::Accepted, note)?;
-            Ok(note.map(str::to_string))
-        },
-    )
-}
+    /// Rejects a proposed correction; it stays in the trail as rejected.
+    pub fn reject(&self, id: Option<i64>, reason: Option<&str>) -> Result<Receipt, Refusal> {
+        self.act(
+            Permission::RejectCorrection,
+            "mismatch.reject",
+            reason.unwrap_or(""),
+            |w| {
+                w.mismatch()?;
+                let correction = w.pending_correction(id)?;
+                w.decide(&correction, CorrectionStatus::Rejected, reason)?;
+                Ok(reason.map(str::to_string))
+            },
+        )
+    }
 
-/// Rejects a proposed correction; it stays in the trail as rejected.
-#[allow(clippy::too_many_arguments)]
-pub fn reject<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    id: Option<i64>,
-    reason: Option<&str>,
-    seen_version: Option<i64>,
-) -> Result<Receipt, Refusal> {
-    act(
-        snapshot,
-        actor,
-        recon,
-        key,
-        Permission::RejectCorrection,
-        seen_version,
-        "mismatch.reject",
-        reason.unwrap_or(""),
-        |w| {
-            w.mismatch()?;
-            let correction = w.pending_correction(id)?;
-            w.decide(&correction, CorrectionStatus::Rejected, reason)?;
-            Ok(reason.map(str::to_string))
-        },
-    )
-}
-
-/// Reverses accepted correction `id` (a reviewer or lead) with a reason of at least 20
-/// characters: it no longer counts in the overlay, and the mismatch takes the status the
-/// remaining corrections give (`resolved` while they still tie, else `in_correction` while
-/// one awaits a decision, else `open`; a waiver, decided on the variance with it, lapses
-/// likewise). The earlier audit rows are untouched: the reversal is a row of its own. A
-/// reversed correction cannot be accepted again; a new one can be proposed.
-pub fn reverse<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    id: i64,
-    reason: &str,
-    seen_version: Option<i64>,
-) -> Result<Receipt, Refusal> {
-    actor.may(Permission::ReverseCorrection)?;
-    require_reason("a reversal", reason)?;
-    act(
-        snapshot,
-        actor,
-        recon,
-        key,
-        Permission::ReverseCorrection,
-        seen_version,
-        "mismatch.reverse",
-        reason,
-        |w| {
+    /// Reverses accepted correction `id` (a reviewer or lead) with a reason of at least 20
+    /// characters: it no longer counts in the overlay, and the mismatch takes the status the
+    /// remaining corrections give (`resolved` while they still tie, else `in_correction` while
+    /// one awaits a decision, else `open`; a waiver, decided on the variance with it, lapses
+    /// likewise). The earlier audit rows are untouched: the reversal is a row of its own. A
+    /// reversed correction cannot be accepted again; a new one can be proposed.
+    pub fn reverse(&self, id: i64, reason: &str) -> Result<Receipt, Refusal> {
+        self.actor.may(Permission::ReverseCorrection)?;
+        require_reason("a reversal", reason)?;
+        self.act(Permission::ReverseCorrection, "mismatch.reverse", reason, |w| {
             w.mismatch()?;
             let correction = w.accepted_correction(id)?;
             w.decide(&correction, CorrectionStatus::Reversed, Some(reason))?;
             Ok(Some(reason.to_string()))
-        },
-    )
-}
+        })
+    }
 
-/// Waives a mismatch with a reason of at least 20 characters. Needs a reviewer or lead.
-pub fn waive<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    reason: &str,
-    seen_version: Option<i64>,
-) -> Result<Receipt, Refusal> {
-    actor.may(Permission::Waive)?;
-    require_reason("a waiver", reason)?;
-    act(
-        snapshot,
-        actor,
-        recon,
-        key,
-        Permission::Waive,
-        seen_version,
-        "mismatch.waive",
-        reason,
-        |w| {
+    /// Waives a mismatch with a reason of at least 20 characters. Needs a reviewer or lead.
+    pub fn waive(&self, reason: &str) -> Result<Receipt, Refusal> {
+        self.actor.may(Permission::Waive)?;
+        require_reason("a waiver", reason)?;
+        self.act(Permission::Waive, "mismatch.waive", reason, |w| {
             w.mismatch()?;
-            let key = inert(key);
+            let key = inert(self.key);
             match w.state.status {
                 MismatchStatus::Waived => {
                     return Err(Refusal::Precondition(format!(
@@ -977,36 +931,19 @@ pub fn waive<F: Figures + ?Sized>(
             w.add_annotation(row)?;
             w.state.status = MismatchStatus::Waived;
             Ok(Some(reason.to_string()))
-        },
-    )
-}
+        })
+    }
 
-/// Assigns an owner to a mismatch, overriding the lane owner.
-pub fn assign<F: Figures + ?Sized>(
-    snapshot: &Snapshot,
-    actor: &Actor,
-    recon: &F,
-    key: &str,
-    owner: &str,
-    seen_version: Option<i64>,
-) -> Result<Receipt, Refusal> {
-    actor.may(Permission::AssignOwner)?;
-    require_text("the owner", owner)?;
-    act(
-        snapshot,
-        actor,
-        recon,
-        key,
-        Permission::AssignOwner,
-        seen_version,
-        "mismatch.assign",
-        owner,
-        |w| {
+    /// Assigns an owner to a mismatch, overriding the lane owner.
+    pub fn assign(&self, owner: &str) -> Result<Receipt, Refusal> {
+        self.actor.may(Permission::AssignOwner)?;
+        require_text("the owner", owner)?;
+        self.act(Permission::AssignOwner, "mismatch.assign", owner, |w| {
             w.mismatch()?;
             w.state.owner_override = Some(owner.to_string());
             Ok(None)
-        },
-    )
+        })
+    }
 }
 
 #[cfg(test)]
