@@ -115,6 +115,42 @@ fn no_login_at_all_is_read_only() {
 }
 
 #[test]
+fn the_role_is_refused_before_what_was_typed_is_judged() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    let olive = actor(&snap, "olive");
+    let mallory = closedesk::workflow::Actor::resolve(&snap, Some("mallory")).unwrap();
+    // A short reason from an operator: the role is what stops it, not the reason's length.
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .waive("short")
+        .unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "waiving a mismatch needs a reviewer or lead; olive is an operator"
+    );
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .reverse(1, "short")
+        .unwrap_err();
+    assert!(
+        r.to_string()
+            .starts_with("reversing a correction needs a reviewer or lead"),
+        "{r}"
+    );
+    // An empty note from a login off the roster: read-only first.
+    let r = mismatches::on(&snap, &mallory, &recon, GL).note("").unwrap_err();
+    assert!(matches!(r, Refusal::ReadOnly { .. }), "{r:?}");
+    // With the role, the input is judged before anything is read or written.
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .propose(&proposal(0, Side::Actual))
+        .unwrap_err();
+    assert!(
+        r.to_string().starts_with("a correction of 0.00 changes nothing"),
+        "{r}"
+    );
+    assert_eq!(snap.workflow().audit_log().unwrap().len(), 0, "nothing written");
+}
+
+#[test]
 fn each_role_refusal_names_the_role_it_needs() {
     let (_d, snap) = setup();
     let recon = recon();

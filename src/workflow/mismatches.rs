@@ -728,8 +728,10 @@ impl<F: Figures + ?Sized> On<'_, F> {
         On { seen_version, ..self }
     }
 
-    /// Runs one action on one mismatch in one transaction: checks the role, the lock and the
-    /// version the caller saw, then `change`, then stores the state and the audit row. The
+    /// Runs one action on one mismatch in one transaction: checks the role, then the input
+    /// (`valid`: the action's own check of what was typed, refused before anything is
+    /// read), the lock and the version the caller saw, then `change`, then stores the
+    /// state and the audit row. The
     /// key is validated against the mismatches as of the transaction ([`mismatch_now`]); the
     /// action reads that mismatch's state and annotations by key and settles that key alone
     /// ([`settle`]): it costs the same whatever the number of mismatches in the period.
@@ -738,6 +740,7 @@ impl<F: Figures + ?Sized> On<'_, F> {
         permission: Permission,
         action: &str,
         input: &str,
+        valid: Result<(), Refusal>,
         change: impl FnOnce(&mut Work<'_, '_>) -> Result<Option<String>, Refusal>,
     ) -> Result<Receipt, Refusal> {
         let On {
@@ -748,6 +751,7 @@ impl<F: Figures + ?Sized> On<'_, F> {
             seen_version,
         } = *self;
         actor.may(permission)?;
+        valid?;
         let result = snapshot.write(|tx| {
             ensure_open(tx)?;
             let mismatch = mismatch_now(snapshot, recon, key)?;
@@ -792,9 +796,8 @@ impl<F: Figures + ?Sized> On<'_, F> {
 
     /// Adds a note to a mismatch's trail (also allowed once it was cleared by data).
     pub fn note(&self, text: &str) -> Result<Receipt, Refusal> {
-        self.actor.may(Permission::AddNote)?;
-        require_text("the note", text)?;
-        self.act(Permission::AddNote, "mismatch.note", text, |w| {
+        let valid = require_text("the note", text);
+        self.act(Permission::AddNote, "mismatch.note", text, valid, |w| {
             let row = w.new_annotation(AnnotationKind::Note, text);
             w.add_annotation(row)?;
             Ok(Some(text.to_string()))
@@ -803,18 +806,20 @@ impl<F: Figures + ?Sized> On<'_, F> {
 
     /// Proposes a correction; the mismatch moves to `in_correction`.
     pub fn propose(&self, proposal: &Proposal) -> Result<Receipt, Refusal> {
-        self.actor.may(Permission::ProposeCorrection)?;
-        require_text("the reason for the correction", &proposal.reason)?;
-        if proposal.amount.is_zero() {
-            return Err(Refusal::Invalid(
-                "a correction of 0.00 changes nothing: give the amount to add to the expected or actual figure"
-                    .into(),
-            ));
-        }
+        let valid = require_text("the reason for the correction", &proposal.reason).and_then(|()| {
+            if proposal.amount.is_zero() {
+                return Err(Refusal::Invalid(
+                    "a correction of 0.00 changes nothing: give the amount to add to the expected or actual figure"
+                        .into(),
+                ));
+            }
+            Ok(())
+        });
         self.act(
             Permission::ProposeCorrection,
             "mismatch.propose",
             &proposal.reason,
+            valid,
             |w| {
                 w.mismatch()?;
                 let key = inert(self.key);
@@ -851,6 +856,7 @@ impl<F: Figures + ?Sized> On<'_, F> {
             Permission::AcceptCorrection,
             "mismatch.accept",
             note.unwrap_or(""),
+            Ok(()),
             |w| {
                 w.mismatch()?;
                 let correction = w.pending_correction(id)?;
@@ -873,6 +879,7 @@ impl<F: Figures + ?Sized> On<'_, F> {
             Permission::RejectCorrection,
             "mismatch.reject",
             reason.unwrap_or(""),
+            Ok(()),
             |w| {
                 w.mismatch()?;
                 let correction = w.pending_correction(id)?;
@@ -889,21 +896,25 @@ impl<F: Figures + ?Sized> On<'_, F> {
     /// likewise). The earlier audit rows are untouched: the reversal is a row of its own. A
     /// reversed correction cannot be accepted again; a new one can be proposed.
     pub fn reverse(&self, id: i64, reason: &str) -> Result<Receipt, Refusal> {
-        self.actor.may(Permission::ReverseCorrection)?;
-        require_reason("a reversal", reason)?;
-        self.act(Permission::ReverseCorrection, "mismatch.reverse", reason, |w| {
-            w.mismatch()?;
-            let correction = w.accepted_correction(id)?;
-            w.decide(&correction, CorrectionStatus::Reversed, Some(reason))?;
-            Ok(Some(reason.to_string()))
-        })
+        let valid = require_reason("a reversal", reason);
+        self.act(
+            Permission::ReverseCorrection,
+            "mismatch.reverse",
+            reason,
+            valid,
+            |w| {
+                w.mismatch()?;
+                let correction = w.accepted_correction(id)?;
+                w.decide(&correction, CorrectionStatus::Reversed, Some(reason))?;
+                Ok(Some(reason.to_string()))
+            },
+        )
     }
 
     /// Waives a mismatch with a reason of at least 20 characters. Needs a reviewer or lead.
     pub fn waive(&self, reason: &str) -> Result<Receipt, Refusal> {
-        self.actor.may(Permission::Waive)?;
-        require_reason("a waiver", reason)?;
-        self.act(Permission::Waive, "mismatch.waive", reason, |w| {
+        let valid = require_reason("a waiver", reason);
+        self.act(Permission::Waive, "mismatch.waive", reason, valid, |w| {
             w.mismatch()?;
             let key = inert(self.key);
             match w.state.status {
@@ -936,9 +947,8 @@ impl<F: Figures + ?Sized> On<'_, F> {
 
     /// Assigns an owner to a mismatch, overriding the lane owner.
     pub fn assign(&self, owner: &str) -> Result<Receipt, Refusal> {
-        self.actor.may(Permission::AssignOwner)?;
-        require_text("the owner", owner)?;
-        self.act(Permission::AssignOwner, "mismatch.assign", owner, |w| {
+        let valid = require_text("the owner", owner);
+        self.act(Permission::AssignOwner, "mismatch.assign", owner, valid, |w| {
             w.mismatch()?;
             w.state.owner_override = Some(owner.to_string());
             Ok(None)
