@@ -784,6 +784,12 @@ fn store(snapshot: &Snapshot, generation: i64, version: &str, overview: &Overvie
     let _ = snapshot.store_reconciliation_rows(generation, &steps, &mismatches, header);
 }
 
+/// Stores the overview a sign-off recorded the hash of, computed from `generation` (read in
+/// the sign-off's transaction): a signed-off period's `status` then shows it as stored.
+pub fn store_signed(snapshot: &Snapshot, generation: i64, overview: &Overview) {
+    store(snapshot, generation, STORED_VERSION, overview);
+}
+
 /// Stores `overview` as the current result, whatever it is: for tests of what reads it.
 #[cfg(test)]
 pub(crate) fn store_current(snapshot: &Snapshot, overview: &Overview) {
@@ -972,6 +978,36 @@ mod tests {
         let (again, how) = stored_or_run(&snapshot).unwrap();
         assert!(matches!(how, Freshness::Stored { .. }));
         assert_eq!(again, recon);
+    }
+
+    #[test]
+    fn after_a_sign_off_the_stored_result_is_shown_without_running_the_engine() {
+        use crate::snapshot::model::ItemStatus;
+        use crate::workflow::{checklist, mismatches, signoff, Actor};
+        let (_dir, snapshot) = demo();
+        let who = |login| Actor::resolve(&snapshot, Some(login)).unwrap();
+        let recon = run(&snapshot).unwrap();
+        for m in &recon.mismatches {
+            mismatches::on(&snapshot, &who("mhale"), &recon, &m.key)
+                .waive("below materiality; rate fixed from April")
+                .unwrap();
+        }
+        for item in 1..=8 {
+            let by = if item <= 4 { "rdiaz" } else { "tlin" };
+            checklist::set(&snapshot, &who(by), &recon, item, ItemStatus::Done, None, None).unwrap();
+        }
+        signoff::sign(&snapshot, &who("sgupta"), None).unwrap();
+        // The sign-off left the overview it recorded stored: shown as stored, the first time
+        // and every time, and it is the engine's overview of the signed-off period.
+        for _ in 0..2 {
+            let (shown, how) = stored_or_run(&snapshot).unwrap();
+            assert!(matches!(how, Freshness::Stored { .. }), "{how:?}");
+            assert_eq!(shown, run(&snapshot).unwrap().overview());
+            assert_eq!(
+                shown.period.status,
+                crate::snapshot::model::PeriodStatus::SignedOff
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -20,8 +21,8 @@ use super::{
 };
 use crate::digest::hex;
 use crate::money::Money;
-use crate::reconcile::{Aging, Headline, Mismatch, Reconciliation, Steps};
-use crate::snapshot::model::{ItemStatus, MismatchStatus, PeriodStatus, Role, Severity};
+use crate::reconcile::{stored, Aging, Headline, Mismatch, Overview, Reconciliation, Steps};
+use crate::snapshot::model::{ItemStatus, MismatchStatus, Period, PeriodStatus, Role, Severity};
 use crate::snapshot::workflow::{PeriodState, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
@@ -230,19 +231,37 @@ pub struct SignOff {
     pub receipt: Receipt,
 }
 
-/// Signs the period off with the reconciliation engine.
+/// Signs the period off with the reconciliation engine, and keeps the overview it signed
+/// as the stored result, so `status` and the cockpit show the signed figures without
+/// running the engine again (they check them against the hash the sign-off recorded).
 pub fn sign(snapshot: &Snapshot, actor: &Actor, comment: Option<&str>) -> Result<SignOff, Refusal> {
-    sign_with(snapshot, actor, comment, &crate::reconcile::run)
+    let (done, overview, generation) = signed_by(snapshot, actor, comment, &crate::reconcile::run)?;
+    if let Some(generation) = generation {
+        stored::store_signed(snapshot, generation, &overview);
+    }
+    Ok(done)
 }
 
 /// Signs the period off: in one transaction, re-runs `engine`, checks every precondition,
 /// stores the sign-off and its audit row, then sets the period `signed_off` (which locks it).
+/// Stores no result: `engine` may be a test's.
 pub fn sign_with(
     snapshot: &Snapshot,
     actor: &Actor,
     comment: Option<&str>,
     engine: Engine<'_>,
 ) -> Result<SignOff, Refusal> {
+    signed_by(snapshot, actor, comment, engine).map(|(done, _, _)| done)
+}
+
+/// [`sign_with`], with the overview whose hash the sign-off recorded and the source
+/// generation it was computed from (`None` in a file made before stored results).
+fn signed_by(
+    snapshot: &Snapshot,
+    actor: &Actor,
+    comment: Option<&str>,
+    engine: Engine<'_>,
+) -> Result<(SignOff, Overview, Option<i64>), Refusal> {
     if actor.role.is_none() {
         actor.may(Permission::SignOff)?;
     }
@@ -260,7 +279,14 @@ pub fn sign_with(
         }
         let (audit_len, audit_head) = tx.read().audit_head()?;
         let source_hash = snapshot.source_content_hash()?;
-        let (signoff, receipt) = audited_with(tx, actor, |w| {
+        let ((signoff, overview), receipt) = audited_with(tx, actor, |w| {
+            let signed = PeriodState {
+                status: PeriodStatus::SignedOff,
+                last_clean_period: Some(period.id.clone()),
+                last_clean_date: Some(w.at()[..10].to_string()),
+                ..period.clone()
+            };
+            let overview = as_signed(recon.overview(), &signed);
             let signoff = w.insert_signoff(&SignoffRow {
                 id: 0,
                 period_id: period.id.clone(),
@@ -274,14 +300,8 @@ pub fn sign_with(
                 reopened_at: None,
                 reopen_reason: None,
                 source_hash: Some(source_hash),
-                overview_hash: Some(crate::reconcile::stored::overview_hash(&recon.overview())),
+                overview_hash: Some(stored::overview_hash(&overview)),
             })?;
-            let signed = PeriodState {
-                status: PeriodStatus::SignedOff,
-                last_clean_period: Some(period.id.clone()),
-                last_clean_date: Some(w.at()[..10].to_string()),
-                ..period.clone()
-            };
             let mut changes = Changes::default();
             changes.record(period.row_id(), period.state(), signed.state());
             changes.record(signoff.row_id(), Value::Null, signoff.state());
@@ -289,11 +309,27 @@ pub fn sign_with(
             // writes to the workflow tables (the audit log, appended after, stays writable).
             w.update_period(&signed)?;
             let entry = changes.entry(actor, "signoff", &period.row_id(), comment);
-            Ok((signoff, entry))
+            Ok(((signoff, overview), entry))
         })?;
-        Ok(SignOff { signoff, receipt })
+        let generation = snapshot.source_generation().ok();
+        Ok((SignOff { signoff, receipt }, overview, generation))
     });
     result.map_err(|e| e.keeping(comment.unwrap_or("")))
+}
+
+/// `overview` as the engine reads the period once `signed` is stored (signed off, the last
+/// clean close moved to it): what a sign-off records the hash of, and what a later run gives.
+fn as_signed(overview: Overview, signed: &PeriodState) -> Overview {
+    let period = Period {
+        status: signed.status,
+        last_clean_period: signed.last_clean_period.clone(),
+        last_clean_date: signed
+            .last_clean_date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        ..overview.period
+    };
+    Overview { period, ..overview }
 }
 
 /// Reopens a signed-off period: a lead, with a reason of at least 20 characters. The status
