@@ -151,6 +151,50 @@ fn the_role_is_refused_before_what_was_typed_is_judged() {
 }
 
 #[test]
+fn corrections_cannot_take_a_figure_past_the_bounds_of_every_amount() {
+    // Each correction is below 10^15 minor units, but nothing bounded their sum: enough
+    // accepted ones wrapped the corrected figures around (silently, in a release build).
+    let (_d, snap) = setup();
+    let recon = recon();
+    let (olive, rita) = (actor(&snap, "olive"), actor(&snap, "rita"));
+    let on = |who| mismatches::on(&snap, who, &recon, GL);
+    // GL: expected 39,639.27, actual 39,629.52. +9,999,999,959,999.99 on the actual side
+    // makes it 9,999,999,999,629.51 (variance 9,999,999,959,990.24): inside the bound.
+    on(&olive)
+        .propose(&proposal(999_999_995_999_999, Side::Actual))
+        .unwrap();
+    on(&rita).accept(None, None).unwrap();
+    // Another 9,999,999,999,999.99 would make it about 20,000,000,000,000.00: refused.
+    let r = on(&olive)
+        .propose(&proposal(999_999_999_999_999, Side::Actual))
+        .unwrap_err();
+    assert!(matches!(r, Refusal::Invalid(_)), "{r:?}");
+    assert!(r.to_string().contains("past 10,000,000,000,000.00"), "{r}");
+    // So is a correction of the expected side that widens the variance past it:
+    // 9,999,999,959,990.24 + 50,000.00.
+    let r = on(&olive)
+        .propose(&proposal(-5_000_000, Side::Expected))
+        .unwrap_err();
+    assert!(r.to_string().contains("past 10,000,000,000,000.00"), "{r}");
+    // Two of 300.00 on the actual side each fit alone (9,999,999,999,929.51), not both
+    // (10,000,000,000,229.51): the second is refused at its acceptance.
+    on(&olive).propose(&proposal(30_000, Side::Actual)).unwrap();
+    on(&olive).propose(&proposal(30_000, Side::Actual)).unwrap();
+    let pending: Vec<i64> = view(&snap, &recon, GL).pending().map(|c| c.row.id).collect();
+    assert_eq!(pending.len(), 2);
+    on(&rita).accept(Some(pending[0]), None).unwrap();
+    let r = on(&rita).accept(Some(pending[1]), None).unwrap_err();
+    assert!(r.to_string().contains("past 10,000,000,000,000.00"), "{r}");
+    // The figures are as the two accepted corrections left them.
+    let v = view(&snap, &recon, GL);
+    assert_eq!(
+        v.corrected_actual.cents(),
+        3_962_952 + 999_999_995_999_999 + 30_000
+    );
+    assert_eq!(v.corrected_expected.cents(), 3_963_927);
+}
+
+#[test]
 fn each_role_refusal_names_the_role_it_needs() {
     let (_d, snap) = setup();
     let recon = recon();

@@ -21,7 +21,7 @@ use super::{
     audited, check_version, ensure_open, mismatch_now, mismatches_now, require_reason, require_text, Actor,
     Figures, Permission, Receipt, Refusal,
 };
-use crate::money::Money;
+use crate::money::{Money, MAX_ABS_CENTS};
 use crate::reconcile::Mismatch;
 use crate::snapshot::model::{
     AnnotationKind, CorrectionStatus, Lane, MismatchStatus, Severity, Side, TargetKind,
@@ -199,6 +199,38 @@ pub fn overlay(m: &Mismatch, corrections: &[Correction]) -> (Money, Money, Money
         }
     }
     (expected, actual, actual - expected)
+}
+
+/// The first corrected figure of `m` (expected, actual, variance) that the `counted`
+/// corrections would take to 10^15 minor units or past, in absolute value: no amount of a
+/// period can be that large (docs/snapshot-format.md, "Bounds"), which keeps every sum of
+/// corrections exact. Summed wide, so even a file edited past the bound cannot wrap.
+fn past_bounds(m: &Mismatch, counted: impl IntoIterator<Item = (Side, Money)>) -> Option<&'static str> {
+    let (mut expected, mut actual) = (i128::from(m.expected.cents()), i128::from(m.actual.cents()));
+    for (side, amount) in counted {
+        match side {
+            Side::Expected => expected += i128::from(amount.cents()),
+            Side::Actual => actual += i128::from(amount.cents()),
+        }
+    }
+    [
+        ("expected", expected),
+        ("actual", actual),
+        ("variance", actual - expected),
+    ]
+    .into_iter()
+    .find(|(_, v)| v.abs() >= i128::from(MAX_ABS_CENTS))
+    .map(|(name, _)| name)
+}
+
+/// The refusal of a correction that [`past_bounds`] finds too large.
+fn too_large(what: String, figure: &str, key: &str) -> Refusal {
+    Refusal::Invalid(format!(
+        "{what} would take the corrected {figure} of {} past {}, more than any amount of a period \
+         can be: propose a smaller correction",
+        inert(key),
+        Money::from_cents(MAX_ABS_CENTS).grouped()
+    ))
 }
 
 /// The status after a decision: `resolved` when the corrected variance is zero, else
@@ -680,9 +712,31 @@ impl Work<'_, '_> {
             c.row = after.clone();
         }
         let mismatch = self.mismatch()?;
+        // Rejecting changes no accepted correction; accepting or reversing one must leave the
+        // accepted ones inside the bounds.
+        if status != CorrectionStatus::Rejected {
+            if let Some(figure) = past_bounds(mismatch, self.accepted()) {
+                let doing = if status == CorrectionStatus::Reversed {
+                    "reversing"
+                } else {
+                    "accepting"
+                };
+                let what = format!("{doing} correction #{}", correction.row.id);
+                return Err(too_large(what, figure, &self.state.key));
+            }
+        }
         let (_, _, variance) = overlay(mismatch, &self.view.corrections);
         self.state.status = status_after(variance, self.view.pending().count());
         Ok(())
+    }
+
+    /// The side and amount of each accepted correction of this mismatch.
+    fn accepted(&self) -> impl Iterator<Item = (Side, Money)> + '_ {
+        self.view
+            .corrections
+            .iter()
+            .filter(|c| c.status == CorrectionStatus::Accepted)
+            .map(|c| (c.side, c.amount))
     }
 }
 
@@ -836,6 +890,11 @@ impl<F: Figures + ?Sized> On<'_, F> {
                         )));
                     }
                     MismatchStatus::Open | MismatchStatus::InCorrection => {}
+                }
+                let with_it = w.accepted().chain([(proposal.side, proposal.amount)]);
+                if let Some(figure) = past_bounds(w.mismatch()?, with_it) {
+                    let what = format!("a correction of {}", proposal.amount.grouped());
+                    return Err(too_large(what, figure, self.key));
                 }
                 let mut row = w.new_annotation(AnnotationKind::Correction, &proposal.reason);
                 row.amount = Some(proposal.amount);
