@@ -620,6 +620,32 @@ fn unmappable_objects_are_listed_with_id_and_reason_and_nothing_is_written() {
 }
 
 #[test]
+fn an_amount_of_value_moved_is_greater_than_zero_and_inside_the_bounds() {
+    // A charge of -100.00 was imported as a negative payment (and "Disbursed -100.00");
+    // the native import refuses a payment of 0 or less.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("partial-refund", tmp.path());
+    edit(
+        &dir.join("charges.jsonl"),
+        "\"amount_captured\": 10000,",
+        "\"amount_captured\": -10000,",
+    );
+    edit(
+        &dir.join("charges.jsonl"),
+        "\"amount_captured\": 4000,",
+        "\"amount_captured\": 1000000000000000,",
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    for expected in [
+        "charges.jsonl:1: ch_R1: amount_captured is -10000: an amount of value moved must be greater than zero",
+        "charges.jsonl:2: ch_R2: amount_captured is 1000000000000000: 10^15 minor units or more",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+}
+
+#[test]
 fn the_period_file_and_the_window_are_required() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_of("out-of-band", tmp.path());

@@ -119,6 +119,15 @@ fn refuse(obj: &Obj, reason: impl Into<String>) -> Refusal {
 }
 
 /// When a credit note takes effect: its `effective_at`, else when it was created.
+/// An invoice's or invoice payment's `amount_paid`: `None` when 0 (nothing was paid), else
+/// an amount greater than zero ([`Obj::amount`]).
+fn paid(obj: &Obj) -> Result<Option<i64>, String> {
+    if obj.int("amount_paid")? == 0 {
+        return Ok(None);
+    }
+    obj.amount("amount_paid").map(Some)
+}
+
 fn effective_at(obj: &Obj) -> Result<NaiveDateTime, String> {
     match obj.opt_time("effective_at")? {
         Some(t) => Ok(t),
@@ -340,7 +349,9 @@ impl<'a> Mapper<'a> {
             let paid_at = obj
                 .opt_time("status_transitions.paid_at")?
                 .ok_or("paid_out_of_band without status_transitions.paid_at")?;
-            let amount = obj.int("amount_paid")?;
+            let Some(amount) = paid(obj)? else {
+                return Ok(()); // an invoice of 0.00: nothing was paid
+            };
             let pay_id = format!("{id}.out_of_band");
             self.claim("payments", &pay_id, &obj.at())?;
             self.payments.insert(
@@ -579,13 +590,13 @@ impl<'a> Mapper<'a> {
             return Ok(());
         }
         let amount = if intents {
-            obj.int("amount_received")?
+            obj.amount("amount_received")?
         } else {
             if obj.opt_bool("captured")? == Some(false) {
                 return Ok(());
             }
-            obj.opt_int("amount_captured")?
-                .map_or_else(|| obj.int("amount"), Ok)?
+            obj.opt_amount("amount_captured")?
+                .map_or_else(|| obj.amount("amount"), Ok)?
         };
         let refunded = if intents {
             None
@@ -652,7 +663,9 @@ impl<'a> Mapper<'a> {
             return Ok(()); // open or canceled: nothing was paid
         }
         let invoice = obj.str("invoice")?;
-        let amount = obj.int("amount_paid")?;
+        let Some(amount) = paid(obj)? else {
+            return Ok(()); // 0.00: nothing was paid
+        };
         let paid_at = obj.time("status_transitions.paid_at")?;
         let kind = obj.opt_str("payment.type")?;
         let source = match kind.as_deref() {
@@ -724,7 +737,7 @@ impl<'a> Mapper<'a> {
             other => return Err(format!("status '{other}' is not issued or void")),
         };
         let account = self.account_of(obj)?;
-        let amount = obj.int("amount")?;
+        let amount = obj.amount("amount")?;
         if let Some(pre) = obj.opt_int("pre_payment_amount")? {
             if pre != amount {
                 return Err(format!("pre_payment_amount {pre} is not its amount {amount}"));
@@ -767,7 +780,7 @@ impl<'a> Mapper<'a> {
         }
         let payment = self.paid_by(obj)?;
         let account = self.payments[&payment].account.clone();
-        let amount = obj.int("amount")?;
+        let amount = obj.amount("amount")?;
         let created = obj.time("created")?;
         self.claim("payments", &id, &obj.at())?;
         self.out.payments.push(Payment {
@@ -822,7 +835,7 @@ impl<'a> Mapper<'a> {
             return Err(format!("status {status}: a voided credit note is not mapped"));
         }
         let account = self.account_of(obj)?;
-        let amount = obj.int("amount")?;
+        let amount = obj.amount("amount")?;
         if let Some(post) = obj.opt_int("post_payment_amount")? {
             if post != amount {
                 return Err(format!("post_payment_amount {post} is not its amount {amount}"));

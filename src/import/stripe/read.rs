@@ -272,6 +272,16 @@ impl Obj {
         opt_int_at(&self.value, path)
     }
 
+    /// An amount of value moved (a charge, a payment, a refund, a credit note): a whole
+    /// number of minor units greater than zero and below the bound of every amount.
+    pub fn amount(&self, path: &str) -> Result<i64, Bad> {
+        positive(path, self.int(path)?)
+    }
+
+    pub fn opt_amount(&self, path: &str) -> Result<Option<i64>, Bad> {
+        self.opt_int(path)?.map(|a| positive(path, a)).transpose()
+    }
+
     pub fn opt_bool(&self, path: &str) -> Result<Option<bool>, Bad> {
         match self.get(path) {
             None => Ok(None),
@@ -326,13 +336,36 @@ pub fn opt_int_at(value: &Value, path: &str) -> Result<Option<i64>, Bad> {
         None => Ok(None),
         Some(Value::Number(n)) => match n.as_i64() {
             Some(i) => Ok(Some(i)),
-            None => Err(format!(
-                "{path} is {}, not an integer (Stripe amounts are whole minor units)",
-                inert(&n.to_string())
-            )),
+            None => {
+                let text = n.to_string();
+                let digits = text.strip_prefix('-').unwrap_or(&text);
+                let why = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    "too large for a whole number of minor units"
+                } else {
+                    "not an integer (Stripe amounts are whole minor units)"
+                };
+                Err(format!("{path} is {}, {why}", inert(&text)))
+            }
         },
         Some(_) => Err(format!("{path} is not a number")),
     }
+}
+
+/// `amount` at `path`, refused unless greater than zero and below the bound of every amount
+/// (docs/snapshot-format.md, "Bounds").
+fn positive(path: &str, amount: i64) -> Result<i64, Bad> {
+    if amount <= 0 {
+        return Err(format!(
+            "{path} is {amount}: an amount of value moved must be greater than zero"
+        ));
+    }
+    if amount >= crate::money::MAX_ABS_CENTS {
+        return Err(format!(
+            "{path} is {amount}: 10^15 minor units or more, past the bound of every amount \
+             (docs/snapshot-format.md, \"Bounds\")"
+        ));
+    }
+    Ok(amount)
 }
 
 fn time_of(path: &str, seconds: i64) -> Result<NaiveDateTime, Bad> {
@@ -392,6 +425,15 @@ mod tests {
         for path in ["b", "c", "d", "e"] {
             assert!(opt_int_at(&v, path).is_err(), "{path}");
         }
+        // An integer past 64 bits is said to be too large, not "not an integer".
+        assert_eq!(
+            opt_int_at(&v, "d"),
+            Err("d is 99999999999999999999, too large for a whole number of minor units".into())
+        );
+        assert_eq!(
+            opt_int_at(&v, "b"),
+            Err("b is 12.5, not an integer (Stripe amounts are whole minor units)".into())
+        );
     }
 
     #[test]
