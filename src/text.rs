@@ -9,6 +9,28 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
+/// Characters that take no place on screen and carry no text of their own: zero-width
+/// spaces and joiners, the word joiner and invisible operators, the byte-order mark, the
+/// soft hyphen, the combining grapheme joiner, the Mongolian vowel separator.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' | '\u{180E}'
+    )
+}
+
+/// How many characters of `text` show on screen, besides surrounding whitespace: control
+/// characters, bidi controls and invisible characters do not count. What a rule on the
+/// length of a reason or the emptiness of a note measures, so text that displays as nothing
+/// is not a reason.
+pub fn visible_len(text: &str) -> usize {
+    let shown: String = text
+        .chars()
+        .filter(|&c| !(c.is_control() || is_bidi_control(c) || is_invisible(c)))
+        .collect();
+    shown.trim().chars().count()
+}
+
 /// The text with every control character shown as an escape and bidi controls removed.
 /// Tabs and newlines are escaped too: one value stays on one line.
 pub fn inert(text: &str) -> String {

@@ -562,7 +562,17 @@ fn a_waiver_needs_a_reason_of_twenty_characters() {
     let (_d, snap) = setup();
     let recon = recon();
     let rita = actor(&snap, "rita");
-    for reason in ["", "too short", &" ".repeat(40), "  nineteen chars ok  "] {
+    // Text that displays as nothing is no reason: bidi controls (dropped on display),
+    // zero-width characters, control characters; and 19 that show with invisible ones.
+    let invisible = [
+        "\u{202E}".repeat(25),
+        "\u{200F}".repeat(25),
+        "\u{200B}".repeat(25),
+        "\u{FEFF}\u{2060}\u{00AD}\x07".repeat(8),
+        format!("nineteen chars ok{}", "\u{200D}".repeat(10)),
+    ];
+    let plain = ["", "too short", &" ".repeat(40), "  nineteen chars ok  "];
+    for reason in plain.into_iter().chain(invisible.iter().map(String::as_str)) {
         let r = mismatches::on(&snap, &rita, &recon, GL)
             .waive(reason)
             .unwrap_err();
@@ -610,8 +620,14 @@ fn assign_overrides_the_owner_and_notes_need_text() {
     assert_eq!(v.owner, "gl-team@fixture.example");
     assert_eq!(v.owner_override.as_deref(), Some("gl-team@fixture.example"));
     assert!(v.first_seen.is_some());
-    let r = mismatches::on(&snap, &olive, &recon, GL).note("   ").unwrap_err();
-    assert!(matches!(r, Refusal::Invalid(_)));
+    for empty in ["   ", "\u{202E}\u{202E}", "\u{200B} \u{200B}", "\x1b\x07"] {
+        let r = mismatches::on(&snap, &olive, &recon, GL).note(empty).unwrap_err();
+        assert!(matches!(r, Refusal::Invalid(_)), "{empty:?}: {r:?}");
+    }
+    let r = mismatches::on(&snap, &olive, &recon, GL)
+        .assign("\u{2066}\u{2069}")
+        .unwrap_err();
+    assert!(r.to_string().starts_with("the owner is empty"), "{r}");
     let r = mismatches::on(&snap, &olive, &recon, "exports:NOPE:ar-total")
         .note("x")
         .unwrap_err();

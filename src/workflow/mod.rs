@@ -408,7 +408,7 @@ fn check_version(
 
 /// A note's text: refused when empty or only whitespace.
 fn require_text(what: &str, text: &str) -> Result<(), Refusal> {
-    if text.trim().is_empty() {
+    if crate::text::visible_len(text) == 0 {
         return Err(Refusal::Invalid(format!(
             "{what} is empty: write what you did or found"
         )));
@@ -416,10 +416,10 @@ fn require_text(what: &str, text: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// A waiver or reopen reason: at least [`MIN_REASON_CHARS`] characters besides surrounding
-/// whitespace.
+/// A waiver, reversal or reopen reason: at least [`MIN_REASON_CHARS`] characters that show
+/// on screen, besides surrounding whitespace ([`crate::text::visible_len`]).
 fn require_reason(what: &str, text: &str) -> Result<(), Refusal> {
-    let chars = text.trim().chars().count();
+    let chars = crate::text::visible_len(text);
     if chars < MIN_REASON_CHARS {
         return Err(Refusal::Invalid(format!(
             "{what} needs a reason of at least {MIN_REASON_CHARS} characters (this one has {chars}): \

@@ -163,7 +163,7 @@ impl Editor {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.text().trim().is_empty()
+        crate::text::visible_len(&self.text()) == 0
     }
 
     /// Sends `op`. The draft stays open ("saving…") until the write is confirmed, so a
