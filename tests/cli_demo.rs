@@ -202,6 +202,36 @@ fn demo_defaults_to_the_data_directory_and_never_overwrites() {
 }
 
 #[test]
+fn a_synthetic_period_too_small_or_too_large_is_refused_before_anything_is_written() {
+    // --scale 99999999999 ran on until the disk filled (26 GB and growing).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.db");
+    for (n, says) in [
+        (
+            "99999999999",
+            "--scale 99999999999: a synthetic period has at most 10000000 invoices",
+        ),
+        ("10000001", "at most 10000000 invoices"),
+        ("99", "--scale 99: a synthetic period has at least 100 invoices"),
+    ] {
+        let o = closedesk(dir.path())
+            .args(["demo", "--scale", n, "--out"])
+            .arg(&out)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{n}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(says), "{n}: {stderr}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{n}: nothing written"
+        );
+    }
+}
+
+#[test]
 fn status_without_a_file_uses_the_demo_and_creates_it_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = closedesk(dir.path()).args(["status", "--json"]).output().unwrap();

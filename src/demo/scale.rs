@@ -35,6 +35,10 @@ use crate::snapshot::Snapshot;
 /// The smallest period the generator makes (room for every planted mismatch).
 pub const MIN_INVOICES: u64 = 100;
 
+/// The most invoices a synthetic period may have: ten times the largest period measured
+/// (BENCHMARKS.md), whose file takes about 3 GiB per million invoices.
+pub const MAX_INVOICES: u64 = 10_000_000;
+
 /// The default seed.
 pub const DEFAULT_SEED: u64 = 1;
 
@@ -87,6 +91,12 @@ pub fn write(out: &Path, invoices: u64, seed: u64, force: bool) -> Result<Genera
     if invoices < MIN_INVOICES {
         return Err(ImportError::Target(format!(
             "--scale {invoices}: a synthetic period has at least {MIN_INVOICES} invoices"
+        )));
+    }
+    if invoices > MAX_INVOICES {
+        return Err(ImportError::Target(format!(
+            "--scale {invoices}: a synthetic period has at most {MAX_INVOICES} invoices (its file takes \
+             about 3 GiB per million)"
         )));
     }
     import::build_with(out, force, |snapshot| generate(snapshot, invoices, seed))
