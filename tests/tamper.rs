@@ -189,10 +189,27 @@ fn rows_deleted_after_the_last_sign_off_fail_against_a_kept_head() {
         "{stderr}"
     );
     ok("verify", &path, &["--expect-head", &kept_at_signoff]);
-    // A bad hash is the user's mistake: named, exit 1 with the check failed (not a crash).
-    let out = run("verify", &path, &["--expect-head", "\x1b]52;c;aGk=\x07"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'));
+    // A mistyped hash is the user's mistake: exit 2 before any check runs (it was exit 1,
+    // "verify failed", after every check had printed [ok]), echoed as typed and inert.
+    for typed in ["\x1b]52;c;aGk=\x07", "zz", "ABCDEF0123"] {
+        let out = run("verify", &path, &["--expect-head", typed]);
+        assert_eq!(out.status.code(), Some(2), "{typed:?}");
+        assert!(out.stdout.is_empty(), "no check ran: {typed:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains('\x1b'), "{stderr}");
+        assert!(
+            stderr.contains("not a head hash (12 to 64 hex digits"),
+            "{stderr}"
+        );
+    }
+    let out = run("verify", &path, &["--expect-head", "ABCDEF0123"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--expect-head ABCDEF0123: "));
+    // Upper case is a head still (as typed from a printout), compared lower-cased.
+    ok(
+        "verify",
+        &path,
+        &["--expect-head", &kept_at_signoff.to_ascii_uppercase()],
+    );
 }
 
 /// A payment's reference, and 1.00 moved from one invoice to another of the same account

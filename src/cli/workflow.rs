@@ -829,6 +829,10 @@ pub fn reopen(args: ReopenArgs, user: Option<&str>) -> Outcome {
 // verify / log -----------------------------------------------------------------------------------
 
 pub fn verify(args: VerifyArgs) -> Outcome {
+    // A mistyped head is the user's mistake: refused before any check runs.
+    if let Some(head) = &args.expect_head {
+        audit::expected_head(head).map_err(Failure::usage)?;
+    }
     let snapshot = open_snapshot_to_read(args.file)?;
     let report = audit::verify_with(&snapshot, &crate::reconcile::run, args.expect_head.as_deref())
         .map_err(|r| refused_on(&snapshot, r, args.json))?;

@@ -392,21 +392,25 @@ fn check_period_row(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusa
     })
 }
 
+/// An `--expect-head` value as typed: a head hash or a prefix of it, 12 to 64 hex digits
+/// (surrounding whitespace ignored), lower-cased; else why not, echoing it as typed (inert).
+pub fn expected_head(typed: &str) -> Result<String, String> {
+    let head = typed.trim();
+    if head.len() < 12 || head.len() > 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "--expect-head {}: not a head hash (12 to 64 hex digits, as a sign-off receipt or an export prints it)",
+            crate::text::inert(typed)
+        ));
+    }
+    Ok(head.to_ascii_lowercase())
+}
+
 /// The head an auditor kept outside the file (the sign-off receipt, an export's header):
 /// a full hash or a prefix of at least 12 hex digits, which must be a row of the log.
 /// With the chain intact, every row up to it is then the one that was there when it was
 /// taken; a log rewritten with recomputed hashes, or truncated before it, lacks it.
 fn check_expected_head(rows: &[AuditRow], expected: &str) -> Result<String, Problem> {
-    let expected = expected.trim().to_ascii_lowercase();
-    if expected.len() < 12 || expected.len() > 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(problem(
-            None,
-            format!(
-                "--expect-head {}: not a head hash (12 to 64 hex digits, as a sign-off receipt or an export prints it)",
-                crate::text::inert(&expected)
-            ),
-        ));
-    }
+    let expected = expected_head(expected).map_err(|why| problem(None, why))?;
     match rows.iter().find(|r| r.hash.starts_with(&expected)) {
         Some(row) => Ok(format!(
             "{expected} is row {} of {}: the log up to it is the one it was taken from",
