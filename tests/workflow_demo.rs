@@ -280,6 +280,52 @@ fn the_demo_period_closes_through_the_binary() {
         e.contains("a lead can lift the lock with `closedesk reopen --reason TEXT`"),
         "{e}"
     );
+    // Nor does --force replace the signed-off file, whoever asks (it did, for an operator):
+    // the demo, an import and a synthetic period are all refused and the file is unchanged.
+    let before = std::fs::read(f).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worked-example");
+    let attempts: [Vec<&std::ffi::OsStr>; 3] = [
+        vec![
+            "demo".as_ref(),
+            "--force".as_ref(),
+            "--out".as_ref(),
+            f.as_os_str(),
+        ],
+        vec![
+            "import".as_ref(),
+            fixture.as_os_str(),
+            "--force".as_ref(),
+            "--out".as_ref(),
+            f.as_os_str(),
+        ],
+        vec![
+            "demo".as_ref(),
+            "--scale".as_ref(),
+            "100".as_ref(),
+            "--force".as_ref(),
+            "--out".as_ref(),
+            f.as_os_str(),
+        ],
+    ];
+    for args in attempts {
+        let out = closedesk()
+            .args(&args)
+            .env("CLOSEDESK_USER", "rdiaz")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            e.contains("period 2026-03 is signed off by mhale at ")
+                && e.contains("--force does not replace it"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(f).unwrap(),
+        before,
+        "the signed-off file is as it was"
+    );
 
     // Reopened by the other lead; the log shows it all, newest first.
     ok(

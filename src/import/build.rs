@@ -8,7 +8,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use super::{shown, Failed, ImportError};
-use crate::snapshot::model::SourceData;
+use crate::snapshot::model::{PeriodStatus, SourceData};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
@@ -55,10 +55,40 @@ pub(super) fn check_target(out: &Path, force: bool) -> Result<PathBuf, ImportErr
     match fs::symlink_metadata(out) {
         Ok(meta) if meta.is_dir() => Err(ImportError::Target(format!("{}: is a directory", shown(out)))),
         Ok(_) if !force => Err(exists(out)),
-        Ok(_) => Ok(dir),
+        Ok(_) => {
+            refuse_signed_off(out)?;
+            Ok(dir)
+        }
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(dir),
         Err(e) => Err(target_error(out, "cannot check the target", e)),
     }
+}
+
+/// A signed-off period is locked, and `--force` does not replace it: that would discard
+/// the sign-off and the audit trail behind it with one flag, whoever runs it. A file that
+/// is not a snapshot, or cannot be read as one, is replaced as before.
+fn refuse_signed_off(out: &Path) -> Result<(), ImportError> {
+    let Ok(snapshot) = Snapshot::open_to_read(out) else {
+        return Ok(());
+    };
+    let read = snapshot.workflow();
+    let Ok(period) = read.period_state() else {
+        return Ok(());
+    };
+    if period.status != PeriodStatus::SignedOff {
+        return Ok(());
+    }
+    let by = match read.latest_signoff() {
+        Ok(Some(s)) => format!(" by {} at {}", inert(&s.signed_by), inert(&s.signed_at)),
+        _ => String::new(),
+    };
+    Err(ImportError::Target(format!(
+        "{}: period {} is signed off{by} and locked; --force does not replace it (its sign-off and \
+         audit trail would be lost): a lead reopens it first (`closedesk reopen FILE --reason TEXT`), \
+         or write to another file",
+        shown(out),
+        inert(&period.id)
+    )))
 }
 
 /// The temporary snapshot: removed, with its log files, when dropped. After a successful
