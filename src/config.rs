@@ -112,7 +112,8 @@ pub fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
     toml::from_str::<Config>(text).map_err(|e| (e.span().map(|s| s.start), e.message().to_string()))
 }
 
-fn line_column(text: &str, at: usize) -> (usize, usize) {
+/// The 1-based line and column (in characters) of byte offset `at` of `text`.
+pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
     // A byte offset from the parser: back to the character it falls in, never a panic.
     let at = (0..=at.min(text.len()))
         .rev()
@@ -163,7 +164,7 @@ impl Config {
         match env(THEME_ENV) {
             Some(text) => ThemeChoice::parse(&text).ok_or_else(|| {
                 format!(
-                    "{THEME_ENV}={:?} is not one of auto, mono",
+                    "{THEME_ENV}='{}' is not one of auto, mono",
                     crate::text::inert(&text)
                 )
             }),

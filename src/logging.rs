@@ -37,7 +37,7 @@ pub fn init() -> Result<Option<PathBuf>, String> {
         return Ok(None);
     };
     let filter = EnvFilter::try_new(&filter)
-        .map_err(|e| format!("{LOG_ENV}={:?}: {e}", crate::text::inert(&filter)))?;
+        .map_err(|e| format!("{LOG_ENV}='{}': {e}", crate::text::inert(&filter)))?;
     let dir = dir().ok_or_else(|| {
         format!("{LOG_ENV} is set but there is no state directory: set {STATE_DIR_ENV} or HOME")
     })?;

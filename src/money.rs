@@ -198,10 +198,16 @@ pub enum MoneyError {
     ScientificNotation,
     #[error("amount has a thousands separator")]
     ThousandsSeparator,
+    #[error("amount has a space inside it (write it as digits, e.g. -500.00)")]
+    InnerSpace,
     #[error("amount has a leading '+'")]
     LeadingPlus,
     #[error("amount has more than {0} decimals (it would have to be rounded)")]
     TooManyDecimals(u32),
+    /// More decimals than the currency has, all zeros past them (`0.120` in USD): exact,
+    /// but not written in the currency's minor unit.
+    #[error("amount has more than {0} decimals (the extra ones are zeros: write it with at most {0})")]
+    ExtraZeros(u32),
     #[error("amount is out of range")]
     OutOfRange,
     #[error("not an amount (expected e.g. 1250.00 or -12.5)")]
@@ -270,8 +276,11 @@ impl Money {
         if t.contains(['e', 'E']) && t.chars().any(|c| c.is_ascii_digit()) {
             return Err(MoneyError::ScientificNotation);
         }
-        if t.contains(',') || t.contains('_') || t.contains(' ') || t.contains('\'') {
+        if t.contains(',') || t.contains('_') || t.contains('\'') {
             return Err(MoneyError::ThousandsSeparator);
+        }
+        if t.contains(char::is_whitespace) {
+            return Err(MoneyError::InnerSpace);
         }
         if t.starts_with('+') {
             return Err(MoneyError::LeadingPlus);
@@ -289,6 +298,9 @@ impl Money {
             return Err(MoneyError::NotANumber);
         }
         if frac.len() > decimals as usize {
+            if frac.bytes().skip(decimals as usize).all(|b| b == b'0') {
+                return Err(MoneyError::ExtraZeros(decimals));
+            }
             return Err(MoneyError::TooManyDecimals(decimals));
         }
         let whole = whole.trim_start_matches('0');
@@ -474,6 +486,14 @@ mod tests {
         assert_eq!(Money::parse("1,250.00"), Err(MoneyError::ThousandsSeparator));
         assert_eq!(Money::parse("+5"), Err(MoneyError::LeadingPlus));
         assert_eq!(Money::parse("0.125"), Err(MoneyError::TooManyDecimals(2)));
+        assert_eq!(Money::parse("0.120"), Err(MoneyError::ExtraZeros(2)));
+        for spaced in ["5 00", "- 5", "1\t000"] {
+            assert_eq!(Money::parse(spaced), Err(MoneyError::InnerSpace), "{spaced:?}");
+        }
+        assert_eq!(
+            MoneyError::ExtraZeros(2).to_string(),
+            "amount has more than 2 decimals (the extra ones are zeros: write it with at most 2)"
+        );
         assert_eq!(Money::parse("10000000000000.00"), Err(MoneyError::OutOfRange));
         assert_eq!(
             Money::parse("9999999999999.99").unwrap().cents(),
@@ -548,7 +568,8 @@ mod tests {
             assert_eq!(Money::parse("67000").unwrap().cents(), 67_000);
             assert_eq!(Money::parse("-12").unwrap().cents(), -12);
             assert_eq!(Money::parse("12.5"), Err(MoneyError::TooManyDecimals(0)));
-            assert_eq!(Money::parse("12.0"), Err(MoneyError::TooManyDecimals(0)));
+            // Exact, but not written in yen: refused, and the message says it is not rounding.
+            assert_eq!(Money::parse("12.0"), Err(MoneyError::ExtraZeros(0)));
             assert_eq!(
                 Money::parse("12.5").unwrap_err().to_string(),
                 "amount has more than 0 decimals (it would have to be rounded)"

@@ -275,6 +275,27 @@ fn an_error_in_the_rules_file_names_its_line() {
 }
 
 #[test]
+fn an_error_in_the_period_file_names_its_line_once() {
+    // It was one line with the parser's caret art flattened into it, and it was followed by
+    // "period.csv … no period row", a file that --map users do not have.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let toml = dir.join("closedesk.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(&toml, text.replacen("close_owner = ", "close_owner = 5 #", 1)).unwrap();
+    let line = line_of(&fs::read_to_string(&toml).unwrap(), "close_owner = 5");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains(&format!(
+            "closedesk.toml: line {line}, column 15: invalid type: integer `5`, expected a string"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("period.csv"), "{stderr}");
+    assert!(!stderr.contains('|'), "{stderr}");
+}
+
+#[test]
 fn untrusted_text_stays_inert() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_of_fixture(tmp.path());

@@ -96,6 +96,11 @@ fn rows_of_a_key_the_engine_does_not_report_is_refused_with_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not a mismatch the engine reports now"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err}");
+    // --rows without a key was ignored (the list printed, exit 0).
+    let out = closedesk(&["--rows"], &file);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--rows shows the rows behind one mismatch"), "{err}");
 }
 
 /// `tests/fixtures/nets-away` imported into `dir`.

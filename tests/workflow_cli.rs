@@ -233,7 +233,7 @@ fn refused_actions_exit_2_naming_what_would_allow_them() {
         ),
         (
             &["checklist", "set", "1", "finished", "--user", "olive"],
-            "closedesk: status \"finished\" is not one of pending, in_progress, done or blocked",
+            "closedesk: status 'finished' is not one of pending, in_progress, done or blocked",
         ),
         (
             &["mismatch", "exports:GL-2026-03:ar-total", "note", "hi", "--user", "olive"],

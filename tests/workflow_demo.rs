@@ -81,7 +81,7 @@ fn the_demo_period_closes_through_the_binary() {
     assert_eq!(medium["mismatches"].as_array().unwrap().len(), 1);
     let exports = ok(f, &["mismatch", "--lane", "exports"]);
     assert!(exports.contains(GL) && !exports.contains(STATEMENT), "{exports}");
-    assert!(refused(f, &["mismatch", "--lane", "gl"]).contains("lane \"gl\" is not one of usage, exports"));
+    assert!(refused(f, &["mismatch", "--lane", "gl"]).contains("lane 'gl' is not one of usage, exports"));
 
     // GL: the operator proposes, cannot accept; the reviewer accepts; corrected to zero.
     ok(

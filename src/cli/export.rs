@@ -47,7 +47,7 @@ pub struct ExportArgs {
 pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
     let kind = Kind::parse(&args.kind).ok_or_else(|| {
         Failure::usage(format!(
-            "--kind {:?} is not one of gl, aging, mismatches, packet, workbook",
+            "--kind '{}' is not one of gl, aging, mismatches, packet, workbook",
             inert(&args.kind)
         ))
     })?;
@@ -57,7 +57,7 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         .map(|f| {
             Format::parse(f).ok_or_else(|| {
                 Failure::usage(format!(
-                    "--format {:?} is not one of csv, json, md, xlsx, pdf",
+                    "--format '{}' is not one of csv, json, md, xlsx, pdf",
                     inert(f)
                 ))
             })

@@ -306,14 +306,14 @@ fn parse_word<T>(
     parse: fn(&str) -> Option<T>,
     choices: String,
 ) -> Result<T, Failure> {
-    parse(text).ok_or_else(|| Failure::usage(format!("{what} {:?} is not one of {choices}", inert(text))))
+    parse(text).ok_or_else(|| Failure::usage(format!("{what} '{}' is not one of {choices}", inert(text))))
 }
 
 fn parse_id(text: Option<&str>) -> Result<Option<i64>, Failure> {
     text.map(|t| {
         t.trim_start_matches('#')
             .parse::<i64>()
-            .map_err(|_| Failure::usage(format!("{:?} is not a correction number (e.g. 7)", inert(t))))
+            .map_err(|_| Failure::usage(format!("'{}' is not a correction number (e.g. 7)", inert(t))))
     })
     .transpose()
 }
@@ -481,6 +481,11 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
                 "name the mismatch: closedesk mismatch [FILE] KEY ACTION …",
             ));
         }
+        if args.rows {
+            return Err(Failure::usage(
+                "--rows shows the rows behind one mismatch: closedesk mismatch [FILE] KEY --rows",
+            ));
+        }
         let recon = figures_now(&snapshot)?;
         return list_mismatches(&snapshot, &recon, &actor, &args, json);
     };
@@ -494,7 +499,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
                 .map_err(|e| cannot_read(&snapshot, e))?
                 .ok_or_else(|| {
                     Failure::usage(format!(
-                        "{:?} is not a mismatch the engine reports now; `closedesk mismatch` lists them",
+                        "'{}' is not a mismatch the engine reports now; `closedesk mismatch` lists them",
                         inert(&key)
                     ))
                 })?;
@@ -522,7 +527,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
             reference,
         }) => {
             let amount = Money::parse(&amount)
-                .map_err(|e| Failure::usage(format!("--amount {:?}: {e}", inert(&amount))))?;
+                .map_err(|e| Failure::usage(format!("--amount '{}': {e}", inert(&amount))))?;
             let side = parse_word("side", &side, Side::parse, Side::choices())?;
             let proposal = Proposal {
                 amount,

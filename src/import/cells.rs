@@ -671,16 +671,19 @@ fn checked_id(text: &str, allow_at: bool) -> Result<String, String> {
 /// value), naming the currency when its decimals are what is wrong.
 fn money_in(currency: &Currency, text: &str) -> Result<Money, String> {
     let decimals = currency.decimals;
+    let has = match decimals {
+        0 => "none".to_string(),
+        d => d.to_string(),
+    };
     Money::parse_in(text, decimals).map_err(|e| match (e, &currency.code) {
         // Two decimals, as every currency had before the table: the message as it was.
         (MoneyError::TooManyDecimals(_), Some(code)) if decimals != 2 => {
-            let has = match decimals {
-                0 => "none".to_string(),
-                d => d.to_string(),
-            };
             format!(
                 ": amount has more than {decimals} decimals ({code} has {has}; it would have to be rounded)"
             )
+        }
+        (MoneyError::ExtraZeros(_), Some(code)) if decimals != 2 => {
+            format!(": amount has more than {decimals} decimals ({code} has {has}; the extra ones are zeros: write it without them)")
         }
         (e, _) => format!(": {e}"),
     })

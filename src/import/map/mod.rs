@@ -208,6 +208,10 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         };
         let mut all = found;
         for p in native {
+            // With no period file read, its own problem is listed: not again as period.csv's.
+            if period.is_none() && p.file == FILES[0].0 {
+                continue;
+            }
             if let Some(p) = locate(p, &rules, &rules_label, &period_label, &natives, &exports) {
                 all.push(p);
             }

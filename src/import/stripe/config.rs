@@ -85,8 +85,13 @@ pub fn is_currency(text: &str) -> bool {
 /// Parses the text of `closedesk.toml`; every problem is one message (the caller names the
 /// file).
 pub fn parse(text: &str) -> Result<PeriodFile, Vec<String>> {
-    let raw: Raw =
-        toml::from_str(text).map_err(|e| vec![e.to_string().replace('\n', " ").trim().to_string()])?;
+    let raw: Raw = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| crate::config::line_column(text, s.start));
+        vec![match at {
+            Some((line, column)) => format!("line {line}, column {column}: {}", e.message()),
+            None => e.message().to_string(),
+        }]
+    })?;
     let mut problems = Vec::new();
     if raw.entity.trim().is_empty() {
         problems.push("entity: empty (the legal entity or brand, e.g. \"Northstar Health Benefits\")".into());
