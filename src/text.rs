@@ -31,6 +31,12 @@ pub fn visible_len(text: &str) -> usize {
     shown.trim().chars().count()
 }
 
+/// The first character of `text` that shows or acts: bidi controls and invisible characters
+/// skipped (what a spreadsheet or a Markdown renderer reads first once they are dropped).
+pub fn first_shown(text: &str) -> Option<char> {
+    text.chars().find(|&c| !(is_bidi_control(c) || is_invisible(c)))
+}
+
 /// The text with every control character shown as an escape and bidi controls removed.
 /// Tabs and newlines are escaped too: one value stays on one line.
 pub fn inert(text: &str) -> String {

@@ -295,7 +295,7 @@ fn formula_injection_and_control_characters_are_neutralized() {
     // Rendered, the escape shows as text (`\x1b`, its backslash escaped too), and the line
     // break (CR LF) is a line break of a quoted paragraph, not a literal `\r\n`.
     assert!(
-        md.contains("> =HYPERLINK(\"x\")\\\\x1b\\[2J  \n  > ok  \n"),
+        md.contains("> \\=HYPERLINK(\"x\")\\\\x1b\\[2J  \n  > ok  \n"),
         "packet escapes the note: {md}"
     );
     assert!(!md.contains("\\r\\n"), "{md}");

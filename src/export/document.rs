@@ -24,8 +24,9 @@ pub const TOP_ACCOUNTS: usize = 10;
 pub const TOP_ADJUSTMENTS: usize = 25;
 
 /// Text from data or from users as Markdown paragraphs: every line inert and escaped, a
-/// blank line a paragraph break, each paragraph quoted so nothing in it can start a heading,
-/// a list or a table.
+/// blank line a paragraph break, each paragraph quoted, and each line's start made plain
+/// text ([`line_start`]), so nothing in it can start a heading, a list, a rule, a code
+/// block or a table.
 pub fn paragraphs(text: &str) -> String {
     let mut out = String::new();
     for line in text.trim_end().split('\n') {
@@ -33,10 +34,25 @@ pub fn paragraphs(text: &str) -> String {
         if line.trim().is_empty() {
             out.push_str(">\n");
         } else {
-            let _ = writeln!(out, "> {}  ", md(line));
+            let _ = writeln!(out, "> {}  ", line_start(&md(line.trim_start())));
         }
     }
     out
+}
+
+/// An escaped line whose start could still open a block inside the quote — a list item
+/// (`-`, `+`, `1.`, `1)`), a setext heading or rule (`===`, `---`) — with that mark
+/// backslash-escaped. (Indentation, which would open a code block, is trimmed by the
+/// caller; `#`, `>`, `*`, `` ` ``, `~` and `|` are escaped everywhere by [`md`].)
+fn line_start(line: &str) -> String {
+    if line.starts_with(['-', '+', '=']) {
+        return format!("\\{line}");
+    }
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits > 0 && line[digits..].starts_with(['.', ')']) {
+        return format!("{}\\{}", &line[..digits], &line[digits..]);
+    }
+    line.to_string()
 }
 
 /// A Markdown table; `right` marks the columns to right-align (amounts, counts).

@@ -590,15 +590,16 @@ impl Cell {
     }
 }
 
-/// A text cell for CSV: a value a spreadsheet would read as a formula (it begins with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`; then control characters
-/// become visible escapes and bidi controls are dropped ([`inert`]).
+/// A text cell for CSV: control characters become visible escapes and bidi controls are
+/// dropped ([`inert`]); a value a spreadsheet would read as a formula (it begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return, bidi controls and invisible characters in
+/// front of it not counting, as they are dropped or not seen) is prefixed with `'`.
 pub fn csv_text(text: &str) -> String {
-    let neutral = match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
-    };
-    inert(&neutral)
+    let shown = inert(text);
+    match crate::text::first_shown(text) {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{shown}"),
+        _ => shown,
+    }
 }
 
 /// CSV with `#name,value` metadata records first, then the header and the rows.
@@ -627,20 +628,27 @@ pub fn json<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// Text from data for Markdown: control characters escaped ([`inert`]), bidi controls
-/// dropped, and the characters Markdown would act on (`\ ` * [ ] < > | ~ #`, and `_` at a
-/// word boundary) backslash-escaped, so data cannot make links, HTML, emphasis or table
-/// cells.
+/// dropped, and the characters Markdown would act on (`\ ` * [ ] < > | ~ #`, `_` at a
+/// word boundary, and what GitHub's Markdown turns into a link by itself: the `@` of an
+/// address, the `:` of `://`, the `.` of a word `www.`) backslash-escaped, so data cannot
+/// make links, HTML, emphasis or table cells.
 pub fn md(text: &str) -> String {
     let clean = inert(text);
     let chars: Vec<char> = clean.chars().collect();
     let mut out = String::with_capacity(clean.len());
+    let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+    let at = |i: usize, s: &str| {
+        chars
+            .get(i..i + s.len())
+            .is_some_and(|w| w.iter().copied().eq(s.chars()))
+    };
     for (i, &c) in chars.iter().enumerate() {
+        let before = |n: usize| i.checked_sub(n).and_then(|j| chars.get(j));
         let escape = match c {
-            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' | '#' => true,
-            '_' => {
-                let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
-                !(word(i.checked_sub(1).and_then(|j| chars.get(j))) && word(chars.get(i + 1)))
-            }
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '@' => true,
+            '_' => !(word(before(1)) && word(chars.get(i + 1))),
+            ':' => at(i, "://"),
+            '.' => i >= 3 && at(i - 3, "www") && !word(before(4)),
             _ => false,
         };
         if escape {
@@ -739,6 +747,14 @@ mod tests {
         assert_eq!(csv_text("\tx"), "'\\tx");
         assert_eq!(csv_text("\rx"), "'\\rx");
         assert_eq!(csv_text("plain"), "plain");
+        // A bidi control or an invisible character in front hides nothing: once the bidi
+        // control is dropped the formula would lead the cell.
+        for hidden in ["\u{202E}=1+2 x", "\u{200E}=1+2 x", "\u{2066}@cmd", "\u{061C}-2+3"] {
+            let cell = csv_text(hidden);
+            assert!(cell.starts_with('\''), "{hidden:?}: {cell:?}");
+        }
+        assert_eq!(csv_text("\u{202E}=1+2 x"), "'=1+2 x");
+        assert_eq!(csv_text("\u{200B}=1"), "'\u{200B}=1");
         assert_eq!(csv_text("a\x1b[31mb\nc"), "a\\x1b[31mb\\nc");
         assert_eq!(Cell::Amount(Money::from_cents(-123_456)).csv(), "-1234.56");
         assert_eq!(Cell::Amount(Money::from_cents(5)).csv(), "0.05");
@@ -748,8 +764,24 @@ mod tests {
     fn markdown_escapes_what_markdown_acts_on() {
         assert_eq!(md("[x](javascript:1) <b>|"), "\\[x\\](javascript:1) \\<b\\>\\|");
         assert_eq!(md("employer_programs _em_"), "employer_programs \\_em\\_");
+        // Nothing GitHub's Markdown links by itself: addresses, URLs, `www.` words.
+        assert_eq!(
+            md("mail ops@evil.example or https://evil.example/x, www.evil.example; awww.x"),
+            r"mail ops\@evil.example or https\://evil.example/x, www\.evil.example; awww.x"
+        );
         // The visible escape's backslash is itself escaped, so it renders as `\x1b`.
         assert_eq!(md("a\x1bb\u{202E}c\nd"), r"a\\x1bbc\\nd");
+    }
+
+    #[test]
+    fn a_note_in_a_document_opens_no_block() {
+        // Each of these lines opened a heading, list, rule or code block inside the quote.
+        let note = "Title\n===\n- item\n+ more\n1. ordered\n2) also\n---\n    code\n12 items, 3.5 each";
+        assert_eq!(
+            document::paragraphs(note),
+            "> Title  \n> \\===  \n> \\- item  \n> \\+ more  \n> 1\\. ordered  \n> 2\\) also  \n\
+             > \\---  \n> code  \n> 12 items, 3.5 each  \n"
+        );
     }
 
     #[test]
