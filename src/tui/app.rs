@@ -151,10 +151,16 @@ impl App {
             self.last_message = Some(msg.clone());
         }
         let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
-        // On the "terminal too small" screen nothing is shown to act on: only quitting works.
+        // On the "terminal too small" screen nothing is shown to act on: only quitting works,
+        // and with a draft open only when asked twice (the screen says so).
         if self.too_small {
             if ctrl_c || key.code == KeyCode::Char('q') {
-                self.quit = true;
+                match self.editor.as_mut() {
+                    Some(ed) if !ed.is_empty() && ed.discard != Some(Discard::DraftAndQuit) => {
+                        ed.discard = Some(Discard::DraftAndQuit);
+                    }
+                    _ => self.quit = true,
+                }
             }
             return Vec::new();
         }

@@ -1075,6 +1075,35 @@ fn at_80x24_the_selected_mismatchs_owner_and_next_action_are_readable_in_full() 
 }
 
 #[test]
+fn quitting_from_a_too_small_terminal_with_a_draft_asks_first() {
+    // q on the "too small" screen quit at once and the draft was gone.
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('n')]);
+    typed(&mut app, "important draft");
+    let flat = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = flat(screen(&mut app, 60, 20));
+    assert!(
+        s.contains("a draft is open: enlarge the terminal to keep editing"),
+        "{s}"
+    );
+    for quit in [key('q'), ctrl('c')] {
+        press(&mut app, &[quit]);
+        assert!(!app.quit);
+        let s = flat(screen(&mut app, 60, 20));
+        assert!(s.contains("your draft is not saved: q again discards it"), "{s}");
+        // Enlarged: the question is asked as at full size; any key but y keeps editing.
+        let s = screen(&mut app, 80, 24);
+        assert!(s.contains("Discard this draft and quit?"), "{s}");
+        press(&mut app, &[key('x')]);
+        assert_eq!(app.editor.as_ref().unwrap().text(), "important draft");
+        screen(&mut app, 60, 20);
+    }
+    // Asked twice on the small screen: discarded and quit.
+    press(&mut app, &[key('q'), key('q')]);
+    assert!(app.quit);
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

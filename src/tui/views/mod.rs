@@ -25,6 +25,7 @@ use super::keymap;
 use super::theme::Theme;
 use crate::money::Money;
 use crate::text::inert;
+use editor::Discard;
 
 /// The smallest terminal the cockpit draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -72,10 +73,17 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     let area = frame.area();
     app.too_small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
     if app.too_small {
-        let msg = format!(
+        let mut msg = format!(
             "terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
             area.width, area.height
         );
+        if let Some(ed) = app.editor.as_ref().filter(|ed| !ed.is_empty()) {
+            msg.push_str(if ed.discard == Some(Discard::DraftAndQuit) {
+                " — your draft is not saved: q again discards it and quits; enlarge the terminal to keep it"
+            } else {
+                " — a draft is open: enlarge the terminal to keep editing"
+            });
+        }
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }
