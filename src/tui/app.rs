@@ -470,14 +470,16 @@ impl App {
                 self.refresh()
             }
             Err(why) => {
+                let full = format!("not saved: {}", crate::text::inert_multiline(&why));
                 let why = inert(&why);
                 if let Some(ed) = self.editor.as_mut() {
-                    ed.error = Some(format!("not saved: {why}"));
+                    // Shown whole in the editor, and kept for `!` once it is closed.
+                    ed.error = Some(full.clone());
+                    self.last_message = Some(full);
                     // A conflict (`Refusal::Conflict`): reload what changed and keep the
                     // draft; the reloaded version is the one the retry is decided on.
                     if why.starts_with("conflict:") {
                         ed.reload = true;
-                        self.last_message = Some(format!("not saved: {why}"));
                         return self.refresh();
                     }
                 } else {

@@ -1104,6 +1104,35 @@ fn quitting_from_a_too_small_terminal_with_a_draft_asks_first() {
 }
 
 #[test]
+fn a_refusal_in_the_editor_is_shown_whole_and_kept_for_the_full_message_key() {
+    // The sign-off's refusal lists every precondition on lines of its own; the editor cut it
+    // to one line ("…\n  [ok]  th…") and `!` showed an older message.
+    let mut d = Demo::open("mhale");
+    d.press(&[key('6'), key('S')]);
+    typed(&mut d.app, "2026-03");
+    d.press(&[code(KeyCode::Enter)]);
+    typed(&mut d.app, "March close");
+    d.press(&[ctrl('s')]);
+    let error = editor_error(&d.app).to_string();
+    assert!(error.starts_with("not saved: cannot sign off"), "{error}");
+    assert!(!error.contains("\\n"), "line breaks stay line breaks: {error}");
+    let s = d.screen();
+    // Every line is there, wrapped: its first and last words on screen.
+    for line in error.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for w in [words[0], words[words.len() - 1]] {
+            assert!(s.contains(w), "{w:?} of {line:?} not shown:\n{s}");
+        }
+    }
+    assert!(s.contains("mhale marked no item done"), "{s}");
+    // The draft is kept; Esc (and y) discards it; `!` then shows the refusal in full.
+    assert_eq!(d.app.editor.as_ref().unwrap().text(), "March close");
+    d.press(&[code(KeyCode::Esc), key('y'), key('!')]);
+    assert!(d.app.editor.is_none());
+    assert_eq!(d.app.full_message(), Some(error.as_str()));
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

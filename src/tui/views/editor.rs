@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 use ratatui_textarea::TextArea;
 
@@ -440,7 +440,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         _ => None,
     };
     let Some(ed) = app.editor.as_mut() else { return };
-    let r = popup(frame, area, 76, 14);
+    // A refusal is shown whole, wrapped, line by line (the sign-off's lists every
+    // precondition): the box grows for it, up to the whole body, keeping two rows of the
+    // draft in view.
+    let width = usize::from(area.width.min(76).saturating_sub(2).max(1));
+    let error_rows = match (&ed.error, ed.discard) {
+        (Some(e), None) => e
+            .lines()
+            .map(|l| l.chars().count().div_ceil(width).max(1))
+            .sum::<usize>(),
+        _ => 1,
+    };
+    // Words wrap, not characters: a row more for every three lines of it.
+    let error_rows = error_rows + error_rows / 3;
+    let extra = u16::try_from(error_rows - 1).unwrap_or(u16::MAX);
+    let r = popup(frame, area, 76, 14u16.saturating_add(extra));
     let title = format!(
         " {} — Ctrl-S {} · Esc cancel ",
         fit(&ed.purpose.title(), 44),
@@ -450,10 +464,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let context_rows = u16::from(ed.context.is_some()) * 2;
+    let room = inner.height.saturating_sub(context_rows + 2).max(1);
+    let msg_rows = u16::try_from(error_rows).unwrap_or(u16::MAX).clamp(1, room);
     let [context, text, msg] = Layout::vertical([
         Constraint::Length(context_rows),
         Constraint::Min(1),
-        Constraint::Length(1),
+        Constraint::Length(msg_rows),
     ])
     .areas(inner);
     if let Some(c) = &ed.context {
@@ -490,7 +506,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             theme.banner(),
         ))
     } else if let Some(e) = &ed.error {
-        Line::from(Span::styled(fit(&inert(e), inner.width as usize), theme.warn()))
+        // Made inert line by line where it was set; each line stays a line.
+        let lines: Vec<Line> = e
+            .lines()
+            .map(|l| Line::from(Span::styled(inert(l), theme.warn())))
+            .collect();
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), msg);
+        return;
     } else if let Purpose::Correction { .. } = &ed.purpose {
         // As you type: what the amount does, and the variance it leaves.
         let text = ed.area.lines().join("\n");
