@@ -417,7 +417,7 @@ fn a_conflict_with_a_second_writer_keeps_the_draft_and_the_retry_saves() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     t.keys(b"\x13"); // Ctrl-S
-    t.wait_for("someone changed it (version", Duration::from_secs(5));
+    t.wait_for("changed by jokafor at ", Duration::from_secs(5));
     assert!(
         t.contents().contains("rdiaz@northstar.example"),
         "the draft was lost:\n{}",

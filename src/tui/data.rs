@@ -301,6 +301,8 @@ pub enum WriteOp {
         kind: TargetKind,
         target: String,
         text: String,
+        /// The version of the mismatch or item when the editor opened.
+        seen: Option<i64>,
     },
     Correction {
         key: String,
@@ -796,13 +798,18 @@ pub fn write_with(
             kind: TargetKind::Checklist,
             target,
             text,
+            seen,
         } => {
             let item = target
                 .parse::<u8>()
                 .map_err(|_| format!("no checklist item {}", crate::text::inert(target)))?;
-            workflow::checklist::note(snap, &actor, item, text)
+            workflow::checklist::note(snap, &actor, item, text, *seen)
         }
-        WriteOp::Note { target, text, .. } => mismatches::on(snap, &actor, &figures()?, target).note(text),
+        WriteOp::Note {
+            target, text, seen, ..
+        } => mismatches::on(snap, &actor, &figures()?, target)
+            .seen(*seen)
+            .note(text),
         WriteOp::Correction {
             key,
             amount,
@@ -1398,6 +1405,7 @@ mod large_tests {
             kind: TargetKind::Mismatch,
             target: key.clone(),
             text: "asked billing".into(),
+            seen: None,
         };
         assert_eq!(note.mismatch_key(), Some(key.as_str()));
         write(&mut snapshot, note).unwrap();

@@ -362,6 +362,7 @@ fn note_editor_saves_and_asks_before_discarding() {
         kind: TargetKind::Mismatch,
         target: "exports:GL-2026-03:ar-total".into(),
         text: "Re-run requested\nafter CM-77".into(),
+        seen: Some(0),
     };
     assert_eq!(reqs, vec![Request::Write(op.clone())]);
     // A refusal keeps the draft.
@@ -1021,7 +1022,7 @@ fn demo_the_audit_view_filters_by_kind_and_user() {
     let mut d = Demo::open("tlin");
     for (login, item) in [("tlin", 1u8), ("rdiaz", 2)] {
         let who = crate::workflow::Actor::resolve(&d.snap, Some(login)).unwrap();
-        crate::workflow::checklist::note(&d.snap, &who, item, "looked").unwrap();
+        crate::workflow::checklist::note(&d.snap, &who, item, "looked", None).unwrap();
     }
     crate::workflow::sessions::record(
         &d.snap,
@@ -2390,6 +2391,52 @@ fn slash_in_the_evidence_the_checklist_and_the_audit_log() {
     assert_shows(&footer_of(&d.screen()), "/session.open");
 }
 
+#[test]
+fn a_note_from_a_stale_editor_is_a_conflict_naming_who_changed_it() {
+    // A note saved after someone else changed the mismatch (or moved the item) went through:
+    // notes carried no version.
+    let mut d = Demo::open("tlin");
+    d.press(&[key('2'), code(KeyCode::Enter), key('n')]);
+    typed(&mut d.app, "tlin draft note about GL");
+    let key_ = d.app.detail.key.clone();
+    let recon = crate::reconcile::run(&d.snap).unwrap();
+    let jokafor = crate::workflow::Actor::resolve(&d.snap, Some("jokafor")).unwrap();
+    crate::workflow::mismatches::on(&d.snap, &jokafor, &recon, &key_)
+        .note("jokafor concurrent note")
+        .unwrap();
+    d.press(&[ctrl('s')]);
+    assert!(
+        editor_error(&d.app).starts_with("changed by jokafor at "),
+        "{}",
+        editor_error(&d.app)
+    );
+    assert_eq!(d.app.editor.as_ref().unwrap().text(), "tlin draft note about GL");
+    // The retry is against the reloaded version, and saves.
+    d.press(&[ctrl('s')]);
+    assert!(
+        d.app.editor.is_none(),
+        "{:?}",
+        d.app.editor.as_ref().map(|e| e.error.clone())
+    );
+    // A checklist note against an item moved meanwhile: likewise.
+    d.press(&[key('3'), key('n')]);
+    typed(&mut d.app, "looked at it");
+    let rdiaz = crate::workflow::Actor::resolve(&d.snap, Some("rdiaz")).unwrap();
+    crate::workflow::checklist::set(&d.snap, &rdiaz, &recon, 1, ItemStatus::InProgress, None, None).unwrap();
+    d.press(&[ctrl('s'), code(KeyCode::Enter)]);
+    assert!(
+        editor_error(&d.app).starts_with("changed by rdiaz at "),
+        "{}",
+        editor_error(&d.app)
+    );
+    d.press(&[ctrl('s'), code(KeyCode::Enter)]);
+    assert!(
+        d.app.editor.is_none(),
+        "{:?}",
+        d.app.editor.as_ref().map(|e| e.error.clone())
+    );
+}
+
 /// After an edit conflict the editor stays open with the draft, the mismatch and its trail
 /// are read again, and the next Ctrl-S sends the reloaded version, so a retry can succeed.
 #[test]
@@ -2447,7 +2494,13 @@ fn a_conflict_reloads_the_mismatch_keeps_the_draft_and_the_retry_sends_the_new_v
     app.on_response(trail);
     assert_eq!(app.editor.as_ref().unwrap().seen, Some(v0 + 1));
     assert_eq!(app.editor.as_ref().unwrap().text(), draft);
-    assert_shows(editor_error(&app), &format!("version {v0} → {}", v0 + 1));
+    assert_shows(
+        editor_error(&app),
+        &format!(
+            "changed by rita at 2026-04-02T10:15:00Z (version {v0} → {})",
+            v0 + 1
+        ),
+    );
     assert!(app.detail.trail.as_ref().is_some_and(|t| !t.is_empty()));
     // The retry carries the reloaded version, and succeeds.
     let reqs = press(&mut app, &[ctrl('s')]);

@@ -273,6 +273,7 @@ impl App {
                     kind: TargetKind::Checklist,
                     target: item.to_string(),
                     text: ed.text().trim_end().to_string(),
+                    seen: ed.seen,
                 };
                 return ed.send(self.stopped.as_ref(), op);
             }
@@ -322,6 +323,7 @@ impl App {
                 kind: TargetKind::Mismatch,
                 target: key.clone(),
                 text,
+                seen: ed.seen,
             },
             Purpose::ChecklistNote { item } => {
                 // Saved alone (Enter: the item keeps its status and who moved it) or with a
@@ -407,11 +409,19 @@ impl App {
         if version.is_some() {
             ed.seen = version;
         }
+        // Who changed it and when, from the refusal ("… changed by jokafor at …").
+        let by = ed
+            .error
+            .as_deref()
+            .and_then(|e| e.split_once("changed by "))
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(who, _)| format!(" by {who}"))
+            .unwrap_or_default();
         ed.error = Some(match (was, version) {
             (Some(was), Some(now)) => {
-                format!("someone changed it (version {was} → {now}); reloaded — Ctrl-S saves your draft")
+                format!("changed{by} (version {was} → {now}); reloaded — Ctrl-S saves your draft")
             }
-            _ => "reloaded after a conflict — Ctrl-S saves your draft".to_string(),
+            _ => format!("changed{by}; reloaded after a conflict — Ctrl-S saves your draft"),
         });
     }
 
