@@ -330,6 +330,7 @@ pub enum WriteOp {
     },
     Reject {
         key: String,
+        id: i64,
         reason: String,
         seen: Option<i64>,
     },
@@ -839,9 +840,14 @@ pub fn write_with(
         } => mismatches::on(snap, &actor, &figures()?, key)
             .seen(*seen)
             .reverse(*id, reason),
-        WriteOp::Reject { key, reason, seen } => mismatches::on(snap, &actor, &figures()?, key)
+        WriteOp::Reject {
+            key,
+            id,
+            reason,
+            seen,
+        } => mismatches::on(snap, &actor, &figures()?, key)
             .seen(*seen)
-            .reject(None, Some(reason)),
+            .reject(Some(*id), Some(reason)),
         WriteOp::Waive { key, reason, seen } => mismatches::on(snap, &actor, &figures()?, key)
             .seen(*seen)
             .waive(reason),

@@ -927,11 +927,42 @@ fn reviewer_accepts_or_sends_back_a_correction() {
     assert_eq!(app.detail.choosing, Some(0));
     press(&mut app, &[code(KeyCode::Esc)]);
     assert_eq!(app.detail.choosing, None);
+    // `r` too: the chooser over the waiting corrections, then the chosen one's reason (its
+    // number in the title). With none waiting it is refused at once, as `a` is.
+    app.on_response(detail_trail(&app));
     press(&mut app, &[key('r')]);
+    assert_eq!(app.detail.choosing, None);
+    assert!(app.flash.as_ref().unwrap().1.contains("nothing to send back"));
+    press(&mut app, &[key(' ')]);
+    let proposed = AnnotationRow {
+        id: 5,
+        kind: AnnotationKind::Correction,
+        amount: Some(crate::money::Money::from_cents(975)),
+        side: Some(Side::Actual),
+        correction_status: Some(crate::snapshot::model::CorrectionStatus::Proposed),
+        target: app.detail.key.clone(),
+        ..trail()[0].clone()
+    };
+    app.on_response(Response::Trail {
+        kind: TargetKind::Mismatch,
+        target: app.detail.key.clone(),
+        rows: vec![proposed],
+    });
+    press(&mut app, &[key('r')]);
+    assert_eq!(app.detail.choosing, Some(0));
+    let s = screen(&mut app, 80, 24);
+    assert_shows(&s, "Send back which correction?");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Purpose::Rejection { id, .. }) = app.editor.as_ref().map(|e| e.purpose.clone()) else {
+        panic!("{:?}", app.editor.as_ref().map(|e| e.purpose.clone()))
+    };
+    assert_eq!(id, 5);
+    assert_shows(&screen(&mut app, 80, 24), "Send back correction #5 on");
     typed(&mut app, "amount is the other way round");
     let reqs = press(&mut app, &[ctrl('s')]);
     assert!(
-        matches!(&reqs[..], [Request::Write(WriteOp::Reject { reason, .. })] if reason.starts_with("amount"))
+        matches!(&reqs[..], [Request::Write(WriteOp::Reject { reason, id: i, .. })] if reason.starts_with("amount") && *i == id),
+        "{reqs:?}"
     );
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('a')]);

@@ -34,8 +34,10 @@ pub enum Purpose {
     Waiver {
         key: String,
     },
+    /// Sending back waiting correction `id` of `key`, with why.
     Rejection {
         key: String,
+        id: i64,
     },
     /// The mismatch's owner (one line).
     Assign {
@@ -65,7 +67,7 @@ impl Purpose {
             Purpose::Note { key } => format!("Note on {}", inert(key)),
             Purpose::Correction { key } => format!("Correction to {}", inert(key)),
             Purpose::Waiver { key } => format!("Waive {} — reason", inert(key)),
-            Purpose::Rejection { key } => format!("Send back the correction to {} — why", inert(key)),
+            Purpose::Rejection { key, id } => format!("Send back correction #{id} on {} — why", inert(key)),
             Purpose::Assign { key } => format!("Assign {} to — owner", inert(key)),
             Purpose::Reopen => "Reopen the period — reason".to_string(),
             Purpose::Accept { key, id } => format!("Accept #{id} on {}", inert(key)),
@@ -334,8 +336,9 @@ impl App {
                 ed.choose_move = true;
                 return Vec::new();
             }
-            Purpose::Rejection { key } => WriteOp::Reject {
+            Purpose::Rejection { key, id } => WriteOp::Reject {
                 key: key.clone(),
+                id: *id,
                 reason: text,
                 seen: ed.seen,
             },
@@ -391,7 +394,7 @@ impl App {
             Some(
                 Purpose::Correction { key }
                 | Purpose::Waiver { key }
-                | Purpose::Rejection { key }
+                | Purpose::Rejection { key, .. }
                 | Purpose::Assign { key }
                 | Purpose::Note { key },
             ) => self.data.as_ref().and_then(|d| d.item(key)).map(|i| i.version),

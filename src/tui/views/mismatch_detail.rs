@@ -40,12 +40,13 @@ pub struct DetailState {
     pub choose_for: ChooseFor,
 }
 
-/// What the chooser over the detail picks a correction for: to accept (`a`: the waiting
-/// ones) or to reverse (`u`: the accepted ones).
+/// What the chooser over the detail picks a correction for: to accept (`a`) or send back
+/// (`r`) one of the waiting ones, or to reverse (`u`) an accepted one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChooseFor {
     #[default]
     Accept,
+    Reject,
     Reverse,
 }
 
@@ -103,7 +104,7 @@ impl App {
 
     fn choices_for(&self, choose_for: ChooseFor) -> Vec<Choice> {
         match choose_for {
-            ChooseFor::Accept => self.waiting_corrections(),
+            ChooseFor::Accept | ChooseFor::Reject => self.waiting_corrections(),
             ChooseFor::Reverse => self.accepted_corrections(),
         }
     }
@@ -115,6 +116,9 @@ impl App {
         if self.detail.trail.is_some() && self.choices_for(choose_for).is_empty() {
             let why = match choose_for {
                 ChooseFor::Accept => "no correction waits for a decision on this mismatch",
+                ChooseFor::Reject => {
+                    "no correction waits for a decision on this mismatch: nothing to send back"
+                }
                 ChooseFor::Reverse => "no accepted correction to reverse on this mismatch",
             };
             self.refuse(why.to_string());
@@ -159,7 +163,7 @@ impl App {
         let (id, amount, side, who, after) = choice;
         let before = self.detail_item().map_or(Money::ZERO, |i| i.corrected.2);
         let by = match self.detail.choose_for {
-            ChooseFor::Accept => "by",
+            ChooseFor::Accept | ChooseFor::Reject => "by",
             ChooseFor::Reverse => "accepted by",
         };
         format!(
@@ -196,6 +200,7 @@ impl App {
                 let (id, words) = (choice.0, self.choice_words(&choice));
                 let purpose = match self.detail.choose_for {
                     ChooseFor::Accept => Purpose::Accept { key, id },
+                    ChooseFor::Reject => Purpose::Rejection { key, id },
                     ChooseFor::Reverse => Purpose::Reversal { key, id },
                 };
                 self.detail.choosing = None;
@@ -251,7 +256,7 @@ impl App {
             Action::Note => self.open_editor(Purpose::Note { key }, seen),
             Action::Correction => self.open_editor(Purpose::Correction { key: key.clone() }, seen),
             Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
-            Action::Reject => self.open_editor(Purpose::Rejection { key: key.clone() }, seen),
+            Action::Reject => self.choose(ChooseFor::Reject),
             Action::Assign => self.open_editor(Purpose::Assign { key: key.clone() }, seen),
             Action::Accept => self.choose(ChooseFor::Accept),
             Action::Reverse => self.choose(ChooseFor::Reverse),
@@ -377,6 +382,10 @@ fn draw_choosing(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ChooseFor::Accept => (
             " Accept which correction? ",
             "Enter: confirm it, with a note if you like · Esc cancels",
+        ),
+        ChooseFor::Reject => (
+            " Send back which correction? ",
+            "Enter: say why it is sent back · Esc cancels",
         ),
         ChooseFor::Reverse => (
             " Reverse which accepted correction? (variance now → after reversal) ",
