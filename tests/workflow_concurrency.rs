@@ -506,3 +506,33 @@ fn a_write_that_stays_blocked_says_so_and_keeps_the_input() {
     )
     .unwrap();
 }
+
+/// Another program holding the whole file (`locking_mode=EXCLUSIVE`, as a script may) while
+/// a note is written: the open itself is refused as busy (exit 3), in words, with the note
+/// given back; it was a bare "database is locked" with the note lost.
+#[test]
+fn a_file_held_exclusively_by_another_program_is_busy_and_keeps_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder
+        .execute_batch(
+            "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS held(x); COMMIT;",
+        )
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("mismatch")
+        .arg(&path)
+        .args([GL, "note", "my important note", "--user", "olive"])
+        .output()
+        .unwrap();
+    drop(holder);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("busy: another program holds a lock on the file (waited 5 seconds); nothing was read or saved — try again; your input was: my important note"),
+        "{stderr}"
+    );
+    let snap = Snapshot::open(&path).unwrap();
+    assert!(snap.workflow().audit_log().unwrap().is_empty());
+}

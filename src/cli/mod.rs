@@ -219,6 +219,16 @@ impl Failure {
         }
     }
 
+    /// A busy or failing environment (exit 3) with what the user typed echoed, so it is not
+    /// lost; any other failure as it is.
+    pub fn keeping(mut self, input: Option<&str>) -> Failure {
+        if let Some(input) = input.filter(|i| self.code == EXIT_ENVIRONMENT && !i.trim().is_empty()) {
+            self.message
+                .push_str(&format!("; your input was: {}", inert(input)));
+        }
+        self
+    }
+
     /// A failure reading the snapshot: the environment's when SQLite says so
     /// (`snapshot::is_environment`), else the file's (exit 2).
     pub fn sqlite(message: impl Into<String>, e: &rusqlite::Error) -> Failure {

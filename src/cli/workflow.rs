@@ -201,6 +201,22 @@ enum MismatchAction {
     },
 }
 
+impl MismatchAction {
+    /// What the user typed for it (the note, reason or owner), to echo back when the file
+    /// was busy and nothing was saved.
+    fn typed(&self) -> Option<&str> {
+        match self {
+            MismatchAction::Note { text } => Some(text),
+            MismatchAction::Propose { reason, .. }
+            | MismatchAction::Reverse { reason, .. }
+            | MismatchAction::Waive { reason } => Some(reason),
+            MismatchAction::Accept { note, .. } => note.as_deref(),
+            MismatchAction::Reject { reason, .. } => reason.as_deref(),
+            MismatchAction::Assign { owner } => Some(owner),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SignoffArgs {
     /// The snapshot (default: the demo period).
@@ -336,7 +352,12 @@ fn show_note(note: &AnnotationRow) -> String {
 
 pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
-    let (snapshot, actor) = open_as(args.file, user, json)?;
+    let typed = match &args.action {
+        Some(ChecklistAction::Set { note, .. }) => note.as_deref(),
+        Some(ChecklistAction::Note { text, .. }) => Some(text.as_str()),
+        None => None,
+    };
+    let (snapshot, actor) = open_as(args.file, user, json).map_err(|f| f.keeping(typed))?;
     let recon = figures_now(&snapshot)?;
     match args.action {
         None => {
@@ -475,7 +496,8 @@ fn file_and_key(file: Option<String>, key: Option<String>) -> (Option<PathBuf>, 
 pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
     let (file, key) = file_and_key(args.file.take(), args.key.take());
-    let (snapshot, actor) = open_as(file, user, json)?;
+    let typed = args.action.as_ref().and_then(MismatchAction::typed);
+    let (snapshot, actor) = open_as(file, user, json).map_err(|f| f.keeping(typed))?;
     let Some(key) = key else {
         if args.action.is_some() {
             return Err(Failure::usage(

@@ -115,8 +115,22 @@ pub enum OpenError {
         inert_path(.0)
     )]
     Exists(PathBuf),
-    #[error("{}: {}", inert_path(.0), inert(&.1.to_string()))]
+    #[error("{}: {}", inert_path(.0), sqlite_words(.1))]
     Sqlite(PathBuf, #[source] rusqlite::Error),
+}
+
+/// An SQLite error opening a file, in words: another program's lock said as such (it is
+/// the environment's, exit 3: try again), anything else as SQLite says it (inert).
+fn sqlite_words(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "busy: another program holds a lock on the file (waited {} seconds); nothing was read \
+             or saved — try again",
+            BUSY_TIMEOUT.as_secs()
+        ),
+        _ => inert(&e.to_string()),
+    }
 }
 
 /// Whether an SQLite error is the environment's, not the user's: another writer held the
