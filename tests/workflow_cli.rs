@@ -651,7 +651,6 @@ fn the_cockpits_writes_do_not_run_the_engine_on_a_current_stored_result() {
             kind: TargetKind::Mismatch,
             target: GAP_KEY.into(),
             text: "asked the GL team".into(),
-            seen: None,
         },
         WriteOp::Checklist {
             item: 1,

@@ -402,8 +402,7 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
         }
         Some(ChecklistAction::Note { item, text }) => {
             let number = items::parse_item(&item).map_err(|r| refused(r, json))?;
-            let receipt =
-                items::note(&snapshot, &actor, number, &text, None).map_err(|r| refused(r, json))?;
+            let receipt = items::note(&snapshot, &actor, number, &text).map_err(|r| refused(r, json))?;
             if json {
                 print_json(&json!({ "receipt": receipt }))?;
             } else {

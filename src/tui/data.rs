@@ -301,8 +301,6 @@ pub enum WriteOp {
         kind: TargetKind,
         target: String,
         text: String,
-        /// The version of the mismatch or item when the editor opened.
-        seen: Option<i64>,
     },
     Correction {
         key: String,
@@ -799,18 +797,13 @@ pub fn write_with(
             kind: TargetKind::Checklist,
             target,
             text,
-            seen,
         } => {
             let item = target
                 .parse::<u8>()
                 .map_err(|_| format!("no checklist item {}", crate::text::inert(target)))?;
-            workflow::checklist::note(snap, &actor, item, text, *seen)
+            workflow::checklist::note(snap, &actor, item, text)
         }
-        WriteOp::Note {
-            target, text, seen, ..
-        } => mismatches::on(snap, &actor, &figures()?, target)
-            .seen(*seen)
-            .note(text),
+        WriteOp::Note { target, text, .. } => mismatches::on(snap, &actor, &figures()?, target).note(text),
         WriteOp::Correction {
             key,
             amount,
@@ -1411,7 +1404,6 @@ mod large_tests {
             kind: TargetKind::Mismatch,
             target: key.clone(),
             text: "asked billing".into(),
-            seen: None,
         };
         assert_eq!(note.mismatch_key(), Some(key.as_str()));
         write(&mut snapshot, note).unwrap();

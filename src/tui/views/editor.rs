@@ -275,7 +275,6 @@ impl App {
                     kind: TargetKind::Checklist,
                     target: item.to_string(),
                     text: ed.text().trim_end().to_string(),
-                    seen: ed.seen,
                 };
                 return ed.send(self.stopped.as_ref(), op);
             }
@@ -325,7 +324,6 @@ impl App {
                 kind: TargetKind::Mismatch,
                 target: key.clone(),
                 text,
-                seen: ed.seen,
             },
             Purpose::ChecklistNote { item } => {
                 // Saved alone (Enter: the item keeps its status and who moved it) or with a

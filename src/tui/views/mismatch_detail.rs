@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::editor::Purpose;
+use super::editor::{Editor, Purpose};
 use super::{fit, signed};
 use crate::money::Money;
 use crate::snapshot::model::{CorrectionStatus, Side};
@@ -253,7 +253,7 @@ impl App {
                 }
             }
             Action::Trace => return self.open_evidence(),
-            Action::Note => self.open_editor(Purpose::Note { key }, seen),
+            Action::Note => self.editor = Some(Editor::new(Purpose::Note { key })),
             Action::Correction => self.open_editor(Purpose::Correction { key: key.clone() }, seen),
             Action::Waive => self.open_editor(Purpose::Waiver { key: key.clone() }, seen),
             Action::Reject => self.choose(ChooseFor::Reject),
