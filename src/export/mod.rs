@@ -676,6 +676,7 @@ impl TempFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        remove_stale_temporaries(&dir, &name);
         for attempt in 0..100u32 {
             let path = dir.join(format!(".{name}.closedesk-{}-{attempt}.tmp", std::process::id()));
             match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -725,6 +726,39 @@ impl TempFile {
     }
 }
 
+/// The process id in `file`, when it is a temporary export of `name`
+/// (`.NAME.closedesk-PID-N.tmp`).
+fn temporary_pid(file: &str, name: &str) -> Option<u32> {
+    let rest = file
+        .strip_prefix('.')?
+        .strip_prefix(name)?
+        .strip_prefix(".closedesk-")?;
+    let (pid, attempt) = rest.strip_suffix(".tmp")?.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(pid) && digits(attempt)) {
+        return None;
+    }
+    pid.parse().ok().filter(|p| (1..=i32::MAX as u32).contains(p))
+}
+
+/// Removes the temporaries of exports to `name` that a killed process left in `dir` (its
+/// process is gone); nothing else, and not a live export's. Failures are ignored.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file.to_str().and_then(|f| temporary_pid(f, name)) else {
+            continue;
+        };
+        let plain_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if plain_file && pid != std::process::id() && !crate::import::process_alive(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         if let Some(path) = &self.path {
@@ -771,6 +805,36 @@ mod tests {
         );
         // The visible escape's backslash is itself escaped, so it renders as `\x1b`.
         assert_eq!(md("a\x1bb\u{202E}c\nd"), r"a\\x1bbc\\nd");
+    }
+
+    #[test]
+    fn a_killed_exports_temporary_is_removed_by_the_next_export_to_that_name() {
+        assert_eq!(
+            temporary_pid(".w.xlsx.closedesk-14636-0.tmp", "w.xlsx"),
+            Some(14636)
+        );
+        for not in [
+            ".w.xlsx.closedesk--0.tmp",
+            ".w.xlsx.closedesk-1-.tmp",
+            ".v.xlsx.closedesk-1-0.tmp",
+            "w.xlsx",
+        ] {
+            assert_eq!(temporary_pid(not, "w.xlsx"), None, "{not}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        // A pid past any live process (pid_max is at most 2^22), and this process's own.
+        let dead = dir.path().join(".w.xlsx.closedesk-2147483000-0.tmp");
+        let live = dir
+            .path()
+            .join(format!(".w.xlsx.closedesk-{}-7.tmp", std::process::id()));
+        let other = dir.path().join(".v.xlsx.closedesk-2147483000-0.tmp");
+        for p in [&dead, &live, &other] {
+            fs::write(p, b"").unwrap();
+        }
+        let dest = dir.path().join("w.xlsx");
+        TempFile::write(&dest, b"x").unwrap().place(&dest, false).unwrap();
+        assert!(!dead.exists() && live.exists() && other.exists());
+        assert_eq!(fs::read(&dest).unwrap(), b"x");
     }
 
     #[test]

@@ -193,8 +193,8 @@ fn temporary_pid(name: &OsStr, out: &Path) -> Option<u32> {
 }
 
 /// True unless process `pid` is known not to exist. Where that cannot be told, every
-/// process counts as alive.
-fn process_alive(pid: u32) -> bool {
+/// process counts as alive. (Also for the exports' temporaries, `export::TempFile`.)
+pub(crate) fn process_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
         let Ok(pid) = libc::pid_t::try_from(pid) else {

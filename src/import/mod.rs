@@ -21,6 +21,7 @@
 //!   layout read by `tables` itself (`import --map`, docs/import-map.md).
 
 mod build;
+pub(crate) use build::process_alive;
 mod cells;
 mod csvfile;
 mod ids;

@@ -379,7 +379,21 @@ impl Snapshot {
         snap.refuse_older_hundredths(version)?;
         snap.migrate().map_err(|e| snap.damaged(e))?;
         snap.adopt_currency().map_err(|e| snap.damaged(e))?;
+        snap.restore_wal();
         Ok(snap)
+    }
+
+    /// A snapshot is a WAL file (docs/snapshot-format.md): readers beside a writer neither
+    /// block it nor are blocked. Another tool may have switched it to a rollback journal
+    /// (`PRAGMA journal_mode=DELETE`); it is switched back here when it can be (no other
+    /// connection is reading it), else left as it is for the next open: nothing is refused.
+    fn restore_wal(&self) {
+        let mode = self
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0));
+        if mode.is_ok_and(|m| !m.eq_ignore_ascii_case("wal")) {
+            let _ = self.conn.pragma_update(None, "journal_mode", "WAL");
+        }
     }
 
     /// A second connection to this snapshot's file, read-only, for reading beside this one
@@ -587,6 +601,17 @@ impl Snapshot {
 mod tests {
     use super::testing::{new_snapshot, pragma, temp_path};
     use super::*;
+
+    #[test]
+    fn a_file_another_tool_switched_to_a_rollback_journal_is_wal_again_once_opened() {
+        let (_dir, path) = temp_path("p.db");
+        drop(Snapshot::create(&path).unwrap());
+        let other = Connection::open(&path).unwrap();
+        other.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        drop(other);
+        let snap = Snapshot::open(&path).unwrap();
+        assert_eq!(pragma::<String>(&snap, "journal_mode"), "wal");
+    }
 
     #[test]
     fn create_sets_identity_and_version() {
