@@ -1164,6 +1164,25 @@ fn a_refusal_in_the_editor_is_shown_whole_and_kept_for_the_full_message_key() {
 }
 
 #[test]
+fn a_checklist_items_notes_show_at_80x24_or_say_how_many_lines_more() {
+    // At 80x24 the evidence took every row and the item's notes were cut without a word.
+    let mut d = Demo::open("tlin");
+    let who = crate::workflow::Actor::resolve(&d.snap, Some("tlin")).unwrap();
+    for n in [
+        "first note on the usage tie-out",
+        "second: asked billing ops",
+        "third",
+    ] {
+        crate::workflow::checklist::note(&d.snap, &who, 1, n).unwrap();
+    }
+    d.press(&[key('3')]);
+    let s = d.screen();
+    assert_shows(&s, "evidence: draft invoices (not AR): 10 · draft invoices total");
+    assert_shows(&s, "first note on the usage tie-out");
+    assert_shows(&s, "more line(s): `closedesk checklist` lists every note");
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

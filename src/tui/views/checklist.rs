@@ -152,31 +152,74 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     frame.render_stateful_widget(table, table_area, &mut st);
 
     let idx = app.checklist.selected;
-    let mut lines: Vec<Line> = Vec::new();
+    let rows = |l: &Line<'static>| {
+        Paragraph::new(l.clone())
+            .wrap(Wrap { trim: false })
+            .line_count(detail.width)
+    };
+    let total = |ls: &[Line<'static>]| ls.iter().map(rows).sum::<usize>();
+    let room = usize::from(detail.height);
+    let mut lines: Vec<Line<'static>> = Vec::new();
     if let Some(c) = d.checklist.get(idx) {
         lines.push(Line::from(Span::styled(
             fit(&format!("{}. {}", c.item, inert(&c.title)), area.width as usize),
             theme.title(),
         )));
-        for e in d.evidence.get(idx).into_iter().flatten() {
-            lines.push(Line::from(format!("  evidence: {}", inert(e))));
-        }
     }
+    let mut after: Vec<Line<'static>> = Vec::new();
     if let Err(why) = app.allowed(&Action::SetChecklist(ItemStatus::Done)) {
-        lines.push(Line::from(Span::styled(
+        after.push(Line::from(Span::styled(
             format!("moves disabled: {why}"),
             theme.dim(),
         )));
     }
     match &app.checklist.trail {
-        Some((item, rows)) if *item as usize == idx + 1 => {
-            if rows.is_empty() {
-                lines.push(Line::from(Span::styled("  no notes", theme.dim())));
+        Some((item, trail)) if *item as usize == idx + 1 => {
+            if trail.is_empty() {
+                after.push(Line::from(Span::styled("  no notes", theme.dim())));
             } else {
-                lines.extend(trail_lines(rows, theme));
+                after.extend(trail_lines(trail, theme));
             }
         }
-        _ => lines.push(Line::from(Span::styled("  notes loading…", theme.dim()))),
+        _ => after.push(Line::from(Span::styled("  notes loading…", theme.dim()))),
+    }
+    // The evidence a line each, or as one wrapped paragraph when that leaves the notes room.
+    let evidence: Vec<String> = d
+        .evidence
+        .get(idx)
+        .into_iter()
+        .flatten()
+        .map(|e| inert(e))
+        .collect();
+    let listed: Vec<Line<'static>> = evidence
+        .iter()
+        .map(|e| Line::from(format!("  evidence: {e}")))
+        .collect();
+    if total(&lines) + total(&listed) + total(&after) <= room {
+        lines.extend(listed);
+    } else if !evidence.is_empty() {
+        lines.push(Line::from(format!("  evidence: {}", evidence.join(" · "))));
+    }
+    lines.extend(after);
+    // More than fits: cut at a whole line and say where the rest is, never silently.
+    if total(&lines) > room {
+        let more = |cut: usize| {
+            Line::from(Span::styled(
+                format!("  … {cut} more line(s): `closedesk checklist` lists every note"),
+                theme.dim(),
+            ))
+        };
+        let mut used = rows(&more(lines.len()));
+        let keep = lines
+            .iter()
+            .take_while(|l| {
+                used += rows(l);
+                used <= room
+            })
+            .count();
+        let cut = lines.len() - keep;
+        lines.truncate(keep);
+        lines.push(more(cut));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail);
 }
