@@ -1183,6 +1183,28 @@ fn a_checklist_items_notes_show_at_80x24_or_say_how_many_lines_more() {
 }
 
 #[test]
+fn help_shows_every_key_at_80x24_in_the_tallest_view() {
+    // An operator's mismatch detail: the global keys' column was cut after PgUp (no g, G,
+    // views, quit) and a disabled key's reason wrapped to the box's edge.
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('?')]);
+    let s = screen(&mut app, 80, 24);
+    for k in [
+        "g first row",
+        "G last row",
+        "6 sign-off",
+        "q/^C quit",
+        "o assign owner",
+    ] {
+        assert_shows(&s, k);
+    }
+    assert!(!s.contains("more: a taller terminal"), "{s}");
+    for line in s.lines().filter(|l| l.contains("reviewer or lead")) {
+        assert!(line.contains("│       "), "a reason keeps its indent: {line:?}");
+    }
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

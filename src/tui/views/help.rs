@@ -12,7 +12,36 @@ use crate::tui::app::App;
 use crate::tui::keymap::{self, Binding};
 use crate::tui::theme::Theme;
 
-fn lines<'a>(bindings: &[Binding], app: &App, theme: &Theme) -> Vec<Line<'a>> {
+/// `text` cut into lines of at most `width` characters at spaces (a word longer than that
+/// is cut where it must be).
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let (n, w) = (line.chars().count(), word.chars().count());
+        if n > 0 && n + 1 + w > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            out.push(head);
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// The lines of `bindings` for a column `width` wide: each key on a line, a disabled key's
+/// reason below it, indented under the label on every line it takes.
+fn lines<'a>(bindings: &[Binding], app: &App, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     for b in bindings {
         if b.only_if_allowed && app.allowed(&b.action).is_err() {
@@ -28,7 +57,9 @@ fn lines<'a>(bindings: &[Binding], app: &App, theme: &Theme) -> Vec<Line<'a>> {
                     Span::styled(format!("{:>6} ", b.shown), theme.disabled()),
                     Span::styled(format!("{} (disabled)", b.label), theme.disabled()),
                 ]));
-                out.push(Line::from(Span::styled(format!("       {why}"), theme.dim())));
+                for part in wrapped(&why, width.saturating_sub(7)) {
+                    out.push(Line::from(Span::styled(format!("       {part}"), theme.dim())));
+                }
             }
         }
     }
@@ -39,7 +70,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let all = keymap::bindings(app.view);
     let global = keymap::global();
     let own: Vec<Binding> = all.iter().filter(|b| !global.contains(b)).cloned().collect();
-    let mut left = lines(&own, app, theme);
+    // The box and its two columns (55% and 45% of the inside).
+    let inner_w = usize::from(area.width.min(78).saturating_sub(2));
+    let (left_w, right_w) = (inner_w * 55 / 100, inner_w - inner_w * 55 / 100);
+    let mut left = lines(&own, app, theme, left_w);
     // The tied-rows panel of a lane (Enter) has keys of its own.
     if app.view == crate::tui::app::View::Lanes {
         left.push(Line::from(Span::styled("in the tied rows:", theme.dim())));
@@ -54,7 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ]));
         }
     }
-    let mut right = lines(&global, app, theme);
+    let mut right = lines(&global, app, theme, right_w);
     // A login not on the roster is told whom it may act as, and how.
     if let Some(d) = app.data.as_ref().filter(|d| d.actor.is_read_only()) {
         right.push(Line::from(""));
@@ -73,6 +107,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         right.push(Line::from(Span::styled("severity:", theme.dim())));
         right.push(Line::from(Span::styled(" ▲ critical  ● high", theme.dim())));
         right.push(Line::from(Span::styled(" ◆ medium    · low", theme.dim())));
+    }
+    // Taller than the screen: one list over both columns, read down the left then the right,
+    // and what still does not fit is counted on the last line, never cut silently.
+    let room = usize::from(area.height.saturating_sub(2)).max(1);
+    if left.len().max(right.len()) > room {
+        let mut all = left;
+        all.push(Line::from(""));
+        all.extend(right);
+        let per = all.len().div_ceil(2).min(room);
+        if all.len() > 2 * per {
+            let more = all.len() - (2 * per - 1);
+            all.truncate(2 * per - 1);
+            all.push(Line::from(Span::styled(
+                format!("… {more} more: a taller terminal shows every key"),
+                theme.dim(),
+            )));
+        }
+        right = all.split_off(per);
+        left = all;
     }
     let h = (left.len().max(right.len()) as u16 + 2).min(area.height);
     let r = popup(frame, area, 78, h);
