@@ -1205,6 +1205,34 @@ fn help_shows_every_key_at_80x24_in_the_tallest_view() {
 }
 
 #[test]
+fn the_mismatch_list_shows_the_corrected_variance_beside_the_raw_one() {
+    // After a partial correction the list showed only the raw -9.75.
+    let mut d = Demo::open("tlin");
+    let recon = crate::reconcile::run(&d.snap).unwrap();
+    let gl = "exports:GL-2026-03:ar-total";
+    let who = |login| crate::workflow::Actor::resolve(&d.snap, Some(login)).unwrap();
+    let proposal = crate::workflow::mismatches::Proposal {
+        amount: crate::money::Money::from_cents(475),
+        side: Side::Actual,
+        reason: "part of it".into(),
+        reference: None,
+    };
+    crate::workflow::mismatches::on(&d.snap, &who("rdiaz"), &recon, gl)
+        .propose(&proposal)
+        .unwrap();
+    crate::workflow::mismatches::on(&d.snap, &who("jokafor"), &recon, gl)
+        .accept(None, None)
+        .unwrap();
+    let reload = d.app.refresh();
+    d.pump(reload);
+    d.press(&[key('2')]);
+    let s = d.screen();
+    assert_shows(&s, "variance corrected");
+    let row = s.lines().find(|l| l.contains("GL-2026")).unwrap();
+    assert!(row.contains("-9.75") && row.contains("-5.00"), "{row}");
+}
+
+#[test]
 fn ctrl_c_with_a_draft_asks_first() {
     let mut app = operator();
     press(&mut app, &[code(KeyCode::Enter), key('n')]);

@@ -482,11 +482,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let we = w(&|i| i.mismatch.expected.grouped(), 8);
     let wa = w(&|i| i.mismatch.actual.grouped(), 8);
     let wv = w(&|i| signed(i.mismatch.variance), 8);
+    // The variance after accepted corrections, in a column of its own while any row shown
+    // has one (the CLI's list shows both): the raw figure alone read as still open.
+    let corrected = items.iter().any(|i| i.corrected.2 != i.mismatch.variance);
+    let wc = w(&|i| signed(i.corrected.2), 9);
     let rows: Vec<Row> = items
         .iter()
         .map(|i| {
             let mm = &i.mismatch;
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(Span::styled(
                     severity_short(mm.severity),
                     theme.severity(mm.severity),
@@ -496,36 +500,38 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 Cell::from(Line::from(mm.expected.grouped()).right_aligned()),
                 Cell::from(Line::from(mm.actual.grouped()).right_aligned()),
                 Cell::from(Line::from(signed(mm.variance)).right_aligned()),
-                Cell::from(inert(&i.owner)),
-                Cell::from(Span::styled(
-                    status_short(i.status),
-                    theme.status(i.status.as_str()),
-                )),
-            ])
+            ];
+            if corrected {
+                cells.push(Cell::from(Line::from(signed(i.corrected.2)).right_aligned()));
+            }
+            cells.push(Cell::from(inert(&i.owner)));
+            cells.push(Cell::from(Span::styled(
+                status_short(i.status),
+                theme.status(i.status.as_str()),
+            )));
+            Row::new(cells)
         })
         .collect();
     let empty = rows.is_empty();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(6),
-            Constraint::Fill(2),
-            Constraint::Fill(3),
-            Constraint::Length(we),
-            Constraint::Length(wa),
-            Constraint::Length(wv),
-            Constraint::Fill(2),
-            Constraint::Length(8),
-        ],
-    )
-    .column_spacing(1)
-    .header(
-        Row::new(vec![
-            "sev", "lane", "subject", "expected", "actual", "variance", "owner", "status",
-        ])
-        .style(theme.dim()),
-    )
-    .row_highlight_style(theme.selected());
+    let mut widths = vec![
+        Constraint::Length(6),
+        Constraint::Fill(2),
+        Constraint::Fill(3),
+        Constraint::Length(we),
+        Constraint::Length(wa),
+        Constraint::Length(wv),
+    ];
+    let mut header = vec!["sev", "lane", "subject", "expected", "actual", "variance"];
+    if corrected {
+        widths.push(Constraint::Length(wc));
+        header.push("corrected");
+    }
+    widths.extend([Constraint::Fill(2), Constraint::Length(8)]);
+    header.extend(["owner", "status"]);
+    let table = Table::new(rows, widths)
+        .column_spacing(1)
+        .header(Row::new(header).style(theme.dim()))
+        .row_highlight_style(theme.selected());
     let selected_text = all.get(idx).map(|i| {
         let next = &i.mismatch.next_action;
         format!(
