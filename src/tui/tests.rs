@@ -2446,6 +2446,29 @@ fn slash_in_the_mismatch_detail_searches_its_source_rows_and_n_is_note_again_aft
     ));
 }
 
+/// `G` in the evidence shows its last page, full: it scrolled the last line to the top of
+/// an otherwise empty box.
+#[test]
+fn g_in_the_evidence_shows_the_last_page() {
+    let mut d = Demo::open("jokafor");
+    d.press(&[code(KeyCode::Enter), key('t')]);
+    assert_eq!(d.app.view, View::Evidence);
+    d.screen();
+    d.press(&[key('G')]);
+    let s = d.screen();
+    let last = d.app.evidence.lines().last().unwrap().trim().to_string();
+    let rows: Vec<&str> = s.lines().filter(|l| l.starts_with('│')).collect();
+    assert!(rows.last().unwrap().contains(&last), "{s}");
+    assert!(
+        rows.first().is_some_and(|r| !r.contains(&last)),
+        "a full last page: {s}"
+    );
+    // k steps back one line from there.
+    let top = d.app.evidence.scroll;
+    d.press(&[key('k')]);
+    assert_eq!(d.app.evidence.scroll, top - 1);
+}
+
 /// The evidence: `/ACC-1004` lands on the comparison's differing line (marked as the
 /// selection); the checklist and the audit log search their rows.
 #[test]

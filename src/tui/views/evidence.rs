@@ -61,6 +61,8 @@ impl App {
     }
 
     pub(crate) fn update_evidence(&mut self, action: Action) -> Vec<Request> {
+        // The body inside the box's borders: the last page starts this many lines from the end.
+        let shown = self.page_rows + 2;
         let e = &mut self.evidence;
         match action {
             Action::Left => e.across = e.across.saturating_sub(8),
@@ -69,8 +71,9 @@ impl App {
                 e.across = (e.across + 8).min(widest.saturating_sub(20));
             }
             a if a.is_nav() => {
+                // The top line, never past the last full page (`G` shows the last page).
                 let n = e.lines().len();
-                e.scroll = clamp_move(e.scroll, n, &a, 10);
+                e.scroll = clamp_move(e.scroll, n, &a, 10).min(n.saturating_sub(shown));
             }
             _ => {}
         }
@@ -126,7 +129,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Paragraph::new(lines)
             .block(Block::default().borders(Borders::ALL).title(title))
             .scroll((
-                app.evidence.scroll.min(u16::MAX as usize) as u16,
+                // After a resize the last page may start earlier: never scroll past it.
+                app.evidence
+                    .scroll
+                    .min(
+                        app.evidence
+                            .lines()
+                            .len()
+                            .saturating_sub(usize::from(area.height.saturating_sub(2))),
+                    )
+                    .min(u16::MAX as usize) as u16,
                 app.evidence.across.min(u16::MAX as usize) as u16,
             )),
         area,
