@@ -241,8 +241,11 @@ fn mismatches_navigate_sort_and_filter() {
         .collect();
     assert_eq!(keys, ["employer_programs", "exports"]);
     assert_eq!(app.mismatch_index(), 1);
+    assert_shows(&screen(&mut app, 80, 24), "2 of 2 shown · sort lane\n");
     press(&mut app, &[key('S')]);
     assert_eq!(app.visible_items()[0].mismatch.lane, Lane::Exports);
+    // Said in words: an arrow read "ascending" on a descending lane sort.
+    assert_shows(&screen(&mut app, 80, 24), "sort lane (reversed)");
     // Text filter.
     press(&mut app, &[key('/')]);
     assert!(app.mismatches.typing);

@@ -452,7 +452,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         None => "severity".to_string(),
         Some(k) => k.name().to_string(),
     };
-    let dir = if m.descending { " ↑" } else { "" };
+    let dir = if m.descending { " (reversed)" } else { "" };
     let head = format!(
         "{} of {total} shown · sort {sort}{dir}{}",
         all.len(),
