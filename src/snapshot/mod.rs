@@ -603,17 +603,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_file_another_tool_switched_to_a_rollback_journal_is_wal_again_once_opened() {
-        let (_dir, path) = temp_path("p.db");
-        drop(Snapshot::create(&path).unwrap());
-        let other = Connection::open(&path).unwrap();
-        other.pragma_update(None, "journal_mode", "DELETE").unwrap();
-        drop(other);
-        let snap = Snapshot::open(&path).unwrap();
-        assert_eq!(pragma::<String>(&snap, "journal_mode"), "wal");
-    }
-
-    #[test]
     fn create_sets_identity_and_version() {
         let (_dir, path) = temp_path("p.db");
         let snap = Snapshot::create(&path).unwrap();

@@ -966,6 +966,13 @@ mod tests {
         let snap = Snapshot::open(&path).unwrap();
         assert_eq!(pragma::<i64>(&snap, "synchronous"), 2, "FULL");
         assert_eq!(pragma::<String>(&snap, "journal_mode"), "wal");
+        // A file another tool switched to a rollback journal is WAL again once opened.
+        drop(snap);
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        drop(other);
+        let snap = Snapshot::open(&path).unwrap();
+        assert_eq!(pragma::<String>(&snap, "journal_mode"), "wal");
         let timeout = super::super::BUSY_TIMEOUT.as_millis() as i64;
         assert_eq!(pragma::<i64>(&snap, "busy_timeout"), timeout);
     }
