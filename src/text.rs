@@ -38,7 +38,10 @@ pub fn first_shown(text: &str) -> Option<char> {
 }
 
 /// The text with every control character shown as an escape and bidi controls removed.
-/// Tabs and newlines are escaped too: one value stays on one line.
+/// Tabs and newlines are escaped too: one value stays on one line. A zero-width space, a
+/// word joiner or a byte-order mark — invisible, and meaningless inside an id, a name or a
+/// note (`ACC-1\u{200b}001` is not `ACC-1001`) — shows as `\u{200b}`; the joiners that
+/// scripts and emoji need (U+200C, U+200D) are kept.
 pub fn inert(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -52,6 +55,7 @@ pub fn inert(text: &str) -> String {
             c if c.is_control() => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
+            '\u{200B}' | '\u{2060}' | '\u{FEFF}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -159,6 +163,18 @@ mod tests {
         assert_eq!(inert("x\u{9b}31m"), "x\\x9b31m");
         assert_eq!(inert("a\rb\tc\nd"), "a\\rb\\tc\\nd");
         assert_eq!(inert("\u{7f}"), "\\x7f");
+    }
+
+    #[test]
+    fn invisible_characters_inside_an_id_show() {
+        // An id with a byte-order mark in it was echoed raw in an import error: invisible.
+        assert_eq!(inert("\u{FEFF}PAY-0003"), "\\u{feff}PAY-0003");
+        assert_eq!(inert("ACC-1\u{200B}001\u{2060}"), "ACC-1\\u{200b}001\\u{2060}");
+        // The joiners scripts and emoji need are kept.
+        assert_eq!(
+            inert("می\u{200C}خواهم 👩\u{200D}💻"),
+            "می\u{200C}خواهم 👩\u{200D}💻"
+        );
     }
 
     #[test]

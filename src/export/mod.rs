@@ -788,7 +788,7 @@ mod tests {
             assert!(cell.starts_with('\''), "{hidden:?}: {cell:?}");
         }
         assert_eq!(csv_text("\u{202E}=1+2 x"), "'=1+2 x");
-        assert_eq!(csv_text("\u{200B}=1"), "'\u{200B}=1");
+        assert_eq!(csv_text("\u{200B}=1"), "'\\u{200b}=1");
         assert_eq!(csv_text("a\x1b[31mb\nc"), "a\\x1b[31mb\\nc");
         assert_eq!(Cell::Amount(Money::from_cents(-123_456)).csv(), "-1234.56");
         assert_eq!(Cell::Amount(Money::from_cents(5)).csv(), "0.05");
