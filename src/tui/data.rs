@@ -830,17 +830,21 @@ pub fn write_with(
             id,
             reason,
             seen,
-        } => mismatches::on(snap, &actor, &figures()?, key)
-            .seen(*seen)
-            .reverse(*id, reason),
-        WriteOp::Reject {
+        }
+        | WriteOp::Reject {
             key,
             id,
             reason,
             seen,
-        } => mismatches::on(snap, &actor, &figures()?, key)
-            .seen(*seen)
-            .reject(Some(*id), Some(reason)),
+        } => {
+            let figures = figures()?;
+            let on = mismatches::on(snap, &actor, &figures, key).seen(*seen);
+            if matches!(op, WriteOp::Reverse { .. }) {
+                on.reverse(*id, reason)
+            } else {
+                on.reject(Some(*id), Some(reason))
+            }
+        }
         WriteOp::Waive { key, reason, seen } => mismatches::on(snap, &actor, &figures()?, key)
             .seen(*seen)
             .waive(reason),
