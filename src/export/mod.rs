@@ -676,7 +676,10 @@ impl TempFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        remove_stale_temporaries(&dir, &name);
+        // What killed exports to this name left (their process gone).
+        crate::import::remove_dead_temporaries(&dir, |file| {
+            file.to_str().and_then(|f| temporary_pid(f, &name))
+        });
         for attempt in 0..100u32 {
             let path = dir.join(format!(".{name}.closedesk-{}-{attempt}.tmp", std::process::id()));
             match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -739,24 +742,6 @@ fn temporary_pid(file: &str, name: &str) -> Option<u32> {
         return None;
     }
     pid.parse().ok().filter(|p| (1..=i32::MAX as u32).contains(p))
-}
-
-/// Removes the temporaries of exports to `name` that a killed process left in `dir` (its
-/// process is gone); nothing else, and not a live export's. Failures are ignored.
-fn remove_stale_temporaries(dir: &Path, name: &str) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file = entry.file_name();
-        let Some(pid) = file.to_str().and_then(|f| temporary_pid(f, name)) else {
-            continue;
-        };
-        let plain_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if plain_file && pid != std::process::id() && !crate::import::process_alive(pid) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
 }
 
 impl Drop for TempFile {

@@ -193,8 +193,8 @@ fn temporary_pid(name: &OsStr, out: &Path) -> Option<u32> {
 }
 
 /// True unless process `pid` is known not to exist. Where that cannot be told, every
-/// process counts as alive. (Also for the exports' temporaries, `export::TempFile`.)
-pub(crate) fn process_alive(pid: u32) -> bool {
+/// process counts as alive.
+fn process_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
         let Ok(pid) = libc::pid_t::try_from(pid) else {
@@ -219,11 +219,18 @@ pub(crate) fn process_alive(pid: u32) -> bool {
 /// a replaced target (they may hold the old file's last changes), not anything that is
 /// not a plain file. Failures are ignored: a leftover only takes room.
 fn remove_stale_temporaries(dir: &Path, out: &Path) {
+    remove_dead_temporaries(dir, |name| temporary_pid(name, out));
+}
+
+/// Removes the plain files of `dir` that `pid_of` names as a temporary of a process that
+/// no longer exists (never this process's, never a live one's): what a killed import or
+/// export left. Failures are ignored.
+pub(crate) fn remove_dead_temporaries(dir: &Path, pid_of: impl Fn(&OsStr) -> Option<u32>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let Some(pid) = temporary_pid(&entry.file_name(), out) else {
+        let Some(pid) = pid_of(&entry.file_name()) else {
             continue;
         };
         let plain_file = entry.file_type().is_ok_and(|t| t.is_file());
