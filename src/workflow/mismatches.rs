@@ -187,25 +187,23 @@ impl MismatchView<&Mismatch> {
 
 /// Corrected expected, actual and variance of `m` with the accepted corrections applied.
 pub fn overlay(m: &Mismatch, corrections: &[Correction]) -> (Money, Money, Money) {
-    let mut expected = m.expected;
-    let mut actual = m.actual;
-    for c in corrections
-        .iter()
-        .filter(|c| c.status == CorrectionStatus::Accepted)
-    {
-        match c.side {
-            Side::Expected => expected += c.amount,
-            Side::Actual => actual += c.amount,
-        }
-    }
-    (expected, actual, actual - expected)
+    let (expected, actual) = corrected(m, accepted(corrections));
+    // Inside the bounds (every acceptance is checked by `past_bounds`), so exact.
+    let money = |cents: i128| Money::from_cents(cents as i64);
+    (money(expected), money(actual), money(actual - expected))
 }
 
-/// The first corrected figure of `m` (expected, actual, variance) that the `counted`
-/// corrections would take to 10^15 minor units or past, in absolute value: no amount of a
-/// period can be that large (docs/snapshot-format.md, "Bounds"), which keeps every sum of
-/// corrections exact. Summed wide, so even a file edited past the bound cannot wrap.
-fn past_bounds(m: &Mismatch, counted: impl IntoIterator<Item = (Side, Money)>) -> Option<&'static str> {
+/// The side and amount of each accepted correction.
+fn accepted(corrections: &[Correction]) -> impl Iterator<Item = (Side, Money)> + '_ {
+    corrections
+        .iter()
+        .filter(|c| c.status == CorrectionStatus::Accepted)
+        .map(|c| (c.side, c.amount))
+}
+
+/// Expected and actual of `m` with the `counted` corrections added, summed wide, so even a
+/// file edited past the bounds cannot wrap them.
+fn corrected(m: &Mismatch, counted: impl IntoIterator<Item = (Side, Money)>) -> (i128, i128) {
     let (mut expected, mut actual) = (i128::from(m.expected.cents()), i128::from(m.actual.cents()));
     for (side, amount) in counted {
         match side {
@@ -213,6 +211,15 @@ fn past_bounds(m: &Mismatch, counted: impl IntoIterator<Item = (Side, Money)>) -
             Side::Actual => actual += i128::from(amount.cents()),
         }
     }
+    (expected, actual)
+}
+
+/// The first corrected figure of `m` (expected, actual, variance) that the `counted`
+/// corrections would take to 10^15 minor units or past, in absolute value: no amount of a
+/// period can be that large (docs/snapshot-format.md, "Bounds"), which keeps every sum of
+/// corrections exact.
+fn past_bounds(m: &Mismatch, counted: impl IntoIterator<Item = (Side, Money)>) -> Option<&'static str> {
+    let (expected, actual) = corrected(m, counted);
     [
         ("expected", expected),
         ("actual", actual),
@@ -715,7 +722,7 @@ impl Work<'_, '_> {
         // Rejecting changes no accepted correction; accepting or reversing one must leave the
         // accepted ones inside the bounds.
         if status != CorrectionStatus::Rejected {
-            if let Some(figure) = past_bounds(mismatch, self.accepted()) {
+            if let Some(figure) = past_bounds(mismatch, accepted(&self.view.corrections)) {
                 let doing = if status == CorrectionStatus::Reversed {
                     "reversing"
                 } else {
@@ -728,15 +735,6 @@ impl Work<'_, '_> {
         let (_, _, variance) = overlay(mismatch, &self.view.corrections);
         self.state.status = status_after(variance, self.view.pending().count());
         Ok(())
-    }
-
-    /// The side and amount of each accepted correction of this mismatch.
-    fn accepted(&self) -> impl Iterator<Item = (Side, Money)> + '_ {
-        self.view
-            .corrections
-            .iter()
-            .filter(|c| c.status == CorrectionStatus::Accepted)
-            .map(|c| (c.side, c.amount))
     }
 }
 
@@ -891,7 +889,7 @@ impl<F: Figures + ?Sized> On<'_, F> {
                     }
                     MismatchStatus::Open | MismatchStatus::InCorrection => {}
                 }
-                let with_it = w.accepted().chain([(proposal.side, proposal.amount)]);
+                let with_it = accepted(&w.view.corrections).chain([(proposal.side, proposal.amount)]);
                 if let Some(figure) = past_bounds(w.mismatch()?, with_it) {
                     let what = format!("a correction of {}", proposal.amount.grouped());
                     return Err(too_large(what, figure, self.key));
