@@ -2,7 +2,8 @@
 //!
 //! Control characters (C0, DEL, C1) become visible escapes such as `\x1b`, so an escape
 //! sequence prints as text instead of acting; bidirectional overrides and isolates are
-//! dropped, so text cannot reorder what is shown around it.
+//! dropped, so text cannot reorder what is shown around it. And one word wrap ([`wrap`])
+//! for text laid out in fixed columns.
 
 /// Bidirectional formatting characters that can make text display in another order.
 fn is_bidi_control(c: char) -> bool {
@@ -35,6 +36,32 @@ pub fn visible_len(text: &str) -> usize {
 /// skipped (what a spreadsheet or a Markdown renderer reads first once they are dropped).
 pub fn first_shown(text: &str) -> Option<char> {
     text.chars().find(|&c| !(is_bidi_control(c) || is_invisible(c)))
+}
+
+/// `text` in pieces of at most `width` characters, broken at a space where there is one;
+/// continuation lines are indented by two (the PDF packet's lines, the cockpit help's reasons).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return vec![text.to_string()];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut first = true;
+    while start < chars.len() {
+        let room = if first { width } else { width.saturating_sub(2) }.max(1);
+        let mut end = (start + room).min(chars.len());
+        if end < chars.len() {
+            if let Some(space) = (start + room / 2..end).rev().find(|&i| chars[i] == ' ') {
+                end = space + 1;
+            }
+        }
+        let piece: String = chars[start..end].iter().collect();
+        out.push(if first { piece } else { format!("  {piece}") });
+        first = false;
+        start = end;
+    }
+    out
 }
 
 /// The text with every control character shown as an escape and bidi controls removed.
@@ -177,6 +204,15 @@ mod tests {
         for (raw, shown) in cases {
             assert_eq!(inert(raw), shown, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn long_lines_wrap_at_a_space() {
+        let long = "word ".repeat(60);
+        let wrapped = wrap(long.trim_end(), 40);
+        assert!(wrapped.iter().all(|l| l.chars().count() <= 40), "{wrapped:?}");
+        assert!(wrapped[1].starts_with("  word"));
+        assert_eq!(wrapped.concat().replace("  ", " ").split_whitespace().count(), 60);
     }
 
     #[test]

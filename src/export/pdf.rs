@@ -8,6 +8,8 @@
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
+use crate::text::wrap;
+
 /// A4 landscape, in points.
 const PAGE: (f32, f32) = (842.0, 595.0);
 const MARGIN: f32 = 36.0;
@@ -163,32 +165,6 @@ fn columns(rows: &[Vec<String>]) -> Vec<Line> {
     out
 }
 
-/// `text` in pieces of at most `width` characters, broken at a space where there is one;
-/// continuation lines are indented by two.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= width {
-        return vec![text.to_string()];
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut first = true;
-    while start < chars.len() {
-        let room = if first { width } else { width - 2 };
-        let mut end = (start + room).min(chars.len());
-        if end < chars.len() {
-            if let Some(space) = (start + room / 2..end).rev().find(|&i| chars[i] == ' ') {
-                end = space + 1;
-            }
-        }
-        let piece: String = chars[start..end].iter().collect();
-        out.push(if first { piece } else { format!("  {piece}") });
-        first = false;
-        start = end;
-    }
-    out
-}
-
 /// Text in the base fonts' WinAnsi encoding: Latin-1 letters as they are, the few
 /// typographic marks the packet uses mapped, anything else (and every control character)
 /// `?`.
@@ -301,15 +277,6 @@ mod tests {
             ]
         );
         assert!(lay_out(md)[0].bold);
-    }
-
-    #[test]
-    fn long_lines_wrap_at_a_space() {
-        let long = "word ".repeat(60);
-        let wrapped = wrap(long.trim_end(), 40);
-        assert!(wrapped.iter().all(|l| l.chars().count() <= 40), "{wrapped:?}");
-        assert!(wrapped[1].starts_with("  word"));
-        assert_eq!(wrapped.concat().replace("  ", " ").split_whitespace().count(), 60);
     }
 
     #[test]

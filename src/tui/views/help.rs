@@ -7,37 +7,10 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::popup;
-use crate::text::inert;
+use crate::text::{inert, wrap};
 use crate::tui::app::App;
 use crate::tui::keymap::{self, Binding};
 use crate::tui::theme::Theme;
-
-/// `text` cut into lines of at most `width` characters at spaces (a word longer than that
-/// is cut where it must be).
-fn wrapped(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let (n, w) = (line.chars().count(), word.chars().count());
-        if n > 0 && n + 1 + w > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        while line.chars().count() > width {
-            let head: String = line.chars().take(width).collect();
-            line = line.chars().skip(width).collect();
-            out.push(head);
-        }
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
-}
 
 /// The lines of `bindings` for a column `width` wide: each key on a line, a disabled key's
 /// reason below it, indented under the label on every line it takes.
@@ -57,8 +30,10 @@ fn lines<'a>(bindings: &[Binding], app: &App, theme: &Theme, width: usize) -> Ve
                     Span::styled(format!("{:>6} ", b.shown), theme.disabled()),
                     Span::styled(format!("{} (disabled)", b.label), theme.disabled()),
                 ]));
-                for part in wrapped(&why, width.saturating_sub(7)) {
-                    out.push(Line::from(Span::styled(format!("       {part}"), theme.dim())));
+                // Under the label: seven columns in, continuations (indented by two) five.
+                for (i, part) in wrap(&why, width.saturating_sub(7)).into_iter().enumerate() {
+                    let indent = if i == 0 { "       " } else { "     " };
+                    out.push(Line::from(Span::styled(format!("{indent}{part}"), theme.dim())));
                 }
             }
         }
