@@ -447,6 +447,34 @@ balance = "Amount Due"
         rules.display()
     );
     assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+
+    // Minor units are the period currency's: in KWD (three decimals) 12550 is 12.550 fils
+    // ×1000, not 125.500, and the period file's materiality 500 is 0.500.
+    edit(&dir.join("invoices.csv"), ",99.00,9900", ",9900,9900");
+    edit(
+        &dir.join("closedesk.toml"),
+        "currency = \"USD\"",
+        "currency = \"KWD\"",
+    );
+    let kwd = tmp.path().join("kwd.db");
+    let output = import(&rules, &dir, &kwd);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let conn = rusqlite::Connection::open(&kwd).unwrap();
+    let (total, medium, high): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT total_cents FROM invoices WHERE id = 'I-1'),
+                    materiality_medium_cents, materiality_high_cents FROM period",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((total, medium, high), (12_550, 500, 50_000));
+    let status = json_of(&["status"], &kwd);
+    assert_eq!(status["posted_receivables"].to_string(), "22.450");
 }
 
 #[test]

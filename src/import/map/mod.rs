@@ -142,8 +142,15 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         .iter()
         .map(|(_, columns)| NativeFile::new(columns))
         .collect();
+    // Minor units and the period file's materiality are the period currency's: written in
+    // major units with its decimals (three for KWD, none for JPY), never assumed two.
+    let decimals = period
+        .as_ref()
+        .and_then(|(p, _)| p.currency.as_deref())
+        .and_then(|c| crate::money::currency_decimals(&c.to_ascii_uppercase()).ok())
+        .unwrap_or(2);
     if let Some((period, window)) = &period {
-        write_period(&mut natives, period, window);
+        crate::money::with_decimals(decimals, || write_period(&mut natives, period, window));
     }
     let mut exports: Vec<ExportFile> = Vec::new();
     let mut sources: Vec<(&'static str, String)> = SOURCE_TABLES
@@ -162,15 +169,17 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         .collect();
     let mut described: HashMap<&str, Vec<String>> = HashMap::new();
     for (rule_index, table) in rules.tables.iter().enumerate() {
-        let (taken, skipped) = read_export(
-            dir,
-            &rules_label,
-            rule_index,
-            table,
-            &mut natives[table.index],
-            &mut exports,
-            &mut found,
-        );
+        let (taken, skipped) = crate::money::with_decimals(decimals, || {
+            read_export(
+                dir,
+                &rules_label,
+                rule_index,
+                table,
+                &mut natives[table.index],
+                &mut exports,
+                &mut found,
+            )
+        });
         let mut what = inert(&table.file);
         if !table.rows.is_empty() || !table.skip.is_empty() {
             let mut which = Vec::new();
@@ -778,6 +787,15 @@ mod tests {
         assert_eq!(amount("12.50", Unit::Major, false).unwrap(), "12.50");
         assert!(amount("12.50", Unit::Minor, false).is_err());
         assert!(amount("99999999999999999999", Unit::Minor, false).is_err());
+    }
+
+    #[test]
+    fn minor_units_are_the_period_currencys() {
+        // KWD has three decimals: 10800 fils are 10.800, not 108.00; JPY has none.
+        let kwd = crate::money::with_decimals(3, || amount("10800", Unit::Minor, false).unwrap());
+        assert_eq!(kwd, "10.800");
+        let jpy = crate::money::with_decimals(0, || amount("500", Unit::Minor, true).unwrap());
+        assert_eq!(jpy, "-500");
     }
 
     #[test]
