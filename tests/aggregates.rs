@@ -355,8 +355,8 @@ fn a_schema_6_file_upgrades_and_gets_its_aggregates() {
 /// or schema-8 file gets the tables it lacks on open, built with the rest, and reads the
 /// same figures from them.
 #[test]
-fn a_schema_7_or_8_file_upgrades_and_gets_the_later_aggregates_built() {
-    for older in [7, 8] {
+fn a_schema_7_8_or_9_file_upgrades_and_gets_the_later_aggregates_built() {
+    for older in [7, 8, 9] {
         let (_tmp, path) = demo();
         let expected = reconcile::run_from_source(&Snapshot::open(&path).unwrap()).unwrap();
         let conn = rusqlite::Connection::open(&path).unwrap();
@@ -370,21 +370,29 @@ fn a_schema_7_or_8_file_upgrades_and_gets_the_later_aggregates_built() {
         conn.pragma_update(None, "user_version", older).unwrap();
         drop(conn);
         let snapshot = Snapshot::open(&path).unwrap();
-        let (version, window_rows, schedules): (i32, i64, i64) = rusqlite::Connection::open(&path)
-            .unwrap()
-            .query_row(
-                "SELECT (SELECT user_version FROM pragma_user_version),
+        let (version, window_rows, schedules, row_gaps): (i32, i64, i64, i64) =
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .query_row(
+                    "SELECT (SELECT user_version FROM pragma_user_version),
                         (SELECT COUNT(*) FROM agg_window_activity),
-                        (SELECT COUNT(*) FROM agg_revenue_schedules)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .unwrap();
-        assert_eq!(version, 9, "from schema {older}");
+                        (SELECT COUNT(*) FROM agg_revenue_schedules),
+                        (SELECT COUNT(*) FROM agg_ledger_row_gaps)",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .unwrap();
+        assert_eq!(
+            version,
+            closedesk::snapshot::schema::SCHEMA_VERSION,
+            "from schema {older}"
+        );
         assert!(
             window_rows > 0,
             "the demo has payments, credits and disbursements in the window"
         );
+        // The demo's ledger rows each add up to what they record.
+        assert_eq!(row_gaps, 0);
         assert!(schedules > 0, "the demo has revenue lines");
         assert_eq!(snapshot.aggregates_basis().unwrap(), Basis::Stored);
         assert_eq!(reconcile::run(&snapshot).unwrap(), expected);

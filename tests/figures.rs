@@ -28,6 +28,19 @@ fn fixture(name: &str) -> PathBuf {
 /// text; each old text must occur exactly once), imports it through the binary and
 /// reconciles the snapshot.
 fn reconcile_fixture(name: &str, edits: &[(&str, &str, &str)]) -> Reconciliation {
+    let (_dir, snapshot) = import_fixture(name, edits);
+    reconcile::run(&snapshot).unwrap()
+}
+
+/// [`reconcile_fixture`] without edits, over the raw rows (`reconcile --from-source`).
+fn reconcile_fixture_from_source(name: &str) -> Reconciliation {
+    let (_dir, snapshot) = import_fixture(name, &[]);
+    reconcile::run_from_source(&snapshot).unwrap()
+}
+
+/// Fixture `name` with `edits`, imported through the binary into a temporary directory
+/// (kept as long as the directory is).
+fn import_fixture(name: &str, edits: &[(&str, &str, &str)]) -> (tempfile::TempDir, Snapshot) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("csv");
     fs::create_dir(&src).unwrap();
@@ -58,7 +71,7 @@ fn reconcile_fixture(name: &str, edits: &[(&str, &str, &str)]) -> Reconciliation
         String::from_utf8_lossy(&run.stderr)
     );
     let snapshot = Snapshot::open(&out).unwrap();
-    reconcile::run(&snapshot).unwrap()
+    (dir, snapshot)
 }
 
 /// Mismatches as (key, expected, actual, variance), sorted by key.
@@ -382,48 +395,64 @@ fn breaks_that_cancel_in_account_totals_are_each_found_once() {
     assert_eq!(ids, ["UE-4", "UE-5"]);
 }
 
+/// The edits that correct every cancelling error of tests/fixtures/nets-away.
+const NETS_AWAY_CORRECTED: &[(&str, &str, &str)] = &[
+    // INV-A1 takes 300.00, INV-A2 150.00 of PAY-A.
+    (
+        "disbursements.csv",
+        "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,350.00",
+        "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,300.00",
+    ),
+    (
+        "disbursements.csv",
+        "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,100.00",
+        "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,150.00",
+    ),
+    (
+        "ledger.csv",
+        "payment_disbursed,-350.00,DSB-A1",
+        "payment_disbursed,-300.00,DSB-A1",
+    ),
+    (
+        "ledger.csv",
+        "payment_disbursed,-100.00,DSB-A2",
+        "payment_disbursed,-150.00,DSB-A2",
+    ),
+    (
+        "invoices.csv",
+        "2026-04-01,300.00,-50.00",
+        "2026-04-01,300.00,0.00",
+    ),
+    (
+        "invoices.csv",
+        "2026-04-02,200.00,100.00",
+        "2026-04-02,200.00,50.00",
+    ),
+    // LN-A2U bills UE-3; UE-5 is billed on ACC-B's line as ACC-B's own event.
+    ("usage_events.csv", "rated,,", "rated,LN-A2U,"),
+    ("usage_events.csv", "UE-5,ACC-A", "UE-5,ACC-B"),
+    // The GL carries each account at its AR.
+    (
+        "export_lines.csv",
+        "GLL-A,GL-1,ACC-A,,75.00",
+        "GLL-A,GL-1,ACC-A,,50.00",
+    ),
+    (
+        "export_lines.csv",
+        "GLL-B,GL-1,ACC-B,,275.00",
+        "GLL-B,GL-1,ACC-B,,300.00",
+    ),
+    // STM-1 presents both fee lines.
+    (
+        "statement_lines.csv",
+        "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\n",
+        "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\nSTL-2,STM-1,LN-E2,\"Screening, 40 staff\",80.00\n",
+    ),
+];
+
 #[test]
 fn with_the_cancelling_errors_corrected_the_period_is_clean() {
-    let rec = reconcile_fixture(
-        "nets-away",
-        &[
-            // INV-A1 takes 300.00, INV-A2 150.00 of PAY-A.
-            (
-                "disbursements.csv",
-                "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,350.00",
-                "DSB-A1,payment,PAY-A,INV-A1,2026-03-10,300.00",
-            ),
-            (
-                "disbursements.csv",
-                "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,100.00",
-                "DSB-A2,payment,PAY-A,INV-A2,2026-03-10,150.00",
-            ),
-            ("ledger.csv", "payment_disbursed,-350.00,DSB-A1", "payment_disbursed,-300.00,DSB-A1"),
-            ("ledger.csv", "payment_disbursed,-100.00,DSB-A2", "payment_disbursed,-150.00,DSB-A2"),
-            (
-                "invoices.csv",
-                "2026-04-01,300.00,-50.00",
-                "2026-04-01,300.00,0.00",
-            ),
-            (
-                "invoices.csv",
-                "2026-04-02,200.00,100.00",
-                "2026-04-02,200.00,50.00",
-            ),
-            // LN-A2U bills UE-3; UE-5 is billed on ACC-B's line as ACC-B's own event.
-            ("usage_events.csv", "rated,,", "rated,LN-A2U,"),
-            ("usage_events.csv", "UE-5,ACC-A", "UE-5,ACC-B"),
-            // The GL carries each account at its AR.
-            ("export_lines.csv", "GLL-A,GL-1,ACC-A,,75.00", "GLL-A,GL-1,ACC-A,,50.00"),
-            ("export_lines.csv", "GLL-B,GL-1,ACC-B,,275.00", "GLL-B,GL-1,ACC-B,,300.00"),
-            // STM-1 presents both fee lines.
-            (
-                "statement_lines.csv",
-                "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\n",
-                "STL-1,STM-1,LN-E1,\"Screening, 60 staff\",120.00\nSTL-2,STM-1,LN-E2,\"Screening, 40 staff\",80.00\n",
-            ),
-        ],
-    );
+    let rec = reconcile_fixture("nets-away", NETS_AWAY_CORRECTED);
     assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
 }
 
@@ -621,6 +650,93 @@ fn a_void_booked_after_the_window_is_found_once_and_not_again_in_the_roll_forwar
         (rec.aging.totals.current, rec.aging.totals.total),
         (m("300.00"), m("300.00"))
     );
+}
+
+/// Usage after window end counts in no check of the period (docs/reconciliation.md, "As of
+/// window end"), also when a line billed in the window names it.
+#[test]
+fn a_usage_event_after_the_window_does_not_count_on_the_line_that_names_it() {
+    // Corrected nets-away, with UE-4 (35.00, on LN-B1U) dated 04-02: LN-B1U bills 50.00
+    // against its account's events to window end, UE-5 15.00: expected 15.00, actual
+    // 50.00, variance +35.00. UE-4, not rated in the window, is not unbilled.
+    let mut edits = NETS_AWAY_CORRECTED.to_vec();
+    edits.push((
+        "usage_events.csv",
+        "UE-4,ACC-B,protected_lookup,2026-03-11T10:00:00Z",
+        "UE-4,ACC-B,protected_lookup,2026-04-02T10:00:00Z",
+    ));
+    let rec = reconcile_fixture("nets-away", &edits);
+    assert_eq!(
+        found(&rec),
+        expect(&[("usage:LN-B1U:events", "15.00", "50.00", "35.00")]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert_eq!(
+        rec.mismatches[0].expected_rows,
+        [closedesk::reconcile::SourceRef {
+            table: "usage_events",
+            id: "UE-5".into()
+        }]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Ledger rows wrong by amounts that cancel (tests/fixtures/ledger-rows-cancel): before the
+// row-by-row check ACC-A's two wrong rows were not seen at all.
+
+#[test]
+fn ledger_rows_that_cancel_on_an_account_are_each_found_and_a_single_one_stays_the_roll_forwards() {
+    let rec = reconcile_fixture("ledger-rows-cancel", &[]);
+    let want = expect(&[
+        ("ledger:DSB-A1:disbursement", "-600.00", "-620.00", "-20.00"),
+        ("ledger:INV-A1:posting", "1000.00", "1020.00", "20.00"),
+        ("ledger:DSB-C1:disbursement", "-50.00", "-5.00", "45.00"),
+        ("ledger:INV-C1:posting", "150.00", "300.00", "150.00"),
+        ("ledger:ACC-B:roll-forward", "295.00", "250.00", "-45.00"),
+    ]);
+    assert_eq!(found(&rec), want, "{:#?}", rec.mismatches);
+    assert!(
+        rec.mismatches
+            .iter()
+            .all(|m| m.severity == closedesk::snapshot::model::Severity::High),
+        "{:#?}",
+        rec.mismatches
+    );
+    let open_variance = rec
+        .mismatches
+        .iter()
+        .fold(Money::ZERO, |sum, m| sum + m.variance.abs());
+    assert_eq!(open_variance, m("280.00"));
+    let r = &rec.steps.rollforward.totals;
+    assert_eq!(
+        (r.opening, r.posted, r.disbursed, r.closing, r.invoice_balances),
+        (
+            m("300.00"),
+            m("1820.00"),
+            m("-830.00"),
+            m("1290.00"),
+            m("1050.00")
+        )
+    );
+    assert_eq!(r.reported_on_rows, m("195.00"));
+    let p = &rec.steps.posted;
+    assert_eq!(
+        (p.close_population_count, p.posted_receivables, p.closing_ar),
+        (3, m("1650.00"), m("1050.00"))
+    );
+    assert_eq!(rec.headline.disbursed, m("900.00"));
+    assert_eq!(
+        (
+            rec.aging.totals.current,
+            rec.aging.totals.days_1_30,
+            rec.aging.totals.total
+        ),
+        (m("800.00"), m("250.00"), m("1050.00"))
+    );
+    // The same from the raw rows.
+    let from_source = reconcile_fixture_from_source("ledger-rows-cancel");
+    assert_eq!(found(&from_source), want);
 }
 
 // ---------------------------------------------------------------------------------------

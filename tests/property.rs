@@ -550,6 +550,54 @@ proptest! {
         let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
         prop_assert_eq!(keys, vec![key.as_str()]);
     }
+
+    /// Two ledger rows of one account wrong by amounts that cancel (docs/reconciliation.md,
+    /// "A ledger row against what it records"): the roll-forward ties, and each row is
+    /// found once, with its own variance.
+    #[test]
+    fn ledger_rows_that_cancel_are_each_found_once(
+        accounts in accounts(),
+        units in 1i64..5000,
+        rate in 1i64..10_000,
+        delta in prop_oneof![1i64..100_000, -100_000i64..-1],
+    ) {
+        let mut data = build(&accounts, units, rate);
+        let receivable: Vec<String> = data
+            .invoices
+            .iter()
+            .filter(|i| i.status.is_receivable())
+            .map(|i| i.id.clone())
+            .collect();
+        let on_receivable = |l: &closedesk::snapshot::model::LedgerEntry| {
+            l.invoice_id.as_ref().is_some_and(|i| receivable.contains(i))
+        };
+        let disbursed = data.ledger.iter().position(|l| {
+            l.kind == LedgerKind::PaymentDisbursed && l.reference.is_some() && on_receivable(l)
+        });
+        prop_assume!(disbursed.is_some());
+        let disbursed = disbursed.unwrap();
+        let account = data.ledger[disbursed].account_id.clone();
+        let posted = data
+            .ledger
+            .iter()
+            .position(|l| l.kind == LedgerKind::InvoicePosted && l.account_id == account && on_receivable(l))
+            .unwrap();
+        data.ledger[posted].amount += m(delta);
+        data.ledger[disbursed].amount -= m(delta);
+        let invoice = data.ledger[posted].invoice_id.clone().unwrap();
+        let disbursement = data.ledger[disbursed].reference.clone().unwrap();
+
+        let recon = reconcile(&data);
+        let mut found: Vec<(String, Money)> =
+            recon.mismatches.iter().map(|m| (m.key.clone(), m.variance)).collect();
+        found.sort();
+        let mut want = vec![
+            (format!("ledger:{invoice}:posting"), m(delta)),
+            (format!("ledger:{disbursement}:disbursement"), -m(delta)),
+        ];
+        want.sort();
+        prop_assert_eq!(found, want);
+    }
 }
 
 // ---------------------------------------------------------------------------------------

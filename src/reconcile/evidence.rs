@@ -34,6 +34,10 @@ pub struct Sum {
     pub total: Money,
     /// The sum is the side's figure.
     pub is_figure: bool,
+    /// The sum is minus the side's figure (a ledger row recording a disbursement or a
+    /// refund carries it negated), and not zero.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_minus_figure: bool,
 }
 
 /// Two sides compared row by row (an export's lines by account against what each account
@@ -87,12 +91,14 @@ fn side(figure: Money, rows: Vec<SourceRow>) -> Side {
                     amount,
                     total: *value,
                     is_figure: false,
+                    is_minus_figure: false,
                 }),
             }
         }
     }
     for sum in &mut sums {
         sum.is_figure = sum.total == figure;
+        sum.is_minus_figure = !figure.is_zero() && sum.total == -figure;
     }
     Side { figure, rows, sums }
 }
@@ -412,6 +418,8 @@ fn side_text(out: &mut String, name: &str, s: &Side) {
                 sum.total.grouped(),
                 if sum.is_figure {
                     format!(" = {} {}", name.to_lowercase(), s.figure.grouped())
+                } else if sum.is_minus_figure {
+                    format!(" = -({} {})", name.to_lowercase(), s.figure.grouped())
                 } else {
                     String::new()
                 }

@@ -8,7 +8,9 @@ use crate::money::Money;
 use crate::snapshot::model::{Lane, Period, Severity};
 use crate::snapshot::schema::{SOURCE_TABLES, USAGE_AGGREGATE_TABLES};
 
-use super::{adjustments, applied, exports, posted, programs, revenue, rollforward, statements, usage};
+use super::{
+    adjustments, applied, exports, ledger_rows, posted, programs, revenue, rollforward, statements, usage,
+};
 
 /// The name of every check, as [`Mismatch::check`] holds it. A stored reconciliation is
 /// read back through this list, so a check missing here makes a stored result unreadable
@@ -20,6 +22,8 @@ pub const CHECKS: &[&str] = &[
     posted::OVER_APPLIED,
     applied::OVER_DISBURSED,
     applied::TARGET,
+    ledger_rows::POSTING,
+    ledger_rows::DISBURSEMENT,
     rollforward::ROLL_FORWARD,
     adjustments::VOID,
     adjustments::UNRECORDED,

@@ -29,6 +29,7 @@ pub mod aging;
 pub mod applied;
 pub mod evidence;
 pub mod exports;
+pub mod ledger_rows;
 pub mod mismatch;
 pub mod posted;
 pub mod programs;
@@ -589,7 +590,14 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p, basis)?,
     };
-    let reported_on_rows = adjustments::ledger_excess(&inputs);
+    // Ledger rows against what they record, where two or more on an account are wrong.
+    let mut reported_on_rows = adjustments::ledger_excess(&inputs);
+    let (found, explained) = ledger_rows::check(ctx, snapshot.ledger_row_gaps(p, basis)?);
+    mismatches.extend(traced(snapshot, p, found, ledger_rows::trace)?);
+    for (account, amount) in explained {
+        *reported_on_rows.entry(account).or_default() += amount;
+    }
+    reported_on_rows.retain(|_, m| !m.is_zero());
     let (rollforward, found) =
         rollforward::check(ctx, snapshot.account_ledgers(p, basis)?, &reported_on_rows);
     mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);

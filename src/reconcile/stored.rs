@@ -270,8 +270,10 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 }
 
 /// The `version` of a stored result: the closedesk version whose engine computed it, and
-/// the format and rules it is stored with (`+rows.3`: an [`Overview`] as rows sealed by
-/// the edit counter, schema 5; `+rows.2` the same rows sealed by a digest read back each
+/// the format and rules it is stored with (`+rows.4`: an [`Overview`] as rows sealed by
+/// the edit counter, with ledger rows held to what they record and usage lines to their
+/// events to window end; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
+/// same rows sealed by a digest read back each
 /// time, schema 3, with "a wrong ledger row is one finding"; `+rows.1` had the rules
 /// before it — bump the
 /// suffix whenever an engine rule changes what a period reports). A row of any
@@ -280,7 +282,7 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// must not be read as an overview. `overview.2` (the JSON of an overview, the engine of
 /// issue 13) and `overview.1` (earlier rules) were one JSON blob; schema 3 drops them.
 /// `.minor`: amounts in the currency's decimals (before, two whatever the currency).
-pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.3.minor");
+pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.4.minor");
 
 /// Where a reconciliation came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -296,8 +296,23 @@ pub const PROGRAM_FEES_BILLED: Aggregate = Aggregate {
     since: 8,
 };
 
+pub const LEDGER_ROW_GAPS: Aggregate = Aggregate {
+    table: "agg_ledger_row_gaps",
+    columns: &[
+        "what",
+        "id",
+        "account_id",
+        "expected_cents",
+        "actual_cents",
+        "rows",
+    ],
+    key_columns: 2,
+    select: queries::LEDGER_ROW_GAPS,
+    since: 10,
+};
+
 /// Every source aggregate, in the order they are built.
-pub const AGGREGATES: [&Aggregate; 20] = [
+pub const AGGREGATES: [&Aggregate; 21] = [
     &INVOICE_FACTS,
     &SOURCE_TOTALS,
     &MISDIRECTED,
@@ -318,6 +333,7 @@ pub const AGGREGATES: [&Aggregate; 20] = [
     &UNPRESENTED_FEE_LINES,
     &PROGRAM_FEES_BILLED,
     &REVENUE_SCHEDULES,
+    &LEDGER_ROW_GAPS,
 ];
 
 /// The last schema version that added aggregate tables (the highest `since`): a file older

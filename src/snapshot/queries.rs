@@ -215,11 +215,39 @@ macro_rules! line_billed_in_window {
 /// (events or pre-aggregated days): `own`, the rated usage of the invoice's account;
 /// `foreign`, any usage of another account.
 macro_rules! linked_usage_of {
-    (own, $u:literal) => {
-        concat!($u, ".account_id = i.account_id AND ", $u, ".state = 'rated'")
+    (own, $u:tt) => {
+        concat!(
+            $u,
+            ".account_id = i.account_id AND ",
+            $u,
+            ".state = 'rated' AND ",
+            $crate::snapshot::queries::usage_by_end!($u)
+        )
     };
-    (foreign, $u:literal) => {
-        concat!($u, ".account_id <> i.account_id")
+    (foreign, $u:tt) => {
+        concat!(
+            $u,
+            ".account_id <> i.account_id AND ",
+            $crate::snapshot::queries::usage_by_end!($u)
+        )
+    };
+}
+
+/// Usage dated up to window end, of the events (`"e"`) or the pre-aggregated days (`"d"`):
+/// usage after window end counts in no figure and no check of the period
+/// (docs/reconciliation.md, "As of window end"). Uses `:after_end`.
+macro_rules! usage_by_end {
+    ("e") => {
+        "e.occurred_at < :after_end"
+    };
+    ("d") => {
+        "d.day < :after_end"
+    };
+    (events) => {
+        "occurred_at < :after_end"
+    };
+    (days) => {
+        "day < :after_end"
     };
 }
 
@@ -270,10 +298,14 @@ macro_rules! linked_usage {
             $events,
             " FROM usage_events WHERE invoice_line_id = l.id AND ",
             $cond,
+            " AND ",
+            $crate::snapshot::queries::usage_by_end!(events),
             ")\n + (SELECT ",
             $days,
             " FROM usage_daily WHERE invoice_line_id = l.id AND ",
             $cond,
+            " AND ",
+            $crate::snapshot::queries::usage_by_end!(days),
             ")"
         )
     };
@@ -376,7 +408,7 @@ macro_rules! balance_at_end {
     };
 }
 pub(crate) use {adjusted_by_end, balance_at_end, disbursed_by_end, ledger_adjustment};
-pub(crate) use {line_billed_in_window, linked_usage, receivable_at_end, receivable_status};
+pub(crate) use {line_billed_in_window, linked_usage, receivable_at_end, receivable_status, usage_by_end};
 
 // ---------------------------------------------------------------------------------------
 // The readers' queries that source aggregates are built from (`super::aggregates`): each is
@@ -689,6 +721,30 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
              WHERE i.status = 'void' AND i.voided_at >= :start AND i.voided_at <= :end
              ORDER BY i.id";
 
+/// The ledger rows that record a source row, where they add up to something else
+/// (docs/reconciliation.md, "A ledger row against what it records"): per receivable
+/// invoice, its `invoice_posted` rows (to window end) against its total; per disbursement,
+/// the `payment_disbursed`/`credit_disbursed` rows naming it (to window end, on a
+/// receivable invoice) against its amount, negated. Only sources with at least one such
+/// row; `what`, the source's id, the rows' account, expected, actual, how many rows.
+pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
+    "SELECT 'posted', i.id, MIN(g.account_id), i.total_cents, SUM(g.amount_cents), COUNT(*)
+             FROM ledger g JOIN invoices i ON i.id = g.invoice_id
+             WHERE g.kind = 'invoice_posted' AND g.occurred_at < :after_end AND ",
+    receivable_at_end!(),
+    "
+             GROUP BY i.id HAVING SUM(g.amount_cents) <> i.total_cents
+             UNION ALL
+             SELECT 'disbursed', d.id, MIN(g.account_id), -d.amount_cents, SUM(g.amount_cents), COUNT(*)
+             FROM ledger g JOIN disbursements d ON d.id = g.reference
+                           JOIN invoices i ON i.id = g.invoice_id
+             WHERE g.kind IN ('payment_disbursed', 'credit_disbursed') AND g.occurred_at < :after_end AND ",
+    receivable_at_end!(),
+    "
+             GROUP BY d.id HAVING SUM(g.amount_cents) <> -d.amount_cents
+             ORDER BY 1, 2"
+);
+
 /// Reversals, refunds and chargebacks dated in the window, with the ledger rows of the same
 /// kind recorded for them (to window end) and the disbursements they unwound.
 pub(crate) const PAYMENT_UNDOS: &str =
@@ -855,6 +911,31 @@ pub struct VoidedInvoice {
     pub voided_at: NaiveDate,
     pub total: Money,
     pub ledger_net: Money,
+}
+
+/// What ledger rows record, for [`LedgerRowGap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// An invoice's posting: its `invoice_posted` rows, against its total.
+    Posted,
+    /// A disbursement: the `payment_disbursed`/`credit_disbursed` rows naming it, against
+    /// its amount, negated.
+    Disbursed,
+}
+
+/// A source row whose ledger rows (to window end) add up to something else than it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerRowGap {
+    pub recorded: Recorded,
+    /// The invoice or the disbursement.
+    pub id: String,
+    /// The account its ledger rows are on (the first in id order, when they differ).
+    pub account_id: String,
+    /// What the rows should add up to: the invoice's total, or minus the disbursement.
+    pub expected: Money,
+    /// What they add up to.
+    pub actual: Money,
+    pub rows: u64,
 }
 
 /// A reversal, refund or chargeback dated in the window (its `payments` row as stored), with
@@ -1121,6 +1202,11 @@ pub enum SourceRows<'a> {
     /// Ledger rows recording a reversal, refund or chargeback: of its kind and referencing
     /// it, to window end.
     LedgerRecordingPayment(&'a str),
+    /// The `invoice_posted` ledger rows of an invoice, to window end.
+    LedgerPostingInvoice(&'a str),
+    /// The `payment_disbursed`/`credit_disbursed` ledger rows naming a disbursement, to
+    /// window end.
+    LedgerRecordingDisbursement(&'a str),
     /// Receivable invoices of an account.
     ReceivableInvoicesOfAccount(&'a str),
     /// Every receivable invoice with a balance.
@@ -1148,7 +1234,7 @@ pub enum SourceRows<'a> {
     /// The disbursements (to window end) of the same payment or credit to the same invoice
     /// as the named disbursement: one application and its unwinding.
     DisbursementsOfPair(&'a str),
-    /// The usage events linked to a usage line.
+    /// The usage events linked to a usage line, dated to window end.
     EventsOfLine(&'a str),
     /// The pre-aggregated usage rows linked to a usage line (their row numbers in
     /// `usage_daily.parquet`).
@@ -1420,6 +1506,30 @@ impl Snapshot {
         )
     }
 
+    /// The invoices and disbursements whose ledger rows (to window end) add up to something
+    /// else than they record; invoices first, each in id order.
+    pub fn ledger_row_gaps(&self, period: &Period, basis: Basis) -> Result<Vec<LedgerRowGap>> {
+        let w = Window::of(period);
+        self.collect(
+            &basis.sql(&aggregates::LEDGER_ROW_GAPS),
+            on(basis, named_params! { ":end": w.end, ":after_end": w.after_end }),
+            |r| {
+                Ok(LedgerRowGap {
+                    recorded: word_at(r, 0, |w| match w {
+                        "posted" => Some(Recorded::Posted),
+                        "disbursed" => Some(Recorded::Disbursed),
+                        _ => None,
+                    })?,
+                    id: r.get(1)?,
+                    account_id: r.get(2)?,
+                    expected: money_at(r, 3)?,
+                    actual: money_at(r, 4)?,
+                    rows: count_at(r, 5)?,
+                })
+            },
+        )
+    }
+
     /// Reversals, refunds and chargebacks dated in the window, with the ledger rows of the
     /// same kind recorded for them (to window end).
     pub fn payment_undos(&self, period: &Period, basis: Basis) -> Result<Vec<PaymentUndo>> {
@@ -1657,7 +1767,10 @@ impl Snapshot {
         let w = Window::of(period);
         self.stream(
             &basis.sql(&aggregates::USAGE_LINES),
-            on(basis, named_params! { ":start": w.start, ":end": w.end }),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(UsageLineFacts {
                     id: r.get(0)?,
@@ -1973,6 +2086,21 @@ impl Snapshot {
                      ORDER BY g.id",
                 named_params! { ":payment": *payment, ":after_end": w.after_end },
             ),
+            SourceRows::LedgerPostingInvoice(invoice) => (
+                "ledger",
+                "SELECT id FROM ledger
+                     WHERE invoice_id = :invoice AND kind = 'invoice_posted' AND occurred_at < :after_end
+                     ORDER BY id",
+                named_params! { ":invoice": *invoice, ":after_end": w.after_end },
+            ),
+            SourceRows::LedgerRecordingDisbursement(disbursement) => (
+                "ledger",
+                "SELECT id FROM ledger
+                     WHERE reference = :disbursement AND kind IN ('payment_disbursed', 'credit_disbursed')
+                       AND occurred_at < :after_end
+                     ORDER BY id",
+                named_params! { ":disbursement": *disbursement, ":after_end": w.after_end },
+            ),
             SourceRows::ReceivableInvoicesOfAccount(account) => (
                 "invoices",
                 concat!(
@@ -2090,13 +2218,15 @@ impl Snapshot {
             ),
             SourceRows::AggregatesOfLine(line) => (
                 "usage_daily",
-                "SELECT CAST(row AS TEXT) FROM usage_daily WHERE invoice_line_id = :line ORDER BY row",
-                named_params! { ":line": *line },
+                "SELECT CAST(row AS TEXT) FROM usage_daily
+                     WHERE invoice_line_id = :line AND day < :after_end ORDER BY row",
+                named_params! { ":line": *line, ":after_end": w.after_end },
             ),
             SourceRows::EventsOfLine(line) => (
                 "usage_events",
-                "SELECT id FROM usage_events WHERE invoice_line_id = :line ORDER BY id",
-                named_params! { ":line": *line },
+                "SELECT id FROM usage_events
+                     WHERE invoice_line_id = :line AND occurred_at < :after_end ORDER BY id",
+                named_params! { ":line": *line, ":after_end": w.after_end },
             ),
             SourceRows::DisbursementsOfPair(disbursement) => (
                 "disbursements",

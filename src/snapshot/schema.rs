@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 9;
+pub const SCHEMA_VERSION: i32 = 10;
 
 /// The first schema version whose amounts are in the period currency's own minor unit
 /// (before it, every amount was stored in hundredths whatever the currency).
@@ -83,6 +83,7 @@ pub fn migrations() -> Vec<String> {
         source_aggregates(),
         aggregate_tables(8, Vec::new()),
         aggregate_tables(9, Vec::new()),
+        aggregate_tables(10, Vec::new()),
     ]
 }
 
@@ -118,7 +119,8 @@ CREATE TABLE IF NOT EXISTS agg_stamp (
 /// scanned a source table on every run: the window's activity, voids, payment undos,
 /// export batch totals and extract accounts, unpresented and billed program fees. Version 9
 /// added the revenue lines grouped by schedule, so the revenue check reads one row per
-/// schedule rather than one per line.
+/// schedule rather than one per line. Version 10 added the ledger rows that do not add up
+/// to the invoice or disbursement they record.
 fn aggregate_tables(version: i32, mut triggers: Vec<(String, String)>) -> String {
     let mut sql = String::new();
     for aggregate in super::aggregates::AGGREGATES

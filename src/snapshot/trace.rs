@@ -255,7 +255,7 @@ impl Snapshot {
         );
         let mut st = self.conn().prepare_cached(sql)?;
         let rows = st.query_map(
-            named_params! { ":start": w.start, ":end": w.end, ":account": account },
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end, ":account": account },
             |r| {
                 Ok(UsageLineRated {
                     id: r.get(0)?,

@@ -1,0 +1,147 @@
+//! 3, row by row — lane `ledger` (internal): a ledger row against what it records.
+//!
+//! An account's roll-forward ties its ledger in total, so two rows wrong by amounts that
+//! cancel leave it tied. Here each invoice's `invoice_posted` rows are held to its total and
+//! each disbursement's `payment_disbursed`/`credit_disbursed` rows to its amount. One such
+//! gap on an account is its roll-forward break and is reported there, as before; two or
+//! more are each reported on their own row, and the roll-forward reports only what they do
+//! not explain (docs/reconciliation.md, "A ledger row against what it records").
+//!
+//! Owns this check; pure: must not read the snapshot or know the workflow.
+
+use std::collections::BTreeMap;
+
+use super::{sorted, Context, Kind, Mismatch, Trace};
+use crate::money::Money;
+use crate::snapshot::model::Lane;
+use crate::snapshot::queries::{LedgerRowGap, Recorded, SourceRows};
+
+pub const POSTING: &str = "posting";
+pub const DISBURSEMENT: &str = "disbursement";
+
+/// The gaps of every account with two or more, each a mismatch, and per account how far
+/// they carry its ledger closing AR off (what the roll-forward leaves to them). `gaps` in
+/// any order.
+pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTreeMap<String, Money>) {
+    let mut by_account = BTreeMap::<String, Vec<LedgerRowGap>>::new();
+    for gap in gaps {
+        by_account.entry(gap.account_id.clone()).or_default().push(gap);
+    }
+    let lane = ctx.lane_gaps(Lane::Ledger, Kind::Internal);
+    let mut found = Vec::new();
+    let mut explained = BTreeMap::new();
+    for (account, gaps) in by_account {
+        if gaps.len() < 2 {
+            continue;
+        }
+        let mut sum = Money::ZERO;
+        for gap in gaps {
+            sum += gap.actual - gap.expected;
+            let id = &gap.id;
+            let rows = if gap.rows == 1 {
+                "Its ledger row".to_string()
+            } else {
+                format!("Its {} ledger rows", gap.rows)
+            };
+            let (check, title, next_action) = match gap.recorded {
+                Recorded::Posted => (
+                    POSTING,
+                    format!("The ledger posts invoice {id} at another amount than its total"),
+                    format!(
+                        "{rows} of kind invoice_posted on account {account} should add up to the invoice's \
+                         total; correct the posting, or the invoice"
+                    ),
+                ),
+                Recorded::Disbursed => (
+                    DISBURSEMENT,
+                    format!("The ledger records disbursement {id} at another amount"),
+                    format!(
+                        "{rows} naming it on account {account} should add up to minus its amount; correct the \
+                         ledger row, or the disbursement"
+                    ),
+                ),
+            };
+            found.push(lane.mismatch(id, check, gap.expected, gap.actual, title, next_action));
+        }
+        if !sum.is_zero() {
+            explained.insert(account, sum);
+        }
+    }
+    (sorted(found), explained)
+}
+
+/// The source rows behind a mismatch of this check.
+pub fn trace(m: &Mismatch) -> Trace<'_> {
+    let subject = m.subject.as_str();
+    match m.check {
+        POSTING => Trace {
+            expected: vec![SourceRows::One("invoices", subject)],
+            actual: vec![SourceRows::LedgerPostingInvoice(subject)],
+        },
+        _ => Trace {
+            expected: vec![SourceRows::One("disbursements", subject)],
+            actual: vec![SourceRows::LedgerRecordingDisbursement(subject)],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::testing::*;
+    use crate::snapshot::model::Severity;
+
+    fn gap(recorded: Recorded, id: &str, account: &str, expected: i64, actual: i64) -> LedgerRowGap {
+        LedgerRowGap {
+            recorded,
+            id: id.into(),
+            account_id: account.into(),
+            expected: cents(expected),
+            actual: cents(actual),
+            rows: 1,
+        }
+    }
+
+    fn run(gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTreeMap<String, Money>) {
+        with_context(|ctx| check(ctx, gaps))
+    }
+
+    #[test]
+    fn two_rows_that_cancel_on_one_account_are_each_found() {
+        // INV-1 1,000.00 posted at 1,020.00 (+20.00); DSB-1 300.00 recorded at −320.00
+        // (−20.00): the account's closing AR is right, both rows are wrong.
+        let (found, explained) = run(vec![
+            gap(Recorded::Posted, "INV-1", "ACC-1", 100_000, 102_000),
+            gap(Recorded::Disbursed, "DSB-1", "ACC-1", -30_000, -32_000),
+        ]);
+        assert_eq!(
+            keys(&found),
+            ["ledger:DSB-1:disbursement", "ledger:INV-1:posting"]
+        );
+        assert_amounts(&found[1], [100_000, 102_000, 2_000], Severity::High);
+        assert_amounts(&found[0], [-30_000, -32_000, -2_000], Severity::High);
+        // They cancel: nothing for the roll-forward to leave to them.
+        assert!(explained.is_empty(), "{explained:?}");
+    }
+
+    #[test]
+    fn one_row_alone_is_the_roll_forwards_and_rows_of_two_accounts_are_too() {
+        let (found, explained) = run(vec![
+            gap(Recorded::Posted, "INV-1", "ACC-1", 100_000, 102_000),
+            gap(Recorded::Disbursed, "DSB-9", "ACC-2", -30_000, -32_000),
+        ]);
+        assert!(found.is_empty(), "{found:?}");
+        assert!(explained.is_empty());
+    }
+
+    #[test]
+    fn rows_that_do_not_cancel_leave_their_sum_to_the_rows() {
+        // +20.00 and +5.00: the roll-forward's 25.00 gap is all theirs.
+        let (found, explained) = run(vec![
+            gap(Recorded::Posted, "INV-1", "ACC-1", 100_000, 102_000),
+            gap(Recorded::Posted, "INV-2", "ACC-1", 10_000, 10_500),
+        ]);
+        assert_eq!(keys(&found), ["ledger:INV-1:posting", "ledger:INV-2:posting"]);
+        assert_eq!(explained.get("ACC-1"), Some(&cents(2_500)));
+    }
+}
