@@ -245,3 +245,38 @@ fn source_rows_edited_after_sign_off_fail_verify() {
         );
     }
 }
+
+/// The lock lifted with one plain `UPDATE period SET status = 'open'` (the lock triggers
+/// cannot tell it from a reopen): `status` says so and `--check` fails, every workflow
+/// action is refused, and a lead's reopen records it so that work can go on.
+#[test]
+fn a_lock_lifted_with_plain_sql_is_said_and_refuses_work_until_a_lead_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    close(&path);
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE period SET status = 'open'", [])
+        .unwrap();
+
+    let status = ok("status", &path, &[]);
+    assert!(
+        status.contains("LOCK LIFTED           the period was signed off by mhale at "),
+        "{status}"
+    );
+    assert_eq!(run("status", &path, &["--check"]).status.code(), Some(1));
+
+    let refused = run("checklist", &path, &["set", "3", "in_progress", "--user", "tlin"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("no reopen is recorded: its lock was lifted outside closedesk"),
+        "{stderr}"
+    );
+
+    let reason = "--reason=Lock lifted by hand in sqlite3; reviewed the change log";
+    ok("reopen", &path, &[reason, "--user", "mhale"]);
+    assert!(!ok("status", &path, &[]).contains("LOCK LIFTED"));
+    assert_eq!(run("status", &path, &["--check"]).status.code(), Some(0));
+    ok("checklist", &path, &["set", "3", "in_progress", "--user", "tlin"]);
+}

@@ -683,8 +683,16 @@ fn summarize(snapshot: &Snapshot, overview: &Overview) -> Result<(Summary, Vec<b
     Ok((summary, open))
 }
 
-fn exit_for(summary: &Summary, check: bool) -> ExitCode {
-    if check && summary.status == "needs_review" {
+/// Why the lock was lifted outside closedesk, if it was (`status` says it and `--check`
+/// fails); an unreadable sign-off is left to the commands that need it.
+fn lock_lifted(snapshot: &Snapshot) -> Option<String> {
+    crate::workflow::signoff::lock_lifted_outside(&snapshot.workflow())
+        .ok()
+        .flatten()
+}
+
+fn exit_for(summary: &Summary, check: bool, snapshot: &Snapshot) -> ExitCode {
+    if check && (summary.status == "needs_review" || lock_lifted(snapshot).is_some()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -726,7 +734,7 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
     } else {
         print_summary(&summary, &snapshot);
     }
-    Ok(exit_for(&summary, check))
+    Ok(exit_for(&summary, check, &snapshot))
 }
 
 fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool, from_source: bool) -> Outcome {
@@ -752,7 +760,7 @@ fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool, from_source: bo
         println!();
         print_mismatches(&recon.mismatches, &open);
     }
-    Ok(exit_for(&summary, check))
+    Ok(exit_for(&summary, check, &snapshot))
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
@@ -798,6 +806,9 @@ fn print_summary(s: &Summary, snapshot: &Snapshot) {
             m.low
         ),
     );
+    if let Some(why) = lock_lifted(snapshot) {
+        row("LOCK LIFTED", why);
+    }
     row("Open variance", s.variance_usd.grouped());
     row("Usage billed", s.usage_billed_usd.grouped());
     row("Program fees billed", s.program_fees_billed_usd.grouped());

@@ -382,6 +382,9 @@ fn ensure_open(tx: &WriteTx<'_>) -> Result<PeriodState, Refusal> {
             signed_at: latest.map(|s| s.signed_at),
         });
     }
+    if let Some(why) = signoff::lock_lifted_outside(&tx.read())? {
+        return Err(Refusal::Precondition(why));
+    }
     Ok(period)
 }
 

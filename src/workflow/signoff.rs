@@ -332,15 +332,41 @@ fn as_signed(overview: Overview, signed: &PeriodState) -> Overview {
     Overview { period, ..overview }
 }
 
+/// Why the lock was lifted outside closedesk, when it was: the period reads `open` while
+/// its latest sign-off records no reopen — its status was changed by plain SQL (`UPDATE
+/// period SET status = 'open'`), which the lock triggers cannot tell from a reopen.
+/// closedesk then changes nothing until someone looks (`verify` names what changed), and
+/// `status` says so.
+pub fn lock_lifted_outside(read: &Reader<'_>) -> rusqlite::Result<Option<String>> {
+    if read.period_state()?.status != PeriodStatus::Open {
+        return Ok(None);
+    }
+    Ok(read
+        .latest_signoff()?
+        .filter(|s| s.reopened_at.is_none())
+        .map(|s| {
+            format!(
+                "the period was signed off by {} at {} and is open, but no reopen is recorded: its lock was \
+                 lifted outside closedesk; nothing can be changed until a lead has looked (closedesk verify \
+                 names what changed)",
+                inert(&s.signed_by),
+                inert(&s.signed_at)
+            )
+        }))
+}
+
 /// Reopens a signed-off period: a lead, with a reason of at least 20 characters. The status
 /// goes back to `open` first (lifting the lock), then the sign-off records the reopening.
-/// The last clean close stays where the sign-off put it.
+/// The last clean close stays where the sign-off put it. A period whose lock was lifted
+/// outside closedesk ([`lock_lifted_outside`]) is already open: the reopen records it, and
+/// with it who looked and why, so that work can go on.
 pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receipt, Refusal> {
     actor.may(Permission::Reopen)?;
     require_reason("reopening the period", reason)?;
     let result = snapshot.write(|tx| {
         let period = tx.read().period_state()?;
-        if period.status != PeriodStatus::SignedOff {
+        let lifted = lock_lifted_outside(&tx.read())?.is_some();
+        if period.status != PeriodStatus::SignedOff && !lifted {
             return Err(Refusal::Precondition(
                 "the period is not signed off: there is nothing to reopen".to_string(),
             ));
@@ -355,7 +381,9 @@ pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receip
                 status: PeriodStatus::Open,
                 ..period.clone()
             };
-            w.update_period(&opened)?;
+            if !lifted {
+                w.update_period(&opened)?;
+            }
             let reopened = SignoffRow {
                 reopened_by: Some(actor.login.clone()),
                 reopened_at: Some(w.at().to_string()),
@@ -364,7 +392,9 @@ pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receip
             };
             w.record_reopen(&reopened)?;
             let mut changes = Changes::default();
-            changes.record(period.row_id(), period.state(), opened.state());
+            if !lifted {
+                changes.record(period.row_id(), period.state(), opened.state());
+            }
             changes.record(reopened.row_id(), signoff.state(), reopened.state());
             Ok(changes.entry(actor, "reopen", &period.row_id(), Some(reason)))
         })
