@@ -280,3 +280,48 @@ fn a_lock_lifted_with_plain_sql_is_said_and_refuses_work_until_a_lead_reopens() 
     assert_eq!(run("status", &path, &["--check"]).status.code(), Some(0));
     ok("checklist", &path, &["set", "3", "in_progress", "--user", "tlin"]);
 }
+
+/// A trigger that is not closedesk's and swallows an insert (`RAISE(IGNORE)`): the note is
+/// not reported saved (nothing is written, the audit row neither), and `verify` names the
+/// trigger.
+#[test]
+fn a_foreign_trigger_that_swallows_a_write_is_not_reported_saved_and_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER annotations_guard BEFORE INSERT ON annotations
+             WHEN NEW.text LIKE '%refund%' BEGIN SELECT RAISE(IGNORE); END;",
+        )
+        .unwrap();
+    ok("checklist", &path, &["note", "3", "first note", "--user", "tlin"]);
+    let swallowed = run(
+        "checklist",
+        &path,
+        &[
+            "note",
+            "3",
+            "customer refund missing from ledger",
+            "--user",
+            "tlin",
+        ],
+    );
+    assert_ne!(swallowed.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&swallowed.stderr);
+    assert!(
+        stderr.contains("annotations: 0 rows written where one was meant"),
+        "{stderr}"
+    );
+    let log = ok("log", &path, &[]);
+    assert!(!log.contains("refund"), "{log}");
+    assert!(log.contains("first note"), "{log}");
+
+    let verify = run("verify", &path, &[]);
+    assert_eq!(verify.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        stdout.contains("trigger annotations_guard is not closedesk's: drop it"),
+        "{stdout}"
+    );
+}

@@ -795,7 +795,8 @@ impl WriteTx<'_> {
                 row.hash,
                 row.signature
             ],
-        )?;
+        )
+        .and_then(|n| one_row(n, "audit_log"))?;
         Ok(Receipt {
             seq: row.seq,
             hash: row.hash,
@@ -822,14 +823,16 @@ impl Writes<'_> {
         self.tx().execute(
             "UPDATE checklist SET status = ?2, updated_by = ?3, updated_at = ?4, version = ?5 WHERE item = ?1",
             params![row.item, row.status.as_str(), row.updated_by, row.updated_at, row.version],
-        )?;
+        )
+        .and_then(|n| one_row(n, "checklist"))?;
         Ok(())
     }
 
     /// Inserts or replaces the state of one mismatch.
     pub fn put_mismatch_state(&self, row: &MismatchStateRow) -> rusqlite::Result<()> {
-        self.tx().execute(
-            "INSERT INTO mismatch_state
+        self.tx()
+            .execute(
+                "INSERT INTO mismatch_state
                  (key, status, owner_override, first_seen, cleared_by_data, updated_by, updated_at, version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (key) DO UPDATE SET
@@ -837,41 +840,44 @@ impl Writes<'_> {
                  first_seen = excluded.first_seen, cleared_by_data = excluded.cleared_by_data,
                  updated_by = excluded.updated_by, updated_at = excluded.updated_at,
                  version = excluded.version",
-            params![
-                row.key,
-                row.status.as_str(),
-                row.owner_override,
-                row.first_seen,
-                row.cleared_by_data as i64,
-                row.updated_by,
-                row.updated_at,
-                row.version
-            ],
-        )?;
+                params![
+                    row.key,
+                    row.status.as_str(),
+                    row.owner_override,
+                    row.first_seen,
+                    row.cleared_by_data as i64,
+                    row.updated_by,
+                    row.updated_at,
+                    row.version
+                ],
+            )
+            .and_then(|n| one_row(n, "mismatch_state"))?;
         Ok(())
     }
 
     /// Stores a new annotation and returns it with its id.
     pub fn insert_annotation(&self, row: &AnnotationRow) -> rusqlite::Result<AnnotationRow> {
-        self.tx().execute(
-            "INSERT INTO annotations (target_kind, target, kind, author, created_at, text, amount_cents,
+        self.tx()
+            .execute(
+                "INSERT INTO annotations (target_kind, target, kind, author, created_at, text, amount_cents,
                  side, reference, correction_status, decided_by, decided_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                row.target_kind.as_str(),
-                row.target,
-                row.kind.as_str(),
-                row.author,
-                row.created_at,
-                row.text,
-                row.amount.map(Money::cents),
-                row.side.map(Side::as_str),
-                row.reference,
-                row.correction_status.map(CorrectionStatus::as_str),
-                row.decided_by,
-                row.decided_at
-            ],
-        )?;
+                params![
+                    row.target_kind.as_str(),
+                    row.target,
+                    row.kind.as_str(),
+                    row.author,
+                    row.created_at,
+                    row.text,
+                    row.amount.map(Money::cents),
+                    row.side.map(Side::as_str),
+                    row.reference,
+                    row.correction_status.map(CorrectionStatus::as_str),
+                    row.decided_by,
+                    row.decided_at
+                ],
+            )
+            .and_then(|n| one_row(n, "annotations"))?;
         Ok(AnnotationRow {
             id: self.tx().last_insert_rowid(),
             ..row.clone()
@@ -881,21 +887,23 @@ impl Writes<'_> {
     /// Records a decision on a correction: accepted or rejected (with its note), or an
     /// accepted one reversed (who, when, why).
     pub fn decide_correction(&self, row: &AnnotationRow) -> rusqlite::Result<()> {
-        self.tx().execute(
-            "UPDATE annotations SET correction_status = ?2, decided_by = ?3, decided_at = ?4,
+        self.tx()
+            .execute(
+                "UPDATE annotations SET correction_status = ?2, decided_by = ?3, decided_at = ?4,
                  decision_note = ?5, reversed_by = ?6, reversed_at = ?7, reversal_reason = ?8
              WHERE id = ?1",
-            params![
-                row.id,
-                row.correction_status.map(CorrectionStatus::as_str),
-                row.decided_by,
-                row.decided_at,
-                row.decision_note,
-                row.reversed_by,
-                row.reversed_at,
-                row.reversal_reason
-            ],
-        )?;
+                params![
+                    row.id,
+                    row.correction_status.map(CorrectionStatus::as_str),
+                    row.decided_by,
+                    row.decided_at,
+                    row.decision_note,
+                    row.reversed_by,
+                    row.reversed_at,
+                    row.reversal_reason
+                ],
+            )
+            .and_then(|n| one_row(n, "annotations"))?;
         Ok(())
     }
 
@@ -916,7 +924,8 @@ impl Writes<'_> {
                 row.source_hash,
                 row.overview_hash
             ],
-        )?;
+        )
+        .and_then(|n| one_row(n, "signoffs"))?;
         Ok(SignoffRow {
             id: self.tx().last_insert_rowid(),
             ..row.clone()
@@ -925,10 +934,12 @@ impl Writes<'_> {
 
     /// Records who reopened a sign-off, when and why.
     pub fn record_reopen(&self, row: &SignoffRow) -> rusqlite::Result<()> {
-        self.tx().execute(
-            "UPDATE signoffs SET reopened_by = ?2, reopened_at = ?3, reopen_reason = ?4 WHERE id = ?1",
-            params![row.id, row.reopened_by, row.reopened_at, row.reopen_reason],
-        )?;
+        self.tx()
+            .execute(
+                "UPDATE signoffs SET reopened_by = ?2, reopened_at = ?3, reopen_reason = ?4 WHERE id = ?1",
+                params![row.id, row.reopened_by, row.reopened_at, row.reopen_reason],
+            )
+            .and_then(|n| one_row(n, "signoffs"))?;
         Ok(())
     }
 
@@ -948,9 +959,26 @@ impl Writes<'_> {
                     state.last_clean_date
                 ],
             )
-        })?;
+        })
+        .and_then(|n| one_row(n, "period"))?;
         Ok(())
     }
+}
+
+/// One row written, else an error: a trigger that is not closedesk's can make an insert
+/// or update write nothing without failing (`RAISE(IGNORE)`), and a change the user is told
+/// was saved must have been (the transaction then rolls back whole).
+fn one_row(written: usize, table: &str) -> rusqlite::Result<()> {
+    if written == 1 {
+        return Ok(());
+    }
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER),
+        Some(format!(
+            "{table}: {written} rows written where one was meant (a trigger that is not closedesk's?); \
+             nothing was saved — closedesk verify lists the file's triggers"
+        )),
+    ))
 }
 
 #[cfg(test)]

@@ -439,6 +439,14 @@ fn check_triggers(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusal>
             Some(_) => {}
         }
     }
+    // A trigger closedesk did not make can change what a write stores (`RAISE(IGNORE)`
+    // swallows an insert without failing it).
+    if let Some(name) = present.keys().find(|name| !expected.contains_key(*name)) {
+        return Ok(Err(problem(
+            None,
+            format!("trigger {} is not closedesk's: drop it", crate::text::inert(name)),
+        )));
+    }
     Ok(Ok(format!(
         "all {} lock, append-only and generation triggers present",
         expected.len()
