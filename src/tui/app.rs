@@ -191,11 +191,8 @@ impl App {
             return self.editor_key(key);
         }
         if self.help {
-            // Any key closes help; q still quits.
+            // Any key closes help, `q` too (as its title says): only Ctrl-C quits from it.
             self.help = false;
-            if key.code == KeyCode::Char('q') {
-                self.quit = true;
-            }
             return Vec::new();
         }
         if self.mismatches.typing && self.view == View::Mismatches {

@@ -282,6 +282,52 @@ fn mismatches_navigate_sort_and_filter() {
     assert_eq!(app.visible_items().len(), 2);
 }
 
+/// A trail longer than its pane scrolls by the lines drawn (an entry wraps over several) to
+/// its very end at 80x24, and never past it: the last entry's text can be read.
+#[test]
+fn a_long_trail_scrolls_to_its_last_line_and_no_further() {
+    let mut app = operator();
+    press(&mut app, &[key('2'), code(KeyCode::Enter)]);
+    let rita = fixture::loaded("rita", Some(Role::Operator)).actor;
+    let rows: Vec<AnnotationRow> = (1..=6)
+        .map(|n| AnnotationRow {
+            id: n,
+            ..crate::workflow::mismatches::new_annotation(
+                TargetKind::Mismatch,
+                "exports:batch:EXP-2026-03-GL",
+                AnnotationKind::Note,
+                &rita,
+                "2026-04-02T10:15:00Z",
+                &format!("Note {n}: the batch was re-run by GL operations and checked against the ledger."),
+            )
+        })
+        .collect();
+    let target = app.detail.key.clone();
+    app.on_response(Response::Trail {
+        kind: TargetKind::Mismatch,
+        target,
+        rows,
+    });
+    let first = screen(&mut app, 80, 24);
+    assert!(!first.contains("Note 6"), "the trail fits already:\n{first}");
+    press(&mut app, &[key('l'), key('G')]);
+    let end = screen(&mut app, 80, 24);
+    assert_shows(&end, "checked against the");
+    assert_shows(&end, "Note 6");
+    // Down at the end moves nothing; up moves back one line.
+    let at_end = app.detail.trail_scroll;
+    assert!(at_end > 5, "scrolled by lines, not entries: {at_end}");
+    press(&mut app, &[key('j'), key('j')]);
+    screen(&mut app, 80, 24);
+    assert_eq!(app.detail.trail_scroll, at_end);
+    press(&mut app, &[key('k')]);
+    assert_eq!(app.detail.trail_scroll, at_end - 1);
+    // At 120x40 the whole trail fits: the scroll goes back to its top.
+    let tall = screen(&mut app, 120, 40);
+    assert_eq!(app.detail.trail_scroll, 0);
+    assert_shows(&tall, "Note 1");
+}
+
 #[test]
 fn detail_panes_sources_and_lane_drill() {
     let mut app = operator();
@@ -586,6 +632,25 @@ fn the_sign_off_takes_an_optional_comment_after_the_typed_period_id() {
     );
 }
 
+/// Waived is not tied: with every mismatch waived the overview says so, lane by lane and in
+/// the correction lane, instead of "ok" and "every check ties".
+#[test]
+fn an_overview_with_everything_waived_does_not_say_every_check_ties() {
+    let mut app = operator();
+    let data = app.data.as_mut().unwrap();
+    for item in &mut data.items {
+        item.status = MismatchStatus::Waived;
+    }
+    let lanes: Vec<Lane> = data.items.iter().map(|i| i.mismatch.lane).collect();
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("Nothing open: every check ties"), "{s}");
+    assert_shows(&s, "Nothing open, but not every check ties");
+    for lane in lanes {
+        let glance = format!("{} 1 waived", views::overview::lane_short(lane));
+        assert_shows(&s, &glance);
+    }
+}
+
 #[test]
 fn help_opens_and_any_key_closes() {
     let mut app = operator();
@@ -594,6 +659,12 @@ fn help_opens_and_any_key_closes() {
     press(&mut app, &[key('j')]);
     assert!(!app.help);
     assert_eq!(app.view, View::Overview);
+    // `q` too closes help only (its title says any key closes); Ctrl-C still quits.
+    press(&mut app, &[key('?'), key('q')]);
+    assert!(!app.help);
+    assert!(!app.quit);
+    press(&mut app, &[key('?'), ctrl('c')]);
+    assert!(app.quit);
 }
 
 #[test]

@@ -368,6 +368,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             figures,
         );
     }
+    // A page is the rows this table shows (the body's height would page past some).
+    app.page_rows = usize::from(table_area.height.saturating_sub(1)).max(1);
     let data = &mut app.lanes.lanes[app.lanes.current];
     let more = if data.at_end { "" } else { "+" };
     let status = if data.pending {

@@ -31,7 +31,14 @@ pub struct DetailState {
     pub key: String,
     pub pane: DetailPane,
     pub source: usize,
+    /// The trail's first line shown (lines as drawn, wrapped), at most [`Self::trail_max`].
     pub trail_scroll: usize,
+    /// How far the trail scrolls: its lines as last drawn less the lines its pane shows.
+    pub trail_max: usize,
+    /// How many lines the trail's pane and source rows the sources' pane showed last drawn:
+    /// a page.
+    pub trail_page: usize,
+    pub sources_page: usize,
     pub trail: Option<Vec<AnnotationRow>>,
     /// Choosing a correction: the selected one among [`App::choices`], with the variance
     /// before → after shown.
@@ -230,7 +237,6 @@ impl App {
         let key = item.mismatch.key.clone();
         let seen = Some(item.version);
         let nsources = self.detail_sources().len();
-        let ntrail = self.detail.trail.as_ref().map_or(0, Vec::len);
         let d = &mut self.detail;
         match action {
             Action::NextPane | Action::PrevPane => {
@@ -240,8 +246,10 @@ impl App {
                 }
             }
             a if a.is_nav() => match d.pane {
-                DetailPane::Sources => d.source = clamp_move(d.source, nsources, &a, 5),
-                DetailPane::Trail => d.trail_scroll = clamp_move(d.trail_scroll, ntrail, &a, 3),
+                DetailPane::Sources => d.source = clamp_move(d.source, nsources, &a, d.sources_page),
+                DetailPane::Trail => {
+                    d.trail_scroll = clamp_move(d.trail_scroll, d.trail_max + 1, &a, d.trail_page)
+                }
             },
             Action::Enter if d.pane == DetailPane::Sources => {
                 if let Some((_, table, id)) = self.detail_sources().get(self.detail.source).cloned() {
@@ -508,10 +516,21 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let trail = match &app.detail.trail {
         None => Paragraph::new("loading…"),
         Some(rows) if rows.is_empty() => Paragraph::new("No notes, corrections or waivers yet."),
-        Some(rows) => Paragraph::new(trail_lines(rows, theme))
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail.trail_scroll as u16, 0)),
+        Some(rows) => Paragraph::new(trail_lines(rows, theme)).wrap(Wrap { trim: false }),
     };
+    // Scrolled by lines as drawn (an entry wraps over several), so its end can be reached and
+    // no scroll goes past it (after a resize too).
+    let inner = trail_block.inner(right);
+    let d = &mut app.detail;
+    d.trail_page = usize::from(inner.height).saturating_sub(1).max(1);
+    d.sources_page = usize::from(left.height.saturating_sub(2))
+        .saturating_sub(1)
+        .max(1);
+    d.trail_max = trail
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height));
+    d.trail_scroll = d.trail_scroll.min(d.trail_max);
+    let trail = trail.scroll((u16::try_from(d.trail_scroll).unwrap_or(u16::MAX), 0));
     frame.render_widget(trail.block(trail_block), right);
 
     // What this user may do, and why not when not.

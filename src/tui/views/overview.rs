@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{fit, signed};
@@ -195,7 +195,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let mut lines = Vec::new();
     let mut width = 0usize;
     for (lane, n) in d.lane_counts() {
-        let (text, style) = if n == 0 {
+        // Nothing open is not "ok" when a waiver or a correction is what closed it.
+        let closed_by = |status: MismatchStatus| {
+            d.items
+                .iter()
+                .filter(|i| i.mismatch.lane == lane && i.status == status)
+                .count()
+        };
+        let (waived, corrected) = (
+            closed_by(MismatchStatus::Waived),
+            closed_by(MismatchStatus::Resolved),
+        );
+        let (text, style) = if n == 0 && waived > 0 {
+            (format!("{} {waived} waived", lane_short(lane)), theme.warn())
+        } else if n == 0 && corrected > 0 {
+            (
+                format!("{} {corrected} corrected", lane_short(lane)),
+                theme.warn(),
+            )
+        } else if n == 0 {
             (format!("{} ok", lane_short(lane)), theme.ok())
         } else {
             (format!("{} {n}✗", lane_short(lane)), theme.bad())
@@ -277,13 +295,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     .highlight_symbol("›")
     .block(Block::new().borders(Borders::TOP).title(title));
     if empty {
-        let p = Paragraph::new("Nothing open: every check ties.")
-            .style(theme.ok())
-            .block(
-                Block::new()
-                    .borders(Borders::TOP)
-                    .title("Correction lane — nothing open"),
-            );
+        let closed = app.data.as_ref().map_or(0, |d| {
+            d.items
+                .iter()
+                .filter(|i| matches!(i.status, MismatchStatus::Waived | MismatchStatus::Resolved))
+                .count()
+        });
+        let (text, style) = match closed {
+            0 => ("Nothing open: every check ties.".to_string(), theme.ok()),
+            n => (
+                format!(
+                    "Nothing open, but not every check ties: {n} mismatch{} closed by a waiver or a correction \
+                     (2 lists them all).",
+                    if n == 1 { " is" } else { "es are" }
+                ),
+                theme.warn(),
+            ),
+        };
+        let p = Paragraph::new(text).wrap(Wrap { trim: true }).style(style).block(
+            Block::new()
+                .borders(Borders::TOP)
+                .title("Correction lane — nothing open"),
+        );
         frame.render_widget(p, lane_tbl);
     } else {
         let selected = app.overview.selected().map(|s| s.min(all.len() - 1) - offset);
