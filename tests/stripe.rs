@@ -824,3 +824,60 @@ fn a_currency_without_minor_unit_is_refused() {
         "{err}"
     );
 }
+
+/// A dispute's balance transaction settled in another currency than the period's is refused
+/// (its amount is not the period's money), and an empty file is not read as "no objects".
+#[test]
+fn a_dispute_settled_in_another_currency_and_an_empty_file_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("dispute", tmp.path());
+    edit(
+        &dir.join("disputes.json"),
+        r#""amount": -20000, "fee": 1500, "net": -21500, "currency": "usd""#,
+        r#""amount": -18400, "fee": 1500, "net": -19900, "currency": "eur""#,
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains(
+            "du_D1: balance_transactions[0]: currency eur is not the period's USD: a balance transaction settled in another currency cannot be carried exactly"
+        ),
+        "{stderr}"
+    );
+
+    let dir = copy_of("dispute", &tmp.path().join("empty"));
+    fs::write(dir.join("charges.json"), "").unwrap();
+    let stderr = refused(&dir, &tmp.path().join("q.db"));
+    assert!(
+        stderr.contains("charges.json: empty file: expected a Stripe list"),
+        "{stderr}"
+    );
+}
+
+/// A status Stripe does not write is refused, not read as "no value moved", and a
+/// customer's balance that is not an integer is refused, not skipped.
+#[test]
+fn an_unknown_status_and_a_balance_that_is_not_an_integer_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("dispute", tmp.path());
+    edit(
+        &dir.join("charges.json"),
+        r#""disputed": true, "status": "succeeded", "created": 1772524800, "livemode": false},"#,
+        r#""disputed": true, "status": "SUCCEEDED", "created": 1772524800, "livemode": false},"#,
+    );
+    edit(
+        &dir.join("customers.json"),
+        r#""currency": "usd", "balance": 0, "created": 1769904000, "livemode": false},"#,
+        r#""currency": "usd", "balance": "-1500", "created": 1769904000, "livemode": false},"#,
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains(
+            "ch_D1: status 'SUCCEEDED' is not one Stripe writes for a charge (succeeded, pending, failed)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"cus_D1: balance is "-1500", not a number (Stripe writes integers, unquoted)"#),
+        "{stderr}"
+    );
+}

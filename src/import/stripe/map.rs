@@ -224,7 +224,7 @@ impl<'a> Mapper<'a> {
             .filter(|n| !n.trim().is_empty())
             .or(obj.opt_str("email")?.filter(|n| !n.trim().is_empty()))
             .unwrap_or_else(|| id.clone());
-        if let Ok(Some(balance)) = obj.opt_int("balance") {
+        if let Some(balance) = obj.opt_int("balance")? {
             self.balances.push((obj, id.clone(), balance));
         }
         self.accounts.insert(id.clone());
@@ -584,8 +584,20 @@ impl<'a> Mapper<'a> {
     }
 
     fn charge(&mut self, obj: &'a Obj, intents: bool, carry_invoice: bool) -> Result<(), String> {
-        let status = obj.str("status")?;
-        if status != "succeeded" {
+        let known: &[&str] = if intents {
+            &[
+                "succeeded",
+                "processing",
+                "requires_payment_method",
+                "requires_confirmation",
+                "requires_action",
+                "requires_capture",
+                "canceled",
+            ]
+        } else {
+            &["succeeded", "pending", "failed"]
+        };
+        if !moved_value(obj, known)? {
             // No value moved: carried as nothing (docs/import-stripe.md).
             return Ok(());
         }
@@ -775,7 +787,10 @@ impl<'a> Mapper<'a> {
 
     fn refund(&mut self, obj: &'a Obj) -> Result<(), String> {
         let id = obj.str("id")?;
-        if obj.str("status")? != "succeeded" {
+        if !moved_value(
+            obj,
+            &["succeeded", "pending", "requires_action", "failed", "canceled"],
+        )? {
             return Ok(()); // pending, failed or canceled: no value moved
         }
         let payment = self.paid_by(obj)?;
@@ -998,6 +1013,21 @@ impl<'a> Mapper<'a> {
             let txn_id = opt_str_at(txn, "id")
                 .map_err(at)?
                 .ok_or_else(|| at("id is missing".into()))?;
+            // A balance transaction is in the account's settlement currency, which may not be
+            // the charge's: its amount is then not the period's money at all.
+            if let (Some(txn_currency), Some(period)) = (
+                opt_str_at(txn, "currency").map_err(at)?,
+                self.out.currency.as_deref(),
+            ) {
+                if !txn_currency.eq_ignore_ascii_case(period) {
+                    return Err(at(format!(
+                        "currency {} is not the period's {period}: a balance transaction settled in \
+                         another currency cannot be carried exactly; convert the period to the settlement \
+                         currency or leave this dispute out",
+                        inert(&txn_currency.to_ascii_lowercase())
+                    )));
+                }
+            }
             let amount = int_at(txn, "amount").map_err(at)?;
             let seconds = int_at(txn, "created").map_err(at)?;
             let when = chrono::DateTime::from_timestamp(seconds, 0)
@@ -1335,6 +1365,25 @@ impl<'a> Mapper<'a> {
         }
         self.out.currency = period;
     }
+}
+
+/// Whether the object's `status` says its value moved (`succeeded`); any other status it may
+/// have (`known`) moved nothing. A status Stripe does not write (`SUCCEEDED`, a typo) is
+/// refused rather than read as nothing: the money would vanish without a word.
+fn moved_value(obj: &Obj, known: &[&str]) -> Result<bool, String> {
+    let status = obj.str("status")?;
+    if !known.contains(&status.as_str()) {
+        return Err(format!(
+            "status '{}' is not one Stripe writes for a {} ({})",
+            inert(&status),
+            obj.value
+                .get("object")
+                .and_then(Value::as_str)
+                .unwrap_or("object"),
+            known.join(", ")
+        ));
+    }
+    Ok(status == "succeeded")
 }
 
 /// Maps every object; the refusals name each object that could not be mapped.

@@ -151,6 +151,19 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
     let (name, text) = found.pop()?;
     let mut objects = Vec::new();
     let trimmed = text.trim_start_matches('\u{feff}');
+    // An empty file is not "no objects": an export cut off before it wrote anything looks
+    // the same. None of a type is an empty list.
+    if trimmed.trim().is_empty() {
+        problems.push(file_problem(
+            &name,
+            0,
+            format!(
+                "empty file: expected a Stripe list; with no {object}s write {{\"object\": \"list\", \"data\": [], \
+                 \"has_more\": false}}, or leave the file out where it is optional"
+            ),
+        ));
+        return Some(Vec::new());
+    }
     // A `.jsonl` file is JSON Lines, whatever its first line looks like; a `.json` file is
     // one JSON value (a list, an array or one object), or JSON Lines when it is not.
     let whole: Option<Value> = if name.ends_with(".jsonl") {
@@ -347,7 +360,19 @@ pub fn opt_int_at(value: &Value, path: &str) -> Result<Option<i64>, Bad> {
                 Err(format!("{path} is {}, {why}", inert(&text)))
             }
         },
-        Some(_) => Err(format!("{path} is not a number")),
+        Some(other) => Err(format!(
+            "{path} is {}, not a number (Stripe writes integers, unquoted)",
+            inert(&shown(other))
+        )),
+    }
+}
+
+/// A JSON value as written, cut to 40 characters.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 
