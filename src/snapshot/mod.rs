@@ -129,7 +129,7 @@ fn sqlite_words(e: &rusqlite::Error) -> String {
              or saved — try again",
             BUSY_TIMEOUT.as_secs()
         ),
-        _ => inert(&e.to_string()),
+        _ => explain(e),
     }
 }
 
@@ -160,9 +160,16 @@ pub fn explain(e: &rusqlite::Error) -> String {
             "damaged snapshot: a page of the file is corrupt ({}); restore the file from a copy",
             inert(&e.to_string())
         ),
-        Some(ErrorCode::ReadOnly) => "the file or its directory is read-only".to_string(),
+        Some(ErrorCode::ReadOnly) => "the file, its directory or its -wal/-shm files beside it are read-only \
+                                      (a read of a read-only copy leaves them so: remove them while nothing has the \
+                                      file open)"
+            .to_string(),
         Some(ErrorCode::DiskFull) => "the disk is full".to_string(),
-        Some(ErrorCode::SystemIoFailure) => format!("an I/O error: {}", inert(&e.to_string())),
+        Some(ErrorCode::SystemIoFailure) => format!(
+            "an I/O error ({}): is the disk full, or can the -wal/-shm files beside the file not be written? \
+             Nothing was changed",
+            inert(&e.to_string())
+        ),
         _ => inert(&e.to_string()),
     }
 }

@@ -387,6 +387,31 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         info,
     );
     let cols = columns(lane);
+    // A dated row outside the statement window says so beside its date: the lane's figures
+    // above count the window only, the table lists every row.
+    let window = app.data.as_ref().map(|d| {
+        (
+            d.summary.window.start.to_string(),
+            d.summary.window.end.to_string(),
+        )
+    });
+    let dated = cols
+        .iter()
+        .position(|(name, _)| matches!(*name, "date" | "at" | "occurred"));
+    let cells = |r: &LaneEntry| {
+        let mut out = cells(r);
+        if let (Some(c), Some((start, end))) = (dated, &window) {
+            if let Some(date) = out.get_mut(c) {
+                let day = date.get(..10).unwrap_or(date.as_str());
+                if day < start.as_str() {
+                    date.push_str(" before");
+                } else if day > end.as_str() {
+                    date.push_str(" after");
+                }
+            }
+        }
+        out
+    };
     // Only the rows on screen are measured and built, so a frame costs the same however
     // many rows are loaded. The window follows the selection, as every table's does.
     let height = usize::from(table_area.height.saturating_sub(1)).max(1);
