@@ -198,6 +198,10 @@ pub enum MoneyError {
     ScientificNotation,
     #[error("amount has a thousands separator")]
     ThousandsSeparator,
+    #[error("amount has a decimal comma: write the decimals after a point, e.g. 9.75")]
+    DecimalComma,
+    #[error("amount in parentheses: write a negative amount with a minus, e.g. -12.00")]
+    Parentheses,
     #[error("amount has a space inside it (write it as digits, e.g. -500.00)")]
     InnerSpace,
     #[error("amount has a leading '+'")]
@@ -275,6 +279,16 @@ impl Money {
         }
         if t.contains(['e', 'E']) && t.chars().any(|c| c.is_ascii_digit()) {
             return Err(MoneyError::ScientificNotation);
+        }
+        if t.starts_with('(') && t.ends_with(')') && t.len() > 2 {
+            return Err(MoneyError::Parentheses);
+        }
+        // `9,75`: one comma, no point, and not three digits after it (`1,250` is a thousand).
+        if let Some((whole, frac)) = t.split_once(',') {
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            if !t.contains('.') && digits(whole.trim_start_matches('-')) && digits(frac) && frac.len() != 3 {
+                return Err(MoneyError::DecimalComma);
+            }
         }
         if t.contains(',') || t.contains('_') || t.contains('\'') {
             return Err(MoneyError::ThousandsSeparator);
@@ -484,6 +498,10 @@ mod tests {
         assert_eq!(Money::parse("1e3"), Err(MoneyError::ScientificNotation));
         assert_eq!(Money::parse("1.5E2"), Err(MoneyError::ScientificNotation));
         assert_eq!(Money::parse("1,250.00"), Err(MoneyError::ThousandsSeparator));
+        assert_eq!(Money::parse("1,250"), Err(MoneyError::ThousandsSeparator));
+        assert_eq!(Money::parse("9,75"), Err(MoneyError::DecimalComma));
+        assert_eq!(Money::parse("-0,5"), Err(MoneyError::DecimalComma));
+        assert_eq!(Money::parse("(12.00)"), Err(MoneyError::Parentheses));
         assert_eq!(Money::parse("+5"), Err(MoneyError::LeadingPlus));
         assert_eq!(Money::parse("0.125"), Err(MoneyError::TooManyDecimals(2)));
         assert_eq!(Money::parse("0.120"), Err(MoneyError::ExtraZeros(2)));

@@ -272,6 +272,18 @@ fn an_error_in_the_rules_file_names_its_line() {
     fs::write(&path, "window = \"2026-03\"\n[[table]\n").unwrap();
     let stderr = refused(&path, &fixture(), &tmp.path().join("p.db"));
     assert!(stderr.contains(&format!("{shown}:2: ")), "{stderr}");
+    // A field of a shape none of its forms takes names the forms, not serde's enum.
+    let odd = text.replace(
+        "total = \"",
+        "total = { column = \"Gross\", multiply = 100 }\nignored = \"",
+    );
+    fs::write(&path, &odd).unwrap();
+    let stderr = refused(&path, &fixture(), &tmp.path().join("p.db"));
+    assert!(!stderr.contains("untagged enum"), "{stderr}");
+    assert!(
+        stderr.contains("a field is a column name (\"Amount\") or a table of column, value, map"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -283,13 +283,31 @@ fn unit(text: &str) -> Result<Unit, String> {
     }
 }
 
+/// A TOML error in the words of the rules file: serde's "untagged enum" (the shape of a
+/// field or a condition matched none of its forms) names the forms instead.
+fn readable(message: &str) -> String {
+    let message = message.replace('\n', " ").trim().to_string();
+    if message.contains("untagged enum RawField") {
+        return "a field is a column name (\"Amount\") or a table of column, value, map, prefix, when, \
+                negate, negate_when (e.g. { column = \"Status\", map = { paid = \"closed\" } }), each a \
+                string, a table of strings or, for negate, true/false"
+            .into();
+    }
+    if message.contains("untagged enum Values") {
+        return "a condition is a column name and a value or a list of values, each a string \
+                (e.g. rows = { Status = [\"paid\", \"open\"] })"
+            .into();
+    }
+    message
+}
+
 /// Parses and checks the text of a rules file. Every error has its line.
 pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
     let raw: RawRules = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(0, |s: Range<usize>| line_of(text, s.start));
         vec![RuleError {
             line,
-            reason: e.message().replace('\n', " ").trim().to_string(),
+            reason: readable(e.message()),
         }]
     })?;
     let mut errors = Vec::new();

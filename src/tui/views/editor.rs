@@ -550,7 +550,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Line::from(Span::styled(fit(&preview, inner.width as usize), theme.title()))
     } else {
         Line::from(Span::styled(
-            format!("{} lines", ed.area.lines().len()),
+            match ed.area.lines().len() {
+                _ if ed.is_empty() => "empty".to_string(),
+                1 => "1 line".to_string(),
+                n => format!("{n} lines"),
+            },
             theme.dim(),
         ))
     };

@@ -65,7 +65,7 @@ impl SortKey {
         let (x, y) = (&a.mismatch, &b.mismatch);
         let o = match self {
             SortKey::Severity => crate::tui::data::severity_order(x, y),
-            SortKey::Lane => x.lane.as_str().cmp(y.lane.as_str()),
+            SortKey::Lane => super::overview::lane_short(x.lane).cmp(super::overview::lane_short(y.lane)),
             SortKey::Subject => x.subject.cmp(&y.subject),
             SortKey::Expected => x.expected.cmp(&y.expected),
             SortKey::Actual => x.actual.cmp(&y.actual),
