@@ -81,18 +81,26 @@ fn assert_shows(screen: &str, text: &str) {
 
 /// One note, as stored: rita's on the GL export batch.
 fn trail() -> Vec<AnnotationRow> {
+    vec![rita_note(
+        1,
+        "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.",
+    )]
+}
+
+/// A note of rita's on the GL export batch, as stored with `id`.
+fn rita_note(id: i64, text: &str) -> AnnotationRow {
     let rita = fixture::loaded("rita", Some(Role::Operator)).actor;
-    vec![AnnotationRow {
-        id: 1,
+    AnnotationRow {
+        id,
         ..crate::workflow::mismatches::new_annotation(
             TargetKind::Mismatch,
             "exports:batch:EXP-2026-03-GL",
             AnnotationKind::Note,
             &rita,
             "2026-04-02T10:15:00Z",
-            "Credit memo CM-77 posted after the export ran.\nAsked GL ops to re-run.",
+            text,
         )
-    }]
+    }
 }
 
 /// The trail of the open mismatch's detail: [`trail`].
@@ -289,16 +297,10 @@ fn mismatches_navigate_sort_and_filter() {
 fn a_long_trail_scrolls_to_its_last_line_and_no_further() {
     let mut app = operator();
     press(&mut app, &[key('2'), code(KeyCode::Enter)]);
-    let rita = fixture::loaded("rita", Some(Role::Operator)).actor;
     let rows: Vec<AnnotationRow> = (1..=6)
-        .map(|n| AnnotationRow {
-            id: n,
-            ..crate::workflow::mismatches::new_annotation(
-                TargetKind::Mismatch,
-                "exports:batch:EXP-2026-03-GL",
-                AnnotationKind::Note,
-                &rita,
-                "2026-04-02T10:15:00Z",
+        .map(|n| {
+            rita_note(
+                n,
                 &format!("Note {n}: the batch was re-run by GL operations and checked against the ledger."),
             )
         })
