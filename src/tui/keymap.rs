@@ -76,6 +76,15 @@ pub fn bindings(view: View) -> Vec<Binding> {
         own.extend(nav());
     }
     own.extend(global());
+    // A view one drills into says first how to get out of it (the footer keeps it when
+    // the view's own keys give way).
+    if matches!(view, View::Detail | View::Charts | View::Evidence) {
+        if let Some(at) = own.iter().position(|b| b.action == Action::Back) {
+            let mut back = own.remove(at);
+            back.footer = true;
+            own.insert(0, back);
+        }
+    }
     own
 }
 

@@ -420,9 +420,9 @@ pub fn bindings() -> Vec<Binding> {
         key('S', "reverse sort", Action::SortReverse, false),
         key('L', "by lane", Action::CycleLane, true),
         key('V', "by severity", Action::CycleSeverity, true),
-        key('O', "by owner", Action::CycleOwner, false),
-        key('T', "by status", Action::CycleStatus, false),
-        key('x', "clear filters", Action::ClearFilters, false),
+        key('O', "by owner", Action::CycleOwner, true),
+        key('T', "by status", Action::CycleStatus, true),
+        key('x', "clear filters", Action::ClearFilters, true),
     ]
 }
 

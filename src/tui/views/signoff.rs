@@ -72,7 +72,7 @@ pub fn bindings() -> Vec<Binding> {
     vec![
         key('S', "sign off (type the period id)", Action::SignOff, true),
         key('R', "reopen with a reason", Action::Reopen, true),
-        key('e', "export close packet", Action::ExportPacket, false),
+        key('e', "export close packet", Action::ExportPacket, true),
     ]
 }
 
