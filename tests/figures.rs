@@ -739,6 +739,76 @@ fn ledger_rows_that_cancel_on_an_account_are_each_found_and_a_single_one_stays_t
     assert_eq!(found(&from_source), want);
 }
 
+/// The ledger keys of `rec` with their variances, sorted.
+fn ledger_found(rec: &Reconciliation) -> Vec<(String, Money)> {
+    let mut out: Vec<_> = found(rec)
+        .into_iter()
+        .filter(|(key, ..)| key.starts_with("ledger:"))
+        .map(|(key, _, _, variance)| (key, variance))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_disbursement_after_the_window_is_not_held_to_its_row() {
+    // DSB-C1 dated 04-02: the next period's. Its row LG-C3 (03-22, −5.00) stays in ACC-C's
+    // ledger; ACC-C keeps one held gap, INV-C1's posting (+150.00), so the roll-forward has
+    // it: ledger 300 + 150 + 150 − 5 = 595.00 against window-end balances INV-C0 300.00
+    // (nothing applied by 03-31) + INV-C1 150.00 = 450.00: −145.00.
+    let rec = reconcile_fixture(
+        "ledger-rows-cancel",
+        &[(
+            "disbursements.csv",
+            "DSB-C1,credit,CR-C1,INV-C0,2026-03-22,50.00",
+            "DSB-C1,credit,CR-C1,INV-C0,2026-04-02,50.00",
+        )],
+    );
+    let want: Vec<(String, Money)> = vec![
+        ("ledger:ACC-B:roll-forward".into(), m("-45.00")),
+        ("ledger:ACC-C:roll-forward".into(), m("-145.00")),
+        ("ledger:DSB-A1:disbursement".into(), m("-20.00")),
+        ("ledger:INV-A1:posting".into(), m("20.00")),
+    ];
+    assert_eq!(ledger_found(&rec), want, "{:#?}", rec.mismatches);
+}
+
+#[test]
+fn a_disbursement_is_held_to_every_row_naming_it_whatever_invoice_the_row_names() {
+    // LG-A2 (−620.00 for DSB-A1) booked as two rows of −310.00, one of them on a draft
+    // (INV-AD, 50.00): DSB-A1's rows still add up to −620.00 (−20.00 against −600.00), and
+    // ACC-A's ledger 1,020 − 310 − 310 = 400.00 still ties. The same five findings.
+    let rec = reconcile_fixture(
+        "ledger-rows-cancel",
+        &[
+            (
+                "ledger.csv",
+                "LG-A2,ACC-A,INV-A1,2026-03-10T15:00:00Z,payment_disbursed,-620.00,DSB-A1\n",
+                "LG-A2,ACC-A,INV-A1,2026-03-10T15:00:00Z,payment_disbursed,-310.00,DSB-A1\n\
+                 LG-A3,ACC-A,INV-AD,2026-03-10T15:00:01Z,payment_disbursed,-310.00,DSB-A1\n",
+            ),
+            (
+                "invoices.csv",
+                "INV-B1,ACC-B,",
+                "INV-AD,ACC-A,draft,,,2026-04-30,50.00,50.00\nINV-B1,ACC-B,",
+            ),
+            (
+                "invoice_lines.csv",
+                "LB1,INV-B1,",
+                "LAD,INV-AD,recurring,,,,50.00,immediate,Draft\nLB1,INV-B1,",
+            ),
+        ],
+    );
+    let want: Vec<(String, Money)> = vec![
+        ("ledger:ACC-B:roll-forward".into(), m("-45.00")),
+        ("ledger:DSB-A1:disbursement".into(), m("-20.00")),
+        ("ledger:DSB-C1:disbursement".into(), m("45.00")),
+        ("ledger:INV-A1:posting".into(), m("20.00")),
+        ("ledger:INV-C1:posting".into(), m("150.00")),
+    ];
+    assert_eq!(ledger_found(&rec), want, "{:#?}", rec.mismatches);
+}
+
 // ---------------------------------------------------------------------------------------
 // An NSF return of a split payment and a chargeback after the window
 // (tests/fixtures/nsf-split-chargeback-late): hand-computed in an adversarial audit.

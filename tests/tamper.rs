@@ -265,6 +265,14 @@ fn a_lock_lifted_with_plain_sql_is_said_and_refuses_work_until_a_lead_reopens() 
         "{status}"
     );
     assert_eq!(run("status", &path, &["--check"]).status.code(), Some(1));
+    // Nor is the period ready to sign again: the sign-off's own check says why.
+    let check = run("signoff", &path, &["--check", "--user", "sgupta"]);
+    assert_eq!(check.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.contains("with no reopen recorded: the lock was lifted outside closedesk"),
+        "{stdout}"
+    );
 
     let refused = run("checklist", &path, &["set", "3", "in_progress", "--user", "tlin"]);
     assert_eq!(refused.status.code(), Some(2));

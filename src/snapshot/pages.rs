@@ -345,6 +345,8 @@ pub enum Direction {
     Forward { inclusive: bool },
     /// Rows with `id < before`, returned ascending.
     Backward,
+    /// The table's last rows (the cursor is not read), returned ascending: `G`.
+    Last,
 }
 
 /// One row of `lane`'s page query, typed.
@@ -511,6 +513,8 @@ fn page_sql(lane: LaneTable, direction: Direction) -> String {
         Direction::Forward { inclusive: false } => (">", ""),
         Direction::Forward { inclusive: true } => (">=", ""),
         Direction::Backward => ("<", " DESC"),
+        // `?1 IS ?1` is true for any cursor: the same two parameters as the others.
+        Direction::Last => return format!("{} WHERE ?1 IS ?1 ORDER BY {a}.id DESC LIMIT ?2", lane.select()),
     };
     format!(
         "{} WHERE {a}.id {after} ?1 ORDER BY {a}.id{order} LIMIT ?2",
@@ -590,7 +594,7 @@ impl Snapshot {
         let mut st = self.conn().prepare_cached(&sql)?;
         let rows = st.query_map(params![cursor, limit as i64], |r| lane_row(lane, r, as_of))?;
         let mut out: Vec<LaneRow> = rows.collect::<rusqlite::Result<_>>()?;
-        if direction == Direction::Backward {
+        if matches!(direction, Direction::Backward | Direction::Last) {
             out.reverse();
         }
         Ok(out)

@@ -723,9 +723,9 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 
 /// The ledger rows that record a source row, where they add up to something else
 /// (docs/reconciliation.md, "A ledger row against what it records"): per receivable
-/// invoice, its `invoice_posted` rows (to window end) against its total; per disbursement,
-/// the `payment_disbursed`/`credit_disbursed` rows naming it (to window end, on a
-/// receivable invoice) against its amount, negated. Only sources with at least one such
+/// invoice, its `invoice_posted` rows (to window end) against its total; per disbursement
+/// dated to window end to a receivable invoice, every `payment_disbursed`/`credit_disbursed`
+/// row naming it (to window end, whatever invoice the row names) against its amount, negated. Only sources with at least one such
 /// row; `what`, the source's id, the rows' account, expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "SELECT 'posted', i.id, MIN(g.account_id), i.total_cents, SUM(g.amount_cents), COUNT(*)
@@ -737,8 +737,9 @@ pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
              UNION ALL
              SELECT 'disbursed', d.id, MIN(g.account_id), -d.amount_cents, SUM(g.amount_cents), COUNT(*)
              FROM ledger g JOIN disbursements d ON d.id = g.reference
-                           JOIN invoices i ON i.id = g.invoice_id
-             WHERE g.kind IN ('payment_disbursed', 'credit_disbursed') AND g.occurred_at < :after_end AND ",
+                           JOIN invoices i ON i.id = d.invoice_id
+             WHERE g.kind IN ('payment_disbursed', 'credit_disbursed') AND g.occurred_at < :after_end
+               AND d.disbursed_on <= :end AND ",
     receivable_at_end!(),
     "
              GROUP BY d.id HAVING SUM(g.amount_cents) <> -d.amount_cents

@@ -554,8 +554,9 @@ fn lanes_page_on_demand() {
     assert_eq!(reqs, vec![usage_request(String::new())]);
     app.on_response(usage_page(String::new(), page("U", 0, super::data::PAGE)));
     assert!(!app.lanes.data().at_end);
-    // Going to the end asks for the next page after the last id, once.
-    let reqs = press(&mut app, &[key('G'), key('k')]);
+    // Paging down near the end of what is read asks for the next page after the last id,
+    // once.
+    let reqs = press(&mut app, &[code(KeyCode::PageDown); 20]);
     assert_eq!(
         reqs,
         vec![usage_request(format!("U-{:06}", super::data::PAGE - 1))]
@@ -566,7 +567,47 @@ fn lanes_page_on_demand() {
     ));
     assert_eq!(app.lanes.data().rows.len(), super::data::PAGE + 5);
     assert!(app.lanes.data().at_end);
-    assert_eq!(app.lanes.data().selected, super::data::PAGE - 2);
+}
+
+/// `G` goes to the table's last row, not the last one read: its last page replaces what is
+/// read, and `g` then reads back from there.
+#[test]
+fn g_end_reads_the_tables_last_page() {
+    let mut app = operator();
+    press(&mut app, &[key('4')]);
+    app.on_response(usage_page(String::new(), page("U", 0, super::data::PAGE)));
+    let reqs = press(&mut app, &[key('G')]);
+    assert_eq!(
+        reqs,
+        vec![Request::LanePage {
+            lane: LaneTable::Usage,
+            cursor: String::new(),
+            direction: Direction::Last,
+        }]
+    );
+    app.on_response(Response::LanePage {
+        lane: LaneTable::Usage,
+        cursor: String::new(),
+        direction: Direction::Last,
+        rows: page("U", 1100, super::data::PAGE),
+    });
+    let d = app.lanes.data();
+    assert!(d.at_end && !d.at_start);
+    assert_eq!(
+        d.rows[d.selected].id(),
+        format!("U-{:06}", 1100 + super::data::PAGE - 1)
+    );
+    // At the end, G again asks nothing; g goes to the first row read and asks for the
+    // page before it.
+    assert!(press(&mut app, &[key('G')]).is_empty());
+    let reqs = press(&mut app, &[key('g'), key('g')]);
+    assert!(matches!(
+        reqs.as_slice(),
+        [Request::LanePage {
+            direction: Direction::Backward,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -1599,11 +1640,15 @@ fn demo_every_view() {
     d.press(&[key('4'), key('h'), key('h'), key('h'), key('h')]);
     assert_eq!(d.app.lanes.lane(), LaneTable::Usage);
     insta::assert_snapshot!("demo_lanes_usage", d.screen());
-    d.press(&[key('G')]);
+    d.press(&[code(KeyCode::PageDown); 15]);
     assert!(
         d.app.lanes.data().rows.len() > super::data::PAGE,
         "the next page was read on demand"
     );
+    // `G`: the table's last row (UE-01302 of 1,302), its last page read in place.
+    d.press(&[key('G')]);
+    let lane = d.app.lanes.data();
+    assert_eq!(lane.rows[lane.selected].id(), "UE-01302");
     d.press(&[key('5')]);
     insta::assert_snapshot!("demo_audit", d.screen());
     d.press(&[key('6')]);
@@ -1805,13 +1850,9 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     // Revenue is the sixth of the ten lanes: five steps right of Usage.
     d.press(&[key('4'), key('l'), key('l'), key('l'), key('l'), key('l')]);
     assert_eq!(d.app.lanes.lane(), LaneTable::Revenue);
-    // Read every page.
-    loop {
-        let before = d.app.lanes.data().rows.len();
-        d.press(&[key('G')]);
-        if d.app.lanes.data().rows.len() == before {
-            break;
-        }
+    // Read every page, paging down (`G` would jump to the last page alone).
+    while !d.app.lanes.data().at_end {
+        d.press(&[code(KeyCode::PageDown); 10]);
     }
     let rows = &d.app.lanes.data().rows;
     let sum = |col: usize| -> crate::money::Money {

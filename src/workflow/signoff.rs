@@ -56,10 +56,17 @@ fn evaluate<M>(
     let mut out = Vec::new();
 
     let period = read.period_state()?;
+    let lifted = lock_lifted_outside(read)?.is_some();
     out.push(Precondition {
         rule: "the period is open",
-        met: period.status == PeriodStatus::Open,
+        met: period.status == PeriodStatus::Open && !lifted,
         state: match (period.status, read.latest_signoff()?) {
+            (PeriodStatus::Open, Some(s)) if lifted => format!(
+                "open, but signed off by {} at {} with no reopen recorded: the lock was lifted outside \
+                 closedesk (a lead's reopen records it)",
+                inert(&s.signed_by),
+                inert(&s.signed_at)
+            ),
             (PeriodStatus::Open, _) => "open".to_string(),
             (PeriodStatus::SignedOff, Some(s)) => {
                 format!("already signed off by {} at {}", inert(&s.signed_by), s.signed_at)

@@ -160,6 +160,17 @@ impl App {
                 let lane = self.lanes.lane();
                 let page = self.page_rows;
                 let data = &mut self.lanes.lanes[self.lanes.current];
+                // `G` goes to the table's last row, not the last one read: its last page is
+                // read in place of what is loaded.
+                if a == Action::Bottom && !data.at_end && !data.pending {
+                    data.pending = true;
+                    data.focus = None;
+                    return vec![Request::LanePage {
+                        lane,
+                        cursor: String::new(),
+                        direction: Direction::Last,
+                    }];
+                }
                 let mut out = Vec::new();
                 if matches!(a, Action::Up | Action::PageUp | Action::Top)
                     && data.selected == 0
@@ -207,6 +218,13 @@ impl App {
             .clone()
             .or_else(|| data.rows.get(data.selected).map(|r| r.id().to_string()));
         match direction {
+            Direction::Last => {
+                data.at_start = rows.len() < PAGE;
+                data.at_end = true;
+                data.rows = rows;
+                data.selected = data.rows.len().saturating_sub(1);
+                return;
+            }
             Direction::Forward { inclusive: false } if cursor.is_empty() => {
                 data.at_end = rows.len() < PAGE;
                 data.at_start = true;
@@ -429,10 +447,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         })
         .collect();
     let keep: Vec<bool> = (0..cols.len()).map(|c| c == 0 || cols[c].1).collect();
-    let widths: Vec<Constraint> = fit_widths(&natural, &keep, table_area.width as usize)
-        .into_iter()
-        .map(Constraint::Length)
-        .collect();
+    let fitted = fit_widths(&natural, &keep, table_area.width as usize);
+    let widths: Vec<Constraint> = fitted.iter().copied().map(Constraint::Length).collect();
     let rows: Vec<Row> = shown
         .iter()
         .map(|r| {
@@ -441,7 +457,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                     .iter()
                     .enumerate()
                     .map(|(c, s)| {
-                        let t = inert(s);
+                        // A cell cut to its column says so (`…`).
+                        let t = super::fit(&inert(s), fitted.get(c).map_or(usize::MAX, |w| usize::from(*w)));
                         if cols[c].1 {
                             Cell::from(Line::from(t).right_aligned())
                         } else {
