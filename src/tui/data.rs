@@ -682,6 +682,7 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
     let sf = &st.statements;
     let a = &recon.aging;
     let r = &st.revenue.total;
+    let rev = &st.revenue;
     let ap = &st.applied;
     let rf = &st.rollforward;
     LaneTable::ALL
@@ -719,6 +720,8 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
                 ("recognized", r.recognized),
                 ("deferred", r.deferred),
                 ("unscheduled", r.unscheduled),
+                // What Posted AR carries beside revenue: tax is owed, not earned.
+                ("tax billed (not revenue)", rev.tax.billed_in_window),
             ]),
             LaneTable::Payments => amounts(&[
                 ("received", ap.window.payments_received),

@@ -1869,7 +1869,12 @@ fn revenue_lane_rows_add_up_to_the_engines_recognized_and_deferred() {
     assert_eq!(sum(6), recon.steps.revenue.total.deferred);
     assert_eq!(sum(5).to_string(), "56743.59");
     assert_eq!(sum(6).to_string(), "4910.47");
-    insta::assert_snapshot!("demo_lanes_revenue", d.screen());
+    // What Posted AR carries beside revenue is said: 57,791.56 + 206.18 = 57,997.74.
+    let screen = d.screen();
+    assert_shows(&screen, "posted 57,791.56");
+    assert_shows(&screen, "tax billed (not revenue) 206.18");
+    assert_eq!(recon.steps.posted.posted_receivables.to_string(), "57997.74");
+    insta::assert_snapshot!("demo_lanes_revenue", screen);
 }
 
 /// `l` from the first lane visits every lane table once, in order, and wraps back to the
