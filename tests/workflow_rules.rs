@@ -478,6 +478,38 @@ fn a_change_from_a_stale_view_is_a_conflict_naming_who_changed_it() {
     assert_eq!(view(&snap, &recon, GL).owner_override, None);
 }
 
+/// A decision from a stale view on a correction someone else decided meanwhile says that,
+/// not only that the mismatch changed: the refusal of its own comes before the conflict.
+#[test]
+fn deciding_a_correction_decided_meanwhile_says_so_before_the_conflict() {
+    let (_d, snap) = setup();
+    let recon = recon();
+    mismatches::on(&snap, &actor(&snap, "olive"), &recon, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    let seen = view(&snap, &recon, GL).version;
+    mismatches::on(&snap, &actor(&snap, "lena"), &recon, GL)
+        .seen(Some(seen))
+        .reject(Some(1), Some("wrong side: the export is short, not the ledger"))
+        .unwrap();
+    let r = mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .seen(Some(seen))
+        .accept(Some(1), Some("ties to JE-1042"))
+        .unwrap_err();
+    assert!(
+        r.to_string()
+            .starts_with("correction #1 on exports:GL-2026-03:ar-total was already rejected by lena at "),
+        "{r}"
+    );
+    // A change that would go through is still refused as a conflict from a stale view.
+    let r = mismatches::on(&snap, &actor(&snap, "rita"), &recon, GL)
+        .seen(Some(seen))
+        .assign("rita")
+        .unwrap_err();
+    assert!(matches!(r, Refusal::Conflict { .. }), "{r:?}");
+    assert_eq!(view(&snap, &recon, GL).owner_override, None);
+}
+
 // Correction lane ---------------------------------------------------------------------------------
 
 #[test]

@@ -812,13 +812,17 @@ impl<F: Figures + ?Sized> On<'_, F> {
             let Some(state) = settle(tx, actor, key, mismatch.is_some(), stored, &mut Vec::new())? else {
                 return Err(not_found(key));
             };
-            check_version(
+            // A stale view is a conflict, unless the change is refused anyway for a reason of
+            // its own (the correction it decides was decided meanwhile): that reason says more,
+            // so it comes first. Either way nothing is written (an error rolls back).
+            let stale = check_version(
                 || format!("mismatch {}", inert(key)),
                 seen_version,
                 state.version,
                 Some(&state.updated_by),
                 Some(&state.updated_at),
-            )?;
+            )
+            .err();
             let view = view_in(&tx.read(), mismatch, key)?;
             audited(tx, actor, |w| {
                 let mut work = Work {
@@ -830,6 +834,9 @@ impl<F: Figures + ?Sized> On<'_, F> {
                     changes: Changes::default(),
                 };
                 let text = change(&mut work)?;
+                if let Some(conflict) = stale {
+                    return Err(conflict);
+                }
                 let mut after = work.state;
                 after.updated_by = actor.login.clone();
                 after.updated_at = w.at().to_string();
