@@ -881,3 +881,40 @@ fn an_unknown_status_and_a_balance_that_is_not_an_integer_are_refused() {
         "{stderr}"
     );
 }
+
+/// Stripe never returns more than was paid: a refund or a dispute's withdrawal beyond what
+/// is left of its charge is refused at the object, not carried as negative unapplied value.
+#[test]
+fn a_refund_or_chargeback_beyond_its_charge_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("partial-refund", tmp.path());
+    edit(
+        &dir.join("refunds.jsonl"),
+        r#"{"id": "re_R1", "object": "refund", "amount": 2500,"#,
+        r#"{"id": "re_R1", "object": "refund", "amount": 12000,"#,
+    );
+    edit(
+        &dir.join("charges.jsonl"),
+        r#""amount_captured": 10000, "amount_refunded": 2500"#,
+        r#""amount_captured": 10000, "amount_refunded": 12000"#,
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains("re_R1: refunds 12000 of ch_R1, more than is left of it to return (10000)"),
+        "{stderr}"
+    );
+
+    let dir = copy_of("dispute", &tmp.path().join("d"));
+    edit(
+        &dir.join("disputes.json"),
+        r#""amount": -20000, "fee": 1500, "net": -21500"#,
+        r#""amount": -25000, "fee": 1500, "net": -26500"#,
+    );
+    let stderr = refused(&dir, &tmp.path().join("q.db"));
+    assert!(
+        stderr.contains(
+            "du_D1: balance_transactions[0]: the dispute withdraws 25000 of ch_D1, more than is left of it to return (20000)"
+        ),
+        "{stderr}"
+    );
+}

@@ -52,6 +52,25 @@ pub struct Mapped {
 /// What a payments row needs to know while the events after it are mapped.
 struct Paid {
     account: String,
+    /// What is left of it to refund or charge back (its amount less those mapped so far),
+    /// in minor units: Stripe never returns more than was paid.
+    left: i64,
+}
+
+impl Paid {
+    /// Takes `amount` out of what is left to return of payment `id`, or says why not.
+    fn take(&mut self, id: &str, amount: i64, what: &str) -> Result<(), String> {
+        if amount > self.left {
+            return Err(format!(
+                "{what} {amount} of {}, more than is left of it to return ({}): Stripe never returns \
+                 more than was paid; the files disagree",
+                inert(id),
+                self.left
+            ));
+        }
+        self.left -= amount;
+        Ok(())
+    }
 }
 
 struct Mapper<'a> {
@@ -358,6 +377,7 @@ impl<'a> Mapper<'a> {
                 pay_id.clone(),
                 Paid {
                     account: account.clone(),
+                    left: amount,
                 },
             );
             self.out.payments.push(Payment {
@@ -562,6 +582,7 @@ impl<'a> Mapper<'a> {
             id.to_string(),
             Paid {
                 account: account.clone(),
+                left: amount,
             },
         );
         self.out.payments.push(Payment {
@@ -797,6 +818,9 @@ impl<'a> Mapper<'a> {
         let account = self.payments[&payment].account.clone();
         let amount = obj.amount("amount")?;
         let created = obj.time("created")?;
+        if let Some(paid) = self.payments.get_mut(&payment) {
+            paid.take(&payment, amount, "refunds")?;
+        }
         self.claim("payments", &id, &obj.at())?;
         self.out.payments.push(Payment {
             id: id.clone(),
@@ -1036,6 +1060,9 @@ impl<'a> Mapper<'a> {
             if amount < 0 && !withdrawn {
                 withdrawn = true;
                 let value = -amount;
+                if let Some(paid) = self.payments.get_mut(&payment) {
+                    paid.take(&payment, value, "the dispute withdraws").map_err(at)?;
+                }
                 self.claim("payments", &txn_id, &obj.at())?;
                 self.out.payments.push(Payment {
                     id: txn_id.clone(),
@@ -1081,6 +1108,7 @@ impl<'a> Mapper<'a> {
                     txn_id.clone(),
                     Paid {
                         account: account.clone(),
+                        left: amount,
                     },
                 );
                 self.out.payments.push(Payment {
