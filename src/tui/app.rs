@@ -120,7 +120,17 @@ impl App {
             ));
         }
         permission.admitted_in(d.period_status)?;
-        d.actor.may(permission).map_err(|_| permission.brief_refusal())
+        d.actor.may(permission).map_err(|_| permission.brief_refusal())?;
+        // In a mismatch: what its status leaves open, as the workflow says it.
+        if self.view == View::Detail {
+            if let Some(why) = self
+                .detail_item()
+                .and_then(|item| crate::workflow::mismatches::closed_to(item.status, permission))
+            {
+                return Err(why);
+            }
+        }
+        Ok(())
     }
 
     /// The message `!` opens: a stopped worker's, the one in the status bar, or else the

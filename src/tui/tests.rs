@@ -695,6 +695,36 @@ fn an_overview_with_everything_waived_does_not_say_every_check_ties() {
     }
 }
 
+/// In a waived mismatch the cockpit does not offer a correction or a waiver: it says why,
+/// in the workflow's words, and opens no editor.
+#[test]
+fn a_waived_mismatch_offers_no_correction_or_waiver_and_says_why() {
+    let mut app = app_as("lena", Some(Role::Lead));
+    for item in &mut app.data.as_mut().unwrap().items {
+        item.status = MismatchStatus::Waived;
+    }
+    press(&mut app, &[key('2'), code(KeyCode::Enter)]);
+    let s = screen(&mut app, 80, 24);
+    assert_shows(
+        &s,
+        "disabled: waived: there is nothing to correct; already waived",
+    );
+    let footer = s.lines().rev().nth(1).unwrap();
+    assert!(
+        !footer.contains("p correction") && !footer.contains("w waive"),
+        "{footer}"
+    );
+    press(&mut app, &[key('p')]);
+    assert!(app.editor.is_none());
+    assert!(
+        app.flash
+            .as_ref()
+            .is_some_and(|(ok, msg)| !ok && msg.contains("waived: there is nothing to correct")),
+        "{:?}",
+        app.flash
+    );
+}
+
 #[test]
 fn help_opens_and_any_key_closes() {
     let mut app = operator();

@@ -757,6 +757,23 @@ impl<F: Figures + ?Sized> Clone for On<'_, F> {
 
 impl<F: Figures + ?Sized> Copy for On<'_, F> {}
 
+/// Why a mismatch in `status` takes no `permission` action, when it takes none: a waived or
+/// resolved mismatch has nothing to correct or waive. The one rule: the actions below refuse
+/// by it, and the cockpit shows it beside the key it disables.
+pub fn closed_to(status: MismatchStatus, permission: Permission) -> Option<String> {
+    match (permission, status) {
+        (Permission::ProposeCorrection, MismatchStatus::Waived) => {
+            Some("waived: there is nothing to correct".into())
+        }
+        (Permission::ProposeCorrection, MismatchStatus::Resolved) => {
+            Some(format!("resolved: its corrected variance is {}", Money::ZERO))
+        }
+        (Permission::Waive, MismatchStatus::Waived) => Some("already waived".into()),
+        (Permission::Waive, MismatchStatus::Resolved) => Some("resolved: there is nothing to waive".into()),
+        _ => None,
+    }
+}
+
 /// Mismatch `key` of `recon`, for `actor` to act on (see [`On`]).
 pub fn on<'a, F: Figures + ?Sized>(
     snapshot: &'a Snapshot,
@@ -882,19 +899,8 @@ impl<F: Figures + ?Sized> On<'_, F> {
             |w| {
                 w.mismatch()?;
                 let key = inert(self.key);
-                match w.state.status {
-                    MismatchStatus::Waived => {
-                        return Err(Refusal::Precondition(format!(
-                            "{key} is waived: there is nothing to correct"
-                        )));
-                    }
-                    MismatchStatus::Resolved => {
-                        return Err(Refusal::Precondition(format!(
-                            "{key} is resolved: its corrected variance is {}",
-                            Money::ZERO
-                        )));
-                    }
-                    MismatchStatus::Open | MismatchStatus::InCorrection => {}
+                if let Some(why) = closed_to(w.state.status, Permission::ProposeCorrection) {
+                    return Err(Refusal::Precondition(format!("{key} is {why}")));
                 }
                 let with_it = accepted(&w.view.corrections).chain([(proposal.side, proposal.amount)]);
                 if let Some(figure) = past_bounds(w.mismatch()?, with_it) {
@@ -981,20 +987,16 @@ impl<F: Figures + ?Sized> On<'_, F> {
         self.act(Permission::Waive, "mismatch.waive", reason, valid, |w| {
             w.mismatch()?;
             let key = inert(self.key);
-            match w.state.status {
-                MismatchStatus::Waived => {
-                    return Err(Refusal::Precondition(format!(
-                        "{key} is already waived (by {} at {})",
+            if let Some(why) = closed_to(w.state.status, Permission::Waive) {
+                let mut why = format!("{key} is {why}");
+                if w.state.status == MismatchStatus::Waived {
+                    why.push_str(&format!(
+                        " (by {} at {})",
                         inert(&w.state.updated_by),
                         inert(&w.state.updated_at)
-                    )));
+                    ));
                 }
-                MismatchStatus::Resolved => {
-                    return Err(Refusal::Precondition(format!(
-                        "{key} is resolved: there is nothing to waive"
-                    )));
-                }
-                MismatchStatus::Open | MismatchStatus::InCorrection => {}
+                return Err(Refusal::Precondition(why));
             }
             if let Some(c) = w.view.pending().next() {
                 return Err(Refusal::Precondition(format!(

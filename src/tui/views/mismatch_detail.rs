@@ -424,8 +424,14 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         return;
     };
     let m = &item.mismatch;
-    let [figs, panes, actions] =
-        Layout::vertical([Constraint::Length(6), Constraint::Min(4), Constraint::Length(2)]).areas(area);
+    // The actions and why some are disabled: as many lines as they take (two or three).
+    let action_lines = action_lines(app, theme, area.width);
+    let [figs, panes, actions] = Layout::vertical([
+        Constraint::Length(6),
+        Constraint::Min(4),
+        Constraint::Length(action_lines.len() as u16),
+    ])
+    .areas(area);
 
     let lines = vec![
         Line::from(vec![
@@ -533,7 +539,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let trail = trail.scroll((u16::try_from(d.trail_scroll).unwrap_or(u16::MAX), 0));
     frame.render_widget(trail.block(trail_block), right);
 
-    // What this user may do, and why not when not.
+    frame.render_widget(Paragraph::new(action_lines), actions);
+}
+
+/// The detail's actions line: what this user may do, and why not when not.
+fn action_lines(app: &App, theme: &Theme, width: u16) -> Vec<Line<'static>> {
     let keys = bindings();
     let mut spans = vec![Span::raw("Actions: ")];
     let mut reasons = Vec::new();
@@ -570,7 +580,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Span::raw(format!(" {}", reverse.label)),
         ];
         let used: usize = spans.iter().chain(&reverse).map(|s| s.width()).sum();
-        if used <= area.width as usize {
+        if used <= width as usize {
             spans.extend(reverse);
             lines.push(Line::from(spans));
         } else {
@@ -582,9 +592,9 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     }
     if !reasons.is_empty() {
         lines.push(Line::from(Span::styled(
-            fit(&format!("disabled: {}", reasons.join("; ")), area.width as usize),
+            fit(&format!("disabled: {}", reasons.join("; ")), width as usize),
             theme.dim(),
         )));
     }
-    frame.render_widget(Paragraph::new(lines), actions);
+    lines
 }
