@@ -40,8 +40,9 @@ use crate::workflow::Refusal;
 line up before invoices and employer-facing statements are finalized: the statement window, the \
 open mismatches and how severe they are, the last clean close and the correction lane.\n\n\
 With no argument it opens the built-in demo period (created on first use in your data directory).",
-    after_help = "Exit codes: 0 ok; 1 the period is not clean (status/reconcile with --check); \
-2 bad input or unusable file."
+    after_help = "Exit codes: 0 ok; 1 the period is not clean (status/reconcile with --check), verify found \
+a problem, signoff --check found a precondition not met; 2 bad input, an unusable file or a refused action; \
+3 the environment (the snapshot busy past 5 seconds, a full disk, an I/O error): nothing was saved, try again."
 )]
 pub struct Cli {
     #[command(subcommand)]
