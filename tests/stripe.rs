@@ -825,6 +825,29 @@ fn a_currency_without_minor_unit_is_refused() {
     );
 }
 
+/// A currency the objects carry, when closedesk.toml pins none, is named as the objects'.
+#[test]
+fn an_objects_currency_without_minor_unit_is_named_as_theirs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("jpy", tmp.path());
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json" || e == "jsonl") {
+            let text = fs::read_to_string(&path).unwrap();
+            fs::write(&path, text.replace("\"jpy\"", "\"xau\"")).unwrap();
+        }
+    }
+    let toml = fs::read_to_string(dir.join("closedesk.toml")).unwrap();
+    assert!(!toml.contains("currency ="), "the fixture pins no currency");
+    let err = refused(&dir, &tmp.path().join("p.db"));
+    assert!(
+        err.contains(
+            "the objects' currency (closedesk.toml pins none) XAU is an ISO 4217 code with no minor unit"
+        ),
+        "{err}"
+    );
+}
+
 /// A dispute's balance transaction settled in another currency than the period's is refused
 /// (its amount is not the period's money), and an empty file is not read as "no objects".
 #[test]

@@ -161,10 +161,16 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
             )),
             Some(currency) => {
                 if let Err(e) = crate::money::currency_decimals(&currency) {
+                    // Named where it comes from: the file pins it, or the objects carry it.
+                    let whose = if pinned.is_some() {
+                        "currency"
+                    } else {
+                        "the objects' currency (closedesk.toml pins none)"
+                    };
                     problems.push(read::file_problem(
                         config::FILE,
                         0,
-                        format!("currency {} {e}", inert(&currency)),
+                        format!("{whose} {} {e}", inert(&currency)),
                     ));
                 }
                 let period = Period {
