@@ -215,17 +215,29 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
             other if found.is_empty() => return other,
             _ => (Vec::new(), 0),
         };
-        let mut all = found;
+        let mut after = Vec::new();
         for p in native {
             // With no period file read, its own problem is listed: not again as period.csv's.
             if period.is_none() && p.file == FILES[0].0 {
                 continue;
             }
             if let Some(p) = locate(p, &rules, &rules_label, &period_label, &natives, &exports) {
-                all.push(p);
+                after.push(p);
             }
         }
-        listed(all, more)
+        // The mapping's own problems first (a column a rule names is missing, a cell it
+        // cannot read), then what the native rules find in the rows it made: often only
+        // their consequence (an account not mapped is then unknown to every invoice).
+        let (mut problems, more) = sorted(found, more);
+        after.retain(|p| !problems.contains(p));
+        let (rest, rest_more) = sorted(after, 0);
+        let room = MAX_PROBLEMS.saturating_sub(problems.len());
+        let cut = rest.len().saturating_sub(room);
+        problems.extend(rest.into_iter().take(room));
+        ImportError::Problems {
+            problems,
+            more: more + rest_more + cut,
+        }
     };
     if !found.problems.is_empty() || period.is_none() {
         // The native rules still run, so that every problem is listed at once.
@@ -259,14 +271,20 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
 }
 
 /// The problems sorted (file, line, column), repeats dropped, the first [`MAX_PROBLEMS`].
-fn listed(mut all: Vec<Problem>, more: usize) -> ImportError {
+fn listed(all: Vec<Problem>, more: usize) -> ImportError {
+    let (problems, more) = sorted(all, more);
+    ImportError::Problems { problems, more }
+}
+
+/// [`listed`]'s problems and how many more there were.
+fn sorted(mut all: Vec<Problem>, more: usize) -> (Vec<Problem>, usize) {
     all.sort_by(|a, b| {
         (&a.file, a.line, a.column == 0, a.column).cmp(&(&b.file, b.line, b.column == 0, b.column))
     });
     all.dedup();
     let more = more + all.len().saturating_sub(MAX_PROBLEMS);
     all.truncate(MAX_PROBLEMS);
-    ImportError::Problems { problems: all, more }
+    (all, more)
 }
 
 /// The period file and the window, checked; `None` after reporting why not.
