@@ -420,11 +420,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         let mut out = cells(r);
         if let (Some(c), Some((start, end))) = (dated, &window) {
             if let Some(date) = out.get_mut(c) {
+                // In front, so that a timestamp cut to its column keeps it.
                 let day = date.get(..10).unwrap_or(date.as_str());
                 if day < start.as_str() {
-                    date.push_str(" before");
+                    date.insert_str(0, "before ");
                 } else if day > end.as_str() {
-                    date.push_str(" after");
+                    date.insert_str(0, "after ");
                 }
             }
         }
