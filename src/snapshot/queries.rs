@@ -725,8 +725,9 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 /// (docs/reconciliation.md, "A ledger row against what it records"): per receivable
 /// invoice, its `invoice_posted` rows (to window end) against its total; per disbursement
 /// dated to window end to a receivable invoice, every `payment_disbursed`/`credit_disbursed`
-/// row naming it (to window end, whatever invoice the row names) against its amount, negated. Only sources with at least one such
-/// row; `what`, the source's id, the rows' account, expected, actual, how many rows.
+/// row naming it (to window end, whatever invoice the row names) against its amount,
+/// negated. Only sources with at least one such row; `what`, the source's id, the rows'
+/// account, expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "SELECT 'posted', i.id, MIN(g.account_id), i.total_cents, SUM(g.amount_cents), COUNT(*)
              FROM ledger g JOIN invoices i ON i.id = g.invoice_id
