@@ -119,7 +119,7 @@ impl App {
                 inert(&d.actor.login)
             ));
         }
-        permission.admitted_in(d.period_status)?;
+        permission.admitted(d.period_status, d.lock_lifted.is_some())?;
         d.actor.may(permission).map_err(|_| permission.brief_refusal())?;
         // In a mismatch: what its status leaves open, as the workflow says it.
         if self.view == View::Detail {

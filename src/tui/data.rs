@@ -82,6 +82,9 @@ pub struct Loaded {
     /// Whether the roster has keys, so every action is signed (docs/workflow.md, "Signed
     /// actions"); the first pane says so when it has none.
     pub identities_checked: bool,
+    /// Why the period's lock was lifted outside closedesk, when it was (the workflow's
+    /// `lock_lifted_outside`): the first pane says it where the status is.
+    pub lock_lifted: Option<String>,
     /// Drawn from a stored reconciliation computed before the source data last changed;
     /// the worker is running the engine and a fresh `Loaded` follows.
     pub recomputing: bool,
@@ -648,6 +651,7 @@ fn load_with(
         lane_figures: lane_figures(&recon),
         preconditions,
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
+        lock_lifted: workflow::signoff::lock_lifted_outside(&snapshot.workflow()).map_err(sql_err)?,
         recomputing: false,
         charts,
         roster: snapshot.workflow().roster_roles().map_err(sql_err)?,

@@ -725,6 +725,27 @@ fn a_waived_mismatch_offers_no_correction_or_waiver_and_says_why() {
     );
 }
 
+/// A lock lifted outside closedesk is said where the status is, and the cockpit offers a
+/// lead only the reopen that records it (and exports), as the workflow allows.
+#[test]
+fn a_lock_lifted_outside_closedesk_is_said_and_only_a_reopen_is_offered() {
+    let mut app = app_as("lena", Some(Role::Lead));
+    app.data.as_mut().unwrap().lock_lifted = Some("signed off by lena, no reopen".into());
+    let s = screen(&mut app, 80, 24);
+    assert_shows(
+        &s,
+        "LOCK LIFTED outside closedesk: nothing changes until a lead reopens",
+    );
+    assert!(app.allowed(&Action::Reopen).is_ok());
+    assert!(app.allowed(&Action::ExportPacket).is_ok());
+    for refused in [Action::Note, Action::SignOff, Action::Waive] {
+        assert_eq!(
+            app.allowed(&refused),
+            Err("the lock was lifted outside closedesk: a lead's reopen records it first".to_string())
+        );
+    }
+}
+
 #[test]
 fn help_opens_and_any_key_closes() {
     let mut app = operator();

@@ -88,6 +88,19 @@ impl Permission {
         }
     }
 
+    /// [`admitted_in`](Self::admitted_in), and a period whose lock was lifted outside
+    /// closedesk (`signoff::lock_lifted_outside`) takes a reopen, which records it, and an
+    /// export, nothing else.
+    pub fn admitted(self, status: PeriodStatus, lifted: bool) -> Result<(), &'static str> {
+        if !lifted {
+            return self.admitted_in(status);
+        }
+        match self {
+            Permission::Reopen | Permission::Export => Ok(()),
+            _ => Err("the lock was lifted outside closedesk: a lead's reopen records it first"),
+        }
+    }
+
     /// A role below [`needs`](Self::needs) refused, in a few words for a cockpit's footer:
     /// "a waiver needs a reviewer or lead", "only a lead may sign off".
     pub fn brief_refusal(self) -> String {

@@ -139,16 +139,27 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             ),
             width,
         )),
-        Line::from(vec![
-            Span::raw("Status "),
-            Span::styled(status, theme.status(status)),
-            Span::raw(" · "),
-            Span::styled(count, if m.open > 0 { theme.warn() } else { theme.ok() }),
-            Span::raw(format!(
-                ": {} critical, {} high, {} medium, {} low",
-                m.critical, m.high, m.medium, m.low
-            )),
-        ]),
+        match &d.lock_lifted {
+            // Where the status is: nothing can be changed until a lead has looked.
+            // (The whole of it is the sign-off view's first precondition.)
+            Some(_) => Line::styled(
+                fit(
+                    "LOCK LIFTED outside closedesk: nothing changes until a lead reopens (6, then R)",
+                    width,
+                ),
+                theme.bad(),
+            ),
+            None => Line::from(vec![
+                Span::raw("Status "),
+                Span::styled(status, theme.status(status)),
+                Span::raw(" · "),
+                Span::styled(count, if m.open > 0 { theme.warn() } else { theme.ok() }),
+                Span::raw(format!(
+                    ": {} critical, {} high, {} medium, {} low",
+                    m.critical, m.high, m.medium, m.low
+                )),
+            ]),
+        },
         Line::from(format!("Last clean close {last}")),
         Line::from(fit(&format!("Checklist {}", s.checklist.words(" · ")), width)),
         Line::styled(
