@@ -410,6 +410,15 @@ fn build(accounts: &[Vec<InvoiceSpec>], program_units: i64, program_rate: i64) -
     data
 }
 
+/// The ids of the receivable invoices (a void's ledger rows are its void check's).
+fn receivable_ids(data: &SourceData) -> Vec<String> {
+    data.invoices
+        .iter()
+        .filter(|i| i.status.is_receivable())
+        .map(|i| i.id.clone())
+        .collect()
+}
+
 /// One deliberate break and the key of the one mismatch it must cause.
 fn inject(data: &mut SourceData, which: u8, delta: i64) -> String {
     match which % 7 {
@@ -449,12 +458,7 @@ fn inject(data: &mut SourceData, which: u8, delta: i64) -> String {
         }
         5 => {
             // A receivable invoice's posting (a void's would also break its void check).
-            let receivable: Vec<String> = data
-                .invoices
-                .iter()
-                .filter(|i| i.status.is_receivable())
-                .map(|i| i.id.clone())
-                .collect();
+            let receivable = receivable_ids(data);
             let posted = data
                 .ledger
                 .iter_mut()
@@ -562,12 +566,7 @@ proptest! {
         delta in prop_oneof![1i64..100_000, -100_000i64..-1],
     ) {
         let mut data = build(&accounts, units, rate);
-        let receivable: Vec<String> = data
-            .invoices
-            .iter()
-            .filter(|i| i.status.is_receivable())
-            .map(|i| i.id.clone())
-            .collect();
+        let receivable = receivable_ids(&data);
         let on_receivable = |l: &closedesk::snapshot::model::LedgerEntry| {
             l.invoice_id.as_ref().is_some_and(|i| receivable.contains(i))
         };

@@ -443,7 +443,7 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
     let snapshot = open_snapshot(file)?;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
         let summary = summarize(&snapshot, &stored_overview(&snapshot)?)?.0;
-        print_summary(&summary, &snapshot);
+        print_summary(&summary, &snapshot, lock_lifted(&snapshot).as_deref());
         return Ok(ExitCode::SUCCESS);
     }
     let path = snapshot.path().to_path_buf();
@@ -692,8 +692,8 @@ fn lock_lifted(snapshot: &Snapshot) -> Option<String> {
         .flatten()
 }
 
-fn exit_for(summary: &Summary, check: bool, snapshot: &Snapshot) -> ExitCode {
-    if check && (summary.status == "needs_review" || lock_lifted(snapshot).is_some()) {
+fn exit_for(summary: &Summary, check: bool, lifted: bool) -> ExitCode {
+    if check && (summary.status == "needs_review" || lifted) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -730,12 +730,13 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
         Some(summary) => summary,
         None => summarize(&snapshot, &stored_overview(&snapshot)?)?.0,
     };
+    let lifted = lock_lifted(&snapshot);
     if json {
         print_json(&summary)?;
     } else {
-        print_summary(&summary, &snapshot);
+        print_summary(&summary, &snapshot, lifted.as_deref());
     }
-    Ok(exit_for(&summary, check, &snapshot))
+    Ok(exit_for(&summary, check, lifted.is_some()))
 }
 
 fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool, from_source: bool) -> Outcome {
@@ -751,17 +752,18 @@ fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool, from_source: bo
     }
     .map_err(|e| cannot_read(&snapshot, e))?;
     let (summary, open) = summarize(&snapshot, &recon.overview())?;
+    let lifted = lock_lifted(&snapshot);
     if json {
         let document = reconcile_json::document(&summary, &recon)
             .map_err(|e| Failure::usage(format!("cannot write JSON: {e}")))?;
         print_json(&document)?;
     } else {
-        print_summary(&summary, &snapshot);
+        print_summary(&summary, &snapshot, lifted.as_deref());
         report::print_steps(&recon);
         println!();
         print_mismatches(&recon.mismatches, &open);
     }
-    Ok(exit_for(&summary, check, &snapshot))
+    Ok(exit_for(&summary, check, lifted.is_some()))
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
@@ -772,7 +774,8 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> 
     Ok(())
 }
 
-fn print_summary(s: &Summary, snapshot: &Snapshot) {
+/// `lifted`: why the lock was lifted outside closedesk, when it was ([`lock_lifted`]).
+fn print_summary(s: &Summary, snapshot: &Snapshot, lifted: Option<&str>) {
     let row = |label: &str, value: String| println!("{label:<22}{value}");
     println!(
         "{} — period {} ({})",
@@ -807,8 +810,8 @@ fn print_summary(s: &Summary, snapshot: &Snapshot) {
             m.low
         ),
     );
-    if let Some(why) = lock_lifted(snapshot) {
-        row("LOCK LIFTED", why);
+    if let Some(why) = lifted {
+        row("LOCK LIFTED", why.to_string());
     }
     row("Open variance", s.variance_usd.grouped());
     row("Usage billed", s.usage_billed_usd.grouped());

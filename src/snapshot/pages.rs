@@ -513,8 +513,8 @@ fn page_sql(lane: LaneTable, direction: Direction) -> String {
         Direction::Forward { inclusive: false } => (">", ""),
         Direction::Forward { inclusive: true } => (">=", ""),
         Direction::Backward => ("<", " DESC"),
-        // `?1 IS ?1` is true for any cursor: the same two parameters as the others.
-        Direction::Last => return format!("{} WHERE ?1 IS ?1 ORDER BY {a}.id DESC LIMIT ?2", lane.select()),
+        // No cursor: `?1` is bound and not read (SQLite counts parameters up to `?2`).
+        Direction::Last => return format!("{} ORDER BY {a}.id DESC LIMIT ?2", lane.select()),
     };
     format!(
         "{} WHERE {a}.id {after} ?1 ORDER BY {a}.id{order} LIMIT ?2",

@@ -382,7 +382,7 @@ fn ensure_open(tx: &WriteTx<'_>) -> Result<PeriodState, Refusal> {
             signed_at: latest.map(|s| s.signed_at),
         });
     }
-    if let Some(why) = signoff::lock_lifted_outside(&tx.read())? {
+    if let Some(why) = signoff::lifted_in(&tx.read(), period.status)? {
         return Err(Refusal::Precondition(why));
     }
     Ok(period)

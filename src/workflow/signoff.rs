@@ -56,7 +56,7 @@ fn evaluate<M>(
     let mut out = Vec::new();
 
     let period = read.period_state()?;
-    let lifted = lock_lifted_outside(read)?.is_some();
+    let lifted = lifted_in(read, period.status)?.is_some();
     out.push(Precondition {
         rule: "the period is open",
         met: period.status == PeriodStatus::Open && !lifted,
@@ -345,7 +345,12 @@ fn as_signed(overview: Overview, signed: &PeriodState) -> Overview {
 /// closedesk then changes nothing until someone looks (`verify` names what changed), and
 /// `status` says so.
 pub fn lock_lifted_outside(read: &Reader<'_>) -> rusqlite::Result<Option<String>> {
-    if read.period_state()?.status != PeriodStatus::Open {
+    lifted_in(read, read.period_state()?.status)
+}
+
+/// [`lock_lifted_outside`] for a caller that has read the period's `status` already.
+pub(crate) fn lifted_in(read: &Reader<'_>, status: PeriodStatus) -> rusqlite::Result<Option<String>> {
+    if status != PeriodStatus::Open {
         return Ok(None);
     }
     Ok(read
@@ -372,7 +377,7 @@ pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receip
     require_reason("reopening the period", reason)?;
     let result = snapshot.write(|tx| {
         let period = tx.read().period_state()?;
-        let lifted = lock_lifted_outside(&tx.read())?.is_some();
+        let lifted = lifted_in(&tx.read(), period.status)?.is_some();
         if period.status != PeriodStatus::SignedOff && !lifted {
             return Err(Refusal::Precondition(
                 "the period is not signed off: there is nothing to reopen".to_string(),
