@@ -227,14 +227,9 @@ fn a_fifo_is_refused_without_waiting() {
     assert!(stderr.contains("not a regular file"), "{stderr}");
 }
 
-/// Issue 12.6: `status`, `reconcile`, `verify` and `log` only read, so a snapshot the user
-/// cannot write — a read-only file, a read-only directory — is still checked; a workflow
-/// write on it is refused naming why. Tests run as root in CI, which ignores permission
-/// bits: the commands then run as `nobody` through `setpriv` (skipped, saying so, when
-/// that cannot be done).
-#[test]
-fn a_read_only_file_or_directory_can_still_be_checked() {
-    use std::os::unix::fs::PermissionsExt;
+/// Whether permission bits can be tested: not as root, or as root through `setpriv` (tests
+/// run as root in CI, which ignores permission bits). Says so when they cannot.
+fn permission_bits_testable() -> bool {
     let as_root = unsafe { libc::geteuid() } == 0;
     if as_root
         && std::process::Command::new("setpriv")
@@ -243,27 +238,56 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
             .is_err()
     {
         eprintln!("skipped: running as root without setpriv, permission bits cannot be tested");
+        return false;
+    }
+    true
+}
+
+/// Runs `closedesk ARGS[0] PATH ARGS[1..]`, as `nobody` when this process is root, with a
+/// home `nobody` can read (no config file there).
+fn run_unprivileged(args: &[&str], path: &Path, home: &Path) -> std::process::Output {
+    let mut cmd = if unsafe { libc::geteuid() } == 0 {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_closedesk"));
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+    };
+    cmd.arg(args[0])
+        .arg(path)
+        .args(&args[1..])
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("CLOSEDESK_CONFIG");
+    cmd.output().unwrap()
+}
+
+/// Owned by `nobody` when this process is root, so only permission bits stand in the way.
+fn give_to_nobody(paths: &[&Path]) {
+    if unsafe { libc::geteuid() } != 0 {
         return;
     }
-    let command = |args: &[&str], path: &Path, home: &Path| {
-        let mut cmd = if as_root {
-            let mut c = std::process::Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-                .arg(env!("CARGO_BIN_EXE_closedesk"));
-            c
-        } else {
-            std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
-        };
-        // A home `nobody` can read (no config file there).
-        cmd.arg(args[0])
-            .arg(path)
-            .args(&args[1..])
-            .env("NO_COLOR", "1")
-            .env("HOME", home)
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("CLOSEDESK_CONFIG");
-        cmd.output().unwrap()
-    };
+    for p in paths {
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        unsafe {
+            libc::chown(c.as_ptr(), 65534, 65534);
+        }
+    }
+}
+
+/// Issue 12.6: `status`, `reconcile`, `verify` and `log` only read, so a snapshot the user
+/// cannot write — a read-only file, a read-only directory — is still checked; a workflow
+/// write on it is refused naming why. Run as `nobody` through `setpriv` when root (skipped,
+/// saying so, when that cannot be done).
+#[test]
+fn a_read_only_file_or_directory_can_still_be_checked() {
+    use std::os::unix::fs::PermissionsExt;
+    if !permission_bits_testable() {
+        return;
+    }
+    let command = run_unprivileged;
     let set_mode =
         |p: &Path, mode: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
     for read_only_dir in [false, true] {
@@ -273,15 +297,7 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         std::fs::create_dir(&inner).unwrap();
         let path = inner.join("demo.db");
         closedesk::demo::write(&path, false).unwrap();
-        if as_root {
-            // Owned by nobody, so only the permission bits below stand in the way.
-            let c = std::ffi::CString::new(inner.to_str().unwrap()).unwrap();
-            let f = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-            unsafe {
-                libc::chown(c.as_ptr(), 65534, 65534);
-                libc::chown(f.as_ptr(), 65534, 65534);
-            }
-        }
+        give_to_nobody(&[&inner, &path]);
         set_mode(&path, 0o444);
         set_mode(&inner, if read_only_dir { 0o555 } else { 0o755 });
         for args in [&["status"][..], &["reconcile"], &["verify"], &["log"]] {
@@ -310,4 +326,79 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         assert!(stderr.contains("read-only"), "{stderr}");
         set_mode(&inner, 0o755);
     }
+}
+
+/// A note saved while another program held the file open stays in the -wal file until a
+/// checkpoint. A copy of the file and its -wal without the -shm, in a directory that cannot
+/// be written, was opened as immutable: SQLite then ignores the -wal, so the note was not
+/// there and `verify` passed on a log without it. Such a file is refused, naming the -wal
+/// file and what to do; with the directory writable, the note is read.
+#[test]
+fn a_wal_that_cannot_be_read_is_refused_not_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    if !permission_bits_testable() {
+        return;
+    }
+    let dir = tmp();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let inner = dir.path().join("period");
+    std::fs::create_dir(&inner).unwrap();
+    let path = inner.join("demo.db");
+    closedesk::demo::write(&path, false).unwrap();
+    // Another program holds the file open while the note is saved, and is killed before
+    // it closes it: no checkpoint runs, the note is in the -wal file only.
+    let analyst = rusqlite::Connection::open(&path).unwrap();
+    analyst
+        .query_row("SELECT count(*) FROM audit_log", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    closedesk()
+        .args(["mismatch"])
+        .arg(&path)
+        .args([
+            "exports:GL-2026-03:ar-total",
+            "note",
+            "kept in the wal",
+            "--user",
+            "tlin",
+        ])
+        .assert()
+        .success();
+    std::mem::forget(analyst);
+    let wal = inner.join("demo.db-wal");
+    assert!(
+        std::fs::metadata(&wal).unwrap().len() > 0,
+        "the note is in the -wal file"
+    );
+    std::fs::remove_file(inner.join("demo.db-shm")).unwrap();
+    give_to_nobody(&[&inner, &path, &wal]);
+    for p in [&path, &wal] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o555)).unwrap();
+    for args in [&["status"][..], &["reconcile"], &["verify"], &["log"]] {
+        let out = run_unprivileged(args, &path, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(stderr.contains("demo.db-wal"), "{args:?}: {stderr}");
+        assert!(stderr.contains("not in the file yet"), "{args:?}: {stderr}");
+    }
+    // Where the -shm file can be made, the note is read.
+    std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run_unprivileged(&["log"], &path, dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("kept in the wal"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -117,6 +117,15 @@ pub enum OpenError {
     Exists(PathBuf),
     #[error("{}: {}", inert_path(.0), sqlite_words(.1))]
     Sqlite(PathBuf, #[source] rusqlite::Error),
+    /// Read-only, with a -wal file holding saved changes but no -shm file, in a directory
+    /// where SQLite cannot make one: it could only read the file without them.
+    #[error(
+        "{}: holds changes not in the file yet, and with no -shm file beside it in a directory that cannot be \
+         written they cannot be read; nothing was read — open it where the directory can be written, or copy \
+         the file with its -wal to a writable directory",
+        inert_path(.0)
+    )]
+    WalUnreadable(PathBuf),
 }
 
 /// An SQLite error opening a file, in words: another program's lock said as such (it is
@@ -250,13 +259,18 @@ fn directory_of(path: &Path) -> PathBuf {
 /// A read-only connection to a file this process cannot write. SQLite reads a WAL-mode
 /// file read-only when its -wal and -shm files exist, or, when they do not (and cannot be
 /// created), when it is told the file is immutable — nobody who could change it has it
-/// open, which is what a read-only file in a read-only directory means.
-fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+/// open, which is what a read-only file in a read-only directory means. An immutable file's
+/// -wal is not read: one that holds changes is refused rather than left out.
+fn open_read_only(path: &Path) -> Result<Connection, OpenError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let wal = PathBuf::from(format!("{}-wal", path.display()));
     let shm = PathBuf::from(format!("{}-shm", path.display()));
+    let sqlite = |e| OpenError::Sqlite(path.into(), e);
     if (wal.exists() && shm.exists()) || can_write(&directory_of(path)) {
-        return Connection::open_with_flags(path, flags);
+        return Connection::open_with_flags(path, flags).map_err(sqlite);
+    }
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(OpenError::WalUnreadable(wal));
     }
     use std::os::unix::ffi::OsStrExt;
     let mut uri = String::from("file:");
@@ -267,7 +281,7 @@ fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
         }
     }
     uri.push_str("?immutable=1");
-    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(sqlite)
 }
 
 /// The checks of the raw header, before SQLite opens the file: only while no connection of
@@ -333,14 +347,14 @@ impl Snapshot {
             check_header(path)?;
         }
         let conn = if read_only {
-            open_read_only(path)
+            open_read_only(path)?
         } else {
             Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
-        }
-        .map_err(|e| OpenError::Sqlite(path.into(), e))?;
+            .map_err(|e| OpenError::Sqlite(path.into(), e))?
+        };
         let mut snap = Snapshot {
             conn,
             path: path.into(),
