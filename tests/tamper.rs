@@ -289,6 +289,59 @@ fn a_lock_lifted_with_plain_sql_is_said_and_refuses_work_until_a_lead_reopens() 
     ok("checklist", &path, &["set", "3", "in_progress", "--user", "tlin"]);
 }
 
+/// The lock lifted with plain SQL, a row edited, and the lock put back: the period reads
+/// signed off as before, but the changes of its status that no sign-off or reopen made are
+/// kept by trigger (`lock_changes`), so `status` says so and `--check` fails, `verify`
+/// names them, and a lead's reopen claims them; signed again, the period is clean.
+#[test]
+fn a_lock_lifted_and_put_back_with_plain_sql_is_still_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    close(&path);
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "UPDATE period SET status = 'open';
+             UPDATE payments SET reference = 'Check #19618 (lockbox 7721)' WHERE id = 'PAY-0001';
+             UPDATE period SET status = 'signed_off';",
+        )
+        .unwrap();
+
+    let status = ok("status", &path, &[]);
+    assert!(
+        status.contains("LOCK LIFTED           the period is signed off, but its status was changed outside closedesk (2 changes, the first signed_off → open at "),
+        "{status}"
+    );
+    assert_eq!(run("status", &path, &["--check"]).status.code(), Some(1));
+    let out = run("verify", &path, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("[failed] lock changes: the period's status was changed from signed_off to open at "),
+        "{stdout}"
+    );
+    // The changes cannot be claimed, nor deleted, by hand without a trace: a row is
+    // claimed once, never deleted.
+    let conn = Connection::open(&path).unwrap();
+    assert!(conn.execute("DELETE FROM lock_changes", []).is_err());
+    drop(conn);
+
+    let reason = "--reason=Lock lifted by hand in sqlite3; PAY-0001's reference was edited";
+    ok("reopen", &path, &[reason, "--user", "mhale"]);
+    assert!(!ok("status", &path, &[]).contains("LOCK LIFTED"));
+    let verified = ok("verify", &path, &[]);
+    assert!(
+        verified.contains(
+            "[ok]     lock changes: 4 changes of the period's status, each by a sign-off or reopen"
+        ),
+        "{verified}"
+    );
+    ok("signoff", &path, &["--user", "sgupta"]);
+    assert!(!ok("status", &path, &[]).contains("LOCK LIFTED"));
+    assert_eq!(run("status", &path, &["--check"]).status.code(), Some(0));
+    ok("verify", &path, &[]);
+}
+
 /// A trigger that is not closedesk's and swallows an insert (`RAISE(IGNORE)`): the note is
 /// not reported saved (nothing is written, the audit row neither), and `verify` names the
 /// trigger.

@@ -127,6 +127,7 @@ fn a_clean_history_verifies() {
             "hash chain",
             "sign-off anchors",
             "replay",
+            "lock changes",
             "bounds",
             "source aggregates",
             "signed figures",

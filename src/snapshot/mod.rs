@@ -729,6 +729,8 @@ mod tests {
         assert_eq!(pragma::<i32>(&snap, "user_version"), SCHEMA_VERSION);
         let present = snap.workflow().triggers().unwrap();
         assert_eq!(present, crate::snapshot::workflow::expected_triggers().unwrap());
+        // Schema 11 logs changes of the status from then on: the migration made none.
+        assert_eq!(snap.workflow().lock_changes().unwrap(), Vec::new());
         for sql in [
             "INSERT INTO roster (login, display_name, role) VALUES ('eve', 'Eve', 'lead')",
             "INSERT OR REPLACE INTO period (id, entity, window_start, window_end, currency, close_owner,

@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i32 = 0x434C_4453;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 10;
+pub const SCHEMA_VERSION: i32 = 11;
 
 /// The first schema version whose amounts are in the period currency's own minor unit
 /// (before it, every amount was stored in hundredths whatever the currency).
@@ -60,6 +60,7 @@ pub const INTERNAL_TABLES: &[&str] = &[
     "reconcile_edits",
     "agg_stamp",
     "agg_edits",
+    "lock_changes",
 ];
 
 /// Import metadata: what `import` (or the generator) wrote, per source table, written in
@@ -84,8 +85,38 @@ pub fn migrations() -> Vec<String> {
         aggregate_tables(8, Vec::new()),
         aggregate_tables(9, Vec::new()),
         aggregate_tables(10, Vec::new()),
+        LOCK_CHANGES.to_string(),
     ]
 }
+
+/// Version 11: every change of the period's status, written by trigger, so a lock lifted
+/// by plain SQL and put back is seen after it is back (`workflow::signoff`). A sign-off or
+/// reopen claims the changes made so far with the sequence number of its audit row
+/// (`audit_seq`); a change nobody claimed was made outside closedesk. Rows are never
+/// deleted, and claimed once. Idempotent (a test's way to replay the older migrations sets the
+/// version back).
+const LOCK_CHANGES: &str = r#"
+CREATE TABLE IF NOT EXISTS lock_changes (
+    seq        INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    old_status TEXT NOT NULL,
+    new_status TEXT NOT NULL,
+    audit_seq  INTEGER
+);
+CREATE TRIGGER IF NOT EXISTS period_status_logged AFTER UPDATE OF status ON period
+WHEN OLD.status IS NOT NEW.status
+BEGIN
+    INSERT INTO lock_changes (at, old_status, new_status)
+    VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), OLD.status, NEW.status);
+END;
+CREATE TRIGGER IF NOT EXISTS lock_changes_no_delete BEFORE DELETE ON lock_changes
+BEGIN SELECT RAISE(ABORT, 'lock_changes: rows are never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS lock_changes_claimed_once BEFORE UPDATE ON lock_changes
+WHEN OLD.audit_seq IS NOT NULL OR NEW.audit_seq IS NULL OR NEW.seq IS NOT OLD.seq
+  OR NEW.at IS NOT OLD.at OR NEW.old_status IS NOT OLD.old_status
+  OR NEW.new_status IS NOT OLD.new_status
+BEGIN SELECT RAISE(ABORT, 'lock_changes: a change is claimed once, and never edited'); END;
+"#;
 
 /// Version 7 (issue 15): source aggregates (`super::aggregates`). One table per aggregate,
 /// its columns those of its reader's query (a later change of them is a new migration);
@@ -816,6 +847,9 @@ pub fn expected_triggers() -> Vec<String> {
         "period_one_row",
         "source_counts_no_update",
         "source_counts_no_delete",
+        "period_status_logged",
+        "lock_changes_no_delete",
+        "lock_changes_claimed_once",
     ]
     .map(String::from)
     .to_vec();

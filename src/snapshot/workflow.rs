@@ -47,6 +47,18 @@ fn set_when_some<const N: usize>(state: &mut Value, fields: [(&str, &Option<Stri
     }
 }
 
+/// One change of the period's status (`lock_changes`), written by trigger. `audit_seq`:
+/// the sign-off or reopen that claimed it; `None` while nobody has, that is, when it was
+/// made outside closedesk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockChange {
+    pub seq: i64,
+    pub at: String,
+    pub old_status: String,
+    pub new_status: String,
+    pub audit_seq: Option<i64>,
+}
+
 /// One checklist item as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChecklistRow {
@@ -553,6 +565,23 @@ impl Reader<'_> {
         )
     }
 
+    /// Every change of the period's status (`lock_changes`, schema 11), oldest first.
+    pub fn lock_changes(&self) -> rusqlite::Result<Vec<LockChange>> {
+        self.all(
+            "SELECT seq, at, old_status, new_status, audit_seq FROM lock_changes ORDER BY seq",
+            [],
+            |r| {
+                Ok(LockChange {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    old_status: r.get(2)?,
+                    new_status: r.get(3)?,
+                    audit_seq: r.get(4)?,
+                })
+            },
+        )
+    }
+
     /// The whole audit log, oldest first.
     pub fn audit_log(&self) -> rusqlite::Result<Vec<AuditRow>> {
         self.all(
@@ -930,6 +959,17 @@ impl Writes<'_> {
             id: self.tx().last_insert_rowid(),
             ..row.clone()
         })
+    }
+
+    /// Claims every change of the period's status not claimed yet for the audit row this
+    /// transaction appends next (a sign-off's or a reopen's): from then on they are known
+    /// to closedesk. Returns how many.
+    pub fn claim_lock_changes(&self) -> rusqlite::Result<usize> {
+        self.tx().execute(
+            "UPDATE lock_changes SET audit_seq = (SELECT coalesce(max(seq), 0) + 1 FROM audit_log)
+             WHERE audit_seq IS NULL",
+            [],
+        )
     }
 
     /// Records who reopened a sign-off, when and why.

@@ -22,6 +22,7 @@ use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::schema::{APPLICATION_ID, SCHEMA_VERSION};
 use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
+use crate::text::inert;
 
 // History ---------------------------------------------------------------------------------------
 
@@ -278,6 +279,7 @@ fn verify_in(
         checks.record("expected head", check_expected_head(&rows, expected));
     }
     checks.record("replay", check_replay(&read, &rows)?);
+    checks.record("lock changes", check_lock_changes(&read, &rows)?);
     let bounds = check_bounds(snapshot)?;
     let out_of_bounds = bounds.is_err();
     checks.record("bounds", bounds);
@@ -392,6 +394,46 @@ fn check_period_row(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusa
     })
 }
 
+/// Every change of the period's status (`lock_changes`, written by trigger since schema 11)
+/// claimed by the sign-off or reopen that made it; one nobody claimed, or claimed by an audit
+/// row of another action, was made outside closedesk.
+fn check_lock_changes(read: &Reader<'_>, rows: &[AuditRow]) -> Result<Result<String, Problem>, Refusal> {
+    let changes = read.lock_changes()?;
+    for c in &changes {
+        let change = format!(
+            "the period's status was changed from {} to {} at {}",
+            inert(&c.old_status),
+            inert(&c.new_status),
+            inert(&c.at)
+        );
+        let claimed_by = c.audit_seq.and_then(|seq| rows.iter().find(|r| r.seq == seq));
+        match claimed_by {
+            None => {
+                return Ok(Err(problem(
+                    c.audit_seq,
+                    format!("{change} outside closedesk: no sign-off or reopen records it"),
+                )))
+            }
+            Some(r) if r.action != "signoff" && r.action != "reopen" => {
+                return Ok(Err(problem(
+                    Some(r.seq),
+                    format!(
+                        "{change}, claimed by audit row {}, a {} and not a sign-off or reopen",
+                        r.seq,
+                        inert(&r.action)
+                    ),
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Ok(match changes.len() {
+        0 => "the period's status has not changed".to_string(),
+        1 => "1 change of the period's status, by a sign-off or reopen".to_string(),
+        n => format!("{n} changes of the period's status, each by a sign-off or reopen"),
+    }))
+}
+
 /// An `--expect-head` value as typed: a head hash or a prefix of it, 12 to 64 hex digits
 /// (surrounding whitespace ignored), lower-cased; else why not, echoing it as typed (inert).
 pub fn expected_head(typed: &str) -> Result<String, String> {
@@ -399,7 +441,7 @@ pub fn expected_head(typed: &str) -> Result<String, String> {
     if head.len() < 12 || head.len() > 64 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!(
             "--expect-head {}: not a head hash (12 to 64 hex digits, as a sign-off receipt or an export prints it)",
-            crate::text::inert(typed)
+            inert(typed)
         ));
     }
     Ok(head.to_ascii_lowercase())

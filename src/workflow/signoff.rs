@@ -23,7 +23,7 @@ use crate::digest::hex;
 use crate::money::Money;
 use crate::reconcile::{stored, Aging, Headline, Mismatch, Overview, Reconciliation, Steps};
 use crate::snapshot::model::{ItemStatus, MismatchStatus, Period, PeriodStatus, Role, Severity};
-use crate::snapshot::workflow::{PeriodState, Reader, SignoffRow};
+use crate::snapshot::workflow::{LockChange, PeriodState, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
@@ -315,6 +315,7 @@ fn signed_by(
             // The sign-off row first: once the status is signed_off the lock triggers refuse
             // writes to the workflow tables (the audit log, appended after, stays writable).
             w.update_period(&signed)?;
+            w.claim_lock_changes()?;
             let entry = changes.entry(actor, "signoff", &period.row_id(), comment);
             Ok(((signoff, overview), entry))
         })?;
@@ -339,19 +340,21 @@ fn as_signed(overview: Overview, signed: &PeriodState) -> Overview {
     Overview { period, ..overview }
 }
 
-/// Why the lock was lifted outside closedesk, when it was: the period reads `open` while
-/// its latest sign-off records no reopen — its status was changed by plain SQL (`UPDATE
-/// period SET status = 'open'`), which the lock triggers cannot tell from a reopen.
-/// closedesk then changes nothing until someone looks (`verify` names what changed), and
-/// `status` says so.
+/// Why the lock was lifted outside closedesk, when it was, and `status` says so; closedesk
+/// then changes nothing until a lead has looked and reopened (`verify` names what changed).
+/// Two shapes: the period reads `open` while its latest sign-off records no reopen (its
+/// status was changed by plain SQL, `UPDATE period SET status = 'open'`, which the lock
+/// triggers cannot tell from a reopen); or it reads `signed_off` and a change of its status
+/// was made that no sign-off or reopen claimed (`lock_changes`): the lock was lifted and put
+/// back, and rows may have been changed while it was off.
 pub fn lock_lifted_outside(read: &Reader<'_>) -> rusqlite::Result<Option<String>> {
     lifted_in(read, read.period_state()?.status)
 }
 
 /// [`lock_lifted_outside`] for a caller that has read the period's `status` already.
 pub(crate) fn lifted_in(read: &Reader<'_>, status: PeriodStatus) -> rusqlite::Result<Option<String>> {
-    if status != PeriodStatus::Open {
-        return Ok(None);
+    if status == PeriodStatus::SignedOff {
+        return put_back(read);
     }
     Ok(read
         .latest_signoff()?
@@ -367,18 +370,55 @@ pub(crate) fn lifted_in(read: &Reader<'_>, status: PeriodStatus) -> rusqlite::Re
         }))
 }
 
+/// A signed-off period whose status was changed outside closedesk since the last sign-off
+/// or reopen: the changes nobody claimed, first and last.
+fn put_back(read: &Reader<'_>) -> rusqlite::Result<Option<String>> {
+    let outside: Vec<LockChange> = read
+        .lock_changes()?
+        .into_iter()
+        .filter(|c| c.audit_seq.is_none())
+        .collect();
+    let (Some(first), Some(last)) = (outside.first(), outside.last()) else {
+        return Ok(None);
+    };
+    let change = |c: &LockChange| {
+        format!(
+            "{} → {} at {}",
+            inert(&c.old_status),
+            inert(&c.new_status),
+            inert(&c.at)
+        )
+    };
+    let changes = if outside.len() == 1 {
+        change(first)
+    } else {
+        format!(
+            "{} changes, the first {}, the last {}",
+            outside.len(),
+            change(first),
+            change(last)
+        )
+    };
+    Ok(Some(format!(
+        "the period is signed off, but its status was changed outside closedesk ({changes}): rows may have \
+         been changed while it was not locked; nothing can be changed until a lead reopens it, which records \
+         it (closedesk verify names what changed)"
+    )))
+}
+
 /// Reopens a signed-off period: a lead, with a reason of at least 20 characters. The status
 /// goes back to `open` first (lifting the lock), then the sign-off records the reopening.
 /// The last clean close stays where the sign-off put it. A period whose lock was lifted
-/// outside closedesk ([`lock_lifted_outside`]) is already open: the reopen records it, and
-/// with it who looked and why, so that work can go on.
+/// outside closedesk ([`lock_lifted_outside`]) may be open already: the reopen records it,
+/// and with it who looked and why, so that work can go on. Either way the reopen claims
+/// every change of the status made outside closedesk so far.
 pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receipt, Refusal> {
     actor.may(Permission::Reopen)?;
     require_reason("reopening the period", reason)?;
     let result = snapshot.write(|tx| {
         let period = tx.read().period_state()?;
-        let lifted = lifted_in(&tx.read(), period.status)?.is_some();
-        if period.status != PeriodStatus::SignedOff && !lifted {
+        let already_open = period.status == PeriodStatus::Open;
+        if already_open && lifted_in(&tx.read(), period.status)?.is_none() {
             return Err(Refusal::Precondition(
                 "the period is not signed off: there is nothing to reopen".to_string(),
             ));
@@ -393,9 +433,10 @@ pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receip
                 status: PeriodStatus::Open,
                 ..period.clone()
             };
-            if !lifted {
+            if !already_open {
                 w.update_period(&opened)?;
             }
+            w.claim_lock_changes()?;
             let reopened = SignoffRow {
                 reopened_by: Some(actor.login.clone()),
                 reopened_at: Some(w.at().to_string()),
@@ -404,7 +445,7 @@ pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receip
             };
             w.record_reopen(&reopened)?;
             let mut changes = Changes::default();
-            if !lifted {
+            if !already_open {
                 changes.record(period.row_id(), period.state(), opened.state());
             }
             changes.record(reopened.row_id(), signoff.state(), reopened.state());
