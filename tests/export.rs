@@ -301,6 +301,45 @@ fn formula_injection_and_control_characters_are_neutralized() {
     assert!(!md.contains("\\r\\n"), "{md}");
 }
 
+/// `--out` naming the period file itself, or SQLite's `-shm`/`-wal` beside it, is refused
+/// with `--force` too: the export replaced the signed-off period with its own CSV (and a
+/// cockpit's later saves were lost with the `-shm`). Nothing is written or recorded.
+#[test]
+fn an_export_never_replaces_the_snapshot_or_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let login = demo_login(&path);
+    let before = std::fs::read(&path).unwrap();
+    for (out, what) in [
+        (path.clone(), "is a period snapshot"),
+        (
+            dir.path().join("demo.db-shm"),
+            "is the -shm file of the period snapshot",
+        ),
+        (
+            dir.path().join("demo.db-wal"),
+            "is the -wal file of the period snapshot",
+        ),
+    ] {
+        let out_put = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .args(["export", "--kind", "gl", "--force", "--user", &login, "--out"])
+            .arg(&out)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out_put.stderr);
+        assert_eq!(out_put.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(what), "{stderr}");
+        assert!(
+            stderr.contains("an export never replaces it, even with --force"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let snapshot = Snapshot::open(&path).unwrap();
+    assert_eq!(snapshot.workflow().audit_head().unwrap().0, 0, "nothing recorded");
+}
+
 #[test]
 fn an_existing_file_is_not_replaced_without_force() {
     let dir = tempfile::tempdir().unwrap();

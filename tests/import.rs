@@ -933,23 +933,51 @@ fn database_error_while_writing_leaves_no_file_behind() {
     assert_eq!(listing(out_dir.path()), Vec::<String>::new());
 }
 
+/// A file that is not a period snapshot is refused, `--force` or not: a mistyped `--out`
+/// naming a source CSV or a notes file was replaced by the new snapshot with `--force`.
 #[test]
-fn existing_target_is_refused_without_force_and_left_untouched() {
+fn existing_target_that_is_not_a_snapshot_is_refused_even_with_force_and_left_untouched() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("p.db");
     fs::write(&out, b"the March close, signed off").unwrap();
-    match import::import_dir(Path::new(FIXTURE), &out, false) {
+    for force in [false, true] {
+        match import::import_dir(Path::new(FIXTURE), &out, force) {
+            Err(ImportError::Target(message)) => assert_eq!(
+                message,
+                format!(
+                    "{}: exists and is not a period snapshot; --force replaces only a period snapshot — \
+                     choose another --out",
+                    out.display()
+                )
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(fs::read(&out).unwrap(), b"the March close, signed off");
+    // One of the CSV files being imported.
+    let src = fixture();
+    let csv = src.path().join("invoices.csv");
+    let before = fs::read(&csv).unwrap();
+    assert!(matches!(
+        import::import_dir(src.path(), &csv, true),
+        Err(ImportError::Target(_))
+    ));
+    assert_eq!(fs::read(&csv).unwrap(), before);
+    assert_eq!(listing(out_dir.path()), vec!["p.db"]);
+
+    // A snapshot is refused without --force.
+    let snapshot = out_dir.path().join("s.db");
+    import::import_dir(Path::new(FIXTURE), &snapshot, false).unwrap();
+    match import::import_dir(Path::new(FIXTURE), &snapshot, false) {
         Err(ImportError::Target(message)) => assert_eq!(
             message,
             format!(
                 "{}: already exists; pass --force to replace it (its notes and sign-offs would be lost)",
-                out.display()
+                snapshot.display()
             )
         ),
         other => panic!("{other:?}"),
     }
-    assert_eq!(fs::read(&out).unwrap(), b"the March close, signed off");
-    assert_eq!(listing(out_dir.path()), vec!["p.db"]);
 
     // build_snapshot checks on its own too.
     let data = import::read_dir(Path::new(FIXTURE)).unwrap();

@@ -460,6 +460,7 @@ pub fn write(
 ) -> Result<Written, ExportError> {
     let format = request.format()?;
     if let Target::File(path) = target {
+        refuse_snapshot_file(path)?;
         if !force && fs::symlink_metadata(path).is_ok() {
             return Err(exists(path));
         }
@@ -481,6 +482,9 @@ pub fn write(
                 }
                 other => other.clone(),
             };
+            if let Target::File(path) = &target {
+                refuse_snapshot_file(path).map_err(|e| Refusal::Invalid(e.to_string()))?;
+            }
             let output = render(&source, request).map_err(|e| match e {
                 ExportError::Refused(r) => r,
                 other => Refusal::Invalid(other.to_string()),
@@ -549,6 +553,19 @@ fn source<'a>(snapshot: &'a Snapshot, before: &Before<'_>, stamp: bool) -> Resul
         audit_head: before.audit_head.clone(),
         stamp: stamp.then(crate::snapshot::workflow::now),
     })
+}
+
+/// An export never replaces a period snapshot or SQLite's files beside one, `--force` or
+/// not: `--out period.db --force` would destroy the close it exports, and `--out
+/// period.db-shm` the saves of a cockpit that has it open.
+fn refuse_snapshot_file(path: &Path) -> Result<(), ExportError> {
+    match crate::snapshot::snapshot_file_kind(path) {
+        Some(kind) => Err(ExportError::Usage(format!(
+            "{}: is {kind}; an export never replaces it, even with --force — choose another --out",
+            inert_path(path)
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn exists(path: &Path) -> ExportError {

@@ -54,13 +54,34 @@ pub(super) fn check_target(out: &Path, force: bool) -> Result<PathBuf, ImportErr
     }
     match fs::symlink_metadata(out) {
         Ok(meta) if meta.is_dir() => Err(ImportError::Target(format!("{}: is a directory", shown(out)))),
-        Ok(_) if !force => Err(exists(out)),
-        Ok(_) => {
+        Ok(meta) => {
+            refuse_not_a_snapshot(out, meta.len())?;
+            if !force {
+                return Err(exists(out));
+            }
             refuse_signed_off(out)?;
             Ok(dir)
         }
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(dir),
         Err(e) => Err(target_error(out, "cannot check the target", e)),
+    }
+}
+
+/// `--force` replaces a period snapshot (or an empty file), nothing else: a mistyped
+/// `--out` naming a source CSV, a notes file or SQLite's `-wal` beside a snapshot would
+/// otherwise be destroyed without a word.
+fn refuse_not_a_snapshot(out: &Path, len: u64) -> Result<(), ImportError> {
+    match crate::snapshot::snapshot_file_kind(out) {
+        Some(kind) if kind == "a period snapshot" => Ok(()),
+        _ if len == 0 => Ok(()),
+        Some(kind) => Err(ImportError::Target(format!(
+            "{}: is {kind}, not a period snapshot; --force replaces only a period snapshot — choose another --out",
+            shown(out)
+        ))),
+        None => Err(ImportError::Target(format!(
+            "{}: exists and is not a period snapshot; --force replaces only a period snapshot — choose another --out",
+            shown(out)
+        ))),
     }
 }
 

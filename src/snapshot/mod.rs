@@ -236,6 +236,22 @@ fn read_header(path: &Path) -> Result<(Header, u64), OpenError> {
     Ok((header, len))
 }
 
+/// What a file that `--force` would replace is to closedesk, by its header alone: a period
+/// snapshot, one of SQLite's files beside one (`-wal`, `-shm`, `-journal`), or neither
+/// (`None`; also when there is no such file). An export never replaces either, and an import
+/// replaces only a snapshot.
+pub fn snapshot_file_kind(path: &Path) -> Option<String> {
+    let is_snapshot = |p: &Path| read_header(p).is_ok_and(|(h, _)| h.application_id == APPLICATION_ID);
+    if is_snapshot(path) {
+        return Some("a period snapshot".to_string());
+    }
+    let name = path.file_name()?.to_str()?;
+    ["-wal", "-shm", "-journal"].iter().find_map(|suffix| {
+        let base = path.with_file_name(name.strip_suffix(suffix)?);
+        is_snapshot(&base).then(|| format!("the {suffix} file of the period snapshot {}", inert_path(&base)))
+    })
+}
+
 /// Whether this process may write the file and create files beside it (SQLite's -wal and
 /// -shm), by `access(2)`: no descriptor is opened.
 fn writable(path: &Path) -> bool {
