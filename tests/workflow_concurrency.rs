@@ -536,3 +536,36 @@ fn a_file_held_exclusively_by_another_program_is_busy_and_keeps_the_input() {
     let snap = Snapshot::open(&path).unwrap();
     assert!(snap.workflow().audit_log().unwrap().is_empty());
 }
+
+/// The file replaced under an open connection (the cockpit's, while someone runs `demo
+/// --force` or `import --force` on its path, or moves another period there): a later save
+/// went to the replaced file, which nobody opens again, and was reported saved. It is now
+/// refused, naming the file, and the new file is left as it was.
+#[test]
+fn a_save_after_the_file_was_replaced_is_refused_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let snap = Snapshot::open(&path).unwrap();
+    let recon = closedesk::reconcile::run(&snap).unwrap();
+    let other = snapshot_at(dir.path(), "other.db");
+    std::fs::rename(&other, &path).unwrap();
+    let err = checklist::set(
+        &snap,
+        &actor(&snap, "olive"),
+        &recon,
+        1,
+        ItemStatus::InProgress,
+        Some("tied out the usage extract"),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("p.db was replaced by another file since it was opened here"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was saved"), "{err}");
+    drop(snap);
+    let now_there = Snapshot::open(&path).unwrap();
+    assert!(now_there.workflow().audit_log().unwrap().is_empty());
+}

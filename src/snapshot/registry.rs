@@ -47,6 +47,13 @@ impl Files {
 /// One open connection, counted until dropped.
 pub struct Registration(Key);
 
+impl Registration {
+    /// The identity of the file the connection opened.
+    pub fn key(&self) -> Key {
+        self.0
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         let mut files = lock();

@@ -716,6 +716,7 @@ impl Snapshot {
         change: impl FnOnce(&WriteTx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        self.still_at_its_path()?;
         let write = WriteTx { tx, at: now() };
         let value = change(&write)?;
         write.tx.commit()?;
