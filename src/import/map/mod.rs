@@ -636,26 +636,30 @@ fn cell(
     }
 }
 
-/// An amount as the native format writes it: major units, the sign as wanted.
+/// An amount as the native format writes it: major units, the sign as wanted. Major units
+/// not negated go through as written (the native import reads them, with its own
+/// messages); otherwise the cell is read as an amount first and negated as a number, so a
+/// cell that is not one (`--20.00`) is refused, not turned into one.
 fn amount(text: &str, unit: Unit, negate: bool) -> Result<String, String> {
-    let major = match unit {
-        Unit::Major => text.to_string(),
+    use crate::money::Money;
+    let money = match unit {
+        Unit::Major if !negate => return Ok(text.to_string()),
+        Unit::Major => {
+            if text.trim() != text {
+                return Err("has spaces around it".into());
+            }
+            Money::parse(text).map_err(|e| format!("cannot be read: {e}"))?
+        }
         Unit::Minor => {
             let digits = text.strip_prefix('-').unwrap_or(text);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err("is not a whole number of minor units".into());
             }
             let cents: i64 = text.parse().map_err(|_| "is out of range".to_string())?;
-            crate::money::Money::from_cents(cents).to_string()
+            Money::from_cents(cents)
         }
     };
-    if !negate {
-        return Ok(major);
-    }
-    Ok(match major.strip_prefix('-') {
-        Some(positive) => positive.to_string(),
-        None => format!("-{major}"),
-    })
+    Ok(if negate { -money } else { money }.to_string())
 }
 
 /// A date or timestamp read with `format`, written as the native format wants it.
@@ -805,6 +809,15 @@ mod tests {
         assert_eq!(amount("12.50", Unit::Major, false).unwrap(), "12.50");
         assert!(amount("12.50", Unit::Minor, false).is_err());
         assert!(amount("99999999999999999999", Unit::Minor, false).is_err());
+        // Negated as a number: a cell that is not an amount is refused, not made one.
+        assert_eq!(
+            amount("--20.00", Unit::Major, true).unwrap_err(),
+            "cannot be read: not an amount (expected e.g. 1250.00 or -12.5)"
+        );
+        assert!(amount("-", Unit::Major, true).is_err());
+        assert!(amount(" 20.00", Unit::Major, true).is_err());
+        assert_eq!(amount("20.5", Unit::Major, true).unwrap(), "-20.50");
+        assert_eq!(amount("-0.00", Unit::Major, true).unwrap(), "0.00");
     }
 
     #[test]
