@@ -3,6 +3,7 @@
 //! formula-injection and control characters, refusal to overwrite, the worked example's
 //! figures in its packet, and the audit record of each export.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -12,6 +13,8 @@ use closedesk::export::{self, gl, Format, Kind, Request, Target, Written};
 use closedesk::money::Money;
 use closedesk::snapshot::Snapshot;
 use closedesk::workflow::Actor;
+
+mod common;
 
 fn demo(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -541,6 +544,90 @@ fn stamp_adds_the_export_time_and_only_then() {
         .find(|l| l.starts_with("#exported_at,"))
         .expect("a stamp line");
     assert!(line.len() > "#exported_at,".len() + 9, "{line}");
+}
+
+/// The GL journal's net credit per GL account of `path` (entity level or by account), and
+/// per customer account for `by_account`.
+fn gl_nets(path: &Path, by_account: bool) -> (BTreeMap<String, Money>, BTreeMap<(String, String), Money>) {
+    let doc = json(&bytes(
+        path,
+        WORKED_OPERATOR,
+        &Request {
+            by_account,
+            ..Request::new(Kind::Gl, Format::Json)
+        },
+    ));
+    let mut per_gl = BTreeMap::new();
+    let mut per_account = BTreeMap::new();
+    for l in doc["lines"].as_array().unwrap() {
+        let net = money(&l["credit"]) - money(&l["debit"]);
+        let gl_account = l["gl_account"].as_str().unwrap().to_string();
+        *per_gl.entry(gl_account.clone()).or_insert(Money::ZERO) += net;
+        if let Some(account) = l["account_id"].as_str() {
+            *per_account
+                .entry((account.to_string(), gl_account))
+                .or_insert(Money::ZERO) += net;
+        }
+    }
+    (per_gl, per_account)
+}
+
+/// A credit balance paid out by cheque (tests/fixtures/unwinds, story 6: CR-6 80.00,
+/// reversed by CR-6R, ledger refund −80.00 naming CR-6R) leaves cash, and the service
+/// credit stands. It was booked as a rescinded credit: Cash 80.00 too high, contra-revenue
+/// 80.00 too low. By hand: Cash 2,200.00 − 1,250.00 − 150.00 − 200.00 − 80.00 = 520.00
+/// (a debit); contra-revenue 80.00 (a debit); unapplied credits 80.00 − 80.00 = 0.00.
+#[test]
+fn gl_pays_a_credit_balance_out_of_cash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unwinds.db");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unwinds");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    let m = |s: &str| Money::parse(s).unwrap();
+    let (net, _) = gl_nets(&path, false);
+    assert_eq!(net[gl::CASH], m("-520.00"));
+    assert_eq!(net[gl::CREDITS], m("-80.00"));
+    assert_eq!(
+        net.get(gl::UNAPPLIED_CREDITS).copied().unwrap_or(Money::ZERO),
+        Money::ZERO
+    );
+}
+
+/// An account with revenue lines and no ledger row (an invoice posted and voided in the
+/// window, its ledger rows missing, which nets away in the roll-forward) had no share of
+/// the billing and void entries by account, so the journal by account did not add up to
+/// the entity journal and put −90.00 of AR on an account that has none. By hand, ACC-V's
+/// AR per entry: billing 0.00 posted − 10.00 tax = −10.00; billing-tax +10.00; voids
+/// −(0.00 − 90.00 − 10.00) = +100.00; voids-revenue −90.00; voids-tax −10.00; in all
+/// −10 + 10 + 100 − 90 − 10 = 0.00.
+#[test]
+fn gl_by_account_adds_up_to_the_entity_journal_for_an_account_without_ledger_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mixed-edges");
+    let src = common::files::copy_dir(&fixtures, &dir.path().join("src"));
+    let append = |file: &str, rows: &str| {
+        let p = src.join(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, format!("{text}{rows}")).unwrap();
+    };
+    append("accounts.csv", "ACC-V,Voided in window,customer\n");
+    append(
+        "invoices.csv",
+        "INV-V1,ACC-V,void,2026-03-05,2026-03-20,2026-04-04,100.00,0.00\n",
+    );
+    append(
+        "invoice_lines.csv",
+        "LV1,INV-V1,recurring,,,,90.00,immediate,service\nLV1T,INV-V1,tax,,,,10.00,immediate,sales tax\n",
+    );
+    let path = dir.path().join("p.db");
+    closedesk::import::import_dir(&src, &path, false).unwrap();
+    let (entity, _) = gl_nets(&path, false);
+    let (split, per_account) = gl_nets(&path, true);
+    assert_eq!(split, entity);
+    assert_eq!(
+        per_account[&("ACC-V".to_string(), gl::AR.to_string())],
+        Money::ZERO
+    );
 }
 
 /// The GL of tests/fixtures/revenue-rules (worked by hand in its README.md): tax to a

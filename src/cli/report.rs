@@ -57,6 +57,9 @@ pub fn print_steps(recon: &Reconciliation) {
     figure("  charged back", a.window.payments_charged_back);
     figure("Credits issued", a.window.credits_issued);
     figure("  reversed", a.window.credits_reversed);
+    if !a.window.credits_paid_out.is_zero() {
+        figure("    of which paid out", a.window.credits_paid_out);
+    }
     figure("Disbursed from payments", a.window.disbursed_from_payments);
     figure("Disbursed from credits", a.window.disbursed_from_credits);
     figure("AR reduced by disbursement", a.disbursed);

@@ -68,7 +68,18 @@ const REVERSALS: Entry = entry("payment-reversals", "payments reversed", UNAPPLI
 const REFUNDS: Entry = entry("refunds", "payments refunded", UNAPPLIED_CASH, CASH);
 const CHARGEBACKS: Entry = entry("chargebacks", "payments charged back", UNAPPLIED_CASH, CASH);
 const CREDITS_ISSUED: Entry = entry("credits-issued", "credits issued", CREDITS, UNAPPLIED_CREDITS);
-const CREDIT_REVERSALS: Entry = entry("credit-reversals", "credits reversed", UNAPPLIED_CREDITS, CREDITS);
+const CREDIT_REVERSALS: Entry = entry(
+    "credit-reversals",
+    "credits reversed (rescinded; not paid out)",
+    UNAPPLIED_CREDITS,
+    CREDITS,
+);
+const CREDITS_PAID_OUT: Entry = entry(
+    "credits-paid-out",
+    "credit balances paid out (credit reversals a ledger refund names)",
+    UNAPPLIED_CREDITS,
+    CASH,
+);
 const CASH_APPLIED: Entry = entry("cash-applied", "disbursed from payments", UNAPPLIED_CASH, AR);
 const CREDITS_APPLIED: Entry = entry("credits-applied", "disbursed from credits", UNAPPLIED_CREDITS, AR);
 const VOIDS: Entry = entry(
@@ -155,15 +166,31 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
         .map(|a| (a.account_id.as_str(), a))
         .collect();
     let account_revenue = |account: &str| revenue_of.get(account).map(|a| (*a).clone()).unwrap_or_default();
+    // The accounts of the entries that net a ledger figure against a revenue one: an account
+    // may have revenue lines and no ledger row (an invoice posted and voided in the window
+    // with no ledger rows), and its share of the entity entry is then the revenue side alone.
+    let rollforward_of: std::collections::HashMap<&str, &crate::reconcile::rollforward::RollForward> = rf
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), &a.roll_forward))
+        .collect();
+    let netted: std::collections::BTreeSet<&str> = rollforward_of
+        .keys()
+        .copied()
+        .chain(revenue.accounts.iter().map(|a| a.account_id.as_str()))
+        .collect();
+    let ledger_of = |account: &str, of: fn(&crate::reconcile::rollforward::RollForward) -> Money| {
+        rollforward_of.get(account).map_or(Money::ZERO, |r| of(r))
+    };
     // Billing: the invoices' tax lines are owed, not deferred revenue.
     if by_account {
-        for acc in &rf.accounts {
-            let tax = account_revenue(&acc.account_id).tax_billed_in_window;
+        for &account in &netted {
+            let tax = account_revenue(account).tax_billed_in_window;
             post(
                 &mut out,
                 &BILLING,
-                Some(&acc.account_id),
-                acc.roll_forward.posted - tax,
+                Some(account),
+                ledger_of(account, |r| r.posted) - tax,
             );
         }
         for a in &revenue.accounts {
@@ -194,7 +221,15 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
     post(&mut out, &REFUNDS, None, a.window.payments_refunded);
     post(&mut out, &CHARGEBACKS, None, a.window.payments_charged_back);
     post(&mut out, &CREDITS_ISSUED, None, a.window.credits_issued);
-    post(&mut out, &CREDIT_REVERSALS, None, a.window.credits_reversed);
+    // A credit reversal a ledger refund names paid the balance out: it leaves cash, and the
+    // credit itself stands; the rest rescinds the credit.
+    post(
+        &mut out,
+        &CREDIT_REVERSALS,
+        None,
+        a.window.credits_reversed - a.window.credits_paid_out,
+    );
+    post(&mut out, &CREDITS_PAID_OUT, None, a.window.credits_paid_out);
     if by_account {
         let disbursed = source
             .snapshot
@@ -217,10 +252,10 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
     // reduction. What the voided lines had recognized before the void goes back against
     // revenue, their tax lines against the liability, the rest against deferred revenue.
     if by_account {
-        for acc in &rf.accounts {
-            let a = account_revenue(&acc.account_id);
-            let rest = -acc.roll_forward.voids - a.reversed_by_voids - a.tax_voided_in_window;
-            post(&mut out, &VOIDS, Some(&acc.account_id), rest);
+        for &account in &netted {
+            let a = account_revenue(account);
+            let rest = -ledger_of(account, |r| r.voids) - a.reversed_by_voids - a.tax_voided_in_window;
+            post(&mut out, &VOIDS, Some(account), rest);
         }
         for a in &revenue.accounts {
             post(&mut out, &VOIDS_REVENUE, Some(&a.account_id), a.reversed_by_voids);

@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(
             json,
             "{\"payments_received\":70000.00,\"payments_reversed\":0.00,\"payments_refunded\":0.00,\
-             \"payments_charged_back\":0.00,\"credits_issued\":3000.00,\"credits_reversed\":0.00,\
+             \"payments_charged_back\":0.00,\"credits_issued\":3000.00,\"credits_reversed\":0.00,\"credits_paid_out\":0.00,\
              \"disbursed_from_payments\":62000.00,\"disbursed_from_credits\":1500.00,\
              \"disbursed\":63500.00,\"unapplied_payments\":8000.00,\"unapplied_credits\":0.00,\
              \"unapplied\":8000.00}"

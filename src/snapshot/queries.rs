@@ -703,12 +703,18 @@ pub(crate) const AFTER_WINDOW: &str =
 // every run.
 
 /// The window's payments, credits and disbursements, summed by kind (`what`: `payments`,
-/// `credits`, `disbursed`; `kind`: the row's kind, or the disbursement's source kind).
+/// `credits`, `disbursed`; `kind`: the row's kind, or the disbursement's source kind; `credits`
+/// `paid_out`: the credit reversals a ledger `refund` row names, when there are any).
 pub(crate) const WINDOW_ACTIVITY: &str = "SELECT 'payments', kind, SUM(amount_cents) FROM payments
              WHERE occurred_on >= :start AND occurred_on <= :end GROUP BY kind
              UNION ALL
              SELECT 'credits', kind, SUM(amount_cents) FROM credits
              WHERE issued_on >= :start AND issued_on <= :end GROUP BY kind
+             UNION ALL
+             SELECT 'credits', 'paid_out', SUM(c.amount_cents) FROM credits c
+             WHERE c.kind = 'reversal' AND c.issued_on >= :start AND c.issued_on <= :end
+               AND EXISTS (SELECT 1 FROM ledger g WHERE g.reference = c.id AND g.kind = 'refund')
+             HAVING COUNT(*) > 0
              UNION ALL
              SELECT 'disbursed', source_kind, SUM(amount_cents) FROM disbursements
              WHERE disbursed_on >= :start AND disbursed_on <= :end GROUP BY source_kind";
@@ -864,6 +870,10 @@ pub struct WindowActivity {
     pub payments_charged_back: Money,
     pub credits_issued: Money,
     pub credits_reversed: Money,
+    /// Of `credits_reversed`, the reversals a ledger `refund` row names: a credit balance
+    /// paid out to the customer (docs/reconciliation.md, "A refund of an account's credit
+    /// balance"), which leaves cash, where the rest rescinds the credit.
+    pub credits_paid_out: Money,
     pub disbursed_from_payments: Money,
     pub disbursed_from_credits: Money,
 }
@@ -1396,6 +1406,7 @@ impl Snapshot {
                     Some(PaymentKind::Chargeback) => &mut activity.payments_charged_back,
                     None => return Err(unknown_word(1, kind)),
                 },
+                ("credits", "paid_out") => &mut activity.credits_paid_out,
                 ("credits", kind) => match CreditKind::parse(kind) {
                     Some(CreditKind::Credit) => &mut activity.credits_issued,
                     Some(CreditKind::Reversal) => &mut activity.credits_reversed,

@@ -737,6 +737,7 @@ pub fn lane_figures(recon: &reconcile::Overview) -> Vec<String> {
             LaneTable::Credits => amounts(&[
                 ("issued", ap.window.credits_issued),
                 ("reversed", ap.window.credits_reversed),
+                ("of which paid out", ap.window.credits_paid_out),
                 ("unapplied at window end", ap.unapplied_credits),
             ]),
             LaneTable::Disbursements => amounts(&[
