@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use closedesk::snapshot::Snapshot;
 use rusqlite::Connection;
 
 mod common;
@@ -340,6 +341,38 @@ fn a_lock_lifted_and_put_back_with_plain_sql_is_still_said() {
     assert!(!ok("status", &path, &[]).contains("LOCK LIFTED"));
     assert_eq!(run("status", &path, &["--check"]).status.code(), Some(0));
     ok("verify", &path, &[]);
+}
+
+/// Waivers and checklist moves written with plain SQL on an open period, no audit row
+/// behind them: every sign-off precondition read `[ok]` and the lock sealed actions nobody
+/// made (only `verify` saw it, after). The sign-off now replays the log first and refuses,
+/// saying why, and nothing is signed.
+#[test]
+fn a_sign_off_refuses_workflow_rows_written_behind_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    ok("reconcile", &path, &[]);
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO mismatch_state (key, status, first_seen, updated_by, updated_at, version)
+               SELECT key, 'waived', '2026-11-30T00:00:00Z', 'jokafor', '2026-11-30T00:00:00Z', 1
+               FROM reconcile_mismatches;
+             UPDATE checklist SET status = 'done', updated_by = 'rdiaz',
+                    updated_at = '2026-11-30T00:00:00Z', version = 1;",
+        )
+        .unwrap();
+    let out = run("signoff", &path, &["--user", "mhale"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the workflow tables do not match the audit log (checklist:1 in the workflow tables differs from the log's last change to it)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was signed"), "{stderr}");
+    assert!(!ok("status", &path, &[]).contains("signed off by"));
+    let log = Snapshot::open(&path).unwrap().workflow().audit_log().unwrap();
+    assert!(log.is_empty(), "{log:?}");
 }
 
 /// A trigger that is not closedesk's and swallows an insert (`RAISE(IGNORE)`): the note is
