@@ -324,6 +324,9 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("read-only"), "{stderr}");
+        // The file is named, and the note typed is given back (it was neither).
+        assert!(stderr.contains(&format!("{}:", path.display())), "{stderr}");
+        assert!(stderr.trim_end().ends_with("; your input was: hello"), "{stderr}");
         set_mode(&inner, 0o755);
     }
 }

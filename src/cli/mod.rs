@@ -220,10 +220,10 @@ impl Failure {
         }
     }
 
-    /// A busy or failing environment (exit 3) with what the user typed echoed, so it is not
-    /// lost; any other failure as it is.
+    /// A failure before the input was looked at (opening the file, who is acting) with what
+    /// the user typed echoed, so it is not lost: busy, read-only, not on the roster.
     pub fn keeping(mut self, input: Option<&str>) -> Failure {
-        if let Some(input) = input.filter(|i| self.code == EXIT_ENVIRONMENT && !i.trim().is_empty()) {
+        if let Some(input) = input.filter(|i| !i.trim().is_empty()) {
             self.message
                 .push_str(&format!("; your input was: {}", inert(input)));
         }

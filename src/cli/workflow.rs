@@ -299,6 +299,20 @@ fn refused_on(snapshot: &Snapshot, refusal: Refusal, json: bool) -> Failure {
     failure
 }
 
+/// [`refused_on`] for an action with text the user typed (a note, a reason, a comment): a
+/// refusal that is the file's or the environment's, not the input's (read-only, an I/O
+/// error), gives the input back, so it is not lost. (A busy refusal carries it already.)
+fn refused_keeping(snapshot: &Snapshot, refusal: Refusal, json: bool, typed: Option<&str>) -> Failure {
+    let not_the_input = matches!(refusal, Refusal::Storage(_) | Refusal::Environment(_));
+    let mut failure = refused_on(snapshot, refusal, json);
+    if let Some(input) = typed.filter(|i| not_the_input && !i.trim().is_empty()) {
+        failure
+            .message
+            .push_str(&format!("; your input was: {}", inert(input)));
+    }
+    failure
+}
+
 /// The figures an action works with: the stored result when it is current, else the
 /// engine's (stored for next time). The write checks inside its transaction that the source
 /// rows did not change since (docs/reconciliation.md, "Stored results").
@@ -385,7 +399,7 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
                 note.as_deref(),
                 if_version,
             )
-            .map_err(|r| refused(r, json))?;
+            .map_err(|r| refused_keeping(&snapshot, r, json, note.as_deref()))?;
             let list = items::items(&snapshot, &recon.overview).map_err(|r| refused(r, json))?;
             let moved = list.into_iter().find(|i| i.row.item == number);
             if json {
@@ -402,7 +416,8 @@ pub fn checklist(args: ChecklistArgs, user: Option<&str>) -> Outcome {
         }
         Some(ChecklistAction::Note { item, text }) => {
             let number = items::parse_item(&item).map_err(|r| refused(r, json))?;
-            let receipt = items::note(&snapshot, &actor, number, &text).map_err(|r| refused(r, json))?;
+            let receipt = items::note(&snapshot, &actor, number, &text)
+                .map_err(|r| refused_keeping(&snapshot, r, json, Some(&text)))?;
             if json {
                 print_json(&json!({ "receipt": receipt }))?;
             } else {
@@ -495,8 +510,12 @@ fn file_and_key(file: Option<String>, key: Option<String>) -> (Option<PathBuf>, 
 pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
     let (file, key) = file_and_key(args.file.take(), args.key.take());
-    let typed = args.action.as_ref().and_then(MismatchAction::typed);
-    let (snapshot, actor) = open_as(file, user, json).map_err(|f| f.keeping(typed))?;
+    let typed = args
+        .action
+        .as_ref()
+        .and_then(MismatchAction::typed)
+        .map(str::to_string);
+    let (snapshot, actor) = open_as(file, user, json).map_err(|f| f.keeping(typed.as_deref()))?;
     let Some(key) = key else {
         if args.action.is_some() {
             return Err(Failure::usage(
@@ -514,7 +533,7 @@ pub fn mismatch(mut args: MismatchArgs, user: Option<&str>) -> Outcome {
     // One mismatch: read by key, whatever the number of mismatches in the period.
     let recon = stored::current_of(&snapshot, &key).map_err(|e| cannot_read(&snapshot, e))?;
     let on = mismatches::on(&snapshot, &actor, &recon, &key).seen(args.if_version);
-    let fail = |r: Refusal| refused(r, json);
+    let fail = |r: Refusal| refused_keeping(&snapshot, r, json, typed.as_deref());
     let receipt = match args.action {
         None if args.rows => {
             let evidence = crate::reconcile::evidence::evidence_now(&snapshot, &key)
@@ -808,7 +827,8 @@ pub fn signoff(args: SignoffArgs, user: Option<&str>) -> Outcome {
         }
         return Ok(if met { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
-    let done = signing::sign(&snapshot, &actor, args.comment.as_deref()).map_err(|r| refused(r, json))?;
+    let done = signing::sign(&snapshot, &actor, args.comment.as_deref())
+        .map_err(|r| refused_keeping(&snapshot, r, json, args.comment.as_deref()))?;
     if json {
         print_json(&done)?;
     } else {
@@ -838,7 +858,8 @@ pub fn signoff(args: SignoffArgs, user: Option<&str>) -> Outcome {
 pub fn reopen(args: ReopenArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
     let (snapshot, actor) = open_as(args.file, user, json)?;
-    let receipt = signing::reopen(&snapshot, &actor, &args.reason).map_err(|r| refused(r, json))?;
+    let receipt = signing::reopen(&snapshot, &actor, &args.reason)
+        .map_err(|r| refused_keeping(&snapshot, r, json, Some(&args.reason)))?;
     if json {
         print_json(&json!({ "receipt": receipt }))?;
     } else {
