@@ -375,6 +375,37 @@ fn a_sign_off_refuses_workflow_rows_written_behind_the_log() {
     assert!(log.is_empty(), "{log:?}");
 }
 
+/// An amount stored as a floating-point value by another program: every command said
+/// "Invalid column type Real at index: 7, name: amount_cents". It now says what is wrong in
+/// words a controller can act on.
+#[test]
+fn a_floating_point_amount_written_by_another_program_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let reason = "--reason=GL export missed a credit";
+    let key = "exports:GL-2026-03:ar-total";
+    ok(
+        "mismatch",
+        &path,
+        &[
+            key, "propose", "--amount", "9.75", "--side", "actual", reason, "--user", "tlin",
+        ],
+    );
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE annotations SET amount_cents = 975.5", [])
+        .unwrap();
+    let out = run("verify", &path, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "column amount_cents holds a real (floating-point) value, which closedesk never writes there"
+        ),
+        "{stderr}"
+    );
+}
+
 /// A trigger that is not closedesk's and swallows an insert (`RAISE(IGNORE)`): the note is
 /// not reported saved (nothing is written, the audit row neither), and `verify` names the
 /// trigger.

@@ -361,6 +361,22 @@ fn workflow_tables_edited_behind_the_log_are_caught_by_replay() {
         what.starts_with("annotation:1 in the workflow tables differs"),
         "{what}"
     );
+
+    // A title is in no audit row (no action changes it): renamed by hand, it passed.
+    conn.execute("UPDATE annotations SET text = 'a note'", [])
+        .unwrap();
+    assert!(verify(&path).ok);
+    conn.execute(
+        "UPDATE checklist SET title = 'Review posted invoices (waived by CFO)' WHERE item = 2",
+        [],
+    )
+    .unwrap();
+    let (_, what) = first_problem(&verify(&path));
+    assert_eq!(
+        what,
+        "checklist:2's title is 'Review posted invoices (waived by CFO)', not the close guide's: changed \
+         behind the log"
+    );
 }
 
 #[test]

@@ -164,6 +164,19 @@ pub fn is_environment(e: &rusqlite::Error) -> bool {
 /// SQLite's own text. Never names the file (the caller does).
 pub fn explain(e: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode;
+    if let rusqlite::Error::InvalidColumnType(_, column, found) = e {
+        // SQLite lets any column hold any type; closedesk writes each with one.
+        return format!(
+            "column {} holds {} value, which closedesk never writes there (an amount with a fraction, \
+             text for a number?): the file was edited by another program; restore it from a copy",
+            inert(column),
+            match found {
+                rusqlite::types::Type::Real => "a real (floating-point)".to_string(),
+                rusqlite::types::Type::Integer => "an integer".to_string(),
+                other => format!("a {}", other.to_string().to_lowercase()),
+            }
+        );
+    }
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => format!(
             "damaged snapshot: a page of the file is corrupt ({}); restore the file from a copy",

@@ -19,7 +19,7 @@ use super::{signoff, Engine, Refusal};
 use crate::reconcile::Reconciliation;
 pub use crate::snapshot::chain::{encode, hash, Fields, ENCODING_TAG, GENESIS};
 use crate::snapshot::model::PeriodStatus;
-use crate::snapshot::schema::{APPLICATION_ID, SCHEMA_VERSION};
+use crate::snapshot::schema::{APPLICATION_ID, CHECKLIST_ITEMS, SCHEMA_VERSION};
 use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
@@ -702,6 +702,20 @@ fn replay(
                 ),
             };
             return Ok(Err(problem(seq, what)));
+        }
+    }
+    // The titles are not in the log (no action changes them): they are the close guide's.
+    for row in read.checklist()? {
+        let expected = CHECKLIST_ITEMS.get(usize::from(row.item).wrapping_sub(1));
+        if expected != Some(&row.title.as_str()) {
+            return Ok(Err(problem(
+                None,
+                format!(
+                    "checklist:{}'s title is '{}', not the close guide's: changed behind the log",
+                    row.item,
+                    inert(&row.title)
+                ),
+            )));
         }
     }
     if !with_period {
