@@ -10,13 +10,30 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// Characters that take no place on screen and carry no text of their own: zero-width
-/// spaces and joiners, the word joiner and invisible operators, the byte-order mark, the
-/// soft hyphen, the combining grapheme joiner, the Mongolian vowel separator.
+/// Characters that take no place on screen and carry no text of their own: Unicode's
+/// default-ignorable code points (zero-width spaces and joiners, the word joiner and
+/// invisible operators, the byte-order mark, the soft hyphen, the combining grapheme
+/// joiner, the Hangul fillers, variation selectors, tags…) and the Mongolian vowel
+/// separator. (Bidi controls, also default-ignorable, are [`is_bidi_control`].)
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' | '\u{180E}'
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2065}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 

@@ -791,6 +791,20 @@ mod tests {
         }
         assert_eq!(csv_text("\u{202E}=1+2 x"), "'=1+2 x");
         assert_eq!(csv_text("\u{200B}=1"), "'\\u{200b}=1");
+        // Every default-ignorable character in front counts for nothing: the Hangul filler,
+        // a variation selector, a tag character went through unprefixed.
+        for invisible in [
+            '\u{3164}',
+            '\u{115F}',
+            '\u{FFA0}',
+            '\u{17B4}',
+            '\u{206F}',
+            '\u{FE0F}',
+            '\u{E0020}',
+        ] {
+            let cell = csv_text(&format!("{invisible}=HYPERLINK(\"x\")"));
+            assert!(cell.starts_with('\''), "{invisible:?}: {cell}");
+        }
         assert_eq!(csv_text("a\x1b[31mb\nc"), "a\\x1b[31mb\\nc");
         assert_eq!(Cell::Amount(Money::from_cents(-123_456)).csv(), "-1234.56");
         assert_eq!(Cell::Amount(Money::from_cents(5)).csv(), "0.05");
