@@ -183,6 +183,24 @@ fn a_bad_date_is_reported_at_the_exports_file_line_and_column() {
     assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
 }
 
+/// A quote opened and never closed reads every line to the end of the file into one cell:
+/// it was reported as "row has 2 fields, the header has 8", where the native import names
+/// the quote.
+#[test]
+fn an_unterminated_quote_in_an_export_is_named_where_it_starts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    edit(&dir.join("accounts.csv"), "crane,ops@", "crane,\"ops@");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let expected = format!(
+        "{}:4:2: unterminated quote in account_email: the quoted cell that starts here has no closing quote, \
+         so every line to the end of the file was read into it",
+        dir.join("accounts.csv").display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    assert!(!stderr.contains("fields, the header has"), "{stderr}");
+}
+
 #[test]
 fn an_unknown_status_is_named_with_the_rule_that_would_map_it() {
     let tmp = tempfile::tempdir().unwrap();

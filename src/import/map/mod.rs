@@ -485,7 +485,8 @@ fn read_export(
         return (0, 0);
     }
     let (mut taken, mut skipped) = (0, 0);
-    for record in records {
+    let mut records = records.peekable();
+    while let Some(record) = records.next() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -500,6 +501,28 @@ fn read_export(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
+        let swallowed = records.peek().is_none() && record.len() != header_record.len();
+        if let Some(at) = swallowed
+            .then(|| record.iter().position(|f| f.contains(&b'\n')))
+            .flatten()
+        {
+            // The last row, a field count off and a line break in a cell: a quote opened
+            // and never closed read every line to the end of the file into that cell.
+            let name = header_record
+                .get(at)
+                .map(|n| format!(" in {}", quoted(&String::from_utf8_lossy(n))))
+                .unwrap_or_default();
+            found.push(
+                &label,
+                line,
+                at as u64 + 1,
+                format!(
+                    "unterminated quote{name}: the quoted cell that starts here has no closing quote, so \
+                     every line to the end of the file was read into it"
+                ),
+            );
+            continue;
+        }
         if record.len() != header_record.len() {
             found.push(
                 &label,
