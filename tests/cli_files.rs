@@ -227,6 +227,51 @@ fn a_fifo_is_refused_without_waiting() {
     assert!(stderr.contains("not a regular file"), "{stderr}");
 }
 
+/// A FIFO in place of an import's CSV file: the import opened it and waited for a writer
+/// forever. It is refused at once, naming the file.
+#[test]
+fn an_import_refuses_a_fifo_without_waiting() {
+    let dir = tmp();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import-minimal");
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
+    }
+    let csv = src.join("invoices.csv");
+    std::fs::remove_file(&csv).unwrap();
+    let c = std::ffi::CString::new(csv.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("import")
+        .arg(&src)
+        .arg("--out")
+        .arg(dir.path().join("p.db"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("import with a FIFO as invoices.csv still waiting after 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invoices.csv: cannot read: not a regular file (a pipe, socket or device)"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("p.db").exists());
+}
+
 /// Whether permission bits can be tested: not as root, or as root through `setpriv` (tests
 /// run as root in CI, which ignores permission bits). Says so when they cannot.
 fn permission_bits_testable() -> bool {

@@ -300,6 +300,9 @@ impl<'a> Dir<'a> {
     fn file(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
         let path = self.0.join(name);
         let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
+        if let Err(e) = regular(&path) {
+            return Err(cannot(&e));
+        }
         match fs::File::open(&path) {
             Ok(file) => match file.metadata() {
                 Ok(meta) if meta.is_dir() => Err(cannot(&"is a directory")),
@@ -320,6 +323,30 @@ impl Source for Dir<'_> {
     fn open(&self, name: &str) -> Result<Option<Box<dyn Read + '_>>, ImportError> {
         Ok(self.file(name)?.map(|file| Box::new(file) as Box<dyn Read + '_>))
     }
+}
+
+/// An error when `path` exists and is neither a regular file nor a directory (a pipe, a
+/// socket, a device), checked before it is opened: opening a FIFO waits for a writer that
+/// never comes, and the import hung. A missing path passes (the open says so).
+pub(crate) fn regular(path: &Path) -> std::io::Result<()> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => Err(std::io::Error::other(
+            "not a regular file (a pipe, socket or device)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// [`fs::read`], refusing what is not a regular file before opening it ([`regular`]).
+pub(crate) fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    regular(path)?;
+    fs::read(path)
+}
+
+/// [`fs::read_to_string`], refusing what is not a regular file before opening it.
+pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
+    regular(path)?;
+    fs::read_to_string(path)
 }
 
 /// Why a run stopped: the input (an [`ImportError`]), or a write to the snapshot.

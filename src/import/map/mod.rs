@@ -19,7 +19,6 @@
 pub mod rules;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs;
 use std::path::Path;
 
 use chrono::format::ParseErrorKind;
@@ -119,7 +118,7 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
     build::check_target(out, force)?;
     Dir::new(dir)?;
     let rules_label = inert_path(rules_path);
-    let text = fs::read_to_string(rules_path)
+    let text = super::read_text(rules_path)
         .map_err(|e| ImportError::Io(format!("{rules_label}: cannot read: {e}")))?;
     let rules = rules::parse(&text).map_err(|errors| ImportError::Problems {
         more: errors.len().saturating_sub(MAX_PROBLEMS),
@@ -295,7 +294,7 @@ fn period_file(
     found: &mut Found,
 ) -> Option<(PeriodFile, (String, NaiveDate, NaiveDate))> {
     let window = super::stripe::parse_window(&rules.window)?;
-    let text = match fs::read_to_string(dir.join(&rules.period_file)) {
+    let text = match super::read_text(&dir.join(&rules.period_file)) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             found.push(
@@ -390,7 +389,7 @@ fn read_export(
 ) -> (usize, usize) {
     let path = dir.join(&table.file);
     let label = inert_path(&path);
-    let bytes = match fs::read(&path) {
+    let bytes = match super::read_bytes(&path) {
         Ok(bytes) => bytes,
         Err(e) => {
             let why = if e.kind() == std::io::ErrorKind::NotFound {

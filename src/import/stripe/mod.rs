@@ -75,7 +75,7 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
             ),
         ));
     }
-    let period_file = match std::fs::read_to_string(dir.join(config::FILE)) {
+    let period_file = match crate::import::read_text(&dir.join(config::FILE)) {
         Ok(text) => match config::parse(&text) {
             Ok(p) => Some(p),
             Err(reasons) => {

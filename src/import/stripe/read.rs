@@ -2,7 +2,6 @@
 //! the list itself (`{"object": "list", "data": [...], "has_more": false}`) or JSON Lines
 //! (one object per line). Each object keeps where it was read, for its problems.
 
-use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
 
@@ -125,7 +124,7 @@ pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Proble
     for ext in ["json", "jsonl"] {
         let name = format!("{stem}.{ext}");
         let path = dir.join(&name);
-        match fs::read(&path) {
+        match crate::import::read_bytes(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => found.push((name, text)),
                 Err(_) => problems.push(file_problem(&name, 0, "not UTF-8 text".into())),
