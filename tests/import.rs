@@ -954,6 +954,20 @@ fn existing_target_that_is_not_a_snapshot_is_refused_even_with_force_and_left_un
         }
     }
     assert_eq!(fs::read(&out).unwrap(), b"the March close, signed off");
+    // SQLite's -wal beside a snapshot, empty as it is after a checkpoint while open.
+    let beside = tempfile::tempdir().unwrap();
+    let snapshot = beside.path().join("open.db");
+    import::import_dir(Path::new(FIXTURE), &snapshot, false).unwrap();
+    let wal = beside.path().join("open.db-wal");
+    fs::write(&wal, b"").unwrap();
+    match import::import_dir(Path::new(FIXTURE), &wal, true) {
+        Err(ImportError::Target(message)) => assert!(
+            message.contains("is the -wal file of the period snapshot"),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fs::read(&wal).unwrap(), b"");
     // One of the CSV files being imported.
     let src = fixture();
     let csv = src.path().join("invoices.csv");

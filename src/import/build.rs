@@ -73,7 +73,9 @@ pub(super) fn check_target(out: &Path, force: bool) -> Result<PathBuf, ImportErr
 fn refuse_not_a_snapshot(out: &Path, len: u64) -> Result<(), ImportError> {
     match crate::snapshot::snapshot_file_kind(out) {
         Some(kind) if kind == "a period snapshot" => Ok(()),
-        _ if len == 0 => Ok(()),
+        // An empty file holds nothing, unless it is SQLite's beside a snapshot (a -wal is
+        // empty after each checkpoint while the snapshot is open).
+        None if len == 0 => Ok(()),
         Some(kind) => Err(ImportError::Target(format!(
             "{}: is {kind}, not a period snapshot; --force replaces only a period snapshot — choose another --out",
             shown(out)
