@@ -291,22 +291,22 @@ fn a_lock_lifted_with_plain_sql_is_said_and_refuses_work_until_a_lead_reopens() 
 }
 
 /// The lock lifted with plain SQL, a row edited, and the lock put back: the period reads
-/// signed off as before, but the changes of its status that no sign-off or reopen made are
-/// kept by trigger (`lock_changes`), so `status` says so and `--check` fails, `verify`
-/// names them, and a lead's reopen claims them; signed again, the period is clean.
+/// signed off as before, but every change of its status is kept by trigger (`lock_changes`)
+/// with the sign-off or reopen that made it, so `status` says so and `--check` fails and
+/// `verify` names it; a lead's reopen records that a lead has looked (`status` is clean
+/// again, `verify` keeps naming the change: the file's history has it).
 #[test]
 fn a_lock_lifted_and_put_back_with_plain_sql_is_still_said() {
     let dir = tempfile::tempdir().unwrap();
     let path = demo(dir.path());
     close(&path);
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "UPDATE period SET status = 'open';
-             UPDATE payments SET reference = 'Check #19618 (lockbox 7721)' WHERE id = 'PAY-0001';
-             UPDATE period SET status = 'signed_off';",
-        )
-        .unwrap();
+    let put_back = "UPDATE period SET status = 'open';
+         UPDATE payments SET reference = 'Check #19618 (lockbox 7721)' WHERE id = 'PAY-0001';
+         UPDATE period SET status = 'signed_off';";
+    Connection::open(&path).unwrap().execute_batch(put_back).unwrap();
+    // The record as it stands, to edit by hand below.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
 
     let status = ok("status", &path, &[]);
     assert!(
@@ -318,29 +318,72 @@ fn a_lock_lifted_and_put_back_with_plain_sql_is_still_said() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("[failed] lock changes: the period's status was changed from signed_off to open at "),
+        stdout.contains(
+            "[failed] lock changes: the period's status was changed outside closedesk (signed_off → open at "
+        ),
         "{stdout}"
     );
-    // The changes cannot be claimed, nor deleted, by hand without a trace: a row is
-    // claimed once, never deleted.
     let conn = Connection::open(&path).unwrap();
-    assert!(conn.execute("DELETE FROM lock_changes", []).is_err());
+    assert!(
+        conn.execute("DELETE FROM lock_changes", []).is_err(),
+        "never deleted"
+    );
     drop(conn);
 
     let reason = "--reason=Lock lifted by hand in sqlite3; PAY-0001's reference was edited";
     ok("reopen", &path, &[reason, "--user", "mhale"]);
     assert!(!ok("status", &path, &[]).contains("LOCK LIFTED"));
-    let verified = ok("verify", &path, &[]);
+    let out = run("verify", &path, &[]);
+    assert_eq!(out.status.code(), Some(1));
     assert!(
-        verified.contains(
-            "[ok]     lock changes: 4 changes of the period's status, each by a sign-off or reopen"
-        ),
-        "{verified}"
+        String::from_utf8_lossy(&out.stdout).contains("), seen since by the sign-off or reopen at seq 14"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
     ok("signoff", &path, &["--user", "sgupta"]);
     assert!(!ok("status", &path, &[]).contains("LOCK LIFTED"));
     assert_eq!(run("status", &path, &["--check"]).status.code(), Some(0));
-    ok("verify", &path, &[]);
+
+    // Claiming the changes by hand for the sign-off (audit row 13, which made the first
+    // change to signed_off) or acknowledging them for another action does not hold.
+    for claim in [
+        "UPDATE lock_changes SET made_by_seq = 13 WHERE made_by_seq IS NULL AND acknowledged_seq IS NULL",
+        "UPDATE lock_changes SET made_by_seq = 999 WHERE made_by_seq IS NULL AND acknowledged_seq IS NULL",
+        "UPDATE lock_changes SET acknowledged_seq = 1 WHERE made_by_seq IS NULL AND acknowledged_seq IS NULL",
+    ] {
+        let forged = dir.path().join("forged.db");
+        std::fs::copy(&copy, &forged).unwrap();
+        Connection::open(&forged).unwrap().execute_batch(claim).unwrap();
+        let status = ok("status", &forged, &[]);
+        assert!(
+            status.contains("its record of lock changes was edited outside closedesk"),
+            "{claim}\n{status}"
+        );
+        assert_eq!(
+            run("status", &forged, &["--check"]).status.code(),
+            Some(1),
+            "{claim}"
+        );
+        assert_eq!(run("verify", &forged, &[]).status.code(), Some(1), "{claim}");
+    }
+}
+
+/// A lock forged on a period never signed off (`UPDATE period SET status = 'signed_off'`):
+/// said, and a lead's reopen lifts it (it was refused: "signed off but has no sign-off
+/// record", while every action said to reopen).
+#[test]
+fn a_lock_forged_with_plain_sql_is_lifted_by_a_leads_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE period SET status = 'signed_off'", [])
+        .unwrap();
+    assert!(ok("status", &path, &[]).contains("changed outside closedesk (open → signed_off at "));
+    let reason = "--reason=Locked by hand in sqlite3 by mistake; nothing signed";
+    ok("reopen", &path, &[reason, "--user", "sgupta"]);
+    assert!(!ok("status", &path, &[]).contains("LOCK LIFTED"));
+    ok("checklist", &path, &["set", "1", "in_progress", "--user", "tlin"]);
 }
 
 /// Waivers and checklist moves written with plain SQL on an open period, no audit row

@@ -90,18 +90,20 @@ pub fn migrations() -> Vec<String> {
 }
 
 /// Version 11: every change of the period's status, written by trigger, so a lock lifted
-/// by plain SQL and put back is seen after it is back (`workflow::signoff`). A sign-off or
-/// reopen claims the changes made so far with the sequence number of its audit row
-/// (`audit_seq`); a change nobody claimed was made outside closedesk. Rows are never
-/// deleted, and claimed once. Idempotent (a test's way to replay the older migrations sets the
-/// version back).
+/// by plain SQL and put back is seen after it is back (`workflow::signoff`). The sign-off or
+/// reopen whose own update made a change records its audit row on it (`made_by_seq`); one
+/// that finds changes made outside closedesk records that it saw them
+/// (`acknowledged_seq`). Rows are never deleted, each column is set once, and a row is
+/// never both. Idempotent (a test's way to replay the older migrations sets the version
+/// back).
 const LOCK_CHANGES: &str = r#"
 CREATE TABLE IF NOT EXISTS lock_changes (
-    seq        INTEGER PRIMARY KEY,
-    at         TEXT NOT NULL,
-    old_status TEXT NOT NULL,
-    new_status TEXT NOT NULL,
-    audit_seq  INTEGER
+    seq              INTEGER PRIMARY KEY,
+    at               TEXT NOT NULL,
+    old_status       TEXT NOT NULL,
+    new_status       TEXT NOT NULL,
+    made_by_seq      INTEGER,
+    acknowledged_seq INTEGER
 );
 CREATE TRIGGER IF NOT EXISTS period_status_logged AFTER UPDATE OF status ON period
 WHEN OLD.status IS NOT NEW.status
@@ -112,10 +114,12 @@ END;
 CREATE TRIGGER IF NOT EXISTS lock_changes_no_delete BEFORE DELETE ON lock_changes
 BEGIN SELECT RAISE(ABORT, 'lock_changes: rows are never deleted'); END;
 CREATE TRIGGER IF NOT EXISTS lock_changes_claimed_once BEFORE UPDATE ON lock_changes
-WHEN OLD.audit_seq IS NOT NULL OR NEW.audit_seq IS NULL OR NEW.seq IS NOT OLD.seq
-  OR NEW.at IS NOT OLD.at OR NEW.old_status IS NOT OLD.old_status
+WHEN NEW.seq IS NOT OLD.seq OR NEW.at IS NOT OLD.at OR NEW.old_status IS NOT OLD.old_status
   OR NEW.new_status IS NOT OLD.new_status
-BEGIN SELECT RAISE(ABORT, 'lock_changes: a change is claimed once, and never edited'); END;
+  OR (OLD.made_by_seq IS NOT NULL AND NEW.made_by_seq IS NOT OLD.made_by_seq)
+  OR (OLD.acknowledged_seq IS NOT NULL AND NEW.acknowledged_seq IS NOT OLD.acknowledged_seq)
+  OR (NEW.made_by_seq IS NOT NULL AND NEW.acknowledged_seq IS NOT NULL)
+BEGIN SELECT RAISE(ABORT, 'lock_changes: each column is set once, and a change is never edited'); END;
 "#;
 
 /// Version 7 (issue 15): source aggregates (`super::aggregates`). One table per aggregate,

@@ -47,16 +47,25 @@ fn set_when_some<const N: usize>(state: &mut Value, fields: [(&str, &Option<Stri
     }
 }
 
-/// One change of the period's status (`lock_changes`), written by trigger. `audit_seq`:
-/// the sign-off or reopen that claimed it; `None` while nobody has, that is, when it was
-/// made outside closedesk.
+/// One change of the period's status (`lock_changes`), written by trigger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LockChange {
     pub seq: i64,
     pub at: String,
     pub old_status: String,
     pub new_status: String,
-    pub audit_seq: Option<i64>,
+    /// The sign-off or reopen whose own update this was.
+    pub made_by: Option<LockClaim>,
+    /// The sign-off or reopen that found it made outside closedesk.
+    pub acknowledged_by: Option<LockClaim>,
+}
+
+/// The audit row a lock change names: its sequence number, and its action (`None` when
+/// the log has no row of that number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockClaim {
+    pub seq: i64,
+    pub action: Option<String>,
 }
 
 /// One checklist item as stored.
@@ -565,18 +574,37 @@ impl Reader<'_> {
         )
     }
 
-    /// Every change of the period's status (`lock_changes`, schema 11), oldest first.
+    /// Every change of the period's status (`lock_changes`, schema 11), oldest first, with
+    /// the actions of the audit rows it names.
     pub fn lock_changes(&self) -> rusqlite::Result<Vec<LockChange>> {
         self.all(
-            "SELECT seq, at, old_status, new_status, audit_seq FROM lock_changes ORDER BY seq",
+            "SELECT l.seq, l.at, l.old_status, l.new_status,
+                    l.made_by_seq, (SELECT action FROM audit_log WHERE seq = l.made_by_seq),
+                    l.acknowledged_seq, (SELECT action FROM audit_log WHERE seq = l.acknowledged_seq)
+             FROM lock_changes l ORDER BY l.seq",
             [],
             |r| {
+                let claim = |at: usize| -> rusqlite::Result<Option<LockClaim>> {
+                    Ok(r.get::<_, Option<i64>>(at)?
+                        .map(|seq| LockClaim { seq, action: None }))
+                };
+                let with_action =
+                    |claim: Option<LockClaim>, at: usize| -> rusqlite::Result<Option<LockClaim>> {
+                        Ok(match claim {
+                            Some(c) => Some(LockClaim {
+                                action: r.get(at)?,
+                                ..c
+                            }),
+                            None => None,
+                        })
+                    };
                 Ok(LockChange {
                     seq: r.get(0)?,
                     at: r.get(1)?,
                     old_status: r.get(2)?,
                     new_status: r.get(3)?,
-                    audit_seq: r.get(4)?,
+                    made_by: with_action(claim(4)?, 5)?,
+                    acknowledged_by: with_action(claim(6)?, 7)?,
                 })
             },
         )
@@ -962,13 +990,28 @@ impl Writes<'_> {
         })
     }
 
-    /// Claims every change of the period's status not claimed yet for the audit row this
-    /// transaction appends next (a sign-off's or a reopen's): from then on they are known
-    /// to closedesk. Returns how many.
-    pub fn claim_lock_changes(&self) -> rusqlite::Result<usize> {
+    /// Records on the change of the period's status this transaction's update just made
+    /// (the trigger's newest row) that the audit row appended next — a sign-off's or a
+    /// reopen's — made it. Exactly one row, else nothing is saved (the logging trigger is
+    /// missing or not closedesk's).
+    pub fn claim_own_lock_change(&self) -> rusqlite::Result<()> {
+        self.tx()
+            .execute(
+                "UPDATE lock_changes SET made_by_seq = (SELECT coalesce(max(seq), 0) + 1 FROM audit_log)
+                 WHERE seq = (SELECT max(seq) FROM lock_changes)
+                   AND made_by_seq IS NULL AND acknowledged_seq IS NULL
+                   AND new_status = (SELECT status FROM period)",
+                [],
+            )
+            .and_then(|n| one_row(n, "lock_changes"))
+    }
+
+    /// Records on every change of the period's status made outside closedesk and not yet
+    /// looked at that the audit row appended next (a sign-off's or a lead's reopen) saw it.
+    pub fn acknowledge_lock_changes(&self) -> rusqlite::Result<usize> {
         self.tx().execute(
-            "UPDATE lock_changes SET audit_seq = (SELECT coalesce(max(seq), 0) + 1 FROM audit_log)
-             WHERE audit_seq IS NULL",
+            "UPDATE lock_changes SET acknowledged_seq = (SELECT coalesce(max(seq), 0) + 1 FROM audit_log)
+             WHERE made_by_seq IS NULL AND acknowledged_seq IS NULL",
             [],
         )
     }

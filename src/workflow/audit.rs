@@ -279,7 +279,7 @@ fn verify_in(
         checks.record("expected head", check_expected_head(&rows, expected));
     }
     checks.record("replay", check_replay(&read, &rows)?);
-    checks.record("lock changes", check_lock_changes(&read, &rows)?);
+    checks.record("lock changes", check_lock_changes(&read)?);
     let bounds = check_bounds(snapshot)?;
     let out_of_bounds = bounds.is_err();
     checks.record("bounds", bounds);
@@ -395,37 +395,38 @@ fn check_period_row(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusa
 }
 
 /// Every change of the period's status (`lock_changes`, written by trigger since schema 11)
-/// claimed by the sign-off or reopen that made it; one nobody claimed, or claimed by an audit
-/// row of another action, was made outside closedesk.
-fn check_lock_changes(read: &Reader<'_>, rows: &[AuditRow]) -> Result<Result<String, Problem>, Refusal> {
+/// made by the sign-off or reopen it names ([`signoff::lock_record`]); one made outside
+/// closedesk fails, also once a lead has looked (the file's history has it for good), and so
+/// does a record edited by hand.
+fn check_lock_changes(read: &Reader<'_>) -> Result<Result<String, Problem>, Refusal> {
     let changes = read.lock_changes()?;
-    for c in &changes {
-        let change = format!(
-            "the period's status was changed from {} to {} at {}",
-            inert(&c.old_status),
-            inert(&c.new_status),
-            inert(&c.at)
-        );
-        let claimed_by = c.audit_seq.and_then(|seq| rows.iter().find(|r| r.seq == seq));
-        match claimed_by {
-            None => {
-                return Ok(Err(problem(
-                    c.audit_seq,
-                    format!("{change} outside closedesk: no sign-off or reopen records it"),
-                )))
-            }
-            Some(r) if r.action != "signoff" && r.action != "reopen" => {
-                return Ok(Err(problem(
-                    Some(r.seq),
-                    format!(
-                        "{change}, claimed by audit row {}, a {} and not a sign-off or reopen",
-                        r.seq,
-                        inert(&r.action)
-                    ),
-                )))
-            }
-            Some(_) => {}
-        }
+    let record = signoff::lock_record(&changes);
+    if let Some(forged) = record.forged {
+        return Ok(Err(problem(
+            None,
+            format!("the record of the period's status changes was edited outside closedesk: {forged}"),
+        )));
+    }
+    if let Some(c) = record.unseen.first() {
+        return Ok(Err(problem(
+            None,
+            format!(
+                "the period's status was changed outside closedesk ({}): no sign-off or reopen made it, \
+                 and no lead has looked since",
+                signoff::described(c)
+            ),
+        )));
+    }
+    if let Some(c) = record.seen.first() {
+        let by = c.acknowledged_by.as_ref().map_or(0, |a| a.seq);
+        return Ok(Err(problem(
+            Some(by),
+            format!(
+                "the period's status was changed outside closedesk ({}), seen since by the sign-off or reopen \
+                 at seq {by}",
+                signoff::described(c)
+            ),
+        )));
     }
     Ok(Ok(match changes.len() {
         0 => "the period's status has not changed".to_string(),

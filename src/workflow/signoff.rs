@@ -23,7 +23,7 @@ use crate::digest::hex;
 use crate::money::Money;
 use crate::reconcile::{stored, Aging, Headline, Mismatch, Overview, Reconciliation, Steps};
 use crate::snapshot::model::{ItemStatus, MismatchStatus, Period, PeriodStatus, Role, Severity};
-use crate::snapshot::workflow::{LockChange, PeriodState, Reader, SignoffRow};
+use crate::snapshot::workflow::{LockChange, LockClaim, PeriodState, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
@@ -326,7 +326,8 @@ fn signed_by(
             // The sign-off row first: once the status is signed_off the lock triggers refuse
             // writes to the workflow tables (the audit log, appended after, stays writable).
             w.update_period(&signed)?;
-            w.claim_lock_changes()?;
+            w.claim_own_lock_change()?;
+            w.acknowledge_lock_changes()?;
             let entry = changes.entry(actor, "signoff", &period.row_id(), comment);
             Ok(((signoff, overview), entry))
         })?;
@@ -381,40 +382,101 @@ pub(crate) fn lifted_in(read: &Reader<'_>, status: PeriodStatus) -> rusqlite::Re
         }))
 }
 
-/// A signed-off period whose status was changed outside closedesk since the last sign-off
-/// or reopen: the changes nobody claimed, first and last.
+/// A signed-off period whose record of lock changes says the lock was lifted outside
+/// closedesk and nobody has looked since, or was edited by hand ([`lock_record`]).
 fn put_back(read: &Reader<'_>) -> rusqlite::Result<Option<String>> {
-    let outside: Vec<LockChange> = read
-        .lock_changes()?
-        .into_iter()
-        .filter(|c| c.audit_seq.is_none())
-        .collect();
-    let (Some(first), Some(last)) = (outside.first(), outside.last()) else {
+    let changes = read.lock_changes()?;
+    let record = lock_record(&changes);
+    if let Some(forged) = record.forged {
+        return Ok(Some(format!(
+            "the period is signed off, but its record of lock changes was edited outside closedesk ({forged}): \
+             the lock may have been lifted meanwhile; nothing can be changed until a lead reopens it \
+             (closedesk verify names what changed)"
+        )));
+    }
+    let (Some(first), Some(last)) = (record.unseen.first(), record.unseen.last()) else {
         return Ok(None);
     };
-    let change = |c: &LockChange| {
-        format!(
-            "{} → {} at {}",
-            inert(&c.old_status),
-            inert(&c.new_status),
-            inert(&c.at)
-        )
-    };
-    let changes = if outside.len() == 1 {
-        change(first)
+    let changes = if record.unseen.len() == 1 {
+        described(first)
     } else {
         format!(
             "{} changes, the first {}, the last {}",
-            outside.len(),
-            change(first),
-            change(last)
+            record.unseen.len(),
+            described(first),
+            described(last)
         )
     };
     Ok(Some(format!(
         "the period is signed off, but its status was changed outside closedesk ({changes}): rows may have \
          been changed while it was not locked; nothing can be changed until a lead reopens it, which records \
-         it (closedesk verify names what changed)"
+         that a lead has looked (closedesk verify names what changed)"
     )))
+}
+
+/// "signed_off → open at 2026-04-02T09:15:00Z".
+pub(crate) fn described(c: &LockChange) -> String {
+    format!(
+        "{} → {} at {}",
+        inert(&c.old_status),
+        inert(&c.new_status),
+        inert(&c.at)
+    )
+}
+
+/// What the file's record of the period's status changes (`lock_changes`) says: the
+/// changes made outside closedesk that no sign-off or reopen has looked at (`unseen`),
+/// those one has (`seen`), and the first claim that does not hold (`forged`): a change
+/// recorded as made by an audit row that is not the sign-off (open → signed_off) or reopen
+/// (signed_off → open) it would have to be, or by one that made another change too; or
+/// acknowledged by an audit row that is neither a sign-off nor a reopen. One rule, for
+/// `status` and `verify`.
+pub(crate) struct LockRecord<'a> {
+    pub unseen: Vec<&'a LockChange>,
+    pub seen: Vec<&'a LockChange>,
+    pub forged: Option<String>,
+}
+
+pub(crate) fn lock_record(changes: &[LockChange]) -> LockRecord<'_> {
+    let mut record = LockRecord {
+        unseen: Vec::new(),
+        seen: Vec::new(),
+        forged: None,
+    };
+    let mut made = std::collections::HashSet::new();
+    let named = |claim: &LockClaim| match &claim.action {
+        Some(action) => format!("audit row {}, a {}", claim.seq, inert(action)),
+        None => format!("audit row {}, which the log does not have", claim.seq),
+    };
+    for c in changes {
+        let problem = match (&c.made_by, &c.acknowledged_by) {
+            (None, None) => {
+                record.unseen.push(c);
+                None
+            }
+            (Some(m), None) => {
+                let maker = match (c.old_status.as_str(), c.new_status.as_str()) {
+                    ("open", "signed_off") => Some("signoff"),
+                    ("signed_off", "open") => Some("reopen"),
+                    _ => None,
+                };
+                let holds = maker.is_some() && m.action.as_deref() == maker && made.insert(m.seq);
+                (!holds).then(|| format!("{} is recorded as made by {}", described(c), named(m)))
+            }
+            (None, Some(a)) => {
+                let holds = matches!(a.action.as_deref(), Some("signoff" | "reopen"));
+                if holds {
+                    record.seen.push(c);
+                }
+                (!holds).then(|| format!("{} is recorded as seen by {}", described(c), named(a)))
+            }
+            (Some(_), Some(_)) => Some(format!("{} is recorded as both made and seen", described(c))),
+        };
+        if record.forged.is_none() {
+            record.forged = problem;
+        }
+    }
+    record
 }
 
 /// Reopens a signed-off period: a lead, with a reason of at least 20 characters. The status
@@ -429,37 +491,42 @@ pub fn reopen(snapshot: &Snapshot, actor: &Actor, reason: &str) -> Result<Receip
     let result = snapshot.write(|tx| {
         let period = tx.read().period_state()?;
         let already_open = period.status == PeriodStatus::Open;
-        if already_open && lifted_in(&tx.read(), period.status)?.is_none() {
+        let lifted = lifted_in(&tx.read(), period.status)?.is_some();
+        if already_open && !lifted {
             return Err(Refusal::Precondition(
                 "the period is not signed off: there is nothing to reopen".to_string(),
             ));
         }
-        let Some(signoff) = tx.read().latest_signoff()? else {
+        // The sign-off the reopen records itself on: the latest, unless it records a reopen
+        // already (a lock forged or put back by hand after it has none of its own).
+        let signoff = tx.read().latest_signoff()?.filter(|s| s.reopened_at.is_none());
+        if signoff.is_none() && !lifted {
             return Err(Refusal::Precondition(
                 "the period is signed off but has no sign-off record".into(),
             ));
-        };
+        }
         audited(tx, actor, |w| {
             let opened = PeriodState {
                 status: PeriodStatus::Open,
                 ..period.clone()
             };
-            if !already_open {
-                w.update_period(&opened)?;
-            }
-            w.claim_lock_changes()?;
-            let reopened = SignoffRow {
-                reopened_by: Some(actor.login.clone()),
-                reopened_at: Some(w.at().to_string()),
-                reopen_reason: Some(reason.to_string()),
-                ..signoff.clone()
-            };
-            w.record_reopen(&reopened)?;
             let mut changes = Changes::default();
             if !already_open {
+                w.update_period(&opened)?;
+                w.claim_own_lock_change()?;
                 changes.record(period.row_id(), period.state(), opened.state());
             }
-            changes.record(reopened.row_id(), signoff.state(), reopened.state());
+            w.acknowledge_lock_changes()?;
+            if let Some(signoff) = &signoff {
+                let reopened = SignoffRow {
+                    reopened_by: Some(actor.login.clone()),
+                    reopened_at: Some(w.at().to_string()),
+                    reopen_reason: Some(reason.to_string()),
+                    ..signoff.clone()
+                };
+                w.record_reopen(&reopened)?;
+                changes.record(reopened.row_id(), signoff.state(), reopened.state());
+            }
             Ok(changes.entry(actor, "reopen", &period.row_id(), Some(reason)))
         })
     });
