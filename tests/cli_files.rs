@@ -372,6 +372,43 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         // The file is named, and the note typed is given back (it was neither).
         assert!(stderr.contains(&format!("{}:", path.display())), "{stderr}");
         assert!(stderr.trim_end().ends_with("; your input was: hello"), "{stderr}");
+        // With --json, the refusal is on stdout too, as any other.
+        let out = command(
+            &[
+                "mismatch",
+                "exports:GL-2026-03:ar-total",
+                "note",
+                "hello",
+                "--user",
+                "tlin",
+                "--json",
+            ],
+            &path,
+            dir.path(),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("\"refused\": \"storage\""), "{stdout}");
+        // A reason typed for a reopen is given back as well.
+        let out = command(
+            &[
+                "reopen",
+                "--reason",
+                "a reason that is long enough to keep",
+                "--user",
+                "mhale",
+            ],
+            &path,
+            dir.path(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if read_only_dir {
+            assert!(
+                stderr
+                    .trim_end()
+                    .ends_with("; your input was: a reason that is long enough to keep"),
+                "{stderr}"
+            );
+        }
         set_mode(&inner, 0o755);
     }
 }

@@ -13,7 +13,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{cannot_read, open_snapshot, open_snapshot_to_read, print_json, Failure, Outcome};
+use super::{
+    cannot_read, open_snapshot, open_snapshot_to_read, print_json, Failure, Outcome, EXIT_ENVIRONMENT,
+};
 use crate::money::Money;
 use crate::reconcile::stored::{self, Current};
 use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Severity, Side};
@@ -321,7 +323,17 @@ fn figures_now(snapshot: &Snapshot) -> Result<Current, Failure> {
 }
 
 fn open_as(file: Option<PathBuf>, user: Option<&str>, json: bool) -> Result<(Snapshot, Actor), Failure> {
-    let snapshot = open_snapshot(file)?;
+    let snapshot = open_snapshot(file).inspect_err(|f| {
+        if json {
+            // As a refusal of the action would be (best effort: stderr is what counts).
+            let kind = if f.code == EXIT_ENVIRONMENT {
+                "environment"
+            } else {
+                "storage"
+            };
+            let _ = print_json(&json!({ "refused": kind, "message": f.message }));
+        }
+    })?;
     let actor = Actor::resolve(&snapshot, user).map_err(|r| refused(r, json))?;
     Ok((snapshot, actor))
 }
@@ -809,7 +821,7 @@ fn signed(amount: Money) -> String {
 
 pub fn signoff(args: SignoffArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
-    let (snapshot, actor) = open_as(args.file, user, json)?;
+    let (snapshot, actor) = open_as(args.file, user, json).map_err(|f| f.keeping(args.comment.as_deref()))?;
     if args.check {
         // Only lists the preconditions (the sign-off itself runs the engine in its
         // transaction), so the stored result serves when current.
@@ -857,7 +869,7 @@ pub fn signoff(args: SignoffArgs, user: Option<&str>) -> Outcome {
 
 pub fn reopen(args: ReopenArgs, user: Option<&str>) -> Outcome {
     let json = args.json;
-    let (snapshot, actor) = open_as(args.file, user, json)?;
+    let (snapshot, actor) = open_as(args.file, user, json).map_err(|f| f.keeping(Some(&args.reason)))?;
     let receipt = signing::reopen(&snapshot, &actor, &args.reason)
         .map_err(|r| refused_keeping(&snapshot, r, json, Some(&args.reason)))?;
     if json {
