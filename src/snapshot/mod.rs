@@ -165,11 +165,17 @@ pub fn is_environment(e: &rusqlite::Error) -> bool {
 pub fn explain(e: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode;
     if let rusqlite::Error::InvalidColumnType(_, column, found) = e {
-        // SQLite lets any column hold any type; closedesk writes each with one.
+        // SQLite lets any column hold any type; closedesk writes each with one. A figure the
+        // query computes is named by its SQL: that names nothing a user can find.
+        let what = if column.contains(['(', ' ']) {
+            "a figure computed from the source rows".to_string()
+        } else {
+            format!("column {}", inert(column))
+        };
         return format!(
-            "column {} holds {} value, which closedesk never writes there (an amount with a fraction, \
-             text for a number?): the file was edited by another program; restore it from a copy",
-            inert(column),
+            "{what} holds {} value, which closedesk never writes there (an amount with a fraction, text \
+             for a number?): the file was edited by another program; closedesk verify names the table and \
+             row",
             match found {
                 rusqlite::types::Type::Real => "a real (floating-point)".to_string(),
                 rusqlite::types::Type::Integer => "an integer".to_string(),
