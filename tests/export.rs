@@ -591,6 +591,21 @@ fn gl_pays_a_credit_balance_out_of_cash() {
         net.get(gl::UNAPPLIED_CREDITS).copied().unwrap_or(Money::ZERO),
         Money::ZERO
     );
+
+    // Paid out in part (the refund row 50.00 of the 80.00 reversed): 50.00 leaves Cash,
+    // 30.00 goes back against contra-revenue. By hand: Cash 2,200 − 1,250 − 150 − 200 − 50
+    // = 550.00; contra-revenue 80 − 30 = 50.00. (It booked the whole 80.00 as paid.)
+    let src = common::files::copy_dir(&fixtures, &dir.path().join("partial"));
+    common::files::edit(
+        &src.join("ledger.csv"),
+        "LG-12,ACC-B,,2026-03-29T12:00:00Z,refund,-80.00,CR-6R",
+        "LG-12,ACC-B,,2026-03-29T12:00:00Z,refund,-50.00,CR-6R",
+    );
+    let partial = dir.path().join("partial.db");
+    closedesk::import::import_dir(&src, &partial, false).unwrap();
+    let (net, _) = gl_nets(&partial, false);
+    assert_eq!(net[gl::CASH], m("-550.00"));
+    assert_eq!(net[gl::CREDITS], m("-50.00"));
 }
 
 /// An account with revenue lines and no ledger row (an invoice posted and voided in the

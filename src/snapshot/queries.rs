@@ -704,16 +704,22 @@ pub(crate) const AFTER_WINDOW: &str =
 
 /// The window's payments, credits and disbursements, summed by kind (`what`: `payments`,
 /// `credits`, `disbursed`; `kind`: the row's kind, or the disbursement's source kind; `credits`
-/// `paid_out`: the credit reversals a ledger `refund` row names, when there are any).
+/// `paid_out`: of each credit reversal a ledger `refund` row of its account names — and no
+/// payments row has its id, whose refund it would be —, what those rows paid out, at most
+/// the reversal; when there are any).
 pub(crate) const WINDOW_ACTIVITY: &str = "SELECT 'payments', kind, SUM(amount_cents) FROM payments
              WHERE occurred_on >= :start AND occurred_on <= :end GROUP BY kind
              UNION ALL
              SELECT 'credits', kind, SUM(amount_cents) FROM credits
              WHERE issued_on >= :start AND issued_on <= :end GROUP BY kind
              UNION ALL
-             SELECT 'credits', 'paid_out', SUM(c.amount_cents) FROM credits c
-             WHERE c.kind = 'reversal' AND c.issued_on >= :start AND c.issued_on <= :end
-               AND EXISTS (SELECT 1 FROM ledger g WHERE g.reference = c.id AND g.kind = 'refund')
+             SELECT 'credits', 'paid_out', SUM(paid) FROM (
+               SELECT MIN(c.amount_cents, MAX(0, -SUM(g.amount_cents))) AS paid
+               FROM credits c
+               JOIN ledger g ON g.reference = c.id AND g.kind = 'refund' AND g.account_id = c.account_id
+               WHERE c.kind = 'reversal' AND c.issued_on >= :start AND c.issued_on <= :end
+                 AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = c.id)
+               GROUP BY c.id)
              HAVING COUNT(*) > 0
              UNION ALL
              SELECT 'disbursed', source_kind, SUM(amount_cents) FROM disbursements
@@ -870,9 +876,10 @@ pub struct WindowActivity {
     pub payments_charged_back: Money,
     pub credits_issued: Money,
     pub credits_reversed: Money,
-    /// Of `credits_reversed`, the reversals a ledger `refund` row names: a credit balance
-    /// paid out to the customer (docs/reconciliation.md, "A refund of an account's credit
-    /// balance"), which leaves cash, where the rest rescinds the credit.
+    /// Of `credits_reversed`, what ledger `refund` rows naming a reversal (on its account)
+    /// paid out, at most the reversal: a credit balance paid out to the customer
+    /// (docs/reconciliation.md, "A refund of an account's credit balance"), which leaves
+    /// cash, where the rest rescinds the credit.
     pub credits_paid_out: Money,
     pub disbursed_from_payments: Money,
     pub disbursed_from_credits: Money,
