@@ -1114,12 +1114,36 @@ fn reviewer_accepts_or_sends_back_a_correction() {
     app.on_response(Response::Trail {
         kind: TargetKind::Mismatch,
         target: app.detail.key.clone(),
-        rows: vec![proposed],
+        rows: vec![proposed.clone()],
     });
     press(&mut app, &[key('r')]);
     assert_eq!(app.detail.choosing, Some(0));
     let s = screen(&mut app, 80, 24);
     assert_shows(&s, "Send back which correction?");
+    // Sending it back changes nothing: the variance stays (it read "→ after", what accepting
+    // would give).
+    let words = app.choice_words(&app.choices()[0]);
+    assert!(words.contains("variance stays "), "{words}");
+    assert!(!words.contains('→'), "{words}");
+    // Decided meanwhile elsewhere: the chooser says so instead of offering nothing.
+    let decided = AnnotationRow {
+        correction_status: Some(crate::snapshot::model::CorrectionStatus::Rejected),
+        ..proposed.clone()
+    };
+    app.on_response(Response::Trail {
+        kind: TargetKind::Mismatch,
+        target: app.detail.key.clone(),
+        rows: vec![decided],
+    });
+    assert_shows(
+        &screen(&mut app, 80, 24),
+        "none waits any more: decided meanwhile",
+    );
+    app.on_response(Response::Trail {
+        kind: TargetKind::Mismatch,
+        target: app.detail.key.clone(),
+        rows: vec![proposed.clone()],
+    });
     press(&mut app, &[code(KeyCode::Enter)]);
     let Some(Purpose::Rejection { id, .. }) = app.editor.as_ref().map(|e| e.purpose.clone()) else {
         panic!("{:?}", app.editor.as_ref().map(|e| e.purpose.clone()))

@@ -173,13 +173,19 @@ impl App {
             ChooseFor::Accept | ChooseFor::Reject => "by",
             ChooseFor::Reverse => "accepted by",
         };
+        // Sending one back leaves the variance where it is: what accepting it would give is
+        // said as that, not as an arrow the reviewer would take for this action's effect.
+        let variance = match self.detail.choose_for {
+            ChooseFor::Reject => format!("variance stays {} (accepted: {})", signed(before), signed(*after)),
+            ChooseFor::Accept | ChooseFor::Reverse => {
+                format!("variance {} → {}", signed(before), signed(*after))
+            }
+        };
         format!(
-            "#{id} {} adds to {} · {by} {} · variance {} → {}",
+            "#{id} {} adds to {} · {by} {} · {variance}",
             signed(*amount),
             side.as_str(),
-            inert(who),
-            signed(before),
-            signed(*after)
+            inert(who)
         )
     }
 
@@ -373,6 +379,11 @@ fn draw_choosing(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     if app.detail.trail.is_none() {
         lines.push(Line::from("reading the corrections…"));
+    } else if choices.is_empty() {
+        // Decided meanwhile, in another cockpit or on the command line.
+        lines.push(Line::from(
+            "none waits any more: decided meanwhile (the trail says by whom) · Esc closes",
+        ));
     }
     for (i, choice) in choices.iter().enumerate() {
         let text = format!(
