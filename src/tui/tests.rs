@@ -1091,6 +1091,33 @@ fn reviewer_accepts_or_sends_back_a_correction() {
     let mut app = app_as("rita", Some(Role::Reviewer));
     // `a` opens the chooser (Enter opens the chosen one's confirmation).
     press(&mut app, &[code(KeyCode::Enter)]);
+    // Open, nothing to decide: `a` and `r` are refused at once (the workflow's rule) and
+    // are not in the footer.
+    assert!(press(&mut app, &[key('a')]).is_empty());
+    assert_eq!(app.detail.choosing, None);
+    assert!(app
+        .flash
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("no correction awaits a decision"));
+    press(&mut app, &[key(' ')]);
+    assert!(!footer_of(&screen(&mut app, 120, 40)).contains("accept correction"));
+    // A correction awaits a decision: they are in the footer, and waiving is not.
+    let open_key = app.detail.key.clone();
+    let d = app.data.as_mut().unwrap();
+    d.items
+        .iter_mut()
+        .find(|i| i.mismatch.key == open_key)
+        .unwrap()
+        .status = MismatchStatus::InCorrection;
+    let footer = footer_of(&screen(&mut app, 120, 40));
+    assert!(footer.contains("a accept correction"), "{footer}");
+    assert!(!footer.contains("w waive"), "{footer}");
+    assert!(app
+        .allowed(&Action::Waive)
+        .unwrap_err()
+        .contains("accept or send back the correction first"));
     assert!(press(&mut app, &[key('a')]).is_empty());
     assert_eq!(app.detail.choosing, Some(0));
     press(&mut app, &[code(KeyCode::Esc)]);

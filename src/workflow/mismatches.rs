@@ -770,6 +770,14 @@ pub fn closed_to(status: MismatchStatus, permission: Permission) -> Option<Strin
         }
         (Permission::Waive, MismatchStatus::Waived) => Some("already waived".into()),
         (Permission::Waive, MismatchStatus::Resolved) => Some("resolved: there is nothing to waive".into()),
+        (Permission::Waive, MismatchStatus::InCorrection) => {
+            Some("waiving waits: accept or send back the correction first".into())
+        }
+        (Permission::AcceptCorrection | Permission::RejectCorrection, status)
+            if status != MismatchStatus::InCorrection =>
+        {
+            Some("no correction awaits a decision".into())
+        }
         _ => None,
     }
 }
@@ -987,6 +995,13 @@ impl<F: Figures + ?Sized> On<'_, F> {
         self.act(Permission::Waive, "mismatch.waive", reason, valid, |w| {
             w.mismatch()?;
             let key = inert(self.key);
+            // The waiting correction by number first (`closed_to` says it in general).
+            if let Some(c) = w.view.pending().next() {
+                return Err(Refusal::Precondition(format!(
+                    "correction #{} on {key} awaits a decision: accept or reject it before waiving",
+                    c.row.id
+                )));
+            }
             if let Some(why) = closed_to(w.state.status, Permission::Waive) {
                 let mut why = format!("{key} is {why}");
                 if w.state.status == MismatchStatus::Waived {

@@ -287,12 +287,14 @@ pub fn bindings() -> Vec<Binding> {
     let mut keys = pane_keys("next pane", "previous pane", false).to_vec();
     keys.extend([
         b(&[Code(Enter)], "Enter", "open row", Action::Enter, true),
+        // In the footer while a correction awaits a decision and the user may decide it
+        // (`App::allowed`, the workflow's `closed_to`): then it is the reviewer's next step.
+        key('a', "accept correction", Action::Accept, true),
+        key('r', "send back correction", Action::Reject, true),
         key('t', "trace", Action::Trace, true),
         key('n', "note", Action::Note, true),
         key('p', "correction", Action::Correction, true),
         key('w', "waive", Action::Waive, true),
-        key('a', "accept correction", Action::Accept, false),
-        key('r', "send back correction", Action::Reject, false),
         key('u', "reverse an accepted correction", Action::Reverse, false).only_if_allowed(),
         key('o', "assign owner", Action::Assign, false),
     ]);
