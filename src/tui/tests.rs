@@ -932,6 +932,43 @@ fn screen_audit() {
     insta::assert_snapshot!("audit", screen(&mut app, 80, 24));
 }
 
+/// The selected entry's own words — a sign-off comment, a reopen reason — are shown in
+/// full, before what it changed, at 80x24: the pane was five lines and cut them off after
+/// the changes (a reopen changes six fields), so an auditor could not read them.
+#[test]
+fn an_audit_entrys_words_are_shown_whole_before_its_changes() {
+    let mut app = operator();
+    press(&mut app, &[key('5')]);
+    let reason = "Reopened: the March GL export was re-run by the GL team after the close, ticket \
+                  FIN-4521; the two lines that moved are in the packet's appendix";
+    let rows = vec![Entry {
+        row: AuditRow {
+            seq: 14,
+            at: "2026-04-03T09:00:00Z".into(),
+            actor: "lena".into(),
+            action: "reopen".into(),
+            target: "period:2026-03".into(),
+            before: None,
+            after: None,
+            text: Some(reason.into()),
+            prev_hash: String::new(),
+            hash: String::new(),
+            signature: None,
+        },
+        changes: (1..=6)
+            .map(|i| format!("signoff:1 field_{i}: - → something rather long to fill the line {i}"))
+            .collect(),
+    }];
+    app.on_response(Response::Audit { before: None, rows });
+    let s = screen(&mut app, 80, 24);
+    let flat: String = s.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("FIN-4521; the two lines that moved are in the packet's appendix"),
+        "{s}"
+    );
+    assert_shows(&s, "field_6");
+}
+
 #[test]
 fn screen_signoff() {
     let mut app = app_as("lena", Some(Role::Lead));

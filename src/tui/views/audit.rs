@@ -158,8 +158,25 @@ pub fn bindings() -> Vec<Binding> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
-    let [verify, table_area, detail] =
-        Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(6)]).areas(area);
+    // The selected entry in full below the table: its words (a sign-off comment, a reopen
+    // reason, a waiver's reason) first, then what it changed; as tall as that takes, up
+    // to half the view, at least five lines.
+    let entry = {
+        let a = &app.audit;
+        let shown = a.shown();
+        (!shown.is_empty()).then(|| entry_lines(shown[a.selected.min(shown.len() - 1)], theme))
+    };
+    let width = usize::from(area.width.max(1));
+    let wrapped: usize = entry.as_ref().map_or(0, |lines| {
+        lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum()
+    });
+    let detail_height = (wrapped as u16 + 1).clamp(6, (area.height / 2).max(6));
+    let [verify, table_area, detail] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(detail_height),
+    ])
+    .areas(area);
     let v = match &app.audit.verify {
         None => Line::from(Span::styled("verify: checking…", theme.dim())),
         Some(Ok(msg)) => Line::from(Span::styled(
@@ -239,8 +256,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let sel = a.selected.min(shown.len() - 1);
     a.table.select(Some(sel));
     frame.render_stateful_widget(table, table_area, &mut a.table);
-    // The selected entry in full.
-    let (r, changes) = (&shown[sel].row, &shown[sel].changes);
+    let text = entry.unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(ratatui::widgets::Block::new().borders(ratatui::widgets::Borders::TOP)),
+        detail,
+    );
+}
+
+/// The lines of one entry in full: who did what to which row, its words, what it changed.
+fn entry_lines(entry: &Entry, theme: &Theme) -> Vec<Line<'static>> {
+    let r = &entry.row;
     let mut text = vec![Line::from(Span::styled(
         format!(
             "#{} · {} · {} · {} · {}",
@@ -252,16 +279,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         ),
         theme.title(),
     ))];
-    for c in changes {
-        text.push(Line::from(format!("  {}", inert(c))));
-    }
     if let Some(t) = &r.text {
         text.push(Line::from(format!("  “{}”", inert(t))));
     }
-    frame.render_widget(
-        Paragraph::new(text)
-            .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(ratatui::widgets::Block::new().borders(ratatui::widgets::Borders::TOP)),
-        detail,
-    );
+    for c in &entry.changes {
+        text.push(Line::from(format!("  {}", inert(c))));
+    }
+    text
 }
