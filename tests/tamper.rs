@@ -275,6 +275,22 @@ fn a_lock_lifted_with_plain_sql_is_said_and_refuses_work_until_a_lead_reopens() 
         "{stdout}"
     );
 
+    // The close packet says so first; it read "Signed off by mhale" and "Status | clean".
+    let packet = ok(
+        "export",
+        &path,
+        &["--kind", "packet", "--out", "-", "--user", "tlin"],
+    );
+    assert!(
+        packet.contains("**Lock lifted outside closedesk: the period was signed off by mhale"),
+        "{packet}"
+    );
+    assert!(!packet.contains("**Signed off by"), "{packet}");
+    assert!(
+        packet.contains("| Status | LOCK LIFTED outside closedesk — "),
+        "{packet}"
+    );
+
     let refused = run("checklist", &path, &["set", "3", "in_progress", "--user", "tlin"]);
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);

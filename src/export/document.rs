@@ -250,9 +250,10 @@ pub fn markdown(p: &Packet<'_>) -> String {
     let _ = writeln!(
         w,
         "**{}**\n",
-        match signed {
-            Some(s) => format!("Signed off by {} at {}", md(&s.signed_by), md(&s.signed_at)),
-            None => "Draft — the period is not signed off".to_string(),
+        match (&p.lock_lifted, signed) {
+            (Some(why), _) => format!("Lock lifted outside closedesk: {}", md(why)),
+            (None, Some(s)) => format!("Signed off by {} at {}", md(&s.signed_by), md(&s.signed_at)),
+            (None, None) => "Draft — the period is not signed off".to_string(),
         }
     );
     let mut cover = vec![

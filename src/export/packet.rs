@@ -36,6 +36,9 @@ pub struct Packet<'a> {
     pub checklist: Vec<Item>,
     pub mismatches: Vec<Detail>,
     pub signoffs: Vec<SignoffRow>,
+    /// Why the lock was lifted outside closedesk, when it was (`workflow::signoff::
+    /// lock_lifted_outside`): the packet then says so first, never "signed off".
+    pub lock_lifted: Option<String>,
     pub verify: Report,
     /// Account names by id, for the document's tables.
     #[serde(skip)]
@@ -56,9 +59,17 @@ pub fn packet<'a>(source: &'a Source<'_>) -> Result<Packet<'a>, ExportError> {
         .map_err(|e| ExportError::Refused(e.into()))?;
     let verify = audit::verify(snapshot)?;
     let sql = |e: rusqlite::Error| ExportError::Refused(e.into());
+    let lock_lifted = crate::workflow::signoff::lock_lifted_outside(&snapshot.workflow()).map_err(sql)?;
     Ok(Packet {
         metadata: source.metadata(Kind::Packet, details.len() as u64),
-        status_line: status_line(&source.views, recon.period.status),
+        status_line: match &lock_lifted {
+            Some(_) => format!(
+                "LOCK LIFTED outside closedesk — {}",
+                status_line(&source.views, PeriodStatus::Open)
+            ),
+            None => status_line(&source.views, recon.period.status),
+        },
+        lock_lifted,
         snapshot_taken: recon.period.exported_on,
         source_hash: snapshot.source_content_hash().map_err(sql)?,
         headline: &recon.headline,

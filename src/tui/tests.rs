@@ -736,6 +736,9 @@ fn a_lock_lifted_outside_closedesk_is_said_and_only_a_reopen_is_offered() {
         &s,
         "LOCK LIFTED outside closedesk: nothing changes until a lead reopens",
     );
+    // The tab bar's badge too, in every view (it read CLEAN).
+    let tabs = s.lines().next().unwrap();
+    assert!(tabs.trim_end().ends_with("LOCK LIFTED"), "{tabs}");
     assert!(app.allowed(&Action::Reopen).is_ok());
     assert!(app.allowed(&Action::ExportPacket).is_ok());
     for refused in [Action::Note, Action::SignOff, Action::Waive] {

@@ -177,11 +177,15 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some(d) = &app.data {
         let status = d.summary.status_words();
-        let right = format!(" {} ", status.to_uppercase());
+        // A lock lifted outside closedesk outranks the figures: "clean" would say all is well.
+        let (right, style) = match &d.lock_lifted {
+            Some(_) => (" LOCK LIFTED ".to_string(), theme.bad()),
+            None => (format!(" {} ", status.to_uppercase()), theme.status(status)),
+        };
         let used: usize = spans.iter().map(|s| s.width()).sum();
         let pad = (area.width as usize).saturating_sub(used + right.chars().count());
         spans.push(Span::raw(" ".repeat(pad)));
-        spans.push(Span::styled(right, theme.status(status)));
+        spans.push(Span::styled(right, style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
