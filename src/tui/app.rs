@@ -110,6 +110,10 @@ impl App {
         let Some(d) = &self.data else {
             return Err("still loading".to_string());
         };
+        if self.view == View::Overview && *action == Action::Enter && d.open_items().next().is_none() {
+            // Nothing in the correction lane to open (the footer offered it all the same).
+            return Err("no mismatch is open".to_string());
+        }
         let Some(permission) = action.permission() else {
             return Ok(());
         };

@@ -689,6 +689,8 @@ fn an_overview_with_everything_waived_does_not_say_every_check_ties() {
     let s = screen(&mut app, 80, 24);
     assert!(!s.contains("Nothing open: every check ties"), "{s}");
     assert_shows(&s, "Nothing open, but not every check ties");
+    // Nothing to open: Enter is not offered (it did nothing).
+    assert!(!footer_of(&s).contains("open mismatch"), "{}", footer_of(&s));
     for lane in lanes {
         let glance = format!("{} 1 waived", views::overview::lane_short(lane));
         assert_shows(&s, &glance);
@@ -1272,6 +1274,10 @@ fn demo_a_checklist_note_is_saved_alone_with_enter_or_with_a_move() {
     d.press(&[ctrl('s')]);
     let msg = d.app.editor.as_ref().unwrap().error.clone().unwrap();
     assert!(msg.starts_with("save: Enter as a note only"), "{msg}");
+    // The footer says the same keys (it still said "Ctrl-S save · Esc cancel").
+    let footer = footer_of(&d.screen());
+    assert!(footer.contains("Enter save as a note only"), "{footer}");
+    assert!(!footer.contains("Ctrl-S"), "{footer}");
     d.press(&[code(KeyCode::Enter)]);
     assert!(d.app.editor.is_none());
     // The item did not move; the note is in its trail.

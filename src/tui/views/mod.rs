@@ -195,7 +195,19 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![];
     let (hint, view_keys): (_, Vec<(&str, &str)>) = if let Some(ed) = &app.editor {
-        (None, vec![("Ctrl-S", ed.purpose.save_word()), ("Esc", "cancel")])
+        if ed.choose_move {
+            // A checklist note being saved: alone, or with a move of its item.
+            (
+                None,
+                vec![
+                    ("Enter", "save as a note only"),
+                    ("i/d/b/u", "save with a move"),
+                    ("other key", "keep editing"),
+                ],
+            )
+        } else {
+            (None, vec![("Ctrl-S", ed.purpose.save_word()), ("Esc", "cancel")])
+        }
     } else if app.mismatches.typing && app.view == View::Mismatches {
         (
             Some(format!("filter: {}▏", inert(&app.mismatches.filter))),
