@@ -201,6 +201,23 @@ fn an_unterminated_quote_in_an_export_is_named_where_it_starts() {
     assert!(!stderr.contains("fields, the header has"), "{stderr}");
 }
 
+/// A native rule broken by a value the mapping changed says so: the message quotes the
+/// value after the rule negated it ('-20.00'), which the export's cell (20.00) does not
+/// show.
+#[test]
+fn a_negated_value_is_said_to_be_negated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    edit(&dir.join("transactions.csv"), ",refund,-20.00,", ",refund,20.00,");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains(
+            "amount '-20.00' must be greater than zero (column 'amount' → payments.amount, negated, rule"
+        ),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn an_unknown_status_is_named_with_the_rule_that_would_map_it() {
     let tmp = tempfile::tempdir().unwrap();

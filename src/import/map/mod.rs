@@ -658,6 +658,12 @@ fn cell(
     }
 }
 
+/// Whether the table's amounts are given in minor units (converted before the native
+/// import reads them).
+fn table_unit_minor(rule: &rules::Table) -> bool {
+    rule.amounts.0 == Unit::Minor
+}
+
 /// An amount as the native format writes it: major units, the sign as wanted. Major units
 /// not negated go through as written (the native import reads them, with its own
 /// messages); otherwise the cell is read as an amount first and negated as a number, so a
@@ -760,11 +766,21 @@ fn locate(
             line,
             column: export.positions[at],
             reason: format!(
-                "{} (column '{}' → {}.{}, rule {})",
+                "{} (column '{}' → {}.{}{}, rule {})",
                 p.reason,
                 quoted(column),
                 table,
                 field.name,
+                // The value named is the cell's after the rule changed it, not the cell's.
+                match (
+                    field.kind,
+                    field.negate || !field.negate_when.is_empty(),
+                    table_unit_minor(rule)
+                ) {
+                    (Kind::Amount, true, _) => ", negated",
+                    (Kind::Amount, false, true) => ", from minor units",
+                    _ => "",
+                },
                 rule_at(rules_label, field.line)
             ),
         },
