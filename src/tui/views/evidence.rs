@@ -102,6 +102,11 @@ pub fn bindings() -> Vec<Binding> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    // Scrolled across by `←`/`→`; a line that runs past the right edge ends with `…`, so a
+    // figure cut there (`-9.` of `-9.75`) never reads as another figure.
+    let inner = usize::from(area.width.saturating_sub(2));
+    let across = app.evidence.across;
+    let shown = |l: &str| super::fit(&l.chars().skip(across).collect::<String>(), inner);
     let lines: Vec<Line> = app
         .evidence
         .lines()
@@ -114,13 +119,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     Some(rest) => format!("›{rest}"),
                     None => format!("›{l}"),
                 };
-                Line::styled(marked, theme.selected())
+                Line::styled(shown(&marked), theme.selected())
             } else if l.starts_with("  ≠") {
-                Line::styled(l, theme.bad())
+                Line::styled(shown(&l), theme.bad())
             } else if l.starts_with("Expected") || l.starts_with("Actual") || l.starts_with("Compared") {
-                Line::styled(l, theme.title())
+                Line::styled(shown(&l), theme.title())
             } else {
-                Line::from(l)
+                Line::from(shown(&l))
             }
         })
         .collect();
@@ -139,7 +144,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                             .saturating_sub(usize::from(area.height.saturating_sub(2))),
                     )
                     .min(u16::MAX as usize) as u16,
-                app.evidence.across.min(u16::MAX as usize) as u16,
+                0,
             )),
         area,
     );
