@@ -344,6 +344,12 @@ fn a_whole_close_through_the_binary() {
     assert_eq!(actions.len(), 10);
     let human = text(&run(&["log", "--limit", "1"], &path).stdout);
     assert!(human.starts_with("#10 "), "{human}");
+    // --limit 0 does not say the log is empty.
+    let none = text(&run(&["log", "--limit", "0"], &path).stdout);
+    assert_eq!(
+        none.trim_end(),
+        "No entry shown (--limit 0) of the 10 in the audit log."
+    );
     assert!(
         human.contains("period:2026-03 status: signed_off → open"),
         "{human}"

@@ -925,6 +925,7 @@ pub fn verify(args: VerifyArgs) -> Outcome {
 pub fn log(args: LogArgs) -> Outcome {
     let snapshot = open_snapshot_to_read(args.file)?;
     let mut entries = audit::history(&snapshot).map_err(|r| refused_on(&snapshot, r, args.json))?;
+    let all = entries.len();
     if let Some(limit) = args.limit {
         entries.truncate(limit);
     }
@@ -932,8 +933,11 @@ pub fn log(args: LogArgs) -> Outcome {
         print_json(&entries)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if entries.is_empty() {
+    if all == 0 {
         println!("The audit log is empty: no workflow change yet.");
+    } else if entries.is_empty() {
+        // Not "empty": --limit 0 left all of it out.
+        println!("No entry shown (--limit 0) of the {all} in the audit log.");
     }
     for e in &entries {
         print_entry(e, "");
