@@ -197,16 +197,11 @@ fn a_malformed_page_is_named_as_damage() {
     }
 }
 
-/// Issue 12.6: a FIFO given as the snapshot is refused at once instead of hanging.
-#[test]
-fn a_fifo_is_refused_without_waiting() {
-    let dir = tmp();
-    let path = dir.path().join("pipe.db");
-    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+/// `closedesk ARGS` run with a deadline of ten seconds (a FIFO opened for reading waits
+/// for a writer forever): its exit code and stderr; a panic, naming `what`, past it.
+fn within_ten_seconds(args: &[&std::ffi::OsStr], what: &str) -> (Option<i32>, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
-        .arg("status")
-        .arg(&path)
+        .args(args)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -217,13 +212,28 @@ fn a_fifo_is_refused_without_waiting() {
         }
         if started.elapsed() > std::time::Duration::from_secs(10) {
             let _ = child.kill();
-            panic!("status on a FIFO still waiting after 10 s");
+            panic!("{what} still waiting after 10 s");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(2), "{stderr}");
+    (status.code(), stderr)
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// Issue 12.6: a FIFO given as the snapshot is refused at once instead of hanging.
+#[test]
+fn a_fifo_is_refused_without_waiting() {
+    let dir = tmp();
+    let path = dir.path().join("pipe.db");
+    mkfifo(&path);
+    let (code, stderr) = within_ten_seconds(&["status".as_ref(), path.as_os_str()], "status on a FIFO");
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("not a regular file"), "{stderr}");
 }
 
@@ -241,35 +251,23 @@ fn an_import_refuses_a_fifo_without_waiting() {
     }
     let csv = src.join("invoices.csv");
     std::fs::remove_file(&csv).unwrap();
-    let c = std::ffi::CString::new(csv.to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
-        .arg("import")
-        .arg(&src)
-        .arg("--out")
-        .arg(dir.path().join("p.db"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("import with a FIFO as invoices.csv still waiting after 10 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(status.code(), Some(2), "{stderr}");
+    mkfifo(&csv);
+    let out = dir.path().join("p.db");
+    let (code, stderr) = within_ten_seconds(
+        &[
+            "import".as_ref(),
+            src.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        "import with a FIFO as invoices.csv",
+    );
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("invoices.csv: cannot read: not a regular file (a pipe, socket or device)"),
         "{stderr}"
     );
-    assert!(!dir.path().join("p.db").exists());
+    assert!(!out.exists());
 }
 
 /// Whether permission bits can be tested: not as root, or as root through `setpriv` (tests
