@@ -352,18 +352,15 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let out = command(
-            &[
-                "mismatch",
-                "exports:GL-2026-03:ar-total",
-                "note",
-                "hello",
-                "--user",
-                "tlin",
-            ],
-            &path,
-            dir.path(),
-        );
+        let note = [
+            "mismatch",
+            "exports:GL-2026-03:ar-total",
+            "note",
+            "hello",
+            "--user",
+            "tlin",
+        ];
+        let out = command(&note, &path, dir.path());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("read-only"), "{stderr}");
@@ -371,19 +368,7 @@ fn a_read_only_file_or_directory_can_still_be_checked() {
         assert!(stderr.contains(&format!("{}:", path.display())), "{stderr}");
         assert!(stderr.trim_end().ends_with("; your input was: hello"), "{stderr}");
         // With --json, the refusal is on stdout too, as any other.
-        let out = command(
-            &[
-                "mismatch",
-                "exports:GL-2026-03:ar-total",
-                "note",
-                "hello",
-                "--user",
-                "tlin",
-                "--json",
-            ],
-            &path,
-            dir.path(),
-        );
+        let out = command(&[&note[..], &["--json"]].concat(), &path, dir.path());
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains("\"refused\": \"storage\""), "{stdout}");
         // A reason typed for a reopen is given back as well.
