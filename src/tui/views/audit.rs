@@ -170,7 +170,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let wrapped: usize = entry.as_ref().map_or(0, |lines| {
         lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum()
     });
-    let detail_height = (wrapped as u16 + 1).clamp(6, (area.height / 2).max(6));
+    let detail_height = u16::try_from(wrapped)
+        .unwrap_or(u16::MAX)
+        .saturating_add(1)
+        .clamp(6, (area.height / 2).max(6));
     let [verify, table_area, detail] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(1),
