@@ -356,9 +356,10 @@ fn as_signed(overview: Overview, signed: &PeriodState) -> Overview {
 /// then changes nothing until a lead has looked and reopened (`verify` names what changed).
 /// Two shapes: the period reads `open` while its latest sign-off records no reopen (its
 /// status was changed by plain SQL, `UPDATE period SET status = 'open'`, which the lock
-/// triggers cannot tell from a reopen); or it reads `signed_off` and a change of its status
-/// was made that no sign-off or reopen claimed (`lock_changes`): the lock was lifted and put
-/// back, and rows may have been changed while it was off.
+/// triggers cannot tell from a reopen); or it reads `signed_off` and its record of status
+/// changes (`lock_changes`, [`lock_record`]) has one that no sign-off or reopen made and no
+/// lead has seen since — the lock was lifted and put back, rows may have been changed while
+/// it was off — or was edited by hand.
 pub fn lock_lifted_outside(read: &Reader<'_>) -> rusqlite::Result<Option<String>> {
     lifted_in(read, read.period_state()?.status)
 }
