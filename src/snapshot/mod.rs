@@ -638,27 +638,34 @@ impl Snapshot {
         &self.path
     }
 
-    /// An error unless the file at this snapshot's path is still the file its connection
-    /// opened: another import, `demo --force` or a move may have put a different file
-    /// there, and a write would then go to the one nobody will open again (lost when this
-    /// connection closes). Called by every workflow write.
-    pub(crate) fn still_at_its_path(&self) -> rusqlite::Result<()> {
+    /// Why the file at this snapshot's path is no longer the file its connection opened,
+    /// when it is not: another import, `demo --force` or a move may have put a different file
+    /// there (or removed it), and a write would then go to the one nobody will open again
+    /// (lost when this connection closes).
+    pub(crate) fn replaced_since_open(&self) -> Option<String> {
         let now_there = std::fs::metadata(&self.path).map(|m| registry::key(&m));
         if now_there.as_ref().is_ok_and(|k| *k == self._open.key()) {
-            return Ok(());
+            return None;
         }
         let what = match now_there {
             Ok(_) => "was replaced by another file",
             Err(_) => "was moved or removed",
         };
-        Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-            Some(format!(
-                "{} {what} since it was opened here (another import, demo --force, a move?); nothing \
-                 was saved — open the file again",
-                inert_path(&self.path)
-            )),
+        Some(format!(
+            "{} {what} since it was opened here (another import, demo --force, a move?)",
+            inert_path(&self.path)
         ))
+    }
+
+    /// An error when [`Snapshot::replaced_since_open`]: every workflow write checks it.
+    pub(crate) fn still_at_its_path(&self) -> rusqlite::Result<()> {
+        match self.replaced_since_open() {
+            None => Ok(()),
+            Some(why) => Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("{why}; nothing was saved — open the file again")),
+            )),
+        }
     }
 
     /// Whether the connection is inside a transaction (a read or a write).

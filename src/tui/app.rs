@@ -430,6 +430,10 @@ impl App {
             }
             Response::Wrote { op, result } => self.on_wrote(op, result),
             Response::Changed => self.refresh(),
+            Response::Replaced(why) => {
+                self.file_replaced(&why);
+                Vec::new()
+            }
             Response::Failed(e) => {
                 if self.data.is_none() {
                     self.error = Some(e.clone());
@@ -565,6 +569,16 @@ impl App {
 
     /// The background worker stopped before the cockpit did: say so in the status line for
     /// good, and take back any "saving…" (that edit was not saved; the draft stays).
+    /// The file was replaced or moved under the cockpit: said where a stopped worker is,
+    /// as long as the cockpit runs.
+    pub fn file_replaced(&mut self, why: &str) {
+        self.dirty = true;
+        self.stopped = Some(format!(
+            "{}: what is shown is the file as it was — quit and open it again",
+            crate::text::inert(why)
+        ));
+    }
+
     pub fn worker_stopped(&mut self, why: &str) {
         self.dirty = true;
         let msg = format!(

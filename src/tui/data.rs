@@ -387,6 +387,9 @@ impl WriteOp {
 /// Results sent back to the UI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
+    /// The file at the snapshot's path is no longer the one opened (replaced or moved):
+    /// why, in words. Nothing more is read from it or saved to it.
+    Replaced(String),
     Loaded(Box<Loaded>),
     Trail {
         kind: TargetKind,
@@ -1205,6 +1208,12 @@ pub fn spawn_watcher(
         let mut last = snapshot.data_version().ok();
         while !responses.is_closed() {
             std::thread::sleep(every);
+            // Another import, `demo --force` or a move put another file at the path: what
+            // is shown is the old one, and no save can succeed (the writes refuse it too).
+            if let Some(why) = snapshot.replaced_since_open() {
+                let _ = responses.send(Response::Replaced(why));
+                break;
+            }
             let now = snapshot.data_version().ok();
             if now != last {
                 last = now;
@@ -1461,5 +1470,50 @@ mod large_tests {
             .iter()
             .filter(|i| i.mismatch.key != key)
             .all(|i| i.version == 0));
+    }
+}
+
+#[cfg(test)]
+mod watcher_tests {
+    use super::*;
+
+    /// Another file moved onto the path under an open cockpit: the watcher says so (the
+    /// cockpit showed the old file as live, and learnt it only from a refused save).
+    #[test]
+    fn a_file_replaced_under_the_cockpit_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let other = dir.path().join("other.db");
+        crate::demo::write(&path, false).unwrap();
+        crate::demo::write(&other, false).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let _watcher = runtime.block_on(async { spawn_watcher(path.clone(), Duration::from_millis(10), tx) });
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::rename(&other, &path).unwrap();
+        let said = runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    match rx.recv().await {
+                        Some(Response::Replaced(why)) => return why,
+                        Some(_) => continue,
+                        None => panic!("the watcher stopped without saying why"),
+                    }
+                }
+            })
+            .await
+            .expect("no word within 10 s")
+        });
+        assert!(
+            said.contains("p.db was replaced by another file since it was opened here"),
+            "{said}"
+        );
+        let mut app = crate::tui::app::App::new();
+        app.on_response(Response::Replaced(said));
+        assert!(app
+            .stopped
+            .as_deref()
+            .unwrap()
+            .ends_with("quit and open it again"));
     }
 }
