@@ -1488,7 +1488,8 @@ mod watcher_tests {
         crate::demo::write(&other, false).unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let _watcher = runtime.block_on(async { spawn_watcher(path.clone(), Duration::from_millis(10), tx) });
+        let _entered = runtime.enter();
+        let _watcher = spawn_watcher(path.clone(), Duration::from_millis(10), tx);
         std::thread::sleep(Duration::from_millis(100));
         std::fs::rename(&other, &path).unwrap();
         let said = runtime.block_on(async {
