@@ -72,7 +72,7 @@ pub(super) fn check_target(out: &Path, force: bool) -> Result<PathBuf, ImportErr
 /// otherwise be destroyed without a word.
 fn refuse_not_a_snapshot(out: &Path, len: u64) -> Result<(), ImportError> {
     match crate::snapshot::snapshot_file_kind(out) {
-        Some(kind) if kind == "a period snapshot" => Ok(()),
+        Some(crate::snapshot::SnapshotFile::Snapshot) => Ok(()),
         // An empty file holds nothing, unless it is SQLite's beside a snapshot (a -wal is
         // empty after each checkpoint while the snapshot is open).
         None if len == 0 => Ok(()),

@@ -256,18 +256,36 @@ fn read_header(path: &Path) -> Result<(Header, u64), OpenError> {
 }
 
 /// What a file that `--force` would replace is to closedesk, by its header alone: a period
-/// snapshot, one of SQLite's files beside one (`-wal`, `-shm`, `-journal`), or neither
-/// (`None`; also when there is no such file). An export never replaces either, and an import
-/// replaces only a snapshot.
-pub fn snapshot_file_kind(path: &Path) -> Option<String> {
+/// snapshot, or one of SQLite's files beside one (`-wal`, `-shm`, `-journal`). An export
+/// never replaces either, and an import replaces only a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotFile {
+    Snapshot,
+    /// The suffix, and the snapshot it is beside.
+    Beside(&'static str, PathBuf),
+}
+
+impl std::fmt::Display for SnapshotFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnapshotFile::Snapshot => write!(f, "a period snapshot"),
+            SnapshotFile::Beside(suffix, base) => {
+                write!(f, "the {suffix} file of the period snapshot {}", inert_path(base))
+            }
+        }
+    }
+}
+
+/// [`SnapshotFile`] of `path`; `None` when it is neither (also when there is no such file).
+pub fn snapshot_file_kind(path: &Path) -> Option<SnapshotFile> {
     let is_snapshot = |p: &Path| read_header(p).is_ok_and(|(h, _)| h.application_id == APPLICATION_ID);
     if is_snapshot(path) {
-        return Some("a period snapshot".to_string());
+        return Some(SnapshotFile::Snapshot);
     }
     let name = path.file_name()?.to_str()?;
-    ["-wal", "-shm", "-journal"].iter().find_map(|suffix| {
+    ["-wal", "-shm", "-journal"].into_iter().find_map(|suffix| {
         let base = path.with_file_name(name.strip_suffix(suffix)?);
-        is_snapshot(&base).then(|| format!("the {suffix} file of the period snapshot {}", inert_path(&base)))
+        is_snapshot(&base).then_some(SnapshotFile::Beside(suffix, base))
     })
 }
 
