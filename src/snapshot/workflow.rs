@@ -584,27 +584,23 @@ impl Reader<'_> {
              FROM lock_changes l ORDER BY l.seq",
             [],
             |r| {
+                // An audit row's number at `at`, its action beside it.
                 let claim = |at: usize| -> rusqlite::Result<Option<LockClaim>> {
-                    Ok(r.get::<_, Option<i64>>(at)?
-                        .map(|seq| LockClaim { seq, action: None }))
+                    Ok(match r.get::<_, Option<i64>>(at)? {
+                        Some(seq) => Some(LockClaim {
+                            seq,
+                            action: r.get(at + 1)?,
+                        }),
+                        None => None,
+                    })
                 };
-                let with_action =
-                    |claim: Option<LockClaim>, at: usize| -> rusqlite::Result<Option<LockClaim>> {
-                        Ok(match claim {
-                            Some(c) => Some(LockClaim {
-                                action: r.get(at)?,
-                                ..c
-                            }),
-                            None => None,
-                        })
-                    };
                 Ok(LockChange {
                     seq: r.get(0)?,
                     at: r.get(1)?,
                     old_status: r.get(2)?,
                     new_status: r.get(3)?,
-                    made_by: with_action(claim(4)?, 5)?,
-                    acknowledged_by: with_action(claim(6)?, 7)?,
+                    made_by: claim(4)?,
+                    acknowledged_by: claim(6)?,
                 })
             },
         )
