@@ -220,8 +220,8 @@ impl Failure {
         }
     }
 
-    /// A failure before the input was looked at (opening the file, who is acting) with what
-    /// the user typed echoed, so it is not lost: busy, read-only, not on the roster.
+    /// A failure that is not about what the user typed (opening the file, who is acting, a
+    /// read-only or failing file) with that input echoed, so it is not lost.
     pub fn keeping(mut self, input: Option<&str>) -> Failure {
         if let Some(input) = input.filter(|i| !i.trim().is_empty()) {
             self.message

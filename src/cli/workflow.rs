@@ -306,13 +306,12 @@ fn refused_on(snapshot: &Snapshot, refusal: Refusal, json: bool) -> Failure {
 /// error), gives the input back, so it is not lost. (A busy refusal carries it already.)
 fn refused_keeping(snapshot: &Snapshot, refusal: Refusal, json: bool, typed: Option<&str>) -> Failure {
     let not_the_input = matches!(refusal, Refusal::Storage(_) | Refusal::Environment(_));
-    let mut failure = refused_on(snapshot, refusal, json);
-    if let Some(input) = typed.filter(|i| not_the_input && !i.trim().is_empty()) {
+    let failure = refused_on(snapshot, refusal, json);
+    if not_the_input {
+        failure.keeping(typed)
+    } else {
         failure
-            .message
-            .push_str(&format!("; your input was: {}", inert(input)));
     }
-    failure
 }
 
 /// The figures an action works with: the stored result when it is current, else the
