@@ -300,15 +300,15 @@ impl<'a> Dir<'a> {
     fn file(&self, name: &str) -> Result<Option<fs::File>, ImportError> {
         let path = self.0.join(name);
         let cannot = |e: &dyn fmt::Display| ImportError::Io(format!("{}: cannot read: {}", shown(&path), e));
-        if let Err(e) = regular(&path) {
-            return Err(cannot(&e));
+        // Looked at before it is opened: opening a FIFO would wait for a writer forever.
+        match fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => return Err(cannot(&"is a directory")),
+            Ok(meta) => regular_meta(&meta).map_err(|e| cannot(&e))?,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(_) => {}
         }
         match fs::File::open(&path) {
-            Ok(file) => match file.metadata() {
-                Ok(meta) if meta.is_dir() => Err(cannot(&"is a directory")),
-                Ok(_) => Ok(Some(file)),
-                Err(e) => Err(cannot(&e)),
-            },
+            Ok(file) => Ok(Some(file)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(cannot(&e)),
         }
@@ -330,11 +330,19 @@ impl Source for Dir<'_> {
 /// never comes, and the import hung. A missing path passes (the open says so).
 pub(crate) fn regular(path: &Path) -> std::io::Result<()> {
     match fs::metadata(path) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => Err(std::io::Error::other(
-            "not a regular file (a pipe, socket or device)",
-        )),
-        _ => Ok(()),
+        Ok(meta) => regular_meta(&meta),
+        Err(_) => Ok(()),
     }
+}
+
+/// [`regular`] of a file's metadata already read.
+fn regular_meta(meta: &fs::Metadata) -> std::io::Result<()> {
+    if meta.is_file() || meta.is_dir() {
+        return Ok(());
+    }
+    Err(std::io::Error::other(
+        "not a regular file (a pipe, socket or device)",
+    ))
 }
 
 /// [`fs::read`], refusing what is not a regular file before opening it ([`regular`]).
