@@ -472,19 +472,14 @@ pub fn write(
                 Target::Named(naming) => {
                     let period = &source.recon.period;
                     let signed = period.status == PeriodStatus::SignedOff;
-                    Target::File(naming.resolve(
-                        request.kind,
-                        format,
-                        &period.id,
-                        signed,
-                        &before.audit_head,
-                    )?)
+                    let path =
+                        naming.resolve(request.kind, format, &period.id, signed, &before.audit_head)?;
+                    // A file named here was not checked with the caller's above.
+                    refuse_snapshot_file(&path).map_err(|e| Refusal::Invalid(e.to_string()))?;
+                    Target::File(path)
                 }
                 other => other.clone(),
             };
-            if let Target::File(path) = &target {
-                refuse_snapshot_file(path).map_err(|e| Refusal::Invalid(e.to_string()))?;
-            }
             let output = render(&source, request).map_err(|e| match e {
                 ExportError::Refused(r) => r,
                 other => Refusal::Invalid(other.to_string()),
