@@ -1,19 +1,30 @@
 //! Keys from the bytes a remote terminal sends: what crossterm does for the local terminal,
 //! for an SSH channel. Handles printable UTF-8 (split across reads too), control keys,
 //! Alt as an `ESC` prefix, and the CSI / SS3 sequences of xterm-like terminals (arrows,
-//! Home/End, PgUp/PgDn, Insert/Delete, F1–F12, Shift-Tab, with modifiers). Anything else is
-//! dropped.
+//! Home/End, PgUp/PgDn, Insert/Delete, F1–F12, Shift-Tab, with modifiers), and bracketed
+//! pastes (`ESC [200~` … `ESC [201~`) as one [`Input::Paste`]. Anything else is dropped.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::tui::app::MAX_PASTE;
+use crate::tui::Input;
 
 const ESC: u8 = 0x1b;
 /// The longest escape sequence kept while waiting for its end; longer ones are dropped.
 const MAX_SEQUENCE: usize = 32;
 
-/// Turns a byte stream into key presses; keeps an incomplete sequence between reads.
+/// What a terminal sends around pasted text once bracketed paste is on.
+const PASTE_START: &[u8] = b"\x1b[200~";
+const PASTE_END: &[u8] = b"\x1b[201~";
+
+/// Turns a byte stream into key presses and pastes; keeps an incomplete sequence (or paste)
+/// between reads.
 #[derive(Debug, Default)]
 pub struct Decoder {
     pending: Vec<u8>,
+    /// Inside a paste: its bytes so far, kept up to one more than [`MAX_PASTE`] (the cockpit
+    /// refuses a longer paste whole; the rest is not kept).
+    paste: Option<Vec<u8>>,
 }
 
 impl Decoder {
@@ -21,18 +32,41 @@ impl Decoder {
         Decoder::default()
     }
 
-    /// The keys in `bytes`, with what was left over from the last call in front. A lone
-    /// `ESC` at the end of a read is the Escape key (terminals send a sequence in one
+    /// The keys and pastes in `bytes`, with what was left over from the last call in front.
+    /// A lone `ESC` at the end of a read is the Escape key (terminals send a sequence in one
     /// write, so a sequence is not split from its `ESC`).
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<KeyEvent> {
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Input> {
         self.pending.extend_from_slice(bytes);
         let buf = std::mem::take(&mut self.pending);
-        let mut keys = Vec::new();
+        let mut out = Vec::new();
         let mut at = 0;
         while at < buf.len() {
+            if let Some(paste) = self.paste.as_mut() {
+                let rest = &buf[at..];
+                let Some(end) = find(rest, PASTE_END) else {
+                    // Keep what could be the start of the end marker for the next read.
+                    let keep = (0..PASTE_END.len())
+                        .rev()
+                        .find(|&n| rest.ends_with(&PASTE_END[..n]))
+                        .unwrap_or(0);
+                    take_pasted(paste, &rest[..rest.len() - keep]);
+                    self.pending = rest[rest.len() - keep..].to_vec();
+                    break;
+                };
+                take_pasted(paste, &rest[..end]);
+                let text = String::from_utf8_lossy(paste).into_owned();
+                out.push(Input::Paste(text));
+                self.paste = None;
+                at += end + PASTE_END.len();
+                continue;
+            }
             match parse(&buf[at..]) {
                 Parsed::Key(key, used) => {
-                    keys.extend(key);
+                    out.extend(key.map(Input::Key));
+                    at += used;
+                }
+                Parsed::PasteStart(used) => {
+                    self.paste = Some(Vec::new());
                     at += used;
                 }
                 Parsed::Incomplete => {
@@ -45,13 +79,26 @@ impl Decoder {
                 }
             }
         }
-        keys
+        out
     }
+}
+
+/// Where `needle` first stands in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Adds pasted bytes, keeping at most one more than [`MAX_PASTE`].
+fn take_pasted(paste: &mut Vec<u8>, bytes: &[u8]) {
+    let room = (MAX_PASTE + 1).saturating_sub(paste.len());
+    paste.extend_from_slice(&bytes[..bytes.len().min(room)]);
 }
 
 enum Parsed {
     /// A key (or nothing, for a byte or sequence that means no key) and the bytes used.
     Key(Option<KeyEvent>, usize),
+    /// `ESC [200~`: pasted text follows, up to `ESC [201~`.
+    PasteStart(usize),
     /// More bytes are needed.
     Incomplete,
 }
@@ -127,6 +174,7 @@ fn parse_escape(buf: &[u8]) -> Parsed {
                 Parsed::Key(Some(k), used + 1)
             }
             Parsed::Key(None, used) => Parsed::Key(None, used + 1),
+            Parsed::PasteStart(used) => Parsed::PasteStart(used + 1),
             Parsed::Incomplete => Parsed::Incomplete,
         },
     }
@@ -143,6 +191,9 @@ fn parse_csi(buf: &[u8]) -> Parsed {
             // Not a CSI sequence after all: drop the ESC and read on.
             Some(_) => return Parsed::Key(None, 1),
         }
+    }
+    if buf[..=end] == *PASTE_START {
+        return Parsed::PasteStart(end + 1);
     }
     let params = std::str::from_utf8(&buf[2..end]).unwrap_or("");
     let mut numbers = params.split(';').map(|p| p.parse::<u16>().ok());
@@ -210,11 +261,14 @@ mod tests {
     use super::*;
 
     fn keys(bytes: &[u8]) -> Vec<(KeyCode, KeyModifiers)> {
-        Decoder::new()
-            .feed(bytes)
-            .into_iter()
-            .map(|k| (k.code, k.modifiers))
-            .collect()
+        Decoder::new().feed(bytes).into_iter().map(key_of).collect()
+    }
+
+    fn key_of(input: Input) -> (KeyCode, KeyModifiers) {
+        match input {
+            Input::Key(k) => (k.code, k.modifiers),
+            other => panic!("not a key: {other:?}"),
+        }
     }
 
     const N: KeyModifiers = KeyModifiers::NONE;
@@ -270,7 +324,7 @@ mod tests {
         let euro = "€".as_bytes();
         assert!(d.feed(&euro[..1]).is_empty());
         let k = d.feed(&euro[1..]);
-        assert_eq!(k[0].code, KeyCode::Char('€'));
+        assert_eq!(key_of(k[0].clone()).0, KeyCode::Char('€'));
     }
 
     #[test]
@@ -281,5 +335,52 @@ mod tests {
         let long = [b"\x1b[".as_slice(), &[b'1'; 40]].concat();
         let _ = d.feed(&long);
         assert_eq!(d.feed(b"~q").len(), 2);
+    }
+
+    #[test]
+    fn a_bracketed_paste_is_one_input_never_keys() {
+        let mut d = Decoder::new();
+        let got = d.feed(b"x\x1b[200~a\rq\x1b[31m\x03\x1b[201~y");
+        assert_eq!(
+            got,
+            vec![
+                Input::Key(KeyEvent::new(KeyCode::Char('x'), N)),
+                Input::Paste("a\rq\x1b[31m\x03".into()),
+                Input::Key(KeyEvent::new(KeyCode::Char('y'), N)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_paste_split_across_reads_even_inside_its_markers() {
+        let mut d = Decoder::new();
+        let text = "é".repeat(3000);
+        let whole = [b"\x1b[200~".as_slice(), text.as_bytes(), b"\x1b[201~q"].concat();
+        let mut got = Vec::new();
+        // Cut every 7 bytes: through the markers and through characters.
+        for chunk in whole.chunks(7) {
+            got.extend(d.feed(chunk));
+        }
+        assert_eq!(
+            got,
+            vec![
+                Input::Paste(text),
+                Input::Key(KeyEvent::new(KeyCode::Char('q'), N))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_oversized_paste_is_kept_only_to_one_past_the_limit() {
+        let mut d = Decoder::new();
+        let _ = d.feed(b"\x1b[200~");
+        for _ in 0..100 {
+            assert!(d.feed(&[b'a'; 1024]).is_empty());
+        }
+        let got = d.feed(b"\x1b[201~");
+        let [Input::Paste(text)] = got.as_slice() else {
+            panic!("{got:?}");
+        };
+        assert_eq!(text.len(), MAX_PASTE + 1);
     }
 }

@@ -26,10 +26,10 @@ use crate::tui::theme::Theme;
 use crate::tui::{self, Input};
 use crate::workflow::sessions::{Event, DISCONNECTED, LOGIN, REFUSED};
 
-/// The alternate screen on, cursor hidden.
-const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l";
-/// The main screen back, cursor shown, attributes reset.
-const LEAVE: &[u8] = b"\x1b[0m\x1b[?25h\x1b[?1049l";
+/// The alternate screen on, cursor hidden, bracketed paste on.
+const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l\x1b[?2004h";
+/// Bracketed paste off, the main screen back, cursor shown, attributes reset.
+const LEAVE: &[u8] = b"\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l";
 /// Longest user name or command kept for the audit log.
 const MAX_CLAIM: usize = 64;
 /// Distinct reasons kept for a connection's failed authentication.
@@ -794,8 +794,8 @@ impl Cockpit {
                 message = reader.wait() => match message {
                     Some(ChannelMsg::Data { data }) => {
                         last_key = tokio::time::Instant::now();
-                        for key in decoder.feed(&data) {
-                            let _ = input_tx.send(Input::Key(key));
+                        for input in decoder.feed(&data) {
+                            let _ = input_tx.send(input);
                         }
                     }
                     Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {

@@ -248,6 +248,47 @@ impl App {
         }
     }
 
+    /// Pasted text (a terminal's bracketed paste): typed into the open text field as text,
+    /// never read as keys, so a paste into the wrong pane runs no command. The multi-line
+    /// editor keeps its lines; a one-line field (search, filter, the sign-off's period id)
+    /// gets them joined by spaces. Control characters, escape sequences' `ESC` among them,
+    /// are dropped.
+    pub fn on_paste(&mut self, text: &str) -> Vec<Request> {
+        self.dirty = true;
+        if self.too_small || self.message_open || self.help || matches!(self.flash, Some((false, _))) {
+            return Vec::new();
+        }
+        if text.len() > MAX_PASTE {
+            let why = format!(
+                "paste not taken: {} bytes at once is more than {} — paste it in parts",
+                text.len(),
+                MAX_PASTE
+            );
+            match self.editor.as_mut() {
+                Some(ed) => ed.error = Some(why),
+                None => self.refuse(why),
+            }
+            return Vec::new();
+        }
+        if self.editor.is_some() {
+            return self.editor_paste(text);
+        }
+        self.sync_searches();
+        let one_line = (self.mismatches.typing && self.view == View::Mismatches)
+            || (self.signoff.typing.is_some() && self.view == View::SignOff)
+            || self.search_typing();
+        if !one_line {
+            self.refuse("pasted text not used: no text field is open (n opens a note, / a search)".into());
+            return Vec::new();
+        }
+        let line = pasted(text).replace('\n', " ");
+        let mut reqs = Vec::new();
+        for c in line.chars() {
+            reqs.extend(self.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+        reqs
+    }
+
     /// Applies an action.
     pub fn update(&mut self, action: Action) -> Vec<Request> {
         self.dirty = true;
@@ -595,4 +636,18 @@ impl App {
         self.audit.pending = false;
         self.stopped = Some(msg);
     }
+}
+
+/// The most text one paste may bring (64 KiB): more is refused whole, never cut.
+pub const MAX_PASTE: usize = 64 * 1024;
+
+/// Pasted text as a text field takes it: line ends as `\n` (`\r\n` and a lone `\r` too),
+/// tabs as four spaces, every other control character dropped.
+pub(crate) fn pasted(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\t', "    ")
+        .chars()
+        .filter(|&c| c == '\n' || !c.is_control())
+        .collect()
 }

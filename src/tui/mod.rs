@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
-use ratatui::crossterm::event::{self, Event, KeyEvent};
+use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event, KeyEvent};
 use ratatui::crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
     LeaveAlternateScreen,
@@ -66,6 +66,9 @@ pub struct Options {
 pub enum Input {
     Key(KeyEvent),
     Resize(u16, u16),
+    /// Text the terminal marked as pasted (bracketed paste): typed into the open text field
+    /// as text, never read as keys.
+    Paste(String),
 }
 
 /// A backend that can bracket a frame in synchronized-update sequences.
@@ -95,7 +98,13 @@ impl FrameSync for TestBackend {
 /// Puts the local terminal back: raw mode off, main screen, cursor shown.
 pub fn restore_terminal() {
     let mut out = io::stdout();
-    let _ = execute!(out, EndSynchronizedUpdate, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = disable_raw_mode();
 }
 
@@ -106,7 +115,12 @@ impl TerminalGuard {
     fn enter() -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
         let guard = TerminalGuard;
-        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        )?;
         Ok(guard)
     }
 }
@@ -159,8 +173,8 @@ pub fn run(opts: Options, theme: crate::config::ThemeChoice) -> color_eyre::Resu
     result
 }
 
-/// Reads the local terminal's events on a blocking thread into `tx`; only key presses
-/// and resizes are passed on. Stops when the receiver is gone.
+/// Reads the local terminal's events on a blocking thread into `tx`; only key presses,
+/// resizes and pastes are passed on. Stops when the receiver is gone.
 fn spawn_input_reader(tx: UnboundedSender<Input>) {
     tokio::task::spawn_blocking(move || {
         while !tx.is_closed() {
@@ -172,6 +186,7 @@ fn spawn_input_reader(tx: UnboundedSender<Input>) {
             let input = match event::read() {
                 Ok(Event::Key(k)) if k.kind == event::KeyEventKind::Press => Input::Key(k),
                 Ok(Event::Resize(w, h)) => Input::Resize(w, h),
+                Ok(Event::Paste(text)) => Input::Paste(text),
                 Ok(_) => continue,
                 Err(_) => break,
             };
@@ -282,6 +297,7 @@ where
             panic!("test panic requested with F12")
         }
         Input::Key(k) => Ok(app.on_key(k)),
+        Input::Paste(text) => Ok(app.on_paste(&text)),
         Input::Resize(w, h) => {
             // The backend may not know the new size (e.g. a remote client): tell it.
             if terminal.size()? != ratatui::layout::Size::new(w, h) {

@@ -3162,3 +3162,41 @@ fn a_lane_scrolled_down_fills_a_taller_terminal_from_its_first_row() {
     assert_shows(&tall, &rows[0]);
     assert_shows(&tall, rows.last().unwrap());
 }
+
+/// A paste is text for the open field, never keys: in the editor it keeps its lines and
+/// loses its control characters (an `ESC` would otherwise close the editor); with no field
+/// open it runs no command; a paste too large is refused whole.
+#[test]
+fn a_paste_is_text_in_the_open_field_and_never_runs_keys() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('n')]);
+    app.on_paste("JE-1042\tpaid\r\nsee \x1b[31mCM-77\x1b[0m\x07");
+    let ed = app.editor.as_ref().unwrap();
+    assert_eq!(ed.text(), "JE-1042    paid\nsee [31mCM-77[0m");
+    assert_eq!(ed.discard, None);
+    // More than the limit: refused whole, the draft untouched.
+    app.on_paste(&"x".repeat(crate::tui::app::MAX_PASTE + 1));
+    let ed = app.editor.as_ref().unwrap();
+    assert_eq!(ed.text(), "JE-1042    paid\nsee [31mCM-77[0m");
+    assert!(ed
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("paste not taken: 65537 bytes"));
+    press(&mut app, &[code(KeyCode::Esc), key('y')]);
+    assert!(app.editor.is_none());
+    // No field open: a paste of "q" and "w" does not quit or open a waiver.
+    let reqs = app.on_paste("qw\n");
+    assert!(reqs.is_empty());
+    assert!(!app.quit);
+    assert!(app.editor.is_none());
+    assert_shows(
+        &screen(&mut app, 80, 24),
+        "pasted text not used: no text field is open",
+    );
+    // A one-line field takes it on one line.
+    press(&mut app, &[key('x'), key('2'), key('/')]);
+    app.on_paste("ac\nme");
+    assert_eq!(app.mismatches.filter, "ac me");
+    assert!(app.mismatches.typing);
+}

@@ -309,6 +309,19 @@ impl App {
         }
     }
 
+    /// Pasted text into the editor (see [`App::on_paste`]); ignored while it asks a question.
+    pub(crate) fn editor_paste(&mut self, text: &str) -> Vec<Request> {
+        let Some(ed) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        if ed.discard.is_some() || ed.choose_move {
+            return Vec::new();
+        }
+        ed.error = None;
+        ed.area.insert_str(crate::tui::app::pasted(text));
+        Vec::new()
+    }
+
     pub(crate) fn save_editor(&mut self) -> Vec<Request> {
         let Some(ed) = self.editor.as_mut() else {
             return Vec::new();
