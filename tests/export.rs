@@ -433,6 +433,44 @@ fn the_worked_example_figures_appear_exactly_in_its_packet() {
     assert_eq!(doc["headline"]["closing_ar"].to_string(), "31500.00");
 }
 
+/// The packet's "After the window" section lists what the snapshot holds dated after window
+/// end: tests/fixtures/as-of-window-end, its README's table (worked by hand). It was empty:
+/// the figures are count-and-amount pairs, and only plain figures were printed.
+#[test]
+fn the_packet_lists_the_activity_after_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("asof.db");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/as-of-window-end");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    let md = String::from_utf8(bytes(
+        &path,
+        "controller",
+        &Request::new(Kind::Packet, Format::Markdown),
+    ))
+    .unwrap();
+    let section = md
+        .split("### After the window")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    for line in [
+        "| invoices posted | 1 | 300.00 |",
+        "| invoices voided | 1 | 500.00 |",
+        "| payments received | 1 | 400.00 |",
+        "| credits issued | 1 | 50.00 |",
+        "| disbursements | 1 | 400.00 |",
+        "| ledger rows | 4 | -620.00 |",
+        "| usage events | 1 | 5.00 |",
+    ] {
+        assert!(
+            section.lines().any(|l| l == line),
+            "missing {line:?} in {section}"
+        );
+    }
+}
+
 #[test]
 fn every_export_is_audited_and_shown_in_item_8() {
     let dir = tempfile::tempdir().unwrap();

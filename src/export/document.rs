@@ -441,7 +441,11 @@ pub fn markdown(p: &Packet<'_>) -> String {
             w,
             "Activity dated after window end, shown and never counted in this period.\n"
         );
-        scalars(w, &Value::Object(after.clone()));
+        if after.is_empty() {
+            let _ = writeln!(w, "None.\n");
+        } else {
+            grid(w, &s["after_window"], "activity");
+        }
     }
 
     let _ = writeln!(w, "## Aged AR\n");
