@@ -644,6 +644,23 @@ fn gl_pays_a_credit_balance_out_of_cash() {
     let (net, _) = gl_nets(&partial, false);
     assert_eq!(net[gl::CASH], m("-550.00"));
     assert_eq!(net[gl::CREDITS], m("-50.00"));
+
+    // The refund row dated after window end (April 2) is April's: in March the reversal
+    // reads as rescinded, and nothing leaves Cash. By hand: Cash 2,200 − 1,250 − 150 − 200
+    // = 600.00; contra-revenue 80 − 80 = 0.00. (It paid the 80.00 out of March's Cash.)
+    let src = common::files::copy_dir(&fixtures, &dir.path().join("late"));
+    common::files::edit(
+        &src.join("ledger.csv"),
+        "LG-12,ACC-B,,2026-03-29T12:00:00Z,refund,-80.00,CR-6R",
+        "LG-12,ACC-B,,2026-04-02T12:00:00Z,refund,-80.00,CR-6R",
+    );
+    let late = dir.path().join("late.db");
+    closedesk::import::import_dir(&src, &late, false).unwrap();
+    let (net, _) = gl_nets(&late, false);
+    assert_eq!(net[gl::CASH], m("-600.00"));
+    assert_eq!(net.get(gl::CREDITS).copied().unwrap_or(Money::ZERO), Money::ZERO);
+    let recon = closedesk::reconcile::run(&Snapshot::open(&late).unwrap()).unwrap();
+    assert_eq!(recon.steps.applied.window.credits_paid_out, Money::ZERO);
 }
 
 /// An account with revenue lines and no ledger row (an invoice posted and voided in the

@@ -704,9 +704,9 @@ pub(crate) const AFTER_WINDOW: &str =
 
 /// The window's payments, credits and disbursements, summed by kind (`what`: `payments`,
 /// `credits`, `disbursed`; `kind`: the row's kind, or the disbursement's source kind; `credits`
-/// `paid_out`: of each credit reversal a ledger `refund` row of its account names — and no
-/// payments row has its id, whose refund it would be —, what those rows paid out, at most
-/// the reversal; when there are any).
+/// `paid_out`: of each credit reversal a ledger `refund` row of its account names, dated to
+/// window end — and no payments row has its id, whose refund it would be —, what those rows
+/// paid out, at most the reversal; when there are any).
 pub(crate) const WINDOW_ACTIVITY: &str = "SELECT 'payments', kind, SUM(amount_cents) FROM payments
              WHERE occurred_on >= :start AND occurred_on <= :end GROUP BY kind
              UNION ALL
@@ -717,6 +717,7 @@ pub(crate) const WINDOW_ACTIVITY: &str = "SELECT 'payments', kind, SUM(amount_ce
                SELECT MIN(c.amount_cents, MAX(0, -SUM(g.amount_cents))) AS paid
                FROM credits c
                JOIN ledger g ON g.reference = c.id AND g.kind = 'refund' AND g.account_id = c.account_id
+                 AND g.occurred_at < :after_end
                WHERE c.kind = 'reversal' AND c.issued_on >= :start AND c.issued_on <= :end
                  AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = c.id)
                GROUP BY c.id)
@@ -1401,7 +1402,10 @@ impl Snapshot {
         let mut activity = WindowActivity::default();
         let sums = self.collect(
             &basis.sql(&aggregates::WINDOW_ACTIVITY),
-            on(basis, named_params! { ":start": w.start, ":end": w.end }),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, money_at(r, 2)?)),
         )?;
         for (what, kind, amount) in sums {
