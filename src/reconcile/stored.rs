@@ -270,9 +270,10 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 }
 
 /// The `version` of a stored result: the closedesk version whose engine computed it, and
-/// the format and rules it is stored with (`+rows.4`: an [`Overview`] as rows sealed by
-/// the edit counter, with ledger rows held to what they record and usage lines to their
-/// events to window end; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
+/// the format and rules it is stored with (`+rows.6`: an [`Overview`] as rows sealed by
+/// the edit counter, with ledger rows held to what they record, usage lines to their
+/// events to window end, and credits paid out by refund rows to window end; `+rows.5` and
+/// `+rows.4` the same with the rules before; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
 /// same rows sealed by a digest read back each
 /// time, schema 3, with "a wrong ledger row is one finding"; `+rows.1` had the rules
 /// before it — bump the
@@ -282,7 +283,7 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// must not be read as an overview. `overview.2` (the JSON of an overview, the engine of
 /// issue 13) and `overview.1` (earlier rules) were one JSON blob; schema 3 drops them.
 /// `.minor`: amounts in the currency's decimals (before, two whatever the currency).
-pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.5.minor");
+pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.6.minor");
 
 /// Where a reconciliation came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
