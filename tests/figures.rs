@@ -325,6 +325,45 @@ fn a_void_that_unwound_less_than_was_applied_is_one_break() {
     assert_eq!(ids, ["DSB-1", "DSB-1U"]);
 }
 
+/// Cash applied in the window to an invoice posted only after it (tests/fixtures/
+/// as-of-window-end, with PAY-9 100.00 received 03-28 and DSB-9 applying it on 03-30 to
+/// INV-3, posted 04-02; INV-3's balance at the export 300.00 − 100.00 = 200.00). At window
+/// end INV-3 was not yet posted — not in the close set, not AR — so the application is a
+/// `target` break as one to a draft: expected 0.00, actual 100.00. It was found nowhere:
+/// the period read clean while the GL's cash-applied took 100.00 off an AR that aged AR
+/// never held.
+#[test]
+fn cash_applied_to_an_invoice_posted_after_the_window_is_a_target_break() {
+    let rec = reconcile_fixture(
+        "as-of-window-end",
+        &[
+            (
+                "payments.csv",
+                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002",
+                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002\nPAY-9,ACC-B,payment,,2026-03-28,100.00,ACH 2009",
+            ),
+            (
+                "disbursements.csv",
+                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00",
+                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00\nDSB-9,payment,PAY-9,INV-3,2026-03-30,100.00",
+            ),
+            (
+                "invoices.csv",
+                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,300.00",
+                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,200.00",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("disbursements:DSB-9:target", "0.00", "100.00", "100.00")])
+    );
+    assert_eq!(
+        rec.mismatches[0].title,
+        "Disbursement DSB-9 is applied to invoice INV-3, a draft at window end"
+    );
+}
+
 #[test]
 fn a_reversal_recorded_beyond_what_it_pulled_back() {
     let rec = reconcile_fixture(

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{sorted, Context, Gap, Kind, Mismatch, Trace};
 use crate::money::Money;
-use crate::snapshot::model::{Lane, SourceKind};
+use crate::snapshot::model::{InvoiceStatus, Lane, SourceKind};
 use crate::snapshot::queries::{MisdirectedDisbursement, SourceRows, SourceTotals, WindowActivity};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,16 +91,18 @@ pub fn check(
             actual: d.amount,
             title: if d.rows == 1 {
                 format!(
-                    "Disbursement {} is applied to {} invoice {}",
-                    d.id, d.invoice_status, d.invoice_id
+                    "Disbursement {} is applied to invoice {}, {}",
+                    d.id,
+                    d.invoice_id,
+                    at_window_end(d.invoice_status)
                 )
             } else {
                 format!(
-                    "{} {} remains applied to {} invoice {} ({} disbursements, net)",
+                    "{} {} remains applied to invoice {}, {} ({} disbursements, net)",
                     capitalized(d.source_kind),
                     d.source_id,
-                    d.invoice_status,
                     d.invoice_id,
+                    at_window_end(d.invoice_status),
                     d.rows
                 )
             },
@@ -139,6 +141,14 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             SourceRows::DisbursementsFrom(SourceKind::Payment, subject),
             SourceRows::DisbursementsFrom(SourceKind::Credit, subject),
         ],
+    }
+}
+
+/// What a misdirected disbursement's invoice was at window end, in words.
+fn at_window_end(status: InvoiceStatus) -> &'static str {
+    match status {
+        InvoiceStatus::Void => "void by window end",
+        _ => "a draft at window end",
     }
 }
 
@@ -240,6 +250,9 @@ mod tests {
         let m = &found[0];
         assert_eq!(m.key, "disbursements:DSB-9:target");
         assert_amounts(m, [0, 5_000, 5_000], Severity::High);
-        assert_eq!(m.title, "Disbursement DSB-9 is applied to draft invoice INV-D");
+        assert_eq!(
+            m.title,
+            "Disbursement DSB-9 is applied to invoice INV-D, a draft at window end"
+        );
     }
 }

@@ -601,12 +601,13 @@ pub(crate) const AGING_ROWS: &str = concat!("SELECT account_id,
              GROUP BY account_id ORDER BY account_id");
 
 /// Disbursements to window end to an invoice that is a draft or void, per payment or credit and invoice.
-pub(crate) const MISDIRECTED: &str =
-    "SELECT MIN(d.id), d.invoice_id, i.status, SUM(d.amount_cents), d.source_kind, d.source_id,
-                    COUNT(*)
+pub(crate) const MISDIRECTED: &str = "SELECT MIN(d.id), d.invoice_id,
+                    CASE WHEN i.status = 'void' AND i.voided_at <= :end THEN 'void' ELSE 'draft' END,
+                    SUM(d.amount_cents), d.source_kind, d.source_id, COUNT(*)
              FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
              WHERE d.disbursed_on <= :end
-               AND (i.status = 'draft' OR (i.status = 'void' AND i.voided_at <= :end))
+               AND (i.status = 'draft' OR (i.status = 'void' AND i.voided_at <= :end)
+                    OR i.posted_at > :end)
              GROUP BY d.source_kind, d.source_id, d.invoice_id
              HAVING SUM(d.amount_cents) <> 0
              ORDER BY 1";
@@ -886,9 +887,11 @@ pub struct WindowActivity {
     pub disbursed_from_credits: Money,
 }
 
-/// What one payment or credit applied, net, to an invoice that at window end is a draft or
-/// void (voided by window end), over its disbursements dated on or before window end; only
-/// pairs that do not net to zero. `id` is the pair's first disbursement (in id order).
+/// What one payment or credit applied, net, to an invoice that at window end is a draft (a
+/// draft, or posted only after window end) or void (voided by window end), over its
+/// disbursements dated on or before window end; only pairs that do not net to zero. `id` is
+/// the pair's first disbursement (in id order); `invoice_status` is the invoice's status at
+/// window end (`draft` or `void`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MisdirectedDisbursement {
     pub id: String,
@@ -1459,7 +1462,8 @@ impl Snapshot {
         )
     }
 
-    /// Disbursements dated on or before window end to an invoice that is a draft or void.
+    /// Disbursements dated on or before window end to an invoice that at window end is a
+    /// draft (or not yet posted) or void.
     pub fn misdirected_disbursements(
         &self,
         period: &Period,
