@@ -56,7 +56,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "TIME", default_value = "20s")]
     login_grace: String,
     /// Close packets each login may keep from served sessions (beside the snapshot, named
-    /// close-packet-PERIOD-LOGIN-N.md); more are refused until some are moved away.
+    /// close-packet-PERIOD-STATE-HEAD-LOGIN-N.md); more are refused until some are moved away.
     #[arg(long, value_name = "N", default_value_t = 5)]
     max_packets: usize,
 }

@@ -216,6 +216,15 @@ pub fn file_name(
     format!("{name}.{format}")
 }
 
+/// A folder to list: `dir`, or "." for the empty folder of a path named without one.
+fn folder(dir: &Path) -> &Path {
+    if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }
+}
+
 impl Naming {
     /// The first unused name for an export of this state. A served login's files are
     /// numbered 1 to `max` whatever their state: slot N is taken while any file of the
@@ -238,14 +247,20 @@ impl Naming {
         };
         let max = self.max.unwrap_or(usize::MAX);
         let prefix = format!("{}-{}", stem(kind), file_part(period));
-        let taken: Vec<String> = fs::read_dir(&self.dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .filter(|n| n.starts_with(&format!("{prefix}-")))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // A snapshot named without a folder (`serve period.db`) has "" for its folder: the
+        // working directory. A folder that cannot be listed refuses: the cap holds or
+        // nothing is written.
+        let dir = folder(&self.dir);
+        let entries = fs::read_dir(dir).map_err(|e| {
+            Refusal::Invalid(format!(
+                "not exported: cannot list {} to count your close packets: {e}",
+                inert_path(dir)
+            ))
+        })?;
+        let taken: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with(&format!("{prefix}-")))
+            .collect();
         let slot_taken = |n: usize| {
             let end = format!("-{}-{n}.{format}", file_part(login));
             taken.iter().any(|t| t.ends_with(&end))
@@ -767,6 +782,31 @@ impl Drop for TempFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A served login's packets are counted in the snapshot's folder; one that cannot be
+    /// listed refuses instead of counting none (which let `serve period.db`, named without
+    /// a folder, write packet after packet as slot 1: the folder "" could not be listed).
+    #[test]
+    fn a_served_login_packet_cap_counts_in_a_folder_it_can_list_or_refuses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let naming = |dir: PathBuf| Naming {
+            dir,
+            login: Some("rdiaz".into()),
+            max: Some(1),
+        };
+        let resolve = |n: &Naming| n.resolve(Kind::Packet, Format::Markdown, "2026-03", false, "abc");
+        let why = resolve(&naming(tmp.path().join("missing")))
+            .unwrap_err()
+            .to_string();
+        assert!(why.contains("cannot list") && why.contains("missing"), "{why}");
+        let first = resolve(&naming(tmp.path().into())).unwrap();
+        std::fs::write(&first, "packet").unwrap();
+        let why = resolve(&naming(tmp.path().into())).unwrap_err().to_string();
+        assert!(why.contains("you already keep 1 close packet"), "{why}");
+        // No folder: the working directory, listed as ".".
+        assert_eq!(folder(Path::new("")), Path::new("."));
+        assert_eq!(folder(tmp.path()), tmp.path());
+    }
 
     #[test]
     fn formula_like_text_is_neutralized_and_amounts_stay_numbers() {

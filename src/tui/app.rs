@@ -56,6 +56,8 @@ pub struct App {
     pub stopped: Option<String>,
     /// The last frame was the "terminal too small" screen: keys do nothing there but quit.
     pub too_small: bool,
+    /// A `serve` session: the SSH key, not `--user`, decides who acts.
+    pub served: bool,
 }
 
 /// What the editor shows while a write is on its way to the worker.
@@ -94,6 +96,7 @@ impl App {
             updated_at: None,
             stopped: None,
             too_small: false,
+            served: false,
         }
     }
 

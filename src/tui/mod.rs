@@ -223,6 +223,7 @@ where
     );
     let watcher = data::spawn_watcher(opts.path.clone(), opts.poll, resp_tx);
     let mut app = App::new();
+    app.served = opts.serve_key.is_some();
     let send = |reqs: Vec<data::Request>| {
         for r in reqs {
             let _ = req_tx.send(r);

@@ -1805,6 +1805,24 @@ fn demo_every_view() {
     insta::assert_snapshot!("demo_help_overview", d.screen());
 }
 
+/// Over `serve` the SSH key decides who acts: a read-only session is not told to use
+/// `--user`, which it cannot give.
+#[test]
+fn a_served_read_only_session_is_told_its_key_decides() {
+    let mut d = Demo::open("visitor");
+    d.app.served = true;
+    let s = screen(&mut d.app, 120, 40);
+    assert_shows(
+        &s,
+        "READ-ONLY: visitor is not on the roster · your SSH key decides whom you act as",
+    );
+    assert!(!s.contains("(--user)"), "{s}");
+    d.press(&[key('?')]);
+    let help = screen(&mut d.app, 120, 40);
+    assert!(help.contains("read-only: ask for your SSH"), "{help}");
+    assert!(!help.contains("to act, --user"), "{help}");
+}
+
 #[test]
 fn demo_read_only_and_too_small() {
     let mut d = Demo::open("visitor");

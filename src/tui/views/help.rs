@@ -67,11 +67,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // A login not on the roster is told whom it may act as, and how.
     if let Some(d) = app.data.as_ref().filter(|d| d.actor.is_read_only()) {
         right.push(Line::from(""));
-        right.push(Line::from(Span::styled(
-            "read-only: to act, --user",
-            theme.warn(),
-        )));
-        right.push(Line::from(Span::styled("LOGIN, one of:", theme.warn())));
+        let (first, second) = if app.served {
+            ("read-only: ask for your SSH", "key to act as one of:")
+        } else {
+            ("read-only: to act, --user", "LOGIN, one of:")
+        };
+        right.push(Line::from(Span::styled(first, theme.warn())));
+        right.push(Line::from(Span::styled(second, theme.warn())));
         for (login, role) in &d.roster {
             right.push(Line::from(format!("  {} ({})", inert(login), role.as_str())));
         }

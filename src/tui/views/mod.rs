@@ -103,8 +103,13 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         if let Some(d) = &app.data {
             let msg = fit(
                 &format!(
-                    " READ-ONLY: {} is not on the roster · ? shows whom to act as (--user): {}",
+                    " READ-ONLY: {} is not on the roster · {}: {}",
                     inert(&d.actor.login),
+                    if app.served {
+                        "your SSH key decides whom you act as; ask for it to be listed as one of"
+                    } else {
+                        "? shows whom to act as (--user)"
+                    },
                     d.roster
                         .iter()
                         .map(|(login, role)| format!("{} ({})", inert(login), role.as_str()))
