@@ -663,6 +663,35 @@ fn gl_pays_a_credit_balance_out_of_cash() {
     assert_eq!(recon.steps.applied.window.credits_paid_out, Money::ZERO);
 }
 
+/// A void undoes the invoice's ledger adjustments with it (tests/fixtures/
+/// void-after-adjustment, worked by hand in its README): INV-4 150.00 with a −50.00
+/// discount, voided by a −100.00 void row. The 50.00 went to Deferred revenue (a credit no
+/// contract stood behind); it goes back against AR adjustments.
+#[test]
+fn gl_a_void_undoes_the_adjustments_of_its_invoice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/void-after-adjustment");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    let m = |s: &str| Money::parse(s).unwrap();
+    let (net, _) = gl_nets(&path, false);
+    assert_eq!(net[gl::AR], m("-395.00"));
+    assert_eq!(net.get(gl::DEFERRED).copied().unwrap_or(Money::ZERO), Money::ZERO);
+    assert_eq!(net[gl::REVENUE], m("400.00"));
+    assert_eq!(net[gl::ADJUSTMENTS], m("-5.00"));
+    let (split, per_account) = gl_nets(&path, true);
+    assert_eq!(split, net);
+    assert_eq!(
+        per_account[&("ACC-B".to_string(), gl::AR.to_string())],
+        Money::ZERO
+    );
+    assert_eq!(
+        per_account[&("ACC-B".to_string(), gl::ADJUSTMENTS.to_string())],
+        Money::ZERO
+    );
+    assert_balanced(&path, WORKED_OPERATOR);
+}
+
 /// An account with revenue lines and no ledger row (an invoice posted and voided in the
 /// window, its ledger rows missing, which nets away in the roll-forward) had no share of
 /// the billing and void entries by account, so the journal by account did not add up to

@@ -95,6 +95,12 @@ const VOIDS_REVENUE: Entry = entry(
     AR,
 );
 const VOIDS_TAX: Entry = entry("voids-tax", "tax lines of invoices voided", TAX_PAYABLE, AR);
+const VOIDS_ADJUSTMENTS: Entry = entry(
+    "voids-adjustments",
+    "ledger adjustments on invoices voided, undone with them",
+    ADJUSTMENTS,
+    AR,
+);
 const SYSTEM: Entry = entry(
     "system-adjustments",
     "system adjustments (ledger adjustment rows)",
@@ -250,11 +256,25 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
     // `disbursed_from_payments` above, so a pull-back entry would book them twice.
     // Void rows in the ledger are negative (they reduce AR): the entries take the
     // reduction. What the voided lines had recognized before the void goes back against
-    // revenue, their tax lines against the liability, the rest against deferred revenue.
+    // revenue, their tax lines against the liability, the ledger adjustments made on them (a
+    // discount, a write-off) back against AR adjustments, the rest against deferred revenue.
+    let voided_adjustments = source
+        .snapshot
+        .voided_adjustments_by_account(&source.recon.period)
+        .map_err(|e| ExportError::Refused(e.into()))?;
+    let adjusted_of = |account: &str| {
+        voided_adjustments
+            .iter()
+            .find(|(a, _)| a == account)
+            .map_or(Money::ZERO, |(_, amount)| *amount)
+    };
     if by_account {
         for &account in &netted {
             let a = account_revenue(account);
-            let rest = -ledger_of(account, |r| r.voids) - a.reversed_by_voids - a.tax_voided_in_window;
+            let rest = -ledger_of(account, |r| r.voids)
+                - a.reversed_by_voids
+                - a.tax_voided_in_window
+                - adjusted_of(account);
             post(&mut out, &VOIDS, Some(account), rest);
         }
         for a in &revenue.accounts {
@@ -263,11 +283,17 @@ pub fn lines(source: &Source<'_>, by_account: bool) -> Result<Vec<Line>, ExportE
         for a in &revenue.accounts {
             post(&mut out, &VOIDS_TAX, Some(&a.account_id), a.tax_voided_in_window);
         }
+        for (account, amount) in &voided_adjustments {
+            post(&mut out, &VOIDS_ADJUSTMENTS, Some(account), *amount);
+        }
     } else {
-        let rest = -rf.totals.voids - revenue.total.reversed_by_voids - revenue.tax.voided_in_window;
+        let adjusted: Money = voided_adjustments.iter().map(|(_, amount)| *amount).sum();
+        let rest =
+            -rf.totals.voids - revenue.total.reversed_by_voids - revenue.tax.voided_in_window - adjusted;
         post(&mut out, &VOIDS, None, rest);
         post(&mut out, &VOIDS_REVENUE, None, revenue.total.reversed_by_voids);
         post(&mut out, &VOIDS_TAX, None, revenue.tax.voided_in_window);
+        post(&mut out, &VOIDS_ADJUSTMENTS, None, adjusted);
     }
     per_account(&mut out, &SYSTEM, rf.totals.adjustments, &|r| r.adjustments);
     Ok(out)

@@ -2048,6 +2048,22 @@ impl Snapshot {
         )
     }
 
+    /// Per account, the ledger `adjustment` rows (to window end) on its invoices voided in
+    /// the window: what the voids undo besides the invoices' lines (the GL's
+    /// `voids-adjustments`). Accounts whose rows net to zero are left out.
+    pub fn voided_adjustments_by_account(&self, period: &Period) -> Result<Vec<(String, Money)>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT i.account_id, SUM(g.amount_cents)
+             FROM invoices i JOIN ledger g ON g.invoice_id = i.id
+             WHERE i.status = 'void' AND i.voided_at >= :start AND i.voided_at <= :end
+               AND g.kind = 'adjustment' AND g.occurred_at < :after_end
+             GROUP BY i.account_id HAVING SUM(g.amount_cents) <> 0 ORDER BY i.account_id",
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| Ok((r.get(0)?, money_at(r, 1)?)),
+        )
+    }
+
     /// The table and the ids (in id order) of a set of source rows, for tracing one
     /// mismatch. Used only for subjects that mismatch.
     pub fn source_ids(&self, period: &Period, rows: &SourceRows<'_>) -> Result<(&'static str, Vec<String>)> {
