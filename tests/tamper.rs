@@ -429,7 +429,16 @@ fn a_sign_off_refuses_workflow_rows_written_behind_the_log() {
         "{stderr}"
     );
     assert!(stderr.contains("nothing was signed"), "{stderr}");
-    assert!(!ok("status", &path, &[]).contains("signed off by"));
+    // `status` says it before anyone tries to sign (the figures read clean: every mismatch
+    // reads waived), and `--check` fails.
+    let status = ok("status", &path, &[]);
+    assert!(!status.contains("signed off by"));
+    assert!(
+        status.contains("CHANGED OUTSIDE       the workflow tables do not match the audit log"),
+        "{status}"
+    );
+    let check = run("status", &path, &["--check"]);
+    assert_eq!(check.status.code(), Some(1));
     let log = Snapshot::open(&path).unwrap().workflow().audit_log().unwrap();
     assert!(log.is_empty(), "{log:?}");
 }

@@ -443,7 +443,12 @@ fn open(file: Option<PathBuf>, user: Option<String>) -> Outcome {
     let snapshot = open_snapshot(file)?;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
         let summary = summarize(&snapshot, &stored_overview(&snapshot)?)?.0;
-        print_summary(&summary, &snapshot, lock_lifted(&snapshot).as_deref());
+        print_summary(
+            &summary,
+            &snapshot,
+            lock_lifted(&snapshot).as_deref(),
+            changed_outside(&snapshot).as_deref(),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let path = snapshot.path().to_path_buf();
@@ -692,8 +697,17 @@ fn lock_lifted(snapshot: &Snapshot) -> Option<String> {
         .flatten()
 }
 
-fn exit_for(summary: &Summary, check: bool, lifted: bool) -> ExitCode {
-    if check && (summary.status == "needs_review" || lifted) {
+/// Why the workflow tables are not what the audit log made, if they are not (`status` says
+/// it and `--check` fails); an unreadable log is left to `verify`.
+fn changed_outside(snapshot: &Snapshot) -> Option<String> {
+    crate::workflow::audit::changed_outside(&snapshot.workflow())
+        .ok()
+        .flatten()
+}
+
+/// `alarm`: the lock was lifted, or workflow rows changed, outside closedesk.
+fn exit_for(summary: &Summary, check: bool, alarm: bool) -> ExitCode {
+    if check && (summary.status == "needs_review" || alarm) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -731,12 +745,13 @@ fn cmd_status(file: Option<PathBuf>, json: bool, check: bool) -> Outcome {
         None => summarize(&snapshot, &stored_overview(&snapshot)?)?.0,
     };
     let lifted = lock_lifted(&snapshot);
+    let changed = changed_outside(&snapshot);
     if json {
         print_json(&summary)?;
     } else {
-        print_summary(&summary, &snapshot, lifted.as_deref());
+        print_summary(&summary, &snapshot, lifted.as_deref(), changed.as_deref());
     }
-    Ok(exit_for(&summary, check, lifted.is_some()))
+    Ok(exit_for(&summary, check, lifted.is_some() || changed.is_some()))
 }
 
 fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool, from_source: bool) -> Outcome {
@@ -753,17 +768,18 @@ fn cmd_reconcile(file: Option<PathBuf>, json: bool, check: bool, from_source: bo
     .map_err(|e| cannot_read(&snapshot, e))?;
     let (summary, open) = summarize(&snapshot, &recon.overview())?;
     let lifted = lock_lifted(&snapshot);
+    let changed = changed_outside(&snapshot);
     if json {
         let document = reconcile_json::document(&summary, &recon)
             .map_err(|e| Failure::usage(format!("cannot write JSON: {e}")))?;
         print_json(&document)?;
     } else {
-        print_summary(&summary, &snapshot, lifted.as_deref());
+        print_summary(&summary, &snapshot, lifted.as_deref(), changed.as_deref());
         report::print_steps(&recon);
         println!();
         print_mismatches(&recon.mismatches, &open);
     }
-    Ok(exit_for(&summary, check, lifted.is_some()))
+    Ok(exit_for(&summary, check, lifted.is_some() || changed.is_some()))
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
@@ -774,8 +790,9 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> 
     Ok(())
 }
 
-/// `lifted`: why the lock was lifted outside closedesk, when it was ([`lock_lifted`]).
-fn print_summary(s: &Summary, snapshot: &Snapshot, lifted: Option<&str>) {
+/// `lifted`: why the lock was lifted outside closedesk, when it was ([`lock_lifted`]);
+/// `changed`: which workflow row was changed outside it ([`changed_outside`]).
+fn print_summary(s: &Summary, snapshot: &Snapshot, lifted: Option<&str>, changed: Option<&str>) {
     let row = |label: &str, value: String| println!("{label:<22}{value}");
     println!(
         "{} — period {} ({})",
@@ -812,6 +829,12 @@ fn print_summary(s: &Summary, snapshot: &Snapshot, lifted: Option<&str>) {
     );
     if let Some(why) = lifted {
         row("LOCK LIFTED", why.to_string());
+    }
+    if let Some(why) = changed {
+        row(
+            "CHANGED OUTSIDE",
+            format!("{why}; a sign-off is refused until it is put right (closedesk verify names it)"),
+        );
     }
     row("Open variance", s.variance_usd.grouped());
     row("Usage billed", s.usage_billed_usd.grouped());

@@ -85,6 +85,9 @@ pub struct Loaded {
     /// Why the period's lock was lifted outside closedesk, when it was (the workflow's
     /// `lock_lifted_outside`): the first pane says it where the status is.
     pub lock_lifted: Option<String>,
+    /// Which workflow row was changed outside closedesk, when one was (the workflow's
+    /// `audit::changed_outside`): the first pane says it where the status is.
+    pub changed_outside: Option<String>,
     /// Drawn from a stored reconciliation computed before the source data last changed;
     /// the worker is running the engine and a fresh `Loaded` follows.
     pub recomputing: bool,
@@ -655,6 +658,7 @@ fn load_with(
         preconditions,
         identities_checked: workflow::signing::is_keyed(&snapshot.workflow()).map_err(refusal)?,
         lock_lifted: workflow::signoff::lock_lifted_outside(&snapshot.workflow()).map_err(sql_err)?,
+        changed_outside: workflow::audit::changed_outside(&snapshot.workflow()).map_err(refusal)?,
         recomputing: false,
         charts,
         roster: snapshot.workflow().roster_roles().map_err(sql_err)?,

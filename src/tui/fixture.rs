@@ -143,6 +143,7 @@ pub fn loaded(login: &str, role: Option<Role>) -> Loaded {
         },
         identities_checked: false,
         lock_lifted: None,
+        changed_outside: None,
         preconditions: vec![
             (true, "the period is open".into(), "open".into()),
             (false, "all eight checklist items done".into(), "3 of 8 done".into()),

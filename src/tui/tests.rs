@@ -3218,3 +3218,26 @@ fn a_paste_is_text_in_the_open_field_and_never_runs_keys() {
     assert_eq!(app.mismatches.filter, "ac me");
     assert!(app.mismatches.typing);
 }
+
+/// A workflow row changed outside closedesk (every mismatch set to waived with `sqlite3`)
+/// made the cockpit read CLEAN: it now says CHANGED OUTSIDE where the status is.
+#[test]
+fn a_workflow_row_changed_outside_closedesk_is_said_where_the_status_is() {
+    let mut d = Demo::open("mhale");
+    d.snap
+        .conn()
+        .execute_batch(
+            "INSERT INTO mismatch_state (key, status, first_seen, updated_by, updated_at, version)
+               SELECT key, 'waived', '2026-11-30T00:00:00Z', 'jokafor', '2026-11-30T00:00:00Z', 1
+               FROM reconcile_mismatches;",
+        )
+        .unwrap();
+    d.pump(vec![Request::Load]);
+    let s = d.screen();
+    assert_shows(&s, "CHANGED OUTSIDE");
+    assert_shows(
+        &s,
+        "CHANGED OUTSIDE closedesk: a row the audit log did not make (5, then v names it)",
+    );
+    assert!(!s.contains(" CLEAN "), "{s}");
+}

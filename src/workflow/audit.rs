@@ -633,6 +633,19 @@ pub(crate) fn workflow_rows_match_log(read: &Reader<'_>) -> Result<Result<String
     replay(read, &read.audit_log()?, false)
 }
 
+/// Why the workflow tables are not what the audit log's actions made, when they are not
+/// ([`workflow_rows_match_log`]): a row written outside closedesk (a waiver set with
+/// `sqlite3`). `status`, the cockpit and a sign-off say it; `verify` names it too.
+pub fn changed_outside(read: &Reader<'_>) -> Result<Option<String>, Refusal> {
+    Ok(workflow_rows_match_log(read)?.err().map(|p| {
+        format!(
+            "the workflow tables do not match the audit log ({}{}): they were changed outside closedesk",
+            p.seq.map(|s| format!("seq {s}: ")).unwrap_or_default(),
+            inert(&p.what)
+        )
+    }))
+}
+
 fn replay(
     read: &Reader<'_>,
     rows: &[AuditRow],

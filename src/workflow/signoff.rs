@@ -280,12 +280,9 @@ fn signed_by(
         // What the lock will seal must be what the log's actions made: workflow rows written
         // behind it (a waiver inserted with sqlite3) are refused here, not found by verify
         // after the period is locked.
-        if let Err(problem) = super::audit::workflow_rows_match_log(&tx.read())? {
+        if let Some(why) = super::audit::changed_outside(&tx.read())? {
             return Err(Refusal::Precondition(format!(
-                "the workflow tables do not match the audit log ({}{}): they were changed outside closedesk, \
-                 and a sign-off would seal that; nothing was signed — closedesk verify names it",
-                problem.seq.map(|s| format!("seq {s}: ")).unwrap_or_default(),
-                inert(&problem.what)
+                "{why}, and a sign-off would seal that; nothing was signed — closedesk verify names it"
             )));
         }
         let recon = engine(snapshot)?;

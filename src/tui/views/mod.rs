@@ -183,9 +183,10 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(d) = &app.data {
         let status = d.summary.status_words();
         // A lock lifted outside closedesk outranks the figures: "clean" would say all is well.
-        let (right, style) = match &d.lock_lifted {
-            Some(_) => (" LOCK LIFTED ".to_string(), theme.bad()),
-            None => (format!(" {} ", status.to_uppercase()), theme.status(status)),
+        let (right, style) = match (&d.lock_lifted, &d.changed_outside) {
+            (Some(_), _) => (" LOCK LIFTED ".to_string(), theme.bad()),
+            (None, Some(_)) => (" CHANGED OUTSIDE ".to_string(), theme.bad()),
+            (None, None) => (format!(" {} ", status.to_uppercase()), theme.status(status)),
         };
         let used: usize = spans.iter().map(|s| s.width()).sum();
         let pad = (area.width as usize).saturating_sub(used + right.chars().count());

@@ -139,17 +139,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             ),
             width,
         )),
-        match &d.lock_lifted {
+        match (&d.lock_lifted, &d.changed_outside) {
             // Where the status is: nothing can be changed until a lead has looked.
             // (The whole of it is the sign-off view's first precondition.)
-            Some(_) => Line::styled(
+            (Some(_), _) => Line::styled(
                 fit(
                     "LOCK LIFTED outside closedesk: nothing changes until a lead reopens (6, then R)",
                     width,
                 ),
                 theme.bad(),
             ),
-            None => Line::from(vec![
+            // The figures may read clean, but a row the log did not make stands behind them.
+            (None, Some(_)) => Line::styled(
+                fit(
+                    "CHANGED OUTSIDE closedesk: a row the audit log did not make (5, then v names it)",
+                    width,
+                ),
+                theme.bad(),
+            ),
+            (None, None) => Line::from(vec![
                 Span::raw("Status "),
                 Span::styled(status, theme.status(status)),
                 Span::raw(" · "),
