@@ -1292,3 +1292,33 @@ fn a_whole_close_over_serve() {
     as_user("mhale", &|s| sign_export_verify(s));
     assert_signed_and_packed(&server.db);
 }
+
+/// The snapshot replaced under a running server (`demo --force` on its path): new sessions
+/// open the new file, and their logins and disconnects are audited in it. They were lost:
+/// the audit writer kept the connection to the replaced file, and every write was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_after_the_file_is_replaced_are_audited_in_the_new_file() {
+    let server = Server::start(&[]);
+    let first = server.cockpit("jokafor").await;
+    first.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    server.session_rows(|rows| has(rows, "session.login", "jokafor", ""));
+    let out = Command::new(BIN)
+        .arg("demo")
+        .arg("--force")
+        .arg("--out")
+        .arg(&server.db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = server.cockpit("rdiaz").await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    r.keys(b"q").await;
+    r.wait_closed(Duration::from_secs(10)).await;
+    let rows = server.session_rows(|rows| has(rows, "session.disconnected", "rdiaz", "quit"));
+    assert!(has(&rows, "session.login", "rdiaz", ""), "{rows:#?}");
+    assert!(
+        !server.log_text().contains("could not write the audit row"),
+        "{}",
+        server.log_text()
+    );
+}

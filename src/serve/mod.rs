@@ -361,14 +361,19 @@ impl Signals {
 
 /// Writes session events to the audit log, in order, on one thread with its own
 /// connection; each is also printed on stderr for whoever runs the server. Ends at `None`
-/// (after everything queued before it) or when every sender is gone.
+/// (after everything queued before it) or when every sender is gone. The log is the one of
+/// the file at the served path: when that file was replaced (a new import, `demo --force`)
+/// the connection is opened again, as new sessions open the new file; the rows were lost.
 fn spawn_audit_writer(
     path: PathBuf,
     mut events: mpsc::UnboundedReceiver<Option<Event>>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let snapshot = Snapshot::open(&path);
+        let mut snapshot = Snapshot::open(&path);
         while let Some(Some(event)) = events.blocking_recv() {
+            if snapshot.as_ref().map_or(true, |s| s.replaced_since_open().is_some()) {
+                snapshot = Snapshot::open(&path);
+            }
             log!(
                 "closedesk serve: {} {} {}: {}",
                 event.action,
