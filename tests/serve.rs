@@ -927,14 +927,22 @@ async fn session_limits_and_the_idle_timeout() {
     // Another key is not limited by mhale's sessions.
     let other = server.cockpit("jokafor").await;
     other.wait_for("2 mismatches", Duration::from_secs(15)).await;
-    // Keys keep a session alive; silence ends it.
+    // Keys keep a session alive; silence ends it, after a warning (a draft is not saved).
+    first
+        .wait_for(
+            "idle 2s: closing in 1s — press a key to stay",
+            Duration::from_secs(10),
+        )
+        .await;
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         other.keys(b"j").await;
     }
     let (_, _) = first.wait_closed(Duration::from_secs(10)).await;
     assert!(
-        first.contents().contains("no key pressed for 3s: disconnected"),
+        first
+            .contents()
+            .contains("no key pressed for 3s: disconnected. Everything you saved is kept; a draft"),
         "{}",
         first.contents()
     );

@@ -371,7 +371,10 @@ fn spawn_audit_writer(
     std::thread::spawn(move || {
         let mut snapshot = Snapshot::open(&path);
         while let Some(Some(event)) = events.blocking_recv() {
-            if snapshot.as_ref().map_or(true, |s| s.replaced_since_open().is_some()) {
+            if snapshot
+                .as_ref()
+                .map_or(true, |s| s.replaced_since_open().is_some())
+            {
                 snapshot = Snapshot::open(&path);
             }
             log!(

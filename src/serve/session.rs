@@ -662,7 +662,8 @@ impl End {
         match self {
             End::Quit => Some(String::new()),
             End::Idle(idle) => Some(format!(
-                "closedesk: no key pressed for {}: disconnected. Everything you saved is kept.",
+                "closedesk: no key pressed for {}: disconnected. Everything you saved is kept; a draft \
+                 not saved was not.",
                 duration(*idle)
             )),
             End::Shutdown => Some(
@@ -781,6 +782,9 @@ impl Cockpit {
         let mut decoder = Decoder::new();
         let mut shutdown = self.shared.shutdown.clone();
         let idle = self.shared.opts.idle;
+        // The user is warned this long before an idle session closes (a draft is not saved).
+        let warn_before = (idle / 3).min(Duration::from_secs(60));
+        let mut warned = false;
         let mut last_key = tokio::time::Instant::now();
         let end = loop {
             tokio::select! {
@@ -794,6 +798,7 @@ impl Cockpit {
                 message = reader.wait() => match message {
                     Some(ChannelMsg::Data { data }) => {
                         last_key = tokio::time::Instant::now();
+                        warned = false;
                         for input in decoder.feed(&data) {
                             let _ = input_tx.send(input);
                         }
@@ -808,6 +813,14 @@ impl Cockpit {
                     Some(ChannelMsg::Eof | ChannelMsg::Close) | None => break End::ClientLeft,
                     Some(_) => {}
                 },
+                _ = tokio::time::sleep_until(last_key + idle - warn_before), if !warned => {
+                    warned = true;
+                    let _ = input_tx.send(Input::Notice(format!(
+                        "idle {}: closing in {} — press a key to stay; an unsaved draft is lost",
+                        duration(idle - warn_before),
+                        duration(warn_before)
+                    )));
+                }
                 _ = tokio::time::sleep_until(last_key + idle) => break End::Idle(idle),
                 _ = shutdown.changed() => break End::Shutdown,
             }

@@ -152,6 +152,12 @@ impl App {
             .or(self.last_message.as_deref())
     }
 
+    /// A message from outside the cockpit (see [`super::Input::Notice`]) in the status bar.
+    pub fn notice(&mut self, text: String) {
+        self.dirty = true;
+        self.flash = Some((true, text));
+    }
+
     pub(crate) fn refuse(&mut self, why: String) {
         self.flash = Some((false, why));
     }

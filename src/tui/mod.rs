@@ -69,6 +69,9 @@ pub enum Input {
     /// Text the terminal marked as pasted (bracketed paste): typed into the open text field
     /// as text, never read as keys.
     Paste(String),
+    /// A word from whoever runs the cockpit (`serve`: the session is about to close for
+    /// idleness), shown in the status bar.
+    Notice(String),
 }
 
 /// A backend that can bracket a frame in synchronized-update sequences.
@@ -299,6 +302,10 @@ where
         }
         Input::Key(k) => Ok(app.on_key(k)),
         Input::Paste(text) => Ok(app.on_paste(&text)),
+        Input::Notice(text) => {
+            app.notice(text);
+            Ok(Vec::new())
+        }
         Input::Resize(w, h) => {
             // The backend may not know the new size (e.g. a remote client): tell it.
             if terminal.size()? != ratatui::layout::Size::new(w, h) {
