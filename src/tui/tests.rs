@@ -3241,3 +3241,22 @@ fn a_workflow_row_changed_outside_closedesk_is_said_where_the_status_is() {
     );
     assert!(!s.contains(" CLEAN "), "{s}");
 }
+
+/// Four-eyes is asked when the reviewer picks their own correction in the accept chooser,
+/// not after the accept note is written and Ctrl-S pressed.
+#[test]
+fn demo_accepting_ones_own_correction_is_refused_at_the_chooser() {
+    let mut d = Demo::open("jokafor");
+    let key_gl = "exports:GL-2026-03:ar-total";
+    let proposal = crate::workflow::mismatches::Proposal {
+        amount: crate::money::Money::parse("9.75").unwrap(),
+        side: crate::snapshot::model::Side::Actual,
+        reason: "the GL export missed ACC-1004's line".into(),
+        reference: None,
+    };
+    d.propose_as("jokafor", key_gl, &proposal);
+    d.reload_and_open_detail(key_gl);
+    assert!(press(&mut d.app, &[key('a'), code(KeyCode::Enter)]).is_empty());
+    assert!(d.app.editor.is_none());
+    assert_shows(&d.screen(), "four-eyes: jokafor proposed correction #");
+}

@@ -938,13 +938,7 @@ impl<F: Figures + ?Sized> On<'_, F> {
             |w| {
                 w.mismatch()?;
                 let correction = w.pending_correction(id)?;
-                if correction.row.author == self.actor.login {
-                    return Err(Refusal::FourEyes(format!(
-                        "{} proposed correction #{} and cannot also accept it; another reviewer or lead must",
-                        inert(&self.actor.login),
-                        correction.row.id
-                    )));
-                }
+                may_accept(&self.actor.login, &correction.row.author, correction.row.id)?;
                 w.decide(&correction, CorrectionStatus::Accepted, note)?;
                 Ok(note.map(str::to_string))
             },
@@ -1035,6 +1029,18 @@ impl<F: Figures + ?Sized> On<'_, F> {
             Ok(None)
         })
     }
+}
+
+/// Four-eyes: whoever proposed correction `id` (`author`) cannot also accept it. The
+/// cockpit asks this before the accept note is written, the accept itself again.
+pub fn may_accept(login: &str, author: &str, id: i64) -> Result<(), Refusal> {
+    if login == author {
+        return Err(Refusal::FourEyes(format!(
+            "{} proposed correction #{id} and cannot also accept it; another reviewer or lead must",
+            inert(login)
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -211,6 +211,14 @@ impl App {
                 };
                 let (key, seen) = (item.mismatch.key.clone(), Some(item.version));
                 let (id, words) = (choice.0, self.choice_words(&choice));
+                // Four-eyes, asked before the note is written rather than at Ctrl-S.
+                if self.detail.choose_for == ChooseFor::Accept {
+                    let login = self.data.as_ref().map_or("", |d| d.actor.login.as_str());
+                    if let Err(why) = crate::workflow::mismatches::may_accept(login, &choice.3, id) {
+                        self.refuse(why.to_string());
+                        return Vec::new();
+                    }
+                }
                 let purpose = match self.detail.choose_for {
                     ChooseFor::Accept => Purpose::Accept { key, id },
                     ChooseFor::Reject => Purpose::Rejection { key, id },
