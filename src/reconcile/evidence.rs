@@ -465,7 +465,7 @@ pub fn text(e: &Evidence) -> String {
                 vec![
                     if r.differs { "≠".into() } else { String::new() },
                     inert(&r.id),
-                    short(&opt(&r.name), 28),
+                    short(&opt(&r.name), 24),
                     r.expected.grouped(),
                     r.actual.grouped(),
                     r.difference.grouped(),
