@@ -220,6 +220,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         frame.render_widget(Paragraph::new(msg), table_area);
         return;
     }
+    let widths = [
+        Constraint::Length(4),
+        Constraint::Length(16),
+        Constraint::Length(8),
+        Constraint::Length(15),
+        Constraint::Fill(2),
+        Constraint::Fill(4),
+    ];
+    // Text cut to its column ends with `…`.
+    let cols = super::column_widths(table_area.width, &widths, 0);
     let rows: Vec<Row> = shown
         .iter()
         .map(|e| {
@@ -236,26 +246,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Row::new(vec![
                 Cell::from(r.seq.to_string()),
                 Cell::from(super::checklist::short_time(&r.at)),
-                Cell::from(inert(&r.actor)),
-                Cell::from(inert(&r.action)),
-                Cell::from(inert(&r.target)),
-                Cell::from(what),
+                Cell::from(super::fit(&inert(&r.actor), cols[2])),
+                Cell::from(super::fit(&inert(&r.action), cols[3])),
+                Cell::from(super::fit(&inert(&r.target), cols[4])),
+                Cell::from(super::fit(&what, cols[5])),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(4),
-            Constraint::Length(16),
-            Constraint::Length(8),
-            Constraint::Length(15),
-            Constraint::Fill(2),
-            Constraint::Fill(4),
-        ],
-    )
-    .header(Row::new(vec!["seq", "at", "actor", "action", "target", "what"]).style(theme.dim()))
-    .row_highlight_style(theme.selected());
+    let table = Table::new(rows, widths)
+        .header(Row::new(vec!["seq", "at", "actor", "action", "target", "what"]).style(theme.dim()))
+        .row_highlight_style(theme.selected());
     let sel = a.selected.min(shown.len() - 1);
     a.table.select(Some(sel));
     frame.render_stateful_widget(table, table_area, &mut a.table);

@@ -108,6 +108,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let Some(d) = &app.data else { return };
     let [table_area, detail] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
     let progress = Checklist::of(&d.checklist);
+    let widths = [
+        Constraint::Length(3),
+        Constraint::Length(2),
+        Constraint::Fill(1),
+        Constraint::Length(11),
+        Constraint::Length(24),
+    ];
+    // Text cut to its column ends with `…`.
+    let cols = super::column_widths(table_area.width, &widths, 0);
     let rows: Vec<Row> = d
         .checklist
         .iter()
@@ -123,28 +132,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                     theme.status(c.status.as_str()),
                 )),
                 Cell::from(format!("{}.", c.item)),
-                Cell::from(inert(&c.title)),
+                Cell::from(super::fit(&inert(&c.title), cols[2])),
                 Cell::from(Span::styled(c.status.as_str(), theme.status(c.status.as_str()))),
-                Cell::from(who),
+                Cell::from(super::fit(&who, cols[4])),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(3),
-            Constraint::Length(2),
-            Constraint::Fill(1),
-            Constraint::Length(11),
-            Constraint::Length(24),
-        ],
-    )
-    .header(Row::new(vec!["", "#", "item", "status", "who / when"]).style(theme.dim()))
-    .row_highlight_style(theme.selected())
-    .block(Block::new().borders(Borders::BOTTOM).title(format!(
-        "Close checklist — {} of {} done",
-        progress.done, progress.total
-    )));
+    let table = Table::new(rows, widths)
+        .header(Row::new(vec!["", "#", "item", "status", "who / when"]).style(theme.dim()))
+        .row_highlight_style(theme.selected())
+        .block(Block::new().borders(Borders::BOTTOM).title(format!(
+            "Close checklist — {} of {} done",
+            progress.done, progress.total
+        )));
     let mut st = TableState::default();
     if !d.checklist.is_empty() {
         st.select(Some(app.checklist.selected.min(d.checklist.len() - 1)));

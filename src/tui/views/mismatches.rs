@@ -486,33 +486,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // has one (the CLI's list shows both): the raw figure alone read as still open.
     let corrected = items.iter().any(|i| i.corrected.2 != i.mismatch.variance);
     let wc = w(&|i| signed(i.corrected.2), 9);
-    let rows: Vec<Row> = items
-        .iter()
-        .map(|i| {
-            let mm = &i.mismatch;
-            let mut cells = vec![
-                Cell::from(Span::styled(
-                    severity_short(mm.severity),
-                    theme.severity(mm.severity),
-                )),
-                Cell::from(super::overview::lane_short(mm.lane)),
-                Cell::from(inert(&mm.subject)),
-                Cell::from(Line::from(mm.expected.grouped()).right_aligned()),
-                Cell::from(Line::from(mm.actual.grouped()).right_aligned()),
-                Cell::from(Line::from(signed(mm.variance)).right_aligned()),
-            ];
-            if corrected {
-                cells.push(Cell::from(Line::from(signed(i.corrected.2)).right_aligned()));
-            }
-            cells.push(Cell::from(inert(&i.owner)));
-            cells.push(Cell::from(Span::styled(
-                status_short(i.status),
-                theme.status(i.status.as_str()),
-            )));
-            Row::new(cells)
-        })
-        .collect();
-    let empty = rows.is_empty();
     let mut widths = vec![
         Constraint::Length(6),
         Constraint::Fill(2),
@@ -528,6 +501,36 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     }
     widths.extend([Constraint::Fill(2), Constraint::Length(8)]);
     header.extend(["owner", "status"]);
+    // Text cut to its column ends with `…`: lane, subject, owner.
+    let cols = super::column_widths(table_area.width, &widths, 0);
+    let owner_col = cols.len() - 2;
+    let rows: Vec<Row> = items
+        .iter()
+        .map(|i| {
+            let mm = &i.mismatch;
+            let mut cells = vec![
+                Cell::from(Span::styled(
+                    severity_short(mm.severity),
+                    theme.severity(mm.severity),
+                )),
+                Cell::from(super::fit(super::overview::lane_short(mm.lane), cols[1])),
+                Cell::from(super::fit(&inert(&mm.subject), cols[2])),
+                Cell::from(Line::from(mm.expected.grouped()).right_aligned()),
+                Cell::from(Line::from(mm.actual.grouped()).right_aligned()),
+                Cell::from(Line::from(signed(mm.variance)).right_aligned()),
+            ];
+            if corrected {
+                cells.push(Cell::from(Line::from(signed(i.corrected.2)).right_aligned()));
+            }
+            cells.push(Cell::from(super::fit(&inert(&i.owner), cols[owner_col])));
+            cells.push(Cell::from(Span::styled(
+                status_short(i.status),
+                theme.status(i.status.as_str()),
+            )));
+            Row::new(cells)
+        })
+        .collect();
+    let empty = rows.is_empty();
     let table = Table::new(rows, widths)
         .column_spacing(1)
         .header(Row::new(header).style(theme.dim()))

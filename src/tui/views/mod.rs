@@ -68,6 +68,21 @@ pub fn fit(s: &str, width: usize) -> String {
     }
 }
 
+/// The width ratatui's `Table` gives each of `widths` across `width` cells (columns one
+/// apart, `Flex::Start`), after `selection` cells for the highlight symbol: what a cell's
+/// text is [`fit`] to, since a `Table` cuts it without a mark.
+pub fn column_widths(width: u16, widths: &[Constraint], selection: u16) -> Vec<usize> {
+    let [_, columns] = Layout::horizontal([Constraint::Length(selection), Constraint::Fill(0)])
+        .areas(Rect::new(0, 0, width, 1));
+    Layout::horizontal(widths.iter().copied())
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(1)
+        .split(columns)
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
+}
+
 /// Draws the whole cockpit into the frame.
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     let area = frame.area();

@@ -272,14 +272,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .max()
         .unwrap_or(8)
         .max(8) as u16;
+    let widths = [
+        Constraint::Length(10),
+        Constraint::Fill(5),
+        Constraint::Length(var_w),
+        Constraint::Fill(2),
+    ];
+    // Text cut to its column ends with `…` (the `›` takes one cell first).
+    let cols = super::column_widths(lane_tbl.width, &widths, 1);
     let rows: Vec<Row> = items
         .iter()
         .map(|i| {
             let mm = &i.mismatch;
             let what = Text::from(vec![
-                Line::from(inert(&mm.key)),
+                Line::from(fit(&inert(&mm.key), cols[1])),
                 Line::from(Span::styled(
-                    format!("next: {}", inert(&mm.next_action)),
+                    fit(&format!("next: {}", inert(&mm.next_action)), cols[1]),
                     theme.dim(),
                 )),
             ]);
@@ -290,7 +298,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 )),
                 Cell::from(what),
                 Cell::from(Line::from(signed(mm.variance)).right_aligned()),
-                Cell::from(inert(&i.owner)),
+                Cell::from(fit(&inert(&i.owner), cols[3])),
             ])
             .height(2)
         })
@@ -300,19 +308,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         total.grouped()
     );
     let empty = items.is_empty();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(10),
-            Constraint::Fill(5),
-            Constraint::Length(var_w),
-            Constraint::Fill(2),
-        ],
-    )
-    .header(Row::new(vec!["severity", "mismatch · next action", "variance", "owner"]).style(theme.dim()))
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("›")
-    .block(Block::new().borders(Borders::TOP).title(title));
+    let table = Table::new(rows, widths)
+        .header(Row::new(vec!["severity", "mismatch · next action", "variance", "owner"]).style(theme.dim()))
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("›")
+        .block(Block::new().borders(Borders::TOP).title(title));
     if empty {
         let closed = app.data.as_ref().map_or(0, |d| {
             d.items
