@@ -1802,6 +1802,11 @@ fn demo_every_view() {
     d.press(&[key('G')]);
     let lane = d.app.lanes.data();
     assert_eq!(lane.rows[lane.selected].id(), "UE-01302");
+    // Its position is in the rows loaded, said so: it read "row 200 of 200 loaded".
+    assert_shows(
+        &d.screen(),
+        "Usage · usage_events · row 200 of the 200 loaded · more before",
+    );
     d.press(&[key('5')]);
     insta::assert_snapshot!("demo_audit", d.screen());
     d.press(&[key('6')]);

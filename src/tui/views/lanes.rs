@@ -389,13 +389,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // A page is the rows this table shows (the body's height would page past some).
     app.page_rows = usize::from(table_area.height.saturating_sub(1)).max(1);
     let data = &mut app.lanes.lanes[app.lanes.current];
-    let more = if data.at_end { "" } else { "+" };
+    // The position is in the rows loaded (a window of the table): said as such whenever the
+    // table has rows before or after them, so `G`'s last row never reads "row 200 of 200".
+    let more = match (data.at_start, data.at_end) {
+        (true, true) => "",
+        (true, false) => " · more after",
+        (false, true) => " · more before",
+        (false, false) => " · more before and after",
+    };
     let status = if data.pending {
         "loading…".to_string()
     } else if data.rows.is_empty() {
         "no rows".to_string()
+    } else if more.is_empty() {
+        format!("row {} of {}", data.selected + 1, data.rows.len())
     } else {
-        format!("row {} of {}{more} loaded", data.selected + 1, data.rows.len())
+        format!(
+            "row {} of the {} loaded{more}",
+            data.selected + 1,
+            data.rows.len()
+        )
     };
     frame.render_widget(
         Paragraph::new(Span::styled(
