@@ -173,6 +173,12 @@ impl App {
         if let Some((_, msg)) = &self.flash {
             self.last_message = Some(msg.clone());
         }
+        // A result ("note saved (audit #16)") is read by the next key, which then acts as
+        // usual: the status bar is back (it stayed up for minutes, in other views). `!`
+        // still shows it.
+        if matches!(self.flash, Some((true, _))) {
+            self.flash = None;
+        }
         let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
         // On the "terminal too small" screen nothing is shown to act on: only quitting works,
         // and with a draft open only when asked twice (the screen says so).

@@ -3270,3 +3270,19 @@ fn demo_accepting_ones_own_correction_is_refused_at_the_chooser() {
     assert!(d.app.editor.is_none());
     assert_shows(&d.screen(), "four-eyes: jokafor proposed correction #");
 }
+
+/// A result in the status bar is read by the next key, which acts as usual; `!` still
+/// shows it. It stayed up for minutes, over the user and the file, in other views too.
+#[test]
+fn a_result_message_gives_the_status_bar_back_at_the_next_key() {
+    let mut app = operator();
+    app.notice("note saved (audit #16)".into());
+    assert_shows(&screen(&mut app, 80, 24), "note saved (audit #16)");
+    press(&mut app, &[key('j')]);
+    assert_eq!(app.view, View::Overview);
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("note saved"), "{s}");
+    assert_shows(&s, "olga (operator)");
+    press(&mut app, &[key('!')]);
+    assert_shows(&screen(&mut app, 80, 24), "note saved (audit #16)");
+}
