@@ -809,6 +809,76 @@ fn a_cut_off_list_and_two_sources_of_the_same_payments_are_refused() {
     }
 }
 
+/// A page written beside the object file (or instead of it) was left out without a word:
+/// pages-array imported with closing AR 0.00, in_V3's 6,000 lost. It is refused, named, and
+/// once the pages are merged the figures are voided-invoice's (tests/fixtures/stripe/pages-*).
+#[test]
+fn a_page_beside_the_object_file_is_refused_not_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (case, page, merged) in [
+        ("pages-array", "invoices_2.json", "invoices.json"),
+        ("pages-jsonl", "invoices.2.jsonl", "invoices.jsonl"),
+    ] {
+        let dir = copy_of(case, tmp.path());
+        let out = tmp.path().join(format!("{case}.db"));
+        let stderr = refused(&dir, &out);
+        let expected = format!(
+            "{page}: not read: it looks like invoices but only invoices.json or invoices.jsonl is read; \
+             merge the pages into that one file"
+        );
+        assert!(stderr.contains(&expected), "{expected:?} not in:\n{stderr}");
+        // The README beside the objects and closedesk.toml are not pages.
+        assert!(!stderr.contains("README.md"), "{stderr}");
+        assert_eq!(stderr.matches(": not read:").count(), 1, "{stderr}");
+
+        // Merged into the one file, every invoice is read.
+        let first = fs::read_to_string(dir.join(merged)).unwrap();
+        let second = fs::read_to_string(dir.join(page)).unwrap();
+        let whole = if merged.ends_with(".jsonl") {
+            format!("{first}{second}")
+        } else {
+            // Two bare arrays: `[a, b]` and `[c]` → `[a, b, c]`.
+            format!(
+                "{},{}",
+                first.trim_end().strip_suffix(']').unwrap(),
+                second.trim_start().strip_prefix('[').unwrap()
+            )
+        };
+        fs::write(dir.join(merged), whole).unwrap();
+        fs::remove_file(dir.join(page)).unwrap();
+        import(&dir, &out);
+        let json = reconcile(&out);
+        assert_eq!(
+            minor(&json, "steps.posted.invoice_totals_posted"),
+            6_000,
+            "{case}"
+        );
+        assert_eq!(
+            minor(&json, "steps.posted.invoice_balances_closing_ar"),
+            6_000,
+            "{case}"
+        );
+    }
+    // Other names of pages are refused too, and a file of another name is not read.
+    let dir = copy_of("tax-discount", tmp.path());
+    fs::rename(dir.join("charges.json"), dir.join("charges (1).json")).unwrap();
+    fs::write(dir.join("charges_page2.json"), "[]").unwrap();
+    fs::write(dir.join("Customers.JSON"), "[]").unwrap();
+    fs::write(dir.join("notes.json"), "not json at all").unwrap();
+    fs::write(dir.join("invoices.json.bak"), "old").unwrap();
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    for expected in [
+        "charges (1).json: not read: it looks like charges but only charges.json or charges.jsonl is read",
+        "charges_page2.json: not read: it looks like charges",
+        "Customers.JSON: not read: it looks like customers",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+    assert_eq!(stderr.matches(": not read:").count(), 3, "{stderr}");
+    assert!(!stderr.contains("notes.json"), "{stderr}");
+    assert!(!stderr.contains("invoices.json.bak"), "{stderr}");
+}
+
 #[test]
 fn a_currency_without_minor_unit_is_refused() {
     let tmp = tempfile::tempdir().unwrap();

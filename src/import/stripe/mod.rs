@@ -99,6 +99,8 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
         }
     };
 
+    // A page beside an object file would be left out without a word: refused, named.
+    problems.extend(read::unread_pages(dir));
     let mut objects = map::Objects::default();
     for (stem, object) in read::KINDS {
         let found = read::read_kind(dir, stem, object, &mut problems);
