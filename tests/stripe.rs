@@ -311,6 +311,107 @@ fn a_zero_decimal_currency_is_stored_as_its_integers() {
     assert_eq!(payments, 2);
 }
 
+/// Stripe's minor unit of MGA is the ariary (zero-decimal), ISO 4217's the hundredth: Ar
+/// 67,000 was imported as 670.00. Every amount is multiplied by 100 (tests/fixtures/stripe/mga).
+#[test]
+fn an_ariary_amount_is_whole_ariary_at_stripe_and_stored_in_iso_minor_units() {
+    let (_tmp, out, json) = imported("mga");
+    assert_eq!(json["period"]["currency"], "MGA");
+    assert_figures(
+        &json,
+        &Figures {
+            posted_receivables: 6_700_000,
+            closing_ar: 1_200_000,
+            disbursed: 5_500_000,
+            unapplied: 800_000,
+            revenue_recognized: 6_200_000,
+            revenue_deferred: 0,
+            tax_billed: 500_000,
+        },
+    );
+    assert!(keys(&json).is_empty(), "{:?}", keys(&json));
+    assert_eq!(
+        json["steps"]["posted"]["invoice_totals_posted"].to_string(),
+        "67000.00"
+    );
+    let status = closedesk().arg("status").arg(&out).output().unwrap();
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(
+        text.contains("Posted receivables    67,000.00\n"),
+        "not in:\n{text}"
+    );
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let (total, medium): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT total_cents FROM invoices WHERE id = 'in_JP2'), materiality_medium_cents FROM period",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // Ar 12,000 and the threshold Ar 500, in hundredths of an ariary.
+    assert_eq!((total, medium), (1_200_000, 50_000));
+}
+
+/// Stripe keeps ISK two-decimal (always ending in 00), ISO 4217 has none: 550 kr was
+/// imported as 55,000 kr. Every amount is divided by 100, exactly, or refused
+/// (tests/fixtures/stripe/isk).
+#[test]
+fn a_krona_amount_is_hundredths_at_stripe_and_divided_exactly_or_refused() {
+    let (_tmp, out, json) = imported("isk");
+    assert_eq!(json["period"]["currency"], "ISK");
+    assert_figures(
+        &json,
+        &Figures {
+            posted_receivables: 670,
+            closing_ar: 120,
+            disbursed: 550,
+            unapplied: 80,
+            revenue_recognized: 620,
+            revenue_deferred: 0,
+            tax_billed: 50,
+        },
+    );
+    assert!(keys(&json).is_empty(), "{:?}", keys(&json));
+    assert_eq!(
+        json["steps"]["posted"]["invoice_totals_posted"].to_string(),
+        "670"
+    );
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let (total, medium): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT total_cents FROM invoices WHERE id = 'in_JP2'), materiality_medium_cents FROM period",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((total, medium), (120, 5));
+
+    // 120.50 kr is not a whole króna: refused at the object and field, never rounded.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("isk", tmp.path());
+    for _ in 0..2 {
+        edit(&dir.join("invoices.json"), ": 12000,", ": 12050,");
+    }
+    edit(
+        &dir.join("invoices.json"),
+        "\"amount\": 12000,",
+        "\"amount\": 12050,",
+    );
+    edit(&dir.join("closedesk.toml"), "medium = 500", "medium = 550");
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    for expected in [
+        "invoices.json: data[1]: in_JP2: total is 12050: Stripe writes ISK with 2 decimals and ISO 4217 \
+         with 0, so its amounts end in 00; 12050 is not a whole number of the unit the period keeps, and \
+         is not rounded",
+        "closedesk.toml: materiality.medium is 550: Stripe writes ISK with 2 decimals",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+    // Named once, at its first amount that is not whole; the lines that sum to it are not
+    // named again.
+    assert_eq!(stderr.matches("in_JP2").count(), 1, "{stderr}");
+}
+
 #[test]
 fn a_partial_refund_of_an_applied_charge_is_one_break() {
     let (_tmp, _out, json) = imported("partial-refund");
