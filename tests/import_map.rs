@@ -563,3 +563,78 @@ fn a_column_a_rule_names_must_be_in_the_header_once() {
     assert!(first_other >= 2, "{stderr}");
     assert!(lines[first_other..].iter().all(|l| !own(l)), "{stderr}");
 }
+
+/// A row in another currency was booked as the period's: EUR 60.00 stored as 6000 US cents.
+/// The rules name each export's currency column (`currency = "currency"`), and a row whose
+/// currency is not the period's is refused at its cell, once however many rules read it.
+#[test]
+fn a_row_in_another_currency_is_refused_at_its_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // t004: a payment on account, read by the payments rule only.
+    edit(
+        &dir.join("transactions.csv"),
+        "60.00,0.00,USD,",
+        "60.00,0.00,EUR,",
+    );
+    // t001: a purchase applied to invoice 1001, read by three rules (payments,
+    // disbursements, ledger), in lower case.
+    edit(
+        &dir.join("transactions.csv"),
+        "108.00,8.00,USD,",
+        "108.00,8.00,eur,",
+    );
+    // Invoice 1002, read by the invoices, tax line and ledger rules.
+    edit(&dir.join("invoices_summary.csv"), "net-30,USD,", "net-30,GBP,");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    for expected in [
+        "transactions.csv:5:7: currency EUR is not the period's USD: a period is in one currency, and this \
+         row's amounts cannot be booked as USD (table payments, currency = \"currency\", rule ",
+        "transactions.csv:2:7: currency EUR is not the period's USD",
+        "invoices_summary.csv:3:9: currency GBP is not the period's USD",
+        "convert the row, or leave it out (skip = { currency = \"EUR\" }) and account for it elsewhere",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("is not the period's USD").count(), 3, "{stderr}");
+
+    // An empty cell is no currency, not the period's.
+    let dir = copy_dir(&fixture(), &tmp.path().join("empty"));
+    edit(&dir.join("transactions.csv"), "60.00,0.00,USD,", "60.00,0.00,,");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("q.db"));
+    assert!(
+        stderr.contains(
+            "transactions.csv:5:7: no currency (the cell is empty), and the period's is USD: a period is in one currency"
+        ),
+        "{stderr}"
+    );
+
+    // The code in any case is the period's: the figures of the fixture's README.md.
+    let dir = copy_dir(&fixture(), &tmp.path().join("lower"));
+    edit(
+        &dir.join("transactions.csv"),
+        "60.00,0.00,USD,",
+        "60.00,0.00,usd,",
+    );
+    let out = tmp.path().join("r.db");
+    let output = import(&rules(), &dir, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = json_of(&["reconcile"], &out);
+    assert_eq!(cents(&json, "steps.applied.unapplied_total"), 4_000);
+    assert_eq!(cents(&json, "steps.posted.invoice_balances_closing_ar"), 22_500);
+
+    // A currency column the export does not have is named at its header, with the rule.
+    let dir = copy_dir(&fixture(), &tmp.path().join("renamed"));
+    edit(&dir.join("transactions.csv"), ",currency,", ",currency_code,");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("s.db"));
+    assert!(
+        stderr.contains(
+            "transactions.csv:1: no column 'currency' in the header (table payments currency, rule "
+        ),
+        "{stderr}"
+    );
+}

@@ -311,6 +311,107 @@ fn a_zero_decimal_currency_is_stored_as_its_integers() {
     assert_eq!(payments, 2);
 }
 
+/// Stripe's minor unit of MGA is the ariary (zero-decimal), ISO 4217's the hundredth: Ar
+/// 67,000 was imported as 670.00. Every amount is multiplied by 100 (tests/fixtures/stripe/mga).
+#[test]
+fn an_ariary_amount_is_whole_ariary_at_stripe_and_stored_in_iso_minor_units() {
+    let (_tmp, out, json) = imported("mga");
+    assert_eq!(json["period"]["currency"], "MGA");
+    assert_figures(
+        &json,
+        &Figures {
+            posted_receivables: 6_700_000,
+            closing_ar: 1_200_000,
+            disbursed: 5_500_000,
+            unapplied: 800_000,
+            revenue_recognized: 6_200_000,
+            revenue_deferred: 0,
+            tax_billed: 500_000,
+        },
+    );
+    assert!(keys(&json).is_empty(), "{:?}", keys(&json));
+    assert_eq!(
+        json["steps"]["posted"]["invoice_totals_posted"].to_string(),
+        "67000.00"
+    );
+    let status = closedesk().arg("status").arg(&out).output().unwrap();
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(
+        text.contains("Posted receivables    67,000.00\n"),
+        "not in:\n{text}"
+    );
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let (total, medium): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT total_cents FROM invoices WHERE id = 'in_JP2'), materiality_medium_cents FROM period",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // Ar 12,000 and the threshold Ar 500, in hundredths of an ariary.
+    assert_eq!((total, medium), (1_200_000, 50_000));
+}
+
+/// Stripe keeps ISK two-decimal (always ending in 00), ISO 4217 has none: 550 kr was
+/// imported as 55,000 kr. Every amount is divided by 100, exactly, or refused
+/// (tests/fixtures/stripe/isk).
+#[test]
+fn a_krona_amount_is_hundredths_at_stripe_and_divided_exactly_or_refused() {
+    let (_tmp, out, json) = imported("isk");
+    assert_eq!(json["period"]["currency"], "ISK");
+    assert_figures(
+        &json,
+        &Figures {
+            posted_receivables: 670,
+            closing_ar: 120,
+            disbursed: 550,
+            unapplied: 80,
+            revenue_recognized: 620,
+            revenue_deferred: 0,
+            tax_billed: 50,
+        },
+    );
+    assert!(keys(&json).is_empty(), "{:?}", keys(&json));
+    assert_eq!(
+        json["steps"]["posted"]["invoice_totals_posted"].to_string(),
+        "670"
+    );
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let (total, medium): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT total_cents FROM invoices WHERE id = 'in_JP2'), materiality_medium_cents FROM period",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((total, medium), (120, 5));
+
+    // 120.50 kr is not a whole króna: refused at the object and field, never rounded.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("isk", tmp.path());
+    for _ in 0..2 {
+        edit(&dir.join("invoices.json"), ": 12000,", ": 12050,");
+    }
+    edit(
+        &dir.join("invoices.json"),
+        "\"amount\": 12000,",
+        "\"amount\": 12050,",
+    );
+    edit(&dir.join("closedesk.toml"), "medium = 500", "medium = 550");
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    for expected in [
+        "invoices.json: data[1]: in_JP2: total is 12050: Stripe writes ISK with 2 decimals and ISO 4217 \
+         with 0, so its amounts end in 00; 12050 is not a whole number of the unit the period keeps, and \
+         is not rounded",
+        "closedesk.toml: materiality.medium is 550: Stripe writes ISK with 2 decimals",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+    // Named once, at its first amount that is not whole; the lines that sum to it are not
+    // named again.
+    assert_eq!(stderr.matches("in_JP2").count(), 1, "{stderr}");
+}
+
 #[test]
 fn a_partial_refund_of_an_applied_charge_is_one_break() {
     let (_tmp, _out, json) = imported("partial-refund");
@@ -807,6 +908,76 @@ fn a_cut_off_list_and_two_sources_of_the_same_payments_are_refused() {
     ] {
         assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
     }
+}
+
+/// A page written beside the object file (or instead of it) was left out without a word:
+/// pages-array imported with closing AR 0.00, in_V3's 6,000 lost. It is refused, named, and
+/// once the pages are merged the figures are voided-invoice's (tests/fixtures/stripe/pages-*).
+#[test]
+fn a_page_beside_the_object_file_is_refused_not_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (case, page, merged) in [
+        ("pages-array", "invoices_2.json", "invoices.json"),
+        ("pages-jsonl", "invoices.2.jsonl", "invoices.jsonl"),
+    ] {
+        let dir = copy_of(case, tmp.path());
+        let out = tmp.path().join(format!("{case}.db"));
+        let stderr = refused(&dir, &out);
+        let expected = format!(
+            "{page}: not read: it looks like invoices but only invoices.json or invoices.jsonl is read; \
+             merge the pages into that one file"
+        );
+        assert!(stderr.contains(&expected), "{expected:?} not in:\n{stderr}");
+        // The README beside the objects and closedesk.toml are not pages.
+        assert!(!stderr.contains("README.md"), "{stderr}");
+        assert_eq!(stderr.matches(": not read:").count(), 1, "{stderr}");
+
+        // Merged into the one file, every invoice is read.
+        let first = fs::read_to_string(dir.join(merged)).unwrap();
+        let second = fs::read_to_string(dir.join(page)).unwrap();
+        let whole = if merged.ends_with(".jsonl") {
+            format!("{first}{second}")
+        } else {
+            // Two bare arrays: `[a, b]` and `[c]` → `[a, b, c]`.
+            format!(
+                "{},{}",
+                first.trim_end().strip_suffix(']').unwrap(),
+                second.trim_start().strip_prefix('[').unwrap()
+            )
+        };
+        fs::write(dir.join(merged), whole).unwrap();
+        fs::remove_file(dir.join(page)).unwrap();
+        import(&dir, &out);
+        let json = reconcile(&out);
+        assert_eq!(
+            minor(&json, "steps.posted.invoice_totals_posted"),
+            6_000,
+            "{case}"
+        );
+        assert_eq!(
+            minor(&json, "steps.posted.invoice_balances_closing_ar"),
+            6_000,
+            "{case}"
+        );
+    }
+    // Other names of pages are refused too, and a file of another name is not read.
+    let dir = copy_of("tax-discount", tmp.path());
+    fs::rename(dir.join("charges.json"), dir.join("charges (1).json")).unwrap();
+    fs::write(dir.join("charges_page2.json"), "[]").unwrap();
+    fs::write(dir.join("Customers.JSON"), "[]").unwrap();
+    fs::write(dir.join("notes.json"), "not json at all").unwrap();
+    fs::write(dir.join("invoices.json.bak"), "old").unwrap();
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    for expected in [
+        "charges (1).json: not read: it looks like charges but only charges.json or charges.jsonl is read",
+        "charges_page2.json: not read: it looks like charges",
+        "Customers.JSON: not read: it looks like customers",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in:\n{stderr}");
+    }
+    assert_eq!(stderr.matches(": not read:").count(), 3, "{stderr}");
+    assert!(!stderr.contains("notes.json"), "{stderr}");
+    assert!(!stderr.contains("invoices.json.bak"), "{stderr}");
 }
 
 #[test]

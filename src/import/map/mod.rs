@@ -94,6 +94,9 @@ impl NativeFile {
 /// Problems found while reading the rules, the period file and the exports.
 struct Found {
     problems: Vec<Problem>,
+    /// Export rows (file, line) already refused for their currency: a row several rules
+    /// read is named once.
+    other_currency: HashSet<(String, u64)>,
 }
 
 impl Found {
@@ -133,7 +136,10 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
             })
             .collect(),
     })?;
-    let mut found = Found { problems: Vec::new() };
+    let mut found = Found {
+        problems: Vec::new(),
+        other_currency: HashSet::new(),
+    };
     let period_label = inert_path(&dir.join(&rules.period_file));
     let period = period_file(dir, &rules, &period_label, &mut found);
 
@@ -143,10 +149,13 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         .collect();
     // Minor units and the period file's materiality are the period currency's: written in
     // major units with its decimals (three for KWD, none for JPY), never assumed two.
-    let decimals = period
+    let currency = period
         .as_ref()
         .and_then(|(p, _)| p.currency.as_deref())
-        .and_then(|c| crate::money::currency_decimals(&c.to_ascii_uppercase()).ok())
+        .map(str::to_ascii_uppercase);
+    let decimals = currency
+        .as_deref()
+        .and_then(|c| crate::money::currency_decimals(c).ok())
         .unwrap_or(2);
     if let Some((period, window)) = &period {
         crate::money::with_decimals(decimals, || write_period(&mut natives, period, window));
@@ -174,6 +183,7 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
                 &rules_label,
                 rule_index,
                 table,
+                currency.as_deref(),
                 &mut natives[table.index],
                 &mut exports,
                 &mut found,
@@ -377,12 +387,15 @@ fn holds(condition: &Condition, header: &HashMap<String, usize>, record: &csv::B
 }
 
 /// Reads one export file for one table rule and writes its rows into `native`. Returns the
-/// rows taken and the rows its `rows` condition left out.
+/// rows taken and the rows its `rows` condition left out. A row whose currency (the
+/// table's `currency` column) is not `currency`, the period's, is refused.
+#[allow(clippy::too_many_arguments)]
 fn read_export(
     dir: &Path,
     rules_label: &str,
     rule_index: usize,
     table: &rules::Table,
+    currency: Option<&str>,
     native: &mut NativeFile,
     exports: &mut Vec<ExportFile>,
     found: &mut Found,
@@ -457,6 +470,9 @@ fn read_export(
     };
     for (column, _) in table.rows.0.iter().chain(&table.skip.0) {
         need(column, table.line, &format!("table {} rows", table.name), found);
+    }
+    if let Some((column, line)) = &table.currency {
+        need(column, *line, &format!("table {} currency", table.name), found);
     }
     for field in &table.fields {
         let what = format!("table {}, field {}", table.name, field.name);
@@ -541,6 +557,18 @@ fn read_export(
             continue;
         }
         taken += 1;
+        if let (Some((column, rule_line)), Some(period)) = (&table.currency, currency) {
+            other_currency(
+                (column, *rule_line),
+                period,
+                table.name,
+                rules_label,
+                (&label, line),
+                &header,
+                &record,
+                found,
+            );
+        }
         let mut cells = Vec::with_capacity(table.fields.len());
         let mut bad = Vec::new();
         for (index, field) in table.fields.iter().enumerate() {
@@ -567,6 +595,52 @@ fn read_export(
         });
     }
     (taken, skipped)
+}
+
+/// Refuses an export row whose currency (its cell in the table's currency `column`) is not
+/// the period's, at the cell; a row several rules read is named once. An amount in another
+/// currency cannot be booked as the period's: it would be counted at face value.
+#[allow(clippy::too_many_arguments)]
+fn other_currency(
+    (column, rule_line): (&str, usize),
+    period: &str,
+    table: &str,
+    rules_label: &str,
+    (label, line): (&str, u64),
+    header: &HashMap<String, usize>,
+    record: &csv::ByteRecord,
+    found: &mut Found,
+) {
+    let Some(&at) = header.get(column) else {
+        return;
+    };
+    let cell = record.get(at).map(String::from_utf8_lossy).unwrap_or_default();
+    if cell.eq_ignore_ascii_case(period) || !found.other_currency.insert((label.to_string(), line)) {
+        return;
+    }
+    let code = quoted(&cell.to_ascii_uppercase());
+    let what = if cell.is_empty() {
+        format!("no currency (the cell is empty), and the period's is {period}")
+    } else {
+        format!("currency {code} is not the period's {period}")
+    };
+    let rule = format!(
+        "table {table}, currency = \"{}\", rule {}",
+        quoted(column),
+        rule_at(rules_label, rule_line)
+    );
+    found.push(
+        label,
+        line,
+        at as u64 + 1,
+        format!(
+            "{what}: a period is in one currency, and this row's amounts cannot be booked as {period} \
+             ({rule}); convert the row, or leave it out (skip = {{ {} = \"{}\" }}) and account for it \
+             elsewhere",
+            quoted(column),
+            quoted(&cell),
+        ),
+    );
 }
 
 /// The native text of one field of one export row, or why it cannot be made.

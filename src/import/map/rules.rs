@@ -154,6 +154,10 @@ pub struct Table {
     pub rows: Condition,
     /// ... and where this does not.
     pub skip: Condition,
+    /// The export's column holding each row's currency (an ISO 4217 code, any case), and the
+    /// rules file's line of `currency = "…"`: a row in another currency than the period's is
+    /// refused. `None`: the export has no such column, its rows are the period's.
+    pub currency: Option<(String, usize)>,
     /// One per native column, in documented order.
     pub fields: Vec<Field>,
 }
@@ -204,6 +208,8 @@ struct RawTable {
     rows: BTreeMap<String, Values>,
     #[serde(default)]
     skip: BTreeMap<String, Values>,
+    #[serde(default)]
+    currency: Option<Spanned<String>>,
     #[serde(default)]
     fields: BTreeMap<String, Spanned<RawField>>,
 }
@@ -430,6 +436,17 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
             }
             None => default_unit,
         };
+        let currency = raw_table.currency.map(|c| {
+            let l = at(c.span());
+            let c = c.into_inner();
+            if c.is_empty() {
+                error(
+                    l,
+                    format!("table {name}: currency = '': the name of the export's currency column"),
+                );
+            }
+            (c, l)
+        });
         let mut given = raw_table.fields;
         let mut fields = Vec::with_capacity(columns.len());
         for column in columns.iter().copied() {
@@ -534,6 +551,7 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
             amounts,
             rows: condition(raw_table.rows),
             skip: condition(raw_table.skip),
+            currency,
             fields,
         });
     }
@@ -627,6 +645,23 @@ total = { column = "total", negate_when = { type = "credit" } }
         assert!(errors[0].reason.contains("no field 'knd'"), "{errors:?}");
         assert_eq!(errors[1].line, 14);
         assert!(errors[1].reason.contains("%d/%m/%Q"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_table_names_its_currency_column() {
+        let with = rules(GOOD).replace(
+            "amounts = \"minor\"\n",
+            "amounts = \"minor\"\ncurrency = \"Currency\"\n",
+        );
+        let r = parse(&with).unwrap();
+        assert_eq!(r.tables[0].currency, None);
+        assert_eq!(r.tables[1].currency, Some(("Currency".to_string(), 16)));
+        let errors = parse(&with.replace("currency = \"Currency\"", "currency = \"\"")).unwrap_err();
+        assert_eq!(errors[0].line, 16, "{errors:?}");
+        assert!(
+            errors[0].reason.contains("table invoices: currency = ''"),
+            "{errors:?}"
+        );
     }
 
     #[test]

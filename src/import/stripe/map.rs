@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
 use super::read::{day, int_at, opt_str_at, str_at, Obj};
+use super::units;
 use crate::import::cells::is_id;
 use crate::import::Problem;
 use crate::money::Money;
@@ -1341,58 +1342,109 @@ impl<'a> Mapper<'a> {
             }
         }
     }
+}
 
-    /// Every money object's currency must be the period's: the most common one unless the
-    /// period file names it.
-    fn currencies(&mut self, objects: &Objects, pinned: Option<&str>) {
-        let none: &[Obj] = &[];
-        let all: Vec<&Obj> = [
-            &objects.invoices[..],
-            objects.charges.as_deref().unwrap_or(none),
-            objects.payment_intents.as_deref().unwrap_or(none),
-            &objects.refunds[..],
-            &objects.disputes[..],
-            &objects.credit_notes[..],
-            &objects.customer_balance_transactions[..],
-            objects.invoice_payments.as_deref().unwrap_or(none),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut of: Vec<(&Obj, Option<String>)> = Vec::new();
-        for obj in all {
-            match obj.str("currency") {
-                Ok(c) if super::config::is_currency(&c) => {
-                    let c = c.to_ascii_uppercase();
-                    *counts.entry(c.clone()).or_default() += 1;
-                    of.push((obj, Some(c)));
-                }
-                Ok(c) => self
-                    .refusals
-                    .push(refuse(obj, format!("currency '{c}' is not an ISO 4217 code"))),
-                Err(e) => self.refusals.push(refuse(obj, e)),
+/// The period currency (upper case): the one `pinned` by the period file, else the most
+/// common of the money objects'. Every money object in another currency, or with none, is
+/// refused.
+fn currencies(objects: &Objects, pinned: Option<&str>) -> (Option<String>, Vec<Refusal>) {
+    let mut refusals = Vec::new();
+    let none: &[Obj] = &[];
+    let all: Vec<&Obj> = [
+        &objects.invoices[..],
+        objects.charges.as_deref().unwrap_or(none),
+        objects.payment_intents.as_deref().unwrap_or(none),
+        &objects.refunds[..],
+        &objects.disputes[..],
+        &objects.credit_notes[..],
+        &objects.customer_balance_transactions[..],
+        objects.invoice_payments.as_deref().unwrap_or(none),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut of: Vec<(&Obj, Option<String>)> = Vec::new();
+    for obj in all {
+        match obj.str("currency") {
+            Ok(c) if super::config::is_currency(&c) => {
+                let c = c.to_ascii_uppercase();
+                *counts.entry(c.clone()).or_default() += 1;
+                of.push((obj, Some(c)));
             }
+            Ok(c) => refusals.push(refuse(obj, format!("currency '{c}' is not an ISO 4217 code"))),
+            Err(e) => refusals.push(refuse(obj, e)),
         }
-        let period = match pinned {
-            Some(c) => Some(c.to_string()),
-            None => counts.iter().max_by_key(|(_, n)| **n).map(|(c, _)| c.clone()),
-        };
-        if let Some(period) = &period {
-            for (obj, c) in of {
-                if let Some(c) = c.filter(|c| c != period) {
-                    self.refusals.push(refuse(
-                        obj,
-                        format!(
-                            "currency {} is not the period's {period}: a period is in one currency",
-                            c.to_ascii_lowercase()
-                        ),
-                    ));
-                }
-            }
-        }
-        self.out.currency = period;
     }
+    let period = match pinned {
+        Some(c) => Some(c.to_string()),
+        None => counts.iter().max_by_key(|(_, n)| **n).map(|(c, _)| c.clone()),
+    };
+    if let Some(period) = &period {
+        for (obj, c) in of {
+            if let Some(c) = c.filter(|c| c != period) {
+                refusals.push(refuse(
+                    obj,
+                    format!(
+                        "currency {} is not the period's {period}: a period is in one currency",
+                        c.to_ascii_lowercase()
+                    ),
+                ));
+            }
+        }
+    }
+    (period, refusals)
+}
+
+/// Every amount of every object (customers' balances too) converted from Stripe's minor unit
+/// of `currency` to ISO 4217's ([`units`]): ×100 for MGA, ÷100 for ISK, unchanged for most.
+/// An object with an amount that is not a whole number of the ISO minor unit is refused,
+/// left out of the mapping, and its id returned (the objects naming it say it could not be
+/// mapped).
+fn to_iso_units(objects: &mut Objects, currency: &str, refusals: &mut Vec<Refusal>) -> HashSet<String> {
+    let mut refused = HashSet::new();
+    let Ok(scale) = units::Scale::of(currency) else {
+        // A currency closedesk does not know is refused with the period file's problem.
+        return refused;
+    };
+    if scale.is_same() {
+        return refused;
+    }
+    let Objects {
+        customers,
+        invoices,
+        charges,
+        payment_intents,
+        refunds,
+        disputes,
+        credit_notes,
+        customer_balance_transactions,
+        invoice_payments,
+    } = objects;
+    let lists = [
+        Some(customers),
+        Some(invoices),
+        charges.as_mut(),
+        payment_intents.as_mut(),
+        Some(refunds),
+        Some(disputes),
+        Some(credit_notes),
+        Some(customer_balance_transactions),
+        invoice_payments.as_mut(),
+    ];
+    for list in lists.into_iter().flatten() {
+        list.retain_mut(|obj| match units::convert(&mut obj.value, scale, currency) {
+            Ok(()) => true,
+            Err(reason) => {
+                if let Some(id) = obj.get("id").and_then(Value::as_str) {
+                    refused.insert(id.to_string());
+                }
+                refusals.push(refuse(obj, reason));
+                false
+            }
+        });
+    }
+    refused
 }
 
 /// Whether the object's `status` says its value moved (`succeeded`); any other status it may
@@ -1414,10 +1466,19 @@ fn moved_value(obj: &Obj, known: &[&str]) -> Result<bool, String> {
     Ok(status == "succeeded")
 }
 
-/// Maps every object; the refusals name each object that could not be mapped.
-pub fn map(objects: &Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Refusal>) {
+/// Maps every object, its amounts first converted to the period currency's ISO 4217 minor
+/// unit ([`to_iso_units`]); the refusals name each object that could not be mapped.
+pub fn map(objects: &mut Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Refusal>) {
+    let (currency, mut refusals) = currencies(objects, pinned_currency);
+    let unconverted = match &currency {
+        Some(c) => to_iso_units(objects, c, &mut refusals),
+        None => HashSet::new(),
+    };
+    let objects: &Objects = objects;
     let mut m = Mapper::new(objects);
-    m.currencies(objects, pinned_currency);
+    m.out.currency = currency;
+    m.refusals = refusals;
+    m.refused = unconverted;
     m.each(&objects.customers, Mapper::customer);
     m.each(&objects.invoices, Mapper::invoice);
     if let Some(charges) = &objects.charges {

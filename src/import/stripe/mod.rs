@@ -11,17 +11,19 @@
 //!   integers in the currency's minor unit, timestamps as UTC).
 //! - `config`: `closedesk.toml`, what Stripe does not know about the period.
 //! - `map`: object → rows, and the derived ledger.
+//! - `units`: Stripe's minor unit of a currency → ISO 4217's (MGA ×100, ISK ÷100).
 
 pub mod config;
 pub mod map;
 pub mod read;
+pub mod units;
 
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 
 use super::{build, Dir, ImportError, Imported, Problem, MAX_PROBLEMS};
-use crate::money::{MAX_ABS_CENTS, MAX_TOTAL_ABS_CENTS};
+use crate::money::{Money, MAX_ABS_CENTS, MAX_TOTAL_ABS_CENTS};
 use crate::snapshot::model::{Period, PeriodStatus, SourceData};
 use crate::text::{inert, inert_path};
 
@@ -99,6 +101,8 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
         }
     };
 
+    // A page beside an object file would be left out without a word: refused, named.
+    problems.extend(read::unread_pages(dir));
     let mut objects = map::Objects::default();
     for (stem, object) in read::KINDS {
         let found = read::read_kind(dir, stem, object, &mut problems);
@@ -139,7 +143,7 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
     }
 
     let pinned = period_file.as_ref().and_then(|p| p.currency.clone());
-    let (mapped, refusals) = map::map(&objects, pinned.as_deref());
+    let (mapped, refusals) = map::map(&mut objects, pinned.as_deref());
     problems.extend(refusals);
 
     let mut data = None;
@@ -173,6 +177,16 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
                         format!("{whose} {} {e}", inert(&currency)),
                     ));
                 }
+                // The thresholds are written as Stripe writes amounts, and converted as they are.
+                let mut materiality = p.materiality;
+                if let Ok(scale) = units::Scale::of(&currency) {
+                    for (name, m) in ["medium", "high", "critical"].iter().zip(materiality.iter_mut()) {
+                        match scale.apply(&format!("materiality.{name}"), m.cents()) {
+                            Ok(converted) => *m = Money::from_cents(converted),
+                            Err(reason) => problems.push(read::file_problem(config::FILE, 0, reason)),
+                        }
+                    }
+                }
                 let period = Period {
                     id,
                     entity: p.entity,
@@ -180,9 +194,9 @@ pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
                     window_end,
                     currency,
                     close_owner: p.close_owner,
-                    materiality_medium: p.materiality[0],
-                    materiality_high: p.materiality[1],
-                    materiality_critical: p.materiality[2],
+                    materiality_medium: materiality[0],
+                    materiality_high: materiality[1],
+                    materiality_critical: materiality[2],
                     last_clean_period: p.last_clean_period,
                     last_clean_date: p.last_clean_date,
                     status: PeriodStatus::Open,

@@ -118,6 +118,62 @@ pub fn file_problem(file: &str, line: u64, reason: String) -> Problem {
     }
 }
 
+/// The files of `dir` that look like objects of a type but are not the one file read for it:
+/// a name that begins with a type's stem and ends in `.json` or `.jsonl` (case aside), other
+/// than `STEM.json` and `STEM.jsonl` themselves — `invoices_2.json`, `invoices.2.jsonl`,
+/// `charges (1).json`, `Invoices.json`. Pages written beside the object file (or instead of
+/// it) would otherwise be left out without a word, and the period imported without their
+/// objects. Any other file (a README, `closedesk.toml`, notes) is not read and not named.
+pub fn unread_pages(dir: &Path) -> Vec<Problem> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // The directory was checked before; a listing that fails now reads nothing more.
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut problems = Vec::new();
+    for name in names {
+        if let Some(stem) = page_of(&name) {
+            problems.push(file_problem(
+                &name,
+                0,
+                format!(
+                    "not read: it looks like {stem} but only {stem}.json or {stem}.jsonl is read; merge the \
+                     pages into that one file (one list with \"has_more\": false, one array, or JSON Lines) \
+                     and move this file out of the directory, or name it {stem}.json(l) if it holds them all"
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+/// The type's stem when `name` looks like a file of that type's objects that is not read
+/// ([`unread_pages`]); `None` for the files read and for every other name.
+fn page_of(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    if !(lower.ends_with(".json") || lower.ends_with(".jsonl")) {
+        return None;
+    }
+    if KINDS
+        .iter()
+        .any(|(stem, _)| name == format!("{stem}.json") || name == format!("{stem}.jsonl"))
+    {
+        return None;
+    }
+    // The longest stem that begins the name: `customer_balance_transactions_2.json` is a
+    // page of balance transactions, whatever shorter stem might also match.
+    KINDS
+        .iter()
+        .map(|(stem, _)| *stem)
+        .filter(|stem| lower.starts_with(stem))
+        .max_by_key(|stem| stem.len())
+}
+
 /// The objects of one type: `None` when neither `STEM.json` nor `STEM.jsonl` exists.
 pub fn read_kind(dir: &Path, stem: &str, object: &str, problems: &mut Vec<Problem>) -> Option<Vec<Obj>> {
     let mut found: Vec<(String, String)> = Vec::new();
@@ -487,6 +543,31 @@ mod tests {
             let objects = read_kind(dir.path(), "customers", "customer", &mut problems).unwrap();
             assert!(problems.is_empty(), "{problems:?}");
             assert_eq!(objects.len(), count, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_page_is_a_name_beginning_with_a_stem_and_not_the_file_read() {
+        for (name, stem) in [
+            ("invoices_2.json", Some("invoices")),
+            ("invoices.2.jsonl", Some("invoices")),
+            ("charges (1).json", Some("charges")),
+            ("charges_page1.json", Some("charges")),
+            ("Invoices.JSON", Some("invoices")),
+            (
+                "customer_balance_transactions_2.jsonl",
+                Some("customer_balance_transactions"),
+            ),
+            ("invoices.json", None),
+            ("invoice_payments.jsonl", None),
+            ("customer_balance_transactions.json", None),
+            ("invoices.json.bak", None),
+            ("invoices.csv", None),
+            ("README.md", None),
+            ("closedesk.toml", None),
+            ("notes.json", None),
+        ] {
+            assert_eq!(page_of(name), stem, "{name}");
         }
     }
 
