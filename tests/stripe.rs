@@ -311,6 +311,18 @@ fn a_zero_decimal_currency_is_stored_as_its_integers() {
     assert_eq!(payments, 2);
 }
 
+/// Invoice in_JP2's stored total and the period's medium threshold, in the ISO minor unit.
+fn stored_total_and_medium(out: &std::path::Path) -> (i64, i64) {
+    rusqlite::Connection::open(out)
+        .unwrap()
+        .query_row(
+            "SELECT (SELECT total_cents FROM invoices WHERE id = 'in_JP2'), materiality_medium_cents FROM period",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+}
+
 /// Stripe's minor unit of MGA is the ariary (zero-decimal), ISO 4217's the hundredth: Ar
 /// 67,000 was imported as 670.00. Every amount is multiplied by 100 (tests/fixtures/stripe/mga).
 #[test]
@@ -340,14 +352,7 @@ fn an_ariary_amount_is_whole_ariary_at_stripe_and_stored_in_iso_minor_units() {
         text.contains("Posted receivables    67,000.00\n"),
         "not in:\n{text}"
     );
-    let conn = rusqlite::Connection::open(&out).unwrap();
-    let (total, medium): (i64, i64) = conn
-        .query_row(
-            "SELECT (SELECT total_cents FROM invoices WHERE id = 'in_JP2'), materiality_medium_cents FROM period",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (total, medium) = stored_total_and_medium(&out);
     // Ar 12,000 and the threshold Ar 500, in hundredths of an ariary.
     assert_eq!((total, medium), (1_200_000, 50_000));
 }
@@ -376,14 +381,7 @@ fn a_krona_amount_is_hundredths_at_stripe_and_divided_exactly_or_refused() {
         json["steps"]["posted"]["invoice_totals_posted"].to_string(),
         "670"
     );
-    let conn = rusqlite::Connection::open(&out).unwrap();
-    let (total, medium): (i64, i64) = conn
-        .query_row(
-            "SELECT (SELECT total_cents FROM invoices WHERE id = 'in_JP2'), materiality_medium_cents FROM period",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (total, medium) = stored_total_and_medium(&out);
     assert_eq!((total, medium), (120, 5));
 
     // 120.50 kr is not a whole króna: refused at the object and field, never rounded.

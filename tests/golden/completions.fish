@@ -182,7 +182,7 @@ complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -l idle-timeo
 complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -l max-unauthenticated -d 'Connections not yet authenticated, in all; over it, a new connection displaces the oldest waiting one' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -l max-unauthenticated-per-address -d 'Connections not yet authenticated from one source address; over it, a new one displaces that address\'s oldest' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -l login-grace -d 'Drop a connection not authenticated this long after it was accepted: 20s, 1m' -r
-complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -l max-packets -d 'Close packets each login may keep from served sessions (beside the snapshot, named close-packet-PERIOD-LOGIN-N.md); more are refused until some are moved away' -r
+complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -l max-packets -d 'Close packets each login may keep from served sessions (beside the snapshot, named close-packet-PERIOD-STATE-HEAD-LOGIN-N.md); more are refused until some are moved away' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r
 complete -c closedesk -n "__fish_closedesk_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c closedesk -n "__fish_closedesk_using_subcommand completions" -l user -d 'Act as this login (default: $CLOSEDESK_USER, the config\'s `login`, then $USER), looked up in the period\'s roster' -r

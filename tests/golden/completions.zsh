@@ -374,7 +374,7 @@ _arguments "${_arguments_options[@]}" : \
 '--max-unauthenticated=[Connections not yet authenticated, in all; over it, a new connection displaces the oldest waiting one]:N:_default' \
 '--max-unauthenticated-per-address=[Connections not yet authenticated from one source address; over it, a new one displaces that address'\''s oldest]:N:_default' \
 '--login-grace=[Drop a connection not authenticated this long after it was accepted\: 20s, 1m]:TIME:_default' \
-'--max-packets=[Close packets each login may keep from served sessions (beside the snapshot, named close-packet-PERIOD-LOGIN-N.md); more are refused until some are moved away]:N:_default' \
+'--max-packets=[Close packets each login may keep from served sessions (beside the snapshot, named close-packet-PERIOD-STATE-HEAD-LOGIN-N.md); more are refused until some are moved away]:N:_default' \
 '--user=[Act as this login (default\: \$CLOSEDESK_USER, the config'\''s \`login\`, then \$USER), looked up in the period'\''s roster]:LOGIN:_default' \
 '-h[Print help]' \
 '--help[Print help]' \
