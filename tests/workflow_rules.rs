@@ -1094,9 +1094,9 @@ fn sign_off_stores_digest_and_head_locks_and_moves_the_last_clean_close() {
         r.to_string().starts_with("the period is signed off by lena at "),
         "{r}"
     );
-    assert!(r
-        .to_string()
-        .ends_with("a lead can lift the lock with `closedesk reopen --reason TEXT`"));
+    assert!(r.to_string().ends_with(
+        "a lead can lift the lock with `closedesk reopen --reason TEXT` (in the cockpit: 6, then R)"
+    ));
     assert!(matches!(
         checklist::set(&snap, &olive, &recon, 1, ItemStatus::Pending, None, None),
         Err(Refusal::Locked { .. })

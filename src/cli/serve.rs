@@ -15,7 +15,8 @@ use crate::text::inert;
 
 pub const SERVE_HELP: &str = "The authorized-keys file has one line per reviewer: the public key and the roster login it \
 acts as, e.g.\n  ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... jokafor\nA key whose login is not on the period's roster \
-gets the read-only view. Only public keys are accepted: no passwords, no commands, no sftp.\n\n\
+gets the read-only view: in a served session the key decides who acts (--user is refused \
+here). Only public keys are accepted: no passwords, no commands, no sftp.\n\n\
 Examples:\n  closedesk serve period.db --authorized-keys reviewers.keys            # 127.0.0.1:2222\n  \
 closedesk serve period.db --authorized-keys reviewers.keys --listen 0.0.0.0:2222\n  ssh -t -p 2222 jokafor@host   \
 # from a reviewer's machine\n\nEvery login, refusal and disconnect is written to the period's audit log. \

@@ -286,7 +286,7 @@ impl Refusal {
                 };
                 format!(
                     "the period is signed off{by} and locked; a lead can lift the lock with \
-                     `closedesk reopen --reason TEXT`"
+                     `closedesk reopen --reason TEXT` (in the cockpit: 6, then R)"
                 )
             }
             Refusal::Precondition(why) => why.clone(),
