@@ -3,7 +3,7 @@
 //!
 //! Owns the employer programs lane; pure: must not read the snapshot or know the workflow.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -68,22 +68,43 @@ pub fn check(
         rows.push(program);
     }
 
-    for statement in statements {
-        let billed = billed_by_program
-            .get(&statement.program_id)
-            .copied()
-            .unwrap_or_default();
-        if statement.total != billed {
-            let (id, program) = (&statement.id, &statement.program_id);
-            found.push(gaps.mismatch(
-                id,
-                STATEMENT_TOTAL,
-                billed,
-                statement.total,
-                format!("Organization fee statement {id} does not tie to the fees billed for {program}"),
-                format!("Reissue statement {id} from the program fee lines billed for {program} in {period}"),
-            ));
+    // A program's statements together present its fees (a supplementary statement beside
+    // the first one is common): their total is held to the fees billed, and a gap is one
+    // break, on the latest statement (the one to reissue), whose expected figure is what the
+    // others leave to it.
+    let mut by_program: BTreeMap<&str, Vec<&StatementTotal>> = BTreeMap::new();
+    for statement in &statements {
+        by_program.entry(&statement.program_id).or_default().push(statement);
+    }
+    for (program, mut of_program) in by_program {
+        let billed = billed_by_program.get(program).copied().unwrap_or_default();
+        let total: Money = of_program.iter().map(|s| s.total).sum();
+        if total == billed {
+            continue;
         }
+        of_program.sort_by(|a, b| (a.issued_on, &a.id).cmp(&(b.issued_on, &b.id)));
+        let Some(latest) = of_program.pop() else { continue };
+        let others = total - latest.total;
+        let id = &latest.id;
+        let title = if of_program.is_empty() {
+            format!("Organization fee statement {id} does not tie to the fees billed for {program}")
+        } else {
+            format!(
+                "The {} organization fee statements of {program} total {}, not the {} billed; the gap is on \
+                 the latest, {id}",
+                of_program.len() + 1,
+                total.grouped(),
+                billed.grouped()
+            )
+        };
+        found.push(gaps.mismatch(
+            id,
+            STATEMENT_TOTAL,
+            billed - others,
+            latest.total,
+            title,
+            format!("Reissue statement {id} from the program fee lines billed for {program} in {period}"),
+        ));
     }
 
     let figures = ProgramFigures {
@@ -172,6 +193,42 @@ mod tests {
         assert_eq!(
             trace(m).expected,
             vec![SourceRows::BilledProgramFeeLinesOfStatement("STM-WELL")]
+        );
+    }
+
+    /// Two statements of one program that together present its fees tie (60.00 + 40.00 =
+    /// 100.00 billed): each was held to the whole 100.00, two breaks of −40.00 and −60.00.
+    /// When they do not tie (60.00 + 30.00 = 90.00), one break on the latest: expected
+    /// 100.00 − 60.00 = 40.00, actual 30.00, variance −10.00.
+    #[test]
+    fn a_programs_statements_are_held_to_its_fees_together() {
+        let two = |b_total: i64| {
+            vec![
+                StatementTotal {
+                    id: "STM-A".into(),
+                    issued_on: date("2026-03-15"),
+                    ..statement(6_000)
+                },
+                StatementTotal {
+                    id: "STM-B".into(),
+                    issued_on: date("2026-03-31"),
+                    ..statement(b_total)
+                },
+            ]
+        };
+        let program = || ProgramFees {
+            expected_fee: cents(10_000),
+            billed: cents(10_000),
+            ..program(412, 10_000, 2)
+        };
+        let (_, found) = run(vec![program()], two(4_000));
+        assert!(found.is_empty(), "{:?}", keys(&found));
+        let (_, found) = run(vec![program()], two(3_000));
+        assert_eq!(keys(&found), ["employer_programs:STM-B:statement-total"]);
+        assert_amounts(&found[0], [4_000, 3_000, -1_000], Severity::Medium);
+        assert_eq!(
+            found[0].title,
+            "The 2 organization fee statements of PRG-WELL total 90.00, not the 100.00 billed; the gap is on the latest, STM-B"
         );
     }
 
