@@ -74,7 +74,10 @@ pub fn check(
     // others leave to it.
     let mut by_program: BTreeMap<&str, Vec<&StatementTotal>> = BTreeMap::new();
     for statement in &statements {
-        by_program.entry(&statement.program_id).or_default().push(statement);
+        by_program
+            .entry(&statement.program_id)
+            .or_default()
+            .push(statement);
     }
     for (program, mut of_program) in by_program {
         let billed = billed_by_program.get(program).copied().unwrap_or_default();
