@@ -489,6 +489,54 @@ const NETS_AWAY_CORRECTED: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// A posting short by 600.00 and an application with no ledger row at all, on one account
+/// (tests/fixtures/ledger-rows-cancel with LG-A1 at 400.00 and LG-A2 gone): ACC-A's
+/// roll-forward ties (400.00 − 0.00 = 400.00 = its balances), and only rows that were
+/// there were held, so the short posting was "left to the roll-forward" and nothing was
+/// found. A missing row is 0.00 against what it records: two gaps, each found. By hand:
+/// INV-A1 expected 1,000.00, actual 400.00, −600.00; DSB-A1 expected −600.00, actual 0.00,
+/// +600.00.
+#[test]
+fn a_short_posting_and_a_missing_application_row_that_cancel_are_each_found() {
+    let rec = reconcile_fixture(
+        "ledger-rows-cancel",
+        &[
+            (
+                "ledger.csv",
+                "LG-A1,ACC-A,INV-A1,2026-03-02T09:00:00Z,invoice_posted,1020.00,",
+                "LG-A1,ACC-A,INV-A1,2026-03-02T09:00:00Z,invoice_posted,400.00,",
+            ),
+            (
+                "ledger.csv",
+                "LG-A2,ACC-A,INV-A1,2026-03-10T15:00:00Z,payment_disbursed,-620.00,DSB-A1\n",
+                "",
+            ),
+        ],
+    );
+    let of_a: Vec<_> = found(&rec)
+        .into_iter()
+        .filter(|(k, ..)| k.contains("-A"))
+        .collect();
+    assert_eq!(
+        of_a,
+        expect(&[
+            ("ledger:INV-A1:posting", "1000.00", "400.00", "-600.00"),
+            ("ledger:DSB-A1:disbursement", "-600.00", "0.00", "600.00"),
+        ])
+    );
+    let m = rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "ledger:DSB-A1:disbursement")
+        .unwrap();
+    assert!(
+        m.next_action
+            .starts_with("No ledger row names it on account ACC-A"),
+        "{}",
+        m.next_action
+    );
+}
+
 #[test]
 fn with_the_cancelling_errors_corrected_the_period_is_clean() {
     let rec = reconcile_fixture("nets-away", NETS_AWAY_CORRECTED);

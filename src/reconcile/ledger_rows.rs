@@ -38,13 +38,13 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
         for gap in gaps {
             sum += gap.actual - gap.expected;
             let id = &gap.id;
-            let rows = if gap.rows == 1 {
-                "Its ledger row".to_string()
-            } else {
-                format!("Its {} ledger rows", gap.rows)
+            let rows = match gap.rows {
+                0 => None,
+                1 => Some("Its ledger row".to_string()),
+                n => Some(format!("Its {n} ledger rows")),
             };
-            let (check, title, next_action) = match gap.recorded {
-                Recorded::Posted => (
+            let (check, title, next_action) = match (gap.recorded, rows) {
+                (Recorded::Posted, Some(rows)) => (
                     POSTING,
                     format!("The ledger posts invoice {id} at another amount than its total"),
                     format!(
@@ -52,12 +52,28 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
                          total; correct the posting, or the invoice"
                     ),
                 ),
-                Recorded::Disbursed => (
+                (Recorded::Posted, None) => (
+                    POSTING,
+                    format!("The ledger never posts invoice {id}"),
+                    format!(
+                        "No ledger row of kind invoice_posted posts it on account {account}; book the posting, \
+                         or correct the invoice"
+                    ),
+                ),
+                (Recorded::Disbursed, Some(rows)) => (
                     DISBURSEMENT,
                     format!("The ledger records disbursement {id} at another amount"),
                     format!(
                         "{rows} naming it on account {account} should add up to minus its amount; correct the \
                          ledger row, or the disbursement"
+                    ),
+                ),
+                (Recorded::Disbursed, None) => (
+                    DISBURSEMENT,
+                    format!("The ledger never records disbursement {id}"),
+                    format!(
+                        "No ledger row names it on account {account}; book the payment_disbursed or \
+                         credit_disbursed row, or correct the disbursement"
                     ),
                 ),
             };

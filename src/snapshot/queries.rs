@@ -737,27 +737,36 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 
 /// The ledger rows that record a source row, where they add up to something else
 /// (docs/reconciliation.md, "A ledger row against what it records"): per receivable
-/// invoice, its `invoice_posted` rows (to window end) against its total; per disbursement
-/// dated to window end to a receivable invoice, every `payment_disbursed`/`credit_disbursed`
-/// row naming it (to window end, whatever invoice the row names) against its amount,
-/// negated. Only sources with at least one such row; `what`, the source's id, the rows'
-/// account, expected, actual, how many rows.
+/// invoice, its `invoice_posted` rows (to window end) against its total — none at all is
+/// 0.00; per disbursement dated to window end to a receivable invoice, every
+/// `payment_disbursed`/`credit_disbursed` row naming it (to window end, whatever invoice the
+/// row names) against its amount, negated — an application (a positive disbursement) with
+/// no row at all is 0.00, while an unwinding (negative) one is recorded by its reversal's or
+/// chargeback's rows and is held only when rows name it. `what`, the source's id, the rows'
+/// account (the invoice's when there are none), expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
-    "SELECT 'posted', i.id, MIN(g.account_id), i.total_cents, SUM(g.amount_cents), COUNT(*)
-             FROM ledger g JOIN invoices i ON i.id = g.invoice_id
-             WHERE g.kind = 'invoice_posted' AND g.occurred_at < :after_end AND ",
+    "SELECT 'posted', i.id, COALESCE(MIN(g.account_id), i.account_id), i.total_cents,
+                    COALESCE(SUM(g.amount_cents), 0), COUNT(g.id)
+             FROM invoices i
+             LEFT JOIN ledger g ON g.invoice_id = i.id AND g.kind = 'invoice_posted'
+                                AND g.occurred_at < :after_end
+             WHERE ",
     receivable_at_end!(),
     "
-             GROUP BY i.id HAVING SUM(g.amount_cents) <> i.total_cents
+             GROUP BY i.id HAVING COALESCE(SUM(g.amount_cents), 0) <> i.total_cents
              UNION ALL
-             SELECT 'disbursed', d.id, MIN(g.account_id), -d.amount_cents, SUM(g.amount_cents), COUNT(*)
-             FROM ledger g JOIN disbursements d ON d.id = g.reference
-                           JOIN invoices i ON i.id = d.invoice_id
-             WHERE g.kind IN ('payment_disbursed', 'credit_disbursed') AND g.occurred_at < :after_end
-               AND d.disbursed_on <= :end AND ",
+             SELECT 'disbursed', d.id, COALESCE(MIN(g.account_id), i.account_id), -d.amount_cents,
+                    COALESCE(SUM(g.amount_cents), 0), COUNT(g.id)
+             FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
+             LEFT JOIN ledger g ON g.reference = d.id
+                                AND g.kind IN ('payment_disbursed', 'credit_disbursed')
+                                AND g.occurred_at < :after_end
+             WHERE d.disbursed_on <= :end AND ",
     receivable_at_end!(),
     "
-             GROUP BY d.id HAVING SUM(g.amount_cents) <> -d.amount_cents
+             GROUP BY d.id
+             HAVING (COUNT(g.id) > 0 AND SUM(g.amount_cents) <> -d.amount_cents)
+                 OR (COUNT(g.id) = 0 AND d.amount_cents > 0)
              ORDER BY 1, 2"
 );
 
