@@ -1807,6 +1807,12 @@ fn demo_every_view() {
         &d.screen(),
         "Usage · usage_events · row 200 of the 200 loaded · more before",
     );
+    // `g` goes back to the table's first row, its first page read in place (it stopped at
+    // the first row loaded, UE-01103).
+    d.press(&[key('g')]);
+    let lane = d.app.lanes.data();
+    assert_eq!(lane.rows[lane.selected].id(), "UE-00001");
+    assert!(lane.at_start);
     d.press(&[key('5')]);
     insta::assert_snapshot!("demo_audit", d.screen());
     d.press(&[key('6')]);

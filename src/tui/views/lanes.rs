@@ -171,6 +171,18 @@ impl App {
                         direction: Direction::Last,
                     }];
                 }
+                // And `g` its first row: the first page read in place (after `G` it stopped at
+                // the first row loaded, a page at a time).
+                if a == Action::Top && !data.at_start && !data.pending {
+                    data.pending = true;
+                    data.focus = None;
+                    data.selected = 0;
+                    return vec![Request::LanePage {
+                        lane,
+                        cursor: String::new(),
+                        direction: Direction::Forward { inclusive: false },
+                    }];
+                }
                 let mut out = Vec::new();
                 if matches!(a, Action::Up | Action::PageUp | Action::Top)
                     && data.selected == 0
