@@ -293,10 +293,11 @@ impl App {
             || (self.signoff.typing.is_some() && self.view == View::SignOff)
             || self.search_typing();
         if !one_line {
-            self.refuse("pasted text not used: no text field is open (n opens a note, / a search)".into());
+            self.refuse("pasted text not used: no text field is open here".into());
             return Vec::new();
         }
-        let line = pasted(text).replace('\n', " ");
+        // A copied line often brings its line end: not a trailing space.
+        let line = pasted(text).trim_end_matches('\n').replace('\n', " ");
         let mut reqs = Vec::new();
         for c in line.chars() {
             reqs.extend(self.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));

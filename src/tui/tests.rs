@@ -597,17 +597,19 @@ fn g_end_reads_the_tables_last_page() {
         d.rows[d.selected].id(),
         format!("U-{:06}", 1100 + super::data::PAGE - 1)
     );
-    // At the end, G again asks nothing; g goes to the first row read and asks for the
-    // page before it.
+    // At the end, G again asks nothing; g goes to the table's first row: its first page,
+    // read in place, as G reads the last.
     assert!(press(&mut app, &[key('G')]).is_empty());
-    let reqs = press(&mut app, &[key('g'), key('g')]);
-    assert!(matches!(
-        reqs.as_slice(),
-        [Request::LanePage {
-            direction: Direction::Backward,
-            ..
+    let reqs = press(&mut app, &[key('g')]);
+    assert_eq!(
+        reqs,
+        vec![Request::LanePage {
+            lane: LaneTable::Usage,
+            cursor: String::new(),
+            direction: Direction::Forward { inclusive: false },
         }]
-    ));
+    );
+    assert_eq!(app.lanes.data().selected, 0);
 }
 
 #[test]
@@ -2101,10 +2103,8 @@ fn a_lane_keeps_a_bounded_window_of_rows_and_pages_back_on_the_way_up() {
     assert!(lane.rows.len() <= KEPT_ROWS, "{} rows kept", lane.rows.len());
     assert!(!lane.at_start, "the first pages were let go");
     assert_eq!(lane.rows[lane.selected].id(), lane.rows.last().unwrap().id());
-    // And back to the top: the pages let go are read again.
-    for _ in 0..40 {
-        d.press(&[key('g')]);
-    }
+    // And back to the top: the first page is read again.
+    d.press(&[key('g')]);
     let lane = d.app.lanes.data();
     assert!(lane.at_start);
     assert_eq!(lane.selected, 0);
@@ -3230,7 +3230,7 @@ fn a_paste_is_text_in_the_open_field_and_never_runs_keys() {
     );
     // A one-line field takes it on one line.
     press(&mut app, &[key('x'), key('2'), key('/')]);
-    app.on_paste("ac\nme");
+    app.on_paste("ac\nme\r\n");
     assert_eq!(app.mismatches.filter, "ac me");
     assert!(app.mismatches.typing);
 }
@@ -3250,6 +3250,18 @@ fn a_workflow_row_changed_outside_closedesk_is_said_where_the_status_is() {
         .unwrap();
     d.pump(vec![Request::Load]);
     let s = d.screen();
+    // The sign-off view says it as its first box, and S refuses at once.
+    d.press(&[key('6')]);
+    assert_shows(
+        &d.screen(),
+        "[ ] the workflow tables match the audit log (CHANGED OUTSIDE closedesk)",
+    );
+    d.press(&[key('S')]);
+    assert!(d.app.signoff.typing.is_none());
+    assert_shows(
+        &d.screen(),
+        "cannot sign off: the workflow tables do not match the audit log",
+    );
     assert_shows(&s, "CHANGED OUTSIDE");
     assert_shows(
         &s,
@@ -3291,4 +3303,19 @@ fn a_result_message_gives_the_status_bar_back_at_the_next_key() {
     assert_shows(&s, "olga (operator)");
     press(&mut app, &[key('!')]);
     assert_shows(&screen(&mut app, 80, 24), "note saved (audit #16)");
+}
+
+/// Ctrl and Alt chords type nothing into the one-line filter (Ctrl-W typed a `w`); Ctrl-U
+/// clears it, as in `/` search.
+#[test]
+fn chords_type_nothing_into_the_mismatch_filter() {
+    let mut app = operator();
+    press(
+        &mut app,
+        &[key('2'), key('/'), key('a'), key('b'), ctrl('w'), ctrl('a')],
+    );
+    assert_eq!(app.mismatches.filter, "ab");
+    press(&mut app, &[ctrl('u')]);
+    assert_eq!(app.mismatches.filter, "");
+    assert!(app.mismatches.typing);
 }

@@ -1,7 +1,7 @@
 //! Every mismatch in a table: sort, text filter, quick filters. Owns the table's state, its
 //! keys and its drawing; reads `App::data`, never the database.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::TableState;
@@ -319,7 +319,16 @@ impl App {
             KeyCode::Backspace => {
                 m.filter.pop();
             }
-            KeyCode::Char(c) if !c.is_control() => m.filter.push(c),
+            // Ctrl-U clears, as in `/` search; other Ctrl and Alt chords type nothing.
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => m.filter.clear(),
+            KeyCode::Char(c)
+                if !c.is_control()
+                    && !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                m.filter.push(c)
+            }
             _ => {}
         }
         self.mismatches.table.select(Some(0));

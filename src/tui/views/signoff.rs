@@ -2,7 +2,7 @@
 //! optional comment; reopen.
 //! Owns the typed confirmation and its keys; signing goes out as a request.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -30,7 +30,14 @@ impl App {
             KeyCode::Backspace => {
                 typed.pop();
             }
-            KeyCode::Char(c) if !c.is_control() => typed.push(c),
+            KeyCode::Char(c)
+                if !c.is_control()
+                    && !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                typed.push(c)
+            }
             KeyCode::Enter => {
                 let typed = self.signoff.typing.take().unwrap_or_default();
                 let period = self
@@ -57,7 +64,12 @@ impl App {
     pub(crate) fn update_signoff(&mut self, action: Action) -> Vec<Request> {
         match action {
             Action::SignOff => {
-                self.signoff.typing = Some(String::new());
+                // Refused at once, before the period id and the comment are typed: the
+                // sign-off would refuse it at the end.
+                match self.data.as_ref().and_then(|d| d.changed_outside.clone()) {
+                    Some(why) => self.refuse(format!("cannot sign off: {why}; closedesk verify names it")),
+                    None => self.signoff.typing = Some(String::new()),
+                }
             }
             Action::Reopen => self.editor = Some(Editor::new(Purpose::Reopen)),
             Action::ExportPacket => return self.export_packet(),
@@ -90,6 +102,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Line::from(""),
     ];
     let width = area.width as usize;
+    // A workflow row the audit log did not make: the sign-off refuses before any
+    // precondition, so it is said first, as an unmet box.
+    if let Some(why) = &d.changed_outside {
+        lines.push(Line::styled(
+            fit(
+                " [ ] the workflow tables match the audit log (CHANGED OUTSIDE closedesk)",
+                width,
+            ),
+            theme.bad(),
+        ));
+        lines.push(Line::styled(
+            format!("     {}", fit(&inert(why), width.saturating_sub(5))),
+            theme.dim(),
+        ));
+    }
     for (ok, what, detail) in &d.preconditions {
         let (mark, style) = if *ok {
             ("[x]", theme.ok())
