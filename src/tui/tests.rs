@@ -3319,3 +3319,12 @@ fn chords_type_nothing_into_the_mismatch_filter() {
     assert_eq!(app.mismatches.filter, "");
     assert!(app.mismatches.typing);
 }
+
+/// A period with no mismatch says so in the Mismatches view: it said "No mismatch matches
+/// these filters (x clears them)" with no filter set.
+#[test]
+fn a_clean_period_says_every_check_ties_in_the_mismatch_list() {
+    let mut d = Demo::fixture("worked-example", "controller");
+    d.press(&[key('2')]);
+    assert_shows(&d.screen(), "No mismatches: every check ties.");
+}

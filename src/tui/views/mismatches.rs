@@ -562,10 +562,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     app.mismatches.table.select(selected);
     *app.mismatches.table.offset_mut() = offset;
     if empty {
-        frame.render_widget(
-            Paragraph::new("No mismatch matches these filters (x clears them)."),
-            table_area,
-        );
+        let m = &app.mismatches;
+        let filtered = !m.filter.is_empty() || m.quick != QuickFilters::default();
+        let none = app.data.as_ref().is_none_or(|d| d.items.is_empty());
+        let text = if none && !filtered {
+            "No mismatches: every check ties."
+        } else {
+            "No mismatch matches these filters (x clears them)."
+        };
+        frame.render_widget(Paragraph::new(text), table_area);
     } else {
         let mut window = TableState::default().with_selected(selected.map(|i| i - offset));
         frame.render_stateful_widget(table, table_area, &mut window);
