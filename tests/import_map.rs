@@ -638,3 +638,80 @@ fn a_row_in_another_currency_is_refused_at_its_cell() {
         "{stderr}"
     );
 }
+
+/// A row a `rows`/`skip` condition left out was only counted ("2 of 4"): a 60.00 payment
+/// whose status read `Success` vanished from a clean period. The summary now says, per
+/// table rule and condition, which values were left out, how often and where.
+#[test]
+fn rows_left_out_are_reported_per_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("p.db");
+    let output = import(&rules(), &fixture(), &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let text = fs::read_to_string(rules()).unwrap();
+    let payments = line_of(&text, "name = \"payments\"") - 1;
+    let void = line_of(&text, "rows = { status = \"voided\" }") - 4;
+    for expected in [
+        format!(
+            "  transactions.csv → payments (rule recurly.rules.toml:{payments}): 1 row left out by \
+             rows = {{ status = \"success\", type = [\"purchase\", \"refund\"] }}: status \"declined\" (line 4)"
+        ),
+        format!(
+            "  invoices_summary.csv → ledger (rule recurly.rules.toml:{void}): 3 rows left out by \
+             rows = {{ status = \"voided\" }}: status \"paid\" (line 2), status \"past_due\" (line 3), \
+             status \"pending\" (line 4)"
+        ),
+        "1 row left out by skip = { invoice_number = \"\" }: invoice_number \"\" (line 5)".to_string(),
+    ] {
+        assert!(printed.contains(&expected), "{expected}\nnot in:\n{printed}");
+    }
+}
+
+/// A value that differs from one a condition lists only by case or surrounding spaces is a
+/// mistake to fix, not a row to leave out: `Success` where the rule says `success`.
+#[test]
+fn a_value_differing_from_a_listed_one_only_by_case_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // t004, a payment on account of 60.00 (read by the payments rule only: it names no
+    // invoice, which the other purchase rules skip).
+    edit(
+        &dir.join("transactions.csv"),
+        "USD,2026-03-25 11:00:00 UTC,success,",
+        "USD,2026-03-25 11:00:00 UTC,Success,",
+    );
+    // Without the refund that names it (as in the audit's case): the old import took the
+    // rest and said the period was clean.
+    let transactions = fs::read_to_string(dir.join("transactions.csv")).unwrap();
+    let refund = transactions.lines().find(|l| l.contains(",refund,")).unwrap();
+    edit(&dir.join("transactions.csv"), &format!("{refund}\n"), "");
+    // t002, read by three rules: named once.
+    edit(
+        &dir.join("transactions.csv"),
+        "2026-03-20 15:02:11 UTC,success,",
+        "2026-03-20 15:02:11 UTC, success ,",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let text = fs::read_to_string(rules()).unwrap();
+    let payments = line_of(&text, "name = \"payments\"") - 1;
+    let expected = format!(
+        "{}:5:9: status 'Success' is not listed by rows = {{ status = \"success\", type = [\"purchase\", \
+         \"refund\"] }} (table payments, rule {}:{payments}), but differs from 'success' only by case: did \
+         you mean 'success'? The row would be left out without a word: correct the cell, or list the value \
+         as the export writes it (status = [\"success\", \"Success\"])",
+        dir.join("transactions.csv").display(),
+        rules().display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    assert!(
+        stderr.contains("transactions.csv:3:9: status ' success ' is not listed by rows ="),
+        "{stderr}"
+    );
+    assert!(stderr.contains("only by surrounding spaces"), "{stderr}");
+    assert_eq!(stderr.matches("transactions.csv:3:9:").count(), 1, "{stderr}");
+}

@@ -37,6 +37,10 @@ pub struct Mapped {
     pub imported: Imported,
     /// Per source table (in the order of `SOURCE_TABLES`): the file(s) it was made from.
     pub sources: Vec<(&'static str, String)>,
+    /// Per table rule and condition, the export rows its `rows` or `skip` left out, by
+    /// value: `transactions.csv → payments (rule rules.toml:79): 1 row left out by rows =
+    /// { status = "success" }: status "declined" (line 4)`. Not yet inert.
+    pub left_out: Vec<String>,
 }
 
 /// Where each native row came from, to report a problem where its value was read.
@@ -97,6 +101,132 @@ struct Found {
     /// Export rows (file, line) already refused for their currency: a row several rules
     /// read is named once.
     other_currency: HashSet<(String, u64)>,
+    /// Cells (file, line, column) that differ from a value a `rows`/`skip` condition lists
+    /// only by case or surrounding spaces, with every rule that lists it: named once.
+    near: BTreeMap<(String, u64, u64), NearMiss>,
+}
+
+/// A cell a condition does not list, though it differs from a value it lists only by case
+/// or surrounding spaces (`Success` where the rule says `success`).
+struct NearMiss {
+    column: String,
+    cell: String,
+    listed: String,
+    /// The values the first rule lists for the column.
+    values: Vec<String>,
+    /// Whether the condition is a `skip` (the row would be taken), not `rows` (left out).
+    skip: bool,
+    /// Each rule: `rows = { … } (table payments, rule rules.toml:79)`.
+    by: Vec<String>,
+}
+
+impl NearMiss {
+    fn reason(&self) -> String {
+        let how = if self.cell.trim() == self.listed.trim() {
+            "surrounding spaces"
+        } else if self.cell.trim() == self.cell && self.listed.trim() == self.listed {
+            "case"
+        } else {
+            "case and surrounding spaces"
+        };
+        let mut values: Vec<String> = self.values.iter().map(|v| rules::toml_string(v)).collect();
+        values.push(rules::toml_string(&self.cell));
+        format!(
+            "{column} '{cell}' is not listed by {by}, but differs from '{listed}' only by {how}: did you mean \
+             '{listed}'? The row would be {what}: correct the cell, or list the value as the export writes it \
+             ({column} = [{values}])",
+            column = quoted(&self.column),
+            cell = quoted(&self.cell),
+            by = self.by.join(" nor by "),
+            listed = quoted(&self.listed),
+            what = if self.skip {
+                "taken, not skipped"
+            } else {
+                "left out without a word"
+            },
+            values = inert(&values.join(", ")),
+        )
+    }
+}
+
+/// The rows one condition of one table rule left out, by the values that decided it.
+#[derive(Default)]
+struct Tally {
+    /// (the values, rows, their first lines), in the order first seen.
+    values: Vec<(String, usize, Vec<u64>)>,
+    at: HashMap<String, usize>,
+    /// Rows of values past [`Tally::KEPT`] distinct ones: counted only.
+    other: usize,
+}
+
+impl Tally {
+    /// Distinct values kept (a condition is on a status or a kind: a few values).
+    const KEPT: usize = 1000;
+    /// Values shown in the summary, and lines shown per value.
+    const SHOWN: usize = 10;
+    const LINES: usize = 3;
+
+    fn add(&mut self, key: String, line: u64) {
+        match self.at.get(&key) {
+            Some(&i) => {
+                let (_, rows, lines) = &mut self.values[i];
+                *rows += 1;
+                if lines.len() < Self::LINES {
+                    lines.push(line);
+                }
+            }
+            None if self.values.len() < Self::KEPT => {
+                self.at.insert(key.clone(), self.values.len());
+                self.values.push((key, 1, vec![line]));
+            }
+            None => self.other += 1,
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.values.iter().map(|(_, rows, _)| rows).sum::<usize>() + self.other
+    }
+
+    /// `status "declined" (line 4), status "void" (2 rows: lines 6, 9)`, the most frequent
+    /// first.
+    fn shown(&self) -> String {
+        let mut values: Vec<&(String, usize, Vec<u64>)> = self.values.iter().collect();
+        values.sort_by_key(|(_, rows, lines)| (std::cmp::Reverse(*rows), lines[0]));
+        let mut shown: Vec<String> = values
+            .iter()
+            .take(Self::SHOWN)
+            .map(|(key, rows, lines)| {
+                let list: Vec<String> = lines.iter().map(u64::to_string).collect();
+                let more = if *rows > lines.len() { ", …" } else { "" };
+                match rows {
+                    1 => format!("{key} (line {})", lines[0]),
+                    _ => format!("{key} ({rows} rows: lines {}{more})", list.join(", ")),
+                }
+            })
+            .collect();
+        let hidden = values.len().saturating_sub(Self::SHOWN);
+        if hidden > 0 || self.other > 0 {
+            let rows: usize = values
+                .iter()
+                .skip(Self::SHOWN)
+                .map(|(_, rows, _)| rows)
+                .sum::<usize>()
+                + self.other;
+            let plural = if rows == 1 { "row" } else { "rows" };
+            shown.push(format!("and other values ({rows} {plural})"));
+        }
+        shown.join(", ")
+    }
+}
+
+/// What one table rule read from its export.
+#[derive(Default)]
+struct Read {
+    taken: usize,
+    /// Rows its `rows` or `skip` left out (or refused as a near miss).
+    skipped: usize,
+    by_rows: Tally,
+    by_skip: Tally,
 }
 
 impl Found {
@@ -139,6 +269,7 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
     let mut found = Found {
         problems: Vec::new(),
         other_currency: HashSet::new(),
+        near: BTreeMap::new(),
     };
     let period_label = inert_path(&dir.join(&rules.period_file));
     let period = period_file(dir, &rules, &period_label, &mut found);
@@ -176,8 +307,10 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         })
         .collect();
     let mut described: HashMap<&str, Vec<String>> = HashMap::new();
+    let rules_name = inert_path(rules_path.file_name().map_or(rules_path, Path::new));
+    let mut left_out = Vec::new();
     for (rule_index, table) in rules.tables.iter().enumerate() {
-        let (taken, skipped) = crate::money::with_decimals(decimals, || {
+        let read = crate::money::with_decimals(decimals, || {
             read_export(
                 dir,
                 &rules_label,
@@ -189,6 +322,24 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
                 &mut found,
             )
         });
+        let (taken, skipped) = (read.taken, read.skipped);
+        for (by, condition, tally) in [
+            ("rows", &table.rows, &read.by_rows),
+            ("skip", &table.skip, &read.by_skip),
+        ] {
+            let rows = tally.rows();
+            if rows > 0 {
+                left_out.push(format!(
+                    "{} → {} (rule {}): {rows} {} left out by {by} = {}: {}",
+                    table.file,
+                    table.name,
+                    rule_at(&rules_name, table.line),
+                    if rows == 1 { "row" } else { "rows" },
+                    condition.toml(),
+                    tally.shown()
+                ));
+            }
+        }
         let mut what = inert(&table.file);
         if !table.rows.is_empty() || !table.skip.is_empty() {
             let mut which = Vec::new();
@@ -210,6 +361,10 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         if let Some(files) = described.get(table) {
             *what = files.join(" + ");
         }
+    }
+    for ((label, line, column), near) in std::mem::take(&mut found.near) {
+        let reason = near.reason();
+        found.push(&label, line, column, reason);
     }
 
     let files: BTreeMap<String, Vec<u8>> = FILES
@@ -276,7 +431,11 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         }
     })
     .map_err(|e| translate(e, Vec::new()))?;
-    Ok(Mapped { imported, sources })
+    Ok(Mapped {
+        imported,
+        sources,
+        left_out,
+    })
 }
 
 /// The problems sorted (file, line, column), repeats dropped, the first [`MAX_PROBLEMS`].
@@ -387,8 +546,9 @@ fn holds(condition: &Condition, header: &HashMap<String, usize>, record: &csv::B
 }
 
 /// Reads one export file for one table rule and writes its rows into `native`. Returns the
-/// rows taken and the rows its `rows` condition left out. A row whose currency (the
-/// table's `currency` column) is not `currency`, the period's, is refused.
+/// rows taken and those its `rows` and `skip` conditions left out, by value. A row whose
+/// currency (the table's `currency` column) is not `currency`, the period's, is refused; so
+/// is a cell that differs from a value a condition lists only by case or surrounding spaces.
 #[allow(clippy::too_many_arguments)]
 fn read_export(
     dir: &Path,
@@ -399,7 +559,7 @@ fn read_export(
     native: &mut NativeFile,
     exports: &mut Vec<ExportFile>,
     found: &mut Found,
-) -> (usize, usize) {
+) -> Read {
     let path = dir.join(&table.file);
     let label = inert_path(&path);
     let bytes = match super::read_bytes(&path) {
@@ -417,7 +577,7 @@ fn read_export(
                 0,
                 format!("{why} (table {} reads it, rule {rule})", table.name),
             );
-            return (0, 0);
+            return Read::default();
         }
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -435,11 +595,11 @@ fn read_export(
                 0,
                 format!("cannot read the header row: {}", inert(&e.to_string())),
             );
-            return (0, 0);
+            return Read::default();
         }
         None => {
             found.push(&label, 0, 0, "empty file (expected a header row)".into());
-            return (0, 0);
+            return Read::default();
         }
     };
     let header_line = header_record.position().map_or(1, |p| p.line());
@@ -497,9 +657,9 @@ fn read_export(
         positions,
     });
     if missing {
-        return (0, 0);
+        return Read::default();
     }
-    let (mut taken, mut skipped) = (0, 0);
+    let mut read = Read::default();
     let mut records = records.peekable();
     while let Some(record) = records.next() {
         let record = match record {
@@ -551,12 +711,43 @@ fn read_export(
             );
             continue;
         }
-        let skipped_by = !table.skip.is_empty() && holds(&table.skip, &header, &record);
-        if !holds(&table.rows, &header, &record) || skipped_by {
-            skipped += 1;
-            continue;
+        match verdict(table, &header, &record) {
+            Verdict::Take => {}
+            Verdict::LeftOut { skip, key } => {
+                read.skipped += 1;
+                match skip {
+                    false => read.by_rows.add(key, line),
+                    true => read.by_skip.add(key, line),
+                }
+                continue;
+            }
+            Verdict::Near(near) => {
+                read.skipped += 1;
+                let condition = if near.skip { &table.skip } else { &table.rows };
+                let by = format!(
+                    "{} = {} (table {}, rule {})",
+                    if near.skip { "skip" } else { "rows" },
+                    condition.toml(),
+                    table.name,
+                    rule_at(rules_label, table.line)
+                );
+                found
+                    .near
+                    .entry((label.clone(), line, near.at as u64 + 1))
+                    .or_insert_with(|| NearMiss {
+                        column: near.column.to_string(),
+                        cell: near.cell,
+                        listed: near.listed.to_string(),
+                        values: near.values.to_vec(),
+                        skip: near.skip,
+                        by: Vec::new(),
+                    })
+                    .by
+                    .push(by);
+                continue;
+            }
         }
-        taken += 1;
+        read.taken += 1;
         if let (Some((column, rule_line)), Some(period)) = (&table.currency, currency) {
             other_currency(
                 (column, *rule_line),
@@ -594,7 +785,137 @@ fn read_export(
             source,
         });
     }
-    (taken, skipped)
+    read
+}
+
+/// A cell against the values a condition lists for its column.
+enum Match<'a> {
+    Exact,
+    /// Not listed, but equal to this listed value but for case or surrounding spaces.
+    Near(&'a str),
+    Miss,
+}
+
+fn matching<'a>(values: &'a [String], cell: Option<&str>) -> Match<'a> {
+    let Some(cell) = cell else {
+        return Match::Miss;
+    };
+    if values.iter().any(|v| v == cell) {
+        return Match::Exact;
+    }
+    let folded = |text: &str| text.trim().to_lowercase();
+    match values.iter().find(|v| folded(v) == folded(cell)) {
+        Some(v) => Match::Near(v),
+        None => Match::Miss,
+    }
+}
+
+/// A near miss of a condition, to refuse.
+struct Near<'a> {
+    skip: bool,
+    column: &'a str,
+    /// The column's 0-based place in the header.
+    at: usize,
+    cell: String,
+    listed: &'a str,
+    values: &'a [String],
+}
+
+/// What a table rule's `rows` and `skip` conditions do with one export row.
+enum Verdict<'a> {
+    Take,
+    /// Left out by `rows` (`skip` false) or by `skip`; `key`: the values that decided it,
+    /// `status "declined"`.
+    LeftOut {
+        skip: bool,
+        key: String,
+    },
+    /// A cell differs from a value a condition lists only by case or surrounding spaces,
+    /// and it decides whether the row is taken: refused, never guessed.
+    Near(Near<'a>),
+}
+
+fn verdict<'a>(
+    table: &'a rules::Table,
+    header: &HashMap<String, usize>,
+    record: &csv::ByteRecord,
+) -> Verdict<'a> {
+    // Each (column, values) with the column's place and the cell, read as text.
+    let cells = |condition: &'a Condition| {
+        condition.0.iter().map(|(column, values)| {
+            let at = header.get(column).copied().unwrap_or(0);
+            let raw = record.get(at).unwrap_or_default();
+            (column, values, at, raw)
+        })
+    };
+    let shown = |column: &str, raw: &[u8]| {
+        let cell = String::from_utf8_lossy(raw);
+        format!(
+            "{} \"{}\"",
+            quoted(column),
+            quoted(&cell.replace('\\', "\\\\").replace('"', "\\\""))
+        )
+    };
+    let mut missed = Vec::new();
+    let mut near = None;
+    for (column, values, at, raw) in cells(&table.rows) {
+        match matching(values, std::str::from_utf8(raw).ok()) {
+            Match::Exact => {}
+            Match::Near(listed) => {
+                near.get_or_insert(Near {
+                    skip: false,
+                    column,
+                    at,
+                    cell: String::from_utf8_lossy(raw).into_owned(),
+                    listed,
+                    values,
+                });
+            }
+            Match::Miss => missed.push(shown(column, raw)),
+        }
+    }
+    if !missed.is_empty() {
+        return Verdict::LeftOut {
+            skip: false,
+            key: missed.join(" and "),
+        };
+    }
+    if !table.skip.is_empty() {
+        let (mut keys, mut skip_near, mut any_miss) = (Vec::new(), None, false);
+        for (column, values, at, raw) in cells(&table.skip) {
+            match matching(values, std::str::from_utf8(raw).ok()) {
+                Match::Exact => keys.push(shown(column, raw)),
+                Match::Near(listed) => {
+                    skip_near.get_or_insert(Near {
+                        skip: true,
+                        column,
+                        at,
+                        cell: String::from_utf8_lossy(raw).into_owned(),
+                        listed,
+                        values,
+                    });
+                }
+                Match::Miss => any_miss = true,
+            }
+        }
+        if !any_miss {
+            match skip_near {
+                // Skipped whatever the near miss of `rows`, if any.
+                None => {
+                    return Verdict::LeftOut {
+                        skip: true,
+                        key: keys.join(" and "),
+                    }
+                }
+                Some(skip_near) if near.is_none() => return Verdict::Near(skip_near),
+                Some(_) => {}
+            }
+        }
+    }
+    match near {
+        Some(near) => Verdict::Near(near),
+        None => Verdict::Take,
+    }
 }
 
 /// Refuses an export row whose currency (its cell in the table's currency `column`) is not
@@ -939,6 +1260,56 @@ mod tests {
         assert_eq!(kwd, "10.800");
         let jpy = crate::money::with_decimals(0, || amount("500", Unit::Minor, true).unwrap());
         assert_eq!(jpy, "-500");
+    }
+
+    #[test]
+    fn a_near_miss_of_a_condition_is_refused_only_where_it_decides() {
+        let text = format!(
+            "window = \"2026-03\"\nabsent = [{}]\n[[table]]\nname = \"payments\"\nfile = \"t.csv\"\n\
+             rows = {{ status = \"success\", type = \"purchase\" }}\nskip = {{ note = \"test\" }}\n",
+            FILES
+                .iter()
+                .map(|(f, _)| f.trim_end_matches(".csv"))
+                .filter(|t| !rules::FROM_PERIOD_FILE.contains(t) && *t != "payments")
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rules = rules::parse(&text).unwrap();
+        let header: HashMap<String, usize> = [("status", 0), ("type", 1), ("note", 2)]
+            .into_iter()
+            .map(|(c, i)| (c.to_string(), i))
+            .collect();
+        let verdict_of = |cells: [&str; 3]| match verdict(
+            &rules.tables[0],
+            &header,
+            &csv::ByteRecord::from(cells.to_vec()),
+        ) {
+            Verdict::Take => "take".to_string(),
+            Verdict::LeftOut { skip, key } => format!("{} {key}", if skip { "skip" } else { "rows" }),
+            Verdict::Near(n) => format!(
+                "near {} {} {:?}",
+                if n.skip { "skip" } else { "rows" },
+                n.column,
+                n.cell
+            ),
+        };
+        assert_eq!(verdict_of(["success", "purchase", ""]), "take");
+        assert_eq!(
+            verdict_of(["declined", "purchase", ""]),
+            "rows status \"declined\""
+        );
+        assert_eq!(
+            verdict_of(["Success", "purchase", ""]),
+            "near rows status \"Success\""
+        );
+        // Left out by another column anyway, or skipped anyway: nothing is lost.
+        assert_eq!(verdict_of(["Success", "refund", ""]), "rows type \"refund\"");
+        assert_eq!(verdict_of(["Success", "purchase", "test"]), "skip note \"test\"");
+        assert_eq!(
+            verdict_of(["success", "purchase", "Test "]),
+            "near skip note \"Test \""
+        );
     }
 
     #[test]

@@ -108,6 +108,39 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// As the rules file writes it, for messages: `{ status = "success", type = ["purchase",
+    /// "refund"] }` (the columns in the order the rules file's table gives them).
+    pub fn toml(&self) -> String {
+        let columns: Vec<String> = self
+            .0
+            .iter()
+            .map(|(column, values)| {
+                let key = if !column.is_empty()
+                    && column
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    column.clone()
+                } else {
+                    toml_string(column)
+                };
+                let values: Vec<String> = values.iter().map(|v| toml_string(v)).collect();
+                match values.as_slice() {
+                    [one] => format!("{key} = {one}"),
+                    _ => format!("{key} = [{}]", values.join(", ")),
+                }
+            })
+            .collect();
+        format!("{{ {} }}", columns.join(", "))
+    }
+}
+
+/// A TOML basic string of `text`: `"a \"b\""`.
+pub fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// Where a field's text comes from.
 #[derive(Clone, Debug)]
 pub enum Origin {
