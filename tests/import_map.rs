@@ -715,3 +715,36 @@ fn a_value_differing_from_a_listed_one_only_by_case_is_refused() {
     assert!(stderr.contains("only by surrounding spaces"), "{stderr}");
     assert_eq!(stderr.matches("transactions.csv:3:9:").count(), 1, "{stderr}");
 }
+
+/// `%Z` reads a time-zone name and chrono drops it: `2026-03-31 23:30:00 EST` was booked on
+/// March 31st, where its UTC day is April 1st (the next period). A rules file with `%Z` is
+/// refused when it is read, at the line of its date_format.
+#[test]
+fn a_date_format_reading_a_zone_name_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(rules()).unwrap();
+    let line = line_of(&text, "date_format = \"%Y-%m-%d %H:%M:%S UTC\"");
+    let zoned = tmp.path().join("zoned.rules.toml");
+    fs::write(
+        &zoned,
+        text.replacen("%Y-%m-%d %H:%M:%S UTC", "%Y-%m-%d %H:%M:%S %Z", 1),
+    )
+    .unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    edit(
+        &dir.join("transactions.csv"),
+        "2026-03-25 11:00:00 UTC",
+        "2026-03-31 23:30:00 EST",
+    );
+    let stderr = refused(&zoned, &dir, &tmp.path().join("p.db"));
+    let expected = format!(
+        "{}:{line}: date_format '%Y-%m-%d %H:%M:%S %Z': %Z reads a time-zone name (EST, CET), which \
+         closedesk cannot turn into UTC",
+        zoned.display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    assert!(
+        stderr.contains("write the dates in UTC") && stderr.contains("%z (-0500) or %:z (-05:00)"),
+        "{stderr}"
+    );
+}
