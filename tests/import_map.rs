@@ -558,7 +558,7 @@ fn a_column_a_rule_names_must_be_in_the_header_once() {
     // The mapping's own problems come first; what the native rules then find in the rows
     // it made (accounts it could not map, unknown to every invoice) follows them.
     let lines: Vec<&str> = stderr.lines().skip(1).collect();
-    let own = |l: &str| l.contains(" in the header");
+    let own = |l: &str| l.contains(" in the header") || l.contains(": the header read: ");
     let first_other = lines.iter().position(|l| !own(l)).unwrap_or(lines.len());
     assert!(first_other >= 2, "{stderr}");
     assert!(lines[first_other..].iter().all(|l| !own(l)), "{stderr}");
@@ -747,4 +747,50 @@ fn a_date_format_reading_a_zone_name_is_refused() {
         stderr.contains("write the dates in UTC") && stderr.contains("%z (-0500) or %:z (-05:00)"),
         "{stderr}"
     );
+}
+
+/// A UTF-16 export, or one separated by ';', gave a "no column" line per column each rule
+/// names (34 of them for transactions.csv): the file is named once, with the fix. A column
+/// missing from a header read right shows that header, and a name it spells otherwise only
+/// by case.
+#[test]
+fn a_misread_export_is_named_once_and_a_header_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let path = dir.join("transactions.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    fs::write(&path, utf16).unwrap();
+    let accounts = dir.join("accounts.csv");
+    let accounts_text = fs::read_to_string(&accounts).unwrap();
+    fs::write(&accounts, accounts_text.replace(',', ";")).unwrap();
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let expected = format!(
+        "{}:1: not UTF-8: looks like UTF-16 (little-endian, it starts with the byte-order mark FF FE) — save \
+         it as UTF-8 (in Excel: Save As, \"CSV UTF-8 (Comma delimited)\")",
+        path.display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    let expected = format!(
+        "{}:1: the header was read as one column 'account_code;account_email;account_username;account_company_…': \
+         this file is separated by ';', closedesk reads ',' — export or save it comma-separated",
+        accounts.display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    assert!(!stderr.contains("no column"), "{stderr}");
+    assert_eq!(stderr.matches("transactions.csv:1:").count(), 1, "{stderr}");
+
+    let dir = copy_dir(&fixture(), &tmp.path().join("case"));
+    edit(&dir.join("accounts.csv"), "account_code,", "Account_Code,");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("q.db"));
+    for expected in [
+        "accounts.csv:1: no column 'account_code' in the header (table accounts, field id, rule ",
+        "); did you mean 'Account_Code'?",
+        "accounts.csv:1: the header read: 'Account_Code', 'account_email', 'account_username', \
+         'account_company_name', 'account_first_name', 'account_last_name', 'account_has_billing_info', \
+         'account_created_at' (8 columns); a column a rule names is spelled exactly as here, case and spaces too",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+    }
 }

@@ -104,6 +104,29 @@ struct Found {
     /// Cells (file, line, column) that differ from a value a `rows`/`skip` condition lists
     /// only by case or surrounding spaces, with every rule that lists it: named once.
     near: BTreeMap<(String, u64, u64), NearMiss>,
+    /// Export files whose header was shown (or found misread): said once, however many
+    /// rules read the file.
+    header_shown: HashSet<String>,
+}
+
+/// The header of an export as read, for a message about a column missing from it:
+/// `the header read: 'id', 'name', 'kind' (3 columns)`.
+fn header_as_read(header: &csv::ByteRecord) -> String {
+    const SHOWN: usize = 40;
+    let mut names: Vec<String> = header
+        .iter()
+        .take(SHOWN)
+        .map(|name| format!("'{}'", quoted(&String::from_utf8_lossy(name))))
+        .collect();
+    if header.len() > SHOWN {
+        names.push("…".into());
+    }
+    let plural = if header.len() == 1 { "column" } else { "columns" };
+    format!(
+        "the header read: {} ({} {plural}); a column a rule names is spelled exactly as here, case and spaces too",
+        names.join(", "),
+        header.len()
+    )
 }
 
 /// A cell a condition does not list, though it differs from a value it lists only by case
@@ -270,6 +293,7 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         problems: Vec::new(),
         other_currency: HashSet::new(),
         near: BTreeMap::new(),
+        header_shown: HashSet::new(),
     };
     let period_label = inert_path(&dir.join(&rules.period_file));
     let period = period_file(dir, &rules, &period_label, &mut found);
@@ -613,34 +637,63 @@ fn read_export(
         }
     }
     // Every column a rule names must be in the header, once.
-    let mut missing = false;
-    let mut need = |column: &str, line: usize, what: &str, found: &mut Found| {
+    let mut missing = Vec::new();
+    let mut need = |column: &str, line: usize, what: &str| {
         let (shown, rule) = (quoted(column), rule_at(rules_label, line));
         let reason = if twice.contains(column) {
             format!(
                 "column '{shown}' is in the header more than once: which one is meant ({what}, rule {rule})?"
             )
         } else if !header.contains_key(column) {
-            format!("no column '{shown}' in the header ({what}, rule {rule})")
+            // A name the header spells otherwise only by case or surrounding spaces.
+            let folded = column.trim().to_lowercase();
+            let near = header
+                .keys()
+                .filter(|name| name.trim().to_lowercase() == folded)
+                .min()
+                .map(|name| format!("; did you mean '{}'?", quoted(name)))
+                .unwrap_or_default();
+            format!("no column '{shown}' in the header ({what}, rule {rule}){near}")
         } else {
             return;
         };
-        missing = true;
-        found.push(&label, header_line, 0, reason);
+        missing.push(reason);
     };
     for (column, _) in table.rows.0.iter().chain(&table.skip.0) {
-        need(column, table.line, &format!("table {} rows", table.name), found);
+        need(column, table.line, &format!("table {} rows", table.name));
     }
     if let Some((column, line)) = &table.currency {
-        need(column, *line, &format!("table {} currency", table.name), found);
+        need(column, *line, &format!("table {} currency", table.name));
     }
     for field in &table.fields {
         let what = format!("table {}, field {}", table.name, field.name);
         if let Origin::Column(column) = &field.from {
-            need(column, field.line, &what, found);
+            need(column, field.line, &what);
         }
         for (column, _) in field.when.0.iter().chain(&field.negate_when.0) {
-            need(column, field.line, &what, found);
+            need(column, field.line, &what);
+        }
+    }
+    if !missing.is_empty() {
+        // A file read wrongly as a whole (UTF-16, another separator) is said once, not as
+        // every column it seems to lack; else the header as read, once per file, under
+        // the columns missing from it.
+        match super::csvfile::misread_header(&header_record) {
+            Some(reason) => {
+                if found.header_shown.insert(label.clone()) {
+                    found.push(&label, header_line, 0, reason);
+                }
+                return Read::default();
+            }
+            None => {
+                for reason in missing.drain(..) {
+                    found.push(&label, header_line, 0, reason);
+                }
+                if found.header_shown.insert(label.clone()) {
+                    found.push(&label, header_line, 0, header_as_read(&header_record));
+                }
+                return Read::default();
+            }
         }
     }
     let positions: Vec<u64> = table
@@ -656,9 +709,6 @@ fn read_export(
         label: label.clone(),
         positions,
     });
-    if missing {
-        return Read::default();
-    }
     let mut read = Read::default();
     let mut records = records.peekable();
     while let Some(record) = records.next() {
