@@ -384,6 +384,20 @@ fn a_semicolon_tab_or_utf16_file_is_named_once() {
     );
 }
 
+/// An id holding a bidi control (U+202E) was named `id 'UE-2' is not a valid id`: the
+/// control was dropped from the message, which then hid why. Every character that does not
+/// show is escaped in a quoted value.
+#[test]
+fn an_invisible_character_in_a_quoted_value_is_shown_escaped() {
+    assert_eq!(
+        broken(&[("usage_events.csv", "UE-2,", "UE-2\u{202E}\u{00AD},")]),
+        vec![
+            "usage_events.csv:3:1: id 'UE-2\\u{202e}\\u{ad}' is not a valid id (1-64 letters, digits, '.', '_' \
+             or '-', starting with a letter or digit)",
+        ]
+    );
+}
+
 #[test]
 fn missing_column_is_reported() {
     assert_eq!(

@@ -202,8 +202,7 @@ fn an_unterminated_quote_in_an_export_is_named_where_it_starts() {
 }
 
 /// A native rule broken by a value the mapping changed says so: the message quotes the
-/// value after the rule negated it ('-20.00'), which the export's cell (20.00) does not
-/// show.
+/// export's cell (20.00) and the value the rule negated it to ('-20.00').
 #[test]
 fn a_negated_value_is_said_to_be_negated() {
     let tmp = tempfile::tempdir().unwrap();
@@ -212,7 +211,8 @@ fn a_negated_value_is_said_to_be_negated() {
     let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
     assert!(
         stderr.contains(
-            "amount '-20.00' must be greater than zero (column 'amount' → payments.amount, negated, rule"
+            "amount '20.00' (negated: -20.00) must be greater than zero (column 'amount' → payments.amount, \
+             negated, rule"
         ),
         "{stderr}"
     );
@@ -258,7 +258,7 @@ fn the_native_row_rules_hold_for_mapped_rows() {
     let transactions = dir.join("transactions.csv").display().to_string();
     let adjustments = dir.join("adjustments.csv").display().to_string();
     for expected in [
-        format!("{transactions}:6:5: amount '-20.00' must be greater than zero (column 'amount' → payments.amount"),
+        format!("{transactions}:6:5: amount '20.00' (negated: -20.00) must be greater than zero (column 'amount' → payments.amount"),
         format!(
             "{transactions}:3:1: unknown account 'nobody' (no such row in table accounts) (column 'account_code' → payments.account_id"
         ),
@@ -363,7 +363,8 @@ fn untrusted_text_stays_inert() {
         "{stderr:?}"
     );
     assert!(
-        stderr.contains("adjustment_type '\\x1b[31mcredit' has no mapping"),
+        // The bidi control shown escaped: it is why 'credit' has no mapping.
+        stderr.contains("adjustment_type '\\x1b[31mcredit\\u{202e}' has no mapping"),
         "{stderr}"
     );
 
@@ -793,4 +794,64 @@ fn a_misread_export_is_named_once_and_a_header_shown() {
     ] {
         assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
     }
+}
+
+/// A bad amount on a rule with `negate_when` was said to be "negated" on every row, also
+/// those the condition does not select; a minor-units cell was quoted as converted (`0` as
+/// '0.00'), a value not in the file. The cell is quoted as read, "negated" only where it is.
+#[test]
+fn a_bad_amount_is_quoted_as_read_and_negated_only_where_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // t004, a purchase: the refund rule's negate_when does not select it.
+    edit(
+        &dir.join("transactions.csv"),
+        ",60.00,0.00,USD,",
+        ",$60.00,0.00,USD,",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains("transactions.csv:5:5: amount '$60.00': ")
+            && stderr.contains("(column 'amount' → payments.amount, rule "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("negated"), "{stderr}");
+
+    // The payments rule in minor units: t004's cell 0 is quoted as 0, not 0.00.
+    let dir = copy_dir(&fixture(), &tmp.path().join("minor"));
+    let text = fs::read_to_string(rules()).unwrap();
+    let minor = tmp.path().join("minor.rules.toml");
+    fs::write(
+        &minor,
+        text.replacen(
+            "name = \"payments\"\n",
+            "name = \"payments\"\namounts = \"minor\"\n",
+            1,
+        ),
+    )
+    .unwrap();
+    for (from, to) in [
+        (",108.00,8.00,", ",10800,8.00,"),
+        (",100.00,0.00,", ",10000,0.00,"),
+        (",60.00,0.00,", ",0,0.00,"),
+        (",-20.00,0.00,", ",2000,0.00,"),
+    ] {
+        edit(&dir.join("transactions.csv"), from, to);
+    }
+    let stderr = refused(&minor, &dir, &tmp.path().join("q.db"));
+    assert!(
+        stderr.contains(
+            "transactions.csv:5:5: amount '0' must be greater than zero (column 'amount' → payments.amount, \
+             from minor units, rule "
+        ),
+        "{stderr}"
+    );
+    // The refund exported positive, negated: the cell as read, and what the rule made of it.
+    assert!(
+        stderr.contains(
+            "transactions.csv:6:5: amount '2000' (negated: -20.00) must be greater than zero (column 'amount' → \
+             payments.amount, negated, rule "
+        ),
+        "{stderr}"
+    );
 }

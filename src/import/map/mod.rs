@@ -71,6 +71,10 @@ struct NativeFile {
     /// Cells whose problem was already reported (native line, column index): the native
     /// import finds them unreadable and says so again, which is dropped.
     reported: HashSet<(u64, usize)>,
+    /// Amount cells the rule converted (native line, column index): the export's cell as
+    /// read, the native value made of it, and whether it was negated on this row. A problem
+    /// the native import finds quotes the cell, not the value made of it.
+    converted: HashMap<(u64, usize), Converted>,
 }
 
 impl NativeFile {
@@ -93,6 +97,13 @@ impl NativeFile {
         self.bytes.extend_from_slice(&bytes);
         line
     }
+}
+
+/// An amount cell a rule converted (from minor units, or negated).
+struct Converted {
+    cell: String,
+    made: String,
+    negated: bool,
 }
 
 /// Problems found while reading the rules, the period file and the exports.
@@ -812,9 +823,29 @@ fn read_export(
         }
         let mut cells = Vec::with_capacity(table.fields.len());
         let mut bad = Vec::new();
+        let mut converted = Vec::new();
         for (index, field) in table.fields.iter().enumerate() {
             match cell(field, table, rules_label, &header, &record) {
-                Ok(text) => cells.push(text.into_bytes()),
+                Ok(text) => {
+                    if let (Kind::Amount, Origin::Column(column)) = (field.kind, &field.from) {
+                        let raw = header
+                            .get(column)
+                            .and_then(|&at| record.get(at))
+                            .and_then(|raw| std::str::from_utf8(raw).ok())
+                            .unwrap_or_default();
+                        if raw != text {
+                            converted.push((
+                                index,
+                                Converted {
+                                    cell: raw.to_string(),
+                                    made: text.clone(),
+                                    negated: negated(field, &header, &record),
+                                },
+                            ));
+                        }
+                    }
+                    cells.push(text.into_bytes())
+                }
                 Err(reason) => {
                     let column = exports[source].positions[index];
                     found.push(&label, line, column, reason);
@@ -827,6 +858,9 @@ fn read_export(
         let native_line = native.write(cells);
         for index in bad {
             native.reported.insert((native_line, index));
+        }
+        for (index, converted) in converted {
+            native.converted.insert((native_line, index), converted);
         }
         native.entries.push(Entry {
             native_line,
@@ -1068,24 +1102,20 @@ fn cell(
         text.insert_str(0, prefix);
     }
     match field.kind {
-        Kind::Amount => {
-            let negate =
-                field.negate || (!field.negate_when.is_empty() && holds(&field.negate_when, header, record));
-            amount(&text, table.amounts.0, negate).map_err(|why| {
-                format!(
-                    "{} '{}' {why} ({}, amounts = \"{}\" at {})",
-                    quoted(column),
-                    quoted(raw),
-                    rule(),
-                    if table.amounts.0 == Unit::Minor {
-                        "minor"
-                    } else {
-                        "major"
-                    },
-                    rule_at(rules_label, table.amounts.1)
-                )
-            })
-        }
+        Kind::Amount => amount(&text, table.amounts.0, negated(field, header, record)).map_err(|why| {
+            format!(
+                "{} '{}' {why} ({}, amounts = \"{}\" at {})",
+                quoted(column),
+                quoted(raw),
+                rule(),
+                if table.amounts.0 == Unit::Minor {
+                    "minor"
+                } else {
+                    "major"
+                },
+                rule_at(rules_label, table.amounts.1)
+            )
+        }),
         Kind::Date | Kind::Timestamp => match &table.date_format {
             None => Ok(text),
             Some((format, line)) => date(&text, format, field.kind).map_err(|why| {
@@ -1101,6 +1131,12 @@ fn cell(
         },
         Kind::Other => Ok(text),
     }
+}
+
+/// Whether an amount field's sign is flipped on this row: always (`negate`), or where its
+/// `negate_when` holds.
+fn negated(field: &Field, header: &HashMap<String, usize>, record: &csv::ByteRecord) -> bool {
+    field.negate || (!field.negate_when.is_empty() && holds(&field.negate_when, header, record))
 }
 
 /// Whether the table's amounts are given in minor units (converted before the native
@@ -1205,23 +1241,32 @@ fn locate(
         return None;
     }
     let field = &rule.fields[at];
+    // An amount the rule converted: the cell quoted as read (a minor-units `0`, not the
+    // `0.00` made of it), with the value checked where it was negated.
+    let converted = native.converted.get(&(entry.native_line, at));
+    let negated = converted.is_some_and(|c| c.negated);
+    let reason = match converted {
+        Some(c) => {
+            let cell = match c.negated {
+                true => format!("'{}' (negated: {})", quoted(&c.cell), quoted(&c.made)),
+                false => format!("'{}'", quoted(&c.cell)),
+            };
+            p.reason.replacen(&format!("'{}'", quoted(&c.made)), &cell, 1)
+        }
+        None => p.reason.clone(),
+    };
     Some(match &field.from {
         Origin::Column(column) => Problem {
             file: export.label.clone(),
             line,
             column: export.positions[at],
             reason: format!(
-                "{} (column '{}' → {}.{}{}, rule {})",
-                p.reason,
+                "{reason} (column '{}' → {}.{}{}, rule {})",
                 quoted(column),
                 table,
                 field.name,
-                // The value named is the cell's after the rule changed it, not the cell's.
-                match (
-                    field.kind,
-                    field.negate || !field.negate_when.is_empty(),
-                    table_unit_minor(rule)
-                ) {
+                // How the rule changed the cell, on this row.
+                match (field.kind, negated, table_unit_minor(rule)) {
                     (Kind::Amount, true, _) => ", negated",
                     (Kind::Amount, false, true) => ", from minor units",
                     _ => "",
