@@ -106,6 +106,25 @@ pub fn inert(text: &str) -> String {
     out
 }
 
+/// Like [`inert`], for a value quoted in a message about it: every character that does not
+/// show is an escape too — bidi controls (which [`inert`] drops), default-ignorable
+/// characters (the soft hyphen, the Mongolian vowel separator…) and the line and paragraph
+/// separators — so that `id 'P1\u{202e}' is not a valid id` shows why an id that looks like
+/// `P1` is refused. The joiners scripts and emoji need (U+200C, U+200D) are kept.
+pub fn inert_exact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let hidden = (is_bidi_control(c) || is_invisible(c) || matches!(c, '\u{2028}' | '\u{2029}'))
+            && !matches!(c, '\u{200C}' | '\u{200D}');
+        if hidden {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push_str(&inert(c.encode_utf8(&mut [0; 4])));
+        }
+    }
+    out
+}
+
 /// A path (which may hold any bytes a file name can) as [`inert`] text, for messages.
 pub fn inert_path(path: &std::path::Path) -> String {
     inert(&path.display().to_string())
@@ -221,6 +240,17 @@ mod tests {
         for (raw, shown) in cases {
             assert_eq!(inert(raw), shown, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_quoted_value_shows_every_character_that_does_not() {
+        assert_eq!(inert_exact("P1\u{202E}"), "P1\\u{202e}");
+        assert_eq!(
+            inert_exact("a\u{00AD}b\u{2028}c\u{180E}"),
+            "a\\u{ad}b\\u{2028}c\\u{180e}"
+        );
+        assert_eq!(inert_exact("\u{FEFF}x\x1b"), "\\u{feff}x\\x1b");
+        assert_eq!(inert_exact("👩\u{200D}💻 Zürich"), "👩\u{200D}💻 Zürich");
     }
 
     #[test]

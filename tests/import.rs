@@ -349,6 +349,55 @@ fn unknown_column_is_reported_and_the_file_skipped() {
     );
 }
 
+/// A file separated by ';' or tabs, or saved as UTF-16, gave an "unknown column" and a
+/// "missing column" per column: one message now says what the file is and what to do.
+#[test]
+fn a_semicolon_tab_or_utf16_file_is_named_once() {
+    let dir = fixture();
+    let path = dir.path().join("accounts.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, text.replace(',', ";")).unwrap();
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "accounts.csv:1: the header was read as one column 'id;name;kind': this file is separated by ';', \
+             closedesk reads ',' — export or save it comma-separated"
+        ]
+    );
+    fs::write(&path, text.replace(',', "\t")).unwrap();
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "accounts.csv:1: the header was read as one column 'id\\tname\\tkind': this file is separated by \
+             tabs, closedesk reads ',' — export or save it comma-separated"
+        ]
+    );
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    fs::write(&path, utf16).unwrap();
+    assert_eq!(
+        problems(dir.path()),
+        vec![
+            "accounts.csv:1: not UTF-8: looks like UTF-16 (little-endian, it starts with the byte-order mark \
+             FF FE) — save it as UTF-8 (in Excel: Save As, \"CSV UTF-8 (Comma delimited)\")"
+        ]
+    );
+}
+
+/// An id holding a bidi control (U+202E) was named `id 'UE-2' is not a valid id`: the
+/// control was dropped from the message, which then hid why. Every character that does not
+/// show is escaped in a quoted value.
+#[test]
+fn an_invisible_character_in_a_quoted_value_is_shown_escaped() {
+    assert_eq!(
+        broken(&[("usage_events.csv", "UE-2,", "UE-2\u{202E}\u{00AD},")]),
+        vec![
+            "usage_events.csv:3:1: id 'UE-2\\u{202e}\\u{ad}' is not a valid id (1-64 letters, digits, '.', '_' \
+             or '-', starting with a letter or digit)",
+        ]
+    );
+}
+
 #[test]
 fn missing_column_is_reported() {
     assert_eq!(

@@ -929,3 +929,25 @@ fn verify_counts_the_aggregate_rows_the_import_wrote() {
         "usage_control has 0 rows; the import wrote 1 from usage_control.parquet",
     );
 }
+
+/// A ZSTD-compressed file (Polars' default) said "Parquet error: Disabled feature at compile
+/// time: zstd" at row 1: build jargon, no fix. The codec is named once, with the fix.
+#[test]
+fn a_codec_closedesk_does_not_read_is_named_with_the_fix() {
+    let (dir, src) = fixture_without_usage();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parquet-zstd/usage_events.parquet"),
+        src.join("usage_events.parquet"),
+    )
+    .unwrap();
+    let stderr = refused(&src, &dir.path().join("p.db"));
+    assert!(
+        stderr.contains(
+            "usage_events.parquet: compressed with ZSTD, which closedesk does not read: write it with Snappy \
+             (docs/usage-parquet.md)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Disabled feature"), "{stderr}");
+    assert_eq!(stderr.matches("usage_events.parquet").count(), 1, "{stderr}");
+}

@@ -626,6 +626,14 @@ fn cmd_import_map(rules: &Path, dir: &Path, out: &Path, force: bool) -> Outcome 
             inert(from)
         );
     }
+    // What the rules' rows and skip conditions left out, by value: a row left out by
+    // mistake (a status the rule does not list) shows here, not only in a count.
+    if !mapped.left_out.is_empty() {
+        println!("Rows left out by a rows or skip condition (check that none should have counted):");
+        for line in &mapped.left_out {
+            println!("  {}", inert(line));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -18,7 +18,7 @@ use crate::snapshot::model::{
     AccountKind, BatchKind, CreditKind, InvoiceStatus, Lane, LedgerKind, LineKind, PaymentKind, RevenueRule,
     Role, SourceKind, UsageKind, UsageState,
 };
-use crate::text::inert;
+use crate::text::inert_exact;
 
 /// Values longer than this are cut short in messages.
 const SHOWN_CHARS: usize = 60;
@@ -128,9 +128,11 @@ impl Problems {
     }
 }
 
-/// A value as quoted in a message: inert, and cut short when long.
+/// A value as quoted in a message: inert, every character that does not show escaped
+/// ([`inert_exact`]: the message is about the value, and must show why), and cut short
+/// when long.
 pub(super) fn quoted(value: &str) -> String {
-    let shown = inert(value);
+    let shown = inert_exact(value);
     match shown.char_indices().nth(SHOWN_CHARS) {
         Some((cut, _)) => format!("{}…", &shown[..cut]),
         None => shown,

@@ -369,6 +369,10 @@ impl<'r> TableReader<'r> {
             report_unterminated(file, &table.header.label, &[], open, problems);
             return None;
         }
+        if let Some(reason) = misread_header(&table.raw) {
+            problems.push(file, &table.header.label, header_line, 0, reason);
+            return None;
+        }
         let positions = check_header(
             file,
             &table.header.label,
@@ -496,6 +500,50 @@ impl<'r> TableReader<'r> {
         self.record.complete = complete;
         Some((&self.header, &self.record))
     }
+}
+
+/// Why a header row is not the columns it should be, when the file itself says: it is
+/// UTF-16 (a byte-order mark FF FE or FE FF, or a zero byte beside every character), or it
+/// is separated by ';' or tabs (the header read as one column holding them). Said once, in
+/// place of a message per garbled or missing column. `None`: no such sign.
+pub(super) fn misread_header(header: &ByteRecord) -> Option<String> {
+    let first = header.get(0).unwrap_or_default();
+    let bytes: usize = header.iter().map(<[u8]>::len).sum();
+    let zeros: usize = header.iter().map(|f| f.iter().filter(|&&b| b == 0).count()).sum();
+    let utf16 = if first.starts_with(b"\xFF\xFE") {
+        Some("little-endian, it starts with the byte-order mark FF FE")
+    } else if first.starts_with(b"\xFE\xFF") {
+        Some("big-endian, it starts with the byte-order mark FE FF")
+    } else if bytes >= 4 && zeros * 3 >= bytes {
+        Some(if first.first() == Some(&0) {
+            "big-endian, a zero byte before every character"
+        } else {
+            "little-endian, a zero byte after every character"
+        })
+    } else {
+        None
+    };
+    if let Some(how) = utf16 {
+        return Some(format!(
+            "not UTF-8: looks like UTF-16 ({how}) — save it as UTF-8 (in Excel: Save As, \"CSV UTF-8 \
+             (Comma delimited)\")"
+        ));
+    }
+    if header.len() != 1 {
+        return None;
+    }
+    let count = |b: u8| first.iter().filter(|&&c| c == b).count();
+    let (semicolons, tabs) = (count(b';'), count(b'\t'));
+    let by = match (semicolons, tabs) {
+        (0, 0) => return None,
+        (s, t) if s >= t => "';'",
+        _ => "tabs",
+    };
+    Some(format!(
+        "the header was read as one column '{}': this file is separated by {by}, closedesk reads ',' — \
+         export or save it comma-separated",
+        quoted(&String::from_utf8_lossy(first))
+    ))
 }
 
 /// Matches the header against the documented columns (any order). Returns each documented
@@ -667,6 +715,36 @@ mod tests {
             ],
         );
         assert!(table.is_none());
+    }
+
+    /// A UTF-16 file, or one separated by ';' or tabs, gave one "unknown column" per garbled
+    /// name and a "missing column" per documented one: it is named once, with the fix.
+    #[test]
+    fn a_utf16_or_semicolon_file_is_named_once_with_the_fix() {
+        read_reporting(
+            b"\xFF\xFEi\x00d\x00,\x00n\x00a\x00m\x00e\x00,\x00k\x00i\x00n\x00d\x00\n\x00",
+            &["a.csv:1: not UTF-8: looks like UTF-16 (little-endian, it starts with the byte-order mark FF FE) \
+               — save it as UTF-8 (in Excel: Save As, \"CSV UTF-8 (Comma delimited)\")"],
+        );
+        read_reporting(
+            b"\x00i\x00d\x00,\x00n\x00a\x00m\x00e\x00,\x00k\x00i\x00n\x00d\x00\n",
+            &[
+                "a.csv:1: not UTF-8: looks like UTF-16 (big-endian, a zero byte before every character) \
+               — save it as UTF-8 (in Excel: Save As, \"CSV UTF-8 (Comma delimited)\")",
+            ],
+        );
+        read_reporting(
+            b"id;name;kind\nA;b;c\n",
+            &[
+                "a.csv:1: the header was read as one column 'id;name;kind': this file is separated by ';', \
+               closedesk reads ',' — export or save it comma-separated",
+            ],
+        );
+        read_reporting(
+            b"id\tname\tkind\nA\tb\tc\n",
+            &["a.csv:1: the header was read as one column 'id\\tname\\tkind': this file is separated by tabs, \
+               closedesk reads ',' — export or save it comma-separated"],
+        );
     }
 
     #[test]

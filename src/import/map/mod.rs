@@ -37,6 +37,10 @@ pub struct Mapped {
     pub imported: Imported,
     /// Per source table (in the order of `SOURCE_TABLES`): the file(s) it was made from.
     pub sources: Vec<(&'static str, String)>,
+    /// Per table rule and condition, the export rows its `rows` or `skip` left out, by
+    /// value: `transactions.csv → payments (rule rules.toml:79): 1 row left out by rows =
+    /// { status = "success" }: status "declined" (line 4)`. Not yet inert.
+    pub left_out: Vec<String>,
 }
 
 /// Where each native row came from, to report a problem where its value was read.
@@ -67,6 +71,10 @@ struct NativeFile {
     /// Cells whose problem was already reported (native line, column index): the native
     /// import finds them unreadable and says so again, which is dropped.
     reported: HashSet<(u64, usize)>,
+    /// Amount cells the rule converted (native line, column index): the export's cell as
+    /// read, the native value made of it, and whether it was negated on this row. A problem
+    /// the native import finds quotes the cell, not the value made of it.
+    converted: HashMap<(u64, usize), Converted>,
 }
 
 impl NativeFile {
@@ -91,12 +99,168 @@ impl NativeFile {
     }
 }
 
+/// An amount cell a rule converted (from minor units, or negated).
+struct Converted {
+    cell: String,
+    made: String,
+    negated: bool,
+}
+
 /// Problems found while reading the rules, the period file and the exports.
 struct Found {
     problems: Vec<Problem>,
     /// Export rows (file, line) already refused for their currency: a row several rules
     /// read is named once.
     other_currency: HashSet<(String, u64)>,
+    /// Cells (file, line, column) that differ from a value a `rows`/`skip` condition lists
+    /// only by case or surrounding spaces, with every rule that lists it: named once.
+    near: BTreeMap<(String, u64, u64), NearMiss>,
+    /// Export files whose header was shown (or found misread): said once, however many
+    /// rules read the file.
+    header_shown: HashSet<String>,
+}
+
+/// The header of an export as read, for a message about a column missing from it:
+/// `the header read: 'id', 'name', 'kind' (3 columns)`.
+fn header_as_read(header: &csv::ByteRecord) -> String {
+    const SHOWN: usize = 40;
+    let mut names: Vec<String> = header
+        .iter()
+        .take(SHOWN)
+        .map(|name| format!("'{}'", quoted(&String::from_utf8_lossy(name))))
+        .collect();
+    if header.len() > SHOWN {
+        names.push("…".into());
+    }
+    let plural = if header.len() == 1 { "column" } else { "columns" };
+    format!(
+        "the header read: {} ({} {plural}); a column a rule names is spelled exactly as here, case and spaces too",
+        names.join(", "),
+        header.len()
+    )
+}
+
+/// A cell a condition does not list, though it differs from a value it lists only by case
+/// or surrounding spaces (`Success` where the rule says `success`).
+struct NearMiss {
+    column: String,
+    cell: String,
+    listed: String,
+    /// The values the first rule lists for the column.
+    values: Vec<String>,
+    /// Whether the condition is a `skip` (the row would be taken), not `rows` (left out).
+    skip: bool,
+    /// Each rule: `rows = { … } (table payments, rule rules.toml:79)`.
+    by: Vec<String>,
+}
+
+impl NearMiss {
+    fn reason(&self) -> String {
+        let how = if self.cell.trim() == self.listed.trim() {
+            "surrounding spaces"
+        } else if self.cell.trim() == self.cell && self.listed.trim() == self.listed {
+            "case"
+        } else {
+            "case and surrounding spaces"
+        };
+        let mut values: Vec<String> = self.values.iter().map(|v| rules::toml_string(v)).collect();
+        values.push(rules::toml_string(&self.cell));
+        format!(
+            "{column} '{cell}' is not listed by {by}, but differs from '{listed}' only by {how}: did you mean \
+             '{listed}'? The row would be {what}: correct the cell, or list the value as the export writes it \
+             ({column} = [{values}])",
+            column = quoted(&self.column),
+            cell = quoted(&self.cell),
+            by = self.by.join(" nor by "),
+            listed = quoted(&self.listed),
+            what = if self.skip {
+                "taken, not skipped"
+            } else {
+                "left out without a word"
+            },
+            values = inert(&values.join(", ")),
+        )
+    }
+}
+
+/// The rows one condition of one table rule left out, by the values that decided it.
+#[derive(Default)]
+struct Tally {
+    /// (the values, rows, their first lines), in the order first seen.
+    values: Vec<(String, usize, Vec<u64>)>,
+    at: HashMap<String, usize>,
+    /// Rows of values past [`Tally::KEPT`] distinct ones: counted only.
+    other: usize,
+}
+
+impl Tally {
+    /// Distinct values kept (a condition is on a status or a kind: a few values).
+    const KEPT: usize = 1000;
+    /// Values shown in the summary, and lines shown per value.
+    const SHOWN: usize = 10;
+    const LINES: usize = 3;
+
+    fn add(&mut self, key: String, line: u64) {
+        match self.at.get(&key) {
+            Some(&i) => {
+                let (_, rows, lines) = &mut self.values[i];
+                *rows += 1;
+                if lines.len() < Self::LINES {
+                    lines.push(line);
+                }
+            }
+            None if self.values.len() < Self::KEPT => {
+                self.at.insert(key.clone(), self.values.len());
+                self.values.push((key, 1, vec![line]));
+            }
+            None => self.other += 1,
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.values.iter().map(|(_, rows, _)| rows).sum::<usize>() + self.other
+    }
+
+    /// `status "declined" (line 4), status "void" (2 rows: lines 6, 9)`, the most frequent
+    /// first.
+    fn shown(&self) -> String {
+        let mut values: Vec<&(String, usize, Vec<u64>)> = self.values.iter().collect();
+        values.sort_by_key(|(_, rows, lines)| (std::cmp::Reverse(*rows), lines[0]));
+        let mut shown: Vec<String> = values
+            .iter()
+            .take(Self::SHOWN)
+            .map(|(key, rows, lines)| {
+                let list: Vec<String> = lines.iter().map(u64::to_string).collect();
+                let more = if *rows > lines.len() { ", …" } else { "" };
+                match rows {
+                    1 => format!("{key} (line {})", lines[0]),
+                    _ => format!("{key} ({rows} rows: lines {}{more})", list.join(", ")),
+                }
+            })
+            .collect();
+        let hidden = values.len().saturating_sub(Self::SHOWN);
+        if hidden > 0 || self.other > 0 {
+            let rows: usize = values
+                .iter()
+                .skip(Self::SHOWN)
+                .map(|(_, rows, _)| rows)
+                .sum::<usize>()
+                + self.other;
+            let plural = if rows == 1 { "row" } else { "rows" };
+            shown.push(format!("and other values ({rows} {plural})"));
+        }
+        shown.join(", ")
+    }
+}
+
+/// What one table rule read from its export.
+#[derive(Default)]
+struct Read {
+    taken: usize,
+    /// Rows its `rows` or `skip` left out (or refused as a near miss).
+    skipped: usize,
+    by_rows: Tally,
+    by_skip: Tally,
 }
 
 impl Found {
@@ -139,6 +303,8 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
     let mut found = Found {
         problems: Vec::new(),
         other_currency: HashSet::new(),
+        near: BTreeMap::new(),
+        header_shown: HashSet::new(),
     };
     let period_label = inert_path(&dir.join(&rules.period_file));
     let period = period_file(dir, &rules, &period_label, &mut found);
@@ -176,8 +342,10 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         })
         .collect();
     let mut described: HashMap<&str, Vec<String>> = HashMap::new();
+    let rules_name = inert_path(rules_path.file_name().map_or(rules_path, Path::new));
+    let mut left_out = Vec::new();
     for (rule_index, table) in rules.tables.iter().enumerate() {
-        let (taken, skipped) = crate::money::with_decimals(decimals, || {
+        let read = crate::money::with_decimals(decimals, || {
             read_export(
                 dir,
                 &rules_label,
@@ -189,6 +357,24 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
                 &mut found,
             )
         });
+        let (taken, skipped) = (read.taken, read.skipped);
+        for (by, condition, tally) in [
+            ("rows", &table.rows, &read.by_rows),
+            ("skip", &table.skip, &read.by_skip),
+        ] {
+            let rows = tally.rows();
+            if rows > 0 {
+                left_out.push(format!(
+                    "{} → {} (rule {}): {rows} {} left out by {by} = {}: {}",
+                    table.file,
+                    table.name,
+                    rule_at(&rules_name, table.line),
+                    if rows == 1 { "row" } else { "rows" },
+                    condition.toml(),
+                    tally.shown()
+                ));
+            }
+        }
         let mut what = inert(&table.file);
         if !table.rows.is_empty() || !table.skip.is_empty() {
             let mut which = Vec::new();
@@ -210,6 +396,10 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         if let Some(files) = described.get(table) {
             *what = files.join(" + ");
         }
+    }
+    for ((label, line, column), near) in std::mem::take(&mut found.near) {
+        let reason = near.reason();
+        found.push(&label, line, column, reason);
     }
 
     let files: BTreeMap<String, Vec<u8>> = FILES
@@ -276,7 +466,11 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         }
     })
     .map_err(|e| translate(e, Vec::new()))?;
-    Ok(Mapped { imported, sources })
+    Ok(Mapped {
+        imported,
+        sources,
+        left_out,
+    })
 }
 
 /// The problems sorted (file, line, column), repeats dropped, the first [`MAX_PROBLEMS`].
@@ -387,8 +581,9 @@ fn holds(condition: &Condition, header: &HashMap<String, usize>, record: &csv::B
 }
 
 /// Reads one export file for one table rule and writes its rows into `native`. Returns the
-/// rows taken and the rows its `rows` condition left out. A row whose currency (the
-/// table's `currency` column) is not `currency`, the period's, is refused.
+/// rows taken and those its `rows` and `skip` conditions left out, by value. A row whose
+/// currency (the table's `currency` column) is not `currency`, the period's, is refused; so
+/// is a cell that differs from a value a condition lists only by case or surrounding spaces.
 #[allow(clippy::too_many_arguments)]
 fn read_export(
     dir: &Path,
@@ -399,7 +594,7 @@ fn read_export(
     native: &mut NativeFile,
     exports: &mut Vec<ExportFile>,
     found: &mut Found,
-) -> (usize, usize) {
+) -> Read {
     let path = dir.join(&table.file);
     let label = inert_path(&path);
     let bytes = match super::read_bytes(&path) {
@@ -417,7 +612,7 @@ fn read_export(
                 0,
                 format!("{why} (table {} reads it, rule {rule})", table.name),
             );
-            return (0, 0);
+            return Read::default();
         }
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -435,11 +630,11 @@ fn read_export(
                 0,
                 format!("cannot read the header row: {}", inert(&e.to_string())),
             );
-            return (0, 0);
+            return Read::default();
         }
         None => {
             found.push(&label, 0, 0, "empty file (expected a header row)".into());
-            return (0, 0);
+            return Read::default();
         }
     };
     let header_line = header_record.position().map_or(1, |p| p.line());
@@ -453,34 +648,63 @@ fn read_export(
         }
     }
     // Every column a rule names must be in the header, once.
-    let mut missing = false;
-    let mut need = |column: &str, line: usize, what: &str, found: &mut Found| {
+    let mut missing = Vec::new();
+    let mut need = |column: &str, line: usize, what: &str| {
         let (shown, rule) = (quoted(column), rule_at(rules_label, line));
         let reason = if twice.contains(column) {
             format!(
                 "column '{shown}' is in the header more than once: which one is meant ({what}, rule {rule})?"
             )
         } else if !header.contains_key(column) {
-            format!("no column '{shown}' in the header ({what}, rule {rule})")
+            // A name the header spells otherwise only by case or surrounding spaces.
+            let folded = column.trim().to_lowercase();
+            let near = header
+                .keys()
+                .filter(|name| name.trim().to_lowercase() == folded)
+                .min()
+                .map(|name| format!("; did you mean '{}'?", quoted(name)))
+                .unwrap_or_default();
+            format!("no column '{shown}' in the header ({what}, rule {rule}){near}")
         } else {
             return;
         };
-        missing = true;
-        found.push(&label, header_line, 0, reason);
+        missing.push(reason);
     };
     for (column, _) in table.rows.0.iter().chain(&table.skip.0) {
-        need(column, table.line, &format!("table {} rows", table.name), found);
+        need(column, table.line, &format!("table {} rows", table.name));
     }
     if let Some((column, line)) = &table.currency {
-        need(column, *line, &format!("table {} currency", table.name), found);
+        need(column, *line, &format!("table {} currency", table.name));
     }
     for field in &table.fields {
         let what = format!("table {}, field {}", table.name, field.name);
         if let Origin::Column(column) = &field.from {
-            need(column, field.line, &what, found);
+            need(column, field.line, &what);
         }
         for (column, _) in field.when.0.iter().chain(&field.negate_when.0) {
-            need(column, field.line, &what, found);
+            need(column, field.line, &what);
+        }
+    }
+    if !missing.is_empty() {
+        // A file read wrongly as a whole (UTF-16, another separator) is said once, not as
+        // every column it seems to lack; else the header as read, once per file, under
+        // the columns missing from it.
+        match super::csvfile::misread_header(&header_record) {
+            Some(reason) => {
+                if found.header_shown.insert(label.clone()) {
+                    found.push(&label, header_line, 0, reason);
+                }
+                return Read::default();
+            }
+            None => {
+                for reason in missing.drain(..) {
+                    found.push(&label, header_line, 0, reason);
+                }
+                if found.header_shown.insert(label.clone()) {
+                    found.push(&label, header_line, 0, header_as_read(&header_record));
+                }
+                return Read::default();
+            }
         }
     }
     let positions: Vec<u64> = table
@@ -496,10 +720,7 @@ fn read_export(
         label: label.clone(),
         positions,
     });
-    if missing {
-        return (0, 0);
-    }
-    let (mut taken, mut skipped) = (0, 0);
+    let mut read = Read::default();
     let mut records = records.peekable();
     while let Some(record) = records.next() {
         let record = match record {
@@ -551,12 +772,43 @@ fn read_export(
             );
             continue;
         }
-        let skipped_by = !table.skip.is_empty() && holds(&table.skip, &header, &record);
-        if !holds(&table.rows, &header, &record) || skipped_by {
-            skipped += 1;
-            continue;
+        match verdict(table, &header, &record) {
+            Verdict::Take => {}
+            Verdict::LeftOut { skip, key } => {
+                read.skipped += 1;
+                match skip {
+                    false => read.by_rows.add(key, line),
+                    true => read.by_skip.add(key, line),
+                }
+                continue;
+            }
+            Verdict::Near(near) => {
+                read.skipped += 1;
+                let condition = if near.skip { &table.skip } else { &table.rows };
+                let by = format!(
+                    "{} = {} (table {}, rule {})",
+                    if near.skip { "skip" } else { "rows" },
+                    condition.toml(),
+                    table.name,
+                    rule_at(rules_label, table.line)
+                );
+                found
+                    .near
+                    .entry((label.clone(), line, near.at as u64 + 1))
+                    .or_insert_with(|| NearMiss {
+                        column: near.column.to_string(),
+                        cell: near.cell,
+                        listed: near.listed.to_string(),
+                        values: near.values.to_vec(),
+                        skip: near.skip,
+                        by: Vec::new(),
+                    })
+                    .by
+                    .push(by);
+                continue;
+            }
         }
-        taken += 1;
+        read.taken += 1;
         if let (Some((column, rule_line)), Some(period)) = (&table.currency, currency) {
             other_currency(
                 (column, *rule_line),
@@ -571,9 +823,29 @@ fn read_export(
         }
         let mut cells = Vec::with_capacity(table.fields.len());
         let mut bad = Vec::new();
+        let mut converted = Vec::new();
         for (index, field) in table.fields.iter().enumerate() {
             match cell(field, table, rules_label, &header, &record) {
-                Ok(text) => cells.push(text.into_bytes()),
+                Ok(text) => {
+                    if let (Kind::Amount, Origin::Column(column)) = (field.kind, &field.from) {
+                        let raw = header
+                            .get(column)
+                            .and_then(|&at| record.get(at))
+                            .and_then(|raw| std::str::from_utf8(raw).ok())
+                            .unwrap_or_default();
+                        if raw != text {
+                            converted.push((
+                                index,
+                                Converted {
+                                    cell: raw.to_string(),
+                                    made: text.clone(),
+                                    negated: negated(field, &header, &record),
+                                },
+                            ));
+                        }
+                    }
+                    cells.push(text.into_bytes())
+                }
                 Err(reason) => {
                     let column = exports[source].positions[index];
                     found.push(&label, line, column, reason);
@@ -587,6 +859,9 @@ fn read_export(
         for index in bad {
             native.reported.insert((native_line, index));
         }
+        for (index, converted) in converted {
+            native.converted.insert((native_line, index), converted);
+        }
         native.entries.push(Entry {
             native_line,
             rule: rule_index,
@@ -594,7 +869,137 @@ fn read_export(
             source,
         });
     }
-    (taken, skipped)
+    read
+}
+
+/// A cell against the values a condition lists for its column.
+enum Match<'a> {
+    Exact,
+    /// Not listed, but equal to this listed value but for case or surrounding spaces.
+    Near(&'a str),
+    Miss,
+}
+
+fn matching<'a>(values: &'a [String], cell: Option<&str>) -> Match<'a> {
+    let Some(cell) = cell else {
+        return Match::Miss;
+    };
+    if values.iter().any(|v| v == cell) {
+        return Match::Exact;
+    }
+    let folded = |text: &str| text.trim().to_lowercase();
+    match values.iter().find(|v| folded(v) == folded(cell)) {
+        Some(v) => Match::Near(v),
+        None => Match::Miss,
+    }
+}
+
+/// A near miss of a condition, to refuse.
+struct Near<'a> {
+    skip: bool,
+    column: &'a str,
+    /// The column's 0-based place in the header.
+    at: usize,
+    cell: String,
+    listed: &'a str,
+    values: &'a [String],
+}
+
+/// What a table rule's `rows` and `skip` conditions do with one export row.
+enum Verdict<'a> {
+    Take,
+    /// Left out by `rows` (`skip` false) or by `skip`; `key`: the values that decided it,
+    /// `status "declined"`.
+    LeftOut {
+        skip: bool,
+        key: String,
+    },
+    /// A cell differs from a value a condition lists only by case or surrounding spaces,
+    /// and it decides whether the row is taken: refused, never guessed.
+    Near(Near<'a>),
+}
+
+fn verdict<'a>(
+    table: &'a rules::Table,
+    header: &HashMap<String, usize>,
+    record: &csv::ByteRecord,
+) -> Verdict<'a> {
+    // Each (column, values) with the column's place and the cell, read as text.
+    let cells = |condition: &'a Condition| {
+        condition.0.iter().map(|(column, values)| {
+            let at = header.get(column).copied().unwrap_or(0);
+            let raw = record.get(at).unwrap_or_default();
+            (column, values, at, raw)
+        })
+    };
+    let shown = |column: &str, raw: &[u8]| {
+        let cell = String::from_utf8_lossy(raw);
+        format!(
+            "{} \"{}\"",
+            quoted(column),
+            quoted(&cell.replace('\\', "\\\\").replace('"', "\\\""))
+        )
+    };
+    let mut missed = Vec::new();
+    let mut near = None;
+    for (column, values, at, raw) in cells(&table.rows) {
+        match matching(values, std::str::from_utf8(raw).ok()) {
+            Match::Exact => {}
+            Match::Near(listed) => {
+                near.get_or_insert(Near {
+                    skip: false,
+                    column,
+                    at,
+                    cell: String::from_utf8_lossy(raw).into_owned(),
+                    listed,
+                    values,
+                });
+            }
+            Match::Miss => missed.push(shown(column, raw)),
+        }
+    }
+    if !missed.is_empty() {
+        return Verdict::LeftOut {
+            skip: false,
+            key: missed.join(" and "),
+        };
+    }
+    if !table.skip.is_empty() {
+        let (mut keys, mut skip_near, mut any_miss) = (Vec::new(), None, false);
+        for (column, values, at, raw) in cells(&table.skip) {
+            match matching(values, std::str::from_utf8(raw).ok()) {
+                Match::Exact => keys.push(shown(column, raw)),
+                Match::Near(listed) => {
+                    skip_near.get_or_insert(Near {
+                        skip: true,
+                        column,
+                        at,
+                        cell: String::from_utf8_lossy(raw).into_owned(),
+                        listed,
+                        values,
+                    });
+                }
+                Match::Miss => any_miss = true,
+            }
+        }
+        if !any_miss {
+            match skip_near {
+                // Skipped whatever the near miss of `rows`, if any.
+                None => {
+                    return Verdict::LeftOut {
+                        skip: true,
+                        key: keys.join(" and "),
+                    }
+                }
+                Some(skip_near) if near.is_none() => return Verdict::Near(skip_near),
+                Some(_) => {}
+            }
+        }
+    }
+    match near {
+        Some(near) => Verdict::Near(near),
+        None => Verdict::Take,
+    }
 }
 
 /// Refuses an export row whose currency (its cell in the table's currency `column`) is not
@@ -697,24 +1102,20 @@ fn cell(
         text.insert_str(0, prefix);
     }
     match field.kind {
-        Kind::Amount => {
-            let negate =
-                field.negate || (!field.negate_when.is_empty() && holds(&field.negate_when, header, record));
-            amount(&text, table.amounts.0, negate).map_err(|why| {
-                format!(
-                    "{} '{}' {why} ({}, amounts = \"{}\" at {})",
-                    quoted(column),
-                    quoted(raw),
-                    rule(),
-                    if table.amounts.0 == Unit::Minor {
-                        "minor"
-                    } else {
-                        "major"
-                    },
-                    rule_at(rules_label, table.amounts.1)
-                )
-            })
-        }
+        Kind::Amount => amount(&text, table.amounts.0, negated(field, header, record)).map_err(|why| {
+            format!(
+                "{} '{}' {why} ({}, amounts = \"{}\" at {})",
+                quoted(column),
+                quoted(raw),
+                rule(),
+                if table.amounts.0 == Unit::Minor {
+                    "minor"
+                } else {
+                    "major"
+                },
+                rule_at(rules_label, table.amounts.1)
+            )
+        }),
         Kind::Date | Kind::Timestamp => match &table.date_format {
             None => Ok(text),
             Some((format, line)) => date(&text, format, field.kind).map_err(|why| {
@@ -730,6 +1131,12 @@ fn cell(
         },
         Kind::Other => Ok(text),
     }
+}
+
+/// Whether an amount field's sign is flipped on this row: always (`negate`), or where its
+/// `negate_when` holds.
+fn negated(field: &Field, header: &HashMap<String, usize>, record: &csv::ByteRecord) -> bool {
+    field.negate || (!field.negate_when.is_empty() && holds(&field.negate_when, header, record))
 }
 
 /// Whether the table's amounts are given in minor units (converted before the native
@@ -834,23 +1241,32 @@ fn locate(
         return None;
     }
     let field = &rule.fields[at];
+    // An amount the rule converted: the cell quoted as read (a minor-units `0`, not the
+    // `0.00` made of it), with the value checked where it was negated.
+    let converted = native.converted.get(&(entry.native_line, at));
+    let negated = converted.is_some_and(|c| c.negated);
+    let reason = match converted {
+        Some(c) => {
+            let cell = match c.negated {
+                true => format!("'{}' (negated: {})", quoted(&c.cell), quoted(&c.made)),
+                false => format!("'{}'", quoted(&c.cell)),
+            };
+            p.reason.replacen(&format!("'{}'", quoted(&c.made)), &cell, 1)
+        }
+        None => p.reason.clone(),
+    };
     Some(match &field.from {
         Origin::Column(column) => Problem {
             file: export.label.clone(),
             line,
             column: export.positions[at],
             reason: format!(
-                "{} (column '{}' → {}.{}{}, rule {})",
-                p.reason,
+                "{reason} (column '{}' → {}.{}{}, rule {})",
                 quoted(column),
                 table,
                 field.name,
-                // The value named is the cell's after the rule changed it, not the cell's.
-                match (
-                    field.kind,
-                    field.negate || !field.negate_when.is_empty(),
-                    table_unit_minor(rule)
-                ) {
+                // How the rule changed the cell, on this row.
+                match (field.kind, negated, table_unit_minor(rule)) {
                     (Kind::Amount, true, _) => ", negated",
                     (Kind::Amount, false, true) => ", from minor units",
                     _ => "",
@@ -939,6 +1355,56 @@ mod tests {
         assert_eq!(kwd, "10.800");
         let jpy = crate::money::with_decimals(0, || amount("500", Unit::Minor, true).unwrap());
         assert_eq!(jpy, "-500");
+    }
+
+    #[test]
+    fn a_near_miss_of_a_condition_is_refused_only_where_it_decides() {
+        let text = format!(
+            "window = \"2026-03\"\nabsent = [{}]\n[[table]]\nname = \"payments\"\nfile = \"t.csv\"\n\
+             rows = {{ status = \"success\", type = \"purchase\" }}\nskip = {{ note = \"test\" }}\n",
+            FILES
+                .iter()
+                .map(|(f, _)| f.trim_end_matches(".csv"))
+                .filter(|t| !rules::FROM_PERIOD_FILE.contains(t) && *t != "payments")
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rules = rules::parse(&text).unwrap();
+        let header: HashMap<String, usize> = [("status", 0), ("type", 1), ("note", 2)]
+            .into_iter()
+            .map(|(c, i)| (c.to_string(), i))
+            .collect();
+        let verdict_of = |cells: [&str; 3]| match verdict(
+            &rules.tables[0],
+            &header,
+            &csv::ByteRecord::from(cells.to_vec()),
+        ) {
+            Verdict::Take => "take".to_string(),
+            Verdict::LeftOut { skip, key } => format!("{} {key}", if skip { "skip" } else { "rows" }),
+            Verdict::Near(n) => format!(
+                "near {} {} {:?}",
+                if n.skip { "skip" } else { "rows" },
+                n.column,
+                n.cell
+            ),
+        };
+        assert_eq!(verdict_of(["success", "purchase", ""]), "take");
+        assert_eq!(
+            verdict_of(["declined", "purchase", ""]),
+            "rows status \"declined\""
+        );
+        assert_eq!(
+            verdict_of(["Success", "purchase", ""]),
+            "near rows status \"Success\""
+        );
+        // Left out by another column anyway, or skipped anyway: nothing is lost.
+        assert_eq!(verdict_of(["Success", "refund", ""]), "rows type \"refund\"");
+        assert_eq!(verdict_of(["Success", "purchase", "test"]), "skip note \"test\"");
+        assert_eq!(
+            verdict_of(["success", "purchase", "Test "]),
+            "near skip note \"Test \""
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use chrono::format::{Item, StrftimeItems};
+use chrono::format::{Fixed, Item, StrftimeItems};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -106,6 +106,39 @@ impl Condition {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+impl Condition {
+    /// As the rules file writes it, for messages: `{ status = "success", type = ["purchase",
+    /// "refund"] }` (the columns in the order the rules file's table gives them).
+    pub fn toml(&self) -> String {
+        let columns: Vec<String> = self
+            .0
+            .iter()
+            .map(|(column, values)| {
+                let key = if !column.is_empty()
+                    && column
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    column.clone()
+                } else {
+                    toml_string(column)
+                };
+                let values: Vec<String> = values.iter().map(|v| toml_string(v)).collect();
+                match values.as_slice() {
+                    [one] => format!("{key} = {one}"),
+                    _ => format!("{key} = [{}]", values.join(", ")),
+                }
+            })
+            .collect();
+        format!("{{ {} }}", columns.join(", "))
+    }
+}
+
+/// A TOML basic string of `text`: `"a \"b\""`.
+pub fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Where a field's text comes from.
@@ -274,6 +307,15 @@ fn check_format(format: &str) -> Result<(), String> {
     if StrftimeItems::new(format).any(|item| matches!(item, Item::Error)) {
         return Err(format!(
             "date_format '{format}' is not a strftime format chrono reads (e.g. \"%d/%m/%Y\", \"%Y-%m-%d %H:%M:%S UTC\")"
+        ));
+    }
+    // chrono reads a zone name and drops it: `23:30:00 EST` would be taken as 23:30 UTC, a
+    // day early near midnight. A name is not an offset (EST, CST and IST name several).
+    if StrftimeItems::new(format).any(|item| matches!(item, Item::Fixed(Fixed::TimezoneName))) {
+        return Err(format!(
+            "date_format '{format}': %Z reads a time-zone name (EST, CET), which closedesk cannot turn into \
+             UTC (a name is no offset, and several zones share one): write the dates in UTC (e.g. \
+             \"%Y-%m-%d %H:%M:%S UTC\") or with a numeric offset, read by %z (-0500) or %:z (-05:00)"
         ));
     }
     Ok(())
@@ -645,6 +687,27 @@ total = { column = "total", negate_when = { type = "credit" } }
         assert!(errors[0].reason.contains("no field 'knd'"), "{errors:?}");
         assert_eq!(errors[1].line, 14);
         assert!(errors[1].reason.contains("%d/%m/%Q"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_zone_name_in_a_date_format_is_refused() {
+        let zoned = rules(GOOD).replace("%d/%m/%Y", "%d/%m/%Y %H:%M %Z");
+        let errors = parse(&zoned).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 14);
+        assert!(
+            errors[0]
+                .reason
+                .starts_with("table invoices: date_format '%d/%m/%Y %H:%M %Z': %Z reads a time-zone name"),
+            "{errors:?}"
+        );
+        // A literal "%Z" (written %%Z) and the offsets read.
+        for format in ["%d/%m/%Y %%Z", "%d/%m/%Y %H:%M %z", "%d/%m/%Y %H:%M %:z"] {
+            assert!(
+                parse(&rules(GOOD).replace("%d/%m/%Y", format)).is_ok(),
+                "{format}"
+            );
+        }
     }
 
     #[test]

@@ -37,9 +37,72 @@ struct Raw {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMateriality {
+    #[serde(deserialize_with = "minor_units::medium")]
     medium: i64,
+    #[serde(deserialize_with = "minor_units::high")]
     high: i64,
+    #[serde(deserialize_with = "minor_units::critical")]
     critical: i64,
+}
+
+/// A materiality threshold: a whole number of the currency's minor unit. A decimal (`5.00`)
+/// or a string is refused naming the key and the unit (serde said "invalid type: floating
+/// point `5.0`, expected i64").
+mod minor_units {
+    use serde::de::{self, Deserializer, Visitor};
+    use std::fmt;
+
+    struct Threshold(&'static str);
+
+    impl Threshold {
+        fn refused<E: de::Error>(&self, shown: String) -> E {
+            E::custom(format!(
+                "materiality.{} = {shown}: a threshold is a whole number of the currency's minor unit \
+                 (cents for USD: 500 is 5.00), not an amount with decimals",
+                self.0
+            ))
+        }
+    }
+
+    impl Visitor<'_> for Threshold {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(
+                f,
+                "materiality.{} as a whole number of the currency's minor unit (cents for USD: 500 is 5.00)",
+                self.0
+            )
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| self.refused(v.to_string()))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            Err(self.refused(format!("{v:?}")))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+            Err(self.refused(format!("\"{}\"", crate::text::inert(v))))
+        }
+    }
+
+    pub fn medium<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_i64(Threshold("medium"))
+    }
+
+    pub fn high<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_i64(Threshold("high"))
+    }
+
+    pub fn critical<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_i64(Threshold("critical"))
+    }
 }
 
 #[derive(Deserialize)]
@@ -225,10 +288,21 @@ role = "lead"
         assert_eq!(problems.len(), 2, "{problems:?}");
         let missing = parse("entity = \"Acme\"\n").unwrap_err();
         assert!(missing[0].contains("close_owner"), "{missing:?}");
+        // The key named, and the unit said (serde said "invalid type: floating point `5.0`,
+        // expected i64").
         let decimals = parse(&GOOD.replace("medium = 500", "medium = 5.00")).unwrap_err();
+        assert!(decimals[0].starts_with("line "), "{decimals:?}");
         assert!(
-            decimals[0].contains("medium") || decimals[0].contains("float"),
+            decimals[0].ends_with(
+                ": materiality.medium = 5.0: a threshold is a whole number of the currency's minor unit \
+                 (cents for USD: 500 is 5.00), not an amount with decimals"
+            ),
             "{decimals:?}"
+        );
+        let quoted = parse(&GOOD.replace("medium = 500", "medium = \"500\"")).unwrap_err();
+        assert!(
+            quoted[0].contains("materiality.medium = \"500\": a threshold is a whole number"),
+            "{quoted:?}"
         );
     }
 }
