@@ -196,6 +196,10 @@ pub enum MoneyError {
     Empty,
     #[error("amount in scientific notation is not allowed")]
     ScientificNotation,
+    /// `100.00 EUR`, `$12.00`: a code or sign beside the number (it read as scientific
+    /// notation, for the E of EUR).
+    #[error("amount has a currency code or sign in it: write the number alone, e.g. 100.00, in the period's currency")]
+    CurrencyInAmount,
     #[error("amount has a thousands separator")]
     ThousandsSeparator,
     #[error("amount has a decimal comma: write the decimals after a point, e.g. 9.75")]
@@ -276,6 +280,13 @@ impl Money {
         let t = text.trim();
         if t.is_empty() {
             return Err(MoneyError::Empty);
+        }
+        // A run of exactly three letters that is an ISO 4217 code (`EUR`, `usd`).
+        let code = t
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w.len() == 3 && known_currency(&w.to_ascii_uppercase()).is_ok());
+        if code || t.contains(['$', '€', '£', '¥', '₹', '₩', '¤']) {
+            return Err(MoneyError::CurrencyInAmount);
         }
         if t.contains(['e', 'E']) && t.chars().any(|c| c.is_ascii_digit()) {
             return Err(MoneyError::ScientificNotation);
@@ -496,6 +507,10 @@ mod tests {
     #[test]
     fn refuses_what_would_need_rounding_or_guessing() {
         assert_eq!(Money::parse("1e3"), Err(MoneyError::ScientificNotation));
+        // A currency beside the number is named as that ("100.00 EUR" read as 1e…).
+        for text in ["100.00 EUR", "100 EUR", "EUR100", "$12.00", "12.00€", "12.00 usd"] {
+            assert_eq!(Money::parse(text), Err(MoneyError::CurrencyInAmount), "{text}");
+        }
         assert_eq!(Money::parse("1.5E2"), Err(MoneyError::ScientificNotation));
         assert_eq!(Money::parse("1,250.00"), Err(MoneyError::ThousandsSeparator));
         assert_eq!(Money::parse("1,250"), Err(MoneyError::ThousandsSeparator));
@@ -518,7 +533,7 @@ mod tests {
             999_999_999_999_999
         );
         assert_eq!(Money::parse(""), Err(MoneyError::Empty));
-        assert_eq!(Money::parse("$5"), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse("$5"), Err(MoneyError::CurrencyInAmount));
         assert_eq!(Money::parse("5."), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse(".5"), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse("NaN"), Err(MoneyError::NotANumber));

@@ -274,7 +274,7 @@ fn other_malformed_amounts_are_rejected() {
         ]),
         vec![
             "export_batches.csv:2:5: total ' 600.20' has leading or trailing whitespace",
-            "employer_programs.csv:2:5: rate '$0.85': not an amount (expected e.g. 1250.00 or -12.5)",
+            "employer_programs.csv:2:5: rate '$0.85': amount has a currency code or sign in it: write the number alone, e.g. 100.00, in the period's currency",
             "program_statements.csv:2:4: total '+350.20': amount has a leading '+'",
         ]
     );
