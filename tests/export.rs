@@ -422,6 +422,9 @@ fn the_worked_example_figures_appear_exactly_in_its_packet() {
         "**Draft — the period is not signed off**",
         "Not signed off.",
         "Result: **ok**",
+        // The narrative claims a tie only where the figures have one (the demo's packet said
+        // every export tied beside its own GL gap).
+        "Each export batch has its header equal to its lines, and its lines tied to the subledger: the GL export to closing AR, the billing extract to the ledger's closing AR, the archive to posted receivables.",
     ] {
         assert!(
             md.lines().any(|l| l.ends_with(line) || l.starts_with(line)),

@@ -324,6 +324,14 @@ pub fn markdown(p: &Packet<'_>) -> String {
 
     // The six steps --------------------------------------------------------------------
     let s = &steps;
+    // What the sentences below may claim: a lane ties only when none of its mismatches is
+    // open (the tables under them hold the figures either way).
+    let open_in = |lane: crate::snapshot::model::Lane| {
+        p.mismatches
+            .iter()
+            .filter(|d| d.view.lane == Some(lane) && d.view.is_open())
+            .count()
+    };
     let posted = &s["posted"];
     let [population, voided, drafts] =
         ["close_population_count", "voided_count", "draft_count"].map(|name| count(posted, &[name]));
@@ -353,12 +361,30 @@ pub fn markdown(p: &Packet<'_>) -> String {
             "unapplied",
         ],
     );
+    // What undid collected value in the window, said beside what was collected: without it
+    // received + issued did not come to disbursed + unapplied.
+    let undone: Vec<String> = [
+        ("payments_reversed", "reversed"),
+        ("payments_refunded", "refunded"),
+        ("payments_charged_back", "charged back"),
+        ("credits_reversed", "credits reversed"),
+    ]
+    .into_iter()
+    .map(|(name, words)| (amount(applied, &[name]), words))
+    .filter(|(figure, _)| figure.chars().any(|c| c.is_ascii_digit() && c != '0'))
+    .map(|(figure, words)| format!("{figure} {words}"))
+    .collect();
+    let undone = if undone.is_empty() {
+        String::new()
+    } else {
+        format!(" (less {})", undone.join(", "))
+    };
     let _ = writeln!(w, "## 2. Applied vs unapplied\n");
     let _ = writeln!(
         w,
-        "Payments received in the window came to {received} and credits issued to {issued}. Of that \
-         value, {disbursed} was disbursed to invoices ({from_payments} from payments, {from_credits} \
-         from credits); {unapplied} was collected but sits unapplied at window end.\n",
+        "Payments received in the window came to {received} and credits issued to {issued}{undone}. \
+         Of what was collected, {disbursed} was disbursed to invoices ({from_payments} from payments, \
+         {from_credits} from credits); {unapplied} sits unapplied at window end.\n",
     );
     scalars(w, applied);
 
@@ -383,10 +409,16 @@ pub fn markdown(p: &Packet<'_>) -> String {
         .as_array()
         .cloned()
         .unwrap_or_default();
+    let recorded = match open_in(crate::snapshot::model::Lane::Adjustments) {
+        0 => "each recorded in the ledger in full".to_string(),
+        n => format!(
+            "not all recorded in the ledger as they should be: {n} open mismatch(es) in the adjustments lane"
+        ),
+    };
     let _ = writeln!(
         w,
         "{} adjustments in the window: voids, credits, reversals, refunds, chargebacks and \
-         ledger adjustments, each recorded in the ledger in full.\n",
+         ledger adjustments, {recorded}.\n",
         items.len()
     );
     scalars(w, &s["adjustments"]["totals"]);
@@ -402,12 +434,21 @@ pub fn markdown(p: &Packet<'_>) -> String {
     }
 
     let _ = writeln!(w, "## 5. AR to finance output\n");
-    let _ = writeln!(
-        w,
-        "Each export batch's header equals its lines, and its lines tie to the subledger: the \
-         GL export to closing AR, the billing extract to the ledger's closing AR, the archive to \
-         posted receivables.\n"
-    );
+    let rule = "its header equal to its lines, and its lines tied to the subledger: the GL export to \
+                closing AR, the billing extract to the ledger's closing AR, the archive to posted \
+                receivables";
+    match open_in(crate::snapshot::model::Lane::Exports) {
+        0 => {
+            let _ = writeln!(w, "Each export batch has {rule}.\n");
+        }
+        n => {
+            let _ = writeln!(
+                w,
+                "Each export batch should have {rule}. Not every one does: {n} open mismatch(es) in the \
+                 exports lane (the register lists them).\n"
+            );
+        }
+    }
     rows_table(
         w,
         s["exports"]["batches"]
