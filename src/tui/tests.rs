@@ -27,6 +27,21 @@ fn app_as(login: &str, role: Option<Role>) -> App {
     app
 }
 
+/// A lead of the fixture period with every sign-off precondition met (as last read).
+fn lead_ready() -> App {
+    let mut app = app_as("lena", Some(Role::Lead));
+    ready(&mut app);
+    app
+}
+
+/// Every sign-off precondition of the loaded period marked met.
+fn ready(app: &mut App) {
+    for p in &mut app.data.as_mut().unwrap().preconditions {
+        p.0 = true;
+        p.2 = "met".into();
+    }
+}
+
 fn operator() -> App {
     app_as("olga", Some(Role::Operator))
 }
@@ -622,7 +637,7 @@ fn audit_and_verify_requested_on_entry() {
 
 #[test]
 fn signoff_needs_the_typed_period_id() {
-    let mut app = app_as("lena", Some(Role::Lead));
+    let mut app = lead_ready();
     press(&mut app, &[key('6'), key('S')]);
     assert_eq!(app.signoff.typing.as_deref(), Some(""));
     typed(&mut app, "2026-3");
@@ -655,7 +670,7 @@ fn signoff_needs_the_typed_period_id() {
 
 #[test]
 fn the_sign_off_takes_an_optional_comment_after_the_typed_period_id() {
-    let mut app = app_as("lena", Some(Role::Lead));
+    let mut app = lead_ready();
     press(&mut app, &[key('6'), key('S')]);
     typed(&mut app, "2026-03");
     press(&mut app, &[code(KeyCode::Enter)]);
@@ -978,7 +993,7 @@ fn an_audit_entrys_words_are_shown_whole_before_its_changes() {
 
 #[test]
 fn screen_signoff() {
-    let mut app = app_as("lena", Some(Role::Lead));
+    let mut app = lead_ready();
     press(&mut app, &[key('6'), key('S')]);
     typed(&mut app, "2026-");
     insta::assert_snapshot!("signoff", screen(&mut app, 80, 24));
@@ -1407,6 +1422,9 @@ fn a_refusal_in_the_editor_is_shown_whole_and_kept_for_the_full_message_key() {
     // The sign-off's refusal lists every precondition on lines of its own; the editor cut it
     // to one line ("…\n  [ok]  th…") and `!` showed an older message.
     let mut d = Demo::open("mhale");
+    // The boxes as read may be stale (met, say, when another session undoes a move): the
+    // sign-off checks them again and refuses.
+    ready(&mut d.app);
     d.press(&[key('6'), key('S')]);
     typed(&mut d.app, "2026-03");
     d.press(&[code(KeyCode::Enter)]);
@@ -3327,4 +3345,15 @@ fn a_clean_period_says_every_check_ties_in_the_mismatch_list() {
     let mut d = Demo::fixture("worked-example", "controller");
     d.press(&[key('2')]);
     assert_shows(&d.screen(), "No mismatches: every check ties.");
+}
+
+/// A lead's S with a precondition unmet is refused at once, naming what is missing: it
+/// asked for the period id and the comment first, and refused only at Ctrl-S.
+#[test]
+fn signing_off_with_an_unmet_precondition_is_refused_before_anything_is_typed() {
+    let mut d = Demo::open("mhale");
+    d.press(&[key('6'), key('S')]);
+    assert!(d.app.signoff.typing.is_none());
+    assert!(d.app.editor.is_none());
+    assert_shows(&d.screen(), "cannot sign off yet:");
 }

@@ -66,8 +66,20 @@ impl App {
             Action::SignOff => {
                 // Refused at once, before the period id and the comment are typed: the
                 // sign-off would refuse it at the end.
+                let unmet: Vec<String> = self.data.as_ref().map_or_else(Vec::new, |d| {
+                    d.preconditions
+                        .iter()
+                        .filter(|(ok, _, _)| !ok)
+                        .map(|(_, what, _)| inert(what))
+                        .collect()
+                });
                 match self.data.as_ref().and_then(|d| d.changed_outside.clone()) {
                     Some(why) => self.refuse(format!("cannot sign off: {why}; closedesk verify names it")),
+                    // The boxes as last read; the sign-off checks them again when it runs.
+                    None if !unmet.is_empty() => self.refuse(format!(
+                        "cannot sign off yet: {} — the unchecked boxes say what is missing",
+                        unmet.join("; ")
+                    )),
                     None => self.signoff.typing = Some(String::new()),
                 }
             }
