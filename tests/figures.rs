@@ -601,6 +601,31 @@ fn a_balance_break_names_the_rows_up_to_the_export() {
             ("disbursements", "DSB-2")
         ]
     );
+    // The trace shows the figure the check compares as a sum, marked: INV-1's balance at the
+    // export is 1,000.00 − 600.00 − 400.00 = 0.00 (no sum was 0.00: total 1,000.00, platform
+    // balance 10.00, window-end balance 400.00).
+    let (dir, snapshot) = import_fixture(
+        "as-of-window-end",
+        &[(
+            "invoices.csv",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,0.00",
+            "INV-1,ACC-A,closed,2026-03-03,,2026-04-02,1000.00,10.00",
+        )],
+    );
+    drop(snapshot);
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .args(["mismatch"])
+        .arg(dir.path().join("period.db"))
+        .args(["invoices:INV-1:balance", "--rows"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("Σ export-date balance 0.00") && l.contains("= expected")),
+        "{text}"
+    );
 }
 
 /// The aging buckets at their edges, worked by hand: window end 2026-03-31, days past due =

@@ -39,11 +39,19 @@ fn reader(table: &str) -> Option<(String, &'static [&'static str])> {
                 "SELECT i.posted_at, i.account_id,
                         i.status || CASE WHEN i.voided_at IS NULL THEN '' ELSE ' (voided ' || i.voided_at || ')' END
                              || ', due ' || i.due_date,
-                        i.total_cents, i.balance_cents, {}
+                        i.total_cents, i.balance_cents, {}, {}
                  FROM invoices i WHERE i.id = :id",
-                balance_at_end!()
+                balance_at_end!(),
+                // What the platform's balance should be at its export: the `balance` check's
+                // expected figure, so a trace of that check shows it as a sum.
+                balance_at_end!(
+                    @of
+                    "(SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d WHERE d.invoice_id = i.id)",
+                    "(SELECT COALESCE(SUM(g.amount_cents), 0) FROM ledger g
+                      WHERE g.invoice_id = i.id AND g.kind = 'adjustment')"
+                )
             ),
-            &["total", "platform balance", "window-end balance"],
+            &["total", "platform balance", "window-end balance", "export-date balance"],
         ),
         "invoice_lines" => (
             "SELECT COALESCE(l.service_start, i.posted_at), i.account_id,
