@@ -364,6 +364,43 @@ fn cash_applied_to_an_invoice_posted_after_the_window_is_a_target_break() {
     );
 }
 
+/// The same application booked in the ledger (LG-9 payment_disbursed −100.00 on 03-30, for
+/// DSB-9): still one break, the `target` one. The ledger row took ACC-B's closing AR to
+/// 500.00 − 100.00 = 400.00 against its balances 500.00, and the roll-forward reported the
+/// same 100.00 again (+100.00): one error found twice. Its rows are now the target break's.
+#[test]
+fn an_application_to_a_draft_booked_in_the_ledger_is_found_once() {
+    let rec = reconcile_fixture(
+        "as-of-window-end",
+        &[
+            (
+                "payments.csv",
+                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002",
+                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002\nPAY-9,ACC-B,payment,,2026-03-28,100.00,ACH 2009",
+            ),
+            (
+                "disbursements.csv",
+                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00",
+                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00\nDSB-9,payment,PAY-9,INV-3,2026-03-30,100.00",
+            ),
+            (
+                "invoices.csv",
+                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,300.00",
+                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,200.00",
+            ),
+            (
+                "ledger.csv",
+                "LG-2,ACC-A,INV-1,2026-03-10T15:00:00Z,payment_disbursed,-600.00,DSB-1",
+                "LG-2,ACC-A,INV-1,2026-03-10T15:00:00Z,payment_disbursed,-600.00,DSB-1\nLG-9,ACC-B,INV-3,2026-03-30T12:00:00Z,payment_disbursed,-100.00,DSB-9",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("disbursements:DSB-9:target", "0.00", "100.00", "100.00")])
+    );
+}
+
 #[test]
 fn a_reversal_recorded_beyond_what_it_pulled_back() {
     let rec = reconcile_fixture(

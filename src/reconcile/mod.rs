@@ -597,6 +597,16 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
     for (account, amount) in explained {
         *reported_on_rows.entry(account).or_default() += amount;
     }
+    // An application to an invoice that is a draft at window end, booked in the ledger, is
+    // the `target` break (step 2); the ledger rows that booked it are that break's, not the
+    // roll-forward's (it was found twice). A void's rows are the void check's.
+    for d in snapshot.misdirected_disbursements(p, basis)? {
+        if d.invoice_status == crate::snapshot::model::InvoiceStatus::Draft {
+            for (account, amount) in snapshot.ledger_recording(p, &d)? {
+                *reported_on_rows.entry(account).or_default() += amount;
+            }
+        }
+    }
     reported_on_rows.retain(|_, m| !m.is_zero());
     let (rollforward, found) =
         rollforward::check(ctx, snapshot.account_ledgers(p, basis)?, &reported_on_rows);

@@ -274,7 +274,8 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// the edit counter, with ledger rows held to what they record, usage lines to their
 /// events to window end, credits paid out by refund rows to window end, and cash applied
 /// to an invoice posted after window end a `target` break, a program's statements held to its
-/// fees together, and missing ledger rows held as 0.00; `+rows.5` and
+/// fees together, missing ledger rows held as 0.00, and the ledger rows of an application to
+/// a draft left to its `target` break; `+rows.5` and
 /// `+rows.4` the same with the rules before; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
 /// same rows sealed by a digest read back each
 /// time, schema 3, with "a wrong ledger row is one finding"; `+rows.1` had the rules

@@ -2035,6 +2035,33 @@ impl Snapshot {
         )
     }
 
+    /// Per account, the `payment_disbursed`/`credit_disbursed` rows (to window end) that record
+    /// the disbursements of one misdirected pair (its source, to its invoice, dated to window
+    /// end): what the ledger booked of an application the `target` check reports.
+    pub fn ledger_recording(
+        &self,
+        period: &Period,
+        d: &MisdirectedDisbursement,
+    ) -> Result<Vec<(String, Money)>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT g.account_id, SUM(g.amount_cents)
+             FROM disbursements d JOIN ledger g ON g.reference = d.id
+             WHERE d.source_kind = :kind AND d.source_id = :source AND d.invoice_id = :invoice
+               AND d.disbursed_on <= :end
+               AND g.kind IN ('payment_disbursed', 'credit_disbursed') AND g.occurred_at < :after_end
+             GROUP BY g.account_id ORDER BY g.account_id",
+            named_params! {
+                ":kind": d.source_kind.as_str(),
+                ":source": d.source_id,
+                ":invoice": d.invoice_id,
+                ":end": w.end,
+                ":after_end": w.after_end,
+            },
+            |r| Ok((r.get(0)?, money_at(r, 1)?)),
+        )
+    }
+
     /// Disbursements in the window per account of the invoice they went to, from payments
     /// and from credits (the window's `disbursed_from_*` figures, split by account).
     pub fn disbursed_by_account(&self, period: &Period) -> Result<Vec<DisbursedRow>> {
