@@ -325,6 +325,26 @@ fn a_void_that_unwound_less_than_was_applied_is_one_break() {
     assert_eq!(ids, ["DSB-1", "DSB-1U"]);
 }
 
+/// as-of-window-end's edits for PAY-9 100.00 received 03-28 and applied by DSB-9 on 03-30 to
+/// INV-3, posted 04-02 (its balance at the export 300.00 − 100.00 = 200.00).
+const APPLIED_TO_INVOICE_POSTED_AFTER: [(&str, &str, &str); 3] = [
+    (
+        "payments.csv",
+        "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002",
+        "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002\nPAY-9,ACC-B,payment,,2026-03-28,100.00,ACH 2009",
+    ),
+    (
+        "disbursements.csv",
+        "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00",
+        "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00\nDSB-9,payment,PAY-9,INV-3,2026-03-30,100.00",
+    ),
+    (
+        "invoices.csv",
+        "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,300.00",
+        "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,200.00",
+    ),
+];
+
 /// Cash applied in the window to an invoice posted only after it (tests/fixtures/
 /// as-of-window-end, with PAY-9 100.00 received 03-28 and DSB-9 applying it on 03-30 to
 /// INV-3, posted 04-02; INV-3's balance at the export 300.00 − 100.00 = 200.00). At window
@@ -334,26 +354,7 @@ fn a_void_that_unwound_less_than_was_applied_is_one_break() {
 /// never held.
 #[test]
 fn cash_applied_to_an_invoice_posted_after_the_window_is_a_target_break() {
-    let rec = reconcile_fixture(
-        "as-of-window-end",
-        &[
-            (
-                "payments.csv",
-                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002",
-                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002\nPAY-9,ACC-B,payment,,2026-03-28,100.00,ACH 2009",
-            ),
-            (
-                "disbursements.csv",
-                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00",
-                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00\nDSB-9,payment,PAY-9,INV-3,2026-03-30,100.00",
-            ),
-            (
-                "invoices.csv",
-                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,300.00",
-                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,200.00",
-            ),
-        ],
-    );
+    let rec = reconcile_fixture("as-of-window-end", &APPLIED_TO_INVOICE_POSTED_AFTER);
     assert_eq!(
         found(&rec),
         expect(&[("disbursements:DSB-9:target", "0.00", "100.00", "100.00")])
@@ -370,31 +371,13 @@ fn cash_applied_to_an_invoice_posted_after_the_window_is_a_target_break() {
 /// same 100.00 again (+100.00): one error found twice. Its rows are now the target break's.
 #[test]
 fn an_application_to_a_draft_booked_in_the_ledger_is_found_once() {
-    let rec = reconcile_fixture(
-        "as-of-window-end",
-        &[
-            (
-                "payments.csv",
-                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002",
-                "PAY-2,ACC-A,payment,,2026-04-03,400.00,ACH 2002\nPAY-9,ACC-B,payment,,2026-03-28,100.00,ACH 2009",
-            ),
-            (
-                "disbursements.csv",
-                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00",
-                "DSB-2,payment,PAY-2,INV-1,2026-04-03,400.00\nDSB-9,payment,PAY-9,INV-3,2026-03-30,100.00",
-            ),
-            (
-                "invoices.csv",
-                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,300.00",
-                "INV-3,ACC-B,posted,2026-04-02,,2026-05-02,300.00,200.00",
-            ),
-            (
-                "ledger.csv",
-                "LG-2,ACC-A,INV-1,2026-03-10T15:00:00Z,payment_disbursed,-600.00,DSB-1",
-                "LG-2,ACC-A,INV-1,2026-03-10T15:00:00Z,payment_disbursed,-600.00,DSB-1\nLG-9,ACC-B,INV-3,2026-03-30T12:00:00Z,payment_disbursed,-100.00,DSB-9",
-            ),
-        ],
-    );
+    let mut edits = APPLIED_TO_INVOICE_POSTED_AFTER.to_vec();
+    edits.extend([(
+        "ledger.csv",
+        "LG-2,ACC-A,INV-1,2026-03-10T15:00:00Z,payment_disbursed,-600.00,DSB-1",
+        "LG-2,ACC-A,INV-1,2026-03-10T15:00:00Z,payment_disbursed,-600.00,DSB-1\nLG-9,ACC-B,INV-3,2026-03-30T12:00:00Z,payment_disbursed,-100.00,DSB-9",
+    )]);
+    let rec = reconcile_fixture("as-of-window-end", &edits);
     assert_eq!(
         found(&rec),
         expect(&[("disbursements:DSB-9:target", "0.00", "100.00", "100.00")])
