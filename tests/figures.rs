@@ -325,6 +325,71 @@ fn a_void_that_unwound_less_than_was_applied_is_one_break() {
     assert_eq!(ids, ["DSB-1", "DSB-1U"]);
 }
 
+// A voided invoice's disbursement rows are held on their own, its void on the rest
+// (docs/reconciliation.md, "A ledger row against what it records"). On `unwinds`, story 1:
+// INV-1 500.00 posted 03-02, voided 03-20.
+
+/// The unwinding of PAY-1's application to INV-1 (LG-3, +500.00) is missing from the ledger.
+const UNWINDING_ROW_MISSING: (&str, &str, &str) = (
+    "ledger.csv",
+    "LG-3,ACC-A,INV-1,2026-03-20T10:00:00Z,payment_disbursed,500.00,DSB-1U\n",
+    "",
+);
+
+#[test]
+fn a_missing_unwinding_row_of_a_void_is_found_on_the_disbursement_not_the_void() {
+    // INV-1's rows: +500 (LG-1) − 500 (LG-2) − 500 (LG-4) = −500.00; the void row is right
+    // (−500.00 = −total), DSB-1U (−500.00) has no row: expected +500.00, actual 0.00,
+    // −500.00. The void, held on the rest: −500 − (−500) = 0.00. ACC-A's closing AR −500.00
+    // against balances 0.00 is all the row's (reported_on_rows −500.00): one finding. (It was
+    // `adjustments:INV-1:void`, −500.00: the void named for a row it had right.)
+    let rec = reconcile_fixture("unwinds", &[UNWINDING_ROW_MISSING]);
+    assert_eq!(
+        found(&rec),
+        expect(&[("ledger:DSB-1U:disbursement", "500.00", "0.00", "-500.00")])
+    );
+}
+
+#[test]
+fn a_short_void_row_and_a_missing_unwinding_row_that_cancel_are_each_found() {
+    // PAY-1 applies 200.00 (DSB-1, LG-2 −200.00) and is unwound at the void (DSB-1U
+    // −200.00) with no ledger row; the void row records the balance before the unwinding,
+    // −300.00. INV-1's rows: 500 − 200 − 300 = 0.00, so the invoice's net hides both errors
+    // (the period read clean). DSB-1U: expected +200.00, actual 0.00, −200.00. The void, on
+    // the rest: 0.00 − (−200.00) = +200.00 (the void row is 200.00 short of −500.00). ACC-A:
+    // closing 0.00 = balances 0.00, and the two findings' −200 + 200 = 0.00 leave the
+    // roll-forward tied.
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[
+            UNWINDING_ROW_MISSING,
+            (
+                "disbursements.csv",
+                "DSB-1,payment,PAY-1,INV-1,2026-03-05,500.00",
+                "DSB-1,payment,PAY-1,INV-1,2026-03-05,200.00",
+            ),
+            (
+                "disbursements.csv",
+                "DSB-1U,payment,PAY-1,INV-1,2026-03-20,-500.00",
+                "DSB-1U,payment,PAY-1,INV-1,2026-03-20,-200.00",
+            ),
+            (
+                "ledger.csv",
+                "payment_disbursed,-500.00,DSB-1",
+                "payment_disbursed,-200.00,DSB-1",
+            ),
+            ("ledger.csv", "void,-500.00,INV-1", "void,-300.00,INV-1"),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("adjustments:INV-1:void", "0.00", "200.00", "200.00"),
+            ("ledger:DSB-1U:disbursement", "200.00", "0.00", "-200.00"),
+        ])
+    );
+}
+
 /// as-of-window-end's edits for PAY-9 100.00 received 03-28 and applied by DSB-9 on 03-30 to
 /// INV-3, posted 04-02 (its balance at the export 300.00 − 100.00 = 200.00).
 const APPLIED_TO_INVOICE_POSTED_AFTER: [(&str, &str, &str); 3] = [

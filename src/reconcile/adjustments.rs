@@ -75,6 +75,22 @@ pub struct Inputs {
     pub payment_undos: Vec<PaymentUndo>,
     pub credits: Vec<CreditIssued>,
     pub ledger: Vec<LedgerAdjustment>,
+    /// Per invoice voided in the window, how far the rows of its disbursements are off what
+    /// they record (actual − expected, `ledger_rows`): those rows' findings, so its void is
+    /// held on the rest (a void row short by what a missing unwinding row leaves over).
+    pub disbursement_rows_off: std::collections::BTreeMap<String, Money>,
+}
+
+/// How far an invoice voided in the window leaves its AR off in the ledger, beyond what its
+/// disbursements' own rows are off: its rows (other than refunds) to window end should net
+/// to zero.
+fn void_unrecorded(invoice: &VoidedInvoice, inputs: &Inputs) -> Money {
+    invoice.ledger_net
+        - inputs
+            .disbursement_rows_off
+            .get(&invoice.id)
+            .copied()
+            .unwrap_or_default()
 }
 
 pub const VOID: &str = "void";
@@ -104,8 +120,8 @@ fn expected_on_ledger(undo: &PaymentUndo) -> Option<Money> {
 /// (docs/reconciliation.md, "A wrong ledger row is one finding").
 pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Money> {
     let mut excess = std::collections::BTreeMap::<String, Money>::new();
-    for invoice in inputs.voided.iter().filter(|i| !i.ledger_net.is_zero()) {
-        *excess.entry(invoice.account_id.clone()).or_default() += invoice.ledger_net;
+    for invoice in &inputs.voided {
+        *excess.entry(invoice.account_id.clone()).or_default() += void_unrecorded(invoice, inputs);
     }
     for undo in &inputs.payment_undos {
         if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
@@ -133,15 +149,20 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     let mut found = Vec::new();
     let gaps = ctx.lane_gaps(Lane::Adjustments, Kind::Internal);
 
-    for invoice in inputs.voided {
+    let unrecorded: Vec<Money> = inputs
+        .voided
+        .iter()
+        .map(|i| void_unrecorded(i, &inputs))
+        .collect();
+    for (invoice, unrecorded) in inputs.voided.into_iter().zip(unrecorded) {
         totals.voids += invoice.total;
-        if !invoice.ledger_net.is_zero() {
+        if !unrecorded.is_zero() {
             let id = &invoice.id;
             found.push(gaps.mismatch(
                 id,
                 VOID,
                 Money::ZERO,
-                invoice.ledger_net,
+                unrecorded,
                 format!("The void of invoice {id} is not recorded in the ledger in full"),
                 format!(
                     "Post the void of invoice {id} (or its remainder) to the ledger so its AR nets to zero"
@@ -384,6 +405,7 @@ mod tests {
                     false,
                 ),
             ],
+            disbursement_rows_off: Default::default(),
         }
     }
 
@@ -419,6 +441,24 @@ mod tests {
         let m = &found[0];
         assert_eq!(m.key, "adjustments:INV-V:void");
         assert_amounts(m, [0, 5_000, 5_000], Severity::High);
+    }
+
+    #[test]
+    fn a_void_leaves_what_its_disbursements_rows_are_off_to_them() {
+        // INV-V 500.00, 100.00 applied and unwound, voided: the void row records −400.00 and
+        // no row records the unwinding. Its rows net to 500 − 100 − 400 = 0.00, yet the
+        // unwinding's row is 100.00 short (actual 0.00 − expected 100.00 = −100.00, its own
+        // finding), so the void is 0.00 − (−100.00) = +100.00 short of what it should undo.
+        let mut inputs = clean();
+        inputs
+            .disbursement_rows_off
+            .insert("INV-V".into(), cents(-10_000));
+        let excess = ledger_excess(&inputs);
+        assert_eq!(excess.get("ACC-2"), Some(&cents(10_000)));
+        let (_, found) = run(inputs);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].key, "adjustments:INV-V:void");
+        assert_amounts(&found[0], [0, 10_000, 10_000], Severity::High);
     }
 
     #[test]

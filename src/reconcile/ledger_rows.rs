@@ -5,7 +5,9 @@
 //! each disbursement's `payment_disbursed`/`credit_disbursed` rows to its amount. One such
 //! gap on an account is its roll-forward break and is reported there, as before; two or
 //! more are each reported on their own row, and the roll-forward reports only what they do
-//! not explain (docs/reconciliation.md, "A ledger row against what it records").
+//! not explain (docs/reconciliation.md, "A ledger row against what it records"). A gap of a
+//! disbursement to an invoice voided in the window is always reported on its row: the void
+//! check holds the invoice's other rows and leaves these to it.
 //!
 //! Owns this check; pure: must not read the snapshot or know the workflow.
 
@@ -31,11 +33,16 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
     let mut found = Vec::new();
     let mut explained = BTreeMap::new();
     for (account, gaps) in by_account {
-        if gaps.len() < 2 {
-            continue;
-        }
+        let (on_void, others): (Vec<_>, Vec<_>) = gaps
+            .into_iter()
+            .partition(|g| g.recorded == Recorded::DisbursedToVoid);
+        let reported = if others.len() < 2 {
+            on_void
+        } else {
+            on_void.into_iter().chain(others).collect()
+        };
         let mut sum = Money::ZERO;
-        for gap in gaps {
+        for gap in reported {
             sum += gap.actual - gap.expected;
             let id = &gap.id;
             let rows = match gap.rows {
@@ -60,7 +67,7 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
                          or correct the invoice"
                     ),
                 ),
-                (Recorded::Disbursed, Some(rows)) => (
+                (Recorded::Disbursed | Recorded::DisbursedToVoid, Some(rows)) => (
                     DISBURSEMENT,
                     format!("The ledger records disbursement {id} at another amount"),
                     format!(
@@ -68,7 +75,7 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
                          ledger row, or the disbursement"
                     ),
                 ),
-                (Recorded::Disbursed, None) => (
+                (Recorded::Disbursed | Recorded::DisbursedToVoid, None) => (
                     DISBURSEMENT,
                     format!("The ledger never records disbursement {id}"),
                     format!(
@@ -159,5 +166,20 @@ mod tests {
         ]);
         assert_eq!(keys(&found), ["ledger:INV-1:posting", "ledger:INV-2:posting"]);
         assert_eq!(explained.get("ACC-1"), Some(&cents(2_500)));
+    }
+
+    #[test]
+    fn a_row_of_a_disbursement_to_a_void_invoice_is_always_its_own() {
+        // DSB-U unwound 100.00 from a voided invoice and no ledger row records it (expected
+        // +100.00, actual 0.00): alone on its account, yet found on its row, and the
+        // roll-forward leaves its −100.00 to it. A single posting gap beside it on the
+        // account stays the roll-forward's.
+        let (found, explained) = run(vec![
+            gap(Recorded::DisbursedToVoid, "DSB-U", "ACC-1", 10_000, 0),
+            gap(Recorded::Posted, "INV-2", "ACC-1", 10_000, 10_500),
+        ]);
+        assert_eq!(keys(&found), ["ledger:DSB-U:disbursement"]);
+        assert_amounts(&found[0], [10_000, 0, -10_000], Severity::High);
+        assert_eq!(explained.get("ACC-1"), Some(&cents(-10_000)));
     }
 }

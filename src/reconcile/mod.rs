@@ -39,7 +39,7 @@ pub mod statements;
 pub mod stored;
 pub mod usage;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +50,7 @@ pub use stored::{run_and_store, stored_or_run, Freshness};
 use crate::money::Money;
 use crate::snapshot::aggregates::Basis;
 use crate::snapshot::model::{Lane, LaneOwner, Period, PeriodStatus};
-use crate::snapshot::queries::{AfterWindowActivity, SourceRows};
+use crate::snapshot::queries::{AfterWindowActivity, Recorded, SourceRows};
 use crate::snapshot::Snapshot;
 
 /// The headline figures shown first everywhere.
@@ -584,15 +584,25 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
     // 2. Applied vs unapplied: `Part::Applied`.
 
     // 3. Account roll-forward: what step 4's wrong ledger rows explain is theirs.
+    let gaps = snapshot.ledger_row_gaps(p, basis)?;
+    // The rows of a voided invoice's disbursements are held on their own (`ledger_rows`);
+    // its void on the rest.
+    let mut disbursement_rows_off = BTreeMap::<String, Money>::new();
+    for gap in gaps.iter().filter(|g| g.recorded == Recorded::DisbursedToVoid) {
+        if let Some(invoice) = snapshot.invoice_of_disbursement(&gap.id)? {
+            *disbursement_rows_off.entry(invoice).or_default() += gap.actual - gap.expected;
+        }
+    }
     let inputs = adjustments::Inputs {
         voided: snapshot.voided_invoices(p, basis)?,
         payment_undos: snapshot.payment_undos(p, basis)?,
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p, basis)?,
+        disbursement_rows_off,
     };
     // Ledger rows against what they record, where two or more on an account are wrong.
     let mut reported_on_rows = adjustments::ledger_excess(&inputs);
-    let (found, explained) = ledger_rows::check(ctx, snapshot.ledger_row_gaps(p, basis)?);
+    let (found, explained) = ledger_rows::check(ctx, gaps);
     mismatches.extend(traced(snapshot, p, found, ledger_rows::trace)?);
     for (account, amount) in explained {
         *reported_on_rows.entry(account).or_default() += amount;

@@ -16,7 +16,7 @@
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use rusqlite::types::{Type, ValueRef};
-use rusqlite::{named_params, Row, ToSql};
+use rusqlite::{named_params, OptionalExtension, Row, ToSql};
 
 use super::aggregates::{self, Basis};
 use super::model::{
@@ -738,12 +738,15 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 /// The ledger rows that record a source row, where they add up to something else
 /// (docs/reconciliation.md, "A ledger row against what it records"): per receivable
 /// invoice, its `invoice_posted` rows (to window end) against its total — none at all is
-/// 0.00; per disbursement dated to window end to a receivable invoice, every
-/// `payment_disbursed`/`credit_disbursed` row naming it (to window end, whatever invoice the
-/// row names) against its amount, negated — an application (a positive disbursement) with
-/// no row at all is 0.00, while an unwinding (negative) one is recorded by its reversal's or
-/// chargeback's rows and is held only when rows name it. `what`, the source's id, the rows'
-/// account (the invoice's when there are none), expected, actual, how many rows.
+/// 0.00; per disbursement dated to window end to a receivable invoice (`disbursed`) or to
+/// one voided in the window (`voided`; only where its source's disbursements to that
+/// invoice net to zero by window end, else the `target` check holds them), every
+/// `payment_disbursed`/`credit_disbursed` row
+/// naming it (to window end, whatever invoice the row names) against its amount, negated —
+/// a disbursement with no row at all is 0.00, except an unwinding (negative) on the day a
+/// reversal, refund or chargeback of its payment (or a reversal of its credit) is dated,
+/// which that undo's rows record. `what`, the source's id, the rows' account (the
+/// invoice's when there are none), expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "SELECT 'posted', i.id, COALESCE(MIN(g.account_id), i.account_id), i.total_cents,
                     COALESCE(SUM(g.amount_cents), 0), COUNT(g.id)
@@ -755,18 +758,29 @@ pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "
              GROUP BY i.id HAVING COALESCE(SUM(g.amount_cents), 0) <> i.total_cents
              UNION ALL
-             SELECT 'disbursed', d.id, COALESCE(MIN(g.account_id), i.account_id), -d.amount_cents,
+             SELECT CASE WHEN i.status = 'void' AND i.voided_at <= :end THEN 'voided' ELSE 'disbursed' END,
+                    d.id, COALESCE(MIN(g.account_id), i.account_id), -d.amount_cents,
                     COALESCE(SUM(g.amount_cents), 0), COUNT(g.id)
              FROM disbursements d JOIN invoices i ON i.id = d.invoice_id
              LEFT JOIN ledger g ON g.reference = d.id
                                 AND g.kind IN ('payment_disbursed', 'credit_disbursed')
                                 AND g.occurred_at < :after_end
-             WHERE d.disbursed_on <= :end AND ",
+             WHERE d.disbursed_on <= :end AND ((",
     receivable_at_end!(),
-    "
+    ") OR (i.status = 'void' AND i.voided_at >= :start AND i.voided_at <= :end
+                    AND (SELECT SUM(p.amount_cents) FROM disbursements p
+                         WHERE p.source_kind = d.source_kind AND p.source_id = d.source_id
+                           AND p.invoice_id = d.invoice_id AND p.disbursed_on <= :end) = 0))
              GROUP BY d.id
              HAVING (COUNT(g.id) > 0 AND SUM(g.amount_cents) <> -d.amount_cents)
-                 OR (COUNT(g.id) = 0 AND d.amount_cents > 0)
+                 OR (COUNT(g.id) = 0 AND (d.amount_cents > 0 OR (d.amount_cents < 0
+                     AND NOT EXISTS (SELECT 1 FROM payments p
+                                     WHERE d.source_kind = 'payment' AND p.related_payment_id = d.source_id
+                                       AND p.occurred_on = d.disbursed_on
+                                       AND p.kind IN ('reversal', 'refund', 'chargeback'))
+                     AND NOT EXISTS (SELECT 1 FROM credits c
+                                     WHERE d.source_kind = 'credit' AND c.related_credit_id = d.source_id
+                                       AND c.issued_on = d.disbursed_on AND c.kind = 'reversal'))))
              ORDER BY 1, 2"
 );
 
@@ -953,6 +967,9 @@ pub enum Recorded {
     /// A disbursement: the `payment_disbursed`/`credit_disbursed` rows naming it, against
     /// its amount, negated.
     Disbursed,
+    /// The same, of a disbursement to an invoice voided in the window: the void check holds
+    /// the invoice's other rows, these are held here.
+    DisbursedToVoid,
 }
 
 /// A source row whose ledger rows (to window end) add up to something else than it.
@@ -1549,12 +1566,16 @@ impl Snapshot {
         let w = Window::of(period);
         self.collect(
             &basis.sql(&aggregates::LEDGER_ROW_GAPS),
-            on(basis, named_params! { ":end": w.end, ":after_end": w.after_end }),
+            on(
+                basis,
+                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            ),
             |r| {
                 Ok(LedgerRowGap {
                     recorded: word_at(r, 0, |w| match w {
                         "posted" => Some(Recorded::Posted),
                         "disbursed" => Some(Recorded::Disbursed),
+                        "voided" => Some(Recorded::DisbursedToVoid),
                         _ => None,
                     })?,
                     id: r.get(1)?,
@@ -2060,6 +2081,17 @@ impl Snapshot {
             },
             |r| Ok((r.get(0)?, money_at(r, 1)?)),
         )
+    }
+
+    /// The invoice a disbursement went to (`None`: no such disbursement).
+    pub fn invoice_of_disbursement(&self, id: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT invoice_id FROM disbursements WHERE id = :id",
+                named_params! { ":id": id },
+                |r| r.get(0),
+            )
+            .optional()
     }
 
     /// Disbursements in the window per account of the invoice they went to, from payments
