@@ -443,6 +443,104 @@ fn a_sign_off_refuses_workflow_rows_written_behind_the_log() {
     assert!(log.is_empty(), "{log:?}");
 }
 
+/// A checklist row moved with plain SQL, then moved again through closedesk: the move was
+/// accepted and recorded the outside state as its own before-state, so the log could never
+/// be replayed again — `verify` failed and no sign-off was possible, for good (the log only
+/// takes appends). A write on a row the log did not leave as it is now is refused, nothing
+/// saved; once the row is put back as the log has it, the same write goes through and the
+/// file verifies.
+#[test]
+fn a_write_on_a_row_changed_outside_is_refused_until_it_is_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE checklist SET status = 'done', updated_by = 'rdiaz',
+                updated_at = '2026-11-30T00:00:00Z', version = version + 1 WHERE item = 3",
+        [],
+    )
+    .unwrap();
+    let out = run(
+        "checklist",
+        &path,
+        &["set", "3", "in_progress", "--user", "rdiaz"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "checklist:3 was changed outside closedesk: the audit log never changed it: it should be \
+             {\"status\":\"pending\",\"updated_by\":null,\"updated_at\":null,\"version\":0}, the file has \
+             {\"status\":\"done\",\"updated_by\":\"rdiaz\",\"updated_at\":\"2026-11-30T00:00:00Z\",\"version\":1}. \
+             Nothing was saved"
+        ),
+        "{stderr}"
+    );
+    let snapshot = Snapshot::open(&path).unwrap();
+    assert!(snapshot.workflow().audit_log().unwrap().is_empty());
+    // Another row is not held up by it.
+    ok(
+        "checklist",
+        &path,
+        &["set", "4", "in_progress", "--user", "rdiaz"],
+    );
+    // `signoff --check` lists it with the other preconditions, not met (it read [ok]).
+    let check = run("signoff", &path, &["--check", "--user", "mhale"]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout
+            .contains("[not met] the workflow tables match the audit log: the workflow tables do not match"),
+        "{stdout}"
+    );
+    // Put back as the log has it: the move goes through, and the file verifies.
+    conn.execute(
+        "UPDATE checklist SET status = 'pending', updated_by = NULL, updated_at = NULL, version = 0
+         WHERE item = 3",
+        [],
+    )
+    .unwrap();
+    ok(
+        "checklist",
+        &path,
+        &["set", "3", "in_progress", "--user", "rdiaz"],
+    );
+    ok("verify", &path, &[]);
+}
+
+/// A correction proposed and never decided was locked undecided by a sign-off: every
+/// precondition read `[ok]`. It is now one, not met until each is accepted or rejected.
+#[test]
+fn a_sign_off_waits_for_every_correction_to_be_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path());
+    let key = "exports:GL-2026-03:ar-total";
+    ok(
+        "mismatch",
+        &path,
+        &[
+            key,
+            "propose",
+            "--amount",
+            "500.00",
+            "--side",
+            "actual",
+            "--reason=GL export missed a batch of lines",
+            "--user",
+            "tlin",
+        ],
+    );
+    let check = run("signoff", &path, &["--check", "--user", "mhale"]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "[not met] no correction awaiting a decision: 1 awaiting: #1 on {key} (accept or reject each)"
+        )),
+        "{stdout}"
+    );
+}
+
 /// An amount stored as a floating-point value by another program: every command said
 /// "Invalid column type Real at index: 7, name: amount_cents". It now says what is wrong in
 /// words a controller can act on.

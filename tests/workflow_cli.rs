@@ -266,7 +266,7 @@ fn refused_actions_exit_2_naming_what_would_allow_them() {
     let out = run(&["signoff", "--json", "--user", "olive"], &path);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["refused"], "precondition");
-    assert_eq!(json["preconditions"][1]["met"], false);
+    assert_eq!(json["preconditions"][2]["met"], false);
     // signoff --check: exit 1 while not ready.
     let out = run(&["signoff", "--check", "--user", "lena"], &path);
     assert_eq!(out.status.code(), Some(1));

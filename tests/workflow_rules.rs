@@ -980,10 +980,13 @@ fn sign_off_lists_every_precondition_with_its_state() {
         lines,
         [
             "[ok]      the period is open: open",
+            "[ok]      the workflow tables match the audit log: they match",
             "[not met] all eight checklist items done: 1 of 8 done; not done: 2 (pending), 3 (pending), \
              4 (pending), 5 (pending), 6 (pending), 7 (pending), 8 (pending)",
             "[not met] no mismatch open or in_correction: 3 open: exports:GL-2026-03:ar-total (in_correction), \
              employer_programs:STM-1:statement-total (open), ledger:ACC-1:roll-forward (open)",
+            "[not met] no correction awaiting a decision: 1 awaiting: #1 on exports:GL-2026-03:ar-total \
+             (accept or reject each)",
             "[ok]      the signer is a lead: lena is a lead",
             "[ok]      four-eyes: the signer marked at most 4 of the 8 items done: lena marked no item done",
         ]

@@ -433,6 +433,19 @@ impl Reader<'_> {
         self.0.prepare_cached(sql)?.query_row(params, map).optional()
     }
 
+    /// The state the audit log's last row naming workflow row `id` in its after-states left
+    /// it in: that row's seq and the state as JSON text (`None`: it deleted the row); `None`
+    /// when no row names it.
+    pub fn last_logged_state(&self, id: &str) -> rusqlite::Result<Option<(i64, Option<String>)>> {
+        self.one(
+            "SELECT a.seq, CASE WHEN j.type = 'null' THEN NULL ELSE json(j.value) END
+             FROM audit_log a, json_each(CASE WHEN json_valid(a.after) THEN a.after ELSE '{}' END) j
+             WHERE j.key = ?1 ORDER BY a.seq DESC LIMIT 1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
     /// The roster entry of `login`, if it is on the roster.
     pub fn roster_entry(&self, login: &str) -> rusqlite::Result<Option<RosterEntry>> {
         self.one(

@@ -646,6 +646,49 @@ pub fn changed_outside(read: &Reader<'_>) -> Result<Option<String>, Refusal> {
     }))
 }
 
+/// Refuses a write whose rows the workflow tables no longer hold as the audit log's last
+/// change to them left them (a row written with `sqlite3`): the write would record that
+/// state as its own before-state, and the log could never be replayed, verified or signed
+/// off again. `before`: the entry's before-states, keyed by row id. Only the rows the write
+/// touches are compared; the period's row is the lock's (`signoff`).
+pub(crate) fn ensure_rows_follow_log(read: &Reader<'_>, before: &Value) -> Result<(), Refusal> {
+    let Some(before) = before.as_object() else {
+        return Ok(());
+    };
+    if before.keys().all(|id| id.starts_with("period:")) {
+        return Ok(());
+    }
+    for (id, now) in before.iter().filter(|(id, _)| !id.starts_with("period:")) {
+        // What the log's actions left the row as: the last after-state naming it.
+        let (seq, expected) = match read.last_logged_state(id)? {
+            Some((seq, state)) => (
+                Some(seq),
+                state
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or(Value::Null),
+            ),
+            None if id.starts_with("checklist:") => (None, ChecklistRow::initial_state()),
+            None => (None, Value::Null),
+        };
+        if &expected != now {
+            let last = match seq {
+                Some(seq) => format!("the audit log's last change to it (seq {seq}) left it {expected}"),
+                None => format!("the audit log never changed it: it should be {expected}"),
+            };
+            return Err(Refusal::Precondition(format!(
+                "{id} was changed outside closedesk: {last}, the file has {now}. Nothing was saved: an \
+                 action on it now would take that change for its starting point and the log could \
+                 never be verified or signed off again. Put the row back as the log has it first \
+                 (docs/workflow.md, \"Changed outside closedesk\")",
+                id = inert(id),
+                last = inert(&last),
+                now = inert(&now.to_string()),
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn replay(
     read: &Reader<'_>,
     rows: &[AuditRow],

@@ -773,8 +773,13 @@ pub fn closed_to(status: MismatchStatus, permission: Permission) -> Option<Strin
         (Permission::Waive, MismatchStatus::InCorrection) => {
             Some("waiving waits: accept or send back the correction first".into())
         }
-        (Permission::AcceptCorrection | Permission::RejectCorrection, status)
-            if status != MismatchStatus::InCorrection =>
+        (Permission::AcceptCorrection, status) if status != MismatchStatus::InCorrection => {
+            Some("no correction awaits a decision".into())
+        }
+        // A resolved mismatch may still have a correction proposed beside the one accepted:
+        // it is sent back (a sign-off waits for every correction to be decided).
+        (Permission::RejectCorrection, status)
+            if !matches!(status, MismatchStatus::InCorrection | MismatchStatus::Resolved) =>
         {
             Some("no correction awaits a decision".into())
         }

@@ -360,7 +360,14 @@ fn audited(
     actor: &Actor,
     change: impl FnOnce(&Writes<'_>) -> Result<AuditEntry, Refusal>,
 ) -> Result<Receipt, Refusal> {
-    tx.audited(|read, hash| signing::sign(read, actor, hash), change)
+    tx.audited(
+        |read, hash| signing::sign(read, actor, hash),
+        |writes| {
+            let entry = change(writes)?;
+            audit::ensure_rows_follow_log(&tx.read(), &entry.before)?;
+            Ok(entry)
+        },
+    )
 }
 
 /// [`audited`] for a change that also gives back a value (a row it inserted).
@@ -369,7 +376,14 @@ fn audited_with<T>(
     actor: &Actor,
     change: impl FnOnce(&Writes<'_>) -> Result<(T, AuditEntry), Refusal>,
 ) -> Result<(T, Receipt), Refusal> {
-    tx.audited_with(|read, hash| signing::sign(read, actor, hash), change)
+    tx.audited_with(
+        |read, hash| signing::sign(read, actor, hash),
+        |writes| {
+            let (value, entry) = change(writes)?;
+            audit::ensure_rows_follow_log(&tx.read(), &entry.before)?;
+            Ok((value, entry))
+        },
+    )
 }
 
 /// The period's state inside a write transaction; refused when it is signed off.

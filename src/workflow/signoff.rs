@@ -22,7 +22,9 @@ use super::{
 use crate::digest::hex;
 use crate::money::Money;
 use crate::reconcile::{stored, Aging, Headline, Mismatch, Overview, Reconciliation, Steps};
-use crate::snapshot::model::{ItemStatus, MismatchStatus, Period, PeriodStatus, Role, Severity};
+use crate::snapshot::model::{
+    CorrectionStatus, ItemStatus, MismatchStatus, Period, PeriodStatus, Role, Severity,
+};
 use crate::snapshot::workflow::{LockChange, LockClaim, PeriodState, Reader, SignoffRow};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
@@ -75,6 +77,18 @@ fn evaluate<M>(
         },
     });
 
+    // What the lock would seal must be what the log's actions made (the sign-off refuses
+    // before the rest when it is not; `--check` and the cockpit list it with them).
+    let outside = super::audit::changed_outside(read)?;
+    out.push(Precondition {
+        rule: "the workflow tables match the audit log",
+        met: outside.is_none(),
+        state: match outside {
+            None => "they match".to_string(),
+            Some(why) => why,
+        },
+    });
+
     let items = read.checklist()?;
     let not_done: Vec<String> = items
         .iter()
@@ -113,6 +127,27 @@ fn evaluate<M>(
             "none".to_string()
         } else {
             format!("{open} open: {}", named.join(", "))
+        },
+    });
+
+    // A correction still awaiting a decision would be locked undecided.
+    let awaiting: Vec<String> = read
+        .corrections()?
+        .iter()
+        .filter(|c| c.correction_status == Some(CorrectionStatus::Proposed))
+        .map(|c| format!("#{} on {}", c.id, inert(&c.target)))
+        .collect();
+    out.push(Precondition {
+        rule: "no correction awaiting a decision",
+        met: awaiting.is_empty(),
+        state: if awaiting.is_empty() {
+            "none".to_string()
+        } else {
+            format!(
+                "{} awaiting: {} (accept or reject each)",
+                awaiting.len(),
+                awaiting.join(", ")
+            )
         },
     });
 

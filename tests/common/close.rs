@@ -74,7 +74,8 @@ pub const ACCEPT_NOTE: &str = "ties to ACC-1004's export line";
 pub const SIGNOFF_COMMENT: &str = "March close, reviewed with the GL team";
 
 /// Reviewer: chooses among the two waiting corrections with the variance before → after of
-/// each, confirms the first with a note, and waives the statement mismatch with a reason.
+/// each, confirms the first with a note, sends the partial one back (a sign-off waits for
+/// every correction to be decided), and waives the statement mismatch with a reason.
 pub fn choose_accept_and_waive(s: &dyn Screen) {
     open_mismatch(s, "GL-2026", GL_KEY);
     s.press(b"a", "Accept which correction?");
@@ -86,6 +87,11 @@ pub fn choose_accept_and_waive(s: &dyn Screen) {
     s.send(ACCEPT_NOTE.as_bytes());
     s.press(b"\x13", "correction accepted");
     s.wait_for("[accepted");
+    s.press(b"r", "Send back which correction?");
+    s.wait_for("#2 +5.00 adds to actual");
+    s.press(b"\r", "Send back correction #2");
+    s.send(b"superseded by the full 9.75 correction");
+    s.press(b"\x13", "correction sent back");
     open_mismatch(s, "STM-VERIFY", "statement-total");
     s.press(b"w", "Ctrl-S save");
     s.send(b"Verify statement reissued in April with the corrected fee");

@@ -114,21 +114,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Line::from(""),
     ];
     let width = area.width as usize;
-    // A workflow row the audit log did not make: the sign-off refuses before any
-    // precondition, so it is said first, as an unmet box.
-    if let Some(why) = &d.changed_outside {
-        lines.push(Line::styled(
-            fit(
-                " [ ] the workflow tables match the audit log (CHANGED OUTSIDE closedesk)",
-                width,
-            ),
-            theme.bad(),
-        ));
-        lines.push(Line::styled(
-            format!("     {}", fit(&inert(why), width.saturating_sub(5))),
-            theme.dim(),
-        ));
-    }
     for (ok, what, detail) in &d.preconditions {
         let (mark, style) = if *ok {
             ("[x]", theme.ok())
