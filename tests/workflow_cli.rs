@@ -869,3 +869,64 @@ Trail:
     );
     assert_eq!(run(&["verify"], &path).status.code(), Some(0));
 }
+
+/// A conflict names who last changed the mismatch as stored, never the actor and now: on a
+/// mismatch nobody touched it said "it is now version 0, changed by oscar at <now>".
+#[test]
+fn a_conflict_names_the_stored_changer_or_that_nobody_changed_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "p.db", &source_with_gap());
+    let key = "exports:GL-1:ar-total";
+    let out = run(
+        &[
+            "mismatch",
+            key,
+            "note",
+            "hi",
+            "--if-version",
+            "3",
+            "--user",
+            "oscar",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("(you saw version 3, it is now version 0, never changed)"),
+        "{err}"
+    );
+    assert!(!err.contains("changed by"), "{err}");
+
+    // olive notes it; oscar, from a stale view, is told olive did, at olive's time.
+    let out = run(&["mismatch", key, "note", "first", "--user", "olive"], &path);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let detail: serde_json::Value =
+        serde_json::from_slice(&run(&["mismatch", key, "--json"], &path).stdout).unwrap();
+    let (version, at) = (&detail["view"]["version"], &detail["view"]["updated_at"]);
+    assert_eq!(version, 1, "{detail}");
+    // A second later, so the time of this action cannot pass for olive's.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = run(
+        &[
+            "mismatch",
+            key,
+            "note",
+            "hi",
+            "--if-version",
+            "0",
+            "--user",
+            "oscar",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "(you saw version 0, it is now version 1, changed by olive at {})",
+            at.as_str().unwrap()
+        )),
+        "{err}"
+    );
+}
