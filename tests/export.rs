@@ -1063,3 +1063,124 @@ fn the_pdf_packet_matches_its_golden_text() {
         );
     }
 }
+
+/// Runs `closedesk COMMAND FILE REST…` and asserts it succeeded.
+fn run_ok(path: &Path, command: &str, rest: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg(command)
+        .arg(path)
+        .args(rest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{command} {rest:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The packet's text from the heading that starts with `heading` to the next `## `.
+fn packet_section(path: &Path, login: &str, heading: &str) -> String {
+    let md = String::from_utf8(bytes(path, login, &Request::new(Kind::Packet, Format::Markdown))).unwrap();
+    let start = md
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} in {md}"));
+    let rest = &md[start + heading.len()..];
+    rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+}
+
+const GL_GAP: &str = "exports:GL-2026-03:ar-total";
+
+/// A waiver decides the demo's GL gap, it does not close it: the export is still 9.75 short
+/// of closing AR. Section 5 said "Each export batch has its header equal to its lines, and
+/// its lines tied to the subledger" above a GL row of 39,629.52 against 39,639.27.
+#[test]
+fn the_packet_says_a_waived_export_gap_is_still_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "waived.db");
+    run_ok(
+        &path,
+        "mismatch",
+        &[
+            GL_GAP,
+            "waive",
+            "--reason=Usage line dropped by the GL feed; booked in April",
+            "--user",
+            "mhale",
+        ],
+    );
+    let section = packet_section(&path, "tlin", "## 5. AR to finance output");
+    assert!(!section.contains("Each export batch has "), "{section}");
+    assert!(
+        section.contains("GL-2026-03 is 9.75 short of closing AR; its mismatch was waived by mhale at "),
+        "{section}"
+    );
+    assert!(
+        section.contains("| GL-2026-03 | gl | netsuite-gl | 2026-03-31T22:00:00 | 39,629.52 | 39,629.52 | 29 | 39,639.27 |"),
+        "{section}"
+    );
+}
+
+/// The same with the gap resolved by an accepted correction: the overlay ties, the export
+/// does not.
+#[test]
+fn the_packet_says_a_corrected_export_gap_is_still_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "corrected.db");
+    run_ok(
+        &path,
+        "mismatch",
+        &[
+            GL_GAP,
+            "propose",
+            "--amount=9.75",
+            "--side=actual",
+            "--reason=GL line for ACC-1004 dropped a usage line",
+            "--user",
+            "rdiaz",
+        ],
+    );
+    run_ok(&path, "mismatch", &[GL_GAP, "accept", "--user", "jokafor"]);
+    let detail = run_ok(&path, "mismatch", &[GL_GAP, "--json"]);
+    assert_eq!(json(detail.as_bytes())["view"]["status"], "resolved", "{detail}");
+    let section = packet_section(&path, "tlin", "## 5. AR to finance output");
+    assert!(!section.contains("Each export batch has "), "{section}");
+    assert!(
+        section.contains(
+            "GL-2026-03 is 9.75 short of closing AR; its mismatch was corrected by accepted correction #"
+        ),
+        "{section}"
+    );
+    assert!(section.contains("accepted by jokafor at "), "{section}");
+}
+
+/// Step 4 said every adjustment was "recorded in the ledger in full" once the mismatch of a
+/// void the ledger booked short was waived (tests/fixtures/void-booked-late).
+#[test]
+fn the_packet_says_a_waived_adjustment_gap_is_still_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.db");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/void-booked-late");
+    closedesk::import::import_dir(&fixtures, &path, false).unwrap();
+    run_ok(
+        &path,
+        "mismatch",
+        &[
+            "adjustments:INV-A1:void",
+            "waive",
+            "--reason=The void is booked in the next period's ledger",
+            "--user",
+            "controller",
+        ],
+    );
+    let section = packet_section(&path, "controller", "## 4. Adjustments");
+    assert!(!section.contains("recorded in the ledger in full."), "{section}");
+    assert!(
+        section.contains(
+            "The void of invoice INV-A1 is not recorded in the ledger in full (expected 0.00, actual 300.00); \
+             its mismatch was waived by controller at "
+        ),
+        "{section}"
+    );
+}

@@ -783,7 +783,8 @@ exports:GL-1:ar-total  (you: rita (reviewer))
   actual from:   export_batches GL-1
 Corrections:
   #1 -9.75 to actual by olive at <at> (ref JE-1042): reversed by lena at <at>: the batch was sent once only (accepted by rita at <at>)
-      reason: batch GL-1 was sent twice
+      proposed because: batch GL-1 was sent twice
+      accepted with note: ties to JE-1042
 Trail:
   #1    <at>  olive  mismatch.seen  mismatch:exports:GL-1:ar-total
         mismatch:exports:GL-1:ar-total added
@@ -868,4 +869,112 @@ Trail:
         text(&out.stderr)
     );
     assert_eq!(run(&["verify"], &path).status.code(), Some(0));
+}
+
+/// A conflict names who last changed the mismatch as stored, never the actor and now: on a
+/// mismatch nobody touched it said "it is now version 0, changed by oscar at <now>".
+#[test]
+fn a_conflict_names_the_stored_changer_or_that_nobody_changed_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "p.db", &source_with_gap());
+    let key = "exports:GL-1:ar-total";
+    let out = run(
+        &[
+            "mismatch",
+            key,
+            "note",
+            "hi",
+            "--if-version",
+            "3",
+            "--user",
+            "oscar",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("(you saw version 3, it is now version 0, never changed)"),
+        "{err}"
+    );
+    assert!(!err.contains("changed by"), "{err}");
+
+    // olive notes it; oscar, from a stale view, is told olive did, at olive's time.
+    let out = run(&["mismatch", key, "note", "first", "--user", "olive"], &path);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let detail: serde_json::Value =
+        serde_json::from_slice(&run(&["mismatch", key, "--json"], &path).stdout).unwrap();
+    let (version, at) = (&detail["view"]["version"], &detail["view"]["updated_at"]);
+    assert_eq!(version, 1, "{detail}");
+    // A second later, so the time of this action cannot pass for olive's.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = run(
+        &[
+            "mismatch",
+            key,
+            "note",
+            "hi",
+            "--if-version",
+            "0",
+            "--user",
+            "oscar",
+        ],
+        &path,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "(you saw version 0, it is now version 1, changed by olive at {})",
+            at.as_str().unwrap()
+        )),
+        "{err}"
+    );
+}
+
+/// A correction's detail says whose words each reason is: the proposer's reason read as
+/// the rejecter's, under "rejected by rita", and the rejection's own reason was only in the
+/// trail.
+#[test]
+fn a_corrections_detail_labels_the_proposers_and_the_deciders_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_of(dir.path(), "p.db", &source_with_gap());
+    let key = "exports:GL-1:ar-total";
+    for args in [
+        &[
+            "mismatch",
+            key,
+            "propose",
+            "--amount",
+            "-9.75",
+            "--side",
+            "actual",
+            "--reason",
+            "batch GL-1 was sent twice",
+            "--user",
+            "olive",
+        ][..],
+        &[
+            "mismatch",
+            key,
+            "reject",
+            "1",
+            "--reason",
+            "GL-1 was sent once: see the feed log",
+            "--user",
+            "rita",
+        ][..],
+    ] {
+        let out = run(args, &path);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+    }
+    let detail = at_redacted(&text(&run(&["mismatch", key], &path).stdout));
+    assert!(
+        detail.contains(
+            "  #1 -9.75 to actual by olive at <at>: rejected by rita at <at>\n\
+             \x20     proposed because: batch GL-1 was sent twice\n\
+             \x20     rejected because: GL-1 was sent once: see the feed log\n"
+        ),
+        "{detail}"
+    );
 }

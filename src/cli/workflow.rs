@@ -18,7 +18,7 @@ use super::{
 };
 use crate::money::Money;
 use crate::reconcile::stored::{self, Current};
-use crate::snapshot::model::{ItemStatus, Lane, MismatchStatus, Severity, Side};
+use crate::snapshot::model::{CorrectionStatus, ItemStatus, Lane, MismatchStatus, Severity, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::snapshot::Snapshot;
 use crate::text::{inert, inert_path};
@@ -785,7 +785,16 @@ fn print_detail(d: &Detail, actor: &Actor) {
                     .as_deref()
                     .map_or(String::new(), |r| format!(" (ref {})", inert(r))),
             );
-            println!("      reason: {}", inert(&c.row.text));
+            // Whose words each is: the proposer's reason, then the decider's note or reason
+            // (it read as the decider's when only the proposer's was shown, as `reason:`).
+            println!("      proposed because: {}", inert(&c.row.text));
+            if let Some(note) = &c.row.decision_note {
+                let label = match c.status {
+                    CorrectionStatus::Rejected => "rejected because",
+                    _ => "accepted with note",
+                };
+                println!("      {label}: {}", inert(note));
+            }
         }
     }
     let notes: Vec<&AnnotationRow> = d

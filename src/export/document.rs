@@ -15,7 +15,8 @@ use serde_json::Value;
 use super::md;
 use super::packet::Packet;
 use crate::money::Money;
-use crate::reconcile::SourceRef;
+use crate::reconcile::{Mismatch, SourceRef};
+use crate::snapshot::model::{AnnotationKind, CorrectionStatus, Lane, MismatchStatus};
 use crate::workflow::checklist;
 
 /// Rows of an account table shown in the body; the full list is in the appendix.
@@ -237,6 +238,106 @@ fn count(v: &Value, path: &[&str]) -> u64 {
     get(v, path).as_u64().unwrap_or(0)
 }
 
+/// The gaps of `lane` that still show in its figures though their mismatch is no longer
+/// open: waived, or resolved by accepted corrections. A waiver or a correction decides the
+/// mismatch; the source rows, and so the batch or ledger that differs, stay as they were.
+/// One clause each: the gap in `words`, then how its mismatch was decided.
+fn decided_gaps(p: &Packet<'_>, lane: Lane, words: fn(&Mismatch) -> String) -> Vec<String> {
+    p.mismatches
+        .iter()
+        .filter(|d| d.view.lane == Some(lane) && !d.view.is_open())
+        .filter_map(|d| {
+            let mm = d.view.mismatch.as_ref()?;
+            Some(format!("{}; its mismatch was {}", words(mm), decision(d)))
+        })
+        .collect()
+}
+
+/// " First. Second." — each clause a sentence after the one before it (empty for none).
+fn sentences(clauses: &[String]) -> String {
+    clauses.iter().map(|c| format!(" {c}.")).collect()
+}
+
+/// How a mismatch that is no longer open was decided: "waived by WHO at WHEN", or
+/// "corrected by accepted correction #N (+9.75 to actual, proposed by WHO, accepted by WHO
+/// at WHEN)".
+fn decision(d: &crate::workflow::mismatches::Detail) -> String {
+    match d.view.status {
+        MismatchStatus::Waived => {
+            match d
+                .annotations
+                .iter()
+                .rev()
+                .find(|a| a.kind == AnnotationKind::Waiver)
+            {
+                Some(a) => format!("waived by {} at {}", md(&a.author), md(&a.created_at)),
+                None => "waived".to_string(),
+            }
+        }
+        MismatchStatus::Resolved => {
+            let accepted: Vec<String> = d
+                .annotations
+                .iter()
+                .filter(|a| a.correction_status == Some(CorrectionStatus::Accepted))
+                .map(|a| {
+                    let amount = a.amount.unwrap_or_default();
+                    let signed = if amount.is_negative() {
+                        amount.grouped()
+                    } else {
+                        format!("+{}", amount.grouped())
+                    };
+                    format!(
+                        "#{} ({signed} to {}, proposed by {}, accepted by {} at {})",
+                        a.id,
+                        a.side.map(|s| s.to_string()).unwrap_or_default(),
+                        md(&a.author),
+                        md(a.decided_by.as_deref().unwrap_or("-")),
+                        md(a.decided_at.as_deref().unwrap_or("-")),
+                    )
+                })
+                .collect();
+            match accepted.len() {
+                0 => "resolved".to_string(),
+                1 => format!("corrected by accepted correction {}", accepted[0]),
+                _ => format!("corrected by accepted corrections {}", accepted.join(", ")),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A gap as the engine titles it, with its figures: "The void of invoice INV-A1 is not
+/// recorded in the ledger in full (expected 0.00, actual 300.00)".
+fn gap_in_words(mm: &Mismatch) -> String {
+    format!(
+        "{} (expected {}, actual {})",
+        md(mm.title.trim_end_matches('.')),
+        mm.expected.grouped(),
+        mm.actual.grouped()
+    )
+}
+
+/// An export batch's gap by what it should tie to: "GL-2026-03 is 9.75 short of closing
+/// AR".
+fn export_gap(mm: &Mismatch) -> String {
+    use crate::reconcile::exports::{ACCOUNT_AR, AR_TOTAL, GL_ACCOUNT, LINES_TOTAL};
+    let by = mm.variance.abs().grouped();
+    let how = if mm.variance.is_negative() {
+        "short of"
+    } else {
+        "over"
+    };
+    let (batch, item) = mm.subject.split_once('/').unwrap_or((&mm.subject, ""));
+    let (batch, item) = (md(batch), md(item));
+    match mm.check {
+        AR_TOTAL => format!("{batch} is {by} {how} closing AR"),
+        LINES_TOTAL => format!("{batch}'s header is {by} {how} its lines"),
+        GL_ACCOUNT => format!("{batch} carries account {item} {by} {how} its window-end AR"),
+        ACCOUNT_AR => format!("{batch} carries account {item} {by} {how} its ledger closing AR"),
+        _ => gap_in_words(mm),
+    }
+}
+
 /// The packet as a Markdown document.
 pub fn markdown(p: &Packet<'_>) -> String {
     let mut out = String::new();
@@ -324,9 +425,10 @@ pub fn markdown(p: &Packet<'_>) -> String {
 
     // The six steps --------------------------------------------------------------------
     let s = &steps;
-    // What the sentences below may claim: a lane ties only when none of its mismatches is
-    // open (the tables under them hold the figures either way).
-    let open_in = |lane: crate::snapshot::model::Lane| {
+    // What the sentences below may claim: a lane ties only when the engine reports none of
+    // its mismatches — an open one is counted, and one waived or corrected is said with its
+    // gap, which the decision did not close (the tables under them hold the figures).
+    let open_in = |lane: Lane| {
         p.mismatches
             .iter()
             .filter(|d| d.view.lane == Some(lane) && d.view.is_open())
@@ -409,8 +511,10 @@ pub fn markdown(p: &Packet<'_>) -> String {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let recorded = match open_in(crate::snapshot::model::Lane::Adjustments) {
-        0 => "each recorded in the ledger in full".to_string(),
+    let closed = decided_gaps(p, Lane::Adjustments, gap_in_words);
+    let recorded = match open_in(Lane::Adjustments) {
+        0 if closed.is_empty() => "each recorded in the ledger in full".to_string(),
+        0 => "not all recorded in the ledger as they should be".to_string(),
         n => format!(
             "not all recorded in the ledger as they should be: {n} open mismatch(es) in the adjustments lane"
         ),
@@ -418,8 +522,9 @@ pub fn markdown(p: &Packet<'_>) -> String {
     let _ = writeln!(
         w,
         "{} adjustments in the window: voids, credits, reversals, refunds, chargebacks and \
-         ledger adjustments, {recorded}.\n",
-        items.len()
+         ledger adjustments, {recorded}.{}\n",
+        items.len(),
+        sentences(&closed)
     );
     scalars(w, &s["adjustments"]["totals"]);
     if items.len() > TOP_ADJUSTMENTS {
@@ -437,15 +542,24 @@ pub fn markdown(p: &Packet<'_>) -> String {
     let rule = "its header equal to its lines, and its lines tied to the subledger: the GL export to \
                 closing AR, the billing extract to the ledger's closing AR, the archive to posted \
                 receivables";
-    match open_in(crate::snapshot::model::Lane::Exports) {
-        0 => {
+    let closed = decided_gaps(p, Lane::Exports, export_gap);
+    match open_in(Lane::Exports) {
+        0 if closed.is_empty() => {
             let _ = writeln!(w, "Each export batch has {rule}.\n");
+        }
+        0 => {
+            let _ = writeln!(
+                w,
+                "Each export batch should have {rule}. Not every one does:{}\n",
+                sentences(&closed)
+            );
         }
         n => {
             let _ = writeln!(
                 w,
                 "Each export batch should have {rule}. Not every one does: {n} open mismatch(es) in the \
-                 exports lane (the register lists them).\n"
+                 exports lane (the register lists them).{}\n",
+                sentences(&closed)
             );
         }
     }

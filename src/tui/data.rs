@@ -1475,6 +1475,24 @@ mod large_tests {
             .filter(|i| i.mismatch.key != key)
             .all(|i| i.version == 0));
     }
+
+    /// The cockpit's save from a stale view of a mismatch nobody changed says so: it named
+    /// the saving login and now as the changer ("it is now version 0, changed by tlin at …").
+    #[test]
+    fn a_conflict_on_a_mismatch_nobody_changed_says_so() {
+        let (_dir, mut snapshot) = crate::demo::open_in_tempdir();
+        let assign = WriteOp::Assign {
+            key: "exports:GL-2026-03:ar-total".into(),
+            owner: "ar-team".into(),
+            seen: Some(3),
+        };
+        let refused = write(&mut snapshot, "tlin", None, &assign).unwrap_err();
+        assert!(
+            refused.contains("(you saw version 3, it is now version 0, never changed)"),
+            "{refused}"
+        );
+        assert!(!refused.contains("tlin"), "{refused}");
+    }
 }
 
 #[cfg(test)]

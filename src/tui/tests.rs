@@ -3354,3 +3354,18 @@ fn signing_off_with_an_unmet_precondition_is_refused_before_anything_is_typed() 
     assert!(d.app.editor.is_none());
     assert_shows(&d.screen(), "cannot sign off yet:");
 }
+
+/// A sent-back correction's trail says whose words each reason is: the proposer's reason
+/// stood unlabelled under "[rejected by jokafor]", reading as the decider's.
+#[test]
+fn demo_a_sent_back_correction_says_whose_reason_is_whose() {
+    let (mut d, key_gl) = demo_with_a_correction("jokafor");
+    d.press(&[key('r'), code(KeyCode::Enter)]);
+    typed(&mut d.app, "wrong side: the export is short");
+    d.press(&[ctrl('s')]);
+    assert_eq!(demo_correction(&d, key_gl).status.as_str(), "rejected");
+    let trail = trail_text(&d.app);
+    assert_shows(&trail, "correction +9.75 on actual [rejected by jokafor]");
+    assert_shows(&trail, "  proposed because: the GL export missed ACC-1004's line");
+    assert_shows(&trail, "  sent back because: wrong side: the export is short");
+}

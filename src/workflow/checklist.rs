@@ -465,8 +465,10 @@ pub fn set<F: Figures + ?Sized>(
             || format!("checklist item {item}"),
             seen_version,
             before.version,
-            before.updated_by.as_deref(),
-            before.updated_at.as_deref(),
+            before
+                .updated_by
+                .as_deref()
+                .map(|by| (by, before.updated_at.as_deref().unwrap_or("-"))),
         )?;
         if before.status == status {
             return Err(Refusal::Precondition(format!(

@@ -839,20 +839,25 @@ impl<F: Figures + ?Sized> On<'_, F> {
             let mismatch = mismatch_now(snapshot, recon, key)?;
             let mismatch = mismatch.as_deref();
             let stored = tx.read().mismatch_state(key)?;
-            let Some(state) = settle(tx, actor, key, mismatch.is_some(), stored, &mut Vec::new())? else {
-                return Err(not_found(key));
-            };
             // A stale view is a conflict, unless the change is refused anyway for a reason of
             // its own (the correction it decides was decided meanwhile): that reason says more,
-            // so it comes first. Either way nothing is written (an error rolls back).
+            // so it comes first. Either way nothing is written (an error rolls back). The
+            // caller read the state as stored (a view shows the stored version, 0 with none):
+            // it is checked against that, naming who stored it — not against what `settle`
+            // records for this very action (first seen, cleared by data, reappeared), which
+            // named the actor and now as the changer.
             let stale = check_version(
                 || format!("mismatch {}", inert(key)),
                 seen_version,
-                state.version,
-                Some(&state.updated_by),
-                Some(&state.updated_at),
+                stored.as_ref().map_or(0, |s| s.version),
+                stored
+                    .as_ref()
+                    .map(|s| (s.updated_by.as_str(), s.updated_at.as_str())),
             )
             .err();
+            let Some(state) = settle(tx, actor, key, mismatch.is_some(), stored, &mut Vec::new())? else {
+                return Err(not_found(key));
+            };
             let view = view_in(&tx.read(), mismatch, key)?;
             audited(tx, actor, |w| {
                 let mut work = Work {

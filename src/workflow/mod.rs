@@ -169,8 +169,8 @@ pub enum Refusal {
         what: String,
         seen: i64,
         now: i64,
-        changed_by: String,
-        changed_at: String,
+        /// Who last changed it and when, as stored; `None` when nobody ever did (version 0).
+        changed: Option<(String, String)>,
     },
     /// Another writer held the snapshot longer than the busy timeout.
     #[error("{}", self.message())]
@@ -301,13 +301,21 @@ impl Refusal {
                 what,
                 seen,
                 now,
-                changed_by,
-                changed_at,
+                changed: Some((by, at)),
             } => format!(
                 "conflict: {what} changed since you read it (you saw version {seen}, it is now version \
                  {now}, changed by {} at {}); nothing was saved — reload and try again",
-                inert(changed_by),
-                inert(changed_at)
+                inert(by),
+                inert(at)
+            ),
+            Refusal::Conflict {
+                what,
+                seen,
+                now,
+                changed: None,
+            } => format!(
+                "conflict: {what} is not at the version you read (you saw version {seen}, it is now version \
+                 {now}, never changed); nothing was saved — reload and try again"
             ),
             Refusal::Busy { input } => {
                 let mut text = format!(
@@ -403,21 +411,20 @@ fn ensure_open(tx: &WriteTx<'_>) -> Result<PeriodState, Refusal> {
 }
 
 /// Refuses a change made from a stale view: `seen` is the version the caller read (`None`:
-/// the caller read nothing before this action).
+/// the caller read nothing before this action), `now` the stored one and `changed` who
+/// stored it and when (`None`: nobody ever changed it).
 fn check_version(
     what: impl FnOnce() -> String,
     seen: Option<i64>,
     now: i64,
-    changed_by: Option<&str>,
-    changed_at: Option<&str>,
+    changed: Option<(&str, &str)>,
 ) -> Result<(), Refusal> {
     match seen {
         Some(seen) if seen != now => Err(Refusal::Conflict {
             what: what(),
             seen,
             now,
-            changed_by: changed_by.unwrap_or("nobody").to_string(),
-            changed_at: changed_at.unwrap_or("-").to_string(),
+            changed: changed.map(|(by, at)| (by.to_string(), at.to_string())),
         }),
         _ => Ok(()),
     }

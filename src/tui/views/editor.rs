@@ -431,7 +431,19 @@ impl App {
             .and_then(|(_, rest)| rest.split_once(')'))
             .map(|(who, _)| format!(" by {who}"))
             .unwrap_or_default();
+        // Or that nobody ever changed it (a file replaced under the cockpit): not "changed".
+        let never = ed
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains(", never changed)"));
         ed.error = Some(match (was, version) {
+            (Some(was), Some(now)) if never => format!(
+                "not at the version you read (version {was} → {now}, never changed); reloaded — Ctrl-S \
+                 saves your draft"
+            ),
+            _ if never => "not at the version you read (never changed); reloaded after a conflict — Ctrl-S \
+                           saves your draft"
+                .to_string(),
             (Some(was), Some(now)) => {
                 format!("changed{by} (version {was} → {now}); reloaded — Ctrl-S saves your draft")
             }

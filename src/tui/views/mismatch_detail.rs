@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::editor::{Editor, Purpose};
 use super::{fit, signed};
 use crate::money::Money;
-use crate::snapshot::model::{CorrectionStatus, Side};
+use crate::snapshot::model::{AnnotationKind, CorrectionStatus, Side};
 use crate::snapshot::workflow::AnnotationRow;
 use crate::text::{inert, inert_multiline};
 use crate::tui::action::{b, clamp_move, key, pane_keys, Action, Binding, K};
@@ -351,8 +351,15 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
             head.push(']');
         }
         out.push(Line::from(Span::styled(head, theme.dim())));
-        for l in inert_multiline(&a.text).lines() {
-            out.push(Line::from(format!("  {l}")));
+        // A correction's reason is its proposer's, said so: under "[sent back by …]" an
+        // unlabelled reason read as the decider's.
+        let reason_label = match a.kind {
+            AnnotationKind::Correction => "proposed because: ",
+            _ => "",
+        };
+        for (i, l) in inert_multiline(&a.text).lines().enumerate() {
+            let lead = if i == 0 { reason_label } else { "" };
+            out.push(Line::from(format!("  {lead}{l}")));
         }
         // As typed in the correction editor.
         if let Some(reference) = &a.reference {
@@ -360,7 +367,7 @@ pub fn trail_lines(rows: &[AnnotationRow], theme: &Theme) -> Vec<Line<'static>> 
         }
         if let Some(note) = &a.decision_note {
             let what = match a.correction_status {
-                Some(CorrectionStatus::Rejected) => "sent back",
+                Some(CorrectionStatus::Rejected) => "sent back because",
                 _ => "accept note",
             };
             for (i, l) in inert_multiline(note).lines().enumerate() {
