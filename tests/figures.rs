@@ -390,6 +390,37 @@ fn a_short_void_row_and_a_missing_unwinding_row_that_cancel_are_each_found() {
     );
 }
 
+#[test]
+fn a_reversal_unwound_the_day_after_is_its_unrecorded_finding_only() {
+    // unwinds, story 2, with the platform unwinding PAY-2's 600.00 on 03-16, the day after
+    // the NSF return (REV-2, 03-15), and the ledger's reversal row dated with it. ACC-B's
+    // ledger: 1,000 − 600 + 600 = 1,000.00 = its balances (1,000 − (600 − 600)): it ties.
+    // REV-2 pulled back nothing on its own day, so its row of 600.00 is `unrecorded`
+    // (expected 0.00, actual 600.00, +600.00: the documented same-day rule, to review). That
+    // row stands for DSB-2R, which no row of its own names: the closing AR holds nothing
+    // beyond it, and there is no roll-forward break (it was +600.00: expected 400.00, actual
+    // 1,000.00). Found by a figures audit.
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[
+            (
+                "disbursements.csv",
+                "DSB-2R,payment,PAY-2,INV-2,2026-03-15,-600.00",
+                "DSB-2R,payment,PAY-2,INV-2,2026-03-16,-600.00",
+            ),
+            (
+                "ledger.csv",
+                "LG-7,ACC-B,INV-2,2026-03-15T15:00:00Z",
+                "LG-7,ACC-B,INV-2,2026-03-16T15:00:00Z",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("adjustments:REV-2:unrecorded", "0.00", "600.00", "600.00")])
+    );
+}
+
 /// as-of-window-end's edits for PAY-9 100.00 received 03-28 and applied by DSB-9 on 03-30 to
 /// INV-3, posted 04-02 (its balance at the export 300.00 − 100.00 = 200.00).
 const APPLIED_TO_INVOICE_POSTED_AFTER: [(&str, &str, &str); 3] = [

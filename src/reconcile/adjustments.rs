@@ -79,6 +79,20 @@ pub struct Inputs {
     /// they record (actual − expected, `ledger_rows`): those rows' findings, so its void is
     /// held on the rest (a void row short by what a missing unwinding row leaves over).
     pub disbursement_rows_off: std::collections::BTreeMap<String, Money>,
+    /// Per payment of [`misrecorded_payments`], what its unwindings dated in the window that
+    /// no `payment_disbursed` row names (the ones its undos' rows stand for) pulled back.
+    pub unwound_without_rows: std::collections::BTreeMap<String, Money>,
+}
+
+/// The payments one of whose reversals or chargebacks the ledger records at another amount
+/// than its same-day unwinding pulled back (each an `unrecorded` finding).
+pub fn misrecorded_payments(undos: &[PaymentUndo]) -> std::collections::BTreeSet<String> {
+    undos
+        .iter()
+        .filter(|u| matches!(u.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback))
+        .filter(|u| expected_on_ledger(u).is_some_and(|e| e != u.recorded))
+        .filter_map(|u| u.payment.related_payment_id.clone())
+        .collect()
 }
 
 /// How far an invoice voided in the window leaves its AR off in the ledger, beyond what its
@@ -123,13 +137,32 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
     for invoice in &inputs.voided {
         *excess.entry(invoice.account_id.clone()).or_default() += void_unrecorded(invoice, inputs);
     }
+    // A reversal or chargeback recorded at another amount than its same-day unwinding is its
+    // `unrecorded` finding. What that leaves in the closing AR is what the payment's undo
+    // rows record beyond what its unwindings with no row of their own pulled back, on any
+    // day of the window: an unwinding dated the day after the return pulled the same value
+    // back, and the account ties (it was reported again as a roll-forward break).
+    let mut by_payment = std::collections::BTreeMap::<&str, (&str, Money)>::new();
     for undo in &inputs.payment_undos {
         if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
             continue;
         }
-        if let Some(expected) = expected_on_ledger(undo).filter(|e| *e != undo.recorded) {
+        let weighed = undo
+            .payment
+            .related_payment_id
+            .as_deref()
+            .filter(|p| inputs.unwound_without_rows.contains_key(*p));
+        if let Some(payment) = weighed {
+            by_payment
+                .entry(payment)
+                .or_insert((&undo.payment.account_id, Money::ZERO))
+                .1 += undo.recorded;
+        } else if let Some(expected) = expected_on_ledger(undo).filter(|e| *e != undo.recorded) {
             *excess.entry(undo.payment.account_id.clone()).or_default() += undo.recorded - expected;
         }
+    }
+    for (payment, (account, recorded)) in by_payment {
+        *excess.entry(account.to_string()).or_default() += recorded - inputs.unwound_without_rows[payment];
     }
     // A reversal or chargeback row naming no payments row of its kind is in the closing AR
     // while no undo expects it (`unexplained`): it is all excess. (A void row's amount is
@@ -406,6 +439,7 @@ mod tests {
                 ),
             ],
             disbursement_rows_off: Default::default(),
+            unwound_without_rows: Default::default(),
         }
     }
 

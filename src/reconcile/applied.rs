@@ -47,10 +47,45 @@ pub fn check(
             SourceKind::Payment => figures.unapplied_payments += unapplied,
             SourceKind::Credit => figures.unapplied_credits += unapplied,
         }
-        let (expected, title) = if source.disbursed.is_negative() {
+        let undos = match source.kind {
+            SourceKind::Payment => "reversals, refunds and chargebacks",
+            SourceKind::Credit => "reversals",
+        };
+        let (expected, title, next_action) = if source.disbursed.is_negative() {
             (
                 Money::ZERO,
                 format!("Disbursements from {} {} net below zero", source.kind, source.id),
+                format!(
+                    "Review the disbursements from {} {} against its {undos}; unwind only what was applied",
+                    source.kind, source.id
+                ),
+            )
+        } else if source.net_value.is_negative() {
+            // Taken back beyond what it brought: no disbursement can clear that.
+            let still = if source.disbursed.is_zero() {
+                String::new()
+            } else {
+                format!(", and {} of it is still disbursed", source.disbursed)
+            };
+            (
+                source.net_value,
+                format!(
+                    "{} {} is taken back beyond its amount: its {undos} exceed it by {}{still}",
+                    capitalized(source.kind),
+                    source.id,
+                    -source.net_value
+                ),
+                format!(
+                    "Correct the {undos} of {} {} (or its amount) so they take back at most what it \
+                     brought{}",
+                    source.kind,
+                    source.id,
+                    if source.disbursed.is_zero() {
+                        ""
+                    } else {
+                        "; then unwind what is still disbursed beyond what remains"
+                    }
+                ),
             )
         } else if source.disbursed > source.net_value {
             (
@@ -59,6 +94,11 @@ pub fn check(
                     "{} {} is disbursed beyond its net value",
                     capitalized(source.kind),
                     source.id
+                ),
+                format!(
+                    "Review the disbursements from {} {} against its {undos}; unwind the excess with a \
+                     negative disbursement",
+                    source.kind, source.id
                 ),
             )
         } else {
@@ -72,11 +112,7 @@ pub fn check(
             expected,
             actual: source.disbursed,
             title,
-            next_action: format!(
-                "Review the disbursements from {} {} against its reversals and refunds; \
-                 unwind the excess with a negative disbursement",
-                source.kind, source.id
-            ),
+            next_action,
         }));
     }
     figures.unapplied = figures.unapplied_payments + figures.unapplied_credits;
@@ -223,6 +259,36 @@ mod tests {
         let m = &found[0];
         assert_eq!(m.key, "disbursements:PAY-2:over-disbursed");
         assert_amounts(m, [70_000, 80_000, 10_000], Severity::High);
+    }
+
+    #[test]
+    fn taken_back_beyond_its_amount_is_said_as_such() {
+        // PAY-R 100.00 refunded 150.00, nothing disbursed: net −50.00. It read "disbursed
+        // beyond its net value" with "unwind the excess", which nothing could clear.
+        // CR-2 100.00 reversed for 150.00 with 100.00 still applied: net −50.00.
+        let (_, found) = run(
+            vec![
+                source(SourceKind::Payment, "PAY-R", -5_000, 0),
+                source(SourceKind::Credit, "CR-2", -5_000, 10_000),
+            ],
+            &[],
+        );
+        let by = |id: &str| found.iter().find(|m| m.subject == id).unwrap();
+        let m = by("PAY-R");
+        assert_amounts(m, [-5_000, 0, 5_000], Severity::High);
+        assert_eq!(
+            m.title,
+            "Payment PAY-R is taken back beyond its amount: its reversals, refunds and chargebacks \
+             exceed it by 50.00"
+        );
+        assert!(!m.next_action.contains("unwind"), "{}", m.next_action);
+        let m = by("CR-2");
+        assert_amounts(m, [-5_000, 10_000, 15_000], Severity::High);
+        assert_eq!(
+            m.title,
+            "Credit CR-2 is taken back beyond its amount: its reversals exceed it by 50.00, and 100.00 \
+             of it is still disbursed"
+        );
     }
 
     #[test]

@@ -593,9 +593,16 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
             *disbursement_rows_off.entry(invoice).or_default() += gap.actual - gap.expected;
         }
     }
+    let payment_undos = snapshot.payment_undos(p, basis)?;
+    let mut unwound_without_rows = BTreeMap::new();
+    for payment in adjustments::misrecorded_payments(&payment_undos) {
+        let unwound = snapshot.unwound_without_rows(p, &payment)?;
+        unwound_without_rows.insert(payment, unwound);
+    }
     let inputs = adjustments::Inputs {
         voided: snapshot.voided_invoices(p, basis)?,
-        payment_undos: snapshot.payment_undos(p, basis)?,
+        payment_undos,
+        unwound_without_rows,
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p, basis)?,
         disbursement_rows_off,

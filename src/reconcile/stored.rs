@@ -275,8 +275,9 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// events to window end, credits paid out by refund rows to window end, and cash applied
 /// to an invoice posted after window end a `target` break, a program's statements held to its
 /// fees together, missing ledger rows held as 0.00, and the ledger rows of an application to
-/// a draft left to its `target` break, and the rows of a voided invoice's disbursements held
-/// apart from its void; `+rows.6`, `+rows.5` and
+/// a draft left to its `target` break, the rows of a voided invoice's disbursements held
+/// apart from its void, and a reversal unwound on another day left to its `unrecorded`
+/// finding; `+rows.6`, `+rows.5` and
 /// `+rows.4` the same with the rules before; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
 /// same rows sealed by a digest read back each
 /// time, schema 3, with "a wrong ledger row is one finding"; `+rows.1` had the rules

@@ -743,9 +743,9 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 /// invoice net to zero by window end, else the `target` check holds them), every
 /// `payment_disbursed`/`credit_disbursed` row
 /// naming it (to window end, whatever invoice the row names) against its amount, negated —
-/// a disbursement with no row at all is 0.00, except an unwinding (negative) on the day a
-/// reversal, refund or chargeback of its payment (or a reversal of its credit) is dated,
-/// which that undo's rows record. `what`, the source's id, the rows' account (the
+/// a disbursement with no row at all is 0.00, except an unwinding (negative) of a payment
+/// with a reversal, refund or chargeback dated in the window (or of a credit with a
+/// reversal), which that undo's rows record. `what`, the source's id, the rows' account (the
 /// invoice's when there are none), expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "SELECT 'posted', i.id, COALESCE(MIN(g.account_id), i.account_id), i.total_cents,
@@ -776,11 +776,12 @@ pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
                  OR (COUNT(g.id) = 0 AND (d.amount_cents > 0 OR (d.amount_cents < 0
                      AND NOT EXISTS (SELECT 1 FROM payments p
                                      WHERE d.source_kind = 'payment' AND p.related_payment_id = d.source_id
-                                       AND p.occurred_on = d.disbursed_on
+                                       AND p.occurred_on >= :start AND p.occurred_on <= :end
                                        AND p.kind IN ('reversal', 'refund', 'chargeback'))
                      AND NOT EXISTS (SELECT 1 FROM credits c
                                      WHERE d.source_kind = 'credit' AND c.related_credit_id = d.source_id
-                                       AND c.issued_on = d.disbursed_on AND c.kind = 'reversal'))))
+                                       AND c.issued_on >= :start AND c.issued_on <= :end
+                                       AND c.kind = 'reversal'))))
              ORDER BY 1, 2"
 );
 
@@ -2080,6 +2081,28 @@ impl Snapshot {
                 ":after_end": w.after_end,
             },
             |r| Ok((r.get(0)?, money_at(r, 1)?)),
+        )
+    }
+
+    /// What payment `payment`'s unwindings dated in the window that no `payment_disbursed`
+    /// or `credit_disbursed` row (to window end) names pulled back off invoices: the ones its
+    /// reversals' and chargebacks' own rows record.
+    pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Money> {
+        let w = Window::of(period);
+        self.conn().query_row(
+            "SELECT COALESCE(-SUM(d.amount_cents), 0) FROM disbursements d
+             WHERE d.source_kind = 'payment' AND d.source_id = :payment AND d.amount_cents < 0
+               AND d.disbursed_on >= :start AND d.disbursed_on <= :end
+               AND NOT EXISTS (SELECT 1 FROM ledger g
+                               WHERE g.reference = d.id AND g.kind IN ('payment_disbursed', 'credit_disbursed')
+                                 AND g.occurred_at < :after_end)",
+            named_params! {
+                ":payment": payment,
+                ":start": w.start,
+                ":end": w.end,
+                ":after_end": w.after_end,
+            },
+            |r| money_at(r, 0),
         )
     }
 
