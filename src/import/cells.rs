@@ -130,13 +130,21 @@ impl Problems {
 
 /// A value as quoted in a message: inert, every character that does not show escaped
 /// ([`inert_exact`]: the message is about the value, and must show why), and cut short
-/// when long.
+/// when long — between characters, never inside an escape (`\u{20…` named nothing).
 pub(super) fn quoted(value: &str) -> String {
-    let shown = inert_exact(value);
-    match shown.char_indices().nth(SHOWN_CHARS) {
-        Some((cut, _)) => format!("{}…", &shown[..cut]),
-        None => shown,
+    let mut shown = String::new();
+    let mut count = 0;
+    for c in value.chars() {
+        let piece = inert_exact(c.encode_utf8(&mut [0; 4]));
+        let n = piece.chars().count();
+        if count + n > SHOWN_CHARS {
+            shown.push('…');
+            return shown;
+        }
+        shown.push_str(&piece);
+        count += n;
     }
+    shown
 }
 
 /// The enumerations of the model, for [`Row::word`].
@@ -817,6 +825,9 @@ mod tests {
         assert_eq!(quoted("a\x1bb"), "a\\x1bb");
         let long = "x".repeat(100);
         assert_eq!(quoted(&long), format!("{}…", "x".repeat(SHOWN_CHARS)));
+        // An escape that would not fit whole is left out whole.
+        let near = format!("{}\u{200e}", "x".repeat(SHOWN_CHARS - 3));
+        assert_eq!(quoted(&near), format!("{}…", "x".repeat(SHOWN_CHARS - 3)));
     }
 
     #[test]

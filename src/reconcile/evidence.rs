@@ -388,24 +388,26 @@ fn side_text(out: &mut String, name: &str, s: &Side) {
             .find(|r| r.found)
             .map(|r| r.amounts.iter().map(|(n, _)| *n).collect())
             .unwrap_or_default();
-        let mut header: Vec<String> = vec![table.to_string(), "date".into(), "account".into(), "what".into()];
+        // The amounts before the description, which runs long: on a narrow screen the
+        // figures stay in view.
+        let mut header: Vec<String> = vec![table.to_string(), "date".into(), "account".into()];
         header.extend(amount_names.iter().map(|n| n.to_string()));
-        let mut right = vec![false; 4];
+        header.push("what".into());
+        let mut right = vec![false; 3];
         right.extend(amount_names.iter().map(|_| true));
+        right.push(false);
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
-                let mut row = vec![
-                    inert(&r.id),
-                    opt(&r.date),
-                    opt(&r.account),
-                    if r.found {
-                        inert(&r.detail)
-                    } else {
-                        "(no such row now)".into()
-                    },
-                ];
+                let mut row = vec![inert(&r.id), opt(&r.date), opt(&r.account)];
                 row.extend(r.amounts.iter().map(|(_, m)| m.grouped()));
+                // A row gone since has no amounts: its columns stay, empty.
+                row.resize(3 + amount_names.len(), String::new());
+                row.push(if r.found {
+                    inert(&r.detail)
+                } else {
+                    "(no such row now)".into()
+                });
                 row
             })
             .collect();

@@ -511,6 +511,24 @@ fn roles_gate_actions_with_reasons() {
     assert_eq!(app.editor.as_ref().unwrap().purpose, Purpose::Reopen);
 }
 
+/// A checklist note being written when another user signs the period off: Ctrl-S offered
+/// "with a move of item 4: i in progress · d done…" beside "moves disabled". It now says
+/// the period is locked and keeps the text.
+#[test]
+fn a_checklist_note_written_across_a_sign_off_offers_no_move() {
+    let mut app = operator();
+    press(&mut app, &[key('3'), key('j'), key('j'), key('j'), key('n')]);
+    typed(&mut app, "waiting on the bank file");
+    app.data.as_mut().unwrap().period_status = PeriodStatus::SignedOff;
+    assert!(press(&mut app, &[ctrl('s')]).is_empty());
+    let ed = app.editor.as_ref().unwrap();
+    assert!(!ed.choose_move);
+    let error = ed.error.as_deref().unwrap();
+    assert!(error.starts_with("the period is signed off: locked"), "{error}");
+    assert!(error.contains("your note is kept"), "{error}");
+    assert_eq!(ed.text(), "waiting on the bank file");
+}
+
 #[test]
 fn checklist_moves_and_notes() {
     // A move of item 4, as the cockpit read it (version 0).

@@ -339,6 +339,17 @@ impl App {
                 text,
             },
             Purpose::ChecklistNote { item } => {
+                // Signed off while the note was written: nothing can be saved, so no move is
+                // offered; the text stays for after a reopen.
+                let locked = self.data.as_ref().and_then(|d| {
+                    crate::workflow::Permission::AddNote
+                        .admitted(d.period_status, d.lock_lifted.is_some())
+                        .err()
+                });
+                if let Some(why) = locked {
+                    ed.error = Some(format!("{why}: nothing was saved; your note is kept here"));
+                    return Vec::new();
+                }
                 // Saved alone (Enter: the item keeps its status and who moved it) or with a
                 // move of the item.
                 ed.error = Some(format!(

@@ -402,11 +402,16 @@ fn draw_choosing(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             "none waits any more: decided meanwhile (the trail says by whom) · Esc closes",
         ));
     }
-    for (i, choice) in choices.iter().enumerate() {
-        let text = format!(
-            "{} {}",
-            if i == selected { "›" } else { " " },
-            app.choice_words(choice)
+    // As wide as the longest choice needs, up to the screen; a choice still too long ends
+    // with `…`.
+    let words: Vec<String> = choices.iter().map(|c| app.choice_words(c)).collect();
+    let longest = words.iter().map(|w| w.chars().count() + 2).max().unwrap_or(0);
+    let width = (longest as u16 + 2).clamp(76, area.width.saturating_sub(2).max(76));
+    let inner = usize::from(width.min(area.width).saturating_sub(2));
+    for (i, words) in words.iter().enumerate() {
+        let text = fit(
+            &format!("{} {}", if i == selected { "›" } else { " " }, words),
+            inner,
         );
         lines.push(if i == selected {
             Line::styled(text, theme.selected())
@@ -431,8 +436,22 @@ fn draw_choosing(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     lines.push(Line::from(""));
     lines.push(Line::styled(enter, theme.dim()));
     let h = (lines.len() as u16 + 2).min(area.height);
-    let r = super::popup(frame, area, 76, h);
+    let r = super::popup(frame, area, width, h);
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), r);
+}
+
+/// "lane · owner · status" in `width` columns: the owner is cut first (ending with `…`) so
+/// the status stays whole. The trail's counts are in its pane's title.
+fn status_line<'a>(item: &Item, width: usize, theme: &Theme) -> Line<'a> {
+    let m = &item.mismatch;
+    let status = item.status.as_str();
+    let lane = format!("lane {} · owner ", m.lane);
+    let fixed = lane.chars().count() + " · status ".len() + status.len();
+    let owner = fit(&inert(&item.owner), width.saturating_sub(fixed).max(8));
+    Line::from(vec![
+        Span::raw(format!("{lane}{owner} · status ")),
+        Span::styled(status.to_string(), theme.status(status)),
+    ])
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
@@ -468,34 +487,26 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Span::styled(inert(&m.key), theme.title()),
         ]),
         Line::from(fit(&inert(&m.title), area.width as usize)),
-        Line::from(if item.corrected.2 == m.variance {
-            format!(
-                "expected {}   actual {}   variance {}",
-                m.expected.grouped(),
-                m.actual.grouped(),
-                signed(m.variance)
-            )
-        } else {
-            format!(
-                "expected {}   actual {}   variance {} → {} after accepted corrections",
-                m.expected.grouped(),
-                m.actual.grouped(),
-                signed(m.variance),
-                signed(item.corrected.2)
-            )
-        }),
-        Line::from(vec![
-            Span::raw(format!(
-                "lane {} · owner {} · status ",
-                m.lane,
-                inert(&item.owner)
-            )),
-            Span::styled(item.status.as_str(), theme.status(item.status.as_str())),
-            Span::raw(match (item.notes, item.pending_corrections) {
-                (n, 0) => format!(" · {n} in trail"),
-                (n, p) => format!(" · {n} in trail, {p} awaiting decision"),
-            }),
-        ]),
+        Line::from(fit(
+            &if item.corrected.2 == m.variance {
+                format!(
+                    "expected {}   actual {}   variance {}",
+                    m.expected.grouped(),
+                    m.actual.grouped(),
+                    signed(m.variance)
+                )
+            } else {
+                format!(
+                    "expected {}   actual {}   variance {} → {} corrected",
+                    m.expected.grouped(),
+                    m.actual.grouped(),
+                    signed(m.variance),
+                    signed(item.corrected.2)
+                )
+            },
+            area.width as usize,
+        )),
+        status_line(item, area.width as usize, theme),
         Line::from(fit(
             &format!("next: {}", inert(&m.next_action)),
             area.width as usize,
@@ -516,9 +527,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         }
     };
     let sources = app.detail_sources();
+    // Inside the borders, after the highlight symbol: a cut id ends with `…`.
+    let room = usize::from(left.width.saturating_sub(3));
     let src_items: Vec<ListItem> = sources
         .iter()
-        .map(|(side, table, id)| ListItem::new(format!("{side:<8} {table} {}", inert(id))))
+        .map(|(side, table, id)| ListItem::new(fit(&format!("{side:<8} {table} {}", inert(id)), room)))
         .collect();
     let mut st = ListState::default();
     if !sources.is_empty() {
@@ -546,7 +559,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         frame.render_stateful_widget(list, left, &mut st);
     }
 
-    let trail_block = Block::bordered().title(Span::styled("Trail", focus(DetailPane::Trail)));
+    let counts = match (item.notes, item.pending_corrections) {
+        (n, 0) => format!("Trail · {n}"),
+        (n, p) => format!("Trail · {n}, {p} awaiting decision"),
+    };
+    let trail_block = Block::bordered().title(Span::styled(counts, focus(DetailPane::Trail)));
     let trail = match &app.detail.trail {
         None => Paragraph::new("loading…"),
         Some(rows) if rows.is_empty() => Paragraph::new("No notes, corrections or waivers yet."),

@@ -587,10 +587,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     }
 }
 
-/// Status words that fit the table: `in_correction` → `in corr`.
+/// Status words that fit the table: `in_correction` → `in corr…` (cut text ends with `…`).
 pub fn status_short(status: MismatchStatus) -> &'static str {
     match status {
-        MismatchStatus::InCorrection => "in corr",
+        MismatchStatus::InCorrection => "in corr…",
         other => other.as_str(),
     }
 }
