@@ -909,6 +909,29 @@ fn a_usage_event_after_the_window_does_not_count_on_the_line_that_names_it() {
     );
 }
 
+/// A usage event being re-rated that a line already billed is its account's open exception,
+/// once: the line is held to its own events' known amounts whatever their state.
+#[test]
+fn a_rerating_event_billed_on_a_line_is_its_open_exception_only() {
+    // Corrected nets-away (clean), with UE-4 (ACC-B, 35.00, billed on LN-B1U) `rerating`:
+    // `usage:ACC-B:unprocessed`, expected 0.00, actual its known amount 35.00, +35.00.
+    // LN-B1U bills 50.00 = UE-4 35.00 + UE-5 15.00: it ties. (It was also
+    // `usage:LN-B1U:events`, expected 15.00, actual 50.00: the same 35.00 twice.)
+    let mut edits = NETS_AWAY_CORRECTED.to_vec();
+    edits.push((
+        "usage_events.csv",
+        "70,35.00,rated,LN-B1U,",
+        "70,35.00,rerating,LN-B1U,",
+    ));
+    let rec = reconcile_fixture("nets-away", &edits);
+    assert_eq!(
+        found(&rec),
+        expect(&[("usage:ACC-B:unprocessed", "0.00", "35.00", "35.00")]),
+        "{:#?}",
+        rec.mismatches
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Ledger rows wrong by amounts that cancel (tests/fixtures/ledger-rows-cancel): before the
 // row-by-row check ACC-A's two wrong rows were not seen at all.

@@ -276,8 +276,9 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// to an invoice posted after window end a `target` break, a program's statements held to its
 /// fees together, missing ledger rows held as 0.00, and the ledger rows of an application to
 /// a draft left to its `target` break, the rows of a voided invoice's disbursements held
-/// apart from its void, and a reversal unwound on another day left to its `unrecorded`
-/// finding; `+rows.6`, `+rows.5` and
+/// apart from its void, a reversal unwound on another day left to its `unrecorded`
+/// finding, and a `rerating` event billed on a line its open exception only; `+rows.6`,
+/// `+rows.5` and
 /// `+rows.4` the same with the rules before; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
 /// same rows sealed by a digest read back each
 /// time, schema 3, with "a wrong ledger row is one finding"; `+rows.1` had the rules

@@ -220,7 +220,7 @@ macro_rules! linked_usage_of {
             $u,
             ".account_id = i.account_id AND ",
             $u,
-            ".state = 'rated' AND ",
+            ".state IN ('rated', 'rerating') AND ",
             $crate::snapshot::queries::usage_by_end!($u)
         )
     };

@@ -247,9 +247,15 @@ impl Snapshot {
         let w = Window::of(period);
         let sql = concat!(
             "SELECT l.id, l.invoice_id, l.amount_cents,\n",
-            linked_usage!(rated, "account_id = i.account_id AND state = 'rated'"),
+            linked_usage!(
+                rated,
+                "account_id = i.account_id AND state IN ('rated', 'rerating')"
+            ),
             ",\n",
-            linked_usage!(count, "account_id = i.account_id AND state = 'rated'"),
+            linked_usage!(
+                count,
+                "account_id = i.account_id AND state IN ('rated', 'rerating')"
+            ),
             ",\n",
             linked_usage!(count, "account_id <> i.account_id"),
             ",\n",
