@@ -225,8 +225,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Constraint::Length(16),
         Constraint::Length(8),
         Constraint::Length(15),
-        Constraint::Fill(2),
-        Constraint::Fill(4),
+        Constraint::Fill(3),
+        Constraint::Fill(3),
     ];
     // Text cut to its column ends with `…`.
     let cols = super::column_widths(table_area.width, &widths, 0);
@@ -248,7 +248,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 Cell::from(super::checklist::short_time(&r.at)),
                 Cell::from(super::fit(&inert(&r.actor), cols[2])),
                 Cell::from(super::fit(&inert(&r.action), cols[3])),
-                Cell::from(super::fit(&inert(&r.target), cols[4])),
+                Cell::from(super::fit(&inert(target_of(&r.action, &r.target)), cols[4])),
                 Cell::from(super::fit(&what, cols[5])),
             ])
         })
@@ -289,4 +289,14 @@ fn entry_lines(entry: &Entry, theme: &Theme) -> Vec<Line<'static>> {
         text.push(Line::from(format!("  {}", inert(c))));
     }
     text
+}
+
+/// A target as the table shows it: without the kind its action already names
+/// (`mismatch.propose` on `mismatch:exports:GL-2026-03:ar-total` → `exports:GL-2026-03:ar-total`),
+/// so the part that tells rows apart fits at 80 columns.
+fn target_of<'a>(action: &str, target: &'a str) -> &'a str {
+    action
+        .split_once('.')
+        .and_then(|(kind, _)| target.strip_prefix(kind)?.strip_prefix(':'))
+        .unwrap_or(target)
 }
