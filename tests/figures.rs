@@ -351,6 +351,35 @@ fn a_missing_unwinding_row_of_a_void_is_found_on_the_disbursement_not_the_void()
 }
 
 #[test]
+fn a_later_refund_of_the_payment_does_not_excuse_a_missing_unwinding_row() {
+    // As above, and PAY-1's 500.00, unapplied again after the void, is refunded on 03-25
+    // (RF-1, its ledger refund row −500.00, no invoice). A refund pays unapplied value out and
+    // unwinds nothing: DSB-1U's row is still missing, −500.00, found once. (The refund's
+    // existence excused it and the period read clean. Found by a figures audit.)
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[
+            UNWINDING_ROW_MISSING,
+            (
+                "payments.csv",
+                "PAY-1,ACC-A,payment,,2026-03-05,500.00,ACH 3001\n",
+                "PAY-1,ACC-A,payment,,2026-03-05,500.00,ACH 3001\n\
+                 RF-1,ACC-A,refund,PAY-1,2026-03-25,500.00,refund by check\n",
+            ),
+            (
+                "ledger.csv",
+                "LG-11,",
+                "LG-13,ACC-A,,2026-03-25T12:00:00Z,refund,-500.00,RF-1\nLG-11,",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("ledger:DSB-1U:disbursement", "500.00", "0.00", "-500.00")])
+    );
+}
+
+#[test]
 fn a_short_void_row_and_a_missing_unwinding_row_that_cancel_are_each_found() {
     // PAY-1 applies 200.00 (DSB-1, LG-2 −200.00) and is unwound at the void (DSB-1U
     // −200.00) with no ledger row; the void row records the balance before the unwinding,

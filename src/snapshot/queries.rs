@@ -743,9 +743,9 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 /// invoice net to zero by window end, else the `target` check holds them), every
 /// `payment_disbursed`/`credit_disbursed` row
 /// naming it (to window end, whatever invoice the row names) against its amount, negated —
-/// a disbursement with no row at all is 0.00, except an unwinding (negative) of a payment
-/// with a reversal, refund or chargeback dated in the window (or of a credit with a
-/// reversal), which that undo's rows record. `what`, the source's id, the rows' account (the
+/// a disbursement with no row at all is 0.00, except an unwinding (negative) within a day of
+/// a reversal or chargeback of its payment (or a reversal of its credit), which that undo's
+/// rows record (a refund pays unapplied value out and unwinds nothing). `what`, the source's id, the rows' account (the
 /// invoice's when there are none), expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "SELECT 'posted', i.id, COALESCE(MIN(g.account_id), i.account_id), i.total_cents,
@@ -776,12 +776,14 @@ pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
                  OR (COUNT(g.id) = 0 AND (d.amount_cents > 0 OR (d.amount_cents < 0
                      AND NOT EXISTS (SELECT 1 FROM payments p
                                      WHERE d.source_kind = 'payment' AND p.related_payment_id = d.source_id
-                                       AND p.occurred_on >= :start AND p.occurred_on <= :end
-                                       AND p.kind IN ('reversal', 'refund', 'chargeback'))
+                                       AND p.kind IN ('reversal', 'chargeback')
+                                       AND p.occurred_on >= date(d.disbursed_on, '-1 day')
+                                       AND p.occurred_on <= date(d.disbursed_on, '+1 day'))
                      AND NOT EXISTS (SELECT 1 FROM credits c
                                      WHERE d.source_kind = 'credit' AND c.related_credit_id = d.source_id
-                                       AND c.issued_on >= :start AND c.issued_on <= :end
-                                       AND c.kind = 'reversal'))))
+                                       AND c.kind = 'reversal'
+                                       AND c.issued_on >= date(d.disbursed_on, '-1 day')
+                                       AND c.issued_on <= date(d.disbursed_on, '+1 day')))))
              ORDER BY 1, 2"
 );
 
@@ -2084,15 +2086,19 @@ impl Snapshot {
         )
     }
 
-    /// What payment `payment`'s unwindings dated in the window that no `payment_disbursed`
-    /// or `credit_disbursed` row (to window end) names pulled back off invoices: the ones its
-    /// reversals' and chargebacks' own rows record.
+    /// What payment `payment`'s unwindings dated in the window within a day of one of its
+    /// reversals or chargebacks, that no `payment_disbursed` or `credit_disbursed` row (to
+    /// window end) names, pulled back off invoices: the ones those undos' own rows record.
     pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Money> {
         let w = Window::of(period);
         self.conn().query_row(
             "SELECT COALESCE(-SUM(d.amount_cents), 0) FROM disbursements d
              WHERE d.source_kind = 'payment' AND d.source_id = :payment AND d.amount_cents < 0
                AND d.disbursed_on >= :start AND d.disbursed_on <= :end
+               AND EXISTS (SELECT 1 FROM payments p
+                           WHERE p.related_payment_id = d.source_id AND p.kind IN ('reversal', 'chargeback')
+                             AND p.occurred_on >= date(d.disbursed_on, '-1 day')
+                             AND p.occurred_on <= date(d.disbursed_on, '+1 day'))
                AND NOT EXISTS (SELECT 1 FROM ledger g
                                WHERE g.reference = d.id AND g.kind IN ('payment_disbursed', 'credit_disbursed')
                                  AND g.occurred_at < :after_end)",
