@@ -666,6 +666,36 @@ fn assign_overrides_the_owner_and_notes_need_text() {
     assert!(matches!(r, Refusal::NotFound(_)), "{r:?}");
 }
 
+/// A correction proposed on a mismatch the data has since cleared cannot be accepted or
+/// rejected any more: the sign-off's "no correction awaiting a decision" waited for it
+/// forever. It counts only while its mismatch is reported. Found by a figures audit.
+#[test]
+fn a_correction_on_a_mismatch_the_data_cleared_does_not_hold_up_the_sign_off() {
+    let (_d, snap) = setup();
+    let before = recon();
+    mismatches::on(&snap, &actor(&snap, "olive"), &before, GL)
+        .propose(&proposal(975, Side::Actual))
+        .unwrap();
+    let awaiting = |recon: &Reconciliation| {
+        signoff::preconditions(&snap, &actor(&snap, "lena"), &recon.mismatches)
+            .unwrap()
+            .into_iter()
+            .find(|p| p.rule == "no correction awaiting a decision")
+            .unwrap()
+    };
+    assert!(!awaiting(&before).met);
+    let fixed = recon_with(
+        before
+            .mismatches
+            .iter()
+            .filter(|m| m.key != GL)
+            .cloned()
+            .collect(),
+    );
+    let p = awaiting(&fixed);
+    assert!(p.met, "{p}");
+}
+
 #[test]
 fn state_stays_attached_when_the_engine_recomputes_and_shows_cleared_by_data() {
     let (_d, snap) = setup();

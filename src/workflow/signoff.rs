@@ -130,11 +130,18 @@ fn evaluate<M>(
         },
     });
 
-    // A correction still awaiting a decision would be locked undecided.
+    // A correction still awaiting a decision would be locked undecided. One on a mismatch the
+    // data has cleared cannot be decided any more (nothing to correct): it does not count.
+    let decidable: std::collections::BTreeSet<&str> = views
+        .iter()
+        .filter(|v| !v.cleared_by_data)
+        .map(|v| v.key.as_str())
+        .collect();
     let awaiting: Vec<String> = read
         .corrections()?
         .iter()
         .filter(|c| c.correction_status == Some(CorrectionStatus::Proposed))
+        .filter(|c| decidable.contains(c.target.as_str()))
         .map(|c| format!("#{} on {}", c.id, inert(&c.target)))
         .collect();
     out.push(Precondition {
