@@ -380,6 +380,42 @@ fn a_later_refund_of_the_payment_does_not_excuse_a_missing_unwinding_row() {
 }
 
 #[test]
+fn a_misrecorded_reversal_of_a_payment_on_a_voided_invoice_is_found_once() {
+    // Story 1 with PAY-1 returned NSF on 03-15 (REV-1 500.00) before the void: DSB-1U
+    // (−500.00) is dated 03-15, and the ledger records the pull-back as REV-1's reversal row,
+    // at 450.00 instead of 500.00. INV-1's rows: +500 − 500 + 450 − 500 = −50.00. REV-1
+    // pulled back 500.00 that day: `unrecorded` expected 500.00, actual 450.00, −50.00. The
+    // void, on the rest: −50.00 less REV-1's −50.00 on INV-1 alone = 0.00. ACC-A's closing
+    // AR −50.00 is all REV-1's. (It was three findings: the void −50.00 and a roll-forward
+    // −50.00 besides. Found by a figures audit.)
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[
+            (
+                "disbursements.csv",
+                "DSB-1U,payment,PAY-1,INV-1,2026-03-20,-500.00",
+                "DSB-1U,payment,PAY-1,INV-1,2026-03-15,-500.00",
+            ),
+            (
+                "payments.csv",
+                "PAY-1,ACC-A,payment,,2026-03-05,500.00,ACH 3001\n",
+                "PAY-1,ACC-A,payment,,2026-03-05,500.00,ACH 3001\n\
+                 REV-1,ACC-A,reversal,PAY-1,2026-03-15,500.00,NSF\n",
+            ),
+            (
+                "ledger.csv",
+                "LG-3,ACC-A,INV-1,2026-03-20T10:00:00Z,payment_disbursed,500.00,DSB-1U",
+                "LG-3,ACC-A,INV-1,2026-03-15T10:00:00Z,reversal,450.00,REV-1",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("adjustments:REV-1:unrecorded", "500.00", "450.00", "-50.00")])
+    );
+}
+
+#[test]
 fn a_short_void_row_and_a_missing_unwinding_row_that_cancel_are_each_found() {
     // PAY-1 applies 200.00 (DSB-1, LG-2 −200.00) and is unwound at the void (DSB-1U
     // −200.00) with no ledger row; the void row records the balance before the unwinding,

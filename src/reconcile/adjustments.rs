@@ -79,9 +79,40 @@ pub struct Inputs {
     /// they record (actual − expected, `ledger_rows`): those rows' findings, so its void is
     /// held on the rest (a void row short by what a missing unwinding row leaves over).
     pub disbursement_rows_off: std::collections::BTreeMap<String, Money>,
-    /// Per payment of [`misrecorded_payments`], what its unwindings dated in the window that
-    /// no `payment_disbursed` row names (the ones its undos' rows stand for) pulled back.
-    pub unwound_without_rows: std::collections::BTreeMap<String, Money>,
+    /// Per payment of [`misrecorded_payments`], what its unwindings within a day of its
+    /// reversals or chargebacks that no `payment_disbursed` row names (the ones its undos'
+    /// rows stand for) pulled back, per invoice.
+    pub unwound_without_rows: std::collections::BTreeMap<String, Vec<(String, Money)>>,
+}
+
+/// Per misrecorded payment (its undo rows weighed against its unwindings), its account and
+/// what its reversal and chargeback rows record beyond what those unwindings pulled back:
+/// what the `unrecorded` findings leave in the closing AR.
+fn undo_excess(inputs: &Inputs) -> std::collections::BTreeMap<&str, (&str, Money)> {
+    let mut by_payment = std::collections::BTreeMap::<&str, (&str, Money)>::new();
+    for undo in &inputs.payment_undos {
+        if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
+            continue;
+        }
+        if let Some(payment) = undo
+            .payment
+            .related_payment_id
+            .as_deref()
+            .filter(|p| inputs.unwound_without_rows.contains_key(*p))
+        {
+            by_payment
+                .entry(payment)
+                .or_insert((&undo.payment.account_id, Money::ZERO))
+                .1 += undo.recorded;
+        }
+    }
+    for (payment, (_, excess)) in by_payment.iter_mut() {
+        *excess -= inputs.unwound_without_rows[*payment]
+            .iter()
+            .map(|(_, m)| *m)
+            .sum::<Money>();
+    }
+    by_payment
 }
 
 /// The payments one of whose reversals or chargebacks the ledger records at another amount
@@ -96,15 +127,28 @@ pub fn misrecorded_payments(undos: &[PaymentUndo]) -> std::collections::BTreeSet
 }
 
 /// How far an invoice voided in the window leaves its AR off in the ledger, beyond what its
-/// disbursements' own rows are off: its rows (other than refunds) to window end should net
-/// to zero.
-fn void_unrecorded(invoice: &VoidedInvoice, inputs: &Inputs) -> Money {
+/// disbursements' own rows are off and what a misrecorded reversal or chargeback of a payment
+/// unwound from it alone records off (each its own finding): its rows (other than refunds)
+/// to window end should net to zero.
+fn void_unrecorded(
+    invoice: &VoidedInvoice,
+    inputs: &Inputs,
+    undos: &std::collections::BTreeMap<&str, (&str, Money)>,
+) -> Money {
+    let undone_here: Money = undos
+        .iter()
+        .filter(|(payment, _)| {
+            matches!(&inputs.unwound_without_rows[**payment][..], [(only, _)] if *only == invoice.id)
+        })
+        .map(|(_, (_, excess))| *excess)
+        .sum();
     invoice.ledger_net
         - inputs
             .disbursement_rows_off
             .get(&invoice.id)
             .copied()
             .unwrap_or_default()
+        - undone_here
 }
 
 pub const VOID: &str = "void";
@@ -134,15 +178,15 @@ fn expected_on_ledger(undo: &PaymentUndo) -> Option<Money> {
 /// (docs/reconciliation.md, "A wrong ledger row is one finding").
 pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Money> {
     let mut excess = std::collections::BTreeMap::<String, Money>::new();
-    for invoice in &inputs.voided {
-        *excess.entry(invoice.account_id.clone()).or_default() += void_unrecorded(invoice, inputs);
-    }
     // A reversal or chargeback recorded at another amount than its same-day unwinding is its
     // `unrecorded` finding. What that leaves in the closing AR is what the payment's undo
-    // rows record beyond what its unwindings with no row of their own pulled back, on any
-    // day of the window: an unwinding dated the day after the return pulled the same value
+    // rows record beyond what its unwindings with no row of their own (within a day of an
+    // undo) pulled back: an unwinding dated the day after the return pulled the same value
     // back, and the account ties (it was reported again as a roll-forward break).
-    let mut by_payment = std::collections::BTreeMap::<&str, (&str, Money)>::new();
+    let undos = undo_excess(inputs);
+    for invoice in &inputs.voided {
+        *excess.entry(invoice.account_id.clone()).or_default() += void_unrecorded(invoice, inputs, &undos);
+    }
     for undo in &inputs.payment_undos {
         if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
             continue;
@@ -151,18 +195,16 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
             .payment
             .related_payment_id
             .as_deref()
-            .filter(|p| inputs.unwound_without_rows.contains_key(*p));
-        if let Some(payment) = weighed {
-            by_payment
-                .entry(payment)
-                .or_insert((&undo.payment.account_id, Money::ZERO))
-                .1 += undo.recorded;
-        } else if let Some(expected) = expected_on_ledger(undo).filter(|e| *e != undo.recorded) {
+            .is_some_and(|p| undos.contains_key(p));
+        if weighed {
+            continue;
+        }
+        if let Some(expected) = expected_on_ledger(undo).filter(|e| *e != undo.recorded) {
             *excess.entry(undo.payment.account_id.clone()).or_default() += undo.recorded - expected;
         }
     }
-    for (payment, (account, recorded)) in by_payment {
-        *excess.entry(account.to_string()).or_default() += recorded - inputs.unwound_without_rows[payment];
+    for (account, payment_excess) in undos.values() {
+        *excess.entry(account.to_string()).or_default() += *payment_excess;
     }
     // A reversal or chargeback row naming no payments row of its kind is in the closing AR
     // while no undo expects it (`unexplained`): it is all excess. (A void row's amount is
@@ -182,11 +224,13 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     let mut found = Vec::new();
     let gaps = ctx.lane_gaps(Lane::Adjustments, Kind::Internal);
 
+    let undos = undo_excess(&inputs);
     let unrecorded: Vec<Money> = inputs
         .voided
         .iter()
-        .map(|i| void_unrecorded(i, &inputs))
+        .map(|i| void_unrecorded(i, &inputs, &undos))
         .collect();
+    drop(undos);
     for (invoice, unrecorded) in inputs.voided.into_iter().zip(unrecorded) {
         totals.voids += invoice.total;
         if !unrecorded.is_zero() {

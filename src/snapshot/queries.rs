@@ -2089,10 +2089,11 @@ impl Snapshot {
     /// What payment `payment`'s unwindings dated in the window within a day of one of its
     /// reversals or chargebacks, that no `payment_disbursed` or `credit_disbursed` row (to
     /// window end) names, pulled back off invoices: the ones those undos' own rows record.
-    pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Money> {
+    /// Per invoice they unwound, in invoice order.
+    pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Vec<(String, Money)>> {
         let w = Window::of(period);
-        self.conn().query_row(
-            "SELECT COALESCE(-SUM(d.amount_cents), 0) FROM disbursements d
+        self.collect(
+            "SELECT d.invoice_id, -SUM(d.amount_cents) FROM disbursements d
              WHERE d.source_kind = 'payment' AND d.source_id = :payment AND d.amount_cents < 0
                AND d.disbursed_on >= :start AND d.disbursed_on <= :end
                AND EXISTS (SELECT 1 FROM payments p
@@ -2101,14 +2102,15 @@ impl Snapshot {
                              AND p.occurred_on <= date(d.disbursed_on, '+1 day'))
                AND NOT EXISTS (SELECT 1 FROM ledger g
                                WHERE g.reference = d.id AND g.kind IN ('payment_disbursed', 'credit_disbursed')
-                                 AND g.occurred_at < :after_end)",
+                                 AND g.occurred_at < :after_end)
+             GROUP BY d.invoice_id ORDER BY d.invoice_id",
             named_params! {
                 ":payment": payment,
                 ":start": w.start,
                 ":end": w.end,
                 ":after_end": w.after_end,
             },
-            |r| money_at(r, 0),
+            |r| Ok((r.get(0)?, money_at(r, 1)?)),
         )
     }
 
