@@ -183,6 +183,38 @@ fn a_bad_date_is_reported_at_the_exports_file_line_and_column() {
     assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
 }
 
+/// chrono's `%Y` reads a year of fewer than four digits: `26-03-02` read with `%Y-%m-%d`
+/// (or `3/2/26` with `%m/%d/%Y`) is the year 26, and the row loaded into 0026 left the
+/// period reading clean without it.
+#[test]
+fn a_two_digit_year_read_with_percent_y_is_refused_at_its_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // t001 (line 2), date (column 8).
+    edit(
+        &dir.join("transactions.csv"),
+        "2026-03-02 10:17:05 UTC",
+        "26-03-02 10:17:05 UTC",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let rules_text = fs::read_to_string(rules()).unwrap();
+    let date_format = line_of(&rules_text, "date_format = ");
+    let expected = format!(
+        "{}:2:8: date '26-03-02 10:17:05 UTC' read with date_format '%Y-%m-%d %H:%M:%S UTC' is in \
+         the year 26: a year before 1900 is no billing date. A two-digit year? %Y reads four \
+         digits, %y two: write the year with four digits, or read it with %y (date_format at \
+         {}:{date_format}",
+        dir.join("transactions.csv").display(),
+        rules().display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    assert_eq!(
+        stderr.matches("26-03-02 10:17:05 UTC").count(),
+        1,
+        "once per cell:\n{stderr}"
+    );
+}
+
 /// A quote opened and never closed reads every line to the end of the file into one cell:
 /// it was reported as "row has 2 fields, the header has 8", where the native import names
 /// the quote.

@@ -22,10 +22,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::format::ParseErrorKind;
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 use self::rules::{Condition, Field, Kind, Origin, Rules, Unit};
-use super::cells::quoted;
+use super::cells::{quoted, MIN_YEAR};
 use super::stripe::config::{self, PeriodFile};
 use super::{build, tables, Dir, ImportError, Imported, Problem, FILES, MAX_PROBLEMS};
 use crate::snapshot::schema::SOURCE_TABLES;
@@ -1118,15 +1118,25 @@ fn cell(
         }),
         Kind::Date | Kind::Timestamp => match &table.date_format {
             None => Ok(text),
-            Some((format, line)) => date(&text, format, field.kind).map_err(|why| {
-                format!(
+            Some((format, line)) => date(&text, format, field.kind).map_err(|why| match why {
+                DateProblem::NoMatch(why) => format!(
                     "{} '{}' does not match date_format '{}' ({why}; {}, date_format at {})",
                     quoted(column),
                     quoted(raw),
                     inert(format),
                     rule(),
                     rule_at(rules_label, *line)
-                )
+                ),
+                // Not the rule's doing but the format's: said once per cell, whatever
+                // rules read it.
+                DateProblem::Year(year) => format!(
+                    "{} '{}' read with date_format '{}' is in the year {year}: {} (date_format at {})",
+                    quoted(column),
+                    quoted(raw),
+                    inert(format),
+                    year_advice(year, format),
+                    rule_at(rules_label, *line)
+                ),
             }),
         },
         Kind::Other => Ok(text),
@@ -1171,8 +1181,34 @@ fn amount(text: &str, unit: Unit, negate: bool) -> Result<String, String> {
     Ok(if negate { -money } else { money }.to_string())
 }
 
-/// A date or timestamp read with `format`, written as the native format wants it.
-fn date(text: &str, format: &str, kind: Kind) -> Result<String, String> {
+/// Why a date cell cannot be read with its table's `date_format`.
+#[derive(Debug, PartialEq)]
+enum DateProblem {
+    /// chrono's reason.
+    NoMatch(String),
+    /// It was read, into a year before [`MIN_YEAR`] or past 9999.
+    Year(i32),
+}
+
+/// What to do about a date read into `year`, outside [`MIN_YEAR`]..=9999.
+fn year_advice(year: i32, format: &str) -> String {
+    if year > 9999 {
+        return "closedesk reads years of four digits: write the year with four digits".into();
+    }
+    let mut advice = format!("a year before {MIN_YEAR} is no billing date.");
+    if format.contains("%Y") {
+        // chrono's %Y takes one digit or more: `3/2/26` is the year 26.
+        advice.push_str(" A two-digit year? %Y reads four digits, %y two: write the year with four digits, or read it with %y");
+    } else {
+        advice.push_str(" Write the year with four digits");
+    }
+    advice
+}
+
+/// A date or timestamp read with `format`, written as the native format wants it. A year
+/// before [`MIN_YEAR`] is refused (chrono's `%Y` reads `26` as the year 26), and so is one
+/// past 9999 (the native format's years have four digits).
+fn date(text: &str, format: &str, kind: Kind) -> Result<String, DateProblem> {
     let has_offset = format.contains("%z") || format.contains("%:z") || format.contains("%#z");
     let at = if has_offset {
         DateTime::parse_from_str(text, format).map(|d| d.naive_utc())
@@ -1184,7 +1220,10 @@ fn date(text: &str, format: &str, kind: Kind) -> Result<String, String> {
             other => other,
         }
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| DateProblem::NoMatch(e.to_string()))?;
+    if !(MIN_YEAR..=9999).contains(&at.year()) {
+        return Err(DateProblem::Year(at.year()));
+    }
     Ok(match kind {
         Kind::Timestamp => at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         _ => at.date().format("%Y-%m-%d").to_string(),
@@ -1429,5 +1468,29 @@ mod tests {
         );
         assert!(date("31/02/2026", "%d/%m/%Y", Kind::Date).is_err());
         assert!(date("2026-03-02", "%d/%m/%Y", Kind::Date).is_err());
+    }
+
+    #[test]
+    fn a_year_before_1900_or_past_9999_is_refused() {
+        // chrono's %Y reads `26` as the year 26.
+        assert_eq!(
+            date("3/2/26 10:17", "%m/%d/%Y %H:%M", Kind::Timestamp),
+            Err(DateProblem::Year(26))
+        );
+        assert_eq!(
+            date("3/2/26 10:17", "%m/%d/%y %H:%M", Kind::Timestamp).unwrap(),
+            "2026-03-02T10:17:00Z"
+        );
+        assert_eq!(
+            date("1899-12-31", "%Y-%m-%d", Kind::Date),
+            Err(DateProblem::Year(1899))
+        );
+        assert_eq!(date("1900-01-01", "%Y-%m-%d", Kind::Date).unwrap(), "1900-01-01");
+        assert_eq!(
+            date("+10000-01-01", "%Y-%m-%d", Kind::Date),
+            Err(DateProblem::Year(10000))
+        );
+        assert!(year_advice(26, "%m/%d/%Y").contains("%Y reads four digits, %y two"));
+        assert!(!year_advice(26, "%m/%d/%y").contains("%Y"));
     }
 }
