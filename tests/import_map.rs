@@ -705,6 +705,57 @@ fn rows_left_out_are_reported_per_value() {
     }
 }
 
+/// The fixture's transactions export with CRLF line ends, t001's message quoted over two
+/// lines (so every later row starts one line further down), and `edit` applied.
+fn crlf_transactions(dir: &Path, edit: (&str, &str)) {
+    let path = dir.join("transactions.csv");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replacen(
+            "This transaction has been approved,FALSE,1001",
+            "\"This transaction\nhas been approved\",FALSE,1001",
+            1,
+        )
+        .replacen(edit.0, edit.1, 1)
+        .replace('\n', "\r\n");
+    fs::write(&path, text).unwrap();
+}
+
+/// The csv reader counts a CRLF export's lines one short (native import counts right):
+/// a row on line 4 was reported at :3, and the rows left out at the line before theirs.
+#[test]
+fn lines_are_counted_right_in_a_crlf_export_with_a_cell_over_two_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // t002 is on line 4 (t001 takes lines 2 and 3); its account_code is column 1.
+    crlf_transactions(&dir, ("bluewater,Ben Okafor", "nobody,Ben Okafor"));
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let at = format!(
+        "{}:4:1: unknown account 'nobody'",
+        dir.join("transactions.csv").display()
+    );
+    assert!(stderr.contains(&at), "{at}\nnot in:\n{stderr}");
+    assert!(!stderr.contains(":3:1:"), "{stderr}");
+
+    // The same export, importable: t003 (declined) is on line 5, t004 (no invoice) on 6.
+    let dir = copy_of_fixture(&tmp.path().join("ok"));
+    crlf_transactions(&dir, ("", ""));
+    let output = import(&rules(), &dir, &tmp.path().join("ok.db"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "status \"declined\" (line 5)",
+        "invoice_number \"\" (line 6)",
+        "type \"refund\" (line 7)",
+    ] {
+        assert!(printed.contains(expected), "{expected}\nnot in:\n{printed}");
+    }
+}
+
 /// A value that differs from one a condition lists only by case or surrounding spaces is a
 /// mistake to fix, not a row to leave out: `Success` where the rule says `success`.
 #[test]

@@ -637,7 +637,8 @@ fn read_export(
             return Read::default();
         }
     };
-    let header_line = header_record.position().map_or(1, |p| p.line());
+    let mut lines = Lines::new(bytes);
+    let header_line = lines.line_of(header_record.position().map_or(0, |p| p.byte()));
     let mut header: HashMap<String, usize> = HashMap::new();
     let mut twice: HashSet<String> = HashSet::new();
     for (i, name) in header_record.iter().enumerate() {
@@ -726,7 +727,7 @@ fn read_export(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| lines.line_of(p.byte()));
                 found.push(
                     &label,
                     line,
@@ -736,7 +737,7 @@ fn read_export(
                 break;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| lines.line_of(p.byte()));
         let swallowed = records.peek().is_none() && record.len() != header_record.len();
         if let Some(at) = swallowed
             .then(|| record.iter().position(|f| f.contains(&b'\n')))
@@ -870,6 +871,47 @@ fn read_export(
         });
     }
     read
+}
+
+/// The line a record starts on, from its byte offset: `\r\n`, `\n` and a lone `\r` are
+/// one line break each, as the native import counts them. (The csv reader's own line
+/// count falls one short per CRLF record, and a quoted cell over several lines moves it
+/// further.) Records are asked for in order.
+struct Lines<'b> {
+    bytes: &'b [u8],
+    /// The offset counted up to, and the line there.
+    cursor: usize,
+    line: u64,
+}
+
+impl<'b> Lines<'b> {
+    fn new(bytes: &'b [u8]) -> Lines<'b> {
+        Lines {
+            bytes,
+            cursor: 0,
+            line: 1,
+        }
+    }
+
+    /// A line break ends at `at` (a `\n`, or a `\r` not followed by `\n`).
+    fn breaks_at(&self, at: usize) -> bool {
+        match self.bytes.get(at) {
+            Some(b'\n') => true,
+            Some(b'\r') => self.bytes.get(at + 1) != Some(&b'\n'),
+            _ => false,
+        }
+    }
+
+    /// The line of the record the reader found at or after `start` (it skips the line
+    /// ends before a record: the `\n` of a CRLF it stopped at, empty lines).
+    fn line_of(&mut self, start: u64) -> u64 {
+        let start = usize::try_from(start).unwrap_or(usize::MAX).min(self.bytes.len());
+        while self.cursor < start || matches!(self.bytes.get(self.cursor), Some(b'\r' | b'\n')) {
+            self.line += u64::from(self.breaks_at(self.cursor));
+            self.cursor += 1;
+        }
+        self.line
+    }
 }
 
 /// A cell against the values a condition lists for its column.
@@ -1468,6 +1510,26 @@ mod tests {
         );
         assert!(date("31/02/2026", "%d/%m/%Y", Kind::Date).is_err());
         assert!(date("2026-03-02", "%d/%m/%Y", Kind::Date).is_err());
+    }
+
+    #[test]
+    fn lines_of_records_by_their_offset() {
+        let lines_of = |bytes: &[u8]| {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes);
+            let mut lines = Lines::new(bytes);
+            reader
+                .byte_records()
+                .map(|r| lines.line_of(r.unwrap().position().unwrap().byte()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lines_of(b"a,b\n1,2\n3,4\n"), [1, 2, 3]);
+        assert_eq!(lines_of(b"a,b\r\n1,2\r\n3,4\r\n"), [1, 2, 3]);
+        assert_eq!(lines_of(b"a,b\r1,2\r3,4"), [1, 2, 3]);
+        assert_eq!(lines_of(b"a,b\r\n\"1\r\nx\",2\r\n\r\n3,4\r\n"), [1, 2, 5]);
+        assert_eq!(lines_of(b"a,b\n\"1\nx\ny\",2\n3,4"), [1, 2, 5]);
     }
 
     #[test]
