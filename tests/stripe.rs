@@ -671,6 +671,43 @@ fn a_mixed_currency_input_is_refused_with_the_ids() {
     );
 }
 
+/// A test-mode object (`livemode: false`) among live ones was loaded into the period
+/// without a word: test money is not the business's.
+#[test]
+fn objects_of_test_mode_and_live_mode_together_are_refused_with_the_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("tax-discount", tmp.path());
+    // The fixture is test-mode throughout (4 objects); the charge now says live.
+    edit(
+        &dir.join("charges.json"),
+        "\"livemode\": false",
+        "\"livemode\": true",
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    let expected = "charges.json: data[0]: ch_TAX1: livemode is true (live mode) and the other \
+                    objects' false (test mode: 3 of the 4 objects that say): a period's objects \
+                    are all live or all test — export test and live data separately (list with \
+                    the live or the test secret key, not both)";
+    assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+    assert!(
+        !stderr.contains("in_TAX1:"),
+        "only the odd one out is named: {stderr}"
+    );
+
+    // A livemode that is not true or false is named too.
+    let dir = copy_of("partial-refund", &tmp.path().join("b"));
+    edit(
+        &dir.join("customers.jsonl"),
+        "\"livemode\": false",
+        "\"livemode\": \"false\"",
+    );
+    let stderr = refused(&dir, &tmp.path().join("b.db"));
+    assert!(
+        stderr.contains("customers.jsonl:1: cus_R1: livemode is \"false\", not true or false"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn unmappable_objects_are_listed_with_id_and_reason_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1396,6 +1396,59 @@ fn currencies(objects: &Objects, pinned: Option<&str>) -> (Option<String>, Vec<R
     (period, refusals)
 }
 
+/// Every object that says `livemode` must say what the most of them say (live on a tie):
+/// test-mode objects are not the business's money, and a period of both would book them as
+/// if they were. Each odd one out is refused, and a `livemode` that is not a boolean.
+fn livemodes(objects: &Objects) -> Vec<Refusal> {
+    let none: &[Obj] = &[];
+    let all = [
+        &objects.customers[..],
+        &objects.invoices[..],
+        objects.charges.as_deref().unwrap_or(none),
+        objects.payment_intents.as_deref().unwrap_or(none),
+        &objects.refunds[..],
+        &objects.disputes[..],
+        &objects.credit_notes[..],
+        &objects.customer_balance_transactions[..],
+        objects.invoice_payments.as_deref().unwrap_or(none),
+    ]
+    .into_iter()
+    .flatten();
+    let mut refusals = Vec::new();
+    let mut of: Vec<(&Obj, bool)> = Vec::new();
+    for obj in all {
+        match obj.value.get("livemode") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(live)) => of.push((obj, *live)),
+            Some(other) => refusals.push(refuse(obj, format!("livemode is {other}, not true or false"))),
+        }
+    }
+    let live = of.iter().filter(|(_, live)| *live).count();
+    let period = live * 2 >= of.len();
+    let agree = if period { live } else { of.len() - live };
+    let mode = |live: bool| {
+        if live {
+            "true (live mode)"
+        } else {
+            "false (test mode)"
+        }
+    };
+    for (obj, _) in of.iter().filter(|(_, live)| *live != period) {
+        refusals.push(refuse(
+            obj,
+            format!(
+                "livemode is {} and the other objects' {}: {agree} of the {} objects that say): a \
+                 period's objects are all live or all test — export test and live data separately \
+                 (list with the live or the test secret key, not both)",
+                mode(!period),
+                mode(period).trim_end_matches(')'),
+                of.len()
+            ),
+        ));
+    }
+    refusals
+}
+
 /// Every amount of every object (customers' balances too) converted from Stripe's minor unit
 /// of `currency` to ISO 4217's ([`units`]): ×100 for MGA, ÷100 for ISK, unchanged for most.
 /// An object with an amount that is not a whole number of the ISO minor unit is refused,
@@ -1470,6 +1523,7 @@ fn moved_value(obj: &Obj, known: &[&str]) -> Result<bool, String> {
 /// unit ([`to_iso_units`]); the refusals name each object that could not be mapped.
 pub fn map(objects: &mut Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Refusal>) {
     let (currency, mut refusals) = currencies(objects, pinned_currency);
+    refusals.extend(livemodes(objects));
     let unconverted = match &currency {
         Some(c) => to_iso_units(objects, c, &mut refusals),
         None => HashSet::new(),
