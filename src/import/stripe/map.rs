@@ -155,14 +155,15 @@ fn effective_at(obj: &Obj) -> Result<NaiveDateTime, String> {
     }
 }
 
-/// The service days of a Stripe period `[start, end)`: its first day and the day before
-/// `end` (UTC). A period of no length is the one day of `start`.
+/// The service days of a Stripe period `[start, end)`: the UTC day of `start`, through the
+/// day before the UTC day of `end`, whatever the time of day (a subscription anchored at
+/// 10:00 renews Mar 15 10:00 → Apr 15 10:00: served Mar 15 ..= Apr 14, as at midnight);
+/// never before the first day. A period of no length is the one day of `start`.
 fn service_days(start: NaiveDateTime, end: NaiveDateTime) -> (NaiveDate, NaiveDate) {
-    if end > start {
-        let last = end - chrono::Duration::seconds(1);
-        (day(start), day(last).max(day(start)))
-    } else {
-        (day(start), day(start))
+    let first = day(start);
+    match day(end).pred_opt() {
+        Some(last) if end > start => (first, last.max(first)),
+        _ => (first, first),
     }
 }
 
@@ -1575,6 +1576,29 @@ mod tests {
         assert_eq!(
             (start.to_string(), end.to_string()),
             ("2026-03-02".into(), "2026-03-02".into())
+        );
+    }
+
+    /// A subscription anchored at 10:00 UTC: Mar 15 10:00 → Apr 15 10:00 was served
+    /// through Apr 15 (32 days) where the same period at midnight is served through Apr 14.
+    #[test]
+    fn a_stripe_period_end_is_exclusive_by_calendar_day_whatever_the_time() {
+        let days = |start: &str, end: &str| {
+            let (start, end) = service_days(at(start), at(end));
+            (start.to_string(), end.to_string())
+        };
+        let expected = ("2026-03-15".to_string(), "2026-04-14".to_string());
+        assert_eq!(days("2026-03-15T10:00:00", "2026-04-15T10:00:00"), expected);
+        assert_eq!(days("2026-03-15T00:00:00", "2026-04-15T23:59:59"), expected);
+        assert_eq!(days("2026-03-15T23:59:59", "2026-04-15T00:00:01"), expected);
+        // Never before its first day: a period within one day, or ending the next day.
+        assert_eq!(
+            days("2026-03-15T10:00:00", "2026-03-15T18:00:00"),
+            ("2026-03-15".into(), "2026-03-15".into())
+        );
+        assert_eq!(
+            days("2026-03-15T22:00:00", "2026-03-16T02:00:00"),
+            ("2026-03-15".into(), "2026-03-15".into())
         );
     }
 
