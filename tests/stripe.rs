@@ -432,6 +432,40 @@ fn a_partial_refund_of_an_applied_charge_is_one_break() {
     assert_eq!((minor(m, "expected"), minor(m, "actual")), (7_500, 10_000));
 }
 
+/// Stripe counts a pending refund in its charge's `amount_refunded`: the charge was
+/// refused as "a refund is missing from the files" while the refund was in them. A pending
+/// refund is booked when created, as a succeeded one (the figures are the same).
+#[test]
+fn a_pending_refund_is_booked_when_created() {
+    let (_tmp, _out, settled) = imported("partial-refund");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("partial-refund", tmp.path());
+    edit(
+        &dir.join("refunds.jsonl"),
+        "\"reason\": \"requested_by_customer\", \"status\": \"succeeded\"",
+        "\"reason\": \"requested_by_customer\", \"status\": \"pending\"",
+    );
+    let out = tmp.path().join("p.db");
+    import(&dir, &out);
+    let json = reconcile(&out);
+    assert_eq!(json["steps"], settled["steps"]);
+    assert_eq!(keys(&json), keys(&settled));
+
+    // A refund that moved nothing (failed) is not counted, and the charge says which one
+    // is in the files and why it does not count.
+    edit(
+        &dir.join("refunds.jsonl"),
+        "\"status\": \"pending\"",
+        "\"status\": \"failed\"",
+    );
+    let stderr = refused(&dir, &tmp.path().join("f.db"));
+    let expected = "charges.jsonl:1: ch_R1: amount_refunded is 2500, its succeeded and pending \
+                    refunds in refunds.jsonl add up to 0 (re_R1 of 2500 is failed: it moved \
+                    nothing): a refund is missing from the files, or the charge was listed \
+                    before the refund failed — export the charges and refunds again";
+    assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+}
+
 #[test]
 fn a_refund_with_its_post_payment_credit_note_is_no_break() {
     let (_tmp, _out, json) = imported("refund-credit-note");
@@ -896,7 +930,7 @@ fn a_refund_or_dispute_missing_from_the_files_is_named_not_dropped() {
     let stderr = refused(&dir, &tmp.path().join("p.db"));
     assert!(
         stderr.contains(
-            "charges.jsonl:2: ch_R2: amount_refunded is 1500, its succeeded refunds in refunds.json add up to 0"
+            "charges.jsonl:2: ch_R2: amount_refunded is 1500, its succeeded and pending refunds in refunds.jsonl add up to 0"
         ),
         "{stderr}"
     );

@@ -810,11 +810,8 @@ impl<'a> Mapper<'a> {
 
     fn refund(&mut self, obj: &'a Obj) -> Result<(), String> {
         let id = obj.str("id")?;
-        if !moved_value(
-            obj,
-            &["succeeded", "pending", "requires_action", "failed", "canceled"],
-        )? {
-            return Ok(()); // pending, failed or canceled: no value moved
+        if !booked_refund(obj)? {
+            return Ok(()); // requires_action, failed or canceled: no value moved
         }
         let payment = self.paid_by(obj)?;
         let account = self.payments[&payment].account.clone();
@@ -1292,13 +1289,42 @@ impl<'a> Mapper<'a> {
             .iter()
             .filter_map(|d| d.opt_str("charge").ok().flatten())
             .collect();
+        // The refunds in the files that were not booked (they moved nothing), by charge.
+        let mut unbooked: HashMap<String, Vec<String>> = HashMap::new();
+        for refund in &objects.refunds {
+            if let (Ok(false), Ok(charge), Ok(id), Ok(amount), Ok(status)) = (
+                booked_refund(refund),
+                self.paid_by(refund),
+                refund.str("id"),
+                refund.int("amount"),
+                refund.str("status"),
+            ) {
+                unbooked
+                    .entry(charge)
+                    .or_default()
+                    .push(format!("{id} of {amount} is {status}: it moved nothing"));
+            }
+        }
+        let file = objects
+            .refunds
+            .first()
+            .map_or("refunds.json", |r| r.file.as_str());
         for (obj, id, refunded, disputed) in std::mem::take(&mut self.claims) {
             let mapped = refunds.get(&id).copied().unwrap_or(0);
             if mapped != refunded {
+                let (listed, or) = match unbooked.get(&id) {
+                    Some(refunds) => (
+                        format!(" ({})", refunds.join("; ")),
+                        ", or the charge was listed before the refund failed — export the charges and \
+                         refunds again",
+                    ),
+                    None => (String::new(), ""),
+                };
                 self.refuse_object(
                     obj,
                     format!(
-                        "amount_refunded is {refunded}, its succeeded refunds in refunds.json add up to {mapped}: a refund is missing from the files"
+                        "amount_refunded is {refunded}, its succeeded and pending refunds in {file} add up \
+                         to {mapped}{listed}: a refund is missing from the files{or}"
                     ),
                 );
             }
@@ -1499,6 +1525,15 @@ fn to_iso_units(objects: &mut Objects, currency: &str, refusals: &mut Vec<Refusa
         });
     }
     refused
+}
+
+/// Whether a refund is booked: `succeeded`, or `pending` — initiated, on its way back to the
+/// customer, already taken from the Stripe balance and counted in its charge's
+/// `amount_refunded`; booked when created, as most ledgers do. `requires_action`, `failed`
+/// and `canceled` moved nothing.
+fn booked_refund(obj: &Obj) -> Result<bool, String> {
+    let known = ["succeeded", "pending", "requires_action", "failed", "canceled"];
+    Ok(moved_value(obj, &known)? || obj.str("status")? == "pending")
 }
 
 /// Whether the object's `status` says its value moved (`succeeded`); any other status it may
