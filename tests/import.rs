@@ -318,6 +318,27 @@ fn impossible_dates_are_rejected() {
     );
 }
 
+/// `0026-03-09` has the shape YYYY-MM-DD and names a calendar day, but no period of
+/// closedesk's is in year 26: a two-digit year padded with zeros (or a typo) would load
+/// the row into the wrong year and the period would read clean without it.
+#[test]
+fn a_year_before_1900_is_refused() {
+    let why = "is before 1900, which no billing date is (a two-digit year written with four \
+               digits?): write the year with four digits, e.g. 2026";
+    assert_eq!(
+        broken(&[
+            ("payments.csv", "2026-03-09", "0026-03-09"),
+            ("ledger.csv", "2026-03-02T09:00:00Z", "0026-03-02T09:00:00Z"),
+            ("credits.csv", "2026-03-12", "1899-12-31"),
+        ]),
+        vec![
+            format!("payments.csv:2:5: occurred_on '0026-03-09': the year 0026 {why}"),
+            format!("credits.csv:2:5: issued_on '1899-12-31': the year 1899 {why}"),
+            format!("ledger.csv:2:4: occurred_at '0026-03-02T09:00:00Z': the year 0026 {why}"),
+        ]
+    );
+}
+
 #[test]
 fn timestamps_need_a_time_and_utc() {
     assert_eq!(

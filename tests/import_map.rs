@@ -183,6 +183,38 @@ fn a_bad_date_is_reported_at_the_exports_file_line_and_column() {
     assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
 }
 
+/// chrono's `%Y` reads a year of fewer than four digits: `26-03-02` read with `%Y-%m-%d`
+/// (or `3/2/26` with `%m/%d/%Y`) is the year 26, and the row loaded into 0026 left the
+/// period reading clean without it.
+#[test]
+fn a_two_digit_year_read_with_percent_y_is_refused_at_its_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // t001 (line 2), date (column 8).
+    edit(
+        &dir.join("transactions.csv"),
+        "2026-03-02 10:17:05 UTC",
+        "26-03-02 10:17:05 UTC",
+    );
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let rules_text = fs::read_to_string(rules()).unwrap();
+    let date_format = line_of(&rules_text, "date_format = ");
+    let expected = format!(
+        "{}:2:8: date '26-03-02 10:17:05 UTC' read with date_format '%Y-%m-%d %H:%M:%S UTC' is in \
+         the year 26: a year before 1900 is no billing date. A two-digit year? %Y reads four \
+         digits, %y two: write the year with four digits, or read it with %y (date_format at \
+         {}:{date_format}",
+        dir.join("transactions.csv").display(),
+        rules().display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+    assert_eq!(
+        stderr.matches("26-03-02 10:17:05 UTC").count(),
+        1,
+        "once per cell:\n{stderr}"
+    );
+}
+
 /// A quote opened and never closed reads every line to the end of the file into one cell:
 /// it was reported as "row has 2 fields, the header has 8", where the native import names
 /// the quote.
@@ -670,6 +702,57 @@ fn rows_left_out_are_reported_per_value() {
         "1 row left out by skip = { invoice_number = \"\" }: invoice_number \"\" (line 5)".to_string(),
     ] {
         assert!(printed.contains(&expected), "{expected}\nnot in:\n{printed}");
+    }
+}
+
+/// The fixture's transactions export with CRLF line ends, t001's message quoted over two
+/// lines (so every later row starts one line further down), and `edit` applied.
+fn crlf_transactions(dir: &Path, edit: (&str, &str)) {
+    let path = dir.join("transactions.csv");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replacen(
+            "This transaction has been approved,FALSE,1001",
+            "\"This transaction\nhas been approved\",FALSE,1001",
+            1,
+        )
+        .replacen(edit.0, edit.1, 1)
+        .replace('\n', "\r\n");
+    fs::write(&path, text).unwrap();
+}
+
+/// The csv reader counts a CRLF export's lines one short (native import counts right):
+/// a row on line 4 was reported at :3, and the rows left out at the line before theirs.
+#[test]
+fn lines_are_counted_right_in_a_crlf_export_with_a_cell_over_two_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // t002 is on line 4 (t001 takes lines 2 and 3); its account_code is column 1.
+    crlf_transactions(&dir, ("bluewater,Ben Okafor", "nobody,Ben Okafor"));
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let at = format!(
+        "{}:4:1: unknown account 'nobody'",
+        dir.join("transactions.csv").display()
+    );
+    assert!(stderr.contains(&at), "{at}\nnot in:\n{stderr}");
+    assert!(!stderr.contains(":3:1:"), "{stderr}");
+
+    // The same export, importable: t003 (declined) is on line 5, t004 (no invoice) on 6.
+    let dir = copy_of_fixture(&tmp.path().join("ok"));
+    crlf_transactions(&dir, ("", ""));
+    let output = import(&rules(), &dir, &tmp.path().join("ok.db"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "status \"declined\" (line 5)",
+        "invoice_number \"\" (line 6)",
+        "type \"refund\" (line 7)",
+    ] {
+        assert!(printed.contains(expected), "{expected}\nnot in:\n{printed}");
     }
 }
 

@@ -432,6 +432,40 @@ fn a_partial_refund_of_an_applied_charge_is_one_break() {
     assert_eq!((minor(m, "expected"), minor(m, "actual")), (7_500, 10_000));
 }
 
+/// Stripe counts a pending refund in its charge's `amount_refunded`: the charge was
+/// refused as "a refund is missing from the files" while the refund was in them. A pending
+/// refund is booked when created, as a succeeded one (the figures are the same).
+#[test]
+fn a_pending_refund_is_booked_when_created() {
+    let (_tmp, _out, settled) = imported("partial-refund");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("partial-refund", tmp.path());
+    edit(
+        &dir.join("refunds.jsonl"),
+        "\"reason\": \"requested_by_customer\", \"status\": \"succeeded\"",
+        "\"reason\": \"requested_by_customer\", \"status\": \"pending\"",
+    );
+    let out = tmp.path().join("p.db");
+    import(&dir, &out);
+    let json = reconcile(&out);
+    assert_eq!(json["steps"], settled["steps"]);
+    assert_eq!(keys(&json), keys(&settled));
+
+    // A refund that moved nothing (failed) is not counted, and the charge says which one
+    // is in the files and why it does not count.
+    edit(
+        &dir.join("refunds.jsonl"),
+        "\"status\": \"pending\"",
+        "\"status\": \"failed\"",
+    );
+    let stderr = refused(&dir, &tmp.path().join("f.db"));
+    let expected = "charges.jsonl:1: ch_R1: amount_refunded is 2500, its succeeded and pending \
+                    refunds in refunds.jsonl add up to 0 (re_R1 of 2500 is failed: it moved \
+                    nothing): a refund is missing from the files, or the charge was listed \
+                    before the refund failed — export the charges and refunds again";
+    assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+}
+
 #[test]
 fn a_refund_with_its_post_payment_credit_note_is_no_break() {
     let (_tmp, _out, json) = imported("refund-credit-note");
@@ -671,6 +705,43 @@ fn a_mixed_currency_input_is_refused_with_the_ids() {
     );
 }
 
+/// A test-mode object (`livemode: false`) among live ones was loaded into the period
+/// without a word: test money is not the business's.
+#[test]
+fn objects_of_test_mode_and_live_mode_together_are_refused_with_the_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of("tax-discount", tmp.path());
+    // The fixture is test-mode throughout (4 objects); the charge now says live.
+    edit(
+        &dir.join("charges.json"),
+        "\"livemode\": false",
+        "\"livemode\": true",
+    );
+    let stderr = refused(&dir, &tmp.path().join("p.db"));
+    let expected = "charges.json: data[0]: ch_TAX1: livemode is true (live mode) and the other \
+                    objects' false (test mode: 3 of the 4 objects that say): a period's objects \
+                    are all live or all test — export test and live data separately (list with \
+                    the live or the test secret key, not both)";
+    assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+    assert!(
+        !stderr.contains("in_TAX1:"),
+        "only the odd one out is named: {stderr}"
+    );
+
+    // A livemode that is not true or false is named too.
+    let dir = copy_of("partial-refund", &tmp.path().join("b"));
+    edit(
+        &dir.join("customers.jsonl"),
+        "\"livemode\": false",
+        "\"livemode\": \"false\"",
+    );
+    let stderr = refused(&dir, &tmp.path().join("b.db"));
+    assert!(
+        stderr.contains("customers.jsonl:1: cus_R1: livemode is \"false\", not true or false"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn unmappable_objects_are_listed_with_id_and_reason_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
@@ -859,7 +930,7 @@ fn a_refund_or_dispute_missing_from_the_files_is_named_not_dropped() {
     let stderr = refused(&dir, &tmp.path().join("p.db"));
     assert!(
         stderr.contains(
-            "charges.jsonl:2: ch_R2: amount_refunded is 1500, its succeeded refunds in refunds.json add up to 0"
+            "charges.jsonl:2: ch_R2: amount_refunded is 1500, its succeeded and pending refunds in refunds.jsonl add up to 0"
         ),
         "{stderr}"
     );

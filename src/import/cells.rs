@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::ids::IdSet;
 use super::record::{Cell, Header, Record};
@@ -208,7 +208,22 @@ fn all_digits(bytes: &[u8]) -> bool {
 const NOT_A_DATE: &str = " is not a date (expected YYYY-MM-DD)";
 const NO_SUCH_DAY: &str = " is not a calendar date (no such day)";
 
-/// Strictly `YYYY-MM-DD`. The error is the rest of the message after the quoted value.
+/// The first year a date is taken in. A year before is no billing date but a mistake —
+/// most often a two-digit year written with four digits (`0026-03-09`), or read by a
+/// `%Y` that takes fewer than four digits (`import --map`) — and would load its row
+/// into another period without a word.
+pub(crate) const MIN_YEAR: i32 = 1900;
+
+/// The rest of the message for a date whose year is before [`MIN_YEAR`].
+fn before_min_year(year: &str) -> String {
+    format!(
+        ": the year {year} is before {MIN_YEAR}, which no billing date is (a two-digit year \
+         written with four digits?): write the year with four digits, e.g. 2026"
+    )
+}
+
+/// Strictly `YYYY-MM-DD`, in a year from [`MIN_YEAR`]. The error is the rest of the
+/// message after the quoted value.
 pub(super) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let b = text.as_bytes();
     let shape = b.len() == 10
@@ -221,8 +236,12 @@ pub(super) fn parse_date(text: &str) -> Result<NaiveDate, String> {
         return Err(NOT_A_DATE.into());
     }
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(0);
-    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
-        .ok_or_else(|| NO_SUCH_DAY.into())
+    let date = NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
+        .ok_or_else(|| NO_SUCH_DAY.to_string())?;
+    if date.year() < MIN_YEAR {
+        return Err(before_min_year(&text[..4]));
+    }
+    Ok(date)
 }
 
 /// Strictly `YYYY-MM-DDTHH:MM:SS`, optionally followed by `Z`, as UTC.
@@ -249,7 +268,7 @@ pub(super) fn parse_timestamp(text: &str) -> Result<NaiveDateTime, String> {
     // Byte 10 is the ASCII 'T', so the date part ends on a character boundary.
     let date = match parse_date(&body[..10]) {
         Ok(date) => date,
-        Err(e) if e == NO_SUCH_DAY => return Err(e),
+        Err(e) if e == NO_SUCH_DAY || e == before_min_year(&body[..4]) => return Err(e),
         Err(_) => return Err(format!(" is not a timestamp {EXPECTED}")),
     };
     let number = |range: std::ops::Range<usize>| body[range].parse::<u32>().unwrap_or(99);
@@ -747,6 +766,26 @@ mod tests {
                 parse_date(impossible),
                 Err(" is not a calendar date (no such day)".into()),
                 "{impossible}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_year_before_1900_is_refused() {
+        assert_eq!(parse_date("1900-01-01"), Ok(date(1900, 1, 1)));
+        for early in ["0026-03-09", "1899-12-31", "0000-01-01"] {
+            assert!(
+                parse_date(early)
+                    .unwrap_err()
+                    .contains("write the year with four digits"),
+                "{early}"
+            );
+            let at = format!("{early}T10:00:00Z");
+            assert!(
+                parse_timestamp(&at)
+                    .unwrap_err()
+                    .contains("write the year with four digits"),
+                "{at}"
             );
         }
     }

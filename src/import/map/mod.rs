@@ -22,10 +22,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::format::ParseErrorKind;
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 use self::rules::{Condition, Field, Kind, Origin, Rules, Unit};
-use super::cells::quoted;
+use super::cells::{quoted, MIN_YEAR};
 use super::stripe::config::{self, PeriodFile};
 use super::{build, tables, Dir, ImportError, Imported, Problem, FILES, MAX_PROBLEMS};
 use crate::snapshot::schema::SOURCE_TABLES;
@@ -637,7 +637,8 @@ fn read_export(
             return Read::default();
         }
     };
-    let header_line = header_record.position().map_or(1, |p| p.line());
+    let mut lines = Lines::new(bytes);
+    let header_line = lines.line_of(header_record.position().map_or(0, |p| p.byte()));
     let mut header: HashMap<String, usize> = HashMap::new();
     let mut twice: HashSet<String> = HashSet::new();
     for (i, name) in header_record.iter().enumerate() {
@@ -726,7 +727,7 @@ fn read_export(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| lines.line_of(p.byte()));
                 found.push(
                     &label,
                     line,
@@ -736,7 +737,7 @@ fn read_export(
                 break;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| lines.line_of(p.byte()));
         let swallowed = records.peek().is_none() && record.len() != header_record.len();
         if let Some(at) = swallowed
             .then(|| record.iter().position(|f| f.contains(&b'\n')))
@@ -870,6 +871,47 @@ fn read_export(
         });
     }
     read
+}
+
+/// The line a record starts on, from its byte offset: `\r\n`, `\n` and a lone `\r` are
+/// one line break each, as the native import counts them. (The csv reader's own line
+/// count falls one short per CRLF record, and a quoted cell over several lines moves it
+/// further.) Records are asked for in order.
+struct Lines<'b> {
+    bytes: &'b [u8],
+    /// The offset counted up to, and the line there.
+    cursor: usize,
+    line: u64,
+}
+
+impl<'b> Lines<'b> {
+    fn new(bytes: &'b [u8]) -> Lines<'b> {
+        Lines {
+            bytes,
+            cursor: 0,
+            line: 1,
+        }
+    }
+
+    /// A line break ends at `at` (a `\n`, or a `\r` not followed by `\n`).
+    fn breaks_at(&self, at: usize) -> bool {
+        match self.bytes.get(at) {
+            Some(b'\n') => true,
+            Some(b'\r') => self.bytes.get(at + 1) != Some(&b'\n'),
+            _ => false,
+        }
+    }
+
+    /// The line of the record the reader found at or after `start` (it skips the line
+    /// ends before a record: the `\n` of a CRLF it stopped at, empty lines).
+    fn line_of(&mut self, start: u64) -> u64 {
+        let start = usize::try_from(start).unwrap_or(usize::MAX).min(self.bytes.len());
+        while self.cursor < start || matches!(self.bytes.get(self.cursor), Some(b'\r' | b'\n')) {
+            self.line += u64::from(self.breaks_at(self.cursor));
+            self.cursor += 1;
+        }
+        self.line
+    }
 }
 
 /// A cell against the values a condition lists for its column.
@@ -1118,15 +1160,25 @@ fn cell(
         }),
         Kind::Date | Kind::Timestamp => match &table.date_format {
             None => Ok(text),
-            Some((format, line)) => date(&text, format, field.kind).map_err(|why| {
-                format!(
+            Some((format, line)) => date(&text, format, field.kind).map_err(|why| match why {
+                DateProblem::NoMatch(why) => format!(
                     "{} '{}' does not match date_format '{}' ({why}; {}, date_format at {})",
                     quoted(column),
                     quoted(raw),
                     inert(format),
                     rule(),
                     rule_at(rules_label, *line)
-                )
+                ),
+                // Not the rule's doing but the format's: said once per cell, whatever
+                // rules read it.
+                DateProblem::Year(year) => format!(
+                    "{} '{}' read with date_format '{}' is in the year {year}: {} (date_format at {})",
+                    quoted(column),
+                    quoted(raw),
+                    inert(format),
+                    year_advice(year, format),
+                    rule_at(rules_label, *line)
+                ),
             }),
         },
         Kind::Other => Ok(text),
@@ -1171,8 +1223,34 @@ fn amount(text: &str, unit: Unit, negate: bool) -> Result<String, String> {
     Ok(if negate { -money } else { money }.to_string())
 }
 
-/// A date or timestamp read with `format`, written as the native format wants it.
-fn date(text: &str, format: &str, kind: Kind) -> Result<String, String> {
+/// Why a date cell cannot be read with its table's `date_format`.
+#[derive(Debug, PartialEq)]
+enum DateProblem {
+    /// chrono's reason.
+    NoMatch(String),
+    /// It was read, into a year before [`MIN_YEAR`] or past 9999.
+    Year(i32),
+}
+
+/// What to do about a date read into `year`, outside [`MIN_YEAR`]..=9999.
+fn year_advice(year: i32, format: &str) -> String {
+    if year > 9999 {
+        return "closedesk reads years of four digits: write the year with four digits".into();
+    }
+    let mut advice = format!("a year before {MIN_YEAR} is no billing date.");
+    if format.contains("%Y") {
+        // chrono's %Y takes one digit or more: `3/2/26` is the year 26.
+        advice.push_str(" A two-digit year? %Y reads four digits, %y two: write the year with four digits, or read it with %y");
+    } else {
+        advice.push_str(" Write the year with four digits");
+    }
+    advice
+}
+
+/// A date or timestamp read with `format`, written as the native format wants it. A year
+/// before [`MIN_YEAR`] is refused (chrono's `%Y` reads `26` as the year 26), and so is one
+/// past 9999 (the native format's years have four digits).
+fn date(text: &str, format: &str, kind: Kind) -> Result<String, DateProblem> {
     let has_offset = format.contains("%z") || format.contains("%:z") || format.contains("%#z");
     let at = if has_offset {
         DateTime::parse_from_str(text, format).map(|d| d.naive_utc())
@@ -1184,7 +1262,10 @@ fn date(text: &str, format: &str, kind: Kind) -> Result<String, String> {
             other => other,
         }
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| DateProblem::NoMatch(e.to_string()))?;
+    if !(MIN_YEAR..=9999).contains(&at.year()) {
+        return Err(DateProblem::Year(at.year()));
+    }
     Ok(match kind {
         Kind::Timestamp => at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         _ => at.date().format("%Y-%m-%d").to_string(),
@@ -1429,5 +1510,49 @@ mod tests {
         );
         assert!(date("31/02/2026", "%d/%m/%Y", Kind::Date).is_err());
         assert!(date("2026-03-02", "%d/%m/%Y", Kind::Date).is_err());
+    }
+
+    #[test]
+    fn lines_of_records_by_their_offset() {
+        let lines_of = |bytes: &[u8]| {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes);
+            let mut lines = Lines::new(bytes);
+            reader
+                .byte_records()
+                .map(|r| lines.line_of(r.unwrap().position().unwrap().byte()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lines_of(b"a,b\n1,2\n3,4\n"), [1, 2, 3]);
+        assert_eq!(lines_of(b"a,b\r\n1,2\r\n3,4\r\n"), [1, 2, 3]);
+        assert_eq!(lines_of(b"a,b\r1,2\r3,4"), [1, 2, 3]);
+        assert_eq!(lines_of(b"a,b\r\n\"1\r\nx\",2\r\n\r\n3,4\r\n"), [1, 2, 5]);
+        assert_eq!(lines_of(b"a,b\n\"1\nx\ny\",2\n3,4"), [1, 2, 5]);
+    }
+
+    #[test]
+    fn a_year_before_1900_or_past_9999_is_refused() {
+        // chrono's %Y reads `26` as the year 26.
+        assert_eq!(
+            date("3/2/26 10:17", "%m/%d/%Y %H:%M", Kind::Timestamp),
+            Err(DateProblem::Year(26))
+        );
+        assert_eq!(
+            date("3/2/26 10:17", "%m/%d/%y %H:%M", Kind::Timestamp).unwrap(),
+            "2026-03-02T10:17:00Z"
+        );
+        assert_eq!(
+            date("1899-12-31", "%Y-%m-%d", Kind::Date),
+            Err(DateProblem::Year(1899))
+        );
+        assert_eq!(date("1900-01-01", "%Y-%m-%d", Kind::Date).unwrap(), "1900-01-01");
+        assert_eq!(
+            date("+10000-01-01", "%Y-%m-%d", Kind::Date),
+            Err(DateProblem::Year(10000))
+        );
+        assert!(year_advice(26, "%m/%d/%Y").contains("%Y reads four digits, %y two"));
+        assert!(!year_advice(26, "%m/%d/%y").contains("%Y"));
     }
 }

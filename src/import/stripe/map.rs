@@ -155,14 +155,15 @@ fn effective_at(obj: &Obj) -> Result<NaiveDateTime, String> {
     }
 }
 
-/// The service days of a Stripe period `[start, end)`: its first day and the day before
-/// `end` (UTC). A period of no length is the one day of `start`.
+/// The service days of a Stripe period `[start, end)`: the UTC day of `start`, through the
+/// day before the UTC day of `end`, whatever the time of day (a subscription anchored at
+/// 10:00 renews Mar 15 10:00 → Apr 15 10:00: served Mar 15 ..= Apr 14, as at midnight);
+/// never before the first day. A period of no length is the one day of `start`.
 fn service_days(start: NaiveDateTime, end: NaiveDateTime) -> (NaiveDate, NaiveDate) {
-    if end > start {
-        let last = end - chrono::Duration::seconds(1);
-        (day(start), day(last).max(day(start)))
-    } else {
-        (day(start), day(start))
+    let first = day(start);
+    match day(end).pred_opt() {
+        Some(last) if end > start => (first, last.max(first)),
+        _ => (first, first),
     }
 }
 
@@ -809,11 +810,8 @@ impl<'a> Mapper<'a> {
 
     fn refund(&mut self, obj: &'a Obj) -> Result<(), String> {
         let id = obj.str("id")?;
-        if !moved_value(
-            obj,
-            &["succeeded", "pending", "requires_action", "failed", "canceled"],
-        )? {
-            return Ok(()); // pending, failed or canceled: no value moved
+        if !booked_refund(obj)? {
+            return Ok(()); // requires_action, failed or canceled: no value moved
         }
         let payment = self.paid_by(obj)?;
         let account = self.payments[&payment].account.clone();
@@ -1291,13 +1289,42 @@ impl<'a> Mapper<'a> {
             .iter()
             .filter_map(|d| d.opt_str("charge").ok().flatten())
             .collect();
+        // The refunds in the files that were not booked (they moved nothing), by charge.
+        let mut unbooked: HashMap<String, Vec<String>> = HashMap::new();
+        for refund in &objects.refunds {
+            if let (Ok(false), Ok(charge), Ok(id), Ok(amount), Ok(status)) = (
+                booked_refund(refund),
+                self.paid_by(refund),
+                refund.str("id"),
+                refund.int("amount"),
+                refund.str("status"),
+            ) {
+                unbooked
+                    .entry(charge)
+                    .or_default()
+                    .push(format!("{id} of {amount} is {status}: it moved nothing"));
+            }
+        }
+        let file = objects
+            .refunds
+            .first()
+            .map_or("refunds.json", |r| r.file.as_str());
         for (obj, id, refunded, disputed) in std::mem::take(&mut self.claims) {
             let mapped = refunds.get(&id).copied().unwrap_or(0);
             if mapped != refunded {
+                let (listed, or) = match unbooked.get(&id) {
+                    Some(refunds) => (
+                        format!(" ({})", refunds.join("; ")),
+                        ", or the charge was listed before the refund failed — export the charges and \
+                         refunds again",
+                    ),
+                    None => (String::new(), ""),
+                };
                 self.refuse_object(
                     obj,
                     format!(
-                        "amount_refunded is {refunded}, its succeeded refunds in refunds.json add up to {mapped}: a refund is missing from the files"
+                        "amount_refunded is {refunded}, its succeeded and pending refunds in {file} add up \
+                         to {mapped}{listed}: a refund is missing from the files{or}"
                     ),
                 );
             }
@@ -1396,6 +1423,59 @@ fn currencies(objects: &Objects, pinned: Option<&str>) -> (Option<String>, Vec<R
     (period, refusals)
 }
 
+/// Every object that says `livemode` must say what the most of them say (live on a tie):
+/// test-mode objects are not the business's money, and a period of both would book them as
+/// if they were. Each odd one out is refused, and a `livemode` that is not a boolean.
+fn livemodes(objects: &Objects) -> Vec<Refusal> {
+    let none: &[Obj] = &[];
+    let all = [
+        &objects.customers[..],
+        &objects.invoices[..],
+        objects.charges.as_deref().unwrap_or(none),
+        objects.payment_intents.as_deref().unwrap_or(none),
+        &objects.refunds[..],
+        &objects.disputes[..],
+        &objects.credit_notes[..],
+        &objects.customer_balance_transactions[..],
+        objects.invoice_payments.as_deref().unwrap_or(none),
+    ]
+    .into_iter()
+    .flatten();
+    let mut refusals = Vec::new();
+    let mut of: Vec<(&Obj, bool)> = Vec::new();
+    for obj in all {
+        match obj.value.get("livemode") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(live)) => of.push((obj, *live)),
+            Some(other) => refusals.push(refuse(obj, format!("livemode is {other}, not true or false"))),
+        }
+    }
+    let live = of.iter().filter(|(_, live)| *live).count();
+    let period = live * 2 >= of.len();
+    let agree = if period { live } else { of.len() - live };
+    let mode = |live: bool| {
+        if live {
+            "true (live mode)"
+        } else {
+            "false (test mode)"
+        }
+    };
+    for (obj, _) in of.iter().filter(|(_, live)| *live != period) {
+        refusals.push(refuse(
+            obj,
+            format!(
+                "livemode is {} and the other objects' {}: {agree} of the {} objects that say): a \
+                 period's objects are all live or all test — export test and live data separately \
+                 (list with the live or the test secret key, not both)",
+                mode(!period),
+                mode(period).trim_end_matches(')'),
+                of.len()
+            ),
+        ));
+    }
+    refusals
+}
+
 /// Every amount of every object (customers' balances too) converted from Stripe's minor unit
 /// of `currency` to ISO 4217's ([`units`]): ×100 for MGA, ÷100 for ISK, unchanged for most.
 /// An object with an amount that is not a whole number of the ISO minor unit is refused,
@@ -1447,6 +1527,15 @@ fn to_iso_units(objects: &mut Objects, currency: &str, refusals: &mut Vec<Refusa
     refused
 }
 
+/// Whether a refund is booked: `succeeded`, or `pending` — initiated, on its way back to the
+/// customer, already taken from the Stripe balance and counted in its charge's
+/// `amount_refunded`; booked when created, as most ledgers do. `requires_action`, `failed`
+/// and `canceled` moved nothing.
+fn booked_refund(obj: &Obj) -> Result<bool, String> {
+    let known = ["succeeded", "pending", "requires_action", "failed", "canceled"];
+    Ok(moved_value(obj, &known)? || obj.str("status")? == "pending")
+}
+
 /// Whether the object's `status` says its value moved (`succeeded`); any other status it may
 /// have (`known`) moved nothing. A status Stripe does not write (`SUCCEEDED`, a typo) is
 /// refused rather than read as nothing: the money would vanish without a word.
@@ -1470,6 +1559,7 @@ fn moved_value(obj: &Obj, known: &[&str]) -> Result<bool, String> {
 /// unit ([`to_iso_units`]); the refusals name each object that could not be mapped.
 pub fn map(objects: &mut Objects, pinned_currency: Option<&str>) -> (Mapped, Vec<Refusal>) {
     let (currency, mut refusals) = currencies(objects, pinned_currency);
+    refusals.extend(livemodes(objects));
     let unconverted = match &currency {
         Some(c) => to_iso_units(objects, c, &mut refusals),
         None => HashSet::new(),
@@ -1521,6 +1611,29 @@ mod tests {
         assert_eq!(
             (start.to_string(), end.to_string()),
             ("2026-03-02".into(), "2026-03-02".into())
+        );
+    }
+
+    /// A subscription anchored at 10:00 UTC: Mar 15 10:00 → Apr 15 10:00 was served
+    /// through Apr 15 (32 days) where the same period at midnight is served through Apr 14.
+    #[test]
+    fn a_stripe_period_end_is_exclusive_by_calendar_day_whatever_the_time() {
+        let days = |start: &str, end: &str| {
+            let (start, end) = service_days(at(start), at(end));
+            (start.to_string(), end.to_string())
+        };
+        let expected = ("2026-03-15".to_string(), "2026-04-14".to_string());
+        assert_eq!(days("2026-03-15T10:00:00", "2026-04-15T10:00:00"), expected);
+        assert_eq!(days("2026-03-15T00:00:00", "2026-04-15T23:59:59"), expected);
+        assert_eq!(days("2026-03-15T23:59:59", "2026-04-15T00:00:01"), expected);
+        // Never before its first day: a period within one day, or ending the next day.
+        assert_eq!(
+            days("2026-03-15T10:00:00", "2026-03-15T18:00:00"),
+            ("2026-03-15".into(), "2026-03-15".into())
+        );
+        assert_eq!(
+            days("2026-03-15T22:00:00", "2026-03-16T02:00:00"),
+            ("2026-03-15".into(), "2026-03-15".into())
         );
     }
 

@@ -51,6 +51,7 @@ pub const READ_FIELDS: &[&str] = &[
     "email",
     "invoice",
     "lines",
+    "livemode",
     "memo",
     "name",
     "out_of_band_amount",
