@@ -194,13 +194,13 @@ pub struct Money(i64);
 pub enum MoneyError {
     #[error("amount is empty")]
     Empty,
-    #[error("amount in scientific notation is not allowed")]
+    #[error("amount in scientific notation is not allowed: write the amount in full, e.g. 40000.00")]
     ScientificNotation,
     /// `100.00 EUR`, `$12.00`: a code or sign beside the number (it read as scientific
     /// notation, for the E of EUR).
     #[error("amount has a currency code or sign in it: write the number alone, e.g. 100.00, in the period's currency")]
     CurrencyInAmount,
-    #[error("amount has a thousands separator")]
+    #[error("amount has a thousands separator: write the digits alone, e.g. 1234.56")]
     ThousandsSeparator,
     #[error("amount has a decimal comma: write the decimals after a point, e.g. 9.75")]
     DecimalComma,

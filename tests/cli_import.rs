@@ -58,7 +58,7 @@ fn bad_csv_is_refused_with_every_problem_and_exit_2() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     let d = data.display();
     for line in [
-        format!("{d}/invoices.csv:2:7: total '4e4': amount in scientific notation is not allowed"),
+        format!("{d}/invoices.csv:2:7: total '4e4': amount in scientific notation is not allowed: write the amount in full, e.g. 40000.00"),
         format!("{d}/invoices.csv:4: row has 9 fields, the header has 8"),
         format!("{d}/payments.csv:3:6: amount '30000.005': amount has more than 2 decimals (it would have to be rounded)"),
         format!("{d}/ledger.csv:2:4: occurred_at '2026-03-02' is a date without a time (expected YYYY-MM-DDTHH:MM:SSZ)"),

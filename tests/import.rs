@@ -236,7 +236,7 @@ fn parse_files_works_on_bytes_in_memory_with_labels() {
 fn scientific_notation_is_rejected() {
     assert_eq!(
         broken(&[("invoices.csv", ",1250.00,", ",1.25e3,")]),
-        vec!["invoices.csv:2:7: total '1.25e3': amount in scientific notation is not allowed"]
+        vec!["invoices.csv:2:7: total '1.25e3': amount in scientific notation is not allowed: write the amount in full, e.g. 40000.00"]
     );
 }
 
@@ -244,7 +244,7 @@ fn scientific_notation_is_rejected() {
 fn thousands_separator_is_rejected() {
     assert_eq!(
         broken(&[("invoices.csv", ",1250.00,", ",\"1,250.00\",")]),
-        vec!["invoices.csv:2:7: total '1,250.00': amount has a thousands separator"]
+        vec!["invoices.csv:2:7: total '1,250.00': amount has a thousands separator: write the digits alone, e.g. 1234.56"]
     );
 }
 
@@ -438,6 +438,21 @@ fn renamed_column_is_unknown_and_missing() {
     );
 }
 
+/// Excel's trailing empty column (every line ends with a comma) read as one "unknown column
+/// ''" per file, with no fix. Found by an import audit.
+#[test]
+fn a_trailing_empty_column_is_named_with_its_fix() {
+    let dir = fixture();
+    let path = dir.path().join("accounts.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let commas: String = text.lines().map(|l| format!("{l},\n")).collect();
+    fs::write(&path, commas).unwrap();
+    assert_eq!(
+        problems(dir.path()),
+        vec!["accounts.csv:1:4: empty header cell (a comma at the end of every line?): delete the empty column"]
+    );
+}
+
 #[test]
 fn non_utf8_bytes_are_reported_at_their_field() {
     let dir = fixture();
@@ -447,8 +462,8 @@ fn non_utf8_bytes_are_reported_at_their_field() {
     assert_eq!(
         problems(dir.path()),
         vec![
-            "accounts.csv:3:2: not valid UTF-8",
-            "roster.csv:2:3: not valid UTF-8"
+            "accounts.csv:3:2: not valid UTF-8 (saved in another encoding, e.g. Windows-1252?): save the file as UTF-8 — in Excel: Save As, \"CSV UTF-8 (Comma delimited)\"",
+            "roster.csv:2:3: not valid UTF-8 (saved in another encoding, e.g. Windows-1252?): save the file as UTF-8 — in Excel: Save As, \"CSV UTF-8 (Comma delimited)\""
         ]
     );
 }
@@ -919,7 +934,7 @@ fn every_problem_of_a_run_is_reported_in_file_order() {
         ]),
         vec![
             "accounts.csv:3:3: kind 'client' is not one of customer or employer",
-            "invoices.csv:2:7: total '1e3': amount in scientific notation is not allowed",
+            "invoices.csv:2:7: total '1e3': amount in scientific notation is not allowed: write the amount in full, e.g. 40000.00",
             "invoices.csv:3:6: due_date '2026-04-31' is not a calendar date (no such day)",
             "credits.csv:1:2: unknown column 'acct' (expected one of id, account_id, kind, \
              related_credit_id, issued_on, amount, reason)",

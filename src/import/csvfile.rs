@@ -489,7 +489,7 @@ impl<'r> TableReader<'r> {
                     Ok(text) => cell.set_text(text),
                     Err(_) => {
                         if complete {
-                            problems.push(file, label, line, position, "not valid UTF-8".to_string());
+                            problems.push(file, label, line, position, "not valid UTF-8 (saved in another encoding, e.g. Windows-1252?): save the file as UTF-8 — in Excel: Save As, \"CSV UTF-8 (Comma delimited)\"".to_string());
                         }
                         *cell = Cell::NotUtf8;
                     }
@@ -562,7 +562,7 @@ fn check_header(
     for (i, raw) in header.iter().enumerate() {
         let position = i as u64 + 1;
         let Ok(name) = std::str::from_utf8(raw) else {
-            problems.push(file, label, line, position, "not valid UTF-8".to_string());
+            problems.push(file, label, line, position, "not valid UTF-8 (saved in another encoding, e.g. Windows-1252?): save the file as UTF-8 — in Excel: Save As, \"CSV UTF-8 (Comma delimited)\"".to_string());
             ok = false;
             continue;
         };
@@ -574,6 +574,13 @@ fn check_header(
                     inert(name),
                     positions[index]
                 );
+                problems.push(file, label, line, position, reason);
+                ok = false;
+            }
+            None if name.trim().is_empty() => {
+                // Excel's trailing empty column: every line ends with a comma.
+                let reason = "empty header cell (a comma at the end of every line?): delete the empty column"
+                    .to_string();
                 problems.push(file, label, line, position, reason);
                 ok = false;
             }
@@ -753,7 +760,8 @@ mod tests {
             b"id,name,kind\nA,b\nB,\xff\xfe,c\n",
             &[
                 "a.csv:2: row has 2 fields, the header has 3",
-                "a.csv:3:2: not valid UTF-8",
+                "a.csv:3:2: not valid UTF-8 (saved in another encoding, e.g. Windows-1252?): save the file \
+                 as UTF-8 — in Excel: Save As, \"CSV UTF-8 (Comma delimited)\"",
             ],
         )
         .unwrap();

@@ -1116,7 +1116,11 @@ fn cell(
         .and_then(|&at| record.get(at))
         .unwrap_or_default();
     let Ok(raw) = std::str::from_utf8(raw) else {
-        return Err(format!("{} is not valid UTF-8", quoted(column)));
+        return Err(format!(
+            "{} is not valid UTF-8 (saved in another encoding, e.g. Windows-1252?): save the file as \
+             UTF-8 — in Excel: Save As, \"CSV UTF-8 (Comma delimited)\"",
+            quoted(column)
+        ));
     };
     if !field.when.is_empty() && !holds(&field.when, header, record) {
         return Ok(String::new());
