@@ -33,6 +33,25 @@ pub struct Objects {
     pub invoice_payments: Option<Vec<Obj>>,
 }
 
+impl Objects {
+    /// Every object that carries money (all but the customers), file by file.
+    fn money(&self) -> impl Iterator<Item = &Obj> {
+        let none: &[Obj] = &[];
+        [
+            &self.invoices[..],
+            self.charges.as_deref().unwrap_or(none),
+            self.payment_intents.as_deref().unwrap_or(none),
+            &self.refunds[..],
+            &self.disputes[..],
+            &self.credit_notes[..],
+            &self.customer_balance_transactions[..],
+            self.invoice_payments.as_deref().unwrap_or(none),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 /// One object that cannot be mapped: its file (bare name) and line, and why (id first).
 pub type Refusal = Problem;
 
@@ -1376,23 +1395,9 @@ impl<'a> Mapper<'a> {
 /// refused.
 fn currencies(objects: &Objects, pinned: Option<&str>) -> (Option<String>, Vec<Refusal>) {
     let mut refusals = Vec::new();
-    let none: &[Obj] = &[];
-    let all: Vec<&Obj> = [
-        &objects.invoices[..],
-        objects.charges.as_deref().unwrap_or(none),
-        objects.payment_intents.as_deref().unwrap_or(none),
-        &objects.refunds[..],
-        &objects.disputes[..],
-        &objects.credit_notes[..],
-        &objects.customer_balance_transactions[..],
-        objects.invoice_payments.as_deref().unwrap_or(none),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut of: Vec<(&Obj, Option<String>)> = Vec::new();
-    for obj in all {
+    for obj in objects.money() {
         match obj.str("currency") {
             Ok(c) if super::config::is_currency(&c) => {
                 let c = c.to_ascii_uppercase();
@@ -1427,20 +1432,7 @@ fn currencies(objects: &Objects, pinned: Option<&str>) -> (Option<String>, Vec<R
 /// test-mode objects are not the business's money, and a period of both would book them as
 /// if they were. Each odd one out is refused, and a `livemode` that is not a boolean.
 fn livemodes(objects: &Objects) -> Vec<Refusal> {
-    let none: &[Obj] = &[];
-    let all = [
-        &objects.customers[..],
-        &objects.invoices[..],
-        objects.charges.as_deref().unwrap_or(none),
-        objects.payment_intents.as_deref().unwrap_or(none),
-        &objects.refunds[..],
-        &objects.disputes[..],
-        &objects.credit_notes[..],
-        &objects.customer_balance_transactions[..],
-        objects.invoice_payments.as_deref().unwrap_or(none),
-    ]
-    .into_iter()
-    .flatten();
+    let all = objects.customers.iter().chain(objects.money());
     let mut refusals = Vec::new();
     let mut of: Vec<(&Obj, bool)> = Vec::new();
     for obj in all {
