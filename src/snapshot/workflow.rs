@@ -8,7 +8,8 @@
 //! layer (`src/workflow/`), which this module must not import: it only stores, and the
 //! chain's encoding is [`super::chain`]'s.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde::Serialize;
@@ -433,17 +434,20 @@ impl Reader<'_> {
         self.0.prepare_cached(sql)?.query_row(params, map).optional()
     }
 
-    /// The state the audit log's last row naming workflow row `id` in its after-states left
-    /// it in: that row's seq and the state as JSON text (`None`: it deleted the row); `None`
-    /// when no row names it.
-    pub fn last_logged_state(&self, id: &str) -> rusqlite::Result<Option<(i64, Option<String>)>> {
-        self.one(
-            "SELECT a.seq, CASE WHEN j.type = 'null' THEN NULL ELSE json(j.value) END
+    /// Per workflow row id, the state the audit log's last row naming it in its after-states
+    /// left it in: that row's seq and the state as JSON text (`None`: it deleted the row).
+    fn logged_states(&self) -> rusqlite::Result<LoggedStates> {
+        let mut st = self.0.prepare(
+            "SELECT a.seq, j.key, CASE WHEN j.type = 'null' THEN NULL ELSE json(j.value) END
              FROM audit_log a, json_each(CASE WHEN json_valid(a.after) THEN a.after ELSE '{}' END) j
-             WHERE j.key = ?1 ORDER BY a.seq DESC LIMIT 1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+             ORDER BY a.seq",
+        )?;
+        let mut out = HashMap::new();
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            out.insert(r.get(1)?, (r.get(0)?, r.get(2)?));
+        }
+        Ok(out)
     }
 
     /// The roster entry of `login`, if it is on the roster.
@@ -754,7 +758,11 @@ impl Snapshot {
     ) -> Result<T, E> {
         let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         self.still_at_its_path()?;
-        let write = WriteTx { tx, at: now() };
+        let write = WriteTx {
+            tx,
+            at: now(),
+            logged: RefCell::new(None),
+        };
         let value = change(&write)?;
         write.tx.commit()?;
         Ok(value)
@@ -782,7 +790,14 @@ pub struct AuditEntry {
 pub struct WriteTx<'a> {
     tx: Transaction<'a>,
     at: String,
+    /// [`WriteTx::last_logged_state`]'s answers: the log read once per transaction, then
+    /// kept up to date by each row this transaction appends (a sync writes one per mismatch).
+    logged: RefCell<Option<LoggedStates>>,
 }
+
+/// Per workflow row id, the seq of the last audit row naming it in its after-states and the
+/// state it gave it (JSON text; `None`: deleted).
+type LoggedStates = HashMap<String, (i64, Option<String>)>;
 
 /// Write access to the workflow tables, lent only inside [`WriteTx::audited`].
 pub struct Writes<'t>(&'t WriteTx<'t>);
@@ -796,6 +811,17 @@ impl WriteTx<'_> {
     /// Read queries inside the transaction (they see its own writes).
     pub fn read(&self) -> Reader<'_> {
         Reader(&self.tx)
+    }
+
+    /// The state the audit log's last row naming workflow row `id` in its after-states left
+    /// it in: that row's seq and the state as JSON text (`None`: it deleted the row); `None`
+    /// when no row names it. Counts the rows this transaction appended.
+    pub fn last_logged_state(&self, id: &str) -> rusqlite::Result<Option<(i64, Option<String>)>> {
+        let mut logged = self.logged.borrow_mut();
+        if logged.is_none() {
+            *logged = Some(self.read().logged_states()?);
+        }
+        Ok(logged.as_ref().and_then(|m| m.get(id).cloned()))
     }
 
     /// Runs `change` with write access, then appends the audit entry it returns (see
@@ -864,6 +890,12 @@ impl WriteTx<'_> {
             ],
         )
         .and_then(|n| one_row(n, "audit_log"))?;
+        if let (Some(logged), Some(after)) = (self.logged.borrow_mut().as_mut(), entry.after.as_object()) {
+            for (id, state) in after {
+                let state = (!state.is_null()).then(|| state.to_string());
+                logged.insert(id.clone(), (row.seq, state));
+            }
+        }
         Ok(Receipt {
             seq: row.seq,
             hash: row.hash,

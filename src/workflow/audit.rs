@@ -20,7 +20,7 @@ use crate::reconcile::Reconciliation;
 pub use crate::snapshot::chain::{encode, hash, Fields, ENCODING_TAG, GENESIS};
 use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::schema::{APPLICATION_ID, CHECKLIST_ITEMS, SCHEMA_VERSION};
-use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader, SignoffRow};
+use crate::snapshot::workflow::{expected_triggers, AuditRow, ChecklistRow, Reader, SignoffRow, WriteTx};
 use crate::snapshot::Snapshot;
 use crate::text::inert;
 
@@ -651,16 +651,13 @@ pub fn changed_outside(read: &Reader<'_>) -> Result<Option<String>, Refusal> {
 /// state as its own before-state, and the log could never be replayed, verified or signed
 /// off again. `before`: the entry's before-states, keyed by row id. Only the rows the write
 /// touches are compared; the period's row is the lock's (`signoff`).
-pub(crate) fn ensure_rows_follow_log(read: &Reader<'_>, before: &Value) -> Result<(), Refusal> {
+pub(crate) fn ensure_rows_follow_log(tx: &WriteTx<'_>, before: &Value) -> Result<(), Refusal> {
     let Some(before) = before.as_object() else {
         return Ok(());
     };
-    if before.keys().all(|id| id.starts_with("period:")) {
-        return Ok(());
-    }
     for (id, now) in before.iter().filter(|(id, _)| !id.starts_with("period:")) {
         // What the log's actions left the row as: the last after-state naming it.
-        let (seq, expected) = match read.last_logged_state(id)? {
+        let (seq, expected) = match tx.last_logged_state(id)? {
             Some((seq, state)) => (
                 Some(seq),
                 state

@@ -372,7 +372,7 @@ fn audited(
         |read, hash| signing::sign(read, actor, hash),
         |writes| {
             let entry = change(writes)?;
-            audit::ensure_rows_follow_log(&tx.read(), &entry.before)?;
+            audit::ensure_rows_follow_log(tx, &entry.before)?;
             Ok(entry)
         },
     )
@@ -388,7 +388,7 @@ fn audited_with<T>(
         |read, hash| signing::sign(read, actor, hash),
         |writes| {
             let (value, entry) = change(writes)?;
-            audit::ensure_rows_follow_log(&tx.read(), &entry.before)?;
+            audit::ensure_rows_follow_log(tx, &entry.before)?;
             Ok((value, entry))
         },
     )
