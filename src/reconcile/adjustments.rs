@@ -224,13 +224,14 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     let mut found = Vec::new();
     let gaps = ctx.lane_gaps(Lane::Adjustments, Kind::Internal);
 
-    let undos = undo_excess(&inputs);
-    let unrecorded: Vec<Money> = inputs
-        .voided
-        .iter()
-        .map(|i| void_unrecorded(i, &inputs, &undos))
-        .collect();
-    drop(undos);
+    let unrecorded: Vec<Money> = {
+        let undos = undo_excess(&inputs);
+        inputs
+            .voided
+            .iter()
+            .map(|i| void_unrecorded(i, &inputs, &undos))
+            .collect()
+    };
     for (invoice, unrecorded) in inputs.voided.into_iter().zip(unrecorded) {
         totals.voids += invoice.total;
         if !unrecorded.is_zero() {
