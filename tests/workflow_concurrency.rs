@@ -271,12 +271,14 @@ fn eight_writers(path: &Path) {
                     } else {
                         cmd.arg("mismatch").arg(&path).args([GAP, "note", &note]);
                     }
+                    let t0 = Instant::now();
                     let out = cmd.args(["--user", login]).output().unwrap();
                     let stderr = String::from_utf8_lossy(&out.stderr);
                     assert!(
                         out.status.success(),
-                        "process {p} action {i} failed ({:?}): {stderr}",
-                        out.status
+                        "process {p} action {i} failed ({:?}) after {:?}: {stderr}",
+                        out.status,
+                        t0.elapsed()
                     );
                     assert!(!stderr.to_lowercase().contains("busy"), "{stderr}");
                     assert!(!stderr.to_lowercase().contains("locked"), "{stderr}");
@@ -505,6 +507,49 @@ fn a_write_that_stays_blocked_says_so_and_keeps_the_input() {
         None,
     )
     .unwrap();
+}
+
+/// A writer that has waited a while still gets a turn when the file is free for a moment.
+/// Another program holds the write lock for 400 ms, then again and again for 195 ms with a
+/// 5 ms pause; the action must get in during a pause. SQLite's own busy timeout tried again
+/// only every 100 ms by then, and was refused "busy" after 5 seconds (6 runs of 6; with
+/// eight writers each taking its turn, CI refused one action this way).
+#[test]
+fn a_waiting_writer_gets_a_turn_in_a_short_pause() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = snapshot_at(dir.path(), "p.db");
+    let done = Arc::new(AtomicBool::new(false));
+    let (held, first_hold) = std::sync::mpsc::channel();
+    let hog = {
+        let (path, done) = (path.clone(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let holder = rusqlite::Connection::open(&path).unwrap();
+            holder.busy_timeout(Duration::from_secs(30)).unwrap();
+            let mut hold = Duration::from_millis(400);
+            while !done.load(Ordering::Relaxed) {
+                holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+                let _ = held.send(());
+                std::thread::sleep(hold);
+                holder.execute_batch("COMMIT").unwrap();
+                std::thread::sleep(Duration::from_millis(5));
+                hold = Duration::from_millis(195);
+            }
+        })
+    };
+    first_hold.recv().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("checklist")
+        .arg(&path)
+        .args(["set", "1", "in_progress", "--user", "olive", "--note", "waited"])
+        .output()
+        .unwrap();
+    done.store(true, Ordering::Relaxed);
+    hog.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let snap = Snapshot::open(&path).unwrap();
+    assert_eq!(snap.workflow().audit_log().unwrap().len(), 1);
 }
 
 /// Another program holding the whole file (`locking_mode=EXCLUSIVE`, as a script may) while

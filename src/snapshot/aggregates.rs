@@ -583,16 +583,12 @@ impl Snapshot {
     /// Computes every aggregate from the raw rows and stores it, in one `BEGIN IMMEDIATE`
     /// transaction, without waiting for another writer (a busy file is an error at once).
     pub fn build_aggregates(&self) -> Result<()> {
-        let conn = self.conn();
-        conn.busy_timeout(std::time::Duration::ZERO)?;
-        let built = (|| {
+        self.without_waiting(|conn| {
             let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
             let period = self.period()?;
             build_in(&tx, &period)?;
             tx.commit()
-        })();
-        conn.busy_timeout(super::BUSY_TIMEOUT)?;
-        built
+        })
     }
 
     /// Recomputes every aggregate from the raw rows (into a TEMP table by the same

@@ -5,7 +5,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Result};
 
-use super::{Snapshot, BUSY_TIMEOUT};
+use super::Snapshot;
 
 /// The stored result as it is in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,16 +95,6 @@ impl Snapshot {
     /// is an error at once (storing is best effort; the caller ignores the error).
     pub fn store_reconciliation(&self, row: &StoredRow) -> Result<()> {
         self.without_waiting(|conn| put_header(conn, row))
-    }
-
-    /// Runs `write` on the connection without waiting for another writer (a busy file is
-    /// an error at once), then puts back the usual [`BUSY_TIMEOUT`].
-    fn without_waiting<T>(&self, write: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.conn();
-        conn.busy_timeout(std::time::Duration::ZERO)?;
-        let written = write(conn);
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        written
     }
 }
 

@@ -18,6 +18,7 @@ pub mod aggregates;
 mod baseline;
 pub mod bounds;
 pub mod bulk;
+mod busy;
 pub mod cache;
 pub mod chain;
 mod content;
@@ -44,13 +45,16 @@ use rusqlite::{Connection, OpenFlags};
 use crate::text::{inert, inert_path};
 use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
-/// How long a writer waits for another writer before giving up.
+/// How long a writer waits for another writer that holds the file and writes nothing
+/// before giving up ([`busy`]; it waits longer while others go on writing).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// An open period snapshot.
 pub struct Snapshot {
     conn: Connection,
     path: PathBuf,
+    /// Whether `conn` waits for other writers ([`busy`]).
+    patience: busy::Patience,
     /// Counts this connection in the process's open files; dropped after `conn` (fields
     /// drop in order), so the file counts as open until the connection is closed.
     _open: registry::Registration,
@@ -411,6 +415,7 @@ impl Snapshot {
         let mut snap = Snapshot {
             conn,
             path: path.into(),
+            patience: Default::default(),
             _open: files.register(key),
         };
         drop(files);
@@ -482,9 +487,10 @@ impl Snapshot {
             return None;
         }
         let conn = open_read_only(&self.path).ok()?;
-        let snap = Snapshot {
+        let mut snap = Snapshot {
             conn,
             path: self.path.clone(),
+            patience: Default::default(),
             _open: files.register(key),
         };
         drop(files);
@@ -570,6 +576,7 @@ impl Snapshot {
         let mut snap = Snapshot {
             conn,
             path: path.into(),
+            patience: Default::default(),
             _open: files.register(registry::key(&meta)),
         };
         drop(files);
@@ -595,8 +602,8 @@ impl Snapshot {
         }
     }
 
-    fn configure(&self) -> rusqlite::Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+    fn configure(&mut self) -> rusqlite::Result<()> {
+        self.patience.install(&mut self.conn, &self.path)?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         Ok(())
@@ -694,6 +701,11 @@ impl Snapshot {
     /// The underlying connection, for the modules of `snapshot` only.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Runs `work` with a busy file an error at once instead of a wait (best-effort writes).
+    pub(crate) fn without_waiting<T>(&self, work: impl FnOnce(&Connection) -> T) -> T {
+        self.patience.without_waiting(|| work(&self.conn))
     }
 
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
