@@ -1346,3 +1346,66 @@ fn a_void_after_the_window_and_an_nsf_of_last_months_payment_reconcile_as_of_win
         (m("700.00"), m("350.00"), m("1050.00"))
     );
 }
+
+// Postings and voids the ledger dates across window start (tests/fixtures/booked-across-cutoff):
+// found by an outputs audit, where each read clean and the GL journal booked them in the
+// other period.
+
+#[test]
+fn a_posting_or_void_the_ledger_dates_across_window_start_is_found_once() {
+    let rec = reconcile_fixture("booked-across-cutoff", &[]);
+    // INV-A posted 02-28, its row 03-01 02:00 UTC: +216.00 in the window's ledger. INV-B
+    // voided 02-28, its void row 03-01 02:00 UTC: −216.00. INV-C posted 03-01, its row
+    // 02-28 23:30 UTC: the window's ledger lacks 108.00. INV-E voided 03-02, its void row
+    // 02-28 22:00 UTC: the window's ledger lacks the −50.00, +50.00. INV-D is dated alike.
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("ledger:INV-A:posting-date", "0.00", "216.00", "216.00"),
+            ("ledger:INV-B:void-date", "0.00", "-216.00", "-216.00"),
+            ("ledger:INV-C:posting-date", "108.00", "0.00", "-108.00"),
+            ("ledger:INV-E:void-date", "-50.00", "0.00", "50.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert!(
+        rec.mismatches
+            .iter()
+            .all(|m| m.severity == closedesk::snapshot::model::Severity::High),
+        "{:#?}",
+        rec.mismatches
+    );
+    // Nothing else breaks: each account's ledger closes at its invoice balances. Opening
+    // 216 (INV-B) + 108 (INV-C) + 50 − 50 (INV-E) = 324.00; posted 216 (INV-A) + 100
+    // (INV-D) = 316.00; voids −216.00 (INV-B); closing 324 + 316 − 216 = 424.00 = 216 +
+    // 108 + 100.
+    let r = &rec.steps.rollforward.totals;
+    assert_eq!(
+        (r.opening, r.posted, r.voids, r.closing, r.invoice_balances),
+        (m("324.00"), m("316.00"), m("-216.00"), m("424.00"), m("424.00"))
+    );
+    assert_eq!(r.reported_on_rows, m("0.00"));
+    // The invoices' dates: posted in the window INV-C 108.00 and INV-D 100.00; voided in
+    // it INV-E 50.00; closing AR 424.00.
+    let p = &rec.steps.posted;
+    assert_eq!((p.close_population_count, p.posted_receivables), (2, m("208.00")));
+    assert_eq!((p.voided_count, p.voided_total), (1, m("50.00")));
+    assert_eq!(rec.headline.closing_ar, m("424.00"));
+    // Revenue by the invoices' dates: LC 100.00 + LD 100.00 posted; LE's 50.00 (recognized
+    // 02-20) taken back; before the window LA 200.00 + LE 50.00 (LB was voided before it).
+    let revenue = &rec.steps.revenue.total;
+    assert_eq!(
+        (
+            revenue.posted,
+            revenue.reversed_by_voids,
+            revenue.recognized_before_window
+        ),
+        (m("200.00"), m("50.00"), m("250.00"))
+    );
+    // The same from the raw rows.
+    assert_eq!(
+        found(&reconcile_fixture_from_source("booked-across-cutoff")),
+        found(&rec)
+    );
+}

@@ -7,19 +7,24 @@
 //! more are each reported on their own row, and the roll-forward reports only what they do
 //! not explain (docs/reconciliation.md, "A ledger row against what it records"). A gap of a
 //! disbursement to an invoice voided in the window is always reported on its row: the void
-//! check holds the invoice's other rows and leaves these to it.
+//! check holds the invoice's other rows and leaves these to it. So is a posting or a void
+//! the ledger dates on the other side of window start than the invoice does ("Across the
+//! window start"): the account's closing AR is right, and no other check sees it, but the
+//! GL journal, built from the ledger's dates, books it in the other period.
 //!
 //! Owns this check; pure: must not read the snapshot or know the workflow.
 
 use std::collections::BTreeMap;
 
-use super::{sorted, Context, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, LaneGaps, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{LedgerRowGap, Recorded, SourceRows};
 
 pub const POSTING: &str = "posting";
 pub const DISBURSEMENT: &str = "disbursement";
+pub const POSTING_DATE: &str = "posting-date";
+pub const VOID_DATE: &str = "void-date";
 
 /// The gaps of every account with two or more, each a mismatch, and per account how far
 /// they carry its ledger closing AR off (what the roll-forward leaves to them). `gaps` in
@@ -33,7 +38,13 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
     let mut found = Vec::new();
     let mut explained = BTreeMap::new();
     for (account, gaps) in by_account {
-        let (on_void, others): (Vec<_>, Vec<_>) = gaps
+        let (dates, amounts): (Vec<_>, Vec<_>) = gaps.into_iter().partition(|g| {
+            matches!(
+                g.recorded,
+                Recorded::PostedAcrossStart | Recorded::VoidedAcrossStart
+            )
+        });
+        let (on_void, others): (Vec<_>, Vec<_>) = amounts
             .into_iter()
             .partition(|g| g.recorded == Recorded::DisbursedToVoid);
         let reported = if others.len() < 2 {
@@ -42,6 +53,9 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
             on_void.into_iter().chain(others).collect()
         };
         let mut sum = Money::ZERO;
+        for gap in dates {
+            found.push(across_start(&lane, &account, gap));
+        }
         for gap in reported {
             sum += gap.actual - gap.expected;
             let id = &gap.id;
@@ -75,6 +89,9 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
                          ledger row, or the disbursement"
                     ),
                 ),
+                (Recorded::PostedAcrossStart | Recorded::VoidedAcrossStart, _) => {
+                    unreachable!("dated gaps are reported by across_start")
+                }
                 (Recorded::Disbursed | Recorded::DisbursedToVoid, None) => (
                     DISBURSEMENT,
                     format!("The ledger never records disbursement {id}"),
@@ -93,13 +110,51 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
     (sorted(found), explained)
 }
 
+/// A posting or void the ledger dates on the other side of window start than the invoice.
+/// Its rows are in the ledger to window end either way: the account's closing AR is right
+/// and the roll-forward does not see it, but the GL journal books it from the ledger's
+/// dates, in the other period.
+fn across_start(lane: &LaneGaps<'_>, account: &str, gap: LedgerRowGap) -> Mismatch {
+    let id = &gap.id;
+    let (check, what, kind, date) = match gap.recorded {
+        Recorded::PostedAcrossStart => (POSTING_DATE, "posts invoice", "invoice_posted", "posted_at"),
+        _ => (VOID_DATE, "books the void of invoice", "void", "voided_at"),
+    };
+    let rows = match gap.rows {
+        1 => "Its ledger row".to_string(),
+        n => format!("Its {n} ledger rows"),
+    };
+    let are = if gap.rows == 1 { "is" } else { "are" };
+    let (title, dated) = if gap.actual.is_zero() {
+        (
+            format!("The ledger {what} {id} before the window; the invoice dates it in the window"),
+            format!("{rows} of kind {kind} on account {account} {are} dated before the window, the invoice's {date} in it"),
+        )
+    } else {
+        (
+            format!("The ledger {what} {id} in the window; the invoice dates it before the window"),
+            format!("{rows} of kind {kind} on account {account} {are} dated in the window, the invoice's {date} before it"),
+        )
+    };
+    let next_action = format!(
+        "{dated}, so the GL journal books it in the other period. Date the ledger row as the \
+         invoice, or correct the invoice's {date} (ledger times are UTC: a booking late in the day \
+         west of UTC falls on the next day)"
+    );
+    lane.mismatch(id, check, gap.expected, gap.actual, title, next_action)
+}
+
 /// The source rows behind a mismatch of this check.
 pub fn trace(m: &Mismatch) -> Trace<'_> {
     let subject = m.subject.as_str();
     match m.check {
-        POSTING => Trace {
+        POSTING | POSTING_DATE => Trace {
             expected: vec![SourceRows::One("invoices", subject)],
             actual: vec![SourceRows::LedgerPostingInvoice(subject)],
+        },
+        VOID_DATE => Trace {
+            expected: vec![SourceRows::One("invoices", subject)],
+            actual: vec![SourceRows::LedgerOfInvoice(subject)],
         },
         _ => Trace {
             expected: vec![SourceRows::One("disbursements", subject)],

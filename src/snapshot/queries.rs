@@ -745,8 +745,12 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 /// naming it (to window end, whatever invoice the row names) against its amount, negated —
 /// a disbursement with no row at all is 0.00, except an unwinding (negative) within a day of
 /// a reversal or chargeback of its payment (or a reversal of its credit), which that undo's
-/// rows record (a refund pays unapplied value out and unwinds nothing). `what`, the source's id, the rows' account (the
-/// invoice's when there are none), expected, actual, how many rows.
+/// rows record (a refund pays unapplied value out and unwinds nothing); per invoice posted
+/// (`posted-across`) or voided (`voided-across`) by window end, its `invoice_posted` or
+/// `void` rows (to window end) dated on the other side of window start than its `posted_at`
+/// or `voided_at` — expected what the invoice's date puts in the window, actual what the
+/// rows' dates do. `what`, the source's id, the rows' account (the invoice's when there are
+/// none), expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "SELECT 'posted', i.id, COALESCE(MIN(g.account_id), i.account_id), i.total_cents,
                     COALESCE(SUM(g.amount_cents), 0), COUNT(g.id)
@@ -784,6 +788,21 @@ pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
                                        AND c.kind = 'reversal'
                                        AND c.issued_on >= date(d.disbursed_on, '-1 day')
                                        AND c.issued_on <= date(d.disbursed_on, '+1 day')))))
+             UNION ALL
+             SELECT x.what, x.id, MIN(x.account_id),
+                    CASE WHEN x.dated_in THEN SUM(x.amount_cents) ELSE 0 END,
+                    CASE WHEN x.dated_in THEN 0 ELSE SUM(x.amount_cents) END, COUNT(*)
+             FROM (SELECT CASE g.kind WHEN 'invoice_posted' THEN 'posted-across' ELSE 'voided-across' END AS what,
+                          i.id, g.account_id, g.amount_cents,
+                          CASE g.kind WHEN 'invoice_posted' THEN i.posted_at ELSE i.voided_at END >= :start
+                            AS dated_in
+                   FROM ledger g JOIN invoices i ON i.id = g.invoice_id
+                   WHERE g.occurred_at < :after_end
+                     AND ((g.kind = 'invoice_posted' AND i.status <> 'draft' AND i.posted_at <= :end
+                           AND (g.occurred_at >= :start) <> (i.posted_at >= :start))
+                       OR (g.kind = 'void' AND i.status = 'void' AND i.voided_at <= :end
+                           AND (g.occurred_at >= :start) <> (i.voided_at >= :start)))) x
+             GROUP BY x.what, x.id HAVING SUM(x.amount_cents) <> 0
              ORDER BY 1, 2"
 );
 
@@ -973,6 +992,12 @@ pub enum Recorded {
     /// The same, of a disbursement to an invoice voided in the window: the void check holds
     /// the invoice's other rows, these are held here.
     DisbursedToVoid,
+    /// An invoice's `invoice_posted` rows dated on the other side of window start than its
+    /// `posted_at` (invoice posted by window end, rows to window end): expected what the
+    /// invoice's date puts in the window, actual what the rows' dates do.
+    PostedAcrossStart,
+    /// The same, of a void invoice's `void` rows against its `voided_at`.
+    VoidedAcrossStart,
 }
 
 /// A source row whose ledger rows (to window end) add up to something else than it.
@@ -1579,6 +1604,8 @@ impl Snapshot {
                         "posted" => Some(Recorded::Posted),
                         "disbursed" => Some(Recorded::Disbursed),
                         "voided" => Some(Recorded::DisbursedToVoid),
+                        "posted-across" => Some(Recorded::PostedAcrossStart),
+                        "voided-across" => Some(Recorded::VoidedAcrossStart),
                         _ => None,
                     })?,
                     id: r.get(1)?,
