@@ -1409,3 +1409,39 @@ fn a_posting_or_void_the_ledger_dates_across_window_start_is_found_once() {
         found(&rec)
     );
 }
+
+/// A credit reversal's `refund` rows are held to what a payout of it can be: between minus
+/// its amount and 0.00 (found by an outputs audit: a refund row signed as a receipt read as
+/// "rescinded" with no finding, and the GL booked no cash). On `unwinds`, story 6: CR-6R
+/// 80.00 paid out by LG-12.
+#[test]
+fn a_credit_reversal_refund_signed_as_a_receipt_or_paying_out_more_is_found() {
+    // LG-12 +80.00: no payout is positive; the nearest one the reversal allows is 0.00.
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[("ledger.csv", "refund,-80.00,CR-6R", "refund,80.00,CR-6R")],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("adjustments:CR-6R:paid-out", "0.00", "80.00", "80.00")]),
+        "{:#?}",
+        rec.mismatches
+    );
+    // LG-12 −100.00: 100.00 paid out of an 80.00 reversal; expected −80.00, 20.00 beyond.
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[("ledger.csv", "refund,-80.00,CR-6R", "refund,-100.00,CR-6R")],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[("adjustments:CR-6R:paid-out", "-80.00", "-100.00", "-20.00")]),
+        "{:#?}",
+        rec.mismatches
+    );
+    // LG-12 −50.00: 50.00 paid out, 30.00 rescinded: a payout the reversal allows.
+    let rec = reconcile_fixture(
+        "unwinds",
+        &[("ledger.csv", "refund,-80.00,CR-6R", "refund,-50.00,CR-6R")],
+    );
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+}

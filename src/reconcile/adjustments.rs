@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{sorted, Context, Kind, Mismatch, Trace};
+use super::{sorted, Context, Kind, LaneGaps, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, PaymentKind};
 use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
@@ -83,6 +83,9 @@ pub struct Inputs {
     /// reversals or chargebacks that no `payment_disbursed` row names (the ones its undos'
     /// rows stand for) pulled back, per invoice.
     pub unwound_without_rows: std::collections::BTreeMap<String, Vec<(String, Money)>>,
+    /// Per credit reversal of the window that ledger `refund` rows pay out, what they add
+    /// up to (a payout is negative).
+    pub credit_refunds: std::collections::BTreeMap<String, Money>,
 }
 
 /// Per misrecorded payment (its undo rows weighed against its unwindings), its account and
@@ -154,6 +157,7 @@ fn void_unrecorded(
 pub const VOID: &str = "void";
 pub const UNRECORDED: &str = "unrecorded";
 pub const UNEXPLAINED: &str = "unexplained";
+pub const PAID_OUT: &str = "paid-out";
 
 /// What the ledger should record for a payment undo, in ledger sign; `None` for a plain
 /// payment. Reversals and chargebacks pull value back onto invoices (+): what the payment's
@@ -310,6 +314,11 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
             }
             CreditKind::Reversal => {
                 totals.credit_reversals += credit.amount;
+                if let Some(paid) = inputs.credit_refunds.get(&credit.id) {
+                    if let Some(m) = paid_out_beyond(&gaps, &credit, *paid) {
+                        found.push(m);
+                    }
+                }
                 AdjustmentKind::CreditReversal
             }
         };
@@ -374,6 +383,38 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     (figures, sorted(found))
 }
 
+/// A credit reversal whose `refund` rows add up to something no payout of it can be:
+/// above 0.00 (a refund row signed as a receipt) or below minus its amount (paid out beyond
+/// what was reversed). The GL journal books what lies between (docs/outputs.md: the
+/// reversal read as rescinded, or paid out in full), so the rest is the finding: expected
+/// the nearest payout the reversal allows, actual the rows.
+fn paid_out_beyond(gaps: &LaneGaps<'_>, credit: &CreditIssued, paid: Money) -> Option<Mismatch> {
+    let expected = paid.max(-credit.amount).min(Money::ZERO);
+    if expected == paid {
+        return None;
+    }
+    let id = &credit.id;
+    let (title, next_action) = if paid > Money::ZERO {
+        (
+            format!("The ledger's refund rows naming credit reversal {id} add up to a receipt"),
+            format!(
+                "A refund pays the reversed credit out: its ledger row is negative. Correct the sign of the \
+                 refund rows naming {id} (they add up to {paid}), or their reference"
+            ),
+        )
+    } else {
+        (
+            format!("The ledger pays credit reversal {id} out beyond its amount"),
+            format!(
+                "The refund rows naming {id} pay out {} of a reversal of {}; correct them, or the \
+                 reversal",
+                -paid, credit.amount
+            ),
+        )
+    };
+    Some(gaps.mismatch(id, PAID_OUT, expected, paid, title, next_action))
+}
+
 /// The source rows behind a mismatch of this check.
 pub fn trace(m: &Mismatch) -> Trace<'_> {
     let subject = m.subject.as_str();
@@ -385,6 +426,10 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
         UNRECORDED => Trace {
             expected: vec![SourceRows::One("payments", subject)],
             actual: vec![SourceRows::LedgerRecordingPayment(subject)],
+        },
+        PAID_OUT => Trace {
+            expected: vec![SourceRows::One("credits", subject)],
+            actual: vec![SourceRows::LedgerRefundingCredit(subject)],
         },
         _ => Trace {
             expected: vec![],
@@ -485,6 +530,34 @@ mod tests {
             ],
             disbursement_rows_off: Default::default(),
             unwound_without_rows: Default::default(),
+            // CR-1R's 20.00 paid out in full.
+            credit_refunds: [("CR-1R".to_string(), cents(-2_000))].into(),
+        }
+    }
+
+    /// A credit reversal's refund rows: any payout from none to all of it is one the
+    /// reversal allows; a receipt, or more than it, is found (CR-1R reverses 20.00).
+    #[test]
+    fn a_credit_reversal_is_paid_out_at_most_in_full_and_never_received() {
+        for (paid, found) in [
+            (0, None),
+            (-2_000, None),
+            (-1, None),
+            (1, Some((0, 1))),
+            (-2_001, Some((-2_000, -2_001))),
+        ] {
+            let mut inputs = clean();
+            inputs.credit_refunds = [("CR-1R".to_string(), cents(paid))].into();
+            let (_, mismatches) = run(inputs);
+            let got: Vec<_> = mismatches
+                .iter()
+                .map(|m| (m.key.as_str(), m.expected, m.actual))
+                .collect();
+            let want: Vec<_> = found
+                .map(|(e, a)| ("adjustments:CR-1R:paid-out", cents(e), cents(a)))
+                .into_iter()
+                .collect();
+            assert_eq!(got, want, "paid {paid}");
         }
     }
 

@@ -606,6 +606,7 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p, basis)?,
         disbursement_rows_off,
+        credit_refunds: snapshot.credit_reversal_refunds(p)?.into_iter().collect(),
     };
     // Ledger rows against what they record, where two or more on an account are wrong.
     let mut reported_on_rows = adjustments::ledger_excess(&inputs);

@@ -278,7 +278,8 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// a draft left to its `target` break, the rows of a voided invoice's disbursements held
 /// apart from its void, a reversal unwound on another day left to its `unrecorded`
 /// finding, a `rerating` event billed on a line its open exception only, and a posting or
-/// void the ledger dates across window start from its invoice a finding; `+rows.7`, `+rows.6`,
+/// void the ledger dates across window start from its invoice a finding, and a credit
+/// reversal's refund rows held to what a payout of it can be; `+rows.7`, `+rows.6`,
 /// `+rows.5` and
 /// `+rows.4` the same with the rules before; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
 /// same rows sealed by a digest read back each

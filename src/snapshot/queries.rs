@@ -1281,6 +1281,9 @@ pub enum SourceRows<'a> {
     LedgerRecordingPayment(&'a str),
     /// The `invoice_posted` ledger rows of an invoice, to window end.
     LedgerPostingInvoice(&'a str),
+    /// The `refund` ledger rows paying out a credit reversal: naming it, on its account, to
+    /// window end.
+    LedgerRefundingCredit(&'a str),
     /// The `payment_disbursed`/`credit_disbursed` ledger rows naming a disbursement, to
     /// window end.
     LedgerRecordingDisbursement(&'a str),
@@ -1664,6 +1667,24 @@ impl Snapshot {
                     reason: r.get(6)?,
                 })
             },
+        )
+    }
+
+    /// Per credit reversal issued in the window that ledger `refund` rows pay out (rows
+    /// naming it, on its account, to window end; not a payments row's id, whose refund they
+    /// would be), what those rows add up to: as `WINDOW_ACTIVITY`'s `paid_out` reads them.
+    pub fn credit_reversal_refunds(&self, period: &Period) -> Result<Vec<(String, Money)>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT c.id, SUM(g.amount_cents)
+             FROM credits c
+             JOIN ledger g ON g.reference = c.id AND g.kind = 'refund' AND g.account_id = c.account_id
+               AND g.occurred_at < :after_end
+             WHERE c.kind = 'reversal' AND c.issued_on >= :start AND c.issued_on <= :end
+               AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = c.id)
+             GROUP BY c.id ORDER BY c.id",
+            named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
+            |r| Ok((r.get(0)?, money_at(r, 1)?)),
         )
     }
 
@@ -2262,6 +2283,13 @@ impl Snapshot {
                      WHERE invoice_id = :invoice AND kind = 'invoice_posted' AND occurred_at < :after_end
                      ORDER BY id",
                 named_params! { ":invoice": *invoice, ":after_end": w.after_end },
+            ),
+            SourceRows::LedgerRefundingCredit(reversal) => (
+                "ledger",
+                "SELECT g.id FROM ledger g JOIN credits c ON c.id = g.reference AND c.account_id = g.account_id
+                     WHERE c.id = :reversal AND g.kind = 'refund' AND g.occurred_at < :after_end
+                     ORDER BY g.id",
+                named_params! { ":reversal": *reversal, ":after_end": w.after_end },
             ),
             SourceRows::LedgerRecordingDisbursement(disbursement) => (
                 "ledger",
