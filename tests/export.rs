@@ -1184,3 +1184,90 @@ fn the_packet_says_a_waived_adjustment_gap_is_still_there() {
         "{section}"
     );
 }
+
+/// tests/fixtures/import-minimal with a billing extract whose total ties and whose lines do
+/// not, and its GL's lines moved the same way (found by an outputs audit). Closing AR is
+/// 600.20: ACC-1001 250.00 and EMP-2001 350.20. By hand: BX-2026-03 carries ACC-1001 at
+/// 260.00 (+10.00) and EMP-2001 at 340.20 (−10.00), 600.20 in all; GL-2026-03 carries
+/// 255.00 (+5.00) and 345.20 (−5.00), 600.20 in all. Four open mismatches, two per batch,
+/// and both headers equal closing AR.
+fn lines_off_total_ties(dir: &Path) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import-minimal");
+    let src = common::files::copy_dir(&fixtures, &dir.join("lines-off"));
+    let batches = src.join("export_batches.csv");
+    let mut text = std::fs::read_to_string(&batches).unwrap();
+    text.push_str("BX-2026-03,billing_extract,bx,2026-03-31T22:00:00Z,600.20\n");
+    std::fs::write(&batches, text).unwrap();
+    let lines = src.join("export_lines.csv");
+    common::files::edit(
+        &lines,
+        "GLL-1,GL-2026-03,ACC-1001,,250.00",
+        "GLL-1,GL-2026-03,ACC-1001,,255.00",
+    );
+    common::files::edit(
+        &lines,
+        "GLL-2,GL-2026-03,EMP-2001,,350.20",
+        "GLL-2,GL-2026-03,EMP-2001,,345.20",
+    );
+    let mut text = std::fs::read_to_string(&lines).unwrap();
+    text.push_str("BXL-1,BX-2026-03,ACC-1001,,260.00\nBXL-2,BX-2026-03,EMP-2001,,340.20\n");
+    std::fs::write(&lines, text).unwrap();
+    let path = dir.join("lines-off.db");
+    closedesk::import::import_dir(&src, &path, false).unwrap();
+    path
+}
+
+/// Item 8 said "600.20 (ties)" for a batch whose total ties to closing AR while two of its
+/// account lines are off by ±10.00 and open in the register (found by an outputs audit): a
+/// batch ties only when none of its mismatches is open. In the checklist, the packet (Markdown
+/// and JSON) and the command alike.
+#[test]
+fn item_8_says_a_batch_ties_only_when_none_of_its_mismatches_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = lines_off_total_ties(dir.path());
+    let snapshot = Snapshot::open(&path).unwrap();
+    let recon = closedesk::reconcile::run(&snapshot).unwrap();
+    let mut keys: Vec<&str> = recon
+        .mismatches
+        .iter()
+        .map(|m| m.key.as_str())
+        .filter(|k| k.starts_with("exports:"))
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "exports:BX-2026-03/ACC-1001:account-ar",
+            "exports:BX-2026-03/EMP-2001:account-ar",
+            "exports:GL-2026-03/ACC-1001:gl-account",
+            "exports:GL-2026-03/EMP-2001:gl-account",
+        ]
+    );
+    drop(snapshot);
+    let bx = "| BX-2026-03 (billing_extract) | 600.20 (total ties; 2 open mismatches on its lines) |";
+    let gl = "| GL-2026-03 (gl) | 600.20 (total ties; 2 open mismatches on its lines) |";
+    let section = packet_section(&path, "mhale", "### 8. ");
+    assert!(section.contains(bx), "{section}");
+    assert!(section.contains(gl), "{section}");
+    // The program's statements do tie to what was billed.
+    assert!(
+        section.contains("| program PRG-WELL statements | 350.20 (ties) |"),
+        "{section}"
+    );
+    let doc = json(&bytes(&path, "mhale", &Request::new(Kind::Packet, Format::Json)));
+    let evidence = doc["checklist"][7]["evidence"].as_array().unwrap();
+    for label in ["BX-2026-03 (billing_extract)", "GL-2026-03 (gl)"] {
+        let e = evidence.iter().find(|e| e["label"] == label).unwrap();
+        assert_eq!(e["value"], "600.20 (total ties; 2 open mismatches on its lines)");
+    }
+    let shown = run_ok(&path, "checklist", &["--user", "mhale"]);
+    let flat = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("BX-2026-03 (billing_extract): 600.20 (total ties; 2 open mismatches on its lines)"),
+        "{shown}"
+    );
+    assert!(
+        flat.contains("GL-2026-03 (gl): 600.20 (total ties; 2 open mismatches on its lines)"),
+        "{shown}"
+    );
+}

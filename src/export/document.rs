@@ -908,6 +908,9 @@ fn evidence_value(v: &checklist::Figure) -> String {
         checklist::Figure::Amount(m) => m.grouped(),
         checklist::Figure::Count(n) => n.to_string(),
         checklist::Figure::Words(s) => md(s),
+        checklist::Figure::Compared { amount, comparison } => {
+            format!("{} {}", amount.grouped(), md(comparison))
+        }
     }
 }
 
