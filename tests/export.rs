@@ -1271,3 +1271,55 @@ fn item_8_says_a_batch_ties_only_when_none_of_its_mismatches_is_open() {
         "{shown}"
     );
 }
+
+/// `--out DIR --force` with DIR an existing directory was recorded (audit seq 1) and then
+/// failed to be put in place ("Is a directory"), leaving the log with an export of a file
+/// never written, which the next packet counted under item 8 (found by an outputs audit). A
+/// directory, or a file in a folder that does not exist or is not a folder, is refused
+/// before anything is recorded: exit 2, the path named, the log empty.
+#[test]
+fn a_directory_or_a_missing_folder_is_refused_before_anything_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let folder = dir.path().join("outputs");
+    std::fs::create_dir(&folder).unwrap();
+    let not_a_folder = dir.path().join("notes.txt");
+    std::fs::write(&not_a_folder, "keep me").unwrap();
+    let cases = [
+        (folder.clone(), true, "is a directory"),
+        (folder.clone(), false, "is a directory"),
+        (dir.path().join("missing").join("gl.csv"), true, "does not exist"),
+        (not_a_folder.join("gl.csv"), false, "is not a directory"),
+        (
+            not_a_folder.join("sub").join("gl.csv"),
+            true,
+            "is not a directory",
+        ),
+    ];
+    for (out, force, says) in cases {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+        cmd.args(["export", "--kind", "gl", "--user", "tlin", "--out"])
+            .arg(&out)
+            .arg(&path);
+        if force {
+            cmd.arg("--force");
+        }
+        let run = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{out:?}: {stderr}");
+        assert!(stderr.contains(&out.display().to_string()), "{out:?}: {stderr}");
+        assert!(stderr.contains(says), "{out:?}: {stderr}");
+        assert!(
+            stderr.contains("nothing was written or recorded"),
+            "{out:?}: {stderr}"
+        );
+        let snapshot = Snapshot::open(&path).unwrap();
+        assert_eq!(
+            snapshot.workflow().audit_head().unwrap().0,
+            0,
+            "{out:?}: {stderr}"
+        );
+    }
+    assert!(std::fs::read_dir(&folder).unwrap().next().is_none());
+    assert_eq!(std::fs::read_to_string(&not_a_folder).unwrap(), "keep me");
+}
