@@ -1323,3 +1323,65 @@ fn a_directory_or_a_missing_folder_is_refused_before_anything_is_recorded() {
     assert!(std::fs::read_dir(&folder).unwrap().next().is_none());
     assert_eq!(std::fs::read_to_string(&not_a_folder).unwrap(), "keep me");
 }
+
+/// The packet's aged AR lists the accounts `--kind aging` lists, with their unapplied
+/// payments and credits (found by an outputs audit: it had no unapplied columns, so the
+/// demo's ACC-1026 — no balance, 60.00 of unapplied credits — was in the aging export and
+/// the workbook and missing from the packet's Appendix B). The demo's totals, from
+/// tests/golden/demo-aging.csv: buckets 39,639.27 (closing AR), unapplied payments 827.60,
+/// unapplied credits 219.75.
+#[test]
+fn the_packets_aged_ar_lists_the_accounts_of_the_aging_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let aging = json(&bytes(&path, "tlin", &Request::new(Kind::Aging, Format::Json)));
+    let packet = json(&bytes(&path, "tlin", &Request::new(Kind::Packet, Format::Json)));
+    let exported = aging["accounts"].as_array().unwrap();
+    let packed = packet["aging"]["accounts"].as_array().unwrap();
+    let ids = |rows: &[Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["account_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(packed), ids(exported));
+    assert_eq!(packed.len(), 30);
+    for (p, a) in packed.iter().zip(exported) {
+        for (pf, af) in [
+            ("current", "current"),
+            ("days_1_30", "days_1_30"),
+            ("days_31_60", "days_31_60"),
+            ("days_61_90", "days_61_90"),
+            ("over_90", "days_91_plus"),
+            ("total", "total"),
+            ("unapplied_payments", "unapplied_payments"),
+            ("unapplied_credits", "unapplied_credits"),
+        ] {
+            assert_eq!(money(&p[pf]), money(&a[af]), "{} {pf}", a["account_id"]);
+        }
+    }
+    let totals = &packet["aging"]["totals"];
+    assert_eq!(money(&totals["total"]), Money::parse("39639.27").unwrap());
+    assert_eq!(
+        money(&totals["unapplied_payments"]),
+        Money::parse("827.60").unwrap()
+    );
+    assert_eq!(
+        money(&totals["unapplied_credits"]),
+        Money::parse("219.75").unwrap()
+    );
+    assert_eq!(money(&totals["total"]), money(&aging["totals"]["total"]));
+
+    let body = packet_section(&path, "tlin", "## Aged AR");
+    assert!(body.contains("| total | 39,639.27 |"), "{body}");
+    assert!(body.contains("| unapplied payments | 827.60 |"), "{body}");
+    assert!(body.contains("| unapplied credits | 219.75 |"), "{body}");
+    let appendix = packet_section(&path, "tlin", "## Appendix B");
+    let row = appendix
+        .lines()
+        .find(|l| l.starts_with("| ACC-1026 | "))
+        .unwrap_or_else(|| panic!("no ACC-1026 in {appendix}"));
+    assert!(
+        row.ends_with("| 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 60.00 |"),
+        "{row}"
+    );
+}
