@@ -1184,3 +1184,204 @@ fn the_packet_says_a_waived_adjustment_gap_is_still_there() {
         "{section}"
     );
 }
+
+/// tests/fixtures/import-minimal with a billing extract whose total ties and whose lines do
+/// not, and its GL's lines moved the same way (found by an outputs audit). Closing AR is
+/// 600.20: ACC-1001 250.00 and EMP-2001 350.20. By hand: BX-2026-03 carries ACC-1001 at
+/// 260.00 (+10.00) and EMP-2001 at 340.20 (−10.00), 600.20 in all; GL-2026-03 carries
+/// 255.00 (+5.00) and 345.20 (−5.00), 600.20 in all. Four open mismatches, two per batch,
+/// and both headers equal closing AR.
+fn lines_off_total_ties(dir: &Path) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import-minimal");
+    let src = common::files::copy_dir(&fixtures, &dir.join("lines-off"));
+    let batches = src.join("export_batches.csv");
+    let mut text = std::fs::read_to_string(&batches).unwrap();
+    text.push_str("BX-2026-03,billing_extract,bx,2026-03-31T22:00:00Z,600.20\n");
+    std::fs::write(&batches, text).unwrap();
+    let lines = src.join("export_lines.csv");
+    common::files::edit(
+        &lines,
+        "GLL-1,GL-2026-03,ACC-1001,,250.00",
+        "GLL-1,GL-2026-03,ACC-1001,,255.00",
+    );
+    common::files::edit(
+        &lines,
+        "GLL-2,GL-2026-03,EMP-2001,,350.20",
+        "GLL-2,GL-2026-03,EMP-2001,,345.20",
+    );
+    let mut text = std::fs::read_to_string(&lines).unwrap();
+    text.push_str("BXL-1,BX-2026-03,ACC-1001,,260.00\nBXL-2,BX-2026-03,EMP-2001,,340.20\n");
+    std::fs::write(&lines, text).unwrap();
+    let path = dir.join("lines-off.db");
+    closedesk::import::import_dir(&src, &path, false).unwrap();
+    path
+}
+
+/// Item 8 said "600.20 (ties)" for a batch whose total ties to closing AR while two of its
+/// account lines are off by ±10.00 and open in the register (found by an outputs audit): a
+/// batch ties only when none of its mismatches is open. In the checklist, the packet (Markdown
+/// and JSON) and the command alike.
+#[test]
+fn item_8_says_a_batch_ties_only_when_none_of_its_mismatches_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = lines_off_total_ties(dir.path());
+    let snapshot = Snapshot::open(&path).unwrap();
+    let recon = closedesk::reconcile::run(&snapshot).unwrap();
+    let mut keys: Vec<&str> = recon
+        .mismatches
+        .iter()
+        .map(|m| m.key.as_str())
+        .filter(|k| k.starts_with("exports:"))
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "exports:BX-2026-03/ACC-1001:account-ar",
+            "exports:BX-2026-03/EMP-2001:account-ar",
+            "exports:GL-2026-03/ACC-1001:gl-account",
+            "exports:GL-2026-03/EMP-2001:gl-account",
+        ]
+    );
+    drop(snapshot);
+    let bx = "| BX-2026-03 (billing_extract) | 600.20 (total ties; 2 open mismatches on its lines) |";
+    let gl = "| GL-2026-03 (gl) | 600.20 (total ties; 2 open mismatches on its lines) |";
+    let section = packet_section(&path, "mhale", "### 8. ");
+    assert!(section.contains(bx), "{section}");
+    assert!(section.contains(gl), "{section}");
+    // The program's statements do tie to what was billed.
+    assert!(
+        section.contains("| program PRG-WELL statements | 350.20 (ties) |"),
+        "{section}"
+    );
+    let doc = json(&bytes(&path, "mhale", &Request::new(Kind::Packet, Format::Json)));
+    let evidence = doc["checklist"][7]["evidence"].as_array().unwrap();
+    for label in ["BX-2026-03 (billing_extract)", "GL-2026-03 (gl)"] {
+        let e = evidence.iter().find(|e| e["label"] == label).unwrap();
+        assert_eq!(e["value"], "600.20 (total ties; 2 open mismatches on its lines)");
+    }
+    let shown = run_ok(&path, "checklist", &["--user", "mhale"]);
+    let flat = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("BX-2026-03 (billing_extract): 600.20 (total ties; 2 open mismatches on its lines)"),
+        "{shown}"
+    );
+    assert!(
+        flat.contains("GL-2026-03 (gl): 600.20 (total ties; 2 open mismatches on its lines)"),
+        "{shown}"
+    );
+}
+
+/// `--out DIR --force` with DIR an existing directory was recorded (audit seq 1) and then
+/// failed to be put in place ("Is a directory"), leaving the log with an export of a file
+/// never written, which the next packet counted under item 8 (found by an outputs audit). A
+/// directory, or a file in a folder that does not exist or is not a folder, is refused
+/// before anything is recorded: exit 2, the path named, the log empty.
+#[test]
+fn a_directory_or_a_missing_folder_is_refused_before_anything_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let folder = dir.path().join("outputs");
+    std::fs::create_dir(&folder).unwrap();
+    let not_a_folder = dir.path().join("notes.txt");
+    std::fs::write(&not_a_folder, "keep me").unwrap();
+    let cases = [
+        (folder.clone(), true, "is a directory"),
+        (folder.clone(), false, "is a directory"),
+        (dir.path().join("missing").join("gl.csv"), true, "does not exist"),
+        (not_a_folder.join("gl.csv"), false, "is not a directory"),
+        (
+            not_a_folder.join("sub").join("gl.csv"),
+            true,
+            "is not a directory",
+        ),
+    ];
+    for (out, force, says) in cases {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_closedesk"));
+        cmd.args(["export", "--kind", "gl", "--user", "tlin", "--out"])
+            .arg(&out)
+            .arg(&path);
+        if force {
+            cmd.arg("--force");
+        }
+        let run = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{out:?}: {stderr}");
+        assert!(stderr.contains(&out.display().to_string()), "{out:?}: {stderr}");
+        assert!(stderr.contains(says), "{out:?}: {stderr}");
+        assert!(
+            stderr.contains("nothing was written or recorded"),
+            "{out:?}: {stderr}"
+        );
+        let snapshot = Snapshot::open(&path).unwrap();
+        assert_eq!(
+            snapshot.workflow().audit_head().unwrap().0,
+            0,
+            "{out:?}: {stderr}"
+        );
+    }
+    assert!(std::fs::read_dir(&folder).unwrap().next().is_none());
+    assert_eq!(std::fs::read_to_string(&not_a_folder).unwrap(), "keep me");
+}
+
+/// The packet's aged AR lists the accounts `--kind aging` lists, with their unapplied
+/// payments and credits (found by an outputs audit: it had no unapplied columns, so the
+/// demo's ACC-1026 — no balance, 60.00 of unapplied credits — was in the aging export and
+/// the workbook and missing from the packet's Appendix B). The demo's totals, from
+/// tests/golden/demo-aging.csv: buckets 39,639.27 (closing AR), unapplied payments 827.60,
+/// unapplied credits 219.75.
+#[test]
+fn the_packets_aged_ar_lists_the_accounts_of_the_aging_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let aging = json(&bytes(&path, "tlin", &Request::new(Kind::Aging, Format::Json)));
+    let packet = json(&bytes(&path, "tlin", &Request::new(Kind::Packet, Format::Json)));
+    let exported = aging["accounts"].as_array().unwrap();
+    let packed = packet["aging"]["accounts"].as_array().unwrap();
+    let ids = |rows: &[Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["account_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(packed), ids(exported));
+    assert_eq!(packed.len(), 30);
+    for (p, a) in packed.iter().zip(exported) {
+        for (pf, af) in [
+            ("current", "current"),
+            ("days_1_30", "days_1_30"),
+            ("days_31_60", "days_31_60"),
+            ("days_61_90", "days_61_90"),
+            ("over_90", "days_91_plus"),
+            ("total", "total"),
+            ("unapplied_payments", "unapplied_payments"),
+            ("unapplied_credits", "unapplied_credits"),
+        ] {
+            assert_eq!(money(&p[pf]), money(&a[af]), "{} {pf}", a["account_id"]);
+        }
+    }
+    let totals = &packet["aging"]["totals"];
+    assert_eq!(money(&totals["total"]), Money::parse("39639.27").unwrap());
+    assert_eq!(
+        money(&totals["unapplied_payments"]),
+        Money::parse("827.60").unwrap()
+    );
+    assert_eq!(
+        money(&totals["unapplied_credits"]),
+        Money::parse("219.75").unwrap()
+    );
+    assert_eq!(money(&totals["total"]), money(&aging["totals"]["total"]));
+
+    let body = packet_section(&path, "tlin", "## Aged AR");
+    assert!(body.contains("| total | 39,639.27 |"), "{body}");
+    assert!(body.contains("| unapplied payments | 827.60 |"), "{body}");
+    assert!(body.contains("| unapplied credits | 219.75 |"), "{body}");
+    let appendix = packet_section(&path, "tlin", "## Appendix B");
+    let row = appendix
+        .lines()
+        .find(|l| l.starts_with("| ACC-1026 | "))
+        .unwrap_or_else(|| panic!("no ACC-1026 in {appendix}"));
+    assert!(
+        row.ends_with("| 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 60.00 |"),
+        "{row}"
+    );
+}

@@ -403,3 +403,42 @@ fn libreoffice_opens_it_and_reads_the_numbers() {
     );
     assert!(csv.contains("Close workbook"), "{csv}");
 }
+
+/// The row of the Checklist sheet's evidence whose column B reads `label`.
+fn evidence_row(book: &mut Xlsx<Cursor<Vec<u8>>>, label: &str) -> Vec<Data> {
+    let range = book.worksheet_range("Checklist").unwrap();
+    range
+        .rows()
+        .find(|row| row.get(1) == Some(&Data::String(label.to_string())))
+        .unwrap_or_else(|| panic!("Checklist: no evidence {label:?}"))
+        .to_vec()
+}
+
+/// Item 8's batch and program evidence is an amount compared with what it should be: the
+/// amount is a number cell and the comparison text beside it (found by an outputs audit: it
+/// was one text cell, "57,997.74 (ties)", while docs/outputs.md says every amount of the
+/// evidence is a number). The demo's figures, as its packet shows them.
+#[test]
+fn checklist_evidence_amounts_are_numbers_with_their_comparison_beside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let mut book = open(&workbook_bytes(&path));
+    let cases = [
+        ("ARCH-2026-03 (archive)", "57997.74", "(ties)"),
+        (
+            "GL-2026-03 (gl)",
+            "39629.52",
+            "against 39,639.27 expected (off by -9.75)",
+        ),
+        (
+            "program PRG-VERIFY statements",
+            "248.60",
+            "against 244.08 billed (off by 4.52)",
+        ),
+    ];
+    for (label, amount, remark) in cases {
+        let row = evidence_row(&mut book, label);
+        assert_eq!(cents(&row[2]), Money::parse(amount).unwrap(), "{label}");
+        assert_eq!(row.get(3), Some(&Data::String(remark.to_string())), "{label}");
+    }
+}

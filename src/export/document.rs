@@ -608,7 +608,8 @@ pub fn markdown(p: &Packet<'_>) -> String {
         w,
         "Window-end AR by days past due; the buckets add up to closing AR. A credit balance \
          (negative) stays in its account's buckets (docs/reconciliation.md, \"credit balances in \
-         aged AR\").\n"
+         aged AR\"); unapplied payments and credits are beside them, never in them, and an \
+         account with only those is listed too, as in the aging export.\n"
     );
     aged_ar(w, p);
 
@@ -858,7 +859,7 @@ pub fn markdown(p: &Packet<'_>) -> String {
     let _ = writeln!(w, "## Appendix A: roll-forward by account\n");
     rows_table(w, &accounts, names, None);
     let _ = writeln!(w, "## Appendix B: aged AR by account\n");
-    let aging = serde_json::to_value(p.aging).expect("figures serialize");
+    let aging = serde_json::to_value(&p.aging).expect("figures serialize");
     rows_table(
         w,
         aging["accounts"].as_array().map(Vec::as_slice).unwrap_or(&[]),
@@ -872,7 +873,7 @@ pub fn markdown(p: &Packet<'_>) -> String {
 
 /// Aged AR in the body: the buckets' totals and the largest accounts.
 pub fn aged_ar(out: &mut String, p: &Packet<'_>) {
-    let aging = serde_json::to_value(p.aging).expect("figures serialize");
+    let aging = serde_json::to_value(&p.aging).expect("figures serialize");
     scalars(out, &aging["totals"]);
     let accounts = aging["accounts"].as_array().cloned().unwrap_or_default();
     top_accounts(out, &accounts, &p.account_names, "total", "Appendix B");
@@ -908,6 +909,9 @@ fn evidence_value(v: &checklist::Figure) -> String {
         checklist::Figure::Amount(m) => m.grouped(),
         checklist::Figure::Count(n) => n.to_string(),
         checklist::Figure::Words(s) => md(s),
+        checklist::Figure::Compared { amount, comparison } => {
+            format!("{} {}", amount.grouped(), md(comparison))
+        }
     }
 }
 

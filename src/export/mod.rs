@@ -476,6 +476,7 @@ pub fn write(
     let format = request.format()?;
     if let Target::File(path) = target {
         refuse_snapshot_file(path)?;
+        refuse_unplaceable(path)?;
         if !force && fs::symlink_metadata(path).is_ok() {
             return Err(exists(path));
         }
@@ -575,6 +576,38 @@ fn refuse_snapshot_file(path: &Path) -> Result<(), ExportError> {
             inert_path(path)
         ))),
         None => Ok(()),
+    }
+}
+
+/// A target no file can be put at is refused before anything is recorded: a directory (or
+/// a link to one), or a name in a folder that does not exist or is not a directory. Found
+/// by an outputs audit: `--out DIR --force` was recorded (audit seq 1), then could not be
+/// put in place ("Is a directory"), and the log kept an export of a file never written.
+fn refuse_unplaceable(path: &Path) -> Result<(), ExportError> {
+    let refused = |why: String| {
+        Err(ExportError::Usage(format!(
+            "{}: {why}; nothing was written or recorded",
+            inert_path(path)
+        )))
+    };
+    if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return refused("is a directory — give --out the name of a file in it".to_string());
+    }
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match fs::metadata(parent) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            refused(format!("its folder {} does not exist", inert_path(parent)))
+        }
+        Err(e) if e.kind() == ErrorKind::NotADirectory => refused(format!(
+            "a part of its folder {} is not a directory",
+            inert_path(parent)
+        )),
+        Ok(m) if !m.is_dir() => refused(format!("{} is not a directory", inert_path(parent))),
+        // Anything else (a folder it may not read) is found when the file is written,
+        // still before anything is recorded.
+        _ => Ok(()),
     }
 }
 

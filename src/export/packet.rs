@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{document, json, pdf, ExportError, Format, Kind, Metadata, Output, Source};
-use crate::reconcile::{Aging, Headline, Steps};
+use super::{aging, document, json, pdf, ExportError, Format, Kind, Metadata, Output, Source};
+use crate::money::Money;
+use crate::reconcile::{Headline, Steps};
 use crate::snapshot::model::PeriodStatus;
 use crate::snapshot::workflow::SignoffRow;
 use crate::summary::SeverityCounts;
@@ -32,7 +33,7 @@ pub struct Packet<'a> {
     pub source_hash: String,
     pub headline: &'a Headline,
     pub steps: &'a Steps,
-    pub aging: &'a Aging,
+    pub aging: AgedAr,
     pub checklist: Vec<Item>,
     pub mismatches: Vec<Detail>,
     pub signoffs: Vec<SignoffRow>,
@@ -43,6 +44,64 @@ pub struct Packet<'a> {
     /// Account names by id, for the document's tables.
     #[serde(skip)]
     pub account_names: BTreeMap<String, String>,
+}
+
+/// Aged AR as `--kind aging` has it (`export::aging::rows`): every account with a balance
+/// or unapplied value, with its unapplied payments and credits, and the totals (the buckets'
+/// total is closing AR) — in the engine's names (`over_90`). It had the engine's aged AR
+/// alone, so an account with only unapplied cash or credits (the demo's ACC-1026, 60.00 of
+/// credits) was in the aging export and the workbook and not in the packet (found by an
+/// outputs audit).
+#[derive(Serialize)]
+pub struct AgedAr {
+    pub totals: AgedRow,
+    pub accounts: Vec<AgedRow>,
+}
+
+#[derive(Serialize)]
+pub struct AgedRow {
+    /// `None` for the totals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub current: Money,
+    pub days_1_30: Money,
+    pub days_31_60: Money,
+    pub days_61_90: Money,
+    pub over_90: Money,
+    pub total: Money,
+    pub unapplied_payments: Money,
+    pub unapplied_credits: Money,
+}
+
+impl AgedRow {
+    fn of(row: aging::Row, account_id: Option<String>) -> AgedRow {
+        let b = row.buckets;
+        AgedRow {
+            account_id,
+            current: b.current,
+            days_1_30: b.days_1_30,
+            days_31_60: b.days_31_60,
+            days_61_90: b.days_61_90,
+            over_90: b.over_90,
+            total: b.total,
+            unapplied_payments: row.unapplied_payments,
+            unapplied_credits: row.unapplied_credits,
+        }
+    }
+}
+
+fn aged_ar(source: &Source<'_>) -> Result<AgedAr, ExportError> {
+    let (rows, total) = aging::rows(source)?;
+    Ok(AgedAr {
+        totals: AgedRow::of(total, None),
+        accounts: rows
+            .into_iter()
+            .map(|r| {
+                let id = r.account_id.clone();
+                AgedRow::of(r, Some(id))
+            })
+            .collect(),
+    })
 }
 
 pub fn packet<'a>(source: &'a Source<'_>) -> Result<Packet<'a>, ExportError> {
@@ -74,7 +133,7 @@ pub fn packet<'a>(source: &'a Source<'_>) -> Result<Packet<'a>, ExportError> {
         source_hash: snapshot.source_content_hash().map_err(sql)?,
         headline: &recon.headline,
         steps: &recon.steps,
-        aging: &recon.aging,
+        aging: aged_ar(source)?,
         checklist,
         mismatches: details,
         signoffs,

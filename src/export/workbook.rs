@@ -781,16 +781,28 @@ pub fn render(source: &Source<'_>) -> Result<Output, ExportError> {
             .iter()
             .flat_map(|i| {
                 i.evidence.iter().map(move |e| {
-                    let value = match &e.value {
-                        Figure::Amount(m) => money(*m),
-                        Figure::Count(n) => Cell::Count(*n),
-                        Figure::Words(w) => Cell::text(w),
+                    // An amount compared with what it should be is a number, the
+                    // comparison beside it.
+                    let (value, comparison) = match &e.value {
+                        Figure::Amount(m) => (money(*m), Cell::Empty),
+                        Figure::Count(n) => (Cell::Count(*n), Cell::Empty),
+                        Figure::Words(w) => (Cell::text(w), Cell::Empty),
+                        Figure::Compared { amount, comparison } => (money(*amount), Cell::text(comparison)),
                     };
-                    vec![Cell::Count(i64::from(i.row.item)), Cell::text(&e.label), value]
+                    vec![
+                        Cell::Count(i64::from(i.row.item)),
+                        Cell::text(&e.label),
+                        value,
+                        comparison,
+                    ]
                 })
             })
             .collect();
-        s.table("Evidence", &["item", "evidence", "value"], &evidence)?;
+        s.table(
+            "Evidence",
+            &["item", "evidence", "value", "comparison"],
+            &evidence,
+        )?;
         s.blank();
         let notes: Vec<Vec<Cell>> = items
             .iter()

@@ -42,12 +42,19 @@ pub struct Evidence {
     pub value: Figure,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Figure {
     Amount(Money),
     Count(i64),
     Words(String),
+    /// An amount and how it compares with what it should be: `(ties)`, `(total ties; 2 open
+    /// mismatches on its lines)`, `against 600.00 expected (off by 0.20)`. Shown, and in JSON
+    /// written, as one text (`600.20 (ties)`); the workbook writes the amount as a number
+    /// with the comparison beside it.
+    Compared {
+        amount: Money,
+        comparison: String,
+    },
 }
 
 impl std::fmt::Display for Figure {
@@ -56,6 +63,19 @@ impl std::fmt::Display for Figure {
             Figure::Amount(m) => f.write_str(&m.grouped()),
             Figure::Count(n) => write!(f, "{n}"),
             Figure::Words(w) => f.write_str(w),
+            Figure::Compared { amount, comparison } => write!(f, "{} {comparison}", amount.grouped()),
+        }
+    }
+}
+
+/// An amount as a JSON number, a count as an integer, words and a comparison as text.
+impl Serialize for Figure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Figure::Amount(m) => m.serialize(serializer),
+            Figure::Count(n) => n.serialize(serializer),
+            Figure::Words(w) => w.serialize(serializer),
+            Figure::Compared { .. } => serializer.collect_str(self),
         }
     }
 }
@@ -141,18 +161,38 @@ fn words(label: &str, value: String) -> Evidence {
     }
 }
 
-/// `ties`, or by how much the figure is off what it should be (`against`: what that is).
-fn tie(actual: Money, expected: Money, against: &str) -> String {
-    if actual == expected {
-        format!("{} (ties)", actual.grouped())
-    } else {
+/// `actual` compared with what it should be (`against`: what that is): `(ties)`, or by how
+/// much it is off. `open`: the open mismatches on the lines it totals (an export batch's
+/// lines, accounts or invoices): a total that ties above lines that do not is no tie, and
+/// says so with their number (found by an outputs audit: a billing extract whose lines were
+/// ±10.00 off on two accounts read "600.20 (ties)").
+fn tie(actual: Money, expected: Money, against: &str, open: usize) -> Figure {
+    let comparison = if actual != expected {
         format!(
-            "{} against {} {against} (off by {})",
-            actual.grouped(),
+            "against {} {against} (off by {})",
             expected.grouped(),
             (actual - expected).grouped()
         )
+    } else if open == 0 {
+        "(ties)".to_string()
+    } else {
+        format!(
+            "(total ties; {open} open mismatch{} on its lines)",
+            if open == 1 { "" } else { "es" }
+        )
+    };
+    Figure::Compared {
+        amount: actual,
+        comparison,
     }
+}
+
+/// The export batch a mismatch of the exports lane is on, from its key
+/// (`exports:SUBJECT:CHECK`, the subject `BATCH` or `BATCH/ACCOUNT` or `BATCH/INVOICE`; ids
+/// never contain `/`, checks never `:`).
+fn batch_of(key: &str) -> Option<&str> {
+    let (subject, _check) = key.strip_prefix("exports:")?.rsplit_once(':')?;
+    Some(subject.split_once('/').map_or(subject, |(batch, _)| batch))
 }
 
 /// The evidence of one item, from the engine's figures and the open mismatches.
@@ -253,22 +293,30 @@ fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &
             ]
         }
         8 => {
+            // Each batch's open mismatches, whether on its total or on its lines.
+            let mut open_of_batch: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            for v in in_lanes(views, &[Lane::Exports]) {
+                if let Some(batch) = batch_of(&v.key) {
+                    *open_of_batch.entry(batch).or_default() += 1;
+                }
+            }
             let mut out: Vec<Evidence> = steps
                 .exports
                 .batches
                 .iter()
-                .map(|b| {
-                    words(
-                        &format!("{} ({})", b.id, b.kind),
-                        tie(b.header_total, b.expected_total, "expected"),
-                    )
+                .map(|b| Evidence {
+                    label: format!("{} ({})", b.id, b.kind),
+                    value: tie(
+                        b.header_total,
+                        b.expected_total,
+                        "expected",
+                        open_of_batch.get(b.id.as_str()).copied().unwrap_or(0),
+                    ),
                 })
                 .collect();
-            out.extend(steps.programs.programs.iter().map(|p| {
-                words(
-                    &format!("program {} statements", p.id),
-                    tie(p.statement_total, p.billed, "billed"),
-                )
+            out.extend(steps.programs.programs.iter().map(|p| Evidence {
+                label: format!("program {} statements", p.id),
+                value: tie(p.statement_total, p.billed, "billed", 0),
             }));
             out.push(count(
                 "statement lines with no invoice line",
