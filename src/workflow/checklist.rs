@@ -187,12 +187,17 @@ fn tie(actual: Money, expected: Money, against: &str, open: usize) -> Figure {
     }
 }
 
-/// The export batch a mismatch of the exports lane is on, from its key
-/// (`exports:SUBJECT:CHECK`, the subject `BATCH` or `BATCH/ACCOUNT` or `BATCH/INVOICE`; ids
-/// never contain `/`, checks never `:`).
-fn batch_of(key: &str) -> Option<&str> {
-    let (subject, _check) = key.strip_prefix("exports:")?.rsplit_once(':')?;
-    Some(subject.split_once('/').map_or(subject, |(batch, _)| batch))
+/// Whether a mismatch of the exports lane is on export batch `batch`, from its key
+/// (`exports:SUBJECT:CHECK`, the subject `BATCH`, `BATCH/ACCOUNT` or `BATCH/INVOICE`; checks
+/// never contain `:`). Compared with the batch's id rather than cut at the first `/`, since
+/// an id may hold a `/` itself.
+fn on_batch(key: &str, batch: &str) -> bool {
+    let Some((subject, _check)) = key.strip_prefix("exports:").and_then(|k| k.rsplit_once(':')) else {
+        return false;
+    };
+    subject
+        .strip_prefix(batch)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The evidence of one item, from the engine's figures and the open mismatches.
@@ -294,24 +299,17 @@ fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &
         }
         8 => {
             // Each batch's open mismatches, whether on its total or on its lines.
-            let mut open_of_batch: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-            for v in in_lanes(views, &[Lane::Exports]) {
-                if let Some(batch) = batch_of(&v.key) {
-                    *open_of_batch.entry(batch).or_default() += 1;
-                }
-            }
+            let exports_open: Vec<&str> = in_lanes(views, &[Lane::Exports])
+                .map(|v| v.key.as_str())
+                .collect();
+            let open_of_batch = |batch: &str| exports_open.iter().filter(|k| on_batch(k, batch)).count();
             let mut out: Vec<Evidence> = steps
                 .exports
                 .batches
                 .iter()
                 .map(|b| Evidence {
                     label: format!("{} ({})", b.id, b.kind),
-                    value: tie(
-                        b.header_total,
-                        b.expected_total,
-                        "expected",
-                        open_of_batch.get(b.id.as_str()).copied().unwrap_or(0),
-                    ),
+                    value: tie(b.header_total, b.expected_total, "expected", open_of_batch(&b.id)),
                 })
                 .collect();
             out.extend(steps.programs.programs.iter().map(|p| Evidence {
@@ -557,4 +555,20 @@ pub fn set<F: Figures + ?Sized>(
         })
     });
     result.map_err(|e| e.keeping(note.unwrap_or("")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_batch;
+
+    /// A batch's mismatches are told by its whole id, which may hold a `/`.
+    #[test]
+    fn a_mismatch_is_on_the_batch_its_subject_names() {
+        assert!(on_batch("exports:GL-1:ar-total", "GL-1"));
+        assert!(on_batch("exports:GL-1/ACC-1:gl-account", "GL-1"));
+        assert!(!on_batch("exports:GL-10/ACC-1:gl-account", "GL-1"));
+        assert!(on_batch("exports:GL/2026-03/ACC-1:gl-account", "GL/2026-03"));
+        assert!(!on_batch("exports:GL/2026-03/ACC-1:gl-account", "GL"));
+        assert!(!on_batch("ledger:GL-1:roll-forward", "GL-1"));
+    }
 }
