@@ -21,9 +21,9 @@ use super::gate::claimed_name;
 use super::input::Decoder;
 use super::keys::fingerprint;
 use super::Shared;
-use crate::text::inert;
+use crate::text::{inert, inert_multiline};
 use crate::tui::theme::Theme;
-use crate::tui::{self, Input};
+use crate::tui::{self, Draft, Input};
 use crate::workflow::sessions::{Event, DISCONNECTED, LOGIN, REFUSED};
 
 /// The alternate screen on, cursor hidden, bracketed paste on.
@@ -39,6 +39,8 @@ const MAX_REFUSALS: usize = 4;
 const MAX_REQUEST_ROWS: usize = 8;
 /// How long closing a session may wait for a client before dropping it.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// The most bytes of a lost draft a goodbye echoes (inert): a quarter of the output queue.
+const ECHO_LIMIT: usize = OUTPUT_LIMIT / 4;
 
 /// What the connection task needs to know after the SSH session ends.
 #[derive(Debug, Default)]
@@ -657,21 +659,27 @@ enum End {
 }
 
 impl End {
-    /// What the user is told as the session closes, if they can still be told.
-    fn goodbye(&self) -> Option<String> {
+    /// What the user is told as the session closes, if they can still be told; a draft lost
+    /// with it is echoed for them to copy.
+    fn goodbye(&self, draft: Option<&Draft>) -> Option<String> {
+        let echo = draft.map(echo).unwrap_or_default();
         match self {
             End::Quit => Some(String::new()),
             End::Idle(idle) => Some(format!(
                 "closedesk: no key pressed for {}: disconnected. Everything you saved is kept; a draft \
-                 not saved was not.",
+                 not saved was not.{echo}",
                 duration(*idle)
+            )),
+            End::Shutdown if draft.is_some() => Some(format!(
+                "closedesk: the server is shutting down. Everything you saved is kept; a draft not saved \
+                 was not. Connect again when it is back.{echo}"
             )),
             End::Shutdown => Some(
                 "closedesk: the server is shutting down. Everything you saved is kept; connect again \
                  when it is back."
                     .to_string(),
             ),
-            End::Failed(why) => Some(format!("closedesk: the cockpit stopped: {why}")),
+            End::Failed(why) => Some(format!("closedesk: the cockpit stopped: {why}{echo}")),
             End::ClientLeft | End::Stalled => None,
         }
     }
@@ -689,6 +697,45 @@ impl End {
             End::Failed(why) => format!("the cockpit stopped: {why}"),
         }
     }
+}
+
+/// A lost draft as a goodbye shows it: what it was for, then its text made inert (line by
+/// line, with the terminal's line ends), as a refused save echoes its input.
+fn echo(draft: &Draft) -> String {
+    let mut text = inert_multiline(&draft.text);
+    if text.len() > ECHO_LIMIT {
+        let cut = (0..=ECHO_LIMIT)
+            .rev()
+            .find(|&at| text.is_char_boundary(at))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push_str("\n… (cut here: the draft is longer than can be shown)");
+    }
+    let saving = if draft.saving {
+        "; its save was under way as the session closed: look whether it was kept"
+    } else {
+        ""
+    };
+    format!(
+        "\r\nYour draft ({}{saving}) was:\r\n{}",
+        draft.what,
+        text.replace('\n', "\r\n")
+    )
+}
+
+/// What a disconnect's audit text adds for a draft lost with the session: what it was for
+/// and its length, never its text.
+fn dropped(draft: &Draft) -> String {
+    format!(
+        "; an unsaved draft was dropped: {}, {} characters{}",
+        draft.what,
+        draft.text.chars().count(),
+        if draft.saving {
+            " (its save was under way and may have been written)"
+        } else {
+            ""
+        }
+    )
 }
 
 /// One cockpit over one SSH channel.
@@ -723,22 +770,22 @@ impl Cockpit {
         });
         let size = Arc::new(Mutex::new(self.size));
         let mut backend = RemoteBackend::new(Outbox::new(out_tx, queued, OUTPUT_LIMIT), size.clone());
-        let end = match backend.send(ENTER) {
+        let (end, draft) = match backend.send(ENTER) {
             Ok(()) => match Terminal::new(backend) {
                 Ok(mut terminal) => {
-                    let end = self.drive(&mut terminal, &mut reader, &size).await;
-                    if let Some(message) = end.goodbye() {
+                    let (end, draft) = self.drive(&mut terminal, &mut reader, &size).await;
+                    if let Some(message) = end.goodbye(draft.as_ref()) {
                         let mut bytes = LEAVE.to_vec();
                         if !message.is_empty() {
                             bytes.extend_from_slice(format!("{message}\r\n").as_bytes());
                         }
                         let _ = terminal.backend_mut().send(&bytes);
                     }
-                    end
+                    (end, draft)
                 }
-                Err(e) => End::Failed(e.to_string()),
+                Err(e) => (End::Failed(e.to_string()), None),
             },
-            Err(e) => End::Failed(e.to_string()),
+            Err(e) => (End::Failed(e.to_string()), None),
         };
         // The terminal (and with it the queue's sender) is gone: the writer drains and
         // ends, unless the client stopped reading.
@@ -755,17 +802,22 @@ impl Cockpit {
             })
             .await;
         }
-        format!("{} after {}", end.words(), duration(started.elapsed()))
+        format!(
+            "{} after {}{}",
+            end.words(),
+            duration(started.elapsed()),
+            draft.as_ref().map(dropped).unwrap_or_default()
+        )
     }
 
     /// Runs the cockpit until it quits, the client leaves, the session idles out, output
-    /// stalls or the server shuts down.
+    /// stalls or the server shuts down; returns why, and the draft it left unsaved.
     async fn drive(
         &self,
         terminal: &mut Terminal<RemoteBackend>,
         reader: &mut russh::ChannelReadHalf,
         size: &Arc<Mutex<Size>>,
-    ) -> End {
+    ) -> (End, Option<Draft>) {
         let opts = tui::Options {
             path: self.shared.opts.path.clone(),
             user: Some(self.login.clone()),
@@ -790,9 +842,9 @@ impl Cockpit {
             tokio::select! {
                 result = &mut app => {
                     return match result {
-                        Ok(()) => End::Quit,
-                        Err(e) if is_stalled(&e) => End::Stalled,
-                        Err(e) => End::Failed(crate::text::inert(&format!("{e:#}"))),
+                        Ok(draft) => (End::Quit, draft),
+                        Err(e) if is_stalled(&e) => (End::Stalled, None),
+                        Err(e) => (End::Failed(crate::text::inert(&format!("{e:#}"))), None),
                     };
                 }
                 message = reader.wait() => match message {
@@ -828,8 +880,9 @@ impl Cockpit {
         // Stop the cockpit: with its input closed it ends its loop and its workers.
         drop(input_tx);
         match tokio::time::timeout(CLOSE_GRACE * 2, &mut app).await {
-            Ok(Err(e)) if is_stalled(&e) => End::Stalled,
-            _ => end,
+            Ok(Ok(draft)) => (end, draft),
+            Ok(Err(e)) if is_stalled(&e) => (End::Stalled, None),
+            _ => (end, None),
         }
     }
 }
