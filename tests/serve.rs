@@ -324,7 +324,12 @@ impl Remote {
         }
         channel.request_shell(true).await.unwrap();
         let (mut reader, writer) = channel.split();
+        // The size the server assumes: 80x24 for an unknown (zero) dimension.
         let (cols, rows) = pty.unwrap_or((80, 24));
+        let (cols, rows) = (
+            if cols == 0 { 80 } else { cols },
+            if rows == 0 { 24 } else { rows },
+        );
         let got = Arc::new(Mutex::new(Received {
             screen: Some(vt100::Parser::new(nz(rows), nz(cols), 0)),
             ..Default::default()
@@ -375,6 +380,12 @@ impl Remote {
             .unwrap()
             .screen()
             .contents()
+    }
+
+    /// The screen's rows from column `start`, `width` columns of each.
+    fn rows(&self, start: u16, width: u16) -> Vec<String> {
+        let got = self.got.lock().unwrap();
+        got.screen.as_ref().unwrap().screen().rows(start, width).collect()
     }
 
     async fn keys(&self, bytes: &[u8]) {
@@ -1065,6 +1076,46 @@ async fn a_dropped_connection_audits_the_unsaved_draft() {
         "{text}"
     );
     assert!(!text.contains("Private"), "{text}");
+}
+
+/// RFC 4254 6.2: zero pty dimensions are to be ignored. A pty of 0x0 gets an 80x24
+/// cockpit, not a 1x1 one; a window change with zeros keeps the size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_pty_dimensions_are_unknown() {
+    let server = Server::start(&[]);
+    let r = Remote::open(server.port, "mhale", server.key("mhale"), Some((0, 0)), WINDOW).await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    r.writer.window_change(0, 0, 0, 0).await.unwrap();
+    r.keys(b"3").await;
+    r.wait_for("Close checklist — 0 of 8 done", Duration::from_secs(10))
+        .await;
+    assert!(!r.contents().contains("terminal too small"), "{}", r.contents());
+}
+
+/// A pty larger than any real terminal is clamped (512x256), bounding a session's screen
+/// buffers: nothing is drawn beyond it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_pty_is_clamped() {
+    let server = Server::start(&[]);
+    let r = Remote::open(
+        server.port,
+        "mhale",
+        server.key("mhale"),
+        Some((600, 300)),
+        WINDOW,
+    )
+    .await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    let rows = r.rows(0, 600);
+    assert!(!rows[255].trim().is_empty(), "nothing on the 256th row");
+    assert!(
+        rows[256..].iter().all(|row| row.trim().is_empty()),
+        "drawn below row 256"
+    );
+    assert!(
+        r.rows(512, 88).iter().all(|row| row.trim().is_empty()),
+        "drawn beyond column 512"
+    );
 }
 
 /// A cockpit that fails (a debug-build test key makes it panic) ends that session only:

@@ -441,7 +441,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         self.pty = Some(Pty {
             term: claim(term),
-            size: clamp_size(col_width, row_height),
+            size: pty_size(col_width, row_height, UNKNOWN_SIZE),
         });
         session.channel_success(channel)?;
         Ok(())
@@ -642,9 +642,25 @@ impl russh::server::Handler for Connection {
     }
 }
 
-fn clamp_size(cols: u32, rows: u32) -> Size {
-    let clamp = |n: u32| n.clamp(1, 1000) as u16;
-    Size::new(clamp(cols), clamp(rows))
+/// The size of a new session whose client did not say (a zero width or height).
+const UNKNOWN_SIZE: Size = Size::new(80, 24);
+/// The largest terminal a session draws for: more than a 4K screen shows at an 8-pixel-wide
+/// font (480x135). A session's screen buffers take about 100 bytes a cell: a session at
+/// 512x256 costs about 14 MB (at 1000x1000 it was 95 MB). A larger request is drawn in its
+/// top-left 512x256.
+const MAX_SIZE: Size = Size::new(512, 256);
+
+/// A pty size as the client gave it, within [`MAX_SIZE`]. A zero dimension is unknown (RFC
+/// 4254 6.2: it is to be ignored) and keeps `known`'s.
+fn pty_size(cols: u32, rows: u32, known: Size) -> Size {
+    let fit = |n: u32, known: u16, max: u16| match n {
+        0 => known,
+        n => n.min(u32::from(max)) as u16,
+    };
+    Size::new(
+        fit(cols, known.width, MAX_SIZE.width),
+        fit(rows, known.height, MAX_SIZE.height),
+    )
 }
 
 /// Why a cockpit session ended.
@@ -856,11 +872,10 @@ impl Cockpit {
                         }
                     }
                     Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
-                        let new = clamp_size(col_width, row_height);
                         if let Ok(mut s) = size.lock() {
-                            *s = new;
+                            *s = pty_size(col_width, row_height, *s);
+                            let _ = input_tx.send(Input::Resize(s.width, s.height));
                         }
-                        let _ = input_tx.send(Input::Resize(new.width, new.height));
                     }
                     Some(ChannelMsg::Eof | ChannelMsg::Close) | None => break End::ClientLeft,
                     Some(_) => {}
@@ -892,4 +907,28 @@ fn is_stalled(e: &color_eyre::Report) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::WouldBlock)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4254 6.2: a zero dimension is to be ignored, not drawn as 1 (one letter on a
+    /// blank screen); a new session takes 80x24 for it, a window change keeps the size.
+    #[test]
+    fn a_zero_pty_dimension_is_unknown() {
+        assert_eq!(pty_size(0, 0, UNKNOWN_SIZE), Size::new(80, 24));
+        assert_eq!(pty_size(0, 40, UNKNOWN_SIZE), Size::new(80, 40));
+        assert_eq!(pty_size(0, 0, Size::new(100, 30)), Size::new(100, 30));
+        assert_eq!(pty_size(120, 0, Size::new(100, 30)), Size::new(120, 30));
+    }
+
+    /// A size beyond any real terminal is clamped, bounding a session's screen buffers.
+    #[test]
+    fn an_oversized_pty_is_clamped() {
+        assert_eq!(pty_size(1000, 1000, UNKNOWN_SIZE), Size::new(512, 256));
+        assert_eq!(pty_size(u32::MAX, 300, UNKNOWN_SIZE), Size::new(512, 256));
+        assert_eq!(pty_size(512, 256, UNKNOWN_SIZE), Size::new(512, 256));
+        assert_eq!(pty_size(1, 1, UNKNOWN_SIZE), Size::new(1, 1));
+    }
 }
