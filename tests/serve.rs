@@ -675,7 +675,7 @@ async fn refusals_are_explained_and_audited() {
     // A command.
     let h = login(port, "mhale", server.key("mhale")).await;
     let ch = h.channel_open_session().await.unwrap();
-    ch.exec(true, "cat /etc/passwd").await.unwrap();
+    ch.exec(true, "cat /etc/passwd \u{202e}dwssap").await.unwrap();
     let (exit, stderr) = drain(ch).await;
     assert_eq!(exit, Some(2));
     assert!(stderr.contains("commands are refused"), "{stderr}");
@@ -712,7 +712,7 @@ async fn refusals_are_explained_and_audited() {
                 rows,
                 "session.refused",
                 "mhale",
-                "commands are refused (asked: cat /etc/passwd)",
+                "commands are refused (asked: cat /etc/passwd \\u{202e}dwssap)",
             )
             && has(rows, "session.refused", "jokafor", "sftp")
             && has(rows, "session.refused", "mhale", "needs a terminal")

@@ -21,7 +21,7 @@ use super::gate::claimed_name;
 use super::input::Decoder;
 use super::keys::fingerprint;
 use super::Shared;
-use crate::text::{inert, inert_multiline};
+use crate::text::{inert_exact, inert_multiline};
 use crate::tui::theme::Theme;
 use crate::tui::{self, Draft, Input};
 use crate::workflow::sessions::{Event, DISCONNECTED, LOGIN, REFUSED};
@@ -529,7 +529,7 @@ impl russh::server::Handler for Connection {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         session.channel_success(channel)?;
-        let command = inert(&claim(&String::from_utf8_lossy(data)));
+        let command = inert_exact(&claim(&String::from_utf8_lossy(data)));
         let why = format!(
             "closedesk serve opens the cockpit only; commands are refused (asked: {command}). \
              Connect with `ssh -t -p {} LOGIN@HOST`",
@@ -547,7 +547,7 @@ impl russh::server::Handler for Connection {
         session.channel_failure(channel)?;
         let why = format!(
             "closedesk serve opens the cockpit only; subsystems such as sftp are refused (asked: {})",
-            inert(&claim(name))
+            inert_exact(&claim(name))
         );
         self.refuse_request(channel, session, &why)
     }
@@ -564,7 +564,7 @@ impl russh::server::Handler for Connection {
         session.channel_failure(channel)?;
         self.audit_refusal(format!(
             "X11 forwarding is refused (asked: x11-req {} screen {screen})",
-            inert(&claim(protocol))
+            inert_exact(&claim(protocol))
         ));
         Ok(())
     }
@@ -588,7 +588,7 @@ impl russh::server::Handler for Connection {
         // russh answers the failure.
         self.audit_refusal(format!(
             "port forwarding is refused (asked: tcpip-forward {}:{port})",
-            inert(&claim(address))
+            inert_exact(&claim(address))
         ));
         Ok(false)
     }
@@ -600,7 +600,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<bool, Self::Error> {
         self.audit_refusal(format!(
             "socket forwarding is refused (asked: streamlocal-forward {})",
-            inert(&claim(socket_path))
+            inert_exact(&claim(socket_path))
         ));
         Ok(false)
     }
@@ -620,8 +620,8 @@ impl russh::server::Handler for Connection {
         drop(reply);
         self.audit_refusal(format!(
             "port forwarding is refused (asked: direct-tcpip to {}:{port_to_connect} from {}:{originator_port})",
-            inert(&claim(host_to_connect)),
-            inert(&claim(originator_address))
+            inert_exact(&claim(host_to_connect)),
+            inert_exact(&claim(originator_address))
         ));
         Ok(())
     }
@@ -636,7 +636,7 @@ impl russh::server::Handler for Connection {
         drop(reply);
         self.audit_refusal(format!(
             "socket forwarding is refused (asked: direct-streamlocal to {})",
-            inert(&claim(socket_path))
+            inert_exact(&claim(socket_path))
         ));
         Ok(())
     }
