@@ -233,22 +233,33 @@ impl AsyncWrite for Pausable {
     }
 }
 
-async fn connect_with(port: u16, window: u32) -> (client::Handle<Trust>, Arc<AtomicBool>) {
+/// A client connection, the switch that stops its reading, and its socket (shutting it down
+/// drops the connection, as when the client is killed).
+async fn connect_with(
+    port: u16,
+    window: u32,
+) -> (client::Handle<Trust>, Arc<AtomicBool>, std::net::TcpStream) {
     let config = Arc::new(client::Config {
         window_size: window,
         ..Default::default()
     });
     let paused = Arc::new(AtomicBool::new(false));
+    let socket = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap()
+        .into_std()
+        .unwrap();
+    let killer = socket.try_clone().unwrap();
     let stream = Pausable {
-        inner: TcpStream::connect(("127.0.0.1", port)).await.unwrap(),
+        inner: TcpStream::from_std(socket).unwrap(),
         paused: paused.clone(),
     };
     let handle = client::connect_stream(config, stream, Trust).await.unwrap();
-    (handle, paused)
+    (handle, paused, killer)
 }
 
 async fn login(port: u16, user: &str, key: PrivateKey) -> client::Handle<Trust> {
-    let (mut handle, _) = connect_with(port, 2 << 20).await;
+    let (mut handle, _, _) = connect_with(port, 2 << 20).await;
     let auth = handle
         .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), None))
         .await
@@ -274,6 +285,7 @@ struct Remote {
     writer: russh::ChannelWriteHalf<client::Msg>,
     got: Arc<Mutex<Received>>,
     paused: Arc<AtomicBool>,
+    killer: std::net::TcpStream,
 }
 
 fn nz(n: u16) -> std::num::NonZeroU16 {
@@ -294,7 +306,7 @@ impl Remote {
         window: u32,
         env: &[(&str, &str)],
     ) -> Remote {
-        let (mut handle, paused) = connect_with(port, window).await;
+        let (mut handle, paused, killer) = connect_with(port, window).await;
         let auth = handle
             .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), None))
             .await
@@ -312,7 +324,12 @@ impl Remote {
         }
         channel.request_shell(true).await.unwrap();
         let (mut reader, writer) = channel.split();
+        // The size the server assumes: 80x24 for an unknown (zero) dimension.
         let (cols, rows) = pty.unwrap_or((80, 24));
+        let (cols, rows) = (
+            if cols == 0 { 80 } else { cols },
+            if rows == 0 { 24 } else { rows },
+        );
         let got = Arc::new(Mutex::new(Received {
             screen: Some(vt100::Parser::new(nz(rows), nz(cols), 0)),
             ..Default::default()
@@ -341,7 +358,13 @@ impl Remote {
             writer,
             got,
             paused,
+            killer,
         }
+    }
+
+    /// Drops the connection without a word, as when the client is killed.
+    fn kill(&self) {
+        let _ = self.killer.shutdown(std::net::Shutdown::Both);
     }
 
     fn raw(&self) -> Vec<u8> {
@@ -357,6 +380,12 @@ impl Remote {
             .unwrap()
             .screen()
             .contents()
+    }
+
+    /// The screen's rows from column `start`, `width` columns of each.
+    fn rows(&self, start: u16, width: u16) -> Vec<String> {
+        let got = self.got.lock().unwrap();
+        got.screen.as_ref().unwrap().screen().rows(start, width).collect()
     }
 
     async fn keys(&self, bytes: &[u8]) {
@@ -400,14 +429,19 @@ impl Remote {
 
 const WINDOW: u32 = 2 << 20;
 
-/// Drills into the export mismatch and saves a note; returns when it is on screen.
-async fn note_on_export(r: &Remote, text: &str) {
+/// Drills into the export mismatch and opens the note editor on it.
+async fn open_note_on_export(r: &Remote) {
     r.keys(b"2").await;
     r.wait_for("of 2 shown", Duration::from_secs(10)).await;
     r.keys(b"/GL-2026\r\r").await;
     r.wait_for("Source rows", Duration::from_secs(10)).await;
     r.keys(b"n").await;
     r.wait_for("Ctrl-S save", Duration::from_secs(10)).await;
+}
+
+/// Drills into the export mismatch and saves a note; returns when it is on screen.
+async fn note_on_export(r: &Remote, text: &str) {
+    open_note_on_export(r).await;
     r.keys(text.as_bytes()).await;
     r.keys(b"\x13").await;
     // Saved, not only typed: the text is on screen while it is typed; "note added" is the
@@ -615,7 +649,7 @@ async fn refusals_are_explained_and_audited() {
     let port = server.port;
 
     let stranger = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
-    let (mut h, _) = connect_with(port, WINDOW).await;
+    let (mut h, _, _) = connect_with(port, WINDOW).await;
     let auth = h
         .authenticate_publickey("mallory", PrivateKeyWithHashAlg::new(Arc::new(stranger), None))
         .await
@@ -625,7 +659,7 @@ async fn refusals_are_explained_and_audited() {
     assert!(!auth.success(), "a password was accepted");
     drop(h);
 
-    let (mut h, _) = connect_with(port, WINDOW).await;
+    let (mut h, _, _) = connect_with(port, WINDOW).await;
     let auth = h.authenticate_password("mhale", "letmein").await.unwrap();
     assert!(!auth.success(), "a password was accepted");
     let auth = h
@@ -641,7 +675,7 @@ async fn refusals_are_explained_and_audited() {
     // A command.
     let h = login(port, "mhale", server.key("mhale")).await;
     let ch = h.channel_open_session().await.unwrap();
-    ch.exec(true, "cat /etc/passwd").await.unwrap();
+    ch.exec(true, "cat /etc/passwd \u{202e}dwssap").await.unwrap();
     let (exit, stderr) = drain(ch).await;
     assert_eq!(exit, Some(2));
     assert!(stderr.contains("commands are refused"), "{stderr}");
@@ -678,7 +712,7 @@ async fn refusals_are_explained_and_audited() {
                 rows,
                 "session.refused",
                 "mhale",
-                "commands are refused (asked: cat /etc/passwd)",
+                "commands are refused (asked: cat /etc/passwd \\u{202e}dwssap)",
             )
             && has(rows, "session.refused", "jokafor", "sftp")
             && has(rows, "session.refused", "mhale", "needs a terminal")
@@ -961,6 +995,129 @@ async fn session_limits_and_the_idle_timeout() {
     assert!(!has(&rows, "session.disconnected", "jokafor", ""), "{rows:#?}");
 }
 
+/// SIGTERM while a draft is open: the goodbye says the draft was not saved and echoes it
+/// for the user to copy, inert (a C1 control and a bidi override typed into it do not act),
+/// and the disconnect row says a draft was dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_with_a_draft_open_echoes_the_draft() {
+    let mut server = Server::start(&[]);
+    let r = server.cockpit("jokafor").await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    open_note_on_export(&r).await;
+    r.keys("Half-written: ask GL ops \u{9b}2J about ACC-1004\u{202e} today".as_bytes())
+        .await;
+    r.wait_for("Half-written: ask GL ops", Duration::from_secs(10))
+        .await;
+    assert!(server.stop().success(), "{}", server.log_text());
+    r.wait_closed(Duration::from_secs(10)).await;
+    let raw = r.raw();
+    let leave = raw
+        .windows(8)
+        .rposition(|w| w == b"\x1b[?1049l")
+        .expect("the main screen back");
+    let goodbye = String::from_utf8_lossy(&raw[leave + 8..]).into_owned();
+    assert!(
+        goodbye
+            .contains("the server is shutting down. Everything you saved is kept; a draft not saved was not"),
+        "{goodbye:?}"
+    );
+    assert!(
+        goodbye.contains("a note on exports:GL-2026-03:ar-total"),
+        "{goodbye:?}"
+    );
+    assert!(
+        goodbye.contains("Half-written: ask GL ops \\x9b2J about ACC-1004 today"),
+        "{goodbye:?}"
+    );
+    assert!(
+        !goodbye.contains('\u{9b}') && !goodbye.contains('\u{202e}'),
+        "{goodbye:?}"
+    );
+    let rows = server.session_rows(|rows| has(rows, "session.disconnected", "jokafor", "server shut down"));
+    assert!(
+        has(
+            &rows,
+            "session.disconnected",
+            "jokafor",
+            "; an unsaved draft was dropped: a note on exports:GL-2026-03:ar-total"
+        ),
+        "{rows:#?}"
+    );
+}
+
+/// A client killed with a draft open: its disconnect row says an unsaved draft was dropped,
+/// what it was for and how long it was — not what it said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_audits_the_unsaved_draft() {
+    let server = Server::start(&[]);
+    let r = server.cockpit("mhale").await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    open_note_on_export(&r).await;
+    r.keys("Private draft, 25 chars é".as_bytes()).await;
+    r.wait_for("Private draft", Duration::from_secs(10)).await;
+    r.kill();
+    let rows = server.session_rows(|rows| {
+        has(
+            rows,
+            "session.disconnected",
+            "mhale",
+            "the client closed the connection",
+        )
+    });
+    let row = rows
+        .iter()
+        .find(|row| row["action"] == "session.disconnected")
+        .unwrap();
+    let text = row["text"].as_str().unwrap();
+    assert!(
+        text.ends_with(
+            "; an unsaved draft was dropped: a note on exports:GL-2026-03:ar-total, 25 characters"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("Private"), "{text}");
+}
+
+/// RFC 4254 6.2: zero pty dimensions are to be ignored. A pty of 0x0 gets an 80x24
+/// cockpit, not a 1x1 one; a window change with zeros keeps the size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_pty_dimensions_are_unknown() {
+    let server = Server::start(&[]);
+    let r = Remote::open(server.port, "mhale", server.key("mhale"), Some((0, 0)), WINDOW).await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    r.writer.window_change(0, 0, 0, 0).await.unwrap();
+    r.keys(b"3").await;
+    r.wait_for("Close checklist — 0 of 8 done", Duration::from_secs(10))
+        .await;
+    assert!(!r.contents().contains("terminal too small"), "{}", r.contents());
+}
+
+/// A pty larger than any real terminal is clamped (512x256), bounding a session's screen
+/// buffers: nothing is drawn beyond it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_pty_is_clamped() {
+    let server = Server::start(&[]);
+    let r = Remote::open(
+        server.port,
+        "mhale",
+        server.key("mhale"),
+        Some((600, 300)),
+        WINDOW,
+    )
+    .await;
+    r.wait_for("2 mismatches", Duration::from_secs(15)).await;
+    let rows = r.rows(0, 600);
+    assert!(!rows[255].trim().is_empty(), "nothing on the 256th row");
+    assert!(
+        rows[256..].iter().all(|row| row.trim().is_empty()),
+        "drawn below row 256"
+    );
+    assert!(
+        r.rows(512, 88).iter().all(|row| row.trim().is_empty()),
+        "drawn beyond column 512"
+    );
+}
+
 /// A cockpit that fails (a debug-build test key makes it panic) ends that session only:
 /// it is counted out and audited, and everyone else goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1064,7 +1221,7 @@ async fn failed_logins_are_summarized_per_source_with_counts() {
     for batch in names.chunks(10) {
         let attempts = batch.iter().cloned().map(|name| {
             tokio::spawn(async move {
-                let (mut h, _) = connect_with(port, WINDOW).await;
+                let (mut h, _, _) = connect_with(port, WINDOW).await;
                 let auth = h.authenticate_password(name, "hunter2").await.unwrap();
                 assert!(!auth.success());
             })
@@ -1236,7 +1393,7 @@ async fn served_close_packets_are_capped_per_login() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_offering_many_unknown_keys_makes_one_bounded_row() {
     let server = Server::start(&[]);
-    let (mut h, _) = connect_with(server.port, WINDOW).await;
+    let (mut h, _, _) = connect_with(server.port, WINDOW).await;
     let mut tried = 0;
     for _ in 0..30 {
         let stranger = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::text::inert;
+use crate::text::inert_exact;
 use crate::workflow::sessions::{Event, REFUSED};
 
 /// The actor of rows about clients that have no login: a fixed word, never a name a client
@@ -206,8 +206,9 @@ fn list(items: &[String], others: &HashSet<u64>) -> String {
     text
 }
 
-/// A user name a client chose, for an audit row: cut to [`MAX_NAME`] characters, inert,
-/// quoted.
+/// A user name a client chose, for an audit row: cut to [`MAX_NAME`] characters, quoted,
+/// every character that acts or hides shown as an escape ([`inert_exact`]: a bidi override
+/// as `\u{202e}`, not dropped, so `root\u{202e}abc` does not read as `rootabc`).
 pub fn claimed_name(user: &str) -> String {
     let cut: String = user.chars().take(MAX_NAME).collect();
     let more = if user.chars().count() > MAX_NAME {
@@ -215,7 +216,7 @@ pub fn claimed_name(user: &str) -> String {
     } else {
         ""
     };
-    format!("\"{}{more}\"", inert(&cut))
+    format!("\"{}{more}\"", inert_exact(&cut))
 }
 
 /// Failed authentications, aggregated per source address and window.
@@ -439,5 +440,14 @@ mod tests {
         assert!(flushed[0]
             .text
             .contains("136 more time(s) from 136 other address(es)"));
+    }
+
+    /// The name asked for shows every character that acts or hides: an escape sequence as
+    /// `\x1b`, a bidi override as `\u{202e}` — dropped, the name read `rootabc`.
+    #[test]
+    fn a_claimed_name_shows_its_hidden_characters() {
+        let name = claimed_name("x\x1b]0;pwned\x07\x1b[2Jroot\u{202e}abc");
+        assert_eq!(name, "\"x\\x1b]0;pwned\\x07\\x1b[2Jroot\\u{202e}abc\"");
+        assert!(claimed_name("a\u{2066}b\u{200b}").contains("a\\u{2066}b\\u{200b}"));
     }
 }

@@ -21,9 +21,9 @@ use super::gate::claimed_name;
 use super::input::Decoder;
 use super::keys::fingerprint;
 use super::Shared;
-use crate::text::inert;
+use crate::text::{inert_exact, inert_multiline};
 use crate::tui::theme::Theme;
-use crate::tui::{self, Input};
+use crate::tui::{self, Draft, Input};
 use crate::workflow::sessions::{Event, DISCONNECTED, LOGIN, REFUSED};
 
 /// The alternate screen on, cursor hidden, bracketed paste on.
@@ -39,6 +39,8 @@ const MAX_REFUSALS: usize = 4;
 const MAX_REQUEST_ROWS: usize = 8;
 /// How long closing a session may wait for a client before dropping it.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// The most bytes of a lost draft a goodbye echoes (inert): a quarter of the output queue.
+const ECHO_LIMIT: usize = OUTPUT_LIMIT / 4;
 
 /// What the connection task needs to know after the SSH session ends.
 #[derive(Debug, Default)]
@@ -439,7 +441,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         self.pty = Some(Pty {
             term: claim(term),
-            size: clamp_size(col_width, row_height),
+            size: pty_size(col_width, row_height, UNKNOWN_SIZE),
         });
         session.channel_success(channel)?;
         Ok(())
@@ -527,7 +529,7 @@ impl russh::server::Handler for Connection {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         session.channel_success(channel)?;
-        let command = inert(&claim(&String::from_utf8_lossy(data)));
+        let command = inert_exact(&claim(&String::from_utf8_lossy(data)));
         let why = format!(
             "closedesk serve opens the cockpit only; commands are refused (asked: {command}). \
              Connect with `ssh -t -p {} LOGIN@HOST`",
@@ -545,7 +547,7 @@ impl russh::server::Handler for Connection {
         session.channel_failure(channel)?;
         let why = format!(
             "closedesk serve opens the cockpit only; subsystems such as sftp are refused (asked: {})",
-            inert(&claim(name))
+            inert_exact(&claim(name))
         );
         self.refuse_request(channel, session, &why)
     }
@@ -562,7 +564,7 @@ impl russh::server::Handler for Connection {
         session.channel_failure(channel)?;
         self.audit_refusal(format!(
             "X11 forwarding is refused (asked: x11-req {} screen {screen})",
-            inert(&claim(protocol))
+            inert_exact(&claim(protocol))
         ));
         Ok(())
     }
@@ -586,7 +588,7 @@ impl russh::server::Handler for Connection {
         // russh answers the failure.
         self.audit_refusal(format!(
             "port forwarding is refused (asked: tcpip-forward {}:{port})",
-            inert(&claim(address))
+            inert_exact(&claim(address))
         ));
         Ok(false)
     }
@@ -598,7 +600,7 @@ impl russh::server::Handler for Connection {
     ) -> Result<bool, Self::Error> {
         self.audit_refusal(format!(
             "socket forwarding is refused (asked: streamlocal-forward {})",
-            inert(&claim(socket_path))
+            inert_exact(&claim(socket_path))
         ));
         Ok(false)
     }
@@ -618,8 +620,8 @@ impl russh::server::Handler for Connection {
         drop(reply);
         self.audit_refusal(format!(
             "port forwarding is refused (asked: direct-tcpip to {}:{port_to_connect} from {}:{originator_port})",
-            inert(&claim(host_to_connect)),
-            inert(&claim(originator_address))
+            inert_exact(&claim(host_to_connect)),
+            inert_exact(&claim(originator_address))
         ));
         Ok(())
     }
@@ -634,15 +636,31 @@ impl russh::server::Handler for Connection {
         drop(reply);
         self.audit_refusal(format!(
             "socket forwarding is refused (asked: direct-streamlocal to {})",
-            inert(&claim(socket_path))
+            inert_exact(&claim(socket_path))
         ));
         Ok(())
     }
 }
 
-fn clamp_size(cols: u32, rows: u32) -> Size {
-    let clamp = |n: u32| n.clamp(1, 1000) as u16;
-    Size::new(clamp(cols), clamp(rows))
+/// The size of a new session whose client did not say (a zero width or height).
+const UNKNOWN_SIZE: Size = Size::new(80, 24);
+/// The largest terminal a session draws for: more than a 4K screen shows at an 8-pixel-wide
+/// font (480x135). A session's screen buffers take about 100 bytes a cell: a session at
+/// 512x256 costs about 14 MB (at 1000x1000 it was 95 MB). A larger request is drawn in its
+/// top-left 512x256.
+const MAX_SIZE: Size = Size::new(512, 256);
+
+/// A pty size as the client gave it, within [`MAX_SIZE`]. A zero dimension is unknown (RFC
+/// 4254 6.2: it is to be ignored) and keeps `known`'s.
+fn pty_size(cols: u32, rows: u32, known: Size) -> Size {
+    let fit = |n: u32, known: u16, max: u16| match n {
+        0 => known,
+        n => n.min(u32::from(max)) as u16,
+    };
+    Size::new(
+        fit(cols, known.width, MAX_SIZE.width),
+        fit(rows, known.height, MAX_SIZE.height),
+    )
 }
 
 /// Why a cockpit session ended.
@@ -657,21 +675,27 @@ enum End {
 }
 
 impl End {
-    /// What the user is told as the session closes, if they can still be told.
-    fn goodbye(&self) -> Option<String> {
+    /// What the user is told as the session closes, if they can still be told; a draft lost
+    /// with it is echoed for them to copy.
+    fn goodbye(&self, draft: Option<&Draft>) -> Option<String> {
+        let echo = draft.map(echo).unwrap_or_default();
         match self {
             End::Quit => Some(String::new()),
             End::Idle(idle) => Some(format!(
                 "closedesk: no key pressed for {}: disconnected. Everything you saved is kept; a draft \
-                 not saved was not.",
+                 not saved was not.{echo}",
                 duration(*idle)
+            )),
+            End::Shutdown if draft.is_some() => Some(format!(
+                "closedesk: the server is shutting down. Everything you saved is kept; a draft not saved \
+                 was not. Connect again when it is back.{echo}"
             )),
             End::Shutdown => Some(
                 "closedesk: the server is shutting down. Everything you saved is kept; connect again \
                  when it is back."
                     .to_string(),
             ),
-            End::Failed(why) => Some(format!("closedesk: the cockpit stopped: {why}")),
+            End::Failed(why) => Some(format!("closedesk: the cockpit stopped: {why}{echo}")),
             End::ClientLeft | End::Stalled => None,
         }
     }
@@ -689,6 +713,45 @@ impl End {
             End::Failed(why) => format!("the cockpit stopped: {why}"),
         }
     }
+}
+
+/// A lost draft as a goodbye shows it: what it was for, then its text made inert (line by
+/// line, with the terminal's line ends), as a refused save echoes its input.
+fn echo(draft: &Draft) -> String {
+    let mut text = inert_multiline(&draft.text);
+    if text.len() > ECHO_LIMIT {
+        let cut = (0..=ECHO_LIMIT)
+            .rev()
+            .find(|&at| text.is_char_boundary(at))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push_str("\n… (cut here: the draft is longer than can be shown)");
+    }
+    let saving = if draft.saving {
+        "; its save was under way as the session closed: look whether it was kept"
+    } else {
+        ""
+    };
+    format!(
+        "\r\nYour draft ({}{saving}) was:\r\n{}",
+        draft.what,
+        text.replace('\n', "\r\n")
+    )
+}
+
+/// What a disconnect's audit text adds for a draft lost with the session: what it was for
+/// and its length, never its text.
+fn dropped(draft: &Draft) -> String {
+    format!(
+        "; an unsaved draft was dropped: {}, {} characters{}",
+        draft.what,
+        draft.text.chars().count(),
+        if draft.saving {
+            " (its save was under way and may have been written)"
+        } else {
+            ""
+        }
+    )
 }
 
 /// One cockpit over one SSH channel.
@@ -723,22 +786,22 @@ impl Cockpit {
         });
         let size = Arc::new(Mutex::new(self.size));
         let mut backend = RemoteBackend::new(Outbox::new(out_tx, queued, OUTPUT_LIMIT), size.clone());
-        let end = match backend.send(ENTER) {
+        let (end, draft) = match backend.send(ENTER) {
             Ok(()) => match Terminal::new(backend) {
                 Ok(mut terminal) => {
-                    let end = self.drive(&mut terminal, &mut reader, &size).await;
-                    if let Some(message) = end.goodbye() {
+                    let (end, draft) = self.drive(&mut terminal, &mut reader, &size).await;
+                    if let Some(message) = end.goodbye(draft.as_ref()) {
                         let mut bytes = LEAVE.to_vec();
                         if !message.is_empty() {
                             bytes.extend_from_slice(format!("{message}\r\n").as_bytes());
                         }
                         let _ = terminal.backend_mut().send(&bytes);
                     }
-                    end
+                    (end, draft)
                 }
-                Err(e) => End::Failed(e.to_string()),
+                Err(e) => (End::Failed(e.to_string()), None),
             },
-            Err(e) => End::Failed(e.to_string()),
+            Err(e) => (End::Failed(e.to_string()), None),
         };
         // The terminal (and with it the queue's sender) is gone: the writer drains and
         // ends, unless the client stopped reading.
@@ -755,17 +818,22 @@ impl Cockpit {
             })
             .await;
         }
-        format!("{} after {}", end.words(), duration(started.elapsed()))
+        format!(
+            "{} after {}{}",
+            end.words(),
+            duration(started.elapsed()),
+            draft.as_ref().map(dropped).unwrap_or_default()
+        )
     }
 
     /// Runs the cockpit until it quits, the client leaves, the session idles out, output
-    /// stalls or the server shuts down.
+    /// stalls or the server shuts down; returns why, and the draft it left unsaved.
     async fn drive(
         &self,
         terminal: &mut Terminal<RemoteBackend>,
         reader: &mut russh::ChannelReadHalf,
         size: &Arc<Mutex<Size>>,
-    ) -> End {
+    ) -> (End, Option<Draft>) {
         let opts = tui::Options {
             path: self.shared.opts.path.clone(),
             user: Some(self.login.clone()),
@@ -790,9 +858,9 @@ impl Cockpit {
             tokio::select! {
                 result = &mut app => {
                     return match result {
-                        Ok(()) => End::Quit,
-                        Err(e) if is_stalled(&e) => End::Stalled,
-                        Err(e) => End::Failed(crate::text::inert(&format!("{e:#}"))),
+                        Ok(draft) => (End::Quit, draft),
+                        Err(e) if is_stalled(&e) => (End::Stalled, None),
+                        Err(e) => (End::Failed(crate::text::inert(&format!("{e:#}"))), None),
                     };
                 }
                 message = reader.wait() => match message {
@@ -804,11 +872,10 @@ impl Cockpit {
                         }
                     }
                     Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
-                        let new = clamp_size(col_width, row_height);
                         if let Ok(mut s) = size.lock() {
-                            *s = new;
+                            *s = pty_size(col_width, row_height, *s);
+                            let _ = input_tx.send(Input::Resize(s.width, s.height));
                         }
-                        let _ = input_tx.send(Input::Resize(new.width, new.height));
                     }
                     Some(ChannelMsg::Eof | ChannelMsg::Close) | None => break End::ClientLeft,
                     Some(_) => {}
@@ -828,8 +895,9 @@ impl Cockpit {
         // Stop the cockpit: with its input closed it ends its loop and its workers.
         drop(input_tx);
         match tokio::time::timeout(CLOSE_GRACE * 2, &mut app).await {
-            Ok(Err(e)) if is_stalled(&e) => End::Stalled,
-            _ => end,
+            Ok(Ok(draft)) => (end, draft),
+            Ok(Err(e)) if is_stalled(&e) => (End::Stalled, None),
+            _ => (end, None),
         }
     }
 }
@@ -839,4 +907,28 @@ fn is_stalled(e: &color_eyre::Report) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::WouldBlock)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4254 6.2: a zero dimension is to be ignored, not drawn as 1 (one letter on a
+    /// blank screen); a new session takes 80x24 for it, a window change keeps the size.
+    #[test]
+    fn a_zero_pty_dimension_is_unknown() {
+        assert_eq!(pty_size(0, 0, UNKNOWN_SIZE), Size::new(80, 24));
+        assert_eq!(pty_size(0, 40, UNKNOWN_SIZE), Size::new(80, 40));
+        assert_eq!(pty_size(0, 0, Size::new(100, 30)), Size::new(100, 30));
+        assert_eq!(pty_size(120, 0, Size::new(100, 30)), Size::new(120, 30));
+    }
+
+    /// A size beyond any real terminal is clamped, bounding a session's screen buffers.
+    #[test]
+    fn an_oversized_pty_is_clamped() {
+        assert_eq!(pty_size(1000, 1000, UNKNOWN_SIZE), Size::new(512, 256));
+        assert_eq!(pty_size(u32::MAX, 300, UNKNOWN_SIZE), Size::new(512, 256));
+        assert_eq!(pty_size(512, 256, UNKNOWN_SIZE), Size::new(512, 256));
+        assert_eq!(pty_size(1, 1, UNKNOWN_SIZE), Size::new(1, 1));
+    }
 }

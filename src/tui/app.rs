@@ -100,6 +100,17 @@ impl App {
         }
     }
 
+    /// The draft open in the editor, if it holds any text: what is lost if the cockpit ends
+    /// now.
+    pub fn draft(&self) -> Option<super::Draft> {
+        let ed = self.editor.as_ref().filter(|ed| !ed.is_empty())?;
+        Some(super::Draft {
+            what: ed.purpose.words(),
+            text: ed.text(),
+            saving: ed.error.as_deref() == Some(SAVING),
+        })
+    }
+
     /// The first requests: load everything.
     pub fn start(&mut self) -> Vec<Request> {
         vec![Request::Load]

@@ -74,6 +74,19 @@ pub enum Input {
     Notice(String),
 }
 
+/// A draft left in the editor when the cockpit ended: lost with it (`serve` tells the user
+/// and the audit log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Draft {
+    /// What it was for, in words: `a note on checklist item 3`.
+    pub what: String,
+    /// The text as typed: untrusted, made inert before it is shown.
+    pub text: String,
+    /// Its save had been sent and not confirmed when the cockpit ended: it may have been
+    /// written.
+    pub saving: bool,
+}
+
 /// A backend that can bracket a frame in synchronized-update sequences.
 pub trait FrameSync {
     fn begin_frame(&mut self) -> io::Result<()>;
@@ -166,7 +179,7 @@ pub fn run(opts: Options, theme: crate::config::ThemeChoice) -> color_eyre::Resu
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         let (tx, rx) = unbounded_channel();
         spawn_input_reader(tx);
-        let result = run_app(&mut terminal, rx, &opts, theme).await;
+        let result = run_app(&mut terminal, rx, &opts, theme).await.map(|_| ());
         drop(terminal);
         drop(guard);
         result
@@ -201,13 +214,14 @@ fn spawn_input_reader(tx: UnboundedSender<Input>) {
 }
 
 /// The event loop: input, background results, the worker's end; one frame per batch of changes,
-/// wrapped in synchronized updates. Works on any backend and any input source.
+/// wrapped in synchronized updates. Works on any backend and any input source. Ends when the
+/// user quits or the input closes, returning the draft then left unsaved in the editor.
 pub async fn run_app<B>(
     terminal: &mut Terminal<B>,
     mut input: UnboundedReceiver<Input>,
     opts: &Options,
     theme: Theme,
-) -> color_eyre::Result<()>
+) -> color_eyre::Result<Option<Draft>>
 where
     B: Backend + FrameSync,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -277,13 +291,14 @@ where
             }
         }
     }
+    let draft = app.draft();
     drop(req_tx);
     drop(resp_rx);
     if !worker_done {
         let _ = worker.await;
     }
     watcher.abort();
-    Ok(())
+    Ok(draft)
 }
 
 fn on_input<B>(app: &mut App, terminal: &mut Terminal<B>, ev: Input) -> color_eyre::Result<Vec<data::Request>>

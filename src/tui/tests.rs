@@ -2286,6 +2286,19 @@ fn the_first_pane_says_whether_identities_are_checked() {
     assert_shows(&s, "Identities checked: each action needs the actor's roster key");
 }
 
+/// Over `serve` no one gives `--user`: the first pane says what holds there instead.
+#[test]
+fn a_served_first_pane_says_the_ssh_key_decides_who_acts() {
+    let mut app = operator();
+    app.served = true;
+    let s = screen(&mut app, 80, 24);
+    assert_shows(
+        &s,
+        "Identities not checked: the roster has no keys (each SSH key acts as its login)",
+    );
+    assert!(!s.contains("--user"), "{s}");
+}
+
 /// Over serve the cockpit's writes carry the session key's fingerprint; on a keyed roster a
 /// session with another key than the login's roster key is refused, nothing written.
 #[test]

@@ -74,6 +74,16 @@ pub fn describe(keyed: bool) -> &'static str {
     }
 }
 
+/// [`describe`] for a `serve` session, where no one gives `--user`: each SSH key acts as
+/// the login the authorized-keys file gives it.
+pub fn describe_served(keyed: bool) -> &'static str {
+    if keyed {
+        describe(true)
+    } else {
+        "not checked: the roster has no keys (each SSH key acts as its login)"
+    }
+}
+
 /// The signature field of a new audit row with chain hash `hash`, written by `actor`:
 /// `None` on a roster without keys. Refused (nothing is written: the caller's transaction
 /// rolls back) when the roster is keyed and the actor cannot prove to be its login.

@@ -76,6 +76,23 @@ impl Purpose {
         }
     }
 
+    /// What the draft is for, in words, for a message outside the cockpit: `a note on
+    /// checklist item 3`.
+    pub fn words(&self) -> String {
+        match self {
+            Purpose::ChecklistNote { item } => format!("a note on checklist item {item}"),
+            Purpose::Note { key } => format!("a note on {}", inert(key)),
+            Purpose::Correction { key } => format!("a correction to {}", inert(key)),
+            Purpose::Waiver { key } => format!("the reason to waive {}", inert(key)),
+            Purpose::Rejection { key, id } => format!("why correction #{id} on {} is sent back", inert(key)),
+            Purpose::Assign { key } => format!("the owner of {}", inert(key)),
+            Purpose::Reopen => "the reason to reopen the period".to_string(),
+            Purpose::Accept { key, id } => format!("the note accepting #{id} on {}", inert(key)),
+            Purpose::Reversal { key, id } => format!("the reason to reverse #{id} on {}", inert(key)),
+            Purpose::SignOffComment { typed } => format!("the comment signing off {}", inert(typed)),
+        }
+    }
+
     /// What Ctrl-S does, in a word: "save", "accept", "reverse", "sign".
     pub fn save_word(&self) -> &'static str {
         match self {

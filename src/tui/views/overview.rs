@@ -172,7 +172,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         Line::from(fit(&format!("Checklist {}", s.checklist.words(" · ")), width)),
         Line::styled(
             fit(
-                &format!("Identities {}", signing::describe(d.identities_checked)),
+                &format!(
+                    "Identities {}",
+                    if app.served {
+                        signing::describe_served(d.identities_checked)
+                    } else {
+                        signing::describe(d.identities_checked)
+                    }
+                ),
                 width,
             ),
             if d.identities_checked {
