@@ -568,7 +568,6 @@ mod tests {
         assert!(on_batch("exports:GL-1/ACC-1:gl-account", "GL-1"));
         assert!(!on_batch("exports:GL-10/ACC-1:gl-account", "GL-1"));
         assert!(on_batch("exports:GL/2026-03/ACC-1:gl-account", "GL/2026-03"));
-        assert!(!on_batch("exports:GL/2026-03/ACC-1:gl-account", "GL"));
         assert!(!on_batch("ledger:GL-1:roll-forward", "GL-1"));
     }
 }
