@@ -63,27 +63,17 @@ pub struct AgedRow {
     /// `None` for the totals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
-    pub current: Money,
-    pub days_1_30: Money,
-    pub days_31_60: Money,
-    pub days_61_90: Money,
-    pub over_90: Money,
-    pub total: Money,
+    #[serde(flatten)]
+    pub buckets: crate::reconcile::aging::AgingBuckets,
     pub unapplied_payments: Money,
     pub unapplied_credits: Money,
 }
 
 impl AgedRow {
     fn of(row: aging::Row, account_id: Option<String>) -> AgedRow {
-        let b = row.buckets;
         AgedRow {
             account_id,
-            current: b.current,
-            days_1_30: b.days_1_30,
-            days_31_60: b.days_31_60,
-            days_61_90: b.days_61_90,
-            over_90: b.over_90,
-            total: b.total,
+            buckets: row.buckets,
             unapplied_payments: row.unapplied_payments,
             unapplied_credits: row.unapplied_credits,
         }
