@@ -117,8 +117,8 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
 fn across_start(lane: &LaneGaps<'_>, account: &str, gap: LedgerRowGap) -> Mismatch {
     let id = &gap.id;
     let (check, what, kind, date) = match gap.recorded {
-        Recorded::PostedAcrossStart => (POSTING_DATE, "posts invoice", "invoice_posted", "posted_at"),
-        _ => (VOID_DATE, "books the void of invoice", "void", "voided_at"),
+        Recorded::PostedAcrossStart => (POSTING_DATE, "posts", "invoice_posted", "posted_at"),
+        _ => (VOID_DATE, "voids", "void", "voided_at"),
     };
     let rows = match gap.rows {
         1 => "Its ledger row".to_string(),
@@ -127,12 +127,12 @@ fn across_start(lane: &LaneGaps<'_>, account: &str, gap: LedgerRowGap) -> Mismat
     let are = if gap.rows == 1 { "is" } else { "are" };
     let (title, dated) = if gap.actual.is_zero() {
         (
-            format!("The ledger {what} {id} before the window; the invoice dates it in the window"),
+            format!("The ledger {what} invoice {id} before the window, its {date} in it"),
             format!("{rows} of kind {kind} on account {account} {are} dated before the window, the invoice's {date} in it"),
         )
     } else {
         (
-            format!("The ledger {what} {id} in the window; the invoice dates it before the window"),
+            format!("The ledger {what} invoice {id} in the window, its {date} before it"),
             format!("{rows} of kind {kind} on account {account} {are} dated in the window, the invoice's {date} before it"),
         )
     };
