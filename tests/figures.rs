@@ -1410,6 +1410,42 @@ fn a_posting_or_void_the_ledger_dates_across_window_start_is_found_once() {
     );
 }
 
+/// A row wrong in amount and dated across window start is its amount's finding only: a
+/// duplicate posting of INV-D (posted 03-10, GD-1 03-10) booked on 02-27, and a duplicate
+/// void of INV-B (voided 02-28, GB-2 03-01) booked on 02-28. The window's ledger is right
+/// for INV-D (its 100.00 is there), so a `posting-date` finding of −100.00 beside the
+/// roll-forward's +100.00 would report one row twice.
+#[test]
+fn a_duplicate_row_across_window_start_is_found_once() {
+    let rec = reconcile_fixture(
+        "booked-across-cutoff",
+        &[(
+            "ledger.csv",
+            "GD-1,ACC-D,INV-D,2026-03-10T09:00:00Z,invoice_posted,100.00,INV-D\n",
+            "GD-1,ACC-D,INV-D,2026-03-10T09:00:00Z,invoice_posted,100.00,INV-D\n\
+             GD-2,ACC-D,INV-D,2026-02-27T09:00:00Z,invoice_posted,100.00,INV-D\n\
+             GB-3,ACC-B,INV-B,2026-02-28T09:00:00Z,void,-216.00,INV-B\n",
+        )],
+    );
+    // The roll-forward's expected is the ledger's closing, its actual the invoice balances.
+    // ACC-D: opening 100.00 (GD-2) + posted 100.00 = 200.00, balance 100.00: −100.00.
+    // ACC-B: 216 − 216 (GB-3) − 216 (GB-2) = −216.00, balance 0.00 (void): +216.00. INV-B's
+    // void row dated in the window is no longer reported: its rows do not net to zero, and
+    // the roll-forward holds them. The others as before.
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("ledger:ACC-B:roll-forward", "-216.00", "0.00", "216.00"),
+            ("ledger:ACC-D:roll-forward", "200.00", "100.00", "-100.00"),
+            ("ledger:INV-A:posting-date", "0.00", "216.00", "216.00"),
+            ("ledger:INV-C:posting-date", "108.00", "0.00", "-108.00"),
+            ("ledger:INV-E:void-date", "-50.00", "0.00", "50.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+}
+
 /// A credit reversal's `refund` rows are held to what a payout of it can be: between minus
 /// its amount and 0.00 (found by an outputs audit: a refund row signed as a receipt read as
 /// "rescinded" with no finding, and the GL booked no cash). On `unwinds`, story 6: CR-6R

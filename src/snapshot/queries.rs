@@ -749,7 +749,9 @@ pub(crate) const VOIDED_INVOICES: &str = "SELECT i.id, i.account_id, i.voided_at
 /// (`posted-across`) or voided (`voided-across`) by window end, its `invoice_posted` or
 /// `void` rows (to window end) dated on the other side of window start than its `posted_at`
 /// or `voided_at` — expected what the invoice's date puts in the window, actual what the
-/// rows' dates do. `what`, the source's id, the rows' account (the invoice's when there are
+/// rows' dates do — where its rows are right in amount (its postings add up to its total;
+/// a void invoice's AR rows net to zero): a row off in amount is the posting, void or
+/// roll-forward finding's, and would be reported twice. `what`, the source's id, the rows' account (the invoice's when there are
 /// none), expected, actual, how many rows.
 pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
     "SELECT 'posted', i.id, COALESCE(MIN(g.account_id), i.account_id), i.total_cents,
@@ -799,9 +801,15 @@ pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
                    FROM ledger g JOIN invoices i ON i.id = g.invoice_id
                    WHERE g.occurred_at < :after_end
                      AND ((g.kind = 'invoice_posted' AND i.status <> 'draft' AND i.posted_at <= :end
-                           AND (g.occurred_at >= :start) <> (i.posted_at >= :start))
+                           AND (g.occurred_at >= :start) <> (i.posted_at >= :start)
+                           AND (SELECT SUM(p.amount_cents) FROM ledger p
+                                WHERE p.invoice_id = i.id AND p.kind = 'invoice_posted'
+                                  AND p.occurred_at < :after_end) = i.total_cents)
                        OR (g.kind = 'void' AND i.status = 'void' AND i.voided_at <= :end
-                           AND (g.occurred_at >= :start) <> (i.voided_at >= :start)))) x
+                           AND (g.occurred_at >= :start) <> (i.voided_at >= :start)
+                           AND (SELECT SUM(v.amount_cents) FROM ledger v
+                                WHERE v.invoice_id = i.id AND v.kind <> 'refund'
+                                  AND v.occurred_at < :after_end) = 0))) x
              GROUP BY x.what, x.id HAVING SUM(x.amount_cents) <> 0
              ORDER BY 1, 2"
 );
