@@ -1270,6 +1270,32 @@ fn item_8_says_a_batch_ties_only_when_none_of_its_mismatches_is_open() {
         flat.contains("GL-2026-03 (gl): 600.20 (total ties; 2 open mismatches on its lines)"),
         "{shown}"
     );
+    // Waived, the billing extract's lines still differ from the ledger: no tie either.
+    for key in [
+        "exports:BX-2026-03/ACC-1001:account-ar",
+        "exports:BX-2026-03/EMP-2001:account-ar",
+    ] {
+        run_ok(
+            &path,
+            "mismatch",
+            &[
+                key,
+                "waive",
+                "--reason",
+                "timing of the extract, agreed with billing",
+                "--user",
+                "mhale",
+            ],
+        );
+    }
+    let section = packet_section(&path, "mhale", "### 8. ");
+    assert!(
+        section.contains(
+            "| BX-2026-03 (billing_extract) | 600.20 (total ties; 2 mismatches on its lines waived or corrected) |"
+        ),
+        "{section}"
+    );
+    assert!(section.contains(gl), "{section}");
 }
 
 /// `--out DIR --force` with DIR an existing directory was recorded (audit seq 1) and then

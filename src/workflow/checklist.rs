@@ -162,29 +162,46 @@ fn words(label: &str, value: String) -> Evidence {
 }
 
 /// `actual` compared with what it should be (`against`: what that is): `(ties)`, or by how
-/// much it is off. `open`: the open mismatches on the lines it totals (an export batch's
-/// lines, accounts or invoices): a total that ties above lines that do not is no tie, and
-/// says so with their number (found by an outputs audit: a billing extract whose lines were
-/// ±10.00 off on two accounts read "600.20 (ties)").
-fn tie(actual: Money, expected: Money, against: &str, open: usize) -> Figure {
+/// much it is off. `lines`: the mismatches on the lines it totals (an export batch's lines,
+/// accounts or invoices): a total that ties above lines that do not is no tie, and says so
+/// with their number — open, or decided (waived, or resolved by a correction: the figures
+/// still differ). Found by an outputs audit: a billing extract whose lines were ±10.00 off
+/// on two accounts read "600.20 (ties)".
+fn tie(actual: Money, expected: Money, against: &str, lines: OnLines) -> Figure {
+    let plural = |n: usize| if n == 1 { "" } else { "es" };
     let comparison = if actual != expected {
         format!(
             "against {} {against} (off by {})",
             expected.grouped(),
             (actual - expected).grouped()
         )
-    } else if open == 0 {
-        "(ties)".to_string()
-    } else {
+    } else if lines.open > 0 {
         format!(
-            "(total ties; {open} open mismatch{} on its lines)",
-            if open == 1 { "" } else { "es" }
+            "(total ties; {} open mismatch{} on its lines)",
+            lines.open,
+            plural(lines.open)
         )
+    } else if lines.decided > 0 {
+        format!(
+            "(total ties; {} mismatch{} on its lines waived or corrected)",
+            lines.decided,
+            plural(lines.decided)
+        )
+    } else {
+        "(ties)".to_string()
     };
     Figure::Compared {
         amount: actual,
         comparison,
     }
+}
+
+/// The mismatches on a total's lines: still open, and decided (waived, or resolved by an
+/// accepted correction) while the data still shows them.
+#[derive(Clone, Copy, Debug, Default)]
+struct OnLines {
+    open: usize,
+    decided: usize,
 }
 
 /// Whether a mismatch of the exports lane is on export batch `batch`, from its key
@@ -298,23 +315,32 @@ fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &
             ]
         }
         8 => {
-            // Each batch's open mismatches, whether on its total or on its lines.
-            let exports_open: Vec<&str> = in_lanes(views, &[Lane::Exports])
-                .map(|v| v.key.as_str())
-                .collect();
-            let open_of_batch = |batch: &str| exports_open.iter().filter(|k| on_batch(k, batch)).count();
+            // Each batch's mismatches, whether on its total or on its lines.
+            let on_lines = |batch: &str| {
+                let mut lines = OnLines::default();
+                for v in views.iter().filter(|v| {
+                    v.lane == Some(Lane::Exports) && !v.cleared_by_data && on_batch(&v.key, batch)
+                }) {
+                    if v.is_open() {
+                        lines.open += 1;
+                    } else {
+                        lines.decided += 1;
+                    }
+                }
+                lines
+            };
             let mut out: Vec<Evidence> = steps
                 .exports
                 .batches
                 .iter()
                 .map(|b| Evidence {
                     label: format!("{} ({})", b.id, b.kind),
-                    value: tie(b.header_total, b.expected_total, "expected", open_of_batch(&b.id)),
+                    value: tie(b.header_total, b.expected_total, "expected", on_lines(&b.id)),
                 })
                 .collect();
             out.extend(steps.programs.programs.iter().map(|p| Evidence {
                 label: format!("program {} statements", p.id),
-                value: tie(p.statement_total, p.billed, "billed", 0),
+                value: tie(p.statement_total, p.billed, "billed", OnLines::default()),
             }));
             out.push(count(
                 "statement lines with no invoice line",
