@@ -126,6 +126,24 @@ pub fn known_currency(code: &str) -> Result<(&'static str, u32), CurrencyError> 
     }
 }
 
+/// The sign a spreadsheet writes before an amount in `code` (`$` for USD, `€` for EUR),
+/// where closedesk reads one: a sign shared by several currencies (`$`, `¥`) stands for
+/// each of them, the period's currency saying which.
+pub fn currency_sign(code: &str) -> Option<char> {
+    match code {
+        "USD" | "CAD" | "AUD" | "NZD" | "SGD" | "HKD" | "MXN" => Some('$'),
+        "EUR" => Some('€'),
+        "GBP" => Some('£'),
+        "JPY" | "CNY" => Some('¥'),
+        "INR" => Some('₹'),
+        "KRW" => Some('₩'),
+        _ => None,
+    }
+}
+
+/// The currency signs [`Money::parse`] refuses and [`currency_sign`] knows.
+pub const CURRENCY_SIGNS: &[char] = &['$', '€', '£', '¥', '₹', '₩', '¤'];
+
 static PROCESS_DECIMALS: AtomicU32 = AtomicU32::new(2);
 
 thread_local! {
@@ -285,7 +303,7 @@ impl Money {
         let code = t
             .split(|c: char| !c.is_ascii_alphabetic())
             .any(|w| w.len() == 3 && known_currency(&w.to_ascii_uppercase()).is_ok());
-        if code || t.contains(['$', '€', '£', '¥', '₹', '₩', '¤']) {
+        if code || t.contains(CURRENCY_SIGNS) {
             return Err(MoneyError::CurrencyInAmount);
         }
         if t.contains(['e', 'E']) && t.chars().any(|c| c.is_ascii_digit()) {

@@ -899,6 +899,15 @@ fn a_bad_amount_is_quoted_as_read_and_negated_only_where_it_is() {
         "{stderr}"
     );
     assert!(!stderr.contains("negated"), "{stderr}");
+    // The way out: the export read as the spreadsheet wrote it.
+    assert!(
+        stderr.contains(&format!(
+            "; amounts written as a spreadsheet shows them ($1,250.00, (12.00)) are read as written with \
+             amounts = \"accounting\" (amounts = \"major\" at {}:14)",
+            rules().display()
+        )),
+        "{stderr}"
+    );
 
     // The payments rule in minor units: t004's cell 0 is quoted as 0, not 0.00.
     let dir = copy_dir(&fixture(), &tmp.path().join("minor"));
@@ -937,4 +946,89 @@ fn a_bad_amount_is_quoted_as_read_and_negated_only_where_it_is() {
         ),
         "{stderr}"
     );
+}
+
+/// A team's export as a spreadsheet saves it (Excel's accounting and currency formats:
+/// `$ 1,250.00`, `(20.00)`, `$ -`) is read with `amounts = "accounting"`, no converter:
+/// the same figures as the plain export, by hand in the fixture's README. A cell the format
+/// does not write is refused at its cell, never guessed.
+#[test]
+fn amounts_written_as_a_spreadsheets_accounting_format_give_the_same_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let text = fs::read_to_string(rules()).unwrap();
+    let accounting = tmp.path().join("accounting.rules.toml");
+    fs::write(
+        &accounting,
+        text.replacen("amounts = \"major\"", "amounts = \"accounting\"", 1),
+    )
+    .unwrap();
+    // INV 1002: 250.00 with 100.00 paid; the goodwill credit -5.00; the refund -20.00;
+    // INV 1001's tax 8.00 and a zero balance as the accounting format shows them.
+    for (file, from, to) in [
+        (
+            "invoices_summary.csv",
+            ",USD,250.00,0.00,250.00,100.00,150.00",
+            ",USD,\"$ 250.00 \",$ -,\"$250.00\",$100.00,\"$ 150.00\"",
+        ),
+        (
+            "invoices_summary.csv",
+            ",USD,100.00,8.00,108.00,108.00,0.00",
+            ",USD,100.00,$8.00,\"$ 108.00\",108.00,\"$ -   \"",
+        ),
+        ("adjustments.csv", ",-5.00", ",\"($5.00)\""),
+        ("adjustments.csv", ",250.00", ",\"$ 250.00\""),
+        ("transactions.csv", ",-20.00,0.00,", ",(20.00),$ -,"),
+        ("transactions.csv", ",100.00,0.00,", ",\"$ 100.00\",0.00,"),
+    ] {
+        edit(&dir.join(file), from, to);
+    }
+    let out = tmp.path().join("accounting.db");
+    let output = import(&accounting, &dir, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = json_of(&["reconcile"], &out);
+    for (path, want) in [
+        ("steps.posted.invoice_totals_posted", 43_300),
+        ("steps.posted.invoice_balances_closing_ar", 22_500),
+        ("steps.applied.disbursements_total", 20_800),
+        ("steps.applied.unapplied_total", 4_000),
+        ("steps.rollforward.totals.ledger_closing_ar", 22_500),
+        ("steps.revenue.total.recognized_in_window", 42_500),
+        ("steps.revenue.tax.billed_in_window", 800),
+    ] {
+        assert_eq!(cents(&json, path), want, "{path}");
+    }
+    assert_eq!(
+        json["mismatches"].as_array().unwrap().len(),
+        0,
+        "{}",
+        json["mismatches"]
+    );
+
+    // A decimal comma, and a euro in a dollar period: each refused where it stands.
+    edit(
+        &dir.join("transactions.csv"),
+        ",\"$ 100.00\",0.00,",
+        ",\"100,5\",0.00,",
+    );
+    edit(&dir.join("transactions.csv"), ",60.00,0.00,", ",€60.00,0.00,");
+    let stderr = refused(&accounting, &dir, &tmp.path().join("refused.db"));
+    let rules_line = line_of(&text, "amounts = \"major\"");
+    for want in [
+        format!(
+            "transactions.csv:3:5: amount '100,5' has a decimal comma: the accounting format reads 1,234.56 \
+             (a comma groups thousands, a point starts the decimals) (rule {}:{} (table payments, field amount)",
+            accounting.display(),
+            line_of(&text, "amount = { column = \"amount\", negate_when")
+        ),
+        format!("amounts = \"accounting\" at {}:{rules_line})", accounting.display()),
+        "transactions.csv:5:5: amount '€60.00' has the sign €, not the period's USD ($): a period is in one currency"
+            .to_string(),
+    ] {
+        assert!(stderr.contains(&want), "{want:?} not in:\n{stderr}");
+    }
 }

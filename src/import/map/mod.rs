@@ -826,7 +826,7 @@ fn read_export(
         let mut bad = Vec::new();
         let mut converted = Vec::new();
         for (index, field) in table.fields.iter().enumerate() {
-            match cell(field, table, rules_label, &header, &record) {
+            match cell(field, table, currency, rules_label, &header, &record) {
                 Ok(text) => {
                     if let (Kind::Amount, Origin::Column(column)) = (field.kind, &field.from) {
                         let raw = header
@@ -1094,6 +1094,7 @@ fn other_currency(
 fn cell(
     field: &Field,
     table: &rules::Table,
+    currency: Option<&str>,
     rules_label: &str,
     header: &HashMap<String, usize>,
     record: &csv::ByteRecord,
@@ -1148,20 +1149,18 @@ fn cell(
         text.insert_str(0, prefix);
     }
     match field.kind {
-        Kind::Amount => amount(&text, table.amounts.0, negated(field, header, record)).map_err(|why| {
-            format!(
-                "{} '{}' {why} ({}, amounts = \"{}\" at {})",
-                quoted(column),
-                quoted(raw),
-                rule(),
-                if table.amounts.0 == Unit::Minor {
-                    "minor"
-                } else {
-                    "major"
-                },
-                rule_at(rules_label, table.amounts.1)
-            )
-        }),
+        Kind::Amount => {
+            amount(&text, table.amounts.0, currency, negated(field, header, record)).map_err(|why| {
+                format!(
+                    "{} '{}' {why} ({}, amounts = \"{}\" at {})",
+                    quoted(column),
+                    quoted(raw),
+                    rule(),
+                    table.amounts.0.name(),
+                    rule_at(rules_label, table.amounts.1)
+                )
+            })
+        }
         Kind::Date | Kind::Timestamp => match &table.date_format {
             None => Ok(text),
             Some((format, line)) => date(&text, format, field.kind).map_err(|why| match why {
@@ -1195,19 +1194,14 @@ fn negated(field: &Field, header: &HashMap<String, usize>, record: &csv::ByteRec
     field.negate || (!field.negate_when.is_empty() && holds(&field.negate_when, header, record))
 }
 
-/// Whether the table's amounts are given in minor units (converted before the native
-/// import reads them).
-fn table_unit_minor(rule: &rules::Table) -> bool {
-    rule.amounts.0 == Unit::Minor
-}
-
 /// An amount as the native format writes it: major units, the sign as wanted. Major units
 /// not negated go through as written (the native import reads them, with its own
 /// messages); otherwise the cell is read as an amount first and negated as a number, so a
 /// cell that is not one (`--20.00`) is refused, not turned into one.
-fn amount(text: &str, unit: Unit, negate: bool) -> Result<String, String> {
+fn amount(text: &str, unit: Unit, currency: Option<&str>, negate: bool) -> Result<String, String> {
     use crate::money::Money;
     let money = match unit {
+        Unit::Accounting => accounting(text, currency)?,
         Unit::Major if !negate => return Ok(text.to_string()),
         Unit::Major => {
             if text.trim() != text {
@@ -1225,6 +1219,91 @@ fn amount(text: &str, unit: Unit, negate: bool) -> Result<String, String> {
         }
     };
     Ok(if negate { -money } else { money }.to_string())
+}
+
+/// An amount as a spreadsheet's accounting or currency format writes it, read strictly:
+/// `1,234.56`, `$1,234.56`, `-$1,234.56`, `$-1,234.56`, `(1,234.56)`, `($1,234.56)`,
+/// spaces around it and after its sign (`$ 1,234.56 `), and a dash alone for zero (`$ -`,
+/// as the accounting format shows zero). Commas group thousands (threes after a first
+/// group of one to three digits). A decimal comma, a misplaced group, the sign of another
+/// currency, a minus inside parentheses: refused, never guessed.
+fn accounting(text: &str, currency: Option<&str>) -> Result<crate::money::Money, String> {
+    use crate::money::{currency_sign, Money, CURRENCY_SIGNS};
+    let mut t = text.trim();
+    let (mut parenthesized, mut minus, mut sign) = (false, false, None);
+    // In the order the formats write them: `(`, `-`, the sign, `-`, `(` (`$ (12.00)`).
+    let mut open = |t: &mut &str| match t.strip_prefix('(').map(|rest| rest.strip_suffix(')')) {
+        Some(Some(inner)) if !parenthesized => {
+            (*t, parenthesized) = (inner.trim(), true);
+            Ok(())
+        }
+        Some(_) => Err("has a parenthesis the accounting format does not write (one pair around it)"),
+        None => Ok(()),
+    };
+    open(&mut t)?;
+    if let Some(rest) = t.strip_prefix('-') {
+        (t, minus) = (rest.trim_start(), true);
+    }
+    if let Some(c) = t.chars().next().filter(|c| CURRENCY_SIGNS.contains(c)) {
+        (t, sign) = (t[c.len_utf8()..].trim_start(), Some(c));
+        if let (false, Some(rest)) = (minus, t.strip_prefix('-')) {
+            (t, minus) = (rest.trim_start(), true);
+        }
+    }
+    open(&mut t)?;
+    if t.starts_with('-') {
+        return Err("has a second minus".into());
+    }
+    if t.contains(['(', ')']) {
+        return Err("has a parenthesis the accounting format does not write (one pair around it)".into());
+    }
+    if parenthesized && minus {
+        return Err("has a minus inside parentheses (negative once, or twice?)".into());
+    }
+    if let Some(sign) = sign {
+        let period = currency.and_then(currency_sign);
+        if period != Some(sign) {
+            return Err(match (currency, period) {
+                (Some(code), Some(own)) => {
+                    format!("has the sign {sign}, not the period's {code} ({own}): a period is in one currency")
+                }
+                (Some(code), None) => format!(
+                    "has the sign {sign}, and closedesk writes the period's {code} with none: write the number alone"
+                ),
+                (None, _) => format!("has the sign {sign}, and the period file names no currency"),
+            });
+        }
+    }
+    if t.is_empty() {
+        // `-`, `$ -`: the accounting format's zero.
+        return match minus && !parenthesized {
+            true => Ok(Money::ZERO),
+            false => Err("has no digits".into()),
+        };
+    }
+    let whole = t.split('.').next().unwrap_or(t);
+    if whole.contains(',') {
+        let groups: Vec<&str> = whole.split(',').collect();
+        let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+        let grouped = (1..=3).contains(&groups[0].len())
+            && groups.iter().all(|g| digits(g))
+            && groups[1..].iter().all(|g| g.len() == 3);
+        if !grouped {
+            return Err(match (groups.len(), t.contains('.')) {
+                (2, false) if groups[1].len() != 3 && digits(groups[1]) => {
+                    "has a decimal comma: the accounting format reads 1,234.56 (a comma groups thousands, a point \
+                     starts the decimals)"
+                        .into()
+                }
+                _ => "has a comma that does not group thousands (1,234,567.89)".into(),
+            });
+        }
+    }
+    if t[whole.len()..].contains(',') {
+        return Err("has a comma after the decimal point (the accounting format reads 1,234.56)".into());
+    }
+    let money = Money::parse(&t.replace(',', "")).map_err(|e| format!("cannot be read: {e}"))?;
+    Ok(if minus || parenthesized { -money } else { money })
 }
 
 /// Why a date cell cannot be read with its table's `date_format`.
@@ -1340,23 +1419,45 @@ fn locate(
         }
         None => p.reason.clone(),
     };
+    // `$1,250.00`, `(12.00)` in a table read as plain major units: the export is a
+    // spreadsheet's, which the accounting format reads as written.
+    let spreadsheet = {
+        use crate::money::MoneyError::{CurrencyInAmount, Parentheses, ThousandsSeparator};
+        field.kind == Kind::Amount
+            && rule.amounts.0 == Unit::Major
+            && [CurrencyInAmount, ThousandsSeparator, Parentheses]
+                .iter()
+                .any(|e| reason.contains(&e.to_string()))
+    };
     Some(match &field.from {
         Origin::Column(column) => Problem {
             file: export.label.clone(),
             line,
             column: export.positions[at],
             reason: format!(
-                "{reason} (column '{}' → {}.{}{}, rule {})",
+                "{reason} (column '{}' → {}.{}{}, rule {}){}",
                 quoted(column),
                 table,
                 field.name,
                 // How the rule changed the cell, on this row.
-                match (field.kind, negated, table_unit_minor(rule)) {
+                match (field.kind, negated, rule.amounts.0) {
                     (Kind::Amount, true, _) => ", negated",
-                    (Kind::Amount, false, true) => ", from minor units",
+                    (Kind::Amount, false, Unit::Minor) => ", from minor units",
+                    (Kind::Amount, false, Unit::Accounting) => ", from the accounting format",
                     _ => "",
                 },
-                rule_at(rules_label, field.line)
+                rule_at(rules_label, field.line),
+                match spreadsheet {
+                    true => format!(
+                        "; amounts written as a spreadsheet shows them ($1,250.00, (12.00)) are read as written \
+                         with amounts = \"accounting\"{}",
+                        match rule.amounts.1 {
+                            0 => String::new(),
+                            line => format!(" (amounts = \"major\" at {})", rule_at(rules_label, line)),
+                        }
+                    ),
+                    false => String::new(),
+                }
             ),
         },
         Origin::Value(_) | Origin::Nothing => Problem {
@@ -1415,30 +1516,100 @@ mod tests {
 
     #[test]
     fn amounts_in_minor_units_and_signs() {
-        assert_eq!(amount("1250", Unit::Minor, false).unwrap(), "12.50");
-        assert_eq!(amount("-5", Unit::Minor, false).unwrap(), "-0.05");
-        assert_eq!(amount("1250", Unit::Minor, true).unwrap(), "-12.50");
-        assert_eq!(amount("-12.50", Unit::Major, true).unwrap(), "12.50");
-        assert_eq!(amount("12.50", Unit::Major, false).unwrap(), "12.50");
-        assert!(amount("12.50", Unit::Minor, false).is_err());
-        assert!(amount("99999999999999999999", Unit::Minor, false).is_err());
+        assert_eq!(amount("1250", Unit::Minor, None, false).unwrap(), "12.50");
+        assert_eq!(amount("-5", Unit::Minor, None, false).unwrap(), "-0.05");
+        assert_eq!(amount("1250", Unit::Minor, None, true).unwrap(), "-12.50");
+        assert_eq!(amount("-12.50", Unit::Major, None, true).unwrap(), "12.50");
+        assert_eq!(amount("12.50", Unit::Major, None, false).unwrap(), "12.50");
+        assert!(amount("12.50", Unit::Minor, None, false).is_err());
+        assert!(amount("99999999999999999999", Unit::Minor, None, false).is_err());
         // Negated as a number: a cell that is not an amount is refused, not made one.
         assert_eq!(
-            amount("--20.00", Unit::Major, true).unwrap_err(),
+            amount("--20.00", Unit::Major, None, true).unwrap_err(),
             "cannot be read: not an amount (expected e.g. 1250.00 or -12.5)"
         );
-        assert!(amount("-", Unit::Major, true).is_err());
-        assert!(amount(" 20.00", Unit::Major, true).is_err());
-        assert_eq!(amount("20.5", Unit::Major, true).unwrap(), "-20.50");
-        assert_eq!(amount("-0.00", Unit::Major, true).unwrap(), "0.00");
+        assert!(amount("-", Unit::Major, None, true).is_err());
+        assert!(amount(" 20.00", Unit::Major, None, true).is_err());
+        assert_eq!(amount("20.5", Unit::Major, None, true).unwrap(), "-20.50");
+        assert_eq!(amount("-0.00", Unit::Major, None, true).unwrap(), "0.00");
+    }
+
+    #[test]
+    fn amounts_as_a_spreadsheets_accounting_format_writes_them() {
+        let read = |text: &str| amount(text, Unit::Accounting, Some("USD"), false);
+        // Each as Excel's accounting or currency format shows it, and the plain forms.
+        for (cell, made) in [
+            ("1,234.56", "1234.56"),
+            ("1234.56", "1234.56"),
+            ("$1,234.56", "1234.56"),
+            (" $ 1,234.56 ", "1234.56"),
+            ("-$1,234.56", "-1234.56"),
+            ("$-1,234.56", "-1234.56"),
+            ("(1,234.56)", "-1234.56"),
+            ("($1,234.56)", "-1234.56"),
+            ("$ (1,234.56)", "-1234.56"),
+            ("$ -", "0.00"),
+            ("-", "0.00"),
+            ("(0.00)", "0.00"),
+            ("1,250", "1250.00"),
+            ("12,345,678.9", "12345678.90"),
+            ("999", "999.00"),
+        ] {
+            assert_eq!(read(cell).as_deref(), Ok(made), "{cell}");
+        }
+        // Negated as a number, after reading: (12.00) negated is 12.00.
+        assert_eq!(
+            amount("(12.00)", Unit::Accounting, Some("USD"), true).unwrap(),
+            "12.00"
+        );
+        for (cell, why) in [
+            ("9,75", "has a decimal comma"),
+            ("1.234,56", "has a comma after the decimal point"),
+            ("1,23.45", "has a comma that does not group thousands"),
+            ("12,3456.00", "has a comma that does not group thousands"),
+            (",123.00", "has a comma that does not group thousands"),
+            ("1,234,56", "has a comma that does not group thousands"),
+            ("(-12.00)", "has a minus inside parentheses"),
+            ("-(12.00)", "has a minus inside parentheses"),
+            ("(12.00", "has a parenthesis"),
+            ("12.00)", "has a parenthesis"),
+            ("((12.00))", "has a parenthesis"),
+            ("€12.00", "has the sign €, not the period's USD ($)"),
+            ("$", "has no digits"),
+            ("()", "has no digits"),
+            ("12.345", "cannot be read: amount has more than 2 decimals"),
+            ("1e3", "cannot be read: amount in scientific notation"),
+            ("12.00 USD", "cannot be read: amount has a currency code"),
+            ("1 234.56", "cannot be read: amount has a space inside it"),
+            ("+12.00", "cannot be read: amount has a leading '+'"),
+            ("--12.00", "has a second minus"),
+            ("$--12.00", "has a second minus"),
+        ] {
+            let refused = read(cell).expect_err(cell);
+            assert!(refused.starts_with(why), "{cell}: {refused}");
+        }
+        // The sign is the period currency's; a currency with no sign here takes none.
+        assert_eq!(
+            amount("€1.234,00", Unit::Accounting, Some("EUR"), false).unwrap_err(),
+            "has a comma after the decimal point (the accounting format reads 1,234.56)"
+        );
+        assert_eq!(
+            amount("€1,234.00", Unit::Accounting, Some("EUR"), false).unwrap(),
+            "1234.00"
+        );
+        assert!(amount("$1.00", Unit::Accounting, Some("CHF"), false)
+            .unwrap_err()
+            .starts_with("has the sign $, and closedesk writes the period's CHF with none"));
+        let jpy = crate::money::with_decimals(0, || amount("¥1,500", Unit::Accounting, Some("JPY"), false));
+        assert_eq!(jpy.unwrap(), "1500");
     }
 
     #[test]
     fn minor_units_are_the_period_currencys() {
         // KWD has three decimals: 10800 fils are 10.800, not 108.00; JPY has none.
-        let kwd = crate::money::with_decimals(3, || amount("10800", Unit::Minor, false).unwrap());
+        let kwd = crate::money::with_decimals(3, || amount("10800", Unit::Minor, None, false).unwrap());
         assert_eq!(kwd, "10.800");
-        let jpy = crate::money::with_decimals(0, || amount("500", Unit::Minor, true).unwrap());
+        let jpy = crate::money::with_decimals(0, || amount("500", Unit::Minor, None, true).unwrap());
         assert_eq!(jpy, "-500");
     }
 

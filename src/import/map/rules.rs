@@ -81,6 +81,21 @@ pub enum Unit {
     Major,
     /// `1250`: an integer of the currency's minor unit (cents).
     Minor,
+    /// `$1,234.56`, `(1,234.56)`, `$ -`: as a spreadsheet's accounting or currency format
+    /// writes it (thousands grouped by commas, a decimal point, negatives in parentheses or
+    /// with a minus, the period currency's sign). Read strictly into a major-unit amount.
+    Accounting,
+}
+
+impl Unit {
+    /// As the rules file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Major => "major",
+            Unit::Minor => "minor",
+            Unit::Accounting => "accounting",
+        }
+    }
 }
 
 /// `{ column = [values] }`: true when the export's cell in `column` is one of `values`.
@@ -325,8 +340,10 @@ fn unit(text: &str) -> Result<Unit, String> {
     match text {
         "major" => Ok(Unit::Major),
         "minor" => Ok(Unit::Minor),
+        "accounting" => Ok(Unit::Accounting),
         other => Err(format!(
-            "amounts = '{other}': expected \"major\" (12.50) or \"minor\" (1250, the currency's minor unit)"
+            "amounts = '{other}': expected \"major\" (12.50), \"minor\" (1250, the currency's minor unit) \
+             or \"accounting\" ($1,234.56, (12.00))"
         )),
     }
 }
