@@ -383,13 +383,21 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
     (figures, sorted(found))
 }
 
+/// What a credit reversal of `amount` is paid out by its `refund` rows (summed as posted, a
+/// payout negative): their payout, held between nothing and the whole reversal. The one
+/// payout rule: step 2's `credits_paid_out` and the GL's cash are its sum, and rows outside
+/// it are [`paid_out_beyond`]'s finding.
+pub fn paid_out(amount: Money, rows: Money) -> Money {
+    (-rows).max(Money::ZERO).min(amount)
+}
+
 /// A credit reversal whose `refund` rows add up to something no payout of it can be:
 /// above 0.00 (a refund row signed as a receipt) or below minus its amount (paid out beyond
 /// what was reversed). The GL journal books what lies between (docs/outputs.md: the
 /// reversal read as rescinded, or paid out in full), so the rest is the finding: expected
 /// the nearest payout the reversal allows, actual the rows.
 fn paid_out_beyond(gaps: &LaneGaps<'_>, credit: &CreditIssued, paid: Money) -> Option<Mismatch> {
-    let expected = paid.max(-credit.amount).min(Money::ZERO);
+    let expected = -paid_out(credit.amount, paid);
     if expected == paid {
         return None;
     }
@@ -532,6 +540,21 @@ mod tests {
             unwound_without_rows: Default::default(),
             // CR-1R's 20.00 paid out in full.
             credit_refunds: [("CR-1R".to_string(), cents(-2_000))].into(),
+        }
+    }
+
+    /// The one payout rule (`unwinds` story 6: CR-6R reverses 80.00): rows of −50.00 pay
+    /// out 50.00; a receipt pays out nothing; −100.00 pays out the 80.00 the reversal has.
+    #[test]
+    fn a_reversal_is_paid_out_between_nothing_and_its_amount() {
+        for (rows, paid) in [
+            (-5_000, 5_000),
+            (8_000, 0),
+            (-10_000, 8_000),
+            (0, 0),
+            (-8_000, 8_000),
+        ] {
+            assert_eq!(paid_out(cents(8_000), cents(rows)), cents(paid), "rows {rows}");
         }
     }
 

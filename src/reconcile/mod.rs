@@ -527,7 +527,12 @@ fn run_part(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis, part: Part) -> 
         Part::Receivables => receivables(snapshot, ctx, basis),
         Part::Applied => {
             let p = ctx.period;
-            let activity = snapshot.window_activity(p, basis)?;
+            let mut activity = snapshot.window_activity(p, basis)?;
+            activity.credits_paid_out = snapshot
+                .credit_reversal_refunds(p)?
+                .iter()
+                .map(|r| adjustments::paid_out(r.amount, r.rows))
+                .sum();
             let misdirected = snapshot.misdirected_disbursements(p, basis)?;
             let (applied, found) = snapshot.source_totals(p, basis, |sources| {
                 applied::check(ctx, &activity, sources, &misdirected)
@@ -606,7 +611,11 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p, basis)?,
         disbursement_rows_off,
-        credit_refunds: snapshot.credit_reversal_refunds(p)?.into_iter().collect(),
+        credit_refunds: snapshot
+            .credit_reversal_refunds(p)?
+            .into_iter()
+            .map(|r| (r.id, r.rows))
+            .collect(),
     };
     // Ledger rows against what they record, where two or more on an account are wrong.
     let mut reported_on_rows = adjustments::ledger_excess(&inputs);

@@ -704,25 +704,12 @@ pub(crate) const AFTER_WINDOW: &str =
 // every run.
 
 /// The window's payments, credits and disbursements, summed by kind (`what`: `payments`,
-/// `credits`, `disbursed`; `kind`: the row's kind, or the disbursement's source kind; `credits`
-/// `paid_out`: of each credit reversal a ledger `refund` row of its account names, dated to
-/// window end — and no payments row has its id, whose refund it would be —, what those rows
-/// paid out, at most the reversal; when there are any).
+/// `credits`, `disbursed`; `kind`: the row's kind, or the disbursement's source kind).
 pub(crate) const WINDOW_ACTIVITY: &str = "SELECT 'payments', kind, SUM(amount_cents) FROM payments
              WHERE occurred_on >= :start AND occurred_on <= :end GROUP BY kind
              UNION ALL
              SELECT 'credits', kind, SUM(amount_cents) FROM credits
              WHERE issued_on >= :start AND issued_on <= :end GROUP BY kind
-             UNION ALL
-             SELECT 'credits', 'paid_out', SUM(paid) FROM (
-               SELECT MIN(c.amount_cents, MAX(0, -SUM(g.amount_cents))) AS paid
-               FROM credits c
-               JOIN ledger g ON g.reference = c.id AND g.kind = 'refund' AND g.account_id = c.account_id
-                 AND g.occurred_at < :after_end
-               WHERE c.kind = 'reversal' AND c.issued_on >= :start AND c.issued_on <= :end
-                 AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = c.id)
-               GROUP BY c.id)
-             HAVING COUNT(*) > 0
              UNION ALL
              SELECT 'disbursed', source_kind, SUM(amount_cents) FROM disbursements
              WHERE disbursed_on >= :start AND disbursed_on <= :end GROUP BY source_kind";
@@ -934,10 +921,22 @@ pub struct WindowActivity {
     /// Of `credits_reversed`, what ledger `refund` rows naming a reversal (on its account)
     /// paid out, at most the reversal: a credit balance paid out to the customer
     /// (docs/reconciliation.md, "A refund of an account's credit balance"), which leaves
-    /// cash, where the rest rescinds the credit.
+    /// cash, where the rest rescinds the credit. Not read here: the engine sets it from
+    /// [`Snapshot::credit_reversal_refunds`] (`reconcile::adjustments::paid_out`).
     pub credits_paid_out: Money,
     pub disbursed_from_payments: Money,
     pub disbursed_from_credits: Money,
+}
+
+/// A credit reversal of the window and the ledger `refund` rows that name it
+/// ([`Snapshot::credit_reversal_refunds`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReversalRefunds {
+    pub id: String,
+    /// The reversal's amount (positive).
+    pub amount: Money,
+    /// Its refund rows, summed as posted (a payout is negative).
+    pub rows: Money,
 }
 
 /// What one payment or credit applied, net, to an invoice that at window end is a draft (a
@@ -1470,10 +1469,7 @@ impl Snapshot {
         let mut activity = WindowActivity::default();
         let sums = self.collect(
             &basis.sql(&aggregates::WINDOW_ACTIVITY),
-            on(
-                basis,
-                named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
-            ),
+            on(basis, named_params! { ":start": w.start, ":end": w.end }),
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, money_at(r, 2)?)),
         )?;
         for (what, kind, amount) in sums {
@@ -1485,7 +1481,6 @@ impl Snapshot {
                     Some(PaymentKind::Chargeback) => &mut activity.payments_charged_back,
                     None => return Err(unknown_word(1, kind)),
                 },
-                ("credits", "paid_out") => &mut activity.credits_paid_out,
                 ("credits", kind) => match CreditKind::parse(kind) {
                     Some(CreditKind::Credit) => &mut activity.credits_issued,
                     Some(CreditKind::Reversal) => &mut activity.credits_reversed,
@@ -1680,11 +1675,13 @@ impl Snapshot {
 
     /// Per credit reversal issued in the window that ledger `refund` rows pay out (rows
     /// naming it, on its account, to window end; not a payments row's id, whose refund they
-    /// would be), what those rows add up to: as `WINDOW_ACTIVITY`'s `paid_out` reads them.
-    pub fn credit_reversal_refunds(&self, period: &Period) -> Result<Vec<(String, Money)>> {
+    /// would be), its amount and what those rows add up to. The one reader of refunds of a
+    /// credit balance: the window's payout (step 2, the GL) and its check (step 4) are
+    /// made of it.
+    pub fn credit_reversal_refunds(&self, period: &Period) -> Result<Vec<ReversalRefunds>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT c.id, SUM(g.amount_cents)
+            "SELECT c.id, c.amount_cents, SUM(g.amount_cents)
              FROM credits c
              JOIN ledger g ON g.reference = c.id AND g.kind = 'refund' AND g.account_id = c.account_id
                AND g.occurred_at < :after_end
@@ -1692,7 +1689,13 @@ impl Snapshot {
                AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = c.id)
              GROUP BY c.id ORDER BY c.id",
             named_params! { ":start": w.start, ":end": w.end, ":after_end": w.after_end },
-            |r| Ok((r.get(0)?, money_at(r, 1)?)),
+            |r| {
+                Ok(ReversalRefunds {
+                    id: r.get(0)?,
+                    amount: money_at(r, 1)?,
+                    rows: money_at(r, 2)?,
+                })
+            },
         )
     }
 
