@@ -1481,3 +1481,73 @@ fn a_credit_reversal_refund_signed_as_a_receipt_or_paying_out_more_is_found() {
     );
     assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
 }
+
+// A parent's payments on its clinics' invoices, pulled back on the clinics' ledgers
+// (tests/fixtures/parent-pays-child): hand-computed from an adversarial audit.
+
+/// A wrong reversal or chargeback row on a child account's invoice is one finding: what it
+/// carries off is the child's roll-forward's to leave, not the paying parent's (it was put
+/// on the parent, so the parent, whose ledger is right, broke, and the child broke again).
+#[test]
+fn a_wrong_pull_back_row_on_a_child_accounts_invoice_is_found_once() {
+    let rec = reconcile_fixture("parent-pays-child", &[]);
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("adjustments:CB-61:unrecorded", "400.00", "450.00", "50.00"),
+            ("adjustments:REV-60:unrecorded", "1000.00", "900.00", "-100.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert!(rec
+        .mismatches
+        .iter()
+        .all(|m| m.severity == closedesk::snapshot::model::Severity::High));
+    let r = &rec.steps.rollforward.totals;
+    assert_eq!(
+        (r.opening, r.posted, r.disbursed, r.pulled_back, r.closing),
+        (m("0.00"), m("1400.00"), m("-1400.00"), m("1350.00"), m("1350.00"))
+    );
+    assert_eq!(
+        (r.invoice_balances, r.reported_on_rows),
+        (m("1400.00"), m("-50.00"))
+    );
+    let on_rows: Vec<(&str, Money, Money)> = rec
+        .steps
+        .rollforward
+        .accounts
+        .iter()
+        .map(|a| {
+            (
+                a.account_id.as_str(),
+                a.roll_forward.closing,
+                a.roll_forward.reported_on_rows,
+            )
+        })
+        .collect();
+    assert_eq!(
+        on_rows,
+        [
+            ("ACC-R", m("600.00"), m("0.00")),
+            ("ACC-S", m("300.00"), m("-100.00")),
+            ("ACC-T", m("450.00"), m("50.00")),
+        ]
+    );
+    let a = &rec.steps.applied;
+    assert_eq!(
+        (
+            a.window.payments_received,
+            a.window.payments_reversed,
+            a.window.payments_charged_back
+        ),
+        (m("1400.00"), m("1000.00"), m("400.00"))
+    );
+    assert_eq!((a.disbursed, a.unapplied), (m("0.00"), m("0.00")));
+    assert_eq!(rec.headline.closing_ar, m("1400.00"));
+    assert_eq!(rec.steps.revenue.total.recognized, m("1400.00"));
+    assert_eq!(
+        (rec.aging.totals.current, rec.aging.totals.total),
+        (m("1400.00"), m("1400.00"))
+    );
+}

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::{sorted, Context, Kind, LaneGaps, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, PaymentKind};
-use crate::snapshot::queries::{CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, VoidedInvoice};
+use crate::snapshot::queries::{
+    CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, Unwound, VoidedInvoice,
+};
 
 word_enum!(
     /// What kind of adjustment an item is.
@@ -82,40 +84,58 @@ pub struct Inputs {
     /// Per payment of [`misrecorded_payments`], what its unwindings within a day of its
     /// reversals or chargebacks that no `payment_disbursed` row names (the ones its undos'
     /// rows stand for) pulled back, per invoice.
-    pub unwound_without_rows: std::collections::BTreeMap<String, Vec<(String, Money)>>,
+    pub unwound_without_rows: std::collections::BTreeMap<String, Vec<Unwound>>,
+    /// Per payment of [`misrecorded_payments`], the ledger rows of its reversals and
+    /// chargebacks per account they stand on (a parent's payment applied to a child
+    /// account's invoice is pulled back on the child's ledger). A payment not listed has
+    /// them on its undos' account.
+    pub undo_rows_by_account: std::collections::BTreeMap<String, Vec<(String, Money)>>,
     /// Per credit reversal of the window that ledger `refund` rows pay out, what they add
     /// up to (a payout is negative).
     pub credit_refunds: std::collections::BTreeMap<String, Money>,
 }
 
-/// Per misrecorded payment (its undo rows weighed against its unwindings), its account and
-/// what its reversal and chargeback rows record beyond what those unwindings pulled back:
-/// what the `unrecorded` findings leave in the closing AR.
-fn undo_excess(inputs: &Inputs) -> std::collections::BTreeMap<&str, (&str, Money)> {
-    let mut by_payment = std::collections::BTreeMap::<&str, (&str, Money)>::new();
+/// Per misrecorded payment (its undo rows weighed against its unwindings), per account,
+/// what its reversal and chargeback rows record there beyond what those unwindings pulled
+/// back off that account's invoices: what the `unrecorded` findings leave in each account's
+/// closing AR. A parent's payment applied to a child account's invoice is pulled back on
+/// the child's ledger, so a row wrong there is the child's to explain, not the parent's.
+fn undo_excess(inputs: &Inputs) -> std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, Money>> {
+    use std::collections::BTreeMap;
+    let mut by_payment = BTreeMap::<&str, (&str, BTreeMap<&str, Money>)>::new();
     for undo in &inputs.payment_undos {
         if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
             continue;
         }
-        if let Some(payment) = undo
+        let Some(payment) = undo
             .payment
             .related_payment_id
             .as_deref()
             .filter(|p| inputs.unwound_without_rows.contains_key(*p))
-        {
-            by_payment
-                .entry(payment)
-                .or_insert((&undo.payment.account_id, Money::ZERO))
-                .1 += undo.recorded;
+        else {
+            continue;
+        };
+        let (_, accounts) = by_payment
+            .entry(payment)
+            .or_insert((&undo.payment.account_id, BTreeMap::new()));
+        if !inputs.undo_rows_by_account.contains_key(payment) {
+            *accounts.entry(&undo.payment.account_id).or_default() += undo.recorded;
         }
     }
-    for (payment, (_, excess)) in by_payment.iter_mut() {
-        *excess -= inputs.unwound_without_rows[*payment]
-            .iter()
-            .map(|(_, m)| *m)
-            .sum::<Money>();
-    }
     by_payment
+        .into_iter()
+        .map(|(payment, (own, mut accounts))| {
+            for (account, rows) in inputs.undo_rows_by_account.get(payment).into_iter().flatten() {
+                *accounts.entry(account).or_default() += *rows;
+            }
+            for unwound in &inputs.unwound_without_rows[payment] {
+                *accounts
+                    .entry(unwound.account_id.as_deref().unwrap_or(own))
+                    .or_default() -= unwound.amount;
+            }
+            (payment, accounts)
+        })
+        .collect()
 }
 
 /// The payments one of whose reversals or chargebacks the ledger records at another amount
@@ -136,14 +156,14 @@ pub fn misrecorded_payments(undos: &[PaymentUndo]) -> std::collections::BTreeSet
 fn void_unrecorded(
     invoice: &VoidedInvoice,
     inputs: &Inputs,
-    undos: &std::collections::BTreeMap<&str, (&str, Money)>,
+    undos: &std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, Money>>,
 ) -> Money {
     let undone_here: Money = undos
         .iter()
         .filter(|(payment, _)| {
-            matches!(&inputs.unwound_without_rows[**payment][..], [(only, _)] if *only == invoice.id)
+            matches!(&inputs.unwound_without_rows[**payment][..], [only] if only.invoice_id == invoice.id)
         })
-        .map(|(_, (_, excess))| *excess)
+        .flat_map(|(_, accounts)| accounts.values())
         .sum();
     invoice.ledger_net
         - inputs
@@ -207,7 +227,7 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
             *excess.entry(undo.payment.account_id.clone()).or_default() += undo.recorded - expected;
         }
     }
-    for (account, payment_excess) in undos.values() {
+    for (account, payment_excess) in undos.values().flatten() {
         *excess.entry(account.to_string()).or_default() += *payment_excess;
     }
     // A reversal or chargeback row naming no payments row of its kind is in the closing AR
@@ -538,6 +558,7 @@ mod tests {
             ],
             disbursement_rows_off: Default::default(),
             unwound_without_rows: Default::default(),
+            undo_rows_by_account: Default::default(),
             // CR-1R's 20.00 paid out in full.
             credit_refunds: [("CR-1R".to_string(), cents(-2_000))].into(),
         }

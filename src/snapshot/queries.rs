@@ -928,6 +928,16 @@ pub struct WindowActivity {
     pub disbursed_from_credits: Money,
 }
 
+/// What an unwinding with no ledger row of its own pulled back off one invoice
+/// ([`Snapshot::unwound_without_rows`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unwound {
+    pub invoice_id: String,
+    /// The invoice's account (`None`: no such invoice).
+    pub account_id: Option<String>,
+    pub amount: Money,
+}
+
 /// A credit reversal of the window and the ledger `refund` rows that name it
 /// ([`Snapshot::credit_reversal_refunds`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2148,11 +2158,13 @@ impl Snapshot {
     /// What payment `payment`'s unwindings dated in the window within a day of one of its
     /// reversals or chargebacks, that no `payment_disbursed` or `credit_disbursed` row (to
     /// window end) names, pulled back off invoices: the ones those undos' own rows record.
-    /// Per invoice they unwound, in invoice order.
-    pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Vec<(String, Money)>> {
+    /// Per invoice they unwound, in invoice order, with the invoice's account (`None`: no
+    /// such invoice).
+    pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Vec<Unwound>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT d.invoice_id, -SUM(d.amount_cents) FROM disbursements d
+            "SELECT d.invoice_id, (SELECT i.account_id FROM invoices i WHERE i.id = d.invoice_id),
+                    -SUM(d.amount_cents) FROM disbursements d
              WHERE d.source_kind = 'payment' AND d.source_id = :payment AND d.amount_cents < 0
                AND d.disbursed_on >= :start AND d.disbursed_on <= :end
                AND EXISTS (SELECT 1 FROM payments p
@@ -2163,6 +2175,32 @@ impl Snapshot {
                                WHERE g.reference = d.id AND g.kind IN ('payment_disbursed', 'credit_disbursed')
                                  AND g.occurred_at < :after_end)
              GROUP BY d.invoice_id ORDER BY d.invoice_id",
+            named_params! {
+                ":payment": payment,
+                ":start": w.start,
+                ":end": w.end,
+                ":after_end": w.after_end,
+            },
+            |r| {
+                Ok(Unwound {
+                    invoice_id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    amount: money_at(r, 2)?,
+                })
+            },
+        )
+    }
+
+    /// Where the ledger rows of payment `payment`'s reversals and chargebacks of the window
+    /// (rows of the undo's kind naming it, to window end) stand: per account, their sum.
+    pub fn undo_rows_by_account(&self, period: &Period, payment: &str) -> Result<Vec<(String, Money)>> {
+        let w = Window::of(period);
+        self.collect(
+            "SELECT g.account_id, SUM(g.amount_cents)
+             FROM payments p JOIN ledger g ON g.reference = p.id AND g.kind = p.kind
+             WHERE p.related_payment_id = :payment AND p.kind IN ('reversal', 'chargeback')
+               AND p.occurred_on >= :start AND p.occurred_on <= :end AND g.occurred_at < :after_end
+             GROUP BY g.account_id ORDER BY g.account_id",
             named_params! {
                 ":payment": payment,
                 ":start": w.start,
