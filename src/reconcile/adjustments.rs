@@ -310,9 +310,14 @@ pub fn check(ctx: Context<'_>, inputs: Inputs) -> (AdjustmentFigures, Vec<Mismat
                         "The {word} {id} is not recorded in the ledger at what it pulled back from invoices"
                     )
                 },
-                format!(
-                    "Post one {word} ledger row referencing {id} for {expected}, or correct the existing one"
-                ),
+                match undo.recorded.is_zero() {
+                    true => format!("Post one {word} ledger row referencing {id} for {expected}"),
+                    false => format!(
+                        "The {word} ledger rows referencing {id} add up to {}, not {expected}: correct them \
+                         (one per invoice it pulled back from, on that invoice's account)",
+                        undo.recorded
+                    ),
+                },
             ));
         }
         items.push(AdjustmentItem {
@@ -452,7 +457,11 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             actual: vec![SourceRows::LedgerOfInvoice(subject)],
         },
         UNRECORDED => Trace {
-            expected: vec![SourceRows::One("payments", subject)],
+            // A refund has no unwindings: the row alone.
+            expected: vec![
+                SourceRows::One("payments", subject),
+                SourceRows::UnwindingsOfUndo(subject),
+            ],
             actual: vec![SourceRows::LedgerRecordingPayment(subject)],
         },
         PAID_OUT => Trace {

@@ -1296,6 +1296,9 @@ pub enum SourceRows<'a> {
     /// Ledger rows recording a reversal, refund or chargeback: of its kind and referencing
     /// it, to window end.
     LedgerRecordingPayment(&'a str),
+    /// What a reversal or chargeback pulled back off invoices: its payment's unwinding
+    /// disbursements dated the same day (as `PAYMENT_UNDOS` weighs them).
+    UnwindingsOfUndo(&'a str),
     /// The `invoice_posted` ledger rows of an invoice, to window end.
     LedgerPostingInvoice(&'a str),
     /// The `refund` ledger rows paying out a credit reversal: naming it, on its account, to
@@ -2325,6 +2328,15 @@ impl Snapshot {
                      WHERE p.id = :payment AND g.occurred_at < :after_end
                      ORDER BY g.id",
                 named_params! { ":payment": *payment, ":after_end": w.after_end },
+            ),
+            SourceRows::UnwindingsOfUndo(undo) => (
+                "disbursements",
+                "SELECT d.id FROM disbursements d JOIN payments p
+                       ON d.source_kind = 'payment' AND d.source_id = p.related_payment_id
+                      AND d.disbursed_on = p.occurred_on
+                     WHERE p.id = :undo
+                     ORDER BY d.id",
+                named_params! { ":undo": *undo },
             ),
             SourceRows::LedgerPostingInvoice(invoice) => (
                 "ledger",
