@@ -1551,3 +1551,34 @@ fn a_wrong_pull_back_row_on_a_child_accounts_invoice_is_found_once() {
         (m("1400.00"), m("1400.00"))
     );
 }
+
+/// Rows of one reversal wrong both ways on two accounts cancel in its finding: it explains
+/// only its own amount, and each account's gap beyond it stays its roll-forward's. REV-60's
+/// row on ACC-R at +700.01 (100.01 over) and on ACC-S at +300.00 (100.00 short): recorded
+/// 1,000.01 against 1,000.00 pulled back, `unrecorded` +0.01, explained on ACC-R (the
+/// account off its way). ACC-R: ledger 600 − 600 + 700.01 = 700.01, less 0.01 explained =
+/// 700.00 against balances 600.00: −100.00. ACC-S: 400 − 400 + 300 = 300.00 against 400.00:
+/// +100.00. CB-61 as in the fixture. (The 0.01 finding explained +100.01 on ACC-R and
+/// −100.00 on ACC-S: both breaks read clean.)
+#[test]
+fn rows_of_one_reversal_off_both_ways_on_two_accounts_are_not_netted_away() {
+    let rec = reconcile_fixture(
+        "parent-pays-child",
+        &[(
+            "ledger.csv",
+            "LG-7,ACC-R,INV-50,2026-03-18T09:00:00Z,reversal,600.00,REV-60",
+            "LG-7,ACC-R,INV-50,2026-03-18T09:00:00Z,reversal,700.01,REV-60",
+        )],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("ledger:ACC-R:roll-forward", "700.00", "600.00", "-100.00"),
+            ("ledger:ACC-S:roll-forward", "300.00", "400.00", "100.00"),
+            ("adjustments:CB-61:unrecorded", "400.00", "450.00", "50.00"),
+            ("adjustments:REV-60:unrecorded", "1000.00", "1000.01", "0.01"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+}
