@@ -664,6 +664,28 @@ fn gl_pays_a_credit_balance_out_of_cash() {
     assert_eq!(net.get(gl::CREDITS).copied().unwrap_or(Money::ZERO), Money::ZERO);
     let recon = closedesk::reconcile::run(&Snapshot::open(&late).unwrap()).unwrap();
     assert_eq!(recon.steps.applied.window.credits_paid_out, Money::ZERO);
+
+    // The refund row booked on another account's ledger (a group's credit paid out from a
+    // clinic's books) still pays CR-6R out: the same 520.00 and 80.00 as the fixture, and
+    // nothing is found. (It read as rescinded: Cash 600.00 with no finding, though the
+    // check that explains refund rows took the row as the reversal's.)
+    let src = common::files::copy_dir(&fixtures, &dir.path().join("elsewhere"));
+    common::files::edit(
+        &src.join("ledger.csv"),
+        "LG-12,ACC-B,,2026-03-29T12:00:00Z,refund,-80.00,CR-6R",
+        "LG-12,ACC-C,,2026-03-29T12:00:00Z,refund,-80.00,CR-6R",
+    );
+    let elsewhere = dir.path().join("elsewhere.db");
+    closedesk::import::import_dir(&src, &elsewhere, false).unwrap();
+    let (net, _) = gl_nets(&elsewhere, false);
+    assert_eq!(net[gl::CASH], m("-520.00"));
+    assert_eq!(net[gl::CREDITS], m("-80.00"));
+    let recon = closedesk::reconcile::run(&Snapshot::open(&elsewhere).unwrap()).unwrap();
+    assert_eq!(recon.steps.applied.window.credits_paid_out, m("80.00"));
+    let keys: Vec<&str> = recon.mismatches.iter().map(|m| m.key.as_str()).collect();
+    let before = closedesk::reconcile::run(&Snapshot::open(&path).unwrap()).unwrap();
+    let before: Vec<&str> = before.mismatches.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, before);
 }
 
 /// A void undoes the invoice's ledger adjustments with it (tests/fixtures/

@@ -918,7 +918,7 @@ pub struct WindowActivity {
     pub payments_charged_back: Money,
     pub credits_issued: Money,
     pub credits_reversed: Money,
-    /// Of `credits_reversed`, what ledger `refund` rows naming a reversal (on its account)
+    /// Of `credits_reversed`, what ledger `refund` rows naming a reversal (on any account)
     /// paid out, at most the reversal: a credit balance paid out to the customer
     /// (docs/reconciliation.md, "A refund of an account's credit balance"), which leaves
     /// cash, where the rest rescinds the credit. Not read here: the engine sets it from
@@ -1301,7 +1301,7 @@ pub enum SourceRows<'a> {
     UnwindingsOfUndo(&'a str),
     /// The `invoice_posted` ledger rows of an invoice, to window end.
     LedgerPostingInvoice(&'a str),
-    /// The `refund` ledger rows paying out a credit reversal: naming it, on its account, to
+    /// The `refund` ledger rows paying out a credit reversal: naming it, on any account, to
     /// window end.
     LedgerRefundingCredit(&'a str),
     /// The `payment_disbursed`/`credit_disbursed` ledger rows naming a disbursement, to
@@ -1687,7 +1687,7 @@ impl Snapshot {
     }
 
     /// Per credit reversal issued in the window that ledger `refund` rows pay out (rows
-    /// naming it, on its account, to window end; not a payments row's id, whose refund they
+    /// naming it, on any account, to window end; not a payments row's id, whose refund they
     /// would be), its amount and what those rows add up to. The one reader of refunds of a
     /// credit balance: the window's payout (step 2, the GL) and its check (step 4) are
     /// made of it.
@@ -1696,7 +1696,7 @@ impl Snapshot {
         self.collect(
             "SELECT c.id, c.amount_cents, SUM(g.amount_cents)
              FROM credits c
-             JOIN ledger g ON g.reference = c.id AND g.kind = 'refund' AND g.account_id = c.account_id
+             JOIN ledger g ON g.reference = c.id AND g.kind = 'refund'
                AND g.occurred_at < :after_end
              WHERE c.kind = 'reversal' AND c.issued_on >= :start AND c.issued_on <= :end
                AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = c.id)
@@ -2347,7 +2347,7 @@ impl Snapshot {
             ),
             SourceRows::LedgerRefundingCredit(reversal) => (
                 "ledger",
-                "SELECT g.id FROM ledger g JOIN credits c ON c.id = g.reference AND c.account_id = g.account_id
+                "SELECT g.id FROM ledger g JOIN credits c ON c.id = g.reference
                      WHERE c.id = :reversal AND g.kind = 'refund' AND g.occurred_at < :after_end
                      ORDER BY g.id",
                 named_params! { ":reversal": *reversal, ":after_end": w.after_end },
