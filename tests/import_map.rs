@@ -1032,3 +1032,76 @@ fn amounts_written_as_a_spreadsheets_accounting_format_give_the_same_figures() {
         assert!(stderr.contains(&want), "{want:?} not in:\n{stderr}");
     }
 }
+
+/// A `when` or `negate_when` that would hold but for a cell differing only by case (`Voided`
+/// against `voided`) is refused at the row, as `rows` and `skip` are: it emptied the void
+/// date (the row then refused for a reason that named the wrong cell), or left a refund's
+/// sign unflipped without a word.
+#[test]
+fn a_when_or_negate_when_that_misses_only_by_case_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let text = fs::read_to_string(rules()).unwrap();
+    let cased = tmp.path().join("cased.rules.toml");
+    fs::write(
+        &cased,
+        text.replacen("voided = \"void\" }", "voided = \"void\", Voided = \"void\" }", 1)
+            .replacen(
+                "negate_when = { type = \"refund\" }",
+                "negate_when = { type = \"Refund\" }",
+                1,
+            ),
+    )
+    .unwrap();
+    edit(&dir.join("invoices_summary.csv"), ",voided,", ",Voided,");
+    let stderr = refused(&cased, &dir, &tmp.path().join("p.db"));
+    let when = line_of(&text, "voided_at = { column = \"closed_at\"");
+    let negate = line_of(&text, "amount = { column = \"amount\", negate_when");
+    for want in [
+        format!(
+            "invoices_summary.csv:5:6: status 'Voided' differs from 'voided' only by case or spaces, so the \
+             condition does not hold: refused, never guessed; list the value as the export writes it (when = \
+             {{ status = \"voided\" }}, rule {}:{when} (table invoices, field voided_at))",
+            cased.display()
+        ),
+        format!(
+            "transactions.csv:6:5: type 'refund' differs from 'Refund' only by case or spaces, so the condition \
+             does not hold: refused, never guessed; list the value as the export writes it (negate_when = \
+             {{ type = \"Refund\" }}, rule {}:{negate} (table payments, field amount))",
+            cased.display()
+        ),
+    ] {
+        assert!(stderr.contains(&want), "{want:?} not in:\n{stderr}");
+    }
+}
+
+/// An export whose header is saved in Windows-1252 is named for its encoding at the header
+/// cell (it was "no column 'account_company_name'"), and the rows that refer to the table
+/// it could not fill are counted once, not listed one by one as unknown accounts.
+#[test]
+fn a_header_in_another_encoding_is_named_and_its_consequences_counted_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let path = dir.join("accounts.csv");
+    let mut bytes = fs::read(&path).unwrap();
+    let at = bytes
+        .windows(20)
+        .position(|w| w == b"account_company_name")
+        .unwrap();
+    // `account_company_nameé` in Windows-1252: é is the single byte 0xE9.
+    bytes.splice(at + 20..at + 20, [0xE9]);
+    fs::write(&path, bytes).unwrap();
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains(
+            "accounts.csv:1:4: the header's column 4 is not valid UTF-8 ('account_company_name\u{FFFD}': saved in \
+             another encoding, e.g. Windows-1252?), so no rule can name it: save the file as UTF-8"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unknown account"), "{stderr}");
+    assert!(
+        stderr.contains("rows referring to table accounts not checked: its export could not be read"),
+        "{stderr}"
+    );
+}

@@ -18,7 +18,7 @@
 
 pub mod rules;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::format::ParseErrorKind;
@@ -256,11 +256,23 @@ impl Tally {
 /// What one table rule read from its export.
 #[derive(Default)]
 struct Read {
+    /// Its export could not be read at all (no file, no header, a column missing): its
+    /// own problem is listed, and references to its rows are not checked.
+    unread: bool,
     taken: usize,
     /// Rows its `rows` or `skip` left out (or refused as a near miss).
     skipped: usize,
     by_rows: Tally,
     by_skip: Tally,
+}
+
+impl Read {
+    fn unread() -> Read {
+        Read {
+            unread: true,
+            ..Read::default()
+        }
+    }
 }
 
 impl Found {
@@ -344,6 +356,7 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
     let mut described: HashMap<&str, Vec<String>> = HashMap::new();
     let rules_name = inert_path(rules_path.file_name().map_or(rules_path, Path::new));
     let mut left_out = Vec::new();
+    let mut unread: BTreeSet<&str> = BTreeSet::new();
     for (rule_index, table) in rules.tables.iter().enumerate() {
         let read = crate::money::with_decimals(decimals, || {
             read_export(
@@ -357,6 +370,9 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
                 &mut found,
             )
         });
+        if read.unread {
+            unread.insert(table.name);
+        }
         let (taken, skipped) = (read.taken, read.skipped);
         for (by, condition, tally) in [
             ("rows", &table.rows, &read.by_rows),
@@ -415,9 +431,19 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
             _ => (Vec::new(), 0),
         };
         let mut after = Vec::new();
+        // A reference to a table whose export could not be read is its consequence: counted
+        // once, not listed row by row under the problem that caused it.
+        let mut unchecked: BTreeMap<&str, usize> = BTreeMap::new();
         for p in native {
             // With no period file read, its own problem is listed: not again as period.csv's.
             if period.is_none() && p.file == FILES[0].0 {
+                continue;
+            }
+            if let Some(table) = unread
+                .iter()
+                .find(|t| p.reason.contains(&format!("(not in {t}.csv)")))
+            {
+                *unchecked.entry(table).or_default() += 1;
                 continue;
             }
             if let Some(p) = locate(p, &rules, &rules_label, &period_label, &natives, &exports) {
@@ -428,6 +454,18 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
         // cannot read), then what the native rules find in the rows it made: often only
         // their consequence (an account not mapped is then unknown to every invoice).
         let (mut problems, more) = sorted(found, more);
+        for (table, n) in unchecked {
+            problems.push(Problem {
+                file: rules_label.clone(),
+                line: 0,
+                column: 0,
+                reason: format!(
+                    "{n} {} referring to table {table} not checked: its export could not be read (its problem is \
+                     listed above)",
+                    if n == 1 { "row" } else { "rows" }
+                ),
+            });
+        }
         after.retain(|p| !problems.contains(p));
         let (rest, rest_more) = sorted(after, 0);
         let room = MAX_PROBLEMS.saturating_sub(problems.len());
@@ -580,6 +618,39 @@ fn holds(condition: &Condition, header: &HashMap<String, usize>, record: &csv::B
     })
 }
 
+/// Why a field's `when` or `negate_when` is refused on this row, where it would hold but
+/// for a cell that differs from a listed value only by case or surrounding spaces (`Void`
+/// against `void`): the field would be emptied, or its sign left, on a guess.
+fn nearly_holds(
+    condition: &Condition,
+    header: &HashMap<String, usize>,
+    record: &csv::ByteRecord,
+) -> Option<String> {
+    let mut near = None;
+    for (column, values) in &condition.0 {
+        let cell = header
+            .get(column)
+            .and_then(|&at| record.get(at))
+            .and_then(|b| std::str::from_utf8(b).ok());
+        match matching(values, cell) {
+            Match::Exact => {}
+            Match::Near(listed) => {
+                near.get_or_insert((column, cell.unwrap_or_default(), listed));
+            }
+            Match::Miss => return None,
+        }
+    }
+    near.map(|(column, cell, listed)| {
+        format!(
+            "{} '{}' differs from '{}' only by case or spaces, so the condition does not hold: refused, \
+             never guessed; list the value as the export writes it",
+            quoted(column),
+            quoted(cell),
+            quoted(listed)
+        )
+    })
+}
+
 /// Reads one export file for one table rule and writes its rows into `native`. Returns the
 /// rows taken and those its `rows` and `skip` conditions left out, by value. A row whose
 /// currency (the table's `currency` column) is not `currency`, the period's, is refused; so
@@ -612,7 +683,7 @@ fn read_export(
                 0,
                 format!("{why} (table {} reads it, rule {rule})", table.name),
             );
-            return Read::default();
+            return Read::unread();
         }
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -630,11 +701,11 @@ fn read_export(
                 0,
                 format!("cannot read the header row: {}", inert(&e.to_string())),
             );
-            return Read::default();
+            return Read::unread();
         }
         None => {
             found.push(&label, 0, 0, "empty file (expected a header row)".into());
-            return Read::default();
+            return Read::unread();
         }
     };
     let mut lines = Lines::new(bytes);
@@ -695,16 +766,35 @@ fn read_export(
                 if found.header_shown.insert(label.clone()) {
                     found.push(&label, header_line, 0, reason);
                 }
-                return Read::default();
+                return Read::unread();
             }
             None => {
+                // A header name in another encoding (Windows-1252 `é`) is no name a rule can
+                // match: that is the first thing to fix.
+                if let Some(at) = header_record
+                    .iter()
+                    .position(|name| std::str::from_utf8(name).is_err())
+                {
+                    found.push(
+                        &label,
+                        header_line,
+                        at as u64 + 1,
+                        format!(
+                            "the header's column {} is not valid UTF-8 ('{}': saved in another encoding, e.g. \
+                             Windows-1252?), so no rule can name it: save the file as UTF-8 — in Excel: Save As, \
+                             \"CSV UTF-8 (Comma delimited)\"",
+                            at + 1,
+                            quoted(&String::from_utf8_lossy(&header_record[at]))
+                        ),
+                    );
+                }
                 for reason in missing.drain(..) {
                     found.push(&label, header_line, 0, reason);
                 }
                 if found.header_shown.insert(label.clone()) {
                     found.push(&label, header_line, 0, header_as_read(&header_record));
                 }
-                return Read::default();
+                return Read::unread();
             }
         }
     }
@@ -1124,7 +1214,19 @@ fn cell(
         ));
     };
     if !field.when.is_empty() && !holds(&field.when, header, record) {
+        if let Some(near) = nearly_holds(&field.when, header, record) {
+            return Err(format!("{near} (when = {}, {})", field.when.toml(), rule()));
+        }
         return Ok(String::new());
+    }
+    if !field.negate_when.is_empty() && !holds(&field.negate_when, header, record) {
+        if let Some(near) = nearly_holds(&field.negate_when, header, record) {
+            return Err(format!(
+                "{near} (negate_when = {}, {})",
+                field.negate_when.toml(),
+                rule()
+            ));
+        }
     }
     if raw.is_empty() && field.map.as_ref().is_none_or(|m| !m.contains_key("")) {
         return Ok(String::new());
@@ -1280,6 +1382,14 @@ fn accounting(text: &str, currency: Option<&str>) -> Result<crate::money::Money,
             true => Ok(Money::ZERO),
             false => Err("has no digits".into()),
         };
+    }
+    // Something else than digits, commas and a point (`US$1,234.56`, `~12.00`, `1e3`): the
+    // reason is the plain reader's, not the grouping's.
+    if !t.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'.') {
+        return Err(match Money::parse(&t.replace(',', "")) {
+            Err(e) => format!("cannot be read: {e}"),
+            Ok(_) => "cannot be read: not an amount (expected e.g. 1,234.56)".into(),
+        });
     }
     let whole = t.split('.').next().unwrap_or(t);
     if whole.contains(',') {
@@ -1582,6 +1692,19 @@ mod tests {
             ("12.00 USD", "cannot be read: amount has a currency code"),
             ("1 234.56", "cannot be read: amount has a space inside it"),
             ("+12.00", "cannot be read: amount has a leading '+'"),
+            (
+                "US$1,234.56",
+                "cannot be read: amount has a currency code or sign",
+            ),
+            (
+                "CA$1,234.56",
+                "cannot be read: amount has a currency code or sign",
+            ),
+            ("~1,234.56", "cannot be read: not an amount"),
+            (
+                "1,234.56 USD",
+                "cannot be read: amount has a currency code or sign",
+            ),
             ("--12.00", "has a second minus"),
             ("$--12.00", "has a second minus"),
         ] {

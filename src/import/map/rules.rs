@@ -562,6 +562,18 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
                             format!("{rule}: map, prefix and when apply to a column, not a value"),
                         );
                     }
+                    // `1` before `49900` is `149900`, `-` before `1296.00` a refund: a prefix
+                    // makes ids distinct, it never changes an amount or a date.
+                    if f.prefix.is_some() && kind != Kind::Other {
+                        error(
+                            field_line,
+                            format!(
+                                "{rule}: prefix applies to ids and text, not to {} (it would change the value: \
+                                 use negate for a sign, date_format for a date)",
+                                if kind == Kind::Amount { "an amount" } else { "a date" }
+                            ),
+                        );
+                    }
                     if (f.negate || !f.negate_when.is_empty()) && kind != Kind::Amount {
                         error(field_line, format!("{rule}: negate applies to amounts only"));
                     }
@@ -704,6 +716,31 @@ total = { column = "total", negate_when = { type = "credit" } }
         assert!(errors[0].reason.contains("no field 'knd'"), "{errors:?}");
         assert_eq!(errors[1].line, 14);
         assert!(errors[1].reason.contains("%d/%m/%Q"), "{errors:?}");
+    }
+
+    /// A prefix on an amount or a date changes the value: `1` before `49900` was loaded as
+    /// 149900 cents without a word.
+    #[test]
+    fn a_prefix_on_an_amount_or_a_date_is_refused() {
+        for (field, what) in [
+            ("total = { column = \"total\", prefix = \"1\" }", "an amount"),
+            ("posted_at = { column = \"date\", prefix = \"20\" }", "a date"),
+        ] {
+            let bad = rules(GOOD).replace(
+                "total = { column = \"total\", negate_when = { type = \"credit\" } }",
+                field,
+            );
+            let errors = parse(&bad).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].line, 19);
+            assert!(
+                errors[0].reason.ends_with(&format!(
+                    "prefix applies to ids and text, not to {what} (it would change the value: use negate for a \
+                     sign, date_format for a date)"
+                )),
+                "{errors:?}"
+            );
+        }
     }
 
     #[test]
