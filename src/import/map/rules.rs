@@ -74,6 +74,37 @@ fn kind_of(table: &str, column: &str) -> Kind {
     }
 }
 
+/// Whether a native column takes a word.
+type Takes = fn(&str) -> bool;
+
+/// The native columns that hold a code word, with a test of the words each takes and the
+/// words for messages: what a `map` or a `value` may write there.
+fn code_words(table: &str, column: &str) -> Option<(Takes, String)> {
+    use crate::snapshot::model::{
+        AccountKind, BatchKind, CreditKind, InvoiceStatus, LedgerKind, LineKind, PaymentKind, RevenueRule,
+        SourceKind, UsageKind, UsageState,
+    };
+    macro_rules! words {
+        ($word:ty) => {
+            Some((|w: &str| <$word>::parse(w).is_some(), <$word>::choices()))
+        };
+    }
+    match (table, column) {
+        ("accounts", "kind") => words!(AccountKind),
+        ("invoices", "status") => words!(InvoiceStatus),
+        ("invoice_lines", "kind") => words!(LineKind),
+        ("invoice_lines", "revenue_rule") => words!(RevenueRule),
+        ("payments", "kind") => words!(PaymentKind),
+        ("credits", "kind") => words!(CreditKind),
+        ("disbursements", "source_kind") => words!(SourceKind),
+        ("ledger", "kind") => words!(LedgerKind),
+        ("usage_events", "kind") => words!(UsageKind),
+        ("usage_events", "state") => words!(UsageState),
+        ("export_batches", "kind") => words!(BatchKind),
+        _ => None,
+    }
+}
+
 /// How the export writes amounts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
@@ -589,6 +620,28 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
                             format!("{rule}: map applies to codes (statuses, kinds), not dates or amounts"),
                         );
                     }
+                    // A code the native column does not take is the rule's mistake: said once,
+                    // here, not on every row it maps.
+                    if let Some((takes, choices)) = code_words(name, column) {
+                        let mapped = f.map.iter().flatten().map(|(from, to)| (Some(from), to));
+                        let constant = match &from {
+                            Origin::Value(v) => Some((None, v)),
+                            _ => None,
+                        };
+                        for (from, to) in mapped.chain(constant) {
+                            // Empty: the native rules say whether the column may be.
+                            if !to.is_empty() && !takes(to) {
+                                let what = match from {
+                                    Some(from) => format!("map {} = {}", toml_string(from), toml_string(to)),
+                                    None => format!("value = {}", toml_string(to)),
+                                };
+                                error(
+                                    field_line,
+                                    format!("{rule}: {what}: {name}.{column} takes {choices}"),
+                                );
+                            }
+                        }
+                    }
                     Field {
                         name: column,
                         kind,
@@ -741,6 +794,34 @@ total = { column = "total", negate_when = { type = "credit" } }
                 "{errors:?}"
             );
         }
+    }
+
+    /// A map to a word the native column does not take was refused on every row it
+    /// mapped, quoting the mapped word as if it were the export's.
+    #[test]
+    fn a_map_or_value_to_a_word_the_column_does_not_take_is_refused_once() {
+        let bad = rules(GOOD)
+            .replace("paid = \"closed\"", "paid = \"paid\"")
+            .replace(
+                "fields.kind = { value = \"customer\" }",
+                "fields.kind = { value = \"Customer\" }",
+            );
+        let errors = parse(&bad).unwrap_err();
+        let reasons: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            [
+                (
+                    9,
+                    "table accounts, field kind: value = \"Customer\": accounts.kind takes customer or employer"
+                ),
+                (
+                    18,
+                    "table invoices, field status: map \"paid\" = \"paid\": invoices.status takes draft, posted, \
+                     closed or void"
+                ),
+            ]
+        );
     }
 
     #[test]
