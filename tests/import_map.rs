@@ -1105,3 +1105,78 @@ fn a_header_in_another_encoding_is_named_and_its_consequences_counted_once() {
         "{stderr}"
     );
 }
+
+/// A report that puts title lines above its header (QuickBooks, a saved spreadsheet) is read
+/// with `header_line = N`; without it, the line that holds every column the rules name is
+/// pointed at. Line numbers stay the file's.
+#[test]
+fn title_lines_above_the_header_are_passed_over_with_header_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let path = dir.join("accounts.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    // Three lines above the header: a title, a quoted line with a comma, an empty line.
+    fs::write(
+        &path,
+        // Below the rows, two with every cell empty around a blank line.
+        format!("Crane Care — Accounts\r\n\"Exported 2026-04-02, UTC\"\r\n\r\n{text},,,,,,,\n\n,,,,,,,\n"),
+    )
+    .unwrap();
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let table_line = line_of(&fs::read_to_string(rules()).unwrap(), "name = \"accounts\"") - 1;
+    assert!(
+        stderr.contains(&format!(
+            "accounts.csv:4: this line holds every column the rules name for table accounts: the header, below \
+             title lines? name its line: header_line = 4 (in the table's rule, {}:{table_line})",
+            rules().display()
+        )),
+        "{stderr}"
+    );
+
+    let rules_text = fs::read_to_string(rules()).unwrap();
+    let with = tmp.path().join("titled.rules.toml");
+    fs::write(
+        &with,
+        rules_text.replacen(
+            "file = \"accounts.csv\"\n",
+            "file = \"accounts.csv\"\nheader_line = 4\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("titled.db");
+    let output = import(&with, &dir, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = json_of(&["reconcile"], &out);
+    assert_eq!(cents(&json, "steps.posted.invoice_totals_posted"), 43_300);
+    assert_eq!(json["mismatches"].as_array().unwrap().len(), 0);
+
+    // Rows a spreadsheet saved with every cell empty are passed over, and said so.
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains(&format!("accounts.csv → accounts (rule titled.rules.toml:{table_line}): 2 rows with every cell empty passed over (lines 8, 10)")), "{printed}");
+
+    // A bad cell on the file's line 6 (the header's line 4, then acme, then bluewater).
+    edit(&path, "\nbluewater,billing@", "\n,billing@");
+    let stderr = refused(&with, &dir, &tmp.path().join("q.db"));
+    assert!(stderr.contains("accounts.csv:6:1: "), "{stderr}");
+
+    // A header line past the end of the file.
+    fs::write(
+        &with,
+        rules_text.replacen(
+            "file = \"accounts.csv\"\n",
+            "file = \"accounts.csv\"\nheader_line = 40\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let stderr = refused(&with, &dir, &tmp.path().join("r.db"));
+    assert!(
+        stderr.contains("accounts.csv: the file has fewer than 40 lines, and its header is on line 40"),
+        "{stderr}"
+    );
+}

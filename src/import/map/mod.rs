@@ -264,6 +264,8 @@ struct Read {
     skipped: usize,
     by_rows: Tally,
     by_skip: Tally,
+    /// Rows with every cell empty, passed over.
+    empty: Tally,
 }
 
 impl Read {
@@ -374,6 +376,24 @@ pub fn import_dir(rules_path: &Path, dir: &Path, out: &Path, force: bool) -> Res
             unread.insert(table.name);
         }
         let (taken, skipped) = (read.taken, read.skipped);
+        let empty = read.empty.rows();
+        if empty > 0 {
+            left_out.push(format!(
+                "{} → {} (rule {}): {empty} {} with every cell empty passed over ({} {}{})",
+                table.file,
+                table.name,
+                rule_at(&rules_name, table.line),
+                if empty == 1 { "row" } else { "rows" },
+                if empty == 1 { "line" } else { "lines" },
+                read.empty.values[0]
+                    .2
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if empty > Tally::LINES { ", …" } else { "" }
+            ));
+        }
         for (by, condition, tally) in [
             ("rows", &table.rows, &read.by_rows),
             ("skip", &table.skip, &read.by_skip),
@@ -687,6 +707,21 @@ fn read_export(
         }
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    // A report's title lines above its header (`header_line = N`) are passed over as lines,
+    // whatever they hold; line numbers stay the file's.
+    let first = table.header_line.0;
+    let Some(bytes) = from_line(bytes, first) else {
+        found.push(
+            &label,
+            0,
+            0,
+            format!(
+                "the file has fewer than {first} lines, and its header is on line {first} (header_line at {})",
+                rule_at(rules_label, table.header_line.1)
+            ),
+        );
+        return Read::unread();
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -697,7 +732,7 @@ fn read_export(
         Some(Err(e)) => {
             found.push(
                 &label,
-                1,
+                first,
                 0,
                 format!("cannot read the header row: {}", inert(&e.to_string())),
             );
@@ -709,6 +744,7 @@ fn read_export(
         }
     };
     let mut lines = Lines::new(bytes);
+    lines.line = first;
     let header_line = lines.line_of(header_record.position().map_or(0, |p| p.byte()));
     let mut header: HashMap<String, usize> = HashMap::new();
     let mut twice: HashSet<String> = HashSet::new();
@@ -758,6 +794,33 @@ fn read_export(
         }
     }
     if !missing.is_empty() {
+        // A report with title lines above its header: where every column the rules name is.
+        let named: Vec<&str> = (table.rows.0.iter().chain(&table.skip.0).map(|(c, _)| c.as_str()))
+            .chain(table.currency.iter().map(|(c, _)| c.as_str()))
+            .chain(table.fields.iter().flat_map(|f| {
+                let column = match &f.from {
+                    Origin::Column(c) => Some(c.as_str()),
+                    _ => None,
+                };
+                column
+                    .into_iter()
+                    .chain(f.when.0.iter().chain(&f.negate_when.0).map(|(c, _)| c.as_str()))
+            }))
+            .collect();
+        if let Some(below) = header_below(bytes, first, &named) {
+            found.push(
+                &label,
+                below,
+                0,
+                format!(
+                    "this line holds every column the rules name for table {}: the header, below title lines? \
+                     name its line: header_line = {below} (in the table's rule, {})",
+                    table.name,
+                    rule_at(rules_label, table.line)
+                ),
+            );
+            return Read::unread();
+        }
         // A file read wrongly as a whole (UTF-16, another separator) is said once, not as
         // every column it seems to lack; else the header as read, once per file, under
         // the columns missing from it.
@@ -828,6 +891,12 @@ fn read_export(
             }
         };
         let line = record.position().map_or(0, |p| lines.line_of(p.byte()));
+        // `,,,,`: a row a spreadsheet saved with no value in it, as good as a blank line
+        // (counted in the summary).
+        if record.iter().all(|cell| cell.is_empty()) {
+            read.empty.add(String::new(), line);
+            continue;
+        }
         let swallowed = records.peek().is_none() && record.len() != header_record.len();
         if let Some(at) = swallowed
             .then(|| record.iter().position(|f| f.contains(&b'\n')))
@@ -1002,6 +1071,42 @@ impl<'b> Lines<'b> {
         }
         self.line
     }
+}
+
+/// The first line after `header` (up to 30 lines on) whose cells include every name of
+/// `named`: the header of a report that puts title lines above it.
+fn header_below(bytes: &[u8], header: u64, named: &[&str]) -> Option<u64> {
+    (header + 1..=header + 30).find(|&line| {
+        let Some(rest) = from_line(bytes, line - header + 1) else {
+            return false;
+        };
+        let end = rest
+            .iter()
+            .position(|b| matches!(b, b'\r' | b'\n'))
+            .unwrap_or(rest.len());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&rest[..end]);
+        let Some(Ok(record)) = reader.byte_records().next() else {
+            return false;
+        };
+        let cells: HashSet<&[u8]> = record.iter().collect();
+        !named.is_empty() && named.iter().all(|n| cells.contains(n.as_bytes()))
+    })
+}
+
+/// `bytes` from the start of line `line` (1-based; `\r\n`, `\n` and a lone `\r` end a
+/// line, as [`Lines`] counts them); `None` when the file has fewer lines.
+fn from_line(bytes: &[u8], line: u64) -> Option<&[u8]> {
+    let mut at = 0;
+    for _ in 1..line {
+        let end = bytes[at..].iter().position(|b| matches!(b, b'\r' | b'\n'))? + at;
+        at = end + if bytes[end..].starts_with(b"\r\n") { 2 } else { 1 };
+        if at >= bytes.len() {
+            return None;
+        }
+    }
+    Some(&bytes[at..])
 }
 
 /// A cell against the values a condition lists for its column.

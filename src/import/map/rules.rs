@@ -237,6 +237,9 @@ pub struct Table {
     /// rules file's line of `currency = "…"`: a row in another currency than the period's is
     /// refused. `None`: the export has no such column, its rows are the period's.
     pub currency: Option<(String, usize)>,
+    /// The export's line its header is on (1 unless a report puts title lines above it),
+    /// and the rules file's line of `header_line = N` (0: not given).
+    pub header_line: (u64, usize),
     /// One per native column, in documented order.
     pub fields: Vec<Field>,
 }
@@ -289,6 +292,8 @@ struct RawTable {
     skip: BTreeMap<String, Values>,
     #[serde(default)]
     currency: Option<Spanned<String>>,
+    #[serde(default)]
+    header_line: Option<Spanned<i64>>,
     #[serde(default)]
     fields: BTreeMap<String, Spanned<RawField>>,
 }
@@ -526,6 +531,25 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
             }
             None => default_unit,
         };
+        let header_line = match raw_table.header_line {
+            Some(n) => {
+                let l = at(n.span());
+                match u64::try_from(*n.get_ref()) {
+                    Ok(n @ 1..=1000) => (n, l),
+                    _ => {
+                        error(
+                            l,
+                            format!(
+                                "table {name}: header_line = {}: the export's line its header is on, 1 to 1000",
+                                n.get_ref()
+                            ),
+                        );
+                        (1, l)
+                    }
+                }
+            }
+            None => (1, 0),
+        };
         let currency = raw_table.currency.map(|c| {
             let l = at(c.span());
             let c = c.into_inner();
@@ -676,6 +700,7 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
             rows: condition(raw_table.rows),
             skip: condition(raw_table.skip),
             currency,
+            header_line,
             fields,
         });
     }
