@@ -176,7 +176,7 @@ fn a_bad_date_is_reported_at_the_exports_file_line_and_column() {
     let posted_at = line_of(&rules_text, "posted_at = \"billed_date\"");
     let expected = format!(
         "{}:3:4: billed_date '2026-02-30 09:00:00 UTC' does not match date_format '%Y-%m-%d %H:%M:%S UTC' \
-         (input is out of range; rule {}:{posted_at} (table invoices, field posted_at)",
+         (no such date or time (a day, month or hour out of range); rule {}:{posted_at} (table invoices, field posted_at)",
         dir.join("invoices_summary.csv").display(),
         rules().display()
     );

@@ -1549,6 +1549,8 @@ fn year_advice(year: i32, format: &str) -> String {
 /// before [`MIN_YEAR`] is refused (chrono's `%Y` reads `26` as the year 26), and so is one
 /// past 9999 (the native format's years have four digits).
 fn date(text: &str, format: &str, kind: Kind) -> Result<String, DateProblem> {
+    // Spaces around a date are a spreadsheet's padding, never part of it.
+    let text = text.trim();
     let has_offset = format.contains("%z") || format.contains("%:z") || format.contains("%#z");
     let at = if has_offset {
         DateTime::parse_from_str(text, format).map(|d| d.naive_utc())
@@ -1560,7 +1562,7 @@ fn date(text: &str, format: &str, kind: Kind) -> Result<String, DateProblem> {
             other => other,
         }
     }
-    .map_err(|e| DateProblem::NoMatch(e.to_string()))?;
+    .map_err(|e| DateProblem::NoMatch(date_reason(text, format, e.kind())))?;
     if !(MIN_YEAR..=9999).contains(&at.year()) {
         return Err(DateProblem::Year(at.year()));
     }
@@ -1568,6 +1570,59 @@ fn date(text: &str, format: &str, kind: Kind) -> Result<String, DateProblem> {
         Kind::Timestamp => at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         _ => at.date().format("%Y-%m-%d").to_string(),
     })
+}
+
+/// Why `text` does not read with `format`, in a user's words (chrono's are "input is out of
+/// range", "input contains invalid characters"), with the likely fix where one shows.
+fn date_reason(text: &str, format: &str, kind: ParseErrorKind) -> String {
+    let numbers: Vec<u32> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let month_first = format
+        .find("%m")
+        .zip(format.find("%d"))
+        .is_some_and(|(m, d)| m < d);
+    let day_first = format
+        .find("%d")
+        .zip(format.find("%m"))
+        .is_some_and(|(d, m)| d < m);
+    // The same format with its day and month the other way round.
+    let swapped = format
+        .replacen("%m", "\0", 1)
+        .replacen("%d", "%m", 1)
+        .replacen('\0', "%d", 1);
+    match kind {
+        ParseErrorKind::OutOfRange | ParseErrorKind::Impossible => {
+            let mut why = "no such date or time (a day, month or hour out of range)".to_string();
+            let leading = format.starts_with("%m") || format.starts_with("%d");
+            if leading && month_first && numbers.first().is_some_and(|n| *n > 12) {
+                why.push_str(&format!("; day first? read it with {swapped}"));
+            } else if leading && day_first && numbers.get(1).is_some_and(|n| *n > 12) {
+                why.push_str(&format!("; month first? read it with {swapped}"));
+            }
+            why
+        }
+        ParseErrorKind::TooShort => "it ends before the format does".into(),
+        ParseErrorKind::TooLong => {
+            let mut why = "it goes on after the format ends".to_string();
+            if text.contains('.') && !format.contains("%.f") && format.contains("%S") {
+                why.push_str("; fractional seconds? read them with %S%.f");
+            }
+            why
+        }
+        ParseErrorKind::NotEnough => "the format does not name a whole date".into(),
+        _ => {
+            let mut why = "it has characters where the format expects others".to_string();
+            if text.ends_with('Z') && (format.contains("%:z") || format.contains("%z")) {
+                why.push_str("; a Z for UTC? %#z reads Z as well as +hh:mm");
+            } else if text.contains('.') && !format.contains("%.f") && format.contains("%S") {
+                why.push_str("; fractional seconds? read them with %S%.f");
+            }
+            why
+        }
+    }
 }
 
 /// A problem the native import found in a native file, placed where its value came from;
@@ -1913,6 +1968,41 @@ mod tests {
         );
         assert!(date("31/02/2026", "%d/%m/%Y", Kind::Date).is_err());
         assert!(date("2026-03-02", "%d/%m/%Y", Kind::Date).is_err());
+        // Padding is no part of a date.
+        assert_eq!(date(" 3/31/2026 ", "%m/%d/%Y", Kind::Date).unwrap(), "2026-03-31");
+    }
+
+    /// chrono's "input is out of range" in a user's words, with the fix that shows.
+    #[test]
+    fn a_date_that_does_not_read_says_why_in_words() {
+        let why = |text: &str, format: &str| match date(text, format, Kind::Timestamp) {
+            Err(DateProblem::NoMatch(why)) => why,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            why("28/03/2026", "%m/%d/%Y"),
+            "no such date or time (a day, month or hour out of range); day first? read it with %d/%m/%Y"
+        );
+        assert_eq!(
+            why("03/28/2026", "%d/%m/%Y"),
+            "no such date or time (a day, month or hour out of range); month first? read it with %m/%d/%Y"
+        );
+        assert_eq!(
+            why("2/30/2026", "%m/%d/%Y"),
+            "no such date or time (a day, month or hour out of range)"
+        );
+        assert_eq!(
+            why("2026-03-02T10:00:00Z", "%Y-%m-%dT%H:%M:%S%:z"),
+            "it has characters where the format expects others; a Z for UTC? %#z reads Z as well as +hh:mm"
+        );
+        assert_eq!(
+            why("2026-03-02 10:00:00.250", "%Y-%m-%d %H:%M:%S"),
+            "it goes on after the format ends; fractional seconds? read them with %S%.f"
+        );
+        assert_eq!(why("2026-03", "%Y-%m-%d"), "it ends before the format does");
+        // The fixes read: %#z takes Z, %.f the fraction.
+        assert!(date("2026-03-02T10:00:00Z", "%Y-%m-%dT%H:%M:%S%#z", Kind::Timestamp).is_ok());
+        assert!(date("2026-03-02 10:00:00.250", "%Y-%m-%d %H:%M:%S%.f", Kind::Timestamp).is_ok());
     }
 
     #[test]
