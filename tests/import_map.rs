@@ -1180,3 +1180,33 @@ fn title_lines_above_the_header_are_passed_over_with_header_line() {
         "{stderr}"
     );
 }
+
+/// A refund the export writes negative, read by a rule that does not flip its sign, is
+/// refused as the native rules say, with the rule's way out.
+#[test]
+fn a_negative_amount_where_the_table_wants_positive_names_the_sign_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let text = fs::read_to_string(rules()).unwrap();
+    let unsigned = tmp.path().join("unsigned.rules.toml");
+    fs::write(
+        &unsigned,
+        text.replacen(
+            "amount = { column = \"amount\", negate_when = { type = \"refund\" } }",
+            "amount = \"amount\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let stderr = refused(&unsigned, &dir, &tmp.path().join("p.db"));
+    assert!(
+        stderr.contains(
+            "transactions.csv:6:5: amount '-20.00' must be greater than zero (column 'amount' → payments.amount, \
+             rule "
+        ) && stderr.contains(
+            "); an export that writes these rows negative (refunds, credit notes): flip the sign in the rule, \
+             negate = true, or negate_when = { Column = [\"value\"] } for some rows"
+        ),
+        "{stderr}"
+    );
+}

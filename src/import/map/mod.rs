@@ -1726,6 +1726,18 @@ fn locate(
                             line => format!(" (amounts = \"major\" at {})", rule_at(rules_label, line)),
                         }
                     ),
+                    // A refund or a credit note the export writes negative, where the
+                    // table wants every row positive: the sign convention is the rule's.
+                    false if field.kind == Kind::Amount
+                        && !field.negate
+                        && field.negate_when.is_empty()
+                        && reason.contains("must be greater than zero")
+                        && reason.contains('-') =>
+                    {
+                        "; an export that writes these rows negative (refunds, credit notes): flip the sign in \
+                         the rule, negate = true, or negate_when = { Column = [\"value\"] } for some rows"
+                            .to_string()
+                    }
                     false => String::new(),
                 }
             ),
