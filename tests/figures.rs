@@ -1582,3 +1582,93 @@ fn rows_of_one_reversal_off_both_ways_on_two_accounts_are_not_netted_away() {
         rec.mismatches
     );
 }
+
+/// Two reversals of one payment on different days are two findings, each explaining its
+/// own rows. PAY-60's return in two: REV-60a (03-12, 600.00) unwinds INV-50, its row on
+/// ACC-R +620.00 (20.00 over); REV-60b (03-18, 400.00) unwinds INV-51, its row on ACC-S
+/// +300.00 (100.00 short). By hand: REV-60a pulled back min(600, 600 same-day) = 600.00,
+/// recorded 620.00, +20.00; REV-60b min(400, 400) = 400.00, recorded 300.00, −100.00;
+/// CB-61 +50.00 as in the fixture. ACC-R: 600 − 600 + 620 = 620 against 600, all REV-60a's;
+/// ACC-S: 300 against 400, all REV-60b's; ACC-T 450 against 400, all CB-61's: no
+/// roll-forward finding. (Pooled per payment, +20 and −100 cancelled to −80 and both
+/// accounts broke again: five findings.)
+#[test]
+fn two_reversals_of_one_payment_on_two_days_explain_each_its_own_rows() {
+    let rec = reconcile_fixture(
+        "parent-pays-child",
+        &[
+            (
+                "payments.csv",
+                "REV-60,ACC-R,reversal,PAY-60,2026-03-18,1000.00,NSF R01",
+                "REV-60a,ACC-R,reversal,PAY-60,2026-03-12,600.00,NSF R01\nREV-60b,ACC-R,reversal,PAY-60,2026-03-18,400.00,NSF R01",
+            ),
+            ("disbursements.csv", "DSB-60aR,payment,PAY-60,INV-50,2026-03-18", "DSB-60aR,payment,PAY-60,INV-50,2026-03-12"),
+            (
+                "ledger.csv",
+                "LG-7,ACC-R,INV-50,2026-03-18T09:00:00Z,reversal,600.00,REV-60",
+                "LG-7,ACC-R,INV-50,2026-03-12T09:00:00Z,reversal,620.00,REV-60a",
+            ),
+            (
+                "ledger.csv",
+                "LG-8,ACC-S,INV-51,2026-03-18T09:00:00Z,reversal,300.00,REV-60",
+                "LG-8,ACC-S,INV-51,2026-03-18T09:00:00Z,reversal,300.00,REV-60b",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("adjustments:CB-61:unrecorded", "400.00", "450.00", "50.00"),
+            ("adjustments:REV-60a:unrecorded", "600.00", "620.00", "20.00"),
+            ("adjustments:REV-60b:unrecorded", "400.00", "300.00", "-100.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+}
+
+/// A reversal's wrong row on a clinic's invoice voided in the window is the reversal's
+/// finding, not the void's, though the reversal pulled back off several invoices. INV-51
+/// voided 03-25 with its void row right (−400.00); REV-60's row on it 100.00 short. By
+/// hand: INV-51's rows net 400 − 400 + 300 − 400 = −100.00, of which REV-60's row on it is
+/// off 300 − 400 = −100.00: the void check holds 0.00. REV-60 −100.00, CB-61 +50.00; ACC-S
+/// closes at −100.00 against no balance, all REV-60's. (The void was reported as not
+/// recorded in full, and ACC-S broke again.)
+#[test]
+fn a_wrong_pull_back_row_on_a_voided_clinic_invoice_is_the_reversals_not_the_voids() {
+    let rec = reconcile_fixture(
+        "parent-pays-child",
+        &[
+            (
+                "invoices.csv",
+                "INV-51,ACC-S,posted,2026-03-02,,2026-04-01,400.00,400.00",
+                "INV-51,ACC-S,void,2026-03-02,2026-03-25,2026-04-01,400.00,0.00",
+            ),
+            (
+                "ledger.csv",
+                "LG-8,ACC-S,INV-51,2026-03-18T09:00:00Z,reversal,300.00,REV-60",
+                "LG-8,ACC-S,INV-51,2026-03-18T09:00:00Z,reversal,300.00,REV-60\nLG-10,ACC-S,INV-51,2026-03-25T09:00:00Z,void,-400.00,INV-51",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("adjustments:CB-61:unrecorded", "400.00", "450.00", "50.00"),
+            ("adjustments:REV-60:unrecorded", "1000.00", "900.00", "-100.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+    let acc_s = rec
+        .steps
+        .rollforward
+        .accounts
+        .iter()
+        .find(|a| a.account_id == "ACC-S")
+        .unwrap();
+    assert_eq!(
+        (acc_s.roll_forward.closing, acc_s.roll_forward.reported_on_rows),
+        (m("-100.00"), m("-100.00"))
+    );
+}

@@ -13,7 +13,7 @@ use super::{sorted, Context, Kind, LaneGaps, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, PaymentKind};
 use crate::snapshot::queries::{
-    CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, Unwound, VoidedInvoice,
+    CreditIssued, LedgerAdjustment, PaymentUndo, SourceRows, UndoRows, Unwound, VoidedInvoice,
 };
 
 word_enum!(
@@ -86,79 +86,108 @@ pub struct Inputs {
     /// rows stand for) pulled back, per invoice.
     pub unwound_without_rows: std::collections::BTreeMap<String, Vec<Unwound>>,
     /// Per payment of [`misrecorded_payments`], the ledger rows of its reversals and
-    /// chargebacks per account they stand on (a parent's payment applied to a child
-    /// account's invoice is pulled back on the child's ledger). A payment not listed has
-    /// them on its undos' account.
-    pub undo_rows_by_account: std::collections::BTreeMap<String, Vec<(String, Money)>>,
+    /// chargebacks per undo, account and invoice they stand on (a parent's payment applied
+    /// to a child account's invoice is pulled back on the child's ledger). A payment not
+    /// listed has each undo's rows on the undo's account.
+    pub undo_rows: std::collections::BTreeMap<String, Vec<UndoRows>>,
     /// Per credit reversal of the window that ledger `refund` rows pay out, what they add
     /// up to (a payout is negative).
     pub credit_refunds: std::collections::BTreeMap<String, Money>,
 }
 
-/// Per misrecorded payment (its undo rows weighed against its unwindings), per account,
-/// what its reversal and chargeback rows record there beyond what those unwindings pulled
-/// back off that account's invoices: what the `unrecorded` findings leave in each account's
-/// closing AR. A parent's payment applied to a child account's invoice is pulled back on
-/// the child's ledger, so a row wrong there is the child's to explain, not the parent's.
-fn undo_excess(inputs: &Inputs) -> std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, Money>> {
-    use std::collections::BTreeMap;
-    let mut by_payment = BTreeMap::<&str, (&str, BTreeMap<&str, Money>)>::new();
-    for undo in &inputs.payment_undos {
-        if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
-            continue;
-        }
-        let Some(payment) = undo
-            .payment
-            .related_payment_id
-            .as_deref()
-            .filter(|p| inputs.unwound_without_rows.contains_key(*p))
-        else {
-            continue;
-        };
-        let (_, accounts) = by_payment
-            .entry(payment)
-            .or_insert((&undo.payment.account_id, BTreeMap::new()));
-        if !inputs.undo_rows_by_account.contains_key(payment) {
-            *accounts.entry(&undo.payment.account_id).or_default() += undo.recorded;
-        }
-    }
-    by_payment
-        .into_iter()
-        .map(|(payment, (own, mut accounts))| {
-            for (account, rows) in inputs.undo_rows_by_account.get(payment).into_iter().flatten() {
-                *accounts.entry(account).or_default() += *rows;
-            }
-            for unwound in &inputs.unwound_without_rows[payment] {
-                *accounts
-                    .entry(unwound.account_id.as_deref().unwrap_or(own))
-                    .or_default() -= unwound.amount;
-            }
-            (payment, explained(accounts))
-        })
-        .collect()
+/// What the rows of misrecorded payments' reversals and chargebacks record beyond what
+/// the unwindings they stand for pulled back ([`undo_excess`]).
+#[derive(Default)]
+struct UndoExcess<'a> {
+    /// Per account, what the `unrecorded` findings explain of its closing AR.
+    explained: std::collections::BTreeMap<&'a str, Money>,
+    /// Per invoice, how far those rows on it are off, each undo's: what a void check of
+    /// the invoice leaves to them.
+    on_invoice: std::collections::BTreeMap<&'a str, Money>,
 }
 
-/// Of a finding of `Σ off` that rows on several accounts are off (`off`, per account), what
-/// it explains on each: all of each account's where every one is off the same way. Where
+/// Per misrecorded payment (its undo rows weighed against its unwindings), undo by undo:
+/// what each reversal's or chargeback's rows record on each account and invoice beyond
+/// what the unwindings with no row of their own pulled back off it there (an unwinding is
+/// the undo's of its day, else of the nearest within a day). A parent's payment applied
+/// to a child account's invoice is pulled back on the child's ledger, so a row wrong there
+/// is the child's to explain, not the parent's; two undos of one payment are two
+/// findings, each explaining its own rows.
+fn undo_excess(inputs: &Inputs) -> UndoExcess<'_> {
+    use std::collections::BTreeMap;
+    let mut out = UndoExcess::default();
+    for (payment, unwound) in &inputs.unwound_without_rows {
+        let mut undos: Vec<&PaymentUndo> = inputs
+            .payment_undos
+            .iter()
+            .filter(|u| matches!(u.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback))
+            .filter(|u| u.payment.related_payment_id.as_deref() == Some(payment.as_str()))
+            .collect();
+        undos.sort_by_key(|u| (u.payment.occurred_on, &u.payment.id));
+        if undos.is_empty() {
+            continue;
+        }
+        // Per undo, (account, invoice) → rows less unwound.
+        let mut off: Vec<BTreeMap<(&str, Option<&str>), Money>> = vec![BTreeMap::new(); undos.len()];
+        match inputs.undo_rows.get(payment) {
+            Some(rows) => {
+                for r in rows {
+                    if let Some(i) = undos.iter().position(|u| u.payment.id == r.undo_id) {
+                        *off[i]
+                            .entry((&r.account_id, r.invoice_id.as_deref()))
+                            .or_default() += r.amount;
+                    }
+                }
+            }
+            None => {
+                for (i, u) in undos.iter().enumerate() {
+                    *off[i].entry((&u.payment.account_id, None)).or_default() += u.recorded;
+                }
+            }
+        }
+        for u in unwound {
+            let apart = |undo: &&PaymentUndo| (undo.payment.occurred_on - u.on).num_days().abs();
+            let i = (0..undos.len()).min_by_key(|&i| apart(&undos[i])).unwrap_or(0);
+            let account = u.account_id.as_deref().unwrap_or(&undos[i].payment.account_id);
+            *off[i].entry((account, Some(&u.invoice_id))).or_default() -= u.amount;
+        }
+        for places in off {
+            for ((_, invoice), m) in &places {
+                if let Some(invoice) = invoice {
+                    *out.on_invoice.entry(invoice).or_default() += *m;
+                }
+            }
+            for ((account, _), m) in explained(places) {
+                *out.explained.entry(account).or_default() += m;
+            }
+        }
+    }
+    out
+}
+
+/// Of a finding of `Σ off` that rows in several places (accounts, invoices) are off, what
+/// it explains in each: all of each place's where every one is off the same way. Where
 /// they are off both ways, they cancel in the finding, and it explains only its own
-/// amount: on the accounts off its way, the smallest first (a single account whose rows
-/// are all of the finding is then exactly explained), and nothing on the others, whose
-/// gaps stay their roll-forwards' to report. A break never nets away: a 0.01 finding once
-/// hid +50.00 and −50.00 on two other accounts.
-fn explained(off: std::collections::BTreeMap<&str, Money>) -> std::collections::BTreeMap<&str, Money> {
+/// amount: in the places off its way, the smallest first (a single place whose rows are
+/// all of the finding is then exactly explained), and nothing in the others, whose gaps
+/// stay their roll-forwards' to report. A break never nets away: a 0.01 finding once hid
+/// +50.00 and −50.00 on two other accounts.
+fn explained<K: Ord + Copy>(
+    off: std::collections::BTreeMap<K, Money>,
+) -> std::collections::BTreeMap<K, Money> {
     let total: Money = off.values().sum();
     let mut left = total.abs();
-    let mut same_way: Vec<(&str, Money)> = off
+    let mut same_way: Vec<(K, Money)> = off
         .iter()
         .filter(|(_, m)| !m.is_zero() && m.is_negative() == total.is_negative())
-        .map(|(a, m)| (*a, *m))
+        .map(|(k, m)| (*k, *m))
         .collect();
-    same_way.sort_by_key(|(a, m)| (m.abs(), *a));
+    same_way.sort_by_key(|(k, m)| (m.abs(), *k));
     let mut out = std::collections::BTreeMap::new();
-    for (account, m) in same_way {
+    for (place, m) in same_way {
         let share = m.abs().min(left);
         left -= share;
-        out.insert(account, if total.is_negative() { -share } else { share });
+        out.insert(place, if total.is_negative() { -share } else { share });
     }
     out
 }
@@ -175,28 +204,21 @@ pub fn misrecorded_payments(undos: &[PaymentUndo]) -> std::collections::BTreeSet
 }
 
 /// How far an invoice voided in the window leaves its AR off in the ledger, beyond what its
-/// disbursements' own rows are off and what a misrecorded reversal or chargeback of a payment
-/// unwound from it alone records off (each its own finding): its rows (other than refunds)
-/// to window end should net to zero.
-fn void_unrecorded(
-    invoice: &VoidedInvoice,
-    inputs: &Inputs,
-    undos: &std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, Money>>,
-) -> Money {
-    let undone_here: Money = undos
-        .iter()
-        .filter(|(payment, _)| {
-            matches!(&inputs.unwound_without_rows[**payment][..], [only] if only.invoice_id == invoice.id)
-        })
-        .flat_map(|(_, accounts)| accounts.values())
-        .sum();
+/// disbursements' own rows are off and what the rows of a misrecorded reversal or
+/// chargeback on it are off (each its own finding): its rows (other than refunds) to
+/// window end should net to zero.
+fn void_unrecorded(invoice: &VoidedInvoice, inputs: &Inputs, undos: &UndoExcess<'_>) -> Money {
     invoice.ledger_net
         - inputs
             .disbursement_rows_off
             .get(&invoice.id)
             .copied()
             .unwrap_or_default()
-        - undone_here
+        - undos
+            .on_invoice
+            .get(invoice.id.as_str())
+            .copied()
+            .unwrap_or_default()
 }
 
 pub const VOID: &str = "void";
@@ -244,7 +266,7 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
             .payment
             .related_payment_id
             .as_deref()
-            .is_some_and(|p| undos.contains_key(p));
+            .is_some_and(|p| inputs.unwound_without_rows.contains_key(p));
         if weighed {
             continue;
         }
@@ -252,8 +274,8 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
             *excess.entry(undo.payment.account_id.clone()).or_default() += undo.recorded - expected;
         }
     }
-    for (account, payment_excess) in undos.values().flatten() {
-        *excess.entry(account.to_string()).or_default() += *payment_excess;
+    for (account, explained) in &undos.explained {
+        *excess.entry(account.to_string()).or_default() += *explained;
     }
     // A reversal or chargeback row naming no payments row of its kind is in the closing AR
     // while no undo expects it (`unexplained`): it is all excess. (A void row's amount is
@@ -592,7 +614,7 @@ mod tests {
             ],
             disbursement_rows_off: Default::default(),
             unwound_without_rows: Default::default(),
-            undo_rows_by_account: Default::default(),
+            undo_rows: Default::default(),
             // CR-1R's 20.00 paid out in full.
             credit_refunds: [("CR-1R".to_string(), cents(-2_000))].into(),
         }

@@ -600,16 +600,16 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
     }
     let payment_undos = snapshot.payment_undos(p, basis)?;
     let mut unwound_without_rows = BTreeMap::new();
-    let mut undo_rows_by_account = BTreeMap::new();
+    let mut undo_rows = BTreeMap::new();
     for payment in adjustments::misrecorded_payments(&payment_undos) {
-        undo_rows_by_account.insert(payment.clone(), snapshot.undo_rows_by_account(p, &payment)?);
+        undo_rows.insert(payment.clone(), snapshot.undo_rows(p, &payment)?);
         unwound_without_rows.insert(payment.clone(), snapshot.unwound_without_rows(p, &payment)?);
     }
     let inputs = adjustments::Inputs {
         voided: snapshot.voided_invoices(p, basis)?,
         payment_undos,
         unwound_without_rows,
-        undo_rows_by_account,
+        undo_rows,
         credits: snapshot.credits_issued(p)?,
         ledger: snapshot.ledger_adjustments(p, basis)?,
         disbursement_rows_off,

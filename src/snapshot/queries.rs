@@ -935,6 +935,18 @@ pub struct Unwound {
     pub invoice_id: String,
     /// The invoice's account (`None`: no such invoice).
     pub account_id: Option<String>,
+    /// The day of the unwinding.
+    pub on: NaiveDate,
+    pub amount: Money,
+}
+
+/// The ledger rows of one reversal or chargeback on one account and invoice, summed
+/// ([`Snapshot::undo_rows`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UndoRows {
+    pub undo_id: String,
+    pub account_id: String,
+    pub invoice_id: Option<String>,
     pub amount: Money,
 }
 
@@ -2161,13 +2173,13 @@ impl Snapshot {
     /// What payment `payment`'s unwindings dated in the window within a day of one of its
     /// reversals or chargebacks, that no `payment_disbursed` or `credit_disbursed` row (to
     /// window end) names, pulled back off invoices: the ones those undos' own rows record.
-    /// Per invoice they unwound, in invoice order, with the invoice's account (`None`: no
-    /// such invoice).
+    /// Per day and invoice they unwound, with the invoice's account (`None`: no such
+    /// invoice).
     pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Vec<Unwound>> {
         let w = Window::of(period);
         self.collect(
             "SELECT d.invoice_id, (SELECT i.account_id FROM invoices i WHERE i.id = d.invoice_id),
-                    -SUM(d.amount_cents) FROM disbursements d
+                    d.disbursed_on, -SUM(d.amount_cents) FROM disbursements d
              WHERE d.source_kind = 'payment' AND d.source_id = :payment AND d.amount_cents < 0
                AND d.disbursed_on >= :start AND d.disbursed_on <= :end
                AND EXISTS (SELECT 1 FROM payments p
@@ -2177,7 +2189,7 @@ impl Snapshot {
                AND NOT EXISTS (SELECT 1 FROM ledger g
                                WHERE g.reference = d.id AND g.kind IN ('payment_disbursed', 'credit_disbursed')
                                  AND g.occurred_at < :after_end)
-             GROUP BY d.invoice_id ORDER BY d.invoice_id",
+             GROUP BY d.disbursed_on, d.invoice_id ORDER BY d.disbursed_on, d.invoice_id",
             named_params! {
                 ":payment": payment,
                 ":start": w.start,
@@ -2188,29 +2200,37 @@ impl Snapshot {
                 Ok(Unwound {
                     invoice_id: r.get(0)?,
                     account_id: r.get(1)?,
-                    amount: money_at(r, 2)?,
+                    on: date_at(r, 2)?,
+                    amount: money_at(r, 3)?,
                 })
             },
         )
     }
 
-    /// Where the ledger rows of payment `payment`'s reversals and chargebacks of the window
-    /// (rows of the undo's kind naming it, to window end) stand: per account, their sum.
-    pub fn undo_rows_by_account(&self, period: &Period, payment: &str) -> Result<Vec<(String, Money)>> {
+    /// The ledger rows of payment `payment`'s reversals and chargebacks of the window (rows
+    /// of the undo's kind naming it, to window end), summed per undo, account and invoice.
+    pub fn undo_rows(&self, period: &Period, payment: &str) -> Result<Vec<UndoRows>> {
         let w = Window::of(period);
         self.collect(
-            "SELECT g.account_id, SUM(g.amount_cents)
+            "SELECT p.id, g.account_id, g.invoice_id, SUM(g.amount_cents)
              FROM payments p JOIN ledger g ON g.reference = p.id AND g.kind = p.kind
              WHERE p.related_payment_id = :payment AND p.kind IN ('reversal', 'chargeback')
                AND p.occurred_on >= :start AND p.occurred_on <= :end AND g.occurred_at < :after_end
-             GROUP BY g.account_id ORDER BY g.account_id",
+             GROUP BY p.id, g.account_id, g.invoice_id ORDER BY p.id, g.account_id, g.invoice_id",
             named_params! {
                 ":payment": payment,
                 ":start": w.start,
                 ":end": w.end,
                 ":after_end": w.after_end,
             },
-            |r| Ok((r.get(0)?, money_at(r, 1)?)),
+            |r| {
+                Ok(UndoRows {
+                    undo_id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    invoice_id: r.get(2)?,
+                    amount: money_at(r, 3)?,
+                })
+            },
         )
     }
 
