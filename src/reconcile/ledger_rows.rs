@@ -154,7 +154,7 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
         },
         VOID_DATE => Trace {
             expected: vec![SourceRows::One("invoices", subject)],
-            actual: vec![SourceRows::LedgerOfInvoice(subject)],
+            actual: vec![SourceRows::LedgerVoidingInvoice(subject)],
         },
         _ => Trace {
             expected: vec![SourceRows::One("disbursements", subject)],

@@ -125,8 +125,12 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             expected: vec![SourceRows::One("employer_programs", subject)],
             actual: vec![SourceRows::BilledProgramFeeLines(subject)],
         },
+        // Expected: the fees billed less the program's other statements.
         STATEMENT_TOTAL => Trace {
-            expected: vec![SourceRows::BilledProgramFeeLinesOfStatement(subject)],
+            expected: vec![
+                SourceRows::BilledProgramFeeLinesOfStatement(subject),
+                SourceRows::OtherStatementsOfProgram(subject),
+            ],
             actual: vec![SourceRows::One("program_statements", subject)],
         },
         _ => Trace {

@@ -1313,6 +1313,10 @@ pub enum SourceRows<'a> {
     UnwindingsOfUndo(&'a str),
     /// The `invoice_posted` ledger rows of an invoice, to window end.
     LedgerPostingInvoice(&'a str),
+    /// The `void` ledger rows of an invoice, to window end.
+    LedgerVoidingInvoice(&'a str),
+    /// The other organization fee statements of a statement's program.
+    OtherStatementsOfProgram(&'a str),
     /// The `refund` ledger rows paying out a credit reversal: naming it, on any account, to
     /// window end.
     LedgerRefundingCredit(&'a str),
@@ -2364,6 +2368,21 @@ impl Snapshot {
                      WHERE invoice_id = :invoice AND kind = 'invoice_posted' AND occurred_at < :after_end
                      ORDER BY id",
                 named_params! { ":invoice": *invoice, ":after_end": w.after_end },
+            ),
+            SourceRows::LedgerVoidingInvoice(invoice) => (
+                "ledger",
+                "SELECT id FROM ledger
+                     WHERE invoice_id = :invoice AND kind = 'void' AND occurred_at < :after_end
+                     ORDER BY id",
+                named_params! { ":invoice": *invoice, ":after_end": w.after_end },
+            ),
+            SourceRows::OtherStatementsOfProgram(statement) => (
+                "program_statements",
+                "SELECT o.id FROM program_statements s JOIN program_statements o
+                       ON o.program_id = s.program_id AND o.id <> s.id
+                     WHERE s.id = :statement
+                     ORDER BY o.id",
+                named_params! { ":statement": *statement },
             ),
             SourceRows::LedgerRefundingCredit(reversal) => (
                 "ledger",
