@@ -1581,6 +1581,20 @@ fn rows_of_one_reversal_off_both_ways_on_two_accounts_are_not_netted_away() {
         "{:#?}",
         rec.mismatches
     );
+    // Its expected figure is traceable: the ledger's closing less the finding's share.
+    let acc_r = rec
+        .mismatches
+        .iter()
+        .find(|m| m.key == "ledger:ACC-R:roll-forward")
+        .unwrap();
+    assert!(
+        acc_r.next_action.ends_with(
+            "Expected is the ledger's closing AR 700.01 less what rows reported on their own carry off it: \
+             adjustments:REV-60:unrecorded +0.01"
+        ),
+        "{}",
+        acc_r.next_action
+    );
 }
 
 /// Two reversals of one payment on different days are two findings, each explaining its

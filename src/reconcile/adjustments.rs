@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::rollforward::ReportedOnRows;
 use super::{sorted, Context, Kind, LaneGaps, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{word_enum, CreditKind, Lane, LedgerKind, PaymentKind};
@@ -99,8 +100,9 @@ pub struct Inputs {
 /// the unwindings they stand for pulled back ([`undo_excess`]).
 #[derive(Default)]
 struct UndoExcess<'a> {
-    /// Per account, what the `unrecorded` findings explain of its closing AR.
-    explained: std::collections::BTreeMap<&'a str, Money>,
+    /// Per account and undo, what the undo's `unrecorded` finding explains of the
+    /// account's closing AR.
+    explained: std::collections::BTreeMap<(&'a str, &'a str), Money>,
     /// Per invoice, how far those rows on it are off, each undo's: what a void check of
     /// the invoice leaves to them.
     on_invoice: std::collections::BTreeMap<&'a str, Money>,
@@ -151,14 +153,14 @@ fn undo_excess(inputs: &Inputs) -> UndoExcess<'_> {
             let account = u.account_id.as_deref().unwrap_or(&undos[i].payment.account_id);
             *off[i].entry((account, Some(&u.invoice_id))).or_default() -= u.amount;
         }
-        for places in off {
+        for (i, places) in off.into_iter().enumerate() {
             for ((_, invoice), m) in &places {
                 if let Some(invoice) = invoice {
                     *out.on_invoice.entry(invoice).or_default() += *m;
                 }
             }
             for ((account, _), m) in explained(places) {
-                *out.explained.entry(account).or_default() += m;
+                *out.explained.entry((account, &undos[i].payment.id)).or_default() += m;
             }
         }
     }
@@ -247,8 +249,9 @@ fn expected_on_ledger(undo: &PaymentUndo) -> Option<Money> {
 /// are not in the roll-forward and are left out. The roll-forward (step 3) reports only what
 /// these row-level findings do not already explain, so one wrong row is one finding
 /// (docs/reconciliation.md, "A wrong ledger row is one finding").
-pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Money> {
-    let mut excess = std::collections::BTreeMap::<String, Money>::new();
+pub fn ledger_excess(inputs: &Inputs) -> ReportedOnRows {
+    let mut excess = ReportedOnRows::default();
+    let key = |subject: &str, check: &str| format!("{}:{subject}:{check}", Lane::Adjustments);
     // A reversal or chargeback recorded at another amount than its same-day unwinding is its
     // `unrecorded` finding. What that leaves in the closing AR is what the payment's undo
     // rows record beyond what its unwindings with no row of their own (within a day of an
@@ -256,7 +259,8 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
     // back, and the account ties (it was reported again as a roll-forward break).
     let undos = undo_excess(inputs);
     for invoice in &inputs.voided {
-        *excess.entry(invoice.account_id.clone()).or_default() += void_unrecorded(invoice, inputs, &undos);
+        let off = void_unrecorded(invoice, inputs, &undos);
+        excess.add(&invoice.account_id, key(&invoice.id, VOID), off);
     }
     for undo in &inputs.payment_undos {
         if !matches!(undo.payment.kind, PaymentKind::Reversal | PaymentKind::Chargeback) {
@@ -271,21 +275,24 @@ pub fn ledger_excess(inputs: &Inputs) -> std::collections::BTreeMap<String, Mone
             continue;
         }
         if let Some(expected) = expected_on_ledger(undo).filter(|e| *e != undo.recorded) {
-            *excess.entry(undo.payment.account_id.clone()).or_default() += undo.recorded - expected;
+            excess.add(
+                &undo.payment.account_id,
+                key(&undo.payment.id, UNRECORDED),
+                undo.recorded - expected,
+            );
         }
     }
-    for (account, explained) in &undos.explained {
-        *excess.entry(account.to_string()).or_default() += *explained;
+    for ((account, undo), explained) in &undos.explained {
+        excess.add(account, key(undo, UNRECORDED), *explained);
     }
     // A reversal or chargeback row naming no payments row of its kind is in the closing AR
     // while no undo expects it (`unexplained`): it is all excess. (A void row's amount is
     // already in its invoice's net above, which is matched by invoice, not by reference.)
     for row in &inputs.ledger {
         if matches!(row.kind, LedgerKind::Reversal | LedgerKind::Chargeback) && !row.source_found {
-            *excess.entry(row.account_id.clone()).or_default() += row.amount;
+            excess.add(&row.account_id, key(&row.id, UNEXPLAINED), row.amount);
         }
     }
-    excess.retain(|_, m| !m.is_zero());
     excess
 }
 
@@ -706,7 +713,7 @@ mod tests {
             .disbursement_rows_off
             .insert("INV-V".into(), cents(-10_000));
         let excess = ledger_excess(&inputs);
-        assert_eq!(excess.get("ACC-2"), Some(&cents(10_000)));
+        assert_eq!(excess.of("ACC-2"), cents(10_000));
         let (_, found) = run(inputs);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].key, "adjustments:INV-V:void");

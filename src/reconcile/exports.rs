@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use super::rollforward::{RollForward, RollForwardFigures};
+use super::rollforward::{ReportedOnRows, RollForward, RollForwardFigures};
 use super::{sorted, Context, Kind, Mismatch, Trace};
 use crate::money::Money;
 use crate::snapshot::model::{BatchKind, Lane};
@@ -41,6 +41,9 @@ pub struct TieTo<'a> {
     pub closing_ar: Money,
     pub posted_receivables: Money,
     pub rollforward: &'a RollForwardFigures,
+    /// Which findings carry each account's ledger closing AR off, for the words of a
+    /// billing extract's expected figure.
+    pub reported_on_rows: &'a ReportedOnRows,
 }
 
 pub const LINES_TOTAL: &str = "lines-total";
@@ -134,10 +137,22 @@ pub fn check(
                         ledger,
                         lines,
                         format!("Billing extract {id} does not carry account {account} at its ledger closing AR"),
-                        format!(
-                            "Re-run billing extract {id} for account {account}; compare it with the account's \
-                             ledger roll-forward for {period}"
-                        ),
+                        {
+                            let mut action = format!(
+                                "Re-run billing extract {id} for account {account}; compare it with the account's \
+                                 ledger roll-forward for {period}"
+                            );
+                            let closing = tie_to
+                                .rollforward
+                                .accounts
+                                .iter()
+                                .find(|a| a.account_id == account)
+                                .map(|a| a.roll_forward.closing);
+                            if let Some(said) = closing.and_then(|c| tie_to.reported_on_rows.said(account, c)) {
+                                action.push_str(&format!(". {said}"));
+                            }
+                            action
+                        },
                     ));
                 }
             }
@@ -337,6 +352,7 @@ mod tests {
             closing_ar: cents(3_150_000),
             posted_receivables: cents(9_500_000),
             rollforward: &rollforward,
+            reported_on_rows: &ReportedOnRows::default(),
         };
         let (figures, found) = with_context(|ctx| check(ctx, &tie_to, batches, extracts, archive));
         assert_eq!(figures.batches.len(), batches.len());

@@ -16,8 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use super::rollforward::ReportedOnRows;
 use super::{sorted, Context, Kind, LaneGaps, Mismatch, Trace};
-use crate::money::Money;
 use crate::snapshot::model::Lane;
 use crate::snapshot::queries::{LedgerRowGap, Recorded, SourceRows};
 
@@ -29,14 +29,14 @@ pub const VOID_DATE: &str = "void-date";
 /// The gaps of every account with two or more, each a mismatch, and per account how far
 /// they carry its ledger closing AR off (what the roll-forward leaves to them). `gaps` in
 /// any order.
-pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTreeMap<String, Money>) {
+pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, ReportedOnRows) {
     let mut by_account = BTreeMap::<String, Vec<LedgerRowGap>>::new();
     for gap in gaps {
         by_account.entry(gap.account_id.clone()).or_default().push(gap);
     }
     let lane = ctx.lane_gaps(Lane::Ledger, Kind::Internal);
     let mut found = Vec::new();
-    let mut explained = BTreeMap::new();
+    let mut explained = ReportedOnRows::default();
     for (account, gaps) in by_account {
         let (dates, amounts): (Vec<_>, Vec<_>) = gaps.into_iter().partition(|g| {
             matches!(
@@ -52,12 +52,10 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
         } else {
             on_void.into_iter().chain(others).collect()
         };
-        let mut sum = Money::ZERO;
         for gap in dates {
             found.push(across_start(&lane, &account, gap));
         }
         for gap in reported {
-            sum += gap.actual - gap.expected;
             let id = &gap.id;
             let rows = match gap.rows {
                 0 => None,
@@ -101,10 +99,12 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTree
                     ),
                 ),
             };
+            explained.add(
+                &account,
+                format!("{}:{id}:{check}", Lane::Ledger),
+                gap.actual - gap.expected,
+            );
             found.push(lane.mismatch(id, check, gap.expected, gap.actual, title, next_action));
-        }
-        if !sum.is_zero() {
-            explained.insert(account, sum);
         }
     }
     (sorted(found), explained)
@@ -180,7 +180,7 @@ mod tests {
         }
     }
 
-    fn run(gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, BTreeMap<String, Money>) {
+    fn run(gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, ReportedOnRows) {
         with_context(|ctx| check(ctx, gaps))
     }
 
@@ -198,8 +198,8 @@ mod tests {
         );
         assert_amounts(&found[1], [100_000, 102_000, 2_000], Severity::High);
         assert_amounts(&found[0], [-30_000, -32_000, -2_000], Severity::High);
-        // They cancel: nothing for the roll-forward to leave to them.
-        assert!(explained.is_empty(), "{explained:?}");
+        // They cancel: nothing on the account for the roll-forward to leave to them.
+        assert_eq!(explained.of("ACC-1"), cents(0), "{explained:?}");
     }
 
     #[test]
@@ -220,7 +220,7 @@ mod tests {
             gap(Recorded::Posted, "INV-2", "ACC-1", 10_000, 10_500),
         ]);
         assert_eq!(keys(&found), ["ledger:INV-1:posting", "ledger:INV-2:posting"]);
-        assert_eq!(explained.get("ACC-1"), Some(&cents(2_500)));
+        assert_eq!(explained.of("ACC-1"), cents(2_500));
     }
 
     #[test]
@@ -235,6 +235,6 @@ mod tests {
         ]);
         assert_eq!(keys(&found), ["ledger:DSB-U:disbursement"]);
         assert_amounts(&found[0], [10_000, 0, -10_000], Severity::High);
-        assert_eq!(explained.get("ACC-1"), Some(&cents(-10_000)));
+        assert_eq!(explained.of("ACC-1"), cents(-10_000));
     }
 }

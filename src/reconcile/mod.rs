@@ -623,20 +623,18 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
     let mut reported_on_rows = adjustments::ledger_excess(&inputs);
     let (found, explained) = ledger_rows::check(ctx, gaps);
     mismatches.extend(traced(snapshot, p, found, ledger_rows::trace)?);
-    for (account, amount) in explained {
-        *reported_on_rows.entry(account).or_default() += amount;
-    }
+    reported_on_rows.extend(explained);
     // An application to an invoice that is a draft at window end, booked in the ledger, is
     // the `target` break (step 2); the ledger rows that booked it are that break's, not the
     // roll-forward's (it was found twice). A void's rows are the void check's.
     for d in snapshot.misdirected_disbursements(p, basis)? {
         if d.invoice_status == crate::snapshot::model::InvoiceStatus::Draft {
+            let key = format!("{}:{}:{}", Lane::Disbursements, d.id, applied::TARGET);
             for (account, amount) in snapshot.ledger_recording(p, &d)? {
-                *reported_on_rows.entry(account).or_default() += amount;
+                reported_on_rows.add(&account, key.clone(), amount);
             }
         }
     }
-    reported_on_rows.retain(|_, m| !m.is_zero());
     let (rollforward, found) =
         rollforward::check(ctx, snapshot.account_ledgers(p, basis)?, &reported_on_rows);
     mismatches.extend(traced(snapshot, p, found, rollforward::trace)?);
@@ -653,6 +651,7 @@ fn receivables(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) -> rusqlite:
             closing_ar: posted.closing_ar,
             posted_receivables: posted.posted_receivables,
             rollforward: &rollforward,
+            reported_on_rows: &reported_on_rows,
         };
         exports::check(ctx, &tie_to, &batches, &extracts, archived)
     })?;

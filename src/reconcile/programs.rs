@@ -199,7 +199,10 @@ mod tests {
         assert_amounts(m, [35_020, 34_020, -1_000], Severity::Medium);
         assert_eq!(
             trace(m).expected,
-            vec![SourceRows::BilledProgramFeeLinesOfStatement("STM-WELL")]
+            vec![
+                SourceRows::BilledProgramFeeLinesOfStatement("STM-WELL"),
+                SourceRows::OtherStatementsOfProgram("STM-WELL")
+            ]
         );
     }
 

@@ -80,6 +80,66 @@ pub struct RollForwardFigures {
 
 pub const ROLL_FORWARD: &str = "roll-forward";
 
+/// Per account, per finding (its key), how far ledger rows that finding reports as wrong
+/// carry the account's closing AR off: what the roll-forward leaves to them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportedOnRows(BTreeMap<String, BTreeMap<String, Money>>);
+
+impl ReportedOnRows {
+    /// Adds `amount` on `account` to finding `key`'s share.
+    pub fn add(&mut self, account: &str, key: String, amount: Money) {
+        if !amount.is_zero() {
+            *self
+                .0
+                .entry(account.to_string())
+                .or_default()
+                .entry(key)
+                .or_default() += amount;
+        }
+    }
+
+    /// Everything `other` holds, added.
+    pub fn extend(&mut self, other: ReportedOnRows) {
+        for (account, keys) in other.0 {
+            for (key, amount) in keys {
+                self.add(&account, key, amount);
+            }
+        }
+    }
+
+    /// Whether no finding explains anything on any account.
+    pub fn is_empty(&self) -> bool {
+        self.0.values().all(|keys| keys.values().all(|m| m.is_zero()))
+    }
+
+    /// The account's total.
+    pub fn of(&self, account: &str) -> Money {
+        self.0
+            .get(account)
+            .map_or(Money::ZERO, |keys| keys.values().sum())
+    }
+
+    /// What an expected figure of `closing − reported_on_rows` is made of, in words: `None`
+    /// when no finding carries the account's closing AR off.
+    pub fn said(&self, account: &str, closing: Money) -> Option<String> {
+        let findings: Vec<String> = self
+            .0
+            .get(account)
+            .into_iter()
+            .flatten()
+            .filter(|(_, m)| !m.is_zero())
+            .map(|(key, m)| format!("{key} {}{}", if m.is_negative() { "" } else { "+" }, m.grouped()))
+            .collect();
+        (!findings.is_empty()).then(|| {
+            format!(
+                "Expected is the ledger's closing AR {} less what rows reported on their own carry off it: {}",
+                closing.grouped(),
+                findings.join(", ")
+            )
+        })
+    }
+}
+
 /// `ledgers` must be in account id order (as the query returns them). `reported_on_rows`
 /// is, per account, how far ledger rows that step 4 reports as wrong carry its closing AR
 /// off (`adjustments::ledger_excess`): an account whose gap is all theirs is not reported
@@ -87,7 +147,7 @@ pub const ROLL_FORWARD: &str = "roll-forward";
 pub fn check(
     ctx: Context<'_>,
     ledgers: Vec<AccountLedger>,
-    reported_on_rows: &BTreeMap<String, Money>,
+    reported_on_rows: &ReportedOnRows,
 ) -> (RollForwardFigures, Vec<Mismatch>) {
     let mut figures = RollForwardFigures {
         totals: RollForward::default(),
@@ -110,10 +170,7 @@ pub fn check(
             voids: ledger.voids,
             closing,
             invoice_balances: ledger.balances,
-            reported_on_rows: reported_on_rows
-                .get(&ledger.account_id)
-                .copied()
-                .unwrap_or_default(),
+            reported_on_rows: reported_on_rows.of(&ledger.account_id),
         };
         figures.totals.add(&roll_forward);
 
@@ -137,11 +194,18 @@ pub fn check(
                 expected,
                 actual: roll_forward.invoice_balances,
                 title,
-                next_action: format!(
-                    "Walk account {account}'s ledger for {} against its invoice balances; post the missing \
-                     ledger row or correct the invoice balance",
-                    ctx.period.id
-                ),
+                next_action: {
+                    let mut action = format!(
+                        "Walk account {account}'s ledger for {} against its invoice balances; post the missing \
+                         ledger row or correct the invoice balance",
+                        ctx.period.id
+                    );
+                    // The expected figure is the ledger's closing less these: say which.
+                    if let Some(said) = reported_on_rows.said(&account, roll_forward.closing) {
+                        action.push_str(&format!(". {said}"));
+                    }
+                    action
+                },
             }));
         }
         figures.accounts.push(AccountRollForward {
@@ -185,8 +249,15 @@ mod tests {
         ledgers: Vec<AccountLedger>,
         reported: &[(&str, i64)],
     ) -> (RollForwardFigures, Vec<Mismatch>) {
-        let reported = reported.iter().map(|(a, c)| (a.to_string(), cents(*c))).collect();
-        with_context(|ctx| check(ctx, ledgers, &reported))
+        let mut on_rows = ReportedOnRows::default();
+        for (account, c) in reported {
+            on_rows.add(
+                account,
+                format!("adjustments:ROW-{account}:unrecorded"),
+                cents(*c),
+            );
+        }
+        with_context(|ctx| check(ctx, ledgers, &on_rows))
     }
 
     #[test]

@@ -270,7 +270,7 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 }
 
 /// The `version` of a stored result: the closedesk version whose engine computed it, and
-/// the format and rules it is stored with (`+rows.8`: an [`Overview`] as rows sealed by
+/// the format and rules it is stored with (`+rows.9`: an [`Overview`] as rows sealed by
 /// the edit counter, with ledger rows held to what they record, usage lines to their
 /// events to window end, credits paid out by refund rows to window end, and cash applied
 /// to an invoice posted after window end a `target` break, a program's statements held to its
@@ -279,7 +279,10 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// apart from its void, a reversal unwound on another day left to its `unrecorded`
 /// finding, a `rerating` event billed on a line its open exception only, and a posting or
 /// void the ledger dates across window start from its invoice a finding, and a credit
-/// reversal's refund rows held to what a payout of it can be; `+rows.7`, `+rows.6`,
+/// reversal's refund rows, on any account, held to what a payout of it can be, and a
+/// reversal's or chargeback's wrong rows explained undo by undo on the accounts and
+/// invoices they stand on, with traces and next actions that name what an expected figure
+/// is made of; `+rows.8`, `+rows.7`, `+rows.6`,
 /// `+rows.5` and
 /// `+rows.4` the same with the rules before; `+rows.3` the same with the rules before, schema 5; `+rows.2` the
 /// same rows sealed by a digest read back each
@@ -291,7 +294,7 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// must not be read as an overview. `overview.2` (the JSON of an overview, the engine of
 /// issue 13) and `overview.1` (earlier rules) were one JSON blob; schema 3 drops them.
 /// `.minor`: amounts in the currency's decimals (before, two whatever the currency).
-pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.8.minor");
+pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.9.minor");
 
 /// Where a reconciliation came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
