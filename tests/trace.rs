@@ -111,7 +111,8 @@ fn a_later_statement_lists_the_programs_other_statements_behind_its_expected_fig
     let out = closedesk(&["employer_programs:STM-LATER:statement-total", "--rows"], &file);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    let (expected, actual) = text.split_once("\nActual").unwrap();
+    let rows = text.split_once("\nExpected").unwrap().1;
+    let (expected, actual) = rows.split_once("\nActual").unwrap();
     assert!(
         expected.contains("  STM-1 ") && expected.contains("  Σ total 200.00"),
         "{text}"
@@ -205,5 +206,54 @@ fn a_usage_line_shows_its_billed_amount_against_the_rated_events_on_it() {
     assert!(
         name.contains("1 event") && name.contains("+ 1 of another account (15.00)"),
         "{name}"
+    );
+}
+
+/// A roll-forward's expected figure is the ledger's closing less what rows reported on their
+/// own carry off it: the evidence says which findings, in full (the detail view cut the
+/// next action at its width, and the rows alone add up to the closing, not the figure). On
+/// `parent-pays-child` with REV-60's row on ACC-R at 700.01 (tests/figures.rs): expected
+/// 700.01 − 0.01 = 700.00.
+#[test]
+fn a_roll_forward_says_which_findings_its_expected_figure_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parent-pays-child");
+    let src = dir.path().join("csv");
+    std::fs::create_dir(&src).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
+    }
+    let ledger = src.join("ledger.csv");
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    std::fs::write(
+        &ledger,
+        text.replace(",reversal,600.00,REV-60", ",reversal,700.01,REV-60"),
+    )
+    .unwrap();
+    let file = dir.path().join("p.db");
+    closedesk::import::import_dir(&src, &file, false).unwrap();
+    let out = closedesk(&["ledger:ACC-R:roll-forward", "--rows"], &file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let said: Vec<&str> = text.split_whitespace().collect();
+    let said = said.join(" ");
+    assert!(
+        said.contains(
+            "Expected is the ledger's closing AR 700.01 less what rows reported on their own carry off it: \
+             adjustments:REV-60:unrecorded +0.01"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  Σ amount 700.01\n"), "{text}");
+    // The next action in lines a detail view shows whole (80 columns, less its border).
+    let next: Vec<&str> = text
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with("next: ") || l.starts_with("      "))
+        .collect();
+    assert!(
+        next.len() > 1 && next.iter().all(|l| l.chars().count() <= 78),
+        "{text}"
     );
 }
