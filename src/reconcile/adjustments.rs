@@ -511,7 +511,7 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
             actual: vec![SourceRows::LedgerOfInvoice(subject)],
         },
         UNRECORDED => Trace {
-            // A refund has no unwindings: the row alone.
+            // A refund's expected figure is its amount: its row alone (no unwindings).
             expected: vec![
                 SourceRows::One("payments", subject),
                 SourceRows::UnwindingsOfUndo(subject),

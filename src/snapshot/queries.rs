@@ -2358,7 +2358,7 @@ impl Snapshot {
                 "SELECT d.id FROM disbursements d JOIN payments p
                        ON d.source_kind = 'payment' AND d.source_id = p.related_payment_id
                       AND d.disbursed_on = p.occurred_on
-                     WHERE p.id = :undo
+                     WHERE p.id = :undo AND p.kind IN ('reversal', 'chargeback')
                      ORDER BY d.id",
                 named_params! { ":undo": *undo },
             ),
