@@ -96,13 +96,7 @@ fn a_statement_shows_its_lines_against_the_fees_they_present() {
 #[test]
 fn a_later_statement_lists_the_programs_other_statements_behind_its_expected_figure() {
     let dir = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nets-away");
-    let src = dir.path().join("csv");
-    std::fs::create_dir(&src).unwrap();
-    for entry in std::fs::read_dir(&from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
-    }
+    let src = fixture_copy(dir.path(), "nets-away");
     let statements = src.join("program_statements.csv");
     let text = std::fs::read_to_string(&statements).unwrap();
     std::fs::write(&statements, format!("{text}STM-LATER,PRG-1,2026-03-31,100.00\n")).unwrap();
@@ -135,6 +129,20 @@ fn rows_of_a_key_the_engine_does_not_report_is_refused_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--rows shows the rows behind one mismatch"), "{err}");
+}
+
+/// A copy of `tests/fixtures/{name}` in `dir`, to edit before importing.
+fn fixture_copy(dir: &Path, name: &str) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let src = dir.join("csv");
+    std::fs::create_dir(&src).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
+    }
+    src
 }
 
 /// `tests/fixtures/nets-away` imported into `dir`.
@@ -217,13 +225,7 @@ fn a_usage_line_shows_its_billed_amount_against_the_rated_events_on_it() {
 #[test]
 fn a_roll_forward_says_which_findings_its_expected_figure_leaves_out() {
     let dir = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parent-pays-child");
-    let src = dir.path().join("csv");
-    std::fs::create_dir(&src).unwrap();
-    for entry in std::fs::read_dir(&from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
-    }
+    let src = fixture_copy(dir.path(), "parent-pays-child");
     let ledger = src.join("ledger.csv");
     let text = std::fs::read_to_string(&ledger).unwrap();
     std::fs::write(
