@@ -1686,3 +1686,70 @@ fn a_wrong_pull_back_row_on_a_voided_clinic_invoice_is_the_reversals_not_the_voi
         (m("-100.00"), m("-100.00"))
     );
 }
+
+/// A chargeback on the window's first day that stands for an unwinding the platform dated
+/// the day before (February 28th) is its `unrecorded` finding and nothing more, as inside
+/// the window (found by an audit: the unwinding was not paired, so the account, which ties,
+/// broke too, and its billing extract line with it). On `parent-pays-child`: INV-52 posted
+/// 02-02, PAY-61 400.00 applied 02-26 (LG-6), unwound 02-28 (DSB-61R, no row), CB-61 on
+/// 03-01 booked +400.00 (LG-9). By hand: ACC-T opens at 400 − 400 = 0.00 (February's rows)
+/// and closes at 0 + 400 = 400.00, its balance: it ties. CB-61 pulled back nothing on 03-01
+/// (its unwinding was the day before): expected 0.00, recorded 400.00, +400.00 — the
+/// same-day rule's finding; REV-60 −100.00 as in the fixture.
+#[test]
+fn an_undo_on_the_first_day_stands_for_the_unwinding_of_the_day_before() {
+    let rec = reconcile_fixture(
+        "parent-pays-child",
+        &[
+            (
+                "invoices.csv",
+                "INV-52,ACC-T,posted,2026-03-02,",
+                "INV-52,ACC-T,posted,2026-02-02,",
+            ),
+            (
+                "ledger.csv",
+                "LG-3,ACC-T,INV-52,2026-03-02T09:00:00Z",
+                "LG-3,ACC-T,INV-52,2026-02-02T09:00:00Z",
+            ),
+            (
+                "payments.csv",
+                "PAY-61,ACC-R,payment,,2026-03-05",
+                "PAY-61,ACC-R,payment,,2026-02-26",
+            ),
+            (
+                "disbursements.csv",
+                "DSB-61,payment,PAY-61,INV-52,2026-03-05",
+                "DSB-61,payment,PAY-61,INV-52,2026-02-26",
+            ),
+            (
+                "ledger.csv",
+                "LG-6,ACC-T,INV-52,2026-03-05T09:00:00Z",
+                "LG-6,ACC-T,INV-52,2026-02-26T09:00:00Z",
+            ),
+            (
+                "disbursements.csv",
+                "DSB-61R,payment,PAY-61,INV-52,2026-03-18",
+                "DSB-61R,payment,PAY-61,INV-52,2026-02-28",
+            ),
+            (
+                "payments.csv",
+                "CB-61,ACC-R,chargeback,PAY-61,2026-03-18",
+                "CB-61,ACC-R,chargeback,PAY-61,2026-03-01",
+            ),
+            (
+                "ledger.csv",
+                "LG-9,ACC-T,INV-52,2026-03-18T09:00:00Z,chargeback,450.00",
+                "LG-9,ACC-T,INV-52,2026-03-01T09:00:00Z,chargeback,400.00",
+            ),
+        ],
+    );
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("adjustments:CB-61:unrecorded", "0.00", "400.00", "400.00"),
+            ("adjustments:REV-60:unrecorded", "1000.00", "900.00", "-100.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+}

@@ -2178,9 +2178,10 @@ impl Snapshot {
         )
     }
 
-    /// What payment `payment`'s unwindings dated in the window within a day of one of its
-    /// reversals or chargebacks, that no `payment_disbursed` or `credit_disbursed` row (to
-    /// window end) names, pulled back off invoices: the ones those undos' own rows record.
+    /// What payment `payment`'s unwindings within a day of one of its reversals or
+    /// chargebacks of the window (so from the day before window start), that no
+    /// `payment_disbursed` or `credit_disbursed` row (to window end) names, pulled back off
+    /// invoices: the ones those undos' own rows record.
     /// Per day and invoice they unwound, with the invoice's account (`None`: no such
     /// invoice).
     pub fn unwound_without_rows(&self, period: &Period, payment: &str) -> Result<Vec<Unwound>> {
@@ -2189,9 +2190,10 @@ impl Snapshot {
             "SELECT d.invoice_id, (SELECT i.account_id FROM invoices i WHERE i.id = d.invoice_id),
                     d.disbursed_on, -SUM(d.amount_cents) FROM disbursements d
              WHERE d.source_kind = 'payment' AND d.source_id = :payment AND d.amount_cents < 0
-               AND d.disbursed_on >= :start AND d.disbursed_on <= :end
+               AND d.disbursed_on >= date(:start, '-1 day') AND d.disbursed_on <= :end
                AND EXISTS (SELECT 1 FROM payments p
                            WHERE p.related_payment_id = d.source_id AND p.kind IN ('reversal', 'chargeback')
+                             AND p.occurred_on >= :start AND p.occurred_on <= :end
                              AND p.occurred_on >= date(d.disbursed_on, '-1 day')
                              AND p.occurred_on <= date(d.disbursed_on, '+1 day'))
                AND NOT EXISTS (SELECT 1 FROM ledger g
