@@ -25,6 +25,8 @@ pub const POSTING: &str = "posting";
 pub const DISBURSEMENT: &str = "disbursement";
 pub const POSTING_DATE: &str = "posting-date";
 pub const VOID_DATE: &str = "void-date";
+pub const DISBURSEMENT_DATE: &str = "disbursement-date";
+pub const PULL_BACK_DATE: &str = "pull-back-date";
 
 /// The gaps of every account with two or more, each a mismatch, and per account how far
 /// they carry its ledger closing AR off (what the roll-forward leaves to them). `gaps` in
@@ -41,7 +43,10 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, Repor
         let (dates, amounts): (Vec<_>, Vec<_>) = gaps.into_iter().partition(|g| {
             matches!(
                 g.recorded,
-                Recorded::PostedAcrossStart | Recorded::VoidedAcrossStart
+                Recorded::PostedAcrossStart
+                    | Recorded::VoidedAcrossStart
+                    | Recorded::DisbursedAcrossStart
+                    | Recorded::PulledBackAcrossStart
             )
         });
         let (on_void, others): (Vec<_>, Vec<_>) = amounts
@@ -87,7 +92,13 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, Repor
                          ledger row, or the disbursement"
                     ),
                 ),
-                (Recorded::PostedAcrossStart | Recorded::VoidedAcrossStart, _) => {
+                (
+                    Recorded::PostedAcrossStart
+                    | Recorded::VoidedAcrossStart
+                    | Recorded::DisbursedAcrossStart
+                    | Recorded::PulledBackAcrossStart,
+                    _,
+                ) => {
                     unreachable!("dated gaps are reported by across_start")
                 }
                 (Recorded::Disbursed | Recorded::DisbursedToVoid, None) => (
@@ -110,15 +121,39 @@ pub fn check(ctx: Context<'_>, gaps: Vec<LedgerRowGap>) -> (Vec<Mismatch>, Repor
     (sorted(found), explained)
 }
 
-/// A posting or void the ledger dates on the other side of window start than the invoice.
-/// Its rows are in the ledger to window end either way: the account's closing AR is right
-/// and the roll-forward does not see it, but the GL journal books it from the ledger's
-/// dates, in the other period.
+/// A posting, void, disbursement or pull-back the ledger dates on the other side of window
+/// start than its source row. Its rows are in the ledger to window end either way: the
+/// account's closing AR is right and the roll-forward does not see it, but the GL journal
+/// books it in the other period than the ledger.
 fn across_start(lane: &LaneGaps<'_>, account: &str, gap: LedgerRowGap) -> Mismatch {
     let id = &gap.id;
-    let (check, what, kind, date) = match gap.recorded {
-        Recorded::PostedAcrossStart => (POSTING_DATE, "posts", "invoice_posted", "posted_at"),
-        _ => (VOID_DATE, "voids", "void", "voided_at"),
+    // (check, verb, what it is, the rows' kind, the source's date, the source in words)
+    let (check, what, thing, kind, date, source) = match gap.recorded {
+        Recorded::PostedAcrossStart => (
+            POSTING_DATE,
+            "posts",
+            "invoice",
+            "invoice_posted",
+            "posted_at",
+            "invoice",
+        ),
+        Recorded::VoidedAcrossStart => (VOID_DATE, "voids", "invoice", "void", "voided_at", "invoice"),
+        Recorded::DisbursedAcrossStart => (
+            DISBURSEMENT_DATE,
+            "records",
+            "disbursement",
+            "payment_disbursed or credit_disbursed",
+            "disbursed_on",
+            "disbursement",
+        ),
+        _ => (
+            PULL_BACK_DATE,
+            "records",
+            "the return",
+            "reversal or chargeback",
+            "occurred_on",
+            "payments row",
+        ),
     };
     let rows = match gap.rows {
         1 => "Its ledger row".to_string(),
@@ -127,18 +162,18 @@ fn across_start(lane: &LaneGaps<'_>, account: &str, gap: LedgerRowGap) -> Mismat
     let are = if gap.rows == 1 { "is" } else { "are" };
     let (title, dated) = if gap.actual.is_zero() {
         (
-            format!("The ledger {what} invoice {id} before the window, its {date} in it"),
-            format!("{rows} of kind {kind} on account {account} {are} dated before the window, the invoice's {date} in it"),
+            format!("The ledger {what} {thing} {id} before the window, its {date} in it"),
+            format!("{rows} of kind {kind} on account {account} {are} dated before the window, the {source}'s {date} in it"),
         )
     } else {
         (
-            format!("The ledger {what} invoice {id} in the window, its {date} before it"),
-            format!("{rows} of kind {kind} on account {account} {are} dated in the window, the invoice's {date} before it"),
+            format!("The ledger {what} {thing} {id} in the window, its {date} before it"),
+            format!("{rows} of kind {kind} on account {account} {are} dated in the window, the {source}'s {date} before it"),
         )
     };
     let next_action = format!(
         "{dated}, so the GL journal books it in the other period. Date the ledger row as the \
-         invoice, or correct the invoice's {date} (ledger times are UTC: a booking late in the day \
+         {source}, or correct the {source}'s {date} (ledger times are UTC: a booking late in the day \
          west of UTC falls on the next day)"
     );
     lane.mismatch(id, check, gap.expected, gap.actual, title, next_action)
@@ -155,6 +190,10 @@ pub fn trace(m: &Mismatch) -> Trace<'_> {
         VOID_DATE => Trace {
             expected: vec![SourceRows::One("invoices", subject)],
             actual: vec![SourceRows::LedgerVoidingInvoice(subject)],
+        },
+        PULL_BACK_DATE => Trace {
+            expected: vec![SourceRows::One("payments", subject)],
+            actual: vec![SourceRows::LedgerRecordingPayment(subject)],
         },
         _ => Trace {
             expected: vec![SourceRows::One("disbursements", subject)],

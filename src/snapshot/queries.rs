@@ -796,7 +796,35 @@ pub(crate) const LEDGER_ROW_GAPS: &str = concat!(
                            AND (g.occurred_at >= :start) <> (i.voided_at >= :start)
                            AND (SELECT SUM(v.amount_cents) FROM ledger v
                                 WHERE v.invoice_id = i.id AND v.kind <> 'refund'
-                                  AND v.occurred_at < :after_end) = 0))) x
+                                  AND v.occurred_at < :after_end) = 0))
+                   UNION ALL
+                   SELECT CASE WHEN d.id IS NOT NULL THEN 'disbursed-across' ELSE 'pulled-across' END,
+                          COALESCE(d.id, p.id), g.account_id, g.amount_cents,
+                          COALESCE(d.disbursed_on, p.occurred_on) >= :start
+                   FROM ledger g
+                   LEFT JOIN disbursements d ON g.kind IN ('payment_disbursed', 'credit_disbursed')
+                                            AND d.id = g.reference
+                   LEFT JOIN payments p ON g.kind IN ('reversal', 'chargeback') AND p.id = g.reference
+                                       AND p.kind = g.kind
+                   WHERE g.occurred_at < :after_end
+                     AND g.kind IN ('payment_disbursed', 'credit_disbursed', 'reversal', 'chargeback')
+                     AND COALESCE(d.disbursed_on, p.occurred_on) <= :end
+                     AND (g.occurred_at >= :start) <> (COALESCE(d.disbursed_on, p.occurred_on) >= :start)
+                     AND (d.id IS NULL
+                          OR ((SELECT SUM(r.amount_cents) FROM ledger r
+                               WHERE r.reference = d.id AND r.kind IN ('payment_disbursed', 'credit_disbursed')
+                                 AND r.occurred_at < :after_end) = -d.amount_cents
+                              AND EXISTS (SELECT 1 FROM invoices i WHERE i.id = d.invoice_id AND ",
+    receivable_at_end!(),
+    ")))
+                     AND (p.id IS NULL
+                          OR (SELECT SUM(r.amount_cents) FROM ledger r
+                              WHERE r.reference = p.id AND r.kind = p.kind AND r.occurred_at < :after_end)
+                             = MIN(p.amount_cents, MAX(0, (SELECT COALESCE(-SUM(u.amount_cents), 0)
+                                                           FROM disbursements u
+                                                           WHERE u.source_kind = 'payment'
+                                                             AND u.source_id = p.related_payment_id
+                                                             AND u.disbursed_on = p.occurred_on))))) x
              GROUP BY x.what, x.id HAVING SUM(x.amount_cents) <> 0
              ORDER BY 1, 2"
 );
@@ -1027,6 +1055,13 @@ pub enum Recorded {
     PostedAcrossStart,
     /// The same, of a void invoice's `void` rows against its `voided_at`.
     VoidedAcrossStart,
+    /// The same, of a disbursement's `payment_disbursed`/`credit_disbursed` rows against
+    /// its `disbursed_on` (a disbursement dated by window end to a receivable, its rows
+    /// right in amount).
+    DisbursedAcrossStart,
+    /// The same, of a reversal's or chargeback's rows against its `occurred_on` (dated by
+    /// window end, its rows right in amount).
+    PulledBackAcrossStart,
 }
 
 /// A source row whose ledger rows (to window end) add up to something else than it.
@@ -1641,6 +1676,8 @@ impl Snapshot {
                         "voided" => Some(Recorded::DisbursedToVoid),
                         "posted-across" => Some(Recorded::PostedAcrossStart),
                         "voided-across" => Some(Recorded::VoidedAcrossStart),
+                        "disbursed-across" => Some(Recorded::DisbursedAcrossStart),
+                        "pulled-across" => Some(Recorded::PulledBackAcrossStart),
                         _ => None,
                     })?,
                     id: r.get(1)?,
