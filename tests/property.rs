@@ -1521,6 +1521,30 @@ fn plant(data: &mut SourceData, class: u8, delta: i64, sign: i64, planted: &Plan
                 ("adjustments:REV-2D:unrecorded".into(), m(sign * delta)),
             ]
         }
+        // The return's reversal or chargeback row dated the day before window start (its
+        // amount, its payments row and its unwinding right): found on its row, the row out
+        // of the window's ledger (expected the row, actual 0.00).
+        14 => {
+            let row = data
+                .ledger
+                .iter_mut()
+                .find(|l| l.reference.as_deref() == Some(reversal))
+                .unwrap();
+            row.occurred_at = at(feb(28), 23);
+            vec![(format!("ledger:{reversal}:pull-back-date"), -row.amount)]
+        }
+        // The returned payment's application booked the day before window start: the same,
+        // on the disbursement's row.
+        15 => {
+            let dsb = format!("DSB-{}", reversal.split_once('-').unwrap().1);
+            let row = data
+                .ledger
+                .iter_mut()
+                .find(|l| l.reference.as_deref() == Some(dsb.as_str()))
+                .unwrap();
+            row.occurred_at = at(feb(28), 23);
+            vec![(format!("ledger:{dsb}:disbursement-date"), -row.amount)]
+        }
         // A billed program fee on no statement line: the fee line is split in two, the
         // statement presents the first; header and the program's billed fee still tie.
         _ => {
@@ -1558,7 +1582,7 @@ proptest! {
         stories in stories(),
         units in 2i64..5000,
         rate in 1i64..10_000,
-        class in 0u8..14,
+        class in 0u8..16,
         delta in 1i64..100_000,
         negative in any::<bool>(),
         chargeback in any::<bool>(),
