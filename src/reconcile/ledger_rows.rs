@@ -7,10 +7,10 @@
 //! more are each reported on their own row, and the roll-forward reports only what they do
 //! not explain (docs/reconciliation.md, "A ledger row against what it records"). A gap of a
 //! disbursement to an invoice voided in the window is always reported on its row: the void
-//! check holds the invoice's other rows and leaves these to it. So is a posting or a void
-//! the ledger dates on the other side of window start than the invoice does ("Across the
-//! window start"): the account's closing AR is right, and no other check sees it, but the
-//! GL journal, built from the ledger's dates, books it in the other period.
+//! check holds the invoice's other rows and leaves these to it. So is a posting, a void, an
+//! application or a return the ledger dates on the other side of window start than its
+//! source row does ("Across the window start"): the account's closing AR is right, and no
+//! other check sees it, but the GL journal books it in the other period than the ledger.
 //!
 //! Owns this check; pure: must not read the snapshot or know the workflow.
 
