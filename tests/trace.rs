@@ -259,3 +259,24 @@ fn a_roll_forward_says_which_findings_its_expected_figure_leaves_out() {
         "{text}"
     );
 }
+
+/// A void finding's actual figure is its invoice's rows' net less what its disbursements'
+/// rows are off: the disbursements to it are listed beside the rows (they were not, and a
+/// figure less than the rows' sum could not be recomputed). On `void-booked-late`: INV-A1's
+/// rows 500.00 − 200.00 = 300.00, and DSB-A1 (200.00, 03-05) applied to it.
+#[test]
+fn a_void_lists_the_disbursements_to_its_invoice_beside_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture_copy(dir.path(), "void-booked-late");
+    let file = dir.path().join("p.db");
+    closedesk::import::import_dir(&src, &file, false).unwrap();
+    let out = closedesk(&["adjustments:INV-A1:void", "--rows"], &file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let actual = text.split_once("\nActual").unwrap().1;
+    assert!(actual.contains("  Σ amount 300.00 = actual 300.00"), "{text}");
+    assert!(
+        actual.contains("  DSB-A1 ") && actual.contains("  Σ amount 200.00"),
+        "{text}"
+    );
+}

@@ -506,9 +506,14 @@ fn paid_out_beyond(gaps: &LaneGaps<'_>, credit: &CreditIssued, paid: Money) -> O
 pub fn trace(m: &Mismatch) -> Trace<'_> {
     let subject = m.subject.as_str();
     match m.check {
+        // Actual: the invoice's rows' net less what its disbursements' rows are off (each
+        // its own finding): the disbursements to it beside the rows.
         VOID => Trace {
             expected: vec![SourceRows::One("invoices", subject)],
-            actual: vec![SourceRows::LedgerOfInvoice(subject)],
+            actual: vec![
+                SourceRows::LedgerOfInvoice(subject),
+                SourceRows::DisbursementsToInvoice(subject),
+            ],
         },
         UNRECORDED => Trace {
             // A refund's expected figure is its amount: its row alone (no unwindings).
