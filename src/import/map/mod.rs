@@ -1899,6 +1899,36 @@ mod tests {
         assert_eq!(jpy.unwrap(), "1500");
     }
 
+    /// Any amount, written as a spreadsheet writes it (grouped by threes, negative in
+    /// parentheses or with a minus before or after the sign, padded), reads back to itself.
+    #[test]
+    fn an_accounting_amount_reads_back_whatever_its_form() {
+        use proptest::prelude::*;
+        proptest!(|(cents in -100_000_000_000i64..100_000_000_000, form in 0u8..4, sign in any::<bool>(), pad in any::<bool>())| {
+            let money = crate::money::Money::from_cents(cents);
+            let plain = money.abs().to_string();
+            let (whole, frac) = plain.split_once('.').unwrap();
+            let digits: Vec<char> = whole.chars().collect();
+            let mut grouped = String::new();
+            for (i, c) in digits.iter().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    grouped.push(',');
+                }
+                grouped.push(*c);
+            }
+            let number = format!("{}{grouped}.{frac}", if sign { "$" } else { "" });
+            let written = match (cents < 0, form) {
+                (false, _) => number,
+                (true, 0) => format!("({number})"),
+                (true, 1) => format!("-{number}"),
+                (true, 2) if sign => format!("$-{}", &number[1..]),
+                (true, _) => format!("- {number}"),
+            };
+            let written = if pad { format!(" {written} ") } else { written };
+            prop_assert_eq!(amount(&written, Unit::Accounting, Some("USD"), false), Ok(money.to_string()), "{}", written);
+        });
+    }
+
     #[test]
     fn minor_units_are_the_period_currencys() {
         // KWD has three decimals: 10800 fils are 10.800, not 108.00; JPY has none.
