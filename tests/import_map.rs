@@ -1209,4 +1209,26 @@ fn a_negative_amount_where_the_table_wants_positive_names_the_sign_rules() {
         ),
         "{stderr}"
     );
+    // Written as a spreadsheet writes it: `($20.00)` is read negative and named so; `$ -`
+    // is zero, which no sign rule helps (it had the hint, and `($20.00)` had none).
+    let text = fs::read_to_string(&unsigned).unwrap();
+    fs::write(
+        &unsigned,
+        text.replacen("amounts = \"major\"", "amounts = \"accounting\"", 1),
+    )
+    .unwrap();
+    edit(&dir.join("transactions.csv"), ",-20.00,", ",($20.00),");
+    edit(&dir.join("transactions.csv"), ",60.00,0.00,", ",$ -,0.00,");
+    let stderr = refused(&unsigned, &dir, &tmp.path().join("q.db"));
+    let lines: Vec<&str> = stderr.lines().collect();
+    let refund = lines
+        .iter()
+        .find(|l| l.contains("transactions.csv:6:5: amount '($20.00)'"))
+        .expect(&stderr);
+    assert!(refund.contains("flip the sign in the rule"), "{stderr}");
+    let zero = lines
+        .iter()
+        .find(|l| l.contains("transactions.csv:5:5: amount '$ -'"))
+        .expect(&stderr);
+    assert!(!zero.contains("flip the sign"), "{stderr}");
 }

@@ -1503,6 +1503,22 @@ fn accounting(text: &str, currency: Option<&str>) -> Result<crate::money::Money,
         let grouped = (1..=3).contains(&groups[0].len())
             && groups.iter().all(|g| digits(g))
             && groups[1..].iter().all(|g| g.len() == 3);
+        // `0,125` is no thousand: a spreadsheet writes no leading zero group. And in a
+        // currency of three decimals `1,500` may be 1500 or 1.500: never guessed.
+        if grouped && groups[0].starts_with('0') {
+            return Err(
+                "has a decimal comma: the accounting format reads 1,234.56 (a comma groups thousands, a \
+                        point starts the decimals)"
+                    .into(),
+            );
+        }
+        if grouped && !t.contains('.') && crate::money::decimals() == 3 {
+            return Err(
+                "has a comma and no decimal point in a currency of three decimals: 1,500 may be 1500 or \
+                        1.500; write its decimals (1,500.000)"
+                    .into(),
+            );
+        }
         if !grouped {
             return Err(match (groups.len(), t.contains('.')) {
                 (2, false) if groups[1].len() != 3 && digits(groups[1]) => {
@@ -1596,7 +1612,8 @@ fn date_reason(text: &str, format: &str, kind: ParseErrorKind) -> String {
     match kind {
         ParseErrorKind::OutOfRange | ParseErrorKind::Impossible => {
             let mut why = "no such date or time (a day, month or hour out of range)".to_string();
-            let leading = format.starts_with("%m") || format.starts_with("%d");
+            // Only where the swapped format reads it: a hint that cannot help misleads.
+            let leading = (format.starts_with("%m") || format.starts_with("%d")) && reads(text, &swapped);
             if leading && month_first && numbers.first().is_some_and(|n| *n > 12) {
                 why.push_str(&format!("; day first? read it with {swapped}"));
             } else if leading && day_first && numbers.get(1).is_some_and(|n| *n > 12) {
@@ -1621,6 +1638,19 @@ fn date_reason(text: &str, format: &str, kind: ParseErrorKind) -> String {
                 why.push_str("; fractional seconds? read them with %S%.f");
             }
             why
+        }
+    }
+}
+
+/// Whether `text` reads with `format`, as [`date`] reads it (with an offset, a date and
+/// time, or a date alone).
+fn reads(text: &str, format: &str) -> bool {
+    let has_offset = format.contains("%z") || format.contains("%:z") || format.contains("%#z");
+    match has_offset {
+        true => DateTime::parse_from_str(text, format).is_ok(),
+        false => {
+            NaiveDateTime::parse_from_str(text, format).is_ok()
+                || NaiveDate::parse_from_str(text, format).is_ok()
         }
     }
 }
@@ -1689,6 +1719,11 @@ fn locate(
         }
         None => p.reason.clone(),
     };
+    // The value the rule read is below zero (`($20.00)`, `-2000` minor), not zero (`$ -`).
+    let read_negative = converted
+        .map(|c| c.made.clone())
+        .or_else(|| p.reason.split('\'').nth(1).map(String::from))
+        .is_some_and(|made| made.starts_with('-') && made.bytes().any(|b| (b'1'..=b'9').contains(&b)));
     // `$1,250.00`, `(12.00)` in a table read as plain major units: the export is a
     // spreadsheet's, which the accounting format reads as written.
     let spreadsheet = {
@@ -1732,7 +1767,7 @@ fn locate(
                         && !field.negate
                         && field.negate_when.is_empty()
                         && reason.contains("must be greater than zero")
-                        && reason.contains('-') =>
+                        && read_negative =>
                     {
                         "; an export that writes these rows negative (refunds, credit notes): flip the sign in \
                          the rule, negate = true, or negate_when = { Column = [\"value\"] } for some rows"
@@ -1851,6 +1886,9 @@ mod tests {
             ("12,3456.00", "has a comma that does not group thousands"),
             (",123.00", "has a comma that does not group thousands"),
             ("1,234,56", "has a comma that does not group thousands"),
+            ("0,125", "has a decimal comma"),
+            ("00,125", "has a decimal comma"),
+            ("0,000.00", "has a decimal comma"),
             ("(-12.00)", "has a minus inside parentheses"),
             ("-(12.00)", "has a minus inside parentheses"),
             ("(12.00", "has a parenthesis"),
@@ -1895,6 +1933,15 @@ mod tests {
         assert!(amount("$1.00", Unit::Accounting, Some("CHF"), false)
             .unwrap_err()
             .starts_with("has the sign $, and closedesk writes the period's CHF with none"));
+        // Three decimals: a comma with no point is 1500 or 1.500, refused; with its decimals read.
+        let kwd = |text: &str| {
+            crate::money::with_decimals(3, || amount(text, Unit::Accounting, Some("KWD"), false))
+        };
+        assert!(kwd("1,500")
+            .unwrap_err()
+            .starts_with("has a comma and no decimal point in a currency of three"));
+        assert!(kwd("0,125").unwrap_err().starts_with("has a decimal comma"));
+        assert_eq!(kwd("1,500.000").unwrap(), "1500.000");
         let jpy = crate::money::with_decimals(0, || amount("¥1,500", Unit::Accounting, Some("JPY"), false));
         assert_eq!(jpy.unwrap(), "1500");
     }
@@ -2042,6 +2089,11 @@ mod tests {
             "it goes on after the format ends; fractional seconds? read them with %S%.f"
         );
         assert_eq!(why("2026-03", "%Y-%m-%d"), "it ends before the format does");
+        // No hint where swapping cannot help: 13/13 reads neither way.
+        assert_eq!(
+            why("13/13/2026", "%d/%m/%Y"),
+            "no such date or time (a day, month or hour out of range)"
+        );
         // The fixes read: %#z takes Z, %.f the fraction.
         assert!(date("2026-03-02T10:00:00Z", "%Y-%m-%dT%H:%M:%S%#z", Kind::Timestamp).is_ok());
         assert!(date("2026-03-02 10:00:00.250", "%Y-%m-%d %H:%M:%S%.f", Kind::Timestamp).is_ok());
