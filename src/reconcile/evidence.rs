@@ -434,26 +434,6 @@ fn side_text(out: &mut String, name: &str, s: &Side) {
     }
 }
 
-/// `text` in lines of at most `width` characters, broken at spaces (a longer word stands
-/// alone on its line).
-fn wrapped(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 /// The evidence as plain text, one line per row (`\n`-separated): what `closedesk mismatch
 /// KEY --rows` prints and the cockpit's evidence view shows. Every piece of text from the
 /// file goes through `inert`; a line starting `  ≠` is a row that differs.
@@ -468,8 +448,14 @@ pub fn text(e: &Evidence) -> String {
         e.variance.grouped()
     );
     // In full, a line at a time: a detail view cuts it at its width.
-    for (i, line) in wrapped(&inert(&e.next_action), 72).iter().enumerate() {
-        let _ = writeln!(out, "{}{line}", if i == 0 { "next: " } else { "      " });
+    for (i, line) in crate::text::wrap(&inert(&e.next_action), 72).iter().enumerate() {
+        // Continuations come indented by two: under the first line's text.
+        let _ = writeln!(
+            out,
+            "{}{}",
+            if i == 0 { "next: " } else { "    " },
+            line.trim_end()
+        );
     }
     // The comparison first, where there is one: it shows which row makes the gap.
     if let Some(c) = &e.compare {
