@@ -1164,6 +1164,19 @@ fn title_lines_above_the_header_are_passed_over_with_header_line() {
     let stderr = refused(&with, &dir, &tmp.path().join("q.db"));
     assert!(stderr.contains("accounts.csv:6:1: "), "{stderr}");
 
+    // A name over two lines (lines 5 and 6 of the file): the quoted cell runs on to the
+    // file's line 6, not the mapped table's.
+    edit(&path, "\n,billing@", "\nbluewater,billing@");
+    edit(&path, ",Acme Clinics,", ",\"Acme\nClinics\",");
+    let stderr = refused(&with, &dir, &tmp.path().join("q.db"));
+    assert!(
+        stderr.contains(
+            "accounts.csv:5:4: line break inside name, which holds one line: a quote may be unbalanced \
+             (the quoted cell runs on to line 6: 'Acme\\nClinics')"
+        ),
+        "{stderr}"
+    );
+
     // A header line past the end of the file.
     fs::write(
         &with,

@@ -1806,23 +1806,28 @@ fn native_words(reason: &str, native: &NativeFile, exports: &[ExportFile]) -> St
             &format!("(no such row in table {table})"),
         );
     }
-    const FIRST: &str = "(first on line ";
-    if let Some(start) = reason.find(FIRST) {
-        let rest = &reason[start + FIRST.len()..];
+    // A native line named inside the text: the export's line of it.
+    let export_line = |line: u64| {
+        let entry = native.entries.iter().rev().find(|e| e.native_line <= line)?;
+        Some((entry.source, entry.export_line + (line - entry.native_line)))
+    };
+    // `(first on line N`: the first row of a repeated id, in its export (which may be
+    // another file than this row's); `runs on to line N`: the same cell's last line.
+    for (marker, with_file) in [("(first on line ", true), ("runs on to line ", false)] {
+        let Some(start) = reason.find(marker) else {
+            continue;
+        };
+        let rest = &reason[start + marker.len()..];
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let first = digits.parse::<u64>().ok().and_then(|line| {
-            let entry = native.entries.iter().rev().find(|e| e.native_line <= line)?;
-            let export = &exports[entry.source];
-            Some(format!(
-                "{}:{}",
-                export.label,
-                entry.export_line + (line - entry.native_line)
-            ))
-        });
-        if let Some(first) = first {
-            let end = start + FIRST.len() + digits.len();
-            reason = format!("{}(first at {first}{}", &reason[..start], &reason[end..]);
-        }
+        let Some((source, line)) = digits.parse::<u64>().ok().and_then(export_line) else {
+            continue;
+        };
+        let at = match with_file {
+            true => format!("(first at {}:{line}", exports[source].label),
+            false => format!("{marker}{line}"),
+        };
+        let end = start + marker.len() + digits.len();
+        reason = format!("{}{at}{}", &reason[..start], &reason[end..]);
     }
     reason
 }
