@@ -1482,6 +1482,59 @@ fn a_credit_reversal_refund_signed_as_a_receipt_or_paying_out_more_is_found() {
     assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
 }
 
+// A statement that shows the employer a fee twice (tests/fixtures/statements-presented):
+// hand-computed from an adversarial audit.
+
+/// A statement line presenting a fee whose invoice is void at window end, or a fee an
+/// earlier statement line presents, stands at 0.00: each is one finding on its line. They
+/// read clean before (the program's figures all tie).
+#[test]
+fn a_statement_line_presenting_a_void_or_repeated_fee_is_found_once() {
+    let rec = reconcile_fixture("statements-presented", &[]);
+    assert_eq!(
+        found(&rec),
+        expect(&[
+            ("statements:SLC0:presented-twice", "0.00", "80.00", "80.00"),
+            ("statements:SLD1:void", "0.00", "100.00", "100.00"),
+        ]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert!(rec
+        .mismatches
+        .iter()
+        .all(|m| m.severity == closedesk::snapshot::model::Severity::Medium));
+    let s = &rec.steps.statements;
+    assert_eq!((s.line_count, s.lines_total, s.untied_count), (6, m("410.00"), 0));
+    assert_eq!(rec.steps.programs.program_fees_billed, m("230.00"));
+    assert_eq!(rec.headline.closing_ar, m("230.00"));
+    let open_variance = rec
+        .mismatches
+        .iter()
+        .fold(Money::ZERO, |sum, m| sum + m.variance.abs());
+    assert_eq!(open_variance, m("180.00"));
+    let from_source = reconcile_fixture_from_source("statements-presented");
+    assert_eq!(found(&from_source), found(&rec));
+
+    // The same lines at 0.00 break nothing; a fee voided after the window stands.
+    let rec = reconcile_fixture(
+        "statements-presented",
+        &[
+            (
+                "statement_lines.csv",
+                "the voided fee,100.00",
+                "the voided fee,0.00",
+            ),
+            (
+                "statement_lines.csv",
+                "(already on STM-CB),80.00",
+                "(already on STM-CB),0.00",
+            ),
+        ],
+    );
+    assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
+}
+
 // A parent's payments on its clinics' invoices, pulled back on the clinics' ledgers
 // (tests/fixtures/parent-pays-child): hand-computed from an adversarial audit.
 

@@ -161,7 +161,7 @@ pub fn evidence(
             }
         }
         crate::snapshot::model::Lane::EmployerPrograms | crate::snapshot::model::Lane::Statements => {
-            statement_compare(snapshot, m)?
+            statement_compare(snapshot, &recon.period, m)?
         }
         crate::snapshot::model::Lane::Usage => usage_compare(snapshot, &recon.period, m)?,
         _ => None,
@@ -250,37 +250,47 @@ fn usage_compare(
 
 /// A program statement's lines against the invoice lines they present, and the fee lines
 /// behind the mismatch that no line of the statement presents.
-fn statement_compare(snapshot: &Snapshot, m: &super::Mismatch) -> rusqlite::Result<Option<Compare>> {
-    let all = snapshot.statement_lines()?;
+fn statement_compare(
+    snapshot: &Snapshot,
+    period: &crate::snapshot::model::Period,
+    m: &super::Mismatch,
+) -> rusqlite::Result<Option<Compare>> {
+    let all = snapshot.statement_lines(period)?;
+    let judged = super::statements::judged(&all);
     // The statement: the subject itself, or the statement of the subject's line.
     let statement = match all.iter().find(|l| l.id == m.subject) {
         Some(line) => line.statement_id.clone(),
         None => m.subject.clone(),
     };
-    let lines: Vec<_> = all.iter().filter(|l| l.statement_id == statement).collect();
+    let lines: Vec<_> = all
+        .iter()
+        .zip(&judged)
+        .filter(|(l, _)| l.statement_id == statement)
+        .collect();
     if lines.is_empty() {
         return Ok(None);
     }
     let mut rows: Vec<CompareRow> = lines
         .iter()
-        .map(|l| {
-            let expected = l.invoice_line.as_ref().map(|p| p.amount).unwrap_or_default();
-            CompareRow {
-                id: l.id.clone(),
-                name: Some(match &l.invoice_line {
-                    Some(p) => format!("presents {}", p.id),
-                    None => "presents no invoice line".to_string(),
-                }),
-                expected,
-                actual: l.amount,
-                difference: l.amount - expected,
-                differs: l.amount != expected || l.invoice_line.is_none(),
-            }
+        .map(|(l, judged)| CompareRow {
+            id: l.id.clone(),
+            name: Some(match (&l.invoice_line, judged.check) {
+                (Some(p), Some(super::statements::VOID)) => format!("presents {} (void)", p.id),
+                (Some(p), Some(super::statements::PRESENTED_TWICE)) => {
+                    format!("presents {} (again)", p.id)
+                }
+                (Some(p), _) => format!("presents {}", p.id),
+                (None, _) => "presents no invoice line".to_string(),
+            }),
+            expected: judged.expected,
+            actual: l.amount,
+            difference: l.amount - judged.expected,
+            differs: judged.check.is_some(),
         })
         .collect();
     let presented: Vec<&str> = lines
         .iter()
-        .filter_map(|l| l.invoice_line.as_ref().map(|p| p.id.as_str()))
+        .filter_map(|(l, _)| l.invoice_line.as_ref().map(|p| p.id.as_str()))
         .collect();
     let missing: Vec<&super::SourceRef> = m
         .expected_rows
@@ -301,9 +311,9 @@ fn statement_compare(snapshot: &Snapshot, m: &super::Mismatch) -> rusqlite::Resu
             differs: true,
         });
     }
-    let lines_total: Money = lines.iter().map(|l| l.amount).sum();
+    let lines_total: Money = lines.iter().map(|(l, _)| l.amount).sum();
     let header = snapshot
-        .source_rows(&snapshot.period()?, [("program_statements", statement.as_str())])?
+        .source_rows(period, [("program_statements", statement.as_str())])?
         .into_iter()
         .find(|r| r.found)
         .and_then(|r| r.amounts.first().map(|(_, m)| *m));

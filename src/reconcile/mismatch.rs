@@ -49,6 +49,8 @@ pub const CHECKS: &[&str] = &[
     programs::NO_STATEMENT,
     statements::UNTIED,
     statements::LINE,
+    statements::VOID,
+    statements::PRESENTED_TWICE,
     statements::UNPRESENTED,
 ];
 

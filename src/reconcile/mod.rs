@@ -682,7 +682,7 @@ fn programs_and_statements(snapshot: &Snapshot, ctx: Context<'_>, basis: Basis) 
 
     let (statements, found) = statements::check(
         ctx,
-        snapshot.statement_lines()?,
+        snapshot.statement_lines(p)?,
         snapshot.unpresented_fee_lines(p, basis)?,
     );
     mismatches.extend(traced(snapshot, p, found, statements::trace)?);

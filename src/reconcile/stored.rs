@@ -294,7 +294,7 @@ fn agrees_with_signoff(snapshot: &Snapshot, overview: &Overview) -> rusqlite::Re
 /// must not be read as an overview. `overview.2` (the JSON of an overview, the engine of
 /// issue 13) and `overview.1` (earlier rules) were one JSON blob; schema 3 drops them.
 /// `.minor`: amounts in the currency's decimals (before, two whatever the currency).
-pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.9.minor");
+pub const STORED_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+rows.10.minor");
 
 /// Where a reconciliation came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1286,6 +1286,8 @@ pub struct PresentedLine {
     pub kind: LineKind,
     pub program_id: Option<String>,
     pub amount: Money,
+    /// Its invoice is void at window end (voided on or before it).
+    pub voided: bool,
 }
 
 /// One account's receivable invoice balances by days past due at window end.
@@ -1382,6 +1384,10 @@ pub enum SourceRows<'a> {
     BilledProgramFeeLinesOfStatement(&'a str),
     /// The invoice line a statement line presents.
     PresentedInvoiceLine(&'a str),
+    /// The invoice of the invoice line a statement line presents.
+    InvoiceOfPresentedLine(&'a str),
+    /// The other statement lines presenting the invoice line a statement line presents.
+    OtherLinesPresentingFee(&'a str),
     /// The disbursements (to window end) of the same payment or credit to the same invoice
     /// as the named disbursement: one application and its unwinding.
     DisbursementsOfPair(&'a str),
@@ -2087,15 +2093,20 @@ impl Snapshot {
         )
     }
 
-    /// Every statement line with its statement's program and the invoice line it presents.
-    pub fn statement_lines(&self) -> Result<Vec<StatementLineFacts>> {
+    /// Every statement line with its statement's program and the invoice line it presents
+    /// (whether its invoice is void at window end); in the order the statements were issued
+    /// (`issued_on`, then id), each statement's lines by id.
+    pub fn statement_lines(&self, period: &Period) -> Result<Vec<StatementLineFacts>> {
+        let w = Window::of(period);
         self.collect(
             "SELECT sl.id, sl.statement_id, s.program_id, sl.amount_cents,
-                    l.id, l.kind, l.program_id, l.amount_cents
+                    l.id, l.kind, l.program_id, l.amount_cents,
+                    COALESCE(i.status = 'void' AND i.voided_at <= :end, 0)
              FROM statement_lines sl JOIN program_statements s ON s.id = sl.statement_id
              LEFT JOIN invoice_lines l ON l.id = sl.invoice_line_id
-             ORDER BY sl.id",
-            &[],
+             LEFT JOIN invoices i ON i.id = l.invoice_id
+             ORDER BY s.issued_on, s.id, sl.id",
+            named_params! { ":end": w.end },
             |r| {
                 let line_id: Option<String> = r.get(4)?;
                 let invoice_line = match line_id {
@@ -2104,6 +2115,7 @@ impl Snapshot {
                         kind: word_at(r, 5, LineKind::parse)?,
                         program_id: r.get(6)?,
                         amount: money_at(r, 7)?,
+                        voided: r.get(8)?,
                     }),
                     None => None,
                 };
@@ -2545,6 +2557,20 @@ impl Snapshot {
                 "invoice_lines",
                 "SELECT invoice_line_id FROM statement_lines
                      WHERE id = :statement_line AND invoice_line_id IS NOT NULL",
+                named_params! { ":statement_line": *statement_line },
+            ),
+            SourceRows::InvoiceOfPresentedLine(statement_line) => (
+                "invoices",
+                "SELECT l.invoice_id FROM statement_lines sl JOIN invoice_lines l ON l.id = sl.invoice_line_id
+                     WHERE sl.id = :statement_line",
+                named_params! { ":statement_line": *statement_line },
+            ),
+            SourceRows::OtherLinesPresentingFee(statement_line) => (
+                "statement_lines",
+                "SELECT o.id FROM statement_lines sl JOIN statement_lines o
+                       ON o.invoice_line_id = sl.invoice_line_id AND o.id <> sl.id
+                     WHERE sl.id = :statement_line
+                     ORDER BY o.id",
                 named_params! { ":statement_line": *statement_line },
             ),
             SourceRows::DisbursementsToInvoiceToExport(invoice) => (

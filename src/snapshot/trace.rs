@@ -39,11 +39,14 @@ fn reader(table: &str) -> Option<(String, &'static [&'static str])> {
                 "SELECT i.posted_at, i.account_id,
                         i.status || CASE WHEN i.voided_at IS NULL THEN '' ELSE ' (voided ' || i.voided_at || ')' END
                              || ', due ' || i.due_date,
-                        i.total_cents, i.balance_cents, {}, {}
+                        i.total_cents, i.balance_cents,
+                        CASE WHEN i.status = 'void' AND i.voided_at <= :end THEN 0 ELSE {} END,
+                        CASE WHEN i.status = 'void' THEN 0 ELSE {} END
                  FROM invoices i WHERE i.id = :id",
                 balance_at_end!(),
                 // What the platform's balance should be at its export: the `balance` check's
-                // expected figure, so a trace of that check shows it as a sum.
+                // expected figure, so a trace of that check shows it as a sum. A void carries
+                // no balance: none from its void date (window end, export) on.
                 balance_at_end!(
                     @of
                     "(SELECT COALESCE(SUM(d.amount_cents), 0) FROM disbursements d WHERE d.invoice_id = i.id)",
