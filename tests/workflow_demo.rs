@@ -379,3 +379,71 @@ fn a_checklist_note_alone_leaves_the_item_as_it_was() {
     let why = refused(&f, &["checklist", "note", "1", "hello", "--user", "visitor"]);
     assert!(why.contains("not on this period's roster"), "{why}");
 }
+
+/// A sign-off committed while `demo --force` (or an import) builds its replacement is never
+/// lost: the replacement checks the old file again under its write lock and is refused. It
+/// was not: the lead was told the period was signed and locked, and the new file then
+/// replaced it, sign-off, audit trail and all.
+#[test]
+fn a_sign_off_made_while_a_forced_replacement_runs_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = demo(dir.path());
+    let f = f.as_path();
+    for key in [GL, STATEMENT] {
+        ok(
+            f,
+            &[
+                "mismatch",
+                key,
+                "waive",
+                "--reason",
+                "known difference, corrected next period",
+                "--user",
+                "jokafor",
+            ],
+        );
+    }
+    for item in 1..=8 {
+        let who = if item % 2 == 0 { "tlin" } else { "rdiaz" };
+        ok(f, &["checklist", "set", &item.to_string(), "done", "--user", who]);
+    }
+    // A replacement that takes seconds to build, started before the sign-off.
+    let replacing = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .args(["demo", "--scale", "50000", "--force", "--out"])
+        .arg(f)
+        .env_remove("USER")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its temporary file exists once it has checked the target (not signed off then).
+    let temporary = format!(".demo.db.importing-{}", replacing.id());
+    let started = std::time::Instant::now();
+    while !dir.path().join(&temporary).exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the replacement never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let signed = run(f, &["signoff", "--user", "mhale", "--comment", "March close"]);
+    let replaced = replacing.wait_with_output().unwrap();
+    let e = String::from_utf8_lossy(&replaced.stderr);
+    if signed.status.success() {
+        assert_eq!(replaced.status.code(), Some(2), "the replacement went ahead: {e}");
+        assert!(
+            e.contains("is signed off by mhale") && e.contains("--force does not replace it"),
+            "{e}"
+        );
+        assert_eq!(json(f, &["status", "--json"])["status"], "signed_off");
+        ok(f, &["verify"]);
+    } else {
+        // The replacement won the race (a slow machine): the sign-off saved nothing and
+        // said so (the file it opened was replaced, or the new one is not ready to sign).
+        assert_eq!(signed.status.code(), Some(2), "{signed:?}");
+        eprintln!(
+            "the replacement finished before the sign-off: {}",
+            String::from_utf8_lossy(&signed.stderr)
+        );
+    }
+}

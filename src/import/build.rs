@@ -94,6 +94,12 @@ fn refuse_signed_off(out: &Path) -> Result<(), ImportError> {
     let Ok(snapshot) = Snapshot::open_to_read(out) else {
         return Ok(());
     };
+    refuse_if_signed_off(&snapshot, out)
+}
+
+/// [`refuse_signed_off`] on an open snapshot (inside its write transaction, the state no
+/// other writer can change before the transaction ends).
+fn refuse_if_signed_off(snapshot: &Snapshot, out: &Path) -> Result<(), ImportError> {
     let read = snapshot.workflow();
     let Ok(period) = read.period_state() else {
         return Ok(());
@@ -284,6 +290,51 @@ fn place(temp: &Path, out: &Path, force: bool) -> Result<(), ImportError> {
     if !force {
         return Err(exists(out));
     }
+    // The old file is checked again and replaced while this process holds its write lock:
+    // a sign-off committed since `check_target` looked (an import runs for minutes) is
+    // refused here, and one that waits for the lock finds the file replaced and saves
+    // nothing (every workflow write checks that its file is still at its path), instead of
+    // being reported signed and then lost with the old file.
+    let Ok(old) = Snapshot::open(out) else {
+        // Not a snapshot closedesk can open (an empty file): nothing of it to keep.
+        return replace(temp, out);
+    };
+    let held = old.write(|_| -> Result<(), Held> {
+        refuse_if_signed_off(&old, out).map_err(Held::Refused)?;
+        // Roll back either way: nothing is written to the old file, its lock was held.
+        Err(Held::Replaced(replace(temp, out)))
+    });
+    match held {
+        Err(Held::Replaced(result)) => result,
+        Err(Held::Refused(e)) => Err(e),
+        Err(Held::Sqlite(e)) => Err(target_error(
+            out,
+            "the old file could not be locked to be replaced (another writer held it?); nothing was replaced",
+            e,
+        )),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// How holding the old file's write lock to replace it ended.
+enum Held {
+    /// The old file is signed off: refused.
+    Refused(ImportError),
+    /// The lock was not had.
+    Sqlite(rusqlite::Error),
+    /// The new file was moved (or failed to move) under the lock.
+    Replaced(Result<(), ImportError>),
+}
+
+impl From<rusqlite::Error> for Held {
+    fn from(e: rusqlite::Error) -> Held {
+        Held::Sqlite(e)
+    }
+}
+
+/// Moves `temp` onto `out`, which exists; the old file's logs are set aside first and put
+/// back if the move fails.
+fn replace(temp: &Path, out: &Path) -> Result<(), ImportError> {
     // Replacing: the old file's logs are set aside first (a log must never meet another
     // database) and put back if the move fails.
     let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
