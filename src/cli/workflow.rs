@@ -748,7 +748,13 @@ fn print_detail(d: &Detail, actor: &Actor) {
                     .map(|r| format!("{} {}", r.table, inert(&r.id)))
                     .collect::<Vec<_>>()
                     .join(", ");
-                if refs.len() > SHOWN {
+                if refs.len() >= crate::snapshot::queries::SOURCE_ROWS_CAP {
+                    text.push_str(&format!(
+                        " and {} more listed, and more not listed (--json lists the first {})",
+                        refs.len() - SHOWN,
+                        refs.len()
+                    ));
+                } else if refs.len() > SHOWN {
                     text.push_str(&format!(
                         " and {} more (--json lists them all)",
                         refs.len() - SHOWN

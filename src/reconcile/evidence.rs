@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::{exports, Reconciliation};
 use crate::money::Money;
+use crate::snapshot::queries::SOURCE_ROWS_CAP;
 use crate::snapshot::trace::SourceRow;
 use crate::snapshot::Snapshot;
 use crate::text::inert;
@@ -25,6 +26,9 @@ pub struct Side {
     pub rows: Vec<SourceRow>,
     /// Per table and amount: the sum over the side's rows.
     pub sums: Vec<Sum>,
+    /// A set of its rows stopped at [`SOURCE_ROWS_CAP`]: the rows are the first ones, and
+    /// the sums are of them only, not of the figure.
+    pub capped: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -99,11 +103,19 @@ fn side(figure: Money, rows: Vec<SourceRow>) -> Side {
             }
         }
     }
+    let capped = sums
+        .iter()
+        .any(|sum| rows.iter().filter(|r| r.table == sum.table).count() >= SOURCE_ROWS_CAP);
     for sum in &mut sums {
-        sum.is_figure = sum.total == figure;
-        sum.is_minus_figure = !figure.is_zero() && sum.total == -figure;
+        sum.is_figure = !capped && sum.total == figure;
+        sum.is_minus_figure = !capped && !figure.is_zero() && sum.total == -figure;
     }
-    Side { figure, rows, sums }
+    Side {
+        figure,
+        rows,
+        sums,
+        capped,
+    }
 }
 
 /// The evidence of the mismatch `key` of `recon`, read from `snapshot`; `None` when the
@@ -377,13 +389,22 @@ fn columns(out: &mut String, header: &[String], right: &[bool], rows: &[Vec<Stri
 }
 
 fn side_text(out: &mut String, name: &str, s: &Side) {
-    let _ = writeln!(
-        out,
-        "\n{name} {} — from {} source row{}:",
-        s.figure.grouped(),
-        s.rows.len(),
-        if s.rows.len() == 1 { "" } else { "s" }
-    );
+    let _ = match s.capped {
+        false => writeln!(
+            out,
+            "\n{name} {} — from {} source row{}:",
+            s.figure.grouped(),
+            s.rows.len(),
+            if s.rows.len() == 1 { "" } else { "s" }
+        ),
+        true => writeln!(
+            out,
+            "\n{name} {} — from more source rows than are listed: the first {} (a list stops at \
+             {SOURCE_ROWS_CAP} rows, in id order), whose sums are of these rows only, not the figure:",
+            s.figure.grouped(),
+            s.rows.len(),
+        ),
+    };
     if s.rows.is_empty() {
         let _ = writeln!(out, "  (none)");
         return;
@@ -560,5 +581,32 @@ mod tests {
             got,
             [("total", 15_000, false), ("window-end balance", 5_000, true)]
         );
+    }
+
+    /// A list that stopped at the cap says so and marks no sum as the figure (the figure is
+    /// of every row, the sums of the first ones): it read "from 1000 source rows".
+    #[test]
+    fn a_side_whose_rows_stopped_at_the_cap_says_so() {
+        let rows: Vec<SourceRow> = (0..SOURCE_ROWS_CAP)
+            .map(|i| row("invoices", &format!("INV-{i:05}"), &[("window-end balance", 100)]))
+            .collect();
+        let figure = Money::from_cents(100 * SOURCE_ROWS_CAP as i64);
+        let s = side(figure, rows);
+        assert!(s.capped);
+        assert!(!s.sums[0].is_figure, "a partial sum is never the figure");
+        let mut text = String::new();
+        side_text(&mut text, "Expected", &s);
+        assert!(
+            text.contains(&format!(
+                "Expected {} — from more source rows than are listed: the first {SOURCE_ROWS_CAP} (a list stops",
+                figure.grouped()
+            )),
+            "{text}"
+        );
+        let one_short = side(
+            figure,
+            (0..3).map(|i| row("invoices", &format!("I{i}"), &[])).collect(),
+        );
+        assert!(!one_short.capped);
     }
 }
