@@ -280,3 +280,34 @@ fn a_void_lists_the_disbursements_to_its_invoice_beside_its_rows() {
         "{text}"
     );
 }
+
+/// An over-disbursed payment's expected figure is its net value: its rows' signed parts
+/// add up to it. The worked example's PAY-2 (30,000.00) refunded 10,000.00 on 03-25 has a
+/// net value of 30,000.00 − 10,000.00 = 20,000.00 against DSB-2's 22,000.00 disbursed.
+/// The rows' only sum was their amounts, 40,000.00, beside an expected 20,000.00.
+#[test]
+fn an_over_disbursed_payment_sums_its_rows_to_its_net_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture_copy(dir.path(), "worked-example");
+    let payments = src.join("payments.csv");
+    let mut text = std::fs::read_to_string(&payments).unwrap();
+    text.push_str("RF-2,ACC-A,refund,PAY-2,2026-03-25,10000.00,refund of part of ACH 1002\n");
+    std::fs::write(&payments, text).unwrap();
+    let file = dir.path().join("refunded.db");
+    closedesk::import::import_dir(&src, &file, false).unwrap();
+    let out = closedesk(&["disbursements:PAY-2:over-disbursed", "--rows"], &file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "expected 20,000.00 · actual 22,000.00 · variance 2,000.00",
+        "  Σ net value 20,000.00 = expected 20,000.00",
+        "  Σ amount 22,000.00 = actual 22,000.00",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{text}");
+    }
+    let refund = text.lines().find(|l| l.trim_start().starts_with("RF-2")).unwrap();
+    assert!(
+        refund.contains("10,000.00") && refund.contains("-10,000.00"),
+        "{refund}"
+    );
+}

@@ -70,18 +70,20 @@ fn reader(table: &str) -> Option<(String, &'static [&'static str])> {
         "payments" => (
             "SELECT occurred_on, account_id,
                     kind || COALESCE(' of ' || related_payment_id, '') || COALESCE(', ' || reference, ''),
-                    amount_cents
+                    amount_cents, CASE kind WHEN 'payment' THEN amount_cents ELSE -amount_cents END
              FROM payments WHERE id = :id"
                 .into(),
-            &["amount"],
+            // Its part of its payment's net value (docs/reconciliation.md, "Words"): the
+            // payment adds, a reversal, refund or chargeback takes away.
+            &["amount", "net value"],
         ),
         "credits" => (
             "SELECT issued_on, account_id,
                     kind || COALESCE(' of ' || related_credit_id, '') || COALESCE(', ' || reason, ''),
-                    amount_cents
+                    amount_cents, CASE kind WHEN 'credit' THEN amount_cents ELSE -amount_cents END
              FROM credits WHERE id = :id"
                 .into(),
-            &["amount"],
+            &["amount", "net value"],
         ),
         "disbursements" => (
             "SELECT d.disbursed_on, i.account_id, d.source_kind || ' ' || d.source_id || ' → ' || d.invoice_id,
