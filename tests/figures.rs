@@ -1482,6 +1482,38 @@ fn a_credit_reversal_refund_signed_as_a_receipt_or_paying_out_more_is_found() {
     assert_eq!(found(&rec), expect(&[]), "{:#?}", rec.mismatches);
 }
 
+// Lines billed after their service (tests/fixtures/billed-in-arrears): hand-computed from
+// an adversarial audit.
+
+/// A line billed in arrears (service before the window, posted in it) is billed in the
+/// window it is posted in: its usage line is checked against its events, and a program fee
+/// counts as billed. It was billed in no window (not in February: not posted by its end;
+/// not in March: its service date is February's), so a wrong usage line read clean.
+#[test]
+fn a_line_billed_in_arrears_is_billed_when_it_is_posted() {
+    let rec = reconcile_fixture("billed-in-arrears", &[]);
+    assert_eq!(
+        found(&rec),
+        expect(&[("usage:UA:events", "40.00", "500.00", "460.00")]),
+        "{:#?}",
+        rec.mismatches
+    );
+    assert_eq!(
+        rec.mismatches[0].severity,
+        closedesk::snapshot::model::Severity::Medium
+    );
+    assert_eq!(
+        (rec.headline.usage_billed, rec.headline.program_fees_billed),
+        (m("555.00"), m("100.00"))
+    );
+    assert_eq!(rec.steps.usage.rated, m("30.00"));
+    assert_eq!(rec.headline.closing_ar, m("655.00"));
+    assert_eq!(rec.steps.revenue.total.recognized, m("625.00"));
+    let from_source = reconcile_fixture_from_source("billed-in-arrears");
+    assert_eq!(found(&from_source), found(&rec));
+    assert_eq!(from_source.headline.usage_billed, m("555.00"));
+}
+
 // A statement that shows the employer a fee twice (tests/fixtures/statements-presented):
 // hand-computed from an adversarial audit.
 

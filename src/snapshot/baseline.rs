@@ -81,7 +81,7 @@ impl Snapshot {
              FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
              WHERE l.kind IN ('usage', 'program_fee') AND i.status IN ('posted', 'closed')
                AND i.posted_at <= :end
-               AND COALESCE(l.service_start, i.posted_at) >= :start
+               AND (COALESCE(l.service_start, i.posted_at) >= :start OR i.posted_at >= :start)
                AND COALESCE(l.service_start, i.posted_at) <= :end
              GROUP BY 1, 2, 3",
             // Programs and statements.

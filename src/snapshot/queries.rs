@@ -198,14 +198,16 @@ macro_rules! in_close_population {
 }
 
 /// A line `l` of invoice `i` billed in the window (docs/reconciliation.md, "Words"): on a
-/// receivable invoice, with its service start — else the invoice's `posted_at` — in the
-/// window. Uses `:start` and `:end`.
+/// receivable invoice, with the later of its service date (its service start, else the
+/// invoice's `posted_at`) and the invoice's `posted_at` in the window — a line billed in
+/// arrears (service before the window, posted in it) is billed when it is posted. Uses
+/// `:start` and `:end`.
 macro_rules! line_billed_in_window {
     () => {
         concat!(
             receivable_at_end!(),
             "
-    AND COALESCE(l.service_start, i.posted_at) >= :start
+    AND (COALESCE(l.service_start, i.posted_at) >= :start OR i.posted_at >= :start)
     AND COALESCE(l.service_start, i.posted_at) <= :end"
         )
     };
