@@ -622,6 +622,17 @@ fn a_waiver_needs_a_reason_of_twenty_characters() {
         .waive(WAIVER)
         .unwrap_err();
     assert!(r.to_string().contains("is already waived (by rita"), "{r}");
+    // A note by an operator after the waiver does not make it the operator's: the refusal
+    // named whoever last touched the mismatch ("by olive", who may not waive at all).
+    let olive = actor(&snap, "olive");
+    mismatches::on(&snap, &olive, &recon, GL)
+        .note("GL team confirmed the difference")
+        .unwrap();
+    let lena = actor(&snap, "lena");
+    let r = mismatches::on(&snap, &lena, &recon, GL)
+        .waive(WAIVER)
+        .unwrap_err();
+    assert!(r.to_string().contains("is already waived (by rita at "), "{r}");
 }
 
 #[test]

@@ -1009,19 +1009,18 @@ impl<F: Figures + ?Sized> On<'_, F> {
             if let Some(why) = closed_to(w.state.status, Permission::Waive) {
                 let mut why = format!("{key} is {why}");
                 if w.state.status == MismatchStatus::Waived {
-                    why.push_str(&format!(
-                        " (by {} at {})",
-                        inert(&w.state.updated_by),
-                        inert(&w.state.updated_at)
-                    ));
+                    // Who waived it: the latest waiver's author, not whoever last touched
+                    // the mismatch (a note after the waiver, an owner assigned).
+                    let waivers = w.tx.read().annotations_of(TargetKind::Mismatch, self.key)?;
+                    if let Some(waiver) = waivers.iter().rev().find(|a| a.kind == AnnotationKind::Waiver) {
+                        why.push_str(&format!(
+                            " (by {} at {})",
+                            inert(&waiver.author),
+                            inert(&waiver.created_at)
+                        ));
+                    }
                 }
                 return Err(Refusal::Precondition(why));
-            }
-            if let Some(c) = w.view.pending().next() {
-                return Err(Refusal::Precondition(format!(
-                    "correction #{} on {key} awaits a decision: accept or reject it before waiving",
-                    c.row.id
-                )));
             }
             let row = w.new_annotation(AnnotationKind::Waiver, reason);
             w.add_annotation(row)?;
