@@ -1383,7 +1383,11 @@ fn adjustments_unexplained_void_and_chargeback() {
 }
 
 #[test]
-fn exports_lines_total() {
+fn exports_one_gl_line_off_under_a_right_header() {
+    // GLL-1 carries ACC-1 at 610.00 against its AR of 600.00; the header, 2,620.20, is the
+    // closing AR. The wrong figure is the line: one finding on its account, pointing at it.
+    // It was `lines-total`, −10.00 (expected the lines' 2,630.20, actual the header), which
+    // blamed the one right figure.
     let mut data = clean_period();
     row(&mut data.export_lines, |l| l.id == "GLL-1").amount = m("610.00");
     let rec = reconcile(&data);
@@ -1391,19 +1395,34 @@ fn exports_lines_total() {
         &rec.mismatches,
         &[(
             Exports,
-            "exports:GL-2026-03:lines-total",
-            "2630.20",
-            "2620.20",
-            "-10.00",
+            "exports:GL-2026-03/ACC-1:gl-account",
+            "600.00",
+            "610.00",
+            "10.00",
             Medium,
         )],
     );
     let found = &rec.mismatches[0];
-    assert_eq!(
-        found.expected_rows,
-        refs("export_lines", &["GLL-1", "GLL-2", "GLL-3", "GLL-4"])
-    );
-    assert_eq!(found.actual_rows, refs("export_batches", &["GL-2026-03"]));
+    assert_eq!(found.actual_rows, refs("export_lines", &["GLL-1"]));
+}
+
+#[test]
+fn exports_lines_total() {
+    // A billing extract whose header says 10.00 more than its lines, which tie account by
+    // account: the header is the wrong figure.
+    let mut data = clean_period();
+    let extract = data
+        .export_batches
+        .iter()
+        .find(|b| b.kind == closedesk::snapshot::model::BatchKind::BillingExtract)
+        .map(|b| b.id.clone())
+        .expect("the clean period has a billing extract");
+    let header = &mut row(&mut data.export_batches, |b| b.id == extract).total;
+    *header += m("10.00");
+    let rec = reconcile(&data);
+    let keys: Vec<&str> = rec.mismatches.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, [format!("exports:{extract}:lines-total")]);
+    assert_eq!(rec.mismatches[0].variance, m("10.00"));
 }
 
 #[test]

@@ -4,9 +4,10 @@
 //! GL export to closing AR, the billing extract account by account to the ledger's closing
 //! AR, the archive invoice by invoice to the close population.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
+
 use serde::{Deserialize, Serialize};
 
 use super::rollforward::{ReportedOnRows, RollForward, RollForwardFigures};
@@ -64,19 +65,12 @@ pub fn check(
     let gaps = ctx.lane_gaps(Lane::Exports, Kind::Tie);
     let mut found = Vec::new();
     let mut figures = ExportFigures::default();
+    // What the findings on each batch's header and parts say of its header − lines gap.
+    let mut explained: HashMap<&str, Money> = HashMap::new();
+    let mut archive_explained: HashMap<String, Money> = HashMap::new();
 
     for batch in batches {
         let id = &batch.id;
-        if batch.total != batch.lines_total {
-            found.push(gaps.mismatch(
-                id.clone(),
-                LINES_TOTAL,
-                batch.lines_total,
-                batch.total,
-                format!("Export batch {id} header total does not equal the sum of its lines"),
-                format!("Re-run export {id} for {period}; its header total and its lines must agree"),
-            ));
-        }
         let expected_total = match batch.kind {
             BatchKind::Gl => tie_to.closing_ar,
             BatchKind::BillingExtract => tie_to.rollforward.totals.closing_without_reported_rows(),
@@ -85,8 +79,9 @@ pub fn check(
         // The GL's lines, account by account, against each account's window-end AR (the
         // sum of its receivable invoice balances): a gap never nets away across accounts.
         // One off account whose gap is the whole total's (lines = header) is the
-        // `ar-total` break itself, reported once; gaps on several accounts are reported
-        // each on its account, and the total (their sum) not again.
+        // `ar-total` break itself, reported once; gaps on several accounts, or on one
+        // account when the header is not its lines' sum, are reported each on its account,
+        // and the total (their sum) not again.
         let off_accounts: Vec<(&str, Money, Money)> = if batch.kind == BatchKind::Gl {
             accounts_against(id, extracts, tie_to.rollforward, window_end_ar)
                 .into_iter()
@@ -96,10 +91,11 @@ pub fn check(
             Vec::new()
         };
         let lines_tie = batch.total == batch.lines_total;
-        let per_account = off_accounts.len() > 1;
+        let per_account = off_accounts.len() > 1 || (off_accounts.len() == 1 && !lines_tie);
+        let mut gl_findings = Vec::new();
         if per_account {
             for (account, ar, lines) in &off_accounts {
-                found.push(gaps.mismatch(
+                gl_findings.push(gaps.mismatch(
                     format!("{id}/{account}"),
                     GL_ACCOUNT,
                     *ar,
@@ -114,7 +110,7 @@ pub fn check(
         }
         let total_is_the_accounts = per_account && lines_tie;
         if batch.kind == BatchKind::Gl && batch.total != tie_to.closing_ar && !total_is_the_accounts {
-            found.push(gaps.mismatch(
+            gl_findings.push(gaps.mismatch(
                 id.clone(),
                 AR_TOTAL,
                 tie_to.closing_ar,
@@ -126,11 +122,19 @@ pub fn check(
                 ),
             ));
         }
+        for m in &gl_findings {
+            *explained.entry(id.as_str()).or_default() += match m.check {
+                AR_TOTAL => m.variance,
+                _ => -m.variance,
+            };
+        }
+        found.extend(gl_findings);
         if batch.kind == BatchKind::BillingExtract {
             for (account, ledger, lines) in
                 accounts_against(id, extracts, tie_to.rollforward, ledger_closing_ar)
             {
                 if lines != ledger {
+                    *explained.entry(id.as_str()).or_default() -= lines - ledger;
                     found.push(gaps.mismatch(
                         format!("{id}/{account}"),
                         ACCOUNT_AR,
@@ -174,6 +178,7 @@ pub fn check(
             continue;
         }
         let (batch, id) = (&invoice.batch_id, &invoice.invoice_id);
+        *archive_explained.entry(batch.clone()).or_default() -= invoice.lines - invoice.total;
         let (title, next_action) = if invoice.in_close_population {
             (
                 format!("Archive {batch} does not carry invoice {id} at its total"),
@@ -198,6 +203,26 @@ pub fn check(
             title,
             next_action,
         ));
+    }
+    // Header against lines. The gap is (header − what it should be) − Σ (the lines of each
+    // account or invoice − what they should be): when the findings on the batch's header
+    // and parts above say exactly that, it is theirs, not a second finding of the same
+    // wrong figure (a GL header off alone was found twice, and one account's wrong line
+    // was blamed on a right header).
+    for batch in batches.iter().filter(|b| b.total != b.lines_total) {
+        let id = &batch.id;
+        let explained = explained.get(id.as_str()).copied().unwrap_or_default()
+            + archive_explained.get(id).copied().unwrap_or_default();
+        if batch.total - batch.lines_total != explained {
+            found.push(gaps.mismatch(
+                id.clone(),
+                LINES_TOTAL,
+                batch.lines_total,
+                batch.total,
+                format!("Export batch {id} header total does not equal the sum of its lines"),
+                format!("Re-run export {id} for {period}; its header total and its lines must agree"),
+            ));
+        }
     }
     (figures, sorted(found))
 }
@@ -379,11 +404,60 @@ mod tests {
 
     #[test]
     fn a_header_that_does_not_equal_its_lines() {
-        let found = run(&[batch("GL-1", BatchKind::Gl, 3_150_000, 3_151_000)], &[], vec![]);
+        let found = run(
+            &[batch("AR-1", BatchKind::Archive, 3_150_000, 3_151_000)],
+            &[],
+            vec![],
+        );
+        assert_eq!(keys(&found), ["exports:AR-1:lines-total"]);
         let m = &found[0];
-        assert_eq!(m.key, "exports:GL-1:lines-total");
         assert_amounts(m, [3_151_000, 3_150_000, -1_000], Severity::Medium);
         assert_eq!(m.owner, "gl-team@northstar.example");
+    }
+
+    fn gl_line(account: &str, amount: i64) -> ExtractAccount {
+        ExtractAccount {
+            batch_id: "GL-1".into(),
+            ..extract(account, amount)
+        }
+    }
+
+    /// A GL header off alone (its lines tie account by account to AR 31,500.00; the header
+    /// says 31,510.00) is one wrong figure, one finding: `ar-total`, +10.00. It was also
+    /// `lines-total`, +10.00: one error, 20.00 of open variance.
+    #[test]
+    fn a_gl_header_off_alone_is_found_once() {
+        let found = run(
+            &[batch("GL-1", BatchKind::Gl, 3_151_000, 3_150_000)],
+            &[gl_line("ACC-2", 3_150_000)],
+            vec![],
+        );
+        assert_eq!(keys(&found), ["exports:GL-1:ar-total"]);
+        assert_amounts(&found[0], [3_150_000, 3_151_000, 1_000], Severity::Medium);
+    }
+
+    /// One account's GL line off under a right header (31,500.00 = AR; ACC-2's line
+    /// 31,530.00 against its AR 31,500.00, ACC-1's 0.00 line ties): the finding is the
+    /// account's, +30.00. It was `lines-total`, −30.00, blaming the header.
+    #[test]
+    fn one_gl_line_off_under_a_right_header_is_its_accounts() {
+        let found = run(
+            &[batch("GL-1", BatchKind::Gl, 3_150_000, 3_153_000)],
+            &[gl_line("ACC-2", 3_153_000), gl_line("ACC-1", 0)],
+            vec![],
+        );
+        assert_eq!(keys(&found), ["exports:GL-1/ACC-2:gl-account"]);
+        assert_amounts(&found[0], [3_150_000, 3_153_000, 3_000], Severity::Medium);
+        // The header off too (31,510.00): two wrong figures, two findings.
+        let found = run(
+            &[batch("GL-1", BatchKind::Gl, 3_151_000, 3_153_000)],
+            &[gl_line("ACC-2", 3_153_000)],
+            vec![],
+        );
+        assert_eq!(
+            keys(&found),
+            ["exports:GL-1/ACC-2:gl-account", "exports:GL-1:ar-total"]
+        );
     }
 
     #[test]
