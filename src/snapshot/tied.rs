@@ -98,6 +98,37 @@ impl SumOf {
     }
 }
 
+impl TiedSum {
+    /// By how much the sum is off, in the product's one sign convention: `actual −
+    /// expected` of the check it mirrors (docs/reconciliation.md), where "expected" is the
+    /// figure the check holds the stored one to and "actual" the stored figure checked.
+    /// Zero when it ties (for [`SumOf::DisbursedOfNet`]: when nothing is disbursed beyond
+    /// the net value, nor below zero).
+    pub fn variance(&self) -> Money {
+        let (sum, figure) = (self.sum, self.figure);
+        match self.what {
+            // `invoices:{invoice}:lines-total`: expected the sum of lines, actual the total.
+            SumOf::LinesToTotal => figure - sum,
+            // `invoices:{invoice}:balance`: expected total − disbursed + adjustments, actual
+            // the balance; balance − (total − disbursed + adjustments) is
+            // (disbursed − adjustments) − (total − balance).
+            SumOf::DisbursedToPaid { .. } => sum - figure,
+            // `usage:{line}:events`: expected its own events, actual the line's amount.
+            SumOf::UsageToLine { .. } => figure - sum,
+            // A statement's header against its lines: expected the lines, actual the total
+            // stored on the statement (the figure `statement-total` checks).
+            SumOf::StatementLinesToTotal => figure - sum,
+            // `exports:{batch}/{account}:gl-account`: expected the account's AR, actual its lines.
+            SumOf::GlLineToAr => sum - figure,
+            // `disbursements:{source}:over-disbursed`: actual what is disbursed; expected 0.00
+            // when that is below zero, else the net value when it is beyond it.
+            SumOf::DisbursedOfNet if sum.is_negative() => sum,
+            SumOf::DisbursedOfNet if sum > figure => sum - figure,
+            SumOf::DisbursedOfNet => Money::ZERO,
+        }
+    }
+}
+
 /// The row asked about and what it is tied to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tied {
@@ -1053,6 +1084,110 @@ mod tests {
             ]
         );
         assert_eq!(sums(&t), vec![(SumOf::GlLineToAr, 218037, 219012)]);
+    }
+
+    /// Every sum's "off by" is the variance of the check it mirrors, `actual − expected`,
+    /// with the engine's sign: each figure is put off on a copy of the demo and the tied
+    /// sum's variance compared with the mismatch the engine (from the raw rows) then finds.
+    /// The demo's own statement break (STL-003 under STM-VERIFY-2026-03: lines 244.08 under
+    /// a header of 248.60) is +4.52 as `statement-total` says, not −4.52.
+    #[test]
+    fn every_sum_is_off_by_the_variance_of_the_check_it_mirrors() {
+        // (the change, the row asked about, the mismatch, which of its sums)
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+            fn(&SumOf) -> bool,
+        );
+        let cases: [Case; 6] = [
+            (
+                "UPDATE invoices SET total_cents = total_cents + 1234, balance_cents = balance_cents + 1234
+                 WHERE id = 'INV-26030052'",
+                "invoices",
+                "INV-26030052",
+                "invoices:INV-26030052:lines-total",
+                |w| *w == SumOf::LinesToTotal,
+            ),
+            (
+                "UPDATE invoices SET balance_cents = balance_cents + 500 WHERE id = 'INV-26030052'",
+                "invoices",
+                "INV-26030052",
+                "invoices:INV-26030052:balance",
+                |w| matches!(w, SumOf::DisbursedToPaid { .. }),
+            ),
+            (
+                "UPDATE invoice_lines SET amount_cents = amount_cents + 100 WHERE id = 'LN-00229'",
+                "invoices",
+                "INV-26030052",
+                "usage:LN-00229:events",
+                |w| matches!(w, SumOf::UsageToLine { line } if line == "LN-00229"),
+            ),
+            (
+                "SELECT 1",
+                "statement_lines",
+                "STL-003",
+                "employer_programs:STM-VERIFY-2026-03:statement-total",
+                |w| *w == SumOf::StatementLinesToTotal,
+            ),
+            (
+                "UPDATE export_lines SET amount_cents = amount_cents + 100 WHERE id = 'GLL-001'",
+                "export_lines",
+                "GLL-003",
+                "exports:GL-2026-03/ACC-1004:gl-account",
+                |w| *w == SumOf::GlLineToAr,
+            ),
+            (
+                "UPDATE payments SET amount_cents = amount_cents - 700 WHERE id = 'PAY-0069'",
+                "payments",
+                "PAY-0069",
+                "disbursements:PAY-0069:over-disbursed",
+                |w| *w == SumOf::DisbursedOfNet,
+            ),
+        ];
+        for (change, table, id, key, which) in cases {
+            let (_dir, snap) = crate::snapshot::testing::demo_snapshot();
+            snap.conn().execute_batch(change).unwrap();
+            let found = crate::reconcile::run_from_source(&snap).unwrap();
+            let m = found
+                .mismatches
+                .iter()
+                .find(|m| m.key == key)
+                .unwrap_or_else(|| panic!("{change}: no {key}"));
+            let tied = snap.tied(table, id).unwrap();
+            let sum = tied
+                .sums
+                .iter()
+                .find(|s| which(&s.what))
+                .unwrap_or_else(|| panic!("{key}: no sum"));
+            assert!(!m.variance.is_zero(), "{key}");
+            assert_eq!(sum.variance(), m.variance, "{key}: {sum:?}");
+        }
+    }
+
+    /// A sum that ties is off by nothing; a payment disbursed below zero is off by what it
+    /// is disbursed (expected 0.00), as `over-disbursed` says.
+    #[test]
+    fn a_tie_is_off_by_nothing() {
+        let s = |what: SumOf, sum: i64, figure: i64| {
+            TiedSum {
+                what,
+                sum: Money::from_cents(sum),
+                figure: Money::from_cents(figure),
+            }
+            .variance()
+            .cents()
+        };
+        assert_eq!(s(SumOf::LinesToTotal, 500, 500), 0);
+        assert_eq!(s(SumOf::StatementLinesToTotal, 500, 500), 0);
+        assert_eq!(s(SumOf::DisbursedOfNet, 300, 500), 0, "the rest is unapplied");
+        assert_eq!(s(SumOf::DisbursedOfNet, -300, 500), -300);
+        assert_eq!(
+            s(SumOf::DisbursedOfNet, 0, -200),
+            200,
+            "taken back beyond its amount"
+        );
     }
 
     /// A row that is not there, or a table without ties, gives nothing (no error); the

@@ -3157,6 +3157,20 @@ fn demo_tied_rows_of_an_invoice_screen() {
     assert_shows(&help, "Enter open it in its own lane");
 }
 
+/// A statement line's tied rows sum its statement: the demo's STM-VERIFY-2026-03 has lines
+/// of 244.08 under a header of 248.60, which its mismatch `statement-total` holds at
+/// +4.52 (actual, the header, − expected): the panel says the same sign, not −4.52.
+#[test]
+fn demo_tied_statement_lines_are_off_by_the_mismatchs_variance() {
+    let mut d = Demo::open("jokafor");
+    d.locate("statement_lines", "STL-003");
+    d.press(&[code(KeyCode::Enter)]);
+    assert_shows(
+        &d.screen(),
+        "statement lines 244.08 ≠ statement total 248.60 (off by +4.52)",
+    );
+}
+
 /// An export line's tied rows: its batch (Enter opens the batch's first line) and the
 /// account's window-end AR, which no lane lists: Enter there says so and keeps the panel.
 #[test]

@@ -8,12 +8,13 @@ use ratatui::Frame;
 
 use crate::snapshot::model::RevenueRule;
 use crate::snapshot::pages::{Direction, LaneRow, LaneTable, ValueRow};
-use crate::snapshot::tied::{SumOf, Tie, Tied, TiedRow};
+use crate::snapshot::tied::{SumOf, Tie, Tied, TiedRow, TiedSum};
 use crate::text::inert;
 use crate::tui::action::{clamp_move, pane_keys, Action, Binding};
 use crate::tui::app::{App, View};
 use crate::tui::data::{LaneEntry, Request, Schedule, PAGE};
 use crate::tui::theme::Theme;
+use crate::tui::views::signed;
 
 /// At most this many rows of a lane are kept loaded (several pages around the cursor).
 pub const KEPT_ROWS: usize = 6 * PAGE;
@@ -575,9 +576,12 @@ fn tied_cells(row: &TiedRow, asked: &str) -> [String; 6] {
     [row.id.clone(), kind, date, account, amount, other]
 }
 
-/// A sum that explains a figure, with `✓` when it ties and `≠` (and by how much) when not.
-fn sum_line(what: &SumOf, sum: crate::money::Money, figure: crate::money::Money) -> String {
-    let (left, right) = match what {
+/// A sum that explains a figure, with `✓` when it ties and `≠` (and by how much) when not:
+/// "off by" is the variance of the check the sum mirrors, `actual − expected`
+/// ([`TiedSum::variance`]), signed as every variance is.
+fn sum_line(s: &TiedSum) -> String {
+    let (sum, figure, off) = (s.sum, s.figure, s.variance());
+    let (left, right) = match &s.what {
         SumOf::LinesToTotal => ("lines".to_string(), "total"),
         SumOf::DisbursedToPaid { adjustments } if adjustments.is_zero() => {
             ("disbursed".to_string(), "total − balance")
@@ -587,12 +591,14 @@ fn sum_line(what: &SumOf, sum: crate::money::Money, figure: crate::money::Money)
         SumOf::StatementLinesToTotal => ("statement lines".to_string(), "statement total"),
         SumOf::GlLineToAr => ("GL line".to_string(), "window-end AR"),
         SumOf::DisbursedOfNet => {
-            return format!(
-                "disbursed {} of net value {} · unapplied {}",
-                sum.grouped(),
-                figure.grouped(),
-                (figure - sum).grouped()
-            )
+            let head = format!("disbursed {} of net value {}", sum.grouped(), figure.grouped());
+            return if off.is_zero() {
+                format!("{head} · unapplied {}", (figure - sum).grouped())
+            } else if sum.is_negative() {
+                format!("{head} · below zero (off by {})", signed(off))
+            } else {
+                format!("{head} · beyond it (off by {})", signed(off))
+            };
         }
     };
     if sum == figure {
@@ -602,7 +608,7 @@ fn sum_line(what: &SumOf, sum: crate::money::Money, figure: crate::money::Money)
             "{left} {} ≠ {right} {} (off by {})",
             sum.grouped(),
             figure.grouped(),
-            (sum - figure).grouped()
+            signed(off)
         )
     }
 }
@@ -645,15 +651,12 @@ fn draw_tied(frame: &mut Frame, area: Rect, panel: &TiedPanel, theme: &Theme) {
         .iter()
         .filter(|s| !(usage_ties && matches!(s.what, SumOf::UsageToLine { .. })))
         .map(|s| {
-            let style = if !s.what.ties() || s.sum == s.figure {
+            let style = if s.variance().is_zero() {
                 theme.base()
             } else {
                 theme.warn()
             };
-            Line::from(Span::styled(
-                crate::tui::views::fit(&sum_line(&s.what, s.sum, s.figure), width),
-                style,
-            ))
+            Line::from(Span::styled(crate::tui::views::fit(&sum_line(s), width), style))
         })
         .collect();
     if usage_ties {
