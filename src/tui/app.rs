@@ -292,7 +292,8 @@ impl App {
             );
             match self.editor.as_mut() {
                 Some(ed) => ed.error = Some(why),
-                None => self.refuse(why),
+                // Said in the status bar, like every paste not taken: the next key acts.
+                None => self.notice(why),
             }
             return Vec::new();
         }
@@ -304,7 +305,10 @@ impl App {
             || (self.signoff.typing.is_some() && self.view == View::SignOff)
             || self.search_typing();
         if !one_line {
-            self.refuse("pasted text not used: no text field is open here".into());
+            // In the status bar at once, not as a refusal: nothing was asked of a key, so the
+            // next key is not spent closing a box (it did not always show, and `2` then
+            // seemed dead).
+            self.notice("pasted text not used: no text field is open here".into());
             return Vec::new();
         }
         // A copied line often brings its line end: not a trailing space.

@@ -3292,10 +3292,34 @@ fn a_paste_is_text_in_the_open_field_and_never_runs_keys() {
         "pasted text not used: no text field is open",
     );
     // A one-line field takes it on one line.
-    press(&mut app, &[key('x'), key('2'), key('/')]);
+    press(&mut app, &[key('2'), key('/')]);
     app.on_paste("ac\nme\r\n");
     assert_eq!(app.mismatches.filter, "ac me");
     assert!(app.mismatches.typing);
+}
+
+/// A paste on the Overview, where no text field is open, is said at once in the status bar
+/// (the last line), and the next key does what it says: `2` opens the Mismatches (it was
+/// spent closing a refusal box, so `2` seemed dead and only `3` worked).
+#[test]
+fn a_paste_with_no_field_open_says_so_in_the_status_bar_and_the_next_key_acts() {
+    let mut app = operator();
+    assert_eq!(app.view, View::Overview);
+    assert!(app.on_paste("hello").is_empty());
+    let s = screen(&mut app, 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(
+        status.contains("pasted text not used: no text field is open here"),
+        "{s}"
+    );
+    press(&mut app, &[key('2')]);
+    assert_eq!(app.view, View::Mismatches);
+    // Too large, with no editor open: the same, the next key acts.
+    app.on_paste(&"x".repeat(crate::tui::app::MAX_PASTE + 1));
+    let s = screen(&mut app, 80, 24);
+    assert!(s.lines().last().unwrap().contains("paste not taken"), "{s}");
+    press(&mut app, &[key('3')]);
+    assert_eq!(app.view, View::Checklist);
 }
 
 /// A workflow row changed outside closedesk (every mismatch set to waived with `sqlite3`)
