@@ -54,8 +54,11 @@ pub struct App {
     pub updated_at: Option<String>,
     /// The background worker stopped (why, in words): nothing more can be read or saved.
     pub stopped: Option<String>,
-    /// The last frame was the "terminal too small" screen: keys do nothing there but quit.
+    /// The terminal is below 80x24 (the last frame or resize said so): keys do nothing
+    /// there but quit. Set by [`App::sized`].
     pub too_small: bool,
+    /// The "q again discards" question was asked on the too-small screen (not at full size).
+    small_quit_asked: bool,
     /// A `serve` session: the SSH key, not `--user`, decides who acts.
     pub served: bool,
 }
@@ -96,6 +99,7 @@ impl App {
             updated_at: None,
             stopped: None,
             too_small: false,
+            small_quit_asked: false,
             served: false,
         }
     }
@@ -163,6 +167,29 @@ impl App {
             .or(self.last_message.as_deref())
     }
 
+    /// The terminal's size, from each frame and each resize (a key can follow a resize
+    /// before the next frame). Below 80x24 keys do nothing but quit. Back at a usable size,
+    /// a "q again discards it" asked on the small screen no longer stands: the terminal was
+    /// enlarged to keep the draft, so the next key (Ctrl-S) does what it says instead of
+    /// being taken, unseen, as "keep editing".
+    pub fn sized(&mut self, width: u16, height: u16) {
+        let small = width < super::views::MIN_WIDTH || height < super::views::MIN_HEIGHT;
+        if self.too_small && !small && std::mem::take(&mut self.small_quit_asked) {
+            if let Some(ed) = self
+                .editor
+                .as_mut()
+                .filter(|ed| ed.discard == Some(Discard::DraftAndQuit))
+            {
+                ed.discard = None;
+                ed.error = Some(
+                    "your draft is kept: the q pressed while the terminal was too small no longer counts"
+                        .to_string(),
+                );
+            }
+        }
+        self.too_small = small;
+    }
+
     /// A message from outside the cockpit (see [`super::Input::Notice`]) in the status bar.
     pub fn notice(&mut self, text: String) {
         self.dirty = true;
@@ -198,6 +225,7 @@ impl App {
                 match self.editor.as_mut() {
                     Some(ed) if !ed.is_empty() && ed.discard != Some(Discard::DraftAndQuit) => {
                         ed.discard = Some(Discard::DraftAndQuit);
+                        self.small_quit_asked = true;
                     }
                     _ => self.quit = true,
                 }

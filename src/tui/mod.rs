@@ -326,6 +326,8 @@ where
             if terminal.size()? != ratatui::layout::Size::new(w, h) {
                 terminal.resize(ratatui::layout::Rect::new(0, 0, w, h))?;
             }
+            // Known at once: a key that follows before the next frame is read at this size.
+            app.sized(w, h);
             app.dirty = true;
             Ok(Vec::new())
         }

@@ -1423,16 +1423,52 @@ fn quitting_from_a_too_small_terminal_with_a_draft_asks_first() {
         assert!(!app.quit);
         let s = flat(screen(&mut app, 60, 20));
         assert!(s.contains("your draft is not saved: q again discards it"), "{s}");
-        // Enlarged: the question is asked as at full size; any key but y keeps editing.
-        let s = screen(&mut app, 80, 24);
-        assert!(s.contains("Discard this draft and quit?"), "{s}");
+        // Enlarged: the question asked on the small screen no longer stands; the editor
+        // says the draft is kept, and the next key types as usual.
+        let s = flat(screen(&mut app, 80, 24));
+        assert!(!s.contains("Discard this draft and quit?"), "{s}");
+        assert!(s.contains("your draft is kept"), "{s}");
         press(&mut app, &[key('x')]);
-        assert_eq!(app.editor.as_ref().unwrap().text(), "important draft");
+        assert_eq!(app.editor.as_ref().unwrap().text(), "important draftx");
+        press(&mut app, &[code(KeyCode::Backspace)]);
         screen(&mut app, 60, 20);
     }
     // Asked twice on the small screen: discarded and quit.
     press(&mut app, &[key('q'), key('q')]);
     assert!(app.quit);
+}
+
+/// q once on the too-small screen, then the terminal enlarged and Ctrl-S: nothing was
+/// saved and nothing said (the key answered the unseen "q again" question), so a lead
+/// believed a sign-off comment signed. Now Ctrl-S saves, whether a frame was drawn at the
+/// new size first or the key follows the resize at once.
+#[test]
+fn ctrl_s_after_the_terminal_is_large_again_saves_the_draft() {
+    for drawn in [true, false] {
+        let mut app = operator();
+        press(&mut app, &[code(KeyCode::Enter), key('n')]);
+        typed(&mut app, "ties to JE-1042");
+        screen(&mut app, 70, 20);
+        press(&mut app, &[key('q')]);
+        assert!(!app.quit);
+        if drawn {
+            screen(&mut app, 80, 24);
+        } else {
+            app.sized(80, 24);
+        }
+        let reqs = press(&mut app, &[ctrl('s')]);
+        assert!(
+            matches!(&reqs[..], [Request::Write(WriteOp::Note { text, .. })] if text == "ties to JE-1042"),
+            "drawn first: {drawn}: {reqs:?}"
+        );
+        assert_eq!(editor_error(&app), SAVING);
+    }
+    // Still small after a resize: keys there do nothing but quit, even before a frame.
+    let mut app = operator();
+    screen(&mut app, 80, 24);
+    app.sized(70, 20);
+    assert!(press(&mut app, &[key('2')]).is_empty());
+    assert_eq!(app.view, View::Overview);
 }
 
 #[test]

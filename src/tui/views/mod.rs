@@ -86,7 +86,7 @@ pub fn column_widths(width: u16, widths: &[Constraint], selection: u16) -> Vec<u
 /// Draws the whole cockpit into the frame.
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     let area = frame.area();
-    app.too_small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
+    app.sized(area.width, area.height);
     if app.too_small {
         let mut msg = format!(
             "terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
