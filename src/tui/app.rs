@@ -489,6 +489,7 @@ impl App {
             Response::Trail { kind, target, rows } => {
                 if kind == TargetKind::Mismatch && target == self.detail.key {
                     self.detail.trail = Some(rows);
+                    self.recheck_choice();
                 } else if kind == TargetKind::Checklist {
                     if let Ok(item) = target.parse::<u32>() {
                         if item == self.checklist.selected as u32 + 1 {
@@ -593,8 +594,18 @@ impl App {
                     self.last_message = Some(full);
                     // A conflict (`Refusal::Conflict`): reload what changed and keep the
                     // draft; the reloaded version is the one the retry is decided on.
+                    let chosen = super::views::mismatch_detail::chosen(&ed.purpose).is_some();
                     if why.starts_with("conflict:") {
                         ed.reload = true;
+                        // A chosen correction's figures are shown again once its trail is read.
+                        ed.rereading = chosen;
+                        return self.refresh();
+                    }
+                    // A chosen correction refused otherwise (decided by someone else, which
+                    // may leave the mismatch's version as it was): read it again too, so the
+                    // confirmation says where it stands rather than the figures it was chosen at.
+                    if chosen {
+                        ed.rereading = true;
                         return self.refresh();
                     }
                 } else {

@@ -2559,6 +2559,137 @@ fn demo_correction(d: &Demo, key: &str) -> crate::workflow::mismatches::Correcti
         .clone()
 }
 
+/// The demo's statement break (+4.52) with the same correction (−4.52 to actual) proposed
+/// twice, by tlin then rdiaz, opened by mhale in the detail; the two corrections' ids.
+fn demo_with_two_corrections() -> (Demo, &'static str, i64, i64) {
+    let mut d = Demo::open("mhale");
+    let key_stm = "employer_programs:STM-VERIFY-2026-03:statement-total";
+    for (login, reason) in [("tlin", "first fix"), ("rdiaz", "same fix again")] {
+        let proposal = crate::workflow::mismatches::Proposal {
+            amount: crate::money::Money::parse("-4.52").unwrap(),
+            side: crate::snapshot::model::Side::Actual,
+            reason: reason.into(),
+            reference: None,
+        };
+        d.propose_as(login, key_stm, &proposal);
+    }
+    d.reload_and_open_detail(key_stm);
+    let ids: Vec<i64> = d.app.waiting_corrections().iter().map(|c| c.0).collect();
+    assert_eq!(ids.len(), 2);
+    (d, key_stm, ids[0], ids[1])
+}
+
+/// `login` decides correction `id` of `key` through the workflow, behind the cockpit's back.
+fn decide_as(
+    d: &Demo,
+    login: &str,
+    key: &str,
+    decide: impl FnOnce(crate::workflow::mismatches::On<'_, crate::reconcile::Reconciliation>),
+) {
+    let recon = crate::reconcile::run(&d.snap).unwrap();
+    let who = crate::workflow::Actor::resolve(&d.snap, Some(login)).unwrap();
+    decide(crate::workflow::mismatches::on(&d.snap, &who, &recon, key));
+}
+
+fn editor_context(app: &App) -> String {
+    app.editor
+        .as_ref()
+        .and_then(|e| e.context.clone())
+        .unwrap_or_default()
+}
+
+/// The accept confirmation for #1 said "variance +4.52 → 0.00"; jokafor accepted #2 from the
+/// command line meanwhile; Ctrl-S was refused as a conflict and reloaded, but the header kept
+/// "+4.52 → 0.00" and the next Ctrl-S took the mismatch to −4.52 unseen. After the reload
+/// the confirmation shows the figures recomputed (0.00 → −4.52); a correction no longer
+/// waiting (sent back meanwhile) is said so, and Ctrl-S then accepts nothing.
+#[test]
+fn demo_the_accept_confirmation_shows_the_reloaded_figures_after_a_conflict() {
+    let (mut d, key_stm, first, second) = demo_with_two_corrections();
+    d.press(&[key('a'), code(KeyCode::Enter)]);
+    assert_shows(
+        &editor_context(&d.app),
+        &format!("#{first} -4.52 adds to actual · by tlin · variance +4.52 → 0.00"),
+    );
+    decide_as(&d, "jokafor", key_stm, |on| {
+        on.accept(Some(second), None).unwrap();
+    });
+    d.press(&[ctrl('s')]);
+    assert!(d.app.editor.is_some(), "refused as a conflict, still open");
+    assert_shows(
+        &editor_context(&d.app),
+        &format!("#{first} -4.52 adds to actual · by tlin · variance 0.00 → -4.52"),
+    );
+    assert_shows(editor_error(&d.app), "changed by jokafor");
+    assert_shows(&d.screen(), "variance 0.00 → -4.52");
+    // Seen, the next Ctrl-S accepts it at those figures.
+    d.press(&[ctrl('s')]);
+    assert!(d.app.editor.is_none());
+    assert_eq!(
+        d.app.detail_item().unwrap().corrected.2,
+        crate::money::Money::parse("-4.52").unwrap()
+    );
+
+    // Sent back meanwhile (the workflow refuses the accept, not as a conflict): said in the
+    // header too, and Ctrl-S accepts nothing.
+    let (mut d, key_stm, first, _) = demo_with_two_corrections();
+    d.press(&[key('a'), code(KeyCode::Enter)]);
+    decide_as(&d, "jokafor", key_stm, |on| {
+        on.reject(Some(first), Some("duplicate of the other")).unwrap();
+    });
+    d.press(&[ctrl('s')]);
+    assert_shows(
+        &editor_context(&d.app),
+        &format!("correction #{first} no longer waits for a decision: rejected by jokafor"),
+    );
+    assert!(press(&mut d.app, &[ctrl('s')]).is_empty(), "nothing is sent");
+    assert_shows(editor_error(&d.app), "nothing was accepted");
+    assert_eq!(
+        d.app.detail_item().unwrap().corrected.2,
+        crate::money::Money::parse("4.52").unwrap()
+    );
+}
+
+/// The same for the reverse chooser's confirmation: reversing #1 read "variance 0.00 →
+/// +4.52"; once #2 is accepted too meanwhile it is −4.52 → 0.00, and once #1 is reversed by
+/// someone else there is nothing to reverse.
+#[test]
+fn demo_the_reverse_confirmation_shows_the_reloaded_figures_after_a_conflict() {
+    let (mut d, key_stm, first, second) = demo_with_two_corrections();
+    decide_as(&d, "jokafor", key_stm, |on| {
+        on.accept(Some(first), None).unwrap();
+    });
+    d.reload_and_open_detail(key_stm);
+    d.press(&[key('u'), code(KeyCode::Enter)]);
+    assert_shows(&editor_context(&d.app), "variance 0.00 → +4.52");
+    typed(&mut d.app, "accepted against the wrong statement line");
+    decide_as(&d, "jokafor", key_stm, |on| {
+        on.accept(Some(second), None).unwrap();
+    });
+    d.press(&[ctrl('s')]);
+    assert_shows(&editor_context(&d.app), "variance -4.52 → 0.00");
+    assert_shows(editor_error(&d.app), "Ctrl-S reverses it at the figures shown");
+
+    let (mut d, key_stm, first, _) = demo_with_two_corrections();
+    decide_as(&d, "jokafor", key_stm, |on| {
+        on.accept(Some(first), None).unwrap();
+    });
+    d.reload_and_open_detail(key_stm);
+    d.press(&[key('u'), code(KeyCode::Enter)]);
+    typed(&mut d.app, "accepted against the wrong statement line");
+    decide_as(&d, "sgupta", key_stm, |on| {
+        on.reverse(first, "reversed by the other lead, wrong line")
+            .unwrap();
+    });
+    d.press(&[ctrl('s')]);
+    assert_shows(
+        &editor_context(&d.app),
+        &format!("correction #{first} is no longer accepted: reversed by sgupta"),
+    );
+    assert!(press(&mut d.app, &[ctrl('s')]).is_empty(), "nothing is sent");
+    assert_shows(editor_error(&d.app), "nothing was reversed");
+}
+
 #[test]
 fn demo_accepting_asks_for_confirmation_with_the_variance_and_an_optional_note() {
     let (mut d, key_gl) = demo_with_a_correction("jokafor");

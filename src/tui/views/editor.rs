@@ -137,6 +137,11 @@ pub struct Editor {
     /// A save was refused as a conflict: on the next load, `seen` becomes the reloaded
     /// version (the draft stays), so Ctrl-S retries against what is stored now.
     pub reload: bool,
+    /// Confirming a chosen correction after a conflict: its mismatch's trail is being read
+    /// again, and until it is, the figures shown are not the stored ones: Ctrl-S waits.
+    pub rereading: bool,
+    /// The chosen correction is no longer there to decide on (why): Ctrl-S sends nothing.
+    pub gone: Option<String>,
 }
 
 impl Editor {
@@ -174,6 +179,8 @@ impl Editor {
             seen: None,
             context: None,
             reload: false,
+            rereading: false,
+            gone: None,
         }
     }
 
@@ -347,6 +354,26 @@ impl App {
             ed.error = Some("nothing written yet".to_string());
             return Vec::new();
         }
+        // A chosen correction is decided on the figures shown: not while they are read again
+        // after a conflict, nor once it is no longer there to decide on.
+        if super::mismatch_detail::chosen(&ed.purpose).is_some() {
+            if ed.rereading {
+                ed.error = Some(
+                    "reading the mismatch again after the conflict — Ctrl-S once its figures show"
+                        .to_string(),
+                );
+                return Vec::new();
+            }
+            if let Some(why) = &ed.gone {
+                let done = match ed.purpose {
+                    Purpose::Accept { .. } => "accepted",
+                    Purpose::Reversal { .. } => "reversed",
+                    _ => "sent back",
+                };
+                ed.error = Some(format!("{why}: nothing was {done} — Esc closes this"));
+                return Vec::new();
+            }
+        }
         let text = ed.text().trim_end().to_string();
         let optional = (!ed.is_empty()).then(|| text.clone());
         let op = match &ed.purpose {
@@ -464,18 +491,23 @@ impl App {
             .error
             .as_deref()
             .is_some_and(|e| e.contains(", never changed)"));
+        // A chosen correction is decided on the figures above, shown again from the reload.
+        let retry = match ed.purpose {
+            Purpose::Accept { .. } => "Ctrl-S accepts it at the figures shown",
+            Purpose::Reversal { .. } => "Ctrl-S reverses it at the figures shown",
+            _ => "Ctrl-S saves your draft",
+        };
         ed.error = Some(match (was, version) {
-            (Some(was), Some(now)) if never => format!(
-                "not at the version you read (version {was} → {now}, never changed); reloaded — Ctrl-S \
-                 saves your draft"
-            ),
-            _ if never => "not at the version you read (never changed); reloaded after a conflict — Ctrl-S \
-                           saves your draft"
-                .to_string(),
-            (Some(was), Some(now)) => {
-                format!("changed{by} (version {was} → {now}); reloaded — Ctrl-S saves your draft")
+            (Some(was), Some(now)) if never => {
+                format!(
+                    "not at the version you read (version {was} → {now}, never changed); reloaded — {retry}"
+                )
             }
-            _ => format!("changed{by}; reloaded after a conflict — Ctrl-S saves your draft"),
+            _ if never => {
+                format!("not at the version you read (never changed); reloaded after a conflict — {retry}")
+            }
+            (Some(was), Some(now)) => format!("changed{by} (version {was} → {now}); reloaded — {retry}"),
+            _ => format!("changed{by}; reloaded after a conflict — {retry}"),
         });
     }
 

@@ -61,6 +61,16 @@ pub enum ChooseFor {
 /// it —, the variance after accepting or reversing it).
 pub type Choice = (i64, Money, Side, String, Money);
 
+/// The chosen correction an editor confirms: what for, on which mismatch, which one.
+pub(crate) fn chosen(purpose: &Purpose) -> Option<(ChooseFor, &str, i64)> {
+    match purpose {
+        Purpose::Accept { key, id } => Some((ChooseFor::Accept, key, *id)),
+        Purpose::Rejection { key, id } => Some((ChooseFor::Reject, key, *id)),
+        Purpose::Reversal { key, id } => Some((ChooseFor::Reverse, key, *id)),
+        _ => None,
+    }
+}
+
 /// What a correction does to the variance (actual − expected): adding to actual raises it,
 /// adding to expected lowers it.
 fn effect(amount: Money, side: Side) -> Money {
@@ -167,15 +177,19 @@ impl App {
     /// (reversing: "· accepted by rita · variance 0.00 → -9.75", the variance now → after
     /// reversing it).
     pub fn choice_words(&self, choice: &Choice) -> String {
+        self.choice_words_for(self.detail.choose_for, choice)
+    }
+
+    fn choice_words_for(&self, choose_for: ChooseFor, choice: &Choice) -> String {
         let (id, amount, side, who, after) = choice;
         let before = self.detail_item().map_or(Money::ZERO, |i| i.corrected.2);
-        let by = match self.detail.choose_for {
+        let by = match choose_for {
             ChooseFor::Accept | ChooseFor::Reject => "by",
             ChooseFor::Reverse => "accepted by",
         };
         // Sending one back leaves the variance where it is: what accepting it would give is
         // said as that, not as an arrow the reviewer would take for this action's effect.
-        let variance = match self.detail.choose_for {
+        let variance = match choose_for {
             ChooseFor::Reject => format!("variance stays {} (accepted: {})", signed(before), signed(*after)),
             ChooseFor::Accept | ChooseFor::Reverse => {
                 format!("variance {} → {}", signed(before), signed(*after))
@@ -187,6 +201,60 @@ impl App {
             side.as_str(),
             inert(who)
         )
+    }
+
+    /// The open confirmation of a chosen correction (accept, send back, reverse) against the
+    /// mismatch as last read: called whenever its trail is read, so after another user's
+    /// change (a conflict's reload, or the watcher's) it shows the figures as they are now —
+    /// the variance before → after recomputed — or, when the correction is no longer there
+    /// to decide on, says so, and Ctrl-S then sends nothing ([`Editor::gone`]).
+    pub(crate) fn recheck_choice(&mut self) {
+        let Some((choose_for, key, id)) = self.editor.as_ref().and_then(|ed| chosen(&ed.purpose)) else {
+            return;
+        };
+        if key != self.detail.key || self.detail_item().is_none() {
+            return;
+        }
+        let Some(trail) = self.detail.trail.as_ref() else {
+            return;
+        };
+        let still = self.choices_for(choose_for).into_iter().find(|c| c.0 == id);
+        let (context, gone) = match still {
+            Some(choice) => (self.choice_words_for(choose_for, &choice), None),
+            None => {
+                let now = trail
+                    .iter()
+                    .find(|a| a.id == id)
+                    .and_then(|a| {
+                        let status = a.correction_status?;
+                        let who = match status {
+                            CorrectionStatus::Reversed => a.reversed_by.as_deref(),
+                            _ => a.decided_by.as_deref(),
+                        };
+                        Some(match who {
+                            Some(who) => format!("{} by {}", status.as_str(), inert(who)),
+                            None => status.as_str().to_string(),
+                        })
+                    })
+                    .unwrap_or_else(|| "not in its trail".to_string());
+                let why = match choose_for {
+                    ChooseFor::Accept | ChooseFor::Reject => {
+                        format!("correction #{id} no longer waits for a decision: {now}")
+                    }
+                    ChooseFor::Reverse => format!("correction #{id} is no longer accepted: {now}"),
+                };
+                (format!("#{id}: {why}"), Some(why))
+            }
+        };
+        let Some(ed) = self.editor.as_mut() else {
+            return;
+        };
+        ed.rereading = false;
+        if let Some(why) = &gone {
+            ed.error = Some(format!("{why} — Ctrl-S does nothing; Esc closes this"));
+        }
+        ed.context = Some(context);
+        ed.gone = gone;
     }
 
     /// A key while choosing a correction: move, take the chosen one to its confirmation
