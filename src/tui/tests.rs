@@ -826,6 +826,37 @@ fn a_change_elsewhere_keeps_selection_scroll_and_draft() {
 
 // ---- screens --------------------------------------------------------------------------
 
+/// The open-variance bars of the 200k demo: `usage medium 1 37.50` for a −37.50 variance
+/// (the sign dropped), `disbursedhigh` run together, and amounts out of line. Each amount is
+/// now the variance signed — or, of both signs, the sum of sizes written `|…|` —, each
+/// column has its own width, and the amounts end in one column, in every chart.
+#[test]
+fn charts_sign_the_variance_and_keep_their_columns() {
+    use crate::snapshot::model::{Lane, Severity};
+    let m = crate::money::Money::from_cents;
+    let mut app = operator();
+    let charts = &mut app.data.as_mut().unwrap().charts;
+    charts.variance = vec![
+        (Lane::Usage, Severity::Medium, 1, m(3750), m(-3750)),
+        (Lane::Disbursements, Severity::High, 1, m(100), m(100)),
+        (Lane::Ledger, Severity::High, 12, m(30_000), m(10_000)),
+    ];
+    charts.aging[0].1 = m(4_271_531_493);
+    charts.aging[2].1 = m(296_576_558);
+    press(&mut app, &[key('c')]);
+    let s = screen(&mut app, 80, 24);
+    for text in [
+        "usage     medium  1   -37.50",
+        "disbursed high    1    +1.00",
+        "ledger    high   12 |300.00|",
+        "current 42,715,314.93",
+        "31-60    2,965,765.58",
+        "61-90          500.00",
+    ] {
+        assert!(s.contains(text), "missing {text:?}:\n{s}");
+    }
+}
+
 #[test]
 fn charts_open_from_the_overview_and_read_without_colour() {
     let mut app = operator();
@@ -835,13 +866,16 @@ fn charts_open_from_the_overview_and_read_without_colour() {
     // The fixture's worked-example figures, with their exact amounts beside the bars.
     for text in [
         "Aged AR (days past due)",
-        "current    21,000.00",
-        "91+           500.00",
+        "current 21,000.00",
+        "91+        500.00",
         "Roll-forward: opening to closing AR",
-        "+posted         95,000.00",
-        "−disbursed      63,500.00",
-        " closing        31,500.00",
-        "recognized    80,000.00",
+        "+posted      95,000.00",
+        "−disbursed   63,500.00",
+        " closing     31,500.00",
+        "recognized 80,000.00",
+        // Open variance: each a variance, with its sign.
+        "exports  medium 1 -9.75",
+        "programs low    1 +4.52",
     ] {
         assert!(s.contains(text), "missing {text:?}:\n{s}");
     }
@@ -1793,8 +1827,8 @@ fn demo_overview_shows_what_ties_only_through_the_overlay() {
     })]);
     d.press(&[key('1')]);
     let s = d.screen();
-    // 4.52 waived: no longer open variance, but shown, not hidden.
-    assert_shows(&s, "Tied after corrections 0 (0.00) · waived 1 (4.52)");
+    // 4.52 waived: no longer open variance, but shown, not hidden, with its sign.
+    assert_shows(&s, "Tied after corrections 0 (0.00) · waived 1 (+4.52)");
     assert_shows(&s, "Open variance                 9.75");
 }
 

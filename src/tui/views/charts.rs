@@ -24,9 +24,10 @@ use crate::tui::theme::Theme;
 pub struct Charts {
     /// (bucket, amount): current, 1–30, 31–60, 61–90, 91+ days past due.
     pub aging: Vec<(&'static str, Money)>,
-    /// (lane, severity, open mismatches, their open variance as an absolute sum), for each
-    /// lane and severity with any, most severe first within a lane.
-    pub variance: Vec<(Lane, Severity, usize, Money)>,
+    /// (lane, severity, open mismatches, their open variance as an absolute sum — the
+    /// bar —, and as a signed sum), for each lane and severity with any, most severe first
+    /// within a lane.
+    pub variance: Vec<(Lane, Severity, usize, Money, Money)>,
     /// (what, amount): recognized in the window, deferred at window end, reversed by voids.
     pub revenue: Vec<(&'static str, Money)>,
     /// (step, signed amount): opening, posted, disbursed, pulled back, adjustments, voids;
@@ -48,8 +49,8 @@ pub fn aging_buckets(a: &AgingBuckets) -> [(&'static str, Money); 5] {
 
 impl Charts {
     /// Per lane and severity with open mismatches: how many, and their open variance
-    /// (absolute sum).
-    pub fn variance_of(items: &[Item]) -> Vec<(Lane, Severity, usize, Money)> {
+    /// (absolute sum, then signed sum).
+    pub fn variance_of(items: &[Item]) -> Vec<(Lane, Severity, usize, Money, Money)> {
         let mut out = Vec::new();
         for &lane in Lane::ALL.iter() {
             for severity in [
@@ -63,8 +64,9 @@ impl Charts {
                     .filter(|i| i.is_open() && i.mismatch.lane == lane && i.mismatch.severity == severity)
                     .collect();
                 if !open.is_empty() {
-                    let sum: Money = open.iter().map(|i| i.corrected.2.abs()).sum();
-                    out.push((lane, severity, open.len(), sum));
+                    let abs: Money = open.iter().map(|i| i.corrected.2.abs()).sum();
+                    let net: Money = open.iter().map(|i| i.corrected.2).sum();
+                    out.push((lane, severity, open.len(), abs, net));
                 }
             }
         }
@@ -127,8 +129,25 @@ fn chart<'a>(title: &'a str, rows: Vec<(String, Money, Style)>, theme: &Theme) -
         .data(BarGroup::default().bars(&bars))
 }
 
-fn amount_label(name: &str, m: Money) -> String {
-    format!("{name} {:>12}", m.grouped())
+/// Labels a chart's bars: each name and its amount in words, the names in one column and
+/// the amounts right-aligned in the next, however wide the largest amount is.
+fn labelled<T>(rows: Vec<(String, String, T)>) -> Vec<(String, T)> {
+    let name_w = rows.iter().map(|(n, _, _)| n.chars().count()).max().unwrap_or(0);
+    let amount_w = rows.iter().map(|(_, a, _)| a.chars().count()).max().unwrap_or(0);
+    rows.into_iter()
+        .map(|(name, amount, t)| (format!("{name:<name_w$} {amount:>amount_w$}"), t))
+        .collect()
+}
+
+/// [`labelled`] rows of a chart whose bars are the amounts shown.
+fn amount_rows<'a>(rows: impl Iterator<Item = (&'a str, Money, Style)>) -> Vec<(String, Money, Style)> {
+    labelled(
+        rows.map(|(name, m, style)| (name.to_string(), m.grouped(), (m, style)))
+            .collect(),
+    )
+    .into_iter()
+    .map(|(label, (m, style))| (label, m, style))
+    .collect()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -147,18 +166,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
         .split(rows[1]);
 
-    let aging: Vec<(String, Money, Style)> = c
-        .aging
-        .iter()
-        .map(|(bucket, m)| {
-            let style = if *bucket == "current" {
-                theme.ok()
-            } else {
-                theme.warn()
-            };
-            (amount_label(&format!("{bucket:<7}"), *m), *m, style)
-        })
-        .collect();
+    let aging = amount_rows(c.aging.iter().map(|(bucket, m)| {
+        let style = if *bucket == "current" {
+            theme.ok()
+        } else {
+            theme.warn()
+        };
+        (*bucket, *m, style)
+    }));
     frame.render_widget(chart("Aged AR (days past due)", aging, theme), top[0]);
 
     if c.variance.is_empty() {
@@ -171,33 +186,45 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             top[1],
         );
     } else {
-        let variance: Vec<(String, Money, Style)> = c
+        // Lane, severity and count each in a column of its own width; the amount is the
+        // variance signed, or of both signs the sum of sizes (`|…|`), which the bar draws.
+        let lane_w = c
             .variance
             .iter()
-            .map(|(lane, severity, n, m)| {
-                let name = format!(
-                    "{:<9}{:<7}{n:>2}",
-                    super::overview::lane_short(*lane),
-                    severity.as_str()
-                );
-                (
-                    format!("{name} {:>10}", m.grouped()),
-                    *m,
-                    theme.severity(*severity),
-                )
-            })
-            .collect();
+            .map(|v| super::overview::lane_short(v.0).len())
+            .max()
+            .unwrap_or(0);
+        let severity_w = c.variance.iter().map(|v| v.1.as_str().len()).max().unwrap_or(0);
+        let count_w = c
+            .variance
+            .iter()
+            .map(|v| v.2.to_string().len())
+            .max()
+            .unwrap_or(0);
+        let variance: Vec<(String, Money, Style)> = labelled(
+            c.variance
+                .iter()
+                .map(|(lane, severity, n, abs, net)| {
+                    let name = format!(
+                        "{:<lane_w$} {:<severity_w$} {n:>count_w$}",
+                        super::overview::lane_short(*lane),
+                        severity.as_str()
+                    );
+                    let amount = super::variance_total(*net, *abs);
+                    (name, amount, (*abs, theme.severity(*severity)))
+                })
+                .collect(),
+        )
+        .into_iter()
+        .map(|(label, (abs, style))| (label, abs, style))
+        .collect();
         frame.render_widget(
             chart("Open variance: lane, severity, count", variance, theme),
             top[1],
         );
     }
 
-    let revenue: Vec<(String, Money, Style)> = c
-        .revenue
-        .iter()
-        .map(|(what, m)| (amount_label(&format!("{what:<10}"), *m), *m, theme.base()))
-        .collect();
+    let revenue = amount_rows(c.revenue.iter().map(|(what, m)| (*what, *m, theme.base())));
     frame.render_widget(chart("Revenue in the window", revenue, theme), bottom[0]);
 
     waterfall(frame, bottom[1], &c.waterfall, theme);
@@ -212,21 +239,26 @@ fn waterfall(frame: &mut Frame, area: Rect, steps: &[(&'static str, Money)], the
         .title(" Roll-forward: opening to closing AR ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let labels: Vec<String> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, (step, m))| {
-            let ends = i == 0 || i + 1 == steps.len();
-            let sign = if ends || m.is_zero() {
-                " "
-            } else if m.is_negative() {
-                "−"
-            } else {
-                "+"
-            };
-            amount_label(&format!("{sign}{step:<11}"), m.abs())
-        })
-        .collect();
+    let labels: Vec<String> = labelled(
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, (step, m))| {
+                let ends = i == 0 || i + 1 == steps.len();
+                let sign = if ends || m.is_zero() {
+                    " "
+                } else if m.is_negative() {
+                    "−"
+                } else {
+                    "+"
+                };
+                (format!("{sign}{step}"), m.abs().grouped(), ())
+            })
+            .collect(),
+    )
+    .into_iter()
+    .map(|(label, ())| label)
+    .collect();
     let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let room = (inner.width as usize).saturating_sub(label_width + 1).max(1) as i128;
     // Running totals: where each bar starts and ends, in cents.

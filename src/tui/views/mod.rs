@@ -31,6 +31,17 @@ use editor::Discard;
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
+/// Variances added up, in words: signed (`-9.75`, `+4.52`, `0.00`) when they share one
+/// sign — `net`, their total, is then as large as `abs`, the sum of their sizes —, else
+/// that sum of sizes written `|14.27|`, which reads as no variance of its own.
+pub fn variance_total(net: Money, abs: Money) -> String {
+    if net.abs() == abs {
+        signed(net)
+    } else {
+        format!("|{}|", abs.grouped())
+    }
+}
+
 /// An amount with an explicit sign for variances: `+4.52`, `-9.75`, `0.00`.
 pub fn signed(m: Money) -> String {
     if m.is_negative() || m.is_zero() {

@@ -75,14 +75,16 @@ pub fn lane_short(lane: Lane) -> &'static str {
     }
 }
 
-/// "Tied after corrections 1 (9.75) · waived 1 (4.52)": the mismatches the engine still
+/// "Tied after corrections 1 (-9.75) · waived 1 (+4.52)": the mismatches the engine still
 /// reports that tie only through an accepted correction or are waived, with their raw
-/// variance (absolute sum), so a clean overview never hides an overlay.
+/// variance, signed (of both signs: the sum of their sizes, `|14.27|`), so a clean
+/// overview never hides an overlay.
 fn overlay_line(items: &[Item], theme: &Theme) -> Line<'static> {
     let of = |status: MismatchStatus| {
         let hit: Vec<&Item> = items.iter().filter(|i| i.status == status).collect();
-        let sum: Money = hit.iter().map(|i| i.mismatch.variance.abs()).sum();
-        (hit.len(), sum)
+        let net: Money = hit.iter().map(|i| i.mismatch.variance).sum();
+        let abs: Money = hit.iter().map(|i| i.mismatch.variance.abs()).sum();
+        (hit.len(), super::variance_total(net, abs))
     };
     let (resolved, resolved_sum) = of(MismatchStatus::Resolved);
     let (waived, waived_sum) = of(MismatchStatus::Waived);
@@ -92,11 +94,7 @@ fn overlay_line(items: &[Item], theme: &Theme) -> Line<'static> {
         theme.dim()
     };
     Line::styled(
-        format!(
-            "Tied after corrections {resolved} ({}) · waived {waived} ({})",
-            resolved_sum.grouped(),
-            waived_sum.grouped()
-        ),
+        format!("Tied after corrections {resolved} ({resolved_sum}) · waived {waived} ({waived_sum})"),
         style,
     )
 }
