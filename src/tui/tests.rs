@@ -857,6 +857,32 @@ fn charts_sign_the_variance_and_keep_their_columns() {
     }
 }
 
+/// `t` in the Mismatches list did nothing and `?` did not list it, while it traced the
+/// mismatch from its detail: it now opens the selected one's evidence (Esc back to the
+/// list), and the footer and `?` list it.
+#[test]
+fn t_in_the_mismatches_list_opens_the_selected_ones_evidence() {
+    let mut app = operator();
+    press(&mut app, &[key('2'), key('j')]);
+    let selected = app.mismatches.selected_key.clone().unwrap();
+    assert_shows(&footer_of(&screen(&mut app, 80, 24)), "t trace");
+    press(&mut app, &[key('?')]);
+    assert_shows(&screen(&mut app, 80, 24), "t trace");
+    press(&mut app, &[code(KeyCode::Esc)]);
+    let reqs = press(&mut app, &[key('t')]);
+    assert_eq!(app.view, View::Evidence);
+    assert_eq!(
+        reqs,
+        vec![Request::Evidence {
+            key: selected.clone()
+        }]
+    );
+    assert_eq!(app.evidence.key, selected);
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.view, View::Mismatches);
+    assert_eq!(app.mismatches.selected_key.as_deref(), Some(selected.as_str()));
+}
+
 #[test]
 fn charts_open_from_the_overview_and_read_without_colour() {
     let mut app = operator();

@@ -39,7 +39,12 @@ impl EvidenceState {
 impl App {
     /// Opens the evidence of the detail's mismatch and asks the worker for it.
     pub(crate) fn open_evidence(&mut self) -> Vec<Request> {
-        let key = self.detail.key.clone();
+        self.open_evidence_of(self.detail.key.clone())
+    }
+
+    /// Opens the evidence of mismatch `key` (`t` in the Mismatches list: the selected one)
+    /// and asks the worker for it.
+    pub(crate) fn open_evidence_of(&mut self, key: String) -> Vec<Request> {
         if self.evidence.key != key || matches!(self.evidence.result, Some(Err(_))) {
             self.evidence = EvidenceState {
                 key: key.clone(),

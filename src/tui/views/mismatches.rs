@@ -350,6 +350,13 @@ impl App {
                 }
                 return Vec::new();
             }
+            // The selected mismatch's evidence, as `t` in its detail (Esc comes back here).
+            Action::Trace => {
+                if let Some(key) = self.visible_key(sel) {
+                    return self.open_evidence_of(key);
+                }
+                return Vec::new();
+            }
             _ => {}
         }
         let m = &mut self.mismatches;
@@ -424,6 +431,7 @@ pub fn bindings() -> Vec<Binding> {
     use K::*;
     vec![
         b(&[Code(Enter)], "Enter", "detail", Action::Enter, true),
+        key('t', "trace", Action::Trace, true),
         key('/', "filter", Action::Filter, true),
         key('s', "sort", Action::SortNext, true),
         key('S', "reverse sort", Action::SortReverse, false),
