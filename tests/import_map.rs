@@ -1245,3 +1245,47 @@ fn a_negative_amount_where_the_table_wants_positive_names_the_sign_rules() {
         .expect(&stderr);
     assert!(!zero.contains("flip the sign"), "{stderr}");
 }
+
+/// `period_file` is a file name in DIR, as a table's `file =` is: a path to any file (an
+/// absolute one, or out of DIR with `..`) was opened and its lines quoted in the errors
+/// (found by a black-box audit). Refused at its rules-file line; nothing of it is read.
+#[test]
+fn a_period_file_outside_dir_is_refused_at_its_line_and_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let secret = tmp.path().join("secret.toml");
+    fs::write(&secret, "password = \"hunter2-SECRET\"\n").unwrap();
+    let text = fs::read_to_string(rules()).unwrap();
+    let path = tmp.path().join("outside.rules.toml");
+    let shown = path.display().to_string();
+    for period_file in [
+        secret.display().to_string(),
+        "../secret.toml".to_string(),
+        "..".to_string(),
+        "sub\\secret.toml".to_string(),
+    ] {
+        let bad = text.replacen(
+            "window = \"2026-03\"",
+            &format!("window = \"2026-03\"\nperiod_file = '{period_file}'"),
+            1,
+        );
+        fs::write(&path, &bad).unwrap();
+        let stderr = refused(&path, &dir, &tmp.path().join("p.db"));
+        let expected = format!(
+            "{shown}:{}: period_file = '{period_file}': a file name in DIR (no directory)",
+            line_of(&bad, "period_file =")
+        );
+        assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+    // A file name in DIR is still read.
+    fs::rename(dir.join("closedesk.toml"), dir.join("period.toml")).unwrap();
+    let good = text.replacen(
+        "window = \"2026-03\"",
+        "window = \"2026-03\"\nperiod_file = \"period.toml\"",
+        1,
+    );
+    fs::write(&path, &good).unwrap();
+    let output = import(&path, &dir, &tmp.path().join("p.db"));
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}

@@ -266,7 +266,7 @@ pub struct RuleError {
 struct RawRules {
     window: Spanned<String>,
     #[serde(default)]
-    period_file: Option<String>,
+    period_file: Option<Spanned<String>>,
     #[serde(default)]
     date_format: Option<Spanned<String>>,
     #[serde(default)]
@@ -402,6 +402,11 @@ fn readable(message: &str) -> String {
     message
 }
 
+/// A name of a file in DIR: no directory part, neither `.` nor `..`.
+fn is_file_name(file: &str) -> bool {
+    !(file.is_empty() || file.contains('/') || file.contains('\\') || file == "." || file == "..")
+}
+
 /// Parses and checks the text of a rules file. Every error has its line.
 pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
     let raw: RawRules = toml::from_str(text).map_err(|e| {
@@ -423,6 +428,22 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
             format!("window = '{window}': not a month (expected \"YYYY-MM\", e.g. \"2026-03\")"),
         );
     }
+    // The period file is in DIR, as every export file is: a path would open (and quote in
+    // its errors) any file the user can read.
+    let period_file = match raw.period_file {
+        Some(f) => {
+            let line = at(f.span());
+            let f = f.into_inner();
+            if !is_file_name(&f) {
+                error(
+                    line,
+                    format!("period_file = '{f}': a file name in DIR (no directory)"),
+                );
+            }
+            f
+        }
+        None => crate::import::stripe::config::FILE.to_string(),
+    };
     let default_format = raw.date_format.map(|f| {
         let line = at(f.span());
         let f = f.into_inner();
@@ -501,7 +522,7 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
             );
         }
         let file = raw_table.file.get_ref().clone();
-        if file.is_empty() || file.contains('/') || file.contains('\\') || file == "." || file == ".." {
+        if !is_file_name(&file) {
             error(
                 at(raw_table.file.span()),
                 format!("table {name}: file = '{file}': a file name in DIR (no directory)"),
@@ -724,9 +745,7 @@ pub fn parse(text: &str) -> Result<Rules, Vec<RuleError>> {
     }
     Ok(Rules {
         window,
-        period_file: raw
-            .period_file
-            .unwrap_or_else(|| crate::import::stripe::config::FILE.to_string()),
+        period_file,
         tables,
         absent,
     })
