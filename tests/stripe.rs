@@ -1181,3 +1181,44 @@ fn a_refund_or_chargeback_beyond_its_charge_is_refused() {
         "{stderr}"
     );
 }
+
+/// A `--window` in a year before 1900 is refused as the period's window_start is in
+/// period.csv and through `--map`: `0026-03` (a two-digit year written with four digits)
+/// imported an empty period that read clean, exit 0 (found by a black-box audit).
+#[test]
+fn a_window_before_1900_is_refused_as_the_csv_import_refuses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (window, year) in [("0026-03", "0026"), ("1899-12", "1899")] {
+        let out = tmp.path().join("q.db");
+        let run = closedesk()
+            .args(["import", "--from", "stripe"])
+            .arg(fixture("out-of-band"))
+            .args(["--window", window, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{window}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "'{window}': the year {year} is before 1900, which no billing date is \
+                 (a two-digit year written with four digits?): write the year with four digits, e.g. 2026"
+            )),
+            "{window}: {stderr}"
+        );
+        assert!(stderr.contains("--window"), "{window}: {stderr}");
+        assert!(!out.exists(), "{window}");
+    }
+    // 1900 itself is a year a window may be in: no --window problem.
+    let run = closedesk()
+        .args(["import", "--from", "stripe"])
+        .arg(fixture("out-of-band"))
+        .args(["--window", "1900-01", "--out"])
+        .arg(tmp.path().join("r.db"))
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&run.stderr).contains("--window"),
+        "{run:?}"
+    );
+}

@@ -215,7 +215,7 @@ const NO_SUCH_DAY: &str = " is not a calendar date (no such day)";
 pub(crate) const MIN_YEAR: i32 = 1900;
 
 /// The rest of the message for a date whose year is before [`MIN_YEAR`].
-fn before_min_year(year: &str) -> String {
+pub(crate) fn before_min_year(year: &str) -> String {
     format!(
         ": the year {year} is before {MIN_YEAR}, which no billing date is (a two-digit year \
          written with four digits?): write the year with four digits, e.g. 2026"

@@ -66,16 +66,31 @@ pub fn file_of(table: &str) -> String {
 pub fn read_dir(dir: &Path, window: &str) -> Result<SourceData, ImportError> {
     Dir::new(dir)?;
     let mut problems: Vec<Problem> = Vec::new();
-    let window_parsed = parse_window(window);
-    if window_parsed.is_none() {
-        problems.push(read::file_problem(
+    let mut window_parsed = parse_window(window);
+    match &window_parsed {
+        None => problems.push(read::file_problem(
             "--window",
             0,
             format!(
                 "'{}' is not a month (expected YYYY-MM, e.g. 2026-03)",
                 inert(window)
             ),
-        ));
+        )),
+        // As a window_start in period.csv or through --map: a year before 1900 is a
+        // two-digit year written with four digits (it imported an empty period, clean).
+        Some((_, start, _)) if start.year() < super::cells::MIN_YEAR => {
+            problems.push(read::file_problem(
+                "--window",
+                0,
+                format!(
+                    "'{}'{}",
+                    inert(window),
+                    super::cells::before_min_year(&inert(window.get(..4).unwrap_or_default()))
+                ),
+            ));
+            window_parsed = None;
+        }
+        Some(_) => {}
     }
     let period_file = match crate::import::read_text(&dir.join(config::FILE)) {
         Ok(text) => match config::parse(&text) {
