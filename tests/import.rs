@@ -1603,3 +1603,69 @@ fn a_repeated_id_is_named_wherever_writing_stops() {
         assert_eq!(found.len(), 1 + usize::from(bad_amount), "{found:#?}");
     }
 }
+
+/// `--force` replaces a period snapshot and no other file (README): an empty file was
+/// replaced (with a message about its notes and sign-offs), and so was an SQLite file
+/// with closedesk's application_id but none of a snapshot's tables (found by a black-box
+/// audit). Both are refused as not a period snapshot, by `import` and by `demo`, and left
+/// as they were; a real snapshot is still replaced.
+#[test]
+fn force_refuses_an_empty_file_and_a_database_with_only_closedesks_mark() {
+    use closedesk::snapshot::schema::{APPLICATION_ID, SCHEMA_VERSION};
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    fs::write(&empty, b"").unwrap();
+    let marked = |name: &str, version: i32| {
+        let path = dir.path().join(name);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", version).unwrap();
+        conn.execute_batch("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('keep me');")
+            .unwrap();
+        drop(conn);
+        path
+    };
+    let unversioned = marked("marked.db", 0);
+    let versioned = marked("versioned.db", SCHEMA_VERSION);
+    for (path, says) in [
+        (&empty, "exists and is not a period snapshot (an empty file)"),
+        (
+            &unversioned,
+            "exists and is not a period snapshot (an SQLite file with closedesk's mark",
+        ),
+        (
+            &versioned,
+            "exists and is not a period snapshot (an SQLite file with closedesk's mark",
+        ),
+    ] {
+        let before = fs::read(path).unwrap();
+        for force in [true, false] {
+            match import::import_dir(Path::new(FIXTURE), path, force) {
+                Err(ImportError::Target(message)) => {
+                    assert!(message.contains(says), "{message}");
+                    assert!(!message.contains("sign-offs would be lost"), "{message}");
+                }
+                other => panic!("{path:?} force {force}: {other:?}"),
+            }
+            assert!(
+                closedesk::demo::write(path, force).is_err(),
+                "demo --force replaced {path:?}"
+            );
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .args(["demo", "--force", "--out"])
+            .arg(path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(fs::read(path).unwrap(), before, "{path:?} was changed");
+    }
+    // A real snapshot is still replaced with --force.
+    let real = dir.path().join("real.db");
+    import::import_dir(Path::new(FIXTURE), &real, false).unwrap();
+    closedesk::demo::write(&real, true).unwrap();
+    assert!(Snapshot::open(&real).is_ok());
+}

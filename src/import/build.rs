@@ -54,8 +54,8 @@ pub(super) fn check_target(out: &Path, force: bool) -> Result<PathBuf, ImportErr
     }
     match fs::symlink_metadata(out) {
         Ok(meta) if meta.is_dir() => Err(ImportError::Target(format!("{}: is a directory", shown(out)))),
-        Ok(meta) => {
-            refuse_not_a_snapshot(out, meta.len())?;
+        Ok(_) => {
+            refuse_not_a_snapshot(out)?;
             if !force {
                 return Err(exists(out));
             }
@@ -67,17 +67,27 @@ pub(super) fn check_target(out: &Path, force: bool) -> Result<PathBuf, ImportErr
     }
 }
 
-/// `--force` replaces a period snapshot (or an empty file), nothing else: a mistyped
-/// `--out` naming a source CSV, a notes file or SQLite's `-wal` beside a snapshot would
-/// otherwise be destroyed without a word.
-fn refuse_not_a_snapshot(out: &Path, len: u64) -> Result<(), ImportError> {
+/// `--force` replaces a period snapshot, nothing else (README): a mistyped `--out` naming a
+/// source CSV, a notes file or SQLite's `-wal` beside a snapshot would otherwise be
+/// destroyed without a word. Neither an empty file (it was replaced, with a message about
+/// its notes and sign-offs) nor an SQLite file with closedesk's application_id and no
+/// snapshot's tables is one.
+fn refuse_not_a_snapshot(out: &Path) -> Result<(), ImportError> {
+    use crate::snapshot::SnapshotFile;
     match crate::snapshot::snapshot_file_kind(out) {
-        Some(crate::snapshot::SnapshotFile::Snapshot) => Ok(()),
-        // An empty file holds nothing, unless it is SQLite's beside a snapshot (a -wal is
-        // empty after each checkpoint while the snapshot is open).
-        None if len == 0 => Ok(()),
+        Some(SnapshotFile::Snapshot) if crate::snapshot::has_snapshot_tables(out) => Ok(()),
+        Some(SnapshotFile::Snapshot) => Err(ImportError::Target(format!(
+            "{}: exists and is not a period snapshot (an SQLite file with closedesk's mark but no \
+             snapshot's tables); --force replaces only a period snapshot — choose another --out",
+            shown(out)
+        ))),
         Some(kind) => Err(ImportError::Target(format!(
             "{}: is {kind}, not a period snapshot; --force replaces only a period snapshot — choose another --out",
+            shown(out)
+        ))),
+        None if fs::metadata(out).is_ok_and(|m| m.len() == 0) => Err(ImportError::Target(format!(
+            "{}: exists and is not a period snapshot (an empty file); --force replaces only a period \
+             snapshot — choose another --out",
             shown(out)
         ))),
         None => Err(ImportError::Target(format!(

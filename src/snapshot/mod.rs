@@ -329,6 +329,12 @@ fn open_read_only(path: &Path) -> Result<Connection, OpenError> {
     if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
         return Err(OpenError::WalUnreadable(wal));
     }
+    Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI).map_err(sqlite)
+}
+
+/// `path` as an SQLite URI opening it immutable: the main file alone is read, with no lock,
+/// no -wal or -shm read or made.
+fn immutable_uri(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     let mut uri = String::from("file:");
     for &b in path.as_os_str().as_bytes() {
@@ -338,7 +344,30 @@ fn open_read_only(path: &Path) -> Result<Connection, OpenError> {
         }
     }
     uri.push_str("?immutable=1");
-    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(sqlite)
+    uri
+}
+
+/// Whether `path` is a period snapshot by more than its header: closedesk's application_id,
+/// a schema version, and the `period` and `audit_log` tables in the file. Read immutable,
+/// so nothing is changed, migrated or made beside it; tables only in an unmerged -wal are
+/// not seen (the file then reads as no snapshot). For `--force`, which replaces a period
+/// snapshot and no other file: a file that only carries the mark (an empty database with
+/// closedesk's application_id) was replaced.
+pub fn has_snapshot_tables(path: &Path) -> bool {
+    if !read_header(path).is_ok_and(|(h, _)| h.application_id == APPLICATION_ID && h.user_version >= 1) {
+        return false;
+    }
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let Ok(conn) = Connection::open_with_flags(immutable_uri(path), flags) else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('period', 'audit_log')",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .is_ok_and(|tables| tables == 2)
 }
 
 /// The checks of the raw header, before SQLite opens the file: only while no connection of
