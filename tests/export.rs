@@ -1433,3 +1433,39 @@ fn the_packets_aged_ar_lists_the_accounts_of_the_aging_export() {
         "{row}"
     );
 }
+
+fn audit_len(path: &Path) -> i64 {
+    Snapshot::open(path).unwrap().workflow().audit_head().unwrap().0
+}
+
+/// A temporary that cannot be written for the environment's reason is exit 3, not 2
+/// (README, "Exit codes"; a full disk gave 2, found by a black-box audit). A file size
+/// limit stands in for a full disk here: the write fails with EFBIG, as it would with
+/// ENOSPC, before anything is recorded.
+#[test]
+fn a_temporary_the_environment_cannot_take_exits_3_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let out = dir.path().join("packet.pdf");
+    // 96 blocks of 512 bytes: the snapshot's -shm (32 KiB) and -wal fit, the PDF does not.
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 96 && exec \"$0\" export \"$1\" --kind packet --format pdf --user tlin --out \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_closedesk"))
+        .arg(&path)
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot write the export"), "{stderr}");
+    assert!(stderr.contains("nothing was written or recorded"), "{stderr}");
+    assert!(!out.exists());
+    assert_eq!(audit_len(&path), 0, "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

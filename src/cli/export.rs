@@ -112,6 +112,7 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
     let actor = Actor::resolve(&snapshot, user).map_err(Failure::from)?;
     let written = export::write(&snapshot, &actor, &request, &target, args.force).map_err(|e| match e {
         ExportError::Usage(m) | ExportError::Io(m) => Failure::usage(m),
+        ExportError::Environment(m) => Failure::environment(m),
         ExportError::Refused(r) => Failure::from(r),
     })?;
     match &written.path {

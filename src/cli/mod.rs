@@ -254,11 +254,7 @@ fn environmental(e: &(dyn std::error::Error + 'static)) -> bool {
             return crate::snapshot::is_environment(e);
         }
         if let Some(e) = e.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            return !matches!(
-                e.kind(),
-                NotFound | PermissionDenied | AlreadyExists | InvalidInput | InvalidData | IsADirectory
-            );
+            return crate::workflow::io_is_environment(e);
         }
         next = e.source();
     }

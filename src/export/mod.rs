@@ -38,7 +38,7 @@ use crate::text::{inert, inert_path};
 use crate::workflow::exports::{self, Before, ExportRecord};
 use crate::workflow::mismatches::{views_from, MismatchView};
 use crate::workflow::signoff::digest_of;
-use crate::workflow::{Actor, Receipt, Refusal};
+use crate::workflow::{io_is_environment, Actor, Receipt, Refusal};
 
 /// What to export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -352,6 +352,10 @@ pub enum ExportError {
     /// Writing the file failed.
     #[error("{0}")]
     Io(String),
+    /// The environment failed under the export (a full disk, an I/O error): the command
+    /// line exits with 3. The message says whether the export was recorded.
+    #[error("{0}")]
+    Environment(String),
 }
 
 impl From<Refusal> for ExportError {
@@ -481,52 +485,69 @@ pub fn write(
             return Err(exists(path));
         }
     }
-    let ((output, temp, digest, target), receipt) =
-        exports::record(snapshot, actor, |before: &Before<'_>| {
-            let source = source(snapshot, before, request.stamp)?;
-            let target = match target {
-                Target::Named(naming) => {
-                    let period = &source.recon.period;
-                    let signed = period.status == PeriodStatus::SignedOff;
-                    let path =
-                        naming.resolve(request.kind, format, &period.id, signed, &before.audit_head)?;
-                    // A file named here was not checked with the caller's above.
-                    refuse_snapshot_file(&path).map_err(|e| Refusal::Invalid(e.to_string()))?;
-                    Target::File(path)
-                }
-                other => other.clone(),
-            };
-            let output = render(&source, request).map_err(|e| match e {
-                ExportError::Refused(r) => r,
-                other => Refusal::Invalid(other.to_string()),
-            })?;
-            let digest = hex(&Sha256::digest(&output.bytes));
-            let temp = match &target {
-                Target::File(path) => Some(TempFile::write(path, &output.bytes).map_err(|e| {
-                    Refusal::Invalid(format!(
-                        "{}: cannot write the export: {e}; nothing was written or recorded",
-                        inert_path(path)
-                    ))
-                })?),
-                _ => None,
-            };
-            let record = ExportRecord {
-                kind: request.kind.to_string(),
-                format: format.to_string(),
-                digest: digest.clone(),
-                rows: output.rows,
-                path: target.describe(),
-            };
-            Ok(((output, temp, digest, target), record))
+    // A temporary that could not be written for the environment's reason (a full disk, an
+    // I/O error): nothing is recorded, and the command line exits with 3, not 2.
+    let mut environment: Option<String> = None;
+    let recorded = exports::record(snapshot, actor, |before: &Before<'_>| {
+        let source = source(snapshot, before, request.stamp)?;
+        let target = match target {
+            Target::Named(naming) => {
+                let period = &source.recon.period;
+                let signed = period.status == PeriodStatus::SignedOff;
+                let path = naming.resolve(request.kind, format, &period.id, signed, &before.audit_head)?;
+                // A file named here was not checked with the caller's above.
+                refuse_snapshot_file(&path).map_err(|e| Refusal::Invalid(e.to_string()))?;
+                Target::File(path)
+            }
+            other => other.clone(),
+        };
+        let output = render(&source, request).map_err(|e| match e {
+            ExportError::Refused(r) => r,
+            other => Refusal::Invalid(other.to_string()),
         })?;
+        let digest = hex(&Sha256::digest(&output.bytes));
+        let temp = match &target {
+            Target::File(path) => Some(TempFile::write(path, &output.bytes).map_err(|e| {
+                let message = format!(
+                    "{}: cannot write the export: {e}; nothing was written or recorded",
+                    inert_path(path)
+                );
+                if io_is_environment(&e) {
+                    environment = Some(message.clone());
+                }
+                Refusal::Invalid(message)
+            })?),
+            _ => None,
+        };
+        let record = ExportRecord {
+            kind: request.kind.to_string(),
+            format: format.to_string(),
+            digest: digest.clone(),
+            rows: output.rows,
+            path: target.describe(),
+        };
+        Ok(((output, temp, digest, target), record))
+    });
+    let ((output, temp, digest, target), receipt) = match recorded {
+        Ok(recorded) => recorded,
+        Err(_) if environment.is_some() => {
+            return Err(ExportError::Environment(environment.unwrap_or_default()))
+        }
+        Err(refused) => return Err(refused.into()),
+    };
     let path = match (&target, temp) {
         (Target::File(path), Some(temp)) => {
             temp.place(path, force).map_err(|e| {
-                ExportError::Io(format!(
+                let message = format!(
                     "{}: the export was recorded (audit seq {}) but could not be put in place: {e}",
                     inert_path(path),
                     receipt.seq
-                ))
+                );
+                if io_is_environment(&e) {
+                    ExportError::Environment(message)
+                } else {
+                    ExportError::Io(message)
+                }
             })?;
             Some(path.clone())
         }
@@ -919,6 +940,27 @@ mod tests {
         TempFile::write(&dest, b"x").unwrap().place(&dest, false).unwrap();
         assert!(!dead.exists() && live.exists() && other.exists());
         assert_eq!(fs::read(&dest).unwrap(), b"x");
+    }
+
+    /// Which failures of writing the temporary are the environment's (exit 3): a full disk,
+    /// an I/O error, a file size limit; not a missing folder, a denied permission, a name
+    /// that exists or is too long (exit 2).
+    #[test]
+    fn a_full_disk_is_the_environments_a_denied_folder_the_users() {
+        use std::io::Error;
+        for code in [libc::ENOSPC, libc::EIO, libc::EDQUOT, libc::EFBIG] {
+            assert!(io_is_environment(&Error::from_raw_os_error(code)), "{code}");
+        }
+        for code in [
+            libc::ENOENT,
+            libc::EACCES,
+            libc::EEXIST,
+            libc::EISDIR,
+            libc::ENOTDIR,
+            libc::ENAMETOOLONG,
+        ] {
+            assert!(!io_is_environment(&Error::from_raw_os_error(code)), "{code}");
+        }
     }
 
     #[test]

@@ -211,6 +211,25 @@ fn with_article(role: Role) -> &'static str {
     }
 }
 
+/// Whether a failed file operation is the environment's (a full disk, an I/O error, a
+/// quota), not the user's: a missing file, a denied permission, a name that exists, is a
+/// directory, is not a directory or is not a valid file name are the user's to fix (exit
+/// 2); anything else exits 3 (README, "Exit codes").
+pub fn io_is_environment(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    !matches!(
+        e.kind(),
+        NotFound
+            | PermissionDenied
+            | AlreadyExists
+            | InvalidInput
+            | InvalidData
+            | IsADirectory
+            | NotADirectory
+            | InvalidFilename
+    )
+}
+
 impl Refusal {
     /// A short word for scripts (`--json`): `read_only`, `role`, `four_eyes`, `locked`,
     /// `precondition`, `conflict`, `busy`, `not_found`, `invalid`, `identity`, `storage`.
