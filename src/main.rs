@@ -1,6 +1,7 @@
 //! The `closedesk` binary: parses the command line and hands it to [`closedesk::cli::run`];
 //! prints a failure's message and exits with its code. Owns only what must happen before
-//! any command runs (clap's own errors made inert, SIGPIPE); no command logic lives here.
+//! any command runs (clap's own errors made inert, SIGPIPE, whether standard output was
+//! closed at start); no command logic lives here.
 
 use std::process::ExitCode;
 
@@ -47,6 +48,23 @@ fn argument_error(e: clap::Error) -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// `export --out -` into a closed standard output (`>&-`) must be refused before anything
+/// is recorded, but the Rust runtime opens `/dev/null` in place of a closed standard stream
+/// before `main`, where writes succeed unseen. This runs before the runtime (an ELF
+/// constructor) and notes whether descriptor 1 was closed.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+#[cfg(target_os = "linux")]
+extern "C" fn note_closed_stdout() {
+    // SAFETY: fcntl(F_GETFD) only asks whether descriptor 1 is open; nothing else is touched.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        closedesk::cli::note_stdout_closed();
     }
 }
 

@@ -1438,6 +1438,48 @@ fn audit_len(path: &Path) -> i64 {
     Snapshot::open(path).unwrap().workflow().audit_head().unwrap().0
 }
 
+/// `--out -` is recorded only for an output that can be delivered (found by a black-box
+/// audit). A closed standard output (`>&-`), which the Rust runtime silently replaces with
+/// /dev/null, is refused before anything is recorded: exit 2, the log untouched. A write
+/// that fails after the audit row was committed (a full device) says that it was
+/// recorded and names its audit seq, exit 3 (the environment's: README, "Exit codes").
+#[test]
+fn a_closed_or_full_standard_output_is_refused_or_named_with_its_audit_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let closed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" export \"$1\" --kind gl --out - --user tlin >&-")
+        .arg(env!("CARGO_BIN_EXE_closedesk"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert_eq!(closed.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard output is not open"), "{stderr}");
+    assert!(stderr.contains("nothing was written or recorded"), "{stderr}");
+    assert_eq!(audit_len(&path), 0, "{stderr}");
+
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .args(["export", "--kind", "gl", "--out", "-", "--user", "tlin"])
+        .arg(&path)
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot write to standard output"), "{stderr}");
+    assert!(
+        stderr.contains("the export was recorded (audit seq 1) but not delivered"),
+        "{stderr}"
+    );
+    assert_eq!(audit_len(&path), 1, "{stderr}");
+}
+
 /// A temporary that cannot be written for the environment's reason is exit 3, not 2
 /// (README, "Exit codes"; a full disk gave 2, found by a black-box audit). A file size
 /// limit stands in for a full disk here: the write fails with EFBIG, as it would with

@@ -109,6 +109,12 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
             "the workbook and the PDF are binary: give --out FILE, or redirect standard output; nothing was written",
         ));
     }
+    if target == Target::Stdout && !stdout_is_open() {
+        return Err(Failure::usage(
+            "--out -: standard output is not open (closed with >&-?): redirect it to a file or a \
+             pipe, or give --out FILE; nothing was written or recorded",
+        ));
+    }
     let actor = Actor::resolve(&snapshot, user).map_err(Failure::from)?;
     let written = export::write(&snapshot, &actor, &request, &target, args.force).map_err(|e| match e {
         ExportError::Usage(m) | ExportError::Io(m) => Failure::usage(m),
@@ -120,7 +126,18 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
             let mut out = std::io::stdout().lock();
             out.write_all(&written.stdout)
                 .and_then(|_| out.flush())
-                .map_err(|e| Failure::usage(format!("cannot write to standard output: {e}")))?;
+                .map_err(|e| {
+                    let message = format!(
+                        "cannot write to standard output: {e}; the export was recorded (audit seq {}) but \
+                         not delivered in full",
+                        written.receipt.seq
+                    );
+                    if crate::workflow::io_is_environment(&e) {
+                        Failure::environment(message)
+                    } else {
+                        Failure::usage(message)
+                    }
+                })?;
         }
         Some(_) if args.json => print_json(&written).map(|_| ())?,
         Some(path) => println!(
@@ -132,4 +149,23 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether standard output is open. The Rust runtime opens `/dev/null` in place of a
+/// standard stream that was closed (`>&-`) before `main`, so a write to it succeeds and
+/// an export written there would be recorded though nobody received it: the binary
+/// notes at start-up whether it was closed ([`note_stdout_closed`]), and a descriptor
+/// that cannot be duplicated is not open either.
+fn stdout_is_open() -> bool {
+    use std::os::fd::AsFd;
+    !STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+        && std::io::stdout().as_fd().try_clone_to_owned().is_ok()
+}
+
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records that standard output was closed when the process started (called by the
+/// binary before the Rust runtime replaced it with `/dev/null`).
+pub fn note_stdout_closed() {
+    STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
 }

@@ -6,6 +6,7 @@
 
 mod conventions;
 mod export;
+pub use export::note_stdout_closed;
 mod serve;
 
 mod workflow;
