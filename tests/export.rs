@@ -1511,3 +1511,36 @@ fn a_temporary_the_environment_cannot_take_exits_3_and_records_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Any name the file system takes is a name an export can be written to: a 235-byte name
+/// was refused ("File name too long") because its temporary's name, the name with
+/// `.closedesk-PID-N.tmp` around it, was longer than 255 bytes (found by a black-box
+/// audit). So is a long name of multi-byte characters.
+#[test]
+fn a_long_file_name_the_file_system_takes_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    for name in [
+        format!("{}.csv", "a".repeat(231)),
+        format!("{}.csv", "é".repeat(125)),
+        format!("{}.csv", "b".repeat(251)),
+    ] {
+        assert!(name.len() <= 255);
+        let out = dir.path().join(&name);
+        let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .args(["export", "--kind", "gl", "--user", "tlin", "--out"])
+            .arg(&out)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{} bytes: {stderr}", name.len());
+        assert!(out.exists());
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -761,8 +761,9 @@ impl TempFile {
         crate::import::remove_dead_temporaries(&dir, |file| {
             file.to_str().and_then(|f| temporary_pid(f, &name))
         });
+        let stem = temporary_stem(&name);
         for attempt in 0..100u32 {
-            let path = dir.join(format!(".{name}.closedesk-{}-{attempt}.tmp", std::process::id()));
+            let path = dir.join(format!(".{stem}.closedesk-{}-{attempt}.tmp", std::process::id()));
             match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut file) => {
                     let temp = TempFile { path: Some(path) };
@@ -810,12 +811,28 @@ impl TempFile {
     }
 }
 
+/// The longest part of the target's name a temporary carries, in bytes: with the dot, the
+/// `.closedesk-`, a pid of up to 10 digits, an attempt of up to 2 and `.tmp` (29 bytes),
+/// a temporary's name stays within the 255 bytes a file name may have.
+const TEMPORARY_STEM: usize = 200;
+
+/// The part of the target's name its temporary carries: the name, or, when it is longer
+/// than [`TEMPORARY_STEM`] bytes, its first bytes up to a character boundary. A name the
+/// file system takes was refused ("File name too long") once its temporary's was not.
+fn temporary_stem(name: &str) -> &str {
+    let mut end = name.len().min(TEMPORARY_STEM);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 /// The process id in `file`, when it is a temporary export of `name`
-/// (`.NAME.closedesk-PID-N.tmp`).
+/// (`.STEM.closedesk-PID-N.tmp`, STEM from [`temporary_stem`]).
 fn temporary_pid(file: &str, name: &str) -> Option<u32> {
     let rest = file
         .strip_prefix('.')?
-        .strip_prefix(name)?
+        .strip_prefix(temporary_stem(name))?
         .strip_prefix(".closedesk-")?;
     let (pid, attempt) = rest.strip_suffix(".tmp")?.split_once('-')?;
     let digits = |s: &str| !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_digit());
@@ -940,6 +957,34 @@ mod tests {
         TempFile::write(&dest, b"x").unwrap().place(&dest, false).unwrap();
         assert!(!dead.exists() && live.exists() && other.exists());
         assert_eq!(fs::read(&dest).unwrap(), b"x");
+    }
+
+    /// A long target name gets a temporary of a name the file system takes (its stem cut
+    /// at a character boundary), and the dead-temporary clean-up reads that shortened name:
+    /// a 235-byte name was refused, its temporary's name being over 255 bytes.
+    #[test]
+    fn a_long_names_temporary_fits_and_a_dead_one_is_still_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            format!("{}.csv", "a".repeat(251)),
+            format!("{}.csv", "é".repeat(125)),
+        ] {
+            let stem = temporary_stem(&name);
+            assert!(stem.len() <= TEMPORARY_STEM && name.starts_with(stem));
+            let longest = format!(".{stem}.closedesk-{}-99.tmp", u32::MAX);
+            assert!(longest.len() <= 255, "{}", longest.len());
+            let dead = dir.path().join(format!(".{stem}.closedesk-2147483000-0.tmp"));
+            fs::write(&dead, b"").unwrap();
+            assert_eq!(
+                temporary_pid(&format!(".{stem}.closedesk-2147483000-0.tmp"), &name),
+                Some(2147483000)
+            );
+            let dest = dir.path().join(&name);
+            TempFile::write(&dest, b"x").unwrap().place(&dest, false).unwrap();
+            assert_eq!(fs::read(&dest).unwrap(), b"x");
+            assert!(!dead.exists(), "{name}");
+        }
+        assert_eq!(temporary_stem("w.xlsx"), "w.xlsx");
     }
 
     /// Which failures of writing the temporary are the environment's (exit 3): a full disk,
