@@ -798,6 +798,17 @@ fn an_accepted_correction_is_reversed_by_a_reviewer_or_lead_with_a_reason() {
         .unwrap();
     assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
     assert_eq!(summary_of(&snap, &recon), (2, Money::from_cents(452 + 60_000)));
+    // Resolved: the correction still waiting is sent back, not accepted on top (it was, and
+    // moved the variance off 0.00 again; the cockpit already said no).
+    let r = mismatches::on(&snap, &lena, &recon, GL)
+        .accept(Some(2), None)
+        .unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "exports:GL-2026-03:ar-total is resolved: its corrected variance is 0.00; a correction still waiting \
+         is sent back (or reverse an accepted one first)"
+    );
+    assert_eq!(view(&snap, &recon, GL).status, MismatchStatus::Resolved);
 
     // Who may: a reviewer or lead; an operator and a login off the roster are told why.
     let r = mismatches::on(&snap, &olive, &recon, GL)

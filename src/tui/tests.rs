@@ -2622,11 +2622,19 @@ fn demo_correction(d: &Demo, key: &str) -> crate::workflow::mismatches::Correcti
 /// The demo's statement break (+4.52) with the same correction (−4.52 to actual) proposed
 /// twice, by tlin then rdiaz, opened by mhale in the detail; the two corrections' ids.
 fn demo_with_two_corrections() -> (Demo, &'static str, i64, i64) {
+    demo_with_corrections(["-4.52", "-4.52"])
+}
+
+/// [`demo_with_two_corrections`] of these amounts.
+fn demo_with_corrections(amounts: [&str; 2]) -> (Demo, &'static str, i64, i64) {
     let mut d = Demo::open("mhale");
     let key_stm = "employer_programs:STM-VERIFY-2026-03:statement-total";
-    for (login, reason) in [("tlin", "first fix"), ("rdiaz", "same fix again")] {
+    for ((login, reason), amount) in [("tlin", "first fix"), ("rdiaz", "same fix again")]
+        .into_iter()
+        .zip(amounts)
+    {
         let proposal = crate::workflow::mismatches::Proposal {
-            amount: crate::money::Money::parse("-4.52").unwrap(),
+            amount: crate::money::Money::parse(amount).unwrap(),
             side: crate::snapshot::model::Side::Actual,
             reason: reason.into(),
             reference: None,
@@ -2675,19 +2683,21 @@ fn demo_the_accept_confirmation_shows_the_reloaded_figures_after_a_conflict() {
         on.accept(Some(second), None).unwrap();
     });
     d.press(&[ctrl('s')]);
-    assert!(d.app.editor.is_some(), "refused as a conflict, still open");
+    assert!(d.app.editor.is_some(), "refused, still open");
+    // The figures as reloaded, and why #1 is not accepted now: #2 resolved the mismatch,
+    // and a correction still waiting is sent back, not accepted on top (the workflow
+    // refuses it; it once moved the variance off 0.00 again, to −4.52).
     assert_shows(
         &editor_context(&d.app),
-        &format!("#{first} -4.52 adds to actual · by tlin · variance 0.00 → -4.52"),
+        &format!(
+            "#{first} -4.52 adds to actual · by tlin · variance 0.00 → -4.52 — the mismatch is resolved"
+        ),
     );
-    assert_shows(editor_error(&d.app), "changed by jokafor");
-    assert_shows(&d.screen(), "variance 0.00 → -4.52");
-    // Seen, the next Ctrl-S accepts it at those figures.
-    d.press(&[ctrl('s')]);
-    assert!(d.app.editor.is_none());
+    assert_shows(editor_error(&d.app), "a correction still waiting is sent back");
+    assert!(press(&mut d.app, &[ctrl('s')]).is_empty(), "nothing is sent");
     assert_eq!(
         d.app.detail_item().unwrap().corrected.2,
-        crate::money::Money::parse("-4.52").unwrap()
+        crate::money::Money::ZERO
     );
 
     // Sent back meanwhile (the workflow refuses the accept, not as a conflict): said in the
@@ -2710,24 +2720,25 @@ fn demo_the_accept_confirmation_shows_the_reloaded_figures_after_a_conflict() {
     );
 }
 
-/// The same for the reverse chooser's confirmation: reversing #1 read "variance 0.00 →
-/// +4.52"; once #2 is accepted too meanwhile it is −4.52 → 0.00, and once #1 is reversed by
-/// someone else there is nothing to reverse.
+/// The same for the reverse chooser's confirmation: with two partial corrections (−2.00
+/// and −2.52 of the +4.52), reversing #1 read "variance +2.52 → +4.52"; once #2 is
+/// accepted too meanwhile it is 0.00 → +2.00, and once #1 is reversed by someone else there
+/// is nothing to reverse.
 #[test]
 fn demo_the_reverse_confirmation_shows_the_reloaded_figures_after_a_conflict() {
-    let (mut d, key_stm, first, second) = demo_with_two_corrections();
+    let (mut d, key_stm, first, second) = demo_with_corrections(["-2.00", "-2.52"]);
     decide_as(&d, "jokafor", key_stm, |on| {
         on.accept(Some(first), None).unwrap();
     });
     d.reload_and_open_detail(key_stm);
     d.press(&[key('u'), code(KeyCode::Enter)]);
-    assert_shows(&editor_context(&d.app), "variance 0.00 → +4.52");
+    assert_shows(&editor_context(&d.app), "variance +2.52 → +4.52");
     typed(&mut d.app, "accepted against the wrong statement line");
     decide_as(&d, "jokafor", key_stm, |on| {
         on.accept(Some(second), None).unwrap();
     });
     d.press(&[ctrl('s')]);
-    assert_shows(&editor_context(&d.app), "variance -4.52 → 0.00");
+    assert_shows(&editor_context(&d.app), "variance 0.00 → +2.00");
     assert_shows(editor_error(&d.app), "Ctrl-S reverses it at the figures shown");
 
     let (mut d, key_stm, first, _) = demo_with_two_corrections();

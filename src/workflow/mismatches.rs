@@ -773,6 +773,13 @@ pub fn closed_to(status: MismatchStatus, permission: Permission) -> Option<Strin
         (Permission::Waive, MismatchStatus::InCorrection) => {
             Some("waiving waits: accept or send back the correction first".into())
         }
+        // Resolved: a correction still waiting beside the accepted ones is sent back, not
+        // accepted on top of them (that would move a variance of 0.00 off again).
+        (Permission::AcceptCorrection, MismatchStatus::Resolved) => Some(format!(
+            "resolved: its corrected variance is {}; a correction still waiting is sent back (or reverse an \
+             accepted one first)",
+            Money::ZERO
+        )),
         (Permission::AcceptCorrection, status) if status != MismatchStatus::InCorrection => {
             Some("no correction awaits a decision".into())
         }
@@ -947,6 +954,11 @@ impl<F: Figures + ?Sized> On<'_, F> {
             Ok(()),
             |w| {
                 w.mismatch()?;
+                if let Some(why) = closed_to(w.state.status, Permission::AcceptCorrection)
+                    .filter(|_| w.state.status == MismatchStatus::Resolved)
+                {
+                    return Err(Refusal::Precondition(format!("{} is {why}", inert(self.key))));
+                }
                 let correction = w.pending_correction(id)?;
                 may_accept(&self.actor.login, &correction.row.author, correction.row.id)?;
                 w.decide(&correction, CorrectionStatus::Accepted, note)?;

@@ -219,32 +219,50 @@ impl App {
             return;
         };
         let still = self.choices_for(choose_for).into_iter().find(|c| c.0 == id);
-        let (context, gone) = match still {
-            Some(choice) => (self.choice_words_for(choose_for, &choice), None),
-            None => {
-                let now = trail
-                    .iter()
-                    .find(|a| a.id == id)
-                    .and_then(|a| {
-                        let status = a.correction_status?;
-                        let who = match status {
-                            CorrectionStatus::Reversed => a.reversed_by.as_deref(),
-                            _ => a.decided_by.as_deref(),
-                        };
-                        Some(match who {
-                            Some(who) => format!("{} by {}", status.as_str(), inert(who)),
-                            None => status.as_str().to_string(),
-                        })
-                    })
-                    .unwrap_or_else(|| "not in its trail".to_string());
-                let why = match choose_for {
-                    ChooseFor::Accept | ChooseFor::Reject => {
-                        format!("correction #{id} no longer waits for a decision: {now}")
-                    }
-                    ChooseFor::Reverse => format!("correction #{id} is no longer accepted: {now}"),
-                };
-                (format!("#{id}: {why}"), Some(why))
+        // Resolved meanwhile (another correction accepted): the workflow sends a waiting one
+        // back, it does not accept it on top (`mismatches::closed_to`).
+        use crate::snapshot::model::MismatchStatus;
+        let resolved = match (choose_for, self.detail_item().map(|item| item.status)) {
+            (ChooseFor::Accept, Some(status @ MismatchStatus::Resolved)) => {
+                crate::workflow::mismatches::closed_to(status, crate::workflow::Permission::AcceptCorrection)
             }
+            _ => None,
+        };
+        let (context, gone) = match (still, resolved) {
+            (Some(choice), Some(why)) => {
+                let why = format!("the mismatch is {why}");
+                (
+                    format!("{} — {why}", self.choice_words_for(choose_for, &choice)),
+                    Some(why),
+                )
+            }
+            (still, _) => match still {
+                Some(choice) => (self.choice_words_for(choose_for, &choice), None),
+                None => {
+                    let now = trail
+                        .iter()
+                        .find(|a| a.id == id)
+                        .and_then(|a| {
+                            let status = a.correction_status?;
+                            let who = match status {
+                                CorrectionStatus::Reversed => a.reversed_by.as_deref(),
+                                _ => a.decided_by.as_deref(),
+                            };
+                            Some(match who {
+                                Some(who) => format!("{} by {}", status.as_str(), inert(who)),
+                                None => status.as_str().to_string(),
+                            })
+                        })
+                        .unwrap_or_else(|| "not in its trail".to_string());
+                    let why = match choose_for {
+                        ChooseFor::Accept | ChooseFor::Reject => {
+                            format!("correction #{id} no longer waits for a decision: {now}")
+                        }
+                        ChooseFor::Reverse => format!("correction #{id} is no longer accepted: {now}"),
+                    };
+                    (format!("#{id}: {why}"), Some(why))
+                }
+            },
         };
         let Some(ed) = self.editor.as_mut() else {
             return;
