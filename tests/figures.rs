@@ -255,6 +255,42 @@ fn an_export_date_before_window_end_is_refused() {
     );
 }
 
+/// A last clean close dated after the snapshot was taken is refused (the first pane read
+/// "Last clean close 2026-02 on 2026-05-01 (-26 days ago)").
+#[test]
+fn a_last_clean_close_after_the_export_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("csv");
+    fs::create_dir(&src).unwrap();
+    for entry in fs::read_dir(fixture("billed-in-arrears")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            fs::copy(&path, src.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let period = src.join("period.csv");
+    let text = fs::read_to_string(&period)
+        .unwrap()
+        .replace(",,,2026-04-05", ",2026-02,2026-05-01,2026-04-05");
+    fs::write(&period, text).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_closedesk"))
+        .arg("import")
+        .arg(&src)
+        .arg("--out")
+        .arg(dir.path().join("p.db"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(
+            "period.csv:2:11: last_clean_date 2026-05-01 is after exported_on 2026-04-05: the last clean close \
+             happened before the snapshot was taken"
+        ),
+        "{stderr}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Part 2: an application and its unwinding are one story (tests/fixtures/unwinds).
 

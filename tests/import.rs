@@ -731,6 +731,29 @@ fn invoice_dates_follow_the_status() {
     );
 }
 
+/// Rows a platform cannot have written, each refused at its cell (an audit found them
+/// imported without a word): a void before its posting, a rated event with no rated
+/// amount (read as 0.00: reported unbilled at 0.00), a last clean close of this or a
+/// later period.
+#[test]
+fn impossible_rows_are_refused_at_their_cell() {
+    assert_eq!(
+        broken(&[
+            ("invoices.csv", "void,2026-03-03,2026-03-05,", "void,2026-03-03,2026-03-01,"),
+            ("usage_events.csv", "12,4.80,rated,", "12,,rated,"),
+            ("period.csv", "5000.00,2026-02,", "5000.00,2026-05,"),
+        ]),
+        vec![
+            "period.csv:2:10: last_clean_period 2026-05 is not before period 2026-03: the last clean close is an \
+             earlier period's",
+            "invoices.csv:5:5: voided_at 2026-03-01 is before posted_at 2026-03-03: an invoice is voided after it is \
+             posted",
+            "usage_events.csv:2:6: rated_amount is required for state rated (empty only while unprocessed or \
+             rerating)",
+        ]
+    );
+}
+
 #[test]
 fn invoice_line_rules() {
     assert_eq!(
@@ -952,7 +975,7 @@ fn problems_beyond_fifty_are_counted() {
         append(
             dir.path(),
             "usage_events.csv",
-            &format!("UE-X{i},ACC-1001,report,2026-03-04T08:00:00Z,0,,rated,,"),
+            &format!("UE-X{i},ACC-1001,report,2026-03-04T08:00:00Z,0,1.00,rated,,"),
         );
     }
     match import::read_dir(dir.path()) {

@@ -661,6 +661,27 @@ fn period(r: &mut Row<'_>) -> Option<Period> {
             );
         }
     }
+    // The last clean close is an earlier period's, closed before this snapshot was taken
+    // (a later one read "-93 days ago" on the first pane).
+    if let (Some(last), Some(this)) = (&last_clean_period, &id) {
+        if last >= this {
+            r.problem(
+                "last_clean_period",
+                format!("last_clean_period {last} is not before period {this}: the last clean close is an earlier period's"),
+            );
+        }
+    }
+    if let (Some(closed), Some(exported)) = (last_clean_date, exported_on) {
+        if closed > exported {
+            r.problem(
+                "last_clean_date",
+                format!(
+                    "last_clean_date {closed} is after exported_on {exported}: the last clean close happened before the \
+                     snapshot was taken"
+                ),
+            );
+        }
+    }
     Some(Period {
         id: id?,
         entity: entity?,
@@ -720,6 +741,14 @@ fn invoice(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
             r.problem(
                 "voided_at",
                 format!("voided_at must be empty for status {status}"),
+            );
+        }
+    }
+    if let (Some(posted), Some(voided)) = (posted_at, voided_at) {
+        if voided < posted {
+            r.problem(
+                "voided_at",
+                format!("voided_at {voided} is before posted_at {posted}: an invoice is voided after it is posted"),
             );
         }
     }
@@ -944,6 +973,14 @@ fn usage_event(r: &mut Row<'_>, c: &mut Context) -> Option<SourceRow> {
     let units = r.whole("units", 1);
     let rated_amount = r.opt_money("rated_amount");
     let state = r.word::<UsageState>("state");
+    if state == Some(UsageState::Rated) && r.is_blank("rated_amount") {
+        // Counted as 0.00 it was reported unbilled at 0.00, or tied a line it was never
+        // rated for.
+        r.problem(
+            "rated_amount",
+            "rated_amount is required for state rated (empty only while unprocessed or rerating)".to_string(),
+        );
+    }
     let invoice_line_id = r.opt_reference("invoice_line_id", &c.known.invoice_lines);
     let reprocessed_at = r.opt_timestamp("reprocessed_at");
     Some(SourceRow::UsageEvent(UsageEvent {
