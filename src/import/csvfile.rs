@@ -571,7 +571,7 @@ fn check_header(
             Some(index) => {
                 let reason = format!(
                     "duplicate column '{}' (also column {})",
-                    inert(name),
+                    quoted(name),
                     positions[index]
                 );
                 problems.push(file, label, line, position, reason);
@@ -587,7 +587,7 @@ fn check_header(
             None => {
                 let reason = format!(
                     "unknown column '{}' (expected one of {})",
-                    inert(name),
+                    quoted(name),
                     columns.join(", ")
                 );
                 problems.push(file, label, line, position, reason);
@@ -722,6 +722,21 @@ mod tests {
             ],
         );
         assert!(table.is_none());
+    }
+
+    /// A header name is quoted as a cell is, cut at its shown length: a 10 MB column name
+    /// was printed whole, ten million bytes on the terminal.
+    #[test]
+    fn a_huge_header_name_is_cut_where_it_is_quoted() {
+        let mut bytes = b"id,name,kind,".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 100_000));
+        bytes.extend_from_slice(b"\nA,b,c,d\n");
+        let bytes: &'static [u8] = bytes.leak();
+        let (_, all) = read(bytes);
+        let shown = &all[0];
+        assert!(shown.starts_with("a.csv:1:4: unknown column 'xxxx"), "{shown}");
+        assert!(shown.contains("…' (expected one of"), "{shown}");
+        assert!(shown.len() < 400, "{} bytes", shown.len());
     }
 
     /// A UTF-16 file, or one separated by ';' or tabs, gave one "unknown column" per garbled
