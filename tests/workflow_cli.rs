@@ -978,3 +978,51 @@ fn a_corrections_detail_labels_the_proposers_and_the_deciders_reasons() {
         "{detail}"
     );
 }
+
+/// A note, a reason or a comment typed into a refused action is given back whenever the
+/// refusal is not about the text itself (docs/workflow.md): a login not on the roster, a
+/// conflict. Both dropped it.
+#[test]
+fn typed_text_is_given_back_when_the_refusal_is_not_about_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.db");
+    closedesk::demo::write(&file, false).unwrap();
+    let gl = "exports:GL-2026-03:ar-total";
+    for args in [
+        vec![
+            "mismatch",
+            gl,
+            "note",
+            "tied out with the GL team",
+            "--user",
+            "ghost",
+        ],
+        vec![
+            "mismatch",
+            gl,
+            "note",
+            "tied out with the GL team",
+            "--user",
+            "tlin",
+            "--if-version",
+            "7",
+        ],
+    ] {
+        let out = run(&args, &file);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr
+                .trim_end()
+                .ends_with("; your input was: tied out with the GL team"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // A text refused for itself is not echoed back as if it were lost.
+    let out = run(&["mismatch", gl, "note", "   ", "--user", "tlin"], &file);
+    assert!(
+        !text(&out.stderr).contains("your input was"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -303,9 +303,17 @@ fn refused_on(snapshot: &Snapshot, refusal: Refusal, json: bool) -> Failure {
 
 /// [`refused_on`] for an action with text the user typed (a note, a reason, a comment): a
 /// refusal that is the file's or the environment's, not the input's (read-only, an I/O
-/// error), gives the input back, so it is not lost. (A busy refusal carries it already.)
+/// error, a login not on the roster, the lock, a conflict with another user's change),
+/// gives the input back, so it is not lost. (A busy refusal carries it already.)
 fn refused_keeping(snapshot: &Snapshot, refusal: Refusal, json: bool, typed: Option<&str>) -> Failure {
-    let not_the_input = matches!(refusal, Refusal::Storage(_) | Refusal::Environment(_));
+    let not_the_input = matches!(
+        refusal,
+        Refusal::Storage(_)
+            | Refusal::Environment(_)
+            | Refusal::ReadOnly { .. }
+            | Refusal::Locked { .. }
+            | Refusal::Conflict { .. }
+    );
     let failure = refused_on(snapshot, refusal, json);
     if not_the_input {
         failure.keeping(typed)

@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 
 use super::audit::{self, Entry};
 use super::{
-    audited, check_version, ensure_open, mismatch_now, mismatches_now, require_reason, require_text, Actor,
-    Figures, Permission, Receipt, Refusal,
+    audited, check_version, ensure_open, mismatch_now, mismatches_now, require_filled, require_reason,
+    require_text, Actor, Figures, Permission, Receipt, Refusal,
 };
 use crate::money::{Money, MAX_ABS_CENTS};
 use crate::reconcile::Mismatch;
@@ -1043,7 +1043,7 @@ impl<F: Figures + ?Sized> On<'_, F> {
 
     /// Assigns an owner to a mismatch, overriding the lane owner.
     pub fn assign(&self, owner: &str) -> Result<Receipt, Refusal> {
-        let valid = require_text("the owner", owner);
+        let valid = require_filled("the owner", owner, "name who owns it (a login or an address)");
         self.act(Permission::AssignOwner, "mismatch.assign", owner, valid, |w| {
             w.mismatch()?;
             w.state.owner_override = Some(owner.to_string());

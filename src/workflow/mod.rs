@@ -451,10 +451,13 @@ fn check_version(
 
 /// A note's text: refused when empty or only whitespace.
 fn require_text(what: &str, text: &str) -> Result<(), Refusal> {
+    require_filled(what, text, "write what you did or found")
+}
+
+/// Text that must show something: refused when empty or only whitespace, saying `fix`.
+fn require_filled(what: &str, text: &str, fix: &str) -> Result<(), Refusal> {
     if crate::text::visible_len(text) == 0 {
-        return Err(Refusal::Invalid(format!(
-            "{what} is empty: write what you did or found"
-        )));
+        return Err(Refusal::Invalid(format!("{what} is empty: {fix}")));
     }
     Ok(())
 }

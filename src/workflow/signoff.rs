@@ -164,6 +164,7 @@ fn evaluate<M>(
         met: actor.role == Some(Role::Lead),
         state: match actor.role {
             Some(role) => format!("{login} is {}", with_article(role)),
+            None if login.is_empty() => "no login is given (--user LOGIN, or $USER)".to_string(),
             None => format!("{login} is not on the roster"),
         },
     });
