@@ -503,6 +503,47 @@ fn every_export_is_audited_and_shown_in_item_8() {
     assert!(closedesk::workflow::audit::verify(&snapshot).unwrap().ok);
 }
 
+/// A GL journal by account is told apart from the entity's: its own default file name
+/// (both were `gl-PERIOD.csv`), and its audit row and item 8 say "by account" (both read
+/// "export gl (csv)"). The entity's record is as it always was.
+#[test]
+fn a_gl_by_account_is_named_and_recorded_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = demo(dir.path(), "demo.db");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .arg("export")
+            .arg(&path)
+            .args(args)
+            .args(["--user", "rdiaz"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["--kind", "gl"]);
+    run(&["--kind", "gl", "--by-account"]);
+    assert!(dir.path().join("gl-2026-03.csv").exists());
+    assert!(dir.path().join("gl-by-account-2026-03.csv").exists());
+    let snapshot = Snapshot::open(&path).unwrap();
+    let log = snapshot.workflow().audit_log().unwrap();
+    let texts: Vec<&str> = log
+        .iter()
+        .filter(|r| r.action == "export")
+        .map(|r| r.text.as_deref().unwrap())
+        .collect();
+    assert!(!texts[0].contains("by_account"), "{}", texts[0]);
+    assert!(texts[1].contains("\"by_account\":true"), "{}", texts[1]);
+    let recon = closedesk::reconcile::run(&snapshot).unwrap();
+    let items = closedesk::workflow::checklist::items(&snapshot, &recon.overview()).unwrap();
+    let shown: Vec<String> = items[7].evidence.iter().map(|e| e.label.clone()).collect();
+    assert!(shown.contains(&"export gl (csv)".to_string()), "{shown:?}");
+    assert!(
+        shown.contains(&"export gl by account (csv)".to_string()),
+        "{shown:?}"
+    );
+}
+
 /// Closes the demo through the binary: items done by two operators, both mismatches
 /// waived by the reviewer, signed off by a lead who did none of the items.
 fn signed_off_demo(dir: &Path) -> PathBuf {

@@ -98,7 +98,9 @@ pub fn export(args: ExportArgs, user: Option<&str>) -> Outcome {
                     }
                 })
                 .collect();
-            Target::File(PathBuf::from(format!("{kind}-{safe}.{format}")))
+            // The GL by account is another journal than the entity's: another default name.
+            let by = if args.by_account { "-by-account" } else { "" };
+            Target::File(PathBuf::from(format!("{kind}{by}-{safe}.{format}")))
         }
     };
     if target == Target::Stdout

@@ -525,6 +525,7 @@ pub fn write(
             digest: digest.clone(),
             rows: output.rows,
             path: target.describe(),
+            by_account: request.by_account,
         };
         Ok(((output, temp, digest, target), record))
     });

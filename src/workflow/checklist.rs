@@ -347,11 +347,14 @@ fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &
                 steps.statements.untied_count as usize,
             ));
             out.push(count("close outputs exported", exports.len()));
-            // The latest export of each kind and format, in the order first exported.
+            // The latest export of each kind and format (a GL by account apart from the
+            // entity's), in the order first exported.
             let mut latest: Vec<&Recorded> = Vec::new();
             for e in exports {
-                let same =
-                    |l: &&Recorded| l.record.kind == e.record.kind && l.record.format == e.record.format;
+                let same = |l: &&Recorded| {
+                    (&l.record.kind, &l.record.format, l.record.by_account)
+                        == (&e.record.kind, &e.record.format, e.record.by_account)
+                };
                 match latest.iter().position(same) {
                     Some(i) => latest[i] = e,
                     None => latest.push(e),
@@ -359,7 +362,7 @@ fn evidence<M>(item: u8, recon: &Overview, views: &[MismatchView<M>], exports: &
             }
             out.extend(latest.into_iter().map(|e| {
                 words(
-                    &format!("export {} ({})", e.record.kind, e.record.format),
+                    &format!("export {}", e.record.what()),
                     format!(
                         "audit seq {} by {} at {}: {} row(s), sha256 {}, to {}",
                         e.seq,

@@ -27,6 +27,20 @@ pub struct ExportRecord {
     pub rows: u64,
     /// Where it was written (`-` for standard output), as given.
     pub path: String,
+    /// A GL journal by customer account (`--by-account`), not the entity's; absent (false)
+    /// in every other record, so those read as they always did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_account: bool,
+}
+
+impl ExportRecord {
+    /// What was exported, in words: `gl (csv)`, `gl by account (csv)`.
+    pub fn what(&self) -> String {
+        match self.by_account {
+            true => format!("{} by account ({})", self.kind, self.format),
+            false => format!("{} ({})", self.kind, self.format),
+        }
+    }
 }
 
 /// The state an export is produced from, read inside its write transaction: the audit log's
