@@ -306,7 +306,7 @@ impl Money {
         if code || t.contains(CURRENCY_SIGNS) {
             return Err(MoneyError::CurrencyInAmount);
         }
-        if t.contains(['e', 'E']) && t.chars().any(|c| c.is_ascii_digit()) {
+        if is_scientific(t) {
             return Err(MoneyError::ScientificNotation);
         }
         if t.starts_with('(') && t.ends_with(')') && t.len() > 2 {
@@ -509,8 +509,45 @@ impl<'a> Sum<&'a Money> for Money {
     }
 }
 
+/// `4e4`, `1.25E-3`, `-2e+5`: a number in scientific notation, and nothing else (`1\x1b[31mRED`
+/// has an E after a digit, and is no number at all).
+fn is_scientific(t: &str) -> bool {
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let Some((mantissa, exponent)) = t.split_once(['e', 'E']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, part)) => {
+            (digits(whole) || whole.is_empty()) && (digits(part) || part.is_empty()) && mantissa != "."
+        }
+        None => digits(mantissa),
+    };
+    mantissa_ok && digits(exponent)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_number_in_scientific_notation_is_called_one() {
+        for sci in ["4e4", "1.25e3", "-2E+5", ".5e1", "1.e2"] {
+            assert_eq!(
+                Money::parse_in(sci, 2),
+                Err(MoneyError::ScientificNotation),
+                "{sci}"
+            );
+        }
+        // An E after a digit in text that is no number (a pasted escape sequence, a word).
+        for not in ["1\x1b[31mRED", "12 each", "3rd", "e5", "1e", "1e5x"] {
+            assert_ne!(
+                Money::parse_in(not, 2),
+                Err(MoneyError::ScientificNotation),
+                "{not}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -207,6 +207,7 @@ fn all_digits(bytes: &[u8]) -> bool {
 
 const NOT_A_DATE: &str = " is not a date (expected YYYY-MM-DD)";
 const NO_SUCH_DAY: &str = " is not a calendar date (no such day)";
+const NO_SUCH_MONTH: &str = " is not a calendar date (no such month: months are 01 to 12)";
 
 /// The first year a date is taken in. A year before is no billing date but a mistake —
 /// most often a two-digit year written with four digits (`0026-03-09`), or read by a
@@ -236,6 +237,9 @@ pub(super) fn parse_date(text: &str) -> Result<NaiveDate, String> {
         return Err(NOT_A_DATE.into());
     }
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(0);
+    if !(1..=12).contains(&number(5..7)) {
+        return Err(NO_SUCH_MONTH.into());
+    }
     let date = NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
         .ok_or_else(|| NO_SUCH_DAY.to_string())?;
     if date.year() < MIN_YEAR {
@@ -755,16 +759,18 @@ mod tests {
                 "{bad}"
             );
         }
-        for impossible in [
-            "2026-02-30",
-            "2026-02-29",
-            "2026-13-01",
-            "2026-00-10",
-            "2026-04-31",
-        ] {
+        for impossible in ["2026-02-30", "2026-02-29", "2026-04-31"] {
             assert_eq!(
                 parse_date(impossible),
                 Err(" is not a calendar date (no such day)".into()),
+                "{impossible}"
+            );
+        }
+        // The month is the one that is off: said so (it said "no such day").
+        for impossible in ["2026-13-01", "2026-00-10"] {
+            assert_eq!(
+                parse_date(impossible),
+                Err(" is not a calendar date (no such month: months are 01 to 12)".into()),
                 "{impossible}"
             );
         }
