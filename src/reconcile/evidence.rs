@@ -361,8 +361,13 @@ fn opt(v: &Option<String>) -> String {
     v.as_deref().map(inert).unwrap_or_else(|| "-".into())
 }
 
-/// Columns padded to their widest cell; `right` marks right-aligned columns.
-fn columns(out: &mut String, header: &[String], right: &[bool], rows: &[Vec<String>]) {
+/// A text column gives way down to this many characters (its cells then end with `…`).
+const NARROWEST_TEXT: usize = 6;
+
+/// Columns padded to their widest cell; `right` marks right-aligned columns (the amounts).
+/// Within `max` characters, the text columns before the last amount give way, the widest
+/// first, so that every amount ends inside `max`, whole: an amount is never cut, a name is.
+fn columns(out: &mut String, header: &[String], right: &[bool], rows: &[Vec<String>], max: Option<usize>) {
     let n = header.len();
     let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
@@ -370,9 +375,23 @@ fn columns(out: &mut String, header: &[String], right: &[bool], rows: &[Vec<Stri
             width[i] = width[i].max(c.chars().count());
         }
     }
+    if let (Some(max), Some(last)) = (max, right.iter().take(n).rposition(|r| *r)) {
+        // Where the last amount column ends: the indent, the columns, two spaces between.
+        let end = |w: &[usize]| 2 + w[..=last].iter().sum::<usize>() + 2 * last;
+        while end(&width) > max {
+            let Some(i) = (0..last)
+                .filter(|&i| !right[i] && width[i] > NARROWEST_TEXT)
+                .max_by_key(|&i| (width[i], std::cmp::Reverse(i)))
+            else {
+                break;
+            };
+            width[i] -= 1;
+        }
+    }
     let line = |cells: &[String]| {
         let mut text = String::from("  ");
         for (i, c) in cells.iter().enumerate().take(n) {
+            let c = &short(c, width[i]);
             let pad = " ".repeat(width[i] - c.chars().count());
             if right.get(i).copied().unwrap_or(false) {
                 let _ = write!(text, "{pad}{c}  ");
@@ -388,7 +407,7 @@ fn columns(out: &mut String, header: &[String], right: &[bool], rows: &[Vec<Stri
     }
 }
 
-fn side_text(out: &mut String, name: &str, s: &Side) {
+fn side_text(out: &mut String, name: &str, s: &Side, max: Option<usize>) {
     let _ = match s.capped {
         false => writeln!(
             out,
@@ -446,7 +465,7 @@ fn side_text(out: &mut String, name: &str, s: &Side) {
                 row
             })
             .collect();
-        columns(out, &header, &right, &cells);
+        columns(out, &header, &right, &cells, max);
         for sum in s.sums.iter().filter(|x| x.table == table) {
             let _ = writeln!(
                 out,
@@ -469,6 +488,13 @@ fn side_text(out: &mut String, name: &str, s: &Side) {
 /// KEY --rows` prints and the cockpit's evidence view shows. Every piece of text from the
 /// file goes through `inert`; a line starting `  ≠` is a row that differs.
 pub fn text(e: &Evidence) -> String {
+    text_within(e, None)
+}
+
+/// [`text`] with each table's amounts ending within `max` characters where text columns
+/// (names, ids, dates) can give way for them (a cell cut ends with `…`): the cockpit's
+/// evidence view at its width. The same lines, in the same order, as [`text`].
+pub fn text_within(e: &Evidence, max: Option<usize>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", inert(&e.key), inert(&e.title));
     let _ = writeln!(
@@ -519,7 +545,13 @@ pub fn text(e: &Evidence) -> String {
                 ]
             })
             .collect();
-        columns(&mut out, &header, &[false, false, false, true, true, true], &rows);
+        columns(
+            &mut out,
+            &header,
+            &[false, false, false, true, true, true],
+            &rows,
+            max,
+        );
         let differing = c.rows.iter().filter(|r| r.differs).count();
         let _ = writeln!(
             out,
@@ -532,8 +564,8 @@ pub fn text(e: &Evidence) -> String {
             let _ = writeln!(out, "  ≠ {}", inert(note));
         }
     }
-    side_text(&mut out, "Expected", &e.expected);
-    side_text(&mut out, "Actual", &e.actual);
+    side_text(&mut out, "Expected", &e.expected, max);
+    side_text(&mut out, "Actual", &e.actual, max);
     out
 }
 
@@ -595,7 +627,7 @@ mod tests {
         assert!(s.capped);
         assert!(!s.sums[0].is_figure, "a partial sum is never the figure");
         let mut text = String::new();
-        side_text(&mut text, "Expected", &s);
+        side_text(&mut text, "Expected", &s, None);
         assert!(
             text.contains(&format!(
                 "Expected {} — from more source rows than are listed: the first {SOURCE_ROWS_CAP} (a list stops",

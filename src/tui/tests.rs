@@ -3676,3 +3676,77 @@ fn demo_a_sent_back_correction_says_whose_reason_is_whose() {
     assert_shows(&trail, "  proposed because: the GL export missed ACC-1004's line");
     assert_shows(&trail, "  sent back because: wrong side: the export is short");
 }
+
+// ---- fixes of a black-box audit (fix-tui2) ---------------------------------------------
+
+/// Whitespace runs as one space: a wrapped box reads as one line.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The evidence of a GL `ar-total` on a big period at 80x24: the comparison's `difference`
+/// column read `0.…` on every row (the ≠ row's -9.75 too), the names taking the room.
+#[test]
+fn evidence_at_80_columns_never_cuts_an_amount() {
+    use crate::reconcile::evidence::{Compare, CompareRow, Evidence, Side};
+    let mut app = operator();
+    let side = |cents| Side {
+        figure: crate::money::Money::from_cents(cents),
+        rows: Vec::new(),
+        sums: Vec::new(),
+        capped: false,
+    };
+    let names = [
+        "Redwood Coast Dermatology 2",
+        "Riverbend Family Practice 3",
+        "Employer Benefits Trust 9",
+    ];
+    let rows = (0..12)
+        .map(|i| {
+            let expected = 1_889_308 + i * 1_000;
+            let off = if i == 5 { -975 } else { 0 };
+            CompareRow {
+                id: format!("ACC-{i:06}"),
+                name: Some(names[i as usize % 3].to_string()),
+                expected: crate::money::Money::from_cents(expected),
+                actual: crate::money::Money::from_cents(expected + off),
+                difference: crate::money::Money::from_cents(off),
+                differs: off != 0,
+            }
+        })
+        .collect();
+    app.evidence = super::views::evidence::EvidenceState {
+        key: "exports:GL-2026-03:ar-total".into(),
+        result: Some(Ok(Evidence {
+            key: "exports:GL-2026-03:ar-total".into(),
+            title: "GL export total does not tie to closing AR".into(),
+            expected: side(7_593_746_271),
+            actual: side(7_593_745_296),
+            variance: crate::money::Money::from_cents(-975),
+            next_action: "Re-run the GL export".into(),
+            compare: Some(Compare {
+                what: "GL-2026-03 lines by account".into(),
+                id_is: "account".into(),
+                expected_is: "window-end AR".into(),
+                actual_is: "lines".into(),
+                rows,
+                note: None,
+            }),
+        })),
+        scroll: 0,
+        across: 0,
+    };
+    app.show(View::Evidence);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = screen(&mut app, w, h);
+        assert_shows(&s, "difference");
+        let accounts: Vec<&str> = s.lines().filter(|l| l.contains("ACC-0")).collect();
+        assert_eq!(accounts.len(), 12, "{s}");
+        for l in accounts {
+            let l = l.trim_end_matches('│').trim_end();
+            let want = if l.contains("ACC-000005") { "-9.75" } else { "0.00" };
+            assert!(l.ends_with(want), "the difference is cut at {w}x{h}: {l:?}\n{s}");
+            assert!(!l.contains("0.…"), "{l:?}");
+        }
+    }
+}

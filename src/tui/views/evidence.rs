@@ -9,7 +9,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use crate::reconcile::evidence::{text, Evidence};
+use crate::reconcile::evidence::{text_within, Evidence};
 use crate::text::inert;
 use crate::tui::action::{b, clamp_move, Action, Binding, K};
 use crate::tui::app::{App, View};
@@ -28,8 +28,15 @@ pub struct EvidenceState {
 
 impl EvidenceState {
     pub(crate) fn lines(&self) -> Vec<String> {
+        self.lines_within(None)
+    }
+
+    /// The lines as drawn `width` wide: each table's amounts end within it, whole, its
+    /// names and other text giving way (the same lines as [`EvidenceState::lines`], which
+    /// search and scrolling count).
+    pub(crate) fn lines_within(&self, width: Option<usize>) -> Vec<String> {
         match &self.result {
-            Some(Ok(e)) => text(e).lines().map(str::to_string).collect(),
+            Some(Ok(e)) => text_within(e, width).lines().map(str::to_string).collect(),
             Some(Err(why)) => vec![format!("cannot trace it: {}", inert(why))],
             None => vec!["reading the rows behind it…".to_string()],
         }
@@ -112,9 +119,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = usize::from(area.width.saturating_sub(2));
     let across = app.evidence.across;
     let shown = |l: &str| super::fit(&l.chars().skip(across).collect::<String>(), inner);
+    // An amount is never cut: at the left edge the tables' amounts end within the box,
+    // their text columns giving way (scrolled across, as wide as the box and the scroll).
     let lines: Vec<Line> = app
         .evidence
-        .lines()
+        .lines_within(Some(inner + across))
         .into_iter()
         .enumerate()
         .map(|(i, l)| {
