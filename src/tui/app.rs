@@ -66,6 +66,9 @@ pub struct App {
 /// What the editor shows while a write is on its way to the worker.
 pub const SAVING: &str = "saving…";
 
+/// `!` with no message to show: a note in the status bar, never kept as the last message.
+pub const NO_MESSAGE: &str = "no message to show";
+
 impl Default for App {
     fn default() -> Self {
         App::new()
@@ -167,6 +170,35 @@ impl App {
             .or(self.last_message.as_deref())
     }
 
+    /// What `!` opens: [`App::full_message`], and for a login not on the roster the
+    /// read-only banner in full (cut at the screen's width).
+    pub fn full_text(&self) -> Option<String> {
+        let banner = self.read_only_banner();
+        match (self.full_message().map(inert), banner) {
+            (Some(m), Some(b)) => Some(format!("{m}\n\n{b}")),
+            (m, b) => m.or(b),
+        }
+    }
+
+    /// The read-only banner of a login not on the roster, whole (inert).
+    pub fn read_only_banner(&self) -> Option<String> {
+        let d = self.data.as_ref().filter(|d| d.actor.is_read_only())?;
+        Some(format!(
+            "READ-ONLY: {} is not on the roster · {}: {}",
+            inert(&d.actor.login),
+            if self.served {
+                "your SSH key decides whom you act as; ask for it to be listed as one of"
+            } else {
+                "? shows whom to act as (--user)"
+            },
+            d.roster
+                .iter()
+                .map(|(login, role)| format!("{} ({})", inert(login), role.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+
     /// The terminal's size, from each frame and each resize (a key can follow a resize
     /// before the next frame). Below 80x24 keys do nothing but quit. Back at a usable size,
     /// a "q again discards it" asked on the small screen no longer stands: the terminal was
@@ -208,7 +240,7 @@ impl App {
             return Vec::new();
         }
         self.dirty = true;
-        if let Some((_, msg)) = &self.flash {
+        if let Some((_, msg)) = self.flash.as_ref().filter(|(_, m)| m != NO_MESSAGE) {
             self.last_message = Some(msg.clone());
         }
         // A result ("note saved (audit #16)") is read by the next key, which then acts as
@@ -241,11 +273,13 @@ impl App {
             }
         }
         if ctrl_c {
-            // A draft is never lost silently: ask first.
+            // A draft is never lost silently: ask first. Asked, only `y` quits: a second
+            // Ctrl-C is "any other key" and keeps editing, as the question says.
             match self.editor.as_mut() {
-                Some(ed) if !ed.is_empty() && ed.discard != Some(Discard::DraftAndQuit) => {
-                    ed.discard = Some(Discard::DraftAndQuit);
+                Some(ed) if !ed.is_empty() && ed.discard == Some(Discard::DraftAndQuit) => {
+                    ed.discard = None;
                 }
+                Some(ed) if !ed.is_empty() => ed.discard = Some(Discard::DraftAndQuit),
                 _ => self.quit = true,
             }
             return Vec::new();
@@ -363,10 +397,11 @@ impl App {
             Action::Search => return self.start_search(),
             Action::NextHit | Action::PrevHit => return self.step_search(action == Action::NextHit),
             Action::FullMessage => {
-                if self.full_message().is_some() {
+                if self.full_text().is_some() {
                     self.message_open = true;
                 } else {
-                    self.refuse("no message to show".into());
+                    // Nothing was refused: a note in the status bar, not "Not done".
+                    self.notice(NO_MESSAGE.into());
                 }
                 return Vec::new();
             }

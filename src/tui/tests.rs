@@ -1979,7 +1979,8 @@ fn demo_read_only_and_too_small() {
     let s = d.screen();
     assert_shows(
         &s,
-        "READ-ONLY: visitor is not on the roster · ? shows whom to act as (--user): jok",
+        // Cut, it says `!` shows it whole.
+        "READ-ONLY: visitor is not on the roster · ? shows whom to act as (--u… · ! full",
     );
     insta::assert_snapshot!("demo_read_only", s);
     // `?` names every roster login and role, and how to act as one.
@@ -2913,13 +2914,14 @@ fn a_message_that_does_not_fit_opens_in_full_on_bang() {
     assert!(!s.contains("! full message"));
 }
 
-/// With no message yet, `!` says so (a refusal) instead of opening an empty popup.
+/// With no message yet, `!` says so (a note in the status bar, not a refusal) instead of
+/// opening an empty popup.
 #[test]
 fn bang_with_no_message_says_so() {
     let mut app = operator();
     press(&mut app, &[key('!')]);
     assert!(!app.message_open);
-    assert_eq!(app.flash, Some((false, "no message to show".into())));
+    assert_eq!(app.flash, Some((true, "no message to show".into())));
 }
 
 /// Footer line (second from the bottom) of a screen.
@@ -3749,4 +3751,61 @@ fn evidence_at_80_columns_never_cuts_an_amount() {
             assert!(!l.contains("0.…"), "{l:?}");
         }
     }
+}
+
+/// Asked "Discard this draft and quit? y quits · any other key keeps editing", a second
+/// Ctrl-C quit and dropped the draft.
+#[test]
+fn a_second_ctrl_c_at_the_discard_question_keeps_editing() {
+    let mut app = operator();
+    press(&mut app, &[code(KeyCode::Enter), key('n')]);
+    typed(&mut app, "draft");
+    press(&mut app, &[ctrl('c')]);
+    assert_shows(&screen(&mut app, 80, 24), "Discard this draft and quit?");
+    press(&mut app, &[ctrl('c')]);
+    assert!(!app.quit, "only y quits");
+    let ed = app.editor.as_ref().expect("still editing");
+    assert_eq!(ed.discard, None);
+    assert_eq!(ed.text(), "draft");
+    // Typing goes on; Ctrl-C then y quits.
+    typed(&mut app, "!");
+    assert_eq!(app.editor.as_ref().unwrap().text(), "draft!");
+    press(&mut app, &[ctrl('c'), key('y')]);
+    assert!(app.quit);
+}
+
+/// `!` with no message opened the refusal box "Not done — any key continues".
+#[test]
+fn bang_with_no_message_is_a_note_not_a_refusal() {
+    let mut app = operator();
+    press(&mut app, &[key('!')]);
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("Not done"), "{s}");
+    assert_shows(&s, "no message to show");
+    // The next key acts as usual (it is not spent closing a box).
+    press(&mut app, &[key('2')]);
+    assert_eq!(app.view, View::Mismatches);
+    // And `!` does not then show "no message to show" as the last message.
+    press(&mut app, &[key('!')]);
+    assert!(!app.message_open);
+}
+
+/// The read-only banner was cut at the width and `!` could not show it in full.
+#[test]
+fn bang_shows_the_read_only_banner_in_full() {
+    let mut app = app_as("visitor", None);
+    let roster = app.data.as_ref().unwrap().roster.clone();
+    let (last, role) = roster.last().unwrap();
+    let tail = format!("{last} ({})", role.as_str());
+    let s = screen(&mut app, 80, 24);
+    let banner = s.lines().nth(1).unwrap();
+    assert!(banner.contains("READ-ONLY"), "{s}");
+    if !banner.contains(&tail) {
+        assert!(banner.ends_with("! full"), "{banner:?}");
+    }
+    press(&mut app, &[key('!')]);
+    assert!(app.message_open);
+    let s = flat(&screen(&mut app, 80, 24));
+    assert!(!s.contains("Not done"), "{s}");
+    assert!(s.contains(&tail), "{s}");
 }

@@ -126,24 +126,16 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     app.page_rows = body.height.saturating_sub(4).max(1) as usize;
     draw_tabs(frame, tabs, app, theme);
     if read_only {
-        if let Some(d) = &app.data {
-            let msg = fit(
-                &format!(
-                    " READ-ONLY: {} is not on the roster · {}: {}",
-                    inert(&d.actor.login),
-                    if app.served {
-                        "your SSH key decides whom you act as; ask for it to be listed as one of"
-                    } else {
-                        "? shows whom to act as (--user)"
-                    },
-                    d.roster
-                        .iter()
-                        .map(|(login, role)| format!("{} ({})", inert(login), role.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                banner.width as usize,
-            );
+        if let Some(banner_text) = app.read_only_banner() {
+            let full = format!(" {banner_text}");
+            let w = banner.width as usize;
+            // Cut, it says `!` shows it whole (the roster's logins run long).
+            let msg = if full.chars().count() <= w {
+                full
+            } else {
+                const MORE: &str = " · ! full";
+                format!("{}{MORE}", fit(&full, w.saturating_sub(MORE.chars().count())))
+            };
             frame.render_widget(Paragraph::new(msg).style(theme.banner()), banner);
         }
     }
@@ -369,7 +361,8 @@ pub fn status_text(msg: &str, width: usize) -> String {
 
 /// `!`: the last message whole, wrapped, over the body; any key closes it.
 fn draw_full_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let text = inert(app.full_message().unwrap_or(""));
+    // Inert already (`App::full_text`).
+    let text = app.full_text().unwrap_or_default();
     let w = area.width.saturating_sub(4).min(76);
     let inner_w = w.saturating_sub(2).max(1) as usize;
     // Each line wraps at words: a spare line per line for that.
