@@ -63,6 +63,8 @@ impl Write for Outbox {
             self.frame.clear();
             return Ok(());
         }
+        // The 16 ANSI colours' own codes, as on the local terminal (theme::ansi16).
+        self.frame = crate::tui::theme::ansi16(&self.frame);
         let len = self.frame.len();
         if self.queued.load(Ordering::Acquire) + len > self.limit {
             self.stalled = true;

@@ -176,7 +176,8 @@ pub fn run(opts: Options, theme: crate::config::ThemeChoice) -> color_eyre::Resu
         let guard = TerminalGuard::enter()?;
         // To the log file only (crate::logging): never to this terminal.
         tracing::info!(path = %opts.path.display(), "cockpit started");
-        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        // The 16 ANSI colours' own codes, not crossterm's 256-colour ones (theme::ansi16).
+        let mut terminal = Terminal::new(CrosstermBackend::new(theme::Ansi16::new(io::stdout())))?;
         let (tx, rx) = unbounded_channel();
         spawn_input_reader(tx);
         let result = run_app(&mut terminal, rx, &opts, theme).await.map(|_| ());

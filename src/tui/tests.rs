@@ -3809,3 +3809,52 @@ fn bang_shows_the_read_only_banner_in_full() {
     assert!(!s.contains("Not done"), "{s}");
     assert!(s.contains(&tail), "{s}");
 }
+
+/// Colours reach the terminal as the 16 ANSI colours' codes (SGR 30–37, 90–97), not as
+/// 256-colour ones (`38;5;9`) that a 16-colour terminal must map.
+#[test]
+fn colours_are_sent_as_the_16_ansi_codes() {
+    use ratatui::backend::CrosstermBackend;
+    let mut app = operator();
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sent = Shared::default();
+    let backend = CrosstermBackend::new(super::theme::Ansi16::new(sent.clone()));
+    let mut t = Terminal::with_options(
+        backend,
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    t.draw(|f| views::draw(f, &mut app, &Theme { color: true }))
+        .unwrap();
+    let bytes = String::from_utf8_lossy(&sent.0.lock().unwrap()).to_string();
+    for n in 0..16 {
+        for ground in ["38", "48"] {
+            let code = format!("{ground};5;{n}m");
+            let code2 = format!("{ground};5;{n};");
+            assert!(!bytes.contains(&code) && !bytes.contains(&code2), "{code} sent");
+        }
+    }
+    // Crossterm leaves colours out under NO_COLOR itself.
+    if std::env::var_os("NO_COLOR").is_none() {
+        assert!(
+            bytes.contains("\x1b[36;") || bytes.contains("\x1b[31;"),
+            "no 16-colour code: {bytes:?}"
+        );
+    }
+    assert_eq!(
+        super::theme::ansi16(b"\x1b[38;5;9;48;5;4mx\x1b[38;5;200m\x1b[1;38;5;8m\x1b[2J"),
+        b"\x1b[91;44mx\x1b[38;5;200m\x1b[1;90m\x1b[2J".to_vec()
+    );
+}

@@ -151,3 +151,110 @@ pub fn checklist_symbol(status: ItemStatus) -> &'static str {
         ItemStatus::Pending => "[ ]",
     }
 }
+
+/// Crossterm writes even the 16 named colours as 256-colour codes (`38;5;9` for
+/// `Color::LightRed`); a 16-colour terminal is then left to map them. This rewrites every
+/// `38;5;N` and `48;5;N` with N < 16 of the select-graphic-rendition sequences in `bytes`
+/// as the 16 ANSI colours' own codes (30–37, 90–97; 40–47, 100–107); other sequences and
+/// text pass unchanged.
+pub fn ansi16(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x1b && bytes.get(i + 1) == Some(&b'[') {
+            let start = i + 2;
+            let end = bytes[start..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b';'))
+                .map(|p| start + p);
+            if let Some(end) = end.filter(|&e| bytes[e] == b'm') {
+                let params = std::str::from_utf8(&bytes[start..end]).unwrap_or("");
+                out.extend_from_slice(b"\x1b[");
+                out.extend_from_slice(sgr16(params).as_bytes());
+                out.push(b'm');
+                i = end + 1;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// One SGR sequence's parameters with `38;5;N` / `48;5;N` (N < 16) as 16-colour codes.
+fn sgr16(params: &str) -> String {
+    let p: Vec<&str> = params.split(';').collect();
+    let mut out: Vec<String> = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        match (
+            p[i],
+            p.get(i + 1),
+            p.get(i + 2).and_then(|n| n.parse::<u8>().ok()),
+        ) {
+            (ground @ ("38" | "48"), Some(&"5"), Some(n)) if n < 16 => {
+                let base = if ground == "38" { 30 } else { 40 };
+                let code = if n < 8 {
+                    base + u16::from(n)
+                } else {
+                    base + 60 + u16::from(n - 8)
+                };
+                out.push(code.to_string());
+                i += 3;
+            }
+            // A colour's own parameters are not codes of their own: kept as they are.
+            ("38" | "48", Some(&"5"), _) => {
+                out.extend(p[i..(i + 3).min(p.len())].iter().map(|s| s.to_string()));
+                i += 3;
+            }
+            ("38" | "48", Some(&"2"), _) => {
+                out.extend(p[i..(i + 5).min(p.len())].iter().map(|s| s.to_string()));
+                i += 5;
+            }
+            (other, _, _) => {
+                out.push(other.to_string());
+                i += 1;
+            }
+        }
+    }
+    out.join(";")
+}
+
+/// A writer that keeps what is written until flushed, then passes it on through [`ansi16`]:
+/// a frame (ratatui flushes after each) reaches the terminal in the 16 ANSI colours' codes
+/// even where crossterm wrote a sequence in pieces.
+pub struct Ansi16<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> Ansi16<W> {
+    pub fn new(inner: W) -> Ansi16<W> {
+        Ansi16 {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Ansi16<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            let bytes = ansi16(&std::mem::take(&mut self.pending));
+            self.inner.write_all(&bytes)?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for Ansi16<W> {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
+}
