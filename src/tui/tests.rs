@@ -3790,6 +3790,61 @@ fn bang_with_no_message_is_a_note_not_a_refusal() {
     assert!(!app.message_open);
 }
 
+/// The Usage lane's header read `open exceptions 0 (0.00)` while an unbilled usage
+/// mismatch was open (the overview said `usage 1✗`).
+#[test]
+fn a_lane_header_counts_its_open_mismatches() {
+    let mut app = operator();
+    app.data.as_mut().unwrap().items[0].mismatch.lane = Lane::Usage;
+    press(&mut app, &[key('4')]);
+    app.on_response(usage_page(String::new(), page("U", 0, 3)));
+    let s = flat(&screen(&mut app, 80, 24));
+    assert!(s.contains("1 open mismatch (-9.75) · rated"), "{s}");
+    // A lane with none open has its own figures only.
+    press(&mut app, &[key('l')]);
+    let s = flat(&screen(&mut app, 80, 24));
+    assert!(!s.contains("open mismatch"), "{s}");
+}
+
+/// At 80 columns the lanes' tab bar ended `Payments  C` with no mark that more follow.
+#[test]
+fn the_lanes_tab_bar_marks_more_to_the_right() {
+    let mut app = operator();
+    press(&mut app, &[key('4')]);
+    let s = screen(&mut app, 80, 24);
+    let bar = s.lines().nth(1).unwrap();
+    assert!(bar.starts_with(" Usage"), "{bar:?}");
+    assert!(bar.ends_with('›'), "{bar:?}");
+    assert!(bar.chars().count() <= 80, "{bar:?}");
+    // At the last lane, `‹` on the left and no `›`.
+    press(&mut app, &[key('h')]);
+    let s = screen(&mut app, 80, 24);
+    let bar = s.lines().nth(1).unwrap();
+    assert!(
+        bar.starts_with('‹') && bar.contains("Ledger") && !bar.contains('›'),
+        "{bar:?}"
+    );
+}
+
+/// A row dated before the window read `before 2025…` at 80 columns: the date was cut.
+#[test]
+fn a_date_outside_the_window_keeps_its_day_at_80_columns() {
+    let mut app = operator();
+    press(&mut app, &[key('4')]);
+    let mut rows = page("U", 0, 3);
+    for r in &mut rows {
+        if let LaneRow::Usage(u) = &mut r.row {
+            u.occurred_at = "2025-11-30T10:00:00Z".into();
+            u.account = Some("Employer Benefits Trust of the Pacific Northwest".into());
+            u.invoice_line = Some("LN-2025-11-EMPLOYER-BENEFITS-TRUST".into());
+        }
+    }
+    app.on_response(usage_page(String::new(), rows));
+    let s = screen(&mut app, 80, 24);
+    let row = s.lines().find(|l| l.contains("U-000000")).unwrap();
+    assert!(row.contains("before 2025-11-30"), "{row:?}\n{s}");
+}
+
 /// The read-only banner was cut at the width and `!` could not show it in full.
 #[test]
 fn bang_shows_the_read_only_banner_in_full() {

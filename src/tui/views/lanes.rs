@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-use crate::snapshot::model::RevenueRule;
+use crate::money::Money;
+use crate::snapshot::model::{Lane, RevenueRule};
 use crate::snapshot::pages::{Direction, LaneRow, LaneTable, ValueRow};
 use crate::snapshot::tied::{SumOf, Tie, Tied, TiedRow, TiedSum};
 use crate::text::inert;
@@ -370,32 +371,51 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .map(|l| format!(" {} ", title(*l)))
         .collect();
     let width = |from: usize, to: usize| names[from..=to].iter().map(|n| n.chars().count()).sum::<usize>();
-    let room = usize::from(tabs.width).saturating_sub(1);
+    // Room for `‹` and `›` (more to the right) around them.
+    let all = usize::from(tabs.width);
+    let room = all.saturating_sub(2);
     let first = (0..=app.lanes.current)
         .find(|&f| width(f, app.lanes.current) <= room)
         .unwrap_or(app.lanes.current);
     let mut spans = Vec::new();
+    let mut used = 0;
     if first > 0 {
         spans.push(Span::styled("‹", theme.dim()));
+        used += 1;
     }
+    let last = names.len() - 1;
     for (i, name) in names.iter().enumerate().skip(first) {
         let style = if i == app.lanes.current {
             theme.active()
         } else {
             theme.dim()
         };
+        let w = name.chars().count();
+        // The rest fit whole, or this one leaves room for `›` (the current one always).
+        if used + width(i, last) > all && used + w + 1 > all && i > app.lanes.current {
+            spans.push(Span::styled("›", theme.dim()));
+            break;
+        }
         spans.push(Span::styled(name.clone(), style));
+        used += w;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
-
     let lane = app.lanes.lane();
-    if let Some(line) = app
+
+    if let Some((d, line)) = app
         .data
         .as_ref()
-        .and_then(|d| d.lane_figures.get(app.lanes.current))
+        .and_then(|d| Some((d, d.lane_figures.get(app.lanes.current)?)))
     {
+        // The lane's open mismatches before its figures, so the header never reads clean
+        // while the lane has one open (a usage line unbilled is no usage exception).
+        // First: a long line (many export batches) runs past the header's two lines.
+        let mut line = inert(line);
+        if let Some(open) = open_mismatches(d, lane) {
+            line = format!("{open} · {line}");
+        }
         frame.render_widget(
-            Paragraph::new(Span::styled(inert(line), theme.title())).wrap(Wrap { trim: true }),
+            Paragraph::new(Span::styled(line, theme.title())).wrap(Wrap { trim: true }),
             figures,
         );
     }
@@ -473,8 +493,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 .max(cols[c].0.chars().count())
         })
         .collect();
-    let keep: Vec<bool> = (0..cols.len()).map(|c| c == 0 || cols[c].1).collect();
-    let fitted = fit_widths(&natural, &keep, table_area.width as usize);
+    // Ids and amounts whole; a date outside the window keeps its day after `before `.
+    let floors: Vec<usize> = (0..cols.len())
+        .map(|c| match c {
+            _ if c == 0 || cols[c].1 => usize::MAX,
+            // Its day whole (and `…` after it when it is a time), after `before `.
+            _ if Some(c) == dated => {
+                let prefix = shown
+                    .iter()
+                    .filter_map(|r| {
+                        let date = cells(r).get(c).cloned()?;
+                        ["before ", "after "]
+                            .into_iter()
+                            .find(|p| date.starts_with(p))
+                            .map(str::len)
+                    })
+                    .max()
+                    .unwrap_or(0);
+                prefix + DAY_SHOWN
+            }
+            _ => 4,
+        })
+        .collect();
+    let fitted = fit_widths_above(&natural, &floors, table_area.width as usize);
     let widths: Vec<Constraint> = fitted.iter().copied().map(Constraint::Length).collect();
     let rows: Vec<Row> = shown
         .iter()
@@ -745,11 +786,18 @@ fn draw_tied(frame: &mut Frame, area: Rect, panel: &TiedPanel, theme: &Theme) {
 /// Column widths that fit `avail` (with one space between columns): the widest column
 /// that may shrink gives one cell at a time, down to 4; `keep` columns never shrink.
 pub fn fit_widths(natural: &[usize], keep: &[bool], avail: usize) -> Vec<u16> {
+    let floors: Vec<usize> = keep.iter().map(|k| if *k { usize::MAX } else { 4 }).collect();
+    fit_widths_above(natural, &floors, avail)
+}
+
+/// [`fit_widths`] with each column's own floor: it gives way down to `floors[i]` at most
+/// (`usize::MAX`: never).
+pub fn fit_widths_above(natural: &[usize], floors: &[usize], avail: usize) -> Vec<u16> {
     let mut w: Vec<usize> = natural.iter().map(|n| (*n).min(40)).collect();
     let gaps = w.len().saturating_sub(1);
     while w.iter().sum::<usize>() + gaps > avail {
         let widest = (0..w.len())
-            .filter(|i| !keep[*i] && w[*i] > 4)
+            .filter(|i| w[*i] > floors[*i].max(4))
             .max_by_key(|i| w[*i]);
         match widest {
             Some(i) => w[i] -= 1,
@@ -758,6 +806,51 @@ pub fn fit_widths(natural: &[usize], keep: &[bool], avail: usize) -> Vec<u16> {
     }
     w.into_iter().map(|x| x as u16).collect()
 }
+
+/// The mismatch lane whose checks read this table, where one does.
+fn mismatch_lane(lane: LaneTable) -> Option<Lane> {
+    match lane {
+        LaneTable::Usage => Some(Lane::Usage),
+        LaneTable::Exports => Some(Lane::Exports),
+        LaneTable::Programs => Some(Lane::EmployerPrograms),
+        LaneTable::Statements => Some(Lane::Statements),
+        LaneTable::Revenue => Some(Lane::Revenue),
+        LaneTable::Disbursements => Some(Lane::Disbursements),
+        LaneTable::Ledger => Some(Lane::Ledger),
+        LaneTable::Aging | LaneTable::Payments | LaneTable::Credits => None,
+    }
+}
+
+/// `1 open mismatch (-37.50)`: the open mismatches of the table's lane as the overview
+/// counts them, and their variance after accepted corrections (signed when they share a
+/// sign, else `|…|`; left out while the period is still loading); `None` with none open
+/// (the header's own figures then say what there is), or for a table no check reads alone.
+fn open_mismatches(d: &crate::tui::data::Loaded, lane: LaneTable) -> Option<String> {
+    let lane = mismatch_lane(lane)?;
+    let n = d
+        .lane_counts()
+        .into_iter()
+        .find(|(l, _)| *l == lane)
+        .map_or(0, |(_, n)| n);
+    if n == 0 {
+        return None;
+    }
+    let what = format!("{n} open mismatch{}", if n == 1 { "" } else { "es" });
+    if d.partial.is_some() {
+        return Some(what);
+    }
+    let (net, abs) = d
+        .open_items()
+        .filter(|i| i.mismatch.lane == lane)
+        .fold((Money::ZERO, Money::ZERO), |(net, abs), i| {
+            (net + i.corrected.2, abs + i.corrected.2.abs())
+        });
+    Some(format!("{what} ({})", super::variance_total(net, abs)))
+}
+
+/// A lane's date column gives way no further than its day and a `…` (`2026-02-24…`),
+/// after `before ` or `after ` where a row is outside the window.
+const DAY_SHOWN: usize = 11;
 
 /// The name of a lane on its tab.
 pub fn title(lane: LaneTable) -> &'static str {
