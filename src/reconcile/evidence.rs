@@ -363,6 +363,8 @@ fn opt(v: &Option<String>) -> String {
 
 /// A text column gives way down to this many characters (its cells then end with `…`).
 const NARROWEST_TEXT: usize = 6;
+/// A text column gives way to this many characters before an amount's heading is cut.
+const READABLE_TEXT: usize = 12;
 
 /// Columns padded to their widest cell; `right` marks right-aligned columns (the amounts).
 /// Within `max` characters, the text columns before the last amount give way, the widest
@@ -378,11 +380,34 @@ fn columns(out: &mut String, header: &[String], right: &[bool], rows: &[Vec<Stri
     if let (Some(max), Some(last)) = (max, right.iter().take(n).rposition(|r| *r)) {
         // Where the last amount column ends: the indent, the columns, two spaces between.
         let end = |w: &[usize]| 2 + w[..=last].iter().sum::<usize>() + 2 * last;
+        // Names and other text but the row's id give way first (down to a readable 12),
+        // then an amount's heading (down to its widest figure), then the text further,
+        // then the id, the widest first.
+        let widest_cell: Vec<usize> = (0..n)
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let text_over = |w: &[usize], from: usize, to: usize, floor: usize| -> Vec<usize> {
+            (from..to).filter(|&i| !right[i] && w[i] > floor).collect()
+        };
         while end(&width) > max {
-            let Some(i) = (0..last)
-                .filter(|&i| !right[i] && width[i] > NARROWEST_TEXT)
-                .max_by_key(|&i| (width[i], std::cmp::Reverse(i)))
-            else {
+            let tiers = [
+                text_over(&width, 1, last, READABLE_TEXT),
+                (0..=last)
+                    .filter(|&i| right[i] && width[i] > widest_cell[i].max(NARROWEST_TEXT))
+                    .collect::<Vec<_>>(),
+                text_over(&width, 1, last, NARROWEST_TEXT),
+                text_over(&width, 0, last.min(1), NARROWEST_TEXT),
+            ];
+            let Some(i) = tiers.iter().find(|t| !t.is_empty()).and_then(|t| {
+                t.iter()
+                    .copied()
+                    .max_by_key(|&i| (width[i], std::cmp::Reverse(i)))
+            }) else {
                 break;
             };
             width[i] -= 1;
@@ -613,6 +638,42 @@ mod tests {
             got,
             [("total", 15_000, false), ("window-end balance", 5_000, true)]
         );
+    }
+
+    /// Within a width, a side's amounts end inside it whole and its ids stay whole; dates,
+    /// accounts and the amounts' headings give way (the cockpit's evidence at 80 columns).
+    #[test]
+    fn within_a_width_amounts_and_ids_stay_whole() {
+        let amounts = [
+            ("total", 203_499),
+            ("platform balance", 8_451),
+            ("window-end balance", 8_451),
+            ("export-date balance", 8_451),
+        ];
+        let rows: Vec<SourceRow> = (0..3)
+            .map(|i| SourceRow {
+                date: Some("2026-03-02".into()),
+                account: Some("ACC-002326".into()),
+                detail: "posted · Redwood Coast Dermatology".into(),
+                ..row("invoices", &format!("INV-0000232{i}"), &amounts)
+            })
+            .collect();
+        let s = side(Money::from_cents(3 * 8_451), rows);
+        let mut text = String::new();
+        side_text(&mut text, "Expected", &s, Some(78));
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("  INV-")).collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        for line in lines {
+            let cut: String = line.chars().take(78).collect();
+            assert!(
+                cut.contains("INV-00002320") || cut.contains("INV-00002321") || cut.contains("INV-00002322"),
+                "{line}"
+            );
+            assert!(
+                cut.contains("2,034.99") && cut.trim_end().ends_with("84.51"),
+                "{cut:?}\n{text}"
+            );
+        }
     }
 
     /// A list that stopped at the cap says so and marks no sum as the figure (the figure is

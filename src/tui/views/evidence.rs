@@ -123,7 +123,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // their text columns giving way (scrolled across, as wide as the box and the scroll).
     let lines: Vec<Line> = app
         .evidence
-        .lines_within(Some(inner + across))
+        // One column less: a line running on past it ends with `…` in that column.
+        .lines_within(Some((inner + across).saturating_sub(1)))
         .into_iter()
         .enumerate()
         .map(|(i, l)| {
