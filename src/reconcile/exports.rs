@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
-
 use serde::{Deserialize, Serialize};
 
 use super::rollforward::{ReportedOnRows, RollForward, RollForwardFigures};
