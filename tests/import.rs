@@ -1692,3 +1692,46 @@ fn force_refuses_an_empty_file_and_a_database_with_only_closedesks_mark() {
     closedesk::demo::write(&real, true).unwrap();
     assert!(Snapshot::open(&real).is_ok());
 }
+
+/// Any name the file system takes is a name a snapshot can be imported to: a 240-byte
+/// name was refused ("File name too long") because its temporary's name, the name with
+/// `.importing-PID` around it, was longer than 255 bytes. The temporary carries the first
+/// 200 bytes of the name; nothing of it is left after, and the snapshot then reads
+/// (SQLite's own `-wal` beside it still fits).
+#[test]
+fn a_long_snapshot_name_the_file_system_takes_is_written() {
+    let data = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        format!("{}.db", "a".repeat(237)),
+        format!("{}.db", "é".repeat(118)),
+    ] {
+        assert!(name.len() + "-wal".len() <= 255);
+        let out = dir.path().join(&name);
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .arg("import")
+            .arg(data.path())
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{} bytes: {stderr}", name.len());
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_closedesk"))
+            .arg("status")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            status.status.code().map(|c| c == 0 || c == 1),
+            Some(true),
+            "{status:?}"
+        );
+    }
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains(".importing-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

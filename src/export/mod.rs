@@ -29,6 +29,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::digest::hex;
+use crate::import::temporary_stem;
 use crate::money::Money;
 use crate::reconcile::{self, Reconciliation};
 use crate::snapshot::model::PeriodStatus;
@@ -812,24 +813,8 @@ impl TempFile {
     }
 }
 
-/// The longest part of the target's name a temporary carries, in bytes: with the dot, the
-/// `.closedesk-`, a pid of up to 10 digits, an attempt of up to 2 and `.tmp` (29 bytes),
-/// a temporary's name stays within the 255 bytes a file name may have.
-const TEMPORARY_STEM: usize = 200;
-
-/// The part of the target's name its temporary carries: the name, or, when it is longer
-/// than [`TEMPORARY_STEM`] bytes, its first bytes up to a character boundary. A name the
-/// file system takes was refused ("File name too long") once its temporary's was not.
-fn temporary_stem(name: &str) -> &str {
-    let mut end = name.len().min(TEMPORARY_STEM);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    &name[..end]
-}
-
 /// The process id in `file`, when it is a temporary export of `name`
-/// (`.STEM.closedesk-PID-N.tmp`, STEM from [`temporary_stem`]).
+/// (`.STEM.closedesk-PID-N.tmp`, STEM from [`temporary_stem`]: within 255 bytes).
 fn temporary_pid(file: &str, name: &str) -> Option<u32> {
     let rest = file
         .strip_prefix('.')?
@@ -971,7 +956,7 @@ mod tests {
             format!("{}.csv", "é".repeat(125)),
         ] {
             let stem = temporary_stem(&name);
-            assert!(stem.len() <= TEMPORARY_STEM && name.starts_with(stem));
+            assert!(stem.len() <= 200 && name.starts_with(stem));
             let longest = format!(".{stem}.closedesk-{}-99.tmp", u32::MAX);
             assert!(longest.len() <= 255, "{}", longest.len());
             let dead = dir.path().join(format!(".{stem}.closedesk-2147483000-0.tmp"));

@@ -130,6 +130,31 @@ fn refuse_if_signed_off(snapshot: &Snapshot, out: &Path) -> Result<(), ImportErr
     )))
 }
 
+/// The longest part of a target's name its temporaries carry, in bytes. With what they
+/// add (an import's `.` `.importing-` PID `.old-wal`, 30 bytes at the most; an export's `.`
+/// `.closedesk-` PID `-` N `.tmp`, 29), a temporary's name stays within the 255 bytes a
+/// file name may have, whenever the target's does.
+const TEMPORARY_STEM: usize = 200;
+
+/// The part of a target's name `name` its temporaries carry: the name, or, when it is
+/// longer than [`TEMPORARY_STEM`] bytes, its first bytes up to a character boundary. A
+/// name the file system takes was refused ("File name too long") once its temporary's was
+/// not.
+pub(crate) fn temporary_stem(name: &str) -> &str {
+    let mut end = name.len().min(TEMPORARY_STEM);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
+/// The part of `out`'s file name its temporaries carry ([`temporary_stem`]); a name that
+/// is not UTF-8 whole.
+fn out_stem(out: &Path) -> &OsStr {
+    let name = out.file_name().unwrap_or_default();
+    name.to_str().map_or(name, |n| OsStr::new(temporary_stem(n)))
+}
+
 /// The temporary snapshot: removed, with its log files, when dropped. After a successful
 /// move there is nothing left under its name to remove.
 struct TempSnapshot {
@@ -177,7 +202,7 @@ pub(super) fn build_from<T>(
 ) -> Result<T, ImportError> {
     let dir = check_target(out, force)?;
     let mut temp_name = OsString::from(".");
-    temp_name.push(out.file_name().unwrap_or_default());
+    temp_name.push(out_stem(out));
     temp_name.push(format!(".importing-{}", std::process::id()));
     let temp = TempSnapshot {
         path: dir.join(temp_name),
@@ -212,10 +237,10 @@ pub(super) fn build_from<T>(
     Ok(filled)
 }
 
-/// The process id in the name of a temporary snapshot of `out` (`.NAME.importing-PID`,
-/// or its `-wal` or `-shm`), or `None` when `name` is not one.
+/// The process id in the name of a temporary snapshot of `out` (`.STEM.importing-PID`,
+/// STEM from [`out_stem`], or its `-wal` or `-shm`), or `None` when `name` is not one.
 fn temporary_pid(name: &OsStr, out: &Path) -> Option<u32> {
-    let target = out.file_name()?.to_str()?;
+    let target = out_stem(out).to_str()?;
     let rest = name.to_str()?.strip_prefix('.')?.strip_prefix(target)?;
     let rest = rest.strip_prefix(".importing-")?;
     let digits = ["-wal", "-shm"]

@@ -21,7 +21,7 @@
 //!   layout read by `tables` itself (`import --map`, docs/import-map.md).
 
 mod build;
-pub(crate) use build::remove_dead_temporaries;
+pub(crate) use build::{remove_dead_temporaries, temporary_stem};
 mod cells;
 mod csvfile;
 mod ids;
