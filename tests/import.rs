@@ -1332,6 +1332,38 @@ fn an_unterminated_quote_is_named_as_such_where_its_cell_starts() {
     );
 }
 
+/// A quoted cell that goes on after its closing quote (`"Brightwater" Clinics`, as a
+/// spreadsheet user types a quoted name) was imported with its quotes dropped, a name the
+/// file does not hold: it is refused where the quote closes.
+#[test]
+fn text_after_a_closing_quote_is_refused_not_read_without_its_quotes() {
+    let src = fixture();
+    edit(
+        src.path(),
+        "accounts.csv",
+        "ACC-1002,Harbor Dental",
+        b"ACC-1002,\"Harbor\" Dental",
+    );
+    assert_eq!(
+        problems(src.path()),
+        vec![
+            "accounts.csv:3:2: text after a closing quote in name: the cell would read 'Harbor Dental', \
+             its quotes dropped; to keep a quote in a cell, quote the whole cell and write the quote \
+             twice (\"\"\"North\"\" Clinics\" reads \"North\" Clinics)"
+        ]
+    );
+    // Written as the message says, it is read with its quotes.
+    let src = fixture();
+    edit(
+        src.path(),
+        "accounts.csv",
+        "ACC-1002,Harbor Dental",
+        b"ACC-1002,\"\"\"Harbor\"\" Dental\"",
+    );
+    let data = import::read_dir(src.path()).unwrap();
+    assert_eq!(data.accounts[1].name, "\"Harbor\" Dental");
+}
+
 /// The rows of each source table in the minimal fixture.
 const FIXTURE_ROWS: [(&str, i64); 16] = [
     ("period", 1),

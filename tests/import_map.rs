@@ -233,6 +233,23 @@ fn an_unterminated_quote_in_an_export_is_named_where_it_starts() {
     assert!(!stderr.contains("fields, the header has"), "{stderr}");
 }
 
+/// A quoted cell that goes on after its closing quote was read with its quotes dropped
+/// (`"Crane" Care` as `Crane Care`): it is refused where the quote closes, as the native
+/// import refuses it.
+#[test]
+fn text_after_a_closing_quote_in_an_export_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    edit(&dir.join("accounts.csv"), ",Crane Care,", ",\"Crane\" Care,");
+    let stderr = refused(&rules(), &dir, &tmp.path().join("p.db"));
+    let expected = format!(
+        "{}:4:4: text after a closing quote in account_company_name: the cell would read 'Crane Care', \
+         its quotes dropped",
+        dir.join("accounts.csv").display()
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
+}
+
 /// A native rule broken by a value the mapping changed says so: the message quotes the
 /// export's cell (20.00) and the value the rule negated it to ('-20.00').
 #[test]

@@ -32,6 +32,19 @@ enum QuoteState {
     QuoteInQuoted,
 }
 
+/// Where a quoted cell goes on after its closing quote (`"Brightwater" Clinics`): the
+/// reader drops the two quotes and reads on (`Brightwater Clinics`), a cell the file does
+/// not hold. A quote inside a cell is written twice inside a quoted one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct AfterClosingQuote {
+    /// The line its record starts on.
+    pub record_line: u64,
+    /// The line the closing quote is on.
+    pub line: u64,
+    /// Its 1-based field in the record, in file order.
+    pub field: u64,
+}
+
 /// Finds a quote opened and never closed, one byte at a time, by the rules the CSV reader
 /// follows (csv-core's defaults): a quote opens a quoted cell only as the first character
 /// of a field, `""` inside one is a quote, any other quote closes it; `\r`, `\n` and
@@ -47,6 +60,8 @@ struct QuoteScan {
     field: u64,
     previous_cr: bool,
     open: Unterminated,
+    /// Each cell that goes on after its closing quote, in file order, not yet taken.
+    after_closing: VecDeque<AfterClosingQuote>,
 }
 
 impl QuoteScan {
@@ -63,7 +78,24 @@ impl QuoteScan {
                 line: 0,
                 field: 0,
             },
+            after_closing: VecDeque::new(),
         }
+    }
+
+    /// The cells before `line`'s record and of it that go on after their closing quote,
+    /// taken: those of `line`'s record.
+    fn take_after_closing(&mut self, line: u64) -> Vec<AfterClosingQuote> {
+        let mut taken = Vec::new();
+        while let Some(at) = self.after_closing.front().copied() {
+            if at.record_line > line {
+                break;
+            }
+            self.after_closing.pop_front();
+            if at.record_line == line {
+                taken.push(at);
+            }
+        }
+        taken
     }
 
     fn start_record(&mut self) {
@@ -97,6 +129,14 @@ impl QuoteScan {
                     field: self.field,
                 };
                 Quoted
+            }
+            (QuoteInQuoted, _) => {
+                self.after_closing.push_back(AfterClosingQuote {
+                    record_line: self.record_line,
+                    line: self.line,
+                    field: self.field,
+                });
+                Unquoted
             }
             _ => {
                 self.start_record();
@@ -271,6 +311,41 @@ fn report_unterminated(
          every line to the end of the file was read into it"
     );
     problems.push(file, label, open.line, column, reason);
+}
+
+/// Reports a cell that goes on after its closing quote, at the line of that quote.
+fn report_after_closing_quote(
+    file: usize,
+    label: &str,
+    names: &[Option<&str>],
+    record: &ByteRecord,
+    at: AfterClosingQuote,
+    problems: &mut Problems,
+) {
+    let name = names.get(at.field as usize - 1).copied().flatten();
+    let what = name.map(|name| format!(" in {name}")).unwrap_or_default();
+    let read = record.get(at.field as usize - 1).unwrap_or_default();
+    problems.push(file, label, at.line, at.field, after_closing_quote(&what, read));
+}
+
+/// Why a cell that goes on after its closing quote (` in COLUMN` in `what`, or nothing),
+/// which the reader reads as `read`, is refused.
+pub(super) fn after_closing_quote(what: &str, read: &[u8]) -> String {
+    format!(
+        "text after a closing quote{what}: the cell would read '{}', its quotes dropped; to keep a quote \
+         in a cell, quote the whole cell and write the quote twice (\"\"\"North\"\" Clinics\" reads \"North\" \
+         Clinics)",
+        quoted(&String::from_utf8_lossy(read))
+    )
+}
+
+/// Every cell of `bytes` (a whole file from its header on, whose first line is line
+/// `first`) that goes on after its closing quote, in file order.
+pub(super) fn after_closing_quotes(bytes: &[u8], first: u64) -> VecDeque<AfterClosingQuote> {
+    let mut scan = QuoteScan::new();
+    scan.line = first;
+    bytes.iter().for_each(|&b| scan.step(b));
+    scan.after_closing
 }
 
 /// What follows the record being handed out.
@@ -449,6 +524,12 @@ impl<'r> TableReader<'r> {
         } else if !complete {
             let reason = format!("row has {} fields, the header has {header_len}", record.len());
             problems.push(file, label, line, 0, reason);
+        }
+        // A quoted cell that goes on after its closing quote: refused where the quote is,
+        // not read as the cell with its quotes dropped.
+        let after_closing = self.seen.borrow_mut().quotes.take_after_closing(line);
+        for at in after_closing.iter().filter(|_| open.is_none()) {
+            report_after_closing_quote(file, label, &self.names, record, *at, problems);
         }
         // Line breaks: refused in single-line columns (each where its cell starts).
         let mut broken = std::mem::take(&mut self.broken);
@@ -708,6 +789,29 @@ mod tests {
         let table = read_reporting(b"id,name,kind\n\nA,\"two\nlines\",x\r\n\r\nB,b,y", &[]);
         let lines: Vec<u64> = table.unwrap().records.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![3, 6]);
+    }
+
+    /// A quoted cell that goes on after its closing quote was read with its quotes dropped
+    /// (`"North" Clinics` as `North Clinics`): it is refused at the line and column of the
+    /// quote, in a row of a multi-line record too; a quote inside an unquoted cell, and a
+    /// quote written twice in a quoted one, are the cell's own and read as they stand.
+    #[test]
+    fn text_after_a_closing_quote_is_refused_where_it_is() {
+        let table = read_reporting(
+            b"id,name,kind\nA,\"North\" Clinics,x\nB,\"two\nlines\"s,y\nC,6\" pipe,z\nD,\"\"\"North\"\" Clinics\",w\n",
+            &[
+                "a.csv:2:2: text after a closing quote in name: the cell would read 'North Clinics', its \
+                 quotes dropped; to keep a quote in a cell, quote the whole cell and write the quote \
+                 twice (\"\"\"North\"\" Clinics\" reads \"North\" Clinics)",
+                "a.csv:4:2: text after a closing quote in name: the cell would read 'two\\nliness', its \
+                 quotes dropped; to keep a quote in a cell, quote the whole cell and write the quote \
+                 twice (\"\"\"North\"\" Clinics\" reads \"North\" Clinics)",
+            ],
+        )
+        .unwrap();
+        let names: Vec<Cell> = table.records.iter().map(|r| r.cells[1].clone()).collect();
+        assert_eq!(names[2], t("6\" pipe"));
+        assert_eq!(names[3], t("\"North\" Clinics"));
     }
 
     #[test]

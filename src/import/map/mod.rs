@@ -875,6 +875,8 @@ fn read_export(
         positions,
     });
     let mut read = Read::default();
+    // Cells that go on after their closing quote (`"North" Clinics`), by record.
+    let mut after_closing = super::csvfile::after_closing_quotes(bytes, first);
     let mut records = records.peekable();
     while let Some(record) = records.next() {
         let record = match record {
@@ -917,6 +919,28 @@ fn read_export(
                      every line to the end of the file was read into it"
                 ),
             );
+            continue;
+        }
+        let mut refused = false;
+        while let Some(at) = after_closing.front().copied().filter(|at| at.record_line <= line) {
+            after_closing.pop_front();
+            if at.record_line < line {
+                continue;
+            }
+            let what = header_record
+                .get(at.field as usize - 1)
+                .map(|n| format!(" in {}", quoted(&String::from_utf8_lossy(n))))
+                .unwrap_or_default();
+            let read = record.get(at.field as usize - 1).unwrap_or_default();
+            found.push(
+                &label,
+                at.line,
+                at.field,
+                super::csvfile::after_closing_quote(&what, read),
+            );
+            refused = true;
+        }
+        if refused {
             continue;
         }
         if record.len() != header_record.len() {
